@@ -1,0 +1,75 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install every Debian 12 package splitkit needs to build, test and demo,
+# idempotently: packages already present are left alone, and apt's package
+# scripts are kept from starting services (Xen daemons must not start on a
+# build host that does not run Xen).  Called by 'make deps', which 'make demo'
+# and 'make check' run first.
+
+set -eu
+
+PKGS="
+build-essential
+kmod
+cpio
+gzip
+xz-utils
+busybox-static
+linux-image-amd64
+linux-headers-amd64
+linux-headers-6.12-amd64
+xen-hypervisor-4.17-amd64
+xen-utils-4.17
+libxen-dev
+qemu-system-x86
+qemu-system-xen
+qemu-utils
+fio
+sparse
+clang
+libclang-rt-14-dev
+e2fsprogs
+"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
+	     grep -q '^install ok installed$'; then
+		missing="$missing $p"
+	fi
+done
+
+if [ -z "$missing" ]; then
+	echo "deps: all $(echo $PKGS | wc -w) packages present"
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing packages:$missing" >&2
+	echo "deps: run 'make deps' as root (or: sudo apt-get install$missing)" >&2
+	exit 1
+fi
+
+echo "deps: installing:$missing"
+
+# A policy-rc.d that answers 101 forbids invoke-rc.d from starting services
+# while packages are configured.  Remove it again only if we put it there.
+policy=/usr/sbin/policy-rc.d
+own_policy=0
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' > "$policy"
+	chmod 755 "$policy"
+	own_policy=1
+fi
+cleanup()
+{
+	[ "$own_policy" -eq 1 ] && rm -f "$policy"
+}
+trap cleanup EXIT
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing
+echo "deps: done"

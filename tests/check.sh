@@ -1,0 +1,61 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# 'make check': every splitkit test, one phase after another, each phase a
+# KTAP stream saved under $BUILD/check/.  A phase that could not even start
+# counts as one failure.  The last line is "N passed, N failed", counting
+# every top-level KTAP result of every phase; the exit status is non-zero
+# if anything failed.
+#
+#   unit     userspace unit tests and fuzzers (ASan + UBSan)
+#   kbuild   all modules for every installed Debian kernel, W=1 and sparse
+#   xen      Xen 4.17 + dom0 + domUs under QEMU, every scenario
+#
+# CHECK_PHASES="unit kbuild" limits the run to some phases.
+
+set -u
+
+TOP=${TOP:-$(cd "$(dirname "$0")/.." && pwd)}
+BUILD=${BUILD:-$TOP/build}
+export TOP BUILD
+out=$BUILD/check
+mkdir -p "$out"
+rm -f "$out"/*.ktap
+
+phases=${CHECK_PHASES:-unit kbuild xen}
+
+run_phase()
+{
+	name=$1
+	shift
+	echo "=== $name: $*"
+	"$@" 2>&1 | tee "$out/$name.log"
+	grep -E '^(not )?ok ' "$out/$name.log" >"$out/$name.ktap"
+	if ! [ -s "$out/$name.ktap" ]; then
+		echo "not ok 1 $name: phase produced no results" |
+			tee "$out/$name.ktap"
+	fi
+}
+
+for phase in $phases; do
+	case "$phase" in
+	unit)
+		run_phase unit make -s -C "$TOP/tests/unit" run ;;
+	kbuild)
+		run_phase kbuild "$TOP/scripts/build-modules.sh" ;;
+	xen)
+		run_phase xen "$TOP/tests/xen/run.sh" ;;
+	*)
+		echo "check: unknown phase '$phase'" >&2
+		exit 2 ;;
+	esac
+done
+
+passed=$(cat "$out"/*.ktap | grep -c '^ok ')
+failed=$(cat "$out"/*.ktap | grep -c '^not ok ')
+echo
+for f in "$out"/*.ktap; do
+	grep '^not ok ' "$f" | sed "s|^|FAILED $(basename "$f" .ktap): |"
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
