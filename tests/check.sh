@@ -9,6 +9,8 @@
 #
 #   unit     userspace unit tests and fuzzers (ASan + UBSan)
 #   kbuild   all modules for every installed Debian kernel, W=1 and sparse
+#   <name>   every tests/<name>/phase.sh, an executable printing KTAP
+#            (components add phases this way, e.g. image interop tests)
 #   xen      Xen 4.17 + dom0 + domUs under QEMU, every scenario
 #
 # CHECK_PHASES="unit kbuild" limits the run to some phases.
@@ -22,7 +24,10 @@ out=$BUILD/check
 mkdir -p "$out"
 rm -f "$out"/*.ktap
 
-phases=${CHECK_PHASES:-unit kbuild xen}
+extra=$(for f in "$TOP"/tests/*/phase.sh; do
+	[ -x "$f" ] && basename "$(dirname "$f")"
+done)
+phases=${CHECK_PHASES:-unit kbuild $extra xen}
 
 run_phase()
 {
@@ -46,8 +51,12 @@ for phase in $phases; do
 	xen)
 		run_phase xen "$TOP/tests/xen/run.sh" ;;
 	*)
-		echo "check: unknown phase '$phase'" >&2
-		exit 2 ;;
+		if [ -x "$TOP/tests/$phase/phase.sh" ]; then
+			run_phase "$phase" "$TOP/tests/$phase/phase.sh"
+		else
+			echo "check: unknown phase '$phase'" >&2
+			exit 2
+		fi ;;
 	esac
 done
 
