@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * splitkit portable ring core: the xenbus state machine as a pure function.
+ *
+ * Given which end we are, our XenStore state and the peer's, sk_xb_next()
+ * says what to do; ring/xbstate.c performs it, switches state and asks
+ * again until the answer is SK_XB_NONE.  Asking again is what makes
+ * skipped states harmless (a backend that jumps straight to Connected still
+ * gets our rings set up first), and every answer for a state pair we are
+ * already settled in is SK_XB_NONE, which makes repeated or spurious watch
+ * events harmless.  The peer's state is peer-written: values outside the
+ * enum close the device.
+ */
+#include <splitkit/ring_core.h>
+
+static enum sk_xb_action sk_xb_front(u32 local, u32 peer)
+{
+	bool live = local == SK_XB_INITIALISED || local == SK_XB_CONNECTED;
+
+	switch (peer) {
+	case SK_XB_UNKNOWN:
+		/* the backend vanished */
+		return live || local == SK_XB_CLOSING ? SK_XB_CLOSE : SK_XB_NONE;
+	case SK_XB_INITIALISING:
+		if (local == SK_XB_CLOSED)
+			return SK_XB_RESET;
+		/* a backend starting over under a live ring */
+		return live || local == SK_XB_CLOSING ? SK_XB_CLOSE : SK_XB_NONE;
+	case SK_XB_INITWAIT:
+	case SK_XB_INITIALISED:
+		if (local == SK_XB_INITIALISING)
+			return SK_XB_SETUP;
+		if (local == SK_XB_CLOSED)
+			return SK_XB_RESET;
+		return local == SK_XB_INITIALISED ? SK_XB_NONE : SK_XB_CLOSE;
+	case SK_XB_CONNECTED:
+		if (local == SK_XB_INITIALISING)
+			return SK_XB_SETUP;
+		if (local == SK_XB_INITIALISED)
+			return SK_XB_CONNECT;
+		return SK_XB_NONE;
+	case SK_XB_CLOSING:
+	case SK_XB_CLOSED:
+		return local == SK_XB_CLOSED ? SK_XB_NONE : SK_XB_CLOSE;
+	case SK_XB_RECONFIGURING:
+	case SK_XB_RECONFIGURED:
+		return SK_XB_NONE;
+	default:
+		return local == SK_XB_CLOSED ? SK_XB_NONE : SK_XB_CLOSE;
+	}
+}
+
+static enum sk_xb_action sk_xb_back(u32 local, u32 peer)
+{
+	bool live = local == SK_XB_CONNECTED || local == SK_XB_CLOSING;
+
+	switch (peer) {
+	case SK_XB_UNKNOWN:
+		/* the frontend vanished */
+		return live ? SK_XB_CLOSE : SK_XB_NONE;
+	case SK_XB_INITIALISING:
+	case SK_XB_INITWAIT:
+		if (local == SK_XB_CLOSED)
+			return SK_XB_RESET;
+		return live ? SK_XB_CLOSE : SK_XB_NONE;
+	case SK_XB_INITIALISED:
+	case SK_XB_CONNECTED:
+		if (local == SK_XB_INITWAIT || local == SK_XB_INITIALISING ||
+		    local == SK_XB_INITIALISED)
+			return SK_XB_CONNECT;
+		if (local == SK_XB_CLOSED)
+			return SK_XB_RESET;
+		/* a frontend that reconnected while we were closing */
+		return local == SK_XB_CLOSING ? SK_XB_CLOSE : SK_XB_NONE;
+	case SK_XB_CLOSING:
+		return local == SK_XB_CLOSING || local == SK_XB_CLOSED ?
+		       SK_XB_NONE : SK_XB_DISCONNECT;
+	case SK_XB_CLOSED:
+		return local == SK_XB_CLOSED ? SK_XB_NONE : SK_XB_CLOSE;
+	case SK_XB_RECONFIGURING:
+	case SK_XB_RECONFIGURED:
+		return SK_XB_NONE;
+	default:
+		return local == SK_XB_CLOSED ? SK_XB_NONE : SK_XB_CLOSE;
+	}
+}
+
+/**
+ * sk_xb_next() - decide the next step of one end of a xenbus device.
+ * @frontend: true for the frontend, false for the backend.
+ * @local: our current state (an enum sk_xb_state value).
+ * @peer: the state the peer wrote, any value.
+ *
+ * Return: the action to perform; SK_XB_NONE once settled.
+ */
+enum sk_xb_action sk_xb_next(bool frontend, u32 local, u32 peer)
+{
+	if (local >= SK_XB_NR_STATES)
+		return SK_XB_CLOSE;
+	return frontend ? sk_xb_front(local, peer) : sk_xb_back(local, peer);
+}
+
+/**
+ * sk_xb_target() - the state an end enters after performing an action.
+ * @frontend: true for the frontend, false for the backend.
+ * @act: the action performed.
+ *
+ * Return: the new state; SK_XB_UNKNOWN for SK_XB_NONE (no change).
+ */
+enum sk_xb_state sk_xb_target(bool frontend, enum sk_xb_action act)
+{
+	switch (act) {
+	case SK_XB_SETUP:
+		return SK_XB_INITIALISED;
+	case SK_XB_CONNECT:
+		return SK_XB_CONNECTED;
+	case SK_XB_DISCONNECT:
+		return SK_XB_CLOSING;
+	case SK_XB_CLOSE:
+		return SK_XB_CLOSED;
+	case SK_XB_RESET:
+		return frontend ? SK_XB_INITIALISING : SK_XB_INITWAIT;
+	case SK_XB_NONE:
+	default:
+		return SK_XB_UNKNOWN;
+	}
+}

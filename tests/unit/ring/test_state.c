@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of ring/core/state.c, the xenbus state machine: the normal
+ * handshake, skipped states, repeated (spurious) watch events, peers that
+ * restart or vanish, garbage peer states, and an exhaustive check that
+ * re-asking after every action settles within a few steps from any pair.
+ */
+#include <splitkit/ring_core.h>
+#include "ktap.h"
+
+#define FRONT	true
+#define BACK	false
+
+/* Apply actions until settled; return the final local state or -1. */
+static int settle(bool front, uint32_t local, uint32_t peer, int *steps)
+{
+	enum sk_xb_action a;
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		a = sk_xb_next(front, local, peer);
+		if (a == SK_XB_NONE) {
+			*steps = i;
+			return (int)local;
+		}
+		local = sk_xb_target(front, a);
+	}
+	return -1;
+}
+
+static void test_handshake(void)
+{
+	/* backend probe: InitWait; frontend sees it and sets up */
+	KTAP_EXPECT_EQ(sk_xb_next(FRONT, SK_XB_INITIALISING, SK_XB_INITWAIT),
+		       SK_XB_SETUP);
+	KTAP_EXPECT_EQ(sk_xb_next(BACK, SK_XB_INITWAIT, SK_XB_INITIALISED),
+		       SK_XB_CONNECT);
+	KTAP_EXPECT_EQ(sk_xb_next(FRONT, SK_XB_INITIALISED, SK_XB_CONNECTED),
+		       SK_XB_CONNECT);
+	KTAP_EXPECT_EQ(sk_xb_next(BACK, SK_XB_CONNECTED, SK_XB_CONNECTED),
+		       SK_XB_NONE);
+	/* frontend-initiated close */
+	KTAP_EXPECT_EQ(sk_xb_next(BACK, SK_XB_CONNECTED, SK_XB_CLOSING),
+		       SK_XB_DISCONNECT);
+	KTAP_EXPECT_EQ(sk_xb_next(BACK, SK_XB_CLOSING, SK_XB_CLOSED),
+		       SK_XB_CLOSE);
+	/* backend-initiated close */
+	KTAP_EXPECT_EQ(sk_xb_next(FRONT, SK_XB_CONNECTED, SK_XB_CLOSING),
+		       SK_XB_CLOSE);
+	KTAP_EXPECT_EQ(sk_xb_target(FRONT, SK_XB_SETUP), SK_XB_INITIALISED);
+	KTAP_EXPECT_EQ(sk_xb_target(BACK, SK_XB_RESET), SK_XB_INITWAIT);
+	KTAP_EXPECT_EQ(sk_xb_target(FRONT, SK_XB_RESET), SK_XB_INITIALISING);
+}
+
+static void test_repeated_events(void)
+{
+	static const uint32_t pairs[][2] = {
+		{ SK_XB_INITIALISED, SK_XB_INITWAIT },
+		{ SK_XB_CONNECTED, SK_XB_CONNECTED },
+		{ SK_XB_CLOSED, SK_XB_CLOSED },
+		{ SK_XB_INITIALISING, SK_XB_UNKNOWN },
+		{ SK_XB_INITIALISING, SK_XB_INITIALISING },
+	};
+	size_t i;
+
+	for (i = 0; i < KTAP_ARRAY_SIZE(pairs); i++)
+		KTAP_EXPECT_EQ(sk_xb_next(FRONT, pairs[i][0], pairs[i][1]),
+			       SK_XB_NONE);
+	KTAP_EXPECT_EQ(sk_xb_next(BACK, SK_XB_INITWAIT, SK_XB_INITIALISING),
+		       SK_XB_NONE);
+	KTAP_EXPECT_EQ(sk_xb_next(BACK, SK_XB_CONNECTED, SK_XB_INITIALISED),
+		       SK_XB_NONE);
+	KTAP_EXPECT_EQ(sk_xb_next(BACK, SK_XB_CLOSING, SK_XB_CLOSING),
+		       SK_XB_NONE);
+}
+
+static void test_skipped_states(void)
+{
+	int steps, st;
+
+	/* backend jumps to Connected before we ever saw InitWait */
+	st = settle(FRONT, SK_XB_INITIALISING, SK_XB_CONNECTED, &steps);
+	KTAP_EXPECT_EQ(st, SK_XB_CONNECTED);
+	KTAP_EXPECT_EQ(steps, 2);
+	/* frontend already Connected when the backend first looks */
+	st = settle(BACK, SK_XB_INITWAIT, SK_XB_CONNECTED, &steps);
+	KTAP_EXPECT_EQ(st, SK_XB_CONNECTED);
+	/* frontend went straight to Closed: backend closes, no Closing */
+	st = settle(BACK, SK_XB_CONNECTED, SK_XB_CLOSED, &steps);
+	KTAP_EXPECT_EQ(st, SK_XB_CLOSED);
+	KTAP_EXPECT_EQ(steps, 1);
+}
+
+static void test_restart(void)
+{
+	int steps, st;
+
+	/* backend reloaded under a connected frontend */
+	st = settle(FRONT, SK_XB_CONNECTED, SK_XB_INITWAIT, &steps);
+	KTAP_EXPECT_EQ(st, SK_XB_INITIALISED);
+	KTAP_EXPECT_EQ(steps, 3);	/* close, reset, setup */
+	/* frontend reconnects after a close */
+	st = settle(BACK, SK_XB_CLOSED, SK_XB_INITIALISING, &steps);
+	KTAP_EXPECT_EQ(st, SK_XB_INITWAIT);
+	st = settle(BACK, SK_XB_CLOSED, SK_XB_INITIALISED, &steps);
+	KTAP_EXPECT_EQ(st, SK_XB_CONNECTED);
+	/* peer vanished (its XenStore directory is gone) */
+	st = settle(BACK, SK_XB_CONNECTED, SK_XB_UNKNOWN, &steps);
+	KTAP_EXPECT_EQ(st, SK_XB_CLOSED);
+	st = settle(FRONT, SK_XB_CONNECTED, SK_XB_UNKNOWN, &steps);
+	KTAP_EXPECT_EQ(st, SK_XB_CLOSED);
+}
+
+static void test_garbage_peer_state(void)
+{
+	static const uint32_t bad[] = { 9, 42, 0x7fffffff, 0xffffffffu };
+	size_t i;
+
+	for (i = 0; i < KTAP_ARRAY_SIZE(bad); i++) {
+		KTAP_EXPECT_EQ(sk_xb_next(FRONT, SK_XB_CONNECTED, bad[i]),
+			       SK_XB_CLOSE);
+		KTAP_EXPECT_EQ(sk_xb_next(BACK, SK_XB_CONNECTED, bad[i]),
+			       SK_XB_CLOSE);
+		KTAP_EXPECT_EQ(sk_xb_next(BACK, SK_XB_CLOSED, bad[i]),
+			       SK_XB_NONE);
+	}
+	KTAP_EXPECT_EQ(sk_xb_next(FRONT, 99, SK_XB_CONNECTED), SK_XB_CLOSE);
+}
+
+static void test_always_settles(void)
+{
+	uint32_t local, peer;
+	int steps, st;
+	bool front;
+
+	for (front = false; ; front = true) {
+		for (local = 0; local < SK_XB_NR_STATES; local++)
+			for (peer = 0; peer < SK_XB_NR_STATES + 2; peer++) {
+				st = settle(front, local, peer, &steps);
+				KTAP_EXPECT(st >= 0);
+				KTAP_EXPECT(steps <= 3);
+			}
+		if (front)
+			break;
+	}
+}
+
+static const struct ktap_case cases[] = {
+	KTAP_CASE(test_handshake),
+	KTAP_CASE(test_repeated_events),
+	KTAP_CASE(test_skipped_states),
+	KTAP_CASE(test_restart),
+	KTAP_CASE(test_garbage_peer_state),
+	KTAP_CASE(test_always_settles),
+};
+
+KTAP_MAIN(cases)
