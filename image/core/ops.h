@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Long image operations run as small, bounded, resumable steps.
+ *
+ * A caller starts an operation with ski_op_begin() and calls ski_op_step()
+ * with a budget (clusters moved or copied) until it returns 1.  Between two
+ * steps the image is consistent on disk and the guest sees the same content,
+ * so splitkit_back can interleave steps with guest I/O, and a crash at any
+ * point leaves a valid image (at worst with leaked clusters, which the next
+ * compaction reclaims).  Progress is recomputed from the image itself on
+ * begin, so an interrupted operation resumes by simply starting again.
+ *
+ * relocate.c: compaction and defragmentation; merge.c: commit and stream.
+ */
+#ifndef _SPLITKIT_IMAGE_OPS_H
+#define _SPLITKIT_IMAGE_OPS_H
+
+#include "image.h"
+
+enum ski_op_kind {
+	SKI_OP_COMPACT,		/* fill holes from the end, truncate */
+	SKI_OP_DEFRAG,		/* guest order = file order, then compact */
+	SKI_OP_COMMIT,		/* child into its qcow2 backing parent */
+	SKI_OP_STREAM,		/* backing chain into the child, drop it */
+};
+
+/* Reverse map entry: what uses a host cluster (owner in the low bits). */
+#define SKI_RMAP_FREE		0ULL
+#define SKI_RMAP_FIXED		(1ULL << 60)	/* never moved */
+#define SKI_RMAP_REFBLOCK	(2ULL << 60)	/* reftable index */
+#define SKI_RMAP_L2		(3ULL << 60)	/* L1 index */
+#define SKI_RMAP_DATA		(4ULL << 60)	/* guest cluster */
+#define SKI_RMAP_KIND		(15ULL << 60)
+#define SKI_RMAP_INDEX		((1ULL << 60) - 1)
+
+struct ski_rmap {
+	u64 *owner;
+	u64 nr;
+};
+
+struct ski_op {
+	struct ski_image *img;
+	struct ski_image *parent;	/* commit: the parent, writable */
+	enum ski_op_kind kind;
+	unsigned int phase;
+	u64 cursor;			/* L1 index, guest or host cluster */
+	u64 place;			/* defrag: next host slot */
+	u64 low_free;			/* compaction: no hole below this */
+	u64 done;
+	u64 total;
+	u64 moved;			/* clusters relocated or copied */
+	u8 *buf;
+	u64 buf_clusters;
+};
+
+int ski_op_begin(struct ski_op *op, struct ski_image *img,
+		 enum ski_op_kind kind);
+int ski_op_step(struct ski_op *op, u64 budget);
+void ski_op_end(struct ski_op *op);
+
+/* Internal: reverse-map upkeep (relocate.c), called from image.c. */
+void ski_rmap_set(struct ski_image *img, u64 cluster, u64 owner);
+int ski_relocate_step(struct ski_op *op, u64 budget);
+int ski_merge_step(struct ski_op *op, u64 budget);
+int ski_merge_begin(struct ski_op *op);
+
+#endif /* _SPLITKIT_IMAGE_OPS_H */

@@ -1,0 +1,467 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Compaction and defragmentation: moving host clusters, one bounded step
+ * at a time.
+ *
+ * Both work from a reverse map (struct ski_rmap: host cluster -> what uses
+ * it), built in bounded steps from the L1/L2 tables and the refcount table
+ * and kept current by hooks in image.c while the operation runs.
+ *
+ * Moving a cluster from @from to @to follows the core's ordering rule: the
+ * refcount of @to is raised and the contents copied, flush, the single
+ * pointer (L2 entry, L1 entry or refcount-table entry) is switched, flush,
+ * and only then is the refcount of @from dropped.  A crash leaves either the
+ * old or the new pointer, both valid, plus at worst one leaked cluster.
+ *
+ * Compaction repeatedly moves the highest movable cluster into the lowest
+ * hole and finally truncates the file after the last used cluster.
+ * Defragmentation walks guest clusters in order and places each at the next
+ * host slot not taken by metadata, first moving any other data out of the
+ * way, then compacts.  Neither keeps state on disk: starting again after a
+ * crash recomputes where it was, since the clusters already in place stay.
+ */
+#include "ops.h"
+
+#define RELOCATE_BATCH	32
+
+void ski_rmap_set(struct ski_image *img, u64 cluster, u64 owner)
+{
+	struct ski_rmap *rmap = img->rmap;
+
+	if (!rmap)
+		return;
+	if (cluster >= rmap->nr) {
+		u64 nr = (cluster + 1) * 2, *grown;
+
+		grown = skp_zalloc(nr * sizeof(u64));
+		if (!grown) {
+			/* Out of memory: poison the map, the op stops. */
+			rmap->nr = 0;
+			return;
+		}
+		memcpy(grown, rmap->owner, rmap->nr * sizeof(u64));
+		skp_free(rmap->owner);
+		rmap->owner = grown;
+		rmap->nr = nr;
+	}
+	rmap->owner[cluster] = owner;
+}
+
+static int rmap_fixed_range(struct ski_image *img, u64 off, u64 bytes)
+{
+	u64 c;
+
+	for (c = off >> img->cluster_bits;
+	     c < (off + bytes + img->cluster_size - 1) >> img->cluster_bits; c++)
+		ski_rmap_set(img, c, SKI_RMAP_FIXED);
+	return img->rmap->nr ? 0 : -ENOMEM;
+}
+
+/* Build phase, first step: the structures that never move. */
+static int rmap_start(struct ski_op *op)
+{
+	struct ski_image *img = op->img;
+	u64 i;
+
+	img->rmap = skp_zalloc(sizeof(*img->rmap));
+	if (!img->rmap)
+		return -ENOMEM;
+	img->rmap->nr = img->end_cluster + 1;
+	img->rmap->owner = skp_zalloc(img->rmap->nr * sizeof(u64));
+	if (!img->rmap->owner)
+		return -ENOMEM;
+	rmap_fixed_range(img, 0, 1);
+	rmap_fixed_range(img, img->hdr.refcount_table_offset,
+			 (u64)img->hdr.refcount_table_clusters <<
+			 img->cluster_bits);
+	rmap_fixed_range(img, img->hdr.l1_table_offset,
+			 (u64)img->hdr.l1_size * 8);
+	for (i = 0; i < img->reftable_entries; i++)
+		if (img->reftable[i])
+			ski_rmap_set(img, img->reftable[i] >> img->cluster_bits,
+				     SKI_RMAP_REFBLOCK | i);
+	return img->rmap->nr ? 0 : -ENOMEM;
+}
+
+/* Build phase: map up to @budget L2 tables and their data clusters. */
+static int rmap_scan(struct ski_op *op, u64 budget)
+{
+	struct ski_image *img = op->img;
+	u64 *table, i;
+	int err;
+
+	for (; op->cursor < img->hdr.l1_size && budget; op->cursor++) {
+		u64 l1i = op->cursor, off = img->l1[l1i] & QCOW2_OFFSET_MASK;
+
+		if (!off)
+			continue;
+		budget--;
+		ski_rmap_set(img, off >> img->cluster_bits, SKI_RMAP_L2 | l1i);
+		err = ski_load_l2(img, l1i, &table);
+		if (err)
+			return err;
+		for (i = 0; i < img->l2_entries; i++) {
+			u64 e = table[i], start, end, c;
+
+			if (e & QCOW2_OFLAG_COMPRESSED) {
+				err = ski_compressed_range(img, e, &start,
+							   &end);
+				if (err)
+					return err;
+				for (c = start >> img->cluster_bits;
+				     c <= (end - 1) >> img->cluster_bits; c++)
+					ski_rmap_set(img, c, SKI_RMAP_FIXED);
+			} else if (e & QCOW2_OFFSET_MASK) {
+				u64 kind = (e & QCOW2_OFLAG_COPIED) &&
+					   !(e & QCOW2_OFLAG_ZERO) ?
+					   SKI_RMAP_DATA : SKI_RMAP_FIXED;
+
+				ski_rmap_set(img, (e & QCOW2_OFFSET_MASK) >>
+					     img->cluster_bits,
+					     kind | (l1i * img->l2_entries + i));
+			}
+		}
+		if (!img->rmap->nr)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/*
+ * Build phase, last step: clusters with a refcount but no owner are leaks
+ * (from a crash); release them so compaction can reclaim the space.
+ */
+static int rmap_release_leaks(struct ski_op *op)
+{
+	struct ski_image *img = op->img;
+	u64 c;
+	u16 rc;
+	int err;
+
+	for (c = 1; c < img->end_cluster; c++) {
+		if (c < img->rmap->nr && img->rmap->owner[c])
+			continue;
+		err = ski_refcount(img, c, &rc);
+		if (err)
+			return err;
+		if (rc) {
+			err = ski_set_refcount(img, c, 0);
+			if (err)
+				return err;
+		}
+	}
+	return skp_flush(img->file);
+}
+
+static u64 owner_of(struct ski_image *img, u64 cluster)
+{
+	return cluster < img->rmap->nr ? img->rmap->owner[cluster] :
+	       SKI_RMAP_FREE;
+}
+
+/* A hole: no owner and no refcount (so not mid-allocation either). */
+static int is_hole(struct ski_image *img, u64 cluster, bool *hole)
+{
+	u16 rc;
+	int err;
+
+	*hole = false;
+	if (owner_of(img, cluster) != SKI_RMAP_FREE)
+		return 0;
+	err = ski_refcount(img, cluster, &rc);
+	if (!err)
+		*hole = !rc;
+	return err;
+}
+
+struct move {
+	u64 from;
+	u64 to;
+	u64 owner;
+};
+
+/* Copy clusters and raise refcounts of the targets (before the flush). */
+static int move_copy(struct ski_image *img, const struct move *mv)
+{
+	int err;
+
+	err = ski_set_refcount(img, mv->to, 1);
+	if (err)
+		return err;
+	err = skp_pread(img->file, img->scratch, img->cluster_size,
+			mv->from << img->cluster_bits);
+	if (!err)
+		err = skp_pwrite(img->file, img->scratch, img->cluster_size,
+				 mv->to << img->cluster_bits);
+	return err;
+}
+
+static int move_switch(struct ski_image *img, const struct move *mv)
+{
+	u64 idx = mv->owner & SKI_RMAP_INDEX;
+	u64 to = mv->to << img->cluster_bits;
+
+	switch (mv->owner & SKI_RMAP_KIND) {
+	case SKI_RMAP_DATA:
+		return ski_set_l2_entry(img, idx, to | QCOW2_OFLAG_COPIED);
+	case SKI_RMAP_L2:
+		return ski_set_l1_entry(img, idx, to | QCOW2_OFLAG_COPIED);
+	case SKI_RMAP_REFBLOCK:
+		return ski_set_reftable_entry(img, idx, to);
+	}
+	return -EINVAL;
+}
+
+/*
+ * Carry out a batch of moves with two flushes in all.  L2 tables and
+ * refcount blocks are moved one per batch on their own: their copy must come
+ * after every change written into them, and a data move in the same batch
+ * would write its L2 entry or refcount into the old copy.
+ */
+static int do_moves(struct ski_op *op, struct move *mv, unsigned int nr)
+{
+	struct ski_image *img = op->img;
+	unsigned int i;
+	int err = 0;
+
+	for (i = 0; !err && i < nr; i++)
+		err = move_copy(img, &mv[i]);
+	if (!err)
+		err = skp_flush(img->file);
+	for (i = 0; !err && i < nr; i++)
+		err = move_switch(img, &mv[i]);
+	if (!err)
+		err = skp_flush(img->file);
+	for (i = 0; !err && i < nr; i++)
+		err = ski_set_refcount(img, mv[i].from, 0);
+	op->moved += nr;
+	return err;
+}
+
+static bool movable(u64 owner)
+{
+	u64 kind = owner & SKI_RMAP_KIND;
+
+	return kind == SKI_RMAP_DATA || kind == SKI_RMAP_L2 ||
+	       kind == SKI_RMAP_REFBLOCK;
+}
+
+static u64 highest_used(struct ski_image *img)
+{
+	u64 c = img->end_cluster;
+
+	while (c > 1 && owner_of(img, c - 1) == SKI_RMAP_FREE)
+		c--;
+	return c - 1;
+}
+
+/* Truncate after the last used cluster; 1 when compaction is finished. */
+static int compact_finish(struct ski_op *op)
+{
+	struct ski_image *img = op->img;
+	u64 last = highest_used(img);
+	u64 c;
+	u16 rc;
+	int err;
+
+	/* Something allocated but not yet mapped past @last: keep it. */
+	for (c = last + 1; c < img->end_cluster; c++) {
+		err = ski_refcount(img, c, &rc);
+		if (err)
+			return err;
+		if (rc)
+			last = c;
+	}
+	err = skp_flush(img->file);
+	if (!err)
+		err = skp_truncate(img->file, (last + 1) << img->cluster_bits);
+	if (!err)
+		err = skp_flush(img->file);
+	if (err)
+		return err;
+	img->end_cluster = last + 1;
+	if (img->free_hint > img->end_cluster)
+		img->free_hint = img->end_cluster;
+	return 1;
+}
+
+/* Compaction: move up to @budget clusters from the top into holes. */
+static int compact_step(struct ski_op *op, u64 budget)
+{
+	struct ski_image *img = op->img;
+	struct move mv[RELOCATE_BATCH];
+	unsigned int nr = 0;
+	u64 top = highest_used(img);
+	bool hole;
+	int err;
+
+	while (budget && nr < RELOCATE_BATCH) {
+		u64 owner = owner_of(img, top);
+
+		/* Lowest hole not yet used in this batch. */
+		for (;; op->low_free++) {
+			if (op->low_free >= top)
+				goto flush;
+			err = is_hole(img, op->low_free, &hole);
+			if (err)
+				return err;
+			if (hole)
+				break;
+		}
+		if (!movable(owner))
+			goto flush;
+		/* Tables move alone: a batch must not write into them. */
+		if ((owner & SKI_RMAP_KIND) != SKI_RMAP_DATA && nr)
+			break;
+		mv[nr].from = top;
+		mv[nr].to = op->low_free++;
+		mv[nr].owner = owner;
+		nr++;
+		budget--;
+		if ((owner & SKI_RMAP_KIND) != SKI_RMAP_DATA)
+			break;
+		/* Next candidate below; skip what is already queued. */
+		do {
+			top--;
+		} while (top > 1 && owner_of(img, top) == SKI_RMAP_FREE);
+		if (top <= op->low_free)
+			break;
+	}
+	err = do_moves(op, mv, nr);
+	if (err)
+		return err;
+	op->done = op->moved;
+	return 0;
+
+flush:
+	err = do_moves(op, mv, nr);
+	if (err)
+		return err;
+	return compact_finish(op);
+}
+
+/*
+ * Defragmentation: put guest cluster op->cursor at host slot op->place,
+ * moving whatever data sits there to a hole first.
+ */
+static int defrag_step(struct ski_op *op, u64 budget)
+{
+	struct ski_image *img = op->img;
+	struct move mv;
+	bool hole;
+	int err;
+
+	while (budget && op->cursor < img->guest_clusters) {
+		u64 gc = op->cursor, entry, host, owner;
+
+		err = ski_l2_entry(img, gc, &entry);
+		if (err)
+			return err;
+		if (!(entry & QCOW2_OFLAG_COPIED) ||
+		    entry & (QCOW2_OFLAG_ZERO | QCOW2_OFLAG_COMPRESSED) ||
+		    !(entry & QCOW2_OFFSET_MASK)) {
+			op->cursor++;
+			continue;
+		}
+		host = (entry & QCOW2_OFFSET_MASK) >> img->cluster_bits;
+		/* Skip slots held by metadata or by mid-allocation clusters. */
+		for (;;) {
+			owner = owner_of(img, op->place);
+			if (owner == SKI_RMAP_FREE) {
+				err = is_hole(img, op->place, &hole);
+				if (err)
+					return err;
+				if (hole)
+					break;
+			} else if ((owner & SKI_RMAP_KIND) == SKI_RMAP_DATA) {
+				break;
+			}
+			op->place++;
+		}
+		if (host == op->place) {
+			op->place++;
+			op->cursor++;
+			op->done++;
+			continue;
+		}
+		if (owner != SKI_RMAP_FREE) {
+			/* Evict the other guest cluster to the lowest hole. */
+			u64 to = op->place + 1;
+
+			for (;; to++) {
+				err = is_hole(img, to, &hole);
+				if (err)
+					return err;
+				if (hole)
+					break;
+			}
+			mv.from = op->place;
+			mv.to = to;
+			mv.owner = owner;
+			err = do_moves(op, &mv, 1);
+			if (err)
+				return err;
+			budget = budget > 1 ? budget - 1 : 1;
+		}
+		mv.from = host;
+		mv.to = op->place;
+		mv.owner = SKI_RMAP_DATA | gc;
+		err = do_moves(op, &mv, 1);
+		if (err)
+			return err;
+		op->place++;
+		op->cursor++;
+		op->done++;
+		budget--;
+	}
+	if (op->cursor >= img->guest_clusters) {
+		op->phase++;
+		op->low_free = 1;
+	}
+	return 0;
+}
+
+/**
+ * ski_relocate_step() - one bounded step of compaction or defragmentation
+ * Return: 1 when finished, 0 when more steps are needed, or -errno.
+ */
+int ski_relocate_step(struct ski_op *op, u64 budget)
+{
+	struct ski_image *img = op->img;
+	int err;
+
+	if (!budget)
+		budget = 1;
+	switch (op->phase) {
+	case 0:
+		err = rmap_start(op);
+		if (err)
+			return err;
+		op->phase++;
+		op->cursor = 0;
+		return 0;
+	case 1:
+		err = rmap_scan(op, budget);
+		if (err)
+			return err;
+		if (op->cursor < img->hdr.l1_size)
+			return 0;
+		err = rmap_release_leaks(op);
+		if (err)
+			return err;
+		op->phase++;
+		op->cursor = 0;
+		op->place = 1;
+		op->low_free = 1;
+		if (op->kind == SKI_OP_COMPACT)
+			op->phase++;
+		return 0;
+	case 2:
+		return defrag_step(op, budget);
+	case 3:
+		if (!img->rmap->nr)
+			return -ENOMEM;
+		return compact_step(op, budget);
+	}
+	return -EINVAL;
+}

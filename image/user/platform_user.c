@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Userspace implementation of the image engine's platform layer.
+ *
+ * Used by the splitkit tool, the unit tests and the fuzzers.  I/O is plain
+ * pread/pwrite on a file descriptor; skp_flush() is fdatasync() unless
+ * SPLITKIT_IMG_NOSYNC is set (tests that only simulate process crashes).
+ * SPLITKIT_IMG_CRASH_AFTER=N makes the process die with exit status 99
+ * just before its N-th write, flush or truncate, which is how the crash
+ * tests cut an operation at every step.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../core/platform.h"
+#include "platform_user.h"
+
+struct skp_file {
+	int fd;
+};
+
+static int log_level = SKP_LOG_WARN;
+static long crash_after = -1;
+static bool nosync;
+static bool env_read;
+
+void skp_user_set_log_level(int level)
+{
+	log_level = level;
+}
+
+static void read_env(void)
+{
+	const char *s;
+
+	if (env_read)
+		return;
+	env_read = true;
+	s = getenv("SPLITKIT_IMG_CRASH_AFTER");
+	if (s && *s)
+		crash_after = strtol(s, NULL, 10);
+	s = getenv("SPLITKIT_IMG_NOSYNC");
+	nosync = s && *s && strcmp(s, "0");
+}
+
+/* Count one mutation; die here if the crash test says so. */
+static void mutation_point(void)
+{
+	read_env();
+	if (crash_after < 0)
+		return;
+	if (crash_after-- == 0)
+		_exit(99);
+}
+
+void *skp_zalloc(size_t size)
+{
+	return calloc(1, size ? size : 1);
+}
+
+void skp_free(void *ptr)
+{
+	free(ptr);
+}
+
+u64 skp_time(void)
+{
+	return (u64)time(NULL);
+}
+
+void skp_log(int level, const char *fmt, ...)
+{
+	static const char *const names[] = { "error", "warning", "info" };
+	va_list ap;
+
+	if (level > log_level)
+		return;
+	fprintf(stderr, "splitkit: %s: ", names[level]);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int wrap_fd(int fd, struct skp_file **filep)
+{
+	struct skp_file *file;
+
+	if (fd < 0)
+		return -errno;
+	file = calloc(1, sizeof(*file));
+	if (!file) {
+		close(fd);
+		return -ENOMEM;
+	}
+	file->fd = fd;
+	*filep = file;
+	return 0;
+}
+
+int skp_open(const char *path, bool writable, struct skp_file **filep)
+{
+	return wrap_fd(open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC),
+		       filep);
+}
+
+int skp_create(const char *path, struct skp_file **filep)
+{
+	return wrap_fd(open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644),
+		       filep);
+}
+
+void skp_close(struct skp_file *file)
+{
+	if (!file)
+		return;
+	close(file->fd);
+	free(file);
+}
+
+int skp_pread(struct skp_file *file, void *buf, size_t len, u64 off)
+{
+	u8 *p = buf;
+
+	while (len) {
+		ssize_t n = pread(file->fd, p, len, off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0) {
+			memset(p, 0, len);	/* past EOF reads as a hole */
+			return 0;
+		}
+		p += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int skp_pwrite(struct skp_file *file, const void *buf, size_t len, u64 off)
+{
+	const u8 *p = buf;
+
+	mutation_point();
+	while (len) {
+		ssize_t n = pwrite(file->fd, p, len, off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int skp_flush(struct skp_file *file)
+{
+	mutation_point();
+	if (nosync)
+		return 0;
+	return fdatasync(file->fd) ? -errno : 0;
+}
+
+int skp_truncate(struct skp_file *file, u64 size)
+{
+	mutation_point();
+	return ftruncate(file->fd, size) ? -errno : 0;
+}
+
+int skp_size(struct skp_file *file, u64 *sizep)
+{
+	struct stat st;
+
+	if (fstat(file->fd, &st))
+		return -errno;
+	*sizep = st.st_size;
+	return 0;
+}
