@@ -129,6 +129,15 @@ int sk_front_poll_rsp(struct sk_front *f);
 int sk_front_get_rsp(struct sk_front *f, void *rsp);
 int sk_front_final_check(struct sk_front *f);
 
+/*
+ * Unvalidated hint for pollers: has the backend moved rsp_prod?  Only
+ * sk_front_get_rsp() / sk_front_poll_rsp() may act on the value.
+ */
+static inline bool sk_front_peek(const struct sk_front *f)
+{
+	return SK_READ_ONCE(f->sring->rsp_prod) != f->rsp_cons;
+}
+
 /* Requests published but not yet answered. */
 static inline u32 sk_front_inflight(const struct sk_front *f)
 {
@@ -165,6 +174,18 @@ void *sk_back_next_rsp(struct sk_back *b);
 int sk_back_put_rsp(struct sk_back *b, const void *rsp);
 bool sk_back_push(struct sk_back *b);
 int sk_back_final_check(struct sk_back *b);
+
+/* Unvalidated hint for pollers: has the frontend moved req_prod? */
+static inline bool sk_back_peek(const struct sk_back *b)
+{
+	return SK_READ_ONCE(b->sring->req_prod) != b->req_cons;
+}
+
+/* Responses owed: requests consumed and not yet answered. */
+static inline u32 sk_back_owed(const struct sk_back *b)
+{
+	return b->req_cons - b->rsp_prod_pvt;
+}
 
 /* ---- adaptive polling (ring/core/poll.c) ---- */
 

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * splitkit_ring: the transport every splitkit frontend (VSC) and backend
+ * (VSP) driver is built on.
+ *
+ * A link is everything one xenbus device shares with its peer: one or more
+ * channels, each a ring of 2^order grant-shared pages in the standard Xen
+ * io/ring.h layout plus one event channel.  The frontend allocates, grants
+ * and publishes (ring/front.c); the backend reads, validates, maps and binds
+ * (ring/back.c).  Messages are fixed-size structs described by struct
+ * sk_chan_params; the library copies each one out of the shared page before
+ * the driver sees it and checks every peer-written index.  Incoming
+ * messages are handed to sk_chan_ops.msg in batches, with event hold-off
+ * and adaptive polling (ring/chan.c).  struct sk_xb (ring/xbstate.c) runs
+ * the xenbus state machine for the driver.  Documentation/ring.rst has the
+ * XenStore keys and the rules.
+ */
+#ifndef _SPLITKIT_RING_H
+#define _SPLITKIT_RING_H
+
+#include <linux/mutex.h>
+#include <linux/types.h>
+#include <xen/xenbus.h>
+
+#include <splitkit/ring_core.h>
+
+struct sk_chan;
+struct sk_link;
+
+/**
+ * struct sk_chan_ops - what a driver does with its channels.
+ * @msg: one incoming message (a response on the frontend, a request on the
+ *	 backend), already copied into private memory; validate it before use.
+ *	 Runs in the channel's consumer context: a work item, or the event
+ *	 handler in hard-IRQ context with %SK_CHAN_IRQ_CONTEXT.  A backend may
+ *	 answer at once with sk_chan_put(); responses are pushed once per
+ *	 batch.
+ * @batch_done: optional; called after each batch of @msg calls, e.g. to wake
+ *	 a sender waiting for ring space.
+ */
+struct sk_chan_ops {
+	void (*msg)(struct sk_chan *ch, const void *msg);
+	void (*batch_done)(struct sk_chan *ch);
+};
+
+/* Consume in the event handler (hard IRQ) instead of a work item. */
+#define SK_CHAN_IRQ_CONTEXT	BIT(0)
+
+/* Longest poll window a channel accepts, in nanoseconds. */
+#define SK_CHAN_MAX_POLL_NS	1000000u
+
+/**
+ * struct sk_chan_params - shape and behaviour of the channels of a link.
+ * @name:      short name for IRQs and debugfs (e.g. "ping").
+ * @req_size:  bytes of one request.
+ * @rsp_size:  bytes of one response.
+ * @ent_size:  bytes of one ring entry; SK_RING_ENT_SIZE(req_t, rsp_t).
+ * @max_order: largest ring-page-order we accept or offer
+ *	       (at most XENBUS_MAX_RING_GRANT_ORDER).
+ * @max_queues: most channels we accept or offer (at least 1).
+ * @flags:     SK_CHAN_* flags.
+ * @poll_ns:   initial longest poll window; 0 disables polling.
+ * @ops:       message callbacks.
+ * @priv:      driver data, returned by sk_link_priv().
+ */
+struct sk_chan_params {
+	const char *name;
+	size_t req_size;
+	size_t rsp_size;
+	size_t ent_size;
+	unsigned int max_order;
+	unsigned int max_queues;
+	unsigned int flags;
+	u32 poll_ns;
+	const struct sk_chan_ops *ops;
+	void *priv;
+};
+
+/* ring/front.c */
+struct sk_link *sk_link_front_alloc(struct xenbus_device *dev,
+				    const struct sk_chan_params *p);
+int sk_link_front_publish(struct sk_link *l, struct xenbus_transaction xbt);
+struct sk_link *sk_link_front_setup(struct xenbus_device *dev,
+				    const struct sk_chan_params *p);
+
+/* ring/back.c */
+int sk_link_back_advertise(struct xenbus_device *dev,
+			   const struct sk_chan_params *p);
+struct sk_link *sk_link_back_connect(struct xenbus_device *dev,
+				     const struct sk_chan_params *p);
+
+/* ring/link.c */
+void sk_link_destroy(struct sk_link *l);
+unsigned int sk_link_nr_chans(const struct sk_link *l);
+unsigned int sk_link_order(const struct sk_link *l);
+struct sk_chan *sk_link_chan(struct sk_link *l, unsigned int i);
+void *sk_link_priv(const struct sk_link *l);
+
+/* ring/chan.c */
+int sk_chan_put(struct sk_chan *ch, const void *msg);
+bool sk_chan_push(struct sk_chan *ch);
+unsigned int sk_chan_space(struct sk_chan *ch);
+unsigned int sk_chan_nr_ents(const struct sk_chan *ch);
+struct sk_link *sk_chan_link(const struct sk_chan *ch);
+unsigned int sk_chan_index(const struct sk_chan *ch);
+void sk_chan_set_poll_ns(struct sk_chan *ch, u32 ns);
+bool sk_chan_broken(const struct sk_chan *ch);
+
+/**
+ * struct sk_chan_stats - counters of one channel, as shown in debugfs.
+ * @notify_sent:       events we sent after a push.
+ * @notify_suppressed: pushes the peer's event index let us skip.
+ * @pushes:            pushes that published at least one message.
+ * @msgs_out:          messages we produced.
+ * @events:            events received.
+ * @spurious:          events that found no work.
+ * @storms:            spurious events beyond the allowed rate.
+ * @polls:             poll windows spun.
+ * @poll_hits:         poll windows that found work (an event saved).
+ * @batches:           batches consumed.
+ * @msgs_in:           messages consumed.
+ * @batch_hist:        batches by size: 1, 2-3, 4-7, ... 128 and more.
+ * @budget_yields:     consumer runs cut short by the budget.
+ * @peer_errors:       protocol violations by a malicious or buggy peer.
+ */
+struct sk_chan_stats {
+	u64 notify_sent;
+	u64 notify_suppressed;
+	u64 pushes;
+	u64 msgs_out;
+	u64 events;
+	u64 spurious;
+	u64 storms;
+	u64 polls;
+	u64 poll_hits;
+	u64 batches;
+	u64 msgs_in;
+	u64 batch_hist[8];
+	u64 budget_yields;
+	u64 peer_errors;
+};
+
+void sk_chan_get_stats(const struct sk_chan *ch, struct sk_chan_stats *st);
+
+/* ring/xbstate.c */
+
+struct sk_xb;
+
+/**
+ * struct sk_xb_ops - a driver's part of the xenbus handshake.
+ * @setup:      frontend only: allocate and publish rings.  Return 0 or -errno.
+ * @connect:    backend: map rings, bind events; frontend: start traffic.
+ *		Return 0 or -errno.
+ * @disconnect: stop traffic and tear everything down.  Called with nothing
+ *		set up too, and possibly twice: must be idempotent.
+ */
+struct sk_xb_ops {
+	int (*setup)(struct sk_xb *xb);
+	int (*connect)(struct sk_xb *xb);
+	void (*disconnect)(struct sk_xb *xb);
+};
+
+/**
+ * struct sk_xb - xenbus state helper of one device end.
+ * @dev:      the xenbus device.
+ * @ops:      driver callbacks.
+ * @frontend: which end we are.
+ * @lock:     serialises state changes and the ops; taken by
+ *	      sk_xb_peer_changed() and sk_xb_remove().
+ * @priv:     driver data.
+ */
+struct sk_xb {
+	struct xenbus_device *dev;
+	const struct sk_xb_ops *ops;
+	bool frontend;
+	struct mutex lock;
+	void *priv;
+};
+
+void sk_xb_init(struct sk_xb *xb, struct xenbus_device *dev, bool frontend,
+		const struct sk_xb_ops *ops, void *priv);
+void sk_xb_peer_changed(struct sk_xb *xb, enum xenbus_state peer);
+void sk_xb_remove(struct sk_xb *xb);
+
+#endif /* _SPLITKIT_RING_H */

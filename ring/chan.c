@@ -1,0 +1,545 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * splitkit_ring data path: producing, notifying, consuming and polling one
+ * channel.  The same code serves both ends; on the frontend the channel
+ * produces requests and consumes responses, on the backend the reverse
+ * (ring/front.c and ring/back.c set channels up, this file runs them).
+ *
+ * Where events are saved:
+ *  - push: one req_prod/rsp_prod store per batch, and an event only when
+ *    the peer's event index asks for it (io/ring.h hold-off);
+ *  - consume: events are late-EOI'd, so while a consumer run is busy the
+ *    event channel stays masked and the peer's further pushes cost nothing;
+ *  - poll: when the ring runs dry the consumer spins for an adaptive window
+ *    (struct sk_poll) before re-arming its event index; a peer pushing
+ *    within the window is picked up without any event at all.
+ * Hostile peers: indices are validated by ring/core/ring.c; a violation
+ * stops the channel and reports "malicious or buggy peer" to XenStore.
+ * Events that bring no work are EOI'd as spurious, which makes the event
+ * core delay the next delivery (bounded storm cost), and are counted
+ * against a rate limit that flags storms.  One consumer run handles at most
+ * SK_CHAN_BUDGET messages before it requeues itself.
+ */
+#include <linux/ktime.h>
+#include <linux/log2.h>
+#include <linux/processor.h>
+#include <xen/events.h>
+#include <xen/xenbus.h>
+
+#include <splitkit/export.h>
+
+#include "internal.h"
+
+static size_t sk_chan_in_size(const struct sk_chan *ch)
+{
+	return ch->link->frontend ? ch->link->desc.rsp_size :
+				    ch->link->desc.req_size;
+}
+
+static bool sk_chan_peek(const struct sk_chan *ch)
+{
+	return ch->link->frontend ? sk_front_peek(&ch->front) :
+				    sk_back_peek(&ch->back);
+}
+
+static void sk_chan_fatal_work(struct work_struct *work)
+{
+	struct sk_chan *ch = container_of(work, struct sk_chan, fatal_work);
+
+	xenbus_dev_fatal(ch->link->dev, -EIO,
+			 "malicious or buggy peer: ring %u protocol violation",
+			 ch->index);
+}
+
+/* Consumer context.  The ring refuses all further work by itself. */
+static void sk_chan_peer_error(struct sk_chan *ch)
+{
+	if (ch->broken)
+		return;
+	WRITE_ONCE(ch->broken, true);
+	sk_stat_add(&ch->stats.peer_errors, 1);
+	dev_err_ratelimited(&ch->link->dev->dev,
+			    "malicious or buggy peer: ring %u index out of range, channel stopped\n",
+			    ch->index);
+	schedule_work(&ch->fatal_work);
+}
+
+/*
+ * Copy up to SK_CHAN_BATCH incoming messages into ch->scratch.
+ * Return: messages copied, or -EIO if the peer broke the ring.
+ */
+static int sk_chan_fetch(struct sk_chan *ch)
+{
+	size_t sz = sk_chan_in_size(ch);
+	unsigned long flags;
+	int i, n = 0;
+
+	spin_lock_irqsave(&ch->lock, flags);
+	for (i = 0; i < SK_CHAN_BATCH; i++) {
+		void *dst = ch->scratch + i * sz;
+
+		n = ch->link->frontend ? sk_front_get_rsp(&ch->front, dst) :
+					 sk_back_get_req(&ch->back, dst);
+		if (n <= 0)
+			break;
+	}
+	spin_unlock_irqrestore(&ch->lock, flags);
+	return n < 0 ? n : i;
+}
+
+/* Re-arm the event index; return messages found meanwhile or -EIO. */
+static int sk_chan_final_check(struct sk_chan *ch)
+{
+	unsigned long flags;
+	int n;
+
+	spin_lock_irqsave(&ch->lock, flags);
+	n = ch->link->frontend ? sk_front_final_check(&ch->front) :
+				 sk_back_final_check(&ch->back);
+	spin_unlock_irqrestore(&ch->lock, flags);
+	return n;
+}
+
+/* Spin for the poll window; return true if the peer produced meanwhile. */
+static bool sk_chan_poll(struct sk_chan *ch)
+{
+	u32 window = sk_poll_window(&ch->poll);
+	u64 t0, now;
+
+	if (!window)
+		return false;
+	sk_stat_add(&ch->stats.polls, 1);
+	t0 = ktime_get_ns();
+	do {
+		if (sk_chan_peek(ch)) {
+			now = ktime_get_ns();
+			sk_poll_update(&ch->poll, now - t0);
+			sk_stat_add(&ch->stats.poll_hits, 1);
+			return true;
+		}
+		cpu_relax();
+		now = ktime_get_ns();
+	} while (now - t0 < window && !READ_ONCE(ch->dead));
+	return false;
+}
+
+static void sk_chan_account_run(struct sk_chan *ch, unsigned int msgs)
+{
+	unsigned int b;
+
+	if (!msgs)
+		return;
+	b = min_t(unsigned int, ilog2(msgs), ARRAY_SIZE(ch->stats.batch_hist) - 1);
+	sk_stat_add(&ch->stats.batches, 1);
+	sk_stat_add(&ch->stats.msgs_in, msgs);
+	sk_stat_add(&ch->stats.batch_hist[b], 1);
+}
+
+/*
+ * One consumer run: hand every available message to the driver, publish
+ * what the driver produced, poll, re-arm.
+ * Return: true if the budget ran out and the run must be continued.
+ */
+static bool sk_chan_consume(struct sk_chan *ch)
+{
+	const struct sk_chan_ops *ops = ch->link->params.ops;
+	size_t sz = sk_chan_in_size(ch);
+	unsigned int msgs = 0;
+	int n, i;
+
+	if (ch->idle_since) {
+		sk_poll_update(&ch->poll, ktime_get_ns() - ch->idle_since);
+		ch->idle_since = 0;
+	}
+	while (!READ_ONCE(ch->dead) && !ch->broken) {
+		n = sk_chan_fetch(ch);
+		if (n > 0) {
+			for (i = 0; i < n; i++)
+				ops->msg(ch, ch->scratch + i * sz);
+			if (ops->batch_done)
+				ops->batch_done(ch);
+			msgs += n;
+			if (msgs >= SK_CHAN_BUDGET) {
+				sk_chan_push(ch);
+				sk_stat_add(&ch->stats.budget_yields, 1);
+				sk_chan_account_run(ch, msgs);
+				return true;
+			}
+			continue;
+		}
+		if (n < 0) {
+			sk_chan_peer_error(ch);
+			break;
+		}
+		/* dry: publish our own output before waiting for more */
+		sk_chan_push(ch);
+		if (sk_chan_poll(ch))
+			continue;
+		n = sk_chan_final_check(ch);
+		if (n > 0)
+			continue;
+		if (n < 0) {
+			sk_chan_peer_error(ch);
+			break;
+		}
+		ch->idle_since = ktime_get_ns();
+		break;
+	}
+	ch->spurious_run = !msgs;
+	sk_chan_account_run(ch, msgs);
+	return false;
+}
+
+/* EOI the event that started this run; spurious ones are delayed. */
+static void sk_chan_eoi(struct sk_chan *ch)
+{
+	unsigned int flags = 0;
+
+	if (ch->spurious_run) {
+		flags = XEN_EOI_FLAG_SPURIOUS;
+		sk_stat_add(&ch->stats.spurious, 1);
+		if (!sk_ratelimit_allow(&ch->storm, ktime_get_ns())) {
+			sk_stat_add(&ch->stats.storms, 1);
+			dev_warn_ratelimited(&ch->link->dev->dev,
+					     "malicious or buggy peer: event storm on ring %u\n",
+					     ch->index);
+		}
+	}
+	xen_irq_lateeoi(ch->irq, flags);
+}
+
+static void sk_chan_work(struct work_struct *work)
+{
+	struct sk_chan *ch = container_of(work, struct sk_chan, work);
+	bool more;
+
+	/* with SK_CHAN_IRQ_CONTEXT the handler may be consuming right now */
+	if (test_and_set_bit(SK_CHAN_BUSY, &ch->busy))
+		return;
+	more = sk_chan_consume(ch);
+	clear_bit(SK_CHAN_BUSY, &ch->busy);
+	if (more) {
+		queue_work(sk_ring_wq, &ch->work);	/* EOI still owed */
+		return;
+	}
+	if (xchg(&ch->eoi_owed, false))
+		sk_chan_eoi(ch);
+}
+
+/*
+ * The event is late-EOI'd: the channel stays masked until sk_chan_eoi(),
+ * so this handler never overlaps a consumer run that an event started.
+ */
+static irqreturn_t sk_chan_interrupt(int irq, void *dev_id)
+{
+	struct sk_chan *ch = dev_id;
+	bool more;
+
+	sk_stat_add(&ch->stats.events, 1);
+	if (READ_ONCE(ch->dead)) {
+		xen_irq_lateeoi(irq, XEN_EOI_FLAG_SPURIOUS);
+		return IRQ_HANDLED;
+	}
+	if (!(ch->link->params.flags & SK_CHAN_IRQ_CONTEXT) ||
+	    test_and_set_bit(SK_CHAN_BUSY, &ch->busy)) {
+		WRITE_ONCE(ch->eoi_owed, true);
+		queue_work(sk_ring_wq, &ch->work);
+		return IRQ_HANDLED;
+	}
+	more = sk_chan_consume(ch);
+	clear_bit(SK_CHAN_BUSY, &ch->busy);
+	if (more) {
+		WRITE_ONCE(ch->eoi_owed, true);
+		queue_work(sk_ring_wq, &ch->work);
+	} else {
+		sk_chan_eoi(ch);
+	}
+	return IRQ_HANDLED;
+}
+
+/**
+ * sk_chan_put() - write one outgoing message into the ring, unpublished.
+ * @ch: channel.
+ * @msg: a request (frontend) or response (backend), of the link's size.
+ *
+ * Any context.  Call sk_chan_push() after the last message of a batch; on
+ * the backend, responses written from the msg callback are pushed by the
+ * library at the end of the batch.
+ *
+ * Return: 0; -ENOSPC if the ring is full (frontend) or every consumed
+ * request already has its response (backend); -ENODEV after teardown;
+ * -EIO if the peer broke the ring.
+ */
+int sk_chan_put(struct sk_chan *ch, const void *msg)
+{
+	unsigned long flags;
+	int err;
+
+	spin_lock_irqsave(&ch->lock, flags);
+	if (ch->dead)
+		err = -ENODEV;
+	else if (ch->link->frontend)
+		err = sk_front_put_req(&ch->front, msg);
+	else
+		err = sk_back_put_rsp(&ch->back, msg);
+	if (!err)
+		sk_stat_add(&ch->stats.msgs_out, 1);
+	spin_unlock_irqrestore(&ch->lock, flags);
+	return err;
+}
+SPLITKIT_EXPORT(sk_chan_put);
+
+/**
+ * sk_chan_push() - publish the messages written so far, notify if asked.
+ * @ch: channel.
+ *
+ * Any context.  The peer gets an event only if its event index says it is
+ * waiting; otherwise it will find the messages by itself.
+ *
+ * Return: true if an event was sent.
+ */
+bool sk_chan_push(struct sk_chan *ch)
+{
+	unsigned long flags;
+	bool notify = false, pushed;
+	u32 before;
+
+	spin_lock_irqsave(&ch->lock, flags);
+	if (ch->dead)
+		goto unlock;
+	if (ch->link->frontend) {
+		before = ch->front.req_pushed;
+		notify = sk_front_push(&ch->front);
+		pushed = before != ch->front.req_pushed;
+	} else {
+		before = ch->back.rsp_pushed;
+		notify = sk_back_push(&ch->back);
+		pushed = before != ch->back.rsp_pushed;
+	}
+	if (pushed)
+		sk_stat_add(&ch->stats.pushes, 1);
+	if (notify) {
+		/* under the lock: teardown unbinds only after marking dead */
+		notify_remote_via_irq(ch->irq);
+		sk_stat_add(&ch->stats.notify_sent, 1);
+	} else if (pushed) {
+		sk_stat_add(&ch->stats.notify_suppressed, 1);
+	}
+unlock:
+	spin_unlock_irqrestore(&ch->lock, flags);
+	return notify;
+}
+SPLITKIT_EXPORT(sk_chan_push);
+
+/**
+ * sk_chan_space() - room for outgoing messages.
+ * @ch: channel.
+ *
+ * Return: on the frontend, free request slots; on the backend, responses
+ * owed (requests consumed and not yet answered).  0 after teardown.
+ */
+unsigned int sk_chan_space(struct sk_chan *ch)
+{
+	unsigned long flags;
+	unsigned int n = 0;
+
+	spin_lock_irqsave(&ch->lock, flags);
+	if (!ch->dead)
+		n = ch->link->frontend ? sk_front_free(&ch->front) :
+					 sk_back_owed(&ch->back);
+	spin_unlock_irqrestore(&ch->lock, flags);
+	return n;
+}
+SPLITKIT_EXPORT(sk_chan_space);
+
+/**
+ * sk_chan_nr_ents() - entries in the channel's ring.
+ * @ch: channel.
+ *
+ * Return: the ring size in entries (a power of two).
+ */
+unsigned int sk_chan_nr_ents(const struct sk_chan *ch)
+{
+	return ch->link->desc.nr_ents;
+}
+SPLITKIT_EXPORT(sk_chan_nr_ents);
+
+/**
+ * sk_chan_link() - the link a channel belongs to.
+ * @ch: channel.
+ *
+ * Return: the link.
+ */
+struct sk_link *sk_chan_link(const struct sk_chan *ch)
+{
+	return ch->link;
+}
+SPLITKIT_EXPORT(sk_chan_link);
+
+/**
+ * sk_chan_index() - queue number of a channel.
+ * @ch: channel.
+ *
+ * Return: 0 .. sk_link_nr_chans() - 1.
+ */
+unsigned int sk_chan_index(const struct sk_chan *ch)
+{
+	return ch->index;
+}
+SPLITKIT_EXPORT(sk_chan_index);
+
+/**
+ * sk_chan_broken() - has the peer broken this channel's protocol?
+ * @ch: channel.
+ *
+ * Return: true once a malicious or buggy peer index was seen.
+ */
+bool sk_chan_broken(const struct sk_chan *ch)
+{
+	return READ_ONCE(ch->broken);
+}
+SPLITKIT_EXPORT(sk_chan_broken);
+
+/**
+ * sk_chan_set_poll_ns() - tune the longest adaptive poll window.
+ * @ch: channel.
+ * @ns: nanoseconds, clamped to SK_CHAN_MAX_POLL_NS; 0 disables polling.
+ *
+ * Takes effect at the consumer's next poll.
+ */
+void sk_chan_set_poll_ns(struct sk_chan *ch, u32 ns)
+{
+	unsigned long flags;
+
+	/* the consumer reads the window locklessly; writers serialise here */
+	spin_lock_irqsave(&ch->lock, flags);
+	sk_poll_set_max(&ch->poll, min(ns, SK_CHAN_MAX_POLL_NS));
+	spin_unlock_irqrestore(&ch->lock, flags);
+}
+SPLITKIT_EXPORT(sk_chan_set_poll_ns);
+
+/**
+ * sk_chan_get_stats() - snapshot a channel's counters.
+ * @ch: channel.
+ * @st: filled with the counters (each read once, not atomically together).
+ */
+void sk_chan_get_stats(const struct sk_chan *ch, struct sk_chan_stats *st)
+{
+	const u64 *src = (const u64 *)&ch->stats;
+	u64 *dst = (u64 *)st;
+	size_t i;
+
+	BUILD_BUG_ON(sizeof(*st) % sizeof(u64));
+	for (i = 0; i < sizeof(*st) / sizeof(u64); i++)
+		dst[i] = READ_ONCE(src[i]);
+}
+SPLITKIT_EXPORT(sk_chan_get_stats);
+
+/**
+ * sk_chan_bind_front() - allocate and bind the frontend's event channel.
+ * @ch: channel.
+ *
+ * Return: 0 or -errno (also reported with xenbus_dev_fatal()).
+ */
+int sk_chan_bind_front(struct sk_chan *ch)
+{
+	struct xenbus_device *dev = ch->link->dev;
+	int err, irq;
+
+	err = xenbus_alloc_evtchn(dev, &ch->evtchn);
+	if (err)
+		return err;
+	irq = bind_evtchn_to_irqhandler_lateeoi(ch->evtchn, sk_chan_interrupt,
+						0, ch->name, ch);
+	if (irq < 0) {
+		xenbus_dev_fatal(dev, irq, "binding event channel %u",
+				 ch->evtchn);
+		goto free_evtchn;
+	}
+	ch->irq = irq;
+	return 0;
+
+free_evtchn:
+	xenbus_free_evtchn(dev, ch->evtchn);
+	return irq;
+}
+
+/**
+ * sk_chan_bind_back() - bind the backend to the frontend's event channel.
+ * @ch: channel.
+ * @remote: the port the frontend published.
+ *
+ * Return: 0 or -errno (also reported with xenbus_dev_fatal()).
+ */
+int sk_chan_bind_back(struct sk_chan *ch, evtchn_port_t remote)
+{
+	struct xenbus_device *dev = ch->link->dev;
+	int irq;
+
+	irq = bind_interdomain_evtchn_to_irqhandler_lateeoi(dev, remote,
+							    sk_chan_interrupt,
+							    0, ch->name, ch);
+	if (irq < 0) {
+		xenbus_dev_fatal(dev, irq,
+				 "binding event channel %u of the frontend",
+				 remote);
+		return irq;
+	}
+	ch->irq = irq;
+	return 0;
+}
+
+/**
+ * sk_chan_start() - pick up work the peer queued before we were bound.
+ * @ch: a bound channel.
+ */
+void sk_chan_start(struct sk_chan *ch)
+{
+	queue_work(sk_ring_wq, &ch->work);
+}
+
+/**
+ * sk_chan_stop() - stop a channel for good: no more callbacks, no IRQ.
+ * @ch: channel, bound or not.
+ *
+ * Process context.  Marks the channel dead (producers get -ENODEV), masks
+ * and waits out its event handler, waits for the consumer work, then
+ * unbinds and closes the event channel.  The ring memory is left to the
+ * caller.
+ */
+void sk_chan_stop(struct sk_chan *ch)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&ch->lock, flags);
+	WRITE_ONCE(ch->dead, true);
+	spin_unlock_irqrestore(&ch->lock, flags);
+	if (ch->irq > 0)
+		disable_irq(ch->irq);	/* waits for a running handler */
+	cancel_work_sync(&ch->work);
+	cancel_work_sync(&ch->fatal_work);
+	if (ch->irq > 0) {
+		unbind_from_irqhandler(ch->irq, ch);
+		ch->irq = 0;
+	}
+}
+
+/**
+ * sk_chan_init() - initialise the software state of a channel.
+ * @ch: zeroed channel memory.
+ * @l: owning link.
+ * @index: queue number.
+ */
+void sk_chan_init(struct sk_chan *ch, struct sk_link *l, unsigned int index)
+{
+	ch->link = l;
+	ch->index = index;
+	spin_lock_init(&ch->lock);
+	INIT_WORK(&ch->work, sk_chan_work);
+	INIT_WORK(&ch->fatal_work, sk_chan_fatal_work);
+	sk_poll_init(&ch->poll, min(l->params.poll_ns, SK_CHAN_MAX_POLL_NS));
+	sk_ratelimit_init(&ch->storm, SK_STORM_PER_SEC, SK_STORM_BURST,
+			  ktime_get_ns());
+	snprintf(ch->name, sizeof(ch->name), "sk-%s-q%u", l->params.name,
+		 index);
+}

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * splitkit_ring xenbus state helper: one implementation of the
+ * Initialising / InitWait / Initialised / Connected / Closing / Closed
+ * handshake for every splitkit driver, frontend or backend.
+ *
+ * The decisions are the pure function sk_xb_next() (ring/core/state.c,
+ * unit-tested and fuzzed); this file performs them: it calls the driver's
+ * setup / connect / disconnect, switches our state, and asks again until
+ * nothing is left to do, so skipped peer states and repeated or spurious
+ * watch events need no special cases in drivers.
+ */
+#include <linux/mutex.h>
+#include <xen/xenbus.h>
+
+#include <splitkit/export.h>
+#include <splitkit/ring.h>
+
+/* More steps than any state pair needs (the unit tests prove <= 3). */
+#define SK_XB_MAX_STEPS	4
+
+/**
+ * sk_xb_init() - prepare the state helper of one device end.
+ * @xb: helper, usually embedded in the driver's device struct.
+ * @dev: the xenbus device.
+ * @frontend: true in a frontend driver.
+ * @ops: the driver's callbacks; @setup is only used by frontends.
+ * @priv: driver data for the callbacks.
+ *
+ * A backend driver advertises its limits and switches to InitWait in its
+ * probe as usual; a frontend starts in Initialising.
+ */
+void sk_xb_init(struct sk_xb *xb, struct xenbus_device *dev, bool frontend,
+		const struct sk_xb_ops *ops, void *priv)
+{
+	xb->dev = dev;
+	xb->ops = ops;
+	xb->frontend = frontend;
+	xb->priv = priv;
+	mutex_init(&xb->lock);
+}
+SPLITKIT_EXPORT(sk_xb_init);
+
+static int sk_xb_do(struct sk_xb *xb, enum sk_xb_action act)
+{
+	int err = 0;
+
+	switch (act) {
+	case SK_XB_SETUP:
+		err = xb->ops->setup ? xb->ops->setup(xb) : -EINVAL;
+		break;
+	case SK_XB_CONNECT:
+		err = xb->ops->connect(xb);
+		break;
+	case SK_XB_DISCONNECT:
+	case SK_XB_CLOSE:
+		xb->ops->disconnect(xb);
+		break;
+	case SK_XB_RESET:
+	case SK_XB_NONE:
+		break;
+	}
+	return err;
+}
+
+/**
+ * sk_xb_peer_changed() - react to the peer's XenStore state.
+ * @xb: helper.
+ * @peer: the state the xenbus core read for the other end (any value a
+ *	  malicious or buggy peer wrote).
+ *
+ * Call from the xenbus driver's otherend_changed.  Process context (the
+ * xenwatch thread); takes @xb->lock.  A failing setup or connect is fatal
+ * for the device (xenbus_dev_fatal() switches it to Closing); the driver's
+ * callback has already undone its own partial work.
+ */
+void sk_xb_peer_changed(struct sk_xb *xb, enum xenbus_state peer)
+{
+	struct xenbus_device *dev = xb->dev;
+	enum sk_xb_action act;
+	enum sk_xb_state next;
+	int step, err;
+
+	mutex_lock(&xb->lock);
+	for (step = 0; step < SK_XB_MAX_STEPS; step++) {
+		act = sk_xb_next(xb->frontend, dev->state, (u32)peer);
+		if (act == SK_XB_NONE)
+			break;
+		dev_dbg(&dev->dev, "%s, peer %s: action %d\n",
+			xenbus_strstate(dev->state), xenbus_strstate(peer),
+			act);
+		err = sk_xb_do(xb, act);
+		if (err) {
+			if (dev->state != XenbusStateClosing)
+				xenbus_dev_fatal(dev, err, "%s",
+						 act == SK_XB_SETUP ?
+						 "setting up rings" :
+						 "connecting");
+			xb->ops->disconnect(xb);
+			break;
+		}
+		next = sk_xb_target(xb->frontend, act);
+		if (xb->frontend && next == SK_XB_CLOSED)
+			xenbus_frontend_closed(dev);
+		else
+			xenbus_switch_state(dev, (enum xenbus_state)next);
+	}
+	mutex_unlock(&xb->lock);
+}
+SPLITKIT_EXPORT(sk_xb_peer_changed);
+
+/**
+ * sk_xb_remove() - the device goes away: tear down and say Closed.
+ * @xb: helper.
+ *
+ * Call from the xenbus driver's remove (unbind, module unload, xl destroy).
+ * Process context; takes @xb->lock.
+ */
+void sk_xb_remove(struct sk_xb *xb)
+{
+	mutex_lock(&xb->lock);
+	xb->ops->disconnect(xb);
+	if (xb->dev->state != XenbusStateClosed)
+		xenbus_switch_state(xb->dev, XenbusStateClosed);
+	mutex_unlock(&xb->lock);
+}
+SPLITKIT_EXPORT(sk_xb_remove);
