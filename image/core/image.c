@@ -1203,13 +1203,42 @@ static int load_vminfo(struct ski_image *img)
 	return 0;
 }
 
+static int read_header(struct ski_image *img, u64 file_size,
+		       const char **reason)
+{
+	u64 len = 512;
+	u8 first[512];
+	u8 *buf;
+	int err;
+
+	err = skp_pread(img->file, first, sizeof(first), 0);
+	if (err)
+		return err;
+	if (file_size >= 24) {
+		u32 bits = ski_get_be32(first + 20);
+
+		if (bits >= QCOW2_MIN_CLUSTER_BITS &&
+		    bits <= QCOW2_MAX_CLUSTER_BITS)
+			len = 1ULL << bits;
+	}
+	if (len > file_size)
+		len = file_size;
+	buf = skp_zalloc(len);
+	if (!buf)
+		return -ENOMEM;
+	err = skp_pread(img->file, buf, len, 0);
+	if (!err)
+		err = ski_header_parse(buf, len, &img->hdr, reason);
+	skp_free(buf);
+	return err;
+}
+
 int ski_open_depth(const char *path, unsigned int flags, unsigned int depth,
 		   struct ski_image **imgp)
 {
 	const char *reason = "";
 	struct ski_image *img;
 	u64 file_size;
-	u8 *buf;
 	int err;
 
 	img = skp_zalloc(sizeof(*img));
@@ -1231,18 +1260,8 @@ int ski_open_depth(const char *path, unsigned int flags, unsigned int depth,
 	if (err)
 		goto free_img;
 
-	/* The header cluster: at most 2 MiB, bounded by the file. */
-	buf = skp_zalloc(1U << QCOW2_MAX_CLUSTER_BITS);
-	if (!buf) {
-		err = -ENOMEM;
-		goto free_img;
-	}
-	err = skp_pread(img->file, buf, 1U << QCOW2_MAX_CLUSTER_BITS, 0);
-	if (!err)
-		err = ski_header_parse(buf, file_size < (1U << 21) ?
-				       file_size : (1U << 21), &img->hdr,
-				       &reason);
-	skp_free(buf);
+	/* The header cluster: its size is in the first sector. */
+	err = read_header(img, file_size, &reason);
 	if (err == -EINVAL)
 		skp_log(SKP_LOG_ERR, "%s: %s", path, reason);
 	if (err)

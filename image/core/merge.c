@@ -34,7 +34,8 @@ int ski_merge_begin(struct ski_op *op)
 	const char *slash = strrchr(img->path, '/');
 	int err;
 
-	if (!img->hdr.backing_file[0]) {
+	/* A stream cut short after dropping the backing file just finishes. */
+	if (!img->hdr.backing_file[0] && op->kind == SKI_OP_COMMIT) {
 		skp_log(SKP_LOG_ERR, "%s: no backing file to merge with",
 			img->path);
 		return -EINVAL;

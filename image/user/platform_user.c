@@ -29,9 +29,17 @@ static long crash_after = -1;
 static bool nosync;
 static bool env_read;
 
+static void read_env(void);
+
 void skp_user_set_log_level(int level)
 {
 	log_level = level;
+}
+
+void skp_user_set_crash_after(long mutations)
+{
+	read_env();
+	crash_after = mutations;
 }
 
 static void read_env(void)
