@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * splitkit_ping_back: test backend (dom0) of the "ping" service, built on
+ * splitkit_ring.  Its counterpart is front.c in the domU.
+ *
+ * Every request is checked (length within bounds before the payload is
+ * touched, per-queue sequence order, payload content) on the private copy
+ * splitkit_ring hands us, and answered at once from the consumer context;
+ * the library pushes the answers once per batch.  Counters are in
+ * /sys/bus/xen-backend/devices/splitkit-ping-<dom>-<id>/ping_stats and in
+ * splitkit_ring's debugfs.  Unloading in the middle of traffic is part of
+ * the test.
+ *
+ * Locking: sk_xb.lock serialises connect / disconnect; the per-queue
+ * counters are written by that queue's consumer only.
+ */
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <xen/xen.h>
+#include <xen/xenbus.h>
+
+#include <splitkit/export.h>
+#include <splitkit/ring.h>
+
+#include "ping.h"
+
+static unsigned int max_order = XENBUS_MAX_RING_GRANT_ORDER;
+module_param(max_order, uint, 0444);
+MODULE_PARM_DESC(max_order, "largest ring-page-order accepted, 0-4 (default 4)");
+
+static unsigned int poll_ns = 20000;
+module_param(poll_ns, uint, 0444);
+MODULE_PARM_DESC(poll_ns, "longest adaptive poll window in ns (default 20000)");
+
+/**
+ * struct ping_back_queue - what one queue's consumer has seen.
+ * @next: sequence number expected next.
+ * @errors: requests out of order, too long, or corrupt.
+ */
+struct ping_back_queue {
+	u64 next;
+	u64 errors;
+};
+
+/**
+ * struct ping_back - one splitkit-ping backend device.
+ * @xb: xenbus state helper.
+ * @link: the channels while connected, else NULL.
+ * @q: per-queue state.
+ * @connects: successful connections.
+ */
+struct ping_back {
+	struct sk_xb xb;
+	struct sk_link *link;
+	struct ping_back_queue q[SK_PING_MAX_QUEUES];
+	unsigned int connects;
+};
+
+static void ping_back_msg(struct sk_chan *ch, const void *msg)
+{
+	struct ping_back *pb = sk_link_priv(sk_chan_link(ch));
+	struct ping_back_queue *q = &pb->q[sk_chan_index(ch)];
+	const struct sk_ping_req *req = msg;	/* our private copy */
+	u8 payload[SK_PING_PAYLOAD];
+	struct sk_ping_rsp rsp = {
+		.seq = req->seq,
+		.csum = ~req->csum,
+		.status = 0,
+	};
+	u32 len = req->len;
+
+	if (len > SK_PING_PAYLOAD || req->seq != q->next ||
+	    len != sk_ping_len(req->seq)) {
+		rsp.status = -EIO;
+	} else {
+		sk_ping_fill(payload, req->seq, len);
+		if (memcmp(payload, req->payload, len) ||
+		    req->csum != sk_ping_csum(payload, len, req->seq))
+			rsp.status = -EIO;
+	}
+	if (rsp.status)
+		WRITE_ONCE(q->errors, q->errors + 1);
+	q->next = req->seq + 1;
+	/* cannot fail: we just consumed the request this answers */
+	if (sk_chan_put(ch, &rsp))
+		WRITE_ONCE(q->errors, q->errors + 1);
+}
+
+static const struct sk_chan_ops ping_back_chan_ops = {
+	.msg = ping_back_msg,
+};
+
+static struct sk_chan_params ping_back_params(struct ping_back *pb)
+{
+	struct sk_chan_params p = {
+		.name = "pingb",
+		.req_size = sizeof(struct sk_ping_req),
+		.rsp_size = sizeof(struct sk_ping_rsp),
+		.ent_size = SK_RING_ENT_SIZE(struct sk_ping_req,
+					     struct sk_ping_rsp),
+		.max_order = min_t(unsigned int, max_order,
+				   XENBUS_MAX_RING_GRANT_ORDER),
+		.max_queues = SK_PING_MAX_QUEUES,
+		.poll_ns = poll_ns,
+		.ops = &ping_back_chan_ops,
+		.priv = pb,
+	};
+
+	return p;
+}
+
+static int ping_back_connect(struct sk_xb *xb)
+{
+	struct ping_back *pb = xb->priv;
+	struct sk_chan_params p = ping_back_params(pb);
+	struct sk_link *l;
+
+	memset(pb->q, 0, sizeof(pb->q));
+	l = sk_link_back_connect(xb->dev, &p);
+	if (IS_ERR(l))
+		return PTR_ERR(l);
+	pb->link = l;
+	pb->connects++;
+	dev_info(&xb->dev->dev, "connected: %u queues, ring-page-order %u\n",
+		 sk_link_nr_chans(l), sk_link_order(l));
+	return 0;
+}
+
+static void ping_back_disconnect(struct sk_xb *xb)
+{
+	struct ping_back *pb = xb->priv;
+	unsigned int i;
+
+	if (!pb->link)
+		return;
+	for (i = 0; i < sk_link_nr_chans(pb->link); i++)
+		dev_info(&xb->dev->dev,
+			 "q%u: %llu requests checked, %llu errors\n", i,
+			 pb->q[i].next, pb->q[i].errors);
+	sk_link_destroy(pb->link);
+	pb->link = NULL;
+}
+
+static const struct sk_xb_ops ping_back_xb_ops = {
+	.connect = ping_back_connect,
+	.disconnect = ping_back_disconnect,
+};
+
+static ssize_t ping_stats_show(struct device *d, struct device_attribute *a,
+			       char *buf)
+{
+	struct ping_back *pb = dev_get_drvdata(d);
+	u64 reqs = 0, err = 0, ev = 0, nt = 0, hits = 0, perr = 0;
+	struct sk_chan_stats st;
+	unsigned int i, nr = 0;
+
+	mutex_lock(&pb->xb.lock);
+	if (pb->link)
+		nr = sk_link_nr_chans(pb->link);
+	for (i = 0; i < nr; i++) {
+		reqs += READ_ONCE(pb->q[i].next);
+		err += READ_ONCE(pb->q[i].errors);
+		sk_chan_get_stats(sk_link_chan(pb->link, i), &st);
+		ev += st.events;
+		nt += st.notify_sent;
+		hits += st.poll_hits;
+		perr += st.peer_errors;
+	}
+	mutex_unlock(&pb->xb.lock);
+	return sysfs_emit(buf,
+			  "connected %d\nqueues %u\nrequests %llu\nerrors %llu\nevents_in %llu\nnotify_out %llu\npoll_hits %llu\npeer_errors %llu\nconnects %u\n",
+			  nr > 0, nr, reqs, err, ev, nt, hits, perr,
+			  pb->connects);
+}
+static DEVICE_ATTR_RO(ping_stats);
+
+static int ping_back_probe(struct xenbus_device *dev,
+			   const struct xenbus_device_id *id)
+{
+	struct ping_back *pb;
+	struct sk_chan_params p;
+	int err;
+
+	pb = kzalloc(sizeof(*pb), GFP_KERNEL);
+	if (!pb)
+		return -ENOMEM;
+	sk_xb_init(&pb->xb, dev, false, &ping_back_xb_ops, pb);
+	dev_set_drvdata(&dev->dev, pb);
+	p = ping_back_params(pb);
+	err = sk_link_back_advertise(dev, &p);
+	if (err)
+		goto free_pb;
+	err = device_create_file(&dev->dev, &dev_attr_ping_stats);
+	if (err)
+		goto free_pb;
+	err = xenbus_switch_state(dev, XenbusStateInitWait);
+	if (err)
+		goto remove_file;
+	return 0;
+
+remove_file:
+	device_remove_file(&dev->dev, &dev_attr_ping_stats);
+free_pb:
+	dev_set_drvdata(&dev->dev, NULL);
+	kfree(pb);
+	return err;
+}
+
+static void ping_back_otherend_changed(struct xenbus_device *dev,
+				       enum xenbus_state state)
+{
+	struct ping_back *pb = dev_get_drvdata(&dev->dev);
+
+	sk_xb_peer_changed(&pb->xb, state);
+}
+
+static void ping_back_remove(struct xenbus_device *dev)
+{
+	struct ping_back *pb = dev_get_drvdata(&dev->dev);
+
+	device_remove_file(&dev->dev, &dev_attr_ping_stats);
+	sk_xb_remove(&pb->xb);
+	dev_set_drvdata(&dev->dev, NULL);
+	kfree(pb);
+}
+
+static const struct xenbus_device_id ping_back_ids[] = {
+	{ SK_PING_DEVTYPE },
+	{ "" }
+};
+
+static struct xenbus_driver ping_back_driver = {
+	.ids = ping_back_ids,
+	.probe = ping_back_probe,
+	.remove = ping_back_remove,
+	.otherend_changed = ping_back_otherend_changed,
+};
+
+static int __init ping_back_init(void)
+{
+	if (!xen_initial_domain())
+		return -ENODEV;
+	return xenbus_register_backend(&ping_back_driver);
+}
+
+static void __exit ping_back_exit(void)
+{
+	xenbus_unregister_driver(&ping_back_driver);
+}
+
+module_init(ping_back_init);
+module_exit(ping_back_exit);
+
+MODULE_DESCRIPTION("splitkit ping test service: backend");
+MODULE_LICENSE("GPL");
+MODULE_ALIAS("xen-backend:" SK_PING_DEVTYPE);
+SPLITKIT_IMPORT_NS();
