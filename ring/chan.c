@@ -18,7 +18,8 @@
  * Events that bring no work are EOI'd as spurious, which makes the event
  * core delay the next delivery (bounded storm cost), and are counted
  * against a rate limit that flags storms.  One consumer run handles at most
- * SK_CHAN_BUDGET messages before it requeues itself.
+ * SK_CHAN_BUDGET messages, or runs SK_CHAN_RUN_NS, before it requeues
+ * itself, so a peer that never stops pushing cannot monopolise a CPU.
  */
 #include <linux/ktime.h>
 #include <linux/log2.h>
@@ -144,6 +145,7 @@ static bool sk_chan_consume(struct sk_chan *ch)
 {
 	const struct sk_chan_ops *ops = ch->link->params.ops;
 	size_t sz = sk_chan_in_size(ch);
+	u64 start = ktime_get_ns();
 	unsigned int msgs = 0;
 	int n, i;
 
@@ -159,7 +161,8 @@ static bool sk_chan_consume(struct sk_chan *ch)
 			if (ops->batch_done)
 				ops->batch_done(ch);
 			msgs += n;
-			if (msgs >= SK_CHAN_BUDGET) {
+			if (msgs >= SK_CHAN_BUDGET ||
+			    ktime_get_ns() - start > SK_CHAN_RUN_NS) {
 				sk_chan_push(ch);
 				sk_stat_add(&ch->stats.budget_yields, 1);
 				sk_chan_account_run(ch, msgs);
