@@ -132,10 +132,22 @@ static int sk_front_publish_chan(struct sk_chan *ch,
 	return err;
 }
 
+/* Remove a key that may be left from an earlier connection. */
+static int sk_front_rm(struct xenbus_transaction xbt, const char *dir,
+		       const char *node)
+{
+	int err = xenbus_rm(xbt, dir, node);
+
+	return err == -ENOENT ? 0 : err;
+}
+
 /**
  * sk_link_front_publish() - frontend: write the link's keys to XenStore.
  * @l: link from sk_link_front_alloc().
  * @xbt: transaction the caller also writes its own keys in.
+ *
+ * Also removes ring-page-order / multi-queue-num-queues when they do not
+ * apply, in case an earlier connection wrote them.
  *
  * Return: 0 or the xenbus error (-EAGAIN: restart the transaction).
  */
@@ -143,14 +155,24 @@ int sk_link_front_publish(struct sk_link *l, struct xenbus_transaction xbt)
 {
 	const char *dir = l->dev->nodename;
 	unsigned int i;
-	int err = 0;
+	int err;
 
+	/*
+	 * Keys of an earlier connection with a larger order or more queues
+	 * must not survive: the backend would map stale grants.
+	 */
 	if (l->order)
 		err = xenbus_printf(xbt, dir, "ring-page-order", "%u",
 				    l->order);
-	if (!err && l->nr_chans > 1)
+	else
+		err = sk_front_rm(xbt, dir, "ring-page-order");
+	if (err)
+		return err;
+	if (l->nr_chans > 1)
 		err = xenbus_printf(xbt, dir, "multi-queue-num-queues", "%u",
 				    l->nr_chans);
+	else
+		err = sk_front_rm(xbt, dir, "multi-queue-num-queues");
 	for (i = 0; i < l->nr_chans && !err; i++)
 		err = sk_front_publish_chan(&l->chans[i], xbt);
 	return err;

@@ -18,8 +18,10 @@
 #ifndef _SPLITKIT_RING_H
 #define _SPLITKIT_RING_H
 
+#include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
+#include <xen/grant_table.h>
 #include <xen/xenbus.h>
 
 #include <splitkit/ring_core.h>
@@ -181,5 +183,72 @@ void sk_xb_init(struct sk_xb *xb, struct xenbus_device *dev, bool frontend,
 		const struct sk_xb_ops *ops, void *priv);
 void sk_xb_peer_changed(struct sk_xb *xb, enum xenbus_state peer);
 void sk_xb_remove(struct sk_xb *xb);
+
+/* ring/grant.c: persistent-grant pool (frontend) */
+
+struct sk_gpool;
+
+/**
+ * struct sk_gpage - one persistently granted page.
+ * @lru:  pool list linkage (owned by the pool while the page is idle).
+ * @page: the page.
+ * @ref:  its grant reference, valid for the pool's peer.
+ */
+struct sk_gpage {
+	struct list_head lru;
+	struct page *page;
+	grant_ref_t ref;
+};
+
+/**
+ * struct sk_gpool_stats - counters of a persistent-grant pool.
+ * @hits:      gets served by an idle page (a grant saved).
+ * @misses:    gets that granted a new page.
+ * @exhausted: gets refused at the max_pages bound.
+ * @reclaimed: idle pages whose grant was ended (LRU reclaim).
+ * @in_use:    pages currently handed out.
+ * @idle:      pages currently idle in the pool.
+ */
+struct sk_gpool_stats {
+	u64 hits;
+	u64 misses;
+	u64 exhausted;
+	u64 reclaimed;
+	unsigned int in_use;
+	unsigned int idle;
+};
+
+struct sk_gpool *sk_gpool_create(domid_t peer, unsigned int max_pages,
+				 unsigned int max_free, bool readonly);
+struct sk_gpage *sk_gpool_get(struct sk_gpool *gp, gfp_t gfp);
+void sk_gpool_put(struct sk_gpool *gp, struct sk_gpage *pg);
+void sk_gpool_reclaim(struct sk_gpool *gp, unsigned int keep);
+void sk_gpool_get_stats(struct sk_gpool *gp, struct sk_gpool_stats *st);
+void sk_gpool_destroy(struct sk_gpool *gp);
+
+/* ring/grant.c: batched grant copy (backend) */
+
+#define SK_GCOPY_BATCH	32
+
+/**
+ * struct sk_gcopy - a batch of grant copies, flushed in one hypercall.
+ * @peer:   the domain whose grants are named.
+ * @n:      copies queued.
+ * @failed: copies the hypervisor refused, over the batch's life.
+ * @ops:    the queued copies.
+ */
+struct sk_gcopy {
+	domid_t peer;
+	unsigned int n;
+	unsigned int failed;
+	struct gnttab_copy ops[SK_GCOPY_BATCH];
+};
+
+void sk_gcopy_init(struct sk_gcopy *c, domid_t peer);
+int sk_gcopy_from_peer(struct sk_gcopy *c, grant_ref_t ref, u32 off,
+		       void *dst, u32 len);
+int sk_gcopy_to_peer(struct sk_gcopy *c, grant_ref_t ref, u32 off,
+		     const void *src, u32 len);
+int sk_gcopy_flush(struct sk_gcopy *c);
 
 #endif /* _SPLITKIT_RING_H */

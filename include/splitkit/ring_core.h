@@ -238,6 +238,7 @@ bool sk_ratelimit_allow(struct sk_ratelimit *rl, u64 now_ns);
 /* ---- XenStore values written by the peer (ring/core/parse.c) ---- */
 
 int sk_parse_u32(const char *s, size_t len, u32 max, u32 *out);
+int sk_seg_check(u32 off, u32 len, u32 page_size);
 
 /* ---- xenbus state machine (ring/core/state.c) ---- */
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * splitkit portable ring core: strict parsing of peer-written XenStore
- * numbers.
+ * numbers, and bounds of peer-given page segments.
  *
  * Values such as ring-ref, event-channel and ring-page-order are written by
  * the other domain; the backend (ring/channel_back.c) parses them here and
@@ -36,5 +36,24 @@ int sk_parse_u32(const char *s, size_t len, u32 max, u32 *out)
 	if (v > max)
 		return -ERANGE;
 	*out = (u32)v;
+	return 0;
+}
+
+/**
+ * sk_seg_check() - validate a segment of a granted page named by the peer.
+ * @off: byte offset in the page.
+ * @len: length in bytes.
+ * @page_size: size of a granted page.
+ *
+ * Used before a grant copy (ring/grant.c): a segment must be non-empty and
+ * lie inside one page, whatever values the peer chose; no overflow on any
+ * u32 input.
+ *
+ * Return: 0 or -EINVAL.
+ */
+int sk_seg_check(u32 off, u32 len, u32 page_size)
+{
+	if (!len || off >= page_size || len > page_size - off)
+		return -EINVAL;
 	return 0;
 }

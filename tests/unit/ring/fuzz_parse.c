@@ -3,6 +3,8 @@
  * libFuzzer target: sk_parse_u32() on arbitrary peer-written XenStore
  * values.  Checks that an accepted value is the decimal the bytes spell and
  * is within the bound, and that the parser never reads past the length.
+ * The first bytes also feed sk_seg_check() as a peer-chosen segment, and an
+ * accepted segment must lie inside the page (checked in 64-bit).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -21,6 +23,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!size)
 		return 0;
+	if (size >= 9) {
+		uint32_t off, slen;
+
+		memcpy(&off, data + 1, 4);
+		memcpy(&slen, data + 5, 4);
+		if (sk_seg_check(off, slen, 4096) == 0 &&
+		    (slen == 0 || (uint64_t)off + slen > 4096))
+			abort();
+		if (sk_seg_check(off, slen, 4096) != 0 &&
+		    slen && (uint64_t)off + slen <= 4096)
+			abort();
+	}
 	max = maxes[data[0] % 4];
 	len = size - 1;
 	copy = malloc(len ? len : 1);	/* exact size: ASan sees overreads */

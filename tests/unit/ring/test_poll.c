@@ -123,7 +123,29 @@ static void test_parse(void)
 	KTAP_EXPECT_EQ(out, 3);
 }
 
+static void test_seg_check(void)
+{
+	static const struct { uint32_t off, len; int rc; } v[] = {
+		{ 0, 4096, 0 },
+		{ 0, 1, 0 },
+		{ 4095, 1, 0 },
+		{ 512, 3584, 0 },
+		{ 0, 0, -EINVAL },
+		{ 4095, 2, -EINVAL },
+		{ 4096, 1, -EINVAL },
+		{ 1, 4096, -EINVAL },
+		{ 0xffffffffu, 2, -EINVAL },
+		{ 100, 0xffffffffu, -EINVAL },
+		{ 0xfffff000u, 0x2000, -EINVAL },
+	};
+	size_t i;
+
+	for (i = 0; i < KTAP_ARRAY_SIZE(v); i++)
+		KTAP_EXPECT_EQ(sk_seg_check(v[i].off, v[i].len, 4096), v[i].rc);
+}
+
 static const struct ktap_case cases[] = {
+	KTAP_CASE(test_seg_check),
 	KTAP_CASE(test_poll_window),
 	KTAP_CASE(test_poll_tuning),
 	KTAP_CASE(test_ratelimit),
