@@ -41,6 +41,31 @@ void sk_xb_init(struct sk_xb *xb, struct xenbus_device *dev, bool frontend,
 }
 SPLITKIT_EXPORT(sk_xb_init);
 
+/**
+ * sk_xb_start() - announce a freshly probed device end.
+ * @xb: helper, after sk_xb_init().
+ *
+ * Call at the end of probe.  A frontend (re)enters Initialising, which is
+ * also how it asks a backend that closed earlier, e.g. before the driver
+ * was unbound and bound again, to start over; a backend, having
+ * advertised its limits, enters InitWait.
+ *
+ * Return: 0 or the xenbus error.
+ */
+int sk_xb_start(struct sk_xb *xb)
+{
+	enum xenbus_state s = xb->frontend ? XenbusStateInitialising :
+					     XenbusStateInitWait;
+	int err = 0;
+
+	mutex_lock(&xb->lock);
+	if (xb->dev->state != s)
+		err = xenbus_switch_state(xb->dev, s);
+	mutex_unlock(&xb->lock);
+	return err;
+}
+SPLITKIT_EXPORT(sk_xb_start);
+
 static int sk_xb_do(struct sk_xb *xb, enum sk_xb_action act)
 {
 	int err = 0;

@@ -181,6 +181,7 @@ struct sk_xb {
 
 void sk_xb_init(struct sk_xb *xb, struct xenbus_device *dev, bool frontend,
 		const struct sk_xb_ops *ops, void *priv);
+int sk_xb_start(struct sk_xb *xb);
 void sk_xb_peer_changed(struct sk_xb *xb, enum xenbus_state peer);
 void sk_xb_remove(struct sk_xb *xb);
 

@@ -193,7 +193,7 @@ static int ping_back_probe(struct xenbus_device *dev,
 	err = device_create_file(&dev->dev, &dev_attr_ping_stats);
 	if (err)
 		goto free_pb;
-	err = xenbus_switch_state(dev, XenbusStateInitWait);
+	err = sk_xb_start(&pb->xb);
 	if (err)
 		goto remove_file;
 	return 0;

@@ -55,6 +55,7 @@ MODULE_PARM_DESC(irq_context, "consume responses in hard IRQ (default n)");
  * struct ping_queue - one queue's traffic.
  * @ch: the channel.
  * @thread: sender.
+ * @target: pings to send in this connection ("count" when it started).
  * @sent: pings pushed (sender thread).
  * @received: pongs checked (consumer).
  * @errors: pongs out of order or corrupt, or send failures.
@@ -64,6 +65,7 @@ MODULE_PARM_DESC(irq_context, "consume responses in hard IRQ (default n)");
 struct ping_queue {
 	struct sk_chan *ch;
 	struct task_struct *thread;
+	u64 target;
 	u64 sent;
 	u64 received;
 	u64 errors;
@@ -103,7 +105,7 @@ static void ping_front_msg(struct sk_chan *ch, const void *msg)
 	    rsp->csum != ~sk_ping_csum(payload, len, seq))
 		WRITE_ONCE(q->errors, q->errors + 1);
 	WRITE_ONCE(q->received, seq + 1);
-	if (seq + 1 == count)
+	if (seq + 1 == q->target)
 		WRITE_ONCE(q->end_ns, ktime_get_ns());
 }
 
@@ -143,10 +145,10 @@ static int ping_front_sender(void *data)
 	int err;
 
 	q->start_ns = ktime_get_ns();
-	while (q->sent < count && !kthread_should_stop()) {
+	while (q->sent < q->target && !kthread_should_stop()) {
 		wait_event_interruptible(pf->wq, sk_chan_space(q->ch) ||
 					 kthread_should_stop());
-		for (k = 0; k < max(batch, 1u) && q->sent < count; k++) {
+		for (k = 0; k < max(batch, 1u) && q->sent < q->target; k++) {
 			memset(&req, 0, sizeof(req));
 			req.seq = q->sent;
 			req.len = sk_ping_len(req.seq);
@@ -220,6 +222,7 @@ static int ping_front_connect(struct sk_xb *xb)
 
 	for (i = 0; i < pf->nr; i++) {
 		q = &pf->q[i];
+		q->target = READ_ONCE(count);
 		q->thread = kthread_run(ping_front_sender, q, "sk-ping-%u", i);
 		if (IS_ERR(q->thread)) {
 			int err = PTR_ERR(q->thread);
@@ -261,7 +264,7 @@ static ssize_t ping_stats_show(struct device *d, struct device_attribute *a,
 			       char *buf)
 {
 	struct ping_front *pf = dev_get_drvdata(d);
-	u64 sent = 0, recv = 0, err = 0, ev = 0, nt = 0, hits = 0;
+	u64 sent = 0, recv = 0, err = 0, ev = 0, nt = 0, hits = 0, target = 0;
 	struct sk_chan_stats st;
 	unsigned int i;
 	bool connected;
@@ -269,6 +272,7 @@ static ssize_t ping_stats_show(struct device *d, struct device_attribute *a,
 	mutex_lock(&pf->xb.lock);
 	connected = pf->link != NULL;
 	for (i = 0; connected && i < pf->nr; i++) {
+		target += READ_ONCE(pf->q[i].target);
 		sent += READ_ONCE(pf->q[i].sent);
 		recv += READ_ONCE(pf->q[i].received);
 		err += READ_ONCE(pf->q[i].errors);
@@ -279,8 +283,8 @@ static ssize_t ping_stats_show(struct device *d, struct device_attribute *a,
 	}
 	mutex_unlock(&pf->xb.lock);
 	return sysfs_emit(buf,
-			  "connected %d\nqueues %u\ncount %lu\nsent %llu\nreceived %llu\nerrors %llu\nevents_in %llu\nnotify_out %llu\npoll_hits %llu\nruns %u\n",
-			  connected, connected ? pf->nr : 0, count, sent,
+			  "connected %d\nqueues %u\ntarget %llu\nsent %llu\nreceived %llu\nerrors %llu\nevents_in %llu\nnotify_out %llu\npoll_hits %llu\nruns %u\n",
+			  connected, connected ? pf->nr : 0, target, sent,
 			  recv, err, ev, nt, hits, pf->runs);
 }
 static DEVICE_ATTR_RO(ping_stats);
@@ -300,8 +304,13 @@ static int ping_front_probe(struct xenbus_device *dev,
 	err = device_create_file(&dev->dev, &dev_attr_ping_stats);
 	if (err)
 		goto free_pf;
+	err = sk_xb_start(&pf->xb);
+	if (err)
+		goto remove_file;
 	return 0;
 
+remove_file:
+	device_remove_file(&dev->dev, &dev_attr_ping_stats);
 free_pf:
 	dev_set_drvdata(&dev->dev, NULL);
 	kfree(pf);
