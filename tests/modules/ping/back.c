@@ -8,8 +8,9 @@
  * splitkit_ring hands us, and answered at once from the consumer context;
  * the library pushes the answers once per batch.  Counters are in
  * /sys/bus/xen-backend/devices/splitkit-ping-<dom>-<id>/ping_stats and in
- * splitkit_ring's debugfs.  Unloading in the middle of traffic is part of
- * the test.
+ * splitkit_ring's debugfs; they describe the current connection, or the
+ * last one until the next connects.  Unbinding in the middle of traffic is
+ * part of the test.
  *
  * Locking: sk_xb.lock serialises connect / disconnect; the per-queue
  * counters are written by that queue's consumer only.
@@ -46,15 +47,33 @@ struct ping_back_queue {
  * struct ping_back - one splitkit-ping backend device.
  * @xb: xenbus state helper.
  * @link: the channels while connected, else NULL.
- * @q: per-queue state.
+ * @q: per-queue state (of the last connection, until the next one).
  * @connects: successful connections.
+ * @last: ring counters of the last connection, saved at disconnect.
  */
 struct ping_back {
 	struct sk_xb xb;
 	struct sk_link *link;
 	struct ping_back_queue q[SK_PING_MAX_QUEUES];
 	unsigned int connects;
+	struct sk_chan_stats last;
 };
+
+/* Sum the ring counters of every channel of the current link. */
+static void ping_back_sum(struct ping_back *pb, struct sk_chan_stats *sum)
+{
+	struct sk_chan_stats st;
+	unsigned int i;
+
+	memset(sum, 0, sizeof(*sum));
+	for (i = 0; i < sk_link_nr_chans(pb->link); i++) {
+		sk_chan_get_stats(sk_link_chan(pb->link, i), &st);
+		sum->events += st.events;
+		sum->notify_sent += st.notify_sent;
+		sum->poll_hits += st.poll_hits;
+		sum->peer_errors += st.peer_errors;
+	}
+}
 
 static void ping_back_msg(struct sk_chan *ch, const void *msg)
 {
@@ -116,6 +135,7 @@ static int ping_back_connect(struct sk_xb *xb)
 	struct sk_link *l;
 
 	memset(pb->q, 0, sizeof(pb->q));
+	memset(&pb->last, 0, sizeof(pb->last));
 	l = sk_link_back_connect(xb->dev, &p);
 	if (IS_ERR(l))
 		return PTR_ERR(l);
@@ -133,6 +153,7 @@ static void ping_back_disconnect(struct sk_xb *xb)
 
 	if (!pb->link)
 		return;
+	ping_back_sum(pb, &pb->last);
 	for (i = 0; i < sk_link_nr_chans(pb->link); i++)
 		dev_info(&xb->dev->dev,
 			 "q%u: %llu requests checked, %llu errors\n", i,
@@ -150,27 +171,26 @@ static ssize_t ping_stats_show(struct device *d, struct device_attribute *a,
 			       char *buf)
 {
 	struct ping_back *pb = dev_get_drvdata(d);
-	u64 reqs = 0, err = 0, ev = 0, nt = 0, hits = 0, perr = 0;
 	struct sk_chan_stats st;
-	unsigned int i, nr = 0;
+	u64 reqs = 0, err = 0;
+	unsigned int i;
+	bool connected;
 
 	mutex_lock(&pb->xb.lock);
-	if (pb->link)
-		nr = sk_link_nr_chans(pb->link);
-	for (i = 0; i < nr; i++) {
+	connected = pb->link != NULL;
+	if (connected)
+		ping_back_sum(pb, &st);
+	else
+		st = pb->last;
+	for (i = 0; i < SK_PING_MAX_QUEUES; i++) {
 		reqs += READ_ONCE(pb->q[i].next);
 		err += READ_ONCE(pb->q[i].errors);
-		sk_chan_get_stats(sk_link_chan(pb->link, i), &st);
-		ev += st.events;
-		nt += st.notify_sent;
-		hits += st.poll_hits;
-		perr += st.peer_errors;
 	}
 	mutex_unlock(&pb->xb.lock);
 	return sysfs_emit(buf,
-			  "connected %d\nqueues %u\nrequests %llu\nerrors %llu\nevents_in %llu\nnotify_out %llu\npoll_hits %llu\npeer_errors %llu\nconnects %u\n",
-			  nr > 0, nr, reqs, err, ev, nt, hits, perr,
-			  pb->connects);
+			  "connected %d\nrequests %llu\nerrors %llu\nevents_in %llu\nnotify_out %llu\npoll_hits %llu\npeer_errors %llu\nconnects %u\n",
+			  connected, reqs, err, st.events, st.notify_sent,
+			  st.poll_hits, st.peer_errors, pb->connects);
 }
 static DEVICE_ATTR_RO(ping_stats);
 

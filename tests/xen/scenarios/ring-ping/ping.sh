@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Shared by both halves of the ring-ping scenario: traffic sizes and small
+# helpers over the ping drivers' ping_stats files.
+
+# Pings per queue in the full run (2 queues: RP_COUNT messages each way on
+# each queue), and in the run after the backend was torn down mid-traffic.
+RP_COUNT=1000000
+RP_COUNT2=100000
+# "Never ends" for runs that are torn down in the middle.
+RP_FOREVER=1000000000
+# Messages a run must have moved before we tear it down.
+RP_MIDWAY=20000
+
+# rp_stat FILE KEY: one value of a ping_stats file (empty if absent).
+rp_stat()
+{
+	sed -n "s/^$2 //p" "$1" 2>/dev/null
+}
+
+# rp_wait SECONDS CMD...: retry CMD every 0.2 s until it succeeds.
+rp_wait()
+{
+	local n=$(($1 * 5))
+	shift
+	while ! "$@"; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || return 1
+		sleep 0.2
+	done
+}
+
+# rp_no_irqs NAME: no IRQ named NAME left in /proc/interrupts.
+rp_no_irqs()
+{
+	if grep -q "$1" /proc/interrupts; then
+		grep "$1" /proc/interrupts
+		return 1
+	fi
+}
+
+# rp_write_timeout SECONDS VALUE FILE: write to a sysfs file, bounded, so
+# a teardown that hangs fails the check instead of the scenario.
+rp_write_timeout()
+{
+	timeout "$1" sh -c "echo '$2' >'$3'"
+}
