@@ -41,6 +41,8 @@ modules-all:
 install: modules
 	$(MAKE) -C $(KDIR) M=$(TOP) modules_install
 	depmod -a $(KVER)
+	install -D -m 755 $(TOP)/tools/hotplug/splitkit \
+		$(DESTDIR)/etc/xen/scripts/splitkit
 
 deps:
 	@$(TOP)/scripts/deps.sh

@@ -1,0 +1,103 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Shell helpers for scenario scripts, sourced inside dom0 and inside domUs
+# (busybox sh).  Every result line goes to the console with a prefix the
+# outer side looks for: dom0 prints "SK: ..." on the Xen console, which the
+# host reads from QEMU's serial output; a domU prints "SKU: ..." on its own
+# console, which xenconsoled logs in dom0 and sk_domU_run turns into dom0
+# results.  Results are KTAP-shaped: "ok - <what>" / "not ok - <what>".
+
+SK_PREFIX=${SK_PREFIX:-SK:}
+
+sk_say()
+{
+	echo "$SK_PREFIX $*" >/dev/console
+}
+
+sk_comment()
+{
+	sk_say "# $*"
+}
+
+sk_ok()
+{
+	sk_say "ok - $*"
+}
+
+sk_fail()
+{
+	sk_say "not ok - $*"
+}
+
+# sk_check DESC CMD...: run CMD; one result named DESC.  CMD's output is
+# shown as comments when it fails.
+sk_check()
+{
+	local desc=$1 out rc
+	shift
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ "$rc" -eq 0 ]; then
+		sk_ok "$desc"
+	else
+		echo "$out" | tail -n 20 | cut -c 1-200 | while IFS= read -r l; do
+			sk_comment "$l"
+		done
+		sk_comment "exit status $rc: $*"
+		sk_fail "$desc"
+	fi
+	return "$rc"
+}
+
+# sk_modprobe NAME...: load modules (and their dependencies, in order) that
+# the image builder recorded in /lib/modules/sk.order.  A dependency that
+# does not load is skipped (soft dependencies such as crc32c-intel need a
+# CPU feature QEMU's CPU may lack); the module asked for must load.
+sk_modprobe()
+{
+	local name line pair mod file last
+	for name in "$@"; do
+		line=$(grep "^$name " /lib/modules/sk.order | head -n 1)
+		if [ -z "$line" ]; then
+			echo "sk_modprobe: $name is not in this image" >&2
+			return 1
+		fi
+		last=${line##* }
+		for pair in ${line#* }; do
+			mod=${pair%%:*}
+			file=${pair#*:}
+			[ -d "/sys/module/$mod" ] && continue
+			if ! insmod "/lib/modules/$file" && [ "$pair" = "$last" ]; then
+				return 1
+			fi
+		done
+	done
+}
+
+# sk_cmdline KEY: value of KEY=value on the kernel command line.
+sk_cmdline()
+{
+	local w
+	for w in $(cat /proc/cmdline); do
+		case "$w" in
+		"$1"=*) echo "${w#*=}"; return 0 ;;
+		esac
+	done
+	return 1
+}
+
+# sk_pattern_file PATH MIB SEED: a file of MIB MiB whose every 4 KiB block
+# is distinct (seed, block number) and reproducible on the other side.
+sk_pattern_file()
+{
+	local path=$1 mib=$2 seed=$3
+	awk -v n=$((mib * 256)) -v seed="$seed" 'BEGIN {
+		for (b = 0; b < n; b++) {
+			line = sprintf("%s:%08d:", seed, b)
+			blk = ""
+			while (length(blk) < 4096)
+				blk = blk line
+			printf "%s", substr(blk, 1, 4096)
+		}
+	}' >"$path"
+}

@@ -1,0 +1,94 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# dom0-only helpers for scenario scripts (sourced after common.sh): start a
+# domU from an xl config, wait for it with a timeout, and turn the results
+# it printed on its console into dom0 results.
+
+SK_CONSOLE_DIR=/var/log/xen/console
+
+# sk_domU_name CFG: the name= of an xl config.
+sk_domU_name()
+{
+	sed -n 's/^[[:space:]]*name[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' "$1" |
+		head -n 1
+}
+
+# sk_domU_wait NAME TIMEOUT: wait until domain NAME is gone; destroy it
+# after TIMEOUT seconds.  Returns 1 on timeout.
+sk_domU_wait()
+{
+	local name=$1 left=$2
+	while xl domid "$name" >/dev/null 2>&1; do
+		if [ "$left" -le 0 ]; then
+			sk_comment "domU $name still running after $2 s: destroying it"
+			xl destroy "$name" >/dev/null 2>&1
+			return 1
+		fi
+		sleep 1
+		left=$((left - 1))
+	done
+	return 0
+}
+
+# sk_domU_results NAME: re-emit the domU's "SKU:" results as dom0 results
+# named "domU: ..." (or "domU <name>: ..." when the domain is not named
+# after the scenario).  Returns 1 if the domU did not reach its end marker
+# (crash, hang, kernel panic).
+sk_domU_results()
+{
+	local name=$1 log=$SK_CONSOLE_DIR/guest-$1.log line done=1 who=domU
+	[ "$name" = "${SK_SCENARIO:-}" ] || who="domU $name"
+	if [ ! -f "$log" ]; then
+		sk_fail "$who: no console log"
+		return 1
+	fi
+	tr -d '\r' <"$log" >/tmp/sk-guest.log
+	while IFS= read -r line; do
+		case "$line" in
+		"SKU: ok - "*)
+			sk_ok "$who: ${line#SKU: ok - }" ;;
+		"SKU: not ok - "*)
+			sk_fail "$who: ${line#SKU: not ok - }" ;;
+		"SKU: # "*)
+			sk_comment "$who: ${line#SKU: # }" ;;
+		"SKU: DONE")
+			done=0 ;;
+		esac
+	done </tmp/sk-guest.log
+	if [ "$done" -ne 0 ]; then
+		sk_fail "$who: ran to its end"
+		return 1
+	fi
+	return 0
+}
+
+# sk_domU_run CFG [TIMEOUT]: create the domU described by xl config CFG,
+# wait for it to power off (at most TIMEOUT s, default 240), then report
+# its results (dom0's init ships its console log to the host afterwards).
+# Returns non-zero if the domU could not be created, timed out or did not
+# finish its script.
+sk_domU_run()
+{
+	local cfg=$1 timeout=${2:-240} name rc=0
+	name=$(sk_domU_name "$cfg")
+	rm -f "$SK_CONSOLE_DIR/guest-$name.log"
+	if ! xl create "$cfg" >/tmp/sk-xl-create.log 2>&1; then
+		while IFS= read -r l; do
+			sk_comment "$l"
+		done </tmp/sk-xl-create.log
+		sk_fail "xl create $(basename "$cfg")"
+		return 1
+	fi
+	sk_ok "xl create $(basename "$cfg")"
+	sk_domU_wait "$name" "$timeout" || rc=1
+	# xenconsoled writes the log asynchronously: let it catch up with the
+	# end marker (bounded; a missing marker is reported as a failure).
+	local tries=10
+	while [ "$tries" -gt 0 ] &&
+	      ! grep -q '^SKU: DONE' "$SK_CONSOLE_DIR/guest-$name.log" 2>/dev/null; do
+		sleep 1
+		tries=$((tries - 1))
+	done
+	sk_domU_results "$name" || rc=1
+	return $rc
+}

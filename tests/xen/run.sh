@@ -1,0 +1,266 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The Xen-in-QEMU harness.  Builds a dom0 and a domU initramfs from the
+# host's Debian packages plus splitkit's modules and scenario scripts, boots
+# Xen 4.17 with a PV dom0 under QEMU (TCG), runs the selected scenarios in
+# one boot and prints flat KTAP, one result per check:
+#
+#   host: qemu-system-x86_64 (TCG) --serial--> build/xen/<kver>/console.log
+#     Xen 4.17
+#       dom0 (Debian kernel, busybox)   prints "SK: ..." on hvc0
+#         xenstored, xenconsoled, xl create <scenario>/domU.cfg
+#         domU (same kernel, busybox)   prints "SKU: ..." on hvc0,
+#                                       logged by xenconsoled, relayed by dom0
+#
+# Usage: run.sh [--kver RELEASE] [--scenarios a,b,...] [--demo] [--list]
+#
+# A scenario is a directory tests/xen/scenarios/<name>/ with dom0.sh (run
+# in dom0), optionally domU.sh and xl configs, and optionally a file
+# 'needs' with words: "hvm" (ship the HVM device model into dom0), "demo"
+# (only run by 'make demo'), "kernel-image" (skip unless the booted kernel
+# is the one named in the file's second word).  See Documentation/testing.rst.
+#
+# On failure the consoles stay under build/xen/<kver>/ and their tails are
+# printed.
+
+set -u
+set -o pipefail
+
+TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+BUILD=${BUILD:-$TOP/build}
+HERE=$TOP/tests/xen
+XEN_GZ=/boot/xen-4.17-amd64.gz
+XEN_LIB=/usr/lib/xen-4.17
+SCENARIO_TIMEOUT=${SCENARIO_TIMEOUT:-600}
+
+kver=""
+want=""
+demo=0
+list=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kver) kver=$2; shift ;;
+	--scenarios) want=$2; shift ;;
+	--demo) demo=1 ;;
+	--list) list=1 ;;
+	*) echo "usage: run.sh [--kver R] [--scenarios a,b] [--demo] [--list]" >&2
+	   exit 2 ;;
+	esac
+	shift
+done
+
+. "$HERE/lib/mkroot.sh"
+
+# scenario_needs NAME WORD: does the scenario's 'needs' file say WORD?
+scenario_needs()
+{
+	[ -f "$HERE/scenarios/$1/needs" ] &&
+		grep -qw "$2" "$HERE/scenarios/$1/needs"
+}
+
+select_scenarios()
+{
+	local d s
+	if [ -n "$want" ]; then
+		echo "${want//,/ }"
+		return
+	fi
+	for d in "$HERE"/scenarios/*/; do
+		s=$(basename "$d")
+		[ -f "$d/dom0.sh" ] || continue
+		if [ "$demo" -eq 1 ]; then
+			scenario_needs "$s" demo && echo "$s"
+		else
+			scenario_needs "$s" demo || echo "$s"
+		fi
+	done
+}
+
+scenarios=$(select_scenarios | xargs)
+if [ "$list" -eq 1 ]; then
+	echo "$scenarios"
+	exit 0
+fi
+
+# --- results -----------------------------------------------------------
+
+n=0
+nfail=0
+result()
+{
+	n=$((n + 1))
+	[ "$1" = ok ] || nfail=$((nfail + 1))
+	echo "$1 $n $2"
+}
+
+bail()
+{
+	echo "# $*"
+	result "not ok" "xen harness: $*"
+	echo "1..$n"
+	exit 1
+}
+
+echo "KTAP version 1"
+[ -n "$scenarios" ] || bail "no scenario selected"
+
+[ -n "$kver" ] || kver=$("$TOP/scripts/kver.sh" --image) ||
+	bail "no kernel with both /boot/vmlinuz and headers (run 'make deps')"
+[ -f "/boot/vmlinuz-$kver" ] || bail "no /boot/vmlinuz-$kver"
+[ -f "$XEN_GZ" ] || bail "no $XEN_GZ (run 'make deps')"
+
+out=$BUILD/xen/$kver
+mkdir -p "$out"
+rm -f "$out"/guest-*.log "$out"/xl-*.log "$out"/qemu-dm-*.log
+
+# --- our modules, for this kernel --------------------------------------
+
+echo "# building splitkit modules for $kver"
+if ! "$TOP/scripts/build-modules.sh" "$kver" >"$out/kbuild.log" 2>&1; then
+	sed 's/^/# /' "$out/kbuild.log" | tail -n 30
+	bail "building splitkit modules for $kver"
+fi
+kos=$(find "$BUILD/kmod/$kver" -name '*.ko' | sort)
+ko_names=""
+for f in $kos; do
+	ko_names="$ko_names $(modinfo -F name "$f")"
+done
+
+# --- images ------------------------------------------------------------
+
+need_hvm=0
+for s in $scenarios; do
+	[ -d "$HERE/scenarios/$s" ] || bail "no scenario '$s'"
+	scenario_needs "$s" hvm && need_hvm=1
+done
+
+add_common()
+{
+	root_add_file "$HERE/lib/common.sh" /lib/splitkit/common.sh
+	root_add_file "$HERE/lib/fio.sh" /lib/splitkit/fio.sh
+	root_add_bin /usr/bin/fio || return 1
+	root_add_bin /sbin/mkfs.ext4 || return 1
+	root_add_bin /sbin/e2fsck || return 1
+	root_add_libs /bin/busybox
+	# glibc dlopens libgcc_s for pthread_cancel (xl, fio).
+	root_add_file "$(gcc -print-file-name=libgcc_s.so.1)" \
+		/lib/x86_64-linux-gnu/libgcc_s.so.1
+	local s
+	for s in $scenarios; do
+		root_add_tree "$HERE/scenarios/$s" "/scenarios/$s"
+	done
+	root_register_ko $kos
+}
+
+build_domU()
+{
+	root_init "$out/domU-root"
+	root_add_file "$HERE/lib/domU-init" /init
+	add_common || return 1
+	root_add_modules "$kver" xen-blkfront ata_piix sd_mod ext4 crc32c_generic $ko_names ||
+		return 1
+	root_pack "$out/domU.img"
+}
+
+build_dom0()
+{
+	local b
+	root_init "$out/dom0-root"
+	root_add_file "$HERE/lib/dom0-init" /init
+	root_add_file "$HERE/lib/dom0lib.sh" /lib/splitkit/dom0lib.sh
+	add_common || return 1
+	for b in xl xenstored xen-init-dom0 xenconsoled xenstore-control; do
+		root_add_bin "$XEN_LIB/bin/$b" || return 1
+	done
+	root_add_bin /usr/bin/xenstore || return 1
+	for b in read write rm ls list exists chmod watch; do
+		ln -sf xenstore "$ROOT/usr/bin/xenstore-$b"
+	done
+	root_add_file /etc/xen/xl.conf /etc/xen/xl.conf
+	root_add_file "$TOP/tools/hotplug/splitkit" /etc/xen/scripts/splitkit
+	chmod 755 "$ROOT/etc/xen/scripts/splitkit"
+	root_add_file "/boot/vmlinuz-$kver" /boot/vmlinuz-domU
+	root_add_file "$out/domU.img" /boot/initrd-domU.img
+	if [ "$need_hvm" -eq 1 ]; then
+		root_add_bin /usr/libexec/xen-qemu-system-i386 || return 1
+		root_add_tree /usr/share/qemu /usr/share/qemu
+		root_add_tree /usr/share/seabios /usr/share/seabios
+		root_add_tree "$XEN_LIB/boot" "$XEN_LIB/boot"
+	fi
+	root_add_modules "$kver" xen-privcmd xenfs xen-evtchn xen-gntdev \
+		xen-gntalloc xen-blkback loop $ko_names || return 1
+	mkdir -p "$ROOT/etc/splitkit"
+	echo "$scenarios" | tr ' ' '\n' >"$ROOT/etc/splitkit/scenarios"
+	root_pack "$out/dom0.img"
+}
+
+echo "# building initramfs images in $out"
+build_domU >"$out/mkroot.log" 2>&1 || { sed 's/^/# /' "$out/mkroot.log"; bail "building the domU image"; }
+build_dom0 >>"$out/mkroot.log" 2>&1 || { sed 's/^/# /' "$out/mkroot.log"; bail "building the dom0 image"; }
+[ "$out/xen" -nt "$XEN_GZ" ] || gzip -dc "$XEN_GZ" >"$out/xen"
+
+# --- boot --------------------------------------------------------------
+
+nscen=$(echo "$scenarios" | wc -w)
+limit=$(( (SCENARIO_TIMEOUT + 60) * nscen + 180 ))
+log=$out/console.log
+echo "# booting Xen 4.17 + dom0 $kver in QEMU (TCG), scenarios: $scenarios"
+timeout -s KILL "$limit" qemu-system-x86_64 \
+	-nodefaults -display none -no-reboot \
+	-machine pc -cpu qemu64,+svm,+npt -m 3072 -smp 2 \
+	-serial "file:$log" \
+	-kernel "$out/xen" \
+	-append "dom0_mem=1536M,max:1536M console=com1 com1=115200,8n1" \
+	-initrd "/boot/vmlinuz-$kver console=hvc0 quiet loglevel=3 panic=-1 sk.timeout=$SCENARIO_TIMEOUT,$out/dom0.img" \
+	</dev/null >"$out/qemu.log" 2>&1
+qrc=$?
+[ "$qrc" -eq 137 ] && echo "# QEMU killed after $limit s"
+
+# --- results -----------------------------------------------------------
+
+declare -A finished nresults
+current=""
+all_done=0
+while IFS= read -r line; do
+	case "$line" in
+	"SK: BEGIN "*)
+		current=${line#SK: BEGIN } ;;
+	"SK: END "*)
+		finished[${line#SK: END }]=1 ;;
+	"SK: ok - "*)
+		nresults[${current:-dom0}]=1
+		result ok "${current:-dom0}: ${line#SK: ok - }" ;;
+	"SK: not ok - "*)
+		nresults[${current:-dom0}]=1
+		result "not ok" "${current:-dom0}: ${line#SK: not ok - }" ;;
+	"SK: # "*)
+		echo "# ${current:+$current: }${line#SK: # }" ;;
+	"SK: BAIL "*)
+		result "not ok" "dom0: ${line#SK: BAIL }" ;;
+	"SK: ALL-DONE")
+		all_done=1 ;;
+	"SKC:"*)
+		g=${line#SKC:}
+		echo "${g#*: }" >>"$out/${g%%: *}.log" ;;
+	esac
+done < <(tr -d '\r' <"$log" 2>/dev/null)	# Xen's console adds CRs
+
+for s in $scenarios; do
+	[ -n "${finished[$s]:-}" ] ||
+		result "not ok" "$s: scenario ran to its end (timeout, crash or hang)"
+	[ -n "${nresults[$s]:-}" ] ||
+		result "not ok" "$s: scenario reported results"
+done
+[ "$all_done" -eq 1 ] || result "not ok" "dom0: ran every scenario and powered off"
+
+if [ "$nfail" -gt 0 ]; then
+	echo "# consoles kept in $out: console.log (Xen + dom0), guest-*.log"
+	grep -av '^SKC:' "$log" 2>/dev/null | tail -n 60 | sed 's/^/# console: /'
+	for g in "$out"/guest-*.log; do
+		[ -f "$g" ] || continue
+		tail -n 30 "$g" | sed "s/^/# $(basename "$g" .log): /"
+	done
+fi
+echo "1..$n"
+[ "$nfail" -eq 0 ]
