@@ -1,0 +1,363 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Interop and crash tests of the image engine against qemu-img.
+#
+#   qemu-img/qemu-io write  --->  splitkit img reads (every byte compared)
+#   splitkit img writes     --->  qemu-img check (no errors, no leaks)
+#                                 qemu-img compare (same guest content)
+#   splitkit img compact/defrag/merge cut at every write/flush
+#   (SPLITKIT_IMG_CRASH_AFTER) ---> qemu-img check + compare on the survivor
+#
+# Prints flat KTAP; exits non-zero when a test fails, 4 when qemu-img is
+# missing.
+
+set -u
+TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+BUILD=${BUILD:-$TOP/build}
+SK=$BUILD/tools/splitkit
+export SPLITKIT_IMG_NOSYNC=1
+
+echo "KTAP version 1"
+if ! command -v qemu-img >/dev/null || ! command -v qemu-io >/dev/null; then
+	echo "1..0 # SKIP qemu-img/qemu-io not installed"
+	exit 4
+fi
+if ! make -s -C "$TOP/tools" BUILD="$BUILD" >/dev/null; then
+	echo "1..1"
+	echo "not ok 1 build splitkit"
+	exit 1
+fi
+
+W=$(mktemp -d /tmp/sk-image-phase.XXXXXX)
+trap 'rm -rf "$W"' EXIT
+cd "$W" || exit 1
+
+results=()
+failed=0
+result()	# result <0|1> <description>
+{
+	if [ "$1" = 0 ]; then
+		results+=("ok $((${#results[@]} + 1)) $2")
+	else
+		results+=("not ok $((${#results[@]} + 1)) $2")
+		failed=$((failed + 1))
+	fi
+}
+run()		# run <description> <command...>: ok when it exits 0
+{
+	local desc=$1
+	shift
+	if "$@" >"$W/log" 2>&1; then
+		result 0 "$desc"
+	else
+		sed 's/^/# /' "$W/log" | tail -n 15
+		result 1 "$desc"
+	fi
+}
+qcheck()	# qemu-img check: no errors and no leaks
+{
+	qemu-img check -q "$1"
+}
+same()		# same <image> <raw>: qemu-img and splitkit both see <raw>
+{
+	qemu-img compare -q -f qcow2 -F raw "$1" "$2" &&
+		"$SK" img export "$1" "$W/export.raw" && cmp -s "$W/export.raw" "$2"
+}
+reads_like_qemu()	# splitkit reads every byte qemu-img reads
+{
+	qemu-img convert -O raw "$1" "$W/q.raw" &&
+		"$SK" img export "$1" "$W/s.raw" && cmp "$W/q.raw" "$W/s.raw"
+}
+
+# ---- qemu writes, we read -------------------------------------------------
+for cs in 512 4096 65536 2M; do
+	qemu-img create -q -f qcow2 -o cluster_size=$cs q$cs.qcow2 8M
+	qemu-io -c "write -P 0x11 0 100k" -c "write -P 0x22 1000k 3000k" \
+		-c "write -z 2M 512k" -c "discard 3M 256k" \
+		-c "write -P 0x33 7M 10" q$cs.qcow2 >/dev/null
+	run "qemu-made image, cluster $cs: every byte reads the same" \
+		reads_like_qemu q$cs.qcow2
+	run "qemu-made image, cluster $cs: our check is clean" \
+		"$SK" img check q$cs.qcow2
+done
+head -c 6M /dev/urandom >rand.raw
+qemu-img convert -q -f raw -O qcow2 -c rand.raw comp.qcow2
+qemu-io -c "write -P 0x44 64k 64k" comp.qcow2 >/dev/null
+run "compressed clusters (qemu-img convert -c) read correctly" \
+	reads_like_qemu comp.qcow2
+qemu-img convert -q -f raw -O qcow2 -c -o cluster_size=4096 rand.raw comp4k.qcow2
+run "compressed clusters with 4 KiB clusters read correctly" \
+	reads_like_qemu comp4k.qcow2
+
+# Backing chain: raw <- qcow2 (qemu) <- qcow2 (qemu) <- qcow2 (ours).
+head -c 8M /dev/urandom >base.raw
+qemu-img create -q -f qcow2 -b base.raw -F raw mid.qcow2
+qemu-io -c "write -P 0x55 1M 1M" -c "write -z 3M 64k" -c "discard 5M 128k" \
+	mid.qcow2 >/dev/null
+qemu-img create -q -f qcow2 -b mid.qcow2 -F qcow2 top.qcow2 6M
+qemu-io -c "write -P 0x66 1500k 100k" top.qcow2 >/dev/null
+run "backing chain raw <- qcow2 <- qcow2 (shorter top) reads the same" \
+	reads_like_qemu top.qcow2
+"$SK" img create -b top.qcow2 -F qcow2 ours.qcow2 >/dev/null
+head -c 300000 /dev/urandom >w.raw
+"$SK" img write ours.qcow2 w.raw 777777
+run "our child on a qemu chain: qemu-img check clean" qcheck ours.qcow2
+run "our child on a qemu chain: qemu and we read the same" \
+	reads_like_qemu ours.qcow2
+
+# ---- we write, qemu checks --------------------------------------------------
+we_write()
+{
+	local cs=$1 img=w$1.qcow2
+	rm -f $img
+	"$SK" img create -c $cs $img 16M >/dev/null || return 1
+	head -c 16M /dev/zero >ref.raw
+	head -c 5M /dev/urandom >a.raw
+	"$SK" img write $img a.raw 12345 || return 1
+	dd if=a.raw of=ref.raw bs=64k seek=12345 oflag=seek_bytes conv=notrunc status=none
+	"$SK" img write $img w.raw 9999999 || return 1
+	dd if=w.raw of=ref.raw bs=64k seek=9999999 oflag=seek_bytes conv=notrunc status=none
+	"$SK" img discard $img 1M 2M || return 1
+	dd if=/dev/zero of=ref.raw bs=1M seek=1 count=2 conv=notrunc status=none
+	qcheck $img && same $img ref.raw
+}
+for cs in 512 4096 65536; do
+	run "we write (cluster $cs, refcount growth): qemu-img check and compare" \
+		we_write $cs
+done
+
+# ---- long operations ------------------------------------------------------
+# A fragmented image: 4 KiB clusters written backwards, every other dropped.
+make_frag()
+{
+	rm -f "$1"
+	"$SK" img create -c 4096 "$1" ${2:-1M} >/dev/null
+	qemu-io -c "write -P 0x77 0 ${2:-1M}" "$1" >/dev/null
+	local n=$(( $(numfmt --from=iec ${2:-1M}) / 4096 )) i cmds=()
+	for ((i = n - 1; i >= 0; i--)); do
+		cmds+=(-c "write -P $((i % 200 + 1)) $((i * 4096)) 4096")
+	done
+	for ((i = 0; i < n; i += 3)); do
+		cmds+=(-c "discard $((i * 4096)) 4096")
+	done
+	qemu-io "${cmds[@]}" "$1" >/dev/null
+	qemu-img convert -O raw "$1" "${1%.qcow2}.raw"
+}
+compact_test()
+{
+	make_frag f.qcow2 4M
+	local before=$(stat -c %s f.qcow2)
+	"$SK" img compact f.qcow2 >/dev/null || return 1
+	local after=$(stat -c %s f.qcow2)
+	echo "# compact: $before -> $after bytes"
+	[ "$after" -lt "$before" ] && qcheck f.qcow2 && same f.qcow2 f.raw
+}
+run "compact shrinks a qemu-made image; qemu-img check and compare agree" \
+	compact_test
+defrag_test()
+{
+	make_frag g.qcow2 4M
+	"$SK" img defrag g.qcow2 >/dev/null || return 1
+	qcheck g.qcow2 && same g.qcow2 g.raw || return 1
+	# Data runs in the file follow guest order: offsets only grow.
+	qemu-img map --output=json g.qcow2 | python3 -c '
+import json, sys
+m = [e["offset"] for e in json.load(sys.stdin) if e.get("data") and "offset" in e]
+sys.exit(0 if m == sorted(m) else 1)'
+}
+run "defrag puts guest order in file order; qemu-img check and compare agree" \
+	defrag_test
+merge_test()
+{
+	qemu-img create -q -f qcow2 -o cluster_size=4096 p.qcow2 2M
+	qemu-io -c "write -P 0x12 0 2M" p.qcow2 >/dev/null
+	"$SK" img create -b p.qcow2 -F qcow2 -m tag=child c.qcow2 >/dev/null
+	head -c 70000 /dev/urandom >x.raw
+	"$SK" img write c.qcow2 x.raw 100000 >/dev/null
+	"$SK" img discard c.qcow2 1M 256k >/dev/null
+	qemu-img convert -O raw c.qcow2 c.raw
+	"$SK" img merge c.qcow2 >/dev/null || return 1
+	qcheck p.qcow2 && qcheck c.qcow2 && same p.qcow2 c.raw &&
+		same c.qcow2 c.raw &&
+		"$SK" img meta list p.qcow2 | grep -q "tag: child"
+}
+run "merge (commit) into the parent: both check clean, content kept, child's info wins" \
+	merge_test
+stream_test()
+{
+	qemu-img create -q -f qcow2 -o cluster_size=4096 sp.qcow2 2M
+	qemu-io -c "write -P 0x13 0 1M" sp.qcow2 >/dev/null
+	qemu-img create -q -f qcow2 -b sp.qcow2 -F qcow2 sc.qcow2
+	qemu-io -c "write -P 0x14 512k 4k" sc.qcow2 >/dev/null
+	qemu-img convert -O raw sc.qcow2 sc.raw
+	"$SK" img merge --stream sc.qcow2 >/dev/null || return 1
+	rm sp.qcow2
+	! qemu-img info sc.qcow2 | grep -q backing && qcheck sc.qcow2 &&
+		same sc.qcow2 sc.raw
+}
+run "merge --stream pulls the chain in and drops the backing file" stream_test
+bench_shape()
+{
+	# Same operations qemu-img does, on the same image: results agree.
+	make_frag h.qcow2 2M
+	qemu-img convert -O qcow2 h.qcow2 h-conv.qcow2 &&
+		"$SK" img compact h.qcow2 >/dev/null &&
+		qemu-img compare -q h.qcow2 h-conv.qcow2
+}
+run "compacted image and qemu-img convert output compare equal" bench_shape
+
+# ---- crash at every step --------------------------------------------------
+crash_test()	# crash_test <op args...>: image set up by $setup
+{
+	local cut=0 rc points=0 f
+	$setup || return 1
+	mkdir -p tmpl && cp $img $also_check $ref tmpl/
+	while :; do
+		for f in $img $also_check; do cp tmpl/$f $f; done
+		SPLITKIT_IMG_CRASH_AFTER=$cut "$SK" img "$@" -s 2 $img \
+			>/dev/null 2>&1
+		rc=$?
+		if [ $rc != 0 ] && [ $rc != 99 ]; then
+			echo "# cut $cut: exit $rc"
+			return 1
+		fi
+		# qemu-img check: 0 clean, 3 leaks only (allowed after a crash).
+		for f in $img $also_check; do
+			qemu-img check -q $f >/dev/null 2>&1
+			case $? in 0|3) ;; *) echo "# cut $cut: $f bad"; return 1;; esac
+		done
+		if ! qemu-img compare -q -F raw $img $ref; then
+			echo "# cut $cut: content differs"
+			return 1
+		fi
+		[ $rc = 0 ] && break
+		points=$((points + 1))
+		cut=$((cut + 1))
+	done
+	rm -rf tmpl
+	echo "# $*: $points crash points verified with qemu-img"
+	[ $points -gt 5 ]
+}
+setup_frag() { make_frag k.qcow2 128K && cp k.raw kref.raw; }
+setup=setup_frag img=k.qcow2 ref=kref.raw also_check= \
+	run "compact cut at every write: qemu-img check and compare" \
+	crash_test compact
+setup=setup_frag img=k.qcow2 ref=kref.raw also_check= \
+	run "defrag cut at every write: qemu-img check and compare" \
+	crash_test defrag
+setup_chain()
+{
+	rm -f cp.qcow2 cc.qcow2
+	qemu-img create -q -f qcow2 -o cluster_size=4096 cp.qcow2 80k
+	qemu-io -c "write -P 0x21 0 80k" cp.qcow2 >/dev/null
+	qemu-img create -q -f qcow2 -o cluster_size=4096 -b cp.qcow2 -F qcow2 \
+		cc.qcow2
+	qemu-io -c "write -P 0x22 10000 30000" -c "write -z 48k 8k" \
+		cc.qcow2 >/dev/null
+	qemu-img convert -O raw cc.qcow2 ccref.raw
+}
+setup=setup_chain img=cc.qcow2 ref=ccref.raw also_check=cp.qcow2 \
+	run "merge (commit) cut at every write: qemu-img check and compare" \
+	crash_test merge
+setup=setup_chain img=cc.qcow2 ref=ccref.raw also_check=cp.qcow2 \
+	run "merge --stream cut at every write: qemu-img check and compare" \
+	crash_test merge --stream
+
+# ---- VM information -------------------------------------------------------
+vm_setup()
+{
+	rm -f vm.qcow2
+	"$SK" img create -m name=web1 -m hardware=x86_64-pvh -m tag=prod \
+		-m host-os=debian-12 vm.qcow2 32M >/dev/null &&
+		"$SK" img meta set vm.qcow2 xl-config "$(printf 'name="web1"\nmemory=512\n')"
+}
+keeps_meta() { "$SK" img meta get vm.qcow2 name | grep -qx web1; }
+run "VM information written and read back" \
+	eval 'vm_setup && keeps_meta && qcheck vm.qcow2'
+run "qemu-img amend keeps the VM information" \
+	eval 'qemu-img amend -o lazy_refcounts=on vm.qcow2 && keeps_meta && qcheck vm.qcow2'
+run "qemu-img resize keeps the VM information" \
+	eval 'qemu-img resize -q vm.qcow2 64M && keeps_meta && qcheck vm.qcow2'
+run "qemu-img rebase -u keeps the VM information" \
+	eval 'qemu-img rebase -u -b base.raw -F raw vm.qcow2 && keeps_meta && qcheck vm.qcow2'
+run "qemu-img convert drops it; splitkit img meta copy restores it" \
+	eval 'qemu-img convert -O qcow2 vm.qcow2 vm2.qcow2 &&
+	      ! "$SK" img meta get vm2.qcow2 name 2>/dev/null &&
+	      "$SK" img meta copy vm.qcow2 vm2.qcow2 &&
+	      "$SK" img meta get vm2.qcow2 name | grep -qx web1 && qcheck vm2.qcow2'
+run "info --json is valid JSON with the VM information" \
+	eval '"$SK" img info --json vm.qcow2 | python3 -c "
+import json, sys
+d = json.load(sys.stdin)
+assert d[\"vm\"][\"fields\"][\"name\"] == \"web1\"
+assert \"prod\" in d[\"vm\"][\"tags\"]"'
+run "required flag: qemu-img refuses, splitkit opens" \
+	eval '"$SK" img meta set vm.qcow2 required 1 &&
+	      ! qemu-img info vm.qcow2 >/dev/null 2>&1 &&
+	      "$SK" img meta get vm.qcow2 name >/dev/null &&
+	      "$SK" img meta set vm.qcow2 required 0 && qcheck vm.qcow2'
+run "history records creation and operations" \
+	eval '"$SK" img compact vm.qcow2 >/dev/null &&
+	      "$SK" img info vm.qcow2 | grep -q "created" &&
+	      "$SK" img info vm.qcow2 | grep -q "compacted"'
+search_test()
+{
+	mkdir -p tree/a/b && cp vm.qcow2 tree/a/b/ && cp q4096.qcow2 tree/a/ &&
+	"$SK" img create -m tag=dev tree/other.qcow2 1M >/dev/null &&
+	[ "$("$SK" img search -t prod tree)" = "tree/a/b/vm.qcow2" ] &&
+	[ "$("$SK" img search host-os=debian-12 tree)" = "tree/a/b/vm.qcow2" ] &&
+	! "$SK" img search -t nosuch tree >/dev/null &&
+	"$SK" img search --json -t dev tree | python3 -m json.tool >/dev/null
+}
+run "search finds images by tag and field" search_test
+
+# ---- refusals -------------------------------------------------------------
+refuses()	# refuses <pattern> <image>: clear error, no crash
+{
+	local out
+	out=$("$SK" img write "$2" w.raw 0 2>&1)
+	local rc=$?
+	echo "# $out" | head -n 2
+	[ $rc = 1 ] && echo "$out" | grep -qi "$1"
+}
+qemu-img create -q -f qcow2 --object secret,id=s0,data=pw \
+	-o encrypt.format=luks,encrypt.key-secret=s0,encrypt.iter-time=10 \
+	enc.qcow2 1M
+run "encrypted image refused" refuses encrypted enc.qcow2
+qemu-img create -q -f qcow2 -o data_file=ext.raw ext.qcow2 1M
+run "external data file refused" refuses "external data" ext.qcow2
+qemu-img create -q -f qcow2 -o extended_l2=on el2.qcow2 1M
+run "extended L2 refused" refuses "extended L2" el2.qcow2
+qemu-img create -q -f qcow2 snap.qcow2 1M
+qemu-io -c "write -P 9 0 64k" snap.qcow2 >/dev/null
+qemu-img snapshot -c s1 snap.qcow2
+run "internal snapshots: writes refused" refuses snapshots snap.qcow2
+run "internal snapshots: reads still match qemu" reads_like_qemu snap.qcow2
+cp q4096.qcow2 bad.qcow2
+printf '\x00\x00\x00\x00\x00\x10\x00\x00' |
+	dd of=bad.qcow2 bs=1 seek=72 conv=notrunc status=none
+run "unknown incompatible feature refused" refuses "unknown incompatible" bad.qcow2
+cp q4096.qcow2 corrupt.qcow2
+printf '\x02' | dd of=corrupt.qcow2 bs=1 seek=79 conv=notrunc status=none
+run "corrupt bit: writes refused, reads work" \
+	eval 'refuses corrupt corrupt.qcow2 && "$SK" img export corrupt.qcow2 /dev/null'
+qemu-img create -q -f qcow2 -o lazy_refcounts=on dirty.qcow2 1M
+sh -c 'qemu-io -c "write -P 1 0 64k" -c abort dirty.qcow2' >/dev/null 2>&1
+run "dirty bit: writes refused, reads work" \
+	eval 'refuses dirty dirty.qcow2 && "$SK" img export dirty.qcow2 /dev/null'
+head -c 100000 /dev/urandom >garbage.qcow2
+run "garbage file: clear error" refuses "not a qcow2" garbage.qcow2
+head -c 50 q4096.qcow2 >short.qcow2
+run "truncated header: clear error" refuses "too short" short.qcow2
+# Autoclear bits we do not know are cleared before we write.
+cp q4096.qcow2 ac.qcow2
+printf '\x02' | dd of=ac.qcow2 bs=1 seek=95 conv=notrunc status=none
+run "unknown autoclear bits cleared on write, image stays clean" \
+	eval '"$SK" img write ac.qcow2 w.raw 0 &&
+	      [ "$(od -An -tx1 -j88 -N8 ac.qcow2 | tr -d " ")" = 0000000000000000 ] &&
+	      qcheck ac.qcow2'
+
+echo "1..${#results[@]}"
+printf '%s\n' "${results[@]}"
+[ $failed = 0 ]
