@@ -130,7 +130,8 @@ static void sk_chan_account_run(struct sk_chan *ch, unsigned int msgs)
 
 	if (!msgs)
 		return;
-	b = min_t(unsigned int, ilog2(msgs), ARRAY_SIZE(ch->stats.batch_hist) - 1);
+	b = min_t(unsigned int, ilog2(msgs),
+		  ARRAY_SIZE(ch->stats.batch_hist) - 1);
 	sk_stat_add(&ch->stats.batches, 1);
 	sk_stat_add(&ch->stats.msgs_in, msgs);
 	sk_stat_add(&ch->stats.batch_hist[b], 1);

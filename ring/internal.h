@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * splitkit_ring internals shared by the files of ring/: the link and channel structs
- * and the functions one file offers another.  Drivers see only
- * <splitkit/ring.h>.
+ * splitkit_ring internals shared by the files of ring/: the link and
+ * channel structs and the functions one file offers another.  Drivers see
+ * only <splitkit/ring.h>.
  *
  * Lock hierarchy (outermost first):
  *   sk_xb.lock (mutex, xenbus state changes; ring/xbstate.c)

@@ -20,12 +20,14 @@ static enum sk_xb_action sk_xb_front(u32 local, u32 peer)
 	switch (peer) {
 	case SK_XB_UNKNOWN:
 		/* the backend vanished */
-		return live || local == SK_XB_CLOSING ? SK_XB_CLOSE : SK_XB_NONE;
+		return live || local == SK_XB_CLOSING ? SK_XB_CLOSE :
+						       SK_XB_NONE;
 	case SK_XB_INITIALISING:
 		if (local == SK_XB_CLOSED)
 			return SK_XB_RESET;
 		/* a backend starting over under a live ring */
-		return live || local == SK_XB_CLOSING ? SK_XB_CLOSE : SK_XB_NONE;
+		return live || local == SK_XB_CLOSING ? SK_XB_CLOSE :
+						       SK_XB_NONE;
 	case SK_XB_INITWAIT:
 	case SK_XB_INITIALISED:
 		if (local == SK_XB_INITIALISING)
