@@ -5,11 +5,17 @@
  * Given which end we are, our XenStore state and the peer's, sk_xb_next()
  * says what to do; ring/xbstate.c performs it, switches state and asks
  * again until the answer is SK_XB_NONE.  Asking again is what makes
- * skipped states harmless (a backend that jumps straight to Connected still
- * gets our rings set up first), and every answer for a state pair we are
- * already settled in is SK_XB_NONE, which makes repeated or spurious watch
- * events harmless.  The peer's state is peer-written: values outside the
- * enum close the device.
+ * skipped states harmless (a frontend that missed InitWait and sees the
+ * backend Connected still connects; a peer whose Closed we never saw and
+ * that is already starting over makes us close, reset and set up in one
+ * go), and every answer for a state pair we are already settled in is
+ * SK_XB_NONE, which makes repeated or spurious watch events harmless.
+ *
+ * One rule prevents attaching to stale rings when an end is rebound faster
+ * than its peer notices: an end never sets up or maps rings while its peer
+ * still shows Connected from an earlier connection; it waits for the peer
+ * to close and start over.  The peer's state is peer-written: values
+ * outside the enum close the device.
  */
 #include <splitkit/ring_core.h>
 
@@ -36,11 +42,11 @@ static enum sk_xb_action sk_xb_front(u32 local, u32 peer)
 			return SK_XB_RESET;
 		return local == SK_XB_INITIALISED ? SK_XB_NONE : SK_XB_CLOSE;
 	case SK_XB_CONNECTED:
-		if (local == SK_XB_INITIALISING)
-			return SK_XB_SETUP;
-		if (local == SK_XB_INITIALISED)
-			return SK_XB_CONNECT;
-		return SK_XB_NONE;
+		/*
+		 * Before we published rings a Connected backend is still on
+		 * an earlier connection: wait until it closes and resets.
+		 */
+		return local == SK_XB_INITIALISED ? SK_XB_CONNECT : SK_XB_NONE;
 	case SK_XB_CLOSING:
 	case SK_XB_CLOSED:
 		return local == SK_XB_CLOSED ? SK_XB_NONE : SK_XB_CLOSE;
@@ -66,13 +72,21 @@ static enum sk_xb_action sk_xb_back(u32 local, u32 peer)
 			return SK_XB_RESET;
 		return live ? SK_XB_CLOSE : SK_XB_NONE;
 	case SK_XB_INITIALISED:
-	case SK_XB_CONNECTED:
 		if (local == SK_XB_INITWAIT || local == SK_XB_INITIALISING ||
 		    local == SK_XB_INITIALISED)
 			return SK_XB_CONNECT;
 		if (local == SK_XB_CLOSED)
 			return SK_XB_RESET;
 		/* a frontend that reconnected while we were closing */
+		return local == SK_XB_CLOSING ? SK_XB_CLOSE : SK_XB_NONE;
+	case SK_XB_CONNECTED:
+		/*
+		 * A frontend only connects after we did: one that is Connected
+		 * while we are not still runs on an earlier backend's rings.
+		 * Wait until it sees us, closes and sets up fresh rings.
+		 */
+		if (local == SK_XB_CLOSED)
+			return SK_XB_RESET;
 		return local == SK_XB_CLOSING ? SK_XB_CLOSE : SK_XB_NONE;
 	case SK_XB_CLOSING:
 		return local == SK_XB_CLOSING || local == SK_XB_CLOSED ?

@@ -78,12 +78,15 @@ static void test_skipped_states(void)
 {
 	int steps, st;
 
-	/* backend jumps to Connected before we ever saw InitWait */
-	st = settle(FRONT, SK_XB_INITIALISING, SK_XB_CONNECTED, &steps);
+	/* we published rings, missed InitWait, backend is Connected */
+	st = settle(FRONT, SK_XB_INITIALISED, SK_XB_CONNECTED, &steps);
 	KTAP_EXPECT_EQ(st, SK_XB_CONNECTED);
-	KTAP_EXPECT_EQ(steps, 2);
-	/* frontend already Connected when the backend first looks */
-	st = settle(BACK, SK_XB_INITWAIT, SK_XB_CONNECTED, &steps);
+	KTAP_EXPECT_EQ(steps, 1);
+	/* frontend Initialised before our probe reached InitWait */
+	st = settle(BACK, SK_XB_INITIALISING, SK_XB_INITIALISED, &steps);
+	KTAP_EXPECT_EQ(st, SK_XB_CONNECTED);
+	/* backend's InitWait missed, frontend saw it Connected: connect */
+	st = settle(FRONT, SK_XB_INITIALISED, SK_XB_CONNECTED, &steps);
 	KTAP_EXPECT_EQ(st, SK_XB_CONNECTED);
 	/* frontend went straight to Closed: backend closes, no Closing */
 	st = settle(BACK, SK_XB_CONNECTED, SK_XB_CLOSED, &steps);
@@ -109,6 +112,38 @@ static void test_restart(void)
 	KTAP_EXPECT_EQ(st, SK_XB_CLOSED);
 	st = settle(FRONT, SK_XB_CONNECTED, SK_XB_UNKNOWN, &steps);
 	KTAP_EXPECT_EQ(st, SK_XB_CLOSED);
+}
+
+/*
+ * An end rebound faster than its peer notices sees the peer still
+ * Connected from the earlier connection: it must wait, never set up or map
+ * against those stale rings.
+ */
+static void test_stale_connected_peer(void)
+{
+	int steps, st;
+
+	/* frontend rebound: backend still Connected to the old rings */
+	KTAP_EXPECT_EQ(sk_xb_next(FRONT, SK_XB_INITIALISING, SK_XB_CONNECTED),
+		       SK_XB_NONE);
+	KTAP_EXPECT_EQ(sk_xb_next(FRONT, SK_XB_CLOSED, SK_XB_CONNECTED),
+		       SK_XB_NONE);
+	/* the backend then sees the frontend starting over */
+	st = settle(BACK, SK_XB_CONNECTED, SK_XB_INITIALISING, &steps);
+	KTAP_EXPECT_EQ(st, SK_XB_INITWAIT);
+	KTAP_EXPECT_EQ(sk_xb_next(FRONT, SK_XB_INITIALISING, SK_XB_INITWAIT),
+		       SK_XB_SETUP);
+
+	/* backend rebound: frontend still Connected to the old backend */
+	KTAP_EXPECT_EQ(sk_xb_next(BACK, SK_XB_INITWAIT, SK_XB_CONNECTED),
+		       SK_XB_NONE);
+	st = settle(BACK, SK_XB_CLOSED, SK_XB_CONNECTED, &steps);
+	KTAP_EXPECT_EQ(st, SK_XB_INITWAIT);
+	/* the frontend then sees InitWait: close, reset, set up anew */
+	st = settle(FRONT, SK_XB_CONNECTED, SK_XB_INITWAIT, &steps);
+	KTAP_EXPECT_EQ(st, SK_XB_INITIALISED);
+	KTAP_EXPECT_EQ(sk_xb_next(BACK, SK_XB_INITWAIT, SK_XB_INITIALISED),
+		       SK_XB_CONNECT);
 }
 
 static void test_garbage_peer_state(void)
@@ -150,6 +185,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(test_repeated_events),
 	KTAP_CASE(test_skipped_states),
 	KTAP_CASE(test_restart),
+	KTAP_CASE(test_stale_connected_peer),
 	KTAP_CASE(test_garbage_peer_state),
 	KTAP_CASE(test_always_settles),
 };
