@@ -25,6 +25,7 @@
 #include "ops.h"
 
 #define SKI_L2_CACHE_MAX	4096
+#define SKI_DISCARD_BATCH	32
 
 static char *dup_str(const char *s)
 {
@@ -786,13 +787,6 @@ int ski_block_status(struct ski_image *img, u64 guest_cluster,
 
 /* ---- writes ------------------------------------------------------------- */
 
-#define SKI_WRITE_BATCH	64
-
-struct pending_map {
-	u64 guest_cluster;
-	u64 old_entry;
-	u64 new_entry;
-};
 
 /*
  * Write up to SKI_WRITE_BATCH clusters: in place where the cluster is ours
@@ -802,7 +796,7 @@ struct pending_map {
 static int write_batch(struct ski_image *img, const u8 *buf, u64 len,
 		       u64 off, u64 *done)
 {
-	struct pending_map pend[SKI_WRITE_BATCH];
+	struct ski_pending_map *pend = img->pending;
 	unsigned int nr = 0, i;
 	bool release = false;
 	u64 pos = 0;
@@ -907,7 +901,7 @@ int ski_write(struct ski_image *img, const void *buf, u64 len, u64 off)
 int ski_discard(struct ski_image *img, u64 off, u64 len)
 {
 	u64 first, last, gc, entry, new_entry;
-	u64 old[SKI_WRITE_BATCH];
+	u64 old[SKI_DISCARD_BATCH];
 	unsigned int nr = 0, i;
 	int err = 0;
 
@@ -931,7 +925,7 @@ int ski_discard(struct ski_image *img, u64 off, u64 len)
 		if (err)
 			break;
 		old[nr++] = entry;
-		if (nr == SKI_WRITE_BATCH || gc + 1 == last) {
+		if (nr == SKI_DISCARD_BATCH || gc + 1 == last) {
 			err = skp_flush(img->file);
 			for (i = 0; !err && i < nr; i++)
 				err = ski_release_entry(img, old[i]);
@@ -1276,7 +1270,9 @@ int ski_open_depth(const char *path, unsigned int flags, unsigned int depth,
 	img->scratch = skp_zalloc(img->cluster_size);
 	img->inflate_buf = skp_zalloc(img->cluster_size);
 	img->cow_buf = skp_zalloc(img->cluster_size);
-	if (!img->scratch || !img->inflate_buf || !img->cow_buf) {
+	img->pending = skp_zalloc(SKI_WRITE_BATCH * sizeof(*img->pending));
+	if (!img->scratch || !img->inflate_buf || !img->cow_buf ||
+	    !img->pending) {
 		err = -ENOMEM;
 		goto free_img;
 	}
@@ -1356,6 +1352,7 @@ void ski_close(struct ski_image *img)
 	skp_free(img->reftable);
 	skp_free(img->l2);
 	skp_free(img->l1);
+	skp_free(img->pending);
 	skp_free(img->cow_buf);
 	skp_free(img->inflate_buf);
 	skp_free(img->scratch);

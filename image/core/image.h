@@ -28,6 +28,15 @@
 
 struct ski_rmap;
 
+/* Clusters written per batch: two flushes for the lot. */
+#define SKI_WRITE_BATCH		256
+
+struct ski_pending_map {
+	u64 guest_cluster;
+	u64 old_entry;
+	u64 new_entry;
+};
+
 struct ski_image {
 	struct skp_file *file;
 	char *path;
@@ -58,6 +67,7 @@ struct ski_image {
 	u8 *scratch;			/* one cluster */
 	u8 *inflate_buf;		/* one cluster, compressed reads */
 	u8 *cow_buf;			/* one cluster, partial writes */
+	struct ski_pending_map *pending; /* SKI_WRITE_BATCH, write_batch() */
 	struct ski_rmap *rmap;		/* reverse map, while an op runs */
 
 	bool has_vminfo;

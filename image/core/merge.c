@@ -18,7 +18,7 @@
  */
 #include "ops.h"
 
-#define MERGE_RUN_MAX	64
+#define MERGE_RUN_MAX	256
 
 static bool holds(u64 entry)
 {
@@ -42,7 +42,9 @@ int ski_merge_begin(struct ski_op *op)
 	}
 	op->buf_clusters = MERGE_RUN_MAX;
 	op->buf = skp_zalloc(op->buf_clusters << img->cluster_bits);
-	if (!op->buf)
+	op->old_entries = skp_zalloc(op->buf_clusters * sizeof(u64));
+	op->runs = skp_zalloc(SKI_MERGE_RUNS * sizeof(*op->runs));
+	if (!op->buf || !op->old_entries || !op->runs)
 		return -ENOMEM;
 	op->total = img->guest_clusters;
 	if (op->kind == SKI_OP_STREAM)
@@ -86,66 +88,84 @@ static u64 run_bytes(struct ski_image *img, u64 first, u64 nr)
 	return end - start;
 }
 
-/* Commit guest clusters [first, first + nr) that the child holds. */
-static int commit_run(struct ski_op *op, u64 first, u64 nr, bool zero)
+/*
+ * Commit the runs gathered in op->runs: all parent writes, one parent
+ * flush, then every child entry cleared, one child flush, then releases.
+ */
+static int commit_runs(struct ski_op *op)
 {
 	struct ski_image *img = op->img, *parent = op->parent;
-	u64 bytes = run_bytes(img, first, nr), i;
-	u64 old[MERGE_RUN_MAX];
-	int err;
+	u64 *old = op->old_entries, i, n = 0;
+	unsigned int r;
+	int err = 0;
 
-	for (i = 0; i < nr; i++) {
-		err = ski_l2_entry(img, first + i, &old[i]);
+	for (r = 0; !err && r < op->nr_runs; r++) {
+		struct ski_run *run = &op->runs[r];
+		u64 off = run->first << img->cluster_bits;
+		u64 bytes = run_bytes(img, run->first, run->nr);
+
+		for (i = 0; !err && i < run->nr; i++)
+			err = ski_l2_entry(img, run->first + i, &old[n + i]);
 		if (err)
-			return err;
-	}
-	if (zero && !(bytes & (img->cluster_size - 1)))
-		err = ski_discard(parent, first << img->cluster_bits, bytes);
-	else {
-		err = ski_read(img, op->buf, bytes, first << img->cluster_bits);
+			break;
+		n += run->nr;
+		if (run->zero && !(bytes & (img->cluster_size - 1))) {
+			err = ski_discard(parent, off, bytes);
+			continue;
+		}
+		err = ski_read(img, op->buf, bytes, off);
 		if (!err)
-			err = ski_write(parent, op->buf, bytes,
-					first << img->cluster_bits);
+			err = ski_write(parent, op->buf, bytes, off);
 	}
 	if (!err)
 		err = skp_flush(parent->file);
 	/* Parent durable: now the child may let go. */
-	for (i = 0; !err && i < nr; i++)
-		err = ski_set_l2_entry(img, first + i, 0);
+	for (r = 0; !err && r < op->nr_runs; r++)
+		for (i = 0; !err && i < op->runs[r].nr; i++)
+			err = ski_set_l2_entry(img, op->runs[r].first + i, 0);
 	if (!err)
 		err = skp_flush(img->file);
-	for (i = 0; !err && i < nr; i++)
+	for (i = 0; !err && i < n; i++)
 		err = ski_release_entry(img, old[i]);
-	op->moved += nr;
+	op->moved += n;
 	return err;
 }
 
-/* Stream guest clusters [first, first + nr) the child lacks. */
-static int stream_run(struct ski_op *op, u64 first, u64 nr)
+/* Stream one run the child lacks: write its non-zero stretches. */
+static int stream_run(struct ski_op *op, const struct ski_run *run)
 {
 	struct ski_image *img = op->img;
-	u64 bytes = run_bytes(img, first, nr), i;
+	u64 bytes = run_bytes(img, run->first, run->nr), i, start = 0;
+	bool in_data = false;
 	int err;
 
-	err = ski_read(img, op->buf, bytes, first << img->cluster_bits);
+	err = ski_read(img, op->buf, bytes, run->first << img->cluster_bits);
 	if (err)
 		return err;
-	/* Write only the clusters that are not all zeroes. */
-	for (i = 0; i < nr; i++) {
+	for (i = 0; i <= run->nr; i++) {
 		u64 off = i << img->cluster_bits, n = img->cluster_size, j;
 		bool nonzero = false;
 
-		if (off + n > bytes)
-			n = bytes - off;
-		for (j = 0; j < n && !nonzero; j++)
-			nonzero = op->buf[off + j] != 0;
-		if (!nonzero)
-			continue;
-		err = ski_write(img, op->buf + off, n,
-				((first + i) << img->cluster_bits));
-		if (err)
-			return err;
-		op->moved++;
+		if (i < run->nr) {
+			if (off + n > bytes)
+				n = bytes - off;
+			for (j = 0; j < n && !nonzero; j++)
+				nonzero = op->buf[off + j] != 0;
+		}
+		if (nonzero && !in_data) {
+			start = i;
+			in_data = true;
+		} else if (!nonzero && in_data) {
+			u64 from = start << img->cluster_bits;
+			u64 to = off < bytes ? off : bytes;
+
+			err = ski_write(img, op->buf + from, to - from,
+					(run->first << img->cluster_bits) + from);
+			if (err)
+				return err;
+			op->moved += i - start;
+			in_data = false;
+		}
 	}
 	return 0;
 }
@@ -184,13 +204,21 @@ int ski_merge_step(struct ski_op *op, u64 budget)
 
 	if (!budget)
 		budget = 1;
-	while (budget && op->cursor < img->guest_clusters) {
-		u64 first = op->cursor, nr = 0, entry;
+	/* Gather runs of like clusters, up to @budget and one buffer. */
+	op->nr_runs = 0;
+	while (budget && op->cursor < img->guest_clusters &&
+	       op->nr_runs < SKI_MERGE_RUNS) {
+		u64 first = op->cursor, nr = 0, entry, limit;
 		bool zero = false;
 
-		/* Gather a run of like clusters. */
-		while (first + nr < img->guest_clusters && nr < budget &&
-		       nr < op->buf_clusters) {
+		limit = op->buf_clusters;
+		if (op->kind == SKI_OP_COMMIT)
+			limit -= op->run_clusters;
+		if (limit > budget)
+			limit = budget;
+		if (!limit)
+			break;
+		while (first + nr < img->guest_clusters && nr < limit) {
 			bool want, is_zero;
 
 			err = ski_l2_entry(img, first + nr, &entry);
@@ -211,18 +239,31 @@ int ski_merge_step(struct ski_op *op, u64 budget)
 			zero = is_zero;
 			nr++;
 		}
-		if (nr) {
-			err = op->kind == SKI_OP_COMMIT ?
-			      commit_run(op, first, nr, zero) :
-			      stream_run(op, first, nr);
-			if (err)
-				return err;
-			budget -= nr;
-		}
 		op->cursor = first + nr;
 		op->done = op->cursor;
 		if (!nr)
 			break;
+		budget -= nr;
+		if (op->kind == SKI_OP_STREAM) {
+			struct ski_run run = { first, nr, zero };
+
+			err = stream_run(op, &run);
+			if (err)
+				return err;
+			continue;
+		}
+		op->runs[op->nr_runs].first = first;
+		op->runs[op->nr_runs].nr = nr;
+		op->runs[op->nr_runs].zero = zero;
+		op->nr_runs++;
+		op->run_clusters += nr;
+	}
+	if (op->nr_runs) {
+		err = commit_runs(op);
+		op->nr_runs = 0;
+		op->run_clusters = 0;
+		if (err)
+			return err;
 	}
 	if (op->cursor < img->guest_clusters)
 		return 0;

@@ -64,4 +64,10 @@ void ski_op_end(struct ski_op *op)
 	/* Commit: op->parent is img->backing now, closed with the child. */
 	skp_free(op->buf);
 	op->buf = NULL;
+	skp_free(op->moves);
+	op->moves = NULL;
+	skp_free(op->old_entries);
+	op->old_entries = NULL;
+	skp_free(op->runs);
+	op->runs = NULL;
 }

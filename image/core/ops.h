@@ -38,6 +38,21 @@ struct ski_rmap {
 	u64 nr;
 };
 
+struct ski_move {
+	u64 from;
+	u64 to;
+	u64 owner;
+};
+
+/* A run of guest clusters a merge step handles together. */
+struct ski_run {
+	u64 first;
+	u64 nr;
+	bool zero;
+};
+
+#define SKI_MERGE_RUNS	64
+
 struct ski_op {
 	struct ski_image *img;
 	struct ski_image *parent;	/* commit: the parent, writable */
@@ -51,6 +66,11 @@ struct ski_op {
 	u64 moved;			/* clusters relocated or copied */
 	u8 *buf;
 	u64 buf_clusters;
+	struct ski_move *moves;		/* relocation batch */
+	u64 *old_entries;		/* commit: entries being dropped */
+	struct ski_run *runs;		/* commit: runs of this step */
+	unsigned int nr_runs;
+	u64 run_clusters;
 };
 
 int ski_op_begin(struct ski_op *op, struct ski_image *img,

@@ -22,7 +22,7 @@
  */
 #include "ops.h"
 
-#define RELOCATE_BATCH	32
+#define RELOCATE_BATCH	256
 
 void ski_rmap_set(struct ski_image *img, u64 cluster, u64 owner)
 {
@@ -64,7 +64,8 @@ static int rmap_start(struct ski_op *op)
 	u64 i;
 
 	img->rmap = skp_zalloc(sizeof(*img->rmap));
-	if (!img->rmap)
+	op->moves = skp_zalloc(RELOCATE_BATCH * sizeof(*op->moves));
+	if (!img->rmap || !op->moves)
 		return -ENOMEM;
 	img->rmap->nr = img->end_cluster + 1;
 	img->rmap->owner = skp_zalloc(img->rmap->nr * sizeof(u64));
@@ -174,14 +175,8 @@ static int is_hole(struct ski_image *img, u64 cluster, bool *hole)
 	return err;
 }
 
-struct move {
-	u64 from;
-	u64 to;
-	u64 owner;
-};
-
 /* Copy clusters and raise refcounts of the targets (before the flush). */
-static int move_copy(struct ski_image *img, const struct move *mv)
+static int move_copy(struct ski_image *img, const struct ski_move *mv)
 {
 	int err;
 
@@ -196,7 +191,7 @@ static int move_copy(struct ski_image *img, const struct move *mv)
 	return err;
 }
 
-static int move_switch(struct ski_image *img, const struct move *mv)
+static int move_switch(struct ski_image *img, const struct ski_move *mv)
 {
 	u64 idx = mv->owner & SKI_RMAP_INDEX;
 	u64 to = mv->to << img->cluster_bits;
@@ -218,7 +213,7 @@ static int move_switch(struct ski_image *img, const struct move *mv)
  * after every change written into them, and a data move in the same batch
  * would write its L2 entry or refcount into the old copy.
  */
-static int do_moves(struct ski_op *op, struct move *mv, unsigned int nr)
+static int do_moves(struct ski_op *op, struct ski_move *mv, unsigned int nr)
 {
 	struct ski_image *img = op->img;
 	unsigned int i;
@@ -289,7 +284,7 @@ static int compact_finish(struct ski_op *op)
 static int compact_step(struct ski_op *op, u64 budget)
 {
 	struct ski_image *img = op->img;
-	struct move mv[RELOCATE_BATCH];
+	struct ski_move *mv = op->moves;
 	unsigned int nr = 0;
 	u64 top = highest_used(img);
 	bool hole;
@@ -347,7 +342,7 @@ flush:
 static int defrag_step(struct ski_op *op, u64 budget)
 {
 	struct ski_image *img = op->img;
-	struct move mv;
+	struct ski_move mv;
 	bool hole;
 	int err;
 
