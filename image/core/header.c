@@ -109,7 +109,8 @@ static int parse_ext(struct ski_header *hdr, u32 type, const u8 *data,
 		return 0;
 	case QCOW2_EXT_SPLITKIT_VMINFO:
 		if (hdr->vminfo)
-			return fail(reason, "duplicate VM information extension");
+			return fail(reason,
+				    "duplicate VM information extension");
 		return ski_header_set_vminfo(hdr, data, dlen);
 	case QCOW2_EXT_BITMAPS:
 		hdr->has_bitmaps = true;
@@ -164,7 +165,8 @@ int ski_header_parse(const u8 *buf, size_t len, struct ski_header *hdr,
 		return fail(reason, "unknown compression type");
 	if (!!hdr->compression_type !=
 	    !!(hdr->incompatible_features & QCOW2_INCOMPAT_COMPRESSION))
-		return fail(reason, "compression type and feature bit disagree");
+		return fail(reason,
+			    "compression type and feature bit disagree");
 
 	cluster_size = 1ULL << hdr->cluster_bits;
 	limit = len < cluster_size ? len : cluster_size;

@@ -469,7 +469,8 @@ int ski_set_refcount(struct ski_image *img, u64 cluster, u16 refcount)
 		return err;
 	ski_put_be16(raw, refcount);
 	err = skp_pwrite(img->file, raw, 2,
-			 img->reftable[index] + (cluster % img->rb_entries) * 2);
+			 img->reftable[index] +
+			 (cluster % img->rb_entries) * 2);
 	if (err)
 		return err;
 	block[cluster % img->rb_entries] = refcount;
@@ -522,14 +523,16 @@ int ski_set_l1_entry(struct ski_image *img, u64 l1_index, u64 entry)
 			 img->hdr.l1_table_offset + l1_index * 8);
 	if (err)
 		return err;
-	if ((img->l1[l1_index] ^ entry) & QCOW2_OFFSET_MASK && img->l2[l1_index]) {
+	if ((img->l1[l1_index] ^ entry) & QCOW2_OFFSET_MASK &&
+	    img->l2[l1_index]) {
 		skp_free(img->l2[l1_index]);
 		img->l2[l1_index] = NULL;
 		img->l2_cached--;
 	}
 	img->l1[l1_index] = entry;
 	if (entry & QCOW2_OFFSET_MASK)
-		ski_rmap_set(img, (entry & QCOW2_OFFSET_MASK) >> img->cluster_bits,
+		ski_rmap_set(img,
+			     (entry & QCOW2_OFFSET_MASK) >> img->cluster_bits,
 			     SKI_RMAP_L2 | l1_index);
 	return 0;
 }
@@ -595,7 +598,8 @@ int ski_set_l2_entry(struct ski_image *img, u64 guest_cluster, u64 entry)
 		return err;
 	table[slot] = entry;
 	if (entry_is_private(entry))
-		ski_rmap_set(img, (entry & QCOW2_OFFSET_MASK) >> img->cluster_bits,
+		ski_rmap_set(img,
+			     (entry & QCOW2_OFFSET_MASK) >> img->cluster_bits,
 			     SKI_RMAP_DATA | guest_cluster);
 	return 0;
 }
@@ -828,7 +832,8 @@ static int write_batch(struct ski_image *img, const u8 *buf, u64 len,
 			u64 whole = img->cluster_size;
 
 			if ((gc << img->cluster_bits) + whole > img->hdr.size)
-				whole = img->hdr.size - (gc << img->cluster_bits);
+				whole = img->hdr.size -
+					(gc << img->cluster_bits);
 			memset(img->cow_buf, 0, img->cluster_size);
 			err = ski_read(img, img->cow_buf, whole,
 				       gc << img->cluster_bits);

@@ -46,7 +46,7 @@ struct ski_image {
 	u32 cluster_bits;
 	u64 cluster_size;
 	u64 l2_entries;			/* entries per L2 table */
-	u64 rb_entries;			/* refcounts per refcount block */
+	u64 rb_entries;			/* refcounts per refblock */
 	u64 guest_clusters;
 
 	u64 *l1;			/* l1_size entries, host order */
@@ -68,7 +68,7 @@ struct ski_image {
 	u8 *inflate_buf;		/* one cluster, compressed reads */
 	u8 *cow_buf;			/* one cluster, partial writes */
 	struct ski_pending_map *pending; /* SKI_WRITE_BATCH, write_batch() */
-	struct ski_rmap *rmap;		/* reverse map, while an op runs */
+	struct ski_rmap *rmap;		/* reverse map, during an op */
 
 	bool has_vminfo;
 	struct ski_vminfo vminfo;

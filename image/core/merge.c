@@ -160,7 +160,8 @@ static int stream_run(struct ski_op *op, const struct ski_run *run)
 			u64 to = off < bytes ? off : bytes;
 
 			err = ski_write(img, op->buf + from, to - from,
-					(run->first << img->cluster_bits) + from);
+					(run->first << img->cluster_bits) +
+					from);
 			if (err)
 				return err;
 			op->moved += i - start;

@@ -19,9 +19,9 @@
 
 enum ski_op_kind {
 	SKI_OP_COMPACT,		/* fill holes from the end, truncate */
-	SKI_OP_DEFRAG,		/* guest order = file order, then compact */
+	SKI_OP_DEFRAG,		/* file order = guest order, compact */
 	SKI_OP_COMMIT,		/* child into its qcow2 backing parent */
-	SKI_OP_STREAM,		/* backing chain into the child, drop it */
+	SKI_OP_STREAM,		/* chain into the child, drop it */
 };
 
 /* Reverse map entry: what uses a host cluster (owner in the low bits). */
@@ -60,7 +60,7 @@ struct ski_op {
 	unsigned int phase;
 	u64 cursor;			/* L1 index, guest or host cluster */
 	u64 place;			/* defrag: next host slot */
-	u64 low_free;			/* compaction: no hole below this */
+	u64 low_free;			/* compact: no hole below */
 	u64 done;
 	u64 total;
 	u64 moved;			/* clusters relocated or copied */

@@ -13,7 +13,7 @@
 
 #define QCOW2_MAGIC			0x514649fbU	/* "QFI\xfb" */
 #define QCOW2_V3_HEADER_MIN		104
-#define QCOW2_V3_HEADER_LEN		112	/* with compression_type */
+#define QCOW2_V3_HEADER_LEN		112	/* incl. compression type */
 #define QCOW2_MIN_CLUSTER_BITS		9
 #define QCOW2_MAX_CLUSTER_BITS		21
 #define QCOW2_MAX_BACKING_NAME		1023
@@ -45,7 +45,8 @@
  * do not know the bit (qemu, older splitkit) must refuse the image.
  */
 #define QCOW2_INCOMPAT_SPLITKIT_REQUIRED (1ULL << 40)
-#define QCOW2_INCOMPAT_KNOWN	(QCOW2_INCOMPAT_DIRTY | QCOW2_INCOMPAT_CORRUPT | \
+#define QCOW2_INCOMPAT_KNOWN	(QCOW2_INCOMPAT_DIRTY | \
+				 QCOW2_INCOMPAT_CORRUPT | \
 				 QCOW2_INCOMPAT_DATA_FILE | \
 				 QCOW2_INCOMPAT_COMPRESSION | \
 				 QCOW2_INCOMPAT_EXTL2 | \

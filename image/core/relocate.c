@@ -51,8 +51,9 @@ static int rmap_fixed_range(struct ski_image *img, u64 off, u64 bytes)
 {
 	u64 c;
 
-	for (c = off >> img->cluster_bits;
-	     c < (off + bytes + img->cluster_size - 1) >> img->cluster_bits; c++)
+	u64 end = (off + bytes + img->cluster_size - 1) >> img->cluster_bits;
+
+	for (c = off >> img->cluster_bits; c < end; c++)
 		ski_rmap_set(img, c, SKI_RMAP_FIXED);
 	return img->rmap->nr ? 0 : -ENOMEM;
 }
@@ -118,8 +119,8 @@ static int rmap_scan(struct ski_op *op, u64 budget)
 					   SKI_RMAP_DATA : SKI_RMAP_FIXED;
 
 				ski_rmap_set(img, (e & QCOW2_OFFSET_MASK) >>
-					     img->cluster_bits,
-					     kind | (l1i * img->l2_entries + i));
+					     img->cluster_bits, kind |
+					     (l1i * img->l2_entries + i));
 			}
 		}
 		if (!img->rmap->nr)

@@ -134,7 +134,8 @@ int ski_vminfo_decode(const u8 *data, size_t len, struct ski_vminfo *info,
 		info->nr++;
 		if (strlen(ent->value) != value_len ||
 		    strlen(ent->key) != key_len)
-			return fail(reason, "NUL inside a VM information record");
+			return fail(reason,
+				    "NUL inside a VM information record");
 		if (type != SKI_VM_TAG && !key_is_valid(ent->key))
 			return fail(reason, "invalid VM information key");
 		pos += value_len;
@@ -202,9 +203,11 @@ int ski_vminfo_copy(struct ski_vminfo *dst, const struct ski_vminfo *src)
 	memset(dst, 0, sizeof(*dst));
 	dst->flags = src->flags;
 	for (i = 0; i < src->nr; i++) {
+		const char *value = src->entries[i].value;
+
 		dst->entries[i] = src->entries[i];
-		dst->entries[i].value = dup_bytes((const u8 *)src->entries[i].value,
-						  strlen(src->entries[i].value));
+		dst->entries[i].value = dup_bytes((const u8 *)value,
+						  strlen(value));
 		if (!dst->entries[i].value) {
 			ski_vminfo_free(dst);
 			return -ENOMEM;

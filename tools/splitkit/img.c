@@ -24,7 +24,8 @@
 
 static const char *const img_usage =
 "usage: splitkit img <command> ...\n"
-"  create [-c CLUSTER] [-b BACKING [-F qcow2|raw]] [-m KEY=VALUE]... FILE [SIZE]\n"
+"  create [-c CLUSTER] [-b BACKING [-F qcow2|raw]] [-m KEY=VALUE]...\n"
+"         FILE [SIZE]\n"
 "  info [--json] FILE\n"
 "  check [-r] [--json] FILE        exit 0 clean, 2 errors, 3 leaks\n"
 "  map [--json] FILE\n"
@@ -387,8 +388,9 @@ static int cmd_check(int argc, char **argv)
 		printf("{\"filename\": ");
 		sk_json_string(stdout, argv[optind]);
 		printf(", \"check-errors\": %" PRIu64 ", \"leaks\": %" PRIu64
-		       ", \"leaks-fixed\": %" PRIu64 ", \"allocated-clusters\": %"
-		       PRIu64 ", \"image-end-offset\": %" PRIu64 "}\n",
+		       ", \"leaks-fixed\": %" PRIu64
+		       ", \"allocated-clusters\": %" PRIu64
+		       ", \"image-end-offset\": %" PRIu64 "}\n",
 		       (uint64_t)res.errors, (uint64_t)res.leaks,
 		       (uint64_t)res.leaks_fixed,
 		       (uint64_t)res.allocated_clusters,
@@ -397,7 +399,8 @@ static int cmd_check(int argc, char **argv)
 		printf("%s: %" PRIu64 " errors, %" PRIu64 " leaked clusters"
 		       "%s, %" PRIu64 " clusters allocated, image end %" PRIu64
 		       "\n", argv[optind], (uint64_t)res.errors,
-		       (uint64_t)res.leaks, res.leaks_fixed ? " (repaired)" : "",
+		       (uint64_t)res.leaks,
+		       res.leaks_fixed ? " (repaired)" : "",
 		       (uint64_t)res.allocated_clusters,
 		       (uint64_t)res.image_end);
 	}
@@ -445,7 +448,8 @@ static int cmd_map(int argc, char **argv)
 				break;
 			extends = run_len && kind == run_kind &&
 				  (kind != SKI_DATA ||
-				   host == run_host + (run_len << img->cluster_bits));
+				   host == run_host +
+					   (run_len << img->cluster_bits));
 			if (extends) {
 				run_len++;
 				continue;
@@ -458,8 +462,9 @@ static int cmd_map(int argc, char **argv)
 			if (start + len > img->hdr.size)
 				len = img->hdr.size - start;
 			if (json) {
-				printf("%s\n{\"start\": %" PRIu64 ", \"length\": %"
-				       PRIu64 ", \"type\": \"%s\"", first ? "" : ",",
+				printf("%s\n{\"start\": %" PRIu64
+				       ", \"length\": %" PRIu64
+				       ", \"type\": \"%s\"", first ? "" : ",",
 				       (uint64_t)start, (uint64_t)len,
 				       kind_names[run_kind]);
 				if (run_kind == SKI_DATA)
@@ -471,7 +476,8 @@ static int cmd_map(int argc, char **argv)
 				       (uint64_t)start, (uint64_t)len,
 				       kind_names[run_kind]);
 				if (run_kind == SKI_DATA)
-					printf(" %#" PRIx64, (uint64_t)run_host);
+					printf(" %#" PRIx64,
+					       (uint64_t)run_host);
 				printf("\n");
 			}
 			first = false;
