@@ -36,9 +36,16 @@ be_requests()
 	[ "$(rp_stat "$1" requests)" -ge "$2" ] 2>/dev/null
 }
 
-# The background part: results are printed as they come.
+domU_alive()
+{
+	xl domid ring-ping >/dev/null 2>&1
+}
+
+# The background part: results are printed as they come; it gives up as
+# soon as the domU is gone.
 driver()
 {
+	RP_ALIVE=domU_alive
 	local domid="" n=0 stats dev
 	while [ -z "$domid" ] && [ "$n" -lt 600 ]; do
 		domid=$(xl domid ring-ping 2>/dev/null)

@@ -18,7 +18,8 @@ rp_stat()
 	sed -n "s/^$2 //p" "$1" 2>/dev/null
 }
 
-# rp_wait SECONDS CMD...: retry CMD every 0.2 s until it succeeds.
+# rp_wait SECONDS CMD...: retry CMD every 0.2 s until it succeeds.  Gives
+# up early when $RP_ALIVE (a command) is set and fails.
 rp_wait()
 {
 	local n=$(($1 * 5))
@@ -26,6 +27,10 @@ rp_wait()
 	while ! "$@"; do
 		n=$((n - 1))
 		[ "$n" -gt 0 ] || return 1
+		if [ -n "${RP_ALIVE:-}" ] && ! $RP_ALIVE; then
+			echo "gave up: $RP_ALIVE failed"
+			return 1
+		fi
 		sleep 0.2
 	done
 }
