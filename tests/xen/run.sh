@@ -112,6 +112,13 @@ echo "KTAP version 1"
 
 out=$BUILD/xen/$kver
 mkdir -p "$out"
+# One harness run at a time per output directory: a second run waits
+# rather than overwrite the images and consoles of the first.
+exec 9>"$out/.lock"
+if ! flock -n 9; then
+	echo "# another harness run is using $out; waiting for it"
+	flock 9
+fi
 rm -f "$out"/guest-*.log "$out"/xl-*.log "$out"/qemu-dm-*.log
 
 # --- our modules, for this kernel --------------------------------------
