@@ -96,7 +96,9 @@ static int count_l2(struct counter *ctr, u64 l1_index)
 
 /**
  * ski_check() - verify refcounts against references
+ * @img: open image
  * @flags: SKI_CHECK_REPAIR_LEAKS to lower leaked refcounts (needs RW)
+ * @res: what the check found
  *
  * Return: 0 when the check ran (see @res for what it found), or -errno
  * when it could not (snapshots, bitmaps, non-16-bit refcounts).

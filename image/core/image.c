@@ -106,6 +106,8 @@ static void drop_l2_cache(struct ski_image *img)
 
 /**
  * ski_load_l2() - the L2 table behind L1 entry @l1_index
+ * @img: open image
+ * @l1_index: L1 slot
  * @tablep: set to the cached table, or NULL when the L1 entry is empty
  */
 int ski_load_l2(struct ski_image *img, u64 l1_index, u64 **tablep)
@@ -485,6 +487,8 @@ int ski_set_refcount(struct ski_image *img, u64 cluster, u16 refcount)
 
 /**
  * ski_alloc_cluster() - take the lowest free host cluster, refcount 1
+ * @img: writable image
+ * @cluster: set to the host cluster index
  *
  * Cluster 0 (the header) is never free.  The refcount is written, not
  * flushed: the caller flushes before anything references the cluster.
@@ -569,6 +573,9 @@ static int ensure_l2(struct ski_image *img, u64 l1_index)
 
 /**
  * ski_set_l2_entry() - write the L2 entry of @guest_cluster through
+ * @img: writable image
+ * @guest_cluster: guest cluster index
+ * @entry: new L2 entry, host order
  *
  * Allocates the L2 table when needed (its own alloc/flush/L1 order).  The
  * caller has already made whatever @entry points at durable.
@@ -606,6 +613,10 @@ int ski_set_l2_entry(struct ski_image *img, u64 guest_cluster, u64 entry)
 
 /**
  * ski_compressed_range() - host bytes [*start, *end) a compressed entry uses
+ * @img: open image
+ * @entry: a compressed L2 entry
+ * @start: set to the first host byte
+ * @end: set past the last host byte
  */
 int ski_compressed_range(struct ski_image *img, u64 entry, u64 *start,
 			 u64 *end)
@@ -626,6 +637,8 @@ int ski_compressed_range(struct ski_image *img, u64 entry, u64 *start,
 
 /**
  * ski_release_entry() - drop the refcounts an old L2 entry held
+ * @img: writable image
+ * @entry: the replaced L2 entry
  *
  * Call only after the entry's replacement is durable (flushed).
  */
@@ -898,6 +911,9 @@ int ski_write(struct ski_image *img, const void *buf, u64 len, u64 off)
 
 /**
  * ski_discard() - drop the whole clusters inside [@off, @off + @len)
+ * @img: writable image
+ * @off: guest offset
+ * @len: bytes
  *
  * A discarded cluster reads as zeroes: it becomes a zero cluster when a
  * backing file could otherwise show through, unallocated when not.  Its host
@@ -951,6 +967,7 @@ int ski_discard(struct ski_image *img, u64 off, u64 len)
 
 /**
  * ski_update_header() - rewrite the header cluster from img->hdr
+ * @img: writable image
  *
  * The header, extensions and backing name are built in memory and written
  * with one write after a flush; the fields that locate metadata all sit in
@@ -1018,24 +1035,25 @@ free_buf:
 /** ski_note_history() - append an operation to the VM history */
 int ski_note_history(struct ski_image *img, const char *op, const char *note)
 {
-	struct ski_vminfo info;
-	int err;
+	struct ski_vminfo *info = skp_zalloc(sizeof(*info));
+	int err = 0;
 
+	if (!info)
+		return -ENOMEM;
 	if (img->has_vminfo)
-		err = ski_vminfo_copy(&info, &img->vminfo);
-	else
-		err = (memset(&info, 0, sizeof(info)), 0);
-	if (err)
-		return err;
-	err = ski_vminfo_add_history(&info, op, skp_time(), note);
+		err = ski_vminfo_copy(info, &img->vminfo);
 	if (!err)
-		err = ski_set_vminfo(img, &info);
-	ski_vminfo_free(&info);
+		err = ski_vminfo_add_history(info, op, skp_time(), note);
+	if (!err)
+		err = ski_set_vminfo(img, info);
+	ski_vminfo_free(info);
+	skp_free(info);
 	return err;
 }
 
 /**
  * ski_drop_backing() - forget the backing file once nothing reads from it
+ * @img: writable image
  *
  * The backing pointer (bytes 8-19) is cleared with one small write first, so
  * a crash leaves either the old chain or none; the rest of the header is
@@ -1323,7 +1341,9 @@ free_img:
 
 /**
  * ski_open() - open a qcow2 image and its backing chain
+ * @path: image file
  * @flags: SKI_OPEN_RW, SKI_OPEN_NO_BACKING
+ * @imgp: set to the open image
  *
  * Return: 0, or a negative errno after logging why.
  */
@@ -1375,6 +1395,8 @@ void ski_close(struct ski_image *img)
 
 /**
  * ski_create() - make a new, empty qcow2 v3 image
+ * @path: file to create; must not exist
+ * @opts: size, cluster size, backing file, VM information
  *
  * Layout: header, refcount table, refcount blocks, L1 table, each starting
  * on a cluster boundary, refcounts covering exactly those clusters.

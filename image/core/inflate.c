@@ -16,7 +16,21 @@
 #define MAX_LIT		288
 #define MAX_DIST	30
 
+struct huffman {
+	u16 count[MAX_BITS + 1];	/* codes of each length */
+	u16 symbol[MAX_LIT];		/* symbols ordered by code */
+};
+
+/* Code tables live on the heap: too big for a kernel stack. */
+struct inflate_tables {
+	struct huffman lit;
+	struct huffman dist;
+	struct huffman lencode;
+	u8 lengths[MAX_LIT + MAX_DIST];
+};
+
 struct bit_reader {
+	struct inflate_tables *t;
 	const u8 *in;
 	size_t in_len;
 	size_t pos;		/* next byte */
@@ -25,11 +39,6 @@ struct bit_reader {
 	u8 *out;
 	size_t out_len;
 	size_t out_pos;
-};
-
-struct huffman {
-	u16 count[MAX_BITS + 1];	/* codes of each length */
-	u16 symbol[MAX_LIT];		/* symbols ordered by code */
 };
 
 static int get_bits(struct bit_reader *br, u32 n, u32 *val)
@@ -166,8 +175,8 @@ static int inflate_stored(struct bit_reader *br)
 
 static int inflate_fixed(struct bit_reader *br)
 {
-	struct huffman lit, dist;
-	u8 lengths[MAX_LIT];
+	struct huffman *lit = &br->t->lit, *dist = &br->t->dist;
+	u8 *lengths = br->t->lengths;
 	u32 i;
 
 	for (i = 0; i < 144; i++)
@@ -178,11 +187,11 @@ static int inflate_fixed(struct bit_reader *br)
 		lengths[i] = 7;
 	for (; i < MAX_LIT; i++)
 		lengths[i] = 8;
-	build(&lit, lengths, MAX_LIT);
+	build(lit, lengths, MAX_LIT);
 	for (i = 0; i < MAX_DIST; i++)
 		lengths[i] = 5;
-	build(&dist, lengths, MAX_DIST);
-	return inflate_codes(br, &lit, &dist);
+	build(dist, lengths, MAX_DIST);
+	return inflate_codes(br, lit, dist);
 }
 
 static int inflate_dynamic(struct bit_reader *br)
@@ -190,8 +199,9 @@ static int inflate_dynamic(struct bit_reader *br)
 	static const u8 order[19] = {
 		16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1,
 		15 };
-	struct huffman lit, dist, lencode;
-	u8 lengths[MAX_LIT + MAX_DIST];
+	struct huffman *lit = &br->t->lit, *dist = &br->t->dist;
+	struct huffman *lencode = &br->t->lencode;
+	u8 *lengths = br->t->lengths;
 	u32 nlen, ndist, ncode, i, sym, v;
 
 	if (get_bits(br, 5, &nlen) || get_bits(br, 5, &ndist) ||
@@ -202,19 +212,19 @@ static int inflate_dynamic(struct bit_reader *br)
 	ncode += 4;
 	if (nlen > 286 || ndist > MAX_DIST)
 		return -EINVAL;
-	memset(lengths, 0, sizeof(lengths));
+	memset(lengths, 0, sizeof(br->t->lengths));
 	for (i = 0; i < ncode; i++) {
 		if (get_bits(br, 3, &v))
 			return -EINVAL;
 		lengths[order[i]] = v;
 	}
-	if (build(&lencode, lengths, 19))
+	if (build(lencode, lengths, 19))
 		return -EINVAL;
 	i = 0;
 	while (i < nlen + ndist) {
 		u32 rep, fill = 0;
 
-		if (decode(br, &lencode, &sym))
+		if (decode(br, lencode, &sym))
 			return -EINVAL;
 		if (sym < 16) {
 			lengths[i++] = sym;
@@ -241,15 +251,20 @@ static int inflate_dynamic(struct bit_reader *br)
 	}
 	if (!lengths[256])
 		return -EINVAL;
-	if (build(&lit, lengths, nlen) || build(&dist, lengths + nlen, ndist))
+	if (build(lit, lengths, nlen) || build(dist, lengths + nlen, ndist))
 		return -EINVAL;
-	return inflate_codes(br, &lit, &dist);
+	return inflate_codes(br, lit, dist);
 }
 
 /**
  * ski_inflate() - decode a raw deflate stream into exactly @dst_len bytes
+ * @src: deflate stream
+ * @src_len: bytes in @src (padding after the stream is ignored)
+ * @dst: output
+ * @dst_len: bytes the stream must produce
  *
- * Return: 0, or -EINVAL for malformed data or output that comes up short.
+ * Return: 0, -EINVAL for malformed data or output that comes up short,
+ * -ENOMEM.
  */
 int ski_inflate(const u8 *src, size_t src_len, u8 *dst, size_t dst_len)
 {
@@ -259,9 +274,14 @@ int ski_inflate(const u8 *src, size_t src_len, u8 *dst, size_t dst_len)
 	u32 last, type;
 	int ret;
 
+	br.t = skp_zalloc(sizeof(*br.t));
+	if (!br.t)
+		return -ENOMEM;
 	do {
-		if (get_bits(&br, 1, &last) || get_bits(&br, 2, &type))
-			return -EINVAL;
+		if (get_bits(&br, 1, &last) || get_bits(&br, 2, &type)) {
+			ret = -EINVAL;
+			break;
+		}
 		if (type == 0)
 			ret = inflate_stored(&br);
 		else if (type == 1)
@@ -269,11 +289,13 @@ int ski_inflate(const u8 *src, size_t src_len, u8 *dst, size_t dst_len)
 		else if (type == 2)
 			ret = inflate_dynamic(&br);
 		else
-			return -EINVAL;
-		if (ret < 0)
-			return ret;
-		if (ret == 1)
-			return 0;
+			ret = -EINVAL;
+		if (ret)
+			break;
 	} while (!last);
+	skp_free(br.t);
+	if (ret < 0)
+		return ret;
+	/* Output full (ret 1), or the last block ended: it must be full. */
 	return br.out_pos == br.out_len ? 0 : -EINVAL;
 }

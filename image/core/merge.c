@@ -197,6 +197,8 @@ static int merge_finish(struct ski_op *op)
 /**
  * ski_merge_step() - commit or stream up to @budget guest clusters
  * Return: 1 when finished, 0 when more steps are needed, or -errno.
+ * @op: operation from ski_op_begin()
+ * @budget: clusters to copy at most
  */
 int ski_merge_step(struct ski_op *op, u64 budget)
 {

@@ -7,6 +7,9 @@
 /**
  * ski_op_begin() - prepare a long operation on a writable image
  * Return: 0, or -errno (logged) when the operation cannot run.
+ * @op: filled in
+ * @img: image opened with SKI_OPEN_RW
+ * @kind: which operation
  */
 int ski_op_begin(struct ski_op *op, struct ski_image *img,
 		 enum ski_op_kind kind)
@@ -37,6 +40,8 @@ int ski_op_begin(struct ski_op *op, struct ski_image *img,
 /**
  * ski_op_step() - do at most @budget clusters' worth of work
  * Return: 1 when the operation has finished, 0 when it has not, -errno.
+ * @op: operation from ski_op_begin()
+ * @budget: clusters to move or copy at most
  */
 int ski_op_step(struct ski_op *op, u64 budget)
 {

@@ -420,6 +420,8 @@ static int defrag_step(struct ski_op *op, u64 budget)
 /**
  * ski_relocate_step() - one bounded step of compaction or defragmentation
  * Return: 1 when finished, 0 when more steps are needed, or -errno.
+ * @op: operation from ski_op_begin()
+ * @budget: clusters to move at most
  */
 int ski_relocate_step(struct ski_op *op, u64 budget)
 {

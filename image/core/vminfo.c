@@ -146,6 +146,10 @@ int ski_vminfo_decode(const u8 *data, size_t len, struct ski_vminfo *info,
 /**
  * ski_vminfo_encode() - serialise @info into @buf
  * Return: 0 with *@used set, or -ENOSPC.
+ * @info: VM information
+ * @buf: output
+ * @len: size of @buf
+ * @used: set to the bytes written
  */
 int ski_vminfo_encode(const struct ski_vminfo *info, u8 *buf, size_t len,
 		      size_t *used)
@@ -273,6 +277,9 @@ bool ski_vminfo_has_tag(const struct ski_vminfo *info, const char *tag)
 
 /**
  * ski_vminfo_set() - set field @key to @value
+ * @info: VM information
+ * @key: field name, "tag" or "required"
+ * @value: text
  *
  * Key "tag" adds a tag (once); key "required" sets or clears the required
  * flag from "1"/"0".  Any other key names a field, replaced if present.
@@ -323,6 +330,9 @@ int ski_vminfo_set(struct ski_vminfo *info, const char *key,
 /**
  * ski_vminfo_remove() - drop field @key, or with key "tag" the tag @value
  * Return: 0, or -ENOENT when nothing matched.
+ * @info: VM information
+ * @key: field name, "tag" or "required"
+ * @value: the tag to remove, for key "tag"
  */
 int ski_vminfo_remove(struct ski_vminfo *info, const char *key,
 		      const char *value)
@@ -350,6 +360,10 @@ int ski_vminfo_remove(struct ski_vminfo *info, const char *key,
 /**
  * ski_vminfo_add_history() - record an operation, dropping the oldest
  * record once SKI_VM_MAX_HISTORY are kept
+ * @info: VM information
+ * @op: operation name
+ * @time: Unix time
+ * @note: optional text, or NULL
  */
 int ski_vminfo_add_history(struct ski_vminfo *info, const char *op, u64 time,
 			   const char *note)
