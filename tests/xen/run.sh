@@ -24,6 +24,9 @@
 # On failure the consoles stay under build/xen/<kver>/ and their tails are
 # printed.
 
+# The whole script is one compound command, parsed before it runs, so
+# editing this file while a harness run is in progress cannot derail it.
+{
 set -u
 set -o pipefail
 
@@ -144,8 +147,13 @@ done
 
 add_common()
 {
-	root_add_file "$HERE/lib/common.sh" /lib/splitkit/common.sh
-	root_add_file "$HERE/lib/fio.sh" /lib/splitkit/fio.sh
+	local f s
+	# Every shell library (common.sh, dom0lib.sh, fio.sh, ...) goes to
+	# /lib/splitkit/ on both sides.
+	for f in "$HERE"/lib/*.sh; do
+		[ "$(basename "$f")" = mkroot.sh ] && continue
+		root_add_file "$f" "/lib/splitkit/$(basename "$f")"
+	done
 	root_add_bin /usr/bin/fio || return 1
 	root_add_bin /sbin/mkfs.ext4 || return 1
 	root_add_bin /sbin/e2fsck || return 1
@@ -153,7 +161,6 @@ add_common()
 	# glibc dlopens libgcc_s for pthread_cancel (xl, fio).
 	root_add_file "$(gcc -print-file-name=libgcc_s.so.1)" \
 		/lib/x86_64-linux-gnu/libgcc_s.so.1
-	local s
 	for s in $scenarios; do
 		root_add_tree "$HERE/scenarios/$s" "/scenarios/$s"
 	done
@@ -175,7 +182,6 @@ build_dom0()
 	local b
 	root_init "$out/dom0-root"
 	root_add_file "$HERE/lib/dom0-init" /init
-	root_add_file "$HERE/lib/dom0lib.sh" /lib/splitkit/dom0lib.sh
 	add_common || return 1
 	for b in xl xenstored xen-init-dom0 xenconsoled xenstore-control; do
 		root_add_bin "$XEN_LIB/bin/$b" || return 1
@@ -271,3 +277,5 @@ if [ "$nfail" -gt 0 ]; then
 fi
 echo "1..$n"
 [ "$nfail" -eq 0 ]
+exit
+}

@@ -13,11 +13,26 @@ sk_domU_name()
 		head -n 1
 }
 
-# sk_domU_wait NAME TIMEOUT: wait until domain NAME is gone; destroy it
-# after TIMEOUT seconds.  Returns 1 on timeout.
+# sk_domU_live NAME SHOWN: print the guest console lines past line SHOWN
+# as "SKL:<name>: ..." (for a person watching console.log; run.sh ignores
+# them) and echo the new line count.
+sk_domU_live()
+{
+	local log=$SK_CONSOLE_DIR/guest-$1.log total
+	[ -f "$log" ] || { echo "$2"; return; }
+	total=$(wc -l <"$log")
+	if [ "$total" -gt "$2" ]; then
+		sed -n "$(($2 + 1)),${total}p" "$log" | tr -d '\r' |
+			sed "s/^/SKL:$1: /" >/dev/console
+	fi
+	echo "$total"
+}
+
+# sk_domU_wait NAME TIMEOUT: wait until domain NAME is gone, relaying its
+# console live; destroy it after TIMEOUT seconds.  Returns 1 on timeout.
 sk_domU_wait()
 {
-	local name=$1 left=$2
+	local name=$1 left=$2 shown=0
 	while xl domid "$name" >/dev/null 2>&1; do
 		if [ "$left" -le 0 ]; then
 			sk_comment "domU $name still running after $2 s: destroying it"
@@ -26,6 +41,7 @@ sk_domU_wait()
 		fi
 		sleep 1
 		left=$((left - 1))
+		[ $((left % 5)) -eq 0 ] && shown=$(sk_domU_live "$name" "$shown")
 	done
 	return 0
 }
