@@ -358,6 +358,13 @@ run "unknown autoclear bits cleared on write, image stays clean" \
 	      [ "$(od -An -tx1 -j88 -N8 ac.qcow2 | tr -d " ")" = 0000000000000000 ] &&
 	      qcheck ac.qcow2'
 
+# ---- the same core in the kernel ----------------------------------------
+for kdir in /usr/src/linux-headers-*-amd64; do
+	[ -f "$kdir/Makefile" ] || continue
+	run "image core + kernel platform build with W=1 against $(basename "$kdir")" \
+		"$TOP/image/kernel/build-check.sh" "$kdir" "$W/kbuild-$(basename "$kdir")"
+done
+
 echo "1..${#results[@]}"
 printf '%s\n' "${results[@]}"
 [ $failed = 0 ]
