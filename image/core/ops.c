@@ -71,6 +71,10 @@ void ski_op_end(struct ski_op *op)
 	op->buf = NULL;
 	skp_free(op->moves);
 	op->moves = NULL;
+	skp_free(op->plan_gc);
+	op->plan_gc = NULL;
+	skp_free(op->plan_place);
+	op->plan_place = NULL;
 	skp_free(op->old_entries);
 	op->old_entries = NULL;
 	skp_free(op->runs);

@@ -67,6 +67,8 @@ struct ski_op {
 	u8 *buf;
 	u64 buf_clusters;
 	struct ski_move *moves;		/* relocation batch */
+	u64 *plan_gc;			/* defrag: guest clusters to place */
+	u64 *plan_place;		/* defrag: and their host slots */
 	u64 *old_entries;		/* commit: entries being dropped */
 	struct ski_run *runs;		/* commit: runs of this step */
 	unsigned int nr_runs;

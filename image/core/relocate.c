@@ -66,7 +66,9 @@ static int rmap_start(struct ski_op *op)
 
 	img->rmap = skp_zalloc(sizeof(*img->rmap));
 	op->moves = skp_zalloc(RELOCATE_BATCH * sizeof(*op->moves));
-	if (!img->rmap || !op->moves)
+	op->plan_gc = skp_zalloc(RELOCATE_BATCH * sizeof(u64));
+	op->plan_place = skp_zalloc(RELOCATE_BATCH * sizeof(u64));
+	if (!img->rmap || !op->moves || !op->plan_gc || !op->plan_place)
 		return -ENOMEM;
 	img->rmap->nr = img->end_cluster + 1;
 	img->rmap->owner = skp_zalloc(img->rmap->nr * sizeof(u64));
@@ -217,11 +219,24 @@ static int move_switch(struct ski_image *img, const struct ski_move *mv)
 static int do_moves(struct ski_op *op, struct ski_move *mv, unsigned int nr)
 {
 	struct ski_image *img = op->img;
-	unsigned int i;
+	unsigned int i, kept = 0;
+	bool hole;
 	int err = 0;
 
-	for (i = 0; !err && i < nr; i++)
-		err = move_copy(img, &mv[i]);
+	/*
+	 * A target can stop being a hole within the batch: raising an earlier
+	 * target's refcount may have created a refcount block there.  Such
+	 * moves are dropped; the cluster simply stays where it is.
+	 */
+	for (i = 0; !err && i < nr; i++) {
+		err = is_hole(img, mv[i].to, &hole);
+		if (err || !hole)
+			continue;
+		mv[kept] = mv[i];
+		err = move_copy(img, &mv[kept]);
+		kept++;
+	}
+	nr = kept;
 	if (!err)
 		err = skp_flush(img->file);
 	for (i = 0; !err && i < nr; i++)
@@ -336,80 +351,105 @@ flush:
 	return compact_finish(op);
 }
 
+/* Next slot for guest data: skip metadata and mid-allocation clusters. */
+static int next_place(struct ski_op *op, u64 *owner)
+{
+	struct ski_image *img = op->img;
+	bool hole;
+	int err;
+
+	for (;; op->place++) {
+		*owner = owner_of(img, op->place);
+		if ((*owner & SKI_RMAP_KIND) == SKI_RMAP_DATA)
+			return 0;
+		if (*owner != SKI_RMAP_FREE)
+			continue;
+		err = is_hole(img, op->place, &hole);
+		if (err || hole)
+			return err;
+	}
+}
+
 /*
- * Defragmentation: put guest cluster op->cursor at host slot op->place,
- * moving whatever data sits there to a hole first.
+ * Defragmentation: plan where the next guest clusters go (the next host
+ * slots not held by metadata), then move, in one batch, whatever other data
+ * sits in those slots out to holes past them, then, in a second batch, each
+ * planned guest cluster into its slot.
  */
 static int defrag_step(struct ski_op *op, u64 budget)
 {
 	struct ski_image *img = op->img;
-	struct ski_move mv;
+	struct ski_move *mv = op->moves;
+	u64 *plan_gc = op->plan_gc, *plan_place = op->plan_place;
+	unsigned int nr_plan = 0, nr = 0, i;
+	u64 hole_from, owner;
 	bool hole;
 	int err;
 
-	while (budget && op->cursor < img->guest_clusters) {
-		u64 gc = op->cursor, entry, host, owner;
+	if (budget > RELOCATE_BATCH)
+		budget = RELOCATE_BATCH;
+	while (nr_plan < budget && op->cursor < img->guest_clusters) {
+		u64 gc = op->cursor, entry, host;
 
 		err = ski_l2_entry(img, gc, &entry);
 		if (err)
 			return err;
+		op->cursor++;
 		if (!(entry & QCOW2_OFLAG_COPIED) ||
 		    entry & (QCOW2_OFLAG_ZERO | QCOW2_OFLAG_COMPRESSED) ||
-		    !(entry & QCOW2_OFFSET_MASK)) {
-			op->cursor++;
+		    !(entry & QCOW2_OFFSET_MASK))
 			continue;
-		}
+		op->done++;
 		host = (entry & QCOW2_OFFSET_MASK) >> img->cluster_bits;
-		/* Skip slots held by metadata or by mid-allocation clusters. */
-		for (;;) {
-			owner = owner_of(img, op->place);
-			if (owner == SKI_RMAP_FREE) {
-				err = is_hole(img, op->place, &hole);
-				if (err)
-					return err;
-				if (hole)
-					break;
-			} else if ((owner & SKI_RMAP_KIND) == SKI_RMAP_DATA) {
-				break;
-			}
-			op->place++;
-		}
-		if (host == op->place) {
-			op->place++;
-			op->cursor++;
-			op->done++;
-			continue;
-		}
-		if (owner != SKI_RMAP_FREE) {
-			/* Evict the other guest cluster to the lowest hole. */
-			u64 to = op->place + 1;
-
-			for (;; to++) {
-				err = is_hole(img, to, &hole);
-				if (err)
-					return err;
-				if (hole)
-					break;
-			}
-			mv.from = op->place;
-			mv.to = to;
-			mv.owner = owner;
-			err = do_moves(op, &mv, 1);
-			if (err)
-				return err;
-			budget = budget > 1 ? budget - 1 : 1;
-		}
-		mv.from = host;
-		mv.to = op->place;
-		mv.owner = SKI_RMAP_DATA | gc;
-		err = do_moves(op, &mv, 1);
+		err = next_place(op, &owner);
 		if (err)
 			return err;
+		if (host != op->place) {
+			plan_gc[nr_plan] = gc;
+			plan_place[nr_plan] = op->place;
+			nr_plan++;
+		}
 		op->place++;
-		op->cursor++;
-		op->done++;
-		budget--;
 	}
+
+	/* Evict other guest clusters from the planned slots. */
+	hole_from = op->place;
+	for (i = 0; i < nr_plan; i++) {
+		owner = owner_of(img, plan_place[i]);
+		if (owner == SKI_RMAP_FREE)
+			continue;
+		for (;; hole_from++) {
+			err = is_hole(img, hole_from, &hole);
+			if (err)
+				return err;
+			if (hole)
+				break;
+		}
+		mv[nr].from = plan_place[i];
+		mv[nr].to = hole_from++;
+		mv[nr].owner = owner;
+		nr++;
+	}
+	err = do_moves(op, mv, nr);
+	if (err)
+		return err;
+
+	/* Every planned slot is a hole now: place the guest clusters. */
+	nr = 0;
+	for (i = 0; i < nr_plan; i++) {
+		u64 entry;
+
+		err = ski_l2_entry(img, plan_gc[i], &entry);
+		if (err)
+			return err;
+		mv[nr].from = (entry & QCOW2_OFFSET_MASK) >> img->cluster_bits;
+		mv[nr].to = plan_place[i];
+		mv[nr].owner = SKI_RMAP_DATA | plan_gc[i];
+		nr++;
+	}
+	err = do_moves(op, mv, nr);
+	if (err)
+		return err;
 	if (op->cursor >= img->guest_clusters) {
 		op->phase++;
 		op->low_free = 1;
