@@ -20,6 +20,7 @@
  * way, then compacts.  Neither keeps state on disk: starting again after a
  * crash recomputes where it was, since the clusters already in place stay.
  */
+#include "endian.h"
 #include "ops.h"
 
 #define RELOCATE_BATCH	256
@@ -296,6 +297,87 @@ static int compact_finish(struct ski_op *op)
 	return 1;
 }
 
+/*
+ * Move the refcount table or the L1 table, whichever contains host cluster
+ * @top, to the lowest run of holes long enough for it.  Same order as any
+ * move: refcounts of the new clusters, copy, flush, one header write (the
+ * 12 bytes of refcount-table offset and size, or the 8-byte L1 offset),
+ * flush, then release the old clusters.
+ *
+ * Return: 1 when moved, 0 when @top is not such a table or no run of holes
+ * fits, -errno on failure.
+ */
+static int move_header_table(struct ski_op *op, u64 top)
+{
+	struct ski_image *img = op->img;
+	struct ski_header *h = &img->hdr;
+	u64 start, clusters, run = 0, to, i;
+	bool reftable, hole;
+	u8 field[12];
+	int err;
+
+	start = h->refcount_table_offset >> img->cluster_bits;
+	clusters = h->refcount_table_clusters;
+	reftable = top >= start && top < start + clusters;
+	if (!reftable) {
+		start = h->l1_table_offset >> img->cluster_bits;
+		clusters = ((u64)h->l1_size * 8 + img->cluster_size - 1) >>
+			   img->cluster_bits;
+		if (!clusters || top < start || top >= start + clusters)
+			return 0;
+	}
+	for (to = op->low_free; to + clusters <= start; to++) {
+		err = is_hole(img, to, &hole);
+		if (err)
+			return err;
+		run = hole ? run + 1 : 0;
+		if (run == clusters)
+			break;
+	}
+	if (run < clusters)
+		return 0;
+	to -= clusters - 1;
+
+	for (i = 0; i < clusters; i++) {
+		err = ski_set_refcount(img, to + i, 1);
+		if (err)
+			return err;
+		ski_rmap_set(img, to + i, SKI_RMAP_FIXED);
+	}
+	for (i = 0; i < clusters; i++) {
+		err = skp_pread(img->file, img->scratch, img->cluster_size,
+				(start + i) << img->cluster_bits);
+		if (!err)
+			err = skp_pwrite(img->file, img->scratch,
+					 img->cluster_size,
+					 (to + i) << img->cluster_bits);
+		if (err)
+			return err;
+	}
+	err = skp_flush(img->file);
+	if (err)
+		return err;
+	ski_put_be64(field, to << img->cluster_bits);
+	ski_put_be32(field + 8, clusters);
+	err = skp_pwrite(img->file, field, reftable ? 12 : 8,
+			 reftable ? 48 : 40);
+	if (!err)
+		err = skp_flush(img->file);
+	if (err)
+		return err;
+	if (reftable)
+		h->refcount_table_offset = to << img->cluster_bits;
+	else
+		h->l1_table_offset = to << img->cluster_bits;
+	for (i = 0; i < clusters; i++) {
+		err = ski_set_refcount(img, start + i, 0);
+		if (err)
+			return err;
+	}
+	op->moved += clusters;
+	return 1;
+}
+
 /* Compaction: move up to @budget clusters from the top into holes. */
 static int compact_step(struct ski_op *op, u64 budget)
 {
@@ -319,8 +401,18 @@ static int compact_step(struct ski_op *op, u64 budget)
 			if (hole)
 				break;
 		}
-		if (!movable(owner))
-			goto flush;
+		if (!movable(owner)) {
+			if (nr)
+				break;
+			/* The refcount table or L1 table on top? */
+			err = move_header_table(op, top);
+			if (err < 0)
+				return err;
+			if (err == 0)
+				goto flush;
+			op->done = op->moved;
+			return 0;
+		}
 		/* Tables move alone: a batch must not write into them. */
 		if ((owner & SKI_RMAP_KIND) != SKI_RMAP_DATA && nr)
 			break;

@@ -264,6 +264,41 @@ setup=setup_chain img=cc.qcow2 ref=ccref.raw also_check=cp.qcow2 \
 	run "merge --stream cut at every write: qemu-img check and compare" \
 	crash_test merge --stream
 
+l1_move_test()
+{
+	# qemu-img resize moves the L1 table to the end of the file; compaction
+	# must bring it back down.  Cut at every write as above.
+	local cut=0 rc points=0
+	rm -f l1.qcow2
+	qemu-img create -q -f qcow2 -o cluster_size=4096 l1.qcow2 128k
+	qemu-io -c "write -P 0x31 0 128k" l1.qcow2 >/dev/null
+	qemu-img resize -q l1.qcow2 3G
+	qemu-io -c "discard 0 64k" l1.qcow2 >/dev/null
+	cp l1.qcow2 l1-ref.qcow2
+	cp l1.qcow2 l1-orig.qcow2
+	while :; do
+		cp l1-orig.qcow2 l1.qcow2
+		SPLITKIT_IMG_CRASH_AFTER=$cut "$SK" img compact -s 4 l1.qcow2 \
+			>/dev/null 2>&1
+		rc=$?
+		[ $rc = 0 ] || [ $rc = 99 ] || return 1
+		qemu-img check -q l1.qcow2 >/dev/null 2>&1
+		case $? in 0|3) ;; *) echo "# cut $cut: check failed"; return 1;; esac
+		qemu-img compare -q l1.qcow2 l1-ref.qcow2 ||
+			{ echo "# cut $cut: content differs"; return 1; }
+		[ $rc = 0 ] && break
+		points=$((points + 1))
+		cut=$((cut + 1))
+	done
+	echo "# $points crash points"
+	qcheck l1.qcow2 &&
+		[ $(stat -c %s l1.qcow2) -lt $(stat -c %s l1-orig.qcow2) ] &&
+		[ $(qemu-img info --output=json l1.qcow2 | python3 -c '
+import json, sys; print(json.load(sys.stdin)["virtual-size"])') = 3221225472 ]
+}
+run "compact moves the L1 table down (after qemu-img resize), cut at every write" \
+	l1_move_test
+
 leak_parity()
 {
 	# Cut a commit where it leaves leaked clusters in the child; our check

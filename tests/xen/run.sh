@@ -224,7 +224,7 @@ timeout -s KILL "$limit" qemu-system-x86_64 \
 	-machine pc -cpu qemu64,+svm,+npt -m 3072 -smp 2 \
 	-serial "file:$log" \
 	-kernel "$out/xen" \
-	-append "dom0_mem=1536M,max:1536M console=com1 com1=115200,8n1" \
+	-append "dom0_mem=1536M,max:1536M console=com1 com1=115200,8n1 ${XEN_APPEND:-}" \
 	-initrd "/boot/vmlinuz-$kver console=hvc0 quiet loglevel=3 panic=-1 sk.timeout=$SCENARIO_TIMEOUT,$out/dom0.img" \
 	</dev/null >"$out/qemu.log" 2>&1
 qrc=$?

@@ -1,0 +1,414 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * splitkit_front blk-mq side: the tag set and disk, and the mapping of one
+ * block request onto one blkif ring request.  Its counterpart in dom0 is
+ * the request parser of the backend (backend/, or xen-blkback's
+ * dispatch_rw_block_io(), or QEMU's qdisk).
+ *
+ * Mapping: data goes through grant-pool pages, packed: a request of N
+ * bytes uses ceil(N / 4096) pages, each a full page except the last.
+ * Up to 11 pages fit in a direct request; more go through indirect
+ * descriptor pages (BLKIF_OP_INDIRECT) when the backend offers them.  The
+ * request id is the blk-mq tag, so each queue's ids are its slot numbers
+ * (frontend/core/check.c tracks them).  Flush becomes
+ * BLKIF_OP_FLUSH_DISKCACHE (or WRITE_BARRIER on backends that only have
+ * barriers), discard BLKIF_OP_DISCARD.
+ *
+ * Context: ->queue_rq runs with the queue unquiesced only while the
+ * device is connected (frontend/xenbus.c quiesces before it changes
+ * dev->link, q->ch or the pool), so it reads them without a lock.
+ */
+#include <linux/bio.h>
+#include <linux/blk-mq.h>
+#include <linux/highmem.h>
+#include <linux/major.h>
+#include <xen/grant_table.h>
+
+#include "common.h"
+#include "compat.h"
+
+/* Give a request's pages back to the pool (or end their grants). */
+void skf_blkmq_release_pages(struct skf_dev *dev, struct request *rq)
+{
+	struct skf_req *r = blk_mq_rq_to_pdu(rq);
+	unsigned int i, n = r->nr_pages + r->nr_ind;
+
+	for (i = 0; i < n; i++) {
+		sk_gpool_put(dev->pool, r->pages[i]);
+		r->pages[i] = NULL;
+	}
+	r->nr_pages = 0;
+	r->nr_ind = 0;
+}
+
+static int skf_get_pages(struct skf_dev *dev, struct skf_req *r,
+			 unsigned int nr_data, unsigned int nr_ind)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr_data + nr_ind; i++) {
+		r->pages[i] = sk_gpool_get(dev->pool, GFP_ATOMIC | __GFP_NOWARN);
+		if (!r->pages[i])
+			break;
+	}
+	if (i < nr_data + nr_ind) {
+		while (i--)
+			sk_gpool_put(dev->pool, r->pages[i]);
+		return -ENOMEM;
+	}
+	r->nr_pages = nr_data;
+	r->nr_ind = nr_ind;
+	return 0;
+}
+
+/* Copy a write's data from the bio pages into the granted pages. */
+static void skf_copy_from_bio(struct skf_req *r, struct request *rq)
+{
+	struct req_iterator it;
+	struct bio_vec bv;
+	size_t pos = 0;
+
+	rq_for_each_segment(bv, rq, it) {
+		u8 *src = bvec_kmap_local(&bv);
+		unsigned int done = 0;
+
+		while (done < bv.bv_len) {
+			struct page *pg = r->pages[pos / PAGE_SIZE]->page;
+			size_t off = pos % PAGE_SIZE;
+			size_t n = min_t(size_t, bv.bv_len - done,
+					 PAGE_SIZE - off);
+
+			memcpy((u8 *)page_address(pg) + off, src + done, n);
+			done += n;
+			pos += n;
+		}
+		kunmap_local(src);
+	}
+}
+
+/**
+ * skf_copy_to_bio() - copy a completed read from the granted pages.
+ * @r: the request's driver data.
+ * @rq: the request.
+ */
+void skf_copy_to_bio(struct skf_req *r, struct request *rq)
+{
+	struct req_iterator it;
+	struct bio_vec bv;
+	size_t pos = 0;
+
+	rq_for_each_segment(bv, rq, it) {
+		u8 *dst = bvec_kmap_local(&bv);
+		unsigned int done = 0;
+
+		while (done < bv.bv_len) {
+			struct page *pg = r->pages[pos / PAGE_SIZE]->page;
+			size_t off = pos % PAGE_SIZE;
+			size_t n = min_t(size_t, bv.bv_len - done,
+					 PAGE_SIZE - off);
+
+			memcpy(dst + done, (u8 *)page_address(pg) + off, n);
+			done += n;
+			pos += n;
+		}
+		kunmap_local(dst);
+		flush_dcache_page(bv.bv_page);
+	}
+}
+
+/* Fill the segment descriptors of a read or write. */
+static void skf_fill_segs(struct blkif_request_segment *seg,
+			  struct skf_req *r, u32 bytes, unsigned int first,
+			  unsigned int n)
+{
+	unsigned int i;
+	u8 fs, ls;
+
+	for (i = 0; i < n; i++) {
+		/* cannot fail: nr_pages = skf_nr_pages(bytes) */
+		skf_seg_sectors(bytes, first + i, &fs, &ls);
+		seg[i].gref = r->pages[first + i]->ref;
+		seg[i].first_sect = fs;
+		seg[i].last_sect = ls;
+	}
+}
+
+/*
+ * Build the ring request of a read or write.  Return: the operation
+ * written, or a negative errno (-ENOMEM: retry later; -EIO: cannot map).
+ */
+static int skf_map_rw(struct skf_dev *dev, struct request *rq,
+		      struct blkif_request *req, u8 *alt_op)
+{
+	struct skf_req *r = blk_mq_rq_to_pdu(rq);
+	u32 bytes = blk_rq_bytes(rq);
+	u8 op = rq_data_dir(rq) == WRITE ? BLKIF_OP_WRITE : BLKIF_OP_READ;
+	unsigned int n = skf_nr_pages(bytes), nind = 0, i;
+
+	if (!bytes || bytes % 512 || n > dev->feat.max_segs) {
+		/* larger than what this connection's backend takes */
+		return -EIO;
+	}
+	if (n > BLKIF_MAX_SEGMENTS_PER_REQUEST)
+		nind = DIV_ROUND_UP(n, SKF_SEGS_PER_IND_PAGE);
+	if (skf_get_pages(dev, r, n, nind))
+		return -ENOMEM;
+	if (op == BLKIF_OP_WRITE)
+		skf_copy_from_bio(r, rq);
+
+	*alt_op = op;
+	if (!nind) {
+		req->operation = op;
+		req->u.rw.nr_segments = n;
+		req->u.rw.handle = dev->handle;
+		req->u.rw.id = rq->tag;
+		req->u.rw.sector_number = blk_rq_pos(rq);
+		skf_fill_segs(req->u.rw.seg, r, bytes, 0, n);
+		return op;
+	}
+	req->operation = BLKIF_OP_INDIRECT;
+	req->u.indirect.indirect_op = op;
+	req->u.indirect.nr_segments = n;
+	req->u.indirect.id = rq->tag;
+	req->u.indirect.sector_number = blk_rq_pos(rq);
+	req->u.indirect.handle = dev->handle;
+	for (i = 0; i < nind; i++) {
+		struct sk_gpage *ip = r->pages[n + i];
+		unsigned int cnt = min(n - i * SKF_SEGS_PER_IND_PAGE,
+				       SKF_SEGS_PER_IND_PAGE);
+
+		skf_fill_segs(page_address(ip->page), r, bytes,
+			      i * SKF_SEGS_PER_IND_PAGE, cnt);
+		req->u.indirect.indirect_grefs[i] = ip->ref;
+	}
+	return BLKIF_OP_INDIRECT;
+}
+
+static blk_status_t skf_queue_rq(struct blk_mq_hw_ctx *hctx,
+				 const struct blk_mq_queue_data *bd)
+{
+	struct skf_queue *q = hctx->driver_data;
+	struct skf_dev *dev = q->dev;
+	struct request *rq = bd->rq;
+	struct blkif_request req;
+	u8 alt_op = 0;
+	int op, err;
+
+	blk_mq_start_request(rq);
+	if (READ_ONCE(dev->dead) || READ_ONCE(dev->broken))
+		return BLK_STS_IOERR;
+	if (!dev->connected)
+		return BLK_STS_DEV_RESOURCE;	/* xenbus.c kicks at connect */
+
+	memset(&req, 0, sizeof(req));
+	switch (req_op(rq)) {
+	case REQ_OP_READ:
+	case REQ_OP_WRITE:
+		op = skf_map_rw(dev, rq, &req, &alt_op);
+		if (op == -ENOMEM)
+			return BLK_STS_RESOURCE;
+		if (op < 0)
+			return BLK_STS_IOERR;
+		break;
+	case REQ_OP_FLUSH:
+		if (!dev->feat.flush_op)
+			return BLK_STS_NOTSUPP;
+		op = dev->feat.flush_op;
+		req.operation = op;
+		req.u.rw.handle = dev->handle;
+		req.u.rw.id = rq->tag;
+		req.u.rw.nr_segments = 0;
+		break;
+	case REQ_OP_DISCARD:
+		if (!dev->feat.discard)
+			return BLK_STS_NOTSUPP;
+		op = BLKIF_OP_DISCARD;
+		req.operation = op;
+		req.u.discard.id = rq->tag;
+		req.u.discard.sector_number = blk_rq_pos(rq);
+		req.u.discard.nr_sectors = blk_rq_sectors(rq);
+		break;
+	default:
+		return BLK_STS_NOTSUPP;
+	}
+	if (!alt_op)
+		alt_op = op;
+
+	err = skf_track_issue(&q->track, rq->tag, op, alt_op);
+	if (WARN_ON_ONCE(err)) {
+		skf_blkmq_release_pages(dev, rq);
+		return BLK_STS_IOERR;
+	}
+	q->rqs[rq->tag] = rq;
+	err = q->poll ? skf_pollq_put(q, &req) : sk_chan_put(q->ch, &req);
+	if (err) {
+		q->rqs[rq->tag] = NULL;
+		skf_track_cancel(&q->track, rq->tag);
+		skf_blkmq_release_pages(dev, rq);
+		return err == -ENOSPC ? BLK_STS_RESOURCE : BLK_STS_IOERR;
+	}
+	WRITE_ONCE(q->stats.issued, q->stats.issued + 1);
+	/* from here the request belongs to the consumer */
+	if (bd->last) {
+		if (q->poll)
+			skf_pollq_push(q);
+		else
+			sk_chan_push(q->ch);
+	}
+	return BLK_STS_OK;
+}
+
+static void skf_commit_rqs(struct blk_mq_hw_ctx *hctx)
+{
+	struct skf_queue *q = hctx->driver_data;
+
+	if (!q->dev->connected)
+		return;
+	if (q->poll)
+		skf_pollq_push(q);
+	else
+		sk_chan_push(q->ch);
+}
+
+static int skf_init_hctx(struct blk_mq_hw_ctx *hctx, void *data,
+			 unsigned int index)
+{
+	struct skf_dev *dev = data;
+
+	if (index >= dev->nr_queues)
+		return -EINVAL;
+	hctx->driver_data = &dev->queues[index];
+	return 0;
+}
+
+static void skf_map_queues(struct blk_mq_tag_set *set)
+{
+	struct skf_dev *dev = set->driver_data;
+	struct blk_mq_queue_map *def = &set->map[HCTX_TYPE_DEFAULT];
+
+	def->nr_queues = dev->nr_queues - dev->nr_poll;
+	def->queue_offset = 0;
+	blk_mq_map_queues(def);
+	if (set->nr_maps <= HCTX_TYPE_POLL)
+		return;
+	set->map[HCTX_TYPE_READ].nr_queues = 0;
+	set->map[HCTX_TYPE_POLL].nr_queues = dev->nr_poll;
+	set->map[HCTX_TYPE_POLL].queue_offset = def->nr_queues;
+	blk_mq_map_queues(&set->map[HCTX_TYPE_POLL]);
+}
+
+static int skf_poll(struct blk_mq_hw_ctx *hctx, struct io_comp_batch *iob)
+{
+	struct skf_queue *q = hctx->driver_data;
+
+	if (!q->poll)
+		return 0;
+	return skf_pollq_reap(q, iob);
+}
+
+static const struct blk_mq_ops skf_mq_ops = {
+	.queue_rq = skf_queue_rq,
+	.commit_rqs = skf_commit_rqs,
+	.init_hctx = skf_init_hctx,
+	.map_queues = skf_map_queues,
+	.poll = skf_poll,
+};
+
+static const struct block_device_operations skf_fops = {
+	.owner = THIS_MODULE,
+};
+
+/**
+ * skf_blkmq_create() - create the tag set and disk at the first connection.
+ * @dev: device; dev->queues, nr_queues, nr_poll, depth, cap_segs, geom and
+ *	 feat are set.  Called under xb.lock.
+ *
+ * The disk is not added yet (frontend/xenbus.c adds it once the rings run).
+ *
+ * Return: 0 or -errno.
+ */
+int skf_blkmq_create(struct skf_dev *dev)
+{
+	struct blk_mq_tag_set *set = &dev->tag_set;
+	struct skf_limits lim = {
+		.lbs = dev->geom.sector_size,
+		.pbs = dev->geom.phys_size,
+		.max_hw_sectors = dev->cap_segs * SKF_SECTORS_PER_PAGE,
+		.max_segments = BLK_MAX_SEGMENTS,
+		.write_cache = dev->feat.flush_op != 0,
+		.fua = false,	/* blk-mq emulates FUA with a post-flush */
+	};
+	struct gendisk *gd;
+	char name[DISK_NAME_LEN];
+	int err;
+
+	if (dev->feat.discard) {
+		lim.discard_sectors = UINT_MAX >> SECTOR_SHIFT;
+		lim.discard_gran = dev->feat.disc.granularity;
+		lim.discard_align = dev->feat.disc.alignment;
+	}
+	err = skf_disk_name(&dev->vdev, name, sizeof(name));
+	if (err)
+		return err;
+
+	memset(set, 0, sizeof(*set));
+	set->ops = &skf_mq_ops;
+	set->nr_hw_queues = dev->nr_queues;
+	set->nr_maps = dev->nr_poll ? HCTX_MAX_TYPES : 1;
+	set->queue_depth = dev->depth;
+	set->numa_node = NUMA_NO_NODE;
+	set->flags = BLK_MQ_F_SHOULD_MERGE;
+	set->cmd_size = sizeof(struct skf_req) +
+			(dev->cap_segs + SKF_MAX_IND_PAGES) *
+			sizeof(struct sk_gpage *);
+	set->driver_data = dev;
+	err = blk_mq_alloc_tag_set(set);
+	if (err)
+		return err;
+
+	gd = skf_alloc_disk(set, &lim, dev);
+	if (IS_ERR(gd)) {
+		err = PTR_ERR(gd);
+		goto free_tag_set;
+	}
+	strscpy(gd->disk_name, name, sizeof(gd->disk_name));
+	gd->major = XENVBD_MAJOR;
+	gd->first_minor = dev->vdev.minor;
+	gd->minors = dev->vdev.nr_minors;
+	gd->fops = &skf_fops;
+	gd->private_data = dev;
+	set_capacity(gd, dev->geom.sectors);
+	if (dev->info & VDISK_READONLY)
+		set_disk_ro(gd, true);
+	if (dev->info & VDISK_REMOVABLE)
+		gd->flags |= GENHD_FL_REMOVABLE;
+	dev->gd = gd;
+	return 0;
+
+free_tag_set:
+	blk_mq_free_tag_set(set);
+	return err;
+}
+
+/**
+ * skf_blkmq_destroy() - remove the disk and free the tag set.
+ * @dev: device being removed; dev->dead is set so any request still
+ *	 queued fails.  Called under xb.lock.
+ */
+void skf_blkmq_destroy(struct skf_dev *dev)
+{
+	if (!dev->gd)
+		return;
+	blk_mark_disk_dead(dev->gd);
+	if (dev->quiesced) {
+		/* requeued requests now reach queue_rq and fail */
+		blk_mq_unquiesce_queue(dev->gd->queue);
+		dev->quiesced = false;
+	}
+	blk_mq_kick_requeue_list(dev->gd->queue);
+	if (dev->added)
+		del_gendisk(dev->gd);
+	put_disk(dev->gd);
+	dev->gd = NULL;
+	blk_mq_free_tag_set(&dev->tag_set);
+}

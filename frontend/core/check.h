@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * splitkit_front portable core: everything the frontend decides about what
+ * the backend tells it, as plain C over <splitkit/platform.h>, so that the
+ * kernel module (frontend/completion.c, frontend/xenbus.c) and the host
+ * unit tests and fuzzers (tests/unit/front/) run the very same code.
+ *
+ * - Response tracking: every request slot (one per blk-mq tag of a queue)
+ *   is idle or in flight with the operation it carries.  A response is
+ *   accepted only if its id names an in-flight slot, its operation is the
+ *   one we sent and its status is one blkif defines; anything else is a
+ *   malicious or buggy backend.
+ * - Negotiation: sector sizes, capacity, indirect segments and discard
+ *   parameters read from the backend's XenStore directory are checked and
+ *   clamped here before the block layer sees them.
+ * - Segment layout: how many 4 KiB grant pages a request of N bytes needs
+ *   and which 512-byte sectors of each page it uses.
+ *
+ * The numbers of the wire protocol (operations, status values, limits) are
+ * those of Xen's io/blkif.h; they are repeated here so that the host build
+ * needs no kernel header, and checked against blkif.h with BUILD_BUG_ON in
+ * frontend/completion.c.
+ *
+ * Concurrency: a struct skf_track is shared by the producers of one queue
+ * (each only ever touches the slot of its own tag) and the single consumer
+ * of that queue's ring; the ring's lock orders a slot's issue before its
+ * response is read.
+ */
+#ifndef _SPLITKIT_FRONT_CHECK_H
+#define _SPLITKIT_FRONT_CHECK_H
+
+#include <splitkit/platform.h>
+
+/* io/blkif.h operations and status values */
+#define SKF_OP_READ		0
+#define SKF_OP_WRITE		1
+#define SKF_OP_WRITE_BARRIER	2
+#define SKF_OP_FLUSH_DISKCACHE	3
+#define SKF_OP_DISCARD		5
+#define SKF_OP_INDIRECT		6
+
+#define SKF_RSP_EOPNOTSUPP	(-2)
+#define SKF_RSP_ERROR		(-1)
+#define SKF_RSP_OKAY		0
+
+/* Segments in a direct request; segments per indirect page; pages. */
+#define SKF_DIRECT_SEGS		11u
+#define SKF_SEGS_PER_IND_PAGE	512u	/* 4096 / sizeof(blkif_request_segment) */
+#define SKF_MAX_IND_PAGES	8u
+#define SKF_MAX_SEGS		(SKF_SEGS_PER_IND_PAGE * SKF_MAX_IND_PAGES)
+
+#define SKF_SECTOR_SHIFT	9u
+#define SKF_PAGE_SIZE		4096u
+#define SKF_SECTORS_PER_PAGE	(SKF_PAGE_SIZE >> SKF_SECTOR_SHIFT)
+
+/* ---- response tracking ---- */
+
+/**
+ * struct skf_slot - one request slot of a queue.
+ * @busy:  1 while a request is in flight in this slot.
+ * @op:    the operation field we wrote in the ring request.
+ * @alt_op: a second operation the backend may echo: for an indirect request
+ *	   Linux's xen-blkback answers with the inner operation (read or
+ *	   write) while io/blkif.h says "copied from request"; both are taken.
+ *	   Equal to @op otherwise.
+ */
+struct skf_slot {
+	u8 busy;
+	u8 op;
+	u8 alt_op;
+};
+
+/**
+ * struct skf_track - request slots of one queue.
+ * @slots:    @nr slots, owned by the caller.
+ * @nr:       number of slots (the queue depth).
+ *
+ * There is deliberately no shared in-flight counter: issuers of different
+ * slots run concurrently with the consumer, and each writes only its own
+ * slot.  skf_track_busy() counts when a caller needs the number.
+ */
+struct skf_track {
+	struct skf_slot *slots;
+	u32 nr;
+};
+
+/**
+ * enum skf_verdict - what to do with one response.
+ * @SKF_V_OK:       completed; the request succeeded.
+ * @SKF_V_IOERR:    completed; the backend reports an I/O error.
+ * @SKF_V_NOTSUPP:  completed; the backend does not support the operation
+ *		    (flush, barrier, discard): stop using it.
+ * @SKF_V_BAD_ID:   violation: the id is not a slot number.  No slot retired.
+ * @SKF_V_STALE:    violation: the slot is not in flight (duplicate or
+ *		    invented response).  No slot retired.
+ * @SKF_V_BAD_OP:   violation: the operation is not the one sent.  The slot
+ *		    is retired; its request must fail.
+ * @SKF_V_BAD_STATUS: violation: a status blkif does not define.  The slot is
+ *		    retired; its request must fail.
+ */
+enum skf_verdict {
+	SKF_V_OK,
+	SKF_V_IOERR,
+	SKF_V_NOTSUPP,
+	SKF_V_BAD_ID,
+	SKF_V_STALE,
+	SKF_V_BAD_OP,
+	SKF_V_BAD_STATUS,
+};
+
+/* Did the verdict retire a slot (whose request must now be completed)? */
+static inline bool skf_verdict_retires(enum skf_verdict v)
+{
+	return v != SKF_V_BAD_ID && v != SKF_V_STALE;
+}
+
+/* Is the verdict a protocol violation by the backend? */
+static inline bool skf_verdict_violation(enum skf_verdict v)
+{
+	return v >= SKF_V_BAD_ID;
+}
+
+void skf_track_init(struct skf_track *t, struct skf_slot *slots, u32 nr);
+void skf_track_reset(struct skf_track *t);
+int skf_track_issue(struct skf_track *t, u32 id, u8 op, u8 alt_op);
+void skf_track_cancel(struct skf_track *t, u32 id);
+u32 skf_track_busy(const struct skf_track *t);
+enum skf_verdict skf_track_complete(struct skf_track *t, u64 id, u8 op,
+				    int status, u32 *slot);
+
+/* ---- negotiation ---- */
+
+int skf_parse_u64(const char *s, size_t len, u64 max, u64 *out);
+
+/**
+ * struct skf_geom - disk geometry as the backend announced it.
+ * @sectors:     capacity in 512-byte sectors ("sectors").
+ * @sector_size: logical block size in bytes ("sector-size").
+ * @phys_size:   physical block size in bytes ("physical-sector-size",
+ *		 defaults to @sector_size).
+ */
+struct skf_geom {
+	u64 sectors;
+	u32 sector_size;
+	u32 phys_size;
+};
+
+int skf_geom_check(const struct skf_geom *g);
+u32 skf_indirect_segs(u32 backend_max, u32 our_max);
+
+/**
+ * struct skf_discard - discard parameters after checking.
+ * @granularity: bytes, a power of two, at least the logical block size.
+ * @alignment:   bytes, below @granularity.
+ */
+struct skf_discard {
+	u32 granularity;
+	u32 alignment;
+};
+
+int skf_discard_check(u32 granularity, u32 alignment, u32 sector_size,
+		      struct skf_discard *out);
+
+/* ---- device naming ---- */
+
+/**
+ * struct skf_vdev - where a "virtual-device" number puts the disk.
+ * @minor:     first minor under the xvd major (202).
+ * @nr_minors: minors the disk owns (whole disk and partitions; 1 for a
+ *	       partition-only device such as xvda1).
+ * @index:     disk index: 0 -> xvda, 25 -> xvdz, 26 -> xvdaa.
+ * @part:      partition number for a partition-only device, else 0.
+ * @emulated:  the number names an IDE (hdX) or SCSI (sdX) disk.
+ */
+struct skf_vdev {
+	u32 minor;
+	u32 nr_minors;
+	u32 index;
+	u32 part;
+	bool emulated;
+};
+
+int skf_vdev_decode(u32 vdevice, struct skf_vdev *out);
+int skf_disk_name(const struct skf_vdev *v, char *buf, size_t len);
+
+/* ---- segment layout ---- */
+
+/* 4 KiB pages a request of @bytes needs (bytes are whole sectors). */
+static inline u32 skf_nr_pages(u32 bytes)
+{
+	return (bytes + SKF_PAGE_SIZE - 1) / SKF_PAGE_SIZE;
+}
+
+int skf_seg_sectors(u32 bytes, u32 page, u8 *first, u8 *last);
+
+#endif /* _SPLITKIT_FRONT_CHECK_H */

@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of splitkit_back's request validator (backend/core/blkreq.c):
+ * every blkif operation, the limits of segment counts, segment sectors,
+ * sector ranges at the end of the disk and across 2^64, read-only disks,
+ * unadvertised features, indirect requests, and the status each refusal
+ * is answered with.  Requests are built byte by byte at the x86_64 ABI
+ * offsets, the way a frontend lays them out in the ring.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "ktap.h"
+#include "blkreq.h"
+
+#define DISK	(1ull << 20)	/* sectors: 512 MiB */
+
+static const struct skb_limits rw_lim = {
+	.sectors = DISK, .max_segs = 256, .discard = true, .flush = true,
+};
+
+static void put16(u8 *p, u16 v) { p[0] = v; p[1] = v >> 8; }
+static void put32(u8 *p, u32 v) { put16(p, v); put16(p + 2, v >> 16); }
+static void put64(u8 *p, u64 v) { put32(p, v); put32(p + 4, v >> 32); }
+
+/* A read/write request of @n full-page segments at @sector. */
+static void mk_rw(u8 *r, u8 op, u8 n, u64 sector)
+{
+	unsigned int i;
+
+	memset(r, 0, SKB_REQ_SIZE);
+	r[SKB_OFF_OP] = op;
+	r[SKB_OFF_NR_SEGS] = n;
+	put64(r + SKB_OFF_ID, 0x1122334455667788ull);
+	put64(r + SKB_OFF_SECTOR, sector);
+	for (i = 0; i < n && i < SKB_MAX_DIRECT_SEGS; i++) {
+		u8 *s = r + SKB_OFF_SEGS + i * SKB_SEG_SIZE;
+
+		put32(s, 100 + i);
+		s[4] = 0;
+		s[5] = 7;
+	}
+}
+
+static void mk_indirect(u8 *r, u8 inner, u16 n, u64 sector)
+{
+	unsigned int i;
+
+	memset(r, 0, SKB_REQ_SIZE);
+	r[SKB_OFF_OP] = SKB_OP_INDIRECT;
+	r[SKB_OFF_IND_OP] = inner;
+	put16(r + SKB_OFF_IND_NR_SEGS, n);
+	put64(r + SKB_OFF_ID, 7);
+	put64(r + SKB_OFF_SECTOR, sector);
+	for (i = 0; i < SKB_MAX_INDIRECT_PAGES; i++)
+		put32(r + SKB_OFF_IND_GREFS + 4 * i, 1000 + i);
+}
+
+static void read_write_ok(void)
+{
+	struct skb_req_desc d;
+	u8 r[SKB_REQ_SIZE];
+
+	mk_rw(r, SKB_OP_READ, 3, 8);
+	KTAP_EXPECT_EQ(skb_req_parse(r, &rw_lim, &d), SKB_OK);
+	KTAP_EXPECT_EQ(d.kind, SKB_KIND_READ);
+	KTAP_EXPECT(d.id == 0x1122334455667788ull);
+	KTAP_EXPECT_EQ(d.sector, 8);
+	KTAP_EXPECT_EQ(d.nr_segs, 3);
+	KTAP_EXPECT_EQ(d.nr_sectors, 24);
+	KTAP_EXPECT_EQ(d.segs[2].gref, 102);
+	mk_rw(r, SKB_OP_WRITE, SKB_MAX_DIRECT_SEGS, 0);
+	KTAP_EXPECT_EQ(skb_req_parse(r, &rw_lim, &d), SKB_OK);
+	KTAP_EXPECT_EQ(d.kind, SKB_KIND_WRITE);
+	KTAP_EXPECT_EQ(d.nr_sectors, 88);
+}
+
+static void segment_counts(void)
+{
+	struct skb_req_desc d;
+	u8 r[SKB_REQ_SIZE];
+
+	mk_rw(r, SKB_OP_READ, 0, 0);
+	KTAP_EXPECT_EQ(skb_req_parse(r, &rw_lim, &d), SKB_BAD_NR_SEGS);
+	mk_rw(r, SKB_OP_WRITE, 12, 0);
+	KTAP_EXPECT_EQ(skb_req_parse(r, &rw_lim, &d), SKB_BAD_NR_SEGS);
+	mk_rw(r, SKB_OP_WRITE, 255, 0);
+	KTAP_EXPECT_EQ(skb_req_parse(r, &rw_lim, &d), SKB_BAD_NR_SEGS);
+	/* an empty flush is fine, a flush with data too */
+	mk_rw(r, SKB_OP_FLUSH_DISKCACHE, 0, 0);
+	KTAP_EXPECT_EQ(skb_req_parse(r, &rw_lim, &d), SKB_OK);
+	KTAP_EXPECT_EQ(d.kind, SKB_KIND_FLUSH);
+	mk_rw(r, SKB_OP_FLUSH_DISKCACHE, 2, 0);
+	KTAP_EXPECT_EQ(skb_req_parse(r, &rw_lim, &d), SKB_OK);
+	KTAP_EXPECT_EQ(d.nr_sectors, 16);
+}
+
+static void segment_sectors(void)
+{
+	static const struct { u8 first, last; int want; } v[] = {
+		{ 0, 0, SKB_OK }, { 7, 7, SKB_OK }, { 0, 7, SKB_OK },
+		{ 3, 2, SKB_BAD_SEG }, { 0, 8, SKB_BAD_SEG },
+		{ 8, 8, SKB_BAD_SEG }, { 255, 255, SKB_BAD_SEG },
+		{ 1, 255, SKB_BAD_SEG },
+	};
+	struct skb_req_desc d;
+	u8 r[SKB_REQ_SIZE];
+	unsigned int i;
+
+	for (i = 0; i < KTAP_ARRAY_SIZE(v); i++) {
+		mk_rw(r, SKB_OP_READ, 2, 0);
+		r[SKB_OFF_SEGS + SKB_SEG_SIZE + 4] = v[i].first;
+		r[SKB_OFF_SEGS + SKB_SEG_SIZE + 5] = v[i].last;
+		KTAP_EXPECT_EQ(skb_req_parse(r, &rw_lim, &d), v[i].want);
+	}
+}
+
+static void sector_ranges(void)
+{
+	static const struct { u64 sector; u8 segs; int want; } v[] = {
+		{ DISK - 8, 1, SKB_OK },
+		{ DISK - 7, 1, SKB_BAD_RANGE },
+		{ DISK, 1, SKB_BAD_RANGE },
+		{ DISK + 1, 1, SKB_BAD_RANGE },
+		{ ~0ull, 1, SKB_BAD_RANGE },
+		{ ~0ull - 7, 1, SKB_BAD_RANGE },
+		{ DISK - 88, 11, SKB_OK },
+		{ DISK - 87, 11, SKB_BAD_RANGE },
+	};
+	struct skb_req_desc d;
+	u8 r[SKB_REQ_SIZE];
+	unsigned int i;
+
+	for (i = 0; i < KTAP_ARRAY_SIZE(v); i++) {
+		mk_rw(r, SKB_OP_WRITE, v[i].segs, v[i].sector);
+		KTAP_EXPECT_EQ(skb_req_parse(r, &rw_lim, &d), v[i].want);
+	}
+}
+
+static void discard_ranges(void)
+{
+	static const struct { u64 sector, nr; int want; } v[] = {
+		{ 0, DISK, SKB_OK }, { 0, 0, SKB_OK }, { DISK, 0, SKB_OK },
+		{ 1, DISK, SKB_BAD_RANGE }, { DISK + 1, 0, SKB_BAD_RANGE },
+		{ 8, ~0ull, SKB_BAD_RANGE }, { ~0ull, 2, SKB_BAD_RANGE },
+	};
+	struct skb_req_desc d;
+	u8 r[SKB_REQ_SIZE];
+	unsigned int i;
+
+	for (i = 0; i < KTAP_ARRAY_SIZE(v); i++) {
+		memset(r, 0, sizeof(r));
+		r[SKB_OFF_OP] = SKB_OP_DISCARD;
+		put64(r + SKB_OFF_SECTOR, v[i].sector);
+		put64(r + SKB_OFF_DISCARD_NR, v[i].nr);
+		KTAP_EXPECT_EQ(skb_req_parse(r, &rw_lim, &d), v[i].want);
+	}
+}
+
+static void read_only_disk(void)
+{
+	struct skb_limits lim = rw_lim;
+	struct skb_req_desc d;
+	u8 r[SKB_REQ_SIZE];
+
+	lim.read_only = true;
+	mk_rw(r, SKB_OP_READ, 1, 0);
+	KTAP_EXPECT_EQ(skb_req_parse(r, &lim, &d), SKB_OK);
+	mk_rw(r, SKB_OP_WRITE, 1, 0);
+	KTAP_EXPECT_EQ(skb_req_parse(r, &lim, &d), SKB_READ_ONLY);
+	KTAP_EXPECT_EQ(skb_reason_status(SKB_READ_ONLY), SKB_RSP_ERROR);
+	mk_rw(r, SKB_OP_FLUSH_DISKCACHE, 1, 0);
+	KTAP_EXPECT_EQ(skb_req_parse(r, &lim, &d), SKB_READ_ONLY);
+	mk_rw(r, SKB_OP_FLUSH_DISKCACHE, 0, 0);
+	KTAP_EXPECT_EQ(skb_req_parse(r, &lim, &d), SKB_OK);
+	mk_rw(r, SKB_OP_DISCARD, 0, 0);
+	KTAP_EXPECT_EQ(skb_req_parse(r, &lim, &d), SKB_READ_ONLY);
+	mk_indirect(r, SKB_OP_WRITE, 20, 0);
+	KTAP_EXPECT_EQ(skb_req_parse(r, &lim, &d), SKB_READ_ONLY);
+	mk_indirect(r, SKB_OP_READ, 20, 0);
+	KTAP_EXPECT_EQ(skb_req_parse(r, &lim, &d), SKB_OK);
+}
+
+static void operations(void)
+{
+	struct skb_limits lim = rw_lim;
+	struct skb_req_desc d;
+	u8 r[SKB_REQ_SIZE];
+	unsigned int op;
+
+	for (op = 0; op < 256; op++) {
+		mk_rw(r, op, 1, 0);
+		if (op == SKB_OP_READ || op == SKB_OP_WRITE ||
+		    op == SKB_OP_FLUSH_DISKCACHE || op == SKB_OP_DISCARD ||
+		    op == SKB_OP_INDIRECT || op == SKB_OP_WRITE_BARRIER)
+			continue;
+		KTAP_EXPECT_EQ(skb_req_parse(r, &lim, &d), SKB_BAD_OP);
+		KTAP_EXPECT_EQ(d.op, op);
+	}
+	mk_rw(r, SKB_OP_WRITE_BARRIER, 1, 0);
+	KTAP_EXPECT_EQ(skb_req_parse(r, &lim, &d), SKB_NOT_SUPPORTED);
+	KTAP_EXPECT_EQ(skb_reason_status(SKB_NOT_SUPPORTED),
+		       SKB_RSP_EOPNOTSUPP);
+	lim.discard = false;
+	lim.flush = false;
+	lim.max_segs = 0;
+	mk_rw(r, SKB_OP_DISCARD, 0, 0);
+	KTAP_EXPECT_EQ(skb_req_parse(r, &lim, &d), SKB_NOT_SUPPORTED);
+	mk_rw(r, SKB_OP_FLUSH_DISKCACHE, 0, 0);
+	KTAP_EXPECT_EQ(skb_req_parse(r, &lim, &d), SKB_NOT_SUPPORTED);
+	mk_indirect(r, SKB_OP_READ, 20, 0);
+	KTAP_EXPECT_EQ(skb_req_parse(r, &lim, &d), SKB_NOT_SUPPORTED);
+	KTAP_EXPECT_EQ(skb_reason_status(SKB_BAD_OP), SKB_RSP_ERROR);
+	KTAP_EXPECT(strcmp(skb_reason_str(SKB_NR_REASONS), "?") == 0);
+	KTAP_EXPECT(strcmp(skb_reason_str(SKB_BAD_RANGE), "?") != 0);
+}
+
+static void indirect(void)
+{
+	struct skb_seg segs[SKB_MAX_INDIRECT_SEGS];
+	struct skb_req_desc d;
+	u8 r[SKB_REQ_SIZE];
+	unsigned int i;
+
+	mk_indirect(r, SKB_OP_WRITE, 256, 16);
+	KTAP_ASSERT(skb_req_parse(r, &rw_lim, &d) == SKB_OK);
+	KTAP_EXPECT_EQ(d.kind, SKB_KIND_WRITE);
+	KTAP_EXPECT_EQ(d.op, SKB_OP_WRITE);
+	KTAP_EXPECT(d.indirect);
+	KTAP_EXPECT_EQ(d.nr_indirect, 1);
+	KTAP_EXPECT_EQ(d.indirect_grefs[0], 1000);
+	for (i = 0; i < 256; i++)
+		segs[i] = (struct skb_seg){ .gref = i, .first = 0, .last = 7 };
+	KTAP_EXPECT_EQ(skb_req_check_segs(&d, segs, &rw_lim), SKB_OK);
+	KTAP_EXPECT_EQ(d.nr_sectors, 2048);
+	segs[100].first = 5;
+	segs[100].last = 4;
+	KTAP_EXPECT_EQ(skb_req_check_segs(&d, segs, &rw_lim), SKB_BAD_SEG);
+	segs[100].first = 0;
+	d.sector = DISK - 2047;
+	KTAP_EXPECT_EQ(skb_req_check_segs(&d, segs, &rw_lim), SKB_BAD_RANGE);
+
+	mk_indirect(r, SKB_OP_READ, 257, 0);
+	KTAP_EXPECT_EQ(skb_req_parse(r, &rw_lim, &d), SKB_BAD_NR_SEGS);
+	mk_indirect(r, SKB_OP_READ, 0, 0);
+	KTAP_EXPECT_EQ(skb_req_parse(r, &rw_lim, &d), SKB_BAD_NR_SEGS);
+	mk_indirect(r, SKB_OP_DISCARD, 8, 0);
+	KTAP_EXPECT_EQ(skb_req_parse(r, &rw_lim, &d), SKB_BAD_INDIRECT_OP);
+	mk_indirect(r, SKB_OP_INDIRECT, 8, 0);
+	KTAP_EXPECT_EQ(skb_req_parse(r, &rw_lim, &d), SKB_BAD_INDIRECT_OP);
+	mk_indirect(r, SKB_OP_FLUSH_DISKCACHE, 8, 0);
+	KTAP_EXPECT_EQ(skb_req_parse(r, &rw_lim, &d), SKB_BAD_INDIRECT_OP);
+	{
+		struct skb_limits big = rw_lim;
+
+		big.max_segs = 100000;	/* larger than the wire allows */
+		mk_indirect(r, SKB_OP_READ, 4096, 0);
+		KTAP_EXPECT_EQ(skb_req_parse(r, &big, &d), SKB_OK);
+		KTAP_EXPECT_EQ(d.nr_indirect, 8);
+		mk_indirect(r, SKB_OP_READ, 4097, 0);
+		KTAP_EXPECT_EQ(skb_req_parse(r, &big, &d), SKB_BAD_NR_SEGS);
+		mk_indirect(r, SKB_OP_READ, 0xffff, 0);
+		KTAP_EXPECT_EQ(skb_req_parse(r, &big, &d), SKB_BAD_NR_SEGS);
+	}
+}
+
+static void seg_unpack(void)
+{
+	u8 raw[SKB_SEG_SIZE] = { 0x78, 0x56, 0x34, 0x12, 2, 5, 0xff, 0xff };
+	struct skb_seg s;
+
+	KTAP_EXPECT_EQ(skb_seg_unpack(raw, &s), SKB_OK);
+	KTAP_EXPECT_EQ(s.gref, 0x12345678);
+	KTAP_EXPECT_EQ(s.first, 2);
+	KTAP_EXPECT_EQ(s.last, 5);
+	raw[5] = 1;
+	KTAP_EXPECT_EQ(skb_seg_unpack(raw, &s), SKB_BAD_SEG);
+}
+
+static const struct ktap_case cases[] = {
+	KTAP_CASE(read_write_ok),
+	KTAP_CASE(segment_counts),
+	KTAP_CASE(segment_sectors),
+	KTAP_CASE(sector_ranges),
+	KTAP_CASE(discard_ranges),
+	KTAP_CASE(read_only_disk),
+	KTAP_CASE(operations),
+	KTAP_CASE(indirect),
+	KTAP_CASE(seg_unpack),
+};
+
+KTAP_MAIN(cases)

@@ -1,0 +1,76 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Sourced by the back-* scenarios (tests/xen/scenarios/back-*) on both
+# sides: whole-disk fio jobs with crc32c verify headers, so data written on
+# one side is verified by the same job in --verify_only mode on the other,
+# and helpers around splitkit_back in dom0.
+
+# sk_blk_fio FILE SEED MODE [DIRECT]: write (and read back) or verify the
+# whole of FILE with 64 KiB blocks; SEED picks the data; MODE "write" or
+# "verify"; DIRECT 1 bypasses the page cache (guest side).
+sk_blk_fio()
+{
+	local file=$1 seed=$2 mode=$3 direct=${4:-0} extra
+	case "$mode" in
+	write) extra="--do_verify=1" ;;
+	verify) extra="--verify_only" ;;
+	esac
+	fio --name="blk$seed" --filename="$file" --rw=write --bs=64k \
+	    --ioengine=psync --direct="$direct" \
+	    --verify=crc32c --verify_fatal=1 --randrepeat=1 --randseed="$seed" \
+	    --verify_state_save=0 --output=/dev/null $extra
+}
+
+# sk_blk_fio_rand FILE SEED: random writes of 4 KiB to 256 KiB (direct
+# and indirect requests) over FILE, each verified when read back.
+sk_blk_fio_rand()
+{
+	fio --name="rand$2" --filename="$1" --rw=randwrite --bsrange=4k-256k \
+	    --ioengine=psync --direct=1 --size=100% --io_size=64m \
+	    --verify=crc32c --verify_fatal=1 --randrepeat=1 --randseed="$2" \
+	    --verify_state_save=0 --output=/dev/null --do_verify=1
+}
+
+# sk_blk_wait_disk DEV [TRIES]: wait until a guest disk appears.
+sk_blk_wait_disk()
+{
+	local tries=${2:-30}
+	while [ ! -b "$1" ] && [ "$tries" -gt 0 ]; do
+		sleep 1
+		tries=$((tries - 1))
+	done
+	test -b "$1"
+}
+
+# sk_blk_load_back: splitkit_back in dom0, never next to xen-blkback.
+sk_blk_load_back()
+{
+	if [ -d /sys/module/xen_blkback ]; then
+		rmmod xen_blkback || return 1
+	fi
+	[ -d /sys/module/splitkit_back ] || sk_modprobe splitkit_back
+}
+
+# sk_blk_stats DOMID DEVID: splitkit_back's counters of one disk.
+sk_blk_stats()
+{
+	cat "/sys/bus/xen-backend/devices/vbd-$1-$2/skb_stats"
+}
+
+# sk_blk_stat FILE KEY: one value of an skb_stats snapshot file.
+sk_blk_stat()
+{
+	sed -n "s/^$2 //p" "$1"
+}
+
+# sk_blk_kb FILE: KiB allocated to FILE on the host.
+sk_blk_kb()
+{
+	du -k "$1" | cut -f1
+}
+
+# sk_blk_dmesg_clean: no oops, BUG, WARNING or hung task in dmesg.
+sk_blk_dmesg_clean()
+{
+	! dmesg | grep -E 'Oops|BUG:|WARNING:|blocked for more than|general protection'
+}

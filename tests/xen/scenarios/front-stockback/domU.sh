@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# front-stockback (domU half): splitkit_front with one polled queue against
+# dom0's xen-blkback.  See dom0.sh for the plan.
+
+. /lib/splitkit/front.sh
+
+sk_check "load splitkit_front poll_queues=1" \
+	skf_insmod splitkit_front poll_queues=1 || return
+sk_check "/dev/xvda appeared" skf_wait_block /dev/xvda || return
+sk_check "/dev/xvdb appeared" skf_wait_block /dev/xvdb || return
+sk_comment "$(skf_feature_line xvda)"
+sk_comment "$(skf_feature_line xvdb)"
+sk_check "/dev/xvda is 256 MiB" \
+	test "$(cat /sys/block/xvda/size)" -eq $((256 * 2048))
+sk_check "domU verifies all of xvda as written by dom0" \
+	skf_fio_whole /dev/xvda verify 11
+sk_check "domU writes all of xvda (128 KiB direct, read back)" \
+	skf_fio_whole /dev/xvda write 22 128k 1 libaio
+sk_check "flush to the backend" sync
+
+# ext4 on the first 64 MiB of xvdb
+sk_pattern_file /tmp/pat 24 front
+sk_check "mkfs.ext4 on xvdb" mkfs.ext4 -q -F /dev/xvdb 64M
+mkdir -p /mnt
+sk_check "mount xvdb" mount -t ext4 /dev/xvdb /mnt
+sk_check "copy files to ext4" sh -c \
+	'cp /tmp/pat /mnt/a && mkdir /mnt/d && cp /tmp/pat /mnt/d/b && sync'
+sk_check "umount" umount /mnt
+echo 3 >/proc/sys/vm/drop_caches
+sk_check "e2fsck clean" e2fsck -fn /dev/xvdb
+sk_check "files read back identical" sh -c \
+	'mount -t ext4 -o ro /dev/xvdb /mnt && cmp /tmp/pat /mnt/a &&
+	 cmp /tmp/pat /mnt/d/b; rc=$?; umount /mnt; exit $rc'
+
+# io_uring polled I/O on [64M, 128M) of xvdb
+sk_check "xvdb has io_poll" test "$(cat /sys/block/xvdb/queue/io_poll)" = 1
+p0=$(skf_stat xvdb poll_completions)
+i0=$(skf_stat xvdb irq_completions)
+sk_check "io_uring --hipri randwrite+verify on xvdb" \
+	fio --name=hipri --filename=/dev/xvdb --offset=64m --size=64m \
+	    --rw=randwrite --bs=4k --ioengine=io_uring --hipri --direct=1 \
+	    --iodepth=16 --verify=crc32c --verify_fatal=1 \
+	    --verify_state_save=0 --output=/dev/null
+p1=$(skf_stat xvdb poll_completions)
+i1=$(skf_stat xvdb irq_completions)
+sk_comment "xvdb completions during fio: polled $((p1 - p0)), by event $((i1 - i0))"
+sk_comment "$(tr '\n' ' ' </sys/block/xvdb/device/skf_stats)"
+# 16384 writes and 16384 verify reads went through the polled queue
+sk_check "completions reaped by polling" test $((p1 - p0)) -ge 32768
+sk_check "no backend protocol violations" \
+	test "$(skf_stat xvda violations)$(skf_stat xvdb violations)" = 00
