@@ -237,6 +237,7 @@ static void indirect(void)
 	segs[100].last = 4;
 	KTAP_EXPECT_EQ(skb_req_check_segs(&d, segs, &rw_lim), SKB_BAD_SEG);
 	segs[100].first = 0;
+	segs[100].last = 7;
 	d.sector = DISK - 2047;
 	KTAP_EXPECT_EQ(skb_req_check_segs(&d, segs, &rw_lim), SKB_BAD_RANGE);
 

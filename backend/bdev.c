@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * splitkit_back block-device path: a validated read or write goes straight
+ * to the backing device as bios built over our bounce pages, no loop
+ * device and no page cache in between.  A blkif FLUSH_DISKCACHE carrying
+ * data becomes a write with REQ_PREFLUSH | REQ_FUA: everything completed
+ * before it is durable first, and it is durable itself when answered.
+ * Counterpart of file.c for regular files; completion goes back to
+ * blkif.c (skb_req_done()).
+ */
+#include <linux/bio.h>
+#include <linux/blkdev.h>
+
+#include "common.h"
+
+static void skb_bio_end_io(struct bio *bio)
+{
+	struct skb_req *req = bio->bi_private;
+	int err = blk_status_to_errno(bio->bi_status);
+
+	bio_put(bio);
+	skb_req_done(req, err);
+}
+
+static struct bio *skb_bio_new(struct skb_req *req, unsigned int left,
+			       blk_opf_t opf, sector_t sector)
+{
+	struct bio *bio;
+
+	/* GFP_NOIO from the bio_set mempool: never fails */
+	bio = bio_alloc(req->d->be.bdev, min_t(unsigned int, left,
+					       BIO_MAX_VECS), opf, GFP_NOIO);
+	bio->bi_iter.bi_sector = sector;
+	bio->bi_end_io = skb_bio_end_io;
+	bio->bi_private = req;
+	return bio;
+}
+
+/**
+ * skb_bdev_submit() - submit a validated request to the backing device.
+ * @req: the request, bounce pages filled (writes).
+ *
+ * Consumer context.  Completion reaches skb_req_done() once per bio; the
+ * caller's own reference on @req->pending is dropped here.
+ */
+void skb_bdev_submit(struct skb_req *req)
+{
+	const struct skb_req_desc *desc = &req->desc;
+	sector_t sector = desc->sector;
+	struct bio *bio = NULL;
+	struct blk_plug plug;
+	blk_opf_t opf;
+	unsigned int i;
+
+	if (desc->kind == SKB_KIND_READ)
+		opf = REQ_OP_READ;
+	else if (desc->kind == SKB_KIND_FLUSH)
+		opf = REQ_OP_WRITE | REQ_SYNC | REQ_PREFLUSH | REQ_FUA;
+	else
+		opf = REQ_OP_WRITE;
+
+	blk_start_plug(&plug);
+	for (i = 0; i < desc->nr_segs; i++) {
+		struct bio_vec *bv = &req->bvec[i];
+
+		if (!bio)
+			bio = skb_bio_new(req, desc->nr_segs - i, opf, sector);
+		if (bio_add_page(bio, bv->bv_page, bv->bv_len,
+				 bv->bv_offset) != bv->bv_len) {
+			/* full: send it and start the next one */
+			atomic_inc(&req->pending);
+			submit_bio(bio);
+			bio = skb_bio_new(req, desc->nr_segs - i, opf, sector);
+			/* an empty bio always takes one segment */
+			__bio_add_page(bio, bv->bv_page, bv->bv_len,
+				       bv->bv_offset);
+		}
+		sector += bv->bv_len >> SECTOR_SHIFT;
+	}
+	if (bio) {
+		atomic_inc(&req->pending);
+		submit_bio(bio);
+	}
+	blk_finish_plug(&plug);
+	skb_req_done(req, 0);
+}

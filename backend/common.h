@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * splitkit_back: shared definitions of the blkif backend (dom0).  The
+ * xenbus control plane (xenbus.c: probe, hotplug watch, connect,
+ * disconnect, XenStore keys) and the data path (blkif.c: validate, copy,
+ * dispatch, answer; bdev.c, file.c, flush.c, discard.c: the I/O itself)
+ * meet here.  The frontend counterpart is Linux's xen-blkfront or
+ * splitkit's frontend/; the protocol is Xen's io/blkif.h, the transport
+ * splitkit_ring (include/splitkit/ring.h).
+ *
+ * Lock hierarchy: skb_dev.xb.lock (sk_xb: connect, disconnect, backing
+ * open/close) is the only sleeping lock; the data path takes no lock of its
+ * own.  Request state belongs to whoever holds the struct skb_req: the
+ * channel's consumer while it validates and submits, then the I/O
+ * completion, then the completion work item.
+ */
+#ifndef _SPLITKIT_BACK_COMMON_H
+#define _SPLITKIT_BACK_COMMON_H
+
+#include <linux/atomic.h>
+#include <linux/blkdev.h>
+#include <linux/bvec.h>
+#include <linux/fs.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <xen/xenbus.h>
+
+#include <xen/interface/io/blkif.h>
+
+#include <splitkit/ring.h>
+
+#include "core/blkreq.h"
+
+#define SKB_NAME	"splitkit_back"
+
+/**
+ * struct skb_backing - what a disk is backed by.
+ * @file: the open file or block device special file.
+ * @bdev: set for a block device: bios go straight to it.
+ * @path: the path it was opened by (physical-device-path or params).
+ * @read_only: opened read-only (mode "r", access=ro).
+ * @direct: regular file on a filesystem that takes IOCB_DIRECT at
+ *	512-byte alignment; otherwise file I/O goes through the page cache.
+ * @discard: discard can be offered (device discards, or file fallocate).
+ * @sectors: size in 512-byte sectors.
+ * @sector_size: logical sector size advertised (sector-size).
+ * @phys_sector_size: physical-sector-size.
+ * @discard_granularity: bytes; discard-granularity.
+ * @discard_alignment: bytes; discard-alignment.
+ */
+struct skb_backing {
+	struct file *file;
+	struct block_device *bdev;
+	char *path;
+	bool read_only;
+	bool direct;
+	bool discard;
+	u64 sectors;
+	u32 sector_size;
+	u32 phys_sector_size;
+	u32 discard_granularity;
+	u32 discard_alignment;
+};
+
+/**
+ * struct skb_stats - counters of one disk, shown in sysfs (skb_stats).
+ * @reqs: requests consumed.
+ * @refused: requests answered with an error because they were invalid.
+ * @io_errors: requests whose I/O or grant copy failed.
+ * @reasons: refusals by enum skb_reason.
+ * @grant_errors: grant copies the hypervisor refused (bad grant refs).
+ * @nomem: requests failed for lack of memory.
+ */
+struct skb_stats {
+	atomic64_t reqs;
+	atomic64_t refused;
+	atomic64_t io_errors;
+	atomic64_t reasons[SKB_NR_REASONS];
+	atomic64_t grant_errors;
+	atomic64_t nomem;
+};
+
+/**
+ * struct skb_dev - one vbd backend device.
+ * @dev: the xenbus device.
+ * @xb: xenbus state helper; its lock protects @link, @be and @ready.
+ * @link: the rings while connected, else NULL.
+ * @be: the backing file or device, once the hotplug script published it.
+ * @ready: @be is open and the disk keys are written.
+ * @lim: limits the validator checks against (set before connecting).
+ * @adv_order: max-ring-page-order advertised in probe.
+ * @adv_queues: multi-queue-max-queues advertised in probe.
+ * @adv_segs: feature-max-indirect-segments advertised in probe.
+ * @hotplug_watch: watch on our hotplug-status key.
+ * @watching: @hotplug_watch is registered.
+ * @inflight: requests being handled (consumer through response).
+ * @stopping: set by disconnect before draining @inflight.
+ * @drain_wq: woken when @inflight drops to zero.
+ * @stats: counters.
+ */
+struct skb_dev {
+	struct xenbus_device *dev;
+	struct sk_xb xb;
+	struct sk_link *link;
+	struct skb_backing be;
+	bool ready;
+	struct skb_limits lim;
+	unsigned int adv_order;
+	unsigned int adv_queues;
+	unsigned int adv_segs;
+	struct xenbus_watch hotplug_watch;
+	bool watching;
+	atomic_t inflight;
+	bool stopping;
+	wait_queue_head_t drain_wq;
+	struct skb_stats stats;
+};
+
+/**
+ * struct skb_req - one request from validation to its response.
+ * @d: the device.
+ * @ch: the channel it came from and is answered on.
+ * @desc: the validated request.
+ * @segs: its segments (@desc.segs, or the copy of the indirect pages).
+ * @pages: one bounce page per segment, data at the segment's offset.
+ * @bvec: the same as bio_vecs (file path).
+ * @pending: outstanding completions (bios, or the kiocb) plus one for the
+ *	submitter.
+ * @error: first error seen, 0 if none.
+ * @end_write: the kiocb completion drops the write freeze protection.
+ * @iocb: file path.
+ * @work: completion work (grant copy to the frontend, response).
+ * @gcopy: grant-copy batch.
+ */
+struct skb_req {
+	struct skb_dev *d;
+	struct sk_chan *ch;
+	struct skb_req_desc desc;
+	struct skb_seg *segs;
+	struct page **pages;
+	struct bio_vec *bvec;
+	atomic_t pending;
+	int error;
+	bool end_write;
+	struct kiocb iocb;
+	struct work_struct work;
+	struct sk_gcopy gcopy;
+};
+
+extern struct workqueue_struct *skb_wq;
+
+/* blkif.c */
+void skb_chan_msg(struct sk_chan *ch, const void *msg);
+void skb_req_done(struct skb_req *req, int err);
+void skb_build_limits(struct skb_dev *d, unsigned int max_segs);
+
+/* bdev.c */
+void skb_bdev_submit(struct skb_req *req);
+
+/* file.c */
+void skb_file_submit(struct skb_req *req);
+
+/* flush.c */
+int skb_flush(struct skb_dev *d);
+
+/* discard.c */
+int skb_discard(struct skb_dev *d, u64 sector, u64 nr_sectors);
+
+/* backing.c */
+int skb_backing_open(struct skb_backing *be, const char *path, bool ro);
+void skb_backing_close(struct skb_backing *be);
+
+#endif /* _SPLITKIT_BACK_COMMON_H */

@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * splitkit_back request validator (see blkreq.h): pure C over
+ * <splitkit/platform.h>, no allocation, no kernel calls, so that the unit
+ * tests and the fuzzer exercise exactly the code dom0 runs.  The I/O paths
+ * (backend/blkif.c and its helpers) act only on what this file produced.
+ *
+ * The input is the private copy splitkit_ring made of the ring entry; it is
+ * still read with explicit little-endian loads at fixed offsets, never
+ * through a packed struct cast, so there is one obvious place where each
+ * field comes from.
+ */
+#include "blkreq.h"
+
+static u16 get16(const u8 *p)
+{
+	return (u16)(p[0] | p[1] << 8);
+}
+
+static u32 get32(const u8 *p)
+{
+	return (u32)p[0] | (u32)p[1] << 8 | (u32)p[2] << 16 | (u32)p[3] << 24;
+}
+
+static u64 get64(const u8 *p)
+{
+	return (u64)get32(p) | (u64)get32(p + 4) << 32;
+}
+
+/**
+ * skb_seg_unpack() - read and check one 8-byte segment descriptor.
+ * @raw: the descriptor (in a request or an indirect page copy).
+ * @seg: where to store it.
+ *
+ * Return: SKB_OK, or SKB_BAD_SEG if first_sect > last_sect or last_sect is
+ * past the 4 KiB page.
+ */
+enum skb_reason skb_seg_unpack(const void *raw, struct skb_seg *seg)
+{
+	const u8 *p = raw;
+
+	seg->gref = get32(p);
+	seg->first = p[4];
+	seg->last = p[5];
+	if (seg->first > seg->last || seg->last >= SKB_SECTORS_PER_PAGE)
+		return SKB_BAD_SEG;
+	return SKB_OK;
+}
+
+/**
+ * skb_req_check_segs() - sum checked segments and check the sector range.
+ * @d: the request (its sector and segment count are used).
+ * @segs: its @d->nr_segs segments, each already through skb_seg_unpack().
+ * @lim: the disk's limits.
+ *
+ * Sets @d->nr_sectors.
+ *
+ * Return: SKB_OK, SKB_BAD_SEG for a segment that skb_seg_unpack() would
+ * refuse, or SKB_BAD_RANGE if the sectors leave the disk.
+ */
+enum skb_reason skb_req_check_segs(struct skb_req_desc *d,
+				   const struct skb_seg *segs,
+				   const struct skb_limits *lim)
+{
+	u64 total = 0;
+	unsigned int i;
+
+	for (i = 0; i < d->nr_segs; i++) {
+		if (segs[i].first > segs[i].last ||
+		    segs[i].last >= SKB_SECTORS_PER_PAGE)
+			return SKB_BAD_SEG;
+		total += segs[i].last - segs[i].first + 1u;
+	}
+	d->nr_sectors = total;
+	/* both terms are bounded: no overflow in the subtraction */
+	if (d->sector > lim->sectors || total > lim->sectors - d->sector)
+		return SKB_BAD_RANGE;
+	return SKB_OK;
+}
+
+static enum skb_reason skb_parse_rw(const u8 *p, const struct skb_limits *lim,
+				    struct skb_req_desc *d)
+{
+	enum skb_reason r;
+	unsigned int i;
+
+	d->nr_segs = p[SKB_OFF_NR_SEGS];
+	if (d->nr_segs > SKB_MAX_DIRECT_SEGS)
+		return SKB_BAD_NR_SEGS;
+	if (!d->nr_segs && d->kind != SKB_KIND_FLUSH)
+		return SKB_BAD_NR_SEGS;
+	for (i = 0; i < d->nr_segs; i++) {
+		r = skb_seg_unpack(p + SKB_OFF_SEGS + i * SKB_SEG_SIZE,
+				   &d->segs[i]);
+		if (r)
+			return r;
+	}
+	return skb_req_check_segs(d, d->segs, lim);
+}
+
+static enum skb_reason skb_parse_indirect(const u8 *p,
+					  const struct skb_limits *lim,
+					  struct skb_req_desc *d)
+{
+	unsigned int i;
+
+	d->op = p[SKB_OFF_IND_OP];
+	if (d->op == SKB_OP_READ)
+		d->kind = SKB_KIND_READ;
+	else if (d->op == SKB_OP_WRITE)
+		d->kind = SKB_KIND_WRITE;
+	else
+		return SKB_BAD_INDIRECT_OP;
+	if (d->kind == SKB_KIND_WRITE && lim->read_only)
+		return SKB_READ_ONLY;
+	d->indirect = true;
+	d->nr_segs = get16(p + SKB_OFF_IND_NR_SEGS);
+	if (!d->nr_segs || d->nr_segs > lim->max_segs ||
+	    d->nr_segs > SKB_MAX_INDIRECT_SEGS)
+		return SKB_BAD_NR_SEGS;
+	d->nr_indirect = (d->nr_segs + SKB_SEGS_PER_INDIRECT_PAGE - 1) /
+			 SKB_SEGS_PER_INDIRECT_PAGE;
+	for (i = 0; i < d->nr_indirect; i++)
+		d->indirect_grefs[i] = get32(p + SKB_OFF_IND_GREFS + 4 * i);
+	/* segments and range: skb_req_check_segs() once the pages are read */
+	return SKB_OK;
+}
+
+/**
+ * skb_req_parse() - validate one request copied out of the ring.
+ * @raw: SKB_REQ_SIZE bytes, our private copy.
+ * @lim: the disk's limits.
+ * @d: the checked description; @d->id and @d->op are set even when the
+ *	request is refused, so that the refusal can be answered.
+ *
+ * Direct read/write/flush requests are checked completely.  An indirect
+ * request is checked up to its indirect page references; the caller reads
+ * those pages, unpacks each segment with skb_seg_unpack() and finishes with
+ * skb_req_check_segs().
+ *
+ * Return: SKB_OK or the reason to refuse the request.
+ */
+enum skb_reason skb_req_parse(const void *raw, const struct skb_limits *lim,
+			      struct skb_req_desc *d)
+{
+	const u8 *p = raw;
+
+	memset(d, 0, sizeof(*d));
+	d->op = p[SKB_OFF_OP];
+	d->id = get64(p + SKB_OFF_ID);
+	d->sector = get64(p + SKB_OFF_SECTOR);
+
+	switch (d->op) {
+	case SKB_OP_READ:
+		d->kind = SKB_KIND_READ;
+		return skb_parse_rw(p, lim, d);
+	case SKB_OP_WRITE:
+		d->kind = SKB_KIND_WRITE;
+		if (lim->read_only)
+			return SKB_READ_ONLY;
+		return skb_parse_rw(p, lim, d);
+	case SKB_OP_FLUSH_DISKCACHE:
+		d->kind = SKB_KIND_FLUSH;
+		if (!lim->flush)
+			return SKB_NOT_SUPPORTED;
+		if (lim->read_only && p[SKB_OFF_NR_SEGS])
+			return SKB_READ_ONLY;
+		return skb_parse_rw(p, lim, d);
+	case SKB_OP_DISCARD:
+		d->kind = SKB_KIND_DISCARD;
+		if (!lim->discard)
+			return SKB_NOT_SUPPORTED;
+		if (lim->read_only)
+			return SKB_READ_ONLY;
+		d->nr_sectors = get64(p + SKB_OFF_DISCARD_NR);
+		if (d->sector > lim->sectors ||
+		    d->nr_sectors > lim->sectors - d->sector)
+			return SKB_BAD_RANGE;
+		return SKB_OK;
+	case SKB_OP_INDIRECT:
+		if (!lim->max_segs)
+			return SKB_NOT_SUPPORTED;
+		return skb_parse_indirect(p, lim, d);
+	case SKB_OP_WRITE_BARRIER:
+		/* not advertised (feature-barrier); flush-cache replaces it */
+		return SKB_NOT_SUPPORTED;
+	default:
+		return SKB_BAD_OP;
+	}
+}
+
+/**
+ * skb_reason_status() - the BLKIF_RSP_* status answering a refusal.
+ * @r: the reason.
+ *
+ * Return: SKB_RSP_OKAY for SKB_OK, SKB_RSP_EOPNOTSUPP for an operation we
+ * did not advertise (the frontend then stops using it), else SKB_RSP_ERROR.
+ */
+int skb_reason_status(enum skb_reason r)
+{
+	if (r == SKB_OK)
+		return SKB_RSP_OKAY;
+	if (r == SKB_NOT_SUPPORTED)
+		return SKB_RSP_EOPNOTSUPP;
+	return SKB_RSP_ERROR;
+}
+
+static const char *const skb_reason_names[SKB_NR_REASONS] = {
+	[SKB_OK] = "ok",
+	[SKB_BAD_OP] = "unknown operation",
+	[SKB_NOT_SUPPORTED] = "operation not advertised",
+	[SKB_READ_ONLY] = "write to a read-only disk",
+	[SKB_BAD_NR_SEGS] = "bad segment count",
+	[SKB_BAD_INDIRECT_OP] = "bad indirect operation",
+	[SKB_BAD_SEG] = "bad first/last sector in a segment",
+	[SKB_BAD_RANGE] = "sectors outside the disk",
+};
+
+/**
+ * skb_reason_str() - a short text for a reason.
+ * @r: the reason.
+ *
+ * Return: a static string; "?" for a value out of range.
+ */
+const char *skb_reason_str(enum skb_reason r)
+{
+	if ((unsigned int)r >= SKB_NR_REASONS)
+		return "?";
+	return skb_reason_names[r];
+}

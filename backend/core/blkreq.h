@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * splitkit_back request validator: the portable core that turns one blkif
+ * request, as copied out of the shared ring, into a checked private
+ * description (struct skb_req_desc) or a refusal with a reason.
+ *
+ * Nothing here trusts the frontend: the raw 112-byte request is read field
+ * by field at fixed offsets of the x86_64 blkif ABI (Xen's io/blkif.h), and
+ * every value the I/O paths later use - operation, segment count, grant
+ * references, first/last sector of each segment, the sector range, the
+ * indirect page count - is checked against the disk and our limits first.
+ * The same file is compiled into splitkit_back.ko and, unchanged, into the
+ * userspace unit tests and the libFuzzer target (tests/unit/back/).  The
+ * frontend counterpart producing these requests is Linux's xen-blkfront or
+ * splitkit's frontend/.
+ */
+#ifndef _SPLITKIT_BACK_BLKREQ_H
+#define _SPLITKIT_BACK_BLKREQ_H
+
+#include <splitkit/platform.h>
+
+/* Wire values of io/blkif.h. */
+#define SKB_OP_READ		0
+#define SKB_OP_WRITE		1
+#define SKB_OP_WRITE_BARRIER	2
+#define SKB_OP_FLUSH_DISKCACHE	3
+#define SKB_OP_DISCARD		5
+#define SKB_OP_INDIRECT		6
+
+#define SKB_RSP_OKAY		0
+#define SKB_RSP_ERROR		(-1)
+#define SKB_RSP_EOPNOTSUPP	(-2)
+
+#define SKB_REQ_SIZE		112	/* sizeof(struct blkif_request), x86_64 */
+#define SKB_RSP_SIZE		16	/* sizeof(struct blkif_response) */
+#define SKB_SECTOR_SHIFT	9
+#define SKB_PAGE_SIZE		4096u	/* XEN_PAGE_SIZE: grants are 4 KiB */
+#define SKB_SECTORS_PER_PAGE	(SKB_PAGE_SIZE >> SKB_SECTOR_SHIFT)
+#define SKB_MAX_DIRECT_SEGS	11	/* BLKIF_MAX_SEGMENTS_PER_REQUEST */
+#define SKB_MAX_INDIRECT_PAGES	8	/* BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST */
+#define SKB_SEG_SIZE		8	/* struct blkif_request_segment */
+#define SKB_SEGS_PER_INDIRECT_PAGE (SKB_PAGE_SIZE / SKB_SEG_SIZE)
+#define SKB_MAX_INDIRECT_SEGS	(SKB_MAX_INDIRECT_PAGES * \
+				 SKB_SEGS_PER_INDIRECT_PAGE)
+
+/* Byte offsets inside a request (x86_64 ABI, packed). */
+#define SKB_OFF_OP		0
+#define SKB_OFF_NR_SEGS		1	/* rw: u8 */
+#define SKB_OFF_IND_OP		1	/* indirect: u8 */
+#define SKB_OFF_IND_NR_SEGS	2	/* indirect: u16 */
+#define SKB_OFF_ID		8
+#define SKB_OFF_SECTOR		16
+#define SKB_OFF_SEGS		24	/* rw: 11 x 8 bytes */
+#define SKB_OFF_DISCARD_NR	24	/* discard: u64 nr_sectors */
+#define SKB_OFF_IND_GREFS	28	/* indirect: 8 x u32 */
+
+/* What the backend does for a request. */
+enum skb_kind {
+	SKB_KIND_READ,
+	SKB_KIND_WRITE,
+	SKB_KIND_FLUSH,		/* FLUSH_DISKCACHE, with or without data */
+	SKB_KIND_DISCARD,
+};
+
+/* Why a request was refused; skb_reason_str() names each. */
+enum skb_reason {
+	SKB_OK = 0,
+	SKB_BAD_OP,		/* unknown operation */
+	SKB_NOT_SUPPORTED,	/* operation we did not advertise */
+	SKB_READ_ONLY,		/* write or discard on an access=ro disk */
+	SKB_BAD_NR_SEGS,	/* 0 (read/write) or more than allowed */
+	SKB_BAD_INDIRECT_OP,	/* indirect wrapping other than read/write */
+	SKB_BAD_SEG,		/* first_sect > last_sect or past the page */
+	SKB_BAD_RANGE,		/* sectors outside the disk or overflowing */
+	SKB_NR_REASONS
+};
+
+/**
+ * struct skb_seg - one checked data segment.
+ * @gref: the frontend's grant reference of the page.
+ * @first: first 512-byte sector in the page (inclusive).
+ * @last: last sector in the page (inclusive), @first <= @last < 8.
+ */
+struct skb_seg {
+	u32 gref;
+	u8 first;
+	u8 last;
+};
+
+/**
+ * struct skb_limits - what the disk and the backend accept.
+ * @sectors: disk size in 512-byte sectors.
+ * @max_segs: most segments of an indirect request
+ *	(feature-max-indirect-segments); 0 refuses BLKIF_OP_INDIRECT.
+ * @read_only: refuse writes, flushes with data and discards.
+ * @discard: feature-discard was advertised.
+ * @flush: feature-flush-cache was advertised.
+ */
+struct skb_limits {
+	u64 sectors;
+	u32 max_segs;
+	bool read_only;
+	bool discard;
+	bool flush;
+};
+
+/**
+ * struct skb_req_desc - a request after the first validation step.
+ * @id: the frontend's id, echoed in the response.
+ * @sector: first sector.
+ * @nr_sectors: sectors covered (discard: as requested; rw: filled in by
+ *	skb_req_check_segs()).
+ * @op: operation to echo in the response (the inner op of an indirect).
+ * @kind: what to do.
+ * @indirect: the segments are in indirect pages.
+ * @nr_segs: data segments.
+ * @nr_indirect: indirect pages holding them.
+ * @indirect_grefs: their grant references.
+ * @segs: the direct segments (valid when !@indirect), already checked.
+ */
+struct skb_req_desc {
+	u64 id;
+	u64 sector;
+	u64 nr_sectors;
+	u8 op;
+	u8 kind;
+	bool indirect;
+	u16 nr_segs;
+	u8 nr_indirect;
+	u32 indirect_grefs[SKB_MAX_INDIRECT_PAGES];
+	struct skb_seg segs[SKB_MAX_DIRECT_SEGS];
+};
+
+enum skb_reason skb_req_parse(const void *raw, const struct skb_limits *lim,
+			      struct skb_req_desc *d);
+enum skb_reason skb_seg_unpack(const void *raw, struct skb_seg *seg);
+enum skb_reason skb_req_check_segs(struct skb_req_desc *d,
+				   const struct skb_seg *segs,
+				   const struct skb_limits *lim);
+int skb_reason_status(enum skb_reason r);
+const char *skb_reason_str(enum skb_reason r);
+
+#endif /* _SPLITKIT_BACK_BLKREQ_H */

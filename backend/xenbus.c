@@ -1,0 +1,470 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * splitkit_back control plane: the xenbus backend driver for device type
+ * "vbd" (the one Linux's xen-blkback also binds; load one or the other).
+ * It advertises what we offer (probe), waits for the hotplug script
+ * (tools/hotplug/splitkit) to publish the backing path, opens it, writes
+ * the disk's keys, then lets splitkit_ring's state helper connect the
+ * frontend's rings; disconnect drains every request in flight before the
+ * rings go away.  The data path is blkif.c; the frontend counterpart is
+ * xen-blkfront's talk_to_blkback() / blkfront_connect().  Every XenStore
+ * key is listed in Documentation/block.rst.
+ *
+ * Locking: d->xb.lock (struct sk_xb) serialises probe-time state, the
+ * hotplug watch, connect and disconnect; xenbus runs all watch callbacks
+ * in one thread besides.  d->stopping and d->inflight order the data path
+ * against disconnect (see skb_disconnect()).
+ */
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/slab.h>
+#include <xen/interface/io/protocols.h>
+#include <xen/xen.h>
+#include <xen/xenbus.h>
+
+#include <splitkit/export.h>
+
+#include "common.h"
+
+struct workqueue_struct *skb_wq;
+
+static int skb_param_set(const char *val, const struct kernel_param *kp,
+			 unsigned int min, unsigned int max)
+{
+	return param_set_uint_minmax(val, kp, min, max);
+}
+
+static int skb_set_queues(const char *val, const struct kernel_param *kp)
+{
+	return skb_param_set(val, kp, 1, 32);
+}
+
+static int skb_set_order(const char *val, const struct kernel_param *kp)
+{
+	return skb_param_set(val, kp, 0, XENBUS_MAX_RING_GRANT_ORDER);
+}
+
+static int skb_set_segs(const char *val, const struct kernel_param *kp)
+{
+	return skb_param_set(val, kp, 0, SKB_MAX_INDIRECT_SEGS);
+}
+
+static int skb_set_poll(const char *val, const struct kernel_param *kp)
+{
+	return skb_param_set(val, kp, 0, SK_CHAN_MAX_POLL_NS);
+}
+
+static const struct kernel_param_ops skb_queues_ops = {
+	.set = skb_set_queues, .get = param_get_uint,
+};
+
+static const struct kernel_param_ops skb_order_ops = {
+	.set = skb_set_order, .get = param_get_uint,
+};
+
+static const struct kernel_param_ops skb_segs_ops = {
+	.set = skb_set_segs, .get = param_get_uint,
+};
+
+static const struct kernel_param_ops skb_poll_ops = {
+	.set = skb_set_poll, .get = param_get_uint,
+};
+
+static unsigned int max_queues = 4;
+module_param_cb(max_queues, &skb_queues_ops, &max_queues, 0644);
+MODULE_PARM_DESC(max_queues,
+		 "most queues (rings) per disk, 1-32, multi-queue-max-queues (default 4)");
+
+static unsigned int max_ring_order = XENBUS_MAX_RING_GRANT_ORDER;
+module_param_cb(max_ring_order, &skb_order_ops, &max_ring_order, 0644);
+MODULE_PARM_DESC(max_ring_order,
+		 "largest ring-page-order accepted, 0-4, max-ring-page-order (default 4)");
+
+static unsigned int max_indirect_segs = 256;
+module_param_cb(max_indirect_segs, &skb_segs_ops, &max_indirect_segs, 0644);
+MODULE_PARM_DESC(max_indirect_segs,
+		 "feature-max-indirect-segments, 0-4096, 0 disables indirect requests (default 256)");
+
+static unsigned int poll_ns = 20000;
+module_param_cb(poll_ns, &skb_poll_ops, &poll_ns, 0644);
+MODULE_PARM_DESC(poll_ns,
+		 "longest adaptive ring poll window in ns, 0-1000000 (default 20000)");
+
+static const struct sk_chan_ops skb_chan_ops = {
+	.msg = skb_chan_msg,
+};
+
+static struct sk_chan_params skb_params(struct skb_dev *d)
+{
+	struct sk_chan_params p = {
+		.name = "vbd",
+		.req_size = sizeof(struct blkif_request),
+		.rsp_size = sizeof(struct blkif_response),
+		.ent_size = SK_RING_ENT_SIZE(struct blkif_request,
+					     struct blkif_response),
+		.max_order = READ_ONCE(max_ring_order),
+		.max_queues = READ_ONCE(max_queues),
+		.poll_ns = READ_ONCE(poll_ns),
+		.ops = &skb_chan_ops,
+		.priv = d,
+	};
+
+	return p;
+}
+
+/* Refuse every protocol ABI but ours (x86_64); absent means native. */
+static int skb_check_protocol(struct xenbus_device *dev)
+{
+	char *proto;
+	int err = 0;
+
+	proto = xenbus_read(XBT_NIL, dev->otherend, "protocol", NULL);
+	if (IS_ERR(proto))
+		return 0;
+	if (strcmp(proto, XEN_IO_PROTO_ABI_X86_64)) {
+		err = -EPROTONOSUPPORT;
+		xenbus_dev_fatal(dev, err,
+				 "frontend protocol '%.32s' not supported (only %s)",
+				 proto, XEN_IO_PROTO_ABI_X86_64);
+	}
+	kfree(proto);
+	return err;
+}
+
+static int skb_connect(struct sk_xb *xb)
+{
+	struct skb_dev *d = xb->priv;
+	struct sk_chan_params p = skb_params(d);
+	struct sk_link *l;
+	int err;
+
+	if (!d->ready)
+		return -EAGAIN;	/* not reached: otherend_changed waits */
+	err = skb_check_protocol(d->dev);
+	if (err)
+		return err;
+	/* what we advertised in probe is what we check against */
+	p.max_order = d->adv_order;
+	p.max_queues = d->adv_queues;
+	skb_build_limits(d, d->adv_segs);
+	WRITE_ONCE(d->stopping, false);
+	l = sk_link_back_connect(d->dev, &p);
+	if (IS_ERR(l))
+		return PTR_ERR(l);
+	d->link = l;
+	dev_info(&d->dev->dev,
+		 "connected to domain %d: %s, %llu sectors%s, %u queue(s), ring-page-order %u\n",
+		 d->dev->otherend_id, d->be.path, d->be.sectors,
+		 d->be.read_only ? " (read-only)" : "", sk_link_nr_chans(l),
+		 sk_link_order(l));
+	return 0;
+}
+
+/*
+ * Idempotent.  Mark the device stopping, wait until every request already
+ * taken from the ring has been answered (its I/O cannot be cancelled, and
+ * its pages must not be freed under it), then tear the rings down.
+ */
+static void skb_disconnect(struct sk_xb *xb)
+{
+	struct skb_dev *d = xb->priv;
+
+	if (!d->link)
+		return;
+	WRITE_ONCE(d->stopping, true);
+	/* pairs with smp_mb__after_atomic() in skb_chan_msg() */
+	smp_mb();
+	wait_event(d->drain_wq, !atomic_read(&d->inflight));
+	sk_link_destroy(d->link);
+	d->link = NULL;
+	dev_info(&d->dev->dev, "disconnected\n");
+}
+
+static const struct sk_xb_ops skb_xb_ops = {
+	.connect = skb_connect,
+	.disconnect = skb_disconnect,
+};
+
+/* The disk's keys, written once the backing is open, before Connected. */
+static int skb_write_disk_keys(struct skb_dev *d)
+{
+	struct xenbus_device *dev = d->dev;
+	const struct skb_backing *be = &d->be;
+	bool discard = be->discard && !be->read_only;
+	struct xenbus_transaction xbt;
+	int err;
+
+again:
+	err = xenbus_transaction_start(&xbt);
+	if (err)
+		return err;
+	err = xenbus_printf(xbt, dev->nodename, "sectors", "%llu",
+			    be->sectors);
+	if (!err)
+		err = xenbus_printf(xbt, dev->nodename, "info", "%u",
+				    be->read_only ? VDISK_READONLY : 0);
+	if (!err)
+		err = xenbus_printf(xbt, dev->nodename, "sector-size", "%u",
+				    be->sector_size);
+	if (!err)
+		err = xenbus_printf(xbt, dev->nodename,
+				    "physical-sector-size", "%u",
+				    be->phys_sector_size);
+	if (!err)
+		err = xenbus_printf(xbt, dev->nodename, "feature-flush-cache",
+				    "%d", 1);
+	if (!err)
+		err = xenbus_printf(xbt, dev->nodename, "feature-discard",
+				    "%d", discard);
+	if (!err && discard)
+		err = xenbus_printf(xbt, dev->nodename,
+				    "discard-granularity", "%u",
+				    be->discard_granularity);
+	if (!err && discard)
+		err = xenbus_printf(xbt, dev->nodename, "discard-alignment",
+				    "%u", be->discard_alignment);
+	if (!err && discard)
+		err = xenbus_printf(xbt, dev->nodename, "discard-secure",
+				    "%d", 0);
+	if (err) {
+		xenbus_transaction_end(xbt, 1);
+		return err;
+	}
+	err = xenbus_transaction_end(xbt, 0);
+	if (err == -EAGAIN)
+		goto again;
+	return err;
+}
+
+/* Open the backing the hotplug script published.  Under xb.lock. */
+static int skb_open_backing(struct skb_dev *d)
+{
+	struct xenbus_device *dev = d->dev;
+	char *path, *mode;
+	bool ro;
+	int err;
+
+	path = xenbus_read(XBT_NIL, dev->nodename, "physical-device-path",
+			   NULL);
+	if (IS_ERR(path))
+		path = xenbus_read(XBT_NIL, dev->nodename, "params", NULL);
+	if (IS_ERR(path)) {
+		err = PTR_ERR(path);
+		xenbus_dev_fatal(dev, err, "reading physical-device-path");
+		return err;
+	}
+	mode = xenbus_read(XBT_NIL, dev->nodename, "mode", NULL);
+	ro = IS_ERR(mode) || strcmp(mode, "w");
+	if (!IS_ERR(mode))
+		kfree(mode);
+	err = skb_backing_open(&d->be, path, ro);
+	if (err) {
+		xenbus_dev_fatal(dev, err, "opening %s", path);
+		goto free_path;
+	}
+	err = skb_write_disk_keys(d);
+	if (err) {
+		xenbus_dev_fatal(dev, err, "writing disk keys");
+		skb_backing_close(&d->be);
+		goto free_path;
+	}
+	d->ready = true;
+	dev_info(&dev->dev, "%s %s: %llu sectors, %s I/O%s\n",
+		 d->be.bdev ? "block device" : "file", path, d->be.sectors,
+		 d->be.bdev ? "bio" : d->be.direct ? "direct" : "buffered",
+		 ro ? ", read-only" : "");
+free_path:
+	kfree(path);
+	return err;
+}
+
+static void skb_hotplug_changed(struct xenbus_watch *w, const char *path,
+				const char *token)
+{
+	struct skb_dev *d = container_of(w, struct skb_dev, hotplug_watch);
+	struct xenbus_device *dev = d->dev;
+	char *status;
+	bool go;
+
+	status = xenbus_read(XBT_NIL, dev->nodename, "hotplug-status", NULL);
+	if (IS_ERR(status))
+		return;
+	go = !strcmp(status, "connected");
+	kfree(status);
+	if (!go)
+		return;
+	mutex_lock(&d->xb.lock);
+	if (d->ready || skb_open_backing(d)) {
+		mutex_unlock(&d->xb.lock);
+		return;
+	}
+	mutex_unlock(&d->xb.lock);
+	/* a frontend that got ahead of the hotplug script connects now */
+	sk_xb_peer_changed(&d->xb, xenbus_read_driver_state(dev->otherend));
+}
+
+static ssize_t skb_stats_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	struct skb_dev *d = dev_get_drvdata(dev);
+	struct skb_stats *s = &d->stats;
+	int n, r;
+
+	n = sysfs_emit(buf,
+		       "connected %d\ninflight %d\nrequests %lld\nrefused %lld\nio_errors %lld\ngrant_errors %lld\nnomem %lld\n",
+		       READ_ONCE(d->link) != NULL, atomic_read(&d->inflight),
+		       atomic64_read(&s->reqs), atomic64_read(&s->refused),
+		       atomic64_read(&s->io_errors),
+		       atomic64_read(&s->grant_errors),
+		       atomic64_read(&s->nomem));
+	for (r = 1; r < SKB_NR_REASONS; r++)
+		n += sysfs_emit_at(buf, n, "refused: %s %lld\n",
+				   skb_reason_str(r),
+				   atomic64_read(&s->reasons[r]));
+	return n;
+}
+static DEVICE_ATTR_RO(skb_stats);
+
+/* The static part of what we offer; what the frontend may negotiate. */
+static int skb_advertise(struct skb_dev *d)
+{
+	struct xenbus_device *dev = d->dev;
+	struct sk_chan_params p = skb_params(d);
+	int err;
+
+	d->adv_order = p.max_order;
+	d->adv_queues = p.max_queues;
+	d->adv_segs = READ_ONCE(max_indirect_segs);
+	err = sk_link_back_advertise(dev, &p);
+	if (err)
+		return err;	/* reported */
+	err = xenbus_printf(XBT_NIL, dev->nodename,
+			    "feature-max-indirect-segments", "%u",
+			    d->adv_segs);
+	if (!err)
+		/*
+		 * Grants are copied, never mapped: any grant works, and a
+		 * frontend that keeps its grants persistent saves its own
+		 * grant/ungrant per request.
+		 */
+		err = xenbus_printf(XBT_NIL, dev->nodename,
+				    "feature-persistent", "%d", 1);
+	if (err)
+		xenbus_dev_fatal(dev, err, "writing features");
+	return err;
+}
+
+static int skb_probe(struct xenbus_device *dev,
+		     const struct xenbus_device_id *id)
+{
+	struct skb_dev *d;
+	int err;
+
+	d = kzalloc(sizeof(*d), GFP_KERNEL);
+	if (!d)
+		return -ENOMEM;
+	d->dev = dev;
+	atomic_set(&d->inflight, 0);
+	init_waitqueue_head(&d->drain_wq);
+	sk_xb_init(&d->xb, dev, false, &skb_xb_ops, d);
+	dev_set_drvdata(&dev->dev, d);
+	err = skb_advertise(d);
+	if (err)
+		goto free_dev;
+	err = device_create_file(&dev->dev, &dev_attr_skb_stats);
+	if (err)
+		goto free_dev;
+	err = xenbus_watch_pathfmt(dev, &d->hotplug_watch, NULL,
+				   skb_hotplug_changed, "%s/%s",
+				   dev->nodename, "hotplug-status");
+	if (err)
+		goto remove_file;
+	d->watching = true;
+	err = sk_xb_start(&d->xb);
+	if (err)
+		goto unwatch;
+	return 0;
+
+unwatch:
+	unregister_xenbus_watch(&d->hotplug_watch);
+	kfree(d->hotplug_watch.node);
+remove_file:
+	device_remove_file(&dev->dev, &dev_attr_skb_stats);
+free_dev:
+	dev_set_drvdata(&dev->dev, NULL);
+	kfree(d);
+	return err;
+}
+
+static void skb_otherend_changed(struct xenbus_device *dev,
+				 enum xenbus_state state)
+{
+	struct skb_dev *d = dev_get_drvdata(&dev->dev);
+
+	/* connecting needs the backing: the hotplug watch resumes then */
+	if (!READ_ONCE(d->ready) && (state == XenbusStateInitialised ||
+				     state == XenbusStateConnected))
+		return;
+	sk_xb_peer_changed(&d->xb, state);
+}
+
+static void skb_remove(struct xenbus_device *dev)
+{
+	struct skb_dev *d = dev_get_drvdata(&dev->dev);
+
+	if (d->watching) {
+		unregister_xenbus_watch(&d->hotplug_watch);
+		kfree(d->hotplug_watch.node);
+	}
+	device_remove_file(&dev->dev, &dev_attr_skb_stats);
+	sk_xb_remove(&d->xb);
+	skb_backing_close(&d->be);
+	dev_set_drvdata(&dev->dev, NULL);
+	kfree(d);
+}
+
+static const struct xenbus_device_id skb_ids[] = {
+	{ "vbd" },
+	{ "" }
+};
+
+static struct xenbus_driver skb_driver = {
+	.ids = skb_ids,
+	.probe = skb_probe,
+	.remove = skb_remove,
+	.otherend_changed = skb_otherend_changed,
+};
+
+static int __init skb_init(void)
+{
+	int err;
+
+	if (!xen_domain())
+		return -ENODEV;
+	skb_wq = alloc_workqueue("splitkit_back", WQ_MEM_RECLAIM | WQ_HIGHPRI,
+				 0);
+	if (!skb_wq)
+		return -ENOMEM;
+	err = xenbus_register_backend(&skb_driver);
+	if (err)
+		goto destroy_wq;
+	return 0;
+
+destroy_wq:
+	destroy_workqueue(skb_wq);
+	return err;
+}
+
+static void __exit skb_exit(void)
+{
+	xenbus_unregister_driver(&skb_driver);
+	destroy_workqueue(skb_wq);
+}
+
+module_init(skb_init);
+module_exit(skb_exit);
+
+MODULE_DESCRIPTION("splitkit blkif backend (vbd): block devices and files for Xen guests");
+MODULE_LICENSE("GPL");
+MODULE_ALIAS("xen-backend:vbd");
+SPLITKIT_IMPORT_NS();
