@@ -329,3 +329,55 @@ int ski_header_build(const struct ski_header *hdr, u8 *buf, size_t len)
 	}
 	return 0;
 }
+
+/**
+ * ski_header_name_feature() - name a feature bit in the feature-name table
+ * @hdr: header to change (in memory)
+ * @type: 0 incompatible, 1 compatible, 2 autoclear
+ * @bit: bit number
+ * @name: at most 46 bytes, shown by qemu when it refuses the image
+ *
+ * Adds the table extension if the header has none; does nothing when the
+ * bit is already named.
+ *
+ * Return: 0, -ENOSPC (too many extensions), -ENOMEM.
+ */
+int ski_header_name_feature(struct ski_header *hdr, u8 type, u8 bit,
+			    const char *name)
+{
+	struct ski_raw_ext *table = NULL;
+	size_t name_len = strlen(name);
+	unsigned int i;
+	u32 off;
+	u8 *grown;
+
+	for (i = 0; i < hdr->nr_raw_exts; i++)
+		if (hdr->raw_exts[i].type == QCOW2_EXT_FEATURE_TABLE)
+			table = &hdr->raw_exts[i];
+	if (table) {
+		for (off = 0; off + 48 <= table->len; off += 48)
+			if (table->data[off] == type &&
+			    table->data[off + 1] == bit)
+				return 0;
+	} else {
+		if (hdr->nr_raw_exts == SKI_MAX_RAW_EXTS)
+			return -ENOSPC;
+		table = &hdr->raw_exts[hdr->nr_raw_exts];
+		memset(table, 0, sizeof(*table));
+		table->type = QCOW2_EXT_FEATURE_TABLE;
+	}
+	grown = skp_zalloc(table->len + 48);
+	if (!grown)
+		return -ENOMEM;
+	if (table->len)
+		memcpy(grown, table->data, table->len);
+	grown[table->len] = type;
+	grown[table->len + 1] = bit;
+	memcpy(grown + table->len + 2, name, name_len > 46 ? 46 : name_len);
+	if (table == &hdr->raw_exts[hdr->nr_raw_exts])
+		hdr->nr_raw_exts++;
+	skp_free(table->data);
+	table->data = grown;
+	table->len += 48;
+	return 0;
+}

@@ -1011,10 +1011,15 @@ int ski_set_vminfo(struct ski_image *img, const struct ski_vminfo *info)
 	err = ski_header_set_vminfo(&img->hdr, buf, used);
 	if (err)
 		goto free_buf;
-	if (info && info->flags & SKI_VMINFO_F_REQUIRED)
+	if (info && info->flags & SKI_VMINFO_F_REQUIRED) {
 		img->hdr.incompatible_features |=
 			QCOW2_INCOMPAT_SPLITKIT_REQUIRED;
-	else
+		err = ski_header_name_feature(&img->hdr, 0,
+					      SKI_REQUIRED_FEATURE_BIT,
+					      SKI_REQUIRED_FEATURE_NAME);
+		if (err)
+			goto free_buf;
+	} else
 		img->hdr.incompatible_features &=
 			~QCOW2_INCOMPAT_SPLITKIT_REQUIRED;
 	err = ski_update_header(img);
@@ -1409,7 +1414,7 @@ int ski_create(const char *path, const struct ski_create_opts *opts)
 	struct ski_header hdr;
 	struct skp_file *file;
 	size_t used;
-	u8 *buf, *vm = NULL;
+	u8 *buf;
 	int err;
 
 	if (cluster_bits < QCOW2_MIN_CLUSTER_BITS ||
@@ -1468,10 +1473,15 @@ int ski_create(const char *path, const struct ski_create_opts *opts)
 			err = ski_header_set_vminfo(&hdr, buf, used);
 		if (err)
 			goto free_buf;
-		if (opts->vminfo->flags & SKI_VMINFO_F_REQUIRED)
+		if (opts->vminfo->flags & SKI_VMINFO_F_REQUIRED) {
 			hdr.incompatible_features |=
 				QCOW2_INCOMPAT_SPLITKIT_REQUIRED;
-		vm = hdr.vminfo;
+			err = ski_header_name_feature(&hdr, 0,
+						      SKI_REQUIRED_FEATURE_BIT,
+						      SKI_REQUIRED_FEATURE_NAME);
+			if (err)
+				goto free_buf;
+		}
 	}
 	err = ski_header_build(&hdr, buf, cs);
 	if (err)
@@ -1514,8 +1524,7 @@ int ski_create(const char *path, const struct ski_create_opts *opts)
 		err = skp_flush(file);
 	skp_close(file);
 free_buf:
-	if (vm)
-		ski_header_release(&hdr);
+	ski_header_release(&hdr);
 	skp_free(buf);
 	return err;
 }

@@ -44,7 +44,7 @@
  * Set by splitkit when the VM information is marked "required": readers that
  * do not know the bit (qemu, older splitkit) must refuse the image.
  */
-#define QCOW2_INCOMPAT_SPLITKIT_REQUIRED (1ULL << 40)
+#define QCOW2_INCOMPAT_SPLITKIT_REQUIRED (1ULL << SKI_REQUIRED_FEATURE_BIT)
 #define QCOW2_INCOMPAT_KNOWN	(QCOW2_INCOMPAT_DIRTY | \
 				 QCOW2_INCOMPAT_CORRUPT | \
 				 QCOW2_INCOMPAT_DATA_FILE | \
@@ -113,5 +113,10 @@ int ski_header_parse(const u8 *buf, size_t len, struct ski_header *hdr,
 int ski_header_build(const struct ski_header *hdr, u8 *buf, size_t len);
 void ski_header_release(struct ski_header *hdr);
 int ski_header_set_vminfo(struct ski_header *hdr, const u8 *data, u32 len);
+int ski_header_name_feature(struct ski_header *hdr, u8 type, u8 bit,
+			    const char *name);
+
+#define SKI_REQUIRED_FEATURE_NAME	"splitkit VM information (required)"
+#define SKI_REQUIRED_FEATURE_BIT	40
 
 #endif /* _SPLITKIT_IMAGE_QCOW2_H */

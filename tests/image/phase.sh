@@ -354,9 +354,10 @@ import json, sys
 d = json.load(sys.stdin)
 assert d[\"vm\"][\"fields\"][\"name\"] == \"web1\"
 assert \"prod\" in d[\"vm\"][\"tags\"]"'
-run "required flag: qemu-img refuses, splitkit opens" \
+run "required flag: qemu-img refuses naming the feature, splitkit opens" \
 	eval '"$SK" img meta set vm.qcow2 required 1 &&
-	      ! qemu-img info vm.qcow2 >/dev/null 2>&1 &&
+	      ! qemu-img info vm.qcow2 >qemu.err 2>&1 &&
+	      grep -q "splitkit VM information (required)" qemu.err &&
 	      "$SK" img meta get vm.qcow2 name >/dev/null &&
 	      "$SK" img meta set vm.qcow2 required 0 && qcheck vm.qcow2'
 run "history records creation and operations" \
