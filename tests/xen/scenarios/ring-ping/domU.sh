@@ -54,6 +54,12 @@ events_per_msg()
 	sk_comment "frontend: $r pongs, $ev events in, $nt events out, $(( (ev + nt) * 1000 / (r ? r : 1) )) events per 1000 messages, $(rp_stat "$stats" poll_hits) poll hits"
 }
 
+progress()
+{
+	sk_comment "$(date +%s): $(tr '\n' ' ' <"$stats" 2>/dev/null)"
+}
+RP_PROGRESS=progress
+
 sk_check "load splitkit_ring" sk_modprobe splitkit_ring || return
 sk_check "load splitkit_ping_front (count=$RP_COUNT)" \
 	insmod /lib/modules/splitkit_ping_front.ko count=$RP_COUNT || return

@@ -18,20 +18,27 @@ rp_stat()
 	sed -n "s/^$2 //p" "$1" 2>/dev/null
 }
 
-# rp_wait SECONDS CMD...: retry CMD every 0.2 s until it succeeds.  Gives
-# up early when $RP_ALIVE (a command) is set and fails.
+# rp_wait SECONDS CMD...: retry CMD about every second until it succeeds,
+# for at most SECONDS of wall-clock time (under TCG a shell loop is too slow
+# to count time in iterations).  Gives up early when $RP_ALIVE (a command)
+# is set and fails; runs $RP_PROGRESS (a command) every 30 s, if set.
 rp_wait()
 {
-	local n=$(($1 * 5))
+	local end=$(($(date +%s) + $1)) next now
+	next=$(($(date +%s) + 30))
 	shift
 	while ! "$@"; do
-		n=$((n - 1))
-		[ "$n" -gt 0 ] || return 1
+		now=$(date +%s)
+		[ "$now" -lt "$end" ] || return 1
 		if [ -n "${RP_ALIVE:-}" ] && ! $RP_ALIVE; then
 			echo "gave up: $RP_ALIVE failed"
 			return 1
 		fi
-		sleep 0.2
+		if [ -n "${RP_PROGRESS:-}" ] && [ "$now" -ge "$next" ]; then
+			$RP_PROGRESS
+			next=$((now + 30))
+		fi
+		sleep 1
 	done
 }
 
