@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libFuzzer target: splitkit_front's response tracking facing a backend
+ * that writes arbitrary responses, interleaved with honest issues and
+ * cancels, plus the backend-written XenStore value checks.
+ *
+ * Each 12-byte record is one event: issue / cancel / response with a
+ * fuzzer-chosen 64-bit id, operation and status.  A shadow model of the
+ * slots checks that a response retires a slot only if it was in flight,
+ * never twice, that every violation is classified as one, and that the
+ * tracker's view always equals the model's.  The slot array is exactly
+ * sized on the heap, so any out-of-bounds index is caught by ASan.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../../frontend/core/check.h"
+
+static void fuzz_values(const uint8_t *data, size_t size)
+{
+	struct skf_geom g;
+	struct skf_discard d;
+	uint64_t v = 0;
+	uint32_t a, b;
+	char *copy;
+
+	if (size < 16)
+		return;
+	memcpy(&g.sectors, data, 8);
+	memcpy(&g.sector_size, data + 8, 4);
+	memcpy(&g.phys_size, data + 12, 4);
+	if (skf_geom_check(&g) == 0 &&
+	    (g.sector_size < 512 || g.sector_size > 4096 ||
+	     (g.sector_size & (g.sector_size - 1)) ||
+	     g.phys_size < g.sector_size ||
+	     g.sectors % (g.sector_size / 512)))
+		abort();
+	memcpy(&a, data, 4);
+	memcpy(&b, data + 4, 4);
+	if (skf_discard_check(a, b, 512, &d) == 0 &&
+	    (d.alignment >= d.granularity ||
+	     (d.granularity & (d.granularity - 1)) || d.granularity < 512))
+		abort();
+	if (skf_indirect_segs(a, b) > SKF_MAX_SEGS)
+		abort();
+	copy = malloc(size);	/* exact size: ASan sees overreads */
+	if (!copy)
+		abort();
+	memcpy(copy, data, size);
+	if (skf_parse_u64(copy, size, ~0ull, &v) == 0 && (copy[0] < '0' ||
+							  copy[0] > '9'))
+		abort();
+	free(copy);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct skf_track t;
+	struct skf_slot *slots;
+	uint8_t *model;
+	u32 depth, slot;
+	size_t i;
+
+	if (!size)
+		return 0;
+	fuzz_values(data, size);
+	depth = 1 + data[0] % 64;
+	slots = malloc(depth * sizeof(*slots));
+	model = calloc(depth, 1);
+	if (!slots || !model)
+		abort();
+	skf_track_init(&t, slots, depth);
+
+	for (i = 1; i + 12 <= size; i += 12) {
+		const uint8_t *r = data + i;
+		uint64_t id;
+		uint8_t op = r[9];
+		int16_t status;
+		enum skf_verdict v;
+
+		memcpy(&id, r + 1, 8);
+		memcpy(&status, r + 10, 2);
+		switch (r[0] % 4) {
+		case 0:	/* issue (honest frontend: only free slots) */
+			slot = (u32)(id % depth);
+			if (skf_track_issue(&t, slot, op % 7, op % 7) == 0) {
+				if (model[slot])
+					abort();
+				model[slot] = 1 + op % 7;
+			} else if (!model[slot]) {
+				abort();
+			}
+			break;
+		case 1:	/* cancel */
+			slot = (u32)(id % depth);
+			skf_track_cancel(&t, slot);
+			model[slot] = 0;
+			break;
+		default: /* a response from the backend */
+			slot = ~0u;
+			v = skf_track_complete(&t, id, op, status, &slot);
+			if (skf_verdict_retires(v)) {
+				if (slot >= depth || slot != id ||
+				    !model[slot])
+					abort();
+				if (v == SKF_V_BAD_OP) {
+					if (op == model[slot] - 1)
+						abort();
+				} else if (op != model[slot] - 1) {
+					abort();
+				}
+				model[slot] = 0;
+			} else {
+				if (id < depth && model[id])
+					abort();
+				if (slot != ~0u)
+					abort();
+			}
+			if (skf_verdict_violation(v) !=
+			    (v >= SKF_V_BAD_ID))
+				abort();
+			if ((v == SKF_V_BAD_STATUS) !=
+			    (skf_verdict_retires(v) && v != SKF_V_BAD_OP &&
+			     status != 0 && status != -1 && status != -2))
+				abort();
+			break;
+		}
+		for (slot = 0; slot < depth; slot++)
+			if (!!slots[slot].busy != !!model[slot])
+				abort();
+	}
+	free(model);
+	free(slots);
+	return 0;
+}

@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of splitkit_front's portable core (frontend/core/check.c):
+ * response tracking against honest and hostile backends, negotiation
+ * checks of backend-written XenStore values, segment layout and the
+ * xvdX naming that must match xen-blkfront's.
+ */
+#include "ktap.h"
+
+#include "../../../frontend/core/check.h"
+
+#define DEPTH 8
+
+static struct skf_slot slots[DEPTH];
+static struct skf_track t;
+
+static void track_fresh(void)
+{
+	skf_track_init(&t, slots, DEPTH);
+}
+
+static void honest_round_trip(void)
+{
+	u32 slot = 99;
+
+	track_fresh();
+	KTAP_EXPECT_EQ(skf_track_issue(&t, 3, SKF_OP_READ, SKF_OP_READ), 0);
+	KTAP_EXPECT_EQ(skf_track_busy(&t), 1);
+	KTAP_EXPECT_EQ(skf_track_complete(&t, 3, SKF_OP_READ, SKF_RSP_OKAY,
+					  &slot), SKF_V_OK);
+	KTAP_EXPECT_EQ(slot, 3);
+	KTAP_EXPECT_EQ(skf_track_busy(&t), 0);
+}
+
+static void status_values(void)
+{
+	static const struct {
+		int status;
+		enum skf_verdict v;
+	} cases[] = {
+		{ SKF_RSP_OKAY, SKF_V_OK },
+		{ SKF_RSP_ERROR, SKF_V_IOERR },
+		{ SKF_RSP_EOPNOTSUPP, SKF_V_NOTSUPP },
+		{ -3, SKF_V_BAD_STATUS },
+		{ 1, SKF_V_BAD_STATUS },
+		{ 32767, SKF_V_BAD_STATUS },
+		{ -32768, SKF_V_BAD_STATUS },
+	};
+	unsigned int i;
+	u32 slot;
+
+	for (i = 0; i < KTAP_ARRAY_SIZE(cases); i++) {
+		track_fresh();
+		skf_track_issue(&t, 1, SKF_OP_WRITE, SKF_OP_WRITE);
+		KTAP_EXPECT_EQ(skf_track_complete(&t, 1, SKF_OP_WRITE,
+						  cases[i].status, &slot),
+			       cases[i].v);
+		/* whatever the status, the slot is retired exactly once */
+		KTAP_EXPECT_EQ(skf_track_busy(&t), 0);
+		KTAP_EXPECT(skf_verdict_retires(cases[i].v));
+	}
+}
+
+static void hostile_ids(void)
+{
+	static const u64 ids[] = { DEPTH, DEPTH + 1, 0xffffffffull,
+				   0x100000000ull, 0x100000001ull, ~0ull };
+	unsigned int i;
+	u32 slot = 77;
+
+	track_fresh();
+	skf_track_issue(&t, 1, SKF_OP_READ, SKF_OP_READ);
+	for (i = 0; i < KTAP_ARRAY_SIZE(ids); i++) {
+		enum skf_verdict v = skf_track_complete(&t, ids[i],
+							SKF_OP_READ, 0, &slot);
+
+		KTAP_EXPECT_EQ(v, SKF_V_BAD_ID);
+		KTAP_EXPECT(skf_verdict_violation(v));
+		KTAP_EXPECT(!skf_verdict_retires(v));
+	}
+	/* a truncating implementation would have hit slot 1 or 0 */
+	KTAP_EXPECT_EQ(skf_track_busy(&t), 1);
+	KTAP_EXPECT_EQ(slot, 77);
+}
+
+static void duplicate_and_invented(void)
+{
+	u32 slot;
+
+	track_fresh();
+	KTAP_EXPECT_EQ(skf_track_complete(&t, 2, SKF_OP_READ, 0, &slot),
+		       SKF_V_STALE);
+	skf_track_issue(&t, 2, SKF_OP_READ, SKF_OP_READ);
+	KTAP_EXPECT_EQ(skf_track_complete(&t, 2, SKF_OP_READ, 0, &slot),
+		       SKF_V_OK);
+	KTAP_EXPECT_EQ(skf_track_complete(&t, 2, SKF_OP_READ, 0, &slot),
+		       SKF_V_STALE);
+}
+
+static void wrong_operation(void)
+{
+	u32 slot = 0;
+
+	track_fresh();
+	skf_track_issue(&t, 4, SKF_OP_WRITE, SKF_OP_WRITE);
+	KTAP_EXPECT_EQ(skf_track_complete(&t, 4, SKF_OP_READ, 0, &slot),
+		       SKF_V_BAD_OP);
+	/* retired: its request is failed by the caller, never twice */
+	KTAP_EXPECT_EQ(slot, 4);
+	KTAP_EXPECT_EQ(skf_track_busy(&t), 0);
+}
+
+static void indirect_either_op(void)
+{
+	u32 slot;
+
+	track_fresh();
+	skf_track_issue(&t, 0, SKF_OP_INDIRECT, SKF_OP_READ);
+	skf_track_issue(&t, 1, SKF_OP_INDIRECT, SKF_OP_WRITE);
+	KTAP_EXPECT_EQ(skf_track_complete(&t, 0, SKF_OP_READ, 0, &slot),
+		       SKF_V_OK);	/* xen-blkback's answer */
+	KTAP_EXPECT_EQ(skf_track_complete(&t, 1, SKF_OP_INDIRECT, 0, &slot),
+		       SKF_V_OK);	/* io/blkif.h's "copied" */
+	skf_track_issue(&t, 2, SKF_OP_INDIRECT, SKF_OP_READ);
+	KTAP_EXPECT_EQ(skf_track_complete(&t, 2, SKF_OP_WRITE, 0, &slot),
+		       SKF_V_BAD_OP);
+}
+
+static void issue_bounds(void)
+{
+	track_fresh();
+	KTAP_EXPECT_EQ(skf_track_issue(&t, DEPTH, SKF_OP_READ, 0), -EINVAL);
+	KTAP_EXPECT_EQ(skf_track_issue(&t, 5, SKF_OP_READ, 0), 0);
+	KTAP_EXPECT_EQ(skf_track_issue(&t, 5, SKF_OP_READ, 0), -EBUSY);
+	skf_track_cancel(&t, 5);
+	KTAP_EXPECT_EQ(skf_track_busy(&t), 0);
+	skf_track_cancel(&t, DEPTH + 3);	/* ignored */
+	skf_track_issue(&t, 6, SKF_OP_READ, 0);
+	skf_track_reset(&t);
+	KTAP_EXPECT_EQ(skf_track_busy(&t), 0);
+}
+
+static void geometry(void)
+{
+	static const struct {
+		struct skf_geom g;
+		int ok;
+	} cases[] = {
+		{ { 524288, 512, 512 }, 1 },
+		{ { 524288, 4096, 4096 }, 1 },
+		{ { 524288, 512, 4096 }, 1 },
+		{ { 0, 512, 512 }, 1 },		/* empty (e.g. no medium) */
+		{ { 524288, 0, 512 }, 0 },
+		{ { 524288, 256, 256 }, 0 },
+		{ { 524288, 1000, 1000 }, 0 },
+		{ { 524288, 8192, 8192 }, 0 },
+		{ { 524288, 4096, 512 }, 0 },	/* physical below logical */
+		{ { 524289, 4096, 4096 }, 0 },	/* not whole 4 KiB blocks */
+		{ { 1ull << 48, 512, 512 }, 0 },
+		{ { ~0ull, 512, 512 }, 0 },
+		{ { 524288, 512, 1u << 17 }, 0 },
+	};
+	unsigned int i;
+
+	for (i = 0; i < KTAP_ARRAY_SIZE(cases); i++)
+		KTAP_EXPECT_EQ(skf_geom_check(&cases[i].g) == 0, cases[i].ok);
+}
+
+static void indirect_negotiation(void)
+{
+	KTAP_EXPECT_EQ(skf_indirect_segs(0, 32), 0);
+	KTAP_EXPECT_EQ(skf_indirect_segs(11, 32), 0);
+	KTAP_EXPECT_EQ(skf_indirect_segs(32, 32), 32);
+	KTAP_EXPECT_EQ(skf_indirect_segs(256, 32), 32);
+	KTAP_EXPECT_EQ(skf_indirect_segs(16, 32), 16);
+	KTAP_EXPECT_EQ(skf_indirect_segs(~0u, ~0u), SKF_MAX_SEGS);
+	KTAP_EXPECT_EQ(skf_indirect_segs(64, 0), 0);
+}
+
+static void discard_params(void)
+{
+	struct skf_discard d;
+
+	KTAP_EXPECT_EQ(skf_discard_check(0, 0, 512, &d), 0);
+	KTAP_EXPECT_EQ(d.granularity, 512);
+	KTAP_EXPECT_EQ(skf_discard_check(4096, 0, 512, &d), 0);
+	KTAP_EXPECT_EQ(d.granularity, 4096);
+	KTAP_EXPECT_EQ(skf_discard_check(512, 0, 4096, &d), 0);
+	KTAP_EXPECT_EQ(d.granularity, 4096);
+	KTAP_EXPECT_EQ(skf_discard_check(3000, 0, 512, &d), -EINVAL);
+	KTAP_EXPECT_EQ(skf_discard_check(4096, 4096, 512, &d), -EINVAL);
+	KTAP_EXPECT_EQ(skf_discard_check(4096, 100, 512, &d), -EINVAL);
+	KTAP_EXPECT_EQ(skf_discard_check(1u << 31, 0, 512, &d), -EINVAL);
+}
+
+static void parse_numbers(void)
+{
+	u64 v = 42;
+
+	KTAP_EXPECT_EQ(skf_parse_u64("524288", 6, ~0ull, &v), 0);
+	KTAP_EXPECT_EQ(v, 524288);
+	KTAP_EXPECT_EQ(skf_parse_u64("18446744073709551615", 20, ~0ull, &v),
+		       0);
+	KTAP_EXPECT(v == ~0ull);
+	KTAP_EXPECT_EQ(skf_parse_u64("18446744073709551616", 20, ~0ull, &v),
+		       -ERANGE);
+	KTAP_EXPECT_EQ(skf_parse_u64("100000000000000000000", 21, ~0ull, &v),
+		       -EINVAL);
+	KTAP_EXPECT_EQ(skf_parse_u64("", 0, ~0ull, &v), -EINVAL);
+	KTAP_EXPECT_EQ(skf_parse_u64("-1", 2, ~0ull, &v), -EINVAL);
+	KTAP_EXPECT_EQ(skf_parse_u64(" 1", 2, ~0ull, &v), -EINVAL);
+	KTAP_EXPECT_EQ(skf_parse_u64("0x10", 4, ~0ull, &v), -EINVAL);
+	KTAP_EXPECT_EQ(skf_parse_u64("12abc", 5, ~0ull, &v), -EINVAL);
+	KTAP_EXPECT_EQ(skf_parse_u64("65536", 5, 65535, &v), -ERANGE);
+	KTAP_EXPECT_EQ(skf_parse_u64("7\0garbage", 9, 10, &v), 0);
+	KTAP_EXPECT_EQ(v, 7);
+}
+
+static void segment_layout(void)
+{
+	u8 f = 9, l = 9;
+
+	KTAP_EXPECT_EQ(skf_nr_pages(512), 1);
+	KTAP_EXPECT_EQ(skf_nr_pages(4096), 1);
+	KTAP_EXPECT_EQ(skf_nr_pages(4608), 2);
+	KTAP_EXPECT_EQ(skf_nr_pages(131072), 32);
+	KTAP_EXPECT_EQ(skf_seg_sectors(4608, 0, &f, &l), 0);
+	KTAP_EXPECT_EQ(f, 0);
+	KTAP_EXPECT_EQ(l, 7);
+	KTAP_EXPECT_EQ(skf_seg_sectors(4608, 1, &f, &l), 0);
+	KTAP_EXPECT_EQ(l, 0);
+	KTAP_EXPECT_EQ(skf_seg_sectors(4608, 2, &f, &l), -EINVAL);
+	KTAP_EXPECT_EQ(skf_seg_sectors(0, 0, &f, &l), -EINVAL);
+	KTAP_EXPECT_EQ(skf_seg_sectors(1000, 0, &f, &l), -EINVAL);
+}
+
+static void naming(void)
+{
+	static const struct {
+		u32 vdevice;
+		const char *name;
+		u32 minor;
+		u32 nr_minors;
+	} cases[] = {
+		{ 51712, "xvda", 0, 16 },		/* (202 << 8) | 0 */
+		{ 51728, "xvdb", 16, 16 },
+		{ 51713, "xvda1", 1, 1 },
+		{ 51952, "xvdp", 240, 16 },		/* last short form */
+		{ 768, "xvda", 0, 16 },			/* hda */
+		{ 832, "xvdb", 16, 16 },		/* hdb */
+		{ 5632, "xvdc", 32, 16 },		/* hdc */
+		{ 2048, "xvda", 0, 16 },		/* sda */
+		{ 2064, "xvdb", 16, 16 },		/* sdb */
+		{ 16640, "xvdq", 256, 16 },		/* sdq (65:0) */
+		{ (1u << 28) | (26u << 8), "xvdaa", 26 << 8, 256 },
+		{ (1u << 28) | (701u << 8), "xvdzz", 701 << 8, 256 },
+		{ (1u << 28) | (702u << 8), "xvdaaa", 702 << 8, 256 },
+	};
+	unsigned int i;
+
+	for (i = 0; i < KTAP_ARRAY_SIZE(cases); i++) {
+		struct skf_vdev v;
+		char name[32];
+
+		KTAP_ASSERT(skf_vdev_decode(cases[i].vdevice, &v) == 0);
+		KTAP_ASSERT(skf_disk_name(&v, name, sizeof(name)) == 0);
+		if (strcmp(name, cases[i].name))
+			ktap_fail_at(__FILE__, __LINE__, "%u: %s, want %s",
+				     cases[i].vdevice, name, cases[i].name);
+		KTAP_EXPECT_EQ(v.minor, cases[i].minor);
+		KTAP_EXPECT_EQ(v.nr_minors, cases[i].nr_minors);
+	}
+}
+
+static void naming_refused(void)
+{
+	static const u32 bad[] = { 0, 1 << 8, 4 << 8, 0xffff,
+				   2u << 28, 0xffffffffu, 0x10000 };
+	struct skf_vdev v;
+	char small[4];
+	unsigned int i;
+
+	for (i = 0; i < KTAP_ARRAY_SIZE(bad); i++)
+		KTAP_EXPECT_EQ(skf_vdev_decode(bad[i], &v), -ENODEV);
+	KTAP_ASSERT(skf_vdev_decode(51712, &v) == 0);
+	KTAP_EXPECT_EQ(skf_disk_name(&v, small, sizeof(small)),
+		       -ENAMETOOLONG);
+}
+
+static const struct ktap_case cases[] = {
+	KTAP_CASE(honest_round_trip),
+	KTAP_CASE(status_values),
+	KTAP_CASE(hostile_ids),
+	KTAP_CASE(duplicate_and_invented),
+	KTAP_CASE(wrong_operation),
+	KTAP_CASE(indirect_either_op),
+	KTAP_CASE(issue_bounds),
+	KTAP_CASE(geometry),
+	KTAP_CASE(indirect_negotiation),
+	KTAP_CASE(discard_params),
+	KTAP_CASE(parse_numbers),
+	KTAP_CASE(segment_layout),
+	KTAP_CASE(naming),
+	KTAP_CASE(naming_refused),
+};
+
+KTAP_MAIN(cases)
