@@ -74,3 +74,63 @@ sk_blk_dmesg_clean()
 {
 	! dmesg | grep -E 'Oops|BUG:|WARNING:|blocked for more than|general protection'
 }
+
+# sk_blk_console_wait NAME PATTERN TIMEOUT: wait until the console log of
+# domU NAME has a line matching PATTERN (grep -E).
+sk_blk_console_wait()
+{
+	local log=/var/log/xen/console/guest-$1.log left=$3
+	while ! grep -qE "$2" "$log" 2>/dev/null; do
+		[ "$left" -gt 0 ] || return 1
+		xl domid "$1" >/dev/null 2>&1 || return 1
+		sleep 1
+		left=$((left - 1))
+	done
+}
+
+# sk_blk_relay NAME: relay the results a domU printed so far (for guests
+# that are destroyed on purpose and never print their end marker).
+sk_blk_relay()
+{
+	local log=/var/log/xen/console/guest-$1.log line
+	[ -f "$log" ] || return 0
+	tr -d '\r' <"$log" | while IFS= read -r line; do
+		case "$line" in
+		"SKU: ok - "*) sk_ok "domU: ${line#SKU: ok - }" ;;
+		"SKU: not ok - "*) sk_fail "domU: ${line#SKU: not ok - }" ;;
+		"SKU: # "*) sk_comment "domU: ${line#SKU: # }" ;;
+		esac
+	done
+}
+
+# sk_blk_gone NAME TIMEOUT: wait until domain NAME no longer exists.
+sk_blk_gone()
+{
+	local left=$2
+	while xl domid "$1" >/dev/null 2>&1; do
+		[ "$left" -gt 0 ] || return 1
+		sleep 1
+		left=$((left - 1))
+	done
+}
+
+# sk_blk_no_vbd TIMEOUT [ID]: wait until no splitkit_back device (or none
+# whose name contains ID) is bound any more.
+sk_blk_no_vbd()
+{
+	local left=$1 pat=vbd-${2:-}
+	while ls /sys/bus/xen-backend/devices 2>/dev/null | grep -q -- "$pat"; do
+		[ "$left" -gt 0 ] || return 1
+		sleep 1
+		left=$((left - 1))
+	done
+}
+
+# sk_blk_dmesg_dump: splitkit_back's kernel messages as KTAP comments.
+sk_blk_dmesg_dump()
+{
+	dmesg | grep -E 'vbd|splitkit|blkback|xen-backend' | tail -n 60 |
+		sed 's/^\[[ 0-9.]*\] //' | while IFS= read -r l; do
+			sk_comment "dmesg: $l"
+		done
+}

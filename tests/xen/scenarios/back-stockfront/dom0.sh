@@ -46,5 +46,6 @@ sk_check "no loop device was used" sh -c "! losetup -a | grep -q bsf-"
 sk_check "backend devices gone after the domU" \
 	sh -c '! ls /sys/bus/xen-backend/devices | grep -q vbd-'
 sk_check "rmmod splitkit_back" rmmod splitkit_back
+sk_blk_dmesg_dump
 sk_check "dmesg: no oops, warning or hung task" sk_blk_dmesg_clean
 rm -f "$data" "$fs" "$disc" "$ro"

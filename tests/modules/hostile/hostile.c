@@ -1,0 +1,369 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * splitkit_hostile: a test-only "vbd" frontend (domU) that plays a
+ * malicious or buggy xen-blkfront against dom0's splitkit_back
+ * (backend/).  It connects like a real frontend, through splitkit_ring,
+ * then writes blkif requests that break every rule the backend checks -
+ * unknown operations, segment counts, first/last sectors, ranges past the
+ * disk and across 2^64, grant references it never granted, indirect
+ * requests with bad counts and pages, barriers it was never offered,
+ * writes to a read-only disk - and a flood of them, then one honest read
+ * to show the backend still serves.  Each check is printed to dmesg as
+ * "splitkit_hostile: <dev>: ok|not ok <name>"; the scenario's domU.sh
+ * turns those into results.  Ring-index attacks are out of reach here:
+ * splitkit_ring never lets a user write the indices directly.
+ *
+ * Locking: sk_xb.lock serialises setup / connect / disconnect; @rsp and
+ * @got are written by the channel consumer and read by the attack thread
+ * after the completion.
+ */
+#include <linux/completion.h>
+#include <linux/delay.h>
+#include <linux/kthread.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <xen/grant_table.h>
+#include <xen/interface/io/blkif.h>
+#include <xen/page.h>
+#include <xen/xen.h>
+#include <xen/xenbus.h>
+
+#include <splitkit/export.h>
+#include <splitkit/ring.h>
+
+#define HOSTILE_FLOOD	1000
+
+/**
+ * struct hostile - one hostile vbd frontend.
+ * @xb: xenbus state helper.
+ * @link: the ring while connected.
+ * @thread: the attack, started on connect.
+ * @done: completed by each response.
+ * @rsp: last response.
+ * @got: responses received in this connection.
+ * @sectors: disk size the backend published.
+ * @ro: the backend published a read-only disk.
+ * @page: an honestly granted page for the good read.
+ * @ref: its grant.
+ */
+struct hostile {
+	struct sk_xb xb;
+	struct sk_link *link;
+	struct task_struct *thread;
+	struct completion done;
+	struct blkif_response rsp;
+	atomic_t got;
+	u64 sectors;
+	bool ro;
+	struct page *page;
+	grant_ref_t ref;
+};
+
+static void hostile_msg(struct sk_chan *ch, const void *msg)
+{
+	struct hostile *h = sk_link_priv(sk_chan_link(ch));
+
+	memcpy(&h->rsp, msg, sizeof(h->rsp));
+	atomic_inc(&h->got);
+	complete(&h->done);
+}
+
+static const struct sk_chan_ops hostile_chan_ops = {
+	.msg = hostile_msg,
+};
+
+static void hostile_result(struct hostile *h, bool ok, const char *name)
+{
+	pr_info("splitkit_hostile: %s: %s %s\n", dev_name(&h->xb.dev->dev),
+		ok ? "ok" : "not ok", name);
+}
+
+/* Send one raw request; return its response status or 1 on no answer. */
+static int hostile_send(struct hostile *h, struct blkif_request *req)
+{
+	struct sk_chan *ch = sk_link_chan(h->link, 0);
+	u64 id = req->u.rw.id;
+
+	reinit_completion(&h->done);
+	if (sk_chan_put(ch, req))
+		return 1;
+	sk_chan_push(ch);
+	if (!wait_for_completion_timeout(&h->done, 10 * HZ))
+		return 1;
+	return h->rsp.id == id ? h->rsp.status : 1;
+}
+
+static void hostile_rw(struct blkif_request *r, u8 op, u8 nr, u64 sector,
+		       grant_ref_t ref, u64 id)
+{
+	unsigned int i;
+
+	memset(r, 0, sizeof(*r));
+	r->operation = op;
+	r->u.rw.nr_segments = nr;
+	r->u.rw.id = id;
+	r->u.rw.sector_number = sector;
+	for (i = 0; i < BLKIF_MAX_SEGMENTS_PER_REQUEST; i++) {
+		r->u.rw.seg[i].gref = ref;
+		r->u.rw.seg[i].first_sect = 0;
+		r->u.rw.seg[i].last_sect = 7;
+	}
+}
+
+static void hostile_expect(struct hostile *h, struct blkif_request *r,
+			   int want, const char *name)
+{
+	hostile_result(h, hostile_send(h, r) == want, name);
+}
+
+static int hostile_attack(void *arg)
+{
+	struct hostile *h = arg;
+	struct blkif_request r;
+	grant_ref_t bad = 0x7ffffff0;	/* never granted */
+	unsigned int i, sent;
+	u64 id = 1;
+	int st;
+
+	hostile_rw(&r, 0xee, 1, 0, h->ref, id++);
+	hostile_expect(h, &r, BLKIF_RSP_ERROR, "unknown operation refused");
+	hostile_rw(&r, BLKIF_OP_READ, 0, 0, h->ref, id++);
+	hostile_expect(h, &r, BLKIF_RSP_ERROR, "read with 0 segments refused");
+	hostile_rw(&r, BLKIF_OP_READ, 200, 0, h->ref, id++);
+	hostile_expect(h, &r, BLKIF_RSP_ERROR, "read with 200 segments refused");
+	hostile_rw(&r, BLKIF_OP_READ, 1, 0, h->ref, id++);
+	r.u.rw.seg[0].first_sect = 6;
+	r.u.rw.seg[0].last_sect = 2;
+	hostile_expect(h, &r, BLKIF_RSP_ERROR, "first_sect > last_sect refused");
+	hostile_rw(&r, BLKIF_OP_READ, 1, 0, h->ref, id++);
+	r.u.rw.seg[0].last_sect = 200;
+	hostile_expect(h, &r, BLKIF_RSP_ERROR, "last_sect past the page refused");
+	hostile_rw(&r, BLKIF_OP_READ, 1, h->sectors - 4, h->ref, id++);
+	hostile_expect(h, &r, BLKIF_RSP_ERROR, "read across the disk end refused");
+	hostile_rw(&r, BLKIF_OP_READ, 2, ~0ull - 8, h->ref, id++);
+	hostile_expect(h, &r, BLKIF_RSP_ERROR, "sector range wrapping 2^64 refused");
+	hostile_rw(&r, BLKIF_OP_READ, 1, 0, bad, id++);
+	hostile_expect(h, &r, BLKIF_RSP_ERROR, "read into a foreign grant fails");
+	hostile_rw(&r, BLKIF_OP_WRITE, 3, 0, bad, id++);
+	hostile_expect(h, &r, BLKIF_RSP_ERROR, "write from a foreign grant fails");
+	hostile_rw(&r, BLKIF_OP_WRITE_BARRIER, 1, 0, h->ref, id++);
+	st = hostile_send(h, &r);
+	hostile_result(h, st == BLKIF_RSP_EOPNOTSUPP || st == BLKIF_RSP_ERROR,
+		       "unadvertised barrier refused");
+
+	memset(&r, 0, sizeof(r));
+	r.operation = BLKIF_OP_INDIRECT;
+	r.u.indirect.indirect_op = BLKIF_OP_READ;
+	r.u.indirect.nr_segments = 5000;
+	r.u.indirect.id = id++;
+	hostile_expect(h, &r, BLKIF_RSP_ERROR, "indirect with 5000 segments refused");
+	r.u.indirect.nr_segments = 16;
+	r.u.indirect.indirect_grefs[0] = bad;
+	r.u.indirect.id = id++;
+	hostile_expect(h, &r, BLKIF_RSP_ERROR, "indirect page not granted refused");
+	r.u.indirect.indirect_op = BLKIF_OP_DISCARD;
+	r.u.indirect.id = id++;
+	hostile_expect(h, &r, BLKIF_RSP_ERROR, "indirect discard refused");
+	/* an indirect page we did grant, full of garbage segments */
+	r.u.indirect.indirect_op = BLKIF_OP_READ;
+	r.u.indirect.indirect_grefs[0] = h->ref;
+	memset(page_address(h->page), 0xff, PAGE_SIZE);
+	r.u.indirect.id = id++;
+	hostile_expect(h, &r, BLKIF_RSP_ERROR,
+		       "indirect page of garbage segments refused");
+
+	memset(&r, 0, sizeof(r));
+	r.operation = BLKIF_OP_DISCARD;
+	r.u.discard.id = id++;
+	r.u.discard.sector_number = 8;
+	r.u.discard.nr_sectors = ~0ull;
+	st = hostile_send(h, &r);
+	hostile_result(h, st == BLKIF_RSP_ERROR || st == BLKIF_RSP_EOPNOTSUPP,
+		       "discard past the disk end refused");
+
+	if (h->ro) {
+		hostile_rw(&r, BLKIF_OP_WRITE, 1, 0, h->ref, id++);
+		hostile_expect(h, &r, BLKIF_RSP_ERROR,
+			       "write to the read-only disk refused");
+	}
+
+	/* a flood of garbage, a ring's worth at a time */
+	atomic_set(&h->got, 0);
+	for (sent = 0; sent < HOSTILE_FLOOD && !kthread_should_stop(); ) {
+		struct sk_chan *ch = sk_link_chan(h->link, 0);
+
+		for (i = 0; sent < HOSTILE_FLOOD; i++, sent++) {
+			hostile_rw(&r, (sent % 7) ? BLKIF_OP_READ : 0x99,
+				   (sent % 5) ? 1 : 77, ~0ull - sent, bad,
+				   id++);
+			if (sk_chan_put(ch, &r))
+				break;
+		}
+		sk_chan_push(ch);
+		for (i = 0; i < 500 && atomic_read(&h->got) < sent; i++)
+			msleep(20);
+	}
+	hostile_result(h, atomic_read(&h->got) == HOSTILE_FLOOD,
+		       "flood of 1000 garbage requests all answered");
+
+	/* the backend still serves an honest request */
+	hostile_rw(&r, BLKIF_OP_READ, 1, 0, h->ref, id++);
+	hostile_expect(h, &r, BLKIF_RSP_OKAY, "honest read still served");
+	pr_info("splitkit_hostile: %s: attack done\n",
+		dev_name(&h->xb.dev->dev));
+	while (!kthread_should_stop())
+		schedule_timeout_interruptible(HZ);
+	return 0;
+}
+
+static int hostile_setup(struct sk_xb *xb)
+{
+	struct hostile *h = xb->priv;
+	struct sk_chan_params p = {
+		.name = "hostile",
+		.req_size = sizeof(struct blkif_request),
+		.rsp_size = sizeof(struct blkif_response),
+		.ent_size = SK_RING_ENT_SIZE(struct blkif_request,
+					     struct blkif_response),
+		.max_order = 0,
+		.max_queues = 1,
+		.ops = &hostile_chan_ops,
+		.priv = h,
+	};
+	struct sk_link *l;
+
+	l = sk_link_front_setup(xb->dev, &p);
+	if (IS_ERR(l))
+		return PTR_ERR(l);
+	h->link = l;
+	return 0;
+}
+
+static int hostile_connect(struct sk_xb *xb)
+{
+	struct hostile *h = xb->priv;
+	unsigned int info = 0;
+	int err;
+
+	err = xenbus_scanf(XBT_NIL, xb->dev->otherend, "sectors", "%llu",
+			   &h->sectors);
+	if (err != 1)
+		return -EINVAL;
+	if (xenbus_scanf(XBT_NIL, xb->dev->otherend, "info", "%u", &info) != 1)
+		info = 0;
+	h->ro = info & VDISK_READONLY;
+	h->thread = kthread_run(hostile_attack, h, "sk-hostile");
+	if (IS_ERR(h->thread)) {
+		err = PTR_ERR(h->thread);
+		h->thread = NULL;
+		return err;
+	}
+	return 0;
+}
+
+static void hostile_disconnect(struct sk_xb *xb)
+{
+	struct hostile *h = xb->priv;
+
+	if (h->thread) {
+		kthread_stop(h->thread);
+		h->thread = NULL;
+	}
+	if (h->link) {
+		sk_link_destroy(h->link);
+		h->link = NULL;
+	}
+}
+
+static const struct sk_xb_ops hostile_xb_ops = {
+	.setup = hostile_setup,
+	.connect = hostile_connect,
+	.disconnect = hostile_disconnect,
+};
+
+static int hostile_probe(struct xenbus_device *dev,
+			 const struct xenbus_device_id *id)
+{
+	struct hostile *h;
+	int err;
+
+	h = kzalloc(sizeof(*h), GFP_KERNEL);
+	if (!h)
+		return -ENOMEM;
+	init_completion(&h->done);
+	h->page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	if (!h->page) {
+		err = -ENOMEM;
+		goto free_h;
+	}
+	err = gnttab_grant_foreign_access(dev->otherend_id,
+					  xen_page_to_gfn(h->page), 0);
+	if (err < 0)
+		goto free_page;
+	h->ref = err;
+	sk_xb_init(&h->xb, dev, true, &hostile_xb_ops, h);
+	dev_set_drvdata(&dev->dev, h);
+	err = sk_xb_start(&h->xb);
+	if (err)
+		goto end_access;
+	return 0;
+
+end_access:
+	dev_set_drvdata(&dev->dev, NULL);
+	gnttab_end_foreign_access(h->ref, h->page);
+	goto free_h;	/* the grant code frees the page */
+free_page:
+	__free_page(h->page);
+free_h:
+	kfree(h);
+	return err;
+}
+
+static void hostile_otherend_changed(struct xenbus_device *dev,
+				     enum xenbus_state state)
+{
+	struct hostile *h = dev_get_drvdata(&dev->dev);
+
+	sk_xb_peer_changed(&h->xb, state);
+}
+
+static void hostile_remove(struct xenbus_device *dev)
+{
+	struct hostile *h = dev_get_drvdata(&dev->dev);
+
+	sk_xb_remove(&h->xb);
+	gnttab_end_foreign_access(h->ref, h->page);
+	dev_set_drvdata(&dev->dev, NULL);
+	kfree(h);
+}
+
+static const struct xenbus_device_id hostile_ids[] = {
+	{ "vbd" },
+	{ "" }
+};
+
+static struct xenbus_driver hostile_driver = {
+	.ids = hostile_ids,
+	.probe = hostile_probe,
+	.remove = hostile_remove,
+	.otherend_changed = hostile_otherend_changed,
+};
+
+static int __init hostile_init(void)
+{
+	if (!xen_domain())
+		return -ENODEV;
+	return xenbus_register_frontend(&hostile_driver);
+}
+
+static void __exit hostile_exit(void)
+{
+	xenbus_unregister_driver(&hostile_driver);
+}
+
+module_init(hostile_init);
+module_exit(hostile_exit);
+
+MODULE_DESCRIPTION("splitkit test: hostile blkif frontend feeding splitkit_back garbage");
+MODULE_LICENSE("GPL");
+SPLITKIT_IMPORT_NS();

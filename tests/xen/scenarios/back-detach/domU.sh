@@ -1,0 +1,17 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# back-detach (domU half): keep both disks busy until dom0 pulls them.
+
+. /lib/splitkit/blk.sh
+
+sk_check "load xen-blkfront" sk_modprobe xen-blkfront
+sk_check "/dev/xvda appeared" sk_blk_wait_disk /dev/xvda || return
+sk_check "/dev/xvdb appeared" sk_blk_wait_disk /dev/xvdb || return
+for d in xvda xvdb; do
+	fio --name=busy-$d --filename=/dev/$d --rw=randrw --bsrange=4k-128k \
+	    --ioengine=psync --direct=1 --time_based --runtime=600 \
+	    --output=/dev/null >/dev/null 2>&1 &
+done
+sleep 2
+sk_comment "IO-RUNNING"
+wait
