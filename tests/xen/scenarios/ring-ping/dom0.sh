@@ -57,6 +57,12 @@ driver()
 		add_device "$domid" || return
 	dev=splitkit-ping-$domid-0
 	stats=/sys/bus/xen-backend/devices/$dev/ping_stats
+	be_progress()
+	{
+		sk_comment "backend $(date +%s): $(tr '\n' ' ' <"$stats" 2>/dev/null)"
+		rp_diag /sys/kernel/debug/splitkit_ring/$dev sk-pingb-q
+	}
+	RP_PROGRESS=be_progress
 
 	# connection 1: the full run
 	sk_check "backend: connection 1 checked 2 x $RP_COUNT requests" \

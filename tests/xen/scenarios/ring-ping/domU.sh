@@ -57,8 +57,29 @@ events_per_msg()
 progress()
 {
 	sk_comment "$(date +%s): $(tr '\n' ' ' <"$stats" 2>/dev/null)"
+	rp_diag /sys/kernel/debug/splitkit_ring/$dev sk-ping-q
 }
 RP_PROGRESS=progress
+
+# Give up a wait when no pong arrived for 90 s: traffic has stalled.
+rp_last=x
+rp_last_t=0
+not_stalled()
+{
+	local now r
+	now=$(date +%s)
+	r=$(rp_stat "$stats" received)
+	if [ "$r" != "$rp_last" ]; then
+		rp_last=$r
+		rp_last_t=$now
+		return 0
+	fi
+	if [ $((now - rp_last_t)) -ge 90 ]; then
+		progress
+		return 1
+	fi
+}
+RP_ALIVE=not_stalled
 
 sk_check "load splitkit_ring" sk_modprobe splitkit_ring || return
 sk_check "load splitkit_ping_front (count=$RP_COUNT)" \

@@ -42,6 +42,15 @@ rp_wait()
 	done
 }
 
+# rp_diag DEBUGFS_DIR IRQNAME: ring counters of queue 0 and the IRQ lines.
+rp_diag()
+{
+	sk_comment "q0: $(tr '\n' ' ' <"$1/q0/stats" 2>/dev/null)"
+	grep "$2" /proc/interrupts | tr -s ' ' | while IFS= read -r l; do
+		sk_comment "irq: $l"
+	done
+}
+
 # rp_no_irqs NAME: no IRQ named NAME left in /proc/interrupts.
 rp_no_irqs()
 {
