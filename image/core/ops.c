@@ -75,6 +75,8 @@ void ski_op_end(struct ski_op *op)
 	op->plan_gc = NULL;
 	skp_free(op->plan_place);
 	op->plan_place = NULL;
+	skp_free(op->copy_buf);
+	op->copy_buf = NULL;
 	skp_free(op->old_entries);
 	op->old_entries = NULL;
 	skp_free(op->runs);

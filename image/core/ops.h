@@ -69,6 +69,8 @@ struct ski_op {
 	struct ski_move *moves;		/* relocation batch */
 	u64 *plan_gc;			/* defrag: guest clusters to place */
 	u64 *plan_place;		/* defrag: and their host slots */
+	u8 *copy_buf;			/* relocation: copy_clusters */
+	u64 copy_clusters;
 	u64 *old_entries;		/* commit: entries being dropped */
 	struct ski_run *runs;		/* commit: runs of this step */
 	unsigned int nr_runs;

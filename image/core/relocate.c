@@ -24,6 +24,7 @@
 #include "ops.h"
 
 #define RELOCATE_BATCH	256
+#define RELOCATE_COPY_BYTES	(1U << 20)
 
 void ski_rmap_set(struct ski_image *img, u64 cluster, u64 owner)
 {
@@ -69,7 +70,10 @@ static int rmap_start(struct ski_op *op)
 	op->moves = skp_zalloc(RELOCATE_BATCH * sizeof(*op->moves));
 	op->plan_gc = skp_zalloc(RELOCATE_BATCH * sizeof(u64));
 	op->plan_place = skp_zalloc(RELOCATE_BATCH * sizeof(u64));
-	if (!img->rmap || !op->moves || !op->plan_gc || !op->plan_place)
+	op->copy_clusters = (RELOCATE_COPY_BYTES >> img->cluster_bits) ?: 1;
+	op->copy_buf = skp_zalloc(op->copy_clusters << img->cluster_bits);
+	if (!img->rmap || !op->moves || !op->plan_gc || !op->plan_place ||
+	    !op->copy_buf)
 		return -ENOMEM;
 	img->rmap->nr = img->end_cluster + 1;
 	img->rmap->owner = skp_zalloc(img->rmap->nr * sizeof(u64));
@@ -179,22 +183,6 @@ static int is_hole(struct ski_image *img, u64 cluster, bool *hole)
 	return err;
 }
 
-/* Copy clusters and raise refcounts of the targets (before the flush). */
-static int move_copy(struct ski_image *img, const struct ski_move *mv)
-{
-	int err;
-
-	err = ski_set_refcount(img, mv->to, 1);
-	if (err)
-		return err;
-	err = skp_pread(img->file, img->scratch, img->cluster_size,
-			mv->from << img->cluster_bits);
-	if (!err)
-		err = skp_pwrite(img->file, img->scratch, img->cluster_size,
-				 mv->to << img->cluster_bits);
-	return err;
-}
-
 static int move_switch(struct ski_image *img, const struct ski_move *mv)
 {
 	u64 idx = mv->owner & SKI_RMAP_INDEX;
@@ -220,24 +208,40 @@ static int move_switch(struct ski_image *img, const struct ski_move *mv)
 static int do_moves(struct ski_op *op, struct ski_move *mv, unsigned int nr)
 {
 	struct ski_image *img = op->img;
-	unsigned int i, kept = 0;
+	unsigned int i, kept = 0, run;
 	bool hole;
 	int err = 0;
 
 	/*
-	 * A target can stop being a hole within the batch: raising an earlier
-	 * target's refcount may have created a refcount block there.  Such
-	 * moves are dropped; the cluster simply stays where it is.
+	 * Raise the targets' refcounts first: a refcount block being moved
+	 * must carry its own new count in the copy.  A target can stop being
+	 * a hole within the batch (raising an earlier target's refcount may
+	 * have created a refcount block there); such moves are dropped and the
+	 * cluster simply stays where it is.
 	 */
 	for (i = 0; !err && i < nr; i++) {
 		err = is_hole(img, mv[i].to, &hole);
 		if (err || !hole)
 			continue;
-		mv[kept] = mv[i];
-		err = move_copy(img, &mv[kept]);
-		kept++;
+		err = ski_set_refcount(img, mv[i].to, 1);
+		mv[kept++] = mv[i];
 	}
 	nr = kept;
+	/* Copy, one I/O per run contiguous on both sides. */
+	for (i = 0; !err && i < nr; i += run) {
+		run = 1;
+		while (i + run < nr && run < op->copy_clusters &&
+		       mv[i + run].from == mv[i].from + run &&
+		       mv[i + run].to == mv[i].to + run)
+			run++;
+		err = skp_pread(img->file, op->copy_buf,
+				run << img->cluster_bits,
+				mv[i].from << img->cluster_bits);
+		if (!err)
+			err = skp_pwrite(img->file, op->copy_buf,
+					 run << img->cluster_bits,
+					 mv[i].to << img->cluster_bits);
+	}
 	if (!err)
 		err = skp_flush(img->file);
 	for (i = 0; !err && i < nr; i++)
@@ -383,7 +387,7 @@ static int compact_step(struct ski_op *op, u64 budget)
 {
 	struct ski_image *img = op->img;
 	struct ski_move *mv = op->moves;
-	unsigned int nr = 0;
+	unsigned int nr = 0, i;
 	u64 top = highest_used(img);
 	bool hole;
 	int err;
@@ -429,6 +433,20 @@ static int compact_step(struct ski_op *op, u64 budget)
 		} while (top > 1 && owner_of(img, top) == SKI_RMAP_FREE);
 		if (top <= op->low_free)
 			break;
+	}
+	/*
+	 * Clusters were taken from the top down and holes from the bottom up:
+	 * pair them in the same order so runs stay in guest order (and copy
+	 * in large I/Os).  Every hole is below every source, so any pairing
+	 * is a valid one.
+	 */
+	for (i = 0; i < nr / 2; i++) {
+		struct ski_move tmp = mv[i];
+
+		mv[i].from = mv[nr - 1 - i].from;
+		mv[i].owner = mv[nr - 1 - i].owner;
+		mv[nr - 1 - i].from = tmp.from;
+		mv[nr - 1 - i].owner = tmp.owner;
 	}
 	err = do_moves(op, mv, nr);
 	if (err)
