@@ -134,3 +134,29 @@ sk_blk_dmesg_dump()
 			sk_comment "dmesg: $l"
 		done
 }
+
+# sk_blk_diag: splitkit_back's counters of every disk and its recent
+# kernel messages, as KTAP comments (for a scenario that is stuck).
+sk_blk_diag()
+{
+	local f
+	for f in /sys/bus/xen-backend/devices/vbd-*/skb_stats; do
+		[ -r "$f" ] || continue
+		sk_comment "diag: ${f#/sys/bus/xen-backend/devices/}: $(tr '\n' ' ' <"$f")"
+	done
+	for f in /sys/bus/xen-backend/devices/vbd-*; do
+		[ -d "$f" ] || continue
+		sk_comment "diag: ${f##*/} state $(xenstore-read "$(cat "$f/nodename" 2>/dev/null)/state" 2>/dev/null)"
+	done
+	dmesg | tail -n 40 | sed 's/^\[[ 0-9.]*\] //' | while IFS= read -r l; do
+		sk_comment "diag dmesg: $l"
+	done
+}
+
+# sk_blk_guest_diag: the guest's recent kernel messages as comments.
+sk_blk_guest_diag()
+{
+	dmesg | tail -n 30 | sed 's/^\[[ 0-9.]*\] //' | while IFS= read -r l; do
+		sk_comment "guest dmesg: $l"
+	done
+}

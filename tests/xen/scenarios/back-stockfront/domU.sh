@@ -5,10 +5,15 @@
 
 . /lib/splitkit/blk.sh
 
+# if a disk never connects, modprobe waits up to 300 s: say why meanwhile
+( sleep 100; sk_blk_guest_diag ) &
 sk_check "load xen-blkfront and ext4" \
 	sk_modprobe xen-blkfront crc32c_generic ext4
 for d in xvda xvdb xvdc xvdd; do
-	sk_check "/dev/$d appeared" sk_blk_wait_disk /dev/$d || return
+	if ! sk_check "/dev/$d appeared" sk_blk_wait_disk /dev/$d; then
+		sk_blk_guest_diag
+		return
+	fi
 done
 dmesg | grep -E 'blkfront|xvd' | sed 's/^\[[ 0-9.]*\] //' |
 	while IFS= read -r l; do
