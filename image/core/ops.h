@@ -60,6 +60,7 @@ struct ski_op {
 	unsigned int phase;
 	u64 cursor;			/* L1 index, guest or host cluster */
 	u64 place;			/* defrag: next host slot */
+	u64 scan;			/* leak scan: next host cluster */
 	u64 low_free;			/* compact: no hole below */
 	u64 done;
 	u64 total;

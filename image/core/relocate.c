@@ -137,17 +137,19 @@ static int rmap_scan(struct ski_op *op, u64 budget)
 }
 
 /*
- * Build phase, last step: clusters with a refcount but no owner are leaks
- * (from a crash); release them so compaction can reclaim the space.
+ * Build phase, last part: clusters with a refcount but no owner are leaks
+ * (from a crash); release them so compaction can reclaim the space.  Looks
+ * at up to @limit clusters per call; 1 when the whole file is done.
  */
-static int rmap_release_leaks(struct ski_op *op)
+static int rmap_release_leaks(struct ski_op *op, u64 limit)
 {
 	struct ski_image *img = op->img;
-	u64 c;
 	u16 rc;
 	int err;
 
-	for (c = 1; c < img->end_cluster; c++) {
+	for (; op->scan < img->end_cluster && limit; op->scan++, limit--) {
+		u64 c = op->scan;
+
 		if (c < img->rmap->nr && img->rmap->owner[c])
 			continue;
 		err = ski_refcount(img, c, &rc);
@@ -159,7 +161,10 @@ static int rmap_release_leaks(struct ski_op *op)
 				return err;
 		}
 	}
-	return skp_flush(img->file);
+	if (op->scan < img->end_cluster)
+		return 0;
+	err = skp_flush(img->file);
+	return err ? err : 1;
 }
 
 static u64 owner_of(struct ski_image *img, u64 cluster)
@@ -589,13 +594,13 @@ int ski_relocate_step(struct ski_op *op, u64 budget)
 		op->cursor = 0;
 		return 0;
 	case 1:
-		err = rmap_scan(op, budget);
-		if (err)
-			return err;
-		if (op->cursor < img->hdr.l1_size)
-			return 0;
-		err = rmap_release_leaks(op);
-		if (err)
+		if (op->cursor < img->hdr.l1_size) {
+			op->scan = 1;
+			return rmap_scan(op, budget);
+		}
+		/* Checking a refcount is cheap: 64 per unit of budget. */
+		err = rmap_release_leaks(op, budget * 64);
+		if (err <= 0)
 			return err;
 		op->phase++;
 		op->cursor = 0;
