@@ -791,9 +791,10 @@ int ski_block_status(struct ski_image *img, u64 guest_cluster,
 		*kind = SKI_COMPRESSED;
 		return ski_compressed_range(img, entry, host, &end);
 	}
-	if (entry & QCOW2_OFLAG_ZERO)
+	if (entry & QCOW2_OFLAG_ZERO) {
 		*kind = SKI_ZERO;
-	else if (entry & QCOW2_OFFSET_MASK) {
+		*host = entry & QCOW2_OFFSET_MASK;	/* preallocated, or 0 */
+	} else if (entry & QCOW2_OFFSET_MASK) {
 		*kind = SKI_DATA;
 		*host = entry & QCOW2_OFFSET_MASK;
 	} else {

@@ -447,9 +447,10 @@ static int cmd_map(int argc, char **argv)
 			if (err)
 				break;
 			extends = run_len && kind == run_kind &&
-				  (kind != SKI_DATA ||
-				   host == run_host +
-					   (run_len << img->cluster_bits));
+				  (kind == SKI_COMPRESSED ||
+				   (!!host == !!run_host &&
+				    (!host || host == run_host +
+				     (run_len << img->cluster_bits))));
 			if (extends) {
 				run_len++;
 				continue;
@@ -467,7 +468,7 @@ static int cmd_map(int argc, char **argv)
 				       ", \"type\": \"%s\"", first ? "" : ",",
 				       (uint64_t)start, (uint64_t)len,
 				       kind_names[run_kind]);
-				if (run_kind == SKI_DATA)
+				if (run_host && run_kind != SKI_COMPRESSED)
 					printf(", \"offset\": %" PRIu64,
 					       (uint64_t)run_host);
 				printf("}");
@@ -475,7 +476,7 @@ static int cmd_map(int argc, char **argv)
 				printf("%#14" PRIx64 " %#14" PRIx64 " %-12s",
 				       (uint64_t)start, (uint64_t)len,
 				       kind_names[run_kind]);
-				if (run_kind == SKI_DATA)
+				if (run_host && run_kind != SKI_COMPRESSED)
 					printf(" %#" PRIx64,
 					       (uint64_t)run_host);
 				printf("\n");
