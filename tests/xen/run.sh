@@ -145,36 +145,58 @@ for s in $scenarios; do
 	scenario_needs "$s" hvm && need_hvm=1
 done
 
-add_common()
+# add_scripts: the shell libraries and the selected scenarios, on both sides.
+add_scripts()
 {
 	local f s
 	# Every shell library (common.sh, dom0lib.sh, fio.sh, ...) goes to
-	# /lib/splitkit/ on both sides.
+	# /lib/splitkit/.
 	for f in "$HERE"/lib/*.sh; do
 		[ "$(basename "$f")" = mkroot.sh ] && continue
 		root_add_file "$f" "/lib/splitkit/$(basename "$f")"
 	done
-	root_add_bin /usr/bin/fio || return 1
-	root_add_bin /sbin/mkfs.ext4 || return 1
-	root_add_bin /sbin/e2fsck || return 1
-	root_add_libs /bin/busybox
-	# glibc dlopens libgcc_s for pthread_cancel (xl, fio).
-	root_add_file "$(gcc -print-file-name=libgcc_s.so.1)" \
-		/lib/x86_64-linux-gnu/libgcc_s.so.1
 	for s in $scenarios; do
 		root_add_tree "$HERE/scenarios/$s" "/scenarios/$s"
 	done
+	root_add_libs /bin/busybox
 	root_register_ko $kos
 }
+
+# add_tools: fio and e2fsprogs with their libraries (about 80 MiB of them).
+add_tools()
+{
+	root_add_bin /usr/bin/fio || return 1
+	root_add_bin /sbin/mkfs.ext4 || return 1
+	root_add_bin /sbin/e2fsck || return 1
+	# glibc dlopens libgcc_s for pthread_cancel (xl, fio).
+	root_add_file "$(gcc -print-file-name=libgcc_s.so.1)" \
+		/lib/x86_64-linux-gnu/libgcc_s.so.1
+}
+
+DOMU_MODULES="xen-blkfront ata_piix sd_mod ext4 crc32c_generic"
 
 build_domU()
 {
 	root_init "$out/domU-root"
 	root_add_file "$HERE/lib/domU-init" /init
-	add_common || return 1
-	root_add_modules "$kver" xen-blkfront ata_piix sd_mod ext4 crc32c_generic $ko_names ||
-		return 1
+	add_scripts
+	add_tools || return 1
+	root_add_modules "$kver" $DOMU_MODULES $ko_names || return 1
 	root_pack "$out/domU.img"
+}
+
+# build_domU_small: busybox, modules and scripts only, for HVM guests.  An
+# HVM guest's kernel and initramfs are loaded by SeaBIOS's linuxboot ROM
+# through fw_cfg port I/O, each access a round trip through Xen and the
+# device model in dom0: under QEMU's software emulation every megabyte
+# costs seconds, so HVM scenarios use busybox tools instead of fio.
+build_domU_small()
+{
+	root_init "$out/domU-small-root"
+	root_add_file "$HERE/lib/domU-init" /init
+	add_scripts
+	root_add_modules "$kver" $DOMU_MODULES $ko_names || return 1
+	root_pack "$out/domU-small.img"
 }
 
 build_dom0()
@@ -182,7 +204,8 @@ build_dom0()
 	local b
 	root_init "$out/dom0-root"
 	root_add_file "$HERE/lib/dom0-init" /init
-	add_common || return 1
+	add_scripts
+	add_tools || return 1
 	for b in xl xenstored xen-init-dom0 xenconsoled xenstore-control; do
 		root_add_bin "$XEN_LIB/bin/$b" || return 1
 	done
@@ -195,6 +218,7 @@ build_dom0()
 	chmod 755 "$ROOT/etc/xen/scripts/splitkit"
 	root_add_file "/boot/vmlinuz-$kver" /boot/vmlinuz-domU
 	root_add_file "$out/domU.img" /boot/initrd-domU.img
+	root_add_file "$out/domU-small.img" /boot/initrd-domU-small.img
 	if [ "$need_hvm" -eq 1 ]; then
 		root_add_bin /usr/libexec/xen-qemu-system-i386 || return 1
 		root_add_tree /usr/share/qemu /usr/share/qemu
@@ -210,6 +234,7 @@ build_dom0()
 
 echo "# building initramfs images in $out"
 build_domU >"$out/mkroot.log" 2>&1 || { sed 's/^/# /' "$out/mkroot.log"; bail "building the domU image"; }
+build_domU_small >>"$out/mkroot.log" 2>&1 || { sed 's/^/# /' "$out/mkroot.log"; bail "building the small domU image"; }
 build_dom0 >>"$out/mkroot.log" 2>&1 || { sed 's/^/# /' "$out/mkroot.log"; bail "building the dom0 image"; }
 [ "$out/xen" -nt "$XEN_GZ" ] || gzip -dc "$XEN_GZ" >"$out/xen"
 

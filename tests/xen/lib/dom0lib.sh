@@ -29,19 +29,24 @@ sk_domU_live()
 }
 
 # sk_domU_wait NAME TIMEOUT: wait until domain NAME is gone, relaying its
-# console live; destroy it after TIMEOUT seconds.  Returns 1 on timeout.
+# console live; destroy it once TIMEOUT seconds of wall-clock time have
+# passed (each xl call itself takes seconds under software emulation, so
+# counting loop turns would stretch the limit).  Returns 1 on timeout.
 sk_domU_wait()
 {
-	local name=$1 left=$2 shown=0
+	local name=$1 deadline=$(($(date +%s) + $2)) shown=0 next=0 now
 	while xl domid "$name" >/dev/null 2>&1; do
-		if [ "$left" -le 0 ]; then
+		now=$(date +%s)
+		if [ "$now" -ge "$deadline" ]; then
 			sk_comment "domU $name still running after $2 s: destroying it"
 			xl destroy "$name" >/dev/null 2>&1
 			return 1
 		fi
+		if [ "$now" -ge "$next" ]; then
+			shown=$(sk_domU_live "$name" "$shown")
+			next=$((now + 5))
+		fi
 		sleep 1
-		left=$((left - 1))
-		[ $((left % 5)) -eq 0 ] && shown=$(sk_domU_live "$name" "$shown")
 	done
 	return 0
 }

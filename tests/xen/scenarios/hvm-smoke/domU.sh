@@ -1,13 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # hvm-smoke (guest half): the same disk through IDE emulation (sda) and
-# through Linux's xen-blkfront (xvda).
-
-. /lib/splitkit/fio.sh
+# through Linux's xen-blkfront (xvda).  Busybox tools only (no fio in the
+# small HVM initramfs).
 
 sk_wait_block()
 {
-	local tries=60
+	local tries=120
 	while [ ! -b "$1" ] && [ "$tries" -gt 0 ]; do
 		sleep 1
 		tries=$((tries - 1))
@@ -15,16 +14,28 @@ sk_wait_block()
 	test -b "$1"
 }
 
-sk_check "running in an HVM guest" \
-	sh -c 'grep -q "^hvm" /sys/hypervisor/guest_type 2>/dev/null ||
-	       grep -q HVM /sys/hypervisor/guest_type'
+# region_md5 DEV SKIP_MIB: checksum of 16 MiB at SKIP_MIB, read past the
+# page cache so the device itself answers.
+region_md5()
+{
+	echo 3 >/proc/sys/vm/drop_caches
+	dd if="$1" bs=1M skip="$2" count=16 2>/dev/null | md5sum | cut -d' ' -f1
+}
+
+md5a=$(sk_cmdline sk.md5a)
+sk_check "running in an HVM guest" grep -qi hvm /sys/hypervisor/guest_type
 sk_check "load ata_piix and sd_mod" sk_modprobe ata_piix sd_mod
 sk_check "emulated disk /dev/sda appeared" sk_wait_block /dev/sda || return
 sk_check "load xen-blkfront" sk_modprobe xen-blkfront
 sk_check "PV disk /dev/xvda appeared" sk_wait_block /dev/xvda || return
-sk_check "emulated path: region A verifies" sk_fio_region /dev/sda A verify
-sk_check "PV path: region A verifies" sk_fio_region /dev/xvda A verify
-sk_check "PV path: write region B" sk_fio_region /dev/xvda B write
-sync
-echo 3 >/proc/sys/vm/drop_caches
-sk_check "emulated path: region B verifies" sk_fio_region /dev/sda B verify
+sk_check "emulated path: region A reads as dom0 wrote it" \
+	test "$(region_md5 /dev/sda 0)" = "$md5a"
+sk_check "PV path: region A reads as dom0 wrote it" \
+	test "$(region_md5 /dev/xvda 0)" = "$md5a"
+dd if=/dev/urandom of=/tmp/b bs=1M count=16 2>/dev/null
+md5b=$(md5sum </tmp/b | cut -d' ' -f1)
+sk_check "PV path: write region B" \
+	dd if=/tmp/b of=/dev/xvda bs=1M seek=64 conv=fsync 2>/dev/null
+sk_comment "md5 of region B: $md5b"
+sk_check "emulated path: region B reads as written through the PV path" \
+	test "$(region_md5 /dev/sda 64)" = "$md5b"
