@@ -18,8 +18,8 @@
 # A scenario is a directory tests/xen/scenarios/<name>/ with dom0.sh (run
 # in dom0), optionally domU.sh and xl configs, and optionally a file
 # 'needs' with words: "hvm" (ship the HVM device model into dom0), "demo"
-# (only run by 'make demo'), "kernel-image" (skip unless the booted kernel
-# is the one named in the file's second word).  See Documentation/testing.rst.
+# (only run by 'make demo'), "slow" (only run when XEN_SLOW=1 or when named
+# with --scenarios).  See Documentation/testing.rst.
 #
 # On failure the consoles stay under build/xen/<kver>/ and their tails are
 # printed.
@@ -74,8 +74,9 @@ select_scenarios()
 		[ -f "$d/dom0.sh" ] || continue
 		if [ "$demo" -eq 1 ]; then
 			scenario_needs "$s" demo && echo "$s"
-		else
-			scenario_needs "$s" demo || echo "$s"
+		elif ! scenario_needs "$s" demo &&
+		     { [ -n "${XEN_SLOW:-}" ] || ! scenario_needs "$s" slow; }; then
+			echo "$s"
 		fi
 	done
 }
