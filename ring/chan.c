@@ -209,7 +209,7 @@ static void sk_chan_eoi(struct sk_chan *ch)
 					     ch->index);
 		}
 	}
-	xen_irq_lateeoi(ch->irq, flags);
+	xen_irq_lateeoi(READ_ONCE(ch->irq), flags);
 }
 
 static void sk_chan_work(struct work_struct *work)
@@ -239,6 +239,13 @@ static irqreturn_t sk_chan_interrupt(int irq, void *dev_id)
 	struct sk_chan *ch = dev_id;
 	bool more;
 
+	/*
+	 * Xen marks a freshly bound interdomain port pending, so the first
+	 * event can arrive inside the bind call, before sk_chan_bind_*()
+	 * stored the IRQ: record it here, or that event's EOI (and with it
+	 * the channel) would be lost.
+	 */
+	WRITE_ONCE(ch->irq, irq);
 	sk_stat_add(&ch->stats.events, 1);
 	if (READ_ONCE(ch->dead)) {
 		xen_irq_lateeoi(irq, XEN_EOI_FLAG_SPURIOUS);
@@ -324,7 +331,7 @@ bool sk_chan_push(struct sk_chan *ch)
 		sk_stat_add(&ch->stats.pushes, 1);
 	if (notify) {
 		/* under the lock: teardown unbinds only after marking dead */
-		notify_remote_via_irq(ch->irq);
+		notify_remote_via_irq(READ_ONCE(ch->irq));
 		sk_stat_add(&ch->stats.notify_sent, 1);
 	} else if (pushed) {
 		sk_stat_add(&ch->stats.notify_suppressed, 1);
@@ -460,7 +467,7 @@ int sk_chan_bind_front(struct sk_chan *ch)
 				 ch->evtchn);
 		goto free_evtchn;
 	}
-	ch->irq = irq;
+	WRITE_ONCE(ch->irq, irq);
 	return 0;
 
 free_evtchn:
@@ -489,7 +496,7 @@ int sk_chan_bind_back(struct sk_chan *ch, evtchn_port_t remote)
 				 remote);
 		return irq;
 	}
-	ch->irq = irq;
+	WRITE_ONCE(ch->irq, irq);
 	return 0;
 }
 
