@@ -255,7 +255,7 @@ crash_test()	# crash_test <op args...>: image set up by $setup
 	mkdir -p tmpl && cp $img $also_check $ref tmpl/
 	while :; do
 		for f in $img $also_check; do cp tmpl/$f $f; done
-		SPLITKIT_IMG_CRASH_AFTER=$cut "$SK" img "$@" -s 2 $img \
+		SPLITKIT_IMG_CRASH_AFTER=$cut "$SK" img "$@" -s 4 $img \
 			>/dev/null 2>&1
 		rc=$?
 		if [ $rc != 0 ] && [ $rc != 99 ]; then
@@ -344,7 +344,7 @@ leak_parity()
 	# Cut a commit where it leaves leaked clusters in the child; our check
 	# and qemu-img check must agree; check -r and compaction reclaim them.
 	local cut leaked=0
-	for cut in $(seq 3 22); do
+	for cut in $(seq 3 14); do
 		setup_chain
 		SPLITKIT_IMG_CRASH_AFTER=$cut "$SK" img merge -s 2 cc.qcow2 \
 			>/dev/null 2>&1
@@ -462,11 +462,12 @@ run "unknown autoclear bits cleared on write, image stays clean" \
 	      qcheck ac.qcow2'
 
 # ---- the same core in the kernel ----------------------------------------
-for kdir in /usr/src/linux-headers-*-amd64; do
-	[ -f "$kdir/Makefile" ] || continue
+# The newest installed kernel (the kbuild phase covers the others).
+kdir=$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -n 1)
+if [ -n "$kdir" ] && [ -f "$kdir/Makefile" ]; then
 	run "image core + kernel platform build with W=1 against $(basename "$kdir")" \
-		"$TOP/image/kernel/build-check.sh" "$kdir" "$W/kbuild-$(basename "$kdir")"
-done
+		"$TOP/image/kernel/build-check.sh" "$kdir" "$W/kbuild"
+fi
 
 echo "1..${#results[@]}"
 printf '%s\n' "${results[@]}"
