@@ -174,7 +174,11 @@ static void skb_disconnect(struct sk_xb *xb)
 	WRITE_ONCE(d->stopping, true);
 	/* pairs with smp_mb__after_atomic() in skb_chan_msg() */
 	smp_mb();
-	wait_event(d->drain_wq, !atomic_read(&d->inflight));
+	while (!wait_event_timeout(d->drain_wq, !atomic_read(&d->inflight),
+				   10 * HZ))
+		dev_warn(&d->dev->dev,
+			 "disconnect waits for %d request(s) still in flight\n",
+			 atomic_read(&d->inflight));
 	sk_link_destroy(d->link);
 	d->link = NULL;
 	dev_info(&d->dev->dev, "disconnected\n");

@@ -146,7 +146,19 @@ sk_blk_diag()
 	done
 	for f in /sys/bus/xen-backend/devices/vbd-*; do
 		[ -d "$f" ] || continue
-		sk_comment "diag: ${f##*/} state $(xenstore-read "$(cat "$f/nodename" 2>/dev/null)/state" 2>/dev/null)"
+		local be fe
+		be=$(cat "$f/nodename" 2>/dev/null)
+		fe=$(xenstore-read "$be/frontend" 2>/dev/null)
+		sk_comment "diag: ${f##*/} state $(xenstore-read "$be/state") front $(xenstore-read "$fe/state") ring-ref $(xenstore-read "$fe/ring-ref") evtchn $(xenstore-read "$fe/event-channel")"
+	done
+	[ -d /sys/kernel/debug/splitkit_ring ] ||
+		mount -t debugfs none /sys/kernel/debug 2>/dev/null
+	for f in /sys/kernel/debug/splitkit_ring/*/q*/stats; do
+		[ -r "$f" ] || continue
+		sk_comment "diag: ring ${f#/sys/kernel/debug/splitkit_ring/}: $(tr '\n' ' ' <"$f")"
+	done
+	grep -E 'vbd|xen-dyn' /proc/interrupts | while IFS= read -r l; do
+		sk_comment "diag: irq $l"
 	done
 	dmesg | tail -n 40 | sed 's/^\[[ 0-9.]*\] //' | while IFS= read -r l; do
 		sk_comment "diag dmesg: $l"
@@ -156,6 +168,19 @@ sk_blk_diag()
 # sk_blk_guest_diag: the guest's recent kernel messages as comments.
 sk_blk_guest_diag()
 {
+	local p
+	for p in /proc/[0-9]*; do
+		case "$(cat "$p/comm" 2>/dev/null)" in
+		xenwatch|modprobe|insmod)
+			sk_comment "guest stack $(cat "$p/comm"): $(tr '\n' ' ' <"$p/stack" 2>/dev/null)" ;;
+		esac
+	done
+	for p in /sys/block/xvd*/inflight; do
+		[ -r "$p" ] && sk_comment "guest $p: $(cat "$p")"
+	done
+	grep -E 'blkif|xen-dyn' /proc/interrupts | while IFS= read -r l; do
+		sk_comment "guest irq $l"
+	done
 	dmesg | tail -n 30 | sed 's/^\[[ 0-9.]*\] //' | while IFS= read -r l; do
 		sk_comment "guest dmesg: $l"
 	done

@@ -32,7 +32,7 @@ dd if=/dev/urandom of="$ro" bs=1M count=16 2>/dev/null
 ro_sum=$(md5sum <"$ro")
 sk_check "dom0 writes the whole data disk (fio, crc32c, seed 1)" \
 	sk_blk_fio "$data" 1 write
-( sleep 150; sk_blk_diag ) &
+( sleep 120; sk_blk_diag ) &
 diag=$!
 sk_domU_run domU.cfg 400
 kill "$diag" 2>/dev/null

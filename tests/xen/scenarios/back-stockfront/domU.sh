@@ -6,7 +6,7 @@
 . /lib/splitkit/blk.sh
 
 # if a disk never connects, modprobe waits up to 300 s: say why meanwhile
-( sleep 100; sk_blk_guest_diag ) &
+( sleep 75; sk_blk_guest_diag ) &
 sk_check "load xen-blkfront and ext4" \
 	sk_modprobe xen-blkfront crc32c_generic ext4
 for d in xvda xvdb xvdc xvdd; do
