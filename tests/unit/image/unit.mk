@@ -32,3 +32,4 @@ image_tables_CORPUS := tests/unit/image/corpus/tables
 FUZZ_TARGETS	+= image_inflate
 image_inflate_SRCS := tests/unit/image/fuzz_inflate.c $(IMAGE_CORE)
 image_inflate_CFLAGS := -I$(TOP)/image
+image_inflate_CORPUS := tests/unit/image/corpus/inflate
