@@ -276,6 +276,20 @@ static u64 highest_used(struct ski_image *img)
 	return c - 1;
 }
 
+/* Progress estimate: used clusters beyond the size the file shrinks to. */
+static u64 clusters_to_move(struct ski_image *img)
+{
+	u64 c, used = 0, above = 0;
+
+	for (c = 0; c < img->end_cluster; c++)
+		if (owner_of(img, c) != SKI_RMAP_FREE)
+			used++;
+	for (c = used; c < img->end_cluster; c++)
+		if (owner_of(img, c) != SKI_RMAP_FREE)
+			above++;
+	return above;
+}
+
 /* Truncate after the last used cluster; 1 when compaction is finished. */
 static int compact_finish(struct ski_op *op)
 {
@@ -303,6 +317,7 @@ static int compact_finish(struct ski_op *op)
 	img->end_cluster = last + 1;
 	if (img->free_hint > img->end_cluster)
 		img->free_hint = img->end_cluster;
+	op->done = op->total;
 	return 1;
 }
 
@@ -456,7 +471,8 @@ static int compact_step(struct ski_op *op, u64 budget)
 	err = do_moves(op, mv, nr);
 	if (err)
 		return err;
-	op->done = op->moved;
+	if (op->kind == SKI_OP_COMPACT)
+		op->done = op->moved;
 	return 0;
 
 flush:
@@ -602,6 +618,8 @@ int ski_relocate_step(struct ski_op *op, u64 budget)
 		err = rmap_release_leaks(op, budget * 64);
 		if (err <= 0)
 			return err;
+		if (op->kind == SKI_OP_COMPACT)
+			op->total = clusters_to_move(img);
 		op->phase++;
 		op->cursor = 0;
 		op->place = 1;
