@@ -49,13 +49,25 @@ static enum sk_xb_action sk_xb_front(u32 local, u32 peer)
 		return local == SK_XB_INITIALISED ? SK_XB_CONNECT : SK_XB_NONE;
 	case SK_XB_CLOSING:
 	case SK_XB_CLOSED:
-		return local == SK_XB_CLOSED ? SK_XB_NONE : SK_XB_CLOSE;
+		/*
+		 * A fresh frontend (rebound) waits in Initialising for the
+		 * closed backend to see it and reset: closing it as well
+		 * would leave both ends Closed for good.
+		 */
+		return local == SK_XB_CLOSED || local == SK_XB_INITIALISING ?
+		       SK_XB_NONE : SK_XB_CLOSE;
 	case SK_XB_RECONFIGURING:
 	case SK_XB_RECONFIGURED:
 		return SK_XB_NONE;
 	default:
 		return local == SK_XB_CLOSED ? SK_XB_NONE : SK_XB_CLOSE;
 	}
+}
+
+/* A backend that is waiting for a frontend, with nothing set up. */
+static bool sk_xb_back_waiting(u32 local)
+{
+	return local == SK_XB_INITWAIT || local == SK_XB_INITIALISING;
 }
 
 static enum sk_xb_action sk_xb_back(u32 local, u32 peer)
@@ -88,11 +100,16 @@ static enum sk_xb_action sk_xb_back(u32 local, u32 peer)
 		if (local == SK_XB_CLOSED)
 			return SK_XB_RESET;
 		return local == SK_XB_CLOSING ? SK_XB_CLOSE : SK_XB_NONE;
+	/*
+	 * A fresh backend (rebound) waits in InitWait for a closed frontend
+	 * to see it and start over, like the frontend case above.
+	 */
 	case SK_XB_CLOSING:
-		return local == SK_XB_CLOSING || local == SK_XB_CLOSED ?
-		       SK_XB_NONE : SK_XB_DISCONNECT;
+		return local == SK_XB_CLOSING || local == SK_XB_CLOSED ||
+		       sk_xb_back_waiting(local) ? SK_XB_NONE : SK_XB_DISCONNECT;
 	case SK_XB_CLOSED:
-		return local == SK_XB_CLOSED ? SK_XB_NONE : SK_XB_CLOSE;
+		return local == SK_XB_CLOSED || sk_xb_back_waiting(local) ?
+		       SK_XB_NONE : SK_XB_CLOSE;
 	case SK_XB_RECONFIGURING:
 	case SK_XB_RECONFIGURED:
 		return SK_XB_NONE;

@@ -146,6 +146,36 @@ static void test_stale_connected_peer(void)
 		       SK_XB_CONNECT);
 }
 
+/*
+ * A rebound end starts in its initial state while its peer is Closed from
+ * the earlier connection.  It must wait for the peer to notice it; closing
+ * as well would leave both ends Closed for good.
+ */
+static void test_rebind_against_closed_peer(void)
+{
+	int steps, st;
+
+	/* backend rebound (InitWait), frontend Closed */
+	KTAP_EXPECT_EQ(sk_xb_next(BACK, SK_XB_INITWAIT, SK_XB_CLOSED),
+		       SK_XB_NONE);
+	KTAP_EXPECT_EQ(sk_xb_next(BACK, SK_XB_INITWAIT, SK_XB_CLOSING),
+		       SK_XB_NONE);
+	st = settle(FRONT, SK_XB_CLOSED, SK_XB_INITWAIT, &steps);
+	KTAP_EXPECT_EQ(st, SK_XB_INITIALISED);
+	/* frontend rebound (Initialising), backend Closed */
+	KTAP_EXPECT_EQ(sk_xb_next(FRONT, SK_XB_INITIALISING, SK_XB_CLOSED),
+		       SK_XB_NONE);
+	KTAP_EXPECT_EQ(sk_xb_next(FRONT, SK_XB_INITIALISING, SK_XB_CLOSING),
+		       SK_XB_NONE);
+	st = settle(BACK, SK_XB_CLOSED, SK_XB_INITIALISING, &steps);
+	KTAP_EXPECT_EQ(st, SK_XB_INITWAIT);
+	/* a live end still closes when its peer does */
+	KTAP_EXPECT_EQ(sk_xb_next(BACK, SK_XB_CONNECTED, SK_XB_CLOSED),
+		       SK_XB_CLOSE);
+	KTAP_EXPECT_EQ(sk_xb_next(FRONT, SK_XB_INITIALISED, SK_XB_CLOSED),
+		       SK_XB_CLOSE);
+}
+
 static void test_garbage_peer_state(void)
 {
 	static const uint32_t bad[] = { 9, 42, 0x7fffffff, 0xffffffffu };
@@ -186,6 +216,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(test_skipped_states),
 	KTAP_CASE(test_restart),
 	KTAP_CASE(test_stale_connected_peer),
+	KTAP_CASE(test_rebind_against_closed_peer),
 	KTAP_CASE(test_garbage_peer_state),
 	KTAP_CASE(test_always_settles),
 };

@@ -47,7 +47,7 @@ rp_wait()
 # rp_diag DEBUGFS_DIR IRQNAME: ring counters of queue 0 and the IRQ lines.
 rp_diag()
 {
-	sk_comment "q0: $(tr '\n' ' ' <"$1/q0/stats" 2>/dev/null)"
+	sk_comment "q0: $(cat "$1/q0/stats" 2>/dev/null | tr '\n' ' ')"
 	grep "$2" /proc/interrupts | tr -s ' ' | while IFS= read -r l; do
 		sk_comment "irq: $l"
 	done
