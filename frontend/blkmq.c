@@ -191,7 +191,7 @@ static blk_status_t skf_queue_rq(struct blk_mq_hw_ctx *hctx,
 	struct skf_dev *dev = q->dev;
 	struct request *rq = bd->rq;
 	struct blkif_request req;
-	u8 alt_op = 0;
+	u8 alt_op;
 	int op, err;
 
 	blk_mq_start_request(rq);
@@ -204,16 +204,22 @@ static blk_status_t skf_queue_rq(struct blk_mq_hw_ctx *hctx,
 	switch (req_op(rq)) {
 	case REQ_OP_READ:
 	case REQ_OP_WRITE:
+		/* sets alt_op: an indirect request's inner read or write */
 		op = skf_map_rw(dev, rq, &req, &alt_op);
 		if (op == -ENOMEM)
 			return BLK_STS_RESOURCE;
-		if (op < 0)
+		if (op < 0) {
+			dev_err_ratelimited(&dev->xbdev->dev,
+					    "request of %u bytes exceeds %u segments\n",
+					    blk_rq_bytes(rq), dev->feat.max_segs);
 			return BLK_STS_IOERR;
+		}
 		break;
 	case REQ_OP_FLUSH:
 		if (!dev->feat.flush_op)
 			return BLK_STS_NOTSUPP;
 		op = dev->feat.flush_op;
+		alt_op = op;
 		req.operation = op;
 		req.u.rw.handle = dev->handle;
 		req.u.rw.id = rq->tag;
@@ -223,6 +229,7 @@ static blk_status_t skf_queue_rq(struct blk_mq_hw_ctx *hctx,
 		if (!dev->feat.discard)
 			return BLK_STS_NOTSUPP;
 		op = BLKIF_OP_DISCARD;
+		alt_op = op;
 		req.operation = op;
 		req.u.discard.id = rq->tag;
 		req.u.discard.sector_number = blk_rq_pos(rq);
@@ -231,8 +238,6 @@ static blk_status_t skf_queue_rq(struct blk_mq_hw_ctx *hctx,
 	default:
 		return BLK_STS_NOTSUPP;
 	}
-	if (!alt_op)
-		alt_op = op;
 
 	err = skf_track_issue(&q->track, rq->tag, op, alt_op);
 	if (WARN_ON_ONCE(err)) {
@@ -245,7 +250,12 @@ static blk_status_t skf_queue_rq(struct blk_mq_hw_ctx *hctx,
 		q->rqs[rq->tag] = NULL;
 		skf_track_cancel(&q->track, rq->tag);
 		skf_blkmq_release_pages(dev, rq);
-		return err == -ENOSPC ? BLK_STS_RESOURCE : BLK_STS_IOERR;
+		if (err == -ENOSPC)
+			return BLK_STS_RESOURCE;
+		dev_err_ratelimited(&dev->xbdev->dev,
+				    "queue %u: ring refused a request: %d\n",
+				    q->index, err);
+		return BLK_STS_IOERR;
 	}
 	WRITE_ONCE(q->stats.issued, q->stats.issued + 1);
 	/* from here the request belongs to the consumer */

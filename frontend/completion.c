@@ -151,6 +151,11 @@ void skf_complete_rsp(struct skf_queue *q, const struct blkif_response *rsp,
 		break;
 	default:
 		st = BLK_STS_IOERR;
+		dev_err_ratelimited(&dev->xbdev->dev,
+				    "backend I/O error: op %u (sent %u), sector %llu, %u sectors, status %d\n",
+				    rsp->operation, sent_op,
+				    (unsigned long long)blk_rq_pos(rq),
+				    blk_rq_sectors(rq), rsp->status);
 		break;
 	}
 	skf_blkmq_release_pages(dev, rq);

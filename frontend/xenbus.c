@@ -386,6 +386,12 @@ static void skf_disconnect(struct sk_xb *xb)
 		skf_recover_inflight(dev);
 	sk_gpool_destroy(dev->pool);
 	dev->pool = NULL;
+	if (dev->quiesced && (READ_ONCE(dev->broken) || READ_ONCE(dev->dead))) {
+		/* nothing will reconnect: let queued I/O fail, not hang */
+		blk_mq_unquiesce_queue(dev->gd->queue);
+		dev->quiesced = false;
+		blk_mq_kick_requeue_list(dev->gd->queue);
+	}
 }
 
 static const struct sk_xb_ops skf_xb_ops = {
