@@ -37,14 +37,18 @@ skf_wait_block()
 	test -b "$1"
 }
 
-# skf_fio_whole FILE MODE SEED [BS] [DIRECT] [ENGINE]: one sequential pass
-# over the whole FILE with crc32c verify headers.  MODE "write" writes and
-# reads back, "verify" only verifies what the same job (same SEED and BS)
-# wrote on the other side.
+# skf_fio_whole FILE MODE SEED [BS] [DIRECT] [ENGINE] [FIO-ARGS...]: one
+# sequential pass over the whole FILE with crc32c verify headers.  MODE
+# "write" writes and reads back, "verify" only verifies what the same job
+# (same SEED and BS) wrote on the other side.
 skf_fio_whole()
 {
 	local file=$1 mode=$2 seed=$3 bs=${4:-64k} direct=${5:-0}
 	local engine=${6:-psync} extra
+	shift 3
+	[ $# -gt 0 ] && shift
+	[ $# -gt 0 ] && shift
+	[ $# -gt 0 ] && shift
 	case "$mode" in
 	write) extra="--do_verify=1" ;;
 	verify) extra="--verify_only" ;;
@@ -52,7 +56,8 @@ skf_fio_whole()
 	fio --name="whole$seed" --filename="$file" --rw=write --bs="$bs" \
 	    --size=100% --ioengine="$engine" --iodepth=8 --direct="$direct" \
 	    --verify=crc32c --verify_fatal=1 --randrepeat=1 \
-	    --randseed="$seed" --verify_state_save=0 --output=/dev/null $extra
+	    --randseed="$seed" --verify_state_save=0 --output=/dev/null \
+	    $extra "$@"
 }
 
 # skf_stat DISK KEY: one counter of splitkit_front for /dev/DISK.
@@ -66,4 +71,14 @@ skf_stat()
 skf_feature_line()
 {
 	dmesg | grep "splitkit_front.*$1: queues" | tail -n 1
+}
+
+# skf_dmesg_comments [N]: the last N (20) kernel messages about block
+# devices and splitkit, as KTAP comments (for diagnosing a failure).
+skf_dmesg_comments()
+{
+	dmesg | grep -iE 'splitkit|xvd|blk|i/o error|buggy|bug:|warn' |
+		tail -n "${1:-20}" | cut -c 1-200 | while IFS= read -r l; do
+			sk_comment "dmesg: $l"
+		done
 }

@@ -20,8 +20,8 @@ a=/run/front-a.img
 b=/run/front-b.img
 sk_check "load xen-blkback and loop" sk_modprobe xen-blkback loop || return
 rm -f "$a" "$b"
-truncate -s 256M "$a"
-truncate -s 128M "$b"
+truncate -s 128M "$a"
+truncate -s 96M "$b"
 sk_check "dom0 writes all of xvda (fio, crc32c)" skf_fio_whole "$a" write 11
 sk_domU_run domU.cfg 540
 sk_check "dom0 verifies all of xvda as written by the domU" \
