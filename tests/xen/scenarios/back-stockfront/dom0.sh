@@ -34,7 +34,7 @@ sk_check "dom0 writes the whole data disk (fio, crc32c, seed 1)" \
 	sk_blk_fio "$data" 1 write
 ( sleep 120; sk_blk_diag ) &
 diag=$!
-sk_domU_run domU.cfg 200
+sk_domU_run domU.cfg 420
 kill "$diag" 2>/dev/null
 sk_check "dom0 verifies the whole data disk written by the domU (seed 2)" \
 	sk_blk_fio "$data" 2 verify
