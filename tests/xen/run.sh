@@ -19,7 +19,8 @@
 # in dom0), optionally domU.sh and xl configs, and optionally a file
 # 'needs' with words: "hvm" (ship the HVM device model into dom0), "demo"
 # (only run by 'make demo'), "slow" (only run when XEN_SLOW=1 or when named
-# with --scenarios).  See Documentation/testing.rst.
+# with --scenarios), "wip" (not yet reliable: only run when XEN_WIP=1 or
+# when named).  See Documentation/testing.rst.
 #
 # On failure the consoles stay under build/xen/<kver>/ and their tails are
 # printed.
@@ -75,7 +76,8 @@ select_scenarios()
 		if [ "$demo" -eq 1 ]; then
 			scenario_needs "$s" demo && echo "$s"
 		elif ! scenario_needs "$s" demo &&
-		     { [ -n "${XEN_SLOW:-}" ] || ! scenario_needs "$s" slow; }; then
+		     { [ -n "${XEN_SLOW:-}" ] || ! scenario_needs "$s" slow; } &&
+		     { [ -n "${XEN_WIP:-}" ] || ! scenario_needs "$s" wip; }; then
 			echo "$s"
 		fi
 	done
