@@ -19,9 +19,13 @@ sk_check "domU writes all of xvda (128 KiB direct, read back)" \
 	skf_fio_whole /dev/xvda write 22 128k 1 libaio
 sk_check "flush to the backend" sync
 
-# ext4 on the first 64 MiB of xvdb
-sk_pattern_file /tmp/pat 24 front
-sk_check "mkfs.ext4 on xvdb" mkfs.ext4 -q -F /dev/xvdb 64M
+# discard on its own (bounded), then ext4 on the first 64 MiB of xvdb
+sk_check "blkdiscard of xvdb's first 64 MiB" \
+	timeout 90 blkdiscard -o 0 -l 67108864 /dev/xvdb
+skf_dmesg_comments 5
+sk_pattern_file /tmp/pat 4 front
+sk_check "mkfs.ext4 on xvdb" \
+	timeout 120 mkfs.ext4 -q -F -E nodiscard /dev/xvdb 64M
 mkdir -p /mnt
 sk_check "mount xvdb" mount -t ext4 /dev/xvdb /mnt
 sk_check "copy files to ext4" sh -c \
