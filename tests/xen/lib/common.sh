@@ -74,6 +74,17 @@ sk_modprobe()
 	done
 }
 
+# sk_wait_block DEV [SECONDS]: wait (default 60 s of wall-clock time) for
+# block device DEV to appear, as it does once a frontend has connected.
+sk_wait_block()
+{
+	local deadline=$(($(date +%s) + ${2:-60}))
+	while [ ! -b "$1" ] && [ "$(date +%s)" -lt "$deadline" ]; do
+		sleep 1
+	done
+	test -b "$1"
+}
+
 # sk_cmdline KEY: value of KEY=value on the kernel command line.
 sk_cmdline()
 {

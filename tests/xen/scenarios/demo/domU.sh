@@ -4,12 +4,7 @@
 # and report what the frontend negotiated and the throughput seen.
 
 sk_check "load the block frontend and ext4" sk_modprobe xen-blkfront crc32c_generic ext4
-tries=30
-while [ ! -b /dev/xvda ] && [ "$tries" -gt 0 ]; do
-	sleep 1
-	tries=$((tries - 1))
-done
-sk_check "/dev/xvda appeared" test -b /dev/xvda || return
+sk_check "/dev/xvda appeared" sk_wait_block /dev/xvda || return
 
 # What the two ends agreed on: the frontend logs it when it connects.
 dmesg | grep -E 'blkfront|splitkit' | sed 's/^\[[ 0-9.]*\] //' |

@@ -4,16 +4,6 @@
 # through Linux's xen-blkfront (xvda).  Busybox tools only (no fio in the
 # small HVM initramfs).
 
-sk_wait_block()
-{
-	local tries=120
-	while [ ! -b "$1" ] && [ "$tries" -gt 0 ]; do
-		sleep 1
-		tries=$((tries - 1))
-	done
-	test -b "$1"
-}
-
 # region_md5 DEV SKIP_MIB: checksum of 16 MiB at SKIP_MIB, read past the
 # page cache so the device itself answers.
 region_md5()
@@ -25,9 +15,9 @@ region_md5()
 md5a=$(sk_cmdline sk.md5a)
 sk_check "running in an HVM guest" grep -qi hvm /sys/hypervisor/guest_type
 sk_check "load ata_piix and sd_mod" sk_modprobe ata_piix sd_mod
-sk_check "emulated disk /dev/sda appeared" sk_wait_block /dev/sda || return
+sk_check "emulated disk /dev/sda appeared" sk_wait_block /dev/sda 120 || return
 sk_check "load xen-blkfront" sk_modprobe xen-blkfront
-sk_check "PV disk /dev/xvda appeared" sk_wait_block /dev/xvda || return
+sk_check "PV disk /dev/xvda appeared" sk_wait_block /dev/xvda 120 || return
 sk_check "emulated path: region A reads as dom0 wrote it" \
 	test "$(region_md5 /dev/sda 0)" = "$md5a"
 sk_check "PV path: region A reads as dom0 wrote it" \

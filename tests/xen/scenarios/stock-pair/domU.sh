@@ -6,13 +6,7 @@
 . /lib/splitkit/fio.sh
 
 sk_check "load xen-blkfront" sk_modprobe xen-blkfront
-# The disk appears once blkfront has connected to the backend.
-tries=30
-while [ ! -b /dev/xvda ] && [ "$tries" -gt 0 ]; do
-	sleep 1
-	tries=$((tries - 1))
-done
-sk_check "/dev/xvda appeared" test -b /dev/xvda || return
+sk_check "/dev/xvda appeared" sk_wait_block /dev/xvda || return
 sk_check "/dev/xvda is 256 MiB" \
 	test "$(cat /sys/block/xvda/size)" -eq $((256 * 2048))
 sk_check "domU verifies region A written by dom0" sk_fio_region /dev/xvda A verify
