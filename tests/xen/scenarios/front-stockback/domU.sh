@@ -27,6 +27,7 @@ dd if=/dev/urandom of=/tmp/pat bs=1M count=8 2>/dev/null
 sk_check "mkfs.ext4 on xvdb" \
 	timeout 120 mkfs.ext4 -q -F -E nodiscard /dev/xvdb 64M
 mkdir -p /mnt
+sk_check "load ext4" sk_modprobe ext4
 sk_check "mount xvdb" mount -t ext4 /dev/xvdb /mnt
 sk_check "copy files to ext4" sh -c \
 	'cp /tmp/pat /mnt/a && mkdir /mnt/d && cp /tmp/pat /mnt/d/b && sync'
