@@ -209,7 +209,8 @@ build_dom0()
 	root_add_file "$HERE/lib/dom0-init" /init
 	add_scripts
 	add_tools || return 1
-	for b in xl xenstored xen-init-dom0 xenconsoled xenstore-control; do
+	for b in xl xenstored xen-init-dom0 xenconsoled xenstore-control \
+		 libxl-save-helper; do
 		root_add_bin "$XEN_LIB/bin/$b" || return 1
 	done
 	root_add_bin /usr/bin/xenstore || return 1
