@@ -31,17 +31,6 @@ sk_blk_fio_rand()
 	    --verify_state_save=0 --output=/dev/null --do_verify=1
 }
 
-# sk_blk_wait_disk DEV [TRIES]: wait until a guest disk appears.
-sk_blk_wait_disk()
-{
-	local tries=${2:-30}
-	while [ ! -b "$1" ] && [ "$tries" -gt 0 ]; do
-		sleep 1
-		tries=$((tries - 1))
-	done
-	test -b "$1"
-}
-
 # sk_blk_load_back: splitkit_back in dom0, never next to xen-blkback.
 sk_blk_load_back()
 {

@@ -26,17 +26,6 @@ skf_insmod()
 	done
 }
 
-# skf_wait_block DEV [SECONDS]: wait for a block device node.
-skf_wait_block()
-{
-	local tries=${2:-60}
-	while [ ! -b "$1" ] && [ "$tries" -gt 0 ]; do
-		sleep 1
-		tries=$((tries - 1))
-	done
-	test -b "$1"
-}
-
 # skf_fio_whole FILE MODE SEED [BS] [DIRECT] [ENGINE] [FIO-ARGS...]: one
 # sequential pass over the whole FILE with crc32c verify headers.  MODE
 # "write" writes and reads back, "verify" only verifies what the same job

@@ -5,8 +5,8 @@
 . /lib/splitkit/blk.sh
 
 sk_check "load xen-blkfront" sk_modprobe xen-blkfront
-sk_check "/dev/xvda appeared" sk_blk_wait_disk /dev/xvda || return
-sk_check "/dev/xvdb appeared" sk_blk_wait_disk /dev/xvdb || return
+sk_check "/dev/xvda appeared" sk_wait_block /dev/xvda 30 || return
+sk_check "/dev/xvdb appeared" sk_wait_block /dev/xvdb 30 || return
 for d in xvda xvdb; do
 	fio --name=busy-$d --filename=/dev/$d --rw=randrw --bsrange=4k-128k \
 	    --ioengine=psync --direct=1 --time_based --runtime=600 \

@@ -6,7 +6,7 @@
 . /lib/splitkit/blk.sh
 
 sk_check "load xen-blkfront" sk_modprobe xen-blkfront
-sk_check "/dev/xvda appeared" sk_blk_wait_disk /dev/xvda || return
+sk_check "/dev/xvda appeared" sk_wait_block /dev/xvda 30 || return
 sk_check "feature-flush-cache negotiated" \
 	sh -c 'dmesg | grep -q "flush diskcache: enabled"'
 sk_check "write the whole disk through the page cache (seed 5)" \

@@ -10,7 +10,7 @@
 sk_check "load xen-blkfront and ext4" \
 	sk_modprobe xen-blkfront crc32c_generic ext4
 for d in xvda xvdb xvdc xvdd; do
-	if ! sk_check "/dev/$d appeared" sk_blk_wait_disk /dev/$d; then
+	if ! sk_check "/dev/$d appeared" sk_wait_block /dev/$d 30; then
 		sk_blk_guest_diag
 		return
 	fi

@@ -6,7 +6,7 @@
 
 sk_check "load splitkit_front poll_queues=1" \
 	skf_insmod splitkit_front poll_queues=1 || return
-sk_check "/dev/xvda appeared" skf_wait_block /dev/xvda || return
+sk_check "/dev/xvda appeared" sk_wait_block /dev/xvda || return
 sk_comment "$(skf_feature_line xvda)"
 sk_check "/dev/xvda is 256 MiB" \
 	test "$(cat /sys/block/xvda/size)" -eq $((256 * 2048))

@@ -7,7 +7,7 @@
 . /lib/splitkit/front.sh
 
 sk_check "load splitkit_front" skf_insmod splitkit_front || return
-sk_check "/dev/xvda appeared" skf_wait_block /dev/xvda || return
+sk_check "/dev/xvda appeared" sk_wait_block /dev/xvda || return
 sk_comment "$(skf_feature_line xvda)"
 sk_comment "fio running"
 sk_check "fio write + verify across save/restore" \

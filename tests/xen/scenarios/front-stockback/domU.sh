@@ -7,8 +7,8 @@
 
 sk_check "load splitkit_front poll_queues=1" \
 	skf_insmod splitkit_front poll_queues=1 || return
-sk_check "/dev/xvda appeared" skf_wait_block /dev/xvda || return
-sk_check "/dev/xvdb appeared" skf_wait_block /dev/xvdb || return
+sk_check "/dev/xvda appeared" sk_wait_block /dev/xvda || return
+sk_check "/dev/xvdb appeared" sk_wait_block /dev/xvdb || return
 sk_comment "$(skf_feature_line xvda)"
 sk_comment "$(skf_feature_line xvdb)"
 sk_check "/dev/xvda is 128 MiB" \
