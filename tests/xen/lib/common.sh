@@ -96,19 +96,3 @@ sk_cmdline()
 	done
 	return 1
 }
-
-# sk_pattern_file PATH MIB SEED: a file of MIB MiB whose every 4 KiB block
-# is distinct (seed, block number) and reproducible on the other side.
-sk_pattern_file()
-{
-	local path=$1 mib=$2 seed=$3
-	awk -v n=$((mib * 256)) -v seed="$seed" 'BEGIN {
-		for (b = 0; b < n; b++) {
-			line = sprintf("%s:%08d:", seed, b)
-			blk = ""
-			while (length(blk) < 4096)
-				blk = blk line
-			printf "%s", substr(blk, 1, 4096)
-		}
-	}' >"$path"
-}
