@@ -19,7 +19,14 @@ truncate -s 128M "$img"
 dd if=/dev/urandom of="$img" bs=1M count=16 conv=notrunc 2>/dev/null
 md5a=$(dd if="$img" bs=1M count=16 2>/dev/null | md5sum | cut -d' ' -f1)
 sed "s/@MD5A@/$md5a/" domU.cfg.in >"$cfg"
+# what the toolstack published for the PV path, while the guest looks for it
+( sleep 90; xenstore-ls -f /local/domain/0/backend 2>&1 | grep -E 'vbd|qdisk' |
+	grep -E '/(state|type|params|frontend) ' | while IFS= read -r l; do
+		sk_comment "xenstore: $l"
+	done ) &
+diag=$!
 sk_domU_run "$cfg" 600
+kill "$diag" 2>/dev/null
 md5b_guest=$(sed -n 's/^SKU: # md5 of region B: \([0-9a-f]*\).*/\1/p' \
 	/var/log/xen/console/guest-hvm-smoke.log | tr -d '\r' | head -n 1)
 md5b=$(dd if="$img" bs=1M skip=64 count=16 2>/dev/null | md5sum | cut -d' ' -f1)

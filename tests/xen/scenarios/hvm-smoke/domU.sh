@@ -17,7 +17,14 @@ sk_check "running in an HVM guest" grep -qi hvm /sys/hypervisor/guest_type
 sk_check "load ata_piix and sd_mod" sk_modprobe ata_piix sd_mod
 sk_check "emulated disk /dev/sda appeared" sk_wait_block /dev/sda 120 || return
 sk_check "load xen-blkfront" sk_modprobe xen-blkfront
-sk_check "PV disk /dev/xvda appeared" sk_wait_block /dev/xvda 120 || return
+if ! sk_check "PV disk /dev/xvda appeared" sk_wait_block /dev/xvda 120; then
+	sk_comment "xen bus: $(ls /sys/bus/xen/devices 2>&1 | tr '\n' ' ')"
+	dmesg | grep -i -E 'xen|blkfront|vbd|platform' | tail -n 25 |
+		sed 's/^\[[ 0-9.]*\] //' | while IFS= read -r l; do
+			sk_comment "dmesg: $l"
+		done
+	return
+fi
 sk_check "emulated path: region A reads as dom0 wrote it" \
 	test "$(region_md5 /dev/sda 0)" = "$md5a"
 sk_check "PV path: region A reads as dom0 wrote it" \
