@@ -38,9 +38,13 @@ modules:
 modules-all:
 	@$(TOP)/scripts/build-modules.sh $(shell $(TOP)/scripts/kver.sh --all)
 
-install: modules
-	$(MAKE) -C $(KDIR) M=$(TOP) modules_install
-	depmod -a $(KVER)
+# Installs the production modules only (never the test modules) under
+# $(DESTDIR)/lib/modules/$(KVER), and the xl hotplug script.
+install:
+	$(MAKE) -C $(KDIR) M=$(TOP) SPLITKIT_TEST_MODULES=n modules
+	$(MAKE) -C $(KDIR) M=$(TOP) SPLITKIT_TEST_MODULES=n \
+		$(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) modules_install
+	depmod $(if $(DESTDIR),-b $(DESTDIR)) -a $(KVER)
 	install -D -m 755 $(TOP)/tools/hotplug/splitkit \
 		$(DESTDIR)/etc/xen/scripts/splitkit
 
