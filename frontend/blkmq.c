@@ -61,28 +61,37 @@ static int skf_get_pages(struct skf_dev *dev, struct skf_req *r,
 	return 0;
 }
 
-/* Copy a write's data from the bio pages into the granted pages. */
-static void skf_copy_from_bio(struct skf_req *r, struct request *rq)
+/*
+ * Copy between a request's bio pages and its granted pages, which hold the
+ * data packed from offset 0: into the granted pages for a write
+ * (@to_bio false), out of them for a completed read (@to_bio true).
+ */
+static void skf_copy_bio(struct skf_req *r, struct request *rq, bool to_bio)
 {
 	struct req_iterator it;
 	struct bio_vec bv;
 	size_t pos = 0;
 
 	rq_for_each_segment(bv, rq, it) {
-		u8 *src = bvec_kmap_local(&bv);
+		u8 *buf = bvec_kmap_local(&bv);
 		unsigned int done = 0;
 
 		while (done < bv.bv_len) {
 			struct page *pg = r->pages[pos / PAGE_SIZE]->page;
-			size_t off = pos % PAGE_SIZE;
+			u8 *granted = (u8 *)page_address(pg) + pos % PAGE_SIZE;
 			size_t n = min_t(size_t, bv.bv_len - done,
-					 PAGE_SIZE - off);
+					 PAGE_SIZE - pos % PAGE_SIZE);
 
-			memcpy((u8 *)page_address(pg) + off, src + done, n);
+			if (to_bio)
+				memcpy(buf + done, granted, n);
+			else
+				memcpy(granted, buf + done, n);
 			done += n;
 			pos += n;
 		}
-		kunmap_local(src);
+		kunmap_local(buf);
+		if (to_bio)
+			flush_dcache_page(bv.bv_page);
 	}
 }
 
@@ -93,27 +102,7 @@ static void skf_copy_from_bio(struct skf_req *r, struct request *rq)
  */
 void skf_copy_to_bio(struct skf_req *r, struct request *rq)
 {
-	struct req_iterator it;
-	struct bio_vec bv;
-	size_t pos = 0;
-
-	rq_for_each_segment(bv, rq, it) {
-		u8 *dst = bvec_kmap_local(&bv);
-		unsigned int done = 0;
-
-		while (done < bv.bv_len) {
-			struct page *pg = r->pages[pos / PAGE_SIZE]->page;
-			size_t off = pos % PAGE_SIZE;
-			size_t n = min_t(size_t, bv.bv_len - done,
-					 PAGE_SIZE - off);
-
-			memcpy(dst + done, (u8 *)page_address(pg) + off, n);
-			done += n;
-			pos += n;
-		}
-		kunmap_local(dst);
-		flush_dcache_page(bv.bv_page);
-	}
+	skf_copy_bio(r, rq, true);
 }
 
 /* Fill the segment descriptors of a read or write. */
@@ -154,7 +143,7 @@ static int skf_map_rw(struct skf_dev *dev, struct request *rq,
 	if (skf_get_pages(dev, r, n, nind))
 		return -ENOMEM;
 	if (op == BLKIF_OP_WRITE)
-		skf_copy_from_bio(r, rq);
+		skf_copy_bio(r, rq, false);
 
 	*alt_op = op;
 	if (!nind) {

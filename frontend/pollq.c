@@ -14,11 +14,12 @@
  * counted.  Requests still get an event to the backend when it asks.
  *
  * The rings are allocated, granted and published here because
- * splitkit_ring's links are always event-driven (see the report in
- * Documentation/block.rst); the index handling and peer checks are the
- * ring core's (ringcore.c), so a polled ring is exactly as strict as a
- * splitkit_ring channel: rsp_prod is read once and validated, responses
- * are copied out before they are judged, and a violation stops the ring.
+ * splitkit_ring's links are always event-driven (Documentation/block.rst,
+ * "Poll queues"); the index handling and peer checks are the ring core's,
+ * which splitkit_ring exports (ring/core_export.c), so a polled ring is
+ * exactly as strict as a splitkit_ring channel: rsp_prod is read once and
+ * validated, responses are copied out before they are judged, and a
+ * violation stops the ring.
  *
  * Locking: skf_pollring.lock (irqsave) protects the ring state; issuers
  * (queue_rq, commit_rqs) and pollers on any CPU take it.  Responses are
