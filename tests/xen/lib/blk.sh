@@ -1,24 +1,33 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# Sourced by the back-* scenarios (tests/xen/scenarios/back-*) on both
-# sides: whole-disk fio jobs with crc32c verify headers, so data written on
-# one side is verified by the same job in --verify_only mode on the other,
-# and helpers around splitkit_back in dom0.
+# Helpers of the block-pair scenarios (vbd-*, back-*, front-*), sourced on
+# both sides after common.sh: whole-disk fio jobs with crc32c verify
+# headers, so data written on one side is verified by the same job in
+# --verify_only mode on the other; loading either backend in dom0; the
+# counters of splitkit_back and splitkit_front; diagnostics as comments.
 
-# sk_blk_fio FILE SEED MODE [DIRECT]: write (and read back) or verify the
-# whole of FILE with 64 KiB blocks; SEED picks the data; MODE "write" or
-# "verify"; DIRECT 1 bypasses the page cache (guest side).
+# sk_blk_fio FILE SEED MODE [BS] [DIRECT] [ENGINE] [FIO-ARGS...]: one
+# sequential pass over the whole of FILE with crc32c verify headers.  SEED
+# picks the data; MODE "write" writes and reads back, "verify" only checks
+# what the same job (same SEED and BS, default 64k) wrote, possibly on the
+# other side; DIRECT 1 bypasses the page cache; ENGINE defaults to psync.
 sk_blk_fio()
 {
-	local file=$1 seed=$2 mode=$3 direct=${4:-0} extra
+	local file=$1 mode=$3 seed=$2 bs=${4:-64k} direct=${5:-0}
+	local engine=${6:-psync} extra
+	shift 3
+	[ $# -gt 0 ] && shift
+	[ $# -gt 0 ] && shift
+	[ $# -gt 0 ] && shift
 	case "$mode" in
 	write) extra="--do_verify=1" ;;
 	verify) extra="--verify_only" ;;
 	esac
-	fio --name="blk$seed" --filename="$file" --rw=write --bs=64k \
-	    --ioengine=psync --direct="$direct" \
-	    --verify=crc32c --verify_fatal=1 --randrepeat=1 --randseed="$seed" \
-	    --verify_state_save=0 --output=/dev/null $extra
+	fio --name="whole$seed" --filename="$file" --rw=write --bs="$bs" \
+	    --size=100% --ioengine="$engine" --iodepth=8 --direct="$direct" \
+	    --verify=crc32c --verify_fatal=1 --randrepeat=1 \
+	    --randseed="$seed" --verify_state_save=0 --output=/dev/null \
+	    $extra "$@"
 }
 
 # sk_blk_fio_rand FILE SEED: random writes of 4 KiB to 256 KiB (direct
@@ -38,6 +47,19 @@ sk_blk_load_back()
 		rmmod xen_blkback || return 1
 	fi
 	[ -d /sys/module/splitkit_back ] || sk_modprobe splitkit_back
+}
+
+# sk_blk_load_front [FRONTEND]: in a domU, load FRONTEND (default: the
+# one sk.front= names on the command line, else xen-blkfront);
+# splitkit_front gets one poll queue.
+sk_blk_load_front()
+{
+	local front=${1:-$(sk_cmdline sk.front)}
+
+	case "${front:-xen-blkfront}" in
+	splitkit_front) sk_insmod splitkit_front poll_queues=1 ;;
+	*) sk_modprobe "${front:-xen-blkfront}" ;;
+	esac
 }
 
 # sk_blk_stats DOMID DEVID: splitkit_back's counters of one disk.
@@ -173,4 +195,29 @@ sk_blk_guest_diag()
 	dmesg | tail -n 30 | sed 's/^\[[ 0-9.]*\] //' | while IFS= read -r l; do
 		sk_comment "guest dmesg: $l"
 	done
+}
+
+# sk_blk_front_stat DISK KEY: one counter of splitkit_front for /dev/DISK.
+sk_blk_front_stat()
+{
+	sed -n "s/^$2 //p" "/sys/block/$1/device/skf_stats"
+}
+
+# sk_blk_front_features DISK: what splitkit_front negotiated for DISK (the
+# "queues N, ring order ..." line it logs on connect), or what the stock
+# xen-blkfront logged.
+sk_blk_front_features()
+{
+	dmesg | grep -E "splitkit_front.*$1: queues|blkfront: $1:" |
+		tail -n 1 | sed 's/^\[[ 0-9.]*\] //'
+}
+
+# sk_blk_guest_dmesg [N]: the last N (20) kernel messages about block
+# devices and splitkit, as KTAP comments (for diagnosing a failure).
+sk_blk_guest_dmesg()
+{
+	dmesg | grep -iE 'splitkit|xvd|blk|i/o error|buggy|bug:|warn' |
+		tail -n "${1:-20}" | cut -c 1-200 | while IFS= read -r l; do
+			sk_comment "dmesg: $l"
+		done
 }

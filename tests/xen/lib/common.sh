@@ -49,28 +49,39 @@ sk_check()
 	return "$rc"
 }
 
-# sk_modprobe NAME...: load modules (and their dependencies, in order) that
-# the image builder recorded in /lib/modules/sk.order.  A dependency that
-# does not load is skipped (soft dependencies such as crc32c-intel need a
-# CPU feature QEMU's CPU may lack); the module asked for must load.
+# sk_insmod NAME [PARAM=VALUE...]: load module NAME with its dependencies,
+# in the order the image builder recorded in /lib/modules/sk.order, then
+# NAME itself with the parameters.  A dependency that does not load is
+# skipped (soft dependencies such as crc32c-intel need a CPU feature
+# QEMU's CPU may lack); NAME itself must load.
+sk_insmod()
+{
+	local name=$1 line pair mod file last
+	shift
+	line=$(grep "^$name " /lib/modules/sk.order | head -n 1)
+	if [ -z "$line" ]; then
+		echo "sk_insmod: $name is not in this image" >&2
+		return 1
+	fi
+	last=${line##* }
+	for pair in ${line#* }; do
+		mod=${pair%%:*}
+		file=${pair#*:}
+		[ -d "/sys/module/$mod" ] && continue
+		if [ "$pair" = "$last" ]; then
+			insmod "/lib/modules/$file" "$@" || return 1
+		else
+			insmod "/lib/modules/$file" 2>/dev/null
+		fi
+	done
+}
+
+# sk_modprobe NAME...: sk_insmod each NAME, without parameters.
 sk_modprobe()
 {
-	local name line pair mod file last
+	local name
 	for name in "$@"; do
-		line=$(grep "^$name " /lib/modules/sk.order | head -n 1)
-		if [ -z "$line" ]; then
-			echo "sk_modprobe: $name is not in this image" >&2
-			return 1
-		fi
-		last=${line##* }
-		for pair in ${line#* }; do
-			mod=${pair%%:*}
-			file=${pair#*:}
-			[ -d "/sys/module/$mod" ] && continue
-			if ! insmod "/lib/modules/$file" && [ "$pair" = "$last" ]; then
-				return 1
-			fi
-		done
+		sk_insmod "$name" || return 1
 	done
 }
 

@@ -2,7 +2,7 @@
 #
 # back-detach (dom0 half): teardown with requests in flight leaks nothing.
 #
-#   dom0: /run/bdt-{a,b}.img <- splitkit_back ==2 x blkif== blkfront :domU
+#   dom0: /run/bdt-{a,b}.img <- splitkit_back ==2 x blkif== splitkit_front :domU
 #
 # The domU runs random O_DIRECT writes on both disks.  dom0 detaches xvda
 # (xl block-detach) in the middle of them, checks its backend device went
@@ -37,6 +37,10 @@ sk_check "xvdb still connected" \
 	"/sys/bus/xen-backend/devices/vbd-$domid-51728/skb_stats"
 sleep 3
 sk_comment "xvdb before destroy: $(sk_blk_stats "$domid" 51728 2>/dev/null | tr '\n' ' ')"
+sk_check "domU kernel survived losing xvda under I/O (no BUG/Oops)" \
+	sh -c "xl domid $name >/dev/null &&
+	       ! grep -q -E 'BUG:|Oops|general protection' \
+		 /var/log/xen/console/guest-$name.log"
 sk_check "xl destroy with I/O in flight on xvdb" xl destroy "$name"
 sk_check "domU gone" sk_blk_gone "$name" 30
 sk_blk_relay "$name"

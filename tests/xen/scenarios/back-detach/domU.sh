@@ -4,7 +4,7 @@
 
 . /lib/splitkit/blk.sh
 
-sk_check "load xen-blkfront" sk_modprobe xen-blkfront
+sk_check "load $(sk_cmdline sk.front)" sk_blk_load_front
 sk_check "/dev/xvda appeared" sk_wait_block /dev/xvda 30 || return
 sk_check "/dev/xvdb appeared" sk_wait_block /dev/xvdb 30 || return
 for d in xvda xvdb; do

@@ -3,10 +3,10 @@
 # back-flush (dom0 half): what splitkit_back acknowledged as flushed is in
 # the backing file even if the guest dies at once.
 #
-#   dom0: /run/bfl.img <- splitkit_back ==blkif== xen-blkfront :domU
+#   dom0: /run/bfl.img <- splitkit_back ==blkif== splitkit_front :domU
 #
 # The domU writes the whole disk through its page cache (fio, seed 5),
-# fsyncs the device (blkfront sends FLUSH_DISKCACHE), prints FLUSHED and
+# fsyncs the device (the frontend sends FLUSH_DISKCACHE), prints FLUSHED and
 # keeps writing elsewhere; dom0 destroys it as soon as it sees FLUSHED and
 # verifies the whole file with the same fio job.
 

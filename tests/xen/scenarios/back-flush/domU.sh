@@ -5,12 +5,17 @@
 
 . /lib/splitkit/blk.sh
 
-sk_check "load xen-blkfront" sk_modprobe xen-blkfront
+sk_check "load $(sk_cmdline sk.front)" sk_blk_load_front
 sk_check "/dev/xvda appeared" sk_wait_block /dev/xvda 30 || return
-sk_check "feature-flush-cache negotiated" \
-	sh -c 'dmesg | grep -q "flush diskcache: enabled"'
+flush_negotiated()
+{
+	sk_blk_front_features xvda |
+		grep -q -E 'flush diskcache: enabled|flush: on'
+}
+
+sk_check "feature-flush-cache negotiated" flush_negotiated
 sk_check "write the whole disk through the page cache (seed 5)" \
-	sk_blk_fio /dev/xvda 5 write 0
+	sk_blk_fio /dev/xvda 5 write 64k 0
 # blkdev_fsync: write back the page cache, then a FLUSH_DISKCACHE request
 sk_check "fsync /dev/xvda (flush)" \
 	dd if=/dev/zero of=/dev/xvda bs=4k count=0 conv=notrunc,fsync

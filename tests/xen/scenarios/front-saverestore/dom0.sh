@@ -5,25 +5,25 @@
 # dead connection, reconnect to the backend the toolstack recreates and
 # re-issue the requests that were in flight.
 #
-#   dom0: /run/front-sr.img --loop--> xen-blkback ==ring==> splitkit_front
+#   dom0: /run/front-sr.img --file I/O--> splitkit_back ==ring==> splitkit_front
 #         xl save  -> /run/front-sr.save -> xl restore  (same domain name)
 #
 # The domU's fio checks every block it wrote (crc32c) after the restore;
 # dom0 verifies the whole disk once the domU is gone.
 
-. /lib/splitkit/front.sh
+. /lib/splitkit/blk.sh
 
 name=front-saverestore
 img=/run/front-sr.img
 save=/run/front-sr.save
 log=$SK_CONSOLE_DIR/guest-$name.log
 
-sk_check "load xen-blkback and loop" sk_modprobe xen-blkback loop || return
+sk_check "load splitkit_back" sk_blk_load_back || return
 # xl save runs libxl-save-helper from the Xen library directory.
 sk_check "libxl-save-helper is in dom0" \
 	test -x /usr/lib/xen-4.17/bin/libxl-save-helper
 rm -f "$img" "$save" "$log"
-truncate -s 256M "$img"
+truncate -s 64M "$img"
 if ! xl create domU.cfg >/tmp/sk-xl-create.log 2>&1; then
 	sk_comment "$(cat /tmp/sk-xl-create.log)"
 	sk_fail "xl create domU.cfg"
@@ -47,7 +47,7 @@ rm -f "$save"
 sk_domU_wait "$name" 480
 sk_domU_results "$name"
 sk_check "dom0 verifies all of the disk as written by the domU" \
-	skf_fio_whole "$img" verify 42
+	sk_blk_fio "$img" 42 verify
 sk_check "hotplug script released the loop device" \
 	sh -c "! losetup -a | grep -q front-sr"
 rm -f "$img"

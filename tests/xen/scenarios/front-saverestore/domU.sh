@@ -4,20 +4,20 @@
 # (several passes, so the save lands in the middle) while dom0 saves and
 # restores this domain.
 
-. /lib/splitkit/front.sh
+. /lib/splitkit/blk.sh
 
-sk_check "load splitkit_front" skf_insmod splitkit_front || return
+sk_check "load splitkit_front" sk_insmod splitkit_front || return
 sk_check "/dev/xvda appeared" sk_wait_block /dev/xvda || return
-sk_comment "$(skf_feature_line xvda)"
+sk_comment "$(sk_blk_front_features xvda)"
 sk_comment "fio running"
 sk_check "fio write + verify across save/restore" \
-	skf_fio_whole /dev/xvda write 42 64k 1 libaio --loops=6 --iodepth=16
+	sk_blk_fio /dev/xvda 42 write 64k 1 libaio --loops=6 --iodepth=16
 sk_comment "$(dmesg | grep -c 'resuming: reconnecting') resume(s) seen"
 sk_comment "$(tr '\n' ' ' </sys/block/xvda/device/skf_stats)"
 sk_check "the frontend went through a resume" \
 	sh -c "dmesg | grep -q 'resuming: reconnecting'"
-sk_check "connected again" test "$(skf_stat xvda connected)" = 1
+sk_check "connected again" test "$(sk_blk_front_stat xvda connected)" = 1
 sk_check "no backend protocol violations" \
-	test "$(skf_stat xvda violations)" = 0
+	test "$(sk_blk_front_stat xvda violations)" = 0
 
-skf_dmesg_comments
+sk_blk_guest_dmesg
