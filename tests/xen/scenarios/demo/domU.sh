@@ -3,14 +3,15 @@
 # demo (guest half): make a filesystem on the PV disk, write and read files,
 # and report what the frontend negotiated and the throughput seen.
 
-sk_check "load the block frontend and ext4" sk_modprobe xen-blkfront crc32c_generic ext4
+. /lib/splitkit/blk.sh
+
+sk_check "load ext4" sk_modprobe crc32c_generic ext4
+sk_check "load splitkit_front (one polled queue)" \
+	sk_insmod splitkit_front poll_queues=1
 sk_check "/dev/xvda appeared" sk_wait_block /dev/xvda || return
 
 # What the two ends agreed on: the frontend logs it when it connects.
-dmesg | grep -E 'blkfront|splitkit' | sed 's/^\[[ 0-9.]*\] //' |
-	while IFS= read -r l; do
-		sk_comment "negotiated: $l"
-	done
+sk_comment "negotiated: $(sk_blk_front_features xvda)"
 for f in /sys/block/xvda/queue/max_hw_sectors_kb \
 	 /sys/block/xvda/mq/*/nr_tags; do
 	[ -r "$f" ] && sk_comment "${f#/sys/block/xvda/}: $(cat "$f")"
@@ -47,3 +48,4 @@ sk_check "mount again" mount -t ext4 /dev/xvda /mnt || return
 sk_check "20 files read back intact after remount" \
 	sh -c 'cd /mnt/files && md5sum -c -s /tmp/sums'
 sk_check "unmount" umount /mnt
+sk_comment "splitkit_front counters: $(tr '\n' ' ' </sys/block/xvda/device/skf_stats)"

@@ -11,7 +11,7 @@ sk_check "/dev/xvda appeared" sk_wait_block /dev/xvda || return
 sk_comment "$(sk_blk_front_features xvda)"
 sk_comment "fio running"
 sk_check "fio write + verify across save/restore" \
-	sk_blk_fio /dev/xvda 42 write 64k 1 libaio --loops=6 --iodepth=16
+	sk_blk_fio /dev/xvda 42 write 64k 1 libaio --loops=4 --iodepth=16
 sk_comment "$(dmesg | grep -c 'resuming: reconnecting') resume(s) seen"
 sk_comment "$(tr '\n' ' ' </sys/block/xvda/device/skf_stats)"
 sk_check "the frontend went through a resume" \
