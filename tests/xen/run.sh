@@ -13,14 +13,18 @@
 #         domU (same kernel, busybox)   prints "SKU: ..." on hvc0,
 #                                       logged by xenconsoled, relayed by dom0
 #
-# Usage: run.sh [--kver RELEASE] [--scenarios a,b,...] [--demo] [--list]
+# Usage: run.sh [--kver RELEASE] [--scenarios a,b,...] [--demo] [--bench]
+#               [--list]
 #
 # A scenario is a directory tests/xen/scenarios/<name>/ with dom0.sh (run
 # in dom0), optionally domU.sh and xl configs, and optionally a file
 # 'needs' with words: "hvm" (ship the HVM device model into dom0), "demo"
-# (only run by 'make demo'), "slow" (only run when XEN_SLOW=1 or when named
-# with --scenarios), "wip" (not yet reliable: only run when XEN_WIP=1 or
-# when named).  See Documentation/testing.rst.
+# (only run by 'make demo'), "bench" (a benchmark: only run with --bench
+# or when named, as 'make bench-*' does), "scratch" (QEMU gives dom0 a
+# scratch disk, /dev/vda, backed by a fresh build/xen/<kver>/scratch.img
+# deleted after the run), "slow" (only run when
+# XEN_SLOW=1 or when named with --scenarios), "wip" (not yet reliable: only
+# run when XEN_WIP=1 or when named).  See Documentation/testing.rst.
 #
 # On failure the consoles stay under build/xen/<kver>/ and their tails are
 # printed.
@@ -41,14 +45,16 @@ SCENARIO_TIMEOUT=${SCENARIO_TIMEOUT:-600}
 kver=""
 want=""
 demo=0
+bench=0
 list=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kver) kver=$2; shift ;;
 	--scenarios) want=$2; shift ;;
 	--demo) demo=1 ;;
+	--bench) bench=1 ;;
 	--list) list=1 ;;
-	*) echo "usage: run.sh [--kver R] [--scenarios a,b] [--demo] [--list]" >&2
+	*) echo "usage: run.sh [--kver R] [--scenarios a,b] [--demo] [--bench] [--list]" >&2
 	   exit 2 ;;
 	esac
 	shift
@@ -75,7 +81,10 @@ select_scenarios()
 		[ -f "$d/dom0.sh" ] || continue
 		if [ "$demo" -eq 1 ]; then
 			scenario_needs "$s" demo && echo "$s"
+		elif [ "$bench" -eq 1 ]; then
+			scenario_needs "$s" bench && echo "$s"
 		elif ! scenario_needs "$s" demo &&
+		     ! scenario_needs "$s" bench &&
 		     { [ -n "${XEN_SLOW:-}" ] || ! scenario_needs "$s" slow; } &&
 		     { [ -n "${XEN_WIP:-}" ] || ! scenario_needs "$s" wip; }; then
 			echo "$s"
@@ -143,10 +152,20 @@ done
 # --- images ------------------------------------------------------------
 
 need_hvm=0
+need_scratch=0
 for s in $scenarios; do
 	[ -d "$HERE/scenarios/$s" ] || bail "no scenario '$s'"
 	scenario_needs "$s" hvm && need_hvm=1
+	scenario_needs "$s" scratch && need_scratch=1
 done
+# The scratch disk (needs word "scratch"): a virtio disk, /dev/vda in dom0
+# once virtio_pci and virtio_blk are loaded, backed by a sparse host file.
+scratch_mods=""
+scratch_drive=()
+if [ "$need_scratch" -eq 1 ]; then
+	scratch_mods="virtio_pci virtio_blk"
+	scratch_drive=(-drive "file=$out/scratch.img,if=virtio,format=raw,cache=unsafe")
+fi
 
 # add_scripts: the shell libraries and the selected scenarios, on both sides.
 add_scripts()
@@ -230,7 +249,7 @@ build_dom0()
 		root_add_tree "$XEN_LIB/boot" "$XEN_LIB/boot"
 	fi
 	root_add_modules "$kver" xen-privcmd xenfs xen-evtchn xen-gntdev \
-		xen-gntalloc xen-blkback loop $ko_names || return 1
+		xen-gntalloc xen-blkback loop $scratch_mods $ko_names || return 1
 	mkdir -p "$ROOT/etc/splitkit"
 	echo "$scenarios" | tr ' ' '\n' >"$ROOT/etc/splitkit/scenarios"
 	root_pack "$out/dom0.img"
@@ -241,6 +260,11 @@ build_domU >"$out/mkroot.log" 2>&1 || { sed 's/^/# /' "$out/mkroot.log"; bail "b
 build_domU_small >>"$out/mkroot.log" 2>&1 || { sed 's/^/# /' "$out/mkroot.log"; bail "building the small domU image"; }
 build_dom0 >>"$out/mkroot.log" 2>&1 || { sed 's/^/# /' "$out/mkroot.log"; bail "building the dom0 image"; }
 [ "$out/xen" -nt "$XEN_GZ" ] || gzip -dc "$XEN_GZ" >"$out/xen"
+if [ "$need_scratch" -eq 1 ]; then
+	rm -f "$out/scratch.img"
+	truncate -s "${XEN_SCRATCH_SIZE:-512M}" "$out/scratch.img" ||
+		bail "creating $out/scratch.img"
+fi
 
 # --- boot --------------------------------------------------------------
 
@@ -251,12 +275,13 @@ echo "# booting Xen 4.17 + dom0 $kver in QEMU (TCG), scenarios: $scenarios"
 timeout -s KILL "$limit" qemu-system-x86_64 \
 	-nodefaults -display none -no-reboot \
 	-machine pc -cpu qemu64,+svm,+npt -m 3072 -smp 2 \
-	-serial "file:$log" \
+	-serial "file:$log" "${scratch_drive[@]}" \
 	-kernel "$out/xen" \
 	-append "dom0_mem=1536M,max:1536M console=com1 com1=115200,8n1 ${XEN_APPEND:-}" \
 	-initrd "/boot/vmlinuz-$kver console=hvc0 quiet loglevel=3 panic=-1 sk.timeout=$SCENARIO_TIMEOUT,$out/dom0.img" \
 	</dev/null >"$out/qemu.log" 2>&1
 qrc=$?
+[ "$need_scratch" -eq 1 ] && rm -f "$out/scratch.img"
 [ "$qrc" -eq 137 ] && echo "# QEMU killed after $limit s"
 
 # --- results -----------------------------------------------------------

@@ -1,0 +1,169 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# bench-blk: the fio jobs and their bookkeeping, sourced by dom0.sh (the
+# native bound, and the dom0 half of each pair) and by domU.sh (each pair's
+# guest).  See dom0.sh for the whole picture.
+#
+# Every job runs BENCH_RAMP + BENCH_RUNTIME seconds (time_based, O_DIRECT,
+# libaio) over the whole disk; fio's numbers leave the ramp out.  CPU time
+# is counted over a window in the middle of the job: from 1 s after the
+# disk's first completed I/O, BENCH_WINDOW seconds long.  The domain's busy
+# time (/proc/stat) and the sectors the disk moved (/sys/block/*/stat) are
+# read at both ends with shell builtins only, and the shell sleeps between
+# them in a builtin too, so counting starts no process inside the window.
+# In a guest both ends are also announced on the console ("BENCH-MARK
+# start|stop JOB"), where dom0 follows them to count its own CPU time over
+# the same window.  Before the jobs an idle window of BENCH_WINDOW seconds
+# measures what the domains use doing nothing, for the host to subtract.
+
+BENCH_JOBS="rr4k1 rr4k32 rw4k1 rw4k32 sr1m sw1m"
+BENCH_RAMP=2
+BENCH_RUNTIME=8
+BENCH_WINDOW=5
+
+# bench_args JOB: fio options of JOB.
+bench_args()
+{
+	case "$1" in
+	rr4k1)	echo "--rw=randread --bs=4k --iodepth=1 --norandommap" ;;
+	rr4k32)	echo "--rw=randread --bs=4k --iodepth=32 --norandommap" ;;
+	rw4k1)	echo "--rw=randwrite --bs=4k --iodepth=1 --norandommap" ;;
+	rw4k32)	echo "--rw=randwrite --bs=4k --iodepth=32 --norandommap" ;;
+	sr1m)	echo "--rw=read --bs=1m --iodepth=8" ;;
+	sw1m)	echo "--rw=write --bs=1m --iodepth=8" ;;
+	esac
+}
+
+# bench_bs_kb JOB: block size of JOB in KiB.
+bench_bs_kb()
+{
+	case "$1" in
+	*1m) echo 1024 ;;
+	*) echo 4 ;;
+	esac
+}
+
+# bench_label JOB: what JOB measures, for results.
+bench_label()
+{
+	case "$1" in
+	rr4k1) echo "4 KiB random read QD1" ;;
+	rr4k32) echo "4 KiB random read QD32" ;;
+	rw4k1) echo "4 KiB random write QD1" ;;
+	rw4k32) echo "4 KiB random write QD32" ;;
+	sr1m) echo "1 MiB sequential read QD8" ;;
+	sw1m) echo "1 MiB sequential write QD8" ;;
+	esac
+}
+
+# bench_sleep SECONDS: sleep (fractions allowed) without starting a
+# process: a read with a timeout on a FIFO nobody writes.
+bench_sleep()
+{
+	if [ ! -p /tmp/bench-sleep ]; then
+		rm -f /tmp/bench-sleep
+		mkfifo /tmp/bench-sleep
+	fi
+	read -r -t "$1" _ <>/tmp/bench-sleep
+}
+
+# bench_snap [DISK]: with builtins only, set BENCH_BUSY (busy ticks of all
+# CPUs: user, nice, system, irq and softirq of /proc/stat; idle, iowait
+# and steal are not this domain's work), BENCH_UP (uptime, centiseconds)
+# and, with DISK, BENCH_SECT (sectors DISK has read and written).
+bench_snap()
+{
+	local cpu user nice sys idle iowait irq softirq up
+	local r_ios r_mrg r_sect r_t w_ios w_mrg w_sect
+	read -r cpu user nice sys idle iowait irq softirq _ </proc/stat
+	read -r up _ </proc/uptime
+	BENCH_BUSY=$((user + nice + sys + irq + softirq))
+	BENCH_UP=$((${up%.*} * 100 + 1${up#*.} - 100))
+	if [ -n "${1:-}" ]; then
+		read -r r_ios r_mrg r_sect r_t w_ios w_mrg w_sect _ \
+			<"/sys/block/$1/stat"
+		BENCH_SECT=$((r_sect + w_sect))
+	fi
+}
+
+# bench_mark WHAT JOB: in a guest, tell dom0 (which follows the console)
+# that a counting window starts or stops.
+bench_mark()
+{
+	[ "$SK_PREFIX" = SKU: ] && echo "SKU: BENCH-MARK $1 $2" >/dev/console
+	return 0
+}
+
+# bench_idle: count the busy time of an idle window.  Prints
+# "cpu_ms=N win_ms=N".
+bench_idle()
+{
+	local b0 u0
+	bench_mark start idle
+	bench_snap
+	b0=$BENCH_BUSY
+	u0=$BENCH_UP
+	bench_sleep "$BENCH_WINDOW"
+	bench_snap
+	bench_mark stop idle
+	echo "cpu_ms=$(((BENCH_BUSY - b0) * 10)) win_ms=$(((BENCH_UP - u0) * 10))"
+}
+
+# bench_fio DEV JOB: run JOB on DEV.  Prints one line
+#   "ios=N kib=N ms=N win_ios=N win_ms=N cpu_ms=N"
+# (fio's I/Os, KiB and runtime without the ramp; the window's I/Os, length
+# and this domain's busy time: left out if fio ended before the window
+# did, which it should not).  Fails, with fio's output on stderr, if fio
+# fails, reports an error or does no I/O.
+bench_fio()
+{
+	local dev=$1 job=$2 disk=${1##*/} pid rc terse err kib ms ios
+	local s0 b0 u0 w="" i=0
+
+	rm -f /tmp/bench-fio.out
+	bench_snap "$disk"
+	s0=$BENCH_SECT
+	# shellcheck disable=SC2046
+	(cd /tmp && exec fio --name="$job" --filename="$dev" $(bench_args "$job") \
+		--ioengine=libaio --direct=1 --time_based --ramp_time="$BENCH_RAMP" \
+		--runtime="$BENCH_RUNTIME" --minimal >/tmp/bench-fio.out 2>&1) &
+	pid=$!
+	# the first I/O done (fio takes a while to start under emulation)
+	while kill -0 "$pid" 2>/dev/null; do
+		bench_snap "$disk"
+		[ "$BENCH_SECT" -ne "$s0" ] && break
+		bench_sleep 0.05
+	done
+	bench_sleep 1
+	if kill -0 "$pid" 2>/dev/null; then
+		bench_mark start "$job"
+		bench_snap "$disk"
+		s0=$BENCH_SECT
+		b0=$BENCH_BUSY
+		u0=$BENCH_UP
+		bench_sleep "$BENCH_WINDOW"
+		bench_snap "$disk"
+		bench_mark stop "$job"
+		kill -0 "$pid" 2>/dev/null &&
+			w="win_ios=$(((BENCH_SECT - s0) / 2 / $(bench_bs_kb "$job"))) win_ms=$(((BENCH_UP - u0) * 10)) cpu_ms=$(((BENCH_BUSY - b0) * 10))"
+	fi
+	wait "$pid"
+	rc=$?
+	terse=$(grep '^3;' /tmp/bench-fio.out | tail -n 1)
+	# terse v3: 5 error, 6 read KiB, 9 read runtime (ms), 47 write KiB,
+	# 50 write runtime
+	err=$(echo "$terse" | cut -d';' -f5)
+	case "$job" in
+	rr*|sr*) kib=$(echo "$terse" | cut -d';' -f6)
+		 ms=$(echo "$terse" | cut -d';' -f9) ;;
+	*)	 kib=$(echo "$terse" | cut -d';' -f47)
+		 ms=$(echo "$terse" | cut -d';' -f50) ;;
+	esac
+	if [ "$rc" -ne 0 ] || [ "${err:-1}" != 0 ] || [ "${kib:-0}" -le 0 ]; then
+		grep -v '^3;' /tmp/bench-fio.out | tail -n 15 | cut -c 1-200 >&2
+		echo "fio exit status $rc, error field '$err', ${kib:-no} KiB" >&2
+		return 1
+	fi
+	ios=$((kib / $(bench_bs_kb "$job")))
+	echo "ios=$ios kib=$kib ms=$ms $w"
+}

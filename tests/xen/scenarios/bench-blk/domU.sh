@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# bench-blk (guest half): load the frontend named by sk.front= and run
+# an idle window, then every job of bench.sh on /dev/xvda, dom0's scratch
+# disk.  Each one's numbers go to dom0 as a "BENCH-RES" console line
+# (dom0.sh adds its own CPU time and reports them); an fio error is a
+# failing result.
+
+. ./bench.sh
+
+front=$(sk_cmdline sk.front) || front=xen-blkfront
+case "$front" in
+splitkit_front)
+	sk_check "load splitkit_front poll_queues=1" \
+		sk_insmod splitkit_front poll_queues=1 || return ;;
+*)
+	sk_check "load $front" sk_modprobe "$front" || return ;;
+esac
+sk_check "/dev/xvda appeared" sk_wait_block /dev/xvda 90 || return
+sk_comment "up $(cut -d' ' -f1 /proc/uptime) s when the disk appeared"
+sk_comment "$(dmesg | grep -E "splitkit_front.*xvda: queues|blkfront: xvda:" |
+	tail -n 1 | sed 's/^\[[ 0-9.]*\] //')"
+sk_comment "xvda: $(cat /sys/block/xvda/size) sectors, nr_requests $(cat /sys/block/xvda/queue/nr_requests), max_sectors_kb $(cat /sys/block/xvda/queue/max_sectors_kb), hw queues $(ls /sys/block/xvda/mq | wc -l)"
+
+sk_say "BENCH-RES job=idle $(bench_idle)"
+for job in $BENCH_JOBS; do
+	if res=$(bench_fio /dev/xvda "$job" 2>/tmp/bench-err); then
+		sk_ok "$(bench_label "$job"): fio ran without error"
+		case "$res" in
+		*win_ios=*) ;;
+		*) sk_comment "$(bench_label "$job"): fio ended before the CPU counting window did" ;;
+		esac
+		sk_say "BENCH-RES job=$job $res"
+	else
+		while IFS= read -r l; do
+			sk_comment "$l"
+		done </tmp/bench-err
+		sk_fail "$(bench_label "$job"): fio ran without error"
+		sk_say "BENCH-RES job=$job failed"
+	fi
+done
+if [ "$front" = splitkit_front ] && [ -r /sys/block/xvda/device/skf_stats ]; then
+	sk_comment "skf_stats: $(tr '\n' ' ' </sys/block/xvda/device/skf_stats)"
+fi
+dmesg | grep -iE 'i/o error|bug:|warn|oops' | tail -n 5 | while IFS= read -r l; do
+	sk_comment "dmesg: $l"
+done
+sk_comment "up $(cut -d' ' -f1 /proc/uptime) s at the end"
