@@ -82,8 +82,9 @@ not_stalled()
 RP_ALIVE=not_stalled
 
 sk_check "load splitkit_ring" sk_modprobe splitkit_ring || return
-sk_check "load splitkit_ping_front (count=$RP_COUNT)" \
-	insmod /lib/modules/splitkit_ping_front.ko count=$RP_COUNT || return
+sk_check "load splitkit_ping_front (count=$RP_COUNT order=$RP_ORDER batch=$RP_BATCH)" \
+	insmod /lib/modules/splitkit_ping_front.ko count=$RP_COUNT \
+		order=$RP_ORDER batch=$RP_BATCH || return
 
 # --- connection 1: full run ------------------------------------------
 sk_check "frontend connected to the backend" rp_wait 120 connected || return
