@@ -51,22 +51,28 @@ function idle(p, side,   c, w) {
 # what the domain uses at idle.  The I/Os were counted where the job ran;
 # dom0 follows a guest'"'"'s window from its console, a little late at each
 # end, so its busy rate is applied to the length of the guest'"'"'s window.
+# A domain busy less than NOISE (a fraction of one CPU) above its idle
+# level has done too little to tell from the noise: "noise".
 function cpu(p, j, side,   ios, c, w, r, len) {
 	ios = val(p, j, "win_ios"); c = val(p, j, side "_cpu_ms")
 	w = val(p, j, side "_win_ms"); r = idle(p, side)
 	if (ios == "" || ios <= 0 || c == "" || w == "" || w <= 0 || r == "") return ""
+	if (c / w - r < NOISE) return "noise"
 	len = val(p, j, "domU_win_ms")
 	if (len == "") len = w
 	return (c / w - r) * len * 1000 / ios
 }
 function pct(x) { return x == "" ? "?" : sprintf("%.0f%%", 100 * x) }
-function num(x, w) { return x == "" ? sprintf("%" w "s", "-") : \
-	sprintf("%" w ".0f", x) }
+function num(x, w) { return (x == "" || x == "noise") ? \
+	sprintf("%" w "s", x == "" ? "-" : x) : sprintf("%" w ".0f", x) }
 function num1(x, w) { return x == "" ? sprintf("%" w "s", "-") : \
 	sprintf("%" w ".1f", x) }
-function ratio(a, b, w) { return (a == "" || b == "" || b == 0) ? \
+function ratio(a, b, w) { return (a == "" || b == "" || a == "noise" || \
+	b == "noise" || b == 0) ? \
 	sprintf("%" w "s", "-") : sprintf("%" w ".2f", a / b) }
-function sum(a, b) { return (a == "" || b == "") ? "" : a + b }
+function sum(a, b) { return (a == "" || b == "" || a == "noise" || \
+	b == "noise") ? "" : a + b }
+BEGIN { NOISE = 0.03 }
 /^# bench-blk: BENCH-INFO / {
 	for (i = 4; i <= NF; i++) { split($i, kv, "="); info[kv[1]] = kv[2] }
 }
@@ -136,6 +142,7 @@ END {
 	print "and expect noise between runs (more on a busy host). Higher is better for"
 	print "throughput ratios, lower for CPU ratios. Guests have 1 vCPU, dom0 has " \
 		(info["dom0_vcpus"] != "" ? info["dom0_vcpus"] : "?") "."
+	print "\"noise\": the domain was busy less than 3% of one CPU above its idle level."
 	print "Busy = user+nice+system+irq+softirq of each domain'"'"'s /proc/stat; busy at idle:"
 	printf "native dom0 %s; stock domU %s, dom0 %s; ours domU %s, dom0 %s.\n", \
 		pct(idle("native", "dom0")), pct(idle("stock", "domU")), \

@@ -4,22 +4,24 @@
 # native bound, and the dom0 half of each pair) and by domU.sh (each pair's
 # guest).  See dom0.sh for the whole picture.
 #
-# Every job runs BENCH_RAMP + BENCH_RUNTIME seconds (time_based, O_DIRECT,
-# libaio) over the whole disk; fio's numbers leave the ramp out.  CPU time
-# is counted over a window in the middle of the job: from 1 s after the
-# disk's first completed I/O, BENCH_WINDOW seconds long.  The domain's busy
-# time (/proc/stat) and the sectors the disk moved (/sys/block/*/stat) are
-# read at both ends with shell builtins only, and the shell sleeps between
-# them in a builtin too, so counting starts no process inside the window.
-# In a guest both ends are also announced on the console ("BENCH-MARK
-# start|stop JOB"), where dom0 follows them to count its own CPU time over
-# the same window.  Before the jobs an idle window of BENCH_WINDOW seconds
-# measures what the domains use doing nothing, for the host to subtract.
+# One fio process runs every job, one after the other (loading fio takes
+# many seconds under emulation).  Each job runs BENCH_RAMP + BENCH_RUNTIME
+# seconds (time_based, O_DIRECT, libaio) over the whole disk; fio's numbers
+# leave the ramp out.  CPU time is counted over a window in the middle of
+# each job: from half a second after the disk's first completed I/O of the
+# job, BENCH_WINDOW seconds long or less (see bench_window).  The domain's busy time (/proc/stat) and the
+# sectors the disk moved (/sys/block/*/stat) are read at both ends with
+# shell builtins only, and the shell sleeps between them in a builtin too,
+# so counting starts no process inside the window.  In a guest both ends
+# are also announced on the console ("BENCH-MARK start|stop JOB"), where
+# dom0 follows them to count its own CPU time over the same window.
+# Before the jobs an idle window of BENCH_WINDOW seconds measures what the
+# domains use doing nothing, for the host to subtract.
 
 BENCH_JOBS="rr4k1 rr4k32 rw4k1 rw4k32 sr1m sw1m"
 BENCH_RAMP=2
 BENCH_RUNTIME=8
-BENCH_WINDOW=5
+BENCH_WINDOW=6
 
 # bench_args JOB: fio options of JOB.
 bench_args()
@@ -109,61 +111,114 @@ bench_idle()
 	echo "cpu_ms=$(((BENCH_BUSY - b0) * 10)) win_ms=$(((BENCH_UP - u0) * 10))"
 }
 
-# bench_fio DEV JOB: run JOB on DEV.  Prints one line
-#   "ios=N kib=N ms=N win_ios=N win_ms=N cpu_ms=N"
-# (fio's I/Os, KiB and runtime without the ramp; the window's I/Os, length
-# and this domain's busy time: left out if fio ended before the window
-# did, which it should not).  Fails, with fio's output on stderr, if fio
-# fails, reports an error or does no I/O.
-bench_fio()
+# bench_jobfile DEV: one fio job file with every job, one after the other
+# (stonewall), so fio starts once: loading it takes many seconds under
+# emulation.  Each job touches /tmp/bench-go-JOB before its first I/O and
+# /tmp/bench-done-JOB after its last.
+bench_jobfile()
 {
-	local dev=$1 job=$2 disk=${1##*/} pid rc terse err kib ms ios
-	local s0 b0 u0 w="" i=0
+	local job
+	printf '[global]\nfilename=%s\nioengine=libaio\ndirect=1\n' "$1"
+	printf 'time_based\nramp_time=%s\nruntime=%s\nstonewall\n' \
+		"$BENCH_RAMP" "$BENCH_RUNTIME"
+	for job in $BENCH_JOBS; do
+		printf '\n[%s]\n' "$job"
+		bench_args "$job" | tr ' ' '\n' | sed 's/^--//'
+		printf 'exec_prerun=touch /tmp/bench-go-%s\n' "$job"
+		printf 'exec_postrun=touch /tmp/bench-done-%s\n' "$job"
+	done
+}
 
-	rm -f /tmp/bench-fio.out
+# bench_wait_file FILE PID: wait until FILE exists or process PID is gone.
+bench_wait_file()
+{
+	while [ ! -e "$1" ] && kill -0 "$2" 2>/dev/null; do
+		bench_sleep 0.05
+	done
+	[ -e "$1" ]
+}
+
+# bench_window JOB DISK PID: while fio (PID) runs JOB, count the window:
+# from half a second after DISK's first I/O of the job, BENCH_WINDOW s
+# long but ending at the latest 1.5 s before the job is due to end (sleeps
+# overshoot on a busy host).  Leaves "win_ios=N win_ms=N cpu_ms=N" in
+# /tmp/bench-win-JOB if the job was still running at the end of the
+# window.
+bench_window()
+{
+	local job=$1 disk=$2 pid=$3 s0 b0 u0 end len c
+
+	bench_wait_file "/tmp/bench-go-$job" "$pid" || return 1
 	bench_snap "$disk"
 	s0=$BENCH_SECT
-	# shellcheck disable=SC2046
-	(cd /tmp && exec fio --name="$job" --filename="$dev" $(bench_args "$job") \
-		--ioengine=libaio --direct=1 --time_based --ramp_time="$BENCH_RAMP" \
-		--runtime="$BENCH_RUNTIME" --minimal >/tmp/bench-fio.out 2>&1) &
-	pid=$!
-	# the first I/O done (fio takes a while to start under emulation)
-	while kill -0 "$pid" 2>/dev/null; do
+	end=$((BENCH_UP + (BENCH_RAMP + BENCH_RUNTIME) * 100 - 150))
+	while [ ! -e "/tmp/bench-done-$job" ] && kill -0 "$pid" 2>/dev/null; do
 		bench_snap "$disk"
 		[ "$BENCH_SECT" -ne "$s0" ] && break
 		bench_sleep 0.05
 	done
-	bench_sleep 1
-	if kill -0 "$pid" 2>/dev/null; then
-		bench_mark start "$job"
-		bench_snap "$disk"
-		s0=$BENCH_SECT
-		b0=$BENCH_BUSY
-		u0=$BENCH_UP
-		bench_sleep "$BENCH_WINDOW"
-		bench_snap "$disk"
-		bench_mark stop "$job"
-		kill -0 "$pid" 2>/dev/null &&
-			w="win_ios=$(((BENCH_SECT - s0) / 2 / $(bench_bs_kb "$job"))) win_ms=$(((BENCH_UP - u0) * 10)) cpu_ms=$(((BENCH_BUSY - b0) * 10))"
-	fi
+	bench_sleep 0.5
+	[ -e "/tmp/bench-done-$job" ] && return 0
+	bench_mark start "$job"
+	bench_snap "$disk"
+	s0=$BENCH_SECT
+	b0=$BENCH_BUSY
+	u0=$BENCH_UP
+	len=$((end - u0))
+	[ "$len" -gt $((BENCH_WINDOW * 100)) ] && len=$((BENCH_WINDOW * 100))
+	[ "$len" -lt 100 ] && len=100
+	c=$((len % 100))
+	[ "$c" -lt 10 ] && c=0$c
+	bench_sleep "$((len / 100)).$c"
+	bench_snap "$disk"
+	bench_mark stop "$job"
+	[ -e "/tmp/bench-done-$job" ] && return 0
+	kill -0 "$pid" 2>/dev/null || return 0
+	echo "win_ios=$(((BENCH_SECT - s0) / 2 / $(bench_bs_kb "$job"))) win_ms=$(((BENCH_UP - u0) * 10)) cpu_ms=$(((BENCH_BUSY - b0) * 10))" \
+		>"/tmp/bench-win-$job"
+}
+
+# bench_run DEV: run every job on DEV.  Prints one line per job,
+#   "JOB ios=N kib=N ms=N win_ios=N win_ms=N cpu_ms=N"
+# (fio's I/Os, KiB and runtime without the ramp; the window's I/Os, length
+# and this domain's busy time, left out if the job ended before the window
+# did, which it should not), or "JOB failed" when fio reported an error or
+# no I/O for it, with fio's output on stderr.  Returns fio's exit status.
+bench_run()
+{
+	local dev=$1 disk=${1##*/} pid rc job terse err kib ms
+
+	rm -f /tmp/bench-go-* /tmp/bench-done-* /tmp/bench-win-* \
+		/tmp/bench-fio.out
+	bench_jobfile "$dev" >/tmp/bench.fio
+	(cd /tmp && exec fio --minimal /tmp/bench.fio >/tmp/bench-fio.out 2>&1) &
+	pid=$!
+	for job in $BENCH_JOBS; do
+		bench_window "$job" "$disk" "$pid" || break
+	done
 	wait "$pid"
 	rc=$?
-	terse=$(grep '^3;' /tmp/bench-fio.out | tail -n 1)
-	# terse v3: 5 error, 6 read KiB, 9 read runtime (ms), 47 write KiB,
-	# 50 write runtime
-	err=$(echo "$terse" | cut -d';' -f5)
-	case "$job" in
-	rr*|sr*) kib=$(echo "$terse" | cut -d';' -f6)
-		 ms=$(echo "$terse" | cut -d';' -f9) ;;
-	*)	 kib=$(echo "$terse" | cut -d';' -f47)
-		 ms=$(echo "$terse" | cut -d';' -f50) ;;
-	esac
-	if [ "$rc" -ne 0 ] || [ "${err:-1}" != 0 ] || [ "${kib:-0}" -le 0 ]; then
+	for job in $BENCH_JOBS; do
+		terse=$(grep "^3;[^;]*;$job;" /tmp/bench-fio.out | tail -n 1)
+		# terse v3: 5 error, 6 read KiB, 9 read runtime (ms), 47 write
+		# KiB, 50 write runtime
+		err=$(echo "$terse" | cut -d';' -f5)
+		case "$job" in
+		rr*|sr*) kib=$(echo "$terse" | cut -d';' -f6)
+			 ms=$(echo "$terse" | cut -d';' -f9) ;;
+		*)	 kib=$(echo "$terse" | cut -d';' -f47)
+			 ms=$(echo "$terse" | cut -d';' -f50) ;;
+		esac
+		if [ "${err:-1}" != 0 ] || [ "${kib:-0}" -le 0 ]; then
+			echo "$job: fio error field '${err:-none}', ${kib:-no} KiB" >&2
+			echo "$job failed"
+		else
+			echo "$job ios=$((kib / $(bench_bs_kb "$job"))) kib=$kib ms=$ms $(cat "/tmp/bench-win-$job" 2>/dev/null)"
+		fi
+	done
+	if [ "$rc" -ne 0 ]; then
 		grep -v '^3;' /tmp/bench-fio.out | tail -n 15 | cut -c 1-200 >&2
-		echo "fio exit status $rc, error field '$err', ${kib:-no} KiB" >&2
-		return 1
+		echo "fio exit status $rc" >&2
 	fi
-	ios=$((kib / $(bench_bs_kb "$job")))
-	echo "ios=$ios kib=$kib ms=$ms $w"
+	return "$rc"
 }

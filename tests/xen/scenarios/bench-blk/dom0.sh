@@ -28,7 +28,7 @@ BENCH_DEV=/dev/vda
 BENCH_CR=$(printf '\r')
 
 # bench_report PAIR JOB RES [DOM0_CPU_MS DOM0_WIN_MS]: one BENCH line from
-# the "key=value" words bench_fio or bench_idle printed (in dom0 for the
+# the "key=value" words bench_run or bench_idle printed (in dom0 for the
 # native bound; in the guest, with dom0's own count, for a pair).
 bench_report()
 {
@@ -47,23 +47,26 @@ bench_report()
 # bench_native: dom0 idle, then every job straight on the scratch disk.
 bench_native()
 {
-	local job res
+	local job res rc
 	bench_report native idle "$(bench_idle)"
-	for job in $BENCH_JOBS; do
-		if res=$(bench_fio "$BENCH_DEV" "$job" 2>/tmp/bench-err); then
-			sk_ok "native: $(bench_label "$job"): fio ran without error"
-			case "$res" in
-			*win_ios=*) ;;
-			*) sk_comment "native: $(bench_label "$job"): fio ended before the CPU counting window did" ;;
-			esac
-			bench_report native "$job" "$res"
-		else
-			while IFS= read -r l; do
-				sk_comment "$l"
-			done </tmp/bench-err
+	bench_run "$BENCH_DEV" >/tmp/bench-res 2>/tmp/bench-err
+	rc=$?
+	while IFS= read -r l; do
+		sk_comment "native: $l"
+	done </tmp/bench-err
+	while read -r job res; do
+		if [ "$res" = failed ]; then
 			sk_fail "native: $(bench_label "$job"): fio ran without error"
+			continue
 		fi
-	done
+		sk_ok "native: $(bench_label "$job"): fio ran without error"
+		case "$res" in
+		*win_ios=*) ;;
+		*) sk_comment "native: $(bench_label "$job"): fio ended before the CPU counting window did" ;;
+		esac
+		bench_report native "$job" "$res"
+	done </tmp/bench-res
+	[ "$rc" -eq 0 ] || sk_fail "native: fio exited with status $rc"
 }
 
 # bench_follow PAIR NAME TIMEOUT: follow domU NAME's console until it
@@ -74,8 +77,11 @@ bench_native()
 bench_follow()
 {
 	local pair=$1 name=$2 log=$SK_CONSOLE_DIR/guest-$2.log line part=""
-	local b0=0 u0=0 d_ms=0 w_ms=0 open=0 deadline check rc=1
+	local b0=0 u0=0 d_ms w_ms open=0 deadline check rc=1 job
 
+	for job in idle $BENCH_JOBS; do
+		eval "bench_d_$job=; bench_w_$job="
+	done
 	bench_snap
 	deadline=$((BENCH_UP + $3 * 100))
 	check=$BENCH_UP
@@ -99,14 +105,17 @@ bench_follow()
 				open=1 ;;
 			"SKU: BENCH-MARK stop "*)
 				bench_snap
-				d_ms=$(((BENCH_BUSY - b0) * 10))
-				w_ms=$(((BENCH_UP - u0) * 10))
+				job=${line#SKU: BENCH-MARK stop }
+				case "$job" in *[!a-z0-9]*|"") continue ;; esac
+				eval "bench_d_$job=$(((BENCH_BUSY - b0) * 10))"
+				eval "bench_w_$job=$(((BENCH_UP - u0) * 10))"
 				open=0 ;;
-			"SKU: BENCH-RES "*" failed")
-				;;
 			"SKU: BENCH-RES job="*)
 				line=${line#SKU: BENCH-RES job=}
-				bench_report "$pair" "${line%% *}" "${line#* }" \
+				job=${line%% *}
+				case "$job" in *[!a-z0-9]*|"") continue ;; esac
+				eval "d_ms=\${bench_d_$job:-}; w_ms=\${bench_w_$job:-}"
+				bench_report "$pair" "$job" "${line#* }" \
 					"$d_ms" "$w_ms" ;;
 			"SKU: DONE")
 				rc=0
@@ -115,8 +124,10 @@ bench_follow()
 			continue
 		fi
 		part=$part$line
-		# nothing new: look again in 0.1 s
-		bench_sleep 0.1
+		# nothing new: look again in 0.5 s (each look costs dom0 CPU
+		# time; being late at both ends of a window does not matter,
+		# only dom0's busy rate over it is used)
+		bench_sleep 0.5
 		bench_snap
 		if [ "$BENCH_UP" -ge "$deadline" ]; then
 			sk_comment "domU $name still running after $3 s"

@@ -23,22 +23,24 @@ sk_comment "$(dmesg | grep -E "splitkit_front.*xvda: queues|blkfront: xvda:" |
 sk_comment "xvda: $(cat /sys/block/xvda/size) sectors, nr_requests $(cat /sys/block/xvda/queue/nr_requests), max_sectors_kb $(cat /sys/block/xvda/queue/max_sectors_kb), hw queues $(ls /sys/block/xvda/mq | wc -l)"
 
 sk_say "BENCH-RES job=idle $(bench_idle)"
-for job in $BENCH_JOBS; do
-	if res=$(bench_fio /dev/xvda "$job" 2>/tmp/bench-err); then
-		sk_ok "$(bench_label "$job"): fio ran without error"
-		case "$res" in
-		*win_ios=*) ;;
-		*) sk_comment "$(bench_label "$job"): fio ended before the CPU counting window did" ;;
-		esac
-		sk_say "BENCH-RES job=$job $res"
-	else
-		while IFS= read -r l; do
-			sk_comment "$l"
-		done </tmp/bench-err
+bench_run /dev/xvda >/tmp/bench-res 2>/tmp/bench-err
+rc=$?
+while IFS= read -r l; do
+	sk_comment "$l"
+done </tmp/bench-err
+while read -r job res; do
+	if [ "$res" = failed ]; then
 		sk_fail "$(bench_label "$job"): fio ran without error"
-		sk_say "BENCH-RES job=$job failed"
+		continue
 	fi
-done
+	sk_ok "$(bench_label "$job"): fio ran without error"
+	case "$res" in
+	*win_ios=*) ;;
+	*) sk_comment "$(bench_label "$job"): fio ended before the CPU counting window did" ;;
+	esac
+	sk_say "BENCH-RES job=$job $res"
+done </tmp/bench-res
+[ "$rc" -eq 0 ] || sk_fail "fio exited with status $rc"
 if [ "$front" = splitkit_front ] && [ -r /sys/block/xvda/device/skf_stats ]; then
 	sk_comment "skf_stats: $(tr '\n' ' ' </sys/block/xvda/device/skf_stats)"
 fi
