@@ -17,6 +17,7 @@ gzip
 xz-utils
 busybox-static
 linux-image-amd64
+linux-image-6.12-amd64
 linux-headers-amd64
 linux-headers-6.12-amd64
 xen-hypervisor-4.17-amd64

@@ -11,6 +11,8 @@
 #   kver.sh --image    newest release that also has /boot/vmlinuz-<release>
 #                      and is the stock 6.1 line if present (used to boot
 #                      the Xen-in-QEMU harness)
+#   kver.sh --images   every release with headers and /boot/vmlinuz-<release>,
+#                      oldest first
 
 list_headers()
 {
@@ -42,11 +44,16 @@ case "${1:-}" in
 		[ -f "/boot/vmlinuz-$r" ] && echo "$r"
 	done | head -n 1
 	;;
+--images)
+	for r in $all; do
+		[ -f "/boot/vmlinuz-$r" ] && echo "$r"
+	done
+	;;
 "")
 	echo "$all" | tail -n 1
 	;;
 *)
-	echo "usage: kver.sh [--all|--oldest|--image]" >&2
+	echo "usage: kver.sh [--all|--oldest|--image|--images]" >&2
 	exit 2
 	;;
 esac

@@ -11,7 +11,11 @@
 #   kbuild   all modules for every installed Debian kernel, W=1 and sparse
 #   <name>   every tests/<name>/phase.sh, an executable printing KTAP
 #            (components add phases this way, e.g. image interop tests)
-#   xen      Xen 4.17 + dom0 + domUs under QEMU, every scenario
+#   xen      Xen 4.17 + dom0 + domUs under QEMU, every scenario, on
+#            Debian 12's stock kernel (6.1)
+#   xen-newer the same with every other installed Debian kernel (the 6.12
+#            backport), core scenarios only (XEN_NEWER_SCENARIOS,
+#            default vbd-ours); one phase xen-<release> each
 #
 # CHECK_PHASES="unit kbuild" limits the run to some phases.
 
@@ -27,7 +31,9 @@ rm -f "$out"/*.ktap
 extra=$(for f in "$TOP"/tests/*/phase.sh; do
 	[ -x "$f" ] && basename "$(dirname "$f")"
 done)
-phases=${CHECK_PHASES:-unit kbuild $extra xen}
+phases=${CHECK_PHASES:-unit kbuild $extra xen xen-newer}
+# what the kernels other than the stock 6.1 one boot (xen-newer phase)
+XEN_NEWER_SCENARIOS=${XEN_NEWER_SCENARIOS:-vbd-ours}
 
 run_phase()
 {
@@ -50,6 +56,13 @@ for phase in $phases; do
 		run_phase kbuild "$TOP/scripts/build-modules.sh" ;;
 	xen)
 		run_phase xen "$TOP/tests/xen/run.sh" ;;
+	xen-newer)
+		# every other installed Debian kernel boots the core scenarios
+		for k in $("$TOP/scripts/kver.sh" --images); do
+			[ "$k" = "$("$TOP/scripts/kver.sh" --image)" ] && continue
+			run_phase "xen-$k" "$TOP/tests/xen/run.sh" --kver "$k" \
+				--scenarios "$XEN_NEWER_SCENARIOS"
+		done ;;
 	*)
 		if [ -x "$TOP/tests/$phase/phase.sh" ]; then
 			run_phase "$phase" "$TOP/tests/$phase/phase.sh"
