@@ -99,7 +99,7 @@ END {
 		info["backing"] != "" ? info["backing"] : "?", info["size_mib"] != "" ? info["size_mib"] : "?"
 	printf "\nfio libaio O_DIRECT over the whole disk, %s s per job after a %s s ramp;", \
 		info["runtime_s"] != "" ? info["runtime_s"] : "?", info["ramp_s"] != "" ? info["ramp_s"] : "?"
-	printf " CPU counted over %s s\n", info["window_s"] != "" ? info["window_s"] : "?"
+	printf " CPU counted over up to %s s mid-job\n", info["window_s"] != "" ? info["window_s"] : "?"
 	print "stock = xen-blkfront + xen-blkback, ours = splitkit_front + splitkit_back,"
 	print "native = fio in dom0 on /dev/vda itself (the upper bound)"
 	print ""

@@ -96,17 +96,20 @@ bench_mark()
 	return 0
 }
 
-# bench_idle: count the busy time of an idle window.  Prints
-# "cpu_ms=N win_ms=N".
+# bench_idle: count the busy time of an idle window, reading the counters
+# every half second as bench_window does.  Prints "cpu_ms=N win_ms=N".
 bench_idle()
 {
-	local b0 u0
+	local b0 u0 end
 	bench_mark start idle
 	bench_snap
 	b0=$BENCH_BUSY
 	u0=$BENCH_UP
-	bench_sleep "$BENCH_WINDOW"
-	bench_snap
+	end=$((u0 + BENCH_WINDOW * 100))
+	while [ "$BENCH_UP" -lt "$end" ]; do
+		bench_sleep 0.5
+		bench_snap
+	done
 	bench_mark stop idle
 	echo "cpu_ms=$(((BENCH_BUSY - b0) * 10)) win_ms=$(((BENCH_UP - u0) * 10))"
 }
@@ -140,13 +143,14 @@ bench_wait_file()
 
 # bench_window JOB DISK PID: while fio (PID) runs JOB, count the window:
 # from half a second after DISK's first I/O of the job, BENCH_WINDOW s
-# long but ending at the latest 1.5 s before the job is due to end (sleeps
-# overshoot on a busy host).  Leaves "win_ios=N win_ms=N cpu_ms=N" in
-# /tmp/bench-win-JOB if the job was still running at the end of the
-# window.
+# long but ending at the latest 1.5 s before the job is due to end.  The
+# counters are read every half second; should the job end first (sleeps
+# overshoot a lot on a busy host), the window ends at the last reading
+# taken while it ran.  Leaves "win_ios=N win_ms=N cpu_ms=N" in
+# /tmp/bench-win-JOB if that window is at least a second long.
 bench_window()
 {
-	local job=$1 disk=$2 pid=$3 s0 b0 u0 end len c
+	local job=$1 disk=$2 pid=$3 s0 b0 u0 s1 b1 u1 end
 
 	bench_wait_file "/tmp/bench-go-$job" "$pid" || return 1
 	bench_snap "$disk"
@@ -164,17 +168,23 @@ bench_window()
 	s0=$BENCH_SECT
 	b0=$BENCH_BUSY
 	u0=$BENCH_UP
-	len=$((end - u0))
-	[ "$len" -gt $((BENCH_WINDOW * 100)) ] && len=$((BENCH_WINDOW * 100))
-	[ "$len" -lt 100 ] && len=100
-	c=$((len % 100))
-	[ "$c" -lt 10 ] && c=0$c
-	bench_sleep "$((len / 100)).$c"
-	bench_snap "$disk"
+	u1=$u0
+	[ "$end" -gt $((u0 + BENCH_WINDOW * 100)) ] &&
+		end=$((u0 + BENCH_WINDOW * 100))
+	while :; do
+		bench_sleep 0.5
+		[ -e "/tmp/bench-done-$job" ] && break
+		bench_snap "$disk"
+		[ -e "/tmp/bench-done-$job" ] && break
+		kill -0 "$pid" 2>/dev/null || break
+		s1=$BENCH_SECT
+		b1=$BENCH_BUSY
+		u1=$BENCH_UP
+		[ "$u1" -ge "$end" ] && break
+	done
 	bench_mark stop "$job"
-	[ -e "/tmp/bench-done-$job" ] && return 0
-	kill -0 "$pid" 2>/dev/null || return 0
-	echo "win_ios=$(((BENCH_SECT - s0) / 2 / $(bench_bs_kb "$job"))) win_ms=$(((BENCH_UP - u0) * 10)) cpu_ms=$(((BENCH_BUSY - b0) * 10))" \
+	[ "$u1" -ge $((u0 + 100)) ] || return 0
+	echo "win_ios=$(((s1 - s0) / 2 / $(bench_bs_kb "$job"))) win_ms=$(((u1 - u0) * 10)) cpu_ms=$(((b1 - b0) * 10))" \
 		>"/tmp/bench-win-$job"
 }
 
