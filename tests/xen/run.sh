@@ -271,16 +271,50 @@ fi
 nscen=$(echo "$scenarios" | wc -w)
 limit=$(( (SCENARIO_TIMEOUT + 60) * nscen + 180 ))
 log=$out/console.log
+# boot_qemu: one boot; returns QEMU's status, or 200 if dom0 never said
+# DOM0-UP within DOM0_BOOT_TIMEOUT s (QEMU is then stopped).  An emulated
+# boot has been seen to stall before dom0's init runs; a second boot gets
+# past it.
+boot_qemu()
+{
+	local qpid waited=0
+
+	: >"$log"
+	timeout -s KILL "$limit" qemu-system-x86_64 \
+		-nodefaults -display none -no-reboot \
+		-machine pc -cpu qemu64,+svm,+npt -m 3072 -smp 2 \
+		-serial "file:$log" "${scratch_drive[@]}" \
+		-kernel "$out/xen" \
+		-append "dom0_mem=1536M,max:1536M console=com1 com1=115200,8n1 ${XEN_APPEND:-}" \
+		-initrd "/boot/vmlinuz-$kver console=hvc0 quiet loglevel=3 panic=-1 sk.timeout=$SCENARIO_TIMEOUT,$out/dom0.img" \
+		</dev/null >"$out/qemu.log" 2>&1 &
+	qpid=$!
+	while ! grep -aq '^SK: DOM0-UP' "$log" 2>/dev/null; do
+		kill -0 "$qpid" 2>/dev/null || break
+		if [ "$waited" -ge "$DOM0_BOOT_TIMEOUT" ]; then
+			kill -TERM "$qpid" 2>/dev/null	# timeout passes it on
+			wait "$qpid"
+			return 200
+		fi
+		sleep 5
+		waited=$((waited + 5))
+	done
+	wait "$qpid"
+}
+
+DOM0_BOOT_TIMEOUT=${DOM0_BOOT_TIMEOUT:-600}
 echo "# booting Xen 4.17 + dom0 $kver in QEMU (TCG), scenarios: $scenarios"
-timeout -s KILL "$limit" qemu-system-x86_64 \
-	-nodefaults -display none -no-reboot \
-	-machine pc -cpu qemu64,+svm,+npt -m 3072 -smp 2 \
-	-serial "file:$log" "${scratch_drive[@]}" \
-	-kernel "$out/xen" \
-	-append "dom0_mem=1536M,max:1536M console=com1 com1=115200,8n1 ${XEN_APPEND:-}" \
-	-initrd "/boot/vmlinuz-$kver console=hvc0 quiet loglevel=3 panic=-1 sk.timeout=$SCENARIO_TIMEOUT,$out/dom0.img" \
-	</dev/null >"$out/qemu.log" 2>&1
+boot_qemu
 qrc=$?
+if [ "$qrc" -eq 200 ]; then
+	echo "# dom0 not up after $DOM0_BOOT_TIMEOUT s; console tail:"
+	tail -n 5 "$log" | sed 's/^/# console: /'
+	cp "$log" "$out/console-stalled.log"
+	echo "# booting again"
+	boot_qemu
+	qrc=$?
+	[ "$qrc" -eq 200 ] && echo "# dom0 not up after $DOM0_BOOT_TIMEOUT s again"
+fi
 [ "$need_scratch" -eq 1 ] && rm -f "$out/scratch.img"
 [ "$qrc" -eq 137 ] && echo "# QEMU killed after $limit s"
 
