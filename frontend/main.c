@@ -69,7 +69,7 @@ SKF_PARAM_OPS(poll, 0, SKF_MAX_QUEUES - 1);
 
 module_param_cb(max_queues, &skf_ops_queues, &skf_max_queues, 0444);
 MODULE_PARM_DESC(max_queues,
-		 "most interrupt-driven queues (rings) per disk, 1-16 (default 4; the backend may offer fewer)");
+		 "most interrupt-driven queues (rings) per disk, 1-16 (default 4; never more than online CPUs or than the backend offers)");
 module_param_cb(max_ring_order, &skf_ops_order, &skf_max_ring_order, 0444);
 MODULE_PARM_DESC(max_ring_order,
 		 "largest ring-page-order per ring, 0-4 (default 2: 4 pages, 128 requests)");

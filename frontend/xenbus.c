@@ -189,7 +189,8 @@ static int skf_setup(struct sk_xb *xb)
 		if (err)
 			return err;
 		backend_max = clamp_t(u32, backend_max, 1, SKF_MAX_QUEUES);
-		want_irq = min_t(u32, skf_max_queues, backend_max);
+		/* blk-mq maps queues to CPUs: more than CPUs would sit idle */
+		want_irq = min3(skf_max_queues, num_online_cpus(), backend_max);
 		want_poll = min_t(u32, skf_poll_queues, backend_max - 1);
 		if (want_irq + want_poll > backend_max)
 			want_irq = backend_max - want_poll;
