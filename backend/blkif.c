@@ -11,6 +11,9 @@
  * The frontend counterpart is xen-blkfront's blkif_queue_request() and
  * blkif_interrupt().
  *
+ * WRITE_BARRIER is a flush (with or without data) that the consumer
+ * orders against the rest of its ring; barrier.c explains how.
+ *
  * A request that breaks the protocol is answered with BLKIF_RSP_ERROR (or
  * BLKIF_RSP_EOPNOTSUPP for an operation we never advertised) and counted;
  * ring-level violations are handled by splitkit_ring, which stops the
@@ -66,6 +69,8 @@ void skb_build_limits(struct skb_dev *d, unsigned int max_segs)
 	d->lim.read_only = d->be.read_only;
 	d->lim.discard = d->be.discard && !d->be.read_only;
 	d->lim.flush = true;
+	/* a barrier is a flush plus ordering: offered with it (barrier.c) */
+	d->lim.barrier = d->lim.flush;
 }
 
 static void skb_put_rsp(struct sk_chan *ch, u64 id, u8 op, int status)
@@ -82,12 +87,6 @@ static void skb_put_rsp(struct sk_chan *ch, u64 id, u8 op, int status)
 	 * ring refuses (-EIO), which is what we want.
 	 */
 	sk_chan_put(ch, &rsp);
-}
-
-static void skb_inflight_put(struct skb_dev *d)
-{
-	if (atomic_dec_and_test(&d->inflight))
-		wake_up(&d->drain_wq);
 }
 
 static void skb_refuse(struct skb_dev *d, struct sk_chan *ch,
@@ -124,6 +123,7 @@ static void skb_req_work(struct work_struct *work)
 {
 	struct skb_req *req = container_of(work, struct skb_req, work);
 	struct skb_dev *d = req->d;
+	struct sk_chan *ch = req->ch;
 	int err = req->error;
 	unsigned int i;
 
@@ -144,16 +144,16 @@ static void skb_req_work(struct work_struct *work)
 		if (err)
 			atomic64_inc(&d->stats.grant_errors);
 	}
-	/* a write with FUA semantics through the page cache */
+	/* a flush or barrier with data to a file: FUA by fsync after */
 	if (!err && req->desc.kind == SKB_KIND_FLUSH && !req->d->be.bdev)
 		err = skb_flush(d);
 	if (err)
 		atomic64_inc(&d->stats.io_errors);
-	skb_put_rsp(req->ch, req->desc.id, req->desc.op,
+	skb_put_rsp(ch, req->desc.id, req->desc.op,
 		    err ? BLKIF_RSP_ERROR : BLKIF_RSP_OKAY);
-	sk_chan_push(req->ch);
+	sk_chan_push(ch);
 	skb_req_free(req);
-	skb_inflight_put(d);
+	skb_inflight_put(d, ch);
 }
 
 /**
@@ -274,7 +274,7 @@ static int skb_fill_pages(struct skb_req *req)
 	return err;
 }
 
-/* Read, write, or flush with data: validated; copy, then submit. */
+/* Read, write, flush or barrier with data: validated; copy, submit. */
 static void skb_start_rw(struct skb_dev *d, struct sk_chan *ch,
 			 const struct skb_req_desc *desc)
 {
@@ -294,14 +294,17 @@ static void skb_start_rw(struct skb_dev *d, struct sk_chan *ch,
 		if (r) {
 			skb_refuse(d, ch, &req->desc, r);
 			skb_req_free(req);
-			skb_inflight_put(d);
+			skb_inflight_put(d, ch);
 			return;
 		}
 	}
 	err = skb_fill_pages(req);
 	if (err)
 		goto free_req;
-	/* a flush with data: earlier completed writes become durable first */
+	/*
+	 * A flush or barrier with data to a file: earlier completed writes
+	 * become durable first (a device gets REQ_PREFLUSH in bdev.c).
+	 */
 	if (desc->kind == SKB_KIND_FLUSH && !d->be.bdev) {
 		err = skb_flush(d);
 		if (err)
@@ -318,7 +321,7 @@ free_req:
 answer_error:
 	atomic64_inc(&d->stats.io_errors);
 	skb_put_rsp(ch, desc->id, desc->op, BLKIF_RSP_ERROR);
-	skb_inflight_put(d);
+	skb_inflight_put(d, ch);
 }
 
 /**
@@ -328,7 +331,8 @@ answer_error:
  *
  * Consumer context (a work item): may sleep.  Flushes and discards are
  * performed here synchronously; reads and writes are submitted and
- * answered by their completion.
+ * answered by their completion.  A barrier first waits here for every
+ * earlier request of @ch, then for its own answer (barrier.c).
  */
 void skb_chan_msg(struct sk_chan *ch, const void *msg)
 {
@@ -337,9 +341,7 @@ void skb_chan_msg(struct sk_chan *ch, const void *msg)
 	enum skb_reason r;
 	int err;
 
-	atomic_inc(&d->inflight);
-	/* pairs with the smp_mb() in skb_disconnect(): see it or be seen */
-	smp_mb__after_atomic();
+	skb_inflight_get(d, ch);
 	atomic64_inc(&d->stats.reqs);
 	r = skb_req_parse(msg, &d->lim, &desc);
 	if (READ_ONCE(d->stopping)) {
@@ -350,6 +352,8 @@ void skb_chan_msg(struct sk_chan *ch, const void *msg)
 		skb_refuse(d, ch, &desc, r);
 		goto done;
 	}
+	if (desc.barrier)
+		skb_barrier_drain(d, ch);
 	switch (desc.kind) {
 	case SKB_KIND_DISCARD:
 		err = skb_discard(d, desc.sector, desc.nr_sectors);
@@ -372,8 +376,10 @@ void skb_chan_msg(struct sk_chan *ch, const void *msg)
 		break;
 	}
 	skb_start_rw(d, ch, &desc);	/* owns the inflight count now */
+	if (desc.barrier)
+		skb_barrier_wait(d, ch);
 	return;
 
 done:
-	skb_inflight_put(d);
+	skb_inflight_put(d, ch);
 }

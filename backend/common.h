@@ -12,7 +12,9 @@
  * open/close) is the only sleeping lock; the data path takes no lock of its
  * own.  Request state belongs to whoever holds the struct skb_req: the
  * channel's consumer while it validates and submits, then the I/O
- * completion, then the completion work item.
+ * completion, then the completion work item.  In-flight counts are atomics:
+ * skb_dev.inflight (the whole device, for disconnect) and
+ * skb_queue.inflight (one ring, for barriers; barrier.c).
  */
 #ifndef _SPLITKIT_BACK_COMMON_H
 #define _SPLITKIT_BACK_COMMON_H
@@ -32,6 +34,9 @@
 #include "core/blkreq.h"
 
 #define SKB_NAME	"splitkit_back"
+
+/* Most queues (rings) per disk: the top of the max_queues parameter. */
+#define SKB_MAX_QUEUES	32
 
 /**
  * struct skb_backing - what a disk is backed by.
@@ -70,6 +75,7 @@ struct skb_backing {
  * @reasons: refusals by enum skb_reason.
  * @grant_errors: grant copies the hypervisor refused (bad grant refs).
  * @nomem: requests failed for lack of memory.
+ * @barriers: WRITE_BARRIERs performed (ring drained, flushed, written).
  */
 struct skb_stats {
 	atomic64_t reqs;
@@ -78,6 +84,19 @@ struct skb_stats {
 	atomic64_t reasons[SKB_NR_REASONS];
 	atomic64_t grant_errors;
 	atomic64_t nomem;
+	atomic64_t barriers;
+};
+
+/**
+ * struct skb_queue - data-path state of one ring (channel).
+ * @inflight: requests of this ring taken by its consumer and not yet
+ *	answered.  Only the consumer raises it, so while the consumer waits
+ *	(in a barrier) it only falls.
+ * @idle: woken when @inflight falls to 1 or 0: a barrier waits on it.
+ */
+struct skb_queue {
+	atomic_t inflight;
+	wait_queue_head_t idle;
 };
 
 /**
@@ -96,6 +115,7 @@ struct skb_stats {
  * @inflight: requests being handled (consumer through response).
  * @stopping: set by disconnect before draining @inflight.
  * @drain_wq: woken when @inflight drops to zero.
+ * @queues: per-ring state, indexed by sk_chan_index().
  * @stats: counters.
  */
 struct skb_dev {
@@ -113,6 +133,7 @@ struct skb_dev {
 	atomic_t inflight;
 	bool stopping;
 	wait_queue_head_t drain_wq;
+	struct skb_queue queues[SKB_MAX_QUEUES];
 	struct skb_stats stats;
 };
 
@@ -153,6 +174,13 @@ extern struct workqueue_struct *skb_wq;
 void skb_chan_msg(struct sk_chan *ch, const void *msg);
 void skb_req_done(struct skb_req *req, int err);
 void skb_build_limits(struct skb_dev *d, unsigned int max_segs);
+
+/* barrier.c */
+void skb_queues_init(struct skb_dev *d);
+void skb_inflight_get(struct skb_dev *d, struct sk_chan *ch);
+void skb_inflight_put(struct skb_dev *d, struct sk_chan *ch);
+void skb_barrier_drain(struct skb_dev *d, struct sk_chan *ch);
+void skb_barrier_wait(struct skb_dev *d, struct sk_chan *ch);
 
 /* bdev.c */
 void skb_bdev_submit(struct skb_req *req);

@@ -36,7 +36,7 @@ static int skb_param_set(const char *val, const struct kernel_param *kp,
 
 static int skb_set_queues(const char *val, const struct kernel_param *kp)
 {
-	return skb_param_set(val, kp, 1, 32);
+	return skb_param_set(val, kp, 1, SKB_MAX_QUEUES);
 }
 
 static int skb_set_order(const char *val, const struct kernel_param *kp)
@@ -217,6 +217,14 @@ again:
 	if (!err)
 		err = xenbus_printf(xbt, dev->nodename, "feature-flush-cache",
 				    "%d", 1);
+	/*
+	 * A barrier is a flush plus ordering (barrier.c), offered with it,
+	 * also on a read-only disk as xen-blkback does; there an empty
+	 * barrier is performed like an empty flush, one with data refused.
+	 */
+	if (!err)
+		err = xenbus_printf(xbt, dev->nodename, "feature-barrier",
+				    "%d", 1);
 	if (!err)
 		err = xenbus_printf(xbt, dev->nodename, "feature-discard",
 				    "%d", discard);
@@ -315,12 +323,13 @@ static ssize_t skb_stats_show(struct device *dev,
 	int n, r;
 
 	n = sysfs_emit(buf,
-		       "connected %d\ninflight %d\nrequests %lld\nrefused %lld\nio_errors %lld\ngrant_errors %lld\nnomem %lld\n",
+		       "connected %d\ninflight %d\nrequests %lld\nrefused %lld\nio_errors %lld\ngrant_errors %lld\nnomem %lld\nbarriers %lld\n",
 		       READ_ONCE(d->link) != NULL, atomic_read(&d->inflight),
 		       atomic64_read(&s->reqs), atomic64_read(&s->refused),
 		       atomic64_read(&s->io_errors),
 		       atomic64_read(&s->grant_errors),
-		       atomic64_read(&s->nomem));
+		       atomic64_read(&s->nomem),
+		       atomic64_read(&s->barriers));
 	for (r = 1; r < SKB_NR_REASONS; r++)
 		n += sysfs_emit_at(buf, n, "refused: %s %lld\n",
 				   skb_reason_str(r),
@@ -370,6 +379,7 @@ static int skb_probe(struct xenbus_device *dev,
 	d->dev = dev;
 	atomic_set(&d->inflight, 0);
 	init_waitqueue_head(&d->drain_wq);
+	skb_queues_init(d);
 	sk_xb_init(&d->xb, dev, false, &skb_xb_ops, d);
 	dev_set_drvdata(&dev->dev, d);
 	err = skb_advertise(d);

@@ -98,6 +98,22 @@ static enum skb_reason skb_parse_rw(const u8 *p, const struct skb_limits *lim,
 	return skb_req_check_segs(d, d->segs, lim);
 }
 
+/*
+ * FLUSH_DISKCACHE and WRITE_BARRIER: a write that may carry no data at
+ * all.  @advertised: the feature key offering the operation was written.
+ */
+static enum skb_reason skb_parse_flush(const u8 *p,
+				       const struct skb_limits *lim,
+				       struct skb_req_desc *d, bool advertised)
+{
+	d->kind = SKB_KIND_FLUSH;
+	if (!advertised)
+		return SKB_NOT_SUPPORTED;
+	if (lim->read_only && p[SKB_OFF_NR_SEGS])
+		return SKB_READ_ONLY;
+	return skb_parse_rw(p, lim, d);
+}
+
 static enum skb_reason skb_parse_indirect(const u8 *p,
 					  const struct skb_limits *lim,
 					  struct skb_req_desc *d)
@@ -133,7 +149,10 @@ static enum skb_reason skb_parse_indirect(const u8 *p,
  * @d: the checked description; @d->id and @d->op are set even when the
  *	request is refused, so that the refusal can be answered.
  *
- * Direct read/write/flush requests are checked completely.  An indirect
+ * Direct read/write/flush/barrier requests are checked completely.  A
+ * barrier is described as a flush (same kind, data optional) with
+ * @d->barrier set; it is refused like a write on a read-only disk when it
+ * carries data, and as not supported when feature-barrier is off.  An indirect
  * request is checked up to its indirect page references; the caller reads
  * those pages, unpacks each segment with skb_seg_unpack() and finishes with
  * skb_req_check_segs().
@@ -160,12 +179,7 @@ enum skb_reason skb_req_parse(const void *raw, const struct skb_limits *lim,
 			return SKB_READ_ONLY;
 		return skb_parse_rw(p, lim, d);
 	case SKB_OP_FLUSH_DISKCACHE:
-		d->kind = SKB_KIND_FLUSH;
-		if (!lim->flush)
-			return SKB_NOT_SUPPORTED;
-		if (lim->read_only && p[SKB_OFF_NR_SEGS])
-			return SKB_READ_ONLY;
-		return skb_parse_rw(p, lim, d);
+		return skb_parse_flush(p, lim, d, lim->flush);
 	case SKB_OP_DISCARD:
 		d->kind = SKB_KIND_DISCARD;
 		if (!lim->discard)
@@ -182,8 +196,9 @@ enum skb_reason skb_req_parse(const void *raw, const struct skb_limits *lim,
 			return SKB_NOT_SUPPORTED;
 		return skb_parse_indirect(p, lim, d);
 	case SKB_OP_WRITE_BARRIER:
-		/* not advertised (feature-barrier); flush-cache replaces it */
-		return SKB_NOT_SUPPORTED;
+		/* the I/O of a flush; blkif.c adds the ordering */
+		d->barrier = true;
+		return skb_parse_flush(p, lim, d, lim->barrier);
 	default:
 		return SKB_BAD_OP;
 	}

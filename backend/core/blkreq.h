@@ -58,7 +58,7 @@
 enum skb_kind {
 	SKB_KIND_READ,
 	SKB_KIND_WRITE,
-	SKB_KIND_FLUSH,		/* FLUSH_DISKCACHE, with or without data */
+	SKB_KIND_FLUSH,		/* FLUSH_DISKCACHE, WRITE_BARRIER; data optional */
 	SKB_KIND_DISCARD,
 };
 
@@ -67,7 +67,7 @@ enum skb_reason {
 	SKB_OK = 0,
 	SKB_BAD_OP,		/* unknown operation */
 	SKB_NOT_SUPPORTED,	/* operation we did not advertise */
-	SKB_READ_ONLY,		/* write or discard on an access=ro disk */
+	SKB_READ_ONLY,		/* write of any kind on an access=ro disk */
 	SKB_BAD_NR_SEGS,	/* 0 (read/write) or more than allowed */
 	SKB_BAD_INDIRECT_OP,	/* indirect wrapping other than read/write */
 	SKB_BAD_SEG,		/* first_sect > last_sect or past the page */
@@ -92,9 +92,10 @@ struct skb_seg {
  * @sectors: disk size in 512-byte sectors.
  * @max_segs: most segments of an indirect request
  *	(feature-max-indirect-segments); 0 refuses BLKIF_OP_INDIRECT.
- * @read_only: refuse writes, flushes with data and discards.
+ * @read_only: refuse writes, flushes and barriers with data, discards.
  * @discard: feature-discard was advertised.
  * @flush: feature-flush-cache was advertised.
+ * @barrier: feature-barrier was advertised.
  */
 struct skb_limits {
 	u64 sectors;
@@ -102,6 +103,7 @@ struct skb_limits {
 	bool read_only;
 	bool discard;
 	bool flush;
+	bool barrier;
 };
 
 /**
@@ -112,6 +114,8 @@ struct skb_limits {
  *	skb_req_check_segs()).
  * @op: operation to echo in the response (the inner op of an indirect).
  * @kind: what to do.
+ * @barrier: a WRITE_BARRIER (@kind is SKB_KIND_FLUSH): the I/O of a
+ *	flush, ordered against the other requests of its ring.
  * @indirect: the segments are in indirect pages.
  * @nr_segs: data segments.
  * @nr_indirect: indirect pages holding them.
@@ -124,6 +128,7 @@ struct skb_req_desc {
 	u64 nr_sectors;
 	u8 op;
 	u8 kind;
+	bool barrier;
 	bool indirect;
 	u16 nr_segs;
 	u8 nr_indirect;

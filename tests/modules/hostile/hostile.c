@@ -6,16 +6,16 @@
  * then writes blkif requests that break every rule the backend checks -
  * unknown operations, segment counts, first/last sectors, ranges past the
  * disk and across 2^64, grant references it never granted, indirect
- * requests with bad counts and pages, barriers it was never offered,
- * writes to a read-only disk - and a flood of them, then one honest read
- * to show the backend still serves.  Each check is printed to dmesg as
+ * requests with bad counts and pages, broken barriers (or any barrier
+ * where none is offered), writes to a read-only disk - and a flood of
+ * them, then one honest read to show the backend still serves.  With
+ * test=barrier it runs the barrier test of barrier.c instead (scenario
+ * back-barrier).  Each check is printed to dmesg as
  * "splitkit_hostile: <dev>: ok|not ok <name>"; the scenario's domU.sh
  * turns those into results.  Ring-index attacks are out of reach here:
  * splitkit_ring never lets a user write the indices directly.
  *
- * Locking: sk_xb.lock serialises setup / connect / disconnect; @rsp and
- * @got are written by the channel consumer and read by the attack thread
- * after the completion.
+ * Locking: see hostile.h.
  */
 #include <linux/completion.h>
 #include <linux/delay.h>
@@ -31,39 +31,26 @@
 #include <splitkit/export.h>
 #include <splitkit/ring.h>
 
+#include "hostile.h"
+
 #define HOSTILE_FLOOD	1000
 
-/**
- * struct hostile - one hostile vbd frontend.
- * @xb: xenbus state helper.
- * @link: the ring while connected.
- * @thread: the attack, started on connect.
- * @done: completed by each response.
- * @rsp: last response.
- * @got: responses received in this connection.
- * @sectors: disk size the backend published.
- * @ro: the backend published a read-only disk.
- * @page: an honestly granted page for the good read.
- * @ref: its grant.
- */
-struct hostile {
-	struct sk_xb xb;
-	struct sk_link *link;
-	struct task_struct *thread;
-	struct completion done;
-	struct blkif_response rsp;
-	atomic_t got;
-	u64 sectors;
-	bool ro;
-	struct page *page;
-	grant_ref_t ref;
-};
+static char *test = "attack";
+module_param(test, charp, 0444);
+MODULE_PARM_DESC(test,
+		 "what to send each disk: attack (garbage, the default) or barrier (write barriers among writes, checked)");
 
 static void hostile_msg(struct sk_chan *ch, const void *msg)
 {
 	struct hostile *h = sk_link_priv(sk_chan_link(ch));
+	int n = atomic_read(&h->nlog);
 
 	memcpy(&h->rsp, msg, sizeof(h->rsp));
+	if (n < HOSTILE_LOG) {
+		memcpy(&h->log[n], msg, sizeof(h->log[n]));
+		/* whoever sees the new count sees the entry */
+		atomic_set_release(&h->nlog, n + 1);
+	}
 	atomic_inc(&h->got);
 	complete(&h->done);
 }
@@ -72,14 +59,26 @@ static const struct sk_chan_ops hostile_chan_ops = {
 	.msg = hostile_msg,
 };
 
-static void hostile_result(struct hostile *h, bool ok, const char *name)
+/**
+ * hostile_result() - print one check's verdict for domU.sh to relay.
+ * @h: the disk.
+ * @ok: passed.
+ * @name: what was checked.
+ */
+void hostile_result(struct hostile *h, bool ok, const char *name)
 {
 	pr_info("splitkit_hostile: %s: %s %s\n", dev_name(&h->xb.dev->dev),
 		ok ? "ok" : "not ok", name);
 }
 
-/* Send one raw request; return its response status or 1 on no answer. */
-static int hostile_send(struct hostile *h, struct blkif_request *req)
+/**
+ * hostile_send() - put one raw request in the ring, push, wait 10 s.
+ * @h: the disk.
+ * @req: the request.
+ *
+ * Return: its response status, or 1 if none came (or not for its id).
+ */
+int hostile_send(struct hostile *h, struct blkif_request *req)
 {
 	struct sk_chan *ch = sk_link_chan(h->link, 0);
 	u64 id = req->u.rw.id;
@@ -93,8 +92,17 @@ static int hostile_send(struct hostile *h, struct blkif_request *req)
 	return h->rsp.id == id ? h->rsp.status : 1;
 }
 
-static void hostile_rw(struct blkif_request *r, u8 op, u8 nr, u64 sector,
-		       grant_ref_t ref, u64 id)
+/**
+ * hostile_rw() - build a direct request, every segment a whole page.
+ * @r: the request to fill.
+ * @op: operation.
+ * @nr: segment count written (all 11 segments are filled in).
+ * @sector: first sector.
+ * @ref: grant of every segment.
+ * @id: request id.
+ */
+void hostile_rw(struct blkif_request *r, u8 op, u8 nr, u64 sector,
+		grant_ref_t ref, u64 id)
 {
 	unsigned int i;
 
@@ -146,10 +154,25 @@ static int hostile_attack(void *arg)
 	hostile_expect(h, &r, BLKIF_RSP_ERROR, "read into a foreign grant fails");
 	hostile_rw(&r, BLKIF_OP_WRITE, 3, 0, bad, id++);
 	hostile_expect(h, &r, BLKIF_RSP_ERROR, "write from a foreign grant fails");
-	hostile_rw(&r, BLKIF_OP_WRITE_BARRIER, 1, 0, h->ref, id++);
-	st = hostile_send(h, &r);
-	hostile_result(h, st == BLKIF_RSP_EOPNOTSUPP || st == BLKIF_RSP_ERROR,
-		       "unadvertised barrier refused");
+	if (h->barrier) {
+		/* offered: refused only when broken; never touches the data */
+		hostile_rw(&r, BLKIF_OP_WRITE_BARRIER, 1, 0, bad, id++);
+		hostile_expect(h, &r, BLKIF_RSP_ERROR,
+			       "barrier from a foreign grant fails");
+		hostile_rw(&r, BLKIF_OP_WRITE_BARRIER, 12, 0, h->ref, id++);
+		hostile_expect(h, &r, BLKIF_RSP_ERROR,
+			       "barrier with 12 segments refused");
+		hostile_rw(&r, BLKIF_OP_WRITE_BARRIER, 1, h->sectors - 4,
+			   h->ref, id++);
+		hostile_expect(h, &r, BLKIF_RSP_ERROR,
+			       "barrier across the disk end refused");
+	} else {
+		hostile_rw(&r, BLKIF_OP_WRITE_BARRIER, 1, 0, h->ref, id++);
+		st = hostile_send(h, &r);
+		hostile_result(h, st == BLKIF_RSP_EOPNOTSUPP ||
+			       st == BLKIF_RSP_ERROR,
+			       "unadvertised barrier refused");
+	}
 
 	memset(&r, 0, sizeof(r));
 	r.operation = BLKIF_OP_INDIRECT;
@@ -185,6 +208,11 @@ static int hostile_attack(void *arg)
 		hostile_rw(&r, BLKIF_OP_WRITE, 1, 0, h->ref, id++);
 		hostile_expect(h, &r, BLKIF_RSP_ERROR,
 			       "write to the read-only disk refused");
+	}
+	if (h->ro && h->barrier) {
+		hostile_rw(&r, BLKIF_OP_WRITE_BARRIER, 1, 0, h->ref, id++);
+		hostile_expect(h, &r, BLKIF_RSP_ERROR,
+			       "barrier with data to the read-only disk refused");
 	}
 
 	/* a flood of garbage, a ring's worth at a time */
@@ -243,6 +271,7 @@ static int hostile_connect(struct sk_xb *xb)
 {
 	struct hostile *h = xb->priv;
 	unsigned int info = 0;
+	int barrier;
 	int err;
 
 	err = xenbus_scanf(XBT_NIL, xb->dev->otherend, "sectors", "%llu",
@@ -252,7 +281,12 @@ static int hostile_connect(struct sk_xb *xb)
 	if (xenbus_scanf(XBT_NIL, xb->dev->otherend, "info", "%u", &info) != 1)
 		info = 0;
 	h->ro = info & VDISK_READONLY;
-	h->thread = kthread_run(hostile_attack, h, "sk-hostile");
+	if (xenbus_scanf(XBT_NIL, xb->dev->otherend, "feature-barrier", "%d",
+			 &barrier) != 1)
+		barrier = 0;
+	h->barrier = barrier;
+	h->thread = kthread_run(strcmp(test, "barrier") ? hostile_attack :
+				hostile_barrier_test, h, "sk-hostile");
 	if (IS_ERR(h->thread)) {
 		err = PTR_ERR(h->thread);
 		h->thread = NULL;

@@ -4,9 +4,10 @@
  * entries.  The input is one 112-byte request, a few bytes of limits
  * (disk size, indirect limit, read-only, features) and the contents of the
  * indirect pages.  Whatever the validator accepts must be safe for the I/O
- * paths to act on: operation and kind consistent, segment counts within
- * bounds, every segment inside its page, and every sector inside the disk
- * (checked here in 128-bit arithmetic, independently of the validator).
+ * paths to act on: operation, kind and barrier flag consistent, segment
+ * counts within bounds, every segment inside its page, and every sector
+ * inside the disk (checked here in 128-bit arithmetic, independently of
+ * the validator).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -53,6 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lim.read_only = data[0] & 0x10;
 	lim.discard = data[0] & 0x20;
 	lim.flush = data[0] & 0x40;
+	lim.barrier = data[0] & 0x80;
 	/* exact-size copy: ASan sees any read past the request */
 	req = malloc(SKB_REQ_SIZE);
 	memcpy(req, data + 1, SKB_REQ_SIZE);
@@ -62,13 +64,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r != SKB_OK)
 		goto out;
 	CHECK(d.op == req[0] || req[0] == SKB_OP_INDIRECT);
+	/* only a direct WRITE_BARRIER is a barrier, and always a flush */
+	CHECK(d.barrier == (req[0] == SKB_OP_WRITE_BARRIER));
+	CHECK(!d.barrier || d.kind == SKB_KIND_FLUSH);
 	switch (d.kind) {
 	case SKB_KIND_WRITE:
 	case SKB_KIND_DISCARD:
 		CHECK(!lim.read_only);
 		break;
 	case SKB_KIND_FLUSH:
-		CHECK(lim.flush && (!lim.read_only || !d.nr_segs));
+		CHECK(d.barrier ? lim.barrier : lim.flush);
+		CHECK(!lim.read_only || !d.nr_segs);
 		break;
 	default:
 		break;

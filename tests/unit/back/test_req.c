@@ -3,8 +3,8 @@
  * Unit tests of splitkit_back's request validator (backend/core/blkreq.c):
  * every blkif operation, the limits of segment counts, segment sectors,
  * sector ranges at the end of the disk and across 2^64, read-only disks,
- * unadvertised features, indirect requests, and the status each refusal
- * is answered with.  Requests are built byte by byte at the x86_64 ABI
+ * unadvertised features, indirect requests, write barriers (with and
+ * without data), and the status each refusal is answered with.  Requests are built byte by byte at the x86_64 ABI
  * offsets, the way a frontend lays them out in the ring.
  */
 #include <stdint.h>
@@ -17,6 +17,7 @@
 
 static const struct skb_limits rw_lim = {
 	.sectors = DISK, .max_segs = 256, .discard = true, .flush = true,
+	.barrier = true,
 };
 
 static void put16(u8 *p, u16 v) { p[0] = v; p[1] = v >> 8; }
@@ -198,12 +199,16 @@ static void operations(void)
 		KTAP_EXPECT_EQ(d.op, op);
 	}
 	mk_rw(r, SKB_OP_WRITE_BARRIER, 1, 0);
-	KTAP_EXPECT_EQ(skb_req_parse(r, &lim, &d), SKB_NOT_SUPPORTED);
+	KTAP_EXPECT_EQ(skb_req_parse(r, &lim, &d), SKB_OK);
 	KTAP_EXPECT_EQ(skb_reason_status(SKB_NOT_SUPPORTED),
 		       SKB_RSP_EOPNOTSUPP);
 	lim.discard = false;
 	lim.flush = false;
+	lim.barrier = false;
 	lim.max_segs = 0;
+	mk_rw(r, SKB_OP_WRITE_BARRIER, 1, 0);
+	KTAP_EXPECT_EQ(skb_req_parse(r, &lim, &d), SKB_NOT_SUPPORTED);
+	KTAP_EXPECT_EQ(d.op, SKB_OP_WRITE_BARRIER);
 	mk_rw(r, SKB_OP_DISCARD, 0, 0);
 	KTAP_EXPECT_EQ(skb_req_parse(r, &lim, &d), SKB_NOT_SUPPORTED);
 	mk_rw(r, SKB_OP_FLUSH_DISKCACHE, 0, 0);
@@ -213,6 +218,90 @@ static void operations(void)
 	KTAP_EXPECT_EQ(skb_reason_status(SKB_BAD_OP), SKB_RSP_ERROR);
 	KTAP_EXPECT(strcmp(skb_reason_str(SKB_NR_REASONS), "?") == 0);
 	KTAP_EXPECT(strcmp(skb_reason_str(SKB_BAD_RANGE), "?") != 0);
+}
+
+/*
+ * WRITE_BARRIER is validated like a flush (data optional) and marked as a
+ * barrier; one row per request shape and disk.
+ */
+static void barriers(void)
+{
+	static const struct {
+		const char *what;
+		u8 segs;
+		u64 sector;
+		bool ro, off;
+		enum skb_reason want;
+	} v[] = {
+		{ "with data", 3, 8, false, false, SKB_OK },
+		{ "11 segments", 11, 0, false, false, SKB_OK },
+		{ "no data", 0, 0, false, false, SKB_OK },
+		{ "no data, at the disk end", 0, DISK, false, false, SKB_OK },
+		{ "12 segments", 12, 0, false, false, SKB_BAD_NR_SEGS },
+		{ "255 segments", 255, 0, false, false, SKB_BAD_NR_SEGS },
+		{ "no data, past the disk end", 0, DISK + 1, false, false,
+		  SKB_BAD_RANGE },
+		{ "at the disk end", 1, DISK - 8, false, false, SKB_OK },
+		{ "across the disk end", 1, DISK - 7, false, false,
+		  SKB_BAD_RANGE },
+		{ "wrapping 2^64", 2, ~0ull - 8, false, false, SKB_BAD_RANGE },
+		{ "read-only, data", 1, 0, true, false, SKB_READ_ONLY },
+		{ "read-only, no data", 0, 0, true, false, SKB_OK },
+		{ "not advertised", 1, 0, false, true, SKB_NOT_SUPPORTED },
+		{ "not advertised, no data", 0, 0, false, true,
+		  SKB_NOT_SUPPORTED },
+		{ "not advertised, read-only", 1, 0, true, true,
+		  SKB_NOT_SUPPORTED },
+	};
+	struct skb_req_desc d;
+	u8 r[SKB_REQ_SIZE];
+	enum skb_reason got;
+	unsigned int i;
+
+	for (i = 0; i < KTAP_ARRAY_SIZE(v); i++) {
+		struct skb_limits lim = rw_lim;
+
+		lim.read_only = v[i].ro;
+		lim.barrier = !v[i].off;
+		mk_rw(r, SKB_OP_WRITE_BARRIER, v[i].segs, v[i].sector);
+		got = skb_req_parse(r, &lim, &d);
+		if (got != v[i].want)
+			ktap_fail_at(__FILE__, __LINE__,
+				     "barrier %s: reason %d, want %d",
+				     v[i].what, got, v[i].want);
+		/* answered with the op it came with, whatever the verdict */
+		KTAP_EXPECT_EQ(d.op, SKB_OP_WRITE_BARRIER);
+		KTAP_EXPECT(d.id == 0x1122334455667788ull);
+		if (v[i].want != SKB_OK)
+			continue;
+		KTAP_EXPECT_EQ(d.kind, SKB_KIND_FLUSH);
+		KTAP_EXPECT(d.barrier);
+		KTAP_EXPECT(!d.indirect);
+		KTAP_EXPECT_EQ(d.nr_segs, v[i].segs);
+		KTAP_EXPECT_EQ(d.nr_sectors, 8u * v[i].segs);
+	}
+	KTAP_EXPECT_EQ(skb_reason_status(SKB_READ_ONLY), SKB_RSP_ERROR);
+
+	/* a flush is no barrier, and feature-barrier alone offers no flush */
+	mk_rw(r, SKB_OP_FLUSH_DISKCACHE, 1, 0);
+	KTAP_EXPECT_EQ(skb_req_parse(r, &rw_lim, &d), SKB_OK);
+	KTAP_EXPECT(!d.barrier);
+	{
+		struct skb_limits lim = rw_lim;
+
+		lim.flush = false;
+		KTAP_EXPECT_EQ(skb_req_parse(r, &lim, &d), SKB_NOT_SUPPORTED);
+		mk_rw(r, SKB_OP_WRITE_BARRIER, 1, 0);
+		KTAP_EXPECT_EQ(skb_req_parse(r, &lim, &d), SKB_OK);
+	}
+	/* never inside an indirect request */
+	mk_indirect(r, SKB_OP_WRITE_BARRIER, 8, 0);
+	KTAP_EXPECT_EQ(skb_req_parse(r, &rw_lim, &d), SKB_BAD_INDIRECT_OP);
+	/* a bad segment is caught as in any write */
+	mk_rw(r, SKB_OP_WRITE_BARRIER, 2, 0);
+	r[SKB_OFF_SEGS + SKB_SEG_SIZE + 4] = 5;
+	r[SKB_OFF_SEGS + SKB_SEG_SIZE + 5] = 4;
+	KTAP_EXPECT_EQ(skb_req_parse(r, &rw_lim, &d), SKB_BAD_SEG);
 }
 
 static void indirect(void)
@@ -286,6 +375,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(discard_ranges),
 	KTAP_CASE(read_only_disk),
 	KTAP_CASE(operations),
+	KTAP_CASE(barriers),
 	KTAP_CASE(indirect),
 	KTAP_CASE(seg_unpack),
 };

@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * splitkit_back write barriers (feature-barrier) and the per-ring in-flight
+ * accounting they rest on.  BLKIF_OP_WRITE_BARRIER is what older frontends
+ * (old Linux, some Windows PV drivers) send instead of FLUSH_DISKCACHE: a
+ * write, possibly of no data, that is ordered against every other request
+ * of its ring.  Its I/O is that of a flush (bdev.c: one write with
+ * REQ_PREFLUSH | REQ_FUA; file.c and blkif.c: fsync, write, fsync; no data:
+ * skb_flush()); this file adds the ordering.
+ *
+ * Where the drain sits.  Each ring has one consumer (splitkit_ring's work
+ * item, never two runs at once) that hands requests to skb_chan_msg() in
+ * ring order.  Reads and writes are only submitted there and answered
+ * later by their completion work on skb_wq; flushes and discards are done
+ * and answered in the consumer.  The consumer is therefore already the one
+ * point through which every request of a ring starts, and it may sleep.  A
+ * barrier is handled there, synchronously:
+ *
+ *  1. skb_barrier_drain(): wait until the ring's in-flight count is 1,
+ *     the barrier itself - every request taken before it has been
+ *     answered, so its I/O has completed;
+ *  2. the flush I/O: the preflush (or the first fsync) makes those
+ *     completed writes durable before the barrier's data is written, and
+ *     FUA (or the second fsync) makes the barrier's data durable before it
+ *     is answered;
+ *  3. skb_barrier_wait(): wait until the ring's in-flight count is 0, the
+ *     barrier answered.  Only then does skb_chan_msg() return and the
+ *     consumer take the next request, so nothing behind the barrier starts
+ *     before its write is done.
+ *
+ * Blocking the consumer needs no list of deferred requests, no state
+ * machine and no lock: the requests behind the barrier simply stay in the
+ * ring (or in the consumer's batch) until it returns.  The ring stalls for
+ * the barrier's duration, which is what a barrier asks for; other rings and
+ * disks go on (their consumers are other work items).  Nothing the consumer
+ * waits for needs the consumer: completions come from bio end_io or the
+ * kiocb to skb_wq, whose work answers with sk_chan_put()/sk_chan_push()
+ * under the ring's own spinlock.  Disconnect waits for skb_dev.inflight,
+ * which counts the barrier too; both waits end when the I/O ends.
+ *
+ * Linux's xen-blkback drains the same way (the ring's in-flight count) but
+ * submits the barrier as a PREFLUSH write without FUA and goes on taking
+ * requests while it runs; we wait for it and make it durable, so a
+ * frontend may rely on every ordering the blkif barrier promises.
+ * Barriers order one ring only, as in blkif: a frontend with several rings
+ * orders across them itself.
+ *
+ * Locking: none.  skb_queue.inflight is raised only by its ring's consumer
+ * and lowered by whoever answers; skb_queue.idle is a waitqueue with its
+ * own lock.
+ */
+#include <linux/atomic.h>
+#include <linux/wait.h>
+
+#include "common.h"
+
+/* A ring's state; the index is below the queue count we advertised. */
+static struct skb_queue *skb_queue(struct skb_dev *d, struct sk_chan *ch)
+{
+	return &d->queues[sk_chan_index(ch)];
+}
+
+/**
+ * skb_queues_init() - set up the per-ring state of a new device.
+ * @d: the device, being probed.
+ */
+void skb_queues_init(struct skb_dev *d)
+{
+	unsigned int i;
+
+	BUILD_BUG_ON(ARRAY_SIZE(d->queues) != SKB_MAX_QUEUES);
+	for (i = 0; i < SKB_MAX_QUEUES; i++) {
+		atomic_set(&d->queues[i].inflight, 0);
+		init_waitqueue_head(&d->queues[i].idle);
+	}
+}
+
+/**
+ * skb_inflight_get() - count a request the consumer just took.
+ * @d: the device.
+ * @ch: its ring.
+ *
+ * Consumer context.  Pairs with skb_inflight_put(), called once the request
+ * has been answered.
+ */
+void skb_inflight_get(struct skb_dev *d, struct sk_chan *ch)
+{
+	atomic_inc(&skb_queue(d, ch)->inflight);
+	atomic_inc(&d->inflight);
+	/* pairs with the smp_mb() in skb_disconnect(): see it or be seen */
+	smp_mb__after_atomic();
+}
+
+/**
+ * skb_inflight_put() - a request has been answered.
+ * @d: the device.
+ * @ch: its ring.
+ *
+ * Any context.  The device count goes last: once it reaches zero,
+ * disconnect may tear the rings down.
+ */
+void skb_inflight_put(struct skb_dev *d, struct sk_chan *ch)
+{
+	struct skb_queue *q = skb_queue(d, ch);
+
+	/* fully ordered: a waiter that missed the new count is seen here */
+	if (atomic_dec_return(&q->inflight) <= 1 && wq_has_sleeper(&q->idle))
+		wake_up(&q->idle);
+	if (atomic_dec_and_test(&d->inflight))
+		wake_up(&d->drain_wq);
+}
+
+/* Sleep until at most @left requests of the ring are in flight. */
+static void skb_queue_wait(struct skb_dev *d, struct sk_chan *ch, int left)
+{
+	struct skb_queue *q = skb_queue(d, ch);
+
+	while (!wait_event_timeout(q->idle,
+				   atomic_read(&q->inflight) <= left,
+				   10 * HZ))
+		dev_warn_ratelimited(&d->dev->dev,
+				     "barrier on ring %u waits for %d request(s) in flight\n",
+				     sk_chan_index(ch),
+				     atomic_read(&q->inflight) - left);
+}
+
+/**
+ * skb_barrier_drain() - wait for every earlier request of a barrier's ring.
+ * @d: the device.
+ * @ch: the ring; the barrier itself is counted in flight on it.
+ *
+ * Consumer context, sleeps.  On return every request taken from @ch before
+ * the barrier has been answered.
+ */
+void skb_barrier_drain(struct skb_dev *d, struct sk_chan *ch)
+{
+	atomic64_inc(&d->stats.barriers);
+	skb_queue_wait(d, ch, 1);
+}
+
+/**
+ * skb_barrier_wait() - wait until a submitted barrier has been answered.
+ * @d: the device.
+ * @ch: the ring.
+ *
+ * Consumer context, sleeps.  The consumer takes no request from @ch before
+ * this returns.
+ */
+void skb_barrier_wait(struct skb_dev *d, struct sk_chan *ch)
+{
+	skb_queue_wait(d, ch, 0);
+}

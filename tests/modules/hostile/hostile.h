@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * splitkit_hostile: what the attack (hostile.c) and the barrier test
+ * (barrier.c) of the test-only vbd frontend share: one struct per disk,
+ * raw request building and sending, and result printing.  Nothing here is
+ * a real frontend: requests are written into the ring as the tests want
+ * them, not as blkif's rules would have them.
+ *
+ * Locking: sk_xb.lock serialises setup / connect / disconnect.  The
+ * channel consumer (hostile_msg()) is the only writer of @rsp, @got and
+ * @log/@nlog; the test thread reads @rsp after @done completed and @log
+ * up to atomic_read_acquire(@nlog).
+ */
+#ifndef _SPLITKIT_HOSTILE_H
+#define _SPLITKIT_HOSTILE_H
+
+#include <linux/atomic.h>
+#include <linux/completion.h>
+#include <linux/types.h>
+#include <xen/grant_table.h>
+#include <xen/interface/io/blkif.h>
+
+#include <splitkit/ring.h>
+
+/* Responses kept in arrival order (ring order), from the start of a test. */
+#define HOSTILE_LOG	64
+
+/**
+ * struct hostile - one hostile vbd frontend.
+ * @xb: xenbus state helper.
+ * @link: the ring while connected.
+ * @thread: the attack or test, started on connect.
+ * @done: completed by each response.
+ * @rsp: last response.
+ * @got: responses received in this connection.
+ * @log: the first %HOSTILE_LOG responses since @nlog was last reset.
+ * @nlog: entries in @log.
+ * @sectors: disk size the backend published.
+ * @ro: the backend published a read-only disk.
+ * @barrier: the backend offers feature-barrier.
+ * @page: an honestly granted page for the good read.
+ * @ref: its grant.
+ */
+struct hostile {
+	struct sk_xb xb;
+	struct sk_link *link;
+	struct task_struct *thread;
+	struct completion done;
+	struct blkif_response rsp;
+	atomic_t got;
+	struct blkif_response log[HOSTILE_LOG];
+	atomic_t nlog;
+	u64 sectors;
+	bool ro;
+	bool barrier;
+	struct page *page;
+	grant_ref_t ref;
+};
+
+/* hostile.c */
+void hostile_result(struct hostile *h, bool ok, const char *name);
+int hostile_send(struct hostile *h, struct blkif_request *req);
+void hostile_rw(struct blkif_request *r, u8 op, u8 nr, u64 sector,
+		grant_ref_t ref, u64 id);
+
+/* barrier.c */
+int hostile_barrier_test(void *arg);
+
+#endif /* _SPLITKIT_HOSTILE_H */
