@@ -50,4 +50,8 @@ sk_check "dom0 verifies all of the disk as written by the domU" \
 	sk_blk_fio "$img" 42 verify
 sk_check "hotplug script released the loop device" \
 	sh -c "! losetup -a | grep -q front-sr"
+# leave dom0 as we found it: later scenarios load xen-blkback or unload
+# splitkit_ring
+sk_check "backend devices gone after the domU" sk_blk_no_vbd 30
+sk_check "rmmod splitkit_back" rmmod splitkit_back
 rm -f "$img"

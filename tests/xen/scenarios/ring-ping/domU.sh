@@ -112,8 +112,12 @@ sk_check "no ring IRQ left after teardown" rp_no_irqs sk-ping-q
 # --- connection 3: torn down by the backend; connection 4 checked ----
 sk_check "rebind the frontend again" rp_write_timeout 60 $dev "$drv/bind"
 sk_check "reconnected (connection 3)" rp_wait 120 connected
-sk_check "traffic flows on connection 3" rp_wait 120 received $RP_MIDWAY
+# count is read when a connection starts: connection 3 runs until dom0
+# tears it down, connection 4 gets RP_COUNT2.  Lower it at once: at TCG
+# speed dom0 can see RP_MIDWAY messages and cycle the backend within a
+# second.
 echo $RP_COUNT2 >"$param"
+sk_check "traffic flows on connection 3" rp_wait 120 received $RP_MIDWAY
 sk_comment "waiting for dom0 to tear the backend down and bring it back"
 # runs counts teardowns seen by this binding: the backend's is the first
 backend_cycled()
@@ -124,7 +128,9 @@ backend_cycled()
 sk_check "frontend survived backend teardown and reconnected" \
 	rp_wait 300 backend_cycled
 sk_check "connection 4: every ping and pong checked" no_errors
-sk_check "connection 4: 2 x $RP_COUNT2 pongs" all_received $((2 * RP_COUNT2))
+# at least: if dom0 cycled the backend before count was lowered, connection
+# 4 runs on (the final unbind then tears it down in mid-traffic)
+sk_check "connection 4: 2 x $RP_COUNT2 pongs" received $((2 * RP_COUNT2))
 
 # --- clean unload ----------------------------------------------------
 sk_check "final unbind" rp_write_timeout 60 $dev "$drv/unbind"

@@ -9,9 +9,11 @@
 # writes region B; dom0 verifies B once the domU has powered off.
 
 . /lib/splitkit/fio.sh
+. /lib/splitkit/vbd.sh
 
 img=/run/stock-pair.img
-sk_check "load xen-blkback and loop" sk_modprobe xen-blkback loop || return
+# (unloads splitkit_back first if a scenario left it loaded: both bind vbd)
+sk_check "load xen-blkback and loop" sk_vbd_load_back xen-blkback || return
 rm -f "$img"
 truncate -s 256M "$img"
 sk_check "dom0 writes region A (fio, crc32c)" sk_fio_region "$img" A write
