@@ -221,3 +221,22 @@ sk_blk_guest_dmesg()
 			sk_comment "dmesg: $l"
 		done
 }
+
+# sk_blk_hostile_results SKIP: turn splitkit_hostile's kernel messages
+# ("<dev>: ok <what>", "<dev>: not ok <what>", anything else a comment)
+# into results, leaving out lines that match SKIP (grep pattern).
+sk_blk_hostile_results()
+{
+	local l dev rest
+
+	dmesg | sed -n 's/^\[[ 0-9.]*\] splitkit_hostile: //p' | grep -v "$1" |
+		while IFS= read -r l; do
+			dev=${l%%: *}
+			rest=${l#*: }
+			case "$rest" in
+			"ok "*) sk_ok "$dev: ${rest#ok }" ;;
+			"not ok "*) sk_fail "$dev: ${rest#not ok }" ;;
+			*) sk_comment "$dev: $rest" ;;
+			esac
+		done
+}

@@ -6,6 +6,8 @@
 # splitkit_back's counters while the disks are still connected and then
 # destroys this domain.
 
+. /lib/splitkit/blk.sh
+
 # bb_load_hostile: splitkit_hostile and its dependencies in the image's
 # order (sk_modprobe passes no module parameters), itself with test=barrier.
 bb_load_hostile()
@@ -34,17 +36,7 @@ while [ "$(bb_done)" -lt 3 ] && [ "$tries" -gt 0 ]; do
 	tries=$((tries - 1))
 done
 sk_check "barrier test finished on all three disks" test "$(bb_done)" -eq 3
-dmesg | sed -n 's/^\[[ 0-9.]*\] splitkit_hostile: //p' |
-	grep -v 'barrier test done' |
-	while IFS= read -r l; do
-		dev=${l%%: *}
-		rest=${l#*: }
-		case "$rest" in
-		"ok "*) sk_ok "$dev: ${rest#ok }" ;;
-		"not ok "*) sk_fail "$dev: ${rest#not ok }" ;;
-		*) sk_comment "$dev: $rest" ;;
-		esac
-	done
+sk_blk_hostile_results 'barrier test done'
 sk_comment "BARRIER-TEST-DONE"
 # dom0 destroys us once it has read the counters
 sleep 600
