@@ -8,28 +8,13 @@
 
 . /lib/splitkit/blk.sh
 
-# bb_load_hostile: splitkit_hostile and its dependencies in the image's
-# order (sk_modprobe passes no module parameters), itself with test=barrier.
-bb_load_hostile()
-{
-	local line pair last
-	line=$(grep '^splitkit_hostile ' /lib/modules/sk.order) || return 1
-	last=${line##* }
-	for pair in ${line#* }; do
-		[ "$pair" = "$last" ] && break
-		[ -d "/sys/module/${pair%%:*}" ] ||
-			insmod "/lib/modules/${pair#*:}" || return 1
-	done
-	insmod "/lib/modules/${last#*:}" test=barrier
-}
-
 bb_done()
 {
 	dmesg | grep -c 'splitkit_hostile: .*barrier test done'
 }
 
 sk_check "load splitkit_hostile test=barrier (no xen-blkfront)" \
-	bb_load_hostile || return
+	sk_insmod splitkit_hostile test=barrier || return
 tries=240
 while [ "$(bb_done)" -lt 3 ] && [ "$tries" -gt 0 ]; do
 	sleep 1
