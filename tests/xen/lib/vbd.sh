@@ -222,6 +222,10 @@ sk_vbd_guest()
 	[ "$(sk_cmdline sk.discard)" = 1 ] && sk_vbd_discard
 	[ "$(sk_cmdline sk.ro)" = 0 ] || sk_vbd_ro
 	if [ "$front" = splitkit_front ]; then
+		sk_check "no more interrupt-driven queues than online CPUs" \
+			test $(($(sk_blk_front_stat xvda queues) - \
+				$(sk_blk_front_stat xvda poll_queues))) -le \
+				"$(grep -c '^processor' /proc/cpuinfo)"
 		sk_vbd_polled
 		sk_comment "xvda: $(tr '\n' ' ' </sys/block/xvda/device/skf_stats)"
 		sk_check "no backend protocol violations" test \
