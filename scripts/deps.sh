@@ -63,9 +63,15 @@ if [ ! -e "$policy" ]; then
 	chmod 755 "$policy"
 	own_policy=1
 fi
+# The trap must not change the script's exit status: it ends on a command
+# that succeeds whatever own_policy is.
 cleanup()
 {
-	[ "$own_policy" -eq 1 ] && rm -f "$policy"
+	status=$?
+	if [ "$own_policy" -eq 1 ]; then
+		rm -f "$policy"
+	fi
+	exit "$status"
 }
 trap cleanup EXIT
 
