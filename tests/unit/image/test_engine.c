@@ -476,12 +476,14 @@ static void test_crash_stream(void)
 			 sizeof(ref), tmp_path("crash.qcow2"), 1);
 }
 
-static void test_cleanup(void)
+/* Remove the scratch directory: housekeeping, not a test case. */
+static void remove_scratch(void)
 {
 	char cmd[128];
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	KTAP_EXPECT(!system(cmd));
+	if (system(cmd))
+		printf("# could not remove %s\n", dir);
 }
 
 static const struct ktap_case cases[] = {
@@ -494,10 +496,12 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(test_crash_defrag),
 	KTAP_CASE(test_crash_commit),
 	KTAP_CASE(test_crash_stream),
-	KTAP_CASE(test_cleanup),
 };
 
 int main(void)
 {
-	return ktap_main(cases, KTAP_ARRAY_SIZE(cases));
+	int rc = ktap_main(cases, KTAP_ARRAY_SIZE(cases));
+
+	remove_scratch();
+	return rc;
 }
