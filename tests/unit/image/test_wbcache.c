@@ -589,7 +589,7 @@ static bool header_verify(void *ctx, const struct wbc_state *st)
  * A child over a backing file gets VM information several sectors long: the
  * backing file name moves behind the bigger extension area.
  */
-static void __attribute__((unused)) test_header_rewrite(void)
+static void test_header_rewrite(void)
 {
 	static u8 ref[OP_SIZE], base_ref[OP_SIZE];
 	const char *paths[] = { tmp_path("cbase.qcow2"),
@@ -637,7 +637,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(test_defrag),
 	KTAP_CASE(test_commit),
 	KTAP_CASE(test_stream),
-	//HDR KTAP_CASE(test_header_rewrite),
+	KTAP_CASE(test_header_rewrite),
 	KTAP_CASE(test_cleanup),
 };
 
