@@ -290,7 +290,10 @@ static void test_guest_io(void)
 	const char *path = tmp_path("io.qcow2");
 	struct guest_op ops[16];
 	struct guest_model g = { .initial = ref, .size = IO_SIZE, .ops = ops };
+	enum ski_cluster_kind kind;
 	struct ski_image *img;
+	char cmd[256];
+	u64 host;
 
 	unlink(path);
 	KTAP_ASSERT(!ski_create(path, &co));
@@ -302,6 +305,21 @@ static void test_guest_io(void)
 	ski_close(img);
 	for (u64 c = 1; c < IO_SIZE >> 12; c += 2)
 		memset(ref + (c << 12), 0, 4096);
+	/*
+	 * Entries the writes must release once they are replaced: cluster 2 a
+	 * zero cluster that keeps its allocation, cluster 5 compressed.
+	 */
+	snprintf(cmd, sizeof(cmd), "qemu-io -f qcow2 -c 'write -q -z 8k 4k' "
+		 "-c 'write -q -c -P 0x55 20k 4k' '%s' >/dev/null", path);
+	KTAP_ASSERT(!system(cmd));
+	memset(ref + (2 << 12), 0, 4096);
+	memset(ref + (5 << 12), 0x55, 4096);
+	KTAP_ASSERT(!ski_open(path, 0, &img));
+	KTAP_ASSERT(!ski_block_status(img, 2, &kind, &host) &&
+		    kind == SKI_ZERO && host);
+	KTAP_ASSERT(!ski_block_status(img, 5, &kind, &host) &&
+		    kind == SKI_COMPRESSED);
+	ski_close(img);
 	g.nr = guest_ops(ops, 4096);
 	guest_scenario("guest writes and discards", &g, &path, 1, 50);
 }
@@ -394,6 +412,7 @@ struct op_ctx {
 	int parent;			/* commit: watched index of the parent */
 	const u8 *ref;			/* guest content throughout */
 	const u8 *parent_ref;		/* commit: parent content before */
+	u64 size;			/* guest size; 0: OP_SIZE */
 };
 
 static bool parent_old_or_new(const struct op_ctx *o, const char *path)
@@ -416,7 +435,7 @@ static bool op_verify(void *ctx, const struct wbc_state *st)
 {
 	struct op_ctx *o = ctx;
 
-	if (!image_equals(st->paths[o->image], o->ref, OP_SIZE)) {
+	if (!image_equals(st->paths[o->image], o->ref, o->size)) {
 		printf("# guest content changed\n");
 		return false;
 	}
@@ -433,7 +452,7 @@ static bool op_resume(void *ctx, const struct wbc_state *st)
 	const char *path = st->paths[o->image];
 
 	if (run_op(path, o->kind, o->budget) ||
-	    !image_equals(path, o->ref, OP_SIZE))
+	    !image_equals(path, o->ref, o->size))
 		return false;
 	if (o->kind <= SKI_OP_DEFRAG && !image_clean(path))
 		return false;
@@ -450,10 +469,12 @@ static void op_scenario(const char *name, struct op_ctx *o,
 	struct wbc_scenario sc = { .name = name, .verify = op_verify,
 				   .resume = op_resume, .ctx = o };
 
+	if (!o->size)
+		o->size = OP_SIZE;
 	wbc_record_start(paths, nr);
 	KTAP_EXPECT(!run_op(paths[o->image], o->kind, o->budget));
 	wbc_record_stop();
-	KTAP_EXPECT(image_equals(paths[o->image], o->ref, OP_SIZE));
+	KTAP_EXPECT(image_equals(paths[o->image], o->ref, o->size));
 	expect_replay(&sc, min_states);
 }
 
@@ -484,7 +505,7 @@ static void test_compact(void)
 {
 	static u8 ref[OP_SIZE];
 	const char *path = tmp_path("frag.qcow2");
-	struct op_ctx o = { SKI_OP_COMPACT, 2, 0, -1, ref, NULL };
+	struct op_ctx o = { SKI_OP_COMPACT, 2, 0, -1, ref, NULL, 0 };
 
 	make_fragmented(path, ref);
 	op_scenario("compact", &o, &path, 1, 50);
@@ -494,10 +515,51 @@ static void test_defrag(void)
 {
 	static u8 ref[OP_SIZE];
 	const char *path = tmp_path("frag.qcow2");
-	struct op_ctx o = { SKI_OP_DEFRAG, 2, 0, -1, ref, NULL };
+	struct op_ctx o = { SKI_OP_DEFRAG, 2, 0, -1, ref, NULL, 0 };
 
 	make_fragmented(path, ref);
 	op_scenario("defrag", &o, &path, 1, 50);
+}
+
+/*
+ * Compaction moving the L1 table: qemu-img resize puts a grown L1 table at
+ * the end of the file (512-byte clusters: one L1 cluster maps 2 MiB), a
+ * discard then leaves holes below it, and compaction moves the table down
+ * with one header write (move_header_table()).
+ */
+#define L1_SIZE		(4 << 20)
+
+static void test_compact_moves_l1(void)
+{
+	struct ski_create_opts co = { .size = 2 << 20, .cluster_bits = 9 };
+	static u8 ref[L1_SIZE];
+	const char *path = tmp_path("l1.qcow2");
+	struct op_ctx o = { SKI_OP_COMPACT, 4, 0, -1, ref, NULL, L1_SIZE };
+	struct ski_image *img;
+	char cmd[256];
+	u64 l1_before;
+
+	unlink(path);
+	KTAP_ASSERT(!ski_create(path, &co));
+	fill(ref, 64 << 10, 5);
+	KTAP_ASSERT(!ski_open(path, SKI_OPEN_RW, &img));
+	KTAP_ASSERT(!ski_write(img, ref, 64 << 10, 0));
+	ski_close(img);
+	snprintf(cmd, sizeof(cmd), "qemu-img resize -q -f qcow2 '%s' %d",
+		 path, L1_SIZE);
+	KTAP_ASSERT(!system(cmd));
+	KTAP_ASSERT(!ski_open(path, SKI_OPEN_RW, &img));
+	KTAP_ASSERT(!ski_discard(img, 8 << 10, 16 << 10));
+	memset(ref + (8 << 10), 0, 16 << 10);
+	l1_before = img->hdr.l1_table_offset;
+	/* The input: a two-cluster L1 table on top of the file. */
+	KTAP_ASSERT(img->hdr.l1_size == 128 &&
+		    (l1_before >> 9) + 2 == img->end_cluster);
+	ski_close(img);
+	op_scenario("compact moving the L1 table", &o, &path, 1, 20);
+	KTAP_ASSERT(!ski_open(path, 0, &img));
+	KTAP_EXPECT(img->hdr.l1_table_offset < l1_before);
+	ski_close(img);
 }
 
 /* cbase.qcow2 <- chain.qcow2, the child holding a few clusters. */
@@ -538,7 +600,7 @@ static void test_commit(void)
 	static u8 ref[OP_SIZE], base_ref[OP_SIZE];
 	const char *paths[] = { tmp_path("cbase.qcow2"),
 				tmp_path("chain.qcow2") };
-	struct op_ctx o = { SKI_OP_COMMIT, 1, 1, 0, ref, base_ref };
+	struct op_ctx o = { SKI_OP_COMMIT, 1, 1, 0, ref, base_ref, 0 };
 
 	make_chain(ref, base_ref);
 	op_scenario("commit", &o, paths, 2, 20);
@@ -550,7 +612,7 @@ static void test_stream(void)
 	static u8 ref[OP_SIZE], base_ref[OP_SIZE];
 	const char *paths[] = { tmp_path("cbase.qcow2"),
 				tmp_path("chain.qcow2") };
-	struct op_ctx o = { SKI_OP_STREAM, 1, 1, -1, ref, NULL };
+	struct op_ctx o = { SKI_OP_STREAM, 1, 1, -1, ref, NULL, 0 };
 
 	make_chain(ref, base_ref);
 	op_scenario("stream", &o, paths, 2, 50);
@@ -635,6 +697,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(test_reftable_growth),
 	KTAP_CASE(test_compact),
 	KTAP_CASE(test_defrag),
+	KTAP_CASE(test_compact_moves_l1),
 	KTAP_CASE(test_commit),
 	KTAP_CASE(test_stream),
 	KTAP_CASE(test_header_rewrite),
