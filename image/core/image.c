@@ -984,30 +984,38 @@ static size_t used_bytes(const u8 *buf, size_t len)
  */
 static int build_bridge(struct ski_image *img, u8 *sector)
 {
-	struct ski_header bridge = img->hdr, old;
+	/* Two headers are too big for a kernel stack. */
+	struct {
+		struct ski_header bridge, old;
+	} *h = skp_zalloc(sizeof(*h));
 	const char *reason;
 	u8 *raw;
-	int err;
+	int err = -ENOMEM;
 
 	raw = skp_zalloc(img->cluster_size);
-	if (!raw)
-		return -ENOMEM;
+	if (!h || !raw)
+		goto free_bufs;
+	h->bridge = img->hdr;
 	err = skp_pread(img->file, raw, img->cluster_size, 0);
 	if (!err)
-		err = ski_header_parse(raw, img->cluster_size, &old, &reason);
-	skp_free(raw);
+		err = ski_header_parse(raw, img->cluster_size, &h->old,
+				       &reason);
 	if (!err) {
-		bridge.vminfo = old.vminfo;
-		bridge.vminfo_len = old.vminfo_len;
-		err = ski_header_build(&bridge, sector, SKI_SECTOR);
-		ski_header_release(&old);
+		h->bridge.vminfo = h->old.vminfo;
+		h->bridge.vminfo_len = h->old.vminfo_len;
+		err = ski_header_build(&h->bridge, sector, SKI_SECTOR);
+		ski_header_release(&h->old);
 		if (!err)
-			return 0;
+			goto free_bufs;
 	}
-	bridge.vminfo = NULL;
-	bridge.vminfo_len = 0;
-	bridge.incompatible_features &= ~QCOW2_INCOMPAT_SPLITKIT_REQUIRED;
-	return ski_header_build(&bridge, sector, SKI_SECTOR);
+	h->bridge.vminfo = NULL;
+	h->bridge.vminfo_len = 0;
+	h->bridge.incompatible_features &= ~QCOW2_INCOMPAT_SPLITKIT_REQUIRED;
+	err = ski_header_build(&h->bridge, sector, SKI_SECTOR);
+free_bufs:
+	skp_free(raw);
+	skp_free(h);
+	return err;
 }
 
 /**
@@ -1026,7 +1034,7 @@ static int build_bridge(struct ski_image *img, u8 *sector)
  */
 int ski_update_header(struct ski_image *img)
 {
-	u8 bridge[SKI_SECTOR];
+	u8 *bridge;
 	int err;
 
 	err = ski_header_build(&img->hdr, img->scratch, img->cluster_size);
@@ -1040,11 +1048,15 @@ int ski_update_header(struct ski_image *img)
 		return err;
 	if (img->cluster_size > SKI_SECTOR &&
 	    used_bytes(img->scratch, img->cluster_size) > SKI_SECTOR) {
+		bridge = skp_zalloc(SKI_SECTOR);
+		if (!bridge)
+			return -ENOMEM;
 		err = build_bridge(img, bridge);
-		if (err == -ENOMEM)
-			return err;
-		if (!err) {
-			err = skp_pwrite(img->file, bridge, SKI_SECTOR, 0);
+		if (err != -ENOSPC) {
+			if (!err)
+				err = skp_pwrite(img->file, bridge,
+						 SKI_SECTOR, 0);
+			skp_free(bridge);
 			if (!err)
 				err = skp_flush(img->file);
 			if (!err)
@@ -1061,6 +1073,7 @@ int ski_update_header(struct ski_image *img)
 				err = skp_flush(img->file);
 			return err;
 		}
+		skp_free(bridge);
 		/* No bridge fits (a very long backing name): one write. */
 	}
 	err = skp_pwrite(img->file, img->scratch, img->cluster_size, 0);
