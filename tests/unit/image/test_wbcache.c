@@ -4,7 +4,8 @@
  * (wbcache.c): each case records one piece of engine work on real files,
  * then checks every state a cut at any point, with any allowed loss of
  * unflushed writes, could leave on disk.  Covered: guest writes and
- * discards (standalone and over a backing file), refcount-table growth,
+ * discards (standalone and over a backing file, over zero and compressed
+ * clusters), a new refcount block, refcount-table growth,
  * compaction, defragmentation, commit, stream and a header rewrite.
  *
  * What a state must satisfy: qemu-img check and our check find no errors
@@ -357,20 +358,21 @@ static void test_guest_io_backing(void)
 }
 
 /*
- * 512-byte clusters: the first refcount table (one cluster, 64 entries of
- * 256 clusters) covers 8 MiB of file.  A little guest data, then refcounts
- * raised on every cluster up to just below that (leaks, which keep the
- * guest small and each replayed state quick to read), then a recorded write
- * that needs a new refcount block and a bigger table.
+ * 512-byte clusters: a refcount block covers 256 clusters and the first
+ * refcount table (one cluster, 64 entries) 8 MiB of file.  A little guest
+ * data, then refcounts raised on every cluster up to just below @limit
+ * (leaks, which keep the guest small and each replayed state quick to
+ * read), then a recorded write that allocates past @limit.
  */
 #define GROW_SIZE	(256 << 10)
-#define GROW_LIMIT	(64 * 256)
+#define RB_CLUSTERS	256
+#define GROW_LIMIT	(64 * RB_CLUSTERS)
 
-static void test_reftable_growth(void)
+static void refcount_case(const char *name, u64 limit, const char *file)
 {
 	struct ski_create_opts co = { .size = GROW_SIZE, .cluster_bits = 9 };
 	static u8 ref[GROW_SIZE];
-	const char *path = tmp_path("grow.qcow2");
+	const char *path = tmp_path(file);
 	struct guest_op ops[2];
 	struct guest_model g = { .initial = ref, .size = GROW_SIZE,
 				 .ops = ops, .nr = 2 };
@@ -382,10 +384,13 @@ static void test_reftable_growth(void)
 	fill(ref, sizeof(ref), 3);
 	KTAP_ASSERT(!ski_open(path, SKI_OPEN_RW, &img));
 	KTAP_ASSERT(!ski_write(img, ref, at, 0));
-	for (c = img->end_cluster; c < GROW_LIMIT - 6; c++)
+	for (c = img->end_cluster; c < limit - 6; c++)
 		KTAP_ASSERT(!ski_set_refcount(img, c, 1));
 	KTAP_ASSERT(!ski_flush(img));
+	/* The input: no refcount block (nor table slot) for @limit yet. */
 	KTAP_ASSERT(img->hdr.refcount_table_clusters == 1);
+	KTAP_ASSERT(limit / RB_CLUSTERS >= img->reftable_entries ||
+		    !img->reftable[limit / RB_CLUSTERS]);
 	ski_close(img);
 	memset(ref + at, 0, sizeof(ref) - at);
 	memset(ops, 0, sizeof(ops));
@@ -394,11 +399,21 @@ static void test_reftable_growth(void)
 	ops[0].data = malloc(ops[0].len);
 	fill(ops[0].data, ops[0].len, 4);
 	ops[1].flush = true;
-	guest_scenario("refcount-table growth", &g, &path, 1, 20);
-	/* The input really was a growth. */
+	guest_scenario(name, &g, &path, 1, 20);
 	KTAP_ASSERT(!ski_open(path, 0, &img));
-	KTAP_EXPECT(img->hdr.refcount_table_clusters > 1);
+	KTAP_EXPECT(limit / RB_CLUSTERS < img->reftable_entries &&
+		    img->reftable[limit / RB_CLUSTERS]);
 	ski_close(img);
+}
+
+static void test_new_refcount_block(void)
+{
+	refcount_case("new refcount block", 63 * RB_CLUSTERS, "rb.qcow2");
+}
+
+static void test_reftable_growth(void)
+{
+	refcount_case("refcount-table growth", GROW_LIMIT, "grow.qcow2");
 }
 
 /* ---- long operations: content never changes ----------------------------- */
@@ -694,6 +709,7 @@ static void test_cleanup(void)
 static const struct ktap_case cases[] = {
 	KTAP_CASE(test_guest_io),
 	KTAP_CASE(test_guest_io_backing),
+	KTAP_CASE(test_new_refcount_block),
 	KTAP_CASE(test_reftable_growth),
 	KTAP_CASE(test_compact),
 	KTAP_CASE(test_defrag),
