@@ -885,7 +885,7 @@ int wbc_replay(const struct wbc_scenario *sc, struct wbc_stats *stats)
 	keyset_free(&r.verdicts);
 	free(r.window);
 	free(marks);
-	printf("# %s: %ld log entries, %ld cuts, %ld losses tried, %ld distinct states (%ld torn), %ld image checks, %ld resumed, %ld failures\n",
+	printf("# %s: %ld log entries, %ld cuts, %ld losses tried, %ld distinct states (%ld torn or sampled), %ld image checks, %ld resumed, %ld failures\n",
 	       sc->name, rec.nr, stats->cuts, stats->variants, stats->states,
 	       stats->torn, stats->checks, stats->resumed, stats->failures);
 	return stats->failures ? -1 : 0;

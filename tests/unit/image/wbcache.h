@@ -44,7 +44,7 @@ struct wbc_stats {
 	long checks;			/* qemu-img check runs */
 	long resumed;
 	long failures;
-	long torn;			/* states with a write torn in two */
+	long torn;			/* states from a torn or sampled loss */
 };
 
 void wbc_record_start(const char *const *paths, unsigned int nr);
