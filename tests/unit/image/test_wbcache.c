@@ -638,6 +638,7 @@ static void test_stream(void)
 struct header_ctx {
 	const u8 *ref;
 	const char *old_name, *new_name;
+	bool bridge_empty;	/* old info too long for the bridge sector */
 };
 
 static bool header_verify(void *ctx, const struct wbc_state *st)
@@ -654,8 +655,8 @@ static bool header_verify(void *ctx, const struct wbc_state *st)
 	if (ski_open(st->paths[1], 0, &img))
 		return false;
 	name = img->has_vminfo ? ski_vminfo_get(&img->vminfo, "name") : NULL;
-	ok = name && (!strcmp(name, h->old_name) ||
-		      !strcmp(name, h->new_name));
+	ok = name ? !strcmp(name, h->old_name) || !strcmp(name, h->new_name) :
+	     h->bridge_empty && !img->has_vminfo;
 	ski_close(img);
 	if (!ok)
 		printf("# VM information is neither the old nor the new\n");
@@ -664,14 +665,17 @@ static bool header_verify(void *ctx, const struct wbc_state *st)
 
 /*
  * A child over a backing file gets VM information several sectors long: the
- * backing file name moves behind the bigger extension area.
+ * backing file name moves behind the bigger extension area.  Then a longer
+ * one still: the old header now reaches past the first sector too, so the
+ * bridge carries no VM information (which the cut may then lose), and the
+ * new tail must not land before the bridge is durable.
  */
 static void test_header_rewrite(void)
 {
 	static u8 ref[OP_SIZE], base_ref[OP_SIZE];
 	const char *paths[] = { tmp_path("cbase.qcow2"),
 				tmp_path("chain.qcow2") };
-	struct header_ctx h = { ref, "old", "new" };
+	struct header_ctx h = { ref, "old", "new", false };
 	struct wbc_scenario sc = { .name = "header rewrite",
 				   .verify = header_verify, .ctx = &h };
 	struct ski_vminfo info;
@@ -689,6 +693,19 @@ static void test_header_rewrite(void)
 	long_value[sizeof(long_value) - 1] = 0;
 	KTAP_ASSERT(!ski_vminfo_set(&info, "name", "new"));
 	KTAP_ASSERT(!ski_vminfo_set(&info, "notes", long_value));
+	wbc_record_start(paths, 2);
+	KTAP_ASSERT(!ski_open(paths[1], SKI_OPEN_RW, &img));
+	KTAP_EXPECT(!ski_set_vminfo(img, &info));
+	ski_close(img);
+	wbc_record_stop();
+	expect_replay(&sc, 3);
+
+	memset(long_value, 'y', sizeof(long_value) - 1);
+	KTAP_ASSERT(!ski_vminfo_set(&info, "name", "newer"));
+	KTAP_ASSERT(!ski_vminfo_set(&info, "more", long_value));
+	h.old_name = "new";
+	h.new_name = "newer";
+	h.bridge_empty = true;
 	wbc_record_start(paths, 2);
 	KTAP_ASSERT(!ski_open(paths[1], SKI_OPEN_RW, &img));
 	KTAP_EXPECT(!ski_set_vminfo(img, &info));
