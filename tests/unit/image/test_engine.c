@@ -5,7 +5,9 @@
  * refcount-table growth with small clusters, the consistency check, and
  * compaction, defragmentation, commit and stream, each also cut at every
  * mutation by a forked child (skp_user_set_crash_after) and verified for
- * a clean check and unchanged guest content.
+ * a clean check and unchanged guest content.  These cut the process, not
+ * the disk; test_wbcache.c replays the same work under power cuts that lose
+ * unflushed writes.
  */
 #include <stdio.h>
 #include <stdlib.h>
