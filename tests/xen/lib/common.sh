@@ -198,3 +198,12 @@ sk_hs_wait_from()
 	_sk_hs_poll "${3:-600}" "xenstore-exists ${home%/$SK_HS_DIR}" \
 		"$home/guest/$2"
 }
+
+# sk_hs_got_from NAME KEY: dom0 side; has domain NAME sent KEY yet (no
+# waiting; for loops that also watch something else)?
+sk_hs_got_from()
+{
+	local home
+	home=$(sk_hs_home "$1" 2>/dev/null) &&
+		xenstore-read "$home/guest/$2" >/dev/null 2>&1
+}
