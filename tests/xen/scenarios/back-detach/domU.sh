@@ -2,7 +2,7 @@
 #
 # back-detach (domU half): keep both disks busy until dom0 pulls them.
 # Each disk has an fio loop that never ends on its own (xvda's ends when
-# its device goes away); once both disks have moved data the guest tells
+# its device goes away and fio fails); once both disks have moved data the guest tells
 # dom0 "io-running" (XenStore handshake, common.sh) and waits to be
 # destroyed.
 
@@ -19,11 +19,13 @@ sk_check "load $(sk_cmdline sk.front)" sk_blk_load_front
 sk_check "/dev/xvda appeared" sk_wait_block /dev/xvda 30 || return
 sk_check "/dev/xvdb appeared" sk_wait_block /dev/xvdb 30 || return
 for d in xvda xvdb; do
-	while [ -b /dev/$d ]; do
-		fio --name=busy-$d --filename=/dev/$d --rw=randrw \
-		    --bsrange=4k-128k --ioengine=psync --direct=1 \
-		    --time_based --runtime=3600 --output=/dev/null \
-		    >/dev/null 2>&1
+	# again and again while fio succeeds; it fails once the disk
+	# is gone (and then is not restarted on a dead device)
+	while fio --name=busy-$d --filename=/dev/$d --rw=randrw \
+		  --bsrange=4k-128k --ioengine=psync --direct=1 \
+		  --time_based --runtime=3600 --output=/dev/null \
+		  >/dev/null 2>&1; do
+		:
 	done &
 done
 while [ "$(bd_sectors xvda)" -eq 0 ] || [ "$(bd_sectors xvdb)" -eq 0 ]; do
