@@ -55,6 +55,7 @@ driver()
 	[ -n "$domid" ] || { sk_fail "domU ring-ping appeared"; return; }
 	sk_check "add the splitkit-ping device to XenStore" \
 		add_device "$domid" || return
+	sk_hs_send_to ring-ping device-added
 	dev=splitkit-ping-$domid-0
 	stats=/sys/bus/xen-backend/devices/$dev/ping_stats
 	be_progress()
@@ -64,9 +65,17 @@ driver()
 	}
 	RP_PROGRESS=be_progress
 
-	# connection 1: the full run
+	# connection 1: the full run.  The counters describe the current
+	# connection, so the domU waits for "conn1-seen" before it starts
+	# connection 2 (handshakes: common.sh).
+	conn1_done()
+	{
+		sk_hs_got_from ring-ping conn1-done
+	}
+	sk_check "domU: connection 1 finished" rp_wait 500 conn1_done
 	sk_check "backend: connection 1 checked 2 x $RP_COUNT requests" \
-		rp_wait 500 be_requests "$stats" $((2 * RP_COUNT))
+		sh -c "grep -q '^connects 1$' $stats &&
+		       grep -q '^requests $((2 * RP_COUNT))$' $stats"
 	sk_comment "backend: $(tr '\n' ' ' <"$stats")"
 	local r ev nt
 	r=$(rp_stat "$stats" requests)
@@ -75,21 +84,23 @@ driver()
 	sk_comment "backend: $(( (ev + nt) * 1000 / (r ? r : 1) )) events per 1000 messages on connection 1"
 	sk_check "backend: no bad request, no peer error" \
 		sh -c "grep -q '^errors 0$' $stats && grep -q '^peer_errors 0$' $stats"
+	sk_hs_send_to ring-ping conn1-seen
 
-	# connection 3 (the backend's third): tear it down mid-traffic
+	# connection 3 (the backend's third): tear it down mid-traffic, once
+	# the domU has seen its traffic and lowered "count" for connection 4
+	# ("count-lowered")
 	be_third()
 	{
 		[ "$(rp_stat "$stats" connects)" -ge 3 ] 2>/dev/null &&
 			[ "$(rp_stat "$stats" connected)" = 1 ] &&
-			be_requests "$stats" "$RP_MIDWAY"
+			be_requests "$stats" "$RP_MIDWAY" &&
+			sk_hs_got_from ring-ping count-lowered
 	}
 	sk_check "backend: connection 3 carries traffic" rp_wait 300 be_third ||
 		return
 	sk_check "backend teardown in mid-traffic (unbind)" \
 		rp_write_timeout 60 "$dev" "$be_dir/unbind"
 	sk_check "backend: no ring IRQ left after teardown" rp_no_irqs sk-pingb-q
-	# leave the domU time to lower "count" for the next connection
-	sleep 3
 	sk_check "backend: rebind" rp_write_timeout 60 "$dev" "$be_dir/bind"
 	sk_check "backend: connection after rebind checked 2 x $RP_COUNT2" \
 		rp_wait 300 be_requests "$stats" $((2 * RP_COUNT2))
