@@ -140,11 +140,20 @@ skt_need_cmds()
 # --- modules ---------------------------------------------------------
 
 # skt_ko NAME: the NAME.ko file under $SPLITKIT_KO_DIR (searched
-# recursively: a build tree or a flat directory), if any.
+# recursively: a build tree or a flat directory), if any; one built for
+# the running kernel (its vermagic) when the tree holds builds for several.
 skt_ko()
 {
+	local f first=""
 	[ -n "${SPLITKIT_KO_DIR:-}" ] || return 1
-	find "$SPLITKIT_KO_DIR" -name "$1.ko" 2>/dev/null | head -n 1 | grep .
+	for f in $(find "$SPLITKIT_KO_DIR" -name "$1.ko" 2>/dev/null); do
+		[ -n "$first" ] || first=$f
+		if tr '\0' '\n' <"$f" | grep -q "^vermagic=$(uname -r) "; then
+			echo "$f"
+			return 0
+		fi
+	done
+	[ -n "$first" ] && echo "$first"
 }
 
 skt_loaded()
