@@ -110,6 +110,7 @@ traffic()
 
 	skt_check "guest $domu appeared" \
 		skt_wait "${SPLITKIT_PING_WAIT:-600}" domU_appeared || return
+	domU_appeared || return		# skt_check ran it in a subshell
 	SKT_ALIVE=domU_alive
 	dev=splitkit-ping-$domid-0
 	stats=/sys/bus/xen-backend/devices/$dev/ping_stats
