@@ -15,6 +15,7 @@ KSFT_SKIP=4
 
 skt_n=0
 skt_nfail=0
+skt_nskip=0
 skt_planned=""
 skt_started=0
 
@@ -55,6 +56,7 @@ skt_fail()
 skt_skip()
 {
 	skt_n=$((skt_n + 1))
+	skt_nskip=$((skt_nskip + 1))
 	echo "ok $skt_n $1 # SKIP $2"
 }
 
@@ -93,7 +95,7 @@ skt_finish()
 		skt_comment "planned $skt_planned results, printed $skt_n"
 		exit "$KSFT_FAIL"
 	fi
-	skt_comment "totals: pass:$((skt_n - skt_nfail)) fail:$skt_nfail"
+	skt_comment "totals: pass:$((skt_n - skt_nfail - skt_nskip)) fail:$skt_nfail skip:$skt_nskip"
 	[ "$skt_nfail" -eq 0 ] || exit "$KSFT_FAIL"
 	exit "$KSFT_PASS"
 }
