@@ -167,10 +167,20 @@ if [ "$need_scratch" -eq 1 ]; then
 	scratch_drive=(-drive "file=$out/scratch.img,if=virtio,format=raw,cache=unsafe")
 fi
 
+# add_selftests: splitkit's kselftest package (tests/selftests), installed
+# by its own Makefile as a user would, under /lib/splitkit/selftests; the
+# scenarios run it there (tests/xen/lib/selftests.sh).
+add_selftests()
+{
+	make -s -C "$TOP/tests/selftests" install \
+		INSTALL_PATH="$ROOT/lib/splitkit/selftests"
+}
+
 # add_scripts: the shell libraries and the selected scenarios, on both sides.
 add_scripts()
 {
 	local f s
+	add_selftests
 	# Every shell library (common.sh, dom0lib.sh, fio.sh, ...) goes to
 	# /lib/splitkit/.
 	for f in "$HERE"/lib/*.sh; do
