@@ -420,7 +420,7 @@ boot_qemu()
 		sleep 5
 		waited=$((waited + 5))
 	done
-	wait "$qpid"
+	wait "$qpid" 2>/dev/null	# no "Killed" notice after a power cut
 	local rc=$?
 	[ -n "$wpid" ] && wait "$wpid"
 	return $rc
