@@ -14,48 +14,19 @@
  * WRITE_BARRIER is a flush (with or without data) that the consumer
  * orders against the rest of its ring; barrier.c explains how.
  *
- * A request that breaks the protocol is answered with BLKIF_RSP_ERROR (or
- * BLKIF_RSP_EOPNOTSUPP for an operation we never advertised) and counted;
+ * A request that breaks the protocol is answered with SK_BLKIF_RSP_ERROR (or
+ * SK_BLKIF_RSP_EOPNOTSUPP for an operation we never advertised) and counted;
  * ring-level violations are handled by splitkit_ring, which stops the
  * channel and reports to XenStore.
  */
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
-#include <xen/interface/io/blkif.h>
-#include <xen/page.h>
 
 #include "common.h"
 
-/* The offsets the core reads must be those of the kernel's blkif.h. */
-static void __maybe_unused skb_abi_checks(void)
-{
-	BUILD_BUG_ON(sizeof(struct blkif_request) != SKB_REQ_SIZE);
-	BUILD_BUG_ON(sizeof(struct blkif_response) != SKB_RSP_SIZE);
-	BUILD_BUG_ON(offsetof(struct blkif_request, u.rw.nr_segments) !=
-		     SKB_OFF_NR_SEGS);
-	BUILD_BUG_ON(offsetof(struct blkif_request, u.rw.id) != SKB_OFF_ID);
-	BUILD_BUG_ON(offsetof(struct blkif_request, u.rw.sector_number) !=
-		     SKB_OFF_SECTOR);
-	BUILD_BUG_ON(offsetof(struct blkif_request, u.rw.seg) !=
-		     SKB_OFF_SEGS);
-	BUILD_BUG_ON(offsetof(struct blkif_request, u.discard.nr_sectors) !=
-		     SKB_OFF_DISCARD_NR);
-	BUILD_BUG_ON(offsetof(struct blkif_request, u.indirect.indirect_op) !=
-		     SKB_OFF_IND_OP);
-	BUILD_BUG_ON(offsetof(struct blkif_request, u.indirect.nr_segments) !=
-		     SKB_OFF_IND_NR_SEGS);
-	BUILD_BUG_ON(offsetof(struct blkif_request, u.indirect.id) !=
-		     SKB_OFF_ID);
-	BUILD_BUG_ON(offsetof(struct blkif_request,
-			      u.indirect.indirect_grefs) != SKB_OFF_IND_GREFS);
-	BUILD_BUG_ON(sizeof(struct blkif_request_segment) != SKB_SEG_SIZE);
-	BUILD_BUG_ON(SKB_PAGE_SIZE != XEN_PAGE_SIZE);
-	BUILD_BUG_ON(BLKIF_MAX_SEGMENTS_PER_REQUEST != SKB_MAX_DIRECT_SEGS);
-	BUILD_BUG_ON(BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST !=
-		     SKB_MAX_INDIRECT_PAGES);
-	BUILD_BUG_ON(PAGE_SIZE != XEN_PAGE_SIZE);
-}
+/* One bounce page per segment: a segment is one grant page. */
+static_assert(PAGE_SIZE == SK_BLKIF_PAGE_SIZE);
 
 /**
  * skb_build_limits() - fill in what the validator checks against.
@@ -75,7 +46,7 @@ void skb_build_limits(struct skb_dev *d, unsigned int max_segs)
 
 static void skb_put_rsp(struct sk_chan *ch, u64 id, u8 op, int status)
 {
-	struct blkif_response rsp = {
+	struct sk_blkif_response rsp = {
 		.id = id,
 		.operation = op,
 		.status = status,
@@ -150,7 +121,7 @@ static void skb_req_work(struct work_struct *work)
 	if (err)
 		atomic64_inc(&d->stats.io_errors);
 	skb_put_rsp(ch, req->desc.id, req->desc.op,
-		    err ? BLKIF_RSP_ERROR : BLKIF_RSP_OKAY);
+		    err ? SK_BLKIF_RSP_ERROR : SK_BLKIF_RSP_OKAY);
 	sk_chan_push(ch);
 	skb_req_free(req);
 	skb_inflight_put(d, ch);
@@ -216,14 +187,14 @@ static enum skb_reason skb_read_indirect(struct skb_req *req)
 	u8 *buf;
 	int err = 0;
 
-	buf = kmalloc_array(d->nr_indirect, XEN_PAGE_SIZE, GFP_NOIO);
+	buf = kmalloc_array(d->nr_indirect, SK_BLKIF_PAGE_SIZE, GFP_NOIO);
 	if (!buf)
 		return SKB_NR_REASONS;
 	sk_gcopy_init(&req->gcopy, req->d->dev->otherend_id);
 	for (i = 0; i < d->nr_indirect && !err; i++)
 		err = sk_gcopy_from_peer(&req->gcopy, d->indirect_grefs[i], 0,
-					 buf + i * XEN_PAGE_SIZE,
-					 XEN_PAGE_SIZE);
+					 buf + i * SK_BLKIF_PAGE_SIZE,
+					 SK_BLKIF_PAGE_SIZE);
 	if (!err)
 		err = sk_gcopy_flush(&req->gcopy);
 	if (err) {
@@ -232,7 +203,7 @@ static enum skb_reason skb_read_indirect(struct skb_req *req)
 		goto free_buf;
 	}
 	for (i = 0; i < d->nr_segs && r == SKB_OK; i++)
-		r = skb_seg_unpack(buf + i * SKB_SEG_SIZE, &req->segs[i]);
+		r = skb_seg_unpack(buf + i * SK_BLKIF_SEG_SIZE, &req->segs[i]);
 	if (r == SKB_OK)
 		r = skb_req_check_segs(d, req->segs, &req->d->lim);
 free_buf:
@@ -320,7 +291,7 @@ free_req:
 	skb_req_free(req);
 answer_error:
 	atomic64_inc(&d->stats.io_errors);
-	skb_put_rsp(ch, desc->id, desc->op, BLKIF_RSP_ERROR);
+	skb_put_rsp(ch, desc->id, desc->op, SK_BLKIF_RSP_ERROR);
 	skb_inflight_put(d, ch);
 }
 
@@ -345,7 +316,7 @@ void skb_chan_msg(struct sk_chan *ch, const void *msg)
 	atomic64_inc(&d->stats.reqs);
 	r = skb_req_parse(msg, &d->lim, &desc);
 	if (READ_ONCE(d->stopping)) {
-		skb_put_rsp(ch, desc.id, desc.op, BLKIF_RSP_ERROR);
+		skb_put_rsp(ch, desc.id, desc.op, SK_BLKIF_RSP_ERROR);
 		goto done;
 	}
 	if (r) {
@@ -360,8 +331,8 @@ void skb_chan_msg(struct sk_chan *ch, const void *msg)
 		if (err && err != -EOPNOTSUPP)
 			atomic64_inc(&d->stats.io_errors);
 		skb_put_rsp(ch, desc.id, desc.op,
-			    err == -EOPNOTSUPP ? BLKIF_RSP_EOPNOTSUPP :
-			    err ? BLKIF_RSP_ERROR : BLKIF_RSP_OKAY);
+			    err == -EOPNOTSUPP ? SK_BLKIF_RSP_EOPNOTSUPP :
+			    err ? SK_BLKIF_RSP_ERROR : SK_BLKIF_RSP_OKAY);
 		goto done;
 	case SKB_KIND_FLUSH:
 		if (desc.nr_segs)
@@ -370,7 +341,7 @@ void skb_chan_msg(struct sk_chan *ch, const void *msg)
 		if (err)
 			atomic64_inc(&d->stats.io_errors);
 		skb_put_rsp(ch, desc.id, desc.op,
-			    err ? BLKIF_RSP_ERROR : BLKIF_RSP_OKAY);
+			    err ? SK_BLKIF_RSP_ERROR : SK_BLKIF_RSP_OKAY);
 		goto done;
 	default:
 		break;

@@ -46,7 +46,7 @@ static int skb_set_order(const char *val, const struct kernel_param *kp)
 
 static int skb_set_segs(const char *val, const struct kernel_param *kp)
 {
-	return skb_param_set(val, kp, 0, SKB_MAX_INDIRECT_SEGS);
+	return skb_param_set(val, kp, 0, SK_BLKIF_MAX_INDIRECT_SEGS);
 }
 
 static int skb_set_poll(const char *val, const struct kernel_param *kp)
