@@ -5,16 +5,16 @@
  * when it registers).  Init brings up the request layer (req.c: its
  * completion workqueue) and then registers the "vbd" xenbus backend
  * driver (xenbus.c); exit undoes both in reverse.  Each parameter is range
- * checked in its kernel_param_ops set(), so a value written through sysfs
- * at run time is as safe as one given at load; Documentation/block.rst
- * lists them.
+ * checked in its kernel_param_ops set() (<splitkit/param.h>), so a value
+ * written through sysfs at run time is as safe as one given at load;
+ * Documentation/block.rst lists them.
  */
 #include <linux/module.h>
-#include <linux/moduleparam.h>
 #include <xen/xen.h>
 #include <xen/xenbus.h>
 
 #include <splitkit/export.h>
+#include <splitkit/param.h>
 
 #include "common.h"
 
@@ -25,21 +25,10 @@ static struct skb_params skb_param = {
 	.poll_ns = 20000,
 };
 
-/* The set() and ops of one unsigned parameter taking @lo..@hi. */
-#define SKB_PARAM_OPS(name, lo, hi)					\
-static int skb_set_##name(const char *val, const struct kernel_param *kp) \
-{									\
-	return param_set_uint_minmax(val, kp, lo, hi);			\
-}									\
-static const struct kernel_param_ops skb_ops_##name = {		\
-	.set = skb_set_##name,						\
-	.get = param_get_uint,						\
-}
-
-SKB_PARAM_OPS(queues, 1, SKB_MAX_QUEUES);
-SKB_PARAM_OPS(order, 0, XENBUS_MAX_RING_GRANT_ORDER);
-SKB_PARAM_OPS(segs, 0, SK_BLKIF_MAX_INDIRECT_SEGS);
-SKB_PARAM_OPS(poll, 0, SK_CHAN_MAX_POLL_NS);
+SK_PARAM_UINT_OPS(skb_ops_queues, 1, SKB_MAX_QUEUES);
+SK_PARAM_UINT_OPS(skb_ops_order, 0, XENBUS_MAX_RING_GRANT_ORDER);
+SK_PARAM_UINT_OPS(skb_ops_segs, 0, SK_BLKIF_MAX_INDIRECT_SEGS);
+SK_PARAM_UINT_OPS(skb_ops_poll, 0, SK_CHAN_MAX_POLL_NS);
 
 module_param_cb(max_queues, &skb_ops_queues, &skb_param.max_queues, 0644);
 MODULE_PARM_DESC(max_queues,
