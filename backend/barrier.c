@@ -12,10 +12,10 @@
  * item, never two runs at once) that hands requests to skb_chan_msg() in
  * ring order.  Reads and writes are only submitted there and answered
  * later by their completion work on skb_wq (a file's flush with data is
- * also written in the consumer, file.c); flushes without data and discards
- * are done and answered in the consumer.  The consumer is therefore already the one
- * point through which every request of a ring starts, and it may sleep.  A
- * barrier is handled there, synchronously:
+ * also written in the consumer, file.c); flushes without data and
+ * discards are done and answered in the consumer.  The consumer is
+ * therefore already the one point through which every request of a ring
+ * starts, and it may sleep.  A barrier is handled there, synchronously:
  *
  *  1. skb_barrier_drain(): wait until the ring's in-flight count is 1,
  *     the barrier itself - every request taken before it has been

@@ -208,8 +208,9 @@ enum skb_reason skb_req_parse(const void *raw, const struct skb_limits *lim,
  * skb_reason_status() - the BLKIF_RSP_* status answering a refusal.
  * @r: the reason.
  *
- * Return: SK_BLKIF_RSP_OKAY for SKB_OK, SK_BLKIF_RSP_EOPNOTSUPP for an operation we
- * did not advertise (the frontend then stops using it), else SK_BLKIF_RSP_ERROR.
+ * Return: SK_BLKIF_RSP_OKAY for SKB_OK, SK_BLKIF_RSP_EOPNOTSUPP for an
+ * operation we did not advertise (the frontend then stops using it), else
+ * SK_BLKIF_RSP_ERROR.
  */
 int skb_reason_status(enum skb_reason r)
 {
