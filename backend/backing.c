@@ -2,52 +2,15 @@
 /*
  * splitkit_back backing store: open the file or block device the hotplug
  * script (tools/hotplug/splitkit) published, with the access mode xl asked
- * for, and work out what the disk looks like to the frontend (size, sector
- * sizes, discard).  Used by xenbus.c; the I/O paths are bdev.c and file.c.
- *
- * A block device is opened as a special file and its struct block_device
- * taken from the inode, which works the same on Linux 6.1 and 6.12; bios
- * then go straight to it.  A regular file is used in place: direct I/O
- * where the filesystem allows it, the page cache otherwise.
+ * for, pick the struct skb_backing_ops of its kind (bdev.c for a block
+ * device, file.c for a regular file) and let it work out what the disk
+ * looks like to the frontend (size, sector sizes, discard).  Used by
+ * xenbus.c; the data path reaches the backing only through its ops.
  */
-#include <linux/blkdev.h>
 #include <linux/fs.h>
 #include <linux/slab.h>
 
 #include "common.h"
-
-static int skb_backing_bdev(struct skb_backing *be)
-{
-	struct block_device *bdev = I_BDEV(be->file->f_mapping->host);
-
-	if (!be->read_only && bdev_read_only(bdev))
-		return -EROFS;
-	be->bdev = bdev;
-	be->sectors = bdev_nr_sectors(bdev);
-	be->sector_size = bdev_logical_block_size(bdev);
-	be->phys_sector_size = bdev_physical_block_size(bdev);
-	be->discard = bdev_max_discard_sectors(bdev) > 0;
-	be->discard_granularity = bdev_discard_granularity(bdev);
-	be->discard_alignment = bdev_discard_alignment(bdev);
-	return 0;
-}
-
-static void skb_backing_file(struct skb_backing *be)
-{
-	struct inode *inode = file_inode(be->file);
-	struct super_block *sb = inode->i_sb;
-
-	be->sectors = i_size_read(inode) >> SECTOR_SHIFT;
-	be->sector_size = SECTOR_SIZE;
-	be->phys_sector_size = SECTOR_SIZE;
-	/* O_DIRECT needs the host device's alignment: ours is 512 bytes */
-	be->direct = (be->file->f_mode & FMODE_CAN_ODIRECT) &&
-		     (!sb->s_bdev ||
-		      bdev_logical_block_size(sb->s_bdev) <= SECTOR_SIZE);
-	be->discard = be->file->f_op->fallocate != NULL;
-	be->discard_granularity = i_blocksize(inode);
-	be->discard_alignment = 0;
-}
 
 /**
  * skb_backing_open() - open a disk's backing file or block device.
@@ -76,26 +39,31 @@ int skb_backing_open(struct skb_backing *be, const char *path, bool ro)
 		goto free_path;
 	}
 	mode = file_inode(be->file)->i_mode;
-	if (S_ISBLK(mode)) {
-		err = skb_backing_bdev(be);
-		if (err)
-			goto close_file;
-	} else if (S_ISREG(mode)) {
-		skb_backing_file(be);
-	} else {
+	if (S_ISBLK(mode))
+		be->ops = &skb_bdev_ops;
+	else if (S_ISREG(mode))
+		be->ops = &skb_file_ops;
+	else {
 		err = -EINVAL;
 		goto close_file;
 	}
+	err = be->ops->describe(be);
+	if (err)
+		goto close_file;
 	if (!be->sectors) {
 		err = -ENOSPC;
-		goto close_file;
+		goto close_backing;
 	}
 	return 0;
 
+close_backing:
+	if (be->ops->close)
+		be->ops->close(be);
 close_file:
 	filp_close(be->file, NULL);
 	be->file = NULL;
 	be->bdev = NULL;
+	be->ops = NULL;
 free_path:
 	kfree(be->path);
 	be->path = NULL;
@@ -110,6 +78,8 @@ free_path:
  */
 void skb_backing_close(struct skb_backing *be)
 {
+	if (be->ops && be->ops->close)
+		be->ops->close(be);
 	if (be->file)
 		filp_close(be->file, NULL);
 	kfree(be->path);

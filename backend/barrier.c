@@ -1,20 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * splitkit_back write barriers (feature-barrier) and the per-ring in-flight
- * accounting they rest on.  BLKIF_OP_WRITE_BARRIER is what older frontends
+ * splitkit_back write barriers (feature-barrier), resting on the per-ring
+ * in-flight counts of req.c.  BLKIF_OP_WRITE_BARRIER is what older frontends
  * (old Linux, some Windows PV drivers) send instead of FLUSH_DISKCACHE: a
  * write, possibly of no data, that is ordered against every other request
- * of its ring.  Its I/O is that of a flush (bdev.c: one write with
- * REQ_PREFLUSH | REQ_FUA; file.c and blkif.c: fsync, write, fsync; no data:
- * skb_flush()); this file adds the ordering.
+ * of its ring.  Its I/O is that of a flush, done by the backing's ops
+ * (bdev.c: one write with REQ_PREFLUSH | REQ_FUA; file.c: fsync, write,
+ * fsync; no data: the flush op); this file adds the ordering.
  *
  * Where the drain sits.  Each ring has one consumer (splitkit_ring's work
  * item, never two runs at once) that hands requests to skb_chan_msg() in
  * ring order.  Reads and writes are only submitted there and answered
- * later by their completion work on skb_wq; flushes and discards are done
- * and answered in the consumer.  The consumer is therefore already the one
- * point through which every request of a ring starts, and it may sleep.  A
- * barrier is handled there, synchronously:
+ * later by their completion work on skb_wq (a file's flush with data is
+ * also written in the consumer, file.c); flushes without data and
+ * discards are done and answered in the consumer.  The consumer is
+ * therefore already the one point through which every request of a ring
+ * starts, and it may sleep.  A barrier is handled there, synchronously:
  *
  *  1. skb_barrier_drain(): wait until the ring's in-flight count is 1,
  *     the barrier itself - every request taken before it has been
@@ -53,62 +54,6 @@
 #include <linux/wait.h>
 
 #include "common.h"
-
-/* A ring's state; the index is below the queue count we advertised. */
-static struct skb_queue *skb_queue(struct skb_dev *d, struct sk_chan *ch)
-{
-	return &d->queues[sk_chan_index(ch)];
-}
-
-/**
- * skb_queues_init() - set up the per-ring state of a new device.
- * @d: the device, being probed.
- */
-void skb_queues_init(struct skb_dev *d)
-{
-	unsigned int i;
-
-	BUILD_BUG_ON(ARRAY_SIZE(d->queues) != SKB_MAX_QUEUES);
-	for (i = 0; i < SKB_MAX_QUEUES; i++) {
-		atomic_set(&d->queues[i].inflight, 0);
-		init_waitqueue_head(&d->queues[i].idle);
-	}
-}
-
-/**
- * skb_inflight_get() - count a request the consumer just took.
- * @d: the device.
- * @ch: its ring.
- *
- * Consumer context.  Pairs with skb_inflight_put(), called once the request
- * has been answered.
- */
-void skb_inflight_get(struct skb_dev *d, struct sk_chan *ch)
-{
-	atomic_inc(&skb_queue(d, ch)->inflight);
-	atomic_inc(&d->inflight);
-	/* pairs with the smp_mb() in skb_disconnect(): see it or be seen */
-	smp_mb__after_atomic();
-}
-
-/**
- * skb_inflight_put() - a request has been answered.
- * @d: the device.
- * @ch: its ring.
- *
- * Any context.  The device count goes last: once it reaches zero,
- * disconnect may tear the rings down.
- */
-void skb_inflight_put(struct skb_dev *d, struct sk_chan *ch)
-{
-	struct skb_queue *q = skb_queue(d, ch);
-
-	/* fully ordered: a waiter that missed the new count is seen here */
-	if (atomic_dec_return(&q->inflight) <= 1 && wq_has_sleeper(&q->idle))
-		wake_up(&q->idle);
-	if (atomic_dec_and_test(&d->inflight))
-		wake_up(&d->drain_wq);
-}
 
 /* Sleep until at most @left requests of the ring are in flight. */
 static void skb_queue_wait(struct skb_dev *d, struct sk_chan *ch, int left)

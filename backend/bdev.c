@@ -1,17 +1,39 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * splitkit_back block-device path: a validated read or write goes straight
- * to the backing device as bios built over our bounce pages, no loop
- * device and no page cache in between.  A blkif FLUSH_DISKCACHE carrying
- * data becomes a write with REQ_PREFLUSH | REQ_FUA: everything completed
- * before it is durable first, and it is durable itself when answered.
- * Counterpart of file.c for regular files; completion goes back to
- * blkif.c (skb_req_done()).
+ * splitkit_back block-device backing (struct skb_backing_ops): a validated
+ * read or write goes straight to the backing device as bios built over our
+ * bounce pages, no loop device and no page cache in between.  A flush
+ * carrying data (FLUSH_DISKCACHE or WRITE_BARRIER) becomes a write with
+ * REQ_PREFLUSH | REQ_FUA: everything completed before it is durable first,
+ * and it is durable itself when answered.  A flush without data is a cache
+ * flush of the device, a discard a device discard.  Counterpart of file.c
+ * for regular files; completion goes to req.c (skb_req_done()).
+ *
+ * The block device is opened as a special file (backing.c) and its struct
+ * block_device taken from the inode, which works the same on Linux 6.1
+ * and 6.12.
  */
 #include <linux/bio.h>
 #include <linux/blkdev.h>
 
 #include "common.h"
+
+static int skb_bdev_describe(struct skb_backing *be)
+{
+	struct block_device *bdev = I_BDEV(be->file->f_mapping->host);
+
+	if (!be->read_only && bdev_read_only(bdev))
+		return -EROFS;
+	be->bdev = bdev;
+	be->io = "bio";
+	be->sectors = bdev_nr_sectors(bdev);
+	be->sector_size = bdev_logical_block_size(bdev);
+	be->phys_sector_size = bdev_physical_block_size(bdev);
+	be->discard = bdev_max_discard_sectors(bdev) > 0;
+	be->discard_granularity = bdev_discard_granularity(bdev);
+	be->discard_alignment = bdev_discard_alignment(bdev);
+	return 0;
+}
 
 static void skb_bio_end_io(struct bio *bio)
 {
@@ -36,14 +58,12 @@ static struct bio *skb_bio_new(struct skb_req *req, unsigned int left,
 	return bio;
 }
 
-/**
- * skb_bdev_submit() - submit a validated request to the backing device.
- * @req: the request, bounce pages filled (writes).
- *
- * Consumer context.  Completion reaches skb_req_done() once per bio; the
- * caller's own reference on @req->pending is dropped here.
+/*
+ * Submit a validated request as bios (skb_backing_ops.submit).  Completion
+ * reaches skb_req_done() once per bio; the submitter's own reference on
+ * @req->pending is dropped here.
  */
-void skb_bdev_submit(struct skb_req *req)
+static void skb_bdev_submit(struct skb_req *req)
 {
 	const struct skb_req_desc *desc = &req->desc;
 	sector_t sector = desc->sector;
@@ -84,3 +104,22 @@ void skb_bdev_submit(struct skb_req *req)
 	blk_finish_plug(&plug);
 	skb_req_done(req, 0);
 }
+
+static int skb_bdev_flush(struct skb_backing *be)
+{
+	return blkdev_issue_flush(be->bdev);
+}
+
+static int skb_bdev_discard(struct skb_backing *be, u64 sector,
+			    u64 nr_sectors)
+{
+	return blkdev_issue_discard(be->bdev, sector, nr_sectors, GFP_NOIO);
+}
+
+const struct skb_backing_ops skb_bdev_ops = {
+	.name = "block device",
+	.describe = skb_bdev_describe,
+	.submit = skb_bdev_submit,
+	.flush = skb_bdev_flush,
+	.discard = skb_bdev_discard,
+};

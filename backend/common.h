@@ -1,19 +1,24 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * splitkit_back: shared definitions of the blkif backend (dom0).  The
- * xenbus control plane (xenbus.c: probe, hotplug watch, connect,
- * disconnect, XenStore keys) and the data path (blkif.c: validate, copy,
- * dispatch, answer; bdev.c, file.c, flush.c, discard.c: the I/O itself)
- * meet here.  The frontend counterpart is Linux's xen-blkfront or
- * splitkit's frontend/; the protocol is Xen's io/blkif.h, the transport
- * splitkit_ring (include/splitkit/ring.h).
+ * module (main.c: init, parameters), its xenbus control plane (xenbus.c:
+ * probe, hotplug watch, connect, disconnect, XenStore keys) and its data
+ * path meet here.  The data path is layered: blkif.c takes each request
+ * off the ring, validates it (core/blkreq.c) and dispatches it; req.c owns
+ * a request from allocation to answer (bounce pages, grant copies, in-flight
+ * counts, the response); barrier.c orders WRITE_BARRIERs; and one struct
+ * skb_backing_ops per kind of backing store does the I/O (bdev.c for block
+ * devices, file.c for regular files; backing.c opens one and picks its
+ * ops).  Design: Documentation/design.rst.  The frontend counterpart is
+ * Linux's xen-blkfront or splitkit's frontend/; the protocol is
+ * <splitkit/blkif.h>, the transport splitkit_ring (include/splitkit/ring.h).
  *
  * Lock hierarchy: skb_dev.xb.lock (sk_xb: connect, disconnect, backing
  * open/close) is the only sleeping lock; the data path takes no lock of its
  * own.  Request state belongs to whoever holds the struct skb_req: the
  * channel's consumer while it validates and submits, then the I/O
- * completion, then the completion work item.  In-flight counts are atomics:
- * skb_dev.inflight (the whole device, for disconnect) and
+ * completion, then the completion work item.  In-flight counts are atomics
+ * (req.c): skb_dev.inflight (the whole device, for disconnect) and
  * skb_queue.inflight (one ring, for barriers; barrier.c).
  */
 #ifndef _SPLITKIT_BACK_COMMON_H
@@ -27,8 +32,7 @@
 #include <linux/workqueue.h>
 #include <xen/xenbus.h>
 
-#include <xen/interface/io/blkif.h>
-
+#include <splitkit/blkif.h>
 #include <splitkit/ring.h>
 
 #include "core/blkreq.h"
@@ -38,11 +42,45 @@
 /* Most queues (rings) per disk: the top of the max_queues parameter. */
 #define SKB_MAX_QUEUES	32
 
+struct skb_backing;
+struct skb_req;
+
+/**
+ * struct skb_backing_ops - one kind of backing store.
+ * @name: what it is, for messages ("block device", "file").
+ * @describe: set up a just-opened backing and fill in how the disk looks
+ *	to the frontend (@sectors, sector sizes, discard, @io); may refuse
+ *	it with -errno.  Process context.
+ * @submit: start a validated request that carries data: a read, a write,
+ *	or a flush with data (SKB_KIND_FLUSH, WRITE_BARRIER included), which
+ *	must make every write completed before it durable first and itself
+ *	durable before it completes.  Consumer context, may sleep.  Every
+ *	part of the I/O ends in skb_req_done(), and so does the submitter's
+ *	own reference on the request, before or after the I/O ends.
+ * @flush: make every completed write durable (a flush without data).
+ *	Consumer context, sleeps.  Return: 0 or -errno.
+ * @discard: discard a validated, non-empty range of sectors.  Consumer
+ *	context, sleeps.  Return: 0, -EOPNOTSUPP if the backing refuses
+ *	discards, or -errno.
+ * @close: undo @describe; may be NULL.  No I/O is in flight.  The file is
+ *	closed by skb_backing_close() afterwards.
+ */
+struct skb_backing_ops {
+	const char *name;
+	int (*describe)(struct skb_backing *be);
+	void (*submit)(struct skb_req *req);
+	int (*flush)(struct skb_backing *be);
+	int (*discard)(struct skb_backing *be, u64 sector, u64 nr_sectors);
+	void (*close)(struct skb_backing *be);
+};
+
 /**
  * struct skb_backing - what a disk is backed by.
+ * @ops: its kind (bdev.c, file.c).
  * @file: the open file or block device special file.
- * @bdev: set for a block device: bios go straight to it.
+ * @bdev: block device only: bios go straight to it (bdev.c).
  * @path: the path it was opened by (physical-device-path or params).
+ * @io: how the I/O is done, for messages ("bio", "direct", "buffered").
  * @read_only: opened read-only (mode "r", access=ro).
  * @direct: regular file on a filesystem that takes IOCB_DIRECT at
  *	512-byte alignment; otherwise file I/O goes through the page cache.
@@ -54,9 +92,11 @@
  * @discard_alignment: bytes; discard-alignment.
  */
 struct skb_backing {
+	const struct skb_backing_ops *ops;
 	struct file *file;
 	struct block_device *bdev;
 	char *path;
+	const char *io;
 	bool read_only;
 	bool direct;
 	bool discard;
@@ -168,31 +208,58 @@ struct skb_req {
 	struct sk_gcopy gcopy;
 };
 
-extern struct workqueue_struct *skb_wq;
+/**
+ * struct skb_params - the module parameters (main.c), handed to xenbus.c.
+ * @max_queues: multi-queue-max-queues advertised.
+ * @max_ring_order: max-ring-page-order advertised.
+ * @max_indirect_segs: feature-max-indirect-segments advertised.
+ * @poll_ns: longest adaptive ring poll window.
+ *
+ * Each may change at any time (0644): read them once, with READ_ONCE().
+ */
+struct skb_params {
+	unsigned int max_queues;
+	unsigned int max_ring_order;
+	unsigned int max_indirect_segs;
+	unsigned int poll_ns;
+};
+
+/* A ring's state; the index is below the queue count we advertised. */
+static inline struct skb_queue *skb_queue(struct skb_dev *d,
+					  struct sk_chan *ch)
+{
+	return &d->queues[sk_chan_index(ch)];
+}
+
+/* xenbus.c */
+int skb_xenbus_register(const struct skb_params *params);
+void skb_xenbus_unregister(void);
 
 /* blkif.c */
 void skb_chan_msg(struct sk_chan *ch, const void *msg);
-void skb_req_done(struct skb_req *req, int err);
 void skb_build_limits(struct skb_dev *d, unsigned int max_segs);
 
-/* barrier.c */
+/* req.c */
+int skb_req_init(void);
+void skb_req_exit(void);
 void skb_queues_init(struct skb_dev *d);
 void skb_inflight_get(struct skb_dev *d, struct sk_chan *ch);
 void skb_inflight_put(struct skb_dev *d, struct sk_chan *ch);
+void skb_answer(struct skb_dev *d, struct sk_chan *ch,
+		const struct skb_req_desc *desc, int status);
+struct skb_req *skb_req_alloc(struct skb_dev *d, struct sk_chan *ch,
+			      const struct skb_req_desc *desc);
+void skb_req_free(struct skb_req *req);
+int skb_req_fill(struct skb_req *req);
+void skb_req_done(struct skb_req *req, int err);
+
+/* barrier.c */
 void skb_barrier_drain(struct skb_dev *d, struct sk_chan *ch);
 void skb_barrier_wait(struct skb_dev *d, struct sk_chan *ch);
 
-/* bdev.c */
-void skb_bdev_submit(struct skb_req *req);
-
-/* file.c */
-void skb_file_submit(struct skb_req *req);
-
-/* flush.c */
-int skb_flush(struct skb_dev *d);
-
-/* discard.c */
-int skb_discard(struct skb_dev *d, u64 sector, u64 nr_sectors);
+/* bdev.c, file.c */
+extern const struct skb_backing_ops skb_bdev_ops;
+extern const struct skb_backing_ops skb_file_ops;
 
 /* backing.c */
 int skb_backing_open(struct skb_backing *be, const char *path, bool ro);

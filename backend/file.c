@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * splitkit_back file path: a validated read or write on a regular file is
+ * splitkit_back regular-file backing (struct skb_backing_ops): the file is
+ * used in place, no loop device in between.  A validated read or write is
  * one kiocb over a bvec iterator of our bounce pages, submitted with
- * vfs_iocb_iter_read() / vfs_iocb_iter_write() - no loop device in between.
- * Where the filesystem supports it (FMODE_CAN_ODIRECT and 512-byte
- * alignment) the kiocb is IOCB_DIRECT and completes asynchronously;
- * otherwise (tmpfs, for one) it goes through the page cache and completes
- * before the call returns.  FLUSH_DISKCACHE with data is bracketed by
- * vfs_fsync() in blkif.c.  Counterpart of bdev.c for block devices.
+ * vfs_iocb_iter_read() / vfs_iocb_iter_write().  Where the filesystem
+ * supports it (FMODE_CAN_ODIRECT and 512-byte alignment) the kiocb is
+ * IOCB_DIRECT and completes asynchronously; otherwise (tmpfs, for one) it
+ * goes through the page cache and completes before the call returns.  A
+ * flush without data is vfs_fsync(); a flush carrying data (FLUSH_DISKCACHE
+ * or WRITE_BARRIER) is fsync, write, fsync, all in skb_file_submit(); a
+ * discard punches a hole (fallocate PUNCH_HOLE | KEEP_SIZE), which gives
+ * the space back to the host filesystem.  Counterpart of bdev.c for block
+ * devices; completion goes to req.c (skb_req_done()).
  *
  * Freeze protection of writes: since Linux 6.7 vfs_iocb_iter_write() takes
  * it itself and drops it unless the kiocb was queued, in which case the
@@ -15,6 +19,8 @@
  * change is inside fs/read_write.c with no header trace to probe, hence
  * the one version test below.
  */
+#include <linux/blkdev.h>
+#include <linux/falloc.h>
 #include <linux/fs.h>
 #include <linux/uio.h>
 #include <linux/version.h>
@@ -26,6 +32,25 @@
 #else
 #define SKB_VFS_TAKES_FREEZE	false
 #endif
+
+static int skb_file_describe(struct skb_backing *be)
+{
+	struct inode *inode = file_inode(be->file);
+	struct super_block *sb = inode->i_sb;
+
+	be->sectors = i_size_read(inode) >> SECTOR_SHIFT;
+	be->sector_size = SECTOR_SIZE;
+	be->phys_sector_size = SECTOR_SIZE;
+	/* O_DIRECT needs the host device's alignment: ours is 512 bytes */
+	be->direct = (be->file->f_mode & FMODE_CAN_ODIRECT) &&
+		     (!sb->s_bdev ||
+		      bdev_logical_block_size(sb->s_bdev) <= SECTOR_SIZE);
+	be->io = be->direct ? "direct" : "buffered";
+	be->discard = be->file->f_op->fallocate != NULL;
+	be->discard_granularity = i_blocksize(inode);
+	be->discard_alignment = 0;
+	return 0;
+}
 
 static void skb_kiocb_done(struct kiocb *iocb, long ret)
 {
@@ -39,14 +64,12 @@ static void skb_kiocb_done(struct kiocb *iocb, long ret)
 	skb_req_done(req, ret < 0 ? (int)ret : (u64)ret != want ? -EIO : 0);
 }
 
-/**
- * skb_file_submit() - submit a validated request to the backing file.
- * @req: the request, bounce pages filled (writes).
- *
- * Consumer context.  The kiocb completes through skb_kiocb_done(), either
- * later (direct I/O) or before this returns.
+/*
+ * One kiocb over the bounce pages.  It completes through skb_kiocb_done(),
+ * later (direct I/O) or before this returns; with @sync always before, the
+ * kiocb having no completion callback of its own.
  */
-void skb_file_submit(struct skb_req *req)
+static void skb_file_rw(struct skb_req *req, bool sync)
 {
 	struct file *file = req->d->be.file;
 	bool write = req->desc.kind != SKB_KIND_READ;
@@ -58,7 +81,8 @@ void skb_file_submit(struct skb_req *req)
 	init_sync_kiocb(&req->iocb, file);
 	req->iocb.ki_pos = req->desc.sector << SECTOR_SHIFT;
 	req->iocb.ki_flags = req->d->be.direct ? IOCB_DIRECT : 0;
-	req->iocb.ki_complete = skb_kiocb_done;
+	if (!sync)
+		req->iocb.ki_complete = skb_kiocb_done;
 	atomic_inc(&req->pending);
 	/*
 	 * Freeze protection (see the top of the file): a completion the
@@ -77,5 +101,52 @@ void skb_file_submit(struct skb_req *req)
 		req->end_write = write && !SKB_VFS_TAKES_FREEZE;
 		skb_kiocb_done(&req->iocb, ret);
 	}
-	skb_req_done(req, 0);
 }
+
+/*
+ * Submit a validated request (skb_backing_ops.submit).  A flush with data
+ * is done here from start to end, in the consumer: the first fsync makes
+ * every write completed before it durable before its own data is written,
+ * the second makes that data durable before it is answered.
+ */
+static void skb_file_submit(struct skb_req *req)
+{
+	struct file *file = req->d->be.file;
+	int err;
+
+	if (req->desc.kind != SKB_KIND_FLUSH) {
+		skb_file_rw(req, false);
+		skb_req_done(req, 0);
+		return;
+	}
+	err = vfs_fsync(file, 0);
+	if (!err) {
+		skb_file_rw(req, true);
+		err = READ_ONCE(req->error);
+	}
+	if (!err)
+		err = vfs_fsync(file, 0);
+	skb_req_done(req, err);
+}
+
+static int skb_file_flush(struct skb_backing *be)
+{
+	return vfs_fsync(be->file, 0);
+}
+
+static int skb_file_discard(struct skb_backing *be, u64 sector,
+			    u64 nr_sectors)
+{
+	/* vfs_fallocate() takes the freeze protection itself */
+	return vfs_fallocate(be->file,
+			     FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			     sector << SECTOR_SHIFT, nr_sectors << SECTOR_SHIFT);
+}
+
+const struct skb_backing_ops skb_file_ops = {
+	.name = "file",
+	.describe = skb_file_describe,
+	.submit = skb_file_submit,
+	.flush = skb_file_flush,
+	.discard = skb_file_discard,
+};

@@ -16,79 +16,14 @@
  * against disconnect (see skb_disconnect()).
  */
 #include <linux/module.h>
-#include <linux/moduleparam.h>
 #include <linux/slab.h>
 #include <xen/interface/io/protocols.h>
-#include <xen/xen.h>
 #include <xen/xenbus.h>
-
-#include <splitkit/export.h>
 
 #include "common.h"
 
-struct workqueue_struct *skb_wq;
-
-static int skb_param_set(const char *val, const struct kernel_param *kp,
-			 unsigned int min, unsigned int max)
-{
-	return param_set_uint_minmax(val, kp, min, max);
-}
-
-static int skb_set_queues(const char *val, const struct kernel_param *kp)
-{
-	return skb_param_set(val, kp, 1, SKB_MAX_QUEUES);
-}
-
-static int skb_set_order(const char *val, const struct kernel_param *kp)
-{
-	return skb_param_set(val, kp, 0, XENBUS_MAX_RING_GRANT_ORDER);
-}
-
-static int skb_set_segs(const char *val, const struct kernel_param *kp)
-{
-	return skb_param_set(val, kp, 0, SKB_MAX_INDIRECT_SEGS);
-}
-
-static int skb_set_poll(const char *val, const struct kernel_param *kp)
-{
-	return skb_param_set(val, kp, 0, SK_CHAN_MAX_POLL_NS);
-}
-
-static const struct kernel_param_ops skb_queues_ops = {
-	.set = skb_set_queues, .get = param_get_uint,
-};
-
-static const struct kernel_param_ops skb_order_ops = {
-	.set = skb_set_order, .get = param_get_uint,
-};
-
-static const struct kernel_param_ops skb_segs_ops = {
-	.set = skb_set_segs, .get = param_get_uint,
-};
-
-static const struct kernel_param_ops skb_poll_ops = {
-	.set = skb_set_poll, .get = param_get_uint,
-};
-
-static unsigned int max_queues = 4;
-module_param_cb(max_queues, &skb_queues_ops, &max_queues, 0644);
-MODULE_PARM_DESC(max_queues,
-		 "most queues (rings) per disk, 1-32, multi-queue-max-queues (default 4)");
-
-static unsigned int max_ring_order = XENBUS_MAX_RING_GRANT_ORDER;
-module_param_cb(max_ring_order, &skb_order_ops, &max_ring_order, 0644);
-MODULE_PARM_DESC(max_ring_order,
-		 "largest ring-page-order accepted, 0-4, max-ring-page-order (default 4)");
-
-static unsigned int max_indirect_segs = 256;
-module_param_cb(max_indirect_segs, &skb_segs_ops, &max_indirect_segs, 0644);
-MODULE_PARM_DESC(max_indirect_segs,
-		 "feature-max-indirect-segments, 0-4096, 0 disables indirect requests (default 256)");
-
-static unsigned int poll_ns = 20000;
-module_param_cb(poll_ns, &skb_poll_ops, &poll_ns, 0644);
-MODULE_PARM_DESC(poll_ns,
-		 "longest adaptive ring poll window in ns, 0-1000000 (default 20000)");
+/* The module parameters (main.c). */
+static const struct skb_params *skb_param;
 
 static const struct sk_chan_ops skb_chan_ops = {
 	.msg = skb_chan_msg,
@@ -102,9 +37,9 @@ static struct sk_chan_params skb_params(struct skb_dev *d)
 		.rsp_size = sizeof(struct blkif_response),
 		.ent_size = SK_RING_ENT_SIZE(struct blkif_request,
 					     struct blkif_response),
-		.max_order = READ_ONCE(max_ring_order),
-		.max_queues = READ_ONCE(max_queues),
-		.poll_ns = READ_ONCE(poll_ns),
+		.max_order = READ_ONCE(skb_param->max_ring_order),
+		.max_queues = READ_ONCE(skb_param->max_queues),
+		.poll_ns = READ_ONCE(skb_param->poll_ns),
 		.ops = &skb_chan_ops,
 		.priv = d,
 	};
@@ -282,8 +217,7 @@ static int skb_open_backing(struct skb_dev *d)
 	}
 	d->ready = true;
 	dev_info(&dev->dev, "%s %s: %llu sectors, %s I/O%s\n",
-		 d->be.bdev ? "block device" : "file", path, d->be.sectors,
-		 d->be.bdev ? "bio" : d->be.direct ? "direct" : "buffered",
+		 d->be.ops->name, path, d->be.sectors, d->be.io,
 		 ro ? ", read-only" : "");
 free_path:
 	kfree(path);
@@ -347,7 +281,7 @@ static int skb_advertise(struct skb_dev *d)
 
 	d->adv_order = p.max_order;
 	d->adv_queues = p.max_queues;
-	d->adv_segs = READ_ONCE(max_indirect_segs);
+	d->adv_segs = READ_ONCE(skb_param->max_indirect_segs);
 	err = sk_link_back_advertise(dev, &p);
 	if (err)
 		return err;	/* reported */
@@ -377,8 +311,6 @@ static int skb_probe(struct xenbus_device *dev,
 	if (!d)
 		return -ENOMEM;
 	d->dev = dev;
-	atomic_set(&d->inflight, 0);
-	init_waitqueue_head(&d->drain_wq);
 	skb_queues_init(d);
 	sk_xb_init(&d->xb, dev, false, &skb_xb_ops, d);
 	dev_set_drvdata(&dev->dev, d);
@@ -449,36 +381,13 @@ static struct xenbus_driver skb_driver = {
 	.otherend_changed = skb_otherend_changed,
 };
 
-static int __init skb_init(void)
+int skb_xenbus_register(const struct skb_params *params)
 {
-	int err;
-
-	if (!xen_domain())
-		return -ENODEV;
-	skb_wq = alloc_workqueue("splitkit_back", WQ_MEM_RECLAIM | WQ_HIGHPRI,
-				 0);
-	if (!skb_wq)
-		return -ENOMEM;
-	err = xenbus_register_backend(&skb_driver);
-	if (err)
-		goto destroy_wq;
-	return 0;
-
-destroy_wq:
-	destroy_workqueue(skb_wq);
-	return err;
+	skb_param = params;
+	return xenbus_register_backend(&skb_driver);
 }
 
-static void __exit skb_exit(void)
+void skb_xenbus_unregister(void)
 {
 	xenbus_unregister_driver(&skb_driver);
-	destroy_workqueue(skb_wq);
 }
-
-module_init(skb_init);
-module_exit(skb_exit);
-
-MODULE_DESCRIPTION("splitkit blkif backend (vbd): block devices and files for Xen guests");
-MODULE_LICENSE("GPL");
-MODULE_ALIAS("xen-backend:vbd");
-SPLITKIT_IMPORT_NS();

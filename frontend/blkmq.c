@@ -139,7 +139,7 @@ static int skf_map_rw(struct skf_dev *dev, struct request *rq,
 		return -EIO;
 	}
 	if (n > BLKIF_MAX_SEGMENTS_PER_REQUEST)
-		nind = DIV_ROUND_UP(n, SKF_SEGS_PER_IND_PAGE);
+		nind = DIV_ROUND_UP(n, SK_BLKIF_SEGS_PER_INDIRECT_PAGE);
 	if (skf_get_pages(dev, r, n, nind))
 		return -ENOMEM;
 	if (op == BLKIF_OP_WRITE)
@@ -163,11 +163,11 @@ static int skf_map_rw(struct skf_dev *dev, struct request *rq,
 	req->u.indirect.handle = dev->handle;
 	for (i = 0; i < nind; i++) {
 		struct sk_gpage *ip = r->pages[n + i];
-		unsigned int cnt = min(n - i * SKF_SEGS_PER_IND_PAGE,
-				       SKF_SEGS_PER_IND_PAGE);
+		unsigned int cnt = min(n - i * SK_BLKIF_SEGS_PER_INDIRECT_PAGE,
+				       SK_BLKIF_SEGS_PER_INDIRECT_PAGE);
 
 		skf_fill_segs(page_address(ip->page), r, bytes,
-			      i * SKF_SEGS_PER_IND_PAGE, cnt);
+			      i * SK_BLKIF_SEGS_PER_INDIRECT_PAGE, cnt);
 		req->u.indirect.indirect_grefs[i] = ip->ref;
 	}
 	return BLKIF_OP_INDIRECT;
@@ -332,7 +332,7 @@ int skf_blkmq_create(struct skf_dev *dev)
 	struct skf_limits lim = {
 		.lbs = dev->geom.sector_size,
 		.pbs = dev->geom.phys_size,
-		.max_hw_sectors = dev->cap_segs * SKF_SECTORS_PER_PAGE,
+		.max_hw_sectors = dev->cap_segs * SK_BLKIF_SECTORS_PER_PAGE,
 		.max_segments = BLK_MAX_SEGMENTS,
 		.write_cache = dev->feat.flush_op != 0,
 		.fua = false,	/* blk-mq emulates FUA with a post-flush */
@@ -358,7 +358,7 @@ int skf_blkmq_create(struct skf_dev *dev)
 	set->numa_node = NUMA_NO_NODE;
 	set->flags = BLK_MQ_F_SHOULD_MERGE;
 	set->cmd_size = sizeof(struct skf_req) +
-			(dev->cap_segs + SKF_MAX_IND_PAGES) *
+			(dev->cap_segs + SK_BLKIF_MAX_INDIRECT_PAGES) *
 			sizeof(struct sk_gpage *);
 	set->driver_data = dev;
 	err = blk_mq_alloc_tag_set(set);

@@ -26,26 +26,6 @@
 
 #include "common.h"
 
-/* The core repeats blkif's numbers; make sure they agree. */
-static void __maybe_unused skf_check_wire(void)
-{
-	BUILD_BUG_ON(SKF_OP_READ != BLKIF_OP_READ);
-	BUILD_BUG_ON(SKF_OP_WRITE != BLKIF_OP_WRITE);
-	BUILD_BUG_ON(SKF_OP_WRITE_BARRIER != BLKIF_OP_WRITE_BARRIER);
-	BUILD_BUG_ON(SKF_OP_FLUSH_DISKCACHE != BLKIF_OP_FLUSH_DISKCACHE);
-	BUILD_BUG_ON(SKF_OP_DISCARD != BLKIF_OP_DISCARD);
-	BUILD_BUG_ON(SKF_OP_INDIRECT != BLKIF_OP_INDIRECT);
-	BUILD_BUG_ON(SKF_RSP_OKAY != BLKIF_RSP_OKAY);
-	BUILD_BUG_ON(SKF_RSP_ERROR != BLKIF_RSP_ERROR);
-	BUILD_BUG_ON(SKF_RSP_EOPNOTSUPP != BLKIF_RSP_EOPNOTSUPP);
-	BUILD_BUG_ON(SKF_DIRECT_SEGS != BLKIF_MAX_SEGMENTS_PER_REQUEST);
-	BUILD_BUG_ON(SKF_MAX_IND_PAGES != BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST);
-	BUILD_BUG_ON(SKF_SEGS_PER_IND_PAGE * sizeof(struct blkif_request_segment)
-		     != XEN_PAGE_SIZE);
-	BUILD_BUG_ON(sizeof(struct blkif_request) != 112);
-	BUILD_BUG_ON(sizeof(struct blkif_response) != 16);
-}
-
 /**
  * skf_fatal_work() - report a broken backend to XenStore.
  * @work: skf_dev.fatal_work.

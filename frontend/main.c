@@ -64,7 +64,7 @@ static const struct kernel_param_ops skf_ops_##name = {		\
 
 SKF_PARAM_OPS(queues, 1, SKF_MAX_QUEUES);
 SKF_PARAM_OPS(order, 0, XENBUS_MAX_RING_GRANT_ORDER);
-SKF_PARAM_OPS(segs, 0, SKF_MAX_SEGS);
+SKF_PARAM_OPS(segs, 0, SK_BLKIF_MAX_INDIRECT_SEGS);
 SKF_PARAM_OPS(poll, 0, SKF_MAX_QUEUES - 1);
 
 module_param_cb(max_queues, &skf_ops_queues, &skf_max_queues, 0444);

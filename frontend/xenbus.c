@@ -323,7 +323,7 @@ static int skf_connect(struct sk_xb *xb)
 	}
 
 	pages = dev->nr_queues * dev->depth *
-		(f.max_segs + DIV_ROUND_UP(f.max_segs, SKF_SEGS_PER_IND_PAGE));
+		(f.max_segs + DIV_ROUND_UP(f.max_segs, SK_BLKIF_SEGS_PER_INDIRECT_PAGE));
 	dev->pool = sk_gpool_create(dev->xbdev->otherend_id, pages,
 				    f.persistent ? pages : 0, false);
 	if (!dev->pool)

@@ -39,10 +39,10 @@ enum skb_reason skb_seg_unpack(const void *raw, struct skb_seg *seg)
 {
 	const u8 *p = raw;
 
-	seg->gref = get32(p);
-	seg->first = p[4];
-	seg->last = p[5];
-	if (seg->first > seg->last || seg->last >= SKB_SECTORS_PER_PAGE)
+	seg->gref = get32(p + SK_BLKIF_SEG_OFF_GREF);
+	seg->first = p[SK_BLKIF_SEG_OFF_FIRST];
+	seg->last = p[SK_BLKIF_SEG_OFF_LAST];
+	if (seg->first > seg->last || seg->last >= SK_BLKIF_SECTORS_PER_PAGE)
 		return SKB_BAD_SEG;
 	return SKB_OK;
 }
@@ -67,7 +67,7 @@ enum skb_reason skb_req_check_segs(struct skb_req_desc *d,
 
 	for (i = 0; i < d->nr_segs; i++) {
 		if (segs[i].first > segs[i].last ||
-		    segs[i].last >= SKB_SECTORS_PER_PAGE)
+		    segs[i].last >= SK_BLKIF_SECTORS_PER_PAGE)
 			return SKB_BAD_SEG;
 		total += segs[i].last - segs[i].first + 1u;
 	}
@@ -84,13 +84,13 @@ static enum skb_reason skb_parse_rw(const u8 *p, const struct skb_limits *lim,
 	enum skb_reason r;
 	unsigned int i;
 
-	d->nr_segs = p[SKB_OFF_NR_SEGS];
-	if (d->nr_segs > SKB_MAX_DIRECT_SEGS)
+	d->nr_segs = p[SK_BLKIF_OFF_NR_SEGS];
+	if (d->nr_segs > SK_BLKIF_MAX_DIRECT_SEGS)
 		return SKB_BAD_NR_SEGS;
 	if (!d->nr_segs && d->kind != SKB_KIND_FLUSH)
 		return SKB_BAD_NR_SEGS;
 	for (i = 0; i < d->nr_segs; i++) {
-		r = skb_seg_unpack(p + SKB_OFF_SEGS + i * SKB_SEG_SIZE,
+		r = skb_seg_unpack(p + SK_BLKIF_OFF_SEGS + i * SK_BLKIF_SEG_SIZE,
 				   &d->segs[i]);
 		if (r)
 			return r;
@@ -109,7 +109,7 @@ static enum skb_reason skb_parse_flush(const u8 *p,
 	d->kind = SKB_KIND_FLUSH;
 	if (!advertised)
 		return SKB_NOT_SUPPORTED;
-	if (lim->read_only && p[SKB_OFF_NR_SEGS])
+	if (lim->read_only && p[SK_BLKIF_OFF_NR_SEGS])
 		return SKB_READ_ONLY;
 	return skb_parse_rw(p, lim, d);
 }
@@ -120,31 +120,31 @@ static enum skb_reason skb_parse_indirect(const u8 *p,
 {
 	unsigned int i;
 
-	d->op = p[SKB_OFF_IND_OP];
-	if (d->op == SKB_OP_READ)
+	d->op = p[SK_BLKIF_OFF_IND_OP];
+	if (d->op == SK_BLKIF_OP_READ)
 		d->kind = SKB_KIND_READ;
-	else if (d->op == SKB_OP_WRITE)
+	else if (d->op == SK_BLKIF_OP_WRITE)
 		d->kind = SKB_KIND_WRITE;
 	else
 		return SKB_BAD_INDIRECT_OP;
 	if (d->kind == SKB_KIND_WRITE && lim->read_only)
 		return SKB_READ_ONLY;
 	d->indirect = true;
-	d->nr_segs = get16(p + SKB_OFF_IND_NR_SEGS);
+	d->nr_segs = get16(p + SK_BLKIF_OFF_IND_NR_SEGS);
 	if (!d->nr_segs || d->nr_segs > lim->max_segs ||
-	    d->nr_segs > SKB_MAX_INDIRECT_SEGS)
+	    d->nr_segs > SK_BLKIF_MAX_INDIRECT_SEGS)
 		return SKB_BAD_NR_SEGS;
-	d->nr_indirect = (d->nr_segs + SKB_SEGS_PER_INDIRECT_PAGE - 1) /
-			 SKB_SEGS_PER_INDIRECT_PAGE;
+	d->nr_indirect = (d->nr_segs + SK_BLKIF_SEGS_PER_INDIRECT_PAGE - 1) /
+			 SK_BLKIF_SEGS_PER_INDIRECT_PAGE;
 	for (i = 0; i < d->nr_indirect; i++)
-		d->indirect_grefs[i] = get32(p + SKB_OFF_IND_GREFS + 4 * i);
+		d->indirect_grefs[i] = get32(p + SK_BLKIF_OFF_IND_GREFS + 4 * i);
 	/* segments and range: skb_req_check_segs() once the pages are read */
 	return SKB_OK;
 }
 
 /**
  * skb_req_parse() - validate one request copied out of the ring.
- * @raw: SKB_REQ_SIZE bytes, our private copy.
+ * @raw: SK_BLKIF_REQ_SIZE bytes, our private copy.
  * @lim: the disk's limits.
  * @d: the checked description; @d->id and @d->op are set even when the
  *	request is refused, so that the refusal can be answered.
@@ -165,37 +165,37 @@ enum skb_reason skb_req_parse(const void *raw, const struct skb_limits *lim,
 	const u8 *p = raw;
 
 	memset(d, 0, sizeof(*d));
-	d->op = p[SKB_OFF_OP];
-	d->id = get64(p + SKB_OFF_ID);
-	d->sector = get64(p + SKB_OFF_SECTOR);
+	d->op = p[SK_BLKIF_OFF_OP];
+	d->id = get64(p + SK_BLKIF_OFF_ID);
+	d->sector = get64(p + SK_BLKIF_OFF_SECTOR);
 
 	switch (d->op) {
-	case SKB_OP_READ:
+	case SK_BLKIF_OP_READ:
 		d->kind = SKB_KIND_READ;
 		return skb_parse_rw(p, lim, d);
-	case SKB_OP_WRITE:
+	case SK_BLKIF_OP_WRITE:
 		d->kind = SKB_KIND_WRITE;
 		if (lim->read_only)
 			return SKB_READ_ONLY;
 		return skb_parse_rw(p, lim, d);
-	case SKB_OP_FLUSH_DISKCACHE:
+	case SK_BLKIF_OP_FLUSH_DISKCACHE:
 		return skb_parse_flush(p, lim, d, lim->flush);
-	case SKB_OP_DISCARD:
+	case SK_BLKIF_OP_DISCARD:
 		d->kind = SKB_KIND_DISCARD;
 		if (!lim->discard)
 			return SKB_NOT_SUPPORTED;
 		if (lim->read_only)
 			return SKB_READ_ONLY;
-		d->nr_sectors = get64(p + SKB_OFF_DISCARD_NR);
+		d->nr_sectors = get64(p + SK_BLKIF_OFF_DISCARD_NR);
 		if (d->sector > lim->sectors ||
 		    d->nr_sectors > lim->sectors - d->sector)
 			return SKB_BAD_RANGE;
 		return SKB_OK;
-	case SKB_OP_INDIRECT:
+	case SK_BLKIF_OP_INDIRECT:
 		if (!lim->max_segs)
 			return SKB_NOT_SUPPORTED;
 		return skb_parse_indirect(p, lim, d);
-	case SKB_OP_WRITE_BARRIER:
+	case SK_BLKIF_OP_WRITE_BARRIER:
 		/* the I/O of a flush; blkif.c adds the ordering */
 		d->barrier = true;
 		return skb_parse_flush(p, lim, d, lim->barrier);
@@ -208,16 +208,17 @@ enum skb_reason skb_req_parse(const void *raw, const struct skb_limits *lim,
  * skb_reason_status() - the BLKIF_RSP_* status answering a refusal.
  * @r: the reason.
  *
- * Return: SKB_RSP_OKAY for SKB_OK, SKB_RSP_EOPNOTSUPP for an operation we
- * did not advertise (the frontend then stops using it), else SKB_RSP_ERROR.
+ * Return: SK_BLKIF_RSP_OKAY for SKB_OK, SK_BLKIF_RSP_EOPNOTSUPP for an
+ * operation we did not advertise (the frontend then stops using it), else
+ * SK_BLKIF_RSP_ERROR.
  */
 int skb_reason_status(enum skb_reason r)
 {
 	if (r == SKB_OK)
-		return SKB_RSP_OKAY;
+		return SK_BLKIF_RSP_OKAY;
 	if (r == SKB_NOT_SUPPORTED)
-		return SKB_RSP_EOPNOTSUPP;
-	return SKB_RSP_ERROR;
+		return SK_BLKIF_RSP_EOPNOTSUPP;
+	return SK_BLKIF_RSP_ERROR;
 }
 
 static const char *const skb_reason_names[SKB_NR_REASONS] = {

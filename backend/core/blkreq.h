@@ -5,7 +5,8 @@
  * description (struct skb_req_desc) or a refusal with a reason.
  *
  * Nothing here trusts the frontend: the raw 112-byte request is read field
- * by field at fixed offsets of the x86_64 blkif ABI (Xen's io/blkif.h), and
+ * by field at the fixed offsets of <splitkit/blkif.h> (Xen's io/blkif.h,
+ * x86_64 ABI), and
  * every value the I/O paths later use - operation, segment count, grant
  * references, first/last sector of each segment, the sector range, the
  * indirect page count - is checked against the disk and our limits first.
@@ -17,42 +18,8 @@
 #ifndef _SPLITKIT_BACK_BLKREQ_H
 #define _SPLITKIT_BACK_BLKREQ_H
 
+#include <splitkit/blkif.h>
 #include <splitkit/platform.h>
-
-/* Wire values of io/blkif.h. */
-#define SKB_OP_READ		0
-#define SKB_OP_WRITE		1
-#define SKB_OP_WRITE_BARRIER	2
-#define SKB_OP_FLUSH_DISKCACHE	3
-#define SKB_OP_DISCARD		5
-#define SKB_OP_INDIRECT		6
-
-#define SKB_RSP_OKAY		0
-#define SKB_RSP_ERROR		(-1)
-#define SKB_RSP_EOPNOTSUPP	(-2)
-
-#define SKB_REQ_SIZE		112	/* sizeof(struct blkif_request), x86_64 */
-#define SKB_RSP_SIZE		16	/* sizeof(struct blkif_response) */
-#define SKB_SECTOR_SHIFT	9
-#define SKB_PAGE_SIZE		4096u	/* XEN_PAGE_SIZE: grants are 4 KiB */
-#define SKB_SECTORS_PER_PAGE	(SKB_PAGE_SIZE >> SKB_SECTOR_SHIFT)
-#define SKB_MAX_DIRECT_SEGS	11	/* BLKIF_MAX_SEGMENTS_PER_REQUEST */
-#define SKB_MAX_INDIRECT_PAGES	8	/* BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST */
-#define SKB_SEG_SIZE		8	/* struct blkif_request_segment */
-#define SKB_SEGS_PER_INDIRECT_PAGE (SKB_PAGE_SIZE / SKB_SEG_SIZE)
-#define SKB_MAX_INDIRECT_SEGS	(SKB_MAX_INDIRECT_PAGES * \
-				 SKB_SEGS_PER_INDIRECT_PAGE)
-
-/* Byte offsets inside a request (x86_64 ABI, packed). */
-#define SKB_OFF_OP		0
-#define SKB_OFF_NR_SEGS		1	/* rw: u8 */
-#define SKB_OFF_IND_OP		1	/* indirect: u8 */
-#define SKB_OFF_IND_NR_SEGS	2	/* indirect: u16 */
-#define SKB_OFF_ID		8
-#define SKB_OFF_SECTOR		16
-#define SKB_OFF_SEGS		24	/* rw: 11 x 8 bytes */
-#define SKB_OFF_DISCARD_NR	24	/* discard: u64 nr_sectors */
-#define SKB_OFF_IND_GREFS	28	/* indirect: 8 x u32 */
 
 /* What the backend does for a request. */
 enum skb_kind {
@@ -132,8 +99,8 @@ struct skb_req_desc {
 	bool indirect;
 	u16 nr_segs;
 	u8 nr_indirect;
-	u32 indirect_grefs[SKB_MAX_INDIRECT_PAGES];
-	struct skb_seg segs[SKB_MAX_DIRECT_SEGS];
+	u32 indirect_grefs[SK_BLKIF_MAX_INDIRECT_PAGES];
+	struct skb_seg segs[SK_BLKIF_MAX_DIRECT_SEGS];
 };
 
 enum skb_reason skb_req_parse(const void *raw, const struct skb_limits *lim,

@@ -113,11 +113,11 @@ enum skf_verdict skf_track_complete(struct skf_track *t, u64 id, u8 op,
 	if (op != s->op && op != s->alt_op)
 		return SKF_V_BAD_OP;
 	switch (status) {
-	case SKF_RSP_OKAY:
+	case SK_BLKIF_RSP_OKAY:
 		return SKF_V_OK;
-	case SKF_RSP_ERROR:
+	case SK_BLKIF_RSP_ERROR:
 		return SKF_V_IOERR;
-	case SKF_RSP_EOPNOTSUPP:
+	case SK_BLKIF_RSP_EOPNOTSUPP:
 		return SKF_V_NOTSUPP;
 	default:
 		return SKF_V_BAD_STATUS;
@@ -180,13 +180,13 @@ static bool skf_pow2(u64 x)
 int skf_geom_check(const struct skf_geom *g)
 {
 	if (!skf_pow2(g->sector_size) || g->sector_size < 512 ||
-	    g->sector_size > SKF_PAGE_SIZE)
+	    g->sector_size > SK_BLKIF_PAGE_SIZE)
 		return -EINVAL;
 	if (!skf_pow2(g->phys_size) || g->phys_size < g->sector_size ||
 	    g->phys_size > 65536)
 		return -EINVAL;
 	if (g->sectors >= SKF_MAX_SECTORS ||
-	    g->sectors % (g->sector_size >> SKF_SECTOR_SHIFT))
+	    g->sectors % (g->sector_size >> SK_BLKIF_SECTOR_SHIFT))
 		return -EINVAL;
 	return 0;
 }
@@ -204,9 +204,9 @@ u32 skf_indirect_segs(u32 backend_max, u32 our_max)
 {
 	u32 n = backend_max < our_max ? backend_max : our_max;
 
-	if (n > SKF_MAX_SEGS)
-		n = SKF_MAX_SEGS;
-	return n <= SKF_DIRECT_SEGS ? 0 : n;
+	if (n > SK_BLKIF_MAX_INDIRECT_SEGS)
+		n = SK_BLKIF_MAX_INDIRECT_SEGS;
+	return n <= SK_BLKIF_MAX_DIRECT_SEGS ? 0 : n;
 }
 
 /**
@@ -251,11 +251,11 @@ int skf_seg_sectors(u32 bytes, u32 page, u8 *first, u8 *last)
 
 	if (!bytes || bytes % 512 || page >= skf_nr_pages(bytes))
 		return -EINVAL;
-	left = bytes - page * SKF_PAGE_SIZE;
-	if (left > SKF_PAGE_SIZE)
-		left = SKF_PAGE_SIZE;
+	left = bytes - page * SK_BLKIF_PAGE_SIZE;
+	if (left > SK_BLKIF_PAGE_SIZE)
+		left = SK_BLKIF_PAGE_SIZE;
 	*first = 0;
-	*last = (u8)((left >> SKF_SECTOR_SHIFT) - 1);
+	*last = (u8)((left >> SK_BLKIF_SECTOR_SHIFT) - 1);
 	return 0;
 }
 

@@ -16,10 +16,9 @@
  * - Segment layout: how many 4 KiB grant pages a request of N bytes needs
  *   and which 512-byte sectors of each page it uses.
  *
- * The numbers of the wire protocol (operations, status values, limits) are
- * those of Xen's io/blkif.h; they are repeated here so that the host build
- * needs no kernel header, and checked against blkif.h with BUILD_BUG_ON in
- * frontend/completion.c.
+ * The numbers of the wire protocol (operations, status values, limits) come
+ * from <splitkit/blkif.h>, which the kernel build checks against Xen's
+ * io/blkif.h.
  *
  * Concurrency: a struct skf_track is shared by the producers of one queue
  * (each only ever touches the slot of its own tag) and the single consumer
@@ -29,29 +28,8 @@
 #ifndef _SPLITKIT_FRONT_CHECK_H
 #define _SPLITKIT_FRONT_CHECK_H
 
+#include <splitkit/blkif.h>
 #include <splitkit/platform.h>
-
-/* io/blkif.h operations and status values */
-#define SKF_OP_READ		0
-#define SKF_OP_WRITE		1
-#define SKF_OP_WRITE_BARRIER	2
-#define SKF_OP_FLUSH_DISKCACHE	3
-#define SKF_OP_DISCARD		5
-#define SKF_OP_INDIRECT		6
-
-#define SKF_RSP_EOPNOTSUPP	(-2)
-#define SKF_RSP_ERROR		(-1)
-#define SKF_RSP_OKAY		0
-
-/* Segments in a direct request; segments per indirect page; pages. */
-#define SKF_DIRECT_SEGS		11u
-#define SKF_SEGS_PER_IND_PAGE	512u	/* 4096 / sizeof(blkif_request_segment) */
-#define SKF_MAX_IND_PAGES	8u
-#define SKF_MAX_SEGS		(SKF_SEGS_PER_IND_PAGE * SKF_MAX_IND_PAGES)
-
-#define SKF_SECTOR_SHIFT	9u
-#define SKF_PAGE_SIZE		4096u
-#define SKF_SECTORS_PER_PAGE	(SKF_PAGE_SIZE >> SKF_SECTOR_SHIFT)
 
 /* ---- response tracking ---- */
 
@@ -188,7 +166,7 @@ int skf_disk_name(const struct skf_vdev *v, char *buf, size_t len);
 /* 4 KiB pages a request of @bytes needs (bytes are whole sectors). */
 static inline u32 skf_nr_pages(u32 bytes)
 {
-	return (bytes + SKF_PAGE_SIZE - 1) / SKF_PAGE_SIZE;
+	return (bytes + SK_BLKIF_PAGE_SIZE - 1) / SK_BLKIF_PAGE_SIZE;
 }
 
 int skf_seg_sectors(u32 bytes, u32 page, u8 *first, u8 *last);

@@ -31,6 +31,10 @@ typedef uint8_t u8;
 typedef uint16_t u16;
 typedef uint32_t u32;
 typedef uint64_t u64;
+typedef int8_t s8;
+typedef int16_t s16;
+typedef int32_t s32;
+typedef int64_t s64;
 
 /* One load or store of exactly the given object, never torn or repeated. */
 #define SK_READ_ONCE(x)		(*(const volatile __typeof__(x) *)&(x))

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * splitkit_hostile barrier test (module parameter test=barrier, scenario
- * back-barrier): does splitkit_back's BLKIF_OP_WRITE_BARRIER order a ring?
+ * back-barrier): does splitkit_back's SK_BLKIF_OP_WRITE_BARRIER order a ring?
  * On a writable disk it puts the eleven requests of hb_plan[] into the
  * ring and publishes them with a single push, so that the backend takes
  * them in one go, with writes still in flight when each barrier arrives:
@@ -33,7 +33,7 @@
 
 #include "hostile.h"
 
-#define HB_SEGS		BLKIF_MAX_SEGMENTS_PER_REQUEST
+#define HB_SEGS		SK_BLKIF_MAX_DIRECT_SEGS
 #define HB_BASE		16	/* first 4 KiB block of the test region */
 #define HB_BLOCKS	66	/* its size in blocks */
 #define HB_LINE		16	/* bytes of one pattern line */
@@ -42,7 +42,7 @@
 
 /**
  * struct hb_step - one request of the plan.
- * @op: BLKIF_OP_WRITE or BLKIF_OP_WRITE_BARRIER.
+ * @op: SK_BLKIF_OP_WRITE or SK_BLKIF_OP_WRITE_BARRIER.
  * @group: answers must come in nondecreasing group order; also the
  *	generation written into the data.
  * @nr: blocks (one segment each), 0 for an empty barrier.
@@ -56,20 +56,20 @@ struct hb_step {
 };
 
 static const struct hb_step hb_plan[] = {
-	{ BLKIF_OP_WRITE, 1, HB_SEGS, 0 },
-	{ BLKIF_OP_WRITE, 1, HB_SEGS, 11 },
-	{ BLKIF_OP_WRITE, 1, HB_SEGS, 22 },
-	{ BLKIF_OP_WRITE, 1, HB_SEGS, 33 },
+	{ SK_BLKIF_OP_WRITE, 1, HB_SEGS, 0 },
+	{ SK_BLKIF_OP_WRITE, 1, HB_SEGS, 11 },
+	{ SK_BLKIF_OP_WRITE, 1, HB_SEGS, 22 },
+	{ SK_BLKIF_OP_WRITE, 1, HB_SEGS, 33 },
 	/* over the end of the first write and the start of the second */
-	{ BLKIF_OP_WRITE_BARRIER, 2, HB_SEGS, 5 },
+	{ SK_BLKIF_OP_WRITE_BARRIER, 2, HB_SEGS, 5 },
 	/* over the barrier's end; over the last group-1 write; fresh */
-	{ BLKIF_OP_WRITE, 3, HB_SEGS, 10 },
-	{ BLKIF_OP_WRITE, 3, HB_SEGS, 33 },
-	{ BLKIF_OP_WRITE, 3, HB_SEGS, 44 },
-	{ BLKIF_OP_WRITE, 3, HB_SEGS, 55 },
-	{ BLKIF_OP_WRITE_BARRIER, 4, 0, 0 },
+	{ SK_BLKIF_OP_WRITE, 3, HB_SEGS, 10 },
+	{ SK_BLKIF_OP_WRITE, 3, HB_SEGS, 33 },
+	{ SK_BLKIF_OP_WRITE, 3, HB_SEGS, 44 },
+	{ SK_BLKIF_OP_WRITE, 3, HB_SEGS, 55 },
+	{ SK_BLKIF_OP_WRITE_BARRIER, 4, 0, 0 },
 	/* over the tail of the first group-3 write */
-	{ BLKIF_OP_WRITE, 5, HB_SEGS, 18 },
+	{ SK_BLKIF_OP_WRITE, 5, HB_SEGS, 18 },
 };
 
 /* Pages for every block of the plan, one grant each. */
@@ -181,7 +181,7 @@ mismatch:
 static bool hb_send_plan(struct hostile *h, struct hb_pool *pool)
 {
 	struct sk_chan *ch = sk_link_chan(h->link, 0);
-	struct blkif_request r;
+	struct sk_blkif_request r;
 	unsigned int i, j, pg = 0;
 
 	atomic_set(&h->nlog, 0);
@@ -222,13 +222,13 @@ static void hb_check_answers(struct hostile *h, unsigned int n)
 	unsigned int i, group = 0;
 
 	for (i = 0; i < n; i++) {
-		const struct blkif_response *rsp = &h->log[i];
+		const struct sk_blkif_response *rsp = &h->log[i];
 		u64 k = rsp->id - HB_ID;
 
 		pr_info("splitkit_hostile: %s: answer %u: id %llu op %u status %d\n",
 			dev_name(&h->xb.dev->dev), i, rsp->id, rsp->operation,
 			rsp->status);
-		if (rsp->status != BLKIF_RSP_OKAY)
+		if (rsp->status != SK_BLKIF_RSP_OKAY)
 			okay = false;
 		if (k >= ARRAY_SIZE(hb_plan) || seen[k] ||
 		    rsp->operation != hb_plan[k].op) {
@@ -248,17 +248,17 @@ static void hb_check_answers(struct hostile *h, unsigned int n)
 /* Read the region back, eleven blocks at a time, and check each block. */
 static void hb_check_data(struct hostile *h, struct hb_pool *pool)
 {
-	struct blkif_request r;
+	struct sk_blkif_request r;
 	unsigned int blk, j, bad = 0, failed = 0;
 
 	for (blk = 0; blk < HB_BLOCKS; blk += HB_SEGS) {
-		hostile_rw(&r, BLKIF_OP_READ, HB_SEGS,
+		hostile_rw(&r, SK_BLKIF_OP_READ, HB_SEGS,
 			   (u64)(HB_BASE + blk) * HB_SECTORS, 0, 2000 + blk);
 		for (j = 0; j < HB_SEGS; j++) {
 			memset(page_address(pool->page[j]), 0, XEN_PAGE_SIZE);
 			r.u.rw.seg[j].gref = pool->ref[j];
 		}
-		if (hostile_send(h, &r) != BLKIF_RSP_OKAY) {
+		if (hostile_send(h, &r) != SK_BLKIF_RSP_OKAY) {
 			failed++;
 			continue;
 		}
@@ -297,13 +297,13 @@ free_pool:
 
 static void hb_read_only(struct hostile *h)
 {
-	struct blkif_request r;
+	struct sk_blkif_request r;
 
-	hostile_rw(&r, BLKIF_OP_WRITE_BARRIER, 0, 0, h->ref, 1);
-	hostile_result(h, hostile_send(h, &r) == BLKIF_RSP_OKAY,
+	hostile_rw(&r, SK_BLKIF_OP_WRITE_BARRIER, 0, 0, h->ref, 1);
+	hostile_result(h, hostile_send(h, &r) == SK_BLKIF_RSP_OKAY,
 		       "empty barrier on the read-only disk answered OKAY");
-	hostile_rw(&r, BLKIF_OP_WRITE_BARRIER, 1, 0, h->ref, 2);
-	hostile_result(h, hostile_send(h, &r) == BLKIF_RSP_ERROR,
+	hostile_rw(&r, SK_BLKIF_OP_WRITE_BARRIER, 1, 0, h->ref, 2);
+	hostile_result(h, hostile_send(h, &r) == SK_BLKIF_RSP_ERROR,
 		       "barrier with data to the read-only disk refused");
 }
 

@@ -23,7 +23,7 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <xen/grant_table.h>
-#include <xen/interface/io/blkif.h>
+#include <splitkit/blkif.h>
 #include <xen/page.h>
 #include <xen/xen.h>
 #include <xen/xenbus.h>
@@ -78,7 +78,7 @@ void hostile_result(struct hostile *h, bool ok, const char *name)
  *
  * Return: its response status, or 1 if none came (or not for its id).
  */
-int hostile_send(struct hostile *h, struct blkif_request *req)
+int hostile_send(struct hostile *h, struct sk_blkif_request *req)
 {
 	struct sk_chan *ch = sk_link_chan(h->link, 0);
 	u64 id = req->u.rw.id;
@@ -101,7 +101,7 @@ int hostile_send(struct hostile *h, struct blkif_request *req)
  * @ref: grant of every segment.
  * @id: request id.
  */
-void hostile_rw(struct blkif_request *r, u8 op, u8 nr, u64 sector,
+void hostile_rw(struct sk_blkif_request *r, u8 op, u8 nr, u64 sector,
 		grant_ref_t ref, u64 id)
 {
 	unsigned int i;
@@ -111,14 +111,14 @@ void hostile_rw(struct blkif_request *r, u8 op, u8 nr, u64 sector,
 	r->u.rw.nr_segments = nr;
 	r->u.rw.id = id;
 	r->u.rw.sector_number = sector;
-	for (i = 0; i < BLKIF_MAX_SEGMENTS_PER_REQUEST; i++) {
+	for (i = 0; i < SK_BLKIF_MAX_DIRECT_SEGS; i++) {
 		r->u.rw.seg[i].gref = ref;
 		r->u.rw.seg[i].first_sect = 0;
 		r->u.rw.seg[i].last_sect = 7;
 	}
 }
 
-static void hostile_expect(struct hostile *h, struct blkif_request *r,
+static void hostile_expect(struct hostile *h, struct sk_blkif_request *r,
 			   int want, const char *name)
 {
 	hostile_result(h, hostile_send(h, r) == want, name);
@@ -127,91 +127,91 @@ static void hostile_expect(struct hostile *h, struct blkif_request *r,
 static int hostile_attack(void *arg)
 {
 	struct hostile *h = arg;
-	struct blkif_request r;
+	struct sk_blkif_request r;
 	grant_ref_t bad = 0x7ffffff0;	/* never granted */
 	unsigned int i, sent;
 	u64 id = 1;
 	int st;
 
 	hostile_rw(&r, 0xee, 1, 0, h->ref, id++);
-	hostile_expect(h, &r, BLKIF_RSP_ERROR, "unknown operation refused");
-	hostile_rw(&r, BLKIF_OP_READ, 0, 0, h->ref, id++);
-	hostile_expect(h, &r, BLKIF_RSP_ERROR, "read with 0 segments refused");
-	hostile_rw(&r, BLKIF_OP_READ, 200, 0, h->ref, id++);
-	hostile_expect(h, &r, BLKIF_RSP_ERROR, "read with 200 segments refused");
-	hostile_rw(&r, BLKIF_OP_READ, 1, 0, h->ref, id++);
+	hostile_expect(h, &r, SK_BLKIF_RSP_ERROR, "unknown operation refused");
+	hostile_rw(&r, SK_BLKIF_OP_READ, 0, 0, h->ref, id++);
+	hostile_expect(h, &r, SK_BLKIF_RSP_ERROR, "read with 0 segments refused");
+	hostile_rw(&r, SK_BLKIF_OP_READ, 200, 0, h->ref, id++);
+	hostile_expect(h, &r, SK_BLKIF_RSP_ERROR, "read with 200 segments refused");
+	hostile_rw(&r, SK_BLKIF_OP_READ, 1, 0, h->ref, id++);
 	r.u.rw.seg[0].first_sect = 6;
 	r.u.rw.seg[0].last_sect = 2;
-	hostile_expect(h, &r, BLKIF_RSP_ERROR, "first_sect > last_sect refused");
-	hostile_rw(&r, BLKIF_OP_READ, 1, 0, h->ref, id++);
+	hostile_expect(h, &r, SK_BLKIF_RSP_ERROR, "first_sect > last_sect refused");
+	hostile_rw(&r, SK_BLKIF_OP_READ, 1, 0, h->ref, id++);
 	r.u.rw.seg[0].last_sect = 200;
-	hostile_expect(h, &r, BLKIF_RSP_ERROR, "last_sect past the page refused");
-	hostile_rw(&r, BLKIF_OP_READ, 1, h->sectors - 4, h->ref, id++);
-	hostile_expect(h, &r, BLKIF_RSP_ERROR, "read across the disk end refused");
-	hostile_rw(&r, BLKIF_OP_READ, 2, ~0ull - 8, h->ref, id++);
-	hostile_expect(h, &r, BLKIF_RSP_ERROR, "sector range wrapping 2^64 refused");
-	hostile_rw(&r, BLKIF_OP_READ, 1, 0, bad, id++);
-	hostile_expect(h, &r, BLKIF_RSP_ERROR, "read into a foreign grant fails");
-	hostile_rw(&r, BLKIF_OP_WRITE, 3, 0, bad, id++);
-	hostile_expect(h, &r, BLKIF_RSP_ERROR, "write from a foreign grant fails");
+	hostile_expect(h, &r, SK_BLKIF_RSP_ERROR, "last_sect past the page refused");
+	hostile_rw(&r, SK_BLKIF_OP_READ, 1, h->sectors - 4, h->ref, id++);
+	hostile_expect(h, &r, SK_BLKIF_RSP_ERROR, "read across the disk end refused");
+	hostile_rw(&r, SK_BLKIF_OP_READ, 2, ~0ull - 8, h->ref, id++);
+	hostile_expect(h, &r, SK_BLKIF_RSP_ERROR, "sector range wrapping 2^64 refused");
+	hostile_rw(&r, SK_BLKIF_OP_READ, 1, 0, bad, id++);
+	hostile_expect(h, &r, SK_BLKIF_RSP_ERROR, "read into a foreign grant fails");
+	hostile_rw(&r, SK_BLKIF_OP_WRITE, 3, 0, bad, id++);
+	hostile_expect(h, &r, SK_BLKIF_RSP_ERROR, "write from a foreign grant fails");
 	if (h->barrier) {
 		/* offered: refused only when broken; never touches the data */
-		hostile_rw(&r, BLKIF_OP_WRITE_BARRIER, 1, 0, bad, id++);
-		hostile_expect(h, &r, BLKIF_RSP_ERROR,
+		hostile_rw(&r, SK_BLKIF_OP_WRITE_BARRIER, 1, 0, bad, id++);
+		hostile_expect(h, &r, SK_BLKIF_RSP_ERROR,
 			       "barrier from a foreign grant fails");
-		hostile_rw(&r, BLKIF_OP_WRITE_BARRIER, 12, 0, h->ref, id++);
-		hostile_expect(h, &r, BLKIF_RSP_ERROR,
+		hostile_rw(&r, SK_BLKIF_OP_WRITE_BARRIER, 12, 0, h->ref, id++);
+		hostile_expect(h, &r, SK_BLKIF_RSP_ERROR,
 			       "barrier with 12 segments refused");
-		hostile_rw(&r, BLKIF_OP_WRITE_BARRIER, 1, h->sectors - 4,
+		hostile_rw(&r, SK_BLKIF_OP_WRITE_BARRIER, 1, h->sectors - 4,
 			   h->ref, id++);
-		hostile_expect(h, &r, BLKIF_RSP_ERROR,
+		hostile_expect(h, &r, SK_BLKIF_RSP_ERROR,
 			       "barrier across the disk end refused");
 	} else {
-		hostile_rw(&r, BLKIF_OP_WRITE_BARRIER, 1, 0, h->ref, id++);
+		hostile_rw(&r, SK_BLKIF_OP_WRITE_BARRIER, 1, 0, h->ref, id++);
 		st = hostile_send(h, &r);
-		hostile_result(h, st == BLKIF_RSP_EOPNOTSUPP ||
-			       st == BLKIF_RSP_ERROR,
+		hostile_result(h, st == SK_BLKIF_RSP_EOPNOTSUPP ||
+			       st == SK_BLKIF_RSP_ERROR,
 			       "unadvertised barrier refused");
 	}
 
 	memset(&r, 0, sizeof(r));
-	r.operation = BLKIF_OP_INDIRECT;
-	r.u.indirect.indirect_op = BLKIF_OP_READ;
+	r.operation = SK_BLKIF_OP_INDIRECT;
+	r.u.indirect.indirect_op = SK_BLKIF_OP_READ;
 	r.u.indirect.nr_segments = 5000;
 	r.u.indirect.id = id++;
-	hostile_expect(h, &r, BLKIF_RSP_ERROR, "indirect with 5000 segments refused");
+	hostile_expect(h, &r, SK_BLKIF_RSP_ERROR, "indirect with 5000 segments refused");
 	r.u.indirect.nr_segments = 16;
 	r.u.indirect.indirect_grefs[0] = bad;
 	r.u.indirect.id = id++;
-	hostile_expect(h, &r, BLKIF_RSP_ERROR, "indirect page not granted refused");
-	r.u.indirect.indirect_op = BLKIF_OP_DISCARD;
+	hostile_expect(h, &r, SK_BLKIF_RSP_ERROR, "indirect page not granted refused");
+	r.u.indirect.indirect_op = SK_BLKIF_OP_DISCARD;
 	r.u.indirect.id = id++;
-	hostile_expect(h, &r, BLKIF_RSP_ERROR, "indirect discard refused");
+	hostile_expect(h, &r, SK_BLKIF_RSP_ERROR, "indirect discard refused");
 	/* an indirect page we did grant, full of garbage segments */
-	r.u.indirect.indirect_op = BLKIF_OP_READ;
+	r.u.indirect.indirect_op = SK_BLKIF_OP_READ;
 	r.u.indirect.indirect_grefs[0] = h->ref;
 	memset(page_address(h->page), 0xff, PAGE_SIZE);
 	r.u.indirect.id = id++;
-	hostile_expect(h, &r, BLKIF_RSP_ERROR,
+	hostile_expect(h, &r, SK_BLKIF_RSP_ERROR,
 		       "indirect page of garbage segments refused");
 
 	memset(&r, 0, sizeof(r));
-	r.operation = BLKIF_OP_DISCARD;
+	r.operation = SK_BLKIF_OP_DISCARD;
 	r.u.discard.id = id++;
 	r.u.discard.sector_number = 8;
 	r.u.discard.nr_sectors = ~0ull;
 	st = hostile_send(h, &r);
-	hostile_result(h, st == BLKIF_RSP_ERROR || st == BLKIF_RSP_EOPNOTSUPP,
+	hostile_result(h, st == SK_BLKIF_RSP_ERROR || st == SK_BLKIF_RSP_EOPNOTSUPP,
 		       "discard past the disk end refused");
 
 	if (h->ro) {
-		hostile_rw(&r, BLKIF_OP_WRITE, 1, 0, h->ref, id++);
-		hostile_expect(h, &r, BLKIF_RSP_ERROR,
+		hostile_rw(&r, SK_BLKIF_OP_WRITE, 1, 0, h->ref, id++);
+		hostile_expect(h, &r, SK_BLKIF_RSP_ERROR,
 			       "write to the read-only disk refused");
 	}
 	if (h->ro && h->barrier) {
-		hostile_rw(&r, BLKIF_OP_WRITE_BARRIER, 1, 0, h->ref, id++);
-		hostile_expect(h, &r, BLKIF_RSP_ERROR,
+		hostile_rw(&r, SK_BLKIF_OP_WRITE_BARRIER, 1, 0, h->ref, id++);
+		hostile_expect(h, &r, SK_BLKIF_RSP_ERROR,
 			       "barrier with data to the read-only disk refused");
 	}
 
@@ -221,7 +221,7 @@ static int hostile_attack(void *arg)
 		struct sk_chan *ch = sk_link_chan(h->link, 0);
 
 		for (i = 0; sent < HOSTILE_FLOOD; i++, sent++) {
-			hostile_rw(&r, (sent % 7) ? BLKIF_OP_READ : 0x99,
+			hostile_rw(&r, (sent % 7) ? SK_BLKIF_OP_READ : 0x99,
 				   (sent % 5) ? 1 : 77, ~0ull - sent, bad,
 				   id++);
 			if (sk_chan_put(ch, &r))
@@ -235,8 +235,8 @@ static int hostile_attack(void *arg)
 		       "flood of 1000 garbage requests all answered");
 
 	/* the backend still serves an honest request */
-	hostile_rw(&r, BLKIF_OP_READ, 1, 0, h->ref, id++);
-	hostile_expect(h, &r, BLKIF_RSP_OKAY, "honest read still served");
+	hostile_rw(&r, SK_BLKIF_OP_READ, 1, 0, h->ref, id++);
+	hostile_expect(h, &r, SK_BLKIF_RSP_OKAY, "honest read still served");
 	pr_info("splitkit_hostile: %s: attack done\n",
 		dev_name(&h->xb.dev->dev));
 	while (!kthread_should_stop())
@@ -249,10 +249,10 @@ static int hostile_setup(struct sk_xb *xb)
 	struct hostile *h = xb->priv;
 	struct sk_chan_params p = {
 		.name = "hostile",
-		.req_size = sizeof(struct blkif_request),
-		.rsp_size = sizeof(struct blkif_response),
-		.ent_size = SK_RING_ENT_SIZE(struct blkif_request,
-					     struct blkif_response),
+		.req_size = sizeof(struct sk_blkif_request),
+		.rsp_size = sizeof(struct sk_blkif_response),
+		.ent_size = SK_RING_ENT_SIZE(struct sk_blkif_request,
+					     struct sk_blkif_response),
 		.max_order = 0,
 		.max_queues = 1,
 		.ops = &hostile_chan_ops,

@@ -18,7 +18,7 @@
 #include <linux/completion.h>
 #include <linux/types.h>
 #include <xen/grant_table.h>
-#include <xen/interface/io/blkif.h>
+#include <splitkit/blkif.h>
 
 #include <splitkit/ring.h>
 
@@ -46,9 +46,9 @@ struct hostile {
 	struct sk_link *link;
 	struct task_struct *thread;
 	struct completion done;
-	struct blkif_response rsp;
+	struct sk_blkif_response rsp;
 	atomic_t got;
-	struct blkif_response log[HOSTILE_LOG];
+	struct sk_blkif_response log[HOSTILE_LOG];
 	atomic_t nlog;
 	u64 sectors;
 	bool ro;
@@ -59,8 +59,8 @@ struct hostile {
 
 /* hostile.c */
 void hostile_result(struct hostile *h, bool ok, const char *name);
-int hostile_send(struct hostile *h, struct blkif_request *req);
-void hostile_rw(struct blkif_request *r, u8 op, u8 nr, u64 sector,
+int hostile_send(struct hostile *h, struct sk_blkif_request *req);
+void hostile_rw(struct sk_blkif_request *r, u8 op, u8 nr, u64 sector,
 		grant_ref_t ref, u64 id);
 
 /* barrier.c */

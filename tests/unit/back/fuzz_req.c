@@ -26,7 +26,7 @@ static void check_segs(const struct skb_req_desc *d,
 
 	for (i = 0; i < d->nr_segs; i++) {
 		CHECK(segs[i].first <= segs[i].last);
-		CHECK(segs[i].last < SKB_SECTORS_PER_PAGE);
+		CHECK(segs[i].last < SK_BLKIF_SECTORS_PER_PAGE);
 		total += segs[i].last - segs[i].first + 1;
 	}
 	CHECK(total == d->nr_sectors);
@@ -36,7 +36,7 @@ static void check_segs(const struct skb_req_desc *d,
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct skb_seg segs[SKB_MAX_INDIRECT_SEGS];
+	static struct skb_seg segs[SK_BLKIF_MAX_INDIRECT_SEGS];
 	static const u64 disks[] = { 0, 8, 1ull << 21, ~0ull };
 	struct skb_limits lim;
 	struct skb_req_desc d;
@@ -45,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t rest;
 	unsigned int i;
 
-	if (size < SKB_REQ_SIZE + 2)
+	if (size < SK_BLKIF_REQ_SIZE + 2)
 		return 0;
 	lim.sectors = disks[data[0] & 3];
 	lim.max_segs = (data[0] >> 2 & 3) == 0 ? 0 :
@@ -56,16 +56,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lim.flush = data[0] & 0x40;
 	lim.barrier = data[0] & 0x80;
 	/* exact-size copy: ASan sees any read past the request */
-	req = malloc(SKB_REQ_SIZE);
-	memcpy(req, data + 1, SKB_REQ_SIZE);
+	req = malloc(SK_BLKIF_REQ_SIZE);
+	memcpy(req, data + 1, SK_BLKIF_REQ_SIZE);
 	r = skb_req_parse(req, &lim, &d);
 	CHECK(skb_reason_str(r) != NULL);
 	CHECK(skb_reason_status(r) <= 0 && skb_reason_status(r) >= -2);
 	if (r != SKB_OK)
 		goto out;
-	CHECK(d.op == req[0] || req[0] == SKB_OP_INDIRECT);
+	CHECK(d.op == req[0] || req[0] == SK_BLKIF_OP_INDIRECT);
 	/* only a direct WRITE_BARRIER is a barrier, and always a flush */
-	CHECK(d.barrier == (req[0] == SKB_OP_WRITE_BARRIER));
+	CHECK(d.barrier == (req[0] == SK_BLKIF_OP_WRITE_BARRIER));
 	CHECK(!d.barrier || d.kind == SKB_KIND_FLUSH);
 	switch (d.kind) {
 	case SKB_KIND_WRITE:
@@ -86,27 +86,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		goto out;
 	}
 	if (!d.indirect) {
-		CHECK(d.nr_segs <= SKB_MAX_DIRECT_SEGS);
+		CHECK(d.nr_segs <= SK_BLKIF_MAX_DIRECT_SEGS);
 		CHECK(d.nr_segs || d.kind == SKB_KIND_FLUSH);
 		check_segs(&d, d.segs, &lim);
 		goto out;
 	}
 	CHECK(d.kind == SKB_KIND_READ || d.kind == SKB_KIND_WRITE);
 	CHECK(d.nr_segs >= 1 && d.nr_segs <= lim.max_segs);
-	CHECK(d.nr_segs <= SKB_MAX_INDIRECT_SEGS);
-	CHECK(d.nr_indirect >= 1 && d.nr_indirect <= SKB_MAX_INDIRECT_PAGES);
-	CHECK((unsigned int)d.nr_indirect * SKB_SEGS_PER_INDIRECT_PAGE >=
+	CHECK(d.nr_segs <= SK_BLKIF_MAX_INDIRECT_SEGS);
+	CHECK(d.nr_indirect >= 1 && d.nr_indirect <= SK_BLKIF_MAX_INDIRECT_PAGES);
+	CHECK((unsigned int)d.nr_indirect * SK_BLKIF_SEGS_PER_INDIRECT_PAGE >=
 	      d.nr_segs);
 	/* the indirect pages: the rest of the input, zero-padded */
-	rest = size - 1 - SKB_REQ_SIZE;
+	rest = size - 1 - SK_BLKIF_REQ_SIZE;
 	for (i = 0; i < d.nr_segs; i++) {
-		u8 raw[SKB_SEG_SIZE] = { 0 };
-		size_t off = (size_t)i * SKB_SEG_SIZE;
+		u8 raw[SK_BLKIF_SEG_SIZE] = { 0 };
+		size_t off = (size_t)i * SK_BLKIF_SEG_SIZE;
 
 		if (off < rest)
-			memcpy(raw, data + 1 + SKB_REQ_SIZE + off,
-			       rest - off < SKB_SEG_SIZE ? rest - off :
-			       SKB_SEG_SIZE);
+			memcpy(raw, data + 1 + SK_BLKIF_REQ_SIZE + off,
+			       rest - off < SK_BLKIF_SEG_SIZE ? rest - off :
+			       SK_BLKIF_SEG_SIZE);
 		if (skb_seg_unpack(raw, &segs[i]) != SKB_OK)
 			goto out;
 	}

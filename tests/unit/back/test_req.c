@@ -29,13 +29,13 @@ static void mk_rw(u8 *r, u8 op, u8 n, u64 sector)
 {
 	unsigned int i;
 
-	memset(r, 0, SKB_REQ_SIZE);
-	r[SKB_OFF_OP] = op;
-	r[SKB_OFF_NR_SEGS] = n;
-	put64(r + SKB_OFF_ID, 0x1122334455667788ull);
-	put64(r + SKB_OFF_SECTOR, sector);
-	for (i = 0; i < n && i < SKB_MAX_DIRECT_SEGS; i++) {
-		u8 *s = r + SKB_OFF_SEGS + i * SKB_SEG_SIZE;
+	memset(r, 0, SK_BLKIF_REQ_SIZE);
+	r[SK_BLKIF_OFF_OP] = op;
+	r[SK_BLKIF_OFF_NR_SEGS] = n;
+	put64(r + SK_BLKIF_OFF_ID, 0x1122334455667788ull);
+	put64(r + SK_BLKIF_OFF_SECTOR, sector);
+	for (i = 0; i < n && i < SK_BLKIF_MAX_DIRECT_SEGS; i++) {
+		u8 *s = r + SK_BLKIF_OFF_SEGS + i * SK_BLKIF_SEG_SIZE;
 
 		put32(s, 100 + i);
 		s[4] = 0;
@@ -47,22 +47,22 @@ static void mk_indirect(u8 *r, u8 inner, u16 n, u64 sector)
 {
 	unsigned int i;
 
-	memset(r, 0, SKB_REQ_SIZE);
-	r[SKB_OFF_OP] = SKB_OP_INDIRECT;
-	r[SKB_OFF_IND_OP] = inner;
-	put16(r + SKB_OFF_IND_NR_SEGS, n);
-	put64(r + SKB_OFF_ID, 7);
-	put64(r + SKB_OFF_SECTOR, sector);
-	for (i = 0; i < SKB_MAX_INDIRECT_PAGES; i++)
-		put32(r + SKB_OFF_IND_GREFS + 4 * i, 1000 + i);
+	memset(r, 0, SK_BLKIF_REQ_SIZE);
+	r[SK_BLKIF_OFF_OP] = SK_BLKIF_OP_INDIRECT;
+	r[SK_BLKIF_OFF_IND_OP] = inner;
+	put16(r + SK_BLKIF_OFF_IND_NR_SEGS, n);
+	put64(r + SK_BLKIF_OFF_ID, 7);
+	put64(r + SK_BLKIF_OFF_SECTOR, sector);
+	for (i = 0; i < SK_BLKIF_MAX_INDIRECT_PAGES; i++)
+		put32(r + SK_BLKIF_OFF_IND_GREFS + 4 * i, 1000 + i);
 }
 
 static void read_write_ok(void)
 {
 	struct skb_req_desc d;
-	u8 r[SKB_REQ_SIZE];
+	u8 r[SK_BLKIF_REQ_SIZE];
 
-	mk_rw(r, SKB_OP_READ, 3, 8);
+	mk_rw(r, SK_BLKIF_OP_READ, 3, 8);
 	KTAP_EXPECT_EQ(skb_req_parse(r, &rw_lim, &d), SKB_OK);
 	KTAP_EXPECT_EQ(d.kind, SKB_KIND_READ);
 	KTAP_EXPECT(d.id == 0x1122334455667788ull);
@@ -70,7 +70,7 @@ static void read_write_ok(void)
 	KTAP_EXPECT_EQ(d.nr_segs, 3);
 	KTAP_EXPECT_EQ(d.nr_sectors, 24);
 	KTAP_EXPECT_EQ(d.segs[2].gref, 102);
-	mk_rw(r, SKB_OP_WRITE, SKB_MAX_DIRECT_SEGS, 0);
+	mk_rw(r, SK_BLKIF_OP_WRITE, SK_BLKIF_MAX_DIRECT_SEGS, 0);
 	KTAP_EXPECT_EQ(skb_req_parse(r, &rw_lim, &d), SKB_OK);
 	KTAP_EXPECT_EQ(d.kind, SKB_KIND_WRITE);
 	KTAP_EXPECT_EQ(d.nr_sectors, 88);
@@ -79,19 +79,19 @@ static void read_write_ok(void)
 static void segment_counts(void)
 {
 	struct skb_req_desc d;
-	u8 r[SKB_REQ_SIZE];
+	u8 r[SK_BLKIF_REQ_SIZE];
 
-	mk_rw(r, SKB_OP_READ, 0, 0);
+	mk_rw(r, SK_BLKIF_OP_READ, 0, 0);
 	KTAP_EXPECT_EQ(skb_req_parse(r, &rw_lim, &d), SKB_BAD_NR_SEGS);
-	mk_rw(r, SKB_OP_WRITE, 12, 0);
+	mk_rw(r, SK_BLKIF_OP_WRITE, 12, 0);
 	KTAP_EXPECT_EQ(skb_req_parse(r, &rw_lim, &d), SKB_BAD_NR_SEGS);
-	mk_rw(r, SKB_OP_WRITE, 255, 0);
+	mk_rw(r, SK_BLKIF_OP_WRITE, 255, 0);
 	KTAP_EXPECT_EQ(skb_req_parse(r, &rw_lim, &d), SKB_BAD_NR_SEGS);
 	/* an empty flush is fine, a flush with data too */
-	mk_rw(r, SKB_OP_FLUSH_DISKCACHE, 0, 0);
+	mk_rw(r, SK_BLKIF_OP_FLUSH_DISKCACHE, 0, 0);
 	KTAP_EXPECT_EQ(skb_req_parse(r, &rw_lim, &d), SKB_OK);
 	KTAP_EXPECT_EQ(d.kind, SKB_KIND_FLUSH);
-	mk_rw(r, SKB_OP_FLUSH_DISKCACHE, 2, 0);
+	mk_rw(r, SK_BLKIF_OP_FLUSH_DISKCACHE, 2, 0);
 	KTAP_EXPECT_EQ(skb_req_parse(r, &rw_lim, &d), SKB_OK);
 	KTAP_EXPECT_EQ(d.nr_sectors, 16);
 }
@@ -105,13 +105,13 @@ static void segment_sectors(void)
 		{ 1, 255, SKB_BAD_SEG },
 	};
 	struct skb_req_desc d;
-	u8 r[SKB_REQ_SIZE];
+	u8 r[SK_BLKIF_REQ_SIZE];
 	unsigned int i;
 
 	for (i = 0; i < KTAP_ARRAY_SIZE(v); i++) {
-		mk_rw(r, SKB_OP_READ, 2, 0);
-		r[SKB_OFF_SEGS + SKB_SEG_SIZE + 4] = v[i].first;
-		r[SKB_OFF_SEGS + SKB_SEG_SIZE + 5] = v[i].last;
+		mk_rw(r, SK_BLKIF_OP_READ, 2, 0);
+		r[SK_BLKIF_OFF_SEGS + SK_BLKIF_SEG_SIZE + 4] = v[i].first;
+		r[SK_BLKIF_OFF_SEGS + SK_BLKIF_SEG_SIZE + 5] = v[i].last;
 		KTAP_EXPECT_EQ(skb_req_parse(r, &rw_lim, &d), v[i].want);
 	}
 }
@@ -129,11 +129,11 @@ static void sector_ranges(void)
 		{ DISK - 87, 11, SKB_BAD_RANGE },
 	};
 	struct skb_req_desc d;
-	u8 r[SKB_REQ_SIZE];
+	u8 r[SK_BLKIF_REQ_SIZE];
 	unsigned int i;
 
 	for (i = 0; i < KTAP_ARRAY_SIZE(v); i++) {
-		mk_rw(r, SKB_OP_WRITE, v[i].segs, v[i].sector);
+		mk_rw(r, SK_BLKIF_OP_WRITE, v[i].segs, v[i].sector);
 		KTAP_EXPECT_EQ(skb_req_parse(r, &rw_lim, &d), v[i].want);
 	}
 }
@@ -146,14 +146,14 @@ static void discard_ranges(void)
 		{ 8, ~0ull, SKB_BAD_RANGE }, { ~0ull, 2, SKB_BAD_RANGE },
 	};
 	struct skb_req_desc d;
-	u8 r[SKB_REQ_SIZE];
+	u8 r[SK_BLKIF_REQ_SIZE];
 	unsigned int i;
 
 	for (i = 0; i < KTAP_ARRAY_SIZE(v); i++) {
 		memset(r, 0, sizeof(r));
-		r[SKB_OFF_OP] = SKB_OP_DISCARD;
-		put64(r + SKB_OFF_SECTOR, v[i].sector);
-		put64(r + SKB_OFF_DISCARD_NR, v[i].nr);
+		r[SK_BLKIF_OFF_OP] = SK_BLKIF_OP_DISCARD;
+		put64(r + SK_BLKIF_OFF_SECTOR, v[i].sector);
+		put64(r + SK_BLKIF_OFF_DISCARD_NR, v[i].nr);
 		KTAP_EXPECT_EQ(skb_req_parse(r, &rw_lim, &d), v[i].want);
 	}
 }
@@ -162,23 +162,23 @@ static void read_only_disk(void)
 {
 	struct skb_limits lim = rw_lim;
 	struct skb_req_desc d;
-	u8 r[SKB_REQ_SIZE];
+	u8 r[SK_BLKIF_REQ_SIZE];
 
 	lim.read_only = true;
-	mk_rw(r, SKB_OP_READ, 1, 0);
+	mk_rw(r, SK_BLKIF_OP_READ, 1, 0);
 	KTAP_EXPECT_EQ(skb_req_parse(r, &lim, &d), SKB_OK);
-	mk_rw(r, SKB_OP_WRITE, 1, 0);
+	mk_rw(r, SK_BLKIF_OP_WRITE, 1, 0);
 	KTAP_EXPECT_EQ(skb_req_parse(r, &lim, &d), SKB_READ_ONLY);
-	KTAP_EXPECT_EQ(skb_reason_status(SKB_READ_ONLY), SKB_RSP_ERROR);
-	mk_rw(r, SKB_OP_FLUSH_DISKCACHE, 1, 0);
+	KTAP_EXPECT_EQ(skb_reason_status(SKB_READ_ONLY), SK_BLKIF_RSP_ERROR);
+	mk_rw(r, SK_BLKIF_OP_FLUSH_DISKCACHE, 1, 0);
 	KTAP_EXPECT_EQ(skb_req_parse(r, &lim, &d), SKB_READ_ONLY);
-	mk_rw(r, SKB_OP_FLUSH_DISKCACHE, 0, 0);
+	mk_rw(r, SK_BLKIF_OP_FLUSH_DISKCACHE, 0, 0);
 	KTAP_EXPECT_EQ(skb_req_parse(r, &lim, &d), SKB_OK);
-	mk_rw(r, SKB_OP_DISCARD, 0, 0);
+	mk_rw(r, SK_BLKIF_OP_DISCARD, 0, 0);
 	KTAP_EXPECT_EQ(skb_req_parse(r, &lim, &d), SKB_READ_ONLY);
-	mk_indirect(r, SKB_OP_WRITE, 20, 0);
+	mk_indirect(r, SK_BLKIF_OP_WRITE, 20, 0);
 	KTAP_EXPECT_EQ(skb_req_parse(r, &lim, &d), SKB_READ_ONLY);
-	mk_indirect(r, SKB_OP_READ, 20, 0);
+	mk_indirect(r, SK_BLKIF_OP_READ, 20, 0);
 	KTAP_EXPECT_EQ(skb_req_parse(r, &lim, &d), SKB_OK);
 }
 
@@ -186,36 +186,36 @@ static void operations(void)
 {
 	struct skb_limits lim = rw_lim;
 	struct skb_req_desc d;
-	u8 r[SKB_REQ_SIZE];
+	u8 r[SK_BLKIF_REQ_SIZE];
 	unsigned int op;
 
 	for (op = 0; op < 256; op++) {
 		mk_rw(r, op, 1, 0);
-		if (op == SKB_OP_READ || op == SKB_OP_WRITE ||
-		    op == SKB_OP_FLUSH_DISKCACHE || op == SKB_OP_DISCARD ||
-		    op == SKB_OP_INDIRECT || op == SKB_OP_WRITE_BARRIER)
+		if (op == SK_BLKIF_OP_READ || op == SK_BLKIF_OP_WRITE ||
+		    op == SK_BLKIF_OP_FLUSH_DISKCACHE || op == SK_BLKIF_OP_DISCARD ||
+		    op == SK_BLKIF_OP_INDIRECT || op == SK_BLKIF_OP_WRITE_BARRIER)
 			continue;
 		KTAP_EXPECT_EQ(skb_req_parse(r, &lim, &d), SKB_BAD_OP);
 		KTAP_EXPECT_EQ(d.op, op);
 	}
-	mk_rw(r, SKB_OP_WRITE_BARRIER, 1, 0);
+	mk_rw(r, SK_BLKIF_OP_WRITE_BARRIER, 1, 0);
 	KTAP_EXPECT_EQ(skb_req_parse(r, &lim, &d), SKB_OK);
 	KTAP_EXPECT_EQ(skb_reason_status(SKB_NOT_SUPPORTED),
-		       SKB_RSP_EOPNOTSUPP);
+		       SK_BLKIF_RSP_EOPNOTSUPP);
 	lim.discard = false;
 	lim.flush = false;
 	lim.barrier = false;
 	lim.max_segs = 0;
-	mk_rw(r, SKB_OP_WRITE_BARRIER, 1, 0);
+	mk_rw(r, SK_BLKIF_OP_WRITE_BARRIER, 1, 0);
 	KTAP_EXPECT_EQ(skb_req_parse(r, &lim, &d), SKB_NOT_SUPPORTED);
-	KTAP_EXPECT_EQ(d.op, SKB_OP_WRITE_BARRIER);
-	mk_rw(r, SKB_OP_DISCARD, 0, 0);
+	KTAP_EXPECT_EQ(d.op, SK_BLKIF_OP_WRITE_BARRIER);
+	mk_rw(r, SK_BLKIF_OP_DISCARD, 0, 0);
 	KTAP_EXPECT_EQ(skb_req_parse(r, &lim, &d), SKB_NOT_SUPPORTED);
-	mk_rw(r, SKB_OP_FLUSH_DISKCACHE, 0, 0);
+	mk_rw(r, SK_BLKIF_OP_FLUSH_DISKCACHE, 0, 0);
 	KTAP_EXPECT_EQ(skb_req_parse(r, &lim, &d), SKB_NOT_SUPPORTED);
-	mk_indirect(r, SKB_OP_READ, 20, 0);
+	mk_indirect(r, SK_BLKIF_OP_READ, 20, 0);
 	KTAP_EXPECT_EQ(skb_req_parse(r, &lim, &d), SKB_NOT_SUPPORTED);
-	KTAP_EXPECT_EQ(skb_reason_status(SKB_BAD_OP), SKB_RSP_ERROR);
+	KTAP_EXPECT_EQ(skb_reason_status(SKB_BAD_OP), SK_BLKIF_RSP_ERROR);
 	KTAP_EXPECT(strcmp(skb_reason_str(SKB_NR_REASONS), "?") == 0);
 	KTAP_EXPECT(strcmp(skb_reason_str(SKB_BAD_RANGE), "?") != 0);
 }
@@ -254,7 +254,7 @@ static void barriers(void)
 		  SKB_NOT_SUPPORTED },
 	};
 	struct skb_req_desc d;
-	u8 r[SKB_REQ_SIZE];
+	u8 r[SK_BLKIF_REQ_SIZE];
 	enum skb_reason got;
 	unsigned int i;
 
@@ -263,14 +263,14 @@ static void barriers(void)
 
 		lim.read_only = v[i].ro;
 		lim.barrier = !v[i].off;
-		mk_rw(r, SKB_OP_WRITE_BARRIER, v[i].segs, v[i].sector);
+		mk_rw(r, SK_BLKIF_OP_WRITE_BARRIER, v[i].segs, v[i].sector);
 		got = skb_req_parse(r, &lim, &d);
 		if (got != v[i].want)
 			ktap_fail_at(__FILE__, __LINE__,
 				     "barrier %s: reason %d, want %d",
 				     v[i].what, got, v[i].want);
 		/* answered with the op it came with, whatever the verdict */
-		KTAP_EXPECT_EQ(d.op, SKB_OP_WRITE_BARRIER);
+		KTAP_EXPECT_EQ(d.op, SK_BLKIF_OP_WRITE_BARRIER);
 		KTAP_EXPECT(d.id == 0x1122334455667788ull);
 		if (v[i].want != SKB_OK)
 			continue;
@@ -280,10 +280,10 @@ static void barriers(void)
 		KTAP_EXPECT_EQ(d.nr_segs, v[i].segs);
 		KTAP_EXPECT_EQ(d.nr_sectors, 8u * v[i].segs);
 	}
-	KTAP_EXPECT_EQ(skb_reason_status(SKB_READ_ONLY), SKB_RSP_ERROR);
+	KTAP_EXPECT_EQ(skb_reason_status(SKB_READ_ONLY), SK_BLKIF_RSP_ERROR);
 
 	/* a flush is no barrier, and feature-barrier alone offers no flush */
-	mk_rw(r, SKB_OP_FLUSH_DISKCACHE, 1, 0);
+	mk_rw(r, SK_BLKIF_OP_FLUSH_DISKCACHE, 1, 0);
 	KTAP_EXPECT_EQ(skb_req_parse(r, &rw_lim, &d), SKB_OK);
 	KTAP_EXPECT(!d.barrier);
 	{
@@ -291,30 +291,30 @@ static void barriers(void)
 
 		lim.flush = false;
 		KTAP_EXPECT_EQ(skb_req_parse(r, &lim, &d), SKB_NOT_SUPPORTED);
-		mk_rw(r, SKB_OP_WRITE_BARRIER, 1, 0);
+		mk_rw(r, SK_BLKIF_OP_WRITE_BARRIER, 1, 0);
 		KTAP_EXPECT_EQ(skb_req_parse(r, &lim, &d), SKB_OK);
 	}
 	/* never inside an indirect request */
-	mk_indirect(r, SKB_OP_WRITE_BARRIER, 8, 0);
+	mk_indirect(r, SK_BLKIF_OP_WRITE_BARRIER, 8, 0);
 	KTAP_EXPECT_EQ(skb_req_parse(r, &rw_lim, &d), SKB_BAD_INDIRECT_OP);
 	/* a bad segment is caught as in any write */
-	mk_rw(r, SKB_OP_WRITE_BARRIER, 2, 0);
-	r[SKB_OFF_SEGS + SKB_SEG_SIZE + 4] = 5;
-	r[SKB_OFF_SEGS + SKB_SEG_SIZE + 5] = 4;
+	mk_rw(r, SK_BLKIF_OP_WRITE_BARRIER, 2, 0);
+	r[SK_BLKIF_OFF_SEGS + SK_BLKIF_SEG_SIZE + 4] = 5;
+	r[SK_BLKIF_OFF_SEGS + SK_BLKIF_SEG_SIZE + 5] = 4;
 	KTAP_EXPECT_EQ(skb_req_parse(r, &rw_lim, &d), SKB_BAD_SEG);
 }
 
 static void indirect(void)
 {
-	struct skb_seg segs[SKB_MAX_INDIRECT_SEGS];
+	struct skb_seg segs[SK_BLKIF_MAX_INDIRECT_SEGS];
 	struct skb_req_desc d;
-	u8 r[SKB_REQ_SIZE];
+	u8 r[SK_BLKIF_REQ_SIZE];
 	unsigned int i;
 
-	mk_indirect(r, SKB_OP_WRITE, 256, 16);
+	mk_indirect(r, SK_BLKIF_OP_WRITE, 256, 16);
 	KTAP_ASSERT(skb_req_parse(r, &rw_lim, &d) == SKB_OK);
 	KTAP_EXPECT_EQ(d.kind, SKB_KIND_WRITE);
-	KTAP_EXPECT_EQ(d.op, SKB_OP_WRITE);
+	KTAP_EXPECT_EQ(d.op, SK_BLKIF_OP_WRITE);
 	KTAP_EXPECT(d.indirect);
 	KTAP_EXPECT_EQ(d.nr_indirect, 1);
 	KTAP_EXPECT_EQ(d.indirect_grefs[0], 1000);
@@ -330,33 +330,33 @@ static void indirect(void)
 	d.sector = DISK - 2047;
 	KTAP_EXPECT_EQ(skb_req_check_segs(&d, segs, &rw_lim), SKB_BAD_RANGE);
 
-	mk_indirect(r, SKB_OP_READ, 257, 0);
+	mk_indirect(r, SK_BLKIF_OP_READ, 257, 0);
 	KTAP_EXPECT_EQ(skb_req_parse(r, &rw_lim, &d), SKB_BAD_NR_SEGS);
-	mk_indirect(r, SKB_OP_READ, 0, 0);
+	mk_indirect(r, SK_BLKIF_OP_READ, 0, 0);
 	KTAP_EXPECT_EQ(skb_req_parse(r, &rw_lim, &d), SKB_BAD_NR_SEGS);
-	mk_indirect(r, SKB_OP_DISCARD, 8, 0);
+	mk_indirect(r, SK_BLKIF_OP_DISCARD, 8, 0);
 	KTAP_EXPECT_EQ(skb_req_parse(r, &rw_lim, &d), SKB_BAD_INDIRECT_OP);
-	mk_indirect(r, SKB_OP_INDIRECT, 8, 0);
+	mk_indirect(r, SK_BLKIF_OP_INDIRECT, 8, 0);
 	KTAP_EXPECT_EQ(skb_req_parse(r, &rw_lim, &d), SKB_BAD_INDIRECT_OP);
-	mk_indirect(r, SKB_OP_FLUSH_DISKCACHE, 8, 0);
+	mk_indirect(r, SK_BLKIF_OP_FLUSH_DISKCACHE, 8, 0);
 	KTAP_EXPECT_EQ(skb_req_parse(r, &rw_lim, &d), SKB_BAD_INDIRECT_OP);
 	{
 		struct skb_limits big = rw_lim;
 
 		big.max_segs = 100000;	/* larger than the wire allows */
-		mk_indirect(r, SKB_OP_READ, 4096, 0);
+		mk_indirect(r, SK_BLKIF_OP_READ, 4096, 0);
 		KTAP_EXPECT_EQ(skb_req_parse(r, &big, &d), SKB_OK);
 		KTAP_EXPECT_EQ(d.nr_indirect, 8);
-		mk_indirect(r, SKB_OP_READ, 4097, 0);
+		mk_indirect(r, SK_BLKIF_OP_READ, 4097, 0);
 		KTAP_EXPECT_EQ(skb_req_parse(r, &big, &d), SKB_BAD_NR_SEGS);
-		mk_indirect(r, SKB_OP_READ, 0xffff, 0);
+		mk_indirect(r, SK_BLKIF_OP_READ, 0xffff, 0);
 		KTAP_EXPECT_EQ(skb_req_parse(r, &big, &d), SKB_BAD_NR_SEGS);
 	}
 }
 
 static void seg_unpack(void)
 {
-	u8 raw[SKB_SEG_SIZE] = { 0x78, 0x56, 0x34, 0x12, 2, 5, 0xff, 0xff };
+	u8 raw[SK_BLKIF_SEG_SIZE] = { 0x78, 0x56, 0x34, 0x12, 2, 5, 0xff, 0xff };
 	struct skb_seg s;
 
 	KTAP_EXPECT_EQ(skb_seg_unpack(raw, &s), SKB_OK);

@@ -43,7 +43,7 @@ static void fuzz_values(const uint8_t *data, size_t size)
 	    (d.alignment >= d.granularity ||
 	     (d.granularity & (d.granularity - 1)) || d.granularity < 512))
 		abort();
-	if (skf_indirect_segs(a, b) > SKF_MAX_SEGS)
+	if (skf_indirect_segs(a, b) > SK_BLKIF_MAX_INDIRECT_SEGS)
 		abort();
 	copy = malloc(size);	/* exact size: ASan sees overreads */
 	if (!copy)

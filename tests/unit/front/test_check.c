@@ -24,9 +24,9 @@ static void honest_round_trip(void)
 	u32 slot = 99;
 
 	track_fresh();
-	KTAP_EXPECT_EQ(skf_track_issue(&t, 3, SKF_OP_READ, SKF_OP_READ), 0);
+	KTAP_EXPECT_EQ(skf_track_issue(&t, 3, SK_BLKIF_OP_READ, SK_BLKIF_OP_READ), 0);
 	KTAP_EXPECT_EQ(skf_track_busy(&t), 1);
-	KTAP_EXPECT_EQ(skf_track_complete(&t, 3, SKF_OP_READ, SKF_RSP_OKAY,
+	KTAP_EXPECT_EQ(skf_track_complete(&t, 3, SK_BLKIF_OP_READ, SK_BLKIF_RSP_OKAY,
 					  &slot), SKF_V_OK);
 	KTAP_EXPECT_EQ(slot, 3);
 	KTAP_EXPECT_EQ(skf_track_busy(&t), 0);
@@ -38,9 +38,9 @@ static void status_values(void)
 		int status;
 		enum skf_verdict v;
 	} cases[] = {
-		{ SKF_RSP_OKAY, SKF_V_OK },
-		{ SKF_RSP_ERROR, SKF_V_IOERR },
-		{ SKF_RSP_EOPNOTSUPP, SKF_V_NOTSUPP },
+		{ SK_BLKIF_RSP_OKAY, SKF_V_OK },
+		{ SK_BLKIF_RSP_ERROR, SKF_V_IOERR },
+		{ SK_BLKIF_RSP_EOPNOTSUPP, SKF_V_NOTSUPP },
 		{ -3, SKF_V_BAD_STATUS },
 		{ 1, SKF_V_BAD_STATUS },
 		{ 32767, SKF_V_BAD_STATUS },
@@ -51,8 +51,8 @@ static void status_values(void)
 
 	for (i = 0; i < KTAP_ARRAY_SIZE(cases); i++) {
 		track_fresh();
-		skf_track_issue(&t, 1, SKF_OP_WRITE, SKF_OP_WRITE);
-		KTAP_EXPECT_EQ(skf_track_complete(&t, 1, SKF_OP_WRITE,
+		skf_track_issue(&t, 1, SK_BLKIF_OP_WRITE, SK_BLKIF_OP_WRITE);
+		KTAP_EXPECT_EQ(skf_track_complete(&t, 1, SK_BLKIF_OP_WRITE,
 						  cases[i].status, &slot),
 			       cases[i].v);
 		/* whatever the status, the slot is retired exactly once */
@@ -69,10 +69,10 @@ static void hostile_ids(void)
 	u32 slot = 77;
 
 	track_fresh();
-	skf_track_issue(&t, 1, SKF_OP_READ, SKF_OP_READ);
+	skf_track_issue(&t, 1, SK_BLKIF_OP_READ, SK_BLKIF_OP_READ);
 	for (i = 0; i < KTAP_ARRAY_SIZE(ids); i++) {
 		enum skf_verdict v = skf_track_complete(&t, ids[i],
-							SKF_OP_READ, 0, &slot);
+							SK_BLKIF_OP_READ, 0, &slot);
 
 		KTAP_EXPECT_EQ(v, SKF_V_BAD_ID);
 		KTAP_EXPECT(skf_verdict_violation(v));
@@ -88,12 +88,12 @@ static void duplicate_and_invented(void)
 	u32 slot;
 
 	track_fresh();
-	KTAP_EXPECT_EQ(skf_track_complete(&t, 2, SKF_OP_READ, 0, &slot),
+	KTAP_EXPECT_EQ(skf_track_complete(&t, 2, SK_BLKIF_OP_READ, 0, &slot),
 		       SKF_V_STALE);
-	skf_track_issue(&t, 2, SKF_OP_READ, SKF_OP_READ);
-	KTAP_EXPECT_EQ(skf_track_complete(&t, 2, SKF_OP_READ, 0, &slot),
+	skf_track_issue(&t, 2, SK_BLKIF_OP_READ, SK_BLKIF_OP_READ);
+	KTAP_EXPECT_EQ(skf_track_complete(&t, 2, SK_BLKIF_OP_READ, 0, &slot),
 		       SKF_V_OK);
-	KTAP_EXPECT_EQ(skf_track_complete(&t, 2, SKF_OP_READ, 0, &slot),
+	KTAP_EXPECT_EQ(skf_track_complete(&t, 2, SK_BLKIF_OP_READ, 0, &slot),
 		       SKF_V_STALE);
 }
 
@@ -102,8 +102,8 @@ static void wrong_operation(void)
 	u32 slot = 0;
 
 	track_fresh();
-	skf_track_issue(&t, 4, SKF_OP_WRITE, SKF_OP_WRITE);
-	KTAP_EXPECT_EQ(skf_track_complete(&t, 4, SKF_OP_READ, 0, &slot),
+	skf_track_issue(&t, 4, SK_BLKIF_OP_WRITE, SK_BLKIF_OP_WRITE);
+	KTAP_EXPECT_EQ(skf_track_complete(&t, 4, SK_BLKIF_OP_READ, 0, &slot),
 		       SKF_V_BAD_OP);
 	/* retired: its request is failed by the caller, never twice */
 	KTAP_EXPECT_EQ(slot, 4);
@@ -115,27 +115,27 @@ static void indirect_either_op(void)
 	u32 slot;
 
 	track_fresh();
-	skf_track_issue(&t, 0, SKF_OP_INDIRECT, SKF_OP_READ);
-	skf_track_issue(&t, 1, SKF_OP_INDIRECT, SKF_OP_WRITE);
-	KTAP_EXPECT_EQ(skf_track_complete(&t, 0, SKF_OP_READ, 0, &slot),
+	skf_track_issue(&t, 0, SK_BLKIF_OP_INDIRECT, SK_BLKIF_OP_READ);
+	skf_track_issue(&t, 1, SK_BLKIF_OP_INDIRECT, SK_BLKIF_OP_WRITE);
+	KTAP_EXPECT_EQ(skf_track_complete(&t, 0, SK_BLKIF_OP_READ, 0, &slot),
 		       SKF_V_OK);	/* xen-blkback's answer */
-	KTAP_EXPECT_EQ(skf_track_complete(&t, 1, SKF_OP_INDIRECT, 0, &slot),
+	KTAP_EXPECT_EQ(skf_track_complete(&t, 1, SK_BLKIF_OP_INDIRECT, 0, &slot),
 		       SKF_V_OK);	/* io/blkif.h's "copied" */
-	skf_track_issue(&t, 2, SKF_OP_INDIRECT, SKF_OP_READ);
-	KTAP_EXPECT_EQ(skf_track_complete(&t, 2, SKF_OP_WRITE, 0, &slot),
+	skf_track_issue(&t, 2, SK_BLKIF_OP_INDIRECT, SK_BLKIF_OP_READ);
+	KTAP_EXPECT_EQ(skf_track_complete(&t, 2, SK_BLKIF_OP_WRITE, 0, &slot),
 		       SKF_V_BAD_OP);
 }
 
 static void issue_bounds(void)
 {
 	track_fresh();
-	KTAP_EXPECT_EQ(skf_track_issue(&t, DEPTH, SKF_OP_READ, 0), -EINVAL);
-	KTAP_EXPECT_EQ(skf_track_issue(&t, 5, SKF_OP_READ, 0), 0);
-	KTAP_EXPECT_EQ(skf_track_issue(&t, 5, SKF_OP_READ, 0), -EBUSY);
+	KTAP_EXPECT_EQ(skf_track_issue(&t, DEPTH, SK_BLKIF_OP_READ, 0), -EINVAL);
+	KTAP_EXPECT_EQ(skf_track_issue(&t, 5, SK_BLKIF_OP_READ, 0), 0);
+	KTAP_EXPECT_EQ(skf_track_issue(&t, 5, SK_BLKIF_OP_READ, 0), -EBUSY);
 	skf_track_cancel(&t, 5);
 	KTAP_EXPECT_EQ(skf_track_busy(&t), 0);
 	skf_track_cancel(&t, DEPTH + 3);	/* ignored */
-	skf_track_issue(&t, 6, SKF_OP_READ, 0);
+	skf_track_issue(&t, 6, SK_BLKIF_OP_READ, 0);
 	skf_track_reset(&t);
 	KTAP_EXPECT_EQ(skf_track_busy(&t), 0);
 }
@@ -173,7 +173,7 @@ static void indirect_negotiation(void)
 	KTAP_EXPECT_EQ(skf_indirect_segs(32, 32), 32);
 	KTAP_EXPECT_EQ(skf_indirect_segs(256, 32), 32);
 	KTAP_EXPECT_EQ(skf_indirect_segs(16, 32), 16);
-	KTAP_EXPECT_EQ(skf_indirect_segs(~0u, ~0u), SKF_MAX_SEGS);
+	KTAP_EXPECT_EQ(skf_indirect_segs(~0u, ~0u), SK_BLKIF_MAX_INDIRECT_SEGS);
 	KTAP_EXPECT_EQ(skf_indirect_segs(64, 0), 0);
 }
 

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * splitkit_back module: init and exit, and the module parameters - what
+ * every disk advertises to its frontend at probe (handed to xenbus.c
+ * when it registers).  Init brings up the request layer (req.c: its
+ * completion workqueue) and then registers the "vbd" xenbus backend
+ * driver (xenbus.c); exit undoes both in reverse.  Each parameter is range
+ * checked in its kernel_param_ops set() (<splitkit/param.h>), so a value
+ * written through sysfs at run time is as safe as one given at load;
+ * Documentation/block.rst lists them.
+ */
+#include <linux/module.h>
+#include <xen/xen.h>
+#include <xen/xenbus.h>
+
+#include <splitkit/export.h>
+#include <splitkit/param.h>
+
+#include "common.h"
+
+static struct skb_params skb_param = {
+	.max_queues = 4,
+	.max_ring_order = XENBUS_MAX_RING_GRANT_ORDER,
+	.max_indirect_segs = 256,
+	.poll_ns = 20000,
+};
+
+SK_PARAM_UINT_OPS(skb_ops_queues, 1, SKB_MAX_QUEUES);
+SK_PARAM_UINT_OPS(skb_ops_order, 0, XENBUS_MAX_RING_GRANT_ORDER);
+SK_PARAM_UINT_OPS(skb_ops_segs, 0, SK_BLKIF_MAX_INDIRECT_SEGS);
+SK_PARAM_UINT_OPS(skb_ops_poll, 0, SK_CHAN_MAX_POLL_NS);
+
+module_param_cb(max_queues, &skb_ops_queues, &skb_param.max_queues, 0644);
+MODULE_PARM_DESC(max_queues,
+		 "most queues (rings) per disk, 1-32, multi-queue-max-queues (default 4)");
+module_param_cb(max_ring_order, &skb_ops_order, &skb_param.max_ring_order,
+		0644);
+MODULE_PARM_DESC(max_ring_order,
+		 "largest ring-page-order accepted, 0-4, max-ring-page-order (default 4)");
+module_param_cb(max_indirect_segs, &skb_ops_segs,
+		&skb_param.max_indirect_segs, 0644);
+MODULE_PARM_DESC(max_indirect_segs,
+		 "feature-max-indirect-segments, 0-4096, 0 disables indirect requests (default 256)");
+module_param_cb(poll_ns, &skb_ops_poll, &skb_param.poll_ns, 0644);
+MODULE_PARM_DESC(poll_ns,
+		 "longest adaptive ring poll window in ns, 0-1000000 (default 20000)");
+
+static int __init skb_init(void)
+{
+	int err;
+
+	if (!xen_domain())
+		return -ENODEV;
+	err = skb_req_init();
+	if (err)
+		return err;
+	err = skb_xenbus_register(&skb_param);
+	if (err)
+		goto exit_req;
+	return 0;
+
+exit_req:
+	skb_req_exit();
+	return err;
+}
+
+static void __exit skb_exit(void)
+{
+	skb_xenbus_unregister();
+	skb_req_exit();
+}
+
+module_init(skb_init);
+module_exit(skb_exit);
+
+MODULE_DESCRIPTION("splitkit blkif backend (vbd): block devices and files for Xen guests");
+MODULE_LICENSE("GPL");
+MODULE_ALIAS("xen-backend:vbd");
+SPLITKIT_IMPORT_NS();

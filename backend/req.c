@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * splitkit_back requests: the life of one request from allocation to its
+ * answer, and the in-flight counts that disconnect and barriers wait on.
+ * A request that does I/O gets a struct skb_req with one bounce page per
+ * segment; a write's data is grant-copied from the frontend into those
+ * pages before the backing sees them (skb_req_fill()), and a read's data
+ * is grant-copied back out after the I/O (skb_req_work()), so no foreign
+ * page is ever mapped and a frontend cannot change data under us.  The
+ * backing's I/O parts end in skb_req_done(); the last one queues the
+ * completion work, which answers on the request's channel and releases
+ * everything.  Requests answered without I/O (refusals, flushes without
+ * data, discards) go through skb_answer().
+ *
+ * Callers: blkif.c (allocation, filling, early answers), bdev.c and file.c
+ * (skb_req_done()); nothing here calls back into them.  The frontend
+ * counterpart is xen-blkfront's blkif_completion().
+ *
+ * In-flight counts: every request the consumer takes is counted from
+ * skb_inflight_get() in skb_chan_msg() until skb_inflight_put() right
+ * after its answer, once on its ring (skb_queue.inflight, barrier.c waits
+ * on it) and once on the device (skb_dev.inflight, disconnect waits on it).
+ */
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+
+#include "common.h"
+
+/* One bounce page per segment: a segment is one grant page. */
+static_assert(PAGE_SIZE == SK_BLKIF_PAGE_SIZE);
+
+/* Completion work: grant copy to the frontend, answer, release. */
+static struct workqueue_struct *skb_wq;
+
+/**
+ * skb_req_init() - set up what requests need module-wide.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int skb_req_init(void)
+{
+	skb_wq = alloc_workqueue(SKB_NAME, WQ_MEM_RECLAIM | WQ_HIGHPRI, 0);
+	return skb_wq ? 0 : -ENOMEM;
+}
+
+/**
+ * skb_req_exit() - undo skb_req_init(); no request may be left.
+ */
+void skb_req_exit(void)
+{
+	destroy_workqueue(skb_wq);
+}
+
+/**
+ * skb_queues_init() - set up the per-ring state of a new device.
+ * @d: the device, being probed.
+ */
+void skb_queues_init(struct skb_dev *d)
+{
+	unsigned int i;
+
+	BUILD_BUG_ON(ARRAY_SIZE(d->queues) != SKB_MAX_QUEUES);
+	atomic_set(&d->inflight, 0);
+	init_waitqueue_head(&d->drain_wq);
+	for (i = 0; i < SKB_MAX_QUEUES; i++) {
+		atomic_set(&d->queues[i].inflight, 0);
+		init_waitqueue_head(&d->queues[i].idle);
+	}
+}
+
+/**
+ * skb_inflight_get() - count a request the consumer just took.
+ * @d: the device.
+ * @ch: its ring.
+ *
+ * Consumer context.  Pairs with skb_inflight_put(), called once the request
+ * has been answered.
+ */
+void skb_inflight_get(struct skb_dev *d, struct sk_chan *ch)
+{
+	atomic_inc(&skb_queue(d, ch)->inflight);
+	atomic_inc(&d->inflight);
+	/* pairs with the smp_mb() in skb_disconnect(): see it or be seen */
+	smp_mb__after_atomic();
+}
+
+/**
+ * skb_inflight_put() - a request has been answered.
+ * @d: the device.
+ * @ch: its ring.
+ *
+ * Any context.  The device count goes last: once it reaches zero,
+ * disconnect may tear the rings down.
+ */
+void skb_inflight_put(struct skb_dev *d, struct sk_chan *ch)
+{
+	struct skb_queue *q = skb_queue(d, ch);
+
+	/* fully ordered: a waiter that missed the new count is seen here */
+	if (atomic_dec_return(&q->inflight) <= 1 && wq_has_sleeper(&q->idle))
+		wake_up(&q->idle);
+	if (atomic_dec_and_test(&d->inflight))
+		wake_up(&d->drain_wq);
+}
+
+static void skb_put_rsp(struct sk_chan *ch, u64 id, u8 op, int status)
+{
+	struct sk_blkif_response rsp = {
+		.id = id,
+		.operation = op,
+		.status = status,
+	};
+
+	/*
+	 * Cannot fail while connected: the request this answers was
+	 * consumed and has no response yet.  After a ring violation the
+	 * ring refuses (-EIO), which is what we want.
+	 */
+	sk_chan_put(ch, &rsp);
+}
+
+/**
+ * skb_answer() - answer a request the consumer is done with.
+ * @d: the device.
+ * @ch: the request's channel.
+ * @desc: the request (its id and operation are echoed).
+ * @status: SK_BLKIF_RSP_*.
+ *
+ * Consumer context; the consumer publishes the answer with the rest of
+ * its batch.  Ends the request's in-flight count.
+ */
+void skb_answer(struct skb_dev *d, struct sk_chan *ch,
+		const struct skb_req_desc *desc, int status)
+{
+	skb_put_rsp(ch, desc->id, desc->op, status);
+	skb_inflight_put(d, ch);
+}
+
+/**
+ * skb_req_free() - release a request and its bounce pages.
+ * @req: the request; its answer, if any, is someone else's business.
+ */
+void skb_req_free(struct skb_req *req)
+{
+	unsigned int i;
+
+	if (req->pages)
+		for (i = 0; i < req->desc.nr_segs; i++)
+			if (req->pages[i])
+				__free_page(req->pages[i]);
+	if (req->segs != req->desc.segs)
+		kvfree(req->segs);
+	kfree(req->pages);
+	kfree(req->bvec);
+	kfree(req);
+}
+
+/* Completion, process context: copy read data out, answer, release. */
+static void skb_req_work(struct work_struct *work)
+{
+	struct skb_req *req = container_of(work, struct skb_req, work);
+	struct skb_dev *d = req->d;
+	struct sk_chan *ch = req->ch;
+	int err = req->error;
+	unsigned int i;
+
+	if (!err && req->desc.kind == SKB_KIND_READ) {
+		sk_gcopy_init(&req->gcopy, d->dev->otherend_id);
+		for (i = 0; i < req->desc.nr_segs && !err; i++) {
+			const struct skb_seg *s = &req->segs[i];
+			u32 off = s->first << SECTOR_SHIFT;
+
+			err = sk_gcopy_to_peer(&req->gcopy, s->gref, off,
+					       page_address(req->pages[i]) +
+					       off,
+					       (s->last - s->first + 1) <<
+					       SECTOR_SHIFT);
+		}
+		if (!err)
+			err = sk_gcopy_flush(&req->gcopy);
+		if (err)
+			atomic64_inc(&d->stats.grant_errors);
+	}
+	if (err)
+		atomic64_inc(&d->stats.io_errors);
+	skb_put_rsp(ch, req->desc.id, req->desc.op,
+		    err ? SK_BLKIF_RSP_ERROR : SK_BLKIF_RSP_OKAY);
+	sk_chan_push(ch);
+	skb_req_free(req);
+	skb_inflight_put(d, ch);
+}
+
+/**
+ * skb_req_done() - one part of a request's I/O finished.
+ * @req: the request.
+ * @err: 0 or -errno of that part.
+ *
+ * Any context (bio end_io runs in interrupt context).  The last part queues
+ * the completion work.
+ */
+void skb_req_done(struct skb_req *req, int err)
+{
+	if (err)
+		cmpxchg(&req->error, 0, err);
+	if (atomic_dec_and_test(&req->pending))
+		queue_work(skb_wq, &req->work);
+}
+
+/**
+ * skb_req_alloc() - allocate a validated request that carries data.
+ * @d: the device.
+ * @ch: the channel it came from.
+ * @desc: the request as validated (indirect: up to its page references).
+ *
+ * Consumer context.  The request holds one reference on its I/O for the
+ * submitter (see struct skb_backing_ops.submit).
+ *
+ * Return: the request, or NULL without memory.
+ */
+struct skb_req *skb_req_alloc(struct skb_dev *d, struct sk_chan *ch,
+			      const struct skb_req_desc *desc)
+{
+	unsigned int n = desc->nr_segs;
+	struct skb_req *req;
+
+	req = kzalloc(sizeof(*req), GFP_NOIO);
+	if (!req)
+		return NULL;
+	req->d = d;
+	req->ch = ch;
+	req->desc = *desc;
+	req->segs = req->desc.segs;
+	INIT_WORK(&req->work, skb_req_work);
+	atomic_set(&req->pending, 1);
+	req->pages = kcalloc(n, sizeof(*req->pages), GFP_NOIO);
+	req->bvec = kcalloc(n, sizeof(*req->bvec), GFP_NOIO);
+	if (!req->pages || !req->bvec)
+		goto free_req;
+	if (desc->indirect) {
+		req->segs = kvcalloc(n, sizeof(*req->segs), GFP_NOIO);
+		if (!req->segs)
+			goto free_req;
+	}
+	return req;
+
+free_req:
+	skb_req_free(req);
+	return NULL;
+}
+
+/**
+ * skb_req_fill() - allocate the bounce pages; for writes, copy the data in.
+ * @req: the request, its segments checked.
+ *
+ * Consumer context.  Each page gets the data at the segment's offset, and
+ * @req->bvec describes the same bytes.
+ *
+ * Return: 0, -ENOMEM, or the grant copy's -errno (counted).
+ */
+int skb_req_fill(struct skb_req *req)
+{
+	bool write = req->desc.kind != SKB_KIND_READ;
+	unsigned int i;
+	int err = 0;
+
+	if (write)
+		sk_gcopy_init(&req->gcopy, req->d->dev->otherend_id);
+	for (i = 0; i < req->desc.nr_segs; i++) {
+		const struct skb_seg *s = &req->segs[i];
+		u32 off = s->first << SECTOR_SHIFT;
+		u32 len = (s->last - s->first + 1) << SECTOR_SHIFT;
+
+		req->pages[i] = alloc_page(GFP_NOIO);
+		if (!req->pages[i]) {
+			atomic64_inc(&req->d->stats.nomem);
+			return -ENOMEM;
+		}
+		req->bvec[i].bv_page = req->pages[i];
+		req->bvec[i].bv_len = len;
+		req->bvec[i].bv_offset = off;
+		if (write && !err)
+			err = sk_gcopy_from_peer(&req->gcopy, s->gref, off,
+						 page_address(req->pages[i]) +
+						 off, len);
+	}
+	if (write && !err)
+		err = sk_gcopy_flush(&req->gcopy);
+	if (err)
+		atomic64_inc(&req->d->stats.grant_errors);
+	return err;
+}
