@@ -87,8 +87,16 @@ static enum skb_reason skb_parse_rw(const u8 *p, const struct skb_limits *lim,
 	d->nr_segs = p[SK_BLKIF_OFF_NR_SEGS];
 	if (d->nr_segs > SK_BLKIF_MAX_DIRECT_SEGS)
 		return SKB_BAD_NR_SEGS;
-	if (!d->nr_segs && d->kind != SKB_KIND_FLUSH)
-		return SKB_BAD_NR_SEGS;
+	if (!d->nr_segs) {
+		if (d->kind != SKB_KIND_FLUSH)
+			return SKB_BAD_NR_SEGS;
+		/*
+		 * A flush or barrier without data covers no sectors, so its
+		 * sector_number means nothing and is never range-checked:
+		 * xen-blkfront sends blk_rq_pos() of a flush, all ones.
+		 */
+		return SKB_OK;
+	}
 	for (i = 0; i < d->nr_segs; i++) {
 		r = skb_seg_unpack(p + SK_BLKIF_OFF_SEGS + i * SK_BLKIF_SEG_SIZE,
 				   &d->segs[i]);
@@ -152,7 +160,9 @@ static enum skb_reason skb_parse_indirect(const u8 *p,
  * Direct read/write/flush/barrier requests are checked completely.  A
  * barrier is described as a flush (same kind, data optional) with
  * @d->barrier set; it is refused like a write on a read-only disk when it
- * carries data, and as not supported when feature-barrier is off.  An indirect
+ * carries data, and as not supported when feature-barrier is off.  A flush
+ * or barrier without segments covers no sectors: its sector number is
+ * never range-checked, and it is accepted on a read-only disk.  An indirect
  * request is checked up to its indirect page references; the caller reads
  * those pages, unpacks each segment with skb_seg_unpack() and finishes with
  * skb_req_check_segs().

@@ -8,9 +8,11 @@
  * disk and across 2^64, grant references it never granted, indirect
  * requests with bad counts and pages, broken barriers (or any barrier
  * where none is offered), writes to a read-only disk - and a flood of
- * them, then one honest read to show the backend still serves.  With
+ * them, then one honest read to show the backend still serves; on a
+ * read-only disk it ends with the read-only test of ro.c.  With
  * test=barrier it runs the barrier test of barrier.c instead (scenario
- * back-barrier).  Each check is printed to dmesg as
+ * back-barrier), with test=ro only the read-only test (back-hostile's
+ * run against xen-blkback).  Each check is printed to dmesg as
  * "splitkit_hostile: <dev>: ok|not ok <name>"; the scenario's domU.sh
  * turns those into results.  Ring-index attacks are out of reach here:
  * splitkit_ring never lets a user write the indices directly.
@@ -38,7 +40,19 @@
 static char *test = "attack";
 module_param(test, charp, 0444);
 MODULE_PARM_DESC(test,
-		 "what to send each disk: attack (garbage, the default) or barrier (write barriers among writes, checked)");
+		 "what to send each disk: attack (garbage, the default), barrier (write barriers among writes, checked) or ro (writes of every kind to a read-only disk)");
+
+static int hostile_attack(void *arg);
+
+/* The test thread of each value of @test. */
+static const struct {
+	const char *name;
+	int (*fn)(void *arg);
+} hostile_tests[] = {
+	{ "attack", hostile_attack },
+	{ "barrier", hostile_barrier_test },
+	{ "ro", hostile_ro_test },
+};
 
 static void hostile_msg(struct sk_chan *ch, const void *msg)
 {
@@ -204,16 +218,8 @@ static int hostile_attack(void *arg)
 	hostile_result(h, st == SK_BLKIF_RSP_ERROR || st == SK_BLKIF_RSP_EOPNOTSUPP,
 		       "discard past the disk end refused");
 
-	if (h->ro) {
-		hostile_rw(&r, SK_BLKIF_OP_WRITE, 1, 0, h->ref, id++);
-		hostile_expect(h, &r, SK_BLKIF_RSP_ERROR,
-			       "write to the read-only disk refused");
-	}
-	if (h->ro && h->barrier) {
-		hostile_rw(&r, SK_BLKIF_OP_WRITE_BARRIER, 1, 0, h->ref, id++);
-		hostile_expect(h, &r, SK_BLKIF_RSP_ERROR,
-			       "barrier with data to the read-only disk refused");
-	}
+	if (h->ro)
+		hostile_ro_checks(h);
 
 	/* a flood of garbage, a ring's worth at a time */
 	atomic_set(&h->got, 0);
@@ -270,7 +276,8 @@ static int hostile_setup(struct sk_xb *xb)
 static int hostile_connect(struct sk_xb *xb)
 {
 	struct hostile *h = xb->priv;
-	unsigned int info = 0;
+	int (*fn)(void *arg);
+	unsigned int info = 0, i;
 	int barrier;
 	int err;
 
@@ -285,8 +292,22 @@ static int hostile_connect(struct sk_xb *xb)
 			 &barrier) != 1)
 		barrier = 0;
 	h->barrier = barrier;
-	h->thread = kthread_run(strcmp(test, "barrier") ? hostile_attack :
-				hostile_barrier_test, h, "sk-hostile");
+	h->flush = xenbus_read_unsigned(xb->dev->otherend,
+					"feature-flush-cache", 0);
+	h->discard = xenbus_read_unsigned(xb->dev->otherend,
+					  "feature-discard", 0);
+	h->max_indirect = xenbus_read_unsigned(xb->dev->otherend,
+					       "feature-max-indirect-segments",
+					       0);
+	fn = NULL;
+	for (i = 0; i < ARRAY_SIZE(hostile_tests); i++)
+		if (!strcmp(test, hostile_tests[i].name))
+			fn = hostile_tests[i].fn;
+	if (!fn) {
+		pr_err("splitkit_hostile: unknown test=%s\n", test);
+		return -EINVAL;
+	}
+	h->thread = kthread_run(fn, h, "sk-hostile");
 	if (IS_ERR(h->thread)) {
 		err = PTR_ERR(h->thread);
 		h->thread = NULL;

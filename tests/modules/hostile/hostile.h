@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * splitkit_hostile: what the attack (hostile.c) and the barrier test
- * (barrier.c) of the test-only vbd frontend share: one struct per disk,
+ * splitkit_hostile: what the attack (hostile.c), the barrier test
+ * (barrier.c) and the read-only test (ro.c) of the test-only vbd frontend
+ * share: one struct per disk,
  * raw request building and sending, and result printing.  Nothing here is
  * a real frontend: requests are written into the ring as the tests want
  * them, not as blkif's rules would have them.
@@ -38,6 +39,9 @@
  * @sectors: disk size the backend published.
  * @ro: the backend published a read-only disk.
  * @barrier: the backend offers feature-barrier.
+ * @flush: the backend offers feature-flush-cache.
+ * @discard: the backend offers feature-discard.
+ * @max_indirect: the backend's feature-max-indirect-segments (0: none).
  * @page: an honestly granted page for the good read.
  * @ref: its grant.
  */
@@ -53,6 +57,9 @@ struct hostile {
 	u64 sectors;
 	bool ro;
 	bool barrier;
+	bool flush;
+	bool discard;
+	unsigned int max_indirect;
 	struct page *page;
 	grant_ref_t ref;
 };
@@ -65,5 +72,9 @@ void hostile_rw(struct sk_blkif_request *r, u8 op, u8 nr, u64 sector,
 
 /* barrier.c */
 int hostile_barrier_test(void *arg);
+
+/* ro.c */
+void hostile_ro_checks(struct hostile *h);
+int hostile_ro_test(void *arg);
 
 #endif /* _SPLITKIT_HOSTILE_H */

@@ -4,7 +4,8 @@
  * every blkif operation, the limits of segment counts, segment sectors,
  * sector ranges at the end of the disk and across 2^64, read-only disks,
  * unadvertised features, indirect requests, write barriers (with and
- * without data), and the status each refusal is answered with.  Requests are built byte by byte at the x86_64 ABI
+ * without data), empty flushes whatever their sector number, and the
+ * status each refusal is answered with.  Requests are built byte by byte at the x86_64 ABI
  * offsets, the way a frontend lays them out in the ring.
  */
 #include <stdint.h>
@@ -240,7 +241,8 @@ static void barriers(void)
 		{ "12 segments", 12, 0, false, false, SKB_BAD_NR_SEGS },
 		{ "255 segments", 255, 0, false, false, SKB_BAD_NR_SEGS },
 		{ "no data, past the disk end", 0, DISK + 1, false, false,
-		  SKB_BAD_RANGE },
+		  SKB_OK },
+		{ "no data, sector all ones", 0, ~0ull, false, false, SKB_OK },
 		{ "at the disk end", 1, DISK - 8, false, false, SKB_OK },
 		{ "across the disk end", 1, DISK - 7, false, false,
 		  SKB_BAD_RANGE },
@@ -302,6 +304,71 @@ static void barriers(void)
 	r[SK_BLKIF_OFF_SEGS + SK_BLKIF_SEG_SIZE + 4] = 5;
 	r[SK_BLKIF_OFF_SEGS + SK_BLKIF_SEG_SIZE + 5] = 4;
 	KTAP_EXPECT_EQ(skb_req_parse(r, &rw_lim, &d), SKB_BAD_SEG);
+}
+
+/*
+ * A flush or barrier without segments carries no sectors: its sector
+ * number is never range-checked (xen-blkfront sends blk_rq_pos() of a
+ * flush request, all ones) and the flush happens, on read-only disks too.
+ * Refusing it makes xen-blkfront print "empty flush op failed" and run
+ * without cache flushes from then on.
+ */
+static void empty_flushes(void)
+{
+	static const struct {
+		u8 op;
+		u8 segs;
+		u64 sector;
+		bool ro, off;
+		enum skb_reason want;
+	} v[] = {
+		{ SKB_OP_FLUSH_DISKCACHE, 0, 0, false, false, SKB_OK },
+		{ SKB_OP_FLUSH_DISKCACHE, 0, ~0ull, false, false, SKB_OK },
+		{ SKB_OP_FLUSH_DISKCACHE, 0, ~0ull - 7, false, false, SKB_OK },
+		{ SKB_OP_FLUSH_DISKCACHE, 0, DISK, false, false, SKB_OK },
+		{ SKB_OP_FLUSH_DISKCACHE, 0, DISK + 1, false, false, SKB_OK },
+		{ SKB_OP_FLUSH_DISKCACHE, 0, ~0ull, true, false, SKB_OK },
+		{ SKB_OP_FLUSH_DISKCACHE, 0, ~0ull, false, true,
+		  SKB_NOT_SUPPORTED },
+		{ SKB_OP_WRITE_BARRIER, 0, ~0ull, false, false, SKB_OK },
+		{ SKB_OP_WRITE_BARRIER, 0, DISK + 8, false, false, SKB_OK },
+		{ SKB_OP_WRITE_BARRIER, 0, ~0ull, true, false, SKB_OK },
+		{ SKB_OP_WRITE_BARRIER, 0, ~0ull, false, true,
+		  SKB_NOT_SUPPORTED },
+		/* with data the range counts again */
+		{ SKB_OP_FLUSH_DISKCACHE, 1, ~0ull, false, false,
+		  SKB_BAD_RANGE },
+		{ SKB_OP_WRITE_BARRIER, 1, DISK, false, false, SKB_BAD_RANGE },
+	};
+	struct skb_req_desc d;
+	u8 r[SKB_REQ_SIZE];
+	enum skb_reason got;
+	unsigned int i;
+
+	for (i = 0; i < KTAP_ARRAY_SIZE(v); i++) {
+		struct skb_limits lim = rw_lim;
+
+		lim.read_only = v[i].ro;
+		lim.flush = !v[i].off;
+		lim.barrier = !v[i].off;
+		mk_rw(r, v[i].op, v[i].segs, v[i].sector);
+		got = skb_req_parse(r, &lim, &d);
+		if (got != v[i].want)
+			ktap_fail_at(__FILE__, __LINE__,
+				     "row %u: op %u, %u segments, sector %#llx%s%s: reason %d (%s), want %d",
+				     i, v[i].op, v[i].segs,
+				     (unsigned long long)v[i].sector,
+				     v[i].ro ? ", read-only" : "",
+				     v[i].off ? ", not advertised" : "", got,
+				     skb_reason_str(got), v[i].want);
+		if (v[i].want != SKB_OK)
+			continue;
+		KTAP_EXPECT_EQ(skb_reason_status(got), SKB_RSP_OKAY);
+		KTAP_EXPECT_EQ(d.kind, SKB_KIND_FLUSH);
+		KTAP_EXPECT_EQ(d.nr_segs, 0);
+		KTAP_EXPECT_EQ(d.nr_sectors, 0);
+		KTAP_EXPECT_EQ(d.barrier, v[i].op == SKB_OP_WRITE_BARRIER);
+	}
 }
 
 static void indirect(void)
@@ -376,6 +443,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(read_only_disk),
 	KTAP_CASE(operations),
 	KTAP_CASE(barriers),
+	KTAP_CASE(empty_flushes),
 	KTAP_CASE(indirect),
 	KTAP_CASE(seg_unpack),
 };
