@@ -322,26 +322,26 @@ static void empty_flushes(void)
 		bool ro, off;
 		enum skb_reason want;
 	} v[] = {
-		{ SKB_OP_FLUSH_DISKCACHE, 0, 0, false, false, SKB_OK },
-		{ SKB_OP_FLUSH_DISKCACHE, 0, ~0ull, false, false, SKB_OK },
-		{ SKB_OP_FLUSH_DISKCACHE, 0, ~0ull - 7, false, false, SKB_OK },
-		{ SKB_OP_FLUSH_DISKCACHE, 0, DISK, false, false, SKB_OK },
-		{ SKB_OP_FLUSH_DISKCACHE, 0, DISK + 1, false, false, SKB_OK },
-		{ SKB_OP_FLUSH_DISKCACHE, 0, ~0ull, true, false, SKB_OK },
-		{ SKB_OP_FLUSH_DISKCACHE, 0, ~0ull, false, true,
+		{ SK_BLKIF_OP_FLUSH_DISKCACHE, 0, 0, false, false, SKB_OK },
+		{ SK_BLKIF_OP_FLUSH_DISKCACHE, 0, ~0ull, false, false, SKB_OK },
+		{ SK_BLKIF_OP_FLUSH_DISKCACHE, 0, ~0ull - 7, false, false, SKB_OK },
+		{ SK_BLKIF_OP_FLUSH_DISKCACHE, 0, DISK, false, false, SKB_OK },
+		{ SK_BLKIF_OP_FLUSH_DISKCACHE, 0, DISK + 1, false, false, SKB_OK },
+		{ SK_BLKIF_OP_FLUSH_DISKCACHE, 0, ~0ull, true, false, SKB_OK },
+		{ SK_BLKIF_OP_FLUSH_DISKCACHE, 0, ~0ull, false, true,
 		  SKB_NOT_SUPPORTED },
-		{ SKB_OP_WRITE_BARRIER, 0, ~0ull, false, false, SKB_OK },
-		{ SKB_OP_WRITE_BARRIER, 0, DISK + 8, false, false, SKB_OK },
-		{ SKB_OP_WRITE_BARRIER, 0, ~0ull, true, false, SKB_OK },
-		{ SKB_OP_WRITE_BARRIER, 0, ~0ull, false, true,
+		{ SK_BLKIF_OP_WRITE_BARRIER, 0, ~0ull, false, false, SKB_OK },
+		{ SK_BLKIF_OP_WRITE_BARRIER, 0, DISK + 8, false, false, SKB_OK },
+		{ SK_BLKIF_OP_WRITE_BARRIER, 0, ~0ull, true, false, SKB_OK },
+		{ SK_BLKIF_OP_WRITE_BARRIER, 0, ~0ull, false, true,
 		  SKB_NOT_SUPPORTED },
 		/* with data the range counts again */
-		{ SKB_OP_FLUSH_DISKCACHE, 1, ~0ull, false, false,
+		{ SK_BLKIF_OP_FLUSH_DISKCACHE, 1, ~0ull, false, false,
 		  SKB_BAD_RANGE },
-		{ SKB_OP_WRITE_BARRIER, 1, DISK, false, false, SKB_BAD_RANGE },
+		{ SK_BLKIF_OP_WRITE_BARRIER, 1, DISK, false, false, SKB_BAD_RANGE },
 	};
 	struct skb_req_desc d;
-	u8 r[SKB_REQ_SIZE];
+	u8 r[SK_BLKIF_REQ_SIZE];
 	enum skb_reason got;
 	unsigned int i;
 
@@ -363,11 +363,11 @@ static void empty_flushes(void)
 				     skb_reason_str(got), v[i].want);
 		if (v[i].want != SKB_OK)
 			continue;
-		KTAP_EXPECT_EQ(skb_reason_status(got), SKB_RSP_OKAY);
+		KTAP_EXPECT_EQ(skb_reason_status(got), SK_BLKIF_RSP_OKAY);
 		KTAP_EXPECT_EQ(d.kind, SKB_KIND_FLUSH);
 		KTAP_EXPECT_EQ(d.nr_segs, 0);
 		KTAP_EXPECT_EQ(d.nr_sectors, 0);
-		KTAP_EXPECT_EQ(d.barrier, v[i].op == SKB_OP_WRITE_BARRIER);
+		KTAP_EXPECT_EQ(d.barrier, v[i].op == SK_BLKIF_OP_WRITE_BARRIER);
 	}
 }
 

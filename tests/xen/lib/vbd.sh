@@ -29,11 +29,10 @@
 # compares the XenStore features (xen-blkback withdraws
 # feature-flush-cache or feature-discard when they fail).
 #
-# The guest and dom0 take turns by handshake: the guest prints a marker
-# comment (VBD-CONNECTED, VBD-IO-DONE) and waits; dom0 sees it in the
-# guest's console log, does its part and answers with "xl sysrq <name> 4"
-# (a console loglevel change, logged "sysrq: ..." in the guest's dmesg,
-# where the guest waits for it).
+# The guest and dom0 take turns by the harness's XenStore handshakes
+# (common.sh, sk_hs_*): the guest sends vbd-connected (then vbd-io-done)
+# and waits; dom0 waits for it, does its part and answers
+# vbd-connected-seen (vbd-io-checked).
 #
 # A scenario's domU.cfg names the four files (vdev xvda..xvdd in that
 # order) and says on the guest's command line which frontend to load
@@ -212,19 +211,18 @@ sk_vbd_xs_snapshot()
 	done
 }
 
-# sk_vbd_wait_marker NAME MARKER PID TIMEOUT: wait until domU NAME has
-# printed the comment MARKER (see the handshake above); fails when PID
-# (its sk_domU_run) is gone first or TIMEOUT s have passed.
-sk_vbd_wait_marker()
+# sk_vbd_wait_guest NAME KEY TIMEOUT: wait until domU NAME has sent KEY
+# (see the handshake above).  The domain may not exist yet: wait for it
+# first.  Fails when it is gone or TIMEOUT s have passed.
+sk_vbd_wait_guest()
 {
-	local log=/var/log/xen/console/guest-$1.log
-	local deadline=$(($(date +%s) + $4))
+	local deadline=$(($(date +%s) + $3))
 
-	while ! grep -q "^SKU: # $2" "$log" 2>/dev/null; do
-		kill -0 "$3" 2>/dev/null || return 1
+	while ! xl domid "$1" >/dev/null 2>&1; do
 		[ "$(date +%s)" -lt "$deadline" ] || return 1
 		sleep 1
 	done
+	sk_hs_wait_from "$1" "$2" $((deadline - $(date +%s))) >/dev/null
 }
 
 # sk_vbd_host BACKEND NAME [TIMEOUT]: the dom0 half.  Prepares the four
@@ -247,17 +245,19 @@ sk_vbd_host()
 	sk_domU_run domU.cfg "$timeout" &
 	pid=$!
 	if sk_check "guest connected its disks" \
-		sk_vbd_wait_marker "$name" VBD-CONNECTED "$pid" "$timeout"; then
+		sk_vbd_wait_guest "$name" vbd-connected "$timeout"; then
 		domid=$(xl domid "$name")
 		sk_vbd_xs_checks "$front" "$back" "$domid"
 		sk_vbd_xs_snapshot "$domid" >/run/vbd-xs.before
-		sk_check "tell the guest (xl sysrq)" xl sysrq "$name" 4
+		sk_check "tell the guest" \
+			sk_hs_send_to "$name" vbd-connected-seen
 		if sk_check "guest finished its I/O" \
-			sk_vbd_wait_marker "$name" VBD-IO-DONE "$pid" "$timeout"; then
+			sk_vbd_wait_guest "$name" vbd-io-done "$timeout"; then
 			sk_vbd_xs_snapshot "$domid" >/run/vbd-xs.after
 			sk_check "XenStore features of both ends unchanged by the I/O" \
 				diff /run/vbd-xs.before /run/vbd-xs.after
-			sk_check "tell the guest (xl sysrq)" xl sysrq "$name" 4
+			sk_check "tell the guest" \
+				sk_hs_send_to "$name" vbd-io-checked
 		fi
 	fi
 	wait "$pid"
@@ -305,18 +305,11 @@ sk_vbd_load_front()
 	esac
 }
 
-# sk_vbd_handshake MARKER: print MARKER for dom0 and wait (300 s at most)
-# for its answer, a sysrq message in dmesg (see the top of this file).
+# sk_vbd_handshake KEY ANSWER: send KEY to dom0 and wait (300 s at most)
+# for its ANSWER (see the top of this file).
 sk_vbd_handshake()
 {
-	local base deadline=$(($(date +%s) + 300))
-
-	base=$(dmesg | grep -c 'sysrq: ')
-	sk_comment "$1"
-	while [ "$(dmesg | grep -c 'sysrq: ')" -le "$base" ]; do
-		[ "$(date +%s)" -lt "$deadline" ] || return 1
-		sleep 1
-	done
+	sk_hs_send "$1" && sk_hs_wait "$2" 300 >/dev/null
 }
 
 # sk_vbd_features DISKS: the guest's view of each disk's features, one
@@ -537,7 +530,7 @@ sk_vbd_guest()
 	sk_comment "guest: $(grep -c '^processor' /proc/cpuinfo) CPUs; $front with $back (table in tests/xen/lib/vbd.sh)"
 	sk_vbd_negotiated "$front" "$back"
 	sk_check "dom0 read both ends' XenStore keys" \
-		sk_vbd_handshake VBD-CONNECTED
+		sk_vbd_handshake vbd-connected vbd-connected-seen
 	sk_vbd_progress &
 	progress=$!
 	sk_check "xvda is 64 MiB" \
@@ -576,6 +569,6 @@ sk_vbd_guest()
 	sk_check "no driver turned a feature off at runtime (dmesg)" \
 		sk_vbd_turned_off "$since"
 	sk_check "dom0 compared both ends' XenStore features" \
-		sk_vbd_handshake VBD-IO-DONE
+		sk_vbd_handshake vbd-io-done vbd-io-checked
 	sk_blk_guest_dmesg 10
 }
