@@ -96,7 +96,7 @@ static int __init skf_init(void)
 		       XENVBD_MAJOR);
 		return err;
 	}
-	err = xenbus_register_frontend(&skf_xenbus_driver);
+	err = sk_xb_driver_register(&skf_xenbus_driver);
 	if (err)
 		goto unregister_major;
 	return 0;
@@ -108,7 +108,7 @@ unregister_major:
 
 static void __exit skf_exit(void)
 {
-	xenbus_unregister_driver(&skf_xenbus_driver);
+	sk_xb_driver_unregister(&skf_xenbus_driver);
 	unregister_blkdev(XENVBD_MAJOR, "xvd");
 }
 

@@ -17,7 +17,6 @@
 #include <splitkit/export.h>
 
 #include "internal.h"
-#include "xs.h"
 
 /**
  * sk_link_back_advertise() - backend: publish the limits we accept.
@@ -141,7 +140,7 @@ struct sk_link *sk_link_back_connect(struct xenbus_device *dev,
 				 "malicious or buggy peer: bad ring-page-order or multi-queue-num-queues");
 		return ERR_PTR(err);
 	}
-	l = sk_link_alloc(dev, p, false, order, nr);
+	l = sk_link_alloc(dev, p, false, order, nr, 0);
 	if (IS_ERR(l)) {
 		xenbus_dev_fatal(dev, PTR_ERR(l), "allocating %u rings", nr);
 		return l;
