@@ -23,72 +23,29 @@
 #include <xen/xenbus.h>
 
 #include <splitkit/export.h>
+#include <splitkit/param.h>
 
 #include "common.h"
 
 struct workqueue_struct *skb_wq;
 
-static int skb_param_set(const char *val, const struct kernel_param *kp,
-			 unsigned int min, unsigned int max)
-{
-	return param_set_uint_minmax(val, kp, min, max);
-}
-
-static int skb_set_queues(const char *val, const struct kernel_param *kp)
-{
-	return skb_param_set(val, kp, 1, SKB_MAX_QUEUES);
-}
-
-static int skb_set_order(const char *val, const struct kernel_param *kp)
-{
-	return skb_param_set(val, kp, 0, XENBUS_MAX_RING_GRANT_ORDER);
-}
-
-static int skb_set_segs(const char *val, const struct kernel_param *kp)
-{
-	return skb_param_set(val, kp, 0, SKB_MAX_INDIRECT_SEGS);
-}
-
-static int skb_set_poll(const char *val, const struct kernel_param *kp)
-{
-	return skb_param_set(val, kp, 0, SK_CHAN_MAX_POLL_NS);
-}
-
-static const struct kernel_param_ops skb_queues_ops = {
-	.set = skb_set_queues, .get = param_get_uint,
-};
-
-static const struct kernel_param_ops skb_order_ops = {
-	.set = skb_set_order, .get = param_get_uint,
-};
-
-static const struct kernel_param_ops skb_segs_ops = {
-	.set = skb_set_segs, .get = param_get_uint,
-};
-
-static const struct kernel_param_ops skb_poll_ops = {
-	.set = skb_set_poll, .get = param_get_uint,
-};
-
 static unsigned int max_queues = 4;
-module_param_cb(max_queues, &skb_queues_ops, &max_queues, 0644);
-MODULE_PARM_DESC(max_queues,
-		 "most queues (rings) per disk, 1-32, multi-queue-max-queues (default 4)");
+SK_PARAM_UINT(max_queues, max_queues, 1, SKB_MAX_QUEUES, 0644,
+	      "most queues (rings) per disk, 1-32, multi-queue-max-queues (default 4)");
 
 static unsigned int max_ring_order = XENBUS_MAX_RING_GRANT_ORDER;
-module_param_cb(max_ring_order, &skb_order_ops, &max_ring_order, 0644);
-MODULE_PARM_DESC(max_ring_order,
-		 "largest ring-page-order accepted, 0-4, max-ring-page-order (default 4)");
+SK_PARAM_UINT(max_ring_order, max_ring_order, 0, XENBUS_MAX_RING_GRANT_ORDER,
+	      0644,
+	      "largest ring-page-order accepted, 0-4, max-ring-page-order (default 4)");
 
 static unsigned int max_indirect_segs = 256;
-module_param_cb(max_indirect_segs, &skb_segs_ops, &max_indirect_segs, 0644);
-MODULE_PARM_DESC(max_indirect_segs,
-		 "feature-max-indirect-segments, 0-4096, 0 disables indirect requests (default 256)");
+SK_PARAM_UINT(max_indirect_segs, max_indirect_segs, 0, SKB_MAX_INDIRECT_SEGS,
+	      0644,
+	      "feature-max-indirect-segments, 0-4096, 0 disables indirect requests (default 256)");
 
 static unsigned int poll_ns = 20000;
-module_param_cb(poll_ns, &skb_poll_ops, &poll_ns, 0644);
-MODULE_PARM_DESC(poll_ns,
-		 "longest adaptive ring poll window in ns, 0-1000000 (default 20000)");
+SK_PARAM_UINT(poll_ns, poll_ns, 0, SK_CHAN_MAX_POLL_NS, 0644,
+	      "longest adaptive ring poll window in ns, 0-1000000 (default 20000)");
 
 static const struct sk_chan_ops skb_chan_ops = {
 	.msg = skb_chan_msg,

@@ -21,17 +21,18 @@
 #include <xen/xenbus.h>
 
 #include <splitkit/export.h>
+#include <splitkit/param.h>
 #include <splitkit/ring.h>
 
 #include "ping.h"
 
 static unsigned int max_order = XENBUS_MAX_RING_GRANT_ORDER;
-module_param(max_order, uint, 0444);
-MODULE_PARM_DESC(max_order, "largest ring-page-order accepted, 0-4 (default 4)");
+SK_PARAM_UINT(max_order, max_order, 0, XENBUS_MAX_RING_GRANT_ORDER, 0444,
+	      "largest ring-page-order accepted, 0-4 (default 4)");
 
 static unsigned int poll_ns = 20000;
-module_param(poll_ns, uint, 0444);
-MODULE_PARM_DESC(poll_ns, "longest adaptive poll window in ns (default 20000)");
+SK_PARAM_UINT(poll_ns, poll_ns, 0, SK_CHAN_MAX_POLL_NS, 0444,
+	      "longest adaptive poll window in ns, 0-1000000 (default 20000)");
 
 /**
  * struct ping_back_queue - what one queue's consumer has seen.

@@ -23,6 +23,7 @@
 #include <xen/xenbus.h>
 
 #include <splitkit/export.h>
+#include <splitkit/param.h>
 #include <splitkit/ring.h>
 
 #include "ping.h"
@@ -32,20 +33,20 @@ module_param(count, ulong, 0644);
 MODULE_PARM_DESC(count, "pings per queue per connection (default 1000000)");
 
 static unsigned int batch = 8;
-module_param(batch, uint, 0644);
-MODULE_PARM_DESC(batch, "requests per push (default 8)");
+SK_PARAM_UINT(batch, batch, 1, 4096, 0644,
+	      "requests per push, 1-4096 (default 8)");
 
 static unsigned int queues = 2;
-module_param(queues, uint, 0444);
-MODULE_PARM_DESC(queues, "queues to ask for, 1-4 (default 2)");
+SK_PARAM_UINT(queues, queues, 1, SK_PING_MAX_QUEUES, 0444,
+	      "queues to ask for, 1-4 (default 2)");
 
 static unsigned int order = 1;
-module_param(order, uint, 0444);
-MODULE_PARM_DESC(order, "largest ring-page-order to use, 0-4 (default 1)");
+SK_PARAM_UINT(order, order, 0, XENBUS_MAX_RING_GRANT_ORDER, 0444,
+	      "largest ring-page-order to use, 0-4 (default 1)");
 
 static unsigned int poll_ns = 20000;
-module_param(poll_ns, uint, 0444);
-MODULE_PARM_DESC(poll_ns, "longest adaptive poll window in ns (default 20000)");
+SK_PARAM_UINT(poll_ns, poll_ns, 0, SK_CHAN_MAX_POLL_NS, 0444,
+	      "longest adaptive poll window in ns, 0-1000000 (default 20000)");
 
 static bool irq_context;
 module_param(irq_context, bool, 0444);

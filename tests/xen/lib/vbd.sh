@@ -227,7 +227,7 @@ sk_vbd_guest()
 				$(sk_blk_front_stat xvda poll_queues))) -le \
 				"$(grep -c '^processor' /proc/cpuinfo)"
 		sk_vbd_polled
-		sk_comment "xvda: $(tr '\n' ' ' </sys/block/xvda/device/skf_stats)"
+		sk_comment "xvda: $(sk_blk_front_stat xvda | tr '\n' ' ')"
 		sk_check "no backend protocol violations" test \
 			"$(sk_blk_front_stat xvda violations)$(sk_blk_front_stat xvdb violations)" = 00
 	fi

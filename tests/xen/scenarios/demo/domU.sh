@@ -48,4 +48,4 @@ sk_check "mount again" mount -t ext4 /dev/xvda /mnt || return
 sk_check "20 files read back intact after remount" \
 	sh -c 'cd /mnt/files && md5sum -c -s /tmp/sums'
 sk_check "unmount" umount /mnt
-sk_comment "splitkit_front counters: $(tr '\n' ' ' </sys/block/xvda/device/skf_stats)"
+sk_comment "splitkit_front counters: $(sk_blk_front_stat xvda | tr '\n' ' ')"

@@ -13,7 +13,7 @@ sk_comment "fio running"
 sk_check "fio write + verify across save/restore" \
 	sk_blk_fio /dev/xvda 42 write 64k 1 libaio --loops=4 --iodepth=16
 sk_comment "$(dmesg | grep -c 'resuming: reconnecting') resume(s) seen"
-sk_comment "$(tr '\n' ' ' </sys/block/xvda/device/skf_stats)"
+sk_comment "$(sk_blk_front_stat xvda | tr '\n' ' ')"
 sk_check "the frontend went through a resume" \
 	sh -c "dmesg | grep -q 'resuming: reconnecting'"
 sk_check "connected again" test "$(sk_blk_front_stat xvda connected)" = 1
