@@ -92,30 +92,15 @@ static int sk_front_alloc_chan(struct sk_chan *ch)
 struct sk_link *sk_link_front_alloc(struct xenbus_device *dev,
 				    const struct sk_chan_params *p)
 {
-	unsigned int order, i;
+	unsigned int order;
 	u32 nr, nr_polled;
-	struct sk_link *l;
 	int err;
 
 	err = sk_front_negotiate(dev, p, &order, &nr, &nr_polled);
 	if (err)
 		return ERR_PTR(err);
-	l = sk_link_alloc(dev, p, true, order, nr, nr_polled);
-	if (IS_ERR(l)) {
-		xenbus_dev_fatal(dev, PTR_ERR(l), "allocating %u rings", nr);
-		return l;
-	}
-	for (i = 0; i < nr; i++) {
-		err = sk_front_alloc_chan(&l->chans[i]);
-		if (err)
-			goto destroy_link;
-	}
-	sk_stats_link_add(l);
-	return l;
-
-destroy_link:
-	sk_link_destroy(l);
-	return ERR_PTR(err);
+	return sk_link_build(dev, p, true, order, nr, nr_polled,
+			     sk_front_alloc_chan);
 }
 SPLITKIT_EXPORT(sk_link_front_alloc);
 

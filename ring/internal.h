@@ -117,6 +117,11 @@ struct sk_link *sk_link_alloc(struct xenbus_device *dev,
 			      const struct sk_chan_params *p, bool frontend,
 			      unsigned int order, unsigned int nr_chans,
 			      unsigned int nr_polled);
+struct sk_link *sk_link_build(struct xenbus_device *dev,
+			      const struct sk_chan_params *p, bool frontend,
+			      unsigned int order, unsigned int nr_chans,
+			      unsigned int nr_polled,
+			      int (*setup)(struct sk_chan *ch));
 void sk_link_free(struct sk_link *l);
 
 /* ring/chan.c */

@@ -78,6 +78,47 @@ free_link:
 }
 
 /**
+ * sk_link_build() - allocate a link and set each of its channels up.
+ * @dev: xenbus device.
+ * @p: driver parameters.
+ * @frontend: which end we are.
+ * @order: ring-page-order of every channel.
+ * @nr_chans: number of channels.
+ * @nr_polled: how many of them, the last ones, are polled.
+ * @setup: sets one channel up (frontend: grant and bind; backend: map and
+ *	   bind); reports its own errors.
+ *
+ * Return: the link, in debugfs, or an ERR_PTR() with nothing left behind;
+ * an allocation failure is reported to XenStore.
+ */
+struct sk_link *sk_link_build(struct xenbus_device *dev,
+			      const struct sk_chan_params *p, bool frontend,
+			      unsigned int order, unsigned int nr_chans,
+			      unsigned int nr_polled,
+			      int (*setup)(struct sk_chan *ch))
+{
+	struct sk_link *l;
+	unsigned int i;
+	int err;
+
+	l = sk_link_alloc(dev, p, frontend, order, nr_chans, nr_polled);
+	if (IS_ERR(l)) {
+		xenbus_dev_fatal(dev, PTR_ERR(l), "allocating %u rings",
+				 nr_chans);
+		return l;
+	}
+	for (i = 0; i < nr_chans; i++) {
+		err = setup(&l->chans[i]);
+		if (err) {
+			sk_link_destroy(l);
+			return ERR_PTR(err);
+		}
+	}
+	sk_stats_link_add(l);
+	return l;
+}
+
+/**
  * sk_link_free() - free the memory of a link whose channels are stopped.
  * @l: link.
  */

@@ -263,6 +263,10 @@ struct sk_xb *sk_xb_from_dev(struct device *dev);
 #define sk_xb_driver_register(d) \
 	__sk_xb_driver_register(d, THIS_MODULE, KBUILD_MODNAME)
 
+/* A module whose init and exit only register and unregister @d. */
+#define module_sk_xb_driver(d) \
+	module_driver(d, sk_xb_driver_register, sk_xb_driver_unregister)
+
 /* ring/grant.c: persistent-grant pool (frontend) */
 
 struct sk_gpool;

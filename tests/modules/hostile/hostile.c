@@ -367,18 +367,7 @@ static struct sk_xb_driver hostile_driver = {
 	.free = hostile_free,
 };
 
-static int __init hostile_init(void)
-{
-	return sk_xb_driver_register(&hostile_driver);
-}
-
-static void __exit hostile_exit(void)
-{
-	sk_xb_driver_unregister(&hostile_driver);
-}
-
-module_init(hostile_init);
-module_exit(hostile_exit);
+module_sk_xb_driver(hostile_driver);
 
 MODULE_DESCRIPTION("splitkit test: hostile blkif frontend feeding splitkit_back garbage");
 MODULE_LICENSE("GPL");

@@ -331,18 +331,7 @@ static struct sk_xb_driver ping_front_driver = {
 	.groups = ping_front_groups,
 };
 
-static int __init ping_front_init(void)
-{
-	return sk_xb_driver_register(&ping_front_driver);
-}
-
-static void __exit ping_front_exit(void)
-{
-	sk_xb_driver_unregister(&ping_front_driver);
-}
-
-module_init(ping_front_init);
-module_exit(ping_front_exit);
+module_sk_xb_driver(ping_front_driver);
 
 MODULE_DESCRIPTION("splitkit ping test service: frontend");
 MODULE_LICENSE("GPL");
