@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests of splitkit_front's portable core (frontend/core/check.c):
- * response tracking against honest and hostile backends, negotiation
+ * Unit tests of splitkit_front's portable core (frontend/core/: track.c,
+ * negotiate.c, segs.c, vdev.c): response tracking against honest and hostile backends, negotiation
  * checks of backend-written XenStore values, segment layout and the
  * xvdX naming that must match xen-blkfront's.
  */
