@@ -22,6 +22,7 @@
 #include <xen/xen.h>
 #include <xen/xenbus.h>
 
+#include <splitkit/blkif_keys.h>
 #include <splitkit/export.h>
 #include <splitkit/param.h>
 
@@ -156,63 +157,15 @@ static const struct sk_xb_ops skb_xb_ops = {
 };
 
 /*
- * Our keys, as one table (Documentation/design.rst, "XenStore key
- * ownership"): the disk's, written once the backing is open, before
- * Connected, and what we offer, written in probe.
+ * The disk's keys (<splitkit/blkif_keys.h>, one table with the frontend):
+ * what we offer is written in probe, the rest once the backing is open,
+ * before Connected.
  */
-struct skb_keys {
-	u64 sectors;
-	u32 info;
-	u32 sector_size;
-	u32 phys_size;
-	bool flush;
-	bool barrier;
-	bool discard;
-	u32 gran;
-	u32 align;
-	bool secure;
-	u32 indirect;
-	bool persistent;
-};
-
-#define SKB_KEY(name, type, field, max)					\
-	SK_XS_KEY(name, type, SK_XS_BACKEND, 0, struct skb_keys, field,	\
-		  0, max, 0)
-
-enum {
-	SKB_KEY_SECTORS, SKB_KEY_INFO, SKB_KEY_SECTOR_SIZE, SKB_KEY_PHYS_SIZE,
-	SKB_KEY_FLUSH, SKB_KEY_BARRIER, SKB_KEY_DISCARD, SKB_KEY_GRAN,
-	SKB_KEY_ALIGN, SKB_KEY_SECURE, SKB_KEY_INDIRECT, SKB_KEY_PERSISTENT,
-};
-
-static const struct sk_xs_key skb_keys[] = {
-	[SKB_KEY_SECTORS] = SKB_KEY("sectors", SK_XS_U64, sectors, U64_MAX),
-	[SKB_KEY_INFO] = SKB_KEY("info", SK_XS_U32, info, U32_MAX),
-	[SKB_KEY_SECTOR_SIZE] = SKB_KEY("sector-size", SK_XS_U32,
-					sector_size, U32_MAX),
-	[SKB_KEY_PHYS_SIZE] = SKB_KEY("physical-sector-size", SK_XS_U32,
-				      phys_size, U32_MAX),
-	[SKB_KEY_FLUSH] = SKB_KEY("feature-flush-cache", SK_XS_BOOL, flush, 1),
-	[SKB_KEY_BARRIER] = SKB_KEY("feature-barrier", SK_XS_BOOL, barrier,
-				    1),
-	[SKB_KEY_DISCARD] = SKB_KEY("feature-discard", SK_XS_BOOL, discard,
-				    1),
-	[SKB_KEY_GRAN] = SKB_KEY("discard-granularity", SK_XS_U32, gran,
-				 U32_MAX),
-	[SKB_KEY_ALIGN] = SKB_KEY("discard-alignment", SK_XS_U32, align,
-				  U32_MAX),
-	[SKB_KEY_SECURE] = SKB_KEY("discard-secure", SK_XS_BOOL, secure, 1),
-	[SKB_KEY_INDIRECT] = SKB_KEY("feature-max-indirect-segments",
-				     SK_XS_U32, indirect, SKB_MAX_INDIRECT_SEGS),
-	[SKB_KEY_PERSISTENT] = SKB_KEY("feature-persistent", SK_XS_BOOL,
-				       persistent, 1),
-};
-
 static int skb_write_disk_xbt(struct xenbus_transaction xbt, void *arg)
 {
 	struct skb_dev *d = arg;
 	const struct skb_backing *be = &d->be;
-	struct skb_keys k = {
+	struct sk_blkif_disk k = {
 		.sectors = be->sectors,
 		.info = be->read_only ? VDISK_READONLY : 0,
 		.sector_size = be->sector_size,
@@ -229,12 +182,12 @@ static int skb_write_disk_xbt(struct xenbus_transaction xbt, void *arg)
 		.gran = be->discard_granularity,
 		.align = be->discard_alignment,
 	};
-	u64 mask = GENMASK_ULL(SKB_KEY_DISCARD, SKB_KEY_SECTORS);
+	u64 mask = GENMASK_ULL(SK_BLKIF_DISCARD, SK_BLKIF_SECTORS);
 
 	if (k.discard)
-		mask |= GENMASK_ULL(SKB_KEY_SECURE, SKB_KEY_GRAN);
-	return sk_xs_write_keys(xbt, d->dev->nodename, SK_XS_BACKEND, skb_keys,
-				ARRAY_SIZE(skb_keys), &k, mask);
+		mask |= GENMASK_ULL(SK_BLKIF_SECURE, SK_BLKIF_GRAN);
+	return sk_xs_write_keys(xbt, d->dev->nodename, SK_XS_BACKEND,
+				sk_blkif_disk_keys, SK_BLKIF_NR_KEYS, &k, mask);
 }
 
 /* Open the backing the hotplug script published.  Under xb.lock. */
@@ -337,7 +290,7 @@ static int skb_advertise(struct skb_dev *d)
 {
 	struct xenbus_device *dev = d->dev;
 	struct sk_chan_params p = skb_params(d);
-	struct skb_keys k = {
+	struct sk_blkif_disk k = {
 		.indirect = READ_ONCE(max_indirect_segs),
 		/*
 		 * Grants are copied, never mapped: any grant works, and a
@@ -354,10 +307,10 @@ static int skb_advertise(struct skb_dev *d)
 	err = sk_link_back_advertise(dev, &p);
 	if (err)
 		return err;	/* reported */
-	err = sk_xs_write_keys(XBT_NIL, dev->nodename, SK_XS_BACKEND, skb_keys,
-			       ARRAY_SIZE(skb_keys), &k,
-			       BIT_ULL(SKB_KEY_INDIRECT) |
-			       BIT_ULL(SKB_KEY_PERSISTENT));
+	err = sk_xs_write_keys(XBT_NIL, dev->nodename, SK_XS_BACKEND,
+			       sk_blkif_disk_keys, SK_BLKIF_NR_KEYS, &k,
+			       BIT_ULL(SK_BLKIF_INDIRECT) |
+			       BIT_ULL(SK_BLKIF_PERSISTENT));
 	if (err)
 		xenbus_dev_fatal(dev, err, "writing features");
 	return err;

@@ -33,58 +33,9 @@
 #include <xen/xen.h>
 #include <xen/xenbus.h>
 
+#include <splitkit/blkif_keys.h>
+
 #include "common.h"
-
-/*
- * The backend's keys we read, as one table (Documentation/design.rst,
- * "XenStore key ownership").  Geometry is strict: a bad value closes the
- * device.  Features are lenient: a bad value means "not offered".
- */
-struct skf_backend_keys {
-	u64 sectors;
-	u32 info;
-	u32 sector_size;
-	u32 phys_size;
-	bool flush;
-	bool barrier;
-	bool discard;
-	bool persistent;
-	u32 indirect;
-	u32 gran;
-	u32 align;
-};
-
-#define SKF_KEY(name, type, flags, field, max)				\
-	SK_XS_KEY(name, type, SK_XS_BACKEND, flags,			\
-		  struct skf_backend_keys, field, 0, max, 0)
-
-enum { SKF_KEY_PHYS_SIZE = 3 };
-
-static const struct sk_xs_key skf_disk_keys[] = {
-	SKF_KEY("sectors", SK_XS_U64, SK_XS_REQUIRED, sectors, U64_MAX - 1),
-	SKF_KEY("info", SK_XS_U32, 0, info, U32_MAX),
-	SKF_KEY("sector-size", SK_XS_U32, 0, sector_size, U32_MAX),
-	[SKF_KEY_PHYS_SIZE] = SKF_KEY("physical-sector-size", SK_XS_U32, 0,
-				      phys_size, U32_MAX),
-	SKF_KEY("feature-flush-cache", SK_XS_BOOL, SK_XS_LENIENT, flush,
-		U32_MAX),
-	SKF_KEY("feature-barrier", SK_XS_BOOL, SK_XS_LENIENT, barrier,
-		U32_MAX),
-	SKF_KEY("feature-discard", SK_XS_BOOL, SK_XS_LENIENT, discard,
-		U32_MAX),
-	SKF_KEY("feature-persistent", SK_XS_BOOL, SK_XS_LENIENT, persistent,
-		U32_MAX),
-	SKF_KEY("feature-max-indirect-segments", SK_XS_U32, SK_XS_LENIENT,
-		indirect, U32_MAX),
-};
-
-/* Read only when feature-discard is offered. */
-static const struct sk_xs_key skf_discard_keys[] = {
-	SKF_KEY("discard-granularity", SK_XS_U32, SK_XS_LENIENT, gran,
-		U32_MAX),
-	SKF_KEY("discard-alignment", SK_XS_U32, SK_XS_LENIENT, align,
-		U32_MAX),
-};
 
 /* Our own keys besides the ring's, written in the ring's transaction. */
 struct skf_front_keys {
@@ -240,16 +191,18 @@ static int skf_read_backend(struct skf_dev *dev, struct skf_geom *g,
 			    struct skf_features *f)
 {
 	struct xenbus_device *xbdev = dev->xbdev;
-	struct skf_backend_keys k = { 0 };
+	const struct sk_xs_key *keys = sk_blkif_disk_keys;
+	struct sk_blkif_disk k = { 0 };
 	u64 present;
 	int err;
 
-	err = sk_xs_read_keys(xbdev, xbdev->otherend, skf_disk_keys,
-			      ARRAY_SIZE(skf_disk_keys), &k, &present);
+	/* geometry strict, features lenient: see <splitkit/blkif_keys.h> */
+	err = sk_xs_read_keys(xbdev, xbdev->otherend, keys, SK_BLKIF_GRAN, &k,
+			      &present);
 	g->sectors = err ? 0 : k.sectors;
 	g->sector_size = err ? 0 : k.sector_size;
-	g->phys_size = present & BIT_ULL(SKF_KEY_PHYS_SIZE) ? k.phys_size :
-							      g->sector_size;
+	g->phys_size = present & BIT_ULL(SK_BLKIF_PHYS_SIZE) ? k.phys_size :
+							       g->sector_size;
 	if (err || skf_geom_check(g)) {
 		xenbus_dev_fatal(xbdev, -EINVAL,
 				 "malicious or buggy backend: bad geometry (sectors %llu, sector-size %u, physical-sector-size %u)",
@@ -266,8 +219,9 @@ static int skf_read_backend(struct skf_dev *dev, struct skf_geom *g,
 
 	f->discard = false;
 	if (k.discard) {
-		if (!sk_xs_read_keys(xbdev, xbdev->otherend, skf_discard_keys,
-				     ARRAY_SIZE(skf_discard_keys), &k, NULL) &&
+		if (!sk_xs_read_keys(xbdev, xbdev->otherend,
+				     &keys[SK_BLKIF_GRAN],
+				     SK_BLKIF_SECURE - SK_BLKIF_GRAN, &k, NULL) &&
 		    !skf_discard_check(k.gran, k.align, g->sector_size,
 				       &f->disc))
 			f->discard = true;
