@@ -25,25 +25,16 @@ static struct skb_params skb_param = {
 	.poll_ns = 20000,
 };
 
-SK_PARAM_UINT_OPS(skb_ops_queues, 1, SKB_MAX_QUEUES);
-SK_PARAM_UINT_OPS(skb_ops_order, 0, XENBUS_MAX_RING_GRANT_ORDER);
-SK_PARAM_UINT_OPS(skb_ops_segs, 0, SK_BLKIF_MAX_INDIRECT_SEGS);
-SK_PARAM_UINT_OPS(skb_ops_poll, 0, SK_CHAN_MAX_POLL_NS);
-
-module_param_cb(max_queues, &skb_ops_queues, &skb_param.max_queues, 0644);
-MODULE_PARM_DESC(max_queues,
-		 "most queues (rings) per disk, 1-32, multi-queue-max-queues (default 4)");
-module_param_cb(max_ring_order, &skb_ops_order, &skb_param.max_ring_order,
-		0644);
-MODULE_PARM_DESC(max_ring_order,
-		 "largest ring-page-order accepted, 0-4, max-ring-page-order (default 4)");
-module_param_cb(max_indirect_segs, &skb_ops_segs,
-		&skb_param.max_indirect_segs, 0644);
-MODULE_PARM_DESC(max_indirect_segs,
-		 "feature-max-indirect-segments, 0-4096, 0 disables indirect requests (default 256)");
-module_param_cb(poll_ns, &skb_ops_poll, &skb_param.poll_ns, 0644);
-MODULE_PARM_DESC(poll_ns,
-		 "longest adaptive ring poll window in ns, 0-1000000 (default 20000)");
+SK_PARAM_UINT(max_queues, skb_param.max_queues, 1, SKB_MAX_QUEUES, 0644,
+	      "most queues (rings) per disk, 1-32, multi-queue-max-queues (default 4)");
+SK_PARAM_UINT(max_ring_order, skb_param.max_ring_order, 0,
+	      XENBUS_MAX_RING_GRANT_ORDER, 0644,
+	      "largest ring-page-order accepted, 0-4, max-ring-page-order (default 4)");
+SK_PARAM_UINT(max_indirect_segs, skb_param.max_indirect_segs, 0,
+	      SK_BLKIF_MAX_INDIRECT_SEGS, 0644,
+	      "feature-max-indirect-segments, 0-4096, 0 disables indirect requests (default 256)");
+SK_PARAM_UINT(poll_ns, skb_param.poll_ns, 0, SK_CHAN_MAX_POLL_NS, 0644,
+	      "longest adaptive ring poll window in ns, 0-1000000 (default 20000)");
 
 static int __init skb_init(void)
 {

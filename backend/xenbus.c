@@ -20,6 +20,9 @@
 #include <xen/interface/io/protocols.h>
 #include <xen/xenbus.h>
 
+#include <splitkit/blkif_keys.h>
+#include <splitkit/export.h>
+
 #include "common.h"
 
 /* The module parameters (main.c). */
@@ -53,7 +56,7 @@ static int skb_check_protocol(struct xenbus_device *dev)
 	char *proto;
 	int err = 0;
 
-	proto = xenbus_read(XBT_NIL, dev->otherend, "protocol", NULL);
+	proto = sk_xs_read_str(dev->otherend, "protocol", 64);
 	if (IS_ERR(proto))
 		return 0;
 	if (strcmp(proto, XEN_IO_PROTO_ABI_X86_64)) {
@@ -119,68 +122,52 @@ static void skb_disconnect(struct sk_xb *xb)
 	dev_info(&d->dev->dev, "disconnected\n");
 }
 
+/* Connecting needs the backing: the hotplug watch resumes then. */
+static bool skb_ready(struct sk_xb *xb)
+{
+	struct skb_dev *d = xb->priv;
+
+	return READ_ONCE(d->ready);
+}
+
 static const struct sk_xb_ops skb_xb_ops = {
 	.connect = skb_connect,
 	.disconnect = skb_disconnect,
+	.ready = skb_ready,
 };
 
-/* The disk's keys, written once the backing is open, before Connected. */
-static int skb_write_disk_keys(struct skb_dev *d)
+/*
+ * The disk's keys (<splitkit/blkif_keys.h>, one table with the frontend):
+ * what we offer is written in probe, the rest once the backing is open,
+ * before Connected.
+ */
+static int skb_write_disk_xbt(struct xenbus_transaction xbt, void *arg)
 {
-	struct xenbus_device *dev = d->dev;
+	struct skb_dev *d = arg;
 	const struct skb_backing *be = &d->be;
-	bool discard = be->discard && !be->read_only;
-	struct xenbus_transaction xbt;
-	int err;
+	struct sk_blkif_disk k = {
+		.sectors = be->sectors,
+		.info = be->read_only ? VDISK_READONLY : 0,
+		.sector_size = be->sector_size,
+		.phys_size = be->phys_sector_size,
+		.flush = true,
+		/*
+		 * A barrier is a flush plus ordering (barrier.c), offered with
+		 * it, also on a read-only disk as xen-blkback does; there an
+		 * empty barrier is performed like an empty flush, one with
+		 * data refused.
+		 */
+		.barrier = true,
+		.discard = be->discard && !be->read_only,
+		.gran = be->discard_granularity,
+		.align = be->discard_alignment,
+	};
+	u64 mask = GENMASK_ULL(SK_BLKIF_DISCARD, SK_BLKIF_SECTORS);
 
-again:
-	err = xenbus_transaction_start(&xbt);
-	if (err)
-		return err;
-	err = xenbus_printf(xbt, dev->nodename, "sectors", "%llu",
-			    be->sectors);
-	if (!err)
-		err = xenbus_printf(xbt, dev->nodename, "info", "%u",
-				    be->read_only ? VDISK_READONLY : 0);
-	if (!err)
-		err = xenbus_printf(xbt, dev->nodename, "sector-size", "%u",
-				    be->sector_size);
-	if (!err)
-		err = xenbus_printf(xbt, dev->nodename,
-				    "physical-sector-size", "%u",
-				    be->phys_sector_size);
-	if (!err)
-		err = xenbus_printf(xbt, dev->nodename, "feature-flush-cache",
-				    "%d", 1);
-	/*
-	 * A barrier is a flush plus ordering (barrier.c), offered with it,
-	 * also on a read-only disk as xen-blkback does; there an empty
-	 * barrier is performed like an empty flush, one with data refused.
-	 */
-	if (!err)
-		err = xenbus_printf(xbt, dev->nodename, "feature-barrier",
-				    "%d", 1);
-	if (!err)
-		err = xenbus_printf(xbt, dev->nodename, "feature-discard",
-				    "%d", discard);
-	if (!err && discard)
-		err = xenbus_printf(xbt, dev->nodename,
-				    "discard-granularity", "%u",
-				    be->discard_granularity);
-	if (!err && discard)
-		err = xenbus_printf(xbt, dev->nodename, "discard-alignment",
-				    "%u", be->discard_alignment);
-	if (!err && discard)
-		err = xenbus_printf(xbt, dev->nodename, "discard-secure",
-				    "%d", 0);
-	if (err) {
-		xenbus_transaction_end(xbt, 1);
-		return err;
-	}
-	err = xenbus_transaction_end(xbt, 0);
-	if (err == -EAGAIN)
-		goto again;
-	return err;
+	if (k.discard)
+		mask |= GENMASK_ULL(SK_BLKIF_SECURE, SK_BLKIF_GRAN);
+	return sk_xs_write_keys(xbt, d->dev->nodename, SK_XS_BACKEND,
+				sk_blkif_disk_keys, SK_BLKIF_NR_KEYS, &k, mask);
 }
 
 /* Open the backing the hotplug script published.  Under xb.lock. */
@@ -191,16 +178,15 @@ static int skb_open_backing(struct skb_dev *d)
 	bool ro;
 	int err;
 
-	path = xenbus_read(XBT_NIL, dev->nodename, "physical-device-path",
-			   NULL);
+	path = sk_xs_read_str(dev->nodename, "physical-device-path", PATH_MAX);
 	if (IS_ERR(path))
-		path = xenbus_read(XBT_NIL, dev->nodename, "params", NULL);
+		path = sk_xs_read_str(dev->nodename, "params", PATH_MAX);
 	if (IS_ERR(path)) {
 		err = PTR_ERR(path);
 		xenbus_dev_fatal(dev, err, "reading physical-device-path");
 		return err;
 	}
-	mode = xenbus_read(XBT_NIL, dev->nodename, "mode", NULL);
+	mode = sk_xs_read_str(dev->nodename, "mode", 8);
 	ro = IS_ERR(mode) || strcmp(mode, "w");
 	if (!IS_ERR(mode))
 		kfree(mode);
@@ -209,7 +195,7 @@ static int skb_open_backing(struct skb_dev *d)
 		xenbus_dev_fatal(dev, err, "opening %s", path);
 		goto free_path;
 	}
-	err = skb_write_disk_keys(d);
+	err = sk_xs_transact(skb_write_disk_xbt, d);
 	if (err) {
 		xenbus_dev_fatal(dev, err, "writing disk keys");
 		skb_backing_close(&d->be);
@@ -232,7 +218,7 @@ static void skb_hotplug_changed(struct xenbus_watch *w, const char *path,
 	char *status;
 	bool go;
 
-	status = xenbus_read(XBT_NIL, dev->nodename, "hotplug-status", NULL);
+	status = sk_xs_read_str(dev->nodename, "hotplug-status", 64);
 	if (IS_ERR(status))
 		return;
 	go = !strcmp(status, "connected");
@@ -252,7 +238,7 @@ static void skb_hotplug_changed(struct xenbus_watch *w, const char *path,
 static ssize_t skb_stats_show(struct device *dev,
 			      struct device_attribute *attr, char *buf)
 {
-	struct skb_dev *d = dev_get_drvdata(dev);
+	struct skb_dev *d = sk_xb_from_dev(dev)->priv;
 	struct skb_stats *s = &d->stats;
 	int n, r;
 
@@ -272,37 +258,44 @@ static ssize_t skb_stats_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(skb_stats);
 
+static struct attribute *skb_attrs[] = {
+	&dev_attr_skb_stats.attr,
+	NULL
+};
+ATTRIBUTE_GROUPS(skb);
+
 /* The static part of what we offer; what the frontend may negotiate. */
 static int skb_advertise(struct skb_dev *d)
 {
 	struct xenbus_device *dev = d->dev;
 	struct sk_chan_params p = skb_params(d);
-	int err;
-
-	d->adv_order = p.max_order;
-	d->adv_queues = p.max_queues;
-	d->adv_segs = READ_ONCE(skb_param->max_indirect_segs);
-	err = sk_link_back_advertise(dev, &p);
-	if (err)
-		return err;	/* reported */
-	err = xenbus_printf(XBT_NIL, dev->nodename,
-			    "feature-max-indirect-segments", "%u",
-			    d->adv_segs);
-	if (!err)
+	struct sk_blkif_disk k = {
+		.indirect = READ_ONCE(skb_param->max_indirect_segs),
 		/*
 		 * Grants are copied, never mapped: any grant works, and a
 		 * frontend that keeps its grants persistent saves its own
 		 * grant/ungrant per request.
 		 */
-		err = xenbus_printf(XBT_NIL, dev->nodename,
-				    "feature-persistent", "%d", 1);
+		.persistent = true,
+	};
+	int err;
+
+	d->adv_order = p.max_order;
+	d->adv_queues = p.max_queues;
+	d->adv_segs = k.indirect;
+	err = sk_link_back_advertise(dev, &p);
+	if (err)
+		return err;	/* reported */
+	err = sk_xs_write_keys(XBT_NIL, dev->nodename, SK_XS_BACKEND,
+			       sk_blkif_disk_keys, SK_BLKIF_NR_KEYS, &k,
+			       BIT_ULL(SK_BLKIF_INDIRECT) |
+			       BIT_ULL(SK_BLKIF_PERSISTENT));
 	if (err)
 		xenbus_dev_fatal(dev, err, "writing features");
 	return err;
 }
 
-static int skb_probe(struct xenbus_device *dev,
-		     const struct xenbus_device_id *id)
+static int skb_probe(struct xenbus_device *dev, struct sk_xb **xb)
 {
 	struct skb_dev *d;
 	int err;
@@ -313,59 +306,41 @@ static int skb_probe(struct xenbus_device *dev,
 	d->dev = dev;
 	skb_queues_init(d);
 	sk_xb_init(&d->xb, dev, false, &skb_xb_ops, d);
-	dev_set_drvdata(&dev->dev, d);
 	err = skb_advertise(d);
-	if (err)
-		goto free_dev;
-	err = device_create_file(&dev->dev, &dev_attr_skb_stats);
 	if (err)
 		goto free_dev;
 	err = xenbus_watch_pathfmt(dev, &d->hotplug_watch, NULL,
 				   skb_hotplug_changed, "%s/%s",
 				   dev->nodename, "hotplug-status");
 	if (err)
-		goto remove_file;
+		goto free_dev;
 	d->watching = true;
-	err = sk_xb_start(&d->xb);
-	if (err)
-		goto unwatch;
+	*xb = &d->xb;
 	return 0;
 
-unwatch:
-	unregister_xenbus_watch(&d->hotplug_watch);
-	kfree(d->hotplug_watch.node);
-remove_file:
-	device_remove_file(&dev->dev, &dev_attr_skb_stats);
 free_dev:
-	dev_set_drvdata(&dev->dev, NULL);
 	kfree(d);
 	return err;
 }
 
-static void skb_otherend_changed(struct xenbus_device *dev,
-				 enum xenbus_state state)
+/* remove, first step: no more hotplug events. */
+static void skb_stop(struct sk_xb *xb)
 {
-	struct skb_dev *d = dev_get_drvdata(&dev->dev);
-
-	/* connecting needs the backing: the hotplug watch resumes then */
-	if (!READ_ONCE(d->ready) && (state == XenbusStateInitialised ||
-				     state == XenbusStateConnected))
-		return;
-	sk_xb_peer_changed(&d->xb, state);
-}
-
-static void skb_remove(struct xenbus_device *dev)
-{
-	struct skb_dev *d = dev_get_drvdata(&dev->dev);
+	struct skb_dev *d = xb->priv;
 
 	if (d->watching) {
 		unregister_xenbus_watch(&d->hotplug_watch);
 		kfree(d->hotplug_watch.node);
+		d->watching = false;
 	}
-	device_remove_file(&dev->dev, &dev_attr_skb_stats);
-	sk_xb_remove(&d->xb);
+}
+
+static void skb_free(struct sk_xb *xb)
+{
+	struct skb_dev *d = xb->priv;
+
+	skb_stop(xb);	/* a probe that could not announce the device */
 	skb_backing_close(&d->be);
-	dev_set_drvdata(&dev->dev, NULL);
 	kfree(d);
 }
 
@@ -374,20 +349,23 @@ static const struct xenbus_device_id skb_ids[] = {
 	{ "" }
 };
 
-static struct xenbus_driver skb_driver = {
-	.ids = skb_ids,
+static struct sk_xb_driver skb_driver = {
+	.drv = {
+		.ids = skb_ids,
+	},
 	.probe = skb_probe,
-	.remove = skb_remove,
-	.otherend_changed = skb_otherend_changed,
+	.stop = skb_stop,
+	.free = skb_free,
+	.groups = skb_groups,
 };
 
 int skb_xenbus_register(const struct skb_params *params)
 {
 	skb_param = params;
-	return xenbus_register_backend(&skb_driver);
+	return sk_xb_driver_register(&skb_driver);
 }
 
 void skb_xenbus_unregister(void)
 {
-	xenbus_unregister_driver(&skb_driver);
+	sk_xb_driver_unregister(&skb_driver);
 }

@@ -5,12 +5,13 @@
  * the request parser of the backend (backend/, or xen-blkback's
  * dispatch_rw_block_io(), or QEMU's qdisk).
  *
- * Mapping: data goes through grant-pool pages, packed: a request of N
- * bytes uses ceil(N / 4096) pages, each a full page except the last.
+ * Mapping: data goes through grant-pool pages (frontend/bounce.c), packed:
+ * a request of N bytes uses ceil(N / 4096) pages, each a full page except
+ * the last.
  * Up to 11 pages fit in a direct request; more go through indirect
  * descriptor pages (BLKIF_OP_INDIRECT) when the backend offers them.  The
  * request id is the blk-mq tag, so each queue's ids are its slot numbers
- * (frontend/core/check.c tracks them).  Flush becomes
+ * (frontend/core/track.c tracks them).  Flush becomes
  * BLKIF_OP_FLUSH_DISKCACHE (or WRITE_BARRIER on backends that only have
  * barriers), discard BLKIF_OP_DISCARD.
  *
@@ -26,84 +27,6 @@
 
 #include "common.h"
 #include "compat.h"
-
-/* Give a request's pages back to the pool (or end their grants). */
-void skf_blkmq_release_pages(struct skf_dev *dev, struct request *rq)
-{
-	struct skf_req *r = blk_mq_rq_to_pdu(rq);
-	unsigned int i, n = r->nr_pages + r->nr_ind;
-
-	for (i = 0; i < n; i++) {
-		sk_gpool_put(dev->pool, r->pages[i]);
-		r->pages[i] = NULL;
-	}
-	r->nr_pages = 0;
-	r->nr_ind = 0;
-}
-
-static int skf_get_pages(struct skf_dev *dev, struct skf_req *r,
-			 unsigned int nr_data, unsigned int nr_ind)
-{
-	unsigned int i;
-
-	for (i = 0; i < nr_data + nr_ind; i++) {
-		r->pages[i] = sk_gpool_get(dev->pool, GFP_ATOMIC | __GFP_NOWARN);
-		if (!r->pages[i])
-			break;
-	}
-	if (i < nr_data + nr_ind) {
-		while (i--)
-			sk_gpool_put(dev->pool, r->pages[i]);
-		return -ENOMEM;
-	}
-	r->nr_pages = nr_data;
-	r->nr_ind = nr_ind;
-	return 0;
-}
-
-/*
- * Copy between a request's bio pages and its granted pages, which hold the
- * data packed from offset 0: into the granted pages for a write
- * (@to_bio false), out of them for a completed read (@to_bio true).
- */
-static void skf_copy_bio(struct skf_req *r, struct request *rq, bool to_bio)
-{
-	struct req_iterator it;
-	struct bio_vec bv;
-	size_t pos = 0;
-
-	rq_for_each_segment(bv, rq, it) {
-		u8 *buf = bvec_kmap_local(&bv);
-		unsigned int done = 0;
-
-		while (done < bv.bv_len) {
-			struct page *pg = r->pages[pos / PAGE_SIZE]->page;
-			u8 *granted = (u8 *)page_address(pg) + pos % PAGE_SIZE;
-			size_t n = min_t(size_t, bv.bv_len - done,
-					 PAGE_SIZE - pos % PAGE_SIZE);
-
-			if (to_bio)
-				memcpy(buf + done, granted, n);
-			else
-				memcpy(granted, buf + done, n);
-			done += n;
-			pos += n;
-		}
-		kunmap_local(buf);
-		if (to_bio)
-			flush_dcache_page(bv.bv_page);
-	}
-}
-
-/**
- * skf_copy_to_bio() - copy a completed read from the granted pages.
- * @r: the request's driver data.
- * @rq: the request.
- */
-void skf_copy_to_bio(struct skf_req *r, struct request *rq)
-{
-	skf_copy_bio(r, rq, true);
-}
 
 /* Fill the segment descriptors of a read or write. */
 static void skf_fill_segs(struct blkif_request_segment *seg,
@@ -140,10 +63,10 @@ static int skf_map_rw(struct skf_dev *dev, struct request *rq,
 	}
 	if (n > BLKIF_MAX_SEGMENTS_PER_REQUEST)
 		nind = DIV_ROUND_UP(n, SK_BLKIF_SEGS_PER_INDIRECT_PAGE);
-	if (skf_get_pages(dev, r, n, nind))
+	if (skf_bounce_get(dev, r, n, nind))
 		return -ENOMEM;
 	if (op == BLKIF_OP_WRITE)
-		skf_copy_bio(r, rq, false);
+		skf_bounce_copy(r, rq, false);
 
 	*alt_op = op;
 	if (!nind) {
@@ -230,15 +153,15 @@ static blk_status_t skf_queue_rq(struct blk_mq_hw_ctx *hctx,
 
 	err = skf_track_issue(&q->track, rq->tag, op, alt_op);
 	if (WARN_ON_ONCE(err)) {
-		skf_blkmq_release_pages(dev, rq);
+		skf_bounce_put(dev, rq);
 		return BLK_STS_IOERR;
 	}
 	q->rqs[rq->tag] = rq;
-	err = q->poll ? skf_pollq_put(q, &req) : sk_chan_put(q->ch, &req);
+	err = sk_chan_put(q->ch, &req);
 	if (err) {
 		q->rqs[rq->tag] = NULL;
 		skf_track_cancel(&q->track, rq->tag);
-		skf_blkmq_release_pages(dev, rq);
+		skf_bounce_put(dev, rq);
 		if (err == -ENOSPC)
 			return BLK_STS_RESOURCE;
 		dev_err_ratelimited(&dev->xbdev->dev,
@@ -248,12 +171,8 @@ static blk_status_t skf_queue_rq(struct blk_mq_hw_ctx *hctx,
 	}
 	WRITE_ONCE(q->stats.issued, q->stats.issued + 1);
 	/* from here the request belongs to the consumer */
-	if (bd->last) {
-		if (q->poll)
-			skf_pollq_push(q);
-		else
-			sk_chan_push(q->ch);
-	}
+	if (bd->last)
+		sk_chan_push(q->ch);
 	return BLK_STS_OK;
 }
 
@@ -263,10 +182,7 @@ static void skf_commit_rqs(struct blk_mq_hw_ctx *hctx)
 
 	if (!q->dev->connected)
 		return;
-	if (q->poll)
-		skf_pollq_push(q);
-	else
-		sk_chan_push(q->ch);
+	sk_chan_push(q->ch);
 }
 
 static int skf_init_hctx(struct blk_mq_hw_ctx *hctx, void *data,

@@ -8,9 +8,15 @@
  *   main.c       module parameters, block major, driver registration
  *   xenbus.c     probe, negotiation, state changes, save/restore resume
  *   blkmq.c      blk-mq ops, request -> blkif mapping, indirect segments
+ *   bounce.c     granted bounce pages: take, fill, copy out, give back
  *   completion.c response validation and completion, in-flight recovery
- *   pollq.c      polled queues (blk-mq HCTX_TYPE_POLL) on local rings
- *   core/        portable checks shared with tests/unit/front/
+ *   pollq.c      blk-mq ->poll glue for polled splitkit_ring channels
+ *   core/        portable checks shared with tests/unit/front/: slot
+ *                tracking (track.c), negotiation checks (negotiate.c),
+ *                device naming (vdev.c), segment layout (segs.c)
+ *
+ * Calls go one way: xenbus.c -> blkmq.c -> pollq.c -> completion.c ->
+ * bounce.c (and each to core/ and splitkit_ring), never back.
  *
  * Data is always copied through pages of a grant pool (sk_gpool): the
  * backend never sees the guest's page cache pages, so nothing it writes
@@ -23,8 +29,8 @@
  *   skf_dev.xb.lock (mutex): setup, connect, disconnect, resume, remove.
  *     Everything below marked "xb.lock" changes only under it, and only
  *     while the blk-mq queue is quiesced, so queue_rq reads it locklessly.
- *   sk_chan lock (inside splitkit_ring): ring producer/consumer state.
- *   skf_pollring.lock (spinlock): a polled ring's state.
+ *   sk_chan lock (inside splitkit_ring): ring producer/consumer state;
+ *     a polled channel's responses are completed under it.
  *   sk_gpool lock (inside splitkit_ring): the page pool.
  */
 #ifndef _SPLITKIT_FRONT_COMMON_H
@@ -46,7 +52,6 @@
 #define SKF_DEFAULT_SEGS	32
 
 struct skf_dev;
-struct skf_pollring;
 
 /**
  * struct skf_req - per-request driver data (blk-mq pdu).
@@ -70,7 +75,8 @@ struct skf_req {
  * @irq_done:   of those, completed from the ring's event path.
  * @poll_done:  of those, reaped by blk-mq's ->poll (no interrupt).
  * @poll_calls: ->poll invocations.
- * @events:     events received on a polled ring (should stay near 0).
+ * @events:     events received on a polled ring of an earlier connection
+ *	        (should stay near 0; the current one's are the channel's).
  * @errors:     requests failed with an error.
  * @violations: responses rejected as a protocol violation.
  * @requeued:   requests taken back at a disconnect and re-issued.
@@ -91,10 +97,12 @@ struct skf_stats {
  * struct skf_queue - one hardware queue, one ring.
  * @dev:   owning device.
  * @index: queue number (ring number; the blk-mq hctx index).
- * @poll:  true for a polled queue (@pr), false for an event queue (@ch).
- * @ch:    event-driven ring while connected, else NULL (xb.lock).
- * @pr:    polled ring while connected, else NULL (written under xb.lock,
- *	   read under RCU: blk-mq's ->poll may run at any time).
+ * @poll:  true for a polled queue, false for an event-driven one.
+ * @ch:    its splitkit_ring channel while connected, else NULL (xb.lock;
+ *	   queue_rq reads it locklessly, the queue being quiesced while it
+ *	   changes).
+ * @poll_ch: @ch again for a polled queue, for ->poll, which may run at any
+ *	   time: written under xb.lock, read under RCU (pollq.c).
  * @track: which slots (tags) are in flight and with which operation.
  * @slots: @track's slot array.
  * @rqs:   request of each in-flight slot.
@@ -105,7 +113,7 @@ struct skf_queue {
 	unsigned int index;
 	bool poll;
 	struct sk_chan *ch;
-	struct skf_pollring __rcu *pr;
+	struct sk_chan __rcu *poll_ch;
 	struct skf_track track;
 	struct skf_slot *slots;
 	struct request **rqs;
@@ -193,13 +201,17 @@ extern unsigned int skf_poll_queues;
 extern bool skf_persistent_grants;
 
 /* xenbus.c */
-extern struct xenbus_driver skf_xenbus_driver;
+extern struct sk_xb_driver skf_xenbus_driver;
 
 /* blkmq.c */
 int skf_blkmq_create(struct skf_dev *dev);
 void skf_blkmq_destroy(struct skf_dev *dev);
-void skf_blkmq_release_pages(struct skf_dev *dev, struct request *rq);
-void skf_copy_to_bio(struct skf_req *r, struct request *rq);
+
+/* bounce.c */
+int skf_bounce_get(struct skf_dev *dev, struct skf_req *r,
+		   unsigned int nr_data, unsigned int nr_ind);
+void skf_bounce_put(struct skf_dev *dev, struct request *rq);
+void skf_bounce_copy(struct skf_req *r, struct request *rq, bool to_bio);
 
 /* completion.c */
 extern const struct sk_chan_ops skf_chan_ops;
@@ -211,13 +223,8 @@ void skf_backend_broken(struct skf_dev *dev, struct skf_queue *q,
 void skf_fatal_work(struct work_struct *work);
 
 /* pollq.c */
-int skf_pollq_alloc(struct skf_dev *dev, unsigned int first,
-		    unsigned int nr, unsigned int order);
-int skf_pollq_publish(struct skf_dev *dev, struct xenbus_transaction xbt,
-		      unsigned int first);
-void skf_pollq_free(struct skf_dev *dev);
-int skf_pollq_put(struct skf_queue *q, const struct blkif_request *req);
-void skf_pollq_push(struct skf_queue *q);
+void skf_pollq_attach(struct skf_dev *dev);
+void skf_pollq_detach(struct skf_dev *dev);
 int skf_pollq_reap(struct skf_queue *q, struct io_comp_batch *iob);
 
 #endif /* _SPLITKIT_FRONT_COMMON_H */

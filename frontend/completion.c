@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * splitkit_front completion side: every response the backend writes is
- * judged by the portable core (frontend/core/check.c) before it touches a
+ * judged by the portable core (frontend/core/track.c) before it touches a
  * request, then the request is finished (reads copied out of the granted
  * pages, pages given back, blk-mq told).  Its counterpart in dom0 is the
  * backend's response producer (backend/, xen-blkback's make_response(),
@@ -17,8 +17,8 @@
  * or crash.
  *
  * Context: skf_chan_ops.msg runs in the ring's consumer context (the
- * splitkit_ring work item), one at a time per queue; polled queues call
- * skf_complete_rsp() from blk-mq's ->poll under their ring lock.
+ * splitkit_ring work item), one at a time per queue; for a polled queue
+ * it runs from blk-mq's ->poll (sk_chan_reap()) under the channel lock.
  * skf_recover_inflight() runs under xb.lock after the rings are gone.
  */
 #include <linux/blk-mq.h>
@@ -123,7 +123,7 @@ void skf_complete_rsp(struct skf_queue *q, const struct blkif_response *rsp,
 	case SKF_V_OK:
 		st = BLK_STS_OK;
 		if (req_op(rq) == REQ_OP_READ)
-			skf_copy_to_bio(blk_mq_rq_to_pdu(rq), rq);
+			skf_bounce_copy(blk_mq_rq_to_pdu(rq), rq, true);
 		break;
 	case SKF_V_NOTSUPP:
 		skf_not_supported(dev, sent_op);
@@ -138,7 +138,7 @@ void skf_complete_rsp(struct skf_queue *q, const struct blkif_response *rsp,
 				    blk_rq_sectors(rq), rsp->status);
 		break;
 	}
-	skf_blkmq_release_pages(dev, rq);
+	skf_bounce_put(dev, rq);
 	WRITE_ONCE(q->stats.completed, q->stats.completed + 1);
 	if (polled)
 		WRITE_ONCE(q->stats.poll_done, q->stats.poll_done + 1);
@@ -156,7 +156,7 @@ static void skf_chan_msg(struct sk_chan *ch, const void *msg)
 
 	if (WARN_ON_ONCE(i >= dev->nr_queues))
 		return;
-	skf_complete_rsp(&dev->queues[i], msg, false);
+	skf_complete_rsp(&dev->queues[i], msg, sk_chan_polled(ch));
 }
 
 const struct sk_chan_ops skf_chan_ops = {
@@ -185,7 +185,7 @@ void skf_recover_inflight(struct skf_dev *dev)
 			if (!q->slots[s].busy || !rq)
 				continue;
 			q->rqs[s] = NULL;
-			skf_blkmq_release_pages(dev, rq);
+			skf_bounce_put(dev, rq);
 			if (fail) {
 				WRITE_ONCE(q->stats.errors,
 					   q->stats.errors + 1);

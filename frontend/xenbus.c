@@ -33,49 +33,22 @@
 #include <xen/xen.h>
 #include <xen/xenbus.h>
 
+#include <splitkit/blkif_keys.h>
+
 #include "common.h"
 
-/*
- * Read one backend-written number; @def when the key is absent, an error
- * when it is present but not a plain decimal number within @max.
- */
-static int skf_read_u64(struct skf_dev *dev, const char *key, u64 max,
-			u64 def, u64 *out)
-{
-	unsigned int len;
-	char *val;
-	int err;
+/* Our own keys besides the ring's, written in the ring's transaction. */
+struct skf_front_keys {
+	char protocol[16];
+	bool persistent;
+};
 
-	val = xenbus_read(XBT_NIL, dev->xbdev->otherend, key, &len);
-	if (IS_ERR(val)) {
-		*out = def;
-		return PTR_ERR(val) == -ENOENT ? 0 : PTR_ERR(val);
-	}
-	err = skf_parse_u64(val, len, max, out);
-	kfree(val);
-	if (err)
-		dev_err(&dev->xbdev->dev,
-			"malicious or buggy backend: bad value of %s\n", key);
-	return err;
-}
-
-static int skf_read_u32(struct skf_dev *dev, const char *key, u32 max,
-			u32 def, u32 *out)
-{
-	u64 v;
-	int err = skf_read_u64(dev, key, max, def, &v);
-
-	if (!err)
-		*out = (u32)v;
-	return err;
-}
-
-static bool skf_read_bool(struct skf_dev *dev, const char *key)
-{
-	u32 v = 0;
-
-	return !skf_read_u32(dev, key, U32_MAX, 0, &v) && v;
-}
+static const struct sk_xs_key skf_front_keys[] = {
+	SK_XS_KEY("protocol", SK_XS_STR, SK_XS_FRONTEND, 0,
+		  struct skf_front_keys, protocol, 1, 15, 0),
+	SK_XS_KEY("feature-persistent", SK_XS_BOOL, SK_XS_FRONTEND, 0,
+		  struct skf_front_keys, persistent, 0, 1, 0),
+};
 
 static void skf_free_queues(struct skf_dev *dev)
 {
@@ -121,32 +94,20 @@ static int skf_alloc_queues(struct skf_dev *dev, unsigned int nr_irq,
 	return 0;
 }
 
-static int skf_publish(struct skf_dev *dev, unsigned int nr_irq)
+static int skf_publish_xbt(struct xenbus_transaction xbt, void *arg)
 {
-	struct xenbus_transaction xbt;
-	const char *dir = dev->xbdev->nodename;
+	struct skf_dev *dev = arg;
+	struct skf_front_keys k = { .persistent = skf_persistent_grants };
 	int err;
 
-again:
-	err = xenbus_transaction_start(&xbt);
-	if (err)
-		return err;
+	strscpy(k.protocol, XEN_IO_PROTO_ABI_NATIVE, sizeof(k.protocol));
 	err = sk_link_front_publish(dev->link, xbt);
 	if (!err)
-		err = skf_pollq_publish(dev, xbt, nr_irq);
-	if (!err)
-		err = xenbus_printf(xbt, dir, "protocol", "%s",
-				    XEN_IO_PROTO_ABI_NATIVE);
-	if (!err)
-		err = xenbus_printf(xbt, dir, "feature-persistent", "%u",
-				    skf_persistent_grants ? 1 : 0);
-	if (err) {
-		xenbus_transaction_end(xbt, 1);
-		return err;
-	}
-	err = xenbus_transaction_end(xbt, 0);
-	if (err == -EAGAIN)
-		goto again;
+		err = sk_xs_write_keys(xbt, dev->xbdev->nodename,
+				       SK_XS_FRONTEND, skf_front_keys,
+				       ARRAY_SIZE(skf_front_keys), &k,
+				       GENMASK_ULL(ARRAY_SIZE(skf_front_keys) -
+						   1, 0));
 	return err;
 }
 
@@ -154,11 +115,11 @@ static void skf_teardown_rings(struct skf_dev *dev)
 {
 	unsigned int i;
 
-	sk_link_destroy(dev->link);
-	dev->link = NULL;
-	skf_pollq_free(dev);
+	skf_pollq_detach(dev);
 	for (i = 0; dev->queues && i < dev->nr_queues; i++)
 		dev->queues[i].ch = NULL;
+	sk_link_destroy(dev->link);
+	dev->link = NULL;
 }
 
 /* sk_xb setup: the backend is in InitWait; rings and keys. */
@@ -172,63 +133,51 @@ static int skf_setup(struct sk_xb *xb)
 		.ent_size = SK_RING_ENT_SIZE(struct blkif_request,
 					     struct blkif_response),
 		.max_order = skf_max_ring_order,
+		.max_queues = SKF_MAX_QUEUES,
+		/* blk-mq maps queues to CPUs: more than CPUs would sit idle */
+		.nr_event = min(skf_max_queues, num_online_cpus()),
+		.nr_polled = skf_poll_queues,
 		.ops = &skf_chan_ops,
 		.priv = dev,
 	};
-	unsigned int want_irq, want_poll, nr_irq, i;
-	u32 backend_max;
+	unsigned int nr_irq, nr_poll, i;
 	int err;
 
 	if (dev->queues) {
 		/* reconnection: the disk's queue layout is fixed */
-		want_poll = dev->nr_poll;
-		want_irq = dev->nr_queues - want_poll;
-	} else {
-		err = skf_read_u32(dev, "multi-queue-max-queues", U32_MAX, 1,
-				   &backend_max);
-		if (err)
-			return err;
-		backend_max = clamp_t(u32, backend_max, 1, SKF_MAX_QUEUES);
-		/* blk-mq maps queues to CPUs: more than CPUs would sit idle */
-		want_irq = min3(skf_max_queues, num_online_cpus(), backend_max);
-		want_poll = min_t(u32, skf_poll_queues, backend_max - 1);
-		if (want_irq + want_poll > backend_max)
-			want_irq = backend_max - want_poll;
+		p.nr_polled = dev->nr_poll;
+		p.nr_event = dev->nr_queues - dev->nr_poll;
 	}
-	p.max_queues = want_irq;
-
 	dev->link = sk_link_front_alloc(dev->xbdev, &p);
 	if (IS_ERR(dev->link)) {
 		err = PTR_ERR(dev->link);
 		dev->link = NULL;
 		return err;
 	}
-	nr_irq = sk_link_nr_chans(dev->link);
-	if (dev->queues && nr_irq != want_irq) {
+	nr_poll = sk_link_nr_polled(dev->link);
+	nr_irq = sk_link_nr_chans(dev->link) - nr_poll;
+	if (dev->queues && (nr_irq != p.nr_event || nr_poll != p.nr_polled)) {
 		xenbus_dev_fatal(dev->xbdev, -EOPNOTSUPP,
 				 "backend now offers %u queues, the disk has %u",
-				 nr_irq, want_irq);
+				 nr_irq + nr_poll, dev->nr_queues);
 		err = -EOPNOTSUPP;
 		goto teardown_rings;
 	}
 	if (!dev->queues) {
-		err = skf_alloc_queues(dev, nr_irq, want_poll,
+		err = skf_alloc_queues(dev, nr_irq, nr_poll,
 				       sk_chan_nr_ents(sk_link_chan(dev->link,
 								    0)));
 		if (err)
 			goto teardown_rings;
 	}
-	err = skf_pollq_alloc(dev, nr_irq, dev->nr_poll,
-			      sk_link_order(dev->link));
-	if (err)
-		goto teardown_rings;
-	err = skf_publish(dev, nr_irq);
+	err = sk_xs_transact(skf_publish_xbt, dev);
 	if (err) {
 		xenbus_dev_fatal(dev->xbdev, err, "writing ring keys");
 		goto teardown_rings;
 	}
-	for (i = 0; i < nr_irq; i++)
+	for (i = 0; i < dev->nr_queues; i++)
 		dev->queues[i].ch = sk_link_chan(dev->link, i);
+	skf_pollq_attach(dev);
 	dev->feat.order = sk_link_order(dev->link);
 	return 0;
 
@@ -241,51 +190,49 @@ teardown_rings:
 static int skf_read_backend(struct skf_dev *dev, struct skf_geom *g,
 			    struct skf_features *f)
 {
-	u32 gran = 0, align = 0, ind = 0, v;
+	struct xenbus_device *xbdev = dev->xbdev;
+	const struct sk_xs_key *keys = sk_blkif_disk_keys;
+	struct sk_blkif_disk k = { 0 };
+	u64 present;
 	int err;
 
-	err = skf_read_u64(dev, "sectors", U64_MAX, U64_MAX, &g->sectors);
-	if (!err)
-		err = skf_read_u32(dev, "info", U32_MAX, 0, &dev->info);
-	if (!err)
-		err = skf_read_u32(dev, "sector-size", U32_MAX, 0,
-				   &g->sector_size);
-	if (!err)
-		err = skf_read_u32(dev, "physical-sector-size", U32_MAX,
-				   g->sector_size, &g->phys_size);
-	if (err || g->sectors == U64_MAX || skf_geom_check(g)) {
-		xenbus_dev_fatal(dev->xbdev, -EINVAL,
+	/* geometry strict, features lenient: see <splitkit/blkif_keys.h> */
+	err = sk_xs_read_keys(xbdev, xbdev->otherend, keys, SK_BLKIF_GRAN, &k,
+			      &present);
+	g->sectors = err ? 0 : k.sectors;
+	g->sector_size = err ? 0 : k.sector_size;
+	g->phys_size = present & BIT_ULL(SK_BLKIF_PHYS_SIZE) ? k.phys_size :
+							       g->sector_size;
+	if (err || skf_geom_check(g)) {
+		xenbus_dev_fatal(xbdev, -EINVAL,
 				 "malicious or buggy backend: bad geometry (sectors %llu, sector-size %u, physical-sector-size %u)",
 				 g->sectors, g->sector_size, g->phys_size);
 		return -EINVAL;
 	}
+	dev->info = k.info;
 
 	f->flush_op = 0;
-	if (skf_read_bool(dev, "feature-flush-cache"))
+	if (k.flush)
 		f->flush_op = BLKIF_OP_FLUSH_DISKCACHE;
-	else if (skf_read_bool(dev, "feature-barrier"))
+	else if (k.barrier)
 		f->flush_op = BLKIF_OP_WRITE_BARRIER;
 
 	f->discard = false;
-	if (skf_read_bool(dev, "feature-discard")) {
-		if (!skf_read_u32(dev, "discard-granularity", U32_MAX, 0,
-				  &gran) &&
-		    !skf_read_u32(dev, "discard-alignment", U32_MAX, 0,
-				  &align) &&
-		    !skf_discard_check(gran, align, g->sector_size, &f->disc))
+	if (k.discard) {
+		if (!sk_xs_read_keys(xbdev, xbdev->otherend,
+				     &keys[SK_BLKIF_GRAN],
+				     SK_BLKIF_SECURE - SK_BLKIF_GRAN, &k, NULL) &&
+		    !skf_discard_check(k.gran, k.align, g->sector_size,
+				       &f->disc))
 			f->discard = true;
 		else
-			dev_warn(&dev->xbdev->dev,
+			dev_warn(&xbdev->dev,
 				 "backend discard parameters unusable (granularity %u, alignment %u): discard off\n",
-				 gran, align);
+				 k.gran, k.align);
 	}
 
-	f->persistent = skf_persistent_grants &&
-			skf_read_bool(dev, "feature-persistent");
-	if (!skf_read_u32(dev, "feature-max-indirect-segments", U32_MAX, 0,
-			  &v))
-		ind = v;
-	f->indirect = skf_indirect_segs(ind, skf_max_indirect_segs);
+	f->persistent = skf_persistent_grants && k.persistent;
+	f->indirect = skf_indirect_segs(k.indirect, skf_max_indirect_segs);
 	f->max_segs = f->indirect ?: BLKIF_MAX_SEGMENTS_PER_REQUEST;
 	return 0;
 }
@@ -401,73 +348,212 @@ static const struct sk_xb_ops skf_xb_ops = {
 	.disconnect = skf_disconnect,
 };
 
-static ssize_t skf_stats_show(struct device *d, struct device_attribute *a,
-			      char *buf)
-{
-	struct skf_dev *dev = dev_get_drvdata(d);
-	struct sk_gpool_stats gs = { 0 };
-	struct skf_stats t = { 0 };
-	unsigned int i, poll_inflight = 0;
-	ssize_t n;
+/*
+ * sysfs: one value per file, under the device's skf_stats/ directory
+ * (/sys/block/xvdX/device/skf_stats/<name>).  The table's order is the
+ * order skf_stats_snapshot() fills in.
+ */
+enum skf_stat_id {
+	SKF_ST_CONNECTED, SKF_ST_QUEUES, SKF_ST_POLL_QUEUES, SKF_ST_RING_ORDER,
+	SKF_ST_INDIRECT, SKF_ST_PERSISTENT, SKF_ST_ISSUED, SKF_ST_COMPLETED,
+	SKF_ST_IRQ_DONE, SKF_ST_POLL_DONE, SKF_ST_POLL_CALLS, SKF_ST_EVENTS,
+	SKF_ST_ERRORS, SKF_ST_VIOLATIONS, SKF_ST_REQUEUED, SKF_ST_POLL_INFLIGHT,
+	SKF_ST_GRANT_HITS, SKF_ST_GRANT_MISSES, SKF_ST_NR
+};
 
+/* Every counter of the device, summed over its queues. */
+static void skf_stats_snapshot(struct skf_dev *dev, u64 *v)
+{
+	struct sk_gpool_stats gs = { 0 };
+	struct sk_chan_stats cs;
+	unsigned int i;
+
+	memset(v, 0, SKF_ST_NR * sizeof(*v));
 	mutex_lock(&dev->xb.lock);
 	for (i = 0; dev->queues && i < dev->nr_queues; i++) {
-		const struct skf_stats *s = &dev->queues[i].stats;
+		const struct skf_queue *q = &dev->queues[i];
+		const struct skf_stats *s = &q->stats;
 
-		t.issued += READ_ONCE(s->issued);
-		t.completed += READ_ONCE(s->completed);
-		t.irq_done += READ_ONCE(s->irq_done);
-		t.poll_done += READ_ONCE(s->poll_done);
-		t.poll_calls += READ_ONCE(s->poll_calls);
-		t.events += READ_ONCE(s->events);
-		t.errors += READ_ONCE(s->errors);
-		t.violations += READ_ONCE(s->violations);
-		t.requeued += READ_ONCE(s->requeued);
-		if (dev->queues[i].poll)
-			poll_inflight += skf_track_busy(&dev->queues[i].track);
+		v[SKF_ST_ISSUED] += READ_ONCE(s->issued);
+		v[SKF_ST_COMPLETED] += READ_ONCE(s->completed);
+		v[SKF_ST_IRQ_DONE] += READ_ONCE(s->irq_done);
+		v[SKF_ST_POLL_DONE] += READ_ONCE(s->poll_done);
+		v[SKF_ST_POLL_CALLS] += READ_ONCE(s->poll_calls);
+		v[SKF_ST_EVENTS] += READ_ONCE(s->events);
+		v[SKF_ST_ERRORS] += READ_ONCE(s->errors);
+		v[SKF_ST_VIOLATIONS] += READ_ONCE(s->violations);
+		v[SKF_ST_REQUEUED] += READ_ONCE(s->requeued);
+		if (!q->poll)
+			continue;
+		v[SKF_ST_POLL_INFLIGHT] += skf_track_busy(&q->track);
+		if (q->ch) {
+			sk_chan_get_stats(q->ch, &cs);
+			v[SKF_ST_EVENTS] += cs.events;
+		}
 	}
 	if (dev->pool)
 		sk_gpool_get_stats(dev->pool, &gs);
-	n = sysfs_emit(buf,
-		       "connected %d\nqueues %u\npoll_queues %u\nring_order %u\nindirect %u\npersistent %d\nissued %llu\ncompleted %llu\nirq_completions %llu\npoll_completions %llu\npoll_calls %llu\npoll_ring_events %llu\nerrors %llu\nviolations %llu\nrequeued %llu\npoll_inflight %u\ngrant_hits %llu\ngrant_misses %llu\n",
-		       dev->connected, dev->nr_queues - dev->nr_poll,
-		       dev->nr_poll, dev->feat.order, dev->feat.indirect,
-		       dev->feat.persistent, t.issued, t.completed,
-		       t.irq_done, t.poll_done, t.poll_calls, t.events,
-		       t.errors, t.violations, t.requeued, poll_inflight,
-		       gs.hits, gs.misses);
+	v[SKF_ST_CONNECTED] = dev->connected;
+	v[SKF_ST_QUEUES] = dev->nr_queues - dev->nr_poll;
+	v[SKF_ST_POLL_QUEUES] = dev->nr_poll;
+	v[SKF_ST_RING_ORDER] = dev->feat.order;
+	v[SKF_ST_INDIRECT] = dev->feat.indirect;
+	v[SKF_ST_PERSISTENT] = dev->feat.persistent;
+	v[SKF_ST_GRANT_HITS] = gs.hits;
+	v[SKF_ST_GRANT_MISSES] = gs.misses;
 	mutex_unlock(&dev->xb.lock);
-	return n;
 }
-static DEVICE_ATTR_RO(skf_stats);
 
-static int skf_probe(struct xenbus_device *xbdev,
-		     const struct xenbus_device_id *id)
+/**
+ * struct skf_stat_attr - one skf_stats/ file.
+ * @attr: the sysfs attribute.
+ * @id:   which value it shows.
+ */
+struct skf_stat_attr {
+	struct device_attribute attr;
+	enum skf_stat_id id;
+};
+
+static ssize_t skf_stat_show(struct device *d, struct device_attribute *a,
+			     char *buf)
+{
+	struct skf_stat_attr *sa = container_of(a, struct skf_stat_attr, attr);
+	u64 v[SKF_ST_NR];
+
+	skf_stats_snapshot(sk_xb_from_dev(d)->priv, v);
+	return sysfs_emit(buf, "%llu\n", v[sa->id]);
+}
+
+#define SKF_STAT(_name, _id)						\
+	static struct skf_stat_attr skf_stat_##_name = {		\
+		.attr = __ATTR(_name, 0444, skf_stat_show, NULL),	\
+		.id = (_id),						\
+	}
+
+SKF_STAT(connected, SKF_ST_CONNECTED);
+SKF_STAT(queues, SKF_ST_QUEUES);
+SKF_STAT(poll_queues, SKF_ST_POLL_QUEUES);
+SKF_STAT(ring_order, SKF_ST_RING_ORDER);
+SKF_STAT(indirect, SKF_ST_INDIRECT);
+SKF_STAT(persistent, SKF_ST_PERSISTENT);
+SKF_STAT(issued, SKF_ST_ISSUED);
+SKF_STAT(completed, SKF_ST_COMPLETED);
+SKF_STAT(irq_completions, SKF_ST_IRQ_DONE);
+SKF_STAT(poll_completions, SKF_ST_POLL_DONE);
+SKF_STAT(poll_calls, SKF_ST_POLL_CALLS);
+SKF_STAT(poll_ring_events, SKF_ST_EVENTS);
+SKF_STAT(errors, SKF_ST_ERRORS);
+SKF_STAT(violations, SKF_ST_VIOLATIONS);
+SKF_STAT(requeued, SKF_ST_REQUEUED);
+SKF_STAT(poll_inflight, SKF_ST_POLL_INFLIGHT);
+SKF_STAT(grant_hits, SKF_ST_GRANT_HITS);
+SKF_STAT(grant_misses, SKF_ST_GRANT_MISSES);
+
+static struct attribute *skf_stat_attrs[] = {
+	&skf_stat_connected.attr.attr,
+	&skf_stat_queues.attr.attr,
+	&skf_stat_poll_queues.attr.attr,
+	&skf_stat_ring_order.attr.attr,
+	&skf_stat_indirect.attr.attr,
+	&skf_stat_persistent.attr.attr,
+	&skf_stat_issued.attr.attr,
+	&skf_stat_completed.attr.attr,
+	&skf_stat_irq_completions.attr.attr,
+	&skf_stat_poll_completions.attr.attr,
+	&skf_stat_poll_calls.attr.attr,
+	&skf_stat_poll_ring_events.attr.attr,
+	&skf_stat_errors.attr.attr,
+	&skf_stat_violations.attr.attr,
+	&skf_stat_requeued.attr.attr,
+	&skf_stat_poll_inflight.attr.attr,
+	&skf_stat_grant_hits.attr.attr,
+	&skf_stat_grant_misses.attr.attr,
+	NULL
+};
+
+static const struct attribute_group skf_stats_group = {
+	.name = "skf_stats",
+	.attrs = skf_stat_attrs,
+};
+
+static const struct attribute_group *skf_groups[] = {
+	&skf_stats_group,
+	NULL
+};
+
+/* The device's number: "virtual-device" (or -ext), and its XenStore id. */
+static int skf_read_ids(struct xenbus_device *xbdev, u32 *vdevice,
+			u32 *handle)
 {
 	const char *slash = strrchr(xbdev->nodename, '/');
-	struct skf_dev *dev;
-	u64 vdevice, handle;
-	char *val;
+	u64 v;
 	int err;
 
-	val = xenbus_read(XBT_NIL, xbdev->nodename, "virtual-device", NULL);
-	if (IS_ERR(val))
-		val = xenbus_read(XBT_NIL, xbdev->nodename,
-				  "virtual-device-ext", NULL);
-	if (IS_ERR(val)) {
-		xenbus_dev_fatal(xbdev, PTR_ERR(val), "reading virtual-device");
-		return PTR_ERR(val);
+	err = sk_xs_read_u64(xbdev->nodename, "virtual-device", U32_MAX,
+			     U64_MAX, &v);
+	if (!err && v == U64_MAX)
+		err = sk_xs_read_u64(xbdev->nodename, "virtual-device-ext",
+				     U32_MAX, U64_MAX, &v);
+	if (!err && v == U64_MAX)
+		err = -ENOENT;
+	if (err) {
+		xenbus_dev_fatal(xbdev, err, "reading virtual-device");
+		return err;
 	}
-	err = skf_parse_u64(val, strlen(val), U32_MAX, &vdevice);
-	kfree(val);
-	if (!err && slash)
-		err = skf_parse_u64(slash + 1, strlen(slash + 1), U32_MAX,
-				    &handle);
-	if (err || !slash) {
+	*vdevice = v;
+	if (!slash ||
+	    sk_parse_u32(slash + 1, strlen(slash + 1), U32_MAX, handle)) {
 		xenbus_dev_fatal(xbdev, -EINVAL, "bad virtual-device or id");
 		return -EINVAL;
 	}
+	return 0;
+}
 
+/* HVM guest: leave emulated disks and CD-ROMs to the emulator. */
+static int skf_hvm_check(struct skf_dev *dev)
+{
+	struct xenbus_device *xbdev = dev->xbdev;
+	char *val;
+	int err;
+
+	if (!xen_hvm_domain())
+		return 0;
+	/* emulated disks still plugged: leave hdX/sdX to them */
+	if (dev->vdev.emulated && xen_has_pv_and_legacy_disk_devices()) {
+		dev_info(&xbdev->dev,
+			 "HVM guest: vbd %u stays with the emulated disk\n",
+			 dev->vdevice);
+		return -ENODEV;
+	}
+	val = sk_xs_read_str(xbdev->nodename, "device-type", 64);
+	if (IS_ERR(val))
+		return -ENODEV;
+	err = strncmp(val, "cdrom", 5) ? 0 : -ENODEV;
+	kfree(val);
+	return err;
+}
+
+static void skf_free(struct sk_xb *xb)
+{
+	struct skf_dev *dev = xb->priv;
+
+	cancel_work_sync(&dev->fatal_work);
+	mutex_lock(&dev->xb.lock);
+	skf_blkmq_destroy(dev);
+	skf_free_queues(dev);
+	mutex_unlock(&dev->xb.lock);
+	kfree(dev);
+}
+
+static int skf_probe(struct xenbus_device *xbdev, struct sk_xb **xb)
+{
+	struct skf_dev *dev;
+	u32 vdevice, handle;
+	int err;
+
+	err = skf_read_ids(xbdev, &vdevice, &handle);
+	if (err)
+		return err;
 	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
 	if (!dev)
 		return -ENOMEM;
@@ -475,6 +561,7 @@ static int skf_probe(struct xenbus_device *xbdev,
 	dev->vdevice = vdevice;
 	dev->handle = handle;	/* blkif_vdev_t is 16 bits, as in blkfront */
 	INIT_WORK(&dev->fatal_work, skf_fatal_work);
+	sk_xb_init(&dev->xb, xbdev, true, &skf_xb_ops, dev);
 	err = skf_vdev_decode(dev->vdevice, &dev->vdev);
 	if (err) {
 		dev_warn(&xbdev->dev,
@@ -482,52 +569,23 @@ static int skf_probe(struct xenbus_device *xbdev,
 			 dev->vdevice);
 		goto free_dev;
 	}
-	if (xen_hvm_domain()) {
-		/* emulated disks still plugged: leave hdX/sdX to them */
-		if (dev->vdev.emulated && xen_has_pv_and_legacy_disk_devices()) {
-			dev_info(&xbdev->dev,
-				 "HVM guest: vbd %u stays with the emulated disk\n",
-				 dev->vdevice);
-			err = -ENODEV;
-			goto free_dev;
-		}
-		val = xenbus_read(XBT_NIL, xbdev->nodename, "device-type",
-				  NULL);
-		if (IS_ERR(val)) {
-			err = -ENODEV;
-			goto free_dev;
-		}
-		err = strncmp(val, "cdrom", 5) ? 0 : -ENODEV;
-		kfree(val);
-		if (err)
-			goto free_dev;
-	}
-
-	sk_xb_init(&dev->xb, xbdev, true, &skf_xb_ops, dev);
-	dev_set_drvdata(&xbdev->dev, dev);
-	err = device_create_file(&xbdev->dev, &dev_attr_skf_stats);
+	err = skf_hvm_check(dev);
 	if (err)
-		goto clear_drvdata;
-	err = sk_xb_start(&dev->xb);
-	if (err)
-		goto remove_file;
+		goto free_dev;
+	*xb = &dev->xb;
 	return 0;
 
-remove_file:
-	device_remove_file(&xbdev->dev, &dev_attr_skf_stats);
-clear_drvdata:
-	dev_set_drvdata(&xbdev->dev, NULL);
 free_dev:
 	kfree(dev);
 	return err;
 }
 
-static void skf_otherend_changed(struct xenbus_device *xbdev,
-				 enum xenbus_state state)
+/* remove, first step: I/O fails from now on instead of being requeued. */
+static void skf_stop(struct sk_xb *xb)
 {
-	struct skf_dev *dev = dev_get_drvdata(&xbdev->dev);
+	struct skf_dev *dev = xb->priv;
 
-	sk_xb_peer_changed(&dev->xb, state);
+	WRITE_ONCE(dev->dead, true);
 }
 
 /*
@@ -537,31 +595,12 @@ static void skf_otherend_changed(struct xenbus_device *xbdev,
  * core has put us back in Initialising and the state helper sets up again
  * when the backend the toolstack recreated reaches InitWait.
  */
-static int skf_resume(struct xenbus_device *xbdev)
+static void skf_resume(struct sk_xb *xb)
 {
-	struct skf_dev *dev = dev_get_drvdata(&xbdev->dev);
-
-	dev_info(&xbdev->dev, "resuming: reconnecting to the backend\n");
-	mutex_lock(&dev->xb.lock);
-	skf_disconnect(&dev->xb);
-	mutex_unlock(&dev->xb.lock);
-	return 0;
-}
-
-static void skf_remove(struct xenbus_device *xbdev)
-{
-	struct skf_dev *dev = dev_get_drvdata(&xbdev->dev);
-
-	WRITE_ONCE(dev->dead, true);
-	device_remove_file(&xbdev->dev, &dev_attr_skf_stats);
-	sk_xb_remove(&dev->xb);
-	cancel_work_sync(&dev->fatal_work);
-	mutex_lock(&dev->xb.lock);
-	skf_blkmq_destroy(dev);
-	skf_free_queues(dev);
-	mutex_unlock(&dev->xb.lock);
-	dev_set_drvdata(&xbdev->dev, NULL);
-	kfree(dev);
+	dev_info(&xb->dev->dev, "resuming: reconnecting to the backend\n");
+	mutex_lock(&xb->lock);
+	skf_disconnect(xb);
+	mutex_unlock(&xb->lock);
 }
 
 static const struct xenbus_device_id skf_ids[] = {
@@ -569,12 +608,16 @@ static const struct xenbus_device_id skf_ids[] = {
 	{ "" }
 };
 
-struct xenbus_driver skf_xenbus_driver = {
-	.name = SKF_NAME,
-	.ids = skf_ids,
+struct sk_xb_driver skf_xenbus_driver = {
+	.drv = {
+		.name = SKF_NAME,
+		.ids = skf_ids,
+		.not_essential = true,
+	},
+	.frontend = true,
 	.probe = skf_probe,
-	.remove = skf_remove,
+	.stop = skf_stop,
+	.free = skf_free,
 	.resume = skf_resume,
-	.otherend_changed = skf_otherend_changed,
-	.not_essential = true,
+	.groups = skf_groups,
 };

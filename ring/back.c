@@ -17,7 +17,6 @@
 #include <splitkit/export.h>
 
 #include "internal.h"
-#include "xs.h"
 
 /**
  * sk_link_back_advertise() - backend: publish the limits we accept.
@@ -141,23 +140,11 @@ struct sk_link *sk_link_back_connect(struct xenbus_device *dev,
 				 "malicious or buggy peer: bad ring-page-order or multi-queue-num-queues");
 		return ERR_PTR(err);
 	}
-	l = sk_link_alloc(dev, p, false, order, nr);
-	if (IS_ERR(l)) {
-		xenbus_dev_fatal(dev, PTR_ERR(l), "allocating %u rings", nr);
+	l = sk_link_build(dev, p, false, order, nr, 0, sk_back_map_chan);
+	if (IS_ERR(l))
 		return l;
-	}
-	for (i = 0; i < nr; i++) {
-		err = sk_back_map_chan(&l->chans[i]);
-		if (err)
-			goto destroy_link;
-	}
-	sk_stats_link_add(l);
 	for (i = 0; i < nr; i++)
 		sk_chan_start(&l->chans[i]);
 	return l;
-
-destroy_link:
-	sk_link_destroy(l);
-	return ERR_PTR(err);
 }
 SPLITKIT_EXPORT(sk_link_back_connect);

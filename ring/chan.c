@@ -20,6 +20,13 @@
  * against a rate limit that flags storms.  One consumer run handles at most
  * SK_CHAN_BUDGET messages, or runs SK_CHAN_RUN_NS, before it requeues
  * itself, so a peer that never stops pushing cannot monopolise a CPU.
+ *
+ * Polled channels (frontend, sk_chan_params.nr_polled) have no consumer
+ * run: whoever polls (blk-mq's ->poll in splitkit_front) calls
+ * sk_chan_reap(), which copies responses out and hands them to the msg
+ * callback under the channel lock, so pollers on several CPUs may race.
+ * Their ring never asks for an event (ring/front.c); one that arrives all
+ * the same is counted and acknowledged.
  */
 #include <linux/ktime.h>
 #include <linux/log2.h>
@@ -247,6 +254,11 @@ static irqreturn_t sk_chan_interrupt(int irq, void *dev_id)
 	 */
 	WRITE_ONCE(ch->irq, irq);
 	sk_stat_add(&ch->stats.events, 1);
+	if (ch->polled) {
+		/* the poller reaps; an event only means rsp_prod wrapped */
+		xen_irq_lateeoi(irq, 0);
+		return IRQ_HANDLED;
+	}
 	if (READ_ONCE(ch->dead)) {
 		xen_irq_lateeoi(irq, XEN_EOI_FLAG_SPURIOUS);
 		return IRQ_HANDLED;
@@ -410,6 +422,62 @@ bool sk_chan_broken(const struct sk_chan *ch)
 	return READ_ONCE(ch->broken);
 }
 SPLITKIT_EXPORT(sk_chan_broken);
+
+/**
+ * sk_chan_polled() - is this a polled channel?
+ * @ch: channel.
+ *
+ * Return: true if its responses are reaped by sk_chan_reap().
+ */
+bool sk_chan_polled(const struct sk_chan *ch)
+{
+	return ch->polled;
+}
+SPLITKIT_EXPORT(sk_chan_polled);
+
+/**
+ * sk_chan_reap() - polled channel: consume every response ready now.
+ * @ch: a polled channel (sk_chan_polled()).
+ *
+ * Any task context, possibly on several CPUs at once for one channel.  The
+ * msg callback runs under the channel lock (irqsave), so it must not put
+ * or push on @ch.  The caller keeps @ch alive (e.g. RCU around the call,
+ * synchronize_rcu() before sk_link_destroy()).
+ *
+ * Return: responses handled; -EIO if the peer broke the ring (the channel
+ * is stopped and the error reported to XenStore); -EINVAL if @ch is not
+ * polled.
+ */
+int sk_chan_reap(struct sk_chan *ch)
+{
+	const struct sk_chan_ops *ops = ch->link->params.ops;
+	size_t sz = sk_chan_in_size(ch);
+	unsigned long flags;
+	int n, i, r = 0, found = 0;
+
+	if (WARN_ON_ONCE(!ch->polled))
+		return -EINVAL;
+	do {
+		spin_lock_irqsave(&ch->lock, flags);
+		for (n = 0; n < SK_CHAN_BATCH && !ch->dead; n++) {
+			r = sk_front_get_rsp(&ch->front, ch->scratch + n * sz);
+			if (r <= 0)
+				break;
+		}
+		/* judged under the lock: pollers on other CPUs race here */
+		for (i = 0; i < n; i++)
+			ops->msg(ch, ch->scratch + i * sz);
+		sk_chan_account_run(ch, n);
+		spin_unlock_irqrestore(&ch->lock, flags);
+		found += n;
+	} while (n == SK_CHAN_BATCH);
+	if (r < 0) {
+		sk_chan_peer_error(ch);
+		return -EIO;
+	}
+	return found;
+}
+SPLITKIT_EXPORT(sk_chan_reap);
 
 /**
  * sk_chan_set_poll_ns() - tune the longest adaptive poll window.

@@ -5,9 +5,15 @@
  * channels and publish everything in XenStore, as blkfront does.  The
  * counterpart is ring/back.c in the backend domain.
  *
+ * Polled channels are a mode of the same rings: the driver asks for N
+ * event-driven plus M polled channels (sk_chan_params.nr_event/nr_polled),
+ * all published here, once, as one multi-queue set; a polled ring never
+ * asks for a response event (rsp_event stays 0) and is reaped by
+ * sk_chan_reap() in the caller's context (ring/chan.c).
+ *
  * XenStore keys (all under the frontend's device directory, written here):
  *   ring-page-order         order, only when > 0
- *   multi-queue-num-queues  n, only when n > 1
+ *   multi-queue-num-queues  n (event-driven + polled), only when n > 1
  *   [queue-%u/]ring-ref     the grant, when order == 0
  *   [queue-%u/]ring-ref%u   one grant per page, when order > 0
  *   [queue-%u/]event-channel  our unbound port
@@ -20,13 +26,13 @@
 #include <splitkit/export.h>
 
 #include "internal.h"
-#include "xs.h"
 
 static int sk_front_negotiate(struct xenbus_device *dev,
 			      const struct sk_chan_params *p,
-			      unsigned int *order, unsigned int *nr)
+			      unsigned int *order, u32 *nr, u32 *nr_polled)
 {
-	u32 peer_order, peer_queues;
+	u32 peer_order, peer_queues, max_total = max(p->max_queues, 1u);
+	u32 nr_event;
 	int err;
 
 	err = sk_xs_read_u32(dev->otherend, "max-ring-page-order", U32_MAX, 0,
@@ -41,8 +47,10 @@ static int sk_front_negotiate(struct xenbus_device *dev,
 	}
 	*order = min3(peer_order, p->max_order,
 		      (u32)XENBUS_MAX_RING_GRANT_ORDER);
-	*nr = clamp(peer_queues, 1u, max(p->max_queues, 1u));
-	return 0;
+	err = sk_xs_queues(peer_queues, max_total, p->nr_event ?: max_total,
+			   p->nr_polled, &nr_event, nr_polled);
+	*nr = nr_event + *nr_polled;
+	return err;
 }
 
 static int sk_front_alloc_chan(struct sk_chan *ch)
@@ -58,6 +66,12 @@ static int sk_front_alloc_chan(struct sk_chan *ch)
 		return err;
 	ch->sring = ring;
 	sk_front_init(&ch->front, ch->sring, &l->desc);
+	/*
+	 * A polled ring never asks for a response event: the backend's
+	 * pushes raise none until its index wraps 2^32 responses later.
+	 */
+	if (ch->polled)
+		WRITE_ONCE(ch->sring->rsp_event, 0);
 	return sk_chan_bind_front(ch);
 }
 
@@ -67,7 +81,9 @@ static int sk_front_alloc_chan(struct sk_chan *ch)
  * @p: channel parameters.
  *
  * Negotiates the order (the smaller of ours and the backend's
- * max-ring-page-order) and the queue count, allocates and grants 2^order
+ * max-ring-page-order) and the queue count (sk_xs_queues(): event-driven
+ * and polled channels within multi-queue-max-queues), allocates and grants
+ * 2^order
  * zeroed pages per queue, allocates and binds an event channel per queue.
  * Nothing is written to XenStore; see sk_link_front_publish().
  *
@@ -76,29 +92,15 @@ static int sk_front_alloc_chan(struct sk_chan *ch)
 struct sk_link *sk_link_front_alloc(struct xenbus_device *dev,
 				    const struct sk_chan_params *p)
 {
-	unsigned int order, nr, i;
-	struct sk_link *l;
+	unsigned int order;
+	u32 nr, nr_polled;
 	int err;
 
-	err = sk_front_negotiate(dev, p, &order, &nr);
+	err = sk_front_negotiate(dev, p, &order, &nr, &nr_polled);
 	if (err)
 		return ERR_PTR(err);
-	l = sk_link_alloc(dev, p, true, order, nr);
-	if (IS_ERR(l)) {
-		xenbus_dev_fatal(dev, PTR_ERR(l), "allocating %u rings", nr);
-		return l;
-	}
-	for (i = 0; i < nr; i++) {
-		err = sk_front_alloc_chan(&l->chans[i]);
-		if (err)
-			goto destroy_link;
-	}
-	sk_stats_link_add(l);
-	return l;
-
-destroy_link:
-	sk_link_destroy(l);
-	return ERR_PTR(err);
+	return sk_link_build(dev, p, true, order, nr, nr_polled,
+			     sk_front_alloc_chan);
 }
 SPLITKIT_EXPORT(sk_link_front_alloc);
 
@@ -132,15 +134,6 @@ static int sk_front_publish_chan(struct sk_chan *ch,
 	return err;
 }
 
-/* Remove a key that may be left from an earlier connection. */
-static int sk_front_rm(struct xenbus_transaction xbt, const char *dir,
-		       const char *node)
-{
-	int err = xenbus_rm(xbt, dir, node);
-
-	return err == -ENOENT ? 0 : err;
-}
-
 /**
  * sk_link_front_publish() - frontend: write the link's keys to XenStore.
  * @l: link from sk_link_front_alloc().
@@ -165,19 +158,24 @@ int sk_link_front_publish(struct sk_link *l, struct xenbus_transaction xbt)
 		err = xenbus_printf(xbt, dir, "ring-page-order", "%u",
 				    l->order);
 	else
-		err = sk_front_rm(xbt, dir, "ring-page-order");
+		err = sk_xs_rm(xbt, dir, "ring-page-order");
 	if (err)
 		return err;
 	if (l->nr_chans > 1)
 		err = xenbus_printf(xbt, dir, "multi-queue-num-queues", "%u",
 				    l->nr_chans);
 	else
-		err = sk_front_rm(xbt, dir, "multi-queue-num-queues");
+		err = sk_xs_rm(xbt, dir, "multi-queue-num-queues");
 	for (i = 0; i < l->nr_chans && !err; i++)
 		err = sk_front_publish_chan(&l->chans[i], xbt);
 	return err;
 }
 SPLITKIT_EXPORT(sk_link_front_publish);
+
+static int sk_front_publish_xbt(struct xenbus_transaction xbt, void *l)
+{
+	return sk_link_front_publish(l, xbt);
+}
 
 /**
  * sk_link_front_setup() - frontend: allocate and publish in one step.
@@ -185,42 +183,25 @@ SPLITKIT_EXPORT(sk_link_front_publish);
  * @p: channel parameters.
  *
  * sk_link_front_alloc() plus sk_link_front_publish() in a XenStore
- * transaction of its own, retried while XenStore says -EAGAIN.
+ * transaction of its own (sk_xs_transact()).
  *
  * Return: the link or an ERR_PTR(); errors are also reported to XenStore.
  */
 struct sk_link *sk_link_front_setup(struct xenbus_device *dev,
 				    const struct sk_chan_params *p)
 {
-	struct xenbus_transaction xbt;
 	struct sk_link *l;
 	int err;
 
 	l = sk_link_front_alloc(dev, p);
 	if (IS_ERR(l))
 		return l;
-	do {
-		err = xenbus_transaction_start(&xbt);
-		if (err) {
-			xenbus_dev_fatal(dev, err, "starting transaction");
-			goto destroy_link;
-		}
-		err = sk_link_front_publish(l, xbt);
-		if (err) {
-			xenbus_transaction_end(xbt, 1);
-			xenbus_dev_fatal(dev, err, "writing ring keys");
-			goto destroy_link;
-		}
-		err = xenbus_transaction_end(xbt, 0);
-	} while (err == -EAGAIN);
+	err = sk_xs_transact(sk_front_publish_xbt, l);
 	if (err) {
-		xenbus_dev_fatal(dev, err, "completing transaction");
-		goto destroy_link;
+		xenbus_dev_fatal(dev, err, "writing ring keys");
+		sk_link_destroy(l);
+		return ERR_PTR(err);
 	}
 	return l;
-
-destroy_link:
-	sk_link_destroy(l);
-	return ERR_PTR(err);
 }
 SPLITKIT_EXPORT(sk_link_front_setup);

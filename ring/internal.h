@@ -44,6 +44,8 @@
  * @grefs:     grant references of @sring (frontend only).
  * @evtchn:    local event channel port.
  * @irq:       Linux IRQ bound to @evtchn, or 0.
+ * @polled:    responses are reaped by sk_chan_reap() in the caller's
+ *	       context; events are only counted (frontend only).
  * @dead:      set before teardown; producers and the consumer stop.
  * @broken:    the peer broke the protocol (also in @front / @back).
  * @busy:      SK_CHAN_BUSY while a consumer run is in progress.
@@ -69,6 +71,7 @@ struct sk_chan {
 	grant_ref_t grefs[XENBUS_MAX_RING_GRANTS];
 	evtchn_port_t evtchn;
 	int irq;
+	bool polled;
 	bool dead;
 	bool broken;
 	unsigned long busy;
@@ -93,6 +96,7 @@ struct sk_chan {
  * @frontend: which end we are.
  * @order:    negotiated ring-page-order.
  * @nr_chans: number of channels in @chans.
+ * @nr_polled: the last @nr_polled of them are polled (sk_chan.polled).
  * @chans:    the channels.
  * @dbg:      debugfs directory of the link.
  */
@@ -103,6 +107,7 @@ struct sk_link {
 	bool frontend;
 	unsigned int order;
 	unsigned int nr_chans;
+	unsigned int nr_polled;
 	struct sk_chan *chans;
 	struct dentry *dbg;
 };
@@ -110,7 +115,13 @@ struct sk_link {
 /* ring/link.c */
 struct sk_link *sk_link_alloc(struct xenbus_device *dev,
 			      const struct sk_chan_params *p, bool frontend,
-			      unsigned int order, unsigned int nr_chans);
+			      unsigned int order, unsigned int nr_chans,
+			      unsigned int nr_polled);
+struct sk_link *sk_link_build(struct xenbus_device *dev,
+			      const struct sk_chan_params *p, bool frontend,
+			      unsigned int order, unsigned int nr_chans,
+			      unsigned int nr_polled,
+			      int (*setup)(struct sk_chan *ch));
 void sk_link_free(struct sk_link *l);
 
 /* ring/chan.c */

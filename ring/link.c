@@ -21,12 +21,14 @@
  * @frontend: which end we are.
  * @order: ring-page-order of every channel.
  * @nr_chans: number of channels.
+ * @nr_polled: how many of them, the last ones, are polled.
  *
  * Return: the link or an ERR_PTR().
  */
 struct sk_link *sk_link_alloc(struct xenbus_device *dev,
 			      const struct sk_chan_params *p, bool frontend,
-			      unsigned int order, unsigned int nr_chans)
+			      unsigned int order, unsigned int nr_chans,
+			      unsigned int nr_polled)
 {
 	struct sk_link *l;
 	size_t scratch;
@@ -34,6 +36,7 @@ struct sk_link *sk_link_alloc(struct xenbus_device *dev,
 	int err;
 
 	if (!p->ops || !p->ops->msg || !p->name || !nr_chans ||
+	    nr_polled >= nr_chans || (nr_polled && !frontend) ||
 	    order > XENBUS_MAX_RING_GRANT_ORDER)
 		return ERR_PTR(-EINVAL);
 	l = kzalloc(sizeof(*l), GFP_KERNEL);
@@ -53,9 +56,11 @@ struct sk_link *sk_link_alloc(struct xenbus_device *dev,
 		goto free_link;
 	}
 	l->nr_chans = nr_chans;
+	l->nr_polled = nr_polled;
 	scratch = SK_CHAN_BATCH * max(p->req_size, p->rsp_size);
 	for (i = 0; i < nr_chans; i++) {
 		sk_chan_init(&l->chans[i], l, i);
+		l->chans[i].polled = i >= nr_chans - nr_polled;
 		l->chans[i].scratch = kmalloc(scratch, GFP_KERNEL);
 		if (!l->chans[i].scratch) {
 			err = -ENOMEM;
@@ -70,6 +75,47 @@ free_chans:
 free_link:
 	kfree(l);
 	return ERR_PTR(err);
+}
+
+/**
+ * sk_link_build() - allocate a link and set each of its channels up.
+ * @dev: xenbus device.
+ * @p: driver parameters.
+ * @frontend: which end we are.
+ * @order: ring-page-order of every channel.
+ * @nr_chans: number of channels.
+ * @nr_polled: how many of them, the last ones, are polled.
+ * @setup: sets one channel up (frontend: grant and bind; backend: map and
+ *	   bind); reports its own errors.
+ *
+ * Return: the link, in debugfs, or an ERR_PTR() with nothing left behind;
+ * an allocation failure is reported to XenStore.
+ */
+struct sk_link *sk_link_build(struct xenbus_device *dev,
+			      const struct sk_chan_params *p, bool frontend,
+			      unsigned int order, unsigned int nr_chans,
+			      unsigned int nr_polled,
+			      int (*setup)(struct sk_chan *ch))
+{
+	struct sk_link *l;
+	unsigned int i;
+	int err;
+
+	l = sk_link_alloc(dev, p, frontend, order, nr_chans, nr_polled);
+	if (IS_ERR(l)) {
+		xenbus_dev_fatal(dev, PTR_ERR(l), "allocating %u rings",
+				 nr_chans);
+		return l;
+	}
+	for (i = 0; i < nr_chans; i++) {
+		err = setup(&l->chans[i]);
+		if (err) {
+			sk_link_destroy(l);
+			return ERR_PTR(err);
+		}
+	}
+	sk_stats_link_add(l);
+	return l;
 }
 
 /**
@@ -156,6 +202,18 @@ unsigned int sk_link_nr_chans(const struct sk_link *l)
 	return l->nr_chans;
 }
 SPLITKIT_EXPORT(sk_link_nr_chans);
+
+/**
+ * sk_link_nr_polled() - number of polled channels of a link.
+ * @l: link.
+ *
+ * Return: how many of the last channels are polled (sk_chan_reap()).
+ */
+unsigned int sk_link_nr_polled(const struct sk_link *l)
+{
+	return l->nr_polled;
+}
+SPLITKIT_EXPORT(sk_link_nr_polled);
 
 /**
  * sk_link_order() - negotiated ring-page-order of a link.

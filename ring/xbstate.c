@@ -2,7 +2,9 @@
 /*
  * splitkit_ring xenbus state helper: one implementation of the
  * Initialising / InitWait / Initialised / Connected / Closing / Closed
- * handshake for every splitkit driver, frontend or backend.
+ * handshake, and of Reconfiguring / Reconfigured on a live connection, for
+ * every splitkit driver, frontend or backend (ring/driver.c is the driver
+ * skeleton around it).
  *
  * The decisions are the pure function sk_xb_next() (ring/core/state.c,
  * unit-tested and fuzzed); this file performs them: it calls the driver's
@@ -81,11 +83,23 @@ static int sk_xb_do(struct sk_xb *xb, enum sk_xb_action act)
 	case SK_XB_CLOSE:
 		xb->ops->disconnect(xb);
 		break;
+	case SK_XB_RECONFIGURE:
+		err = xb->ops->reconfigure(xb);
+		break;
 	case SK_XB_RESET:
+	case SK_XB_RECONNECT:
 	case SK_XB_NONE:
 		break;
 	}
 	return err;
+}
+
+/* An action the driver cannot perform yet (or at all): stay where we are. */
+static bool sk_xb_waits(struct sk_xb *xb, enum sk_xb_action act)
+{
+	if (act == SK_XB_CONNECT && xb->ops->ready && !xb->ops->ready(xb))
+		return true;
+	return act == SK_XB_RECONFIGURE && !xb->ops->reconfigure;
 }
 
 /**
@@ -109,7 +123,7 @@ void sk_xb_peer_changed(struct sk_xb *xb, enum xenbus_state peer)
 	mutex_lock(&xb->lock);
 	for (step = 0; step < SK_XB_MAX_STEPS; step++) {
 		act = sk_xb_next(xb->frontend, dev->state, (u32)peer);
-		if (act == SK_XB_NONE)
+		if (act == SK_XB_NONE || sk_xb_waits(xb, act))
 			break;
 		dev_dbg(&dev->dev, "%s, peer %s: action %d\n",
 			xenbus_strstate(dev->state), xenbus_strstate(peer),
@@ -120,7 +134,8 @@ void sk_xb_peer_changed(struct sk_xb *xb, enum xenbus_state peer)
 				xenbus_dev_fatal(dev, err, "%s",
 						 act == SK_XB_SETUP ?
 						 "setting up rings" :
-						 "connecting");
+						 act == SK_XB_CONNECT ?
+						 "connecting" : "reconfiguring");
 			xb->ops->disconnect(xb);
 			break;
 		}
@@ -133,6 +148,28 @@ void sk_xb_peer_changed(struct sk_xb *xb, enum xenbus_state peer)
 	mutex_unlock(&xb->lock);
 }
 SPLITKIT_EXPORT(sk_xb_peer_changed);
+
+/**
+ * sk_xb_reconfigure() - start reconfiguring a live connection.
+ * @xb: helper of a Connected end.
+ *
+ * Enters Reconfiguring; the peer adapts (its sk_xb_ops.reconfigure) and
+ * says Reconfigured, and the helper returns to Connected.  Write the new
+ * keys before calling.  Process context; takes @xb->lock.
+ *
+ * Return: 0, -EBUSY if not Connected, or the xenbus error.
+ */
+int sk_xb_reconfigure(struct sk_xb *xb)
+{
+	int err = -EBUSY;
+
+	mutex_lock(&xb->lock);
+	if (xb->dev->state == XenbusStateConnected)
+		err = xenbus_switch_state(xb->dev, XenbusStateReconfiguring);
+	mutex_unlock(&xb->lock);
+	return err;
+}
+SPLITKIT_EXPORT(sk_xb_reconfigure);
 
 /**
  * sk_xb_remove() - the device goes away: tear down and say Closed.

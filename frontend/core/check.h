@@ -11,8 +11,10 @@
  *   one we sent and its status is one blkif defines; anything else is a
  *   malicious or buggy backend.
  * - Negotiation: sector sizes, capacity, indirect segments and discard
- *   parameters read from the backend's XenStore directory are checked and
- *   clamped here before the block layer sees them.
+ *   parameters read from the backend's XenStore directory (through
+ *   splitkit_ring's XenStore layer) are checked and clamped here before
+ *   the block layer sees them.
+ * - Device naming: "virtual-device" to xvd minor and name.
  * - Segment layout: how many 4 KiB grant pages a request of N bytes needs
  *   and which 512-byte sectors of each page it uses.
  *
@@ -31,7 +33,7 @@
 #include <splitkit/blkif.h>
 #include <splitkit/platform.h>
 
-/* ---- response tracking ---- */
+/* ---- response tracking (track.c) ---- */
 
 /**
  * struct skf_slot - one request slot of a queue.
@@ -106,9 +108,7 @@ u32 skf_track_busy(const struct skf_track *t);
 enum skf_verdict skf_track_complete(struct skf_track *t, u64 id, u8 op,
 				    int status, u32 *slot);
 
-/* ---- negotiation ---- */
-
-int skf_parse_u64(const char *s, size_t len, u64 max, u64 *out);
+/* ---- negotiation (negotiate.c) ---- */
 
 /**
  * struct skf_geom - disk geometry as the backend announced it.
@@ -139,7 +139,7 @@ struct skf_discard {
 int skf_discard_check(u32 granularity, u32 alignment, u32 sector_size,
 		      struct skf_discard *out);
 
-/* ---- device naming ---- */
+/* ---- device naming (vdev.c) ---- */
 
 /**
  * struct skf_vdev - where a "virtual-device" number puts the disk.
@@ -161,7 +161,7 @@ struct skf_vdev {
 int skf_vdev_decode(u32 vdevice, struct skf_vdev *out);
 int skf_disk_name(const struct skf_vdev *v, char *buf, size_t len);
 
-/* ---- segment layout ---- */
+/* ---- segment layout (segs.c) ---- */
 
 /* 4 KiB pages a request of @bytes needs (bytes are whole sectors). */
 static inline u32 skf_nr_pages(u32 bytes)

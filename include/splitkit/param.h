@@ -1,30 +1,38 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * splitkit module parameters: the one idiom every splitkit module uses for
- * a numeric parameter with a range (after null_blk): a kernel_param_ops
- * whose set() refuses a value outside the range, so a value written
- * through /sys/module/<module>/parameters/ at run time is as safe as one
- * given at load, and a MODULE_PARM_DESC that states the range and the
- * default.  Kernel only.
- *
- *	SK_PARAM_UINT_OPS(skb_ops_queues, 1, SKB_MAX_QUEUES);
- *	module_param_cb(max_queues, &skb_ops_queues, &skb_max_queues, 0644);
- *	MODULE_PARM_DESC(max_queues, "most queues per disk, 1-32 (default 4)");
+ * an unsigned parameter, as null_blk does: a kernel_param_ops whose set()
+ * refuses a value outside [min, max] (so a bad value never reaches the
+ * driver, at load time or through /sys/module/<mod>/parameters/), and a
+ * MODULE_PARM_DESC that states the range and the default.
  */
 #ifndef _SPLITKIT_PARAM_H
 #define _SPLITKIT_PARAM_H
 
 #include <linux/moduleparam.h>
+#include <linux/stringify.h>
 
-/* Define @ops: an unsigned int parameter taking @lo..@hi, else -EINVAL. */
-#define SK_PARAM_UINT_OPS(ops, lo, hi)					\
-static int ops##_set(const char *val, const struct kernel_param *kp)	\
+/**
+ * SK_PARAM_UINT() - a range-checked unsigned int module parameter.
+ * @name: parameter name.
+ * @var: the unsigned int variable (its initial value is the default).
+ * @min: smallest accepted value.
+ * @max: largest accepted value.
+ * @perm: sysfs permissions.
+ * @desc: what it does; the range and default are appended by the caller's
+ *	  text, which must name them ("..., 1-16 (default 4)").
+ */
+#define SK_PARAM_UINT(name, var, min, max, perm, desc)			\
+static int sk_param_set_##name(const char *val,				\
+			       const struct kernel_param *kp)		\
 {									\
-	return param_set_uint_minmax(val, kp, lo, hi);			\
+	return param_set_uint_minmax(val, kp, (min), (max));		\
 }									\
-static const struct kernel_param_ops ops = {				\
-	.set = ops##_set,						\
+static const struct kernel_param_ops sk_param_ops_##name = {		\
+	.set = sk_param_set_##name,					\
 	.get = param_get_uint,						\
-}
+};									\
+module_param_cb(name, &sk_param_ops_##name, &(var), (perm));		\
+MODULE_PARM_DESC(name, desc)
 
 #endif /* _SPLITKIT_PARAM_H */

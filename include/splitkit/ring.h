@@ -59,7 +59,12 @@ struct sk_chan_ops {
  * @ent_size:  bytes of one ring entry; SK_RING_ENT_SIZE(req_t, rsp_t).
  * @max_order: largest ring-page-order we accept or offer
  *	       (at most XENBUS_MAX_RING_GRANT_ORDER).
- * @max_queues: most channels we accept or offer (at least 1).
+ * @max_queues: most channels we accept or offer in all (at least 1).
+ * @nr_event:  frontend: most event-driven channels wanted (0: as many as
+ *	       @max_queues and the backend allow).
+ * @nr_polled: frontend: polled channels wanted, after the event-driven
+ *	       ones (see sk_chan_reap()); 0 for none.  The backend sees
+ *	       ordinary channels.
  * @flags:     SK_CHAN_* flags.
  * @poll_ns:   initial longest poll window; 0 disables polling.
  * @ops:       message callbacks.
@@ -72,6 +77,8 @@ struct sk_chan_params {
 	size_t ent_size;
 	unsigned int max_order;
 	unsigned int max_queues;
+	unsigned int nr_event;
+	unsigned int nr_polled;
 	unsigned int flags;
 	u32 poll_ns;
 	const struct sk_chan_ops *ops;
@@ -94,6 +101,7 @@ struct sk_link *sk_link_back_connect(struct xenbus_device *dev,
 /* ring/link.c */
 void sk_link_destroy(struct sk_link *l);
 unsigned int sk_link_nr_chans(const struct sk_link *l);
+unsigned int sk_link_nr_polled(const struct sk_link *l);
 unsigned int sk_link_order(const struct sk_link *l);
 struct sk_chan *sk_link_chan(struct sk_link *l, unsigned int i);
 void *sk_link_priv(const struct sk_link *l);
@@ -107,6 +115,8 @@ struct sk_link *sk_chan_link(const struct sk_chan *ch);
 unsigned int sk_chan_index(const struct sk_chan *ch);
 void sk_chan_set_poll_ns(struct sk_chan *ch, u32 ns);
 bool sk_chan_broken(const struct sk_chan *ch);
+bool sk_chan_polled(const struct sk_chan *ch);
+int sk_chan_reap(struct sk_chan *ch);
 
 /**
  * struct sk_chan_stats - counters of one channel, as shown in debugfs.
@@ -144,6 +154,24 @@ struct sk_chan_stats {
 
 void sk_chan_get_stats(const struct sk_chan *ch, struct sk_chan_stats *st);
 
+/* ring/xs.c: the XenStore layer (decisions in ring/core/xs.c) */
+int sk_xs_read_u32(const char *dir, const char *node, u32 max, u32 def,
+		   u32 *out);
+int sk_xs_read_u64(const char *dir, const char *node, u64 max, u64 def,
+		   u64 *out);
+int sk_xs_read_bool(const char *dir, const char *node, bool def, bool *out);
+char *sk_xs_read_str(const char *dir, const char *node, size_t max_len);
+int sk_xs_read_keys(struct xenbus_device *dev, const char *dir,
+		    const struct sk_xs_key *keys, unsigned int n, void *base,
+		    u64 *present);
+int sk_xs_write_keys(struct xenbus_transaction xbt, const char *dir,
+		     unsigned int self, const struct sk_xs_key *keys,
+		     unsigned int n, const void *base, u64 mask);
+int sk_xs_rm(struct xenbus_transaction xbt, const char *dir,
+	     const char *node);
+int sk_xs_transact(int (*fn)(struct xenbus_transaction xbt, void *arg),
+		   void *arg);
+
 /* ring/xbstate.c */
 
 struct sk_xb;
@@ -155,11 +183,19 @@ struct sk_xb;
  *		Return 0 or -errno.
  * @disconnect: stop traffic and tear everything down.  Called with nothing
  *		set up too, and possibly twice: must be idempotent.
+ * @ready:      optional, backend: false while connecting must wait for
+ *		something outside the handshake (e.g. the hotplug script);
+ *		the driver calls sk_xb_peer_changed() again once it is there.
+ * @reconfigure: optional: the peer entered Reconfiguring; adapt to its new
+ *		keys.  Return 0 (we enter Reconfigured) or -errno (fatal).
+ *		Without it Reconfiguring is ignored.
  */
 struct sk_xb_ops {
 	int (*setup)(struct sk_xb *xb);
 	int (*connect)(struct sk_xb *xb);
 	void (*disconnect)(struct sk_xb *xb);
+	bool (*ready)(struct sk_xb *xb);
+	int (*reconfigure)(struct sk_xb *xb);
 };
 
 /**
@@ -184,6 +220,52 @@ void sk_xb_init(struct sk_xb *xb, struct xenbus_device *dev, bool frontend,
 int sk_xb_start(struct sk_xb *xb);
 void sk_xb_peer_changed(struct sk_xb *xb, enum xenbus_state peer);
 void sk_xb_remove(struct sk_xb *xb);
+int sk_xb_reconfigure(struct sk_xb *xb);
+
+/* ring/driver.c: the xenbus driver skeleton */
+
+/**
+ * struct sk_xb_driver - one splitkit xenbus driver.
+ * @drv:      the xenbus driver: a driver sets .name, .ids and
+ *	      .not_essential; sk_xb_driver_register() sets the callbacks.
+ * @frontend: register as a frontend (else a backend).
+ * @probe:    allocate the device's state, sk_xb_init() its struct sk_xb and
+ *	      do what must precede the first state change (a backend
+ *	      advertises its limits); store the helper in @xb.  Return 0 or
+ *	      -errno with nothing left allocated.
+ * @stop:     optional: first step of remove, before the helper tears the
+ *	      connection down (mark the device dead, stop watches).
+ * @free:     last step of remove, after the connection is gone; also
+ *	      undoes a @probe whose device could not be announced.
+ * @resume:   optional, frontend: after save/restore, before the state
+ *	      helper sets up a new connection.
+ * @groups:   optional sysfs attribute groups of the device.
+ *
+ * The skeleton keeps the struct sk_xb as the device's drvdata, creates and
+ * removes @groups, announces the device (sk_xb_start()) and routes
+ * otherend_changed to sk_xb_peer_changed().
+ */
+struct sk_xb_driver {
+	struct xenbus_driver drv;
+	bool frontend;
+	int (*probe)(struct xenbus_device *dev, struct sk_xb **xb);
+	void (*stop)(struct sk_xb *xb);
+	void (*free)(struct sk_xb *xb);
+	void (*resume)(struct sk_xb *xb);
+	const struct attribute_group **groups;
+};
+
+int __sk_xb_driver_register(struct sk_xb_driver *d, struct module *owner,
+			    const char *mod_name);
+void sk_xb_driver_unregister(struct sk_xb_driver *d);
+struct sk_xb *sk_xb_from_dev(struct device *dev);
+
+#define sk_xb_driver_register(d) \
+	__sk_xb_driver_register(d, THIS_MODULE, KBUILD_MODNAME)
+
+/* A module whose init and exit only register and unregister @d. */
+#define module_sk_xb_driver(d) \
+	module_driver(d, sk_xb_driver_register, sk_xb_driver_unregister)
 
 /* ring/grant.c: persistent-grant pool (frontend) */
 

@@ -238,7 +238,85 @@ bool sk_ratelimit_allow(struct sk_ratelimit *rl, u64 now_ns);
 /* ---- XenStore values written by the peer (ring/core/parse.c) ---- */
 
 int sk_parse_u32(const char *s, size_t len, u32 max, u32 *out);
+int sk_parse_u64(const char *s, size_t len, u64 max, u64 *out);
 int sk_seg_check(u32 off, u32 len, u32 page_size);
+
+/* ---- XenStore key tables (ring/core/xs.c) ---- */
+
+/**
+ * enum sk_xs_type - how a key's value is spelt and stored.
+ * @SK_XS_U32:  decimal, a u32 field.
+ * @SK_XS_U64:  decimal, a u64 field.
+ * @SK_XS_BOOL: decimal, a bool field: read as any number in range, true if
+ *		not 0 (what xen-blkfront does); written "0" or "1".
+ * @SK_XS_STR:  text, a char array field of @max + 1 bytes; @min and @max
+ *		bound its length.
+ */
+enum sk_xs_type {
+	SK_XS_U32,
+	SK_XS_U64,
+	SK_XS_BOOL,
+	SK_XS_STR,
+};
+
+/**
+ * enum sk_xs_owner - who writes a key (the other end only reads it).
+ * @SK_XS_FRONTEND:  the frontend driver, in its own directory.
+ * @SK_XS_BACKEND:   the backend driver, in its own directory.
+ * @SK_XS_TOOLSTACK: xl / libxl or the hotplug script.
+ */
+enum sk_xs_owner {
+	SK_XS_FRONTEND,
+	SK_XS_BACKEND,
+	SK_XS_TOOLSTACK,
+};
+
+/* Key flags: absent is an error; a malformed value reads as the default. */
+#define SK_XS_REQUIRED	0x1u
+#define SK_XS_LENIENT	0x2u
+
+/**
+ * struct sk_xs_key - one XenStore key of a driver's key table.
+ * @name:   the key, relative to the device directory.
+ * @type:   enum sk_xs_type.
+ * @owner:  enum sk_xs_owner: who writes it.
+ * @flags:  SK_XS_REQUIRED, SK_XS_LENIENT.
+ * @offset: of the value's field in the driver's struct.
+ * @min:    smallest accepted value (string: length).
+ * @max:    largest accepted value (string: length).
+ * @def:    value when absent (numbers and bools; strings become "").
+ *
+ * A driver lists the keys it reads or writes in one table, the way Xen's
+ * io/blkif.h lists them in prose; reading and writing go through the
+ * table (ring/xs.c), never through ad-hoc xenbus_printf()/scanf().
+ */
+struct sk_xs_key {
+	const char *name;
+	u8 type;
+	u8 owner;
+	u8 flags;
+	u32 offset;
+	u64 min;
+	u64 max;
+	u64 def;
+};
+
+#define SK_XS_KEY(_name, _type, _owner, _flags, _st, _field, _min, _max, \
+		  _def)							 \
+	{ .name = (_name), .type = (_type), .owner = (_owner),		 \
+	  .flags = (_flags), .offset = offsetof(_st, _field),		 \
+	  .min = (_min), .max = (_max), .def = (_def) }
+
+/* sk_xs_key_apply() results besides 0 (read) and -errno */
+#define SK_XS_ABSENT	1	/* absent: the default was stored */
+#define SK_XS_REJECTED	2	/* malformed, SK_XS_LENIENT: default stored */
+
+int sk_xs_key_apply(const struct sk_xs_key *k, const char *val, size_t len,
+		    void *base);
+int sk_xs_key_format(const struct sk_xs_key *k, const void *base, char *buf,
+		     size_t size);
+int sk_xs_queues(u32 peer_max, u32 max_total, u32 want_event,
+		 u32 want_polled, u32 *nr_event, u32 *nr_polled);
 
 /* ---- xenbus state machine (ring/core/state.c) ---- */
 
@@ -266,6 +344,9 @@ enum sk_xb_state {
  * @SK_XB_CLOSE:      tear down rings if still there -> Closed.
  * @SK_XB_RESET:      peer starts over after a close: backend -> InitWait,
  *                    frontend -> Initialising.
+ * @SK_XB_RECONFIGURE: the peer reconfigures a live connection: adapt ->
+ *                    Reconfigured.
+ * @SK_XB_RECONNECT:  the reconfiguration is over -> Connected.
  */
 enum sk_xb_action {
 	SK_XB_NONE,
@@ -274,6 +355,8 @@ enum sk_xb_action {
 	SK_XB_DISCONNECT,
 	SK_XB_CLOSE,
 	SK_XB_RESET,
+	SK_XB_RECONFIGURE,
+	SK_XB_RECONNECT,
 };
 
 enum sk_xb_action sk_xb_next(bool frontend, u32 local, u32 peer);

@@ -3,7 +3,7 @@
  * splitkit portable ring core: adaptive poll window and event rate limit.
  *
  * Both are pure arithmetic on caller-supplied times so the unit tests can
- * drive them with synthetic clocks; ring/events.c feeds them ktime values.
+ * drive them with synthetic clocks; ring/chan.c feeds them ktime values.
  * The poll window decides how long a consumer spins on an empty ring before
  * arming the event channel (trading a little CPU for a saved interrupt and
  * context switch); the rate limiter decides when events that brought no

@@ -19,9 +19,35 @@
  */
 #include <splitkit/ring_core.h>
 
+/* Connected, or in the middle of a reconfiguration of the connection. */
+static bool sk_xb_reconf(u32 local)
+{
+	return local == SK_XB_RECONFIGURING || local == SK_XB_RECONFIGURED;
+}
+
+/*
+ * Reconfiguration (either end): a Connected end whose peer enters
+ * Reconfiguring adapts (SK_XB_RECONFIGURE) and says Reconfigured; the end
+ * that started it (sk_xb_reconfigure(), Reconfiguring) returns to Connected
+ * when the peer says Reconfigured, the other end when the peer is back in
+ * Connected.
+ */
+static enum sk_xb_action sk_xb_reconf_step(u32 local, u32 peer)
+{
+	if (peer == SK_XB_RECONFIGURING)
+		return local == SK_XB_CONNECTED ? SK_XB_RECONFIGURE :
+						  SK_XB_NONE;
+	if (peer == SK_XB_RECONFIGURED)
+		return local == SK_XB_RECONFIGURING ? SK_XB_RECONNECT :
+						      SK_XB_NONE;
+	/* peer Connected */
+	return local == SK_XB_RECONFIGURED ? SK_XB_RECONNECT : SK_XB_NONE;
+}
+
 static enum sk_xb_action sk_xb_front(u32 local, u32 peer)
 {
-	bool live = local == SK_XB_INITIALISED || local == SK_XB_CONNECTED;
+	bool live = local == SK_XB_INITIALISED || local == SK_XB_CONNECTED ||
+		    sk_xb_reconf(local);
 
 	switch (peer) {
 	case SK_XB_UNKNOWN:
@@ -46,7 +72,9 @@ static enum sk_xb_action sk_xb_front(u32 local, u32 peer)
 		 * Before we published rings a Connected backend is still on
 		 * an earlier connection: wait until it closes and resets.
 		 */
-		return local == SK_XB_INITIALISED ? SK_XB_CONNECT : SK_XB_NONE;
+		if (local == SK_XB_INITIALISED)
+			return SK_XB_CONNECT;
+		return sk_xb_reconf_step(local, peer);
 	case SK_XB_CLOSING:
 	case SK_XB_CLOSED:
 		/*
@@ -58,7 +86,7 @@ static enum sk_xb_action sk_xb_front(u32 local, u32 peer)
 		       SK_XB_NONE : SK_XB_CLOSE;
 	case SK_XB_RECONFIGURING:
 	case SK_XB_RECONFIGURED:
-		return SK_XB_NONE;
+		return sk_xb_reconf_step(local, peer);
 	default:
 		return local == SK_XB_CLOSED ? SK_XB_NONE : SK_XB_CLOSE;
 	}
@@ -72,7 +100,8 @@ static bool sk_xb_back_waiting(u32 local)
 
 static enum sk_xb_action sk_xb_back(u32 local, u32 peer)
 {
-	bool live = local == SK_XB_CONNECTED || local == SK_XB_CLOSING;
+	bool live = local == SK_XB_CONNECTED || local == SK_XB_CLOSING ||
+		    sk_xb_reconf(local);
 
 	switch (peer) {
 	case SK_XB_UNKNOWN:
@@ -99,7 +128,9 @@ static enum sk_xb_action sk_xb_back(u32 local, u32 peer)
 		 */
 		if (local == SK_XB_CLOSED)
 			return SK_XB_RESET;
-		return local == SK_XB_CLOSING ? SK_XB_CLOSE : SK_XB_NONE;
+		if (local == SK_XB_CLOSING)
+			return SK_XB_CLOSE;
+		return sk_xb_reconf_step(local, peer);
 	/*
 	 * A fresh backend (rebound) waits in InitWait for a closed frontend
 	 * to see it and start over, like the frontend case above.
@@ -112,7 +143,7 @@ static enum sk_xb_action sk_xb_back(u32 local, u32 peer)
 		       SK_XB_NONE : SK_XB_CLOSE;
 	case SK_XB_RECONFIGURING:
 	case SK_XB_RECONFIGURED:
-		return SK_XB_NONE;
+		return sk_xb_reconf_step(local, peer);
 	default:
 		return local == SK_XB_CLOSED ? SK_XB_NONE : SK_XB_CLOSE;
 	}
@@ -153,6 +184,10 @@ enum sk_xb_state sk_xb_target(bool frontend, enum sk_xb_action act)
 		return SK_XB_CLOSED;
 	case SK_XB_RESET:
 		return frontend ? SK_XB_INITIALISING : SK_XB_INITWAIT;
+	case SK_XB_RECONFIGURE:
+		return SK_XB_RECONFIGURED;
+	case SK_XB_RECONNECT:
+		return SK_XB_CONNECTED;
 	case SK_XB_NONE:
 	default:
 		return SK_XB_UNKNOWN;

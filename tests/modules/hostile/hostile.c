@@ -336,8 +336,7 @@ static const struct sk_xb_ops hostile_xb_ops = {
 	.disconnect = hostile_disconnect,
 };
 
-static int hostile_probe(struct xenbus_device *dev,
-			 const struct xenbus_device_id *id)
+static int hostile_probe(struct xenbus_device *dev, struct sk_xb **xb)
 {
 	struct hostile *h;
 	int err;
@@ -357,16 +356,9 @@ static int hostile_probe(struct xenbus_device *dev,
 		goto free_page;
 	h->ref = err;
 	sk_xb_init(&h->xb, dev, true, &hostile_xb_ops, h);
-	dev_set_drvdata(&dev->dev, h);
-	err = sk_xb_start(&h->xb);
-	if (err)
-		goto end_access;
+	*xb = &h->xb;
 	return 0;
 
-end_access:
-	dev_set_drvdata(&dev->dev, NULL);
-	gnttab_end_foreign_access(h->ref, h->page);
-	goto free_h;	/* the grant code frees the page */
 free_page:
 	__free_page(h->page);
 free_h:
@@ -374,21 +366,11 @@ free_h:
 	return err;
 }
 
-static void hostile_otherend_changed(struct xenbus_device *dev,
-				     enum xenbus_state state)
+static void hostile_free(struct sk_xb *xb)
 {
-	struct hostile *h = dev_get_drvdata(&dev->dev);
+	struct hostile *h = xb->priv;
 
-	sk_xb_peer_changed(&h->xb, state);
-}
-
-static void hostile_remove(struct xenbus_device *dev)
-{
-	struct hostile *h = dev_get_drvdata(&dev->dev);
-
-	sk_xb_remove(&h->xb);
-	gnttab_end_foreign_access(h->ref, h->page);
-	dev_set_drvdata(&dev->dev, NULL);
+	gnttab_end_foreign_access(h->ref, h->page);	/* frees the page */
 	kfree(h);
 }
 
@@ -397,27 +379,16 @@ static const struct xenbus_device_id hostile_ids[] = {
 	{ "" }
 };
 
-static struct xenbus_driver hostile_driver = {
-	.ids = hostile_ids,
+static struct sk_xb_driver hostile_driver = {
+	.drv = {
+		.ids = hostile_ids,
+	},
+	.frontend = true,
 	.probe = hostile_probe,
-	.remove = hostile_remove,
-	.otherend_changed = hostile_otherend_changed,
+	.free = hostile_free,
 };
 
-static int __init hostile_init(void)
-{
-	if (!xen_domain())
-		return -ENODEV;
-	return xenbus_register_frontend(&hostile_driver);
-}
-
-static void __exit hostile_exit(void)
-{
-	xenbus_unregister_driver(&hostile_driver);
-}
-
-module_init(hostile_init);
-module_exit(hostile_exit);
+module_sk_xb_driver(hostile_driver);
 
 MODULE_DESCRIPTION("splitkit test: hostile blkif frontend feeding splitkit_back garbage");
 MODULE_LICENSE("GPL");

@@ -21,17 +21,18 @@
 #include <xen/xenbus.h>
 
 #include <splitkit/export.h>
+#include <splitkit/param.h>
 #include <splitkit/ring.h>
 
 #include "ping.h"
 
 static unsigned int max_order = XENBUS_MAX_RING_GRANT_ORDER;
-module_param(max_order, uint, 0444);
-MODULE_PARM_DESC(max_order, "largest ring-page-order accepted, 0-4 (default 4)");
+SK_PARAM_UINT(max_order, max_order, 0, XENBUS_MAX_RING_GRANT_ORDER, 0444,
+	      "largest ring-page-order accepted, 0-4 (default 4)");
 
 static unsigned int poll_ns = 20000;
-module_param(poll_ns, uint, 0444);
-MODULE_PARM_DESC(poll_ns, "longest adaptive poll window in ns (default 20000)");
+SK_PARAM_UINT(poll_ns, poll_ns, 0, SK_CHAN_MAX_POLL_NS, 0444,
+	      "longest adaptive poll window in ns, 0-1000000 (default 20000)");
 
 /**
  * struct ping_back_queue - what one queue's consumer has seen.
@@ -170,7 +171,7 @@ static const struct sk_xb_ops ping_back_xb_ops = {
 static ssize_t ping_stats_show(struct device *d, struct device_attribute *a,
 			       char *buf)
 {
-	struct ping_back *pb = dev_get_drvdata(d);
+	struct ping_back *pb = sk_xb_from_dev(d)->priv;
 	struct sk_chan_stats st;
 	u64 reqs = 0, err = 0;
 	unsigned int i;
@@ -194,8 +195,13 @@ static ssize_t ping_stats_show(struct device *d, struct device_attribute *a,
 }
 static DEVICE_ATTR_RO(ping_stats);
 
-static int ping_back_probe(struct xenbus_device *dev,
-			   const struct xenbus_device_id *id)
+static struct attribute *ping_back_attrs[] = {
+	&dev_attr_ping_stats.attr,
+	NULL
+};
+ATTRIBUTE_GROUPS(ping_back);
+
+static int ping_back_probe(struct xenbus_device *dev, struct sk_xb **xb)
 {
 	struct ping_back *pb;
 	struct sk_chan_params p;
@@ -205,43 +211,19 @@ static int ping_back_probe(struct xenbus_device *dev,
 	if (!pb)
 		return -ENOMEM;
 	sk_xb_init(&pb->xb, dev, false, &ping_back_xb_ops, pb);
-	dev_set_drvdata(&dev->dev, pb);
 	p = ping_back_params(pb);
 	err = sk_link_back_advertise(dev, &p);
-	if (err)
-		goto free_pb;
-	err = device_create_file(&dev->dev, &dev_attr_ping_stats);
-	if (err)
-		goto free_pb;
-	err = sk_xb_start(&pb->xb);
-	if (err)
-		goto remove_file;
+	if (err) {
+		kfree(pb);
+		return err;
+	}
+	*xb = &pb->xb;
 	return 0;
-
-remove_file:
-	device_remove_file(&dev->dev, &dev_attr_ping_stats);
-free_pb:
-	dev_set_drvdata(&dev->dev, NULL);
-	kfree(pb);
-	return err;
 }
 
-static void ping_back_otherend_changed(struct xenbus_device *dev,
-				       enum xenbus_state state)
+static void ping_back_free(struct sk_xb *xb)
 {
-	struct ping_back *pb = dev_get_drvdata(&dev->dev);
-
-	sk_xb_peer_changed(&pb->xb, state);
-}
-
-static void ping_back_remove(struct xenbus_device *dev)
-{
-	struct ping_back *pb = dev_get_drvdata(&dev->dev);
-
-	device_remove_file(&dev->dev, &dev_attr_ping_stats);
-	sk_xb_remove(&pb->xb);
-	dev_set_drvdata(&dev->dev, NULL);
-	kfree(pb);
+	kfree(xb->priv);
 }
 
 static const struct xenbus_device_id ping_back_ids[] = {
@@ -249,23 +231,25 @@ static const struct xenbus_device_id ping_back_ids[] = {
 	{ "" }
 };
 
-static struct xenbus_driver ping_back_driver = {
-	.ids = ping_back_ids,
+static struct sk_xb_driver ping_back_driver = {
+	.drv = {
+		.ids = ping_back_ids,
+	},
 	.probe = ping_back_probe,
-	.remove = ping_back_remove,
-	.otherend_changed = ping_back_otherend_changed,
+	.free = ping_back_free,
+	.groups = ping_back_groups,
 };
 
 static int __init ping_back_init(void)
 {
 	if (!xen_initial_domain())
 		return -ENODEV;
-	return xenbus_register_backend(&ping_back_driver);
+	return sk_xb_driver_register(&ping_back_driver);
 }
 
 static void __exit ping_back_exit(void)
 {
-	xenbus_unregister_driver(&ping_back_driver);
+	sk_xb_driver_unregister(&ping_back_driver);
 }
 
 module_init(ping_back_init);

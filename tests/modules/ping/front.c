@@ -23,6 +23,7 @@
 #include <xen/xenbus.h>
 
 #include <splitkit/export.h>
+#include <splitkit/param.h>
 #include <splitkit/ring.h>
 
 #include "ping.h"
@@ -32,20 +33,20 @@ module_param(count, ulong, 0644);
 MODULE_PARM_DESC(count, "pings per queue per connection (default 1000000)");
 
 static unsigned int batch = 8;
-module_param(batch, uint, 0644);
-MODULE_PARM_DESC(batch, "requests per push (default 8)");
+SK_PARAM_UINT(batch, batch, 1, 4096, 0644,
+	      "requests per push, 1-4096 (default 8)");
 
 static unsigned int queues = 2;
-module_param(queues, uint, 0444);
-MODULE_PARM_DESC(queues, "queues to ask for, 1-4 (default 2)");
+SK_PARAM_UINT(queues, queues, 1, SK_PING_MAX_QUEUES, 0444,
+	      "queues to ask for, 1-4 (default 2)");
 
 static unsigned int order = 1;
-module_param(order, uint, 0444);
-MODULE_PARM_DESC(order, "largest ring-page-order to use, 0-4 (default 1)");
+SK_PARAM_UINT(order, order, 0, XENBUS_MAX_RING_GRANT_ORDER, 0444,
+	      "largest ring-page-order to use, 0-4 (default 1)");
 
 static unsigned int poll_ns = 20000;
-module_param(poll_ns, uint, 0444);
-MODULE_PARM_DESC(poll_ns, "longest adaptive poll window in ns (default 20000)");
+SK_PARAM_UINT(poll_ns, poll_ns, 0, SK_CHAN_MAX_POLL_NS, 0444,
+	      "longest adaptive poll window in ns, 0-1000000 (default 20000)");
 
 static bool irq_context;
 module_param(irq_context, bool, 0444);
@@ -264,7 +265,7 @@ static const struct sk_xb_ops ping_front_xb_ops = {
 static ssize_t ping_stats_show(struct device *d, struct device_attribute *a,
 			       char *buf)
 {
-	struct ping_front *pf = dev_get_drvdata(d);
+	struct ping_front *pf = sk_xb_from_dev(d)->priv;
 	u64 sent = 0, recv = 0, err = 0, ev = 0, nt = 0, hits = 0, target = 0;
 	struct sk_chan_stats st;
 	unsigned int i;
@@ -290,50 +291,28 @@ static ssize_t ping_stats_show(struct device *d, struct device_attribute *a,
 }
 static DEVICE_ATTR_RO(ping_stats);
 
-static int ping_front_probe(struct xenbus_device *dev,
-			    const struct xenbus_device_id *id)
+static struct attribute *ping_front_attrs[] = {
+	&dev_attr_ping_stats.attr,
+	NULL
+};
+ATTRIBUTE_GROUPS(ping_front);
+
+static int ping_front_probe(struct xenbus_device *dev, struct sk_xb **xb)
 {
 	struct ping_front *pf;
-	int err;
 
 	pf = kzalloc(sizeof(*pf), GFP_KERNEL);
 	if (!pf)
 		return -ENOMEM;
 	init_waitqueue_head(&pf->wq);
 	sk_xb_init(&pf->xb, dev, true, &ping_front_xb_ops, pf);
-	dev_set_drvdata(&dev->dev, pf);
-	err = device_create_file(&dev->dev, &dev_attr_ping_stats);
-	if (err)
-		goto free_pf;
-	err = sk_xb_start(&pf->xb);
-	if (err)
-		goto remove_file;
+	*xb = &pf->xb;
 	return 0;
-
-remove_file:
-	device_remove_file(&dev->dev, &dev_attr_ping_stats);
-free_pf:
-	dev_set_drvdata(&dev->dev, NULL);
-	kfree(pf);
-	return err;
 }
 
-static void ping_front_otherend_changed(struct xenbus_device *dev,
-					enum xenbus_state state)
+static void ping_front_free(struct sk_xb *xb)
 {
-	struct ping_front *pf = dev_get_drvdata(&dev->dev);
-
-	sk_xb_peer_changed(&pf->xb, state);
-}
-
-static void ping_front_remove(struct xenbus_device *dev)
-{
-	struct ping_front *pf = dev_get_drvdata(&dev->dev);
-
-	device_remove_file(&dev->dev, &dev_attr_ping_stats);
-	sk_xb_remove(&pf->xb);
-	dev_set_drvdata(&dev->dev, NULL);
-	kfree(pf);
+	kfree(xb->priv);
 }
 
 static const struct xenbus_device_id ping_front_ids[] = {
@@ -341,28 +320,18 @@ static const struct xenbus_device_id ping_front_ids[] = {
 	{ "" }
 };
 
-static struct xenbus_driver ping_front_driver = {
-	.ids = ping_front_ids,
+static struct sk_xb_driver ping_front_driver = {
+	.drv = {
+		.ids = ping_front_ids,
+		.not_essential = true,
+	},
+	.frontend = true,
 	.probe = ping_front_probe,
-	.remove = ping_front_remove,
-	.otherend_changed = ping_front_otherend_changed,
-	.not_essential = true,
+	.free = ping_front_free,
+	.groups = ping_front_groups,
 };
 
-static int __init ping_front_init(void)
-{
-	if (!xen_domain())
-		return -ENODEV;
-	return xenbus_register_frontend(&ping_front_driver);
-}
-
-static void __exit ping_front_exit(void)
-{
-	xenbus_unregister_driver(&ping_front_driver);
-}
-
-module_init(ping_front_init);
-module_exit(ping_front_exit);
+module_sk_xb_driver(ping_front_driver);
 
 MODULE_DESCRIPTION("splitkit ping test service: frontend");
 MODULE_LICENSE("GPL");

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <splitkit/ring_core.h>
 #include "../../../frontend/core/check.h"
 
 static void fuzz_values(const uint8_t *data, size_t size)
@@ -49,7 +50,7 @@ static void fuzz_values(const uint8_t *data, size_t size)
 	if (!copy)
 		abort();
 	memcpy(copy, data, size);
-	if (skf_parse_u64(copy, size, ~0ull, &v) == 0 && (copy[0] < '0' ||
+	if (sk_parse_u64(copy, size, ~0ull, &v) == 0 && (copy[0] < '0' ||
 							  copy[0] > '9'))
 		abort();
 	free(copy);

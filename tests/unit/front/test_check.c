@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests of splitkit_front's portable core (frontend/core/check.c):
- * response tracking against honest and hostile backends, negotiation
+ * Unit tests of splitkit_front's portable core (frontend/core/: track.c,
+ * negotiate.c, segs.c, vdev.c): response tracking against honest and hostile backends, negotiation
  * checks of backend-written XenStore values, segment layout and the
  * xvdX naming that must match xen-blkfront's.
  */
@@ -193,29 +193,6 @@ static void discard_params(void)
 	KTAP_EXPECT_EQ(skf_discard_check(1u << 31, 0, 512, &d), -EINVAL);
 }
 
-static void parse_numbers(void)
-{
-	u64 v = 42;
-
-	KTAP_EXPECT_EQ(skf_parse_u64("524288", 6, ~0ull, &v), 0);
-	KTAP_EXPECT_EQ(v, 524288);
-	KTAP_EXPECT_EQ(skf_parse_u64("18446744073709551615", 20, ~0ull, &v),
-		       0);
-	KTAP_EXPECT(v == ~0ull);
-	KTAP_EXPECT_EQ(skf_parse_u64("18446744073709551616", 20, ~0ull, &v),
-		       -ERANGE);
-	KTAP_EXPECT_EQ(skf_parse_u64("100000000000000000000", 21, ~0ull, &v),
-		       -EINVAL);
-	KTAP_EXPECT_EQ(skf_parse_u64("", 0, ~0ull, &v), -EINVAL);
-	KTAP_EXPECT_EQ(skf_parse_u64("-1", 2, ~0ull, &v), -EINVAL);
-	KTAP_EXPECT_EQ(skf_parse_u64(" 1", 2, ~0ull, &v), -EINVAL);
-	KTAP_EXPECT_EQ(skf_parse_u64("0x10", 4, ~0ull, &v), -EINVAL);
-	KTAP_EXPECT_EQ(skf_parse_u64("12abc", 5, ~0ull, &v), -EINVAL);
-	KTAP_EXPECT_EQ(skf_parse_u64("65536", 5, 65535, &v), -ERANGE);
-	KTAP_EXPECT_EQ(skf_parse_u64("7\0garbage", 9, 10, &v), 0);
-	KTAP_EXPECT_EQ(v, 7);
-}
-
 static void segment_layout(void)
 {
 	u8 f = 9, l = 9;
@@ -298,7 +275,6 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(geometry),
 	KTAP_CASE(indirect_negotiation),
 	KTAP_CASE(discard_params),
-	KTAP_CASE(parse_numbers),
 	KTAP_CASE(segment_layout),
 	KTAP_CASE(naming),
 	KTAP_CASE(naming_refused),

@@ -210,6 +210,63 @@ static void test_always_settles(void)
 	}
 }
 
+/* Reconfiguring / Reconfigured on a live connection, from either end. */
+static void test_reconfigure(void)
+{
+	static const struct {
+		bool front;
+		u32 local, peer;
+		enum sk_xb_action act;
+		u32 next;
+	} t[] = {
+		/* the backend reconfigures: the frontend adapts */
+		{ FRONT, SK_XB_CONNECTED, SK_XB_RECONFIGURING,
+		  SK_XB_RECONFIGURE, SK_XB_RECONFIGURED },
+		{ BACK, SK_XB_RECONFIGURING, SK_XB_RECONFIGURED,
+		  SK_XB_RECONNECT, SK_XB_CONNECTED },
+		{ FRONT, SK_XB_RECONFIGURED, SK_XB_RECONFIGURING, SK_XB_NONE,
+		  0 },
+		{ FRONT, SK_XB_RECONFIGURED, SK_XB_CONNECTED, SK_XB_RECONNECT,
+		  SK_XB_CONNECTED },
+		/* the frontend reconfigures: the backend adapts */
+		{ BACK, SK_XB_CONNECTED, SK_XB_RECONFIGURING,
+		  SK_XB_RECONFIGURE, SK_XB_RECONFIGURED },
+		{ FRONT, SK_XB_RECONFIGURING, SK_XB_RECONFIGURED,
+		  SK_XB_RECONNECT, SK_XB_CONNECTED },
+		{ BACK, SK_XB_RECONFIGURED, SK_XB_CONNECTED, SK_XB_RECONNECT,
+		  SK_XB_CONNECTED },
+		/* the initiator waits for the peer */
+		{ BACK, SK_XB_RECONFIGURING, SK_XB_CONNECTED, SK_XB_NONE, 0 },
+		/* only a live connection reconfigures */
+		{ FRONT, SK_XB_INITIALISED, SK_XB_RECONFIGURING, SK_XB_NONE,
+		  0 },
+		{ BACK, SK_XB_INITWAIT, SK_XB_RECONFIGURING, SK_XB_NONE, 0 },
+		/* a peer that closes mid-way closes us too */
+		{ FRONT, SK_XB_RECONFIGURED, SK_XB_CLOSING, SK_XB_CLOSE,
+		  SK_XB_CLOSED },
+		{ BACK, SK_XB_RECONFIGURING, SK_XB_CLOSING, SK_XB_DISCONNECT,
+		  SK_XB_CLOSING },
+		{ FRONT, SK_XB_RECONFIGURING, SK_XB_UNKNOWN, SK_XB_CLOSE,
+		  SK_XB_CLOSED },
+	};
+	size_t i;
+
+	for (i = 0; i < KTAP_ARRAY_SIZE(t); i++) {
+		enum sk_xb_action a = sk_xb_next(t[i].front, t[i].local,
+						 t[i].peer);
+
+		if (a != t[i].act)
+			ktap_fail_at(__FILE__, __LINE__,
+				     "row %zu: action %d, expected %d", i, a,
+				     t[i].act);
+		else if (a != SK_XB_NONE &&
+			 sk_xb_target(t[i].front, a) != t[i].next)
+			ktap_fail_at(__FILE__, __LINE__,
+				     "row %zu: state %d, expected %u", i,
+				     sk_xb_target(t[i].front, a), t[i].next);
+	}
+}
+
 static const struct ktap_case cases[] = {
 	KTAP_CASE(test_handshake),
 	KTAP_CASE(test_repeated_events),
@@ -219,6 +276,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(test_rebind_against_closed_peer),
 	KTAP_CASE(test_garbage_peer_state),
 	KTAP_CASE(test_always_settles),
+	KTAP_CASE(test_reconfigure),
 };
 
 KTAP_MAIN(cases)

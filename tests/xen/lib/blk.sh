@@ -197,10 +197,19 @@ sk_blk_guest_diag()
 	done
 }
 
-# sk_blk_front_stat DISK KEY: one counter of splitkit_front for /dev/DISK.
+# sk_blk_front_stat DISK [KEY]: one counter of splitkit_front for /dev/DISK
+# (sysfs skf_stats/KEY, one value per file; nothing if there is no such
+# counter); without KEY, every counter as "KEY VALUE" lines.
 sk_blk_front_stat()
 {
-	sed -n "s/^$2 //p" "/sys/block/$1/device/skf_stats"
+	if [ -n "$2" ]; then
+		cat "/sys/block/$1/device/skf_stats/$2" 2>/dev/null
+		return 0
+	fi
+	for f in "/sys/block/$1/device/skf_stats/"*; do
+		[ -r "$f" ] && echo "${f##*/} $(cat "$f")"
+	done
+	return 0
 }
 
 # sk_blk_front_features DISK: what splitkit_front negotiated for DISK (the

@@ -551,7 +551,7 @@ sk_vbd_guest()
 			test "$(sk_blk_front_stat xvda queues)" -le \
 				"$(grep -c '^processor' /proc/cpuinfo)"
 		sk_vbd_polled "$back"
-		sk_comment "xvda: $(tr '\n' ' ' </sys/block/xvda/device/skf_stats)"
+		sk_comment "xvda: $(sk_blk_front_stat xvda | tr '\n' ' ')"
 		sk_check "no backend protocol violations" test \
 			"$(sk_blk_front_stat xvda violations)$(sk_blk_front_stat xvdb violations)" = 00
 		if [ "$(sk_vbd_expect "$front" "$back" persistent)" = 1 ]; then

@@ -41,8 +41,8 @@ while read -r job res; do
 	sk_say "BENCH-RES job=$job $res"
 done </tmp/bench-res
 [ "$rc" -eq 0 ] || sk_fail "fio exited with status $rc"
-if [ "$front" = splitkit_front ] && [ -r /sys/block/xvda/device/skf_stats ]; then
-	sk_comment "skf_stats: $(tr '\n' ' ' </sys/block/xvda/device/skf_stats)"
+if [ "$front" = splitkit_front ] && [ -d /sys/block/xvda/device/skf_stats ]; then
+	sk_comment "skf_stats: $(cd /sys/block/xvda/device/skf_stats && grep . * | tr ':\n' '= ')"
 fi
 dmesg | grep -iE 'i/o error|bug:|warn|oops' | tail -n 5 | while IFS= read -r l; do
 	sk_comment "dmesg: $l"

@@ -104,7 +104,7 @@ sk_check "whole disk verifies after the loop (seed $seed)" \
 	sk_blk_fio /dev/xvda "$seed" verify 64k 1 libaio --iodepth=16
 sk_hs_send seed "$seed"
 sk_comment "$(dmesg | grep -c 'resuming: reconnecting') resume(s) seen"
-sk_comment "$(tr '\n' ' ' </sys/block/xvda/device/skf_stats)"
+sk_comment "$(sk_blk_front_stat xvda | tr '\n' ' ')"
 sk_check "the frontend went through a resume" \
 	sh -c "dmesg | grep -q 'resuming: reconnecting'"
 sk_check "connected again" test "$(sk_blk_front_stat xvda connected)" = 1

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * splitkit_front portable core: response tracking.  Every request slot
+ * (one per blk-mq tag of a queue) is idle or in flight with the operation
+ * it carries; a response is accepted only if its id names an in-flight
+ * slot, its operation is the one sent and its status one blkif defines.
+ * Ids are bounds-checked before they index anything.
+ * Linked into splitkit_front.ko and built unchanged on the host by
+ * tests/unit/front/ (unit test and libFuzzer target); see check.h.
+ */
+#include "check.h"
+
+/**
+ * skf_track_init() - set up the slots of one queue, all idle.
+ * @t: tracker.
+ * @slots: @nr slots of caller memory.
+ * @nr: queue depth.
+ */
+void skf_track_init(struct skf_track *t, struct skf_slot *slots, u32 nr)
+{
+	t->slots = slots;
+	t->nr = nr;
+	skf_track_reset(t);
+}
+
+/**
+ * skf_track_reset() - forget every in-flight request (after a disconnect,
+ *		       once the caller has taken the requests back).
+ * @t: tracker.
+ */
+void skf_track_reset(struct skf_track *t)
+{
+	u32 i;
+
+	for (i = 0; i < t->nr; i++) {
+		t->slots[i].busy = 0;
+		t->slots[i].op = 0;
+		t->slots[i].alt_op = 0;
+	}
+}
+
+/**
+ * skf_track_issue() - mark a slot in flight before its request is pushed.
+ * @t: tracker.
+ * @id: slot number (the blk-mq tag), the id written in the request.
+ * @op: operation written in the request.
+ * @alt_op: other operation the backend may answer with (or @op).
+ *
+ * Return: 0; -EINVAL if @id is out of range; -EBUSY if the slot is in use.
+ */
+int skf_track_issue(struct skf_track *t, u32 id, u8 op, u8 alt_op)
+{
+	struct skf_slot *s;
+
+	if (id >= t->nr)
+		return -EINVAL;
+	s = &t->slots[id];
+	if (s->busy)
+		return -EBUSY;
+	s->op = op;
+	s->alt_op = alt_op;
+	s->busy = 1;
+	return 0;
+}
+
+/**
+ * skf_track_cancel() - give back a slot whose request was never pushed.
+ * @t: tracker.
+ * @id: slot from a successful skf_track_issue().
+ */
+void skf_track_cancel(struct skf_track *t, u32 id)
+{
+	if (id < t->nr)
+		t->slots[id].busy = 0;
+}
+
+/**
+ * skf_track_busy() - number of slots in flight.
+ * @t: tracker.
+ *
+ * Return: the count (a snapshot while issuers and the consumer run).
+ */
+u32 skf_track_busy(const struct skf_track *t)
+{
+	u32 i, n = 0;
+
+	for (i = 0; i < t->nr; i++)
+		n += t->slots[i].busy ? 1 : 0;
+	return n;
+}
+
+/**
+ * skf_track_complete() - judge one response and retire its slot.
+ * @t: tracker.
+ * @id: the response's id, as the backend wrote it (any 64-bit value).
+ * @op: the response's operation.
+ * @status: the response's status.
+ * @slot: set to the slot retired when skf_verdict_retires() holds.
+ *
+ * Return: the verdict; see enum skf_verdict.
+ */
+enum skf_verdict skf_track_complete(struct skf_track *t, u64 id, u8 op,
+				    int status, u32 *slot)
+{
+	struct skf_slot *s;
+
+	if (id >= t->nr)
+		return SKF_V_BAD_ID;
+	s = &t->slots[(u32)id];
+	if (!s->busy)
+		return SKF_V_STALE;
+	s->busy = 0;
+	*slot = (u32)id;
+	if (op != s->op && op != s->alt_op)
+		return SKF_V_BAD_OP;
+	switch (status) {
+	case SK_BLKIF_RSP_OKAY:
+		return SKF_V_OK;
+	case SK_BLKIF_RSP_ERROR:
+		return SKF_V_IOERR;
+	case SK_BLKIF_RSP_EOPNOTSUPP:
+		return SKF_V_NOTSUPP;
+	default:
+		return SKF_V_BAD_STATUS;
+	}
+}
