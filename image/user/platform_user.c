@@ -7,8 +7,10 @@
  * SPLITKIT_IMG_NOSYNC is set (tests that only simulate process crashes).
  * SPLITKIT_IMG_CRASH_AFTER=N makes the process die with exit status 99
  * just before its N-th write, flush or truncate, which is how the crash
- * tests cut an operation at every step.
+ * tests cut an operation at every step.  Decompression and CRC-32 are
+ * zlib's.
  */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,12 +18,14 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "../core/platform.h"
 #include "platform_user.h"
 
 struct skp_file {
 	int fd;
+	bool borrowed;		/* the caller's fd: skp_close() leaves it open */
 };
 
 static int log_level = SKP_LOG_WARN;
@@ -76,6 +80,36 @@ void skp_free(void *ptr)
 	free(ptr);
 }
 
+int skp_inflate(const u8 *src, size_t src_len, u8 *dst, size_t dst_len)
+{
+	z_stream zs;
+	int ret;
+
+	if (src_len > UINT_MAX || dst_len > UINT_MAX)
+		return -EINVAL;
+	memset(&zs, 0, sizeof(zs));
+	if (inflateInit2(&zs, -MAX_WBITS) != Z_OK)
+		return -ENOMEM;
+	zs.next_in = (Bytef *)src;
+	zs.avail_in = src_len;
+	zs.next_out = dst;
+	zs.avail_out = dst_len;
+	ret = inflate(&zs, Z_FINISH);
+	inflateEnd(&zs);
+	if (ret == Z_MEM_ERROR)
+		return -ENOMEM;
+	/* Full output, whether or not the stream goes on (as qemu reads it). */
+	if (zs.avail_out == 0 &&
+	    (ret == Z_STREAM_END || ret == Z_OK || ret == Z_BUF_ERROR))
+		return 0;
+	return -EINVAL;
+}
+
+u32 skp_crc32(const void *data, size_t len)
+{
+	return crc32_z(0, data, len);
+}
+
 u64 skp_time(void)
 {
 	return (u64)time(NULL);
@@ -123,11 +157,24 @@ int skp_create(const char *path, struct skp_file **filep)
 		       filep);
 }
 
+int skp_file_from_fd(int fd, struct skp_file **filep)
+{
+	struct skp_file *file = calloc(1, sizeof(*file));
+
+	if (!file)
+		return -ENOMEM;
+	file->fd = fd;
+	file->borrowed = true;
+	*filep = file;
+	return 0;
+}
+
 void skp_close(struct skp_file *file)
 {
 	if (!file)
 		return;
-	close(file->fd);
+	if (!file->borrowed)
+		close(file->fd);
 	free(file);
 }
 
