@@ -23,6 +23,7 @@
 #ifndef _SPLITKIT_IMAGE_IMAGE_PRIV_H
 #define _SPLITKIT_IMAGE_IMAGE_PRIV_H
 
+#include "endian.h"
 #include "image.h"
 #include "ops.h"
 
@@ -79,6 +80,23 @@ static inline int ski_corrupt(struct ski_image *img, const char *what,
 	skp_log(SKP_LOG_ERR, "%s: image corrupt: %s (0x%llx)",
 		img->path, what, (unsigned long long)value);
 	return -EUCLEAN;
+}
+
+/* Write one 8-byte table entry (L1, L2 or refcount table) through. */
+static inline int ski_write_entry(struct ski_image *img, u64 table_off,
+				  u64 index, u64 entry)
+{
+	u8 raw[8];
+
+	ski_put_be64(raw, entry);
+	return skp_pwrite(img->file, raw, sizeof(raw), table_off + index * 8);
+}
+
+/* Is [@off, @off + @len) inside the guest disk? */
+static inline bool ski_guest_range_ok(const struct ski_image *img, u64 off,
+				      u64 len)
+{
+	return off <= img->hdr.size && len <= img->hdr.size - off;
 }
 
 /* An L2 entry whose data cluster this image alone owns (writable in place). */

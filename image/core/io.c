@@ -95,7 +95,7 @@ int ski_read(struct ski_image *img, void *buf, u64 len, u64 off)
 	u8 *p = buf;
 	int err;
 
-	if (off > img->hdr.size || len > img->hdr.size - off)
+	if (!ski_guest_range_ok(img, off, len))
 		return -EINVAL;
 	while (len) {
 		u64 gc = off >> img->cluster_bits;
@@ -236,7 +236,7 @@ int ski_write(struct ski_image *img, const void *buf, u64 len, u64 off)
 
 	if (!img->writable)
 		return -EROFS;
-	if (off > img->hdr.size || len > img->hdr.size - off)
+	if (!ski_guest_range_ok(img, off, len))
 		return -EINVAL;
 	while (len) {
 		err = write_batch(img, p, len, off, &done);
@@ -268,7 +268,7 @@ int ski_discard(struct ski_image *img, u64 off, u64 len)
 
 	if (!img->writable)
 		return -EROFS;
-	if (off > img->hdr.size || len > img->hdr.size - off)
+	if (!ski_guest_range_ok(img, off, len))
 		return -EINVAL;
 	first = (off + img->cluster_size - 1) >> img->cluster_bits;
 	last = (off + len) >> img->cluster_bits;

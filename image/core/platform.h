@@ -6,8 +6,9 @@
  * splitkit tool, unit tests, fuzzers) and, later, inside splitkit_back.
  * Everything the core needs from its host goes through the handful of
  * functions declared here: memory, logging, time, and I/O on an image file.
- * image/user/platform_user.c implements them with libc,
- * image/kernel/platform_kernel.c with kvzalloc, printk and the VFS.
+ * image/user/platform_user.c implements them with libc and zlib,
+ * image/kernel/platform_kernel.c with kvzalloc, printk, the VFS and the
+ * kernel's zlib and CRC-32; image/core/fileio.c is the part both share.
  */
 #ifndef _SPLITKIT_IMAGE_PLATFORM_H
 #define _SPLITKIT_IMAGE_PLATFORM_H
@@ -61,6 +62,20 @@ int skp_inflate(const u8 *src, size_t src_len, u8 *dst, size_t dst_len);
 u32 skp_crc32(const void *data, size_t len);
 
 /*
+ * Both hosts' skp_inflate() end here: zlib ran out of memory, or its
+ * status was one of Z_OK/Z_STREAM_END/Z_BUF_ERROR (@stream_ok) and
+ * @out_left bytes of the output were not filled.  A full output counts,
+ * whether or not the stream goes on, as qemu reads it.
+ */
+static inline int skp_inflate_verdict(bool no_memory, bool stream_ok,
+				      size_t out_left)
+{
+	if (no_memory)
+		return -ENOMEM;
+	return stream_ok && !out_left ? 0 : -EINVAL;
+}
+
+/*
  * File I/O.  All return 0 or a negative errno.  skp_pread() of a range that
  * reaches past the end of the file fills the missing part with zeroes, as a
  * hole would read.  skp_flush() is a write barrier: every write issued before
@@ -82,6 +97,13 @@ int skp_file_from_filp(struct file *filp, struct skp_file **filep);
 #endif
 int skp_pread(struct skp_file *file, void *buf, size_t len, u64 off);
 int skp_pwrite(struct skp_file *file, const void *buf, size_t len, u64 off);
+/*
+ * The host primitives under skp_pread()/skp_pwrite() (core/fileio.c): one
+ * read or write call at @off, returning the bytes moved (0 at end of file
+ * for a read) or a negative errno.  The core calls the two above.
+ */
+s64 skp_read_at(struct skp_file *file, void *buf, size_t len, u64 off);
+s64 skp_write_at(struct skp_file *file, const void *buf, size_t len, u64 off);
 int skp_flush(struct skp_file *file);
 int skp_truncate(struct skp_file *file, u64 size);
 int skp_size(struct skp_file *file, u64 *sizep);

@@ -121,12 +121,10 @@ int ski_refcount(struct ski_image *img, u64 cluster, u16 *refcount)
 /** ski_set_reftable_entry() - point refcount table slot @index at @entry */
 int ski_set_reftable_entry(struct ski_image *img, u64 index, u64 entry)
 {
-	u8 raw[8];
 	int err;
 
-	ski_put_be64(raw, entry);
-	err = skp_pwrite(img->file, raw, 8,
-			 img->hdr.refcount_table_offset + index * 8);
+	err = ski_write_entry(img, img->hdr.refcount_table_offset, index,
+			      entry);
 	if (err)
 		return err;
 	img->reftable[index] = entry;

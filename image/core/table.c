@@ -144,12 +144,9 @@ int ski_l2_entry(struct ski_image *img, u64 guest_cluster, u64 *entry)
 
 int ski_set_l1_entry(struct ski_image *img, u64 l1_index, u64 entry)
 {
-	u8 raw[8];
 	int err;
 
-	ski_put_be64(raw, entry);
-	err = skp_pwrite(img->file, raw, 8,
-			 img->hdr.l1_table_offset + l1_index * 8);
+	err = ski_write_entry(img, img->hdr.l1_table_offset, l1_index, entry);
 	if (err)
 		return err;
 	if ((img->l1[l1_index] ^ entry) & QCOW2_OFFSET_MASK &&
@@ -203,7 +200,6 @@ int ski_set_l2_entry(struct ski_image *img, u64 guest_cluster, u64 entry)
 	u64 l1_index = guest_cluster / img->l2_entries;
 	u64 slot = guest_cluster % img->l2_entries;
 	u64 *table;
-	u8 raw[8];
 	int err;
 
 	if (guest_cluster >= img->guest_clusters)
@@ -216,9 +212,8 @@ int ski_set_l2_entry(struct ski_image *img, u64 guest_cluster, u64 entry)
 	err = ski_load_l2(img, l1_index, &table);
 	if (err)
 		return err;
-	ski_put_be64(raw, entry);
-	err = skp_pwrite(img->file, raw, 8,
-			 (img->l1[l1_index] & QCOW2_OFFSET_MASK) + slot * 8);
+	err = ski_write_entry(img, img->l1[l1_index] & QCOW2_OFFSET_MASK, slot,
+			      entry);
 	if (err)
 		return err;
 	table[slot] = entry;

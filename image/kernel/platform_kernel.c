@@ -58,13 +58,9 @@ int skp_inflate(const u8 *src, size_t src_len, u8 *dst, size_t dst_len)
 		zlib_inflateEnd(&zs);
 	}
 	kvfree(zs.workspace);
-	if (ret == Z_MEM_ERROR)
-		return -ENOMEM;
-	/* Full output, whether or not the stream goes on (as qemu reads it). */
-	if (zs.avail_out == 0 &&
-	    (ret == Z_STREAM_END || ret == Z_OK || ret == Z_BUF_ERROR))
-		return 0;
-	return -EINVAL;
+	return skp_inflate_verdict(ret == Z_MEM_ERROR, ret == Z_OK ||
+				   ret == Z_STREAM_END || ret == Z_BUF_ERROR,
+				   zs.avail_out);
 }
 
 u32 skp_crc32(const void *data, size_t len)
@@ -93,7 +89,8 @@ void skp_log(int level, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int wrap_filp(struct file *filp, struct skp_file **filep)
+static int wrap_filp(struct file *filp, bool borrowed,
+		     struct skp_file **filep)
 {
 	struct skp_file *file;
 
@@ -101,10 +98,12 @@ static int wrap_filp(struct file *filp, struct skp_file **filep)
 		return PTR_ERR(filp);
 	file = kzalloc(sizeof(*file), GFP_KERNEL);
 	if (!file) {
-		filp_close(filp, NULL);
+		if (!borrowed)
+			filp_close(filp, NULL);
 		return -ENOMEM;
 	}
 	file->filp = filp;
+	file->borrowed = borrowed;
 	*filep = file;
 	return 0;
 }
@@ -112,13 +111,13 @@ static int wrap_filp(struct file *filp, struct skp_file **filep)
 int skp_open(const char *path, bool writable, struct skp_file **filep)
 {
 	return wrap_filp(filp_open(path, (writable ? O_RDWR : O_RDONLY) |
-				   O_LARGEFILE, 0), filep);
+				   O_LARGEFILE, 0), false, filep);
 }
 
 int skp_create(const char *path, struct skp_file **filep)
 {
 	return wrap_filp(filp_open(path, O_RDWR | O_CREAT | O_EXCL |
-				   O_LARGEFILE, 0600), filep);
+				   O_LARGEFILE, 0600), false, filep);
 }
 
 /**
@@ -131,14 +130,7 @@ int skp_create(const char *path, struct skp_file **filep)
  */
 int skp_file_from_filp(struct file *filp, struct skp_file **filep)
 {
-	struct skp_file *file = kzalloc(sizeof(*file), GFP_KERNEL);
-
-	if (!file)
-		return -ENOMEM;
-	file->filp = filp;
-	file->borrowed = true;
-	*filep = file;
-	return 0;
+	return wrap_filp(filp, true, filep);
 }
 
 /**
@@ -154,44 +146,18 @@ void skp_close(struct skp_file *file)
 	kfree(file);
 }
 
-int skp_pread(struct skp_file *file, void *buf, size_t len, u64 off)
+s64 skp_read_at(struct skp_file *file, void *buf, size_t len, u64 off)
 {
-	u8 *p = buf;
+	loff_t pos = off;
 
-	while (len) {
-		loff_t pos = off;
-		ssize_t n = kernel_read(file->filp, p, len, &pos);
-
-		if (n < 0)
-			return n;
-		if (n == 0) {
-			memset(p, 0, len);	/* past EOF reads as a hole */
-			return 0;
-		}
-		p += n;
-		off += n;
-		len -= n;
-	}
-	return 0;
+	return kernel_read(file->filp, buf, len, &pos);
 }
 
-int skp_pwrite(struct skp_file *file, const void *buf, size_t len, u64 off)
+s64 skp_write_at(struct skp_file *file, const void *buf, size_t len, u64 off)
 {
-	const u8 *p = buf;
+	loff_t pos = off;
 
-	while (len) {
-		loff_t pos = off;
-		ssize_t n = kernel_write(file->filp, p, len, &pos);
-
-		if (n < 0)
-			return n;
-		if (n == 0)
-			return -EIO;
-		p += n;
-		off += n;
-		len -= n;
-	}
-	return 0;
+	return kernel_write(file->filp, buf, len, &pos);
 }
 
 int skp_flush(struct skp_file *file)

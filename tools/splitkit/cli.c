@@ -8,31 +8,47 @@
  * --help" print to stdout and exit 0; a usage error prints the command's
  * usage to stderr and exits 2.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "splitkit.h"
 
+/* Where a parsed option goes in struct sk_args. */
+enum sk_opt_type {
+	SK_FLAG,	/* bool at .field */
+	SK_STRING,	/* const char * at .field */
+	SK_LIST,	/* const char *[SK_MAX_REPEAT] at .field, count at .count */
+	SK_COUNT,	/* uint64_t at .field, a size > 0 */
+};
+
+#define ARG(f)	offsetof(struct sk_args, f)
+
 static const struct sk_optdef {
 	unsigned int bit;
 	const char *name;
-	int has_arg;
 	char short_name;		/* 0: long only */
+	enum sk_opt_type type;
+	size_t field, count;
 	const char *help;
 } optdefs[] = {
-	{ SK_OPT_JSON, "json", no_argument, 'j', "print JSON" },
-	{ SK_OPT_REPAIR, "repair", no_argument, 'r', "repair leaked clusters" },
-	{ SK_OPT_STEP, "step", required_argument, 's',
+	{ SK_OPT_JSON, "json", 'j', SK_FLAG, ARG(json), 0, "print JSON" },
+	{ SK_OPT_REPAIR, "repair", 'r', SK_FLAG, ARG(repair), 0,
+	  "repair leaked clusters" },
+	{ SK_OPT_STEP, "step", 's', SK_COUNT, ARG(step), 0,
 	  "clusters per step (default 256)" },
-	{ SK_OPT_STREAM, "stream", no_argument, 0,
+	{ SK_OPT_STREAM, "stream", 0, SK_FLAG, ARG(stream), 0,
 	  "pull the backing chain into FILE instead" },
-	{ SK_OPT_TAG, "tag", required_argument, 't', "match this tag" },
-	{ SK_OPT_CLUSTER, "cluster-size", required_argument, 'c',
+	{ SK_OPT_TAG, "tag", 't', SK_LIST, ARG(tags), ARG(nr_tags),
+	  "match this tag" },
+	{ SK_OPT_CLUSTER, "cluster-size", 'c', SK_STRING, ARG(cluster), 0,
 	  "cluster size, a power of two 512..2M (default 64k)" },
-	{ SK_OPT_BACKING, "backing", required_argument, 'b', "backing file" },
-	{ SK_OPT_BACKING_FMT, "backing-format", required_argument, 'F',
-	  "backing file format: qcow2 or raw" },
-	{ SK_OPT_META, "meta", required_argument, 'm',
+	{ SK_OPT_BACKING, "backing", 'b', SK_STRING, ARG(backing), 0,
+	  "backing file" },
+	{ SK_OPT_BACKING_FMT, "backing-format", 'F', SK_STRING,
+	  ARG(backing_format), 0, "backing file format: qcow2 or raw" },
+	{ SK_OPT_META, "meta", 'm', SK_LIST, ARG(metas), ARG(nr_metas),
 	  "VM information field KEY=VALUE (tag=T adds a tag)" },
 };
 
@@ -124,6 +140,34 @@ static bool wants_help(int argc, char **argv)
 			     !strcmp(argv[1], "-h"));
 }
 
+/* Put one parsed option where its definition says; -EINVAL if it is bad. */
+static int store(struct sk_args *args, const struct sk_optdef *d,
+		 const char *arg)
+{
+	char *base = (char *)args;
+	int *count = (int *)(base + d->count);
+
+	switch (d->type) {
+	case SK_FLAG:
+		*(bool *)(base + d->field) = true;
+		return 0;
+	case SK_STRING:
+		*(const char **)(base + d->field) = arg;
+		return 0;
+	case SK_LIST:
+		if (*count == SK_MAX_REPEAT)
+			return -EINVAL;
+		((const char **)(base + d->field))[(*count)++] = arg;
+		return 0;
+	case SK_COUNT:
+		if (sk_parse_size(arg, (uint64_t *)(base + d->field)) ||
+		    !*(uint64_t *)(base + d->field))
+			return -EINVAL;
+		return 0;
+	}
+	return -EINVAL;
+}
+
 /* Parse @cmd's options; operands are left in args->argc/argv. */
 static int parse(const struct sk_cmd *cmd, int argc, char **argv,
 		 struct sk_args *args)
@@ -153,7 +197,8 @@ static int parse(const struct sk_cmd *cmd, int argc, char **argv,
 		if (!(cmd->opts & d->bit))
 			continue;
 		longs[n].name = d->name;
-		longs[n].has_arg = d->has_arg;
+		longs[n].has_arg = d->type == SK_FLAG ? no_argument :
+				   required_argument;
 		longs[n].flag = NULL;
 		longs[n].val = d->short_name ? d->short_name : 0x100 + (int)i;
 		n++;
@@ -161,7 +206,7 @@ static int parse(const struct sk_cmd *cmd, int argc, char **argv,
 			size_t len = strlen(shorts);
 
 			shorts[len] = d->short_name;
-			if (d->has_arg)
+			if (d->type != SK_FLAG)
 				shorts[++len] = ':';
 			shorts[len + 1] = 0;
 		}
@@ -178,40 +223,8 @@ static int parse(const struct sk_cmd *cmd, int argc, char **argv,
 				d = &optdefs[i];
 		if (!d)
 			return sk_usage_error(args);
-		switch (d->bit) {
-		case SK_OPT_JSON:
-			args->json = true;
-			break;
-		case SK_OPT_REPAIR:
-			args->repair = true;
-			break;
-		case SK_OPT_STREAM:
-			args->stream = true;
-			break;
-		case SK_OPT_STEP:
-			if (sk_parse_size(optarg, &args->step) || !args->step)
-				return sk_usage_error(args);
-			break;
-		case SK_OPT_CLUSTER:
-			args->cluster = optarg;
-			break;
-		case SK_OPT_BACKING:
-			args->backing = optarg;
-			break;
-		case SK_OPT_BACKING_FMT:
-			args->backing_format = optarg;
-			break;
-		case SK_OPT_TAG:
-			if (args->nr_tags == SK_MAX_REPEAT)
-				return sk_usage_error(args);
-			args->tags[args->nr_tags++] = optarg;
-			break;
-		case SK_OPT_META:
-			if (args->nr_metas == SK_MAX_REPEAT)
-				return sk_usage_error(args);
-			args->metas[args->nr_metas++] = optarg;
-			break;
-		}
+		if (store(args, d, optarg))
+			return sk_usage_error(args);
 	}
 	args->argc = argc - optind;
 	args->argv = argv + optind;

@@ -8,34 +8,26 @@ IMAGE_CORE := $(patsubst %,image/core/%.c,$(SKI_CORE)) \
 
 UNIT_TESTS	+= image_format
 image_format_SRCS := tests/unit/image/test_format.c $(IMAGE_CORE)
-image_format_CFLAGS := -I$(TOP)/image
-image_format_LDLIBS := -lz
 
 UNIT_TESTS	+= image_engine
 image_engine_SRCS := tests/unit/image/test_engine.c $(IMAGE_CORE)
-image_engine_CFLAGS := -I$(TOP)/image
-image_engine_LDLIBS := -lz
 
 FUZZ_TARGETS	+= image_header
 image_header_SRCS := tests/unit/image/fuzz_header.c $(IMAGE_CORE)
-image_header_CFLAGS := -I$(TOP)/image
-image_header_LDLIBS := -lz
 image_header_CORPUS := tests/unit/image/corpus/header
 
 FUZZ_TARGETS	+= image_vminfo
 image_vminfo_SRCS := tests/unit/image/fuzz_vminfo.c $(IMAGE_CORE)
-image_vminfo_CFLAGS := -I$(TOP)/image
-image_vminfo_LDLIBS := -lz
 image_vminfo_CORPUS := tests/unit/image/corpus/vminfo
 
 FUZZ_TARGETS	+= image_tables
 image_tables_SRCS := tests/unit/image/fuzz_tables.c $(IMAGE_CORE)
-image_tables_CFLAGS := -I$(TOP)/image
-image_tables_LDLIBS := -lz
 image_tables_CORPUS := tests/unit/image/corpus/tables
 
 FUZZ_TARGETS	+= image_inflate
 image_inflate_SRCS := tests/unit/image/fuzz_inflate.c $(IMAGE_CORE)
-image_inflate_CFLAGS := -I$(TOP)/image
-image_inflate_LDLIBS := -lz
 image_inflate_CORPUS := tests/unit/image/corpus/inflate
+
+# Every image target: the core's headers, and zlib under its platform layer.
+$(foreach t,$(filter image_%,$(UNIT_TESTS) $(FUZZ_TARGETS)),\
+	$(eval $(t)_CFLAGS += -I$(TOP)/image)$(eval $(t)_LDLIBS += -lz))
