@@ -12,6 +12,9 @@ image_format_SRCS := tests/unit/image/test_format.c $(IMAGE_CORE)
 UNIT_TESTS	+= image_engine
 image_engine_SRCS := tests/unit/image/test_engine.c $(IMAGE_CORE)
 
+UNIT_TESTS	+= image_open
+image_open_SRCS := tests/unit/image/test_open.c $(IMAGE_CORE)
+
 FUZZ_TARGETS	+= image_header
 image_header_SRCS := tests/unit/image/fuzz_header.c $(IMAGE_CORE)
 image_header_CORPUS := tests/unit/image/corpus/header
