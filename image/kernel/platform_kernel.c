@@ -85,7 +85,7 @@ void skp_log(int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vaf.fmt = fmt;
 	vaf.va = &ap;
-	printk("%ssplitkit_img: %pV\n", prefixes[level], &vaf);
+	printk("%ssplitkit_image: %pV\n", prefixes[level], &vaf);
 	va_end(ap);
 }
 
