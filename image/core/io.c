@@ -61,7 +61,7 @@ static int read_compressed(struct ski_image *img, u64 entry, void *buf,
 	skp_free(src);
 	if (err)
 		return err == -EINVAL ? ski_corrupt(img, "bad compressed data",
-						entry) : err;
+						    entry) : err;
 	memcpy(buf, img->inflate_buf + in_off, len);
 	return 0;
 }

@@ -54,7 +54,7 @@ int ski_load_reftable(struct ski_image *img, u64 file_size)
 			err = ski_corrupt(img, "bad refcount table entry", e);
 		else if (e && e + img->cluster_size > file_size)
 			err = ski_corrupt(img, "refcount block beyond end of file",
-				      e);
+					  e);
 		img->reftable[i] = e;
 	}
 	skp_free(raw);

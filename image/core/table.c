@@ -4,7 +4,7 @@
  * the L2 cache, and writing mapping changes through.
  *
  * The in-memory copies are read caches only; every change goes to the file
- * first.  A new L2 table follows the core's ordering rule (image_priv.h,
+ * first.  A new L2 table follows the core's ordering rule (refcount.c,
  * Documentation/image.rst): its cluster is allocated and zeroed, flushed,
  * and only then is the L1 entry pointed at it.  Everything read from the
  * file is validated before use: table offsets must be cluster aligned and
@@ -30,7 +30,7 @@ int ski_load_l1(struct ski_image *img, u64 file_size)
 		return 0;
 	if (img->hdr.l1_table_offset + bytes > file_size)
 		return ski_corrupt(img, "L1 table beyond end of file",
-			       img->hdr.l1_table_offset);
+				   img->hdr.l1_table_offset);
 	raw = skp_zalloc(bytes);
 	if (!raw)
 		return -ENOMEM;
