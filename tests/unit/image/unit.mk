@@ -34,3 +34,10 @@ image_inflate_CORPUS := tests/unit/image/corpus/inflate
 # Every image target: the core's headers, and zlib under its platform layer.
 $(foreach t,$(filter image_%,$(UNIT_TESTS) $(FUZZ_TARGETS)),\
 	$(eval $(t)_CFLAGS += -I$(TOP)/image)$(eval $(t)_LDLIBS += -lz))
+
+# The generic rules know only the sources: rebuild on a core header change.
+IMAGE_HDRS := $(wildcard $(TOP)/image/core/*.h $(TOP)/image/user/*.h)
+$(foreach t,$(filter image_%,$(UNIT_TESTS)),\
+	$(eval $(OUT)/bin/$(t): $(IMAGE_HDRS)))
+$(foreach t,$(filter image_%,$(FUZZ_TARGETS)),\
+	$(eval $(OUT)/fuzz/$(t): $(IMAGE_HDRS)))
