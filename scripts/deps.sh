@@ -57,25 +57,48 @@ fi
 echo "deps: installing:$missing"
 
 # A policy-rc.d that answers 101 forbids invoke-rc.d from starting services
-# while packages are configured.  Remove it again only if we put it there.
-policy=/usr/sbin/policy-rc.d
+# while packages are configured.  A machine may already have one (most
+# container images do): one that answers 101 is left alone; any other is
+# set aside and put back afterwards, so ours is the one in force.  What we
+# put there we remove again.  (SPLITKIT_POLICY_RC_D moves the file for
+# tests/deps, which runs this script against a stub apt.)
+policy=${SPLITKIT_POLICY_RC_D:-/usr/sbin/policy-rc.d}
+saved=$policy.splitkit-saved
 own_policy=0
-if [ ! -e "$policy" ]; then
-	printf '#!/bin/sh\nexit 101\n' > "$policy"
-	chmod 755 "$policy"
-	own_policy=1
-fi
-# The trap must not change the script's exit status: it ends on a command
-# that succeeds whatever own_policy is.
-cleanup()
+restore_policy()
 {
-	status=$?
 	if [ "$own_policy" -eq 1 ]; then
 		rm -f "$policy"
+		if [ -e "$saved" ]; then
+			mv -f "$saved" "$policy"
+		fi
 	fi
+}
+# The EXIT trap keeps the script's exit status: without the explicit exit a
+# trap ending on a false test would become the status of a successful run.
+on_exit()
+{
+	status=$?
+	restore_policy
 	exit "$status"
 }
-trap cleanup EXIT
+trap on_exit EXIT
+trap 'exit 130' INT TERM
+
+forbids_start()
+{
+	[ -x "$policy" ] || return 1
+	"$policy" splitkit-deps start >/dev/null 2>&1
+	[ $? -eq 101 ]
+}
+if ! forbids_start; then
+	own_policy=1
+	if [ -e "$policy" ]; then
+		mv -f "$policy" "$saved"
+	fi
+	printf '#!/bin/sh\nexit 101\n' >"$policy"
+	chmod 755 "$policy"
+fi
 
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q

@@ -167,10 +167,20 @@ if [ "$need_scratch" -eq 1 ]; then
 	scratch_drive=(-drive "file=$out/scratch.img,if=virtio,format=raw,cache=unsafe")
 fi
 
+# add_selftests: splitkit's kselftest package (tests/selftests), installed
+# by its own Makefile as a user would, under /lib/splitkit/selftests; the
+# scenarios run it there (tests/xen/lib/selftests.sh).
+add_selftests()
+{
+	make -s -C "$TOP/tests/selftests" install \
+		INSTALL_PATH="$ROOT/lib/splitkit/selftests"
+}
+
 # add_scripts: the shell libraries and the selected scenarios, on both sides.
 add_scripts()
 {
 	local f s
+	add_selftests
 	# Every shell library (common.sh, dom0lib.sh, fio.sh, ...) goes to
 	# /lib/splitkit/.
 	for f in "$HERE"/lib/*.sh; do
@@ -195,6 +205,18 @@ add_tools()
 		/lib/x86_64-linux-gnu/libgcc_s.so.1
 }
 
+# add_xenstore_client: xenstore-read, -write, ... (one binary, named by
+# argv[0]); in a guest it talks to xenstored through /dev/xen/xenbus.  The
+# handshake helpers of common.sh use it on both sides.
+add_xenstore_client()
+{
+	local b
+	root_add_bin /usr/bin/xenstore || return 1
+	for b in read write rm ls list exists chmod watch; do
+		ln -sf xenstore "$ROOT/usr/bin/xenstore-$b"
+	done
+}
+
 DOMU_MODULES="xen-blkfront ata_piix sd_mod ext4 crc32c_generic"
 
 build_domU()
@@ -203,6 +225,7 @@ build_domU()
 	root_add_file "$HERE/lib/domU-init" /init
 	add_scripts
 	add_tools || return 1
+	add_xenstore_client || return 1
 	root_add_modules "$kver" $DOMU_MODULES $ko_names || return 1
 	root_pack "$out/domU.img"
 }

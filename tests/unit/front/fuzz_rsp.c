@@ -11,6 +11,7 @@
  * tracker's view always equals the model's.  The slot array is exactly
  * sized on the heap, so any out-of-bounds index is caught by ASan.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,46 @@ static void fuzz_values(const uint8_t *data, size_t size)
 	free(copy);
 }
 
+/*
+ * The verdict a response must get, derived from the shadow model alone
+ * (blkif's io/blkif.h status values: 0 okay, -1 error, -2 not supported),
+ * never from the tracker's own helpers.
+ */
+static enum skf_verdict model_verdict(const uint8_t *model, u32 depth,
+				      uint64_t id, uint8_t op, int16_t status)
+{
+	if (id >= depth)
+		return SKF_V_BAD_ID;
+	if (!model[id])
+		return SKF_V_STALE;
+	if (op != model[id] - 1)
+		return SKF_V_BAD_OP;
+	if (status == 0)
+		return SKF_V_OK;
+	if (status == -1)
+		return SKF_V_IOERR;
+	if (status == -2)
+		return SKF_V_NOTSUPP;
+	return SKF_V_BAD_STATUS;
+}
+
+/*
+ * What each verdict means, written from enum skf_verdict's documentation:
+ * is it the backend breaking the protocol, and does it retire a slot.
+ */
+static const struct {
+	bool violation;
+	bool retires;
+} verdict_meaning[] = {
+	[SKF_V_OK]		= { .violation = false, .retires = true },
+	[SKF_V_IOERR]		= { .violation = false, .retires = true },
+	[SKF_V_NOTSUPP]		= { .violation = false, .retires = true },
+	[SKF_V_BAD_ID]		= { .violation = true,  .retires = false },
+	[SKF_V_STALE]		= { .violation = true,  .retires = false },
+	[SKF_V_BAD_OP]		= { .violation = true,  .retires = true },
+	[SKF_V_BAD_STATUS]	= { .violation = true,  .retires = true },
+};
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct skf_track t;
@@ -77,7 +118,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint64_t id;
 		uint8_t op = r[9];
 		int16_t status;
-		enum skf_verdict v;
+		enum skf_verdict v, want;
 
 		memcpy(&id, r + 1, 8);
 		memcpy(&status, r + 10, 2);
@@ -98,32 +139,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			model[slot] = 0;
 			break;
 		default: /* a response from the backend */
+			want = model_verdict(model, depth, id, op, status);
 			slot = ~0u;
 			v = skf_track_complete(&t, id, op, status, &slot);
-			if (skf_verdict_retires(v)) {
-				if (slot >= depth || slot != id ||
-				    !model[slot])
+			if (v != want)
+				abort();
+			if (skf_verdict_retires(v) !=
+			    verdict_meaning[want].retires ||
+			    skf_verdict_violation(v) !=
+			    verdict_meaning[want].violation)
+				abort();
+			if (verdict_meaning[want].retires) {
+				if (slot != id)
 					abort();
-				if (v == SKF_V_BAD_OP) {
-					if (op == model[slot] - 1)
-						abort();
-				} else if (op != model[slot] - 1) {
-					abort();
-				}
 				model[slot] = 0;
-			} else {
-				if (id < depth && model[id])
-					abort();
-				if (slot != ~0u)
-					abort();
+			} else if (slot != ~0u) {
+				abort();
 			}
-			if (skf_verdict_violation(v) !=
-			    (v >= SKF_V_BAD_ID))
-				abort();
-			if ((v == SKF_V_BAD_STATUS) !=
-			    (skf_verdict_retires(v) && v != SKF_V_BAD_OP &&
-			     status != 0 && status != -1 && status != -2))
-				abort();
 			break;
 		}
 		for (slot = 0; slot < depth; slot++)

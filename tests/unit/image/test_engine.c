@@ -5,7 +5,9 @@
  * refcount-table growth with small clusters, the consistency check, and
  * compaction, defragmentation, commit and stream, each also cut at every
  * mutation by a forked child (skp_user_set_crash_after) and verified for
- * a clean check and unchanged guest content.
+ * a clean check and unchanged guest content.  These cut the process, not
+ * the disk; test_wbcache.c replays the same work under power cuts that lose
+ * unflushed writes.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -476,12 +478,14 @@ static void test_crash_stream(void)
 			 sizeof(ref), tmp_path("crash.qcow2"), 1);
 }
 
-static void test_cleanup(void)
+/* Remove the scratch directory: housekeeping, not a test case. */
+static void remove_scratch(void)
 {
 	char cmd[128];
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	KTAP_EXPECT(!system(cmd));
+	if (system(cmd))
+		printf("# could not remove %s\n", dir);
 }
 
 static const struct ktap_case cases[] = {
@@ -494,10 +498,12 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(test_crash_defrag),
 	KTAP_CASE(test_crash_commit),
 	KTAP_CASE(test_crash_stream),
-	KTAP_CASE(test_cleanup),
 };
 
 int main(void)
 {
-	return ktap_main(cases, KTAP_ARRAY_SIZE(cases));
+	int rc = ktap_main(cases, KTAP_ARRAY_SIZE(cases));
+
+	remove_scratch();
+	return rc;
 }

@@ -107,3 +107,21 @@ sk_cmdline()
 	done
 	return 1
 }
+
+# --- Handshakes between dom0 and a guest --------------------------------
+#
+# The helpers live in the kselftest package (tests/selftests/lib/
+# handshake.sh, installed in every image), so the harness's scenarios and
+# the package's tests speak one protocol; see that file.  Here each is
+# sk_hs_* and reports through sk_comment.
+
+SKT_HS_SAY=sk_comment
+. "${SK_SELFTESTS:-/lib/splitkit/selftests}/lib/handshake.sh"
+
+sk_hs_send()		{ skt_hs_send "$@"; }
+sk_hs_wait()		{ skt_hs_wait "$@"; }
+sk_hs_got()		{ skt_hs_got "$@"; }
+sk_hs_home()		{ skt_hs_home "$@"; }
+sk_hs_send_to()		{ skt_hs_send_to "$@"; }
+sk_hs_wait_from()	{ skt_hs_wait_from "$@"; }
+sk_hs_got_from()	{ skt_hs_got_from "$@"; }

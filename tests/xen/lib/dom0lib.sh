@@ -51,6 +51,18 @@ sk_domU_wait()
 	return 0
 }
 
+# sk_console_open NAME: does xenconsoled still hold domain NAME's console
+# log open (it closes it once it has cleaned up after the dead domain)?
+sk_console_open()
+{
+	local pid
+	for pid in $(pidof xenconsoled); do
+		ls -l "/proc/$pid/fd" 2>/dev/null | grep -q "/guest-$1\.log" &&
+			return 0
+	done
+	return 1
+}
+
 # sk_domU_results NAME: re-emit the domU's "SKU:" results as dom0 results
 # named "domU: ..." (or "domU <name>: ..." when the domain is not named
 # after the scenario).  Returns 1 if the domU did not reach its end marker
@@ -102,13 +114,14 @@ sk_domU_run()
 	fi
 	sk_ok "xl create $(basename "$cfg")"
 	sk_domU_wait "$name" "$timeout" || rc=1
-	# xenconsoled writes the log asynchronously: let it catch up with the
-	# end marker (bounded; a missing marker is reported as a failure).
-	local tries=10
-	while [ "$tries" -gt 0 ] &&
-	      ! grep -q '^SKU: DONE' "$SK_CONSOLE_DIR/guest-$name.log" 2>/dev/null; do
+	# xenconsoled writes the log asynchronously: wait for the end marker
+	# or for xenconsoled to close the log, which it does once it has
+	# dealt with the dead domain (an event, not a delay; 60 s bound as a
+	# hang guard; a missing marker is reported as a failure).
+	local deadline=$(($(date +%s) + 60))
+	while ! grep -q '^SKU: DONE' "$SK_CONSOLE_DIR/guest-$name.log" 2>/dev/null &&
+	      sk_console_open "$name" && [ "$(date +%s)" -lt "$deadline" ]; do
 		sleep 1
-		tries=$((tries - 1))
 	done
 	sk_domU_results "$name" || rc=1
 	return $rc

@@ -88,7 +88,7 @@ sed "s|@LOOP@|$loop|" domU.cfg >"$cfg"
 rm -f "/var/log/xen/console/guest-$name.log"
 if sk_check "xl create domU.cfg" xl create "$cfg"; then
 	sk_check "domU finished the barrier test" \
-		sk_blk_console_wait "$name" '^SKU: # BARRIER-TEST-DONE' 450
+		sk_hs_wait_from "$name" barrier-test-done 450
 	domid=$(xl domid "$name")
 	for devid in 51712 51728 51744; do
 		sk_blk_stats "$domid" "$devid" >"/run/bb-$devid.stats" 2>&1

@@ -14,6 +14,25 @@
 
 name=back-detach
 
+# bd_progress DOMID DEVID: wait until splitkit_back has served more
+# requests on the disk than when called (fails if the device goes away or
+# after 300 s).
+bd_progress()
+{
+	local f=/sys/bus/xen-backend/devices/vbd-$1-$2/skb_stats r0 r
+	local deadline=$(($(date +%s) + 300))
+	r0=$(sk_blk_stat "$f" requests) || return 1
+	[ -n "$r0" ] || return 1
+	while :; do
+		r=$(sk_blk_stat "$f" requests)
+		[ -n "$r" ] || { echo "vbd-$1-$2 went away"; return 1; }
+		[ "$r" -gt "$r0" ] && return 0
+		[ "$(date +%s)" -lt "$deadline" ] ||
+			{ echo "no request served in 300 s"; return 1; }
+		sleep 1
+	done
+}
+
 sk_check "load splitkit_back (xen-blkback not loaded)" sk_blk_load_back ||
 	return
 rm -f /run/bdt-a.img /run/bdt-b.img
@@ -21,9 +40,14 @@ truncate -s 64M /run/bdt-a.img /run/bdt-b.img
 rm -f "/var/log/xen/console/guest-$name.log"
 sk_check "xl create domU.cfg" xl create domU.cfg || return
 domid=$(xl domid "$name")
+# Handshakes instead of sleeps: the guest says "io-running" once both
+# disks moved data, and its I/O never ends on its own; before each
+# teardown dom0 waits until the backend has served more requests on that
+# disk, so the teardown lands in flowing I/O however fast the machine is.
 sk_check "domU has I/O running on both disks" \
-	sk_blk_console_wait "$name" '^SKU: # IO-RUNNING' 300
-sleep 3
+	sk_hs_wait_from "$name" io-running 300
+sk_check "xvda: the backend is serving requests" \
+	bd_progress "$domid" 51712
 sk_comment "xvda before detach: $(sk_blk_stats "$domid" 51712 2>/dev/null | tr '\n' ' ')"
 # blkfront keeps an open disk until it is released; xl gives up waiting
 # after its timeout and removes the backend itself, which is the case
@@ -35,7 +59,8 @@ sk_check "xvda's backend device torn down under I/O" \
 sk_check "xvdb still connected" \
 	grep -q '^connected 1' \
 	"/sys/bus/xen-backend/devices/vbd-$domid-51728/skb_stats"
-sleep 3
+sk_check "xvdb: the backend serves requests after xvda's detach" \
+	bd_progress "$domid" 51728
 sk_comment "xvdb before destroy: $(sk_blk_stats "$domid" 51728 2>/dev/null | tr '\n' ' ')"
 sk_check "domU kernel survived losing xvda under I/O (no BUG/Oops)" \
 	sh -c "xl domid $name >/dev/null &&

@@ -17,17 +17,28 @@ sk_check "load splitkit_back (xen-blkback unloaded)" sk_blk_load_back || return
 rm -f "$img"
 truncate -s 512M "$img"
 sk_comment "backend: splitkit_back, disk: $img (512 MiB file, used in place)"
-# the backend's counters: the device goes away with the guest, so keep the
-# latest snapshot (taken every 2 s) and print that one afterwards
-( while sleep 2; do
-	cat /sys/bus/xen-backend/devices/vbd-*/skb_stats \
-		>/tmp/demo-skb-stats.new 2>/dev/null &&
-		mv /tmp/demo-skb-stats.new /tmp/demo-skb-stats
-done ) &
+# The backend's counters go away with the guest's disk: the guest says
+# "io-done" when its I/O is over and waits for "counters-read"
+# (handshakes, common.sh) while dom0 copies them.
+demo_counters()
+{
+	local n=0
+	until xl domid demo >/dev/null 2>&1; do
+		[ "$n" -lt 300 ] || return 1
+		sleep 1
+		n=$((n + 1))
+	done
+	sk_hs_wait_from demo io-done 400 >/dev/null || return 1
+	cat /sys/bus/xen-backend/devices/vbd-*/skb_stats >/tmp/demo-skb-stats
+	sk_hs_send_to demo counters-read
+}
+rm -f /tmp/demo-skb-stats
+demo_counters &
 snap=$!
 sk_domU_run domU.cfg 400
-kill "$snap" 2>/dev/null
-[ -r /tmp/demo-skb-stats ] &&
+wait "$snap"
+sk_check "dom0 read splitkit_back's counters when the guest's I/O was done" \
+	test -s /tmp/demo-skb-stats &&
 	sk_comment "splitkit_back counters: $(tr '\n' ' ' </tmp/demo-skb-stats)"
 sk_check "dom0: e2fsck finds the guest's filesystem clean" e2fsck -fn "$img"
 rm -f "$img"

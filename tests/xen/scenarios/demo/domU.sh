@@ -49,3 +49,6 @@ sk_check "20 files read back intact after remount" \
 	sh -c 'cd /mnt/files && md5sum -c -s /tmp/sums'
 sk_check "unmount" umount /mnt
 sk_comment "splitkit_front counters: $(tr '\n' ' ' </sys/block/xvda/device/skf_stats)"
+# dom0 copies splitkit_back's counters while the disk is still there
+sk_check "tell dom0 the I/O is done" sk_hs_send io-done
+sk_check "dom0 read the backend's counters" sk_hs_wait counters-read 300

@@ -19,11 +19,24 @@ truncate -s 128M "$img"
 dd if=/dev/urandom of="$img" bs=1M count=16 conv=notrunc 2>/dev/null
 md5a=$(dd if="$img" bs=1M count=16 2>/dev/null | md5sum | cut -d' ' -f1)
 sed "s/@MD5A@/$md5a/" domU.cfg.in >"$cfg"
-# what the toolstack published for the PV path, while the guest looks for it
-( sleep 90; xenstore-ls -f /local/domain/0/backend 2>&1 | grep -E 'vbd|qdisk' |
-	grep -E '/(state|type|params|frontend) ' | while IFS= read -r l; do
-		sk_comment "xenstore: $l"
-	done ) &
+# What the toolstack published for the PV path, taken when the guest has
+# looked for its PV disk (its result line for xvda, either way) and the
+# disk is still attached: an event, not a delay.
+hvm_diag()
+{
+	local log=/var/log/xen/console/guest-hvm-smoke.log n=0
+	until grep -q 'PV disk /dev/xvda appeared' "$log" 2>/dev/null; do
+		[ "$n" -lt 600 ] || return
+		sleep 1
+		n=$((n + 1))
+	done
+	xenstore-ls -f /local/domain/0/backend 2>&1 | grep -E 'vbd|qdisk' |
+		grep -E '/(state|type|params|frontend) ' |
+		while IFS= read -r l; do
+			sk_comment "xenstore: $l"
+		done
+}
+hvm_diag &
 diag=$!
 sk_domU_run "$cfg" 600
 kill "$diag" 2>/dev/null
