@@ -22,7 +22,10 @@
 # (only run by 'make demo'), "bench" (a benchmark: only run with --bench
 # or when named, as 'make bench-*' does), "scratch" (QEMU gives dom0 a
 # scratch disk, /dev/vda, backed by a fresh build/xen/<kver>/scratch.img
-# deleted after the run), "slow" (only run when
+# deleted after the run), "powercut" (dom0 gets two cache=none virtio disks
+# and ends the scenario by printing "SK: POWERCUT <name>", on which the host
+# kills QEMU with SIGKILL and runs the scenario's host.sh on the disks'
+# host files; such a scenario is the last of its boot), "slow" (only run when
 # XEN_SLOW=1 or when named with --scenarios), "wip" (not yet reliable: only
 # run when XEN_WIP=1 or when named).  See Documentation/testing.rst.
 #
@@ -166,6 +169,11 @@ if [ "$need_scratch" -eq 1 ]; then
 	scratch_mods="virtio_pci virtio_blk"
 	scratch_drive=(-drive "file=$out/scratch.img,if=virtio,format=raw,cache=unsafe")
 fi
+powercut_mods=""
+for s in $scenarios; do
+	scenario_needs "$s" powercut &&
+		powercut_mods="virtio_pci virtio_blk crc32c_generic ext4"
+done
 
 # add_selftests: splitkit's kselftest package (tests/selftests), installed
 # by its own Makefile as a user would, under /lib/splitkit/selftests; the
@@ -272,7 +280,8 @@ build_dom0()
 		root_add_tree "$XEN_LIB/boot" "$XEN_LIB/boot"
 	fi
 	root_add_modules "$kver" xen-privcmd xenfs xen-evtchn xen-gntdev \
-		xen-gntalloc xen-blkback loop $scratch_mods $ko_names || return 1
+		xen-gntalloc xen-blkback loop $scratch_mods $powercut_mods \
+		$ko_names || return 1
 	mkdir -p "$ROOT/etc/splitkit"
 	echo "$scenarios" | tr ' ' '\n' >"$ROOT/etc/splitkit/scenarios"
 	root_pack "$out/dom0.img"
@@ -283,104 +292,252 @@ build_domU >"$out/mkroot.log" 2>&1 || { sed 's/^/# /' "$out/mkroot.log"; bail "b
 build_domU_small >>"$out/mkroot.log" 2>&1 || { sed 's/^/# /' "$out/mkroot.log"; bail "building the small domU image"; }
 build_dom0 >>"$out/mkroot.log" 2>&1 || { sed 's/^/# /' "$out/mkroot.log"; bail "building the dom0 image"; }
 [ "$out/xen" -nt "$XEN_GZ" ] || gzip -dc "$XEN_GZ" >"$out/xen"
-if [ "$need_scratch" -eq 1 ]; then
-	rm -f "$out/scratch.img"
-	truncate -s "${XEN_SCRATCH_SIZE:-512M}" "$out/scratch.img" ||
-		bail "creating $out/scratch.img"
-fi
+
+# --- power cuts --------------------------------------------------------
+
+# A power-cut scenario (needs word "powercut") proves durability: dom0 gets
+# two virtio disks that QEMU writes to host files with no host cache
+# (cache=none: O_DIRECT, and QEMU keeps no cache of its own for a raw
+# file), serial "sk-powercut" with 512-byte sectors and "sk-powercut-4k"
+# with 4096-byte ones (tests/xen/lib/powercut.sh).  When dom0 prints "SK:
+# POWERCUT <name>", powercut_watch kills QEMU with SIGKILL at once: every
+# write QEMU completed is in the host files, nothing dom0 kept in memory
+# is.  Then the scenario's host.sh checks the host files.  Nothing runs in
+# that boot after the cut, so plan_boots makes each power-cut scenario the
+# last of its boot.
+
+# plan_boots: one line per boot, its scenarios in order: every other
+# scenario and then the first power-cut scenario, then each further
+# power-cut scenario alone.
+plan_boots()
+{
+	local s rest="" cuts=""
+	for s in $scenarios; do
+		if scenario_needs "$s" powercut; then
+			cuts="$cuts $s"
+		else
+			rest="$rest $s"
+		fi
+	done
+	set -- $cuts
+	echo $rest ${1:-}
+	[ $# -gt 0 ] && shift
+	for s in "$@"; do
+		echo "$s"
+	done
+}
+
+# powercut_prepare: fresh sparse host files and the QEMU arguments of the
+# power-cut disks in powercut_drive.  cache=none needs O_DIRECT on the
+# host's filesystem; where it has none, cache=writeback is as good for
+# this test, since the host's page cache outlives QEMU.
+powercut_prepare()
+{
+	local f cache=none
+	rm -f "$out/powercut.img" "$out/powercut-4k.img" "$out/powercut.done"
+	for f in powercut powercut-4k; do
+		truncate -s 256M "$out/$f.img" || return 1
+	done
+	if ! dd if=/dev/zero of="$out/powercut.img" bs=4096 count=1 \
+	     oflag=direct conv=notrunc 2>/dev/null; then
+		echo "# no O_DIRECT on $out: power-cut disks with cache=writeback"
+		cache=writeback
+	fi
+	powercut_drive=(
+		-drive "file=$out/powercut.img,if=none,id=pc,format=raw,cache=$cache"
+		-device virtio-blk-pci,drive=pc,serial=sk-powercut
+		-drive "file=$out/powercut-4k.img,if=none,id=pc4k,format=raw,cache=$cache"
+		-device "virtio-blk-pci,drive=pc4k,serial=sk-powercut-4k,logical_block_size=4096,physical_block_size=4096"
+	)
+}
+
+# powercut_watch QPID NAME: follow the console until dom0 prints "SK:
+# POWERCUT NAME", then kill QEMU (its pid from -pidfile) with SIGKILL and
+# record the cut in $out/powercut.done.  Returns when QEMU (the timeout
+# process QPID) is gone.  The process substitution, unlike a pipe, lets
+# grep's match end the wait while tail is still running.
+powercut_watch()
+{
+	grep -a -q -m 1 "^SK: POWERCUT $2" \
+		< <(tail --pid="$1" -F -s 0.2 -n +1 "$log" 2>/dev/null) ||
+		return 0
+	kill -KILL "$(cat "$out/qemu.pid")" && echo "$2" >"$out/powercut.done"
+}
+
+# powercut_check NAME: after the boot that NAME ended with a power cut,
+# run NAME's host.sh on the host files; its results count as "NAME:
+# host: ...".  The host files are kept when a check failed.
+powercut_check()
+{
+	local s=$1 line rc got=0 before=$nfail
+
+	if [ "$(cat "$out/powercut.done" 2>/dev/null)" != "$s" ]; then
+		result "not ok" "$s: power cut on dom0's POWERCUT marker"
+		return
+	fi
+	result ok "$s: power cut on dom0's POWERCUT marker (QEMU killed)"
+	finished[$s]=1
+	HERE=$HERE "$HERE/scenarios/$s/host.sh" "$out/powercut.img" \
+		"$out/powercut-4k.img" >"$out/host-$s.log" 2>&1
+	rc=$?
+	while IFS= read -r line; do
+		case "$line" in
+		"ok - "*)
+			got=1
+			result ok "$s: host: ${line#ok - }" ;;
+		"not ok - "*)
+			got=1
+			result "not ok" "$s: host: ${line#not ok - }" ;;
+		*)
+			echo "# $s: host: ${line#\# }" ;;
+		esac
+	done <"$out/host-$s.log"
+	[ "$got" -eq 1 ] && [ "$rc" -eq 0 ] ||
+		result "not ok" "$s: host: host.sh ran (status $rc) and reported results"
+	if [ "$nfail" -eq "$before" ]; then
+		rm -f "$out/powercut.img" "$out/powercut-4k.img"
+	else
+		echo "# $s: power-cut disks kept: $out/powercut.img, $out/powercut-4k.img"
+	fi
+}
 
 # --- boot --------------------------------------------------------------
 
-nscen=$(echo "$scenarios" | wc -w)
-limit=$(( (SCENARIO_TIMEOUT + 60) * nscen + 180 ))
-log=$out/console.log
-# boot_qemu: one boot; returns QEMU's status, or 200 if dom0 never said
-# DOM0-UP within DOM0_BOOT_TIMEOUT s (QEMU is then stopped).  An emulated
-# boot has been seen to stall before dom0's init runs; a second boot gets
-# past it.
+# boot_qemu: one boot of the scenarios in $boot, console to $log; returns
+# QEMU's status, or 200 if dom0 never said DOM0-UP within
+# DOM0_BOOT_TIMEOUT s (QEMU is then stopped).  An emulated boot has been
+# seen to stall before dom0's init runs; a second boot gets past it.  With
+# $cut set (a power-cut scenario ends the boot), QEMU gets the power-cut
+# disks and powercut_watch.
 boot_qemu()
 {
-	local qpid waited=0
+	local qpid wpid="" waited=0
 
 	: >"$log"
+	rm -f "$out/qemu.pid"
+	powercut_drive=()
+	if [ -n "$cut" ]; then
+		powercut_prepare || return 201
+	fi
 	timeout -s KILL "$limit" qemu-system-x86_64 \
-		-nodefaults -display none -no-reboot \
+		-nodefaults -display none -no-reboot -pidfile "$out/qemu.pid" \
 		-machine pc -cpu qemu64,+svm,+npt -m 3072 -smp 2 \
-		-serial "file:$log" "${scratch_drive[@]}" \
+		-serial "file:$log" "${scratch_drive[@]}" "${powercut_drive[@]}" \
 		-kernel "$out/xen" \
 		-append "dom0_mem=1536M,max:1536M console=com1 com1=115200,8n1 ${XEN_APPEND:-}" \
-		-initrd "/boot/vmlinuz-$kver console=hvc0 quiet loglevel=3 panic=-1 sk.timeout=$SCENARIO_TIMEOUT,$out/dom0.img" \
+		-initrd "/boot/vmlinuz-$kver console=hvc0 quiet loglevel=3 panic=-1 sk.timeout=$SCENARIO_TIMEOUT sk.scenarios=${boot// /:},$out/dom0.img" \
 		</dev/null >"$out/qemu.log" 2>&1 &
 	qpid=$!
+	if [ -n "$cut" ]; then
+		powercut_watch "$qpid" "$cut" &
+		wpid=$!
+	fi
 	while ! grep -aq '^SK: DOM0-UP' "$log" 2>/dev/null; do
 		kill -0 "$qpid" 2>/dev/null || break
 		if [ "$waited" -ge "$DOM0_BOOT_TIMEOUT" ]; then
 			kill -TERM "$qpid" 2>/dev/null	# timeout passes it on
 			wait "$qpid"
+			[ -n "$wpid" ] && wait "$wpid"
 			return 200
 		fi
 		sleep 5
 		waited=$((waited + 5))
 	done
-	wait "$qpid"
+	wait "$qpid" 2>/dev/null	# no "Killed" notice after a power cut
+	local rc=$?
+	[ -n "$wpid" ] && wait "$wpid"
+	return $rc
+}
+
+# parse_console: the results of one boot's console $log.
+parse_console()
+{
+	local line g
+
+	current=""
+	all_done=0
+	while IFS= read -r line; do
+		case "$line" in
+		"SK: BEGIN "*)
+			current=${line#SK: BEGIN } ;;
+		"SK: END "*)
+			finished[${line#SK: END }]=1 ;;
+		"SK: ok - "*)
+			nresults[${current:-dom0}]=1
+			result ok "${current:-dom0}: ${line#SK: ok - }" ;;
+		"SK: not ok - "*)
+			nresults[${current:-dom0}]=1
+			result "not ok" "${current:-dom0}: ${line#SK: not ok - }" ;;
+		"SK: # "*)
+			echo "# ${current:+$current: }${line#SK: # }" ;;
+		"SK: BAIL "*)
+			result "not ok" "dom0: ${line#SK: BAIL }" ;;
+		"SK: ALL-DONE")
+			all_done=1 ;;
+		"SKC:"*)
+			g=${line#SKC:}
+			echo "${g#*: }" >>"$out/${g%%: *}.log" ;;
+		esac
+	done < <(tr -d '\r' <"$log" 2>/dev/null)	# Xen's console adds CRs
 }
 
 DOM0_BOOT_TIMEOUT=${DOM0_BOOT_TIMEOUT:-600}
-echo "# booting Xen 4.17 + dom0 $kver in QEMU (TCG), scenarios: $scenarios"
-boot_qemu
-qrc=$?
-if [ "$qrc" -eq 200 ]; then
-	echo "# dom0 not up after $DOM0_BOOT_TIMEOUT s; console tail:"
-	tail -n 5 "$log" | sed 's/^/# console: /'
-	cp "$log" "$out/console-stalled.log"
-	echo "# booting again"
+declare -A finished nresults
+mapfile -t boots < <(plan_boots)
+logs=()
+for i in "${!boots[@]}"; do
+	boot=${boots[$i]}
+	cut=${boot##* }
+	scenario_needs "$cut" powercut || cut=""
+	log=$out/console.log
+	[ "$i" -gt 0 ] && log=$out/console-$cut.log
+	logs+=("$log")
+	nscen=$(echo "$boot" | wc -w)
+	limit=$(( (SCENARIO_TIMEOUT + 60) * nscen + 180 ))
+	if [ "$need_scratch" -eq 1 ]; then
+		rm -f "$out/scratch.img"
+		truncate -s "${XEN_SCRATCH_SIZE:-512M}" "$out/scratch.img" ||
+			bail "creating $out/scratch.img"
+	fi
+
+	echo "# booting Xen 4.17 + dom0 $kver in QEMU (TCG), scenarios: $boot"
 	boot_qemu
 	qrc=$?
-	[ "$qrc" -eq 200 ] && echo "# dom0 not up after $DOM0_BOOT_TIMEOUT s again"
-fi
-[ "$need_scratch" -eq 1 ] && rm -f "$out/scratch.img"
-[ "$qrc" -eq 137 ] && echo "# QEMU killed after $limit s"
+	if [ "$qrc" -eq 200 ]; then
+		echo "# dom0 not up after $DOM0_BOOT_TIMEOUT s; console tail:"
+		tail -n 5 "$log" | sed 's/^/# console: /'
+		cp "$log" "${log%.log}-stalled.log"
+		echo "# booting again"
+		boot_qemu
+		qrc=$?
+		[ "$qrc" -eq 200 ] && echo "# dom0 not up after $DOM0_BOOT_TIMEOUT s again"
+	fi
+	[ "$qrc" -eq 201 ] && bail "creating the power-cut disks in $out"
+	[ "$need_scratch" -eq 1 ] && rm -f "$out/scratch.img"
+	[ "$qrc" -eq 137 ] && [ ! -f "$out/powercut.done" ] &&
+		echo "# QEMU killed after $limit s"
 
-# --- results -----------------------------------------------------------
+	# --- results of this boot ----------------------------------------
 
-declare -A finished nresults
-current=""
-all_done=0
-while IFS= read -r line; do
-	case "$line" in
-	"SK: BEGIN "*)
-		current=${line#SK: BEGIN } ;;
-	"SK: END "*)
-		finished[${line#SK: END }]=1 ;;
-	"SK: ok - "*)
-		nresults[${current:-dom0}]=1
-		result ok "${current:-dom0}: ${line#SK: ok - }" ;;
-	"SK: not ok - "*)
-		nresults[${current:-dom0}]=1
-		result "not ok" "${current:-dom0}: ${line#SK: not ok - }" ;;
-	"SK: # "*)
-		echo "# ${current:+$current: }${line#SK: # }" ;;
-	"SK: BAIL "*)
-		result "not ok" "dom0: ${line#SK: BAIL }" ;;
-	"SK: ALL-DONE")
-		all_done=1 ;;
-	"SKC:"*)
-		g=${line#SKC:}
-		echo "${g#*: }" >>"$out/${g%%: *}.log" ;;
-	esac
-done < <(tr -d '\r' <"$log" 2>/dev/null)	# Xen's console adds CRs
-
-for s in $scenarios; do
-	[ -n "${finished[$s]:-}" ] ||
-		result "not ok" "$s: scenario ran to its end (timeout, crash or hang)"
-	[ -n "${nresults[$s]:-}" ] ||
-		result "not ok" "$s: scenario reported results"
+	parse_console
+	[ -n "$cut" ] && powercut_check "$cut"
+	for s in $boot; do
+		[ -n "${finished[$s]:-}" ] ||
+			result "not ok" "$s: scenario ran to its end (timeout, crash or hang)"
+		[ -n "${nresults[$s]:-}" ] ||
+			result "not ok" "$s: scenario reported results"
+	done
+	# a boot that ends in a power cut never gets to power off
+	[ "$all_done" -eq 1 ] || [ -n "$cut" ] ||
+		result "not ok" "dom0: ran every scenario and powered off"
 done
-[ "$all_done" -eq 1 ] || result "not ok" "dom0: ran every scenario and powered off"
 
 if [ "$nfail" -gt 0 ]; then
-	echo "# consoles kept in $out: console.log (Xen + dom0), guest-*.log"
-	grep -av '^SKC:' "$log" 2>/dev/null | tail -n 60 | sed 's/^/# console: /'
+	echo "# consoles kept in $out: console*.log (Xen + dom0), guest-*.log"
+	for log in "${logs[@]}"; do
+		grep -av '^SKC:' "$log" 2>/dev/null | tail -n 60 |
+			sed "s/^/# $(basename "$log" .log): /"
+	done
 	for g in "$out"/guest-*.log; do
 		[ -f "$g" ] || continue
 		tail -n 30 "$g" | sed "s/^/# $(basename "$g" .log): /"
