@@ -31,6 +31,8 @@ sparse
 clang
 libclang-rt-14-dev
 e2fsprogs
+zlib1g-dev
+libjson-c-dev
 "
 
 missing=""

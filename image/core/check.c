@@ -9,7 +9,7 @@
  * lowers.  Entries pointing outside the file, unaligned or with reserved
  * bits, and COPIED flags that disagree with a refcount of one, are errors.
  */
-#include "image.h"
+#include "image_priv.h"
 
 struct counter {
 	struct ski_image *img;

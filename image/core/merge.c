@@ -16,7 +16,7 @@
  * child still reads unallocated clusters through the chain, which by then
  * holds only zeroes for them.
  */
-#include "ops.h"
+#include "image_priv.h"
 
 #define MERGE_RUN_MAX	256
 
@@ -30,8 +30,6 @@ int ski_merge_begin(struct ski_op *op)
 {
 	struct ski_image *img = op->img;
 	char *path;
-	size_t dir_len = 0, name_len;
-	const char *slash = strrchr(img->path, '/');
 	int err;
 
 	/* A stream cut short after dropping the backing file just finishes. */
@@ -55,14 +53,9 @@ int ski_merge_begin(struct ski_op *op)
 			img->path);
 		return -EOPNOTSUPP;
 	}
-	name_len = strlen(img->hdr.backing_file);
-	if (img->hdr.backing_file[0] != '/' && slash)
-		dir_len = slash - img->path + 1;
-	path = skp_zalloc(dir_len + name_len + 1);
+	path = ski_backing_path(img);
 	if (!path)
 		return -ENOMEM;
-	memcpy(path, img->path, dir_len);
-	memcpy(path + dir_len, img->hdr.backing_file, name_len);
 	err = ski_open_depth(path, SKI_OPEN_RW, img->depth + 1, &op->parent);
 	skp_free(path);
 	if (err)

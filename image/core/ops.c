@@ -2,7 +2,9 @@
 /*
  * Entry points of the long operations (see ops.h): begin, step, end.
  */
-#include "ops.h"
+#include "image_priv.h"
+
+#define free_clear(p)	do { skp_free(p); (p) = NULL; } while (0)
 
 /**
  * ski_op_begin() - prepare a long operation on a writable image
@@ -61,24 +63,14 @@ void ski_op_end(struct ski_op *op)
 {
 	struct ski_image *img = op->img;
 
-	if (img && img->rmap) {
-		skp_free(img->rmap->owner);
-		skp_free(img->rmap);
-		img->rmap = NULL;
-	}
+	if (img)
+		ski_rmap_free(img);
 	/* Commit: op->parent is img->backing now, closed with the child. */
-	skp_free(op->buf);
-	op->buf = NULL;
-	skp_free(op->moves);
-	op->moves = NULL;
-	skp_free(op->plan_gc);
-	op->plan_gc = NULL;
-	skp_free(op->plan_place);
-	op->plan_place = NULL;
-	skp_free(op->copy_buf);
-	op->copy_buf = NULL;
-	skp_free(op->old_entries);
-	op->old_entries = NULL;
-	skp_free(op->runs);
-	op->runs = NULL;
+	free_clear(op->buf);
+	free_clear(op->moves);
+	free_clear(op->plan_gc);
+	free_clear(op->plan_place);
+	free_clear(op->copy_buf);
+	free_clear(op->old_entries);
+	free_clear(op->runs);
 }

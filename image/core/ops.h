@@ -11,6 +11,8 @@
  * begin, so an interrupted operation resumes by simply starting again.
  *
  * relocate.c: compaction and defragmentation; merge.c: commit and stream.
+ * The caller owns struct ski_op and reads done, total and moved (progress);
+ * every other field is the core's own.
  */
 #ifndef _SPLITKIT_IMAGE_OPS_H
 #define _SPLITKIT_IMAGE_OPS_H
@@ -24,34 +26,8 @@ enum ski_op_kind {
 	SKI_OP_STREAM,		/* chain into the child, drop it */
 };
 
-/* Reverse map entry: what uses a host cluster (owner in the low bits). */
-#define SKI_RMAP_FREE		0ULL
-#define SKI_RMAP_FIXED		(1ULL << 60)	/* never moved */
-#define SKI_RMAP_REFBLOCK	(2ULL << 60)	/* reftable index */
-#define SKI_RMAP_L2		(3ULL << 60)	/* L1 index */
-#define SKI_RMAP_DATA		(4ULL << 60)	/* guest cluster */
-#define SKI_RMAP_KIND		(15ULL << 60)
-#define SKI_RMAP_INDEX		((1ULL << 60) - 1)
-
-struct ski_rmap {
-	u64 *owner;
-	u64 nr;
-};
-
-struct ski_move {
-	u64 from;
-	u64 to;
-	u64 owner;
-};
-
-/* A run of guest clusters a merge step handles together. */
-struct ski_run {
-	u64 first;
-	u64 nr;
-	bool zero;
-};
-
-#define SKI_MERGE_RUNS	64
+struct ski_move;
+struct ski_run;
 
 struct ski_op {
 	struct ski_image *img;
@@ -82,11 +58,5 @@ int ski_op_begin(struct ski_op *op, struct ski_image *img,
 		 enum ski_op_kind kind);
 int ski_op_step(struct ski_op *op, u64 budget);
 void ski_op_end(struct ski_op *op);
-
-/* Internal: reverse-map upkeep (relocate.c), called from image.c. */
-void ski_rmap_set(struct ski_image *img, u64 cluster, u64 owner);
-int ski_relocate_step(struct ski_op *op, u64 budget);
-int ski_merge_step(struct ski_op *op, u64 budget);
-int ski_merge_begin(struct ski_op *op);
 
 #endif /* _SPLITKIT_IMAGE_OPS_H */

@@ -6,8 +6,9 @@
  * splitkit tool, unit tests, fuzzers) and, later, inside splitkit_back.
  * Everything the core needs from its host goes through the handful of
  * functions declared here: memory, logging, time, and I/O on an image file.
- * image/user/platform_user.c implements them with libc; a kernel
- * implementation will use kvzalloc, vfs_iter_read/write and vfs_fsync.
+ * image/user/platform_user.c implements them with libc and zlib,
+ * image/kernel/platform_kernel.c with kvzalloc, printk, the VFS and the
+ * kernel's zlib and CRC-32; image/core/fileio.c is the part both share.
  */
 #ifndef _SPLITKIT_IMAGE_PLATFORM_H
 #define _SPLITKIT_IMAGE_PLATFORM_H
@@ -47,6 +48,34 @@ void skp_log(int level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /*
+ * The host's libraries: zlib in userspace, the kernel's zlib_inflate and
+ * crc32_le in the kernel.
+ *
+ * skp_inflate() decodes a raw DEFLATE stream (no zlib header, as qemu
+ * stores a compressed cluster) into exactly @dst_len bytes; input after
+ * the point where the output is full is ignored.  Return: 0, -EINVAL for
+ * malformed input or output that comes up short, -ENOMEM.
+ *
+ * skp_crc32() is CRC-32 (IEEE 802.3, reflected; zlib's crc32()).
+ */
+int skp_inflate(const u8 *src, size_t src_len, u8 *dst, size_t dst_len);
+u32 skp_crc32(const void *data, size_t len);
+
+/*
+ * Both hosts' skp_inflate() end here: zlib ran out of memory, or its
+ * status was one of Z_OK/Z_STREAM_END/Z_BUF_ERROR (@stream_ok) and
+ * @out_left bytes of the output were not filled.  A full output counts,
+ * whether or not the stream goes on, as qemu reads it.
+ */
+static inline int skp_inflate_verdict(bool no_memory, bool stream_ok,
+				      size_t out_left)
+{
+	if (no_memory)
+		return -ENOMEM;
+	return stream_ok && !out_left ? 0 : -EINVAL;
+}
+
+/*
  * File I/O.  All return 0 or a negative errno.  skp_pread() of a range that
  * reaches past the end of the file fills the missing part with zeroes, as a
  * hole would read.  skp_flush() is a write barrier: every write issued before
@@ -56,8 +85,25 @@ int skp_open(const char *path, bool writable, struct skp_file **filep);
 /* Create @path, failing if it exists, and open it for writing. */
 int skp_create(const char *path, struct skp_file **filep);
 void skp_close(struct skp_file *file);
+/*
+ * Wrap a file the caller already holds, for ski_open_file(); skp_close()
+ * frees the wrapper and leaves the caller's file open.
+ */
+#ifdef SPLITKIT_USERSPACE
+int skp_file_from_fd(int fd, struct skp_file **filep);
+#else
+struct file;
+int skp_file_from_filp(struct file *filp, struct skp_file **filep);
+#endif
 int skp_pread(struct skp_file *file, void *buf, size_t len, u64 off);
 int skp_pwrite(struct skp_file *file, const void *buf, size_t len, u64 off);
+/*
+ * The host primitives under skp_pread()/skp_pwrite() (core/fileio.c): one
+ * read or write call at @off, returning the bytes moved (0 at end of file
+ * for a read) or a negative errno.  The core calls the two above.
+ */
+s64 skp_read_at(struct skp_file *file, void *buf, size_t len, u64 off);
+s64 skp_write_at(struct skp_file *file, const void *buf, size_t len, u64 off);
 int skp_flush(struct skp_file *file);
 int skp_truncate(struct skp_file *file, u64 size);
 int skp_size(struct skp_file *file, u64 *sizep);

@@ -3,9 +3,9 @@
  * Compaction and defragmentation: moving host clusters, one bounded step
  * at a time.
  *
- * Both work from a reverse map (struct ski_rmap: host cluster -> what uses
- * it), built in bounded steps from the L1/L2 tables and the refcount table
- * and kept current by hooks in image.c while the operation runs.
+ * Both work from a reverse map (rmap.c: host cluster -> what uses it),
+ * built here in bounded steps from the L1/L2 tables and the refcount table
+ * and kept current by table.c and refcount.c while the operation runs.
  *
  * Moving a cluster from @from to @to follows the core's ordering rule: the
  * refcount of @to is raised and the contents copied, flush, the single
@@ -21,33 +21,10 @@
  * crash recomputes where it was, since the clusters already in place stay.
  */
 #include "endian.h"
-#include "ops.h"
+#include "image_priv.h"
 
 #define RELOCATE_BATCH	256
 #define RELOCATE_COPY_BYTES	(1U << 20)
-
-void ski_rmap_set(struct ski_image *img, u64 cluster, u64 owner)
-{
-	struct ski_rmap *rmap = img->rmap;
-
-	if (!rmap)
-		return;
-	if (cluster >= rmap->nr) {
-		u64 nr = (cluster + 1) * 2, *grown;
-
-		grown = skp_zalloc(nr * sizeof(u64));
-		if (!grown) {
-			/* Out of memory: poison the map, the op stops. */
-			rmap->nr = 0;
-			return;
-		}
-		memcpy(grown, rmap->owner, rmap->nr * sizeof(u64));
-		skp_free(rmap->owner);
-		rmap->owner = grown;
-		rmap->nr = nr;
-	}
-	rmap->owner[cluster] = owner;
-}
 
 static int rmap_fixed_range(struct ski_image *img, u64 off, u64 bytes)
 {
@@ -66,18 +43,14 @@ static int rmap_start(struct ski_op *op)
 	struct ski_image *img = op->img;
 	u64 i;
 
-	img->rmap = skp_zalloc(sizeof(*img->rmap));
 	op->moves = skp_zalloc(RELOCATE_BATCH * sizeof(*op->moves));
 	op->plan_gc = skp_zalloc(RELOCATE_BATCH * sizeof(u64));
 	op->plan_place = skp_zalloc(RELOCATE_BATCH * sizeof(u64));
 	op->copy_clusters = (RELOCATE_COPY_BYTES >> img->cluster_bits) ?: 1;
 	op->copy_buf = skp_zalloc(op->copy_clusters << img->cluster_bits);
-	if (!img->rmap || !op->moves || !op->plan_gc || !op->plan_place ||
-	    !op->copy_buf)
+	if (!op->moves || !op->plan_gc || !op->plan_place || !op->copy_buf)
 		return -ENOMEM;
-	img->rmap->nr = img->end_cluster + 1;
-	img->rmap->owner = skp_zalloc(img->rmap->nr * sizeof(u64));
-	if (!img->rmap->owner)
+	if (ski_rmap_alloc(img, img->end_cluster + 1))
 		return -ENOMEM;
 	rmap_fixed_range(img, 0, 1);
 	rmap_fixed_range(img, img->hdr.refcount_table_offset,
@@ -167,12 +140,6 @@ static int rmap_release_leaks(struct ski_op *op, u64 limit)
 	return err ? err : 1;
 }
 
-static u64 owner_of(struct ski_image *img, u64 cluster)
-{
-	return cluster < img->rmap->nr ? img->rmap->owner[cluster] :
-	       SKI_RMAP_FREE;
-}
-
 /* A hole: no owner and no refcount (so not mid-allocation either). */
 static int is_hole(struct ski_image *img, u64 cluster, bool *hole)
 {
@@ -180,7 +147,7 @@ static int is_hole(struct ski_image *img, u64 cluster, bool *hole)
 	int err;
 
 	*hole = false;
-	if (owner_of(img, cluster) != SKI_RMAP_FREE)
+	if (ski_rmap_owner(img, cluster) != SKI_RMAP_FREE)
 		return 0;
 	err = ski_refcount(img, cluster, &rc);
 	if (!err)
@@ -271,7 +238,7 @@ static u64 highest_used(struct ski_image *img)
 {
 	u64 c = img->end_cluster;
 
-	while (c > 1 && owner_of(img, c - 1) == SKI_RMAP_FREE)
+	while (c > 1 && ski_rmap_owner(img, c - 1) == SKI_RMAP_FREE)
 		c--;
 	return c - 1;
 }
@@ -282,10 +249,10 @@ static u64 clusters_to_move(struct ski_image *img)
 	u64 c, used = 0, above = 0;
 
 	for (c = 0; c < img->end_cluster; c++)
-		if (owner_of(img, c) != SKI_RMAP_FREE)
+		if (ski_rmap_owner(img, c) != SKI_RMAP_FREE)
 			used++;
 	for (c = used; c < img->end_cluster; c++)
-		if (owner_of(img, c) != SKI_RMAP_FREE)
+		if (ski_rmap_owner(img, c) != SKI_RMAP_FREE)
 			above++;
 	return above;
 }
@@ -413,7 +380,7 @@ static int compact_step(struct ski_op *op, u64 budget)
 	int err;
 
 	while (budget && nr < RELOCATE_BATCH) {
-		u64 owner = owner_of(img, top);
+		u64 owner = ski_rmap_owner(img, top);
 
 		/* Lowest hole not yet used in this batch. */
 		for (;; op->low_free++) {
@@ -450,7 +417,7 @@ static int compact_step(struct ski_op *op, u64 budget)
 		/* Next candidate below; skip what is already queued. */
 		do {
 			top--;
-		} while (top > 1 && owner_of(img, top) == SKI_RMAP_FREE);
+		} while (top > 1 && ski_rmap_owner(img, top) == SKI_RMAP_FREE);
 		if (top <= op->low_free)
 			break;
 	}
@@ -490,7 +457,7 @@ static int next_place(struct ski_op *op, u64 *owner)
 	int err;
 
 	for (;; op->place++) {
-		*owner = owner_of(img, op->place);
+		*owner = ski_rmap_owner(img, op->place);
 		if ((*owner & SKI_RMAP_KIND) == SKI_RMAP_DATA)
 			return 0;
 		if (*owner != SKI_RMAP_FREE)
@@ -546,7 +513,7 @@ static int defrag_step(struct ski_op *op, u64 budget)
 	/* Evict other guest clusters from the planned slots. */
 	hole_from = op->place;
 	for (i = 0; i < nr_plan; i++) {
-		owner = owner_of(img, plan_place[i]);
+		owner = ski_rmap_owner(img, plan_place[i]);
 		if (owner == SKI_RMAP_FREE)
 			continue;
 		for (;; hole_from++) {

@@ -11,21 +11,6 @@
 #include "endian.h"
 #include "vminfo.h"
 
-/** ski_crc32() - CRC-32 (IEEE 802.3, reflected, as zlib computes it) */
-u32 ski_crc32(const void *data, size_t len)
-{
-	const u8 *p = data;
-	u32 crc = 0xffffffffU;
-	int bit;
-
-	while (len--) {
-		crc ^= *p++;
-		for (bit = 0; bit < 8; bit++)
-			crc = (crc >> 1) ^ (0xedb88320U & -(crc & 1));
-	}
-	return ~crc;
-}
-
 static int fail(const char **reason, const char *why)
 {
 	if (reason)
@@ -89,7 +74,7 @@ int ski_vminfo_decode(const u8 *data, size_t len, struct ski_vminfo *info,
 	body_len = ski_get_be32(data + 12);
 	if (body_len > len - SKI_VMINFO_HDR_LEN)
 		return fail(reason, "VM information body overruns extension");
-	if (ski_crc32(data + SKI_VMINFO_HDR_LEN, body_len) !=
+	if (skp_crc32(data + SKI_VMINFO_HDR_LEN, body_len) !=
 	    ski_get_be32(data + 8))
 		return fail(reason, "VM information checksum mismatch");
 
@@ -184,7 +169,7 @@ int ski_vminfo_encode(const struct ski_vminfo *info, u8 *buf, size_t len,
 	}
 	ski_put_be32(buf, SKI_VMINFO_VERSION);
 	ski_put_be32(buf + 4, info->flags);
-	ski_put_be32(buf + 8, ski_crc32(buf + SKI_VMINFO_HDR_LEN,
+	ski_put_be32(buf + 8, skp_crc32(buf + SKI_VMINFO_HDR_LEN,
 					pos - SKI_VMINFO_HDR_LEN));
 	ski_put_be32(buf + 12, pos - SKI_VMINFO_HDR_LEN);
 	*used = pos;

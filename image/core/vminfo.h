@@ -42,7 +42,6 @@ struct ski_vminfo {
 	struct ski_vm_entry entries[SKI_VM_MAX_ENTRIES];
 };
 
-u32 ski_crc32(const void *data, size_t len);
 int ski_vminfo_decode(const u8 *data, size_t len, struct ski_vminfo *info,
 		      const char **reason);
 int ski_vminfo_encode(const struct ski_vminfo *info, u8 *buf, size_t len,

@@ -4,11 +4,13 @@
  *
  * The counterpart of image/user/platform_user.c: the same functions over
  * kvzalloc, printk and VFS file I/O (kernel_read/kernel_write, vfs_fsync,
- * vfs_truncate), so image/core/ links unchanged into splitkit_back.  Until
- * that integration lands, image/kernel/Kbuild builds the core with this file
- * as a stand-alone module purely to prove that it compiles cleanly (W=1)
- * against every installed kernel; tests/image/phase.sh runs that build.
+ * vfs_truncate), so image/core/ builds unchanged into splitkit_image.ko
+ * (image/Kbuild; main.c exports it).  A file is either opened here by path
+ * (and closed by skp_close()) or borrowed from a caller that already holds
+ * a struct file (skp_file_from_filp(): splitkit_back), which keeps it.
+ * Decompression and CRC-32 are the kernel's own (zlib_inflate, crc32_le).
  */
+#include <linux/crc32.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
@@ -16,11 +18,13 @@
 #include <linux/printk.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
+#include <linux/zlib.h>
 
 #include "../core/platform.h"
 
 struct skp_file {
 	struct file *filp;
+	bool borrowed;		/* the caller's: skp_close() leaves it open */
 };
 
 void *skp_zalloc(size_t size)
@@ -31,6 +35,37 @@ void *skp_zalloc(size_t size)
 void skp_free(void *ptr)
 {
 	kvfree(ptr);
+}
+
+int skp_inflate(const u8 *src, size_t src_len, u8 *dst, size_t dst_len)
+{
+	struct z_stream_s zs = {};
+	int ret;
+
+	if (src_len > UINT_MAX || dst_len > UINT_MAX)
+		return -EINVAL;
+	/* Tens of KiB: compressed clusters are rare, so not kept around. */
+	zs.workspace = kvmalloc(zlib_inflate_workspacesize(), GFP_KERNEL);
+	if (!zs.workspace)
+		return -ENOMEM;
+	ret = zlib_inflateInit2(&zs, -MAX_WBITS);
+	if (ret == Z_OK) {
+		zs.next_in = src;
+		zs.avail_in = src_len;
+		zs.next_out = dst;
+		zs.avail_out = dst_len;
+		ret = zlib_inflate(&zs, Z_FINISH);
+		zlib_inflateEnd(&zs);
+	}
+	kvfree(zs.workspace);
+	return skp_inflate_verdict(ret == Z_MEM_ERROR, ret == Z_OK ||
+				   ret == Z_STREAM_END || ret == Z_BUF_ERROR,
+				   zs.avail_out);
+}
+
+u32 skp_crc32(const void *data, size_t len)
+{
+	return crc32_le(~0U, data, len) ^ ~0U;
 }
 
 u64 skp_time(void)
@@ -50,11 +85,12 @@ void skp_log(int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vaf.fmt = fmt;
 	vaf.va = &ap;
-	printk("%ssplitkit_img: %pV\n", prefixes[level], &vaf);
+	printk("%ssplitkit_image: %pV\n", prefixes[level], &vaf);
 	va_end(ap);
 }
 
-static int wrap_filp(struct file *filp, struct skp_file **filep)
+static int wrap_filp(struct file *filp, bool borrowed,
+		     struct skp_file **filep)
 {
 	struct skp_file *file;
 
@@ -62,10 +98,12 @@ static int wrap_filp(struct file *filp, struct skp_file **filep)
 		return PTR_ERR(filp);
 	file = kzalloc(sizeof(*file), GFP_KERNEL);
 	if (!file) {
-		filp_close(filp, NULL);
+		if (!borrowed)
+			filp_close(filp, NULL);
 		return -ENOMEM;
 	}
 	file->filp = filp;
+	file->borrowed = borrowed;
 	*filep = file;
 	return 0;
 }
@@ -73,61 +111,53 @@ static int wrap_filp(struct file *filp, struct skp_file **filep)
 int skp_open(const char *path, bool writable, struct skp_file **filep)
 {
 	return wrap_filp(filp_open(path, (writable ? O_RDWR : O_RDONLY) |
-				   O_LARGEFILE, 0), filep);
+				   O_LARGEFILE, 0), false, filep);
 }
 
 int skp_create(const char *path, struct skp_file **filep)
 {
 	return wrap_filp(filp_open(path, O_RDWR | O_CREAT | O_EXCL |
-				   O_LARGEFILE, 0600), filep);
+				   O_LARGEFILE, 0600), false, filep);
 }
 
+/**
+ * skp_file_from_filp() - wrap a struct file the caller holds for the core
+ * @filp: open file; the caller keeps its reference and must keep it open
+ *	until the wrapper is closed
+ * @filep: set to the wrapper, for ski_open_file()
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int skp_file_from_filp(struct file *filp, struct skp_file **filep)
+{
+	return wrap_filp(filp, true, filep);
+}
+
+/**
+ * skp_close() - release a file wrapper (and the file, unless borrowed)
+ * @file: wrapper, or NULL
+ */
 void skp_close(struct skp_file *file)
 {
 	if (!file)
 		return;
-	filp_close(file->filp, NULL);
+	if (!file->borrowed)
+		filp_close(file->filp, NULL);
 	kfree(file);
 }
 
-int skp_pread(struct skp_file *file, void *buf, size_t len, u64 off)
+s64 skp_read_at(struct skp_file *file, void *buf, size_t len, u64 off)
 {
-	u8 *p = buf;
+	loff_t pos = off;
 
-	while (len) {
-		loff_t pos = off;
-		ssize_t n = kernel_read(file->filp, p, len, &pos);
-
-		if (n < 0)
-			return n;
-		if (n == 0) {
-			memset(p, 0, len);	/* past EOF reads as a hole */
-			return 0;
-		}
-		p += n;
-		off += n;
-		len -= n;
-	}
-	return 0;
+	return kernel_read(file->filp, buf, len, &pos);
 }
 
-int skp_pwrite(struct skp_file *file, const void *buf, size_t len, u64 off)
+s64 skp_write_at(struct skp_file *file, const void *buf, size_t len, u64 off)
 {
-	const u8 *p = buf;
+	loff_t pos = off;
 
-	while (len) {
-		loff_t pos = off;
-		ssize_t n = kernel_write(file->filp, p, len, &pos);
-
-		if (n < 0)
-			return n;
-		if (n == 0)
-			return -EIO;
-		p += n;
-		off += n;
-		len -= n;
-	}
-	return 0;
+	return kernel_write(file->filp, buf, len, &pos);
 }
 
 int skp_flush(struct skp_file *file)
@@ -145,6 +175,3 @@ int skp_size(struct skp_file *file, u64 *sizep)
 	*sizep = i_size_read(file_inode(file->filp));
 	return 0;
 }
-
-MODULE_DESCRIPTION("splitkit image engine core (build check)");
-MODULE_LICENSE("GPL");

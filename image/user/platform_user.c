@@ -3,12 +3,15 @@
  * Userspace implementation of the image engine's platform layer.
  *
  * Used by the splitkit tool, the unit tests and the fuzzers.  I/O is plain
- * pread/pwrite on a file descriptor; skp_flush() is fdatasync() unless
+ * pread/pwrite on a file descriptor (skp_read_at()/skp_write_at(); the
+ * whole-buffer loops above them are core/fileio.c); skp_flush() is fdatasync() unless
  * SPLITKIT_IMG_NOSYNC is set (tests that only simulate process crashes).
  * SPLITKIT_IMG_CRASH_AFTER=N makes the process die with exit status 99
  * just before its N-th write, flush or truncate, which is how the crash
- * tests cut an operation at every step.
+ * tests cut an operation at every step.  Decompression and CRC-32 are
+ * zlib's.
  */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,12 +19,14 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "../core/platform.h"
 #include "platform_user.h"
 
 struct skp_file {
 	int fd;
+	bool borrowed;		/* the caller's fd: skp_close() leaves it open */
 };
 
 static int log_level = SKP_LOG_WARN;
@@ -76,6 +81,32 @@ void skp_free(void *ptr)
 	free(ptr);
 }
 
+int skp_inflate(const u8 *src, size_t src_len, u8 *dst, size_t dst_len)
+{
+	z_stream zs;
+	int ret;
+
+	if (src_len > UINT_MAX || dst_len > UINT_MAX)
+		return -EINVAL;
+	memset(&zs, 0, sizeof(zs));
+	if (inflateInit2(&zs, -MAX_WBITS) != Z_OK)
+		return -ENOMEM;
+	zs.next_in = (Bytef *)src;
+	zs.avail_in = src_len;
+	zs.next_out = dst;
+	zs.avail_out = dst_len;
+	ret = inflate(&zs, Z_FINISH);
+	inflateEnd(&zs);
+	return skp_inflate_verdict(ret == Z_MEM_ERROR, ret == Z_OK ||
+				   ret == Z_STREAM_END || ret == Z_BUF_ERROR,
+				   zs.avail_out);
+}
+
+u32 skp_crc32(const void *data, size_t len)
+{
+	return crc32_z(0, data, len);
+}
+
 u64 skp_time(void)
 {
 	return (u64)time(NULL);
@@ -95,7 +126,7 @@ void skp_log(int level, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-static int wrap_fd(int fd, struct skp_file **filep)
+static int wrap_fd(int fd, bool borrowed, struct skp_file **filep)
 {
 	struct skp_file *file;
 
@@ -103,10 +134,12 @@ static int wrap_fd(int fd, struct skp_file **filep)
 		return -errno;
 	file = calloc(1, sizeof(*file));
 	if (!file) {
-		close(fd);
+		if (!borrowed)
+			close(fd);
 		return -ENOMEM;
 	}
 	file->fd = fd;
+	file->borrowed = borrowed;
 	*filep = file;
 	return 0;
 }
@@ -114,64 +147,50 @@ static int wrap_fd(int fd, struct skp_file **filep)
 int skp_open(const char *path, bool writable, struct skp_file **filep)
 {
 	return wrap_fd(open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC),
-		       filep);
+		       false, filep);
 }
 
 int skp_create(const char *path, struct skp_file **filep)
 {
 	return wrap_fd(open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644),
-		       filep);
+		       false, filep);
+}
+
+int skp_file_from_fd(int fd, struct skp_file **filep)
+{
+	if (fd < 0)
+		return -EBADF;
+	return wrap_fd(fd, true, filep);
 }
 
 void skp_close(struct skp_file *file)
 {
 	if (!file)
 		return;
-	close(file->fd);
+	if (!file->borrowed)
+		close(file->fd);
 	free(file);
 }
 
-int skp_pread(struct skp_file *file, void *buf, size_t len, u64 off)
+s64 skp_read_at(struct skp_file *file, void *buf, size_t len, u64 off)
 {
-	u8 *p = buf;
+	ssize_t n;
 
-	while (len) {
-		ssize_t n = pread(file->fd, p, len, off);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0) {
-			memset(p, 0, len);	/* past EOF reads as a hole */
-			return 0;
-		}
-		p += n;
-		off += n;
-		len -= n;
-	}
-	return 0;
+	do
+		n = pread(file->fd, buf, len, off);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
 }
 
-int skp_pwrite(struct skp_file *file, const void *buf, size_t len, u64 off)
+s64 skp_write_at(struct skp_file *file, const void *buf, size_t len, u64 off)
 {
-	const u8 *p = buf;
+	ssize_t n;
 
 	mutation_point();
-	while (len) {
-		ssize_t n = pwrite(file->fd, p, len, off);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		off += n;
-		len -= n;
-	}
-	return 0;
+	do
+		n = pwrite(file->fd, buf, len, off);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
 }
 
 int skp_flush(struct skp_file *file)

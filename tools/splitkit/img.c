@@ -8,12 +8,12 @@
  */
 #include <errno.h>
 #include <ftw.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <json-c/json.h>
 
 #include "core/image.h"
 #include "core/ops.h"
@@ -21,56 +21,6 @@
 #include "splitkit.h"
 
 #define STEP_DEFAULT	256
-
-static const char *const img_usage =
-"usage: splitkit img <command> ...\n"
-"  create [-c CLUSTER] [-b BACKING [-F qcow2|raw]] [-m KEY=VALUE]...\n"
-"         FILE [SIZE]\n"
-"  info [--json] FILE\n"
-"  check [-r] [--json] FILE        exit 0 clean, 2 errors, 3 leaks\n"
-"  map [--json] FILE\n"
-"  meta list [--json] FILE | get FILE KEY | set FILE KEY VALUE\n"
-"       | rm FILE KEY [VALUE] | copy FROM TO\n"
-"  search [--json] [-t TAG]... [KEY=VALUE]... DIR\n"
-"  compact [-s STEP] FILE          move clusters into holes, shrink\n"
-"  defrag [-s STEP] FILE           make guest order file order\n"
-"  merge [--stream] [-s STEP] FILE commit FILE into its backing file,\n"
-"                                  or with --stream pull the chain into FILE\n"
-"  export FILE OUT.raw | write FILE IN OFFSET | discard FILE OFFSET LEN\n";
-
-static int usage_error(void)
-{
-	fputs(img_usage, stderr);
-	return 2;
-}
-
-static int fail_errno(const char *what, int err)
-{
-	fprintf(stderr, "splitkit img: %s: %s\n", what, strerror(-err));
-	return 1;
-}
-
-static int parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-	int shift = 0;
-
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s)
-		return -EINVAL;
-	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	case 't': case 'T': shift = 40; end++; break;
-	}
-	if (*end || (shift && v > (~0ULL >> shift)))
-		return -EINVAL;
-	*out = v << shift;
-	return 0;
-}
 
 static int open_image(const char *path, unsigned int flags,
 		      struct ski_image **imgp)
@@ -100,98 +50,82 @@ static int set_pair(struct ski_vminfo *info, const char *pair)
 	return ski_vminfo_set(info, key, eq + 1);
 }
 
-static int cmd_create(int argc, char **argv)
+/* The guest size of the backing file named in @co, for a create without
+ * a size: the backing name is relative to the new image's directory. */
+static int backing_size(const char *image, struct ski_create_opts *co)
 {
-	static const struct option opts[] = {
-		{ "cluster-size", required_argument, NULL, 'c' },
-		{ "backing", required_argument, NULL, 'b' },
-		{ "backing-format", required_argument, NULL, 'F' },
-		{ "meta", required_argument, NULL, 'm' },
-		{ NULL, 0, NULL, 0 } };
-	struct ski_create_opts co = { 0 };
-	struct ski_vminfo info = { 0 };
-	uint64_t cluster = 65536;
-	int c, err, ret = 1;
+	const char *slash = strrchr(image, '/');
+	struct ski_image *base;
+	char *path;
+	int err;
 
-	while ((c = getopt_long(argc, argv, "c:b:F:m:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			if (parse_size(optarg, &cluster) ||
-			    cluster < 512 || cluster > (2 << 20) ||
-			    (cluster & (cluster - 1))) {
-				fprintf(stderr, "splitkit img: cluster size "
-					"must be a power of two, 512..2M\n");
-				goto free_info;
-			}
-			break;
-		case 'b':
-			co.backing_file = optarg;
-			break;
-		case 'F':
-			co.backing_format = optarg;
-			break;
-		case 'm':
-			if (set_pair(&info, optarg))
-				goto free_info;
-			break;
-		default:
-			ret = usage_error();
-			goto free_info;
+	if (slash && co->backing_file[0] != '/') {
+		if (asprintf(&path, "%.*s%s", (int)(slash - image + 1), image,
+			     co->backing_file) < 0)
+			path = NULL;
+	} else {
+		path = strdup(co->backing_file);
+	}
+	if (!path)
+		return -ENOMEM;
+	if (co->backing_format && !strcmp(co->backing_format, "raw")) {
+		FILE *f = fopen(path, "rb");
+
+		if (f && !fseek(f, 0, SEEK_END))
+			co->size = ftell(f);
+		if (f)
+			fclose(f);
+		err = f ? 0 : -errno;
+	} else {
+		err = open_image(path, SKI_OPEN_NO_BACKING, &base);
+		if (!err) {
+			co->size = ski_image_header(base)->size;
+			ski_close(base);
 		}
 	}
-	if (optind >= argc || argc - optind > 2) {
-		ret = usage_error();
-		goto free_info;
+	free(path);
+	return err;
+}
+
+static int cmd_create(const struct sk_args *a)
+{
+	struct ski_create_opts co = {
+		.backing_file = a->backing,
+		.backing_format = a->backing_format,
+	};
+	struct ski_vminfo info = { 0 };
+	uint64_t cluster = 65536;
+	int i, err, ret = 1;
+
+	if (a->cluster && (sk_parse_size(a->cluster, &cluster) ||
+			   cluster < 512 || cluster > (2 << 20) ||
+			   (cluster & (cluster - 1)))) {
+		fprintf(stderr, "splitkit img: cluster size must be a power "
+			"of two, 512..2M\n");
+		return 1;
 	}
+	for (i = 0; i < a->nr_metas; i++)
+		if (set_pair(&info, a->metas[i]))
+			goto free_info;
 	co.cluster_bits = __builtin_ctzll(cluster);
-	if (argc - optind == 2) {
-		if (parse_size(argv[optind + 1], &co.size)) {
+	if (a->argc == 2) {
+		if (sk_parse_size(a->argv[1], &co.size)) {
 			fprintf(stderr, "splitkit img: bad size '%s'\n",
-				argv[optind + 1]);
+				a->argv[1]);
 			goto free_info;
 		}
 	} else if (co.backing_file) {
-		struct ski_image *base;
-		char *dir = strdup(argv[optind]), *slash, *path;
-
-		slash = strrchr(dir, '/');
-		if (slash && co.backing_file[0] != '/') {
-			slash[1] = 0;
-			if (asprintf(&path, "%s%s", dir, co.backing_file) < 0)
-				path = NULL;
-		} else {
-			path = strdup(co.backing_file);
-		}
-		free(dir);
-		if (!path)
-			goto free_info;
-		if (co.backing_format && !strcmp(co.backing_format, "raw")) {
-			FILE *f = fopen(path, "rb");
-
-			if (f && !fseek(f, 0, SEEK_END))
-				co.size = ftell(f);
-			if (f)
-				fclose(f);
-			err = f ? 0 : -errno;
-		} else {
-			err = open_image(path, SKI_OPEN_NO_BACKING, &base);
-			if (!err) {
-				co.size = base->hdr.size;
-				ski_close(base);
-			}
-		}
-		free(path);
-		if (err)
+		if (backing_size(a->argv[0], &co))
 			goto free_info;
 	} else {
-		ret = usage_error();
+		ret = sk_usage_error(a);
 		goto free_info;
 	}
 	ski_vminfo_add_history(&info, "created", skp_time(), NULL);
 	co.vminfo = &info;
-	err = ski_create(argv[optind], &co);
+	err = ski_create(a->argv[0], &co);
 	if (err) {
-		ret = fail_errno(argv[optind], err);
+		ret = sk_fail_errno(a->argv[0], err);
 		goto free_info;
 	}
 	ret = 0;
@@ -202,45 +136,45 @@ free_info:
 
 /* ---- info ------------------------------------------------------------- */
 
-static void print_vminfo_json(FILE *out, const struct ski_vminfo *info)
+static struct json_object *vminfo_json(const struct ski_vminfo *info)
 {
+	struct json_object *obj = json_object_new_object();
+	struct json_object *fields = json_object_new_object();
+	struct json_object *tags = json_object_new_array();
+	struct json_object *history = json_object_new_array();
 	unsigned int i;
-	const char *sep = "";
 
-	fprintf(out, "{\"required\": %s, \"fields\": {",
-		info->flags & SKI_VMINFO_F_REQUIRED ? "true" : "false");
+	json_object_object_add(obj, "required", json_object_new_boolean(
+				       info->flags & SKI_VMINFO_F_REQUIRED));
 	for (i = 0; i < info->nr; i++) {
-		if (info->entries[i].type != SKI_VM_FIELD)
-			continue;
-		fputs(sep, out);
-		sk_json_string(out, info->entries[i].key);
-		fputs(": ", out);
-		sk_json_string(out, info->entries[i].value);
-		sep = ", ";
+		const struct ski_vm_entry *e = &info->entries[i];
+		struct json_object *rec;
+
+		switch (e->type) {
+		case SKI_VM_FIELD:
+			json_object_object_add(fields, e->key,
+					       json_object_new_string(e->value));
+			break;
+		case SKI_VM_TAG:
+			json_object_array_add(tags,
+					      json_object_new_string(e->value));
+			break;
+		case SKI_VM_HISTORY:
+			rec = json_object_new_object();
+			json_object_object_add(rec, "op",
+					       json_object_new_string(e->key));
+			json_object_object_add(rec, "time",
+					       json_object_new_uint64(e->time));
+			json_object_object_add(rec, "note",
+					       json_object_new_string(e->value));
+			json_object_array_add(history, rec);
+			break;
+		}
 	}
-	fputs("}, \"tags\": [", out);
-	sep = "";
-	for (i = 0; i < info->nr; i++) {
-		if (info->entries[i].type != SKI_VM_TAG)
-			continue;
-		fputs(sep, out);
-		sk_json_string(out, info->entries[i].value);
-		sep = ", ";
-	}
-	fputs("], \"history\": [", out);
-	sep = "";
-	for (i = 0; i < info->nr; i++) {
-		if (info->entries[i].type != SKI_VM_HISTORY)
-			continue;
-		fprintf(out, "%s{\"op\": ", sep);
-		sk_json_string(out, info->entries[i].key);
-		fprintf(out, ", \"time\": %" PRIu64 ", \"note\": ",
-			(uint64_t)info->entries[i].time);
-		sk_json_string(out, info->entries[i].value);
-		fputc('}', out);
-		sep = ", ";
-	}
-	fputs("]}", out);
+	json_object_object_add(obj, "fields", fields);
+	json_object_object_add(obj, "tags", tags);
+	json_object_object_add(obj, "history", history);
+	return obj;
 }
 
 static void print_vminfo_human(const struct ski_vminfo *info)
@@ -279,127 +213,117 @@ static bool expired(const struct ski_vminfo *info)
 	       strtoull(exp, NULL, 10) < (unsigned long long)time(NULL);
 }
 
-static int cmd_info(int argc, char **argv)
+static void add_u64(struct json_object *obj, const char *key, uint64_t v)
+{
+	json_object_object_add(obj, key, json_object_new_uint64(v));
+}
+
+static void add_str(struct json_object *obj, const char *key, const char *v)
+{
+	json_object_object_add(obj, key, json_object_new_string(v));
+}
+
+static void add_bool(struct json_object *obj, const char *key, bool v)
+{
+	json_object_object_add(obj, key, json_object_new_boolean(v));
+}
+
+static void info_json(const char *path, const struct ski_header *h,
+		      const struct ski_vminfo *vm, u64 file_size)
+{
+	struct json_object *obj = json_object_new_object();
+
+	add_str(obj, "filename", path);
+	add_str(obj, "format", "qcow2");
+	add_u64(obj, "virtual-size", h->size);
+	add_u64(obj, "cluster-size", 1ULL << h->cluster_bits);
+	add_u64(obj, "file-size", file_size);
+	add_u64(obj, "refcount-bits", 1U << h->refcount_order);
+	add_bool(obj, "dirty", h->incompatible_features & QCOW2_INCOMPAT_DIRTY);
+	add_bool(obj, "corrupt",
+		 h->incompatible_features & QCOW2_INCOMPAT_CORRUPT);
+	add_u64(obj, "snapshots", h->nb_snapshots);
+	if (h->backing_file[0]) {
+		add_str(obj, "backing-filename", h->backing_file);
+		if (h->backing_format[0])
+			add_str(obj, "backing-format", h->backing_format);
+	}
+	if (vm) {
+		add_bool(obj, "expired", expired(vm));
+		json_object_object_add(obj, "vm", vminfo_json(vm));
+	}
+	sk_json_print(obj);
+}
+
+static void info_human(const char *path, const struct ski_header *h,
+		       const struct ski_vminfo *vm, u64 file_size)
+{
+	printf("image: %s\nformat: qcow2 (v3)\n"
+	       "virtual size: %" PRIu64 " bytes\n"
+	       "file size: %" PRIu64 " bytes\n"
+	       "cluster size: %" PRIu64 "\nrefcount bits: %u\n",
+	       path, (uint64_t)h->size, (uint64_t)file_size,
+	       (uint64_t)1 << h->cluster_bits, 1U << h->refcount_order);
+	if (h->backing_file[0])
+		printf("backing file: %s%s%s%s\n", h->backing_file,
+		       h->backing_format[0] ? " (format " : "",
+		       h->backing_format, h->backing_format[0] ? ")" : "");
+	if (h->incompatible_features & QCOW2_INCOMPAT_DIRTY)
+		printf("dirty: yes\n");
+	if (h->incompatible_features & QCOW2_INCOMPAT_CORRUPT)
+		printf("corrupt: yes\n");
+	if (h->nb_snapshots)
+		printf("internal snapshots: %u\n", h->nb_snapshots);
+	if (vm) {
+		printf("VM information:%s\n", expired(vm) ? " (EXPIRED)" : "");
+		print_vminfo_human(vm);
+	}
+}
+
+static int cmd_info(const struct sk_args *a)
 {
 	struct ski_image *img;
-	struct ski_header *h;
 	u64 file_size = 0;
-	bool json = false;
-	int c;
 
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' }, { NULL, 0, NULL, 0 } };
-	while ((c = getopt_long(argc, argv, "j", opts, NULL)) != -1)
-		if (c != 'j')
-			return usage_error();
-		else
-			json = true;
-	if (optind + 1 != argc)
-		return usage_error();
-	if (open_image(argv[optind], SKI_OPEN_NO_BACKING, &img))
+	if (open_image(a->argv[0], SKI_OPEN_NO_BACKING, &img))
 		return 1;
-	h = &img->hdr;
-	skp_size(img->file, &file_size);
-	if (json) {
-		printf("{\"filename\": ");
-		sk_json_string(stdout, argv[optind]);
-		printf(", \"format\": \"qcow2\", \"virtual-size\": %" PRIu64
-		       ", \"cluster-size\": %" PRIu64 ", \"file-size\": %"
-		       PRIu64 ", \"refcount-bits\": %u, \"dirty\": %s, "
-		       "\"corrupt\": %s, \"snapshots\": %u",
-		       (uint64_t)h->size, (uint64_t)img->cluster_size,
-		       (uint64_t)file_size, 1U << h->refcount_order,
-		       h->incompatible_features & QCOW2_INCOMPAT_DIRTY ?
-		       "true" : "false",
-		       h->incompatible_features & QCOW2_INCOMPAT_CORRUPT ?
-		       "true" : "false", h->nb_snapshots);
-		if (h->backing_file[0]) {
-			printf(", \"backing-filename\": ");
-			sk_json_string(stdout, h->backing_file);
-			if (h->backing_format[0]) {
-				printf(", \"backing-format\": ");
-				sk_json_string(stdout, h->backing_format);
-			}
-		}
-		if (img->has_vminfo) {
-			printf(", \"expired\": %s, \"vm\": ",
-			       expired(&img->vminfo) ? "true" : "false");
-			print_vminfo_json(stdout, &img->vminfo);
-		}
-		printf("}\n");
-	} else {
-		printf("image: %s\nformat: qcow2 (v3)\n"
-		       "virtual size: %" PRIu64 " bytes\n"
-		       "file size: %" PRIu64 " bytes\n"
-		       "cluster size: %" PRIu64 "\nrefcount bits: %u\n",
-		       argv[optind], (uint64_t)h->size, (uint64_t)file_size,
-		       (uint64_t)img->cluster_size, 1U << h->refcount_order);
-		if (h->backing_file[0])
-			printf("backing file: %s%s%s%s\n", h->backing_file,
-			       h->backing_format[0] ? " (format " : "",
-			       h->backing_format,
-			       h->backing_format[0] ? ")" : "");
-		if (h->incompatible_features & QCOW2_INCOMPAT_DIRTY)
-			printf("dirty: yes\n");
-		if (h->incompatible_features & QCOW2_INCOMPAT_CORRUPT)
-			printf("corrupt: yes\n");
-		if (h->nb_snapshots)
-			printf("internal snapshots: %u\n", h->nb_snapshots);
-		if (img->has_vminfo) {
-			printf("VM information:%s\n",
-			       expired(&img->vminfo) ? " (EXPIRED)" : "");
-			print_vminfo_human(&img->vminfo);
-		}
-	}
+	ski_image_file_size(img, &file_size);
+	(a->json ? info_json : info_human)(a->argv[0], ski_image_header(img),
+					   ski_image_vminfo(img), file_size);
 	ski_close(img);
 	return 0;
 }
 
 /* ---- check ------------------------------------------------------------ */
 
-static int cmd_check(int argc, char **argv)
+static int cmd_check(const struct sk_args *a)
 {
+	const char *path = a->argv[0];
 	struct ski_check_result res;
 	struct ski_image *img;
-	bool json = false, repair = false;
-	int c, err;
+	int err;
 
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "repair", no_argument, NULL, 'r' }, { NULL, 0, NULL, 0 } };
-	while ((c = getopt_long(argc, argv, "jr", opts, NULL)) != -1) {
-		if (c == 'j')
-			json = true;
-		else if (c == 'r')
-			repair = true;
-		else
-			return usage_error();
-	}
-	if (optind + 1 != argc)
-		return usage_error();
-	if (open_image(argv[optind], SKI_OPEN_NO_BACKING |
-		       (repair ? SKI_OPEN_RW : 0), &img))
+	if (open_image(path, SKI_OPEN_NO_BACKING |
+		       (a->repair ? SKI_OPEN_RW : 0), &img))
 		return 1;
-	err = ski_check(img, repair ? SKI_CHECK_REPAIR_LEAKS : 0, &res);
+	err = ski_check(img, a->repair ? SKI_CHECK_REPAIR_LEAKS : 0, &res);
 	ski_close(img);
 	if (err)
-		return fail_errno(argv[optind], err);
-	if (json) {
-		printf("{\"filename\": ");
-		sk_json_string(stdout, argv[optind]);
-		printf(", \"check-errors\": %" PRIu64 ", \"leaks\": %" PRIu64
-		       ", \"leaks-fixed\": %" PRIu64
-		       ", \"allocated-clusters\": %" PRIu64
-		       ", \"image-end-offset\": %" PRIu64 "}\n",
-		       (uint64_t)res.errors, (uint64_t)res.leaks,
-		       (uint64_t)res.leaks_fixed,
-		       (uint64_t)res.allocated_clusters,
-		       (uint64_t)res.image_end);
+		return sk_fail_errno(path, err);
+	if (a->json) {
+		struct json_object *obj = json_object_new_object();
+
+		add_str(obj, "filename", path);
+		add_u64(obj, "check-errors", res.errors);
+		add_u64(obj, "leaks", res.leaks);
+		add_u64(obj, "leaks-fixed", res.leaks_fixed);
+		add_u64(obj, "allocated-clusters", res.allocated_clusters);
+		add_u64(obj, "image-end-offset", res.image_end);
+		sk_json_print(obj);
 	} else {
 		printf("%s: %" PRIu64 " errors, %" PRIu64 " leaked clusters"
 		       "%s, %" PRIu64 " clusters allocated, image end %" PRIu64
-		       "\n", argv[optind], (uint64_t)res.errors,
-		       (uint64_t)res.leaks,
+		       "\n", path, (uint64_t)res.errors, (uint64_t)res.leaks,
 		       res.leaks_fixed ? " (repaired)" : "",
 		       (uint64_t)res.allocated_clusters,
 		       (uint64_t)res.image_end);
@@ -418,80 +342,83 @@ static const char *const kind_names[] = {
 	[SKI_DATA] = "data", [SKI_COMPRESSED] = "compressed",
 };
 
-static int cmd_map(int argc, char **argv)
+/* A run of guest clusters of one kind, contiguous in the file if data. */
+struct map_run {
+	enum ski_cluster_kind kind;
+	u64 start, len, host;
+};
+
+static void map_emit(const struct map_run *r, struct json_object *runs)
 {
+	bool offset = r->host && r->kind != SKI_COMPRESSED;
+	struct json_object *obj;
+
+	if (!runs) {
+		printf("%#14" PRIx64 " %#14" PRIx64 " %-12s", (uint64_t)r->start,
+		       (uint64_t)r->len, kind_names[r->kind]);
+		if (offset)
+			printf(" %#" PRIx64, (uint64_t)r->host);
+		printf("\n");
+		return;
+	}
+	obj = json_object_new_object();
+	add_u64(obj, "start", r->start);
+	add_u64(obj, "length", r->len);
+	add_str(obj, "type", kind_names[r->kind]);
+	if (offset)
+		add_u64(obj, "offset", r->host);
+	json_object_array_add(runs, obj);
+}
+
+static int cmd_map(const struct sk_args *a)
+{
+	struct json_object *runs = a->json ? json_object_new_array() : NULL;
+	enum ski_cluster_kind kind = SKI_UNALLOCATED;
+	struct map_run run = { 0 };
+	const struct ski_header *h;
 	struct ski_image *img;
-	enum ski_cluster_kind kind, run_kind = SKI_UNALLOCATED;
-	u64 gc, host, run_start = 0, run_host = 0, run_len = 0;
-	bool json = false, first = true;
-	int c, err = 0;
+	u64 gc, host = 0, nr, size;
+	u32 bits;
+	int err = 0;
 
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' }, { NULL, 0, NULL, 0 } };
-	while ((c = getopt_long(argc, argv, "j", opts, NULL)) != -1)
-		if (c != 'j')
-			return usage_error();
-		else
-			json = true;
-	if (optind + 1 != argc)
-		return usage_error();
-	if (open_image(argv[optind], SKI_OPEN_NO_BACKING, &img))
+	if (open_image(a->argv[0], SKI_OPEN_NO_BACKING, &img)) {
+		json_object_put(runs);
 		return 1;
-	if (json)
-		printf("[");
-	for (gc = 0; gc <= img->guest_clusters; gc++) {
-		bool extends;
-
-		if (gc < img->guest_clusters) {
+	}
+	h = ski_image_header(img);
+	bits = h->cluster_bits;
+	size = h->size;
+	nr = (size + (1ULL << bits) - 1) >> bits;
+	for (gc = 0; gc <= nr; gc++) {
+		if (gc < nr) {
 			err = ski_block_status(img, gc, &kind, &host);
 			if (err)
 				break;
-			extends = run_len && kind == run_kind &&
-				  (kind == SKI_COMPRESSED ||
-				   (!!host == !!run_host &&
-				    (!host || host == run_host +
-				     (run_len << img->cluster_bits))));
-			if (extends) {
-				run_len++;
+			if (run.len && kind == run.kind &&
+			    (kind == SKI_COMPRESSED ||
+			     (!!host == !!run.host &&
+			      (!host || host == run.host + run.len))))
+			{
+				run.len += 1ULL << bits;
 				continue;
 			}
 		}
-		if (run_len) {
-			u64 start = run_start << img->cluster_bits;
-			u64 len = (run_len << img->cluster_bits);
-
-			if (start + len > img->hdr.size)
-				len = img->hdr.size - start;
-			if (json) {
-				printf("%s\n{\"start\": %" PRIu64
-				       ", \"length\": %" PRIu64
-				       ", \"type\": \"%s\"", first ? "" : ",",
-				       (uint64_t)start, (uint64_t)len,
-				       kind_names[run_kind]);
-				if (run_host && run_kind != SKI_COMPRESSED)
-					printf(", \"offset\": %" PRIu64,
-					       (uint64_t)run_host);
-				printf("}");
-			} else {
-				printf("%#14" PRIx64 " %#14" PRIx64 " %-12s",
-				       (uint64_t)start, (uint64_t)len,
-				       kind_names[run_kind]);
-				if (run_host && run_kind != SKI_COMPRESSED)
-					printf(" %#" PRIx64,
-					       (uint64_t)run_host);
-				printf("\n");
-			}
-			first = false;
+		if (run.len) {
+			if (run.start + run.len > size)
+				run.len = size - run.start;
+			map_emit(&run, runs);
 		}
-		run_start = gc;
-		run_kind = kind;
-		run_host = host;
-		run_len = 1;
+		run.start = gc << bits;
+		run.kind = kind;
+		run.host = host;
+		run.len = 1ULL << bits;
 	}
-	if (json)
-		printf("\n]\n");
 	ski_close(img);
-	return err ? fail_errno(argv[optind], err) : 0;
+	if (runs && !err)
+		sk_json_print(runs);
+	else
+		json_object_put(runs);
+	return err ? sk_fail_errno(a->argv[0], err) : 0;
 }
 
 /* ---- meta ------------------------------------------------------------- */
@@ -504,104 +431,99 @@ static int save_vminfo(struct ski_image *img, struct ski_vminfo *info)
 		fprintf(stderr, "splitkit img: VM information does not fit in "
 			"the header cluster\n");
 	else if (err)
-		fail_errno(img->path, err);
+		sk_fail_errno(ski_image_path(img), err);
 	return err;
 }
 
-static int cmd_meta(int argc, char **argv)
+static int cmd_meta_list(const struct sk_args *a)
+{
+	const struct ski_vminfo *vm;
+	struct ski_image *img;
+
+	if (open_image(a->argv[0], SKI_OPEN_NO_BACKING, &img))
+		return 1;
+	vm = ski_image_vminfo(img);
+	if (a->json)
+		sk_json_print(vm ? vminfo_json(vm) : NULL);
+	else if (vm)
+		print_vminfo_human(vm);
+	ski_close(img);
+	return 0;
+}
+
+static int cmd_meta_get(const struct sk_args *a)
+{
+	const char *path = a->argv[0], *v = NULL;
+	struct ski_image *img;
+
+	if (open_image(path, SKI_OPEN_NO_BACKING, &img))
+		return 1;
+	if (ski_image_vminfo(img))
+		v = ski_vminfo_get(ski_image_vminfo(img), a->argv[1]);
+	if (v)
+		printf("%s\n", v);
+	else
+		fprintf(stderr, "splitkit img: %s: no field '%s'\n", path,
+			a->argv[1]);
+	ski_close(img);
+	return v ? 0 : 1;
+}
+
+static int cmd_meta_copy(const struct sk_args *a)
 {
 	struct ski_vminfo info = { 0 };
 	struct ski_image *img, *dst;
-	const char *sub, *path;
 	int err, ret = 1;
 
-	if (argc < 3)
-		return usage_error();
-	sub = argv[1];
-	if (!strcmp(sub, "list")) {
-		bool json = argc == 4 && !strcmp(argv[2], "--json");
+	if (open_image(a->argv[0], SKI_OPEN_NO_BACKING, &img))
+		return 1;
+	if (open_image(a->argv[1], SKI_OPEN_NO_BACKING | SKI_OPEN_RW, &dst)) {
+		ski_close(img);
+		return 1;
+	}
+	if (ski_image_vminfo(img)) {
+		err = ski_vminfo_copy(&info, ski_image_vminfo(img));
+		if (!err)
+			err = save_vminfo(dst, &info);
+		if (!err)
+			err = ski_note_history(dst, "restored", "meta copy");
+		ret = err ? 1 : 0;
+	} else {
+		fprintf(stderr, "splitkit img: %s has no VM information\n",
+			a->argv[0]);
+	}
+	ski_vminfo_free(&info);
+	ski_close(dst);
+	ski_close(img);
+	return ret;
+}
 
-		if (argc != 3 + json)
-			return usage_error();
-		if (open_image(argv[2 + json], SKI_OPEN_NO_BACKING, &img))
-			return 1;
-		if (img->has_vminfo) {
-			if (json) {
-				print_vminfo_json(stdout, &img->vminfo);
-				putchar('\n');
-			} else {
-				print_vminfo_human(&img->vminfo);
-			}
-		} else if (json) {
-			printf("null\n");
-		}
-		ski_close(img);
-		return 0;
-	}
-	path = argv[2];
-	if (!strcmp(sub, "get")) {
-		const char *v = NULL;
+enum { META_SET, META_RM };
 
-		if (argc != 4)
-			return usage_error();
-		if (open_image(path, SKI_OPEN_NO_BACKING, &img))
-			return 1;
-		if (img->has_vminfo)
-			v = ski_vminfo_get(&img->vminfo, argv[3]);
-		if (v)
-			printf("%s\n", v);
-		else
-			fprintf(stderr, "splitkit img: %s: no field '%s'\n",
-				path, argv[3]);
-		ski_close(img);
-		return v ? 0 : 1;
-	}
-	if (!strcmp(sub, "copy")) {
-		if (argc != 4)
-			return usage_error();
-		if (open_image(path, SKI_OPEN_NO_BACKING, &img))
-			return 1;
-		if (open_image(argv[3], SKI_OPEN_NO_BACKING | SKI_OPEN_RW,
-			       &dst)) {
-			ski_close(img);
-			return 1;
-		}
-		if (img->has_vminfo) {
-			err = ski_vminfo_copy(&info, &img->vminfo);
-			if (!err)
-				err = save_vminfo(dst, &info);
-			if (!err)
-				err = ski_note_history(dst, "restored",
-						       "meta copy");
-			ret = err ? 1 : 0;
-		} else {
-			fprintf(stderr, "splitkit img: %s has no VM "
-				"information\n", path);
-		}
-		ski_vminfo_free(&info);
-		ski_close(dst);
-		ski_close(img);
-		return ret;
-	}
-	if (strcmp(sub, "set") && strcmp(sub, "rm"))
-		return usage_error();
-	if (!strcmp(sub, "set") ? argc != 5 : (argc != 4 && argc != 5))
-		return usage_error();
+/* set FILE KEY VALUE, rm FILE KEY [VALUE]: edit a copy, write it back. */
+static int cmd_meta_edit(const struct sk_args *a)
+{
+	const char *path = a->argv[0];
+	struct ski_vminfo info = { 0 };
+	struct ski_image *img;
+	int err;
+
 	if (open_image(path, SKI_OPEN_NO_BACKING | SKI_OPEN_RW, &img))
 		return 1;
-	err = img->has_vminfo ? ski_vminfo_copy(&info, &img->vminfo) : 0;
-	if (!err && !strcmp(sub, "set"))
-		err = ski_vminfo_set(&info, argv[3], argv[4]);
+	err = ski_image_vminfo(img) ?
+	      ski_vminfo_copy(&info, ski_image_vminfo(img)) : 0;
+	if (!err && a->cmd->kind == META_SET)
+		err = ski_vminfo_set(&info, a->argv[1], a->argv[2]);
 	else if (!err)
-		err = ski_vminfo_remove(&info, argv[3],
-					argc == 5 ? argv[4] : NULL);
+		err = ski_vminfo_remove(&info, a->argv[1],
+					a->argc == 3 ? a->argv[2] : NULL);
 	if (err == -EINVAL)
 		fprintf(stderr, "splitkit img: bad key or value (keys: "
 			"a-z 0-9 - _ .; required takes 0 or 1)\n");
 	else if (err == -ENOENT)
 		fprintf(stderr, "splitkit img: %s: no such field\n", path);
 	else if (err)
-		fail_errno(path, err);
+		sk_fail_errno(path, err);
 	if (!err)
 		err = save_vminfo(img, &info);
 	ski_vminfo_free(&info);
@@ -612,11 +534,10 @@ static int cmd_meta(int argc, char **argv)
 /* ---- search ----------------------------------------------------------- */
 
 static struct {
-	char **tags;
-	int nr_tags;
+	const struct sk_args *args;
 	char **pairs;
 	int nr_pairs;
-	bool json;
+	struct json_object *found_json;
 	int found;
 } search;
 
@@ -624,8 +545,8 @@ static bool matches(const struct ski_vminfo *info)
 {
 	int i;
 
-	for (i = 0; i < search.nr_tags; i++)
-		if (!ski_vminfo_has_tag(info, search.tags[i]))
+	for (i = 0; i < search.args->nr_tags; i++)
+		if (!ski_vminfo_has_tag(info, search.args->tags[i]))
 			return false;
 	for (i = 0; i < search.nr_pairs; i++) {
 		char *eq = strchr(search.pairs[i], '=');
@@ -643,6 +564,7 @@ static bool matches(const struct ski_vminfo *info)
 static int search_visit(const char *path, const struct stat *st, int type,
 			struct FTW *ftw)
 {
+	const struct ski_vminfo *vm;
 	struct ski_image *img;
 	unsigned char magic[4];
 	FILE *f;
@@ -663,13 +585,14 @@ static int search_visit(const char *path, const struct stat *st, int type,
 		return 0;
 	}
 	skp_user_set_log_level(SKP_LOG_WARN);
-	if (img->has_vminfo && matches(&img->vminfo)) {
-		if (search.json) {
-			printf("%s{\"filename\": ", search.found ? ",\n" : "");
-			sk_json_string(stdout, path);
-			printf(", \"vm\": ");
-			print_vminfo_json(stdout, &img->vminfo);
-			printf("}");
+	vm = ski_image_vminfo(img);
+	if (vm && matches(vm)) {
+		if (search.found_json) {
+			struct json_object *obj = json_object_new_object();
+
+			add_str(obj, "filename", path);
+			json_object_object_add(obj, "vm", vminfo_json(vm));
+			json_object_array_add(search.found_json, obj);
 		} else {
 			printf("%s\n", path);
 		}
@@ -679,78 +602,53 @@ static int search_visit(const char *path, const struct stat *st, int type,
 	return 0;
 }
 
-static int cmd_search(int argc, char **argv)
+static int cmd_search(const struct sk_args *a)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "tag", required_argument, NULL, 't' },
-		{ NULL, 0, NULL, 0 } };
-	char *tags[64];
-	int c;
+	const char *dir = a->argv[a->argc - 1];
+	int i;
 
 	memset(&search, 0, sizeof(search));
-	search.tags = tags;
-	while ((c = getopt_long(argc, argv, "jt:", opts, NULL)) != -1) {
-		if (c == 'j')
-			search.json = true;
-		else if (c == 't' && search.nr_tags < 64)
-			tags[search.nr_tags++] = optarg;
-		else
-			return usage_error();
-	}
-	if (optind >= argc)
-		return usage_error();
-	search.pairs = argv + optind;
-	search.nr_pairs = argc - optind - 1;
-	for (c = 0; c < search.nr_pairs; c++)
-		if (!strchr(search.pairs[c], '='))
-			return usage_error();
-	if (search.json)
-		printf("[");
-	if (nftw(argv[argc - 1], search_visit, 16, FTW_PHYS)) {
-		fprintf(stderr, "splitkit img: cannot walk %s\n",
-			argv[argc - 1]);
+	search.args = a;
+	search.pairs = a->argv;
+	search.nr_pairs = a->argc - 1;
+	for (i = 0; i < search.nr_pairs; i++)
+		if (!strchr(search.pairs[i], '='))
+			return sk_usage_error(a);
+	if (a->json)
+		search.found_json = json_object_new_array();
+	if (nftw(dir, search_visit, 16, FTW_PHYS)) {
+		fprintf(stderr, "splitkit img: cannot walk %s\n", dir);
+		json_object_put(search.found_json);
 		return 1;
 	}
-	if (search.json)
-		printf("%s]\n", search.found ? "\n" : "");
+	if (a->json)
+		sk_json_print(search.found_json);
 	return search.found ? 0 : 1;
 }
 
 /* ---- long operations -------------------------------------------------- */
 
-static int run_op(int argc, char **argv, enum ski_op_kind kind)
+static int cmd_op(const struct sk_args *a)
 {
-	static const struct option opts[] = {
-		{ "step", required_argument, NULL, 's' },
-		{ "stream", no_argument, NULL, 'S' },
-		{ NULL, 0, NULL, 0 } };
 	static const char *const names[] = {
 		[SKI_OP_COMPACT] = "compact", [SKI_OP_DEFRAG] = "defrag",
 		[SKI_OP_COMMIT] = "merge", [SKI_OP_STREAM] = "stream" };
 	static const char *const history[] = {
 		[SKI_OP_COMPACT] = "compacted",
 		[SKI_OP_DEFRAG] = "defragmented" };
+	enum ski_op_kind kind = a->cmd->kind;
+	uint64_t step = a->step ? a->step : STEP_DEFAULT;
+	u64 size_before = 0, size_after = 0;
+	const char *path = a->argv[0];
 	struct ski_image *img;
 	struct ski_op op;
-	uint64_t step = STEP_DEFAULT, size_before = 0, size_after = 0;
-	int c, err;
+	int err;
 
-	while ((c = getopt_long(argc, argv, "s:", opts, NULL)) != -1) {
-		if (c == 's') {
-			if (parse_size(optarg, &step) || !step)
-				return usage_error();
-		} else if (c == 'S' && kind == SKI_OP_COMMIT) {
-			kind = SKI_OP_STREAM;
-		} else {
-			return usage_error();
-		}
-	}
-	if (optind + 1 != argc)
-		return usage_error();
-	if (open_image(argv[optind], SKI_OPEN_RW, &img))
+	if (a->stream)
+		kind = SKI_OP_STREAM;
+	if (open_image(path, SKI_OPEN_RW, &img))
 		return 1;
-	skp_size(img->file, &size_before);
+	ski_image_file_size(img, &size_before);
 	err = ski_op_begin(&op, img, kind);
 	while (!err) {
 		err = ski_op_step(&op, step);
@@ -764,39 +662,40 @@ static int run_op(int argc, char **argv, enum ski_op_kind kind)
 		err = ski_note_history(img, history[kind], NULL);
 	else if (err == 1)
 		err = 0;
-	skp_size(img->file, &size_after);
+	ski_image_file_size(img, &size_after);
 	ski_close(img);
 	if (err)
-		return fail_errno(argv[optind], err);
+		return sk_fail_errno(path, err);
 	printf("%s: %s done, %" PRIu64 " clusters moved, file %" PRIu64
-	       " -> %" PRIu64 " bytes\n", argv[optind], names[kind],
-	       (uint64_t)op.moved, size_before, size_after);
+	       " -> %" PRIu64 " bytes\n", path, names[kind],
+	       (uint64_t)op.moved, (uint64_t)size_before,
+	       (uint64_t)size_after);
 	return 0;
 }
 
 /* ---- raw helpers (tests, scripting) ----------------------------------- */
 
-static int cmd_export(int argc, char **argv)
+#define RAW_CHUNK	(1U << 20)
+
+static int cmd_export(const struct sk_args *a)
 {
 	struct ski_image *img;
-	u64 off, n;
+	u64 off, n, size;
 	FILE *out;
 	char *buf;
 	int err = 0;
 
-	if (argc != 3)
-		return usage_error();
-	if (open_image(argv[1], 0, &img))
+	if (open_image(a->argv[0], 0, &img))
 		return 1;
-	out = fopen(argv[2], "wb");
-	buf = malloc(1 << 20);
+	size = ski_image_header(img)->size;
+	out = fopen(a->argv[1], "wb");
+	buf = malloc(RAW_CHUNK);
 	if (!out || !buf) {
 		err = -errno;
 		goto close;
 	}
-	for (off = 0; off < img->hdr.size; off += n) {
-		n = img->hdr.size - off < (1 << 20) ? img->hdr.size - off :
-		    (1 << 20);
+	for (off = 0; off < size; off += n) {
+		n = size - off < RAW_CHUNK ? size - off : RAW_CHUNK;
 		err = ski_read(img, buf, n, off);
 		if (err)
 			break;
@@ -810,10 +709,10 @@ close:
 		err = -EIO;
 	free(buf);
 	ski_close(img);
-	return err ? fail_errno(argv[1], err) : 0;
+	return err ? sk_fail_errno(a->argv[0], err) : 0;
 }
 
-static int cmd_write(int argc, char **argv)
+static int cmd_write(const struct sk_args *a)
 {
 	struct ski_image *img;
 	uint64_t off;
@@ -822,17 +721,17 @@ static int cmd_write(int argc, char **argv)
 	char *buf;
 	int err = 0;
 
-	if (argc != 4 || parse_size(argv[3], &off))
-		return usage_error();
-	in = fopen(argv[2], "rb");
+	if (sk_parse_size(a->argv[2], &off))
+		return sk_usage_error(a);
+	in = fopen(a->argv[1], "rb");
 	if (!in)
-		return fail_errno(argv[2], -errno);
-	if (open_image(argv[1], SKI_OPEN_RW, &img)) {
+		return sk_fail_errno(a->argv[1], -errno);
+	if (open_image(a->argv[0], SKI_OPEN_RW, &img)) {
 		fclose(in);
 		return 1;
 	}
-	buf = malloc(1 << 20);
-	while (buf && !err && (n = fread(buf, 1, 1 << 20, in)) > 0) {
+	buf = malloc(RAW_CHUNK);
+	while (buf && !err && (n = fread(buf, 1, RAW_CHUNK, in)) > 0) {
 		err = ski_write(img, buf, n, off);
 		off += n;
 	}
@@ -841,62 +740,79 @@ static int cmd_write(int argc, char **argv)
 	free(buf);
 	fclose(in);
 	ski_close(img);
-	return err ? fail_errno(argv[1], err) : 0;
+	return err ? sk_fail_errno(a->argv[0], err) : 0;
 }
 
-static int cmd_discard(int argc, char **argv)
+static int cmd_discard(const struct sk_args *a)
 {
 	struct ski_image *img;
 	uint64_t off, len;
 	int err;
 
-	if (argc != 4 || parse_size(argv[2], &off) || parse_size(argv[3], &len))
-		return usage_error();
-	if (open_image(argv[1], SKI_OPEN_RW, &img))
+	if (sk_parse_size(a->argv[1], &off) || sk_parse_size(a->argv[2], &len))
+		return sk_usage_error(a);
+	if (open_image(a->argv[0], SKI_OPEN_RW, &img))
 		return 1;
 	err = ski_discard(img, off, len);
 	ski_close(img);
-	return err ? fail_errno(argv[1], err) : 0;
+	return err ? sk_fail_errno(a->argv[0], err) : 0;
 }
 
-int splitkit_img_main(int argc, char **argv)
-{
-	const char *cmd;
+/* ---- the area --------------------------------------------------------- */
 
-	if (argc < 2)
-		return usage_error();
-	cmd = argv[1];
-	argc--;
-	argv++;
-	optind = 1;
-	if (!strcmp(cmd, "create"))
-		return cmd_create(argc, argv);
-	if (!strcmp(cmd, "info"))
-		return cmd_info(argc, argv);
-	if (!strcmp(cmd, "check"))
-		return cmd_check(argc, argv);
-	if (!strcmp(cmd, "map"))
-		return cmd_map(argc, argv);
-	if (!strcmp(cmd, "meta"))
-		return cmd_meta(argc, argv);
-	if (!strcmp(cmd, "search"))
-		return cmd_search(argc, argv);
-	if (!strcmp(cmd, "compact"))
-		return run_op(argc, argv, SKI_OP_COMPACT);
-	if (!strcmp(cmd, "defrag"))
-		return run_op(argc, argv, SKI_OP_DEFRAG);
-	if (!strcmp(cmd, "merge"))
-		return run_op(argc, argv, SKI_OP_COMMIT);
-	if (!strcmp(cmd, "export"))
-		return cmd_export(argc, argv);
-	if (!strcmp(cmd, "write"))
-		return cmd_write(argc, argv);
-	if (!strcmp(cmd, "discard"))
-		return cmd_discard(argc, argv);
-	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help")) {
-		fputs(img_usage, stdout);
-		return 0;
-	}
-	fprintf(stderr, "splitkit img: unknown command '%s'\n", cmd);
-	return usage_error();
-}
+/* name, synopsis, summary, options, operands min and max, handler */
+#define SK_CMD(n, syn, sum, o, mn, mx, fn, ...)				\
+	{ .name = n, .synopsis = syn, .summary = sum, .opts = o,	\
+	  .min_args = mn, .max_args = mx, .run = fn, __VA_ARGS__ }
+
+static const struct sk_cmd meta_cmds[] = {
+	SK_CMD("list", "[--json] FILE", "print the VM information",
+	  SK_OPT_JSON, 1, 1, cmd_meta_list),
+	SK_CMD("get", "FILE KEY", "print one field", 0, 2, 2, cmd_meta_get),
+	SK_CMD("set", "FILE KEY VALUE", "set a field (tag adds a tag)",
+	  0, 3, 3, cmd_meta_edit, .kind = META_SET),
+	SK_CMD("rm", "FILE KEY [VALUE]", "remove a field, or one tag",
+	  0, 2, 3, cmd_meta_edit, .kind = META_RM),
+	SK_CMD("copy", "FROM TO", "copy the VM information to another image",
+	  0, 2, 2, cmd_meta_copy),
+	{ }
+};
+
+static const struct sk_cmd img_cmds[] = {
+	SK_CMD("create", "[-c CLUSTER] [-b BACKING [-F qcow2|raw]] "
+	  "[-m KEY=VALUE]... FILE [SIZE]", "create a qcow2 v3 image",
+	  SK_OPT_CLUSTER | SK_OPT_BACKING | SK_OPT_BACKING_FMT | SK_OPT_META,
+	  1, 2, cmd_create),
+	SK_CMD("info", "[--json] FILE", "describe an image",
+	  SK_OPT_JSON, 1, 1, cmd_info),
+	SK_CMD("check", "[-r] [--json] FILE",
+	  "check refcounts; exit 0 clean, 2 errors, 3 leaks",
+	  SK_OPT_JSON | SK_OPT_REPAIR, 1, 1, cmd_check),
+	SK_CMD("map", "[--json] FILE", "what each guest range is and where",
+	  SK_OPT_JSON, 1, 1, cmd_map),
+	{ .name = "meta", .summary = "VM information", .sub = meta_cmds },
+	SK_CMD("search", "[--json] [-t TAG]... [KEY=VALUE]... DIR",
+	  "find images by VM information",
+	  SK_OPT_JSON | SK_OPT_TAG, 1, -1, cmd_search),
+	SK_CMD("compact", "[-s STEP] FILE", "move clusters into holes, shrink",
+	  SK_OPT_STEP, 1, 1, cmd_op, .kind = SKI_OP_COMPACT),
+	SK_CMD("defrag", "[-s STEP] FILE", "make guest order file order",
+	  SK_OPT_STEP, 1, 1, cmd_op, .kind = SKI_OP_DEFRAG),
+	SK_CMD("merge", "[--stream] [-s STEP] FILE",
+	  "commit FILE into its backing file, or with --stream pull the "
+	  "chain into FILE", SK_OPT_STEP | SK_OPT_STREAM, 1, 1, cmd_op,
+	  .kind = SKI_OP_COMMIT),
+	SK_CMD("export", "FILE OUT.raw", "write the guest content to a raw file",
+	  0, 2, 2, cmd_export),
+	SK_CMD("write", "FILE IN OFFSET", "write a file's bytes at a guest offset",
+	  0, 3, 3, cmd_write),
+	SK_CMD("discard", "FILE OFFSET LEN", "discard whole clusters in a range",
+	  0, 3, 3, cmd_discard),
+	{ }
+};
+
+const struct sk_area sk_img_area = {
+	.name = "img",
+	.summary = "create, inspect, check and maintain qcow2 disk images",
+	.cmds = img_cmds,
+};

@@ -1,32 +1,63 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * splitkit: command-line front end.  Dispatches "splitkit <area> ..." to
- * the area's handler; "img" (img.c) manages qcow2 disk images.
+ * splitkit: command-line front end.  "splitkit <area> <command> ..." runs
+ * a command of one area; the areas are listed here (img: qcow2 disk
+ * images, img.c).  A new area is one more struct sk_area and one line in
+ * the table below; cli.c does the rest.
  */
-#include <stdio.h>
 #include <string.h>
 
 #include "splitkit.h"
 
+static const struct sk_area *const areas[] = {
+	&sk_img_area,
+};
+
+#define NR_AREAS	(sizeof(areas) / sizeof(areas[0]))
+
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: splitkit img <command> [options] ...\n"
-		"       splitkit img help\n");
+	size_t i;
+
+	fprintf(out, "usage: splitkit <area> <command> [options] ...\n"
+		"       splitkit <area> help [command]\n"
+		"       splitkit help [area]\nareas:\n");
+	for (i = 0; i < NR_AREAS; i++)
+		fprintf(out, "  %-10s %s\n", areas[i]->name,
+			areas[i]->summary);
+}
+
+static const struct sk_area *find_area(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NR_AREAS; i++)
+		if (!strcmp(areas[i]->name, name))
+			return areas[i];
+	return NULL;
 }
 
 int main(int argc, char **argv)
 {
+	const struct sk_area *area;
+
 	if (argc < 2) {
 		usage(stderr);
 		return 2;
 	}
-	if (!strcmp(argv[1], "img"))
-		return splitkit_img_main(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help")) {
-		usage(stdout);
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "-h")) {
+		area = argc > 2 ? find_area(argv[2]) : NULL;
+		if (area)
+			sk_area_help(stdout, area);
+		else
+			usage(stdout);
 		return 0;
 	}
-	fprintf(stderr, "splitkit: unknown command '%s'\n", argv[1]);
+	area = find_area(argv[1]);
+	if (area)
+		return sk_run_area(area, argc - 1, argv + 1);
+	fprintf(stderr, "splitkit: unknown area '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;
 }

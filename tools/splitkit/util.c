@@ -1,11 +1,47 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Helpers shared by the splitkit tool's commands: a progress bar on
- * stderr (only when it is a terminal) and JSON string quoting.
+ * Helpers shared by the splitkit tool's commands: error messages, sizes
+ * with k/M/G/T suffixes, a progress bar on stderr (only when it is a
+ * terminal) and JSON output (json-c).
  */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
+#include <json-c/json.h>
 
 #include "splitkit.h"
+
+/** sk_fail_errno() - report "@what: <errno text>"; Return: exit status 1 */
+int sk_fail_errno(const char *what, int err)
+{
+	fprintf(stderr, "%s: %s: %s\n", sk_prog(), what, strerror(-err));
+	return 1;
+}
+
+/** sk_parse_size() - a number with an optional k, M, G or T suffix */
+int sk_parse_size(const char *s, uint64_t *out)
+{
+	static const char suffixes[] = "kmgt";
+	unsigned long long v;
+	const char *suffix;
+	int shift = 0;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s)
+		return -EINVAL;
+	suffix = *end ? strchr(suffixes, *end | 0x20) : NULL;
+	if (suffix) {
+		shift = 10 * (int)(suffix - suffixes + 1);
+		end++;
+	}
+	if (*end || (shift && v > (~0ULL >> shift)))
+		return -EINVAL;
+	*out = v << shift;
+	return 0;
+}
 
 static int progress_shown;
 
@@ -33,22 +69,10 @@ void sk_progress_end(void)
 	progress_shown = 0;
 }
 
-void sk_json_string(FILE *out, const char *s)
+/** sk_json_print() - print @obj on one line of stdout and drop it */
+void sk_json_print(struct json_object *obj)
 {
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = *s;
-
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", out);
-		else if (c == '\t')
-			fputs("\\t", out);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
+	puts(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_SPACED |
+					    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(obj);
 }

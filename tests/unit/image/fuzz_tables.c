@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "core/image.h"
+#include "core/image_priv.h"
 #include "user/platform_user.h"
 
 static char path[64];

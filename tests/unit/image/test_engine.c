@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "ktap.h"
-#include "core/image.h"
+#include "core/image_priv.h"
 #include "core/ops.h"
 #include "user/platform_user.h"
 

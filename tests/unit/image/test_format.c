@@ -222,8 +222,8 @@ static void test_vminfo_roundtrip(void)
 static void test_crc32(void)
 {
 	/* The standard check value of CRC-32/ISO-HDLC. */
-	KTAP_EXPECT_EQ(ski_crc32("123456789", 9), 0xcbf43926);
-	KTAP_EXPECT_EQ(ski_crc32("", 0), 0);
+	KTAP_EXPECT_EQ(skp_crc32("123456789", 9), 0xcbf43926);
+	KTAP_EXPECT_EQ(skp_crc32("", 0), 0);
 }
 
 static void test_inflate(void)
@@ -235,16 +235,16 @@ static void test_inflate(void)
 	static const u8 fixed[] = { 0x4b, 0x4c, 0x84, 0x01, 0x00 };
 	u8 out[16];
 
-	KTAP_EXPECT(!ski_inflate(stored, sizeof(stored), out, 5));
+	KTAP_EXPECT(!skp_inflate(stored, sizeof(stored), out, 5));
 	KTAP_EXPECT(!memcmp(out, "hello", 5));
 	/* Output must fill the cluster exactly. */
-	KTAP_EXPECT_EQ(ski_inflate(stored, sizeof(stored), out, 6), -EINVAL);
-	KTAP_EXPECT(!ski_inflate(fixed, sizeof(fixed), out, 10));
+	KTAP_EXPECT_EQ(skp_inflate(stored, sizeof(stored), out, 6), -EINVAL);
+	KTAP_EXPECT(!skp_inflate(fixed, sizeof(fixed), out, 10));
 	KTAP_EXPECT(!memcmp(out, "aaaaaaaaaa", 10));
 	/* Truncated, reserved block type, distance before the start. */
-	KTAP_EXPECT_EQ(ski_inflate(stored, 4, out, 5), -EINVAL);
-	KTAP_EXPECT_EQ(ski_inflate((const u8 *)"\x07", 1, out, 5), -EINVAL);
-	KTAP_EXPECT_EQ(ski_inflate((const u8 *)"\x03\x02", 2, out, 5),
+	KTAP_EXPECT_EQ(skp_inflate(stored, 4, out, 5), -EINVAL);
+	KTAP_EXPECT_EQ(skp_inflate((const u8 *)"\x07", 1, out, 5), -EINVAL);
+	KTAP_EXPECT_EQ(skp_inflate((const u8 *)"\x03\x02", 2, out, 5),
 		       -EINVAL);
 }
 

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * splitkit image engine: what the core's own files share and nothing else.
+ *
+ * image.h and ops.h are the public interface (the tool, the unit tests'
+ * black-box cases, splitkit_back); this header is the inside of the core:
+ * the layout of an open image, the reverse map the long operations keep,
+ * and the functions one core file offers another.  Prototypes are grouped
+ * under the file that implements them.  The files stack without a circle:
+ *
+ *   rmap.c      reverse map storage (leaf)
+ *   refcount.c  refcount table and blocks, cluster allocation  -> rmap.c
+ *   table.c     L1 table, L2 cache, mapping updates   -> refcount.c rmap.c
+ *   io.c        guest reads, writes, discard          -> table.c refcount.c
+ *   meta.c      header rewrite, VM information        -> header.c vminfo.c
+ *   open.c      open, backing chain, close  -> table.c refcount.c meta.c
+ *   create.c    new images                            -> header.c vminfo.c
+ *   check.c     consistency check                     -> table.c refcount.c
+ *   relocate.c, merge.c, ops.c   long operations      -> all of the above
+ *
+ * Like the rest of the core, nothing here may assume kernel or userspace.
+ */
+#ifndef _SPLITKIT_IMAGE_IMAGE_PRIV_H
+#define _SPLITKIT_IMAGE_IMAGE_PRIV_H
+
+#include "endian.h"
+#include "image.h"
+#include "ops.h"
+
+/* Clusters written per batch: two flushes for the lot. */
+#define SKI_WRITE_BATCH		256
+
+struct ski_pending_map {
+	u64 guest_cluster;
+	u64 old_entry;
+	u64 new_entry;
+};
+
+struct ski_image {
+	struct skp_file *file;
+	char *path;
+	bool writable;
+	struct ski_header hdr;
+
+	u32 cluster_bits;
+	u64 cluster_size;
+	u64 l2_entries;			/* entries per L2 table */
+	u64 rb_entries;			/* refcounts per refblock */
+	u64 guest_clusters;
+
+	u64 *l1;			/* l1_size entries, host order */
+	u64 **l2;			/* cached L2 tables, by L1 index */
+	unsigned int l2_cached;
+
+	u64 *reftable;			/* host order */
+	u64 reftable_entries;
+	u16 **refblocks;		/* cached refcount blocks */
+	u64 end_cluster;		/* no cluster at or past this is used */
+	u64 free_hint;			/* no free cluster below this */
+
+	struct ski_image *backing;	/* qcow2 backing image, or */
+	struct skp_file *backing_raw;	/* a raw backing file */
+	u64 backing_raw_size;
+	unsigned int depth;
+
+	u8 *scratch;			/* one cluster */
+	u8 *inflate_buf;		/* one cluster, compressed reads */
+	u8 *cow_buf;			/* one cluster, partial writes */
+	struct ski_pending_map *pending; /* SKI_WRITE_BATCH, write_batch() */
+	struct ski_rmap *rmap;		/* reverse map, during an op */
+
+	bool has_vminfo;
+	struct ski_vminfo vminfo;
+};
+
+/* Log that the image is corrupt and say so to the caller. */
+static inline int ski_corrupt(struct ski_image *img, const char *what,
+			      u64 value)
+{
+	skp_log(SKP_LOG_ERR, "%s: image corrupt: %s (0x%llx)",
+		img->path, what, (unsigned long long)value);
+	return -EUCLEAN;
+}
+
+/* Write one 8-byte table entry (L1, L2 or refcount table) through. */
+static inline int ski_write_entry(struct ski_image *img, u64 table_off,
+				  u64 index, u64 entry)
+{
+	u8 raw[8];
+
+	ski_put_be64(raw, entry);
+	return skp_pwrite(img->file, raw, sizeof(raw), table_off + index * 8);
+}
+
+/* Is [@off, @off + @len) inside the guest disk? */
+static inline bool ski_guest_range_ok(const struct ski_image *img, u64 off,
+				      u64 len)
+{
+	return off <= img->hdr.size && len <= img->hdr.size - off;
+}
+
+/* An L2 entry whose data cluster this image alone owns (writable in place). */
+static inline bool ski_entry_is_private(u64 entry)
+{
+	return (entry & QCOW2_OFLAG_COPIED) &&
+	       !(entry & (QCOW2_OFLAG_COMPRESSED | QCOW2_OFLAG_ZERO)) &&
+	       (entry & QCOW2_OFFSET_MASK);
+}
+
+/* rmap.c: reverse map (host cluster -> owner), kept during an operation. */
+#define SKI_RMAP_FREE		0ULL
+#define SKI_RMAP_FIXED		(1ULL << 60)	/* never moved */
+#define SKI_RMAP_REFBLOCK	(2ULL << 60)	/* reftable index */
+#define SKI_RMAP_L2		(3ULL << 60)	/* L1 index */
+#define SKI_RMAP_DATA		(4ULL << 60)	/* guest cluster */
+#define SKI_RMAP_KIND		(15ULL << 60)
+#define SKI_RMAP_INDEX		((1ULL << 60) - 1)
+
+struct ski_rmap {
+	u64 *owner;
+	u64 nr;			/* 0: out of memory, the op stops */
+};
+
+int ski_rmap_alloc(struct ski_image *img, u64 nr);
+void ski_rmap_free(struct ski_image *img);
+void ski_rmap_set(struct ski_image *img, u64 cluster, u64 owner);
+u64 ski_rmap_owner(struct ski_image *img, u64 cluster);
+
+/* refcount.c */
+int ski_load_reftable(struct ski_image *img, u64 file_size);
+void ski_refcount_free(struct ski_image *img);
+int ski_refcount(struct ski_image *img, u64 cluster, u16 *refcount);
+int ski_set_refcount(struct ski_image *img, u64 cluster, u16 refcount);
+int ski_set_reftable_entry(struct ski_image *img, u64 index, u64 entry);
+int ski_alloc_cluster(struct ski_image *img, u64 *cluster);
+int ski_compressed_range(struct ski_image *img, u64 entry, u64 *start,
+			 u64 *end);
+int ski_release_entry(struct ski_image *img, u64 entry);
+int ski_file_clusters(struct ski_image *img, u64 *clusters);
+
+/* table.c */
+int ski_load_l1(struct ski_image *img, u64 file_size);
+void ski_table_free(struct ski_image *img);
+int ski_load_l2(struct ski_image *img, u64 l1_index, u64 **tablep);
+int ski_l2_entry(struct ski_image *img, u64 guest_cluster, u64 *entry);
+int ski_set_l1_entry(struct ski_image *img, u64 l1_index, u64 entry);
+int ski_ensure_l2(struct ski_image *img, u64 l1_index);
+int ski_set_l2_entry(struct ski_image *img, u64 guest_cluster, u64 entry);
+
+/* open.c */
+int ski_open_depth(const char *path, unsigned int flags, unsigned int depth,
+		   struct ski_image **imgp);
+char *ski_backing_path(const struct ski_image *img);
+
+/* A relocation: host cluster @from to @to, on behalf of @owner. */
+struct ski_move {
+	u64 from;
+	u64 to;
+	u64 owner;
+};
+
+/* A run of guest clusters a merge step handles together. */
+struct ski_run {
+	u64 first;
+	u64 nr;
+	bool zero;
+};
+
+#define SKI_MERGE_RUNS	64
+
+/* relocate.c, merge.c: the steps behind ski_op_step() (ops.c). */
+int ski_relocate_step(struct ski_op *op, u64 budget);
+int ski_merge_begin(struct ski_op *op);
+int ski_merge_step(struct ski_op *op, u64 budget);
+
+#endif /* _SPLITKIT_IMAGE_IMAGE_PRIV_H */

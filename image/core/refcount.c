@@ -1,0 +1,444 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Refcounts of an open image: the refcount table and its blocks, growing
+ * the table, allocating and releasing clusters.
+ *
+ * Crash safety rests on one ordering rule for every change of a mapping:
+ *
+ *   1. a new cluster's refcount is raised (and its contents written),
+ *   2. flush,
+ *   3. the L2 (or L1, refcount-table) entry is pointed at it,
+ *   4. flush, then the refcount of whatever it replaced is dropped.
+ *
+ * A crash between any two steps leaves at worst a cluster whose refcount is
+ * higher than its references (a leak qemu-img check -r leaks repairs), never
+ * a reference to a cluster whose refcount is zero, so no freed cluster can be
+ * handed out twice.  This file does the refcount half of each step; table.c,
+ * io.c and relocate.c the mapping half.  Refcount blocks are cached read
+ * copies; every change is written through.
+ */
+#include "endian.h"
+#include "image_priv.h"
+
+int ski_file_clusters(struct ski_image *img, u64 *clusters)
+{
+	u64 size;
+	int err = skp_size(img->file, &size);
+
+	if (err)
+		return err;
+	*clusters = (size + img->cluster_size - 1) >> img->cluster_bits;
+	return 0;
+}
+
+int ski_load_reftable(struct ski_image *img, u64 file_size)
+{
+	u64 bytes = (u64)img->hdr.refcount_table_clusters << img->cluster_bits;
+	u64 i;
+	u8 *raw;
+	int err;
+
+	img->reftable_entries = bytes / 8;
+	img->reftable = skp_zalloc(bytes);
+	img->refblocks = skp_zalloc(img->reftable_entries * sizeof(u16 *));
+	raw = skp_zalloc(bytes);
+	if (!img->reftable || !img->refblocks || !raw) {
+		skp_free(raw);
+		return -ENOMEM;
+	}
+	err = skp_pread(img->file, raw, bytes, img->hdr.refcount_table_offset);
+	for (i = 0; !err && i < img->reftable_entries; i++) {
+		u64 e = ski_get_be64(raw + i * 8);
+
+		if (e & QCOW2_REFT_RESERVED || e & (img->cluster_size - 1))
+			err = ski_corrupt(img, "bad refcount table entry", e);
+		else if (e && e + img->cluster_size > file_size)
+			err = ski_corrupt(img, "refcount block beyond end of file",
+					  e);
+		img->reftable[i] = e;
+	}
+	skp_free(raw);
+	return err;
+}
+
+/** ski_refcount_free() - drop the refcount table copy and cached blocks */
+void ski_refcount_free(struct ski_image *img)
+{
+	u64 i;
+
+	for (i = 0; img->refblocks && i < img->reftable_entries; i++)
+		skp_free(img->refblocks[i]);
+	skp_free(img->refblocks);
+	skp_free(img->reftable);
+	img->refblocks = NULL;
+	img->reftable = NULL;
+}
+
+static int load_refblock(struct ski_image *img, u64 index, u16 **blockp)
+{
+	u16 *block;
+	u64 i;
+	int err;
+
+	*blockp = img->refblocks[index];
+	if (*blockp || !img->reftable[index])
+		return 0;
+	block = skp_zalloc(img->rb_entries * sizeof(u16));
+	if (!block)
+		return -ENOMEM;
+	err = skp_pread(img->file, img->scratch, img->cluster_size,
+			img->reftable[index]);
+	if (err) {
+		skp_free(block);
+		return err;
+	}
+	for (i = 0; i < img->rb_entries; i++)
+		block[i] = ski_get_be16(img->scratch + i * 2);
+	img->refblocks[index] = block;
+	*blockp = block;
+	return 0;
+}
+
+/** ski_refcount() - on-disk refcount of host @cluster (0 past the table) */
+int ski_refcount(struct ski_image *img, u64 cluster, u16 *refcount)
+{
+	u64 index = cluster / img->rb_entries;
+	u16 *block;
+	int err;
+
+	*refcount = 0;
+	if (img->hdr.refcount_order != 4)
+		return -EOPNOTSUPP;
+	if (index >= img->reftable_entries)
+		return 0;
+	err = load_refblock(img, index, &block);
+	if (err || !block)
+		return err;
+	*refcount = block[cluster % img->rb_entries];
+	return 0;
+}
+
+/** ski_set_reftable_entry() - point refcount table slot @index at @entry */
+int ski_set_reftable_entry(struct ski_image *img, u64 index, u64 entry)
+{
+	int err;
+
+	err = ski_write_entry(img, img->hdr.refcount_table_offset, index,
+			      entry);
+	if (err)
+		return err;
+	img->reftable[index] = entry;
+	skp_free(img->refblocks[index]);
+	img->refblocks[index] = NULL;
+	if (entry)
+		ski_rmap_set(img, entry >> img->cluster_bits,
+			     SKI_RMAP_REFBLOCK | index);
+	return 0;
+}
+
+static void note_used(struct ski_image *img, u64 cluster)
+{
+	if (cluster >= img->end_cluster)
+		img->end_cluster = cluster + 1;
+}
+
+/*
+ * Grow the refcount table so that slot @need exists.  The new table and any
+ * refcount blocks describing it go past everything in use; they only become
+ * live with the header update, so a crash before it leaves unused space.
+ */
+static int grow_reftable(struct ski_image *img, u64 need, u64 avoid)
+{
+	u64 per_cluster = img->cluster_size / 8;
+	u64 start = img->end_cluster > avoid ? img->end_cluster : avoid + 1;
+	u64 entries = need + 1, table_clusters;
+	u64 first_block, nr_blocks = 0, i, old_off, old_clusters;
+	u64 *new_table = NULL;
+	u16 **new_blocks = NULL;
+	u8 *raw = NULL, hdr_raw[12];
+	int err = -ENOMEM;
+
+	/* Find a size that covers the table, its blocks and @need. */
+	for (;;) {
+		u64 last, blocks = 0, idx;
+
+		table_clusters = (entries + per_cluster - 1) / per_cluster;
+		last = start + table_clusters + nr_blocks - 1;
+		for (idx = start / img->rb_entries;
+		     idx <= last / img->rb_entries; idx++)
+			if (idx >= img->reftable_entries ||
+			    !img->reftable[idx])
+				blocks++;
+		if (last / img->rb_entries + 1 > entries) {
+			entries = last / img->rb_entries + 1;
+			continue;
+		}
+		if (blocks == nr_blocks)
+			break;
+		nr_blocks = blocks;
+	}
+	entries = table_clusters * per_cluster;
+	if (entries * 8 > QCOW2_MAX_REFTABLE_BYTES)
+		return -EFBIG;
+	first_block = start + table_clusters;
+
+	new_table = skp_zalloc(entries * 8);
+	new_blocks = skp_zalloc(entries * sizeof(u16 *));
+	raw = skp_zalloc(table_clusters << img->cluster_bits);
+	if (!new_table || !new_blocks || !raw)
+		goto free_new;
+	memcpy(new_table, img->reftable, img->reftable_entries * 8);
+
+	/* Write the new blocks, each counting the clusters we add here. */
+	{
+		u64 blk = first_block, c;
+
+		for (c = start; c < first_block + nr_blocks; c++) {
+			u64 idx = c / img->rb_entries;
+
+			if (!new_table[idx]) {
+				new_table[idx] = blk << img->cluster_bits;
+				blk++;
+			}
+		}
+		for (c = start; c < first_block + nr_blocks; c++) {
+			u64 idx = c / img->rb_entries;
+			u64 slot = c % img->rb_entries;
+			u8 one[2];
+
+			if (idx < img->reftable_entries && img->reftable[idx]) {
+				/* Existing block: write the refcount in it. */
+				ski_put_be16(one, 1);
+				err = skp_pwrite(img->file, one, 2,
+						 img->reftable[idx] + slot * 2);
+				if (err)
+					goto free_new;
+				skp_free(img->refblocks[idx]);
+				img->refblocks[idx] = NULL;
+				continue;
+			}
+			memset(img->scratch, 0, img->cluster_size);
+			err = skp_pread(img->file, img->scratch,
+					img->cluster_size, new_table[idx]);
+			if (err)
+				goto free_new;
+			ski_put_be16(img->scratch + slot * 2, 1);
+			err = skp_pwrite(img->file, img->scratch,
+					 img->cluster_size, new_table[idx]);
+			if (err)
+				goto free_new;
+		}
+	}
+	for (i = 0; i < entries; i++)
+		ski_put_be64(raw + i * 8, new_table[i]);
+	err = skp_pwrite(img->file, raw, table_clusters << img->cluster_bits,
+			 start << img->cluster_bits);
+	if (!err)
+		err = skp_flush(img->file);
+	if (err)
+		goto free_new;
+
+	/* Switch the header to the new table: one 12-byte write. */
+	ski_put_be64(hdr_raw, start << img->cluster_bits);
+	ski_put_be32(hdr_raw + 8, table_clusters);
+	err = skp_pwrite(img->file, hdr_raw, 12, 48);
+	if (!err)
+		err = skp_flush(img->file);
+	if (err)
+		goto free_new;
+
+	old_off = img->hdr.refcount_table_offset;
+	old_clusters = img->hdr.refcount_table_clusters;
+	img->hdr.refcount_table_offset = start << img->cluster_bits;
+	img->hdr.refcount_table_clusters = table_clusters;
+	for (i = 0; i < img->reftable_entries; i++)
+		new_blocks[i] = img->refblocks[i];
+	skp_free(img->reftable);
+	skp_free(img->refblocks);
+	img->reftable = new_table;
+	img->refblocks = new_blocks;
+	img->reftable_entries = entries;
+	note_used(img, first_block + nr_blocks - 1);
+	for (i = start; i < first_block; i++)
+		ski_rmap_set(img, i, SKI_RMAP_FIXED);
+	for (i = 0; i < entries; i++)
+		if (new_table[i] >= first_block << img->cluster_bits)
+			ski_rmap_set(img, new_table[i] >> img->cluster_bits,
+				     SKI_RMAP_REFBLOCK | i);
+	skp_free(raw);
+
+	/* The old table is no longer referenced: release it. */
+	for (i = 0; i < old_clusters; i++) {
+		err = ski_set_refcount(img, (old_off >> img->cluster_bits) + i,
+				       0);
+		if (err)
+			return err;
+	}
+	return 0;
+
+free_new:
+	skp_free(raw);
+	skp_free(new_blocks);
+	skp_free(new_table);
+	return err;
+}
+
+/*
+ * Create refcount block @index.  It is placed inside the range it describes
+ * (at its first cluster other than @avoid), counts itself, and is written and
+ * flushed before the refcount table points at it.
+ */
+static int create_refblock(struct ski_image *img, u64 index, u64 avoid)
+{
+	u64 cluster = index * img->rb_entries;
+	int err;
+
+	if (cluster == avoid)
+		cluster++;
+	memset(img->scratch, 0, img->cluster_size);
+	ski_put_be16(img->scratch + (cluster % img->rb_entries) * 2, 1);
+	err = skp_pwrite(img->file, img->scratch, img->cluster_size,
+			 cluster << img->cluster_bits);
+	if (!err)
+		err = skp_flush(img->file);
+	if (!err)
+		err = ski_set_reftable_entry(img, index,
+					     cluster << img->cluster_bits);
+	if (!err)
+		note_used(img, cluster);
+	return err;
+}
+
+/** ski_set_refcount() - write the refcount of host @cluster through */
+int ski_set_refcount(struct ski_image *img, u64 cluster, u16 refcount)
+{
+	u64 index = cluster / img->rb_entries;
+	u16 *block;
+	u8 raw[2];
+	int err;
+
+	if (img->hdr.refcount_order != 4)
+		return -EOPNOTSUPP;
+	if (index >= img->reftable_entries) {
+		if (!refcount)
+			return 0;
+		err = grow_reftable(img, index, cluster);
+		if (err)
+			return err;
+	}
+	if (!img->reftable[index]) {
+		if (!refcount)
+			return 0;
+		err = create_refblock(img, index, cluster);
+		if (err)
+			return err;
+	}
+	err = load_refblock(img, index, &block);
+	if (err)
+		return err;
+	ski_put_be16(raw, refcount);
+	err = skp_pwrite(img->file, raw, 2,
+			 img->reftable[index] +
+			 (cluster % img->rb_entries) * 2);
+	if (err)
+		return err;
+	block[cluster % img->rb_entries] = refcount;
+	if (!refcount)
+		ski_rmap_set(img, cluster, SKI_RMAP_FREE);
+	if (refcount)
+		note_used(img, cluster);
+	else if (cluster < img->free_hint)
+		img->free_hint = cluster;
+	return 0;
+}
+
+/**
+ * ski_alloc_cluster() - take the lowest free host cluster, refcount 1
+ * @img: writable image
+ * @cluster: set to the host cluster index
+ *
+ * Cluster 0 (the header) is never free.  The refcount is written, not
+ * flushed: the caller flushes before anything references the cluster.
+ */
+int ski_alloc_cluster(struct ski_image *img, u64 *cluster)
+{
+	u64 c = img->free_hint ? img->free_hint : 1;
+	u16 rc;
+	int err;
+
+	for (;; c++) {
+		err = ski_refcount(img, c, &rc);
+		if (err)
+			return err;
+		if (!rc)
+			break;
+	}
+	img->free_hint = c + 1;
+	err = ski_set_refcount(img, c, 1);
+	if (err)
+		return err;
+	/* Creating a refcount block may have taken @c's neighbour. */
+	*cluster = c;
+	return 0;
+}
+
+/**
+ * ski_compressed_range() - host bytes [*start, *end) a compressed entry uses
+ * @img: open image
+ * @entry: a compressed L2 entry
+ * @start: set to the first host byte
+ * @end: set past the last host byte
+ */
+int ski_compressed_range(struct ski_image *img, u64 entry, u64 *start,
+			 u64 *end)
+{
+	u32 offset_bits = 62 - (img->cluster_bits - 8);
+	u64 off = entry & ((1ULL << offset_bits) - 1);
+	u64 sectors = (entry & ~QCOW2_OFLAG_COPIED & ~QCOW2_OFLAG_COMPRESSED)
+		      >> offset_bits;
+
+	if (entry & QCOW2_OFLAG_COPIED)
+		return ski_corrupt(img, "compressed cluster marked copied", entry);
+	*start = off;
+	*end = (off & ~511ULL) + (sectors + 1) * 512;
+	if (!off)
+		return ski_corrupt(img, "compressed cluster at offset 0", entry);
+	return 0;
+}
+
+/**
+ * ski_release_entry() - drop the refcounts an old L2 entry held
+ * @img: writable image
+ * @entry: the replaced L2 entry
+ *
+ * Call only after the entry's replacement is durable (flushed).
+ */
+int ski_release_entry(struct ski_image *img, u64 entry)
+{
+	u64 start, end, c;
+	u16 rc;
+	int err;
+
+	if (entry & QCOW2_OFLAG_COMPRESSED) {
+		err = ski_compressed_range(img, entry, &start, &end);
+		if (err)
+			return err;
+	} else {
+		start = entry & QCOW2_OFFSET_MASK;
+		if (!start)
+			return 0;
+		end = start + img->cluster_size;
+	}
+	for (c = start >> img->cluster_bits;
+	     c <= (end - 1) >> img->cluster_bits; c++) {
+		err = ski_refcount(img, c, &rc);
+		if (err)
+			return err;
+		if (!rc)
+			return ski_corrupt(img, "freeing a free cluster", c);
+		err = ski_set_refcount(img, c, rc - 1);
+		if (err)
+			return err;
+	}
+	return 0;
+}

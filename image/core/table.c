@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * L1 table and L2 tables of an open image: loading and validating them,
+ * the L2 cache, and writing mapping changes through.
+ *
+ * The in-memory copies are read caches only; every change goes to the file
+ * first.  A new L2 table follows the core's ordering rule (refcount.c,
+ * Documentation/image.rst): its cluster is allocated and zeroed, flushed,
+ * and only then is the L1 entry pointed at it.  Everything read from the
+ * file is validated before use: table offsets must be cluster aligned and
+ * inside the file and entries must not use reserved bits.
+ */
+#include "endian.h"
+#include "image_priv.h"
+
+#define SKI_L2_CACHE_MAX	4096
+
+int ski_load_l1(struct ski_image *img, u64 file_size)
+{
+	u64 bytes = (u64)img->hdr.l1_size * 8;
+	u64 i;
+	u8 *raw;
+	int err;
+
+	img->l1 = skp_zalloc((img->hdr.l1_size + 1) * sizeof(u64));
+	img->l2 = skp_zalloc((img->hdr.l1_size + 1) * sizeof(u64 *));
+	if (!img->l1 || !img->l2)
+		return -ENOMEM;
+	if (!bytes)
+		return 0;
+	if (img->hdr.l1_table_offset + bytes > file_size)
+		return ski_corrupt(img, "L1 table beyond end of file",
+				   img->hdr.l1_table_offset);
+	raw = skp_zalloc(bytes);
+	if (!raw)
+		return -ENOMEM;
+	err = skp_pread(img->file, raw, bytes, img->hdr.l1_table_offset);
+	for (i = 0; !err && i < img->hdr.l1_size; i++) {
+		u64 e = ski_get_be64(raw + i * 8);
+		u64 off = e & QCOW2_OFFSET_MASK;
+
+		if (e & QCOW2_L1_RESERVED)
+			err = ski_corrupt(img, "reserved bits in L1 entry", e);
+		else if (off & (img->cluster_size - 1))
+			err = ski_corrupt(img, "unaligned L2 table", e);
+		else if (off && off + img->cluster_size > file_size)
+			err = ski_corrupt(img, "L2 table beyond end of file", e);
+		img->l1[i] = e;
+	}
+	skp_free(raw);
+	return err;
+}
+
+static void drop_l2_cache(struct ski_image *img)
+{
+	u64 i;
+
+	for (i = 0; i < img->hdr.l1_size; i++) {
+		skp_free(img->l2[i]);
+		img->l2[i] = NULL;
+	}
+	img->l2_cached = 0;
+}
+
+/** ski_table_free() - drop the L1 copy and every cached L2 table */
+void ski_table_free(struct ski_image *img)
+{
+	if (img->l2)
+		drop_l2_cache(img);
+	skp_free(img->l2);
+	skp_free(img->l1);
+	img->l2 = NULL;
+	img->l1 = NULL;
+}
+
+/**
+ * ski_load_l2() - the L2 table behind L1 entry @l1_index
+ * @img: open image
+ * @l1_index: L1 slot
+ * @tablep: set to the cached table, or NULL when the L1 entry is empty
+ */
+int ski_load_l2(struct ski_image *img, u64 l1_index, u64 **tablep)
+{
+	u64 off, i;
+	u64 *table;
+	int err;
+
+	*tablep = NULL;
+	if (l1_index >= img->hdr.l1_size)
+		return -EINVAL;
+	if (img->l2[l1_index]) {
+		*tablep = img->l2[l1_index];
+		return 0;
+	}
+	off = img->l1[l1_index] & QCOW2_OFFSET_MASK;
+	if (!off)
+		return 0;
+	if (img->l2_cached >= SKI_L2_CACHE_MAX)
+		drop_l2_cache(img);
+	table = skp_zalloc(img->cluster_size);
+	if (!table)
+		return -ENOMEM;
+	err = skp_pread(img->file, img->scratch, img->cluster_size, off);
+	if (err) {
+		skp_free(table);
+		return err;
+	}
+	for (i = 0; i < img->l2_entries; i++)
+		table[i] = ski_get_be64(img->scratch + i * 8);
+	img->l2[l1_index] = table;
+	img->l2_cached++;
+	*tablep = table;
+	return 0;
+}
+
+static int check_l2_entry(struct ski_image *img, u64 e)
+{
+	u64 off = e & QCOW2_OFFSET_MASK;
+
+	if (e & QCOW2_OFLAG_COMPRESSED)
+		return 0;	/* checked by ski_compressed_range() */
+	if (e & QCOW2_L2_RESERVED)
+		return ski_corrupt(img, "reserved bits in L2 entry", e);
+	if (off & (img->cluster_size - 1))
+		return ski_corrupt(img, "unaligned data cluster", e);
+	return 0;
+}
+
+/** ski_l2_entry() - the L2 entry of @guest_cluster (0 when unallocated) */
+int ski_l2_entry(struct ski_image *img, u64 guest_cluster, u64 *entry)
+{
+	u64 *table;
+	int err;
+
+	*entry = 0;
+	if (guest_cluster >= img->guest_clusters)
+		return -EINVAL;
+	err = ski_load_l2(img, guest_cluster / img->l2_entries, &table);
+	if (err || !table)
+		return err;
+	*entry = table[guest_cluster % img->l2_entries];
+	return check_l2_entry(img, *entry);
+}
+
+int ski_set_l1_entry(struct ski_image *img, u64 l1_index, u64 entry)
+{
+	int err;
+
+	err = ski_write_entry(img, img->hdr.l1_table_offset, l1_index, entry);
+	if (err)
+		return err;
+	if ((img->l1[l1_index] ^ entry) & QCOW2_OFFSET_MASK &&
+	    img->l2[l1_index]) {
+		skp_free(img->l2[l1_index]);
+		img->l2[l1_index] = NULL;
+		img->l2_cached--;
+	}
+	img->l1[l1_index] = entry;
+	if (entry & QCOW2_OFFSET_MASK)
+		ski_rmap_set(img,
+			     (entry & QCOW2_OFFSET_MASK) >> img->cluster_bits,
+			     SKI_RMAP_L2 | l1_index);
+	return 0;
+}
+
+/* Give L1 slot @l1_index a zeroed L2 table if it has none. */
+int ski_ensure_l2(struct ski_image *img, u64 l1_index)
+{
+	u64 cluster;
+	int err;
+
+	if (img->l1[l1_index] & QCOW2_OFFSET_MASK)
+		return 0;
+	err = ski_alloc_cluster(img, &cluster);
+	if (err)
+		return err;
+	memset(img->scratch, 0, img->cluster_size);
+	err = skp_pwrite(img->file, img->scratch, img->cluster_size,
+			 cluster << img->cluster_bits);
+	if (!err)
+		err = skp_flush(img->file);
+	if (!err)
+		err = ski_set_l1_entry(img, l1_index,
+				       (cluster << img->cluster_bits) |
+				       QCOW2_OFLAG_COPIED);
+	return err;
+}
+
+/**
+ * ski_set_l2_entry() - write the L2 entry of @guest_cluster through
+ * @img: writable image
+ * @guest_cluster: guest cluster index
+ * @entry: new L2 entry, host order
+ *
+ * Allocates the L2 table when needed (its own alloc/flush/L1 order).  The
+ * caller has already made whatever @entry points at durable.
+ */
+int ski_set_l2_entry(struct ski_image *img, u64 guest_cluster, u64 entry)
+{
+	u64 l1_index = guest_cluster / img->l2_entries;
+	u64 slot = guest_cluster % img->l2_entries;
+	u64 *table;
+	int err;
+
+	if (guest_cluster >= img->guest_clusters)
+		return -EINVAL;
+	if (!entry && !(img->l1[l1_index] & QCOW2_OFFSET_MASK))
+		return 0;
+	err = ski_ensure_l2(img, l1_index);
+	if (err)
+		return err;
+	err = ski_load_l2(img, l1_index, &table);
+	if (err)
+		return err;
+	err = ski_write_entry(img, img->l1[l1_index] & QCOW2_OFFSET_MASK, slot,
+			      entry);
+	if (err)
+		return err;
+	table[slot] = entry;
+	if (ski_entry_is_private(entry))
+		ski_rmap_set(img,
+			     (entry & QCOW2_OFFSET_MASK) >> img->cluster_bits,
+			     SKI_RMAP_DATA | guest_cluster);
+	return 0;
+}

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of the image core's public interface as splitkit_back will use
+ * it: ski_open_file() on a file descriptor the caller opened (the kernel
+ * build takes a struct file the same way), with the caller's descriptor
+ * left open after the image is closed, a relative backing file found
+ * through the name given, the accessors of an opened image, and refusals
+ * (a bad descriptor, a file that is not an image).  Black-box: only
+ * image.h, ops.h and the platform layer.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "ktap.h"
+#include "core/image.h"
+#include "user/platform_user.h"
+
+static char dir[64];
+
+static const char *path_of(const char *name)
+{
+	static char paths[4][128];
+	static int next;
+	char *p = paths[next++ % 4];
+
+	if (!dir[0]) {
+		strcpy(dir, "/tmp/sk-image-open.XXXXXX");
+		if (!mkdtemp(dir))
+			abort();
+		setenv("SPLITKIT_IMG_NOSYNC", "1", 1);
+	}
+	snprintf(p, sizeof(paths[0]), "%s/%s", dir, name);
+	return p;
+}
+
+static int open_fd(const char *path, unsigned int flags,
+		   const char *name, int *fdp, struct ski_image **imgp)
+{
+	struct skp_file *file;
+	int err;
+
+	*fdp = open(path, flags & SKI_OPEN_RW ? O_RDWR : O_RDONLY);
+	if (*fdp < 0)
+		return -errno;
+	err = skp_file_from_fd(*fdp, &file);
+	if (err)
+		return err;
+	return ski_open_file(file, name, flags, imgp);
+}
+
+static void test_open_file_rw(void)
+{
+	struct ski_create_opts co = { .size = 1 << 20 };
+	const char *path = path_of("fd.qcow2");
+	u8 buf[5000], back[5000];
+	struct ski_image *img;
+	u64 size;
+	int fd;
+
+	memset(buf, 0x5a, sizeof(buf));
+	unlink(path);
+	KTAP_ASSERT(!ski_create(path, &co));
+	KTAP_ASSERT(!open_fd(path, SKI_OPEN_RW, path, &fd, &img));
+	KTAP_EXPECT(!strcmp(ski_image_path(img), path));
+	KTAP_EXPECT_EQ(ski_image_header(img)->size, 1 << 20);
+	KTAP_EXPECT(ski_image_vminfo(img) == NULL);
+	KTAP_EXPECT(!ski_write(img, buf, sizeof(buf), 70000));
+	KTAP_EXPECT(!ski_image_file_size(img, &size));
+	KTAP_EXPECT(size > 0);
+	ski_close(img);
+	/* The caller's descriptor outlives the image. */
+	KTAP_EXPECT(fcntl(fd, F_GETFD) >= 0);
+	close(fd);
+
+	KTAP_ASSERT(!ski_open(path, 0, &img));
+	KTAP_EXPECT(!ski_read(img, back, sizeof(back), 70000));
+	KTAP_EXPECT(!memcmp(buf, back, sizeof(buf)));
+	ski_close(img);
+}
+
+static void test_open_file_backing(void)
+{
+	struct ski_create_opts base = { .size = 1 << 20 };
+	struct ski_create_opts child = {
+		.size = 1 << 20, .backing_file = "base.qcow2",
+		.backing_format = "qcow2",
+	};
+	const char *base_path = path_of("base.qcow2");
+	const char *child_path = path_of("child.qcow2");
+	struct ski_image *img;
+	u8 buf[512], back[512];
+	int fd;
+
+	memset(buf, 0xa5, sizeof(buf));
+	unlink(base_path);
+	unlink(child_path);
+	KTAP_ASSERT(!ski_create(base_path, &base));
+	KTAP_ASSERT(!ski_open(base_path, SKI_OPEN_RW, &img));
+	KTAP_EXPECT(!ski_write(img, buf, sizeof(buf), 4096));
+	ski_close(img);
+	KTAP_ASSERT(!ski_create(child_path, &child));
+	/* The name locates the relative backing file. */
+	KTAP_ASSERT(!open_fd(child_path, 0, child_path, &fd, &img));
+	KTAP_EXPECT(!strcmp(ski_image_header(img)->backing_file,
+			    "base.qcow2"));
+	KTAP_EXPECT(!ski_read(img, back, sizeof(back), 4096));
+	KTAP_EXPECT(!memcmp(buf, back, sizeof(buf)));
+	ski_close(img);
+	close(fd);
+}
+
+static void test_open_file_refused(void)
+{
+	const char *path = path_of("garbage");
+	struct skp_file *file;
+	struct ski_image *img;
+	FILE *f;
+	int fd;
+
+	KTAP_EXPECT_EQ(skp_file_from_fd(-1, &file), -EBADF);
+	f = fopen(path, "wb");
+	KTAP_ASSERT(f);
+	fputs("not an image, long enough to hold a header's first fields",
+	      f);
+	fclose(f);
+	skp_user_set_log_level(-1);
+	KTAP_EXPECT_EQ(open_fd(path, 0, path, &fd, &img), -EINVAL);
+	skp_user_set_log_level(SKP_LOG_WARN);
+	/* A failed open releases the wrapper, never the caller's file. */
+	KTAP_EXPECT(fcntl(fd, F_GETFD) >= 0);
+	close(fd);
+}
+
+static void test_cleanup(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	KTAP_EXPECT(!system(cmd));
+}
+
+static const struct ktap_case cases[] = {
+	KTAP_CASE(test_open_file_rw),
+	KTAP_CASE(test_open_file_backing),
+	KTAP_CASE(test_open_file_refused),
+	KTAP_CASE(test_cleanup),
+};
+
+int main(void)
+{
+	return ktap_main(cases, KTAP_ARRAY_SIZE(cases));
+}
