@@ -221,66 +221,109 @@ static void operations(void)
 	KTAP_EXPECT(strcmp(skb_reason_str(SKB_BAD_RANGE), "?") != 0);
 }
 
+#define FLUSH	SK_BLKIF_OP_FLUSH_DISKCACHE
+#define BARRIER	SK_BLKIF_OP_WRITE_BARRIER
+
+/* One flush or barrier request, the disk it meets, and the verdict. */
+struct flush_row {
+	const char *what;	/* NULL: named by its row number */
+	u8 op;
+	u8 segs;
+	u64 sector;
+	bool ro, off;		/* read-only disk; feature not advertised */
+	enum skb_reason want;
+};
+
+/*
+ * Parse row @i of a flush table on rw_lim made read-only and without the
+ * feature as the row says (@off_flush_too: "not advertised" drops
+ * feature-flush with feature-barrier), and fail when the verdict is not the
+ * row's.  Return the verdict.
+ */
+static enum skb_reason flush_row_parse(const struct flush_row *v,
+				       unsigned int i, bool off_flush_too,
+				       struct skb_req_desc *d)
+{
+	struct skb_limits lim = rw_lim;
+	u8 r[SK_BLKIF_REQ_SIZE];
+	enum skb_reason got;
+
+	lim.read_only = v->ro;
+	if (off_flush_too)
+		lim.flush = !v->off;
+	lim.barrier = !v->off;
+	mk_rw(r, v->op, v->segs, v->sector);
+	got = skb_req_parse(r, &lim, d);
+	if (got != v->want)
+		ktap_fail_at(__FILE__, __LINE__,
+			     "row %u%s%s: op %u, %u segments, sector %#llx%s%s: reason %d (%s), want %d",
+			     i, v->what ? " " : "", v->what ? v->what : "",
+			     v->op, v->segs, (unsigned long long)v->sector,
+			     v->ro ? ", read-only" : "",
+			     v->off ? ", not advertised" : "", got,
+			     skb_reason_str(got), v->want);
+	return got;
+}
+
+/* What an accepted flush or barrier row must be described as. */
+static void flush_row_accepted(const struct flush_row *v,
+			       const struct skb_req_desc *d)
+{
+	KTAP_EXPECT_EQ(d->kind, SKB_KIND_FLUSH);
+	KTAP_EXPECT_EQ(d->barrier, v->op == BARRIER);
+	KTAP_EXPECT_EQ(d->nr_segs, v->segs);
+	KTAP_EXPECT_EQ(d->nr_sectors, 8u * v->segs);
+}
+
 /*
  * WRITE_BARRIER is validated like a flush (data optional) and marked as a
  * barrier; one row per request shape and disk.
  */
 static void barriers(void)
 {
-	static const struct {
-		const char *what;
-		u8 segs;
-		u64 sector;
-		bool ro, off;
-		enum skb_reason want;
-	} v[] = {
-		{ "with data", 3, 8, false, false, SKB_OK },
-		{ "11 segments", 11, 0, false, false, SKB_OK },
-		{ "no data", 0, 0, false, false, SKB_OK },
-		{ "no data, at the disk end", 0, DISK, false, false, SKB_OK },
-		{ "12 segments", 12, 0, false, false, SKB_BAD_NR_SEGS },
-		{ "255 segments", 255, 0, false, false, SKB_BAD_NR_SEGS },
-		{ "no data, past the disk end", 0, DISK + 1, false, false,
+	static const struct flush_row v[] = {
+		{ "with data", BARRIER, 3, 8, false, false, SKB_OK },
+		{ "11 segments", BARRIER, 11, 0, false, false, SKB_OK },
+		{ "no data", BARRIER, 0, 0, false, false, SKB_OK },
+		{ "no data, at the disk end", BARRIER, 0, DISK, false, false,
 		  SKB_OK },
-		{ "no data, sector all ones", 0, ~0ull, false, false, SKB_OK },
-		{ "at the disk end", 1, DISK - 8, false, false, SKB_OK },
-		{ "across the disk end", 1, DISK - 7, false, false,
+		{ "12 segments", BARRIER, 12, 0, false, false,
+		  SKB_BAD_NR_SEGS },
+		{ "255 segments", BARRIER, 255, 0, false, false,
+		  SKB_BAD_NR_SEGS },
+		{ "no data, past the disk end", BARRIER, 0, DISK + 1, false,
+		  false, SKB_OK },
+		{ "no data, sector all ones", BARRIER, 0, ~0ull, false, false,
+		  SKB_OK },
+		{ "at the disk end", BARRIER, 1, DISK - 8, false, false,
+		  SKB_OK },
+		{ "across the disk end", BARRIER, 1, DISK - 7, false, false,
 		  SKB_BAD_RANGE },
-		{ "wrapping 2^64", 2, ~0ull - 8, false, false, SKB_BAD_RANGE },
-		{ "read-only, data", 1, 0, true, false, SKB_READ_ONLY },
-		{ "read-only, no data", 0, 0, true, false, SKB_OK },
-		{ "not advertised", 1, 0, false, true, SKB_NOT_SUPPORTED },
-		{ "not advertised, no data", 0, 0, false, true,
+		{ "wrapping 2^64", BARRIER, 2, ~0ull - 8, false, false,
+		  SKB_BAD_RANGE },
+		{ "read-only, data", BARRIER, 1, 0, true, false,
+		  SKB_READ_ONLY },
+		{ "read-only, no data", BARRIER, 0, 0, true, false, SKB_OK },
+		{ "not advertised", BARRIER, 1, 0, false, true,
 		  SKB_NOT_SUPPORTED },
-		{ "not advertised, read-only", 1, 0, true, true,
+		{ "not advertised, no data", BARRIER, 0, 0, false, true,
+		  SKB_NOT_SUPPORTED },
+		{ "not advertised, read-only", BARRIER, 1, 0, true, true,
 		  SKB_NOT_SUPPORTED },
 	};
 	struct skb_req_desc d;
 	u8 r[SK_BLKIF_REQ_SIZE];
-	enum skb_reason got;
 	unsigned int i;
 
 	for (i = 0; i < KTAP_ARRAY_SIZE(v); i++) {
-		struct skb_limits lim = rw_lim;
-
-		lim.read_only = v[i].ro;
-		lim.barrier = !v[i].off;
-		mk_rw(r, SK_BLKIF_OP_WRITE_BARRIER, v[i].segs, v[i].sector);
-		got = skb_req_parse(r, &lim, &d);
-		if (got != v[i].want)
-			ktap_fail_at(__FILE__, __LINE__,
-				     "barrier %s: reason %d, want %d",
-				     v[i].what, got, v[i].want);
+		flush_row_parse(&v[i], i, false, &d);
 		/* answered with the op it came with, whatever the verdict */
 		KTAP_EXPECT_EQ(d.op, SK_BLKIF_OP_WRITE_BARRIER);
 		KTAP_EXPECT(d.id == 0x1122334455667788ull);
 		if (v[i].want != SKB_OK)
 			continue;
-		KTAP_EXPECT_EQ(d.kind, SKB_KIND_FLUSH);
-		KTAP_EXPECT(d.barrier);
+		flush_row_accepted(&v[i], &d);
 		KTAP_EXPECT(!d.indirect);
-		KTAP_EXPECT_EQ(d.nr_segs, v[i].segs);
-		KTAP_EXPECT_EQ(d.nr_sectors, 8u * v[i].segs);
 	}
 	KTAP_EXPECT_EQ(skb_reason_status(SKB_READ_ONLY), SK_BLKIF_RSP_ERROR);
 
@@ -315,59 +358,32 @@ static void barriers(void)
  */
 static void empty_flushes(void)
 {
-	static const struct {
-		u8 op;
-		u8 segs;
-		u64 sector;
-		bool ro, off;
-		enum skb_reason want;
-	} v[] = {
-		{ SK_BLKIF_OP_FLUSH_DISKCACHE, 0, 0, false, false, SKB_OK },
-		{ SK_BLKIF_OP_FLUSH_DISKCACHE, 0, ~0ull, false, false, SKB_OK },
-		{ SK_BLKIF_OP_FLUSH_DISKCACHE, 0, ~0ull - 7, false, false, SKB_OK },
-		{ SK_BLKIF_OP_FLUSH_DISKCACHE, 0, DISK, false, false, SKB_OK },
-		{ SK_BLKIF_OP_FLUSH_DISKCACHE, 0, DISK + 1, false, false, SKB_OK },
-		{ SK_BLKIF_OP_FLUSH_DISKCACHE, 0, ~0ull, true, false, SKB_OK },
-		{ SK_BLKIF_OP_FLUSH_DISKCACHE, 0, ~0ull, false, true,
-		  SKB_NOT_SUPPORTED },
-		{ SK_BLKIF_OP_WRITE_BARRIER, 0, ~0ull, false, false, SKB_OK },
-		{ SK_BLKIF_OP_WRITE_BARRIER, 0, DISK + 8, false, false, SKB_OK },
-		{ SK_BLKIF_OP_WRITE_BARRIER, 0, ~0ull, true, false, SKB_OK },
-		{ SK_BLKIF_OP_WRITE_BARRIER, 0, ~0ull, false, true,
-		  SKB_NOT_SUPPORTED },
+	static const struct flush_row v[] = {
+		{ NULL, FLUSH, 0, 0, false, false, SKB_OK },
+		{ NULL, FLUSH, 0, ~0ull, false, false, SKB_OK },
+		{ NULL, FLUSH, 0, ~0ull - 7, false, false, SKB_OK },
+		{ NULL, FLUSH, 0, DISK, false, false, SKB_OK },
+		{ NULL, FLUSH, 0, DISK + 1, false, false, SKB_OK },
+		{ NULL, FLUSH, 0, ~0ull, true, false, SKB_OK },
+		{ NULL, FLUSH, 0, ~0ull, false, true, SKB_NOT_SUPPORTED },
+		{ NULL, BARRIER, 0, ~0ull, false, false, SKB_OK },
+		{ NULL, BARRIER, 0, DISK + 8, false, false, SKB_OK },
+		{ NULL, BARRIER, 0, ~0ull, true, false, SKB_OK },
+		{ NULL, BARRIER, 0, ~0ull, false, true, SKB_NOT_SUPPORTED },
 		/* with data the range counts again */
-		{ SK_BLKIF_OP_FLUSH_DISKCACHE, 1, ~0ull, false, false,
-		  SKB_BAD_RANGE },
-		{ SK_BLKIF_OP_WRITE_BARRIER, 1, DISK, false, false, SKB_BAD_RANGE },
+		{ NULL, FLUSH, 1, ~0ull, false, false, SKB_BAD_RANGE },
+		{ NULL, BARRIER, 1, DISK, false, false, SKB_BAD_RANGE },
 	};
 	struct skb_req_desc d;
-	u8 r[SK_BLKIF_REQ_SIZE];
 	enum skb_reason got;
 	unsigned int i;
 
 	for (i = 0; i < KTAP_ARRAY_SIZE(v); i++) {
-		struct skb_limits lim = rw_lim;
-
-		lim.read_only = v[i].ro;
-		lim.flush = !v[i].off;
-		lim.barrier = !v[i].off;
-		mk_rw(r, v[i].op, v[i].segs, v[i].sector);
-		got = skb_req_parse(r, &lim, &d);
-		if (got != v[i].want)
-			ktap_fail_at(__FILE__, __LINE__,
-				     "row %u: op %u, %u segments, sector %#llx%s%s: reason %d (%s), want %d",
-				     i, v[i].op, v[i].segs,
-				     (unsigned long long)v[i].sector,
-				     v[i].ro ? ", read-only" : "",
-				     v[i].off ? ", not advertised" : "", got,
-				     skb_reason_str(got), v[i].want);
+		got = flush_row_parse(&v[i], i, true, &d);
 		if (v[i].want != SKB_OK)
 			continue;
 		KTAP_EXPECT_EQ(skb_reason_status(got), SK_BLKIF_RSP_OKAY);
-		KTAP_EXPECT_EQ(d.kind, SKB_KIND_FLUSH);
-		KTAP_EXPECT_EQ(d.nr_segs, 0);
-		KTAP_EXPECT_EQ(d.nr_sectors, 0);
-		KTAP_EXPECT_EQ(d.barrier, v[i].op == SK_BLKIF_OP_WRITE_BARRIER);
+		flush_row_accepted(&v[i], &d);
 	}
 }
 

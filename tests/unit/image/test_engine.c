@@ -18,82 +18,26 @@
 #include "core/image_priv.h"
 #include "core/ops.h"
 #include "user/platform_user.h"
+#include "helpers.h"
 
-static char dir[64];
-
-/* One stable buffer per name, so paths stay valid for the whole run. */
 static const char *tmp_path(const char *name)
 {
-	static char names[16][32], paths[16][128];
-	int i;
-
-	if (!dir[0]) {
-		strcpy(dir, "/tmp/sk-image-unit.XXXXXX");
-		if (!mkdtemp(dir))
-			abort();
-		setenv("SPLITKIT_IMG_NOSYNC", "1", 1);
-	}
-	for (i = 0; i < 16 && names[i][0]; i++)
-		if (!strcmp(names[i], name))
-			return paths[i];
-	if (i == 16)
-		abort();
-	snprintf(names[i], sizeof(names[i]), "%s", name);
-	snprintf(paths[i], sizeof(paths[i]), "%s/%s", dir, name);
-	return paths[i];
+	return imgt_path("/tmp/sk-image-unit.XXXXXX", name);
 }
 
 static void fill(u8 *buf, size_t len, unsigned int seed)
 {
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		seed = seed * 1103515245 + 12345;
-		buf[i] = seed >> 16;
-	}
+	imgt_fill(buf, len, seed, 0);
 }
 
 static bool image_clean(const char *path)
 {
-	struct ski_check_result res;
-	struct ski_image *img;
-	int err;
-
-	if (ski_open(path, SKI_OPEN_NO_BACKING, &img))
-		return false;
-	err = ski_check(img, 0, &res);
-	ski_close(img);
-	return !err && !res.errors && !res.leaks;
+	return imgt_check_ok(path, false);
 }
 
 static bool image_has_no_errors(const char *path)
 {
-	struct ski_check_result res;
-	struct ski_image *img;
-	int err;
-
-	if (ski_open(path, SKI_OPEN_NO_BACKING, &img))
-		return false;
-	err = ski_check(img, 0, &res);
-	ski_close(img);
-	return !err && !res.errors;
-}
-
-static bool image_equals(const char *path, const u8 *ref, size_t len)
-{
-	struct ski_image *img;
-	u8 *buf = malloc(len);
-	bool same;
-
-	if (ski_open(path, 0, &img)) {
-		free(buf);
-		return false;
-	}
-	same = img->hdr.size == len && !ski_read(img, buf, len, 0) &&
-	       !memcmp(buf, ref, len);
-	ski_close(img);
-	free(buf);
-	return same;
+	return imgt_check_ok(path, true);
 }
 
 static int write_at(const char *path, const u8 *buf, size_t len, u64 off)
@@ -118,22 +62,6 @@ static int discard_at(const char *path, u64 off, u64 len)
 	err = ski_discard(img, off, len);
 	ski_close(img);
 	return err;
-}
-
-static int run_op(const char *path, enum ski_op_kind kind, u64 budget)
-{
-	struct ski_image *img;
-	struct ski_op op;
-	int err = ski_open(path, SKI_OPEN_RW, &img);
-
-	if (err)
-		return err;
-	err = ski_op_begin(&op, img, kind);
-	while (!err)
-		err = ski_op_step(&op, budget);
-	ski_op_end(&op);
-	ski_close(img);
-	return err == 1 ? 0 : err;
 }
 
 static void copy_file(const char *from, const char *to)
@@ -169,7 +97,7 @@ static void test_write_read(void)
 	unlink(path);
 	KTAP_ASSERT(!ski_create(path, &co));
 	KTAP_EXPECT(image_clean(path));
-	KTAP_EXPECT(image_equals(path, ref, sizeof(ref)));
+	KTAP_EXPECT(imgt_equals(path, ref, sizeof(ref)));
 	fill(chunk, sizeof(chunk), 1);
 	/* Unaligned, spanning clusters, then an overwrite, then the tail. */
 	KTAP_EXPECT(!write_at(path, chunk, sizeof(chunk), 12345));
@@ -179,14 +107,14 @@ static void test_write_read(void)
 	memcpy(ref + 100000, chunk, 70000);
 	KTAP_EXPECT(!write_at(path, chunk, 1000, GUEST));
 	memcpy(ref + GUEST, chunk, 1000);
-	KTAP_EXPECT(image_equals(path, ref, sizeof(ref)));
+	KTAP_EXPECT(imgt_equals(path, ref, sizeof(ref)));
 	KTAP_EXPECT(image_clean(path));
 	/* Reads and writes past the end are refused. */
 	KTAP_EXPECT_EQ(write_at(path, chunk, 1001, GUEST), -EINVAL);
 	/* Discard: whole clusters inside the range read as zero. */
 	KTAP_EXPECT(!discard_at(path, 0, 3 * 65536));
 	memset(ref, 0, 3 * 65536);
-	KTAP_EXPECT(image_equals(path, ref, sizeof(ref)));
+	KTAP_EXPECT(imgt_equals(path, ref, sizeof(ref)));
 	KTAP_EXPECT(image_clean(path));
 }
 
@@ -203,17 +131,17 @@ static void test_small_clusters_grow_refcounts(void)
 	/* 16384 data clusters need many refcount blocks and a bigger table. */
 	KTAP_ASSERT(!write_at(path, ref, sizeof(ref), 0));
 	KTAP_EXPECT(image_clean(path));
-	KTAP_EXPECT(image_equals(path, ref, sizeof(ref)));
+	KTAP_EXPECT(imgt_equals(path, ref, sizeof(ref)));
 	KTAP_ASSERT(!ski_open(path, 0, &img));
 	KTAP_EXPECT(img->hdr.refcount_table_clusters > 1);
 	ski_close(img);
 	/* Compaction then has to move the grown table back down. */
 	KTAP_ASSERT(!discard_at(path, 0, 5 << 20));
 	memset(ref, 0, 5 << 20);
-	KTAP_EXPECT(!run_op(path, SKI_OP_COMPACT, 1000));
+	KTAP_EXPECT(!imgt_run_op(path, SKI_OP_COMPACT, 1000));
 	KTAP_EXPECT(file_size(path) < (4 << 20));
 	KTAP_EXPECT(image_clean(path));
-	KTAP_EXPECT(image_equals(path, ref, sizeof(ref)));
+	KTAP_EXPECT(imgt_equals(path, ref, sizeof(ref)));
 }
 
 static void test_hostile_l2_refused(void)
@@ -247,51 +175,24 @@ static void test_hostile_l2_refused(void)
 	KTAP_EXPECT(!image_has_no_errors(path));
 }
 
-/* A fragmented image: written backwards, then every other cluster dropped. */
-static void make_fragmented(const char *path, u8 *ref, size_t len,
-			    const char *backing)
-{
-	struct ski_create_opts co = { .size = len, .cluster_bits = 12,
-				      .backing_file = backing,
-				      .backing_format = backing ? "qcow2" :
-							NULL };
-	size_t c, n = len / 4096;
-	struct ski_image *img;
-
-	unlink(path);
-	if (ski_create(path, &co) || ski_open(path, SKI_OPEN_RW, &img))
-		abort();
-	for (c = n; c-- > 0;) {
-		fill(ref + c * 4096, 4096, c + 7);
-		if (ski_write(img, ref + c * 4096, 4096, c * 4096))
-			abort();
-	}
-	for (c = 0; c < n; c += 2) {
-		if (ski_discard(img, c * 4096, 4096))
-			abort();
-		memset(ref + c * 4096, 0, 4096);
-	}
-	ski_close(img);
-}
-
 static void test_compact_and_defrag(void)
 {
 	static u8 ref[256 << 10];
 	const char *path = tmp_path("frag.qcow2");
 	u64 before, after;
 
-	make_fragmented(path, ref, sizeof(ref), NULL);
+	imgt_make_fragmented(path, ref, sizeof(ref), 0);
 	before = file_size(path);
-	KTAP_EXPECT(!run_op(path, SKI_OP_COMPACT, 3));
+	KTAP_EXPECT(!imgt_run_op(path, SKI_OP_COMPACT, 3));
 	after = file_size(path);
 	KTAP_EXPECT(after < before);
 	KTAP_EXPECT(image_clean(path));
-	KTAP_EXPECT(image_equals(path, ref, sizeof(ref)));
+	KTAP_EXPECT(imgt_equals(path, ref, sizeof(ref)));
 
-	make_fragmented(path, ref, sizeof(ref), NULL);
-	KTAP_EXPECT(!run_op(path, SKI_OP_DEFRAG, 5));
+	imgt_make_fragmented(path, ref, sizeof(ref), 0);
+	KTAP_EXPECT(!imgt_run_op(path, SKI_OP_DEFRAG, 5));
 	KTAP_EXPECT(image_clean(path));
-	KTAP_EXPECT(image_equals(path, ref, sizeof(ref)));
+	KTAP_EXPECT(imgt_equals(path, ref, sizeof(ref)));
 	{
 		struct ski_image *img;
 		enum ski_cluster_kind kind;
@@ -333,22 +234,22 @@ static void test_commit_and_stream(void)
 	memcpy(ref + 5000, buf, sizeof(buf));
 	KTAP_ASSERT(!discard_at(child, 65536, 8192));
 	memset(ref + 65536, 0, 8192);
-	KTAP_EXPECT(image_equals(child, ref, sizeof(ref)));
+	KTAP_EXPECT(imgt_equals(child, ref, sizeof(ref)));
 
 	copy_file(base, tmp_path("base.orig"));
 	copy_file(child, tmp_path("child.orig"));
-	KTAP_EXPECT(!run_op(child, SKI_OP_COMMIT, 2));
+	KTAP_EXPECT(!imgt_run_op(child, SKI_OP_COMMIT, 2));
 	KTAP_EXPECT(image_clean(base));
 	KTAP_EXPECT(image_clean(child));
-	KTAP_EXPECT(image_equals(base, ref, sizeof(ref)));
-	KTAP_EXPECT(image_equals(child, ref, sizeof(ref)));
+	KTAP_EXPECT(imgt_equals(base, ref, sizeof(ref)));
+	KTAP_EXPECT(imgt_equals(child, ref, sizeof(ref)));
 
 	copy_file(tmp_path("base.orig"), base);
 	copy_file(tmp_path("child.orig"), child);
-	KTAP_EXPECT(!run_op(child, SKI_OP_STREAM, 3));
+	KTAP_EXPECT(!imgt_run_op(child, SKI_OP_STREAM, 3));
 	KTAP_EXPECT(image_clean(child));
 	unlink(base);
-	KTAP_EXPECT(image_equals(child, ref, sizeof(ref)));
+	KTAP_EXPECT(imgt_equals(child, ref, sizeof(ref)));
 	copy_file(tmp_path("base.orig"), base);
 }
 
@@ -373,7 +274,7 @@ static void crash_every_step(const char *what, enum ski_op_kind kind,
 		if (pid == 0) {
 			skp_user_set_log_level(-1);
 			skp_user_set_crash_after(cut);
-			_exit(run_op(path, kind, budget) ? 1 : 0);
+			_exit(imgt_run_op(path, kind, budget) ? 1 : 0);
 		}
 		waitpid(pid, &status, 0);
 		if (!WIFEXITED(status) || (WEXITSTATUS(status) != 99 &&
@@ -382,7 +283,7 @@ static void crash_every_step(const char *what, enum ski_op_kind kind,
 			break;
 		}
 		if (!image_has_no_errors(path) ||
-		    !image_equals(path, ref, len)) {
+		    !imgt_equals(path, ref, len)) {
 			printf("# %s: bad image after cut %ld\n", what, cut);
 			bad++;
 			break;
@@ -392,9 +293,9 @@ static void crash_every_step(const char *what, enum ski_op_kind kind,
 		 * a crash may leak clusters, which only compaction reclaims.
 		 */
 		if (WEXITSTATUS(status) == 99 && (cut % 7 == 0)) {
-			if (run_op(path, kind, budget) ||
+			if (imgt_run_op(path, kind, budget) ||
 			    !image_has_no_errors(path) ||
-			    !image_equals(path, ref, len) ||
+			    !imgt_equals(path, ref, len) ||
 			    (kind <= SKI_OP_DEFRAG && !image_clean(path))) {
 				printf("# %s: resume failed after cut %ld\n",
 				       what, cut);
@@ -413,7 +314,7 @@ static void crash_every_step(const char *what, enum ski_op_kind kind,
 
 static void setup_frag(u8 *ref, size_t len)
 {
-	make_fragmented(tmp_path("crash.qcow2"), ref, len, NULL);
+	imgt_make_fragmented(tmp_path("crash.qcow2"), ref, len, 0);
 }
 
 static void test_crash_compact(void)
@@ -467,7 +368,7 @@ static void test_crash_commit(void)
 	crash_every_step("commit", SKI_OP_COMMIT, setup_chain, ref,
 			 sizeof(ref), tmp_path("crash.qcow2"), 1);
 	KTAP_EXPECT(image_clean(tmp_path("cbase.qcow2")));
-	KTAP_EXPECT(image_equals(tmp_path("cbase.qcow2"), ref, sizeof(ref)));
+	KTAP_EXPECT(imgt_equals(tmp_path("cbase.qcow2"), ref, sizeof(ref)));
 }
 
 static void test_crash_stream(void)
@@ -483,9 +384,9 @@ static void remove_scratch(void)
 {
 	char cmd[128];
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", imgt_dir());
 	if (system(cmd))
-		printf("# could not remove %s\n", dir);
+		printf("# could not remove %s\n", imgt_dir());
 }
 
 static const struct ktap_case cases[] = {

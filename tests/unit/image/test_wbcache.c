@@ -23,86 +23,23 @@
 #include "core/image_priv.h"
 #include "core/ops.h"
 #include "user/platform_user.h"
+#include "helpers.h"
 #include "wbcache.h"
-
-static char dir[64];
 
 static const char *tmp_path(const char *name)
 {
-	static char names[16][32], paths[16][128];
-	int i;
-
-	if (!dir[0]) {
-		strcpy(dir, "/tmp/sk-wbc-unit.XXXXXX");
-		if (!mkdtemp(dir))
-			abort();
-		setenv("SPLITKIT_IMG_NOSYNC", "1", 1);
-		skp_user_set_log_level(-1);
-	}
-	for (i = 0; i < 16 && names[i][0]; i++)
-		if (!strcmp(names[i], name))
-			return paths[i];
-	if (i == 16)
-		abort();
-	snprintf(names[i], sizeof(names[i]), "%s", name);
-	snprintf(paths[i], sizeof(paths[i]), "%s/%s", dir, name);
-	return paths[i];
+	skp_user_set_log_level(-1);
+	return imgt_path("/tmp/sk-wbc-unit.XXXXXX", name);
 }
 
 static void fill(u8 *buf, size_t len, unsigned int seed)
 {
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		seed = seed * 1103515245 + 12345;
-		buf[i] = (seed >> 16) | 1;	/* never zero: a lost write shows */
-	}
-}
-
-static bool image_equals(const char *path, const u8 *ref, size_t len)
-{
-	struct ski_image *img;
-	u8 *buf = malloc(len);
-	bool same;
-
-	if (ski_open(path, 0, &img)) {
-		free(buf);
-		return false;
-	}
-	same = img->hdr.size == len && !ski_read(img, buf, len, 0) &&
-	       !memcmp(buf, ref, len);
-	ski_close(img);
-	free(buf);
-	return same;
+	imgt_fill(buf, len, seed, 1);	/* never zero: a lost write shows */
 }
 
 static bool image_clean(const char *path)
 {
-	struct ski_check_result res;
-	struct ski_image *img;
-	int err;
-
-	if (ski_open(path, SKI_OPEN_NO_BACKING, &img))
-		return false;
-	err = ski_check(img, 0, &res);
-	ski_close(img);
-	return !err && !res.errors && !res.leaks;
-}
-
-static int run_op(const char *path, enum ski_op_kind kind, u64 budget)
-{
-	struct ski_image *img;
-	struct ski_op op;
-	int err = ski_open(path, SKI_OPEN_RW, &img);
-
-	if (err)
-		return err;
-	err = ski_op_begin(&op, img, kind);
-	while (!err)
-		err = ski_op_step(&op, budget);
-	ski_op_end(&op);
-	ski_close(img);
-	return err == 1 ? 0 : err;
+	return imgt_check_ok(path, false);
 }
 
 static void expect_replay(const struct wbc_scenario *sc, long min_states)
@@ -236,7 +173,7 @@ static void guest_scenario(const char *name, struct guest_model *g,
 	g->baseline = malloc(g->size);
 	g->read = malloc(g->size);
 	KTAP_ASSERT(g->baseline && g->read);
-	KTAP_ASSERT(image_equals(paths[g->image], g->initial, g->size));
+	KTAP_ASSERT(imgt_equals(paths[g->image], g->initial, g->size));
 	wbc_record_start(paths, nr_paths);
 	KTAP_EXPECT(!guest_run(g, paths[g->image]));
 	wbc_record_stop();
@@ -450,7 +387,7 @@ static bool op_verify(void *ctx, const struct wbc_state *st)
 {
 	struct op_ctx *o = ctx;
 
-	if (!image_equals(st->paths[o->image], o->ref, o->size)) {
+	if (!imgt_equals(st->paths[o->image], o->ref, o->size)) {
 		printf("# guest content changed\n");
 		return false;
 	}
@@ -466,12 +403,12 @@ static bool op_resume(void *ctx, const struct wbc_state *st)
 	struct op_ctx *o = ctx;
 	const char *path = st->paths[o->image];
 
-	if (run_op(path, o->kind, o->budget) ||
-	    !image_equals(path, o->ref, o->size))
+	if (imgt_run_op(path, o->kind, o->budget) ||
+	    !imgt_equals(path, o->ref, o->size))
 		return false;
 	if (o->kind <= SKI_OP_DEFRAG && !image_clean(path))
 		return false;
-	if (o->parent >= 0 && !image_equals(st->paths[o->parent], o->ref,
+	if (o->parent >= 0 && !imgt_equals(st->paths[o->parent], o->ref,
 					    OP_SIZE))
 		return false;
 	return true;
@@ -487,53 +424,31 @@ static void op_scenario(const char *name, struct op_ctx *o,
 	if (!o->size)
 		o->size = OP_SIZE;
 	wbc_record_start(paths, nr);
-	KTAP_EXPECT(!run_op(paths[o->image], o->kind, o->budget));
+	KTAP_EXPECT(!imgt_run_op(paths[o->image], o->kind, o->budget));
 	wbc_record_stop();
-	KTAP_EXPECT(image_equals(paths[o->image], o->ref, o->size));
+	KTAP_EXPECT(imgt_equals(paths[o->image], o->ref, o->size));
 	expect_replay(&sc, min_states);
 }
 
-/* Written backwards, then every other cluster dropped. */
-static void make_fragmented(const char *path, u8 *ref)
+/* Compaction or defragmentation of a fragmented image (helpers.c). */
+static void frag_scenario(const char *name, enum ski_op_kind kind)
 {
-	struct ski_create_opts co = { .size = OP_SIZE, .cluster_bits = 12 };
-	size_t c, n = OP_SIZE / 4096;
-	struct ski_image *img;
+	static u8 ref[OP_SIZE];
+	const char *path = tmp_path("frag.qcow2");
+	struct op_ctx o = { kind, 2, 0, -1, ref, NULL, 0 };
 
-	unlink(path);
-	if (ski_create(path, &co) || ski_open(path, SKI_OPEN_RW, &img))
-		abort();
-	for (c = n; c-- > 0;) {
-		fill(ref + c * 4096, 4096, c + 7);
-		if (ski_write(img, ref + c * 4096, 4096, c * 4096))
-			abort();
-	}
-	for (c = 0; c < n; c += 2) {
-		if (ski_discard(img, c * 4096, 4096))
-			abort();
-		memset(ref + c * 4096, 0, 4096);
-	}
-	ski_close(img);
+	imgt_make_fragmented(path, ref, OP_SIZE, 1);
+	op_scenario(name, &o, &path, 1, 50);
 }
 
 static void test_compact(void)
 {
-	static u8 ref[OP_SIZE];
-	const char *path = tmp_path("frag.qcow2");
-	struct op_ctx o = { SKI_OP_COMPACT, 2, 0, -1, ref, NULL, 0 };
-
-	make_fragmented(path, ref);
-	op_scenario("compact", &o, &path, 1, 50);
+	frag_scenario("compact", SKI_OP_COMPACT);
 }
 
 static void test_defrag(void)
 {
-	static u8 ref[OP_SIZE];
-	const char *path = tmp_path("frag.qcow2");
-	struct op_ctx o = { SKI_OP_DEFRAG, 2, 0, -1, ref, NULL, 0 };
-
-	make_fragmented(path, ref);
-	op_scenario("defrag", &o, &path, 1, 50);
+	frag_scenario("defrag", SKI_OP_DEFRAG);
 }
 
 /*
@@ -619,7 +534,7 @@ static void test_commit(void)
 
 	make_chain(ref, base_ref);
 	op_scenario("commit", &o, paths, 2, 20);
-	KTAP_EXPECT(image_equals(paths[0], ref, OP_SIZE));
+	KTAP_EXPECT(imgt_equals(paths[0], ref, OP_SIZE));
 }
 
 static void test_stream(void)
@@ -648,7 +563,7 @@ static bool header_verify(void *ctx, const struct wbc_state *st)
 	const char *name;
 	bool ok;
 
-	if (!image_equals(st->paths[1], h->ref, OP_SIZE)) {
+	if (!imgt_equals(st->paths[1], h->ref, OP_SIZE)) {
 		printf("# the chain does not read as before\n");
 		return false;
 	}
@@ -719,7 +634,7 @@ static void test_cleanup(void)
 {
 	char cmd[128];
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", imgt_dir());
 	KTAP_EXPECT(!system(cmd));
 }
 

@@ -10,7 +10,8 @@ UNIT_TESTS	+= image_format
 image_format_SRCS := tests/unit/image/test_format.c $(IMAGE_CORE)
 
 UNIT_TESTS	+= image_engine
-image_engine_SRCS := tests/unit/image/test_engine.c $(IMAGE_CORE)
+image_engine_SRCS := tests/unit/image/test_engine.c \
+		     tests/unit/image/helpers.c $(IMAGE_CORE)
 
 UNIT_TESTS	+= image_open
 image_open_SRCS := tests/unit/image/test_open.c $(IMAGE_CORE)
@@ -39,7 +40,8 @@ image_inflate_CORPUS := tests/unit/image/corpus/inflate
 # else calls skp_write_at(); check with nm that only fileio.o imports it.
 UNIT_TESTS	+= image_wbcache
 image_wbcache_SRCS := tests/unit/image/test_wbcache.c \
-		      tests/unit/image/wbcache.c $(IMAGE_CORE)
+		      tests/unit/image/wbcache.c \
+		      tests/unit/image/helpers.c $(IMAGE_CORE)
 image_wbcache_CFLAGS := \
 	-Wl,--wrap=skp_open,--wrap=skp_close,--wrap=skp_pwrite \
 	-Wl,--wrap=skp_flush,--wrap=skp_truncate

@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "core/image.h"
+#include "helpers.h"
 #include "wbcache.h"
 
 #define SECTOR		512ULL
@@ -533,19 +534,6 @@ static bool qemu_img_ok(const char *path, int *status)
 	return *status == 0 || *status == 3;
 }
 
-static bool our_check_ok(const char *path)
-{
-	struct ski_check_result res;
-	struct ski_image *img;
-	int err;
-
-	if (ski_open(path, SKI_OPEN_NO_BACKING, &img))
-		return false;
-	err = ski_check(img, 0, &res);
-	ski_close(img);
-	return !err && !res.errors;
-}
-
 struct replay {
 	const struct wbc_scenario *sc;
 	struct wbc_stats *stats;
@@ -647,7 +635,7 @@ static void check_state(struct replay *r, const char *variant, bool torn)
 					 "qemu-img check exit %d on", status);
 				r->verdicts.v[slot] = 1;
 				fail(r, variant, what, w->name);
-			} else if (!our_check_ok(w->replay)) {
+			} else if (!imgt_check_ok(w->replay, true)) {
 				r->verdicts.v[slot] = 1;
 				fail(r, variant, "our check found errors in",
 				     w->name);

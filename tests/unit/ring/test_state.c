@@ -114,6 +114,33 @@ static void test_restart(void)
 	KTAP_EXPECT_EQ(st, SK_XB_CLOSED);
 }
 
+/* One step of a story between the two ends, and what it must give. */
+struct xb_step {
+	enum { NEXT, SETTLE } check;	/* sk_xb_next(), or settle()'s end */
+	bool front;
+	u32 local, peer;
+	int want;			/* the action, or the settled state */
+};
+
+static void walk_steps(const struct xb_step *s, size_t n)
+{
+	int got, steps;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i].check == SETTLE)
+			got = settle(s[i].front, s[i].local, s[i].peer, &steps);
+		else
+			got = sk_xb_next(s[i].front, s[i].local, s[i].peer);
+		if (got != s[i].want)
+			ktap_fail_at(__FILE__, __LINE__,
+				     "step %zu: %s %s, local %u, peer %u: %d, expected %d",
+				     i, s[i].check == SETTLE ? "settle" : "next",
+				     s[i].front ? "frontend" : "backend",
+				     s[i].local, s[i].peer, got, s[i].want);
+	}
+}
+
 /*
  * An end rebound faster than its peer notices sees the peer still
  * Connected from the earlier connection: it must wait, never set up or map
@@ -121,29 +148,24 @@ static void test_restart(void)
  */
 static void test_stale_connected_peer(void)
 {
-	int steps, st;
+	static const struct xb_step s[] = {
+		/* frontend rebound: backend still Connected to the old rings */
+		{ NEXT, FRONT, SK_XB_INITIALISING, SK_XB_CONNECTED, SK_XB_NONE },
+		{ NEXT, FRONT, SK_XB_CLOSED, SK_XB_CONNECTED, SK_XB_NONE },
+		/* the backend then sees the frontend starting over */
+		{ SETTLE, BACK, SK_XB_CONNECTED, SK_XB_INITIALISING,
+		  SK_XB_INITWAIT },
+		{ NEXT, FRONT, SK_XB_INITIALISING, SK_XB_INITWAIT, SK_XB_SETUP },
+		/* backend rebound: frontend still Connected to the old backend */
+		{ NEXT, BACK, SK_XB_INITWAIT, SK_XB_CONNECTED, SK_XB_NONE },
+		{ SETTLE, BACK, SK_XB_CLOSED, SK_XB_CONNECTED, SK_XB_INITWAIT },
+		/* the frontend then sees InitWait: close, reset, set up anew */
+		{ SETTLE, FRONT, SK_XB_CONNECTED, SK_XB_INITWAIT,
+		  SK_XB_INITIALISED },
+		{ NEXT, BACK, SK_XB_INITWAIT, SK_XB_INITIALISED, SK_XB_CONNECT },
+	};
 
-	/* frontend rebound: backend still Connected to the old rings */
-	KTAP_EXPECT_EQ(sk_xb_next(FRONT, SK_XB_INITIALISING, SK_XB_CONNECTED),
-		       SK_XB_NONE);
-	KTAP_EXPECT_EQ(sk_xb_next(FRONT, SK_XB_CLOSED, SK_XB_CONNECTED),
-		       SK_XB_NONE);
-	/* the backend then sees the frontend starting over */
-	st = settle(BACK, SK_XB_CONNECTED, SK_XB_INITIALISING, &steps);
-	KTAP_EXPECT_EQ(st, SK_XB_INITWAIT);
-	KTAP_EXPECT_EQ(sk_xb_next(FRONT, SK_XB_INITIALISING, SK_XB_INITWAIT),
-		       SK_XB_SETUP);
-
-	/* backend rebound: frontend still Connected to the old backend */
-	KTAP_EXPECT_EQ(sk_xb_next(BACK, SK_XB_INITWAIT, SK_XB_CONNECTED),
-		       SK_XB_NONE);
-	st = settle(BACK, SK_XB_CLOSED, SK_XB_CONNECTED, &steps);
-	KTAP_EXPECT_EQ(st, SK_XB_INITWAIT);
-	/* the frontend then sees InitWait: close, reset, set up anew */
-	st = settle(FRONT, SK_XB_CONNECTED, SK_XB_INITWAIT, &steps);
-	KTAP_EXPECT_EQ(st, SK_XB_INITIALISED);
-	KTAP_EXPECT_EQ(sk_xb_next(BACK, SK_XB_INITWAIT, SK_XB_INITIALISED),
-		       SK_XB_CONNECT);
+	walk_steps(s, KTAP_ARRAY_SIZE(s));
 }
 
 /*
@@ -153,27 +175,23 @@ static void test_stale_connected_peer(void)
  */
 static void test_rebind_against_closed_peer(void)
 {
-	int steps, st;
+	static const struct xb_step s[] = {
+		/* backend rebound (InitWait), frontend Closed */
+		{ NEXT, BACK, SK_XB_INITWAIT, SK_XB_CLOSED, SK_XB_NONE },
+		{ NEXT, BACK, SK_XB_INITWAIT, SK_XB_CLOSING, SK_XB_NONE },
+		{ SETTLE, FRONT, SK_XB_CLOSED, SK_XB_INITWAIT,
+		  SK_XB_INITIALISED },
+		/* frontend rebound (Initialising), backend Closed */
+		{ NEXT, FRONT, SK_XB_INITIALISING, SK_XB_CLOSED, SK_XB_NONE },
+		{ NEXT, FRONT, SK_XB_INITIALISING, SK_XB_CLOSING, SK_XB_NONE },
+		{ SETTLE, BACK, SK_XB_CLOSED, SK_XB_INITIALISING,
+		  SK_XB_INITWAIT },
+		/* a live end still closes when its peer does */
+		{ NEXT, BACK, SK_XB_CONNECTED, SK_XB_CLOSED, SK_XB_CLOSE },
+		{ NEXT, FRONT, SK_XB_INITIALISED, SK_XB_CLOSED, SK_XB_CLOSE },
+	};
 
-	/* backend rebound (InitWait), frontend Closed */
-	KTAP_EXPECT_EQ(sk_xb_next(BACK, SK_XB_INITWAIT, SK_XB_CLOSED),
-		       SK_XB_NONE);
-	KTAP_EXPECT_EQ(sk_xb_next(BACK, SK_XB_INITWAIT, SK_XB_CLOSING),
-		       SK_XB_NONE);
-	st = settle(FRONT, SK_XB_CLOSED, SK_XB_INITWAIT, &steps);
-	KTAP_EXPECT_EQ(st, SK_XB_INITIALISED);
-	/* frontend rebound (Initialising), backend Closed */
-	KTAP_EXPECT_EQ(sk_xb_next(FRONT, SK_XB_INITIALISING, SK_XB_CLOSED),
-		       SK_XB_NONE);
-	KTAP_EXPECT_EQ(sk_xb_next(FRONT, SK_XB_INITIALISING, SK_XB_CLOSING),
-		       SK_XB_NONE);
-	st = settle(BACK, SK_XB_CLOSED, SK_XB_INITIALISING, &steps);
-	KTAP_EXPECT_EQ(st, SK_XB_INITWAIT);
-	/* a live end still closes when its peer does */
-	KTAP_EXPECT_EQ(sk_xb_next(BACK, SK_XB_CONNECTED, SK_XB_CLOSED),
-		       SK_XB_CLOSE);
-	KTAP_EXPECT_EQ(sk_xb_next(FRONT, SK_XB_INITIALISED, SK_XB_CLOSED),
-		       SK_XB_CLOSE);
+	walk_steps(s, KTAP_ARRAY_SIZE(s));
 }
 
 static void test_garbage_peer_state(void)
