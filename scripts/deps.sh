@@ -31,6 +31,7 @@ sparse
 clang
 libclang-rt-14-dev
 e2fsprogs
+linux-source-6.1
 zlib1g-dev
 libjson-c-dev
 "
