@@ -77,6 +77,11 @@ int ski_grow(struct ski_image *img, u64 new_size)
 		if (err)
 			return err;
 	}
+	/*
+	 * Zero entries and copy-on-write flush their own writes; this flush
+	 * is for zeroes written in place into a private last cluster (the
+	 * tail may hold bytes another writer left past the old size).
+	 */
 	err = skp_flush(img->file);
 	if (err)
 		return err;

@@ -8,10 +8,12 @@
  * and the functions one core file offers another.  Prototypes are grouped
  * under the file that implements them.  The files stack without a circle:
  *
- *   rmap.c      reverse map storage (leaf)
+ *   rmap.c      reverse map window (leaf)
+ *   cache.c     fixed-budget LRU table cache (leaf)
  *   refcount.c  refcount table and blocks, cluster allocation  -> rmap.c
  *   table.c     L1 table, L2 cache, mapping updates   -> refcount.c rmap.c
- *   io.c        guest reads, writes, discard          -> table.c refcount.c
+ *   io.c        guest reads, writes, discard, zeroes  -> table.c refcount.c
+ *   grow.c      a larger virtual size                 -> io.c table.c
  *   meta.c      header rewrite, VM information        -> header.c vminfo.c
  *   open.c      open, backing chain, close  -> table.c refcount.c meta.c
  *   create.c    new images                            -> header.c vminfo.c

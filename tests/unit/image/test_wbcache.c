@@ -560,6 +560,7 @@ static void test_commit(void)
 struct grow_ctx {
 	const u8 *ref, *parent_ref;	/* OP_SIZE each; parent_ref zero-padded */
 	u64 psize;			/* the parent's size before */
+	bool chain;			/* the parent has a backing file */
 };
 
 static bool grow_verify(void *ctx, const struct wbc_state *st)
@@ -574,7 +575,7 @@ static bool grow_verify(void *ctx, const struct wbc_state *st)
 		printf("# child content changed\n");
 		return false;
 	}
-	if (ski_open(st->paths[0], SKI_OPEN_NO_BACKING, &img))
+	if (ski_open(st->paths[0], g->chain ? 0 : SKI_OPEN_NO_BACKING, &img))
 		return false;
 	size = img->hdr.size;
 	ok = (size == g->psize || size == OP_SIZE) &&
@@ -607,13 +608,15 @@ static bool grow_resume(void *ctx, const struct wbc_state *st)
 	return true;
 }
 
-static void grow_case(const char *name, unsigned int pbits, u64 psize)
+static void grow_case(const char *name, unsigned int pbits, u64 psize,
+		      bool chain)
 {
 	struct ski_create_opts co = { .size = psize, .cluster_bits = pbits };
 	static u8 ref[OP_SIZE], parent_ref[OP_SIZE];
 	const char *paths[] = { tmp_path("gbase.qcow2"),
-				tmp_path("gchild.qcow2") };
-	struct grow_ctx g = { ref, parent_ref, psize };
+				tmp_path("gchild.qcow2"),
+				tmp_path("ggp.qcow2") };
+	struct grow_ctx g = { ref, parent_ref, psize, chain };
 	struct wbc_scenario sc = { .name = name,
 				   .verify = grow_verify,
 				   .resume = grow_resume, .ctx = &g };
@@ -622,11 +625,26 @@ static void grow_case(const char *name, unsigned int pbits, u64 psize)
 
 	unlink(paths[0]);
 	unlink(paths[1]);
-	KTAP_ASSERT(!ski_create(paths[0], &co));
+	unlink(paths[2]);
 	memset(parent_ref, 0, OP_SIZE);
-	fill(parent_ref, psize, 31);
+	if (chain) {
+		/* A grandparent longer than the parent, which holds little. */
+		struct ski_create_opts gco = { .size = OP_SIZE,
+					       .cluster_bits = 12 };
+
+		KTAP_ASSERT(!ski_create(paths[2], &gco));
+		fill(ref, OP_SIZE, 33);
+		KTAP_ASSERT(!ski_open(paths[2], SKI_OPEN_RW, &img));
+		KTAP_ASSERT(!ski_write(img, ref, OP_SIZE, 0));
+		ski_close(img);
+		co.backing_file = "ggp.qcow2";
+		co.backing_format = "qcow2";
+	}
+	KTAP_ASSERT(!ski_create(paths[0], &co));
+	fill(ref, psize, 31);
 	KTAP_ASSERT(!ski_open(paths[0], SKI_OPEN_RW, &img));
-	KTAP_ASSERT(!ski_write(img, parent_ref, psize, 0));
+	KTAP_ASSERT(!ski_write(img, ref, chain ? 5000 : psize, 0));
+	KTAP_ASSERT(!ski_read(img, parent_ref, psize, 0));
 	ski_close(img);
 	memcpy(ref, parent_ref, OP_SIZE);
 	co.size = OP_SIZE;
@@ -643,7 +661,7 @@ static void grow_case(const char *name, unsigned int pbits, u64 psize)
 	memcpy(ref + 50000, buf, sizeof(buf));
 	KTAP_ASSERT(imgt_equals(paths[1], ref, OP_SIZE));
 
-	wbc_record_start(paths, 2);
+	wbc_record_start(paths, chain ? 3 : 2);
 	KTAP_EXPECT(!imgt_run_op(paths[1], SKI_OP_COMMIT, 1));
 	wbc_record_stop();
 	KTAP_EXPECT(imgt_equals(paths[0], ref, OP_SIZE));
@@ -653,9 +671,17 @@ static void grow_case(const char *name, unsigned int pbits, u64 psize)
 static void test_commit_grows_parent(void)
 {
 	/* Larger parent clusters: a partial one zeroed, its tail too. */
-	grow_case("commit growing a parent (16 KiB clusters)", 14, 40 << 10);
+	grow_case("commit growing a parent (16 KiB clusters)", 14, 40 << 10,
+		  false);
 	/* 512-byte clusters: the parent's L1 table must grow first. */
-	grow_case("commit growing a parent and its L1 table", 9, 20000);
+	grow_case("commit growing a parent and its L1 table", 9, 20000, false);
+	/*
+	 * A grandparent longer than the parent: the new range must become
+	 * zero clusters (and the tail of the last one zeroes) before the new
+	 * size is durable, or the grandparent shows through the child.
+	 */
+	grow_case("commit growing a parent over a longer grandparent", 14,
+		  40 << 10, true);
 }
 
 static void test_stream(void)
