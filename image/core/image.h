@@ -50,6 +50,8 @@ const char *ski_image_path(const struct ski_image *img);
 const struct ski_header *ski_image_header(const struct ski_image *img);
 const struct ski_vminfo *ski_image_vminfo(const struct ski_image *img);
 int ski_image_file_size(struct ski_image *img, u64 *size);
+int ski_set_cache_budget(struct ski_image *img, u64 l2_bytes,
+			 u64 refblock_bytes);
 
 /* create.c */
 struct ski_create_opts {
@@ -65,8 +67,12 @@ int ski_create(const char *path, const struct ski_create_opts *opts);
 int ski_read(struct ski_image *img, void *buf, u64 len, u64 off);
 int ski_write(struct ski_image *img, const void *buf, u64 len, u64 off);
 int ski_discard(struct ski_image *img, u64 off, u64 len);
+int ski_write_zeroes(struct ski_image *img, u64 off, u64 len);
 int ski_block_status(struct ski_image *img, u64 guest_cluster,
 		     enum ski_cluster_kind *kind, u64 *host);
+
+/* grow.c: a larger virtual size (qemu-img resize, commit into a parent). */
+int ski_grow(struct ski_image *img, u64 new_size);
 
 /* meta.c: header rewrite and VM information. */
 int ski_update_header(struct ski_image *img);

@@ -8,10 +8,12 @@
  * and the functions one core file offers another.  Prototypes are grouped
  * under the file that implements them.  The files stack without a circle:
  *
- *   rmap.c      reverse map storage (leaf)
+ *   rmap.c      reverse map window (leaf)
+ *   cache.c     fixed-budget LRU table cache (leaf)
  *   refcount.c  refcount table and blocks, cluster allocation  -> rmap.c
  *   table.c     L1 table, L2 cache, mapping updates   -> refcount.c rmap.c
- *   io.c        guest reads, writes, discard          -> table.c refcount.c
+ *   io.c        guest reads, writes, discard, zeroes  -> table.c refcount.c
+ *   grow.c      a larger virtual size                 -> io.c table.c
  *   meta.c      header rewrite, VM information        -> header.c vminfo.c
  *   open.c      open, backing chain, close  -> table.c refcount.c meta.c
  *   create.c    new images                            -> header.c vminfo.c
@@ -36,6 +38,44 @@ struct ski_pending_map {
 	u64 new_entry;
 };
 
+/* cache.c: fixed-budget LRU cache of decoded tables. */
+struct ski_cache_slot {
+	u64 index;			/* table number (L1 or reftable slot) */
+	u64 stamp;			/* last use; 0: slot empty */
+	void *table;			/* allocated on first use, then reused */
+};
+
+struct ski_cache {
+	struct ski_cache_slot *slots;
+	u32 nr_slots;
+	u32 *slot_of;			/* per table number: slot + 1, or 0 */
+	u64 nr_index;
+	u64 clock;
+	size_t table_bytes;
+	u64 loads, evictions;		/* for tests and statistics */
+};
+
+/* Default budgets (image.h: ski_set_cache_budget()). */
+#define SKI_L2_CACHE_BYTES	(1ULL << 20)
+#define SKI_RB_CACHE_BYTES	(256ULL << 10)
+#define SKI_CACHE_MAX_SLOTS	4096
+
+/* An allocation on the I/O path (platform.h: SKP_ALLOC_IO). */
+static inline void *ski_io_zalloc(size_t size)
+{
+	return skp_zalloc_flags(size, SKP_ALLOC_IO);
+}
+
+int ski_cache_init(struct ski_cache *c, u64 nr_index, size_t table_bytes,
+		   u32 nr_slots);
+void ski_cache_free(struct ski_cache *c);
+int ski_cache_resize_index(struct ski_cache *c, u64 nr_index);
+void *ski_cache_lookup(struct ski_cache *c, u64 index);
+int ski_cache_insert(struct ski_cache *c, u64 index, void **tablep);
+void ski_cache_drop(struct ski_cache *c, u64 index);
+u32 ski_cache_cached(const struct ski_cache *c);
+u32 ski_cache_slots_for(u64 bytes, size_t table_bytes);
+
 struct ski_image {
 	struct skp_file *file;
 	char *path;
@@ -49,12 +89,13 @@ struct ski_image {
 	u64 guest_clusters;
 
 	u64 *l1;			/* l1_size entries, host order */
-	u64 **l2;			/* cached L2 tables, by L1 index */
-	unsigned int l2_cached;
+	struct ski_cache l2_cache;	/* decoded L2 tables, by L1 index */
+	u64 l2_budget;			/* bytes; 0: SKI_L2_CACHE_BYTES */
 
 	u64 *reftable;			/* host order */
 	u64 reftable_entries;
-	u16 **refblocks;		/* cached refcount blocks */
+	struct ski_cache rb_cache;	/* refcount blocks, by reftable index */
+	u64 rb_budget;			/* bytes; 0: SKI_RB_CACHE_BYTES */
 	u64 end_cluster;		/* no cluster at or past this is used */
 	u64 free_hint;			/* no free cluster below this */
 
@@ -68,6 +109,7 @@ struct ski_image {
 	u8 *cow_buf;			/* one cluster, partial writes */
 	struct ski_pending_map *pending; /* SKI_WRITE_BATCH, write_batch() */
 	struct ski_rmap *rmap;		/* reverse map, during an op */
+	u64 rmap_window;		/* its clusters; 0: SKI_RMAP_WINDOW */
 
 	bool has_vminfo;
 	struct ski_vminfo vminfo;
@@ -107,22 +149,29 @@ static inline bool ski_entry_is_private(u64 entry)
 	       (entry & QCOW2_OFFSET_MASK);
 }
 
-/* rmap.c: reverse map (host cluster -> owner), kept during an operation. */
+/* rmap.c: reverse map (host cluster -> owner) of a window, during an op. */
 #define SKI_RMAP_FREE		0ULL
 #define SKI_RMAP_FIXED		(1ULL << 60)	/* never moved */
 #define SKI_RMAP_REFBLOCK	(2ULL << 60)	/* reftable index */
 #define SKI_RMAP_L2		(3ULL << 60)	/* L1 index */
 #define SKI_RMAP_DATA		(4ULL << 60)	/* guest cluster */
+#define SKI_RMAP_UNKNOWN	(5ULL << 60)	/* outside the window */
 #define SKI_RMAP_KIND		(15ULL << 60)
 #define SKI_RMAP_INDEX		((1ULL << 60) - 1)
 
+/* Host clusters one window covers at most: 8 MiB of map. */
+#define SKI_RMAP_WINDOW		(1ULL << 20)
+
 struct ski_rmap {
 	u64 *owner;
-	u64 nr;			/* 0: out of memory, the op stops */
+	u64 base;		/* first host cluster of the window */
+	u64 nr;			/* clusters in the window */
 };
 
 int ski_rmap_alloc(struct ski_image *img, u64 nr);
 void ski_rmap_free(struct ski_image *img);
+void ski_rmap_window(struct ski_image *img, u64 base);
+bool ski_rmap_covers(const struct ski_image *img, u64 cluster);
 void ski_rmap_set(struct ski_image *img, u64 cluster, u64 owner);
 u64 ski_rmap_owner(struct ski_image *img, u64 cluster);
 
@@ -137,6 +186,8 @@ int ski_compressed_range(struct ski_image *img, u64 entry, u64 *start,
 			 u64 *end);
 int ski_release_entry(struct ski_image *img, u64 entry);
 int ski_file_clusters(struct ski_image *img, u64 *clusters);
+int ski_alloc_run(struct ski_image *img, u64 nr, u64 *first);
+int ski_refcount_cache_init(struct ski_image *img);
 
 /* table.c */
 int ski_load_l1(struct ski_image *img, u64 file_size);
@@ -146,6 +197,13 @@ int ski_l2_entry(struct ski_image *img, u64 guest_cluster, u64 *entry);
 int ski_set_l1_entry(struct ski_image *img, u64 l1_index, u64 entry);
 int ski_ensure_l2(struct ski_image *img, u64 l1_index);
 int ski_set_l2_entry(struct ski_image *img, u64 guest_cluster, u64 entry);
+int ski_l2_cache_init(struct ski_image *img);
+int ski_grow_l1(struct ski_image *img, u64 entries);
+
+/* io.c */
+int ski_drop_clusters(struct ski_image *img, u64 first, u64 last,
+		      u64 new_entry);
+int ski_zero_partial(struct ski_image *img, u64 off, u64 end);
 
 /* open.c */
 int ski_open_depth(const char *path, unsigned int flags, unsigned int depth,

@@ -51,7 +51,7 @@ static int read_compressed(struct ski_image *img, u64 entry, void *buf,
 		return err;
 	if (end - start > 2 * img->cluster_size)
 		return ski_corrupt(img, "compressed cluster too long", entry);
-	src = skp_zalloc(end - start);
+	src = ski_io_zalloc(end - start);
 	if (!src)
 		return -ENOMEM;
 	err = skp_pread(img->file, src, end - start, start);
@@ -249,33 +249,24 @@ int ski_write(struct ski_image *img, const void *buf, u64 len, u64 off)
 	return 0;
 }
 
-/**
- * ski_discard() - drop the whole clusters inside [@off, @off + @len)
- * @img: writable image
- * @off: guest offset
- * @len: bytes
- *
- * A discarded cluster reads as zeroes: it becomes a zero cluster when a
- * backing file could otherwise show through, unallocated when not.  Its host
- * cluster is released after the L2 change is flushed.
- */
-int ski_discard(struct ski_image *img, u64 off, u64 len)
+/* Could a backing file show through an unallocated cluster? */
+static bool may_show_backing(const struct ski_image *img)
 {
-	u64 first, last, gc, entry, new_entry;
-	u64 old[SKI_DISCARD_BATCH];
+	return img->backing || img->backing_raw || img->hdr.backing_file[0];
+}
+
+/*
+ * Point guest clusters [@first, @last) at @new_entry (0 or a zero cluster)
+ * and release what they held, after a flush.  No range check: ski_grow()
+ * also zeroes clusters just past the virtual size it is about to set.
+ */
+int ski_drop_clusters(struct ski_image *img, u64 first, u64 last,
+		      u64 new_entry)
+{
+	u64 gc, entry, old[SKI_DISCARD_BATCH];
 	unsigned int nr = 0, i;
 	int err = 0;
 
-	if (!img->writable)
-		return -EROFS;
-	if (!ski_guest_range_ok(img, off, len))
-		return -EINVAL;
-	first = (off + img->cluster_size - 1) >> img->cluster_bits;
-	last = (off + len) >> img->cluster_bits;
-	if (off + len == img->hdr.size)
-		last = img->guest_clusters;
-	new_entry = (img->backing || img->backing_raw ||
-		     img->hdr.backing_file[0]) ? QCOW2_OFLAG_ZERO : 0;
 	for (gc = first; gc < last; gc++) {
 		err = ski_l2_entry(img, gc, &entry);
 		if (err)
@@ -286,7 +277,7 @@ int ski_discard(struct ski_image *img, u64 off, u64 len)
 		if (err)
 			break;
 		old[nr++] = entry;
-		if (nr == SKI_DISCARD_BATCH || gc + 1 == last) {
+		if (nr == SKI_DISCARD_BATCH) {
 			err = skp_flush(img->file);
 			for (i = 0; !err && i < nr; i++)
 				err = ski_release_entry(img, old[i]);
@@ -295,10 +286,132 @@ int ski_discard(struct ski_image *img, u64 off, u64 len)
 				break;
 		}
 	}
-	if (!err && nr) {
-		err = skp_flush(img->file);
-		for (i = 0; !err && i < nr; i++)
+	/* Flush even on error: a cleared entry may be on its way to disk. */
+	if (nr) {
+		int ferr = skp_flush(img->file);
+
+		for (i = 0; !ferr && !err && i < nr; i++)
 			err = ski_release_entry(img, old[i]);
+		if (!err)
+			err = ferr;
 	}
 	return err;
+}
+
+/**
+ * ski_discard() - drop the whole clusters inside [@off, @off + @len)
+ * @img: writable image
+ * @off: guest offset
+ * @len: bytes
+ *
+ * A discarded cluster reads as zeroes: it becomes a zero cluster when a
+ * backing file could otherwise show through, unallocated when not.  Its host
+ * cluster is released after the L2 change is flushed.  Partial clusters at
+ * either end are left alone (a guest's discard is only a hint);
+ * ski_write_zeroes() is the one that must read as zeroes afterwards.
+ */
+int ski_discard(struct ski_image *img, u64 off, u64 len)
+{
+	u64 first, last;
+
+	if (!img->writable)
+		return -EROFS;
+	if (!ski_guest_range_ok(img, off, len))
+		return -EINVAL;
+	first = (off + img->cluster_size - 1) >> img->cluster_bits;
+	last = (off + len) >> img->cluster_bits;
+	if (off + len == img->hdr.size)
+		last = img->guest_clusters;
+	if (first >= last)
+		return 0;
+	return ski_drop_clusters(img, first, last,
+				 may_show_backing(img) ? QCOW2_OFLAG_ZERO : 0);
+}
+
+/* Zeroes written in place of a partial cluster, a chunk at a time. */
+static const u8 zero_chunk[4096];
+
+/*
+ * Make [@off, @end) of one guest cluster read as zeroes: nothing to do when
+ * the whole cluster already does, else zeroes written (copy-on-write as any
+ * write).  No range check: ski_grow() zeroes the tail of the last cluster,
+ * past the virtual size, before it raises the size.
+ */
+int ski_zero_partial(struct ski_image *img, u64 off, u64 end)
+{
+	u64 entry, done;
+	int err;
+
+	err = ski_l2_entry(img, off >> img->cluster_bits, &entry);
+	if (err)
+		return err;
+	if ((entry & QCOW2_OFLAG_ZERO) && !(entry & QCOW2_OFLAG_COMPRESSED))
+		return 0;
+	if (!entry && !may_show_backing(img))
+		return 0;
+	while (off < end) {
+		u64 n = end - off;
+
+		if (n > sizeof(zero_chunk))
+			n = sizeof(zero_chunk);
+		err = write_batch(img, zero_chunk, n, off, &done);
+		if (err)
+			return err;
+		off += done;
+	}
+	return 0;
+}
+
+/**
+ * ski_write_zeroes() - make guest bytes [@off, @off + @len) read as zeroes
+ * @img: writable image
+ * @off: guest offset, any alignment
+ * @len: bytes
+ *
+ * Whole clusters become zero clusters (or unallocated, as ski_discard()
+ * does); the parts of clusters at either end are written with zeroes, so
+ * the whole range reads zero whatever this image's cluster size is.  This
+ * is what a zero cluster of a child with other-sized clusters becomes in its
+ * parent on commit.
+ *
+ * Return: 0 or a negative errno.
+ */
+int ski_write_zeroes(struct ski_image *img, u64 off, u64 len)
+{
+	u64 mask = img->cluster_size - 1, end, head_end, tail;
+	int err;
+
+	if (!img->writable)
+		return -EROFS;
+	if (!ski_guest_range_ok(img, off, len))
+		return -EINVAL;
+	if (!len)
+		return 0;
+	end = off + len;
+	/* The last cluster counts as whole when the range reaches the end. */
+	if (end == img->hdr.size)
+		end = img->guest_clusters << img->cluster_bits;
+	head_end = (off + mask) & ~mask;
+	if (head_end > end)
+		head_end = end;
+	tail = end & ~mask;
+	if (tail < head_end)
+		tail = head_end;
+	if (off < head_end) {
+		err = ski_zero_partial(img, off, head_end < img->hdr.size ?
+				       head_end : img->hdr.size);
+		if (err)
+			return err;
+	}
+	if (head_end < tail) {
+		err = ski_drop_clusters(img, head_end >> img->cluster_bits,
+					tail >> img->cluster_bits,
+					may_show_backing(img) ?
+					QCOW2_OFLAG_ZERO : 0);
+		if (err)
+			return err;
+	}
+	if (tail < end)
+		return ski_zero_partial(img, tail, end);
+	return 0;
 }

@@ -3,7 +3,9 @@
  * Merging a child image with its backing parent, in bounded steps.
  *
  * Commit copies every cluster the child holds into the parent and then
- * drops it from the child: the parent write is flushed before the child's
+ * drops it from the child (a zero cluster becomes the same byte range of
+ * zeroes in the parent, whatever the parent's cluster size; a parent
+ * smaller than the child first grows to its size, grow.c): the parent write is flushed before the child's
  * L2 entry is cleared, so the child shows the same bytes before and after
  * each cluster moves, and a crash at any point leaves both images valid.
  * A restarted commit finds only the clusters still in the child.  When the
@@ -39,9 +41,9 @@ int ski_merge_begin(struct ski_op *op)
 		return -EINVAL;
 	}
 	op->buf_clusters = MERGE_RUN_MAX;
-	op->buf = skp_zalloc(op->buf_clusters << img->cluster_bits);
-	op->old_entries = skp_zalloc(op->buf_clusters * sizeof(u64));
-	op->runs = skp_zalloc(SKI_MERGE_RUNS * sizeof(*op->runs));
+	op->buf = ski_io_zalloc(op->buf_clusters << img->cluster_bits);
+	op->old_entries = ski_io_zalloc(op->buf_clusters * sizeof(u64));
+	op->runs = ski_io_zalloc(SKI_MERGE_RUNS * sizeof(*op->runs));
 	if (!op->buf || !op->old_entries || !op->runs)
 		return -ENOMEM;
 	op->total = img->guest_clusters;
@@ -63,12 +65,12 @@ int ski_merge_begin(struct ski_op *op)
 	/* Reads through the child must see what we write to the parent. */
 	ski_close(img->backing);
 	img->backing = op->parent;
-	if (op->parent->hdr.size < img->hdr.size) {
-		skp_log(SKP_LOG_ERR, "%s: parent is smaller than the child",
-			img->path);
-		return -EINVAL;
-	}
-	return 0;
+	/* A smaller parent grows to the child's size, as qemu-img commit. */
+	err = ski_grow(op->parent, img->hdr.size);
+	if (err)
+		skp_log(SKP_LOG_ERR, "%s: cannot grow the parent to the "
+			"child's size", img->path);
+	return err;
 }
 
 static u64 run_bytes(struct ski_image *img, u64 first, u64 nr)
@@ -102,8 +104,13 @@ static int commit_runs(struct ski_op *op)
 		if (err)
 			break;
 		n += run->nr;
-		if (run->zero && !(bytes & (img->cluster_size - 1))) {
-			err = ski_discard(parent, off, bytes);
+		/*
+		 * Zeroes by range, not by cluster: the parent's clusters may
+		 * be larger than the child's, and a child cluster covering part
+		 * of one must still read zero there.
+		 */
+		if (run->zero) {
+			err = ski_write_zeroes(parent, off, bytes);
 			continue;
 		}
 		err = ski_read(img, op->buf, bytes, off);

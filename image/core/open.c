@@ -427,3 +427,30 @@ int ski_image_file_size(struct ski_image *img, u64 *size)
 {
 	return skp_size(img->file, size);
 }
+
+/**
+ * ski_set_cache_budget() - memory for the image's metadata caches
+ * @img: open image
+ * @l2_bytes: L2 tables cached at most, in bytes (0: the default, 1 MiB)
+ * @refblock_bytes: refcount blocks cached at most (0: default, 256 KiB)
+ *
+ * Each cache holds at least two tables whatever the budget, and evicts the
+ * least recently used table when full; the tables are read caches, so the
+ * budget changes only how often metadata is read again.  Changing it drops
+ * what is cached.
+ *
+ * Return: 0 or -ENOMEM (a cache that could not be set up keeps its old
+ * budget and contents).
+ */
+int ski_set_cache_budget(struct ski_image *img, u64 l2_bytes,
+			 u64 refblock_bytes)
+{
+	int err;
+
+	img->l2_budget = l2_bytes;
+	img->rb_budget = refblock_bytes;
+	err = ski_l2_cache_init(img);
+	if (!err)
+		err = ski_refcount_cache_init(img);
+	return err;
+}

@@ -52,6 +52,9 @@ struct ski_op {
 	struct ski_run *runs;		/* commit: runs of this step */
 	unsigned int nr_runs;
 	u64 run_clusters;
+	u64 win_base;			/* relocation: reverse-map window */
+	u64 build_cursor;		/* relocation: L1 index, window build */
+	unsigned int after_build;	/* relocation: phase after building it */
 };
 
 int ski_op_begin(struct ski_op *op, struct ski_image *img,

@@ -34,9 +34,25 @@ typedef int64_t s64;
 /* An open file holding an image; opaque to the core. */
 struct skp_file;
 
-/* Zeroed allocation; NULL on failure.  skp_free(NULL) is a no-op. */
-void *skp_zalloc(size_t size);
+/*
+ * Zeroed allocation; NULL on failure.  skp_free(NULL) is a no-op.
+ *
+ * SKP_ALLOC_IO marks an allocation made on the way of guest I/O or of a
+ * long-operation step (table caches, refcount growth, compressed reads, the
+ * reverse map): the host must not recurse into I/O to satisfy it (the
+ * kernel allocates under memalloc_noio_save(), i.e. GFP_NOIO, since
+ * splitkit_back's I/O may be what memory reclaim waits for) and may fail
+ * it rather than wait long; the core then returns -ENOMEM and leaves the
+ * image consistent.
+ */
+#define SKP_ALLOC_IO	(1U << 0)
+void *skp_zalloc_flags(size_t size, unsigned int flags);
 void skp_free(void *ptr);
+
+static inline void *skp_zalloc(size_t size)
+{
+	return skp_zalloc_flags(size, 0);
+}
 
 /* Seconds since the Unix epoch. */
 u64 skp_time(void);

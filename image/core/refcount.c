@@ -40,9 +40,8 @@ int ski_load_reftable(struct ski_image *img, u64 file_size)
 
 	img->reftable_entries = bytes / 8;
 	img->reftable = skp_zalloc(bytes);
-	img->refblocks = skp_zalloc(img->reftable_entries * sizeof(u16 *));
 	raw = skp_zalloc(bytes);
-	if (!img->reftable || !img->refblocks || !raw) {
+	if (!img->reftable || !raw || ski_refcount_cache_init(img)) {
 		skp_free(raw);
 		return -ENOMEM;
 	}
@@ -64,37 +63,56 @@ int ski_load_reftable(struct ski_image *img, u64 file_size)
 /** ski_refcount_free() - drop the refcount table copy and cached blocks */
 void ski_refcount_free(struct ski_image *img)
 {
-	u64 i;
-
-	for (i = 0; img->refblocks && i < img->reftable_entries; i++)
-		skp_free(img->refblocks[i]);
-	skp_free(img->refblocks);
+	ski_cache_free(&img->rb_cache);
 	skp_free(img->reftable);
-	img->refblocks = NULL;
 	img->reftable = NULL;
 }
 
+/**
+ * ski_refcount_cache_init() - (re)start the refcount-block cache
+ * @img: open image, refcount table loaded
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int ski_refcount_cache_init(struct ski_image *img)
+{
+	size_t bytes = img->rb_entries * sizeof(u16);
+	struct ski_cache fresh;
+	int err;
+
+	err = ski_cache_init(&fresh, img->reftable_entries, bytes,
+			     ski_cache_slots_for(img->rb_budget ?:
+						 SKI_RB_CACHE_BYTES, bytes));
+	if (err) {
+		ski_cache_free(&fresh);
+		return err;
+	}
+	ski_cache_free(&img->rb_cache);
+	img->rb_cache = fresh;
+	return 0;
+}
+
+/* The cached refcount block @index; NULL when the table has none. */
 static int load_refblock(struct ski_image *img, u64 index, u16 **blockp)
 {
 	u16 *block;
 	u64 i;
 	int err;
 
-	*blockp = img->refblocks[index];
+	*blockp = ski_cache_lookup(&img->rb_cache, index);
 	if (*blockp || !img->reftable[index])
 		return 0;
-	block = skp_zalloc(img->rb_entries * sizeof(u16));
-	if (!block)
-		return -ENOMEM;
+	err = ski_cache_insert(&img->rb_cache, index, (void **)&block);
+	if (err)
+		return err;
 	err = skp_pread(img->file, img->scratch, img->cluster_size,
 			img->reftable[index]);
 	if (err) {
-		skp_free(block);
+		ski_cache_drop(&img->rb_cache, index);
 		return err;
 	}
 	for (i = 0; i < img->rb_entries; i++)
 		block[i] = ski_get_be16(img->scratch + i * 2);
-	img->refblocks[index] = block;
 	*blockp = block;
 	return 0;
 }
@@ -128,8 +146,7 @@ int ski_set_reftable_entry(struct ski_image *img, u64 index, u64 entry)
 	if (err)
 		return err;
 	img->reftable[index] = entry;
-	skp_free(img->refblocks[index]);
-	img->refblocks[index] = NULL;
+	ski_cache_drop(&img->rb_cache, index);
 	if (entry)
 		ski_rmap_set(img, entry >> img->cluster_bits,
 			     SKI_RMAP_REFBLOCK | index);
@@ -154,7 +171,6 @@ static int grow_reftable(struct ski_image *img, u64 need, u64 avoid)
 	u64 entries = need + 1, table_clusters;
 	u64 first_block, nr_blocks = 0, i, old_off, old_clusters;
 	u64 *new_table = NULL;
-	u16 **new_blocks = NULL;
 	u8 *raw = NULL, hdr_raw[12];
 	int err = -ENOMEM;
 
@@ -182,10 +198,10 @@ static int grow_reftable(struct ski_image *img, u64 need, u64 avoid)
 		return -EFBIG;
 	first_block = start + table_clusters;
 
-	new_table = skp_zalloc(entries * 8);
-	new_blocks = skp_zalloc(entries * sizeof(u16 *));
-	raw = skp_zalloc(table_clusters << img->cluster_bits);
-	if (!new_table || !new_blocks || !raw)
+	new_table = ski_io_zalloc(entries * 8);
+	raw = ski_io_zalloc(table_clusters << img->cluster_bits);
+	if (!new_table || !raw ||
+	    ski_cache_resize_index(&img->rb_cache, entries))
 		goto free_new;
 	memcpy(new_table, img->reftable, img->reftable_entries * 8);
 
@@ -213,8 +229,7 @@ static int grow_reftable(struct ski_image *img, u64 need, u64 avoid)
 						 img->reftable[idx] + slot * 2);
 				if (err)
 					goto free_new;
-				skp_free(img->refblocks[idx]);
-				img->refblocks[idx] = NULL;
+				ski_cache_drop(&img->rb_cache, idx);
 				continue;
 			}
 			memset(img->scratch, 0, img->cluster_size);
@@ -251,12 +266,8 @@ static int grow_reftable(struct ski_image *img, u64 need, u64 avoid)
 	old_clusters = img->hdr.refcount_table_clusters;
 	img->hdr.refcount_table_offset = start << img->cluster_bits;
 	img->hdr.refcount_table_clusters = table_clusters;
-	for (i = 0; i < img->reftable_entries; i++)
-		new_blocks[i] = img->refblocks[i];
 	skp_free(img->reftable);
-	skp_free(img->refblocks);
 	img->reftable = new_table;
-	img->refblocks = new_blocks;
 	img->reftable_entries = entries;
 	note_used(img, first_block + nr_blocks - 1);
 	for (i = start; i < first_block; i++)
@@ -278,7 +289,6 @@ static int grow_reftable(struct ski_image *img, u64 need, u64 avoid)
 
 free_new:
 	skp_free(raw);
-	skp_free(new_blocks);
 	skp_free(new_table);
 	return err;
 }
@@ -379,6 +389,43 @@ int ski_alloc_cluster(struct ski_image *img, u64 *cluster)
 		return err;
 	/* Creating a refcount block may have taken @c's neighbour. */
 	*cluster = c;
+	return 0;
+}
+
+/**
+ * ski_alloc_run() - take @nr contiguous free host clusters, refcount 1 each
+ * @img: writable image
+ * @nr: how many
+ * @first: set to the first cluster of the run
+ *
+ * The run starts at the end of the used part of the file.  Raising a
+ * refcount may place a new refcount block (or a grown refcount table) in
+ * the clusters just after: then the run starts again past them, and the
+ * clusters it had taken are given back.  Refcounts are written, not
+ * flushed, as ski_alloc_cluster() does.
+ */
+int ski_alloc_run(struct ski_image *img, u64 nr, u64 *first)
+{
+	u64 start = img->end_cluster, i, j;
+	u16 rc;
+	int err;
+
+again:
+	for (i = 0; i < nr; i++) {
+		err = ski_refcount(img, start + i, &rc);
+		if (!err && !rc)
+			err = ski_set_refcount(img, start + i, 1);
+		if (err || rc) {
+			for (j = 0; j < i; j++)
+				ski_set_refcount(img, start + j, 0);
+			if (err)
+				return err;
+			start = img->end_cluster > start + i + 1 ?
+				img->end_cluster : start + i + 1;
+			goto again;
+		}
+	}
+	*first = start;
 	return 0;
 }
 

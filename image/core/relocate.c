@@ -3,9 +3,16 @@
  * Compaction and defragmentation: moving host clusters, one bounded step
  * at a time.
  *
- * Both work from a reverse map (rmap.c: host cluster -> what uses it),
- * built here in bounded steps from the L1/L2 tables and the refcount table
- * and kept current by table.c and refcount.c while the operation runs.
+ * Both work from a reverse map (rmap.c: host cluster -> what uses it) of
+ * one window of the file at a time (at most SKI_RMAP_WINDOW clusters, so
+ * the memory does not grow with the file), built here in bounded steps
+ * from the L1/L2 tables and the refcount table and kept current by table.c
+ * and refcount.c while the operation runs.  The first pass walks windows
+ * over the whole file releasing leaks; defragmentation then keeps a window
+ * from the next slot it fills upwards, and compaction one at the top of
+ * the file, moved down when its clusters are all moved.  Whether a cluster
+ * is a hole needs no map: its refcount is zero.  With an image smaller than
+ * a window, one window covers it all and is built once.
  *
  * Moving a cluster from @from to @to follows the core's ordering rule: the
  * refcount of @to is raised and the contents copied, flush, the single
@@ -26,32 +33,35 @@
 #define RELOCATE_BATCH	256
 #define RELOCATE_COPY_BYTES	(1U << 20)
 
-static int rmap_fixed_range(struct ski_image *img, u64 off, u64 bytes)
-{
-	u64 c;
+/* Phases of ski_relocate_step(), in op->phase. */
+enum {
+	P_START,	/* buffers and the map, then the leak pass */
+	P_BUILD,	/* build the window at op->win_base, release its leaks */
+	P_LEAKS,	/* a leak-pass window done: the next one, or start */
+	P_DEFRAG,
+	P_COMPACT,
+};
 
-	u64 end = (off + bytes + img->cluster_size - 1) >> img->cluster_bits;
+static void rmap_fixed_range(struct ski_image *img, u64 off, u64 bytes)
+{
+	u64 c, end = (off + bytes + img->cluster_size - 1) >>
+		     img->cluster_bits;
 
 	for (c = off >> img->cluster_bits; c < end; c++)
 		ski_rmap_set(img, c, SKI_RMAP_FIXED);
-	return img->rmap->nr ? 0 : -ENOMEM;
 }
 
-/* Build phase, first step: the structures that never move. */
-static int rmap_start(struct ski_op *op)
+/*
+ * Start building the window at host cluster @base; phase @after follows.
+ * The structures that never move are recorded here, the L2 tables and
+ * their data in P_BUILD steps (rmap_scan()).
+ */
+static void request_window(struct ski_op *op, u64 base, unsigned int after)
 {
 	struct ski_image *img = op->img;
 	u64 i;
 
-	op->moves = skp_zalloc(RELOCATE_BATCH * sizeof(*op->moves));
-	op->plan_gc = skp_zalloc(RELOCATE_BATCH * sizeof(u64));
-	op->plan_place = skp_zalloc(RELOCATE_BATCH * sizeof(u64));
-	op->copy_clusters = (RELOCATE_COPY_BYTES >> img->cluster_bits) ?: 1;
-	op->copy_buf = skp_zalloc(op->copy_clusters << img->cluster_bits);
-	if (!op->moves || !op->plan_gc || !op->plan_place || !op->copy_buf)
-		return -ENOMEM;
-	if (ski_rmap_alloc(img, img->end_cluster + 1))
-		return -ENOMEM;
+	ski_rmap_window(img, base);
 	rmap_fixed_range(img, 0, 1);
 	rmap_fixed_range(img, img->hdr.refcount_table_offset,
 			 (u64)img->hdr.refcount_table_clusters <<
@@ -62,7 +72,33 @@ static int rmap_start(struct ski_op *op)
 		if (img->reftable[i])
 			ski_rmap_set(img, img->reftable[i] >> img->cluster_bits,
 				     SKI_RMAP_REFBLOCK | i);
-	return img->rmap->nr ? 0 : -ENOMEM;
+	op->win_base = base;
+	op->build_cursor = 0;
+	op->scan = base ? base : 1;
+	op->phase = P_BUILD;
+	op->after_build = after;
+}
+
+/* Buffers, and a window as large as the file needs, up to the limit. */
+static int rmap_start(struct ski_op *op)
+{
+	struct ski_image *img = op->img;
+	u64 window = img->rmap_window ? img->rmap_window : SKI_RMAP_WINDOW;
+
+	op->moves = ski_io_zalloc(RELOCATE_BATCH * sizeof(*op->moves));
+	op->plan_gc = ski_io_zalloc(RELOCATE_BATCH * sizeof(u64));
+	op->plan_place = ski_io_zalloc(RELOCATE_BATCH * sizeof(u64));
+	op->copy_clusters = (RELOCATE_COPY_BYTES >> img->cluster_bits) ?: 1;
+	op->copy_buf = ski_io_zalloc(op->copy_clusters << img->cluster_bits);
+	if (!op->moves || !op->plan_gc || !op->plan_place || !op->copy_buf)
+		return -ENOMEM;
+	/* Room for what the file may grow by while the operation runs. */
+	if (window > img->end_cluster + 1024)
+		window = img->end_cluster + 1024;
+	if (ski_rmap_alloc(img, window))
+		return -ENOMEM;
+	request_window(op, 0, P_LEAKS);
+	return 0;
 }
 
 /* Build phase: map up to @budget L2 tables and their data clusters. */
@@ -72,8 +108,10 @@ static int rmap_scan(struct ski_op *op, u64 budget)
 	u64 *table, i;
 	int err;
 
-	for (; op->cursor < img->hdr.l1_size && budget; op->cursor++) {
-		u64 l1i = op->cursor, off = img->l1[l1i] & QCOW2_OFFSET_MASK;
+	for (; op->build_cursor < img->hdr.l1_size && budget;
+	     op->build_cursor++) {
+		u64 l1i = op->build_cursor;
+		u64 off = img->l1[l1i] & QCOW2_OFFSET_MASK;
 
 		if (!off)
 			continue;
@@ -103,27 +141,29 @@ static int rmap_scan(struct ski_op *op, u64 budget)
 					     (l1i * img->l2_entries + i));
 			}
 		}
-		if (!img->rmap->nr)
-			return -ENOMEM;
 	}
 	return 0;
 }
 
 /*
- * Build phase, last part: clusters with a refcount but no owner are leaks
- * (from a crash); release them so compaction can reclaim the space.  Looks
- * at up to @limit clusters per call; 1 when the whole file is done.
+ * Build phase, last part: clusters of the window with a refcount but no
+ * owner are leaks (from a crash); release them so compaction can reclaim
+ * the space.  Looks at up to @limit clusters per call; 1 when the window
+ * is done.
  */
 static int rmap_release_leaks(struct ski_op *op, u64 limit)
 {
 	struct ski_image *img = op->img;
+	u64 end = img->rmap->base + img->rmap->nr;
 	u16 rc;
 	int err;
 
-	for (; op->scan < img->end_cluster && limit; op->scan++, limit--) {
+	if (end > img->end_cluster)
+		end = img->end_cluster;
+	for (; op->scan < end && limit; op->scan++, limit--) {
 		u64 c = op->scan;
 
-		if (c < img->rmap->nr && img->rmap->owner[c])
+		if (ski_rmap_owner(img, c) != SKI_RMAP_FREE)
 			continue;
 		err = ski_refcount(img, c, &rc);
 		if (err)
@@ -134,20 +174,24 @@ static int rmap_release_leaks(struct ski_op *op, u64 limit)
 				return err;
 		}
 	}
-	if (op->scan < img->end_cluster)
+	if (op->scan < end)
 		return 0;
 	err = skp_flush(img->file);
 	return err ? err : 1;
 }
 
-/* A hole: no owner and no refcount (so not mid-allocation either). */
+/*
+ * A hole: no refcount (so not mid-allocation either), and no owner where
+ * the window knows one.
+ */
 static int is_hole(struct ski_image *img, u64 cluster, bool *hole)
 {
+	u64 owner = ski_rmap_owner(img, cluster);
 	u16 rc;
 	int err;
 
 	*hole = false;
-	if (ski_rmap_owner(img, cluster) != SKI_RMAP_FREE)
+	if (owner != SKI_RMAP_FREE && owner != SKI_RMAP_UNKNOWN)
 		return 0;
 	err = ski_refcount(img, cluster, &rc);
 	if (!err)
@@ -234,38 +278,71 @@ static bool movable(u64 owner)
 	       kind == SKI_RMAP_REFBLOCK;
 }
 
-static u64 highest_used(struct ski_image *img)
+/* The highest used cluster of the window; false when it holds none. */
+static bool highest_used(struct ski_image *img, u64 *top)
 {
-	u64 c = img->end_cluster;
+	u64 base = img->rmap->base, c = base + img->rmap->nr;
 
-	while (c > 1 && ski_rmap_owner(img, c - 1) == SKI_RMAP_FREE)
+	if (c > img->end_cluster)
+		c = img->end_cluster;
+	while (c > base && c > 1 &&
+	       ski_rmap_owner(img, c - 1) == SKI_RMAP_FREE)
 		c--;
-	return c - 1;
+	if (c <= base)
+		return false;
+	*top = c - 1;
+	return true;
 }
 
 /* Progress estimate: used clusters beyond the size the file shrinks to. */
-static u64 clusters_to_move(struct ski_image *img)
+static int clusters_to_move(struct ski_image *img, u64 *above)
 {
-	u64 c, used = 0, above = 0;
+	u64 c, used = 0;
+	u16 rc;
+	int err;
 
-	for (c = 0; c < img->end_cluster; c++)
-		if (ski_rmap_owner(img, c) != SKI_RMAP_FREE)
-			used++;
-	for (c = used; c < img->end_cluster; c++)
-		if (ski_rmap_owner(img, c) != SKI_RMAP_FREE)
-			above++;
-	return above;
+	*above = 0;
+	for (c = 0; c < img->end_cluster; c++) {
+		err = ski_refcount(img, c, &rc);
+		if (err)
+			return err;
+		used += !!rc;
+	}
+	for (c = used; c < img->end_cluster; c++) {
+		err = ski_refcount(img, c, &rc);
+		if (err)
+			return err;
+		*above += !!rc;
+	}
+	return 0;
+}
+
+/* Compaction from here on: a window at the top of the file. */
+static int start_compact(struct ski_op *op)
+{
+	struct ski_image *img = op->img;
+	u64 nr = img->rmap->nr, base;
+
+	op->low_free = 1;
+	base = img->end_cluster > nr ? img->end_cluster - nr : 0;
+	if (base == img->rmap->base)
+		op->phase = P_COMPACT;
+	else
+		request_window(op, base, P_COMPACT);
+	return 0;
 }
 
 /* Truncate after the last used cluster; 1 when compaction is finished. */
 static int compact_finish(struct ski_op *op)
 {
 	struct ski_image *img = op->img;
-	u64 last = highest_used(img);
-	u64 c;
+	u64 last, c;
 	u16 rc;
 	int err;
 
+	/* A window that holds nothing: everything below it stays. */
+	if (!highest_used(img, &last))
+		last = img->rmap->base - 1;
 	/* Something allocated but not yet mapped past @last: keep it. */
 	for (c = last + 1; c < img->end_cluster; c++) {
 		err = ski_refcount(img, c, &rc);
@@ -374,11 +451,19 @@ static int compact_step(struct ski_op *op, u64 budget)
 {
 	struct ski_image *img = op->img;
 	struct ski_move *mv = op->moves;
+	u64 base = img->rmap->base, top;
 	unsigned int nr = 0, i;
-	u64 top = highest_used(img);
 	bool hole;
 	int err;
 
+	if (!highest_used(img, &top)) {
+		/* Window all moved: the next one down, unless no hole is. */
+		if (op->low_free >= base)
+			return compact_finish(op);
+		request_window(op, base > img->rmap->nr ?
+			       base - img->rmap->nr : 0, P_COMPACT);
+		return 0;
+	}
 	while (budget && nr < RELOCATE_BATCH) {
 		u64 owner = ski_rmap_owner(img, top);
 
@@ -417,8 +502,11 @@ static int compact_step(struct ski_op *op, u64 budget)
 		/* Next candidate below; skip what is already queued. */
 		do {
 			top--;
-		} while (top > 1 && ski_rmap_owner(img, top) == SKI_RMAP_FREE);
-		if (top <= op->low_free)
+		} while (top > base && top > 1 &&
+			 ski_rmap_owner(img, top) == SKI_RMAP_FREE);
+		/* Stop at the bottom of the window: the next step moves it. */
+		if (top <= op->low_free ||
+		    ski_rmap_owner(img, top) == SKI_RMAP_FREE)
 			break;
 	}
 	/*
@@ -449,7 +537,10 @@ flush:
 	return compact_finish(op);
 }
 
-/* Next slot for guest data: skip metadata and mid-allocation clusters. */
+/*
+ * Next slot for guest data: skip metadata and mid-allocation clusters.
+ * Return: 0, 1 when the slots run past the window, or -errno.
+ */
 static int next_place(struct ski_op *op, u64 *owner)
 {
 	struct ski_image *img = op->img;
@@ -457,6 +548,8 @@ static int next_place(struct ski_op *op, u64 *owner)
 	int err;
 
 	for (;; op->place++) {
+		if (!ski_rmap_covers(img, op->place))
+			return 1;
 		*owner = ski_rmap_owner(img, op->place);
 		if ((*owner & SKI_RMAP_KIND) == SKI_RMAP_DATA)
 			return 0;
@@ -480,8 +573,8 @@ static int defrag_step(struct ski_op *op, u64 budget)
 	struct ski_move *mv = op->moves;
 	u64 *plan_gc = op->plan_gc, *plan_place = op->plan_place;
 	unsigned int nr_plan = 0, nr = 0, i;
+	bool hole, window_end = false;
 	u64 hole_from, owner;
-	bool hole;
 	int err;
 
 	if (budget > RELOCATE_BATCH)
@@ -492,16 +585,23 @@ static int defrag_step(struct ski_op *op, u64 budget)
 		err = ski_l2_entry(img, gc, &entry);
 		if (err)
 			return err;
-		op->cursor++;
 		if (!(entry & QCOW2_OFLAG_COPIED) ||
 		    entry & (QCOW2_OFLAG_ZERO | QCOW2_OFLAG_COMPRESSED) ||
-		    !(entry & QCOW2_OFFSET_MASK))
+		    !(entry & QCOW2_OFFSET_MASK)) {
+			op->cursor++;
 			continue;
-		op->done++;
+		}
 		host = (entry & QCOW2_OFFSET_MASK) >> img->cluster_bits;
 		err = next_place(op, &owner);
-		if (err)
+		if (err < 0)
 			return err;
+		if (err) {
+			/* @gc waits for the next window. */
+			window_end = true;
+			break;
+		}
+		op->cursor++;
+		op->done++;
 		if (host != op->place) {
 			plan_gc[nr_plan] = gc;
 			plan_place[nr_plan] = op->place;
@@ -548,10 +648,10 @@ static int defrag_step(struct ski_op *op, u64 budget)
 	err = do_moves(op, mv, nr);
 	if (err)
 		return err;
-	if (op->cursor >= img->guest_clusters) {
-		op->phase++;
-		op->low_free = 1;
-	}
+	if (window_end)
+		request_window(op, op->place, P_DEFRAG);
+	else if (op->cursor >= img->guest_clusters)
+		return start_compact(op);
 	return 0;
 }
 
@@ -564,41 +664,46 @@ static int defrag_step(struct ski_op *op, u64 budget)
 int ski_relocate_step(struct ski_op *op, u64 budget)
 {
 	struct ski_image *img = op->img;
+	u64 end;
 	int err;
 
 	if (!budget)
 		budget = 1;
 	switch (op->phase) {
-	case 0:
-		err = rmap_start(op);
-		if (err)
-			return err;
-		op->phase++;
-		op->cursor = 0;
-		return 0;
-	case 1:
-		if (op->cursor < img->hdr.l1_size) {
-			op->scan = 1;
+	case P_START:
+		return rmap_start(op);
+	case P_BUILD:
+		if (op->build_cursor < img->hdr.l1_size)
 			return rmap_scan(op, budget);
-		}
 		/* Checking a refcount is cheap: 64 per unit of budget. */
 		err = rmap_release_leaks(op, budget * 64);
 		if (err <= 0)
 			return err;
-		if (op->kind == SKI_OP_COMPACT)
-			op->total = clusters_to_move(img);
-		op->phase++;
+		op->phase = op->after_build;
+		return 0;
+	case P_LEAKS:
+		end = img->rmap->base + img->rmap->nr;
+		if (end < img->end_cluster) {
+			request_window(op, end, P_LEAKS);
+			return 0;
+		}
+		if (op->kind == SKI_OP_COMPACT) {
+			err = clusters_to_move(img, &op->total);
+			if (err)
+				return err;
+			return start_compact(op);
+		}
 		op->cursor = 0;
 		op->place = 1;
 		op->low_free = 1;
-		if (op->kind == SKI_OP_COMPACT)
-			op->phase++;
+		if (img->rmap->base)
+			request_window(op, 0, P_DEFRAG);
+		else
+			op->phase = P_DEFRAG;
 		return 0;
-	case 2:
+	case P_DEFRAG:
 		return defrag_step(op, budget);
-	case 3:
-		if (!img->rmap->nr)
-			return -ENOMEM;
+	case P_COMPACT:
 		return compact_step(op, budget);
 	}
 	return -EINVAL;

@@ -1,31 +1,39 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The reverse map of an open image: host cluster -> what uses it.
+ * The reverse map of an open image: host cluster -> what uses it, over a
+ * window of the file.
  *
  * Compaction and defragmentation (relocate.c) build it before they move
  * anything; while an operation runs, every mapping change in table.c and
  * refcount.c records its new owner here, so the map stays current without
- * those files knowing about the operations.  Outside an operation
- * img->rmap is NULL and recording is a no-op.  This file calls nothing else
- * in the core.
+ * those files knowing about the operations.  The map covers one window of
+ * host clusters, [base, base + nr), allocated once when the operation
+ * starts (at most SKI_RMAP_WINDOW entries, so its memory does not grow with
+ * the file); changes outside the window are not recorded, and relocate.c
+ * moves the window (rebuilding it from the tables) when it needs owners
+ * elsewhere.  Outside an operation img->rmap is NULL and recording is a
+ * no-op.  This file calls nothing else in the core.
  */
 #include "image_priv.h"
 
 /**
- * ski_rmap_alloc() - start a reverse map of @nr clusters, all free
+ * ski_rmap_alloc() - start a reverse map window of @nr clusters at 0
  * @img: open image with no map yet
- * @nr: clusters to cover at first (the map grows on demand)
+ * @nr: clusters the window covers
  *
  * Return: 0 or -ENOMEM.
  */
 int ski_rmap_alloc(struct ski_image *img, u64 nr)
 {
-	img->rmap = skp_zalloc(sizeof(*img->rmap));
+	img->rmap = ski_io_zalloc(sizeof(*img->rmap));
 	if (!img->rmap)
 		return -ENOMEM;
-	img->rmap->owner = skp_zalloc(nr * sizeof(u64));
-	if (!img->rmap->owner)
+	img->rmap->owner = ski_io_zalloc(nr * sizeof(u64));
+	if (!img->rmap->owner) {
+		skp_free(img->rmap);
+		img->rmap = NULL;
 		return -ENOMEM;
+	}
 	img->rmap->nr = nr;
 	return 0;
 }
@@ -40,40 +48,43 @@ void ski_rmap_free(struct ski_image *img)
 	img->rmap = NULL;
 }
 
+/** ski_rmap_window() - move the window to start at @base, all free */
+void ski_rmap_window(struct ski_image *img, u64 base)
+{
+	memset(img->rmap->owner, 0, img->rmap->nr * sizeof(u64));
+	img->rmap->base = base;
+}
+
+/** ski_rmap_covers() - whether host @cluster is inside the window */
+bool ski_rmap_covers(const struct ski_image *img, u64 cluster)
+{
+	return cluster >= img->rmap->base &&
+	       cluster - img->rmap->base < img->rmap->nr;
+}
+
 /**
  * ski_rmap_set() - record that @owner now uses host @cluster
  * @img: open image
  * @cluster: host cluster index
  * @owner: SKI_RMAP_* kind | index, or SKI_RMAP_FREE
  *
- * Out of memory poisons the map (nr 0): the operation stops at its next
- * check, the image itself is unaffected.
+ * A cluster outside the window is not recorded.
  */
 void ski_rmap_set(struct ski_image *img, u64 cluster, u64 owner)
 {
-	struct ski_rmap *rmap = img->rmap;
-
-	if (!rmap)
-		return;
-	if (cluster >= rmap->nr) {
-		u64 nr = (cluster + 1) * 2, *grown;
-
-		grown = skp_zalloc(nr * sizeof(u64));
-		if (!grown) {
-			rmap->nr = 0;
-			return;
-		}
-		memcpy(grown, rmap->owner, rmap->nr * sizeof(u64));
-		skp_free(rmap->owner);
-		rmap->owner = grown;
-		rmap->nr = nr;
-	}
-	rmap->owner[cluster] = owner;
+	if (img->rmap && ski_rmap_covers(img, cluster))
+		img->rmap->owner[cluster - img->rmap->base] = owner;
 }
 
-/** ski_rmap_owner() - who uses host @cluster (SKI_RMAP_FREE past the map) */
+/**
+ * ski_rmap_owner() - who uses host @cluster
+ * @img: open image with a map
+ * @cluster: host cluster index
+ *
+ * Return: the owner, SKI_RMAP_FREE, or SKI_RMAP_UNKNOWN outside the window.
+ */
 u64 ski_rmap_owner(struct ski_image *img, u64 cluster)
 {
-	return cluster < img->rmap->nr ? img->rmap->owner[cluster] :
-	       SKI_RMAP_FREE;
+	return ski_rmap_covers(img, cluster) ?
+	       img->rmap->owner[cluster - img->rmap->base] : SKI_RMAP_UNKNOWN;
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * L1 table and L2 tables of an open image: loading and validating them,
- * the L2 cache, and writing mapping changes through.
+ * the L2 cache (cache.c: a fixed budget, least recently used out), growing
+ * the L1 table, and writing mapping changes through.
  *
  * The in-memory copies are read caches only; every change goes to the file
  * first.  A new L2 table follows the core's ordering rule (refcount.c,
@@ -13,8 +14,6 @@
 #include "endian.h"
 #include "image_priv.h"
 
-#define SKI_L2_CACHE_MAX	4096
-
 int ski_load_l1(struct ski_image *img, u64 file_size)
 {
 	u64 bytes = (u64)img->hdr.l1_size * 8;
@@ -23,8 +22,7 @@ int ski_load_l1(struct ski_image *img, u64 file_size)
 	int err;
 
 	img->l1 = skp_zalloc((img->hdr.l1_size + 1) * sizeof(u64));
-	img->l2 = skp_zalloc((img->hdr.l1_size + 1) * sizeof(u64 *));
-	if (!img->l1 || !img->l2)
+	if (!img->l1 || ski_l2_cache_init(img))
 		return -ENOMEM;
 	if (!bytes)
 		return 0;
@@ -51,25 +49,35 @@ int ski_load_l1(struct ski_image *img, u64 file_size)
 	return err;
 }
 
-static void drop_l2_cache(struct ski_image *img)
+/**
+ * ski_l2_cache_init() - (re)start the L2 cache with the image's budget
+ * @img: open image, L1 table loaded
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int ski_l2_cache_init(struct ski_image *img)
 {
-	u64 i;
+	struct ski_cache fresh;
+	int err;
 
-	for (i = 0; i < img->hdr.l1_size; i++) {
-		skp_free(img->l2[i]);
-		img->l2[i] = NULL;
+	err = ski_cache_init(&fresh, img->hdr.l1_size, img->cluster_size,
+			     ski_cache_slots_for(img->l2_budget ?:
+						 SKI_L2_CACHE_BYTES,
+						 img->cluster_size));
+	if (err) {
+		ski_cache_free(&fresh);
+		return err;
 	}
-	img->l2_cached = 0;
+	ski_cache_free(&img->l2_cache);
+	img->l2_cache = fresh;
+	return 0;
 }
 
 /** ski_table_free() - drop the L1 copy and every cached L2 table */
 void ski_table_free(struct ski_image *img)
 {
-	if (img->l2)
-		drop_l2_cache(img);
-	skp_free(img->l2);
+	ski_cache_free(&img->l2_cache);
 	skp_free(img->l1);
-	img->l2 = NULL;
 	img->l1 = NULL;
 }
 
@@ -77,7 +85,8 @@ void ski_table_free(struct ski_image *img)
  * ski_load_l2() - the L2 table behind L1 entry @l1_index
  * @img: open image
  * @l1_index: L1 slot
- * @tablep: set to the cached table, or NULL when the L1 entry is empty
+ * @tablep: set to the cached table, or NULL when the L1 entry is empty;
+ *	valid until the next ski_load_l2() (which may evict it)
  */
 int ski_load_l2(struct ski_image *img, u64 l1_index, u64 **tablep)
 {
@@ -88,27 +97,24 @@ int ski_load_l2(struct ski_image *img, u64 l1_index, u64 **tablep)
 	*tablep = NULL;
 	if (l1_index >= img->hdr.l1_size)
 		return -EINVAL;
-	if (img->l2[l1_index]) {
-		*tablep = img->l2[l1_index];
+	table = ski_cache_lookup(&img->l2_cache, l1_index);
+	if (table) {
+		*tablep = table;
 		return 0;
 	}
 	off = img->l1[l1_index] & QCOW2_OFFSET_MASK;
 	if (!off)
 		return 0;
-	if (img->l2_cached >= SKI_L2_CACHE_MAX)
-		drop_l2_cache(img);
-	table = skp_zalloc(img->cluster_size);
-	if (!table)
-		return -ENOMEM;
+	err = ski_cache_insert(&img->l2_cache, l1_index, (void **)&table);
+	if (err)
+		return err;
 	err = skp_pread(img->file, img->scratch, img->cluster_size, off);
 	if (err) {
-		skp_free(table);
+		ski_cache_drop(&img->l2_cache, l1_index);
 		return err;
 	}
 	for (i = 0; i < img->l2_entries; i++)
 		table[i] = ski_get_be64(img->scratch + i * 8);
-	img->l2[l1_index] = table;
-	img->l2_cached++;
 	*tablep = table;
 	return 0;
 }
@@ -149,12 +155,8 @@ int ski_set_l1_entry(struct ski_image *img, u64 l1_index, u64 entry)
 	err = ski_write_entry(img, img->hdr.l1_table_offset, l1_index, entry);
 	if (err)
 		return err;
-	if ((img->l1[l1_index] ^ entry) & QCOW2_OFFSET_MASK &&
-	    img->l2[l1_index]) {
-		skp_free(img->l2[l1_index]);
-		img->l2[l1_index] = NULL;
-		img->l2_cached--;
-	}
+	if ((img->l1[l1_index] ^ entry) & QCOW2_OFFSET_MASK)
+		ski_cache_drop(&img->l2_cache, l1_index);
 	img->l1[l1_index] = entry;
 	if (entry & QCOW2_OFFSET_MASK)
 		ski_rmap_set(img,
@@ -222,4 +224,80 @@ int ski_set_l2_entry(struct ski_image *img, u64 guest_cluster, u64 entry)
 			     (entry & QCOW2_OFFSET_MASK) >> img->cluster_bits,
 			     SKI_RMAP_DATA | guest_cluster);
 	return 0;
+}
+
+/**
+ * ski_grow_l1() - give the L1 table at least @entries entries
+ * @img: writable image
+ * @entries: L1 entries wanted
+ *
+ * The new table goes into a run of free clusters, with the old entries and
+ * zeroes after them, and is flushed before one 12-byte header write (L1
+ * size and offset, bytes 36-47, within the first sector) switches to it;
+ * after a second flush the old table's clusters are released.  A cut leaves
+ * the old table or the new one, and at worst the other one leaked.
+ *
+ * Return: 0 or a negative errno.
+ */
+int ski_grow_l1(struct ski_image *img, u64 entries)
+{
+	u64 old_off = img->hdr.l1_table_offset, first, clusters, i;
+	u64 old_clusters = ((u64)img->hdr.l1_size * 8 + img->cluster_size - 1)
+			   >> img->cluster_bits;
+	u64 *l1 = NULL;
+	u8 *raw = NULL, field[12];
+	int err;
+
+	if (entries <= img->hdr.l1_size)
+		return 0;
+	if (entries * 8 > QCOW2_MAX_L1_BYTES)
+		return -EFBIG;
+	clusters = (entries * 8 + img->cluster_size - 1) >> img->cluster_bits;
+	/* Fill the last cluster: the spare entries come for free. */
+	entries = (clusters << img->cluster_bits) / 8;
+	if (entries * 8 > QCOW2_MAX_L1_BYTES)
+		entries = QCOW2_MAX_L1_BYTES / 8;
+	l1 = ski_io_zalloc((entries + 1) * sizeof(u64));
+	raw = ski_io_zalloc(clusters << img->cluster_bits);
+	err = -ENOMEM;
+	if (!l1 || !raw || ski_cache_resize_index(&img->l2_cache, entries))
+		goto free_new;
+	memcpy(l1, img->l1, (u64)img->hdr.l1_size * sizeof(u64));
+	for (i = 0; i < img->hdr.l1_size; i++)
+		ski_put_be64(raw + i * 8, l1[i]);
+	err = ski_alloc_run(img, clusters, &first);
+	if (err)
+		goto free_new;
+	err = skp_pwrite(img->file, raw, clusters << img->cluster_bits,
+			 first << img->cluster_bits);
+	if (!err)
+		err = skp_flush(img->file);
+	if (err)
+		goto free_new;
+	ski_put_be32(field, entries);
+	ski_put_be64(field + 4, first << img->cluster_bits);
+	err = skp_pwrite(img->file, field, sizeof(field), 36);
+	if (!err)
+		err = skp_flush(img->file);
+	if (err)
+		goto free_new;
+	skp_free(img->l1);
+	img->l1 = l1;
+	img->hdr.l1_size = entries;
+	img->hdr.l1_table_offset = first << img->cluster_bits;
+	for (i = 0; i < clusters; i++)
+		ski_rmap_set(img, first + i, SKI_RMAP_FIXED);
+	skp_free(raw);
+	for (i = 0; old_off && i < old_clusters; i++) {
+		err = ski_set_refcount(img, (old_off >> img->cluster_bits) + i,
+				       0);
+		if (err)
+			return err;
+	}
+	return 0;
+
+free_new:
+	skp_free(raw);
+	skp_free(l1);
+	return err;
 }

@@ -16,6 +16,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/printk.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 #include <linux/zlib.h>
@@ -27,9 +28,18 @@ struct skp_file {
 	bool borrowed;		/* the caller's: skp_close() leaves it open */
 };
 
-void *skp_zalloc(size_t size)
+/* SKP_ALLOC_IO: no I/O to reclaim memory for it (GFP_NOIO scope). */
+void *skp_zalloc_flags(size_t size, unsigned int flags)
 {
-	return kvzalloc(size ? size : 1, GFP_KERNEL);
+	unsigned int noio;
+	void *ptr;
+
+	if (!(flags & SKP_ALLOC_IO))
+		return kvzalloc(size ? size : 1, GFP_KERNEL);
+	noio = memalloc_noio_save();
+	ptr = kvzalloc(size ? size : 1, GFP_KERNEL | __GFP_NOWARN);
+	memalloc_noio_restore(noio);
+	return ptr;
 }
 
 void skp_free(void *ptr)

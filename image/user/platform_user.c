@@ -12,6 +12,7 @@
  * zlib's.
  */
 #include <limits.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,13 +72,57 @@ static void mutation_point(void)
 		_exit(99);
 }
 
-void *skp_zalloc(size_t size)
+/*
+ * Allocation accounting for the tests: bytes live and their peak (through
+ * malloc_usable_size(), so frees need no size), and a failure injected at
+ * the N-th allocation (skp_user_fail_alloc()).
+ */
+static struct {
+	long fail_at;		/* allocations left before one fails; -1 never */
+	unsigned int flags;	/* which allocations count (0: all) */
+	u64 live, peak, calls;
+} alloc_acct = { .fail_at = -1 };
+
+void skp_user_fail_alloc(long nth, unsigned int flags)
 {
-	return calloc(1, size ? size : 1);
+	alloc_acct.fail_at = nth;
+	alloc_acct.flags = flags;
+}
+
+void skp_user_alloc_stats(u64 *live, u64 *peak, u64 *calls)
+{
+	*live = alloc_acct.live;
+	*peak = alloc_acct.peak;
+	*calls = alloc_acct.calls;
+}
+
+void skp_user_alloc_reset_peak(void)
+{
+	alloc_acct.peak = alloc_acct.live;
+}
+
+void *skp_zalloc_flags(size_t size, unsigned int flags)
+{
+	void *ptr;
+
+	if (!alloc_acct.flags || (flags & alloc_acct.flags)) {
+		alloc_acct.calls++;
+		if (alloc_acct.fail_at >= 0 && alloc_acct.fail_at-- == 0)
+			return NULL;
+	}
+	ptr = calloc(1, size ? size : 1);
+	if (ptr) {
+		alloc_acct.live += malloc_usable_size(ptr);
+		if (alloc_acct.live > alloc_acct.peak)
+			alloc_acct.peak = alloc_acct.live;
+	}
+	return ptr;
 }
 
 void skp_free(void *ptr)
 {
+	if (ptr)
+		alloc_acct.live -= malloc_usable_size(ptr);
 	free(ptr);
 }
 

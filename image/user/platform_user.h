@@ -1,12 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Userspace-only knobs of the image platform layer (platform_user.c):
- * how much the core logs to stderr, and where a crash test kills it.
+ * how much the core logs to stderr, where a crash test kills it, and the
+ * allocation accounting and failure injection of the memory tests.
  */
 #ifndef _SPLITKIT_IMAGE_PLATFORM_USER_H
 #define _SPLITKIT_IMAGE_PLATFORM_USER_H
 
 void skp_user_set_log_level(int level);
 void skp_user_set_crash_after(long mutations);
+/*
+ * Fail the allocation after @nth more (0: the next one) among those whose
+ * flags meet @flags (0: every allocation); @nth -1 stops failing.
+ */
+void skp_user_fail_alloc(long nth, unsigned int flags);
+/* Bytes allocated through the platform now, their peak, calls counted. */
+void skp_user_alloc_stats(u64 *live, u64 *peak, u64 *calls);
+void skp_user_alloc_reset_peak(void);
 
 #endif /* _SPLITKIT_IMAGE_PLATFORM_USER_H */

@@ -197,6 +197,58 @@ stream_test()
 		same sc.qcow2 sc.raw
 }
 run "merge --stream pulls the chain in and drops the backing file" stream_test
+# Commit across cluster sizes, judged by qemu-img commit on copies of the
+# same images: the child's zeroed range (qemu-io write -z, or our discard)
+# must read zero in the parent even where it covers only part of a parent
+# cluster; a parent smaller than the child grows (over a longer grandparent
+# whose bytes must not show through the new range).
+commit_like_qemu()	# commit_like_qemu <parent cs> <child cs> <how> <psize>
+{
+	local pcs=$1 ccs=$2 how=$3 psize=$4 f
+	rm -f xg.qcow2 xp.qcow2 xc.qcow2 q-*.qcow2
+	qemu-img create -q -f qcow2 -o cluster_size=$pcs xg.qcow2 8M &&
+	qemu-io -c "write -P 0x44 0 8M" xg.qcow2 >/dev/null &&
+	qemu-img create -q -f qcow2 -o cluster_size=$pcs -b xg.qcow2 -F qcow2 \
+		xp.qcow2 $psize &&
+	qemu-io -c "write -P 0x12 0 1M" -c "write -P 0x13 3M 64k" \
+		xp.qcow2 >/dev/null &&
+	qemu-img create -q -f qcow2 -o cluster_size=$ccs -b xp.qcow2 \
+		-F qcow2 xc.qcow2 6M || return 1
+	case $how in
+	zero)	qemu-io -c "write -z 0 64k" -c "write -z 3M 4k" \
+			-c "write -P 0x66 5M 10k" xc.qcow2 >/dev/null ;;
+	discard) "$SK" img discard xc.qcow2 0 64k &&
+		"$SK" img discard xc.qcow2 3M 4k &&
+		head -c 10240 /dev/urandom >xw.raw &&
+		"$SK" img write xc.qcow2 xw.raw 5M ;;
+	esac || return 1
+	qemu-img convert -O raw xc.qcow2 xc.raw || return 1
+	for f in xg xp xc; do cp $f.qcow2 q-$f.qcow2; done
+	qemu-img rebase -u -b q-xg.qcow2 -F qcow2 q-xp.qcow2 &&
+		qemu-img rebase -u -b q-xp.qcow2 -F qcow2 q-xc.qcow2 &&
+		qemu-img commit -q q-xc.qcow2 || return 1
+	"$SK" img merge xc.qcow2 >/dev/null || return 1
+	qemu-img compare -q xp.qcow2 q-xp.qcow2 ||
+		{ echo "# parent differs from qemu-img commit's"; return 1; }
+	qemu-img compare -q -F raw xc.qcow2 xc.raw ||
+		{ echo "# child changed"; return 1; }
+	[ "$(qemu-img info --output=json xp.qcow2 | python3 -c '
+import json, sys; print(json.load(sys.stdin)["virtual-size"])')" = 6291456 ] ||
+		{ echo "# parent did not grow to the child's size"; return 1; }
+	qcheck xp.qcow2 && qcheck xc.qcow2 && "$SK" img check xp.qcow2 >/dev/null
+}
+for pcs in 128k 1M 2M; do
+	for ccs in 4k 64k; do
+		run "commit, parent $pcs clusters, child $ccs, zeroed ranges: parent as qemu-img commit's" \
+			commit_like_qemu $pcs $ccs zero 6M
+	done
+done
+run "commit, parent 2M, child 64k, our discard: parent as qemu-img commit's" \
+	commit_like_qemu 2M 64k discard 6M
+run "commit into a smaller parent (4M, 1M clusters): grown as by qemu-img commit" \
+	commit_like_qemu 1M 64k zero 4M
+run "commit into a smaller parent, size not cluster-aligned, over a longer grandparent" \
+	commit_like_qemu 128k 4k zero 4100k
 bench_shape()
 {
 	# Same operations qemu-img does, on the same image: results agree.

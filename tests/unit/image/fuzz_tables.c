@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * libFuzzer target: a whole hostile image file.  The input is written to a
- * temporary file and opened; the L1, L2 and refcount tables are walked by
- * reading the first guest clusters, mapping them and running the
- * consistency check, then the image is written to (a copy-on-write that
- * allocates through the refcount structures) and checked again.
+ * libFuzzer target: a whole hostile image file, and everything an attach
+ * reads from it.  The input is written to a temporary file and opened
+ * (header, extensions, the VM information, L1 and refcount tables); the
+ * backing name is resolved against the image's path as an attach would
+ * before confining it, and the VM information is queried for the policy
+ * fields and re-encoded; the L1, L2 and refcount tables are walked through
+ * two-table caches (so hostile tables also go through eviction) by reading
+ * the first guest clusters, mapping them and running the consistency
+ * check, then the image is written to (a copy-on-write that allocates
+ * through the refcount structures, and a zeroed range across clusters) and
+ * checked again.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -36,6 +42,38 @@ static void put_file(const uint8_t *data, size_t size)
 	fclose(f);
 }
 
+/* What splitkit_back reads at attach besides the tables. */
+static void attach_reads(struct ski_image *img)
+{
+	const struct ski_vminfo *info = ski_image_vminfo(img);
+	const struct ski_header *hdr = ski_image_header(img);
+	static u8 enc[SKI_VMINFO_MAX_LEN];
+	struct ski_vminfo again;
+	const char *reason;
+	size_t used;
+	char *backing;
+
+	if (hdr->backing_file[0]) {
+		backing = ski_backing_path(img);
+		if (backing && strlen(backing) > 2 * QCOW2_MAX_BACKING_NAME + 64)
+			abort();
+		skp_free(backing);
+	}
+	if (!info)
+		return;
+	ski_vminfo_get(info, "expires");
+	ski_vminfo_get(info, "name");
+	ski_vminfo_has_tag(info, "prod");
+	/* What the engine decoded, it must be able to write back. */
+	memset(&again, 0, sizeof(again));
+	if (!ski_vminfo_encode(info, enc, sizeof(enc), &used)) {
+		if (ski_vminfo_decode(enc, used, &again, &reason) ||
+		    again.nr != info->nr)
+			abort();
+		ski_vminfo_free(&again);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static u8 buf[1 << 17];
@@ -47,6 +85,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	put_file(data, size);
 	if (ski_open(path, SKI_OPEN_RW | SKI_OPEN_NO_BACKING, &img))
 		return 0;
+	attach_reads(img);
+	ski_set_cache_budget(img, 1, 1);
 	for (gc = 0; gc < img->guest_clusters && gc < 8; gc++)
 		ski_block_status(img, gc, &kind, &host);
 	n = img->hdr.size < sizeof(buf) ? img->hdr.size : sizeof(buf);
@@ -56,6 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* Only write where the tables are sound, as the tool does. */
 		memset(buf, 0xa5, n);
 		ski_write(img, buf, n, 0);
+		ski_write_zeroes(img, n / 3, n / 2);
 		ski_check(img, 0, &res);
 	}
 	ski_close(img);

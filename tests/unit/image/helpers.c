@@ -114,6 +114,8 @@ bool imgt_equals(const char *path, const u8 *ref, size_t len)
 	return same;
 }
 
+u64 imgt_rmap_window;
+
 /**
  * imgt_run_op() - run a long operation to its end in steps
  * @path: the image, opened read-write
@@ -130,6 +132,7 @@ int imgt_run_op(const char *path, enum ski_op_kind kind, u64 budget)
 
 	if (err)
 		return err;
+	img->rmap_window = imgt_rmap_window;
 	err = ski_op_begin(&op, img, kind);
 	while (!err)
 		err = ski_op_step(&op, budget);

@@ -24,6 +24,8 @@ void imgt_fill(u8 *buf, size_t len, unsigned int seed, u8 set_bits);
 bool imgt_check_ok(const char *path, bool leaks_ok);
 bool imgt_equals(const char *path, const u8 *ref, size_t len);
 int imgt_run_op(const char *path, enum ski_op_kind kind, u64 budget);
+/* Reverse-map window (clusters) imgt_run_op() sets; 0: the default. */
+extern u64 imgt_rmap_window;
 void imgt_make_fragmented(const char *path, u8 *ref, size_t len,
 			  u8 set_bits);
 

@@ -212,6 +212,32 @@ static void test_compact_and_defrag(void)
 	KTAP_EXPECT(file_size(path) <= after);
 }
 
+/*
+ * Compaction and defragmentation with reverse-map windows of 5 clusters
+ * (the image has about 70) end where they do with one window covering the
+ * file: the same size, the same content, clean.
+ */
+static void test_compact_and_defrag_windows(void)
+{
+	static u8 ref[256 << 10];
+	const char *path = tmp_path("frag.qcow2");
+	enum ski_op_kind kind;
+	u64 whole;
+
+	for (kind = SKI_OP_COMPACT; kind <= SKI_OP_DEFRAG; kind++) {
+		imgt_make_fragmented(path, ref, sizeof(ref), 0);
+		KTAP_EXPECT(!imgt_run_op(path, kind, 3));
+		whole = file_size(path);
+		imgt_rmap_window = 5;
+		imgt_make_fragmented(path, ref, sizeof(ref), 0);
+		KTAP_EXPECT(!imgt_run_op(path, kind, 3));
+		imgt_rmap_window = 0;
+		KTAP_EXPECT_EQ(file_size(path), whole);
+		KTAP_EXPECT(image_clean(path));
+		KTAP_EXPECT(imgt_equals(path, ref, sizeof(ref)));
+	}
+}
+
 static void test_commit_and_stream(void)
 {
 	static u8 base_ref[256 << 10], ref[256 << 10];
@@ -251,6 +277,84 @@ static void test_commit_and_stream(void)
 	unlink(base);
 	KTAP_EXPECT(imgt_equals(child, ref, sizeof(ref)));
 	copy_file(tmp_path("base.orig"), base);
+}
+
+/*
+ * Commit across cluster sizes: a child with smaller clusters zeroes a range
+ * that covers only part of a parent cluster (ski_discard() of whole child
+ * clusters, i.e. zero clusters over the backing file), and holds data past
+ * a parent that is smaller than the child.  After the commit the parent
+ * must read exactly what the child read, zeroes included, at the child's
+ * size.
+ */
+static void commit_across(unsigned int pbits, unsigned int cbits,
+			  u64 psize)
+{
+	struct ski_create_opts co = { .size = psize, .cluster_bits = pbits };
+	const char *parent = tmp_path("xparent.qcow2");
+	const char *child = tmp_path("xchild.qcow2");
+	static u8 ref[6 << 20], buf[6 << 20];
+	u64 csize = 6 << 20, zlen = 1ULL << cbits;
+	struct ski_image *img;
+
+	unlink(parent);
+	unlink(child);
+	KTAP_ASSERT(!ski_create(parent, &co));
+	memset(ref, 0, sizeof(ref));
+	fill(ref, psize, pbits);
+	KTAP_ASSERT(!write_at(parent, ref, psize, 0));
+	co.size = csize;
+	co.cluster_bits = cbits;
+	co.backing_file = "xparent.qcow2";
+	co.backing_format = "qcow2";
+	KTAP_ASSERT(!ski_create(child, &co));
+	KTAP_ASSERT(!discard_at(child, 0, zlen));
+	KTAP_ASSERT(!discard_at(child, 3 << 20, zlen));
+	memset(ref, 0, zlen);
+	memset(ref + (3 << 20), 0, zlen);
+	fill(buf, 10000, cbits);
+	KTAP_ASSERT(!write_at(child, buf, 10000, (5 << 20) + 100));
+	memcpy(ref + (5 << 20) + 100, buf, 10000);
+	KTAP_ASSERT(imgt_equals(child, ref, csize));
+
+	KTAP_EXPECT(!imgt_run_op(child, SKI_OP_COMMIT, 7));
+	KTAP_EXPECT(image_clean(parent));
+	KTAP_EXPECT(image_clean(child));
+	KTAP_EXPECT(imgt_equals(child, ref, csize));
+	KTAP_ASSERT(!ski_open(parent, SKI_OPEN_NO_BACKING, &img));
+	KTAP_EXPECT_EQ(img->hdr.size, csize);
+	KTAP_EXPECT(!ski_read(img, buf, csize, 0));
+	ski_close(img);
+	if (memcmp(buf, ref, csize)) {
+		u64 b = 0;
+
+		while (buf[b] == ref[b])
+			b++;
+		printf("# parent %u, child %u bits: byte %llu reads 0x%02x, "
+		       "child read 0x%02x\n", pbits, cbits,
+		       (unsigned long long)b, buf[b], ref[b]);
+		KTAP_EXPECT(false);
+	}
+}
+
+static void test_commit_cluster_sizes(void)
+{
+	static const unsigned int pbits[] = { 17, 20, 21 }, cbits[] = { 12, 16 };
+	unsigned int p, c;
+
+	for (p = 0; p < KTAP_ARRAY_SIZE(pbits); p++)
+		for (c = 0; c < KTAP_ARRAY_SIZE(cbits); c++)
+			commit_across(pbits[p], cbits[c], 6 << 20);
+	/* Child clusters larger than the parent's: whole parent clusters. */
+	commit_across(12, 16, 6 << 20);
+}
+
+static void test_commit_grows_parent(void)
+{
+	/* Smaller parent, its size not a multiple of its clusters. */
+	commit_across(16, 12, (4 << 20) + 4096);
+	commit_across(21, 16, 4 << 20);
+	commit_across(12, 12, 100000);
 }
 
 /*
@@ -333,6 +437,33 @@ static void test_crash_defrag(void)
 			 sizeof(ref), tmp_path("crash.qcow2"), 2);
 }
 
+/*
+ * The same with a reverse-map window of 8 clusters (the 64 KiB image has
+ * about 20 host clusters): the leak pass, defragmentation and compaction
+ * each move their window through the file.
+ */
+static void test_crash_compact_windows(void)
+{
+	static u8 ref[64 << 10];
+
+	imgt_rmap_window = 8;
+	crash_every_step("compact, 8-cluster windows", SKI_OP_COMPACT,
+			 setup_frag, ref, sizeof(ref), tmp_path("crash.qcow2"),
+			 2);
+	imgt_rmap_window = 0;
+}
+
+static void test_crash_defrag_windows(void)
+{
+	static u8 ref[64 << 10];
+
+	imgt_rmap_window = 8;
+	crash_every_step("defrag, 8-cluster windows", SKI_OP_DEFRAG,
+			 setup_frag, ref, sizeof(ref), tmp_path("crash.qcow2"),
+			 2);
+	imgt_rmap_window = 0;
+}
+
 static void setup_chain(u8 *ref, size_t len)
 {
 	struct ski_create_opts co = { .size = len, .cluster_bits = 12 };
@@ -394,9 +525,14 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(test_small_clusters_grow_refcounts),
 	KTAP_CASE(test_hostile_l2_refused),
 	KTAP_CASE(test_compact_and_defrag),
+	KTAP_CASE(test_compact_and_defrag_windows),
 	KTAP_CASE(test_commit_and_stream),
+	KTAP_CASE(test_commit_cluster_sizes),
+	KTAP_CASE(test_commit_grows_parent),
 	KTAP_CASE(test_crash_compact),
 	KTAP_CASE(test_crash_defrag),
+	KTAP_CASE(test_crash_compact_windows),
+	KTAP_CASE(test_crash_defrag_windows),
 	KTAP_CASE(test_crash_commit),
 	KTAP_CASE(test_crash_stream),
 };

@@ -6,7 +6,9 @@
  * unflushed writes, could leave on disk.  Covered: guest writes and
  * discards (standalone and over a backing file, over zero and compressed
  * clusters), a new refcount block, refcount-table growth,
- * compaction, defragmentation, commit, stream and a header rewrite.
+ * compaction, defragmentation (also with small reverse-map windows), commit
+ * (also growing a smaller parent with
+ * larger clusters), stream and a header rewrite.
  *
  * What a state must satisfy: qemu-img check and our check find no errors
  * (leaks are allowed); guest content reads exactly what was written and
@@ -451,6 +453,15 @@ static void test_defrag(void)
 	frag_scenario("defrag", SKI_OP_DEFRAG);
 }
 
+/* The same with 4-cluster reverse-map windows moving through the file. */
+static void test_windows(void)
+{
+	imgt_rmap_window = 4;
+	frag_scenario("compact, 4-cluster windows", SKI_OP_COMPACT);
+	frag_scenario("defrag, 4-cluster windows", SKI_OP_DEFRAG);
+	imgt_rmap_window = 0;
+}
+
 /*
  * Compaction moving the L1 table: qemu-img resize puts a grown L1 table at
  * the end of the file (512-byte clusters: one L1 cluster maps 2 MiB), a
@@ -535,6 +546,142 @@ static void test_commit(void)
 	make_chain(ref, base_ref);
 	op_scenario("commit", &o, paths, 2, 20);
 	KTAP_EXPECT(imgt_equals(paths[0], ref, OP_SIZE));
+}
+
+/*
+ * Commit into a smaller parent with larger clusters: the parent (16 KiB
+ * clusters, 40 KiB) grows to the child's 64 KiB (the L1 table stays, the
+ * tail of its last cluster is zeroed, then the size field), and a zero
+ * cluster of the child (4 KiB) covers part of a parent cluster, which must
+ * be written as zeroes.  In every state the child reads as before, and the
+ * parent has its old or new size and reads, byte by byte, its old content
+ * (zero past its old end) or the child's.
+ */
+struct grow_ctx {
+	const u8 *ref, *parent_ref;	/* OP_SIZE each; parent_ref zero-padded */
+	u64 psize;			/* the parent's size before */
+	bool chain;			/* the parent has a backing file */
+};
+
+static bool grow_verify(void *ctx, const struct wbc_state *st)
+{
+	struct grow_ctx *g = ctx;
+	static u8 buf[OP_SIZE];
+	struct ski_image *img;
+	bool ok;
+	u64 b, size;
+
+	if (!imgt_equals(st->paths[1], g->ref, OP_SIZE)) {
+		printf("# child content changed\n");
+		return false;
+	}
+	if (ski_open(st->paths[0], g->chain ? 0 : SKI_OPEN_NO_BACKING, &img))
+		return false;
+	size = img->hdr.size;
+	ok = (size == g->psize || size == OP_SIZE) &&
+	     !ski_read(img, buf, size, 0);
+	ski_close(img);
+	for (b = 0; ok && b < size; b++)
+		ok = buf[b] == g->ref[b] || buf[b] == g->parent_ref[b];
+	if (!ok)
+		printf("# parent (size %llu) holds neither its old nor the "
+		       "child's data\n", (unsigned long long)size);
+	return ok;
+}
+
+static bool grow_resume(void *ctx, const struct wbc_state *st)
+{
+	struct grow_ctx *g = ctx;
+	int err = imgt_run_op(st->paths[1], SKI_OP_COMMIT, 1);
+
+	if (err) {
+		printf("# resumed commit: %d\n", err);
+		return false;
+	}
+	/* A cut may leak clusters (a new L1 table not yet switched to). */
+	if (!imgt_equals(st->paths[1], g->ref, OP_SIZE) ||
+	    !imgt_equals(st->paths[0], g->ref, OP_SIZE) ||
+	    !imgt_check_ok(st->paths[0], true)) {
+		printf("# resumed commit: wrong content or errors\n");
+		return false;
+	}
+	return true;
+}
+
+static void grow_case(const char *name, unsigned int pbits, u64 psize,
+		      bool chain)
+{
+	struct ski_create_opts co = { .size = psize, .cluster_bits = pbits };
+	static u8 ref[OP_SIZE], parent_ref[OP_SIZE];
+	const char *paths[] = { tmp_path("gbase.qcow2"),
+				tmp_path("gchild.qcow2"),
+				tmp_path("ggp.qcow2") };
+	struct grow_ctx g = { ref, parent_ref, psize, chain };
+	struct wbc_scenario sc = { .name = name,
+				   .verify = grow_verify,
+				   .resume = grow_resume, .ctx = &g };
+	struct ski_image *img;
+	u8 buf[3000];
+
+	unlink(paths[0]);
+	unlink(paths[1]);
+	unlink(paths[2]);
+	memset(parent_ref, 0, OP_SIZE);
+	if (chain) {
+		/* A grandparent longer than the parent, which holds little. */
+		struct ski_create_opts gco = { .size = OP_SIZE,
+					       .cluster_bits = 12 };
+
+		KTAP_ASSERT(!ski_create(paths[2], &gco));
+		fill(ref, OP_SIZE, 33);
+		KTAP_ASSERT(!ski_open(paths[2], SKI_OPEN_RW, &img));
+		KTAP_ASSERT(!ski_write(img, ref, OP_SIZE, 0));
+		ski_close(img);
+		co.backing_file = "ggp.qcow2";
+		co.backing_format = "qcow2";
+	}
+	KTAP_ASSERT(!ski_create(paths[0], &co));
+	fill(ref, psize, 31);
+	KTAP_ASSERT(!ski_open(paths[0], SKI_OPEN_RW, &img));
+	KTAP_ASSERT(!ski_write(img, ref, chain ? 5000 : psize, 0));
+	KTAP_ASSERT(!ski_read(img, parent_ref, psize, 0));
+	ski_close(img);
+	memcpy(ref, parent_ref, OP_SIZE);
+	co.size = OP_SIZE;
+	co.cluster_bits = 12;
+	co.backing_file = "gbase.qcow2";
+	co.backing_format = "qcow2";
+	KTAP_ASSERT(!ski_create(paths[1], &co));
+	KTAP_ASSERT(!ski_open(paths[1], SKI_OPEN_RW, &img));
+	fill(buf, sizeof(buf), 32);
+	KTAP_ASSERT(!ski_discard(img, 4096, 4096));
+	KTAP_ASSERT(!ski_write(img, buf, sizeof(buf), 50000));
+	ski_close(img);
+	memset(ref + 4096, 0, 4096);
+	memcpy(ref + 50000, buf, sizeof(buf));
+	KTAP_ASSERT(imgt_equals(paths[1], ref, OP_SIZE));
+
+	wbc_record_start(paths, chain ? 3 : 2);
+	KTAP_EXPECT(!imgt_run_op(paths[1], SKI_OP_COMMIT, 1));
+	wbc_record_stop();
+	KTAP_EXPECT(imgt_equals(paths[0], ref, OP_SIZE));
+	expect_replay(&sc, 20);
+}
+
+static void test_commit_grows_parent(void)
+{
+	/* Larger parent clusters: a partial one zeroed, its tail too. */
+	grow_case("commit growing a parent (16 KiB clusters)", 14, 40 << 10,
+		  false);
+	/* 512-byte clusters: the parent's L1 table must grow first. */
+	grow_case("commit growing a parent and its L1 table", 9, 20000, false);
+	/*
+	 * A grandparent longer than the parent: the new range must become
+	 * zero clusters (and the tail of the last one zeroes) before the new
+	 * size is durable, or the grandparent shows through the child.
+	 */
+	grow_case("commit growing a parent over a longer grandparent", 14,
+		  40 << 10, true);
 }
 
 static void test_stream(void)
@@ -645,8 +792,10 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(test_reftable_growth),
 	KTAP_CASE(test_compact),
 	KTAP_CASE(test_defrag),
+	KTAP_CASE(test_windows),
 	KTAP_CASE(test_compact_moves_l1),
 	KTAP_CASE(test_commit),
+	KTAP_CASE(test_commit_grows_parent),
 	KTAP_CASE(test_stream),
 	KTAP_CASE(test_header_rewrite),
 	KTAP_CASE(test_cleanup),
