@@ -129,10 +129,10 @@ static int skf_setup(struct sk_xb *xb)
 	struct skf_dev *dev = xb->priv;
 	struct sk_chan_params p = {
 		.name = "vbd",
-		.req_size = sizeof(struct blkif_request),
-		.rsp_size = sizeof(struct blkif_response),
-		.ent_size = SK_RING_ENT_SIZE(struct blkif_request,
-					     struct blkif_response),
+		.req_size = sizeof(struct sk_blkif_request),
+		.rsp_size = sizeof(struct sk_blkif_response),
+		.ent_size = SK_RING_ENT_SIZE(struct sk_blkif_request,
+					     struct sk_blkif_response),
 		.max_order = skf_max_ring_order,
 		.max_queues = SKF_MAX_QUEUES,
 		/* blk-mq maps queues to CPUs: more than CPUs would sit idle */
@@ -214,9 +214,9 @@ static int skf_read_backend(struct skf_dev *dev, struct skf_geom *g,
 
 	f->flush_op = 0;
 	if (k.flush)
-		f->flush_op = BLKIF_OP_FLUSH_DISKCACHE;
+		f->flush_op = SK_BLKIF_OP_FLUSH_DISKCACHE;
 	else if (k.barrier)
-		f->flush_op = BLKIF_OP_WRITE_BARRIER;
+		f->flush_op = SK_BLKIF_OP_WRITE_BARRIER;
 
 	f->discard = false;
 	if (k.discard) {
@@ -234,7 +234,7 @@ static int skf_read_backend(struct skf_dev *dev, struct skf_geom *g,
 
 	f->persistent = skf_persistent_grants && k.persistent;
 	f->indirect = skf_indirect_segs(k.indirect, skf_max_indirect_segs);
-	f->max_segs = f->indirect ?: BLKIF_MAX_SEGMENTS_PER_REQUEST;
+	f->max_segs = f->indirect ?: SK_BLKIF_MAX_DIRECT_SEGS;
 	return 0;
 }
 
@@ -245,7 +245,7 @@ static void skf_log_features(struct skf_dev *dev)
 		 dev->gd->disk_name, dev->nr_queues - dev->nr_poll,
 		 dev->feat.order, dev->feat.persistent ? "on" : "off",
 		 dev->feat.indirect,
-		 dev->feat.flush_op == BLKIF_OP_FLUSH_DISKCACHE ? "on" :
+		 dev->feat.flush_op == SK_BLKIF_OP_FLUSH_DISKCACHE ? "on" :
 		 dev->feat.flush_op ? "barrier" : "off",
 		 dev->feat.discard ? "on" : "off", dev->nr_poll);
 }
