@@ -37,10 +37,8 @@ static struct sk_chan_params skb_params(struct skb_dev *d)
 {
 	struct sk_chan_params p = {
 		.name = "vbd",
-		.req_size = sizeof(struct sk_blkif_request),
-		.rsp_size = sizeof(struct sk_blkif_response),
-		.ent_size = SK_RING_ENT_SIZE(struct sk_blkif_request,
-					     struct sk_blkif_response),
+		SK_CHAN_SIZES(struct sk_blkif_request,
+			      struct sk_blkif_response),
 		.max_order = READ_ONCE(skb_param->max_ring_order),
 		.max_queues = READ_ONCE(skb_param->max_queues),
 		.poll_ns = READ_ONCE(skb_param->poll_ns),

@@ -129,10 +129,8 @@ static int skf_setup(struct sk_xb *xb)
 	struct skf_dev *dev = xb->priv;
 	struct sk_chan_params p = {
 		.name = "vbd",
-		.req_size = sizeof(struct sk_blkif_request),
-		.rsp_size = sizeof(struct sk_blkif_response),
-		.ent_size = SK_RING_ENT_SIZE(struct sk_blkif_request,
-					     struct sk_blkif_response),
+		SK_CHAN_SIZES(struct sk_blkif_request,
+			      struct sk_blkif_response),
 		.max_order = skf_max_ring_order,
 		.max_queues = SKF_MAX_QUEUES,
 		/* blk-mq maps queues to CPUs: more than CPUs would sit idle */

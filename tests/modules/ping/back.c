@@ -115,10 +115,7 @@ static struct sk_chan_params ping_back_params(struct ping_back *pb)
 {
 	struct sk_chan_params p = {
 		.name = "pingb",
-		.req_size = sizeof(struct sk_ping_req),
-		.rsp_size = sizeof(struct sk_ping_rsp),
-		.ent_size = SK_RING_ENT_SIZE(struct sk_ping_req,
-					     struct sk_ping_rsp),
+		SK_CHAN_SIZES(struct sk_ping_req, struct sk_ping_rsp),
 		.max_order = min_t(unsigned int, max_order,
 				   XENBUS_MAX_RING_GRANT_ORDER),
 		.max_queues = SK_PING_MAX_QUEUES,

@@ -188,10 +188,7 @@ static int ping_front_setup(struct sk_xb *xb)
 	struct ping_front *pf = xb->priv;
 	struct sk_chan_params p = {
 		.name = "ping",
-		.req_size = sizeof(struct sk_ping_req),
-		.rsp_size = sizeof(struct sk_ping_rsp),
-		.ent_size = SK_RING_ENT_SIZE(struct sk_ping_req,
-					     struct sk_ping_rsp),
+		SK_CHAN_SIZES(struct sk_ping_req, struct sk_ping_rsp),
 		.max_order = order,
 		.max_queues = clamp_t(unsigned int, queues, 1,
 				      SK_PING_MAX_QUEUES),
