@@ -108,7 +108,7 @@ struct skb_backing {
 };
 
 /**
- * struct skb_stats - counters of one disk, shown in sysfs (skb_stats).
+ * struct skb_stats - counters of one disk, shown in sysfs (skb_stats/).
  * @reqs: requests consumed.
  * @refused: requests answered with an error because they were invalid.
  * @io_errors: requests whose I/O or grant copy failed.

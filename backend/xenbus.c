@@ -22,6 +22,7 @@
 
 #include <splitkit/blkif_keys.h>
 #include <splitkit/export.h>
+#include <splitkit/stats.h>
 
 #include "common.h"
 
@@ -36,10 +37,8 @@ static struct sk_chan_params skb_params(struct skb_dev *d)
 {
 	struct sk_chan_params p = {
 		.name = "vbd",
-		.req_size = sizeof(struct blkif_request),
-		.rsp_size = sizeof(struct blkif_response),
-		.ent_size = SK_RING_ENT_SIZE(struct blkif_request,
-					     struct blkif_response),
+		SK_CHAN_SIZES(struct sk_blkif_request,
+			      struct sk_blkif_response),
 		.max_order = READ_ONCE(skb_param->max_ring_order),
 		.max_queues = READ_ONCE(skb_param->max_queues),
 		.poll_ns = READ_ONCE(skb_param->poll_ns),
@@ -235,34 +234,58 @@ static void skb_hotplug_changed(struct xenbus_watch *w, const char *path,
 	sk_xb_peer_changed(&d->xb, xenbus_read_driver_state(dev->otherend));
 }
 
-static ssize_t skb_stats_show(struct device *dev,
-			      struct device_attribute *attr, char *buf)
+/*
+ * sysfs: the disk's counters, one value per file, in the device's
+ * skb_stats/ directory (/sys/bus/xen-backend/devices/vbd-<dom>-<id>/
+ * skb_stats/<name>; Documentation/block.rst).  The refused_* files count
+ * refusals by reason, in the order of enum skb_reason (skb_reason_stat[]).
+ */
+#define SKB_STATS(X)							\
+	X(skb, connected) X(skb, inflight) X(skb, requests)		\
+	X(skb, refused) X(skb, io_errors) X(skb, grant_errors)		\
+	X(skb, nomem) X(skb, barriers)					\
+	X(skb, refused_bad_op) X(skb, refused_not_supported)		\
+	X(skb, refused_read_only) X(skb, refused_bad_nr_segs)		\
+	X(skb, refused_bad_indirect_op) X(skb, refused_bad_seg)	\
+	X(skb, refused_bad_range)
+SK_STATS_ENUM(skb, SKB_STATS);
+
+/* The file of each refusal reason. */
+static const u8 skb_reason_stat[SKB_NR_REASONS] = {
+	[SKB_BAD_OP] = skb_st_refused_bad_op,
+	[SKB_NOT_SUPPORTED] = skb_st_refused_not_supported,
+	[SKB_READ_ONLY] = skb_st_refused_read_only,
+	[SKB_BAD_NR_SEGS] = skb_st_refused_bad_nr_segs,
+	[SKB_BAD_INDIRECT_OP] = skb_st_refused_bad_indirect_op,
+	[SKB_BAD_SEG] = skb_st_refused_bad_seg,
+	[SKB_BAD_RANGE] = skb_st_refused_bad_range,
+};
+/* a new reason needs its file */
+static_assert(skb_st_nr - skb_st_refused_bad_op == SKB_NR_REASONS - SKB_BAD_OP);
+
+static void skb_stats_snapshot(struct device *dev, u64 *v)
 {
 	struct skb_dev *d = sk_xb_from_dev(dev)->priv;
 	struct skb_stats *s = &d->stats;
-	int n, r;
+	unsigned int r;
 
-	n = sysfs_emit(buf,
-		       "connected %d\ninflight %d\nrequests %lld\nrefused %lld\nio_errors %lld\ngrant_errors %lld\nnomem %lld\nbarriers %lld\n",
-		       READ_ONCE(d->link) != NULL, atomic_read(&d->inflight),
-		       atomic64_read(&s->reqs), atomic64_read(&s->refused),
-		       atomic64_read(&s->io_errors),
-		       atomic64_read(&s->grant_errors),
-		       atomic64_read(&s->nomem),
-		       atomic64_read(&s->barriers));
-	for (r = 1; r < SKB_NR_REASONS; r++)
-		n += sysfs_emit_at(buf, n, "refused: %s %lld\n",
-				   skb_reason_str(r),
-				   atomic64_read(&s->reasons[r]));
-	return n;
+	v[skb_st_connected] = READ_ONCE(d->link) != NULL;
+	v[skb_st_inflight] = atomic_read(&d->inflight);
+	v[skb_st_requests] = atomic64_read(&s->reqs);
+	v[skb_st_refused] = atomic64_read(&s->refused);
+	v[skb_st_io_errors] = atomic64_read(&s->io_errors);
+	v[skb_st_grant_errors] = atomic64_read(&s->grant_errors);
+	v[skb_st_nomem] = atomic64_read(&s->nomem);
+	v[skb_st_barriers] = atomic64_read(&s->barriers);
+	for (r = SKB_BAD_OP; r < SKB_NR_REASONS; r++)
+		v[skb_reason_stat[r]] = atomic64_read(&s->reasons[r]);
 }
-static DEVICE_ATTR_RO(skb_stats);
+SK_STATS_GROUP(skb, "skb_stats", SKB_STATS, skb_stats_snapshot);
 
-static struct attribute *skb_attrs[] = {
-	&dev_attr_skb_stats.attr,
+static const struct attribute_group *skb_groups[] = {
+	&skb_stats_group,
 	NULL
 };
-ATTRIBUTE_GROUPS(skb);
 
 /* The static part of what we offer; what the frontend may negotiate. */
 static int skb_advertise(struct skb_dev *d)

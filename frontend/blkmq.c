@@ -29,7 +29,7 @@
 #include "compat.h"
 
 /* Fill the segment descriptors of a read or write. */
-static void skf_fill_segs(struct blkif_request_segment *seg,
+static void skf_fill_segs(struct sk_blkif_segment *seg,
 			  struct skf_req *r, u32 bytes, unsigned int first,
 			  unsigned int n)
 {
@@ -50,22 +50,22 @@ static void skf_fill_segs(struct blkif_request_segment *seg,
  * written, or a negative errno (-ENOMEM: retry later; -EIO: cannot map).
  */
 static int skf_map_rw(struct skf_dev *dev, struct request *rq,
-		      struct blkif_request *req, u8 *alt_op)
+		      struct sk_blkif_request *req, u8 *alt_op)
 {
 	struct skf_req *r = blk_mq_rq_to_pdu(rq);
 	u32 bytes = blk_rq_bytes(rq);
-	u8 op = rq_data_dir(rq) == WRITE ? BLKIF_OP_WRITE : BLKIF_OP_READ;
+	u8 op = rq_data_dir(rq) == WRITE ? SK_BLKIF_OP_WRITE : SK_BLKIF_OP_READ;
 	unsigned int n = skf_nr_pages(bytes), nind = 0, i;
 
 	if (!bytes || bytes % 512 || n > dev->feat.max_segs) {
 		/* larger than what this connection's backend takes */
 		return -EIO;
 	}
-	if (n > BLKIF_MAX_SEGMENTS_PER_REQUEST)
+	if (n > SK_BLKIF_MAX_DIRECT_SEGS)
 		nind = DIV_ROUND_UP(n, SK_BLKIF_SEGS_PER_INDIRECT_PAGE);
 	if (skf_bounce_get(dev, r, n, nind))
 		return -ENOMEM;
-	if (op == BLKIF_OP_WRITE)
+	if (op == SK_BLKIF_OP_WRITE)
 		skf_bounce_copy(r, rq, false);
 
 	*alt_op = op;
@@ -78,7 +78,7 @@ static int skf_map_rw(struct skf_dev *dev, struct request *rq,
 		skf_fill_segs(req->u.rw.seg, r, bytes, 0, n);
 		return op;
 	}
-	req->operation = BLKIF_OP_INDIRECT;
+	req->operation = SK_BLKIF_OP_INDIRECT;
 	req->u.indirect.indirect_op = op;
 	req->u.indirect.nr_segments = n;
 	req->u.indirect.id = rq->tag;
@@ -93,7 +93,7 @@ static int skf_map_rw(struct skf_dev *dev, struct request *rq,
 			      i * SK_BLKIF_SEGS_PER_INDIRECT_PAGE, cnt);
 		req->u.indirect.indirect_grefs[i] = ip->ref;
 	}
-	return BLKIF_OP_INDIRECT;
+	return SK_BLKIF_OP_INDIRECT;
 }
 
 static blk_status_t skf_queue_rq(struct blk_mq_hw_ctx *hctx,
@@ -102,7 +102,7 @@ static blk_status_t skf_queue_rq(struct blk_mq_hw_ctx *hctx,
 	struct skf_queue *q = hctx->driver_data;
 	struct skf_dev *dev = q->dev;
 	struct request *rq = bd->rq;
-	struct blkif_request req;
+	struct sk_blkif_request req;
 	u8 alt_op;
 	int op, err;
 
@@ -140,7 +140,7 @@ static blk_status_t skf_queue_rq(struct blk_mq_hw_ctx *hctx,
 	case REQ_OP_DISCARD:
 		if (!dev->feat.discard)
 			return BLK_STS_NOTSUPP;
-		op = BLKIF_OP_DISCARD;
+		op = SK_BLKIF_OP_DISCARD;
 		alt_op = op;
 		req.operation = op;
 		req.u.discard.id = rq->tag;

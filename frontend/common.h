@@ -40,7 +40,7 @@
 #include <linux/blkdev.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
-#include <xen/interface/io/blkif.h>
+#include <splitkit/blkif.h>
 #include <xen/xenbus.h>
 
 #include <splitkit/ring.h>
@@ -215,7 +215,7 @@ void skf_bounce_copy(struct skf_req *r, struct request *rq, bool to_bio);
 
 /* completion.c */
 extern const struct sk_chan_ops skf_chan_ops;
-void skf_complete_rsp(struct skf_queue *q, const struct blkif_response *rsp,
+void skf_complete_rsp(struct skf_queue *q, const struct sk_blkif_response *rsp,
 		      bool polled);
 void skf_recover_inflight(struct skf_dev *dev);
 void skf_backend_broken(struct skf_dev *dev, struct skf_queue *q,

@@ -74,13 +74,13 @@ static const char *const skf_verdict_why[] = {
 static void skf_not_supported(struct skf_dev *dev, u8 op)
 {
 	switch (op) {
-	case BLKIF_OP_FLUSH_DISKCACHE:
-	case BLKIF_OP_WRITE_BARRIER:
+	case SK_BLKIF_OP_FLUSH_DISKCACHE:
+	case SK_BLKIF_OP_WRITE_BARRIER:
 		if (xchg(&dev->feat.flush_op, 0))
 			dev_warn(&dev->xbdev->dev,
 				 "backend refused flush; flushes now fail with EOPNOTSUPP\n");
 		break;
-	case BLKIF_OP_DISCARD:
+	case SK_BLKIF_OP_DISCARD:
 		if (xchg(&dev->feat.discard, false))
 			dev_warn(&dev->xbdev->dev,
 				 "backend refused discard; discards now fail with EOPNOTSUPP\n");
@@ -96,7 +96,7 @@ static void skf_not_supported(struct skf_dev *dev, u8 op)
  *
  * Consumer context of @q (one at a time).
  */
-void skf_complete_rsp(struct skf_queue *q, const struct blkif_response *rsp,
+void skf_complete_rsp(struct skf_queue *q, const struct sk_blkif_response *rsp,
 		      bool polled)
 {
 	struct skf_dev *dev = q->dev;

@@ -34,6 +34,7 @@
 #include <xen/xenbus.h>
 
 #include <splitkit/blkif_keys.h>
+#include <splitkit/stats.h>
 
 #include "common.h"
 
@@ -128,10 +129,8 @@ static int skf_setup(struct sk_xb *xb)
 	struct skf_dev *dev = xb->priv;
 	struct sk_chan_params p = {
 		.name = "vbd",
-		.req_size = sizeof(struct blkif_request),
-		.rsp_size = sizeof(struct blkif_response),
-		.ent_size = SK_RING_ENT_SIZE(struct blkif_request,
-					     struct blkif_response),
+		SK_CHAN_SIZES(struct sk_blkif_request,
+			      struct sk_blkif_response),
 		.max_order = skf_max_ring_order,
 		.max_queues = SKF_MAX_QUEUES,
 		/* blk-mq maps queues to CPUs: more than CPUs would sit idle */
@@ -213,9 +212,9 @@ static int skf_read_backend(struct skf_dev *dev, struct skf_geom *g,
 
 	f->flush_op = 0;
 	if (k.flush)
-		f->flush_op = BLKIF_OP_FLUSH_DISKCACHE;
+		f->flush_op = SK_BLKIF_OP_FLUSH_DISKCACHE;
 	else if (k.barrier)
-		f->flush_op = BLKIF_OP_WRITE_BARRIER;
+		f->flush_op = SK_BLKIF_OP_WRITE_BARRIER;
 
 	f->discard = false;
 	if (k.discard) {
@@ -233,7 +232,7 @@ static int skf_read_backend(struct skf_dev *dev, struct skf_geom *g,
 
 	f->persistent = skf_persistent_grants && k.persistent;
 	f->indirect = skf_indirect_segs(k.indirect, skf_max_indirect_segs);
-	f->max_segs = f->indirect ?: BLKIF_MAX_SEGMENTS_PER_REQUEST;
+	f->max_segs = f->indirect ?: SK_BLKIF_MAX_DIRECT_SEGS;
 	return 0;
 }
 
@@ -244,7 +243,7 @@ static void skf_log_features(struct skf_dev *dev)
 		 dev->gd->disk_name, dev->nr_queues - dev->nr_poll,
 		 dev->feat.order, dev->feat.persistent ? "on" : "off",
 		 dev->feat.indirect,
-		 dev->feat.flush_op == BLKIF_OP_FLUSH_DISKCACHE ? "on" :
+		 dev->feat.flush_op == SK_BLKIF_OP_FLUSH_DISKCACHE ? "on" :
 		 dev->feat.flush_op ? "barrier" : "off",
 		 dev->feat.discard ? "on" : "off", dev->nr_poll);
 }
@@ -350,131 +349,61 @@ static const struct sk_xb_ops skf_xb_ops = {
 
 /*
  * sysfs: one value per file, under the device's skf_stats/ directory
- * (/sys/block/xvdX/device/skf_stats/<name>).  The table's order is the
- * order skf_stats_snapshot() fills in.
+ * (/sys/block/xvdX/device/skf_stats/<name>; <splitkit/stats.h>).
  */
-enum skf_stat_id {
-	SKF_ST_CONNECTED, SKF_ST_QUEUES, SKF_ST_POLL_QUEUES, SKF_ST_RING_ORDER,
-	SKF_ST_INDIRECT, SKF_ST_PERSISTENT, SKF_ST_ISSUED, SKF_ST_COMPLETED,
-	SKF_ST_IRQ_DONE, SKF_ST_POLL_DONE, SKF_ST_POLL_CALLS, SKF_ST_EVENTS,
-	SKF_ST_ERRORS, SKF_ST_VIOLATIONS, SKF_ST_REQUEUED, SKF_ST_POLL_INFLIGHT,
-	SKF_ST_GRANT_HITS, SKF_ST_GRANT_MISSES, SKF_ST_NR
-};
+#define SKF_STATS(X)							\
+	X(skf, connected) X(skf, queues) X(skf, poll_queues)		\
+	X(skf, ring_order) X(skf, indirect) X(skf, persistent)		\
+	X(skf, issued) X(skf, completed) X(skf, irq_completions)	\
+	X(skf, poll_completions) X(skf, poll_calls)			\
+	X(skf, poll_ring_events) X(skf, errors) X(skf, violations)	\
+	X(skf, requeued) X(skf, poll_inflight) X(skf, grant_hits)	\
+	X(skf, grant_misses)
+SK_STATS_ENUM(skf, SKF_STATS);
 
 /* Every counter of the device, summed over its queues. */
-static void skf_stats_snapshot(struct skf_dev *dev, u64 *v)
+static void skf_stats_snapshot(struct device *d, u64 *v)
 {
+	struct skf_dev *dev = sk_xb_from_dev(d)->priv;
 	struct sk_gpool_stats gs = { 0 };
 	struct sk_chan_stats cs;
 	unsigned int i;
 
-	memset(v, 0, SKF_ST_NR * sizeof(*v));
 	mutex_lock(&dev->xb.lock);
 	for (i = 0; dev->queues && i < dev->nr_queues; i++) {
 		const struct skf_queue *q = &dev->queues[i];
 		const struct skf_stats *s = &q->stats;
 
-		v[SKF_ST_ISSUED] += READ_ONCE(s->issued);
-		v[SKF_ST_COMPLETED] += READ_ONCE(s->completed);
-		v[SKF_ST_IRQ_DONE] += READ_ONCE(s->irq_done);
-		v[SKF_ST_POLL_DONE] += READ_ONCE(s->poll_done);
-		v[SKF_ST_POLL_CALLS] += READ_ONCE(s->poll_calls);
-		v[SKF_ST_EVENTS] += READ_ONCE(s->events);
-		v[SKF_ST_ERRORS] += READ_ONCE(s->errors);
-		v[SKF_ST_VIOLATIONS] += READ_ONCE(s->violations);
-		v[SKF_ST_REQUEUED] += READ_ONCE(s->requeued);
+		v[skf_st_issued] += READ_ONCE(s->issued);
+		v[skf_st_completed] += READ_ONCE(s->completed);
+		v[skf_st_irq_completions] += READ_ONCE(s->irq_done);
+		v[skf_st_poll_completions] += READ_ONCE(s->poll_done);
+		v[skf_st_poll_calls] += READ_ONCE(s->poll_calls);
+		v[skf_st_poll_ring_events] += READ_ONCE(s->events);
+		v[skf_st_errors] += READ_ONCE(s->errors);
+		v[skf_st_violations] += READ_ONCE(s->violations);
+		v[skf_st_requeued] += READ_ONCE(s->requeued);
 		if (!q->poll)
 			continue;
-		v[SKF_ST_POLL_INFLIGHT] += skf_track_busy(&q->track);
+		v[skf_st_poll_inflight] += skf_track_busy(&q->track);
 		if (q->ch) {
 			sk_chan_get_stats(q->ch, &cs);
-			v[SKF_ST_EVENTS] += cs.events;
+			v[skf_st_poll_ring_events] += cs.events;
 		}
 	}
 	if (dev->pool)
 		sk_gpool_get_stats(dev->pool, &gs);
-	v[SKF_ST_CONNECTED] = dev->connected;
-	v[SKF_ST_QUEUES] = dev->nr_queues - dev->nr_poll;
-	v[SKF_ST_POLL_QUEUES] = dev->nr_poll;
-	v[SKF_ST_RING_ORDER] = dev->feat.order;
-	v[SKF_ST_INDIRECT] = dev->feat.indirect;
-	v[SKF_ST_PERSISTENT] = dev->feat.persistent;
-	v[SKF_ST_GRANT_HITS] = gs.hits;
-	v[SKF_ST_GRANT_MISSES] = gs.misses;
+	v[skf_st_connected] = dev->connected;
+	v[skf_st_queues] = dev->nr_queues - dev->nr_poll;
+	v[skf_st_poll_queues] = dev->nr_poll;
+	v[skf_st_ring_order] = dev->feat.order;
+	v[skf_st_indirect] = dev->feat.indirect;
+	v[skf_st_persistent] = dev->feat.persistent;
+	v[skf_st_grant_hits] = gs.hits;
+	v[skf_st_grant_misses] = gs.misses;
 	mutex_unlock(&dev->xb.lock);
 }
-
-/**
- * struct skf_stat_attr - one skf_stats/ file.
- * @attr: the sysfs attribute.
- * @id:   which value it shows.
- */
-struct skf_stat_attr {
-	struct device_attribute attr;
-	enum skf_stat_id id;
-};
-
-static ssize_t skf_stat_show(struct device *d, struct device_attribute *a,
-			     char *buf)
-{
-	struct skf_stat_attr *sa = container_of(a, struct skf_stat_attr, attr);
-	u64 v[SKF_ST_NR];
-
-	skf_stats_snapshot(sk_xb_from_dev(d)->priv, v);
-	return sysfs_emit(buf, "%llu\n", v[sa->id]);
-}
-
-#define SKF_STAT(_name, _id)						\
-	static struct skf_stat_attr skf_stat_##_name = {		\
-		.attr = __ATTR(_name, 0444, skf_stat_show, NULL),	\
-		.id = (_id),						\
-	}
-
-SKF_STAT(connected, SKF_ST_CONNECTED);
-SKF_STAT(queues, SKF_ST_QUEUES);
-SKF_STAT(poll_queues, SKF_ST_POLL_QUEUES);
-SKF_STAT(ring_order, SKF_ST_RING_ORDER);
-SKF_STAT(indirect, SKF_ST_INDIRECT);
-SKF_STAT(persistent, SKF_ST_PERSISTENT);
-SKF_STAT(issued, SKF_ST_ISSUED);
-SKF_STAT(completed, SKF_ST_COMPLETED);
-SKF_STAT(irq_completions, SKF_ST_IRQ_DONE);
-SKF_STAT(poll_completions, SKF_ST_POLL_DONE);
-SKF_STAT(poll_calls, SKF_ST_POLL_CALLS);
-SKF_STAT(poll_ring_events, SKF_ST_EVENTS);
-SKF_STAT(errors, SKF_ST_ERRORS);
-SKF_STAT(violations, SKF_ST_VIOLATIONS);
-SKF_STAT(requeued, SKF_ST_REQUEUED);
-SKF_STAT(poll_inflight, SKF_ST_POLL_INFLIGHT);
-SKF_STAT(grant_hits, SKF_ST_GRANT_HITS);
-SKF_STAT(grant_misses, SKF_ST_GRANT_MISSES);
-
-static struct attribute *skf_stat_attrs[] = {
-	&skf_stat_connected.attr.attr,
-	&skf_stat_queues.attr.attr,
-	&skf_stat_poll_queues.attr.attr,
-	&skf_stat_ring_order.attr.attr,
-	&skf_stat_indirect.attr.attr,
-	&skf_stat_persistent.attr.attr,
-	&skf_stat_issued.attr.attr,
-	&skf_stat_completed.attr.attr,
-	&skf_stat_irq_completions.attr.attr,
-	&skf_stat_poll_completions.attr.attr,
-	&skf_stat_poll_calls.attr.attr,
-	&skf_stat_poll_ring_events.attr.attr,
-	&skf_stat_errors.attr.attr,
-	&skf_stat_violations.attr.attr,
-	&skf_stat_requeued.attr.attr,
-	&skf_stat_poll_inflight.attr.attr,
-	&skf_stat_grant_hits.attr.attr,
-	&skf_stat_grant_misses.attr.attr,
-	NULL
-};
-
-static const struct attribute_group skf_stats_group = {
-	.name = "skf_stats",
-	.attrs = skf_stat_attrs,
-};
+SK_STATS_GROUP(skf, "skf_stats", SKF_STATS, skf_stats_snapshot);
 
 static const struct attribute_group *skf_groups[] = {
 	&skf_stats_group,

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * splitkit_ring counters in debugfs:
+ * splitkit counters.  A driver's device counters are a sysfs directory,
+ * one value per file (sk_stat_show(), <splitkit/stats.h>); the ring's own
+ * counters of each channel, too many and too volatile for an ABI, are in
+ * debugfs:
  *   /sys/kernel/debug/splitkit_ring/<xenbus device>/q<N>/stats    (read)
  *   /sys/kernel/debug/splitkit_ring/<xenbus device>/q<N>/poll_ns  (rw)
  *
@@ -14,7 +17,35 @@
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
 
+#include <splitkit/export.h>
+#include <splitkit/stats.h>
+
 #include "internal.h"
+
+/**
+ * sk_stat_show() - show one file of a driver's counters directory.
+ * @dev: the device.
+ * @attr: the file's attribute, inside a struct sk_stat_attr.
+ * @buf: the page to fill.
+ *
+ * Takes a snapshot of all the driver's counters and shows the file's one.
+ *
+ * Return: bytes written to @buf.
+ */
+ssize_t sk_stat_show(struct device *dev, struct device_attribute *attr,
+		     char *buf)
+{
+	const struct sk_stat_attr *sa =
+		container_of(attr, struct sk_stat_attr, attr);
+	u64 v[SK_STATS_MAX] = { 0 };
+
+	if (WARN_ON_ONCE(sa->stats->nr > SK_STATS_MAX ||
+			 sa->id >= sa->stats->nr))
+		return -EINVAL;
+	sa->stats->snapshot(dev, v);
+	return sysfs_emit(buf, "%llu\n", v[sa->id]);
+}
+SPLITKIT_EXPORT(sk_stat_show);
 
 static struct dentry *sk_dbg_root;
 

@@ -57,6 +57,7 @@ struct sk_chan_ops {
  * @req_size:  bytes of one request.
  * @rsp_size:  bytes of one response.
  * @ent_size:  bytes of one ring entry; SK_RING_ENT_SIZE(req_t, rsp_t).
+ *	       SK_CHAN_SIZES() sets all three from the two types.
  * @max_order: largest ring-page-order we accept or offer
  *	       (at most XENBUS_MAX_RING_GRANT_ORDER).
  * @max_queues: most channels we accept or offer in all (at least 1).
@@ -84,6 +85,18 @@ struct sk_chan_params {
 	const struct sk_chan_ops *ops;
 	void *priv;
 };
+
+/**
+ * SK_CHAN_SIZES() - the sizes of a struct sk_chan_params, from its types.
+ * @req_t: the protocol's request type.
+ * @rsp_t: its response type.
+ *
+ * Designated initializers of @req_size, @rsp_size and @ent_size.
+ */
+#define SK_CHAN_SIZES(req_t, rsp_t)					\
+	.req_size = sizeof(req_t),					\
+	.rsp_size = sizeof(rsp_t),					\
+	.ent_size = SK_RING_ENT_SIZE(req_t, rsp_t)
 
 /* ring/front.c */
 struct sk_link *sk_link_front_alloc(struct xenbus_device *dev,

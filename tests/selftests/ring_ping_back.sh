@@ -76,12 +76,13 @@ be_requests()
 
 be_clean()
 {
-	grep -q '^errors 0$' "$stats" && grep -q '^peer_errors 0$' "$stats"
+	[ "$(rp_stat "$stats" errors)" = 0 ] &&
+		[ "$(rp_stat "$stats" peer_errors)" = 0 ]
 }
 
 be_progress()
 {
-	skt_comment "backend $(date +%s): $(tr '\n' ' ' <"$stats" 2>/dev/null)"
+	skt_comment "backend $(date +%s): $(rp_dump "$stats" | tr '\n' ' ')"
 	rp_diag "/sys/kernel/debug/splitkit_ring/$dev" sk-pingb-q
 }
 
@@ -102,8 +103,8 @@ conn1_done()
 
 conn1_exact()
 {
-	grep -q '^connects 1$' "$stats" &&
-		grep -q "^requests $((2 * RP_COUNT))\$" "$stats"
+	[ "$(rp_stat "$stats" connects)" = 1 ] &&
+		[ "$(rp_stat "$stats" requests)" = $((2 * RP_COUNT)) ]
 }
 
 # front_done: the guest's last connection ended (its final unbind) or the
@@ -140,7 +141,7 @@ traffic()
 	skt_check "guest: connection 1 finished" skt_wait 500 conn1_done
 	skt_check "backend: connection 1 checked exactly 2 x $RP_COUNT requests" \
 		conn1_exact
-	skt_comment "backend: $(tr '\n' ' ' <"$stats")"
+	skt_comment "backend: $(rp_dump "$stats" | tr '\n' ' ')"
 	r=$(rp_stat "$stats" requests)
 	ev=$(rp_stat "$stats" events_in)
 	nt=$(rp_stat "$stats" notify_out)

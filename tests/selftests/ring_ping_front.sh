@@ -59,7 +59,7 @@ received()
 
 no_errors()
 {
-	cat "$stats"
+	rp_dump "$stats"
 	[ "$(rp_stat "$stats" errors)" = 0 ]
 }
 
@@ -80,7 +80,7 @@ events_per_msg()
 
 progress()
 {
-	skt_comment "$(date +%s): $(tr '\n' ' ' <"$stats" 2>/dev/null)"
+	skt_comment "$(date +%s): $(rp_dump "$stats" | tr '\n' ' ')"
 	rp_diag "/sys/kernel/debug/splitkit_ring/$dev" sk-ping-q
 }
 
@@ -124,7 +124,7 @@ main()
 		skt_hs_wait device-added 500 || return
 	skt_check "frontend connected to the backend" \
 		skt_wait 120 connected || return
-	skt_comment "$(tr '\n' ' ' <"$stats")"
+	skt_comment "$(rp_dump "$stats" | tr '\n' ' ')"
 	skt_check "2 x $RP_COUNT pongs back" \
 		skt_wait 400 received $((2 * RP_COUNT))
 	skt_check "every ping and pong in order with the right content" \

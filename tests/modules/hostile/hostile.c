@@ -255,10 +255,8 @@ static int hostile_setup(struct sk_xb *xb)
 	struct hostile *h = xb->priv;
 	struct sk_chan_params p = {
 		.name = "hostile",
-		.req_size = sizeof(struct sk_blkif_request),
-		.rsp_size = sizeof(struct sk_blkif_response),
-		.ent_size = SK_RING_ENT_SIZE(struct sk_blkif_request,
-					     struct sk_blkif_response),
+		SK_CHAN_SIZES(struct sk_blkif_request,
+			      struct sk_blkif_response),
 		.max_order = 0,
 		.max_queues = 1,
 		.ops = &hostile_chan_ops,

@@ -7,7 +7,7 @@
  * touched, per-queue sequence order, payload content) on the private copy
  * splitkit_ring hands us, and answered at once from the consumer context;
  * the library pushes the answers once per batch.  Counters are in
- * /sys/bus/xen-backend/devices/splitkit-ping-<dom>-<id>/ping_stats and in
+ * /sys/bus/xen-backend/devices/splitkit-ping-<dom>-<id>/ping_stats/ and in
  * splitkit_ring's debugfs; they describe the current connection, or the
  * last one until the next connects.  Unbinding in the middle of traffic is
  * part of the test.
@@ -23,6 +23,7 @@
 #include <splitkit/export.h>
 #include <splitkit/param.h>
 #include <splitkit/ring.h>
+#include <splitkit/stats.h>
 
 #include "ping.h"
 
@@ -114,10 +115,7 @@ static struct sk_chan_params ping_back_params(struct ping_back *pb)
 {
 	struct sk_chan_params p = {
 		.name = "pingb",
-		.req_size = sizeof(struct sk_ping_req),
-		.rsp_size = sizeof(struct sk_ping_rsp),
-		.ent_size = SK_RING_ENT_SIZE(struct sk_ping_req,
-					     struct sk_ping_rsp),
+		SK_CHAN_SIZES(struct sk_ping_req, struct sk_ping_rsp),
 		.max_order = min_t(unsigned int, max_order,
 				   XENBUS_MAX_RING_GRANT_ORDER),
 		.max_queues = SK_PING_MAX_QUEUES,
@@ -168,12 +166,17 @@ static const struct sk_xb_ops ping_back_xb_ops = {
 	.disconnect = ping_back_disconnect,
 };
 
-static ssize_t ping_stats_show(struct device *d, struct device_attribute *a,
-			       char *buf)
+/* sysfs: ping_stats/<name>, one value per file (<splitkit/stats.h>). */
+#define PING_BACK_STATS(X)						\
+	X(pb, connected) X(pb, requests) X(pb, errors) X(pb, events_in)	\
+	X(pb, notify_out) X(pb, poll_hits) X(pb, peer_errors)		\
+	X(pb, connects)
+SK_STATS_ENUM(pb, PING_BACK_STATS);
+
+static void ping_back_stats(struct device *d, u64 *v)
 {
 	struct ping_back *pb = sk_xb_from_dev(d)->priv;
 	struct sk_chan_stats st;
-	u64 reqs = 0, err = 0;
 	unsigned int i;
 	bool connected;
 
@@ -184,22 +187,23 @@ static ssize_t ping_stats_show(struct device *d, struct device_attribute *a,
 	else
 		st = pb->last;
 	for (i = 0; i < SK_PING_MAX_QUEUES; i++) {
-		reqs += READ_ONCE(pb->q[i].next);
-		err += READ_ONCE(pb->q[i].errors);
+		v[pb_st_requests] += READ_ONCE(pb->q[i].next);
+		v[pb_st_errors] += READ_ONCE(pb->q[i].errors);
 	}
+	v[pb_st_connected] = connected;
+	v[pb_st_events_in] = st.events;
+	v[pb_st_notify_out] = st.notify_sent;
+	v[pb_st_poll_hits] = st.poll_hits;
+	v[pb_st_peer_errors] = st.peer_errors;
+	v[pb_st_connects] = pb->connects;
 	mutex_unlock(&pb->xb.lock);
-	return sysfs_emit(buf,
-			  "connected %d\nrequests %llu\nerrors %llu\nevents_in %llu\nnotify_out %llu\npoll_hits %llu\npeer_errors %llu\nconnects %u\n",
-			  connected, reqs, err, st.events, st.notify_sent,
-			  st.poll_hits, st.peer_errors, pb->connects);
 }
-static DEVICE_ATTR_RO(ping_stats);
+SK_STATS_GROUP(pb, "ping_stats", PING_BACK_STATS, ping_back_stats);
 
-static struct attribute *ping_back_attrs[] = {
-	&dev_attr_ping_stats.attr,
+static const struct attribute_group *ping_back_groups[] = {
+	&pb_stats_group,
 	NULL
 };
-ATTRIBUTE_GROUPS(ping_back);
 
 static int ping_back_probe(struct xenbus_device *dev, struct sk_xb **xb)
 {

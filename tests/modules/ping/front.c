@@ -7,7 +7,7 @@
  * pushing every "batch" of them, and the response callback checks that the
  * pongs come back in order with the right content.  Results and the ring
  * counters (events per message) are in
- * /sys/bus/xen/devices/splitkit-ping-<id>/ping_stats, and in dmesg at the
+ * /sys/bus/xen/devices/splitkit-ping-<id>/ping_stats/, and in dmesg at the
  * end of a run.  Unbinding or unloading in the middle of traffic is part of
  * the test: disconnect stops the threads, then tears the link down.
  *
@@ -25,6 +25,7 @@
 #include <splitkit/export.h>
 #include <splitkit/param.h>
 #include <splitkit/ring.h>
+#include <splitkit/stats.h>
 
 #include "ping.h"
 
@@ -187,10 +188,7 @@ static int ping_front_setup(struct sk_xb *xb)
 	struct ping_front *pf = xb->priv;
 	struct sk_chan_params p = {
 		.name = "ping",
-		.req_size = sizeof(struct sk_ping_req),
-		.rsp_size = sizeof(struct sk_ping_rsp),
-		.ent_size = SK_RING_ENT_SIZE(struct sk_ping_req,
-					     struct sk_ping_rsp),
+		SK_CHAN_SIZES(struct sk_ping_req, struct sk_ping_rsp),
 		.max_order = order,
 		.max_queues = clamp_t(unsigned int, queues, 1,
 				      SK_PING_MAX_QUEUES),
@@ -262,40 +260,43 @@ static const struct sk_xb_ops ping_front_xb_ops = {
 	.disconnect = ping_front_disconnect,
 };
 
-static ssize_t ping_stats_show(struct device *d, struct device_attribute *a,
-			       char *buf)
+/* sysfs: ping_stats/<name>, one value per file (<splitkit/stats.h>). */
+#define PING_FRONT_STATS(X)						\
+	X(pf, connected) X(pf, queues) X(pf, target) X(pf, sent)	\
+	X(pf, received) X(pf, errors) X(pf, events_in)			\
+	X(pf, notify_out) X(pf, poll_hits) X(pf, runs)
+SK_STATS_ENUM(pf, PING_FRONT_STATS);
+
+static void ping_front_stats(struct device *d, u64 *v)
 {
 	struct ping_front *pf = sk_xb_from_dev(d)->priv;
-	u64 sent = 0, recv = 0, err = 0, ev = 0, nt = 0, hits = 0, target = 0;
 	struct sk_chan_stats st;
 	unsigned int i;
 	bool connected;
 
 	mutex_lock(&pf->xb.lock);
 	connected = pf->link != NULL;
+	v[pf_st_connected] = connected;
+	v[pf_st_queues] = connected ? pf->nr : 0;
+	v[pf_st_runs] = pf->runs;
 	for (i = 0; connected && i < pf->nr; i++) {
-		target += READ_ONCE(pf->q[i].target);
-		sent += READ_ONCE(pf->q[i].sent);
-		recv += READ_ONCE(pf->q[i].received);
-		err += READ_ONCE(pf->q[i].errors);
+		v[pf_st_target] += READ_ONCE(pf->q[i].target);
+		v[pf_st_sent] += READ_ONCE(pf->q[i].sent);
+		v[pf_st_received] += READ_ONCE(pf->q[i].received);
+		v[pf_st_errors] += READ_ONCE(pf->q[i].errors);
 		sk_chan_get_stats(pf->q[i].ch, &st);
-		ev += st.events;
-		nt += st.notify_sent;
-		hits += st.poll_hits;
+		v[pf_st_events_in] += st.events;
+		v[pf_st_notify_out] += st.notify_sent;
+		v[pf_st_poll_hits] += st.poll_hits;
 	}
 	mutex_unlock(&pf->xb.lock);
-	return sysfs_emit(buf,
-			  "connected %d\nqueues %u\ntarget %llu\nsent %llu\nreceived %llu\nerrors %llu\nevents_in %llu\nnotify_out %llu\npoll_hits %llu\nruns %u\n",
-			  connected, connected ? pf->nr : 0, target, sent,
-			  recv, err, ev, nt, hits, pf->runs);
 }
-static DEVICE_ATTR_RO(ping_stats);
+SK_STATS_GROUP(pf, "ping_stats", PING_FRONT_STATS, ping_front_stats);
 
-static struct attribute *ping_front_attrs[] = {
-	&dev_attr_ping_stats.attr,
+static const struct attribute_group *ping_front_groups[] = {
+	&pf_stats_group,
 	NULL
 };
-ATTRIBUTE_GROUPS(ping_front);
 
 static int ping_front_probe(struct xenbus_device *dev, struct sk_xb **xb)
 {

@@ -2,7 +2,7 @@
 #
 # Shared by both halves of the ring ping test (ring_ping_back.sh in dom0,
 # ring_ping_front.sh in the guest): traffic sizes, which both sides must
-# agree on, and helpers over the ping drivers' ping_stats files
+# agree on, and helpers over the ping drivers' ping_stats/ directories
 # (tests/modules/ping).
 
 # Pings per queue in the full run (2 queues: RP_COUNT messages each way on
@@ -22,10 +22,22 @@ RP_FOREVER=1000000000
 # Messages a run must have moved before we tear it down.
 RP_MIDWAY=20000
 
-# rp_stat FILE KEY: one value of a ping_stats file (empty if absent).
+# rp_stat DIR KEY: one counter of a ping_stats/ directory (sysfs, one
+# value per file; empty if absent).
 rp_stat()
 {
-	sed -n "s/^$2 //p" "$1" 2>/dev/null
+	cat "$1/$2" 2>/dev/null
+}
+
+# rp_dump DIR: every counter of a ping_stats/ directory as "KEY VALUE"
+# lines (nothing if absent).
+rp_dump()
+{
+	local f
+	for f in "$1"/*; do
+		[ -r "$f" ] && echo "${f##*/} $(cat "$f")"
+	done
+	return 0
 }
 
 # rp_diag DEBUGFS_DIR IRQNAME: ring counters of queue 0 and the IRQ lines.

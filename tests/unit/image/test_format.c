@@ -2,7 +2,8 @@
 /*
  * Unit tests of the image engine's parsers: the qcow2 header and its
  * extensions (header.c), the VM information extension (vminfo.c) and the
- * deflate decoder (inflate.c).  Hostile inputs are table-driven: each row
+ * platform layer's inflate (skp_inflate(): our bounds and exact-output rule
+ * around zlib).  Hostile inputs are table-driven: each row
  * corrupts one field of a valid header and names the refusal it expects.
  */
 #include "ktap.h"

@@ -62,13 +62,34 @@ sk_blk_load_front()
 	esac
 }
 
-# sk_blk_stats DOMID DEVID: splitkit_back's counters of one disk.
-sk_blk_stats()
+# sk_stats_dump DIR: every counter of a sysfs counters directory (one
+# value per file: skb_stats/, skf_stats/) as "KEY VALUE" lines, the
+# snapshot format sk_blk_stat reads; fails if there is no DIR.
+sk_stats_dump()
 {
-	cat "/sys/bus/xen-backend/devices/vbd-$1-$2/skb_stats"
+	local f
+	[ -d "$1" ] || return 1
+	for f in "$1"/*; do
+		[ -r "$f" ] && echo "${f##*/} $(cat "$f")"
+	done
+	return 0
 }
 
-# sk_blk_stat FILE KEY: one value of an skb_stats snapshot file.
+# sk_blk_stats DOMID DEVID: a snapshot of splitkit_back's counters of one
+# disk ("KEY VALUE" lines).
+sk_blk_stats()
+{
+	sk_stats_dump "/sys/bus/xen-backend/devices/vbd-$1-$2/skb_stats"
+}
+
+# sk_blk_back_stat DOMID DEVID KEY: one of splitkit_back's counters of one
+# disk, now (sysfs skb_stats/KEY; nothing if the disk is gone).
+sk_blk_back_stat()
+{
+	cat "/sys/bus/xen-backend/devices/vbd-$1-$2/skb_stats/$3" 2>/dev/null
+}
+
+# sk_blk_stat FILE KEY: one value of a snapshot that sk_blk_stats wrote.
 sk_blk_stat()
 {
 	sed -n "s/^$2 //p" "$1"
@@ -152,8 +173,8 @@ sk_blk_diag()
 {
 	local f
 	for f in /sys/bus/xen-backend/devices/vbd-*/skb_stats; do
-		[ -r "$f" ] || continue
-		sk_comment "diag: ${f#/sys/bus/xen-backend/devices/}: $(tr '\n' ' ' <"$f")"
+		[ -d "$f" ] || continue
+		sk_comment "diag: ${f#/sys/bus/xen-backend/devices/}: $(sk_stats_dump "$f" | tr '\n' ' ')"
 	done
 	for f in /sys/bus/xen-backend/devices/vbd-*; do
 		[ -d "$f" ] || continue
@@ -206,9 +227,7 @@ sk_blk_front_stat()
 		cat "/sys/block/$1/device/skf_stats/$2" 2>/dev/null
 		return 0
 	fi
-	for f in "/sys/block/$1/device/skf_stats/"*; do
-		[ -r "$f" ] && echo "${f##*/} $(cat "$f")"
-	done
+	sk_stats_dump "/sys/block/$1/device/skf_stats"
 	return 0
 }
 

@@ -19,12 +19,12 @@ name=back-detach
 # after 300 s).
 bd_progress()
 {
-	local f=/sys/bus/xen-backend/devices/vbd-$1-$2/skb_stats r0 r
+	local r0 r
 	local deadline=$(($(date +%s) + 300))
-	r0=$(sk_blk_stat "$f" requests) || return 1
+	r0=$(sk_blk_back_stat "$1" "$2" requests)
 	[ -n "$r0" ] || return 1
 	while :; do
-		r=$(sk_blk_stat "$f" requests)
+		r=$(sk_blk_back_stat "$1" "$2" requests)
 		[ -n "$r" ] || { echo "vbd-$1-$2 went away"; return 1; }
 		[ "$r" -gt "$r0" ] && return 0
 		[ "$(date +%s)" -lt "$deadline" ] ||
@@ -57,8 +57,7 @@ sk_comment "xl block-detach: rc $?, $(tr '\n' ' ' </tmp/bdt-detach.log)"
 sk_check "xvda's backend device torn down under I/O" \
 	sk_blk_no_vbd 60 "$domid-51712"
 sk_check "xvdb still connected" \
-	grep -q '^connected 1' \
-	"/sys/bus/xen-backend/devices/vbd-$domid-51728/skb_stats"
+	test "$(sk_blk_back_stat "$domid" 51728 connected)" = 1
 sk_check "xvdb: the backend serves requests after xvda's detach" \
 	bd_progress "$domid" 51728
 sk_comment "xvdb before destroy: $(sk_blk_stats "$domid" 51728 2>/dev/null | tr '\n' ' ')"

@@ -29,7 +29,9 @@ demo_counters()
 		n=$((n + 1))
 	done
 	sk_hs_wait_from demo io-done 400 >/dev/null || return 1
-	cat /sys/bus/xen-backend/devices/vbd-*/skb_stats >/tmp/demo-skb-stats
+	for f in /sys/bus/xen-backend/devices/vbd-*/skb_stats; do
+		sk_stats_dump "$f"
+	done >/tmp/demo-skb-stats
 	sk_hs_send_to demo counters-read
 }
 rm -f /tmp/demo-skb-stats
