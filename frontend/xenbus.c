@@ -143,6 +143,8 @@ static int skf_setup(struct sk_xb *xb)
 	unsigned int nr_irq, nr_poll, i;
 	int err;
 
+	/* a new connection: whatever the last backend broke is behind us */
+	WRITE_ONCE(dev->broken, false);
 	if (dev->queues) {
 		/* reconnection: the disk's queue layout is fixed */
 		p.nr_polled = dev->nr_poll;
@@ -287,10 +289,6 @@ static int skf_connect(struct sk_xb *xb)
 	} else {
 		if (g.sectors != dev->geom.sectors)
 			set_capacity_and_notify(dev->gd, g.sectors);
-		if (f.max_segs < dev->cap_segs)
-			dev_warn(&dev->xbdev->dev,
-				 "backend takes %u segments, the disk was set up for %u: larger requests will fail\n",
-				 f.max_segs, dev->cap_segs);
 		dev->geom = g;
 	}
 
@@ -301,6 +299,8 @@ static int skf_connect(struct sk_xb *xb)
 	}
 	blk_mq_kick_requeue_list(dev->gd->queue);
 	blk_mq_run_hw_queues(dev->gd->queue, true);
+	if (!first)
+		skf_blkmq_reshape(dev);	/* a backend that offers less */
 	if (first) {
 		err = device_add_disk(&dev->xbdev->dev, dev->gd, NULL);
 		if (err) {
@@ -342,6 +342,28 @@ static void skf_disconnect(struct sk_xb *xb)
 	}
 }
 
+/*
+ * fatal_work: the backend broke the protocol (completion.c marked the
+ * device broken).  Say so in XenStore, which closes our end, and stop the
+ * connection at once: a backend that stays Connected would never make the
+ * state helper disconnect, and the requests in flight would wait forever.
+ * They fail now (skf_recover_inflight() sees the device broken); the
+ * device stays broken until a backend connects afresh (skf_setup()).
+ */
+static void skf_fatal_work(struct work_struct *work)
+{
+	struct skf_dev *dev = container_of(work, struct skf_dev, fatal_work);
+
+	mutex_lock(&dev->xb.lock);
+	/* not if a new connection was set up meanwhile, or we are going */
+	if (READ_ONCE(dev->broken) && !READ_ONCE(dev->dead)) {
+		xenbus_dev_fatal(dev->xbdev, -EIO,
+				 "malicious or buggy backend: protocol violation, device stopped");
+		skf_disconnect(&dev->xb);
+	}
+	mutex_unlock(&dev->xb.lock);
+}
+
 static const struct sk_xb_ops skf_xb_ops = {
 	.setup = skf_setup,
 	.connect = skf_connect,
@@ -358,7 +380,8 @@ enum skf_stat_id {
 	SKF_ST_INDIRECT, SKF_ST_PERSISTENT, SKF_ST_ISSUED, SKF_ST_COMPLETED,
 	SKF_ST_IRQ_DONE, SKF_ST_POLL_DONE, SKF_ST_POLL_CALLS, SKF_ST_EVENTS,
 	SKF_ST_ERRORS, SKF_ST_VIOLATIONS, SKF_ST_REQUEUED, SKF_ST_POLL_INFLIGHT,
-	SKF_ST_GRANT_HITS, SKF_ST_GRANT_MISSES, SKF_ST_NR
+	SKF_ST_GRANT_HITS, SKF_ST_GRANT_MISSES, SKF_ST_RESPLIT,
+	SKF_ST_SPURIOUS, SKF_ST_NR
 };
 
 /* Every counter of the device, summed over its queues. */
@@ -383,12 +406,15 @@ static void skf_stats_snapshot(struct skf_dev *dev, u64 *v)
 		v[SKF_ST_ERRORS] += READ_ONCE(s->errors);
 		v[SKF_ST_VIOLATIONS] += READ_ONCE(s->violations);
 		v[SKF_ST_REQUEUED] += READ_ONCE(s->requeued);
+		v[SKF_ST_RESPLIT] += READ_ONCE(s->resplit);
 		if (!q->poll)
 			continue;
+		v[SKF_ST_SPURIOUS] += READ_ONCE(s->spurious);
 		v[SKF_ST_POLL_INFLIGHT] += skf_track_busy(&q->track);
 		if (q->ch) {
 			sk_chan_get_stats(q->ch, &cs);
 			v[SKF_ST_EVENTS] += cs.events;
+			v[SKF_ST_SPURIOUS] += cs.spurious;
 		}
 	}
 	if (dev->pool)
@@ -448,6 +474,8 @@ SKF_STAT(requeued, SKF_ST_REQUEUED);
 SKF_STAT(poll_inflight, SKF_ST_POLL_INFLIGHT);
 SKF_STAT(grant_hits, SKF_ST_GRANT_HITS);
 SKF_STAT(grant_misses, SKF_ST_GRANT_MISSES);
+SKF_STAT(resplit, SKF_ST_RESPLIT);
+SKF_STAT(poll_spurious_events, SKF_ST_SPURIOUS);
 
 static struct attribute *skf_stat_attrs[] = {
 	&skf_stat_connected.attr.attr,
@@ -468,6 +496,8 @@ static struct attribute *skf_stat_attrs[] = {
 	&skf_stat_poll_inflight.attr.attr,
 	&skf_stat_grant_hits.attr.attr,
 	&skf_stat_grant_misses.attr.attr,
+	&skf_stat_resplit.attr.attr,
+	&skf_stat_poll_spurious_events.attr.attr,
 	NULL
 };
 
@@ -538,6 +568,8 @@ static void skf_free(struct sk_xb *xb)
 	struct skf_dev *dev = xb->priv;
 
 	cancel_work_sync(&dev->fatal_work);
+	/* requests failed at the disconnect: a frozen queue has drained */
+	flush_work(&dev->reshape_work);
 	mutex_lock(&dev->xb.lock);
 	skf_blkmq_destroy(dev);
 	skf_free_queues(dev);
@@ -561,6 +593,9 @@ static int skf_probe(struct xenbus_device *xbdev, struct sk_xb **xb)
 	dev->vdevice = vdevice;
 	dev->handle = handle;	/* blkif_vdev_t is 16 bits, as in blkfront */
 	INIT_WORK(&dev->fatal_work, skf_fatal_work);
+	INIT_WORK(&dev->reshape_work, skf_reshape_work);
+	spin_lock_init(&dev->resubmit_lock);
+	bio_list_init(&dev->resubmit);
 	sk_xb_init(&dev->xb, xbdev, true, &skf_xb_ops, dev);
 	err = skf_vdev_decode(dev->vdevice, &dev->vdev);
 	if (err) {
