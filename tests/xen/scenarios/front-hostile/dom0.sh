@@ -105,7 +105,7 @@ for a in $attacks; do
 		sk_hs_send_to "$name" sane
 		break ;;
 	esac
-	sk_check "$a: the guest checked it" sk_hs_wait_from "$name" "done-$a" 300 ||
+	sk_check "$a: the guest checked it" sk_hs_wait_from "$name" "done-$a" 600 ||
 		break
 done
 sk_domU_wait "$name" 540

@@ -40,13 +40,13 @@ fh_connected()
 	test "$(fh_stat connected)" = "$1"
 }
 
-# fh_read: one 4 KiB direct read; prints ok, error or hang (120 s guard).
+# fh_read: one 4 KiB direct read; prints ok, error or hang (60 s guard).
 fh_read()
 {
 	rm -f /tmp/fh-rc
 	(dd if=/dev/xvda of=/dev/null bs=4096 count=1 iflag=direct 2>/dev/null
 	 echo $? >/tmp/fh-rc) &
-	if ! fh_until 120 test -s /tmp/fh-rc; then
+	if ! fh_until 60 test -s /tmp/fh-rc; then
 		echo hang
 	elif [ "$(cat /tmp/fh-rc)" = 0 ]; then
 		echo ok
@@ -70,7 +70,7 @@ fh_violation()
 	sk_check "$1: protocol violation counted" \
 		test "$(fh_stat violations)" -gt "$2"
 	sk_check "$1: device stopped (until a backend connects afresh)" \
-		fh_until 120 fh_connected 0
+		fh_until 60 fh_connected 0
 }
 
 sk_check "load splitkit_front max_indirect_segs=256 poll_queues=1" \
