@@ -40,6 +40,11 @@ fh_connected()
 	test "$(fh_stat connected)" = "$1"
 }
 
+fh_issued_beyond()
+{
+	test "$(fh_stat issued)" -gt "$1"
+}
+
 # fh_read: one 4 KiB direct read; prints ok, error or hang (60 s guard).
 fh_read()
 {
@@ -113,7 +118,7 @@ for a in bad-id dup-id wrong-op bad-status unsolicited prod-ahead prod-back \
 			2>/tmp/fh-w.log
 		 echo $? >/tmp/fh-wrc) &
 		sk_check "silent: 1 MiB writes issued to the silent backend" \
-			fh_until 120 test "$(fh_stat issued)" -gt "$i0"
+			fh_until 120 fh_issued_beyond "$i0"
 		sk_hs_send silent-pending
 		sk_hs_wait sane 900 >/dev/null
 		sk_check "silent: writes held across the switch to splitkit_back completed" \
