@@ -7,7 +7,8 @@
 # backend that offers less: between save and restore splitkit_back's
 # max_indirect_segs goes from 256 to 32 while the guest writes 1 MiB
 # requests, so the frontend must split what it sends (and what was in
-# flight) to the new limit, never fail it.
+# flight) to the new limit, never fail it; and max_ring_order from 4 to
+# 0, so fewer requests fit in flight.
 #
 #   dom0: /run/front-sr.img --file I/O--> splitkit_back ==ring==> splitkit_front
 #         xl save  -> /run/front-sr.save -> xl restore  (same domain name)
@@ -47,6 +48,8 @@ sk_comment "saved image: $(ls -l "$save" 2>&1)"
 sk_check "domain is gone after save" sh -c "! xl domid $name"
 sk_check "splitkit_back now offers 32 indirect segments (the guest sends 256)" \
 	sh -c 'echo 32 >/sys/module/splitkit_back/parameters/max_indirect_segs'
+sk_check "splitkit_back now offers one-page rings (the guest uses 4)" \
+	sh -c 'echo 0 >/sys/module/splitkit_back/parameters/max_ring_order'
 sk_check "xl restore" xl restore "$save" &&
 	sk_hs_send_to "$name" restored
 rm -f "$save"

@@ -116,6 +116,8 @@ sk_check "no backend protocol violations" \
 	test "$(sk_blk_front_stat xvda violations)" = 0
 sk_check "the restored backend's limit negotiated: indirect 32" \
 	test "$(sk_blk_front_stat xvda indirect)" = 32
+sk_check "the restored backend's one-page rings negotiated: ring order 0" \
+	test "$(sk_blk_front_stat xvda ring_order)" = 0
 sk_check "no request refused for its size" \
 	sh -c "! dmesg | grep -q 'exceeds .* segments'"
 sk_comment "$(sk_blk_front_stat xvda resplit) requests re-split to the restored backend's limit"
