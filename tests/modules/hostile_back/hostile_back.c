@@ -28,10 +28,16 @@
  * scenario (tests/xen/scenarios/front-hostile) to check.  Never load it
  * next to splitkit_back or xen-blkback: all three bind "vbd".
  *
- * Locking: hb_dev.xb.lock serialises connect / disconnect.  The rings are
- * only touched by the attack thread, which connect starts and disconnect
- * stops before anything is unmapped; the event handler only counts and
- * wakes the thread.
+ * The attacks that break the protocol stay Connected whatever the
+ * frontend does (closing after the violation included), so the frontend
+ * has to fail what it waits for by itself; that is why this backend runs
+ * its own small xenbus state handling instead of splitkit_ring's state
+ * helper, which would follow the frontend to Closed.
+ *
+ * Locking: hb_dev.lock serialises connect / disconnect (xenwatch and
+ * remove).  The rings are only touched by the attack thread, which connect
+ * starts and disconnect stops before anything is unmapped; the event
+ * handler only counts and wakes the thread.
  */
 #include <linux/delay.h>
 #include <linux/kthread.h>
@@ -46,8 +52,6 @@
 #include <xen/xen.h>
 #include <xen/xenbus.h>
 
-#include <splitkit/export.h>
-#include <splitkit/ring.h>
 
 #define HB_MAX_QUEUES	4
 #define HB_SECTORS	(64 * 2048)	/* the 64 MiB disk it pretends to have */
@@ -79,20 +83,26 @@ struct hb_queue {
 
 /**
  * struct hb_dev - one hostile vbd backend.
- * @xb: xenbus state helper.
+ * @dev: the xenbus device.
+ * @lock: serialises connect and disconnect.
+ * @connected: rings mapped, thread running.
  * @nr: queues mapped.
  * @q: the queues.
  * @thread: the attack, started on connect.
  * @wq: the thread waits here for events.
  * @kick: an event arrived since the thread last looked.
+ * @answered: requests answered on all queues (attack thread only).
  */
 struct hb_dev {
-	struct sk_xb xb;
+	struct xenbus_device *dev;
+	struct mutex lock;
+	bool connected;
 	unsigned int nr;
 	struct hb_queue q[HB_MAX_QUEUES];
 	struct task_struct *thread;
 	wait_queue_head_t wq;
 	atomic_t kick;
+	unsigned int answered;
 };
 
 /* What to do with one request: write zero or more responses. */
@@ -101,7 +111,7 @@ typedef void (*hb_answer_fn)(struct hb_dev *d, struct hb_queue *q,
 
 static const char *hb_name(struct hb_dev *d)
 {
-	return dev_name(&d->xb.dev->dev);
+	return dev_name(&d->dev->dev);
 }
 
 static irqreturn_t hb_interrupt(int irq, void *arg)
@@ -205,7 +215,7 @@ static void hb_prod_ahead(struct hb_dev *d, struct hb_queue *q,
 static void hb_prod_back(struct hb_dev *d, struct hb_queue *q,
 			 const struct blkif_request *req)
 {
-	if (!q->answered) {
+	if (!d->answered) {
 		hb_honest(d, q, req);
 		return;
 	}
@@ -240,6 +250,7 @@ static bool hb_serve(struct hb_dev *d, hb_answer_fn fn)
 			q->ring.req_cons++;
 			fn(d, q, &req);
 			q->answered++;
+			d->answered++;
 			any = true;
 		}
 		/* ask for an event at the next request */
@@ -282,7 +293,7 @@ static void hb_storm(struct hb_dev *d)
 /* Try to map grant references the frontend never gave us. */
 static void hb_grants(struct hb_dev *d)
 {
-	domid_t peer = d->xb.dev->otherend_id;
+	domid_t peer = d->dev->otherend_id;
 	struct gnttab_map_grant_ref map;
 	struct gnttab_unmap_grant_ref unmap;
 	unsigned int i, refused = 0;
@@ -329,36 +340,41 @@ static void hb_flap(struct hb_dev *d)
 	for (i = 0; i < HB_FLAPS && !kthread_should_stop(); i++) {
 		int s = states[get_random_u32() % ARRAY_SIZE(states)];
 
-		xenbus_printf(XBT_NIL, d->xb.dev->nodename, "state", "%d", s);
+		xenbus_printf(XBT_NIL, d->dev->nodename, "state", "%d", s);
 		hb_serve(d, hb_honest);
 		msleep(20);
 	}
 	if (!kthread_should_stop()) {
 		/* and the xenbus core's idea of it, so unbinding says Closed */
-		xenbus_printf(XBT_NIL, d->xb.dev->nodename, "state", "%d",
+		xenbus_printf(XBT_NIL, d->dev->nodename, "state", "%d",
 			      XenbusStateConnected);
-		d->xb.dev->state = XenbusStateConnected;
+		d->dev->state = XenbusStateConnected;
 	}
 	pr_info("splitkit_hostile_back: %s: flap done: %u state switches\n",
 		hb_name(d), i);
 }
 
-/* The response writer of each attack that only answers (table order). */
+/*
+ * Each attack's response writer, and whether it stays Connected when the
+ * frontend closes (the protocol breakers: the frontend must stop by
+ * itself, never wait for us).
+ */
 static const struct {
 	const char *name;
 	hb_answer_fn fn;
+	bool sticky;
 } hb_attacks[] = {
-	{ "bad-id", hb_bad_id },
-	{ "dup-id", hb_dup_id },
-	{ "wrong-op", hb_wrong_op },
-	{ "bad-status", hb_bad_status },
-	{ "unsolicited", hb_unsolicited },
-	{ "prod-ahead", hb_prod_ahead },
-	{ "prod-back", hb_prod_back },
-	{ "storm", hb_honest },
-	{ "grants", hb_honest },
-	{ "flap", hb_honest },
-	{ "silent", hb_silent },
+	{ "bad-id", hb_bad_id, true },
+	{ "dup-id", hb_dup_id, true },
+	{ "wrong-op", hb_wrong_op, true },
+	{ "bad-status", hb_bad_status, true },
+	{ "unsolicited", hb_unsolicited, true },
+	{ "prod-ahead", hb_prod_ahead, true },
+	{ "prod-back", hb_prod_back, true },
+	{ "storm", hb_honest, false },
+	{ "grants", hb_honest, false },
+	{ "flap", hb_honest, false },
+	{ "silent", hb_silent, true },
 };
 
 static int hb_find(const char *name)
@@ -398,7 +414,7 @@ static void hb_unmap(struct hb_dev *d)
 		if (q->irq > 0)
 			unbind_from_irqhandler(q->irq, d);
 		if (q->addr)
-			xenbus_unmap_ring_vfree(d->xb.dev, q->addr);
+			xenbus_unmap_ring_vfree(d->dev, q->addr);
 		memset(q, 0, sizeof(*q));
 	}
 	d->nr = 0;
@@ -406,7 +422,7 @@ static void hb_unmap(struct hb_dev *d)
 
 static int hb_map_queue(struct hb_dev *d, unsigned int i, const char *dir)
 {
-	struct xenbus_device *dev = d->xb.dev;
+	struct xenbus_device *dev = d->dev;
 	struct hb_queue *q = &d->q[i];
 	unsigned int ref, port;
 	int err;
@@ -428,18 +444,13 @@ static int hb_map_queue(struct hb_dev *d, unsigned int i, const char *dir)
 	return 0;
 }
 
-static int hb_connect(struct sk_xb *xb)
+static int hb_connect(struct hb_dev *d)
 {
-	struct hb_dev *d = xb->priv;
-	struct xenbus_device *dev = xb->dev;
+	struct xenbus_device *dev = d->dev;
 	unsigned int nr, i;
 	char *dir;
 	int err;
 
-	if (hb_find(test) < 0) {
-		pr_err("splitkit_hostile_back: unknown test=%s\n", test);
-		return -EINVAL;
-	}
 	nr = xenbus_read_unsigned(dev->otherend, "multi-queue-num-queues", 1);
 	if (!nr || nr > HB_MAX_QUEUES ||
 	    xenbus_read_unsigned(dev->otherend, "ring-page-order", 0))
@@ -472,6 +483,7 @@ static int hb_connect(struct sk_xb *xb)
 		d->thread = NULL;
 		goto unmap;
 	}
+	d->connected = true;
 	return 0;
 
 unmap:
@@ -479,23 +491,52 @@ unmap:
 	return err;
 }
 
-static void hb_disconnect(struct sk_xb *xb)
+static void hb_disconnect(struct hb_dev *d)
 {
-	struct hb_dev *d = xb->priv;
-
 	if (d->thread) {
 		kthread_stop(d->thread);
 		d->thread = NULL;
 	}
 	hb_unmap(d);
+	d->connected = false;
 }
 
-static const struct sk_xb_ops hb_xb_ops = {
-	.connect = hb_connect,
-	.disconnect = hb_disconnect,
-};
+/* xenwatch: follow the frontend, as far as the attack wants. */
+static void hb_otherend_changed(struct xenbus_device *dev,
+				enum xenbus_state fe)
+{
+	struct hb_dev *d = dev_get_drvdata(&dev->dev);
+	int a = hb_find(test);
 
-static int hb_probe(struct xenbus_device *dev, struct sk_xb **xb)
+	mutex_lock(&d->lock);
+	switch (fe) {
+	case XenbusStateInitialised:
+	case XenbusStateConnected:
+		if (d->connected || dev->state != XenbusStateInitWait)
+			break;
+		if (hb_connect(d))
+			xenbus_dev_fatal(dev, -EINVAL, "hostile backend: connect");
+		else
+			xenbus_switch_state(dev, XenbusStateConnected);
+		break;
+	case XenbusStateInitialising:
+		if (dev->state == XenbusStateClosed)
+			xenbus_switch_state(dev, XenbusStateInitWait);
+		break;
+	case XenbusStateClosing:
+	case XenbusStateClosed:
+	default:
+		if (!d->connected || (a >= 0 && hb_attacks[a].sticky))
+			break;	/* stay Connected, whatever the frontend does */
+		hb_disconnect(d);
+		xenbus_switch_state(dev, XenbusStateClosed);
+		break;
+	}
+	mutex_unlock(&d->lock);
+}
+
+static int hb_probe(struct xenbus_device *dev,
+		    const struct xenbus_device_id *id)
 {
 	static const struct {
 		const char *key;
@@ -513,22 +554,32 @@ static int hb_probe(struct xenbus_device *dev, struct sk_xb **xb)
 	d = kzalloc(sizeof(*d), GFP_KERNEL);
 	if (!d)
 		return -ENOMEM;
+	d->dev = dev;
+	mutex_init(&d->lock);
 	init_waitqueue_head(&d->wq);
+	dev_set_drvdata(&dev->dev, d);
 	for (i = 0; i < ARRAY_SIZE(adv) && !err; i++)
 		err = xenbus_printf(XBT_NIL, dev->nodename, adv[i].key, "%u",
 				    adv[i].val);
+	if (!err)
+		err = xenbus_switch_state(dev, XenbusStateInitWait);
 	if (err) {
+		dev_set_drvdata(&dev->dev, NULL);
 		kfree(d);
-		return err;
 	}
-	sk_xb_init(&d->xb, dev, false, &hb_xb_ops, d);
-	*xb = &d->xb;
-	return 0;
+	return err;
 }
 
-static void hb_free(struct sk_xb *xb)
+static void hb_remove(struct xenbus_device *dev)
 {
-	kfree(xb->priv);
+	struct hb_dev *d = dev_get_drvdata(&dev->dev);
+
+	mutex_lock(&d->lock);
+	hb_disconnect(d);
+	xenbus_switch_state(dev, XenbusStateClosed);
+	mutex_unlock(&d->lock);
+	dev_set_drvdata(&dev->dev, NULL);
+	kfree(d);
 }
 
 static const struct xenbus_device_id hb_ids[] = {
@@ -536,17 +587,32 @@ static const struct xenbus_device_id hb_ids[] = {
 	{ "" }
 };
 
-static struct sk_xb_driver hb_driver = {
-	.drv = {
-		.ids = hb_ids,
-	},
-	.frontend = false,
+static struct xenbus_driver hb_driver = {
+	.ids = hb_ids,
 	.probe = hb_probe,
-	.free = hb_free,
+	.remove = hb_remove,
+	.otherend_changed = hb_otherend_changed,
 };
 
-module_sk_xb_driver(hb_driver);
+static int __init hb_init(void)
+{
+	if (!xen_domain())
+		return -ENODEV;
+	if (hb_find(test) < 0) {
+		pr_err("splitkit_hostile_back: unknown test=%s\n", test);
+		return -EINVAL;
+	}
+	return xenbus_register_backend(&hb_driver);
+}
+
+static void __exit hb_exit(void)
+{
+	xenbus_unregister_driver(&hb_driver);
+}
+
+module_init(hb_init);
+module_exit(hb_exit);
+
 
 MODULE_DESCRIPTION("splitkit test: hostile blkif backend attacking splitkit_front");
 MODULE_LICENSE("GPL");
-SPLITKIT_IMPORT_NS();

@@ -24,7 +24,8 @@
 
 name=front-hostile
 img=/run/front-hostile.img
-attacks="bad-id dup-id wrong-op bad-status unsolicited prod-ahead prod-back storm grants flap silent"
+# grants first: it answers honestly, which the disk's partition scan needs
+attacks="grants bad-id dup-id wrong-op bad-status unsolicited prod-ahead prod-back storm flap silent"
 
 # fh_be_state: state of the guest's xvda backend (empty if none).
 fh_be_state()
