@@ -68,6 +68,9 @@ fh_load()
 for m in splitkit_back xen_blkback; do
 	[ -d "/sys/module/$m" ] && rmmod "$m"
 done
+# until splitkit_back takes over, the hotplug script backs the disk with a
+# loop device (xl create needs it), which splitkit_back then serves
+sk_check "load loop" sk_modprobe loop || return
 rm -f "$img"
 truncate -s 64M "$img"
 created=0
