@@ -56,12 +56,22 @@ fh_wait_dmesg()
 	done
 }
 
+# fh_unload: unbind the hostile backend's devices (a bound xenbus device
+# holds its driver's module), then unload it.
+fh_unload()
+{
+	local drv=/sys/bus/xen-backend/drivers/splitkit_hostile_back d
+	[ -d /sys/module/splitkit_hostile_back ] || return 0
+	for d in "$drv"/vbd-*; do
+		[ -e "$d" ] && echo "${d##*/}" >"$drv/unbind"
+	done
+	rmmod splitkit_hostile_back
+}
+
 # fh_load ATTACK: the hostile backend in ATTACK's mode, alone.
 fh_load()
 {
-	if [ -d /sys/module/splitkit_hostile_back ]; then
-		rmmod splitkit_hostile_back || return 1
-	fi
+	fh_unload || return 1
 	sk_insmod splitkit_hostile_back test="$1"
 }
 
@@ -102,7 +112,7 @@ for a in $attacks; do
 		sk_check "silent: the guest's writes are in flight" \
 			sk_hs_wait_from "$name" silent-pending 300 || break
 		sk_check "unload the hostile backend with requests in flight" \
-			rmmod splitkit_hostile_back
+			fh_unload
 		sk_check "load splitkit_back max_indirect_segs=32 (less than the guest's 256)" \
 			sk_insmod splitkit_back max_indirect_segs=32 || break
 		sk_check "splitkit_back connected" fh_wait_state 4 300
@@ -116,7 +126,7 @@ sk_domU_wait "$name" 540
 sk_domU_results "$name"
 sk_check "dom0 dmesg: no oops, warning or hung task" sk_blk_dmesg_clean
 sk_check "backend devices gone after the domU" sk_blk_no_vbd 30
-for m in splitkit_hostile_back splitkit_back; do
-	[ -d "/sys/module/$m" ] && sk_check "rmmod $m" rmmod "$m"
-done
+[ -d /sys/module/splitkit_hostile_back ] &&
+	sk_check "rmmod splitkit_hostile_back" fh_unload
+[ -d /sys/module/splitkit_back ] && sk_check "rmmod splitkit_back" rmmod splitkit_back
 rm -f "$img"
