@@ -47,7 +47,8 @@ static void skf_fill_segs(struct sk_blkif_segment *seg,
 
 /*
  * Build the ring request of a read or write.  Return: the operation
- * written, or a negative errno (-ENOMEM: retry later; -EIO: cannot map).
+ * written, or a negative errno (-ENOMEM: retry later; -E2BIG: larger than
+ * this connection's backend takes; -EIO: cannot map).
  */
 static int skf_map_rw(struct skf_dev *dev, struct request *rq,
 		      struct sk_blkif_request *req, u8 *alt_op)
@@ -57,10 +58,10 @@ static int skf_map_rw(struct skf_dev *dev, struct request *rq,
 	u8 op = rq_data_dir(rq) == WRITE ? SK_BLKIF_OP_WRITE : SK_BLKIF_OP_READ;
 	unsigned int n = skf_nr_pages(bytes), nind = 0, i;
 
-	if (!bytes || bytes % 512 || n > dev->feat.max_segs) {
-		/* larger than what this connection's backend takes */
+	if (!bytes || bytes % 512)
 		return -EIO;
-	}
+	if (n > dev->feat.max_segs || n > dev->cap_segs)
+		return -E2BIG;
 	if (n > SK_BLKIF_MAX_DIRECT_SEGS)
 		nind = DIV_ROUND_UP(n, SK_BLKIF_SEGS_PER_INDIRECT_PAGE);
 	if (skf_bounce_get(dev, r, n, nind))
@@ -96,6 +97,111 @@ static int skf_map_rw(struct skf_dev *dev, struct request *rq,
 	return SK_BLKIF_OP_INDIRECT;
 }
 
+/**
+ * skf_blkmq_reshape() - fit the queue to the backend just connected.
+ * @dev: device, reconnected (under xb.lock).
+ *
+ * A backend after save/restore, migration or a restart may take fewer
+ * segments per request, or have no flush or discard any more.  The queue
+ * limits follow it from skf_reshape_work(), which freezes the queue and so
+ * must not run under xb.lock (the requests it waits for need the ring).
+ */
+void skf_blkmq_reshape(struct skf_dev *dev)
+{
+	queue_work(system_unbound_wq, &dev->reshape_work);
+}
+
+/* The limits the current connection calls for. */
+static void skf_want_limits(struct skf_dev *dev, struct skf_limits *l)
+{
+	u32 segs = min(READ_ONCE(dev->feat.max_segs), dev->cap_segs);
+
+	memset(l, 0, sizeof(*l));
+	l->max_hw_sectors = segs * SK_BLKIF_SECTORS_PER_PAGE;
+	l->write_cache = READ_ONCE(dev->feat.flush_op) != 0;
+	if (READ_ONCE(dev->feat.discard)) {
+		l->discard_sectors = UINT_MAX >> SECTOR_SHIFT;
+		l->discard_gran = dev->feat.disc.granularity;
+		l->discard_align = dev->feat.disc.alignment;
+	}
+}
+
+/**
+ * skf_reshape_work() - apply the current backend's limits, then submit
+ *			again the bios of requests that were too large.
+ * @work: skf_dev.reshape_work.
+ *
+ * Process context, one run at a time.  The limits change under a frozen
+ * queue; freezing waits for every request, and a request too large for the
+ * new backend gives its bios to @dev->resubmit and completes
+ * (skf_resplit_rq()), so it never blocks the freeze.  Bios submitted
+ * again are split by the block layer to the new limits.
+ */
+void skf_reshape_work(struct work_struct *work)
+{
+	struct skf_dev *dev = container_of(work, struct skf_dev, reshape_work);
+	struct request_queue *q = dev->gd->queue;
+	struct skf_limits want;
+	struct bio_list bios;
+	struct bio *bio;
+
+	skf_want_limits(dev, &want);
+	if (want.max_hw_sectors != dev->lim_segs * SK_BLKIF_SECTORS_PER_PAGE ||
+	    want.write_cache != skf_write_cache_on(q) ||
+	    want.discard_sectors != q->limits.max_hw_discard_sectors) {
+		blk_mq_freeze_queue(q);
+		if (skf_update_limits(q, &want))
+			dev_warn(&dev->xbdev->dev,
+				 "could not update the queue limits\n");
+		else
+			dev->lim_segs = want.max_hw_sectors /
+					SK_BLKIF_SECTORS_PER_PAGE;
+		blk_mq_unfreeze_queue(q);
+		dev_info(&dev->xbdev->dev,
+			 "%s: requests now up to %u segments, flush %s, discard %s\n",
+			 dev->gd->disk_name, dev->lim_segs,
+			 want.write_cache ? "on" : "off",
+			 want.discard_sectors ? "on" : "off");
+	}
+
+	spin_lock_irq(&dev->resubmit_lock);
+	bios = dev->resubmit;
+	bio_list_init(&dev->resubmit);
+	spin_unlock_irq(&dev->resubmit_lock);
+	while ((bio = bio_list_pop(&bios)))
+		submit_bio_noacct(bio);
+}
+
+/*
+ * A request larger than the connected backend takes (built for an earlier,
+ * larger one and requeued across a reconnect, or split with limits that
+ * were being updated): hand its bios back to the block layer, which splits
+ * them to the new limits, and complete the now empty request.  As
+ * xen-blkfront does on resume.  The bios leave a polled queue: they
+ * complete by event (as nvme multipath does), and may wait for a frozen
+ * queue (not REQ_NOWAIT).
+ */
+static void skf_resplit_rq(struct skf_queue *q, struct request *rq)
+{
+	struct skf_dev *dev = q->dev;
+	struct bio_list bios;
+	unsigned long flags;
+	struct bio *bio;
+
+	bio_list_init(&bios);
+	blk_steal_bios(&bios, rq);
+	bio_list_for_each(bio, &bios) {
+		bio->bi_opf &= ~(REQ_POLLED | REQ_NOWAIT);
+		bio->bi_cookie = BLK_QC_T_NONE;
+	}
+	spin_lock_irqsave(&dev->resubmit_lock, flags);
+	bio_list_merge(&dev->resubmit, &bios);
+	spin_unlock_irqrestore(&dev->resubmit_lock, flags);
+	WRITE_ONCE(q->stats.resplit, q->stats.resplit + 1);
+	blk_mq_end_request(rq, BLK_STS_OK);
+	queue_work(system_unbound_wq, &dev->reshape_work);
+}
+
 static blk_status_t skf_queue_rq(struct blk_mq_hw_ctx *hctx,
 				 const struct blk_mq_queue_data *bd)
 {
@@ -120,6 +226,10 @@ static blk_status_t skf_queue_rq(struct blk_mq_hw_ctx *hctx,
 		op = skf_map_rw(dev, rq, &req, &alt_op);
 		if (op == -ENOMEM)
 			return BLK_STS_RESOURCE;
+		if (op == -E2BIG) {
+			skf_resplit_rq(q, rq);
+			return BLK_STS_OK;
+		}
 		if (op < 0) {
 			dev_err_ratelimited(&dev->xbdev->dev,
 					    "request of %u bytes exceeds %u segments\n",
@@ -128,8 +238,17 @@ static blk_status_t skf_queue_rq(struct blk_mq_hw_ctx *hctx,
 		}
 		break;
 	case REQ_OP_FLUSH:
-		if (!dev->feat.flush_op)
-			return BLK_STS_NOTSUPP;
+		/*
+		 * A backend without flush has no volatile cache: nothing to
+		 * do (the queue loses its write cache in skf_reshape_work()).
+		 * One that refused a flush it offered: fail it.
+		 */
+		if (!dev->feat.flush_op) {
+			if (READ_ONCE(dev->feat.flush_refused))
+				return BLK_STS_NOTSUPP;
+			blk_mq_end_request(rq, BLK_STS_OK);
+			return BLK_STS_OK;
+		}
 		op = dev->feat.flush_op;
 		alt_op = op;
 		req.operation = op;
@@ -298,6 +417,7 @@ int skf_blkmq_create(struct skf_dev *dev)
 	if (dev->info & VDISK_REMOVABLE)
 		gd->flags |= GENHD_FL_REMOVABLE;
 	dev->gd = gd;
+	dev->lim_segs = dev->cap_segs;
 	return 0;
 
 free_tag_set:

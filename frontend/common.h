@@ -36,6 +36,7 @@
 #ifndef _SPLITKIT_FRONT_COMMON_H
 #define _SPLITKIT_FRONT_COMMON_H
 
+#include <linux/bio.h>
 #include <linux/blk-mq.h>
 #include <linux/blkdev.h>
 #include <linux/spinlock.h>
@@ -80,6 +81,10 @@ struct skf_req {
  * @errors:     requests failed with an error.
  * @violations: responses rejected as a protocol violation.
  * @requeued:   requests taken back at a disconnect and re-issued.
+ * @resplit:    requests larger than the current backend takes, whose bios
+ *	        were submitted again to be split to its limits (blkmq.c).
+ * @spurious:   events on a polled ring of an earlier connection, all
+ *	        spurious (the current one's are the channel's).
  */
 struct skf_stats {
 	u64 issued;
@@ -91,6 +96,8 @@ struct skf_stats {
 	u64 errors;
 	u64 violations;
 	u64 requeued;
+	u64 resplit;
+	u64 spurious;
 };
 
 /**
@@ -129,6 +136,9 @@ struct skf_queue {
  * @indirect:     segments per indirect request, 0 if none.
  * @max_segs:     segments per request (@indirect or 11).
  * @disc:         discard parameters.
+ * @flush_refused: the backend answered a flush with EOPNOTSUPP: flushes
+ *		  fail from now on (without it, a backend that offers no
+ *		  flush has no volatile cache and a flush has nothing to do).
  */
 struct skf_features {
 	unsigned int order;
@@ -138,6 +148,7 @@ struct skf_features {
 	u32 indirect;
 	u32 max_segs;
 	struct skf_discard disc;
+	bool flush_refused;
 };
 
 /**
@@ -156,7 +167,10 @@ struct skf_features {
  * @nr_queues: queues fixed at the first connection.
  * @nr_poll:   polled queues among them.
  * @depth:     requests per queue (slots).
- * @cap_segs:  most segments a request may need (the queue limit).
+ * @cap_segs:  most segments a request may ever need (sizes the blk-mq
+ *	       pdu; fixed at the first connection).
+ * @lim_segs:  segments the queue's max_hw_sectors now allows, at most
+ *	       @cap_segs (reshape work only).
  * @feat:      negotiated features (xb.lock).
  * @geom:      geometry of the current connection.
  * @info:      backend's "info" bits (VDISK_*).
@@ -165,7 +179,12 @@ struct skf_features {
  * @added:     the disk was added (device_add_disk).
  * @broken:    the backend broke the protocol: I/O fails from now on.
  * @dead:      the device is being removed: I/O fails from now on.
- * @fatal_work: reports a broken backend to XenStore (process context).
+ * @fatal_work: reports a broken backend to XenStore and stops the
+ *	       connection (process context; xenbus.c).
+ * @reshape_work: updates the queue limits to the current backend and
+ *	       submits @resubmit again (blkmq.c).
+ * @resubmit_lock: protects @resubmit.
+ * @resubmit:  bios of requests too large for the current backend.
  */
 struct skf_dev {
 	struct sk_xb xb;
@@ -182,6 +201,7 @@ struct skf_dev {
 	unsigned int nr_poll;
 	unsigned int depth;
 	unsigned int cap_segs;
+	unsigned int lim_segs;
 	struct skf_features feat;
 	struct skf_geom geom;
 	u32 info;
@@ -191,6 +211,9 @@ struct skf_dev {
 	bool broken;
 	bool dead;
 	struct work_struct fatal_work;
+	struct work_struct reshape_work;
+	spinlock_t resubmit_lock;
+	struct bio_list resubmit;
 };
 
 /* main.c: module parameters (validated on write) */
@@ -206,6 +229,8 @@ extern struct sk_xb_driver skf_xenbus_driver;
 /* blkmq.c */
 int skf_blkmq_create(struct skf_dev *dev);
 void skf_blkmq_destroy(struct skf_dev *dev);
+void skf_blkmq_reshape(struct skf_dev *dev);
+void skf_reshape_work(struct work_struct *work);
 
 /* bounce.c */
 int skf_bounce_get(struct skf_dev *dev, struct skf_req *r,
@@ -220,7 +245,6 @@ void skf_complete_rsp(struct skf_queue *q, const struct sk_blkif_response *rsp,
 void skf_recover_inflight(struct skf_dev *dev);
 void skf_backend_broken(struct skf_dev *dev, struct skf_queue *q,
 			const char *why, u64 id, unsigned int op, int status);
-void skf_fatal_work(struct work_struct *work);
 
 /* pollq.c */
 void skf_pollq_attach(struct skf_dev *dev);

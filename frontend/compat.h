@@ -60,6 +60,34 @@ static inline struct gendisk *skf_alloc_disk(struct blk_mq_tag_set *set,
 	return blk_mq_alloc_disk(set, &lim, data);
 }
 
+/*
+ * After a reconnect to a backend that offers less (or more again): the
+ * request size, write cache and discard limits.  The caller has frozen
+ * the queue.
+ */
+static inline int skf_update_limits(struct request_queue *q,
+				    const struct skf_limits *l)
+{
+	struct queue_limits lim = queue_limits_start_update(q);
+
+	lim.max_hw_sectors = l->max_hw_sectors;
+	lim.max_hw_discard_sectors = l->discard_sectors;
+	if (l->discard_sectors) {
+		lim.discard_granularity = l->discard_gran;
+		lim.discard_alignment = l->discard_align;
+	}
+	if (l->write_cache)
+		lim.features |= BLK_FEAT_WRITE_CACHE;
+	else
+		lim.features &= ~BLK_FEAT_WRITE_CACHE;
+	return queue_limits_commit_update(q, &lim);
+}
+
+static inline bool skf_write_cache_on(struct request_queue *q)
+{
+	return q->limits.features & BLK_FEAT_WRITE_CACHE;
+}
+
 #else /* blk_queue_*() setters */
 
 static inline struct gendisk *skf_alloc_disk(struct blk_mq_tag_set *set,
@@ -83,6 +111,25 @@ static inline struct gendisk *skf_alloc_disk(struct blk_mq_tag_set *set,
 	}
 	blk_queue_write_cache(q, l->write_cache, l->fua);
 	return gd;
+}
+
+/* See the other skf_update_limits(); the queue is frozen. */
+static inline int skf_update_limits(struct request_queue *q,
+				    const struct skf_limits *l)
+{
+	blk_queue_max_hw_sectors(q, l->max_hw_sectors);
+	blk_queue_max_discard_sectors(q, l->discard_sectors);
+	if (l->discard_sectors) {
+		q->limits.discard_granularity = l->discard_gran;
+		q->limits.discard_alignment = l->discard_align;
+	}
+	blk_queue_write_cache(q, l->write_cache, false);
+	return 0;
+}
+
+static inline bool skf_write_cache_on(struct request_queue *q)
+{
+	return test_bit(QUEUE_FLAG_WC, &q->queue_flags);
 }
 
 #endif /* SKF_HAVE_QUEUE_LIMITS */

@@ -12,7 +12,9 @@
  * define is a protocol violation.  The request it names (if any) fails with
  * an I/O error, the device is marked broken (all further I/O fails at
  * once), dmesg says "malicious or buggy backend" and the error goes to
- * XenStore from process context, which closes the device.  Nothing a
+ * XenStore from process context, which closes the device and fails every
+ * request still in flight, even if the backend stays Connected; the
+ * device works again once a backend connects afresh.  Nothing a
  * backend writes can make us index out of bounds, complete a request twice
  * or crash.
  *
@@ -27,21 +29,6 @@
 #include "common.h"
 
 /**
- * skf_fatal_work() - report a broken backend to XenStore.
- * @work: skf_dev.fatal_work.
- *
- * xenbus_dev_fatal() switches us to Closing; the state helper then tears
- * the rings down and skf_recover_inflight() fails what is left.
- */
-void skf_fatal_work(struct work_struct *work)
-{
-	struct skf_dev *dev = container_of(work, struct skf_dev, fatal_work);
-
-	xenbus_dev_fatal(dev->xbdev, -EIO,
-			 "malicious or buggy backend: protocol violation, device stopped");
-}
-
-/**
  * skf_backend_broken() - the backend broke the protocol: stop the device.
  * @dev: device.
  * @q: queue the violation was seen on.
@@ -50,7 +37,9 @@ void skf_fatal_work(struct work_struct *work)
  * @op: the response's operation.
  * @status: the response's status.
  *
- * Any context.  From now on every request fails with an I/O error.
+ * Any context.  From now on every request fails with an I/O error, and
+ * skf_dev.fatal_work (xenbus.c) stops the connection, failing the requests
+ * still in flight, until a backend connects afresh.
  */
 void skf_backend_broken(struct skf_dev *dev, struct skf_queue *q,
 			const char *why, u64 id, unsigned int op, int status)
@@ -76,6 +65,7 @@ static void skf_not_supported(struct skf_dev *dev, u8 op)
 	switch (op) {
 	case SK_BLKIF_OP_FLUSH_DISKCACHE:
 	case SK_BLKIF_OP_WRITE_BARRIER:
+		WRITE_ONCE(dev->feat.flush_refused, true);
 		if (xchg(&dev->feat.flush_op, 0))
 			dev_warn(&dev->xbdev->dev,
 				 "backend refused flush; flushes now fail with EOPNOTSUPP\n");
@@ -159,8 +149,21 @@ static void skf_chan_msg(struct sk_chan *ch, const void *msg)
 	skf_complete_rsp(&dev->queues[i], msg, sk_chan_polled(ch));
 }
 
+/* The ring's indices went out of range: the channel stopped by itself. */
+static void skf_chan_peer_error(struct sk_chan *ch)
+{
+	struct skf_dev *dev = sk_link_priv(sk_chan_link(ch));
+	unsigned int i = sk_chan_index(ch);
+
+	if (WARN_ON_ONCE(i >= dev->nr_queues))
+		return;
+	skf_backend_broken(dev, &dev->queues[i], "response index out of range",
+			   0, 0, 0);
+}
+
 const struct sk_chan_ops skf_chan_ops = {
 	.msg = skf_chan_msg,
+	.peer_error = skf_chan_peer_error,
 };
 
 /**

@@ -36,7 +36,7 @@ void skf_pollq_attach(struct skf_dev *dev)
  * @dev: device.  Under xb.lock, queue quiesced.
  *
  * After return no ->poll uses a channel of the current link, and each
- * polled channel's event count is kept in its queue's counters.
+ * polled channel's event counts are kept in its queue's counters.
  */
 void skf_pollq_detach(struct skf_dev *dev)
 {
@@ -54,6 +54,8 @@ void skf_pollq_detach(struct skf_dev *dev)
 		sk_chan_get_stats(ch, &st);
 		WRITE_ONCE(dev->queues[i].stats.events,
 			   dev->queues[i].stats.events + st.events);
+		WRITE_ONCE(dev->queues[i].stats.spurious,
+			   dev->queues[i].stats.spurious + st.spurious);
 		any = true;
 	}
 	if (any)
@@ -80,10 +82,6 @@ int skf_pollq_reap(struct skf_queue *q, struct io_comp_batch *iob)
 	if (ch)
 		n = sk_chan_reap(ch);
 	rcu_read_unlock();
-	if (n < 0) {
-		skf_backend_broken(q->dev, q, "response index out of range",
-				   0, 0, 0);
-		n = 0;
-	}
-	return n;
+	/* a broken ring was reported through skf_chan_ops.peer_error */
+	return max(n, 0);
 }

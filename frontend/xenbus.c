@@ -142,6 +142,8 @@ static int skf_setup(struct sk_xb *xb)
 	unsigned int nr_irq, nr_poll, i;
 	int err;
 
+	/* a new connection: whatever the last backend broke is behind us */
+	WRITE_ONCE(dev->broken, false);
 	if (dev->queues) {
 		/* reconnection: the disk's queue layout is fixed */
 		p.nr_polled = dev->nr_poll;
@@ -286,10 +288,6 @@ static int skf_connect(struct sk_xb *xb)
 	} else {
 		if (g.sectors != dev->geom.sectors)
 			set_capacity_and_notify(dev->gd, g.sectors);
-		if (f.max_segs < dev->cap_segs)
-			dev_warn(&dev->xbdev->dev,
-				 "backend takes %u segments, the disk was set up for %u: larger requests will fail\n",
-				 f.max_segs, dev->cap_segs);
 		dev->geom = g;
 	}
 
@@ -300,6 +298,8 @@ static int skf_connect(struct sk_xb *xb)
 	}
 	blk_mq_kick_requeue_list(dev->gd->queue);
 	blk_mq_run_hw_queues(dev->gd->queue, true);
+	if (!first)
+		skf_blkmq_reshape(dev);	/* a backend that offers less */
 	if (first) {
 		err = device_add_disk(&dev->xbdev->dev, dev->gd, NULL);
 		if (err) {
@@ -341,6 +341,28 @@ static void skf_disconnect(struct sk_xb *xb)
 	}
 }
 
+/*
+ * fatal_work: the backend broke the protocol (completion.c marked the
+ * device broken).  Say so in XenStore, which closes our end, and stop the
+ * connection at once: a backend that stays Connected would never make the
+ * state helper disconnect, and the requests in flight would wait forever.
+ * They fail now (skf_recover_inflight() sees the device broken); the
+ * device stays broken until a backend connects afresh (skf_setup()).
+ */
+static void skf_fatal_work(struct work_struct *work)
+{
+	struct skf_dev *dev = container_of(work, struct skf_dev, fatal_work);
+
+	mutex_lock(&dev->xb.lock);
+	/* not if a new connection was set up meanwhile, or we are going */
+	if (READ_ONCE(dev->broken) && !READ_ONCE(dev->dead)) {
+		xenbus_dev_fatal(dev->xbdev, -EIO,
+				 "malicious or buggy backend: protocol violation, device stopped");
+		skf_disconnect(&dev->xb);
+	}
+	mutex_unlock(&dev->xb.lock);
+}
+
 static const struct sk_xb_ops skf_xb_ops = {
 	.setup = skf_setup,
 	.connect = skf_connect,
@@ -358,7 +380,8 @@ static const struct sk_xb_ops skf_xb_ops = {
 	X(skf, poll_completions) X(skf, poll_calls)			\
 	X(skf, poll_ring_events) X(skf, errors) X(skf, violations)	\
 	X(skf, requeued) X(skf, poll_inflight) X(skf, grant_hits)	\
-	X(skf, grant_misses)
+	X(skf, grant_misses) X(skf, resplit)				\
+	X(skf, poll_spurious_events)
 SK_STATS_ENUM(skf, SKF_STATS);
 
 /* Every counter of the device, summed over its queues. */
@@ -383,12 +406,15 @@ static void skf_stats_snapshot(struct device *d, u64 *v)
 		v[skf_st_errors] += READ_ONCE(s->errors);
 		v[skf_st_violations] += READ_ONCE(s->violations);
 		v[skf_st_requeued] += READ_ONCE(s->requeued);
+		v[skf_st_resplit] += READ_ONCE(s->resplit);
 		if (!q->poll)
 			continue;
+		v[skf_st_poll_spurious_events] += READ_ONCE(s->spurious);
 		v[skf_st_poll_inflight] += skf_track_busy(&q->track);
 		if (q->ch) {
 			sk_chan_get_stats(q->ch, &cs);
 			v[skf_st_poll_ring_events] += cs.events;
+			v[skf_st_poll_spurious_events] += cs.spurious;
 		}
 	}
 	if (dev->pool)
@@ -467,6 +493,8 @@ static void skf_free(struct sk_xb *xb)
 	struct skf_dev *dev = xb->priv;
 
 	cancel_work_sync(&dev->fatal_work);
+	/* requests failed at the disconnect: a frozen queue has drained */
+	flush_work(&dev->reshape_work);
 	mutex_lock(&dev->xb.lock);
 	skf_blkmq_destroy(dev);
 	skf_free_queues(dev);
@@ -490,6 +518,9 @@ static int skf_probe(struct xenbus_device *xbdev, struct sk_xb **xb)
 	dev->vdevice = vdevice;
 	dev->handle = handle;	/* blkif_vdev_t is 16 bits, as in blkfront */
 	INIT_WORK(&dev->fatal_work, skf_fatal_work);
+	INIT_WORK(&dev->reshape_work, skf_reshape_work);
+	spin_lock_init(&dev->resubmit_lock);
+	bio_list_init(&dev->resubmit);
 	sk_xb_init(&dev->xb, xbdev, true, &skf_xb_ops, dev);
 	err = skf_vdev_decode(dev->vdevice, &dev->vdev);
 	if (err) {

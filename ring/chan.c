@@ -26,7 +26,7 @@
  * sk_chan_reap(), which copies responses out and hands them to the msg
  * callback under the channel lock, so pollers on several CPUs may race.
  * Their ring never asks for an event (ring/front.c); one that arrives all
- * the same is counted and acknowledged.
+ * the same is counted as spurious and late-EOI'd as such.
  */
 #include <linux/ktime.h>
 #include <linux/log2.h>
@@ -70,6 +70,8 @@ static void sk_chan_peer_error(struct sk_chan *ch)
 			    "malicious or buggy peer: ring %u index out of range, channel stopped\n",
 			    ch->index);
 	schedule_work(&ch->fatal_work);
+	if (ch->link->params.ops->peer_error)
+		ch->link->params.ops->peer_error(ch);
 }
 
 /*
@@ -255,8 +257,14 @@ static irqreturn_t sk_chan_interrupt(int irq, void *dev_id)
 	WRITE_ONCE(ch->irq, irq);
 	sk_stat_add(&ch->stats.events, 1);
 	if (ch->polled) {
-		/* the poller reaps; an event only means rsp_prod wrapped */
-		xen_irq_lateeoi(irq, 0);
+		/*
+		 * The poller reaps and the ring never asks for an event, so
+		 * every event here is spurious: say so, and the event core
+		 * delays the next delivery (a storming peer costs bounded
+		 * CPU, the XSA-391 class).
+		 */
+		sk_stat_add(&ch->stats.spurious, 1);
+		xen_irq_lateeoi(irq, XEN_EOI_FLAG_SPURIOUS);
 		return IRQ_HANDLED;
 	}
 	if (READ_ONCE(ch->dead)) {

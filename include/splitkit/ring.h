@@ -39,10 +39,14 @@ struct sk_link;
  *	 batch.
  * @batch_done: optional; called after each batch of @msg calls, e.g. to wake
  *	 a sender waiting for ring space.
+ * @peer_error: optional; the peer broke the ring's indices and the channel
+ *	 stopped (no more @msg calls).  Consumer context, once per channel;
+ *	 lets the driver fail what it still waits for on this channel.
  */
 struct sk_chan_ops {
 	void (*msg)(struct sk_chan *ch, const void *msg);
 	void (*batch_done)(struct sk_chan *ch);
+	void (*peer_error)(struct sk_chan *ch);
 };
 
 /* Consume in the event handler (hard IRQ) instead of a work item. */

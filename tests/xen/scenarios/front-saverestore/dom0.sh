@@ -3,7 +3,12 @@
 # front-saverestore (dom0 half): the domU is saved to a file and restored
 # while fio writes and verifies its disk, so splitkit_front must drop the
 # dead connection, reconnect to the backend the toolstack recreates and
-# re-issue the requests that were in flight.
+# re-issue the requests that were in flight.  The restore lands on a
+# backend that offers less: between save and restore splitkit_back's
+# max_indirect_segs goes from 256 to 32 while the guest writes 1 MiB
+# requests, so the frontend must split what it sends (and what was in
+# flight) to the new limit, never fail it; and max_ring_order from 4 to
+# 0, so fewer requests fit in flight.
 #
 #   dom0: /run/front-sr.img --file I/O--> splitkit_back ==ring==> splitkit_front
 #         xl save  -> /run/front-sr.save -> xl restore  (same domain name)
@@ -41,6 +46,10 @@ sk_check "xl save under I/O" xl save "$name" "$save"
 sk_check "xl save produced a file" test -s "$save"
 sk_comment "saved image: $(ls -l "$save" 2>&1)"
 sk_check "domain is gone after save" sh -c "! xl domid $name"
+sk_check "splitkit_back now offers 32 indirect segments (the guest sends 256)" \
+	sh -c 'echo 32 >/sys/module/splitkit_back/parameters/max_indirect_segs'
+sk_check "splitkit_back now offers one-page rings (the guest uses 4)" \
+	sh -c 'echo 0 >/sys/module/splitkit_back/parameters/max_ring_order'
 sk_check "xl restore" xl restore "$save" &&
 	sk_hs_send_to "$name" restored
 rm -f "$save"
@@ -49,11 +58,12 @@ sk_domU_results "$name"
 seed=$(sed -n 's/^SKU: # handshake: sent seed=\([0-9]*\).*/\1/p' "$log" |
 	tr -d '\r' | tail -n 1)
 sk_check "dom0 verifies all of the disk as written by the domU (seed ${seed:-none})" \
-	sk_blk_fio "$img" "${seed:-0}" verify
+	sk_blk_fio "$img" "${seed:-0}" verify 1M
 sk_check "hotplug script released the loop device" \
 	sh -c "! losetup -a | grep -q front-sr"
 # leave dom0 as we found it: later scenarios load xen-blkback or unload
 # splitkit_ring
 sk_check "backend devices gone after the domU" sk_blk_no_vbd 30
-sk_check "rmmod splitkit_back" rmmod splitkit_back
+sk_check "rmmod splitkit_back (its max_indirect_segs back to the default)" \
+	rmmod splitkit_back
 rm -f "$img"

@@ -10,6 +10,9 @@
 # "restored" the loop runs until a whole pass that started after it has
 # been written and verified, then stops; a last read-only pass verifies
 # the whole disk and the seed goes to dom0, which verifies the file.
+# Requests are 1 MiB (max_indirect_segs=256); the restored backend takes 32
+# segments, so after the restore every request is split to 128 KiB and
+# none may fail for its size.
 
 . /lib/splitkit/blk.sh
 
@@ -35,7 +38,7 @@ fsr_loop()
 	local pass=0 seed
 	while [ ! -e /tmp/fsr-stop ]; do
 		seed=$((41 + pass % 2))
-		if ! sk_blk_fio /dev/xvda "$seed" write 64k 1 libaio \
+		if ! sk_blk_fio /dev/xvda "$seed" write 1M 1 libaio \
 			--iodepth=16 >/tmp/fsr-fio.log 2>&1; then
 			echo "failed pass $pass seed $seed" >/tmp/fsr-pass
 			return 1
@@ -55,7 +58,8 @@ fsr_passes()
 	esac
 }
 
-sk_check "load splitkit_front" sk_insmod splitkit_front || return
+sk_check "load splitkit_front max_indirect_segs=256" \
+	sk_insmod splitkit_front max_indirect_segs=256 || return
 sk_check "/dev/xvda appeared" sk_wait_block /dev/xvda || return
 sk_comment "$(sk_blk_front_features xvda)"
 sk_check "xenstore client reaches XenStore" \
@@ -101,7 +105,7 @@ sk_check "the restored domain completed a whole pass (>= 128 MiB of I/O)" \
 	test "$restored" -eq 1 -a $((sec1 - sec0)) -ge $((128 * 2048))
 seed=$(cut -d' ' -f2 /tmp/fsr-pass 2>/dev/null)
 sk_check "whole disk verifies after the loop (seed $seed)" \
-	sk_blk_fio /dev/xvda "$seed" verify 64k 1 libaio --iodepth=16
+	sk_blk_fio /dev/xvda "$seed" verify 1M 1 libaio --iodepth=16
 sk_hs_send seed "$seed"
 sk_comment "$(dmesg | grep -c 'resuming: reconnecting') resume(s) seen"
 sk_comment "$(sk_blk_front_stat xvda | tr '\n' ' ')"
@@ -110,5 +114,12 @@ sk_check "the frontend went through a resume" \
 sk_check "connected again" test "$(sk_blk_front_stat xvda connected)" = 1
 sk_check "no backend protocol violations" \
 	test "$(sk_blk_front_stat xvda violations)" = 0
+sk_check "the restored backend's limit negotiated: indirect 32" \
+	test "$(sk_blk_front_stat xvda indirect)" = 32
+sk_check "the restored backend's one-page rings negotiated: ring order 0" \
+	test "$(sk_blk_front_stat xvda ring_order)" = 0
+sk_check "no request refused for its size" \
+	sh -c "! dmesg | grep -q 'exceeds .* segments'"
+sk_comment "$(sk_blk_front_stat xvda resplit) requests re-split to the restored backend's limit"
 
 sk_blk_guest_dmesg
