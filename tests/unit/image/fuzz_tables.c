@@ -4,7 +4,8 @@
  * temporary file and opened; the L1, L2 and refcount tables are walked by
  * reading the first guest clusters, mapping them and running the
  * consistency check, then the image is written to (a copy-on-write that
- * allocates through the refcount structures) and checked again.
+ * allocates through the refcount structures) and checked again.  Half
+ * the inputs are opened as splitkit_back opens an image at attach.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -45,7 +46,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	u64 gc, host, n;
 
 	put_file(data, size);
-	if (ski_open(path, SKI_OPEN_RW | SKI_OPEN_NO_BACKING, &img))
+	/*
+	 * Odd sizes open the way splitkit_back does (backend/qcow2.c): the
+	 * backing chain under SKI_OPEN_STRICT (the name's and format's checks,
+	 * then relative names opened next to the scratch file, at most
+	 * SKI_MAX_CHAIN deep) and freed clusters punched; even sizes as the
+	 * tool's maintenance commands, without the chain.
+	 */
+	if (ski_open(path, size & 1 ? SKI_OPEN_RW | SKI_OPEN_STRICT |
+		     SKI_OPEN_PUNCH : SKI_OPEN_RW | SKI_OPEN_NO_BACKING, &img))
 		return 0;
 	for (gc = 0; gc < img->guest_clusters && gc < 8; gc++)
 		ski_block_status(img, gc, &kind, &host);
