@@ -3,7 +3,8 @@
  * splitkit_back backing store: open the file or block device the hotplug
  * script (tools/hotplug/splitkit) published, with the access mode xl asked
  * for, pick the struct skb_backing_ops of its kind (bdev.c for a block
- * device, file.c for a regular file) and let it work out what the disk
+ * device, file.c for a regular file, qcow2.c for a regular file the config
+ * says is qcow2: the format is never guessed) and let it work out what the disk
  * looks like to the frontend (size, sector sizes, discard).  Used by
  * xenbus.c; the data path reaches the backing only through its ops.
  */
@@ -17,21 +18,32 @@
  * @be: zeroed descriptor to fill in.
  * @path: absolute path (from XenStore, written by dom0's toolstack).
  * @ro: open read-only.
+ * @at: the format the config gave and the guest's identity.
  *
- * Process context.
+ * Process context.  The format is @at's: a file's contents never choose
+ * it.  On a refusal @be->why may say why (for the xenbus error).
  *
  * Return: 0, or -errno (-EINVAL for anything but a regular file or a block
- * device, -EROFS for a writable disk on a read-only device).
+ * device, or a qcow2 image that is not a regular file; -EROFS for a
+ * writable disk on a read-only device; the qcow2 attach's refusals).
  */
-int skb_backing_open(struct skb_backing *be, const char *path, bool ro)
+int skb_backing_open(struct skb_backing *be, const char *path, bool ro,
+		     const struct skb_attach *at)
 {
 	umode_t mode;
 	int err;
 
 	be->read_only = ro;
+	be->format = at->format;
+	be->backing_raw = at->backing_raw;
+	if (at->dom_uuid)
+		strscpy(be->dom_uuid, at->dom_uuid, sizeof(be->dom_uuid));
 	be->path = kstrdup(path, GFP_KERNEL);
-	if (!be->path)
-		return -ENOMEM;
+	be->dom_name = at->dom_name ? kstrdup(at->dom_name, GFP_KERNEL) : NULL;
+	if (!be->path || (at->dom_name && !be->dom_name)) {
+		err = -ENOMEM;
+		goto free_path;
+	}
 	be->file = filp_open(path, (ro ? O_RDONLY : O_RDWR) | O_LARGEFILE, 0);
 	if (IS_ERR(be->file)) {
 		err = PTR_ERR(be->file);
@@ -39,7 +51,14 @@ int skb_backing_open(struct skb_backing *be, const char *path, bool ro)
 		goto free_path;
 	}
 	mode = file_inode(be->file)->i_mode;
-	if (S_ISBLK(mode))
+	if (be->format == SKB_FMT_QCOW2 && S_ISREG(mode))
+		be->ops = &skb_qcow2_ops;
+	else if (be->format == SKB_FMT_QCOW2) {
+		snprintf(be->why, sizeof(be->why),
+			 "a qcow2 image must be a regular file");
+		err = -EINVAL;
+		goto close_file;
+	} else if (S_ISBLK(mode))
 		be->ops = &skb_bdev_ops;
 	else if (S_ISREG(mode))
 		be->ops = &skb_file_ops;
@@ -65,6 +84,8 @@ close_file:
 	be->bdev = NULL;
 	be->ops = NULL;
 free_path:
+	kfree(be->dom_name);
+	be->dom_name = NULL;
 	kfree(be->path);
 	be->path = NULL;
 	return err;
@@ -82,6 +103,7 @@ void skb_backing_close(struct skb_backing *be)
 		be->ops->close(be);
 	if (be->file)
 		filp_close(be->file, NULL);
+	kfree(be->dom_name);
 	kfree(be->path);
 	memset(be, 0, sizeof(*be));
 }

@@ -8,8 +8,8 @@
  * a request from allocation to answer (bounce pages, grant copies, in-flight
  * counts, the response); barrier.c orders WRITE_BARRIERs; and one struct
  * skb_backing_ops per kind of backing store does the I/O (bdev.c for block
- * devices, file.c for regular files; backing.c opens one and picks its
- * ops).  Design: Documentation/design.rst.  The frontend counterpart is
+ * devices, file.c for regular files, qcow2.c for qcow2 images through
+ * splitkit_image.ko; backing.c opens one and picks its ops).  Design: Documentation/design.rst.  The frontend counterpart is
  * Linux's xen-blkfront or splitkit's frontend/; the protocol is
  * <splitkit/blkif.h>, the transport splitkit_ring (include/splitkit/ring.h).
  *
@@ -44,6 +44,12 @@
 
 struct skb_backing;
 struct skb_req;
+
+/* The format of a disk, as the administrator's config says (never probed). */
+enum skb_format {
+	SKB_FMT_RAW,
+	SKB_FMT_QCOW2,
+};
 
 /**
  * struct skb_backing_ops - one kind of backing store.
@@ -90,6 +96,12 @@ struct skb_backing_ops {
  * @phys_sector_size: physical-sector-size.
  * @discard_granularity: bytes; discard-granularity.
  * @discard_alignment: bytes; discard-alignment.
+ * @format: what the administrator's config says the file is.
+ * @backing_raw: qcow2: a backing file of unrecorded format is raw.
+ * @dom_name: the guest's name, for image policy and history (or NULL).
+ * @dom_uuid: the guest's UUID, likewise ("" if unknown).
+ * @priv: the ops' own state (qcow2.c).
+ * @why: why describe refused, for the xenbus error ("" if it did not say).
  */
 struct skb_backing {
 	const struct skb_backing_ops *ops;
@@ -105,6 +117,27 @@ struct skb_backing {
 	u32 phys_sector_size;
 	u32 discard_granularity;
 	u32 discard_alignment;
+	enum skb_format format;
+	bool backing_raw;
+	char *dom_name;
+	char dom_uuid[40];
+	void *priv;
+	char why[192];
+};
+
+/**
+ * struct skb_attach - what the toolstack says about a disk to attach.
+ * @format: SKB_FMT_RAW (file or device served as is) or SKB_FMT_QCOW2.
+ * @backing_raw: qcow2 only: open a backing file whose format the image
+ *	does not record as raw (otherwise it is refused).
+ * @dom_name: the guest domain's name, or NULL.
+ * @dom_uuid: its UUID, or NULL.
+ */
+struct skb_attach {
+	enum skb_format format;
+	bool backing_raw;
+	const char *dom_name;
+	const char *dom_uuid;
 };
 
 /**
@@ -152,6 +185,8 @@ struct skb_queue {
  * @adv_segs: feature-max-indirect-segments advertised in probe.
  * @hotplug_watch: watch on our hotplug-status key.
  * @watching: @hotplug_watch is registered.
+ * @format_watch: watch on our splitkit-format key (hotplug script).
+ * @watching_format: @format_watch is registered.
  * @inflight: requests being handled (consumer through response).
  * @stopping: set by disconnect before draining @inflight.
  * @drain_wq: woken when @inflight drops to zero.
@@ -170,6 +205,8 @@ struct skb_dev {
 	unsigned int adv_segs;
 	struct xenbus_watch hotplug_watch;
 	bool watching;
+	struct xenbus_watch format_watch;
+	bool watching_format;
 	atomic_t inflight;
 	bool stopping;
 	wait_queue_head_t drain_wq;
@@ -257,12 +294,14 @@ void skb_req_done(struct skb_req *req, int err);
 void skb_barrier_drain(struct skb_dev *d, struct sk_chan *ch);
 void skb_barrier_wait(struct skb_dev *d, struct sk_chan *ch);
 
-/* bdev.c, file.c */
+/* bdev.c, file.c, qcow2.c */
 extern const struct skb_backing_ops skb_bdev_ops;
 extern const struct skb_backing_ops skb_file_ops;
+extern const struct skb_backing_ops skb_qcow2_ops;
 
 /* backing.c */
-int skb_backing_open(struct skb_backing *be, const char *path, bool ro);
+int skb_backing_open(struct skb_backing *be, const char *path, bool ro,
+		     const struct skb_attach *at);
 void skb_backing_close(struct skb_backing *be);
 
 #endif /* _SPLITKIT_BACK_COMMON_H */

@@ -3,7 +3,9 @@
  * splitkit_back control plane: the xenbus backend driver for device type
  * "vbd" (the one Linux's xen-blkback also binds; load one or the other).
  * It advertises what we offer (probe), waits for the hotplug script
- * (tools/hotplug/splitkit) to publish the backing path, opens it, writes
+ * (tools/hotplug/splitkit) to publish the backing path and, for a qcow2
+ * disk, its format (and then reports the attach's verdict to the script),
+ * opens it, writes
  * the disk's keys, then lets splitkit_ring's state helper connect the
  * frontend's rings; disconnect drains every request in flight before the
  * rings go away.  The data path is blkif.c; the frontend counterpart is
@@ -169,11 +171,64 @@ static int skb_write_disk_xbt(struct xenbus_transaction xbt, void *arg)
 				sk_blkif_disk_keys, SK_BLKIF_NR_KEYS, &k, mask);
 }
 
-/* Open the backing the hotplug script published.  Under xb.lock. */
+/*
+ * The guest's name and UUID (for an image's policy and history), read
+ * from its domain directory; either may stay NULL.
+ */
+static void skb_read_domain(struct skb_dev *d, char **name, char **uuid)
+{
+	char dir[32], *vm, *slash;
+
+	snprintf(dir, sizeof(dir), "/local/domain/%d", d->dev->otherend_id);
+	*name = sk_xs_read_str(dir, "name", 128);
+	if (IS_ERR(*name))
+		*name = NULL;
+	*uuid = NULL;
+	vm = sk_xs_read_str(dir, "vm", 128);	/* "/vm/<uuid>" */
+	if (IS_ERR(vm))
+		return;
+	slash = strrchr(vm, '/');
+	if (slash && strlen(slash + 1) == 36)
+		*uuid = kstrdup(slash + 1, GFP_KERNEL);
+	kfree(vm);
+}
+
+/*
+ * What the hotplug script says about the format: "splitkit-format"
+ * (absent or "raw": served as is; "qcow2") and "splitkit-backing-raw".
+ * Return: 0, or -EINVAL for a format we do not serve.
+ */
+static int skb_read_format(struct skb_dev *d, struct skb_attach *at)
+{
+	char *fmt;
+	int err = 0;
+
+	at->format = SKB_FMT_RAW;
+	fmt = sk_xs_read_str(d->dev->nodename, "splitkit-format", 16);
+	if (IS_ERR(fmt))
+		return 0;
+	if (!strcmp(fmt, "qcow2"))
+		at->format = SKB_FMT_QCOW2;
+	else if (strcmp(fmt, "raw"))
+		err = -EINVAL;
+	kfree(fmt);
+	if (sk_xs_read_bool(d->dev->nodename, "splitkit-backing-raw", false,
+			    &at->backing_raw))
+		at->backing_raw = false;
+	return err;
+}
+
+/*
+ * Open the backing the hotplug script published.  Under xb.lock.  The
+ * outcome goes to "splitkit-status" ("ok" or the reason), which the
+ * hotplug script waits for when it asked for a format, so that xl reports
+ * a refusal (hotplug-error) instead of a disk that never connects.
+ */
 static int skb_open_backing(struct skb_dev *d)
 {
 	struct xenbus_device *dev = d->dev;
-	char *path, *mode;
+	struct skb_attach at = { };
+	char *path, *mode, *name, *uuid;
 	bool ro;
 	int err;
 
@@ -185,13 +240,33 @@ static int skb_open_backing(struct skb_dev *d)
 		xenbus_dev_fatal(dev, err, "reading physical-device-path");
 		return err;
 	}
+	err = skb_read_format(d, &at);
+	if (err) {
+		xenbus_dev_fatal(dev, err, "splitkit-format: only raw and qcow2 are served");
+		xenbus_write(XBT_NIL, dev->nodename, "splitkit-status",
+			     "splitkit-format: only raw and qcow2 are served");
+		goto free_path;
+	}
 	mode = sk_xs_read_str(dev->nodename, "mode", 8);
 	ro = IS_ERR(mode) || strcmp(mode, "w");
 	if (!IS_ERR(mode))
 		kfree(mode);
-	err = skb_backing_open(&d->be, path, ro);
+	skb_read_domain(d, &name, &uuid);
+	at.dom_name = name;
+	at.dom_uuid = uuid;
+	err = skb_backing_open(&d->be, path, ro, &at);
+	kfree(name);
+	kfree(uuid);
 	if (err) {
-		xenbus_dev_fatal(dev, err, "opening %s", path);
+		if (d->be.why[0])
+			xenbus_dev_fatal(dev, err, "%s: %s", path, d->be.why);
+		else
+			xenbus_dev_fatal(dev, err, "opening %s", path);
+		if (at.format != SKB_FMT_RAW)
+			xenbus_printf(XBT_NIL, dev->nodename, "splitkit-status",
+				      "%s: %s", path,
+				      d->be.why[0] ? d->be.why : "cannot open");
+		memset(d->be.why, 0, sizeof(d->be.why));
 		goto free_path;
 	}
 	err = sk_xs_transact(skb_write_disk_xbt, d);
@@ -201,6 +276,8 @@ static int skb_open_backing(struct skb_dev *d)
 		goto free_path;
 	}
 	d->ready = true;
+	if (at.format != SKB_FMT_RAW)
+		xenbus_write(XBT_NIL, dev->nodename, "splitkit-status", "ok");
 	dev_info(&dev->dev, "%s %s: %llu sectors, %s I/O%s\n",
 		 d->be.ops->name, path, d->be.sectors, d->be.io,
 		 ro ? ", read-only" : "");
@@ -209,21 +286,15 @@ free_path:
 	return err;
 }
 
-static void skb_hotplug_changed(struct xenbus_watch *w, const char *path,
-				const char *token)
+/*
+ * Open the backing once, when the hotplug script is done (hotplug-status
+ * connected) or, for a disk with a format, as soon as the script asked
+ * (splitkit-format written), so that it can wait for the verdict.
+ */
+static void skb_try_open(struct skb_dev *d)
 {
-	struct skb_dev *d = container_of(w, struct skb_dev, hotplug_watch);
 	struct xenbus_device *dev = d->dev;
-	char *status;
-	bool go;
 
-	status = sk_xs_read_str(dev->nodename, "hotplug-status", 64);
-	if (IS_ERR(status))
-		return;
-	go = !strcmp(status, "connected");
-	kfree(status);
-	if (!go)
-		return;
 	mutex_lock(&d->xb.lock);
 	if (d->ready || skb_open_backing(d)) {
 		mutex_unlock(&d->xb.lock);
@@ -232,6 +303,35 @@ static void skb_hotplug_changed(struct xenbus_watch *w, const char *path,
 	mutex_unlock(&d->xb.lock);
 	/* a frontend that got ahead of the hotplug script connects now */
 	sk_xb_peer_changed(&d->xb, xenbus_read_driver_state(dev->otherend));
+}
+
+static void skb_hotplug_changed(struct xenbus_watch *w, const char *path,
+				const char *token)
+{
+	struct skb_dev *d = container_of(w, struct skb_dev, hotplug_watch);
+	char *status;
+	bool go;
+
+	status = sk_xs_read_str(d->dev->nodename, "hotplug-status", 64);
+	if (IS_ERR(status))
+		return;
+	go = !strcmp(status, "connected");
+	kfree(status);
+	if (go)
+		skb_try_open(d);
+}
+
+static void skb_format_changed(struct xenbus_watch *w, const char *path,
+			       const char *token)
+{
+	struct skb_dev *d = container_of(w, struct skb_dev, format_watch);
+	char *fmt;
+
+	fmt = sk_xs_read_str(d->dev->nodename, "splitkit-format", 16);
+	if (IS_ERR(fmt))
+		return;
+	kfree(fmt);
+	skb_try_open(d);
 }
 
 /*
@@ -338,9 +438,19 @@ static int skb_probe(struct xenbus_device *dev, struct sk_xb **xb)
 	if (err)
 		goto free_dev;
 	d->watching = true;
+	err = xenbus_watch_pathfmt(dev, &d->format_watch, NULL,
+				   skb_format_changed, "%s/%s",
+				   dev->nodename, "splitkit-format");
+	if (err)
+		goto unwatch_hotplug;
+	d->watching_format = true;
 	*xb = &d->xb;
 	return 0;
 
+unwatch_hotplug:
+	unregister_xenbus_watch(&d->hotplug_watch);
+	kfree(d->hotplug_watch.node);
+	d->watching = false;
 free_dev:
 	kfree(d);
 	return err;
@@ -355,6 +465,11 @@ static void skb_stop(struct sk_xb *xb)
 		unregister_xenbus_watch(&d->hotplug_watch);
 		kfree(d->hotplug_watch.node);
 		d->watching = false;
+	}
+	if (d->watching_format) {
+		unregister_xenbus_watch(&d->format_watch);
+		kfree(d->format_watch.node);
+		d->watching_format = false;
 	}
 }
 

@@ -26,6 +26,21 @@
 
 #define SKI_OPEN_RW		(1U << 0)
 #define SKI_OPEN_NO_BACKING	(1U << 1)	/* do not open the chain */
+/*
+ * For a server opening images it does not own (splitkit_back): never look
+ * at a backing file's bytes to choose its format.  A backing file whose
+ * format the naming image does not record is refused, or opened raw with
+ * SKI_OPEN_UNRECORDED_RAW (the administrator's choice).  Backing names must
+ * be relative and free of ".." components, so a chain stays in and under
+ * the directory of the image that names each link.
+ */
+#define SKI_OPEN_STRICT		(1U << 2)
+#define SKI_OPEN_UNRECORDED_RAW	(1U << 3)
+/*
+ * Give a cluster whose refcount falls to zero back to the host filesystem
+ * (skp_punch()), so a guest's discard makes the file's allocated size fall.
+ */
+#define SKI_OPEN_PUNCH		(1U << 4)
 
 #define SKI_MAX_CHAIN		16
 

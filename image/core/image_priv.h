@@ -80,6 +80,7 @@ struct ski_image {
 	struct skp_file *file;
 	char *path;
 	bool writable;
+	bool punch;		/* SKI_OPEN_PUNCH: free clusters in the file too */
 	struct ski_header hdr;
 
 	u32 cluster_bits;

@@ -72,6 +72,41 @@ char *ski_backing_path(const struct ski_image *img)
 	return path;
 }
 
+/*
+ * SKI_OPEN_STRICT: the backing name stays in and under the naming image's
+ * directory, and its format is recorded (or the caller said "raw").
+ */
+static int strict_backing_ok(struct ski_image *img, unsigned int flags)
+{
+	const char *name = img->hdr.backing_file, *p;
+
+	if (!img->hdr.backing_format[0] && !(flags & SKI_OPEN_UNRECORDED_RAW)) {
+		skp_log(SKP_LOG_ERR, "%s: backing file %s has no recorded "
+			"format (qemu-img rebase -u -F <fmt>, or allow raw)",
+			img->path, name);
+		return -EPERM;
+	}
+	if (name[0] == '/') {
+		skp_log(SKP_LOG_ERR, "%s: absolute backing file name %s "
+			"refused (only names relative to the image)",
+			img->path, name);
+		return -EPERM;
+	}
+	for (p = name; *p; ) {
+		if (p[0] == '.' && p[1] == '.' && (!p[2] || p[2] == '/')) {
+			skp_log(SKP_LOG_ERR, "%s: backing file name %s leaves "
+				"the image's directory ('..')", img->path,
+				name);
+			return -EPERM;
+		}
+		p = strchr(p, '/');
+		if (!p)
+			break;
+		p++;
+	}
+	return 0;
+}
+
 static int open_backing(struct ski_image *img, unsigned int flags)
 {
 	char *path;
@@ -82,6 +117,11 @@ static int open_backing(struct ski_image *img, unsigned int flags)
 	if (img->depth + 1 >= SKI_MAX_CHAIN) {
 		skp_log(SKP_LOG_ERR, "%s: backing chain too long", img->path);
 		return -ELOOP;
+	}
+	if (flags & SKI_OPEN_STRICT) {
+		err = strict_backing_ok(img, flags);
+		if (err)
+			return err;
 	}
 	path = ski_backing_path(img);
 	if (!path)
@@ -105,6 +145,8 @@ static int open_backing(struct ski_image *img, unsigned int flags)
 		goto close_raw;
 	if (img->hdr.backing_format[0])
 		raw = !strcmp(img->hdr.backing_format, "raw");
+	else if (flags & SKI_OPEN_STRICT)
+		raw = true;	/* SKI_OPEN_UNRECORDED_RAW: strict_backing_ok() */
 	else
 		raw = ski_get_be32(magic) != QCOW2_MAGIC;
 	if (raw) {
@@ -243,6 +285,7 @@ static int open_image(struct skp_file *file, const char *name,
 	img->file = file;
 	img->depth = depth;
 	img->writable = flags & SKI_OPEN_RW;
+	img->punch = img->writable && (flags & SKI_OPEN_PUNCH);
 	img->path = dup_str(name);
 	if (!img->path) {
 		err = -ENOMEM;

@@ -122,6 +122,12 @@ s64 skp_read_at(struct skp_file *file, void *buf, size_t len, u64 off);
 s64 skp_write_at(struct skp_file *file, const void *buf, size_t len, u64 off);
 int skp_flush(struct skp_file *file);
 int skp_truncate(struct skp_file *file, u64 size);
+/*
+ * Give [@off, @off + @len) back to the filesystem, keeping the size (a hole
+ * reads as zeroes).  Best effort: a filesystem that cannot punch holes
+ * keeps the bytes, which is only a waste of space.
+ */
+void skp_punch(struct skp_file *file, u64 off, u64 len);
 int skp_size(struct skp_file *file, u64 *sizep);
 
 #endif /* _SPLITKIT_IMAGE_PLATFORM_H */

@@ -486,6 +486,14 @@ int ski_release_entry(struct ski_image *img, u64 entry)
 		err = ski_set_refcount(img, c, rc - 1);
 		if (err)
 			return err;
+		/*
+		 * Nothing references the cluster any more (the caller flushed
+		 * its replacement): its bytes may go.  A compressed cluster's
+		 * host clusters may be shared with its neighbours' (rc > 1).
+		 */
+		if (rc == 1 && img->punch)
+			skp_punch(img->file, c << img->cluster_bits,
+				  img->cluster_size);
 	}
 	return 0;
 }

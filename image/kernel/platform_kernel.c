@@ -11,6 +11,7 @@
  * Decompression and CRC-32 are the kernel's own (zlib_inflate, crc32_le).
  */
 #include <linux/crc32.h>
+#include <linux/falloc.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
@@ -178,6 +179,13 @@ int skp_flush(struct skp_file *file)
 int skp_truncate(struct skp_file *file, u64 size)
 {
 	return vfs_truncate(&file->filp->f_path, size);
+}
+
+void skp_punch(struct skp_file *file, u64 off, u64 len)
+{
+	/* best effort: where holes cannot be punched the bytes stay */
+	vfs_fallocate(file->filp, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		      off, len);
 }
 
 int skp_size(struct skp_file *file, u64 *sizep)

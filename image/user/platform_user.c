@@ -252,6 +252,14 @@ int skp_truncate(struct skp_file *file, u64 size)
 	return ftruncate(file->fd, size) ? -errno : 0;
 }
 
+void skp_punch(struct skp_file *file, u64 off, u64 len)
+{
+	mutation_point();
+	/* best effort: where holes cannot be punched the bytes stay */
+	(void)fallocate(file->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			off, len);
+}
+
 int skp_size(struct skp_file *file, u64 *sizep)
 {
 	struct stat st;

@@ -25,7 +25,8 @@
 # deleted after the run), "powercut" (dom0 gets two cache=none virtio disks
 # and ends the scenario by printing "SK: POWERCUT <name>", on which the host
 # kills QEMU with SIGKILL and runs the scenario's host.sh on the disks'
-# host files; such a scenario is the last of its boot), "slow" (only run when
+# host files; such a scenario is the last of its boot), "qcow2" (dom0 gets
+# qemu-img and the splitkit tool), "slow" (only run when
 # XEN_SLOW=1 or when named with --scenarios), "wip" (not yet reliable: only
 # run when XEN_WIP=1 or when named).  See Documentation/testing.rst.
 #
@@ -156,11 +157,18 @@ done
 
 need_hvm=0
 need_scratch=0
+need_qcow2=0
 for s in $scenarios; do
 	[ -d "$HERE/scenarios/$s" ] || bail "no scenario '$s'"
 	scenario_needs "$s" hvm && need_hvm=1
 	scenario_needs "$s" scratch && need_scratch=1
+	scenario_needs "$s" qcow2 && need_qcow2=1
 done
+# "qcow2": dom0 gets qemu-img and the splitkit tool (built here).
+if [ "$need_qcow2" -eq 1 ]; then
+	make -s -C "$TOP/tools" BUILD="$BUILD" >"$out/tools.log" 2>&1 ||
+		bail "building the splitkit tool (see $out/tools.log)"
+fi
 # The scratch disk (needs word "scratch"): a virtio disk, /dev/vda in dom0
 # once virtio_pci and virtio_blk are loaded, backed by a sparse host file.
 scratch_mods=""
@@ -273,6 +281,10 @@ build_dom0()
 	root_add_file "/boot/vmlinuz-$kver" /boot/vmlinuz-domU
 	root_add_file "$out/domU.img" /boot/initrd-domU.img
 	root_add_file "$out/domU-small.img" /boot/initrd-domU-small.img
+	if [ "$need_qcow2" -eq 1 ]; then
+		root_add_bin /usr/bin/qemu-img || return 1
+		root_add_bin "$BUILD/tools/splitkit" /usr/bin/splitkit || return 1
+	fi
 	if [ "$need_hvm" -eq 1 ]; then
 		root_add_bin /usr/libexec/xen-qemu-system-i386 || return 1
 		root_add_tree /usr/share/qemu /usr/share/qemu

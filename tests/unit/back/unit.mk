@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# Unit tests and fuzzer for splitkit_back's request validator
+# Unit tests and fuzzers for splitkit_back's request validator and attach rules
 # (backend/core/).
 
 UNIT_TESTS        += back_req
@@ -10,3 +10,20 @@ FUZZ_TARGETS      += back_req_fuzz
 back_req_fuzz_SRCS := tests/unit/back/fuzz_req.c backend/core/blkreq.c
 back_req_fuzz_CFLAGS := -I$(TOP)/backend/core
 back_req_fuzz_CORPUS := tests/unit/back/corpus/req
+
+# The attach rules for qcow2 images (backend/core/policy.c) over the image
+# core's VM information decoder: a table test and a fuzzer of the
+# extension as the backend reads it at attach.
+BACK_POLICY_SRCS := backend/core/policy.c image/core/vminfo.c \
+		    image/user/platform_user.c
+
+UNIT_TESTS        += back_policy
+back_policy_SRCS  := tests/unit/back/test_policy.c $(BACK_POLICY_SRCS)
+back_policy_CFLAGS := -I$(TOP)/backend/core -I$(TOP)/image
+back_policy_LDLIBS := -lz
+
+FUZZ_TARGETS      += back_policy_fuzz
+back_policy_fuzz_SRCS := tests/unit/back/fuzz_policy.c $(BACK_POLICY_SRCS)
+back_policy_fuzz_CFLAGS := -I$(TOP)/backend/core -I$(TOP)/image
+back_policy_fuzz_LDLIBS := -lz
+back_policy_fuzz_CORPUS := tests/unit/back/corpus/policy

@@ -10,7 +10,8 @@
  * the first guest clusters, mapping them and running the consistency
  * check, then the image is written to (a copy-on-write that allocates
  * through the refcount structures, and a zeroed range across clusters) and
- * checked again.
+ * checked again.  Half the inputs are opened as splitkit_back opens an
+ * image at attach.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -83,7 +84,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	u64 gc, host, n;
 
 	put_file(data, size);
-	if (ski_open(path, SKI_OPEN_RW | SKI_OPEN_NO_BACKING, &img))
+	/*
+	 * Odd sizes open the way splitkit_back does (backend/qcow2.c): the
+	 * backing chain under SKI_OPEN_STRICT (the name's and format's checks,
+	 * then relative names opened next to the scratch file, at most
+	 * SKI_MAX_CHAIN deep) and freed clusters punched; even sizes as the
+	 * tool's maintenance commands, without the chain.
+	 */
+	if (ski_open(path, size & 1 ? SKI_OPEN_RW | SKI_OPEN_STRICT |
+		     SKI_OPEN_PUNCH : SKI_OPEN_RW | SKI_OPEN_NO_BACKING, &img))
 		return 0;
 	attach_reads(img);
 	ski_set_cache_budget(img, 1, 1);

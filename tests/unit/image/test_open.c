@@ -5,11 +5,15 @@
  * build takes a struct file the same way), with the caller's descriptor
  * left open after the image is closed, a relative backing file found
  * through the name given, the accessors of an opened image, and refusals
- * (a bad descriptor, a file that is not an image).  Black-box: only
+ * (a bad descriptor, a file that is not an image); the flags splitkit_back
+ * opens with (SKI_OPEN_STRICT: no probing of backing formats, backing names
+ * relative without ".."; SKI_OPEN_PUNCH: freed clusters leave the file).
+ * Black-box: only
  * image.h, ops.h and the platform layer.
  */
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -133,6 +137,115 @@ static void test_open_file_refused(void)
 	close(fd);
 }
 
+/* A child of @backing (recorded as @fmt, may be NULL) at @name in dir. */
+static int strict_open(const char *name, const char *backing,
+		       const char *fmt, unsigned int flags)
+{
+	struct ski_create_opts co = {
+		.size = 1 << 20, .backing_file = backing,
+		.backing_format = fmt,
+	};
+	const char *path = path_of(name);
+	struct ski_image *img;
+	int fd, err;
+
+	unlink(path);
+	if (ski_create(path, &co))
+		return -1000;
+	skp_user_set_log_level(-1);
+	err = open_fd(path, flags, path, &fd, &img);
+	skp_user_set_log_level(SKP_LOG_WARN);
+	if (!err)
+		ski_close(img);
+	close(fd);
+	return err;
+}
+
+/*
+ * SKI_OPEN_STRICT, as splitkit_back opens: backing formats are never
+ * probed, names stay in and under the image's directory.
+ */
+static void test_open_strict(void)
+{
+	struct ski_create_opts base = { .size = 1 << 20 };
+	char abs[160];
+	FILE *f;
+
+	unlink(path_of("sbase.qcow2"));
+	KTAP_ASSERT(!ski_create(path_of("sbase.qcow2"), &base));
+	f = fopen(path_of("sbase.raw"), "wb");
+	KTAP_ASSERT(f);
+	KTAP_ASSERT(!ftruncate(fileno(f), 1 << 20));
+	fclose(f);
+	snprintf(abs, sizeof(abs), "%s", path_of("sbase.qcow2"));
+
+	KTAP_EXPECT_EQ(strict_open("s1.qcow2", "sbase.qcow2", "qcow2",
+				   SKI_OPEN_STRICT), 0);
+	KTAP_EXPECT_EQ(strict_open("s2.qcow2", "sbase.raw", "raw",
+				   SKI_OPEN_STRICT | SKI_OPEN_RW), 0);
+	/* unrecorded: the tool probes, the strict open refuses ... */
+	KTAP_EXPECT_EQ(strict_open("s3.qcow2", "sbase.qcow2", NULL, 0), 0);
+	KTAP_EXPECT_EQ(strict_open("s3.qcow2", "sbase.qcow2", NULL,
+				   SKI_OPEN_STRICT), -EPERM);
+	/* ... or, when told, opens raw: the qcow2 header is guest data */
+	KTAP_EXPECT_EQ(strict_open("s3.qcow2", "sbase.qcow2", NULL,
+				   SKI_OPEN_STRICT | SKI_OPEN_UNRECORDED_RAW),
+		       0);
+	KTAP_EXPECT_EQ(strict_open("s4.qcow2", abs, "qcow2", 0), 0);
+	KTAP_EXPECT_EQ(strict_open("s4.qcow2", abs, "qcow2",
+				   SKI_OPEN_STRICT), -EPERM);
+	KTAP_EXPECT_EQ(strict_open("s5.qcow2", "../sbase.qcow2", "qcow2",
+				   SKI_OPEN_STRICT), -EPERM);
+	KTAP_EXPECT_EQ(strict_open("s5.qcow2", "x/../../sbase.qcow2",
+				   "qcow2", SKI_OPEN_STRICT), -EPERM);
+	KTAP_EXPECT_EQ(strict_open("s5.qcow2", "..", "qcow2",
+				   SKI_OPEN_STRICT), -EPERM);
+	/* a name that only looks like ".." is a name */
+	KTAP_EXPECT_EQ(strict_open("s6.qcow2", "..sbase.qcow2", "qcow2",
+				   SKI_OPEN_STRICT), -ENOENT);
+}
+
+/* SKI_OPEN_PUNCH: a discarded cluster's space goes back to the file system. */
+static void test_open_punch(void)
+{
+	struct ski_create_opts co = { .size = 8 << 20 };
+	const char *path = path_of("punch.qcow2");
+	static u8 buf[4 << 20];
+	struct ski_image *img;
+	struct stat st;
+	blkcnt_t full, with, without;
+	int fd;
+
+	memset(buf, 0x3c, sizeof(buf));
+	unlink(path);
+	KTAP_ASSERT(!ski_create(path, &co));
+	KTAP_ASSERT(!open_fd(path, SKI_OPEN_RW, path, &fd, &img));
+	KTAP_ASSERT(!ski_write(img, buf, sizeof(buf), 0));
+	KTAP_ASSERT(!fstat(fd, &st));
+	full = st.st_blocks;
+	KTAP_EXPECT(!ski_discard(img, 0, 2 << 20));
+	KTAP_ASSERT(!fstat(fd, &st));
+	without = st.st_blocks;
+	ski_close(img);
+	close(fd);
+	KTAP_EXPECT(without == full);	/* the tool keeps the bytes */
+
+	KTAP_ASSERT(!open_fd(path, SKI_OPEN_RW | SKI_OPEN_PUNCH, path, &fd,
+			     &img));
+	KTAP_EXPECT(!ski_write(img, buf, sizeof(buf), 0));
+	KTAP_ASSERT(!fstat(fd, &st));
+	with = st.st_blocks;
+	KTAP_EXPECT(!ski_discard(img, 0, 2 << 20));
+	KTAP_ASSERT(!fstat(fd, &st));
+	/* 2 MiB freed: 4096 blocks of 512 bytes, allow for metadata */
+	if (!(st.st_blocks + 3072 < with))
+		printf("# blocks %lld with, %lld after the discard\n",
+		       (long long)with, (long long)st.st_blocks);
+	KTAP_EXPECT(st.st_blocks + 3072 < with);
+	ski_close(img);
+	close(fd);
+}
+
 static void test_cleanup(void)
 {
 	char cmd[128];
@@ -145,6 +258,8 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(test_open_file_rw),
 	KTAP_CASE(test_open_file_backing),
 	KTAP_CASE(test_open_file_refused),
+	KTAP_CASE(test_open_strict),
+	KTAP_CASE(test_open_punch),
 	KTAP_CASE(test_cleanup),
 };
 

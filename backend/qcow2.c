@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * splitkit_back qcow2 backing (struct skb_backing_ops): a disk whose
+ * administrator said format qcow2 (the hotplug script's "splitkit-format"
+ * key; the format is never guessed from the file's bytes) is served
+ * through the image core of splitkit_image.ko (image/core/image.h).  The
+ * core reads through the backing chain, copies on write into the top
+ * image, frees discarded clusters (and punches them out of the file), and
+ * writes metadata through in its crash-safe order, so a flush is the
+ * core's: data, then L2 tables, then refcounts are durable when it returns.
+ *
+ * The core is not thread-safe: every call on an image holds the image's
+ * mutex.  I/O runs in the ring consumer's process context, synchronously,
+ * inside memalloc_noio_save(): the core's GFP_KERNEL allocations (L2 and
+ * refcount blocks, a compressed cluster's input) become GFP_NOIO there, so
+ * serving a disk never recurses into I/O for reclaim; a failed allocation
+ * fails the request with -ENOMEM, nothing else.
+ *
+ * At attach (skb_qcow2_describe()) the image's own policy, from its VM
+ * information extension (Documentation/image.rst), is enforced through
+ * core/policy.c (portable, unit-tested and fuzzed): expiry,
+ * features the image requires us to understand, the domains allowed, a
+ * read-only policy and a limit on concurrent attaches; a writable image
+ * then gets an "attached" history record, and a "detached" one at close.
+ * A refusal leaves its reason in skb_backing.why for xenbus.c to report.
+ */
+#include <linux/kernel.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/timekeeping.h>
+
+#include "../image/core/image.h"
+
+#include "common.h"
+#include "core/policy.h"
+
+/**
+ * struct skb_qcow2 - one served qcow2 image.
+ * @img: the open image (and its chain).
+ * @lock: serialises every call on @img.
+ * @inode: the top image's inode, to count attaches of the same file.
+ * @writable: attached for writing.
+ * @node: in skb_qcow2_list.
+ */
+struct skb_qcow2 {
+	struct ski_image *img;
+	struct mutex lock;
+	struct inode *inode;
+	bool writable;
+	struct list_head node;
+};
+
+/* Every qcow2 image attached by this backend, for the attach rules. */
+static LIST_HEAD(skb_qcow2_list);
+static DEFINE_MUTEX(skb_qcow2_list_lock);
+
+#define skb_refuse(be, fmt, ...) \
+	snprintf((be)->why, sizeof((be)->why), fmt, ##__VA_ARGS__)
+
+/* Attaches of @inode now, and whether one is writable.  List lock held. */
+static unsigned int skb_attaches(struct inode *inode, bool *writer)
+{
+	struct skb_qcow2 *q;
+	unsigned int n = 0;
+
+	*writer = false;
+	list_for_each_entry(q, &skb_qcow2_list, node) {
+		if (q->inode != inode)
+			continue;
+		n++;
+		*writer |= q->writable;
+	}
+	return n;
+}
+
+/*
+ * The attach rules (core/policy.c) for this attach; 0, or -errno with
+ * @be->why set.  Called with skb_qcow2_list_lock held.
+ */
+static int skb_qcow2_policy(struct skb_backing *be, struct skb_qcow2 *q)
+{
+	struct skb_policy_in in = {
+		.dom_name = be->dom_name,
+		.dom_uuid = be->dom_uuid[0] ? be->dom_uuid : NULL,
+		.read_only = be->read_only,
+		.now = ktime_get_real_seconds(),
+	};
+
+	in.attached = skb_attaches(q->inode, &in.attached_writer);
+	return skb_policy_check(ski_image_vminfo(q->img), &in, be->why,
+				sizeof(be->why));
+}
+
+/* Append a history record; best effort, the guest is not disturbed. */
+static void skb_qcow2_history(struct skb_backing *be, struct skb_qcow2 *q,
+			      const char *op)
+{
+	unsigned int noio;
+	int err;
+
+	if (be->read_only)
+		return;
+	noio = memalloc_noio_save();
+	mutex_lock(&q->lock);
+	err = ski_note_history(q->img, op, be->dom_name ? be->dom_name : "");
+	if (!err)
+		err = ski_flush(q->img);
+	mutex_unlock(&q->lock);
+	memalloc_noio_restore(noio);
+	if (err)
+		pr_warn(SKB_NAME ": %s: recording '%s' in the image history: %d\n",
+			be->path, op, err);
+}
+
+static int skb_qcow2_describe(struct skb_backing *be)
+{
+	unsigned int flags = SKI_OPEN_STRICT | SKI_OPEN_PUNCH;
+	struct skb_qcow2 *q;
+	struct skp_file *f;
+	u64 size;
+	int err;
+
+	if (!be->read_only)
+		flags |= SKI_OPEN_RW;
+	if (be->backing_raw)
+		flags |= SKI_OPEN_UNRECORDED_RAW;
+	q = kzalloc(sizeof(*q), GFP_KERNEL);
+	if (!q)
+		return -ENOMEM;
+	mutex_init(&q->lock);
+	q->inode = file_inode(be->file);
+	q->writable = !be->read_only;
+	INIT_LIST_HEAD(&q->node);
+	err = skp_file_from_filp(be->file, &f);
+	if (err)
+		goto free_q;
+	/* the image owns the wrapper from here, failure or not */
+	err = ski_open_file(f, be->path, flags, &q->img);
+	if (err) {
+		if (err == -EPERM)
+			skb_refuse(be, "qcow2 backing chain refused: a backing file without recorded format, or a name outside the image's directory (dom0 kernel log says which)");
+		else if (err == -EOPNOTSUPP && !be->read_only)
+			skb_refuse(be, "qcow2 image cannot be written here (internal snapshots, bitmaps, refcount width, dirty or corrupt; see dom0 kernel log): attach it with access=ro");
+		else if (err == -EOPNOTSUPP)
+			skb_refuse(be, "qcow2 image uses a feature splitkit_back does not support (see dom0 kernel log)");
+		else if (err == -EINVAL)
+			skb_refuse(be, "not a valid qcow2 image (see dom0 kernel log)");
+		else
+			skb_refuse(be, "opening the qcow2 image or its backing chain failed (%d)",
+				   err);
+		goto free_q;
+	}
+	mutex_lock(&skb_qcow2_list_lock);
+	err = skb_qcow2_policy(be, q);
+	if (!err)
+		list_add(&q->node, &skb_qcow2_list);
+	mutex_unlock(&skb_qcow2_list_lock);
+	if (err)
+		goto close_img;
+
+	size = ski_image_header(q->img)->size;
+	be->priv = q;
+	be->io = "qcow2";
+	be->sectors = size >> SECTOR_SHIFT;
+	be->sector_size = SECTOR_SIZE;
+	be->phys_sector_size = SECTOR_SIZE;
+	be->direct = false;
+	be->discard = !be->read_only;
+	be->discard_granularity = 1U << ski_image_header(q->img)->cluster_bits;
+	be->discard_alignment = 0;
+	skb_qcow2_history(be, q, "attached");
+	return 0;
+
+close_img:
+	ski_close(q->img);
+free_q:
+	kfree(q);
+	return err;
+}
+
+/* Reads and writes segment by segment, under the image lock. */
+static int skb_qcow2_rw(struct skb_qcow2 *q, struct skb_req *req)
+{
+	bool write = req->desc.kind != SKB_KIND_READ;
+	u64 pos = req->desc.sector << SECTOR_SHIFT;
+	unsigned int i;
+	int err = 0;
+
+	for (i = 0; i < req->desc.nr_segs && !err; i++) {
+		struct bio_vec *bv = &req->bvec[i];
+		void *buf = page_address(bv->bv_page) + bv->bv_offset;
+
+		if (write)
+			err = ski_write(q->img, buf, bv->bv_len, pos);
+		else
+			err = ski_read(q->img, buf, bv->bv_len, pos);
+		pos += bv->bv_len;
+	}
+	return err;
+}
+
+/*
+ * Submit a validated request (skb_backing_ops.submit), done here from
+ * start to end in the consumer.  A flush with data: flush, write, flush.
+ */
+static void skb_qcow2_submit(struct skb_req *req)
+{
+	struct skb_qcow2 *q = req->d->be.priv;
+	bool flush = req->desc.kind == SKB_KIND_FLUSH;
+	unsigned int noio;
+	int err = 0;
+
+	noio = memalloc_noio_save();
+	mutex_lock(&q->lock);
+	if (flush)
+		err = ski_flush(q->img);
+	if (!err)
+		err = skb_qcow2_rw(q, req);
+	if (!err && flush)
+		err = ski_flush(q->img);
+	mutex_unlock(&q->lock);
+	memalloc_noio_restore(noio);
+	if (err == -ENOMEM)
+		atomic64_inc(&req->d->stats.nomem);
+	skb_req_done(req, err);
+}
+
+static int skb_qcow2_flush(struct skb_backing *be)
+{
+	struct skb_qcow2 *q = be->priv;
+	unsigned int noio;
+	int err;
+
+	noio = memalloc_noio_save();
+	mutex_lock(&q->lock);
+	err = ski_flush(q->img);
+	mutex_unlock(&q->lock);
+	memalloc_noio_restore(noio);
+	return err;
+}
+
+static int skb_qcow2_discard(struct skb_backing *be, u64 sector,
+			     u64 nr_sectors)
+{
+	struct skb_qcow2 *q = be->priv;
+	unsigned int noio;
+	int err;
+
+	noio = memalloc_noio_save();
+	mutex_lock(&q->lock);
+	err = ski_discard(q->img, sector << SECTOR_SHIFT,
+			  nr_sectors << SECTOR_SHIFT);
+	mutex_unlock(&q->lock);
+	memalloc_noio_restore(noio);
+	return err;
+}
+
+static void skb_qcow2_close(struct skb_backing *be)
+{
+	struct skb_qcow2 *q = be->priv;
+
+	if (!q)
+		return;
+	skb_qcow2_history(be, q, "detached");
+	mutex_lock(&skb_qcow2_list_lock);
+	list_del(&q->node);
+	mutex_unlock(&skb_qcow2_list_lock);
+	ski_close(q->img);	/* flushes a writable image */
+	kfree(q);
+	be->priv = NULL;
+}
+
+const struct skb_backing_ops skb_qcow2_ops = {
+	.name = "qcow2 image",
+	.describe = skb_qcow2_describe,
+	.submit = skb_qcow2_submit,
+	.flush = skb_qcow2_flush,
+	.discard = skb_qcow2_discard,
+	.close = skb_qcow2_close,
+};

@@ -1,0 +1,317 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# qcow2 images served by splitkit_back (backend/qcow2.c through
+# splitkit_image.ko): the block-pair suite of vbd.sh on qcow2 images made
+# by qemu-img, plus what only qcow2 has, and the image policy refusals.
+#
+#   dom0: /run/q/seed.raw   64 MiB, fio seed 1 (the expected base content)
+#         /run/q/base.qcow2 seed.raw converted, 2 MiB clusters: backing
+#         /run/q/data.qcow2 ==> xvda  64 KiB clusters over base.qcow2
+#                                     (relative name, format recorded)
+#         /run/q/fs.qcow2   ==> xvdb  mkfs, files, fsck; fstrim
+#         /run/q/disc.qcow2 ==> xvdc  discard frees clusters and file space
+#         /run/q/ro.qcow2   ==> xvdd  access=ro
+#         /run/q/probe.qcow2 => xvde  a qcow2 file attached *raw*
+#
+# xvda..xvdd run the guest half of vbd.sh unchanged: the guest verifies
+# seed 1 read through the chain, writes (copy-on-write into data.qcow2),
+# then writes seed 2 over the whole disk.  After the guest: qemu-img check
+# is clean on every image, qemu-img compare finds base.qcow2 still equal to
+# seed.raw (the backing was never written), the top's guest content
+# verifies as seed 2, fs.qcow2's ext4 checks clean, the discard disk lost
+# its discarded clusters' space, and data.qcow2's history has the attach
+# and the detach with the domain's name.  The guest's fstrim on xvdb makes
+# fs.qcow2's allocated size fall (handshakes qcow2-filled, qcow2-trimmed).
+#
+# sk_qcow2_policy (vbd-qcow2-policy) runs xl create -p against images
+# whose VM information or chain the backend must refuse, and checks xl
+# prints the reason.
+
+. /lib/splitkit/vbd.sh
+
+QD=/run/q
+
+# sk_qcow2_make: the images above.
+sk_qcow2_make()
+{
+	rm -rf "$QD" && mkdir -p "$QD" || return 1
+	truncate -s 64M "$QD/seed.raw" &&
+	sk_blk_fio "$QD/seed.raw" 1 write &&
+	qemu-img convert -q -f raw -O qcow2 -o cluster_size=2M \
+		"$QD/seed.raw" "$QD/base.qcow2" &&
+	(cd "$QD" && qemu-img create -q -f qcow2 -b base.qcow2 -F qcow2 \
+		data.qcow2) &&
+	qemu-img create -q -f qcow2 "$QD/fs.qcow2" 64M &&
+	qemu-img create -q -f qcow2 "$QD/disc.qcow2" 32M &&
+	dd if=/dev/urandom of="$QD/ro.raw" bs=1M count=8 2>/dev/null &&
+	qemu-img convert -q -f raw -O qcow2 "$QD/ro.raw" "$QD/ro.qcow2" &&
+	qemu-img create -q -f qcow2 "$QD/probe.qcow2" 1M
+}
+
+# sk_qcow2_history IMAGE OP NAME: IMAGE's history has OP with note NAME.
+sk_qcow2_history()
+{
+	splitkit img meta list "$1" | grep -q "history: .* $2 $3\$"
+}
+
+# sk_qcow2_img_ok IMAGE: qemu-img check finds IMAGE clean (leaks too).
+sk_qcow2_img_ok()
+{
+	qemu-img check -q "$1"
+}
+
+sk_qcow2_host()
+{
+	local name=$1 timeout=480 pid domid kb kb1 kb2 ro_sum base_sum front
+
+	sk_check "load splitkit_back" sk_vbd_load_back splitkit_back || return
+	sk_check "qemu-img makes the images and the chain" sk_qcow2_make ||
+		return
+	ro_sum=$(md5sum <"$QD/ro.qcow2")
+	base_sum=$(md5sum <"$QD/base.qcow2")
+	front=$(sed -n 's/.*sk\.front=\([^ "]*\).*/\1/p' domU.cfg)
+	sk_domU_run domU.cfg "$timeout" &
+	pid=$!
+	if sk_check "guest connected its disks" \
+		sk_vbd_wait_guest "$name" vbd-connected "$timeout"; then
+		domid=$(xl domid "$name")
+		sk_vbd_xs_checks "$front" splitkit_back "$domid"
+		sk_check "xvda is served as qcow2 (splitkit-status ok)" test \
+			"$(xenstore-read "/local/domain/0/backend/vbd/$domid/51712/splitkit-status")" = ok
+		sk_check "tell the guest" \
+			sk_hs_send_to "$name" vbd-connected-seen
+		sk_check "guest finished its I/O" \
+			sk_vbd_wait_guest "$name" vbd-io-done "$timeout" &&
+			sk_check "tell the guest" \
+				sk_hs_send_to "$name" vbd-io-checked
+		if sk_check "guest filled xvdb's filesystem" \
+			sk_vbd_wait_guest "$name" qcow2-filled "$timeout"; then
+			kb1=$(sk_blk_kb "$QD/fs.qcow2")
+			sk_check "tell the guest" \
+				sk_hs_send_to "$name" qcow2-filled-seen
+		fi
+		if sk_check "guest removed the file and ran fstrim" \
+			sk_vbd_wait_guest "$name" qcow2-trimmed "$timeout"; then
+			kb2=$(sk_blk_kb "$QD/fs.qcow2")
+			sk_comment "fs.qcow2: $kb1 KiB allocated with a 24 MiB file, $kb2 KiB after rm and fstrim"
+			sk_check "fstrim made fs.qcow2's allocated size fall by 16 MiB or more" \
+				test "$kb2" -lt $((kb1 - 16 * 1024))
+			sk_check "tell the guest" \
+				sk_hs_send_to "$name" qcow2-trimmed-seen
+		fi
+	fi
+	wait "$pid"
+	sk_check "backend devices gone after the guest" sk_blk_no_vbd 30
+	for i in data base fs disc ro; do
+		sk_check "qemu-img check: $i.qcow2 clean" sk_qcow2_img_ok "$QD/$i.qcow2"
+	done
+	sk_check "splitkit img check: data.qcow2 clean" \
+		splitkit img check "$QD/data.qcow2"
+	sk_check "the backing file was not written (md5)" \
+		test "$(md5sum <"$QD/base.qcow2")" = "$base_sum"
+	sk_check "qemu-img compare: base.qcow2 still reads as seed.raw" \
+		qemu-img compare -q "$QD/base.qcow2" "$QD/seed.raw"
+	sk_check "qemu-img converts the top of the chain" \
+		qemu-img convert -q -O raw "$QD/data.qcow2" "$QD/data.raw" &&
+		sk_check "qemu-img compare: data.qcow2 reads as its conversion" \
+			qemu-img compare -q "$QD/data.qcow2" "$QD/data.raw" &&
+		sk_check "dom0 verifies the whole data disk written by the guest (seed 2)" \
+			sk_blk_fio "$QD/data.raw" 2 verify 128k
+	rm -f "$QD/data.raw" "$QD/seed.raw"
+	sk_check "qemu-img converts fs.qcow2" \
+		qemu-img convert -q -O raw "$QD/fs.qcow2" "$QD/fs.raw" &&
+		sk_check "dom0 fscks the guest's ext4" e2fsck -f -n "$QD/fs.raw"
+	rm -f "$QD/fs.raw"
+	kb=$(sk_blk_kb "$QD/disc.qcow2")
+	sk_comment "disc.qcow2: $kb KiB allocated after 32 MiB written, 16 MiB discarded"
+	sk_check "discard freed clusters and their file space (< 20 MiB allocated)" \
+		test "$kb" -lt $((20 * 1024))
+	sk_check "discard kept the other half (> 12 MiB allocated)" \
+		test "$kb" -gt $((12 * 1024))
+	sk_check "read-only image unchanged" \
+		test "$(md5sum <"$QD/ro.qcow2")" = "$ro_sum"
+	sk_check "data.qcow2's history: attached by $name" \
+		sk_qcow2_history "$QD/data.qcow2" attached "$name"
+	sk_check "data.qcow2's history: detached by $name" \
+		sk_qcow2_history "$QD/data.qcow2" detached "$name"
+	splitkit img meta list "$QD/data.qcow2" | while IFS= read -r l; do
+		sk_comment "data.qcow2 meta: $l"
+	done
+	sk_check "rmmod splitkit_back" rmmod splitkit_back
+	sk_blk_dmesg_dump
+	sk_check "dmesg: no oops, warning or hung task" sk_blk_dmesg_clean
+	rm -rf "$QD"
+}
+
+# sk_qcow2_guest: vbd.sh's guest half, then the raw-attached qcow2 file
+# and fstrim on xvdb.
+sk_qcow2_guest()
+{
+	sk_vbd_guest
+	sk_check "/dev/xvde appeared" sk_wait_block /dev/xvde 60 &&
+		sk_check "xvde (a qcow2 file attached raw) shows the file's own bytes (QFI\\xfb)" \
+			sh -c 'dd if=/dev/xvde bs=4 count=1 2>/dev/null | od -An -tx1 | tr -d " \n" | grep -qx 514649fb'
+	mkdir -p /mnt
+	sk_check "mount xvdb" mount -t ext4 /dev/xvdb /mnt || return
+	sk_check "write a 24 MiB file on xvdb" \
+		dd if=/dev/urandom of=/mnt/big bs=1M count=24 conv=fsync
+	sk_check "dom0 measured fs.qcow2" \
+		sk_vbd_handshake qcow2-filled qcow2-filled-seen
+	rm -f /mnt/big
+	sync
+	sk_check "fstrim xvdb" fstrim /mnt
+	sk_check "unmount xvdb" umount /mnt
+	sk_check "dom0 measured fs.qcow2 again" \
+		sk_vbd_handshake qcow2-trimmed qcow2-trimmed-seen
+}
+
+# --- policy (vbd-qcow2-policy) ------------------------------------------
+
+PD=/run/p
+
+# sk_qcow2_cfg NAME ACCESS TARGET: an xl config of a small PV guest (it is
+# only ever created paused) with one disk.
+sk_qcow2_cfg()
+{
+	cat >"/tmp/$1.cfg" <<-EOF
+	name = "$1"
+	type = "pv"
+	kernel = "/boot/vmlinuz-domU"
+	ramdisk = "/boot/initrd-domU-small.img"
+	memory = 128
+	vcpus = 1
+	disk = [ "vdev=xvda, access=$2, script=splitkit, target=$3" ]
+	EOF
+}
+
+# sk_qcow2_attach NAME ACCESS TARGET: xl create -p of that guest succeeds.
+sk_qcow2_attach()
+{
+	sk_qcow2_cfg "$1" "$2" "$3"
+	xl create -p "/tmp/$1.cfg" >/tmp/sk-qcow2-xl.log 2>&1 && return
+	while IFS= read -r l; do sk_comment "xl: $l"; done </tmp/sk-qcow2-xl.log
+	return 1
+}
+
+# sk_qcow2_gone NAME: destroy the guest, wait for its backend devices.
+sk_qcow2_gone()
+{
+	xl destroy "$1" 2>/dev/null
+	sk_blk_gone "$1" 30 && sk_blk_no_vbd 30
+}
+
+# sk_qcow2_refused NAME ACCESS TARGET TEXT: xl create -p fails, prints
+# TEXT (the backend's reason, through the hotplug script's
+# hotplug-error), and leaves no domain behind.
+sk_qcow2_refused()
+{
+	local rc=0
+
+	sk_qcow2_cfg "$1" "$2" "$3"
+	if xl create -p "/tmp/$1.cfg" >/tmp/sk-qcow2-xl.log 2>&1; then
+		sk_comment "xl create succeeded"
+		sk_qcow2_gone "$1"
+		return 1
+	fi
+	grep -qF -- "$4" /tmp/sk-qcow2-xl.log || rc=1
+	[ "$rc" = 0 ] || while IFS= read -r l; do
+		sk_comment "xl: $l"
+	done </tmp/sk-qcow2-xl.log
+	# the domain is gone; its refused disk, with it (other guests may
+	# still hold disks, so no wait for every vbd to go)
+	sk_blk_gone "$1" 30 || rc=1
+	return $rc
+}
+
+# sk_qcow2_meta IMAGE KEY VALUE
+sk_qcow2_meta()
+{
+	splitkit img meta set "$1" "$2" "$3" >/dev/null
+}
+
+sk_qcow2_policy()
+{
+	local p=$PD/pol.qcow2 t
+
+	sk_check "load splitkit_back" sk_vbd_load_back splitkit_back || return
+	rm -rf "$PD" && mkdir -p "$PD/sub"
+	sk_check "qemu-img makes the images" sh -c "
+		qemu-img create -q -f qcow2 $p 8M &&
+		qemu-img create -q -f raw $PD/base.raw 8M &&
+		qemu-img create -q -f qcow2 $PD/base.qcow2 8M &&
+		qemu-img create -q -f qcow2 -b $PD/base.qcow2 -F qcow2 $PD/abs.qcow2 &&
+		cd $PD/sub && qemu-img create -q -f qcow2 -b ../base.qcow2 -F qcow2 up.qcow2 &&
+		cd $PD && qemu-img create -q -f qcow2 snap.qcow2 8M &&
+		qemu-img snapshot -c s1 snap.qcow2" || return
+	# splitkit img create records no format without -F
+	sk_check "an image over base.raw without a recorded format" \
+		sh -c "cd $PD && splitkit img create -b base.raw unrec.qcow2 8M >/dev/null"
+
+	sk_check "a plain qcow2 image attaches (rw)" \
+		sk_qcow2_attach polA rw "qcow2:$p" &&
+		sk_check "a second attach of a writable image is refused" \
+			sk_qcow2_refused polB ro "qcow2:$p" "already attached"
+	sk_check "detach" sk_qcow2_gone polA
+	sk_check "history: attached by polA" sk_qcow2_history "$p" attached polA
+	sk_check "history: detached by polA" sk_qcow2_history "$p" detached polA
+
+	sk_qcow2_meta "$p" expires 1
+	sk_check "expired image refused" \
+		sk_qcow2_refused polA rw "qcow2:$p" "image expired"
+	t=$(($(date +%s) + 86400 * 365))
+	sk_qcow2_meta "$p" expires "$t"
+	sk_check "image expiring in a year attaches" \
+		sk_qcow2_attach polA ro "qcow2:$p" && sk_qcow2_gone polA
+
+	sk_qcow2_meta "$p" requires "expires warp-drive"
+	sk_check "image requiring an unknown feature refused" \
+		sk_qcow2_refused polA ro "qcow2:$p" "requires feature 'warp-drive'"
+	sk_qcow2_meta "$p" requires "expires max-attach"
+	sk_check "image requiring known features attaches" \
+		sk_qcow2_attach polA ro "qcow2:$p" && sk_qcow2_gone polA
+
+	sk_qcow2_meta "$p" allowed-domains "other-vm,00000000-0000-0000-0000-000000000001"
+	sk_check "domain not in allowed-domains refused" \
+		sk_qcow2_refused polA ro "qcow2:$p" "not in allowed-domains"
+	sk_qcow2_meta "$p" allowed-domains "other-vm polA"
+	sk_check "domain in allowed-domains attaches" \
+		sk_qcow2_attach polA ro "qcow2:$p" && sk_qcow2_gone polA
+	splitkit img meta rm "$p" allowed-domains >/dev/null
+
+	sk_qcow2_meta "$p" read-only 1
+	sk_check "read-only image attached rw refused" \
+		sk_qcow2_refused polA rw "qcow2:$p" "image policy: read-only"
+	sk_check "read-only image attaches ro" \
+		sk_qcow2_attach polA ro "qcow2:$p" && sk_qcow2_gone polA
+
+	sk_qcow2_meta "$p" max-attach 1
+	if sk_check "max-attach 1: the first attach" \
+		sk_qcow2_attach polA ro "qcow2:$p"; then
+		sk_check "max-attach 1: the second concurrent attach refused" \
+			sk_qcow2_refused polB ro "qcow2:$p" "at most 1 concurrent"
+		sk_check "detach" sk_qcow2_gone polA
+	fi
+
+	sk_check "backing file without a recorded format refused" \
+		sk_qcow2_refused polA ro "qcow2:$PD/unrec.qcow2" "without recorded format"
+	sk_check "... unless the target says raw-backing" \
+		sk_qcow2_attach polA ro "qcow2+raw-backing:$PD/unrec.qcow2" &&
+		sk_qcow2_gone polA
+	sk_check "absolute backing file name refused" \
+		sk_qcow2_refused polA ro "qcow2:$PD/abs.qcow2" "backing chain refused"
+	sk_check "backing file name with '..' refused" \
+		sk_qcow2_refused polA ro "qcow2:$PD/sub/up.qcow2" "backing chain refused"
+	sk_check "image with an internal snapshot refused rw" \
+		sk_qcow2_refused polA rw "qcow2:$PD/snap.qcow2" "attach it with access=ro"
+	sk_check "... and served ro" \
+		sk_qcow2_attach polA ro "qcow2:$PD/snap.qcow2" && sk_qcow2_gone polA
+	sk_check "a raw file named qcow2 refused" \
+		sk_qcow2_refused polA ro "qcow2:$PD/base.raw" "not a valid qcow2 image"
+
+	sk_check "qemu-img check: pol.qcow2 clean after the attaches" \
+		sk_qcow2_img_ok "$p"
+	sk_check "rmmod splitkit_back" rmmod splitkit_back
+	sk_blk_dmesg_dump
+	sk_check "dmesg: no oops, warning or hung task" sk_blk_dmesg_clean
+	rm -rf "$PD"
+}
