@@ -62,6 +62,7 @@ void skb_queues_init(struct skb_dev *d)
 
 	BUILD_BUG_ON(ARRAY_SIZE(d->queues) != SKB_MAX_QUEUES);
 	atomic_set(&d->inflight, 0);
+	spin_lock_init(&d->drain_lock);
 	init_waitqueue_head(&d->drain_wq);
 	for (i = 0; i < SKB_MAX_QUEUES; i++) {
 		atomic_set(&d->queues[i].inflight, 0);
@@ -91,33 +92,50 @@ void skb_inflight_get(struct skb_dev *d, struct sk_chan *ch)
  * @ch: its ring.
  *
  * Any context.  The device count goes last: once it reaches zero,
- * disconnect may tear the rings down.
+ * disconnect may tear the rings down and the device may be freed.
+ *
+ * That last step is a hand-over, and it is done under @d->drain_lock: the
+ * count falls to zero and the waiter is woken with the lock held
+ * (atomic_dec_and_lock_irqsave()), and skb_disconnect() checks the count
+ * under the same lock (wait_event_lock_irq_timeout()).  So the
+ * waiter cannot see zero, return and let the device be freed before this
+ * function has released the lock, which is its last access to @d.  (Done
+ * the obvious way, atomic_dec_and_test() then wake_up(), the waiter may
+ * see zero between the two - it re-checks its condition before it sleeps,
+ * or wakes for another reason - and wake_up() then takes the lock of a
+ * freed waitqueue: a use after free.)  The ring count needs no such care:
+ * while it falls, the device count still holds the device.
  */
 void skb_inflight_put(struct skb_dev *d, struct sk_chan *ch)
 {
 	struct skb_queue *q = skb_queue(d, ch);
+	unsigned long flags;
 
 	/* fully ordered: a waiter that missed the new count is seen here */
 	if (atomic_dec_return(&q->inflight) <= 1 && wq_has_sleeper(&q->idle))
 		wake_up(&q->idle);
-	if (atomic_dec_and_test(&d->inflight))
+	if (atomic_dec_and_lock_irqsave(&d->inflight, &d->drain_lock, flags)) {
 		wake_up(&d->drain_wq);
+		spin_unlock_irqrestore(&d->drain_lock, flags);
+	}
 }
 
+/*
+ * Every byte of the response is written here (skb_rsp_pack()), padding
+ * included, into a buffer the ring then copies whole into the shared page:
+ * no byte of dom0's stack reaches the frontend (see skb_rsp_pack()).
+ */
 static void skb_put_rsp(struct sk_chan *ch, u64 id, u8 op, int status)
 {
-	struct sk_blkif_response rsp = {
-		.id = id,
-		.operation = op,
-		.status = status,
-	};
+	u8 rsp[SK_BLKIF_RSP_SIZE];
 
+	skb_rsp_pack(rsp, id, op, status);
 	/*
 	 * Cannot fail while connected: the request this answers was
 	 * consumed and has no response yet.  After a ring violation the
 	 * ring refuses (-EIO), which is what we want.
 	 */
-	sk_chan_put(ch, &rsp);
+	sk_chan_put(ch, rsp);
 }
 
 /**

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # Unit tests and fuzzer for splitkit_back's request validator
-# (backend/core/).
+# (backend/core/) and its sharing policy.
 
 UNIT_TESTS        += back_req
 back_req_SRCS     := tests/unit/back/test_req.c backend/core/blkreq.c
@@ -10,3 +10,7 @@ FUZZ_TARGETS      += back_req_fuzz
 back_req_fuzz_SRCS := tests/unit/back/fuzz_req.c backend/core/blkreq.c
 back_req_fuzz_CFLAGS := -I$(TOP)/backend/core
 back_req_fuzz_CORPUS := tests/unit/back/corpus/req
+
+UNIT_TESTS        += back_share
+back_share_SRCS   := tests/unit/back/test_share.c backend/core/share.c
+back_share_CFLAGS := -I$(TOP)/backend/core
