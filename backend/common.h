@@ -179,6 +179,8 @@ struct skb_queue {
  *	@drain_wq, and by disconnect while it checks @inflight: the hand-over
  *	after which the device may be freed (req.c, skb_inflight_put()).
  * @drain_wq: woken when @inflight drops to zero.
+ * @test_waking: test builds: the last answer is still waking @drain_wq
+ *	(req.c, skb_test_drained()).
  * @queues: per-ring state, indexed by sk_chan_index().
  * @stats: counters.
  */
@@ -202,6 +204,7 @@ struct skb_dev {
 	bool stopping;
 	spinlock_t drain_lock;
 	wait_queue_head_t drain_wq;
+	bool test_waking;
 	struct skb_queue queues[SKB_MAX_QUEUES];
 	struct skb_stats stats;
 };
@@ -281,6 +284,11 @@ struct skb_req *skb_req_alloc(struct skb_dev *d, struct sk_chan *ch,
 void skb_req_free(struct skb_req *req);
 int skb_req_fill(struct skb_req *req);
 void skb_req_done(struct skb_req *req, int err);
+#ifdef SKB_TEST_HOOKS
+void skb_test_drained(struct skb_dev *d);
+#else
+static inline void skb_test_drained(struct skb_dev *d) { }
+#endif
 
 /* barrier.c */
 void skb_barrier_drain(struct skb_dev *d, struct sk_chan *ch);

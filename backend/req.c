@@ -21,8 +21,10 @@
  * after its answer, once on its ring (skb_queue.inflight, barrier.c waits
  * on it) and once on the device (skb_dev.inflight, disconnect waits on it).
  */
+#include <linux/delay.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 
 #include "common.h"
@@ -32,6 +34,54 @@ static_assert(PAGE_SIZE == SK_BLKIF_PAGE_SIZE);
 
 /* Completion work: grant copy to the frontend, answer, release. */
 static struct workqueue_struct *skb_wq;
+
+#ifdef SKB_TEST_HOOKS
+/*
+ * Test builds only (not "make install"): a probe of the hand-over between
+ * the last answer and disconnect (skb_inflight_put()).  The last answerer
+ * marks the device "waking" from the count's fall to zero until its
+ * wake-up is done, and waits test_drain_delay_ms in between; disconnect
+ * complains if, once it saw the count at zero, the mark is still set - it
+ * would go on to free a device someone is still waking.  The delay makes
+ * that window wide enough for a detach under I/O to land in it whenever
+ * it exists (scenario back-detach); with the hand-over under drain_lock it
+ * never does.  The delay is spent with drain_lock held: test use only.
+ */
+static unsigned int test_drain_delay_ms;
+module_param(test_drain_delay_ms, uint, 0644);
+MODULE_PARM_DESC(test_drain_delay_ms,
+		 "test builds only: ms the last answer waits before waking disconnect (default 0)");
+
+static void skb_test_hand_over(struct skb_dev *d)
+{
+	unsigned int ms = READ_ONCE(test_drain_delay_ms);
+
+	WRITE_ONCE(d->test_waking, true);
+	if (ms)
+		mdelay(ms);
+}
+
+static void skb_test_handed_over(struct skb_dev *d)
+{
+	WRITE_ONCE(d->test_waking, false);
+}
+
+/**
+ * skb_test_drained() - disconnect saw no request in flight (test builds).
+ * @d: the device.
+ *
+ * Complains if the last answer has not finished waking @d.
+ */
+void skb_test_drained(struct skb_dev *d)
+{
+	if (READ_ONCE(d->test_waking))
+		dev_err(&d->dev->dev,
+			"test: disconnect drained while the last answer was still waking it (use-after-free window)\n");
+}
+#else
+static inline void skb_test_hand_over(struct skb_dev *d) { }
+static inline void skb_test_handed_over(struct skb_dev *d) { }
+#endif
 
 /**
  * skb_req_init() - set up what requests need module-wide.
@@ -115,7 +165,9 @@ void skb_inflight_put(struct skb_dev *d, struct sk_chan *ch)
 	if (atomic_dec_return(&q->inflight) <= 1 && wq_has_sleeper(&q->idle))
 		wake_up(&q->idle);
 	if (atomic_dec_and_lock_irqsave(&d->inflight, &d->drain_lock, flags)) {
+		skb_test_hand_over(d);
 		wake_up(&d->drain_wq);
+		skb_test_handed_over(d);
 		spin_unlock_irqrestore(&d->drain_lock, flags);
 	}
 }

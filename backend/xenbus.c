@@ -128,6 +128,7 @@ static void skb_disconnect(struct sk_xb *xb)
 		spin_lock_irq(&d->drain_lock);
 	}
 	spin_unlock_irq(&d->drain_lock);
+	skb_test_drained(d);
 	sk_link_destroy(d->link);
 	d->link = NULL;
 	dev_info(&d->dev->dev, "disconnected\n");
