@@ -93,6 +93,7 @@ hb_mount()
 
 sk_check "load splitkit_back (xen-blkback not loaded)" sk_blk_load_back ||
 	return
+sk_check "load loop" sk_modprobe loop
 
 # --- 1. the indirect-segment floor ---------------------------------------
 sh -c "echo 0 >$PARAM" 2>/dev/null
@@ -140,6 +141,11 @@ sk_check "A's disk opened ($got)" test "$got" = open
 sk_check "xl create share-b.cfg (domain B, no disk)" \
 	xl create share-b.cfg || { xl destroy back-harden-a; return; }
 b=$(xl domid back-harden-b)
+# both must stay up through the checks (they are destroyed at the end)
+sk_check "domain A's guest is up (its VM: $(xenstore-read "/local/domain/$a/vm"))" \
+	sk_blk_console_wait back-harden-a '^SKU: # idle' 300
+sk_check "domain B's guest is up (its VM: $(xenstore-read "/local/domain/$b/vm"))" \
+	sk_blk_console_wait back-harden-b '^SKU: # idle' 300
 
 hb_expect "B: the file A writes, writable: refused, naming domain A" 51712 \
 	"vdev=xvda, access=rw, script=splitkit, target=/run/bsh.img" \
@@ -189,6 +195,8 @@ sk_check "discard: feature-discard 1" \
 sk_check "advertised feature-max-indirect-segments >= 256" \
 	test "$(xenstore-read "$(hb_be "$b" 51824)/feature-max-indirect-segments")" -ge 256
 
+sk_check "A and B still up after the attaches" \
+	sh -c 'xl domid back-harden-a && xl domid back-harden-b'
 sk_check "xl destroy B" xl destroy back-harden-b
 sk_check "xl destroy A" xl destroy back-harden-a
 sk_blk_relay back-harden-a
