@@ -92,6 +92,38 @@ free_path:
 }
 
 /**
+ * skb_backing_claim() - reopen a writable block device exclusively.
+ * @be: an open backing.
+ *
+ * Process context.  An exclusive open (O_EXCL on a block device special
+ * file) fails with -EBUSY while the device is mounted, used for swap, part
+ * of a device-mapper or md device, or claimed by any other exclusive user -
+ * so nothing in dom0 writes it under the guest.  Nothing to do for a file
+ * or a read-only disk.
+ *
+ * Return: 0, -EBUSY, or the open's -errno.
+ */
+int skb_backing_claim(struct skb_backing *be)
+{
+	struct file *f;
+
+	if (!be->bdev || be->read_only)
+		return 0;
+	f = filp_open(be->path, O_RDWR | O_EXCL | O_LARGEFILE, 0);
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	/* the path may have been pointed elsewhere since the first open */
+	if (!S_ISBLK(file_inode(f)->i_mode) ||
+	    I_BDEV(f->f_mapping->host) != be->bdev) {
+		filp_close(f, NULL);
+		return -ESTALE;
+	}
+	filp_close(be->file, NULL);
+	be->file = f;
+	return 0;
+}
+
+/**
  * skb_backing_close() - close what skb_backing_open() opened.
  * @be: descriptor; may be unopened.  Zeroed on return.
  *

@@ -32,6 +32,7 @@
 void skb_build_limits(struct skb_dev *d, unsigned int max_segs)
 {
 	d->lim.sectors = d->be.sectors;
+	d->lim.sector_size = d->be.sector_size;
 	d->lim.max_segs = max_segs;
 	d->lim.read_only = d->be.read_only;
 	d->lim.discard = d->be.discard && !d->be.read_only;

@@ -9,17 +9,22 @@
  * counts, the response); barrier.c orders WRITE_BARRIERs; and one struct
  * skb_backing_ops per kind of backing store does the I/O (bdev.c for block
  * devices, file.c for regular files, qcow2.c for qcow2 images through
- * splitkit_image.ko; backing.c opens one and picks its ops).  Design: Documentation/design.rst.  The frontend counterpart is
+ * splitkit_image.ko; backing.c opens one and picks its ops; share.c keeps
+ * two domains from writing one backing).  Design:
+ * Documentation/design.rst.  The frontend counterpart is
  * Linux's xen-blkfront or splitkit's frontend/; the protocol is
  * <splitkit/blkif.h>, the transport splitkit_ring (include/splitkit/ring.h).
  *
  * Lock hierarchy: skb_dev.xb.lock (sk_xb: connect, disconnect, backing
- * open/close) is the only sleeping lock; the data path takes no lock of its
- * own.  Request state belongs to whoever holds the struct skb_req: the
- * channel's consumer while it validates and submits, then the I/O
- * completion, then the completion work item.  In-flight counts are atomics
- * (req.c): skb_dev.inflight (the whole device, for disconnect) and
- * skb_queue.inflight (one ring, for barriers; barrier.c).
+ * open/close), then skb_share_lock (share.c: which backings are in use),
+ * are the only sleeping locks.  The data path takes one spinlock of its
+ * own, skb_dev.drain_lock, only where the device's in-flight count falls to
+ * zero; it nests outside skb_dev.drain_wq's lock.  Request state belongs
+ * to whoever holds the struct skb_req: the channel's consumer while it
+ * validates and submits, then the I/O completion, then the completion work
+ * item.  In-flight counts are atomics (req.c): skb_dev.inflight (the whole
+ * device, for disconnect) and skb_queue.inflight (one ring, for barriers;
+ * barrier.c).
  */
 #ifndef _SPLITKIT_BACK_COMMON_H
 #define _SPLITKIT_BACK_COMMON_H
@@ -36,11 +41,24 @@
 #include <splitkit/ring.h>
 
 #include "core/blkreq.h"
+#include "core/share.h"
 
 #define SKB_NAME	"splitkit_back"
 
 /* Most queues (rings) per disk: the top of the max_queues parameter. */
 #define SKB_MAX_QUEUES	32
+
+/*
+ * Fewest indirect segments ever advertised: the bottom of the
+ * max_indirect_segs parameter.  Linux's xen-blkback always offers 256
+ * (MAX_INDIRECT_SEGMENTS in its common.h), so a guest may have set its
+ * queue up for that many; a stock xen-blkfront restored or migrated onto a
+ * backend that offers fewer keeps the requests already queued in their old
+ * shape and crashes on them (BUG in blkif_queue_rq()).  Offering at least
+ * what xen-blkback offers keeps every guest that ran against either
+ * backend safe when it reconnects to this one.
+ */
+#define SKB_MIN_INDIRECT_SEGS	256
 
 struct skb_backing;
 struct skb_req;
@@ -183,13 +201,22 @@ struct skb_queue {
  * @adv_order: max-ring-page-order advertised in probe.
  * @adv_queues: multi-queue-max-queues advertised in probe.
  * @adv_segs: feature-max-indirect-segments advertised in probe.
+ * @user: who uses @be, how (share.c).
+ * @vm: the frontend domain's "vm" path, NULL if it has none; @user.vm.
+ * @share_node: in share.c's list of users, under skb_share_lock.
+ * @sharing: on that list.
  * @hotplug_watch: watch on our hotplug-status key.
  * @watching: @hotplug_watch is registered.
  * @format_watch: watch on our splitkit-format key (hotplug script).
  * @watching_format: @format_watch is registered.
  * @inflight: requests being handled (consumer through response).
  * @stopping: set by disconnect before draining @inflight.
+ * @drain_lock: held by whoever brings @inflight to zero until it has woken
+ *	@drain_wq, and by disconnect while it checks @inflight: the hand-over
+ *	after which the device may be freed (req.c, skb_inflight_put()).
  * @drain_wq: woken when @inflight drops to zero.
+ * @test_waking: test builds: the last answer is still waking @drain_wq
+ *	(req.c, skb_test_drained()).
  * @queues: per-ring state, indexed by sk_chan_index().
  * @stats: counters.
  */
@@ -203,13 +230,19 @@ struct skb_dev {
 	unsigned int adv_order;
 	unsigned int adv_queues;
 	unsigned int adv_segs;
+	struct skb_user user;
+	char *vm;
+	struct list_head share_node;
+	bool sharing;
 	struct xenbus_watch hotplug_watch;
 	bool watching;
 	struct xenbus_watch format_watch;
 	bool watching_format;
 	atomic_t inflight;
 	bool stopping;
+	spinlock_t drain_lock;
 	wait_queue_head_t drain_wq;
+	bool test_waking;
 	struct skb_queue queues[SKB_MAX_QUEUES];
 	struct skb_stats stats;
 };
@@ -289,6 +322,11 @@ struct skb_req *skb_req_alloc(struct skb_dev *d, struct sk_chan *ch,
 void skb_req_free(struct skb_req *req);
 int skb_req_fill(struct skb_req *req);
 void skb_req_done(struct skb_req *req, int err);
+#ifdef SKB_TEST_HOOKS
+void skb_test_drained(struct skb_dev *d);
+#else
+static inline void skb_test_drained(struct skb_dev *d) { }
+#endif
 
 /* barrier.c */
 void skb_barrier_drain(struct skb_dev *d, struct sk_chan *ch);
@@ -302,6 +340,11 @@ extern const struct skb_backing_ops skb_qcow2_ops;
 /* backing.c */
 int skb_backing_open(struct skb_backing *be, const char *path, bool ro,
 		     const struct skb_attach *at);
+int skb_backing_claim(struct skb_backing *be);
 void skb_backing_close(struct skb_backing *be);
+
+/* share.c */
+int skb_share_join(struct skb_dev *d);
+void skb_share_leave(struct skb_dev *d);
 
 #endif /* _SPLITKIT_BACK_COMMON_H */

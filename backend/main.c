@@ -7,7 +7,9 @@
  * driver (xenbus.c); exit undoes both in reverse.  Each parameter is range
  * checked in its kernel_param_ops set() (<splitkit/param.h>), so a value
  * written through sysfs at run time is as safe as one given at load;
- * Documentation/block.rst lists them.
+ * Documentation/block.rst lists them.  max_indirect_segs has a floor
+ * (SKB_MIN_INDIRECT_SEGS, common.h): a guest restored onto fewer
+ * segments than it ran with may crash.
  */
 #include <linux/module.h>
 #include <xen/xen.h>
@@ -30,9 +32,9 @@ SK_PARAM_UINT(max_queues, skb_param.max_queues, 1, SKB_MAX_QUEUES, 0644,
 SK_PARAM_UINT(max_ring_order, skb_param.max_ring_order, 0,
 	      XENBUS_MAX_RING_GRANT_ORDER, 0644,
 	      "largest ring-page-order accepted, 0-4, max-ring-page-order (default 4)");
-SK_PARAM_UINT(max_indirect_segs, skb_param.max_indirect_segs, 0,
-	      SK_BLKIF_MAX_INDIRECT_SEGS, 0644,
-	      "feature-max-indirect-segments, 0-4096, 0 disables indirect requests (default 256)");
+SK_PARAM_UINT(max_indirect_segs, skb_param.max_indirect_segs,
+	      SKB_MIN_INDIRECT_SEGS, SK_BLKIF_MAX_INDIRECT_SEGS, 0644,
+	      "feature-max-indirect-segments, 256-4096, never fewer than xen-blkback's 256, which a restored guest may rely on (default 256)");
 SK_PARAM_UINT(poll_ns, skb_param.poll_ns, 0, SK_CHAN_MAX_POLL_NS, 0644,
 	      "longest adaptive ring poll window in ns, 0-1000000 (default 20000)");
 

@@ -21,8 +21,10 @@
  * after its answer, once on its ring (skb_queue.inflight, barrier.c waits
  * on it) and once on the device (skb_dev.inflight, disconnect waits on it).
  */
+#include <linux/delay.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 
 #include "common.h"
@@ -32,6 +34,54 @@ static_assert(PAGE_SIZE == SK_BLKIF_PAGE_SIZE);
 
 /* Completion work: grant copy to the frontend, answer, release. */
 static struct workqueue_struct *skb_wq;
+
+#ifdef SKB_TEST_HOOKS
+/*
+ * Test builds only (not "make install"): a probe of the hand-over between
+ * the last answer and disconnect (skb_inflight_put()).  The last answerer
+ * marks the device "waking" from the count's fall to zero until its
+ * wake-up is done, and waits test_drain_delay_ms in between; disconnect
+ * complains if, once it saw the count at zero, the mark is still set - it
+ * would go on to free a device someone is still waking.  The delay makes
+ * that window wide enough for a detach under I/O to land in it whenever
+ * it exists (scenario back-detach); with the hand-over under drain_lock it
+ * never does.  The delay is spent with drain_lock held: test use only.
+ */
+static unsigned int test_drain_delay_ms;
+module_param(test_drain_delay_ms, uint, 0644);
+MODULE_PARM_DESC(test_drain_delay_ms,
+		 "test builds only: ms the last answer waits before waking disconnect (default 0)");
+
+static void skb_test_hand_over(struct skb_dev *d)
+{
+	unsigned int ms = READ_ONCE(test_drain_delay_ms);
+
+	WRITE_ONCE(d->test_waking, true);
+	if (ms)
+		mdelay(ms);
+}
+
+static void skb_test_handed_over(struct skb_dev *d)
+{
+	WRITE_ONCE(d->test_waking, false);
+}
+
+/**
+ * skb_test_drained() - disconnect saw no request in flight (test builds).
+ * @d: the device.
+ *
+ * Complains if the last answer has not finished waking @d.
+ */
+void skb_test_drained(struct skb_dev *d)
+{
+	if (READ_ONCE(d->test_waking))
+		dev_err(&d->dev->dev,
+			"test: disconnect drained while the last answer was still waking it (use-after-free window)\n");
+}
+#else
+static inline void skb_test_hand_over(struct skb_dev *d) { }
+static inline void skb_test_handed_over(struct skb_dev *d) { }
+#endif
 
 /**
  * skb_req_init() - set up what requests need module-wide.
@@ -62,6 +112,7 @@ void skb_queues_init(struct skb_dev *d)
 
 	BUILD_BUG_ON(ARRAY_SIZE(d->queues) != SKB_MAX_QUEUES);
 	atomic_set(&d->inflight, 0);
+	spin_lock_init(&d->drain_lock);
 	init_waitqueue_head(&d->drain_wq);
 	for (i = 0; i < SKB_MAX_QUEUES; i++) {
 		atomic_set(&d->queues[i].inflight, 0);
@@ -91,33 +142,52 @@ void skb_inflight_get(struct skb_dev *d, struct sk_chan *ch)
  * @ch: its ring.
  *
  * Any context.  The device count goes last: once it reaches zero,
- * disconnect may tear the rings down.
+ * disconnect may tear the rings down and the device may be freed.
+ *
+ * That last step is a hand-over, and it is done under @d->drain_lock: the
+ * count falls to zero and the waiter is woken with the lock held
+ * (atomic_dec_and_lock_irqsave()), and skb_disconnect() checks the count
+ * under the same lock (wait_event_lock_irq_timeout()).  So the
+ * waiter cannot see zero, return and let the device be freed before this
+ * function has released the lock, which is its last access to @d.  (Done
+ * the obvious way, atomic_dec_and_test() then wake_up(), the waiter may
+ * see zero between the two - it re-checks its condition before it sleeps,
+ * or wakes for another reason - and wake_up() then takes the lock of a
+ * freed waitqueue: a use after free.)  The ring count needs no such care:
+ * while it falls, the device count still holds the device.
  */
 void skb_inflight_put(struct skb_dev *d, struct sk_chan *ch)
 {
 	struct skb_queue *q = skb_queue(d, ch);
+	unsigned long flags;
 
 	/* fully ordered: a waiter that missed the new count is seen here */
 	if (atomic_dec_return(&q->inflight) <= 1 && wq_has_sleeper(&q->idle))
 		wake_up(&q->idle);
-	if (atomic_dec_and_test(&d->inflight))
+	if (atomic_dec_and_lock_irqsave(&d->inflight, &d->drain_lock, flags)) {
+		skb_test_hand_over(d);
 		wake_up(&d->drain_wq);
+		skb_test_handed_over(d);
+		spin_unlock_irqrestore(&d->drain_lock, flags);
+	}
 }
 
+/*
+ * Every byte of the response is written here (skb_rsp_pack()), padding
+ * included, into a buffer the ring then copies whole into the shared page:
+ * no byte of dom0's stack reaches the frontend (see skb_rsp_pack()).
+ */
 static void skb_put_rsp(struct sk_chan *ch, u64 id, u8 op, int status)
 {
-	struct sk_blkif_response rsp = {
-		.id = id,
-		.operation = op,
-		.status = status,
-	};
+	u8 rsp[SK_BLKIF_RSP_SIZE];
 
+	skb_rsp_pack(rsp, id, op, status);
 	/*
 	 * Cannot fail while connected: the request this answers was
 	 * consumed and has no response yet.  After a ring violation the
 	 * ring refuses (-EIO), which is what we want.
 	 */
-	sk_chan_put(ch, &rsp);
+	sk_chan_put(ch, rsp);
 }
 
 /**

@@ -113,11 +113,23 @@ static void skb_disconnect(struct sk_xb *xb)
 	WRITE_ONCE(d->stopping, true);
 	/* pairs with smp_mb__after_atomic() in skb_chan_msg() */
 	smp_mb();
-	while (!wait_event_timeout(d->drain_wq, !atomic_read(&d->inflight),
-				   10 * HZ))
+	/*
+	 * The count is checked under drain_lock, which the last
+	 * skb_inflight_put() holds from the count's fall to zero until after
+	 * its wake-up: once this sees zero, no answerer touches @d again.
+	 */
+	spin_lock_irq(&d->drain_lock);
+	while (!wait_event_lock_irq_timeout(d->drain_wq,
+					    !atomic_read(&d->inflight),
+					    d->drain_lock, 10 * HZ)) {
+		spin_unlock_irq(&d->drain_lock);
 		dev_warn(&d->dev->dev,
 			 "disconnect waits for %d request(s) still in flight\n",
 			 atomic_read(&d->inflight));
+		spin_lock_irq(&d->drain_lock);
+	}
+	spin_unlock_irq(&d->drain_lock);
+	skb_test_drained(d);
 	sk_link_destroy(d->link);
 	d->link = NULL;
 	dev_info(&d->dev->dev, "disconnected\n");
@@ -218,18 +230,33 @@ static int skb_read_format(struct skb_dev *d, struct skb_attach *at)
 	return err;
 }
 
+/* The frontend domain's "vm" path (its VM's identity), or NULL. */
+static char *skb_read_vm(struct xenbus_device *dev)
+{
+	char *dir, *vm;
+
+	dir = kasprintf(GFP_KERNEL, "/local/domain/%d", dev->otherend_id);
+	if (!dir)
+		return NULL;
+	vm = sk_xs_read_str(dir, "vm", 128);
+	kfree(dir);
+	return IS_ERR(vm) ? NULL : vm;
+}
+
 /*
- * Open the backing the hotplug script published.  Under xb.lock.  The
- * outcome goes to "splitkit-status" ("ok" or the reason), which the
- * hotplug script waits for when it asked for a format, so that xl reports
- * a refusal (hotplug-error) instead of a disk that never connects.
+ * Open the backing the hotplug script published, with the access "mode"
+ * asks for ("w", "w!" shared on purpose, else read-only), if no other
+ * domain's use of it forbids (share.c).  Under xb.lock.  The outcome goes
+ * to "splitkit-status" ("ok" or the reason), which the hotplug script
+ * waits for when it asked for a format, so that xl reports a refusal
+ * (hotplug-error) instead of a disk that never connects.
  */
 static int skb_open_backing(struct skb_dev *d)
 {
 	struct xenbus_device *dev = d->dev;
 	struct skb_attach at = { };
 	char *path, *mode, *name, *uuid;
-	bool ro;
+	bool discard_on;
 	int err;
 
 	path = sk_xs_read_str(dev->nodename, "physical-device-path", PATH_MAX);
@@ -248,13 +275,17 @@ static int skb_open_backing(struct skb_dev *d)
 		goto free_path;
 	}
 	mode = sk_xs_read_str(dev->nodename, "mode", 8);
-	ro = IS_ERR(mode) || strcmp(mode, "w");
+	skb_mode_parse(IS_ERR(mode) ? NULL : mode, &d->user.mode);
 	if (!IS_ERR(mode))
 		kfree(mode);
+	d->user.domid = dev->otherend_id;
+	kfree(d->vm);
+	d->vm = skb_read_vm(dev);
+	d->user.vm = d->vm;
 	skb_read_domain(d, &name, &uuid);
 	at.dom_name = name;
 	at.dom_uuid = uuid;
-	err = skb_backing_open(&d->be, path, ro, &at);
+	err = skb_backing_open(&d->be, path, !d->user.mode.writable, &at);
 	kfree(name);
 	kfree(uuid);
 	if (err) {
@@ -269,18 +300,35 @@ static int skb_open_backing(struct skb_dev *d)
 		memset(d->be.why, 0, sizeof(d->be.why));
 		goto free_path;
 	}
+	/* libxl's discard-enable (disk spec "no-discard" writes 0) */
+	if (!sk_xs_read_bool(dev->nodename, "discard-enable", true,
+			     &discard_on) && !discard_on)
+		d->be.discard = false;
+	err = skb_share_join(d);
+	if (err)
+		goto close_backing;
 	err = sk_xs_transact(skb_write_disk_xbt, d);
 	if (err) {
 		xenbus_dev_fatal(dev, err, "writing disk keys");
-		skb_backing_close(&d->be);
-		goto free_path;
+		goto leave_share;
 	}
 	d->ready = true;
 	if (at.format != SKB_FMT_RAW)
 		xenbus_write(XBT_NIL, dev->nodename, "splitkit-status", "ok");
-	dev_info(&dev->dev, "%s %s: %llu sectors, %s I/O%s\n",
+	dev_info(&dev->dev, "%s %s: %llu sectors, %s I/O%s%s\n",
 		 d->be.ops->name, path, d->be.sectors, d->be.io,
-		 ro ? ", read-only" : "");
+		 d->be.read_only ? ", read-only" :
+		 d->user.mode.force ? ", shared (mode w!)" : "",
+		 d->be.discard || d->be.read_only ? "" : ", no discard");
+	goto free_path;
+
+leave_share:
+	skb_share_leave(d);
+close_backing:
+	skb_backing_close(&d->be);
+	if (at.format != SKB_FMT_RAW)
+		xenbus_printf(XBT_NIL, dev->nodename, "splitkit-status",
+			      "%s: refused (error %d)", path, err);
 free_path:
 	kfree(path);
 	return err;
@@ -347,7 +395,7 @@ static void skb_format_changed(struct xenbus_watch *w, const char *path,
 	X(skb, refused_bad_op) X(skb, refused_not_supported)		\
 	X(skb, refused_read_only) X(skb, refused_bad_nr_segs)		\
 	X(skb, refused_bad_indirect_op) X(skb, refused_bad_seg)	\
-	X(skb, refused_bad_range)
+	X(skb, refused_bad_range) X(skb, refused_misaligned)
 SK_STATS_ENUM(skb, SKB_STATS);
 
 /* The file of each refusal reason. */
@@ -359,6 +407,7 @@ static const u8 skb_reason_stat[SKB_NR_REASONS] = {
 	[SKB_BAD_INDIRECT_OP] = skb_st_refused_bad_indirect_op,
 	[SKB_BAD_SEG] = skb_st_refused_bad_seg,
 	[SKB_BAD_RANGE] = skb_st_refused_bad_range,
+	[SKB_MISALIGNED] = skb_st_refused_misaligned,
 };
 /* a new reason needs its file */
 static_assert(skb_st_nr - skb_st_refused_bad_op == SKB_NR_REASONS - SKB_BAD_OP);
@@ -393,7 +442,9 @@ static int skb_advertise(struct skb_dev *d)
 	struct xenbus_device *dev = d->dev;
 	struct sk_chan_params p = skb_params(d);
 	struct sk_blkif_disk k = {
-		.indirect = READ_ONCE(skb_param->max_indirect_segs),
+		/* the parameter refuses less; a floor all the same */
+		.indirect = max_t(unsigned int, SKB_MIN_INDIRECT_SEGS,
+				  READ_ONCE(skb_param->max_indirect_segs)),
 		/*
 		 * Grants are copied, never mapped: any grant works, and a
 		 * frontend that keeps its grants persistent saves its own
@@ -478,7 +529,9 @@ static void skb_free(struct sk_xb *xb)
 	struct skb_dev *d = xb->priv;
 
 	skb_stop(xb);	/* a probe that could not announce the device */
+	skb_share_leave(d);
 	skb_backing_close(&d->be);
+	kfree(d->vm);
 	kfree(d);
 }
 

@@ -27,6 +27,37 @@ static u64 get64(const u8 *p)
 	return (u64)get32(p) | (u64)get32(p + 4) << 32;
 }
 
+static void put16(u8 *p, u16 v)
+{
+	p[0] = (u8)v;
+	p[1] = (u8)(v >> 8);
+}
+
+static void put64(u8 *p, u64 v)
+{
+	unsigned int i;
+
+	for (i = 0; i < 8; i++)
+		p[i] = (u8)(v >> 8 * i);
+}
+
+/*
+ * Do @sector and @nr_sectors (512-byte units) both fall on the disk's
+ * logical block size?  A disk with 4096-byte sectors (sector-size 4096,
+ * e.g. a loop device made with --sector-size 4096) takes only I/O in whole
+ * 4 KiB blocks: the block layer would fail the rest, or worse, a file
+ * backing would read-modify-write around it.  Linux's xen-blkback refuses
+ * such a request as "Misaligned I/O request"; so do we, before any I/O.
+ */
+static bool skb_aligned(const struct skb_limits *lim, u64 sector, u64 nr)
+{
+	u64 mask = 0;
+
+	if (lim->sector_size > 512u)
+		mask = (lim->sector_size >> SK_BLKIF_SECTOR_SHIFT) - 1u;
+	return !((sector | nr) & mask);
+}
+
 /**
  * skb_seg_unpack() - read and check one 8-byte segment descriptor.
  * @raw: the descriptor (in a request or an indirect page copy).
@@ -56,7 +87,11 @@ enum skb_reason skb_seg_unpack(const void *raw, struct skb_seg *seg)
  * Sets @d->nr_sectors.
  *
  * Return: SKB_OK, SKB_BAD_SEG for a segment that skb_seg_unpack() would
- * refuse, or SKB_BAD_RANGE if the sectors leave the disk.
+ * refuse, SKB_BAD_RANGE if the sectors leave the disk, or SKB_MISALIGNED
+ * if the first sector or the length is not a whole number of logical
+ * blocks (@lim->sector_size).  Segments themselves may start and end
+ * anywhere on 512 bytes, as xen-blkback allows: a guest's O_DIRECT buffer
+ * need only meet its DMA alignment.
  */
 enum skb_reason skb_req_check_segs(struct skb_req_desc *d,
 				   const struct skb_seg *segs,
@@ -75,6 +110,8 @@ enum skb_reason skb_req_check_segs(struct skb_req_desc *d,
 	/* both terms are bounded: no overflow in the subtraction */
 	if (d->sector > lim->sectors || total > lim->sectors - d->sector)
 		return SKB_BAD_RANGE;
+	if (!skb_aligned(lim, d->sector, total))
+		return SKB_MISALIGNED;
 	return SKB_OK;
 }
 
@@ -200,6 +237,8 @@ enum skb_reason skb_req_parse(const void *raw, const struct skb_limits *lim,
 		if (d->sector > lim->sectors ||
 		    d->nr_sectors > lim->sectors - d->sector)
 			return SKB_BAD_RANGE;
+		if (!skb_aligned(lim, d->sector, d->nr_sectors))
+			return SKB_MISALIGNED;
 		return SKB_OK;
 	case SK_BLKIF_OP_INDIRECT:
 		if (!lim->max_segs)
@@ -231,6 +270,31 @@ int skb_reason_status(enum skb_reason r)
 	return SK_BLKIF_RSP_ERROR;
 }
 
+/**
+ * skb_rsp_pack() - lay out one response, every byte of it.
+ * @raw: SK_BLKIF_RSP_SIZE bytes: a private buffer or the ring slot itself.
+ * @id: the request's id.
+ * @op: the operation to echo.
+ * @status: SK_BLKIF_RSP_*.
+ *
+ * The response goes to a page the frontend reads.  A struct built on the
+ * stack and copied whole would carry its padding (bytes 9 and 12-15) with
+ * it, whatever the stack held before - dom0 memory handed to a guest (the
+ * XSA-216 class); whether the compiler zeroes padding depends on build
+ * options (CONFIG_INIT_STACK_ALL_ZERO), not on the code.  So the response
+ * is written byte by byte at the offsets of <splitkit/blkif.h>, padding
+ * included, and no uninitialised byte can reach the ring.
+ */
+void skb_rsp_pack(void *raw, u64 id, u8 op, s16 status)
+{
+	u8 *p = raw;
+
+	memset(p, 0, SK_BLKIF_RSP_SIZE);
+	put64(p + SK_BLKIF_RSP_OFF_ID, id);
+	p[SK_BLKIF_RSP_OFF_OP] = op;
+	put16(p + SK_BLKIF_RSP_OFF_STATUS, (u16)status);
+}
+
 static const char *const skb_reason_names[SKB_NR_REASONS] = {
 	[SKB_OK] = "ok",
 	[SKB_BAD_OP] = "unknown operation",
@@ -240,6 +304,7 @@ static const char *const skb_reason_names[SKB_NR_REASONS] = {
 	[SKB_BAD_INDIRECT_OP] = "bad indirect operation",
 	[SKB_BAD_SEG] = "bad first/last sector in a segment",
 	[SKB_BAD_RANGE] = "sectors outside the disk",
+	[SKB_MISALIGNED] = "misaligned I/O request",
 };
 
 /**

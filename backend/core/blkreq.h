@@ -39,6 +39,7 @@ enum skb_reason {
 	SKB_BAD_INDIRECT_OP,	/* indirect wrapping other than read/write */
 	SKB_BAD_SEG,		/* first_sect > last_sect or past the page */
 	SKB_BAD_RANGE,		/* sectors outside the disk or overflowing */
+	SKB_MISALIGNED,		/* not in whole logical blocks (sector-size) */
 	SKB_NR_REASONS
 };
 
@@ -57,6 +58,9 @@ struct skb_seg {
 /**
  * struct skb_limits - what the disk and the backend accept.
  * @sectors: disk size in 512-byte sectors.
+ * @sector_size: logical block size advertised (sector-size), bytes: a
+ *	power of two from 512 to 4096; 0 counts as 512.  Reads, writes,
+ *	flushes with data and discards must start and end on it.
  * @max_segs: most segments of an indirect request
  *	(feature-max-indirect-segments); 0 refuses BLKIF_OP_INDIRECT.
  * @read_only: refuse writes, flushes and barriers with data, discards.
@@ -66,6 +70,7 @@ struct skb_seg {
  */
 struct skb_limits {
 	u64 sectors;
+	u32 sector_size;
 	u32 max_segs;
 	bool read_only;
 	bool discard;
@@ -110,6 +115,7 @@ enum skb_reason skb_req_check_segs(struct skb_req_desc *d,
 				   const struct skb_seg *segs,
 				   const struct skb_limits *lim);
 int skb_reason_status(enum skb_reason r);
+void skb_rsp_pack(void *raw, u64 id, u8 op, s16 status);
 const char *skb_reason_str(enum skb_reason r);
 
 #endif /* _SPLITKIT_BACK_BLKREQ_H */

@@ -171,6 +171,9 @@ struct sk_blkif_response {
 #define SK_BLKIF_OFF_IND_OP	SK_BLKIF_OFF(u.indirect.indirect_op)
 #define SK_BLKIF_OFF_IND_NR_SEGS SK_BLKIF_OFF(u.indirect.nr_segments)	/* u16 */
 #define SK_BLKIF_OFF_IND_GREFS	SK_BLKIF_OFF(u.indirect.indirect_grefs)
+#define SK_BLKIF_RSP_OFF_ID	offsetof(struct sk_blkif_response, id)
+#define SK_BLKIF_RSP_OFF_OP	offsetof(struct sk_blkif_response, operation)
+#define SK_BLKIF_RSP_OFF_STATUS	offsetof(struct sk_blkif_response, status)
 #define SK_BLKIF_SEG_OFF_GREF	offsetof(struct sk_blkif_segment, gref)
 #define SK_BLKIF_SEG_OFF_FIRST	offsetof(struct sk_blkif_segment, first_sect)
 #define SK_BLKIF_SEG_OFF_LAST	offsetof(struct sk_blkif_segment, last_sect)
@@ -179,6 +182,9 @@ SK_STATIC_ASSERT(sizeof(struct sk_blkif_request) == SK_BLKIF_REQ_SIZE,
 		 "blkif request is 112 bytes");
 SK_STATIC_ASSERT(sizeof(struct sk_blkif_response) == SK_BLKIF_RSP_SIZE,
 		 "blkif response is 16 bytes");
+/* a response is id 0-7, operation 8, status 10-11; 9 and 12-15 pad */
+SK_STATIC_ASSERT(SK_BLKIF_RSP_OFF_ID == 0 && SK_BLKIF_RSP_OFF_OP == 8 &&
+		 SK_BLKIF_RSP_OFF_STATUS == 10, "blkif response layout");
 SK_STATIC_ASSERT(sizeof(struct sk_blkif_segment) == SK_BLKIF_SEG_SIZE,
 		 "blkif segment is 8 bytes");
 /* the id sits at byte 8 of every request, and the sector at 16 */

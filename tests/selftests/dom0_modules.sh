@@ -24,7 +24,7 @@ PARAMS=/sys/module/splitkit_back/parameters
 # (backend/xenbus.c, Documentation/block.rst).
 RANGES="max_queues 1 32
 max_ring_order 0 4
-max_indirect_segs 0 4096
+max_indirect_segs 256 4096
 poll_ns 0 1000000"
 
 # name  value: writes that must be refused.
@@ -32,6 +32,8 @@ BAD="max_queues 0
 max_queues 33
 max_ring_order 5
 max_indirect_segs 4097
+max_indirect_segs 255
+max_indirect_segs 0
 poll_ns 1000001
 max_queues many"
 

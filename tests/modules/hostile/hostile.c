@@ -9,10 +9,13 @@
  * requests with bad counts and pages, broken barriers (or any barrier
  * where none is offered), writes to a read-only disk - and a flood of
  * them, then one honest read to show the backend still serves; on a
- * read-only disk it ends with the read-only test of ro.c.  With
+ * read-only disk it ends with the read-only test of ro.c.  Every response
+ * is also checked byte by byte: its padding (byte 9, bytes 12-15) must be
+ * zero, or the backend handed the guest bytes of its own memory.  With
  * test=barrier it runs the barrier test of barrier.c instead (scenario
  * back-barrier), with test=ro only the read-only test (back-hostile's
- * run against xen-blkback).  Each check is printed to dmesg as
+ * run against xen-blkback), with test=misaligned the alignment test of
+ * align.c (scenario back-harden).  Each check is printed to dmesg as
  * "splitkit_hostile: <dev>: ok|not ok <name>"; the scenario's domU.sh
  * turns those into results.  Ring-index attacks are out of reach here:
  * splitkit_ring never lets a user write the indices directly.
@@ -40,7 +43,7 @@
 static char *test = "attack";
 module_param(test, charp, 0444);
 MODULE_PARM_DESC(test,
-		 "what to send each disk: attack (garbage, the default), barrier (write barriers among writes, checked) or ro (writes of every kind to a read-only disk)");
+		 "what to send each disk: attack (garbage, the default), barrier (write barriers among writes, checked), ro (writes of every kind to a read-only disk) or misaligned (I/O not in whole logical blocks)");
 
 static int hostile_attack(void *arg);
 
@@ -52,6 +55,7 @@ static const struct {
 	{ "attack", hostile_attack },
 	{ "barrier", hostile_barrier_test },
 	{ "ro", hostile_ro_test },
+	{ "misaligned", hostile_align_test },
 };
 
 static void hostile_msg(struct sk_chan *ch, const void *msg)
@@ -59,6 +63,14 @@ static void hostile_msg(struct sk_chan *ch, const void *msg)
 	struct hostile *h = sk_link_priv(sk_chan_link(ch));
 	int n = atomic_read(&h->nlog);
 
+	const u8 *raw = msg;
+
+	/* x86_64 blkif response: id 0-7, operation 8, status 10-11 */
+	if (raw[9] || raw[12] || raw[13] || raw[14] || raw[15]) {
+		if (atomic_inc_return(&h->rsp_dirty) == 1)
+			memcpy(h->dirty, raw, sizeof(h->dirty));
+	}
+	atomic_inc(&h->rsp_seen);
 	memcpy(&h->rsp, msg, sizeof(h->rsp));
 	if (n < HOSTILE_LOG) {
 		memcpy(&h->log[n], msg, sizeof(h->log[n]));
@@ -83,6 +95,29 @@ void hostile_result(struct hostile *h, bool ok, const char *name)
 {
 	pr_info("splitkit_hostile: %s: %s %s\n", dev_name(&h->xb.dev->dev),
 		ok ? "ok" : "not ok", name);
+}
+
+/**
+ * hostile_padding_result() - the verdict on every response's padding.
+ * @h: the disk.
+ *
+ * Bytes 9 and 12-15 of a blkif response are padding: a backend that
+ * copies a struct built on its stack into the ring may leak its memory
+ * there (the XSA-216 class).  Every response since the connection was
+ * checked as it arrived (hostile_msg()).
+ */
+void hostile_padding_result(struct hostile *h)
+{
+	int dirty = atomic_read(&h->rsp_dirty);
+	char name[96];
+
+	if (dirty)
+		pr_info("splitkit_hostile: %s: first response with padding set: %16ph\n",
+			dev_name(&h->xb.dev->dev), h->dirty);
+	snprintf(name, sizeof(name),
+		 "padding of all %d responses zero (bytes 9, 12-15; %d not)",
+		 atomic_read(&h->rsp_seen), dirty);
+	hostile_result(h, !dirty && atomic_read(&h->rsp_seen) > 0, name);
 }
 
 /**
@@ -243,6 +278,7 @@ static int hostile_attack(void *arg)
 	/* the backend still serves an honest request */
 	hostile_rw(&r, SK_BLKIF_OP_READ, 1, 0, h->ref, id++);
 	hostile_expect(h, &r, SK_BLKIF_RSP_OKAY, "honest read still served");
+	hostile_padding_result(h);
 	pr_info("splitkit_hostile: %s: attack done\n",
 		dev_name(&h->xb.dev->dev));
 	while (!kthread_should_stop())
@@ -297,6 +333,8 @@ static int hostile_connect(struct sk_xb *xb)
 	h->max_indirect = xenbus_read_unsigned(xb->dev->otherend,
 					       "feature-max-indirect-segments",
 					       0);
+	h->sector_size = xenbus_read_unsigned(xb->dev->otherend,
+					      "sector-size", 512);
 	fn = NULL;
 	for (i = 0; i < ARRAY_SIZE(hostile_tests); i++)
 		if (!strcmp(test, hostile_tests[i].name))

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * splitkit_hostile: what the attack (hostile.c), the barrier test
- * (barrier.c) and the read-only test (ro.c) of the test-only vbd frontend
+ * (barrier.c), the alignment test (align.c) and the read-only test (ro.c)
+ * of the test-only vbd frontend
  * share: one struct per disk,
  * raw request building and sending, and result printing.  Nothing here is
  * a real frontend: requests are written into the ring as the tests want
@@ -42,6 +43,10 @@
  * @flush: the backend offers feature-flush-cache.
  * @discard: the backend offers feature-discard.
  * @max_indirect: the backend's feature-max-indirect-segments (0: none).
+ * @sector_size: the backend's sector-size (logical block size, bytes).
+ * @rsp_seen: responses whose raw bytes were checked (all of them).
+ * @rsp_dirty: of those, responses with a padding byte (9, 12-15) not zero.
+ * @dirty: the raw bytes of the first such response.
  * @page: an honestly granted page for the good read.
  * @ref: its grant.
  */
@@ -60,18 +65,26 @@ struct hostile {
 	bool flush;
 	bool discard;
 	unsigned int max_indirect;
+	unsigned int sector_size;
+	atomic_t rsp_seen;
+	atomic_t rsp_dirty;
+	u8 dirty[SK_BLKIF_RSP_SIZE];
 	struct page *page;
 	grant_ref_t ref;
 };
 
 /* hostile.c */
 void hostile_result(struct hostile *h, bool ok, const char *name);
+void hostile_padding_result(struct hostile *h);
 int hostile_send(struct hostile *h, struct sk_blkif_request *req);
 void hostile_rw(struct sk_blkif_request *r, u8 op, u8 nr, u64 sector,
 		grant_ref_t ref, u64 id);
 
 /* barrier.c */
 int hostile_barrier_test(void *arg);
+
+/* align.c */
+int hostile_align_test(void *arg);
 
 /* ro.c */
 void hostile_ro_checks(struct hostile *h);

@@ -4,8 +4,9 @@
  * every blkif operation, the limits of segment counts, segment sectors,
  * sector ranges at the end of the disk and across 2^64, read-only disks,
  * unadvertised features, indirect requests, write barriers (with and
- * without data), empty flushes whatever their sector number, and the
- * status each refusal is answered with.  Requests are built byte by byte at the x86_64 ABI
+ * without data), empty flushes whatever their sector number, requests
+ * misaligned to a 4 KiB logical block size, the status each refusal is
+ * answered with, and the byte layout of a response (padding zero).  Requests are built byte by byte at the x86_64 ABI
  * offsets, the way a frontend lays them out in the ring.
  */
 #include <stdint.h>
@@ -437,6 +438,152 @@ static void indirect(void)
 	}
 }
 
+/*
+ * A disk with 4096-byte logical blocks (sector-size 4096) takes I/O only in
+ * whole blocks: first sector and length multiples of 8.  Segments inside
+ * may start anywhere (as xen-blkback allows).  One row per request shape.
+ */
+static void alignment(void)
+{
+	static const struct {
+		const char *what;
+		u32 sector_size;
+		u8 op;
+		u8 segs;	/* full-page segments; 0: see first/last */
+		u8 first, last;	/* one segment of these sectors */
+		u64 sector;
+		u64 discard_nr;
+		enum skb_reason want;
+	} v[] = {
+		{ "4k: read of one page at 0", 4096, SK_BLKIF_OP_READ, 1, 0, 7,
+		  0, 0, SKB_OK },
+		{ "4k: read at sector 8", 4096, SK_BLKIF_OP_READ, 1, 0, 7, 8, 0,
+		  SKB_OK },
+		{ "4k: read at sector 1", 4096, SK_BLKIF_OP_READ, 1, 0, 7, 1, 0,
+		  SKB_MISALIGNED },
+		{ "4k: read at sector 4", 4096, SK_BLKIF_OP_READ, 1, 0, 7, 4, 0,
+		  SKB_MISALIGNED },
+		{ "4k: write of 512 bytes", 4096, SK_BLKIF_OP_WRITE, 0, 0, 0, 0,
+		  0, SKB_MISALIGNED },
+		{ "4k: write of 3.5 KiB", 4096, SK_BLKIF_OP_WRITE, 0, 1, 7, 0, 0,
+		  SKB_MISALIGNED },
+		{ "4k: 11 pages at sector 80", 4096, SK_BLKIF_OP_WRITE, 11, 0, 7,
+		  80, 0, SKB_OK },
+		{ "4k: flush with data at sector 2", 4096,
+		  SK_BLKIF_OP_FLUSH_DISKCACHE, 1, 0, 7, 2, 0, SKB_MISALIGNED },
+		{ "4k: barrier with data at sector 2", 4096,
+		  SK_BLKIF_OP_WRITE_BARRIER, 1, 0, 7, 2, 0, SKB_MISALIGNED },
+		{ "4k: empty flush at sector 3", 4096,
+		  SK_BLKIF_OP_FLUSH_DISKCACHE, 0, 0, 0, 3, 0, SKB_OK },
+		{ "4k: discard of 8 at 8", 4096, SK_BLKIF_OP_DISCARD, 0, 0, 0, 8,
+		  8, SKB_OK },
+		{ "4k: discard of 7 at 8", 4096, SK_BLKIF_OP_DISCARD, 0, 0, 0, 8,
+		  7, SKB_MISALIGNED },
+		{ "4k: discard of 8 at 9", 4096, SK_BLKIF_OP_DISCARD, 0, 0, 0, 9,
+		  8, SKB_MISALIGNED },
+		{ "4k: misaligned past the end is out of range first", 4096,
+		  SK_BLKIF_OP_READ, 1, 0, 7, DISK - 3, 0, SKB_BAD_RANGE },
+		{ "2k: read of 2 KiB at 4", 2048, SK_BLKIF_OP_READ, 0, 0, 3, 4,
+		  0, SKB_OK },
+		{ "2k: read of 2 KiB at 2", 2048, SK_BLKIF_OP_READ, 0, 0, 3, 2,
+		  0, SKB_MISALIGNED },
+		{ "512: read of 512 bytes at 1", 512, SK_BLKIF_OP_READ, 0, 0, 0,
+		  1, 0, SKB_OK },
+		{ "0 counts as 512", 0, SK_BLKIF_OP_READ, 0, 0, 0, 1, 0, SKB_OK },
+	};
+	struct skb_req_desc d;
+	u8 r[SK_BLKIF_REQ_SIZE];
+	enum skb_reason got;
+	unsigned int i;
+
+	for (i = 0; i < KTAP_ARRAY_SIZE(v); i++) {
+		struct skb_limits lim = rw_lim;
+
+		lim.sector_size = v[i].sector_size;
+		if (v[i].op == SK_BLKIF_OP_DISCARD) {
+			memset(r, 0, sizeof(r));
+			r[SK_BLKIF_OFF_OP] = SK_BLKIF_OP_DISCARD;
+			put64(r + SK_BLKIF_OFF_SECTOR, v[i].sector);
+			put64(r + SK_BLKIF_OFF_DISCARD_NR, v[i].discard_nr);
+		} else if (v[i].segs) {
+			mk_rw(r, v[i].op, v[i].segs, v[i].sector);
+		} else {
+			mk_rw(r, v[i].op, v[i].first || v[i].last ||
+			      v[i].op != SK_BLKIF_OP_FLUSH_DISKCACHE,
+			      v[i].sector);
+			r[SK_BLKIF_OFF_SEGS + 4] = v[i].first;
+			r[SK_BLKIF_OFF_SEGS + 5] = v[i].last;
+		}
+		got = skb_req_parse(r, &lim, &d);
+		if (got != v[i].want)
+			ktap_fail_at(__FILE__, __LINE__,
+				     "row %u %s: reason %d (%s), want %d", i,
+				     v[i].what, got, skb_reason_str(got),
+				     v[i].want);
+	}
+	KTAP_EXPECT_EQ(skb_reason_status(SKB_MISALIGNED), SK_BLKIF_RSP_ERROR);
+	KTAP_EXPECT(strcmp(skb_reason_str(SKB_MISALIGNED),
+			   "misaligned I/O request") == 0);
+
+	/* an indirect request is checked once its segments are read */
+	{
+		struct skb_seg segs[16];
+		struct skb_limits lim = rw_lim;
+
+		lim.sector_size = 4096;
+		mk_indirect(r, SK_BLKIF_OP_WRITE, 16, 8);
+		KTAP_ASSERT(skb_req_parse(r, &lim, &d) == SKB_OK);
+		for (i = 0; i < 16; i++)
+			segs[i] = (struct skb_seg){ .gref = i, .first = 0,
+						    .last = 7 };
+		KTAP_EXPECT_EQ(skb_req_check_segs(&d, segs, &lim), SKB_OK);
+		/* 2 x 2 KiB halves inside: still whole blocks in total */
+		segs[3].last = 3;
+		segs[4].first = 4;
+		KTAP_EXPECT_EQ(skb_req_check_segs(&d, segs, &lim), SKB_OK);
+		segs[4].first = 5;
+		KTAP_EXPECT_EQ(skb_req_check_segs(&d, segs, &lim),
+			       SKB_MISALIGNED);
+		segs[4].first = 4;
+		d.sector = 12;
+		KTAP_EXPECT_EQ(skb_req_check_segs(&d, segs, &lim),
+			       SKB_MISALIGNED);
+	}
+}
+
+/*
+ * Every byte of a response is written: laid over a buffer full of 0xa5,
+ * the padding (byte 9 and bytes 12-15) comes out zero, the fields where
+ * blkif.h puts them.
+ */
+static void response_bytes(void)
+{
+	static const struct { u64 id; u8 op; s16 status; } v[] = {
+		{ 0x1122334455667788ull, SK_BLKIF_OP_READ, SK_BLKIF_RSP_OKAY },
+		{ ~0ull, SK_BLKIF_OP_INDIRECT, SK_BLKIF_RSP_ERROR },
+		{ 0, 0xff, SK_BLKIF_RSP_EOPNOTSUPP },
+		{ 7, SK_BLKIF_OP_DISCARD, 0x7fff },
+	};
+	u8 raw[SK_BLKIF_RSP_SIZE + 4];
+	unsigned int i, b;
+
+	for (i = 0; i < KTAP_ARRAY_SIZE(v); i++) {
+		memset(raw, 0xa5, sizeof(raw));
+		skb_rsp_pack(raw, v[i].id, v[i].op, v[i].status);
+		for (b = 0; b < 8; b++)
+			KTAP_EXPECT_EQ(raw[b], (u8)(v[i].id >> 8 * b));
+		KTAP_EXPECT_EQ(raw[8], v[i].op);
+		KTAP_EXPECT_EQ(raw[9], 0);
+		KTAP_EXPECT_EQ(raw[10], (u8)v[i].status);
+		KTAP_EXPECT_EQ(raw[11], (u8)((u16)v[i].status >> 8));
+		for (b = 12; b < 16; b++)
+			KTAP_EXPECT_EQ(raw[b], 0);
+		/* and nothing past the entry */
+		for (b = 16; b < sizeof(raw); b++)
+			KTAP_EXPECT_EQ(raw[b], 0xa5);
+	}
+}
+
 static void seg_unpack(void)
 {
 	u8 raw[SK_BLKIF_SEG_SIZE] = { 0x78, 0x56, 0x34, 0x12, 2, 5, 0xff, 0xff };
@@ -462,6 +609,8 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(empty_flushes),
 	KTAP_CASE(indirect),
 	KTAP_CASE(seg_unpack),
+	KTAP_CASE(alignment),
+	KTAP_CASE(response_bytes),
 };
 
 KTAP_MAIN(cases)

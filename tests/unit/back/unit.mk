@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
-# Unit tests and fuzzers for splitkit_back's request validator and attach rules
-# (backend/core/).
+# Unit tests and fuzzers for splitkit_back's request validator, sharing
+# policy and attach rules (backend/core/).
 
 UNIT_TESTS        += back_req
 back_req_SRCS     := tests/unit/back/test_req.c backend/core/blkreq.c
@@ -27,3 +27,7 @@ back_policy_fuzz_SRCS := tests/unit/back/fuzz_policy.c $(BACK_POLICY_SRCS)
 back_policy_fuzz_CFLAGS := -I$(TOP)/backend/core -I$(TOP)/image
 back_policy_fuzz_LDLIBS := -lz
 back_policy_fuzz_CORPUS := tests/unit/back/corpus/policy
+
+UNIT_TESTS        += back_share
+back_share_SRCS   := tests/unit/back/test_share.c backend/core/share.c
+back_share_CFLAGS := -I$(TOP)/backend/core

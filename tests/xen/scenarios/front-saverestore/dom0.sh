@@ -5,8 +5,8 @@
 # dead connection, reconnect to the backend the toolstack recreates and
 # re-issue the requests that were in flight.  The restore lands on a
 # backend that offers less: between save and restore splitkit_back's
-# max_indirect_segs goes from 256 to 32 while the guest writes 1 MiB
-# requests, so the frontend must split what it sends (and what was in
+# max_indirect_segs goes from 512 to 256 (its floor: never fewer than
+# xen-blkback's) while the guest writes 2 MiB requests, so the frontend must split what it sends (and what was in
 # flight) to the new limit, never fail it; and max_ring_order from 4 to
 # 0, so fewer requests fit in flight.
 #
@@ -27,6 +27,8 @@ save=/run/front-sr.save
 log=$SK_CONSOLE_DIR/guest-$name.log
 
 sk_check "load splitkit_back" sk_blk_load_back || return
+sk_check "splitkit_back offers 512 indirect segments to the new guest" \
+	sh -c 'echo 512 >/sys/module/splitkit_back/parameters/max_indirect_segs'
 # xl save runs libxl-save-helper from the Xen library directory.
 sk_check "libxl-save-helper is in dom0" \
 	test -x /usr/lib/xen-4.17/bin/libxl-save-helper
@@ -46,8 +48,8 @@ sk_check "xl save under I/O" xl save "$name" "$save"
 sk_check "xl save produced a file" test -s "$save"
 sk_comment "saved image: $(ls -l "$save" 2>&1)"
 sk_check "domain is gone after save" sh -c "! xl domid $name"
-sk_check "splitkit_back now offers 32 indirect segments (the guest sends 256)" \
-	sh -c 'echo 32 >/sys/module/splitkit_back/parameters/max_indirect_segs'
+sk_check "splitkit_back now offers 256 indirect segments (the guest sends 512)" \
+	sh -c 'echo 256 >/sys/module/splitkit_back/parameters/max_indirect_segs'
 sk_check "splitkit_back now offers one-page rings (the guest uses 4)" \
 	sh -c 'echo 0 >/sys/module/splitkit_back/parameters/max_ring_order'
 sk_check "xl restore" xl restore "$save" &&

@@ -10,8 +10,8 @@
 # "restored" the loop runs until a whole pass that started after it has
 # been written and verified, then stops; a last read-only pass verifies
 # the whole disk and the seed goes to dom0, which verifies the file.
-# Requests are 1 MiB (max_indirect_segs=256); the restored backend takes 32
-# segments, so after the restore every request is split to 128 KiB and
+# Requests are 2 MiB (max_indirect_segs=512); the restored backend takes 256
+# segments, so after the restore every request is split to 1 MiB and
 # none may fail for its size.
 
 . /lib/splitkit/blk.sh
@@ -38,7 +38,7 @@ fsr_loop()
 	local pass=0 seed
 	while [ ! -e /tmp/fsr-stop ]; do
 		seed=$((41 + pass % 2))
-		if ! sk_blk_fio /dev/xvda "$seed" write 1M 1 libaio \
+		if ! sk_blk_fio /dev/xvda "$seed" write 2M 1 libaio \
 			--iodepth=16 >/tmp/fsr-fio.log 2>&1; then
 			echo "failed pass $pass seed $seed" >/tmp/fsr-pass
 			return 1
@@ -58,9 +58,11 @@ fsr_passes()
 	esac
 }
 
-sk_check "load splitkit_front max_indirect_segs=256" \
-	sk_insmod splitkit_front max_indirect_segs=256 || return
+sk_check "load splitkit_front max_indirect_segs=512" \
+	sk_insmod splitkit_front max_indirect_segs=512 || return
 sk_check "/dev/xvda appeared" sk_wait_block /dev/xvda || return
+sk_check "the first backend's 512 indirect segments negotiated" \
+	test "$(sk_blk_front_stat xvda indirect)" = 512
 sk_comment "$(sk_blk_front_features xvda)"
 sk_check "xenstore client reaches XenStore" \
 	xenstore-read domid || return
@@ -114,8 +116,8 @@ sk_check "the frontend went through a resume" \
 sk_check "connected again" test "$(sk_blk_front_stat xvda connected)" = 1
 sk_check "no backend protocol violations" \
 	test "$(sk_blk_front_stat xvda violations)" = 0
-sk_check "the restored backend's limit negotiated: indirect 32" \
-	test "$(sk_blk_front_stat xvda indirect)" = 32
+sk_check "the restored backend's limit negotiated: indirect 256" \
+	test "$(sk_blk_front_stat xvda indirect)" = 256
 sk_check "the restored backend's one-page rings negotiated: ring order 0" \
 	test "$(sk_blk_front_stat xvda ring_order)" = 0
 sk_check "no request refused for its size" \
