@@ -117,12 +117,33 @@ runner_counts_failure()
 }
 check "run_splitkit.sh reports a failing test and exits 1" runner_counts_failure
 
+# The harness's sk_check is the package's skt_run_check: on the build host
+# (as the scenarios' host.sh scripts use it) common.sh finds the package's
+# library in the repository and reports both outcomes.
+harness_check()
+{
+	local out
+	out=$(HERE=$HERE/../xen SK_SELFTESTS= bash -c '
+		. "$HERE/lib/common.sh" || exit 1
+		sk_say() { echo "$*"; }
+		sk_check "passes" true
+		sk_check "fails" sh -c "echo why; exit 3"
+		echo "status $?"') || { echo "$out"; return 1; }
+	[ "$out" = "ok - passes
+# why
+# exit status 3: sh -c echo why; exit 3
+not ok - fails
+status 3" ] || { echo "$out"; return 1; }
+}
+check "tests/xen/lib/common.sh's sk_check is the package's skt_run_check" \
+	harness_check
+
 installs()
 {
 	local f
 	make -s -C "$HERE" install INSTALL_PATH="$tmp/inst" || return 1
-	for f in $tests lib/ktap.sh lib/ping.sh run_splitkit.sh tests.list \
-		 settings config; do
+	for f in $tests lib/ktap.sh lib/ping.sh lib/handshake.sh lib/blk.sh \
+		 lib/vbd.sh run_splitkit.sh tests.list settings config; do
 		[ -e "$tmp/inst/$f" ] || { echo "missing $f"; return 1; }
 	done
 	grep -qx 'timeout=[0-9][0-9]*' "$tmp/inst/settings" ||

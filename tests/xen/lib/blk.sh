@@ -6,39 +6,15 @@
 # --verify_only mode on the other; loading either backend in dom0; the
 # counters of splitkit_back and splitkit_front; diagnostics as comments.
 
-# sk_blk_fio FILE SEED MODE [BS] [DIRECT] [ENGINE] [FIO-ARGS...]: one
-# sequential pass over the whole of FILE with crc32c verify headers.  SEED
-# picks the data; MODE "write" writes and reads back, "verify" only checks
-# what the same job (same SEED and BS, default 64k) wrote, possibly on the
-# other side; DIRECT 1 bypasses the page cache; ENGINE defaults to psync.
-sk_blk_fio()
-{
-	local file=$1 mode=$3 seed=$2 bs=${4:-64k} direct=${5:-0}
-	local engine=${6:-psync} extra
-	shift 3
-	[ $# -gt 0 ] && shift
-	[ $# -gt 0 ] && shift
-	[ $# -gt 0 ] && shift
-	case "$mode" in
-	write) extra="--do_verify=1" ;;
-	verify) extra="--verify_only" ;;
-	esac
-	fio --name="whole$seed" --filename="$file" --rw=write --bs="$bs" \
-	    --size=100% --ioengine="$engine" --iodepth=8 --direct="$direct" \
-	    --verify=crc32c --verify_fatal=1 --randrepeat=1 \
-	    --randseed="$seed" --verify_state_save=0 --output=/dev/null \
-	    $extra "$@"
-}
-
-# sk_blk_fio_rand FILE SEED: random writes of 4 KiB to 256 KiB (direct
-# and indirect requests) over FILE, each verified when read back.
-sk_blk_fio_rand()
-{
-	fio --name="rand$2" --filename="$1" --rw=randwrite --bsrange=4k-256k \
-	    --ioengine=psync --direct=1 --size=100% --io_size=64m \
-	    --verify=crc32c --verify_fatal=1 --randrepeat=1 --randseed="$2" \
-	    --verify_state_save=0 --output=/dev/null --do_verify=1
-}
+# Shared with the kselftest package's tests (tests/selftests/lib/blk.sh,
+# sourced from common.sh's $SK_SELFTESTS; see there), as sk_blk_*.
+. "$SK_SELFTESTS/lib/blk.sh"
+sk_blk_fio()		{ skt_blk_fio "$@"; }
+sk_blk_fio_rand()	{ skt_blk_fio_rand "$@"; }
+sk_blk_front_stat()	{ skt_blk_front_stat "$@"; }
+sk_blk_front_features()	{ skt_blk_front_features "$@"; }
+sk_blk_guest_diag()	{ skt_blk_guest_diag "$@"; }
+sk_blk_guest_dmesg()	{ skt_blk_guest_dmesg "$@"; }
 
 # sk_blk_load_back: splitkit_back in dom0, never next to xen-blkback.
 sk_blk_load_back()
@@ -195,59 +171,6 @@ sk_blk_diag()
 	dmesg | tail -n 40 | sed 's/^\[[ 0-9.]*\] //' | while IFS= read -r l; do
 		sk_comment "diag dmesg: $l"
 	done
-}
-
-# sk_blk_guest_diag: the guest's recent kernel messages as comments.
-sk_blk_guest_diag()
-{
-	local p
-	for p in /proc/[0-9]*; do
-		case "$(cat "$p/comm" 2>/dev/null)" in
-		xenwatch|modprobe|insmod)
-			sk_comment "guest stack $(cat "$p/comm"): $(tr '\n' ' ' <"$p/stack" 2>/dev/null)" ;;
-		esac
-	done
-	for p in /sys/block/xvd*/inflight; do
-		[ -r "$p" ] && sk_comment "guest $p: $(cat "$p")"
-	done
-	grep -E 'blkif|xen-dyn' /proc/interrupts | while IFS= read -r l; do
-		sk_comment "guest irq $l"
-	done
-	dmesg | tail -n 30 | sed 's/^\[[ 0-9.]*\] //' | while IFS= read -r l; do
-		sk_comment "guest dmesg: $l"
-	done
-}
-
-# sk_blk_front_stat DISK [KEY]: one counter of splitkit_front for /dev/DISK
-# (sysfs skf_stats/KEY, one value per file; nothing if there is no such
-# counter); without KEY, every counter as "KEY VALUE" lines.
-sk_blk_front_stat()
-{
-	if [ -n "$2" ]; then
-		cat "/sys/block/$1/device/skf_stats/$2" 2>/dev/null
-		return 0
-	fi
-	sk_stats_dump "/sys/block/$1/device/skf_stats"
-	return 0
-}
-
-# sk_blk_front_features DISK: what splitkit_front negotiated for DISK (the
-# "queues N, ring order ..." line it logs on connect), or what the stock
-# xen-blkfront logged.
-sk_blk_front_features()
-{
-	dmesg | grep -E "splitkit_front.*$1: queues|blkfront: $1:" |
-		tail -n 1 | sed 's/^\[[ 0-9.]*\] //'
-}
-
-# sk_blk_guest_dmesg [N]: the last N (20) kernel messages about block
-# devices and splitkit, as KTAP comments (for diagnosing a failure).
-sk_blk_guest_dmesg()
-{
-	dmesg | grep -iE 'splitkit|xvd|blk|i/o error|buggy|bug:|warn' |
-		tail -n "${1:-20}" | cut -c 1-200 | while IFS= read -r l; do
-			sk_comment "dmesg: $l"
-		done
 }
 
 # sk_blk_hostile_results SKIP: turn splitkit_hostile's kernel messages

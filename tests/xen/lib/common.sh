@@ -30,23 +30,11 @@ sk_fail()
 }
 
 # sk_check DESC CMD...: run CMD; one result named DESC.  CMD's output is
-# shown as comments when it fails.
+# shown as comments when it fails.  Returns CMD's status.  The logic is
+# the kselftest package's skt_run_check (sourced below).
 sk_check()
 {
-	local desc=$1 out rc
-	shift
-	out=$("$@" 2>&1)
-	rc=$?
-	if [ "$rc" -eq 0 ]; then
-		sk_ok "$desc"
-	else
-		echo "$out" | tail -n 20 | cut -c 1-200 | while IFS= read -r l; do
-			sk_comment "$l"
-		done
-		sk_comment "exit status $rc: $*"
-		sk_fail "$desc"
-	fi
-	return "$rc"
+	skt_run_check sk_ok sk_fail sk_comment "$@"
 }
 
 # sk_insmod NAME [PARAM=VALUE...]: load module NAME with its dependencies,
@@ -108,19 +96,32 @@ sk_cmdline()
 	return 1
 }
 
-# --- Handshakes between dom0 and a guest --------------------------------
+# --- The kselftest package's library -----------------------------------
 #
-# The helpers live in the kselftest package (tests/selftests/lib/
-# handshake.sh, installed in every image), so the harness's scenarios and
-# the package's tests speak one protocol; see that file.  Here each is
-# sk_hs_* and reports through sk_comment.
+# The checks' run-and-report logic (skt_run_check, lib/ktap.sh), the
+# handshakes between dom0 and a guest (lib/handshake.sh) and what the
+# package's tests share with the scenarios (lib/blk.sh, lib/vbd.sh) live
+# in the kselftest package (tests/selftests), so the harness and the
+# package speak one protocol and report one way.  The package is installed
+# in every image under /lib/splitkit/selftests; on the build host (the
+# scenarios' host.sh scripts set HERE to tests/xen) the repository's copy
+# is used.  What the package says goes through sk_comment here.
 
+SKT_SAY=sk_comment
 SKT_HS_SAY=sk_comment
-# (absent where no domain runs: host.sh scripts source this file on the host)
-if [ -r "${SK_SELFTESTS:-/lib/splitkit/selftests}/lib/handshake.sh" ]; then
-	. "${SK_SELFTESTS:-/lib/splitkit/selftests}/lib/handshake.sh"
+if [ -z "${SK_SELFTESTS:-}" ]; then
+	SK_SELFTESTS=/lib/splitkit/selftests
+	[ -r "$SK_SELFTESTS/lib/ktap.sh" ] || [ -z "${HERE:-}" ] ||
+		SK_SELFTESTS=$HERE/../selftests
 fi
+if [ ! -r "$SK_SELFTESTS/lib/ktap.sh" ]; then
+	echo "common.sh: no kselftest package library in $SK_SELFTESTS/lib" >&2
+	return 1
+fi
+. "$SK_SELFTESTS/lib/ktap.sh"
+. "$SK_SELFTESTS/lib/handshake.sh"
 
+# Handshakes (see lib/handshake.sh), as sk_hs_*.
 sk_hs_send()		{ skt_hs_send "$@"; }
 sk_hs_wait()		{ skt_hs_wait "$@"; }
 sk_hs_got()		{ skt_hs_got "$@"; }
