@@ -25,8 +25,8 @@
 #define SKN_MAX_SLOTS		8
 #define SKN_MAX_OFFERS		4
 #define SKN_NAME_MAX		31	/* provider name, characters */
-#define SKN_PROVIDERS_MAX	255	/* the "providers" key, characters */
-#define SKN_ERR_MAX		127	/* slot-<n>/error, characters */
+#define SKN_PROVIDERS_MAX	63	/* the "providers" key, characters */
+#define SKN_ERR_MAX		63	/* slot-<n>/error, characters */
 #define SKN_TARGET_MAX		0x7fffffffu
 #define SKN_TIMEOUT_MIN_MS	1000u
 #define SKN_TIMEOUT_MAX_MS	600000u
