@@ -63,6 +63,8 @@ struct skn_back_stats {
  * @err: each slot's error to publish, 0 for none (skn_back_lock).
  * @sel_seen: each slot's last selection handled, as (gen << 3 | index) + 1
  *	     (skn_back_lock): the same selection read again is skipped.
+ * @bad_seen: a hash of each slot's last bad request (skn_back_lock): the
+ *	     same garbage read again is not reported (nor rate-limited) twice.
  * @rl: the request rate limit (skn_back_lock).
  * @connected: slots are live (skn_back_lock).
  * @watching: @watch is registered.
@@ -76,6 +78,7 @@ struct skn_back {
 	struct skn_slot slot[SKN_MAX_SLOTS];
 	int err[SKN_MAX_SLOTS];
 	u64 sel_seen[SKN_MAX_SLOTS];
+	u32 bad_seen[SKN_MAX_SLOTS];
 	struct sk_bucket rl;
 	bool connected;
 	bool watching;
@@ -375,6 +378,22 @@ static struct skn_raw skn_read(const char *dir, unsigned int n,
 
 enum { SKN_R_RES, SKN_R_TARGET, SKN_R_MIN, SKN_R_MAX, SKN_R_GEN, SKN_NR_R };
 
+/* FNV-1a over the raw values (absent ones too): "the same as before?" */
+static u32 skn_raw_hash(struct skn_raw *const *f, unsigned int nr)
+{
+	u32 h = 2166136261u;
+	unsigned int i;
+	size_t j;
+
+	for (i = 0; i < nr; i++) {
+		h = (h ^ (f[i]->s ? 1 : 0)) * 16777619u;
+		for (j = 0; f[i]->s && j < f[i]->len; j++)
+			h = (h ^ (u8)f[i]->s[j]) * 16777619u;
+		h = (h ^ 0xff) * 16777619u;
+	}
+	return h | 1;	/* never 0, the value of "nothing seen" */
+}
+
 static const struct {
 	const char *key;
 	size_t max;
@@ -389,12 +408,13 @@ static const struct {
 /*
  * Read slot @n's request between two reads of its request-gen; a guest
  * writing meanwhile makes us read again (at most SKN_READ_TRIES times).
- * Classify it; @absent says no key of the request is there (withdrawn).
+ * Classify it; @absent says no key of the request is there (withdrawn),
+ * @hash identifies the values read.
  * Return: SKN_MSG_* or -errno, as skn_classify_request().
  */
 static int skn_back_read_request(struct skn_back *b, unsigned int n,
 				 struct skn_request *req, const char **what,
-				 bool *absent)
+				 bool *absent, u32 *hash)
 {
 	const char *dir = b->xb.dev->otherend;
 	struct skn_raw_request raw;
@@ -417,8 +437,10 @@ static int skn_back_read_request(struct skn_back *b, unsigned int n,
 		       (g2.s && strcmp(g2.s, raw.gen.s));
 		*absent = !raw.resource.s && !raw.target.s && !raw.min.s &&
 			  !raw.max.s && !raw.gen.s;
-		if (!torn)
+		if (!torn) {
 			r = skn_classify_request(&b->slot[n], &raw, req, what);
+			*hash = skn_raw_hash(f, SKN_NR_R);
+		}
 		for (i = 0; i < SKN_NR_R; i++)
 			kfree(buf[i]);
 		kfree(again);
@@ -439,7 +461,7 @@ static void skn_back_slot(struct skn_back *b, unsigned int n, u64 now,
 	const char *what;
 	char *bg, *bi;
 	bool absent;
-	u32 sel;
+	u32 sel, hash = 0;
 	u64 wait, key;
 	int r;
 
@@ -462,11 +484,13 @@ static void skn_back_slot(struct skn_back *b, unsigned int n, u64 now,
 		}
 	}
 
-	r = skn_back_read_request(b, n, &req, &what, &absent);
+	r = skn_back_read_request(b, n, &req, &what, &absent, &hash);
 	if (absent && s->state != SKN_IDLE) {
 		skn_back_event(b, n, SKN_EV_WITHDRAW, &in, now);
 		return;
 	}
+	if (r < 0 && hash == b->bad_seen[n])
+		r = SKN_MSG_NONE;	/* reported already */
 	if (r != SKN_MSG_NONE) {
 		wait = sk_bucket_try(&b->rl, 1, now);
 		if (wait) {
@@ -475,6 +499,7 @@ static void skn_back_slot(struct skn_back *b, unsigned int n, u64 now,
 			return;
 		}
 		if (r < 0) {
+			b->bad_seen[n] = hash;
 			in.err = r;
 			skn_back_event(b, n, SKN_EV_BAD, &in, now);
 			skn_back_report(b, n, r, what);
@@ -622,6 +647,7 @@ static void skn_back_disconnect(struct sk_xb *xb)
 			skn_back_event(b, n, SKN_EV_GONE, &in, now);
 		b->slot[n].last_req = 0;
 		b->sel_seen[n] = 0;
+		b->bad_seen[n] = 0;
 	}
 	mutex_unlock(&skn_back_lock);
 }
