@@ -65,6 +65,7 @@ struct skn_back_stats {
  *	     (skn_back_lock): the same selection read again is skipped.
  * @bad_seen: a hash of each slot's last bad request (skn_back_lock): the
  *	     same garbage read again is not reported (nor rate-limited) twice.
+ * @bad_sel_seen: the same for a bad selection.
  * @rl: the request rate limit (skn_back_lock).
  * @connected: slots are live (skn_back_lock).
  * @watching: @watch is registered.
@@ -79,6 +80,7 @@ struct skn_back {
 	int err[SKN_MAX_SLOTS];
 	u64 sel_seen[SKN_MAX_SLOTS];
 	u32 bad_seen[SKN_MAX_SLOTS];
+	u32 bad_sel_seen[SKN_MAX_SLOTS];
 	struct sk_bucket rl;
 	bool connected;
 	bool watching;
@@ -333,6 +335,8 @@ static void skn_back_event(struct skn_back *b, unsigned int n, u32 event,
 		else {
 			b->err[n] = err;
 			skn_back_report(b, n, err, "applying");
+			/* the same selection may be tried again */
+			b->sel_seen[n] = 0;
 			return;
 		}
 	}
@@ -404,6 +408,13 @@ static const struct {
 	[SKN_R_MAX] = { "max", 20 },
 	[SKN_R_GEN] = { "request-gen", 10 },
 };
+
+static u32 skn_sel_hash(struct skn_raw *gen, struct skn_raw *index)
+{
+	struct skn_raw *f[2] = { gen, index };
+
+	return skn_raw_hash(f, 2);
+}
 
 /*
  * Read slot @n's request between two reads of its request-gen; a guest
@@ -527,10 +538,19 @@ static void skn_back_slot(struct skn_back *b, unsigned int n, u64 now,
 			skn_back_event(b, n, r == SKN_MSG_NEW ? SKN_EV_SELECT :
 						SKN_EV_STALE, &in, now);
 		}
-	} else if (r < 0 && !sk_bucket_try(&b->rl, 1, now)) {
-		in.err = r;
-		skn_back_event(b, n, SKN_EV_BAD, &in, now);
-		skn_back_report(b, n, r, what);
+	} else if (r < 0 && skn_sel_hash(&rg, &ri) != b->bad_sel_seen[n]) {
+		/* a bad selection not reported yet */
+		hash = skn_sel_hash(&rg, &ri);
+		wait = sk_bucket_try(&b->rl, 1, now);
+		if (wait) {
+			b->stats.rate_limited++;
+			*next = min(*next, now + wait);
+		} else {
+			b->bad_sel_seen[n] = hash;
+			in.err = r;
+			skn_back_event(b, n, SKN_EV_BAD, &in, now);
+			skn_back_report(b, n, r, what);
+		}
 	}
 	kfree(bg);
 	kfree(bi);
@@ -648,6 +668,7 @@ static void skn_back_disconnect(struct sk_xb *xb)
 		b->slot[n].last_req = 0;
 		b->sel_seen[n] = 0;
 		b->bad_seen[n] = 0;
+		b->bad_sel_seen[n] = 0;
 	}
 	mutex_unlock(&skn_back_lock);
 }
