@@ -65,19 +65,26 @@ negstat()
 
 dom0_turns()
 {
-	sk_hs_wait_from "$name" neg-ready >/dev/null || return 1
+	# the domain exists once xl create (in the foreground) has made it;
+	# sk_hs_wait_from fails at once for a domain that does not exist
+	sk_check "the guest exists" \
+		wait_for 600 sh -c "xl domid $name >/dev/null 2>&1" || return 1
+	sk_check "the guest's modules are in (neg-ready)" \
+		sk_hs_wait_from "$name" neg-ready || return 1
 	domid=$(xl domid "$name") || return 1
 	sk_check "add the splitkit-negotiate device for domain $domid" \
 		add_device "$domid" || return 1
 	sk_hs_send_to "$name" neg-device
-	sk_hs_wait_from "$name" neg-applied >/dev/null || return 1
+	sk_check "the guest measured its agreement (neg-applied)" \
+		sk_hs_wait_from "$name" neg-applied || return 1
 	sk_comment "dom0: $(slot0)"
 	sk_check "dom0: slot 0 applied 50 IOPS" \
 		sh -c "grep '^0 applied ' $dir/splitkit-negotiate-$domid-0/slots | grep -q 'applied 50:'"
 	sk_check "lower blk_iops_capacity to 30" \
 		sh -c 'echo 30 >/sys/module/splitkit_negotiate/parameters/blk_iops_capacity'
 	sk_hs_send_to "$name" neg-lowered
-	sk_hs_wait_from "$name" neg-hostile-done >/dev/null || return 1
+	sk_check "the guest played hostile (neg-hostile-done)" \
+		sk_hs_wait_from "$name" neg-hostile-done || return 1
 	sk_comment "dom0: $(slot0)"
 	sk_comment "dom0: $(tr '\n' ' ' <"$dir/splitkit-negotiate-$domid-0/negotiate_stats")"
 	sk_check "dom0: slot 0 still applied 30 after the hostile guest" \
