@@ -23,6 +23,7 @@
 #include <linux/slab.h>
 
 #include "common.h"
+#include "limit.h"
 
 /**
  * skb_build_limits() - fill in what the validator checks against.
@@ -194,6 +195,7 @@ void skb_chan_msg(struct sk_chan *ch, const void *msg)
 		skb_refuse(d, ch, &desc, r);
 		return;
 	}
+	skb_limit_wait(d, &desc);	/* agreed I/O limits (limit.c) */
 	if (desc.barrier)
 		skb_barrier_drain(d, ch);
 	skb_start[desc.kind](d, ch, &desc);

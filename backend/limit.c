@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * splitkit_back per-disk I/O limits: a requests-per-second and a
+ * bytes-per-second token bucket (<splitkit/bucket.h>) for each disk that
+ * has been given one, keyed by the guest's domain id and the disk's
+ * virtual-device number (the last component of the backend path).  Who
+ * sets them: splitkit_negotiate, when a guest and dom0 agree on blk.iops or
+ * blk.bandwidth (Documentation/negotiate.rst), through skb_limit_set().
+ * Where they bite: skb_limit_wait(), called by the request dispatch
+ * (blkif.c) for every validated request before any I/O starts.  A request
+ * over the limit holds its ring's consumer until its cost is paid, so the
+ * ring fills and the frontend waits for slots: back-pressure, no request
+ * is refused, failed or reordered.  A disk without a limit costs one
+ * atomic read per request.
+ *
+ * Locking: skb_limit_lock (a spinlock, taken in the consumer's process
+ * context and by the setter) protects skb_limits[]; the wait itself is
+ * outside it.
+ */
+#include <linux/delay.h>
+#include <linux/ktime.h>
+#include <linux/spinlock.h>
+
+#include <splitkit/blk_limit.h>
+#include <splitkit/bucket.h>
+#include <splitkit/export.h>
+
+#include "common.h"
+#include "limit.h"
+
+/* Burst of each bucket: this much time's worth of its rate. */
+#define SKB_LIMIT_BURST_MS	100
+/* Longest single sleep, so that a disconnect is noticed soon. */
+#define SKB_LIMIT_SLICE_NS	(20 * NSEC_PER_MSEC)
+
+/**
+ * struct skb_limit - the limits of one disk.
+ * @domid: the guest.
+ * @vdev: the disk's virtual-device number.
+ * @rate: per enum skb_limit_kind, 0 for none.
+ * @b: the buckets.
+ */
+struct skb_limit {
+	u16 domid;
+	u32 vdev;
+	u64 rate[SKB_NR_LIMIT_KINDS];
+	struct sk_bucket b[SKB_NR_LIMIT_KINDS];
+};
+
+static DEFINE_SPINLOCK(skb_limit_lock);
+static struct skb_limit skb_limits[SKB_MAX_LIMITS];
+static atomic_t skb_nr_limits = ATOMIC_INIT(0);
+
+static bool skb_limit_used(const struct skb_limit *l)
+{
+	unsigned int k;
+
+	for (k = 0; k < SKB_NR_LIMIT_KINDS; k++)
+		if (l->rate[k])
+			return true;
+	return false;
+}
+
+static struct skb_limit *skb_limit_find(u16 domid, u32 vdev)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&skb_limit_lock);
+	for (i = 0; i < SKB_MAX_LIMITS; i++)
+		if (skb_limit_used(&skb_limits[i]) &&
+		    skb_limits[i].domid == domid && skb_limits[i].vdev == vdev)
+			return &skb_limits[i];
+	return NULL;
+}
+
+/**
+ * skb_limit_set() - set or lift one limit of a guest's disk.
+ * @domid: the guest.
+ * @vdev: the disk's virtual-device number.
+ * @kind: enum skb_limit_kind.
+ * @rate: requests or bytes per second; 0 lifts the limit.
+ *
+ * The limit is kept for the disk whether or not it is connected now, and
+ * takes effect at its next request.  A new rate starts with a full bucket.
+ *
+ * Return: 0, -EINVAL for an unknown @kind, -ENOSPC if SKB_MAX_LIMITS
+ * disks already have limits.
+ */
+int skb_limit_set(u16 domid, u32 vdev, unsigned int kind, u64 rate)
+{
+	struct skb_limit *l;
+	unsigned int i;
+	int err = 0;
+
+	if (kind >= SKB_NR_LIMIT_KINDS)
+		return -EINVAL;
+	spin_lock(&skb_limit_lock);
+	l = skb_limit_find(domid, vdev);
+	if (!l && rate) {
+		for (i = 0; i < SKB_MAX_LIMITS; i++)
+			if (!skb_limit_used(&skb_limits[i]))
+				break;
+		if (i == SKB_MAX_LIMITS) {
+			err = -ENOSPC;
+			goto unlock;
+		}
+		l = &skb_limits[i];
+		memset(l, 0, sizeof(*l));
+		l->domid = domid;
+		l->vdev = vdev;
+		atomic_inc(&skb_nr_limits);
+	}
+	if (!l)
+		goto unlock;
+	l->rate[kind] = rate;
+	if (rate)
+		sk_bucket_init(&l->b[kind], rate,
+			       rate * SKB_LIMIT_BURST_MS / 1000 ?: 1,
+			       ktime_get_ns());
+	if (!skb_limit_used(l))
+		atomic_dec(&skb_nr_limits);
+unlock:
+	spin_unlock(&skb_limit_lock);
+	return err;
+}
+SPLITKIT_EXPORT(skb_limit_set);
+
+/* The disk's virtual-device number: the last component of its path. */
+static int skb_limit_vdev(struct skb_dev *d, u32 *vdev)
+{
+	const char *p = strrchr(d->dev->nodename, '/');
+
+	if (!p)
+		return -EINVAL;
+	return sk_parse_u32(p + 1, strlen(p + 1), U32_MAX, vdev);
+}
+
+/**
+ * skb_limit_wait() - pay a request's cost against its disk's limits.
+ * @d: the device.
+ * @desc: the validated request.
+ *
+ * Consumer context (may sleep).  Every request costs one against the
+ * requests-per-second limit; a read or write costs its bytes against the
+ * bandwidth limit.  Returns at once if the disk has no limit or the device
+ * is stopping.
+ */
+void skb_limit_wait(struct skb_dev *d, const struct skb_req_desc *desc)
+{
+	u64 cost[SKB_NR_LIMIT_KINDS], wait = 0, w, end, now;
+	struct skb_limit *l;
+	unsigned int k;
+	u32 vdev;
+
+	if (!atomic_read(&skb_nr_limits) || skb_limit_vdev(d, &vdev))
+		return;
+	cost[SKB_LIMIT_IOPS] = 1;
+	cost[SKB_LIMIT_BW] = desc->kind == SKB_KIND_READ ||
+			     desc->kind == SKB_KIND_WRITE ?
+			     (u64)desc->nr_sectors << 9 : 0;
+	now = ktime_get_ns();
+	spin_lock(&skb_limit_lock);
+	l = skb_limit_find(d->dev->otherend_id, vdev);
+	for (k = 0; l && k < SKB_NR_LIMIT_KINDS; k++) {
+		if (!l->rate[k] || !cost[k])
+			continue;
+		w = sk_bucket_take(&l->b[k], cost[k], now);
+		if (w > wait)
+			wait = w;
+	}
+	spin_unlock(&skb_limit_lock);
+	if (!wait)
+		return;
+	end = now + wait;
+	while (!READ_ONCE(d->stopping)) {
+		now = ktime_get_ns();
+		if (now >= end)
+			break;
+		w = min_t(u64, end - now, SKB_LIMIT_SLICE_NS);
+		usleep_range(w / NSEC_PER_USEC, w / NSEC_PER_USEC + 50);
+	}
+}

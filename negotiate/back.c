@@ -1,0 +1,826 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * splitkit_negotiate, dom0's end: the backend driver of the
+ * "splitkit-negotiate" xenbus device, holding the authoritative state of
+ * every slot of every guest.  Its counterpart is front.c in the guest.
+ *
+ * A watch on the guest's directory (and timers for deadlines and the rate
+ * limit) run one work item per device.  The work reads each slot's keys
+ * with splitkit_ring's strict string reader, lets the portable core
+ * classify them (core/state.c: parse, generation checks), passes requests
+ * and bad messages through the device's token bucket, asks the core what
+ * each event does (skn_back_decide()), performs it (provider.c applies or
+ * revokes), records it (skn_back_commit()) and publishes the slot's keys
+ * in one transaction.  Nothing the guest writes is trusted: a bad message
+ * is reported in slot-<n>/error and dmesg and changes no state; a storm of
+ * writes is coalesced (the watch drops events while one is queued, the
+ * bucket defers the reads) and costs dom0 a bounded amount of work.
+ *
+ * Locking: skn_back_lock (a mutex) protects every device's slots, bucket,
+ * @connected and the device list, so that what all agreements of a
+ * provider hold is consistent while one slot's offers are computed.  It
+ * nests inside the state helper's sk_xb.lock (connect, disconnect) and is
+ * never held while waiting for the work item.
+ */
+#include <linux/ktime.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/workqueue.h>
+#include <xen/xen.h>
+#include <xen/xenbus.h>
+
+#include <splitkit/export.h>
+#include <splitkit/ring.h>
+
+#include "common.h"
+
+/**
+ * struct skn_back_stats - what one device has seen (sysfs).
+ * @requests: requests answered with offers.
+ * @applied: agreements applied.
+ * @revoked: agreements revoked.
+ * @stale: selections of another generation, ignored.
+ * @bad: malformed or out-of-range messages reported.
+ * @rate_limited: reads deferred by the rate limit.
+ * @timeouts: offers that ran out of time.
+ * @refused: requests nothing could be offered for.
+ */
+struct skn_back_stats {
+	u64 requests;
+	u64 applied;
+	u64 revoked;
+	u64 stale;
+	u64 bad;
+	u64 rate_limited;
+	u64 timeouts;
+	u64 refused;
+};
+
+/**
+ * struct skn_back - dom0's end of one guest's device.
+ * @xb: xenbus state helper.
+ * @slot: the slots (skn_back_lock).
+ * @err: each slot's error to publish, 0 for none (skn_back_lock).
+ * @sel_seen: each slot's last selection handled, as (gen << 3 | index) + 1
+ *	     (skn_back_lock): the same selection read again is skipped.
+ * @bad_seen: a hash of each slot's last bad request (skn_back_lock): the
+ *	     same garbage read again is not reported (nor rate-limited) twice.
+ * @bad_sel_seen: the same for a bad selection.
+ * @rl: the request rate limit (skn_back_lock).
+ * @connected: slots are live (skn_back_lock).
+ * @watching: @watch is registered.
+ * @watch: on the guest's directory.
+ * @work: reads and answers the slots.
+ * @node: in skn_back_list (skn_back_lock).
+ * @stats: counters (skn_back_lock).
+ */
+struct skn_back {
+	struct sk_xb xb;
+	struct skn_slot slot[SKN_MAX_SLOTS];
+	int err[SKN_MAX_SLOTS];
+	u64 sel_seen[SKN_MAX_SLOTS];
+	u32 bad_seen[SKN_MAX_SLOTS];
+	u32 bad_sel_seen[SKN_MAX_SLOTS];
+	struct sk_bucket rl;
+	bool connected;
+	bool watching;
+	struct xenbus_watch watch;
+	struct delayed_work work;
+	struct list_head node;
+	struct skn_back_stats stats;
+};
+
+static DEFINE_MUTEX(skn_back_lock);
+static LIST_HEAD(skn_back_list);
+
+/* ---- publishing a slot: one key table, one transaction ---- */
+
+/**
+ * struct skn_pub - the values of a slot's dom0 keys.
+ * @offer_gen: offer-gen.
+ * @offer_for: offer-for.
+ * @nr_offers: nr-offers.
+ * @timeout_ms: offer-timeout-ms.
+ * @applied_gen: applied-gen.
+ * @offer: offer-<i>.
+ * @applied: applied.
+ * @status: status.
+ * @error: error.
+ */
+struct skn_pub {
+	u32 offer_gen;
+	u32 offer_for;
+	u32 nr_offers;
+	u32 timeout_ms;
+	u32 applied_gen;
+	u64 offer[SKN_MAX_OFFERS];
+	u64 applied;
+	char status[16];
+	char error[SKN_ERR_MAX + 1];
+};
+
+enum {
+	SKN_K_OFFER_GEN,
+	SKN_K_OFFER_FOR,
+	SKN_K_NR_OFFERS,
+	SKN_K_TIMEOUT,
+	SKN_K_APPLIED,
+	SKN_K_APPLIED_GEN,
+	SKN_K_STATUS,
+	SKN_K_ERROR,
+	SKN_K_OFFER0,	/* SKN_MAX_OFFERS of them */
+	SKN_NR_SLOT_KEYS = SKN_K_OFFER0 + SKN_MAX_OFFERS
+};
+
+#define SKN_PUB_KEY(name, type, field, min, max)			\
+	SK_XS_KEY(name, type, SK_XS_BACKEND, 0, struct skn_pub, field,	\
+		  min, max, 0)
+
+static const struct sk_xs_key skn_slot_keys[SKN_NR_SLOT_KEYS] = {
+	[SKN_K_OFFER_GEN] = SKN_PUB_KEY("offer-gen", SK_XS_U32, offer_gen,
+					0, U32_MAX),
+	[SKN_K_OFFER_FOR] = SKN_PUB_KEY("offer-for", SK_XS_U32, offer_for,
+					0, U32_MAX),
+	[SKN_K_NR_OFFERS] = SKN_PUB_KEY("nr-offers", SK_XS_U32, nr_offers,
+					0, SKN_MAX_OFFERS),
+	[SKN_K_TIMEOUT] = SKN_PUB_KEY("offer-timeout-ms", SK_XS_U32,
+				      timeout_ms, SKN_TIMEOUT_MIN_MS,
+				      SKN_TIMEOUT_MAX_MS),
+	[SKN_K_APPLIED] = SKN_PUB_KEY("applied", SK_XS_U64, applied, 0,
+				      U64_MAX),
+	[SKN_K_APPLIED_GEN] = SKN_PUB_KEY("applied-gen", SK_XS_U32,
+					  applied_gen, 0, U32_MAX),
+	[SKN_K_STATUS] = SKN_PUB_KEY("status", SK_XS_STR, status, 1, 15),
+	[SKN_K_ERROR] = SKN_PUB_KEY("error", SK_XS_STR, error, 1,
+				    SKN_ERR_MAX),
+	[SKN_K_OFFER0 + 0] = SKN_PUB_KEY("offer-0", SK_XS_U64, offer[0], 0,
+					 U64_MAX),
+	[SKN_K_OFFER0 + 1] = SKN_PUB_KEY("offer-1", SK_XS_U64, offer[1], 0,
+					 U64_MAX),
+	[SKN_K_OFFER0 + 2] = SKN_PUB_KEY("offer-2", SK_XS_U64, offer[2], 0,
+					 U64_MAX),
+	[SKN_K_OFFER0 + 3] = SKN_PUB_KEY("offer-3", SK_XS_U64, offer[3], 0,
+					 U64_MAX),
+};
+static_assert(SKN_MAX_OFFERS == 4);
+
+/**
+ * struct skn_dev_keys - the device's dom0 keys, written at probe.
+ * @version: version.
+ * @max_slots: max-slots.
+ * @providers: providers.
+ */
+struct skn_dev_keys {
+	u32 version;
+	u32 max_slots;
+	char providers[SKN_PROVIDERS_MAX + 1];
+};
+
+static const struct sk_xs_key skn_dev_keys[] = {
+	SK_XS_KEY("version", SK_XS_U32, SK_XS_BACKEND, 0, struct skn_dev_keys,
+		  version, SKN_VERSION, SKN_VERSION, SKN_VERSION),
+	SK_XS_KEY("max-slots", SK_XS_U32, SK_XS_BACKEND, 0,
+		  struct skn_dev_keys, max_slots, 1, SKN_MAX_SLOTS, 1),
+	SK_XS_KEY("providers", SK_XS_STR, SK_XS_BACKEND, 0,
+		  struct skn_dev_keys, providers, 1, SKN_PROVIDERS_MAX, 0),
+};
+
+struct skn_pub_arg {
+	const char *dir;
+	struct skn_pub pub;
+	u64 mask;
+	bool rm_error;
+};
+
+static int skn_pub_write(struct xenbus_transaction xbt, void *arg)
+{
+	struct skn_pub_arg *a = arg;
+	int err;
+
+	err = sk_xs_write_keys(xbt, a->dir, SK_XS_BACKEND, skn_slot_keys,
+			       SKN_NR_SLOT_KEYS, &a->pub, a->mask);
+	if (!err && a->rm_error)
+		err = sk_xs_rm(xbt, a->dir, "error");
+	return err;
+}
+
+/* Write slot @n's keys from its state, in one transaction. */
+static int skn_back_publish(struct skn_back *b, unsigned int n)
+{
+	const struct skn_slot *s = &b->slot[n];
+	struct skn_pub_arg a = { .mask = 0 };
+	unsigned int i;
+	char *dir;
+	int err;
+
+	dir = kasprintf(GFP_KERNEL, "%s/slot-%u", b->xb.dev->nodename, n);
+	if (!dir)
+		return -ENOMEM;
+	a.dir = dir;
+	a.pub.offer_gen = s->offers.gen;
+	a.pub.offer_for = s->offers.for_gen;
+	a.pub.nr_offers = s->offers.n;
+	a.pub.timeout_ms = READ_ONCE(skn_offer_timeout_ms);
+	a.pub.applied = s->applied;
+	a.pub.applied_gen = s->applied_gen;
+	strscpy(a.pub.status, skn_state_name(s->state), sizeof(a.pub.status));
+	a.mask = BIT_ULL(SKN_K_OFFER_GEN) | BIT_ULL(SKN_K_OFFER_FOR) |
+		 BIT_ULL(SKN_K_NR_OFFERS) | BIT_ULL(SKN_K_TIMEOUT) |
+		 BIT_ULL(SKN_K_APPLIED) | BIT_ULL(SKN_K_APPLIED_GEN) |
+		 BIT_ULL(SKN_K_STATUS);
+	for (i = 0; i < s->offers.n && i < SKN_MAX_OFFERS; i++) {
+		a.pub.offer[i] = s->offers.v[i];
+		a.mask |= BIT_ULL(SKN_K_OFFER0 + i);
+	}
+	if (b->err[n]) {
+		skn_format_error(a.pub.error, sizeof(a.pub.error), b->err[n],
+				 NULL);
+		a.mask |= BIT_ULL(SKN_K_ERROR);
+	} else {
+		a.rm_error = true;
+	}
+	err = sk_xs_transact(skn_pub_write, &a);
+	kfree(dir);
+	return err;
+}
+
+/* Write only slot @n's error (a bad message changes nothing else). */
+static void skn_back_report(struct skn_back *b, unsigned int n, int err,
+			    const char *what)
+{
+	struct skn_pub pub;
+	char *dir;
+
+	skn_format_error(pub.error, sizeof(pub.error), err, what);
+	dev_warn_ratelimited(&b->xb.dev->dev,
+			     "malicious or buggy frontend: slot %u: %s\n", n,
+			     pub.error);
+	dir = kasprintf(GFP_KERNEL, "%s/slot-%u", b->xb.dev->nodename, n);
+	if (!dir)
+		return;
+	sk_xs_write_keys(XBT_NIL, dir, SK_XS_BACKEND, skn_slot_keys,
+			 SKN_NR_SLOT_KEYS, &pub, BIT_ULL(SKN_K_ERROR));
+	kfree(dir);
+}
+
+/* ---- capacity ---- */
+
+/* What every agreement of @provider holds, all guests together. */
+static u64 skn_held(u32 provider)
+{
+	struct skn_back *b;
+	u64 held = 0;
+	unsigned int n;
+
+	lockdep_assert_held(&skn_back_lock);
+	list_for_each_entry(b, &skn_back_list, node)
+		for (n = 0; n < SKN_MAX_SLOTS; n++)
+			if (b->slot[n].req.provider == provider)
+				held += skn_slot_held(&b->slot[n]);
+	return held;
+}
+
+/* What @provider can give slot @s: capacity less the others' agreements. */
+static u64 skn_available(const struct skn_slot *s, u32 provider)
+{
+	u64 cap = skn_provider_capacity(provider);
+	u64 others = skn_held(provider);
+
+	if (s->req.provider == provider)
+		others -= min(others, skn_slot_held(s));
+	return cap > others ? cap - others : 0;
+}
+
+/* ---- events ---- */
+
+/* Perform a decision's effect outside the slot: apply or revoke. */
+static int skn_back_act(struct skn_back *b, const struct skn_slot *s,
+			const struct skn_decision *d)
+{
+	u16 domid = b->xb.dev->otherend_id;
+
+	if (d->action == SKN_ACT_APPLY)
+		return skn_provider_apply(s->req.provider, domid,
+					  s->req.target, d->value);
+	if (d->action == SKN_ACT_REVOKE && s->applied)
+		return skn_provider_apply(s->req.provider, domid,
+					  s->req.target, 0);
+	return 0;
+}
+
+static void skn_back_event(struct skn_back *b, unsigned int n, u32 event,
+			   struct skn_input *in, u64 now)
+{
+	struct skn_slot *s = &b->slot[n];
+	struct skn_decision d;
+	int err;
+
+	lockdep_assert_held(&skn_back_lock);
+	skn_back_decide(s, event, in, &d);
+	if (d.action == SKN_ACT_IGNORE) {
+		b->stats.stale++;
+		return;
+	}
+	if (d.action == SKN_ACT_REPORT) {
+		b->stats.bad++;
+		return;		/* reported by the caller, with the key */
+	}
+	err = skn_back_act(b, s, &d);
+	if (err) {
+		/* the agreement in force stays; the guest may select again */
+		if (d.action == SKN_ACT_REVOKE)
+			dev_warn(&b->xb.dev->dev,
+				 "slot %u: revoking failed (%d); the limit stays until splitkit_back unloads\n",
+				 n, err);
+		else {
+			b->err[n] = err;
+			skn_back_report(b, n, err, "applying");
+			/* the same selection may be tried again */
+			b->sel_seen[n] = 0;
+			return;
+		}
+	}
+	skn_back_commit(s, &d, now, READ_ONCE(skn_offer_timeout_ms));
+	b->err[n] = d.err;
+	b->stats.requests += d.action == SKN_ACT_OFFER;
+	b->stats.applied += d.action == SKN_ACT_APPLY;
+	b->stats.revoked += d.action == SKN_ACT_REVOKE;
+	b->stats.timeouts += event == SKN_EV_TIMEOUT;
+	b->stats.refused += d.err == -ENOSPC;
+	err = skn_back_publish(b, n);
+	if (err)
+		dev_warn_ratelimited(&b->xb.dev->dev,
+				     "slot %u: writing its keys: %d\n", n, err);
+}
+
+/* ---- reading the guest's keys ---- */
+
+/* One of the guest's values: a string of at most @max characters. */
+static struct skn_raw skn_read(const char *dir, unsigned int n,
+			       const char *key, size_t max, char **buf)
+{
+	struct skn_raw r = { NULL, 0 };
+	char node[32];
+	char *v;
+
+	snprintf(node, sizeof(node), "slot-%u/%s", n, key);
+	v = sk_xs_read_str(dir, node, max);
+	*buf = NULL;
+	if (IS_ERR(v)) {
+		/* too long is a malformed value, not an absent one */
+		if (PTR_ERR(v) == -ERANGE) {
+			r.s = "";
+			r.len = 1;	/* "" with a length: -EINVAL */
+		}
+		return r;
+	}
+	*buf = v;
+	r.s = v;
+	r.len = strlen(v);
+	return r;
+}
+
+enum { SKN_R_RES, SKN_R_TARGET, SKN_R_MIN, SKN_R_MAX, SKN_R_GEN, SKN_NR_R };
+
+/* FNV-1a over the raw values (absent ones too): "the same as before?" */
+static u32 skn_raw_hash(struct skn_raw *const *f, unsigned int nr)
+{
+	u32 h = 2166136261u;
+	unsigned int i;
+	size_t j;
+
+	for (i = 0; i < nr; i++) {
+		h = (h ^ (f[i]->s ? 1 : 0)) * 16777619u;
+		for (j = 0; f[i]->s && j < f[i]->len; j++)
+			h = (h ^ (u8)f[i]->s[j]) * 16777619u;
+		h = (h ^ 0xff) * 16777619u;
+	}
+	return h | 1;	/* never 0, the value of "nothing seen" */
+}
+
+static const struct {
+	const char *key;
+	size_t max;
+} skn_req_keys[SKN_NR_R] = {
+	[SKN_R_RES] = { "resource", SKN_NAME_MAX },
+	[SKN_R_TARGET] = { "target", 10 },
+	[SKN_R_MIN] = { "min", 20 },
+	[SKN_R_MAX] = { "max", 20 },
+	[SKN_R_GEN] = { "request-gen", 10 },
+};
+
+static u32 skn_sel_hash(struct skn_raw *gen, struct skn_raw *index)
+{
+	struct skn_raw *f[2] = { gen, index };
+
+	return skn_raw_hash(f, 2);
+}
+
+/*
+ * Read slot @n's request between two reads of its request-gen; a guest
+ * writing meanwhile makes us read again (at most SKN_READ_TRIES times).
+ * Classify it; @absent says no key of the request is there (withdrawn),
+ * @hash identifies the values read.
+ * Return: SKN_MSG_* or -errno, as skn_classify_request().
+ */
+static int skn_back_read_request(struct skn_back *b, unsigned int n,
+				 struct skn_request *req, const char **what,
+				 bool *absent, u32 *hash)
+{
+	const char *dir = b->xb.dev->otherend;
+	struct skn_raw_request raw;
+	struct skn_raw *f[SKN_NR_R] = {
+		&raw.resource, &raw.target, &raw.min, &raw.max, &raw.gen,
+	};
+	char *buf[SKN_NR_R], *again;
+	struct skn_raw g2;
+	int tries, i, r = SKN_MSG_NONE;
+	bool torn;
+
+	*absent = false;
+	*what = NULL;
+	for (tries = 0; tries < SKN_READ_TRIES; tries++) {
+		for (i = SKN_NR_R - 1; i >= 0; i--)	/* the gen first */
+			*f[i] = skn_read(dir, n, skn_req_keys[i].key,
+					 skn_req_keys[i].max, &buf[i]);
+		g2 = skn_read(dir, n, "request-gen", 10, &again);
+		torn = (g2.s == NULL) != (raw.gen.s == NULL) ||
+		       (g2.s && strcmp(g2.s, raw.gen.s));
+		*absent = !raw.resource.s && !raw.target.s && !raw.min.s &&
+			  !raw.max.s && !raw.gen.s;
+		if (!torn) {
+			r = skn_classify_request(&b->slot[n], &raw, req, what);
+			*hash = skn_raw_hash(f, SKN_NR_R);
+		}
+		for (i = 0; i < SKN_NR_R; i++)
+			kfree(buf[i]);
+		kfree(again);
+		if (!torn)
+			return r;
+	}
+	return SKN_MSG_NONE;	/* the next watch event reads it again */
+}
+
+/* Handle slot @n: deadline, capacity, request, selection. */
+static void skn_back_slot(struct skn_back *b, unsigned int n, u64 now,
+			  u64 *next)
+{
+	struct skn_slot *s = &b->slot[n];
+	struct skn_input in = { .available = 0 };
+	struct skn_request req;
+	struct skn_raw rg, ri;
+	const char *what;
+	char *bg, *bi;
+	bool absent;
+	u32 sel, hash = 0;
+	u64 wait, key;
+	int r;
+
+	if (skn_slot_expired(s, now)) {
+		in.available = skn_available(s, s->req.provider);
+		skn_back_event(b, n, SKN_EV_TIMEOUT, &in, now);
+	}
+	if (s->state != SKN_IDLE) {
+		u32 p = s->req.provider;
+		u64 avail = skn_available(s, p);
+		u64 share = skn_share(skn_slot_held(s), skn_provider_capacity(p),
+				      skn_held(p));
+		/* new offers within the share already stand: settled */
+		bool reoffered = s->offers.n && s->offers.v[0] <= share;
+
+		if ((share < skn_slot_held(s) && !reoffered) ||
+		    (s->offers.n && s->offers.v[0] > avail)) {
+			in.available = min(avail, share);
+			skn_back_event(b, n, SKN_EV_CAPACITY, &in, now);
+		}
+	}
+
+	r = skn_back_read_request(b, n, &req, &what, &absent, &hash);
+	if (absent && s->state != SKN_IDLE) {
+		skn_back_event(b, n, SKN_EV_WITHDRAW, &in, now);
+		return;
+	}
+	if (r < 0 && hash == b->bad_seen[n])
+		r = SKN_MSG_NONE;	/* reported already */
+	if (r != SKN_MSG_NONE) {
+		wait = sk_bucket_try(&b->rl, 1, now);
+		if (wait) {
+			b->stats.rate_limited++;
+			*next = min(*next, now + wait);
+			return;
+		}
+		if (r < 0) {
+			b->bad_seen[n] = hash;
+			in.err = r;
+			skn_back_event(b, n, SKN_EV_BAD, &in, now);
+			skn_back_report(b, n, r, what);
+			return;
+		}
+		in.req = &req;
+		in.available = skn_available(s, req.provider);
+		skn_back_event(b, n, SKN_EV_REQUEST, &in, now);
+	}
+
+	rg = skn_read(b->xb.dev->otherend, n, "select-gen", 10, &bg);
+	ri = skn_read(b->xb.dev->otherend, n, "select", 10, &bi);
+	r = skn_classify_select(s, &rg, &ri, &sel, &what);
+	if (r == SKN_MSG_NEW || r == SKN_MSG_STALE) {
+		u32 g = 0, i = 0;
+
+		/* the same selection read again is not news */
+		skn_parse_select(&rg, &ri, &g, &i, &what);
+		key = ((u64)g << 3 | i) + 1;
+		if (key == b->sel_seen[n]) {
+			r = SKN_MSG_NONE;
+		} else {
+			b->sel_seen[n] = key;
+			in.select = sel;
+			skn_back_event(b, n, r == SKN_MSG_NEW ? SKN_EV_SELECT :
+						SKN_EV_STALE, &in, now);
+		}
+	} else if (r < 0 && skn_sel_hash(&rg, &ri) != b->bad_sel_seen[n]) {
+		/* a bad selection not reported yet */
+		hash = skn_sel_hash(&rg, &ri);
+		wait = sk_bucket_try(&b->rl, 1, now);
+		if (wait) {
+			b->stats.rate_limited++;
+			*next = min(*next, now + wait);
+		} else {
+			b->bad_sel_seen[n] = hash;
+			in.err = r;
+			skn_back_event(b, n, SKN_EV_BAD, &in, now);
+			skn_back_report(b, n, r, what);
+		}
+	}
+	kfree(bg);
+	kfree(bi);
+	if (s->state == SKN_OFFERED || s->state == SKN_RENEG)
+		*next = min(*next, s->deadline_ns);
+}
+
+static void skn_back_work(struct work_struct *w)
+{
+	struct skn_back *b = container_of(to_delayed_work(w), struct skn_back,
+					  work);
+	u64 now, next = U64_MAX;
+	unsigned int n;
+
+	mutex_lock(&skn_back_lock);
+	if (!b->connected)
+		goto unlock;
+	now = ktime_get_ns();
+	for (n = 0; n < READ_ONCE(skn_max_slots) && n < SKN_MAX_SLOTS; n++)
+		skn_back_slot(b, n, now, &next);
+	if (next != U64_MAX)
+		mod_delayed_work(system_wq, &b->work,
+				 nsecs_to_jiffies(next > now ? next - now : 0) + 1);
+unlock:
+	mutex_unlock(&skn_back_lock);
+}
+
+static bool skn_back_will_handle(struct xenbus_watch *w, const char *path,
+				 const char *token)
+{
+	/* one queued event is enough: the work reads every slot */
+	return !READ_ONCE(w->nr_pending);
+}
+
+static void skn_back_watch_cb(struct xenbus_watch *w, const char *path,
+			      const char *token)
+{
+	struct skn_back *b = container_of(w, struct skn_back, watch);
+
+	mod_delayed_work(system_wq, &b->work, 0);
+}
+
+/**
+ * skn_back_capacity_changed() - dom0 changed a provider's capacity.
+ *
+ * Every connected device rereads its slots; those whose agreement or
+ * offers no longer fit get a CAPACITY event.
+ */
+void skn_back_capacity_changed(void)
+{
+	struct skn_back *b;
+
+	mutex_lock(&skn_back_lock);
+	list_for_each_entry(b, &skn_back_list, node)
+		if (b->connected)
+			mod_delayed_work(system_wq, &b->work, 0);
+	mutex_unlock(&skn_back_lock);
+}
+
+/* ---- the xenbus device ---- */
+
+static int skn_back_connect(struct sk_xb *xb)
+{
+	struct skn_back *b = xb->priv;
+	u32 version;
+	int err;
+
+	err = sk_xs_read_u32(xb->dev->otherend, "version", U32_MAX, 0,
+			     &version);
+	if (!err && version != SKN_VERSION)
+		err = -EPROTO;
+	if (err) {
+		xenbus_dev_fatal(xb->dev, err, "frontend version");
+		return err;
+	}
+	err = xenbus_watch_pathfmt(xb->dev, &b->watch, skn_back_will_handle,
+				   skn_back_watch_cb, "%s", xb->dev->otherend);
+	if (err)
+		return err;
+	b->watching = true;
+	mutex_lock(&skn_back_lock);
+	sk_bucket_init(&b->rl, READ_ONCE(skn_req_rate),
+		       READ_ONCE(skn_req_burst), ktime_get_ns());
+	b->connected = true;
+	mutex_unlock(&skn_back_lock);
+	/* answer what the guest requested before we were there */
+	mod_delayed_work(system_wq, &b->work, 0);
+	dev_info(&xb->dev->dev, "connected\n");
+	return 0;
+}
+
+/* Every slot gets GONE: offers expire, agreements are revoked. */
+static void skn_back_disconnect(struct sk_xb *xb)
+{
+	struct skn_back *b = xb->priv;
+	struct skn_input in = { .available = 0 };
+	unsigned int n;
+	u64 now;
+
+	mutex_lock(&skn_back_lock);
+	b->connected = false;
+	mutex_unlock(&skn_back_lock);
+	if (b->watching) {
+		unregister_xenbus_watch(&b->watch);
+		kfree(b->watch.node);
+		b->watch.node = NULL;
+		b->watching = false;
+	}
+	cancel_delayed_work_sync(&b->work);
+	mutex_lock(&skn_back_lock);
+	now = ktime_get_ns();
+	for (n = 0; n < SKN_MAX_SLOTS; n++) {
+		if (b->slot[n].state != SKN_IDLE)
+			skn_back_event(b, n, SKN_EV_GONE, &in, now);
+		b->slot[n].last_req = 0;
+		b->sel_seen[n] = 0;
+		b->bad_seen[n] = 0;
+		b->bad_sel_seen[n] = 0;
+	}
+	mutex_unlock(&skn_back_lock);
+}
+
+static const struct sk_xb_ops skn_back_xb_ops = {
+	.connect = skn_back_connect,
+	.disconnect = skn_back_disconnect,
+};
+
+static ssize_t slots_show(struct device *dev, struct device_attribute *attr,
+			  char *buf)
+{
+	struct skn_back *b = sk_xb_from_dev(dev)->priv;
+	const struct skn_slot *s;
+	unsigned int n;
+	int len = 0;
+
+	mutex_lock(&skn_back_lock);
+	for (n = 0; n < SKN_MAX_SLOTS; n++) {
+		s = &b->slot[n];
+		if (s->state == SKN_IDLE && !s->offers.gen)
+			continue;
+		len += sysfs_emit_at(buf, len,
+				     "%u %s %s %u %llu %llu req %u offers %u:%u applied %llu:%u\n",
+				     n, skn_state_name(s->state),
+				     s->state == SKN_IDLE ? "-" :
+				     skn_providers[s->req.provider].name,
+				     s->req.target, s->req.min, s->req.max,
+				     s->req.gen, s->offers.gen, s->offers.n,
+				     s->applied, s->applied_gen);
+	}
+	mutex_unlock(&skn_back_lock);
+	return len;
+}
+static DEVICE_ATTR_RO(slots);
+
+static ssize_t negotiate_stats_show(struct device *dev,
+				    struct device_attribute *attr, char *buf)
+{
+	struct skn_back *b = sk_xb_from_dev(dev)->priv;
+	struct skn_back_stats st;
+
+	mutex_lock(&skn_back_lock);
+	st = b->stats;
+	mutex_unlock(&skn_back_lock);
+	return sysfs_emit(buf,
+			  "requests %llu\napplied %llu\nrevoked %llu\nstale %llu\nbad %llu\nrate_limited %llu\ntimeouts %llu\nrefused %llu\n",
+			  st.requests, st.applied, st.revoked, st.stale, st.bad,
+			  st.rate_limited, st.timeouts, st.refused);
+}
+static DEVICE_ATTR_RO(negotiate_stats);
+
+static struct attribute *skn_back_attrs[] = {
+	&dev_attr_slots.attr,
+	&dev_attr_negotiate_stats.attr,
+	NULL
+};
+ATTRIBUTE_GROUPS(skn_back);
+
+/* The device keys, and each slot's generation from before a reload. */
+static int skn_back_advertise(struct skn_back *b)
+{
+	struct xenbus_device *dev = b->xb.dev;
+	struct skn_dev_keys k = {
+		.version = SKN_VERSION,
+		.max_slots = READ_ONCE(skn_max_slots),
+	};
+	unsigned int n, i;
+	u32 gen;
+	int err, len = 0;
+	char node[32];
+
+	for (i = 0; i < SKN_NR_PROVIDERS; i++)
+		len += scnprintf(k.providers + len, sizeof(k.providers) - len,
+				 "%s%s", i ? " " : "", skn_providers[i].name);
+	for (n = 0; n < SKN_MAX_SLOTS; n++) {
+		snprintf(node, sizeof(node), "slot-%u/offer-gen", n);
+		if (sk_xs_read_u32(dev->nodename, node, U32_MAX, 0, &gen))
+			gen = 0;
+		skn_slot_init(&b->slot[n], gen);
+	}
+	err = sk_xs_write_keys(XBT_NIL, dev->nodename, SK_XS_BACKEND,
+			       skn_dev_keys, ARRAY_SIZE(skn_dev_keys), &k,
+			       GENMASK_ULL(ARRAY_SIZE(skn_dev_keys) - 1, 0));
+	if (err)
+		xenbus_dev_fatal(dev, err, "writing device keys");
+	return err;
+}
+
+static int skn_back_probe(struct xenbus_device *dev, struct sk_xb **xb)
+{
+	struct skn_back *b;
+	int err;
+
+	b = kzalloc(sizeof(*b), GFP_KERNEL);
+	if (!b)
+		return -ENOMEM;
+	sk_xb_init(&b->xb, dev, false, &skn_back_xb_ops, b);
+	INIT_DELAYED_WORK(&b->work, skn_back_work);
+	err = skn_back_advertise(b);
+	if (err)
+		goto free_dev;
+	mutex_lock(&skn_back_lock);
+	list_add(&b->node, &skn_back_list);
+	mutex_unlock(&skn_back_lock);
+	*xb = &b->xb;
+	return 0;
+
+free_dev:
+	kfree(b);
+	return err;
+}
+
+static void skn_back_free(struct sk_xb *xb)
+{
+	struct skn_back *b = xb->priv;
+
+	mutex_lock(&skn_back_lock);
+	list_del(&b->node);
+	mutex_unlock(&skn_back_lock);
+	kfree(b);
+}
+
+static const struct xenbus_device_id skn_back_ids[] = {
+	{ SKN_DEVTYPE },
+	{ "" }
+};
+
+static struct sk_xb_driver skn_back_driver = {
+	.drv = {
+		.ids = skn_back_ids,
+	},
+	.probe = skn_back_probe,
+	.free = skn_back_free,
+	.groups = skn_back_groups,
+};
+
+/**
+ * skn_back_register() - register dom0's driver.
+ *
+ * Return: 0 or -errno.
+ */
+int skn_back_register(void)
+{
+	return sk_xb_driver_register(&skn_back_driver);
+}
+
+/**
+ * skn_back_unregister() - unregister it: every device is removed, which
+ * revokes every agreement.
+ */
+void skn_back_unregister(void)
+{
+	sk_xb_driver_unregister(&skn_back_driver);
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * splitkit_negotiate: what its files share.  main.c holds the module
+ * parameters and registers one driver: back.c (dom0's end, the
+ * authoritative state of every slot) in dom0, front.c (the guest's end) in
+ * a guest.  provider.c is the kernel half of each provider (apply, revoke,
+ * capacity); the portable half, the state tables and the parsers are
+ * core/ (negotiate_core.h).  Documentation/negotiate.rst is the protocol.
+ */
+#ifndef _SPLITKIT_NEGOTIATE_COMMON_H
+#define _SPLITKIT_NEGOTIATE_COMMON_H
+
+#include <linux/types.h>
+
+#include "negotiate_core.h"
+
+/* main.c: module parameters */
+extern unsigned int skn_offer_timeout_ms;
+extern unsigned int skn_req_rate;
+extern unsigned int skn_req_burst;
+extern unsigned int skn_max_slots;
+
+/* back.c */
+int skn_back_register(void);
+void skn_back_unregister(void);
+void skn_back_capacity_changed(void);
+
+/* front.c */
+int skn_front_register(void);
+void skn_front_unregister(void);
+
+/* provider.c */
+u64 skn_provider_capacity(u32 provider);
+int skn_provider_apply(u32 provider, u16 domid, u32 target, u64 value);
+int skn_provider_set_capacity(u32 provider, u64 capacity);
+
+#endif /* _SPLITKIT_NEGOTIATE_COMMON_H */

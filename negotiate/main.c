@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * splitkit_negotiate module: init and exit, and the module parameters.
+ * One module for both ends: in dom0 it registers the backend driver
+ * (back.c), in any other domain the frontend driver (front.c) of the
+ * "splitkit-negotiate" xenbus device.  Each parameter is range-checked in
+ * its set() (<splitkit/param.h>); the two capacities also start a
+ * renegotiation with every guest whose agreement no longer fits.
+ * Documentation/negotiate.rst is the protocol.
+ */
+#include <linux/module.h>
+#include <xen/xen.h>
+
+#include <splitkit/export.h>
+#include <splitkit/param.h>
+
+#include "common.h"
+
+unsigned int skn_offer_timeout_ms = 30000;
+SK_PARAM_UINT(offer_timeout_ms, skn_offer_timeout_ms, SKN_TIMEOUT_MIN_MS,
+	      SKN_TIMEOUT_MAX_MS, 0644,
+	      "how long offers stand, and how long a guest waits for them, in ms, 1000-600000 (default 30000)");
+
+unsigned int skn_req_rate = 4;
+SK_PARAM_UINT(req_rate, skn_req_rate, 1, 1000, 0444,
+	      "requests and bad messages per second read from one guest, 1-1000 (default 4)");
+
+unsigned int skn_req_burst = 8;
+SK_PARAM_UINT(req_burst, skn_req_burst, 1, 1000, 0444,
+	      "burst of requests read from one guest at once, 1-1000 (default 8)");
+
+unsigned int skn_max_slots = SKN_MAX_SLOTS;
+SK_PARAM_UINT(max_slots, skn_max_slots, 1, SKN_MAX_SLOTS, 0444,
+	      "slots (resources negotiated at once) per guest, 1-8 (default 8)");
+
+/*
+ * The capacities: SK_PARAM_UINT's range check, then the provider's new
+ * capacity and a renegotiation of what no longer fits.
+ */
+#define SKN_CAPACITY_PARAM(name, provider, max, desc)			\
+static unsigned int skn_##name;						\
+static int skn_set_##name(const char *val,				\
+			  const struct kernel_param *kp)		\
+{									\
+	int err = param_set_uint_minmax(val, kp, 0, (max));		\
+									\
+	if (err)							\
+		return err;						\
+	skn_provider_set_capacity((provider), skn_##name);		\
+	skn_back_capacity_changed();					\
+	return 0;							\
+}									\
+static const struct kernel_param_ops skn_ops_##name = {			\
+	.set = skn_set_##name,						\
+	.get = param_get_uint,						\
+};									\
+module_param_cb(name, &skn_ops_##name, &skn_##name, 0644);		\
+MODULE_PARM_DESC(name, desc)
+
+SKN_CAPACITY_PARAM(blk_iops_capacity, SKN_P_BLK_IOPS, 10000000,
+		   "requests/s dom0 shares among guests' disks (blk.iops), 0-10000000, 0 offers none (default 0)");
+SKN_CAPACITY_PARAM(blk_bw_capacity_kib, SKN_P_BLK_BW, 1073741824,
+		   "KiB/s dom0 shares among guests' disks (blk.bandwidth), 0-1073741824, 0 offers none (default 0)");
+
+static int __init skn_init(void)
+{
+	if (!xen_domain())
+		return -ENODEV;
+	if (xen_initial_domain())
+		return skn_back_register();
+	return skn_front_register();
+}
+
+static void __exit skn_exit(void)
+{
+	if (xen_initial_domain())
+		skn_back_unregister();
+	else
+		skn_front_unregister();
+}
+
+module_init(skn_init);
+module_exit(skn_exit);
+
+MODULE_DESCRIPTION("splitkit resource negotiation between a guest and dom0");
+MODULE_LICENSE("GPL");
+MODULE_ALIAS("xen-backend:" SKN_DEVTYPE);
+MODULE_ALIAS("xen:" SKN_DEVTYPE);
+SPLITKIT_IMPORT_NS();

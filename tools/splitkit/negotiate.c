@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * splitkit negotiate: the command-line side of splitkit_negotiate
+ * (Documentation/negotiate.rst).  In dom0: attach / detach a guest's
+ * splitkit-negotiate device (its XenStore nodes and permissions, through
+ * libxenstore, in one transaction), show every guest's slots, set a
+ * provider's capacity.  In the guest: request, select, and show the
+ * slots, through the frontend's sysfs files.  The protocol itself is the
+ * kernel module's; this file only writes what a toolstack and a user
+ * would.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <xenstore.h>
+
+#include "splitkit.h"
+
+#define NEG_TYPE	"splitkit-negotiate"
+#define NEG_FRONT_SYS	"/sys/bus/xen/devices/" NEG_TYPE "-0"
+#define NEG_BACK_SYS	"/sys/bus/xen-backend/devices"
+#define NEG_PARAMS	"/sys/module/splitkit_negotiate/parameters"
+
+/* A domain id: decimal digits only, 1 .. 32751 (DOMID_FIRST_RESERVED - 1). */
+static int neg_domid(const char *s, unsigned int *out)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	for (i = 0; s[i]; i++) {
+		if (s[i] < '0' || s[i] > '9' || i >= 5)
+			return -EINVAL;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (!i || !v || v > 32751)
+		return -ERANGE;
+	*out = (unsigned int)v;
+	return 0;
+}
+
+/* One node of a device: its path, value and whether it is the top. */
+struct neg_node {
+	const char *key;	/* NULL: the directory itself */
+	const char *fmt;	/* value; %u is the guest's domid */
+};
+
+static const struct neg_node neg_front_nodes[] = {
+	{ NULL, NULL },
+	{ "backend", "/local/domain/0/backend/" NEG_TYPE "/%u/0" },
+	{ "backend-id", "0" },
+	{ "state", "1" },
+};
+
+static const struct neg_node neg_back_nodes[] = {
+	{ NULL, NULL },
+	{ "frontend", "/local/domain/%u/device/" NEG_TYPE "/0" },
+	{ "frontend-id", "%u" },
+	{ "online", "1" },
+	{ "state", "1" },
+};
+
+/*
+ * Write one directory's nodes in @t.  The directory gets @perms first, so
+ * that the nodes under it inherit them.
+ */
+static bool neg_write_dir(struct xs_handle *h, xs_transaction_t t,
+			  const char *dir, const struct neg_node *nodes,
+			  size_t n, struct xs_permissions *perms,
+			  unsigned int domid)
+{
+	char path[256], val[128];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!nodes[i].key) {
+			if (!xs_mkdir(h, t, dir) ||
+			    !xs_set_permissions(h, t, dir, perms, 2))
+				return false;
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s/%s", dir, nodes[i].key);
+		snprintf(val, sizeof(val), nodes[i].fmt, domid);
+		if (!xs_write(h, t, path, val, strlen(val)))
+			return false;
+	}
+	return true;
+}
+
+static void neg_paths(unsigned int domid, char *fe, char *be, size_t size)
+{
+	snprintf(fe, size, "/local/domain/%u/device/" NEG_TYPE "/0", domid);
+	snprintf(be, size, "/local/domain/0/backend/" NEG_TYPE "/%u/0", domid);
+}
+
+/* Run @fn in a transaction, again while xenstored says EAGAIN. */
+static int neg_transact(unsigned int domid,
+			bool (*fn)(struct xs_handle *h, xs_transaction_t t,
+				   unsigned int domid))
+{
+	struct xs_handle *h = xs_open(0);
+	xs_transaction_t t;
+	int err = 0;
+	bool ok;
+
+	if (!h)
+		return sk_fail_errno("xs_open", -errno);
+	for (;;) {
+		t = xs_transaction_start(h);
+		if (t == XBT_NULL) {
+			err = sk_fail_errno("xs_transaction_start", -errno);
+			break;
+		}
+		ok = fn(h, t, domid);
+		err = ok ? 0 : errno;
+		if (xs_transaction_end(h, t, !ok) && ok)
+			break;
+		if (ok && errno == EAGAIN)
+			continue;
+		err = sk_fail_errno("XenStore", -(ok ? errno : err));
+		break;
+	}
+	xs_close(h);
+	return err;
+}
+
+static bool neg_attach_fn(struct xs_handle *h, xs_transaction_t t,
+			  unsigned int domid)
+{
+	/* the guest owns its directory, dom0 reads it; and the reverse */
+	struct xs_permissions fp[2] = {
+		{ .id = domid, .perms = XS_PERM_NONE },
+		{ .id = 0, .perms = XS_PERM_READ },
+	};
+	struct xs_permissions bp[2] = {
+		{ .id = 0, .perms = XS_PERM_NONE },
+		{ .id = domid, .perms = XS_PERM_READ },
+	};
+	char fe[128], be[128];
+
+	neg_paths(domid, fe, be, sizeof(fe));
+	return neg_write_dir(h, t, be, neg_back_nodes,
+			     sizeof(neg_back_nodes) / sizeof(neg_back_nodes[0]),
+			     bp, domid) &&
+	       neg_write_dir(h, t, fe, neg_front_nodes,
+			     sizeof(neg_front_nodes) / sizeof(neg_front_nodes[0]),
+			     fp, domid);
+}
+
+static bool neg_detach_fn(struct xs_handle *h, xs_transaction_t t,
+			  unsigned int domid)
+{
+	char fe[128], be[128];
+
+	neg_paths(domid, fe, be, sizeof(fe));
+	/* a directory already gone is fine */
+	return (xs_rm(h, t, be) || errno == ENOENT) &&
+	       (xs_rm(h, t, fe) || errno == ENOENT);
+}
+
+static int neg_attach(const struct sk_args *a)
+{
+	unsigned int domid;
+
+	if (neg_domid(a->argv[0], &domid))
+		return sk_usage_error(a);
+	return neg_transact(domid, neg_attach_fn) ? 1 : 0;
+}
+
+static int neg_detach(const struct sk_args *a)
+{
+	unsigned int domid;
+
+	if (neg_domid(a->argv[0], &domid))
+		return sk_usage_error(a);
+	return neg_transact(domid, neg_detach_fn) ? 1 : 0;
+}
+
+/* Write @val to the sysfs file @path; the kernel's answer is the status. */
+static int neg_sysfs_write(const char *path, const char *val)
+{
+	FILE *f = fopen(path, "w");
+	int err = 0;
+
+	if (!f)
+		return sk_fail_errno(path, -errno);
+	if (fputs(val, f) == EOF)
+		err = errno;
+	if (fclose(f) == EOF && !err)
+		err = errno;
+	return err ? sk_fail_errno(path, -err) : 0;
+}
+
+static int neg_request(const struct sk_args *a)
+{
+	char line[256];
+
+	snprintf(line, sizeof(line), "%s %s %s %s %s\n", a->argv[0],
+		 a->argv[1], a->argv[2], a->argv[3], a->argv[4]);
+	return neg_sysfs_write(NEG_FRONT_SYS "/request", line) ? 1 : 0;
+}
+
+static int neg_select(const struct sk_args *a)
+{
+	char line[64];
+
+	snprintf(line, sizeof(line), "%s %s\n", a->argv[0], a->argv[1]);
+	return neg_sysfs_write(NEG_FRONT_SYS "/select", line) ? 1 : 0;
+}
+
+/* Which module parameter holds a provider's capacity, and its unit. */
+static const struct {
+	const char *resource;
+	const char *param;
+} neg_capacities[] = {
+	{ "blk.iops", "blk_iops_capacity" },		/* requests/s */
+	{ "blk.bandwidth", "blk_bw_capacity_kib" },	/* KiB/s */
+};
+
+static int neg_capacity(const struct sk_args *a)
+{
+	char path[256], line[32];
+	size_t i;
+
+	for (i = 0; i < sizeof(neg_capacities) / sizeof(neg_capacities[0]);
+	     i++) {
+		if (strcmp(a->argv[0], neg_capacities[i].resource))
+			continue;
+		snprintf(path, sizeof(path), NEG_PARAMS "/%s",
+			 neg_capacities[i].param);
+		snprintf(line, sizeof(line), "%s\n", a->argv[1]);
+		return neg_sysfs_write(path, line) ? 1 : 0;
+	}
+	fprintf(stderr, "%s: unknown resource '%s'\n", sk_prog(), a->argv[0]);
+	return 2;
+}
+
+/* Print one slots file, or add its lines to @arr as objects. */
+static int neg_show_file(const char *path, const char *domain,
+			 struct json_object *arr)
+{
+	char line[512];
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return sk_fail_errno(path, -errno);
+	while (fgets(line, sizeof(line), f)) {
+		char state[32], res[32];
+		unsigned int slot, target;
+		unsigned long long min, max;
+		struct json_object *o;
+
+		if (!arr) {
+			printf("%s%s%s", domain ? domain : "",
+			       domain ? ": " : "", line);
+			continue;
+		}
+		if (sscanf(line, "%u %31s %31s %u %llu %llu", &slot, state,
+			   res, &target, &min, &max) != 6)
+			continue;
+		o = json_object_new_object();
+		if (domain)
+			json_object_object_add(o, "domain",
+					       json_object_new_string(domain));
+		json_object_object_add(o, "slot", json_object_new_int(slot));
+		json_object_object_add(o, "state",
+				       json_object_new_string(state));
+		json_object_object_add(o, "resource",
+				       json_object_new_string(res));
+		json_object_object_add(o, "target",
+				       json_object_new_int64(target));
+		json_object_object_add(o, "min", json_object_new_int64(min));
+		json_object_object_add(o, "max", json_object_new_int64(max));
+		line[strcspn(line, "\n")] = '\0';
+		json_object_object_add(o, "line", json_object_new_string(line));
+		json_object_array_add(arr, o);
+	}
+	fclose(f);
+	return 0;
+}
+
+/* Guest: its own slots.  dom0: every guest's. */
+static int neg_show(const struct sk_args *a)
+{
+	struct json_object *arr = a->json ? json_object_new_array() : NULL;
+	char path[512], domain[32];
+	struct dirent *e;
+	DIR *d;
+	int err = 0;
+
+	d = opendir(NEG_BACK_SYS);
+	if (!d || access(NEG_FRONT_SYS "/slots", R_OK) == 0) {
+		if (d)
+			closedir(d);
+		err = neg_show_file(NEG_FRONT_SYS "/slots", NULL, arr);
+	} else {
+		while ((e = readdir(d))) {
+			unsigned int id;
+
+			if (sscanf(e->d_name, NEG_TYPE "-%u-0", &id) != 1)
+				continue;
+			snprintf(domain, sizeof(domain), "%u", id);
+			snprintf(path, sizeof(path), NEG_BACK_SYS "/%s/slots",
+				 e->d_name);
+			err |= neg_show_file(path, domain, arr);
+		}
+		closedir(d);
+	}
+	if (arr)
+		sk_json_print(arr);
+	return err ? 1 : 0;
+}
+
+static const struct sk_cmd neg_cmds[] = {
+	{ "attach", "DOMID",
+	  "dom0: create the splitkit-negotiate device of a guest",
+	  0, 1, 1, neg_attach, NULL, 0 },
+	{ "detach", "DOMID",
+	  "dom0: remove it (every agreement of the guest ends)",
+	  0, 1, 1, neg_detach, NULL, 0 },
+	{ "capacity", "RESOURCE VALUE",
+	  "dom0: what a provider shares (blk.iops: requests/s, blk.bandwidth: KiB/s)",
+	  0, 2, 2, neg_capacity, NULL, 0 },
+	{ "request", "SLOT RESOURCE TARGET MIN MAX",
+	  "guest: ask for a resource (e.g. 0 blk.iops 51712 100 500)",
+	  0, 5, 5, neg_request, NULL, 0 },
+	{ "select", "SLOT INDEX",
+	  "guest: take one of the offers of a slot",
+	  0, 2, 2, neg_select, NULL, 0 },
+	{ "show", "",
+	  "the slots: the guest's own, or in dom0 every guest's",
+	  SK_OPT_JSON, 0, 0, neg_show, NULL, 0 },
+	{ NULL, NULL, NULL, 0, 0, 0, NULL, NULL, 0 },
+};
+
+const struct sk_area sk_negotiate_area = {
+	.name = "negotiate",
+	.summary = "resource negotiation with splitkit_negotiate (dom0 and guest)",
+	.cmds = neg_cmds,
+};
