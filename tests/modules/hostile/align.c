@@ -45,44 +45,6 @@ static void ha_one(struct sk_blkif_request *r, struct hostile *h, u8 op,
 	r->u.rw.seg[0].last_sect = last;
 }
 
-/* An indirect write of HA_IND_SEGS whole pages at @sector. */
-static void ha_indirect_write(struct hostile *h, u64 sector, u64 id)
-{
-	struct sk_blkif_segment *seg;
-	struct sk_blkif_request r;
-	struct page *ind;
-	unsigned int i;
-	int ref;
-
-	ind = alloc_page(GFP_KERNEL | __GFP_ZERO);
-	if (!ind) {
-		hostile_result(h, false, "page for the indirect write");
-		return;
-	}
-	seg = page_address(ind);
-	for (i = 0; i < HA_IND_SEGS; i++) {
-		seg[i].gref = h->ref;
-		seg[i].first_sect = 0;
-		seg[i].last_sect = 7;
-	}
-	ref = gnttab_grant_foreign_access(h->xb.dev->otherend_id,
-					  xen_page_to_gfn(ind), 1);
-	if (ref < 0) {
-		__free_page(ind);
-		hostile_result(h, false, "grant of the indirect page");
-		return;
-	}
-	memset(&r, 0, sizeof(r));
-	r.operation = SK_BLKIF_OP_INDIRECT;
-	r.u.indirect.indirect_op = SK_BLKIF_OP_WRITE;
-	r.u.indirect.nr_segments = HA_IND_SEGS;
-	r.u.indirect.id = id;
-	r.u.indirect.sector_number = sector;
-	r.u.indirect.indirect_grefs[0] = ref;
-	ha_refused(h, &r, true, "indirect write of 64 KiB at sector 4");
-	gnttab_end_foreign_access(ref, ind);
-}
-
 static void ha_checks(struct hostile *h)
 {
 	struct sk_blkif_request r;
@@ -107,7 +69,8 @@ static void ha_checks(struct hostile *h)
 	ha_one(&r, h, SK_BLKIF_OP_WRITE, 12, 0, 7, id++);
 	ha_refused(h, &r, true, "write of 4 KiB at sector 12");
 	if (h->max_indirect >= HA_IND_SEGS)
-		ha_indirect_write(h, 4, id++);
+		hostile_indirect_write(h, HA_IND_SEGS, 4, id++, ha_refused,
+				       "indirect write of 64 KiB at sector 4");
 	else
 		hostile_result(h, false, "backend offers 16 indirect segments");
 	if (h->flush) {

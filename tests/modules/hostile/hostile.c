@@ -167,6 +167,57 @@ void hostile_rw(struct sk_blkif_request *r, u8 op, u8 nr, u64 sector,
 	}
 }
 
+/**
+ * hostile_indirect_write() - send an indirect WRITE and judge its answer.
+ * @h: the disk.
+ * @nr: segments (pages), each a whole @h->page; at most one indirect page.
+ * @sector: first sector.
+ * @id: request id.
+ * @judge: sends the request and records the result (e.g. "refused").
+ * @what: the result's name.
+ *
+ * Process context (allocates and grants the indirect page).  A page or
+ * grant that cannot be had is a failed result, never a silent skip.
+ */
+void hostile_indirect_write(struct hostile *h, unsigned int nr, u64 sector,
+			    u64 id, hostile_judge_fn judge, const char *what)
+{
+	struct sk_blkif_segment *seg;
+	struct sk_blkif_request r;
+	struct page *ind;
+	unsigned int i;
+	int ref;
+
+	ind = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	if (!ind) {
+		hostile_result(h, false, "page for the indirect WRITE");
+		return;
+	}
+	seg = page_address(ind);
+	for (i = 0; i < nr; i++) {
+		seg[i].gref = h->ref;
+		seg[i].first_sect = 0;
+		seg[i].last_sect = 7;
+	}
+	ref = gnttab_grant_foreign_access(h->xb.dev->otherend_id,
+					  xen_page_to_gfn(ind), 1);
+	if (ref < 0) {
+		__free_page(ind);
+		hostile_result(h, false, "grant of the indirect page");
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	r.operation = SK_BLKIF_OP_INDIRECT;
+	r.u.indirect.indirect_op = SK_BLKIF_OP_WRITE;
+	r.u.indirect.nr_segments = nr;
+	r.u.indirect.id = id;
+	r.u.indirect.sector_number = sector;
+	r.u.indirect.indirect_grefs[0] = ref;
+	judge(h, &r, true, what);
+	/* frees the page once the backend cannot touch it */
+	gnttab_end_foreign_access(ref, ind);
+}
+
 static void hostile_expect(struct hostile *h, struct sk_blkif_request *r,
 			   int want, const char *name)
 {

@@ -79,6 +79,11 @@ void hostile_padding_result(struct hostile *h);
 int hostile_send(struct hostile *h, struct sk_blkif_request *req);
 void hostile_rw(struct sk_blkif_request *r, u8 op, u8 nr, u64 sector,
 		grant_ref_t ref, u64 id);
+/* sends @r and records whether the answer is what @what expects */
+typedef void (*hostile_judge_fn)(struct hostile *h, struct sk_blkif_request *r,
+				 bool offered, const char *what);
+void hostile_indirect_write(struct hostile *h, unsigned int nr, u64 sector,
+			    u64 id, hostile_judge_fn judge, const char *what);
 
 /* barrier.c */
 int hostile_barrier_test(void *arg);

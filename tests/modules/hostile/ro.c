@@ -37,45 +37,6 @@ static void hr_refused(struct hostile *h, struct sk_blkif_request *r,
 		       (!offered && st == SK_BLKIF_RSP_EOPNOTSUPP), name);
 }
 
-/* An indirect WRITE of HR_IND_SEGS pages, all of them @h->page. */
-static void hr_indirect_write(struct hostile *h, u64 id)
-{
-	struct sk_blkif_segment *seg;
-	struct sk_blkif_request r;
-	struct page *ind;
-	unsigned int i;
-	int ref;
-
-	ind = alloc_page(GFP_KERNEL | __GFP_ZERO);
-	if (!ind) {
-		hostile_result(h, false, "page for the indirect WRITE");
-		return;
-	}
-	seg = page_address(ind);
-	for (i = 0; i < HR_IND_SEGS; i++) {
-		seg[i].gref = h->ref;
-		seg[i].first_sect = 0;
-		seg[i].last_sect = 7;
-	}
-	ref = gnttab_grant_foreign_access(h->xb.dev->otherend_id,
-					  xen_page_to_gfn(ind), 1);
-	if (ref < 0) {
-		__free_page(ind);
-		hostile_result(h, false, "grant of the indirect page");
-		return;
-	}
-	memset(&r, 0, sizeof(r));
-	r.operation = SK_BLKIF_OP_INDIRECT;
-	r.u.indirect.indirect_op = SK_BLKIF_OP_WRITE;
-	r.u.indirect.nr_segments = HR_IND_SEGS;
-	r.u.indirect.id = id;
-	r.u.indirect.sector_number = 0;
-	r.u.indirect.indirect_grefs[0] = ref;
-	hr_refused(h, &r, true, "indirect WRITE");
-	/* frees the page once the backend cannot touch it */
-	gnttab_end_foreign_access(ref, ind);
-}
-
 /**
  * hostile_ro_checks() - send every kind of write to a read-only disk.
  * @h: the disk; the backend published it read-only.
@@ -95,7 +56,8 @@ void hostile_ro_checks(struct hostile *h)
 		   h->ref, id++);
 	hr_refused(h, &r, true, "WRITE of 11 segments");
 	if (h->max_indirect > SK_BLKIF_MAX_DIRECT_SEGS)
-		hr_indirect_write(h, id++);
+		hostile_indirect_write(h, HR_IND_SEGS, 0, id++, hr_refused,
+				       "indirect WRITE");
 	else
 		pr_info("splitkit_hostile: %s: no indirect WRITE: feature-max-indirect-segments %u\n",
 			dev_name(&h->xb.dev->dev), h->max_indirect);
