@@ -279,13 +279,7 @@ static int grow_reftable(struct ski_image *img, u64 need, u64 avoid)
 	skp_free(raw);
 
 	/* The old table is no longer referenced: release it. */
-	for (i = 0; i < old_clusters; i++) {
-		err = ski_set_refcount(img, (old_off >> img->cluster_bits) + i,
-				       0);
-		if (err)
-			return err;
-	}
-	return 0;
+	return ski_release_run(img, old_off, old_clusters);
 
 free_new:
 	skp_free(raw);
@@ -317,6 +311,28 @@ static int create_refblock(struct ski_image *img, u64 index, u64 avoid)
 	if (!err)
 		note_used(img, cluster);
 	return err;
+}
+
+/**
+ * ski_release_run() - drop the refcounts of a run of host clusters to 0.
+ * @img: the image.
+ * @off: byte offset of the run's first cluster (0: nothing to release).
+ * @clusters: run length in clusters.
+ *
+ * For a table (L1, refcount table) that was just replaced and is no longer
+ * referenced.  Return: 0, or the first -errno of ski_set_refcount().
+ */
+int ski_release_run(struct ski_image *img, u64 off, u64 clusters)
+{
+	u64 i;
+	int err;
+
+	for (i = 0; off && i < clusters; i++) {
+		err = ski_set_refcount(img, (off >> img->cluster_bits) + i, 0);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 /** ski_set_refcount() - write the refcount of host @cluster through */

@@ -288,13 +288,7 @@ int ski_grow_l1(struct ski_image *img, u64 entries)
 	for (i = 0; i < clusters; i++)
 		ski_rmap_set(img, first + i, SKI_RMAP_FIXED);
 	skp_free(raw);
-	for (i = 0; old_off && i < old_clusters; i++) {
-		err = ski_set_refcount(img, (old_off >> img->cluster_bits) + i,
-				       0);
-		if (err)
-			return err;
-	}
-	return 0;
+	return ski_release_run(img, old_off, old_clusters);
 
 free_new:
 	skp_free(raw);
