@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * splitkit_negotiate, dom0's end: the backend driver of the
- * "splitkit-negotiate" xenbus device, holding the authoritative state of
+ * "sk-neg" xenbus device, holding the authoritative state of
  * every slot of every guest.  Its counterpart is front.c in the guest.
  *
  * A watch on the guest's directory (and timers for deadlines and the rate

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * splitkit_negotiate, the guest's end: the frontend driver of the
- * "splitkit-negotiate" xenbus device.  Its counterpart is back.c in dom0.
+ * "sk-neg" xenbus device.  Its counterpart is back.c in dom0.
  *
  * The user (or `splitkit negotiate`) writes a request or a selection to
  * the device's sysfs files; the driver writes the slot's keys in one

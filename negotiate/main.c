@@ -3,7 +3,7 @@
  * splitkit_negotiate module: init and exit, and the module parameters.
  * One module for both ends: in dom0 it registers the backend driver
  * (back.c), in any other domain the frontend driver (front.c) of the
- * "splitkit-negotiate" xenbus device.  Each parameter is range-checked in
+ * "sk-neg" xenbus device.  Each parameter is range-checked in
  * its set() (<splitkit/param.h>); the two capacities also start a
  * renegotiation with every guest whose agreement no longer fits.
  * Documentation/negotiate.rst is the protocol.
@@ -84,6 +84,9 @@ module_exit(skn_exit);
 
 MODULE_DESCRIPTION("splitkit resource negotiation between a guest and dom0");
 MODULE_LICENSE("GPL");
+/* the device names Linux makes from the type must fit its bus ids */
+static_assert(SKN_BUS_ID_FITS);
+
 MODULE_ALIAS("xen-backend:" SKN_DEVTYPE);
 MODULE_ALIAS("xen:" SKN_DEVTYPE);
 SPLITKIT_IMPORT_NS();

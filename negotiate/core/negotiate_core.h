@@ -20,7 +20,18 @@
 #include <splitkit/platform.h>
 #include <splitkit/bucket.h>
 
-#define SKN_DEVTYPE		"splitkit-negotiate"
+/*
+ * The xenbus device type.  Linux names a xenbus device "<type>-<id>" in
+ * the guest and "<type>-<domid>-<id>" in dom0 in a buffer of
+ * XEN_BUS_ID_SIZE (20, drivers/xen/xenbus/xenbus.h, private to Linux)
+ * bytes and silently creates no device when the name does not fit ("bad
+ * frontend" at most): the type must leave room for a 5-digit domid and a
+ * device id.  SKN_BUS_ID_FITS() is checked at build time.
+ */
+#define SKN_DEVTYPE		"sk-neg"
+#define SKN_XEN_BUS_ID_SIZE	20
+#define SKN_BUS_ID_FITS	\
+	(sizeof(SKN_DEVTYPE "-32767-0") < SKN_XEN_BUS_ID_SIZE)
 #define SKN_VERSION		1
 #define SKN_MAX_SLOTS		8
 #define SKN_MAX_OFFERS		4

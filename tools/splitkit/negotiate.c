@@ -2,7 +2,7 @@
 /*
  * splitkit negotiate: the command-line side of splitkit_negotiate
  * (Documentation/negotiate.rst).  In dom0: attach / detach a guest's
- * splitkit-negotiate device (its XenStore nodes and permissions, through
+ * sk-neg device (its XenStore nodes and permissions, through
  * libxenstore, in one transaction), show every guest's slots, set a
  * provider's capacity.  In the guest: request, select, and show the
  * slots, through the frontend's sysfs files.  The protocol itself is the
@@ -21,7 +21,7 @@
 
 #include "splitkit.h"
 
-#define NEG_TYPE	"splitkit-negotiate"
+#define NEG_TYPE	"sk-neg"
 #define NEG_FRONT_SYS	"/sys/bus/xen/devices/" NEG_TYPE "-0"
 #define NEG_BACK_SYS	"/sys/bus/xen-backend/devices"
 #define NEG_PARAMS	"/sys/module/splitkit_negotiate/parameters"
@@ -317,7 +317,7 @@ static int neg_show(const struct sk_args *a)
 
 static const struct sk_cmd neg_cmds[] = {
 	{ "attach", "DOMID",
-	  "dom0: create the splitkit-negotiate device of a guest",
+	  "dom0: create the sk-neg device of a guest",
 	  0, 1, 1, neg_attach, NULL, 0 },
 	{ "detach", "DOMID",
 	  "dom0: remove it (every agreement of the guest ends)",

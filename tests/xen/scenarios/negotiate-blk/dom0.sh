@@ -7,7 +7,7 @@
 #
 #   dom0: /run/neg.img -> splitkit_back ==blkif==> splitkit_front  xvda
 #         splitkit_negotiate (backend) <==XenStore==> splitkit_negotiate
-#         blk_iops_capacity=300            splitkit-negotiate/0  (frontend)
+#         blk_iops_capacity=300            sk-neg/0  (frontend)
 #
 # Turns (handshakes, common.sh sk_hs_*): the guest sends neg-ready once its
 # modules are in; dom0 adds the device's XenStore nodes and answers
@@ -28,8 +28,8 @@ dir=/sys/bus/xen-backend/devices
 # (Documentation/negotiate.rst, "How the device comes to exist").
 add_device()
 {
-	local fe=/local/domain/$1/device/splitkit-negotiate/0
-	local be=/local/domain/0/backend/splitkit-negotiate/$1/0
+	local fe=/local/domain/$1/device/sk-neg/0
+	local be=/local/domain/0/backend/sk-neg/$1/0
 
 	xenstore-write "$be/frontend" "$fe" "$be/frontend-id" "$1" \
 		"$be/online" 1 "$be/state" 1 &&
@@ -55,12 +55,12 @@ wait_for()
 # slot0: dom0's line for slot 0 of the guest's device.
 slot0()
 {
-	grep '^0 ' "$dir/splitkit-negotiate-$domid-0/slots"
+	grep '^0 ' "$dir/sk-neg-$domid-0/slots"
 }
 
 negstat()
 {
-	sed -n "s/^$1 //p" "$dir/splitkit-negotiate-$domid-0/negotiate_stats"
+	sed -n "s/^$1 //p" "$dir/sk-neg-$domid-0/negotiate_stats"
 }
 
 dom0_turns()
@@ -72,29 +72,29 @@ dom0_turns()
 	sk_check "the guest's modules are in (neg-ready)" \
 		sk_hs_wait_from "$name" neg-ready || return 1
 	domid=$(xl domid "$name") || return 1
-	sk_check "add the splitkit-negotiate device for domain $domid" \
+	sk_check "add the sk-neg device for domain $domid" \
 		add_device "$domid" || return 1
 	sk_hs_send_to "$name" neg-device
 	sk_check "the guest measured its agreement (neg-applied)" \
 		sk_hs_wait_from "$name" neg-applied || return 1
 	sk_comment "dom0: $(slot0)"
 	sk_check "dom0: slot 0 applied 50 IOPS" \
-		sh -c "grep '^0 applied ' $dir/splitkit-negotiate-$domid-0/slots | grep -q 'applied 50:'"
+		sh -c "grep '^0 applied ' $dir/sk-neg-$domid-0/slots | grep -q 'applied 50:'"
 	sk_check "lower blk_iops_capacity to 30" \
 		sh -c 'echo 30 >/sys/module/splitkit_negotiate/parameters/blk_iops_capacity'
 	sk_hs_send_to "$name" neg-lowered
 	sk_check "the guest played hostile (neg-hostile-done)" \
 		sk_hs_wait_from "$name" neg-hostile-done || return 1
 	sk_comment "dom0: $(slot0)"
-	sk_comment "dom0: $(tr '\n' ' ' <"$dir/splitkit-negotiate-$domid-0/negotiate_stats")"
+	sk_comment "dom0: $(tr '\n' ' ' <"$dir/sk-neg-$domid-0/negotiate_stats")"
 	sk_check "dom0: slot 0 still applied 30 after the hostile guest" \
-		sh -c "grep '^0 applied ' $dir/splitkit-negotiate-$domid-0/slots | grep -q 'applied 30:'"
+		sh -c "grep '^0 applied ' $dir/sk-neg-$domid-0/slots | grep -q 'applied 30:'"
 	sk_check "dom0: bad messages counted" test "$(negstat bad)" -gt 0
 	# how many reads the flood cost depends on the guest's speed (the
 	# watch coalesces, the bucket defers): reported, not asserted
 	sk_comment "dom0: flood reads deferred by the rate limit: $(negstat rate_limited)"
 	sk_check "dom0: logged a malicious or buggy frontend" \
-		sh -c 'dmesg | grep -q "splitkit-negotiate.*malicious or buggy frontend"'
+		sh -c 'dmesg | grep -q "sk-neg.*malicious or buggy frontend"'
 	sk_check "dom0: no oops, warning or hung task" sk_blk_dmesg_clean
 	sk_hs_send_to "$name" neg-dom0-done
 }
@@ -109,15 +109,15 @@ dom0_turns &
 turns=$!
 sk_domU_run domU.cfg 900
 wait $turns
-domid=$(xenstore-list /local/domain/0/backend/splitkit-negotiate 2>/dev/null |
+domid=$(xenstore-list /local/domain/0/backend/sk-neg 2>/dev/null |
 	head -n 1)
 if [ -n "$domid" ]; then
 	sk_check "the guest's end gone: slot 0 idle (agreement revoked)" \
-		wait_for 60 sh -c "grep -q '^0 idle ' $dir/splitkit-negotiate-$domid-0/slots"
-	xenstore-rm "/local/domain/0/backend/splitkit-negotiate/$domid"
+		wait_for 60 sh -c "grep -q '^0 idle ' $dir/sk-neg-$domid-0/slots"
+	xenstore-rm "/local/domain/0/backend/sk-neg/$domid"
 fi
 sk_check "negotiate backend device gone" \
-	wait_for 60 sh -c "! ls $dir | grep -q splitkit-negotiate"
+	wait_for 60 sh -c "! ls $dir | grep -q sk-neg"
 sk_check "rmmod splitkit_negotiate" rmmod splitkit_negotiate
 sk_check "rmmod splitkit_back" rmmod splitkit_back
 sk_check "dmesg: no oops, warning or hung task" sk_blk_dmesg_clean

@@ -9,7 +9,7 @@
 
 . /lib/splitkit/blk.sh
 
-dev=/sys/bus/xen/devices/splitkit-negotiate-0
+dev=/sys/bus/xen/devices/sk-neg-0
 vdev=51712	# xvda
 
 # wait_for SECONDS CMD...: until CMD succeeds (a state the other side
@@ -86,7 +86,7 @@ sk_comment "limited to 30: $got IOPS"
 sk_check "fio IOPS within 10% of 30" within "${got%.*}" 30
 
 # hostile: garbage in slot 1, a flood of requests in slot 2
-mine=device/splitkit-negotiate/0
+mine=device/sk-neg/0
 sk_check "write garbage into slot 1" \
 	xenstore-write "$mine/slot-1/resource" blk.iops "$mine/slot-1/target" \
 		"$vdev" "$mine/slot-1/min" -5 "$mine/slot-1/max" \
@@ -100,7 +100,7 @@ while [ "$i" -le 100 ]; do
 done
 sk_check "flooded 100 requests" test "$i" -gt 100
 domid=$(xenstore-read domid)
-be=/local/domain/0/backend/splitkit-negotiate/$domid/0
+be=/local/domain/0/backend/sk-neg/$domid/0
 sk_check "dom0 answered the garbage with an error key" \
 	wait_for 120 xenstore-read "$be/slot-1/error"
 sk_comment "slot-1/error: $(xenstore-read "$be/slot-1/error" 2>&1)"
