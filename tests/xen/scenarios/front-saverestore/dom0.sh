@@ -60,7 +60,7 @@ sk_domU_results "$name"
 seed=$(sed -n 's/^SKU: # handshake: sent seed=\([0-9]*\).*/\1/p' "$log" |
 	tr -d '\r' | tail -n 1)
 sk_check "dom0 verifies all of the disk as written by the domU (seed ${seed:-none})" \
-	sk_blk_fio "$img" "${seed:-0}" verify 1M
+	sk_blk_fio "$img" "${seed:-0}" verify 2M
 sk_check "hotplug script released the loop device" \
 	sh -c "! losetup -a | grep -q front-sr"
 # leave dom0 as we found it: later scenarios load xen-blkback or unload

@@ -107,7 +107,7 @@ sk_check "the restored domain completed a whole pass (>= 128 MiB of I/O)" \
 	test "$restored" -eq 1 -a $((sec1 - sec0)) -ge $((128 * 2048))
 seed=$(cut -d' ' -f2 /tmp/fsr-pass 2>/dev/null)
 sk_check "whole disk verifies after the loop (seed $seed)" \
-	sk_blk_fio /dev/xvda "$seed" verify 1M 1 libaio --iodepth=16
+	sk_blk_fio /dev/xvda "$seed" verify 2M 1 libaio --iodepth=16
 sk_hs_send seed "$seed"
 sk_comment "$(dmesg | grep -c 'resuming: reconnecting') resume(s) seen"
 sk_comment "$(sk_blk_front_stat xvda | tr '\n' ' ')"
