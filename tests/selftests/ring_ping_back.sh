@@ -43,20 +43,6 @@ stats=""
 
 skt_plan 17
 
-# add_device DOMID: the XenStore nodes a toolstack would write.
-add_device()
-{
-	local fe=/local/domain/$1/device/splitkit-ping/0
-	local be=/local/domain/0/backend/splitkit-ping/$1/0
-
-	xenstore-write "$be/frontend" "$fe" "$be/frontend-id" "$1" \
-		"$be/online" 1 "$be/state" 1 &&
-	xenstore-write "$fe/backend" "$be" "$fe/backend-id" 0 \
-		"$fe/state" 1 &&
-	xenstore-chmod -r "$be" n0 r"$1" &&
-	xenstore-chmod -r "$fe" n"$1" r0
-}
-
 domU_alive()
 {
 	[ "$(xl domid "$domu" 2>/dev/null)" = "$domid" ]
@@ -132,7 +118,7 @@ traffic()
 	dev=splitkit-ping-$domid-0
 	stats=/sys/bus/xen-backend/devices/$dev/ping_stats
 	skt_check "add the splitkit-ping device to XenStore" \
-		add_device "$domid" || return
+		skt_xs_add_device splitkit-ping "$domid" || return
 	skt_hs_send_to "$domu" device-added
 	SKT_PROGRESS=be_progress
 

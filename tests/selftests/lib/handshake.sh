@@ -108,3 +108,21 @@ skt_hs_got_from()
 	home=$(skt_hs_home "$1" 2>/dev/null) &&
 		xenstore-read "$home/guest/$2" >/dev/null 2>&1
 }
+
+# skt_xs_add_device TYPE DOMID: dom0 creates xenbus device 0 of TYPE for
+# domain DOMID, as a toolstack would (xl knows only its own device types):
+# the backend and frontend directories with their links and state 1
+# (Initialising), then their permissions (dom0 owns the backend, which the
+# guest may read; the guest owns the frontend, which dom0 may read).
+skt_xs_add_device()
+{
+	local fe=/local/domain/$2/device/$1/0
+	local be=/local/domain/0/backend/$1/$2/0
+
+	xenstore-write "$be/frontend" "$fe" "$be/frontend-id" "$2" \
+		"$be/online" 1 "$be/state" 1 &&
+	xenstore-write "$fe/backend" "$be" "$fe/backend-id" 0 \
+		"$fe/state" 1 &&
+	xenstore-chmod -r "$be" n0 r"$2" &&
+	xenstore-chmod -r "$fe" n"$2" r0
+}

@@ -24,34 +24,6 @@ img=/run/neg.img
 name=negotiate-blk
 dir=/sys/bus/xen-backend/devices
 
-# add_device DOMID: the nodes a toolstack would write
-# (Documentation/negotiate.rst, "How the device comes to exist").
-add_device()
-{
-	local fe=/local/domain/$1/device/sk-neg/0
-	local be=/local/domain/0/backend/sk-neg/$1/0
-
-	xenstore-write "$be/frontend" "$fe" "$be/frontend-id" "$1" \
-		"$be/online" 1 "$be/state" 1 &&
-	xenstore-write "$fe/backend" "$be" "$fe/backend-id" 0 \
-		"$fe/state" 1 &&
-	xenstore-chmod -r "$be" n0 r"$1" &&
-	xenstore-chmod -r "$fe" n"$1" r0
-}
-
-# wait_for SECONDS CMD...: until CMD succeeds (an event the other side
-# or the kernel brings about); fails after SECONDS as a hang guard.
-wait_for()
-{
-	local left=$1
-	shift
-	until "$@"; do
-		[ "$left" -gt 0 ] || return 1
-		sleep 1
-		left=$((left - 1))
-	done
-}
-
 # slot0: dom0's line for slot 0 of the guest's device.
 slot0()
 {
@@ -68,12 +40,12 @@ dom0_turns()
 	# the domain exists once xl create (in the foreground) has made it;
 	# sk_hs_wait_from fails at once for a domain that does not exist
 	sk_check "the guest exists" \
-		wait_for 600 sh -c "xl domid $name >/dev/null 2>&1" || return 1
+		skt_wait 600 sh -c "xl domid $name >/dev/null 2>&1" || return 1
 	sk_check "the guest's modules are in (neg-ready)" \
 		sk_hs_wait_from "$name" neg-ready || return 1
 	domid=$(xl domid "$name") || return 1
 	sk_check "add the sk-neg device for domain $domid" \
-		add_device "$domid" || return 1
+		skt_xs_add_device sk-neg "$domid" || return 1
 	sk_hs_send_to "$name" neg-device
 	sk_check "the guest measured its agreement (neg-applied)" \
 		sk_hs_wait_from "$name" neg-applied || return 1
@@ -113,11 +85,11 @@ domid=$(xenstore-list /local/domain/0/backend/sk-neg 2>/dev/null |
 	head -n 1)
 if [ -n "$domid" ]; then
 	sk_check "the guest's end gone: slot 0 idle (agreement revoked)" \
-		wait_for 60 sh -c "grep -q '^0 idle ' $dir/sk-neg-$domid-0/slots"
+		skt_wait 60 sh -c "grep -q '^0 idle ' $dir/sk-neg-$domid-0/slots"
 	xenstore-rm "/local/domain/0/backend/sk-neg/$domid"
 fi
 sk_check "negotiate backend device gone" \
-	wait_for 60 sh -c "! ls $dir | grep -q sk-neg"
+	skt_wait 60 sh -c "! ls $dir | grep -q sk-neg"
 sk_check "rmmod splitkit_negotiate" rmmod splitkit_negotiate
 sk_check "rmmod splitkit_back" rmmod splitkit_back
 sk_check "dmesg: no oops, warning or hung task" sk_blk_dmesg_clean

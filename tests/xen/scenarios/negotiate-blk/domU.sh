@@ -12,19 +12,6 @@
 dev=/sys/bus/xen/devices/sk-neg-0
 vdev=51712	# xvda
 
-# wait_for SECONDS CMD...: until CMD succeeds (a state the other side
-# reaches, never a sequencing delay); fails after SECONDS as a hang guard.
-wait_for()
-{
-	local left=$1
-	shift
-	until "$@"; do
-		[ "$left" -gt 0 ] || return 1
-		sleep 1
-		left=$((left - 1))
-	done
-}
-
 slot0()
 {
 	grep '^0 ' "$dev/slots"
@@ -61,12 +48,12 @@ sk_hs_send neg-ready
 sk_hs_wait neg-device >/dev/null || return
 # the request is refused (ENOTCONN) until both ends are connected
 sk_check "request blk.iops 20..100 for xvda once connected" \
-	wait_for 120 sh -c "echo 0 blk.iops $vdev 20 100 >$dev/request"
-sk_check "dom0 offers" wait_for 120 slot0_is offered
+	skt_wait 120 sh -c "echo 0 blk.iops $vdev 20 100 >$dev/request"
+sk_check "dom0 offers" skt_wait 120 slot0_is offered
 sk_comment "$(slot0)"
 sk_check "offers are 100,75,50,25" sh -c "grep '^0 ' $dev/slots | grep -q 'offers [0-9]*:100,75,50,25 '"
 sk_check "select the third offer (50)" sh -c "echo 0 2 >$dev/select"
-sk_check "the agreement is applied" wait_for 120 slot0_is applied
+sk_check "the agreement is applied" skt_wait 120 slot0_is applied
 sk_comment "$(slot0)"
 sk_check "applied 50" sh -c "grep '^0 ' $dev/slots | grep -q 'applied 50:'"
 got=$(iops 500)
@@ -75,11 +62,11 @@ sk_check "fio IOPS within 10% of 50" within "${got%.*}" 50
 sk_hs_send neg-applied
 sk_hs_wait neg-lowered >/dev/null || return
 sk_check "dom0's lower capacity brings new offers" \
-	wait_for 120 slot0_is offered
+	skt_wait 120 slot0_is offered
 sk_comment "$(slot0)"
 sk_check "new offers are 30,22" sh -c "grep '^0 ' $dev/slots | grep -q 'offers [0-9]*:30,22 '"
 sk_check "select the first new offer (30)" sh -c "echo 0 0 >$dev/select"
-sk_check "the new agreement is applied" wait_for 120 sh -c \
+sk_check "the new agreement is applied" skt_wait 120 sh -c \
 	"grep '^0 applied ' $dev/slots | grep -q 'applied 30:'"
 got=$(iops 300)
 sk_comment "limited to 30: $got IOPS"
@@ -102,10 +89,10 @@ sk_check "flooded 100 requests" test "$i" -gt 100
 domid=$(xenstore-read domid)
 be=/local/domain/0/backend/sk-neg/$domid/0
 sk_check "dom0 answered the garbage with an error key" \
-	wait_for 120 xenstore-read "$be/slot-1/error"
+	skt_wait 120 xenstore-read "$be/slot-1/error"
 sk_comment "slot-1/error: $(xenstore-read "$be/slot-1/error" 2>&1)"
 sk_check "dom0 answered the flood's last request (nothing lost)" \
-	wait_for 120 sh -c "test \"\$(xenstore-read $be/slot-2/offer-for)\" = 100"
+	skt_wait 120 sh -c "test \"\$(xenstore-read $be/slot-2/offer-for)\" = 100"
 sk_check "slot 0 untouched" sh -c "grep '^0 applied ' $dev/slots | grep -q 'applied 30:'"
 sk_hs_send neg-hostile-done
 sk_hs_wait neg-dom0-done >/dev/null
