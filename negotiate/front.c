@@ -452,6 +452,17 @@ static int skn_words(char *buf, struct skn_raw *w, int max)
 	return n;
 }
 
+/*
+ * A sysfs write of exactly @nr words (split in place in @copy into @w)
+ * whose first is a slot number.  Return: 0 with *@slot set, or -EINVAL.
+ */
+static int skn_slot_words(char *copy, struct skn_raw *w, int nr, u32 *slot)
+{
+	if (skn_words(copy, w, nr) != nr)
+		return -EINVAL;
+	return sk_parse_u32(w[0].s, w[0].len, SKN_MAX_SLOTS - 1, slot);
+}
+
 /* "<slot> <resource> <target> <min> <max>" */
 static ssize_t request_store(struct device *dev, struct device_attribute *attr,
 			     const char *buf, size_t count)
@@ -468,9 +479,7 @@ static ssize_t request_store(struct device *dev, struct device_attribute *attr,
 	copy = kstrndup(buf, count, GFP_KERNEL);
 	if (!copy)
 		return -ENOMEM;
-	err = skn_words(copy, w, 5) == 5 ? 0 : -EINVAL;
-	if (!err)
-		err = sk_parse_u32(w[0].s, w[0].len, SKN_MAX_SLOTS - 1, &n);
+	err = skn_slot_words(copy, w, 5, &n);
 	if (err)
 		goto free_copy;
 	mutex_lock(&f->lock);
@@ -513,9 +522,7 @@ static ssize_t select_store(struct device *dev, struct device_attribute *attr,
 	copy = kstrndup(buf, count, GFP_KERNEL);
 	if (!copy)
 		return -ENOMEM;
-	err = skn_words(copy, w, 2) == 2 ? 0 : -EINVAL;
-	if (!err)
-		err = sk_parse_u32(w[0].s, w[0].len, SKN_MAX_SLOTS - 1, &n);
+	err = skn_slot_words(copy, w, 2, &n);
 	if (!err)
 		err = sk_parse_u32(w[1].s, w[1].len, SKN_MAX_OFFERS - 1, &i);
 	if (err)
