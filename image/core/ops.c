@@ -63,8 +63,12 @@ void ski_op_end(struct ski_op *op)
 {
 	struct ski_image *img = op->img;
 
-	if (img)
+	if (img) {
 		ski_rmap_free(img);
+		/* commit: the child serves every cluster itself again */
+		img->commit_to = NULL;
+		img->commit_below = 0;
+	}
 	/* Commit: op->parent is img->backing now, closed with the child. */
 	free_clear(op->buf);
 	free_clear(op->moves);
