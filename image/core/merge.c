@@ -197,7 +197,16 @@ static int merge_finish(struct ski_op *op)
 	err = ski_note_history(op->parent, "merged", NULL);
 	if (!err)
 		err = ski_note_history(img, "merged", NULL);
-	return err ? err : 1;
+	if (err)
+		return err;
+	/*
+	 * The child is empty: from now on the parent serves every guest
+	 * write too (the child stays, empty, so that the configuration that
+	 * names it still works), until the image is closed.
+	 */
+	img->commit_below = img->guest_clusters;
+	op->keep_redirect = true;
+	return 1;
 }
 
 /**

@@ -65,9 +65,15 @@ void ski_op_end(struct ski_op *op)
 
 	if (img) {
 		ski_rmap_free(img);
-		/* commit: the child serves every cluster itself again */
-		img->commit_to = NULL;
-		img->commit_below = 0;
+		/*
+		 * A commit cut short: the child serves every cluster itself
+		 * again.  A finished one keeps sending guest writes to the
+		 * parent (merge.c).
+		 */
+		if (!op->keep_redirect) {
+			img->commit_to = NULL;
+			img->commit_below = 0;
+		}
 	}
 	/* Commit: op->parent is img->backing now, closed with the child. */
 	free_clear(op->buf);

@@ -317,8 +317,13 @@ static void merge_online(enum ski_op_kind kind, u64 budget,
 	KTAP_EXPECT_EQ(o.mismatches, 0);
 	KTAP_EXPECT_EQ(o.io_errors, 0);
 	if (kind == SKI_OP_COMMIT) {
-		/* the backend may now serve the parent alone */
+		/* the parent alone serves the guest now, writes included */
 		KTAP_EXPECT(child_empty(o.img));
+		random_io(&o, 50);
+		verify(&o);
+		KTAP_EXPECT_EQ(o.mismatches, 0);
+		KTAP_EXPECT(child_empty(o.img));
+		KTAP_EXPECT(!ski_flush(o.img));
 		ski_close(o.img);
 		KTAP_EXPECT(imgt_check_ok(base, false));
 		KTAP_EXPECT(imgt_equals(base, o.ref, DISK_BYTES));
