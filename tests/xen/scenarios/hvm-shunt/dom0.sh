@@ -25,7 +25,7 @@ sk_check "dom0 fscks the guest's filesystem" e2fsck -f -n "$img"
 mkdir -p /mnt/hs
 if sk_check "dom0 mounts it read-only" mount -o ro,loop -t ext4 "$img" /mnt/hs; then
 	sk_check "every file as the guest wrote it" \
-		sh -c "cd /mnt/hs && sed 's| /mnt/| |' /run/hvm-shunt.sums | md5sum -c -s"
+		sh -c "cd /mnt/hs && sed 's| /mnt/|  |' /run/hvm-shunt.sums | md5sum -c -s"
 	umount /mnt/hs
 fi
 rm -f "$img" /run/hvm-shunt.sums
