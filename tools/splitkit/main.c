@@ -3,7 +3,8 @@
  * splitkit: command-line front end.  "splitkit <area> <command> ..." runs
  * a command of one area; the areas are listed here (img: qcow2 disk
  * images, img.c; negotiate: splitkit_negotiate, negotiate.c; vbd:
- * disks served by splitkit_back and their online image operations, vbd.c).  A new area is one more struct sk_area and one line in
+ * disks served by splitkit_back and their online image operations, vbd.c;
+ * shunt: splitkit_shunt in an HVM guest, shunt.c).  A new area is one more struct sk_area and one line in
  * the table below; cli.c does the rest.
  */
 #include <string.h>
@@ -14,6 +15,7 @@ static const struct sk_area *const areas[] = {
 	&sk_img_area,
 	&sk_negotiate_area,
 	&sk_vbd_area,
+	&sk_shunt_area,
 };
 
 #define NR_AREAS	(sizeof(areas) / sizeof(areas[0]))

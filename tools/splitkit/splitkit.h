@@ -69,6 +69,7 @@ struct sk_area {
 extern const struct sk_area sk_img_area;
 extern const struct sk_area sk_negotiate_area;
 extern const struct sk_area sk_vbd_area;
+extern const struct sk_area sk_shunt_area;
 
 /* cli.c */
 int sk_run_area(const struct sk_area *area, int argc, char **argv);
