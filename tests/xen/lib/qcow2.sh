@@ -62,28 +62,18 @@ sk_qcow2_img_ok()
 
 # sk_qcow2_stuck WHAT: the guest did not get to WHAT in time.  Before the
 # guest is destroyed, say where dom0 is: splitkit_back's counters and
-# rings (sk_blk_diag), the kernel stack of every task that is blocked or
-# has splitkit, the image engine or a ring consumer on its stack, and the
-# kernel's own reports (SysRq w: blocked tasks; SysRq l: what every CPU
-# runs, for a task spinning rather than sleeping).  Once per run.
+# rings (sk_blk_diag), the kernel's own reports (SysRq w: every blocked
+# task with its stack; SysRq l: what each CPU runs, for a task spinning
+# rather than sleeping), and the stack of every task with splitkit, the
+# image engine or a ring consumer on it, whatever its state.  Once per run.
 sk_qcow2_stuck()
 {
-	local since p comm st
+	local since f l
 
 	[ -z "${SK_QCOW2_STUCK:-}" ] || return 0
 	SK_QCOW2_STUCK=1
 	sk_comment "stuck before '$1': dom0 state follows"
 	sk_blk_diag
-	for p in /proc/[0-9]*; do
-		st=$(cat "$p/stack" 2>/dev/null) || continue
-		comm=$(cat "$p/comm" 2>/dev/null)
-		case "$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "$p/status" 2>/dev/null)$st" in
-		D*|*skb_*|*ski_*|*sk_chan*|*splitkit*) ;;
-		*) continue ;;
-		esac
-		sk_comment "stack ${p#/proc/} ($comm) $(sed -n 's/^State:[[:space:]]*//p' "$p/status" 2>/dev/null):"
-		echo "$st" | while IFS= read -r l; do sk_comment "  $l"; done
-	done
 	since=$(dmesg | wc -l)
 	echo w >/proc/sysrq-trigger 2>/dev/null
 	echo l >/proc/sysrq-trigger 2>/dev/null
@@ -91,6 +81,14 @@ sk_qcow2_stuck()
 		sed 's/^\[[ 0-9.]*\] //' | while IFS= read -r l; do
 			sk_comment "sysrq: $l"
 		done
+	for f in $(grep -l -E 'skb_|ski_|sk_chan|splitkit' /proc/[0-9]*/stack \
+		   2>/dev/null); do
+		f=${f%/stack}
+		sk_comment "stack of ${f#/proc/} ($(cat "$f/comm" 2>/dev/null)), $(grep '^State:' "$f/status" 2>/dev/null):"
+		while IFS= read -r l; do
+			sk_comment "  $l"
+		done <"$f/stack"
+	done
 }
 
 # sk_qcow2_wait NAME KEY: sk_vbd_wait_guest until shortly before the
