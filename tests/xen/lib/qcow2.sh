@@ -190,6 +190,13 @@ sk_qcow2_host()
 	rm -rf "$QD"
 }
 
+# sk_qcow2_handshake KEY ANSWER: (guest) send KEY to dom0 and wait (300 s
+# at most) for its ANSWER.
+sk_qcow2_handshake()
+{
+	sk_hs_send "$1" && sk_hs_wait "$2" 300 >/dev/null
+}
+
 # sk_qcow2_guest: vbd.sh's guest half, then the raw-attached qcow2 file
 # and fstrim on xvdb.
 sk_qcow2_guest()
@@ -203,13 +210,13 @@ sk_qcow2_guest()
 	sk_check "write a 24 MiB file on xvdb" \
 		dd if=/dev/urandom of=/mnt/big bs=1M count=24 conv=fsync
 	sk_check "dom0 measured fs.qcow2" \
-		sk_vbd_handshake qcow2-filled qcow2-filled-seen
+		sk_qcow2_handshake qcow2-filled qcow2-filled-seen
 	rm -f /mnt/big
 	sync
 	sk_check "fstrim xvdb" fstrim /mnt
 	sk_check "unmount xvdb" umount /mnt
 	sk_check "dom0 measured fs.qcow2 again" \
-		sk_vbd_handshake qcow2-trimmed qcow2-trimmed-seen
+		sk_qcow2_handshake qcow2-trimmed qcow2-trimmed-seen
 }
 
 # --- policy (vbd-qcow2-policy) ------------------------------------------
