@@ -93,11 +93,16 @@ sk_qcow2_stuck()
 
 # sk_qcow2_wait NAME KEY: sk_vbd_wait_guest until shortly before the
 # guest's own deadline (SK_QCOW2_END), and the dom0 dump above if it
-# does not come.
+# does not come.  After a failed wait, a guest that is gone fails the
+# next ones at once (sk_vbd_wait_guest would wait for it to appear).
 sk_qcow2_wait()
 {
 	local left=$((SK_QCOW2_END - $(date +%s)))
 
+	if [ -n "${SK_QCOW2_STUCK:-}" ] && ! xl domid "$1" >/dev/null 2>&1; then
+		sk_comment "$1 is gone: no '$2' will come"
+		return 1
+	fi
 	[ "$left" -gt 0 ] || left=1
 	sk_vbd_wait_guest "$1" "$2" "$left" && return
 	sk_qcow2_stuck "$2"
