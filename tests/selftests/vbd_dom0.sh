@@ -22,7 +22,9 @@
 # the rings, ring pages and persistent grants both allow) and answers
 # vbd-connected-seen; on vbd-io-done it checks that the I/O turned no
 # feature of either end off (xen-blkback withdraws feature-flush-cache or
-# feature-discard when they fail) and answers vbd-io-checked.  Once the
+# feature-discard when they fail) and answers vbd-io-checked.  A frontend
+# that turns a feature off tells XenStore nothing (xen-blkfront after a
+# failed flush): vbd_guest.sh catches that from inside the guest.  Once the
 # guest is gone: the data verifies, the ext4 is clean, the discard file
 # has holes, the read-only file is unchanged, no loop device holds the
 # files, splitkit_back let go of the guest's disks, and the backend
