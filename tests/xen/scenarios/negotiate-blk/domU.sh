@@ -142,7 +142,8 @@ be=/local/domain/0/backend/sk-neg/$domid/0
 # 1. we ask for L1; dom0's capacity is F
 # the request is refused (ENOTCONN) until both ends are connected
 sk_check "request blk.iops $floor..$l1 for xvda once connected" \
-	skt_wait 120 sh -c "echo 0 blk.iops $vdev $floor $l1 >$dev/request"
+	skt_wait 120 sh -c "echo 0 blk.iops $vdev $floor $l1 >$dev/request" ||
+	return
 negotiate L1 "$l1" "$l1" 1 || return
 limited L1 "$l1"
 sk_hs_send neg-applied "$l1"
@@ -158,7 +159,7 @@ sk_hs_send neg-reapplied "$l2"
 sk_hs_wait neg-raised >/dev/null || return
 sk_check "after dom0's raise, still applied $l2 on both sides" agreed "$l2"
 sk_check "ask again for $floor..$l1 (request 2)" \
-	sh -c "echo 0 blk.iops $vdev $floor $l1 >$dev/request"
+	sh -c "echo 0 blk.iops $vdev $floor $l1 >$dev/request" || return
 negotiate "we asked" "$l1" "$l1" 2 || return
 limited "L1 again" "$l1"
 sk_hs_send neg-asked "$l1"
