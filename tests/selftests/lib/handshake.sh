@@ -111,18 +111,25 @@ skt_hs_got_from()
 
 # skt_xs_add_device TYPE DOMID: dom0 creates xenbus device 0 of TYPE for
 # domain DOMID, as a toolstack would (xl knows only its own device types):
-# the backend and frontend directories with their links and state 1
-# (Initialising), then their permissions (dom0 owns the backend, which the
-# guest may read; the guest owns the frontend, which dom0 may read).
+# the backend and frontend directories with their links, permissions (dom0
+# owns the backend, which the guest may read; the guest owns the frontend,
+# which dom0 may read) and state 1 (Initialising).  Linux probes a device
+# as soon as its directory has a state of 1, and a probe that cannot read
+# the other end, or cannot write its own state, fails for good; libxl
+# writes everything in one transaction, the xenstore client cannot, so
+# each state is written last, once both directories exist with their
+# permissions (a node dom0 makes then inherits its directory's).
 skt_xs_add_device()
 {
 	local fe=/local/domain/$2/device/$1/0
 	local be=/local/domain/0/backend/$1/$2/0
 
+	xenstore-write "$fe/backend" "$be" "$fe/backend-id" 0 &&
+	xenstore-chmod -r "$fe" n"$2" r0 &&
 	xenstore-write "$be/frontend" "$fe" "$be/frontend-id" "$2" \
-		"$be/online" 1 "$be/state" 1 &&
-	xenstore-write "$fe/backend" "$be" "$fe/backend-id" 0 \
-		"$fe/state" 1 &&
+		"$be/online" 1 &&
 	xenstore-chmod -r "$be" n0 r"$2" &&
-	xenstore-chmod -r "$fe" n"$2" r0
+	xenstore-write "$be/state" 1 &&
+	xenstore-write "$fe/state" 1 &&
+	xenstore-chmod "$fe/state" n"$2" r0
 }

@@ -2,27 +2,33 @@
 #
 # negotiate-blk (dom0 half): blk.iops negotiated between a guest and dom0
 # and enforced by splitkit_back, measured in the guest with fio; dom0
-# lowers its capacity and the guest renegotiates; a hostile guest's
-# garbage and request flood leave dom0 and the agreement healthy.
+# renegotiates (lowers its capacity), then the guest does (asks again); a
+# hostile guest's garbage and request flood leave dom0 and the agreement
+# healthy.  No rate is a fixed number: the guest measures its unlimited
+# rate F and every limit and capacity is a fraction of it.
 #
 #   dom0: /run/neg.img -> splitkit_back ==blkif==> splitkit_front  xvda
 #         splitkit_negotiate (backend) <==XenStore==> splitkit_negotiate
-#         blk_iops_capacity=300            sk-neg/0  (frontend)
+#         blk_iops_capacity=F, L2, F       sk-neg/0  (frontend)
 #
-# Turns (handshakes, common.sh sk_hs_*): the guest sends neg-ready once its
-# modules are in; dom0 adds the device's XenStore nodes and answers
-# neg-device; the guest negotiates 50 IOPS and measures them, then sends
-# neg-applied; dom0 checks its own view, lowers the capacity to 30 and
-# answers neg-lowered; the guest selects from the new offers, measures,
-# plays hostile and sends neg-hostile-done; dom0 checks it stayed healthy
-# and answers neg-dom0-done.  After the guest is gone dom0 checks every
-# agreement was revoked and unloads.
+# Turns (handshakes, common.sh sk_hs_*): the guest measures F and sends
+# neg-ready="F L1 L2"; dom0 sets its capacity to F, adds the device's
+# XenStore nodes and answers neg-device; the guest negotiates L1, measures
+# and sends neg-applied; dom0 checks its keys, lowers the capacity to L2
+# and answers neg-lowered; the guest selects from dom0's new offers,
+# measures and sends neg-reapplied; dom0 checks, raises the capacity to F
+# again and answers neg-raised; the guest asks for L1 itself, selects,
+# measures and sends neg-asked; dom0 checks and answers neg-checked; the
+# guest plays hostile and sends neg-hostile-done; dom0 checks it stayed
+# healthy and answers neg-dom0-done.  After the guest is gone dom0 checks
+# every agreement was revoked and unloads.
 
 . /lib/splitkit/blk.sh
 
 img=/run/neg.img
 name=negotiate-blk
 dir=/sys/bus/xen-backend/devices
+cap=/sys/module/splitkit_negotiate/parameters/blk_iops_capacity
 
 # slot0: dom0's line for slot 0 of the guest's device.
 slot0()
@@ -35,32 +41,75 @@ negstat()
 	sed -n "s/^$1 //p" "$dir/sk-neg-$domid-0/negotiate_stats"
 }
 
+# agreed V REQGEN: dom0's sysfs and keys, and the guest's keys, agree that
+# V is applied, selected from the offers answering the guest's request
+# REQGEN.
+agreed()
+{
+	local be=/local/domain/0/backend/sk-neg/$domid/0/slot-0
+	local fe=/local/domain/$domid/device/sk-neg/0/slot-0
+	local gen
+
+	gen=$(xenstore-read "$fe/select-gen") || return 1
+	slot0 | grep -q "^0 applied blk.iops 51712 10 [0-9]* req $2 offers [0-9]*:0 applied $1:$gen\$" &&
+		[ "$(xenstore-read "$be/status")" = applied ] &&
+		[ "$(xenstore-read "$be/applied")" = "$1" ] &&
+		[ "$(xenstore-read "$be/applied-gen")" = "$gen" ] &&
+		[ "$(xenstore-read "$be/offer-for")" = "$2" ] &&
+		[ "$(xenstore-read "$fe/request-gen")" = "$2" ] &&
+		[ "$(xenstore-read "$fe/select")" = 0 ]
+}
+
+# turn KEY: wait for the guest's KEY and print its value.
+turn()
+{
+	sk_check "the guest sent $1" sk_hs_wait_from "$name" "$1" || return 1
+	sk_hs_wait_from "$name" "$1"
+}
+
 dom0_turns()
 {
+	local v free l1 l2
 	# the domain exists once xl create (in the foreground) has made it;
 	# sk_hs_wait_from fails at once for a domain that does not exist
 	sk_check "the guest exists" \
 		skt_wait 600 sh -c "xl domid $name >/dev/null 2>&1" || return 1
-	sk_check "the guest's modules are in (neg-ready)" \
-		sk_hs_wait_from "$name" neg-ready || return 1
+	v=$(turn neg-ready) || return 1
+	set -- $v
+	free=$1 l1=$2 l2=$3
+	sk_comment "guest: unlimited $free IOPS, L1 $l1, L2 $l2"
 	domid=$(xl domid "$name") || return 1
+	sk_check "capacity: the guest's unlimited rate ($free)" \
+		sh -c "echo $free >$cap"
 	sk_check "add the sk-neg device for domain $domid" \
 		skt_xs_add_device sk-neg "$domid" || return 1
 	sk_hs_send_to "$name" neg-device
-	sk_check "the guest measured its agreement (neg-applied)" \
-		sk_hs_wait_from "$name" neg-applied || return 1
+
+	turn neg-applied >/dev/null || return 1
 	sk_comment "dom0: $(slot0)"
-	sk_check "dom0: slot 0 applied 50 IOPS" \
-		sh -c "grep '^0 applied ' $dir/sk-neg-$domid-0/slots | grep -q 'applied 50:'"
-	sk_check "lower blk_iops_capacity to 30" \
-		sh -c 'echo 30 >/sys/module/splitkit_negotiate/parameters/blk_iops_capacity'
+	sk_check "dom0: $l1 applied for request 1, as the guest selected" \
+		agreed "$l1" 1
+	sk_check "lower the capacity to $l2 (dom0 renegotiates)" \
+		sh -c "echo $l2 >$cap"
 	sk_hs_send_to "$name" neg-lowered
-	sk_check "the guest played hostile (neg-hostile-done)" \
-		sk_hs_wait_from "$name" neg-hostile-done || return 1
+
+	turn neg-reapplied >/dev/null || return 1
+	sk_comment "dom0: $(slot0)"
+	sk_check "dom0: $l2 applied, still for request 1" agreed "$l2" 1
+	sk_check "raise the capacity to $free again" sh -c "echo $free >$cap"
+	sk_hs_send_to "$name" neg-raised
+
+	turn neg-asked >/dev/null || return 1
+	sk_comment "dom0: $(slot0)"
+	sk_check "dom0: $l1 applied for request 2 (the guest renegotiated)" \
+		agreed "$l1" 2
+	sk_hs_send_to "$name" neg-checked
+
+	turn neg-hostile-done >/dev/null || return 1
 	sk_comment "dom0: $(slot0)"
 	sk_comment "dom0: $(tr '\n' ' ' <"$dir/sk-neg-$domid-0/negotiate_stats")"
-	sk_check "dom0: slot 0 still applied 30 after the hostile guest" \
-		sh -c "grep '^0 applied ' $dir/sk-neg-$domid-0/slots | grep -q 'applied 30:'"
+	sk_check "dom0: slot 0 still $l1 after the hostile guest" \
+		agreed "$l1" 2
 	sk_check "dom0: bad messages counted" test "$(negstat bad)" -gt 0
 	# how many reads the flood cost depends on the guest's speed (the
 	# watch coalesces, the bucket defers): reported, not asserted
@@ -72,8 +121,7 @@ dom0_turns()
 }
 
 sk_check "load splitkit_back" sk_blk_load_back || return
-sk_check "load splitkit_negotiate blk_iops_capacity=300" \
-	sk_insmod splitkit_negotiate blk_iops_capacity=300 || return
+sk_check "load splitkit_negotiate" sk_insmod splitkit_negotiate || return
 rm -f "$img"
 dd if=/dev/zero of="$img" bs=1M count=64 2>/dev/null
 domid=""

@@ -1,16 +1,25 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# negotiate-blk (domU half): see dom0.sh.  Requests blk.iops for xvda
-# (20..100 against dom0's capacity of 300: offers 100, 75, 50, 25),
-# selects the third (50), measures random 4 KiB reads with fio (within 10%
-# of 50); after dom0 lowers its capacity to 30 (offers 30, 22), selects
-# the first new offer (30) and measures again; then writes garbage and floods requests into its own
-# slots and checks dom0 answered with an error key and kept slot 0.
+# negotiate-blk (domU half): see dom0.sh.  Measures xvda's unlimited
+# random-read rate F first; every limit it negotiates is a fraction of F
+# (L1 = F/3, at least 15; L2 = F/5, at least blk.iops's least value, 10),
+# so the scenario means the same on a fast and a loaded machine.  Requests
+# blk.iops FLOOR..L1 and selects the first offer (L1); after dom0 lowers
+# its capacity to L2 (dom0 renegotiates), selects the first new offer
+# (L2); after dom0 raises it again, asks for L1 itself (the guest
+# renegotiates) and selects it.  Each time it checks the offers are the
+# ladder of Documentation/negotiate.rst ("Offers"), the agreement in
+# dom0's keys, and a fio measurement: at most the limit plus 10% and one
+# request, and nearer the limit than the unlimited rate.  Then it writes
+# garbage and floods requests into its own slots and checks dom0 answered
+# with an error key and kept slot 0.
 
 . /lib/splitkit/blk.sh
 
 dev=/sys/bus/xen/devices/sk-neg-0
 vdev=51712	# xvda
+floor=10	# blk.iops's least value (negotiate/core/offer.c)
+fe=device/sk-neg/0
 
 slot0()
 {
@@ -22,77 +31,160 @@ slot0_is()
 	slot0 | grep -q "^0 $1 "
 }
 
-# iops N: random 4 KiB direct reads, N of them; print fio's read IOPS.
+# slot0_applied V: our slot 0 is applied with the value V.
+slot0_applied()
+{
+	slot0 | grep -q "^0 applied .* applied $1:"
+}
+
+# iops: 4 s of random 4 KiB direct reads of xvda; print fio's read IOPS.
+# Time-based, so a slow machine measures as long as a fast one.
 iops()
 {
 	fio --name=neg --filename=/dev/xvda --rw=randread --bs=4k --direct=1 \
-	    --ioengine=libaio --iodepth=4 --number_ios="$1" --size=32M \
-	    --randrepeat=1 --minimal | cut -d';' -f8
+	    --ioengine=libaio --iodepth=8 --runtime=4 --time_based \
+	    --size=32M --randrepeat=1 --minimal | cut -d';' -f8
 }
 
-# within RATE LIMIT: RATE within 10% of LIMIT
-within()
+# ladder TOP MIN: the offers dom0 makes when TOP is what it can give
+# (negotiate/core/offer.c, skn_make_offers()): TOP, then 3/4, 1/2, 1/4 of
+# it, each kept if at least MIN and below the one before.
+ladder()
 {
-	[ "$1" -ge $(($2 * 9 / 10)) ] && [ "$1" -le $(($2 * 11 / 10)) ]
+	local q x prev="" out=""
+	for q in 4 3 2 1; do
+		x=$(($1 / 4 * q + $1 % 4 * q / 4))
+		[ "$x" -ge "$2" ] || continue
+		[ -z "$prev" ] || [ "$x" -lt "$prev" ] || continue
+		out="$out${prev:+,}$x"
+		prev=$x
+	done
+	echo "$out"
+}
+
+# offers_are LIST: our slot 0 holds exactly the offers LIST.
+offers_are()
+{
+	slot0 | grep -q "^0 offered .* offers [0-9]*:$1 "
+}
+
+# bekey KEY: dom0's key KEY of our slot 0.
+bekey()
+{
+	xenstore-read "$be/slot-0/$1"
+}
+
+# agreed V: dom0's keys and ours agree that V is in force: dom0's status
+# and applied, and its applied-gen is the generation we selected from.
+agreed()
+{
+	[ "$(bekey status)" = applied ] && [ "$(bekey applied)" = "$1" ] &&
+		[ "$(bekey applied-gen)" = "$(xenstore-read $fe/slot-0/select-gen)" ] &&
+		[ "$(xenstore-read $fe/slot-0/select)" = 0 ]
+}
+
+# limited LABEL LIMIT: measure; at most LIMIT + 10% + 1 request/s, and
+# nearer LIMIT than the unlimited rate (2 * rate < LIMIT + free).
+limited()
+{
+	local got
+	got=$(iops)
+	got=${got%.*}
+	sk_comment "$1: limit $2, measured $got IOPS (unlimited $free)"
+	sk_check "$1: fio IOPS at most the limit $2 (+10% +1)" \
+		test "${got:-999999}" -le $(($2 + $2 / 10 + 1))
+	sk_check "$1: fio IOPS well below the unlimited $free (nearer $2)" \
+		test $((2 * ${got:-999999})) -lt $(($2 + free))
+}
+
+# negotiate LABEL MAX TOP REQGEN: wait for offers answering request REQGEN
+# whose first offer is TOP (requested max MAX), check them, select the
+# first and wait until it is applied on both sides.
+negotiate()
+{
+	local want
+	want=$(ladder "$3" "$floor")
+	sk_check "$1: dom0 offers" skt_wait 120 slot0_is offered || return 1
+	sk_comment "$1: $(slot0)"
+	sk_check "$1: offers are $want (from $3)" offers_are "$want"
+	sk_check "$1: dom0's offers answer request $4" \
+		test "$(bekey offer-for)" = "$4"
+	sk_check "$1: select the first offer ($3)" \
+		sh -c "echo 0 0 >$dev/select"
+	sk_check "$1: the agreement is applied" \
+		skt_wait 120 slot0_applied "$3" || return 1
+	sk_comment "$1: $(slot0)"
+	sk_check "$1: dom0's keys say $3 applied, from our selection" \
+		skt_wait 30 agreed "$3"
 }
 
 sk_check "load splitkit_front" sk_blk_load_front splitkit_front || return
 sk_check "xvda appears" sk_wait_block /dev/xvda || return
 sk_check "load splitkit_negotiate (frontend)" sk_insmod splitkit_negotiate ||
 	return
-free=$(iops 600)
+free=$(iops)
+free=${free%.*}
 sk_comment "unlimited: $free IOPS"
-sk_check "unlimited IOPS above 75 (else the limit could not show)" \
-	test "${free%.*}" -gt 75
-sk_hs_send neg-ready
+sk_check "measured the unlimited rate" test "${free:-0}" -gt 0 || return
+l1=$((free / 3))
+[ "$l1" -ge 15 ] || l1=15
+l2=$((free / 5))
+[ "$l2" -ge "$floor" ] || l2=$floor
+sk_comment "limits: L1 $l1, L2 $l2 IOPS"
+# only blk.iops's floor can push a limit up to the unlimited rate
+sk_check "L1 ($l1) below the unlimited rate ($free)" test "$l1" -lt "$free" ||
+	return
+sk_hs_send neg-ready "$free $l1 $l2"
 sk_hs_wait neg-device >/dev/null || return
-# the request is refused (ENOTCONN) until both ends are connected
-sk_check "request blk.iops 20..100 for xvda once connected" \
-	skt_wait 120 sh -c "echo 0 blk.iops $vdev 20 100 >$dev/request"
-sk_check "dom0 offers" skt_wait 120 slot0_is offered
-sk_comment "$(slot0)"
-sk_check "offers are 100,75,50,25" sh -c "grep '^0 ' $dev/slots | grep -q 'offers [0-9]*:100,75,50,25 '"
-sk_check "select the third offer (50)" sh -c "echo 0 2 >$dev/select"
-sk_check "the agreement is applied" skt_wait 120 slot0_is applied
-sk_comment "$(slot0)"
-sk_check "applied 50" sh -c "grep '^0 ' $dev/slots | grep -q 'applied 50:'"
-got=$(iops 500)
-sk_comment "limited to 50: $got IOPS"
-sk_check "fio IOPS within 10% of 50" within "${got%.*}" 50
-sk_hs_send neg-applied
-sk_hs_wait neg-lowered >/dev/null || return
-sk_check "dom0's lower capacity brings new offers" \
-	skt_wait 120 slot0_is offered
-sk_comment "$(slot0)"
-sk_check "new offers are 30,22" sh -c "grep '^0 ' $dev/slots | grep -q 'offers [0-9]*:30,22 '"
-sk_check "select the first new offer (30)" sh -c "echo 0 0 >$dev/select"
-sk_check "the new agreement is applied" skt_wait 120 sh -c \
-	"grep '^0 applied ' $dev/slots | grep -q 'applied 30:'"
-got=$(iops 300)
-sk_comment "limited to 30: $got IOPS"
-sk_check "fio IOPS within 10% of 30" within "${got%.*}" 30
+domid=$(xenstore-read domid)
+be=/local/domain/0/backend/sk-neg/$domid/0
 
-# hostile: garbage in slot 1, a flood of requests in slot 2
-mine=device/sk-neg/0
+# 1. we ask for L1; dom0's capacity is F
+# the request is refused (ENOTCONN) until both ends are connected
+sk_check "request blk.iops $floor..$l1 for xvda once connected" \
+	skt_wait 120 sh -c "echo 0 blk.iops $vdev $floor $l1 >$dev/request" ||
+	return
+negotiate L1 "$l1" "$l1" 1 || return
+limited L1 "$l1"
+sk_hs_send neg-applied "$l1"
+
+# 2. dom0 lowers its capacity to L2: it renegotiates
+sk_hs_wait neg-lowered >/dev/null || return
+negotiate "dom0 lowered" "$l1" "$l2" 1 || return
+limited L2 "$l2"
+sk_hs_send neg-reapplied "$l2"
+
+# 3. dom0 raised its capacity to F again, which changes nothing until we
+# ask: we renegotiate for L1
+sk_hs_wait neg-raised >/dev/null || return
+sk_check "after dom0's raise, still applied $l2 on both sides" agreed "$l2"
+sk_check "ask again for $floor..$l1 (request 2)" \
+	sh -c "echo 0 blk.iops $vdev $floor $l1 >$dev/request" || return
+negotiate "we asked" "$l1" "$l1" 2 || return
+limited "L1 again" "$l1"
+sk_hs_send neg-asked "$l1"
+sk_hs_wait neg-checked >/dev/null || return
+
+# 4. hostile: garbage in slot 1, a flood of requests in slot 2
 sk_check "write garbage into slot 1" \
-	xenstore-write "$mine/slot-1/resource" blk.iops "$mine/slot-1/target" \
-		"$vdev" "$mine/slot-1/min" -5 "$mine/slot-1/max" \
-		99999999999999999999999 "$mine/slot-1/request-gen" 1
+	xenstore-write "$fe/slot-1/resource" blk.iops "$fe/slot-1/target" \
+		"$vdev" "$fe/slot-1/min" -5 "$fe/slot-1/max" \
+		99999999999999999999999 "$fe/slot-1/request-gen" 1
 i=1
 while [ "$i" -le 100 ]; do
-	xenstore-write "$mine/slot-2/resource" blk.iops "$mine/slot-2/target" \
-		"$vdev" "$mine/slot-2/min" 10 "$mine/slot-2/max" 20 \
-		"$mine/slot-2/request-gen" "$i" || break
+	xenstore-write "$fe/slot-2/resource" blk.iops "$fe/slot-2/target" \
+		"$vdev" "$fe/slot-2/min" 10 "$fe/slot-2/max" 20 \
+		"$fe/slot-2/request-gen" "$i" || break
 	i=$((i + 1))
 done
 sk_check "flooded 100 requests" test "$i" -gt 100
-domid=$(xenstore-read domid)
-be=/local/domain/0/backend/sk-neg/$domid/0
 sk_check "dom0 answered the garbage with an error key" \
 	skt_wait 120 xenstore-read "$be/slot-1/error"
 sk_comment "slot-1/error: $(xenstore-read "$be/slot-1/error" 2>&1)"
 sk_check "dom0 answered the flood's last request (nothing lost)" \
 	skt_wait 120 sh -c "test \"\$(xenstore-read $be/slot-2/offer-for)\" = 100"
-sk_check "slot 0 untouched" sh -c "grep '^0 applied ' $dev/slots | grep -q 'applied 30:'"
+sk_check "slot 0 untouched: $l1 applied on both sides" \
+	sh -c "grep '^0 applied ' $dev/slots | grep -q 'applied $l1:'"
+sk_check "slot 0 untouched in dom0's keys" agreed "$l1"
 sk_hs_send neg-hostile-done
 sk_hs_wait neg-dom0-done >/dev/null
