@@ -113,7 +113,7 @@ fh_stopped()
 	sk_check "$1: protocol violation counted (violations)" \
 		fh_until 60 fh_moved violations "$v0"
 	sk_check "$1: dmesg says: malicious or buggy backend: $why" \
-		fh_logged "malicious or buggy backend: $why" "$m0"
+		fh_until 10 fh_logged "malicious or buggy backend: $why" "$m0"
 	sk_check "$1: device stopped by the frontend (connected 0)" \
 		fh_until 60 fh_connected 0
 	fh_expect "$1 (stopped device)" eio
