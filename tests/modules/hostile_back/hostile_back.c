@@ -605,7 +605,13 @@ static const struct xenbus_device_id hb_ids[] = {
 	{ "" }
 };
 
+/*
+ * Named after the module: without a name the xenbus core names the driver
+ * after its first id ("vbd"), and front-hostile unbinds the devices of
+ * /sys/bus/xen-backend/drivers/splitkit_hostile_back before rmmod.
+ */
 static struct xenbus_driver hb_driver = {
+	.name = "splitkit_hostile_back",
 	.ids = hb_ids,
 	.probe = hb_probe,
 	.remove = hb_remove,
