@@ -337,6 +337,9 @@ extern const struct skb_backing_ops skb_bdev_ops;
 extern const struct skb_backing_ops skb_file_ops;
 extern const struct skb_backing_ops skb_qcow2_ops;
 
+/* imgop.c: the image_op/ sysfs directory of every disk */
+extern const struct attribute_group skb_imgop_group;
+
 /* backing.c */
 int skb_backing_open(struct skb_backing *be, const char *path, bool ro,
 		     const struct skb_attach *at);

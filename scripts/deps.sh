@@ -34,6 +34,7 @@ e2fsprogs
 linux-source-6.1
 zlib1g-dev
 libjson-c-dev
+rsync
 "
 
 missing=""
