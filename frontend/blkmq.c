@@ -368,7 +368,15 @@ int skf_blkmq_create(struct skf_dev *dev)
 		.lbs = dev->geom.sector_size,
 		.pbs = dev->geom.phys_size,
 		.max_hw_sectors = dev->cap_segs * SK_BLKIF_SECTORS_PER_PAGE,
-		.max_segments = BLK_MAX_SEGMENTS,
+		/*
+		 * Data is copied into packed pages, so a request's bio
+		 * segments cost nothing; but a cap of BLK_MAX_SEGMENTS (128)
+		 * would hold requests from scattered page-sized buffers to
+		 * 512 KiB, below what the backend takes.  As xen-blkfront:
+		 * one segment per page of the largest request.
+		 */
+		.max_segments = max_t(unsigned int, dev->cap_segs,
+				      BLK_MAX_SEGMENTS),
 		.write_cache = dev->feat.flush_op != 0,
 		.fua = false,	/* blk-mq emulates FUA with a post-flush */
 	};

@@ -20,7 +20,8 @@
  *   grants       honest responses, after trying to map grant references
  *                the frontend never gave
  *   flap         the backend state switches at random, invalid values too
- *   silent       requests are taken and never answered
+ *   silent       requests are taken and never answered (when it is
+ *                unbound it says how many, and the most segments of one)
  *
  * "Honest" responses say OKAY without moving data: this backend has no
  * disk.  Whatever it does, the guest must neither oops nor hang; what it
@@ -55,7 +56,12 @@
 
 #define HB_MAX_QUEUES	4
 #define HB_SECTORS	(64 * 2048)	/* the 64 MiB disk it pretends to have */
-#define HB_SEGS		256		/* feature-max-indirect-segments */
+/*
+ * feature-max-indirect-segments: more than splitkit_back's floor of 256,
+ * so that requests held by the silent attack can be larger than the sane
+ * backend that replaces it takes (front-hostile's re-split step).
+ */
+#define HB_SEGS		512
 #define HB_STORM	50000		/* storm rounds (an event per queue) */
 #define HB_GRANTS	32		/* grant references tried */
 #define HB_FLAPS	40		/* state switches */
@@ -92,6 +98,8 @@ struct hb_queue {
  * @wq: the thread waits here for events.
  * @kick: an event arrived since the thread last looked.
  * @answered: requests answered on all queues (attack thread only).
+ * @held_segs: silent: most segments of a request held (attack thread only;
+ *	       read once the thread is stopped).
  */
 struct hb_dev {
 	struct xenbus_device *dev;
@@ -103,6 +111,7 @@ struct hb_dev {
 	wait_queue_head_t wq;
 	atomic_t kick;
 	unsigned int answered;
+	unsigned int held_segs;
 };
 
 /* What to do with one request: write zero or more responses. */
@@ -222,9 +231,15 @@ static void hb_prod_back(struct hb_dev *d, struct hb_queue *q,
 	hb_push(q, q->ring.rsp_prod_pvt - 3);
 }
 
+/* Never answers; remembers the largest request it holds. */
 static void hb_silent(struct hb_dev *d, struct hb_queue *q,
 		      const struct blkif_request *req)
 {
+	unsigned int segs = req->operation == BLKIF_OP_INDIRECT ?
+			    req->u.indirect.nr_segments :
+			    req->u.rw.nr_segments;
+
+	d->held_segs = max(d->held_segs, segs);
 }
 
 /* Consume every published request of every queue; false if none. */
@@ -496,6 +511,9 @@ static void hb_disconnect(struct hb_dev *d)
 	if (d->thread) {
 		kthread_stop(d->thread);
 		d->thread = NULL;
+		if (!strcmp(test, "silent"))
+			pr_info("splitkit_hostile_back: %s: silent: held %u requests, the largest of %u segments\n",
+				hb_name(d), d->answered, d->held_segs);
 	}
 	hb_unmap(d);
 	d->connected = false;
@@ -587,7 +605,13 @@ static const struct xenbus_device_id hb_ids[] = {
 	{ "" }
 };
 
+/*
+ * Named after the module: without a name the xenbus core names the driver
+ * after its first id ("vbd"), and front-hostile unbinds the devices of
+ * /sys/bus/xen-backend/drivers/splitkit_hostile_back before rmmod.
+ */
 static struct xenbus_driver hb_driver = {
+	.name = "splitkit_hostile_back",
 	.ids = hb_ids,
 	.probe = hb_probe,
 	.remove = hb_remove,

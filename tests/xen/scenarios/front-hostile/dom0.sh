@@ -6,19 +6,28 @@
 # a sane backend connects.
 #
 #   dom0: splitkit_hostile_back test=<attack>  ==blkif rings==>  splitkit_front
-#         (tests/modules/hostile_back)           (1 MiB requests,  :domU
-#                                                 a polled queue)
-#   ...then, with requests in flight on a silent hostile backend:
-#   dom0: /run/front-hostile.img -> splitkit_back max_indirect_segs=32
+#         (tests/modules/hostile_back,          (max_indirect_segs=512, :domU
+#          offers 512 segments)                  a polled queue)
+#   ...then, with 2 MiB writes in flight on a silent hostile backend:
+#   dom0: /run/front-hostile.img (loop) -> splitkit_back max_indirect_segs=256
 #
 # Each attack is one load of the hostile module; unloading it closes the
 # backend end and the next load makes splitkit_front connect afresh.
 # Handshakes (common.sh) sequence the two sides: dom0 sends go-<attack> once
 # the backend is Connected (or, for flap, done switching), the guest
-# answers done-<attack> after its checks.  The last attack (silent) holds
-# the guest's 1 MiB writes; dom0 then puts splitkit_back, which takes only
-# 32 segments, in its place, and the guest checks its writes completed
-# (re-split to the smaller backend) and read back intact.
+# answers done-<attack> after its own checks (domU.sh).  dom0 then checks
+# what the frontend said in XenStore: after a protocol violation it closed
+# by itself (state Closing while the hostile backend stays Connected) and
+# wrote "malicious or buggy" to its error node; after an honest attack
+# (grants, storm) it is still Connected and wrote no error.  The last
+# attack (silent) holds the guest's 2 MiB writes (512 segments); dom0 puts
+# splitkit_back in its place, which takes 256 (its floor, xen-blkback's
+# number), and the guest checks its writes completed, re-split to the
+# smaller backend, and read back intact; splitkit_back refused nothing.
+#
+# Time: every wait ends by what is left of the scenario's timeout
+# (sk.timeout) less 90 s, so that the guest's results are relayed even if
+# an attack hangs; the waits are hang guards, never sequencing.
 
 . /lib/splitkit/blk.sh
 
@@ -26,34 +35,107 @@ name=front-hostile
 img=/run/front-hostile.img
 # grants first: it answers honestly, which the disk's partition scan needs
 attacks="grants bad-id dup-id wrong-op bad-status unsolicited prod-ahead prod-back storm flap silent"
+# the attacks that break the protocol and stay Connected whatever happens
+breakers=" bad-id dup-id wrong-op bad-status unsolicited prod-ahead prod-back "
+fh_end=$(($(date +%s) + $(sk_cmdline sk.timeout || echo 600) - 90))
+domid=""
 
-# fh_be_state: state of the guest's xvda backend (empty if none).
+# fh_left MAX: seconds a wait may take: MAX, or what is left of the
+# scenario's time if that is less (at least 1).
+fh_left()
+{
+	local left=$((fh_end - $(date +%s)))
+	[ "$left" -le "$1" ] || left=$1
+	[ "$left" -ge 1 ] || left=1
+	echo "$left"
+}
+
 fh_be_state()
 {
-	xenstore-read "/local/domain/0/backend/vbd/$(xl domid "$name" 2>/dev/null)/51712/state" 2>/dev/null
+	xenstore-read "/local/domain/0/backend/vbd/$domid/51712/state" 2>/dev/null
 }
 
-# fh_wait_state STATE SECONDS: until the backend is in STATE (hang guard).
+fh_fe_state()
+{
+	xenstore-read "/local/domain/$domid/device/vbd/51712/state" 2>/dev/null
+}
+
+# The frontend's xenbus error node (xenbus_dev_fatal() writes it).
+fh_error_dir()
+{
+	echo "/local/domain/$domid/error/device/vbd/51712"
+}
+
+fh_error()
+{
+	xenstore-read "$(fh_error_dir)/error" 2>/dev/null
+}
+
+# fh_wait_state STATE MAX: until the guest's xvda backend is in STATE.
 fh_wait_state()
 {
-	local left=$2
+	local end=$(($(date +%s) + $(fh_left "$2")))
 	while [ "$(fh_be_state)" != "$1" ]; do
-		[ "$left" -gt 0 ] || { echo "backend state $(fh_be_state)"; return 1; }
+		if [ "$(date +%s)" -ge "$end" ]; then
+			echo "backend state $(fh_be_state), frontend state $(fh_fe_state)"
+			return 1
+		fi
 		xl domid "$name" >/dev/null 2>&1 || { echo "domU gone"; return 1; }
 		sleep 1
-		left=$((left - 1))
 	done
 }
 
-# fh_wait_dmesg PATTERN SECONDS: until dmesg has PATTERN (hang guard).
+# fh_wait_dmesg PATTERN MAX: until dom0's dmesg has PATTERN.
 fh_wait_dmesg()
 {
-	local left=$2
+	local end=$(($(date +%s) + $(fh_left "$2")))
 	while ! dmesg | grep -q "$1"; do
-		[ "$left" -gt 0 ] || return 1
+		[ "$(date +%s)" -lt "$end" ] || return 1
 		sleep 1
-		left=$((left - 1))
 	done
+}
+
+# fh_states FE BE: the frontend's and the backend's xenbus states now.
+fh_states()
+{
+	local fe be
+	fe=$(fh_fe_state)
+	be=$(fh_be_state)
+	[ "$fe" = "$1" ] && [ "$be" = "$2" ] && return 0
+	echo "frontend state $fe, backend state $be"
+	return 1
+}
+
+# fh_reported: the frontend wrote a "malicious or buggy" error.
+fh_reported()
+{
+	local e
+	e=$(fh_error)
+	case "$e" in
+	*"malicious or buggy"*) return 0 ;;
+	esac
+	echo "error node: ${e:-none}"
+	return 1
+}
+
+# fh_unreported: the frontend wrote no error.
+fh_unreported()
+{
+	local e
+	e=$(fh_error)
+	[ -z "$e" ] && return 0
+	echo "error node: $e"
+	return 1
+}
+
+# fh_fe_valid: the frontend's state is one xenbus defines (1-6).
+fh_fe_valid()
+{
+	case "$(fh_fe_state)" in
+	[1-6]) return 0 ;;
+	esac
+	echo "frontend state '$(fh_fe_state)'"
+	return 1
 }
 
 # fh_unload: unbind the hostile backend's devices (a bound xenbus device
@@ -75,6 +157,13 @@ fh_load()
 	sk_insmod splitkit_hostile_back test="$1"
 }
 
+# fh_held: "<requests> <most segments>" the silent backend held.
+fh_held()
+{
+	dmesg | sed -n 's/.*silent: held \([0-9]*\) requests, the largest of \([0-9]*\) segments.*/\1 \2/p' |
+		tail -n 1
+}
+
 for m in splitkit_back xen_blkback; do
 	[ -d "/sys/module/$m" ] && rmmod "$m"
 done
@@ -84,16 +173,24 @@ sk_check "load loop" sk_modprobe loop || return
 rm -f "$img"
 truncate -s 64M "$img"
 created=0
+finished=0
 for a in $attacks; do
+	if [ "$(date +%s)" -ge "$fh_end" ]; then
+		sk_fail "time left for attack $a"
+		break
+	fi
+	# a fresh error node: what the frontend reports is this attack's
+	[ -n "$domid" ] && xenstore-rm "$(fh_error_dir)" 2>/dev/null
 	sk_check "load splitkit_hostile_back test=$a" fh_load "$a" || break
 	if [ "$created" = 0 ]; then
 		sk_check "xl create domU.cfg" xl create domU.cfg || break
 		created=1
+		domid=$(xl domid "$name")
 	fi
 	case "$a" in
 	flap)
 		sk_check "flap: the backend switched state at random" \
-			fh_wait_dmesg "$a done" 300 ;;
+			fh_wait_dmesg "flap done" 300 ;;
 	*)
 		sk_check "$a: the guest connected to the hostile backend" \
 			fh_wait_state 4 300 || break ;;
@@ -110,20 +207,54 @@ for a in $attacks; do
 			fh_wait_dmesg "grants: 32 of 32 foreign references refused" 120 ;;
 	silent)
 		sk_check "silent: the guest's writes are in flight" \
-			sk_hs_wait_from "$name" silent-pending 300 || break
+			sk_hs_wait_from "$name" silent-pending "$(fh_left 300)" ||
+			break
+		sk_check "silent: the frontend waits, Connected, nothing reported" \
+			fh_states 4 4
 		sk_check "unload the hostile backend with requests in flight" \
-			fh_unload
-		sk_check "load splitkit_back max_indirect_segs=32 (less than the guest's 256)" \
-			sk_insmod splitkit_back max_indirect_segs=32 || break
-		sk_check "splitkit_back connected" fh_wait_state 4 300
+			fh_unload || break
+		held=$(fh_held)
+		sk_comment "silent: the hostile backend held ${held%% *} requests, the largest of ${held##* } segments"
+		sk_check "silent: it held a request larger than splitkit_back takes (> 256 segments)" \
+			test "${held##* }" -gt 256
+		sk_check "load splitkit_back max_indirect_segs=256 (its floor; the guest's requests had 512)" \
+			sk_insmod splitkit_back max_indirect_segs=256 || break
+		sk_check "splitkit_back connected" fh_wait_state 4 300 || break
 		sk_hs_send_to "$name" sane
+		sk_check "silent: the guest checked it" \
+			sk_hs_wait_from "$name" done-silent "$(fh_left 600)" || break
+		sk_check "splitkit_back served the guest" \
+			test "$(sk_blk_back_stat "$domid" 51712 requests)" -gt 0
+		sk_check "splitkit_back refused nothing (no request above its 256 segments reached it)" \
+			test "$(sk_blk_back_stat "$domid" 51712 refused)" = 0
+		finished=1
 		break ;;
 	esac
-	sk_check "$a: the guest checked it" sk_hs_wait_from "$name" "done-$a" 600 ||
-		break
+	sk_check "$a: the guest checked it" \
+		sk_hs_wait_from "$name" "done-$a" "$(fh_left 600)" || break
+	case "$breakers" in
+	*" $a "*)
+		sk_check "$a: the frontend closed by itself (Closing), the backend still Connected" \
+			fh_states 5 4
+		sk_check "$a: the frontend wrote 'malicious or buggy' to its xenbus error node" \
+			fh_reported ;;
+	esac
+	case "$a" in
+	grants|storm)
+		sk_check "$a: the frontend still Connected" fh_states 4 4
+		sk_check "$a: the frontend reported no error" fh_unreported ;;
+	flap)
+		sk_comment "flap: frontend state $(fh_fe_state), backend state $(fh_be_state)"
+		sk_check "flap: the frontend's state is a xenbus state" fh_fe_valid ;;
+	esac
 done
-sk_domU_wait "$name" 540
-sk_domU_results "$name"
+# a guest whose sequence broke off gets a short grace to print its results
+if [ "$finished" = 1 ]; then
+	sk_domU_wait "$name" "$(fh_left 600)"
+elif [ "$created" = 1 ]; then
+	sk_domU_wait "$name" "$(fh_left 20)"
+fi
+[ "$created" = 1 ] && sk_domU_results "$name"
 sk_check "dom0 dmesg: no oops, warning or hung task" sk_blk_dmesg_clean
 sk_check "backend devices gone after the domU" sk_blk_no_vbd 30
 [ -d /sys/module/splitkit_hostile_back ] &&

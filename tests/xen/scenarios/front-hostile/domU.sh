@@ -1,20 +1,32 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # front-hostile (domU half): for each attack of dom0's hostile backend,
-# wait for go-<attack>, do the I/O the attack is about and check how it
-# ended; answer done-<attack>.  Reads run in the background with a hang
-# guard, so a read that never ends is a failure, not a stuck test.
+# wait for go-<attack>, do the I/O the attack is about and check how the
+# frontend reacted; answer done-<attack>.  Reads run in the background
+# with a hang guard, so a read that never ends is a failure, not a stuck
+# test.  Counters are splitkit_front's skf_stats/ (sysfs), summed over the
+# disk's queues and kept across connections.
 #
 #   attack       reads                 then
 #   grants       ok (first: the disk's partition scan needs answers)
-#   bad-id, wrong-op, bad-status, unsolicited, prod-ahead:
-#                error                 device stopped, violation counted
-#   dup-id       ok; (stopped) error   violation counted
-#   prod-back    ok, error             violation counted
-#   storm        ok during and after   every polled-ring event spurious
-#   flap         none (the backend may never answer)
-#   silent       1 MiB direct writes held; splitkit_back (32 segments)
-#                takes over: they complete, read back intact, re-split
+#                                      still connected, no violation
+#   bad-id, unsolicited, prod-ahead:
+#                EIO (the request in flight fails when the device stops)
+#   wrong-op, bad-status:
+#                EIO (the response itself fails the request)
+#   dup-id       ok (its first answer)
+#   prod-back    ok (its one honest answer), EIO
+#       every one of these: errors (but dup-id) and violations counted,
+#       the reason in dmesg, device stopped (connected 0) although the
+#       backend stays Connected, the next read fails at once with EIO
+#   storm        ok during and after   every polled-ring event taken as
+#                spurious, event-driven rings EOI'd spurious too, still
+#                connected, no violation
+#   flap         none (the backend may never answer): the disk is still
+#                there, no violation
+#   silent       2 MiB direct writes (512 segments) held; splitkit_back
+#                (256 segments) takes over: they complete, re-split,
+#                read back intact, whole-disk fio verify
 
 . /lib/splitkit/blk.sh
 
@@ -23,15 +35,14 @@ fh_stat()
 	sk_blk_front_stat xvda "$1"
 }
 
-# fh_until SECONDS CMD...: until CMD succeeds (hang guard).
+# fh_until SECONDS CMD...: until CMD succeeds (hang guard, wall clock).
 fh_until()
 {
-	local left=$1
+	local end=$(($(date +%s) + $1))
 	shift
 	while ! "$@"; do
-		[ "$left" -gt 0 ] || return 1
+		[ "$(date +%s)" -lt "$end" ] || return 1
 		sleep 1
-		left=$((left - 1))
 	done
 }
 
@@ -40,28 +51,46 @@ fh_connected()
 	test "$(fh_stat connected)" = "$1"
 }
 
-fh_issued_beyond()
+# fh_moved KEY V0: counter KEY is above V0.
+fh_moved()
 {
-	test "$(fh_stat issued)" -gt "$1"
+	test "$(fh_stat "$1")" -gt "$2"
 }
 
-fh_violations_beyond()
+# fh_logged PATTERN N0: dmesg has more than N0 lines with PATTERN.
+fh_logged()
 {
-	test "$(fh_stat violations)" -gt "$1"
+	test "$(dmesg | grep -c "$1")" -gt "$2"
 }
 
-# fh_read: one 4 KiB direct read; prints ok, error or hang (60 s guard).
+# fh_why ATTACK: the reason splitkit_front logs for the attack's violation.
+fh_why()
+{
+	case "$1" in
+	bad-id) echo "response id out of range" ;;
+	dup-id|unsolicited) echo "response for no pending request" ;;
+	wrong-op) echo "response has the wrong operation" ;;
+	bad-status) echo "response has an undefined status" ;;
+	prod-ahead|prod-back) echo "response index out of range" ;;
+	esac
+}
+
+# fh_read: one 4 KiB direct read; prints ok, eio (failed with EIO),
+# error (failed otherwise) or hang (60 s guard).
 fh_read()
 {
-	rm -f /tmp/fh-rc
-	(dd if=/dev/xvda of=/dev/null bs=4096 count=1 iflag=direct 2>/dev/null
+	rm -f /tmp/fh-rc /tmp/fh-err
+	(dd if=/dev/xvda of=/dev/null bs=4096 count=1 iflag=direct \
+		2>/tmp/fh-err
 	 echo $? >/tmp/fh-rc) &
 	if ! fh_until 60 test -s /tmp/fh-rc; then
 		echo hang
 	elif [ "$(cat /tmp/fh-rc)" = 0 ]; then
 		echo ok
+	elif grep -qE 'Input/output error|I/O error' /tmp/fh-err; then
+		echo eio
 	else
-		echo error
+		echo "error: $(head -c 120 /tmp/fh-err | tr '\n' ' ')"
 	fi
 }
 
@@ -73,18 +102,49 @@ fh_expect()
 	sk_check "$1: read ends: $got (want $2)" test "$got" = "$2"
 }
 
-# fh_violation ATTACK V0: a violation was counted (since V0) and the
-# device stopped.
-fh_violation()
+# fh_stopped ATTACK: after a protocol violation (counters read before
+# the attack's I/O in v0 and m0): counted, its reason in dmesg, the device
+# stopped although the backend stays Connected, and the next read fails
+# at once.
+fh_stopped()
 {
-	sk_check "$1: protocol violation counted" \
-		fh_until 60 fh_violations_beyond "$2"
-	sk_check "$1: device stopped (until a backend connects afresh)" \
+	local why
+	why=$(fh_why "$1")
+	sk_check "$1: protocol violation counted (violations)" \
+		fh_until 60 fh_moved violations "$v0"
+	sk_check "$1: dmesg says: malicious or buggy backend: $why" \
+		fh_until 10 fh_logged "malicious or buggy backend: $why" "$m0"
+	sk_check "$1: device stopped by the frontend (connected 0)" \
 		fh_until 60 fh_connected 0
+	fh_expect "$1 (stopped device)" eio
 }
 
-sk_check "load splitkit_front max_indirect_segs=256 poll_queues=1" \
-	sk_insmod splitkit_front max_indirect_segs=256 poll_queues=1 || return
+# fh_poll_spurious: every event that reached the polled ring was taken
+# as spurious (spurious read first: an event is counted there last).
+fh_poll_spurious()
+{
+	local sp ev
+	sp=$(fh_stat poll_spurious_events)
+	ev=$(fh_stat poll_ring_events)
+	test "$ev" -gt 0 -a "$sp" -eq "$ev" && return 0
+	echo "$ev events on the polled ring, $sp taken as spurious"
+	return 1
+}
+
+# fh_ring_spurious: events EOI'd as spurious on the event-driven rings of
+# the current connection (splitkit_ring's debugfs counters).
+fh_ring_spurious()
+{
+	local f n=0 s
+	for f in /sys/kernel/debug/splitkit_ring/vbd-51712/q[01]/stats; do
+		s=$(sed -n 's/^spurious //p' "$f" 2>/dev/null)
+		n=$((n + ${s:-0}))
+	done
+	echo "$n"
+}
+
+sk_check "load splitkit_front max_indirect_segs=512 poll_queues=1" \
+	sk_insmod splitkit_front max_indirect_segs=512 poll_queues=1 || return
 sk_check "/dev/xvda appeared" sk_wait_block /dev/xvda 300 || return
 dd if=/dev/urandom of=/tmp/fh-pat bs=1M count=8 2>/dev/null
 for a in grants bad-id dup-id wrong-op bad-status unsolicited prod-ahead \
@@ -95,56 +155,88 @@ for a in grants bad-id dup-id wrong-op bad-status unsolicited prod-ahead \
 			break
 	fi
 	v0=$(fh_stat violations)
+	e0=$(fh_stat errors)
+	c0=$(fh_stat completed)
+	m0=$(dmesg | grep -c "malicious or buggy backend: $(fh_why "$a")")
 	case "$a" in
+	bad-id|unsolicited|prod-ahead|wrong-op|bad-status)
+		fh_expect "$a" eio
+		sk_check "$a: the failed request counted (errors)" \
+			fh_moved errors "$e0"
+		fh_stopped "$a" ;;
 	dup-id)
 		fh_expect "$a" ok
-		fh_violation "$a" "$v0"
-		fh_expect "$a (stopped device)" error ;;
+		sk_check "$a: its first answer completed it (completed)" \
+			fh_moved completed "$c0"
+		fh_stopped "$a" ;;
 	prod-back)
+		fh_expect "$a (first, answered honestly)" ok
+		fh_expect "$a" eio
+		sk_check "$a: the failed request counted (errors)" \
+			fh_moved errors "$e0"
+		fh_stopped "$a" ;;
+	grants)
 		fh_expect "$a" ok
-		fh_expect "$a" error
-		fh_violation "$a" "$v0" ;;
+		sk_check "$a: no violation counted" \
+			test "$(fh_stat violations)" = "$v0"
+		sk_check "$a: still connected" fh_connected 1 ;;
 	storm)
 		fh_expect "$a (during)" ok
 		sk_hs_wait storm-done 900 >/dev/null
-		ev=$(fh_stat poll_ring_events)
-		sp=$(fh_stat poll_spurious_events)
-		sk_comment "storm: $ev events reached the polled ring, $sp taken as spurious (dom0 sent 50000)"
-		sk_check "storm: every event on the polled ring EOI'd as spurious ($sp of $ev)" \
-			test "$ev" -gt 0 -a "$sp" -eq "$ev"
-		fh_expect "$a (after)" ok ;;
-	grants)
-		fh_expect "$a" ok ;;
-	flap) ;;
+		sk_check "storm: every event on the polled ring taken as spurious" \
+			fh_until 30 fh_poll_spurious
+		sk_comment "storm: $(fh_stat poll_ring_events) events reached the polled ring, $(fh_stat poll_spurious_events) taken as spurious (dom0 sent 50000)"
+		rs=$(fh_ring_spurious)
+		sk_comment "storm: $rs events EOI'd as spurious on the event-driven rings"
+		sk_check "storm: the event-driven rings EOI'd its events as spurious" \
+			test "$rs" -gt 0
+		fh_expect "$a (after)" ok
+		sk_check "$a: no violation counted" \
+			test "$(fh_stat violations)" = "$v0"
+		sk_check "$a: still connected" fh_connected 1 ;;
+	flap)
+		sk_check "flap: the disk is still there, its size unchanged" \
+			test "$(cat /sys/block/xvda/size 2>/dev/null)" = 131072
+		sk_check "flap: no violation counted" \
+			test "$(fh_stat violations)" = "$v0"
+		sk_comment "flap: frontend state $(xenstore-read device/vbd/51712/state 2>/dev/null), connected $(fh_stat connected)" ;;
 	silent)
 		i0=$(fh_stat issued)
+		r0=$(fh_stat requeued)
+		# whole 2 MiB requests, however scattered dd's buffer is
+		kb=$(cat /sys/block/xvda/queue/max_hw_sectors_kb)
+		sk_check "silent: requests up to $kb KiB (max_sectors_kb)" \
+			sh -c "echo $kb >/sys/block/xvda/queue/max_sectors_kb"
 		rm -f /tmp/fh-wrc
-		(dd if=/tmp/fh-pat of=/dev/xvda bs=1M count=8 oflag=direct \
+		(dd if=/tmp/fh-pat of=/dev/xvda bs=2M count=4 oflag=direct \
 			2>/tmp/fh-w.log
 		 echo $? >/tmp/fh-wrc) &
-		sk_check "silent: 1 MiB writes issued to the silent backend" \
-			fh_until 120 fh_issued_beyond "$i0"
+		sk_check "silent: 2 MiB writes issued to the silent backend" \
+			fh_until 120 fh_moved issued "$i0"
+		sk_check "silent: they wait (not failed)" test ! -e /tmp/fh-wrc
 		sk_hs_send silent-pending
 		sk_hs_wait sane 900 >/dev/null
 		sk_check "silent: writes held across the switch to splitkit_back completed" \
 			fh_until 300 test -s /tmp/fh-wrc
 		sk_check "silent: no write failed" test "$(cat /tmp/fh-wrc)" = 0
+		sk_check "silent: the held requests were taken back and re-issued (requeued)" \
+			fh_moved requeued "$r0"
 		sk_check "the data reads back intact from splitkit_back" \
 			test "$(dd if=/dev/xvda bs=1M count=8 iflag=direct 2>/dev/null | md5sum)" = \
 			     "$(md5sum </tmp/fh-pat)"
 		sk_comment "$(sk_blk_front_stat xvda | tr '\n' ' ')"
-		sk_check "new backend's limit negotiated: indirect 32" \
-			test "$(fh_stat indirect)" = 32
-		sk_check "requests too large for it were re-split" \
-			test "$(fh_stat resplit)" -gt 0
+		sk_check "new backend's limit negotiated: indirect 256" \
+			test "$(fh_stat indirect)" = 256
+		sk_check "requests too large for it were re-split (resplit)" \
+			fh_moved resplit 0
 		sk_check "no request refused for its size" \
 			sh -c "! dmesg | grep -q 'exceeds .* segments'"
+		sk_check "silent: no violation counted" \
+			test "$(fh_stat violations)" = "$v0"
 		sk_check "whole-disk fio write + verify, 1 MiB direct" \
 			sk_blk_fio /dev/xvda 17 write 1M 1 libaio --iodepth=4
+		sk_hs_send done-silent
 		break ;;
-	*)
-		fh_expect "$a" error
-		fh_violation "$a" "$v0" ;;
 	esac
 	sk_hs_send "done-$a"
 done
