@@ -29,22 +29,9 @@ static const char *const shunt_counters[] = {
 static int shunt_read(const char *file, char *buf, size_t n)
 {
 	char path[128];
-	FILE *f;
-	size_t len;
 
 	snprintf(path, sizeof(path), SHUNT_SYS "/%s", file);
-	f = fopen(path, "r");
-	if (!f)
-		return -errno;
-	if (!fgets(buf, (int)n, f)) {
-		fclose(f);
-		return -EIO;
-	}
-	fclose(f);
-	len = strlen(buf);
-	if (len && buf[len - 1] == '\n')
-		buf[len - 1] = '\0';
-	return 0;
+	return sk_read_line(path, buf, n);
 }
 
 static int shunt_loaded(void)

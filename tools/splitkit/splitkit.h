@@ -83,5 +83,6 @@ int sk_parse_size(const char *s, uint64_t *out);
 void sk_progress(const char *what, uint64_t done, uint64_t total);
 void sk_progress_end(void);
 void sk_json_print(struct json_object *obj);
+int sk_read_line(const char *path, char *buf, size_t n);
 
 #endif /* _SPLITKIT_TOOL_H */

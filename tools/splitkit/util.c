@@ -76,3 +76,30 @@ void sk_json_print(struct json_object *obj)
 					    JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(obj);
 }
+
+/**
+ * sk_read_line() - the first line of a small file (a sysfs value)
+ * @path: the file
+ * @buf: gets the line, its newline dropped
+ * @n: size of @buf
+ *
+ * Return: 0, or -errno (-EIO for an empty file).
+ */
+int sk_read_line(const char *path, char *buf, size_t n)
+{
+	size_t len;
+	FILE *f;
+
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	if (!fgets(buf, (int)n, f)) {
+		fclose(f);
+		return -EIO;
+	}
+	fclose(f);
+	len = strlen(buf);
+	if (len && buf[len - 1] == '\n')
+		buf[len - 1] = '\0';
+	return 0;
+}

@@ -40,23 +40,10 @@ struct vbd_info {
 /* Read a one-line sysfs file of disk @dev into @buf (newline dropped). */
 static int vbd_sysfs(const char *dev, const char *file, char *buf, size_t n)
 {
-	char path[256];
-	FILE *f;
-	size_t len;
+	char path[512];
 
 	snprintf(path, sizeof(path), VBD_SYS "/%s/%s", dev, file);
-	f = fopen(path, "r");
-	if (!f)
-		return -errno;
-	if (!fgets(buf, (int)n, f)) {
-		fclose(f);
-		return -EIO;
-	}
-	fclose(f);
-	len = strlen(buf);
-	if (len && buf[len - 1] == '\n')
-		buf[len - 1] = '\0';
-	return 0;
+	return sk_read_line(path, buf, n);
 }
 
 static uint64_t vbd_sysfs_u64(const char *dev, const char *file)
