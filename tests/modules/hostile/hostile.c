@@ -15,7 +15,8 @@
  * test=barrier it runs the barrier test of barrier.c instead (scenario
  * back-barrier), with test=ro only the read-only test (back-hostile's
  * run against xen-blkback), with test=misaligned the alignment test of
- * align.c (scenario back-harden).  Each check is printed to dmesg as
+ * align.c (scenario back-harden), with test=fill the fill test of fill.c
+ * (scenario back-bound).  Each check is printed to dmesg as
  * "splitkit_hostile: <dev>: ok|not ok <name>"; the scenario's domU.sh
  * turns those into results.  Ring-index attacks are out of reach here:
  * splitkit_ring never lets a user write the indices directly.
@@ -43,7 +44,7 @@
 static char *test = "attack";
 module_param(test, charp, 0444);
 MODULE_PARM_DESC(test,
-		 "what to send each disk: attack (garbage, the default), barrier (write barriers among writes, checked), ro (writes of every kind to a read-only disk) or misaligned (I/O not in whole logical blocks)");
+		 "what to send each disk: attack (garbage, the default), barrier (write barriers among writes, checked), ro (writes of every kind to a read-only disk), misaligned (I/O not in whole logical blocks) or fill (the ring kept full of the largest reads)");
 
 static int hostile_attack(void *arg);
 
@@ -56,6 +57,7 @@ static const struct {
 	{ "barrier", hostile_barrier_test },
 	{ "ro", hostile_ro_test },
 	{ "misaligned", hostile_align_test },
+	{ "fill", hostile_fill_test },
 };
 
 static void hostile_msg(struct sk_chan *ch, const void *msg)
@@ -72,6 +74,8 @@ static void hostile_msg(struct sk_chan *ch, const void *msg)
 	}
 	atomic_inc(&h->rsp_seen);
 	memcpy(&h->rsp, msg, sizeof(h->rsp));
+	if (h->rsp.status != SK_BLKIF_RSP_OKAY)
+		atomic_inc(&h->rsp_errors);
 	if (n < HOSTILE_LOG) {
 		memcpy(&h->log[n], msg, sizeof(h->log[n]));
 		/* whoever sees the new count sees the entry */
