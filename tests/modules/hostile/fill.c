@@ -88,32 +88,18 @@ static unsigned int hf_fill(struct hostile *h, unsigned int nr,
 int hostile_fill_test(void *arg)
 {
 	struct hostile *h = arg;
-	struct sk_blkif_segment *seg;
-	unsigned int nr, i, got;
+	unsigned int nr, got;
 	struct page *ind;
+	grant_ref_t ref;
 	char name[128];
-	int ref;
 
 	nr = min_t(unsigned int, h->max_indirect, HF_MAX_SEGS);
 	snprintf(name, sizeof(name),
 		 "backend offers indirect segments (%u)", h->max_indirect);
 	hostile_result(h, nr > 0, name);
-	ind = nr ? alloc_page(GFP_KERNEL | __GFP_ZERO) : NULL;
+	ind = nr ? hostile_indirect_page(h, nr, &ref) : NULL;
 	if (!ind)
 		goto done;
-	seg = page_address(ind);
-	for (i = 0; i < nr; i++) {
-		seg[i].gref = h->ref;
-		seg[i].first_sect = 0;
-		seg[i].last_sect = 7;
-	}
-	ref = gnttab_grant_foreign_access(h->xb.dev->otherend_id,
-					  xen_page_to_gfn(ind), 1);
-	if (ref < 0) {
-		__free_page(ind);
-		hostile_result(h, false, "grant of the indirect page");
-		goto done;
-	}
 	got = hf_fill(h, nr, ref, fill_requests);
 	snprintf(name, sizeof(name),
 		 "fill: %u of %u requests of %u segments answered, %d not OKAY",
@@ -121,8 +107,7 @@ int hostile_fill_test(void *arg)
 	hostile_result(h, got && got >= fill_requests &&
 		       !atomic_read(&h->rsp_errors), name);
 	hostile_padding_result(h);
-	/* frees the page once the backend cannot touch it */
-	gnttab_end_foreign_access(ref, ind);
+	hostile_indirect_free(ind, ref);
 done:
 	pr_info("splitkit_hostile: %s: fill test done\n",
 		dev_name(&h->xb.dev->dev));

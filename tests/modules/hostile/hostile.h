@@ -86,6 +86,9 @@ typedef void (*hostile_judge_fn)(struct hostile *h, struct sk_blkif_request *r,
 				 bool offered, const char *what);
 void hostile_indirect_write(struct hostile *h, unsigned int nr, u64 sector,
 			    u64 id, hostile_judge_fn judge, const char *what);
+struct page *hostile_indirect_page(struct hostile *h, unsigned int nr,
+				   grant_ref_t *ref);
+void hostile_indirect_free(struct page *ind, grant_ref_t ref);
 
 /* barrier.c */
 int hostile_barrier_test(void *arg);
