@@ -5,7 +5,7 @@
  * the backend takes - indirect READs of feature-max-indirect-segments
  * pages each (at most one indirect page, 512 segments) - and sends a new
  * one for every answer, until fill_requests have been answered (by default
- * until the module is removed).  Against
+ * until fill_stop is set, or the module removed).  Against
  * splitkit_back every request holds that many bounce pages of dom0 until
  * it is answered, so this is the guest that would pin dom0's memory; the
  * backend's page budget must make the excess wait, never fail: every
@@ -24,6 +24,11 @@
 
 #define HF_ID		100000	/* ids of this test */
 #define HF_MAX_SEGS	(PAGE_SIZE / sizeof(struct sk_blkif_segment))
+
+static bool fill_stop;
+module_param(fill_stop, bool, 0644);
+MODULE_PARM_DESC(fill_stop,
+		 "test=fill: write 1 to stop filling and report (default 0)");
 
 static unsigned int fill_requests;
 module_param(fill_requests, uint, 0444);
@@ -55,7 +60,7 @@ static unsigned int hf_fill(struct hostile *h, unsigned int nr,
 	unsigned int sent = 0, start = atomic_read(&h->got);
 	struct sk_blkif_request r;
 
-	while (!kthread_should_stop()) {
+	while (!kthread_should_stop() && !READ_ONCE(fill_stop)) {
 		unsigned int answered = atomic_read(&h->got) - start;
 
 		if (total && answered >= total)

@@ -3,7 +3,8 @@
 # back-bound (domU half), by sk.bound=:
 #   fill  the hostile test frontend with test=fill on every disk (no
 #         xen-blkfront): rings kept full of the largest indirect reads
-#         until dom0 says fill-stop, then its verdicts relayed (every
+#         until dom0 says fill-stop (then fill_stop=1), its verdicts
+#         relayed (every
 #         request answered OKAY: the backend's page budget made the
 #         excess wait, it failed nothing);
 #   good  xen-blkfront on one disk: all of it written and verified
@@ -20,8 +21,15 @@ fill)
 		sk_insmod splitkit_hostile test=fill || return
 	sk_check "tell dom0: filling" sk_hs_send filling
 	sk_check "dom0 says fill-stop" sk_hs_wait fill-stop 900
-	# the test threads stop and report as the frontends go away
-	sk_check "rmmod splitkit_hostile" rmmod splitkit_hostile
+	# each disk's test thread stops filling and reports
+	sk_check "stop filling" \
+		sh -c "echo 1 >/sys/module/splitkit_hostile/parameters/fill_stop"
+	tries=180
+	while [ "$(dmesg | grep -c 'splitkit_hostile: .*fill test done')" -lt "$ndisks" ] &&
+	      [ "$tries" -gt 0 ]; do
+		sleep 1
+		tries=$((tries - 1))
+	done
 	sk_check "fill test ended on all $ndisks disks" \
 		test "$(dmesg | grep -c 'splitkit_hostile: .*fill test done')" -eq "$ndisks"
 	sk_blk_hostile_results 'fill test done'
