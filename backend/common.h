@@ -360,6 +360,9 @@ void skb_pages_read(unsigned long *now, unsigned long *peak);
 void skb_pages_read_disk(struct skb_dev *d, unsigned long *now,
 			 unsigned long *peak);
 
+/* imgop.c: the image_op/ sysfs directory of every disk */
+extern const struct attribute_group skb_imgop_group;
+
 /* backing.c */
 int skb_backing_open(struct skb_backing *be, const char *path, bool ro,
 		     const struct skb_attach *at);

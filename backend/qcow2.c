@@ -23,6 +23,8 @@
  * read-only policy and a limit on concurrent attaches; a writable image
  * then gets an "attached" history record, and a "detached" one at close.
  * A refusal leaves its reason in skb_backing.why for xenbus.c to report.
+ * Long operations on a served image (compact, defragment, merge) are
+ * imgop.c's, under the same lock.
  */
 #include <linux/kernel.h>
 #include <linux/list.h>
@@ -35,22 +37,7 @@
 
 #include "common.h"
 #include "core/policy.h"
-
-/**
- * struct skb_qcow2 - one served qcow2 image.
- * @img: the open image (and its chain).
- * @lock: serialises every call on @img.
- * @inode: the top image's inode, to count attaches of the same file.
- * @writable: attached for writing.
- * @node: in skb_qcow2_list.
- */
-struct skb_qcow2 {
-	struct ski_image *img;
-	struct mutex lock;
-	struct inode *inode;
-	bool writable;
-	struct list_head node;
-};
+#include "qcow2.h"
 
 /* Every qcow2 image attached by this backend, for the attach rules. */
 static LIST_HEAD(skb_qcow2_list);
@@ -130,7 +117,9 @@ static int skb_qcow2_describe(struct skb_backing *be)
 	if (!q)
 		return -ENOMEM;
 	mutex_init(&q->lock);
+	skb_imgop_init(q);
 	q->inode = file_inode(be->file);
+	q->path = be->path;
 	q->writable = !be->read_only;
 	INIT_LIST_HEAD(&q->node);
 	err = skp_file_from_filp(be->file, &f);
@@ -263,6 +252,7 @@ static void skb_qcow2_close(struct skb_backing *be)
 
 	if (!q)
 		return;
+	skb_imgop_stop(q);	/* a detach cancels a running operation */
 	skb_qcow2_history(be, q, "detached");
 	mutex_lock(&skb_qcow2_list_lock);
 	list_del(&q->node);

@@ -440,6 +440,7 @@ SK_STATS_GROUP(skb, "skb_stats", SKB_STATS, skb_stats_snapshot);
 
 static const struct attribute_group *skb_groups[] = {
 	&skb_stats_group,
+	&skb_imgop_group,	/* imgop.c */
 	NULL
 };
 

@@ -110,6 +110,13 @@ struct ski_image {
 	u8 *cow_buf;			/* one cluster, partial writes */
 	struct ski_pending_map *pending; /* SKI_WRITE_BATCH, write_batch() */
 	struct ski_rmap *rmap;		/* reverse map, during an op */
+	/*
+	 * During a commit (merge.c): guest writes, discards and zeroes below
+	 * guest cluster @commit_below go to @commit_to, the writable parent,
+	 * which the child no longer covers there (io.c).
+	 */
+	struct ski_image *commit_to;
+	u64 commit_below;
 	u64 rmap_window;		/* its clusters; 0: SKI_RMAP_WINDOW */
 
 	bool has_vminfo;

@@ -227,6 +227,23 @@ static int write_batch(struct ski_image *img, const u8 *buf, u64 len,
 	return err;
 }
 
+/*
+ * Bytes of [@off, @off + @len) that a running commit sends to the parent:
+ * the part below its cursor, where the child holds nothing any more and
+ * must not again, or the commit could never end under a writing guest.
+ */
+static u64 commit_bytes(const struct ski_image *img, u64 off, u64 len)
+{
+	u64 below;
+
+	if (!img->commit_to)
+		return 0;
+	below = img->commit_below << img->cluster_bits;
+	if (off >= below)
+		return 0;
+	return below - off < len ? below - off : len;
+}
+
 /** ski_write() - write guest bytes [@off, @off + @len) */
 int ski_write(struct ski_image *img, const void *buf, u64 len, u64 off)
 {
@@ -238,6 +255,15 @@ int ski_write(struct ski_image *img, const void *buf, u64 len, u64 off)
 		return -EROFS;
 	if (!ski_guest_range_ok(img, off, len))
 		return -EINVAL;
+	done = commit_bytes(img, off, len);
+	if (done) {
+		err = ski_write(img->commit_to, p, done, off);
+		if (err)
+			return err;
+		p += done;
+		off += done;
+		len -= done;
+	}
 	while (len) {
 		err = write_batch(img, p, len, off, &done);
 		if (err)
@@ -324,6 +350,23 @@ int ski_discard(struct ski_image *img, u64 off, u64 len)
 		last = img->guest_clusters;
 	if (first >= last)
 		return 0;
+	if (img->commit_to && first < img->commit_below) {
+		/* The whole clusters must read zero, whatever the parent's
+		 * cluster size: zeroes in the parent, not a parent discard.
+		 */
+		u64 end = last < img->commit_below ? last : img->commit_below;
+		u64 end_off = end << img->cluster_bits;
+		int err;
+
+		if (end_off > img->hdr.size)
+			end_off = img->hdr.size;
+		err = ski_write_zeroes(img->commit_to,
+				       first << img->cluster_bits,
+				       end_off - (first << img->cluster_bits));
+		if (err || end == last)
+			return err;
+		first = end;
+	}
 	return ski_drop_clusters(img, first, last,
 				 may_show_backing(img) ? QCOW2_OFLAG_ZERO : 0);
 }
@@ -385,6 +428,14 @@ int ski_write_zeroes(struct ski_image *img, u64 off, u64 len)
 		return -EROFS;
 	if (!ski_guest_range_ok(img, off, len))
 		return -EINVAL;
+	head_end = commit_bytes(img, off, len);
+	if (head_end) {
+		err = ski_write_zeroes(img->commit_to, off, head_end);
+		if (err)
+			return err;
+		off += head_end;
+		len -= head_end;
+	}
 	if (!len)
 		return 0;
 	end = off + len;

@@ -8,8 +8,9 @@
  * smaller than the child first grows to its size, grow.c): the parent write is flushed before the child's
  * L2 entry is cleared, so the child shows the same bytes before and after
  * each cluster moves, and a crash at any point leaves both images valid.
- * A restarted commit finds only the clusters still in the child.  When the
- * child is empty the parent takes over the child's VM information (the
+ * A restarted commit finds only the clusters still in the child, and so
+ * does each further pass over the child while a guest writes to it (see
+ * ski_merge_step()).  When the child is empty the parent takes over the child's VM information (the
  * child's wins, as for any differencing disk) and a "merged" history entry.
  *
  * Stream goes the other way: every cluster the child does not hold and the
@@ -67,10 +68,15 @@ int ski_merge_begin(struct ski_op *op)
 	img->backing = op->parent;
 	/* A smaller parent grows to the child's size, as qemu-img commit. */
 	err = ski_grow(op->parent, img->hdr.size);
-	if (err)
+	if (err) {
 		skp_log(SKP_LOG_ERR, "%s: cannot grow the parent to the "
 			"child's size", img->path);
-	return err;
+		return err;
+	}
+	/* Guest writes behind the cursor go to the parent from now on. */
+	img->commit_to = op->parent;
+	img->commit_below = 0;
+	return 0;
 }
 
 static u64 run_bytes(struct ski_image *img, u64 first, u64 nr)
@@ -191,7 +197,16 @@ static int merge_finish(struct ski_op *op)
 	err = ski_note_history(op->parent, "merged", NULL);
 	if (!err)
 		err = ski_note_history(img, "merged", NULL);
-	return err ? err : 1;
+	if (err)
+		return err;
+	/*
+	 * The child is empty: from now on the parent serves every guest
+	 * write too (the child stays, empty, so that the configuration that
+	 * names it still works), until the image is closed.
+	 */
+	img->commit_below = img->guest_clusters;
+	op->keep_redirect = true;
+	return 1;
 }
 
 /**
@@ -244,6 +259,8 @@ int ski_merge_step(struct ski_op *op, u64 budget)
 		}
 		op->cursor = first + nr;
 		op->done = op->cursor;
+		if (op->kind == SKI_OP_COMMIT && op->cursor > img->commit_below)
+			img->commit_below = op->cursor;
 		if (!nr)
 			break;
 		budget -= nr;
@@ -270,5 +287,19 @@ int ski_merge_step(struct ski_op *op, u64 budget)
 	}
 	if (op->cursor < img->guest_clusters)
 		return 0;
+	/*
+	 * Under a running guest, clusters written behind the cursor are in
+	 * the child again: pass again until a whole pass finds nothing.  A
+	 * pass that finds nothing is one step (unheld entries cost no
+	 * budget), so no guest write can slip in before merge_finish() and
+	 * the child ends empty: the parent alone then reads what the guest
+	 * wrote, and the backend may serve it without the child.
+	 */
+	if (op->kind == SKI_OP_COMMIT && op->moved != op->pass_moved) {
+		op->pass_moved = op->moved;
+		op->cursor = 0;
+		op->passes++;
+		return 0;
+	}
 	return merge_finish(op);
 }

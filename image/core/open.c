@@ -411,7 +411,14 @@ int ski_open_file(struct skp_file *file, const char *name,
  */
 int ski_flush(struct ski_image *img)
 {
-	return img->writable ? skp_flush(img->file) : 0;
+	int err = 0;
+
+	/* A commit's parent holds guest writes too (io.c). */
+	if (img->commit_to)
+		err = ski_flush(img->commit_to);
+	if (!err && img->writable)
+		err = skp_flush(img->file);
+	return err;
 }
 
 /** ski_close() - flush a writable image and free it and its chain */

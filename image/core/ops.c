@@ -63,8 +63,18 @@ void ski_op_end(struct ski_op *op)
 {
 	struct ski_image *img = op->img;
 
-	if (img)
+	if (img) {
 		ski_rmap_free(img);
+		/*
+		 * A commit cut short: the child serves every cluster itself
+		 * again.  A finished one keeps sending guest writes to the
+		 * parent (merge.c).
+		 */
+		if (!op->keep_redirect) {
+			img->commit_to = NULL;
+			img->commit_below = 0;
+		}
+	}
 	/* Commit: op->parent is img->backing now, closed with the child. */
 	free_clear(op->buf);
 	free_clear(op->moves);

@@ -3,7 +3,8 @@
 #
 # Block-pair interop, guest half: the checks every frontend/backend pair
 # of the interop matrix runs in the guest (the Xen-in-QEMU harness's vbd-*
-# scenarios run this test; their dom0 half is tests/xen/lib/vbd.sh).
+# scenarios run this test; the dom0 half is vbd_dom0.sh, which
+# tests/xen/lib/vbd.sh runs in their dom0).
 #
 #   DATA (xvda)  whole-disk fio verify (seed 1, written by dom0), random
 #                4K-256K O_DIRECT writes with verify, whole-disk write

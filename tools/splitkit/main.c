@@ -2,7 +2,9 @@
 /*
  * splitkit: command-line front end.  "splitkit <area> <command> ..." runs
  * a command of one area; the areas are listed here (img: qcow2 disk
- * images, img.c; negotiate: splitkit_negotiate, negotiate.c).  A new area is one more struct sk_area and one line in
+ * images, img.c; negotiate: splitkit_negotiate, negotiate.c; vbd:
+ * disks served by splitkit_back and their online image operations, vbd.c;
+ * shunt: splitkit_shunt in an HVM guest, shunt.c).  A new area is one more struct sk_area and one line in
  * the table below; cli.c does the rest.
  */
 #include <string.h>
@@ -12,6 +14,8 @@
 static const struct sk_area *const areas[] = {
 	&sk_img_area,
 	&sk_negotiate_area,
+	&sk_vbd_area,
+	&sk_shunt_area,
 };
 
 #define NR_AREAS	(sizeof(areas) / sizeof(areas[0]))

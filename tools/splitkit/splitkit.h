@@ -68,6 +68,8 @@ struct sk_area {
 /* The areas (main.c lists them). */
 extern const struct sk_area sk_img_area;
 extern const struct sk_area sk_negotiate_area;
+extern const struct sk_area sk_vbd_area;
+extern const struct sk_area sk_shunt_area;
 
 /* cli.c */
 int sk_run_area(const struct sk_area *area, int argc, char **argv);

@@ -1,9 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# The block-pair interop table, shared by the package's vbd_guest.sh (the
-# guest's view of what a frontend/backend pair negotiated) and the
-# Xen-in-QEMU harness's dom0 half (tests/xen/lib/vbd.sh, both ends'
-# XenStore keys): what each driver offers and what a pair must take.
+# The block-pair interop table and dom0's XenStore view of a pair, shared
+# by the package's two halves of the interop suite, vbd_guest.sh (the
+# guest's view of what a frontend/backend pair negotiated) and
+# vbd_dom0.sh (both ends' XenStore keys), and by the Xen-in-QEMU
+# harness's scenarios that call them (tests/xen/lib/vbd.sh): what each
+# driver offers, what a pair must take, and how dom0 reads and checks it.
+# Checks made here report through $SKT_CHECK (default skt_check, which
+# the harness replaces with its sk_check).
 #
 # VBD_OFFERS: what each driver offers on a writable disk, as the harness's
 # vbd-* scenarios load it: interrupt-driven queues (rings; a frontend
@@ -75,4 +79,120 @@ skt_vbd_expect()
 	flush|discard)
 		skt_vbd_offer "$b" "$3" ;;
 	esac
+}
+
+# --- dom0's view: both ends' XenStore keys ----------------------------
+
+_skt_vbd_check()
+{
+	${SKT_CHECK:-skt_check} "$@"
+}
+
+# skt_vbd_xs PATH DEFAULT: a XenStore value, DEFAULT when the key is absent.
+skt_vbd_xs()
+{
+	xenstore-read "$1" 2>/dev/null || echo "$2"
+}
+
+# skt_vbd_devid DISK: the XenStore device id of the guest's disk DISK
+# (xvdb or /dev/xvdb; xvda..xvdp, then the extended xvdq..xvdz), as
+# Xen's vbd interface numbers them (xen/include/public/io/blkif.h).
+skt_vbd_devid()
+{
+	local d=${1#/dev/} n
+
+	case "$d" in
+	xvd[a-z]) ;;
+	*) echo "skt_vbd_devid: $1 is not xvd<letter>" >&2; return 1 ;;
+	esac
+	n=$(($(printf '%d' "'${d#xvd}") - $(printf '%d' "'a")))
+	if [ "$n" -lt 16 ]; then
+		echo $(((202 << 8) | (n << 4)))
+	else
+		echo $(((1 << 28) | (n << 8)))
+	fi
+}
+
+# skt_vbd_offers_seen BE: what the backend directory BE offers, in the
+# order of VBD_OFFERS (queues order indirect persistent flush discard).
+skt_vbd_offers_seen()
+{
+	echo "$(skt_vbd_xs "$1/multi-queue-max-queues" 1)" \
+	     "$(skt_vbd_xs "$1/max-ring-page-order" 0)" \
+	     "$(skt_vbd_xs "$1/feature-max-indirect-segments" 0)" \
+	     "$(skt_vbd_xs "$1/feature-persistent" 0)" \
+	     "$(skt_vbd_xs "$1/feature-flush-cache" 0)" \
+	     "$(skt_vbd_xs "$1/feature-discard" 0)"
+}
+
+# skt_vbd_xs_checks FRONT BACK DOMID DEVID...: dom0's view of what was
+# negotiated on each writable disk DEVID of domain DOMID, the guest
+# connected: the backend offered what VBD_OFFERS says, the frontend took
+# the rings, ring pages and persistent grants both allow.
+skt_vbd_xs_checks()
+{
+	local f=$1 b=$2 domid=$3 devid fe be want got o
+
+	shift 3
+	want=""
+	for o in queues order indirect persistent flush discard; do
+		want="$want $(skt_vbd_offer "$b" $o)"
+	done
+	want=${want# }
+	for devid in "$@"; do
+		fe=/local/domain/$domid/device/vbd/$devid
+		be=$(xenstore-read "$fe/backend" 2>/dev/null)
+		${SKT_SAY:-skt_comment} "vbd $devid: backend $be offers (queues order indirect persistent flush discard) $(skt_vbd_offers_seen "$be")"
+		_skt_vbd_check "vbd $devid: $b offers queues order indirect persistent flush discard = $want" \
+			test "$(skt_vbd_offers_seen "$be")" = "$want"
+		got=$(skt_vbd_xs "$fe/multi-queue-num-queues" 1)
+		_skt_vbd_check "vbd $devid: $f took $(skt_vbd_expect "$f" "$b" rings) ring(s) (multi-queue-num-queues $got)" \
+			test "$got" = "$(skt_vbd_expect "$f" "$b" rings)"
+		got=$(skt_vbd_xs "$fe/ring-page-order" 0)
+		_skt_vbd_check "vbd $devid: $f took ring-page-order $(skt_vbd_expect "$f" "$b" order) (got $got)" \
+			test "$got" = "$(skt_vbd_expect "$f" "$b" order)"
+		got=$(skt_vbd_xs "$fe/feature-persistent" 0)
+		_skt_vbd_check "vbd $devid: $f offers persistent grants (feature-persistent $got)" \
+			test "$got" = "$(skt_vbd_offer "$f" persistent)"
+	done
+}
+
+# skt_vbd_xs_snapshot DOMID: the features both ends of every disk of DOMID
+# publish, one line per key, for a before/after comparison (xen-blkback
+# withdraws feature-flush-cache or feature-discard when they fail).
+skt_vbd_xs_snapshot()
+{
+	local fe be k devid
+
+	for devid in $(xenstore-list "/local/domain/$1/device/vbd" 2>/dev/null); do
+		fe=/local/domain/$1/device/vbd/$devid
+		be=$(xenstore-read "$fe/backend" 2>/dev/null)
+		for k in state feature-flush-cache feature-barrier \
+			 feature-discard feature-persistent \
+			 feature-max-indirect-segments multi-queue-max-queues \
+			 max-ring-page-order; do
+			echo "backend $devid $k $(skt_vbd_xs "$be/$k" -)"
+		done
+		for k in state multi-queue-num-queues ring-page-order \
+			 feature-persistent; do
+			echo "frontend $devid $k $(skt_vbd_xs "$fe/$k" -)"
+		done
+	done
+}
+
+skt_vbd_domain_exists()
+{
+	xl domid "$1" >/dev/null 2>&1
+}
+
+# skt_vbd_wait_guest NAME KEY SECONDS: dom0 side; wait until domain NAME
+# has sent KEY (lib/handshake.sh).  The domain may not exist yet: wait for
+# it first (skt_wait, so $SKT_ALIVE can end that wait early).  Fails when
+# it is gone or SECONDS have passed.
+skt_vbd_wait_guest()
+{
+	local deadline=$(($(date +%s) + $3))
+
+	skt_wait "$3" skt_vbd_domain_exists "$1" || return 1
+	skt_hs_wait_from "$1" "$2" $((deadline - $(date +%s))) >/dev/null
 }

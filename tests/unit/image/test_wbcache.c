@@ -72,6 +72,10 @@ struct guest_model {
 	struct guest_op *ops;
 	unsigned int nr;
 	u8 *baseline, *read;	/* scratch, @size each */
+	/* online: a long operation runs, a guest op after each step */
+	bool online;
+	enum ski_op_kind kind;
+	u64 budget;
 };
 
 static void apply_guest_op(u8 *buf, const struct guest_op *op)
@@ -139,26 +143,52 @@ static bool guest_verify(void *ctx, const struct wbc_state *st)
 	return true;
 }
 
-/* Run the guest's ops on the watched image, marking progress in the log. */
+/* Guest op @i of @g on @img, its progress marked in the log. */
+static int guest_op_run(struct guest_model *g, struct ski_image *img,
+			unsigned int i)
+{
+	const struct guest_op *op = &g->ops[i];
+	int err;
+
+	wbc_mark(i);
+	if (op->flush) {
+		err = ski_flush(img);
+		wbc_mark(FLUSH_MARK + i + 1);
+	} else if (op->discard) {
+		err = ski_discard(img, op->off, op->len);
+	} else {
+		err = ski_write(img, op->data, op->len, op->off);
+	}
+	return err;
+}
+
+/*
+ * Run the guest's ops on the watched image, marking progress in the log;
+ * online, one op after each step of the long operation (as splitkit_back
+ * interleaves them), until both are done.
+ */
 static int guest_run(struct guest_model *g, const char *path)
 {
 	struct ski_image *img;
-	unsigned int i;
+	struct ski_op op;
+	unsigned int i = 0;
+	bool op_done = !g->online;
 	int err = ski_open(path, SKI_OPEN_RW, &img);
 
-	for (i = 0; !err && i < g->nr; i++) {
-		const struct guest_op *op = &g->ops[i];
-
-		wbc_mark(i);
-		if (op->flush) {
-			err = ski_flush(img);
-			wbc_mark(FLUSH_MARK + i + 1);
-		} else if (op->discard) {
-			err = ski_discard(img, op->off, op->len);
-		} else {
-			err = ski_write(img, op->data, op->len, op->off);
+	if (!err && g->online)
+		err = ski_op_begin(&op, img, g->kind);
+	while (!err && (!op_done || i < g->nr)) {
+		if (!op_done) {
+			err = ski_op_step(&op, g->budget);
+			op_done = err == 1;
+			if (err == 1)
+				err = 0;
 		}
+		if (!err && i < g->nr)
+			err = guest_op_run(g, img, i++);
 	}
+	if (g->online && img)
+		ski_op_end(&op);
 	if (img)
 		ski_close(img);
 	return err;
@@ -294,6 +324,61 @@ static void test_guest_io_backing(void)
 	g.nr = guest_ops(ops, 4096);
 	guest_scenario("guest writes and discards over a backing file", &g,
 		       paths, 2, 50);
+}
+
+/*
+ * Online: compaction, defragmentation and commit with the guest writing,
+ * discarding and flushing between their steps.  At every cut the guest
+ * reads what it had flushed, or for bytes written since, what it wrote;
+ * a commit's guest writes behind its cursor go to the parent, and the
+ * guest's flush must make those durable too.
+ */
+static void online_case(const char *name, enum ski_op_kind kind, u64 budget)
+{
+	static u8 ref[IO_SIZE], base_ref[IO_SIZE];
+	const char *paths[] = { tmp_path("onbase.qcow2"),
+				tmp_path("online.qcow2") };
+	struct ski_create_opts co = { .size = IO_SIZE, .cluster_bits = 12 };
+	struct guest_op ops[16];
+	struct guest_model g = { .initial = ref, .size = IO_SIZE, .ops = ops,
+				 .online = true, .kind = kind,
+				 .budget = budget };
+	struct ski_image *img;
+	u64 c;
+
+	if (kind != SKI_OP_COMMIT) {
+		imgt_make_fragmented(paths[1], ref, IO_SIZE, 1);
+		g.nr = guest_ops(ops, 4096);
+		guest_scenario(name, &g, &paths[1], 1, 30);
+		return;
+	}
+	unlink(paths[0]);
+	unlink(paths[1]);
+	KTAP_ASSERT(!ski_create(paths[0], &co));
+	fill(base_ref, sizeof(base_ref), 3);
+	KTAP_ASSERT(!ski_open(paths[0], SKI_OPEN_RW, &img));
+	KTAP_ASSERT(!ski_write(img, base_ref, sizeof(base_ref), 0));
+	ski_close(img);
+	memcpy(ref, base_ref, sizeof(ref));
+	co.backing_file = "onbase.qcow2";
+	co.backing_format = "qcow2";
+	KTAP_ASSERT(!ski_create(paths[1], &co));
+	KTAP_ASSERT(!ski_open(paths[1], SKI_OPEN_RW, &img));
+	for (c = 0; c < IO_SIZE >> 12; c += 3) {
+		fill(ref + (c << 12), 4096, 300 + c);
+		KTAP_ASSERT(!ski_write(img, ref + (c << 12), 4096, c << 12));
+	}
+	ski_close(img);
+	g.image = 1;
+	g.nr = guest_ops(ops, 4096);
+	guest_scenario(name, &g, paths, 2, 30);
+}
+
+static void test_online(void)
+{
+	online_case("online compact, guest writing", SKI_OP_COMPACT, 2);
+	online_case("online defrag, guest writing", SKI_OP_DEFRAG, 3);
+	online_case("online commit, guest writing", SKI_OP_COMMIT, 2);
 }
 
 /*
@@ -792,6 +877,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(test_reftable_growth),
 	KTAP_CASE(test_compact),
 	KTAP_CASE(test_defrag),
+	KTAP_CASE(test_online),
 	KTAP_CASE(test_windows),
 	KTAP_CASE(test_compact_moves_l1),
 	KTAP_CASE(test_commit),

@@ -17,6 +17,14 @@ UNIT_TESTS	+= image_limits
 image_limits_SRCS := tests/unit/image/test_limits.c \
 		     tests/unit/image/helpers.c $(IMAGE_CORE)
 
+UNIT_TESTS	+= image_online
+image_online_SRCS := tests/unit/image/test_online.c \
+		     tests/unit/image/helpers.c $(IMAGE_CORE)
+
+UNIT_TESTS	+= image_serve
+image_serve_SRCS := tests/unit/image/test_serve.c \
+		    tests/unit/image/helpers.c $(IMAGE_CORE)
+
 UNIT_TESTS	+= image_open
 image_open_SRCS := tests/unit/image/test_open.c $(IMAGE_CORE)
 

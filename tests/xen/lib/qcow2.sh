@@ -60,6 +60,55 @@ sk_qcow2_img_ok()
 	qemu-img check -q "$1"
 }
 
+# sk_qcow2_stuck WHAT: the guest did not get to WHAT in time.  Before the
+# guest is destroyed, say where dom0 is: splitkit_back's counters and
+# rings (sk_blk_diag), the kernel's own reports (SysRq w: every blocked
+# task with its stack; SysRq l: what each CPU runs, for a task spinning
+# rather than sleeping), and the stack of every task with splitkit, the
+# image engine or a ring consumer on it, whatever its state.  Once per run.
+sk_qcow2_stuck()
+{
+	local since f l
+
+	[ -z "${SK_QCOW2_STUCK:-}" ] || return 0
+	SK_QCOW2_STUCK=1
+	sk_comment "stuck before '$1': dom0 state follows"
+	sk_blk_diag
+	since=$(dmesg | wc -l)
+	echo w >/proc/sysrq-trigger 2>/dev/null
+	echo l >/proc/sysrq-trigger 2>/dev/null
+	dmesg | sed -n "$((since + 1)),\$p" | head -n 300 |
+		sed 's/^\[[ 0-9.]*\] //' | while IFS= read -r l; do
+			sk_comment "sysrq: $l"
+		done
+	for f in $(grep -l -E 'skb_|ski_|sk_chan|splitkit' /proc/[0-9]*/stack \
+		   2>/dev/null); do
+		f=${f%/stack}
+		sk_comment "stack of ${f#/proc/} ($(cat "$f/comm" 2>/dev/null)), $(grep '^State:' "$f/status" 2>/dev/null):"
+		while IFS= read -r l; do
+			sk_comment "  $l"
+		done <"$f/stack"
+	done
+}
+
+# sk_qcow2_wait NAME KEY: sk_vbd_wait_guest until shortly before the
+# guest's own deadline (SK_QCOW2_END), and the dom0 dump above if it
+# does not come.  After a failed wait, a guest that is gone fails the
+# next ones at once (sk_vbd_wait_guest would wait for it to appear).
+sk_qcow2_wait()
+{
+	local left=$((SK_QCOW2_END - $(date +%s)))
+
+	if [ -n "${SK_QCOW2_STUCK:-}" ] && ! xl domid "$1" >/dev/null 2>&1; then
+		sk_comment "$1 is gone: no '$2' will come"
+		return 1
+	fi
+	[ "$left" -gt 0 ] || left=1
+	sk_vbd_wait_guest "$1" "$2" "$left" && return
+	sk_qcow2_stuck "$2"
+	return 1
+}
+
 sk_qcow2_host()
 {
 	local name=$1 timeout=480 pid domid kb kb1 kb2 ro_sum base_sum front
@@ -70,10 +119,13 @@ sk_qcow2_host()
 	ro_sum=$(md5sum <"$QD/ro.qcow2")
 	base_sum=$(md5sum <"$QD/base.qcow2")
 	front=$(sed -n 's/.*sk\.front=\([^ "]*\).*/\1/p' domU.cfg)
+	# the waits end 30 s before sk_domU_run destroys the guest, so a
+	# stuck guest's dom0 side is dumped while it is still stuck
+	SK_QCOW2_END=$(($(date +%s) + timeout - 30))
 	sk_domU_run domU.cfg "$timeout" &
 	pid=$!
 	if sk_check "guest connected its disks" \
-		sk_vbd_wait_guest "$name" vbd-connected "$timeout"; then
+		sk_qcow2_wait "$name" vbd-connected; then
 		domid=$(xl domid "$name")
 		sk_vbd_xs_checks "$front" splitkit_back "$domid"
 		sk_check "xvda is served as qcow2 (splitkit-status ok)" test \
@@ -81,17 +133,17 @@ sk_qcow2_host()
 		sk_check "tell the guest" \
 			sk_hs_send_to "$name" vbd-connected-seen
 		sk_check "guest finished its I/O" \
-			sk_vbd_wait_guest "$name" vbd-io-done "$timeout" &&
+			sk_qcow2_wait "$name" vbd-io-done &&
 			sk_check "tell the guest" \
 				sk_hs_send_to "$name" vbd-io-checked
 		if sk_check "guest filled xvdb's filesystem" \
-			sk_vbd_wait_guest "$name" qcow2-filled "$timeout"; then
+			sk_qcow2_wait "$name" qcow2-filled; then
 			kb1=$(sk_blk_kb "$QD/fs.qcow2")
 			sk_check "tell the guest" \
 				sk_hs_send_to "$name" qcow2-filled-seen
 		fi
 		if sk_check "guest removed the file and ran fstrim" \
-			sk_vbd_wait_guest "$name" qcow2-trimmed "$timeout"; then
+			sk_qcow2_wait "$name" qcow2-trimmed; then
 			kb2=$(sk_blk_kb "$QD/fs.qcow2")
 			sk_comment "fs.qcow2: $kb1 KiB allocated with a 24 MiB file, $kb2 KiB after rm and fstrim"
 			sk_check "fstrim made fs.qcow2's allocated size fall by 16 MiB or more" \
@@ -143,6 +195,13 @@ sk_qcow2_host()
 	rm -rf "$QD"
 }
 
+# sk_qcow2_handshake KEY ANSWER: (guest) send KEY to dom0 and wait (300 s
+# at most) for its ANSWER.
+sk_qcow2_handshake()
+{
+	sk_hs_send "$1" && sk_hs_wait "$2" 300 >/dev/null
+}
+
 # sk_qcow2_guest: vbd.sh's guest half, then the raw-attached qcow2 file
 # and fstrim on xvdb.
 sk_qcow2_guest()
@@ -156,13 +215,13 @@ sk_qcow2_guest()
 	sk_check "write a 24 MiB file on xvdb" \
 		dd if=/dev/urandom of=/mnt/big bs=1M count=24 conv=fsync
 	sk_check "dom0 measured fs.qcow2" \
-		sk_vbd_handshake qcow2-filled qcow2-filled-seen
+		sk_qcow2_handshake qcow2-filled qcow2-filled-seen
 	rm -f /mnt/big
 	sync
 	sk_check "fstrim xvdb" fstrim /mnt
 	sk_check "unmount xvdb" umount /mnt
 	sk_check "dom0 measured fs.qcow2 again" \
-		sk_vbd_handshake qcow2-trimmed qcow2-trimmed-seen
+		sk_qcow2_handshake qcow2-trimmed qcow2-trimmed-seen
 }
 
 # --- policy (vbd-qcow2-policy) ------------------------------------------

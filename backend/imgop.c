@@ -1,0 +1,401 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * splitkit_back online image operations: compaction, defragmentation and
+ * merge (commit into the parent, or stream the parent in) of a qcow2 image
+ * while its guest runs.  The engine (image/core/ops.h) does the work in
+ * bounded steps that leave the image valid and the guest's view unchanged;
+ * this file runs those steps, one per work item on system_unbound_wq,
+ * each under the image's lock (struct skb_qcow2.lock) like every guest
+ * request, so a step is atomic with respect to guest I/O and a guest
+ * request waits at most one step.  Guest writes between steps are kept
+ * consistent by the engine itself (its reverse map, and a commit's
+ * redirection of writes behind its cursor to the parent); see
+ * Documentation/image.rst, "Online operations".
+ *
+ * Control and progress are the disk's sysfs directory image_op/ (xenbus.c
+ * owns the files; tools/splitkit "splitkit vbd" drives them).  The
+ * operation and its end are recorded in the image's VM history.  A detach
+ * cancels a running operation (skb_imgop_stop()) before the image closes.
+ */
+#include <linux/kernel.h>
+#include <linux/sched/mm.h>
+#include <linux/workqueue.h>
+
+#include "common.h"
+#include "qcow2.h"
+
+/* Clusters one step moves at most, unless sysfs says otherwise. */
+#define SKB_IMGOP_STEP_DEFAULT	16
+
+static const char *const skb_imgop_names[] = {
+	[SKI_OP_COMPACT] = "compact",
+	[SKI_OP_DEFRAG] = "defrag",
+	[SKI_OP_COMMIT] = "commit",
+	[SKI_OP_STREAM] = "stream",
+};
+
+/* Append "@what: @detail" to the image's history; best effort. */
+static void skb_imgop_note(struct skb_qcow2 *q, const char *what,
+			   const char *detail)
+{
+	int err = ski_note_history(q->img, what, detail);
+
+	if (!err)
+		err = ski_flush(q->img);
+	if (err)
+		pr_warn(SKB_NAME ": %s: recording '%s' in the image history: %d\n",
+			q->path, what, err);
+}
+
+/* Progress as sysfs shows it.  Under q->lock. */
+static void skb_imgop_sample(struct skb_qcow2 *q)
+{
+	struct skb_imgop *o = &q->imgop;
+	u64 size;
+
+	o->done = o->op.done;
+	o->total = o->op.total;
+	o->moved = o->op.moved;
+	if (!ski_image_file_size(q->img, &size))
+		o->file_bytes = size;
+}
+
+/* The operation is over (@state), for good.  Under q->lock. */
+static void skb_imgop_finish(struct skb_qcow2 *q, enum skb_imgop_state state,
+			     int err)
+{
+	struct skb_imgop *o = &q->imgop;
+	char detail[96];
+
+	skb_imgop_sample(q);
+	ski_op_end(&o->op);
+	o->state = state;
+	o->error = err;
+	snprintf(detail, sizeof(detail), "%s: %llu clusters, %llu -> %llu bytes%s",
+		 skb_imgop_names[o->kind], o->moved, o->file_before,
+		 o->file_bytes, state == SKB_IMGOP_CANCELLED ? ", cancelled" :
+		 state == SKB_IMGOP_FAILED ? ", failed" : "");
+	skb_imgop_note(q, "online-op-end", detail);
+	if (state == SKB_IMGOP_FAILED)
+		pr_warn(SKB_NAME ": %s: %s failed: %d\n", q->path,
+			skb_imgop_names[o->kind], err);
+}
+
+/* One step, then the next one is queued, or the operation ends. */
+static void skb_imgop_work(struct work_struct *work)
+{
+	struct skb_imgop *o = container_of(work, struct skb_imgop, work);
+	struct skb_qcow2 *q = container_of(o, struct skb_qcow2, imgop);
+	unsigned int noio;
+	bool again = false;
+	int err;
+
+	noio = memalloc_noio_save();
+	mutex_lock(&q->lock);
+	if (o->state != SKB_IMGOP_RUNNING)
+		goto unlock;
+	if (READ_ONCE(o->cancel)) {
+		skb_imgop_finish(q, SKB_IMGOP_CANCELLED, 0);
+		goto unlock;
+	}
+	err = ski_op_step(&o->op, READ_ONCE(o->step_clusters));
+	if (err < 0)
+		skb_imgop_finish(q, SKB_IMGOP_FAILED, err);
+	else if (err > 0)
+		skb_imgop_finish(q, SKB_IMGOP_DONE, 0);
+	else {
+		skb_imgop_sample(q);
+		again = true;
+	}
+unlock:
+	mutex_unlock(&q->lock);
+	memalloc_noio_restore(noio);
+	if (again)
+		queue_work(system_unbound_wq, &o->work);
+}
+
+/**
+ * skb_imgop_init() - set up the operation state of a new served image.
+ * @q: the image, not yet visible to sysfs.
+ */
+void skb_imgop_init(struct skb_qcow2 *q)
+{
+	INIT_WORK(&q->imgop.work, skb_imgop_work);
+	q->imgop.state = SKB_IMGOP_IDLE;
+	q->imgop.step_clusters = SKB_IMGOP_STEP_DEFAULT;
+}
+
+/**
+ * skb_imgop_start() - start a long operation on a served image.
+ * @q: the image.
+ * @kind: compact, defrag, commit (into the qcow2 parent) or stream (the
+ *	chain into this image, then its backing file is dropped).
+ *
+ * Process context, may sleep (takes @q->lock; the engine reads the
+ * image's tables).  The operation then runs in the background until it
+ * ends, fails or is cancelled; sysfs shows its progress.
+ *
+ * Return: 0; -EROFS for an image served read-only; -EBUSY while another
+ * operation runs; the engine's errors from ski_op_begin() (-EINVAL: a
+ * merge without a backing file, -EOPNOTSUPP: commit into a raw backing,
+ * -ENOMEM).
+ */
+int skb_imgop_start(struct skb_qcow2 *q, enum ski_op_kind kind)
+{
+	struct skb_imgop *o = &q->imgop;
+	unsigned int noio;
+	int err;
+
+	if (!q->writable)
+		return -EROFS;
+	noio = memalloc_noio_save();
+	mutex_lock(&q->lock);
+	if (o->state == SKB_IMGOP_RUNNING) {
+		err = -EBUSY;
+		goto unlock;
+	}
+	o->kind = kind;
+	o->cancel = false;
+	o->error = 0;
+	if (ski_image_file_size(q->img, &o->file_before))
+		o->file_before = 0;
+	err = ski_op_begin(&o->op, q->img, kind);
+	if (err) {
+		ski_op_end(&o->op);
+		o->error = err;
+		o->state = SKB_IMGOP_FAILED;
+		goto unlock;
+	}
+	o->state = SKB_IMGOP_RUNNING;
+	skb_imgop_sample(q);
+	skb_imgop_note(q, "online-op-start", skb_imgop_names[kind]);
+	queue_work(system_unbound_wq, &o->work);
+unlock:
+	mutex_unlock(&q->lock);
+	memalloc_noio_restore(noio);
+	return err;
+}
+
+/**
+ * skb_imgop_stop() - cancel a running operation and wait for its worker.
+ * @q: the image.
+ *
+ * Process context, may sleep.  Used by sysfs ("cancel") and at detach.
+ * The image stays valid: steps are atomic, and the engine's state after
+ * any step is a valid image that reads what the guest wrote.
+ */
+void skb_imgop_stop(struct skb_qcow2 *q)
+{
+	struct skb_imgop *o = &q->imgop;
+	unsigned int noio;
+
+	WRITE_ONCE(o->cancel, true);
+	cancel_work_sync(&o->work);
+	/* the worker may have been taken off before it saw @cancel */
+	noio = memalloc_noio_save();
+	mutex_lock(&q->lock);
+	if (o->state == SKB_IMGOP_RUNNING)
+		skb_imgop_finish(q, SKB_IMGOP_CANCELLED, 0);
+	mutex_unlock(&q->lock);
+	memalloc_noio_restore(noio);
+}
+
+/*
+ * sysfs: /sys/bus/xen-backend/devices/vbd-<dom>-<id>/image_op/, one value
+ * per file (Documentation/ABI/testing/sysfs-bus-xen-splitkit).  Writing
+ * "op" starts an operation ("compact", "defrag", "commit", "stream") or
+ * cancels the running one ("cancel"); root only (CAP_SYS_ADMIN).  The
+ * other files are read-only but step_clusters.  A disk that is not a
+ * writable qcow2 image shows "none" and refuses to start (-EOPNOTSUPP).
+ *
+ * Locking: the device's xb.lock keeps its backing open while a file is
+ * read or written; it nests outside skb_qcow2.lock.
+ */
+
+/* The served qcow2 image of @dev, with its xb.lock held, or NULL. */
+static struct skb_qcow2 *skb_imgop_get(struct device *dev)
+{
+	struct skb_dev *d = sk_xb_from_dev(dev)->priv;
+
+	mutex_lock(&d->xb.lock);
+	if (d->ready && d->be.ops == &skb_qcow2_ops && d->be.priv)
+		return d->be.priv;
+	mutex_unlock(&d->xb.lock);
+	return NULL;
+}
+
+static void skb_imgop_put(struct device *dev)
+{
+	struct skb_dev *d = sk_xb_from_dev(dev)->priv;
+
+	mutex_unlock(&d->xb.lock);
+}
+
+static const char *const skb_imgop_states[] = {
+	[SKB_IMGOP_IDLE] = "idle",
+	[SKB_IMGOP_RUNNING] = "running",
+	[SKB_IMGOP_DONE] = "done",
+	[SKB_IMGOP_CANCELLED] = "cancelled",
+	[SKB_IMGOP_FAILED] = "failed",
+};
+
+/* The files with one number each, in struct skb_imgop. */
+enum skb_imgop_file {
+	SKB_IMGOP_F_DONE,
+	SKB_IMGOP_F_TOTAL,
+	SKB_IMGOP_F_MOVED,
+	SKB_IMGOP_F_FILE_BEFORE,
+	SKB_IMGOP_F_FILE_BYTES,
+	SKB_IMGOP_F_ERROR,
+	SKB_IMGOP_F_STEP,
+};
+
+static u64 skb_imgop_value(const struct skb_imgop *o, enum skb_imgop_file f)
+{
+	const u64 v[] = {
+		[SKB_IMGOP_F_DONE] = o->done,
+		[SKB_IMGOP_F_TOTAL] = o->total,
+		[SKB_IMGOP_F_MOVED] = o->moved,
+		[SKB_IMGOP_F_FILE_BEFORE] = o->file_before,
+		[SKB_IMGOP_F_FILE_BYTES] = o->file_bytes,
+		[SKB_IMGOP_F_ERROR] = -o->error,
+		[SKB_IMGOP_F_STEP] = o->step_clusters,
+	};
+
+	return v[f];
+}
+
+struct skb_imgop_attr {
+	struct device_attribute attr;
+	enum skb_imgop_file file;
+};
+
+static ssize_t skb_imgop_num_show(struct device *dev,
+				  struct device_attribute *attr, char *buf)
+{
+	struct skb_imgop_attr *a = container_of(attr, struct skb_imgop_attr,
+						attr);
+	struct skb_qcow2 *q = skb_imgop_get(dev);
+	u64 v = 0;
+
+	if (q) {
+		mutex_lock(&q->lock);
+		v = skb_imgop_value(&q->imgop, a->file);
+		mutex_unlock(&q->lock);
+		skb_imgop_put(dev);
+	}
+	return sysfs_emit(buf, "%llu\n", v);
+}
+
+static ssize_t skb_imgop_step_store(struct device *dev,
+				    struct device_attribute *attr,
+				    const char *buf, size_t count)
+{
+	struct skb_qcow2 *q;
+	unsigned int v;
+	int err;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	err = kstrtouint(buf, 0, &v);
+	if (err)
+		return err;
+	if (v < 1 || v > 4096)
+		return -ERANGE;
+	q = skb_imgop_get(dev);
+	if (!q)
+		return -EOPNOTSUPP;
+	WRITE_ONCE(q->imgop.step_clusters, v);
+	skb_imgop_put(dev);
+	return count;
+}
+
+#define SKB_IMGOP_NUM(_name, _file)					\
+	static struct skb_imgop_attr skb_imgop_attr_##_name = {	\
+		.attr = __ATTR(_name, 0444, skb_imgop_num_show, NULL),	\
+		.file = _file,						\
+	}
+SKB_IMGOP_NUM(done, SKB_IMGOP_F_DONE);
+SKB_IMGOP_NUM(total, SKB_IMGOP_F_TOTAL);
+SKB_IMGOP_NUM(moved, SKB_IMGOP_F_MOVED);
+SKB_IMGOP_NUM(file_bytes_before, SKB_IMGOP_F_FILE_BEFORE);
+SKB_IMGOP_NUM(file_bytes, SKB_IMGOP_F_FILE_BYTES);
+SKB_IMGOP_NUM(error, SKB_IMGOP_F_ERROR);
+static struct skb_imgop_attr skb_imgop_attr_step_clusters = {
+	.attr = __ATTR(step_clusters, 0644, skb_imgop_num_show,
+		       skb_imgop_step_store),
+	.file = SKB_IMGOP_F_STEP,
+};
+
+static ssize_t state_show(struct device *dev, struct device_attribute *attr,
+			  char *buf)
+{
+	struct skb_qcow2 *q = skb_imgop_get(dev);
+	enum skb_imgop_state s = SKB_IMGOP_IDLE;
+
+	if (q) {
+		mutex_lock(&q->lock);
+		s = q->imgop.state;
+		mutex_unlock(&q->lock);
+		skb_imgop_put(dev);
+	}
+	return sysfs_emit(buf, "%s\n", skb_imgop_states[s]);
+}
+static DEVICE_ATTR_RO(state);
+
+static ssize_t op_show(struct device *dev, struct device_attribute *attr,
+		       char *buf)
+{
+	struct skb_qcow2 *q = skb_imgop_get(dev);
+	const char *name = "none";
+
+	if (q) {
+		mutex_lock(&q->lock);
+		if (q->imgop.state != SKB_IMGOP_IDLE)
+			name = skb_imgop_names[q->imgop.kind];
+		mutex_unlock(&q->lock);
+		skb_imgop_put(dev);
+	}
+	return sysfs_emit(buf, "%s\n", name);
+}
+
+static ssize_t op_store(struct device *dev, struct device_attribute *attr,
+			const char *buf, size_t count)
+{
+	struct skb_qcow2 *q;
+	int kind, err = 0;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	kind = sysfs_match_string(skb_imgop_names, buf);
+	if (kind < 0 && !sysfs_streq(buf, "cancel"))
+		return -EINVAL;
+	q = skb_imgop_get(dev);
+	if (!q)
+		return -EOPNOTSUPP;
+	if (kind < 0)
+		skb_imgop_stop(q);
+	else
+		err = skb_imgop_start(q, kind);
+	skb_imgop_put(dev);
+	return err ? err : count;
+}
+static DEVICE_ATTR_RW(op);
+
+static struct attribute *skb_imgop_attrs[] = {
+	&dev_attr_op.attr,
+	&dev_attr_state.attr,
+	&skb_imgop_attr_done.attr.attr,
+	&skb_imgop_attr_total.attr.attr,
+	&skb_imgop_attr_moved.attr.attr,
+	&skb_imgop_attr_file_bytes_before.attr.attr,
+	&skb_imgop_attr_file_bytes.attr.attr,
+	&skb_imgop_attr_error.attr.attr,
+	&skb_imgop_attr_step_clusters.attr.attr,
+	NULL
+};
+
+const struct attribute_group skb_imgop_group = {
+	.name = "image_op",
+	.attrs = skb_imgop_attrs,
+};

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * splitkit_back's qcow2 backing, shared by qcow2.c (attach, guest I/O,
+ * detach) and imgop.c (compaction, defragmentation and merge of a served
+ * image while the guest runs).  Private to splitkit_back.
+ */
+#ifndef _SPLITKIT_BACK_QCOW2_H
+#define _SPLITKIT_BACK_QCOW2_H
+
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/workqueue.h>
+
+#include "../image/core/image.h"
+#include "../image/core/ops.h"
+
+/* What an image's long operation is doing (imgop.c), for sysfs. */
+enum skb_imgop_state {
+	SKB_IMGOP_IDLE,		/* none has run since attach */
+	SKB_IMGOP_RUNNING,
+	SKB_IMGOP_DONE,
+	SKB_IMGOP_CANCELLED,
+	SKB_IMGOP_FAILED,
+};
+
+/**
+ * struct skb_imgop - the long operation of one served image.
+ * @work: runs one step, then queues itself again until the end.
+ * @op: the engine's operation (image/core/ops.h).
+ * @state: where it is; under skb_qcow2.lock.
+ * @kind: which operation runs or ran last.
+ * @cancel: asked to stop (sysfs or detach); read by @work.
+ * @error: the errno it failed with, 0 if none.
+ * @step_clusters: clusters one step moves or copies at most.
+ * @file_before: the image file's size in bytes when it started.
+ * @file_bytes: the size now, updated after every step.
+ * @done: @op.done when last seen (clusters), for sysfs.
+ * @total: @op.total likewise.
+ * @moved: @op.moved likewise.
+ */
+struct skb_imgop {
+	struct work_struct work;
+	struct ski_op op;
+	enum skb_imgop_state state;
+	enum ski_op_kind kind;
+	bool cancel;
+	int error;
+	unsigned int step_clusters;
+	u64 file_before;
+	u64 file_bytes;
+	u64 done;
+	u64 total;
+	u64 moved;
+};
+
+/**
+ * struct skb_qcow2 - one served qcow2 image.
+ * @img: the open image (and its chain).
+ * @lock: serialises every call on @img, guest I/O and operation steps.
+ * @inode: the top image's inode, to count attaches of the same file.
+ * @writable: attached for writing.
+ * @node: in qcow2.c's list of attached images.
+ * @path: the image's path, for messages.
+ * @imgop: its long operation.
+ */
+struct skb_qcow2 {
+	struct ski_image *img;
+	struct mutex lock;
+	struct inode *inode;
+	bool writable;
+	struct list_head node;
+	const char *path;
+	struct skb_imgop imgop;
+};
+
+/* imgop.c */
+void skb_imgop_init(struct skb_qcow2 *q);
+int skb_imgop_start(struct skb_qcow2 *q, enum ski_op_kind kind);
+void skb_imgop_stop(struct skb_qcow2 *q);
+
+#endif /* _SPLITKIT_BACK_QCOW2_H */

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * splitkit_shunt's private declarations: one shunted disk (disk.c), the
+ * ftrace hook that routes its bios (hook.c), the module's control files
+ * (main.c).  See Documentation/shunt.rst.
+ */
+#ifndef _SPLITKIT_SHUNT_COMMON_H
+#define _SPLITKIT_SHUNT_COMMON_H
+
+#include <linux/bio.h>
+#include <linux/blkdev.h>
+#include <linux/mempool.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+
+#include "shunt_core.h"
+
+#define SKSH_NAME	"splitkit_shunt"
+
+/**
+ * struct sksh_ctx - one bio of the shunted disk while the shunt has it.
+ * @core: the switch core's part (first member).
+ * @d: the disk.
+ * @bio: the bio.
+ * @end_io: its submitter's completion, restored before it is called.
+ * @private: its submitter's bi_private.
+ * @bdev: the block_device it was submitted to (the emulated disk or one
+ *	of its partitions).
+ * @iter: its position as submitted, restored before a resubmission.
+ * @remapped: it had BIO_REMAPPED (partition offset already applied).
+ * @node: in sksh_disk.dispatch while waiting to be submitted.
+ */
+struct sksh_ctx {
+	struct sks_bio core;
+	struct sksh_disk *d;
+	struct bio *bio;
+	bio_end_io_t *end_io;
+	void *private;
+	struct block_device *bdev;
+	struct bvec_iter iter;
+	bool remapped;
+	struct list_head node;
+};
+
+/**
+ * struct sksh_disk - the one shunted disk.
+ * @emul_file: the emulated disk, opened (not exclusively: it is mounted).
+ * @emul: its whole-disk block_device.
+ * @pv_file: the PV disk, opened exclusively: nobody else may use it.
+ * @pv: its whole-disk block_device.
+ * @lock: protects @s, @dispatch, @dispatching, @flush_wanted,
+ *	@identity_refusals.
+ * @s: the switch core's state.
+ * @dispatch: bios routed but not yet submitted, in order.
+ * @dispatching: a task is submitting @dispatch; others append to it.
+ * @flush_wanted: the core asked for the switch's flush.
+ * @work: carries out the core's actions in process context.
+ * @ctx_pool: struct sksh_ctx for every bio in flight.
+ * @nr_ctx: contexts out of @ctx_pool (bios the shunt has).
+ * @idle: woken when a bio completes or a switch moves.
+ * @identity_refusals: switches undone because the two faces differed.
+ */
+struct sksh_disk {
+	struct file *emul_file;
+	struct block_device *emul;
+	struct file *pv_file;
+	struct block_device *pv;
+	spinlock_t lock;
+	struct sks_shunt s;
+	struct list_head dispatch;
+	bool dispatching;
+	bool flush_wanted;
+	struct work_struct work;
+	mempool_t *ctx_pool;
+	atomic_t nr_ctx;
+	wait_queue_head_t idle;
+	u64 identity_refusals;
+};
+
+/* disk.c */
+int sksh_disk_open(struct sksh_disk *d, const char *emul, const char *pv);
+void sksh_disk_close(struct sksh_disk *d);
+bool sksh_disk_owns(struct sksh_disk *d, struct bio *bio);
+void sksh_disk_submit(struct sksh_disk *d, struct bio *bio);
+int sksh_disk_switch(struct sksh_disk *d, enum sks_path to);
+void sksh_disk_drain(struct sksh_disk *d);
+
+/* hook.c */
+int sksh_hook_install(struct sksh_disk *d);
+void sksh_hook_remove(void);
+
+#endif /* _SPLITKIT_SHUNT_COMMON_H */

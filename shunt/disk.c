@@ -1,0 +1,457 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * splitkit_shunt's disk: the emulated disk and its PV twin, and the bios
+ * of the emulated disk from the hook (hook.c) to their completion.  The
+ * switch core (core/switch.c) decides where each bio goes; this file does
+ * what it says: re-aims a bio at the PV disk (or back), keeps the order in
+ * which routed bios are submitted, completes bios to their submitters,
+ * issues the switch's flush of the emulated disk and checks, at that
+ * flushed and drained instant, that the two faces hold the same bytes.
+ *
+ * Contexts: sksh_disk_submit() runs in the submitter's context (process
+ * context as a rule; a REQ_NOWAIT bio is never made to sleep); completion
+ * (sksh_end_io()) in any context up to hard IRQ; the flush, the identity
+ * check and every release of held bios in the work item.  Routed bios are
+ * submitted by one task at a time in routing order (sksh_dispatch()), so
+ * a new bio never overtakes one released before it.
+ *
+ * Locking: sksh_disk.lock (irqsave) protects the core's state and the
+ * dispatch list; nothing sleeps or submits under it.
+ */
+#include <linux/completion.h>
+#include <linux/fs.h>
+#include <linux/ktime.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+
+#include "common.h"
+
+/* Pages compared on each side at a switch: first, last and spread. */
+#define SKSH_ID_SAMPLES	16
+#define SKSH_ID_BYTES	PAGE_SIZE
+
+static struct kmem_cache *sksh_ctx_cache;
+
+static u64 sksh_now(void)
+{
+	return ktime_get_ns();
+}
+
+/**
+ * sksh_disk_owns() - is @bio aimed at the shunted disk or a partition?
+ * @d: the disk.
+ * @bio: a bio entering submit_bio_noacct().
+ */
+bool sksh_disk_owns(struct sksh_disk *d, struct bio *bio)
+{
+	return bio->bi_bdev && bio->bi_bdev->bd_disk == d->emul->bd_disk;
+}
+
+/*
+ * Submit a bio this module routed, or built, past the hook: a call from
+ * this module is never redirected, and being noinline with work after
+ * the call it is never a tail call whose return address would be the
+ * kernel's.
+ */
+static noinline void sksh_submit_direct(struct bio *bio)
+{
+	submit_bio_noacct(bio);
+	asm volatile("" ::: "memory");
+}
+
+/* Aim @ctx's bio at @p: the PV disk, or back at what it was sent to. */
+static void sksh_aim(struct sksh_disk *d, struct sksh_ctx *ctx,
+		     enum sks_path p)
+{
+	struct bio *bio = ctx->bio;
+
+	bio->bi_status = BLK_STS_OK;
+	bio->bi_iter = ctx->iter;
+	if (p == SKS_EMUL) {
+		bio_set_dev(bio, ctx->bdev);
+		if (ctx->remapped)
+			bio_set_flag(bio, BIO_REMAPPED);
+		return;
+	}
+	/* the same bytes of the PV whole disk: the tables are the same */
+	if (bdev_is_partition(ctx->bdev) && !ctx->remapped)
+		bio->bi_iter.bi_sector += ctx->bdev->bd_start_sect;
+	bio_set_dev(bio, d->pv);
+}
+
+/* Do @act of the core.  Under d->lock; tells whether work must run. */
+static bool sksh_act(struct sksh_disk *d, enum sks_action act)
+{
+	struct sks_bio *b;
+	enum sks_path p;
+
+	if (act == SKS_ACT_FLUSH_EMUL)
+		d->flush_wanted = true;
+	while ((b = sks_next_held(&d->s, &p))) {
+		struct sksh_ctx *ctx = container_of(b, struct sksh_ctx, core);
+
+		sksh_aim(d, ctx, p);
+		list_add_tail(&ctx->node, &d->dispatch);
+	}
+	return d->flush_wanted || (!d->dispatching &&
+				   !list_empty(&d->dispatch));
+}
+
+/* Submit the dispatch list in order until it is empty (one task). */
+static void sksh_dispatch(struct sksh_disk *d)
+{
+	struct sksh_ctx *ctx;
+	unsigned long flags;
+
+	for (;;) {
+		spin_lock_irqsave(&d->lock, flags);
+		ctx = list_first_entry_or_null(&d->dispatch, struct sksh_ctx,
+					       node);
+		if (!ctx) {
+			d->dispatching = false;
+			spin_unlock_irqrestore(&d->lock, flags);
+			return;
+		}
+		list_del_init(&ctx->node);
+		spin_unlock_irqrestore(&d->lock, flags);
+		sksh_submit_direct(ctx->bio);
+	}
+}
+
+static void sksh_free_ctx(struct sksh_disk *d, struct sksh_ctx *ctx)
+{
+	mempool_free(ctx, d->ctx_pool);
+	if (atomic_dec_and_test(&d->nr_ctx))
+		wake_up_all(&d->idle);
+}
+
+/* Completion of a routed bio, any context. */
+static void sksh_end_io(struct bio *bio)
+{
+	struct sksh_ctx *ctx = bio->bi_private;
+	struct sksh_disk *d = ctx->d;
+	bool failed = bio->bi_status != BLK_STS_OK;
+	enum sks_done done;
+	unsigned long flags;
+	bool work;
+
+	spin_lock_irqsave(&d->lock, flags);
+	/* a PV error sends the disk back; the bio is retried there */
+	if (failed && ctx->core.path == SKS_PV)
+		sks_pv_broken(&d->s, sksh_now());
+	done = sks_complete(&d->s, &ctx->core, failed);
+	work = sksh_act(d, sks_progress(&d->s, sksh_now()));
+	spin_unlock_irqrestore(&d->lock, flags);
+	if (work)
+		queue_work(system_unbound_wq, &d->work);
+	wake_up_all(&d->idle);
+	if (done == SKS_DONE_REQUEUED)
+		return;
+	bio->bi_bdev = ctx->bdev;
+	bio->bi_end_io = ctx->end_io;
+	bio->bi_private = ctx->private;
+	sksh_free_ctx(d, ctx);
+	bio_endio(bio);
+}
+
+/**
+ * sksh_disk_submit() - route one bio of the shunted disk (from the hook).
+ * @d: the disk.
+ * @bio: a bio aimed at it or one of its partitions.
+ *
+ * The submitter's context; sleeps only for the context's memory, and not
+ * for a REQ_NOWAIT bio (which then fails with BLK_STS_AGAIN, as a full
+ * queue would make it).
+ */
+void sksh_disk_submit(struct sksh_disk *d, struct bio *bio)
+{
+	gfp_t gfp = bio->bi_opf & REQ_NOWAIT ? GFP_NOWAIT : GFP_NOIO;
+	enum sks_route route;
+	struct sksh_ctx *ctx;
+	unsigned long flags;
+	bool go = false;
+
+	ctx = mempool_alloc(d->ctx_pool, gfp);
+	if (!ctx) {
+		bio_wouldblock_error(bio);
+		return;
+	}
+	atomic_inc(&d->nr_ctx);
+	ctx->d = d;
+	ctx->bio = bio;
+	ctx->end_io = bio->bi_end_io;
+	ctx->private = bio->bi_private;
+	ctx->bdev = bio->bi_bdev;
+	ctx->iter = bio->bi_iter;
+	ctx->remapped = bio_flagged(bio, BIO_REMAPPED);
+	INIT_LIST_HEAD(&ctx->node);
+	bio->bi_end_io = sksh_end_io;
+	bio->bi_private = ctx;
+
+	spin_lock_irqsave(&d->lock, flags);
+	route = sks_submit(&d->s, &ctx->core);
+	if (route != SKS_ROUTE_HELD) {
+		sksh_aim(d, ctx, route == SKS_ROUTE_PV ? SKS_PV : SKS_EMUL);
+		list_add_tail(&ctx->node, &d->dispatch);
+		if (!d->dispatching)
+			go = d->dispatching = true;
+	}
+	spin_unlock_irqrestore(&d->lock, flags);
+	if (go)
+		sksh_dispatch(d);
+}
+
+/* ---- the switch's flush and identity check (work item) ---------------- */
+
+static void sksh_sync_end_io(struct bio *bio)
+{
+	complete(bio->bi_private);
+}
+
+/* Read or flush synchronously past the hook; 0 or -errno. */
+static int sksh_sync_io(struct block_device *bdev, blk_opf_t opf,
+			sector_t sector, struct page *page)
+{
+	DECLARE_COMPLETION_ONSTACK(done);
+	struct bio *bio;
+	int err;
+
+	bio = bio_alloc(bdev, page ? 1 : 0, opf, GFP_NOIO);
+	bio->bi_iter.bi_sector = sector;
+	if (page)
+		__bio_add_page(bio, page, SKSH_ID_BYTES, 0);
+	bio->bi_end_io = sksh_sync_end_io;
+	bio->bi_private = &done;
+	sksh_submit_direct(bio);
+	wait_for_completion_io(&done);
+	err = blk_status_to_errno(bio->bi_status);
+	bio_put(bio);
+	return err;
+}
+
+/*
+ * Do the two faces hold the same bytes?  Sizes, then the first, the last
+ * and evenly spread pages, read from both at the switch's drained and
+ * flushed instant (nothing in flight, nothing new let through).
+ */
+static bool sksh_same_backing(struct sksh_disk *d)
+{
+	sector_t sectors = bdev_nr_sectors(d->emul);
+	sector_t step, s, per = SKSH_ID_BYTES >> SECTOR_SHIFT;
+	struct page *a, *b;
+	bool same = true;
+	unsigned int i;
+
+	if (bdev_nr_sectors(d->pv) != sectors || sectors < per ||
+	    bdev_logical_block_size(d->pv) != bdev_logical_block_size(d->emul))
+		return false;
+	a = alloc_page(GFP_NOIO);
+	b = alloc_page(GFP_NOIO);
+	if (!a || !b) {
+		same = false;
+		goto free;
+	}
+	step = (sectors - per) / (SKSH_ID_SAMPLES - 1);
+	for (i = 0; same && i < SKSH_ID_SAMPLES; i++) {
+		s = i == SKSH_ID_SAMPLES - 1 ? sectors - per : i * step;
+		s = round_down(s, per);
+		same = !sksh_sync_io(d->emul, REQ_OP_READ, s, a) &&
+		       !sksh_sync_io(d->pv, REQ_OP_READ, s, b) &&
+		       !memcmp(page_address(a), page_address(b),
+			       SKSH_ID_BYTES);
+	}
+free:
+	if (a)
+		__free_page(a);
+	if (b)
+		__free_page(b);
+	return same;
+}
+
+static void sksh_work(struct work_struct *work)
+{
+	struct sksh_disk *d = container_of(work, struct sksh_disk, work);
+	unsigned long flags;
+	bool flush, ok, go = false;
+
+	spin_lock_irqsave(&d->lock, flags);
+	flush = d->flush_wanted;
+	d->flush_wanted = false;
+	spin_unlock_irqrestore(&d->lock, flags);
+	if (flush) {
+		ok = !sksh_sync_io(d->emul, REQ_OP_WRITE | REQ_PREFLUSH, 0,
+				   NULL);
+		if (!ok)
+			pr_warn(SKSH_NAME ": flushing %pg failed: the disk stays on its emulated path\n",
+				d->emul);
+		if (ok && !sksh_same_backing(d)) {
+			pr_err(SKSH_NAME ": %pg and %pg do not hold the same bytes: not switching\n",
+			       d->emul, d->pv);
+			ok = false;
+			spin_lock_irqsave(&d->lock, flags);
+			d->identity_refusals++;
+			spin_unlock_irqrestore(&d->lock, flags);
+		}
+		spin_lock_irqsave(&d->lock, flags);
+		sks_flush_done(&d->s, ok, sksh_now());
+		sksh_act(d, sks_progress(&d->s, sksh_now()));
+		spin_unlock_irqrestore(&d->lock, flags);
+		wake_up_all(&d->idle);
+	}
+	spin_lock_irqsave(&d->lock, flags);
+	if (!d->dispatching && !list_empty(&d->dispatch))
+		go = d->dispatching = true;
+	flush = d->flush_wanted;
+	spin_unlock_irqrestore(&d->lock, flags);
+	if (go)
+		sksh_dispatch(d);
+	if (flush)
+		queue_work(system_unbound_wq, &d->work);
+}
+
+/* ---- control ----------------------------------------------------------- */
+
+/**
+ * sksh_disk_switch() - ask for the disk's bios to go down @to.
+ * @d: the disk.
+ * @to: the path.
+ *
+ * Process context.  Returns once the switch is under way; the held time
+ * and the outcome show in the control files.  Asking for PV also ends a
+ * fallback (the PV disk is taken as repaired).
+ *
+ * Return: 0; -EALREADY when the bios already go (or are going) there.
+ */
+int sksh_disk_switch(struct sksh_disk *d, enum sks_path to)
+{
+	unsigned long flags;
+	bool work = false;
+	int err;
+
+	spin_lock_irqsave(&d->lock, flags);
+	if (to == SKS_PV)
+		sks_pv_repaired(&d->s);
+	err = sks_request(&d->s, to, sksh_now());
+	if (!err)
+		work = sksh_act(d, sks_progress(&d->s, sksh_now()));
+	spin_unlock_irqrestore(&d->lock, flags);
+	if (work)
+		queue_work(system_unbound_wq, &d->work);
+	return err;
+}
+
+static bool sksh_on_emul(struct sksh_disk *d)
+{
+	unsigned long flags;
+	bool settled;
+
+	spin_lock_irqsave(&d->lock, flags);
+	settled = d->s.state == SKS_ON_EMUL && !d->s.nr_held;
+	spin_unlock_irqrestore(&d->lock, flags);
+	return settled;
+}
+
+/**
+ * sksh_disk_drain() - bring the disk back to its emulated path and wait.
+ * @d: the disk.
+ *
+ * Process context, sleeps until the disk is on its emulated path with
+ * nothing held.  Used before the hook goes away.
+ */
+void sksh_disk_drain(struct sksh_disk *d)
+{
+	sksh_disk_switch(d, SKS_EMUL);
+	wait_event(d->idle, sksh_on_emul(d));
+}
+
+/* Open @path as a block device; exclusive: nobody else may open it. */
+static struct file *sksh_open(const char *path, bool excl,
+			      struct block_device **bdev)
+{
+	struct file *f;
+
+	f = filp_open(path, O_RDWR | O_LARGEFILE | (excl ? O_EXCL : 0), 0);
+	if (IS_ERR(f))
+		return f;
+	if (!S_ISBLK(file_inode(f)->i_mode)) {
+		filp_close(f, NULL);
+		return ERR_PTR(-ENOTBLK);
+	}
+	*bdev = I_BDEV(f->f_mapping->host);
+	return f;
+}
+
+/**
+ * sksh_disk_open() - set up the shunted disk.
+ * @d: zeroed.
+ * @emul: the emulated disk's device node (a whole disk, e.g. /dev/sda).
+ * @pv: splitkit_front's disk of the same backing (e.g. /dev/xvda), which
+ *	is then held exclusively.
+ *
+ * Process context.  The identity of the two is checked at every switch
+ * to PV, when nothing is in flight.
+ *
+ * Return: 0 or -errno (-ENOTBLK, -EINVAL for a partition, -EBUSY if the
+ * PV disk is in use, -ENOMEM).
+ */
+int sksh_disk_open(struct sksh_disk *d, const char *emul, const char *pv)
+{
+	int err;
+
+	spin_lock_init(&d->lock);
+	sks_init(&d->s);
+	INIT_LIST_HEAD(&d->dispatch);
+	INIT_WORK(&d->work, sksh_work);
+	init_waitqueue_head(&d->idle);
+	atomic_set(&d->nr_ctx, 0);
+	sksh_ctx_cache = KMEM_CACHE(sksh_ctx, 0);
+	if (!sksh_ctx_cache)
+		return -ENOMEM;
+	d->ctx_pool = mempool_create_slab_pool(64, sksh_ctx_cache);
+	if (!d->ctx_pool) {
+		err = -ENOMEM;
+		goto destroy_cache;
+	}
+	d->emul_file = sksh_open(emul, false, &d->emul);
+	if (IS_ERR(d->emul_file)) {
+		err = PTR_ERR(d->emul_file);
+		goto destroy_pool;
+	}
+	d->pv_file = sksh_open(pv, true, &d->pv);
+	if (IS_ERR(d->pv_file)) {
+		err = PTR_ERR(d->pv_file);
+		goto close_emul;
+	}
+	if (bdev_is_partition(d->emul) || bdev_is_partition(d->pv) ||
+	    d->emul->bd_disk == d->pv->bd_disk) {
+		err = -EINVAL;
+		goto close_pv;
+	}
+	return 0;
+
+close_pv:
+	filp_close(d->pv_file, NULL);
+close_emul:
+	filp_close(d->emul_file, NULL);
+destroy_pool:
+	mempool_destroy(d->ctx_pool);
+destroy_cache:
+	kmem_cache_destroy(sksh_ctx_cache);
+	return err;
+}
+
+/**
+ * sksh_disk_close() - undo sksh_disk_open() once no bio is routed.
+ * @d: the disk, its hook removed.
+ *
+ * Process context, sleeps until every routed bio has completed.
+ */
+void sksh_disk_close(struct sksh_disk *d)
+{
+	wait_event(d->idle, !atomic_read(&d->nr_ctx));
+	flush_work(&d->work);
+	filp_close(d->pv_file, NULL);
+	filp_close(d->emul_file, NULL);
+	mempool_destroy(d->ctx_pool);
+	kmem_cache_destroy(sksh_ctx_cache);
+}

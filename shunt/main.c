@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * splitkit_shunt module: loads into a running HVM guest, takes the
+ * emulated disk (emul=) and splitkit_front's disk of the same backing
+ * (pv=), installs the hook, and lets root move the emulated disk's I/O to
+ * the PV path and back through /sys/kernel/splitkit_shunt/ (one value per
+ * file; Documentation/shunt.rst, "Control").  auto_switch=1 switches to
+ * the PV path at load.  Unloading first brings the disk back to its
+ * emulated path.  Status: not yet run under Xen (see shunt.rst).
+ */
+#include <linux/kobject.h>
+#include <linux/module.h>
+#include <linux/sysfs.h>
+
+#include "common.h"
+
+static char *emul;
+module_param(emul, charp, 0444);
+MODULE_PARM_DESC(emul, "the emulated disk's device node, a whole disk (e.g. /dev/sda)");
+static char *pv;
+module_param(pv, charp, 0444);
+MODULE_PARM_DESC(pv, "splitkit_front's disk of the same backing (e.g. /dev/xvda), held exclusively");
+static bool auto_switch;
+module_param(auto_switch, bool, 0444);
+MODULE_PARM_DESC(auto_switch, "switch to the PV disk at load (default: no)");
+
+static struct sksh_disk sksh_disk;
+static struct kobject *sksh_kobj;
+
+static const char *const sksh_state_names[] = {
+	[SKS_ON_EMUL] = "emul",
+	[SKS_TO_PV] = "to-pv",
+	[SKS_ON_PV] = "pv",
+	[SKS_TO_EMUL] = "to-emul",
+};
+
+/* The numbers the control directory shows, in file order. */
+enum sksh_stat {
+	SKSH_HELD_NS, SKSH_HELD_NOW, SKSH_MAX_HELD, SKSH_SWITCHES_PV,
+	SKSH_SWITCHES_EMUL, SKSH_REQUEUED, SKSH_FLUSH_ERRORS,
+	SKSH_IDENTITY_REFUSALS, SKSH_INFLIGHT_EMUL, SKSH_INFLIGHT_PV,
+	SKSH_NR_STATS
+};
+
+static const char *const sksh_stat_names[SKSH_NR_STATS] = {
+	[SKSH_HELD_NS] = "last_held_ns",
+	[SKSH_HELD_NOW] = "held",
+	[SKSH_MAX_HELD] = "max_held",
+	[SKSH_SWITCHES_PV] = "switches_to_pv",
+	[SKSH_SWITCHES_EMUL] = "switches_to_emul",
+	[SKSH_REQUEUED] = "requeued",
+	[SKSH_FLUSH_ERRORS] = "flush_errors",
+	[SKSH_IDENTITY_REFUSALS] = "identity_refusals",
+	[SKSH_INFLIGHT_EMUL] = "inflight_emul",
+	[SKSH_INFLIGHT_PV] = "inflight_pv",
+};
+
+static void sksh_snapshot(u64 *v, enum sks_state *state)
+{
+	struct sksh_disk *d = &sksh_disk;
+	unsigned long flags;
+
+	spin_lock_irqsave(&d->lock, flags);
+	*state = d->s.state;
+	v[SKSH_HELD_NS] = d->s.last_held_ns;
+	v[SKSH_HELD_NOW] = d->s.nr_held;
+	v[SKSH_MAX_HELD] = d->s.max_held;
+	v[SKSH_SWITCHES_PV] = d->s.switches[SKS_PV];
+	v[SKSH_SWITCHES_EMUL] = d->s.switches[SKS_EMUL];
+	v[SKSH_REQUEUED] = d->s.requeued;
+	v[SKSH_FLUSH_ERRORS] = d->s.flush_errors;
+	v[SKSH_IDENTITY_REFUSALS] = d->identity_refusals;
+	v[SKSH_INFLIGHT_EMUL] = d->s.inflight[SKS_EMUL];
+	v[SKSH_INFLIGHT_PV] = d->s.inflight[SKS_PV];
+	spin_unlock_irqrestore(&d->lock, flags);
+}
+
+static ssize_t sksh_stat_show(struct kobject *kobj,
+			      struct kobj_attribute *attr, char *buf)
+{
+	u64 v[SKSH_NR_STATS];
+	enum sks_state state;
+	unsigned int i;
+
+	sksh_snapshot(v, &state);
+	for (i = 0; i < SKSH_NR_STATS; i++)
+		if (!strcmp(attr->attr.name, sksh_stat_names[i]))
+			return sysfs_emit(buf, "%llu\n", v[i]);
+	return -EINVAL;
+}
+
+/* path: where the disk's bios go ("emul", "to-pv", "pv", "to-emul"). */
+static ssize_t path_show(struct kobject *kobj, struct kobj_attribute *attr,
+			 char *buf)
+{
+	u64 v[SKSH_NR_STATS];
+	enum sks_state state;
+
+	sksh_snapshot(v, &state);
+	return sysfs_emit(buf, "%s\n", sksh_state_names[state]);
+}
+
+/* Writing "pv" or "emul" asks for a switch (root only). */
+static ssize_t path_store(struct kobject *kobj, struct kobj_attribute *attr,
+			  const char *buf, size_t count)
+{
+	enum sks_path to;
+	int err;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (sysfs_streq(buf, "pv"))
+		to = SKS_PV;
+	else if (sysfs_streq(buf, "emul"))
+		to = SKS_EMUL;
+	else
+		return -EINVAL;
+	err = sksh_disk_switch(&sksh_disk, to);
+	return err && err != -EALREADY ? err : count;
+}
+
+static struct kobj_attribute sksh_path_attr = __ATTR_RW(path);
+#define SKSH_STAT_ATTR(n) \
+	static struct kobj_attribute sksh_attr_##n = __ATTR(n, 0444, sksh_stat_show, NULL)
+SKSH_STAT_ATTR(last_held_ns);
+SKSH_STAT_ATTR(held);
+SKSH_STAT_ATTR(max_held);
+SKSH_STAT_ATTR(switches_to_pv);
+SKSH_STAT_ATTR(switches_to_emul);
+SKSH_STAT_ATTR(requeued);
+SKSH_STAT_ATTR(flush_errors);
+SKSH_STAT_ATTR(identity_refusals);
+SKSH_STAT_ATTR(inflight_emul);
+SKSH_STAT_ATTR(inflight_pv);
+
+static struct attribute *sksh_attrs[] = {
+	&sksh_path_attr.attr,
+	&sksh_attr_last_held_ns.attr,
+	&sksh_attr_held.attr,
+	&sksh_attr_max_held.attr,
+	&sksh_attr_switches_to_pv.attr,
+	&sksh_attr_switches_to_emul.attr,
+	&sksh_attr_requeued.attr,
+	&sksh_attr_flush_errors.attr,
+	&sksh_attr_identity_refusals.attr,
+	&sksh_attr_inflight_emul.attr,
+	&sksh_attr_inflight_pv.attr,
+	NULL
+};
+
+static const struct attribute_group sksh_group = {
+	.attrs = sksh_attrs,
+};
+
+static int __init sksh_init(void)
+{
+	int err;
+
+	if (!emul || !pv) {
+		pr_err(SKSH_NAME ": emul= and pv= must name the two disks\n");
+		return -EINVAL;
+	}
+	err = sksh_disk_open(&sksh_disk, emul, pv);
+	if (err) {
+		pr_err(SKSH_NAME ": opening %s and %s: %d\n", emul, pv, err);
+		return err;
+	}
+	err = sksh_hook_install(&sksh_disk);
+	if (err) {
+		pr_err(SKSH_NAME ": hooking submit_bio_noacct: %d (a live patch there?)\n",
+		       err);
+		goto close_disk;
+	}
+	sksh_kobj = kobject_create_and_add(SKSH_NAME, kernel_kobj);
+	if (!sksh_kobj) {
+		err = -ENOMEM;
+		goto remove_hook;
+	}
+	err = sysfs_create_group(sksh_kobj, &sksh_group);
+	if (err)
+		goto put_kobj;
+	pr_info(SKSH_NAME ": %pg shunted, PV twin %pg\n", sksh_disk.emul,
+		sksh_disk.pv);
+	if (auto_switch)
+		sksh_disk_switch(&sksh_disk, SKS_PV);
+	return 0;
+
+put_kobj:
+	kobject_put(sksh_kobj);
+remove_hook:
+	sksh_hook_remove();
+close_disk:
+	sksh_disk_close(&sksh_disk);
+	return err;
+}
+
+static void __exit sksh_exit(void)
+{
+	sysfs_remove_group(sksh_kobj, &sksh_group);
+	kobject_put(sksh_kobj);
+	sksh_disk_drain(&sksh_disk);
+	sksh_hook_remove();
+	sksh_disk_close(&sksh_disk);
+	pr_info(SKSH_NAME ": back on the emulated path, unloaded\n");
+}
+
+module_init(sksh_init);
+module_exit(sksh_exit);
+
+MODULE_DESCRIPTION("splitkit: move a running HVM guest's disk from its emulated path to the PV path and back");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,370 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Long operations while the guest runs: compaction, defragmentation, commit
+ * and stream on an image that keeps taking guest writes, discards and
+ * zero-writes between every two steps, the way splitkit_back interleaves
+ * them (each engine call, a step included, under the image's lock; see
+ * Documentation/image.rst, "Online operations").
+ *
+ * The rule under test: a step is atomic with respect to guest I/O, and the
+ * engine keeps its own state (reverse map, plan, cursor) current across
+ * the guest's writes, so a guest write to a cluster the operation is about
+ * to move, or has just moved, is never lost or torn.  Each step is followed
+ * by guest I/O aimed at the operation's next victims (the highest host
+ * clusters for compaction, the clusters at the merge cursor) and random
+ * I/O, then the whole disk is read back against a reference buffer.  At
+ * the end the image must check clean (no leaks: nothing crashed) and, for
+ * a commit, the child must hold nothing, so that the backend can serve the
+ * parent alone.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ktap.h"
+#include "core/image_priv.h"
+#include "core/ops.h"
+#include "helpers.h"
+
+#define DISK_BYTES	(512U << 10)
+#define CLUSTER		4096U
+#define NR_CLUSTERS	(DISK_BYTES / CLUSTER)
+
+/* One run: the image, what the guest must read, and a private PRNG. */
+struct online {
+	struct ski_image *img;
+	struct ski_op op;
+	u8 *ref;
+	u8 *buf;
+	unsigned int rng;
+	unsigned int mismatches;
+	unsigned int io_errors;
+	u64 targeted;
+};
+
+static unsigned int rnd(struct online *o, unsigned int n)
+{
+	o->rng = o->rng * 1103515245U + 12345U;
+	return (o->rng >> 8) % n;
+}
+
+static const char *tmp_path(const char *name)
+{
+	return imgt_path("/tmp/sk-image-online.XXXXXX", name);
+}
+
+static void guest_write(struct online *o, u64 off, u64 len)
+{
+	imgt_fill(o->buf, len, o->rng ^ (unsigned int)off, 0);
+	if (ski_write(o->img, o->buf, len, off)) {
+		o->io_errors++;
+		return;
+	}
+	memcpy(o->ref + off, o->buf, len);
+}
+
+static void guest_discard(struct online *o, u64 off, u64 len)
+{
+	if (ski_discard(o->img, off, len)) {
+		o->io_errors++;
+		return;
+	}
+	memset(o->ref + off, 0, len);
+}
+
+static void guest_zeroes(struct online *o, u64 off, u64 len)
+{
+	if (ski_write_zeroes(o->img, off, len)) {
+		o->io_errors++;
+		return;
+	}
+	memset(o->ref + off, 0, len);
+}
+
+/* The guest cluster whose data sits highest in the file, or -1. */
+static long highest_data(struct online *o)
+{
+	enum ski_cluster_kind kind;
+	u64 gc, host, best_host = 0;
+	long best = -1;
+
+	for (gc = 0; gc < NR_CLUSTERS; gc++) {
+		if (ski_block_status(o->img, gc, &kind, &host) ||
+		    kind != SKI_DATA)
+			continue;
+		if (best < 0 || host > best_host) {
+			best = (long)gc;
+			best_host = host;
+		}
+	}
+	return best;
+}
+
+/*
+ * Guest I/O aimed at the operation's next and last victims: a partial
+ * write into the highest data cluster (compaction moves it next) and into
+ * the clusters around the merge cursor (just copied, or about to be).
+ */
+static void targeted_io(struct online *o)
+{
+	long gc = highest_data(o);
+	u64 cur = o->op.cursor;
+
+	if (gc >= 0) {
+		guest_write(o, (u64)gc * CLUSTER + 100, 1000);
+		o->targeted++;
+	}
+	if (o->op.kind == SKI_OP_COMMIT || o->op.kind == SKI_OP_STREAM) {
+		if (cur > 0 && cur <= NR_CLUSTERS) {
+			guest_write(o, (cur - 1) * CLUSTER + 7, 300);
+			o->targeted++;
+		}
+		if (cur < NR_CLUSTERS) {
+			guest_write(o, cur * CLUSTER + 2000, 500);
+			o->targeted++;
+		}
+	}
+}
+
+/* A few random guest requests: writes (unaligned too), discards, zeroes. */
+static void random_io(struct online *o, unsigned int n)
+{
+	while (n--) {
+		u64 c = rnd(o, NR_CLUSTERS - 3), len;
+
+		switch (rnd(o, 6)) {
+		case 0:
+		case 1:
+		case 2:
+			len = 1 + rnd(o, 3 * CLUSTER - 1);
+			guest_write(o, c * CLUSTER + rnd(o, CLUSTER), len);
+			break;
+		case 3:
+			guest_write(o, c * CLUSTER, CLUSTER);
+			break;
+		case 4:
+			guest_discard(o, c * CLUSTER, (1 + rnd(o, 2)) * CLUSTER);
+			break;
+		default:
+			guest_zeroes(o, c * CLUSTER + rnd(o, 512),
+				     1 + rnd(o, 2 * CLUSTER));
+			break;
+		}
+	}
+}
+
+static void verify(struct online *o)
+{
+	if (ski_read(o->img, o->buf, DISK_BYTES, 0)) {
+		o->io_errors++;
+		return;
+	}
+	if (memcmp(o->buf, o->ref, DISK_BYTES))
+		o->mismatches++;
+}
+
+/*
+ * Run @kind on the open image in steps of @budget clusters with guest I/O
+ * after every step; returns the operation's result (1: finished).
+ */
+static int run_online(struct online *o, enum ski_op_kind kind, u64 budget,
+		      unsigned int io_per_step, unsigned int *steps)
+{
+	int err;
+
+	err = ski_op_begin(&o->op, o->img, kind);
+	for (*steps = 0; !err && *steps < 100000; (*steps)++) {
+		err = ski_op_step(&o->op, budget);
+		if (err)
+			break;
+		targeted_io(o);
+		random_io(o, io_per_step);
+		verify(o);
+	}
+	ski_op_end(&o->op);
+	return err;
+}
+
+static void online_init(struct online *o, unsigned int seed)
+{
+	memset(o, 0, sizeof(*o));
+	o->rng = seed;
+	o->ref = calloc(1, DISK_BYTES);
+	o->buf = malloc(DISK_BYTES);
+	if (!o->ref || !o->buf)
+		abort();
+}
+
+static void online_free(struct online *o)
+{
+	free(o->ref);
+	free(o->buf);
+}
+
+static void report(const char *what, const struct online *o,
+		   unsigned int steps)
+{
+	printf("# %s: %u steps, %llu clusters moved, %llu targeted writes, %u mismatches, %u I/O errors\n",
+	       what, steps, (unsigned long long)o->op.moved,
+	       (unsigned long long)o->targeted, o->mismatches, o->io_errors);
+}
+
+/* Compaction or defragmentation of a fragmented image, guest writing. */
+static void relocate_online(enum ski_op_kind kind, u64 budget, u64 window,
+			    unsigned int seed)
+{
+	const char *path = tmp_path("reloc.qcow2");
+	struct online o;
+	unsigned int steps;
+	char what[64];
+	int err;
+
+	online_init(&o, seed);
+	imgt_make_fragmented(path, o.ref, DISK_BYTES, 0);
+	KTAP_ASSERT(!ski_open(path, SKI_OPEN_RW, &o.img));
+	o.img->rmap_window = window;
+	err = run_online(&o, kind, budget, 3, &steps);
+	snprintf(what, sizeof(what), "%s budget %llu window %llu",
+		 kind == SKI_OP_COMPACT ? "compact" : "defrag",
+		 (unsigned long long)budget, (unsigned long long)window);
+	report(what, &o, steps);
+	KTAP_EXPECT_EQ(err, 1);
+	KTAP_EXPECT(o.op.moved > 0);
+	KTAP_EXPECT(o.targeted > 0);
+	KTAP_EXPECT_EQ(o.mismatches, 0);
+	KTAP_EXPECT_EQ(o.io_errors, 0);
+	/* the guest goes on after the operation */
+	random_io(&o, 50);
+	verify(&o);
+	KTAP_EXPECT_EQ(o.mismatches, 0);
+	ski_close(o.img);
+	KTAP_EXPECT(imgt_check_ok(path, false));
+	KTAP_EXPECT(imgt_equals(path, o.ref, DISK_BYTES));
+	online_free(&o);
+}
+
+static void test_compact_online(void)
+{
+	relocate_online(SKI_OP_COMPACT, 1, 0, 1);
+	relocate_online(SKI_OP_COMPACT, 5, 0, 2);
+	relocate_online(SKI_OP_COMPACT, 3, 16, 3);
+}
+
+static void test_defrag_online(void)
+{
+	relocate_online(SKI_OP_DEFRAG, 1, 0, 4);
+	relocate_online(SKI_OP_DEFRAG, 7, 0, 5);
+	relocate_online(SKI_OP_DEFRAG, 4, 16, 6);
+}
+
+/* A base with data everywhere and a child with some of its own. */
+static void make_chain(struct online *o, const char *base, const char *child)
+{
+	struct ski_create_opts co = { .size = DISK_BYTES,
+				      .cluster_bits = 12 };
+	struct ski_image *img;
+	u64 c;
+
+	unlink(base);
+	unlink(child);
+	if (ski_create(base, &co) || ski_open(base, SKI_OPEN_RW, &img))
+		abort();
+	imgt_fill(o->ref, DISK_BYTES, 31, 0);
+	if (ski_write(img, o->ref, DISK_BYTES, 0))
+		abort();
+	ski_close(img);
+	co.backing_file = "obase.qcow2";
+	co.backing_format = "qcow2";
+	if (ski_create(child, &co) || ski_open(child, SKI_OPEN_RW, &o->img))
+		abort();
+	for (c = 0; c < NR_CLUSTERS; c += 5)
+		guest_write(o, c * CLUSTER + 11, 5000);
+	for (c = 3; c < NR_CLUSTERS; c += 11)
+		guest_discard(o, c * CLUSTER, CLUSTER);
+	if (o->io_errors)
+		abort();
+}
+
+/* Whether @child holds no cluster of its own (every L2 entry is 0). */
+static bool child_empty(struct ski_image *img)
+{
+	enum ski_cluster_kind kind;
+	u64 gc, host;
+
+	for (gc = 0; gc < NR_CLUSTERS; gc++)
+		if (ski_block_status(img, gc, &kind, &host) ||
+		    kind != SKI_UNALLOCATED)
+			return false;
+	return true;
+}
+
+static void merge_online(enum ski_op_kind kind, u64 budget,
+			 unsigned int seed)
+{
+	const char *base = tmp_path("obase.qcow2");
+	const char *child = tmp_path("ochild.qcow2");
+	struct online o;
+	unsigned int steps;
+	int err;
+
+	online_init(&o, seed);
+	make_chain(&o, base, child);
+	err = run_online(&o, kind, budget, 2, &steps);
+	report(kind == SKI_OP_COMMIT ? "commit" : "stream", &o, steps);
+	KTAP_EXPECT_EQ(err, 1);
+	KTAP_EXPECT(o.targeted > 0);
+	KTAP_EXPECT_EQ(o.mismatches, 0);
+	KTAP_EXPECT_EQ(o.io_errors, 0);
+	if (kind == SKI_OP_COMMIT) {
+		/* the parent alone serves the guest now, writes included */
+		KTAP_EXPECT(child_empty(o.img));
+		random_io(&o, 50);
+		verify(&o);
+		KTAP_EXPECT_EQ(o.mismatches, 0);
+		KTAP_EXPECT(child_empty(o.img));
+		KTAP_EXPECT(!ski_flush(o.img));
+		ski_close(o.img);
+		KTAP_EXPECT(imgt_check_ok(base, false));
+		KTAP_EXPECT(imgt_equals(base, o.ref, DISK_BYTES));
+	} else {
+		KTAP_EXPECT(!ski_image_header(o.img)->backing_file[0]);
+		ski_close(o.img);
+		unlink(base);	/* the child must not need it any more */
+	}
+	KTAP_EXPECT(imgt_check_ok(child, false));
+	KTAP_EXPECT(imgt_equals(child, o.ref, DISK_BYTES));
+	online_free(&o);
+}
+
+static void test_commit_online(void)
+{
+	merge_online(SKI_OP_COMMIT, 1, 7);
+	merge_online(SKI_OP_COMMIT, 6, 8);
+	merge_online(SKI_OP_COMMIT, 40, 9);
+}
+
+static void test_stream_online(void)
+{
+	merge_online(SKI_OP_STREAM, 1, 10);
+	merge_online(SKI_OP_STREAM, 6, 11);
+	merge_online(SKI_OP_STREAM, 40, 12);
+}
+
+static const struct ktap_case cases[] = {
+	KTAP_CASE(test_compact_online),
+	KTAP_CASE(test_defrag_online),
+	KTAP_CASE(test_commit_online),
+	KTAP_CASE(test_stream_online),
+};
+
+int main(void)
+{
+	char cmd[128];
+	int rc = ktap_main(cases, KTAP_ARRAY_SIZE(cases));
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", imgt_dir());
+	if (system(cmd))
+		printf("# could not remove %s\n", imgt_dir());
+	return rc;
+}

@@ -1,0 +1,39 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# 'make check' phase xenlib: the Xen harness's shell libraries checked on
+# the build host, before any QEMU boots.  A scenario calls helpers from
+# tests/xen/lib/ and the selftests package's lib/; a helper renamed or
+# removed in one place and still called in another is only found under
+# Xen, and there it looks like a hang (a handshake never sent leaves the
+# other side waiting: vbd-qcow2 lost sk_vbd_handshake that way).  Here
+# every sk_* word a harness script uses outside comments and single-quoted
+# strings must be defined as a function in one of them.  Prints KTAP.
+
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$TOP" || exit 1
+
+scripts=$(ls tests/xen/lib/*.sh tests/xen/lib/dom0-init \
+	     tests/xen/lib/domU-init tests/xen/scenarios/*/*.sh 2>/dev/null)
+libs="$scripts $(ls tests/selftests/lib/*.sh)"
+
+defined=$(sed -n 's/^[[:space:]]*\(sk_[A-Za-z0-9_]*\)[[:space:]]*().*/\1/p' \
+	  $libs | sort -u)
+
+echo "KTAP version 1"
+echo "1..1"
+missing=0
+for f in $scripts; do
+	for w in $(sed -e 's/#.*//' -e "s/'[^']*'//g" "$f" |
+		   grep -o '\bsk_[A-Za-z0-9_]*' | sort -u); do
+		echo "$defined" | grep -qx "$w" && continue
+		echo "# $f calls $w, which no harness library defines"
+		missing=$((missing + 1))
+	done
+done
+if [ "$missing" = 0 ]; then
+	echo "ok 1 every sk_* helper the Xen harness calls is defined"
+else
+	echo "not ok 1 every sk_* helper the Xen harness calls is defined ($missing missing)"
+	exit 1
+fi

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * splitkit shunt: the guest-side control of splitkit_shunt
+ * (Documentation/shunt.rst): show which path the shunted disk's I/O takes
+ * and the switch counters, and switch it to the PV path ("on") or back to
+ * the emulated one ("off"), waiting until the switch is done.  The kernel
+ * side is /sys/kernel/splitkit_shunt/, one value per file.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "splitkit.h"
+
+#define SHUNT_SYS	"/sys/kernel/splitkit_shunt"
+
+static const char *const shunt_counters[] = {
+	"last_held_ns", "held", "max_held", "switches_to_pv",
+	"switches_to_emul", "requeued", "flush_errors", "identity_refusals",
+	"inflight_emul", "inflight_pv",
+};
+
+#define NR_COUNTERS	(sizeof(shunt_counters) / sizeof(shunt_counters[0]))
+
+static int shunt_read(const char *file, char *buf, size_t n)
+{
+	char path[128];
+	FILE *f;
+	size_t len;
+
+	snprintf(path, sizeof(path), SHUNT_SYS "/%s", file);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	if (!fgets(buf, (int)n, f)) {
+		fclose(f);
+		return -EIO;
+	}
+	fclose(f);
+	len = strlen(buf);
+	if (len && buf[len - 1] == '\n')
+		buf[len - 1] = '\0';
+	return 0;
+}
+
+static int shunt_loaded(void)
+{
+	if (access(SHUNT_SYS, F_OK)) {
+		fprintf(stderr, "splitkit shunt: splitkit_shunt is not loaded (insmod splitkit_shunt.ko emul=/dev/sdX pv=/dev/xvdX)\n");
+		return 0;
+	}
+	return 1;
+}
+
+static int shunt_status(const struct sk_args *a)
+{
+	struct json_object *o;
+	char buf[64];
+	size_t i;
+
+	if (!shunt_loaded())
+		return 1;
+	o = json_object_new_object();
+	if (!shunt_read("path", buf, sizeof(buf)))
+		json_object_object_add(o, "path", json_object_new_string(buf));
+	for (i = 0; i < NR_COUNTERS; i++)
+		if (!shunt_read(shunt_counters[i], buf, sizeof(buf)))
+			json_object_object_add(o, shunt_counters[i],
+				json_object_new_int64(strtoll(buf, NULL, 10)));
+	if (a->json) {
+		sk_json_print(o);
+		return 0;
+	}
+	json_object_object_foreach(o, key, val)
+		printf("%-18s %s\n", key, json_object_get_string(val));
+	json_object_put(o);
+	return 0;
+}
+
+/* Ask for @path ("pv" or "emul") and wait until the shunt is there. */
+static int shunt_switch(const char *want)
+{
+	char buf[32];
+	FILE *f;
+	int tries;
+
+	if (!shunt_loaded())
+		return 1;
+	f = fopen(SHUNT_SYS "/path", "w");
+	if (!f || fputs(want, f) < 0 || fclose(f)) {
+		fprintf(stderr, "splitkit shunt: asking for %s: %s\n", want,
+			strerror(errno));
+		return 1;
+	}
+	/* a switch waits for the old path to drain: poll its state */
+	for (tries = 0; tries < 1200; tries++) {
+		if (shunt_read("path", buf, sizeof(buf)))
+			return 1;
+		if (!strcmp(buf, want))
+			break;
+		if (strncmp(buf, "to-", 3)) {
+			fprintf(stderr, "splitkit shunt: the switch to %s was undone (now %s; see dmesg)\n",
+				want, buf);
+			return 1;
+		}
+		usleep(100 * 1000);
+	}
+	if (strcmp(buf, want)) {
+		fprintf(stderr, "splitkit shunt: still %s after 120 s\n", buf);
+		return 1;
+	}
+	shunt_read("last_held_ns", buf, sizeof(buf));
+	printf("on the %s path; bios held %s ns\n",
+	       strcmp(want, "pv") ? "emulated" : "PV", buf);
+	return 0;
+}
+
+static int shunt_on(const struct sk_args *a)
+{
+	return shunt_switch("pv");
+}
+
+static int shunt_off(const struct sk_args *a)
+{
+	return shunt_switch("emul");
+}
+
+static const struct sk_cmd shunt_cmds[] = {
+	{ "status", "[--json]",
+	  "the path the shunted disk's I/O takes, and the switch counters",
+	  SK_OPT_JSON, 0, 0, shunt_status, NULL, 0 },
+	{ "on", "",
+	  "move the emulated disk's I/O to the PV disk (waits for the switch)",
+	  0, 0, 0, shunt_on, NULL, 0 },
+	{ "off", "",
+	  "move it back to the emulated disk (waits for the switch)",
+	  0, 0, 0, shunt_off, NULL, 0 },
+	{ NULL, NULL, NULL, 0, 0, 0, NULL, NULL, 0 },
+};
+
+const struct sk_area sk_shunt_area = {
+	.name = "shunt",
+	.summary = "HVM guest: move a disk's I/O between its emulated and PV paths",
+	.cmds = shunt_cmds,
+};
