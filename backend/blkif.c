@@ -100,11 +100,16 @@ static void skb_start_rw(struct skb_dev *d, struct sk_chan *ch,
 	struct skb_req *req;
 	enum skb_reason r;
 
+	/* may wait for pages other requests give back (budget.c) */
+	if (skb_pages_get(d, desc->nr_segs))
+		goto answer_error;
 	req = skb_req_alloc(d, ch, desc);
 	if (!req) {
+		skb_pages_put(d, desc->nr_segs);
 		atomic64_inc(&d->stats.nomem);
 		goto answer_error;
 	}
+	req->budget = desc->nr_segs;	/* given back by skb_req_free() */
 	if (desc->indirect) {
 		r = skb_read_indirect(req);
 		if (r == SKB_NR_REASONS)

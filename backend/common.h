@@ -59,6 +59,8 @@
  * backend safe when it reconnects to this one.
  */
 #define SKB_MIN_INDIRECT_SEGS	256
+/* Largest page budget (budget.c) a parameter may set: 64 GiB. */
+#define SKB_MAX_BUDGET_PAGES	(1U << 24)
 
 struct skb_backing;
 struct skb_req;
@@ -167,6 +169,7 @@ struct skb_attach {
  * @grant_errors: grant copies the hypervisor refused (bad grant refs).
  * @nomem: requests failed for lack of memory.
  * @barriers: WRITE_BARRIERs performed (ring drained, flushed, written).
+ * @page_waits: requests that waited for the page budget (budget.c).
  */
 struct skb_stats {
 	atomic64_t reqs;
@@ -176,6 +179,7 @@ struct skb_stats {
 	atomic64_t grant_errors;
 	atomic64_t nomem;
 	atomic64_t barriers;
+	atomic64_t page_waits;
 };
 
 /**
@@ -219,6 +223,8 @@ struct skb_queue {
  *	(req.c, skb_test_drained()).
  * @queues: per-ring state, indexed by sk_chan_index().
  * @stats: counters.
+ * @pages: bounce pages its requests hold (budget.c, skb_budget_lock).
+ * @pages_peak: the most they held at once.
  */
 struct skb_dev {
 	struct xenbus_device *dev;
@@ -245,6 +251,8 @@ struct skb_dev {
 	bool test_waking;
 	struct skb_queue queues[SKB_MAX_QUEUES];
 	struct skb_stats stats;
+	unsigned long pages;
+	unsigned long pages_peak;
 };
 
 /**
@@ -259,6 +267,7 @@ struct skb_dev {
  *	submitter.
  * @error: first error seen, 0 if none.
  * @end_write: the kiocb completion drops the write freeze protection.
+ * @budget: pages reserved for it in the page budget (budget.c).
  * @iocb: file path.
  * @work: completion work (grant copy to the frontend, response).
  * @gcopy: grant-copy batch.
@@ -273,6 +282,7 @@ struct skb_req {
 	atomic_t pending;
 	int error;
 	bool end_write;
+	unsigned int budget;
 	struct kiocb iocb;
 	struct work_struct work;
 	struct sk_gcopy gcopy;
@@ -284,6 +294,8 @@ struct skb_req {
  * @max_ring_order: max-ring-page-order advertised.
  * @max_indirect_segs: feature-max-indirect-segments advertised.
  * @poll_ns: longest adaptive ring poll window.
+ * @max_pages: bounce pages one disk's requests may hold (budget.c).
+ * @max_pages_all: bounce pages all disks' requests may hold.
  *
  * Each may change at any time (0644): read them once, with READ_ONCE().
  */
@@ -292,6 +304,8 @@ struct skb_params {
 	unsigned int max_ring_order;
 	unsigned int max_indirect_segs;
 	unsigned int poll_ns;
+	unsigned int max_pages;
+	unsigned int max_pages_all;
 };
 
 /* A ring's state; the index is below the queue count we advertised. */
@@ -336,6 +350,15 @@ void skb_barrier_wait(struct skb_dev *d, struct sk_chan *ch);
 extern const struct skb_backing_ops skb_bdev_ops;
 extern const struct skb_backing_ops skb_file_ops;
 extern const struct skb_backing_ops skb_qcow2_ops;
+
+/* budget.c: the bound on bounce pages */
+void skb_budget_init(const struct skb_params *p);
+int skb_pages_get(struct skb_dev *d, unsigned int n);
+void skb_pages_put(struct skb_dev *d, unsigned int n);
+void skb_pages_wake(void);
+void skb_pages_read(unsigned long *now, unsigned long *peak);
+void skb_pages_read_disk(struct skb_dev *d, unsigned long *now,
+			 unsigned long *peak);
 
 /* imgop.c: the image_op/ sysfs directory of every disk */
 extern const struct attribute_group skb_imgop_group;

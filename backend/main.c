@@ -25,6 +25,8 @@ static struct skb_params skb_param = {
 	.max_ring_order = XENBUS_MAX_RING_GRANT_ORDER,
 	.max_indirect_segs = 256,
 	.poll_ns = 20000,
+	.max_pages = 16384,
+	.max_pages_all = 131072,
 };
 
 SK_PARAM_UINT(max_queues, skb_param.max_queues, 1, SKB_MAX_QUEUES, 0644,
@@ -35,6 +37,13 @@ SK_PARAM_UINT(max_ring_order, skb_param.max_ring_order, 0,
 SK_PARAM_UINT(max_indirect_segs, skb_param.max_indirect_segs,
 	      SKB_MIN_INDIRECT_SEGS, SK_BLKIF_MAX_INDIRECT_SEGS, 0644,
 	      "feature-max-indirect-segments, 256-4096, never fewer than xen-blkback's 256, which a restored guest may rely on (default 256)");
+/* at least one request of the largest size fits (budget.c) */
+SK_PARAM_UINT(max_pages, skb_param.max_pages, SK_BLKIF_MAX_INDIRECT_SEGS,
+	      SKB_MAX_BUDGET_PAGES, 0644,
+	      "bounce pages one disk's requests may hold at once, 4096-16777216: 16 MiB-64 GiB (default 16384: 64 MiB); more waits");
+SK_PARAM_UINT(max_pages_all, skb_param.max_pages_all,
+	      SK_BLKIF_MAX_INDIRECT_SEGS, SKB_MAX_BUDGET_PAGES, 0644,
+	      "bounce pages all disks' requests may hold at once, 4096-16777216 (default 131072: 512 MiB); more waits");
 SK_PARAM_UINT(poll_ns, skb_param.poll_ns, 0, SK_CHAN_MAX_POLL_NS, 0644,
 	      "longest adaptive ring poll window in ns, 0-1000000 (default 20000)");
 
@@ -44,6 +53,7 @@ static int __init skb_init(void)
 
 	if (!xen_domain())
 		return -ENODEV;
+	skb_budget_init(&skb_param);
 	err = skb_req_init();
 	if (err)
 		return err;

@@ -210,6 +210,9 @@ void skb_answer(struct skb_dev *d, struct sk_chan *ch,
 /**
  * skb_req_free() - release a request and its bounce pages.
  * @req: the request; its answer, if any, is someone else's business.
+ *
+ * Gives its pages back to the page budget (budget.c) before the caller
+ * ends its in-flight count, while the device is sure to exist.
  */
 void skb_req_free(struct skb_req *req)
 {
@@ -223,6 +226,8 @@ void skb_req_free(struct skb_req *req)
 		kvfree(req->segs);
 	kfree(req->pages);
 	kfree(req->bvec);
+	if (req->budget)
+		skb_pages_put(req->d, req->budget);
 	kfree(req);
 }
 

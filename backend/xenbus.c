@@ -113,6 +113,7 @@ static void skb_disconnect(struct sk_xb *xb)
 	WRITE_ONCE(d->stopping, true);
 	/* pairs with smp_mb__after_atomic() in skb_chan_msg() */
 	smp_mb();
+	skb_pages_wake();	/* a consumer waiting for pages gives up */
 	/*
 	 * The count is checked under drain_lock, which the last
 	 * skb_inflight_put() holds from the count's fall to zero until after
@@ -392,6 +393,7 @@ static void skb_format_changed(struct xenbus_watch *w, const char *path,
 	X(skb, connected) X(skb, inflight) X(skb, requests)		\
 	X(skb, refused) X(skb, io_errors) X(skb, grant_errors)		\
 	X(skb, nomem) X(skb, barriers)					\
+	X(skb, pages) X(skb, pages_peak) X(skb, page_waits)		\
 	X(skb, refused_bad_op) X(skb, refused_not_supported)		\
 	X(skb, refused_read_only) X(skb, refused_bad_nr_segs)		\
 	X(skb, refused_bad_indirect_op) X(skb, refused_bad_seg)	\
@@ -416,6 +418,7 @@ static void skb_stats_snapshot(struct device *dev, u64 *v)
 {
 	struct skb_dev *d = sk_xb_from_dev(dev)->priv;
 	struct skb_stats *s = &d->stats;
+	unsigned long now, peak;
 	unsigned int r;
 
 	v[skb_st_connected] = READ_ONCE(d->link) != NULL;
@@ -426,6 +429,10 @@ static void skb_stats_snapshot(struct device *dev, u64 *v)
 	v[skb_st_grant_errors] = atomic64_read(&s->grant_errors);
 	v[skb_st_nomem] = atomic64_read(&s->nomem);
 	v[skb_st_barriers] = atomic64_read(&s->barriers);
+	skb_pages_read_disk(d, &now, &peak);
+	v[skb_st_pages] = now;
+	v[skb_st_pages_peak] = peak;
+	v[skb_st_page_waits] = atomic64_read(&s->page_waits);
 	for (r = SKB_BAD_OP; r < SKB_NR_REASONS; r++)
 		v[skb_reason_stat[r]] = atomic64_read(&s->reasons[r]);
 }

@@ -35,6 +35,7 @@ linux-source-6.1
 zlib1g-dev
 libjson-c-dev
 rsync
+dmsetup
 "
 
 missing=""

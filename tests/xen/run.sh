@@ -277,6 +277,8 @@ build_dom0()
 	done
 	# util-linux losetup (--sector-size), beside busybox's (back-harden)
 	root_add_bin /usr/sbin/losetup /usr/lib/splitkit/losetup || return 1
+	# device-mapper: slow disks made with dm-delay (back-bound)
+	root_add_bin /sbin/dmsetup || return 1
 	root_add_file /etc/xen/xl.conf /etc/xen/xl.conf
 	root_add_file "$TOP/tools/hotplug/splitkit" /etc/xen/scripts/splitkit
 	chmod 755 "$ROOT/etc/xen/scripts/splitkit"
@@ -294,7 +296,8 @@ build_dom0()
 		root_add_tree "$XEN_LIB/boot" "$XEN_LIB/boot"
 	fi
 	root_add_modules "$kver" xen-privcmd xenfs xen-evtchn xen-gntdev \
-		xen-gntalloc xen-blkback loop ext4 crc32c_generic $scratch_mods \
+		xen-gntalloc xen-blkback loop dm-delay ext4 crc32c_generic \
+		$scratch_mods \
 		$powercut_mods $ko_names || return 1
 	mkdir -p "$ROOT/etc/splitkit"
 	echo "$scenarios" | tr ' ' '\n' >"$ROOT/etc/splitkit/scenarios"

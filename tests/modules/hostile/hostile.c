@@ -15,7 +15,8 @@
  * test=barrier it runs the barrier test of barrier.c instead (scenario
  * back-barrier), with test=ro only the read-only test (back-hostile's
  * run against xen-blkback), with test=misaligned the alignment test of
- * align.c (scenario back-harden).  Each check is printed to dmesg as
+ * align.c (scenario back-harden), with test=fill the fill test of fill.c
+ * (scenario back-bound).  Each check is printed to dmesg as
  * "splitkit_hostile: <dev>: ok|not ok <name>"; the scenario's domU.sh
  * turns those into results.  Ring-index attacks are out of reach here:
  * splitkit_ring never lets a user write the indices directly.
@@ -43,7 +44,7 @@
 static char *test = "attack";
 module_param(test, charp, 0444);
 MODULE_PARM_DESC(test,
-		 "what to send each disk: attack (garbage, the default), barrier (write barriers among writes, checked), ro (writes of every kind to a read-only disk) or misaligned (I/O not in whole logical blocks)");
+		 "what to send each disk: attack (garbage, the default), barrier (write barriers among writes, checked), ro (writes of every kind to a read-only disk), misaligned (I/O not in whole logical blocks) or fill (the ring kept full of the largest reads)");
 
 static int hostile_attack(void *arg);
 
@@ -56,6 +57,7 @@ static const struct {
 	{ "barrier", hostile_barrier_test },
 	{ "ro", hostile_ro_test },
 	{ "misaligned", hostile_align_test },
+	{ "fill", hostile_fill_test },
 };
 
 static void hostile_msg(struct sk_chan *ch, const void *msg)
@@ -72,6 +74,8 @@ static void hostile_msg(struct sk_chan *ch, const void *msg)
 	}
 	atomic_inc(&h->rsp_seen);
 	memcpy(&h->rsp, msg, sizeof(h->rsp));
+	if (h->rsp.status != SK_BLKIF_RSP_OKAY)
+		atomic_inc(&h->rsp_errors);
 	if (n < HOSTILE_LOG) {
 		memcpy(&h->log[n], msg, sizeof(h->log[n]));
 		/* whoever sees the new count sees the entry */
@@ -168,6 +172,59 @@ void hostile_rw(struct sk_blkif_request *r, u8 op, u8 nr, u64 sector,
 }
 
 /**
+ * hostile_indirect_page() - an indirect page of @nr whole-page segments.
+ * @h: the disk; every segment is @h->page, through @h->ref.
+ * @nr: segments, at most a page's worth.
+ * @ref: set to the page's grant (read-only for the backend).
+ *
+ * Process context.  A page or grant that cannot be had is a failed
+ * result, never a silent skip.  End with hostile_indirect_free().
+ *
+ * Return: the page, or NULL.
+ */
+struct page *hostile_indirect_page(struct hostile *h, unsigned int nr,
+				   grant_ref_t *ref)
+{
+	struct sk_blkif_segment *seg;
+	struct page *ind;
+	unsigned int i;
+	int err;
+
+	ind = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	if (!ind) {
+		hostile_result(h, false, "page for the indirect request");
+		return NULL;
+	}
+	seg = page_address(ind);
+	for (i = 0; i < nr; i++) {
+		seg[i].gref = h->ref;
+		seg[i].first_sect = 0;
+		seg[i].last_sect = 7;
+	}
+	err = gnttab_grant_foreign_access(h->xb.dev->otherend_id,
+					  xen_page_to_gfn(ind), 1);
+	if (err < 0) {
+		__free_page(ind);
+		hostile_result(h, false, "grant of the indirect page");
+		return NULL;
+	}
+	*ref = err;
+	return ind;
+}
+
+/**
+ * hostile_indirect_free() - end what hostile_indirect_page() gave.
+ * @ind: the page.
+ * @ref: its grant.
+ *
+ * The page is freed once the backend cannot touch it any more.
+ */
+void hostile_indirect_free(struct page *ind, grant_ref_t ref)
+{
+	gnttab_end_foreign_access(ref, ind);
+}
+
+/**
  * hostile_indirect_write() - send an indirect WRITE and judge its answer.
  * @h: the disk.
  * @nr: segments (pages), each a whole @h->page; at most one indirect page.
@@ -176,36 +233,18 @@ void hostile_rw(struct sk_blkif_request *r, u8 op, u8 nr, u64 sector,
  * @judge: sends the request and records the result (e.g. "refused").
  * @what: the result's name.
  *
- * Process context (allocates and grants the indirect page).  A page or
- * grant that cannot be had is a failed result, never a silent skip.
+ * Process context (allocates and grants the indirect page).
  */
 void hostile_indirect_write(struct hostile *h, unsigned int nr, u64 sector,
 			    u64 id, hostile_judge_fn judge, const char *what)
 {
-	struct sk_blkif_segment *seg;
 	struct sk_blkif_request r;
+	grant_ref_t ref;
 	struct page *ind;
-	unsigned int i;
-	int ref;
 
-	ind = alloc_page(GFP_KERNEL | __GFP_ZERO);
-	if (!ind) {
-		hostile_result(h, false, "page for the indirect WRITE");
+	ind = hostile_indirect_page(h, nr, &ref);
+	if (!ind)
 		return;
-	}
-	seg = page_address(ind);
-	for (i = 0; i < nr; i++) {
-		seg[i].gref = h->ref;
-		seg[i].first_sect = 0;
-		seg[i].last_sect = 7;
-	}
-	ref = gnttab_grant_foreign_access(h->xb.dev->otherend_id,
-					  xen_page_to_gfn(ind), 1);
-	if (ref < 0) {
-		__free_page(ind);
-		hostile_result(h, false, "grant of the indirect page");
-		return;
-	}
 	memset(&r, 0, sizeof(r));
 	r.operation = SK_BLKIF_OP_INDIRECT;
 	r.u.indirect.indirect_op = SK_BLKIF_OP_WRITE;
@@ -214,8 +253,7 @@ void hostile_indirect_write(struct hostile *h, unsigned int nr, u64 sector,
 	r.u.indirect.sector_number = sector;
 	r.u.indirect.indirect_grefs[0] = ref;
 	judge(h, &r, true, what);
-	/* frees the page once the backend cannot touch it */
-	gnttab_end_foreign_access(ref, ind);
+	hostile_indirect_free(ind, ref);
 }
 
 static void hostile_expect(struct hostile *h, struct sk_blkif_request *r,

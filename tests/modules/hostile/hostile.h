@@ -46,6 +46,7 @@
  * @sector_size: the backend's sector-size (logical block size, bytes).
  * @rsp_seen: responses whose raw bytes were checked (all of them).
  * @rsp_dirty: of those, responses with a padding byte (9, 12-15) not zero.
+ * @rsp_errors: responses whose status is not OKAY.
  * @dirty: the raw bytes of the first such response.
  * @page: an honestly granted page for the good read.
  * @ref: its grant.
@@ -68,6 +69,7 @@ struct hostile {
 	unsigned int sector_size;
 	atomic_t rsp_seen;
 	atomic_t rsp_dirty;
+	atomic_t rsp_errors;
 	u8 dirty[SK_BLKIF_RSP_SIZE];
 	struct page *page;
 	grant_ref_t ref;
@@ -84,12 +86,18 @@ typedef void (*hostile_judge_fn)(struct hostile *h, struct sk_blkif_request *r,
 				 bool offered, const char *what);
 void hostile_indirect_write(struct hostile *h, unsigned int nr, u64 sector,
 			    u64 id, hostile_judge_fn judge, const char *what);
+struct page *hostile_indirect_page(struct hostile *h, unsigned int nr,
+				   grant_ref_t *ref);
+void hostile_indirect_free(struct page *ind, grant_ref_t ref);
 
 /* barrier.c */
 int hostile_barrier_test(void *arg);
 
 /* align.c */
 int hostile_align_test(void *arg);
+
+/* fill.c */
+int hostile_fill_test(void *arg);
 
 /* ro.c */
 void hostile_ro_checks(struct hostile *h);
