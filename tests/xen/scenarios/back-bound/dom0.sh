@@ -31,18 +31,6 @@ DISK_MAX=4096
 ALL_MAX=8192
 FILL=back-bound-fill
 
-# bb_wait_domain NAME TIMEOUT: until domain NAME exists.
-bb_wait_domain()
-{
-	local left=$2
-
-	while ! xl domid "$1" >/dev/null 2>&1; do
-		[ "$left" -gt 0 ] || return 1
-		sleep 1
-		left=$((left - 1))
-	done
-}
-
 # bb_stat DOMID DEVID NAME: one counter of a disk's skb_stats/.
 bb_stat()
 {
@@ -68,18 +56,6 @@ bb_all_waited()
 	local devid
 	for devid in 51712 51728 51744; do
 		[ "$(bb_stat "$1" $devid page_waits)" -gt 0 ] || return 1
-	done
-}
-
-# bb_until TIMEOUT CMD...: poll CMD (observable state, not a delay).
-bb_until()
-{
-	local left=$1
-	shift
-	until "$@"; do
-		[ "$left" -gt 0 ] || return 1
-		sleep 1
-		left=$((left - 1))
 	done
 }
 
@@ -122,11 +98,11 @@ truncate -s 32M /run/bb-good.img
 sk_domU_run fill.cfg 900 &
 pid=$!
 if sk_check "fill guest started filling" \
-	bb_wait_domain $FILL 600 &&
+	skt_wait 600 sh -c "xl domid $FILL >/dev/null 2>&1" &&
    sk_check "fill guest says filling" sk_hs_wait_from $FILL filling 600; then
 	domid=$(xl domid $FILL)
 	sk_check "every fill disk reached its bound" \
-		bb_until 300 bb_all_full "$domid"
+		skt_wait 300 bb_all_full "$domid"
 	sk_check "every fill disk waited for the page budget" \
 		bb_all_waited "$domid"
 	sk_domU_run good.cfg 600

@@ -24,14 +24,8 @@ fill)
 	# each disk's test thread stops filling and reports
 	sk_check "stop filling" \
 		sh -c "echo 1 >/sys/module/splitkit_hostile/parameters/fill_stop"
-	tries=180
-	while [ "$(dmesg | grep -c 'splitkit_hostile: .*fill test done')" -lt "$ndisks" ] &&
-	      [ "$tries" -gt 0 ]; do
-		sleep 1
-		tries=$((tries - 1))
-	done
 	sk_check "fill test ended on all $ndisks disks" \
-		test "$(dmesg | grep -c 'splitkit_hostile: .*fill test done')" -eq "$ndisks"
+		skt_wait 180 sh -c "test \$(dmesg | grep -c 'splitkit_hostile: .*fill test done') -eq $ndisks"
 	sk_blk_hostile_results 'fill test done'
 	;;
 good)

@@ -8,18 +8,6 @@
 
 SYS=/sys/kernel/splitkit_shunt
 
-# hs_until TIMEOUT CMD...: poll CMD until it succeeds.
-hs_until()
-{
-	local left=$1
-	shift
-	until "$@"; do
-		[ "$left" -gt 0 ] || return 1
-		sleep 1
-		left=$((left - 1))
-	done
-}
-
 hs_files_at_least()
 {
 	[ "$(wc -l </tmp/sums 2>/dev/null || echo 0)" -ge "$1" ]
@@ -60,9 +48,9 @@ hs_writer &
 writer=$!
 sk_check "load splitkit_shunt emul=/dev/sda pv=/dev/xvda" \
 	sk_insmod splitkit_shunt emul=/dev/sda pv=/dev/xvda || return
-sk_check "writer got going (50 files)" hs_until 600 hs_files_at_least 50
+sk_check "writer got going (50 files)" skt_wait 600 hs_files_at_least 50
 sk_check "ask for the PV path" sh -c "echo pv >$SYS/path"
-sk_check "the shunt is on the PV path" hs_until 120 hs_path_is pv
+sk_check "the shunt is on the PV path" skt_wait 120 hs_path_is pv
 sk_comment "held for $(cat $SYS/last_held_ns) ns, max held $(cat $SYS/max_held)"
 sk_check "one switch to PV, no identity refusal" \
 	test "$(cat $SYS/switches_to_pv)" = 1 -a "$(cat $SYS/identity_refusals)" = 0
@@ -70,16 +58,16 @@ w0=$(hs_sda_writes)
 c0=$(cat /sys/block/xvda/device/skf_stats/completed 2>/dev/null || echo 0)
 n=$(wc -l </tmp/sums)
 sk_check "writer goes on over the PV path (50 more files)" \
-	hs_until 600 hs_files_at_least $((n + 50))
+	skt_wait 600 hs_files_at_least $((n + 50))
 c1=$(cat /sys/block/xvda/device/skf_stats/completed 2>/dev/null || echo 0)
 sk_check "the PV disk carried the I/O ($c0 -> $c1 requests)" test "$c1" -gt "$c0"
 sk_check "the emulated disk saw none ($w0 -> $(hs_sda_writes) sectors written)" \
 	test "$(hs_sda_writes)" = "$w0"
 sk_check "ask for the emulated path" sh -c "echo emul >$SYS/path"
-sk_check "the shunt is back on the emulated path" hs_until 120 hs_path_is emul
+sk_check "the shunt is back on the emulated path" skt_wait 120 hs_path_is emul
 n=$(wc -l </tmp/sums)
 sk_check "writer goes on over the emulated path (20 more files)" \
-	hs_until 600 hs_files_at_least $((n + 20))
+	skt_wait 600 hs_files_at_least $((n + 20))
 touch /tmp/stop
 wait "$writer"
 sk_check "rmmod splitkit_shunt" rmmod splitkit_shunt
