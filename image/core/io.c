@@ -338,7 +338,7 @@ int ski_drop_clusters(struct ski_image *img, u64 first, u64 last,
  */
 int ski_discard(struct ski_image *img, u64 off, u64 len)
 {
-	u64 first, last;
+	u64 first, last, start, end, below;
 
 	if (!img->writable)
 		return -EROFS;
@@ -350,22 +350,25 @@ int ski_discard(struct ski_image *img, u64 off, u64 len)
 		last = img->guest_clusters;
 	if (first >= last)
 		return 0;
-	if (img->commit_to && first < img->commit_below) {
-		/* The whole clusters must read zero, whatever the parent's
-		 * cluster size: zeroes in the parent, not a parent discard.
-		 */
-		u64 end = last < img->commit_below ? last : img->commit_below;
-		u64 end_off = end << img->cluster_bits;
-		int err;
+	/*
+	 * Below a running commit's cursor the whole clusters must read zero
+	 * whatever the parent's cluster size: zeroes in the parent, not a
+	 * parent discard.
+	 */
+	start = first << img->cluster_bits;
+	end = last << img->cluster_bits;
+	if (end > img->hdr.size)
+		end = img->hdr.size;
+	below = commit_bytes(img, start, end - start);
+	if (below) {
+		int err = ski_write_zeroes(img->commit_to, start, below);
 
-		if (end_off > img->hdr.size)
-			end_off = img->hdr.size;
-		err = ski_write_zeroes(img->commit_to,
-				       first << img->cluster_bits,
-				       end_off - (first << img->cluster_bits));
-		if (err || end == last)
+		if (err)
 			return err;
-		first = end;
+		first = (start + below + img->cluster_size - 1) >>
+			img->cluster_bits;
+		if (first >= last)
+			return 0;
 	}
 	return ski_drop_clusters(img, first, last,
 				 may_show_backing(img) ? QCOW2_OFLAG_ZERO : 0);

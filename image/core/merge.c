@@ -298,7 +298,6 @@ int ski_merge_step(struct ski_op *op, u64 budget)
 	if (op->kind == SKI_OP_COMMIT && op->moved != op->pass_moved) {
 		op->pass_moved = op->moved;
 		op->cursor = 0;
-		op->passes++;
 		return 0;
 	}
 	return merge_finish(op);

@@ -42,7 +42,6 @@ struct ski_op {
 	u64 total;
 	u64 moved;			/* clusters relocated or copied */
 	u64 pass_moved;			/* commit: moved when this pass began */
-	unsigned int passes;		/* commit: passes after the first */
 	bool keep_redirect;		/* commit done: the parent serves all */
 	u8 *buf;
 	u64 buf_clusters;
