@@ -144,7 +144,9 @@ static void sksh_end_io(struct bio *bio)
 	spin_unlock_irqrestore(&d->lock, flags);
 	if (work)
 		queue_work(system_unbound_wq, &d->work);
-	wake_up_all(&d->idle);
+	/* every bio passes here: wake only a drain that waits */
+	if (wq_has_sleeper(&d->idle))
+		wake_up_all(&d->idle);
 	if (done == SKS_DONE_REQUEUED)
 		return;
 	bio->bi_bdev = ctx->bdev;
