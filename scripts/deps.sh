@@ -5,7 +5,8 @@
 # idempotently: packages already present are left alone, and apt's package
 # scripts are kept from starting services (Xen daemons must not start on a
 # build host that does not run Xen).  Called by 'make deps', which 'make demo'
-# and 'make check' run first.
+# and 'make check' run first.  With --debug it also installs what building
+# the debug kernel of 'make check-debug' needs (scripts/debug-kernel.sh).
 
 set -eu
 
@@ -37,6 +38,9 @@ libjson-c-dev
 rsync
 dmsetup
 "
+if [ "${1:-}" = --debug ]; then
+	PKGS="$PKGS bc bison flex libelf-dev libssl-dev"
+fi
 
 missing=""
 for p in $PKGS; do

@@ -120,6 +120,7 @@ if [ ! -r "$SK_SELFTESTS/lib/ktap.sh" ]; then
 fi
 . "$SK_SELFTESTS/lib/ktap.sh"
 . "$SK_SELFTESTS/lib/handshake.sh"
+. "$SK_SELFTESTS/lib/kreport.sh"
 
 # Handshakes (see lib/handshake.sh), as sk_hs_*.
 sk_hs_send()		{ skt_hs_send "$@"; }
@@ -129,3 +130,13 @@ sk_hs_home()		{ skt_hs_home "$@"; }
 sk_hs_send_to()		{ skt_hs_send_to "$@"; }
 sk_hs_wait_from()	{ skt_hs_wait_from "$@"; }
 sk_hs_got_from()	{ skt_hs_got_from "$@"; }
+
+# sk_kreport_check WHO: on a debug kernel (lib/kreport.sh), one result: no
+# kernel report (KASAN, KFENCE, lockdep, atomic sleep, kmemleak, BUG,
+# WARNING) since the last check.  Nothing on other kernels.
+sk_kreport_check()
+{
+	skt_kreport_kernel || return 0
+	sk_check "$1: no kernel report (KASAN, KFENCE, lockdep, kmemleak, BUG, WARNING)" \
+		skt_kreport_check
+}

@@ -1,0 +1,141 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build and install the debug kernel 'make check-debug' boots as dom0 and
+# as the guest: Debian 12's own 6.1 source (linux-source-6.1) with Debian's
+# configuration, trimmed to the modules the Xen-in-QEMU harness loads, plus
+# the kernel's bug finders: KASAN (generic, outline), KFENCE, lockdep
+# (PROVE_LOCKING), DEBUG_ATOMIC_SLEEP, kmemleak, and list/refcount/object
+# debugging.  Debug info, BTF and module signing are off (they only cost
+# build time here).
+#
+# The tree is built once and cached outside the work tree, in
+# $SPLITKIT_CACHE (default /var/cache/splitkit): rebuilding it is only
+# needed when linux-source-6.1 or this script's configuration changes (a
+# stamp file records both).  The result is installed the way the harness
+# finds a kernel: /boot/vmlinuz-<release>, /lib/modules/<release>, and
+# /usr/src/linux-headers-<release> pointing at the tree (for splitkit's
+# own modules).  <release> ends in "-skdebug", which scripts/kver.sh never
+# picks (it takes Debian's *-amd64 releases only), so 'make check' never
+# boots this kernel.
+#
+# Prints the release on its last line.  Build log: $SPLITKIT_CACHE/build.log.
+#
+#   debug-kernel.sh            build if needed, install, print the release
+#   debug-kernel.sh --release  print the release it would build
+
+set -eu
+
+CACHE=${SPLITKIT_CACHE:-/var/cache/splitkit}
+TARBALL=/usr/src/linux-source-6.1.tar.xz
+TREE=$CACHE/linux-source-6.1
+JOBS=${JOBS:-$(nproc)}
+
+# The modules the harness puts into its initramfs images (tests/xen/run.sh:
+# DOMU_MODULES, build_dom0, scratch and power-cut disks) and what the HVM
+# guest's emulated disk needs; localmodconfig keeps these (and what they
+# depend on) as modules and drops every other module.
+HARNESS_MODULES="xen_blkfront xen_blkback xen_privcmd xenfs xen_evtchn
+xen_gntdev xen_gntalloc loop dm_mod dm_delay ext4 jbd2 mbcache crc16
+crc32c_generic libcrc32c ata_piix libata sd_mod scsi_mod virtio_blk
+virtio_pci virtio_pci_modern_dev virtio_pci_legacy_dev virtio_ring virtio
+crc64_rocksoft crc_t10dif t10_pi"
+
+# The debug options, as scripts/config arguments.
+DEBUG_OPTS="
+-e KASAN -e KASAN_GENERIC -e KASAN_OUTLINE -d KASAN_INLINE -e KASAN_VMALLOC
+-e KFENCE
+-e PROVE_LOCKING -e DEBUG_LOCKDEP -e DEBUG_ATOMIC_SLEEP -e DEBUG_SPINLOCK
+-e DEBUG_MUTEXES -e DEBUG_RWSEMS
+-e DEBUG_KMEMLEAK -d DEBUG_KMEMLEAK_DEFAULT_OFF -e DEBUG_KMEMLEAK_AUTO_SCAN
+--set-val DEBUG_KMEMLEAK_MEM_POOL_SIZE 40000
+-e DEBUG_LIST -e DEBUG_OBJECTS -e DEBUG_OBJECTS_FREE -e DEBUG_OBJECTS_TIMERS
+-e DEBUG_OBJECTS_WORK -e REFCOUNT_FULL -e DEBUG_PAGEALLOC
+-d DEBUG_PAGEALLOC_ENABLE_DEFAULT -e SLUB_DEBUG -e DEBUG_VM
+-d DEBUG_INFO -d DEBUG_INFO_DWARF5 -d DEBUG_INFO_DWARF4
+-d DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT -e DEBUG_INFO_NONE -d DEBUG_INFO_BTF
+-d MODULE_SIG -d MODULE_SIG_ALL -d MODULE_SIG_FORCE -d SECURITY_LOCKDOWN_LSM
+--set-str MODULE_SIG_KEY '' --set-str SYSTEM_TRUSTED_KEYS ''
+--set-str SYSTEM_REVOCATION_KEYS '' --set-str LOCALVERSION -skdebug
+-d LOCALVERSION_AUTO
+"
+
+config_id()
+{
+	{ ls -l --time-style=+%s "$TARBALL"; echo "$HARNESS_MODULES $DEBUG_OPTS"; } |
+		md5sum | cut -d' ' -f1
+}
+
+release()
+{
+	make -s -C "$TREE" kernelrelease
+}
+
+configure()
+{
+	local lsmod=$CACHE/lsmod.txt m
+
+	echo "Module Size Used by" >"$lsmod"
+	for m in $HARNESS_MODULES; do
+		echo "$m 0 0" >>"$lsmod"
+	done
+	cp "/boot/config-$("$(dirname "$0")/kver.sh" --image)" "$TREE/.config"
+	# shellcheck disable=SC2086 # DEBUG_OPTS is a list of arguments
+	(cd "$TREE" && ./scripts/config $DEBUG_OPTS)
+	make -C "$TREE" olddefconfig
+	make -C "$TREE" LSMOD="$lsmod" localmodconfig </dev/null
+	(cd "$TREE" && ./scripts/config $DEBUG_OPTS)
+	make -C "$TREE" olddefconfig
+	# what was asked for must be what the tree has
+	for o in KASAN KFENCE PROVE_LOCKING DEBUG_ATOMIC_SLEEP DEBUG_KMEMLEAK \
+		 XEN_BLKDEV_BACKEND XEN_BLKDEV_FRONTEND XEN_GNTDEV; do
+		grep -Eq "^CONFIG_$o=[ym]" "$TREE/.config" || {
+			echo "debug-kernel: CONFIG_$o did not stick" >&2
+			return 1
+		}
+	done
+}
+
+build()
+{
+	mkdir -p "$CACHE"
+	if ! [ -f "$TREE/Makefile" ]; then
+		echo "debug-kernel: unpacking $TARBALL into $CACHE"
+		tar -C "$CACHE" -xf "$TARBALL"
+	fi
+	if [ "$(cat "$CACHE/stamp" 2>/dev/null)" != "$(config_id)" ]; then
+		configure
+		make -C "$TREE" -j"$JOBS" bzImage modules
+		config_id >"$CACHE/stamp"
+	fi
+}
+
+install_it()
+{
+	local r
+	r=$(release)
+	if ! cmp -s "$TREE/arch/x86/boot/bzImage" "/boot/vmlinuz-$r"; then
+		make -C "$TREE" INSTALL_MOD_STRIP=1 modules_install >/dev/null
+		cp "$TREE/arch/x86/boot/bzImage" "/boot/vmlinuz-$r"
+		cp "$TREE/.config" "/boot/config-$r"
+	fi
+	ln -sfn "$TREE" "/usr/src/linux-headers-$r"
+	echo "$r"
+}
+
+if [ "${1:-}" = --release ]; then
+	release
+	exit
+fi
+[ -f "$TARBALL" ] || {
+	echo "debug-kernel: $TARBALL missing (apt-get install linux-source-6.1)" >&2
+	exit 1
+}
+echo "debug-kernel: building in $TREE (log: $CACHE/build.log)" >&2
+mkdir -p "$CACHE"
+build >"$CACHE/build.log" 2>&1 || {
+	tail -n 30 "$CACHE/build.log" >&2
+	echo "debug-kernel: build failed" >&2
+	exit 1
+}
+install_it
