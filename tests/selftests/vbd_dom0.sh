@@ -239,10 +239,7 @@ dmesg_clean()
 
 dmesg_dump()
 {
-	dmesg_new | grep -E 'vbd|splitkit|blkback|xen-backend' | tail -n 60 |
-		sed 's/^\[[ 0-9.]*\] //' | while IFS= read -r l; do
-			skt_comment "dmesg: $l"
-		done
+	skt_blk_dom0_dmesg "$since"
 }
 
 # talk: the handshakes with the guest and the XenStore checks in between.

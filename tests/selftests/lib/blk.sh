@@ -94,6 +94,18 @@ skt_blk_guest_diag()
 	done
 }
 
+# skt_blk_dom0_dmesg [SINCE]: dom0's block backend messages (splitkit_back,
+# xen-blkback, xenbus backends) after dmesg line SINCE (default 0: all), the
+# last 60, without timestamps, as comments.
+skt_blk_dom0_dmesg()
+{
+	dmesg | sed -n "$((${1:-0} + 1)),\$p" |
+		grep -E 'vbd|splitkit|blkback|xen-backend' | tail -n 60 |
+		sed 's/^\[[ 0-9.]*\] //' | while IFS= read -r l; do
+			_skt_blk_say "dmesg: $l"
+		done
+}
+
 # skt_blk_guest_dmesg [N]: the last N (20) kernel messages about block
 # devices and splitkit, as comments (for diagnosing a failure).
 skt_blk_guest_dmesg()

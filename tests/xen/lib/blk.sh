@@ -137,10 +137,7 @@ sk_blk_no_vbd()
 # sk_blk_dmesg_dump: splitkit_back's kernel messages as KTAP comments.
 sk_blk_dmesg_dump()
 {
-	dmesg | grep -E 'vbd|splitkit|blkback|xen-backend' | tail -n 60 |
-		sed 's/^\[[ 0-9.]*\] //' | while IFS= read -r l; do
-			sk_comment "dmesg: $l"
-		done
+	skt_blk_dom0_dmesg
 }
 
 # sk_blk_diag: splitkit_back's counters of every disk and its recent
