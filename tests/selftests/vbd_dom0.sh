@@ -65,6 +65,16 @@
 #                         loaded it; the test skips while the other kernel
 #                         backend holds the "vbd" driver name.
 #   SPLITKIT_VBD_OFFERS   what each driver offers (lib/vbd.sh).
+#   SPLITKIT_VBD_MIGRATE=1 migrate the guest to this same host while it
+#                         writes (give the guest the same variable): on
+#                         vbd-migrate-ready, xl migrate -s env (the
+#                         receiving xl runs here, no ssh), then the
+#                         XenStore checks again against the new domain
+#                         (what was negotiated with the new backend
+#                         devices), SPLITKIT_VBD_MIGRATED (a command, sh
+#                         -c, e.g. the harness's console-log fix-up) and
+#                         the answer vbd-migrated.  Needs the guest's
+#                         memory free a second time in Xen.
 #   SPLITKIT_VBD_WAIT     seconds to wait for the guest to appear and for
 #                         each of its handshakes, and for it to power off
 #                         (default 480; a hang guard, never a sequencing
@@ -91,6 +101,8 @@ MB=${SPLITKIT_VBD_MB:-64}
 FRONT=${SPLITKIT_VBD_FRONT:-splitkit_front}
 BACK=${SPLITKIT_VBD_BACK:-splitkit_back}
 WAIT=${SPLITKIT_VBD_WAIT:-480}
+MIGRATE=${SPLITKIT_VBD_MIGRATE:-0}
+MIGRATED=${SPLITKIT_VBD_MIGRATED:-}
 
 # cfg_name CFG: the name= of an xl config.
 cfg_name()
@@ -242,6 +254,33 @@ dmesg_dump()
 	skt_blk_dom0_dmesg "$since"
 }
 
+# migrate_here: xl migrate NAME to this host.  xl runs "exec <ssh command>
+# <host> xl migrate-receive" through sh -c: with env as the ssh command and
+# an assignment as the host, the receiving xl starts here.  The new domain
+# is created as NAME--incoming and renamed NAME once the old one is gone.
+migrate_here()
+{
+	xl migrate -s env "$NAME" SKT_VBD_MIGRATE=1 </dev/null || return
+	[ -z "$MIGRATED" ] || sh -c "$MIGRATED"
+}
+
+# migrate: the guest writes; move it to a new domain on this host.
+migrate()
+{
+	local old=$domid
+
+	skt_check "guest writing, ready to be migrated" \
+		wait_guest vbd-migrate-ready || return
+	skt_check "xl migrate $NAME to this host under I/O" migrate_here ||
+		return
+	domid=$(xl domid "$NAME" 2>/dev/null)
+	skt_check "the migrated guest is a new domain ($old -> ${domid:-none})" \
+		test -n "$domid" -a "$domid" != "$old"
+	# what the frontend negotiated with the new domain's backend devices
+	skt_vbd_xs_checks "$FRONT" "$BACK" "$domid" $RW_DEVIDS
+	skt_check "tell the guest" skt_hs_send_to "$NAME" vbd-migrated
+}
+
 # talk: the handshakes with the guest and the XenStore checks in between.
 talk()
 {
@@ -252,9 +291,12 @@ talk()
 	skt_vbd_xs_checks "$FRONT" "$BACK" "$domid" $RW_DEVIDS
 	skt_vbd_xs_snapshot "$domid" >"$tmp/xs.before"
 	skt_check "tell the guest" skt_hs_send_to "$NAME" vbd-connected-seen
+	if [ "$MIGRATE" = 1 ]; then
+		migrate || return
+	fi
 	skt_check "guest finished its I/O" wait_guest vbd-io-done || return
 	skt_vbd_xs_snapshot "$domid" >"$tmp/xs.after"
-	skt_check "XenStore features of both ends unchanged by the I/O" \
+	skt_check "XenStore features of both ends unchanged by the I/O$([ "$MIGRATE" != 1 ] || echo ' and the migration')" \
 		diff "$tmp/xs.before" "$tmp/xs.after"
 	skt_check "tell the guest" skt_hs_send_to "$NAME" vbd-io-checked
 }

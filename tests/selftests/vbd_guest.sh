@@ -51,6 +51,15 @@
 #                         vbd-connected-seen, later vbd-io-done and
 #                         vbd-io-checked.  Without it the guest writes
 #                         seed 1 itself and waits for nobody.
+#   SPLITKIT_VBD_MIGRATE=1 (with SPLITKIT_VBD_DOM0=1) dom0 migrates the
+#                         guest while it writes: before the seed 2 write
+#                         the guest writes the data disk pass after pass
+#                         (each pass a new seed, read back and verified in
+#                         the same pass) and sends vbd-migrate-ready; dom0
+#                         runs xl migrate and answers vbd-migrated; the
+#                         pass under way when the answer comes is the
+#                         last.  Every pass must verify, and the
+#                         frontend's features must be what they were.
 #   SPLITKIT_KO_DIR       where the .ko files are (lib/ktap.sh).
 
 cd "$(dirname "$0")" || exit 1
@@ -72,6 +81,7 @@ MB=${SPLITKIT_VBD_MB:-64}
 FRONT=${SPLITKIT_VBD_FRONT:-splitkit_front}
 BACK=${SPLITKIT_VBD_BACK:-splitkit_back}
 WITH_DOM0=${SPLITKIT_VBD_DOM0:-0}
+MIGRATE=${SPLITKIT_VBD_MIGRATE:-0}
 
 skt_need_domU
 [ -n "$DATA" ] ||
@@ -305,6 +315,44 @@ polled()
 		test $((p1 - p0)) -ge $((MB * 8))
 }
 
+# migrate_writes: whole-disk passes over DATA from seed 10 on, each read
+# back and verified, until dom0 has answered vbd-migrated; a pass that
+# fails verify ends the loop with its seed in $tmp/migrate.bad.
+migrate_writes()
+{
+	local seed=10
+
+	while :; do
+		if ! skt_blk_fio /dev/$DATA $seed write 128k 1 libaio; then
+			echo $seed >"$tmp/migrate.bad"
+			return 1
+		fi
+		skt_hs_got vbd-migrated && return 0
+		seed=$((seed + 1))
+	done
+}
+
+# migrate: dom0 migrates the guest (xl migrate) while migrate_writes runs;
+# requests in flight at the suspend are sent again to the backend of the
+# new domain, and nothing written may be lost or torn.
+migrate()
+{
+	local pid rc
+
+	migrate_writes &
+	pid=$!
+	skt_check "dom0 migrated the guest while it wrote" \
+		handshake vbd-migrate-ready vbd-migrated
+	wait $pid
+	rc=$?
+	[ ! -s "$tmp/migrate.bad" ] ||
+		skt_comment "the pass with seed $(cat "$tmp/migrate.bad") failed verify"
+	skt_check "whole-disk writes across the migration read back verified" \
+		test "$rc" -eq 0
+	skt_check "the frontend's features after the migration are what they were" \
+		same_features $DISKS
+}
+
 # progress: every 60 s, one comment with each disk's completed reads and
 # writes and requests in flight (/sys/block/X/stat), so a log tells a
 # stuck guest from a slow one.
@@ -383,6 +431,7 @@ main()
 	fi
 	skt_check "guest random 4K-256K O_DIRECT writes, verified" \
 		skt_blk_fio_rand /dev/$DATA 3
+	[ "$WITH_DOM0$MIGRATE" != 11 ] || migrate
 	skt_check "guest writes the whole data disk (seed 2, 128 KiB direct, depth 8)" \
 		skt_blk_fio /dev/$DATA 2 write 128k 1 libaio
 	[ -z "$FS" ] || fs

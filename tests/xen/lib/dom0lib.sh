@@ -28,6 +28,18 @@ sk_domU_live()
 	echo "$total"
 }
 
+# sk_domU_alive NAME: does domain NAME exist, under its own name or under
+# one of the names xl gives it while it migrates on this host (the new
+# domain is NAME--incoming until the old one, renamed NAME--migratedaway,
+# is gone: for a moment no domain is called NAME)?
+sk_domU_alive()
+{
+	xl list 2>/dev/null | awk -v n="$1" '
+		NR > 1 && ($1 == n || $1 == n "--incoming" ||
+			   $1 == n "--migratedaway") { found = 1 }
+		END { exit !found }'
+}
+
 # sk_domU_wait NAME TIMEOUT: wait until domain NAME is gone, relaying its
 # console live; destroy it once TIMEOUT seconds of wall-clock time have
 # passed (each xl call itself takes seconds under software emulation, so
@@ -35,7 +47,7 @@ sk_domU_live()
 sk_domU_wait()
 {
 	local name=$1 deadline=$(($(date +%s) + $2)) shown=0 next=0 now
-	while xl domid "$name" >/dev/null 2>&1; do
+	while sk_domU_alive "$name"; do
 		now=$(date +%s)
 		if [ "$now" -ge "$deadline" ]; then
 			sk_comment "domU $name still running after $2 s: destroying it"
@@ -61,6 +73,36 @@ sk_console_open()
 			return 0
 	done
 	return 1
+}
+
+# _sk_console_incoming_closed NAME: xenconsoled no longer writes the log it
+# opened for NAME--incoming.
+_sk_console_incoming_closed()
+{
+	! sk_console_open "$1--incoming"
+}
+
+# sk_console_follow NAME: after domain NAME migrated on this host.
+# xenconsoled names a guest's log after the domain's name when it first
+# sees the domain, so the migrated guest's console went on in
+# guest-NAME--incoming.log.  SIGHUP makes it reopen every log under the
+# domain's name of now; what went to the other log is appended to
+# guest-NAME.log (the guest prints nothing in between: it waits for dom0's
+# answer to its handshake), so the guest's results stay in one log.
+sk_console_follow()
+{
+	local dir=$SK_CONSOLE_DIR pid f
+
+	pid=$(pidof xenconsoled) || return 1
+	kill -HUP "$pid" || return 1
+	skt_wait 60 _sk_console_incoming_closed "$1" || {
+		echo "xenconsoled still writes guest-$1--incoming.log" >&2
+		return 1
+	}
+	for f in "$dir/guest-$1--"*.log; do
+		[ -f "$f" ] || continue
+		tr -d '\r' <"$f" >>"$dir/guest-$1.log" && rm -f "$f"
+	done
 }
 
 # sk_domU_results NAME: re-emit the domU's "SKU:" results as dom0 results

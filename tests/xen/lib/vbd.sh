@@ -47,8 +47,10 @@
 # (sk.front=, with extra module parameters sk.fparams=a=1,b=2), which
 # backend serves it (sk.back=), the data disk's size (sk.mb=, MiB),
 # whether the backend offers discard
-# (sk.discard=1: the discard part runs on xvdc) and whether the read-only
-# disk is left out (sk.ro=0).
+# (sk.discard=1: the discard part runs on xvdc), whether the read-only
+# disk is left out (sk.ro=0) and whether dom0 migrates the guest to this
+# same host while it writes (sk.migrate=1; sk_console_follow keeps its
+# console in one log).
 
 . /lib/splitkit/blk.sh
 
@@ -123,6 +125,10 @@ sk_vbd_host()
 		if grep -q 'sk\.discard=1' domU.cfg; then
 			export SPLITKIT_VBD_DISC=xvdc SPLITKIT_VBD_DISC_FILE="$VBD_DISC"
 		fi
+		if grep -q 'sk\.migrate=1' domU.cfg; then
+			export SPLITKIT_VBD_MIGRATE=1
+			export SPLITKIT_VBD_MIGRATED=". /lib/splitkit/common.sh && . /lib/splitkit/dom0lib.sh && sk_console_follow '$name'"
+		fi
 		if ! grep -q 'sk\.ro=0' domU.cfg; then
 			export SPLITKIT_VBD_RO_FILE="$VBD_RO"
 		fi
@@ -146,5 +152,6 @@ sk_vbd_guest()
 	export SPLITKIT_VBD_FRONT SPLITKIT_VBD_BACK SPLITKIT_VBD_FPARAMS
 	[ "$(sk_cmdline sk.discard)" != 1 ] || export SPLITKIT_VBD_DISC=xvdc
 	[ "$(sk_cmdline sk.ro)" = 0 ] || export SPLITKIT_VBD_RO=xvdd
+	[ "$(sk_cmdline sk.migrate)" != 1 ] || export SPLITKIT_VBD_MIGRATE=1
 	sk_selftests vbd_guest.sh
 }
