@@ -16,6 +16,7 @@ kmod
 cpio
 gzip
 xz-utils
+lz4
 busybox-static
 linux-image-amd64
 linux-image-6.12-amd64

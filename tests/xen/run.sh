@@ -257,7 +257,7 @@ build_domU_small()
 	root_add_file "$HERE/lib/domU-init" /init
 	add_scripts
 	root_add_modules "$kver" $DOMU_MODULES $ko_names || return 1
-	root_pack "$out/domU-small.img"
+	root_pack "$out/domU-small.img" gzip
 }
 
 build_dom0()
