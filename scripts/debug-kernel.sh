@@ -41,7 +41,8 @@ crc32c_generic libcrc32c ata_piix libata sd_mod scsi_mod virtio_blk
 virtio_pci virtio_pci_modern_dev virtio_pci_legacy_dev virtio_ring virtio
 crc64_rocksoft crc_t10dif t10_pi"
 
-# The debug options, as scripts/config arguments.
+# The debug options, as scripts/config arguments (no empty strings here:
+# the list is split on white space; see EMPTY_STRINGS).
 DEBUG_OPTS="
 -e KASAN -e KASAN_GENERIC -e KASAN_OUTLINE -d KASAN_INLINE -e KASAN_VMALLOC
 -e KFENCE
@@ -55,14 +56,14 @@ DEBUG_OPTS="
 -d DEBUG_INFO -d DEBUG_INFO_DWARF5 -d DEBUG_INFO_DWARF4
 -d DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT -e DEBUG_INFO_NONE -d DEBUG_INFO_BTF
 -d MODULE_SIG -d MODULE_SIG_ALL -d MODULE_SIG_FORCE -d SECURITY_LOCKDOWN_LSM
---set-str MODULE_SIG_KEY '' --set-str SYSTEM_TRUSTED_KEYS ''
---set-str SYSTEM_REVOCATION_KEYS '' --set-str LOCALVERSION -skdebug
--d LOCALVERSION_AUTO
+--set-str LOCALVERSION -skdebug -d LOCALVERSION_AUTO
 "
+# Debian's certificates are not in the source package: no key files
+EMPTY_STRINGS="MODULE_SIG_KEY SYSTEM_TRUSTED_KEYS SYSTEM_REVOCATION_KEYS"
 
 config_id()
 {
-	{ ls -l --time-style=+%s "$TARBALL"; echo "$HARNESS_MODULES $DEBUG_OPTS"; } |
+	{ ls -l --time-style=+%s "$TARBALL"; echo "$HARNESS_MODULES $DEBUG_OPTS $EMPTY_STRINGS"; } |
 		md5sum | cut -d' ' -f1
 }
 
@@ -71,21 +72,39 @@ release()
 	make -s -C "$TREE" kernelrelease
 }
 
+# set_options: DEBUG_OPTS and the empty strings, on the tree's .config.
+set_options()
+{
+	local o
+
+	# shellcheck disable=SC2086 # DEBUG_OPTS is a list of arguments
+	(cd "$TREE" && ./scripts/config $DEBUG_OPTS) || return 1
+	for o in $EMPTY_STRINGS; do
+		(cd "$TREE" && ./scripts/config --set-str "$o" "") || return 1
+	done
+}
+
+# Every step ends the build on failure: this runs in an || list, where
+# set -e does not apply.
 configure()
 {
-	local lsmod=$CACHE/lsmod.txt m
+	local lsmod=$CACHE/lsmod.txt m o
 
 	echo "Module Size Used by" >"$lsmod"
 	for m in $HARNESS_MODULES; do
 		echo "$m 0 0" >>"$lsmod"
 	done
-	cp "/boot/config-$("$(dirname "$0")/kver.sh" --image)" "$TREE/.config"
-	# shellcheck disable=SC2086 # DEBUG_OPTS is a list of arguments
-	(cd "$TREE" && ./scripts/config $DEBUG_OPTS)
-	make -C "$TREE" olddefconfig
-	make -C "$TREE" LSMOD="$lsmod" localmodconfig </dev/null
-	(cd "$TREE" && ./scripts/config $DEBUG_OPTS)
-	make -C "$TREE" olddefconfig
+	cp "/boot/config-$("$(dirname "$0")/kver.sh" --image)" "$TREE/.config" ||
+		return 1
+	set_options || return 1
+	make -C "$TREE" olddefconfig || return 1
+	make -C "$TREE" LSMOD="$lsmod" localmodconfig </dev/null || return 1
+	set_options || return 1
+	make -C "$TREE" olddefconfig || return 1
+	grep -q '^CONFIG_SYSTEM_TRUSTED_KEYS=""' "$TREE/.config" || {
+		echo "debug-kernel: CONFIG_SYSTEM_TRUSTED_KEYS is not empty" >&2
+		return 1
+	}
 	# what was asked for must be what the tree has
 	for o in KASAN KFENCE PROVE_LOCKING DEBUG_ATOMIC_SLEEP DEBUG_KMEMLEAK \
 		 XEN_BLKDEV_BACKEND XEN_BLKDEV_FRONTEND XEN_GNTDEV; do
@@ -101,11 +120,12 @@ build()
 	mkdir -p "$CACHE"
 	if ! [ -f "$TREE/Makefile" ]; then
 		echo "debug-kernel: unpacking $TARBALL into $CACHE"
-		tar -C "$CACHE" -xf "$TARBALL"
+		tar -C "$CACHE" -xf "$TARBALL" || return 1
 	fi
 	if [ "$(cat "$CACHE/stamp" 2>/dev/null)" != "$(config_id)" ]; then
-		configure
-		make -C "$TREE" -j"$JOBS" bzImage modules
+		rm -f "$CACHE/stamp"
+		configure || return 1
+		make -C "$TREE" -j"$JOBS" bzImage modules || return 1
 		config_id >"$CACHE/stamp"
 	fi
 }
@@ -113,13 +133,14 @@ build()
 install_it()
 {
 	local r
-	r=$(release)
+	r=$(release) || return 1
 	if ! cmp -s "$TREE/arch/x86/boot/bzImage" "/boot/vmlinuz-$r"; then
-		make -C "$TREE" INSTALL_MOD_STRIP=1 modules_install >/dev/null
-		cp "$TREE/arch/x86/boot/bzImage" "/boot/vmlinuz-$r"
-		cp "$TREE/.config" "/boot/config-$r"
+		make -C "$TREE" INSTALL_MOD_STRIP=1 modules_install >/dev/null ||
+			return 1
+		cp "$TREE/arch/x86/boot/bzImage" "/boot/vmlinuz-$r" || return 1
+		cp "$TREE/.config" "/boot/config-$r" || return 1
 	fi
-	ln -sfn "$TREE" "/usr/src/linux-headers-$r"
+	ln -sfn "$TREE" "/usr/src/linux-headers-$r" || return 1
 	echo "$r"
 }
 
@@ -138,4 +159,7 @@ build >"$CACHE/build.log" 2>&1 || {
 	echo "debug-kernel: build failed" >&2
 	exit 1
 }
-install_it
+install_it || {
+	echo "debug-kernel: installing failed" >&2
+	exit 1
+}
