@@ -28,6 +28,39 @@ sk_domU_live()
 	echo "$total"
 }
 
+# sk_dom0_stuck WHAT: something did not get to WHAT in time; before it is
+# torn down, say where dom0 is: the kernel's own reports (SysRq w: every
+# blocked task with its stack; SysRq l: what each CPU runs, for a task
+# spinning rather than sleeping), every process with its state and wait
+# channel, and the stack of every task with splitkit, the image engine,
+# xen-blkback, xenbus or a ring consumer on it, whatever its state.
+sk_dom0_stuck()
+{
+	local since f l
+
+	sk_comment "stuck before '$1': dom0 state follows"
+	since=$(dmesg | wc -l)
+	echo w >/proc/sysrq-trigger 2>/dev/null
+	echo l >/proc/sysrq-trigger 2>/dev/null
+	dmesg | sed -n "$((since + 1)),\$p" | head -n 300 |
+		sed 's/^\[[ 0-9.]*\] //' | while IFS= read -r l; do
+			sk_comment "sysrq: $l"
+		done
+	for f in /proc/[0-9]*; do
+		[ -r "$f/stat" ] || continue
+		l=$(tr '\0' ' ' <"$f/cmdline" 2>/dev/null | cut -c 1-100)
+		sk_comment "ps: ${f#/proc/} $(cut -d' ' -f3 "$f/stat" 2>/dev/null) $(cat "$f/wchan" 2>/dev/null) ${l:-[$(cat "$f/comm" 2>/dev/null)]}"
+	done
+	for f in $(grep -l -E 'skb_|ski_|sk_chan|splitkit|xen_blkif|xenbus|xs_' \
+		   /proc/[0-9]*/stack 2>/dev/null); do
+		f=${f%/stack}
+		sk_comment "stack of ${f#/proc/} ($(cat "$f/comm" 2>/dev/null)), $(grep '^State:' "$f/status" 2>/dev/null):"
+		while IFS= read -r l; do
+			sk_comment "  $l"
+		done <"$f/stack"
+	done
+}
+
 # sk_domU_alive NAME: does domain NAME exist, under its own name or under
 # one of the names xl gives it while it migrates on this host (the new
 # domain is NAME--incoming until the old one, renamed NAME--migratedaway,
@@ -51,6 +84,7 @@ sk_domU_wait()
 		now=$(date +%s)
 		if [ "$now" -ge "$deadline" ]; then
 			sk_comment "domU $name still running after $2 s: destroying it"
+			sk_dom0_stuck "domU $name to finish"
 			xl destroy "$name" >/dev/null 2>&1
 			return 1
 		fi

@@ -60,35 +60,14 @@ sk_qcow2_img_ok()
 	qemu-img check -q "$1"
 }
 
-# sk_qcow2_stuck WHAT: the guest did not get to WHAT in time.  Before the
-# guest is destroyed, say where dom0 is: splitkit_back's counters and
-# rings (sk_blk_diag), the kernel's own reports (SysRq w: every blocked
-# task with its stack; SysRq l: what each CPU runs, for a task spinning
-# rather than sleeping), and the stack of every task with splitkit, the
-# image engine or a ring consumer on it, whatever its state.  Once per run.
+# sk_qcow2_stuck WHAT: the guest did not get to WHAT in time: dom0's state
+# (sk_dom0_stuck), with splitkit_back's counters first.  Once per run.
 sk_qcow2_stuck()
 {
-	local since f l
-
 	[ -z "${SK_QCOW2_STUCK:-}" ] || return 0
 	SK_QCOW2_STUCK=1
-	sk_comment "stuck before '$1': dom0 state follows"
 	sk_blk_diag
-	since=$(dmesg | wc -l)
-	echo w >/proc/sysrq-trigger 2>/dev/null
-	echo l >/proc/sysrq-trigger 2>/dev/null
-	dmesg | sed -n "$((since + 1)),\$p" | head -n 300 |
-		sed 's/^\[[ 0-9.]*\] //' | while IFS= read -r l; do
-			sk_comment "sysrq: $l"
-		done
-	for f in $(grep -l -E 'skb_|ski_|sk_chan|splitkit' /proc/[0-9]*/stack \
-		   2>/dev/null); do
-		f=${f%/stack}
-		sk_comment "stack of ${f#/proc/} ($(cat "$f/comm" 2>/dev/null)), $(grep '^State:' "$f/status" 2>/dev/null):"
-		while IFS= read -r l; do
-			sk_comment "  $l"
-		done <"$f/stack"
-	done
+	sk_dom0_stuck "$1"
 }
 
 # sk_qcow2_wait NAME KEY: sk_vbd_wait_guest until shortly before the
