@@ -120,11 +120,11 @@ load_front()
 	esac
 }
 
-# handshake KEY ANSWER: send KEY to dom0 and wait (300 s at most) for its
+# handshake KEY ANSWER: send KEY to dom0 and wait (900 s at most) for its
 # ANSWER.
 handshake()
 {
-	skt_hs_send "$1" && skt_hs_wait "$2" 300 >/dev/null
+	skt_hs_send "$1" && skt_hs_wait "$2" 900 >/dev/null
 }
 
 # features DISKS: each disk's features as the guest sees them, one line

@@ -104,7 +104,7 @@ sk_vbd_load_back()
 # and its results reported as in every scenario.
 sk_vbd_host()
 {
-	local back=$1 name=$2 timeout=${3:-480} m
+	local back=$1 name=$2 timeout=${3:-1200} m
 
 	# nothing may skip in the harness: the package loads and unloads
 	# the backend itself only if no earlier scenario of this boot left
