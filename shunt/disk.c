@@ -241,40 +241,55 @@ static int sksh_sync_io(struct block_device *bdev, blk_opf_t opf,
 /*
  * Do the two faces hold the same bytes?  Sizes, then the first, the last
  * and evenly spread pages, read from both at the switch's drained and
- * flushed instant (nothing in flight, nothing new let through).
+ * flushed instant (nothing in flight, nothing new let through).  Says why
+ * not in the kernel log.
  */
 static bool sksh_same_backing(struct sksh_disk *d)
 {
 	sector_t sectors = bdev_nr_sectors(d->emul);
-	sector_t step, s, per = SKSH_ID_BYTES >> SECTOR_SHIFT;
+	sector_t step, s = 0, per = SKSH_ID_BYTES >> SECTOR_SHIFT;
 	struct page *a, *b;
-	bool same = true;
+	int err = 0, differ = 0;
 	unsigned int i;
 
 	if (bdev_nr_sectors(d->pv) != sectors || sectors < per ||
-	    bdev_logical_block_size(d->pv) != bdev_logical_block_size(d->emul))
+	    bdev_logical_block_size(d->pv) != bdev_logical_block_size(d->emul)) {
+		pr_err(SKSH_NAME ": %pg has %llu sectors of %u bytes, %pg %llu of %u: not the same disk\n",
+		       d->emul, (unsigned long long)sectors,
+		       bdev_logical_block_size(d->emul), d->pv,
+		       (unsigned long long)bdev_nr_sectors(d->pv),
+		       bdev_logical_block_size(d->pv));
 		return false;
+	}
 	a = alloc_page(GFP_NOIO);
 	b = alloc_page(GFP_NOIO);
 	if (!a || !b) {
-		same = false;
+		err = -ENOMEM;
 		goto free;
 	}
 	step = (sectors - per) / (SKSH_ID_SAMPLES - 1);
-	for (i = 0; same && i < SKSH_ID_SAMPLES; i++) {
+	for (i = 0; !err && !differ && i < SKSH_ID_SAMPLES; i++) {
 		s = i == SKSH_ID_SAMPLES - 1 ? sectors - per : i * step;
 		s = round_down(s, per);
-		same = !sksh_sync_io(d->emul, REQ_OP_READ, s, a) &&
-		       !sksh_sync_io(d->pv, REQ_OP_READ, s, b) &&
-		       !memcmp(page_address(a), page_address(b),
-			       SKSH_ID_BYTES);
+		err = sksh_sync_io(d->emul, REQ_OP_READ, s, a);
+		if (!err)
+			err = sksh_sync_io(d->pv, REQ_OP_READ, s, b);
+		if (!err)
+			differ = memcmp(page_address(a), page_address(b),
+					SKSH_ID_BYTES);
 	}
 free:
 	if (a)
 		__free_page(a);
 	if (b)
 		__free_page(b);
-	return same;
+	if (err)
+		pr_err(SKSH_NAME ": reading sector %llu of %pg and %pg to compare them: %d\n",
+		       (unsigned long long)s, d->emul, d->pv, err);
+	else if (differ)
+		pr_err(SKSH_NAME ": %pg and %pg differ at sector %llu: not the same backing\n",
+		       d->emul, d->pv, (unsigned long long)s);
+	return !err && !differ;
 }
 
 static void sksh_work(struct work_struct *work)
@@ -304,7 +319,7 @@ static void sksh_work(struct work_struct *work)
 			pr_warn(SKSH_NAME ": flushing %pg failed: the disk stays on its emulated path\n",
 				d->emul);
 		if (ok && !sksh_same_backing(d)) {
-			pr_err(SKSH_NAME ": %pg and %pg do not hold the same bytes: not switching\n",
+			pr_err(SKSH_NAME ": not switching %pg to %pg\n",
 			       d->emul, d->pv);
 			ok = false;
 			spin_lock_irqsave(&d->lock, flags);

@@ -25,7 +25,8 @@ ld=/lib64/ld-linux-x86-64.so.2
 rm -f "$img"
 truncate -s 128M "$img"
 sk_check "load loop and ext4" sk_modprobe loop ext4 crc32c_generic
-sk_check "mkfs.ext4 on the image" mkfs.ext4 -q -F "$img" || return
+sk_check "mkfs.ext4 on the image" \
+	mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$img" || return
 mkdir -p /mnt/hs
 # the tool, its libraries and their loader, for the guest's busybox
 hs_put_tool()
