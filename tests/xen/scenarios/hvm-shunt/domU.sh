@@ -74,6 +74,17 @@ hs_stuck()
 	dmesg | tail -n 80 | sed 's/^\[[ 0-9.]*\] //' | hs_say_lines "stack: "
 }
 
+# A switch that never arrives leaves the writers' bios held, and the
+# init's final sync would wait for them for ever: end the guest now, its
+# state and stacks on the console.
+hs_give_up()
+{
+	hs_stuck "$1"
+	sk_fail "the guest gave up after: $1"
+	sk_say "DONE"
+	poweroff -f
+}
+
 hs_progress()
 {
 	sk_comment "waiting: path $(cat $SYS/path 2>/dev/null), files a=$(hs_count /tmp/sums.a) b=$(hs_count /tmp/sums.b), sda $(hs_ios sda) xvda $(hs_ios xvda) requests, held $(cat $SYS/held 2>/dev/null)"
@@ -147,17 +158,15 @@ if ! sk_check "load splitkit_shunt emul=/dev/sda pv=/dev/xvda" \
 	return
 fi
 sk_check "the shunt starts on the emulated path" hs_path_is emul
-sk_check "writers got going (30 fsynced files)" skt_wait 900 hs_files_at_least 30 ||
-	hs_stuck "writers before the switch"
+sk_check "writers got going (30 fsynced files)" skt_wait 600 hs_files_at_least 30 ||
+	hs_give_up "writers before the switch"
 
 # --- to the PV path, mid-write --------------------------------------------
 sk_check "splitkit shunt on" hs_tool shunt on ||
 	sh -c "echo pv >$SYS/path"
-if ! sk_check "the shunt is on the PV path" skt_wait 300 hs_path_is pv; then
-	hs_stuck "switch to PV"
-	touch /tmp/stop
-	return
-fi
+sk_check "the shunt is on the PV path" skt_wait 300 hs_path_is pv ||
+	hs_give_up "switch to PV"
+
 hs_tool shunt status 2>&1 | hs_say_lines "status: "
 sk_comment "held $(cat $SYS/last_held_ns) ns, at most $(cat $SYS/max_held) bios"
 sk_check "one switch to PV, no flush error or identity refusal" \
@@ -167,7 +176,7 @@ p0=$(hs_ios xvda)
 c0=$(cat /sys/block/xvda/device/skf_stats/completed 2>/dev/null || echo 0)
 n=$(hs_count /tmp/sums.a)
 sk_check "writers go on over the PV path (30 more fsynced files)" \
-	skt_wait 900 hs_files_at_least $((n + 30)) || hs_stuck "writing over PV"
+	skt_wait 600 hs_files_at_least $((n + 30)) || hs_give_up "writing over PV"
 sk_check "every file so far reads as written over the PV path" hs_verify
 e1=$(hs_ios sda)
 p1=$(hs_ios xvda)
@@ -181,17 +190,15 @@ hs_diag "shunted"
 # --- back to the emulated path, mid-write ---------------------------------
 sk_check "splitkit shunt off" hs_tool shunt off ||
 	sh -c "echo emul >$SYS/path"
-if ! sk_check "the shunt is back on the emulated path" skt_wait 300 hs_path_is emul; then
-	hs_stuck "switch to emul"
-	touch /tmp/stop
-	return
-fi
+sk_check "the shunt is back on the emulated path" skt_wait 300 hs_path_is emul ||
+	hs_give_up "switch to emul"
+
 sk_comment "held $(cat $SYS/last_held_ns) ns on the way back"
 e0=$(hs_ios sda)
 p0=$(hs_ios xvda)
 n=$(hs_count /tmp/sums.a)
 sk_check "writers go on over the emulated path (20 more fsynced files)" \
-	skt_wait 900 hs_files_at_least $((n + 20)) || hs_stuck "writing over emul"
+	skt_wait 600 hs_files_at_least $((n + 20)) || hs_give_up "writing over emul"
 touch /tmp/stop
 wait "$wa" "$wb"
 e1=$(hs_ios sda)
