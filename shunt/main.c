@@ -6,7 +6,7 @@
  * the PV path and back through /sys/kernel/splitkit_shunt/ (one value per
  * file; Documentation/shunt.rst, "Control").  auto_switch=1 switches to
  * the PV path at load.  Unloading first brings the disk back to its
- * emulated path.  Status: not yet run under Xen (see shunt.rst).
+ * emulated path.
  */
 #include <linux/kobject.h>
 #include <linux/module.h>
