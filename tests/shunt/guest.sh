@@ -158,6 +158,8 @@ check "load splitkit_shunt emul=/dev/sda pv=/dev/vda" \
 	insmod /lib/modules/splitkit_shunt.ko emul=/dev/sda pv=/dev/vda ||
 	give_up "insmod"
 check "on the emulated path" path_is emul
+check "it names its disks (emul sda, pv vda)" \
+	test "$(cat $SYS/emul) $(cat $SYS/pv)" = "sda vda"
 check "writers got going (15 fsynced files)" wait_for 600 files_at_least 15 ||
 	give_up "writing before the switch"
 
