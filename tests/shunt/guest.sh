@@ -7,8 +7,9 @@
 # the PV face: the shunt does not care which driver serves its PV disk).
 # The ext4 made on the host is mounted from sda and written without pause
 # by three writers of checksummed files (fsynced, left to writeback,
-# O_DIRECT 4 KiB), while splitkit_shunt moves sda's I/O to vda and back;
-# then every file must read as written.  The steps wait for observable
+# O_DIRECT 4 KiB), while splitkit_shunt moves sda's I/O to vda and back,
+# then to vda again, and is unloaded there (it switches back first); then
+# every file must read as written.  The steps wait for observable
 # state (files written, the shunt's path), never for time; the bounds
 # below are hang guards.  Results: "SQ: ok - ..." / "SQ: not ok - ...",
 # comments "SQ: # ...", the end "SQ: DONE".  Busybox only.
@@ -188,15 +189,33 @@ p0=$(ios vda)
 n=$(count /tmp/sums.a)
 check "writers go on over the emulated path (10 more fsynced files)" \
 	wait_for 600 files_at_least $((n + 10)) || give_up "writing over emul"
-touch /tmp/stop
-wait
 e1=$(ios sda)
 p1=$(ios vda)
 check "the emulated disk carries the I/O again ($e0 -> $e1 requests)" \
 	test "$e1" -gt "$e0"
 check "the PV disk carries none ($p0 -> $p1 requests)" test "$p1" = "$p0"
+
+# unloading while shunted and written: the module switches back first
+check "echo pv again" sh -c "echo pv >$SYS/path"
+check "on the PV path again" wait_for 300 path_is pv || give_up "switch to PV again"
+n=$(count /tmp/sums.a)
+check "writers go on over the PV path (5 more fsynced files)" \
+	wait_for 600 files_at_least $((n + 5)) || give_up "writing over PV again"
+check "rmmod splitkit_shunt while the writers write" rmmod splitkit_shunt
+check "unloaded back on the emulated path (kernel log)" \
+	sh -c "dmesg | grep -q 'splitkit_shunt: back on the emulated path, unloaded'"
+e0=$(ios sda)
+p0=$(ios vda)
+n=$(count /tmp/sums.a)
+check "writers go on after the unload (5 more fsynced files)" \
+	wait_for 600 files_at_least $((n + 5)) || give_up "writing after the unload"
+touch /tmp/stop
+wait
+e1=$(ios sda)
+p1=$(ios vda)
+check "after the unload the emulated disk carries the I/O ($e0 -> $e1 requests), the PV disk none ($p0 -> $p1)" \
+	test "$e1" -gt "$e0" -a "$p1" = "$p0"
 check "no writer failed" sh -c "! cat /tmp/err.* 2>/dev/null | grep ."
-check "rmmod splitkit_shunt" rmmod splitkit_shunt
 check "every file reads as written ($(count /tmp/sums.a) + $(count /tmp/sums.b) + $(count /tmp/sums.c) files)" \
 	verify
 check "umount" umount /mnt
