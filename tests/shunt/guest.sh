@@ -8,8 +8,11 @@
 # The ext4 made on the host is mounted from sda and written without pause
 # by three writers of checksummed files (fsynced, left to writeback,
 # O_DIRECT 4 KiB), while splitkit_shunt moves sda's I/O to vda and back,
-# then to vda again, and is unloaded there (it switches back first); then
-# every file must read as written.  The steps wait for observable
+# then to vda again, and is unloaded there (it switches back first), then
+# loaded and switched to vda once more, where the host unplugs vda (the
+# guest asks with "SQ: HOST device_del pv0"): the shunt must fall back to
+# sda, the bios that failed on vda retried there; then every file must
+# read as written.  The steps wait for observable
 # state (files written, the shunt's path), never for time; the bounds
 # below are hang guards.  Results: "SQ: ok - ..." / "SQ: not ok - ...",
 # comments "SQ: # ...", the end "SQ: DONE".  Busybox only.
@@ -71,6 +74,8 @@ files_at_least() { [ "$(count /tmp/sums.a)" -ge "$1" ]; }
 path_is() { [ "$(cat $SYS/path 2>/dev/null)" = "$1" ]; }
 # requests a disk completed: reads + writes (stat fields 1 and 5)
 ios() { awk '{ print $1 + $5 }' "/sys/block/$1/stat"; }
+
+refused_once() { [ "$(cat $SYS/identity_refusals)" -ge 1 ] && path_is emul; }
 
 diag()
 {
@@ -209,18 +214,46 @@ p0=$(ios vda)
 n=$(count /tmp/sums.a)
 check "writers go on after the unload (5 more fsynced files)" \
 	wait_for 600 files_at_least $((n + 5)) || give_up "writing after the unload"
-touch /tmp/stop
-wait
 e1=$(ios sda)
 p1=$(ios vda)
 check "after the unload the emulated disk carries the I/O ($e0 -> $e1 requests), the PV disk none ($p0 -> $p1)" \
 	test "$e1" -gt "$e0" -a "$p1" = "$p0"
+
+# fallback: the PV disk goes away under I/O (the host unplugs it)
+check "load splitkit_shunt again" \
+	insmod /lib/modules/splitkit_shunt.ko emul=/dev/sda pv=/dev/vda ||
+	give_up "insmod again"
+check "echo pv a third time" sh -c "echo pv >$SYS/path"
+check "on the PV path a third time" wait_for 300 path_is pv ||
+	give_up "switch to PV a third time"
+n=$(count /tmp/sums.a)
+check "writers go on over the PV path (3 more fsynced files)" \
+	wait_for 600 files_at_least $((n + 3)) || give_up "writing over PV a third time"
+say "HOST device_del pv0"
+check "the PV disk went away (the host unplugged it)" \
+	wait_for 300 sh -c '! test -e /sys/block/vda' || give_up "unplug"
+check "the shunt fell back to the emulated path" wait_for 300 path_is emul ||
+	give_up "fallback"
+say "# after the fallback: requeued $(cat $SYS/requeued), switches to emul $(cat $SYS/switches_to_emul)"
+check "the bio that failed on the PV path was retried, not failed (requeued >= 1)" \
+	test "$(cat $SYS/requeued)" -ge 1
+check "the kernel log says why" \
+	sh -c "dmesg | grep -q 'splitkit_shunt: vda failed a bio'"
+check "echo pv with the PV disk gone" sh -c "echo pv >$SYS/path"
+check "that switch is refused (its identity check cannot read the PV disk)" \
+	wait_for 300 refused_once
+n=$(count /tmp/sums.a)
+check "writers go on over the emulated path (5 more fsynced files)" \
+	wait_for 600 files_at_least $((n + 5)) || give_up "writing after the fallback"
+touch /tmp/stop
+wait
+check "rmmod splitkit_shunt with its PV disk gone" rmmod splitkit_shunt
 check "no writer failed" sh -c "! cat /tmp/err.* 2>/dev/null | grep ."
 check "every file reads as written ($(count /tmp/sums.a) + $(count /tmp/sums.b) + $(count /tmp/sums.c) files)" \
 	verify
 check "umount" umount /mnt
 diag "end"
-check "dmesg: no oops, warning or I/O error" \
-	sh -c "! dmesg | grep -E 'BUG|WARNING|Oops|I/O error|EXT4-fs error'"
+check "dmesg: no oops, warning or I/O error on sda" \
+	sh -c "! dmesg | grep -E 'BUG|WARNING|Oops|I/O error, dev sda|EXT4-fs error'"
 say DONE
 poweroff -f

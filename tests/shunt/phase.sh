@@ -8,8 +8,10 @@
 # the shunt does not care which driver serves its PV disk), and run
 # guest.sh as the guest's /init: an ext4 on sda written without pause by
 # three writers of checksummed files while splitkit_shunt moves sda's
-# I/O to vda and back, then unloads; every file must read as written,
-# and the host fscks the image afterwards.  This tests the module's
+# I/O to vda and back, is unloaded while shunted, and, loaded again and
+# shunted, sees vda unplugged by the host (QEMU's monitor, on the guest's
+# request) and falls back to sda; every file must read as written, and
+# the host fscks the image afterwards.  This tests the module's
 # hook, switch and unload on both kernels in a minute or two each; the
 # same under Xen with the real PV path is the wip scenario hvm-shunt.
 #
@@ -64,6 +66,25 @@ guest_modules()
 	done
 }
 
+# relay_host_requests LOG MONITOR QEMU_PID: the guest asks the host for
+# a QEMU monitor command with a console line "SQ: HOST <command>" (the
+# fallback test's unplug of the virtio disk); each is sent once, when its
+# line appears (an event: the loop only polls for it).
+relay_host_requests()
+{
+	local done=0 cmd
+	while kill -0 "$3" 2>/dev/null; do
+		tr -d '\r' <"$1" | sed -n 's/^SQ: HOST //p' >"$W/requests"
+		while [ "$(wc -l <"$W/requests")" -gt "$done" ]; do
+			done=$((done + 1))
+			cmd=$(sed -n "${done}p" "$W/requests")
+			echo "# relaying the guest's request: $cmd"
+			echo "$cmd" >"$2"
+		done
+		sleep 1
+	done
+}
+
 for kver in $kvers; do
 	t=shunt-$kver
 	ko=$BUILD/kmod/$kver/shunt/splitkit_shunt.ko
@@ -93,13 +114,24 @@ for kver in $kvers; do
 	log=$BUILD/shunt/$kver.log
 	mkdir -p "$(dirname "$log")"
 	began=$(date +%s)
+	rm -f "$W/mon.in" "$W/mon.out"
+	mkfifo "$W/mon.in" "$W/mon.out"
 	timeout "$SHUNT_TIMEOUT" "$QEMU" -M pc -m 512 -smp 1 -nographic \
 		-no-reboot -kernel "/boot/vmlinuz-$kver" -initrd "$W/init.img" \
 		-append "console=ttyS0 loglevel=5 panic=-1" \
+		-monitor "pipe:$W/mon" \
 		-drive "file=$W/disk.img,if=ide,format=raw,file.locking=off,cache=writeback,throttling.iops-total=20" \
-		-drive "file=$W/disk.img,if=virtio,format=raw,file.locking=off,cache=writeback" \
-		</dev/null >"$log" 2>&1
+		-drive "file=$W/disk.img,if=none,id=pvd,format=raw,file.locking=off,cache=writeback" \
+		-device virtio-blk-pci,drive=pvd,id=pv0 \
+		</dev/null >"$log" 2>&1 &
+	qemu=$!
+	relay_host_requests "$log" "$W/mon.in" "$qemu" &
+	relay=$!
+	cat "$W/mon.out" >/dev/null &
+	wait "$qemu"
 	rc=$?
+	kill "$relay" 2>/dev/null
+	wait 2>/dev/null
 	tr -d '\r' <"$log" | sed -n 's/^SQ: //p' >"$W/results"
 	while IFS= read -r line; do
 		case "$line" in
