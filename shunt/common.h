@@ -50,7 +50,7 @@ struct sksh_ctx {
  * @pv_file: the PV disk, opened exclusively: nobody else may use it.
  * @pv: its whole-disk block_device.
  * @lock: protects @s, @dispatch, @dispatching, @flush_wanted,
- *	@identity_refusals.
+ *	@identity_refusals, @told.
  * @s: the switch core's state.
  * @dispatch: bios routed but not yet submitted, in order.
  * @dispatching: a task is submitting @dispatch; others append to it.
@@ -60,6 +60,9 @@ struct sksh_ctx {
  * @nr_ctx: contexts out of @ctx_pool (bios the shunt has).
  * @idle: woken when a bio completes or a switch moves.
  * @identity_refusals: switches undone because the two faces differed.
+ * @told: switches to each path already reported in the kernel log.
+ * @queue_waited: the emulated queue was frozen once, at the first switch
+ *	to PV, for bios that entered it before the hook (work item only).
  */
 struct sksh_disk {
 	struct file *emul_file;
@@ -76,15 +79,48 @@ struct sksh_disk {
 	atomic_t nr_ctx;
 	wait_queue_head_t idle;
 	u64 identity_refusals;
+	u64 told[SKS_NR_PATHS];
+	bool queue_waited;
 };
 
 /* disk.c */
+void sksh_end_io(struct bio *bio);
+void sksh_sync_end_io(struct bio *bio);
 int sksh_disk_open(struct sksh_disk *d, const char *emul, const char *pv);
 void sksh_disk_close(struct sksh_disk *d);
-bool sksh_disk_owns(struct sksh_disk *d, struct bio *bio);
 void sksh_disk_submit(struct sksh_disk *d, struct bio *bio);
 int sksh_disk_switch(struct sksh_disk *d, enum sks_path to);
 void sksh_disk_drain(struct sksh_disk *d);
+
+/**
+ * sksh_bio_owned() - does the shunt carry @bio already?
+ * @bio: a bio entering submit_bio_noacct().
+ *
+ * A bio the shunt routed (and the remainder the block layer resubmits
+ * when it splits one) completes through sksh_end_io(); the switch's own
+ * flush and identity reads through sksh_sync_end_io().  Any context.
+ */
+static inline bool sksh_bio_owned(const struct bio *bio)
+{
+	return bio->bi_end_io == sksh_end_io ||
+	       bio->bi_end_io == sksh_sync_end_io;
+}
+
+/**
+ * sksh_bio_wanted() - must the hook route @bio?
+ * @d: the shunted disk.
+ * @bio: a bio entering submit_bio_noacct().
+ *
+ * Return: true for a bio aimed at the emulated disk or one of its
+ * partitions that the shunt does not carry yet.  Any context, no locks:
+ * the ftrace callback calls it for every bio of the system.
+ */
+static inline bool sksh_bio_wanted(const struct sksh_disk *d,
+				   const struct bio *bio)
+{
+	return bio->bi_bdev && bio->bi_bdev->bd_disk == d->emul->bd_disk &&
+	       !sksh_bio_owned(bio);
+}
 
 /* hook.c */
 int sksh_hook_install(struct sksh_disk *d);

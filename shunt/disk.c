@@ -18,6 +18,7 @@
  * Locking: sksh_disk.lock (irqsave) protects the core's state and the
  * dispatch list; nothing sleeps or submits under it.
  */
+#include <linux/blk-mq.h>
 #include <linux/completion.h>
 #include <linux/fs.h>
 #include <linux/ktime.h>
@@ -35,28 +36,6 @@ static struct kmem_cache *sksh_ctx_cache;
 static u64 sksh_now(void)
 {
 	return ktime_get_ns();
-}
-
-/**
- * sksh_disk_owns() - is @bio aimed at the shunted disk or a partition?
- * @d: the disk.
- * @bio: a bio entering submit_bio_noacct().
- */
-bool sksh_disk_owns(struct sksh_disk *d, struct bio *bio)
-{
-	return bio->bi_bdev && bio->bi_bdev->bd_disk == d->emul->bd_disk;
-}
-
-/*
- * Submit a bio this module routed, or built, past the hook: a call from
- * this module is never redirected, and being noinline with work after
- * the call it is never a tail call whose return address would be the
- * kernel's.
- */
-static noinline void sksh_submit_direct(struct bio *bio)
-{
-	submit_bio_noacct(bio);
-	asm volatile("" ::: "memory");
 }
 
 /* Aim @ctx's bio at @p: the PV disk, or back at what it was sent to. */
@@ -85,8 +64,17 @@ static bool sksh_act(struct sksh_disk *d, enum sks_action act)
 	struct sks_bio *b;
 	enum sks_path p;
 
+	enum sks_path to;
+
 	if (act == SKS_ACT_FLUSH_EMUL)
 		d->flush_wanted = true;
+	for (to = SKS_EMUL; to < SKS_NR_PATHS; to++)
+		if (d->told[to] != d->s.switches[to]) {
+			d->told[to] = d->s.switches[to];
+			pr_info(SKSH_NAME ": %pg now on its %s path; %llu bios held for %llu ns\n",
+				d->emul, to == SKS_PV ? "PV" : "emulated",
+				d->s.nr_held, d->s.last_held_ns);
+		}
 	while ((b = sks_next_held(&d->s, &p))) {
 		struct sksh_ctx *ctx = container_of(b, struct sksh_ctx, core);
 
@@ -114,7 +102,8 @@ static void sksh_dispatch(struct sksh_disk *d)
 		}
 		list_del_init(&ctx->node);
 		spin_unlock_irqrestore(&d->lock, flags);
-		sksh_submit_direct(ctx->bio);
+		/* marked as ours (sksh_bio_owned()): not routed again */
+		submit_bio_noacct(ctx->bio);
 	}
 }
 
@@ -125,8 +114,15 @@ static void sksh_free_ctx(struct sksh_disk *d, struct sksh_ctx *ctx)
 		wake_up_all(&d->idle);
 }
 
-/* Completion of a routed bio, any context. */
-static void sksh_end_io(struct bio *bio)
+/**
+ * sksh_end_io() - completion of a bio the shunt routed.
+ * @bio: the bio; its bi_private is its struct sksh_ctx.
+ *
+ * Any context up to hard IRQ.  Tells the core; a bio a failing PV path
+ * gave back is held again for the emulated path, any other is completed
+ * to its submitter with its own bi_end_io and bi_private restored.
+ */
+void sksh_end_io(struct bio *bio)
 {
 	struct sksh_ctx *ctx = bio->bi_private;
 	struct sksh_disk *d = ctx->d;
@@ -137,8 +133,12 @@ static void sksh_end_io(struct bio *bio)
 
 	spin_lock_irqsave(&d->lock, flags);
 	/* a PV error sends the disk back; the bio is retried there */
-	if (failed && ctx->core.path == SKS_PV)
+	if (failed && ctx->core.path == SKS_PV) {
+		if (!d->s.pv_broken)
+			pr_warn(SKSH_NAME ": %pg failed a bio (status %d): back to the emulated path, bios retried there\n",
+				d->pv, bio->bi_status);
 		sks_pv_broken(&d->s, sksh_now());
+	}
 	done = sks_complete(&d->s, &ctx->core, failed);
 	work = sksh_act(d, sks_progress(&d->s, sksh_now()));
 	spin_unlock_irqrestore(&d->lock, flags);
@@ -152,8 +152,9 @@ static void sksh_end_io(struct bio *bio)
 	bio->bi_bdev = ctx->bdev;
 	bio->bi_end_io = ctx->end_io;
 	bio->bi_private = ctx->private;
-	sksh_free_ctx(d, ctx);
 	bio_endio(bio);
+	/* last: the wake-up may let the module go */
+	sksh_free_ctx(d, ctx);
 }
 
 /**
@@ -205,7 +206,13 @@ void sksh_disk_submit(struct sksh_disk *d, struct bio *bio)
 
 /* ---- the switch's flush and identity check (work item) ---------------- */
 
-static void sksh_sync_end_io(struct bio *bio)
+/**
+ * sksh_sync_end_io() - completion of the shunt's own flush or read.
+ * @bio: the bio; its bi_private is the waiter's completion.
+ *
+ * Any context.
+ */
+void sksh_sync_end_io(struct bio *bio)
 {
 	complete(bio->bi_private);
 }
@@ -224,7 +231,7 @@ static int sksh_sync_io(struct block_device *bdev, blk_opf_t opf,
 		__bio_add_page(bio, page, SKSH_ID_BYTES, 0);
 	bio->bi_end_io = sksh_sync_end_io;
 	bio->bi_private = &done;
-	sksh_submit_direct(bio);
+	submit_bio_noacct(bio);		/* marked: passes the hook */
 	wait_for_completion_io(&done);
 	err = blk_status_to_errno(bio->bi_status);
 	bio_put(bio);
@@ -234,40 +241,55 @@ static int sksh_sync_io(struct block_device *bdev, blk_opf_t opf,
 /*
  * Do the two faces hold the same bytes?  Sizes, then the first, the last
  * and evenly spread pages, read from both at the switch's drained and
- * flushed instant (nothing in flight, nothing new let through).
+ * flushed instant (nothing in flight, nothing new let through).  Says why
+ * not in the kernel log.
  */
 static bool sksh_same_backing(struct sksh_disk *d)
 {
 	sector_t sectors = bdev_nr_sectors(d->emul);
-	sector_t step, s, per = SKSH_ID_BYTES >> SECTOR_SHIFT;
+	sector_t step, s = 0, per = SKSH_ID_BYTES >> SECTOR_SHIFT;
 	struct page *a, *b;
-	bool same = true;
+	int err = 0, differ = 0;
 	unsigned int i;
 
 	if (bdev_nr_sectors(d->pv) != sectors || sectors < per ||
-	    bdev_logical_block_size(d->pv) != bdev_logical_block_size(d->emul))
+	    bdev_logical_block_size(d->pv) != bdev_logical_block_size(d->emul)) {
+		pr_err(SKSH_NAME ": %pg has %llu sectors of %u bytes, %pg %llu of %u: not the same disk\n",
+		       d->emul, (unsigned long long)sectors,
+		       bdev_logical_block_size(d->emul), d->pv,
+		       (unsigned long long)bdev_nr_sectors(d->pv),
+		       bdev_logical_block_size(d->pv));
 		return false;
+	}
 	a = alloc_page(GFP_NOIO);
 	b = alloc_page(GFP_NOIO);
 	if (!a || !b) {
-		same = false;
+		err = -ENOMEM;
 		goto free;
 	}
 	step = (sectors - per) / (SKSH_ID_SAMPLES - 1);
-	for (i = 0; same && i < SKSH_ID_SAMPLES; i++) {
+	for (i = 0; !err && !differ && i < SKSH_ID_SAMPLES; i++) {
 		s = i == SKSH_ID_SAMPLES - 1 ? sectors - per : i * step;
 		s = round_down(s, per);
-		same = !sksh_sync_io(d->emul, REQ_OP_READ, s, a) &&
-		       !sksh_sync_io(d->pv, REQ_OP_READ, s, b) &&
-		       !memcmp(page_address(a), page_address(b),
-			       SKSH_ID_BYTES);
+		err = sksh_sync_io(d->emul, REQ_OP_READ, s, a);
+		if (!err)
+			err = sksh_sync_io(d->pv, REQ_OP_READ, s, b);
+		if (!err)
+			differ = memcmp(page_address(a), page_address(b),
+					SKSH_ID_BYTES);
 	}
 free:
 	if (a)
 		__free_page(a);
 	if (b)
 		__free_page(b);
-	return same;
+	if (err)
+		pr_err(SKSH_NAME ": reading sector %llu of %pg and %pg to compare them: %d\n",
+		       (unsigned long long)s, d->emul, d->pv, err);
+	else if (differ)
+		pr_err(SKSH_NAME ": %pg and %pg differ at sector %llu: not the same backing\n",
+		       d->emul, d->pv, (unsigned long long)s);
+	return !err && !differ;
 }
 
 static void sksh_work(struct work_struct *work)
@@ -280,6 +302,16 @@ static void sksh_work(struct work_struct *work)
 	flush = d->flush_wanted;
 	d->flush_wanted = false;
 	spin_unlock_irqrestore(&d->lock, flags);
+	if (flush && !d->queue_waited) {
+		/*
+		 * Nothing the shunt routed is in flight on the emulated path;
+		 * bios that entered its queue before the hook was there are
+		 * waited for by freezing the queue once (new bios are held).
+		 */
+		blk_mq_freeze_queue(bdev_get_queue(d->emul));
+		blk_mq_unfreeze_queue(bdev_get_queue(d->emul));
+		d->queue_waited = true;
+	}
 	if (flush) {
 		ok = !sksh_sync_io(d->emul, REQ_OP_WRITE | REQ_PREFLUSH, 0,
 				   NULL);
@@ -287,7 +319,7 @@ static void sksh_work(struct work_struct *work)
 			pr_warn(SKSH_NAME ": flushing %pg failed: the disk stays on its emulated path\n",
 				d->emul);
 		if (ok && !sksh_same_backing(d)) {
-			pr_err(SKSH_NAME ": %pg and %pg do not hold the same bytes: not switching\n",
+			pr_err(SKSH_NAME ": not switching %pg to %pg\n",
 			       d->emul, d->pv);
 			ok = false;
 			spin_lock_irqsave(&d->lock, flags);

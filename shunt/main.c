@@ -6,7 +6,7 @@
  * the PV path and back through /sys/kernel/splitkit_shunt/ (one value per
  * file; Documentation/shunt.rst, "Control").  auto_switch=1 switches to
  * the PV path at load.  Unloading first brings the disk back to its
- * emulated path.  Status: not yet run under Xen (see shunt.rst).
+ * emulated path.
  */
 #include <linux/kobject.h>
 #include <linux/module.h>
@@ -119,7 +119,19 @@ static ssize_t path_store(struct kobject *kobj, struct kobj_attribute *attr,
 	return err && err != -EALREADY ? err : count;
 }
 
+/* emul, pv: the two disks' names (as the kernel calls them, e.g. sda). */
+static ssize_t disk_show(struct kobject *kobj, struct kobj_attribute *attr,
+			 char *buf)
+{
+	struct sksh_disk *d = &sksh_disk;
+
+	return sysfs_emit(buf, "%pg\n", strcmp(attr->attr.name, "pv") ?
+			  d->emul : d->pv);
+}
+
 static struct kobj_attribute sksh_path_attr = __ATTR_RW(path);
+static struct kobj_attribute sksh_emul_attr = __ATTR(emul, 0444, disk_show, NULL);
+static struct kobj_attribute sksh_pv_attr = __ATTR(pv, 0444, disk_show, NULL);
 #define SKSH_STAT_ATTR(n) \
 	static struct kobj_attribute sksh_attr_##n = __ATTR(n, 0444, sksh_stat_show, NULL)
 SKSH_STAT_ATTR(last_held_ns);
@@ -135,6 +147,8 @@ SKSH_STAT_ATTR(inflight_pv);
 
 static struct attribute *sksh_attrs[] = {
 	&sksh_path_attr.attr,
+	&sksh_emul_attr.attr,
+	&sksh_pv_attr.attr,
 	&sksh_attr_last_held_ns.attr,
 	&sksh_attr_held.attr,
 	&sksh_attr_max_held.attr,

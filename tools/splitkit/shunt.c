@@ -26,6 +26,10 @@ static const char *const shunt_counters[] = {
 
 #define NR_COUNTERS	(sizeof(shunt_counters) / sizeof(shunt_counters[0]))
 
+static const char *const shunt_strings[] = { "emul", "pv", "path" };
+
+#define NR_STRINGS	(sizeof(shunt_strings) / sizeof(shunt_strings[0]))
+
 static int shunt_read(const char *file, char *buf, size_t n)
 {
 	char path[128];
@@ -52,8 +56,11 @@ static int shunt_status(const struct sk_args *a)
 	if (!shunt_loaded())
 		return 1;
 	o = json_object_new_object();
-	if (!shunt_read("path", buf, sizeof(buf)))
-		json_object_object_add(o, "path", json_object_new_string(buf));
+	/* the two disks, then the path their I/O takes */
+	for (i = 0; i < NR_STRINGS; i++)
+		if (!shunt_read(shunt_strings[i], buf, sizeof(buf)))
+			json_object_object_add(o, shunt_strings[i],
+					       json_object_new_string(buf));
 	for (i = 0; i < NR_COUNTERS; i++)
 		if (!shunt_read(shunt_counters[i], buf, sizeof(buf)))
 			json_object_object_add(o, shunt_counters[i],
@@ -118,7 +125,7 @@ static int shunt_off(const struct sk_args *a)
 
 static const struct sk_cmd shunt_cmds[] = {
 	{ "status", "[--json]",
-	  "the path the shunted disk's I/O takes, and the switch counters",
+	  "the two disks, the path the shunted disk's I/O takes, and the switch counters",
 	  SK_OPT_JSON, 0, 0, shunt_status, NULL, 0 },
 	{ "on", "",
 	  "move the emulated disk's I/O to the PV disk (waits for the switch)",

@@ -1,16 +1,39 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# hvm-shunt (guest half): a filesystem on the emulated disk (sda) keeps
-# being written while splitkit_shunt moves sda's I/O to the PV disk (xvda,
-# splitkit_front) and back; afterwards every file reads as written.  The
-# steps wait for observable state (files written, the shunt's path), never
-# for time.  Busybox tools only (the small HVM initramfs).
+# hvm-shunt (guest half): the ext4 dom0 made on the disk is mounted from
+# the emulated disk (sda) and written without pause by two writers of
+# checksummed files (one fsyncs each file, one leaves its files to
+# writeback, whose large bios the block layer splits, one writes in
+# O_DIRECT 4 KiB pieces without pause), while
+# splitkit_shunt moves sda's I/O to the PV disk (xvda, splitkit_front)
+# and back with `splitkit shunt on|off`.  While shunted the PV disk must
+# carry the I/O and the emulated disk none, and the other way round after;
+# every file must read as written over the PV path, over the emulated
+# path, and in dom0 after the guest is gone (dom0.sh).  The steps wait for
+# observable state (files written, the shunt's path), never for time.
+# The switch's held time and the most bios it held are reported, not
+# required: whether a bio arrives during a switch is the scheduler's
+# business.  Busybox tools only (the small HVM initramfs); the splitkit tool comes
+# from dom0 on the filesystem itself (dom0.sh puts it in /sk).  For a
+# one-run diagnosis every failed wait, and the end, dump the shunt's
+# counters, both disks' statistics and the kernel's messages.
 
 SYS=/sys/kernel/splitkit_shunt
 
+# The splitkit tool with dom0's libraries, run by their own loader.
+hs_tool()
+{
+	/mnt/sk/ld-linux-x86-64.so.2 --library-path /mnt/sk /mnt/sk/splitkit "$@"
+}
+
+hs_count()
+{
+	if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi
+}
+
 hs_files_at_least()
 {
-	[ "$(wc -l </tmp/sums 2>/dev/null || echo 0)" -ge "$1" ]
+	[ "$(hs_count /tmp/sums.a)" -ge "$1" ]
 }
 
 hs_path_is()
@@ -18,65 +41,199 @@ hs_path_is()
 	[ "$(cat $SYS/path 2>/dev/null)" = "$1" ]
 }
 
-# sda's write count (sectors written, /sys/block/sda/stat field 7)
-hs_sda_writes()
+# requests a disk completed: reads + writes (/sys/block/X/stat fields 1, 5)
+hs_ios()
 {
-	awk '{ print $7 }' /sys/block/sda/stat
+	awk '{ print $1 + $5 }' "/sys/block/$1/stat"
 }
 
-hs_writer()
+hs_say_lines()
 {
-	local i=1
-	while [ ! -e /tmp/stop ] && [ "$i" -le 400 ]; do
-		dd if=/dev/urandom of="/mnt/f$i" bs=64k count=4 conv=fsync \
-			2>/dev/null || break
-		md5sum "/mnt/f$i" >>/tmp/sums
+	local l
+	while IFS= read -r l; do
+		sk_comment "$1$l"
+	done
+}
+
+# Everything that tells where the I/O went and what the kernel said.
+hs_diag()
+{
+	sk_comment "diag ($1): files a=$(hs_count /tmp/sums.a) b=$(hs_count /tmp/sums.b) c=$(hs_count /tmp/sums.c)"
+	[ -d $SYS ] && (cd $SYS && grep . *) 2>&1 | tr '\n' ' ' |
+		hs_say_lines "shunt: "
+	sk_comment "sda stat: $(cat /sys/block/sda/stat 2>&1)"
+	sk_comment "xvda stat: $(cat /sys/block/xvda/stat 2>&1)"
+	(cd /sys/block/xvda/device/skf_stats 2>/dev/null && grep . *) |
+		tr '\n' ' ' | hs_say_lines "skf_stats: "
+	dmesg | grep -iE 'shunt|splitkit|blkfront|vbd|ata[0-9]|sd[a-z]? |EXT4|I/O error|BUG|WARN|Oops|Call Trace|blocked for|RIP' |
+		tail -n 40 | sed 's/^\[[ 0-9.]*\] //' | hs_say_lines "dmesg: "
+}
+
+# On a wait that failed: the above, and the stacks of blocked tasks.
+hs_stuck()
+{
+	hs_diag "$1"
+	echo w >/proc/sysrq-trigger
+	dmesg | tail -n 80 | sed 's/^\[[ 0-9.]*\] //' | hs_say_lines "stack: "
+}
+
+# A switch that never arrives leaves the writers' bios held, and the
+# init's final sync would wait for them for ever: end the guest now, its
+# state and stacks on the console.
+hs_give_up()
+{
+	hs_stuck "$1"
+	sk_fail "the guest gave up after: $1"
+	sk_say "DONE"
+	poweroff -f
+}
+
+hs_progress()
+{
+	sk_comment "waiting: path $(cat $SYS/path 2>/dev/null), files a=$(hs_count /tmp/sums.a) b=$(hs_count /tmp/sums.b), sda $(hs_ios sda) xvda $(hs_ios xvda) requests, held $(cat $SYS/held 2>/dev/null)"
+}
+SKT_PROGRESS=hs_progress
+
+# writer a: 128 KiB files, each fsynced; its checksum is of the source.
+hs_writer_a()
+{
+	local i=1 sum
+	while [ ! -e /tmp/stop ] && [ "$i" -le 300 ]; do
+		dd if=/dev/urandom of=/tmp/src.a bs=64k count=2 2>/dev/null
+		sum=$(md5sum </tmp/src.a | cut -d' ' -f1)
+		dd if=/tmp/src.a of="/mnt/a/$i" bs=64k conv=fsync 2>/dev/null ||
+			{ echo "writer a: file $i failed" >/tmp/err.a; break; }
+		echo "$sum  a/$i" >>/tmp/sums.a
 		i=$((i + 1))
 	done
 }
 
+# writer b: 512 KiB files left to writeback (large bios, split on sda).
+hs_writer_b()
+{
+	local i=1 sum
+	while [ ! -e /tmp/stop ] && [ "$i" -le 40 ]; do
+		dd if=/dev/urandom of=/tmp/src.b bs=64k count=8 2>/dev/null
+		sum=$(md5sum </tmp/src.b | cut -d' ' -f1)
+		dd if=/tmp/src.b of="/mnt/b/$i" bs=512k 2>/dev/null ||
+			{ echo "writer b: file $i failed" >/tmp/err.b; break; }
+		echo "$sum  b/$i" >>/tmp/sums.b
+		i=$((i + 1))
+	done
+}
+
+# writer c: 256 KiB files in O_DIRECT 4 KiB writes, one after the other:
+# a stream of small synchronous bios with hardly a gap between them.
+hs_writer_c()
+{
+	local i=1 sum
+	dd if=/dev/urandom of=/tmp/src.c bs=64k count=4 2>/dev/null
+	sum=$(md5sum </tmp/src.c | cut -d' ' -f1)
+	while [ ! -e /tmp/stop ] && [ "$i" -le 100 ]; do
+		dd if=/tmp/src.c of="/mnt/c/$i" bs=4k oflag=direct 2>/dev/null ||
+			{ echo "writer c: file $i failed" >/tmp/err.c; break; }
+		echo "$sum  c/$i" >>/tmp/sums.c
+		i=$((i + 1))
+	done
+}
+
+# Every file listed so far reads as written, from the disk (caches dropped).
+hs_verify()
+{
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	cat /tmp/sums.a /tmp/sums.b /tmp/sums.c >/tmp/sums.now 2>/dev/null
+	(cd /mnt && md5sum -c -s /tmp/sums.now)
+}
+
 sk_check "running in an HVM guest" grep -qi hvm /sys/hypervisor/guest_type
 sk_check "load ata_piix and sd_mod" sk_modprobe ata_piix sd_mod
-sk_check "emulated disk /dev/sda appeared" sk_wait_block /dev/sda 120 || return
+sk_check "emulated disk /dev/sda appeared" sk_wait_block /dev/sda 120 ||
+	{ hs_diag "no sda"; return; }
 sk_check "load splitkit_front" sk_insmod splitkit_front
-sk_check "PV disk /dev/xvda appeared" sk_wait_block /dev/xvda 120 || return
+if ! sk_check "PV disk /dev/xvda appeared" sk_wait_block /dev/xvda 120; then
+	sk_comment "xen bus: $(ls /sys/bus/xen/devices 2>&1 | tr '\n' ' ')"
+	hs_diag "no xvda"
+	return
+fi
+sk_comment "xvda bound by $(basename "$(readlink /sys/block/xvda/device/driver)")"
 sk_check "load ext4" sk_modprobe crc32c_generic ext4
-sk_check "mkfs on sda" mke2fs -q /dev/sda || return
 mkdir -p /mnt
-sk_check "mount sda" mount -t ext4 /dev/sda /mnt || return
-hs_writer &
-writer=$!
-sk_check "load splitkit_shunt emul=/dev/sda pv=/dev/xvda" \
-	sk_insmod splitkit_shunt emul=/dev/sda pv=/dev/xvda || return
-sk_check "writer got going (50 files)" skt_wait 600 hs_files_at_least 50
-sk_check "ask for the PV path" sh -c "echo pv >$SYS/path"
-sk_check "the shunt is on the PV path" skt_wait 120 hs_path_is pv
-sk_comment "held for $(cat $SYS/last_held_ns) ns, max held $(cat $SYS/max_held)"
-sk_check "one switch to PV, no identity refusal" \
-	test "$(cat $SYS/switches_to_pv)" = 1 -a "$(cat $SYS/identity_refusals)" = 0
-w0=$(hs_sda_writes)
+sk_check "mount the emulated disk's ext4 (sda)" mount -t ext4 /dev/sda /mnt ||
+	{ hs_diag "mount"; return; }
+sk_check "the splitkit tool runs" hs_tool shunt help
+mkdir -p /mnt/a /mnt/b /mnt/c
+hs_writer_a &
+wa=$!
+hs_writer_b &
+wb=$!
+hs_writer_c &
+wc=$!
+if ! sk_check "load splitkit_shunt emul=/dev/sda pv=/dev/xvda" \
+	sk_insmod splitkit_shunt emul=/dev/sda pv=/dev/xvda; then
+	hs_diag "insmod"
+	touch /tmp/stop
+	wait
+	umount /mnt
+	return
+fi
+sk_check "the shunt starts on the emulated path" hs_path_is emul
+sk_check "writers got going (30 fsynced files)" skt_wait 600 hs_files_at_least 30 ||
+	hs_give_up "writers before the switch"
+
+# --- to the PV path, mid-write --------------------------------------------
+sk_check "splitkit shunt on" hs_tool shunt on ||
+	sh -c "echo pv >$SYS/path"
+sk_check "the shunt is on the PV path" skt_wait 300 hs_path_is pv ||
+	hs_give_up "switch to PV"
+
+hs_tool shunt status 2>&1 | hs_say_lines "status: "
+sk_comment "held $(cat $SYS/last_held_ns) ns, at most $(cat $SYS/max_held) bios"
+sk_check "one switch to PV, no flush error or identity refusal" \
+	test "$(cat $SYS/switches_to_pv)/$(cat $SYS/flush_errors)/$(cat $SYS/identity_refusals)" = 1/0/0
+e0=$(hs_ios sda)
+p0=$(hs_ios xvda)
 c0=$(cat /sys/block/xvda/device/skf_stats/completed 2>/dev/null || echo 0)
-n=$(wc -l </tmp/sums)
-sk_check "writer goes on over the PV path (50 more files)" \
-	skt_wait 600 hs_files_at_least $((n + 50))
+n=$(hs_count /tmp/sums.a)
+sk_check "writers go on over the PV path (30 more fsynced files)" \
+	skt_wait 600 hs_files_at_least $((n + 30)) || hs_give_up "writing over PV"
+sk_check "every file so far reads as written over the PV path" hs_verify
+e1=$(hs_ios sda)
+p1=$(hs_ios xvda)
 c1=$(cat /sys/block/xvda/device/skf_stats/completed 2>/dev/null || echo 0)
-sk_check "the PV disk carried the I/O ($c0 -> $c1 requests)" test "$c1" -gt "$c0"
-sk_check "the emulated disk saw none ($w0 -> $(hs_sda_writes) sectors written)" \
-	test "$(hs_sda_writes)" = "$w0"
-sk_check "ask for the emulated path" sh -c "echo emul >$SYS/path"
-sk_check "the shunt is back on the emulated path" skt_wait 120 hs_path_is emul
-n=$(wc -l </tmp/sums)
-sk_check "writer goes on over the emulated path (20 more files)" \
-	skt_wait 600 hs_files_at_least $((n + 20))
+sk_check "the PV disk carried the I/O ($p0 -> $p1 requests, splitkit_front completed $c0 -> $c1)" \
+	test "$p1" -gt "$p0" -a "$c1" -gt "$c0"
+sk_check "the emulated disk carried none ($e0 -> $e1 requests)" test "$e1" = "$e0"
+sk_check "still on the PV path (no fallback)" hs_path_is pv
+hs_diag "shunted"
+
+# --- back to the emulated path, mid-write ---------------------------------
+sk_check "splitkit shunt off" hs_tool shunt off ||
+	sh -c "echo emul >$SYS/path"
+sk_check "the shunt is back on the emulated path" skt_wait 300 hs_path_is emul ||
+	hs_give_up "switch to emul"
+
+sk_comment "held $(cat $SYS/last_held_ns) ns on the way back"
+e0=$(hs_ios sda)
+p0=$(hs_ios xvda)
+n=$(hs_count /tmp/sums.a)
+sk_check "writers go on over the emulated path (20 more fsynced files)" \
+	skt_wait 600 hs_files_at_least $((n + 20)) || hs_give_up "writing over emul"
 touch /tmp/stop
-wait "$writer"
+wait "$wa" "$wb" "$wc"
+e1=$(hs_ios sda)
+p1=$(hs_ios xvda)
+sk_check "the emulated disk carries the I/O again ($e0 -> $e1 requests)" \
+	test "$e1" -gt "$e0"
+sk_check "the PV disk carries none ($p0 -> $p1 requests)" test "$p1" = "$p0"
+sk_check "no writer failed" sh -c "! cat /tmp/err.* 2>/dev/null | grep ."
 sk_check "rmmod splitkit_shunt" rmmod splitkit_shunt
-sync
-echo 3 >/proc/sys/vm/drop_caches
-sk_check "every file reads as written ($(wc -l </tmp/sums) files)" \
-	md5sum -c -s /tmp/sums
-while read -r sum file; do
+sk_check "every file reads as written over the emulated path ($(hs_count /tmp/sums.a) + $(hs_count /tmp/sums.b) + $(hs_count /tmp/sums.c) files)" \
+	hs_verify
+cat /tmp/sums.a /tmp/sums.b /tmp/sums.c | while read -r sum file; do
 	sk_comment "sum $sum $file"
-done </tmp/sums
+done
 sk_check "umount" umount /mnt
-sk_check "dmesg: no oops or warning" sh -c "! dmesg | grep -E 'BUG|WARNING|Oops'"
+hs_diag "end"
+sk_check "dmesg: no oops, warning or I/O error" \
+	sh -c "! dmesg | grep -E 'BUG|WARNING|Oops|I/O error|EXT4-fs error'"

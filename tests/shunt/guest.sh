@@ -1,0 +1,259 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# /init of the shunt phase's guest (phase.sh): a plain QEMU PC (no Xen)
+# whose one disk image is attached twice, as an IDE disk (ata_piix ->
+# sda, the "emulated" face) and as a virtio disk (vda, standing in for
+# the PV face: the shunt does not care which driver serves its PV disk).
+# The ext4 made on the host is mounted from sda and written without pause
+# by three writers of checksummed files (fsynced, left to writeback,
+# O_DIRECT 4 KiB), while splitkit_shunt moves sda's I/O to vda and back,
+# then to vda again, and is unloaded there (it switches back first), then
+# loaded and switched to vda once more, where the host unplugs vda (the
+# guest asks with "SQ: HOST device_del pv0"): the shunt must fall back to
+# sda, the bios that failed on vda retried there; then every file must
+# read as written.  The steps wait for observable
+# state (files written, the shunt's path), never for time; the bounds
+# below are hang guards.  Results: "SQ: ok - ..." / "SQ: not ok - ...",
+# comments "SQ: # ...", the end "SQ: DONE".  Busybox only.
+
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+
+SYS=/sys/kernel/splitkit_shunt
+
+say() { echo "SQ: $*" >/dev/console; }
+check()
+{
+	local what=$1
+	shift
+	if "$@" >/tmp/out 2>&1; then
+		say "ok - $what"
+		return 0
+	fi
+	say "not ok - $what"
+	while IFS= read -r l; do say "# $l"; done </tmp/out
+	return 1
+}
+
+# load NAME: nothing if NAME is built in (not in the image's list), else
+# NAME's dependencies in the recorded order (one that does not
+# load is skipped, as a CPU-specific crc32c may not), then NAME itself.
+load()
+{
+	local line pair last
+	line=$(grep "^$1 " /lib/modules/sk.order) || return 0
+	last=${line##* }
+	for pair in ${line#* }; do
+		[ -d "/sys/module/${pair%%:*}" ] && continue
+		if [ "$pair" = "$last" ]; then
+			insmod "/lib/modules/${pair#*:}" || return 1
+		else
+			insmod "/lib/modules/${pair#*:}" 2>/dev/null
+		fi
+	done
+}
+
+# wait_for SECONDS CMD...: until CMD succeeds (a hang guard, not a delay)
+wait_for()
+{
+	local end=$(($(date +%s) + $1))
+	shift
+	until "$@"; do
+		[ "$(date +%s)" -lt "$end" ] || return 1
+		sleep 1
+	done
+}
+
+count() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
+files_at_least() { [ "$(count /tmp/sums.a)" -ge "$1" ]; }
+path_is() { [ "$(cat $SYS/path 2>/dev/null)" = "$1" ]; }
+# requests a disk completed: reads + writes (stat fields 1 and 5)
+ios() { awk '{ print $1 + $5 }' "/sys/block/$1/stat"; }
+
+refused_once() { [ "$(cat $SYS/identity_refusals)" -ge 1 ] && path_is emul; }
+
+diag()
+{
+	say "# $1: files a=$(count /tmp/sums.a) b=$(count /tmp/sums.b) c=$(count /tmp/sums.c), sda $(ios sda) vda $(ios vda) requests"
+	[ -d $SYS ] && say "# shunt: $(cd $SYS && grep . * | tr '\n' ' ')"
+	dmesg | grep -iE 'shunt|BUG|WARN|Oops|I/O error|EXT4-fs|blocked for|Call Trace|RIP' |
+		tail -n 30 | while IFS= read -r l; do say "# dmesg: $l"; done
+}
+
+# A switch that never arrives leaves bios held: show the stacks and end.
+give_up()
+{
+	diag "$1"
+	echo w >/proc/sysrq-trigger
+	dmesg | tail -n 60 | while IFS= read -r l; do say "# stack: $l"; done
+	say "not ok - gave up after: $1"
+	say DONE
+	poweroff -f
+}
+
+writer_a()	# 128 KiB files, each fsynced
+{
+	local i=1 sum
+	while [ ! -e /tmp/stop ] && [ "$i" -le 300 ]; do
+		dd if=/dev/urandom of=/tmp/src.a bs=64k count=2 2>/dev/null
+		sum=$(md5sum </tmp/src.a | cut -d' ' -f1)
+		dd if=/tmp/src.a of="/mnt/a/$i" bs=64k conv=fsync 2>/dev/null ||
+			{ echo "writer a: file $i failed" >/tmp/err.a; break; }
+		echo "$sum  a/$i" >>/tmp/sums.a
+		i=$((i + 1))
+	done
+}
+
+writer_b()	# 1 MiB files left to writeback: large bios, split on sda
+{
+	local i=1 sum
+	while [ ! -e /tmp/stop ] && [ "$i" -le 30 ]; do
+		dd if=/dev/urandom of=/tmp/src.b bs=64k count=16 2>/dev/null
+		sum=$(md5sum </tmp/src.b | cut -d' ' -f1)
+		dd if=/tmp/src.b of="/mnt/b/$i" bs=1M 2>/dev/null ||
+			{ echo "writer b: file $i failed" >/tmp/err.b; break; }
+		echo "$sum  b/$i" >>/tmp/sums.b
+		i=$((i + 1))
+	done
+}
+
+writer_c()	# 256 KiB files in O_DIRECT 4 KiB writes, without pause
+{
+	local i=1 sum
+	dd if=/dev/urandom of=/tmp/src.c bs=64k count=4 2>/dev/null
+	sum=$(md5sum </tmp/src.c | cut -d' ' -f1)
+	while [ ! -e /tmp/stop ] && [ "$i" -le 100 ]; do
+		dd if=/tmp/src.c of="/mnt/c/$i" bs=4k oflag=direct 2>/dev/null ||
+			{ echo "writer c: file $i failed" >/tmp/err.c; break; }
+		echo "$sum  c/$i" >>/tmp/sums.c
+		i=$((i + 1))
+	done
+}
+
+verify()	# every file listed so far, read from the disk
+{
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	cat /tmp/sums.a /tmp/sums.b /tmp/sums.c >/tmp/sums.now 2>/dev/null
+	(cd /mnt && md5sum -c -s /tmp/sums.now)
+}
+
+say "# kernel $(uname -r)"
+load_all()
+{
+	local m
+	for m in ata_piix sd_mod virtio_pci virtio_blk crc32c_generic ext4; do
+		load $m || { echo "loading $m failed"; return 1; }
+	done
+}
+check "load ata_piix, sd_mod, virtio_blk, ext4" load_all
+check "both faces of the disk appeared (sda, vda)" \
+	wait_for 120 test -b /dev/sda -a -b /dev/vda || give_up "disks"
+mkdir -p /mnt
+check "mount the ext4 from sda" mount -t ext4 /dev/sda /mnt || give_up "mount"
+mkdir -p /mnt/a /mnt/b /mnt/c
+writer_a &
+writer_b &
+writer_c &
+check "load splitkit_shunt emul=/dev/sda pv=/dev/vda" \
+	insmod /lib/modules/splitkit_shunt.ko emul=/dev/sda pv=/dev/vda ||
+	give_up "insmod"
+check "on the emulated path" path_is emul
+check "it names its disks (emul sda, pv vda)" \
+	test "$(cat $SYS/emul) $(cat $SYS/pv)" = "sda vda"
+check "writers got going (15 fsynced files)" wait_for 600 files_at_least 15 ||
+	give_up "writing before the switch"
+
+check "echo pv" sh -c "echo pv >$SYS/path"
+check "on the PV path" wait_for 300 path_is pv || give_up "switch to PV"
+say "# held $(cat $SYS/last_held_ns) ns, at most $(cat $SYS/max_held) bios"
+check "one switch, no flush error or identity refusal" \
+	test "$(cat $SYS/switches_to_pv)/$(cat $SYS/flush_errors)/$(cat $SYS/identity_refusals)" = 1/0/0
+e0=$(ios sda)
+p0=$(ios vda)
+n=$(count /tmp/sums.a)
+check "writers go on over the PV path (15 more fsynced files)" \
+	wait_for 600 files_at_least $((n + 15)) || give_up "writing over PV"
+check "every file so far reads as written over the PV path" verify
+e1=$(ios sda)
+p1=$(ios vda)
+check "the PV disk carried the I/O ($p0 -> $p1 requests)" test "$p1" -gt "$p0"
+check "the emulated disk carried none ($e0 -> $e1 requests)" test "$e1" = "$e0"
+check "still on the PV path" path_is pv
+
+check "echo emul" sh -c "echo emul >$SYS/path"
+check "back on the emulated path" wait_for 300 path_is emul ||
+	give_up "switch to emul"
+e0=$(ios sda)
+p0=$(ios vda)
+n=$(count /tmp/sums.a)
+check "writers go on over the emulated path (10 more fsynced files)" \
+	wait_for 600 files_at_least $((n + 10)) || give_up "writing over emul"
+e1=$(ios sda)
+p1=$(ios vda)
+check "the emulated disk carries the I/O again ($e0 -> $e1 requests)" \
+	test "$e1" -gt "$e0"
+check "the PV disk carries none ($p0 -> $p1 requests)" test "$p1" = "$p0"
+
+# unloading while shunted and written: the module switches back first
+check "echo pv again" sh -c "echo pv >$SYS/path"
+check "on the PV path again" wait_for 300 path_is pv || give_up "switch to PV again"
+n=$(count /tmp/sums.a)
+check "writers go on over the PV path (5 more fsynced files)" \
+	wait_for 600 files_at_least $((n + 5)) || give_up "writing over PV again"
+check "rmmod splitkit_shunt while the writers write" rmmod splitkit_shunt
+check "unloaded back on the emulated path (kernel log)" \
+	sh -c "dmesg | grep -q 'splitkit_shunt: back on the emulated path, unloaded'"
+e0=$(ios sda)
+p0=$(ios vda)
+n=$(count /tmp/sums.a)
+check "writers go on after the unload (5 more fsynced files)" \
+	wait_for 600 files_at_least $((n + 5)) || give_up "writing after the unload"
+e1=$(ios sda)
+p1=$(ios vda)
+check "after the unload the emulated disk carries the I/O ($e0 -> $e1 requests), the PV disk none ($p0 -> $p1)" \
+	test "$e1" -gt "$e0" -a "$p1" = "$p0"
+
+# fallback: the PV disk goes away under I/O (the host unplugs it)
+check "load splitkit_shunt again" \
+	insmod /lib/modules/splitkit_shunt.ko emul=/dev/sda pv=/dev/vda ||
+	give_up "insmod again"
+check "echo pv a third time" sh -c "echo pv >$SYS/path"
+check "on the PV path a third time" wait_for 300 path_is pv ||
+	give_up "switch to PV a third time"
+n=$(count /tmp/sums.a)
+check "writers go on over the PV path (3 more fsynced files)" \
+	wait_for 600 files_at_least $((n + 3)) || give_up "writing over PV a third time"
+say "HOST device_del pv0"
+check "the PV disk went away (the host unplugged it)" \
+	wait_for 300 sh -c '! test -e /sys/block/vda' || give_up "unplug"
+check "the shunt fell back to the emulated path" wait_for 300 path_is emul ||
+	give_up "fallback"
+say "# after the fallback: requeued $(cat $SYS/requeued), switches to emul $(cat $SYS/switches_to_emul)"
+check "the bio that failed on the PV path was retried, not failed (requeued >= 1)" \
+	test "$(cat $SYS/requeued)" -ge 1
+check "the kernel log says why" \
+	sh -c "dmesg | grep -q 'splitkit_shunt: vda failed a bio'"
+check "echo pv with the PV disk gone" sh -c "echo pv >$SYS/path"
+check "that switch is refused (its identity check cannot read the PV disk)" \
+	wait_for 300 refused_once
+n=$(count /tmp/sums.a)
+check "writers go on over the emulated path (5 more fsynced files)" \
+	wait_for 600 files_at_least $((n + 5)) || give_up "writing after the fallback"
+touch /tmp/stop
+wait
+check "rmmod splitkit_shunt with its PV disk gone" rmmod splitkit_shunt
+check "no writer failed" sh -c "! cat /tmp/err.* 2>/dev/null | grep ."
+check "every file reads as written ($(count /tmp/sums.a) + $(count /tmp/sums.b) + $(count /tmp/sums.c) files)" \
+	verify
+check "umount" umount /mnt
+diag "end"
+check "dmesg: no oops, warning or I/O error on sda" \
+	sh -c "! dmesg | grep -E 'BUG|WARNING|Oops|I/O error, dev sda|EXT4-fs error'"
+say DONE
+poweroff -f
