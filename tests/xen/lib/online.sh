@@ -68,9 +68,12 @@ sk_online_fio()
 	    --randrepeat=1 --randseed=7 --verify_state_save=0 $extra "$@"
 }
 
-# sk_online_md5 FILE: md5 of FILE's [0, 24M).
+# sk_online_md5 FILE: md5 of FILE's [0, 24M).  The page cache is dropped
+# first, so that a guest reads its disk, not what it read before.
 sk_online_md5()
 {
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
 	dd if="$1" bs=1M count=$OL_OFF 2>/dev/null | md5sum | cut -d' ' -f1
 }
 
