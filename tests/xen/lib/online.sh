@@ -165,7 +165,16 @@ sk_online_guest()
 	for d in $OG_DISKS; do
 		sk_comment "$d: $(sk_blk_front_stat "$d" | tr '\n' ' ')"
 	done
-	[ "$ok" = 1 ] && sk_hs_send online-done "$last"
+	# dom0 reads the mark before the guest (and its keys) go away
+	[ "$ok" = 1 ] && sk_check "dom0 read the last pass's mark" \
+		sk_online_done "$last"
+}
+
+# sk_online_done MARK: (guest) send online-done=MARK, wait for dom0's
+# online-done-seen.
+sk_online_done()
+{
+	sk_hs_send online-done "$1" && sk_hs_wait online-done-seen 300 >/dev/null
 }
 
 # --- dom0 -----------------------------------------------------------------
@@ -352,6 +361,8 @@ sk_online_host()
 		if sk_check "guest's last pass verified" \
 			sk_qcow2_wait "$name" online-done; then
 			last=$(sk_online_key online-done)
+			sk_check "tell the guest" \
+				sk_hs_send_to "$name" online-done-seen
 		fi
 	fi
 	wait "$pid"
