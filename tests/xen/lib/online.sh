@@ -179,6 +179,15 @@ sk_online_done()
 
 # --- dom0 -----------------------------------------------------------------
 
+# sk_online_check DESC CMD...: sk_check, remembering a failure (dom0's
+# kernel log is printed at the end then).
+sk_online_check()
+{
+	sk_check "$@" && return 0
+	ONLINE_BAD=1
+	return 1
+}
+
 sk_online_make()
 {
 	rm -rf "$OD" && mkdir -p "$OD" || return 1
@@ -265,16 +274,16 @@ sk_online_op()
 {
 	local dev=vbd-$DOMID_ONLINE-$2 out=/tmp/sk-online-$1.log reqs state
 
-	sk_check "splitkit vbd $1 $dev" \
+	sk_online_check "splitkit vbd $1 $dev" \
 		sk_online_run "$out" vbd "$1" --step 8 "$dev"
 	while IFS= read -r l; do sk_comment "vbd $1: $l"; done <"$out"
 	sk_online_status "$dev"
 	state=$(cat "/sys/bus/xen-backend/devices/$dev/image_op/state")
 	reqs=$(cat "/sys/bus/xen-backend/devices/$dev/image_op/guest_requests")
-	sk_check "$1: image_op/state is done" test "$state" = "done"
-	sk_check "$1: the guest's requests were served while it ran ($reqs)" \
+	sk_online_check "$1: image_op/state is done" test "$state" = "done"
+	sk_online_check "$1: the guest's requests were served while it ran ($reqs)" \
 		test "${reqs:-0}" -gt 0
-	sk_check "$1: the guest finished a whole verify pass afterwards" \
+	sk_online_check "$1: the guest finished a whole verify pass afterwards" \
 		sk_online_next_pass
 }
 
@@ -316,14 +325,14 @@ sk_online_host()
 	local f0 f1 last cm rc d
 
 	NAME_ONLINE=$name
-	sk_check "load splitkit_back" sk_vbd_load_back splitkit_back || return
-	sk_check "qemu-img makes the images" sk_online_make || return
+	sk_online_check "load splitkit_back" sk_vbd_load_back splitkit_back || return
+	sk_online_check "qemu-img makes the images" sk_online_make || return
 	seed_md5=$(sk_online_md5 "$OD/seed.raw")
 	sbase_sum=$(md5sum <"$OD/sbase.qcow2")
 	SK_QCOW2_END=$(($(date +%s) + timeout - 30))
 	sk_domU_run domU.cfg "$timeout" &
 	pid=$!
-	if sk_check "guest prepared its disks and ran a first verify pass" \
+	if sk_online_check "guest prepared its disks and ran a first verify pass" \
 		sk_qcow2_wait "$name" online-ready; then
 		DOMID_ONLINE=$(xl domid "$name")
 		sk_online_list
@@ -336,7 +345,7 @@ sk_online_host()
 		sk_online_op compact 51712
 		after=$(stat -c %s "$OD/cmp.qcow2")
 		sk_comment "cmp.qcow2: $before -> $after bytes, $(sk_blk_kb "$OD/cmp.qcow2") KiB allocated"
-		sk_check "compact: the file shrank by 16 MiB or more" \
+		sk_online_check "compact: the file shrank by 16 MiB or more" \
 			test $((before - after)) -ge $((16 << 20))
 
 		# (b) defrag of the randomly written image
@@ -344,7 +353,7 @@ sk_online_host()
 		sk_online_op defrag 51728
 		f1=$(sk_online_frags "vbd-$DOMID_ONLINE-51728")
 		sk_comment "frag.qcow2: ${f0:-?} fragments before, ${f1:-?} after"
-		sk_check "defrag: fragments fell to a quarter or less" \
+		sk_online_check "defrag: fragments fell to a quarter or less" \
 			test -n "$f0" -a -n "$f1" -a "$((f1 * 4))" -le "${f0:-0}"
 
 		# (c) commit the child into its parent, guest writing
@@ -352,53 +361,53 @@ sk_online_host()
 
 		# (d) stream the parent into the child, guest writing
 		sk_online_op stream 51760
-		sk_check "stream: schild.qcow2 has no backing file any more" \
+		sk_online_check "stream: schild.qcow2 has no backing file any more" \
 			sh -c "! qemu-img info -U '$OD/schild.qcow2' | grep -q '^backing file'"
 		sk_online_list
 
-		sk_check "tell the guest to stop" \
+		sk_online_check "tell the guest to stop" \
 			sk_hs_send_to "$name" online-stop
-		if sk_check "guest's last pass verified" \
+		if sk_online_check "guest's last pass verified" \
 			sk_qcow2_wait "$name" online-done; then
 			last=$(sk_online_key online-done)
-			sk_check "tell the guest" \
+			sk_online_check "tell the guest" \
 				sk_hs_send_to "$name" online-done-seen
 		fi
 	fi
 	wait "$pid"
 	rc=0
-	sk_check "backend devices gone after the guest" sk_blk_no_vbd 30
+	sk_online_check "backend devices gone after the guest" sk_blk_no_vbd 30
 	for d in cmp frag cbase cchild sbase schild; do
-		sk_check "qemu-img check: $d.qcow2 clean" \
+		sk_online_check "qemu-img check: $d.qcow2 clean" \
 			sk_qcow2_img_ok "$OD/$d.qcow2" || rc=1
 	done
 	if [ -n "${last:-}" ]; then
 		# (a): [0, 16M) discarded reads zero, [16M, 24M) as written
 		qemu-img convert -q -O raw "$OD/cmp.qcow2" "$OD/cmp.raw"
-		sk_check "compact: [0, 16M) reads zero" \
+		sk_online_check "compact: [0, 16M) reads zero" \
 			cmp -n $((16 << 20)) "$OD/cmp.raw" /dev/zero || rc=1
-		sk_check "compact: content (md5, the loop region's last pass)" \
+		sk_online_check "compact: content (md5, the loop region's last pass)" \
 			sk_online_region_ok "$OD/cmp.raw" "$last" "$md5_xvda" ||
 			rc=1
 		rm -f "$OD/cmp.raw"
-		sk_check "defrag: content (md5, the loop region's last pass)" \
+		sk_online_check "defrag: content (md5, the loop region's last pass)" \
 			sk_online_content "$OD/frag.qcow2" "$OD/frag.raw" \
 				"$last" "$md5_xvdb" || rc=1
-		sk_check "defrag: the guest's md5 of xvdb was sent" \
+		sk_online_check "defrag: the guest's md5 of xvdb was sent" \
 			test -n "$md5_xvdb"
 		# (c): the parent alone holds everything, the child nothing
 		cm=$(qemu-img map --output=json "$OD/cchild.qcow2" |
 		     grep -c '"depth": 0')
-		sk_check "commit: cchild.qcow2 holds no cluster ($cm)" \
+		sk_online_check "commit: cchild.qcow2 holds no cluster ($cm)" \
 			test "$cm" = 0 || rc=1
-		sk_check "commit: cbase.qcow2 alone holds the seed and the guest's last pass" \
+		sk_online_check "commit: cbase.qcow2 alone holds the seed and the guest's last pass" \
 			sk_online_content "$OD/cbase.qcow2" "$OD/cbase.raw" \
 				"$last" "$seed_md5" || rc=1
 		# (d): the child alone, its former parent out of the way
-		sk_check "stream: sbase.qcow2 was not written (md5)" \
+		sk_online_check "stream: sbase.qcow2 was not written (md5)" \
 			test "$(md5sum <"$OD/sbase.qcow2")" = "$sbase_sum"
 		mv "$OD/sbase.qcow2" "$OD/sbase.away"
-		sk_check "stream: schild.qcow2 alone holds the seed and the guest's last pass" \
+		sk_online_check "stream: schild.qcow2 alone holds the seed and the guest's last pass" \
 			sk_online_content "$OD/schild.qcow2" "$OD/schild.raw" \
 				"$last" "$seed_md5" || rc=1
 		mv "$OD/sbase.away" "$OD/sbase.qcow2"
@@ -413,16 +422,16 @@ sk_online_host()
 		 "schild online-op-start stream" "schild streamed" \
 		 "schild online-op-end stream:"; do
 		set -- $d
-		sk_check "history of $1.qcow2: $2${3:+ $3}" \
+		sk_online_check "history of $1.qcow2: $2${3:+ $3}" \
 			sk_online_history "$OD/$1.qcow2" "$2" "${3:-}" || rc=1
 	done
 	for d in cmp frag cbase schild; do
 		splitkit img meta list "$OD/$d.qcow2" | grep 'history:' |
 			while IFS= read -r l; do sk_comment "$d.qcow2 $l"; done
 	done
-	sk_check "rmmod splitkit_back" rmmod splitkit_back
-	sk_check "dmesg: no oops, warning or hung task" sk_blk_dmesg_clean ||
+	sk_online_check "rmmod splitkit_back" rmmod splitkit_back
+	sk_online_check "dmesg: no oops, warning or hung task" sk_blk_dmesg_clean ||
 		rc=1
-	[ "$rc" = 0 ] || sk_blk_dmesg_dump
+	[ "$rc" = 0 ] && [ -z "${ONLINE_BAD:-}" ] || sk_blk_dmesg_dump
 	rm -rf "$OD"
 }
