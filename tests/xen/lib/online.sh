@@ -13,7 +13,7 @@
 #
 # Every disk has two parts: [0, 24M), which the guest prepares once and
 # then only reads (its md5 taken before and after, and by dom0 at the
-# end), and the loop region [24M, 32M), where the guest runs fio verify
+# end), and the loop region [24M, 28M), where the guest runs fio verify
 # passes (16 KiB random writes, libaio, O_DIRECT, iodepth 8, one fio
 # process per disk, so that each job is fio's thread 1 and dom0 can replay
 # it) until dom0 says stop; each pass marks its blocks with its own byte
@@ -46,7 +46,7 @@
 OD=/run/online
 # the loop region, MiB
 OL_OFF=24
-OL_MB=8
+OL_MB=4
 
 # sk_online_fio FILE MARK MODE [ARGS...]: the loop region's fio job,
 # MODE "write" (write and verify, as the guest's passes) or "verify" (dom0
@@ -324,7 +324,7 @@ sk_online_content()
 
 sk_online_host()
 {
-	local name=vbd-online timeout=450 pid seed_md5 sbase_sum before after
+	local name=vbd-online timeout=540 pid seed_md5 sbase_sum before after
 	local f0 f1 last cm rc d
 
 	NAME_ONLINE=$name
