@@ -34,17 +34,29 @@ static const char *const skb_imgop_names[] = {
 	[SKI_OP_STREAM] = "stream",
 };
 
-/* Append "@what: @detail" to the image's history; best effort. */
-static void skb_imgop_note(struct skb_qcow2 *q, const char *what,
-			   const char *detail)
+/*
+ * Append "@what: @detail" to the history of @img (the served image or its
+ * parent); best effort.  Under q->lock.
+ */
+static void skb_imgop_note(struct skb_qcow2 *q, struct ski_image *img,
+			   const char *what, const char *detail)
 {
-	int err = ski_note_history(q->img, what, detail);
+	int err = ski_note_history(img, what, detail);
 
 	if (!err)
-		err = ski_flush(q->img);
+		err = ski_flush(img);
 	if (err)
-		pr_warn(SKB_NAME ": %s: recording '%s' in the image history: %d\n",
-			q->path, what, err);
+		pr_warn(SKB_NAME ": %s: recording '%s' in the history of %s: %d\n",
+			q->path, what, ski_image_path(img), err);
+}
+
+/*
+ * The image file the operation works on: the served image, or the parent
+ * a finished commit serves the guest from (ski_op_begin()).
+ */
+static struct ski_image *skb_imgop_image(struct skb_qcow2 *q)
+{
+	return q->imgop.op.img ? q->imgop.op.img : q->img;
 }
 
 /* Progress as sysfs shows it.  Under q->lock. */
@@ -56,7 +68,7 @@ static void skb_imgop_sample(struct skb_qcow2 *q)
 	o->done = o->op.done;
 	o->total = o->op.total;
 	o->moved = o->op.moved;
-	if (!ski_image_file_size(q->img, &size))
+	if (!ski_image_file_size(skb_imgop_image(q), &size))
 		o->file_bytes = size;
 }
 
@@ -75,7 +87,17 @@ static void skb_imgop_finish(struct skb_qcow2 *q, enum skb_imgop_state state,
 		 skb_imgop_names[o->kind], o->moved, o->file_before,
 		 o->file_bytes, state == SKB_IMGOP_CANCELLED ? ", cancelled" :
 		 state == SKB_IMGOP_FAILED ? ", failed" : "");
-	skb_imgop_note(q, "online-op-end", detail);
+	skb_imgop_note(q, q->img, "online-op-end", detail);
+	/*
+	 * The image that serves the guest from now on has the record too: the
+	 * parent of a finished commit (it took the child's VM information,
+	 * start record included, before this end), or the parent an earlier
+	 * commit left serving, which this operation worked on.
+	 */
+	if (o->kind == SKI_OP_COMMIT && state == SKB_IMGOP_DONE && o->op.parent)
+		skb_imgop_note(q, o->op.parent, "online-op-end", detail);
+	else if (o->op.img && o->op.img != q->img)
+		skb_imgop_note(q, o->op.img, "online-op-end", detail);
 	if (state == SKB_IMGOP_FAILED)
 		pr_warn(SKB_NAME ": %s: %s failed: %d\n", q->path,
 			skb_imgop_names[o->kind], err);
@@ -157,8 +179,7 @@ int skb_imgop_start(struct skb_qcow2 *q, enum ski_op_kind kind)
 	o->kind = kind;
 	o->cancel = false;
 	o->error = 0;
-	if (ski_image_file_size(q->img, &o->file_before))
-		o->file_before = 0;
+	o->guest_reqs = 0;
 	err = ski_op_begin(&o->op, q->img, kind);
 	if (err) {
 		ski_op_end(&o->op);
@@ -166,9 +187,14 @@ int skb_imgop_start(struct skb_qcow2 *q, enum ski_op_kind kind)
 		o->state = SKB_IMGOP_FAILED;
 		goto unlock;
 	}
+	if (ski_image_file_size(skb_imgop_image(q), &o->file_before))
+		o->file_before = 0;
 	o->state = SKB_IMGOP_RUNNING;
 	skb_imgop_sample(q);
-	skb_imgop_note(q, "online-op-start", skb_imgop_names[kind]);
+	skb_imgop_note(q, q->img, "online-op-start", skb_imgop_names[kind]);
+	if (o->op.img != q->img)
+		skb_imgop_note(q, o->op.img, "online-op-start",
+			       skb_imgop_names[kind]);
 	queue_work(system_unbound_wq, &o->work);
 unlock:
 	mutex_unlock(&q->lock);
@@ -248,6 +274,7 @@ enum skb_imgop_file {
 	SKB_IMGOP_F_FILE_BYTES,
 	SKB_IMGOP_F_ERROR,
 	SKB_IMGOP_F_STEP,
+	SKB_IMGOP_F_GUEST_REQS,
 };
 
 static u64 skb_imgop_value(const struct skb_imgop *o, enum skb_imgop_file f)
@@ -260,6 +287,7 @@ static u64 skb_imgop_value(const struct skb_imgop *o, enum skb_imgop_file f)
 		[SKB_IMGOP_F_FILE_BYTES] = o->file_bytes,
 		[SKB_IMGOP_F_ERROR] = -o->error,
 		[SKB_IMGOP_F_STEP] = o->step_clusters,
+		[SKB_IMGOP_F_GUEST_REQS] = o->guest_reqs,
 	};
 
 	return v[f];
@@ -321,6 +349,7 @@ SKB_IMGOP_NUM(moved, SKB_IMGOP_F_MOVED);
 SKB_IMGOP_NUM(file_bytes_before, SKB_IMGOP_F_FILE_BEFORE);
 SKB_IMGOP_NUM(file_bytes, SKB_IMGOP_F_FILE_BYTES);
 SKB_IMGOP_NUM(error, SKB_IMGOP_F_ERROR);
+SKB_IMGOP_NUM(guest_requests, SKB_IMGOP_F_GUEST_REQS);
 static struct skb_imgop_attr skb_imgop_attr_step_clusters = {
 	.attr = __ATTR(step_clusters, 0644, skb_imgop_num_show,
 		       skb_imgop_step_store),
@@ -391,6 +420,7 @@ static struct attribute *skb_imgop_attrs[] = {
 	&skb_imgop_attr_file_bytes_before.attr.attr,
 	&skb_imgop_attr_file_bytes.attr.attr,
 	&skb_imgop_attr_error.attr.attr,
+	&skb_imgop_attr_guest_requests.attr.attr,
 	&skb_imgop_attr_step_clusters.attr.attr,
 	NULL
 };

@@ -203,6 +203,7 @@ static void skb_qcow2_submit(struct skb_req *req)
 
 	noio = memalloc_noio_save();
 	mutex_lock(&q->lock);
+	skb_imgop_count(q);
 	if (flush)
 		err = ski_flush(q->img);
 	if (!err)
@@ -239,6 +240,7 @@ static int skb_qcow2_discard(struct skb_backing *be, u64 sector,
 
 	noio = memalloc_noio_save();
 	mutex_lock(&q->lock);
+	skb_imgop_count(q);
 	err = ski_discard(q->img, sector << SECTOR_SHIFT,
 			  nr_sectors << SECTOR_SHIFT);
 	mutex_unlock(&q->lock);

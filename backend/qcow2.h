@@ -37,6 +37,9 @@ enum skb_imgop_state {
  * @done: @op.done when last seen (clusters), for sysfs.
  * @total: @op.total likewise.
  * @moved: @op.moved likewise.
+ * @guest_reqs: guest requests (reads, writes, flushes, discards) served
+ *	while it ran, counted from its start; under skb_qcow2.lock.  Shows
+ *	that guest I/O interleaved with the steps.
  */
 struct skb_imgop {
 	struct work_struct work;
@@ -51,6 +54,7 @@ struct skb_imgop {
 	u64 done;
 	u64 total;
 	u64 moved;
+	u64 guest_reqs;
 };
 
 /**
@@ -72,6 +76,13 @@ struct skb_qcow2 {
 	const char *path;
 	struct skb_imgop imgop;
 };
+
+/* A guest request is being served (under @q->lock): count it for sysfs. */
+static inline void skb_imgop_count(struct skb_qcow2 *q)
+{
+	if (q->imgop.state == SKB_IMGOP_RUNNING)
+		q->imgop.guest_reqs++;
+}
 
 /* imgop.c */
 void skb_imgop_init(struct skb_qcow2 *q);

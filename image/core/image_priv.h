@@ -81,6 +81,8 @@ struct ski_image {
 	char *path;
 	bool writable;
 	bool punch;		/* SKI_OPEN_PUNCH: free clusters in the file too */
+	/* SKI_OPEN_STRICT, _UNRECORDED_RAW, _PUNCH: for a commit's parent */
+	unsigned int open_flags;
 	struct ski_header hdr;
 
 	u32 cluster_bits;
@@ -110,6 +112,7 @@ struct ski_image {
 	u8 *cow_buf;			/* one cluster, partial writes */
 	struct ski_pending_map *pending; /* SKI_WRITE_BATCH, write_batch() */
 	struct ski_rmap *rmap;		/* reverse map, during an op */
+	struct ski_op *op;		/* the operation running on it */
 	/*
 	 * During a commit (merge.c): guest writes, discards and zeroes below
 	 * guest cluster @commit_below go to @commit_to, the writable parent,

@@ -22,6 +22,11 @@
 #include "image_priv.h"
 
 #define MERGE_RUN_MAX	256
+/*
+ * The copy buffer, whatever the cluster size: 256 clusters of 2 MiB would
+ * be half a gigabyte of kernel memory in splitkit_back.
+ */
+#define MERGE_BUF_BYTES	(4U << 20)
 
 static bool holds(u64 entry)
 {
@@ -41,7 +46,11 @@ int ski_merge_begin(struct ski_op *op)
 			img->path);
 		return -EINVAL;
 	}
-	op->buf_clusters = MERGE_RUN_MAX;
+	op->buf_clusters = MERGE_BUF_BYTES >> img->cluster_bits;
+	if (!op->buf_clusters)
+		op->buf_clusters = 1;
+	if (op->buf_clusters > MERGE_RUN_MAX)
+		op->buf_clusters = MERGE_RUN_MAX;
 	op->buf = ski_io_zalloc(op->buf_clusters << img->cluster_bits);
 	op->old_entries = ski_io_zalloc(op->buf_clusters * sizeof(u64));
 	op->runs = ski_io_zalloc(SKI_MERGE_RUNS * sizeof(*op->runs));
@@ -59,7 +68,13 @@ int ski_merge_begin(struct ski_op *op)
 	path = ski_backing_path(img);
 	if (!path)
 		return -ENOMEM;
-	err = ski_open_depth(path, SKI_OPEN_RW, img->depth + 1, &op->parent);
+	/*
+	 * The child's own rules for its chain (strict backing names and
+	 * formats, punching freed clusters): the parent is opened again,
+	 * and its backing chain with it.
+	 */
+	err = ski_open_depth(path, SKI_OPEN_RW | img->open_flags,
+			     img->depth + 1, &op->parent);
 	skp_free(path);
 	if (err)
 		return err;

@@ -286,6 +286,8 @@ static int open_image(struct skp_file *file, const char *name,
 	img->depth = depth;
 	img->writable = flags & SKI_OPEN_RW;
 	img->punch = img->writable && (flags & SKI_OPEN_PUNCH);
+	img->open_flags = flags & (SKI_OPEN_STRICT | SKI_OPEN_UNRECORDED_RAW |
+				   SKI_OPEN_PUNCH);
 	img->path = dup_str(name);
 	if (!img->path) {
 		err = -ENOMEM;

@@ -6,26 +6,50 @@
 
 #define free_clear(p)	do { skp_free(p); (p) = NULL; } while (0)
 
+/*
+ * The image an operation on @img works on: @img itself, or, once a commit
+ * of @img has finished, the parent it committed into, which serves every
+ * guest request from then on (io.c sends them all there).  Compacting,
+ * defragmenting or merging the emptied child would move nothing, and a
+ * stream would copy the parent into itself through the redirection and
+ * then close the image it redirects to.
+ */
+static struct ski_image *op_target(struct ski_image *img)
+{
+	while (img->commit_to && !img->op &&
+	       img->commit_below >= img->guest_clusters)
+		img = img->commit_to;
+	return img;
+}
+
 /**
  * ski_op_begin() - prepare a long operation on a writable image
- * Return: 0, or -errno (logged) when the operation cannot run.
- * @op: filled in
+ * Return: 0, or -errno (logged) when the operation cannot run: -EROFS,
+ *	-EBUSY while another operation runs on the image (or on the parent a
+ *	finished commit serves it from), -EINVAL, -EOPNOTSUPP, -ENOMEM.
+ * @op: filled in; op->img is the image it works on, which is @img or,
+ *	after a finished commit of @img, its parent (see op_target())
  * @img: image opened with SKI_OPEN_RW
  * @kind: which operation
+ *
+ * Whatever it returns, the caller ends @op with ski_op_end(); a refused
+ * operation leaves the running one alone.
  */
 int ski_op_begin(struct ski_op *op, struct ski_image *img,
 		 enum ski_op_kind kind)
 {
 	memset(op, 0, sizeof(*op));
-	op->img = img;
-	op->kind = kind;
 	if (!img->writable)
 		return -EROFS;
-	if (img->rmap) {
+	img = op_target(img);
+	if (img->rmap || img->op) {
 		skp_log(SKP_LOG_ERR, "%s: another operation is running",
 			img->path);
 		return -EBUSY;
 	}
+	op->img = img;
+	op->kind = kind;
+	img->op = op;
 	switch (kind) {
 	case SKI_OP_COMPACT:
 	case SKI_OP_DEFRAG:
@@ -64,6 +88,7 @@ void ski_op_end(struct ski_op *op)
 	struct ski_image *img = op->img;
 
 	if (img) {
+		img->op = NULL;
 		ski_rmap_free(img);
 		/*
 		 * A commit cut short: the child serves every cluster itself

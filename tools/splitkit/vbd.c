@@ -121,8 +121,17 @@ static void vbd_read(struct xs_handle *h, const char *dev,
 	vbd_xs(h, path, v->name, sizeof(v->name));
 	snprintf(path, sizeof(path), "%s/dev", be);
 	vbd_xs(h, path, v->vdev, sizeof(v->vdev));
-	snprintf(path, sizeof(path), "%s/params", be);
+	/*
+	 * The file itself: "params" of a qcow2 disk carries the format
+	 * prefix ("qcow2:/srv/vm.qcow2"); the hotplug script writes the bare
+	 * path as physical-device-path, which the backend opens.
+	 */
+	snprintf(path, sizeof(path), "%s/physical-device-path", be);
 	vbd_xs(h, path, v->params, sizeof(v->params));
+	if (stat(v->params, &st) || !S_ISREG(st.st_mode)) {
+		snprintf(path, sizeof(path), "%s/params", be);
+		vbd_xs(h, path, v->params, sizeof(v->params));
+	}
 	snprintf(path, sizeof(path), "%s/splitkit-format", be);
 	vbd_xs(h, path, v->format, sizeof(v->format));
 	if (!v->format[0])
@@ -223,7 +232,8 @@ static int vbd_name(const char *arg, char *dev, size_t n)
 static struct json_object *vbd_op_json(const char *dev)
 {
 	static const char *const nums[] = { "done", "total", "moved",
-		"file_bytes_before", "file_bytes", "error", "step_clusters" };
+		"file_bytes_before", "file_bytes", "error", "step_clusters",
+		"guest_requests" };
 	struct json_object *o = json_object_new_object();
 	char file[64], buf[32];
 	size_t i;

@@ -17,6 +17,7 @@
  * a commit, the child must hold nothing, so that the backend can serve the
  * parent alone.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -351,11 +352,92 @@ static void test_stream_online(void)
 	merge_online(SKI_OP_STREAM, 40, 12);
 }
 
+/*
+ * Operations after a finished commit, on the same open image, as a backend
+ * serving the guest would start them: they work on the parent, which
+ * serves every guest request now (ski_op_begin()).  A stream of the child
+ * would otherwise copy the parent into itself through the redirection and
+ * then close the parent the child still redirects to.
+ */
+static void test_ops_after_commit(void)
+{
+	static const enum ski_op_kind kinds[] = {
+		SKI_OP_COMPACT, SKI_OP_DEFRAG, SKI_OP_STREAM, SKI_OP_COMMIT,
+	};
+	const char *base = tmp_path("obase.qcow2");
+	const char *child = tmp_path("ochild.qcow2");
+	struct ski_image *parent;
+	struct online o;
+	unsigned int steps, i;
+
+	online_init(&o, 13);
+	make_chain(&o, base, child);
+	KTAP_EXPECT_EQ(run_online(&o, SKI_OP_COMMIT, 8, 2, &steps), 1);
+	parent = o.img->commit_to;
+	KTAP_ASSERT(parent != NULL);
+	for (i = 0; i < KTAP_ARRAY_SIZE(kinds); i++) {
+		int err = run_online(&o, kinds[i], 8, 2, &steps);
+
+		printf("# after commit: op %d on the parent: %d after %u steps\n",
+		       kinds[i], err, steps);
+		/* a commit of a parent without a backing file is refused */
+		if (kinds[i] == SKI_OP_COMMIT)
+			KTAP_EXPECT_EQ(err, -EINVAL);
+		else
+			KTAP_EXPECT_EQ(err, 1);
+		KTAP_EXPECT(o.op.img == parent);
+		KTAP_EXPECT(child_empty(o.img));
+	}
+	verify(&o);
+	KTAP_EXPECT_EQ(o.mismatches, 0);
+	KTAP_EXPECT_EQ(o.io_errors, 0);
+	KTAP_EXPECT(!ski_flush(o.img));
+	ski_close(o.img);
+	KTAP_EXPECT(imgt_check_ok(base, false));
+	KTAP_EXPECT(imgt_check_ok(child, false));
+	KTAP_EXPECT(imgt_equals(base, o.ref, DISK_BYTES));
+	KTAP_EXPECT(imgt_equals(child, o.ref, DISK_BYTES));
+	online_free(&o);
+}
+
+/* A second operation while one runs is refused and leaves it alone. */
+static void test_busy(void)
+{
+	const char *base = tmp_path("obase.qcow2");
+	const char *child = tmp_path("ochild.qcow2");
+	struct ski_op second;
+	struct online o;
+	unsigned int steps;
+	int err;
+
+	online_init(&o, 14);
+	make_chain(&o, base, child);
+	KTAP_ASSERT(!ski_op_begin(&o.op, o.img, SKI_OP_COMMIT));
+	KTAP_EXPECT_EQ(ski_op_step(&o.op, 4), 0);
+	KTAP_EXPECT_EQ(ski_op_begin(&second, o.img, SKI_OP_COMPACT), -EBUSY);
+	ski_op_end(&second);
+	KTAP_EXPECT(o.img->op == &o.op);
+	for (steps = 0, err = 0; !err && steps < 100000; steps++) {
+		err = ski_op_step(&o.op, 4);
+		random_io(&o, 2);
+		verify(&o);
+	}
+	ski_op_end(&o.op);
+	KTAP_EXPECT_EQ(err, 1);
+	KTAP_EXPECT_EQ(o.mismatches, 0);
+	ski_close(o.img);
+	KTAP_EXPECT(imgt_check_ok(base, false));
+	KTAP_EXPECT(imgt_equals(base, o.ref, DISK_BYTES));
+	online_free(&o);
+}
+
 static const struct ktap_case cases[] = {
 	KTAP_CASE(test_compact_online),
 	KTAP_CASE(test_defrag_online),
 	KTAP_CASE(test_commit_online),
 	KTAP_CASE(test_stream_online),
+	KTAP_CASE(test_ops_after_commit),
+	KTAP_CASE(test_busy),
 };
 
 int main(void)

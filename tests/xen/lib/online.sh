@@ -1,0 +1,440 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# vbd-online: splitkit_back's online image operations (backend/imgop.c,
+# Documentation/image.rst "Online operations") on qcow2 images that a
+# running guest writes through splitkit_front all along.
+#
+#   dom0: /run/online/seed.raw     32 MiB, fio seed 1 (the bases' content)
+#         cmp.qcow2    ==> xvda  (a) compact
+#         frag.qcow2   ==> xvdb  (b) defrag
+#         cchild.qcow2 ==> xvdc  (c) commit into cbase.qcow2 (128 KiB
+#                                    clusters, seed.raw)
+#         schild.qcow2 ==> xvdd  (d) stream sbase.qcow2 (seed.raw) in
+#
+# Every disk has two parts: [0, 24M), which the guest prepares once and
+# then only reads (its md5 taken before and after, and by dom0 at the
+# end), and the loop region [24M, 28M), where the guest runs fio verify
+# passes (16 KiB random writes, libaio, O_DIRECT, iodepth 8, one fio
+# process per disk, so that each job is fio's thread 1 and dom0 can replay
+# it) until dom0 says stop; each pass marks its blocks with its own byte
+# (sk_online_fio), so a lost write fails that pass's verify.  Before its
+# first pass the guest writes xvda whole (file order = guest order) and
+# discards [0, 16M) of it, and writes xvdb's [0, 24M) in random order, one
+# 64 KiB cluster per O_DIRECT request, so its file is fragmented on
+# purpose.
+#
+# dom0 runs the four operations in turn (splitkit vbd, --step 8), each
+# while the guest's loop runs, and after each waits until the guest has
+# finished a whole pass begun after the operation ended.  Checks: state
+# "done" (image_op/guest_requests, the guest requests served while it
+# ran, is printed, not checked: it depends on scheduling);
+# (a) the file shrank by at least the 16 MiB discarded; (b) the
+# fragment count of splitkit vbd list fell (to a quarter or less); (c) the
+# child holds no cluster afterwards, the guest's later writes went to the
+# parent; (d) the child has no backing file any more.  After the guest:
+# qemu-img check clean on every image, content (md5 of [0, 24M): zeroes
+# and the guest's data on xvda, the guest's data on xvdb, the seed on
+# xvdc and xvdd, each read from the image that must now hold it alone;
+# dom0's fio replays the guest's last pass over the loop region), the
+# stream's parent unchanged, and each image's history records its
+# operation.  Handshakes (guest -> dom0): md5s, online-ready, pass (the
+# number of the last pass, rewritten) and pass-N (each), online-failed,
+# online-done (the last pass's mark); dom0 -> guest: online-stop.
+
+. /lib/splitkit/qcow2.sh
+
+OD=/run/online
+# the loop region, MiB
+OL_OFF=24
+OL_MB=4
+
+# sk_online_fio FILE MARK MODE [ARGS...]: the loop region's fio job,
+# MODE "write" (write and verify, as the guest's passes) or "verify" (dom0
+# replays it on an image's raw conversion).  Every block holds the pass's
+# MARK byte (two hex digits) and its own offset (fio's verify_pattern
+# "0xMARK%o"), so a block left from an earlier pass, or written to the
+# wrong place, fails.  (fio 3.33's crc32c headers would not do: a
+# verify_only run with another --randseed accepts them.)
+sk_online_fio()
+{
+	local file=$1 mark=$2 mode=$3 extra
+	shift 3
+	case "$mode" in
+	write) extra="--do_verify=1" ;;
+	verify) extra="--verify_only" ;;
+	esac
+	fio --name=loop --filename="$file" --rw=randwrite --bs=16k \
+	    --offset=${OL_OFF}m --size=${OL_MB}m \
+	    --verify=pattern --verify_pattern="0x$mark%o" --verify_fatal=1 \
+	    --randrepeat=1 --randseed=7 --verify_state_save=0 $extra "$@"
+}
+
+# sk_online_md5 FILE: md5 of FILE's [0, 24M).  The page cache is dropped
+# first, so that a guest reads its disk, not what it read before.
+sk_online_md5()
+{
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	dd if="$1" bs=1M count=$OL_OFF 2>/dev/null | md5sum | cut -d' ' -f1
+}
+
+# --- guest ----------------------------------------------------------------
+
+OG_DISKS="xvda xvdb xvdc xvdd"
+
+# sk_online_pass MARK: one fio verify pass over every disk's loop region,
+# in parallel; fails if any fio does (its output becomes comments).
+sk_online_pass()
+{
+	local d pids="" rc=0
+
+	for d in $OG_DISKS; do
+		sk_online_fio "/dev/$d" "$1" write --ioengine=libaio \
+			--iodepth=8 --direct=1 --output="/tmp/fio-$d.log" &
+		pids="$pids $!"
+	done
+	for p in $pids; do
+		wait "$p" || rc=1
+	done
+	[ "$rc" = 0 ] && return 0
+	for d in $OG_DISKS; do
+		grep -iE 'err|verify|bad|crc' "/tmp/fio-$d.log" | head -n 20 |
+			while IFS= read -r l; do sk_comment "fio $d: $l"; done
+	done
+	return 1
+}
+
+sk_online_guest()
+{
+	local d pass=0 seed last=0 deadline m ok=1 guard
+
+	sk_check "load splitkit_front" sk_blk_load_front splitkit_front ||
+		return
+	for d in $OG_DISKS; do
+		sk_check "/dev/$d appeared" sk_wait_block "/dev/$d" 60 || return
+	done
+	# (a) xvda whole in file order, then [0, 16M) discarded
+	sk_check "xvda: write the whole disk" \
+		fio --name=fill --filename=/dev/xvda --rw=write --bs=64k \
+		    --direct=1 --size=100% --randrepeat=1 --randseed=30 \
+		    --output=/dev/null || return
+	sk_check "xvda: blkdiscard [0, 16M)" \
+		blkdiscard -o 0 -l $((16 << 20)) /dev/xvda || return
+	# (b) xvdb's [0, 24M) in random order, a cluster a request
+	sk_check "xvdb: write [0, 24M) in random cluster order" \
+		fio --name=frag --filename=/dev/xvdb --rw=randwrite --bs=64k \
+		    --direct=1 --size=${OL_OFF}m --randrepeat=1 --randseed=31 \
+		    --output=/dev/null || return
+	for d in $OG_DISKS; do
+		eval "md5_$d=\$(sk_online_md5 /dev/$d)"
+		eval "m=\$md5_$d"
+		sk_comment "$d: md5 of [0, ${OL_OFF}M) $m"
+		sk_hs_send "md5-$d" "$m" >/dev/null
+	done
+	sk_check "first fio verify pass on every disk" sk_online_pass f0 ||
+		{ sk_hs_send online-failed 0; return; }
+	sk_check "tell dom0" sk_hs_send online-ready
+	# passes until dom0 says stop; the deadline is a hang guard only
+	deadline=$(($(date +%s) + 380))
+	guard=0
+	while :; do
+		pass=$((pass + 1))
+		seed=$(printf %02x $((pass % 240)))
+		if ! sk_online_pass "$seed"; then
+			ok=0
+			sk_fail "fio verify pass $pass (mark $seed)"
+			sk_hs_send online-failed "$pass"
+			break
+		fi
+		last=$seed
+		xenstore-write data/splitkit/guest/pass "$pass"
+		xenstore-write data/splitkit/guest/pass-$pass "$seed"
+		sk_hs_got online-stop && break
+		if [ "$(date +%s)" -ge "$deadline" ]; then
+			guard=1
+			break
+		fi
+	done
+	sk_comment "$pass fio verify passes of ${OL_MB} MiB on each disk"
+	[ "$ok" = 1 ] && sk_ok "every fio verify pass clean ($pass passes)"
+	[ "$guard" = 0 ] || sk_fail "dom0 said online-stop within 380 s"
+	for d in $OG_DISKS; do
+		eval "m=\$md5_$d"
+		sk_check "$d: [0, ${OL_OFF}M) reads as before the operations" \
+			test "$(sk_online_md5 /dev/$d)" = "$m"
+	done
+	for d in $OG_DISKS; do
+		sk_comment "$d: $(sk_blk_front_stat "$d" | tr '\n' ' ')"
+	done
+	# dom0 reads the mark before the guest (and its keys) go away
+	[ "$ok" = 1 ] && sk_check "dom0 read the last pass's mark" \
+		sk_online_done "$last"
+}
+
+# sk_online_done MARK: (guest) send online-done=MARK, wait for dom0's
+# online-done-seen.
+sk_online_done()
+{
+	sk_hs_send online-done "$1" && sk_hs_wait online-done-seen 300 >/dev/null
+}
+
+# --- dom0 -----------------------------------------------------------------
+
+# sk_online_check DESC CMD...: sk_check, remembering a failure (dom0's
+# kernel log is printed at the end then).
+sk_online_check()
+{
+	sk_check "$@" && return 0
+	ONLINE_BAD=1
+	return 1
+}
+
+sk_online_make()
+{
+	rm -rf "$OD" && mkdir -p "$OD" || return 1
+	truncate -s 32M "$OD/seed.raw" &&
+	sk_blk_fio "$OD/seed.raw" 1 write &&
+	qemu-img create -q -f qcow2 "$OD/cmp.qcow2" 32M &&
+	qemu-img create -q -f qcow2 "$OD/frag.qcow2" 32M &&
+	qemu-img convert -q -f raw -O qcow2 -o cluster_size=128k \
+		"$OD/seed.raw" "$OD/cbase.qcow2" &&
+	qemu-img convert -q -f raw -O qcow2 "$OD/seed.raw" "$OD/sbase.qcow2" &&
+	(cd "$OD" &&
+	 qemu-img create -q -f qcow2 -b cbase.qcow2 -F qcow2 cchild.qcow2 &&
+	 qemu-img create -q -f qcow2 -b sbase.qcow2 -F qcow2 schild.qcow2)
+}
+
+# sk_online_status DEV: splitkit vbd status of DEV as comments.
+sk_online_status()
+{
+	splitkit vbd status --json "$1" 2>&1 | while IFS= read -r l; do
+		sk_comment "status: $l"
+	done
+}
+
+# sk_online_list: splitkit vbd list as comments.
+sk_online_list()
+{
+	splitkit vbd list 2>&1 | while IFS= read -r l; do
+		sk_comment "vbd list: $l"
+	done
+}
+
+# sk_online_frags DEV: the FRAGMENTS column of splitkit vbd list for DEV.
+sk_online_frags()
+{
+	splitkit vbd list | awk -v d="$1" '$1 == d { print $7 }'
+}
+
+# sk_online_key NAME KEY: the value domain NAME sent as KEY (no waiting).
+sk_online_key()
+{
+	local home
+	home=$(sk_hs_home "$NAME_ONLINE" 2>/dev/null) &&
+		xenstore-read "$home/guest/$1" 2>/dev/null
+}
+
+# sk_online_next_pass: wait until the guest has finished a whole pass
+# that began after now (its pass count + 2), or failed.  A hang guard of
+# 300 s; the guest's deadline ends it sooner if the guest is gone.
+sk_online_next_pass()
+{
+	local n want end=$(($(date +%s) + 300))
+
+	n=$(sk_online_key pass) || n=0
+	want=$((n + 2))
+	while ! sk_online_key "pass-$want" >/dev/null; do
+		if sk_online_key online-failed >/dev/null; then
+			echo "the guest's fio verify failed" >&2
+			return 1
+		fi
+		if ! xl domid "$NAME_ONLINE" >/dev/null 2>&1; then
+			echo "the guest is gone" >&2
+			return 1
+		fi
+		[ "$(date +%s)" -lt "$end" ] || {
+			echo "no pass $want within 300 s" >&2
+			return 1
+		}
+		sleep 1
+	done
+	sk_comment "guest finished pass $want after the operation"
+}
+
+# sk_online_run OUT ARGS...: splitkit ARGS, its output into OUT.
+sk_online_run()
+{
+	local out=$1
+	shift
+	splitkit "$@" >"$out" 2>&1
+}
+
+# sk_online_op OP DEVID: run OP on the guest's disk DEVID with splitkit
+# vbd (which waits for the end), then wait for a whole guest pass.
+sk_online_op()
+{
+	local dev=vbd-$DOMID_ONLINE-$2 out=/tmp/sk-online-$1.log reqs state
+
+	sk_online_check "splitkit vbd $1 $dev" \
+		sk_online_run "$out" vbd "$1" --step 8 "$dev"
+	while IFS= read -r l; do sk_comment "vbd $1: $l"; done <"$out"
+	sk_online_status "$dev"
+	state=$(cat "/sys/bus/xen-backend/devices/$dev/image_op/state")
+	reqs=$(cat "/sys/bus/xen-backend/devices/$dev/image_op/guest_requests")
+	sk_online_check "$1: image_op/state is done" test "$state" = "done"
+	# Not a check: whether a guest request arrives during a short
+	# operation depends on how dom0 and the guest are scheduled (in the
+	# run of 2026-12-01 15:42, under TCG, none did for any of the four).
+	sk_comment "$1: $reqs guest requests served while it ran"
+	sk_online_check "$1: the guest finished a whole verify pass afterwards" \
+		sk_online_next_pass
+}
+
+# sk_online_history IMAGE OP NOTE: IMAGE's history has OP (with NOTE, a
+# prefix of the record's note; "" for none).
+sk_online_history()
+{
+	splitkit img meta list "$1" | grep -q "history: .* $2${3:+ $3}"
+}
+
+# sk_online_region_ok RAW SEED MD5: RAW's [0, 24M) has MD5 and its loop
+# region holds the guest's last pass (mark SEED).
+sk_online_region_ok()
+{
+	local m
+
+	m=$(sk_online_md5 "$1")
+	if [ "$m" != "$3" ]; then
+		echo "md5 of [0, ${OL_OFF}M): $m, expected $3" >&2
+		return 1
+	fi
+	sk_online_fio "$1" "$2" verify --output=/tmp/sk-online-fio.log ||
+		{ cat /tmp/sk-online-fio.log >&2; return 1; }
+}
+
+# sk_online_content IMAGE RAW SEED MD5: convert IMAGE and check it.
+sk_online_content()
+{
+	qemu-img convert -q -O raw "$1" "$2" &&
+		sk_online_region_ok "$2" "$3" "$4"
+	local rc=$?
+	rm -f "$2"
+	return $rc
+}
+
+sk_online_host()
+{
+	local name=vbd-online timeout=540 pid seed_md5 sbase_sum before after
+	local f0 f1 last cm rc d
+
+	NAME_ONLINE=$name
+	sk_online_check "load splitkit_back" sk_vbd_load_back splitkit_back || return
+	sk_online_check "qemu-img makes the images" sk_online_make || return
+	seed_md5=$(sk_online_md5 "$OD/seed.raw")
+	sbase_sum=$(md5sum <"$OD/sbase.qcow2")
+	SK_QCOW2_END=$(($(date +%s) + timeout - 30))
+	sk_domU_run domU.cfg "$timeout" &
+	pid=$!
+	if sk_online_check "guest prepared its disks and ran a first verify pass" \
+		sk_qcow2_wait "$name" online-ready; then
+		DOMID_ONLINE=$(xl domid "$name")
+		sk_online_list
+		for d in xvda xvdb xvdc xvdd; do
+			eval "md5_$d=\$(sk_online_key md5-$d)"
+		done
+
+		# (a) compact after the guest's discard of [0, 16M)
+		before=$(stat -c %s "$OD/cmp.qcow2")
+		sk_online_op compact 51712
+		after=$(stat -c %s "$OD/cmp.qcow2")
+		sk_comment "cmp.qcow2: $before -> $after bytes, $(sk_blk_kb "$OD/cmp.qcow2") KiB allocated"
+		sk_online_check "compact: the file shrank by 16 MiB or more" \
+			test $((before - after)) -ge $((16 << 20))
+
+		# (b) defrag of the randomly written image
+		f0=$(sk_online_frags "vbd-$DOMID_ONLINE-51728")
+		sk_online_op defrag 51728
+		f1=$(sk_online_frags "vbd-$DOMID_ONLINE-51728")
+		sk_comment "frag.qcow2: ${f0:-?} fragments before, ${f1:-?} after"
+		sk_online_check "defrag: fragments fell to a quarter or less" \
+			test -n "$f0" -a -n "$f1" -a "$((f1 * 4))" -le "${f0:-0}"
+
+		# (c) commit the child into its parent, guest writing
+		sk_online_op commit 51744
+
+		# (d) stream the parent into the child, guest writing
+		sk_online_op stream 51760
+		sk_online_check "stream: schild.qcow2 has no backing file any more" \
+			sh -c "! qemu-img info -U '$OD/schild.qcow2' | grep -q '^backing file'"
+		sk_online_list
+
+		sk_online_check "tell the guest to stop" \
+			sk_hs_send_to "$name" online-stop
+		if sk_online_check "guest's last pass verified" \
+			sk_qcow2_wait "$name" online-done; then
+			last=$(sk_online_key online-done)
+			sk_online_check "tell the guest" \
+				sk_hs_send_to "$name" online-done-seen
+		fi
+	fi
+	wait "$pid"
+	rc=0
+	sk_online_check "backend devices gone after the guest" sk_blk_no_vbd 30
+	for d in cmp frag cbase cchild sbase schild; do
+		sk_online_check "qemu-img check: $d.qcow2 clean" \
+			sk_qcow2_img_ok "$OD/$d.qcow2" || rc=1
+	done
+	if [ -n "${last:-}" ]; then
+		# (a): [0, 16M) discarded reads zero, [16M, 24M) as written
+		qemu-img convert -q -O raw "$OD/cmp.qcow2" "$OD/cmp.raw"
+		sk_online_check "compact: [0, 16M) reads zero" \
+			cmp -n $((16 << 20)) "$OD/cmp.raw" /dev/zero || rc=1
+		sk_online_check "compact: content (md5, the loop region's last pass)" \
+			sk_online_region_ok "$OD/cmp.raw" "$last" "$md5_xvda" ||
+			rc=1
+		rm -f "$OD/cmp.raw"
+		sk_online_check "defrag: content (md5, the loop region's last pass)" \
+			sk_online_content "$OD/frag.qcow2" "$OD/frag.raw" \
+				"$last" "$md5_xvdb" || rc=1
+		sk_online_check "defrag: the guest's md5 of xvdb was sent" \
+			test -n "$md5_xvdb"
+		# (c): the parent alone holds everything, the child nothing
+		cm=$(qemu-img map --output=json "$OD/cchild.qcow2" |
+		     grep -c '"depth": 0')
+		sk_online_check "commit: cchild.qcow2 holds no cluster ($cm)" \
+			test "$cm" = 0 || rc=1
+		sk_online_check "commit: cbase.qcow2 alone holds the seed and the guest's last pass" \
+			sk_online_content "$OD/cbase.qcow2" "$OD/cbase.raw" \
+				"$last" "$seed_md5" || rc=1
+		# (d): the child alone, its former parent out of the way
+		sk_online_check "stream: sbase.qcow2 was not written (md5)" \
+			test "$(md5sum <"$OD/sbase.qcow2")" = "$sbase_sum"
+		mv "$OD/sbase.qcow2" "$OD/sbase.away"
+		sk_online_check "stream: schild.qcow2 alone holds the seed and the guest's last pass" \
+			sk_online_content "$OD/schild.qcow2" "$OD/schild.raw" \
+				"$last" "$seed_md5" || rc=1
+		mv "$OD/sbase.away" "$OD/sbase.qcow2"
+	else
+		sk_fail "content checks (the guest sent no online-done)"
+		rc=1
+	fi
+	for d in "cmp online-op-start compact" "cmp online-op-end compact:" \
+		 "frag online-op-start defrag" "frag online-op-end defrag:" \
+		 "cbase online-op-start commit" "cbase merged" \
+		 "cbase online-op-end commit:" "cchild merged" \
+		 "schild online-op-start stream" "schild streamed" \
+		 "schild online-op-end stream:"; do
+		set -- $d
+		sk_online_check "history of $1.qcow2: $2${3:+ $3}" \
+			sk_online_history "$OD/$1.qcow2" "$2" "${3:-}" || rc=1
+	done
+	for d in cmp frag cbase schild; do
+		splitkit img meta list "$OD/$d.qcow2" | grep 'history:' |
+			while IFS= read -r l; do sk_comment "$d.qcow2 $l"; done
+	done
+	sk_online_check "rmmod splitkit_back" rmmod splitkit_back
+	sk_online_check "dmesg: no oops, warning or hung task" sk_blk_dmesg_clean ||
+		rc=1
+	[ "$rc" = 0 ] && [ -z "${ONLINE_BAD:-}" ] || sk_blk_dmesg_dump
+	rm -rf "$OD"
+}
