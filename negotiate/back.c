@@ -244,23 +244,31 @@ static int skn_back_publish(struct skn_back *b, unsigned int n)
 	return err;
 }
 
-/* Write only slot @n's error (a bad message changes nothing else). */
+/* Write only slot @n's error key; nothing else of the slot changes. */
+static void skn_back_write_error(struct skn_back *b, unsigned int n,
+				 const struct skn_pub *pub)
+{
+	char *dir;
+
+	dir = kasprintf(GFP_KERNEL, "%s/slot-%u", b->xb.dev->nodename, n);
+	if (!dir)
+		return;
+	sk_xs_write_keys(XBT_NIL, dir, SK_XS_BACKEND, skn_slot_keys,
+			 SKN_NR_SLOT_KEYS, pub, BIT_ULL(SKN_K_ERROR));
+	kfree(dir);
+}
+
+/* A bad message of the guest's: its error key and a rate-limited line. */
 static void skn_back_report(struct skn_back *b, unsigned int n, int err,
 			    const char *what)
 {
 	struct skn_pub pub;
-	char *dir;
 
 	skn_format_error(pub.error, sizeof(pub.error), err, what);
 	dev_warn_ratelimited(&b->xb.dev->dev,
 			     "malicious or buggy frontend: slot %u: %s\n", n,
 			     pub.error);
-	dir = kasprintf(GFP_KERNEL, "%s/slot-%u", b->xb.dev->nodename, n);
-	if (!dir)
-		return;
-	sk_xs_write_keys(XBT_NIL, dir, SK_XS_BACKEND, skn_slot_keys,
-			 SKN_NR_SLOT_KEYS, &pub, BIT_ULL(SKN_K_ERROR));
-	kfree(dir);
+	skn_back_write_error(b, n, &pub);
 }
 
 /* ---- capacity ---- */
@@ -317,6 +325,13 @@ static void skn_back_event(struct skn_back *b, unsigned int n, u32 event,
 
 	lockdep_assert_held(&skn_back_lock);
 	skn_back_decide(s, event, in, &d);
+	/* the trace of every event (dyndbg), to see why a slot is where it is */
+	dev_dbg(&b->xb.dev->dev,
+		"slot %u: %s in %s: %s -> %s (offers %u:%u for %u, applied %llu:%u, value %llu, err %d)\n",
+		n, skn_event_name(event), skn_state_name(s->state),
+		skn_action_name(d.action), skn_state_name(d.next),
+		s->offers.gen, s->offers.n, s->offers.for_gen, s->applied,
+		s->applied_gen, d.value, d.err);
 	if (d.action == SKN_ACT_IGNORE) {
 		b->stats.stale++;
 		return;
@@ -333,13 +348,29 @@ static void skn_back_event(struct skn_back *b, unsigned int n, u32 event,
 				 "slot %u: revoking failed (%d); the limit stays until splitkit_back unloads\n",
 				 n, err);
 		else {
+			struct skn_pub pub;
+
+			/* dom0's own failure: not the guest's doing */
+			dev_warn(&b->xb.dev->dev,
+				 "slot %u: applying %s %llu failed: %d\n", n,
+				 skn_providers[s->req.provider].name, d.value,
+				 err);
 			b->err[n] = err;
-			skn_back_report(b, n, err, "applying");
+			skn_format_error(pub.error, sizeof(pub.error), err,
+					 "applying");
+			skn_back_write_error(b, n, &pub);
 			/* the same selection may be tried again */
 			b->sel_seen[n] = 0;
 			return;
 		}
 	}
+	if (d.action == SKN_ACT_APPLY ||
+	    (d.action == SKN_ACT_REVOKE && s->applied))
+		dev_info(&b->xb.dev->dev, "slot %u: %s %s %llu (offer-gen %u)\n",
+			 n, skn_providers[s->req.provider].name,
+			 d.action == SKN_ACT_APPLY ? "applied" : "revoked",
+			 d.action == SKN_ACT_APPLY ? d.value : s->applied,
+			 s->offers.gen);
 	skn_back_commit(s, &d, now, READ_ONCE(skn_offer_timeout_ms));
 	b->err[n] = d.err;
 	b->stats.requests += d.action == SKN_ACT_OFFER;
@@ -533,6 +564,9 @@ static void skn_back_slot(struct skn_back *b, unsigned int n, u64 now,
 		if (key == b->sel_seen[n]) {
 			r = SKN_MSG_NONE;
 		} else {
+			dev_dbg(&b->xb.dev->dev,
+				"slot %u: selection %u of offer-gen %u: %s\n",
+				n, i, g, r == SKN_MSG_NEW ? "current" : "stale");
 			b->sel_seen[n] = key;
 			in.select = sel;
 			skn_back_event(b, n, r == SKN_MSG_NEW ? SKN_EV_SELECT :
@@ -571,9 +605,17 @@ static void skn_back_work(struct work_struct *w)
 	now = ktime_get_ns();
 	for (n = 0; n < READ_ONCE(skn_max_slots) && n < SKN_MAX_SLOTS; n++)
 		skn_back_slot(b, n, now, &next);
+	/*
+	 * The next deadline (offers' timeout, the rate limit).  Never
+	 * mod_delayed_work() here: a watch event that came in while this ran
+	 * has queued the work to run at once, and moving that run to the
+	 * deadline can lose what the guest wrote (a selection read only
+	 * after its offers expired).  Documentation/negotiate.rst, "When
+	 * each end reads".
+	 */
 	if (next != U64_MAX)
-		mod_delayed_work(system_wq, &b->work,
-				 nsecs_to_jiffies(next > now ? next - now : 0) + 1);
+		queue_delayed_work(system_wq, &b->work,
+				   nsecs_to_jiffies(next > now ? next - now : 0) + 1);
 unlock:
 	mutex_unlock(&skn_back_lock);
 }

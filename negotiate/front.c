@@ -215,6 +215,15 @@ static int skn_front_event(struct skn_front *f, unsigned int n, u32 event,
 	int err = 0;
 
 	lockdep_assert_held(&f->lock);
+	if (event != SKN_FE_GONE || s->state != SKN_F_IDLE)
+		dev_dbg(&f->xb.dev->dev,
+			"slot %u: %s in %s -> %s (offers %u:%u, selected %u:%u, applied %llu:%u)\n",
+			n, skn_fevent_name(event), skn_fstate_name(s->state),
+			skn_fstate_name(st.next), in && in->offers ?
+			in->offers->gen : s->offers.gen, in && in->offers ?
+			in->offers->n : s->offers.n, s->select_gen, s->select,
+			in && !in->offers ? in->applied : s->applied,
+			in && !in->offers ? in->applied_gen : s->applied_gen);
 	switch (st.action) {
 	case SKN_FA_SEND_REQUEST:
 		err = skn_front_write(f, n, SKN_REQUEST_MASK);
@@ -311,9 +320,15 @@ static void skn_front_work(struct work_struct *w)
 	now = ktime_get_ns();
 	for (n = 0; n < f->max_slots; n++)
 		skn_front_slot(f, n, now, &next);
+	/*
+	 * Our next deadline; queue_delayed_work() leaves alone a run that a
+	 * watch event queued meanwhile (mod_delayed_work() would move it to
+	 * the deadline: dom0's offers seen only when our request times out,
+	 * too late to select them; negotiate.rst, "When each end reads").
+	 */
 	if (next != U64_MAX)
-		mod_delayed_work(system_wq, &f->work,
-				 nsecs_to_jiffies(next > now ? next - now : 0) + 1);
+		queue_delayed_work(system_wq, &f->work,
+				   nsecs_to_jiffies(next > now ? next - now : 0) + 1);
 unlock:
 	mutex_unlock(&f->lock);
 }

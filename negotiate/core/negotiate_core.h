@@ -249,6 +249,7 @@ struct skn_decision {
 struct skn_step skn_back_step(u32 state, u32 event);
 const char *skn_state_name(u32 state);
 const char *skn_event_name(u32 event);
+const char *skn_action_name(u32 action);
 void skn_slot_init(struct skn_slot *s, u32 offer_gen);
 int skn_classify_request(const struct skn_slot *s,
 			 const struct skn_raw_request *raw,
@@ -328,5 +329,6 @@ int skn_front_offers_event(const struct skn_fslot *f,
 			   const struct skn_offers *o);
 int skn_front_applied_event(const struct skn_fslot *f, u64 applied, u32 gen);
 const char *skn_fstate_name(u32 state);
+const char *skn_fevent_name(u32 event);
 
 #endif /* _SPLITKIT_NEGOTIATE_CORE_H */

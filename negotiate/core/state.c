@@ -79,6 +79,17 @@ static const char *const skn_event_names[SKN_NR_EVENTS] = {
 	[SKN_EV_GONE] = "gone",
 };
 
+static const char *const skn_action_names[SKN_NR_ACTIONS] = {
+	[SKN_ACT_NONE] = "none",
+	[SKN_ACT_OFFER] = "offer",
+	[SKN_ACT_APPLY] = "apply",
+	[SKN_ACT_EXPIRE] = "expire",
+	[SKN_ACT_REVOKE] = "revoke",
+	[SKN_ACT_FALLBACK] = "fallback",
+	[SKN_ACT_REPORT] = "report",
+	[SKN_ACT_IGNORE] = "ignore",
+};
+
 /**
  * skn_back_step() - dom0's table.
  * @state: enum skn_state.
@@ -116,6 +127,17 @@ const char *skn_state_name(u32 state)
 const char *skn_event_name(u32 event)
 {
 	return event < SKN_NR_EVENTS ? skn_event_names[event] : "?";
+}
+
+/**
+ * skn_action_name() - an action's name, for dom0's trace of events.
+ * @action: enum skn_action.
+ *
+ * Return: the name, "?" if out of range.
+ */
+const char *skn_action_name(u32 action)
+{
+	return action < SKN_NR_ACTIONS ? skn_action_names[action] : "?";
 }
 
 /**
@@ -457,6 +479,28 @@ struct skn_step skn_front_step(u32 state, u32 event)
 	if (state >= SKN_F_NR_STATES || event >= SKN_NR_FEVENTS)
 		return none;
 	return skn_front_table[state][event];
+}
+
+static const char *const skn_fevent_names[SKN_NR_FEVENTS] = {
+	[SKN_FE_REQUEST] = "request",
+	[SKN_FE_SELECT] = "select",
+	[SKN_FE_OFFERS] = "offers",
+	[SKN_FE_REFUSED] = "refused",
+	[SKN_FE_APPLIED] = "applied",
+	[SKN_FE_REVOKED] = "revoked",
+	[SKN_FE_TIMEOUT] = "timeout",
+	[SKN_FE_GONE] = "gone",
+};
+
+/**
+ * skn_fevent_name() - a guest event's name, for the guest's trace.
+ * @event: enum skn_fevent.
+ *
+ * Return: the name, "?" if out of range.
+ */
+const char *skn_fevent_name(u32 event)
+{
+	return event < SKN_NR_FEVENTS ? skn_fevent_names[event] : "?";
 }
 
 /**

@@ -87,6 +87,10 @@ static void table_matches_document(void)
 	KTAP_EXPECT_EQ(skn_back_step(0, 99).next, SKN_IDLE);
 	KTAP_EXPECT(!strcmp(skn_state_name(SKN_RENEG), "renegotiating"));
 	KTAP_EXPECT(!strcmp(skn_state_name(77), "?"));
+	KTAP_EXPECT(!strcmp(skn_action_name(SKN_ACT_APPLY), "apply"));
+	KTAP_EXPECT(!strcmp(skn_action_name(SKN_NR_ACTIONS), "?"));
+	KTAP_EXPECT(!strcmp(skn_fevent_name(SKN_FE_APPLIED), "applied"));
+	KTAP_EXPECT(!strcmp(skn_fevent_name(SKN_NR_FEVENTS), "?"));
 }
 
 /* ---- stories: a played guest against dom0's slot ---- */

@@ -41,6 +41,29 @@ negstat()
 	sed -n "s/^$1 //p" "$dir/sk-neg-$domid-0/negotiate_stats"
 }
 
+# neg_dump WHY: what dom0 knows, as comments, when a turn or a check fails
+# (one run then says why): its slots and counters, the negotiate XenStore
+# subtrees of both ends, and splitkit_negotiate's and splitkit_back's
+# dmesg lines (the module is loaded with dyndbg=+p: every event of every
+# slot is traced there).
+neg_dump()
+{
+	local d=$dir/sk-neg-$domid-0 l
+
+	sk_comment "dom0 dump ($1):"
+	{
+		echo "slots:"
+		cat "$d/slots" "$d/negotiate_stats" 2>&1
+		xenstore-ls -f /local/domain/0/backend/sk-neg 2>&1
+		[ -z "$domid" ] ||
+			xenstore-ls -f "/local/domain/$domid/device/sk-neg" 2>&1
+		dmesg | grep -E 'sk-neg|splitkit_negotiate|splitkit_back|vbd' |
+			tail -n 60
+	} | while IFS= read -r l; do
+		sk_comment "  $l"
+	done
+}
+
 # agreed V REQGEN: dom0's sysfs and keys, and the guest's keys, agree that
 # V is applied, selected from the offers answering the guest's request
 # REQGEN.
@@ -60,11 +83,22 @@ agreed()
 		[ "$(xenstore-read "$fe/select")" = 0 ]
 }
 
-# turn KEY: wait for the guest's KEY and print its value.
+# turn KEY: wait for the guest's KEY and print its value; dump dom0's
+# state if it never comes.
 turn()
 {
-	sk_check "the guest sent $1" sk_hs_wait_from "$name" "$1" || return 1
+	sk_check "the guest sent $1" sk_hs_wait_from "$name" "$1" || {
+		neg_dump "no $1 from the guest"
+		return 1
+	}
 	sk_hs_wait_from "$name" "$1"
+}
+
+# check_agreed DESC V REQGEN: one result for agreed V REQGEN; dump on
+# failure.
+check_agreed()
+{
+	sk_check "$1" agreed "$2" "$3" || neg_dump "$1"
 }
 
 dom0_turns()
@@ -87,29 +121,29 @@ dom0_turns()
 
 	turn neg-applied >/dev/null || return 1
 	sk_comment "dom0: $(slot0)"
-	sk_check "dom0: $l1 applied for request 1, as the guest selected" \
-		agreed "$l1" 1
+	check_agreed "dom0: $l1 applied for request 1, as the guest selected" \
+		"$l1" 1
 	sk_check "lower the capacity to $l2 (dom0 renegotiates)" \
 		sh -c "echo $l2 >$cap"
 	sk_hs_send_to "$name" neg-lowered
 
 	turn neg-reapplied >/dev/null || return 1
 	sk_comment "dom0: $(slot0)"
-	sk_check "dom0: $l2 applied, still for request 1" agreed "$l2" 1
+	check_agreed "dom0: $l2 applied, still for request 1" "$l2" 1
 	sk_check "raise the capacity to $free again" sh -c "echo $free >$cap"
 	sk_hs_send_to "$name" neg-raised
 
 	turn neg-asked >/dev/null || return 1
 	sk_comment "dom0: $(slot0)"
-	sk_check "dom0: $l1 applied for request 2 (the guest renegotiated)" \
-		agreed "$l1" 2
+	check_agreed "dom0: $l1 applied for request 2 (the guest renegotiated)" \
+		"$l1" 2
 	sk_hs_send_to "$name" neg-checked
 
 	turn neg-hostile-done >/dev/null || return 1
 	sk_comment "dom0: $(slot0)"
 	sk_comment "dom0: $(tr '\n' ' ' <"$dir/sk-neg-$domid-0/negotiate_stats")"
-	sk_check "dom0: slot 0 still $l1 after the hostile guest" \
-		agreed "$l1" 2
+	check_agreed "dom0: slot 0 still $l1 after the hostile guest" \
+		"$l1" 2
 	sk_check "dom0: bad messages counted" test "$(negstat bad)" -gt 0
 	# how many reads the flood cost depends on the guest's speed (the
 	# watch coalesces, the bucket defers): reported, not asserted
@@ -121,7 +155,8 @@ dom0_turns()
 }
 
 sk_check "load splitkit_back" sk_blk_load_back || return
-sk_check "load splitkit_negotiate" sk_insmod splitkit_negotiate || return
+sk_check "load splitkit_negotiate (every event traced)" \
+	sk_insmod splitkit_negotiate dyndbg=+p || return
 rm -f "$img"
 dd if=/dev/zero of="$img" bs=1M count=64 2>/dev/null
 domid=""
@@ -133,7 +168,8 @@ domid=$(xenstore-list /local/domain/0/backend/sk-neg 2>/dev/null |
 	head -n 1)
 if [ -n "$domid" ]; then
 	sk_check "the guest's end gone: slot 0 idle (agreement revoked)" \
-		skt_wait 60 sh -c "grep -q '^0 idle ' $dir/sk-neg-$domid-0/slots"
+		skt_wait 60 sh -c "grep -q '^0 idle ' $dir/sk-neg-$domid-0/slots" ||
+		neg_dump "slot 0 not revoked"
 	xenstore-rm "/local/domain/0/backend/sk-neg/$domid"
 fi
 sk_check "negotiate backend device gone" \
