@@ -10,8 +10,9 @@
  * the last.
  * Up to 11 pages fit in a direct request; more go through indirect
  * descriptor pages (BLKIF_OP_INDIRECT) when the backend offers them.  The
- * request id is the blk-mq tag, so each queue's ids are its slot numbers
- * (frontend/core/track.c tracks them).  Flush becomes
+ * request id is the blk-mq tag (the queue's slot number) with the slot's
+ * generation in its high half (frontend/core/track.c tracks both), so a
+ * replayed answer never completes the tag's next request.  Flush becomes
  * BLKIF_OP_FLUSH_DISKCACHE (or WRITE_BARRIER on backends that only have
  * barriers), discard BLKIF_OP_DISCARD.
  *
@@ -45,6 +46,22 @@ static void skf_fill_segs(struct sk_blkif_segment *seg,
 	}
 }
 
+/* Write the id where the request's operation keeps it. */
+static void skf_set_id(struct sk_blkif_request *req, u64 id)
+{
+	switch (req->operation) {
+	case SK_BLKIF_OP_INDIRECT:
+		req->u.indirect.id = id;
+		break;
+	case SK_BLKIF_OP_DISCARD:
+		req->u.discard.id = id;
+		break;
+	default:
+		req->u.rw.id = id;
+		break;
+	}
+}
+
 /*
  * Build the ring request of a read or write.  Return: the operation
  * written, or a negative errno (-ENOMEM: retry later; -E2BIG: larger than
@@ -74,7 +91,6 @@ static int skf_map_rw(struct skf_dev *dev, struct request *rq,
 		req->operation = op;
 		req->u.rw.nr_segments = n;
 		req->u.rw.handle = dev->handle;
-		req->u.rw.id = rq->tag;
 		req->u.rw.sector_number = blk_rq_pos(rq);
 		skf_fill_segs(req->u.rw.seg, r, bytes, 0, n);
 		return op;
@@ -82,7 +98,6 @@ static int skf_map_rw(struct skf_dev *dev, struct request *rq,
 	req->operation = SK_BLKIF_OP_INDIRECT;
 	req->u.indirect.indirect_op = op;
 	req->u.indirect.nr_segments = n;
-	req->u.indirect.id = rq->tag;
 	req->u.indirect.sector_number = blk_rq_pos(rq);
 	req->u.indirect.handle = dev->handle;
 	for (i = 0; i < nind; i++) {
@@ -253,7 +268,6 @@ static blk_status_t skf_queue_rq(struct blk_mq_hw_ctx *hctx,
 		alt_op = op;
 		req.operation = op;
 		req.u.rw.handle = dev->handle;
-		req.u.rw.id = rq->tag;
 		req.u.rw.nr_segments = 0;
 		break;
 	case REQ_OP_DISCARD:
@@ -262,7 +276,6 @@ static blk_status_t skf_queue_rq(struct blk_mq_hw_ctx *hctx,
 		op = SK_BLKIF_OP_DISCARD;
 		alt_op = op;
 		req.operation = op;
-		req.u.discard.id = rq->tag;
 		req.u.discard.sector_number = blk_rq_pos(rq);
 		req.u.discard.nr_sectors = blk_rq_sectors(rq);
 		break;
@@ -275,6 +288,7 @@ static blk_status_t skf_queue_rq(struct blk_mq_hw_ctx *hctx,
 		skf_bounce_put(dev, rq);
 		return BLK_STS_IOERR;
 	}
+	skf_set_id(&req, skf_track_id(&q->track, rq->tag));
 	q->rqs[rq->tag] = rq;
 	err = sk_chan_put(q->ch, &req);
 	if (err) {

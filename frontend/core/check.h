@@ -6,10 +6,13 @@
  * unit tests and fuzzers (tests/unit/front/) run the very same code.
  *
  * - Response tracking: every request slot (one per blk-mq tag of a queue)
- *   is idle or in flight with the operation it carries.  A response is
- *   accepted only if its id names an in-flight slot, its operation is the
- *   one we sent and its status is one blkif defines; anything else is a
- *   malicious or buggy backend.
+ *   is idle or in flight with the operation it carries.  The id written in
+ *   a request names its slot and the slot's generation (each issue is a
+ *   new one), so an answer replayed after the slot was reused cannot pass
+ *   for the new request's.  A response is accepted only if its id names an
+ *   in-flight slot in its current generation, its operation is the one we
+ *   sent and its status is one blkif defines; anything else is a malicious
+ *   or buggy backend.
  * - Negotiation: sector sizes, capacity, indirect segments and discard
  *   parameters read from the backend's XenStore directory (through
  *   splitkit_ring's XenStore layer) are checked and clamped here before
@@ -35,8 +38,16 @@
 
 /* ---- response tracking (track.c) ---- */
 
+/*
+ * A request id: the slot number in the low 32 bits, the slot's generation
+ * in the high 32 (blkif ids are 64-bit values the backend copies back).
+ */
+#define SKF_ID_SLOT(id)		((u32)(id))
+#define SKF_ID_GEN(id)		((u32)((id) >> 32))
+
 /**
  * struct skf_slot - one request slot of a queue.
+ * @gen:   generation of the slot's latest issue (counts issues, wraps).
  * @busy:  1 while a request is in flight in this slot.
  * @op:    the operation field we wrote in the ring request.
  * @alt_op: a second operation the backend may echo: for an indirect request
@@ -45,6 +56,7 @@
  *	   Equal to @op otherwise.
  */
 struct skf_slot {
+	u32 gen;
 	u8 busy;
 	u8 op;
 	u8 alt_op;
@@ -70,9 +82,10 @@ struct skf_track {
  * @SKF_V_IOERR:    completed; the backend reports an I/O error.
  * @SKF_V_NOTSUPP:  completed; the backend does not support the operation
  *		    (flush, barrier, discard): stop using it.
- * @SKF_V_BAD_ID:   violation: the id is not a slot number.  No slot retired.
- * @SKF_V_STALE:    violation: the slot is not in flight (duplicate or
- *		    invented response).  No slot retired.
+ * @SKF_V_BAD_ID:   violation: the id names no slot.  No slot retired.
+ * @SKF_V_STALE:    violation: the slot is not in flight, or in flight in
+ *		    another generation (a duplicate, a replayed or an invented
+ *		    response).  No slot retired.
  * @SKF_V_BAD_OP:   violation: the operation is not the one sent.  The slot
  *		    is retired; its request must fail.
  * @SKF_V_BAD_STATUS: violation: a status blkif does not define.  The slot is
@@ -102,7 +115,8 @@ static inline bool skf_verdict_violation(enum skf_verdict v)
 
 void skf_track_init(struct skf_track *t, struct skf_slot *slots, u32 nr);
 void skf_track_reset(struct skf_track *t);
-int skf_track_issue(struct skf_track *t, u32 id, u8 op, u8 alt_op);
+int skf_track_issue(struct skf_track *t, u32 slot, u8 op, u8 alt_op);
+u64 skf_track_id(const struct skf_track *t, u32 slot);
 void skf_track_cancel(struct skf_track *t, u32 id);
 u32 skf_track_busy(const struct skf_track *t);
 enum skf_verdict skf_track_complete(struct skf_track *t, u64 id, u8 op,
