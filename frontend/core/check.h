@@ -20,6 +20,8 @@
  * - Device naming: "virtual-device" to xvd minor and name.
  * - Segment layout: how many 4 KiB grant pages a request of N bytes needs
  *   and which 512-byte sectors of each page it uses.
+ * - Routing: which ring and slot a request takes when the backend offers
+ *   fewer queues than the disk has (route.c).
  *
  * The numbers of the wire protocol (operations, status values, limits) come
  * from <splitkit/blkif.h>, which the kernel build checks against Xen's
@@ -184,5 +186,23 @@ static inline u32 skf_nr_pages(u32 bytes)
 }
 
 int skf_seg_sectors(u32 bytes, u32 page, u8 *first, u8 *last);
+
+/* ---- routing (route.c) ---- */
+
+/**
+ * struct skf_layout - the rings of a connection, or a disk's queues.
+ * @nr_event: event-driven ones, numbered from 0 (at least 1).
+ * @nr_poll:  polled ones, numbered after them.
+ */
+struct skf_layout {
+	u32 nr_event;
+	u32 nr_poll;
+};
+
+int skf_layout_check(const struct skf_layout *cap,
+		     const struct skf_layout *now);
+u32 skf_ring_slots(u32 ring, u32 depth, u32 nr_hctx);
+bool skf_route(const struct skf_layout *now, u32 depth, u32 hctx, bool polled,
+	       u32 tag, u32 *ring, u32 *slot);
 
 #endif /* _SPLITKIT_FRONT_CHECK_H */

@@ -188,6 +188,72 @@ static void issue_bounds(void)
 	KTAP_EXPECT_EQ(skf_track_busy(&t), 0);
 }
 
+static void layout_check(void)
+{
+	static const struct skf_layout cap = { 2, 1 };
+	static const struct {
+		struct skf_layout now;
+		int err;
+	} cases[] = {
+		{ { 2, 1 }, 0 }, { { 1, 1 }, 0 }, { { 2, 0 }, 0 },
+		{ { 1, 0 }, 0 },	/* a backend with one queue */
+		{ { 0, 1 }, -EINVAL }, { { 3, 0 }, -EINVAL },
+		{ { 2, 2 }, -EINVAL },
+	};
+	unsigned int i;
+
+	for (i = 0; i < KTAP_ARRAY_SIZE(cases); i++)
+		KTAP_EXPECT_EQ(skf_layout_check(&cap, &cases[i].now),
+			       cases[i].err);
+}
+
+/*
+ * Restore from 2 event-driven + 1 polled queue (hctx 0, 1 default, hctx 2
+ * polled) onto backends that offer fewer: every hctx reaches a ring of the
+ * right kind (a default hctx never lands on a polled ring nobody would
+ * poll), and no two (hctx, tag) pairs share a ring's slot.
+ */
+static void route_fewer_queues(void)
+{
+	enum { D = 4, NHCTX = 3 };
+	static const struct skf_layout lays[] = {
+		{ 2, 1 }, { 1, 1 }, { 2, 0 }, { 1, 0 },
+	};
+	static const bool hctx_polled[NHCTX] = { false, false, true };
+	unsigned int l, h, tag;
+
+	for (l = 0; l < KTAP_ARRAY_SIZE(lays); l++) {
+		const struct skf_layout *now = &lays[l];
+		u32 nr = now->nr_event + now->nr_poll;
+		u8 used[NHCTX][D * (1 + NHCTX)] = { { 0 } };
+
+		for (h = 0; h < NHCTX; h++) {
+			for (tag = 0; tag < D; tag++) {
+				u32 ring = 99, slot = 99;
+				bool own = skf_route(now, D, h, hctx_polled[h],
+						     tag, &ring, &slot);
+
+				KTAP_EXPECT(ring < nr);
+				KTAP_EXPECT(slot < skf_ring_slots(ring, D, NHCTX));
+				if (ring >= nr ||
+				    slot >= skf_ring_slots(ring, D, NHCTX))
+					continue;
+				/* a polled ring only for a polled hctx */
+				KTAP_EXPECT(ring < now->nr_event ||
+					    hctx_polled[h]);
+				KTAP_EXPECT(!used[ring][slot]);
+				used[ring][slot] = 1;
+				/* its own ring exactly when it still exists */
+				KTAP_EXPECT_EQ(own, h < nr &&
+					       (h >= now->nr_event) ==
+					       hctx_polled[h]);
+				if (own)
+					KTAP_EXPECT(ring == h && slot == tag);
+			}
+		}
+	}
+}
+
 static void geometry(void)
 {
 	static const struct {
@@ -318,6 +384,8 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(hostile_ids),
 	KTAP_CASE(duplicate_and_invented),
 	KTAP_CASE(replay_after_reuse),
+	KTAP_CASE(layout_check),
+	KTAP_CASE(route_fewer_queues),
 	KTAP_CASE(wrong_operation),
 	KTAP_CASE(indirect_either_op),
 	KTAP_CASE(issue_bounds),
