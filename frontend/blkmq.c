@@ -10,8 +10,9 @@
  * the last.
  * Up to 11 pages fit in a direct request; more go through indirect
  * descriptor pages (BLKIF_OP_INDIRECT) when the backend offers them.  The
- * request id is the blk-mq tag, so each queue's ids are its slot numbers
- * (frontend/core/track.c tracks them).  Flush becomes
+ * request id is the blk-mq tag (the queue's slot number) with the slot's
+ * generation in its high half (frontend/core/track.c tracks both), so a
+ * replayed answer never completes the tag's next request.  Flush becomes
  * BLKIF_OP_FLUSH_DISKCACHE (or WRITE_BARRIER on backends that only have
  * barriers), discard BLKIF_OP_DISCARD.
  *
@@ -45,6 +46,22 @@ static void skf_fill_segs(struct sk_blkif_segment *seg,
 	}
 }
 
+/* Write the id where the request's operation keeps it. */
+static void skf_set_id(struct sk_blkif_request *req, u64 id)
+{
+	switch (req->operation) {
+	case SK_BLKIF_OP_INDIRECT:
+		req->u.indirect.id = id;
+		break;
+	case SK_BLKIF_OP_DISCARD:
+		req->u.discard.id = id;
+		break;
+	default:
+		req->u.rw.id = id;
+		break;
+	}
+}
+
 /*
  * Build the ring request of a read or write.  Return: the operation
  * written, or a negative errno (-ENOMEM: retry later; -E2BIG: larger than
@@ -74,7 +91,6 @@ static int skf_map_rw(struct skf_dev *dev, struct request *rq,
 		req->operation = op;
 		req->u.rw.nr_segments = n;
 		req->u.rw.handle = dev->handle;
-		req->u.rw.id = rq->tag;
 		req->u.rw.sector_number = blk_rq_pos(rq);
 		skf_fill_segs(req->u.rw.seg, r, bytes, 0, n);
 		return op;
@@ -82,7 +98,6 @@ static int skf_map_rw(struct skf_dev *dev, struct request *rq,
 	req->operation = SK_BLKIF_OP_INDIRECT;
 	req->u.indirect.indirect_op = op;
 	req->u.indirect.nr_segments = n;
-	req->u.indirect.id = rq->tag;
 	req->u.indirect.sector_number = blk_rq_pos(rq);
 	req->u.indirect.handle = dev->handle;
 	for (i = 0; i < nind; i++) {
@@ -101,14 +116,41 @@ static int skf_map_rw(struct skf_dev *dev, struct request *rq,
  * skf_blkmq_reshape() - fit the queue to the backend just connected.
  * @dev: device, reconnected (under xb.lock).
  *
- * A backend after save/restore, migration or a restart may take fewer
- * segments per request, or have no flush or discard any more.  The queue
- * limits follow it from skf_reshape_work(), which freezes the queue and so
- * must not run under xb.lock (the requests it waits for need the ring).
+ * A backend after save/restore, migration or a restart may offer fewer
+ * queues, take fewer segments per request, or have no flush or discard
+ * any more.  blk-mq and the queue limits follow it from
+ * skf_reshape_work(), which freezes the queue and so must not run under
+ * xb.lock (the requests it waits for need the ring).
  */
 void skf_blkmq_reshape(struct skf_dev *dev)
 {
 	queue_work(system_unbound_wq, &dev->reshape_work);
+}
+
+/*
+ * Have blk-mq use as many hardware queues as this connection has rings,
+ * of each kind (blk_mq_update_nr_hw_queues() freezes the queue and calls
+ * ->map_queues, which reads dev->mq).  Until it has, requests of a hctx
+ * without a ring of its kind go to ring 0 (skf_route()).
+ */
+static void skf_update_queues(struct skf_dev *dev)
+{
+	struct skf_layout now;
+	bool connected;
+
+	mutex_lock(&dev->xb.lock);
+	connected = dev->connected;
+	now = skf_now(dev);
+	mutex_unlock(&dev->xb.lock);
+	if (!connected || (now.nr_event == dev->mq.nr_event &&
+			   now.nr_poll == dev->mq.nr_poll))
+		return;
+	dev->mq = now;
+	blk_mq_update_nr_hw_queues(&dev->tag_set, now.nr_event + now.nr_poll);
+	dev_info(&dev->xbdev->dev,
+		 "%s: now %u queues (%u polled) for %u hardware queues\n",
+		 dev->gd->disk_name, now.nr_event + now.nr_poll, now.nr_poll,
+		 dev->tag_set.nr_hw_queues);
 }
 
 /* The limits the current connection calls for. */
@@ -127,11 +169,12 @@ static void skf_want_limits(struct skf_dev *dev, struct skf_limits *l)
 }
 
 /**
- * skf_reshape_work() - apply the current backend's limits, then submit
- *			again the bios of requests that were too large.
+ * skf_reshape_work() - apply the current backend's queues and limits, then
+ *			submit again the bios of requests that were too large.
  * @work: skf_dev.reshape_work.
  *
- * Process context, one run at a time.  The limits change under a frozen
+ * Process context, one run at a time; takes xb.lock briefly, never while
+ * the queue is frozen.  The queues and the limits change under a frozen
  * queue; freezing waits for every request, and a request too large for the
  * new backend gives its bios to @dev->resubmit and completes
  * (skf_resplit_rq()), so it never blocks the freeze.  Bios submitted
@@ -145,6 +188,7 @@ void skf_reshape_work(struct work_struct *work)
 	struct bio_list bios;
 	struct bio *bio;
 
+	skf_update_queues(dev);
 	skf_want_limits(dev, &want);
 	if (want.max_hw_sectors != dev->lim_segs * SK_BLKIF_SECTORS_PER_PAGE ||
 	    want.write_cache != skf_write_cache_on(q) ||
@@ -205,10 +249,13 @@ static void skf_resplit_rq(struct skf_queue *q, struct request *rq)
 static blk_status_t skf_queue_rq(struct blk_mq_hw_ctx *hctx,
 				 const struct blk_mq_queue_data *bd)
 {
-	struct skf_queue *q = hctx->driver_data;
-	struct skf_dev *dev = q->dev;
+	struct skf_queue *hq = hctx->driver_data, *q;
+	struct skf_dev *dev = hq->dev;
 	struct request *rq = bd->rq;
 	struct sk_blkif_request req;
+	struct skf_layout now;
+	u32 ring, slot;
+	bool own;
 	u8 alt_op;
 	int op, err;
 
@@ -227,7 +274,7 @@ static blk_status_t skf_queue_rq(struct blk_mq_hw_ctx *hctx,
 		if (op == -ENOMEM)
 			return BLK_STS_RESOURCE;
 		if (op == -E2BIG) {
-			skf_resplit_rq(q, rq);
+			skf_resplit_rq(hq, rq);
 			return BLK_STS_OK;
 		}
 		if (op < 0) {
@@ -253,7 +300,6 @@ static blk_status_t skf_queue_rq(struct blk_mq_hw_ctx *hctx,
 		alt_op = op;
 		req.operation = op;
 		req.u.rw.handle = dev->handle;
-		req.u.rw.id = rq->tag;
 		req.u.rw.nr_segments = 0;
 		break;
 	case REQ_OP_DISCARD:
@@ -262,7 +308,6 @@ static blk_status_t skf_queue_rq(struct blk_mq_hw_ctx *hctx,
 		op = SK_BLKIF_OP_DISCARD;
 		alt_op = op;
 		req.operation = op;
-		req.u.discard.id = rq->tag;
 		req.u.discard.sector_number = blk_rq_pos(rq);
 		req.u.discard.nr_sectors = blk_rq_sectors(rq);
 		break;
@@ -270,16 +315,25 @@ static blk_status_t skf_queue_rq(struct blk_mq_hw_ctx *hctx,
 		return BLK_STS_NOTSUPP;
 	}
 
-	err = skf_track_issue(&q->track, rq->tag, op, alt_op);
+	/*
+	 * Its own ring, or ring 0 if this backend gave the hctx none of its
+	 * kind (until skf_reshape_work() has blk-mq use fewer queues).
+	 */
+	now = skf_now(dev);
+	own = skf_route(&now, dev->depth, hctx->queue_num,
+			hctx->type == HCTX_TYPE_POLL, rq->tag, &ring, &slot);
+	q = &dev->queues[ring];
+	err = skf_track_issue(&q->track, slot, op, alt_op);
 	if (WARN_ON_ONCE(err)) {
 		skf_bounce_put(dev, rq);
 		return BLK_STS_IOERR;
 	}
-	q->rqs[rq->tag] = rq;
+	skf_set_id(&req, skf_track_id(&q->track, slot));
+	q->rqs[slot] = rq;
 	err = sk_chan_put(q->ch, &req);
 	if (err) {
-		q->rqs[rq->tag] = NULL;
-		skf_track_cancel(&q->track, rq->tag);
+		q->rqs[slot] = NULL;
+		skf_track_cancel(&q->track, slot);
 		skf_bounce_put(dev, rq);
 		if (err == -ENOSPC)
 			return BLK_STS_RESOURCE;
@@ -289,19 +343,26 @@ static blk_status_t skf_queue_rq(struct blk_mq_hw_ctx *hctx,
 		return BLK_STS_IOERR;
 	}
 	WRITE_ONCE(q->stats.issued, q->stats.issued + 1);
+	if (!own)
+		WRITE_ONCE(hq->stats.rerouted, hq->stats.rerouted + 1);
 	/* from here the request belongs to the consumer */
-	if (bd->last)
-		sk_chan_push(q->ch);
+	if (bd->last || !own)
+		sk_chan_push(q->ch);	/* ->commit_rqs pushes own rings only */
 	return BLK_STS_OK;
 }
 
 static void skf_commit_rqs(struct blk_mq_hw_ctx *hctx)
 {
 	struct skf_queue *q = hctx->driver_data;
+	struct skf_layout now;
+	u32 ring, slot;
 
 	if (!q->dev->connected)
 		return;
-	sk_chan_push(q->ch);
+	now = skf_now(q->dev);
+	if (skf_route(&now, q->dev->depth, hctx->queue_num,
+		      hctx->type == HCTX_TYPE_POLL, 0, &ring, &slot))
+		sk_chan_push(q->ch);
 }
 
 static int skf_init_hctx(struct blk_mq_hw_ctx *hctx, void *data,
@@ -309,26 +370,36 @@ static int skf_init_hctx(struct blk_mq_hw_ctx *hctx, void *data,
 {
 	struct skf_dev *dev = data;
 
-	if (index >= dev->nr_queues)
+	if (index >= dev->cap_queues)
 		return -EINVAL;
 	hctx->driver_data = &dev->queues[index];
 	return 0;
 }
 
+/*
+ * CPUs to hardware queues, for the layout of dev->mq (the rings blk-mq is
+ * being set up for; skf_reshape_work()), within the hardware queues blk-mq
+ * really has (fewer if it fell back from a failed update).
+ */
 static void skf_map_queues(struct blk_mq_tag_set *set)
 {
 	struct skf_dev *dev = set->driver_data;
 	struct blk_mq_queue_map *def = &set->map[HCTX_TYPE_DEFAULT];
+	unsigned int nr = set->nr_hw_queues;
+	unsigned int nr_event = clamp(dev->mq.nr_event, 1u, nr);
+	unsigned int nr_poll = min(dev->mq.nr_poll, nr - nr_event);
 
-	def->nr_queues = dev->nr_queues - dev->nr_poll;
+	def->nr_queues = nr_event;
 	def->queue_offset = 0;
 	blk_mq_map_queues(def);
 	if (set->nr_maps <= HCTX_TYPE_POLL)
 		return;
 	set->map[HCTX_TYPE_READ].nr_queues = 0;
-	set->map[HCTX_TYPE_POLL].nr_queues = dev->nr_poll;
-	set->map[HCTX_TYPE_POLL].queue_offset = def->nr_queues;
-	blk_mq_map_queues(&set->map[HCTX_TYPE_POLL]);
+	set->map[HCTX_TYPE_POLL].nr_queues = nr_poll;
+	set->map[HCTX_TYPE_POLL].queue_offset = nr_event;
+	/* none left: blk-mq sends polled I/O to the default queues */
+	if (nr_poll)
+		blk_mq_map_queues(&set->map[HCTX_TYPE_POLL]);
 }
 
 static int skf_poll(struct blk_mq_hw_ctx *hctx, struct io_comp_batch *iob)
@@ -354,8 +425,8 @@ static const struct block_device_operations skf_fops = {
 
 /**
  * skf_blkmq_create() - create the tag set and disk at the first connection.
- * @dev: device; dev->queues, nr_queues, nr_poll, depth, cap_segs, geom and
- *	 feat are set.  Called under xb.lock.
+ * @dev: device; dev->queues, cap, mq, depth, cap_segs, geom and feat are
+ *	 set.  Called under xb.lock.
  *
  * The disk is not added yet (frontend/xenbus.c adds it once the rings run).
  *
@@ -395,8 +466,8 @@ int skf_blkmq_create(struct skf_dev *dev)
 
 	memset(set, 0, sizeof(*set));
 	set->ops = &skf_mq_ops;
-	set->nr_hw_queues = dev->nr_queues;
-	set->nr_maps = dev->nr_poll ? HCTX_MAX_TYPES : 1;
+	set->nr_hw_queues = dev->cap_queues;
+	set->nr_maps = dev->cap.nr_poll ? HCTX_MAX_TYPES : 1;
 	set->queue_depth = dev->depth;
 	set->numa_node = NUMA_NO_NODE;
 	set->flags = BLK_MQ_F_SHOULD_MERGE;

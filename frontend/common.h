@@ -83,6 +83,8 @@ struct skf_req {
  * @requeued:   requests taken back at a disconnect and re-issued.
  * @resplit:    requests larger than the current backend takes, whose bios
  *	        were submitted again to be split to its limits (blkmq.c).
+ * @rerouted:   requests of this hctx sent on ring 0 because the current
+ *	        backend gave it no ring of its kind (fewer queues; blkmq.c).
  * @spurious:   events on a polled ring of an earlier connection, all
  *	        spurious (the current one's are the channel's).
  */
@@ -97,6 +99,7 @@ struct skf_stats {
 	u64 violations;
 	u64 requeued;
 	u64 resplit;
+	u64 rerouted;
 	u64 spurious;
 };
 
@@ -104,13 +107,16 @@ struct skf_stats {
  * struct skf_queue - one hardware queue, one ring.
  * @dev:   owning device.
  * @index: queue number (ring number; the blk-mq hctx index).
- * @poll:  true for a polled queue, false for an event-driven one.
+ * @poll:  true if its ring of the current connection is polled (xb.lock;
+ *	   the event-driven rings come first, frontend/core/route.c).
  * @ch:    its splitkit_ring channel while connected, else NULL (xb.lock;
  *	   queue_rq reads it locklessly, the queue being quiesced while it
  *	   changes).
  * @poll_ch: @ch again for a polled queue, for ->poll, which may run at any
  *	   time: written under xb.lock, read under RCU (pollq.c).
- * @track: which slots (tags) are in flight and with which operation.
+ * @track: which slots (tags) are in flight and with which operation;
+ *	   queue 0 has more, for requests of hctxs without a ring of their
+ *	   own (skf_ring_slots()).
  * @slots: @track's slot array.
  * @rqs:   request of each in-flight slot.
  * @stats: counters.
@@ -162,11 +168,18 @@ struct skf_features {
  * @pool:      grant pool of the current connection (xb.lock).
  * @tag_set:   blk-mq tag set (created at the first connection).
  * @gd:        the disk, or NULL before the first connection.
- * @queues:    @nr_queues queues: @nr_queues - @nr_poll event queues, then
- *	       @nr_poll polled ones.
- * @nr_queues: queues fixed at the first connection.
- * @nr_poll:   polled queues among them.
- * @depth:     requests per queue (slots).
+ * @queues:    @cap_queues queues, the first @nr_queues with a ring of the
+ *	       current connection: @nr_queues - @nr_poll event-driven,
+ *	       then @nr_poll polled ones.
+ * @cap:       the disk's queues, fixed at the first connection (the
+ *	       blk-mq tag set has at most that many hardware queues).
+ * @cap_queues: @cap's total, the size of @queues.
+ * @nr_queues: rings of the current connection, at most @cap_queues
+ *	       (xb.lock; queue_rq reads it locklessly while connected).
+ * @nr_poll:   polled rings among them.
+ * @mq:        the layout blk-mq's queue map was last built for (reshape
+ *	       work and ->map_queues only).
+ * @depth:     requests per queue (tags).
  * @cap_segs:  most segments a request may ever need (sizes the blk-mq
  *	       pdu; fixed at the first connection).
  * @lim_segs:  segments the queue's max_hw_sectors now allows, at most
@@ -181,8 +194,8 @@ struct skf_features {
  * @dead:      the device is being removed: I/O fails from now on.
  * @fatal_work: reports a broken backend to XenStore and stops the
  *	       connection (process context; xenbus.c).
- * @reshape_work: updates the queue limits to the current backend and
- *	       submits @resubmit again (blkmq.c).
+ * @reshape_work: updates the blk-mq queues and queue limits to the
+ *	       current backend and submits @resubmit again (blkmq.c).
  * @resubmit_lock: protects @resubmit.
  * @resubmit:  bios of requests too large for the current backend.
  */
@@ -197,8 +210,11 @@ struct skf_dev {
 	struct blk_mq_tag_set tag_set;
 	struct gendisk *gd;
 	struct skf_queue *queues;
+	struct skf_layout cap;
+	unsigned int cap_queues;
 	unsigned int nr_queues;
 	unsigned int nr_poll;
+	struct skf_layout mq;
 	unsigned int depth;
 	unsigned int cap_segs;
 	unsigned int lim_segs;
@@ -215,6 +231,13 @@ struct skf_dev {
 	spinlock_t resubmit_lock;
 	struct bio_list resubmit;
 };
+
+/* The rings of the current connection (xb.lock, or quiesced readers). */
+static inline struct skf_layout skf_now(const struct skf_dev *dev)
+{
+	return (struct skf_layout){ .nr_event = dev->nr_queues - dev->nr_poll,
+				    .nr_poll = dev->nr_poll };
+}
 
 /* main.c: module parameters (validated on write) */
 extern unsigned int skf_max_queues;

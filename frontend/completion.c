@@ -179,7 +179,7 @@ void skf_recover_inflight(struct skf_dev *dev)
 	bool fail = READ_ONCE(dev->dead) || READ_ONCE(dev->broken);
 	unsigned int i, s;
 
-	for (i = 0; i < dev->nr_queues; i++) {
+	for (i = 0; i < dev->cap_queues; i++) {
 		struct skf_queue *q = &dev->queues[i];
 
 		for (s = 0; s < q->track.nr; s++) {

@@ -45,7 +45,7 @@ void skf_pollq_detach(struct skf_dev *dev)
 	bool any = false;
 	unsigned int i;
 
-	for (i = 0; dev->queues && i < dev->nr_queues; i++) {
+	for (i = 0; dev->queues && i < dev->cap_queues; i++) {
 		ch = rcu_dereference_protected(dev->queues[i].poll_ch,
 					       lockdep_is_held(&dev->xb.lock));
 		if (!ch)

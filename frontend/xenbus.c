@@ -57,7 +57,7 @@ static void skf_free_queues(struct skf_dev *dev)
 
 	if (!dev->queues)
 		return;
-	for (i = 0; i < dev->nr_queues; i++) {
+	for (i = 0; i < dev->cap_queues; i++) {
 		kfree(dev->queues[i].slots);
 		kfree(dev->queues[i].rqs);
 	}
@@ -65,34 +65,56 @@ static void skf_free_queues(struct skf_dev *dev)
 	dev->queues = NULL;
 }
 
-/* First connection: the queues and their slots, fixed from now on. */
+/*
+ * First connection: the queues and their slots, fixed from now on (later
+ * connections may have fewer rings: skf_lay_out()).
+ */
 static int skf_alloc_queues(struct skf_dev *dev, unsigned int nr_irq,
 			    unsigned int nr_poll, unsigned int depth)
 {
-	unsigned int i;
+	unsigned int i, nr = nr_irq + nr_poll;
 
-	dev->queues = kcalloc(nr_irq + nr_poll, sizeof(*dev->queues),
-			      GFP_KERNEL);
+	dev->queues = kcalloc(nr, sizeof(*dev->queues), GFP_KERNEL);
 	if (!dev->queues)
 		return -ENOMEM;
-	dev->nr_queues = nr_irq + nr_poll;
-	dev->nr_poll = nr_poll;
+	dev->cap.nr_event = nr_irq;
+	dev->cap.nr_poll = nr_poll;
+	dev->cap_queues = nr;
+	dev->mq = dev->cap;
 	dev->depth = depth;
-	for (i = 0; i < dev->nr_queues; i++) {
+	for (i = 0; i < nr; i++) {
 		struct skf_queue *q = &dev->queues[i];
+		u32 slots = skf_ring_slots(i, depth, nr);
 
 		q->dev = dev;
 		q->index = i;
-		q->poll = i >= nr_irq;
-		q->slots = kcalloc(depth, sizeof(*q->slots), GFP_KERNEL);
-		q->rqs = kcalloc(depth, sizeof(*q->rqs), GFP_KERNEL);
+		q->slots = kcalloc(slots, sizeof(*q->slots), GFP_KERNEL);
+		q->rqs = kcalloc(slots, sizeof(*q->rqs), GFP_KERNEL);
 		if (!q->slots || !q->rqs) {
 			skf_free_queues(dev);
 			return -ENOMEM;
 		}
-		skf_track_init(&q->track, q->slots, depth);
+		skf_track_init(&q->track, q->slots, slots);
 	}
 	return 0;
+}
+
+/*
+ * The rings of this connection: event-driven ones on queues 0.., polled
+ * ones after them, as at the first connection but perhaps fewer.
+ */
+static void skf_lay_out(struct skf_dev *dev, unsigned int nr_irq,
+			unsigned int nr_poll)
+{
+	unsigned int i;
+
+	dev->nr_queues = nr_irq + nr_poll;
+	dev->nr_poll = nr_poll;
+	for (i = 0; i < dev->cap_queues; i++) {
+		dev->queues[i].poll = i >= nr_irq && i < dev->nr_queues;
+		dev->queues[i].ch = i < dev->nr_queues ?
+				    sk_link_chan(dev->link, i) : NULL;
+	}
 }
 
 static int skf_publish_xbt(struct xenbus_transaction xbt, void *arg)
@@ -117,7 +139,7 @@ static void skf_teardown_rings(struct skf_dev *dev)
 	unsigned int i;
 
 	skf_pollq_detach(dev);
-	for (i = 0; dev->queues && i < dev->nr_queues; i++)
+	for (i = 0; dev->queues && i < dev->cap_queues; i++)
 		dev->queues[i].ch = NULL;
 	sk_link_destroy(dev->link);
 	dev->link = NULL;
@@ -139,15 +161,15 @@ static int skf_setup(struct sk_xb *xb)
 		.ops = &skf_chan_ops,
 		.priv = dev,
 	};
-	unsigned int nr_irq, nr_poll, i;
+	struct skf_layout now;
 	int err;
 
 	/* a new connection: whatever the last backend broke is behind us */
 	WRITE_ONCE(dev->broken, false);
 	if (dev->queues) {
-		/* reconnection: the disk's queue layout is fixed */
-		p.nr_polled = dev->nr_poll;
-		p.nr_event = dev->nr_queues - dev->nr_poll;
+		/* reconnection: at most the disk's queues, of each kind */
+		p.nr_polled = dev->cap.nr_poll;
+		p.nr_event = dev->cap.nr_event;
 	}
 	dev->link = sk_link_front_alloc(dev->xbdev, &p);
 	if (IS_ERR(dev->link)) {
@@ -155,17 +177,18 @@ static int skf_setup(struct sk_xb *xb)
 		dev->link = NULL;
 		return err;
 	}
-	nr_poll = sk_link_nr_polled(dev->link);
-	nr_irq = sk_link_nr_chans(dev->link) - nr_poll;
-	if (dev->queues && (nr_irq != p.nr_event || nr_poll != p.nr_polled)) {
-		xenbus_dev_fatal(dev->xbdev, -EOPNOTSUPP,
-				 "backend now offers %u queues, the disk has %u",
-				 nr_irq + nr_poll, dev->nr_queues);
-		err = -EOPNOTSUPP;
+	now.nr_poll = sk_link_nr_polled(dev->link);
+	now.nr_event = sk_link_nr_chans(dev->link) - now.nr_poll;
+	if (dev->queues && skf_layout_check(&dev->cap, &now)) {
+		xenbus_dev_fatal(dev->xbdev, -EINVAL,
+				 "backend queues: %u event-driven and %u polled rings set up, the disk has %u and %u",
+				 now.nr_event, now.nr_poll, dev->cap.nr_event,
+				 dev->cap.nr_poll);
+		err = -EINVAL;
 		goto teardown_rings;
 	}
 	if (!dev->queues) {
-		err = skf_alloc_queues(dev, nr_irq, nr_poll,
+		err = skf_alloc_queues(dev, now.nr_event, now.nr_poll,
 				       sk_chan_nr_ents(sk_link_chan(dev->link,
 								    0)));
 		if (err)
@@ -176,8 +199,7 @@ static int skf_setup(struct sk_xb *xb)
 		xenbus_dev_fatal(dev->xbdev, err, "writing ring keys");
 		goto teardown_rings;
 	}
-	for (i = 0; i < dev->nr_queues; i++)
-		dev->queues[i].ch = sk_link_chan(dev->link, i);
+	skf_lay_out(dev, now.nr_event, now.nr_poll);
 	skf_pollq_attach(dev);
 	dev->feat.order = sk_link_order(dev->link);
 	return 0;
@@ -380,7 +402,7 @@ static const struct sk_xb_ops skf_xb_ops = {
 	X(skf, poll_completions) X(skf, poll_calls)			\
 	X(skf, poll_ring_events) X(skf, errors) X(skf, violations)	\
 	X(skf, requeued) X(skf, poll_inflight) X(skf, grant_hits)	\
-	X(skf, grant_misses) X(skf, resplit)				\
+	X(skf, grant_misses) X(skf, resplit) X(skf, rerouted)		\
 	X(skf, poll_spurious_events)
 SK_STATS_ENUM(skf, SKF_STATS);
 
@@ -393,7 +415,7 @@ static void skf_stats_snapshot(struct device *d, u64 *v)
 	unsigned int i;
 
 	mutex_lock(&dev->xb.lock);
-	for (i = 0; dev->queues && i < dev->nr_queues; i++) {
+	for (i = 0; dev->queues && i < dev->cap_queues; i++) {
 		const struct skf_queue *q = &dev->queues[i];
 		const struct skf_stats *s = &q->stats;
 
@@ -407,6 +429,7 @@ static void skf_stats_snapshot(struct device *d, u64 *v)
 		v[skf_st_violations] += READ_ONCE(s->violations);
 		v[skf_st_requeued] += READ_ONCE(s->requeued);
 		v[skf_st_resplit] += READ_ONCE(s->resplit);
+		v[skf_st_rerouted] += READ_ONCE(s->rerouted);
 		if (!q->poll)
 			continue;
 		v[skf_st_poll_spurious_events] += READ_ONCE(s->spurious);

@@ -6,10 +6,13 @@
  * unit tests and fuzzers (tests/unit/front/) run the very same code.
  *
  * - Response tracking: every request slot (one per blk-mq tag of a queue)
- *   is idle or in flight with the operation it carries.  A response is
- *   accepted only if its id names an in-flight slot, its operation is the
- *   one we sent and its status is one blkif defines; anything else is a
- *   malicious or buggy backend.
+ *   is idle or in flight with the operation it carries.  The id written in
+ *   a request names its slot and the slot's generation (each issue is a
+ *   new one), so an answer replayed after the slot was reused cannot pass
+ *   for the new request's.  A response is accepted only if its id names an
+ *   in-flight slot in its current generation, its operation is the one we
+ *   sent and its status is one blkif defines; anything else is a malicious
+ *   or buggy backend.
  * - Negotiation: sector sizes, capacity, indirect segments and discard
  *   parameters read from the backend's XenStore directory (through
  *   splitkit_ring's XenStore layer) are checked and clamped here before
@@ -17,6 +20,8 @@
  * - Device naming: "virtual-device" to xvd minor and name.
  * - Segment layout: how many 4 KiB grant pages a request of N bytes needs
  *   and which 512-byte sectors of each page it uses.
+ * - Routing: which ring and slot a request takes when the backend offers
+ *   fewer queues than the disk has (route.c).
  *
  * The numbers of the wire protocol (operations, status values, limits) come
  * from <splitkit/blkif.h>, which the kernel build checks against Xen's
@@ -35,8 +40,16 @@
 
 /* ---- response tracking (track.c) ---- */
 
+/*
+ * A request id: the slot number in the low 32 bits, the slot's generation
+ * in the high 32 (blkif ids are 64-bit values the backend copies back).
+ */
+#define SKF_ID_SLOT(id)		((u32)(id))
+#define SKF_ID_GEN(id)		((u32)((id) >> 32))
+
 /**
  * struct skf_slot - one request slot of a queue.
+ * @gen:   generation of the slot's latest issue (counts issues, wraps).
  * @busy:  1 while a request is in flight in this slot.
  * @op:    the operation field we wrote in the ring request.
  * @alt_op: a second operation the backend may echo: for an indirect request
@@ -45,6 +58,7 @@
  *	   Equal to @op otherwise.
  */
 struct skf_slot {
+	u32 gen;
 	u8 busy;
 	u8 op;
 	u8 alt_op;
@@ -70,9 +84,10 @@ struct skf_track {
  * @SKF_V_IOERR:    completed; the backend reports an I/O error.
  * @SKF_V_NOTSUPP:  completed; the backend does not support the operation
  *		    (flush, barrier, discard): stop using it.
- * @SKF_V_BAD_ID:   violation: the id is not a slot number.  No slot retired.
- * @SKF_V_STALE:    violation: the slot is not in flight (duplicate or
- *		    invented response).  No slot retired.
+ * @SKF_V_BAD_ID:   violation: the id names no slot.  No slot retired.
+ * @SKF_V_STALE:    violation: the slot is not in flight, or in flight in
+ *		    another generation (a duplicate, a replayed or an invented
+ *		    response).  No slot retired.
  * @SKF_V_BAD_OP:   violation: the operation is not the one sent.  The slot
  *		    is retired; its request must fail.
  * @SKF_V_BAD_STATUS: violation: a status blkif does not define.  The slot is
@@ -102,7 +117,8 @@ static inline bool skf_verdict_violation(enum skf_verdict v)
 
 void skf_track_init(struct skf_track *t, struct skf_slot *slots, u32 nr);
 void skf_track_reset(struct skf_track *t);
-int skf_track_issue(struct skf_track *t, u32 id, u8 op, u8 alt_op);
+int skf_track_issue(struct skf_track *t, u32 slot, u8 op, u8 alt_op);
+u64 skf_track_id(const struct skf_track *t, u32 slot);
 void skf_track_cancel(struct skf_track *t, u32 id);
 u32 skf_track_busy(const struct skf_track *t);
 enum skf_verdict skf_track_complete(struct skf_track *t, u64 id, u8 op,
@@ -170,5 +186,23 @@ static inline u32 skf_nr_pages(u32 bytes)
 }
 
 int skf_seg_sectors(u32 bytes, u32 page, u8 *first, u8 *last);
+
+/* ---- routing (route.c) ---- */
+
+/**
+ * struct skf_layout - the rings of a connection, or a disk's queues.
+ * @nr_event: event-driven ones, numbered from 0 (at least 1).
+ * @nr_poll:  polled ones, numbered after them.
+ */
+struct skf_layout {
+	u32 nr_event;
+	u32 nr_poll;
+};
+
+int skf_layout_check(const struct skf_layout *cap,
+		     const struct skf_layout *now);
+u32 skf_ring_slots(u32 ring, u32 depth, u32 nr_hctx);
+bool skf_route(const struct skf_layout *now, u32 depth, u32 hctx, bool polled,
+	       u32 tag, u32 *ring, u32 *slot);
 
 #endif /* _SPLITKIT_FRONT_CHECK_H */

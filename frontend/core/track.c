@@ -3,8 +3,12 @@
  * splitkit_front portable core: response tracking.  Every request slot
  * (one per blk-mq tag of a queue) is idle or in flight with the operation
  * it carries; a response is accepted only if its id names an in-flight
- * slot, its operation is the one sent and its status one blkif defines.
- * Ids are bounds-checked before they index anything.
+ * slot in the generation of its current request (skf_track_id()), its
+ * operation is the one sent and its status one blkif defines.  Without the
+ * generation a backend replaying an answer it gave earlier would complete
+ * whichever request reuses the slot (blk-mq tags are reused all the time),
+ * before that request was even served.  Ids are bounds-checked before they
+ * index anything.
  * Linked into splitkit_front.ko and built unchanged on the host by
  * tests/unit/front/ (unit test and libFuzzer target); see check.h.
  */
@@ -18,8 +22,12 @@
  */
 void skf_track_init(struct skf_track *t, struct skf_slot *slots, u32 nr)
 {
+	u32 i;
+
 	t->slots = slots;
 	t->nr = nr;
+	for (i = 0; i < nr; i++)
+		slots[i].gen = 0;
 	skf_track_reset(t);
 }
 
@@ -27,6 +35,8 @@ void skf_track_init(struct skf_track *t, struct skf_slot *slots, u32 nr)
  * skf_track_reset() - forget every in-flight request (after a disconnect,
  *		       once the caller has taken the requests back).
  * @t: tracker.
+ *
+ * Generations are kept: an answer from an earlier connection stays stale.
  */
 void skf_track_reset(struct skf_track *t)
 {
@@ -42,25 +52,41 @@ void skf_track_reset(struct skf_track *t)
 /**
  * skf_track_issue() - mark a slot in flight before its request is pushed.
  * @t: tracker.
- * @id: slot number (the blk-mq tag), the id written in the request.
+ * @slot: slot number (the blk-mq tag).
  * @op: operation written in the request.
  * @alt_op: other operation the backend may answer with (or @op).
  *
- * Return: 0; -EINVAL if @id is out of range; -EBUSY if the slot is in use.
+ * Starts a new generation of @slot; the request must carry
+ * skf_track_id(@t, @slot) as its id.
+ *
+ * Return: 0; -EINVAL if @slot is out of range; -EBUSY if it is in use.
  */
-int skf_track_issue(struct skf_track *t, u32 id, u8 op, u8 alt_op)
+int skf_track_issue(struct skf_track *t, u32 slot, u8 op, u8 alt_op)
 {
 	struct skf_slot *s;
 
-	if (id >= t->nr)
+	if (slot >= t->nr)
 		return -EINVAL;
-	s = &t->slots[id];
+	s = &t->slots[slot];
 	if (s->busy)
 		return -EBUSY;
+	s->gen++;
 	s->op = op;
 	s->alt_op = alt_op;
 	s->busy = 1;
 	return 0;
+}
+
+/**
+ * skf_track_id() - the id a slot's current request carries on the ring.
+ * @t: tracker.
+ * @slot: a slot below @t->nr, after its skf_track_issue().
+ *
+ * Return: @slot in the low 32 bits, its generation in the high 32.
+ */
+u64 skf_track_id(const struct skf_track *t, u32 slot)
+{
+	return (u64)t->slots[slot].gen << 32 | slot;
 }
 
 /**
@@ -104,13 +130,13 @@ enum skf_verdict skf_track_complete(struct skf_track *t, u64 id, u8 op,
 {
 	struct skf_slot *s;
 
-	if (id >= t->nr)
+	if (SKF_ID_SLOT(id) >= t->nr)
 		return SKF_V_BAD_ID;
-	s = &t->slots[(u32)id];
-	if (!s->busy)
+	s = &t->slots[SKF_ID_SLOT(id)];
+	if (!s->busy || SKF_ID_GEN(id) != s->gen)
 		return SKF_V_STALE;
 	s->busy = 0;
-	*slot = (u32)id;
+	*slot = SKF_ID_SLOT(id);
 	if (op != s->op && op != s->alt_op)
 		return SKF_V_BAD_OP;
 	switch (status) {

@@ -9,7 +9,12 @@
  * the requests the way the test= parameter says:
  *
  *   bad-id       every response names an id no request has
- *   dup-id       every response is sent twice
+ *   dup-id       honest, until a request reuses the slot (low 32 bits of
+ *                the id) of one answered earlier: that one is answered
+ *                with the earlier id, a duplicate of an answer already
+ *                given (replayed answers keep rsp_prod in step, so only
+ *                the id can tell; sending every answer twice would be
+ *                rsp_prod beyond the requests, which prod-ahead covers)
  *   wrong-op     every response carries an operation not sent
  *   bad-status   every response has a status blkif does not define
  *   unsolicited  every response answers a request never sent
@@ -40,6 +45,7 @@
  * starts and disconnect stops before anything is unmapped; the event
  * handler only counts and wakes the thread.
  */
+#include <linux/bitmap.h>
 #include <linux/delay.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
@@ -65,6 +71,7 @@
 #define HB_STORM	50000		/* storm rounds (an event per queue) */
 #define HB_GRANTS	32		/* grant references tried */
 #define HB_FLAPS	40		/* state switches */
+#define HB_DUP_SLOTS	64		/* dup-id: slots whose last id is kept */
 
 static char *test = "silent";
 module_param(test, charp, 0444);
@@ -78,6 +85,9 @@ MODULE_PARM_DESC(test,
  * @irq: bound event channel, or 0.
  * @events: events received.
  * @answered: requests answered so far.
+ * @ids: dup-id: the id last answered for each slot below HB_DUP_SLOTS.
+ * @answered_slot: dup-id: which of @ids hold one.
+ * @replays: dup-id: answers replayed.
  */
 struct hb_queue {
 	struct blkif_back_ring ring;
@@ -85,6 +95,9 @@ struct hb_queue {
 	int irq;
 	atomic_t events;
 	unsigned int answered;
+	u64 ids[HB_DUP_SLOTS];
+	DECLARE_BITMAP(answered_slot, HB_DUP_SLOTS);
+	unsigned int replays;
 };
 
 /**
@@ -184,11 +197,29 @@ static void hb_bad_id(struct hb_dev *d, struct hb_queue *q,
 	hb_push(q, q->ring.rsp_prod_pvt);
 }
 
+/*
+ * A frontend whose ids are bare slot numbers cannot tell the replay from
+ * the answer, and completes the new request before it was served.
+ */
 static void hb_dup_id(struct hb_dev *d, struct hb_queue *q,
 		      const struct blkif_request *req)
 {
-	hb_put(q, hb_req_id(req), req->operation, BLKIF_RSP_OKAY);
-	hb_put(q, hb_req_id(req), req->operation, BLKIF_RSP_OKAY);
+	u64 id = hb_req_id(req);
+	u32 slot = (u32)id;
+
+	if (slot >= HB_DUP_SLOTS) {
+		hb_honest(d, q, req);
+		return;
+	}
+	if (!__test_and_set_bit(slot, q->answered_slot)) {
+		q->ids[slot] = id;
+		hb_honest(d, q, req);
+		return;
+	}
+	if (!q->replays++)
+		pr_info("splitkit_hostile_back: %s: dup-id: request %#llx answered as %#llx, slot %u's earlier answer\n",
+			hb_name(d), id, q->ids[slot], slot);
+	hb_put(q, q->ids[slot], req->operation, BLKIF_RSP_OKAY);
 	hb_push(q, q->ring.rsp_prod_pvt);
 }
 

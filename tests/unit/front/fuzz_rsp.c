@@ -5,9 +5,11 @@
  * cancels, plus the backend-written XenStore value checks.
  *
  * Each 12-byte record is one event: issue / cancel / response with a
- * fuzzer-chosen 64-bit id, operation and status.  A shadow model of the
- * slots checks that a response retires a slot only if it was in flight,
- * never twice, that every violation is classified as one, and that the
+ * fuzzer-chosen 64-bit id, operation and status; a response either takes
+ * the id as it is or (one in two) names the chosen slot's current or an
+ * earlier generation, so replays are exercised too.  A shadow model of the
+ * slots (with their generations) checks that a response retires a slot
+ * only if it was in flight in that generation, never twice, that every violation is classified as one, and that the
  * tracker's view always equals the model's.  The slot array is exactly
  * sized on the heap, so any out-of-bounds index is caught by ASan.
  */
@@ -61,14 +63,17 @@ static void fuzz_values(const uint8_t *data, size_t size)
  * (blkif's io/blkif.h status values: 0 okay, -1 error, -2 not supported),
  * never from the tracker's own helpers.
  */
-static enum skf_verdict model_verdict(const uint8_t *model, u32 depth,
+static enum skf_verdict model_verdict(const uint8_t *model,
+				      const uint32_t *gen, u32 depth,
 				      uint64_t id, uint8_t op, int16_t status)
 {
-	if (id >= depth)
+	uint32_t s = (uint32_t)id;
+
+	if (s >= depth)
 		return SKF_V_BAD_ID;
-	if (!model[id])
+	if (!model[s] || (uint32_t)(id >> 32) != gen[s])
 		return SKF_V_STALE;
-	if (op != model[id] - 1)
+	if (op != model[s] - 1)
 		return SKF_V_BAD_OP;
 	if (status == 0)
 		return SKF_V_OK;
@@ -100,6 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct skf_track t;
 	struct skf_slot *slots;
+	uint32_t *gen;
 	uint8_t *model;
 	u32 depth, slot;
 	size_t i;
@@ -110,7 +116,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	depth = 1 + data[0] % 64;
 	slots = malloc(depth * sizeof(*slots));
 	model = calloc(depth, 1);
-	if (!slots || !model)
+	gen = calloc(depth, sizeof(*gen));
+	if (!slots || !model || !gen)
 		abort();
 	skf_track_init(&t, slots, depth);
 
@@ -130,6 +137,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				if (model[slot])
 					abort();
 				model[slot] = 1 + op % 7;
+				gen[slot]++;
+				if (skf_track_id(&t, slot) !=
+				    ((uint64_t)gen[slot] << 32 | slot))
+					abort();
 			} else if (!model[slot]) {
 				abort();
 			}
@@ -140,7 +151,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			model[slot] = 0;
 			break;
 		default: /* a response from the backend */
-			want = model_verdict(model, depth, id, op, status);
+			if (r[0] % 4 == 2) {
+				/* names a slot, this or an earlier generation */
+				slot = (u32)(id % depth);
+				id = (uint64_t)(gen[slot] - (r[8] & 1)) << 32 |
+				     slot;
+			}
+			want = model_verdict(model, gen, depth, id, op, status);
 			slot = ~0u;
 			v = skf_track_complete(&t, id, op, status, &slot);
 			if (v != want)
@@ -151,7 +168,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    verdict_meaning[want].violation)
 				abort();
 			if (verdict_meaning[want].retires) {
-				if (slot != id)
+				if (slot != (uint32_t)id)
 					abort();
 				model[slot] = 0;
 			} else if (slot != ~0u) {
@@ -163,6 +180,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (!!slots[slot].busy != !!model[slot])
 				abort();
 	}
+	free(gen);
 	free(model);
 	free(slots);
 	return 0;

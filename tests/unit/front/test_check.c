@@ -14,6 +14,9 @@
 static struct skf_slot slots[DEPTH];
 static struct skf_track t;
 
+/* The id a slot's current request carries. */
+#define ID(slot)	skf_track_id(&t, (slot))
+
 static void track_fresh(void)
 {
 	skf_track_init(&t, slots, DEPTH);
@@ -26,7 +29,7 @@ static void honest_round_trip(void)
 	track_fresh();
 	KTAP_EXPECT_EQ(skf_track_issue(&t, 3, SK_BLKIF_OP_READ, SK_BLKIF_OP_READ), 0);
 	KTAP_EXPECT_EQ(skf_track_busy(&t), 1);
-	KTAP_EXPECT_EQ(skf_track_complete(&t, 3, SK_BLKIF_OP_READ, SK_BLKIF_RSP_OKAY,
+	KTAP_EXPECT_EQ(skf_track_complete(&t, ID(3), SK_BLKIF_OP_READ, SK_BLKIF_RSP_OKAY,
 					  &slot), SKF_V_OK);
 	KTAP_EXPECT_EQ(slot, 3);
 	KTAP_EXPECT_EQ(skf_track_busy(&t), 0);
@@ -52,7 +55,7 @@ static void status_values(void)
 	for (i = 0; i < KTAP_ARRAY_SIZE(cases); i++) {
 		track_fresh();
 		skf_track_issue(&t, 1, SK_BLKIF_OP_WRITE, SK_BLKIF_OP_WRITE);
-		KTAP_EXPECT_EQ(skf_track_complete(&t, 1, SK_BLKIF_OP_WRITE,
+		KTAP_EXPECT_EQ(skf_track_complete(&t, ID(1), SK_BLKIF_OP_WRITE,
 						  cases[i].status, &slot),
 			       cases[i].v);
 		/* whatever the status, the slot is retired exactly once */
@@ -63,10 +66,13 @@ static void status_values(void)
 
 static void hostile_ids(void)
 {
+	/* low halves beyond the slots, whatever the high half says */
 	static const u64 ids[] = { DEPTH, DEPTH + 1, 0xffffffffull,
-				   0x100000000ull, 0x100000001ull, ~0ull };
+				   0x100000000ull | DEPTH, ~0ull };
+	static const u64 stale[] = { 1, 0x200000001ull, 0xffffffff00000001ull };
 	unsigned int i;
 	u32 slot = 77;
+	u64 id;
 
 	track_fresh();
 	skf_track_issue(&t, 1, SK_BLKIF_OP_READ, SK_BLKIF_OP_READ);
@@ -78,9 +84,17 @@ static void hostile_ids(void)
 		KTAP_EXPECT(skf_verdict_violation(v));
 		KTAP_EXPECT(!skf_verdict_retires(v));
 	}
+	/* slot 1 in any other generation (its first issue is generation 1) */
+	id = ID(1);
+	KTAP_EXPECT_EQ(id, 0x100000001ull);
+	for (i = 0; i < KTAP_ARRAY_SIZE(stale); i++)
+		KTAP_EXPECT_EQ(skf_track_complete(&t, stale[i], SK_BLKIF_OP_READ,
+						  0, &slot), SKF_V_STALE);
 	/* a truncating implementation would have hit slot 1 or 0 */
 	KTAP_EXPECT_EQ(skf_track_busy(&t), 1);
 	KTAP_EXPECT_EQ(slot, 77);
+	KTAP_EXPECT_EQ(skf_track_complete(&t, id, SK_BLKIF_OP_READ, 0, &slot),
+		       SKF_V_OK);
 }
 
 static void duplicate_and_invented(void)
@@ -88,13 +102,47 @@ static void duplicate_and_invented(void)
 	u32 slot;
 
 	track_fresh();
-	KTAP_EXPECT_EQ(skf_track_complete(&t, 2, SK_BLKIF_OP_READ, 0, &slot),
+	KTAP_EXPECT_EQ(skf_track_complete(&t, ID(2), SK_BLKIF_OP_READ, 0, &slot),
 		       SKF_V_STALE);
 	skf_track_issue(&t, 2, SK_BLKIF_OP_READ, SK_BLKIF_OP_READ);
-	KTAP_EXPECT_EQ(skf_track_complete(&t, 2, SK_BLKIF_OP_READ, 0, &slot),
+	KTAP_EXPECT_EQ(skf_track_complete(&t, ID(2), SK_BLKIF_OP_READ, 0, &slot),
 		       SKF_V_OK);
-	KTAP_EXPECT_EQ(skf_track_complete(&t, 2, SK_BLKIF_OP_READ, 0, &slot),
+	KTAP_EXPECT_EQ(skf_track_complete(&t, ID(2), SK_BLKIF_OP_READ, 0, &slot),
 		       SKF_V_STALE);
+}
+
+/*
+ * An answer replayed once its slot carries a new request (blk-mq reuses
+ * tags): the new request must not complete with it (front-hostile's
+ * dup-id attack does this on a real ring).
+ */
+static void replay_after_reuse(void)
+{
+	u64 old, now;
+	u32 slot = 55;
+
+	track_fresh();
+	skf_track_issue(&t, 2, SK_BLKIF_OP_READ, SK_BLKIF_OP_READ);
+	old = ID(2);
+	KTAP_EXPECT_EQ(skf_track_complete(&t, old, SK_BLKIF_OP_READ, 0, &slot),
+		       SKF_V_OK);
+	skf_track_issue(&t, 2, SK_BLKIF_OP_READ, SK_BLKIF_OP_READ);
+	now = ID(2);
+	KTAP_EXPECT(now != old);
+	slot = 55;
+	KTAP_EXPECT_EQ(skf_track_complete(&t, old, SK_BLKIF_OP_READ, 0, &slot),
+		       SKF_V_STALE);
+	KTAP_EXPECT_EQ(slot, 55);
+	KTAP_EXPECT_EQ(skf_track_busy(&t), 1);
+	/* a reconnect keeps generations: the old answer stays stale */
+	skf_track_reset(&t);
+	skf_track_issue(&t, 2, SK_BLKIF_OP_READ, SK_BLKIF_OP_READ);
+	KTAP_EXPECT_EQ(skf_track_complete(&t, now, SK_BLKIF_OP_READ, 0, &slot),
+		       SKF_V_STALE);
+	KTAP_EXPECT_EQ(skf_track_complete(&t, ID(2), SK_BLKIF_OP_READ, 0,
+					  &slot), SKF_V_OK);
+	KTAP_EXPECT_EQ(slot, 2);
+	KTAP_EXPECT_EQ(skf_track_busy(&t), 0);
 }
 
 static void wrong_operation(void)
@@ -103,7 +151,7 @@ static void wrong_operation(void)
 
 	track_fresh();
 	skf_track_issue(&t, 4, SK_BLKIF_OP_WRITE, SK_BLKIF_OP_WRITE);
-	KTAP_EXPECT_EQ(skf_track_complete(&t, 4, SK_BLKIF_OP_READ, 0, &slot),
+	KTAP_EXPECT_EQ(skf_track_complete(&t, ID(4), SK_BLKIF_OP_READ, 0, &slot),
 		       SKF_V_BAD_OP);
 	/* retired: its request is failed by the caller, never twice */
 	KTAP_EXPECT_EQ(slot, 4);
@@ -117,12 +165,12 @@ static void indirect_either_op(void)
 	track_fresh();
 	skf_track_issue(&t, 0, SK_BLKIF_OP_INDIRECT, SK_BLKIF_OP_READ);
 	skf_track_issue(&t, 1, SK_BLKIF_OP_INDIRECT, SK_BLKIF_OP_WRITE);
-	KTAP_EXPECT_EQ(skf_track_complete(&t, 0, SK_BLKIF_OP_READ, 0, &slot),
+	KTAP_EXPECT_EQ(skf_track_complete(&t, ID(0), SK_BLKIF_OP_READ, 0, &slot),
 		       SKF_V_OK);	/* xen-blkback's answer */
-	KTAP_EXPECT_EQ(skf_track_complete(&t, 1, SK_BLKIF_OP_INDIRECT, 0, &slot),
+	KTAP_EXPECT_EQ(skf_track_complete(&t, ID(1), SK_BLKIF_OP_INDIRECT, 0, &slot),
 		       SKF_V_OK);	/* io/blkif.h's "copied" */
 	skf_track_issue(&t, 2, SK_BLKIF_OP_INDIRECT, SK_BLKIF_OP_READ);
-	KTAP_EXPECT_EQ(skf_track_complete(&t, 2, SK_BLKIF_OP_WRITE, 0, &slot),
+	KTAP_EXPECT_EQ(skf_track_complete(&t, ID(2), SK_BLKIF_OP_WRITE, 0, &slot),
 		       SKF_V_BAD_OP);
 }
 
@@ -138,6 +186,72 @@ static void issue_bounds(void)
 	skf_track_issue(&t, 6, SK_BLKIF_OP_READ, 0);
 	skf_track_reset(&t);
 	KTAP_EXPECT_EQ(skf_track_busy(&t), 0);
+}
+
+static void layout_check(void)
+{
+	static const struct skf_layout cap = { 2, 1 };
+	static const struct {
+		struct skf_layout now;
+		int err;
+	} cases[] = {
+		{ { 2, 1 }, 0 }, { { 1, 1 }, 0 }, { { 2, 0 }, 0 },
+		{ { 1, 0 }, 0 },	/* a backend with one queue */
+		{ { 0, 1 }, -EINVAL }, { { 3, 0 }, -EINVAL },
+		{ { 2, 2 }, -EINVAL },
+	};
+	unsigned int i;
+
+	for (i = 0; i < KTAP_ARRAY_SIZE(cases); i++)
+		KTAP_EXPECT_EQ(skf_layout_check(&cap, &cases[i].now),
+			       cases[i].err);
+}
+
+/*
+ * Restore from 2 event-driven + 1 polled queue (hctx 0, 1 default, hctx 2
+ * polled) onto backends that offer fewer: every hctx reaches a ring of the
+ * right kind (a default hctx never lands on a polled ring nobody would
+ * poll), and no two (hctx, tag) pairs share a ring's slot.
+ */
+static void route_fewer_queues(void)
+{
+	enum { D = 4, NHCTX = 3 };
+	static const struct skf_layout lays[] = {
+		{ 2, 1 }, { 1, 1 }, { 2, 0 }, { 1, 0 },
+	};
+	static const bool hctx_polled[NHCTX] = { false, false, true };
+	unsigned int l, h, tag;
+
+	for (l = 0; l < KTAP_ARRAY_SIZE(lays); l++) {
+		const struct skf_layout *now = &lays[l];
+		u32 nr = now->nr_event + now->nr_poll;
+		u8 used[NHCTX][D * (1 + NHCTX)] = { { 0 } };
+
+		for (h = 0; h < NHCTX; h++) {
+			for (tag = 0; tag < D; tag++) {
+				u32 ring = 99, slot = 99;
+				bool own = skf_route(now, D, h, hctx_polled[h],
+						     tag, &ring, &slot);
+
+				KTAP_EXPECT(ring < nr);
+				KTAP_EXPECT(slot < skf_ring_slots(ring, D, NHCTX));
+				if (ring >= nr ||
+				    slot >= skf_ring_slots(ring, D, NHCTX))
+					continue;
+				/* a polled ring only for a polled hctx */
+				KTAP_EXPECT(ring < now->nr_event ||
+					    hctx_polled[h]);
+				KTAP_EXPECT(!used[ring][slot]);
+				used[ring][slot] = 1;
+				/* its own ring exactly when it still exists */
+				KTAP_EXPECT_EQ(own, h < nr &&
+					       (h >= now->nr_event) ==
+					       hctx_polled[h]);
+				if (own)
+					KTAP_EXPECT(ring == h && slot == tag);
+			}
+		}
+	}
 }
 
 static void geometry(void)
@@ -269,6 +383,9 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(status_values),
 	KTAP_CASE(hostile_ids),
 	KTAP_CASE(duplicate_and_invented),
+	KTAP_CASE(replay_after_reuse),
+	KTAP_CASE(layout_check),
+	KTAP_CASE(route_fewer_queues),
 	KTAP_CASE(wrong_operation),
 	KTAP_CASE(indirect_either_op),
 	KTAP_CASE(issue_bounds),

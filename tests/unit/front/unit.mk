@@ -2,7 +2,8 @@
 # Unit test and fuzzer of splitkit_front's portable core (frontend/core/).
 
 FRONT_CORE := frontend/core/track.c frontend/core/negotiate.c \
-	      frontend/core/segs.c frontend/core/vdev.c
+	      frontend/core/segs.c frontend/core/vdev.c \
+	      frontend/core/route.c
 
 UNIT_TESTS          += front_check
 front_check_SRCS    := tests/unit/front/test_check.c $(FRONT_CORE)

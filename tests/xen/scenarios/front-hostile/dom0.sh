@@ -240,6 +240,10 @@ for a in $attacks; do
 			fh_reported ;;
 	esac
 	case "$a" in
+	dup-id)
+		sk_check "dup-id: the backend replayed an earlier answer for a reused slot" \
+			sh -c "dmesg | grep -q 'dup-id: request .* answered as'" &&
+			sk_comment "$(dmesg | grep 'dup-id: request' | tail -n 1)" ;;
 	grants|storm)
 		sk_check "$a: the frontend still Connected" fh_states 4 4
 		sk_check "$a: the frontend reported no error" fh_unreported ;;

@@ -7,8 +7,11 @@
 # backend that offers less: between save and restore splitkit_back's
 # max_indirect_segs goes from 512 to 256 (its floor: never fewer than
 # xen-blkback's) while the guest writes 2 MiB requests, so the frontend must split what it sends (and what was in
-# flight) to the new limit, never fail it; and max_ring_order from 4 to
-# 0, so fewer requests fit in flight.
+# flight) to the new limit, never fail it; max_ring_order from 4 to
+# 0, so fewer requests fit in flight; and max_queues from 4 to 1, so the
+# guest's three rings (two event-driven, one polled) become one: its
+# frontend must move what its other queues held onto the one ring and
+# have blk-mq use one hardware queue, never fail or hang.
 #
 #   dom0: /run/front-sr.img --file I/O--> splitkit_back ==ring==> splitkit_front
 #         xl save  -> /run/front-sr.save -> xl restore  (same domain name)
@@ -52,6 +55,8 @@ sk_check "splitkit_back now offers 256 indirect segments (the guest sends 512)" 
 	sh -c 'echo 256 >/sys/module/splitkit_back/parameters/max_indirect_segs'
 sk_check "splitkit_back now offers one-page rings (the guest uses 4)" \
 	sh -c 'echo 0 >/sys/module/splitkit_back/parameters/max_ring_order'
+sk_check "splitkit_back now offers one queue (the guest uses 3)" \
+	sh -c 'echo 1 >/sys/module/splitkit_back/parameters/max_queues'
 sk_check "xl restore" xl restore "$save" &&
 	sk_hs_send_to "$name" restored
 rm -f "$save"
@@ -66,6 +71,6 @@ sk_check "hotplug script released the loop device" \
 # leave dom0 as we found it: later scenarios load xen-blkback or unload
 # splitkit_ring
 sk_check "backend devices gone after the domU" sk_blk_no_vbd 30
-sk_check "rmmod splitkit_back (its max_indirect_segs back to the default)" \
+sk_check "rmmod splitkit_back (its parameters back to the defaults)" \
 	rmmod splitkit_back
 rm -f "$img"

@@ -12,7 +12,11 @@
 # the whole disk and the seed goes to dom0, which verifies the file.
 # Requests are 2 MiB (max_indirect_segs=512); the restored backend takes 256
 # segments, so after the restore every request is split to 1 MiB and
-# none may fail for its size.
+# none may fail for its size.  The disk starts with three queues (two
+# event-driven for the two vCPUs, one polled: poll_queues=1); the
+# restored backend offers one, so blk-mq must end up with one hardware
+# queue, and the requests of the others go to the one ring meanwhile
+# (rerouted).
 
 . /lib/splitkit/blk.sh
 
@@ -58,11 +62,19 @@ fsr_passes()
 	esac
 }
 
-sk_check "load splitkit_front max_indirect_segs=512" \
-	sk_insmod splitkit_front max_indirect_segs=512 || return
+# fsr_hwq: blk-mq hardware queues of xvda.
+fsr_hwq()
+{
+	ls /sys/block/xvda/mq | wc -l
+}
+
+sk_check "load splitkit_front max_indirect_segs=512 poll_queues=1" \
+	sk_insmod splitkit_front max_indirect_segs=512 poll_queues=1 || return
 sk_check "/dev/xvda appeared" sk_wait_block /dev/xvda || return
 sk_check "the first backend's 512 indirect segments negotiated" \
 	test "$(sk_blk_front_stat xvda indirect)" = 512
+sk_check "the first backend's queues: 2 event-driven, 1 polled, 3 hardware queues" \
+	test "$(sk_blk_front_stat xvda queues) $(sk_blk_front_stat xvda poll_queues) $(fsr_hwq)" = "2 1 3"
 sk_comment "$(sk_blk_front_features xvda)"
 sk_check "xenstore client reaches XenStore" \
 	xenstore-read domid || return
@@ -123,5 +135,11 @@ sk_check "the restored backend's one-page rings negotiated: ring order 0" \
 sk_check "no request refused for its size" \
 	sh -c "! dmesg | grep -q 'exceeds .* segments'"
 sk_comment "$(sk_blk_front_stat xvda resplit) requests re-split to the restored backend's limit"
+sk_check "the restored backend's one queue negotiated (queues 1, poll_queues 0)" \
+	test "$(sk_blk_front_stat xvda queues) $(sk_blk_front_stat xvda poll_queues)" = "1 0"
+sk_check "blk-mq uses one hardware queue" test "$(fsr_hwq)" = 1
+sk_check "dmesg: the frontend moved blk-mq to one queue" \
+	sh -c "dmesg | grep -q 'now 1 queues (0 polled) for 1 hardware queues'"
+sk_comment "$(sk_blk_front_stat xvda rerouted) requests of queues without a ring sent on ring 0 meanwhile"
 
 sk_blk_guest_dmesg
