@@ -85,6 +85,10 @@ struct skf_req {
  *	        were submitted again to be split to its limits (blkmq.c).
  * @spurious:   events on a polled ring of an earlier connection, all
  *	        spurious (the current one's are the channel's).
+ * @copied_w:   bytes of writes copied into granted pages before issue
+ *	        (bounce.c; written by queue_rq).
+ * @copied_r:   bytes of reads copied out of granted pages on completion
+ *	        (written by the consumer).
  */
 struct skf_stats {
 	u64 issued;
@@ -98,6 +102,8 @@ struct skf_stats {
 	u64 requeued;
 	u64 resplit;
 	u64 spurious;
+	u64 copied_w;
+	u64 copied_r;
 };
 
 /**
