@@ -102,9 +102,9 @@ free_buf:
 }
 
 /*
- * Read, write, flush or barrier with data: validated; on the frontend's
- * mapped pages if the ring's pool takes it (gmap.c), else on bounce pages
- * (copy in), then submit.
+ * Read, write, flush or barrier with data: validated; each segment on the
+ * frontend's mapped page where the ring's pool has one (gmap.c), the rest
+ * on bounce pages (copy in), then submit.
  */
 static void skb_start_rw(struct skb_dev *d, struct sk_chan *ch,
 			 const struct skb_req_desc *desc)
@@ -112,6 +112,7 @@ static void skb_start_rw(struct skb_dev *d, struct sk_chan *ch,
 	struct skb_gpool *gp = skb_queue(d, ch)->gp;
 	struct skb_req *req;
 	enum skb_reason r;
+	unsigned int n;
 
 	req = skb_req_alloc(d, ch, desc);
 	if (!req) {
@@ -128,15 +129,16 @@ static void skb_start_rw(struct skb_dev *d, struct sk_chan *ch,
 			return;
 		}
 	}
-	if (gp && !skb_gpool_map(gp, req))
-		goto submit;
-	/* may wait for pages other requests give back (budget.c) */
-	if (skb_pages_get(d, desc->nr_segs))
-		goto free_req;
-	req->budget = desc->nr_segs;	/* given back by skb_req_free() */
-	if (skb_req_fill(req))
-		goto free_req;
-submit:
+	/* segments left to copy: all of them without a pool */
+	n = gp ? skb_gpool_map(gp, req) : desc->nr_segs;
+	if (n) {
+		/* may wait for pages other requests give back (budget.c) */
+		if (skb_pages_get(d, n))
+			goto free_req;
+		req->budget = n;	/* given back by skb_req_free() */
+		if (skb_req_fill(req))
+			goto free_req;
+	}
 	/* answered by its completion (req.c) */
 	d->be.ops->submit(req);
 	return;

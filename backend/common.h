@@ -182,9 +182,11 @@ struct skb_attach {
  * @gnt_maps: grant map operations (gmap.c).
  * @gnt_unmaps: grant unmap operations.
  * @gnt_map_hits: segments whose grant was mapped already.
- * @zc_reqs: requests done on mapped pages (zero copy).
- * @zc_full: requests copied because the ring's pool had too few slots.
- * @zc_failed: requests copied because a mapping failed.
+ * @zc_segs: segments done on mapped pages (zero copy).
+ * @zc_full: segments copied because the ring's pool had no slot to spare.
+ * @zc_failed: segments copied because their mapping failed.
+ * @grants_mapped: grants mapped now, all rings.
+ * @grant_evictions: idle mappings unmapped to map another grant.
  */
 struct skb_stats {
 	atomic64_t reqs;
@@ -200,9 +202,11 @@ struct skb_stats {
 	atomic64_t gnt_maps;
 	atomic64_t gnt_unmaps;
 	atomic64_t gnt_map_hits;
-	atomic64_t zc_reqs;
+	atomic64_t zc_segs;
 	atomic64_t zc_full;
 	atomic64_t zc_failed;
+	atomic64_t grants_mapped;
+	atomic64_t grant_evictions;
 };
 
 struct skb_gpool;
@@ -293,20 +297,21 @@ struct skb_dev {
  * @desc: the validated request.
  * @segs: its segments (@desc.segs, or the copy of the indirect pages).
  * @pages: one page per segment, data at the segment's offset: a bounce
- *	page, or the frontend's own page mapped (@gpool set).
+ *	page, or the frontend's own page mapped (skb_gpool_mapped()).
  * @bvec: the same as bio_vecs (file path).
  * @pending: outstanding completions (bios, or the kiocb) plus one for the
  *	submitter.
  * @error: first error seen, 0 if none.
  * @end_write: the kiocb completion drops the write freeze protection.
- * @budget: pages reserved for it in the page budget (budget.c).
+ * @budget: bounce pages reserved for it in the page budget (budget.c).
  * @iocb: file path.
  * @work: completion work (grant copy to the frontend, response).
  * @gcopy: grant-copy batch.
- * @gslot: per segment, its slot in the ring's mapped-grant pool.
+ * @gslot: per segment, its slot in the ring's mapped-grant pool, or
+ *	SKB_GMAP_NONE: a bounce page, grant copy.
  * @gact: per segment, what the pool asked for it (enum skb_gmap_act).
- * @gpool: the pool whose slots it holds (its I/O is on mapped pages), or
- *	NULL (bounce pages, grant copy).
+ * @gpool: the pool whose slots it may hold (skb_gpool_map() was called),
+ *	or NULL: every segment on a bounce page.
  */
 struct skb_req {
 	struct skb_dev *d;
@@ -388,9 +393,9 @@ static inline void skb_test_drained(struct skb_dev *d) { }
 /* gmap.c: zero copy on mapped persistent grants */
 struct skb_gpool *skb_gpool_create(struct skb_dev *d, unsigned int cap);
 void skb_gpool_destroy(struct skb_gpool *gp);
-int skb_gpool_map(struct skb_gpool *gp, struct skb_req *req);
+unsigned int skb_gpool_map(struct skb_gpool *gp, struct skb_req *req);
+bool skb_gpool_mapped(const struct skb_req *req, unsigned int i);
 void skb_gpool_put(struct skb_req *req);
-void skb_gpool_read(struct skb_gpool *gp, u64 *mapped, u64 *evictions);
 
 /* barrier.c */
 void skb_barrier_drain(struct skb_dev *d, struct sk_chan *ch);

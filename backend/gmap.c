@@ -14,10 +14,11 @@
  * Used only when the module parameter zero_copy is on, the frontend wrote
  * feature-persistent = 1 (its grants stay granted, so a mapping stays
  * valid and is worth keeping), and the backing's ops say that their I/O
- * may run on mapped pages (skb_backing_ops.map_ok).  A request that cannot
- * have all its segments mapped (the pool's slots all busy, or a mapping
- * the hypervisor refused) falls back to bounce pages and grant copy
- * (req.c), so the pool bounds dom0 memory without ever failing a request.
+ * may run on mapped pages (skb_backing_ops.map_ok).  A segment that cannot
+ * be mapped (the pool's slots all in use or used too recently to give way,
+ * or a mapping the hypervisor refused) is done on a bounce page by grant
+ * copy (req.c), the rest of its request on mapped pages: the pool bounds
+ * dom0 memory without ever failing a request.
  * Documentation/block.rst says when each path is the cheaper one.
  *
  * Memory: at most max_grants slots per ring, each one dom0 page frame
@@ -138,6 +139,7 @@ static int skb_gpool_unmap_batch(struct skb_gpool *gp, unsigned int n)
 	q.count = n;
 	err = gnttab_unmap_refs_sync(&q);
 	atomic64_add(n, &gp->d->stats.gnt_unmaps);
+	atomic64_sub(n, &gp->d->stats.grants_mapped);
 	if (err) {
 		dev_err_ratelimited(&gp->d->dev->dev,
 				    "unmapping %u grant(s) failed (%d): their pages are given up\n",
@@ -156,7 +158,7 @@ static int skb_gpool_unmap_batch(struct skb_gpool *gp, unsigned int n)
 static unsigned int skb_gpool_map_batch(struct skb_gpool *gp, unsigned int n)
 {
 	domid_t domid = gp->d->dev->otherend_id;
-	unsigned int i, k = 0, failed = 0;
+	unsigned int i, k = 0, failed = 0, mapped = 0;
 	u32 ok_slot[SKB_GPOOL_BATCH];
 	int err;
 
@@ -186,6 +188,7 @@ static unsigned int skb_gpool_map_batch(struct skb_gpool *gp, unsigned int n)
 
 		if (!err && gp->map_ops[i].status == GNTST_okay) {
 			gp->handle[s] = gp->map_ops[i].handle;
+			mapped++;
 			continue;
 		}
 		/* mapped but not usable: give its page up rather than reuse */
@@ -196,21 +199,10 @@ static unsigned int skb_gpool_map_batch(struct skb_gpool *gp, unsigned int n)
 		spin_unlock(&gp->lock);
 		failed++;
 	}
+	atomic64_add(mapped, &gp->d->stats.grants_mapped);
 	if (failed)
 		atomic64_add(failed, &gp->d->stats.grant_errors);
 	return failed;
-}
-
-/* Give back the slots of @req's first @n segments. */
-static void skb_gpool_put_n(struct skb_gpool *gp, struct skb_req *req,
-			    unsigned int n)
-{
-	unsigned int i;
-
-	spin_lock(&gp->lock);
-	for (i = 0; i < n; i++)
-		skb_gmap_put(&gp->m, req->gslot[i]);
-	spin_unlock(&gp->lock);
 }
 
 /*
@@ -236,24 +228,24 @@ static int skb_gpool_unmap_evicted(struct skb_gpool *gp, struct skb_req *req)
 }
 
 /*
- * Map the grants of @req's missed slots, batched.  Return: 0, or -EIO if
- * any failed (those are marked broken; the others are mapped and stay).
+ * Map the grants of @req's missed slots, batched.  Those that fail are
+ * marked broken; the others are mapped and stay.
  */
-static int skb_gpool_map_missed(struct skb_gpool *gp, struct skb_req *req)
+static void skb_gpool_map_missed(struct skb_gpool *gp, struct skb_req *req)
 {
-	unsigned int i, n = 0, failed = 0;
+	unsigned int i, n = 0;
 
 	for (i = 0; i < req->desc.nr_segs; i++) {
-		if (req->gact[i] == SKB_GMAP_HIT)
+		if (req->gact[i] != SKB_GMAP_MAP &&
+		    req->gact[i] != SKB_GMAP_EVICT)
 			continue;
 		gp->batch_slot[n++] = req->gslot[i];
 		if (n == SKB_GPOOL_BATCH) {
-			failed += skb_gpool_map_batch(gp, n);
+			skb_gpool_map_batch(gp, n);
 			n = 0;
 		}
 	}
-	failed += skb_gpool_map_batch(gp, n);
-	return failed ? -EIO : 0;
+	skb_gpool_map_batch(gp, n);
 }
 
 /* An unmap failed before anything was mapped: no missed slot is mapped. */
@@ -263,73 +255,119 @@ static void skb_gpool_break_missed(struct skb_gpool *gp, struct skb_req *req)
 
 	spin_lock(&gp->lock);
 	for (i = 0; i < req->desc.nr_segs; i++)
-		if (req->gact[i] != SKB_GMAP_HIT)
+		if (req->gact[i] == SKB_GMAP_MAP ||
+		    req->gact[i] == SKB_GMAP_EVICT)
 			skb_gmap_broken(&gp->m, req->gslot[i]);
 	spin_unlock(&gp->lock);
 }
 
+/*
+ * Segments whose slot could not be mapped (broken; also a later segment
+ * that hit the same slot) give it back and are copied instead.  Return:
+ * how many.
+ */
+static unsigned int skb_gpool_drop_broken(struct skb_gpool *gp,
+					  struct skb_req *req)
+{
+	unsigned int i, dropped = 0;
+	u32 s;
+
+	spin_lock(&gp->lock);
+	for (i = 0; i < req->desc.nr_segs; i++) {
+		s = req->gslot[i];
+		if (s == SKB_GMAP_NONE ||
+		    gp->m.slot[s].state == SKB_GMAP_MAPPED)
+			continue;
+		skb_gmap_put(&gp->m, s);
+		req->gslot[i] = SKB_GMAP_NONE;
+		req->gact[i] = SKB_GMAP_COPY;
+		dropped++;
+	}
+	spin_unlock(&gp->lock);
+	return dropped;
+}
+
 /**
- * skb_gpool_map() - put a request's I/O on the frontend's mapped pages.
+ * skb_gpool_map() - put a request's segments on the frontend's mapped pages.
  * @gp: its ring's pool.
  * @req: a validated read or write, its segments checked, no pages yet.
  *
  * Consumer context (may sleep: an unmap waits for the page's last user).
- * Takes a slot per segment, unmaps the evicted ones and maps the missing
- * ones, batched, then points @req->pages and @req->bvec at the mapped
- * pages.  On success skb_req_free() gives the slots back.
+ * Finds or makes a slot per segment (core/gmap.c), unmaps the evicted
+ * ones and maps the missing ones, batched, and points those segments'
+ * @req->pages and @req->bvec at the mapped pages.  A segment without a
+ * slot (the pool full of mappings in use or recently used) or whose
+ * mapping failed is left with no page and SKB_GMAP_NONE in @req->gslot:
+ * the caller copies it (skb_req_fill()).  skb_req_free() gives the slots
+ * back.
  *
- * Return: 0; -ENOSPC if the pool has too few slots free or idle, or -EIO
- * if a mapping failed: then @req holds nothing of the pool and the caller
- * uses bounce pages and grant copy instead.
+ * Return: the segments left to copy.
  */
-int skb_gpool_map(struct skb_gpool *gp, struct skb_req *req)
+unsigned int skb_gpool_map(struct skb_gpool *gp, struct skb_req *req)
 {
 	struct skb_stats *st = &req->d->stats;
-	unsigned int i, n = req->desc.nr_segs;
-	int err;
+	unsigned int i, n = req->desc.nr_segs, hits = 0, evicted = 0;
+	unsigned int full, failed, mapped = 0;
 
 	spin_lock(&gp->lock);
-	err = skb_gmap_take(&gp->m, req->segs, n, req->gslot, req->gact);
+	full = n - skb_gmap_take(&gp->m, req->segs, n, req->gslot, req->gact);
 	spin_unlock(&gp->lock);
-	if (err) {
-		atomic64_inc(&st->zc_full);
-		return err;
-	}
-	err = skb_gpool_unmap_evicted(gp, req);
-	if (err)
+	req->gpool = gp;
+	if (skb_gpool_unmap_evicted(gp, req))
 		skb_gpool_break_missed(gp, req);
 	else
-		err = skb_gpool_map_missed(gp, req);
-	if (err) {
-		skb_gpool_put_n(gp, req, n);
-		atomic64_inc(&st->zc_failed);
-		return err;
-	}
+		skb_gpool_map_missed(gp, req);
+	failed = skb_gpool_drop_broken(gp, req);
 	for (i = 0; i < n; i++) {
 		const struct skb_seg *s = &req->segs[i];
 
-		if (req->gact[i] == SKB_GMAP_HIT)
-			atomic64_inc(&st->gnt_map_hits);
+		if (req->gslot[i] == SKB_GMAP_NONE)
+			continue;
+		hits += req->gact[i] == SKB_GMAP_HIT;
+		evicted += req->gact[i] == SKB_GMAP_EVICT;
+		mapped++;
 		req->pages[i] = gp->pages[req->gslot[i]];
 		req->bvec[i].bv_page = req->pages[i];
 		req->bvec[i].bv_offset = s->first << SECTOR_SHIFT;
 		req->bvec[i].bv_len = (s->last - s->first + 1) << SECTOR_SHIFT;
 	}
-	req->gpool = gp;
-	atomic64_inc(&st->zc_reqs);
-	return 0;
+	atomic64_add(mapped, &st->zc_segs);
+	atomic64_add(full, &st->zc_full);
+	atomic64_add(failed, &st->zc_failed);
+	atomic64_add(hits, &st->gnt_map_hits);
+	atomic64_add(evicted, &st->grant_evictions);
+	return n - mapped;
 }
 
 /**
- * skb_gpool_put() - a mapped request's I/O is over: give its slots back.
- * @req: a request skb_gpool_map() succeeded on.
+ * skb_gpool_mapped() - whether a request's segment is on a mapped page.
+ * @req: the request.
+ * @i: the segment.
+ *
+ * Return: true if skb_gpool_map() gave segment @i a mapped page.
+ */
+bool skb_gpool_mapped(const struct skb_req *req, unsigned int i)
+{
+	return req->gpool && req->gslot[i] != SKB_GMAP_NONE;
+}
+
+/**
+ * skb_gpool_put() - a request's I/O is over: give its slots back.
+ * @req: a request skb_gpool_map() was called on.
  *
  * Any context but hard interrupt (takes the pool's lock).  The mappings
  * stay, idle, for the next request that names the same grants.
  */
 void skb_gpool_put(struct skb_req *req)
 {
-	skb_gpool_put_n(req->gpool, req, req->desc.nr_segs);
+	struct skb_gpool *gp = req->gpool;
+	unsigned int i;
+
+	spin_lock(&gp->lock);
+	for (i = 0; i < req->desc.nr_segs; i++)
+		if (req->gslot[i] != SKB_GMAP_NONE)
+			skb_gmap_put(&gp->m, req->gslot[i]);
+	spin_unlock(&gp->lock);
 	req->gpool = NULL;
 }
 
@@ -376,20 +414,4 @@ void skb_gpool_destroy(struct skb_gpool *gp)
 	kvfree(gp->m.bucket);
 	kvfree(gp->m.slot);
 	kfree(gp);
-}
-
-/**
- * skb_gpool_read() - a pool's counts, for sysfs.
- * @gp: the pool, or NULL.
- * @mapped: added: grants mapped now.
- * @evictions: added: idle mappings given up for others so far.
- */
-void skb_gpool_read(struct skb_gpool *gp, u64 *mapped, u64 *evictions)
-{
-	if (!gp)
-		return;
-	spin_lock(&gp->lock);
-	*mapped += gp->m.nr_mapped;
-	*evictions += gp->m.evictions;
-	spin_unlock(&gp->lock);
 }

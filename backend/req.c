@@ -221,12 +221,13 @@ void skb_req_free(struct skb_req *req)
 {
 	unsigned int i;
 
-	if (req->gpool)
-		skb_gpool_put(req);	/* mapped pages: not ours to free */
-	else if (req->pages)
+	/* mapped pages are not ours to free */
+	if (req->pages)
 		for (i = 0; i < req->desc.nr_segs; i++)
-			if (req->pages[i])
+			if (req->pages[i] && !skb_gpool_mapped(req, i))
 				__free_page(req->pages[i]);
+	if (req->gpool)
+		skb_gpool_put(req);
 	kfree(req->gslot);
 	kfree(req->gact);
 	if (req->segs != req->desc.segs)
@@ -247,21 +248,27 @@ static void skb_req_work(struct work_struct *work)
 	int err = req->error;
 	unsigned int i;
 
-	/* on mapped pages a read's data is in the frontend's pages already */
-	if (!err && req->desc.kind == SKB_KIND_READ && !req->gpool) {
+	/* on a mapped page a read's data is in the frontend's page already */
+	if (!err && req->desc.kind == SKB_KIND_READ && req->budget) {
+		unsigned int segs = 0;
+		u64 bytes = 0;
+
 		sk_gcopy_init(&req->gcopy, d->dev->otherend_id);
 		for (i = 0; i < req->desc.nr_segs && !err; i++) {
 			const struct skb_seg *s = &req->segs[i];
 			u32 off = s->first << SECTOR_SHIFT;
 			u32 len = (s->last - s->first + 1) << SECTOR_SHIFT;
 
+			if (skb_gpool_mapped(req, i))
+				continue;
 			err = sk_gcopy_to_peer(&req->gcopy, s->gref, off,
 					       page_address(req->pages[i]) +
 					       off, len);
+			segs++;
+			bytes += len;
 		}
-		atomic64_add(i, &d->stats.gcopy_segs);
-		atomic64_add(req->desc.nr_sectors << SECTOR_SHIFT,
-			     &d->stats.gcopy_bytes);
+		atomic64_add(segs, &d->stats.gcopy_segs);
+		atomic64_add(bytes, &d->stats.gcopy_bytes);
 		if (!err)
 			err = sk_gcopy_flush(&req->gcopy);
 		if (err)
@@ -343,7 +350,8 @@ free_req:
 
 /**
  * skb_req_fill() - allocate the bounce pages; for writes, copy the data in.
- * @req: the request, its segments checked.
+ * @req: the request, its segments checked; those skb_gpool_map() put on
+ *	mapped pages are left alone.
  *
  * Consumer context.  Each page gets the data at the segment's offset, and
  * @req->bvec describes the same bytes.
@@ -353,7 +361,8 @@ free_req:
 int skb_req_fill(struct skb_req *req)
 {
 	bool write = req->desc.kind != SKB_KIND_READ;
-	unsigned int i;
+	unsigned int i, segs = 0;
+	u64 bytes = 0;
 	int err = 0;
 
 	if (write)
@@ -363,6 +372,8 @@ int skb_req_fill(struct skb_req *req)
 		u32 off = s->first << SECTOR_SHIFT;
 		u32 len = (s->last - s->first + 1) << SECTOR_SHIFT;
 
+		if (skb_gpool_mapped(req, i))
+			continue;
 		req->pages[i] = alloc_page(GFP_NOIO);
 		if (!req->pages[i]) {
 			atomic64_inc(&req->d->stats.nomem);
@@ -371,16 +382,16 @@ int skb_req_fill(struct skb_req *req)
 		req->bvec[i].bv_page = req->pages[i];
 		req->bvec[i].bv_len = len;
 		req->bvec[i].bv_offset = off;
-		if (write && !err)
+		if (write && !err) {
 			err = sk_gcopy_from_peer(&req->gcopy, s->gref, off,
 						 page_address(req->pages[i]) +
 						 off, len);
+			segs++;
+			bytes += len;
+		}
 	}
-	if (write) {
-		atomic64_add(req->desc.nr_segs, &req->d->stats.gcopy_segs);
-		atomic64_add(req->desc.nr_sectors << SECTOR_SHIFT,
-			     &req->d->stats.gcopy_bytes);
-	}
+	atomic64_add(segs, &req->d->stats.gcopy_segs);
+	atomic64_add(bytes, &req->d->stats.gcopy_bytes);
 	if (write && !err)
 		err = sk_gcopy_flush(&req->gcopy);
 	if (err)

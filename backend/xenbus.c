@@ -94,7 +94,7 @@ static int skb_gpools_create(struct skb_dev *d, unsigned int nr)
 	unsigned int cap = READ_ONCE(skb_param->max_grants), i;
 	bool persistent;
 
-	d->zero_copy = false;
+	WRITE_ONCE(d->zero_copy, false);
 	if (!READ_ONCE(skb_param->zero_copy) || !d->be.ops->map_ok || !cap)
 		return 0;
 	if (sk_xs_read_bool(d->dev->otherend, "feature-persistent", false,
@@ -107,7 +107,7 @@ static int skb_gpools_create(struct skb_dev *d, unsigned int nr)
 			return -ENOMEM;
 		}
 	}
-	d->zero_copy = true;
+	WRITE_ONCE(d->zero_copy, true);
 	return 0;
 }
 
@@ -181,20 +181,15 @@ static void skb_disconnect(struct sk_xb *xb)
 	skb_test_drained(d);
 	sk_link_destroy(d->link);
 	d->link = NULL;
-	if (d->zero_copy) {
-		u64 mapped = 0, evicted = 0;
-		unsigned int i;
-
-		for (i = 0; i < SKB_MAX_QUEUES; i++)
-			skb_gpool_read(d->queues[i].gp, &mapped, &evicted);
+	if (d->zero_copy)
 		dev_info(&d->dev->dev,
-			 "zero copy: %lld request(s) on mapped grants, %lld copied (pool full %lld, mapping failed %lld); unmapping %llu grant(s), %llu evicted before\n",
-			 atomic64_read(&d->stats.zc_reqs),
-			 atomic64_read(&d->stats.reqs) -
-			 atomic64_read(&d->stats.zc_reqs),
+			 "zero copy: %lld segment(s) on mapped grants, %lld grant-copied (pool full %lld, mapping failed %lld); unmapping %lld grant(s), %lld evicted before\n",
+			 atomic64_read(&d->stats.zc_segs),
+			 atomic64_read(&d->stats.gcopy_segs),
 			 atomic64_read(&d->stats.zc_full),
-			 atomic64_read(&d->stats.zc_failed), mapped, evicted);
-	}
+			 atomic64_read(&d->stats.zc_failed),
+			 atomic64_read(&d->stats.grants_mapped),
+			 atomic64_read(&d->stats.grant_evictions));
 	/* every request answered, every consumer stopped: unmap it all */
 	skb_gpools_destroy(d);
 	dev_info(&d->dev->dev, "disconnected\n");
@@ -459,7 +454,7 @@ static void skb_format_changed(struct xenbus_watch *w, const char *path,
 	X(skb, nomem) X(skb, barriers)					\
 	X(skb, pages) X(skb, pages_peak) X(skb, page_waits)		\
 	X(skb, gcopy_segs) X(skb, gcopy_bytes) X(skb, zero_copy)	\
-	X(skb, zc_requests) X(skb, zc_full) X(skb, zc_failed)		\
+	X(skb, zc_segs) X(skb, zc_full) X(skb, zc_failed)		\
 	X(skb, grant_maps) X(skb, grant_unmaps) X(skb, grant_map_hits)	\
 	X(skb, grants_mapped) X(skb, grant_evictions)			\
 	X(skb, refused_bad_op) X(skb, refused_not_supported)		\
@@ -503,19 +498,15 @@ static void skb_stats_snapshot(struct device *dev, u64 *v)
 	v[skb_st_page_waits] = atomic64_read(&s->page_waits);
 	v[skb_st_gcopy_segs] = atomic64_read(&s->gcopy_segs);
 	v[skb_st_gcopy_bytes] = atomic64_read(&s->gcopy_bytes);
-	v[skb_st_zc_requests] = atomic64_read(&s->zc_reqs);
+	v[skb_st_zc_segs] = atomic64_read(&s->zc_segs);
 	v[skb_st_zc_full] = atomic64_read(&s->zc_full);
 	v[skb_st_zc_failed] = atomic64_read(&s->zc_failed);
 	v[skb_st_grant_maps] = atomic64_read(&s->gnt_maps);
 	v[skb_st_grant_unmaps] = atomic64_read(&s->gnt_unmaps);
 	v[skb_st_grant_map_hits] = atomic64_read(&s->gnt_map_hits);
-	/* the pools live from connect to disconnect, under xb.lock */
-	mutex_lock(&d->xb.lock);
-	v[skb_st_zero_copy] = d->link && d->zero_copy;
-	for (r = 0; r < SKB_MAX_QUEUES; r++)
-		skb_gpool_read(d->queues[r].gp, &v[skb_st_grants_mapped],
-			       &v[skb_st_grant_evictions]);
-	mutex_unlock(&d->xb.lock);
+	v[skb_st_grants_mapped] = atomic64_read(&s->grants_mapped);
+	v[skb_st_grant_evictions] = atomic64_read(&s->grant_evictions);
+	v[skb_st_zero_copy] = READ_ONCE(d->link) && READ_ONCE(d->zero_copy);
 	for (r = SKB_BAD_OP; r < SKB_NR_REASONS; r++)
 		v[skb_reason_stat[r]] = atomic64_read(&s->reasons[r]);
 }

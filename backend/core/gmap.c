@@ -27,6 +27,7 @@ void skb_gmap_init(struct skb_gmap *m, u32 cap, struct skb_gmap_slot *slot,
 
 	memset(m, 0, sizeof(*m));
 	m->cap = cap;
+	m->age_min = 4ULL * cap;
 	m->mask = nb - 1;
 	m->bucket = bucket;
 	m->slot = slot;
@@ -101,7 +102,10 @@ static void skb_gmap_lru_del(struct skb_gmap *m, u32 s)
 	m->nr_idle--;
 }
 
-/* A slot for a missed grant: never used, freed, or the LRU's oldest. */
+/*
+ * A slot for a missed grant: a freed one, one never used, or the LRU's
+ * oldest if it has been idle long enough; else SKB_GMAP_NONE (copy).
+ */
 static u32 skb_gmap_grab(struct skb_gmap *m, u8 *act)
 {
 	u32 s;
@@ -116,6 +120,10 @@ static u32 skb_gmap_grab(struct skb_gmap *m, u8 *act)
 	if (m->fresh < m->cap)
 		return m->fresh++;
 	s = m->lru_head;
+	if (s == SKB_GMAP_NONE || m->clock - m->slot[s].last < m->age_min) {
+		*act = SKB_GMAP_COPY;
+		return SKB_GMAP_NONE;
+	}
 	skb_gmap_lru_del(m, s);
 	skb_gmap_hash_del(m, s);
 	m->nr_mapped--;
@@ -125,35 +133,33 @@ static u32 skb_gmap_grab(struct skb_gmap *m, u8 *act)
 }
 
 /**
- * skb_gmap_take() - reserve the slots of a request's segments.
+ * skb_gmap_take() - find or make the slots of a request's segments.
  * @m: the pool.
  * @segs: the segments, checked (blkreq.c).
  * @n: how many.
- * @slot: set to each segment's slot.
+ * @slot: set to each segment's slot, SKB_GMAP_NONE for one to copy.
  * @act: set to what the caller must do for each (enum skb_gmap_act).
  *
- * All or nothing: it refuses unless the slots never used, freed and idle
- * add up to @n, which is enough whatever the segments hit or miss (each
- * takes at most one of them).  A miss takes a slot and enters its grant in
- * the hash at once, so a later segment of the same request with the same
- * grant hits it; the caller maps every SKB_GMAP_MAP and SKB_GMAP_EVICT slot
- * (after unmapping each SKB_GMAP_EVICT slot's old grant) before any I/O,
- * reports each mapping that failed with skb_gmap_broken(), and gives every
- * segment's slot back with skb_gmap_put() once its I/O is over.  An
- * evicted slot always had no users, so no I/O is in flight on its page.
+ * A hit uses the slot that maps the grant.  A miss takes a free slot, or
+ * evicts the least recently used idle mapping if it was put at least
+ * @m->age_min segments ago, and enters its grant in the hash at once, so
+ * a later segment of the same request with the same grant hits it; with
+ * neither, the segment is to be copied.  The caller maps every
+ * SKB_GMAP_MAP and SKB_GMAP_EVICT slot (after unmapping each SKB_GMAP_EVICT
+ * slot's old grant) before any I/O, reports each mapping that failed with
+ * skb_gmap_broken(), and gives every segment's slot back with
+ * skb_gmap_put() once its I/O is over.  An evicted slot always had no
+ * users, so no I/O is in flight on its page.
  *
- * Return: 0, or -ENOSPC with nothing reserved (@m->full counts it).
+ * Return: the segments that have a slot (the others are SKB_GMAP_COPY).
  */
-int skb_gmap_take(struct skb_gmap *m, const struct skb_seg *segs, u32 n,
+u32 skb_gmap_take(struct skb_gmap *m, const struct skb_seg *segs, u32 n,
 		  u32 *slot, u8 *act)
 {
-	u32 i, s;
+	u32 i, s, got = 0;
 
-	if (n > (m->cap - m->fresh) + m->nr_free + m->nr_idle) {
-		m->full++;
-		return -ENOSPC;
-	}
 	for (i = 0; i < n; i++) {
+		m->clock++;
 		s = skb_gmap_find(m, segs[i].gref);
 		if (s != SKB_GMAP_NONE) {
 			if (!m->slot[s].users)
@@ -162,9 +168,15 @@ int skb_gmap_take(struct skb_gmap *m, const struct skb_seg *segs, u32 n,
 			m->hits++;
 			slot[i] = s;
 			act[i] = SKB_GMAP_HIT;
+			got++;
 			continue;
 		}
 		s = skb_gmap_grab(m, &act[i]);
+		slot[i] = s;
+		if (s == SKB_GMAP_NONE) {
+			m->copies++;
+			continue;
+		}
 		m->slot[s].gref = segs[i].gref;
 		m->slot[s].users = 1;
 		m->slot[s].state = SKB_GMAP_MAPPED;
@@ -173,9 +185,9 @@ int skb_gmap_take(struct skb_gmap *m, const struct skb_seg *segs, u32 n,
 		skb_gmap_hash_add(m, s);
 		m->nr_mapped++;
 		m->misses++;
-		slot[i] = s;
+		got++;
 	}
-	return 0;
+	return got;
 }
 
 /**
@@ -209,6 +221,7 @@ void skb_gmap_put(struct skb_gmap *m, u32 s)
 
 	if (--x->users)
 		return;
+	x->last = m->clock;
 	if (x->state == SKB_GMAP_MAPPED) {
 		skb_gmap_lru_add(m, s);
 		return;

@@ -6,10 +6,13 @@
  * reference, one dom0 page); it is found by grant reference in a hash, it
  * counts the segments of requests in flight that use it (@users), and
  * while nobody uses it it sits on an LRU list from which a miss takes the
- * least recently used one.  A slot in use is never handed out again, so a
- * page with I/O in flight is never unmapped.  A request takes all of its
- * segments' slots at once or none (skb_gmap_take()), so a ring never holds
- * part of a request it cannot finish mapping.
+ * least recently used one - but only once it has been idle for a while
+ * (@age_min segments taken since), so that a working set larger than the
+ * pool does not make every miss unmap a mapping about to be used again
+ * (thrashing): such segments are copied instead.  A slot in use is never
+ * handed out again, so a page with I/O in flight is never unmapped.  Each
+ * segment of a request is decided on its own (skb_gmap_take()): mapped,
+ * to be mapped, or to be copied.
  *
  * This file decides; backend/gmap.c does the hypercalls the decisions ask
  * for (map, unmap, the pages) under its per-ring lock.  Pure C over
@@ -33,6 +36,7 @@ enum skb_gmap_act {
 	SKB_GMAP_HIT,	/* mapped already: use it */
 	SKB_GMAP_MAP,	/* no mapping: map the grant (a page first if none) */
 	SKB_GMAP_EVICT,	/* unmap the slot's old grant, then map the new */
+	SKB_GMAP_COPY,	/* no slot (SKB_GMAP_NONE): grant copy this one */
 };
 
 /* Slot states. */
@@ -46,6 +50,7 @@ enum skb_gmap_state {
  * struct skb_gmap_slot - one mapping place.
  * @gref: the grant mapped (MAPPED and BROKEN).
  * @users: segments of requests in flight that use it.
+ * @last: @clock of the pool when its last user put it.
  * @hnext: next slot of its hash bucket (MAPPED), or SKB_GMAP_NONE.
  * @prev: LRU (idle MAPPED) or free list (EMPTY) neighbour.
  * @next: likewise.
@@ -54,6 +59,7 @@ enum skb_gmap_state {
 struct skb_gmap_slot {
 	u32 gref;
 	u32 users;
+	u64 last;
 	u32 hnext;
 	u32 prev;
 	u32 next;
@@ -73,10 +79,13 @@ struct skb_gmap_slot {
  * @nr_free: slots on @free.
  * @nr_idle: slots on the LRU list.
  * @nr_mapped: slots MAPPED (idle or in use).
+ * @clock: segments taken so far (the pool's notion of time).
+ * @age_min: an idle mapping is evicted only if it was put at least this
+ *	many segments ago (skb_gmap_init() sets 4 x @cap).
  * @hits: segments that found their grant mapped.
  * @misses: segments that had to map it.
  * @evictions: idle mappings given up for another grant.
- * @full: requests refused because too few slots were free or idle.
+ * @copies: segments left to grant copy: no free slot, no old idle one.
  */
 struct skb_gmap {
 	u32 cap;
@@ -90,10 +99,12 @@ struct skb_gmap {
 	u32 nr_free;
 	u32 nr_idle;
 	u32 nr_mapped;
+	u64 clock;
+	u64 age_min;
 	u64 hits;
 	u64 misses;
 	u64 evictions;
-	u64 full;
+	u64 copies;
 };
 
 /* Hash buckets for @cap slots: the power of two at or above it. */
@@ -109,7 +120,7 @@ static inline u32 skb_gmap_buckets(u32 cap)
 void skb_gmap_init(struct skb_gmap *m, u32 cap, struct skb_gmap_slot *slot,
 		   u32 *bucket);
 u32 skb_gmap_find(const struct skb_gmap *m, u32 gref);
-int skb_gmap_take(struct skb_gmap *m, const struct skb_seg *segs, u32 n,
+u32 skb_gmap_take(struct skb_gmap *m, const struct skb_seg *segs, u32 n,
 		  u32 *slot, u8 *act);
 void skb_gmap_broken(struct skb_gmap *m, u32 s);
 void skb_gmap_put(struct skb_gmap *m, u32 s);

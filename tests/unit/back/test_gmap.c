@@ -2,11 +2,11 @@
 /*
  * Unit tests of splitkit_back's mapped-grant pool bookkeeping
  * (backend/core/gmap.c): hits and misses, a grant twice in one request,
- * the all-or-nothing refusal when too few slots are free or idle, the LRU
- * order of evictions, broken mappings, and a random run against a model
- * that checks the one rule that protects dom0: a slot with I/O in flight
- * is never evicted (its page never unmapped), and every grant the hash
- * finds is the one its slot holds.
+ * copies when every slot is busy or idle too recently (no thrashing), the
+ * LRU order of evictions, broken mappings, and a random run against a
+ * model that checks the one rule that protects dom0: a slot with I/O in
+ * flight is never evicted (its page never unmapped), and every grant the
+ * hash finds is the one its slot holds.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +38,7 @@ static void segs_of(struct skb_seg *segs, const u32 *grefs, u32 n)
 	}
 }
 
-static int take(struct pool *p, const u32 *grefs, u32 n, u32 *slot, u8 *act)
+static u32 take(struct pool *p, const u32 *grefs, u32 n, u32 *slot, u8 *act)
 {
 	struct skb_seg segs[64];
 
@@ -51,7 +51,8 @@ static void put_all(struct pool *p, const u32 *slot, u32 n)
 	u32 i;
 
 	for (i = 0; i < n; i++)
-		skb_gmap_put(&p->m, slot[i]);
+		if (slot[i] != SKB_GMAP_NONE)
+			skb_gmap_put(&p->m, slot[i]);
 }
 
 static void hit_and_miss(void)
@@ -62,7 +63,7 @@ static void hit_and_miss(void)
 	u8 act[3];
 
 	pool_init(&p, CAP);
-	KTAP_ASSERT(take(&p, g, 3, slot, act) == 0);
+	KTAP_ASSERT(take(&p, g, 3, slot, act) == 3);
 	KTAP_EXPECT_EQ(act[0], SKB_GMAP_MAP);
 	KTAP_EXPECT_EQ(act[1], SKB_GMAP_MAP);
 	/* the same grant later in the same request hits the new slot */
@@ -75,7 +76,7 @@ static void hit_and_miss(void)
 	put_all(&p, slot, 3);
 	KTAP_EXPECT_EQ(p.m.nr_idle, 2);
 	/* again: all hits, no new slot */
-	KTAP_ASSERT(take(&p, g, 3, slot, act) == 0);
+	KTAP_ASSERT(take(&p, g, 3, slot, act) == 3);
 	KTAP_EXPECT_EQ(act[0], SKB_GMAP_HIT);
 	KTAP_EXPECT_EQ(act[1], SKB_GMAP_HIT);
 	KTAP_EXPECT_EQ(p.m.fresh, 2);
@@ -85,35 +86,38 @@ static void hit_and_miss(void)
 	KTAP_EXPECT_EQ(skb_gmap_find(&p.m, 12), SKB_GMAP_NONE);
 }
 
-static void full_refuses_whole_request(void)
+static void full_copies_no_thrash(void)
 {
-	u32 g[CAP + 1], slot[CAP + 1], i;
-	u8 act[CAP + 1];
+	u32 g[CAP + 2], slot[CAP + 2], i, s1;
+	u8 act[CAP + 2], a1;
 	struct pool p;
 
-	for (i = 0; i <= CAP; i++)
+	for (i = 0; i < CAP + 2; i++)
 		g[i] = 100 + i;
 	pool_init(&p, CAP);
-	/* more segments than slots: refused, nothing taken */
-	KTAP_EXPECT_EQ(take(&p, g, CAP + 1, slot, act), -ENOSPC);
-	KTAP_EXPECT_EQ(p.m.fresh, 0);
-	KTAP_EXPECT_EQ(p.m.full, 1);
-	/* every slot in use: even one more segment is refused */
-	KTAP_ASSERT(take(&p, g, CAP, slot, act) == 0);
-	KTAP_EXPECT_EQ(take(&p, &g[CAP], 1, slot, act), -ENOSPC);
+	KTAP_EXPECT_EQ(p.m.age_min, 4 * CAP);
+	/* more segments than slots: the excess is copied */
+	KTAP_EXPECT_EQ(take(&p, g, CAP + 2, slot, act), CAP);
+	KTAP_EXPECT_EQ(act[CAP], SKB_GMAP_COPY);
+	KTAP_EXPECT_EQ(slot[CAP + 1], SKB_GMAP_NONE);
+	KTAP_EXPECT_EQ(p.m.copies, 2);
 	KTAP_EXPECT_EQ(skb_gmap_find(&p.m, g[CAP]), SKB_GMAP_NONE);
-	/* one idle: one more fits, by evicting it */
+	/* one idle, but just put: not evicted, copied */
 	skb_gmap_put(&p.m, slot[3]);
-	{
-		u32 s1;
-		u8 a1;
-
-		KTAP_ASSERT(take(&p, &g[CAP], 1, &s1, &a1) == 0);
-		KTAP_EXPECT_EQ(a1, SKB_GMAP_EVICT);
-		KTAP_EXPECT_EQ(s1, slot[3]);
-		KTAP_EXPECT_EQ(skb_gmap_find(&p.m, g[3]), SKB_GMAP_NONE);
-		KTAP_EXPECT_EQ(skb_gmap_find(&p.m, g[CAP]), s1);
-	}
+	KTAP_EXPECT_EQ(take(&p, &g[CAP], 1, &s1, &a1), 0);
+	KTAP_EXPECT_EQ(a1, SKB_GMAP_COPY);
+	KTAP_EXPECT_EQ(skb_gmap_find(&p.m, g[3]), slot[3]);
+	/* age_min segments later it is old enough to give way */
+	p.m.clock += p.m.age_min;
+	KTAP_EXPECT_EQ(take(&p, &g[CAP], 1, &s1, &a1), 1);
+	KTAP_EXPECT_EQ(a1, SKB_GMAP_EVICT);
+	KTAP_EXPECT_EQ(s1, slot[3]);
+	KTAP_EXPECT_EQ(skb_gmap_find(&p.m, g[3]), SKB_GMAP_NONE);
+	KTAP_EXPECT_EQ(skb_gmap_find(&p.m, g[CAP]), s1);
+	/* nothing idle at all: copied whatever the age */
+	p.m.clock += p.m.age_min;
+	KTAP_EXPECT_EQ(take(&p, &g[CAP + 1], 1, &s1, &a1), 0);
+	KTAP_EXPECT_EQ(a1, SKB_GMAP_COPY);
 }
 
 static void lru_order(void)
@@ -123,17 +127,18 @@ static void lru_order(void)
 	u8 act[4], a;
 
 	pool_init(&p, 4);
-	KTAP_ASSERT(take(&p, g, 4, slot, act) == 0);
+	p.m.age_min = 0;	/* pure LRU */
+	KTAP_ASSERT(take(&p, g, 4, slot, act) == 4);
 	/* released in the order 3, 1, 4, 2: 3 is the least recently used */
 	skb_gmap_put(&p.m, slot[2]);
 	skb_gmap_put(&p.m, slot[0]);
 	skb_gmap_put(&p.m, slot[3]);
 	skb_gmap_put(&p.m, slot[1]);
 	/* a hit on 3 makes it the most recent: 1 goes first */
-	KTAP_ASSERT(take(&p, &g[2], 1, &s, &a) == 0);
+	KTAP_ASSERT(take(&p, &g[2], 1, &s, &a) == 1);
 	KTAP_EXPECT_EQ(a, SKB_GMAP_HIT);
 	skb_gmap_put(&p.m, s);
-	KTAP_ASSERT(take(&p, &n5, 1, &s, &a) == 0);
+	KTAP_ASSERT(take(&p, &n5, 1, &s, &a) == 1);
 	KTAP_EXPECT_EQ(a, SKB_GMAP_EVICT);
 	KTAP_EXPECT_EQ(s, slot[0]);
 	KTAP_EXPECT_EQ(p.m.evictions, 1);
@@ -148,7 +153,7 @@ static void broken_mapping(void)
 	u8 act[3], a;
 
 	pool_init(&p, CAP);
-	KTAP_ASSERT(take(&p, g, 3, slot, act) == 0);
+	KTAP_ASSERT(take(&p, g, 3, slot, act) == 3);
 	skb_gmap_broken(&p.m, slot[0]);
 	skb_gmap_broken(&p.m, slot[1]);	/* the same slot: idempotent */
 	KTAP_EXPECT_EQ(skb_gmap_find(&p.m, 7), SKB_GMAP_NONE);
@@ -157,7 +162,7 @@ static void broken_mapping(void)
 	KTAP_EXPECT_EQ(p.m.nr_free, 1);
 	KTAP_EXPECT_EQ(p.m.nr_idle, 1);
 	/* the broken slot is reused first, to be mapped afresh */
-	KTAP_ASSERT(take(&p, &g[0], 1, &s, &a) == 0);
+	KTAP_ASSERT(take(&p, &g[0], 1, &s, &a) == 1);
 	KTAP_EXPECT_EQ(a, SKB_GMAP_MAP);
 	KTAP_EXPECT_EQ(s, slot[0]);
 	KTAP_EXPECT_EQ(p.m.nr_free, 0);
@@ -174,6 +179,7 @@ static void random_against_model(void)
 
 	srand(14);
 	pool_init(&p, CAPR);
+	p.m.age_min = 6;
 	for (k = 0; k < ROUNDS; k++) {
 		r = rand() % NREQ;
 		if (nseg[r]) {
@@ -189,11 +195,31 @@ static void random_against_model(void)
 			memset(users, 0, sizeof(users));
 			for (j = 0; j < NREQ; j++)
 				for (i = 0; i < nseg[j]; i++)
-					users[slot[j][i]]++;
-			if (take(&p, g, n, slot[r], act))
-				continue;
+					if (slot[j][i] != SKB_GMAP_NONE)
+						users[slot[j][i]]++;
+			{
+				u32 idle = p.m.nr_idle, head = p.m.lru_head;
+				u32 nfree = p.m.nr_free + (CAPR - p.m.fresh);
+				u64 c1 = p.m.clock + 1;	/* seg 0's time */
+
+				take(&p, g, n, slot[r], act);
+				/* a copy only when nothing free or old idle */
+				if (act[0] == SKB_GMAP_COPY &&
+				    (nfree || (idle && c1 - p.m.slot[head].last >=
+						      p.m.age_min)))
+					ktap_fail_at(__FILE__, __LINE__,
+						     "round %u: copied with %u free, %u idle",
+						     k, nfree, idle);
+			}
 			for (i = 0; i < n; i++) {
 				s = slot[r][i];
+				if (act[i] == SKB_GMAP_COPY) {
+					if (s != SKB_GMAP_NONE)
+						ktap_fail_at(__FILE__, __LINE__,
+							     "round %u: a copy with a slot",
+							     k);
+					continue;
+				}
 				/* never evict a slot with I/O in flight */
 				if (act[i] == SKB_GMAP_EVICT && users[s])
 					ktap_fail_at(__FILE__, __LINE__,
@@ -206,7 +232,7 @@ static void random_against_model(void)
 						     k, g[i], s);
 			}
 			/* now and then a mapping fails */
-			if (rand() % 16 == 0)
+			if (rand() % 16 == 0 && slot[r][0] != SKB_GMAP_NONE)
 				skb_gmap_broken(&p.m, slot[r][0]);
 			nseg[r] = n;
 		}
@@ -228,12 +254,12 @@ static void random_against_model(void)
 	KTAP_EXPECT_EQ(p.m.nr_idle + p.m.nr_free, p.m.fresh);
 	KTAP_EXPECT_EQ(p.m.nr_idle, p.m.nr_mapped);
 	KTAP_EXPECT(p.m.evictions > 0);
-	KTAP_EXPECT(p.m.full > 0);
+	KTAP_EXPECT(p.m.copies > 0);
 }
 
 static const struct ktap_case cases[] = {
 	KTAP_CASE(hit_and_miss),
-	KTAP_CASE(full_refuses_whole_request),
+	KTAP_CASE(full_copies_no_thrash),
 	KTAP_CASE(lru_order),
 	KTAP_CASE(broken_mapping),
 	KTAP_CASE(random_against_model),
