@@ -5,7 +5,7 @@
  * which may be unmapped.  A slot holds at most one mapping (one grant
  * reference, one dom0 page); it is found by grant reference in a hash, it
  * counts the segments of requests in flight that use it (@users), and
- * while nobody uses it it sits on an LRU list from which a miss takes the
+ * while nobody uses it, it sits on an LRU list from which a miss takes the
  * least recently used one - but only once it has been idle for a while
  * (@age_min segments taken since), so that a working set larger than the
  * pool does not make every miss unmap a mapping about to be used again
