@@ -27,6 +27,7 @@
 #   BENCH_JOBS="rr4k1 rr4k32 rw4k1 rw4k32 sr1m sw1m"
 #   BENCH_RAMP=2 BENCH_RUNTIME=8      seconds per job
 #   BENCH_WINDOW=6                    seconds counted in each job
+#   BENCH_ZERO_COPY=1                 splitkit_back's zero_copy (0 or 1)
 # A short run: BENCH_ROUNDS=1 BENCH_JOBS="rr4k32 sr1m" BENCH_RUNTIME=6.
 
 set -u
@@ -51,6 +52,8 @@ jobs=${BENCH_JOBS:-rr4k1 rr4k32 rw4k1 rw4k32 sr1m sw1m}
 ramp=${BENCH_RAMP:-2}
 runtime=${BENCH_RUNTIME:-8}
 window=${BENCH_WINDOW:-6}
+zc=${BENCH_ZERO_COPY:-1}
+case "$zc" in 0|1) ;; *) die "BENCH_ZERO_COPY is 0 or 1" ;; esac
 for n in "$rounds" "$ramp" "$runtime" "$window"; do
 	case "$n" in ""|*[!0-9]*) die "BENCH_ROUNDS, _RAMP, _RUNTIME and _WINDOW are whole numbers" ;; esac
 done
@@ -72,6 +75,7 @@ BENCH_JOBS="$jobs"
 BENCH_RAMP=$ramp
 BENCH_RUNTIME=$runtime
 BENCH_WINDOW=$window
+BENCH_ZERO_COPY=$zc
 EOF
 export SK_BENCH_ENV=$env
 # Each guest takes about 2 minutes to boot and start fio under TCG, then

@@ -36,6 +36,8 @@ BENCH_WINDOW=6
 BENCH_ROUNDS=3
 BENCH_PAIRS="stock ours"
 BENCH_ROUND=1
+# splitkit_back's zero_copy parameter for the pairs it serves (1: on)
+BENCH_ZERO_COPY=1
 if [ -f /etc/splitkit/bench.env ]; then
 	. /etc/splitkit/bench.env
 fi

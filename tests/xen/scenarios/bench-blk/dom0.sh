@@ -191,6 +191,10 @@ bench_pair()
 		sk_check "$pair round $round: load splitkit_back" \
 			bench_load splitkit_back xen_blkback || return 1
 		BENCH_STATKEYS="gcopy_segs gcopy_bytes grant_maps grant_unmaps zc_segs"
+		# read at each connect: the guest below gets this setting
+		sk_check "$pair round $round: splitkit_back zero_copy=$BENCH_ZERO_COPY" \
+			sh -c "echo $BENCH_ZERO_COPY >/sys/module/splitkit_back/parameters/zero_copy" ||
+			return 1
 	fi
 	BENCH_STATDIR=""
 	name=bench-$pair
@@ -238,7 +242,7 @@ sk_check "prefill $BENCH_DEV (1 MiB sequential writes)" \
 	    --iodepth=8 --ioengine=libaio --direct=1 --size=100% \
 	    --output=/dev/null || return
 
-sk_comment "bench: pairs $BENCH_PAIRS, $BENCH_ROUNDS round(s); jobs $BENCH_JOBS, ${BENCH_RAMP} s ramp + ${BENCH_RUNTIME} s each, ${BENCH_WINDOW} s windows"
+sk_comment "bench: pairs $BENCH_PAIRS, $BENCH_ROUNDS round(s), splitkit_back zero_copy=$BENCH_ZERO_COPY; jobs $BENCH_JOBS, ${BENCH_RAMP} s ramp + ${BENCH_RUNTIME} s each, ${BENCH_WINDOW} s windows"
 bench_native
 
 round=1
