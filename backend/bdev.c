@@ -122,4 +122,6 @@ const struct skb_backing_ops skb_bdev_ops = {
 	.submit = skb_bdev_submit,
 	.flush = skb_bdev_flush,
 	.discard = skb_bdev_discard,
+	/* its I/O only goes through req->bvec: fine on mapped grants */
+	.map_ok = true,
 };

@@ -5,8 +5,10 @@
  * consumer context).  It is validated by the portable core
  * (core/blkreq.c; an indirect request's segments once its pages are
  * copied in) and dispatched by kind: a read, a write or a flush with data
- * becomes a struct skb_req (req.c: bounce pages, grant copies, answer)
- * handed to the backing's submit op; a flush without data and a discard
+ * becomes a struct skb_req handed to the backing's submit op, its data on
+ * the frontend's own pages where the ring keeps its persistent grants
+ * mapped (gmap.c: zero copy), else on bounce pages filled and emptied by
+ * grant copy (req.c); a flush without data and a discard
  * are the backing's flush and discard ops, done and answered here.  The
  * backing ops are bdev.c and file.c (struct skb_backing_ops); this file
  * never asks which one it has.  The frontend counterpart is xen-blkfront's
@@ -66,6 +68,8 @@ static enum skb_reason skb_read_indirect(struct skb_req *req)
 	struct skb_req_desc *d = &req->desc;
 	enum skb_reason r = SKB_OK;
 	unsigned int i;
+	/* only the descriptors in use are copied: the last page may be part */
+	u32 left = d->nr_segs * SK_BLKIF_SEG_SIZE, len;
 	u8 *buf;
 	int err = 0;
 
@@ -73,10 +77,14 @@ static enum skb_reason skb_read_indirect(struct skb_req *req)
 	if (!buf)
 		return SKB_NR_REASONS;
 	sk_gcopy_init(&req->gcopy, req->d->dev->otherend_id);
-	for (i = 0; i < d->nr_indirect && !err; i++)
+	for (i = 0; i < d->nr_indirect && !err && left; i++) {
+		len = min_t(u32, left, SK_BLKIF_PAGE_SIZE);
 		err = sk_gcopy_from_peer(&req->gcopy, d->indirect_grefs[i], 0,
-					 buf + i * SK_BLKIF_PAGE_SIZE,
-					 SK_BLKIF_PAGE_SIZE);
+					 buf + i * SK_BLKIF_PAGE_SIZE, len);
+		atomic64_inc(&req->d->stats.gcopy_segs);
+		atomic64_add(len, &req->d->stats.gcopy_bytes);
+		left -= len;
+	}
 	if (!err)
 		err = sk_gcopy_flush(&req->gcopy);
 	if (err) {
@@ -93,23 +101,24 @@ free_buf:
 	return r;
 }
 
-/* Read, write, flush or barrier with data: validated; copy, submit. */
+/*
+ * Read, write, flush or barrier with data: validated; each segment on the
+ * frontend's mapped page where the ring's pool has one (gmap.c), the rest
+ * on bounce pages (copy in), then submit.
+ */
 static void skb_start_rw(struct skb_dev *d, struct sk_chan *ch,
 			 const struct skb_req_desc *desc)
 {
+	struct skb_gpool *gp = skb_queue(d, ch)->gp;
 	struct skb_req *req;
 	enum skb_reason r;
+	unsigned int n;
 
-	/* may wait for pages other requests give back (budget.c) */
-	if (skb_pages_get(d, desc->nr_segs))
-		goto answer_error;
 	req = skb_req_alloc(d, ch, desc);
 	if (!req) {
-		skb_pages_put(d, desc->nr_segs);
 		atomic64_inc(&d->stats.nomem);
 		goto answer_error;
 	}
-	req->budget = desc->nr_segs;	/* given back by skb_req_free() */
 	if (desc->indirect) {
 		r = skb_read_indirect(req);
 		if (r == SKB_NR_REASONS)
@@ -120,8 +129,16 @@ static void skb_start_rw(struct skb_dev *d, struct sk_chan *ch,
 			return;
 		}
 	}
-	if (skb_req_fill(req))
-		goto free_req;
+	/* segments left to copy: all of them without a pool */
+	n = gp ? skb_gpool_map(gp, req) : desc->nr_segs;
+	if (n) {
+		/* may wait for pages other requests give back (budget.c) */
+		if (skb_pages_get(d, n))
+			goto free_req;
+		req->budget = n;	/* given back by skb_req_free() */
+		if (skb_req_fill(req))
+			goto free_req;
+	}
 	/* answered by its completion (req.c) */
 	d->be.ops->submit(req);
 	return;

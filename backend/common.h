@@ -10,7 +10,9 @@
  * skb_backing_ops per kind of backing store does the I/O (bdev.c for block
  * devices, file.c for regular files, qcow2.c for qcow2 images through
  * splitkit_image.ko; backing.c opens one and picks its ops; share.c keeps
- * two domains from writing one backing).  Design:
+ * two domains from writing one backing).  gmap.c keeps a frontend's
+ * persistent grants mapped, per ring, so that bdev.c and file.c can do the
+ * I/O on the guest's own pages instead of bounce pages (zero copy).  Design:
  * Documentation/design.rst.  The frontend counterpart is
  * Linux's xen-blkfront or splitkit's frontend/; the protocol is
  * <splitkit/blkif.h>, the transport splitkit_ring (include/splitkit/ring.h).
@@ -41,6 +43,7 @@
 #include <splitkit/ring.h>
 
 #include "core/blkreq.h"
+#include "core/gmap.h"
 #include "core/share.h"
 
 #define SKB_NAME	"splitkit_back"
@@ -90,6 +93,9 @@ enum skb_format {
  *	discards, or -errno.
  * @close: undo @describe; may be NULL.  No I/O is in flight.  The file is
  *	closed by skb_backing_close() afterwards.
+ * @map_ok: @submit may do its I/O on the frontend's mapped pages (gmap.c)
+ *	instead of bounce pages: it reads and writes them only through
+ *	@req->bvec, and never keeps them past the request's completion.
  */
 struct skb_backing_ops {
 	const char *name;
@@ -98,6 +104,7 @@ struct skb_backing_ops {
 	int (*flush)(struct skb_backing *be);
 	int (*discard)(struct skb_backing *be, u64 sector, u64 nr_sectors);
 	void (*close)(struct skb_backing *be);
+	bool map_ok;
 };
 
 /**
@@ -170,6 +177,16 @@ struct skb_attach {
  * @nomem: requests failed for lack of memory.
  * @barriers: WRITE_BARRIERs performed (ring drained, flushed, written).
  * @page_waits: requests that waited for the page budget (budget.c).
+ * @gcopy_segs: grant copy operations (one per segment or indirect page).
+ * @gcopy_bytes: bytes grant-copied, both ways.
+ * @gnt_maps: grant map operations (gmap.c).
+ * @gnt_unmaps: grant unmap operations.
+ * @gnt_map_hits: segments whose grant was mapped already.
+ * @zc_segs: segments done on mapped pages (zero copy).
+ * @zc_full: segments copied because the ring's pool had no slot to spare.
+ * @zc_failed: segments copied because their mapping failed.
+ * @grants_mapped: grants mapped now, all rings.
+ * @grant_evictions: idle mappings unmapped to map another grant.
  */
 struct skb_stats {
 	atomic64_t reqs;
@@ -180,7 +197,19 @@ struct skb_stats {
 	atomic64_t nomem;
 	atomic64_t barriers;
 	atomic64_t page_waits;
+	atomic64_t gcopy_segs;
+	atomic64_t gcopy_bytes;
+	atomic64_t gnt_maps;
+	atomic64_t gnt_unmaps;
+	atomic64_t gnt_map_hits;
+	atomic64_t zc_segs;
+	atomic64_t zc_full;
+	atomic64_t zc_failed;
+	atomic64_t grants_mapped;
+	atomic64_t grant_evictions;
 };
+
+struct skb_gpool;
 
 /**
  * struct skb_queue - data-path state of one ring (channel).
@@ -188,10 +217,13 @@ struct skb_stats {
  *	answered.  Only the consumer raises it, so while the consumer waits
  *	(in a barrier) it only falls.
  * @idle: woken when @inflight falls to 1 or 0: a barrier waits on it.
+ * @gp: its mapped grants while connected with zero copy (gmap.c), else
+ *	NULL.  Set before the ring connects, freed after it is gone.
  */
 struct skb_queue {
 	atomic_t inflight;
 	wait_queue_head_t idle;
+	struct skb_gpool *gp;
 };
 
 /**
@@ -223,6 +255,8 @@ struct skb_queue {
  *	(req.c, skb_test_drained()).
  * @queues: per-ring state, indexed by sk_chan_index().
  * @stats: counters.
+ * @zero_copy: this connection's rings have pools of mapped grants (@queues
+ *	.gp; gmap.c).  Under @xb.lock.
  * @pages: bounce pages its requests hold (budget.c, skb_budget_lock).
  * @pages_peak: the most they held at once.
  */
@@ -251,6 +285,7 @@ struct skb_dev {
 	bool test_waking;
 	struct skb_queue queues[SKB_MAX_QUEUES];
 	struct skb_stats stats;
+	bool zero_copy;
 	unsigned long pages;
 	unsigned long pages_peak;
 };
@@ -261,16 +296,22 @@ struct skb_dev {
  * @ch: the channel it came from and is answered on.
  * @desc: the validated request.
  * @segs: its segments (@desc.segs, or the copy of the indirect pages).
- * @pages: one bounce page per segment, data at the segment's offset.
+ * @pages: one page per segment, data at the segment's offset: a bounce
+ *	page, or the frontend's own page mapped (skb_gpool_mapped()).
  * @bvec: the same as bio_vecs (file path).
  * @pending: outstanding completions (bios, or the kiocb) plus one for the
  *	submitter.
  * @error: first error seen, 0 if none.
  * @end_write: the kiocb completion drops the write freeze protection.
- * @budget: pages reserved for it in the page budget (budget.c).
+ * @budget: bounce pages reserved for it in the page budget (budget.c).
  * @iocb: file path.
  * @work: completion work (grant copy to the frontend, response).
  * @gcopy: grant-copy batch.
+ * @gslot: per segment, its slot in the ring's mapped-grant pool, or
+ *	SKB_GMAP_NONE: a bounce page, grant copy.
+ * @gact: per segment, what the pool asked for it (enum skb_gmap_act).
+ * @gpool: the pool whose slots it may hold (skb_gpool_map() was called),
+ *	or NULL: every segment on a bounce page.
  */
 struct skb_req {
 	struct skb_dev *d;
@@ -286,6 +327,9 @@ struct skb_req {
 	struct kiocb iocb;
 	struct work_struct work;
 	struct sk_gcopy gcopy;
+	u32 *gslot;
+	u8 *gact;
+	struct skb_gpool *gpool;
 };
 
 /**
@@ -296,6 +340,8 @@ struct skb_req {
  * @poll_ns: longest adaptive ring poll window.
  * @max_pages: bounce pages one disk's requests may hold (budget.c).
  * @max_pages_all: bounce pages all disks' requests may hold.
+ * @zero_copy: map persistent grants and do I/O on them (gmap.c).
+ * @max_grants: grants one ring keeps mapped at most.
  *
  * Each may change at any time (0644): read them once, with READ_ONCE().
  */
@@ -306,6 +352,8 @@ struct skb_params {
 	unsigned int poll_ns;
 	unsigned int max_pages;
 	unsigned int max_pages_all;
+	bool zero_copy;
+	unsigned int max_grants;
 };
 
 /* A ring's state; the index is below the queue count we advertised. */
@@ -341,6 +389,13 @@ void skb_test_drained(struct skb_dev *d);
 #else
 static inline void skb_test_drained(struct skb_dev *d) { }
 #endif
+
+/* gmap.c: zero copy on mapped persistent grants */
+struct skb_gpool *skb_gpool_create(struct skb_dev *d, unsigned int cap);
+void skb_gpool_destroy(struct skb_gpool *gp);
+unsigned int skb_gpool_map(struct skb_gpool *gp, struct skb_req *req);
+bool skb_gpool_mapped(const struct skb_req *req, unsigned int i);
+void skb_gpool_put(struct skb_req *req);
 
 /* barrier.c */
 void skb_barrier_drain(struct skb_dev *d, struct sk_chan *ch);

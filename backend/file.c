@@ -149,4 +149,6 @@ const struct skb_backing_ops skb_file_ops = {
 	.submit = skb_file_submit,
 	.flush = skb_file_flush,
 	.discard = skb_file_discard,
+	/* its I/O only goes through req->bvec: fine on mapped grants */
+	.map_ok = true,
 };

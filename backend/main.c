@@ -27,6 +27,8 @@ static struct skb_params skb_param = {
 	.poll_ns = 20000,
 	.max_pages = 16384,
 	.max_pages_all = 131072,
+	.zero_copy = false,
+	.max_grants = 1056,
 };
 
 SK_PARAM_UINT(max_queues, skb_param.max_queues, 1, SKB_MAX_QUEUES, 0644,
@@ -44,6 +46,12 @@ SK_PARAM_UINT(max_pages, skb_param.max_pages, SK_BLKIF_MAX_INDIRECT_SEGS,
 SK_PARAM_UINT(max_pages_all, skb_param.max_pages_all,
 	      SK_BLKIF_MAX_INDIRECT_SEGS, SKB_MAX_BUDGET_PAGES, 0644,
 	      "bounce pages all disks' requests may hold at once, 4096-16777216 (default 131072: 512 MiB); more waits");
+module_param_named(zero_copy, skb_param.zero_copy, bool, 0644);
+MODULE_PARM_DESC(zero_copy,
+		 "map a frontend's persistent grants once and do block and file I/O on them, no bounce page, no grant copy; read at each connect (default n: not yet through the interop suite)");
+/* xen-blkback's max_persistent_grants default: the same memory per ring */
+SK_PARAM_UINT(max_grants, skb_param.max_grants, 0, 65536, 0644,
+	      "persistent grants one ring keeps mapped at most, 0-65536, one dom0 page frame each; read at each connect (default 1056: 4.1 MiB a ring; 0 turns zero copy off)");
 SK_PARAM_UINT(poll_ns, skb_param.poll_ns, 0, SK_CHAN_MAX_POLL_NS, 0644,
 	      "longest adaptive ring poll window in ns, 0-1000000 (default 20000)");
 

@@ -2,11 +2,14 @@
 /*
  * splitkit_back requests: the life of one request from allocation to its
  * answer, and the in-flight counts that disconnect and barriers wait on.
- * A request that does I/O gets a struct skb_req with one bounce page per
- * segment; a write's data is grant-copied from the frontend into those
- * pages before the backing sees them (skb_req_fill()), and a read's data
- * is grant-copied back out after the I/O (skb_req_work()), so no foreign
- * page is ever mapped and a frontend cannot change data under us.  The
+ * A request that does I/O gets a struct skb_req with one page per
+ * segment.  Either they are the frontend's own pages, mapped by its ring's
+ * pool of persistent grants (gmap.c, zero copy: nothing to copy, and the
+ * slots are given back when the request is freed), or they are bounce
+ * pages: a write's data is grant-copied from the frontend into them
+ * before the backing sees it (skb_req_fill()), and a read's data is
+ * grant-copied back out after the I/O (skb_req_work()), so no foreign page
+ * is mapped and a frontend cannot change data under us.  The
  * backing's I/O parts end in skb_req_done(); the last one queues the
  * completion work, which answers on the request's channel and releases
  * everything.  Requests answered without I/O (refusals, flushes without
@@ -218,10 +221,15 @@ void skb_req_free(struct skb_req *req)
 {
 	unsigned int i;
 
+	/* mapped pages are not ours to free */
 	if (req->pages)
 		for (i = 0; i < req->desc.nr_segs; i++)
-			if (req->pages[i])
+			if (req->pages[i] && !skb_gpool_mapped(req, i))
 				__free_page(req->pages[i]);
+	if (req->gpool)
+		skb_gpool_put(req);
+	kfree(req->gslot);
+	kfree(req->gact);
 	if (req->segs != req->desc.segs)
 		kvfree(req->segs);
 	kfree(req->pages);
@@ -240,18 +248,27 @@ static void skb_req_work(struct work_struct *work)
 	int err = req->error;
 	unsigned int i;
 
-	if (!err && req->desc.kind == SKB_KIND_READ) {
+	/* on a mapped page a read's data is in the frontend's page already */
+	if (!err && req->desc.kind == SKB_KIND_READ && req->budget) {
+		unsigned int segs = 0;
+		u64 bytes = 0;
+
 		sk_gcopy_init(&req->gcopy, d->dev->otherend_id);
 		for (i = 0; i < req->desc.nr_segs && !err; i++) {
 			const struct skb_seg *s = &req->segs[i];
 			u32 off = s->first << SECTOR_SHIFT;
+			u32 len = (s->last - s->first + 1) << SECTOR_SHIFT;
 
+			if (skb_gpool_mapped(req, i))
+				continue;
 			err = sk_gcopy_to_peer(&req->gcopy, s->gref, off,
 					       page_address(req->pages[i]) +
-					       off,
-					       (s->last - s->first + 1) <<
-					       SECTOR_SHIFT);
+					       off, len);
+			segs++;
+			bytes += len;
 		}
+		atomic64_add(segs, &d->stats.gcopy_segs);
+		atomic64_add(bytes, &d->stats.gcopy_bytes);
 		if (!err)
 			err = sk_gcopy_flush(&req->gcopy);
 		if (err)
@@ -289,7 +306,8 @@ void skb_req_done(struct skb_req *req, int err)
  * @desc: the request as validated (indirect: up to its page references).
  *
  * Consumer context.  The request holds one reference on its I/O for the
- * submitter (see struct skb_backing_ops.submit).
+ * submitter (see struct skb_backing_ops.submit).  On a ring with a pool
+ * of mapped grants it also gets room for its segments' slots (gmap.c).
  *
  * Return: the request, or NULL without memory.
  */
@@ -312,6 +330,12 @@ struct skb_req *skb_req_alloc(struct skb_dev *d, struct sk_chan *ch,
 	req->bvec = kcalloc(n, sizeof(*req->bvec), GFP_NOIO);
 	if (!req->pages || !req->bvec)
 		goto free_req;
+	if (skb_queue(d, ch)->gp) {
+		req->gslot = kcalloc(n, sizeof(*req->gslot), GFP_NOIO);
+		req->gact = kcalloc(n, sizeof(*req->gact), GFP_NOIO);
+		if (!req->gslot || !req->gact)
+			goto free_req;
+	}
 	if (desc->indirect) {
 		req->segs = kvcalloc(n, sizeof(*req->segs), GFP_NOIO);
 		if (!req->segs)
@@ -326,7 +350,8 @@ free_req:
 
 /**
  * skb_req_fill() - allocate the bounce pages; for writes, copy the data in.
- * @req: the request, its segments checked.
+ * @req: the request, its segments checked; those skb_gpool_map() put on
+ *	mapped pages are left alone.
  *
  * Consumer context.  Each page gets the data at the segment's offset, and
  * @req->bvec describes the same bytes.
@@ -336,7 +361,8 @@ free_req:
 int skb_req_fill(struct skb_req *req)
 {
 	bool write = req->desc.kind != SKB_KIND_READ;
-	unsigned int i;
+	unsigned int i, segs = 0;
+	u64 bytes = 0;
 	int err = 0;
 
 	if (write)
@@ -346,6 +372,8 @@ int skb_req_fill(struct skb_req *req)
 		u32 off = s->first << SECTOR_SHIFT;
 		u32 len = (s->last - s->first + 1) << SECTOR_SHIFT;
 
+		if (skb_gpool_mapped(req, i))
+			continue;
 		req->pages[i] = alloc_page(GFP_NOIO);
 		if (!req->pages[i]) {
 			atomic64_inc(&req->d->stats.nomem);
@@ -354,11 +382,16 @@ int skb_req_fill(struct skb_req *req)
 		req->bvec[i].bv_page = req->pages[i];
 		req->bvec[i].bv_len = len;
 		req->bvec[i].bv_offset = off;
-		if (write && !err)
+		if (write && !err) {
 			err = sk_gcopy_from_peer(&req->gcopy, s->gref, off,
 						 page_address(req->pages[i]) +
 						 off, len);
+			segs++;
+			bytes += len;
+		}
 	}
+	atomic64_add(segs, &req->d->stats.gcopy_segs);
+	atomic64_add(bytes, &req->d->stats.gcopy_bytes);
 	if (write && !err)
 		err = sk_gcopy_flush(&req->gcopy);
 	if (err)

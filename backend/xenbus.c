@@ -70,6 +70,47 @@ static int skb_check_protocol(struct xenbus_device *dev)
 	return err;
 }
 
+/* Free the rings' pools of mapped grants (none in use: see gmap.c). */
+static void skb_gpools_destroy(struct skb_dev *d)
+{
+	unsigned int i;
+
+	for (i = 0; i < SKB_MAX_QUEUES; i++) {
+		skb_gpool_destroy(d->queues[i].gp);
+		d->queues[i].gp = NULL;
+	}
+}
+
+/*
+ * Zero copy (gmap.c) for this connection: when the parameter allows it,
+ * the backing's I/O can run on mapped pages, and the frontend keeps its
+ * grants persistent (its own feature-persistent = 1), so that a mapping
+ * made once serves every later request that names the same grant.  One
+ * pool per ring we may connect, made before the rings can deliver a
+ * request.  Return: 0 (also when zero copy is off), or -ENOMEM.
+ */
+static int skb_gpools_create(struct skb_dev *d, unsigned int nr)
+{
+	unsigned int cap = READ_ONCE(skb_param->max_grants), i;
+	bool persistent;
+
+	WRITE_ONCE(d->zero_copy, false);
+	if (!READ_ONCE(skb_param->zero_copy) || !d->be.ops->map_ok || !cap)
+		return 0;
+	if (sk_xs_read_bool(d->dev->otherend, "feature-persistent", false,
+			    &persistent) || !persistent)
+		return 0;
+	for (i = 0; i < nr; i++) {
+		d->queues[i].gp = skb_gpool_create(d, cap);
+		if (!d->queues[i].gp) {
+			skb_gpools_destroy(d);
+			return -ENOMEM;
+		}
+	}
+	WRITE_ONCE(d->zero_copy, true);
+	return 0;
+}
+
 static int skb_connect(struct sk_xb *xb)
 {
 	struct skb_dev *d = xb->priv;
@@ -87,15 +128,22 @@ static int skb_connect(struct sk_xb *xb)
 	p.max_queues = d->adv_queues;
 	skb_build_limits(d, d->adv_segs);
 	WRITE_ONCE(d->stopping, false);
+	err = skb_gpools_create(d, p.max_queues);
+	if (err)
+		return err;
 	l = sk_link_back_connect(d->dev, &p);
-	if (IS_ERR(l))
+	if (IS_ERR(l)) {
+		skb_gpools_destroy(d);
 		return PTR_ERR(l);
+	}
 	d->link = l;
 	dev_info(&d->dev->dev,
-		 "connected to domain %d: %s, %llu sectors%s, %u queue(s), ring-page-order %u\n",
+		 "connected to domain %d: %s, %llu sectors%s, %u queue(s), ring-page-order %u, %s\n",
 		 d->dev->otherend_id, d->be.path, d->be.sectors,
 		 d->be.read_only ? " (read-only)" : "", sk_link_nr_chans(l),
-		 sk_link_order(l));
+		 sk_link_order(l),
+		 d->zero_copy ? "zero copy on mapped persistent grants" :
+				"grant copy");
 	return 0;
 }
 
@@ -133,6 +181,17 @@ static void skb_disconnect(struct sk_xb *xb)
 	skb_test_drained(d);
 	sk_link_destroy(d->link);
 	d->link = NULL;
+	if (d->zero_copy)
+		dev_info(&d->dev->dev,
+			 "zero copy: %lld segment(s) on mapped grants, %lld grant-copied (pool full %lld, mapping failed %lld); unmapping %lld grant(s), %lld evicted before\n",
+			 atomic64_read(&d->stats.zc_segs),
+			 atomic64_read(&d->stats.gcopy_segs),
+			 atomic64_read(&d->stats.zc_full),
+			 atomic64_read(&d->stats.zc_failed),
+			 atomic64_read(&d->stats.grants_mapped),
+			 atomic64_read(&d->stats.grant_evictions));
+	/* every request answered, every consumer stopped: unmap it all */
+	skb_gpools_destroy(d);
 	dev_info(&d->dev->dev, "disconnected\n");
 }
 
@@ -394,6 +453,10 @@ static void skb_format_changed(struct xenbus_watch *w, const char *path,
 	X(skb, refused) X(skb, io_errors) X(skb, grant_errors)		\
 	X(skb, nomem) X(skb, barriers)					\
 	X(skb, pages) X(skb, pages_peak) X(skb, page_waits)		\
+	X(skb, gcopy_segs) X(skb, gcopy_bytes) X(skb, zero_copy)	\
+	X(skb, zc_segs) X(skb, zc_full) X(skb, zc_failed)		\
+	X(skb, grant_maps) X(skb, grant_unmaps) X(skb, grant_map_hits)	\
+	X(skb, grants_mapped) X(skb, grant_evictions)			\
 	X(skb, refused_bad_op) X(skb, refused_not_supported)		\
 	X(skb, refused_read_only) X(skb, refused_bad_nr_segs)		\
 	X(skb, refused_bad_indirect_op) X(skb, refused_bad_seg)	\
@@ -433,6 +496,17 @@ static void skb_stats_snapshot(struct device *dev, u64 *v)
 	v[skb_st_pages] = now;
 	v[skb_st_pages_peak] = peak;
 	v[skb_st_page_waits] = atomic64_read(&s->page_waits);
+	v[skb_st_gcopy_segs] = atomic64_read(&s->gcopy_segs);
+	v[skb_st_gcopy_bytes] = atomic64_read(&s->gcopy_bytes);
+	v[skb_st_zc_segs] = atomic64_read(&s->zc_segs);
+	v[skb_st_zc_full] = atomic64_read(&s->zc_full);
+	v[skb_st_zc_failed] = atomic64_read(&s->zc_failed);
+	v[skb_st_grant_maps] = atomic64_read(&s->gnt_maps);
+	v[skb_st_grant_unmaps] = atomic64_read(&s->gnt_unmaps);
+	v[skb_st_grant_map_hits] = atomic64_read(&s->gnt_map_hits);
+	v[skb_st_grants_mapped] = atomic64_read(&s->grants_mapped);
+	v[skb_st_grant_evictions] = atomic64_read(&s->grant_evictions);
+	v[skb_st_zero_copy] = READ_ONCE(d->link) && READ_ONCE(d->zero_copy);
 	for (r = SKB_BAD_OP; r < SKB_NR_REASONS; r++)
 		v[skb_reason_stat[r]] = atomic64_read(&s->reasons[r]);
 }
@@ -454,9 +528,10 @@ static int skb_advertise(struct skb_dev *d)
 		.indirect = max_t(unsigned int, SKB_MIN_INDIRECT_SEGS,
 				  READ_ONCE(skb_param->max_indirect_segs)),
 		/*
-		 * Grants are copied, never mapped: any grant works, and a
-		 * frontend that keeps its grants persistent saves its own
-		 * grant/ungrant per request.
+		 * A frontend that keeps its grants persistent saves its own
+		 * grant/ungrant per request, and lets us map each grant once
+		 * and do the I/O on it (zero copy, gmap.c); any other grant
+		 * is copied.
 		 */
 		.persistent = true,
 	};

@@ -345,6 +345,9 @@ static blk_status_t skf_queue_rq(struct blk_mq_hw_ctx *hctx,
 	WRITE_ONCE(q->stats.issued, q->stats.issued + 1);
 	if (!own)
 		WRITE_ONCE(hq->stats.rerouted, hq->stats.rerouted + 1);
+	if (req_op(rq) == REQ_OP_WRITE)	/* skf_map_rw() copied it */
+		WRITE_ONCE(q->stats.copied_w,
+			   q->stats.copied_w + blk_rq_bytes(rq));
 	/* from here the request belongs to the consumer */
 	if (bd->last || !own)
 		sk_chan_push(q->ch);	/* ->commit_rqs pushes own rings only */

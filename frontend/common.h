@@ -87,6 +87,10 @@ struct skf_req {
  *	        backend gave it no ring of its kind (fewer queues; blkmq.c).
  * @spurious:   events on a polled ring of an earlier connection, all
  *	        spurious (the current one's are the channel's).
+ * @copied_w:   bytes of writes copied into granted pages before issue
+ *	        (bounce.c; written by queue_rq).
+ * @copied_r:   bytes of reads copied out of granted pages on completion
+ *	        (written by the consumer).
  */
 struct skf_stats {
 	u64 issued;
@@ -101,6 +105,8 @@ struct skf_stats {
 	u64 resplit;
 	u64 rerouted;
 	u64 spurious;
+	u64 copied_w;
+	u64 copied_r;
 };
 
 /**

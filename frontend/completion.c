@@ -112,8 +112,11 @@ void skf_complete_rsp(struct skf_queue *q, const struct sk_blkif_response *rsp,
 	switch (v) {
 	case SKF_V_OK:
 		st = BLK_STS_OK;
-		if (req_op(rq) == REQ_OP_READ)
+		if (req_op(rq) == REQ_OP_READ) {
 			skf_bounce_copy(blk_mq_rq_to_pdu(rq), rq, true);
+			WRITE_ONCE(q->stats.copied_r,
+				   q->stats.copied_r + blk_rq_bytes(rq));
+		}
 		break;
 	case SKF_V_NOTSUPP:
 		skf_not_supported(dev, sent_op);

@@ -403,7 +403,8 @@ static const struct sk_xb_ops skf_xb_ops = {
 	X(skf, poll_ring_events) X(skf, errors) X(skf, violations)	\
 	X(skf, requeued) X(skf, poll_inflight) X(skf, grant_hits)	\
 	X(skf, grant_misses) X(skf, resplit) X(skf, rerouted)		\
-	X(skf, poll_spurious_events)
+	X(skf, poll_spurious_events) X(skf, copied_bytes)		\
+	X(skf, grants_reclaimed)
 SK_STATS_ENUM(skf, SKF_STATS);
 
 /* Every counter of the device, summed over its queues. */
@@ -430,6 +431,8 @@ static void skf_stats_snapshot(struct device *d, u64 *v)
 		v[skf_st_requeued] += READ_ONCE(s->requeued);
 		v[skf_st_resplit] += READ_ONCE(s->resplit);
 		v[skf_st_rerouted] += READ_ONCE(s->rerouted);
+		v[skf_st_copied_bytes] += READ_ONCE(s->copied_w) +
+					  READ_ONCE(s->copied_r);
 		if (!q->poll)
 			continue;
 		v[skf_st_poll_spurious_events] += READ_ONCE(s->spurious);
@@ -450,6 +453,7 @@ static void skf_stats_snapshot(struct device *d, u64 *v)
 	v[skf_st_persistent] = dev->feat.persistent;
 	v[skf_st_grant_hits] = gs.hits;
 	v[skf_st_grant_misses] = gs.misses;
+	v[skf_st_grants_reclaimed] = gs.reclaimed;
 	mutex_unlock(&dev->xb.lock);
 }
 SK_STATS_GROUP(skf, "skf_stats", SKF_STATS, skf_stats_snapshot);

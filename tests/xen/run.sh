@@ -304,6 +304,10 @@ build_dom0()
 		$powercut_mods $ko_names || return 1
 	mkdir -p "$ROOT/etc/splitkit"
 	echo "$scenarios" | tr ' ' '\n' >"$ROOT/etc/splitkit/scenarios"
+	# make bench-blk: the settings it was given (tests/xen/bench-blk.sh)
+	if [ -n "${SK_BENCH_ENV:-}" ]; then
+		root_add_file "$SK_BENCH_ENV" /etc/splitkit/bench.env || return 1
+	fi
 	root_pack "$out/dom0.img"
 }
 

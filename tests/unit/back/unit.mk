@@ -31,3 +31,10 @@ back_policy_fuzz_CORPUS := tests/unit/back/corpus/policy
 UNIT_TESTS        += back_share
 back_share_SRCS   := tests/unit/back/test_share.c backend/core/share.c
 back_share_CFLAGS := -I$(TOP)/backend/core
+
+# The mapped-grant pool's bookkeeping (backend/core/gmap.c): hits, misses,
+# LRU evictions, all-or-nothing reservations, and never an eviction of a
+# slot with I/O in flight.
+UNIT_TESTS        += back_gmap
+back_gmap_SRCS    := tests/unit/back/test_gmap.c backend/core/gmap.c
+back_gmap_CFLAGS  := -I$(TOP)/backend/core

@@ -7,21 +7,58 @@
 # One fio process runs every job, one after the other (loading fio takes
 # many seconds under emulation).  Each job runs BENCH_RAMP + BENCH_RUNTIME
 # seconds (time_based, O_DIRECT, libaio) over the whole disk; fio's numbers
-# leave the ramp out.  CPU time is counted over a window in the middle of
+# leave the ramp out.  Costs are counted over a window in the middle of
 # each job: from half a second after the disk's first completed I/O of the
-# job, BENCH_WINDOW seconds long or less (see bench_window).  The domain's busy time (/proc/stat) and the
-# sectors the disk moved (/sys/block/*/stat) are read at both ends with
-# shell builtins only, and the shell sleeps between them in a builtin too,
-# so counting starts no process inside the window.  In a guest both ends
+# job, BENCH_WINDOW seconds long or less (see bench_window).  At both ends
+# of the window the domain's counters are read (bench_snap) with shell
+# builtins only, and the shell sleeps between them in a builtin too, so
+# counting starts no process inside the window: busy CPU time (/proc/stat),
+# context switches (/proc/stat ctxt), events received on the block
+# device's event channels (/proc/interrupts lines of xen-blkfront's and
+# xen-blkback's "blkif", splitkit_ring's "sk-vbd"), the sectors the disk
+# moved (/sys/block/*/stat), and the driver's own counters where it has
+# them (BENCH_STATDIR: splitkit_back's skb_stats/, splitkit_front's
+# skf_stats/; the stock drivers count none of these).  In a guest both ends
 # are also announced on the console ("BENCH-MARK start|stop JOB"), where
-# dom0 follows them to count its own CPU time over the same window.
-# Before the jobs an idle window of BENCH_WINDOW seconds measures what the
-# domains use doing nothing, for the host to subtract.
+# dom0 follows them to count its own side over the same window.  Before
+# the jobs an idle window of BENCH_WINDOW seconds measures what the domains
+# do doing nothing, for the host to subtract.
+#
+# The settings can be changed from the host's environment for a shorter
+# run (tests/xen/bench-blk.sh passes them to dom0 in /etc/splitkit/
+# bench.env, dom0 to each guest as sk.bench=JOBS/RAMP/RUNTIME/WINDOW/ROUND
+# on its command line, the jobs joined by '+').
 
 BENCH_JOBS="rr4k1 rr4k32 rw4k1 rw4k32 sr1m sw1m"
 BENCH_RAMP=2
 BENCH_RUNTIME=8
 BENCH_WINDOW=6
+BENCH_ROUNDS=3
+BENCH_PAIRS="stock ours"
+BENCH_ROUND=1
+# splitkit_back's zero_copy parameter for the pairs it serves (1: on)
+BENCH_ZERO_COPY=1
+if [ -f /etc/splitkit/bench.env ]; then
+	. /etc/splitkit/bench.env
+fi
+if bench_arg=$(sk_cmdline sk.bench); then
+	IFS=/ read -r bench_j BENCH_RAMP BENCH_RUNTIME BENCH_WINDOW \
+		BENCH_ROUND <<EOF
+$bench_arg
+EOF
+	BENCH_JOBS=$(echo "$bench_j" | tr '+' ' ')
+fi
+# Driver counters read at both ends of each window (bench_snap), and the
+# directory they are in (set by whoever knows which driver runs).
+BENCH_STATKEYS=""
+BENCH_STATDIR=""
+
+# bench_arg_line: this run's settings, for a guest's command line (dom0
+# adds "/ROUND").
+bench_arg_line()
+{
+	echo "sk.bench=$(echo $BENCH_JOBS | tr ' ' '+')/$BENCH_RAMP/$BENCH_RUNTIME/$BENCH_WINDOW"
+}
 
 # bench_args JOB: fio options of JOB.
 bench_args()
@@ -71,21 +108,101 @@ bench_sleep()
 
 # bench_snap [DISK]: with builtins only, set BENCH_BUSY (busy ticks of all
 # CPUs: user, nice, system, irq and softirq of /proc/stat; idle, iowait
-# and steal are not this domain's work), BENCH_UP (uptime, centiseconds)
-# and, with DISK, BENCH_SECT (sectors DISK has read and written).
+# and steal are not this domain's work), BENCH_UP (uptime, centiseconds),
+# BENCH_CS (context switches), BENCH_EV (events received on the block
+# device's event channels, all CPUs), BENCH_STATS (the values of
+# BENCH_STATKEYS in BENCH_STATDIR, -1 for one that cannot be read) and,
+# with DISK, BENCH_SECT (sectors DISK has read and written).
 bench_snap()
 {
-	local cpu user nice sys idle iowait irq softirq up
+	local cpu user nice sys idle iowait irq softirq up key val rest w
 	local r_ios r_mrg r_sect r_t w_ios w_mrg w_sect
 	read -r cpu user nice sys idle iowait irq softirq _ </proc/stat
 	read -r up _ </proc/uptime
 	BENCH_BUSY=$((user + nice + sys + irq + softirq))
 	BENCH_UP=$((${up%.*} * 100 + 1${up#*.} - 100))
+	BENCH_CS=0
+	while read -r key val rest; do
+		if [ "$key" = ctxt ]; then
+			BENCH_CS=$val
+			break
+		fi
+	done </proc/stat
+	BENCH_EV=0
+	while read -r key rest; do
+		case "$rest" in
+		*blkif*|*sk-vbd*)
+			for w in $rest; do
+				case "$w" in
+				*[!0-9]*) break ;;
+				esac
+				BENCH_EV=$((BENCH_EV + w))
+			done ;;
+		esac
+	done </proc/interrupts
+	BENCH_STATS=""
+	for key in $BENCH_STATKEYS; do
+		val=-1
+		[ -r "$BENCH_STATDIR/$key" ] && read -r val <"$BENCH_STATDIR/$key"
+		BENCH_STATS="$BENCH_STATS $val"
+	done
 	if [ -n "${1:-}" ]; then
 		read -r r_ios r_mrg r_sect r_t w_ios w_mrg w_sect _ \
 			<"/sys/block/$1/stat"
 		BENCH_SECT=$((r_sect + w_sect))
 	fi
+}
+
+# bench_keep: remember the counters of the last bench_snap as the start of
+# a window (BENCH_*0).
+bench_keep()
+{
+	BENCH_BUSY0=$BENCH_BUSY
+	BENCH_UP0=$BENCH_UP
+	BENCH_CS0=$BENCH_CS
+	BENCH_EV0=$BENCH_EV
+	BENCH_STATS0=$BENCH_STATS
+}
+
+# bench_hold: remember the counters of the last bench_snap as the latest
+# reading inside a window (BENCH_*1); bench_back makes them the last
+# bench_snap again.
+bench_hold()
+{
+	BENCH_BUSY1=$BENCH_BUSY
+	BENCH_UP1=$BENCH_UP
+	BENCH_CS1=$BENCH_CS
+	BENCH_EV1=$BENCH_EV
+	BENCH_STATS1=$BENCH_STATS
+}
+
+bench_back()
+{
+	BENCH_BUSY=$BENCH_BUSY1
+	BENCH_UP=$BENCH_UP1
+	BENCH_CS=$BENCH_CS1
+	BENCH_EV=$BENCH_EV1
+	BENCH_STATS=$BENCH_STATS1
+}
+
+# bench_counts: what changed between bench_keep and the last bench_snap,
+# as "win_ms=N cpu_ms=N cs=N ev=N KEY=N..." (one KEY per BENCH_STATKEYS;
+# a counter that could not be read at either end is left out).
+bench_counts()
+{
+	local out k a b s0=$BENCH_STATS0 s1=$BENCH_STATS
+	out="win_ms=$(((BENCH_UP - BENCH_UP0) * 10)) cpu_ms=$(((BENCH_BUSY - BENCH_BUSY0) * 10))"
+	out="$out cs=$((BENCH_CS - BENCH_CS0)) ev=$((BENCH_EV - BENCH_EV0))"
+	for k in $BENCH_STATKEYS; do
+		s0=${s0# }
+		s1=${s1# }
+		a=${s0%% *}
+		b=${s1%% *}
+		s0=${s0#"$a"}
+		s1=${s1#"$b"}
+		[ "$a" = -1 ] || [ "$b" = -1 ] || out="$out $k=$((b - a))"
+	done
+	echo "$out"
 }
 
 # bench_mark WHAT JOB: in a guest, tell dom0 (which follows the console)
@@ -96,22 +213,21 @@ bench_mark()
 	return 0
 }
 
-# bench_idle: count the busy time of an idle window, reading the counters
-# every half second as bench_window does.  Prints "cpu_ms=N win_ms=N".
+# bench_idle: count an idle window, reading the counters every half second
+# as bench_window does.  Prints what bench_counts prints.
 bench_idle()
 {
-	local b0 u0 end
+	local end
 	bench_mark start idle
 	bench_snap
-	b0=$BENCH_BUSY
-	u0=$BENCH_UP
-	end=$((u0 + BENCH_WINDOW * 100))
+	bench_keep
+	end=$((BENCH_UP + BENCH_WINDOW * 100))
 	while [ "$BENCH_UP" -lt "$end" ]; do
 		bench_sleep 0.5
 		bench_snap
 	done
 	bench_mark stop idle
-	echo "cpu_ms=$(((BENCH_BUSY - b0) * 10)) win_ms=$(((BENCH_UP - u0) * 10))"
+	bench_counts
 }
 
 # bench_jobfile DEV: one fio job file with every job, one after the other
@@ -146,11 +262,11 @@ bench_wait_file()
 # long but ending at the latest 1.5 s before the job is due to end.  The
 # counters are read every half second; should the job end first (sleeps
 # overshoot a lot on a busy host), the window ends at the last reading
-# taken while it ran.  Leaves "win_ios=N win_ms=N cpu_ms=N" in
+# taken while it ran.  Leaves "win_ios=N" and what bench_counts prints in
 # /tmp/bench-win-JOB if that window is at least a second long.
 bench_window()
 {
-	local job=$1 disk=$2 pid=$3 s0 b0 u0 s1 b1 u1 end
+	local job=$1 disk=$2 pid=$3 s0 s1 end
 
 	bench_wait_file "/tmp/bench-go-$job" "$pid" || return 1
 	bench_snap "$disk"
@@ -165,12 +281,12 @@ bench_window()
 	[ -e "/tmp/bench-done-$job" ] && return 0
 	bench_mark start "$job"
 	bench_snap "$disk"
+	bench_keep
+	bench_hold
 	s0=$BENCH_SECT
-	b0=$BENCH_BUSY
-	u0=$BENCH_UP
-	u1=$u0
-	[ "$end" -gt $((u0 + BENCH_WINDOW * 100)) ] &&
-		end=$((u0 + BENCH_WINDOW * 100))
+	s1=$s0
+	[ "$end" -gt $((BENCH_UP0 + BENCH_WINDOW * 100)) ] &&
+		end=$((BENCH_UP0 + BENCH_WINDOW * 100))
 	while :; do
 		bench_sleep 0.5
 		[ -e "/tmp/bench-done-$job" ] && break
@@ -178,20 +294,20 @@ bench_window()
 		[ -e "/tmp/bench-done-$job" ] && break
 		kill -0 "$pid" 2>/dev/null || break
 		s1=$BENCH_SECT
-		b1=$BENCH_BUSY
-		u1=$BENCH_UP
-		[ "$u1" -ge "$end" ] && break
+		bench_hold
+		[ "$BENCH_UP" -ge "$end" ] && break
 	done
 	bench_mark stop "$job"
-	[ "$u1" -ge $((u0 + 100)) ] || return 0
-	echo "win_ios=$(((s1 - s0) / 2 / $(bench_bs_kb "$job"))) win_ms=$(((u1 - u0) * 10)) cpu_ms=$(((b1 - b0) * 10))" \
+	bench_back
+	[ "$BENCH_UP" -ge $((BENCH_UP0 + 100)) ] || return 0
+	echo "win_ios=$(((s1 - s0) / 2 / $(bench_bs_kb "$job"))) $(bench_counts)" \
 		>"/tmp/bench-win-$job"
 }
 
 # bench_run DEV: run every job on DEV.  Prints one line per job,
-#   "JOB ios=N kib=N ms=N win_ios=N win_ms=N cpu_ms=N"
+#   "JOB ios=N kib=N ms=N win_ios=N win_ms=N cpu_ms=N cs=N ev=N ..."
 # (fio's I/Os, KiB and runtime without the ramp; the window's I/Os, length
-# and this domain's busy time, left out if the job ended before the window
+# and this domain's counts, left out if the job ended before the window
 # did, which it should not), or "JOB failed" when fio reported an error or
 # no I/O for it, with fio's output on stderr.  Returns fio's exit status.
 bench_run()

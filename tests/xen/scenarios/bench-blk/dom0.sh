@@ -1,54 +1,66 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# bench-blk (dom0 half): block pair throughput and CPU cost, one boot, one
-# backing device (make bench-blk; tests/xen/bench-blk.sh prints the table).
+# bench-blk (dom0 half): block pair throughput and per-I/O cost, one boot,
+# one backing device (make bench-blk; tests/xen/bench-blk.sh prints the
+# table).
 #
 #   QEMU virtio disk (build/xen/<kver>/scratch.img) = /dev/vda in dom0
-#     native: fio in dom0 on /dev/vda                       (upper bound)
-#     stock:  xen-blkback  on /dev/vda ==> xen-blkfront    in domU bench-stock
-#     ours:   splitkit_back on /dev/vda ==> splitkit_front in domU bench-ours
+#     native:     fio in dom0 on /dev/vda                    (upper bound)
+#     stock:      xen-blkback   on /dev/vda ==> xen-blkfront   in bench-stock
+#     ours:       splitkit_back on /dev/vda ==> splitkit_front in bench-ours
+#     stockfront: splitkit_back on /dev/vda ==> xen-blkfront   (mixed)
+#     stockback:  xen-blkback   on /dev/vda ==> splitkit_front (mixed)
 #
-# The same fio jobs (bench.sh) run in all three, after an idle window that
-# measures what each domain uses doing nothing.  For each job (and "idle")
-# dom0 prints a KTAP comment
-#   BENCH pair=P job=J ios=N kib=N ms=N win_ios=N domU_cpu_ms=N
-#         domU_win_ms=N dom0_cpu_ms=N dom0_win_ms=N
+# native runs once; then BENCH_ROUNDS rounds of the pairs in BENCH_PAIRS,
+# each round every pair in that order (A B A B ...: a host whose load
+# drifts shows as spread between rounds, not as a difference between
+# pairs).  The same fio jobs (bench.sh) run everywhere, each guest after an
+# idle window that measures what each domain does doing nothing.  For each
+# job (and "idle") dom0 prints a KTAP comment
+#   BENCH pair=P round=R job=J ios=N kib=N ms=N win_ios=N
+#         domU_win_ms=N domU_cpu_ms=N domU_cs=N domU_ev=N domU_<stat>=N...
+#         dom0_win_ms=N dom0_cpu_ms=N dom0_cs=N dom0_ev=N dom0_<stat>=N...
 # (fio's I/Os, KiB and milliseconds; the I/Os done inside the counting
-# window in the middle of the job, and each domain's busy CPU time over
-# that window; the native bound has no domU_ fields).  dom0 follows the
-# guest's console while it runs and counts its own CPU time between the
+# window in the middle of the job, and over that window each domain's busy
+# CPU time, context switches, events received on the disk's event
+# channels and its driver's counters: splitkit_back's grant copies, maps,
+# unmaps and bytes copied, splitkit_front's bytes copied and grants made
+# and ended; the native bound has only dom0_ fields).  dom0 follows the
+# guest's console while it runs and counts its own side between the
 # guest's BENCH-MARK start and stop lines, with shell builtins only (no
 # process started while it counts).  tests/xen/bench-blk.sh, on the host,
-# makes the table.  A job whose fio fails is a failing result; speed never
-# is.
+# makes the tables.  A job whose fio fails is a failing result; speed
+# never is.
 
 . ./bench.sh
 
 BENCH_DEV=/dev/vda
 BENCH_CR=$(printf '\r')
 
-# bench_report PAIR JOB RES [DOM0_CPU_MS DOM0_WIN_MS]: one BENCH line from
-# the "key=value" words bench_run or bench_idle printed (in dom0 for the
-# native bound; in the guest, with dom0's own count, for a pair).
+# bench_report PAIR ROUND JOB RES [DOM0_RES]: one BENCH line from the
+# "key=value" words bench_run or bench_idle printed (in dom0 for the
+# native bound; in the guest, with dom0's own counts, for a pair).
 bench_report()
 {
-	local pair=$1 job=$2 w side=domU line=""
+	local pair=$1 round=$2 job=$3 w side=domU line=""
 	[ "$pair" = native ] && side=dom0
-	for w in $3; do
+	for w in $4; do
 		case "$w" in
-		cpu_ms=*|win_ms=*) line="$line ${side}_$w" ;;
-		*) line="$line $w" ;;
+		ios=*|kib=*|ms=*|win_ios=*) line="$line $w" ;;
+		*=*) line="$line ${side}_$w" ;;
 		esac
 	done
-	[ "$pair" = native ] || line="$line dom0_cpu_ms=$4 dom0_win_ms=$5"
-	sk_comment "BENCH pair=$pair job=$job$line"
+	for w in ${5:-}; do
+		line="$line dom0_$w"
+	done
+	sk_comment "BENCH pair=$pair round=$round job=$job$line"
 }
 
 # bench_native: dom0 idle, then every job straight on the scratch disk.
 bench_native()
 {
 	local job res rc
-	bench_report native idle "$(bench_idle)"
+	bench_report native 1 idle "$(bench_idle)"
 	bench_run "$BENCH_DEV" >/tmp/bench-res 2>/tmp/bench-err
 	rc=$?
 	while IFS= read -r l; do
@@ -64,26 +76,28 @@ bench_native()
 		*win_ios=*) ;;
 		*) sk_comment "native: $(bench_label "$job"): fio ended before the CPU counting window did" ;;
 		esac
-		bench_report native "$job" "$res"
+		bench_report native 1 "$job" "$res"
 	done </tmp/bench-res
 	[ "$rc" -eq 0 ] || sk_fail "native: fio exited with status $rc"
 }
 
-# bench_follow PAIR NAME TIMEOUT: follow domU NAME's console until it
-# prints its end marker (or TIMEOUT s pass, or the domain is gone),
-# counting dom0's CPU time between each pair of BENCH-MARK lines and
-# reporting each BENCH-RES line.  Relays the console live as SKL: lines.
-# Only builtins run while the guest is inside a counting window.
+# bench_follow PAIR ROUND NAME TIMEOUT: follow domU NAME's console until
+# it prints its end marker (or TIMEOUT s pass, or the domain is gone),
+# counting dom0's side between each pair of BENCH-MARK lines and reporting
+# each BENCH-RES line.  Relays the console live as SKL: lines.  Only
+# builtins run while the guest is inside a counting window.  With
+# BENCH_STATKEYS set (splitkit_back), the disk's skb_stats/ is counted too,
+# and dumped as a comment at the end marker.
 bench_follow()
 {
-	local pair=$1 name=$2 log=$SK_CONSOLE_DIR/guest-$2.log line part=""
-	local b0=0 u0=0 d_ms w_ms open=0 deadline check rc=1 job
+	local pair=$1 round=$2 name=$3 log=$SK_CONSOLE_DIR/guest-$3.log
+	local line part="" d_res open=0 deadline check rc=1 job counts u0=0 d
 
 	for job in idle $BENCH_JOBS; do
-		eval "bench_d_$job=; bench_w_$job="
+		eval "bench_d_$job="
 	done
 	bench_snap
-	deadline=$((BENCH_UP + $3 * 100))
+	deadline=$((BENCH_UP + $4 * 100))
 	check=$BENCH_UP
 	while [ ! -f "$log" ]; do
 		bench_sleep 0.5
@@ -99,25 +113,33 @@ bench_follow()
 			echo "SKL:$name: $line" >/dev/console
 			case "$line" in
 			"SKU: BENCH-MARK start "*)
+				if [ -n "$BENCH_STATKEYS" ] && [ -z "$BENCH_STATDIR" ]; then
+					for d in /sys/bus/xen-backend/devices/vbd-*/skb_stats; do
+						[ -d "$d" ] && BENCH_STATDIR=$d
+					done
+				fi
 				bench_snap
-				b0=$BENCH_BUSY
+				bench_keep
 				u0=$BENCH_UP
 				open=1 ;;
 			"SKU: BENCH-MARK stop "*)
 				bench_snap
 				job=${line#SKU: BENCH-MARK stop }
 				case "$job" in *[!a-z0-9]*|"") continue ;; esac
-				eval "bench_d_$job=$(((BENCH_BUSY - b0) * 10))"
-				eval "bench_w_$job=$(((BENCH_UP - u0) * 10))"
+				counts=$(bench_counts)
+				eval "bench_d_$job=\$counts"
 				open=0 ;;
 			"SKU: BENCH-RES job="*)
 				line=${line#SKU: BENCH-RES job=}
 				job=${line%% *}
 				case "$job" in *[!a-z0-9]*|"") continue ;; esac
-				eval "d_ms=\${bench_d_$job:-}; w_ms=\${bench_w_$job:-}"
-				bench_report "$pair" "$job" "${line#* }" \
-					"$d_ms" "$w_ms" ;;
+				eval "d_res=\${bench_d_$job:-}"
+				bench_report "$pair" "$round" "$job" "${line#* }" \
+					"$d_res" ;;
 			"SKU: DONE")
+				if [ -d "$BENCH_STATDIR" ]; then
+					sk_comment "BENCH-STATS pair=$pair round=$round $(cd "$BENCH_STATDIR" && grep . * | tr ':\n' '= ')"
+				fi
 				rc=0
 				break ;;
 			esac
@@ -130,7 +152,7 @@ bench_follow()
 		bench_sleep 0.5
 		bench_snap
 		if [ "$BENCH_UP" -ge "$deadline" ]; then
-			sk_comment "domU $name still running after $3 s"
+			sk_comment "domU $name still running after $4 s"
 			break
 		fi
 		# every 10 s, whether the guest still exists; xl is costly, so
@@ -148,22 +170,49 @@ bench_follow()
 	return $rc
 }
 
-# bench_pair PAIR CFG TIMEOUT: run the pair's guest, follow it, relay its
-# results.
+# bench_pair PAIR ROUND: load the pair's backend, run its guest with its
+# frontend, follow it, relay its results.
 bench_pair()
 {
-	local pair=$1 cfg=$2 name
-	name=$(sk_domU_name "$cfg")
+	local pair=$1 round=$2 back front name cfg=/tmp/bench-$1.cfg timeout
+	case "$pair" in
+	stock)		back=xen-blkback front=xen-blkfront ;;
+	ours)		back=splitkit_back front=splitkit_front ;;
+	stockfront)	back=splitkit_back front=xen-blkfront ;;
+	stockback)	back=xen-blkback front=splitkit_front ;;
+	*)		sk_fail "bench: pair '$pair' is one of stock, ours, stockfront, stockback"
+			return 1 ;;
+	esac
+	if [ "$back" = xen-blkback ]; then
+		sk_check "$pair round $round: load xen-blkback" \
+			bench_load xen-blkback splitkit_back || return 1
+		BENCH_STATKEYS=""
+	else
+		sk_check "$pair round $round: load splitkit_back" \
+			bench_load splitkit_back xen_blkback || return 1
+		BENCH_STATKEYS="gcopy_segs gcopy_bytes grant_maps grant_unmaps zc_segs"
+		# read at each connect: the guest below gets this setting
+		sk_check "$pair round $round: splitkit_back zero_copy=$BENCH_ZERO_COPY" \
+			sh -c "echo $BENCH_ZERO_COPY >/sys/module/splitkit_back/parameters/zero_copy" ||
+			return 1
+	fi
+	BENCH_STATDIR=""
+	name=bench-$pair
+	sed -e "s|^name = .*|name = \"$name\"|" \
+	    -e "s|sk\.front=[^ \"]*|sk.front=$front $(bench_arg_line)/$round|" \
+		guest.cfg >"$cfg"
+	# a guest's boot and fio's start take a minute or two under TCG
+	timeout=$((240 + $(echo $BENCH_JOBS | wc -w) * (BENCH_RAMP + BENCH_RUNTIME) * 2 + BENCH_WINDOW))
 	rm -f "$SK_CONSOLE_DIR/guest-$name.log"
 	if ! xl create "$cfg" >/tmp/sk-xl-create.log 2>&1; then
 		while IFS= read -r l; do
 			sk_comment "$l"
 		done </tmp/sk-xl-create.log
-		sk_fail "$pair: xl create $cfg"
+		sk_fail "$pair round $round: xl create"
 		return 1
 	fi
-	sk_ok "$pair: xl create $cfg"
-	bench_follow "$pair" "$name" "$3"
+	sk_ok "$pair round $round: xl create"
+	bench_follow "$pair" "$round" "$name" "$timeout"
 	# the guest powers off after its end marker
 	sk_domU_wait "$name" 60
 	sk_domU_results "$name"
@@ -193,18 +242,21 @@ sk_check "prefill $BENCH_DEV (1 MiB sequential writes)" \
 	    --iodepth=8 --ioengine=libaio --direct=1 --size=100% \
 	    --output=/dev/null || return
 
+sk_comment "bench: pairs $BENCH_PAIRS, $BENCH_ROUNDS round(s), splitkit_back zero_copy=$BENCH_ZERO_COPY; jobs $BENCH_JOBS, ${BENCH_RAMP} s ramp + ${BENCH_RUNTIME} s each, ${BENCH_WINDOW} s windows"
 bench_native
 
-sk_check "load xen-blkback" bench_load xen-blkback splitkit_back &&
-	bench_pair stock stock.cfg 360
-sk_check "rmmod xen-blkback" bench_unload xen_blkback
-
-sk_check "load splitkit_back" bench_load splitkit_back xen_blkback &&
-	bench_pair ours ours.cfg 360
+round=1
+while [ "$round" -le "$BENCH_ROUNDS" ]; do
+	for pair in $BENCH_PAIRS; do
+		bench_pair "$pair" "$round"
+	done
+	round=$((round + 1))
+done
 dmesg | grep -E 'splitkit|vbd' | tail -n 20 | sed 's/^\[[ 0-9.]*\] //' |
 	while IFS= read -r l; do
 		sk_comment "dmesg: $l"
 	done
-sk_check "rmmod splitkit_back" bench_unload splitkit_back
+sk_check "rmmod the backends" sh -c \
+	"! [ -d /sys/module/splitkit_back ] || rmmod splitkit_back; ! [ -d /sys/module/xen_blkback ] || rmmod xen_blkback"
 sk_check "dmesg: no oops, warning or hung task" \
 	sh -c "! dmesg | grep -E 'Oops|BUG:|WARNING:|blocked for more than|general protection'"

@@ -1,10 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # bench-blk (guest half): load the frontend named by sk.front= and run
-# an idle window, then every job of bench.sh on /dev/xvda, dom0's scratch
-# disk.  Each one's numbers go to dom0 as a "BENCH-RES" console line
-# (dom0.sh adds its own CPU time and reports them); an fio error is a
-# failing result.
+# an idle window, then every job of bench.sh (those sk.bench= names) on
+# /dev/xvda, dom0's scratch disk.  Each one's numbers go to dom0 as a
+# "BENCH-RES" console line (dom0.sh adds its own counts and reports them);
+# an fio error is a failing result.  splitkit_front's own counters of the
+# copies it makes and the grants it makes and ends are counted too
+# (skf_stats/); xen-blkfront has none.
 
 . ./bench.sh
 
@@ -22,6 +24,11 @@ sk_comment "$(dmesg | grep -E "splitkit_front.*xvda: queues|blkfront: xvda:" |
 	tail -n 1 | sed 's/^\[[ 0-9.]*\] //')"
 sk_comment "xvda: $(cat /sys/block/xvda/size) sectors, nr_requests $(cat /sys/block/xvda/queue/nr_requests), max_sectors_kb $(cat /sys/block/xvda/queue/max_sectors_kb), hw queues $(ls /sys/block/xvda/mq | wc -l)"
 
+if [ "$front" = splitkit_front ]; then
+	BENCH_STATDIR=/sys/block/xvda/device/skf_stats
+	BENCH_STATKEYS="copied_bytes grant_misses grants_reclaimed"
+fi
+sk_comment "bench: jobs $BENCH_JOBS, ${BENCH_RAMP} s ramp + ${BENCH_RUNTIME} s each, ${BENCH_WINDOW} s windows"
 sk_say "BENCH-RES job=idle $(bench_idle)"
 bench_run /dev/xvda >/tmp/bench-res 2>/tmp/bench-err
 rc=$?
@@ -30,17 +37,17 @@ while IFS= read -r l; do
 done </tmp/bench-err
 while read -r job res; do
 	if [ "$res" = failed ]; then
-		sk_fail "$(bench_label "$job"): fio ran without error"
+		sk_fail "round $BENCH_ROUND: $(bench_label "$job"): fio ran without error"
 		continue
 	fi
-	sk_ok "$(bench_label "$job"): fio ran without error"
+	sk_ok "round $BENCH_ROUND: $(bench_label "$job"): fio ran without error"
 	case "$res" in
 	*win_ios=*) ;;
-	*) sk_comment "$(bench_label "$job"): fio ended before the CPU counting window did" ;;
+	*) sk_comment "round $BENCH_ROUND: $(bench_label "$job"): fio ended before the counting window did" ;;
 	esac
 	sk_say "BENCH-RES job=$job $res"
 done </tmp/bench-res
-[ "$rc" -eq 0 ] || sk_fail "fio exited with status $rc"
+[ "$rc" -eq 0 ] || sk_fail "round $BENCH_ROUND: fio exited with status $rc"
 if [ "$front" = splitkit_front ] && [ -d /sys/block/xvda/device/skf_stats ]; then
 	sk_comment "skf_stats: $(cd /sys/block/xvda/device/skf_stats && grep . * | tr ':\n' '= ')"
 fi

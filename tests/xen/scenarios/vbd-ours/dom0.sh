@@ -7,3 +7,11 @@
 . /lib/splitkit/vbd.sh
 
 sk_vbd_host splitkit_back vbd-ours
+
+# How splitkit_back served the disks: zero copy on mapped persistent
+# grants or grant copy (Documentation/block.rst), and what each disk's
+# disconnect counted.
+dmesg | grep -E 'vbd.*(zero copy|grant copy|grant\(s\)|grant slot)' |
+	sed 's/^\[[ 0-9.]*\] //' | tail -n 24 | while IFS= read -r l; do
+		sk_comment "dmesg: $l"
+	done

@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of splitkit_back's mapped-grant pool bookkeeping
+ * (backend/core/gmap.c): hits and misses, a grant twice in one request,
+ * copies when every slot is busy or idle too recently (no thrashing), the
+ * LRU order of evictions, broken mappings, and a random run against a
+ * model that checks the one rule that protects dom0: a slot with I/O in
+ * flight is never evicted (its page never unmapped), and every grant the
+ * hash finds is the one its slot holds.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ktap.h"
+#include "gmap.h"
+
+#define CAP	8
+
+struct pool {
+	struct skb_gmap m;
+	struct skb_gmap_slot slot[64];
+	u32 bucket[64];
+};
+
+static void pool_init(struct pool *p, u32 cap)
+{
+	skb_gmap_init(&p->m, cap, p->slot, p->bucket);
+}
+
+static void segs_of(struct skb_seg *segs, const u32 *grefs, u32 n)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		segs[i].gref = grefs[i];
+		segs[i].first = 0;
+		segs[i].last = 7;
+	}
+}
+
+static u32 take(struct pool *p, const u32 *grefs, u32 n, u32 *slot, u8 *act)
+{
+	struct skb_seg segs[64];
+
+	segs_of(segs, grefs, n);
+	return skb_gmap_take(&p->m, segs, n, slot, act);
+}
+
+static void put_all(struct pool *p, const u32 *slot, u32 n)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		if (slot[i] != SKB_GMAP_NONE)
+			skb_gmap_put(&p->m, slot[i]);
+}
+
+static void hit_and_miss(void)
+{
+	static const u32 g[] = { 10, 11, 10 };
+	struct pool p;
+	u32 slot[3];
+	u8 act[3];
+
+	pool_init(&p, CAP);
+	KTAP_ASSERT(take(&p, g, 3, slot, act) == 3);
+	KTAP_EXPECT_EQ(act[0], SKB_GMAP_MAP);
+	KTAP_EXPECT_EQ(act[1], SKB_GMAP_MAP);
+	/* the same grant later in the same request hits the new slot */
+	KTAP_EXPECT_EQ(act[2], SKB_GMAP_HIT);
+	KTAP_EXPECT_EQ(slot[2], slot[0]);
+	KTAP_EXPECT(slot[0] != slot[1]);
+	KTAP_EXPECT_EQ(p.m.slot[slot[0]].users, 2);
+	KTAP_EXPECT_EQ(p.m.nr_mapped, 2);
+	KTAP_EXPECT_EQ(p.m.nr_idle, 0);
+	put_all(&p, slot, 3);
+	KTAP_EXPECT_EQ(p.m.nr_idle, 2);
+	/* again: all hits, no new slot */
+	KTAP_ASSERT(take(&p, g, 3, slot, act) == 3);
+	KTAP_EXPECT_EQ(act[0], SKB_GMAP_HIT);
+	KTAP_EXPECT_EQ(act[1], SKB_GMAP_HIT);
+	KTAP_EXPECT_EQ(p.m.fresh, 2);
+	KTAP_EXPECT_EQ(p.m.hits, 4);
+	KTAP_EXPECT_EQ(p.m.misses, 2);
+	KTAP_EXPECT_EQ(skb_gmap_find(&p.m, 11), slot[1]);
+	KTAP_EXPECT_EQ(skb_gmap_find(&p.m, 12), SKB_GMAP_NONE);
+}
+
+static void full_copies_no_thrash(void)
+{
+	u32 g[CAP + 2], slot[CAP + 2], i, s1;
+	u8 act[CAP + 2], a1;
+	struct pool p;
+
+	for (i = 0; i < CAP + 2; i++)
+		g[i] = 100 + i;
+	pool_init(&p, CAP);
+	KTAP_EXPECT_EQ(p.m.age_min, 4 * CAP);
+	/* more segments than slots: the excess is copied */
+	KTAP_EXPECT_EQ(take(&p, g, CAP + 2, slot, act), CAP);
+	KTAP_EXPECT_EQ(act[CAP], SKB_GMAP_COPY);
+	KTAP_EXPECT_EQ(slot[CAP + 1], SKB_GMAP_NONE);
+	KTAP_EXPECT_EQ(p.m.copies, 2);
+	KTAP_EXPECT_EQ(skb_gmap_find(&p.m, g[CAP]), SKB_GMAP_NONE);
+	/* one idle, but just put: not evicted, copied */
+	skb_gmap_put(&p.m, slot[3]);
+	KTAP_EXPECT_EQ(take(&p, &g[CAP], 1, &s1, &a1), 0);
+	KTAP_EXPECT_EQ(a1, SKB_GMAP_COPY);
+	KTAP_EXPECT_EQ(skb_gmap_find(&p.m, g[3]), slot[3]);
+	/* age_min segments later it is old enough to give way */
+	p.m.clock += p.m.age_min;
+	KTAP_EXPECT_EQ(take(&p, &g[CAP], 1, &s1, &a1), 1);
+	KTAP_EXPECT_EQ(a1, SKB_GMAP_EVICT);
+	KTAP_EXPECT_EQ(s1, slot[3]);
+	KTAP_EXPECT_EQ(skb_gmap_find(&p.m, g[3]), SKB_GMAP_NONE);
+	KTAP_EXPECT_EQ(skb_gmap_find(&p.m, g[CAP]), s1);
+	/* nothing idle at all: copied whatever the age */
+	p.m.clock += p.m.age_min;
+	KTAP_EXPECT_EQ(take(&p, &g[CAP + 1], 1, &s1, &a1), 0);
+	KTAP_EXPECT_EQ(a1, SKB_GMAP_COPY);
+}
+
+static void lru_order(void)
+{
+	u32 g[4] = { 1, 2, 3, 4 }, slot[4], s, n5 = 5;
+	struct pool p;
+	u8 act[4], a;
+
+	pool_init(&p, 4);
+	p.m.age_min = 0;	/* pure LRU */
+	KTAP_ASSERT(take(&p, g, 4, slot, act) == 4);
+	/* released in the order 3, 1, 4, 2: 3 is the least recently used */
+	skb_gmap_put(&p.m, slot[2]);
+	skb_gmap_put(&p.m, slot[0]);
+	skb_gmap_put(&p.m, slot[3]);
+	skb_gmap_put(&p.m, slot[1]);
+	/* a hit on 3 makes it the most recent: 1 goes first */
+	KTAP_ASSERT(take(&p, &g[2], 1, &s, &a) == 1);
+	KTAP_EXPECT_EQ(a, SKB_GMAP_HIT);
+	skb_gmap_put(&p.m, s);
+	KTAP_ASSERT(take(&p, &n5, 1, &s, &a) == 1);
+	KTAP_EXPECT_EQ(a, SKB_GMAP_EVICT);
+	KTAP_EXPECT_EQ(s, slot[0]);
+	KTAP_EXPECT_EQ(p.m.evictions, 1);
+	KTAP_EXPECT_EQ(skb_gmap_find(&p.m, 1), SKB_GMAP_NONE);
+}
+
+static void broken_mapping(void)
+{
+	static const u32 g[] = { 7, 7, 8 };
+	u32 slot[3], s;
+	struct pool p;
+	u8 act[3], a;
+
+	pool_init(&p, CAP);
+	KTAP_ASSERT(take(&p, g, 3, slot, act) == 3);
+	skb_gmap_broken(&p.m, slot[0]);
+	skb_gmap_broken(&p.m, slot[1]);	/* the same slot: idempotent */
+	KTAP_EXPECT_EQ(skb_gmap_find(&p.m, 7), SKB_GMAP_NONE);
+	KTAP_EXPECT_EQ(p.m.nr_mapped, 1);
+	put_all(&p, slot, 3);
+	KTAP_EXPECT_EQ(p.m.nr_free, 1);
+	KTAP_EXPECT_EQ(p.m.nr_idle, 1);
+	/* the broken slot is reused first, to be mapped afresh */
+	KTAP_ASSERT(take(&p, &g[0], 1, &s, &a) == 1);
+	KTAP_EXPECT_EQ(a, SKB_GMAP_MAP);
+	KTAP_EXPECT_EQ(s, slot[0]);
+	KTAP_EXPECT_EQ(p.m.nr_free, 0);
+}
+
+/* Random requests held in flight and released in random order. */
+static void random_against_model(void)
+{
+	enum { NREQ = 6, MAXN = 5, CAPR = 12, ROUNDS = 20000 };
+	u32 slot[NREQ][MAXN], nseg[NREQ] = { 0 }, users[CAPR];
+	u32 i, j, r, k, s, mapped;
+	struct pool p;
+	u8 act[MAXN];
+
+	srand(14);
+	pool_init(&p, CAPR);
+	p.m.age_min = 6;
+	for (k = 0; k < ROUNDS; k++) {
+		r = rand() % NREQ;
+		if (nseg[r]) {
+			put_all(&p, slot[r], nseg[r]);
+			nseg[r] = 0;
+			continue;
+		}
+		{
+			u32 g[MAXN], n = 1 + rand() % MAXN;
+
+			for (i = 0; i < n; i++)
+				g[i] = rand() % 24;
+			memset(users, 0, sizeof(users));
+			for (j = 0; j < NREQ; j++)
+				for (i = 0; i < nseg[j]; i++)
+					if (slot[j][i] != SKB_GMAP_NONE)
+						users[slot[j][i]]++;
+			{
+				u32 idle = p.m.nr_idle, head = p.m.lru_head;
+				u32 nfree = p.m.nr_free + (CAPR - p.m.fresh);
+				u64 c1 = p.m.clock + 1;	/* seg 0's time */
+
+				take(&p, g, n, slot[r], act);
+				/* a copy only when nothing free or old idle */
+				if (act[0] == SKB_GMAP_COPY &&
+				    (nfree || (idle && c1 - p.m.slot[head].last >=
+						      p.m.age_min)))
+					ktap_fail_at(__FILE__, __LINE__,
+						     "round %u: copied with %u free, %u idle",
+						     k, nfree, idle);
+			}
+			for (i = 0; i < n; i++) {
+				s = slot[r][i];
+				if (act[i] == SKB_GMAP_COPY) {
+					if (s != SKB_GMAP_NONE)
+						ktap_fail_at(__FILE__, __LINE__,
+							     "round %u: a copy with a slot",
+							     k);
+					continue;
+				}
+				/* never evict a slot with I/O in flight */
+				if (act[i] == SKB_GMAP_EVICT && users[s])
+					ktap_fail_at(__FILE__, __LINE__,
+						     "round %u: evicted slot %u with %u users",
+						     k, s, users[s]);
+				if (p.m.slot[s].gref != g[i] ||
+				    skb_gmap_find(&p.m, g[i]) != s)
+					ktap_fail_at(__FILE__, __LINE__,
+						     "round %u: grant %u not in slot %u",
+						     k, g[i], s);
+			}
+			/* now and then a mapping fails */
+			if (rand() % 16 == 0 && slot[r][0] != SKB_GMAP_NONE)
+				skb_gmap_broken(&p.m, slot[r][0]);
+			nseg[r] = n;
+		}
+		mapped = 0;
+		for (s = 0; s < p.m.fresh; s++)
+			mapped += p.m.slot[s].state == SKB_GMAP_MAPPED;
+		if (mapped != p.m.nr_mapped ||
+		    p.m.nr_idle + p.m.nr_free > p.m.fresh) {
+			ktap_fail_at(__FILE__, __LINE__,
+				     "round %u: %u mapped, counted %u; idle %u free %u fresh %u",
+				     k, mapped, p.m.nr_mapped, p.m.nr_idle,
+				     p.m.nr_free, p.m.fresh);
+			return;
+		}
+	}
+	for (r = 0; r < NREQ; r++)
+		put_all(&p, slot[r], nseg[r]);
+	/* all idle again: every used slot is on the LRU or free */
+	KTAP_EXPECT_EQ(p.m.nr_idle + p.m.nr_free, p.m.fresh);
+	KTAP_EXPECT_EQ(p.m.nr_idle, p.m.nr_mapped);
+	KTAP_EXPECT(p.m.evictions > 0);
+	KTAP_EXPECT(p.m.copies > 0);
+}
+
+static const struct ktap_case cases[] = {
+	KTAP_CASE(hit_and_miss),
+	KTAP_CASE(full_copies_no_thrash),
+	KTAP_CASE(lru_order),
+	KTAP_CASE(broken_mapping),
+	KTAP_CASE(random_against_model),
+};
+
+KTAP_MAIN(cases)
