@@ -69,8 +69,7 @@ wait_for()
 	done
 }
 
-count() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
-files_at_least() { [ "$(count /tmp/sums.a)" -ge "$1" ]; }
+files_at_least() { [ "$(shunt_count /tmp/sums.a)" -ge "$1" ]; }
 path_is() { [ "$(cat $SYS/path 2>/dev/null)" = "$1" ]; }
 # requests a disk completed: reads + writes (stat fields 1 and 5)
 ios() { awk '{ print $1 + $5 }' "/sys/block/$1/stat"; }
@@ -79,7 +78,7 @@ refused_once() { [ "$(cat $SYS/identity_refusals)" -ge 1 ] && path_is emul; }
 
 diag()
 {
-	say "# $1: files a=$(count /tmp/sums.a) b=$(count /tmp/sums.b) c=$(count /tmp/sums.c), sda $(ios sda) vda $(ios vda) requests"
+	say "# $1: files a=$(shunt_count /tmp/sums.a) b=$(shunt_count /tmp/sums.b) c=$(shunt_count /tmp/sums.c), sda $(ios sda) vda $(ios vda) requests"
 	[ -d $SYS ] && say "# shunt: $(cd $SYS && grep . * | tr '\n' ' ')"
 	dmesg | grep -iE 'shunt|BUG|WARN|Oops|I/O error|EXT4-fs|blocked for|Call Trace|RIP' |
 		tail -n 30 | while IFS= read -r l; do say "# dmesg: $l"; done
@@ -96,52 +95,8 @@ give_up()
 	poweroff -f
 }
 
-writer_a()	# 128 KiB files, each fsynced
-{
-	local i=1 sum
-	while [ ! -e /tmp/stop ] && [ "$i" -le 300 ]; do
-		dd if=/dev/urandom of=/tmp/src.a bs=64k count=2 2>/dev/null
-		sum=$(md5sum </tmp/src.a | cut -d' ' -f1)
-		dd if=/tmp/src.a of="/mnt/a/$i" bs=64k conv=fsync 2>/dev/null ||
-			{ echo "writer a: file $i failed" >/tmp/err.a; break; }
-		echo "$sum  a/$i" >>/tmp/sums.a
-		i=$((i + 1))
-	done
-}
-
-writer_b()	# 1 MiB files left to writeback: large bios, split on sda
-{
-	local i=1 sum
-	while [ ! -e /tmp/stop ] && [ "$i" -le 30 ]; do
-		dd if=/dev/urandom of=/tmp/src.b bs=64k count=16 2>/dev/null
-		sum=$(md5sum </tmp/src.b | cut -d' ' -f1)
-		dd if=/tmp/src.b of="/mnt/b/$i" bs=1M 2>/dev/null ||
-			{ echo "writer b: file $i failed" >/tmp/err.b; break; }
-		echo "$sum  b/$i" >>/tmp/sums.b
-		i=$((i + 1))
-	done
-}
-
-writer_c()	# 256 KiB files in O_DIRECT 4 KiB writes, without pause
-{
-	local i=1 sum
-	dd if=/dev/urandom of=/tmp/src.c bs=64k count=4 2>/dev/null
-	sum=$(md5sum </tmp/src.c | cut -d' ' -f1)
-	while [ ! -e /tmp/stop ] && [ "$i" -le 100 ]; do
-		dd if=/tmp/src.c of="/mnt/c/$i" bs=4k oflag=direct 2>/dev/null ||
-			{ echo "writer c: file $i failed" >/tmp/err.c; break; }
-		echo "$sum  c/$i" >>/tmp/sums.c
-		i=$((i + 1))
-	done
-}
-
-verify()	# every file listed so far, read from the disk
-{
-	sync
-	echo 3 >/proc/sys/vm/drop_caches
-	cat /tmp/sums.a /tmp/sums.b /tmp/sums.c >/tmp/sums.now 2>/dev/null
-	(cd /mnt && md5sum -c -s /tmp/sums.now)
-}
+# the three writers and the check of their files
+. /shuntwriters.sh
 
 say "# kernel $(uname -r)"
 load_all()
@@ -157,9 +112,9 @@ check "both faces of the disk appeared (sda, vda)" \
 mkdir -p /mnt
 check "mount the ext4 from sda" mount -t ext4 /dev/sda /mnt || give_up "mount"
 mkdir -p /mnt/a /mnt/b /mnt/c
-writer_a &
-writer_b &
-writer_c &
+shunt_writer_a &
+shunt_writer_b &
+shunt_writer_c &
 check "load splitkit_shunt emul=/dev/sda pv=/dev/vda" \
 	insmod /lib/modules/splitkit_shunt.ko emul=/dev/sda pv=/dev/vda ||
 	give_up "insmod"
@@ -176,10 +131,10 @@ check "one switch, no flush error or identity refusal" \
 	test "$(cat $SYS/switches_to_pv)/$(cat $SYS/flush_errors)/$(cat $SYS/identity_refusals)" = 1/0/0
 e0=$(ios sda)
 p0=$(ios vda)
-n=$(count /tmp/sums.a)
+n=$(shunt_count /tmp/sums.a)
 check "writers go on over the PV path (15 more fsynced files)" \
 	wait_for 600 files_at_least $((n + 15)) || give_up "writing over PV"
-check "every file so far reads as written over the PV path" verify
+check "every file so far reads as written over the PV path" shunt_verify
 e1=$(ios sda)
 p1=$(ios vda)
 check "the PV disk carried the I/O ($p0 -> $p1 requests)" test "$p1" -gt "$p0"
@@ -191,7 +146,7 @@ check "back on the emulated path" wait_for 300 path_is emul ||
 	give_up "switch to emul"
 e0=$(ios sda)
 p0=$(ios vda)
-n=$(count /tmp/sums.a)
+n=$(shunt_count /tmp/sums.a)
 check "writers go on over the emulated path (10 more fsynced files)" \
 	wait_for 600 files_at_least $((n + 10)) || give_up "writing over emul"
 e1=$(ios sda)
@@ -203,7 +158,7 @@ check "the PV disk carries none ($p0 -> $p1 requests)" test "$p1" = "$p0"
 # unloading while shunted and written: the module switches back first
 check "echo pv again" sh -c "echo pv >$SYS/path"
 check "on the PV path again" wait_for 300 path_is pv || give_up "switch to PV again"
-n=$(count /tmp/sums.a)
+n=$(shunt_count /tmp/sums.a)
 check "writers go on over the PV path (5 more fsynced files)" \
 	wait_for 600 files_at_least $((n + 5)) || give_up "writing over PV again"
 check "rmmod splitkit_shunt while the writers write" rmmod splitkit_shunt
@@ -211,7 +166,7 @@ check "unloaded back on the emulated path (kernel log)" \
 	sh -c "dmesg | grep -q 'splitkit_shunt: back on the emulated path, unloaded'"
 e0=$(ios sda)
 p0=$(ios vda)
-n=$(count /tmp/sums.a)
+n=$(shunt_count /tmp/sums.a)
 check "writers go on after the unload (5 more fsynced files)" \
 	wait_for 600 files_at_least $((n + 5)) || give_up "writing after the unload"
 e1=$(ios sda)
@@ -226,7 +181,7 @@ check "load splitkit_shunt again" \
 check "echo pv a third time" sh -c "echo pv >$SYS/path"
 check "on the PV path a third time" wait_for 300 path_is pv ||
 	give_up "switch to PV a third time"
-n=$(count /tmp/sums.a)
+n=$(shunt_count /tmp/sums.a)
 check "writers go on over the PV path (3 more fsynced files)" \
 	wait_for 600 files_at_least $((n + 3)) || give_up "writing over PV a third time"
 say "HOST device_del pv0"
@@ -242,15 +197,15 @@ check "the kernel log says why" \
 check "echo pv with the PV disk gone" sh -c "echo pv >$SYS/path"
 check "that switch is refused (its identity check cannot read the PV disk)" \
 	wait_for 300 refused_once
-n=$(count /tmp/sums.a)
+n=$(shunt_count /tmp/sums.a)
 check "writers go on over the emulated path (5 more fsynced files)" \
 	wait_for 600 files_at_least $((n + 5)) || give_up "writing after the fallback"
 touch /tmp/stop
 wait
 check "rmmod splitkit_shunt with its PV disk gone" rmmod splitkit_shunt
 check "no writer failed" sh -c "! cat /tmp/err.* 2>/dev/null | grep ."
-check "every file reads as written ($(count /tmp/sums.a) + $(count /tmp/sums.b) + $(count /tmp/sums.c) files)" \
-	verify
+check "every file reads as written ($(shunt_count /tmp/sums.a) + $(shunt_count /tmp/sums.b) + $(shunt_count /tmp/sums.c) files)" \
+	shunt_verify
 check "umount" umount /mnt
 diag "end"
 check "dmesg: no oops, warning or I/O error on sda" \

@@ -97,6 +97,7 @@ for kver in $kvers; do
 	fi
 	if ! { root_init "$W/root" &&
 	       root_add_file "$TOP/tests/shunt/guest.sh" /init &&
+	       root_add_file "$HERE/lib/shuntwriters.sh" /shuntwriters.sh &&
 	       chmod 755 "$ROOT/init" &&
 	       root_add_modules "$kver" $(guest_modules "$kver") &&
 	       cp "$ko" "$ROOT/lib/modules/" &&

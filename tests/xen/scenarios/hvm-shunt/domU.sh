@@ -26,14 +26,9 @@ hs_tool()
 	/mnt/sk/ld-linux-x86-64.so.2 --library-path /mnt/sk /mnt/sk/splitkit "$@"
 }
 
-hs_count()
-{
-	if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi
-}
-
 hs_files_at_least()
 {
-	[ "$(hs_count /tmp/sums.a)" -ge "$1" ]
+	[ "$(shunt_count /tmp/sums.a)" -ge "$1" ]
 }
 
 hs_path_is()
@@ -58,7 +53,7 @@ hs_say_lines()
 # Everything that tells where the I/O went and what the kernel said.
 hs_diag()
 {
-	sk_comment "diag ($1): files a=$(hs_count /tmp/sums.a) b=$(hs_count /tmp/sums.b) c=$(hs_count /tmp/sums.c)"
+	sk_comment "diag ($1): files a=$(shunt_count /tmp/sums.a) b=$(shunt_count /tmp/sums.b) c=$(shunt_count /tmp/sums.c)"
 	[ -d $SYS ] && (cd $SYS && grep . *) 2>&1 | tr '\n' ' ' |
 		hs_say_lines "shunt: "
 	sk_comment "sda stat: $(cat /sys/block/sda/stat 2>&1)"
@@ -90,61 +85,15 @@ hs_give_up()
 
 hs_progress()
 {
-	sk_comment "waiting: path $(cat $SYS/path 2>/dev/null), files a=$(hs_count /tmp/sums.a) b=$(hs_count /tmp/sums.b), sda $(hs_ios sda) xvda $(hs_ios xvda) requests, held $(cat $SYS/held 2>/dev/null)"
+	sk_comment "waiting: path $(cat $SYS/path 2>/dev/null), files a=$(shunt_count /tmp/sums.a) b=$(shunt_count /tmp/sums.b), sda $(hs_ios sda) xvda $(hs_ios xvda) requests, held $(cat $SYS/held 2>/dev/null)"
 }
 SKT_PROGRESS=hs_progress
 
-# writer a: 128 KiB files, each fsynced; its checksum is of the source.
-hs_writer_a()
-{
-	local i=1 sum
-	while [ ! -e /tmp/stop ] && [ "$i" -le 300 ]; do
-		dd if=/dev/urandom of=/tmp/src.a bs=64k count=2 2>/dev/null
-		sum=$(md5sum </tmp/src.a | cut -d' ' -f1)
-		dd if=/tmp/src.a of="/mnt/a/$i" bs=64k conv=fsync 2>/dev/null ||
-			{ echo "writer a: file $i failed" >/tmp/err.a; break; }
-		echo "$sum  a/$i" >>/tmp/sums.a
-		i=$((i + 1))
-	done
-}
-
-# writer b: 512 KiB files left to writeback (large bios, split on sda).
-hs_writer_b()
-{
-	local i=1 sum
-	while [ ! -e /tmp/stop ] && [ "$i" -le 40 ]; do
-		dd if=/dev/urandom of=/tmp/src.b bs=64k count=8 2>/dev/null
-		sum=$(md5sum </tmp/src.b | cut -d' ' -f1)
-		dd if=/tmp/src.b of="/mnt/b/$i" bs=512k 2>/dev/null ||
-			{ echo "writer b: file $i failed" >/tmp/err.b; break; }
-		echo "$sum  b/$i" >>/tmp/sums.b
-		i=$((i + 1))
-	done
-}
-
-# writer c: 256 KiB files in O_DIRECT 4 KiB writes, one after the other:
-# a stream of small synchronous bios with hardly a gap between them.
-hs_writer_c()
-{
-	local i=1 sum
-	dd if=/dev/urandom of=/tmp/src.c bs=64k count=4 2>/dev/null
-	sum=$(md5sum </tmp/src.c | cut -d' ' -f1)
-	while [ ! -e /tmp/stop ] && [ "$i" -le 100 ]; do
-		dd if=/tmp/src.c of="/mnt/c/$i" bs=4k oflag=direct 2>/dev/null ||
-			{ echo "writer c: file $i failed" >/tmp/err.c; break; }
-		echo "$sum  c/$i" >>/tmp/sums.c
-		i=$((i + 1))
-	done
-}
-
-# Every file listed so far reads as written, from the disk (caches dropped).
-hs_verify()
-{
-	sync
-	echo 3 >/proc/sys/vm/drop_caches
-	cat /tmp/sums.a /tmp/sums.b /tmp/sums.c >/tmp/sums.now 2>/dev/null
-	(cd /mnt && md5sum -c -s /tmp/sums.now)
-}
+# The three writers and the check of their files (lib/shuntwriters.sh);
+# b writes 512 KiB files here, 40 of them, to fit the 128 MiB disk.
+. /lib/splitkit/shuntwriters.sh
+SHUNT_B_KB=512
+SHUNT_B_FILES=40
 
 sk_check "running in an HVM guest" grep -qi hvm /sys/hypervisor/guest_type
 sk_check "load ata_piix and sd_mod" sk_modprobe ata_piix sd_mod
@@ -163,11 +112,11 @@ sk_check "mount the emulated disk's ext4 (sda)" mount -t ext4 /dev/sda /mnt ||
 	{ hs_diag "mount"; return; }
 sk_check "the splitkit tool runs" hs_tool shunt help
 mkdir -p /mnt/a /mnt/b /mnt/c
-hs_writer_a &
+shunt_writer_a &
 wa=$!
-hs_writer_b &
+shunt_writer_b &
 wb=$!
-hs_writer_c &
+shunt_writer_c &
 wc=$!
 if ! sk_check "load splitkit_shunt emul=/dev/sda pv=/dev/xvda" \
 	sk_insmod splitkit_shunt emul=/dev/sda pv=/dev/xvda; then
@@ -194,10 +143,10 @@ sk_check "one switch to PV, no flush error or identity refusal" \
 e0=$(hs_ios sda)
 p0=$(hs_ios xvda)
 c0=$(cat /sys/block/xvda/device/skf_stats/completed 2>/dev/null || echo 0)
-n=$(hs_count /tmp/sums.a)
+n=$(shunt_count /tmp/sums.a)
 sk_check "writers go on over the PV path (30 more fsynced files)" \
 	skt_wait 600 hs_files_at_least $((n + 30)) || hs_give_up "writing over PV"
-sk_check "every file so far reads as written over the PV path" hs_verify
+sk_check "every file so far reads as written over the PV path" shunt_verify
 e1=$(hs_ios sda)
 p1=$(hs_ios xvda)
 c1=$(cat /sys/block/xvda/device/skf_stats/completed 2>/dev/null || echo 0)
@@ -216,7 +165,7 @@ sk_check "the shunt is back on the emulated path" skt_wait 300 hs_path_is emul |
 sk_comment "held $(cat $SYS/last_held_ns) ns on the way back"
 e0=$(hs_ios sda)
 p0=$(hs_ios xvda)
-n=$(hs_count /tmp/sums.a)
+n=$(shunt_count /tmp/sums.a)
 sk_check "writers go on over the emulated path (20 more fsynced files)" \
 	skt_wait 600 hs_files_at_least $((n + 20)) || hs_give_up "writing over emul"
 touch /tmp/stop
@@ -228,8 +177,8 @@ sk_check "the emulated disk carries the I/O again ($e0 -> $e1 requests)" \
 sk_check "the PV disk carries none ($p0 -> $p1 requests)" test "$p1" = "$p0"
 sk_check "no writer failed" sh -c "! cat /tmp/err.* 2>/dev/null | grep ."
 sk_check "rmmod splitkit_shunt" rmmod splitkit_shunt
-sk_check "every file reads as written over the emulated path ($(hs_count /tmp/sums.a) + $(hs_count /tmp/sums.b) + $(hs_count /tmp/sums.c) files)" \
-	hs_verify
+sk_check "every file reads as written over the emulated path ($(shunt_count /tmp/sums.a) + $(shunt_count /tmp/sums.b) + $(shunt_count /tmp/sums.c) files)" \
+	shunt_verify
 cat /tmp/sums.a /tmp/sums.b /tmp/sums.c | while read -r sum file; do
 	sk_comment "sum $sum $file"
 done
