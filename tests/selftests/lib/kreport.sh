@@ -15,14 +15,19 @@ SKT_KREPORT_RE='BUG:|WARNING:|Oops|general protection|KASAN|KFENCE|UBSAN|kmemlea
 
 _skt_kmemleak=/sys/kernel/debug/kmemleak
 
+# _skt_kreport_reset: forget the leaks kmemleak has found so far and
+# remember where the kernel log ends.
+_skt_kreport_reset()
+{
+	[ ! -w "$_skt_kmemleak" ] || echo clear >"$_skt_kmemleak"
+	dmesg | wc -l >"$SKT_KREPORT_MARK"
+}
+
 # skt_kreport_mark: start counting reports from here.
 skt_kreport_mark()
 {
-	if [ -w "$_skt_kmemleak" ]; then
-		echo scan >"$_skt_kmemleak"
-		echo clear >"$_skt_kmemleak"
-	fi
-	dmesg | wc -l >"$SKT_KREPORT_MARK"
+	[ ! -w "$_skt_kmemleak" ] || echo scan >"$_skt_kmemleak"
+	_skt_kreport_reset
 }
 
 # skt_kreport_check: print the reports since skt_kreport_mark (at most 150
@@ -43,7 +48,8 @@ skt_kreport_check()
 		dmesg | sed -n "$((since + 1)),\$p" | grep -E -A 14 "$SKT_KREPORT_RE"
 		[ -z "$leaks" ] || printf '%s\n' "$leaks"
 	})
-	skt_kreport_mark
+	# the scans above are the mark's scan too: only reset
+	_skt_kreport_reset
 	[ -n "$found" ] || return 0
 	printf '%s\n' "$found" | head -n 150
 	return 1
