@@ -90,7 +90,9 @@ relay_host_requests()
 for kver in $kvers; do
 	t=shunt-$kver
 	ko=$BUILD/kmod/$kver/shunt/splitkit_shunt.ko
-	if [ ! -f "$ko" ] && ! "$TOP/scripts/build-modules.sh" "$kver" >"$W/kbuild.log" 2>&1; then
+	# always through the build: an existing module may be older than
+	# its sources (make finds nothing to do when it is not)
+	if ! "$TOP/scripts/build-modules.sh" "$kver" >"$W/kbuild.log" 2>&1; then
 		sed 's/^/# /' "$W/kbuild.log" | tail -n 20
 		result 1 "$t: build splitkit_shunt"
 		continue
