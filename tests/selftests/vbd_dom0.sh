@@ -83,6 +83,7 @@
 
 cd "$(dirname "$0")" || exit 1
 . ./lib/ktap.sh
+. ./lib/kreport.sh
 . ./lib/handshake.sh
 . ./lib/blk.sh
 . ./lib/vbd.sh
@@ -238,15 +239,10 @@ no_back_devs()
 	! ls /sys/bus/xen-backend/devices 2>/dev/null | grep -q "^vbd-$domid-"
 }
 
-# kernel messages since the test began
-dmesg_new()
-{
-	dmesg | sed -n "$((since + 1)),\$p"
-}
-
+# no kernel report (lib/kreport.sh's list) since the test began
 dmesg_clean()
 {
-	! dmesg_new | grep -E 'Oops|BUG:|WARNING:|blocked for more than|general protection'
+	! skt_dmesg_since "$since" | grep -E "$SKT_KREPORT_RE"
 }
 
 dmesg_dump()

@@ -157,7 +157,7 @@ same_features()
 # backend", "backend I/O error").  Fails if any.
 turned_off()
 {
-	! dmesg | sed -n "$(($1 + 1)),\$p" | grep -E \
+	! skt_dmesg_since "$1" | grep -E \
 		'op failed|flush: disabled|disabled for further use|feature-[a-z-]* disabled|backend refused|buggy backend|backend I/O error'
 }
 

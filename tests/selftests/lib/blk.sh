@@ -99,7 +99,7 @@ skt_blk_guest_diag()
 # last 60, without timestamps, as comments.
 skt_blk_dom0_dmesg()
 {
-	dmesg | sed -n "$((${1:-0} + 1)),\$p" |
+	skt_dmesg_since "${1:-0}" |
 		grep -E 'vbd|splitkit|blkback|xen-backend' | tail -n 60 |
 		sed 's/^\[[ 0-9.]*\] //' | while IFS= read -r l; do
 			_skt_blk_say "dmesg: $l"

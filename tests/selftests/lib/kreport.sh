@@ -45,7 +45,7 @@ skt_kreport_check()
 		leaks=$(cat "$_skt_kmemleak")
 	fi
 	found=$({
-		dmesg | sed -n "$((since + 1)),\$p" | grep -E -A 14 "$SKT_KREPORT_RE"
+		skt_dmesg_since "$since" | grep -E -A 14 "$SKT_KREPORT_RE"
 		[ -z "$leaks" ] || printf '%s\n' "$leaks"
 	})
 	# the scans above are the mark's scan too: only reset

@@ -265,3 +265,10 @@ skt_no_irqs()
 		return 1
 	fi
 }
+
+# skt_dmesg_since N: the kernel log after its first N lines (N from an
+# earlier 'dmesg | wc -l'; 0 or empty: all of it).
+skt_dmesg_since()
+{
+	dmesg | sed -n "$((${1:-0} + 1)),\$p"
+}

@@ -77,10 +77,11 @@ sk_blk_kb()
 	du -k "$1" | cut -f1
 }
 
-# sk_blk_dmesg_clean: no oops, BUG, WARNING or hung task in dmesg.
+# sk_blk_dmesg_clean: no kernel report (lib/kreport.sh's SKT_KREPORT_RE: oops,
+# BUG, WARNING, hung task, ...) in dmesg.
 sk_blk_dmesg_clean()
 {
-	! dmesg | grep -E 'Oops|BUG:|WARNING:|blocked for more than|general protection'
+	! dmesg | grep -E "$SKT_KREPORT_RE"
 }
 
 # sk_blk_console_wait NAME PATTERN TIMEOUT: wait until the console log of

@@ -42,7 +42,7 @@ sk_dom0_stuck()
 	since=$(dmesg | wc -l)
 	echo w >/proc/sysrq-trigger 2>/dev/null
 	echo l >/proc/sysrq-trigger 2>/dev/null
-	dmesg | sed -n "$((since + 1)),\$p" | head -n 300 |
+	skt_dmesg_since "$since" | head -n 300 |
 		sed 's/^\[[ 0-9.]*\] //' | while IFS= read -r l; do
 			sk_comment "sysrq: $l"
 		done
