@@ -160,9 +160,16 @@ skt_need_cmds()
 # the running kernel (its vermagic) when the tree holds builds for several.
 skt_ko()
 {
-	local f first=""
+	local f files first=""
 	[ -n "${SPLITKIT_KO_DIR:-}" ] || return 1
-	for f in $(find "$SPLITKIT_KO_DIR" -name "$1.ko" 2>/dev/null); do
+	files=$(find "$SPLITKIT_KO_DIR" -name "$1.ko" 2>/dev/null)
+	# one candidate: no need to read it (a module built with debug
+	# information is megabytes, slow to scan in an emulated guest)
+	if [ "$(echo "$files" | grep -c .)" -eq 1 ]; then
+		echo "$files"
+		return 0
+	fi
+	for f in $files; do
 		[ -n "$first" ] || first=$f
 		if tr '\0' '\n' <"$f" | grep -q "^vermagic=$(uname -r) "; then
 			echo "$f"

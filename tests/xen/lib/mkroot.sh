@@ -90,7 +90,8 @@ _resolve_module()
 }
 
 # root_add_modules KVER NAME...: copy modules with their dependencies,
-# decompressed (busybox insmod reads plain .ko), and record the load order
+# decompressed (busybox insmod reads plain .ko) and without debug
+# information, and record the load order
 # in /lib/modules/sk.order as "name modname:file modname:file ...".
 root_add_modules()
 {
@@ -108,6 +109,11 @@ root_add_modules()
 			*.zst) zstd -qdc "$f" >"$ROOT/lib/modules/$base" ;;
 			*) cp "$f" "$ROOT/lib/modules/$base" ;;
 			esac
+			# without debug info, as 'make modules_install
+			# INSTALL_MOD_STRIP=1' installs them: our modules are
+			# built with Debian's -g (11 MiB, 1.5 MiB stripped),
+			# which every guest would unpack and insmod read
+			strip --strip-debug "$ROOT/lib/modules/$base" || return 1
 			mod=$(modinfo -F name "$ROOT/lib/modules/$base")
 			line="$line $mod:$base"
 		done
