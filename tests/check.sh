@@ -16,15 +16,17 @@
 #            backport), core scenarios only (XEN_NEWER_SCENARIOS,
 #            default vbd-ours); one phase xen-<release> each
 #
-# The phases run in two lanes side by side.  The Xen lane (xen, then
-# xen-newer) is one emulated machine at a time and uses about 1.6 of 2
-# cores for most of the run; the host lane (every other phase, in order)
-# runs beside it at the lowest CPU priority (nice 19, same session, so
-# the scheduler really gives the emulated machine precedence), using what
-# the Xen lane leaves.  No phase of one lane needs a result of the other;
+# The phases run in two lanes side by side.  The emulator lane (shunt,
+# xen, then xen-newer: every phase that boots an emulated machine, one at
+# a time) uses about 1.6 of 2 cores for most of the run; the host lane
+# (every other phase, in order) runs beside it at the lowest CPU priority
+# (nice 19, same session, so the scheduler really gives the emulated
+# machine precedence), using what the emulator lane leaves.  A phase with
+# a wall-clock hang guard (a booted machine) must not be in the host
+# lane: on a busy host it gets no CPU at all beside QEMU.  No phase of one lane needs a result of the other;
 # both build modules through scripts/build-modules.sh, which takes a lock
 # per kernel release.  The host lane's output is shown as it runs, then
-# the Xen lane's from its start.  CHECK_LANES=1 runs everything in one
+# the emulator lane's from its start.  CHECK_LANES=1 runs everything in one
 # lane, one phase after another (the order below).
 #
 # CHECK_PHASES="unit kbuild" limits the run to some phases.
@@ -89,12 +91,20 @@ phase()
 	esac
 }
 
+# the phases that boot an emulated machine (the emulator lane), in order
+EMU_PHASES="shunt xen xen-newer"
 xen_lane=""
 host_lane=""
 for p in $phases; do
-	case "$p" in
-	xen|xen-newer) xen_lane="$xen_lane $p" ;;
+	case " $EMU_PHASES " in
+	*" $p "*) ;;
 	*) host_lane="$host_lane $p" ;;
+	esac
+done
+# the emulator lane in EMU_PHASES's order
+for p in $EMU_PHASES; do
+	case " $phases " in
+	*" $p "*) xen_lane="$xen_lane $p" ;;
 	esac
 done
 
@@ -104,7 +114,7 @@ if [ "${CHECK_LANES:-2}" = 1 ] || [ -z "$xen_lane" ] || [ -z "$host_lane" ]; the
 		phase "$p"
 	done
 else
-	# The Xen lane in the background, its output in a file.
+	# The emulator lane in the background, its output in a file.
 	(
 		for p in $xen_lane; do
 			phase "$p"
@@ -119,7 +129,7 @@ else
 			phase "$p"
 		done
 	)
-	echo "=== host lane done after $((SECONDS - t0)) s; the Xen lane so far and until it ends:"
+	echo "=== host lane done after $((SECONDS - t0)) s; the emulator lane so far and until it ends:"
 	tail -n +1 --pid="$xpid" -f "$out/xen-lane.out"
 	wait "$xpid"
 fi
