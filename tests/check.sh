@@ -43,7 +43,8 @@ rm -f "$out"/*.ktap "$out"/*.log
 extra=$(for f in "$TOP"/tests/*/phase.sh; do
 	[ -x "$f" ] && basename "$(dirname "$f")"
 done)
-phases=${CHECK_PHASES:-unit kbuild $extra xen xen-newer}
+# one line, words apart by single spaces (the lanes match " name ")
+phases=$(echo ${CHECK_PHASES:-unit kbuild $extra xen xen-newer})
 # what the kernels other than the stock 6.1 one boot (xen-newer phase)
 XEN_NEWER_SCENARIOS=${XEN_NEWER_SCENARIOS:-vbd-ours}
 
@@ -107,6 +108,11 @@ for p in $EMU_PHASES; do
 	*" $p "*) xen_lane="$xen_lane $p" ;;
 	esac
 done
+# every phase in exactly one lane
+if [ "$(echo $host_lane $xen_lane | wc -w)" -ne "$(echo $phases | wc -w)" ]; then
+	echo "check: phases '$phases' do not split into lanes '$host_lane' | '$xen_lane'" >&2
+	exit 2
+fi
 
 t0=$SECONDS
 if [ "${CHECK_LANES:-2}" = 1 ] || [ -z "$xen_lane" ] || [ -z "$host_lane" ]; then
