@@ -27,7 +27,9 @@
 # kills QEMU with SIGKILL and runs the scenario's host.sh on the disks'
 # host files; such a scenario is the last of its boot), "qcow2" (dom0 gets
 # qemu-img and the splitkit tool), "slow" (only run when
-# XEN_SLOW=1 or when named with --scenarios), "wip" (not yet reliable: only
+# XEN_SLOW=1 or when named with --scenarios), "late" (runs after the other
+# scenarios of its boot: its time suffers most from make check's host lane,
+# which has ended by then), "wip" (not yet reliable: only
 # run when XEN_WIP=1 or when named).  See Documentation/testing.rst.
 #
 # On failure the consoles stay under build/xen/<kver>/ and their tails are
@@ -331,20 +333,22 @@ build_dom0 >>"$out/mkroot.log" 2>&1 || { sed 's/^/# /' "$out/mkroot.log"; bail "
 # last of its boot.
 
 # plan_boots: one line per boot, its scenarios in order: every other
-# scenario and then the first power-cut scenario, then each further
-# power-cut scenario alone.
+# scenario, the "late" ones, then the first power-cut scenario; then each
+# further power-cut scenario alone.
 plan_boots()
 {
-	local s rest="" cuts=""
+	local s rest="" late="" cuts=""
 	for s in $scenarios; do
 		if scenario_needs "$s" powercut; then
 			cuts="$cuts $s"
+		elif scenario_needs "$s" late; then
+			late="$late $s"
 		else
 			rest="$rest $s"
 		fi
 	done
 	set -- $cuts
-	echo $rest ${1:-}
+	echo $rest $late ${1:-}
 	[ $# -gt 0 ] && shift
 	for s in "$@"; do
 		echo "$s"
