@@ -11,11 +11,10 @@
 #                                    clusters, seed.raw)
 #         schild.qcow2 ==> xvdd  (d) stream sbase.qcow2 (seed.raw) in
 #
-# Every disk has two parts: [0, 24M) and [28M, 32M), which the guest
+# Every disk has two parts: [0, 24M) and [26M, 32M), which the guest
 # prepares once and then only reads (their md5 taken before and after,
-# and by dom0 at the end), and the loop region [24M, 28M), where the guest
-# runs fio verify
-# passes (16 KiB random writes, libaio, O_DIRECT, iodepth 8, one fio
+# and by dom0 at the end), and the loop region [24M, 26M), where the guest
+# runs fio verify passes (16 KiB random writes, libaio, O_DIRECT, iodepth 8, one fio
 # process per disk, so that each job is fio's thread 1 and dom0 can replay
 # it) until dom0 says stop; each pass marks its blocks with its own byte
 # (sk_online_fio), so a lost write fails that pass's verify.  Before its
@@ -24,7 +23,7 @@
 # 64 KiB cluster per O_DIRECT request, so its file is fragmented on
 # purpose.
 #
-# dom0 runs the four operations in turn (splitkit vbd, --step 8), each
+# dom0 runs the four operations in turn (splitkit vbd, --step 16), each
 # paced by the guest's I/O (image_op/guest_pace = OL_PACE: after every
 # step the backend waits until the guest has sent OL_PACE more requests
 # to that disk), so guest writes land between every two steps whatever
@@ -35,29 +34,34 @@
 # the commit moved every cluster the child held when it began, and the
 # child holds none afterwards (the guest's later writes went to the
 # parent); (d) the stream copied every cluster the child did not hold,
-# and the child has no backing file any more.  Then dom0 waits until the
-# guest has finished a whole pass begun after the last operation ended
-# and sends online-stop.  After the guest: qemu-img check clean on every
+# and the child has no backing file any more.  Then dom0 sends
+# online-stop=N, N the first pass to begin after the operations, the
+# last the guest runs.  The only time limits are hang guards: the
+# guest's life (the scenario's sk.timeout less 240 s) and its loop's.  After the guest: qemu-img check clean on every
 # image, content (md5 of everything but the loop region: zeroes and the
 # guest's data on xvda, the guest's data on xvdb, the seed on xvdc and
 # xvdd, each read from the image that must now hold it alone; dom0's fio
 # replays the guest's last pass over the loop region, so a lost write or
 # one left from an earlier pass fails), the stream's parent unchanged,
 # and each image's history records its operation.  Handshakes (guest ->
-# dom0): md5s, online-ready, pass (the number of the last pass,
-# rewritten) and pass-N (each), online-failed, online-done (the last
-# pass's mark); dom0 -> guest: online-stop, online-done-seen.
+# dom0): md5s, online-ready, begun (the number of the pass it begins,
+# rewritten), pass (of the last pass done, rewritten) and pass-N (each),
+# online-failed, online-done (the last
+# pass's mark); dom0 -> guest: online-stop (the last pass to run),
+# online-done-seen.
 
 . /lib/splitkit/qcow2.sh
 
 OD=/run/online
 # the loop region, MiB
 OL_OFF=24
-OL_MB=4
+OL_MB=2
 # the disks' size, MiB
 OL_SIZE=32
 # guest requests between two steps of an operation (image_op/guest_pace)
 OL_PACE=2
+# clusters a step moves at most (image_op/step_clusters)
+OL_STEP=16
 
 # sk_online_fio FILE MARK MODE [ARGS...]: the loop region's fio job,
 # MODE "write" (write and verify, as the guest's passes) or "verify" (dom0
@@ -81,7 +85,7 @@ sk_online_fio()
 }
 
 # sk_online_md5 FILE: md5 of FILE but its loop region ([0, 24M), then
-# [28M, 32M)).  The page cache is dropped first, so that a guest reads its
+# [26M, 32M)).  The page cache is dropped first, so that a guest reads its
 # disk, not what it read before.
 sk_online_md5()
 {
@@ -121,7 +125,7 @@ sk_online_pass()
 
 sk_online_guest()
 {
-	local d pass=0 seed last=0 deadline m ok=1 guard
+	local d pass=0 seed last=0 deadline m ok=1 guard stop
 
 	sk_check "load splitkit_front" sk_blk_load_front splitkit_front ||
 		return
@@ -149,12 +153,14 @@ sk_online_guest()
 	sk_check "first fio verify pass on every disk" sk_online_pass f0 ||
 		{ sk_hs_send online-failed 0; return; }
 	sk_check "tell dom0" sk_hs_send online-ready
-	# passes until dom0 says stop; the deadline is a hang guard only
-	deadline=$(($(date +%s) + 1000))
+	# passes until dom0 says stop; the deadline is a hang guard only (dom0
+	# destroys a guest that outlives the scenario first)
+	deadline=$(($(date +%s) + 3600))
 	guard=0
 	while :; do
 		pass=$((pass + 1))
 		seed=$(printf %02x $((pass % 240)))
+		xenstore-write data/splitkit/guest/begun "$pass"
 		if ! sk_online_pass "$seed"; then
 			ok=0
 			sk_fail "fio verify pass $pass (mark $seed)"
@@ -164,7 +170,9 @@ sk_online_guest()
 		last=$seed
 		xenstore-write data/splitkit/guest/pass "$pass"
 		xenstore-write data/splitkit/guest/pass-$pass "$seed"
-		sk_hs_got online-stop && break
+		# dom0's online-stop names the last pass to run
+		stop=$(xenstore-read data/splitkit/dom0/online-stop 2>/dev/null) &&
+			[ "$pass" -ge "$stop" ] && break
 		if [ "$(date +%s)" -ge "$deadline" ]; then
 			guard=1
 			break
@@ -172,7 +180,7 @@ sk_online_guest()
 	done
 	sk_comment "$pass fio verify passes of ${OL_MB} MiB on each disk"
 	[ "$ok" = 1 ] && sk_ok "every fio verify pass clean ($pass passes)"
-	[ "$guard" = 0 ] || sk_fail "dom0 said online-stop within 1000 s"
+	[ "$guard" = 0 ] || sk_fail "dom0 said online-stop within 3600 s"
 	for d in $OG_DISKS; do
 		eval "m=\$md5_$d"
 		sk_check "$d: outside the loop region reads as before the operations" \
@@ -249,33 +257,6 @@ sk_online_key()
 		xenstore-read "$home/guest/$1" 2>/dev/null
 }
 
-# sk_online_next_pass: wait until the guest has finished a whole pass
-# that began after now (its pass count + 2), or failed.  A hang guard of
-# 600 s; the guest's deadline ends it sooner if the guest is gone.
-sk_online_next_pass()
-{
-	local n want end=$(($(date +%s) + 600))
-
-	n=$(sk_online_key pass) || n=0
-	want=$((n + 2))
-	while ! sk_online_key "pass-$want" >/dev/null; do
-		if sk_online_key online-failed >/dev/null; then
-			echo "the guest's fio verify failed" >&2
-			return 1
-		fi
-		if ! xl domid "$NAME_ONLINE" >/dev/null 2>&1; then
-			echo "the guest is gone" >&2
-			return 1
-		fi
-		[ "$(date +%s)" -lt "$end" ] || {
-			echo "no pass $want within 600 s" >&2
-			return 1
-		}
-		sleep 1
-	done
-	sk_comment "guest finished pass $want after the operations"
-}
-
 # sk_online_run OUT ARGS...: splitkit ARGS, its output into OUT.
 sk_online_run()
 {
@@ -302,7 +283,7 @@ sk_online_op()
 	sk_online_check "$1: image_op/guest_pace = $OL_PACE" \
 		sh -c "echo $OL_PACE >/sys/bus/xen-backend/devices/$dev/image_op/guest_pace"
 	sk_online_check "splitkit vbd $1 $dev" \
-		sk_online_run "$out" vbd "$1" --step 8 "$dev"
+		sk_online_run "$out" vbd "$1" --step $OL_STEP "$dev"
 	while IFS= read -r l; do sk_comment "vbd $1: $l"; done <"$out"
 	sk_online_status "$dev"
 	state=$(sk_online_op_val "$dev" state)
@@ -347,10 +328,14 @@ sk_online_content()
 
 sk_online_host()
 {
-	local name=vbd-online timeout=1260 pid seed_md5 sbase_sum before after
-	local f0 f1 last cm rc d held
+	local name=vbd-online timeout pid seed_md5 sbase_sum before after
+	local f0 f1 last cm rc d held stop n
 
 	NAME_ONLINE=$name
+	# the guest's limit, a hang guard: the scenario's (sk.timeout) less
+	# what the checks after the guest need
+	timeout=$(sk_cmdline sk.timeout) || timeout=1500
+	timeout=$((timeout - 240))
 	sk_online_check "load splitkit_back" sk_vbd_load_back splitkit_back || return
 	sk_online_check "qemu-img makes the images" sk_online_make || return
 	seed_md5=$(sk_online_md5 "$OD/seed.raw")
@@ -402,14 +387,19 @@ sk_online_host()
 		sk_online_check "stream: schild.qcow2 has no backing file any more" \
 			sh -c "! qemu-img info -U '$OD/schild.qcow2' | grep -q '^backing file'"
 		sk_online_list
-		sk_online_check "the guest finished a whole verify pass after the operations" \
-			sk_online_next_pass
 
-		sk_online_check "tell the guest to stop" \
-			sk_hs_send_to "$name" online-stop
+		# the guest writes "begun" before each pass: the next one
+		# begins after the operations, and is its last
+		stop=$(sk_online_key begun) || stop=0
+		stop=$((stop + 1))
+		sk_online_check "tell the guest to stop after pass $stop" \
+			sk_hs_send_to "$name" online-stop "$stop"
 		if sk_online_check "guest's last pass verified" \
 			sk_qcow2_wait "$name" online-done; then
 			last=$(sk_online_key online-done)
+			n=$(sk_online_key pass)
+			sk_online_check "the guest's last pass ($n) began after the operations" \
+				test "${n:-0}" -ge "$stop"
 			sk_online_check "tell the guest" \
 				sk_hs_send_to "$name" online-done-seen
 		fi
