@@ -7,10 +7,14 @@
  * this file runs those steps, one per work item on system_unbound_wq,
  * each under the image's lock (struct skb_qcow2.lock) like every guest
  * request, so a step is atomic with respect to guest I/O and a guest
- * request waits at most one step.  Guest writes between steps are kept
- * consistent by the engine itself (its reverse map, and a commit's
- * redirection of writes behind its cursor to the parent); see
- * Documentation/image.rst, "Online operations".
+ * request waits at most one step.  With image_op/guest_pace set, a step
+ * is queued only after the guest has sent that many requests since the
+ * last one (skb_imgop_count()): guest I/O paces the operation, which then
+ * stalls while the guest is idle; a test uses it to put guest writes
+ * between every two steps whatever the machine's speed.  Guest writes
+ * between steps are kept consistent by the engine itself (its reverse
+ * map, and a commit's redirection of writes behind its cursor to the
+ * parent); see Documentation/image.rst, "Online operations".
  *
  * Control and progress are the disk's sysfs directory image_op/ (xenbus.c
  * owns the files; tools/splitkit "splitkit vbd" drives them).  The
@@ -125,7 +129,11 @@ static void skb_imgop_work(struct work_struct *work)
 		skb_imgop_finish(q, SKB_IMGOP_FAILED, err);
 	else if (err > 0)
 		skb_imgop_finish(q, SKB_IMGOP_DONE, 0);
-	else {
+	else if (o->guest_pace) {
+		skb_imgop_sample(q);
+		o->pace_at = o->guest_reqs + o->guest_pace;
+		o->paced = true;	/* skb_imgop_count() queues the next */
+	} else {
 		skb_imgop_sample(q);
 		again = true;
 	}
@@ -145,6 +153,7 @@ void skb_imgop_init(struct skb_qcow2 *q)
 	INIT_WORK(&q->imgop.work, skb_imgop_work);
 	q->imgop.state = SKB_IMGOP_IDLE;
 	q->imgop.step_clusters = SKB_IMGOP_STEP_DEFAULT;
+	q->imgop.guest_pace = 0;
 }
 
 /**
@@ -180,6 +189,7 @@ int skb_imgop_start(struct skb_qcow2 *q, enum ski_op_kind kind)
 	o->cancel = false;
 	o->error = 0;
 	o->guest_reqs = 0;
+	o->paced = false;
 	err = ski_op_begin(&o->op, q->img, kind);
 	if (err) {
 		ski_op_end(&o->op);
@@ -222,8 +232,15 @@ void skb_imgop_stop(struct skb_qcow2 *q)
 	mutex_lock(&q->lock);
 	if (o->state == SKB_IMGOP_RUNNING)
 		skb_imgop_finish(q, SKB_IMGOP_CANCELLED, 0);
+	o->paced = false;
 	mutex_unlock(&q->lock);
 	memalloc_noio_restore(noio);
+	/*
+	 * A guest request may have queued the next paced step between the
+	 * first cancel and the lock; none can queue one now that the state is
+	 * not running, so this one is the last.
+	 */
+	cancel_work_sync(&o->work);
 }
 
 /*
@@ -231,8 +248,9 @@ void skb_imgop_stop(struct skb_qcow2 *q)
  * per file (Documentation/ABI/testing/sysfs-bus-xen-splitkit).  Writing
  * "op" starts an operation ("compact", "defrag", "commit", "stream") or
  * cancels the running one ("cancel"); root only (CAP_SYS_ADMIN).  The
- * other files are read-only but step_clusters.  A disk that is not a
- * writable qcow2 image shows "none" and refuses to start (-EOPNOTSUPP).
+ * other files are read-only but step_clusters and guest_pace.  A disk
+ * that is not a writable qcow2 image shows "none" and refuses to start
+ * (-EOPNOTSUPP).
  *
  * Locking: the device's xb.lock keeps its backing open while a file is
  * read or written; it nests outside skb_qcow2.lock.
@@ -275,6 +293,7 @@ enum skb_imgop_file {
 	SKB_IMGOP_F_ERROR,
 	SKB_IMGOP_F_STEP,
 	SKB_IMGOP_F_GUEST_REQS,
+	SKB_IMGOP_F_GUEST_PACE,
 };
 
 static u64 skb_imgop_value(const struct skb_imgop *o, enum skb_imgop_file f)
@@ -288,6 +307,7 @@ static u64 skb_imgop_value(const struct skb_imgop *o, enum skb_imgop_file f)
 		[SKB_IMGOP_F_ERROR] = -o->error,
 		[SKB_IMGOP_F_STEP] = o->step_clusters,
 		[SKB_IMGOP_F_GUEST_REQS] = o->guest_reqs,
+		[SKB_IMGOP_F_GUEST_PACE] = o->guest_pace,
 	};
 
 	return v[f];
@@ -315,10 +335,37 @@ static ssize_t skb_imgop_num_show(struct device *dev,
 	return sysfs_emit(buf, "%llu\n", v);
 }
 
-static ssize_t skb_imgop_step_store(struct device *dev,
-				    struct device_attribute *attr,
-				    const char *buf, size_t count)
+/* The writable numbers: their ranges. */
+static const struct {
+	unsigned int min, max;
+} skb_imgop_ranges[] = {
+	[SKB_IMGOP_F_STEP] = { 1, 4096 },
+	[SKB_IMGOP_F_GUEST_PACE] = { 0, 65536 },
+};
+
+/*
+ * Set guest_pace to @v.  A step waiting for the guest waits for the new
+ * share instead (counted from the end of the last step), or runs now if
+ * the guest has sent that much already.  Under q->lock.
+ */
+static void skb_imgop_set_pace(struct skb_imgop *o, unsigned int v)
 {
+	if (o->paced) {
+		o->pace_at = o->pace_at - o->guest_pace + v;
+		if (o->guest_reqs >= o->pace_at) {
+			o->paced = false;
+			queue_work(system_unbound_wq, &o->work);
+		}
+	}
+	o->guest_pace = v;
+}
+
+static ssize_t skb_imgop_num_store(struct device *dev,
+				   struct device_attribute *attr,
+				   const char *buf, size_t count)
+{
+	struct skb_imgop_attr *a = container_of(attr, struct skb_imgop_attr,
+						attr);
 	struct skb_qcow2 *q;
 	unsigned int v;
 	int err;
@@ -328,12 +375,18 @@ static ssize_t skb_imgop_step_store(struct device *dev,
 	err = kstrtouint(buf, 0, &v);
 	if (err)
 		return err;
-	if (v < 1 || v > 4096)
+	if (v < skb_imgop_ranges[a->file].min ||
+	    v > skb_imgop_ranges[a->file].max)
 		return -ERANGE;
 	q = skb_imgop_get(dev);
 	if (!q)
 		return -EOPNOTSUPP;
-	WRITE_ONCE(q->imgop.step_clusters, v);
+	mutex_lock(&q->lock);
+	if (a->file == SKB_IMGOP_F_STEP)
+		WRITE_ONCE(q->imgop.step_clusters, v);
+	else
+		skb_imgop_set_pace(&q->imgop, v);
+	mutex_unlock(&q->lock);
 	skb_imgop_put(dev);
 	return count;
 }
@@ -350,11 +403,14 @@ SKB_IMGOP_NUM(file_bytes_before, SKB_IMGOP_F_FILE_BEFORE);
 SKB_IMGOP_NUM(file_bytes, SKB_IMGOP_F_FILE_BYTES);
 SKB_IMGOP_NUM(error, SKB_IMGOP_F_ERROR);
 SKB_IMGOP_NUM(guest_requests, SKB_IMGOP_F_GUEST_REQS);
-static struct skb_imgop_attr skb_imgop_attr_step_clusters = {
-	.attr = __ATTR(step_clusters, 0644, skb_imgop_num_show,
-		       skb_imgop_step_store),
-	.file = SKB_IMGOP_F_STEP,
-};
+#define SKB_IMGOP_NUM_RW(_name, _file)					\
+	static struct skb_imgop_attr skb_imgop_attr_##_name = {	\
+		.attr = __ATTR(_name, 0644, skb_imgop_num_show,		\
+			       skb_imgop_num_store),			\
+		.file = _file,						\
+	}
+SKB_IMGOP_NUM_RW(step_clusters, SKB_IMGOP_F_STEP);
+SKB_IMGOP_NUM_RW(guest_pace, SKB_IMGOP_F_GUEST_PACE);
 
 static ssize_t state_show(struct device *dev, struct device_attribute *attr,
 			  char *buf)
@@ -422,6 +478,7 @@ static struct attribute *skb_imgop_attrs[] = {
 	&skb_imgop_attr_error.attr.attr,
 	&skb_imgop_attr_guest_requests.attr.attr,
 	&skb_imgop_attr_step_clusters.attr.attr,
+	&skb_imgop_attr_guest_pace.attr.attr,
 	NULL
 };
 

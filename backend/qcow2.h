@@ -40,6 +40,12 @@ enum skb_imgop_state {
  * @guest_reqs: guest requests (reads, writes, flushes, discards) served
  *	while it ran, counted from its start; under skb_qcow2.lock.  Shows
  *	that guest I/O interleaved with the steps.
+ * @guest_pace: guest requests to serve between two steps, 0 for none
+ *	(steps follow each other at once); read when a step ends.
+ * @paced: a step ended and the next waits for the guest: @work is queued
+ *	again by skb_imgop_count() once @guest_reqs reaches @pace_at;
+ *	under skb_qcow2.lock.
+ * @pace_at: the value of @guest_reqs the next step waits for.
  */
 struct skb_imgop {
 	struct work_struct work;
@@ -55,6 +61,9 @@ struct skb_imgop {
 	u64 total;
 	u64 moved;
 	u64 guest_reqs;
+	unsigned int guest_pace;
+	bool paced;
+	u64 pace_at;
 };
 
 /**
@@ -77,11 +86,23 @@ struct skb_qcow2 {
 	struct skb_imgop imgop;
 };
 
-/* A guest request is being served (under @q->lock): count it for sysfs. */
+/*
+ * A guest request is being served (under @q->lock): count it for sysfs,
+ * and start the next step of an operation paced by guest I/O once the
+ * guest has sent its share (skb_imgop.guest_pace).  The step waits for
+ * @q->lock, so it runs after this request.
+ */
 static inline void skb_imgop_count(struct skb_qcow2 *q)
 {
-	if (q->imgop.state == SKB_IMGOP_RUNNING)
-		q->imgop.guest_reqs++;
+	struct skb_imgop *o = &q->imgop;
+
+	if (o->state != SKB_IMGOP_RUNNING)
+		return;
+	o->guest_reqs++;
+	if (o->paced && o->guest_reqs >= o->pace_at) {
+		o->paced = false;
+		queue_work(system_unbound_wq, &o->work);
+	}
 }
 
 /* imgop.c */

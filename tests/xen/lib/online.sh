@@ -11,10 +11,10 @@
 #                                    clusters, seed.raw)
 #         schild.qcow2 ==> xvdd  (d) stream sbase.qcow2 (seed.raw) in
 #
-# Every disk has two parts: [0, 24M), which the guest prepares once and
-# then only reads (its md5 taken before and after, and by dom0 at the
-# end), and the loop region [24M, 28M), where the guest runs fio verify
-# passes (16 KiB random writes, libaio, O_DIRECT, iodepth 8, one fio
+# Every disk has two parts: [0, 24M) and [26M, 32M), which the guest
+# prepares once and then only reads (their md5 taken before and after,
+# and by dom0 at the end), and the loop region [24M, 26M), where the guest
+# runs fio verify passes (16 KiB random writes, libaio, O_DIRECT, iodepth 8, one fio
 # process per disk, so that each job is fio's thread 1 and dom0 can replay
 # it) until dom0 says stop; each pass marks its blocks with its own byte
 # (sk_online_fio), so a lost write fails that pass's verify.  Before its
@@ -23,30 +23,45 @@
 # 64 KiB cluster per O_DIRECT request, so its file is fragmented on
 # purpose.
 #
-# dom0 runs the four operations in turn (splitkit vbd, --step 8), each
-# while the guest's loop runs, and after each waits until the guest has
-# finished a whole pass begun after the operation ended.  Checks: state
-# "done" (image_op/guest_requests, the guest requests served while it
-# ran, is printed, not checked: it depends on scheduling);
+# dom0 runs the four operations in turn (splitkit vbd, --step 16), each
+# paced by the guest's I/O (image_op/guest_pace = OL_PACE: after every
+# step the backend waits until the guest has sent OL_PACE more requests
+# to that disk), so guest writes land between every two steps whatever
+# the machine's speed; nothing here waits for a time.  Checks: state
+# "done" and at least OL_PACE guest requests served while it ran;
 # (a) the file shrank by at least the 16 MiB discarded; (b) the
-# fragment count of splitkit vbd list fell (to a quarter or less); (c) the
-# child holds no cluster afterwards, the guest's later writes went to the
-# parent; (d) the child has no backing file any more.  After the guest:
-# qemu-img check clean on every image, content (md5 of [0, 24M): zeroes
-# and the guest's data on xvda, the guest's data on xvdb, the seed on
-# xvdc and xvdd, each read from the image that must now hold it alone;
-# dom0's fio replays the guest's last pass over the loop region), the
-# stream's parent unchanged, and each image's history records its
-# operation.  Handshakes (guest -> dom0): md5s, online-ready, pass (the
-# number of the last pass, rewritten) and pass-N (each), online-failed,
-# online-done (the last pass's mark); dom0 -> guest: online-stop.
+# fragment count of splitkit vbd list fell (to a quarter or less); (c)
+# the commit moved every cluster the child held when it began, and the
+# child holds none afterwards (the guest's later writes went to the
+# parent); (d) the stream copied every cluster the child did not hold,
+# and the child has no backing file any more.  Then dom0 sends
+# online-stop=N, N the first pass to begin after the operations, the
+# last the guest runs.  The only time limits are hang guards: the
+# guest's life (the scenario's sk.timeout less 240 s) and its loop's.  After the guest: qemu-img check clean on every
+# image, content (md5 of everything but the loop region: zeroes and the
+# guest's data on xvda, the guest's data on xvdb, the seed on xvdc and
+# xvdd, each read from the image that must now hold it alone; dom0's fio
+# replays the guest's last pass over the loop region, so a lost write or
+# one left from an earlier pass fails), the stream's parent unchanged,
+# and each image's history records its operation.  Handshakes (guest ->
+# dom0): md5s, online-ready, begun (the number of the pass it begins,
+# rewritten), pass (of the last pass done, rewritten) and pass-N (each),
+# online-failed, online-done (the last
+# pass's mark); dom0 -> guest: online-stop (the last pass to run),
+# online-done-seen.
 
 . /lib/splitkit/qcow2.sh
 
 OD=/run/online
 # the loop region, MiB
 OL_OFF=24
-OL_MB=4
+OL_MB=2
+# the disks' size, MiB
+OL_SIZE=32
+# guest requests between two steps of an operation (image_op/guest_pace)
+OL_PACE=2
+# clusters a step moves at most (image_op/step_clusters)
+OL_STEP=16
 
 # sk_online_fio FILE MARK MODE [ARGS...]: the loop region's fio job,
 # MODE "write" (write and verify, as the guest's passes) or "verify" (dom0
@@ -63,19 +78,23 @@ sk_online_fio()
 	write) extra="--do_verify=1" ;;
 	verify) extra="--verify_only" ;;
 	esac
-	fio --name=loop --filename="$file" --rw=randwrite --bs=16k \
+	fio --name=loop --filename="$file" --rw=randwrite --bs=16k --eta=never \
 	    --offset=${OL_OFF}m --size=${OL_MB}m \
 	    --verify=pattern --verify_pattern="0x$mark%o" --verify_fatal=1 \
 	    --randrepeat=1 --randseed=7 --verify_state_save=0 $extra "$@"
 }
 
-# sk_online_md5 FILE: md5 of FILE's [0, 24M).  The page cache is dropped
-# first, so that a guest reads its disk, not what it read before.
+# sk_online_md5 FILE: md5 of FILE but its loop region ([0, 24M), then
+# [26M, 32M)).  The page cache is dropped first, so that a guest reads its
+# disk, not what it read before.
 sk_online_md5()
 {
 	sync
 	echo 3 >/proc/sys/vm/drop_caches
-	dd if="$1" bs=1M count=$OL_OFF 2>/dev/null | md5sum | cut -d' ' -f1
+	{ dd if="$1" bs=1M count=$OL_OFF 2>/dev/null &&
+	  dd if="$1" bs=1M skip=$((OL_OFF + OL_MB)) \
+	     count=$((OL_SIZE - OL_OFF - OL_MB)) 2>/dev/null; } |
+		md5sum | cut -d' ' -f1
 }
 
 # --- guest ----------------------------------------------------------------
@@ -106,7 +125,7 @@ sk_online_pass()
 
 sk_online_guest()
 {
-	local d pass=0 seed last=0 deadline m ok=1 guard
+	local d pass=0 seed last=0 deadline m ok=1 guard stop
 
 	sk_check "load splitkit_front" sk_blk_load_front splitkit_front ||
 		return
@@ -115,31 +134,33 @@ sk_online_guest()
 	done
 	# (a) xvda whole in file order, then [0, 16M) discarded
 	sk_check "xvda: write the whole disk" \
-		fio --name=fill --filename=/dev/xvda --rw=write --bs=64k \
+		fio --name=fill --filename=/dev/xvda --rw=write --bs=64k --eta=never \
 		    --direct=1 --size=100% --randrepeat=1 --randseed=30 \
 		    --output=/dev/null || return
 	sk_check "xvda: blkdiscard [0, 16M)" \
 		blkdiscard -o 0 -l $((16 << 20)) /dev/xvda || return
 	# (b) xvdb's [0, 24M) in random order, a cluster a request
 	sk_check "xvdb: write [0, 24M) in random cluster order" \
-		fio --name=frag --filename=/dev/xvdb --rw=randwrite --bs=64k \
+		fio --name=frag --filename=/dev/xvdb --rw=randwrite --bs=64k --eta=never \
 		    --direct=1 --size=${OL_OFF}m --randrepeat=1 --randseed=31 \
 		    --output=/dev/null || return
 	for d in $OG_DISKS; do
 		eval "md5_$d=\$(sk_online_md5 /dev/$d)"
 		eval "m=\$md5_$d"
-		sk_comment "$d: md5 of [0, ${OL_OFF}M) $m"
+		sk_comment "$d: md5 outside the loop region $m"
 		sk_hs_send "md5-$d" "$m" >/dev/null
 	done
 	sk_check "first fio verify pass on every disk" sk_online_pass f0 ||
 		{ sk_hs_send online-failed 0; return; }
 	sk_check "tell dom0" sk_hs_send online-ready
-	# passes until dom0 says stop; the deadline is a hang guard only
-	deadline=$(($(date +%s) + 380))
+	# passes until dom0 says stop; the deadline is a hang guard only (dom0
+	# destroys a guest that outlives the scenario first)
+	deadline=$(($(date +%s) + 3600))
 	guard=0
 	while :; do
 		pass=$((pass + 1))
 		seed=$(printf %02x $((pass % 240)))
+		xenstore-write data/splitkit/guest/begun "$pass"
 		if ! sk_online_pass "$seed"; then
 			ok=0
 			sk_fail "fio verify pass $pass (mark $seed)"
@@ -149,7 +170,9 @@ sk_online_guest()
 		last=$seed
 		xenstore-write data/splitkit/guest/pass "$pass"
 		xenstore-write data/splitkit/guest/pass-$pass "$seed"
-		sk_hs_got online-stop && break
+		# dom0's online-stop names the last pass to run
+		stop=$(xenstore-read data/splitkit/dom0/online-stop 2>/dev/null) &&
+			[ "$pass" -ge "$stop" ] && break
 		if [ "$(date +%s)" -ge "$deadline" ]; then
 			guard=1
 			break
@@ -157,10 +180,10 @@ sk_online_guest()
 	done
 	sk_comment "$pass fio verify passes of ${OL_MB} MiB on each disk"
 	[ "$ok" = 1 ] && sk_ok "every fio verify pass clean ($pass passes)"
-	[ "$guard" = 0 ] || sk_fail "dom0 said online-stop within 380 s"
+	[ "$guard" = 0 ] || sk_fail "dom0 said online-stop within 3600 s"
 	for d in $OG_DISKS; do
 		eval "m=\$md5_$d"
-		sk_check "$d: [0, ${OL_OFF}M) reads as before the operations" \
+		sk_check "$d: outside the loop region reads as before the operations" \
 			test "$(sk_online_md5 /dev/$d)" = "$m"
 	done
 	for d in $OG_DISKS; do
@@ -234,33 +257,6 @@ sk_online_key()
 		xenstore-read "$home/guest/$1" 2>/dev/null
 }
 
-# sk_online_next_pass: wait until the guest has finished a whole pass
-# that began after now (its pass count + 2), or failed.  A hang guard of
-# 300 s; the guest's deadline ends it sooner if the guest is gone.
-sk_online_next_pass()
-{
-	local n want end=$(($(date +%s) + 300))
-
-	n=$(sk_online_key pass) || n=0
-	want=$((n + 2))
-	while ! sk_online_key "pass-$want" >/dev/null; do
-		if sk_online_key online-failed >/dev/null; then
-			echo "the guest's fio verify failed" >&2
-			return 1
-		fi
-		if ! xl domid "$NAME_ONLINE" >/dev/null 2>&1; then
-			echo "the guest is gone" >&2
-			return 1
-		fi
-		[ "$(date +%s)" -lt "$end" ] || {
-			echo "no pass $want within 300 s" >&2
-			return 1
-		}
-		sleep 1
-	done
-	sk_comment "guest finished pass $want after the operation"
-}
-
 # sk_online_run OUT ARGS...: splitkit ARGS, its output into OUT.
 sk_online_run()
 {
@@ -269,25 +265,33 @@ sk_online_run()
 	splitkit "$@" >"$out" 2>&1
 }
 
+# sk_online_op_val DEV FILE: DEV's image_op/FILE.
+sk_online_op_val()
+{
+	cat "/sys/bus/xen-backend/devices/$1/image_op/$2"
+}
+
 # sk_online_op OP DEVID: run OP on the guest's disk DEVID with splitkit
-# vbd (which waits for the end), then wait for a whole guest pass.
+# vbd (which waits for the end), paced by the guest's requests
+# (image_op/guest_pace), and check that it ended done with the guest
+# served between its steps.  Leaves image_op/moved in ONLINE_MOVED.
 sk_online_op()
 {
 	local dev=vbd-$DOMID_ONLINE-$2 out=/tmp/sk-online-$1.log reqs state
 
+	ONLINE_MOVED=
+	sk_online_check "$1: image_op/guest_pace = $OL_PACE" \
+		sh -c "echo $OL_PACE >/sys/bus/xen-backend/devices/$dev/image_op/guest_pace"
 	sk_online_check "splitkit vbd $1 $dev" \
-		sk_online_run "$out" vbd "$1" --step 8 "$dev"
+		sk_online_run "$out" vbd "$1" --step $OL_STEP "$dev"
 	while IFS= read -r l; do sk_comment "vbd $1: $l"; done <"$out"
 	sk_online_status "$dev"
-	state=$(cat "/sys/bus/xen-backend/devices/$dev/image_op/state")
-	reqs=$(cat "/sys/bus/xen-backend/devices/$dev/image_op/guest_requests")
+	state=$(sk_online_op_val "$dev" state)
+	reqs=$(sk_online_op_val "$dev" guest_requests)
+	ONLINE_MOVED=$(sk_online_op_val "$dev" moved)
 	sk_online_check "$1: image_op/state is done" test "$state" = "done"
-	# Not a check: whether a guest request arrives during a short
-	# operation depends on how dom0 and the guest are scheduled (in the
-	# run of 2026-12-01 15:42, under TCG, none did for any of the four).
-	sk_comment "$1: $reqs guest requests served while it ran"
-	sk_online_check "$1: the guest finished a whole verify pass afterwards" \
-		sk_online_next_pass
+	sk_online_check "$1: guest requests served between its steps ($reqs, pace $OL_PACE)" \
+		test "${reqs:-0}" -ge "$OL_PACE"
 }
 
 # sk_online_history IMAGE OP NOTE: IMAGE's history has OP (with NOTE, a
@@ -297,15 +301,15 @@ sk_online_history()
 	splitkit img meta list "$1" | grep -q "history: .* $2${3:+ $3}"
 }
 
-# sk_online_region_ok RAW SEED MD5: RAW's [0, 24M) has MD5 and its loop
-# region holds the guest's last pass (mark SEED).
+# sk_online_region_ok RAW SEED MD5: RAW outside the loop region has MD5
+# and its loop region holds the guest's last pass (mark SEED).
 sk_online_region_ok()
 {
 	local m
 
 	m=$(sk_online_md5 "$1")
 	if [ "$m" != "$3" ]; then
-		echo "md5 of [0, ${OL_OFF}M): $m, expected $3" >&2
+		echo "md5 outside the loop region: $m, expected $3" >&2
 		return 1
 	fi
 	sk_online_fio "$1" "$2" verify --output=/tmp/sk-online-fio.log ||
@@ -324,10 +328,14 @@ sk_online_content()
 
 sk_online_host()
 {
-	local name=vbd-online timeout=540 pid seed_md5 sbase_sum before after
-	local f0 f1 last cm rc d
+	local name=vbd-online timeout pid seed_md5 sbase_sum before after
+	local f0 f1 last cm rc d held stop n
 
 	NAME_ONLINE=$name
+	# the guest's limit, a hang guard: the scenario's (sk.timeout) less
+	# what the checks after the guest need
+	timeout=$(sk_cmdline sk.timeout) || timeout=1500
+	timeout=$((timeout - 240))
 	sk_online_check "load splitkit_back" sk_vbd_load_back splitkit_back || return
 	sk_online_check "qemu-img makes the images" sk_online_make || return
 	seed_md5=$(sk_online_md5 "$OD/seed.raw")
@@ -346,6 +354,7 @@ sk_online_host()
 		# (a) compact after the guest's discard of [0, 16M)
 		before=$(stat -c %s "$OD/cmp.qcow2")
 		sk_online_op compact 51712
+		sk_comment "compact: $ONLINE_MOVED clusters moved"
 		after=$(stat -c %s "$OD/cmp.qcow2")
 		sk_comment "cmp.qcow2: $before -> $after bytes, $(sk_blk_kb "$OD/cmp.qcow2") KiB allocated"
 		sk_online_check "compact: the file shrank by 16 MiB or more" \
@@ -359,20 +368,38 @@ sk_online_host()
 		sk_online_check "defrag: fragments fell to a quarter or less" \
 			test -n "$f0" -a -n "$f1" -a "$((f1 * 4))" -le "${f0:-0}"
 
-		# (c) commit the child into its parent, guest writing
+		# (c) commit the child into its parent, guest writing.  The
+		# child holds the loop region (64 KiB clusters), all the guest
+		# wrote to xvdc; each of those moves once (a guest write goes
+		# to a cluster the child holds, or below the commit's cursor
+		# to the parent)
+		held=$(((OL_MB << 20) / 65536))
 		sk_online_op commit 51744
+		sk_online_check "commit: moved the child's $held clusters ($ONLINE_MOVED)" \
+			test "$held" = "${ONLINE_MOVED:-x}"
 
-		# (d) stream the parent into the child, guest writing
+		# (d) stream the parent into the child, guest writing (to
+		# clusters the child holds): every other cluster is copied
+		held=$((((OL_SIZE - OL_MB) << 20) / 65536))
 		sk_online_op stream 51760
+		sk_online_check "stream: copied the $held clusters the child lacked ($ONLINE_MOVED)" \
+			test "$held" = "${ONLINE_MOVED:-x}"
 		sk_online_check "stream: schild.qcow2 has no backing file any more" \
 			sh -c "! qemu-img info -U '$OD/schild.qcow2' | grep -q '^backing file'"
 		sk_online_list
 
-		sk_online_check "tell the guest to stop" \
-			sk_hs_send_to "$name" online-stop
+		# the guest writes "begun" before each pass: the next one
+		# begins after the operations, and is its last
+		stop=$(sk_online_key begun) || stop=0
+		stop=$((stop + 1))
+		sk_online_check "tell the guest to stop after pass $stop" \
+			sk_hs_send_to "$name" online-stop "$stop"
 		if sk_online_check "guest's last pass verified" \
 			sk_qcow2_wait "$name" online-done; then
 			last=$(sk_online_key online-done)
+			n=$(sk_online_key pass)
+			sk_online_check "the guest's last pass ($n) began after the operations" \
+				test "${n:-0}" -ge "$stop"
 			sk_online_check "tell the guest" \
 				sk_hs_send_to "$name" online-done-seen
 		fi
