@@ -11,15 +11,18 @@
  * over the limit holds its ring's consumer until its cost is paid, so the
  * ring fills and the frontend waits for slots: back-pressure, no request
  * is refused, failed or reordered.  A disk without a limit costs one
- * atomic read per request.
+ * atomic read per request.  The read-only module parameter "limits" lists
+ * the limits in force (what a test checks an agreement against).
  *
  * Locking: skb_limit_lock (a spinlock, taken in the consumer's process
- * context and by the setter) protects skb_limits[]; the wait itself is
- * outside it.
+ * context, by the setter and by the reader of "limits") protects
+ * skb_limits[]; the wait itself is outside it.
  */
 #include <linux/delay.h>
 #include <linux/ktime.h>
+#include <linux/moduleparam.h>
 #include <linux/spinlock.h>
+#include <linux/sysfs.h>
 
 #include <splitkit/blk_limit.h>
 #include <splitkit/bucket.h>
@@ -39,12 +42,15 @@
  * @vdev: the disk's virtual-device number.
  * @rate: per enum skb_limit_kind, 0 for none.
  * @b: the buckets.
+ * @held: requests that had to wait for their cost since the disk got a
+ *	  limit (shown in "limits").
  */
 struct skb_limit {
 	u16 domid;
 	u32 vdev;
 	u64 rate[SKB_NR_LIMIT_KINDS];
 	struct sk_bucket b[SKB_NR_LIMIT_KINDS];
+	u64 held;
 };
 
 static DEFINE_SPINLOCK(skb_limit_lock);
@@ -168,6 +174,8 @@ void skb_limit_wait(struct skb_dev *d, const struct skb_req_desc *desc)
 		if (w > wait)
 			wait = w;
 	}
+	if (wait)
+		l->held++;
 	spin_unlock(&skb_limit_lock);
 	if (!wait)
 		return;
@@ -180,3 +188,37 @@ void skb_limit_wait(struct skb_dev *d, const struct skb_req_desc *desc)
 		usleep_range(w / NSEC_PER_USEC, w / NSEC_PER_USEC + 50);
 	}
 }
+
+/*
+ * Read-only module parameter "limits": one line per disk with a limit,
+ * "<domid> <vdev> iops <requests/s> bw <bytes/s> held <requests>" (0: no
+ * limit of that kind).  The text ends where sysfs's page does:
+ * SKB_MAX_LIMITS lines of ordinary values fit, the largest values of all
+ * 64 would be cut short.
+ */
+static int skb_limits_param_get(char *buf, const struct kernel_param *kp)
+{
+	const struct skb_limit *l;
+	unsigned int i;
+	int len = 0;
+
+	spin_lock(&skb_limit_lock);
+	for (i = 0; i < SKB_MAX_LIMITS; i++) {
+		l = &skb_limits[i];
+		if (!skb_limit_used(l))
+			continue;
+		len += sysfs_emit_at(buf, len,
+				     "%u %u iops %llu bw %llu held %llu\n",
+				     l->domid, l->vdev, l->rate[SKB_LIMIT_IOPS],
+				     l->rate[SKB_LIMIT_BW], l->held);
+	}
+	spin_unlock(&skb_limit_lock);
+	return len;
+}
+
+static const struct kernel_param_ops skb_limits_param_ops = {
+	.get = skb_limits_param_get,
+};
+module_param_cb(limits, &skb_limits_param_ops, NULL, 0444);
+MODULE_PARM_DESC(limits,
+		 "read only: the I/O limits in force, a line per disk: domid vdev iops N bw N held N");

@@ -165,18 +165,39 @@ static struct skn_raw skn_fread(const char *dir, unsigned int n,
 	return r;
 }
 
-/* Read and parse slot @n's offers.  Return: 0, -ENOENT (none), -errno. */
+/* Two reads of one key that found the same value (or both no key). */
+static bool skn_raw_same(const struct skn_raw *a, const struct skn_raw *b)
+{
+	if (!a->s || !b->s)
+		return !a->s && !b->s;
+	return a->len == b->len && !memcmp(a->s, b->s, a->len);
+}
+
+/*
+ * Read and parse slot @n's offers.  dom0 writes a slot's keys in one
+ * transaction, and every write has offer-gen; we read them one by one, so
+ * offer-gen is read first and again last: if it moved, dom0 wrote
+ * meanwhile and the values may mix two generations (a torn read, -EAGAIN);
+ * the watch event of that write runs the work again.  Offers answering
+ * another request than our latest are stale (-ESTALE) and not checked
+ * against our request's range (an older request's may differ).
+ * Return: 0, -ENOENT (none), -EAGAIN, -ESTALE, or -errno for a malformed
+ * value (reported).
+ */
 static int skn_front_read_offers(struct skn_front *f, unsigned int n,
 				 struct skn_offers *o)
 {
 	static const char *const names[SKN_MAX_OFFERS] = {
 		"offer-0", "offer-1", "offer-2", "offer-3",
 	};
+	const struct skn_request *req = &f->slot[n].req;
 	const char *dir = f->xb.dev->otherend;
 	struct skn_raw_offers raw;
-	char *buf[3 + SKN_MAX_OFFERS];
-	const char *what;
+	struct skn_raw again;
+	char *buf[4 + SKN_MAX_OFFERS];
+	const char *what = NULL;
 	unsigned int i;
+	u32 for_gen;
 	int err;
 
 	raw.gen = skn_fread(dir, n, "offer-gen", &buf[0]);
@@ -184,9 +205,22 @@ static int skn_front_read_offers(struct skn_front *f, unsigned int n,
 	raw.n = skn_fread(dir, n, "nr-offers", &buf[2]);
 	for (i = 0; i < SKN_MAX_OFFERS; i++)
 		raw.v[i] = skn_fread(dir, n, names[i], &buf[3 + i]);
-	err = raw.gen.s ? skn_parse_offers(&raw, &f->slot[n].req, o, &what) :
-			  -ENOENT;
-	if (err && err != -ENOENT) {
+	again = skn_fread(dir, n, "offer-gen", &buf[3 + SKN_MAX_OFFERS]);
+	if (!raw.gen.s)
+		err = -ENOENT;
+	else if (!skn_raw_same(&raw.gen, &again))
+		err = -EAGAIN;
+	else if (raw.for_gen.s &&
+		 !sk_parse_u32(raw.for_gen.s, raw.for_gen.len, U32_MAX,
+			       &for_gen) && for_gen != req->gen)
+		err = -ESTALE;
+	else
+		err = skn_parse_offers(&raw, req, o, &what);
+	if (err == -EAGAIN || err == -ESTALE) {
+		dev_dbg(&f->xb.dev->dev, "slot %u: offers %s\n", n,
+			err == -EAGAIN ? "torn by a write, read again later" :
+			"for an older request");
+	} else if (err && err != -ENOENT) {
 		f->bad++;
 		dev_warn_ratelimited(&f->xb.dev->dev,
 				     "malicious or buggy backend: slot %u: %s: %d\n",

@@ -17,11 +17,15 @@
 # and sends neg-applied; dom0 checks its keys, lowers the capacity to L2
 # and answers neg-lowered; the guest selects from dom0's new offers,
 # measures and sends neg-reapplied; dom0 checks, raises the capacity to F
-# again and answers neg-raised; the guest asks for L1 itself, selects,
+# again and answers neg-raised; the guest asks for L1 itself and, before
+# selecting, writes a stale selection (the first offers' generation) and
+# sends neg-stale; dom0 waits until it has counted a stale selection,
+# checks nothing changed and answers neg-stale-checked; the guest selects,
 # measures and sends neg-asked; dom0 checks and answers neg-checked; the
 # guest plays hostile and sends neg-hostile-done; dom0 checks it stayed
 # healthy and answers neg-dom0-done.  After the guest is gone dom0 checks
-# every agreement was revoked and unloads.
+# every agreement was revoked and unloads.  Each agreement is checked in
+# dom0's slot, both ends' keys and splitkit_back's limit in force.
 
 . /lib/splitkit/blk.sh
 
@@ -29,6 +33,7 @@ img=/run/neg.img
 name=negotiate-blk
 dir=/sys/bus/xen-backend/devices
 cap=/sys/module/splitkit_negotiate/parameters/blk_iops_capacity
+lim=/sys/module/splitkit_back/parameters/limits
 
 # slot0: dom0's line for slot 0 of the guest's device.
 slot0()
@@ -54,6 +59,8 @@ neg_dump()
 	{
 		echo "slots:"
 		cat "$d/slots" "$d/negotiate_stats" 2>&1
+		echo "splitkit_back limits:"
+		cat "$lim" 2>&1
 		xenstore-ls -f /local/domain/0/backend/sk-neg 2>&1
 		[ -z "$domid" ] ||
 			xenstore-ls -f "/local/domain/$domid/device/sk-neg" 2>&1
@@ -83,6 +90,19 @@ agreed()
 		[ "$(xenstore-read "$fe/select")" = 0 ]
 }
 
+# enforced V: splitkit_back's limit in force on the guest's xvda is V
+# requests/s and no bandwidth limit.
+enforced()
+{
+	grep -q "^$domid 51712 iops $1 bw 0 " "$lim"
+}
+
+# unlimited: splitkit_back has no limit left on any disk of the guest.
+unlimited()
+{
+	! grep -q "^$domid " "$lim"
+}
+
 # turn KEY: wait for the guest's KEY and print its value; dump dom0's
 # state if it never comes.
 turn()
@@ -94,16 +114,35 @@ turn()
 	sk_hs_wait_from "$name" "$1"
 }
 
-# check_agreed DESC V REQGEN: one result for agreed V REQGEN; dump on
-# failure.
+# check_agreed DESC V REQGEN: one result for agreed V REQGEN, one for
+# splitkit_back enforcing V; dump on failure.
 check_agreed()
 {
 	sk_check "$1" agreed "$2" "$3" || neg_dump "$1"
+	sk_check "$1: splitkit_back enforces $2" enforced "$2" ||
+		neg_dump "$1: not enforced"
+}
+
+# stale_counted N: dom0 has counted more than N stale selections.
+stale_counted()
+{
+	test "$(negstat stale)" -gt "$1"
+}
+
+# stale_ignored V: dom0 kept renegotiating with V in force (its slot, its
+# keys, splitkit_back).
+stale_ignored()
+{
+	local be=/local/domain/0/backend/sk-neg/$domid/0/slot-0
+
+	slot0 | grep -q "^0 renegotiating .* applied $1:" &&
+		[ "$(xenstore-read "$be/status")" = renegotiating ] &&
+		[ "$(xenstore-read "$be/applied")" = "$1" ] && enforced "$1"
 }
 
 dom0_turns()
 {
-	local v free l1 l2
+	local v free l1 l2 stale0
 	# the domain exists once xl create (in the foreground) has made it;
 	# sk_hs_wait_from fails at once for a domain that does not exist
 	sk_check "the guest exists" \
@@ -121,6 +160,7 @@ dom0_turns()
 
 	turn neg-applied >/dev/null || return 1
 	sk_comment "dom0: $(slot0)"
+	sk_comment "dom0: splitkit_back: $(cat $lim)"
 	check_agreed "dom0: $l1 applied for request 1, as the guest selected" \
 		"$l1" 1
 	sk_check "lower the capacity to $l2 (dom0 renegotiates)" \
@@ -129,12 +169,23 @@ dom0_turns()
 
 	turn neg-reapplied >/dev/null || return 1
 	sk_comment "dom0: $(slot0)"
+	sk_comment "dom0: splitkit_back: $(cat $lim)"
 	check_agreed "dom0: $l2 applied, still for request 1" "$l2" 1
 	sk_check "raise the capacity to $free again" sh -c "echo $free >$cap"
+	stale0=$(negstat stale)
 	sk_hs_send_to "$name" neg-raised
+
+	v=$(turn neg-stale) || return 1
+	sk_check "dom0: counted the guest's stale selection (offer-gen $v)" \
+		skt_wait 60 stale_counted "$stale0" ||
+		neg_dump "stale selection not seen"
+	sk_check "dom0: the stale selection changed nothing ($l2 in force)" \
+		stale_ignored "$l2" || neg_dump "stale selection applied"
+	sk_hs_send_to "$name" neg-stale-checked
 
 	turn neg-asked >/dev/null || return 1
 	sk_comment "dom0: $(slot0)"
+	sk_comment "dom0: splitkit_back: $(cat $lim)"
 	check_agreed "dom0: $l1 applied for request 2 (the guest renegotiated)" \
 		"$l1" 2
 	sk_hs_send_to "$name" neg-checked
@@ -142,6 +193,7 @@ dom0_turns()
 	turn neg-hostile-done >/dev/null || return 1
 	sk_comment "dom0: $(slot0)"
 	sk_comment "dom0: $(tr '\n' ' ' <"$dir/sk-neg-$domid-0/negotiate_stats")"
+	sk_comment "dom0: splitkit_back: $(cat $lim)"
 	check_agreed "dom0: slot 0 still $l1 after the hostile guest" \
 		"$l1" 2
 	sk_check "dom0: bad messages counted" test "$(negstat bad)" -gt 0
@@ -155,8 +207,10 @@ dom0_turns()
 }
 
 sk_check "load splitkit_back" sk_blk_load_back || return
+# offers stand 120 s (default 30): time for the stale-selection turn on
+# a loaded machine
 sk_check "load splitkit_negotiate (every event traced)" \
-	sk_insmod splitkit_negotiate dyndbg=+p || return
+	sk_insmod splitkit_negotiate offer_timeout_ms=120000 dyndbg=+p || return
 rm -f "$img"
 dd if=/dev/zero of="$img" bs=1M count=64 2>/dev/null
 domid=""
@@ -170,6 +224,8 @@ if [ -n "$domid" ]; then
 	sk_check "the guest's end gone: slot 0 idle (agreement revoked)" \
 		skt_wait 60 sh -c "grep -q '^0 idle ' $dir/sk-neg-$domid-0/slots" ||
 		neg_dump "slot 0 not revoked"
+	sk_check "the guest's end gone: splitkit_back lifted its limit" \
+		skt_wait 60 unlimited || neg_dump "limit not lifted"
 	xenstore-rm "/local/domain/0/backend/sk-neg/$domid"
 fi
 sk_check "negotiate backend device gone" \

@@ -7,11 +7,16 @@
 # blk.iops FLOOR..L1 and selects the first offer (L1); after dom0 lowers
 # its capacity to L2 (dom0 renegotiates), selects the first new offer
 # (L2); after dom0 raises it again, asks for L1 itself (the guest
-# renegotiates) and selects it.  Each time it checks the offers are the
+# renegotiates) and selects it; before that selection it writes a stale
+# one (the generation of the first offers) behind its driver's back, and
+# dom0 checks it ignored it.  Each time it checks the offers are the
 # ladder of Documentation/negotiate.rst ("Offers"), the agreement in
-# dom0's keys, and a fio measurement: within 10% (and one request) of the
-# limit, and nearer the limit than the unlimited rate.  A wait that fails
-# dumps what the guest sees (neg_dump).  Then it writes
+# dom0's keys, and a fio measurement: at most 10% (and one request) above
+# the limit and nearer the limit than the unlimited rate, which a loaded
+# machine cannot fail (it only makes I/O slower); how far below the limit
+# it lands depends on the machine's speed at that moment and is printed,
+# not checked (dom0 checks the rate splitkit_back enforces exactly).  A
+# wait that fails dumps what the guest sees (neg_dump).  Then it writes
 # garbage and floods requests into its own slots and checks dom0 answered
 # with an error key and kept slot 0.
 
@@ -94,6 +99,12 @@ bekey()
 	xenstore-read "$be/slot-0/$1"
 }
 
+# reneg_keeps V: dom0's keys say it is renegotiating with V in force.
+reneg_keeps()
+{
+	[ "$(bekey status)" = renegotiating ] && [ "$(bekey applied)" = "$1" ]
+}
+
 # agreed V: dom0's keys and ours agree that V is in force: dom0's status
 # and applied, and its applied-gen is the generation we selected from.
 agreed()
@@ -103,40 +114,51 @@ agreed()
 		[ "$(xenstore-read $fe/slot-0/select)" = 0 ]
 }
 
-# limited LABEL LIMIT: measure; within 10% (and one request/s) of LIMIT,
-# and nearer LIMIT than the unlimited rate (2 * rate < LIMIT + free).  The
-# lower bound holds on a slow machine too: LIMIT is at most a third of
-# what this guest measured unlimited.
+# limited LABEL LIMIT: measure; at most 10% (and one request/s) above
+# LIMIT, and nearer LIMIT than the unlimited rate (2 * rate < LIMIT +
+# free).  Both fail when the limit is not enforced, and a loaded machine
+# cannot make them fail: load only slows I/O down, and splitkit_back's
+# bucket lets at most 100 ms worth of LIMIT through beyond the rate
+# (2.5% of the 4 s).  Landing within 10% below LIMIT needs the machine to
+# be at least that fast at that moment (LIMIT is a third or a fifth of
+# what it did unlimited before, but a busy host can slow a guest 3-5x):
+# printed, not checked; dom0 checks the enforced rate itself.
 limited()
 {
 	local got
 	got=$(iops)
 	got=${got%.*}
-	sk_comment "$1: limit $2, measured $got IOPS (unlimited $free)"
+	sk_comment "$1: limit $2, measured $got IOPS (unlimited $free), $((${got:-0} * 100 / $2))% of the limit"
 	sk_check "$1: fio IOPS at most the limit $2 (+10% +1)" \
 		test "${got:-999999}" -le $(($2 + $2 / 10 + 1))
-	sk_check "$1: fio IOPS at least the limit $2 (-10% -1)" \
-		test "${got:-0}" -ge $(($2 - $2 / 10 - 1))
 	sk_check "$1: fio IOPS well below the unlimited $free (nearer $2)" \
 		test $((2 * ${got:-999999})) -lt $(($2 + free))
 }
 
-# negotiate LABEL MAX TOP REQGEN: wait for offers answering request REQGEN
-# whose first offer is TOP (requested max MAX), check them, select the
-# first and wait until it is applied on both sides.
-negotiate()
+# offered LABEL TOP REQGEN: wait for offers answering request REQGEN
+# whose first offer is TOP, and check them.
+offered()
 {
 	local want
-	want=$(ladder "$3" "$floor")
+	want=$(ladder "$2" "$floor")
 	t0=$(date +%s)
 	sk_check "$1: dom0 offers" skt_wait 120 slot0_is offered || {
 		neg_dump "$1: no offers"
 		return 1
 	}
 	sk_comment "$1: $(slot0) (after $(($(date +%s) - t0)) s)"
-	sk_check "$1: offers are $want (from $3)" offers_are "$want"
-	sk_check "$1: dom0's offers answer request $4" \
-		test "$(bekey offer-for)" = "$4"
+	sk_check "$1: offers are $want (from $2)" offers_are "$want"
+	sk_check "$1: dom0's offers answer request $3" \
+		test "$(bekey offer-for)" = "$3"
+}
+
+# negotiate LABEL MAX TOP REQGEN [nowait]: wait for offers answering
+# request REQGEN whose first offer is TOP (requested max MAX), check them
+# (offered; skipped with nowait, when the caller did), select the first
+# and wait until it is applied on both sides.
+negotiate()
+{
+	[ "${5:-}" = nowait ] || offered "$1" "$3" "$4" || return 1
 	t0=$(date +%s)
 	sk_check "$1: select the first offer ($3)" \
 		sh -c "echo 0 0 >$dev/select"
@@ -152,8 +174,10 @@ negotiate()
 
 sk_check "load splitkit_front" sk_blk_load_front splitkit_front || return
 sk_check "xvda appears" sk_wait_block /dev/xvda || return
+# offers stand, and the guest waits, 120 s (default 30): time for the
+# stale-selection turn with dom0 on a loaded machine
 sk_check "load splitkit_negotiate (frontend, every event traced)" \
-	sk_insmod splitkit_negotiate dyndbg=+p || return
+	sk_insmod splitkit_negotiate offer_timeout_ms=120000 dyndbg=+p || return
 free=$(iops)
 free=${free%.*}
 sk_comment "unlimited: $free IOPS"
@@ -179,6 +203,8 @@ sk_check "request blk.iops $floor..$l1 for xvda once connected" \
 	return
 }
 negotiate L1 "$l1" "$l1" 1 || return
+# the generation of these first offers: selecting it later is stale
+g1=$(bekey applied-gen)
 limited L1 "$l1"
 sk_hs_send neg-applied "$l1"
 
@@ -195,7 +221,17 @@ sk_check "after dom0's raise, still applied $l2 on both sides" agreed "$l2" ||
 	neg_dump "after the raise"
 sk_check "ask again for $floor..$l1 (request 2)" \
 	sh -c "echo 0 blk.iops $vdev $floor $l1 >$dev/request" || return
-negotiate "we asked" "$l1" "$l1" 2 || return
+offered "we asked" "$l1" 2 || return
+# a stale selection, behind our driver's back: the first offers'
+# generation, while newer offers stand; dom0 must ignore it (it checks
+# and answers)
+sk_check "write a stale selection (offer-gen $g1, now $(bekey offer-gen))" \
+	xenstore-write "$fe/slot-0/select-gen" "$g1" "$fe/slot-0/select" 0
+sk_hs_send neg-stale "$g1"
+sk_hs_wait neg-stale-checked >/dev/null || return
+sk_check "after the stale selection, dom0 still offers and $l2 is in force" \
+	reneg_keeps "$l2" || neg_dump "stale selection"
+negotiate "we asked" "$l1" "$l1" 2 nowait || return
 limited "L1 again" "$l1"
 sk_hs_send neg-asked "$l1"
 sk_hs_wait neg-checked >/dev/null || return
@@ -203,7 +239,7 @@ sk_hs_wait neg-checked >/dev/null || return
 # 4. hostile: garbage in slot 1, a flood of requests in slot 2
 sk_check "write garbage into slot 1" \
 	xenstore-write "$fe/slot-1/resource" blk.iops "$fe/slot-1/target" \
-		"$vdev" "$fe/slot-1/min" -5 "$fe/slot-1/max" \
+		"$vdev" "$fe/slot-1/min" 0x10 "$fe/slot-1/max" \
 		99999999999999999999999 "$fe/slot-1/request-gen" 1
 i=1
 while [ "$i" -le 100 ]; do
