@@ -31,16 +31,15 @@ mkdir -p /mnt/hs
 # the tool, its libraries and their loader, for the guest's busybox
 hs_put_tool()
 {
-	local l
+	local l rc=0
 	mount -o loop -t ext4 "$img" /mnt/hs || return 1
 	mkdir -p /mnt/hs/sk
-	cp /usr/bin/splitkit "$ld" /mnt/hs/sk/ &&
-		for l in $("$ld" --list /usr/bin/splitkit | awk '/=>/ { print $3 }'); do
-			cp "$l" /mnt/hs/sk/ || break
-		done
-	l=$?
-	umount /mnt/hs
-	return $l
+	for l in /usr/bin/splitkit "$ld" \
+		 $("$ld" --list /usr/bin/splitkit | awk '/=>/ { print $3 }'); do
+		cp "$l" /mnt/hs/sk/ || { rc=1; break; }
+	done
+	umount /mnt/hs || rc=1
+	return $rc
 }
 sk_check "the splitkit tool on the guest's filesystem" hs_put_tool
 
