@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # hvm-shunt (dom0 half): splitkit_shunt in a running HVM guest (issue 13;
-# Documentation/shunt.rst).  wip: HVM guests are slow under TCG; run it
-# with SCENARIO_TIMEOUT=1500 (the guest alone may take up to 1200 s here).
+# Documentation/shunt.rst).  wip: HVM guests are slow under TCG (the
+# guest alone may take up to 1200 s here, inside the harness's default
+# SCENARIO_TIMEOUT of 1500 s).
 #
 #   dom0: /run/hvm-shunt.img -- QEMU (IDE emulation) --> sda  :HVM domU
 #                            \-- QEMU qdisk ==ring==> xvda    :HVM domU
