@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # hvm-shunt (dom0 half): splitkit_shunt in a running HVM guest (issue 13;
-# Documentation/shunt.rst).  wip: HVM guests are slow under TCG; run it
-# with SCENARIO_TIMEOUT=1500 (the guest alone may take up to 1200 s here).
+# Documentation/shunt.rst).  wip: HVM guests are slow under TCG (the
+# guest alone may take up to 1200 s here, inside the harness's default
+# SCENARIO_TIMEOUT of 1500 s).
 #
 #   dom0: /run/hvm-shunt.img -- QEMU (IDE emulation) --> sda  :HVM domU
 #                            \-- QEMU qdisk ==ring==> xvda    :HVM domU
@@ -31,16 +32,15 @@ mkdir -p /mnt/hs
 # the tool, its libraries and their loader, for the guest's busybox
 hs_put_tool()
 {
-	local l
+	local l rc=0
 	mount -o loop -t ext4 "$img" /mnt/hs || return 1
 	mkdir -p /mnt/hs/sk
-	cp /usr/bin/splitkit "$ld" /mnt/hs/sk/ &&
-		for l in $("$ld" --list /usr/bin/splitkit | awk '/=>/ { print $3 }'); do
-			cp "$l" /mnt/hs/sk/ || break
-		done
-	l=$?
-	umount /mnt/hs
-	return $l
+	for l in /usr/bin/splitkit "$ld" \
+		 $("$ld" --list /usr/bin/splitkit | awk '/=>/ { print $3 }'); do
+		cp "$l" /mnt/hs/sk/ || { rc=1; break; }
+	done
+	umount /mnt/hs || rc=1
+	return $rc
 }
 sk_check "the splitkit tool on the guest's filesystem" hs_put_tool
 

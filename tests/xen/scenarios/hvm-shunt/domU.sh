@@ -19,6 +19,13 @@
 # counters, both disks' statistics and the kernel's messages.
 
 SYS=/sys/kernel/splitkit_shunt
+hs_t0=$(date +%s)
+
+# seconds since the script began, for the log (how fast this guest runs)
+hs_at()
+{
+	echo "at $(($(date +%s) - hs_t0)) s"
+}
 
 # The splitkit tool with dom0's libraries, run by their own loader.
 hs_tool()
@@ -53,7 +60,7 @@ hs_say_lines()
 # Everything that tells where the I/O went and what the kernel said.
 hs_diag()
 {
-	sk_comment "diag ($1): files a=$(shunt_count /tmp/sums.a) b=$(shunt_count /tmp/sums.b) c=$(shunt_count /tmp/sums.c)"
+	sk_comment "diag ($1, $(hs_at)): files a=$(shunt_count /tmp/sums.a) b=$(shunt_count /tmp/sums.b) c=$(shunt_count /tmp/sums.c)"
 	[ -d $SYS ] && (cd $SYS && grep . *) 2>&1 | tr '\n' ' ' |
 		hs_say_lines "shunt: "
 	sk_comment "sda stat: $(cat /sys/block/sda/stat 2>&1)"
@@ -85,7 +92,7 @@ hs_give_up()
 
 hs_progress()
 {
-	sk_comment "waiting: path $(cat $SYS/path 2>/dev/null), files a=$(shunt_count /tmp/sums.a) b=$(shunt_count /tmp/sums.b), sda $(hs_ios sda) xvda $(hs_ios xvda) requests, held $(cat $SYS/held 2>/dev/null)"
+	sk_comment "waiting ($(hs_at)): path $(cat $SYS/path 2>/dev/null), files a=$(shunt_count /tmp/sums.a) b=$(shunt_count /tmp/sums.b), sda $(hs_ios sda) xvda $(hs_ios xvda) requests, held $(cat $SYS/held 2>/dev/null)"
 }
 SKT_PROGRESS=hs_progress
 
@@ -131,6 +138,7 @@ sk_check "writers got going (30 fsynced files)" skt_wait 600 hs_files_at_least 3
 	hs_give_up "writers before the switch"
 
 # --- to the PV path, mid-write --------------------------------------------
+sk_comment "switching to PV $(hs_at), files a=$(shunt_count /tmp/sums.a) b=$(shunt_count /tmp/sums.b) c=$(shunt_count /tmp/sums.c)"
 sk_check "splitkit shunt on" hs_tool shunt on ||
 	sh -c "echo pv >$SYS/path"
 sk_check "the shunt is on the PV path" skt_wait 300 hs_path_is pv ||
@@ -157,6 +165,7 @@ sk_check "still on the PV path (no fallback)" hs_path_is pv
 hs_diag "shunted"
 
 # --- back to the emulated path, mid-write ---------------------------------
+sk_comment "switching back $(hs_at), files a=$(shunt_count /tmp/sums.a) b=$(shunt_count /tmp/sums.b) c=$(shunt_count /tmp/sums.c)"
 sk_check "splitkit shunt off" hs_tool shunt off ||
 	sh -c "echo emul >$SYS/path"
 sk_check "the shunt is back on the emulated path" skt_wait 300 hs_path_is emul ||
