@@ -353,7 +353,7 @@ main()
 {
 	local ro_sum=""
 
-	skt_comment "dom0: $BACK serving $NAME's $FRONT (table in lib/vbd.sh)"
+	skt_comment "dom0: $BACK${BPARAMS:+ (parameters $BPARAMS)} serving $NAME's $FRONT (table in lib/vbd.sh)"
 	skt_check "load $BACK" load_back || return
 	skt_check "dom0 makes the backing files" make_files || return
 	[ -z "$RO_FILE" ] || ro_sum=$(md5sum <"$RO_FILE")
