@@ -114,14 +114,14 @@ free_arrays:
 /*
  * Unmap @n (at most SKB_GPOOL_BATCH) slots listed in @gp->batch_slot, in
  * one batch; gnttab_unmap_refs_sync() waits until nobody holds a reference
- * to a page before it unmaps it.  Return: 0, or -errno: the mappings are
- * then in an unknown state and their pages are given up (leaked) so that
- * nothing reuses them.
+ * to a page before it unmaps it.  Return: 0, or -EIO if the batch or one
+ * of its operations failed: such a mapping is in an unknown state and its
+ * page is given up (leaked) so that nothing reuses it.
  */
 static int skb_gpool_unmap_batch(struct skb_gpool *gp, unsigned int n)
 {
 	struct gntab_unmap_queue_data q = { };
-	unsigned int i;
+	unsigned int i, bad = 0;
 	int err;
 
 	if (!n)
@@ -140,14 +140,17 @@ static int skb_gpool_unmap_batch(struct skb_gpool *gp, unsigned int n)
 	err = gnttab_unmap_refs_sync(&q);
 	atomic64_add(n, &gp->d->stats.gnt_unmaps);
 	atomic64_sub(n, &gp->d->stats.grants_mapped);
-	if (err) {
-		dev_err_ratelimited(&gp->d->dev->dev,
-				    "unmapping %u grant(s) failed (%d): their pages are given up\n",
-				    n, err);
-		for (i = 0; i < n; i++)
-			gp->pages[gp->batch_slot[i]] = NULL;
+	for (i = 0; i < n; i++) {
+		if (!err && gp->unmap_ops[i].status == GNTST_okay)
+			continue;
+		gp->pages[gp->batch_slot[i]] = NULL;
+		bad++;
 	}
-	return err;
+	if (bad)
+		dev_err_ratelimited(&gp->d->dev->dev,
+				    "unmapping %u of %u grant(s) failed (%d): their pages are given up\n",
+				    bad, n, err);
+	return bad ? -EIO : 0;
 }
 
 /*

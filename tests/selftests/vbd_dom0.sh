@@ -22,7 +22,10 @@
 # the rings, ring pages and persistent grants both allow) and answers
 # vbd-connected-seen; on vbd-io-done it checks that the I/O turned no
 # feature of either end off (xen-blkback withdraws feature-flush-cache or
-# feature-discard when they fail) and answers vbd-io-checked.  A frontend
+# feature-discard when they fail) and, with splitkit_back, that each
+# writable disk's data moved the way its zero_copy parameter says (on
+# mapped grants, or by grant copy: skt_vbd_zc_checks, lib/vbd.sh), and
+# answers vbd-io-checked.  A frontend
 # that turns a feature off tells XenStore nothing (xen-blkfront after a
 # failed flush): vbd_guest.sh catches that from inside the guest.  Once the
 # guest is gone: the data verifies, the ext4 is clean, the discard file
@@ -64,6 +67,8 @@
 #                         loaded, and unloaded at the end if this test
 #                         loaded it; the test skips while the other kernel
 #                         backend holds the "vbd" driver name.
+#   SPLITKIT_VBD_BPARAMS  splitkit_back's module parameters when this test
+#                         loads it (a=1,b=2), e.g. zero_copy=1.
 #   SPLITKIT_VBD_OFFERS   what each driver offers (lib/vbd.sh).
 #   SPLITKIT_VBD_MIGRATE=1 migrate the guest to this same host while it
 #                         writes (give the guest the same variable): on
@@ -101,6 +106,7 @@ RO_FILE=${SPLITKIT_VBD_RO_FILE:-}
 MB=${SPLITKIT_VBD_MB:-64}
 FRONT=${SPLITKIT_VBD_FRONT:-splitkit_front}
 BACK=${SPLITKIT_VBD_BACK:-splitkit_back}
+BPARAMS=${SPLITKIT_VBD_BPARAMS:-}
 WAIT=${SPLITKIT_VBD_WAIT:-480}
 MIGRATE=${SPLITKIT_VBD_MIGRATE:-0}
 MIGRATED=${SPLITKIT_VBD_MIGRATED:-}
@@ -167,7 +173,7 @@ skt_header
 load_back()
 {
 	case "$BACK" in
-	splitkit_back) skt_load splitkit_back ;;
+	splitkit_back) skt_load splitkit_back $(echo "$BPARAMS" | tr , ' ') ;;
 	xen-blkback) skt_load xen-blkback && skt_load loop ;;
 	esac
 }
@@ -294,6 +300,8 @@ talk()
 	skt_vbd_xs_snapshot "$domid" >"$tmp/xs.after"
 	skt_check "XenStore features of both ends unchanged by the I/O$([ "$MIGRATE" != 1 ] || echo ' and the migration')" \
 		diff "$tmp/xs.before" "$tmp/xs.after"
+	# how splitkit_back moved the data: on mapped grants or by copy
+	[ "$BACK" != splitkit_back ] || skt_vbd_zc_checks "$domid" $RW_DEVIDS
 	skt_check "tell the guest" skt_hs_send_to "$NAME" vbd-io-checked
 }
 
@@ -341,7 +349,7 @@ main()
 {
 	local ro_sum=""
 
-	skt_comment "dom0: $BACK serving $NAME's $FRONT (table in lib/vbd.sh)"
+	skt_comment "dom0: $BACK${BPARAMS:+ (parameters $BPARAMS)} serving $NAME's $FRONT (table in lib/vbd.sh)"
 	skt_check "load $BACK" load_back || return
 	skt_check "dom0 makes the backing files" make_files || return
 	[ -z "$RO_FILE" ] || ro_sum=$(md5sum <"$RO_FILE")

@@ -134,6 +134,16 @@ echo "KTAP version 1"
 [ -f "/boot/vmlinuz-$kver" ] || bail "no /boot/vmlinuz-$kver"
 [ -f "$XEN_GZ" ] || bail "no $XEN_GZ (run 'make deps')"
 
+# XEN_BACK_PARAMS=a=1,b=2: splitkit_back's module parameters for this run,
+# on dom0's command line as sk.backparams=a=1:b=2 (one word; a comma would
+# end QEMU's multiboot module, as for sk.scenarios); the harness's loaders
+# pass them on (sk_back_params, lib/common.sh).
+back_params=${XEN_BACK_PARAMS:-}
+[[ "$back_params" =~ ^[A-Za-z0-9_.,=-]*$ ]] ||
+	bail "XEN_BACK_PARAMS '$back_params': name=value pairs separated by commas"
+[ -z "$back_params" ] ||
+	echo "# splitkit_back parameters for this run: $back_params"
+
 out=$BUILD/xen/$kver
 mkdir -p "$out"
 # One harness run at a time per output directory: a second run waits
@@ -453,7 +463,7 @@ boot_qemu()
 		-serial "file:$log" "${scratch_drive[@]}" "${powercut_drive[@]}" \
 		-kernel "$out/xen" \
 		-append "dom0_mem=1536M,max:1536M console=com1 com1=115200,8n1 ${XEN_APPEND:-}" \
-		-initrd "/boot/vmlinuz-$kver console=hvc0 quiet loglevel=3 panic=-1 sk.timeout=$SCENARIO_TIMEOUT sk.scenarios=${boot// /:},$out/dom0.img" \
+		-initrd "/boot/vmlinuz-$kver console=hvc0 quiet loglevel=3 panic=-1 sk.timeout=$SCENARIO_TIMEOUT sk.scenarios=${boot// /:}${back_params:+ sk.backparams=${back_params//,/:}},$out/dom0.img" \
 		</dev/null >"$out/qemu.log" 2>&1 &
 	qpid=$!
 	if [ -n "$cut" ]; then

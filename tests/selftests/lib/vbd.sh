@@ -180,6 +180,66 @@ skt_vbd_xs_snapshot()
 	done
 }
 
+# --- splitkit_back's zero copy ------------------------------------------
+#
+# With splitkit_back's zero_copy parameter on (and max_grants above 0), a
+# disk whose frontend keeps its grants persistent does its I/O on the
+# guest's own pages, mapped once (Documentation/block.rst, "How data
+# moves"), and grant-copies only what its ring's pool could not map.  The
+# disk's counters (skb_stats/, read while it is connected, after the
+# guest's I/O) must show it: zero_copy 1, segments on mapped pages
+# (zc_segs), the mappings reused (grant_map_hits above grant_maps: one
+# mapping serves many requests), and at most one data segment in ten
+# grant-copied because the pool had no slot (zc_full) or the mapping
+# failed (zc_failed).  So zero copy that silently falls back to grant
+# copy fails, and so does zero copy where it is off.
+
+# skt_vbd_zc_stat DIR KEY: one counter of a skb_stats directory, 0 if
+# there is no such file.
+skt_vbd_zc_stat()
+{
+	cat "$1/$2" 2>/dev/null || echo 0
+}
+
+# skt_vbd_zc_checks DOMID DEVID...: the checks above for each disk DEVID
+# of domain DOMID, served by splitkit_back and connected.  SKT_VBD_SYSFS
+# (default /sys) is where sysfs is read.
+skt_vbd_zc_checks()
+{
+	local sys=${SKT_VBD_SYSFS:-/sys} domid=$1 devid st on pers
+	local zc segs full failed maps hits copied
+
+	shift
+	on=$(cat "$sys/module/splitkit_back/parameters/zero_copy" 2>/dev/null)
+	[ "$(cat "$sys/module/splitkit_back/parameters/max_grants" 2>/dev/null)" != 0 ] ||
+		on=N
+	for devid in "$@"; do
+		st=$sys/bus/xen-backend/devices/vbd-$domid-$devid/skb_stats
+		pers=$(skt_vbd_xs "/local/domain/$domid/device/vbd/$devid/feature-persistent" 0)
+		zc=$(skt_vbd_zc_stat "$st" zero_copy)
+		segs=$(skt_vbd_zc_stat "$st" zc_segs)
+		full=$(skt_vbd_zc_stat "$st" zc_full)
+		failed=$(skt_vbd_zc_stat "$st" zc_failed)
+		maps=$(skt_vbd_zc_stat "$st" grant_maps)
+		hits=$(skt_vbd_zc_stat "$st" grant_map_hits)
+		copied=$((full + failed))
+		${SKT_SAY:-skt_comment} "vbd $devid: splitkit_back zero_copy ${on:-?}, frontend feature-persistent $pers: zero_copy $zc, segments mapped $segs, copied for want of a slot $full, map failed $failed; grant_maps $maps, grant_map_hits $hits, grant_unmaps $(skt_vbd_zc_stat "$st" grant_unmaps), evictions $(skt_vbd_zc_stat "$st" grant_evictions), mapped now $(skt_vbd_zc_stat "$st" grants_mapped); grant copies $(skt_vbd_zc_stat "$st" gcopy_segs) ($(skt_vbd_zc_stat "$st" gcopy_bytes) bytes, indirect pages included)"
+		if [ "$on" != Y ] || [ "$pers" != 1 ]; then
+			_skt_vbd_check "vbd $devid: grant copy only (zero_copy ${on:-?}, feature-persistent $pers): nothing on mapped grants" \
+				test "$zc" = 0 -a "$segs" = 0
+			continue
+		fi
+		_skt_vbd_check "vbd $devid: zero copy in force (skb_stats/zero_copy $zc)" \
+			test "$zc" = 1
+		_skt_vbd_check "vbd $devid: I/O on mapped grants ($segs segments)" \
+			test "$segs" -gt 0
+		_skt_vbd_check "vbd $devid: mappings reused (grant_map_hits $hits > grant_maps $maps)" \
+			test "$hits" -gt "$maps"
+		_skt_vbd_check "vbd $devid: at most 1 data segment in 10 grant-copied ($copied of $((segs + copied)))" \
+			test $((copied * 10)) -le $((segs + copied))
+	done
+}
+
 skt_vbd_domain_exists()
 {
 	xl domid "$1" >/dev/null 2>&1

@@ -16,13 +16,16 @@ sk_blk_front_features()	{ skt_blk_front_features "$@"; }
 sk_blk_guest_diag()	{ skt_blk_guest_diag "$@"; }
 sk_blk_guest_dmesg()	{ skt_blk_guest_dmesg "$@"; }
 
-# sk_blk_load_back: splitkit_back in dom0, never next to xen-blkback.
+# sk_blk_load_back: splitkit_back in dom0, never next to xen-blkback,
+# with this run's parameters (XEN_BACK_PARAMS, sk_back_params) if it was
+# not loaded.
 sk_blk_load_back()
 {
 	if [ -d /sys/module/xen_blkback ]; then
 		rmmod xen_blkback || return 1
 	fi
-	[ -d /sys/module/splitkit_back ] || sk_modprobe splitkit_back
+	[ -d /sys/module/splitkit_back ] ||
+		sk_insmod splitkit_back $(sk_back_params)
 }
 
 # sk_blk_load_front [FRONTEND]: in a domU, load FRONTEND (default: the

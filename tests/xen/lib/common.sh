@@ -64,6 +64,14 @@ sk_insmod()
 	done
 }
 
+# sk_back_params: splitkit_back's module parameters for this run, as
+# separate words for sk_insmod (XEN_BACK_PARAMS of tests/xen/run.sh, on
+# dom0's command line as sk.backparams=a=1:b=2); nothing if none.
+sk_back_params()
+{
+	sk_cmdline sk.backparams | tr : ' '
+}
+
 # sk_modprobe NAME...: sk_insmod each NAME, without parameters.
 sk_modprobe()
 {

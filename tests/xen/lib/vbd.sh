@@ -45,7 +45,8 @@
 # A scenario's domU.cfg names the four files (vdev xvda..xvdd in that
 # order) and says on the guest's command line which frontend to load
 # (sk.front=, with extra module parameters sk.fparams=a=1,b=2), which
-# backend serves it (sk.back=), the data disk's size (sk.mb=, MiB),
+# backend serves it (sk.back=; splitkit_back gets the run's
+# XEN_BACK_PARAMS, sk_back_params), the data disk's size (sk.mb=, MiB),
 # whether the backend offers discard
 # (sk.discard=1: the discard part runs on xvdc), whether the read-only
 # disk is left out (sk.ro=0) and whether dom0 migrates the guest to this
@@ -120,6 +121,9 @@ sk_vbd_host()
 		export SPLITKIT_VBD_FRONT="${SPLITKIT_VBD_FRONT:-xen-blkfront}"
 		export SPLITKIT_VBD_DATA=xvda SPLITKIT_VBD_DATA_FILE="$VBD_DATA"
 		export SPLITKIT_VBD_FS=xvdb SPLITKIT_VBD_FS_FILE="$VBD_FS"
+		# this run's splitkit_back parameters (XEN_BACK_PARAMS)
+		SPLITKIT_VBD_BPARAMS=$(sk_back_params | tr ' ' ,)
+		export SPLITKIT_VBD_BPARAMS
 		SPLITKIT_VBD_MB=$(sed -n 's/.*sk\.mb=\([0-9]*\).*/\1/p' domU.cfg)
 		export SPLITKIT_VBD_MB="${SPLITKIT_VBD_MB:-$VBD_MB}"
 		if grep -q 'sk\.discard=1' domU.cfg; then
