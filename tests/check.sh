@@ -16,19 +16,19 @@
 #            backport), core scenarios only (XEN_NEWER_SCENARIOS,
 #            default vbd-ours); one phase xen-<release> each
 #
-# The phases run in two lanes side by side.  The emulator lane (xen, then
+# The phases run in two lanes side by side.  The Xen lane (xen, then
 # xen-newer: one Xen machine at a time) uses about 1.6 of 2 cores for
 # most of the run; the host lane (every other phase, in order) runs beside
 # it, each phase at the lowest CPU priority (nice 19, same session, so the
 # scheduler really gives the emulated machine precedence), using what the
-# emulator lane leaves -- except the phases in GUARDED_PHASES (shunt: a
+# Xen lane leaves -- except the phases in GUARDED_PHASES (shunt: a
 # booted QEMU with a wall-clock hang guard), which run at normal priority:
 # at nice 19 on a busy host they would get no CPU at all beside the Xen
-# machine and trip their guard.  No phase of one lane needs a result of the other;
-# both build modules through scripts/build-modules.sh, which takes a lock
-# per kernel release.  The host lane's output is shown as it runs, then
-# the emulator lane's from its start.  CHECK_LANES=1 runs everything in one
-# lane, one phase after another (the order below).
+# machine and trip their guard.  No phase of one lane needs a result of
+# the other; both build modules through scripts/build-modules.sh, which
+# takes a lock per kernel release.  The host lane's output is shown as it
+# runs, then the Xen lane's from its start.  CHECK_LANES=1 runs everything
+# in one lane, one phase after another (the order below).
 #
 # CHECK_PHASES="unit kbuild" limits the run to some phases.
 
@@ -93,7 +93,7 @@ phase()
 	esac
 }
 
-# the Xen phases (the emulator lane), in order
+# the Xen phases (the Xen lane), in order
 EMU_PHASES="xen xen-newer"
 # host-lane phases with a wall-clock hang guard: never niced
 GUARDED_PHASES="shunt"
@@ -105,7 +105,7 @@ for p in $phases; do
 	*) host_lane="$host_lane $p" ;;
 	esac
 done
-# the emulator lane in EMU_PHASES's order
+# the Xen lane in EMU_PHASES's order
 for p in $EMU_PHASES; do
 	case " $phases " in
 	*" $p "*) xen_lane="$xen_lane $p" ;;
@@ -123,7 +123,7 @@ if [ "${CHECK_LANES:-2}" = 1 ] || [ -z "$xen_lane" ] || [ -z "$host_lane" ]; the
 		phase "$p"
 	done
 else
-	# The emulator lane in the background, its output in a file.
+	# The Xen lane in the background, its output in a file.
 	(
 		for p in $xen_lane; do
 			phase "$p"
@@ -140,7 +140,7 @@ else
 			esac
 		done
 	)
-	echo "=== host lane done after $((SECONDS - t0)) s; the emulator lane so far and until it ends:"
+	echo "=== host lane done after $((SECONDS - t0)) s; the Xen lane so far and until it ends:"
 	tail -n +1 --pid="$xpid" -f "$out/xen-lane.out"
 	wait "$xpid"
 fi

@@ -248,7 +248,7 @@ no_back_devs()
 # no kernel report (lib/kreport.sh's list) since the test began
 dmesg_clean()
 {
-	! skt_dmesg_since "$since" | grep -E "$SKT_KREPORT_RE"
+	skt_kreport_clean "$since"
 }
 
 dmesg_dump()

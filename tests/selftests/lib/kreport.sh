@@ -23,6 +23,13 @@ _skt_kreport_reset()
 	dmesg | wc -l >"$SKT_KREPORT_MARK"
 }
 
+# skt_kreport_clean [SINCE]: no line of the kernel log after line SINCE
+# (default 0: all of it) matches SKT_KREPORT_RE; the matches are printed.
+skt_kreport_clean()
+{
+	! skt_dmesg_since "${1:-0}" | grep -E "$SKT_KREPORT_RE"
+}
+
 # skt_kreport_mark: start counting reports from here.
 skt_kreport_mark()
 {

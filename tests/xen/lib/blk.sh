@@ -84,7 +84,7 @@ sk_blk_kb()
 # BUG, WARNING, hung task, ...) in dmesg.
 sk_blk_dmesg_clean()
 {
-	! dmesg | grep -E "$SKT_KREPORT_RE"
+	skt_kreport_clean
 }
 
 # sk_blk_console_wait NAME PATTERN TIMEOUT: wait until the console log of

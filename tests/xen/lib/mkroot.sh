@@ -111,7 +111,7 @@ root_add_modules()
 			esac
 			# without debug info, as 'make modules_install
 			# INSTALL_MOD_STRIP=1' installs them: our modules are
-			# built with Debian's -g (11 MiB, 1.5 MiB stripped),
+			# built with Debian's -g (11 MiB; 0.7 MiB stripped),
 			# which every guest would unpack and insmod read
 			strip --strip-debug "$ROOT/lib/modules/$base" || return 1
 			mod=$(modinfo -F name "$ROOT/lib/modules/$base")
