@@ -94,6 +94,49 @@ skt_vbd_xs()
 	xenstore-read "$1" 2>/dev/null || echo "$2"
 }
 
+# skt_vbd_xs_keys [-p PREFIX] DIR KEY[=DEFAULT]...: the value of each KEY
+# under the XenStore directory DIR, one line each, in order: DEFAULT (or
+# nothing) when the key is absent; with -p, "PREFIX KEY VALUE" lines.  One
+# xenstore-ls for them all: every client run is a fork and an exec, about
+# a tenth of a second in a PV dom0 under emulation, and these checks read
+# dozens of keys.  (xenstore-ls -f shortens only values longer than about
+# 70 bytes; these keys hold numbers and paths.)
+skt_vbd_xs_keys()
+{
+	local prefix="" dir
+
+	if [ "$1" = -p ]; then
+		prefix=$2
+		shift 2
+	fi
+	dir=$1
+	shift
+	xenstore-ls -f "$dir" 2>/dev/null |
+	awk -v dir="$dir" -v keys="$*" -v prefix="$prefix" '
+	{
+		i = index($0, " = \"")
+		if (i)
+			val[substr($0, 1, i - 1)] = substr($0, i + 4, length($0) - i - 4)
+	}
+	END {
+		n = split(keys, k, " ")
+		for (j = 1; j <= n; j++) {
+			key = k[j]
+			def = ""
+			e = index(key, "=")
+			if (e) {
+				def = substr(key, e + 1)
+				key = substr(key, 1, e - 1)
+			}
+			v = (dir "/" key) in val ? val[dir "/" key] : def
+			if (prefix != "")
+				print prefix, key, v
+			else
+				print v
+		}
+	}'
+}
+
 # skt_vbd_devid DISK: the XenStore device id of the guest's disk DISK
 # (xvdb or /dev/xvdb; xvda..xvdp, then the extended xvdq..xvdz), as
 # Xen's vbd interface numbers them (xen/include/public/io/blkif.h).
@@ -117,12 +160,10 @@ skt_vbd_devid()
 # order of VBD_OFFERS (queues order indirect persistent flush discard).
 skt_vbd_offers_seen()
 {
-	echo "$(skt_vbd_xs "$1/multi-queue-max-queues" 1)" \
-	     "$(skt_vbd_xs "$1/max-ring-page-order" 0)" \
-	     "$(skt_vbd_xs "$1/feature-max-indirect-segments" 0)" \
-	     "$(skt_vbd_xs "$1/feature-persistent" 0)" \
-	     "$(skt_vbd_xs "$1/feature-flush-cache" 0)" \
-	     "$(skt_vbd_xs "$1/feature-discard" 0)"
+	skt_vbd_xs_keys "$1" multi-queue-max-queues=1 max-ring-page-order=0 \
+		feature-max-indirect-segments=0 feature-persistent=0 \
+		feature-flush-cache=0 feature-discard=0 | tr '\n' ' ' |
+		sed 's/ $//'
 }
 
 # skt_vbd_xs_checks FRONT BACK DOMID DEVID...: dom0's view of what was
@@ -131,7 +172,8 @@ skt_vbd_offers_seen()
 # the rings, ring pages and persistent grants both allow.
 skt_vbd_xs_checks()
 {
-	local f=$1 b=$2 domid=$3 devid fe be want got o
+	local f=$1 b=$2 domid=$3 devid fe be want o rings order persistent
+	local keys seen nq ro fp
 
 	shift 3
 	want=""
@@ -139,21 +181,31 @@ skt_vbd_xs_checks()
 		want="$want $(skt_vbd_offer "$b" $o)"
 	done
 	want=${want# }
+	rings=$(skt_vbd_expect "$f" "$b" rings)
+	order=$(skt_vbd_expect "$f" "$b" order)
+	persistent=$(skt_vbd_offer "$f" persistent)
 	for devid in "$@"; do
 		fe=/local/domain/$domid/device/vbd/$devid
-		be=$(xenstore-read "$fe/backend" 2>/dev/null)
-		${SKT_SAY:-skt_comment} "vbd $devid: backend $be offers (queues order indirect persistent flush discard) $(skt_vbd_offers_seen "$be")"
+		keys=$(skt_vbd_xs_keys "$fe" backend multi-queue-num-queues=1 \
+			ring-page-order=0 feature-persistent=0)
+		{
+			read -r be
+			read -r nq
+			read -r ro
+			read -r fp
+		} <<-EOF
+		$keys
+		EOF
+		seen=$(skt_vbd_offers_seen "$be")
+		${SKT_SAY:-skt_comment} "vbd $devid: backend $be offers (queues order indirect persistent flush discard) $seen"
 		_skt_vbd_check "vbd $devid: $b offers queues order indirect persistent flush discard = $want" \
-			test "$(skt_vbd_offers_seen "$be")" = "$want"
-		got=$(skt_vbd_xs "$fe/multi-queue-num-queues" 1)
-		_skt_vbd_check "vbd $devid: $f took $(skt_vbd_expect "$f" "$b" rings) ring(s) (multi-queue-num-queues $got)" \
-			test "$got" = "$(skt_vbd_expect "$f" "$b" rings)"
-		got=$(skt_vbd_xs "$fe/ring-page-order" 0)
-		_skt_vbd_check "vbd $devid: $f took ring-page-order $(skt_vbd_expect "$f" "$b" order) (got $got)" \
-			test "$got" = "$(skt_vbd_expect "$f" "$b" order)"
-		got=$(skt_vbd_xs "$fe/feature-persistent" 0)
-		_skt_vbd_check "vbd $devid: $f offers persistent grants (feature-persistent $got)" \
-			test "$got" = "$(skt_vbd_offer "$f" persistent)"
+			test "$seen" = "$want"
+		_skt_vbd_check "vbd $devid: $f took $rings ring(s) (multi-queue-num-queues $nq)" \
+			test "$nq" = "$rings"
+		_skt_vbd_check "vbd $devid: $f took ring-page-order $order (got $ro)" \
+			test "$ro" = "$order"
+		_skt_vbd_check "vbd $devid: $f offers persistent grants (feature-persistent $fp)" \
+			test "$fp" = "$persistent"
 	done
 }
 
@@ -162,21 +214,19 @@ skt_vbd_xs_checks()
 # withdraws feature-flush-cache or feature-discard when they fail).
 skt_vbd_xs_snapshot()
 {
-	local fe be k devid
+	local fe be devid
 
 	for devid in $(xenstore-list "/local/domain/$1/device/vbd" 2>/dev/null); do
 		fe=/local/domain/$1/device/vbd/$devid
-		be=$(xenstore-read "$fe/backend" 2>/dev/null)
-		for k in state feature-flush-cache feature-barrier \
-			 feature-discard feature-persistent \
-			 feature-max-indirect-segments multi-queue-max-queues \
-			 max-ring-page-order; do
-			echo "backend $devid $k $(skt_vbd_xs "$be/$k" -)"
-		done
-		for k in state multi-queue-num-queues ring-page-order \
-			 feature-persistent; do
-			echo "frontend $devid $k $(skt_vbd_xs "$fe/$k" -)"
-		done
+		be=$(skt_vbd_xs "$fe/backend" "")
+		skt_vbd_xs_keys -p "backend $devid" "$be" state=- \
+			feature-flush-cache=- feature-barrier=- \
+			feature-discard=- feature-persistent=- \
+			feature-max-indirect-segments=- \
+			multi-queue-max-queues=- max-ring-page-order=-
+		skt_vbd_xs_keys -p "frontend $devid" "$fe" state=- \
+			multi-queue-num-queues=- ring-page-order=- \
+			feature-persistent=-
 	done
 }
 

@@ -215,7 +215,7 @@ sk_qcow2_cfg()
 	cat >"/tmp/$1.cfg" <<-EOF
 	name = "$1"
 	type = "pv"
-	kernel = "/boot/vmlinuz-domU"
+	kernel = "/boot/vmlinux-domU"
 	ramdisk = "/boot/initrd-domU-small.img"
 	memory = 128
 	vcpus = 1
