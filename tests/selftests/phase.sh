@@ -159,6 +159,38 @@ emits()
 }
 check "make emit_tests lists splitkit:<test> for each test" emits
 
+# The vbd suite's batched XenStore reads (lib/vbd.sh) against a made-up
+# xenstore-ls -f: values in the order asked, an empty value kept, defaults
+# (or nothing) for absent keys, no match in a subdirectory or a sibling
+# with the same prefix, the -p form, and a directory that is not there.
+xs_keys()
+{
+	local got want
+
+	mkdir -p "$tmp/xsbin"
+	cat >"$tmp/xsbin/xenstore-ls" <<-'EOF'
+	#!/bin/sh
+	[ "$1" = -f ] && [ "$2" = /be ] || exit 1
+	echo '/be/state = "4"'
+	echo '/be/feature-discard = ""'
+	echo '/be/multi-queue-max-queues = "4"'
+	echo '/be/q/queue-0 = "9"'
+	echo '/bex/mode = "w"'
+	EOF
+	chmod +x "$tmp/xsbin/xenstore-ls"
+	got=$(PATH="$tmp/xsbin:$PATH" sh -c '. "$1/lib/ktap.sh" &&
+		. "$1/lib/vbd.sh" &&
+		skt_vbd_xs_keys /be state feature-discard=1 queue-0=- mode \
+			multi-queue-max-queues=1 absent=7 &&
+		skt_vbd_xs_keys -p "backend 5" /be state absent=- &&
+		skt_vbd_xs_keys /none state=3 &&
+		skt_vbd_offers_seen /be' sh "$HERE")
+	want=$(printf '%s\n' 4 '' - '' 4 7 'backend 5 state 4' \
+		'backend 5 absent -' 3 '4 0 0 0 0 ')
+	[ "$got" = "$want" ] || { printf 'got:\n%s\nwant:\n%s\n' "$got" "$want"; return 1; }
+}
+check "lib/vbd.sh reads XenStore keys with one xenstore-ls" xs_keys
+
 # In a kernel tree, driven by kselftest's own Makefile and runner.
 in_tree()
 {
