@@ -17,6 +17,7 @@ cpio
 gzip
 xz-utils
 lz4
+zstd
 busybox-static
 linux-image-amd64
 linux-image-6.12-amd64
