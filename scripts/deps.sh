@@ -44,6 +44,21 @@ if [ "${1:-}" = --debug ]; then
 	PKGS="$PKGS bc bison flex libelf-dev libssl-dev"
 fi
 
+# images_missing: the kernel image package of each kernel line whose
+# newest complete headers (scripts/kver.sh) have no /boot/vmlinuz: a
+# machine installed from an older point release keeps its older
+# linux-image-amd64 while linux-headers-amd64 brings the newest ABI's
+# headers, and the harness, which boots the kernel it builds for, would
+# then quietly take another line.  (SPLITKIT_SRC_DIR and SPLITKIT_BOOT_DIR
+# are kver.sh's, for tests/deps.)
+images_missing()
+{
+	for r in $(sh "$(dirname "$0")/kver.sh" --all 2>/dev/null); do
+		[ -f "${SPLITKIT_BOOT_DIR:-/boot}/vmlinuz-$r" ] ||
+			echo " linux-image-$r"
+	done
+}
+
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
@@ -51,6 +66,7 @@ for p in $PKGS; do
 		missing="$missing $p"
 	fi
 done
+missing="$missing$(images_missing | tr -d '\n')"
 
 if [ -z "$missing" ]; then
 	echo "deps: all $(echo $PKGS | wc -w) packages present"
@@ -113,4 +129,12 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $missing
+# the headers just installed may be of a newer ABI than an image the
+# machine already had
+extra=$(images_missing | tr -d '\n')
+if [ -n "$extra" ]; then
+	echo "deps: installing the kernels of the headers:$extra"
+	# shellcheck disable=SC2086
+	apt-get install -y -q --no-install-recommends $extra
+fi
 echo "deps: done"

@@ -97,10 +97,18 @@ total=$(wc -l <"$W/all")
 POLICY=$W/sbin/policy-rc.d
 export STUB_DIR=$W SPLITKIT_POLICY_RC_D=$POLICY
 
+# A made-up /usr/src and /boot with one 6.1 release, headers and image
+# (kver.sh's, as deps.sh asks it whether each kernel line can boot).
+mkdir -p "$W/ksrc/linux-headers-6.1.0-57-amd64" \
+	"$W/ksrc/linux-headers-6.1.0-57-common" "$W/kboot"
+: >"$W/ksrc/linux-headers-6.1.0-57-amd64/Makefile"
+: >"$W/kboot/vmlinuz-6.1.0-57-amd64"
+
 # deps [VAR=value...]: run deps.sh with the stubs; status in $W/rc.
 deps()
 {
-	env PATH="$W/bin:$PATH" "$@" sh "$TOP/scripts/deps.sh" \
+	env PATH="$W/bin:$PATH" SPLITKIT_SRC_DIR="$W/ksrc" \
+		SPLITKIT_BOOT_DIR="$W/kboot" "$@" sh "$TOP/scripts/deps.sh" \
 		>"$W/out" 2>&1
 	echo $? >"$W/rc"
 }
@@ -195,6 +203,20 @@ deps STUB_UID=1000
 check "not root: exit 1" rc_is 1
 check "not root: says what to run" grep -q "run 'make deps' as root" "$W/out"
 check "not root: apt-get not run" no_apt
+
+# 10. every package present, but the 6.1 headers are of a newer ABI than
+#     the kernel image (an older point release's linux-image-amd64): the
+#     image of the headers' ABI is installed
+fresh "$W/all"
+rm -f "$W/kboot/vmlinuz-6.1.0-57-amd64"
+: >"$W/kboot/vmlinuz-6.1.0-50-amd64"
+deps
+say_out
+check "headers newer than the image: exit 0" rc_is 0
+check "headers newer than the image: their image installed" \
+	grep -q '^apt-get install .* linux-image-6.1.0-57-amd64' "$W/apt.log"
+rm -f "$W/kboot/vmlinuz-6.1.0-50-amd64"
+: >"$W/kboot/vmlinuz-6.1.0-57-amd64"
 
 # ---- kver.sh on a machine with older kernel ABIs ---------------------------
 

@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # image-load (dom0 only): splitkit_image.ko, the qcow2 core splitkit_back
-# will import, loads into the running kernel (its zlib_inflate and crc32_le
-# imports resolve) and unloads cleanly.  A smoke test: the core's behaviour is covered by make unit and
-# tests/image/phase.sh.
+# imports, loads into the running kernel (its zlib_inflate and crc32_le
+# imports resolve) and unloads cleanly.  The module on its own: splitkit_back serving
+# qcow2 is vbd-qcow2, the core's behaviour make unit and tests/image/phase.sh.
 #
 #   dom0: insmod splitkit_image.ko -> /sys/module/splitkit_image -> rmmod
 
