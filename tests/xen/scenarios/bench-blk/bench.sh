@@ -248,16 +248,24 @@ bench_jobfile()
 	done
 }
 
-# bench_wait_file FILE PID: wait until FILE exists or process PID is gone.
+# bench_fio_running: fio (bench_run's) has not exited.  Not kill -0: a
+# child that exited stays a zombie, which kill -0 finds, until the shell
+# reaps it, and busybox ash reaps only when it waits for a command.
+bench_fio_running()
+{
+	[ ! -e /tmp/bench-fio.rc ]
+}
+
+# bench_wait_file FILE: wait until FILE exists or fio has exited.
 bench_wait_file()
 {
-	while [ ! -e "$1" ] && kill -0 "$2" 2>/dev/null; do
+	while [ ! -e "$1" ] && bench_fio_running; do
 		bench_sleep 0.05
 	done
 	[ -e "$1" ]
 }
 
-# bench_window JOB DISK PID: while fio (PID) runs JOB, count the window:
+# bench_window JOB DISK: while fio runs JOB, count the window:
 # from half a second after DISK's first I/O of the job, BENCH_WINDOW s
 # long but ending at the latest 1.5 s before the job is due to end.  The
 # counters are read every half second; should the job end first (sleeps
@@ -266,13 +274,13 @@ bench_wait_file()
 # /tmp/bench-win-JOB if that window is at least a second long.
 bench_window()
 {
-	local job=$1 disk=$2 pid=$3 s0 s1 end
+	local job=$1 disk=$2 s0 s1 end
 
-	bench_wait_file "/tmp/bench-go-$job" "$pid" || return 1
+	bench_wait_file "/tmp/bench-go-$job" || return 1
 	bench_snap "$disk"
 	s0=$BENCH_SECT
 	end=$((BENCH_UP + (BENCH_RAMP + BENCH_RUNTIME) * 100 - 150))
-	while [ ! -e "/tmp/bench-done-$job" ] && kill -0 "$pid" 2>/dev/null; do
+	while [ ! -e "/tmp/bench-done-$job" ] && bench_fio_running; do
 		bench_snap "$disk"
 		[ "$BENCH_SECT" -ne "$s0" ] && break
 		bench_sleep 0.05
@@ -292,7 +300,7 @@ bench_window()
 		[ -e "/tmp/bench-done-$job" ] && break
 		bench_snap "$disk"
 		[ -e "/tmp/bench-done-$job" ] && break
-		kill -0 "$pid" 2>/dev/null || break
+		bench_fio_running || break
 		s1=$BENCH_SECT
 		bench_hold
 		[ "$BENCH_UP" -ge "$end" ] && break
@@ -315,15 +323,16 @@ bench_run()
 	local dev=$1 disk=${1##*/} pid rc job terse err kib ms
 
 	rm -f /tmp/bench-go-* /tmp/bench-done-* /tmp/bench-win-* \
-		/tmp/bench-fio.out
+		/tmp/bench-fio.out /tmp/bench-fio.rc
 	bench_jobfile "$dev" >/tmp/bench.fio
-	(cd /tmp && exec fio --minimal /tmp/bench.fio >/tmp/bench-fio.out 2>&1) &
+	(cd /tmp && fio --minimal /tmp/bench.fio >/tmp/bench-fio.out 2>&1
+	 echo $? >/tmp/bench-fio.rc) &
 	pid=$!
 	for job in $BENCH_JOBS; do
-		bench_window "$job" "$disk" "$pid" || break
+		bench_window "$job" "$disk" || break
 	done
 	wait "$pid"
-	rc=$?
+	rc=$(cat /tmp/bench-fio.rc 2>/dev/null || echo 1)
 	for job in $BENCH_JOBS; do
 		terse=$(grep "^3;[^;]*;$job;" /tmp/bench-fio.out | tail -n 1)
 		# terse v3: 5 error, 6 read KiB, 9 read runtime (ms), 47 write
