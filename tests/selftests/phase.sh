@@ -117,6 +117,33 @@ runner_counts_failure()
 }
 check "run_splitkit.sh reports a failing test and exits 1" runner_counts_failure
 
+# kselftest_override_timeout replaces the settings file's timeout (the
+# harness's hang guard is longer): a test outliving it is a TIMEOUT
+runner_override_timeout()
+{
+	local out
+	mkdir -p "$tmp/slow"
+	cp -R "$HERE/run_splitkit.sh" "$tmp/slow/"
+	echo "timeout=600" >"$tmp/slow/settings"
+	printf '#!/bin/sh
+echo "TAP version 13"
+echo "1..1"
+sleep 30
+echo "ok 1 slow"
+' \
+		>"$tmp/slow/slow.sh"
+	chmod +x "$tmp/slow/slow.sh"
+	echo slow.sh >"$tmp/slow/tests.list"
+	out=$(kselftest_override_timeout=1 "$tmp/slow/run_splitkit.sh")
+	echo "$out" | grep -qx 'not ok 1 selftests: splitkit: slow.sh # TIMEOUT 1 seconds' ||
+		{ echo "$out"; return 1; }
+	out=$(kselftest_override_timeout=x "$tmp/slow/run_splitkit.sh" 2>&1) &&
+		{ echo "a bad override was taken: $out"; return 1; }
+	return 0
+}
+check "run_splitkit.sh: kselftest_override_timeout replaces the settings timeout" \
+	runner_override_timeout
+
 # The harness's sk_check is the package's skt_run_check: on the build host
 # (as the scenarios' host.sh scripts use it) common.sh finds the package's
 # library in the repository and reports both outcomes.
