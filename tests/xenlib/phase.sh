@@ -21,7 +21,7 @@ defined=$(sed -n 's/^[[:space:]]*\(sk_[A-Za-z0-9_]*\)[[:space:]]*().*/\1/p' \
 	  $libs | sort -u)
 
 echo "KTAP version 1"
-echo "1..1"
+echo "1..2"
 missing=0
 for f in $scripts; do
 	for w in $(sed -e 's/#.*//' -e "s/'[^']*'//g" "$f" |
@@ -31,9 +31,30 @@ for f in $scripts; do
 		missing=$((missing + 1))
 	done
 done
+rc=0
 if [ "$missing" = 0 ]; then
 	echo "ok 1 every sk_* helper the Xen harness calls is defined"
 else
 	echo "not ok 1 every sk_* helper the Xen harness calls is defined ($missing missing)"
-	exit 1
+	rc=1
 fi
+
+# sk_guard: a hang guard stretches to the scenario's kill time less 90 s,
+# never below what the caller asked for, and is what was asked without a
+# deadline (a guest)
+out=$(HERE=$TOP/tests/xen SK_SELFTESTS= busybox sh -c '
+	. "$HERE/lib/common.sh" || exit 1
+	now=$(date +%s)
+	echo "$(SK_DEADLINE=$((now + 1000)) sk_guard 600)"
+	echo "$(SK_DEADLINE=$((now + 100)) sk_guard 600)"
+	echo "$(SK_DEADLINE= sk_guard 480)"' 2>&1)
+set -- $out
+if [ $# -eq 3 ] && [ "$1" -ge 905 ] && [ "$1" -le 910 ] &&
+   [ "$2" = 600 ] && [ "$3" = 480 ]; then
+	echo "ok 2 sk_guard stretches a hang guard to the scenario's deadline"
+else
+	echo "# got: $out"
+	echo "not ok 2 sk_guard stretches a hang guard to the scenario's deadline"
+	rc=1
+fi
+exit $rc

@@ -90,7 +90,9 @@ sk_qcow2_wait()
 
 sk_qcow2_host()
 {
-	local name=$1 timeout=480 pid domid kb kb1 kb2 ro_sum base_sum front
+	local name=$1 timeout pid domid kb kb1 kb2 ro_sum base_sum front
+
+	timeout=$(sk_guard 480)
 
 	sk_check "load splitkit_back" sk_vbd_load_back splitkit_back || return
 	sk_check "qemu-img makes the images and the chain" sk_qcow2_make ||

@@ -105,7 +105,9 @@ sk_vbd_load_back()
 # and its results reported as in every scenario.
 sk_vbd_host()
 {
-	local back=$1 name=$2 timeout=${3:-1200} m
+	local back=$1 name=$2 timeout m
+
+	timeout=$(sk_guard "${3:-1200}")
 
 	# nothing may skip in the harness: the package loads and unloads
 	# the backend itself only if no earlier scenario of this boot left

@@ -98,8 +98,8 @@ truncate -s 32M /run/bb-good.img
 sk_domU_run fill.cfg 900 &
 pid=$!
 if sk_check "fill guest started filling" \
-	skt_wait 600 sh -c "xl domid $FILL >/dev/null 2>&1" &&
-   sk_check "fill guest says filling" sk_hs_wait_from $FILL filling 600; then
+	skt_wait "$(sk_guard 600)" sh -c "xl domid $FILL >/dev/null 2>&1" &&
+   sk_check "fill guest says filling" sk_hs_wait_from $FILL filling "$(sk_guard 600)"; then
 	domid=$(xl domid $FILL)
 	sk_check "every fill disk reached its bound" \
 		skt_wait 300 bb_all_full "$domid"

@@ -146,7 +146,7 @@ dom0_turns()
 	# the domain exists once xl create (in the foreground) has made it;
 	# sk_hs_wait_from fails at once for a domain that does not exist
 	sk_check "the guest exists" \
-		skt_wait 600 sh -c "xl domid $name >/dev/null 2>&1" || return 1
+		skt_wait "$(sk_guard 600)" sh -c "xl domid $name >/dev/null 2>&1" || return 1
 	v=$(turn neg-ready) || return 1
 	set -- $v
 	free=$1 l1=$2 l2=$3
