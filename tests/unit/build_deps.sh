@@ -11,7 +11,9 @@
 set -u
 mk()
 {
-	make --no-print-directory -s -C "$TOP/tests/unit" TOP="$TOP" \
+	# not the calling make's flags (a -j's jobserver is not passed on)
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+		make --no-print-directory -s -C "$TOP/tests/unit" TOP="$TOP" \
 		BUILD="$BUILD" -n "$@" all 2>&1
 }
 n=0

@@ -39,18 +39,19 @@ else
 	rc=1
 fi
 
-# sk_guard: a hang guard stretches to the scenario's kill time less 90 s,
-# never below what the caller asked for, and is what was asked without a
-# deadline (a guest)
+# sk_guard: a hang guard stretches to the scenario's kill time less 90 s
+# (or the reserve given), never below what the caller asked for, and is
+# what was asked without a deadline (a guest)
 out=$(HERE=$TOP/tests/xen SK_SELFTESTS= busybox sh -c '
 	. "$HERE/lib/common.sh" || exit 1
 	now=$(date +%s)
 	echo "$(SK_DEADLINE=$((now + 1000)) sk_guard 600)"
 	echo "$(SK_DEADLINE=$((now + 100)) sk_guard 600)"
-	echo "$(SK_DEADLINE= sk_guard 480)"' 2>&1)
+	echo "$(SK_DEADLINE= sk_guard 480)"
+	echo "$(SK_DEADLINE=$((now + 1000)) sk_guard 60 45)"' 2>&1)
 set -- $out
-if [ $# -eq 3 ] && [ "$1" -ge 905 ] && [ "$1" -le 910 ] &&
-   [ "$2" = 600 ] && [ "$3" = 480 ]; then
+if [ $# -eq 4 ] && [ "$1" -ge 905 ] && [ "$1" -le 910 ] &&
+   [ "$2" = 600 ] && [ "$3" = 480 ] && [ "$4" -ge 950 ] && [ "$4" -le 955 ]; then
 	echo "ok 2 sk_guard stretches a hang guard to the scenario's deadline"
 else
 	echo "# got: $out"

@@ -59,6 +59,6 @@ image_wbcache_CFLAGS := \
 	-Wl,--wrap=skp_flush,--wrap=skp_truncate
 
 # Every image target: the core's headers, and zlib under its platform layer.
-# (Header dependencies come from the generic rules' <binary>.d files.)
+# (Header dependencies come from the generic rules' <object>.d files.)
 $(foreach t,$(filter image_%,$(UNIT_TESTS) $(FUZZ_TARGETS)),\
 	$(eval $(t)_CFLAGS += -I$(TOP)/image)$(eval $(t)_LDLIBS += -lz))

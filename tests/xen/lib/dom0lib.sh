@@ -79,13 +79,11 @@ sk_domU_alive()
 # counting loop turns would stretch the limit).  Returns 1 on timeout.
 sk_domU_wait()
 {
-	local name=$1 guard deadline shown=0 next=0 now
-	guard=$(sk_guard "$2")
-	deadline=$(($(date +%s) + guard))
+	local name=$1 deadline=$(($(date +%s) + $2)) shown=0 next=0 now
 	while sk_domU_alive "$name"; do
 		now=$(date +%s)
 		if [ "$now" -ge "$deadline" ]; then
-			sk_comment "domU $name still running after $guard s: destroying it"
+			sk_comment "domU $name still running after $2 s: destroying it"
 			sk_dom0_stuck "domU $name to finish"
 			xl destroy "$name" >/dev/null 2>&1
 			return 1

@@ -92,8 +92,6 @@ sk_qcow2_host()
 {
 	local name=$1 timeout pid domid kb kb1 kb2 ro_sum base_sum front
 
-	timeout=$(sk_guard 480)
-
 	sk_check "load splitkit_back" sk_vbd_load_back splitkit_back || return
 	sk_check "qemu-img makes the images and the chain" sk_qcow2_make ||
 		return
@@ -102,6 +100,7 @@ sk_qcow2_host()
 	front=$(sed -n 's/.*sk\.front=\([^ "]*\).*/\1/p' domU.cfg)
 	# the waits end 30 s before sk_domU_run destroys the guest, so a
 	# stuck guest's dom0 side is dumped while it is still stuck
+	timeout=$(sk_guard 480)
 	SK_QCOW2_END=$(($(date +%s) + timeout - 30))
 	sk_domU_run domU.cfg "$timeout" &
 	pid=$!

@@ -105,9 +105,7 @@ sk_vbd_load_back()
 # and its results reported as in every scenario.
 sk_vbd_host()
 {
-	local back=$1 name=$2 timeout m
-
-	timeout=$(sk_guard "${3:-1200}")
+	local back=$1 name=$2 timeout=${3:-1200} m
 
 	# nothing may skip in the harness: the package loads and unloads
 	# the backend itself only if no earlier scenario of this boot left
@@ -117,8 +115,13 @@ sk_vbd_host()
 	done
 	(
 		export SPLITKIT_VBD_BACK="$back" SPLITKIT_VBD_DOMU="$name"
-		export SPLITKIT_VBD_CFG="$PWD/domU.cfg" SPLITKIT_VBD_WAIT="$timeout"
-		export SPLITKIT_VBD_START=". /lib/splitkit/common.sh && . /lib/splitkit/dom0lib.sh && sk_domU_run '$PWD/domU.cfg' $timeout"
+		# hang guards stretched to the scenario's time (sk_guard):
+		# the package's waits for each handshake, and the guest's
+		# life from when the package starts it
+		export SPLITKIT_VBD_CFG="$PWD/domU.cfg"
+		SPLITKIT_VBD_WAIT=$(sk_guard 480)
+		export SPLITKIT_VBD_WAIT
+		export SPLITKIT_VBD_START=". /lib/splitkit/common.sh && . /lib/splitkit/dom0lib.sh && sk_domU_run '$PWD/domU.cfg' \$(sk_guard $timeout)"
 		SPLITKIT_VBD_FRONT=$(sed -n 's/.*sk\.front=\([^ "]*\).*/\1/p' domU.cfg)
 		export SPLITKIT_VBD_FRONT="${SPLITKIT_VBD_FRONT:-xen-blkfront}"
 		export SPLITKIT_VBD_DATA=xvda SPLITKIT_VBD_DATA_FILE="$VBD_DATA"

@@ -105,7 +105,7 @@ if sk_check "fill guest started filling" \
 		skt_wait 300 bb_all_full "$domid"
 	sk_check "every fill disk waited for the page budget" \
 		bb_all_waited "$domid"
-	sk_domU_run good.cfg 600
+	sk_domU_run good.cfg "$(sk_guard 600)"
 	for devid in 51712 51728 51744; do
 		peak=$(bb_stat "$domid" $devid pages_peak)
 		sk_comment "fill disk $devid: pages_peak $peak, page_waits $(bb_stat "$domid" $devid page_waits), now $(bb_stat "$domid" $devid pages)"

@@ -122,7 +122,7 @@ if sk_check "loop device with 4096-byte sectors over $img ($loop)" \
 		test "$n1" -gt "$n0"
 	sk_check "4 KiB-sector disk unchanged by the misaligned writes" \
 		test "$(md5sum <"$img")" = "$sum"
-	sk_domU_run fio4k.cfg 900
+	sk_domU_run fio4k.cfg "$(sk_guard 900)"
 	sk_check "dom0 verifies what the guest wrote through the 4 KiB disk" \
 		sk_blk_fio "$img" 41 verify 64k
 	sk_check "every backend device torn down" sk_blk_no_vbd 60

@@ -332,7 +332,8 @@ bench_run()
 		bench_window "$job" "$disk" || break
 	done
 	wait "$pid"
-	rc=$(cat /tmp/bench-fio.rc 2>/dev/null || echo 1)
+	rc=$(cat /tmp/bench-fio.rc 2>/dev/null)
+	rc=${rc:-1}
 	for job in $BENCH_JOBS; do
 		terse=$(grep "^3;[^;]*;$job;" /tmp/bench-fio.out | tail -n 1)
 		# terse v3: 5 error, 6 read KiB, 9 read runtime (ms), 47 write

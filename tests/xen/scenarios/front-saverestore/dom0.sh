@@ -60,7 +60,7 @@ sk_check "splitkit_back now offers one queue (the guest uses 3)" \
 sk_check "xl restore" xl restore "$save" &&
 	sk_hs_send_to "$name" restored
 rm -f "$save"
-sk_domU_wait "$name" 480
+sk_domU_wait "$name" "$(sk_guard 480)"
 sk_domU_results "$name"
 seed=$(sed -n 's/^SKU: # handshake: sent seed=\([0-9]*\).*/\1/p' "$log" |
 	tr -d '\r' | tail -n 1)

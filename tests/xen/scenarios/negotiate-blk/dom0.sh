@@ -216,7 +216,7 @@ dd if=/dev/zero of="$img" bs=1M count=64 2>/dev/null
 domid=""
 dom0_turns &
 turns=$!
-sk_domU_run domU.cfg 900
+sk_domU_run domU.cfg "$(sk_guard 900)"
 wait $turns
 domid=$(xenstore-list /local/domain/0/backend/sk-neg 2>/dev/null |
 	head -n 1)
