@@ -267,7 +267,8 @@ bench_wait_file()
 
 # bench_window JOB DISK: while fio runs JOB, count the window:
 # from half a second after DISK's first I/O of the job, BENCH_WINDOW s
-# long but ending at the latest 1.5 s before the job is due to end.  The
+# long but ending at the latest 1.5 s before the job is due to end
+# (BENCH_RAMP + BENCH_RUNTIME after that first I/O).  The
 # counters are read every half second; should the job end first (sleeps
 # overshoot a lot on a busy host), the window ends at the last reading
 # taken while it ran.  Leaves "win_ios=N" and what bench_counts prints in
@@ -279,12 +280,16 @@ bench_window()
 	bench_wait_file "/tmp/bench-go-$job" || return 1
 	bench_snap "$disk"
 	s0=$BENCH_SECT
-	end=$((BENCH_UP + (BENCH_RAMP + BENCH_RUNTIME) * 100 - 150))
 	while [ ! -e "/tmp/bench-done-$job" ] && bench_fio_running; do
 		bench_snap "$disk"
 		[ "$BENCH_SECT" -ne "$s0" ] && break
 		bench_sleep 0.05
 	done
+	# the job's ramp and runtime run from its first I/O, not from its
+	# exec_prerun mark: fio sets the job up in between, which took
+	# seconds in a guest on a loaded host (the window then closed at
+	# once and nothing was counted)
+	end=$((BENCH_UP + (BENCH_RAMP + BENCH_RUNTIME) * 100 - 150))
 	bench_sleep 0.5
 	[ -e "/tmp/bench-done-$job" ] && return 0
 	bench_mark start "$job"
