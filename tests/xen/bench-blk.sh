@@ -55,7 +55,7 @@ runtime=${BENCH_RUNTIME:-8}
 window=${BENCH_WINDOW:-6}
 zc=${BENCH_ZERO_COPY:-1}
 case "$zc" in 0|1) ;; *) die "BENCH_ZERO_COPY is 0 or 1" ;; esac
-case "${BENCH_TIMEOUT:-1}" in ""|*[!0-9]*) die "BENCH_TIMEOUT is a whole number of seconds" ;; esac
+case "${BENCH_TIMEOUT:-1}" in *[!0-9]*) die "BENCH_TIMEOUT is a whole number of seconds" ;; esac
 for n in "$rounds" "$ramp" "$runtime" "$window"; do
 	case "$n" in ""|*[!0-9]*) die "BENCH_ROUNDS, _RAMP, _RUNTIME and _WINDOW are whole numbers" ;; esac
 done
