@@ -215,8 +215,8 @@ sk_domU_console_done()
 # software emulation of hardware virtualisation (Xen's HVM nested in TCG),
 # which now and then faults a guest that has run none of our code yet:
 # Xen logs "d<domid>v<n> Triple fault" and shuts the domain down as a
-# reboot (seen three times in some twenty make check runs, twice on a
-# loaded host).  That is the test platform failing, not the code under
+# reboot (twice in some twenty make check runs: once at the guest's start,
+# on a loaded host, once mid-test).  That is the test platform failing, not the code under
 # test, and it is said as such in a comment.  A triple fault after the
 # guest's first line, a second one, a guest that hung or any other end
 # without the end marker fails as with sk_domU_run.
