@@ -226,17 +226,25 @@ END {
 		print "Goals (ours against stock, medians):"
 		for (k = 1; k <= nj; k++) {
 			j = J[k]
-			worse = ""; unknown = 0
+			worse = ""; unknown = 0; compared = 0
 			for (m = 2; m <= nm; m++) {
 				if (!count[m]) continue
 				a = med("ours", j, m); b = med("stock", j, m)
 				if (!isnum(a) || !isnum(b)) { unknown++; continue }
+				compared++
 				if (a > b * 1.0001 + 0.0001) worse = worse " " mname[m]
 				if (j ~ /32$/ && (mctr[m] == "ev" || mctr[m] == "cs") && !(a < b))
 					worse = worse " " mname[m] "(not fewer)"
 			}
-			printf "  %-18s counts <= stock: %s\n", label[j], \
-				worse == "" ? "met" (unknown ? " (" unknown " not counted by stock)" : "") : "NOT met:" worse
+			# nothing compared (no window counted on either side) is
+			# not a goal met
+			if (!compared)
+				gv = "not measured"
+			else if (worse == "")
+				gv = "met" (unknown ? " (" unknown " not counted on both sides)" : "")
+			else
+				gv = "NOT met:" worse
+			printf "  %-18s counts <= stock: %s\n", label[j], gv
 		}
 		for (k = 1; k <= nj; k++) {
 			j = J[k]
