@@ -15,8 +15,8 @@
 # shunt on|off`, and lists every file's checksum; dom0 then checks the
 # filesystem and every file in the image.  For one-run diagnosis dom0
 # also shows the vbd's XenStore directories (backend and frontend) once
-# the guest has its PV disk, and on failure the device model's log and
-# the guest kernel's own console lines.
+# the guest has its PV disk (on failure sk_hvm_run shows the guest
+# kernel's own console lines, Xen's and the device model's).
 
 . /lib/splitkit/blk.sh
 
@@ -65,15 +65,7 @@ hs_xenstore()
 hs_xenstore &
 diag=$!
 sk_hvm_run domU.cfg 1200
-rc=$?
 kill "$diag" 2>/dev/null
-if [ "$rc" -ne 0 ]; then
-	sk_comment "guest kernel console lines (not the script's):"
-	tr -d '\r' <"$log" | grep -v '^SKU:' | tail -n 60 |
-		while IFS= read -r l; do sk_comment "console: $l"; done
-	tail -n 30 /var/log/xen/qemu-dm-hvm-shunt.log 2>/dev/null |
-		while IFS= read -r l; do sk_comment "qemu-dm: $l"; done
-fi
 
 # "SKU: # sum <md5> <file>" lines -> "<md5>  <file>" for md5sum -c
 tr -d '\r' <"$log" | sed -n 's/^SKU: # sum \([0-9a-f]*\) \(.*\)$/\1  \2/p' \
