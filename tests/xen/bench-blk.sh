@@ -20,10 +20,11 @@
 #
 # Settings (environment; the defaults are the scenario's, bench.sh):
 #   BENCH_ROUNDS=3                    rounds of the pairs
-#   BENCH_PAIRS="stock ours"          pairs, in order; also stockfront
-#                                     (xen-blkfront + splitkit_back) and
-#                                     stockback (splitkit_front +
-#                                     xen-blkback); stock must be first
+#   BENCH_PAIRS="stock ours stockfront stockback"
+#                                     pairs, in order: stockfront is
+#                                     xen-blkfront + splitkit_back,
+#                                     stockback splitkit_front +
+#                                     xen-blkback; stock must be first
 #   BENCH_JOBS="rr4k1 rr4k32 rw4k1 rw4k32 sr1m sw1m"
 #   BENCH_RAMP=2 BENCH_RUNTIME=8      seconds per job
 #   BENCH_WINDOW=6                    seconds counted in each job
@@ -48,7 +49,7 @@ env=$BUILD/bench/blk.env
 # handed to the scenario in its dom0 image (run.sh, SK_BENCH_ENV).
 die() { echo "bench-blk: $*" >&2; exit 2; }
 rounds=${BENCH_ROUNDS:-3}
-pairs=${BENCH_PAIRS:-stock ours}
+pairs=${BENCH_PAIRS:-stock ours stockfront stockback}
 jobs=${BENCH_JOBS:-rr4k1 rr4k32 rw4k1 rw4k32 sr1m sw1m}
 ramp=${BENCH_RAMP:-2}
 runtime=${BENCH_RUNTIME:-8}

@@ -34,7 +34,7 @@ BENCH_RAMP=2
 BENCH_RUNTIME=8
 BENCH_WINDOW=6
 BENCH_ROUNDS=3
-BENCH_PAIRS="stock ours"
+BENCH_PAIRS="stock ours stockfront stockback"
 BENCH_ROUND=1
 # splitkit_back's zero_copy parameter for the pairs it serves (1: on)
 BENCH_ZERO_COPY=1

@@ -85,6 +85,19 @@ bench_native()
 	[ "$rc" -eq 0 ] || sk_fail "native: fio exited with status $rc"
 }
 
+# bench_params: splitkit_back's memory bounds in force, "param_max_pages=N
+# param_max_grants=N" (its pages and mapped grants per disk and per ring:
+# Documentation/block.rst), for the table's memory line.
+bench_params()
+{
+	local k v out=""
+	for k in max_pages max_grants; do
+		read -r v <"/sys/module/splitkit_back/parameters/$k" || v=""
+		out="$out param_$k=$v"
+	done
+	echo "${out# }"
+}
+
 # bench_follow PAIR ROUND NAME TIMEOUT: follow domU NAME's console until
 # it prints its end marker (or TIMEOUT s pass, or the domain is gone),
 # counting dom0's side between each pair of BENCH-MARK lines and reporting
@@ -142,7 +155,7 @@ bench_follow()
 					"$d_res" ;;
 			"SKU: DONE")
 				if [ -d "$BENCH_STATDIR" ]; then
-					sk_comment "BENCH-STATS pair=$pair round=$round $(cd "$BENCH_STATDIR" && grep . * | tr ':\n' '= ')"
+					sk_comment "BENCH-STATS pair=$pair round=$round $(cd "$BENCH_STATDIR" && grep . * | tr ':\n' '= ') $(bench_params)"
 				fi
 				rc=0
 				break ;;
