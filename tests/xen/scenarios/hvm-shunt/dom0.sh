@@ -64,7 +64,7 @@ hs_xenstore()
 }
 hs_xenstore &
 diag=$!
-sk_domU_run domU.cfg 1200
+sk_hvm_run domU.cfg 1200
 rc=$?
 kill "$diag" 2>/dev/null
 if [ "$rc" -ne 0 ]; then

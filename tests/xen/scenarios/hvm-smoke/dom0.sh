@@ -38,7 +38,7 @@ hvm_diag()
 }
 hvm_diag &
 diag=$!
-sk_domU_run "$cfg" "$(sk_guard 600)"
+sk_hvm_run "$cfg" "$(sk_guard 600)"
 kill "$diag" 2>/dev/null
 md5b_guest=$(sed -n 's/^SKU: # md5 of region B: \([0-9a-f]*\).*/\1/p' \
 	/var/log/xen/console/guest-hvm-smoke.log | tr -d '\r' | head -n 1)
