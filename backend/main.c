@@ -27,7 +27,7 @@ static struct skb_params skb_param = {
 	.poll_ns = 20000,
 	.max_pages = 16384,
 	.max_pages_all = 131072,
-	.zero_copy = false,
+	.zero_copy = true,
 	.max_grants = 1056,
 };
 
@@ -48,7 +48,7 @@ SK_PARAM_UINT(max_pages_all, skb_param.max_pages_all,
 	      "bounce pages all disks' requests may hold at once, 4096-16777216 (default 131072: 512 MiB); more waits");
 module_param_named(zero_copy, skb_param.zero_copy, bool, 0644);
 MODULE_PARM_DESC(zero_copy,
-		 "map a frontend's persistent grants once and do block and file I/O on them, no bounce page, no grant copy; read at each connect (default n: not yet through the interop suite)");
+		 "map a frontend's persistent grants once and do block and file I/O on them, no bounce page, no grant copy; read at each connect (default y; n: grant copy on bounce pages for every request)");
 /* xen-blkback's max_persistent_grants default: the same memory per ring */
 SK_PARAM_UINT(max_grants, skb_param.max_grants, 0, 65536, 0644,
 	      "persistent grants one ring keeps mapped at most, 0-65536, one dom0 page frame each; read at each connect (default 1056: 4.1 MiB a ring; 0 turns zero copy off)");
