@@ -136,9 +136,10 @@ void skb_queues_init(struct skb_dev *d)
  * @d: the device; nothing of it is in flight (skb_disconnect() drained it).
  *
  * May sleep.  The completion work ends its last request's in-flight count
- * before it returns (skb_queue_done_work()), and may have been queued once
- * more for requests an earlier run already answered; neither may outlive
- * the rings or the device.
+ * before it returns (skb_queue_done_work()): the count seen at zero, it
+ * may still be returning, and must not outlive the rings or the device.
+ * (It is never pending then: it is queued only with a request on its
+ * list, which holds the count until a run has answered it.)
  */
 void skb_queues_quiesce(struct skb_dev *d)
 {
@@ -309,14 +310,20 @@ static void skb_req_answer(struct skb_req *req)
 	skb_req_free(req);
 }
 
+/* A long run pushes what it has answered so far every this many answers. */
+#define SKB_PUSH_EVERY	32
+
 /*
  * A ring's completion work: answer every request that completed since the
- * last run, in the order they completed, then push once.  The in-flight
- * counts end after the push: the last one may let disconnect tear the
- * ring and the device down (skb_inflight_put()), so nothing of them is
- * touched after it but what skb_queues_quiesce() waits for (this
- * function's return).  A run that finds the list empty (queued again for
- * requests the run before took) does nothing.
+ * last run, in the order they completed, then push once (and every
+ * SKB_PUSH_EVERY answers on the way, so the first answers of a long run
+ * do not wait for the last).  The in-flight counts end after the last
+ * push: the last one may let disconnect tear the ring and the device down
+ * (skb_inflight_put()), so nothing of them is touched after it but what
+ * skb_queues_quiesce() waits for (this function's return).  Every request
+ * on the list is of this ring (skb_queue()).  The list is never empty
+ * when a run starts (the work is queued only by the request that made it
+ * non-empty, and only a run empties it); the check is defensive.
  */
 static void skb_queue_done_work(struct work_struct *work)
 {
@@ -328,12 +335,15 @@ static void skb_queue_done_work(struct work_struct *work)
 	unsigned int n = 0;
 
 	llist_for_each_entry_safe(req, next, list, done_node) {
+		WARN_ON_ONCE(ch && req->ch != ch);
 		d = req->d;
 		ch = req->ch;
 		skb_req_answer(req);
-		n++;
+		if (!(++n % SKB_PUSH_EVERY))
+			sk_chan_push(ch);
+		cond_resched();
 	}
-	if (!n)
+	if (WARN_ON_ONCE(!n))
 		return;
 	sk_chan_push(ch);
 	atomic64_inc(&d->stats.completion_runs);

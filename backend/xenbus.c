@@ -508,8 +508,8 @@ static void skb_stats_snapshot(struct device *dev, u64 *v)
 	v[skb_st_grant_unmaps] = atomic64_read(&s->gnt_unmaps);
 	v[skb_st_grant_map_hits] = atomic64_read(&s->gnt_map_hits);
 	v[skb_st_grants_mapped] = atomic64_read(&s->grants_mapped);
-	v[skb_st_completion_runs] = atomic64_read(&s->completion_runs);
 	v[skb_st_grant_evictions] = atomic64_read(&s->grant_evictions);
+	v[skb_st_completion_runs] = atomic64_read(&s->completion_runs);
 	v[skb_st_zero_copy] = READ_ONCE(d->link) && READ_ONCE(d->zero_copy);
 	for (r = SKB_BAD_OP; r < SKB_NR_REASONS; r++)
 		v[skb_reason_stat[r]] = atomic64_read(&s->reasons[r]);
