@@ -156,8 +156,10 @@ BEGIN {
 /^# bench-blk: BENCH-INFO / {
 	for (i = 4; i <= NF; i++) { split($i, kv, "="); info[kv[1]] = kv[2] }
 }
-/^# bench-blk: BENCH pair=/ {
-	p = ""; j = ""; r = 1
+# a job's counts; and "BENCH-STATS", splitkit_back's skb_stats/ at a
+# guest's end (pages_peak, the memory bounds), kept as job "stats"
+/^# bench-blk: BENCH(-STATS)? pair=/ {
+	p = ""; j = $3 == "BENCH-STATS" ? "stats" : ""; r = 1
 	for (i = 4; i <= NF; i++) {
 		split($i, kv, "=")
 		if (kv[1] == "pair") p = kv[2]
@@ -167,18 +169,6 @@ BEGIN {
 	}
 	for (k in f) v[p, j, r, k] = f[k]
 	delete f
-}
-# splitkit_back's skb_stats/ at a guest's end: the disk's bounce-page peak
-/^# bench-blk: BENCH-STATS pair=/ {
-	p = ""; r = 1
-	for (i = 4; i <= NF; i++) {
-		split($i, kv, "=")
-		if (kv[1] == "pair") p = kv[2]
-		else if (kv[1] == "round") r = kv[2]
-		else if (kv[1] == "pages_peak") peak[p, r] = kv[2]
-		else if (kv[1] == "param_max_pages") maxpages[p, r] = kv[2]
-		else if (kv[1] == "param_max_grants") maxgrants[p, r] = kv[2]
-	}
 }
 END {
 	printf "bench-blk, %s: Xen 4.17 PV block pairs on one backing device, one boot\n", date
@@ -241,7 +231,9 @@ END {
 	mem = 0
 	for (i = 1; i <= np; i++) {
 		for (r = 1; r <= rounds; r++) {
-			if (!((P[i], r) in peak)) continue
+			peak = val(P[i], "stats", r, "pages_peak")
+			maxpages = val(P[i], "stats", r, "param_max_pages")
+			if (peak == "") continue
 			if (!mem++) {
 				print ""
 				print "dom0 memory per disk (splitkit_back): bounce pages at their peak over the"
@@ -249,9 +241,9 @@ END {
 				print "max_grants per ring (Documentation/block.rst)"
 			}
 			printf "  %-10s round %d: peak %d pages (%.1f MiB) of max_pages %s (%.0f MiB); max_grants %s a ring\n", \
-				P[i], r, peak[P[i], r], peak[P[i], r] * 4 / 1024, maxpages[P[i], r], \
-				maxpages[P[i], r] * 4 / 1024, maxgrants[P[i], r]
-			if (maxpages[P[i], r] == "" || peak[P[i], r] + 0 > maxpages[P[i], r] + 0)
+				P[i], r, peak, peak * 4 / 1024, maxpages, maxpages * 4 / 1024, \
+				val(P[i], "stats", r, "param_max_grants")
+			if (maxpages == "" || peak + 0 > maxpages + 0)
 				overbound = overbound " " P[i] "/" r
 		}
 	}

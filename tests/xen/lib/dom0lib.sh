@@ -180,19 +180,26 @@ sk_domU_run()
 {
 	local cfg=$1 timeout=${2:-240} name rc=0
 	name=$(sk_domU_name "$cfg")
-	rm -f "$SK_CONSOLE_DIR/guest-$name.log"
-	if ! xl create "$cfg" >/tmp/sk-xl-create.log 2>&1; then
-		while IFS= read -r l; do
-			sk_comment "$l"
-		done </tmp/sk-xl-create.log
-		sk_fail "xl create $(basename "$cfg")"
-		return 1
-	fi
+	sk_domU_create "$cfg" "$name" || return 1
 	sk_ok "xl create $(basename "$cfg")"
 	sk_domU_wait "$name" "$timeout" || rc=1
 	sk_domU_console_done "$name"
 	sk_domU_results "$name" || rc=1
 	return $rc
+}
+
+# sk_domU_create CFG NAME: create domU NAME from xl config CFG, its console
+# log emptied first.  On failure xl's output becomes comments, the failed
+# result "xl create CFG" is printed, and it returns 1.
+sk_domU_create()
+{
+	rm -f "$SK_CONSOLE_DIR/guest-$2.log"
+	xl create "$1" >/tmp/sk-xl-create.log 2>&1 && return 0
+	while IFS= read -r l; do
+		sk_comment "$l"
+	done </tmp/sk-xl-create.log
+	sk_fail "xl create $(basename "$1")"
+	return 1
 }
 
 # sk_domU_console_done NAME: after domain NAME is gone.  xenconsoled writes
@@ -224,14 +231,7 @@ sk_hvm_run()
 {
 	local cfg=$1 timeout=${2:-240} name domid rc=0 fault
 	name=$(sk_domU_name "$cfg")
-	rm -f "$SK_CONSOLE_DIR/guest-$name.log"
-	if ! xl create "$cfg" >/tmp/sk-xl-create.log 2>&1; then
-		while IFS= read -r l; do
-			sk_comment "$l"
-		done </tmp/sk-xl-create.log
-		sk_fail "xl create $(basename "$cfg")"
-		return 1
-	fi
+	sk_domU_create "$cfg" "$name" || return 1
 	domid=$(xl domid "$name" 2>/dev/null)
 	sk_domU_wait "$name" "$timeout" || rc=1
 	sk_domU_console_done "$name"
