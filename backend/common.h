@@ -35,6 +35,7 @@
 #include <linux/blkdev.h>
 #include <linux/bvec.h>
 #include <linux/fs.h>
+#include <linux/llist.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <xen/xenbus.h>
@@ -187,6 +188,8 @@ struct skb_attach {
  * @zc_failed: segments copied because their mapping failed.
  * @grants_mapped: grants mapped now, all rings.
  * @grant_evictions: idle mappings unmapped to map another grant.
+ * @completion_runs: runs of a ring's completion work, each answering every
+ *	request that completed since the last and pushing them once.
  */
 struct skb_stats {
 	atomic64_t reqs;
@@ -207,6 +210,7 @@ struct skb_stats {
 	atomic64_t zc_failed;
 	atomic64_t grants_mapped;
 	atomic64_t grant_evictions;
+	atomic64_t completion_runs;
 };
 
 struct skb_gpool;
@@ -219,11 +223,16 @@ struct skb_gpool;
  * @idle: woken when @inflight falls to 1 or 0: a barrier waits on it.
  * @gp: its mapped grants while connected with zero copy (gmap.c), else
  *	NULL.  Set before the ring connects, freed after it is gone.
+ * @done: requests whose I/O has completed, not yet answered (lock-free:
+ *	any context adds, only @done_work takes).
+ * @done_work: answers what is on @done, one push for all (req.c).
  */
 struct skb_queue {
 	atomic_t inflight;
 	wait_queue_head_t idle;
 	struct skb_gpool *gp;
+	struct llist_head done;
+	struct work_struct done_work;
 };
 
 /**
@@ -305,7 +314,7 @@ struct skb_dev {
  * @end_write: the kiocb completion drops the write freeze protection.
  * @budget: bounce pages reserved for it in the page budget (budget.c).
  * @iocb: file path.
- * @work: completion work (grant copy to the frontend, response).
+ * @done_node: on its ring's list of completed requests (skb_queue.done).
  * @gcopy: grant-copy batch.
  * @gslot: per segment, its slot in the ring's mapped-grant pool, or
  *	SKB_GMAP_NONE: a bounce page, grant copy.
@@ -325,7 +334,7 @@ struct skb_req {
 	bool end_write;
 	unsigned int budget;
 	struct kiocb iocb;
-	struct work_struct work;
+	struct llist_node done_node;
 	struct sk_gcopy gcopy;
 	u32 *gslot;
 	u8 *gact;
@@ -375,6 +384,7 @@ void skb_build_limits(struct skb_dev *d, unsigned int max_segs);
 int skb_req_init(void);
 void skb_req_exit(void);
 void skb_queues_init(struct skb_dev *d);
+void skb_queues_quiesce(struct skb_dev *d);
 void skb_inflight_get(struct skb_dev *d, struct sk_chan *ch);
 void skb_inflight_put(struct skb_dev *d, struct sk_chan *ch);
 void skb_answer(struct skb_dev *d, struct sk_chan *ch,

@@ -8,12 +8,16 @@
  * slots are given back when the request is freed), or they are bounce
  * pages: a write's data is grant-copied from the frontend into them
  * before the backing sees it (skb_req_fill()), and a read's data is
- * grant-copied back out after the I/O (skb_req_work()), so no foreign page
- * is mapped and a frontend cannot change data under us.  The
- * backing's I/O parts end in skb_req_done(); the last one queues the
- * completion work, which answers on the request's channel and releases
- * everything.  Requests answered without I/O (refusals, flushes without
- * data, discards) go through skb_answer().
+ * grant-copied back out after the I/O (skb_req_answer()), so no foreign
+ * page is mapped and a frontend cannot change data under us.  The
+ * backing's I/O parts end in skb_req_done(); the last one puts the request
+ * on its ring's list of completed requests and, if the list was empty,
+ * queues the ring's completion work.  That work takes the whole list,
+ * answers each request on the ring and releases it, then pushes the
+ * answers once: one push, and at most one event to the frontend, for every
+ * request that completed while the work was queued (at queue depth 32 many
+ * complete together).  Requests answered without I/O (refusals, flushes
+ * without data, discards) go through skb_answer().
  *
  * Callers: blkif.c (allocation, filling, early answers), bdev.c and file.c
  * (skb_req_done()); nothing here calls back into them.  The frontend
@@ -37,6 +41,8 @@ static_assert(PAGE_SIZE == SK_BLKIF_PAGE_SIZE);
 
 /* Completion work: grant copy to the frontend, answer, release. */
 static struct workqueue_struct *skb_wq;
+
+static void skb_queue_done_work(struct work_struct *work);
 
 #ifdef SKB_TEST_HOOKS
 /*
@@ -120,7 +126,27 @@ void skb_queues_init(struct skb_dev *d)
 	for (i = 0; i < SKB_MAX_QUEUES; i++) {
 		atomic_set(&d->queues[i].inflight, 0);
 		init_waitqueue_head(&d->queues[i].idle);
+		init_llist_head(&d->queues[i].done);
+		INIT_WORK(&d->queues[i].done_work, skb_queue_done_work);
 	}
+}
+
+/**
+ * skb_queues_quiesce() - wait until no ring's completion work runs.
+ * @d: the device; nothing of it is in flight (skb_disconnect() drained it).
+ *
+ * May sleep.  The completion work ends its last request's in-flight count
+ * before it returns (skb_queue_done_work()): the count seen at zero, it
+ * may still be returning, and must not outlive the rings or the device.
+ * (It is never pending then: it is queued only with a request on its
+ * list, which holds the count until a run has answered it.)
+ */
+void skb_queues_quiesce(struct skb_dev *d)
+{
+	unsigned int i;
+
+	for (i = 0; i < SKB_MAX_QUEUES; i++)
+		flush_work(&d->queues[i].done_work);
 }
 
 /**
@@ -239,10 +265,13 @@ void skb_req_free(struct skb_req *req)
 	kfree(req);
 }
 
-/* Completion, process context: copy read data out, answer, release. */
-static void skb_req_work(struct work_struct *work)
+/*
+ * Completion, process context: copy a read's data out, write the answer
+ * (not pushed) and release the request.  Its in-flight count is the
+ * caller's to end, after the push.
+ */
+static void skb_req_answer(struct skb_req *req)
 {
-	struct skb_req *req = container_of(work, struct skb_req, work);
 	struct skb_dev *d = req->d;
 	struct sk_chan *ch = req->ch;
 	int err = req->error;
@@ -278,9 +307,48 @@ static void skb_req_work(struct work_struct *work)
 		atomic64_inc(&d->stats.io_errors);
 	skb_put_rsp(ch, req->desc.id, req->desc.op,
 		    err ? SK_BLKIF_RSP_ERROR : SK_BLKIF_RSP_OKAY);
-	sk_chan_push(ch);
 	skb_req_free(req);
-	skb_inflight_put(d, ch);
+}
+
+/* A long run pushes what it has answered so far every this many answers. */
+#define SKB_PUSH_EVERY	32
+
+/*
+ * A ring's completion work: answer every request that completed since the
+ * last run, in the order they completed, then push once (and every
+ * SKB_PUSH_EVERY answers on the way, so the first answers of a long run
+ * do not wait for the last).  The in-flight counts end after the last
+ * push: the last one may let disconnect tear the ring and the device down
+ * (skb_inflight_put()), so nothing of them is touched after it but what
+ * skb_queues_quiesce() waits for (this function's return).  Every request
+ * on the list is of this ring (skb_queue()).  The list is never empty
+ * when a run starts (the work is queued only by the request that made it
+ * non-empty, and only a run empties it); the check is defensive.
+ */
+static void skb_queue_done_work(struct work_struct *work)
+{
+	struct skb_queue *q = container_of(work, struct skb_queue, done_work);
+	struct llist_node *list = llist_reverse_order(llist_del_all(&q->done));
+	struct skb_req *req, *next;
+	struct skb_dev *d = NULL;
+	struct sk_chan *ch = NULL;
+	unsigned int n = 0;
+
+	llist_for_each_entry_safe(req, next, list, done_node) {
+		WARN_ON_ONCE(ch && req->ch != ch);
+		d = req->d;
+		ch = req->ch;
+		skb_req_answer(req);
+		if (!(++n % SKB_PUSH_EVERY))
+			sk_chan_push(ch);
+		cond_resched();
+	}
+	if (WARN_ON_ONCE(!n))
+		return;
+	sk_chan_push(ch);
+	atomic64_inc(&d->stats.completion_runs);
+	while (n--)
+		skb_inflight_put(d, ch);
 }
 
 /**
@@ -288,15 +356,21 @@ static void skb_req_work(struct work_struct *work)
  * @req: the request.
  * @err: 0 or -errno of that part.
  *
- * Any context (bio end_io runs in interrupt context).  The last part queues
- * the completion work.
+ * Any context (bio end_io runs in interrupt context).  The last part puts
+ * the request on its ring's list of completed requests; the first on an
+ * empty list queues the ring's completion work.
  */
 void skb_req_done(struct skb_req *req, int err)
 {
+	struct skb_queue *q;
+
 	if (err)
 		cmpxchg(&req->error, 0, err);
-	if (atomic_dec_and_test(&req->pending))
-		queue_work(skb_wq, &req->work);
+	if (!atomic_dec_and_test(&req->pending))
+		return;
+	q = skb_queue(req->d, req->ch);
+	if (llist_add(&req->done_node, &q->done))
+		queue_work(skb_wq, &q->done_work);
 }
 
 /**
@@ -324,7 +398,6 @@ struct skb_req *skb_req_alloc(struct skb_dev *d, struct sk_chan *ch,
 	req->ch = ch;
 	req->desc = *desc;
 	req->segs = req->desc.segs;
-	INIT_WORK(&req->work, skb_req_work);
 	atomic_set(&req->pending, 1);
 	req->pages = kcalloc(n, sizeof(*req->pages), GFP_NOIO);
 	req->bvec = kcalloc(n, sizeof(*req->bvec), GFP_NOIO);

@@ -179,6 +179,8 @@ static void skb_disconnect(struct sk_xb *xb)
 	}
 	spin_unlock_irq(&d->drain_lock);
 	skb_test_drained(d);
+	/* the last answer's completion work may still be returning */
+	skb_queues_quiesce(d);
 	sk_link_destroy(d->link);
 	d->link = NULL;
 	if (d->zero_copy)
@@ -457,6 +459,7 @@ static void skb_format_changed(struct xenbus_watch *w, const char *path,
 	X(skb, zc_segs) X(skb, zc_full) X(skb, zc_failed)		\
 	X(skb, grant_maps) X(skb, grant_unmaps) X(skb, grant_map_hits)	\
 	X(skb, grants_mapped) X(skb, grant_evictions)			\
+	X(skb, completion_runs)						\
 	X(skb, refused_bad_op) X(skb, refused_not_supported)		\
 	X(skb, refused_read_only) X(skb, refused_bad_nr_segs)		\
 	X(skb, refused_bad_indirect_op) X(skb, refused_bad_seg)	\
@@ -506,6 +509,7 @@ static void skb_stats_snapshot(struct device *dev, u64 *v)
 	v[skb_st_grant_map_hits] = atomic64_read(&s->gnt_map_hits);
 	v[skb_st_grants_mapped] = atomic64_read(&s->grants_mapped);
 	v[skb_st_grant_evictions] = atomic64_read(&s->grant_evictions);
+	v[skb_st_completion_runs] = atomic64_read(&s->completion_runs);
 	v[skb_st_zero_copy] = READ_ONCE(d->link) && READ_ONCE(d->zero_copy);
 	for (r = SKB_BAD_OP; r < SKB_NR_REASONS; r++)
 		v[skb_reason_stat[r]] = atomic64_read(&s->reasons[r]);

@@ -24,7 +24,7 @@
 # window in the middle of the job, and over that window each domain's busy
 # CPU time, context switches, events received on the disk's event
 # channels and its driver's counters: splitkit_back's grant copies, maps,
-# unmaps and bytes copied, splitkit_front's bytes copied and grants made
+# unmaps, bytes copied and completion runs (one push each), splitkit_front's bytes copied and grants made
 # and ended; the native bound has only dom0_ fields).  dom0 follows the
 # guest's console while it runs and counts its own side between the
 # guest's BENCH-MARK start and stop lines, with shell builtins only (no
@@ -207,7 +207,7 @@ bench_pair()
 	else
 		sk_check "$pair round $round: load splitkit_back" \
 			bench_load splitkit_back xen_blkback || return 1
-		BENCH_STATKEYS="gcopy_segs gcopy_bytes grant_maps grant_unmaps zc_segs"
+		BENCH_STATKEYS="gcopy_segs gcopy_bytes grant_maps grant_unmaps zc_segs completion_runs"
 		# read at each connect: the guest below gets this setting
 		sk_check "$pair round $round: splitkit_back zero_copy=$BENCH_ZERO_COPY" \
 			sh -c "echo $BENCH_ZERO_COPY >/sys/module/splitkit_back/parameters/zero_copy" ||
