@@ -250,13 +250,12 @@ sk_hvm_triple_fault()
 # times in all, while it ends in a triple fault.  Here an HVM guest runs on
 # QEMU's software emulation of hardware virtualisation (Xen's HVM nested in
 # TCG), which now and then faults a guest whatever it runs: Xen logs
-# "d<domid>v<n> Triple fault" and shuts the domain down as a reboot (four
-# times in some thirty make check runs: at the guest's start on a loaded
-# host, after the guest's PV disk appeared on an idle one, and mid-test,
-# in hvm-smoke, whose guest runs none of our code).  That is the test
-# platform failing, not the code under test, and it is said as such in a
-# comment with Xen's line; the guest's script starts over from its
-# beginning.  A guest kernel that oopsed or panicked first, a guest that
+# "d<domid>v<n> Triple fault" and shuts the domain down as a reboot (twice
+# in some twenty make check runs: at the guest's start on a loaded host,
+# once mid-test; both in hvm-smoke, whose guest runs none of our code).
+# That is the test platform failing, not the code under test, and it is
+# said as such in a comment with Xen's line; the guest's script starts
+# over from its beginning.  A guest kernel that oopsed or panicked first, a guest that
 # hung or any other end without the end marker fails as with sk_domU_run,
 # and the guest's own console lines, Xen's and QEMU's are shown.
 sk_hvm_run()
