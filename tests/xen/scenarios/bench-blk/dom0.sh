@@ -244,11 +244,15 @@ bench_unload()
 }
 
 # bench_load NAME OTHER: make module NAME the vbd backend (OTHER, the other
-# backend, must not be loaded: both would bind the guest's disk).
+# backend, must not be loaded: both would bind the guest's disk);
+# splitkit_back gets this run's parameters (XEN_BACK_PARAMS).
 bench_load()
 {
 	bench_unload "$2" || return 1
-	sk_modprobe "$1"
+	case "$1" in
+	splitkit_back)	sk_insmod "$1" $(sk_back_params) ;;
+	*)		sk_insmod "$1" ;;
+	esac
 }
 
 sk_check "load virtio_pci and virtio_blk (the scratch disk)" \
