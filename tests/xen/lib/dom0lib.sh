@@ -255,9 +255,10 @@ sk_hvm_triple_fault()
 # once mid-test; both in hvm-smoke, whose guest runs none of our code).
 # That is the test platform failing, not the code under test, and it is
 # said as such in a comment with Xen's line; the guest's script starts
-# over from its beginning.  A guest kernel that oopsed or panicked first, a guest that
-# hung or any other end without the end marker fails as with sk_domU_run,
-# and the guest's own console lines, Xen's and QEMU's are shown.
+# over from its beginning.  A guest kernel that oopsed or panicked first,
+# a guest that hung or any other end without the end marker fails as with
+# sk_domU_run, and the guest's own console lines, Xen's and QEMU's are
+# shown.
 sk_hvm_run()
 {
 	local cfg=$1 timeout=${2:-240} tries=${3:-3} name domid rc=0 fault

@@ -32,6 +32,7 @@
 # makes the tables.  A job whose fio fails is a failing result; speed
 # never is.
 
+. /lib/splitkit/blk.sh
 . ./bench.sh
 
 # the kernel log's length before the bench: its last check
@@ -206,7 +207,7 @@ bench_pair()
 		BENCH_STATKEYS=""
 	else
 		sk_check "$pair round $round: load splitkit_back" \
-			bench_load splitkit_back xen_blkback || return 1
+			sk_blk_load_back || return 1
 		BENCH_STATKEYS="gcopy_segs gcopy_bytes grant_maps grant_unmaps zc_segs completion_runs"
 		# read at each connect: the guest below gets this setting
 		sk_check "$pair round $round: splitkit_back zero_copy=$BENCH_ZERO_COPY" \
@@ -244,15 +245,12 @@ bench_unload()
 }
 
 # bench_load NAME OTHER: make module NAME the vbd backend (OTHER, the other
-# backend, must not be loaded: both would bind the guest's disk);
-# splitkit_back gets this run's parameters (XEN_BACK_PARAMS).
+# backend, must not be loaded: both would bind the guest's disk).
+# splitkit_back is loaded by sk_blk_load_back, with this run's parameters.
 bench_load()
 {
 	bench_unload "$2" || return 1
-	case "$1" in
-	splitkit_back)	sk_insmod "$1" $(sk_back_params) ;;
-	*)		sk_insmod "$1" ;;
-	esac
+	sk_modprobe "$1"
 }
 
 sk_check "load virtio_pci and virtio_blk (the scratch disk)" \
