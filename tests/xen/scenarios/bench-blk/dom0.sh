@@ -110,6 +110,7 @@ bench_follow()
 {
 	local pair=$1 round=$2 name=$3 log=$SK_CONSOLE_DIR/guest-$3.log
 	local line part="" d_res open=0 deadline check rc=1 job counts u0=0 d
+	local gone=0
 
 	for job in idle $BENCH_JOBS; do
 		eval "bench_d_$job="
@@ -164,6 +165,10 @@ bench_follow()
 			continue
 		fi
 		part=$part$line
+		if [ "$gone" -eq 1 ]; then
+			sk_comment "domU $name is gone without its end marker"
+			break
+		fi
 		# nothing new: look again in 0.5 s (each look costs dom0 CPU
 		# time; being late at both ends of a window does not matter,
 		# only dom0's busy rate over it is used)
@@ -178,9 +183,12 @@ bench_follow()
 		if [ "$BENCH_UP" -ge $((check + 1000)) ] &&
 		   { [ "$open" -eq 0 ] || [ "$BENCH_UP" -ge $((u0 + 3000)) ]; }; then
 			check=$BENCH_UP
+			# gone: xenconsoled may not have written the end of
+			# its log yet (seen: a guest's last results came after
+			# the domain); read on once it has
 			xl domid "$name" >/dev/null 2>&1 || {
-				sk_comment "domU $name is gone without its end marker"
-				break
+				sk_domU_console_done "$name"
+				gone=1
 			}
 		fi
 	done
