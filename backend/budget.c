@@ -21,7 +21,8 @@
  * sends.  Per-request bookkeeping (a few hundred bytes) and the qcow2
  * engine's bounded caches (image/core/cache.c) are not.
  *
- * Locking: skb_budget_lock protects skb_pages_all and every disk's
+ * Locking: skb_budget_lock (taken with interrupts off: completions give
+ * pages back from bio end_io) protects skb_pages_all and every disk's
  * skb_dev.pages; waiters sleep on skb_budget_wq, woken on every release
  * and when a disk stops.
  */
@@ -43,8 +44,9 @@ static bool skb_pages_try(struct skb_dev *d, unsigned int n)
 	unsigned int disk_max = READ_ONCE(skb_budget_param->max_pages);
 	unsigned int all_max = READ_ONCE(skb_budget_param->max_pages_all);
 	bool ok;
+	unsigned long flags;
 
-	spin_lock(&skb_budget_lock);
+	spin_lock_irqsave(&skb_budget_lock, flags);
 	/* a disk holding nothing may always start one request */
 	ok = d->pages + n <= disk_max &&
 	     (!d->pages || skb_pages_all + n <= all_max);
@@ -54,7 +56,7 @@ static bool skb_pages_try(struct skb_dev *d, unsigned int n)
 		d->pages_peak = max(d->pages_peak, d->pages);
 		skb_pages_all_peak = max(skb_pages_all_peak, skb_pages_all);
 	}
-	spin_unlock(&skb_budget_lock);
+	spin_unlock_irqrestore(&skb_budget_lock, flags);
 	return ok;
 }
 
@@ -87,14 +89,16 @@ int skb_pages_get(struct skb_dev *d, unsigned int n)
  * @d: the device.
  * @n: the same number of pages.
  *
- * Any context but hard interrupt (takes skb_budget_lock, wakes waiters).
+ * Any context (takes skb_budget_lock with interrupts off, wakes waiters).
  */
 void skb_pages_put(struct skb_dev *d, unsigned int n)
 {
-	spin_lock(&skb_budget_lock);
+	unsigned long flags;
+
+	spin_lock_irqsave(&skb_budget_lock, flags);
 	d->pages -= n;
 	skb_pages_all -= n;
-	spin_unlock(&skb_budget_lock);
+	spin_unlock_irqrestore(&skb_budget_lock, flags);
 	wake_up_all(&skb_budget_wq);
 }
 
@@ -122,10 +126,12 @@ void skb_budget_init(const struct skb_params *p)
  */
 void skb_pages_read(unsigned long *now, unsigned long *peak)
 {
-	spin_lock(&skb_budget_lock);
+	unsigned long flags;
+
+	spin_lock_irqsave(&skb_budget_lock, flags);
 	*now = skb_pages_all;
 	*peak = skb_pages_all_peak;
-	spin_unlock(&skb_budget_lock);
+	spin_unlock_irqrestore(&skb_budget_lock, flags);
 }
 
 /**
@@ -137,10 +143,12 @@ void skb_pages_read(unsigned long *now, unsigned long *peak)
 void skb_pages_read_disk(struct skb_dev *d, unsigned long *now,
 			 unsigned long *peak)
 {
-	spin_lock(&skb_budget_lock);
+	unsigned long flags;
+
+	spin_lock_irqsave(&skb_budget_lock, flags);
 	*now = d->pages;
 	*peak = d->pages_peak;
-	spin_unlock(&skb_budget_lock);
+	spin_unlock_irqrestore(&skb_budget_lock, flags);
 }
 
 /* Read-only module parameters: the backend's pages now and at the peak. */

@@ -189,7 +189,8 @@ struct skb_attach {
  * @grants_mapped: grants mapped now, all rings.
  * @grant_evictions: idle mappings unmapped to map another grant.
  * @completion_runs: runs of a ring's completion work, each answering every
- *	request that completed since the last and pushing them once.
+ *	read on bounce pages that completed since the last, pushed once.
+ * @direct_answers: requests answered where their I/O completed (req.c).
  */
 struct skb_stats {
 	atomic64_t reqs;
@@ -211,6 +212,7 @@ struct skb_stats {
 	atomic64_t grants_mapped;
 	atomic64_t grant_evictions;
 	atomic64_t completion_runs;
+	atomic64_t direct_answers;
 };
 
 struct skb_gpool;

@@ -27,7 +27,8 @@
  * them: they do not grow with what a guest sends, only with the pool.
  *
  * Lifetime and locking: a pool lives from connect to disconnect (xenbus.c).
- * Its lock protects the bookkeeping; the pages, the handles and the batch
+ * Its lock protects the bookkeeping and is taken with interrupts off
+ * (completions give slots back from bio end_io); the pages, the handles and the batch
  * scratch belong to the ring's consumer (skb_chan_msg(), one at a time),
  * which is the only one to map or unmap while connected.  Completions only
  * give slots back (skb_gpool_put()).  Disconnect destroys the pool after
@@ -164,6 +165,7 @@ static unsigned int skb_gpool_map_batch(struct skb_gpool *gp, unsigned int n)
 	unsigned int i, k = 0, failed = 0, mapped = 0;
 	u32 ok_slot[SKB_GPOOL_BATCH];
 	int err;
+	unsigned long flags;
 
 	for (i = 0; i < n; i++) {
 		u32 s = gp->batch_slot[i];
@@ -171,9 +173,9 @@ static unsigned int skb_gpool_map_batch(struct skb_gpool *gp, unsigned int n)
 		if (!gp->pages[s] && gnttab_alloc_pages(1, &gp->pages[s])) {
 			gp->pages[s] = NULL;
 			atomic64_inc(&gp->d->stats.nomem);
-			spin_lock(&gp->lock);
+			spin_lock_irqsave(&gp->lock, flags);
 			skb_gmap_broken(&gp->m, s);
-			spin_unlock(&gp->lock);
+			spin_unlock_irqrestore(&gp->lock, flags);
 			failed++;
 			continue;
 		}
@@ -197,9 +199,9 @@ static unsigned int skb_gpool_map_batch(struct skb_gpool *gp, unsigned int n)
 		/* mapped but not usable: give its page up rather than reuse */
 		if (gp->map_ops[i].status == GNTST_okay)
 			gp->pages[s] = NULL;
-		spin_lock(&gp->lock);
+		spin_lock_irqsave(&gp->lock, flags);
 		skb_gmap_broken(&gp->m, s);
-		spin_unlock(&gp->lock);
+		spin_unlock_irqrestore(&gp->lock, flags);
 		failed++;
 	}
 	atomic64_add(mapped, &gp->d->stats.grants_mapped);
@@ -255,13 +257,14 @@ static void skb_gpool_map_missed(struct skb_gpool *gp, struct skb_req *req)
 static void skb_gpool_break_missed(struct skb_gpool *gp, struct skb_req *req)
 {
 	unsigned int i;
+	unsigned long flags;
 
-	spin_lock(&gp->lock);
+	spin_lock_irqsave(&gp->lock, flags);
 	for (i = 0; i < req->desc.nr_segs; i++)
 		if (req->gact[i] == SKB_GMAP_MAP ||
 		    req->gact[i] == SKB_GMAP_EVICT)
 			skb_gmap_broken(&gp->m, req->gslot[i]);
-	spin_unlock(&gp->lock);
+	spin_unlock_irqrestore(&gp->lock, flags);
 }
 
 /*
@@ -274,8 +277,9 @@ static unsigned int skb_gpool_drop_broken(struct skb_gpool *gp,
 {
 	unsigned int i, dropped = 0;
 	u32 s;
+	unsigned long flags;
 
-	spin_lock(&gp->lock);
+	spin_lock_irqsave(&gp->lock, flags);
 	for (i = 0; i < req->desc.nr_segs; i++) {
 		s = req->gslot[i];
 		if (s == SKB_GMAP_NONE ||
@@ -286,7 +290,7 @@ static unsigned int skb_gpool_drop_broken(struct skb_gpool *gp,
 		req->gact[i] = SKB_GMAP_COPY;
 		dropped++;
 	}
-	spin_unlock(&gp->lock);
+	spin_unlock_irqrestore(&gp->lock, flags);
 	return dropped;
 }
 
@@ -311,10 +315,11 @@ unsigned int skb_gpool_map(struct skb_gpool *gp, struct skb_req *req)
 	struct skb_stats *st = &req->d->stats;
 	unsigned int i, n = req->desc.nr_segs, hits = 0, evicted = 0;
 	unsigned int full, failed, mapped = 0;
+	unsigned long flags;
 
-	spin_lock(&gp->lock);
+	spin_lock_irqsave(&gp->lock, flags);
 	full = n - skb_gmap_take(&gp->m, req->segs, n, req->gslot, req->gact);
-	spin_unlock(&gp->lock);
+	spin_unlock_irqrestore(&gp->lock, flags);
 	req->gpool = gp;
 	if (skb_gpool_unmap_evicted(gp, req))
 		skb_gpool_break_missed(gp, req);
@@ -358,19 +363,20 @@ bool skb_gpool_mapped(const struct skb_req *req, unsigned int i)
  * skb_gpool_put() - a request's I/O is over: give its slots back.
  * @req: a request skb_gpool_map() was called on.
  *
- * Any context but hard interrupt (takes the pool's lock).  The mappings
+ * Any context (takes the pool's lock with interrupts off).  The mappings
  * stay, idle, for the next request that names the same grants.
  */
 void skb_gpool_put(struct skb_req *req)
 {
 	struct skb_gpool *gp = req->gpool;
 	unsigned int i;
+	unsigned long flags;
 
-	spin_lock(&gp->lock);
+	spin_lock_irqsave(&gp->lock, flags);
 	for (i = 0; i < req->desc.nr_segs; i++)
 		if (req->gslot[i] != SKB_GMAP_NONE)
 			skb_gmap_put(&gp->m, req->gslot[i]);
-	spin_unlock(&gp->lock);
+	spin_unlock_irqrestore(&gp->lock, flags);
 	req->gpool = NULL;
 }
 

@@ -10,14 +10,21 @@
  * before the backing sees it (skb_req_fill()), and a read's data is
  * grant-copied back out after the I/O (skb_req_answer()), so no foreign
  * page is mapped and a frontend cannot change data under us.  The
- * backing's I/O parts end in skb_req_done(); the last one puts the request
- * on its ring's list of completed requests and, if the list was empty,
- * queues the ring's completion work.  That work takes the whole list,
- * answers each request on the ring and releases it, then pushes the
+ * backing's I/O parts end in skb_req_done().  A request with nothing left
+ * to copy (a write, a read done on mapped pages, a failed read) is
+ * answered and pushed there and then, in the completion's own context
+ * (bio end_io, often a hard interrupt), as xen-blkback does: no hop to a
+ * worker, so no context switch between the I/O and the answer.  A read on
+ * bounce pages needs a grant copy out, too long for an interrupt: the last
+ * part puts it on its ring's list of completed requests and, if the list
+ * was empty, queues the ring's completion work.  That work takes the whole
+ * list, answers each request on the ring and releases it, then pushes the
  * answers once: one push, and at most one event to the frontend, for every
- * request that completed while the work was queued (at queue depth 32 many
- * complete together).  Requests answered without I/O (refusals, flushes
- * without data, discards) go through skb_answer().
+ * request that completed while the work was queued.  (Direct answers push
+ * one by one, but a push only sends an event when the frontend asked for
+ * one, so answers that come while it is still busy share its next one.)
+ * Requests answered without I/O (refusals, flushes without data,
+ * discards) go through skb_answer().
  *
  * Callers: blkif.c (allocation, filling, early answers), bdev.c and file.c
  * (skb_req_done()); nothing here calls back into them.  The frontend
@@ -39,7 +46,7 @@
 /* One bounce page per segment: a segment is one grant page. */
 static_assert(PAGE_SIZE == SK_BLKIF_PAGE_SIZE);
 
-/* Completion work: grant copy to the frontend, answer, release. */
+/* Completion work of reads on bounce pages: grant copy out, answer, release. */
 static struct workqueue_struct *skb_wq;
 
 static void skb_queue_done_work(struct work_struct *work);
@@ -240,8 +247,9 @@ void skb_answer(struct skb_dev *d, struct sk_chan *ch,
  * skb_req_free() - release a request and its bounce pages.
  * @req: the request; its answer, if any, is someone else's business.
  *
- * Gives its pages back to the page budget (budget.c) before the caller
- * ends its in-flight count, while the device is sure to exist.
+ * Any context, hard interrupt included (skb_req_done()).  Gives its pages
+ * back to the page budget (budget.c) before the caller ends its in-flight
+ * count, while the device is sure to exist.
  */
 void skb_req_free(struct skb_req *req)
 {
@@ -266,9 +274,20 @@ void skb_req_free(struct skb_req *req)
 }
 
 /*
- * Completion, process context: copy a read's data out, write the answer
- * (not pushed) and release the request.  Its in-flight count is the
- * caller's to end, after the push.
+ * Whether @req's answer needs a grant copy out first: a read that
+ * succeeded on at least one bounce page (@req->budget counts them).
+ */
+static bool skb_req_copies_out(const struct skb_req *req)
+{
+	return req->desc.kind == SKB_KIND_READ && req->budget &&
+	       !READ_ONCE(req->error);
+}
+
+/*
+ * Completion: copy a read's data out, write the answer (not pushed) and
+ * release the request.  Process context if skb_req_copies_out(), any
+ * context otherwise.  Its in-flight count is the caller's to end, after
+ * the push.
  */
 static void skb_req_answer(struct skb_req *req)
 {
@@ -278,7 +297,7 @@ static void skb_req_answer(struct skb_req *req)
 	unsigned int i;
 
 	/* on a mapped page a read's data is in the frontend's page already */
-	if (!err && req->desc.kind == SKB_KIND_READ && req->budget) {
+	if (skb_req_copies_out(req)) {
 		unsigned int segs = 0;
 		u64 bytes = 0;
 
@@ -351,13 +370,31 @@ static void skb_queue_done_work(struct work_struct *work)
 		skb_inflight_put(d, ch);
 }
 
+/*
+ * Answer @req where its I/O completed, push, and end its in-flight count:
+ * the same steps as a run of the completion work, for one request that
+ * needs no copy.  Nothing of @req, its ring or its device is touched
+ * after skb_inflight_put().
+ */
+static void skb_req_answer_now(struct skb_req *req)
+{
+	struct skb_dev *d = req->d;
+	struct sk_chan *ch = req->ch;
+
+	skb_req_answer(req);
+	sk_chan_push(ch);
+	atomic64_inc(&d->stats.direct_answers);
+	skb_inflight_put(d, ch);
+}
+
 /**
  * skb_req_done() - one part of a request's I/O finished.
  * @req: the request.
  * @err: 0 or -errno of that part.
  *
- * Any context (bio end_io runs in interrupt context).  The last part puts
- * the request on its ring's list of completed requests; the first on an
+ * Any context (bio end_io may run in a hard interrupt).  The last part
+ * answers the request at once if it has nothing to copy out; otherwise it
+ * puts it on its ring's list of completed requests, and the first on an
  * empty list queues the ring's completion work.
  */
 void skb_req_done(struct skb_req *req, int err)
@@ -368,6 +405,10 @@ void skb_req_done(struct skb_req *req, int err)
 		cmpxchg(&req->error, 0, err);
 	if (!atomic_dec_and_test(&req->pending))
 		return;
+	if (!skb_req_copies_out(req)) {
+		skb_req_answer_now(req);
+		return;
+	}
 	q = skb_queue(req->d, req->ch);
 	if (llist_add(&req->done_node, &q->done))
 		queue_work(skb_wq, &q->done_work);

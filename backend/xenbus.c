@@ -459,7 +459,7 @@ static void skb_format_changed(struct xenbus_watch *w, const char *path,
 	X(skb, zc_segs) X(skb, zc_full) X(skb, zc_failed)		\
 	X(skb, grant_maps) X(skb, grant_unmaps) X(skb, grant_map_hits)	\
 	X(skb, grants_mapped) X(skb, grant_evictions)			\
-	X(skb, completion_runs)						\
+	X(skb, completion_runs) X(skb, direct_answers)			\
 	X(skb, refused_bad_op) X(skb, refused_not_supported)		\
 	X(skb, refused_read_only) X(skb, refused_bad_nr_segs)		\
 	X(skb, refused_bad_indirect_op) X(skb, refused_bad_seg)	\
@@ -510,6 +510,7 @@ static void skb_stats_snapshot(struct device *dev, u64 *v)
 	v[skb_st_grants_mapped] = atomic64_read(&s->grants_mapped);
 	v[skb_st_grant_evictions] = atomic64_read(&s->grant_evictions);
 	v[skb_st_completion_runs] = atomic64_read(&s->completion_runs);
+	v[skb_st_direct_answers] = atomic64_read(&s->direct_answers);
 	v[skb_st_zero_copy] = READ_ONCE(d->link) && READ_ONCE(d->zero_copy);
 	for (r = SKB_BAD_OP; r < SKB_NR_REASONS; r++)
 		v[skb_reason_stat[r]] = atomic64_read(&s->reasons[r]);

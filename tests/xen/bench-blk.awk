@@ -149,6 +149,7 @@ BEGIN {
 	mside[++nm] = "dom0"; mctr[nm] = "gcopy_bytes"; mname[nm] = "dom0 bytes copied"; count[nm] = 1
 	mside[++nm] = "dom0"; mctr[nm] = "zc_segs"; mname[nm] = "dom0 segments zero-copy"
 	mside[++nm] = "dom0"; mctr[nm] = "completion_runs"; mname[nm] = "dom0 completion runs"; count[nm] = 1
+	mside[++nm] = "dom0"; mctr[nm] = "direct_answers"; mname[nm] = "dom0 answers from end_io"
 	mside[++nm] = "domU"; mctr[nm] = "copied_bytes"; mname[nm] = "domU bytes copied"; count[nm] = 1
 	mside[++nm] = "domU"; mctr[nm] = "grant_misses"; mname[nm] = "domU grants made"; count[nm] = 1
 	mside[++nm] = "domU"; mctr[nm] = "grants_reclaimed"; mname[nm] = "domU grants ended"; count[nm] = 1

@@ -242,7 +242,11 @@ skt_vbd_xs_snapshot()
 # mapping serves many requests), and at most one data segment in ten
 # grant-copied because the pool had no slot (zc_full) or the mapping
 # failed (zc_failed).  So zero copy that silently falls back to grant
-# copy fails, and so does zero copy where it is off.
+# copy fails, and so does zero copy where it is off.  Either way a request
+# with nothing to copy out (every write; a read on mapped pages) is
+# answered where its I/O completed, without a hop to the completion work:
+# those answers (direct_answers) must outnumber the work's runs
+# (completion_runs), which only reads on bounce pages need.
 
 # skt_vbd_zc_stat DIR KEY: one counter of a skb_stats directory, 0 if
 # there is no such file.
@@ -257,7 +261,7 @@ skt_vbd_zc_stat()
 skt_vbd_zc_checks()
 {
 	local sys=${SKT_VBD_SYSFS:-/sys} domid=$1 devid st on pers
-	local zc segs full failed maps hits copied
+	local zc segs full failed maps hits copied direct runs
 
 	shift
 	on=$(cat "$sys/module/splitkit_back/parameters/zero_copy" 2>/dev/null)
@@ -273,6 +277,10 @@ skt_vbd_zc_checks()
 		maps=$(skt_vbd_zc_stat "$st" grant_maps)
 		hits=$(skt_vbd_zc_stat "$st" grant_map_hits)
 		copied=$((full + failed))
+		direct=$(skt_vbd_zc_stat "$st" direct_answers)
+		runs=$(skt_vbd_zc_stat "$st" completion_runs)
+		_skt_vbd_check "vbd $devid: answered where the I/O completed ($direct) more often than by the completion work ($runs runs)" \
+			test "$direct" -gt "$runs"
 		${SKT_SAY:-skt_comment} "vbd $devid: splitkit_back zero_copy ${on:-?}, frontend feature-persistent $pers: zero_copy $zc, segments mapped $segs, copied for want of a slot $full, map failed $failed; grant_maps $maps, grant_map_hits $hits, grant_unmaps $(skt_vbd_zc_stat "$st" grant_unmaps), evictions $(skt_vbd_zc_stat "$st" grant_evictions), mapped now $(skt_vbd_zc_stat "$st" grants_mapped); grant copies $(skt_vbd_zc_stat "$st" gcopy_segs) ($(skt_vbd_zc_stat "$st" gcopy_bytes) bytes, indirect pages included)"
 		if [ "$on" != Y ] || [ "$pers" != 1 ]; then
 			_skt_vbd_check "vbd $devid: grant copy only (zero_copy ${on:-?}, feature-persistent $pers): nothing on mapped grants" \

@@ -216,7 +216,7 @@ bench_pair()
 	else
 		sk_check "$pair round $round: load splitkit_back" \
 			sk_blk_load_back || return 1
-		BENCH_STATKEYS="gcopy_segs gcopy_bytes grant_maps grant_unmaps zc_segs completion_runs"
+		BENCH_STATKEYS="gcopy_segs gcopy_bytes grant_maps grant_unmaps zc_segs completion_runs direct_answers"
 		# read at each connect: the guest below gets this setting
 		sk_check "$pair round $round: splitkit_back zero_copy=$BENCH_ZERO_COPY" \
 			sh -c "echo $BENCH_ZERO_COPY >/sys/module/splitkit_back/parameters/zero_copy" ||
