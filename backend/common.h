@@ -352,7 +352,7 @@ struct skb_req {
  * @max_pages: bounce pages one disk's requests may hold (budget.c).
  * @max_pages_all: bounce pages all disks' requests may hold.
  * @zero_copy: map persistent grants and do I/O on them (gmap.c).
- * @max_grants: grants one ring keeps mapped at most.
+ * @max_grants: grants a disk keeps mapped at most, per queue it offers.
  *
  * Each may change at any time (0644): read them once, with READ_ONCE().
  */

@@ -21,7 +21,8 @@
  * dom0 memory without ever failing a request.
  * Documentation/block.rst says when each path is the cheaper one.
  *
- * Memory: at most max_grants slots per ring, each one dom0 page frame
+ * Memory: at most max_grants x max_queues slots per disk, shared by its
+ * rings (xenbus.c, skb_gpools_create()), each one dom0 page frame
  * (on a PV dom0 a ballooned page whose frame is given to the mapping) plus
  * about 40 bytes of bookkeeping.  The page budget (budget.c) does not count
  * them: they do not grow with what a guest sends, only with the pool.

@@ -81,17 +81,42 @@ static void skb_gpools_destroy(struct skb_dev *d)
 	}
 }
 
+/* Most slots one ring's pool may have (the max_grants parameter's limit). */
+#define SKB_GPOOL_MAX_SLOTS	65536
+
+/*
+ * The rings the frontend asked for (multi-queue-num-queues, 1 when absent),
+ * 1 to @offered.  A bad value is refused right after, by the ring layer
+ * (sk_link_back_connect()); here it only counts as every ring offered.
+ */
+static unsigned int skb_front_rings(struct skb_dev *d, unsigned int offered)
+{
+	u32 nr;
+
+	if (sk_xs_read_u32(d->dev->otherend, "multi-queue-num-queues",
+			   offered, 1, &nr) || !nr)
+		return offered;
+	return nr;
+}
+
 /*
  * Zero copy (gmap.c) for this connection: when the parameter allows it,
  * the backing's I/O can run on mapped pages, and the frontend keeps its
  * grants persistent (its own feature-persistent = 1), so that a mapping
  * made once serves every later request that names the same grant.  One
- * pool per ring we may connect, made before the rings can deliver a
- * request.  Return: 0 (also when zero copy is off), or -ENOMEM.
+ * pool per ring the frontend asked for, made before the rings can deliver
+ * a request.  The disk's slots are max_grants for every ring it offers
+ * (@nr, multi-queue-max-queues), shared by the rings in use (at most
+ * SKB_GPOOL_MAX_SLOTS a ring): a disk's mappings stay within
+ * max_grants x max_queues pages however many rings connect, and a guest
+ * with one ring can keep deep large I/O mapped (splitkit_front's 1 MiB
+ * requests at queue depth 8: 8 x 264 grants).  A ring without a pool
+ * (only if the frontend changed its ring count under us) grant-copies.
+ * Return: 0 (also when zero copy is off), or -ENOMEM.
  */
 static int skb_gpools_create(struct skb_dev *d, unsigned int nr)
 {
-	unsigned int cap = READ_ONCE(skb_param->max_grants), i;
+	unsigned int cap = READ_ONCE(skb_param->max_grants), rings, i;
 	bool persistent;
 
 	WRITE_ONCE(d->zero_copy, false);
@@ -100,7 +125,9 @@ static int skb_gpools_create(struct skb_dev *d, unsigned int nr)
 	if (sk_xs_read_bool(d->dev->otherend, "feature-persistent", false,
 			    &persistent) || !persistent)
 		return 0;
-	for (i = 0; i < nr; i++) {
+	rings = skb_front_rings(d, nr);
+	cap = min_t(u64, (u64)cap * nr / rings, SKB_GPOOL_MAX_SLOTS);
+	for (i = 0; i < rings; i++) {
 		d->queues[i].gp = skb_gpool_create(d, cap);
 		if (!d->queues[i].gp) {
 			skb_gpools_destroy(d);
