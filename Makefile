@@ -7,7 +7,7 @@
 #   make check        unit tests, module builds for every installed Debian
 #                     kernel (W=1, sparse), Xen-in-QEMU scenarios; ends with
 #                     one line "N passed, N failed"
-#   make check-debug  the core scenarios on a debug kernel (KASAN, lockdep,
+#   make check-debug  the core scenarios on a debug kernel (KFENCE, lockdep,
 #                     kmemleak, ...), failing on any kernel report; slow
 #   make demo         boot Xen + dom0 + a domU in QEMU and show disk I/O
 #   make bench        every benchmark (bench-*)
@@ -62,7 +62,7 @@ xen-test:
 check: deps
 	@$(TOP)/tests/check.sh
 
-# The kernel's bug finders (KASAN, lockdep, kmemleak, ...) on a debug build
+# The kernel's bug finders (KFENCE, lockdep, kmemleak, ...) on a debug build
 # of Debian's 6.1 kernel, cached in /var/cache/splitkit; hours the first
 # time, too slow for 'make check'.
 check-debug:

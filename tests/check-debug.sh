@@ -4,9 +4,9 @@
 # 'make check-debug': the scenarios that exercise splitkit's kernel code
 # hardest (the block pair with each stock peer, hostile peers in both
 # directions, save/restore, detach under I/O, the ring), on a debug build of
-# Debian's 6.1 kernel (scripts/debug-kernel.sh: KASAN, KFENCE, lockdep,
-# DEBUG_ATOMIC_SLEEP, kmemleak) booted as dom0 and as every guest.  Each
-# scenario ends with a check in dom0 and in each guest that the kernel
+# Debian's 6.1 kernel (scripts/debug-kernel.sh: KFENCE, SLUB debugging,
+# lockdep, DEBUG_ATOMIC_SLEEP, kmemleak) booted as dom0 and as every guest.
+# Each scenario ends with a check in dom0 and in each guest that the kernel
 # reported nothing (tests/selftests/lib/kreport.sh); any report fails it.
 # Too slow for 'make check': the first run builds the kernel (cached in
 # /var/cache/splitkit), and every boot runs several times slower.
@@ -30,7 +30,7 @@ if ! kver=$("$TOP/scripts/debug-kernel.sh" | tail -n 1) || [ -z "$kver" ]; then
 	echo "not ok 1 check-debug: building the debug kernel" | tee "$out/kernel.ktap"
 else
 	echo "# debug kernel $kver"
-	# KASAN and lockdep slow every step several times under TCG
+	# SLUB debugging and lockdep slow every step several times under TCG
 	SCENARIO_TIMEOUT=${SCENARIO_TIMEOUT:-2400} \
 	DOM0_BOOT_TIMEOUT=${DOM0_BOOT_TIMEOUT:-1800} \
 		"$TOP/tests/xen/run.sh" --kver "$kver" --scenarios "$SCENARIOS" 2>&1 |
