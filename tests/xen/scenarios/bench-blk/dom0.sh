@@ -105,12 +105,14 @@ bench_params()
 # each BENCH-RES line.  Relays the console live as SKL: lines.  Only
 # builtins run while the guest is inside a counting window.  With
 # BENCH_STATKEYS set (splitkit_back), the disk's skb_stats/ is counted too,
-# and dumped as a comment at the end marker.
+# read whole after each window (the disk may be gone by the time dom0
+# reads the guest's end marker) and the last reading dumped as a comment at
+# the end marker, or when the guest is found gone without one.
 bench_follow()
 {
 	local pair=$1 round=$2 name=$3 log=$SK_CONSOLE_DIR/guest-$3.log
 	local line part="" d_res open=0 deadline check rc=1 job counts u0=0 d
-	local gone=0
+	local gone=0 stats=""
 
 	for job in idle $BENCH_JOBS; do
 		eval "bench_d_$job="
@@ -147,7 +149,9 @@ bench_follow()
 				case "$job" in *[!a-z0-9]*|"") continue ;; esac
 				counts=$(bench_counts)
 				eval "bench_d_$job=\$counts"
-				open=0 ;;
+				open=0
+				[ ! -d "$BENCH_STATDIR" ] ||
+					stats=$(cd "$BENCH_STATDIR" && grep . * | tr ':\n' '= ') ;;
 			"SKU: BENCH-RES job="*)
 				line=${line#SKU: BENCH-RES job=}
 				job=${line%% *}
@@ -156,9 +160,8 @@ bench_follow()
 				bench_report "$pair" "$round" "$job" "${line#* }" \
 					"$d_res" ;;
 			"SKU: DONE")
-				if [ -d "$BENCH_STATDIR" ]; then
-					sk_comment "BENCH-STATS pair=$pair round=$round $(cd "$BENCH_STATDIR" && grep . * | tr ':\n' '= ') $(bench_params)"
-				fi
+				[ -z "$stats" ] ||
+					sk_comment "BENCH-STATS pair=$pair round=$round $stats $(bench_params)"
 				rc=0
 				break ;;
 			esac
@@ -167,6 +170,8 @@ bench_follow()
 		part=$part$line
 		if [ "$gone" -eq 1 ]; then
 			sk_comment "domU $name is gone without its end marker"
+			[ -z "$stats" ] ||
+				sk_comment "BENCH-STATS pair=$pair round=$round $stats $(bench_params)"
 			break
 		fi
 		# nothing new: look again in 0.5 s (each look costs dom0 CPU
