@@ -192,3 +192,147 @@ sk_blk_hostile_results()
 			esac
 		done
 }
+
+# --- a guest busy across save/restore (front-saverestore, front-restore-qdisk)
+
+# sk_blk_sectors DEV: 512-byte sectors read and written on DEV so far (the
+# block layer's counters, which live across a frontend's reconnect).
+sk_blk_sectors()
+{
+	set -- $(cat "/sys/block/$1/stat")
+	echo $(($3 + $7))
+}
+
+# sk_blk_verify_passes DEV BS IODEPTH SEED DIR: whole-disk write + verify
+# passes over DEV in BS requests, seeds SEED and SEED+1 in turn (a pass
+# whose writes were lost reads the other seed's data), until DIR/stop
+# exists.  DIR/pass holds "<passes done> <seed of the last one>", or
+# "failed pass N seed S" (then it returns 1, fio's output in DIR/fio.log).
+sk_blk_verify_passes()
+{
+	local pass=0 seed
+
+	while [ ! -e "$5/stop" ]; do
+		seed=$(($4 + pass % 2))
+		if ! sk_blk_fio "/dev/$1" "$seed" write "$2" 1 libaio \
+			--iodepth="$3" >"$5/fio.log" 2>&1; then
+			echo "failed pass $pass seed $seed" >"$5/pass"
+			return 1
+		fi
+		pass=$((pass + 1))
+		echo "$pass $seed" >"$5/pass"
+	done
+}
+
+# sk_blk_passes DIR: passes sk_blk_verify_passes finished so far (-1 once
+# it failed).
+sk_blk_passes()
+{
+	case "$(cat "$1/pass" 2>/dev/null)" in
+	failed*) echo -1 ;;
+	"") echo 0 ;;
+	*) cut -d' ' -f1 "$1/pass" ;;
+	esac
+}
+
+# sk_blk_save_busy NAME IMG SAVE: dom0 side, splitkit_back loaded.  Make
+# IMG a fresh 64 MiB file, create domain NAME from domU.cfg (its disk on
+# IMG), wait until its guest says its I/O is under way (handshake
+# io-running, sk_blk_busy_across), then xl save it to SAVE under that I/O
+# and check that it is gone.  Fails at the first step that does, with the
+# domain destroyed, its disks gone and splitkit_back unloaded.
+sk_blk_save_busy()
+{
+	# xl save runs libxl-save-helper from the Xen library directory
+	sk_check "libxl-save-helper is in dom0" \
+		test -x /usr/lib/xen-4.17/bin/libxl-save-helper
+	rm -f "$2" "$3"
+	truncate -s 64M "$2"
+	if ! xl create domU.cfg >/tmp/sk-xl-create.log 2>&1; then
+		sk_comment "$(cat /tmp/sk-xl-create.log)"
+		sk_fail "xl create domU.cfg"
+		rmmod splitkit_back
+		return 1
+	fi
+	sk_ok "xl create domU.cfg"
+	if sk_check "domU has fio I/O under way" \
+		sk_hs_wait_from "$1" io-running 300 &&
+	   sk_check "xl save under I/O" xl save "$1" "$3" &&
+	   sk_check "xl save produced a file" test -s "$3"; then
+		sk_comment "saved image: $(ls -l "$3" 2>&1)"
+		sk_check "domain is gone after save" sh -c "! xl domid $1"
+		return
+	fi
+	xl destroy "$1" 2>/dev/null
+	sk_blk_no_vbd 30
+	rmmod splitkit_back
+	return 1
+}
+
+# sk_blk_verify_restored NAME IMG BS: dom0 side, after the restore.  Wait
+# for domain NAME's guest to end, take its results, then verify all of IMG
+# in BS blocks with the seed of the guest's last pass (its "seed"
+# handshake, read from its console log).
+sk_blk_verify_restored()
+{
+	local seed
+
+	sk_domU_wait "$1" "$(sk_guard 480)"
+	sk_domU_results "$1"
+	seed=$(sed -n 's/^SKU: # handshake: sent seed=\([0-9]*\).*/\1/p' \
+		"$SK_CONSOLE_DIR/guest-$1.log" | tr -d '\r' | tail -n 1)
+	sk_check "dom0 verifies all of the disk as written by the domU (seed ${seed:-none})" \
+		sk_blk_fio "$2" "${seed:-0}" verify "$3"
+}
+
+# sk_blk_busy_across DEV BS IODEPTH SEED DIR: guest side of a save and
+# restore under I/O (dom0's side: sk_blk_save_busy).  Runs
+# sk_blk_verify_passes in the background, says "io-running" once it has
+# moved 1 MiB, waits for dom0's "restored", lets one whole pass that
+# started after the restore finish, stops the passes and checks that every
+# pass verified and that the restored domain moved a whole pass (the disk
+# written and read back).  The last pass's seed stays in DIR/pass.
+sk_blk_busy_across()
+{
+	local loop restored=0 pass0 sec0 ios0 rc pass_sec
+	local dev=$1 dir=$5
+
+	rm -rf "$dir"
+	mkdir "$dir"
+	sk_blk_verify_passes "$@" &
+	loop=$!
+	# I/O really under way before dom0 is told it may save us
+	while [ "$(sk_blk_sectors "$dev")" -lt 2048 ] &&
+	      kill -0 "$loop" 2>/dev/null; do
+		sleep 1
+	done
+	sk_check "fio moved data on $dev" \
+		test "$(sk_blk_sectors "$dev")" -ge 2048
+	sk_hs_send io-running
+	sk_check "dom0 says the save and the restore happened" \
+		sk_hs_wait restored 540 && restored=1
+	set -- $(cat "/sys/block/$dev/stat")
+	ios0=$(($1 + $5))
+	sec0=$(sk_blk_sectors "$dev")
+	pass0=$(sk_blk_passes "$dir")
+	sk_comment "after the restore: pass $pass0 running, $ios0 requests so far"
+	while [ "$restored" -eq 1 ] && [ "$(sk_blk_passes "$dir")" -ge 0 ] &&
+	      [ "$(sk_blk_passes "$dir")" -lt $((pass0 + 2)) ]; do
+		sleep 1
+	done
+	touch "$dir/stop"
+	wait "$loop"
+	rc=$?
+	sk_comment "fio loop: $(cat "$dir/pass" 2>/dev/null), status $rc"
+	[ "$rc" -eq 0 ] || sed 's/^/fio: /' "$dir/fio.log" | tail -n 10 |
+		while IFS= read -r l; do sk_comment "$l"; done
+	sk_check "every fio pass wrote and verified the disk (across save/restore)" \
+		test "$rc" -eq 0
+	set -- $(cat "/sys/block/$dev/stat")
+	sk_comment "after the restore: $(($1 + $5 - ios0)) requests completed, $((($(sk_blk_sectors "$dev") - sec0) / 2048)) MiB"
+	# a pass writes the whole disk and reads it back
+	pass_sec=$(($(cat "/sys/block/$dev/size") * 2))
+	sk_check "the restored domain completed a whole pass (>= $((pass_sec / 2048)) MiB of I/O)" \
+		test "$restored" -eq 1 -a \
+		$(($(sk_blk_sectors "$dev") - sec0)) -ge "$pass_sec"
+}

@@ -29,20 +29,8 @@ save=/run/front-rq.save
 log=$SK_CONSOLE_DIR/guest-$name.log
 
 sk_check "load splitkit_back" sk_blk_load_back || return
-sk_check "libxl-save-helper is in dom0" \
-	test -x /usr/lib/xen-4.17/bin/libxl-save-helper
-rm -f "$img" "$save" "$log"
-truncate -s 64M "$img"
-if ! xl create domU.cfg >/tmp/sk-xl-create.log 2>&1; then
-	sk_comment "$(cat /tmp/sk-xl-create.log)"
-	sk_fail "xl create domU.cfg"
-	return
-fi
-sk_ok "xl create domU.cfg"
-
-sk_check "domU has fio I/O under way" sk_hs_wait_from "$name" io-running 300
-sk_check "xl save under I/O" xl save "$name" "$save"
-sk_check "domain is gone after save" sh -c "! xl domid $name"
+rm -f "$log"
+sk_blk_save_busy "$name" "$img" "$save" || return
 sk_check "splitkit_back released the disk" sk_blk_no_vbd 30
 if xl restore domU-qdisk.cfg "$save" >/tmp/sk-xl-restore.log 2>&1; then
 	sk_ok "xl restore onto QEMU qdisk without discard (domU-qdisk.cfg)"
@@ -55,11 +43,6 @@ fi
 sk_check "the restored disk is QEMU's (backend/qdisk in XenStore)" \
 	sh -c "xenstore-list /local/domain/0/backend/qdisk/\$(xl domid $name) >/dev/null"
 rm -f "$save"
-sk_domU_wait "$name" "$(sk_guard 480)"
-sk_domU_results "$name"
-seed=$(sed -n 's/^SKU: # handshake: sent seed=\([0-9]*\).*/\1/p' "$log" |
-	tr -d '\r' | tail -n 1)
-sk_check "dom0 verifies all of the disk as written by the domU (seed ${seed:-none})" \
-	sk_blk_fio "$img" "${seed:-0}" verify 1M
+sk_blk_verify_restored "$name" "$img" 1M
 sk_check "rmmod splitkit_back" rmmod splitkit_back
 rm -f "$img"

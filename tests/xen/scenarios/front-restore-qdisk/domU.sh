@@ -14,40 +14,6 @@
 
 . /lib/splitkit/blk.sh
 
-# frq_sectors: 512-byte sectors moved on xvda (reads + writes).
-frq_sectors()
-{
-	set -- $(cat /sys/block/xvda/stat)
-	echo $(($3 + $7))
-}
-
-# frq_loop: whole-disk write + verify passes until /tmp/frq-stop exists;
-# /tmp/frq-pass holds "<passes done> <seed of the last one>", or "failed".
-frq_loop()
-{
-	local pass=0 seed
-	while [ ! -e /tmp/frq-stop ]; do
-		seed=$((51 + pass % 2))
-		if ! sk_blk_fio /dev/xvda "$seed" write 1M 1 libaio \
-			--iodepth=8 >/tmp/frq-fio.log 2>&1; then
-			echo "failed pass $pass seed $seed" >/tmp/frq-pass
-			return 1
-		fi
-		pass=$((pass + 1))
-		echo "$pass $seed" >/tmp/frq-pass
-	done
-}
-
-# frq_passes: passes finished so far (-1 once the loop has failed).
-frq_passes()
-{
-	case "$(cat /tmp/frq-pass 2>/dev/null)" in
-	failed*) echo -1 ;;
-	"") echo 0 ;;
-	*) cut -d' ' -f1 /tmp/frq-pass ;;
-	esac
-}
-
 sk_check "load splitkit_front" sk_insmod splitkit_front || return
 sk_check "/dev/xvda appeared" sk_wait_block /dev/xvda || return
 sk_comment "$(sk_blk_front_features xvda)"
@@ -58,38 +24,7 @@ sk_check "requests of 32 segments (max_hw_sectors_kb 128)" \
 sk_check "discard on (discard_max_bytes above 0)" \
 	test "$(cat /sys/block/xvda/queue/discard_max_bytes)" -gt 0
 sk_check "xenstore client reaches XenStore" xenstore-read domid || return
-rm -f /tmp/frq-stop /tmp/frq-pass
-frq_loop &
-loop=$!
-while [ "$(frq_sectors)" -lt 4096 ] && kill -0 "$loop" 2>/dev/null; do
-	sleep 1
-done
-sk_check "fio moved data on xvda" test "$(frq_sectors)" -ge 4096
-sk_hs_send io-running
-if sk_check "dom0 says the save and the restore happened" \
-	sk_hs_wait restored 540; then
-	restored=1
-else
-	restored=0
-fi
-pass0=$(frq_passes)
-sec0=$(frq_sectors)
-# one whole pass that started after the restore, then stop
-while [ "$restored" -eq 1 ] && [ "$(frq_passes)" -ge 0 ] &&
-      [ "$(frq_passes)" -lt $((pass0 + 2)) ]; do
-	sleep 1
-done
-touch /tmp/frq-stop
-wait "$loop"
-rc=$?
-sk_comment "fio loop: $(cat /tmp/frq-pass 2>/dev/null), status $rc"
-[ "$rc" -eq 0 ] || sed 's/^/fio: /' /tmp/frq-fio.log | tail -n 10 |
-	while IFS= read -r l; do sk_comment "$l"; done
-sk_check "every fio pass wrote and verified the disk (across save/restore)" \
-	test "$rc" -eq 0
-sec1=$(frq_sectors)
-sk_check "the restored domain completed a whole pass (>= 128 MiB of I/O)" \
-	test "$restored" -eq 1 -a $((sec1 - sec0)) -ge $((128 * 2048))
+sk_blk_busy_across xvda 1M 8 51 /tmp/frq
 sk_comment "$(sk_blk_front_features xvda)"
 sk_comment "$(sk_blk_front_stat xvda | tr '\n' ' ')"
 sk_check "connected again" test "$(sk_blk_front_stat xvda connected)" = 1
@@ -108,7 +43,7 @@ sk_check "dmesg: the frontend turned discard off" \
 	sh -c "dmesg | grep -q 'discard off'"
 sk_check "a discard now fails at once (blkdiscard exits non-zero)" \
 	sh -c '! blkdiscard -o 0 -l 1048576 /dev/xvda'
-seed=$(cut -d' ' -f2 /tmp/frq-pass 2>/dev/null)
+seed=$(cut -d' ' -f2 /tmp/frq/pass 2>/dev/null)
 sk_check "whole disk verifies after the loop and the discard (seed $seed)" \
 	sk_blk_fio /dev/xvda "$seed" verify 1M 1 libaio --iodepth=8
 sk_check "no I/O error on xvda" sh -c "! dmesg | grep -q 'I/O error.*xvda'"

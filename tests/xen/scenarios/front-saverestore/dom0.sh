@@ -32,25 +32,8 @@ log=$SK_CONSOLE_DIR/guest-$name.log
 sk_check "load splitkit_back" sk_blk_load_back || return
 sk_check "splitkit_back offers 512 indirect segments to the new guest" \
 	sh -c 'echo 512 >/sys/module/splitkit_back/parameters/max_indirect_segs'
-# xl save runs libxl-save-helper from the Xen library directory.
-sk_check "libxl-save-helper is in dom0" \
-	test -x /usr/lib/xen-4.17/bin/libxl-save-helper
-rm -f "$img" "$save" "$log"
-truncate -s 64M "$img"
-if ! xl create domU.cfg >/tmp/sk-xl-create.log 2>&1; then
-	sk_comment "$(cat /tmp/sk-xl-create.log)"
-	sk_fail "xl create domU.cfg"
-	return
-fi
-sk_ok "xl create domU.cfg"
-
-# Handshake (common.sh): the domU's fio loop runs until we say
-# "restored", so the save always finds it busy, whatever the speed.
-sk_check "domU has fio I/O under way" sk_hs_wait_from "$name" io-running 300
-sk_check "xl save under I/O" xl save "$name" "$save"
-sk_check "xl save produced a file" test -s "$save"
-sk_comment "saved image: $(ls -l "$save" 2>&1)"
-sk_check "domain is gone after save" sh -c "! xl domid $name"
+rm -f "$log"
+sk_blk_save_busy "$name" "$img" "$save" || return
 sk_check "splitkit_back now offers 256 indirect segments (the guest sends 512)" \
 	sh -c 'echo 256 >/sys/module/splitkit_back/parameters/max_indirect_segs'
 sk_check "splitkit_back now offers one-page rings (the guest uses 4)" \
@@ -60,12 +43,7 @@ sk_check "splitkit_back now offers one queue (the guest uses 3)" \
 sk_check "xl restore" xl restore "$save" &&
 	sk_hs_send_to "$name" restored
 rm -f "$save"
-sk_domU_wait "$name" "$(sk_guard 480)"
-sk_domU_results "$name"
-seed=$(sed -n 's/^SKU: # handshake: sent seed=\([0-9]*\).*/\1/p' "$log" |
-	tr -d '\r' | tail -n 1)
-sk_check "dom0 verifies all of the disk as written by the domU (seed ${seed:-none})" \
-	sk_blk_fio "$img" "${seed:-0}" verify 2M
+sk_blk_verify_restored "$name" "$img" 2M
 sk_check "hotplug script released the loop device" \
 	sh -c "! losetup -a | grep -q front-sr"
 # leave dom0 as we found it: later scenarios load xen-blkback or unload
