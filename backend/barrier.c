@@ -36,8 +36,9 @@
  * disks go on (their consumers are other work items).  Nothing the consumer
  * waits for needs the consumer: completions are answered from bio end_io
  * or the kiocb's completion (or, for reads on bounce pages, from skb_wq's
- * work) with sk_chan_put()/sk_chan_push() under the ring's own spinlock.  Disconnect waits for skb_dev.inflight,
- * which counts the barrier too; both waits end when the I/O ends.
+ * work) with sk_chan_put()/sk_chan_push() under the ring's own spinlock.
+ * Disconnect waits for skb_dev.inflight, which counts the barrier too;
+ * both waits end when the I/O ends.
  *
  * Linux's xen-blkback drains the same way (the ring's in-flight count) but
  * submits the barrier as a PREFLUSH write without FUA and goes on taking

@@ -19,14 +19,17 @@
  *
  * Lock hierarchy: skb_dev.xb.lock (sk_xb: connect, disconnect, backing
  * open/close), then skb_share_lock (share.c: which backings are in use),
- * are the only sleeping locks.  The data path takes one spinlock of its
- * own, skb_dev.drain_lock, only where the device's in-flight count falls to
- * zero; it nests outside skb_dev.drain_wq's lock.  Request state belongs
- * to whoever holds the struct skb_req: the channel's consumer while it
- * validates and submits, then the I/O completion, then the completion work
- * item.  In-flight counts are atomics (req.c): skb_dev.inflight (the whole
- * device, for disconnect) and skb_queue.inflight (one ring, for barriers;
- * barrier.c).
+ * are the only sleeping locks.  The data path's spinlocks, all taken with
+ * interrupts off (requests are answered from bio end_io) and never nested
+ * in one another: a ring's pool lock (gmap.c), skb_budget_lock
+ * (budget.c), the channel's lock (splitkit_ring), and skb_dev.drain_lock,
+ * only where the device's in-flight count falls to zero; it nests outside
+ * skb_dev.drain_wq's lock.  Request state belongs to whoever holds the
+ * struct skb_req: the channel's consumer while it validates and submits,
+ * then the I/O completion, which answers it, or hands it to the
+ * completion work item (a read on bounce pages, req.c).  In-flight counts
+ * are atomics (req.c): skb_dev.inflight (the whole device, for disconnect)
+ * and skb_queue.inflight (one ring, for barriers; barrier.c).
  */
 #ifndef _SPLITKIT_BACK_COMMON_H
 #define _SPLITKIT_BACK_COMMON_H
@@ -224,8 +227,11 @@ struct skb_gpool;
  *	(in a barrier) it only falls.
  * @idle: woken when @inflight falls to 1 or 0: a barrier waits on it.
  * @gp: its mapped grants while connected with zero copy (gmap.c), else
- *	NULL.  Set before the ring connects, freed after it is gone.
- * @done: requests whose I/O has completed, not yet answered (lock-free:
+ *	NULL (also for a ring the frontend added after the pools were made:
+ *	it grant-copies).  Set before the ring connects, freed after it is
+ *	gone.
+ * @done: requests whose I/O has completed and that the completion work
+ *	answers (reads on bounce pages, req.c), not yet answered (lock-free:
  *	any context adds, only @done_work takes).
  * @done_work: answers what is on @done, one push for all (req.c).
  */
@@ -266,8 +272,8 @@ struct skb_queue {
  *	(req.c, skb_test_drained()).
  * @queues: per-ring state, indexed by sk_chan_index().
  * @stats: counters.
- * @zero_copy: this connection's rings have pools of mapped grants (@queues
- *	.gp; gmap.c).  Under @xb.lock.
+ * @zero_copy: this connection's rings (those the frontend asked for) have
+ *	pools of mapped grants (@queues .gp; gmap.c).  Under @xb.lock.
  * @pages: bounce pages its requests hold (budget.c, skb_budget_lock).
  * @pages_peak: the most they held at once.
  */

@@ -21,16 +21,18 @@
  * dom0 memory without ever failing a request.
  * Documentation/block.rst says when each path is the cheaper one.
  *
- * Memory: at most max_grants x max_queues slots per disk, shared by its
- * rings (xenbus.c, skb_gpools_create()), each one dom0 page frame
+ * Memory: at most max_grants x max_queues (as offered when the disk was
+ * probed) slots per disk, shared by the rings the frontend connects
+ * (xenbus.c, skb_gpools_create()), each one dom0 page frame
  * (on a PV dom0 a ballooned page whose frame is given to the mapping) plus
  * about 40 bytes of bookkeeping.  The page budget (budget.c) does not count
  * them: they do not grow with what a guest sends, only with the pool.
  *
  * Lifetime and locking: a pool lives from connect to disconnect (xenbus.c).
  * Its lock protects the bookkeeping and is taken with interrupts off
- * (completions give slots back from bio end_io); the pages, the handles and the batch
- * scratch belong to the ring's consumer (skb_chan_msg(), one at a time),
+ * (completions give slots back from bio end_io); the pages, the handles
+ * and the batch scratch belong to the ring's consumer (skb_chan_msg(), one
+ * at a time),
  * which is the only one to map or unmap while connected.  Completions only
  * give slots back (skb_gpool_put()).  Disconnect destroys the pool after
  * every request has been answered and the consumer has stopped, so every

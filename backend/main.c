@@ -49,7 +49,10 @@ SK_PARAM_UINT(max_pages_all, skb_param.max_pages_all,
 module_param_named(zero_copy, skb_param.zero_copy, bool, 0644);
 MODULE_PARM_DESC(zero_copy,
 		 "map a frontend's persistent grants once and do block and file I/O on them, no bounce page, no grant copy; read at each connect (default y; n: grant copy on bounce pages for every request)");
-/* xen-blkback's max_persistent_grants default: the same memory per disk */
+/*
+ * xen-blkback's max_persistent_grants default: per disk the memory
+ * xen-blkback may map with 4 rings in use
+ */
 SK_PARAM_UINT(max_grants, skb_param.max_grants, 0, 65536, 0644,
 	      "persistent grants a disk keeps mapped per queue it offers (max_queues), 0-65536, one dom0 page frame each, shared by the rings the frontend connects; read at each connect (default 1056: 16.5 MiB a 4-queue disk; 0 turns zero copy off)");
 SK_PARAM_UINT(poll_ns, skb_param.poll_ns, 0, SK_CHAN_MAX_POLL_NS, 0644,

@@ -17,7 +17,10 @@
  * worker, so no context switch between the I/O and the answer.  A read on
  * bounce pages needs a grant copy out, too long for an interrupt: the last
  * part puts it on its ring's list of completed requests and, if the list
- * was empty, queues the ring's completion work.  That work takes the whole
+ * was empty, queues the ring's completion work; so does a request whose
+ * segment list had to be vmalloc'ed (a large indirect request when memory
+ * is fragmented): vfree() may sleep outside interrupts, and a completion
+ * may run in task context with preemption off.  That work takes the whole
  * list, answers each request on the ring and releases it, then pushes the
  * answers once: one push, and at most one event to the frontend, for every
  * request that completed while the work was queued.  (Direct answers push
@@ -26,8 +29,8 @@
  * Requests answered without I/O (refusals, flushes without data,
  * discards) go through skb_answer().
  *
- * Callers: blkif.c (allocation, filling, early answers), bdev.c and file.c
- * (skb_req_done()); nothing here calls back into them.  The frontend
+ * Callers: blkif.c (allocation, filling, early answers), bdev.c, file.c and
+ * qcow2.c (skb_req_done()); nothing here calls back into them.  The frontend
  * counterpart is xen-blkfront's blkif_completion().
  *
  * In-flight counts: every request the consumer takes is counted from
@@ -46,7 +49,7 @@
 /* One bounce page per segment: a segment is one grant page. */
 static_assert(PAGE_SIZE == SK_BLKIF_PAGE_SIZE);
 
-/* Completion work of reads on bounce pages: grant copy out, answer, release. */
+/* Completion work (reads on bounce pages): grant copy out, answer, release. */
 static struct workqueue_struct *skb_wq;
 
 static void skb_queue_done_work(struct work_struct *work);
@@ -66,11 +69,15 @@ static void skb_queue_done_work(struct work_struct *work);
 static unsigned int test_drain_delay_ms;
 module_param(test_drain_delay_ms, uint, 0644);
 MODULE_PARM_DESC(test_drain_delay_ms,
-		 "test builds only: ms the last answer waits before waking disconnect (default 0)");
+		 "test builds only: ms the last answer waits before waking disconnect, at most 100, possibly in a hard interrupt (default 0)");
+
+/* at most this long: the wait may be in a hard interrupt, with IRQs off */
+#define SKB_TEST_DRAIN_DELAY_MAX_MS	100
 
 static void skb_test_hand_over(struct skb_dev *d)
 {
-	unsigned int ms = READ_ONCE(test_drain_delay_ms);
+	unsigned int ms = min_t(unsigned int, READ_ONCE(test_drain_delay_ms),
+				SKB_TEST_DRAIN_DELAY_MAX_MS);
 
 	WRITE_ONCE(d->test_waking, true);
 	if (ms)
@@ -247,9 +254,10 @@ void skb_answer(struct skb_dev *d, struct sk_chan *ch,
  * skb_req_free() - release a request and its bounce pages.
  * @req: the request; its answer, if any, is someone else's business.
  *
- * Any context, hard interrupt included (skb_req_done()).  Gives its pages
- * back to the page budget (budget.c) before the caller ends its in-flight
- * count, while the device is sure to exist.
+ * Any context, hard interrupt included (skb_req_done()), if @req->segs
+ * was not vmalloc'ed; process context otherwise.  Gives its pages back to
+ * the page budget (budget.c) before the caller ends its in-flight count,
+ * while the device is sure to exist.
  */
 void skb_req_free(struct skb_req *req)
 {
@@ -393,9 +401,10 @@ static void skb_req_answer_now(struct skb_req *req)
  * @err: 0 or -errno of that part.
  *
  * Any context (bio end_io may run in a hard interrupt).  The last part
- * answers the request at once if it has nothing to copy out; otherwise it
- * puts it on its ring's list of completed requests, and the first on an
- * empty list queues the ring's completion work.
+ * answers the request at once if it has nothing to copy out (and its
+ * segment list is not vmalloc'ed); otherwise it puts it on its ring's list
+ * of completed requests, and the first on an empty list queues the ring's
+ * completion work.
  */
 void skb_req_done(struct skb_req *req, int err)
 {
@@ -405,7 +414,7 @@ void skb_req_done(struct skb_req *req, int err)
 		cmpxchg(&req->error, 0, err);
 	if (!atomic_dec_and_test(&req->pending))
 		return;
-	if (!skb_req_copies_out(req)) {
+	if (!skb_req_copies_out(req) && !is_vmalloc_addr(req->segs)) {
 		skb_req_answer_now(req);
 		return;
 	}
