@@ -220,6 +220,9 @@ struct skb_stats {
 
 struct skb_gpool;
 
+/* Most slots one ring's pool may have; also max_grants' limit (main.c). */
+#define SKB_GPOOL_MAX_SLOTS	65536
+
 /**
  * struct skb_queue - data-path state of one ring (channel).
  * @inflight: requests of this ring taken by its consumer and not yet

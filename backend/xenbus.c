@@ -81,9 +81,6 @@ static void skb_gpools_destroy(struct skb_dev *d)
 	}
 }
 
-/* Most slots one ring's pool may have (the max_grants parameter's limit). */
-#define SKB_GPOOL_MAX_SLOTS	65536
-
 /*
  * The rings the frontend asked for (multi-queue-num-queues, 1 when absent),
  * 1 to @offered.  A bad value is refused right after, by the ring layer
