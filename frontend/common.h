@@ -74,6 +74,9 @@ struct skf_req {
  * @issued:     ring requests pushed (queue_rq).
  * @completed:  responses accepted (consumer).
  * @irq_done:   of those, completed from the ring's event path.
+ * @work_done:  of @irq_done, those completed in the ring's work item
+ *	        rather than its event handler (irq_completion=0, or a
+ *	        handler that found the ring busy or ran out of budget).
  * @poll_done:  of those, reaped by blk-mq's ->poll (no interrupt).
  * @poll_calls: ->poll invocations.
  * @events:     events received on a polled ring of an earlier connection
@@ -96,6 +99,7 @@ struct skf_stats {
 	u64 issued;
 	u64 completed;
 	u64 irq_done;
+	u64 work_done;
 	u64 poll_done;
 	u64 poll_calls;
 	u64 events;
@@ -251,6 +255,7 @@ extern unsigned int skf_max_ring_order;
 extern unsigned int skf_max_indirect_segs;
 extern unsigned int skf_poll_queues;
 extern bool skf_persistent_grants;
+extern bool skf_irq_completion;
 
 /* xenbus.c */
 extern struct sk_xb_driver skf_xenbus_driver;

@@ -18,8 +18,11 @@
  * backend writes can make us index out of bounds, complete a request twice
  * or crash.
  *
- * Context: skf_chan_ops.msg runs in the ring's consumer context (the
- * splitkit_ring work item), one at a time per queue; for a polled queue
+ * Context: skf_chan_ops.msg runs in the ring's consumer context, one at a
+ * time per queue: the event handler in hard-IRQ context (irq_completion=1,
+ * the default, as xen-blkfront: no work item, no context switch), or the
+ * splitkit_ring work item when the handler found the ring busy, a run used
+ * up its budget or irq_completion=0; for a polled queue
  * it runs from blk-mq's ->poll (sk_chan_reap()) under the channel lock.
  * skf_recover_inflight() runs under xb.lock after the rings are gone.
  */
@@ -84,7 +87,9 @@ static void skf_not_supported(struct skf_dev *dev, u8 op)
  * @rsp: private copy of the response.
  * @polled: reaped by ->poll (counted separately).
  *
- * Consumer context of @q (one at a time).
+ * Consumer context of @q (one at a time): hard IRQ, a work item, or
+ * ->poll under the channel lock.  Takes only irqsave locks (the grant
+ * pool's) and never sleeps.
  */
 void skf_complete_rsp(struct skf_queue *q, const struct sk_blkif_response *rsp,
 		      bool polled)
@@ -137,6 +142,8 @@ void skf_complete_rsp(struct skf_queue *q, const struct sk_blkif_response *rsp,
 		WRITE_ONCE(q->stats.poll_done, q->stats.poll_done + 1);
 	else
 		WRITE_ONCE(q->stats.irq_done, q->stats.irq_done + 1);
+	if (!polled && !in_hardirq())
+		WRITE_ONCE(q->stats.work_done, q->stats.work_done + 1);
 	if (st != BLK_STS_OK)
 		WRITE_ONCE(q->stats.errors, q->stats.errors + 1);
 	blk_mq_end_request(rq, st);

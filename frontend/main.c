@@ -22,6 +22,7 @@ unsigned int skf_max_ring_order = 2;
 unsigned int skf_max_indirect_segs = SKF_DEFAULT_SEGS;
 unsigned int skf_poll_queues;
 bool skf_persistent_grants = true;
+bool skf_irq_completion = true;
 
 SK_PARAM_UINT(max_queues, skf_max_queues, 1, SKF_MAX_QUEUES, 0444,
 	      "most interrupt-driven queues (rings) per disk, 1-16 (default 4; never more than online CPUs or than the backend offers)");
@@ -36,6 +37,10 @@ SK_PARAM_UINT(poll_queues, skf_poll_queues, 0, SKF_MAX_QUEUES - 1, 0444,
 module_param_named(persistent_grants, skf_persistent_grants, bool, 0444);
 MODULE_PARM_DESC(persistent_grants,
 		 "offer persistent grants to the backend (default y)");
+
+module_param_named(irq_completion, skf_irq_completion, bool, 0444);
+MODULE_PARM_DESC(irq_completion,
+		 "complete responses in the event handler, as xen-blkfront does (default y); n: in a work item, one context switch more per batch");
 
 static int __init skf_init(void)
 {

@@ -160,6 +160,7 @@ static int skf_setup(struct sk_xb *xb)
 		.nr_polled = skf_poll_queues,
 		.ops = &skf_chan_ops,
 		.priv = dev,
+		.flags = skf_irq_completion ? SK_CHAN_IRQ_CONTEXT : 0,
 	};
 	struct skf_layout now;
 	int err;
@@ -399,6 +400,7 @@ static const struct sk_xb_ops skf_xb_ops = {
 	X(skf, connected) X(skf, queues) X(skf, poll_queues)		\
 	X(skf, ring_order) X(skf, indirect) X(skf, persistent)		\
 	X(skf, issued) X(skf, completed) X(skf, irq_completions)	\
+	X(skf, work_completions)					\
 	X(skf, poll_completions) X(skf, poll_calls)			\
 	X(skf, poll_ring_events) X(skf, errors) X(skf, violations)	\
 	X(skf, requeued) X(skf, poll_inflight) X(skf, grant_hits)	\
@@ -423,6 +425,7 @@ static void skf_stats_snapshot(struct device *d, u64 *v)
 		v[skf_st_issued] += READ_ONCE(s->issued);
 		v[skf_st_completed] += READ_ONCE(s->completed);
 		v[skf_st_irq_completions] += READ_ONCE(s->irq_done);
+		v[skf_st_work_completions] += READ_ONCE(s->work_done);
 		v[skf_st_poll_completions] += READ_ONCE(s->poll_done);
 		v[skf_st_poll_calls] += READ_ONCE(s->poll_calls);
 		v[skf_st_poll_ring_events] += READ_ONCE(s->events);

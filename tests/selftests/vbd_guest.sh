@@ -376,6 +376,27 @@ cleanup()
 	rm -rf "$tmp"
 }
 
+# completion_context: where splitkit_front completed DATA's responses.
+# With irq_completion=Y (its default) the event handler completes them,
+# and the ring's work item only takes over a run that found the ring busy
+# or used up its budget: fewer than half of them.  With N, all of them.
+completion_context()
+{
+	local irq work mode
+
+	irq=$(skt_blk_front_stat $DATA irq_completions)
+	work=$(skt_blk_front_stat $DATA work_completions)
+	mode=$(cat /sys/module/splitkit_front/parameters/irq_completion)
+	skt_comment "$DATA: irq_completion=$mode: $irq completions by event, $work of them in the work item"
+	if [ "$mode" = Y ]; then
+		skt_check "$DATA: most completions in the event handler (work item $work of $irq)" \
+			test "$irq" -gt 0 -a $((work * 2)) -lt "$irq"
+	else
+		skt_check "$DATA: irq_completion=N: every completion in the work item ($work of $irq)" \
+			test "$irq" -gt 0 -a "$work" -eq "$irq"
+	fi
+}
+
 # splitkit_front's own checks after the I/O.
 front_checks()
 {
@@ -387,6 +408,7 @@ front_checks()
 	skt_comment "$DATA: $(skt_blk_front_stat $DATA | tr '\n' ' ')"
 	skt_check "no backend protocol violations" sh -c \
 		"for d in $RW_DISKS; do [ \"\$(cat /sys/block/\$d/device/skf_stats/violations)\" = 0 ] || exit 1; done"
+	completion_context
 	if [ "$(skt_vbd_expect "$FRONT" "$BACK" persistent)" = 1 ]; then
 		skt_check "$DATA: persistent grants reused (grant_hits $(skt_blk_front_stat $DATA grant_hits))" \
 			test "$(skt_blk_front_stat $DATA grant_hits)" -gt 0
