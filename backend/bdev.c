@@ -30,6 +30,7 @@ static int skb_bdev_describe(struct skb_backing *be)
 	be->sector_size = bdev_logical_block_size(bdev);
 	be->phys_sector_size = bdev_physical_block_size(bdev);
 	be->discard = bdev_max_discard_sectors(bdev) > 0;
+	be->write_cache = bdev_write_cache(bdev);
 	be->discard_granularity = bdev_discard_granularity(bdev);
 	be->discard_alignment = bdev_discard_alignment(bdev);
 	return 0;

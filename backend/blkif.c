@@ -39,7 +39,8 @@ void skb_build_limits(struct skb_dev *d, unsigned int max_segs)
 	d->lim.max_segs = max_segs;
 	d->lim.read_only = d->be.read_only;
 	d->lim.discard = d->be.discard && !d->be.read_only;
-	d->lim.flush = true;
+	/* as xen-blkback: no volatile cache, nothing to flush */
+	d->lim.flush = d->be.write_cache;
 	/* a barrier is a flush plus ordering: offered with it (barrier.c) */
 	d->lim.barrier = d->lim.flush;
 }

@@ -122,6 +122,9 @@ struct skb_backing_ops {
  * @direct: regular file on a filesystem that takes IOCB_DIRECT at
  *	512-byte alignment; otherwise file I/O goes through the page cache.
  * @discard: discard can be offered (device discards, or file fallocate).
+ * @write_cache: writes may sit in a volatile cache until a flush: a
+ *	regular file (the page cache) always, a block device as its queue
+ *	says (/sys/block/X/queue/write_cache).  Flush is offered only then.
  * @sectors: size in 512-byte sectors.
  * @sector_size: logical sector size advertised (sector-size).
  * @phys_sector_size: physical-sector-size.
@@ -143,6 +146,7 @@ struct skb_backing {
 	bool read_only;
 	bool direct;
 	bool discard;
+	bool write_cache;
 	u64 sectors;
 	u32 sector_size;
 	u32 phys_sector_size;

@@ -47,6 +47,7 @@ static int skb_file_describe(struct skb_backing *be)
 		      bdev_logical_block_size(sb->s_bdev) <= SECTOR_SIZE);
 	be->io = be->direct ? "direct" : "buffered";
 	be->discard = be->file->f_op->fallocate != NULL;
+	be->write_cache = true;	/* the page cache, even with O_DIRECT's metadata */
 	be->discard_granularity = i_blocksize(inode);
 	be->discard_alignment = 0;
 	return 0;

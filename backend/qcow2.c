@@ -157,6 +157,7 @@ static int skb_qcow2_describe(struct skb_backing *be)
 	be->phys_sector_size = SECTOR_SIZE;
 	be->direct = false;
 	be->discard = !be->read_only;
+	be->write_cache = true;
 	be->discard_granularity = 1U << ski_image_header(q->img)->cluster_bits;
 	be->discard_alignment = 0;
 	skb_qcow2_history(be, q, "attached");

@@ -249,14 +249,15 @@ static int skb_write_disk_xbt(struct xenbus_transaction xbt, void *arg)
 		.info = be->read_only ? VDISK_READONLY : 0,
 		.sector_size = be->sector_size,
 		.phys_size = be->phys_sector_size,
-		.flush = true,
+		/* only over a volatile cache, as skb_build_limits() */
+		.flush = be->write_cache,
 		/*
 		 * A barrier is a flush plus ordering (barrier.c), offered with
 		 * it, also on a read-only disk as xen-blkback does; there an
 		 * empty barrier is performed like an empty flush, one with
 		 * data refused.
 		 */
-		.barrier = true,
+		.barrier = be->write_cache,
 		.discard = be->discard && !be->read_only,
 		.gran = be->discard_granularity,
 		.align = be->discard_alignment,

@@ -11,10 +11,17 @@
 # 0, so fewer requests fit in flight; and max_queues from 4 to 1, so the
 # guest's three rings (two event-driven, one polled) become one: its
 # frontend must move what its other queues held onto the one ring and
-# have blk-mq use one hardware queue, never fail or hang.
+# have blk-mq use one hardware queue, never fail or hang.  And the disk
+# is restored onto a block device with no volatile cache (a loop device
+# over the same file, its queue/write_cache set to "write through"), so
+# the restored backend offers no flush (nor barrier): the frontend must
+# drop its queue's write cache and flushes must keep succeeding, never be
+# sent to a backend that refuses them.
 #
 #   dom0: /run/front-sr.img --file I/O--> splitkit_back ==ring==> splitkit_front
-#         xl save  -> /run/front-sr.save -> xl restore  (same domain name)
+#         xl save  -> /run/front-sr.save -> xl restore domU-wt.cfg
+#   then: /run/front-sr.img <- /dev/loopN (write through) <- /run/front-sr-wt
+#         --bio--> splitkit_back ==ring==> splitkit_front
 #
 # The domU writes and verifies the disk pass after pass until dom0 tells
 # it (XenStore handshake, common.sh) that the save and the restore both
@@ -28,6 +35,28 @@ name=front-saverestore
 img=/run/front-sr.img
 save=/run/front-sr.save
 log=$SK_CONSOLE_DIR/guest-$name.log
+wt=/run/front-sr-wt
+
+# fsr_wt_loop: a loop device over the image that says it has no volatile
+# cache, named $wt for domU-wt.cfg.
+fsr_wt_loop()
+{
+	local loop
+
+	loop=$(losetup -f --show "$img") || return
+	ln -sf "$loop" "$wt"
+	echo "write through" >"/sys/block/${loop#/dev/}/queue/write_cache" &&
+		grep -q 'write through' "/sys/block/${loop#/dev/}/queue/write_cache"
+}
+
+# fsr_wt_loop_free: detach it (the guest is gone).
+fsr_wt_loop_free()
+{
+	local loop
+
+	loop=$(readlink "$wt") && [ -n "$loop" ] && losetup -d "$loop"
+	rm -f "$wt"
+}
 
 sk_check "load splitkit_back" sk_blk_load_back || return
 sk_check "splitkit_back offers 512 indirect segments to the new guest" \
@@ -40,10 +69,13 @@ sk_check "splitkit_back now offers one-page rings (the guest uses 4)" \
 	sh -c 'echo 0 >/sys/module/splitkit_back/parameters/max_ring_order'
 sk_check "splitkit_back now offers one queue (the guest uses 3)" \
 	sh -c 'echo 1 >/sys/module/splitkit_back/parameters/max_queues'
-sk_check "xl restore" xl restore "$save" &&
+sk_check "the disk is now a write-through loop device (no flush to offer)" \
+	fsr_wt_loop
+sk_check "xl restore domU-wt.cfg" xl restore domU-wt.cfg "$save" &&
 	sk_hs_send_to "$name" restored
 rm -f "$save"
 sk_blk_verify_restored "$name" "$img" 2M
+sk_check "loop device of the restore detached" fsr_wt_loop_free
 sk_check "hotplug script released the loop device" \
 	sh -c "! losetup -a | grep -q front-sr"
 # leave dom0 as we found it: later scenarios load xen-blkback or unload

@@ -16,7 +16,9 @@
 # event-driven for the two vCPUs, one polled: poll_queues=1); the
 # restored backend offers one, so blk-mq must end up with one hardware
 # queue, and the requests of the others go to the one ring meanwhile
-# (rerouted).
+# (rerouted).  The restored disk is a write-through block device whose
+# backend offers no flush: the queue must lose its write cache, and a
+# flush (fsync of the device) must still succeed.
 
 . /lib/splitkit/blk.sh
 
@@ -33,6 +35,8 @@ sk_check "the first backend's 512 indirect segments negotiated" \
 	test "$(sk_blk_front_stat xvda indirect)" = 512
 sk_check "the first backend's queues: 2 event-driven, 1 polled, 3 hardware queues" \
 	test "$(sk_blk_front_stat xvda queues) $(sk_blk_front_stat xvda poll_queues) $(fsr_hwq)" = "2 1 3"
+sk_check "the first backend offers flush: write cache on (write back)" \
+	test "$(cat /sys/block/xvda/queue/write_cache)" = "write back"
 sk_comment "$(sk_blk_front_features xvda)"
 sk_check "xenstore client reaches XenStore" \
 	xenstore-read domid || return
@@ -61,5 +65,14 @@ sk_check "blk-mq uses one hardware queue" test "$(fsr_hwq)" = 1
 sk_check "dmesg: the frontend moved blk-mq to one queue" \
 	sh -c "dmesg | grep -q 'now 1 queues (0 polled) for 1 hardware queues'"
 sk_comment "$(sk_blk_front_stat xvda rerouted) requests of queues without a ring sent on ring 0 meanwhile"
+sk_comment "after the restore: $(sk_blk_front_features xvda)"
+sk_check "the restored backend offers no flush: negotiated flush off" \
+	sh -c "dmesg | grep 'xvda: queues' | tail -n 1 | grep -q 'flush: off'"
+sk_check "the queue lost its write cache (write through)" \
+	test "$(cat /sys/block/xvda/queue/write_cache)" = "write through"
+# the first block read and written back as it is, then the device fsynced
+sk_check "a write and an fsync of xvda succeed without flush" sh -c \
+	"dd if=/dev/xvda bs=4k count=1 iflag=direct 2>/dev/null | dd of=/dev/xvda bs=4k count=1 oflag=direct conv=fsync,notrunc 2>/dev/null"
+sk_check "no flush refused" sh -c "! dmesg | grep -q 'backend refused flush'"
 
 sk_blk_guest_dmesg
