@@ -253,6 +253,7 @@ static blk_status_t skf_queue_rq(struct blk_mq_hw_ctx *hctx,
 	struct skf_dev *dev = hq->dev;
 	struct request *rq = bd->rq;
 	struct sk_blkif_request req;
+	unsigned int copied;
 	struct skf_layout now;
 	u32 ring, slot;
 	bool own;
@@ -329,6 +330,12 @@ static blk_status_t skf_queue_rq(struct blk_mq_hw_ctx *hctx,
 		return BLK_STS_IOERR;
 	}
 	skf_set_id(&req, skf_track_id(&q->track, slot));
+	/*
+	 * Counted before the put: from there the request belongs to the
+	 * consumer, which may complete it at once (an event handled on
+	 * this CPU as the put unlocks, irq_completion).
+	 */
+	copied = req_op(rq) == REQ_OP_WRITE ? blk_rq_bytes(rq) : 0;
 	q->rqs[slot] = rq;
 	err = sk_chan_put(q->ch, &req);
 	if (err) {
@@ -345,10 +352,8 @@ static blk_status_t skf_queue_rq(struct blk_mq_hw_ctx *hctx,
 	WRITE_ONCE(q->stats.issued, q->stats.issued + 1);
 	if (!own)
 		WRITE_ONCE(hq->stats.rerouted, hq->stats.rerouted + 1);
-	if (req_op(rq) == REQ_OP_WRITE)	/* skf_map_rw() copied it */
-		WRITE_ONCE(q->stats.copied_w,
-			   q->stats.copied_w + blk_rq_bytes(rq));
-	/* from here the request belongs to the consumer */
+	if (copied)	/* skf_map_rw() copied it */
+		WRITE_ONCE(q->stats.copied_w, q->stats.copied_w + copied);
 	if (bd->last || !own)
 		sk_chan_push(q->ch);	/* ->commit_rqs pushes own rings only */
 	return BLK_STS_OK;

@@ -156,8 +156,11 @@ static bool sk_chan_consume(struct sk_chan *ch)
 	const struct sk_chan_ops *ops = ch->link->params.ops;
 	size_t sz = sk_chan_in_size(ch);
 	u64 start = ktime_get_ns();
+	bool resumed = ch->resumed;
 	unsigned int msgs = 0;
 	int n, i;
+
+	ch->resumed = false;
 
 	if (ch->idle_since) {
 		sk_poll_update(&ch->poll, ktime_get_ns() - ch->idle_since);
@@ -175,6 +178,7 @@ static bool sk_chan_consume(struct sk_chan *ch)
 			    ktime_get_ns() - start > SK_CHAN_RUN_NS) {
 				sk_chan_push(ch);
 				sk_stat_add(&ch->stats.budget_yields, 1);
+				ch->resumed = true;
 				sk_chan_account_run(ch, msgs);
 				return true;
 			}
@@ -186,7 +190,8 @@ static bool sk_chan_consume(struct sk_chan *ch)
 		}
 		/* dry: publish our own output before waiting for more */
 		sk_chan_push(ch);
-		if (sk_chan_poll(ch))
+		/* never spin with interrupts off (SK_CHAN_IRQ_CONTEXT) */
+		if (!in_hardirq() && sk_chan_poll(ch))
 			continue;
 		n = sk_chan_final_check(ch);
 		if (n > 0)
@@ -198,7 +203,8 @@ static bool sk_chan_consume(struct sk_chan *ch)
 		ch->idle_since = ktime_get_ns();
 		break;
 	}
-	ch->spurious_run = !msgs;
+	/* a continuation may find the rest already taken: not spurious */
+	ch->spurious_run = !msgs && !resumed;
 	sk_chan_account_run(ch, msgs);
 	return false;
 }

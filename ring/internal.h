@@ -56,6 +56,8 @@
  * @storm:     spurious-event rate limiter (consumer context).
  * @idle_since: ktime (ns) the consumer went idle; 0 if busy.
  * @spurious_run: the current consumer run found no work at all.
+ * @resumed: the next consumer run continues one the budget cut short, so
+ *	finding nothing then is no sign of a spurious event.
  * @stats:     counters; each written in one context only (see stats.c).
  * @scratch:   SK_CHAN_BATCH private message copies (consumer context).
  * @name:      IRQ name.
@@ -82,6 +84,7 @@ struct sk_chan {
 	struct sk_ratelimit storm;
 	u64 idle_since;
 	bool spurious_run;
+	bool resumed;
 	struct sk_chan_stats stats;
 	u8 *scratch;
 	char name[32];
