@@ -379,7 +379,9 @@ cleanup()
 # completion_context: where splitkit_front completed DATA's responses.
 # With irq_completion=Y (its default) the event handler completes them,
 # and the ring's work item only takes over a run that found the ring busy
-# or used up its budget: fewer than half of them.  With N, all of them.
+# or used up its budget (1024 responses or 1 ms: on a slow or loaded host
+# more runs do), so some, never all, are the work item's (idle runs: 3 of
+# 1945, 69 of 2969).  With N, all of them.
 completion_context()
 {
 	local irq work mode
@@ -389,8 +391,8 @@ completion_context()
 	mode=$(cat /sys/module/splitkit_front/parameters/irq_completion)
 	skt_comment "$DATA: irq_completion=$mode: $irq completions by event, $work of them in the work item"
 	if [ "$mode" = Y ]; then
-		skt_check "$DATA: most completions in the event handler (work item $work of $irq)" \
-			test "$irq" -gt 0 -a $((work * 2)) -lt "$irq"
+		skt_check "$DATA: completions in the event handler (work item $work of $irq)" \
+			test "$irq" -gt 0 -a "$work" -lt "$irq"
 	else
 		skt_check "$DATA: irq_completion=N: every completion in the work item ($work of $irq)" \
 			test "$irq" -gt 0 -a "$work" -eq "$irq"
