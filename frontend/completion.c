@@ -138,12 +138,14 @@ void skf_complete_rsp(struct skf_queue *q, const struct sk_blkif_response *rsp,
 	}
 	skf_bounce_put(dev, rq);
 	WRITE_ONCE(q->stats.completed, q->stats.completed + 1);
-	if (polled)
+	if (polled) {
 		WRITE_ONCE(q->stats.poll_done, q->stats.poll_done + 1);
-	else
+	} else {
 		WRITE_ONCE(q->stats.irq_done, q->stats.irq_done + 1);
-	if (!polled && !in_hardirq())
-		WRITE_ONCE(q->stats.work_done, q->stats.work_done + 1);
+		if (!in_hardirq())	/* the ring's work item */
+			WRITE_ONCE(q->stats.work_done,
+				   q->stats.work_done + 1);
+	}
 	if (st != BLK_STS_OK)
 		WRITE_ONCE(q->stats.errors, q->stats.errors + 1);
 	blk_mq_end_request(rq, st);
