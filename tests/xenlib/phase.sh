@@ -21,7 +21,7 @@ defined=$(sed -n 's/^[[:space:]]*\(sk_[A-Za-z0-9_]*\)[[:space:]]*().*/\1/p' \
 	  $libs | sort -u)
 
 echo "KTAP version 1"
-echo "1..3"
+echo "1..4"
 missing=0
 for f in $scripts; do
 	for w in $(sed -e 's/#.*//' -e "s/'[^']*'//g" "$f" |
@@ -131,6 +131,78 @@ if [ "$ok3" = 1 ]; then
 	echo "ok 3 sk_hvm_run creates an HVM guest once more after a triple fault of the platform, not after its own kernel's fault, at most three times"
 else
 	echo "not ok 3 sk_hvm_run creates an HVM guest once more after a triple fault of the platform, not after its own kernel's fault, at most three times"
+	rc=1
+fi
+
+# sk_platform_retry: a scenario's dom0 half (here "run") whose guest ended
+# in a triple fault new in Xen's log, with no fault of the guest's own
+# kernel, runs once more, its held results turned into comments, up to
+# three runs in all; the last run's results are shown as they are; a run
+# that failed without a new triple fault, or whose guest oopsed, is not
+# run again.  Each run plays the next of $PLAY ("fault": a result, then
+# Xen's triple-fault line and a failure; "oops": the same with the guest
+# kernel's BUG on its console; "fail": a failure alone; "ok": a pass).
+retry_case()
+{
+	HERE=$TOP/tests/xen PLAY=$1 busybox sh -c '
+	. "$HERE/lib/common.sh" && . "$HERE/lib/dom0lib.sh" || exit 1
+	SK_CONSOLE_DIR=$(mktemp -d) || exit 1
+	trap "rm -rf $SK_CONSOLE_DIR" EXIT
+	SK_SAY_TO=/dev/stdout
+	: >"$SK_CONSOLE_DIR/xen.log"
+	xl()
+	{
+		[ "$1" = dmesg ] && cat "$SK_CONSOLE_DIR/xen.log"
+	}
+	run()
+	{
+		local n
+		n=$(($(cat "$SK_CONSOLE_DIR/runs" 2>/dev/null || echo 0) + 1))
+		echo $n >"$SK_CONSOLE_DIR/runs"
+		set -- $PLAY
+		shift $((n - 1))
+		: >"$SK_CONSOLE_DIR/guest-g.log"
+		sk_ok "run $n began"
+		case "$1" in
+		fault|oops)
+			[ "$1" = fault ] || echo "BUG: unable to handle page fault" >"$SK_CONSOLE_DIR/guest-g.log"
+			echo "(XEN) d$((n + 10))v1 Triple fault - invoking HVM shutdown action 1" >>"$SK_CONSOLE_DIR/xen.log"
+			sk_fail "run $n migrated"
+			return 1 ;;
+		fail)	sk_fail "run $n migrated"
+			return 1 ;;
+		esac
+		sk_ok "run $n migrated"
+	}
+	echo "(XEN) d3v0 Triple fault - invoking HVM shutdown action 1" >"$SK_CONSOLE_DIR/xen.log"
+	sk_platform_retry g 3 run
+	echo "rc=$? runs=$(cat "$SK_CONSOLE_DIR/runs")"' 2>&1
+}
+# retry_expect PLAY PATTERN [BAD]: sk_platform_retry's output for PLAY
+# matches PATTERN (and not BAD)
+retry_expect()
+{
+	local out
+	out=$(retry_case "$1")
+	case "$out" in
+	$2) case "$out" in ${3:-"-no-"}) ;; *) return 0 ;; esac ;;
+	esac
+	echo "# $1: $out" | tr '\n' ' '
+	echo
+	return 1
+}
+ok4=1
+retry_expect "fault ok" '*triple-faulted*d11v1 Triple fault*# faulted run: not ok - run 1 migrated*SK: ok - run 2 migrated*rc=0 runs=2' \
+	'*SK: not ok*' || ok4=0
+retry_expect "fault fault ok" '*d12v1*SK: ok - run 3 migrated*rc=0 runs=3' '*SK: not ok*' || ok4=0
+retry_expect "fault fault fault ok" '*d12v1*SK: not ok - run 3 migrated*rc=1 runs=3' || ok4=0
+retry_expect "oops ok" '*SK: not ok - run 1 migrated*rc=1 runs=1' '*triple-faulted*' || ok4=0
+retry_expect "fail ok" '*SK: not ok - run 1 migrated*rc=1 runs=1' '*triple-faulted*' || ok4=0
+retry_expect "ok" 'SK: ok - run 1 began*SK: ok - run 1 migrated*rc=0 runs=1' '*#*' || ok4=0
+if [ "$ok4" = 1 ]; then
+	echo "ok 4 sk_platform_retry runs a migrating guest's scenario once more after a new triple fault of the platform, not after its own kernel's fault or a plain failure, at most three times"
+else
+	echo "not ok 4 sk_platform_retry runs a migrating guest's scenario once more after a new triple fault of the platform, not after its own kernel's fault or a plain failure, at most three times"
 	rc=1
 fi
 exit $rc

@@ -9,9 +9,11 @@
 
 SK_PREFIX=${SK_PREFIX:-SK:}
 
+# sk_say TEXT: one line on the console, or appended to the file SK_SAY_TO
+# names while a run's results are held back (sk_platform_retry).
 sk_say()
 {
-	echo "$SK_PREFIX $*" >/dev/console
+	echo "$SK_PREFIX $*" >>"${SK_SAY_TO:-/dev/console}"
 }
 
 sk_comment()

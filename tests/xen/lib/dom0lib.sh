@@ -279,3 +279,46 @@ sk_hvm_run()
 	[ "$rc" -eq 0 ] || sk_hvm_post_mortem "$name" "$domid"
 	return $rc
 }
+
+# sk_platform_retry NAME TRIES CMD...: run CMD, a scenario's dom0 half
+# around the PVH or HVM guest NAME, with the results it prints held back
+# (SK_SAY_TO), up to TRIES times in all while a run ends in a triple fault
+# of the platform: a "Triple fault" line new in Xen's log since the run
+# began, with no oops, BUG or panic of the guest kernel on its console
+# (sk_hvm_triple_fault's rule, for guests whose domain ids CMD alone knows:
+# a live migration makes a second domain).  The reason is sk_hvm_run's:
+# Xen's HVM nested in QEMU's emulation now and then faults a guest
+# whatever it runs, for a migrating PVH guest as log-dirty mode starts.
+# A faulted run's held results become comments, after Xen's line; the
+# last run's are shown as they are.  The guest's config must say
+# on_reboot = "destroy" (Xen takes a triple fault for a reboot).  Returns
+# the last run's status.
+sk_platform_retry()
+{
+	local name=$1 tries=$2 held xenlog fault rc l
+	shift 2
+	held=$(mktemp) && xenlog=$(mktemp) || return 1
+	xl dmesg >"$xenlog" 2>/dev/null
+	(
+		export SK_SAY_TO="$held"
+		"$@"
+	)
+	rc=$?
+	fault=$(xl dmesg 2>/dev/null | grep -F "Triple fault" |
+		grep -v -x -F -f "$xenlog" | head -n 1)
+	rm -f "$xenlog"
+	if [ "$rc" -ne 0 ] && [ -n "$fault" ] && [ "$tries" -gt 1 ] &&
+	   ! grep -q -E 'Oops|BUG:|Kernel panic|general protection|double fault' \
+		"$SK_CONSOLE_DIR/guest-$name.log" 2>/dev/null; then
+		sk_comment "guest $name triple-faulted under the emulated hardware virtualisation: $fault; its run's results follow as comments, then the scenario runs once more"
+		while IFS= read -r l; do
+			sk_comment "faulted run: ${l#"$SK_PREFIX" }"
+		done <"$held"
+		rm -f "$held"
+		sk_platform_retry "$name" $((tries - 1)) "$@"
+		return
+	fi
+	cat "$held" >>"${SK_SAY_TO:-/dev/console}"
+	rm -f "$held"
+	return $rc
+}

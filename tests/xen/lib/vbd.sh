@@ -102,8 +102,20 @@ sk_vbd_load_back()
 # vbd_dom0.sh on the four files, serving this scenario's domU (domU.cfg,
 # domain NAME) with BACKEND.  The package starts the guest with
 # sk_domU_run once the files are ready, so the guest's console is relayed
-# and its results reported as in every scenario.
+# and its results reported as in every scenario.  A guest that migrates
+# (sk.migrate=1, a PVH guest) runs under sk_platform_retry: the emulated
+# platform now and then triple-faults it as log-dirty mode starts.
 sk_vbd_host()
+{
+	if grep -q 'sk\.migrate=1' domU.cfg; then
+		sk_platform_retry "$2" 3 _sk_vbd_host_run "$@"
+	else
+		_sk_vbd_host_run "$@"
+	fi
+}
+
+# _sk_vbd_host_run BACKEND NAME [TIMEOUT]: one run of sk_vbd_host's.
+_sk_vbd_host_run()
 {
 	local back=$1 name=$2 timeout=${3:-1200} m
 
