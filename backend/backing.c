@@ -14,6 +14,25 @@
 #include "common.h"
 
 /**
+ * skb_backing_offer() - the optional operations a disk offers.
+ * @be: the disk's backing, open (its discard may have been turned off by
+ *	the toolstack's discard-enable since).
+ * @o: filled in.
+ *
+ * As xen-blkback: flush and barrier only over a volatile cache (a file's
+ * page cache, a block device whose queue says "write back"), also on a
+ * read-only disk, where an empty barrier is performed like an empty flush
+ * and one with data is refused (barrier.c); discard only on a writable
+ * disk whose backing can discard.  Any context.
+ */
+void skb_backing_offer(const struct skb_backing *be, struct skb_offer *o)
+{
+	o->flush = be->write_cache;
+	o->barrier = o->flush;
+	o->discard = be->discard && !be->read_only;
+}
+
+/**
  * skb_backing_open() - open a disk's backing file or block device.
  * @be: zeroed descriptor to fill in.
  * @path: absolute path (from XenStore, written by dom0's toolstack).

@@ -34,15 +34,17 @@
  */
 void skb_build_limits(struct skb_dev *d, unsigned int max_segs)
 {
+	struct skb_offer o;
+
+	/* the operations probe offered in XenStore (skb_write_disk_xbt) */
+	skb_backing_offer(&d->be, &o);
 	d->lim.sectors = d->be.sectors;
 	d->lim.sector_size = d->be.sector_size;
 	d->lim.max_segs = max_segs;
 	d->lim.read_only = d->be.read_only;
-	d->lim.discard = d->be.discard && !d->be.read_only;
-	/* as xen-blkback: no volatile cache, nothing to flush */
-	d->lim.flush = d->be.write_cache;
-	/* a barrier is a flush plus ordering: offered with it (barrier.c) */
-	d->lim.barrier = d->lim.flush;
+	d->lim.discard = o.discard;
+	d->lim.flush = o.flush;
+	d->lim.barrier = o.barrier;
 }
 
 static void skb_refuse(struct skb_dev *d, struct sk_chan *ch,

@@ -161,6 +161,22 @@ struct skb_backing {
 };
 
 /**
+ * struct skb_offer - the optional blkif operations a disk offers, derived
+ *	from its backing alone by skb_backing_offer(): the keys probe writes
+ *	(feature-flush-cache, feature-barrier, feature-discard) and the
+ *	limits the request validator checks come from this one place, so
+ *	that they never disagree.
+ * @flush: BLKIF_OP_FLUSH_DISKCACHE, only over a volatile cache.
+ * @barrier: BLKIF_OP_WRITE_BARRIER, a flush plus ordering: with @flush.
+ * @discard: BLKIF_OP_DISCARD, on a writable disk whose backing discards.
+ */
+struct skb_offer {
+	bool flush;
+	bool barrier;
+	bool discard;
+};
+
+/**
  * struct skb_attach - what the toolstack says about a disk to attach.
  * @format: SKB_FMT_RAW (file or device served as is) or SKB_FMT_QCOW2.
  * @backing_raw: qcow2 only: open a backing file whose format the image
@@ -281,6 +297,9 @@ struct skb_queue {
  * @stats: counters.
  * @zero_copy: this connection's rings (those the frontend asked for) have
  *	pools of mapped grants (@queues .gp; gmap.c).  Under @xb.lock.
+ * @grant_slots: the slots of those pools together (most grants mapped
+ *	at once), 0 without; the disk's share of max_grants x the queues
+ *	offered.  Under @xb.lock; read without it by sysfs.
  * @pages: bounce pages its requests hold (budget.c, skb_budget_lock).
  * @pages_peak: the most they held at once.
  */
@@ -310,6 +329,7 @@ struct skb_dev {
 	struct skb_queue queues[SKB_MAX_QUEUES];
 	struct skb_stats stats;
 	bool zero_copy;
+	unsigned int grant_slots;
 	unsigned long pages;
 	unsigned long pages_peak;
 };
@@ -447,6 +467,7 @@ extern const struct attribute_group skb_imgop_group;
 int skb_backing_open(struct skb_backing *be, const char *path, bool ro,
 		     const struct skb_attach *at);
 int skb_backing_claim(struct skb_backing *be);
+void skb_backing_offer(const struct skb_backing *be, struct skb_offer *o);
 void skb_backing_close(struct skb_backing *be);
 
 /* share.c */

@@ -79,6 +79,7 @@ static void skb_gpools_destroy(struct skb_dev *d)
 		skb_gpool_destroy(d->queues[i].gp);
 		d->queues[i].gp = NULL;
 	}
+	WRITE_ONCE(d->grant_slots, 0);
 }
 
 /*
@@ -131,6 +132,7 @@ static int skb_gpools_create(struct skb_dev *d, unsigned int nr)
 			return -ENOMEM;
 		}
 	}
+	WRITE_ONCE(d->grant_slots, cap * rings);
 	WRITE_ONCE(d->zero_copy, true);
 	return 0;
 }
@@ -249,20 +251,17 @@ static int skb_write_disk_xbt(struct xenbus_transaction xbt, void *arg)
 		.info = be->read_only ? VDISK_READONLY : 0,
 		.sector_size = be->sector_size,
 		.phys_size = be->phys_sector_size,
-		/* only over a volatile cache, as skb_build_limits() */
-		.flush = be->write_cache,
-		/*
-		 * A barrier is a flush plus ordering (barrier.c), offered with
-		 * it, also on a read-only disk as xen-blkback does; there an
-		 * empty barrier is performed like an empty flush, one with
-		 * data refused.
-		 */
-		.barrier = be->write_cache,
-		.discard = be->discard && !be->read_only,
 		.gran = be->discard_granularity,
 		.align = be->discard_alignment,
 	};
 	u64 mask = GENMASK_ULL(SK_BLKIF_DISCARD, SK_BLKIF_SECTORS);
+	struct skb_offer o;
+
+	/* what the validator will accept (skb_build_limits) */
+	skb_backing_offer(be, &o);
+	k.flush = o.flush;
+	k.barrier = o.barrier;
+	k.discard = o.discard;
 
 	if (k.discard)
 		mask |= GENMASK_ULL(SK_BLKIF_SECURE, SK_BLKIF_GRAN);
@@ -483,7 +482,8 @@ static void skb_format_changed(struct xenbus_watch *w, const char *path,
 	X(skb, gcopy_segs) X(skb, gcopy_bytes) X(skb, zero_copy)	\
 	X(skb, zc_segs) X(skb, zc_full) X(skb, zc_failed)		\
 	X(skb, grant_maps) X(skb, grant_unmaps) X(skb, grant_map_hits)	\
-	X(skb, grants_mapped) X(skb, grant_evictions)			\
+	X(skb, grants_mapped) X(skb, grant_slots)			\
+	X(skb, grant_evictions)						\
 	X(skb, completion_runs) X(skb, direct_answers)			\
 	X(skb, refused_bad_op) X(skb, refused_not_supported)		\
 	X(skb, refused_read_only) X(skb, refused_bad_nr_segs)		\
@@ -533,6 +533,7 @@ static void skb_stats_snapshot(struct device *dev, u64 *v)
 	v[skb_st_grant_unmaps] = atomic64_read(&s->gnt_unmaps);
 	v[skb_st_grant_map_hits] = atomic64_read(&s->gnt_map_hits);
 	v[skb_st_grants_mapped] = atomic64_read(&s->grants_mapped);
+	v[skb_st_grant_slots] = READ_ONCE(d->grant_slots);
 	v[skb_st_grant_evictions] = atomic64_read(&s->grant_evictions);
 	v[skb_st_completion_runs] = atomic64_read(&s->completion_runs);
 	v[skb_st_direct_answers] = atomic64_read(&s->direct_answers);

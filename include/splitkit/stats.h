@@ -33,8 +33,11 @@
 #include <linux/sysfs.h>
 #include <linux/types.h>
 
-/* Most counters one directory may have (sk_stat_show() keeps them all). */
-#define SK_STATS_MAX	32
+/*
+ * Most counters one directory may have: sk_stat_show() keeps them all in an
+ * array on its stack (8 bytes each).
+ */
+#define SK_STATS_MAX	40
 
 /**
  * struct sk_stats - how to read a driver's counters.

@@ -246,7 +246,12 @@ skt_vbd_xs_snapshot()
 # with nothing to copy out (every write; a read on mapped pages) is
 # answered where its I/O completed, without a hop to the completion work:
 # those answers (direct_answers) must outnumber the work's runs
-# (completion_runs), which only reads on bounce pages need.
+# (completion_runs), which only reads on bounce pages need.  And the
+# pools together hold the disk's whole share of mappings, max_grants for
+# every queue offered (multi-queue-max-queues), split evenly among the
+# rings the frontend connected (at most 65536 a ring): grant_slots is
+# exactly that, so a fixed cap per ring (a one-ring guest left with a
+# quarter of its disk's mappings) or a share over the bound both fail.
 
 # skt_vbd_zc_stat DIR KEY: one counter of a skb_stats directory, 0 if
 # there is no such file.
@@ -262,14 +267,16 @@ skt_vbd_zc_checks()
 {
 	local sys=${SKT_VBD_SYSFS:-/sys} domid=$1 devid st on pers
 	local zc segs full failed maps hits copied direct runs
+	local mg fe offered rings share slots
 
 	shift
 	on=$(cat "$sys/module/splitkit_back/parameters/zero_copy" 2>/dev/null)
-	[ "$(cat "$sys/module/splitkit_back/parameters/max_grants" 2>/dev/null)" != 0 ] ||
-		on=N
+	mg=$(cat "$sys/module/splitkit_back/parameters/max_grants" 2>/dev/null)
+	[ "${mg:-0}" != 0 ] || on=N
 	for devid in "$@"; do
 		st=$sys/bus/xen-backend/devices/vbd-$domid-$devid/skb_stats
-		pers=$(skt_vbd_xs "/local/domain/$domid/device/vbd/$devid/feature-persistent" 0)
+		fe=/local/domain/$domid/device/vbd/$devid
+		pers=$(skt_vbd_xs "$fe/feature-persistent" 0)
 		zc=$(skt_vbd_zc_stat "$st" zero_copy)
 		segs=$(skt_vbd_zc_stat "$st" zc_segs)
 		full=$(skt_vbd_zc_stat "$st" zc_full)
@@ -295,6 +302,13 @@ skt_vbd_zc_checks()
 			test "$hits" -gt "$maps"
 		_skt_vbd_check "vbd $devid: at most 1 data segment in 10 grant-copied ($copied of $((segs + copied)))" \
 			test $((copied * 10)) -le $((segs + copied))
+		offered=$(skt_vbd_xs "$(skt_vbd_xs "$fe/backend" "")/multi-queue-max-queues" 1)
+		rings=$(skt_vbd_xs "$fe/multi-queue-num-queues" 1)
+		share=$((mg * offered / rings))
+		[ "$share" -le 65536 ] || share=65536
+		slots=$(skt_vbd_zc_stat "$st" grant_slots)
+		_skt_vbd_check "vbd $devid: its $rings ring(s) share the disk's mappings, max_grants $mg x $offered queue(s) offered: $((share * rings)) slots (grant_slots $slots)" \
+			test "$slots" = $((share * rings))
 	done
 }
 
