@@ -36,7 +36,7 @@ void skb_build_limits(struct skb_dev *d, unsigned int max_segs)
 {
 	struct skb_offer o;
 
-	/* the operations probe offered in XenStore (skb_write_disk_xbt) */
+	/* what XenStore offers (skb_write_disk_xbt, once the backing is open) */
 	skb_backing_offer(&d->be, &o);
 	d->lim.sectors = d->be.sectors;
 	d->lim.sector_size = d->be.sector_size;

@@ -162,10 +162,10 @@ struct skb_backing {
 
 /**
  * struct skb_offer - the optional blkif operations a disk offers, derived
- *	from its backing alone by skb_backing_offer(): the keys probe writes
- *	(feature-flush-cache, feature-barrier, feature-discard) and the
- *	limits the request validator checks come from this one place, so
- *	that they never disagree.
+ *	from its backing alone by skb_backing_offer(): the keys written once
+ *	the backing is open (feature-flush-cache, feature-barrier,
+ *	feature-discard) and the limits the request validator checks come
+ *	from this one place, so that they never disagree.
  * @flush: BLKIF_OP_FLUSH_DISKCACHE, only over a volatile cache.
  * @barrier: BLKIF_OP_WRITE_BARRIER, a flush plus ordering: with @flush.
  * @discard: BLKIF_OP_DISCARD, on a writable disk whose backing discards.

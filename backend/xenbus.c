@@ -118,6 +118,7 @@ static int skb_gpools_create(struct skb_dev *d, unsigned int nr)
 	bool persistent;
 
 	WRITE_ONCE(d->zero_copy, false);
+	WRITE_ONCE(d->grant_slots, 0);
 	if (!READ_ONCE(skb_param->zero_copy) || !d->be.ops->map_ok || !cap)
 		return 0;
 	if (sk_xs_read_bool(d->dev->otherend, "feature-persistent", false,

@@ -238,12 +238,15 @@ END {
 			if (!mem++) {
 				print ""
 				print "dom0 memory per disk (splitkit_back): bounce pages at their peak over the"
-				print "whole guest, against max_pages; mapped grants are bounded apart, at most"
-				print "max_grants per ring (Documentation/block.rst)"
+				print "whole guest, against max_pages; mapped grants are bounded apart: the"
+				print "disk's grant_slots, max_grants x queues offered shared by its rings"
+				print "(Documentation/block.rst)"
 			}
-			printf "  %-10s round %d: peak %d pages (%.1f MiB) of max_pages %s (%.0f MiB); max_grants %s a ring\n", \
+			slots = val(P[i], "stats", r, "grant_slots")
+			printf "  %-10s round %d: peak %d pages (%.1f MiB) of max_pages %s (%.0f MiB); max_grants %s, grant_slots %s (%.1f MiB)\n", \
 				P[i], r, peak, peak * 4 / 1024, maxpages, maxpages * 4 / 1024, \
-				val(P[i], "stats", r, "param_max_grants")
+				val(P[i], "stats", r, "param_max_grants"), \
+				(slots == "" ? "?" : slots), slots * 4 / 1024
 			if (maxpages == "" || peak + 0 > maxpages + 0)
 				overbound = overbound " " P[i] "/" r
 		}

@@ -136,19 +136,24 @@ fi
 
 # sk_platform_retry: a scenario's dom0 half (here "run") whose guest ended
 # in a triple fault new in Xen's log, with no fault of the guest's own
-# kernel, runs once more, its held results turned into comments, up to
-# three runs in all; the last run's results are shown as they are; a run
-# that failed without a new triple fault, or whose guest oopsed, is not
-# run again.  Each run plays the next of $PLAY ("fault": a result, then
-# Xen's triple-fault line and a failure; "oops": the same with the guest
-# kernel's BUG on its console; "fail": a failure alone; "ok": a pass).
+# kernel on its console logs (the receiving domain's too) and before its
+# end marker, runs once more, its held results turned into comments, up
+# to three runs in all and only while the scenario has time for one more;
+# the last run's results are shown as they are; a run that failed without
+# a new triple fault, whose guest oopsed or had finished, is not run
+# again; called with results already held it only runs CMD.  Each run
+# plays the next of $PLAY ("fault": a result, then Xen's triple-fault
+# line and a failure; "oops": the same with the guest kernel's BUG on its
+# console, "oops-in": on the receiving domain's console, "done": with the
+# guest's end marker; "fail": a failure alone; "ok": a pass); past the
+# plays, "fail".  $PRE: shell run first (a deadline, a held outer run).
 retry_case()
 {
-	HERE=$TOP/tests/xen PLAY=$1 busybox sh -c '
+	HERE=$TOP/tests/xen PLAY=$1 PRE=${2:-:} busybox sh -c '
 	. "$HERE/lib/common.sh" && . "$HERE/lib/dom0lib.sh" || exit 1
 	SK_CONSOLE_DIR=$(mktemp -d) || exit 1
 	trap "rm -rf $SK_CONSOLE_DIR" EXIT
-	SK_SAY_TO=/dev/stdout
+	SK_CONSOLE=/dev/stdout SK_HELD_DIR=$SK_CONSOLE_DIR
 	: >"$SK_CONSOLE_DIR/xen.log"
 	xl()
 	{
@@ -156,16 +161,20 @@ retry_case()
 	}
 	run()
 	{
-		local n
+		local n log=$SK_CONSOLE_DIR/guest-g.log
 		n=$(($(cat "$SK_CONSOLE_DIR/runs" 2>/dev/null || echo 0) + 1))
 		echo $n >"$SK_CONSOLE_DIR/runs"
 		set -- $PLAY
-		shift $((n - 1))
-		: >"$SK_CONSOLE_DIR/guest-g.log"
+		if [ "$n" -le $# ]; then shift $((n - 1)); else set -- fail; fi
+		: >"$log"
 		sk_ok "run $n began"
 		case "$1" in
-		fault|oops)
-			[ "$1" = fault ] || echo "BUG: unable to handle page fault" >"$SK_CONSOLE_DIR/guest-g.log"
+		oops)	echo "BUG: unable to handle page fault" >"$log" ;;
+		oops-in) echo "BUG: unable to handle page fault" >"$SK_CONSOLE_DIR/guest-g--incoming.log" ;;
+		done)	echo "SKU: DONE" >"$log" ;;
+		esac
+		case "$1" in
+		fault|oops|oops-in|done)
 			echo "(XEN) d$((n + 10))v1 Triple fault - invoking HVM shutdown action 1" >>"$SK_CONSOLE_DIR/xen.log"
 			sk_fail "run $n migrated"
 			return 1 ;;
@@ -175,17 +184,19 @@ retry_case()
 		sk_ok "run $n migrated"
 	}
 	echo "(XEN) d3v0 Triple fault - invoking HVM shutdown action 1" >"$SK_CONSOLE_DIR/xen.log"
+	eval "$PRE"
 	sk_platform_retry g 3 run
-	echo "rc=$? runs=$(cat "$SK_CONSOLE_DIR/runs")"' 2>&1
+	echo "rc=$? runs=$(cat "$SK_CONSOLE_DIR/runs")"
+	ls "$SK_CONSOLE_DIR" | grep -q "^sk-held" && echo "held file left"' 2>&1
 }
-# retry_expect PLAY PATTERN [BAD]: sk_platform_retry's output for PLAY
-# matches PATTERN (and not BAD)
+# retry_expect PLAY PATTERN [BAD [PRE]]: sk_platform_retry's output for
+# PLAY (after PRE) matches PATTERN (and not BAD)
 retry_expect()
 {
 	local out
-	out=$(retry_case "$1")
+	out=$(retry_case "$1" "${4:-}")
 	case "$out" in
-	$2) case "$out" in ${3:-"-no-"}) ;; *) return 0 ;; esac ;;
+	$2) case "$out" in ${3:-"-no-"}|*"held file left"*) ;; *) return 0 ;; esac ;;
 	esac
 	echo "# $1: $out" | tr '\n' ' '
 	echo
@@ -197,12 +208,18 @@ retry_expect "fault ok" '*triple-faulted*d11v1 Triple fault*# faulted run: not o
 retry_expect "fault fault ok" '*d12v1*SK: ok - run 3 migrated*rc=0 runs=3' '*SK: not ok*' || ok4=0
 retry_expect "fault fault fault ok" '*d12v1*SK: not ok - run 3 migrated*rc=1 runs=3' || ok4=0
 retry_expect "oops ok" '*SK: not ok - run 1 migrated*rc=1 runs=1' '*triple-faulted*' || ok4=0
+retry_expect "oops-in ok" '*SK: not ok - run 1 migrated*rc=1 runs=1' '*triple-faulted*' || ok4=0
+retry_expect "done ok" '*SK: not ok - run 1 migrated*rc=1 runs=1' '*triple-faulted*' || ok4=0
 retry_expect "fail ok" '*SK: not ok - run 1 migrated*rc=1 runs=1' '*triple-faulted*' || ok4=0
 retry_expect "ok" 'SK: ok - run 1 began*SK: ok - run 1 migrated*rc=0 runs=1' '*#*' || ok4=0
+retry_expect "fault ok" '*SK: not ok - run 1 migrated*rc=1 runs=1' '*triple-faulted*' \
+	'SK_DEADLINE=1000; date() { if [ -f "$SK_CONSOLE_DIR/t" ]; then echo 994; else echo 990; : >"$SK_CONSOLE_DIR/t"; fi; }' || ok4=0
+retry_expect "fault ok" 'SK: ok - run 1 began*SK: not ok - run 1 migrated*rc=1 runs=1' '*triple-faulted*' \
+	'SK_SAY_TO=/dev/stdout' || ok4=0
 if [ "$ok4" = 1 ]; then
-	echo "ok 4 sk_platform_retry runs a migrating guest's scenario once more after a new triple fault of the platform, not after its own kernel's fault or a plain failure, at most three times"
+	echo "ok 4 sk_platform_retry runs a migrating guest's scenario once more after a new triple fault of the platform, not after its own kernel's fault, its end or a plain failure, at most three times and while time is left"
 else
-	echo "not ok 4 sk_platform_retry runs a migrating guest's scenario once more after a new triple fault of the platform, not after its own kernel's fault or a plain failure, at most three times"
+	echo "not ok 4 sk_platform_retry runs a migrating guest's scenario once more after a new triple fault of the platform, not after its own kernel's fault, its end or a plain failure, at most three times and while time is left"
 	rc=1
 fi
 exit $rc

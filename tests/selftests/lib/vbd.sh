@@ -245,12 +245,14 @@ skt_vbd_xs_snapshot()
 # copy fails, and so does zero copy where it is off.  Either way a request
 # with nothing to copy out (every write; a read on mapped pages) is
 # answered where its I/O completed, without a hop to the completion work:
-# those answers (direct_answers) must outnumber the work's runs
-# (completion_runs), which only reads on bounce pages need.  And the
+# with zero copy those answers (direct_answers) must outnumber the work's
+# runs (completion_runs), which only reads on bounce pages need; with
+# grant copy only, where every read needs the work, the writes' answers
+# must be there.  And the
 # pools together hold the disk's whole share of mappings, max_grants for
 # every queue offered (multi-queue-max-queues), split evenly among the
-# rings the frontend connected (at most 65536 a ring): grant_slots is
-# exactly that, so a fixed cap per ring (a one-ring guest left with a
+# rings the frontend connected (rounded down, at most 65536 a ring):
+# grant_slots is exactly that, so a fixed cap per ring (a one-ring guest left with a
 # quarter of its disk's mappings) or a share over the bound both fail.
 
 # skt_vbd_zc_stat DIR KEY: one counter of a skb_stats directory, 0 if
@@ -286,14 +288,18 @@ skt_vbd_zc_checks()
 		copied=$((full + failed))
 		direct=$(skt_vbd_zc_stat "$st" direct_answers)
 		runs=$(skt_vbd_zc_stat "$st" completion_runs)
-		_skt_vbd_check "vbd $devid: answered where the I/O completed ($direct) more often than by the completion work ($runs runs)" \
-			test "$direct" -gt "$runs"
 		${SKT_SAY:-skt_comment} "vbd $devid: splitkit_back zero_copy ${on:-?}, frontend feature-persistent $pers: zero_copy $zc, segments mapped $segs, copied for want of a slot $full, map failed $failed; grant_maps $maps, grant_map_hits $hits, grant_unmaps $(skt_vbd_zc_stat "$st" grant_unmaps), evictions $(skt_vbd_zc_stat "$st" grant_evictions), mapped now $(skt_vbd_zc_stat "$st" grants_mapped); grant copies $(skt_vbd_zc_stat "$st" gcopy_segs) ($(skt_vbd_zc_stat "$st" gcopy_bytes) bytes, indirect pages included)"
 		if [ "$on" != Y ] || [ "$pers" != 1 ]; then
-			_skt_vbd_check "vbd $devid: grant copy only (zero_copy ${on:-?}, feature-persistent $pers): nothing on mapped grants" \
-				test "$zc" = 0 -a "$segs" = 0
+			slots=$(skt_vbd_zc_stat "$st" grant_slots)
+			_skt_vbd_check "vbd $devid: grant copy only (zero_copy ${on:-?}, feature-persistent $pers): nothing on mapped grants, no grant slots ($slots)" \
+				test "$zc" = 0 -a "$segs" = 0 -a "$slots" = 0
+			# reads are copied back by the completion work here
+			_skt_vbd_check "vbd $devid: writes answered where their I/O completed ($direct; completion work $runs runs)" \
+				test "$direct" -gt 0
 			continue
 		fi
+		_skt_vbd_check "vbd $devid: answered where the I/O completed ($direct) more often than by the completion work ($runs runs)" \
+			test "$direct" -gt "$runs"
 		_skt_vbd_check "vbd $devid: zero copy in force (skb_stats/zero_copy $zc)" \
 			test "$zc" = 1
 		_skt_vbd_check "vbd $devid: I/O on mapped grants ($segs segments)" \

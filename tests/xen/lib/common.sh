@@ -8,12 +8,13 @@
 # results.  Results are KTAP-shaped: "ok - <what>" / "not ok - <what>".
 
 SK_PREFIX=${SK_PREFIX:-SK:}
+SK_CONSOLE=${SK_CONSOLE:-/dev/console}
 
 # sk_say TEXT: one line on the console, or appended to the file SK_SAY_TO
 # names while a run's results are held back (sk_platform_retry).
 sk_say()
 {
-	echo "$SK_PREFIX $*" >>"${SK_SAY_TO:-/dev/console}"
+	echo "$SK_PREFIX $*" >>"${SK_SAY_TO:-$SK_CONSOLE}"
 }
 
 sk_comment()

@@ -282,23 +282,35 @@ sk_hvm_run()
 
 # sk_platform_retry NAME TRIES CMD...: run CMD, a scenario's dom0 half
 # around the PVH or HVM guest NAME, with the results it prints held back
-# (SK_SAY_TO), up to TRIES times in all while a run ends in a triple fault
-# of the platform: a "Triple fault" line new in Xen's log since the run
-# began, with no oops, BUG or panic of the guest kernel on its console
-# (sk_hvm_triple_fault's rule, for guests whose domain ids CMD alone knows:
-# a live migration makes a second domain).  The reason is sk_hvm_run's:
-# Xen's HVM nested in QEMU's emulation now and then faults a guest
-# whatever it runs, for a migrating PVH guest as log-dirty mode starts.
-# A faulted run's held results become comments, after Xen's line; the
-# last run's are shown as they are.  The guest's config must say
-# on_reboot = "destroy" (Xen takes a triple fault for a reboot).  Returns
+# (SK_SAY_TO; in /tmp/sk-held-NAME.out, SK_HELD_DIR for /tmp, which dom0's init shows as
+# comments if the scenario is killed meanwhile), up to TRIES times in all
+# while a run ends in a triple fault of the platform: a "Triple fault"
+# line new in Xen's log since the run began, the guest not at its end
+# marker, and no oops, BUG or panic of the guest kernel on any of its
+# console logs (the migration's receiving domain has its own:
+# sk_console_follow), as sk_hvm_run decides for guests whose domain ids
+# CMD alone knows.  The reason is sk_hvm_run's: Xen's HVM nested in
+# QEMU's emulation now and then faults a guest whatever it runs, for a
+# migrating PVH guest also as log-dirty mode starts.  A faulted run's held
+# results become comments, after Xen's line, and count for nothing: a
+# retried pass can hide an intermittent failure of that run, which is
+# why its results stay in the log.  No run is started unless the
+# scenario's time left (SK_DEADLINE) is twice what the faulted run took.
+# The last run's results are shown as they are.  The guest's config must
+# say on_reboot = "destroy" (Xen takes a triple fault for a reboot).  Not
+# nestable: called with results already held it just runs CMD.  Returns
 # the last run's status.
 sk_platform_retry()
 {
-	local name=$1 tries=$2 held xenlog fault rc l
+	local name=$1 tries=$2 held xenlog fault rc l began d
+
 	shift 2
-	held=$(mktemp) && xenlog=$(mktemp) || return 1
+	[ -z "${SK_SAY_TO:-}" ] || { "$@"; return; }
+	held=${SK_HELD_DIR:-/tmp}/sk-held-$name.out
+	xenlog=$(mktemp) || return 1
+	rm -f "$held" "$SK_CONSOLE_DIR/guest-$name--"*.log
 	xl dmesg >"$xenlog" 2>/dev/null
+	began=$(date +%s)
 	(
 		export SK_SAY_TO="$held"
 		"$@"
@@ -308,17 +320,49 @@ sk_platform_retry()
 		grep -v -x -F -f "$xenlog" | head -n 1)
 	rm -f "$xenlog"
 	if [ "$rc" -ne 0 ] && [ -n "$fault" ] && [ "$tries" -gt 1 ] &&
-	   ! grep -q -E 'Oops|BUG:|Kernel panic|general protection|double fault' \
-		"$SK_CONSOLE_DIR/guest-$name.log" 2>/dev/null; then
+	   _sk_retry_time_left "$began" &&
+	   ! cat "$SK_CONSOLE_DIR/guest-$name.log" \
+		 "$SK_CONSOLE_DIR/guest-$name--"*.log 2>/dev/null |
+		grep -q -E '^SKU: DONE|Oops|BUG:|Kernel panic|general protection|double fault'; then
 		sk_comment "guest $name triple-faulted under the emulated hardware virtualisation: $fault; its run's results follow as comments, then the scenario runs once more"
 		while IFS= read -r l; do
 			sk_comment "faulted run: ${l#"$SK_PREFIX" }"
 		done <"$held"
 		rm -f "$held"
+		for d in "$name" "$name--incoming" "$name--migratedaway"; do
+			xl destroy "$d" >/dev/null 2>&1
+		done
 		sk_platform_retry "$name" $((tries - 1)) "$@"
 		return
 	fi
-	cat "$held" >>"${SK_SAY_TO:-/dev/console}"
+	cat "$held" >>"${SK_SAY_TO:-$SK_CONSOLE}"
 	rm -f "$held"
 	return $rc
+}
+
+# _sk_retry_time_left BEGAN: the scenario has time for one more run like
+# the one that began at BEGAN (twice its length left before SK_DEADLINE,
+# or no deadline).
+_sk_retry_time_left()
+{
+	local now
+
+	[ -n "${SK_DEADLINE:-}" ] || return 0
+	now=$(date +%s)
+	[ $((SK_DEADLINE - now)) -gt $((2 * (now - $1))) ]
+}
+
+# sk_held_results: results a killed scenario held back
+# (sk_platform_retry), as comments.
+sk_held_results()
+{
+	local f l
+
+	for f in "${SK_HELD_DIR:-/tmp}"/sk-held-*.out; do
+		[ -f "$f" ] || continue
+		while IFS= read -r l; do
+			sk_comment "held when the scenario was killed: ${l#"$SK_PREFIX" }"
+		done <"$f"
+		rm -f "$f"
+	done
 }

@@ -87,8 +87,8 @@ bench_native()
 }
 
 # bench_params: splitkit_back's memory bounds in force, "param_max_pages=N
-# param_max_grants=N" (its pages and mapped grants per disk and per ring:
-# Documentation/block.rst), for the table's memory line.
+# param_max_grants=N" (its bounce pages per disk and mapped grants per
+# queue offered: Documentation/block.rst), for the table's memory line.
 bench_params()
 {
 	local k v out=""
