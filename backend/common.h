@@ -295,11 +295,11 @@ struct skb_queue {
  *	(req.c, skb_test_drained()).
  * @queues: per-ring state, indexed by sk_chan_index().
  * @stats: counters.
- * @zero_copy: this connection's rings (those the frontend asked for) have
- *	pools of mapped grants (@queues .gp; gmap.c).  Under @xb.lock.
- * @grant_slots: the slots of those pools together (most grants mapped
- *	at once), 0 without; the disk's share of max_grants x the queues
- *	offered.  Under @xb.lock; read without it by sysfs.
+ * @grant_slots: the slots of this connection's pools of mapped grants
+ *	together (@queues .gp, one per ring the frontend asked for; gmap.c):
+ *	most grants mapped at once, the disk's share of max_grants x the
+ *	queues offered; 0 without zero copy.  Under @xb.lock; read without
+ *	it by sysfs.
  * @pages: bounce pages its requests hold (budget.c, skb_budget_lock).
  * @pages_peak: the most they held at once.
  */
@@ -328,7 +328,6 @@ struct skb_dev {
 	bool test_waking;
 	struct skb_queue queues[SKB_MAX_QUEUES];
 	struct skb_stats stats;
-	bool zero_copy;
 	unsigned int grant_slots;
 	unsigned long pages;
 	unsigned long pages_peak;

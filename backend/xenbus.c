@@ -117,7 +117,6 @@ static int skb_gpools_create(struct skb_dev *d, unsigned int nr)
 	unsigned int cap = READ_ONCE(skb_param->max_grants), rings, i;
 	bool persistent;
 
-	WRITE_ONCE(d->zero_copy, false);
 	WRITE_ONCE(d->grant_slots, 0);
 	if (!READ_ONCE(skb_param->zero_copy) || !d->be.ops->map_ok || !cap)
 		return 0;
@@ -134,7 +133,6 @@ static int skb_gpools_create(struct skb_dev *d, unsigned int nr)
 		}
 	}
 	WRITE_ONCE(d->grant_slots, cap * rings);
-	WRITE_ONCE(d->zero_copy, true);
 	return 0;
 }
 
@@ -169,7 +167,7 @@ static int skb_connect(struct sk_xb *xb)
 		 d->dev->otherend_id, d->be.path, d->be.sectors,
 		 d->be.read_only ? " (read-only)" : "", sk_link_nr_chans(l),
 		 sk_link_order(l),
-		 d->zero_copy ? "zero copy on mapped persistent grants" :
+		 d->grant_slots ? "zero copy on mapped persistent grants" :
 				"grant copy");
 	return 0;
 }
@@ -210,7 +208,7 @@ static void skb_disconnect(struct sk_xb *xb)
 	skb_queues_quiesce(d);
 	sk_link_destroy(d->link);
 	d->link = NULL;
-	if (d->zero_copy)
+	if (d->grant_slots)
 		dev_info(&d->dev->dev,
 			 "zero copy: %lld segment(s) on mapped grants, %lld grant-copied (pool full %lld, mapping failed %lld); unmapping %lld grant(s), %lld evicted before\n",
 			 atomic64_read(&d->stats.zc_segs),
@@ -538,7 +536,7 @@ static void skb_stats_snapshot(struct device *dev, u64 *v)
 	v[skb_st_grant_evictions] = atomic64_read(&s->grant_evictions);
 	v[skb_st_completion_runs] = atomic64_read(&s->completion_runs);
 	v[skb_st_direct_answers] = atomic64_read(&s->direct_answers);
-	v[skb_st_zero_copy] = READ_ONCE(d->link) && READ_ONCE(d->zero_copy);
+	v[skb_st_zero_copy] = READ_ONCE(d->link) && READ_ONCE(d->grant_slots);
 	for (r = SKB_BAD_OP; r < SKB_NR_REASONS; r++)
 		v[skb_reason_stat[r]] = atomic64_read(&s->reasons[r]);
 }

@@ -248,12 +248,12 @@ skt_vbd_xs_snapshot()
 # with zero copy those answers (direct_answers) must outnumber the work's
 # runs (completion_runs), which only reads on bounce pages need; with
 # grant copy only, where every read needs the work, the writes' answers
-# must be there.  And the
-# pools together hold the disk's whole share of mappings, max_grants for
-# every queue offered (multi-queue-max-queues), split evenly among the
-# rings the frontend connected (rounded down, at most 65536 a ring):
-# grant_slots is exactly that, so a fixed cap per ring (a one-ring guest left with a
-# quarter of its disk's mappings) or a share over the bound both fail.
+# must be there.  And the pools together hold the disk's whole share of
+# mappings, max_grants for every queue offered (multi-queue-max-queues),
+# split evenly among the rings the frontend connected (rounded down, at
+# most 65536 a ring): grant_slots is exactly that (0 with grant copy
+# only), so a fixed cap per ring (a one-ring guest left with a quarter of
+# its disk's mappings) or a share over the bound both fail.
 
 # skt_vbd_zc_stat DIR KEY: one counter of a skb_stats directory, 0 if
 # there is no such file.
@@ -288,9 +288,9 @@ skt_vbd_zc_checks()
 		copied=$((full + failed))
 		direct=$(skt_vbd_zc_stat "$st" direct_answers)
 		runs=$(skt_vbd_zc_stat "$st" completion_runs)
+		slots=$(skt_vbd_zc_stat "$st" grant_slots)
 		${SKT_SAY:-skt_comment} "vbd $devid: splitkit_back zero_copy ${on:-?}, frontend feature-persistent $pers: zero_copy $zc, segments mapped $segs, copied for want of a slot $full, map failed $failed; grant_maps $maps, grant_map_hits $hits, grant_unmaps $(skt_vbd_zc_stat "$st" grant_unmaps), evictions $(skt_vbd_zc_stat "$st" grant_evictions), mapped now $(skt_vbd_zc_stat "$st" grants_mapped); grant copies $(skt_vbd_zc_stat "$st" gcopy_segs) ($(skt_vbd_zc_stat "$st" gcopy_bytes) bytes, indirect pages included)"
 		if [ "$on" != Y ] || [ "$pers" != 1 ]; then
-			slots=$(skt_vbd_zc_stat "$st" grant_slots)
 			_skt_vbd_check "vbd $devid: grant copy only (zero_copy ${on:-?}, feature-persistent $pers): nothing on mapped grants, no grant slots ($slots)" \
 				test "$zc" = 0 -a "$segs" = 0 -a "$slots" = 0
 			# reads are copied back by the completion work here
@@ -312,7 +312,6 @@ skt_vbd_zc_checks()
 		rings=$(skt_vbd_xs "$fe/multi-queue-num-queues" 1)
 		share=$((mg * offered / rings))
 		[ "$share" -le 65536 ] || share=65536
-		slots=$(skt_vbd_zc_stat "$st" grant_slots)
 		_skt_vbd_check "vbd $devid: its $rings ring(s) share the disk's mappings, max_grants $mg x $offered queue(s) offered: $((share * rings)) slots (grant_slots $slots)" \
 			test "$slots" = $((share * rings))
 	done

@@ -232,6 +232,10 @@ sk_hvm_post_mortem()
 		while IFS= read -r l; do sk_comment "qemu-dm: $l"; done
 }
 
+# What a guest console log shows when the guest kernel faulted itself (an
+# oops, BUG or panic), an extended regular expression.
+SK_GUEST_OOPS_RE='Oops|BUG:|Kernel panic|general protection|double fault'
+
 # sk_hvm_triple_fault NAME DOMID: print Xen's line if domain DOMID ended in
 # a triple fault with no oops, BUG or panic of the guest kernel on its
 # console before it (Linux reports its own faults; a triple fault without
@@ -239,8 +243,8 @@ sk_hvm_post_mortem()
 sk_hvm_triple_fault()
 {
 	[ -n "$2" ] || return 1
-	grep -q -E 'Oops|BUG:|Kernel panic|general protection|double fault' \
-		"$SK_CONSOLE_DIR/guest-$1.log" 2>/dev/null && return 1
+	grep -q -E "$SK_GUEST_OOPS_RE" "$SK_CONSOLE_DIR/guest-$1.log" \
+		2>/dev/null && return 1
 	xl dmesg 2>/dev/null | grep "d$2v[0-9]* Triple fault" | head -n 1 |
 		grep .
 }
@@ -282,10 +286,11 @@ sk_hvm_run()
 
 # sk_platform_retry NAME TRIES CMD...: run CMD, a scenario's dom0 half
 # around the PVH or HVM guest NAME, with the results it prints held back
-# (SK_SAY_TO; in /tmp/sk-held-NAME.out, SK_HELD_DIR for /tmp, which dom0's init shows as
-# comments if the scenario is killed meanwhile), up to TRIES times in all
-# while a run ends in a triple fault of the platform: a "Triple fault"
-# line new in Xen's log since the run began, the guest not at its end
+# (SK_SAY_TO, in SK_HELD_DIR (/tmp)/sk-held-NAME.out, which dom0's init
+# shows as comments if the scenario is killed meanwhile), up to TRIES
+# times in all while a run ends in a triple fault of the platform: a
+# "Triple fault" line new in Xen's log since the run began, the guest not
+# at its end
 # marker, and no oops, BUG or panic of the guest kernel on any of its
 # console logs (the migration's receiving domain has its own:
 # sk_console_follow), as sk_hvm_run decides for guests whose domain ids
@@ -302,7 +307,7 @@ sk_hvm_run()
 # the last run's status.
 sk_platform_retry()
 {
-	local name=$1 tries=$2 held xenlog fault rc l began d
+	local name=$1 tries=$2 held xenlog fault rc began d
 
 	shift 2
 	[ -z "${SK_SAY_TO:-}" ] || { "$@"; return; }
@@ -323,12 +328,9 @@ sk_platform_retry()
 	   _sk_retry_time_left "$began" &&
 	   ! cat "$SK_CONSOLE_DIR/guest-$name.log" \
 		 "$SK_CONSOLE_DIR/guest-$name--"*.log 2>/dev/null |
-		grep -q -E '^SKU: DONE|Oops|BUG:|Kernel panic|general protection|double fault'; then
+		grep -q -E "^SKU: DONE|$SK_GUEST_OOPS_RE"; then
 		sk_comment "guest $name triple-faulted under the emulated hardware virtualisation: $fault; its run's results follow as comments, then the scenario runs once more"
-		while IFS= read -r l; do
-			sk_comment "faulted run: ${l#"$SK_PREFIX" }"
-		done <"$held"
-		rm -f "$held"
+		_sk_held_comments "$held" "faulted run"
 		for d in "$name" "$name--incoming" "$name--migratedaway"; do
 			xl destroy "$d" >/dev/null 2>&1
 		done
@@ -352,17 +354,26 @@ _sk_retry_time_left()
 	[ $((SK_DEADLINE - now)) -gt $((2 * (now - $1))) ]
 }
 
+# _sk_held_comments FILE WHY: held results (sk_platform_retry) shown as
+# comments saying WHY, and FILE removed.
+_sk_held_comments()
+{
+	local l
+
+	while IFS= read -r l; do
+		sk_comment "$2: ${l#"$SK_PREFIX" }"
+	done <"$1"
+	rm -f "$1"
+}
+
 # sk_held_results: results a killed scenario held back
 # (sk_platform_retry), as comments.
 sk_held_results()
 {
-	local f l
+	local f
 
 	for f in "${SK_HELD_DIR:-/tmp}"/sk-held-*.out; do
 		[ -f "$f" ] || continue
-		while IFS= read -r l; do
-			sk_comment "held when the scenario was killed: ${l#"$SK_PREFIX" }"
-		done <"$f"
-		rm -f "$f"
+		_sk_held_comments "$f" "held when the scenario was killed"
 	done
 }
