@@ -227,6 +227,7 @@ for a in $attacks; do
 			test "$(sk_blk_back_stat "$domid" 51712 requests)" -gt 0
 		sk_check "splitkit_back refused nothing (no request above its 256 segments reached it)" \
 			test "$(sk_blk_back_stat "$domid" 51712 refused)" = 0
+		sk_hs_send_to "$name" silent-checked
 		finished=1
 		break ;;
 	esac

@@ -269,6 +269,10 @@ for a in grants bad-id dup-id wrong-op bad-status unsolicited prod-ahead \
 		sk_check "whole-disk fio write + verify, 1 MiB direct" \
 			sk_blk_fio /dev/xvda 17 write 1M 1 libaio --iodepth=4
 		sk_hs_send done-silent
+		# dom0 reads splitkit_back's counters of this disk next: stay
+		# (a guest gone first took its XenStore keys with it, and dom0
+		# took done-silent for never sent)
+		sk_hs_wait silent-checked 900 >/dev/null
 		break ;;
 	esac
 	sk_hs_send "done-$a"
