@@ -106,7 +106,7 @@ free_buf:
 
 /*
  * Read, write, flush or barrier with data: validated; each segment on the
- * frontend's mapped page where the ring's pool has one (gmap.c), the rest
+ * frontend's mapped page where the disk's pool has one (gmap.c), the rest
  * on bounce pages (copy in), then submit.
  */
 static void skb_start_rw(struct skb_dev *d, struct sk_chan *ch,

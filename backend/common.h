@@ -11,8 +11,9 @@
  * devices, file.c for regular files, qcow2.c for qcow2 images through
  * splitkit_image.ko; backing.c opens one and picks its ops; share.c keeps
  * two domains from writing one backing).  gmap.c keeps a frontend's
- * persistent grants mapped, per ring, so that bdev.c and file.c can do the
- * I/O on the guest's own pages instead of bounce pages (zero copy).  Design:
+ * persistent grants mapped, one pool per disk shared by its rings, so that
+ * bdev.c and file.c can do the I/O on the guest's own pages instead of
+ * bounce pages (zero copy).  Design:
  * Documentation/design.rst.  The frontend counterpart is
  * Linux's xen-blkfront or splitkit's frontend/; the protocol is
  * <splitkit/blkif.h>, the transport splitkit_ring (include/splitkit/ring.h).
@@ -21,7 +22,7 @@
  * open/close), then skb_share_lock (share.c: which backings are in use),
  * are the only sleeping locks.  The data path's spinlocks, all taken with
  * interrupts off (requests are answered from bio end_io) and never nested
- * in one another: a ring's pool lock (gmap.c), skb_budget_lock
+ * in one another: a disk's grant pool lock (gmap.c), skb_budget_lock
  * (budget.c), the channel's lock (splitkit_ring), and skb_dev.drain_lock,
  * only where the device's in-flight count falls to zero; it nests outside
  * skb_dev.drain_wq's lock.  Request state belongs to whoever holds the
@@ -207,7 +208,8 @@ struct skb_attach {
  * @gnt_unmaps: grant unmap operations.
  * @gnt_map_hits: segments whose grant was mapped already.
  * @zc_segs: segments done on mapped pages (zero copy).
- * @zc_full: segments copied because the ring's pool had no slot to spare.
+ * @zc_full: segments copied because the disk's pool had no slot to spare
+ *	or their grant was being mapped by another ring's request.
  * @zc_failed: segments copied because their mapping failed.
  * @grants_mapped: grants mapped now, all rings.
  * @grant_evictions: idle mappings unmapped to map another grant.
@@ -240,8 +242,10 @@ struct skb_stats {
 
 struct skb_gpool;
 
-/* Most slots one ring's pool may have; also max_grants' limit (main.c). */
-#define SKB_GPOOL_MAX_SLOTS	65536
+/* max_grants' limit (main.c): slots per ring offered. */
+#define SKB_MAX_GRANTS		65536
+/* Most slots one disk's pool may have (1 GiB of mapped pages). */
+#define SKB_GPOOL_MAX_SLOTS	262144
 
 /**
  * struct skb_queue - data-path state of one ring (channel).
@@ -249,10 +253,10 @@ struct skb_gpool;
  *	answered.  Only the consumer raises it, so while the consumer waits
  *	(in a barrier) it only falls.
  * @idle: woken when @inflight falls to 1 or 0: a barrier waits on it.
- * @gp: its mapped grants while connected with zero copy (gmap.c), else
- *	NULL (also for a ring the frontend added after the pools were made:
- *	it grant-copies).  Set before the ring connects, freed after it is
- *	gone.
+ * @gp: the disk's mapped grants while connected with zero copy (gmap.c;
+ *	the same pool for every ring), else NULL (also for a ring the
+ *	frontend added after the pool was made: it grant-copies).  Set
+ *	before the ring connects, freed after the rings are gone.
  * @done: requests whose I/O has completed and that the completion work
  *	answers (reads on bounce pages, req.c), not yet answered (lock-free:
  *	any context adds, only @done_work takes).
@@ -295,10 +299,10 @@ struct skb_queue {
  *	(req.c, skb_test_drained()).
  * @queues: per-ring state, indexed by sk_chan_index().
  * @stats: counters.
- * @grant_slots: the slots of this connection's pools of mapped grants
- *	together (@queues .gp, one per ring the frontend asked for; gmap.c):
- *	most grants mapped at once, the disk's share of max_grants x the
- *	queues offered; 0 without zero copy.  Under @xb.lock; read without
+ * @grant_slots: the slots of this connection's pool of mapped grants
+ *	(@queues .gp, one for the rings the frontend asked for; gmap.c):
+ *	most grants mapped at once, max_grants x the queues offered (at
+ *	most SKB_GPOOL_MAX_SLOTS); 0 without zero copy.  Under @xb.lock; read without
  *	it by sysfs.
  * @pages: bounce pages its requests hold (budget.c, skb_budget_lock).
  * @pages_peak: the most they held at once.
@@ -435,7 +439,8 @@ static inline void skb_test_drained(struct skb_dev *d) { }
 #endif
 
 /* gmap.c: zero copy on mapped persistent grants */
-struct skb_gpool *skb_gpool_create(struct skb_dev *d, unsigned int cap);
+struct skb_gpool *skb_gpool_create(struct skb_dev *d, unsigned int cap,
+				   unsigned int rings);
 void skb_gpool_destroy(struct skb_gpool *gp);
 unsigned int skb_gpool_map(struct skb_gpool *gp, struct skb_req *req);
 bool skb_gpool_mapped(const struct skb_req *req, unsigned int i);

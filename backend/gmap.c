@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * splitkit_back zero copy: a frontend's persistent grants mapped once into
- * dom0 and kept mapped, one bounded pool per ring, so that a request's I/O
+ * dom0 and kept mapped, one bounded pool per disk shared by its rings (a
+ * frontend may use a granted page on any ring: splitkit_front's pool is
+ * per disk), so that a request's I/O
  * runs on the guest's own pages - a bio built straight on them (bdev.c),
  * or the same pages in the kiocb's bvec iterator (file.c) - with no bounce
  * page, no grant copy and, once the grants are mapped, no hypercall at
@@ -23,20 +25,23 @@
  *
  * Memory: at most max_grants x max_queues (as offered when the disk was
  * probed) slots per disk, shared by the rings the frontend connects
- * (xenbus.c, skb_gpools_create()), each one dom0 page frame
+ * (xenbus.c, skb_gpools_create()), each grant mapped once however many
+ * rings name it, each slot one dom0 page frame
  * (on a PV dom0 a ballooned page whose frame is given to the mapping) plus
  * about 40 bytes of bookkeeping.  The page budget (budget.c) does not count
  * them: they do not grow with what a guest sends, only with the pool.
  *
  * Lifetime and locking: a pool lives from connect to disconnect (xenbus.c).
  * Its lock protects the bookkeeping and is taken with interrupts off
- * (completions give slots back from bio end_io); the pages, the handles
- * and the batch scratch belong to the ring's consumer (skb_chan_msg(), one
- * at a time),
- * which is the only one to map or unmap while connected.  Completions only
- * give slots back (skb_gpool_put()).  Disconnect destroys the pool after
- * every request has been answered and the consumer has stopped, so every
- * slot is idle: nothing is unmapped under I/O, and nothing stays mapped.
+ * (completions give slots back from bio end_io).  A slot's page and handle
+ * belong to the request that took it to map (the bookkeeping keeps it
+ * PENDING, so no other ring's request uses it, until the mapping is made
+ * and reported under the lock); each ring's consumer (skb_chan_msg(), one
+ * at a time per ring) has its own batch scratch.  Only consumers map or
+ * unmap while connected; completions only give slots back
+ * (skb_gpool_put()).  Disconnect destroys the pool after every request has
+ * been answered and every consumer has stopped, so every slot is idle:
+ * nothing is unmapped under I/O, and nothing stays mapped.
  */
 #include <linux/mm.h>
 #include <linux/slab.h>
@@ -49,16 +54,29 @@
 #define SKB_GPOOL_BATCH	32
 
 /**
- * struct skb_gpool - one ring's mapped grants.
+ * struct skb_gbatch - one ring consumer's scratch for a hypercall batch.
+ * @map_ops: map operations.
+ * @unmap_ops: unmap operations.
+ * @pages: their pages.
+ * @slot: their slots.
+ */
+struct skb_gbatch {
+	struct gnttab_map_grant_ref map_ops[SKB_GPOOL_BATCH];
+	struct gnttab_unmap_grant_ref unmap_ops[SKB_GPOOL_BATCH];
+	struct page *pages[SKB_GPOOL_BATCH];
+	u32 slot[SKB_GPOOL_BATCH];
+};
+
+/**
+ * struct skb_gpool - one disk's mapped grants.
  * @lock: protects @m.
  * @m: the bookkeeping (core/gmap.c).
  * @d: the device, for its counters and messages.
  * @pages: per slot, the page its mapping sits on; NULL until it needs one.
  * @handle: per slot, the mapping's handle while MAPPED.
- * @map_ops: batch scratch (consumer).
- * @unmap_ops: likewise.
- * @batch_pages: likewise.
- * @batch_slot: likewise.
+ * @nr_rings: rings that may use the pool (indices below it).
+ * @batch: per ring, its consumer's batch scratch; one more for
+ *	skb_gpool_destroy().
  */
 struct skb_gpool {
 	spinlock_t lock;
@@ -66,10 +84,8 @@ struct skb_gpool {
 	struct skb_dev *d;
 	struct page **pages;
 	grant_handle_t *handle;
-	struct gnttab_map_grant_ref map_ops[SKB_GPOOL_BATCH];
-	struct gnttab_unmap_grant_ref unmap_ops[SKB_GPOOL_BATCH];
-	struct page *batch_pages[SKB_GPOOL_BATCH];
-	u32 batch_slot[SKB_GPOOL_BATCH];
+	unsigned int nr_rings;
+	struct skb_gbatch *batch;
 };
 
 static unsigned long skb_gpool_vaddr(struct page *page)
@@ -78,15 +94,17 @@ static unsigned long skb_gpool_vaddr(struct page *page)
 }
 
 /**
- * skb_gpool_create() - an empty pool for one ring.
+ * skb_gpool_create() - an empty pool for one disk.
  * @d: the device.
  * @cap: slots (most grants mapped at once), at least 1.
+ * @rings: the rings that will use it (indices 0 to @rings - 1).
  *
  * Process context.  No page is taken until a grant is mapped.
  *
  * Return: the pool, or NULL without memory.
  */
-struct skb_gpool *skb_gpool_create(struct skb_dev *d, unsigned int cap)
+struct skb_gpool *skb_gpool_create(struct skb_dev *d, unsigned int cap,
+				   unsigned int rings)
 {
 	struct skb_gmap_slot *slot;
 	struct skb_gpool *gp;
@@ -99,14 +117,17 @@ struct skb_gpool *skb_gpool_create(struct skb_dev *d, unsigned int cap)
 	bucket = kvcalloc(skb_gmap_buckets(cap), sizeof(*bucket), GFP_KERNEL);
 	gp->pages = kvcalloc(cap, sizeof(*gp->pages), GFP_KERNEL);
 	gp->handle = kvcalloc(cap, sizeof(*gp->handle), GFP_KERNEL);
-	if (!slot || !bucket || !gp->pages || !gp->handle)
+	gp->batch = kvcalloc(rings + 1, sizeof(*gp->batch), GFP_KERNEL);
+	if (!slot || !bucket || !gp->pages || !gp->handle || !gp->batch)
 		goto free_arrays;
 	spin_lock_init(&gp->lock);
 	skb_gmap_init(&gp->m, cap, slot, bucket);
 	gp->d = d;
+	gp->nr_rings = rings;
 	return gp;
 
 free_arrays:
+	kvfree(gp->batch);
 	kvfree(gp->handle);
 	kvfree(gp->pages);
 	kvfree(bucket);
@@ -116,13 +137,14 @@ free_arrays:
 }
 
 /*
- * Unmap @n (at most SKB_GPOOL_BATCH) slots listed in @gp->batch_slot, in
- * one batch; gnttab_unmap_refs_sync() waits until nobody holds a reference
+ * Unmap @n (at most SKB_GPOOL_BATCH) slots listed in @b->slot, in one
+ * batch; gnttab_unmap_refs_sync() waits until nobody holds a reference
  * to a page before it unmaps it.  Return: 0, or -EIO if the batch or one
  * of its operations failed: such a mapping is in an unknown state and its
  * page is given up (leaked) so that nothing reuses it.
  */
-static int skb_gpool_unmap_batch(struct skb_gpool *gp, unsigned int n)
+static int skb_gpool_unmap_batch(struct skb_gpool *gp, struct skb_gbatch *b,
+				 unsigned int n)
 {
 	struct gntab_unmap_queue_data q = { };
 	unsigned int i, bad = 0;
@@ -131,23 +153,23 @@ static int skb_gpool_unmap_batch(struct skb_gpool *gp, unsigned int n)
 	if (!n)
 		return 0;
 	for (i = 0; i < n; i++) {
-		u32 s = gp->batch_slot[i];
+		u32 s = b->slot[i];
 
-		gnttab_set_unmap_op(&gp->unmap_ops[i],
+		gnttab_set_unmap_op(&b->unmap_ops[i],
 				    skb_gpool_vaddr(gp->pages[s]),
 				    GNTMAP_host_map, gp->handle[s]);
-		gp->batch_pages[i] = gp->pages[s];
+		b->pages[i] = gp->pages[s];
 	}
-	q.unmap_ops = gp->unmap_ops;
-	q.pages = gp->batch_pages;
+	q.unmap_ops = b->unmap_ops;
+	q.pages = b->pages;
 	q.count = n;
 	err = gnttab_unmap_refs_sync(&q);
 	atomic64_add(n, &gp->d->stats.gnt_unmaps);
 	atomic64_sub(n, &gp->d->stats.grants_mapped);
 	for (i = 0; i < n; i++) {
-		if (!err && gp->unmap_ops[i].status == GNTST_okay)
+		if (!err && b->unmap_ops[i].status == GNTST_okay)
 			continue;
-		gp->pages[gp->batch_slot[i]] = NULL;
+		gp->pages[b->slot[i]] = NULL;
 		bad++;
 	}
 	if (bad)
@@ -158,11 +180,13 @@ static int skb_gpool_unmap_batch(struct skb_gpool *gp, unsigned int n)
 }
 
 /*
- * Map @n slots listed in @gp->batch_slot, their grants as the bookkeeping
- * has them, in one batch.  A slot that could not be mapped is marked
- * broken.  Return: the number of slots that failed.
+ * Map @n slots listed in @b->slot, their grants as the bookkeeping has
+ * them, in one batch.  A slot mapped is reported so (the other rings may
+ * use it from then on), one that could not be mapped is marked broken.
+ * Return: the number of slots that failed.
  */
-static unsigned int skb_gpool_map_batch(struct skb_gpool *gp, unsigned int n)
+static unsigned int skb_gpool_map_batch(struct skb_gpool *gp,
+					struct skb_gbatch *b, unsigned int n)
 {
 	domid_t domid = gp->d->dev->otherend_id;
 	unsigned int i, k = 0, failed = 0, mapped = 0;
@@ -171,7 +195,7 @@ static unsigned int skb_gpool_map_batch(struct skb_gpool *gp, unsigned int n)
 	unsigned long flags;
 
 	for (i = 0; i < n; i++) {
-		u32 s = gp->batch_slot[i];
+		u32 s = b->slot[i];
 
 		if (!gp->pages[s] && gnttab_alloc_pages(1, &gp->pages[s])) {
 			gp->pages[s] = NULL;
@@ -182,31 +206,33 @@ static unsigned int skb_gpool_map_batch(struct skb_gpool *gp, unsigned int n)
 			failed++;
 			continue;
 		}
-		gnttab_set_map_op(&gp->map_ops[k], skb_gpool_vaddr(gp->pages[s]),
+		gnttab_set_map_op(&b->map_ops[k], skb_gpool_vaddr(gp->pages[s]),
 				  GNTMAP_host_map, gp->m.slot[s].gref, domid);
-		gp->batch_pages[k] = gp->pages[s];
+		b->pages[k] = gp->pages[s];
 		ok_slot[k++] = s;
 	}
 	if (!k)
 		return failed;
-	err = gnttab_map_refs(gp->map_ops, NULL, gp->batch_pages, k);
+	err = gnttab_map_refs(b->map_ops, NULL, b->pages, k);
 	atomic64_add(k, &gp->d->stats.gnt_maps);
 	for (i = 0; i < k; i++) {
-		u32 s = ok_slot[i];
-
-		if (!err && gp->map_ops[i].status == GNTST_okay) {
-			gp->handle[s] = gp->map_ops[i].handle;
+		if (!err && b->map_ops[i].status == GNTST_okay)
+			gp->handle[ok_slot[i]] = b->map_ops[i].handle;
+		else if (b->map_ops[i].status == GNTST_okay)
+			/* mapped but not usable: give its page up, no reuse */
+			gp->pages[ok_slot[i]] = NULL;
+	}
+	spin_lock_irqsave(&gp->lock, flags);
+	for (i = 0; i < k; i++) {
+		if (!err && b->map_ops[i].status == GNTST_okay) {
+			skb_gmap_mapped(&gp->m, ok_slot[i]);
 			mapped++;
 			continue;
 		}
-		/* mapped but not usable: give its page up rather than reuse */
-		if (gp->map_ops[i].status == GNTST_okay)
-			gp->pages[s] = NULL;
-		spin_lock_irqsave(&gp->lock, flags);
-		skb_gmap_broken(&gp->m, s);
-		spin_unlock_irqrestore(&gp->lock, flags);
+		skb_gmap_broken(&gp->m, ok_slot[i]);
 		failed++;
 	}
+	spin_unlock_irqrestore(&gp->lock, flags);
 	atomic64_add(mapped, &gp->d->stats.grants_mapped);
 	if (failed)
 		atomic64_add(failed, &gp->d->stats.grant_errors);
@@ -217,7 +243,8 @@ static unsigned int skb_gpool_map_batch(struct skb_gpool *gp, unsigned int n)
  * Unmap the old grants of @req's evicted slots, batched.  Return: 0, or
  * -EIO if a batch failed (its pages are given up).
  */
-static int skb_gpool_unmap_evicted(struct skb_gpool *gp, struct skb_req *req)
+static int skb_gpool_unmap_evicted(struct skb_gpool *gp, struct skb_gbatch *b,
+				   struct skb_req *req)
 {
 	unsigned int i, n = 0;
 	int err = 0;
@@ -225,13 +252,13 @@ static int skb_gpool_unmap_evicted(struct skb_gpool *gp, struct skb_req *req)
 	for (i = 0; i < req->desc.nr_segs; i++) {
 		if (req->gact[i] != SKB_GMAP_EVICT)
 			continue;
-		gp->batch_slot[n++] = req->gslot[i];
+		b->slot[n++] = req->gslot[i];
 		if (n == SKB_GPOOL_BATCH) {
-			err |= skb_gpool_unmap_batch(gp, n);
+			err |= skb_gpool_unmap_batch(gp, b, n);
 			n = 0;
 		}
 	}
-	err |= skb_gpool_unmap_batch(gp, n);
+	err |= skb_gpool_unmap_batch(gp, b, n);
 	return err ? -EIO : 0;
 }
 
@@ -239,7 +266,8 @@ static int skb_gpool_unmap_evicted(struct skb_gpool *gp, struct skb_req *req)
  * Map the grants of @req's missed slots, batched.  Those that fail are
  * marked broken; the others are mapped and stay.
  */
-static void skb_gpool_map_missed(struct skb_gpool *gp, struct skb_req *req)
+static void skb_gpool_map_missed(struct skb_gpool *gp, struct skb_gbatch *b,
+				 struct skb_req *req)
 {
 	unsigned int i, n = 0;
 
@@ -247,13 +275,13 @@ static void skb_gpool_map_missed(struct skb_gpool *gp, struct skb_req *req)
 		if (req->gact[i] != SKB_GMAP_MAP &&
 		    req->gact[i] != SKB_GMAP_EVICT)
 			continue;
-		gp->batch_slot[n++] = req->gslot[i];
+		b->slot[n++] = req->gslot[i];
 		if (n == SKB_GPOOL_BATCH) {
-			skb_gpool_map_batch(gp, n);
+			skb_gpool_map_batch(gp, b, n);
 			n = 0;
 		}
 	}
-	skb_gpool_map_batch(gp, n);
+	skb_gpool_map_batch(gp, b, n);
 }
 
 /* An unmap failed before anything was mapped: no missed slot is mapped. */
@@ -299,15 +327,17 @@ static unsigned int skb_gpool_drop_broken(struct skb_gpool *gp,
 
 /**
  * skb_gpool_map() - put a request's segments on the frontend's mapped pages.
- * @gp: its ring's pool.
- * @req: a validated read or write, its segments checked, no pages yet.
+ * @gp: its disk's pool.
+ * @req: a validated read or write, its segments checked, no pages yet; of
+ *	a ring below the pool's @rings (skb_gpool_create()).
  *
- * Consumer context (may sleep: an unmap waits for the page's last user).
+ * Consumer context of @req's ring (may sleep: an unmap waits for the
+ * page's last user).
  * Finds or makes a slot per segment (core/gmap.c), unmaps the evicted
  * ones and maps the missing ones, batched, and points those segments'
  * @req->pages and @req->bvec at the mapped pages.  A segment without a
- * slot (the pool full of mappings in use or recently used) or whose
- * mapping failed is left with no page and SKB_GMAP_NONE in @req->gslot:
+ * slot (the pool full of mappings in use or recently used, or its grant
+ * being mapped by another ring's request) or whose mapping failed is left with no page and SKB_GMAP_NONE in @req->gslot:
  * the caller copies it (skb_req_fill()).  skb_req_free() gives the slots
  * back.
  *
@@ -315,6 +345,7 @@ static unsigned int skb_gpool_drop_broken(struct skb_gpool *gp,
  */
 unsigned int skb_gpool_map(struct skb_gpool *gp, struct skb_req *req)
 {
+	struct skb_gbatch *b = &gp->batch[sk_chan_index(req->ch)];
 	struct skb_stats *st = &req->d->stats;
 	unsigned int i, n = req->desc.nr_segs, hits = 0, evicted = 0;
 	unsigned int full, failed, mapped = 0;
@@ -324,10 +355,10 @@ unsigned int skb_gpool_map(struct skb_gpool *gp, struct skb_req *req)
 	full = n - skb_gmap_take(&gp->m, req->segs, n, req->gslot, req->gact);
 	spin_unlock_irqrestore(&gp->lock, flags);
 	req->gpool = gp;
-	if (skb_gpool_unmap_evicted(gp, req))
+	if (skb_gpool_unmap_evicted(gp, b, req))
 		skb_gpool_break_missed(gp, req);
 	else
-		skb_gpool_map_missed(gp, req);
+		skb_gpool_map_missed(gp, b, req);
 	failed = skb_gpool_drop_broken(gp, req);
 	for (i = 0; i < n; i++) {
 		const struct skb_seg *s = &req->segs[i];
@@ -387,18 +418,20 @@ void skb_gpool_put(struct skb_req *req)
  * skb_gpool_destroy() - unmap every grant and free the pool.
  * @gp: the pool, or NULL.
  *
- * Process context, sleeps.  Every request of its ring has been answered
- * and its consumer has stopped: every slot is idle.  A slot still in use
+ * Process context, sleeps.  Every request of its rings has been answered
+ * and their consumers have stopped: every slot is idle.  A slot still in use
  * (a bug) keeps its mapping and page, leaked, rather than be unmapped
  * under I/O.
  */
 void skb_gpool_destroy(struct skb_gpool *gp)
 {
+	struct skb_gbatch *b;
 	unsigned int n = 0;
 	u32 s;
 
 	if (!gp)
 		return;
+	b = &gp->batch[gp->nr_rings];
 	for (s = 0; s < gp->m.fresh; s++) {
 		struct skb_gmap_slot *x = &gp->m.slot[s];
 
@@ -411,16 +444,17 @@ void skb_gpool_destroy(struct skb_gpool *gp)
 		}
 		if (x->state != SKB_GMAP_MAPPED || !gp->pages[s])
 			continue;
-		gp->batch_slot[n++] = s;
+		b->slot[n++] = s;
 		if (n == SKB_GPOOL_BATCH) {
-			skb_gpool_unmap_batch(gp, n);
+			skb_gpool_unmap_batch(gp, b, n);
 			n = 0;
 		}
 	}
-	skb_gpool_unmap_batch(gp, n);
+	skb_gpool_unmap_batch(gp, b, n);
 	for (s = 0; s < gp->m.fresh; s++)
 		if (gp->pages[s])
 			gnttab_free_pages(1, &gp->pages[s]);
+	kvfree(gp->batch);
 	kvfree(gp->handle);
 	kvfree(gp->pages);
 	kvfree(gp->m.bucket);

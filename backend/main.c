@@ -53,7 +53,7 @@ MODULE_PARM_DESC(zero_copy,
  * xen-blkback's max_persistent_grants default: per disk the memory
  * xen-blkback may map with 4 rings in use
  */
-SK_PARAM_UINT(max_grants, skb_param.max_grants, 0, SKB_GPOOL_MAX_SLOTS, 0644,
+SK_PARAM_UINT(max_grants, skb_param.max_grants, 0, SKB_MAX_GRANTS, 0644,
 	      "persistent grants a disk keeps mapped per queue it offers (max_queues), 0-65536, one dom0 page frame each, shared by the rings the frontend connects; read at each connect (default 1056: 16.5 MiB a 4-queue disk; 0 turns zero copy off)");
 SK_PARAM_UINT(poll_ns, skb_param.poll_ns, 0, SK_CHAN_MAX_POLL_NS, 0644,
 	      "longest adaptive ring poll window in ns, 0-1000000 (default 20000)");

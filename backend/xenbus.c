@@ -70,15 +70,14 @@ static int skb_check_protocol(struct xenbus_device *dev)
 	return err;
 }
 
-/* Free the rings' pools of mapped grants (none in use: see gmap.c). */
+/* Free the disk's pool of mapped grants (none in use: see gmap.c). */
 static void skb_gpools_destroy(struct skb_dev *d)
 {
 	unsigned int i;
 
-	for (i = 0; i < SKB_MAX_QUEUES; i++) {
-		skb_gpool_destroy(d->queues[i].gp);
+	skb_gpool_destroy(d->queues[0].gp);
+	for (i = 0; i < SKB_MAX_QUEUES; i++)
 		d->queues[i].gp = NULL;
-	}
 	WRITE_ONCE(d->grant_slots, 0);
 }
 
@@ -102,19 +101,22 @@ static unsigned int skb_front_rings(struct skb_dev *d, unsigned int offered)
  * the backing's I/O can run on mapped pages, and the frontend keeps its
  * grants persistent (its own feature-persistent = 1), so that a mapping
  * made once serves every later request that names the same grant.  One
- * pool per ring the frontend asked for, made before the rings can deliver
- * a request.  The disk's slots are max_grants for every ring it offers
- * (@nr, multi-queue-max-queues), shared by the rings in use (at most
- * SKB_GPOOL_MAX_SLOTS a ring): a disk's mappings stay within
- * max_grants x max_queues pages however many rings connect, and a guest
- * with one ring can keep deep large I/O mapped (splitkit_front's 1 MiB
- * requests at queue depth 8: 8 x 264 grants).  A ring without a pool
- * (only if the frontend changed its ring count under us) grant-copies.
+ * pool for the disk, shared by the rings the frontend asked for (a
+ * frontend may use one granted page on any ring), made before the rings
+ * can deliver a request: max_grants slots for every ring the disk offers
+ * (@nr, multi-queue-max-queues; at most SKB_GPOOL_MAX_SLOTS), so a
+ * disk's mappings stay within max_grants x max_queues pages however many
+ * rings connect, whichever
+ * ring is busy, and a guest with one ring can keep deep large I/O mapped
+ * (splitkit_front's 1 MiB requests at queue depth 8: 8 x 264 grants).  A
+ * ring without the pool (only if the frontend changed its ring count
+ * under us) grant-copies.
  * Return: 0 (also when zero copy is off), or -ENOMEM.
  */
 static int skb_gpools_create(struct skb_dev *d, unsigned int nr)
 {
 	unsigned int cap = READ_ONCE(skb_param->max_grants), rings, i;
+	struct skb_gpool *gp;
 	bool persistent;
 
 	WRITE_ONCE(d->grant_slots, 0);
@@ -124,15 +126,13 @@ static int skb_gpools_create(struct skb_dev *d, unsigned int nr)
 			    &persistent) || !persistent)
 		return 0;
 	rings = skb_front_rings(d, nr);
-	cap = min_t(u64, (u64)cap * nr / rings, SKB_GPOOL_MAX_SLOTS);
-	for (i = 0; i < rings; i++) {
-		d->queues[i].gp = skb_gpool_create(d, cap);
-		if (!d->queues[i].gp) {
-			skb_gpools_destroy(d);
-			return -ENOMEM;
-		}
-	}
-	WRITE_ONCE(d->grant_slots, cap * rings);
+	cap = min_t(u64, (u64)cap * nr, SKB_GPOOL_MAX_SLOTS);
+	gp = skb_gpool_create(d, cap, rings);
+	if (!gp)
+		return -ENOMEM;
+	for (i = 0; i < rings; i++)
+		d->queues[i].gp = gp;
+	WRITE_ONCE(d->grant_slots, cap);
 	return 0;
 }
 

@@ -2,7 +2,8 @@
 /*
  * splitkit_back mapped-grant pool, bookkeeping (see gmap.h): the hash of
  * mapped grants, the LRU list of idle mappings, the free stack of slots
- * without one, and the all-or-nothing reservation of a request's slots.
+ * without one, a request's slots (each segment decided on its own), and
+ * the PENDING state that keeps other requests off a mapping being made.
  * Pure C over <splitkit/platform.h>; backend/gmap.c does the hypercalls.
  * Not thread safe: the caller serialises every call on one pool.
  */
@@ -140,14 +141,16 @@ static u32 skb_gmap_grab(struct skb_gmap *m, u8 *act)
  * @slot: set to each segment's slot, SKB_GMAP_NONE for one to copy.
  * @act: set to what the caller must do for each (enum skb_gmap_act).
  *
- * A hit uses the slot that maps the grant.  A miss takes a free slot, or
+ * A hit uses the slot that maps the grant; a grant whose slot another
+ * request took and has not yet mapped (PENDING) is copied.  A miss takes
+ * a free slot, or
  * evicts the least recently used idle mapping if it was put at least
  * @m->age_min segments ago, and enters its grant in the hash at once, so
  * a later segment of the same request with the same grant hits it; with
  * neither, the segment is to be copied.  The caller maps every
  * SKB_GMAP_MAP and SKB_GMAP_EVICT slot (after unmapping each SKB_GMAP_EVICT
- * slot's old grant) before any I/O, reports each mapping that failed with
- * skb_gmap_broken(), and gives every segment's slot back with
+ * slot's old grant) before any I/O, reports each mapping made with
+ * skb_gmap_mapped() and each that failed with skb_gmap_broken(), and gives every segment's slot back with
  * skb_gmap_put() once its I/O is over.  An evicted slot always had no
  * users, so no I/O is in flight on its page.
  *
@@ -158,9 +161,19 @@ u32 skb_gmap_take(struct skb_gmap *m, const struct skb_seg *segs, u32 n,
 {
 	u32 i, s, got = 0;
 
+	m->takes++;
 	for (i = 0; i < n; i++) {
 		m->clock++;
 		s = skb_gmap_find(m, segs[i].gref);
+		if (s != SKB_GMAP_NONE && m->slot[s].state == SKB_GMAP_PENDING &&
+		    m->slot[s].taker != m->takes) {
+			/* another request is mapping it: not usable yet */
+			slot[i] = SKB_GMAP_NONE;
+			act[i] = SKB_GMAP_COPY;
+			m->copies++;
+			m->busy++;
+			continue;
+		}
 		if (s != SKB_GMAP_NONE) {
 			if (!m->slot[s].users)
 				skb_gmap_lru_del(m, s);
@@ -179,7 +192,8 @@ u32 skb_gmap_take(struct skb_gmap *m, const struct skb_seg *segs, u32 n,
 		}
 		m->slot[s].gref = segs[i].gref;
 		m->slot[s].users = 1;
-		m->slot[s].state = SKB_GMAP_MAPPED;
+		m->slot[s].state = SKB_GMAP_PENDING;
+		m->slot[s].taker = m->takes;
 		m->slot[s].prev = SKB_GMAP_NONE;
 		m->slot[s].next = SKB_GMAP_NONE;
 		skb_gmap_hash_add(m, s);
@@ -188,6 +202,20 @@ u32 skb_gmap_take(struct skb_gmap *m, const struct skb_seg *segs, u32 n,
 		got++;
 	}
 	return got;
+}
+
+/**
+ * skb_gmap_mapped() - the mapping of a PENDING slot has been made.
+ * @m: the pool.
+ * @s: a slot skb_gmap_take() asked to map (SKB_GMAP_MAP or SKB_GMAP_EVICT).
+ *
+ * From now on any request that names its grant uses it.  A slot that is
+ * not PENDING (marked broken meanwhile) is left as it is.
+ */
+void skb_gmap_mapped(struct skb_gmap *m, u32 s)
+{
+	if (m->slot[s].state == SKB_GMAP_PENDING)
+		m->slot[s].state = SKB_GMAP_MAPPED;
 }
 
 /**
@@ -200,7 +228,8 @@ u32 skb_gmap_take(struct skb_gmap *m, const struct skb_seg *segs, u32 n,
  */
 void skb_gmap_broken(struct skb_gmap *m, u32 s)
 {
-	if (m->slot[s].state != SKB_GMAP_MAPPED)
+	if (m->slot[s].state != SKB_GMAP_MAPPED &&
+	    m->slot[s].state != SKB_GMAP_PENDING)
 		return;
 	skb_gmap_hash_del(m, s);
 	m->slot[s].state = SKB_GMAP_BROKEN;
@@ -213,7 +242,8 @@ void skb_gmap_broken(struct skb_gmap *m, u32 s)
  * @s: the slot skb_gmap_take() gave that segment.
  *
  * The last user makes a mapped slot the LRU's most recent idle one, a
- * broken slot free.
+ * broken slot free; so too a slot still PENDING (its mapping was never
+ * reported made: it is taken as failed).
  */
 void skb_gmap_put(struct skb_gmap *m, u32 s)
 {
@@ -222,6 +252,8 @@ void skb_gmap_put(struct skb_gmap *m, u32 s)
 	if (--x->users)
 		return;
 	x->last = m->clock;
+	if (x->state == SKB_GMAP_PENDING)
+		skb_gmap_broken(m, s);
 	if (x->state == SKB_GMAP_MAPPED) {
 		skb_gmap_lru_add(m, s);
 		return;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * splitkit_back mapped-grant pool, bookkeeping: which of a frontend's
- * persistent grants one ring keeps mapped, in a fixed number of slots, and
- * which may be unmapped.  A slot holds at most one mapping (one grant
+ * persistent grants one disk keeps mapped, in a fixed number of slots
+ * shared by its rings, and which may be unmapped.  A slot holds at most one mapping (one grant
  * reference, one dom0 page); it is found by grant reference in a hash, it
  * counts the segments of requests in flight that use it (@users), and
  * while nobody uses it, it sits on an LRU list from which a miss takes the
@@ -12,10 +12,13 @@
  * (thrashing): such segments are copied instead.  A slot in use is never
  * handed out again, so a page with I/O in flight is never unmapped.  Each
  * segment of a request is decided on its own (skb_gmap_take()): mapped,
- * to be mapped, or to be copied.
+ * to be mapped, or to be copied.  A slot just taken for a grant is
+ * PENDING until its taker has mapped it (skb_gmap_mapped()): other
+ * requests (another ring's consumer) that name the grant meanwhile copy
+ * rather than do I/O on a page not yet mapped.
  *
  * This file decides; backend/gmap.c does the hypercalls the decisions ask
- * for (map, unmap, the pages) under its per-ring lock.  Pure C over
+ * for (map, unmap, the pages), the bookkeeping under its pool's lock.  Pure C over
  * <splitkit/platform.h>: the unit tests (tests/unit/back/test_gmap.c) run
  * the very code dom0 runs.  The caller provides the arrays
  * (skb_gmap_init()), so the memory bound is the caller's: one struct
@@ -42,19 +45,21 @@ enum skb_gmap_act {
 /* Slot states. */
 enum skb_gmap_state {
 	SKB_GMAP_EMPTY,		/* no mapping (it may have a page) */
-	SKB_GMAP_MAPPED,	/* in the hash, mapped or being mapped */
+	SKB_GMAP_MAPPED,	/* in the hash, mapped */
+	SKB_GMAP_PENDING,	/* in the hash, its taker is mapping it */
 	SKB_GMAP_BROKEN,	/* its mapping failed; free once unused */
 };
 
 /**
  * struct skb_gmap_slot - one mapping place.
- * @gref: the grant mapped (MAPPED and BROKEN).
+ * @gref: the grant mapped (MAPPED, PENDING and BROKEN).
  * @users: segments of requests in flight that use it.
  * @last: @clock of the pool when its last user put it.
- * @hnext: next slot of its hash bucket (MAPPED), or SKB_GMAP_NONE.
+ * @hnext: next slot of its hash bucket (MAPPED, PENDING), or SKB_GMAP_NONE.
  * @prev: LRU (idle MAPPED) or free list (EMPTY) neighbour.
  * @next: likewise.
  * @state: enum skb_gmap_state.
+ * @taker: the skb_gmap_take() call (@takes) that made it PENDING.
  */
 struct skb_gmap_slot {
 	u32 gref;
@@ -64,10 +69,11 @@ struct skb_gmap_slot {
 	u32 prev;
 	u32 next;
 	u8 state;
+	u32 taker;
 };
 
 /**
- * struct skb_gmap - the bookkeeping of one ring's mapped grants.
+ * struct skb_gmap - the bookkeeping of one disk's mapped grants.
  * @cap: slots.
  * @mask: hash buckets - 1 (a power of two minus one).
  * @bucket: first slot of each hash chain, or SKB_GMAP_NONE.
@@ -78,14 +84,17 @@ struct skb_gmap_slot {
  * @lru_tail: most recently used one.
  * @nr_free: slots on @free.
  * @nr_idle: slots on the LRU list.
- * @nr_mapped: slots MAPPED (idle or in use).
+ * @nr_mapped: slots MAPPED or PENDING (idle or in use).
  * @clock: segments taken so far (the pool's notion of time).
+ * @takes: skb_gmap_take() calls so far.
  * @age_min: an idle mapping is evicted only if it was put at least this
  *	many segments ago (skb_gmap_init() sets 4 x @cap).
  * @hits: segments that found their grant mapped.
  * @misses: segments that had to map it.
  * @evictions: idle mappings given up for another grant.
- * @copies: segments left to grant copy: no free slot, no old idle one.
+ * @copies: segments left to grant copy: no free slot, no old idle one,
+ *	or (@busy) their grant's slot PENDING for another request.
+ * @busy: of @copies, those whose grant another request was mapping.
  */
 struct skb_gmap {
 	u32 cap;
@@ -100,11 +109,13 @@ struct skb_gmap {
 	u32 nr_idle;
 	u32 nr_mapped;
 	u64 clock;
+	u32 takes;
 	u64 age_min;
 	u64 hits;
 	u64 misses;
 	u64 evictions;
 	u64 copies;
+	u64 busy;
 };
 
 /* Hash buckets for @cap slots: the power of two at or above it. */
@@ -122,6 +133,7 @@ void skb_gmap_init(struct skb_gmap *m, u32 cap, struct skb_gmap_slot *slot,
 u32 skb_gmap_find(const struct skb_gmap *m, u32 gref);
 u32 skb_gmap_take(struct skb_gmap *m, const struct skb_seg *segs, u32 n,
 		  u32 *slot, u8 *act);
+void skb_gmap_mapped(struct skb_gmap *m, u32 s);
 void skb_gmap_broken(struct skb_gmap *m, u32 s);
 void skb_gmap_put(struct skb_gmap *m, u32 s);
 

@@ -248,12 +248,13 @@ skt_vbd_xs_snapshot()
 # with zero copy those answers (direct_answers) must outnumber the work's
 # runs (completion_runs), which only reads on bounce pages need; with
 # grant copy only, where every read needs the work, the writes' answers
-# must be there.  And the pools together hold the disk's whole share of
-# mappings, max_grants for every queue offered (multi-queue-max-queues),
-# split evenly among the rings the frontend connected (rounded down, at
-# most 65536 a ring): grant_slots is exactly that (0 with grant copy
-# only), so a fixed cap per ring (a one-ring guest left with a quarter of
-# its disk's mappings) or a share over the bound both fail.
+# must be there.  And the disk's one pool, shared by the rings the
+# frontend connected (a frontend may use a granted page on any ring), holds
+# max_grants for every queue offered (multi-queue-max-queues), at most
+# 262144: grant_slots is exactly that (0 with grant copy only), so a cap
+# by the rings in use (a one-ring guest left with a quarter of its disk's
+# mappings) or a pool over the bound both fail; per-ring pools, where a
+# busy ring outgrows its part while the others idle, show as copies.
 
 # skt_vbd_zc_stat DIR KEY: one counter of a skb_stats directory, 0 if
 # there is no such file.
@@ -310,10 +311,10 @@ skt_vbd_zc_checks()
 			test $((copied * 10)) -le $((segs + copied))
 		offered=$(skt_vbd_xs "$(skt_vbd_xs "$fe/backend" "")/multi-queue-max-queues" 1)
 		rings=$(skt_vbd_xs "$fe/multi-queue-num-queues" 1)
-		share=$((mg * offered / rings))
-		[ "$share" -le 65536 ] || share=65536
-		_skt_vbd_check "vbd $devid: its $rings ring(s) share the disk's mappings, max_grants $mg x $offered queue(s) offered: $((share * rings)) slots (grant_slots $slots)" \
-			test "$slots" = $((share * rings))
+		share=$((mg * offered))
+		[ "$share" -le 262144 ] || share=262144
+		_skt_vbd_check "vbd $devid: its $rings ring(s) share one pool of the disk's mappings, max_grants $mg x $offered queue(s) offered: $share slots (grant_slots $slots)" \
+			test "$slots" = "$share"
 	done
 }
 

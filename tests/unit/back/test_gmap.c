@@ -3,10 +3,12 @@
  * Unit tests of splitkit_back's mapped-grant pool bookkeeping
  * (backend/core/gmap.c): hits and misses, a grant twice in one request,
  * copies when every slot is busy or idle too recently (no thrashing), the
- * LRU order of evictions, broken mappings, and a random run against a
- * model that checks the one rule that protects dom0: a slot with I/O in
- * flight is never evicted (its page never unmapped), and every grant the
- * hash finds is the one its slot holds.
+ * LRU order of evictions, broken mappings, a mapping being made (PENDING)
+ * that other requests must not use, and a random run against a model that
+ * checks the rules that protect dom0: a slot with I/O in flight is never
+ * evicted (its page never unmapped), no request does I/O on a slot that
+ * another one is still mapping, and every grant the hash finds is the one
+ * its slot holds.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -38,12 +40,32 @@ static void segs_of(struct skb_seg *segs, const u32 *grefs, u32 n)
 	}
 }
 
-static u32 take(struct pool *p, const u32 *grefs, u32 n, u32 *slot, u8 *act)
+static u32 take_pending(struct pool *p, const u32 *grefs, u32 n, u32 *slot,
+			u8 *act)
 {
 	struct skb_seg segs[64];
 
 	segs_of(segs, grefs, n);
 	return skb_gmap_take(&p->m, segs, n, slot, act);
+}
+
+/* Mark what a take asked to map as mapped, as backend/gmap.c does. */
+static void map_all(struct pool *p, const u32 *slot, const u8 *act, u32 n)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		if (act[i] == SKB_GMAP_MAP || act[i] == SKB_GMAP_EVICT)
+			skb_gmap_mapped(&p->m, slot[i]);
+}
+
+/* Take and map at once (one request, nothing else in between). */
+static u32 take(struct pool *p, const u32 *grefs, u32 n, u32 *slot, u8 *act)
+{
+	u32 got = take_pending(p, grefs, n, slot, act);
+
+	map_all(p, slot, act, n);
+	return got;
 }
 
 static void put_all(struct pool *p, const u32 *slot, u32 n)
@@ -168,14 +190,55 @@ static void broken_mapping(void)
 	KTAP_EXPECT_EQ(p.m.nr_free, 0);
 }
 
-/* Random requests held in flight and released in random order. */
+/*
+ * Request A takes grant 5 and is still mapping it when request B (another
+ * ring) names it: B copies.  A's own second segment with grant 5 shares
+ * the slot.  Once mapped, B finds it.  A slot put while still PENDING is
+ * taken as broken.
+ */
+static void pending_not_shared(void)
+{
+	static const u32 ga[] = { 5, 5 }, gb[] = { 5, 6 }, g9 = 9;
+	u32 sa[2], sb[2], s;
+	struct pool p;
+	u8 aa[2], ab[2], a;
+
+	pool_init(&p, CAP);
+	KTAP_ASSERT(take_pending(&p, ga, 2, sa, aa) == 2);
+	KTAP_EXPECT_EQ(aa[0], SKB_GMAP_MAP);
+	KTAP_EXPECT_EQ(aa[1], SKB_GMAP_HIT);
+	KTAP_EXPECT_EQ(p.m.slot[sa[0]].state, SKB_GMAP_PENDING);
+	KTAP_EXPECT_EQ(take(&p, gb, 2, sb, ab), 1);
+	KTAP_EXPECT_EQ(ab[0], SKB_GMAP_COPY);
+	KTAP_EXPECT_EQ(sb[0], SKB_GMAP_NONE);
+	KTAP_EXPECT_EQ(ab[1], SKB_GMAP_MAP);
+	KTAP_EXPECT_EQ(p.m.busy, 1);
+	KTAP_EXPECT_EQ(p.m.copies, 1);
+	skb_gmap_mapped(&p.m, sa[0]);
+	KTAP_EXPECT_EQ(p.m.slot[sa[0]].state, SKB_GMAP_MAPPED);
+	KTAP_ASSERT(take(&p, gb, 1, &s, &a) == 1);
+	KTAP_EXPECT_EQ(a, SKB_GMAP_HIT);
+	KTAP_EXPECT_EQ(s, sa[0]);
+	KTAP_EXPECT_EQ(p.m.slot[s].users, 3);
+	/* never reported mapped: its last put frees it */
+	KTAP_ASSERT(take_pending(&p, &g9, 1, &s, &a) == 1);
+	skb_gmap_put(&p.m, s);
+	KTAP_EXPECT_EQ(skb_gmap_find(&p.m, 9), SKB_GMAP_NONE);
+	KTAP_EXPECT_EQ(p.m.slot[s].state, SKB_GMAP_EMPTY);
+	KTAP_EXPECT_EQ(p.m.nr_mapped, 2);
+}
+
+/*
+ * Random requests held in flight and released in random order; some stay
+ * PENDING (their mapper slow) until they are released.
+ */
 static void random_against_model(void)
 {
 	enum { NREQ = 6, MAXN = 5, CAPR = 12, ROUNDS = 20000 };
 	u32 slot[NREQ][MAXN], nseg[NREQ] = { 0 }, users[CAPR];
 	u32 i, j, r, k, s, mapped;
+	u8 act[NREQ][MAXN], slow[NREQ] = { 0 };
 	struct pool p;
-	u8 act[MAXN];
 
 	srand(14);
 	pool_init(&p, CAPR);
@@ -183,6 +246,8 @@ static void random_against_model(void)
 	for (k = 0; k < ROUNDS; k++) {
 		r = rand() % NREQ;
 		if (nseg[r]) {
+			if (slow[r])
+				map_all(&p, slot[r], act[r], nseg[r]);
 			put_all(&p, slot[r], nseg[r]);
 			nseg[r] = 0;
 			continue;
@@ -202,9 +267,13 @@ static void random_against_model(void)
 				u32 nfree = p.m.nr_free + (CAPR - p.m.fresh);
 				u64 c1 = p.m.clock + 1;	/* seg 0's time */
 
-				take(&p, g, n, slot[r], act);
+				u32 hs = skb_gmap_find(&p.m, g[0]);
+				bool busy0 = hs != SKB_GMAP_NONE &&
+					     p.m.slot[hs].state == SKB_GMAP_PENDING;
+
+				take_pending(&p, g, n, slot[r], act[r]);
 				/* a copy only when nothing free or old idle */
-				if (act[0] == SKB_GMAP_COPY &&
+				if (act[r][0] == SKB_GMAP_COPY && !busy0 &&
 				    (nfree || (idle && c1 - p.m.slot[head].last >=
 						      p.m.age_min)))
 					ktap_fail_at(__FILE__, __LINE__,
@@ -213,7 +282,19 @@ static void random_against_model(void)
 			}
 			for (i = 0; i < n; i++) {
 				s = slot[r][i];
-				if (act[i] == SKB_GMAP_COPY) {
+				/* a hit on a slot being mapped: only its taker's */
+				if (act[r][i] == SKB_GMAP_HIT &&
+				    p.m.slot[s].state == SKB_GMAP_PENDING) {
+					for (j = 0; j < i; j++)
+						if (slot[r][j] == s &&
+						    act[r][j] != SKB_GMAP_HIT)
+							break;
+					if (j == i)
+						ktap_fail_at(__FILE__, __LINE__,
+							     "round %u: slot %u used while another request maps it",
+							     k, s);
+				}
+				if (act[r][i] == SKB_GMAP_COPY) {
 					if (s != SKB_GMAP_NONE)
 						ktap_fail_at(__FILE__, __LINE__,
 							     "round %u: a copy with a slot",
@@ -221,7 +302,7 @@ static void random_against_model(void)
 					continue;
 				}
 				/* never evict a slot with I/O in flight */
-				if (act[i] == SKB_GMAP_EVICT && users[s])
+				if (act[r][i] == SKB_GMAP_EVICT && users[s])
 					ktap_fail_at(__FILE__, __LINE__,
 						     "round %u: evicted slot %u with %u users",
 						     k, s, users[s]);
@@ -234,11 +315,16 @@ static void random_against_model(void)
 			/* now and then a mapping fails */
 			if (rand() % 16 == 0 && slot[r][0] != SKB_GMAP_NONE)
 				skb_gmap_broken(&p.m, slot[r][0]);
+			/* a quarter of the requests map only when released */
+			slow[r] = rand() % 4 == 0;
+			if (!slow[r])
+				map_all(&p, slot[r], act[r], n);
 			nseg[r] = n;
 		}
 		mapped = 0;
 		for (s = 0; s < p.m.fresh; s++)
-			mapped += p.m.slot[s].state == SKB_GMAP_MAPPED;
+			mapped += p.m.slot[s].state == SKB_GMAP_MAPPED ||
+				  p.m.slot[s].state == SKB_GMAP_PENDING;
 		if (mapped != p.m.nr_mapped ||
 		    p.m.nr_idle + p.m.nr_free > p.m.fresh) {
 			ktap_fail_at(__FILE__, __LINE__,
@@ -255,6 +341,7 @@ static void random_against_model(void)
 	KTAP_EXPECT_EQ(p.m.nr_idle, p.m.nr_mapped);
 	KTAP_EXPECT(p.m.evictions > 0);
 	KTAP_EXPECT(p.m.copies > 0);
+	KTAP_EXPECT(p.m.busy > 0);
 }
 
 static const struct ktap_case cases[] = {
@@ -262,6 +349,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(full_copies_no_thrash),
 	KTAP_CASE(lru_order),
 	KTAP_CASE(broken_mapping),
+	KTAP_CASE(pending_not_shared),
 	KTAP_CASE(random_against_model),
 };
 
