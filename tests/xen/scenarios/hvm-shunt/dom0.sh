@@ -67,11 +67,15 @@ diag=$!
 sk_hvm_run domU.cfg 1200
 kill "$diag" 2>/dev/null
 
-# "SKU: # sum <md5> <file>" lines -> "<md5>  <file>" for md5sum -c
-tr -d '\r' <"$log" | sed -n 's/^SKU: # sum \([0-9a-f]*\) \(.*\)$/\1  \2/p' \
+# "SKU: # sum <md5> <kind>/<n>" lines -> "<md5>  <kind>/<n>" for md5sum
+# -c; only whole lines (the console is shared with the kernel's
+# messages), as many as the guest's "SKU: # sums N" announced
+tr -d '\r' <"$log" |
+	sed -n -E 's|^SKU: # sum ([0-9a-f]{32}) ([abc]/[0-9]+)$|\1  \2|p' \
 	>/run/hvm-shunt.sums
-sk_check "the guest listed its files' checksums ($(wc -l </run/hvm-shunt.sums))" \
-	test "$(wc -l </run/hvm-shunt.sums)" -ge 80
+sums=$(tr -d '\r' <"$log" | sed -n 's/^SKU: # sums \([0-9]*\)$/\1/p' | tail -n 1)
+sk_check "the guest listed its files' checksums ($(wc -l </run/hvm-shunt.sums) whole lines of the ${sums:-?} it announced, at least 80)" \
+	test "$(wc -l </run/hvm-shunt.sums)" = "${sums:-x}" -a "${sums:-0}" -ge 80
 sk_check "dom0 fscks the guest's filesystem" e2fsck -f -n "$img"
 if sk_check "dom0 mounts it read-only" mount -o ro,loop -t ext4 "$img" /mnt/hs; then
 	sk_check "every file as the guest wrote it" \

@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# vbd-qcow2-destroy (domU half): write 4 KiB into the middle of every
+# 64 KiB block of xvda, pass after pass, never stopping on its own; after
+# every fourth write a flush (fsync of the block device: BLKIF_OP_FLUSH_
+# DISKCACHE), then tell dom0 how far the writes it covers reached
+# ("flushed" = PASS:BLOCK).  dom0 destroys the domain in the middle of
+# this.  The data format is dom0.sh's.
+
+. /lib/splitkit/blk.sh
+
+BLOCKS=512	# 64 KiB blocks of the 32 MiB disk
+
+NL='
+'
+
+# qd_line PASS BLOCK: the 32-byte line (31 characters and a newline)
+# that fills the 4 KiB written into BLOCK by PASS.
+qd_line()
+{
+	printf 'g%09dj%09dk%010d' "$1" "$2" 0
+}
+
+sk_check "load $(sk_cmdline sk.front)" sk_blk_load_front
+sk_check "/dev/xvda appeared" sk_wait_block /dev/xvda 30 || return
+pass=1
+while :; do
+	j=0
+	while [ "$j" -lt "$BLOCKS" ]; do
+		# 128 copies of the line: 4 KiB
+		b=$(qd_line "$pass" "$j")$NL
+		b=$b$b; b=$b$b; b=$b$b; b=$b$b; b=$b$b; b=$b$b; b=$b$b
+		printf '%s' "$b" >/tmp/qd-block
+		dd if=/tmp/qd-block of=/dev/xvda bs=4096 count=1 \
+		   seek=$((j * 16 + 4)) oflag=direct 2>/dev/null ||
+			sk_fail "write pass $pass block $j"
+		if [ $((j % 4)) -eq 3 ]; then
+			dd if=/dev/zero of=/dev/xvda bs=4k count=0 \
+			   conv=notrunc,fsync 2>/dev/null &&
+				xenstore-write data/splitkit/guest/flushed \
+					"$pass:$j" ||
+				sk_fail "flush after pass $pass block $j"
+		fi
+		j=$((j + 1))
+	done
+	pass=$((pass + 1))
+done
