@@ -3,8 +3,10 @@
 # make bench-blk, the tables: reads the harness's KTAP output of scenario
 # bench-blk (its "BENCH pair=P round=R job=J key=value..." comments, see
 # tests/xen/scenarios/bench-blk/dom0.sh) and prints the throughput and
-# the per-I/O cost account of every pair, with every ratio to the stock
-# pair as its median and spread over the rounds.  Run by
+# the per-I/O cost account of every pair, with every ratio to the first
+# pair (the stock pair; QEMU qdisk for the image pairs) as its median and
+# spread over the rounds, and the goals of issue 14 (our pair) or issue
+# 10 (qcow2 in splitkit_back) for the pairs that ran.  Run by
 # tests/xen/bench-blk.sh with -v jobs, pairs, rounds, rc, elapsed, cores,
 # load0, load1, date.  Exits 1 if a job has no result for some pair, or
 # the harness failed.
@@ -127,6 +129,8 @@ BEGIN {
 	INF = 1e9
 	nj = split(jobs, J, " ")
 	np = split(pairs, P, " ")
+	REF = P[1]
+	for (i = 1; i <= np; i++) has[P[i]] = 1
 	label["rr4k1"] = "4K randread QD1"
 	label["rr4k32"] = "4K randread QD32"
 	label["rw4k1"] = "4K randwrite QD1"
@@ -172,15 +176,28 @@ BEGIN {
 	delete f
 }
 END {
-	printf "bench-blk, %s: Xen 4.17 PV block pairs on one backing device, one boot\n", date
+	images = has["qdisk"] || has["qcow2"] || has["raw"]
+	printf "bench-blk, %s: Xen 4.17 PV block %s, one boot\n", date, \
+		images ? "backends on one image" : "pairs on one backing device"
 	printf "backing: dom0 /dev/vda, QEMU %s disk of %s MiB (host file, cache=unsafe)\n", \
 		info["backing"] != "" ? info["backing"] : "?", info["size_mib"] != "" ? info["size_mib"] : "?"
 	printf "fio libaio O_DIRECT over the whole disk, %s s per job after a %s s ramp;", \
 		info["runtime_s"] != "" ? info["runtime_s"] : "?", info["ramp_s"] != "" ? info["ramp_s"] : "?"
 	printf " counted over up to %s s mid-job\n", info["window_s"] != "" ? info["window_s"] : "?"
-	print "stock = xen-blkfront + xen-blkback, ours = splitkit_front + splitkit_back,"
-	print "stockfront = xen-blkfront + splitkit_back, stockback = splitkit_front + xen-blkback,"
-	print "native = fio in dom0 on /dev/vda itself (the upper bound, run once)"
+	if (images) {
+		printf "images on an ext4 on /dev/vda: img.raw (%s MiB, prefilled) and img.qcow2, its\n", \
+			info["image_mib"] != "" ? info["image_mib"] : "?"
+		printf "qemu-img copy (64 KiB clusters, all allocated: %s KiB); splitkit_front in\n", \
+			info["qcow2_kib"] != "" ? info["qcow2_kib"] : "?"
+		print "every guest, dom0's page cache dropped before each guest:"
+		print "qdisk = QEMU qdisk on img.qcow2, qcow2 = splitkit_back on img.qcow2,"
+		print "raw = splitkit_back on img.raw,"
+		print "native = fio in dom0 on img.raw (the upper bound, run once)"
+	} else {
+		print "stock = xen-blkfront + xen-blkback, ours = splitkit_front + splitkit_back,"
+		print "stockfront = xen-blkfront + splitkit_back, stockback = splitkit_front + xen-blkback,"
+		print "native = fio in dom0 on /dev/vda itself (the upper bound, run once)"
+	}
 	printf "%d round(s), the pairs in the order %s each round; a pair's figure is the\n", rounds, pairs
 	print "median over the rounds, a ratio the median [lowest-highest] of the per-round ratios"
 	print ""
@@ -188,7 +205,7 @@ END {
 	# throughput
 	printf "%-26s %9s", "throughput", "native"
 	for (i = 1; i <= np; i++) printf " %9s", P[i]
-	for (i = 2; i <= np; i++) printf "  %-20s", P[i] "/stock"
+	for (i = 2; i <= np; i++) printf "  %-20s", P[i] "/" REF
 	for (i = 1; i <= np; i++) printf "  %-8s", P[i] "/nat"
 	printf "\n"
 	for (k = 1; k <= nj; k++) {
@@ -199,7 +216,7 @@ END {
 			if (x == "") missing++
 			printf " %s", fmt(x, 9)
 		}
-		for (i = 2; i <= np; i++) printf "  %s", fmt_ratio(P[i], "stock", j, PERF, 20)
+		for (i = 2; i <= np; i++) printf "  %s", fmt_ratio(P[i], REF, j, PERF, 20)
 		for (i = 1; i <= np; i++) {
 			ratio(P[i], "native", j, PERF)
 			printf "  %-8s", RN ? sprintf("%.2f", RMED) : "-"
@@ -219,12 +236,12 @@ END {
 		print ""
 		printf "%-26s %9s", label[j], "native"
 		for (i = 1; i <= np; i++) printf " %9s", P[i]
-		for (i = 2; i <= np; i++) printf "  %-20s", P[i] "/stock"
+		for (i = 2; i <= np; i++) printf "  %-20s", P[i] "/" REF
 		printf "\n"
 		for (m = 2; m <= nm; m++) {
 			printf "%-26s %s", mname[m], (mside[m] == "domU" ? fmt("", 9) : fmt(med("native", j, m), 9))
 			for (i = 1; i <= np; i++) printf " %s", fmt(med(P[i], j, m), 9)
-			for (i = 2; i <= np; i++) printf "  %s", fmt_ratio(P[i], "stock", j, m, 20)
+			for (i = 2; i <= np; i++) printf "  %s", fmt_ratio(P[i], REF, j, m, 20)
 			printf "\n"
 		}
 	}
@@ -251,10 +268,28 @@ END {
 				overbound = overbound " " P[i] "/" r
 		}
 	}
+	# the goals of issue 10, for qcow2 in splitkit_back
+	if (has["qcow2"] && has["qdisk"]) {
+		print ""
+		print "Goals (qcow2 in splitkit_back against QEMU qdisk on the same image, and"
+		print "against splitkit_back on the raw file; medians [spread] of per-round ratios):"
+		for (k = 1; k <= nj; k++) {
+			j = J[k]
+			if (j !~ /32$/) continue
+			ratio("qcow2", "qdisk", j, PERF)
+			printf "  %-18s IOPS >= 2x qdisk: %s\n", label[j], verdict(RMED >= 2)
+			ratio("qcow2", "qdisk", j, DOM0CPU)
+			printf "  %-18s dom0 CPU per I/O < qdisk: %s\n", label[j], verdict(RMED < 1)
+		}
+		if (has["raw"])
+			for (k = 1; k <= nj; k++) {
+				j = J[k]
+				ratio("qcow2", "raw", j, PERF)
+				printf "  %-18s throughput >= 0.8x raw: %s\n", label[j], verdict(RMED >= 0.8)
+			}
+	}
 	# the goals of issue 14, for our pair
-	has_ours = 0
-	for (i = 1; i <= np; i++) if (P[i] == "ours") has_ours = 1
-	if (has_ours) {
+	if (has["ours"] && has["stock"]) {
 		print ""
 		print "Goals (ours against stock, medians):"
 		for (k = 1; k <= nj; k++) {

@@ -24,7 +24,17 @@
 #                                     pairs, in order: stockfront is
 #                                     xen-blkfront + splitkit_back,
 #                                     stockback splitkit_front +
-#                                     xen-blkback; stock must be first
+#                                     xen-blkback; the first is the one
+#                                     every ratio is to.  Or the image
+#                                     pairs (make bench-qcow2), not mixed
+#                                     with those: "qdisk qcow2 raw", QEMU
+#                                     qdisk and splitkit_back on one
+#                                     qcow2 image, splitkit_back on the
+#                                     raw file it was converted from,
+#                                     splitkit_front in every guest
+#   BENCH_IMAGE_MIB=2048              the image pairs' image size (more
+#                                     than dom0's 1536 MiB of memory)
+#   BENCH_NAME=blk                    the output files' name
 #   BENCH_JOBS="rr4k1 rr4k32 rw4k1 rw4k32 sr1m sw1m"
 #   BENCH_RAMP=2 BENCH_RUNTIME=8      seconds per job
 #   BENCH_WINDOW=6                    seconds counted in each job
@@ -40,10 +50,12 @@ BUILD=${BUILD:-$TOP/build}
 export TOP BUILD
 
 mkdir -p "$BUILD/bench"
-ktap=$BUILD/bench/blk.ktap
+name=${BENCH_NAME:-blk}
+case "$name" in ""|*[!a-z0-9-]*) echo "bench-blk: BENCH_NAME is letters, digits and -" >&2; exit 2 ;; esac
+ktap=$BUILD/bench/$name.ktap
 export KTAP=$ktap
-txt=$BUILD/bench/blk.txt
-env=$BUILD/bench/blk.env
+txt=$BUILD/bench/$name.txt
+env=$BUILD/bench/$name.env
 
 # The settings given, checked here (they go into dom0's shell) and
 # handed to the scenario in its dom0 image (run.sh, SK_BENCH_ENV).
@@ -62,11 +74,24 @@ for n in "$rounds" "$ramp" "$runtime" "$window"; do
 done
 [ "$rounds" -ge 1 ] && [ "$runtime" -ge 2 ] && [ "$window" -ge 1 ] ||
 	die "BENCH_ROUNDS >= 1, BENCH_RUNTIME >= 2, BENCH_WINDOW >= 1"
+image_mib=${BENCH_IMAGE_MIB:-2048}
+case "$image_mib" in ""|*[!0-9]*) die "BENCH_IMAGE_MIB is a whole number" ;; esac
+ndev=0
+nimg=0
 for p in $pairs; do
-	case "$p" in stock|ours|stockfront|stockback) ;;
-	*) die "BENCH_PAIRS: '$p' is not one of stock ours stockfront stockback" ;; esac
+	case "$p" in
+	stock|ours|stockfront|stockback) ndev=$((ndev + 1)) ;;
+	qdisk|qcow2|raw) nimg=$((nimg + 1)) ;;
+	*) die "BENCH_PAIRS: '$p' is not one of stock ours stockfront stockback qdisk qcow2 raw" ;;
+	esac
 done
-[ "${pairs%% *}" = stock ] || die "BENCH_PAIRS must start with stock (ratios are to it)"
+[ "$ndev" -eq 0 ] || [ "$nimg" -eq 0 ] ||
+	die "BENCH_PAIRS: the device pairs (stock ours stockfront stockback) and the image pairs (qdisk qcow2 raw) run apart"
+if [ "$nimg" -gt 0 ]; then
+	[ "$image_mib" -ge 64 ] || die "BENCH_IMAGE_MIB >= 64"
+	# the raw file, its qcow2 copy and the filesystem's own room
+	export XEN_SCRATCH_SIZE=${XEN_SCRATCH_SIZE:-$((image_mib * 2 + 512))M}
+fi
 for j in $jobs; do
 	case "$j" in rr4k1|rr4k32|rw4k1|rw4k32|sr1m|sw1m) ;;
 	*) die "BENCH_JOBS: '$j' is not one of rr4k1 rr4k32 rw4k1 rw4k32 sr1m sw1m" ;; esac
@@ -79,6 +104,7 @@ BENCH_RAMP=$ramp
 BENCH_RUNTIME=$runtime
 BENCH_WINDOW=$window
 BENCH_ZERO_COPY=$zc
+BENCH_IMAGE_MIB=$image_mib
 EOF
 export SK_BENCH_ENV=$env
 # The hang guard: per guest, dom0.sh's own bound on following it (480 s
@@ -89,7 +115,9 @@ export SK_BENCH_ENV=$env
 njobs=$(echo $jobs | wc -w)
 npairs=$(echo $pairs | wc -w)
 per=$((600 + window + njobs * (ramp + runtime + 8) * 3))
-export SCENARIO_TIMEOUT=${BENCH_TIMEOUT:-$((600 + (1 + rounds * npairs) * per))}
+# the image pairs' set-up: a second a MiB for the prefill and the copy
+setup=$((nimg > 0 ? image_mib : 0))
+export SCENARIO_TIMEOUT=${BENCH_TIMEOUT:-$((600 + setup + (1 + rounds * npairs) * per))}
 
 start=$(date +%s)
 load0=$(cut -d' ' -f1-3 /proc/loadavg)

@@ -6,8 +6,19 @@
 # tests/xen/bench-blk.sh and tests/xen/scenarios/bench-blk/).  Prints a table
 # of ratios, saved to $(BUILD)/bench/blk.txt.
 
-BENCHES += bench-blk
+#
+# bench-qcow2: one qcow2 image served by splitkit_back against the same
+# image served by QEMU qdisk and against the raw file it was made from
+# served by splitkit_back, splitkit_front in every guest (issue 10's
+# table), saved to $(BUILD)/bench/qcow2.txt.
 
-.PHONY: bench-blk
+BENCHES += bench-blk bench-qcow2
+
+.PHONY: bench-blk bench-qcow2
 bench-blk:
 	@TOP=$(TOP) BUILD=$(BUILD) $(TOP)/tests/xen/bench-blk.sh
+
+bench-qcow2:
+	@TOP=$(TOP) BUILD=$(BUILD) BENCH_NAME=$${BENCH_NAME:-qcow2} \
+		BENCH_PAIRS="$${BENCH_PAIRS:-qdisk qcow2 raw}" \
+		$(TOP)/tests/xen/bench-blk.sh

@@ -15,7 +15,8 @@
 # counting starts no process inside the window: busy CPU time (/proc/stat),
 # context switches (/proc/stat ctxt), events received on the block
 # device's event channels (/proc/interrupts lines of xen-blkfront's and
-# xen-blkback's "blkif", splitkit_ring's "sk-vbd"), the sectors the disk
+# xen-blkback's "blkif", splitkit_ring's "sk-vbd", and in dom0 QEMU's
+# "evtchn:qemu..." user-space channels: a qdisk's), the sectors the disk
 # moved (/sys/block/*/stat), and the driver's own counters where it has
 # them (BENCH_STATDIR: splitkit_back's skb_stats/, splitkit_front's
 # skf_stats/; the stock drivers count none of these).  In a guest both ends
@@ -38,6 +39,8 @@ BENCH_PAIRS="stock ours stockfront stockback"
 BENCH_ROUND=1
 # splitkit_back's zero_copy parameter for the pairs it serves (1: on)
 BENCH_ZERO_COPY=1
+# the image pairs' image size, MiB (dom0.sh)
+BENCH_IMAGE_MIB=2048
 if [ -f /etc/splitkit/bench.env ]; then
 	. /etc/splitkit/bench.env
 fi
@@ -131,7 +134,7 @@ bench_snap()
 	BENCH_EV=0
 	while read -r key rest; do
 		case "$rest" in
-		*blkif*|*sk-vbd*)
+		*blkif*|*sk-vbd*|*evtchn:qemu*)
 			for w in $rest; do
 				case "$w" in
 				*[!0-9]*) break ;;
@@ -317,7 +320,9 @@ bench_window()
 		>"/tmp/bench-win-$job"
 }
 
-# bench_run DEV: run every job on DEV.  Prints one line per job,
+# bench_run DEV [DISK]: run every job on DEV (a block device, or a file on
+# block device DISK, whose sectors show the job's start and end).  Prints
+# one line per job,
 #   "JOB ios=N kib=N ms=N win_ios=N win_ms=N cpu_ms=N cs=N ev=N ..."
 # (fio's I/Os, KiB and runtime without the ramp; the window's I/Os, length
 # and this domain's counts, left out if the job ended before the window
@@ -325,7 +330,7 @@ bench_window()
 # no I/O for it, with fio's output on stderr.  Returns fio's exit status.
 bench_run()
 {
-	local dev=$1 disk=${1##*/} pid rc job terse err kib ms
+	local dev=$1 disk=${2:-${1##*/}} pid rc job terse err kib ms
 
 	rm -f /tmp/bench-go-* /tmp/bench-done-* /tmp/bench-win-* \
 		/tmp/bench-fio.out /tmp/bench-fio.rc

@@ -10,6 +10,16 @@
 #     ours:       splitkit_back on /dev/vda ==> splitkit_front in bench-ours
 #     stockfront: splitkit_back on /dev/vda ==> xen-blkfront   (mixed)
 #     stockback:  xen-blkback   on /dev/vda ==> splitkit_front (mixed)
+#   or, with the image pairs (make bench-qcow2), an ext4 on /dev/vda with
+#   /bench/img.raw (BENCH_IMAGE_MIB, prefilled) and /bench/img.qcow2 (its
+#   qemu-img conversion, 64 KiB clusters, every cluster allocated):
+#     native:     fio in dom0 on /bench/img.raw              (upper bound)
+#     qdisk:      QEMU qdisk    on img.qcow2 ==> splitkit_front
+#     qcow2:      splitkit_back on img.qcow2 ==> splitkit_front
+#     raw:        splitkit_back on img.raw   ==> splitkit_front
+#   dom0's page cache is dropped before each guest, so no pair starts with
+#   the image cached (splitkit_back reads a raw file with O_DIRECT, qcow2
+#   through the page cache; QEMU as libxl sets it up).
 #
 # native runs once; then BENCH_ROUNDS rounds of the pairs in BENCH_PAIRS,
 # each round every pair in that order (A B A B ...: a host whose load
@@ -41,6 +51,11 @@
 bench_dmesg0=$(dmesg | wc -l)
 BENCH_DEV=/dev/vda
 BENCH_CR=$(printf '\r')
+BENCH_IMG=/bench
+BENCH_IMAGES=0
+for pair in $BENCH_PAIRS; do
+	case "$pair" in qdisk|qcow2|raw) BENCH_IMAGES=1 ;; esac
+done
 
 # bench_report PAIR ROUND JOB RES [DOM0_RES]: one BENCH line from the
 # "key=value" words bench_run or bench_idle printed (in dom0 for the
@@ -61,12 +76,14 @@ bench_report()
 	sk_comment "BENCH pair=$pair round=$round job=$job$line"
 }
 
-# bench_native: dom0 idle, then every job straight on the scratch disk.
+# bench_native: dom0 idle, then every job straight on the scratch disk
+# (the raw image file on it, with the image pairs).
 bench_native()
 {
-	local job res rc
+	local job res rc target=$BENCH_DEV
+	[ "$BENCH_IMAGES" -eq 0 ] || target=$BENCH_IMG/img.raw
 	bench_report native 1 idle "$(bench_idle)"
-	bench_run "$BENCH_DEV" >/tmp/bench-res 2>/tmp/bench-err
+	bench_run "$target" "${BENCH_DEV##*/}" >/tmp/bench-res 2>/tmp/bench-err
 	rc=$?
 	while IFS= read -r l; do
 		sk_comment "native: $l"
@@ -206,15 +223,30 @@ bench_follow()
 bench_pair()
 {
 	local pair=$1 round=$2 back front name cfg=/tmp/bench-$1.cfg timeout
+	local disk=""
 	case "$pair" in
 	stock)		back=xen-blkback front=xen-blkfront ;;
 	ours)		back=splitkit_back front=splitkit_front ;;
 	stockfront)	back=splitkit_back front=xen-blkfront ;;
 	stockback)	back=xen-blkback front=splitkit_front ;;
-	*)		sk_fail "bench: pair '$pair' is one of stock, ours, stockfront, stockback"
+	qdisk)		back=qdisk front=splitkit_front
+			disk="backendtype=qdisk, format=qcow2, target=$BENCH_IMG/img.qcow2" ;;
+	qcow2)		back=splitkit_back front=splitkit_front
+			disk="script=splitkit, target=qcow2:$BENCH_IMG/img.qcow2" ;;
+	raw)		back=splitkit_back front=splitkit_front
+			disk="script=splitkit, target=$BENCH_IMG/img.raw" ;;
+	*)		sk_fail "bench: pair '$pair' is one of stock, ours, stockfront, stockback, qdisk, qcow2, raw"
 			return 1 ;;
 	esac
-	if [ "$back" = xen-blkback ]; then
+	if [ "$BENCH_IMAGES" -eq 1 ]; then
+		# no pair starts with the image in dom0's page cache
+		sync
+		echo 3 >/proc/sys/vm/drop_caches
+	fi
+	if [ "$back" = qdisk ]; then
+		# QEMU, started by libxl for the guest, is the backend
+		BENCH_STATKEYS=""
+	elif [ "$back" = xen-blkback ]; then
 		sk_check "$pair round $round: load xen-blkback" \
 			bench_load xen-blkback splitkit_back || return 1
 		BENCH_STATKEYS=""
@@ -231,6 +263,7 @@ bench_pair()
 	name=bench-$pair
 	sed -e "s|^name = .*|name = \"$name\"|" \
 	    -e "s|sk\.front=[^ \"]*|sk.front=$front $(bench_arg_line)/$round|" \
+	    ${disk:+-e "s|^disk = .*|disk = [ \"vdev=xvda, access=rw, $disk\" ]|"} \
 		guest.cfg >"$cfg"
 	# a guest's boot and fio's start take a minute or two under TCG,
 	# several times that on a loaded host (run.sh's SCENARIO_TIMEOUT)
@@ -270,10 +303,24 @@ sk_check "load virtio_pci and virtio_blk (the scratch disk)" \
 	sk_modprobe virtio_pci virtio_blk || return
 sk_check "$BENCH_DEV appeared" sk_wait_block "$BENCH_DEV" 60 || return
 sk_comment "BENCH-INFO backing=virtio-blk size_mib=$(($(cat /sys/block/vda/size) / 2048)) runtime_s=$BENCH_RUNTIME ramp_s=$BENCH_RAMP window_s=$BENCH_WINDOW dom0_vcpus=$(grep -c '^processor' /proc/cpuinfo)"
-sk_check "prefill $BENCH_DEV (1 MiB sequential writes)" \
-	fio --name=prefill --filename="$BENCH_DEV" --rw=write --bs=1m \
-	    --iodepth=8 --ioengine=libaio --direct=1 --size=100% \
-	    --output=/dev/null || return
+if [ "$BENCH_IMAGES" -eq 0 ]; then
+	sk_check "prefill $BENCH_DEV (1 MiB sequential writes)" \
+		fio --name=prefill --filename="$BENCH_DEV" --rw=write --bs=1m \
+		    --iodepth=8 --ioengine=libaio --direct=1 --size=100% \
+		    --output=/dev/null || return
+else
+	sk_check "ext4 on $BENCH_DEV, mounted on $BENCH_IMG" \
+		sh -c "mkfs.ext4 -q -F $BENCH_DEV && mkdir -p $BENCH_IMG && mount $BENCH_DEV $BENCH_IMG" ||
+		return
+	sk_check "prefill $BENCH_IMG/img.raw ($BENCH_IMAGE_MIB MiB, 1 MiB sequential writes)" \
+		fio --name=prefill --filename="$BENCH_IMG/img.raw" --rw=write \
+		    --bs=1m --iodepth=8 --ioengine=libaio --direct=1 \
+		    --size="${BENCH_IMAGE_MIB}m" --output=/dev/null || return
+	sk_check "qemu-img converts it to $BENCH_IMG/img.qcow2 (64 KiB clusters, all allocated)" \
+		qemu-img convert -q -f raw -O qcow2 -o cluster_size=64k \
+			"$BENCH_IMG/img.raw" "$BENCH_IMG/img.qcow2" || return
+	sk_comment "BENCH-INFO image_mib=$BENCH_IMAGE_MIB qcow2_kib=$(du -k "$BENCH_IMG/img.qcow2" | cut -f1)"
+fi
 
 sk_comment "bench: pairs $BENCH_PAIRS, $BENCH_ROUNDS round(s), splitkit_back zero_copy=$BENCH_ZERO_COPY; jobs $BENCH_JOBS, ${BENCH_RAMP} s ramp + ${BENCH_RUNTIME} s each, ${BENCH_WINDOW} s windows"
 bench_native
@@ -289,6 +336,7 @@ dmesg | grep -E 'splitkit|vbd' | tail -n 20 | sed 's/^\[[ 0-9.]*\] //' |
 	while IFS= read -r l; do
 		sk_comment "dmesg: $l"
 	done
+[ "$BENCH_IMAGES" -eq 0 ] || umount "$BENCH_IMG"
 sk_check "rmmod the backends" sh -c \
 	"! [ -d /sys/module/splitkit_back ] || rmmod splitkit_back; ! [ -d /sys/module/xen_blkback ] || rmmod xen_blkback"
 sk_check "dmesg: no kernel report (oops, warning, hung task...) since the bench began" \

@@ -46,13 +46,14 @@ qd_make()
 		-b base.qcow2 -F qcow2 top.qcow2)
 }
 
-# qd_flushed NAME: the guest's flushed mark as PASS*512+BLOCK (-1 if none).
+# qd_flushed NAME: the writes the guest's flushed mark covers (its mark
+# PASS:BLOCK, passes from 1, blocks from 0; 0 without a mark).
 qd_flushed()
 {
 	local home v
-	home=$(sk_hs_home "$1" 2>/dev/null) || { echo -1; return; }
-	v=$(xenstore-read "$home/guest/flushed" 2>/dev/null) || { echo -1; return; }
-	echo $((${v%%:*} * 512 + ${v##*:}))
+	home=$(sk_hs_home "$1" 2>/dev/null) || { echo 0; return; }
+	v=$(xenstore-read "$home/guest/flushed" 2>/dev/null) || { echo 0; return; }
+	echo $(((${v%%:*} - 1) * 512 + ${v##*:} + 1))
 }
 
 # qd_wait_flushed NAME MARK: wait until the guest's flushed mark reaches
@@ -133,7 +134,7 @@ sk_check "qemu-img makes base.qcow2 and top.qcow2 over it" qd_make || return
 base_sum=$(md5sum <"$QDD/base.qcow2")
 sk_domU_create domU.cfg "$name" || return
 sk_ok "xl create domU.cfg"
-if sk_check "the guest flushed 64 writes" qd_wait_flushed "$name" 63; then
+if sk_check "the guest flushed 64 writes" qd_wait_flushed "$name" 64; then
 	domid=$(xl domid "$name")
 	be=/local/domain/0/backend/vbd/$domid/51712
 	sk_check "xvda is served as qcow2 (splitkit-status ok)" \
