@@ -115,6 +115,25 @@ sk_blk_relay()
 	done
 }
 
+# sk_blk_progress DOMID DEVID: wait until splitkit_back has served more
+# requests on the disk than when called (fails if the device goes away or
+# after 300 s).
+sk_blk_progress()
+{
+	local r0 r
+	local deadline=$(($(date +%s) + 300))
+	r0=$(sk_blk_back_stat "$1" "$2" requests)
+	[ -n "$r0" ] || return 1
+	while :; do
+		r=$(sk_blk_back_stat "$1" "$2" requests)
+		[ -n "$r" ] || { echo "vbd-$1-$2 went away"; return 1; }
+		[ "$r" -gt "$r0" ] && return 0
+		[ "$(date +%s)" -lt "$deadline" ] ||
+			{ echo "no request served in 300 s"; return 1; }
+		sleep 1
+	done
+}
+
 # sk_blk_gone NAME TIMEOUT: wait until domain NAME no longer exists.
 sk_blk_gone()
 {

@@ -16,25 +16,6 @@
 
 name=back-detach
 
-# bd_progress DOMID DEVID: wait until splitkit_back has served more
-# requests on the disk than when called (fails if the device goes away or
-# after 300 s).
-bd_progress()
-{
-	local r0 r
-	local deadline=$(($(date +%s) + 300))
-	r0=$(sk_blk_back_stat "$1" "$2" requests)
-	[ -n "$r0" ] || return 1
-	while :; do
-		r=$(sk_blk_back_stat "$1" "$2" requests)
-		[ -n "$r" ] || { echo "vbd-$1-$2 went away"; return 1; }
-		[ "$r" -gt "$r0" ] && return 0
-		[ "$(date +%s)" -lt "$deadline" ] ||
-			{ echo "no request served in 300 s"; return 1; }
-		sleep 1
-	done
-}
-
 sk_check "load splitkit_back (xen-blkback not loaded)" sk_blk_load_back ||
 	return
 # The hand-over probe of test builds (backend/req.c): the last answer
@@ -54,7 +35,7 @@ domid=$(xl domid "$name")
 sk_check "domU has I/O running on both disks" \
 	sk_hs_wait_from "$name" io-running 300
 sk_check "xvda: the backend is serving requests" \
-	bd_progress "$domid" 51712
+	sk_blk_progress "$domid" 51712
 sk_comment "xvda before detach: $(sk_blk_stats "$domid" 51712 2>/dev/null | tr '\n' ' ')"
 # blkfront keeps an open disk until it is released; xl gives up waiting
 # after its timeout and removes the backend itself, which is the case
@@ -66,7 +47,7 @@ sk_check "xvda's backend device torn down under I/O" \
 sk_check "xvdb still connected" \
 	test "$(sk_blk_back_stat "$domid" 51728 connected)" = 1
 sk_check "xvdb: the backend serves requests after xvda's detach" \
-	bd_progress "$domid" 51728
+	sk_blk_progress "$domid" 51728
 sk_comment "xvdb before destroy: $(sk_blk_stats "$domid" 51728 2>/dev/null | tr '\n' ' ')"
 sk_check "domU kernel survived losing xvda under I/O (no BUG/Oops)" \
 	sh -c "xl domid $name >/dev/null &&

@@ -69,22 +69,6 @@ qd_wait_flushed()
 	done
 }
 
-# qd_progress DOMID: the backend serves more requests than when called.
-qd_progress()
-{
-	local r0 r deadline=$(($(date +%s) + 300))
-	r0=$(sk_blk_back_stat "$1" 51712 requests)
-	[ -n "$r0" ] || return 1
-	while :; do
-		r=$(sk_blk_back_stat "$1" 51712 requests)
-		[ -n "$r" ] || { echo "vbd-$1-51712 went away"; return 1; }
-		[ "$r" -gt "$r0" ] && return 0
-		[ "$(date +%s)" -lt "$deadline" ] ||
-			{ echo "no request served in 300 s"; return 1; }
-		sleep 1
-	done
-}
-
 # qd_image_check RAW PASS BLOCK: the line-by-line check above of RAW (the
 # image's raw view) against the flushed mark PASS:BLOCK; prints what is
 # wrong (at most 5 of each kind) and a summary.
@@ -141,7 +125,7 @@ if sk_check "the guest flushed 64 writes" qd_wait_flushed "$name" 64; then
 		test "$(xenstore-read "$be/splitkit-status")" = ok
 	sk_check "the backend offers flush (feature-flush-cache 1)" \
 		test "$(xenstore-read "$be/feature-flush-cache")" = 1
-	sk_check "the backend is serving the guest's writes" qd_progress "$domid"
+	sk_check "the backend is serving the guest's writes" sk_blk_progress "$domid" 51712
 	mark=$(xenstore-read "$(sk_hs_home "$name")/guest/flushed")
 	sk_check "xl destroy in the middle of the writes (flushed up to $mark)" \
 		xl destroy "$name"
