@@ -309,8 +309,9 @@ if [ "$BENCH_IMAGES" -eq 0 ]; then
 		    --iodepth=8 --ioengine=libaio --direct=1 --size=100% \
 		    --output=/dev/null || return
 else
+	sk_check "load ext4" sk_modprobe ext4 crc32c_generic || return
 	sk_check "ext4 on $BENCH_DEV, mounted on $BENCH_IMG" \
-		sh -c "mkfs.ext4 -q -F $BENCH_DEV && mkdir -p $BENCH_IMG && mount $BENCH_DEV $BENCH_IMG" ||
+		sh -c "mkfs.ext4 -q -F $BENCH_DEV && mkdir -p $BENCH_IMG && mount -t ext4 $BENCH_DEV $BENCH_IMG" ||
 		return
 	sk_check "prefill $BENCH_IMG/img.raw ($BENCH_IMAGE_MIB MiB, 1 MiB sequential writes)" \
 		fio --name=prefill --filename="$BENCH_IMG/img.raw" --rw=write \
