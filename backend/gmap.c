@@ -8,7 +8,7 @@
  * or the same pages in the kiocb's bvec iterator (file.c) - with no bounce
  * page, no grant copy and, once the grants are mapped, no hypercall at
  * all.  The bookkeeping (which grant sits in which slot, the LRU of idle
- * mappings, all-or-nothing reservation per request) is the portable
+ * mappings, a slot per segment, PENDING while being mapped) is the portable
  * core/gmap.c; this file does what it decides: the pages the mappings sit
  * on (gnttab_alloc_pages()), and the map and unmap hypercalls, batched
  * (gnttab_map_refs(), gnttab_unmap_refs_sync()).
@@ -329,7 +329,7 @@ static unsigned int skb_gpool_drop_broken(struct skb_gpool *gp,
  * skb_gpool_map() - put a request's segments on the frontend's mapped pages.
  * @gp: its disk's pool.
  * @req: a validated read or write, its segments checked, no pages yet; of
- *	a ring below the pool's @rings (skb_gpool_create()).
+ *	a ring below the pool's @nr_rings (skb_gpool_create()'s @rings).
  *
  * Consumer context of @req's ring (may sleep: an unmap waits for the
  * page's last user).
@@ -337,8 +337,9 @@ static unsigned int skb_gpool_drop_broken(struct skb_gpool *gp,
  * ones and maps the missing ones, batched, and points those segments'
  * @req->pages and @req->bvec at the mapped pages.  A segment without a
  * slot (the pool full of mappings in use or recently used, or its grant
- * being mapped by another ring's request) or whose mapping failed is left with no page and SKB_GMAP_NONE in @req->gslot:
- * the caller copies it (skb_req_fill()).  skb_req_free() gives the slots
+ * being mapped by another ring's request) or whose mapping failed is left
+ * with no page and SKB_GMAP_NONE in @req->gslot: the caller copies it
+ * (skb_req_fill()).  skb_req_free() gives the slots
  * back.
  *
  * Return: the segments left to copy.

@@ -150,8 +150,9 @@ static u32 skb_gmap_grab(struct skb_gmap *m, u8 *act)
  * neither, the segment is to be copied.  The caller maps every
  * SKB_GMAP_MAP and SKB_GMAP_EVICT slot (after unmapping each SKB_GMAP_EVICT
  * slot's old grant) before any I/O, reports each mapping made with
- * skb_gmap_mapped() and each that failed with skb_gmap_broken(), and gives every segment's slot back with
- * skb_gmap_put() once its I/O is over.  An evicted slot always had no
+ * skb_gmap_mapped() and each that failed with skb_gmap_broken(), and
+ * gives every segment's slot back with skb_gmap_put() once its I/O is
+ * over.  An evicted slot always had no
  * users, so no I/O is in flight on its page.
  *
  * Return: the segments that have a slot (the others are SKB_GMAP_COPY).

@@ -2,8 +2,9 @@
 /*
  * splitkit_back mapped-grant pool, bookkeeping: which of a frontend's
  * persistent grants one disk keeps mapped, in a fixed number of slots
- * shared by its rings, and which may be unmapped.  A slot holds at most one mapping (one grant
- * reference, one dom0 page); it is found by grant reference in a hash, it
+ * shared by its rings, and which may be unmapped.  A slot holds at most
+ * one mapping (one grant reference, one dom0 page); it is found by grant
+ * reference in a hash, it
  * counts the segments of requests in flight that use it (@users), and
  * while nobody uses it, it sits on an LRU list from which a miss takes the
  * least recently used one - but only once it has been idle for a while
@@ -18,11 +19,11 @@
  * rather than do I/O on a page not yet mapped.
  *
  * This file decides; backend/gmap.c does the hypercalls the decisions ask
- * for (map, unmap, the pages), the bookkeeping under its pool's lock.  Pure C over
- * <splitkit/platform.h>: the unit tests (tests/unit/back/test_gmap.c) run
- * the very code dom0 runs.  The caller provides the arrays
- * (skb_gmap_init()), so the memory bound is the caller's: one struct
- * skb_gmap_slot and one bucket per slot.
+ * for (map, unmap, the pages), the bookkeeping under its pool's lock.
+ * Pure C over <splitkit/platform.h>: the unit tests
+ * (tests/unit/back/test_gmap.c) run the very code dom0 runs.  The caller
+ * provides the arrays (skb_gmap_init()), so the memory bound is the
+ * caller's: one struct skb_gmap_slot and one bucket per slot.
  */
 #ifndef _SPLITKIT_BACK_GMAP_H
 #define _SPLITKIT_BACK_GMAP_H
@@ -58,8 +59,9 @@ enum skb_gmap_state {
  * @hnext: next slot of its hash bucket (MAPPED, PENDING), or SKB_GMAP_NONE.
  * @prev: LRU (idle MAPPED) or free list (EMPTY) neighbour.
  * @next: likewise.
+ * @taker: the skb_gmap_take() call (@takes) that made it PENDING (64
+ *	bits: never the same for two calls while a mapping is pending).
  * @state: enum skb_gmap_state.
- * @taker: the skb_gmap_take() call (@takes) that made it PENDING.
  */
 struct skb_gmap_slot {
 	u32 gref;
@@ -68,8 +70,8 @@ struct skb_gmap_slot {
 	u32 hnext;
 	u32 prev;
 	u32 next;
+	u64 taker;
 	u8 state;
-	u32 taker;
 };
 
 /**
@@ -109,7 +111,7 @@ struct skb_gmap {
 	u32 nr_idle;
 	u32 nr_mapped;
 	u64 clock;
-	u32 takes;
+	u64 takes;
 	u64 age_min;
 	u64 hits;
 	u64 misses;
