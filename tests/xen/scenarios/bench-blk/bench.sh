@@ -16,7 +16,7 @@
 # context switches (/proc/stat ctxt), events received on the block
 # device's event channels (/proc/interrupts lines of xen-blkfront's and
 # xen-blkback's "blkif", splitkit_ring's "sk-vbd", and in dom0 QEMU's
-# "evtchn:qemu..." user-space channels: a qdisk's), the sectors the disk
+# "evtchn:xen-qemu-system" user-space channels: a qdisk's), the sectors the disk
 # moved (/sys/block/*/stat), and the driver's own counters where it has
 # them (BENCH_STATDIR: splitkit_back's skb_stats/, splitkit_front's
 # skf_stats/; the stock drivers count none of these).  In a guest both ends
@@ -134,7 +134,7 @@ bench_snap()
 	BENCH_EV=0
 	while read -r key rest; do
 		case "$rest" in
-		*blkif*|*sk-vbd*|*evtchn:qemu*)
+		*blkif*|*sk-vbd*|*evtchn:*qemu*)
 			for w in $rest; do
 				case "$w" in
 				*[!0-9]*) break ;;
