@@ -32,6 +32,7 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
+#include <linux/vmalloc.h>
 
 #include "../image/core/image.h"
 
@@ -170,14 +171,59 @@ free_q:
 	return err;
 }
 
-/* Reads and writes segment by segment, under the image lock. */
+/*
+ * A request's segments as one virtually contiguous buffer, when they are
+ * contiguous in the guest's view of its pages: every segment but the
+ * first starts at its page's start and every one but the last ends at
+ * its page's end (what Linux frontends send).  Then the image core sees
+ * one read or write for the request, a lookup and a file I/O per cluster
+ * instead of per 4 KiB segment.  Return: the mapping of @req's
+ * nr_segs pages (vm_unmap_ram() it), or NULL: one segment only, segments
+ * with gaps, or no memory for the mapping (then segment by segment).
+ */
+static void *skb_qcow2_map_req(struct skb_req *req, u64 *len)
+{
+	unsigned int i, n = req->desc.nr_segs;
+
+	if (n < 2)
+		return NULL;
+	*len = 0;
+	for (i = 0; i < n; i++) {
+		const struct bio_vec *bv = &req->bvec[i];
+
+		if ((i > 0 && bv->bv_offset) ||
+		    (i < n - 1 && bv->bv_offset + bv->bv_len != PAGE_SIZE) ||
+		    req->pages[i] != bv->bv_page)
+			return NULL;
+		*len += bv->bv_len;
+	}
+	return vm_map_ram(req->pages, n, NUMA_NO_NODE);
+}
+
+/*
+ * Reads and writes under the image lock: the whole request at once where
+ * skb_qcow2_map_req() maps it, else segment by segment.
+ */
 static int skb_qcow2_rw(struct skb_qcow2 *q, struct skb_req *req)
 {
 	bool write = req->desc.kind != SKB_KIND_READ;
 	u64 pos = req->desc.sector << SECTOR_SHIFT;
 	unsigned int i;
+	void *map;
+	u64 len;
 	int err = 0;
 
+	map = skb_qcow2_map_req(req, &len);
+	if (map) {
+		void *buf = map + req->bvec[0].bv_offset;
+
+		if (write)
+			err = ski_write(q->img, buf, len, pos);
+		else
+			err = ski_read(q->img, buf, len, pos);
+		vm_unmap_ram(map, req->desc.nr_segs);
+		return err;
+	}
 	for (i = 0; i < req->desc.nr_segs && !err; i++) {
 		struct bio_vec *bv = &req->bvec[i];
 		void *buf = page_address(bv->bv_page) + bv->bv_offset;
