@@ -173,30 +173,23 @@ free_q:
 
 /*
  * A request's segments as one virtually contiguous buffer, when they are
- * contiguous in the guest's view of its pages: every segment but the
- * first starts at its page's start and every one but the last ends at
- * its page's end (what Linux frontends send).  Then the image core sees
- * one read or write for the request, a lookup and a file I/O per cluster
- * instead of per 4 KiB segment.  Return: the mapping of @req's
- * nr_segs pages (vm_unmap_ram() it), or NULL: one segment only, segments
- * with gaps, or no memory for the mapping (then segment by segment).
+ * contiguous (skb_segs_contiguous(): no gap between one segment's end and
+ * the next one's start, as Linux frontends send them).  Then the image
+ * core sees one read or write for the request, a lookup and a file I/O
+ * per cluster instead of per 4 KiB segment.  Return: the mapping of
+ * @req's nr_segs pages (vm_unmap_ram() it), @len set to the request's
+ * bytes; or NULL: one segment only, segments with gaps, or no memory for
+ * the mapping (then segment by segment).
  */
 static void *skb_qcow2_map_req(struct skb_req *req, u64 *len)
 {
 	unsigned int i, n = req->desc.nr_segs;
 
-	if (n < 2)
+	if (!skb_segs_contiguous(req->segs, n))
 		return NULL;
 	*len = 0;
-	for (i = 0; i < n; i++) {
-		const struct bio_vec *bv = &req->bvec[i];
-
-		if ((i > 0 && bv->bv_offset) ||
-		    (i < n - 1 && bv->bv_offset + bv->bv_len != PAGE_SIZE) ||
-		    req->pages[i] != bv->bv_page)
-			return NULL;
-		*len += bv->bv_len;
-	}
+	for (i = 0; i < n; i++)
+		*len += req->bvec[i].bv_len;
 	return vm_map_ram(req->pages, n, NUMA_NO_NODE);
 }
 

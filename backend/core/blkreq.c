@@ -79,6 +79,37 @@ enum skb_reason skb_seg_unpack(const void *raw, struct skb_seg *seg)
 }
 
 /**
+ * skb_segs_contiguous() - whether checked segments form one contiguous
+ *			   run of their pages' bytes.
+ * @segs: @n segments, each already through skb_seg_unpack().
+ * @n: how many.
+ *
+ * True when every segment but the first starts at its page's first
+ * sector and every one but the last ends at its page's last: mapped one
+ * page after the other, the pages then hold the request's data without a
+ * gap, from the first segment's first sector on (what Linux frontends
+ * send).  A backend may then do the request as one I/O on one mapping of
+ * the pages; otherwise it must go segment by segment (a frontend may
+ * leave gaps, and a hostile one will).
+ *
+ * Return: true for two or more contiguous segments; false otherwise.
+ */
+bool skb_segs_contiguous(const struct skb_seg *segs, u32 n)
+{
+	u32 i;
+
+	if (n < 2)
+		return false;
+	for (i = 0; i < n; i++) {
+		if (i > 0 && segs[i].first != 0)
+			return false;
+		if (i < n - 1 && segs[i].last != SK_BLKIF_SECTORS_PER_PAGE - 1)
+			return false;
+	}
+	return true;
+}
+
+/**
  * skb_req_check_segs() - sum checked segments and check the sector range.
  * @d: the request (its sector and segment count are used).
  * @segs: its @d->nr_segs segments, each already through skb_seg_unpack().

@@ -111,6 +111,7 @@ struct skb_req_desc {
 enum skb_reason skb_req_parse(const void *raw, const struct skb_limits *lim,
 			      struct skb_req_desc *d);
 enum skb_reason skb_seg_unpack(const void *raw, struct skb_seg *seg);
+bool skb_segs_contiguous(const struct skb_seg *segs, u32 n);
 enum skb_reason skb_req_check_segs(struct skb_req_desc *d,
 				   const struct skb_seg *segs,
 				   const struct skb_limits *lim);

@@ -597,10 +597,44 @@ static void seg_unpack(void)
 	KTAP_EXPECT_EQ(skb_seg_unpack(raw, &s), SKB_BAD_SEG);
 }
 
+/* skb_segs_contiguous(): gaps between segments, and the edge cases. */
+static void contiguous_segments(void)
+{
+	struct skb_seg s[4] = {
+		{ 1, 3, 7 }, { 2, 0, 7 }, { 3, 0, 7 }, { 4, 0, 2 },
+	};
+
+	KTAP_EXPECT(skb_segs_contiguous(s, 4));
+	KTAP_EXPECT(skb_segs_contiguous(s, 2));
+	/* one segment: nothing to join */
+	KTAP_EXPECT(!skb_segs_contiguous(s, 1));
+	KTAP_EXPECT(!skb_segs_contiguous(s, 0));
+	/* a middle segment starting past its page's start: a gap */
+	s[2].first = 1;
+	KTAP_EXPECT(!skb_segs_contiguous(s, 4));
+	s[2].first = 0;
+	/* one ending before its page's end: a gap */
+	s[1].last = 6;
+	KTAP_EXPECT(!skb_segs_contiguous(s, 4));
+	KTAP_EXPECT(!skb_segs_contiguous(s, 3));
+	/* ...but the last one may end anywhere */
+	KTAP_EXPECT(skb_segs_contiguous(s, 2));
+	s[1].last = 7;
+	s[3].last = 0;
+	KTAP_EXPECT(skb_segs_contiguous(s, 4));
+	/* the first may start anywhere, not end early */
+	s[0].first = 7;
+	KTAP_EXPECT(skb_segs_contiguous(s, 4));
+	s[0].last = 6;
+	s[0].first = 0;
+	KTAP_EXPECT(!skb_segs_contiguous(s, 4));
+}
+
 static const struct ktap_case cases[] = {
 	KTAP_CASE(read_write_ok),
 	KTAP_CASE(segment_counts),
 	KTAP_CASE(segment_sectors),
+	KTAP_CASE(contiguous_segments),
 	KTAP_CASE(sector_ranges),
 	KTAP_CASE(discard_ranges),
 	KTAP_CASE(read_only_disk),
