@@ -16,7 +16,8 @@
  * back-barrier), with test=ro only the read-only test (back-hostile's
  * run against xen-blkback), with test=misaligned the alignment test of
  * align.c (scenario back-harden), with test=fill the fill test of fill.c
- * (scenario back-bound).  Each check is printed to dmesg as
+ * (scenario back-bound), with test=gaps the gap test of gaps.c (scenario
+ * vbd-qcow2-destroy).  Each check is printed to dmesg as
  * "splitkit_hostile: <dev>: ok|not ok <name>"; the scenario's domU.sh
  * turns those into results.  Ring-index attacks are out of reach here:
  * splitkit_ring never lets a user write the indices directly.
@@ -44,7 +45,7 @@
 static char *test = "attack";
 module_param(test, charp, 0444);
 MODULE_PARM_DESC(test,
-		 "what to send each disk: attack (garbage, the default), barrier (write barriers among writes, checked), ro (writes of every kind to a read-only disk), misaligned (I/O not in whole logical blocks) or fill (the ring kept full of the largest reads)");
+		 "what to send each disk: attack (garbage, the default), barrier (write barriers among writes, checked), ro (writes of every kind to a read-only disk), misaligned (I/O not in whole logical blocks), fill (the ring kept full of the largest reads) or gaps (segments with gaps between them, read back)");
 
 static int hostile_attack(void *arg);
 
@@ -58,6 +59,7 @@ static const struct {
 	{ "ro", hostile_ro_test },
 	{ "misaligned", hostile_align_test },
 	{ "fill", hostile_fill_test },
+	{ "gaps", hostile_gaps_test },
 };
 
 static void hostile_msg(struct sk_chan *ch, const void *msg)

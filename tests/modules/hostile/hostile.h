@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * splitkit_hostile: what the attack (hostile.c), the barrier test
- * (barrier.c), the alignment test (align.c) and the read-only test (ro.c)
+ * (barrier.c), the alignment test (align.c), the gap test (gaps.c) and
+ * the read-only test (ro.c)
  * of the test-only vbd frontend
  * share: one struct per disk,
  * raw request building and sending, and result printing.  Nothing here is
@@ -98,6 +99,9 @@ int hostile_align_test(void *arg);
 
 /* fill.c */
 int hostile_fill_test(void *arg);
+
+/* gaps.c */
+int hostile_gaps_test(void *arg);
 
 /* ro.c */
 void hostile_ro_checks(struct hostile *h);

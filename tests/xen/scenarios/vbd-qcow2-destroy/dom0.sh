@@ -25,7 +25,8 @@
 # the mark's pass; above it: the pass before, the base for pass 1).  The
 # backing file is untouched, the history has the attach and the detach.
 # The point where the destroy lands is wherever the guest is: the checks
-# hold for any.
+# hold for any.  Then a second guest (gaps.cfg) runs the hostile test
+# frontend's gap test on another qcow2 image.
 
 . /lib/splitkit/blk.sh
 . /lib/splitkit/qcow2.sh
@@ -157,6 +158,13 @@ sk_check "top.qcow2's history: attached by $name" \
 	sk_qcow2_history "$QDD/top.qcow2" attached "$name"
 sk_check "top.qcow2's history: detached by $name" \
 	sk_qcow2_history "$QDD/top.qcow2" detached "$name"
+# A second guest, the hostile test frontend: requests whose segments
+# leave gaps in their pages (splitkit_back joins only contiguous ones
+# into one image I/O), each read back by the guest.
+sk_check "qemu-img makes gaps.qcow2" \
+	qemu-img create -q -f qcow2 -o cluster_size=64k "$QDD/gaps.qcow2" 4M &&
+	sk_domU_run gaps.cfg "$(sk_guard 300)"
+sk_check "qemu-img check: gaps.qcow2 clean" sk_qcow2_img_ok "$QDD/gaps.qcow2"
 sk_check "rmmod splitkit_back" rmmod splitkit_back
 sk_blk_dmesg_dump
 sk_check "dmesg: no oops, warning or hung task" sk_blk_dmesg_clean

@@ -6,8 +6,28 @@
 # DISKCACHE), then tell dom0 how far the writes it covers reached
 # ("flushed" = PASS:BLOCK).  dom0 destroys the domain in the middle of
 # this.  The data format is dom0.sh's.
+#
+# With sk.gaps=1 (gaps.cfg) it is the hostile test frontend instead
+# (splitkit_hostile test=gaps, no other frontend): writes and reads whose
+# segments leave gaps in their pages, each read back; its verdicts are
+# relayed.
 
 . /lib/splitkit/blk.sh
+
+if [ "$(sk_cmdline sk.gaps)" = 1 ]; then
+	sk_check "load splitkit_hostile test=gaps (no other frontend)" \
+		sk_insmod splitkit_hostile test=gaps || return
+	tries=180
+	while ! dmesg | grep -q 'splitkit_hostile: .*gaps test done' &&
+	      [ "$tries" -gt 0 ]; do
+		sleep 1
+		tries=$((tries - 1))
+	done
+	sk_check "gaps test finished" \
+		sh -c "dmesg | grep -q 'splitkit_hostile: .*gaps test done'"
+	sk_blk_hostile_results 'gaps test done'
+	return
+fi
 
 BLOCKS=512	# 64 KiB blocks of the 32 MiB disk
 
