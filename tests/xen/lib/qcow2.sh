@@ -282,7 +282,8 @@ sk_qcow2_policy()
 		qemu-img create -q -f qcow2 -b $PD/base.qcow2 -F qcow2 $PD/abs.qcow2 &&
 		cd $PD/sub && qemu-img create -q -f qcow2 -b ../base.qcow2 -F qcow2 up.qcow2 &&
 		cd $PD && qemu-img create -q -f qcow2 snap.qcow2 8M &&
-		qemu-img snapshot -c s1 snap.qcow2" || return
+		qemu-img snapshot -c s1 snap.qcow2 &&
+		qemu-img create -q -f qcow2 -o refcount_bits=32 rc32.qcow2 8M" || return
 	# splitkit img create records no format without -F
 	sk_check "an image over base.raw without a recorded format" \
 		sh -c "cd $PD && splitkit img create -b base.raw unrec.qcow2 8M >/dev/null"
@@ -345,6 +346,10 @@ sk_qcow2_policy()
 		sk_qcow2_refused polA rw "qcow2:$PD/snap.qcow2" "attach it with access=ro"
 	sk_check "... and served ro" \
 		sk_qcow2_attach polA ro "qcow2:$PD/snap.qcow2" && sk_qcow2_gone polA
+	sk_check "image with 32-bit refcounts refused rw" \
+		sk_qcow2_refused polA rw "qcow2:$PD/rc32.qcow2" "attach it with access=ro"
+	sk_check "... and served ro" \
+		sk_qcow2_attach polA ro "qcow2:$PD/rc32.qcow2" && sk_qcow2_gone polA
 	sk_check "a raw file named qcow2 refused" \
 		sk_qcow2_refused polA ro "qcow2:$PD/base.raw" "not a valid qcow2 image"
 

@@ -8,6 +8,8 @@
 #   dom0: /run/qd/base.raw    32 MiB of lines "b<30-digit line number>"
 #         /run/qd/base.qcow2  base.raw converted, 2 MiB clusters: backing
 #         /run/qd/top.qcow2   64 KiB clusters over base.qcow2 ==> xvda
+#                             (splitkit_front; top-stock.qcow2 for
+#                             xen-blkfront)
 #
 # The guest (domU.sh) writes 4 KiB at offset 16 KiB of every 64 KiB block,
 # pass after pass, each write's 128 lines naming its pass and block
@@ -25,26 +27,24 @@
 # the mark's pass; above it: the pass before, the base for pass 1).  The
 # backing file is untouched, the history has the attach and the detach.
 # The point where the destroy lands is wherever the guest is: the checks
-# hold for any.  Then a second guest (gaps.cfg) runs the hostile test
-# frontend's gap test on another qcow2 image.
+# hold for any.  The same again with Linux's xen-blkfront as the writer
+# (stock.cfg, on its own top image).  Then a third guest (gaps.cfg) runs
+# the hostile test frontend's gap test on another qcow2 image.
 
 . /lib/splitkit/blk.sh
 . /lib/splitkit/qcow2.sh
 
-name=vbd-qcow2-destroy
 QDD=/run/qd
 LINES=1048576	# 32-byte lines in 32 MiB
 
-# qd_make: the images above.
+# qd_make: base.raw and base.qcow2 above (qd_destroy makes each top).
 qd_make()
 {
 	rm -rf "$QDD" && mkdir -p "$QDD" || return 1
 	awk -v n="$LINES" 'BEGIN { for (i = 0; i < n; i++) printf "b%030d\n", i }' \
 		>"$QDD/base.raw" &&
 	qemu-img convert -q -f raw -O qcow2 -o cluster_size=2M \
-		"$QDD/base.raw" "$QDD/base.qcow2" &&
-	(cd "$QDD" && qemu-img create -q -f qcow2 -o cluster_size=64k \
-		-b base.qcow2 -F qcow2 top.qcow2)
+		"$QDD/base.raw" "$QDD/base.qcow2"
 }
 
 # qd_flushed NAME: the writes the guest's flushed mark covers (its mark
@@ -114,51 +114,76 @@ qd_image_check()
 	}' "$1"
 }
 
+# qd_destroy CFG TOP: run the writer guest of CFG (its frontend on
+# top.qcow2 copy TOP), destroy it mid-write and check TOP as above.
+qd_destroy()
+{
+	local cfg=$1 top=$QDD/$2 name mark="" domid be rc
+
+	name=$(sk_domU_name "$cfg")
+	(cd "$QDD" && qemu-img create -q -f qcow2 -o cluster_size=64k \
+		-b base.qcow2 -F qcow2 "$2") || {
+		sk_fail "$name: qemu-img makes $2 over base.qcow2"
+		return
+	}
+	sk_domU_create "$cfg" "$name" || return
+	sk_ok "$name: xl create $cfg"
+	if sk_check "$name: the guest flushed 64 writes" \
+		qd_wait_flushed "$name" 64; then
+		domid=$(xl domid "$name")
+		be=/local/domain/0/backend/vbd/$domid/51712
+		sk_check "$name: xvda is served as qcow2 (splitkit-status ok)" \
+			test "$(xenstore-read "$be/splitkit-status")" = ok
+		sk_check "$name: the backend offers flush (feature-flush-cache 1)" \
+			test "$(xenstore-read "$be/feature-flush-cache")" = 1
+		sk_check "$name: the backend is serving the guest's writes" \
+			sk_blk_progress "$domid" 51712
+		mark=$(xenstore-read "$(sk_hs_home "$name")/guest/flushed")
+		sk_check "$name: xl destroy in the middle of the writes (flushed up to $mark)" \
+			xl destroy "$name"
+	fi
+	sk_check "$name: domU gone" sk_blk_gone "$name" 60
+	sk_blk_relay "$name"
+	sk_check "$name: backend device gone after the destroy" \
+		sk_blk_no_vbd 60
+	sk_check "$name: the guest's kernel had no oops before the destroy" \
+		sh -c "! grep -q -E 'BUG:|Oops|general protection' \
+			/var/log/xen/console/guest-$name.log"
+	qemu-img check "$top" >/tmp/qd-check.log 2>&1
+	rc=$?
+	while IFS= read -r l; do
+		sk_comment "$name: qemu-img check: $l"
+	done </tmp/qd-check.log
+	sk_check "$name: qemu-img check: $2 consistent (rc $rc: 0 clean, 3 leaks only)" \
+		test "$rc" = 0 -o "$rc" = 3
+	if [ -n "$mark" ] &&
+	   sk_check "$name: qemu-img converts $2" \
+		qemu-img convert -q -O raw "$top" "$QDD/top.raw"; then
+		qd_image_check "$QDD/top.raw" "${mark%%:*}" "${mark##*:}" \
+			>/tmp/qd-lines.log
+		rc=$?
+		while IFS= read -r l; do
+			sk_comment "$name: $l"
+		done </tmp/qd-lines.log
+		sk_check "$name: every line is the base's or a whole write of its own block, every flushed write there" \
+			test "$rc" = 0
+	fi
+	rm -f "$QDD/top.raw"
+	sk_check "$name: $2's history: attached by $name" \
+		sk_qcow2_history "$top" attached "$name"
+	sk_check "$name: $2's history: detached by $name" \
+		sk_qcow2_history "$top" detached "$name"
+}
+
 sk_check "load splitkit_back" sk_vbd_load_back splitkit_back || return
-sk_check "qemu-img makes base.qcow2 and top.qcow2 over it" qd_make || return
+sk_check "qemu-img makes base.qcow2" qd_make || return
 base_sum=$(md5sum <"$QDD/base.qcow2")
-sk_domU_create domU.cfg "$name" || return
-sk_ok "xl create domU.cfg"
-if sk_check "the guest flushed 64 writes" qd_wait_flushed "$name" 64; then
-	domid=$(xl domid "$name")
-	be=/local/domain/0/backend/vbd/$domid/51712
-	sk_check "xvda is served as qcow2 (splitkit-status ok)" \
-		test "$(xenstore-read "$be/splitkit-status")" = ok
-	sk_check "the backend offers flush (feature-flush-cache 1)" \
-		test "$(xenstore-read "$be/feature-flush-cache")" = 1
-	sk_check "the backend is serving the guest's writes" sk_blk_progress "$domid" 51712
-	mark=$(xenstore-read "$(sk_hs_home "$name")/guest/flushed")
-	sk_check "xl destroy in the middle of the writes (flushed up to $mark)" \
-		xl destroy "$name"
-fi
-sk_check "domU gone" sk_blk_gone "$name" 60
-sk_blk_relay "$name"
-sk_check "backend device gone after the destroy" sk_blk_no_vbd 60
-sk_check "the guest's kernel had no oops before the destroy" \
-	sh -c "! grep -q -E 'BUG:|Oops|general protection' \
-		/var/log/xen/console/guest-$name.log"
-qemu-img check "$QDD/top.qcow2" >/tmp/qd-check.log 2>&1
-rc=$?
-while IFS= read -r l; do sk_comment "qemu-img check: $l"; done </tmp/qd-check.log
-sk_check "qemu-img check: top.qcow2 consistent (rc $rc: 0 clean, 3 leaks only)" \
-	test "$rc" = 0 -o "$rc" = 3
+# our pair, then Linux's xen-blkfront on splitkit_back
+qd_destroy domU.cfg top.qcow2
+qd_destroy stock.cfg top-stock.qcow2
 sk_check "the backing file was not written (md5)" \
 	test "$(md5sum <"$QDD/base.qcow2")" = "$base_sum"
-if [ -n "${mark:-}" ] &&
-   sk_check "qemu-img converts top.qcow2" \
-	qemu-img convert -q -O raw "$QDD/top.qcow2" "$QDD/top.raw"; then
-	qd_image_check "$QDD/top.raw" "${mark%%:*}" "${mark##*:}" \
-		>/tmp/qd-lines.log
-	rc=$?
-	while IFS= read -r l; do sk_comment "$l"; done </tmp/qd-lines.log
-	sk_check "every line is the base's or a whole write of its own block, every flushed write there" \
-		test "$rc" = 0
-fi
-sk_check "top.qcow2's history: attached by $name" \
-	sk_qcow2_history "$QDD/top.qcow2" attached "$name"
-sk_check "top.qcow2's history: detached by $name" \
-	sk_qcow2_history "$QDD/top.qcow2" detached "$name"
-# A second guest, the hostile test frontend: requests whose segments
+# The third guest, the hostile test frontend: requests whose segments
 # leave gaps in their pages (splitkit_back joins only contiguous ones
 # into one image I/O), each read back by the guest.
 sk_check "qemu-img makes gaps.qcow2" \
