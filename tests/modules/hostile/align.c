@@ -107,9 +107,5 @@ int hostile_align_test(void *arg)
 
 	ha_checks(h);
 	hostile_padding_result(h);
-	pr_info("splitkit_hostile: %s: misaligned test done\n",
-		dev_name(&h->xb.dev->dev));
-	while (!kthread_should_stop())
-		schedule_timeout_interruptible(HZ);
-	return 0;
+	return hostile_test_end(h, "misaligned test");
 }

@@ -322,9 +322,5 @@ int hostile_barrier_test(void *arg)
 		hb_read_only(h);
 	else
 		hb_writable(h);
-	pr_info("splitkit_hostile: %s: barrier test done\n",
-		dev_name(&h->xb.dev->dev));
-	while (!kthread_should_stop())
-		schedule_timeout_interruptible(HZ);
-	return 0;
+	return hostile_test_end(h, "barrier test");
 }

@@ -114,9 +114,5 @@ int hostile_fill_test(void *arg)
 	hostile_padding_result(h);
 	hostile_indirect_free(ind, ref);
 done:
-	pr_info("splitkit_hostile: %s: fill test done\n",
-		dev_name(&h->xb.dev->dev));
-	while (!kthread_should_stop())
-		schedule_timeout_interruptible(HZ);
-	return 0;
+	return hostile_test_end(h, "fill test");
 }

@@ -106,9 +106,5 @@ int hostile_gaps_test(void *arg)
 		hostile_result(h, false, "memory for the expected page");
 	kfree(want);
 	hostile_padding_result(h);
-	pr_info("splitkit_hostile: %s: gaps test done\n",
-		dev_name(&h->xb.dev->dev));
-	while (!kthread_should_stop())
-		schedule_timeout_interruptible(HZ);
-	return 0;
+	return hostile_test_end(h, "gaps test");
 }

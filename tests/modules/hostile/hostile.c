@@ -127,6 +127,25 @@ void hostile_padding_result(struct hostile *h)
 }
 
 /**
+ * hostile_test_end() - a test thread's end: say it is done, then wait.
+ * @h: the disk.
+ * @what: the test's name in the "done" line the scenario waits for.
+ *
+ * Prints "splitkit_hostile: <dev>: <what> done" and sleeps until the
+ * thread is stopped (disconnect or module removal).
+ *
+ * Return: 0, for the thread function to return.
+ */
+int hostile_test_end(struct hostile *h, const char *what)
+{
+	pr_info("splitkit_hostile: %s: %s done\n", dev_name(&h->xb.dev->dev),
+		what);
+	while (!kthread_should_stop())
+		schedule_timeout_interruptible(HZ);
+	return 0;
+}
+
+/**
  * hostile_send() - put one raw request in the ring, push, wait 10 s.
  * @h: the disk.
  * @req: the request.
@@ -370,11 +389,7 @@ static int hostile_attack(void *arg)
 	hostile_rw(&r, SK_BLKIF_OP_READ, 1, 0, h->ref, id++);
 	hostile_expect(h, &r, SK_BLKIF_RSP_OKAY, "honest read still served");
 	hostile_padding_result(h);
-	pr_info("splitkit_hostile: %s: attack done\n",
-		dev_name(&h->xb.dev->dev));
-	while (!kthread_should_stop())
-		schedule_timeout_interruptible(HZ);
-	return 0;
+	return hostile_test_end(h, "attack");
 }
 
 static int hostile_setup(struct sk_xb *xb)

@@ -79,6 +79,7 @@ struct hostile {
 /* hostile.c */
 void hostile_result(struct hostile *h, bool ok, const char *name);
 void hostile_padding_result(struct hostile *h);
+int hostile_test_end(struct hostile *h, const char *what);
 int hostile_send(struct hostile *h, struct sk_blkif_request *req);
 void hostile_rw(struct sk_blkif_request *r, u8 op, u8 nr, u64 sector,
 		grant_ref_t ref, u64 id);

@@ -98,9 +98,5 @@ int hostile_ro_test(void *arg)
 	struct hostile *h = arg;
 
 	hostile_ro_checks(h);
-	pr_info("splitkit_hostile: %s: ro test done\n",
-		dev_name(&h->xb.dev->dev));
-	while (!kthread_should_stop())
-		schedule_timeout_interruptible(HZ);
-	return 0;
+	return hostile_test_end(h, "ro test");
 }

@@ -134,6 +134,25 @@ sk_blk_progress()
 	done
 }
 
+# sk_blk_hostile_test TEST: (guest) load splitkit_hostile test=TEST as the
+# only frontend, wait for its "TEST test done" line in the kernel log (180
+# s hang guard) and relay its verdicts (sk_blk_hostile_results).
+sk_blk_hostile_test()
+{
+	local tries=180
+
+	sk_check "load splitkit_hostile test=$1 (no other frontend)" \
+		sk_insmod splitkit_hostile "test=$1" || return
+	while ! dmesg | grep -q "splitkit_hostile: .*$1 test done" &&
+	      [ "$tries" -gt 0 ]; do
+		sleep 1
+		tries=$((tries - 1))
+	done
+	sk_check "$1 test finished" \
+		sh -c "dmesg | grep -q 'splitkit_hostile: .*$1 test done'"
+	sk_blk_hostile_results "$1 test done"
+}
+
 # sk_blk_gone NAME TIMEOUT: wait until domain NAME no longer exists.
 sk_blk_gone()
 {

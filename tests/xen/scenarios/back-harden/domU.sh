@@ -13,17 +13,7 @@
 mode=$(sk_cmdline sk.harden)
 case "$mode" in
 misaligned)
-	sk_check "load splitkit_hostile test=misaligned (no xen-blkfront)" \
-		sk_insmod splitkit_hostile test=misaligned || return
-	tries=180
-	while ! dmesg | grep -q 'splitkit_hostile: .*misaligned test done' &&
-	      [ "$tries" -gt 0 ]; do
-		sleep 1
-		tries=$((tries - 1))
-	done
-	sk_check "misaligned test finished" \
-		sh -c "dmesg | grep -q 'splitkit_hostile: .*misaligned test done'"
-	sk_blk_hostile_results 'misaligned test done'
+	sk_blk_hostile_test misaligned
 	;;
 fio)
 	sk_check "load $(sk_cmdline sk.front)" sk_blk_load_front || return

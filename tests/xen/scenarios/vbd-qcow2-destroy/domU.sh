@@ -15,17 +15,7 @@
 . /lib/splitkit/blk.sh
 
 if [ "$(sk_cmdline sk.gaps)" = 1 ]; then
-	sk_check "load splitkit_hostile test=gaps (no other frontend)" \
-		sk_insmod splitkit_hostile test=gaps || return
-	tries=180
-	while ! dmesg | grep -q 'splitkit_hostile: .*gaps test done' &&
-	      [ "$tries" -gt 0 ]; do
-		sleep 1
-		tries=$((tries - 1))
-	done
-	sk_check "gaps test finished" \
-		sh -c "dmesg | grep -q 'splitkit_hostile: .*gaps test done'"
-	sk_blk_hostile_results 'gaps test done'
+	sk_blk_hostile_test gaps
 	return
 fi
 
