@@ -125,6 +125,8 @@ static void skb_imgop_work(struct work_struct *work)
 		goto unlock;
 	}
 	err = ski_op_step(&o->op, READ_ONCE(o->step_clusters));
+	if (err >= 0)
+		o->steps++;
 	if (err < 0)
 		skb_imgop_finish(q, SKB_IMGOP_FAILED, err);
 	else if (err > 0)
@@ -189,6 +191,7 @@ int skb_imgop_start(struct skb_qcow2 *q, enum ski_op_kind kind)
 	o->cancel = false;
 	o->error = 0;
 	o->guest_reqs = 0;
+	o->steps = 0;
 	o->paced = false;
 	err = ski_op_begin(&o->op, q->img, kind);
 	if (err) {
@@ -288,6 +291,7 @@ enum skb_imgop_file {
 	SKB_IMGOP_F_DONE,
 	SKB_IMGOP_F_TOTAL,
 	SKB_IMGOP_F_MOVED,
+	SKB_IMGOP_F_STEPS,
 	SKB_IMGOP_F_FILE_BEFORE,
 	SKB_IMGOP_F_FILE_BYTES,
 	SKB_IMGOP_F_ERROR,
@@ -302,6 +306,7 @@ static u64 skb_imgop_value(const struct skb_imgop *o, enum skb_imgop_file f)
 		[SKB_IMGOP_F_DONE] = o->done,
 		[SKB_IMGOP_F_TOTAL] = o->total,
 		[SKB_IMGOP_F_MOVED] = o->moved,
+		[SKB_IMGOP_F_STEPS] = o->steps,
 		[SKB_IMGOP_F_FILE_BEFORE] = o->file_before,
 		[SKB_IMGOP_F_FILE_BYTES] = o->file_bytes,
 		[SKB_IMGOP_F_ERROR] = -o->error,
@@ -399,6 +404,7 @@ static ssize_t skb_imgop_num_store(struct device *dev,
 SKB_IMGOP_NUM(done, SKB_IMGOP_F_DONE);
 SKB_IMGOP_NUM(total, SKB_IMGOP_F_TOTAL);
 SKB_IMGOP_NUM(moved, SKB_IMGOP_F_MOVED);
+SKB_IMGOP_NUM(steps, SKB_IMGOP_F_STEPS);
 SKB_IMGOP_NUM(file_bytes_before, SKB_IMGOP_F_FILE_BEFORE);
 SKB_IMGOP_NUM(file_bytes, SKB_IMGOP_F_FILE_BYTES);
 SKB_IMGOP_NUM(error, SKB_IMGOP_F_ERROR);
@@ -473,6 +479,7 @@ static struct attribute *skb_imgop_attrs[] = {
 	&skb_imgop_attr_done.attr.attr,
 	&skb_imgop_attr_total.attr.attr,
 	&skb_imgop_attr_moved.attr.attr,
+	&skb_imgop_attr_steps.attr.attr,
 	&skb_imgop_attr_file_bytes_before.attr.attr,
 	&skb_imgop_attr_file_bytes.attr.attr,
 	&skb_imgop_attr_error.attr.attr,

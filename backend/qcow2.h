@@ -37,6 +37,7 @@ enum skb_imgop_state {
  * @done: @op.done when last seen (clusters), for sysfs.
  * @total: @op.total likewise.
  * @moved: @op.moved likewise.
+ * @steps: steps taken since it started; under skb_qcow2.lock.
  * @guest_reqs: guest requests (reads, writes, flushes, discards) served
  *	while it ran, counted from its start; under skb_qcow2.lock.  Shows
  *	that guest I/O interleaved with the steps.
@@ -60,6 +61,7 @@ struct skb_imgop {
 	u64 done;
 	u64 total;
 	u64 moved;
+	u64 steps;
 	u64 guest_reqs;
 	unsigned int guest_pace;
 	bool paced;

@@ -231,7 +231,7 @@ static int vbd_name(const char *arg, char *dev, size_t n)
 /* image_op/ of @dev as JSON, for status and the end of a watch. */
 static struct json_object *vbd_op_json(const char *dev)
 {
-	static const char *const nums[] = { "done", "total", "moved",
+	static const char *const nums[] = { "done", "total", "moved", "steps",
 		"file_bytes_before", "file_bytes", "error", "step_clusters",
 		"guest_requests", "guest_pace" };
 	struct json_object *o = json_object_new_object();

@@ -99,7 +99,14 @@ sk_online_md5()
 
 # --- guest ----------------------------------------------------------------
 
-OG_DISKS="xvda xvdb xvdc xvdd"
+# The guest's disks (a scenario may set these before calling
+# sk_online_guest): OG_ALL all of them, OG_FRAG those written in random
+# cluster order before the operations, OG_DISKS those the fio verify
+# passes run on, OG_END those whose md5 is checked again at the end.
+OG_ALL=${OG_ALL:-"xvda xvdb xvdc xvdd"}
+OG_FRAG=${OG_FRAG:-"xvdb"}
+OG_DISKS=${OG_DISKS:-"$OG_ALL"}
+OG_END=${OG_END:-"$OG_ALL"}
 
 # sk_online_pass MARK: one fio verify pass over every disk's loop region,
 # in parallel; fails if any fio does (its output becomes comments).
@@ -125,11 +132,11 @@ sk_online_pass()
 
 sk_online_guest()
 {
-	local d pass=0 seed last=0 deadline m ok=1 guard stop
+	local d pass=0 seed last=0 deadline m ok=1 guard stop front rs=31
 
-	sk_check "load splitkit_front" sk_blk_load_front splitkit_front ||
-		return
-	for d in $OG_DISKS; do
+	front=$(sk_cmdline sk.front) || front=splitkit_front
+	sk_check "load $front" sk_blk_load_front "$front" || return
+	for d in $OG_ALL; do
 		sk_check "/dev/$d appeared" sk_wait_block "/dev/$d" 60 || return
 	done
 	# (a) xvda whole in file order, then [0, 16M) discarded
@@ -139,12 +146,15 @@ sk_online_guest()
 		    --output=/dev/null || return
 	sk_check "xvda: blkdiscard [0, 16M)" \
 		blkdiscard -o 0 -l $((16 << 20)) /dev/xvda || return
-	# (b) xvdb's [0, 24M) in random order, a cluster a request
-	sk_check "xvdb: write [0, 24M) in random cluster order" \
-		fio --name=frag --filename=/dev/xvdb --rw=randwrite --bs=64k --eta=never \
-		    --direct=1 --size=${OL_OFF}m --randrepeat=1 --randseed=31 \
-		    --output=/dev/null || return
-	for d in $OG_DISKS; do
+	# (b) [0, 24M) in random order, a cluster a request
+	for d in $OG_FRAG; do
+		sk_check "$d: write [0, 24M) in random cluster order" \
+			fio --name=frag --filename=/dev/$d --rw=randwrite --bs=64k \
+			    --eta=never --direct=1 --size=${OL_OFF}m --randrepeat=1 \
+			    --randseed=$rs --output=/dev/null || return
+		rs=$((rs + 1))
+	done
+	for d in $OG_ALL; do
 		eval "md5_$d=\$(sk_online_md5 /dev/$d)"
 		eval "m=\$md5_$d"
 		sk_comment "$d: md5 outside the loop region $m"
@@ -181,7 +191,7 @@ sk_online_guest()
 	sk_comment "$pass fio verify passes of ${OL_MB} MiB on each disk"
 	[ "$ok" = 1 ] && sk_ok "every fio verify pass clean ($pass passes)"
 	[ "$guard" = 0 ] || sk_fail "dom0 said online-stop within 3600 s"
-	for d in $OG_DISKS; do
+	for d in $OG_END; do
 		eval "m=\$md5_$d"
 		sk_check "$d: outside the loop region reads as before the operations" \
 			test "$(sk_online_md5 /dev/$d)" = "$m"
@@ -316,6 +326,21 @@ sk_online_region_ok()
 		{ cat /tmp/sk-online-fio.log >&2; return 1; }
 }
 
+# sk_online_content_md5 IMAGE MD5: IMAGE outside the loop region has MD5
+# (it holds no guest pass).
+sk_online_content_md5()
+{
+	local m
+
+	qemu-img convert -q -O raw "$1" "$1.raw" &&
+		m=$(sk_online_md5 "$1.raw")
+	rm -f "$1.raw"
+	if [ -z "$2" ] || [ "$m" != "$2" ]; then
+		echo "md5 outside the loop region: ${m:-none}, expected ${2:-none}" >&2
+		return 1
+	fi
+}
+
 # sk_online_content IMAGE RAW SEED MD5: convert IMAGE and check it.
 sk_online_content()
 {
@@ -326,10 +351,50 @@ sk_online_content()
 	return $rc
 }
 
+# sk_online_stop: tell the guest (NAME_ONLINE) to end its passes with
+# one begun after the operations, wait for that pass's mark, and leave it
+# in ONLINE_LAST.
+sk_online_stop()
+{
+	local stop n
+
+	ONLINE_LAST=
+	# the guest writes "begun" before each pass: the next one begins
+	# after the operations, and is its last
+	stop=$(sk_online_key begun) || stop=0
+	stop=$((stop + 1))
+	sk_online_check "tell the guest to stop after pass $stop" \
+		sk_hs_send_to "$NAME_ONLINE" online-stop "$stop"
+	sk_online_check "guest's last pass verified" \
+		sk_qcow2_wait "$NAME_ONLINE" online-done || return 1
+	ONLINE_LAST=$(sk_online_key online-done)
+	n=$(sk_online_key pass)
+	sk_online_check "the guest's last pass ($n) began after the operations" \
+		test "${n:-0}" -ge "$stop"
+	sk_online_check "tell the guest" \
+		sk_hs_send_to "$NAME_ONLINE" online-done-seen
+}
+
+# sk_online_cmp_content MARK MD5: cmp.qcow2 (compacted after the guest
+# discarded [0, 16M)) reads zero there, MD5 outside the loop region, and
+# the guest's last pass (MARK) in it.
+sk_online_cmp_content()
+{
+	local rc=0
+
+	qemu-img convert -q -O raw "$OD/cmp.qcow2" "$OD/cmp.raw" || return 1
+	sk_online_check "compact: [0, 16M) reads zero" \
+		cmp -n $((16 << 20)) "$OD/cmp.raw" /dev/zero || rc=1
+	sk_online_check "compact: content (md5, the loop region's last pass)" \
+		sk_online_region_ok "$OD/cmp.raw" "$1" "$2" || rc=1
+	rm -f "$OD/cmp.raw"
+	return $rc
+}
+
 sk_online_host()
 {
 	local name=vbd-online timeout pid seed_md5 sbase_sum before after
-	local f0 f1 last cm rc d held stop n
+	local f0 f1 last cm rc d held
 
 	NAME_ONLINE=$name
 	# the guest's limit, a hang guard: the scenario's (sk.timeout) less
@@ -388,21 +453,7 @@ sk_online_host()
 			sh -c "! qemu-img info -U '$OD/schild.qcow2' | grep -q '^backing file'"
 		sk_online_list
 
-		# the guest writes "begun" before each pass: the next one
-		# begins after the operations, and is its last
-		stop=$(sk_online_key begun) || stop=0
-		stop=$((stop + 1))
-		sk_online_check "tell the guest to stop after pass $stop" \
-			sk_hs_send_to "$name" online-stop "$stop"
-		if sk_online_check "guest's last pass verified" \
-			sk_qcow2_wait "$name" online-done; then
-			last=$(sk_online_key online-done)
-			n=$(sk_online_key pass)
-			sk_online_check "the guest's last pass ($n) began after the operations" \
-				test "${n:-0}" -ge "$stop"
-			sk_online_check "tell the guest" \
-				sk_hs_send_to "$name" online-done-seen
-		fi
+		sk_online_stop && last=$ONLINE_LAST
 	fi
 	wait "$pid"
 	rc=0
@@ -412,14 +463,7 @@ sk_online_host()
 			sk_qcow2_img_ok "$OD/$d.qcow2" || rc=1
 	done
 	if [ -n "${last:-}" ]; then
-		# (a): [0, 16M) discarded reads zero, [16M, 24M) as written
-		qemu-img convert -q -O raw "$OD/cmp.qcow2" "$OD/cmp.raw"
-		sk_online_check "compact: [0, 16M) reads zero" \
-			cmp -n $((16 << 20)) "$OD/cmp.raw" /dev/zero || rc=1
-		sk_online_check "compact: content (md5, the loop region's last pass)" \
-			sk_online_region_ok "$OD/cmp.raw" "$last" "$md5_xvda" ||
-			rc=1
-		rm -f "$OD/cmp.raw"
+		sk_online_cmp_content "$last" "$md5_xvda" || rc=1
 		sk_online_check "defrag: content (md5, the loop region's last pass)" \
 			sk_online_content "$OD/frag.qcow2" "$OD/frag.raw" \
 				"$last" "$md5_xvdb" || rc=1
