@@ -335,8 +335,10 @@ build_dom0()
 	if [ "$need_qcow2" -eq 1 ]; then
 		root_add_bin /usr/bin/qemu-img || return 1
 		root_add_bin "$BUILD/tools/splitkit" /usr/bin/splitkit || return 1
-		# util-linux setpriv: splitkit vbd without root (vbd-online-ctl)
-		root_add_bin /usr/bin/setpriv || return 1
+		# util-linux setpriv (busybox's changes no uid): splitkit vbd
+		# without root (vbd-online-ctl)
+		root_add_bin /usr/bin/setpriv /usr/lib/splitkit/setpriv ||
+			return 1
 	fi
 	if [ "$need_hvm" -eq 1 ]; then
 		root_add_bin /usr/libexec/xen-qemu-system-i386 || return 1

@@ -130,9 +130,12 @@ sk_online_pass()
 	return 1
 }
 
-sk_online_guest()
+# sk_online_prepare: load the frontend (sk.front, default splitkit_front),
+# wait for the disks, write them as the header says, and send each one's
+# md5 outside the loop region (md5-xvdX); sets md5_xvdX.
+sk_online_prepare()
 {
-	local d pass=0 seed last=0 deadline m ok=1 guard stop front rs=31
+	local d m front rs=31
 
 	front=$(sk_cmdline sk.front) || front=splitkit_front
 	sk_check "load $front" sk_blk_load_front "$front" || return
@@ -160,6 +163,13 @@ sk_online_guest()
 		sk_comment "$d: md5 outside the loop region $m"
 		sk_hs_send "md5-$d" "$m" >/dev/null
 	done
+}
+
+sk_online_guest()
+{
+	local d pass=0 seed last=0 deadline m ok=1 guard stop
+
+	sk_online_prepare || return
 	sk_check "first fio verify pass on every disk" sk_online_pass f0 ||
 		{ sk_hs_send online-failed 0; return; }
 	sk_check "tell dom0" sk_hs_send online-ready

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # dom0 helpers of power-cut scenarios (needs word "powercut"; sourced after
-# common.sh).  run.sh gives dom0 two virtio disks that QEMU writes to host
+# common.sh), and sk_pc_e2fsck_clean for their host.sh.  run.sh gives dom0 two virtio disks that QEMU writes to host
 # files with no host cache, and kills the whole QEMU with SIGKILL as soon
 # as dom0 prints "SK: POWERCUT <scenario>"; then the scenario's host.sh
 # reads the host files.  What dom0 never wrote to a disk is lost, so
@@ -58,4 +58,22 @@ sk_pc_cut()
 	while :; do
 		sleep 3600
 	done
+}
+
+# sk_pc_e2fsck_clean IMG LOG (host.sh): replay IMG's journal and check it
+# (exit 0, or 1 for fixes made), e2fsck's output to LOG and stdout.  The
+# only fixes allowed are the superblock's free block and inode counts,
+# which ext4 does not journal (it sums the group descriptors at mount):
+# after a crash they are stale by design.
+sk_pc_e2fsck_clean()
+{
+	local rc fixes summary
+
+	e2fsck -fy -E no_optimize_extents "$1" >"$2" 2>&1
+	rc=$?
+	cat "$2"
+	[ "$rc" -le 1 ] || return 1
+	fixes=$(grep -c '? yes$' "$2")
+	summary=$(grep -c -E '^Free (blocks|inodes) count wrong \(' "$2")
+	[ "$fixes" -eq "$summary" ]
 }

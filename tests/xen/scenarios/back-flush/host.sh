@@ -17,6 +17,7 @@ set -u
 HERE=${HERE:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$HERE/lib/common.sh"
 . "$HERE/lib/blk.sh"
+. "$HERE/lib/powercut.sh"
 
 # on the host, results go to stdout without a prefix
 sk_say()
@@ -26,22 +27,6 @@ sk_say()
 
 work=$(mktemp -d) || exit 1
 trap 'rm -rf "$work"' EXIT
-
-# e2fsck_clean IMG: replay IMG's journal and check it (exit 0, or 1 for
-# fixes made).  The only fixes allowed are the superblock's free block and
-# inode counts, which ext4 does not journal (it sums the group descriptors
-# at mount): after a crash they are stale by design.
-e2fsck_clean()
-{
-	local rc fixes summary
-	e2fsck -fy -E no_optimize_extents "$1" >"$work/fsck.log" 2>&1
-	rc=$?
-	cat "$work/fsck.log"
-	[ "$rc" -le 1 ] || return 1
-	fixes=$(grep -c '? yes$' "$work/fsck.log")
-	summary=$(grep -c -E '^Free (blocks|inodes) count wrong \(' "$work/fsck.log")
-	[ "$fixes" -eq "$summary" ]
-}
 
 # size_is FILE BYTES
 size_is()
@@ -67,7 +52,7 @@ check_disk()
 	sk_check "$label: host file ${img##*/} copied" \
 		cp --sparse=always "$img" "$copy" || return
 	sk_check "$label: journal replayed, filesystem clean (e2fsck -fy)" \
-		e2fsck_clean "$copy"
+		sk_pc_e2fsck_clean "$copy" "$work/fsck.log"
 	sk_check "$label: backing file taken out (debugfs dump)" \
 		debugfs -R "dump /disk.img $out" "$copy" || return
 	sk_check "$label: backing file is 32 MiB" size_is "$out" 33554432

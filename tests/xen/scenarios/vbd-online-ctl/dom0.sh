@@ -24,6 +24,8 @@
 
 name=vbd-online-ctl
 NAME_ONLINE=$name
+# util-linux's (busybox's setpriv changes no uid)
+CTL_SETPRIV=/usr/lib/splitkit/setpriv
 
 # ctl_make: the three empty 32 MiB images (64 KiB clusters).
 ctl_make()
@@ -70,20 +72,26 @@ ctl_refused()
 	shift 2
 
 	sk_online_check "$desc: splitkit vbd defrag fails" \
-		sh -c "! setpriv $* splitkit vbd defrag $DEV_B >$log 2>&1"
+		sh -c "! $CTL_SETPRIV $* splitkit vbd defrag $DEV_B >$log 2>&1"
 	sk_comment "$desc: $(cat $log)"
 	sk_online_check "$desc: it says \"$msg\"" grep -q "$msg" $log
 	sk_online_check "$desc: no operation started" ctl_idle "$DEV_B"
 }
 
-# ctl_stall DEV OP LOG: start OP on DEV in the background, paced by the
-# guest (which leaves DEV idle), 4 clusters a step, its output to LOG;
-# CTL_PID is the waiting splitkit vbd.  Then wait for its first step.
+# ctl_stall DEV OP LOG: start OP on DEV in the background (in this shell,
+# so that it can be waited for: CTL_PID), paced by the guest (which leaves
+# DEV idle), 4 clusters a step, its output to LOG.
 ctl_stall()
 {
+	CTL_PID=
 	ctl_set "$1" guest_pace 1 && ctl_set "$1" step_clusters 4 || return 1
 	splitkit vbd "$2" "$1" >"$3" 2>&1 &
 	CTL_PID=$!
+}
+
+# ctl_stalled DEV: the operation of DEV took its first step and waits.
+ctl_stalled()
+{
 	ctl_wait_steps "$1" 1 &&
 		test "$(sk_online_op_val "$1" state)" = running
 }
@@ -95,7 +103,7 @@ ctl_root()
 		--reuid=65534 --regid=65534 --clear-groups
 	ctl_refused "root without CAP_SYS_ADMIN" "$DEV_B: Operation not permitted" \
 		--bounding-set=-sys_admin
-	setpriv --reuid=65534 --regid=65534 --clear-groups sh -c \
+	$CTL_SETPRIV --reuid=65534 --regid=65534 --clear-groups sh -c \
 		"echo 5 >/sys/bus/xen-backend/devices/$DEV_B/image_op/guest_pace" \
 		>/tmp/ctl-pace.log 2>&1
 	sk_comment "uid 65534 writing guest_pace: $(cat /tmp/ctl-pace.log)"
@@ -110,8 +118,11 @@ ctl_cancel()
 	local log=/tmp/ctl-cancel.log rc f0 f1 done total
 
 	f0=$(sk_online_frags "$DEV_B")
-	sk_online_check "xvdb: defrag stalls after its first step (guest idle)" \
-		ctl_stall "$DEV_B" defrag $log || return
+	ctl_stall "$DEV_B" defrag $log
+	sk_online_check "xvdb: defrag started (pid ${CTL_PID:-none})" test -n "$CTL_PID" ||
+		return
+	sk_online_check "xvdb: it stalls after its first step (guest idle)" \
+		ctl_stalled "$DEV_B" || return
 	sk_online_check "splitkit vbd cancel $DEV_B" splitkit vbd cancel "$DEV_B"
 	wait "$CTL_PID"
 	rc=$?
@@ -138,8 +149,11 @@ ctl_detach()
 {
 	local log=/tmp/ctl-detach.log rc
 
-	sk_online_check "xvdc: defrag stalls after its first step (guest idle)" \
-		ctl_stall "$DEV_C" defrag $log || return
+	ctl_stall "$DEV_C" defrag $log
+	sk_online_check "xvdc: defrag started (pid ${CTL_PID:-none})" test -n "$CTL_PID" ||
+		return
+	sk_online_check "xvdc: it stalls after its first step (guest idle)" \
+		ctl_stalled "$DEV_C" || return
 	timeout 60 xl block-detach "$name" xvdc >/tmp/ctl-xl.log 2>&1
 	rc=$?
 	sk_comment "xl block-detach: rc $rc, $(tr '\n' ' ' </tmp/ctl-xl.log)"
