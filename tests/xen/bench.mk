@@ -12,9 +12,15 @@
 # served by splitkit_back, splitkit_front in every guest (issue 10's
 # table), saved to $(BUILD)/bench/qcow2.txt.
 
-BENCHES += bench-blk bench-qcow2
+#
+# bench-online: splitkit_back's online compaction and commit, the guest's
+# read latency during them and their speed against a sequential copy and
+# the offline qemu-img anchors (issue 11's table), saved to
+# $(BUILD)/bench/online.txt.
 
-.PHONY: bench-blk bench-qcow2
+BENCHES += bench-blk bench-qcow2 bench-online
+
+.PHONY: bench-blk bench-qcow2 bench-online
 bench-blk:
 	@TOP=$(TOP) BUILD=$(BUILD) $(TOP)/tests/xen/bench-blk.sh
 
@@ -22,3 +28,6 @@ bench-qcow2:
 	@TOP=$(TOP) BUILD=$(BUILD) BENCH_NAME=$${BENCH_NAME:-qcow2} \
 		BENCH_PAIRS="$${BENCH_PAIRS:-qdisk qcow2 raw}" \
 		$(TOP)/tests/xen/bench-blk.sh
+
+bench-online:
+	@TOP=$(TOP) BUILD=$(BUILD) $(TOP)/tests/xen/bench-online.sh
