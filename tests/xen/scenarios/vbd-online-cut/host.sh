@@ -97,7 +97,9 @@ loop_lines()
 			    substr($0, 12, 9) + 0 != blk ||
 			    substr($0, 22, 10) + 0 != disk ||
 			    substr($0, 2, 9) + 0 < min) {
-				printf "line %d (block %d): \"%s\"\n", NR, blk, $0
+				l = substr($0, 1, 40)
+				gsub(/[^ -~]/, "?", l)
+				printf "line %d (block %d): \"%s\"\n", NR, blk, l
 				bad = 1
 				exit 1
 			}
