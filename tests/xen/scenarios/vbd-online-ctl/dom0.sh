@@ -11,6 +11,10 @@
 #                              CAP_SYS_ADMIN; then cancelled after its
 #                              first step; then run again to its end
 #         gone.qcow2 ==> xvdc  defrag cut by xl block-detach of the disk
+#         trim.qcow2 ==> xvdd  an ext4 whose files the guest deleted
+#                              and trimmed (fstrim), then compacted: the
+#                              file shrinks by what was deleted; the
+#                              guest's fsck and md5 of the files after
 #
 # The guest leaves xvdb and xvdc idle once it has written them, so an
 # operation paced by the guest (image_op/guest_pace 1) takes its first
@@ -33,7 +37,7 @@ ctl_make()
 	local i
 
 	rm -rf "$OD" && mkdir -p "$OD" || return 1
-	for i in cmp frag gone; do
+	for i in cmp frag gone trim; do
 		qemu-img create -q -f qcow2 "$OD/$i.qcow2" ${OL_SIZE}M || return 1
 	done
 }
@@ -172,6 +176,25 @@ ctl_detach()
 		sk_online_content_md5 "$OD/gone.qcow2" "$md5_xvdc"
 }
 
+# ctl_trim: compact the ext4 disk the guest deleted files from and
+# trimmed; the file must shrink by the bytes deleted, less a cluster a
+# file (an extent need not start on a cluster).
+ctl_trim()
+{
+	local dev=vbd-$DOMID_ONLINE-51760 before after deleted min
+
+	set -- $(sk_online_key trim-ready)
+	deleted=${2:-0}
+	min=$((deleted - (deleted >> 20) * 65536))
+	before=$(stat -c %s "$OD/trim.qcow2")
+	sk_online_check "xvdd: compact after the guest's fstrim" \
+		splitkit vbd compact "$dev"
+	after=$(stat -c %s "$OD/trim.qcow2")
+	sk_comment "trim.qcow2: $before -> $after bytes, $deleted bytes deleted by the guest"
+	sk_online_check "xvdd: the file shrank by what the guest deleted ($((before - after)) >= $min)" \
+		test "$deleted" -gt 0 -a $((before - after)) -ge "$min"
+}
+
 ctl_host()
 {
 	local timeout pid before after last d
@@ -195,6 +218,7 @@ ctl_host()
 		ctl_root
 		ctl_cancel
 		ctl_detach
+		ctl_trim
 		before=$(stat -c %s "$OD/cmp.qcow2")
 		sk_online_op compact 51712
 		after=$(stat -c %s "$OD/cmp.qcow2")
@@ -206,7 +230,7 @@ ctl_host()
 	fi
 	wait "$pid"
 	sk_online_check "backend devices gone after the guest" sk_blk_no_vbd 30
-	for d in cmp frag gone; do
+	for d in cmp frag gone trim; do
 		sk_online_check "qemu-img check: $d.qcow2 clean" \
 			sk_qcow2_img_ok "$OD/$d.qcow2"
 	done
@@ -219,7 +243,8 @@ ctl_host()
 	sk_online_check "frag.qcow2 reads what the guest wrote (md5)" \
 		sk_online_content_md5 "$OD/frag.qcow2" "$md5_xvdb"
 	for d in "cmp online-op-end compact:" "frag online-op-end defrag:.*cancelled" \
-		 "gone online-op-end defrag:.*cancelled"; do
+		 "gone online-op-end defrag:.*cancelled" \
+		 "trim online-op-end compact:"; do
 		set -- $d
 		sk_online_check "history of $1.qcow2: $2 $3" \
 			sk_online_history "$OD/$1.qcow2" "$2" "$3"

@@ -19,12 +19,13 @@
 # image) and whatever the operations' steps flush.  The guest prepares its
 # disks as in vbd-online, then writes its loop region pass after pass,
 # flushing after each (domU.sh).  dom0 starts the four operations at once,
-# each paced by the guest (image_op/guest_pace 8, steps of 2 clusters), so
-# they advance with the guest's writes, not with the machine's speed, and
-# waits until each has moved (or copied) OC_MOVED clusters: past its set-up
-# steps (compaction and defragmentation first scan the tables) and in the
-# middle of its moves.  It checks that all four are
-# still running, writes the guest's md5s and its last flushed pass to the
+# each paced by the guest (steps of 2 clusters, image_op/guest_pace 8, 64
+# for the commit, which has only 32 clusters to move), so they advance
+# with the guest's writes, not with the machine's speed, and waits until
+# each has moved (or copied) its share of OC_OPS: past its set-up steps
+# (compaction and defragmentation first scan the tables) and well into
+# its moves (a quarter of compaction's 256 clusters).  It checks that all
+# four are still running, writes the guest's md5s and its last flushed pass to the
 # other filesystem (synced alone, so the image filesystem is not flushed
 # with it) and cuts the power, while the guest writes and the operations
 # run.  host.sh then checks every image with qemu-img (consistent, leaks
@@ -37,19 +38,25 @@ name=vbd-online-cut
 NAME_ONLINE=$name
 OD=/mnt/powercut/online
 OC_EXPECT=/mnt/powercut-4k/expect
-# clusters each operation has moved when dom0 cuts (of 256 compaction,
-# about 500 defragmentation, 32 commit, 480 stream)
-OC_MOVED=4
-OC_OPS="51712:compact 51728:defrag 51744:commit 51760:stream"
+# DEVID:OP:PACE:MOVED: each operation, its guest_pace, and the clusters
+# it has moved when dom0 cuts (of 256 for compaction, about 500 for
+# defragmentation, 32 for the commit, 480 for the stream)
+OC_OPS="51712:compact:8:64 51728:defrag:8:64 51744:commit:64:8 51760:stream:8:64"
 
-# oc_moved: every operation has moved OC_MOVED clusters.
+# oc_field OP N: field N of an OC_OPS entry.
+oc_field()
+{
+	echo "$1" | cut -d: -f"$2"
+}
+
+# oc_moved: every operation has moved its share.
 oc_moved()
 {
 	local o n
 
 	for o in $OC_OPS; do
-		n=$(sk_online_op_val "vbd-$DOMID_ONLINE-${o%:*}" moved)
-		[ "${n:-0}" -ge "$OC_MOVED" ] || return 1
+		n=$(sk_online_op_val "vbd-$DOMID_ONLINE-$(oc_field "$o" 1)" moved)
+		[ "${n:-0}" -ge "$(oc_field "$o" 4)" ] || return 1
 	done
 }
 
@@ -65,12 +72,12 @@ oc_wait_moved()
 	done
 }
 
-# oc_start ID OP: OP on disk ID, paced by the guest.
+# oc_start ID OP PACE: OP on disk ID, paced by the guest.
 oc_start()
 {
 	local d=/sys/bus/xen-backend/devices/vbd-$DOMID_ONLINE-$1/image_op
 
-	echo 2 >"$d/step_clusters" && echo 8 >"$d/guest_pace" &&
+	echo 2 >"$d/step_clusters" && echo "$3" >"$d/guest_pace" &&
 		echo "$2" >"$d/op"
 }
 
@@ -106,15 +113,17 @@ oc_host()
 	fi
 	DOMID_ONLINE=$(xl domid "$name")
 	for o in $OC_OPS; do
-		sk_check "start ${o#*:} on ${o%:*} (steps of 2, paced by the guest)" \
-			oc_start "${o%:*}" "${o#*:}" || return
+		sk_check "start $(oc_field "$o" 2) on $(oc_field "$o" 1) (steps of 2, guest_pace $(oc_field "$o" 3))" \
+			oc_start "$(oc_field "$o" 1)" "$(oc_field "$o" 2)" \
+				"$(oc_field "$o" 3)" || return
 	done
-	sk_check "every operation moved $OC_MOVED clusters or more" oc_wait_moved
+	sk_check "every operation moved its share of clusters" oc_wait_moved
 	for o in $OC_OPS; do
-		dv=vbd-$DOMID_ONLINE-${o%:*}
+		dv=vbd-$DOMID_ONLINE-$(oc_field "$o" 1)
 		state=$(sk_online_op_val "$dv" state)
-		sk_comment "${o#*:}: state $state, steps $(sk_online_op_val "$dv" steps), done $(sk_online_op_val "$dv" done) of $(sk_online_op_val "$dv" total), moved $(sk_online_op_val "$dv" moved)"
-		sk_check "${o#*:} still running at the cut" test "$state" = running
+		sk_comment "$(oc_field "$o" 2): state $state, steps $(sk_online_op_val "$dv" steps), done $(sk_online_op_val "$dv" done) of $(sk_online_op_val "$dv" total), moved $(sk_online_op_val "$dv" moved)"
+		sk_check "$(oc_field "$o" 2) still running at the cut" \
+			test "$state" = running
 	done
 	n=$(sk_online_key flushed)
 	sk_check "the guest's last flushed pass: ${n:-none}" test -n "$n"
