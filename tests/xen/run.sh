@@ -499,7 +499,7 @@ boot_qemu()
 		-serial "file:$log" "${scratch_drive[@]}" "${powercut_drive[@]}" \
 		-kernel "$out/xen" \
 		-append "dom0_mem=1536M,max:1536M console=com1 com1=115200,8n1 ${XEN_APPEND:-}" \
-		-initrd "/boot/vmlinuz-$kver console=hvc0 quiet loglevel=3 panic=-1 sk.timeout=$SCENARIO_TIMEOUT sk.scenarios=${boot// /:}${back_params:+ sk.backparams=${back_params//,/:}},$out/dom0.img" \
+		-initrd "/boot/vmlinuz-$kver console=hvc0 quiet loglevel=3 panic=-1 sk.timeout=$SCENARIO_TIMEOUT sk.scenarios=${boot// /:}${fake_crash:+ sk.fakebootcrash=$fake_crash}${back_params:+ sk.backparams=${back_params//,/:}},$out/dom0.img" \
 		</dev/null >"$out/qemu.log" 2>&1 &
 	qpid=$!
 	if [ -n "$cut" ]; then
@@ -523,25 +523,76 @@ boot_qemu()
 	return $rc
 }
 
-# parse_console: the results of one boot's console $log.
+# A scenario dom0 flagged "PLATFORM" (a guest's kernel died while it
+# booted, before anything of ours ran in it: sk_boot_crash in dom0lib.sh)
+# that failed runs once more in a boot of its own: its results in this
+# boot become comments, said as such, and count for nothing.  Only once
+# per scenario: a second crash counts.  retried: the scenarios run again.
+declare -A retried
+
+# platform_flags: print the scenarios of $log to run again (flagged, not
+# run again yet, and failed or not finished).
+platform_flags()
+{
+	local line cur="" s
+	declare -A flag=() bad=() ended=()
+
+	while IFS= read -r line; do
+		case "$line" in
+		"SK: BEGIN "*) cur=${line#SK: BEGIN } ;;
+		"SK: END "*) ended[${line#SK: END }]=1 ;;
+		"SK: not ok - "*) bad[${cur:-dom0}]=1 ;;
+		"SK: PLATFORM "*)
+			s=${line#SK: PLATFORM }
+			flag[${s%% *}]=1 ;;
+		esac
+	done < <(tr -d '\r' <"$log" 2>/dev/null)
+	for s in "${!flag[@]}"; do
+		[ -z "${retried[$s]:-}" ] || continue
+		[ -n "${bad[$s]:-}" ] || [ -z "${ended[$s]:-}" ] || continue
+		echo "$s"
+	done
+}
+
+# parse_console: the results of one boot's console $log; the scenarios
+# of this boot to run again in rerun (platform_flags).
 parse_console()
 {
-	local line g
+	local line g again
 
 	current=""
 	all_done=0
+	declare -A rerun_now=()
+	rerun=$(platform_flags)
+	for g in $rerun; do
+		rerun_now[$g]=1
+		retried[$g]=1
+	done
 	while IFS= read -r line; do
 		case "$line" in
 		"SK: BEGIN "*)
-			current=${line#SK: BEGIN } ;;
+			current=${line#SK: BEGIN }
+			again=${rerun_now[$current]:-} ;;
 		"SK: END "*)
 			finished[${line#SK: END }]=1 ;;
-		"SK: ok - "*)
+		"SK: ok - "*|"SK: not ok - "*)
+			if [ -n "$again" ]; then
+				echo "# $current: (run a guest's kernel crashed in) ${line#SK: }"
+				continue
+			fi
 			nresults[${current:-dom0}]=1
-			result ok "${current:-dom0}: ${line#SK: ok - }" ;;
-		"SK: not ok - "*)
-			nresults[${current:-dom0}]=1
-			result "not ok" "${current:-dom0}: ${line#SK: not ok - }" ;;
+			case "$line" in
+			"SK: ok - "*)
+				result ok "${current:-dom0}: ${line#SK: ok - }" ;;
+			*)
+				result "not ok" "${current:-dom0}: ${line#SK: not ok - }" ;;
+			esac ;;
+		"SK: PLATFORM "*)
+			g=${line#SK: PLATFORM }
+			g=${g#* }
+			echo "# ${current:+$current: }${g%%: *}'s kernel died while booting, before anything of splitkit ran in it, with no module loaded (the emulated platform, sk_boot_crash): ${g#*: }"
+			[ -n "$again" ] &&
+				echo "# $current: its results above count for nothing; it runs again in a boot of its own" ;;
 		"SK: # "*)
 			echo "# ${current:+$current: }${line#SK: # }" ;;
 		"SK: BAIL "*)
@@ -558,13 +609,20 @@ parse_console()
 DOM0_BOOT_TIMEOUT=${DOM0_BOOT_TIMEOUT:-600}
 declare -A finished nresults
 mapfile -t boots < <(plan_boots)
+nplanned=${#boots[@]}
 logs=()
-for i in "${!boots[@]}"; do
+i=0
+while [ "$i" -lt "${#boots[@]}" ]; do
 	boot=${boots[$i]}
 	cut=${boot##* }
 	scenario_needs "$cut" powercut || cut=""
 	log=$out/console.log
 	[ "$i" -gt 0 ] && log=$out/console-$cut.log
+	[ "$i" -ge "$nplanned" ] && log=$out/console-again$i.log
+	# harness self-test of the rerun: XEN_FAKE_BOOT_CRASH=SCENARIO makes
+	# dom0 fake a guest's boot crash in SCENARIO, in the planned boots only
+	fake_crash=""
+	[ "$i" -lt "$nplanned" ] && fake_crash=${XEN_FAKE_BOOT_CRASH:-}
 	logs+=("$log")
 	nscen=$(echo "$boot" | wc -w)
 	limit=$(( (SCENARIO_TIMEOUT + 60) * nscen + 180 ))
@@ -594,8 +652,10 @@ for i in "${!boots[@]}"; do
 	# --- results of this boot ----------------------------------------
 
 	parse_console
-	[ -n "$cut" ] && powercut_check "$cut"
+	[ -n "$cut" ] && ! echo " $rerun " | grep -q " $cut " &&
+		powercut_check "$cut"
 	for s in $boot; do
+		echo " $rerun " | grep -q " $s " && continue
 		[ -n "${finished[$s]:-}" ] ||
 			result "not ok" "$s: scenario ran to its end (timeout, crash or hang)"
 		[ -n "${nresults[$s]:-}" ] ||
@@ -604,6 +664,14 @@ for i in "${!boots[@]}"; do
 	# a boot that ends in a power cut never gets to power off
 	[ "$all_done" -eq 1 ] || [ -n "$cut" ] ||
 		result "not ok" "dom0: ran every scenario and powered off"
+	if [ -n "$rerun" ]; then
+		for s in $rerun; do
+			unset "finished[$s]"
+		done
+		mapfile -t more < <(scenarios=$(echo $rerun) plan_boots)
+		boots+=("${more[@]}")
+	fi
+	i=$((i + 1))
 done
 
 if [ "$nfail" -gt 0 ]; then

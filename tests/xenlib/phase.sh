@@ -21,7 +21,7 @@ defined=$(sed -n 's/^[[:space:]]*\(sk_[A-Za-z0-9_]*\)[[:space:]]*().*/\1/p' \
 	  $libs | sort -u)
 
 echo "KTAP version 1"
-echo "1..4"
+echo "1..5"
 missing=0
 for f in $scripts; do
 	for w in $(sed -e 's/#.*//' -e "s/'[^']*'//g" "$f" |
@@ -220,6 +220,40 @@ if [ "$ok4" = 1 ]; then
 	echo "ok 4 sk_platform_retry runs a migrating guest's scenario once more after a new triple fault of the platform, not after its own kernel's fault, its end or a plain failure, at most three times and while time is left"
 else
 	echo "not ok 4 sk_platform_retry runs a migrating guest's scenario once more after a new triple fault of the platform, not after its own kernel's fault, its end or a plain failure, at most three times and while time is left"
+	rc=1
+fi
+# sk_boot_crash: a guest log with an oops whose module list is empty and
+# no line of the guest's init is the platform's (the oops line printed);
+# with a module named, with a line of the init before, without an oops, or
+# empty, it is not.  The logs xenconsoled writes end their lines in CRLF.
+crash_case()
+{
+	HERE=$TOP/tests/xen LOGTEXT=$1 busybox sh -c '
+	. "$HERE/lib/common.sh" && . "$HERE/lib/dom0lib.sh" || exit 1
+	f=$(mktemp) || exit 1
+	printf "%b" "$LOGTEXT" >"$f"
+	o=$(sk_boot_crash "$f")
+	echo "rc=$? $o"
+	rm -f "$f"' 2>&1
+}
+oops='[    3.777228] Oops: int3: 0000 [#1] PREEMPT SMP NOPTI\r\n[    3.777610] CPU: 0 PID: 0 Comm: swapper/0\r\n[    3.781553] Modules linked in:\r\n[    3.782342] Kernel panic - not syncing: Fatal exception in interrupt\r\n'
+ok5=1
+for c in "$oops|rc=0 *Oops: int3*" \
+	 "$(echo "$oops" | sed 's/Modules linked in:/Modules linked in: splitkit_front splitkit_ring/')|rc=1 " \
+	 "SKU: # domU 6.12 scenario vbd-ours\r\n$oops|rc=1 " \
+	 "[    3.1] Modules linked in:\r\nSKU: ok - x\r\n|rc=1 " \
+	 "[    3.1] Modules linked in:\r\n|rc=1 " \
+	 "|rc=1 "; do
+	out=$(crash_case "${c%|*}")
+	case "$out" in
+	${c##*|}) ;;
+	*) echo "# case ${c##*|}: got $out"; ok5=0 ;;
+	esac
+done
+if [ "$ok5" = 1 ]; then
+	echo "ok 5 sk_boot_crash tells a guest kernel that died booting, before its init and with no module loaded, from a guest whose own code ran"
+else
+	echo "not ok 5 sk_boot_crash tells a guest kernel that died booting, before its init and with no module loaded, from a guest whose own code ran"
 	rc=1
 fi
 exit $rc

@@ -186,7 +186,7 @@ bo_round()
 	rm -f $BO/cmp-*.qcow2 $BO/child-*.qcow2
 }
 
-sk_check "load splitkit_back" sk_vbd_load_back splitkit_back || return
+sk_check "load splitkit_back" sk_blk_load_back || return
 sk_check "load virtio_pci, virtio_blk and ext4" \
 	sk_modprobe virtio_pci virtio_blk crc32c_generic ext4 || return
 sk_check "/dev/vda appeared" sk_wait_block /dev/vda 60 || return
