@@ -24,7 +24,8 @@ ct_md5()
 	cat "$CT_MNT"/f* | md5sum | cut -d' ' -f1
 }
 
-# ct_prepare: the ext4 of xvdd, its files, half deleted, fstrim.
+# ct_prepare: the ext4 of xvdd, its files, half deleted, fstrim; the md5
+# of those left in /tmp/ct-sum (sk_check runs it in a subshell).
 ct_prepare()
 {
 	local i=0
@@ -43,7 +44,7 @@ ct_prepare()
 		rm -f $CT_MNT/f$i
 		i=$((i + 2))
 	done
-	sync && fstrim -v $CT_MNT && CT_SUM=$(ct_md5) && umount $CT_MNT
+	sync && fstrim -v $CT_MNT && ct_md5 >/tmp/ct-sum && umount $CT_MNT
 }
 
 # ct_check: after the operations, the ext4 of xvdd is clean and its files
@@ -54,7 +55,7 @@ ct_check()
 		{ cat /tmp/ct-fsck.log; return 1; }
 	mount -t ext4 -o ro /dev/xvdd $CT_MNT || return 1
 	sync && echo 3 >/proc/sys/vm/drop_caches
-	test "$(ct_md5)" = "$CT_SUM"
+	test "$(ct_md5)" = "$(cat /tmp/ct-sum)"
 	local rc=$?
 	umount $CT_MNT
 	return $rc
@@ -64,6 +65,7 @@ sk_check "load xen-blkfront" sk_blk_load_front xen-blkfront || return
 sk_check "/dev/xvdd appeared" sk_wait_block /dev/xvdd 60 || return
 sk_check "xvdd: ext4, $CT_FILES files of 1 MiB, every other one deleted, fstrim" \
 	ct_prepare || return
-sk_hs_send trim-ready "$CT_SUM $(((CT_FILES / 2) << 20))" >/dev/null
+sk_check "xvdd: md5 of the files left taken" test -s /tmp/ct-sum || return
+sk_hs_send trim-ready "$(cat /tmp/ct-sum) $(((CT_FILES / 2) << 20))" >/dev/null
 sk_online_guest
 sk_check "xvdd: ext4 clean and its files as before the compaction" ct_check
