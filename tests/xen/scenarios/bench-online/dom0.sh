@@ -11,7 +11,7 @@
 #                  half discarded (splitkit img discard): compaction
 #                  moves the second half into the holes
 #     t-base.qcow2 the conversion again; t-child.qcow2 over it holds the
-#                  first half rewritten (qemu-img convert -B): what a
+#                  first half rewritten (splitkit img write): what a
 #                  commit moves
 #
 # Each round copies the templates (no round sees another's file layout),
@@ -66,27 +66,27 @@ bo_templates()
 	splitkit img discard $BO/t-cmp.qcow2 0 ${half}M >/dev/null &&
 	qemu-img convert -q -f raw -O qcow2 -o cluster_size=64k \
 		$BO/img.raw $BO/t-base.qcow2 &&
-	cp $BO/img.raw $BO/new.raw &&
 	fio --name=rewrite --filename=$BO/new.raw --rw=write --bs=1m \
 	    --iodepth=8 --ioengine=libaio --direct=1 --size=${half}m \
 	    --randseed=12 --output=/dev/null &&
-	(cd $BO && qemu-img convert -q -f raw -O qcow2 -o cluster_size=64k \
-		-B t-base.qcow2 -F qcow2 new.raw t-child.qcow2) &&
+	(cd $BO && qemu-img create -q -f qcow2 -o cluster_size=64k \
+		-b t-base.qcow2 -F qcow2 t-child.qcow2) &&
+	splitkit img write $BO/t-child.qcow2 $BO/new.raw 0 >/dev/null &&
 	rm -f $BO/new.raw
 }
 
 # bo_child NAME: a fresh copy of the child over its own base copy.
 bo_child()
 {
-	cp --sparse=always $BO/t-base.qcow2 $BO/$1-base.qcow2 &&
-		cp --sparse=always $BO/t-child.qcow2 $BO/$1.qcow2 &&
+	cp $BO/t-base.qcow2 $BO/$1-base.qcow2 &&
+		cp $BO/t-child.qcow2 $BO/$1.qcow2 &&
 		(cd $BO && qemu-img rebase -u -b "$1-base.qcow2" -F qcow2 "$1.qcow2")
 }
 
 bo_copies()
 {
-	cp --sparse=always $BO/t-cmp.qcow2 $BO/cmp-busy.qcow2 &&
-		cp --sparse=always $BO/t-cmp.qcow2 $BO/cmp-idle.qcow2 &&
+	cp $BO/t-cmp.qcow2 $BO/cmp-busy.qcow2 &&
+		cp $BO/t-cmp.qcow2 $BO/cmp-idle.qcow2 &&
 		bo_child child-idle && bo_child child-busy
 }
 
@@ -135,7 +135,7 @@ bo_offline()
 	t1=$(bo_ms)
 	sk_comment "BENCH-ONLINE round=$r what=seq-copy ms=$((t1 - t0)) mib=$2"
 	rm -f $BO/seq.copy
-	cp --sparse=always $BO/t-cmp.qcow2 $BO/conv-in.qcow2 && bo_drop || return 1
+	cp $BO/t-cmp.qcow2 $BO/conv-in.qcow2 && bo_drop || return 1
 	t0=$(bo_ms)
 	qemu-img convert -q -O qcow2 $BO/conv-in.qcow2 $BO/conv-out.qcow2 &&
 		sync || return 1
