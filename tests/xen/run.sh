@@ -558,12 +558,12 @@ platform_flags()
 # of this boot to run again in rerun (platform_flags).
 parse_console()
 {
-	local line g again
+	local line g again=""
 
 	current=""
 	all_done=0
 	declare -A rerun_now=()
-	rerun=$(platform_flags)
+	rerun=$(platform_flags | sort | xargs)
 	for g in $rerun; do
 		rerun_now[$g]=1
 		retried[$g]=1

@@ -463,7 +463,8 @@ sk_online_host()
 			sh -c "! qemu-img info -U '$OD/schild.qcow2' | grep -q '^backing file'"
 		sk_online_list
 
-		sk_online_stop && last=$ONLINE_LAST
+		sk_online_stop
+		last=$ONLINE_LAST
 	fi
 	wait "$pid"
 	rc=0

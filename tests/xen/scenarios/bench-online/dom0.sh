@@ -94,17 +94,19 @@ bo_copies()
 # the guest measures latency on it meanwhile.  One BENCH-ONLINE line.
 bo_op()
 {
-	local r=$1 what=$2 dev=vbd-$DOMID-$3 op=$4 disk=${5:-} t0 t1 st moved
+	local r=$1 what=$2 op=$4 disk=${5:-} t0 t1 st moved
 	local d=/sys/bus/xen-backend/devices/vbd-$DOMID-$3/image_op lat=""
 
 	t0=$(bo_ms)
 	echo "$op" >"$d/op" || return 1
 	[ -z "$disk" ] || sk_hs_send_to "$name" "running-$disk" >/dev/null
-	while [ "$(cat "$d/state")" = running ]; do
-		sleep 0.01
+	# read is a builtin: no process in dom0 while it polls
+	read -r st <"$d/state"
+	while [ "$st" = running ]; do
+		sleep 0.05
+		read -r st <"$d/state"
 	done
 	t1=$(bo_ms)
-	st=$(cat "$d/state")
 	moved=$(cat "$d/moved")
 	if [ -n "$disk" ]; then
 		sk_hs_send_to "$name" "done-$disk" >/dev/null
@@ -157,7 +159,7 @@ bo_round()
 
 	sk_check "round $r: fresh copies of the images" bo_copies || return
 	bo_drop
-	sk_domU_run domU.cfg 3600 &
+	sk_domU_run domU.cfg "$(sk_guard 3600)" &
 	pid=$!
 	if sk_check "round $r: guest measured before the compaction" \
 		bo_before "$r" xvda; then
@@ -176,8 +178,9 @@ bo_round()
 		bo_drop
 		sk_check "round $r: commit, guest idle" \
 			bo_op "$r" commit-idle 51744 commit
-		sk_hs_send_to "$name" end >/dev/null
 	fi
+	# the guest waits for "end" (also after a failure here)
+	sk_hs_send_to "$name" end >/dev/null 2>&1
 	wait "$pid"
 	sk_check "round $r: the compacted image checks clean" \
 		qemu-img check -q $BO/cmp-idle.qcow2

@@ -59,4 +59,4 @@ done
 bo_busy xvda
 bo_busy xvdd
 sk_hs_send idle >/dev/null
-sk_hs_wait end 3600 >/dev/null
+sk_hs_wait end "$(sk_guard 3600)" >/dev/null

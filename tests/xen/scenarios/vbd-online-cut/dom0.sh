@@ -107,7 +107,7 @@ oc_host()
 	rm -f "/var/log/xen/console/guest-$name.log"
 	sk_check "xl create domU.cfg" xl create domU.cfg || return
 	if ! sk_check "guest prepared its disks and flushed a first pass" \
-		sk_hs_wait_from "$name" online-ready 900; then
+		sk_hs_wait_from "$name" online-ready "$(sk_guard 900)"; then
 		sk_blk_relay "$name"
 		return
 	fi
