@@ -48,6 +48,27 @@ function speed(r, w) {
 	return f[r, w, "mib"] * 1000 / f[r, w, "ms"]
 }
 
+# speed_ratios A B: v[1..nv] = speed of A / speed of B, round by round
+function speed_ratios(wa, wb,    r, a, b) {
+	nv = 0
+	for (r = 1; r <= nr; r++) {
+		a = speed(r, wa); b = speed(r, wb)
+		if (a != "" && b != "" && b > 0)
+			v[++nv] = a / b
+	}
+}
+
+# speed_rows WS BS LS GS: a row per figure of WS ("|"-separated), its
+# speed over that of the same place in BS, labelled LS, goal GS
+function speed_rows(wl, bl, ll, gl,    w, b, l, g, n, k) {
+	n = split(wl, w, "|")
+	split(bl, b, "|"); split(ll, l, "|"); split(gl, g, "|")
+	for (k = 1; k <= n; k++) {
+		speed_ratios(w[k], b[k])
+		row(l[k], g[k], "%.2f")
+	}
+}
+
 /BENCH-ONLINE-INFO/ {
 	sub(/.*BENCH-ONLINE-INFO /, "")
 	info = $0
@@ -100,18 +121,10 @@ END {
 	}
 	print ""
 	print "operation speed / sequential copy of the same bytes (dd, same disk):"
-	split("compact-idle compact-busy commit-idle commit-busy", ws, " ")
-	split("compaction, guest idle|compaction, guest reading|commit, guest idle|commit, guest reading", ls, "|")
-	split("goal >= 0.8||goal >= 0.8|", gs, "|")
-	for (k = 1; k <= 4; k++) {
-		nv = 0
-		for (r = 1; r <= nr; r++) {
-			a = speed(r, ws[k]); b = speed(r, "seq-copy")
-			if (a != "" && b != "" && b > 0)
-				v[++nv] = a / b
-		}
-		row(ls[k], gs[k], "%.2f")
-	}
+	speed_rows("compact-idle|compact-busy|commit-idle|commit-busy",
+		   "seq-copy|seq-copy|seq-copy|seq-copy",
+		   "compaction, guest idle|compaction, guest reading|commit, guest idle|commit, guest reading",
+		   "goal >= 0.8||goal >= 0.8|")
 	nv = 0
 	for (r = 1; r <= nr; r++)
 		if ((b = speed(r, "seq-copy")) != "")
@@ -119,16 +132,7 @@ END {
 	row("(sequential copy, MiB/s)", "", "%.1f")
 	print ""
 	print "against the offline anchors on identical images (speed ours / theirs):"
-	split("compact-idle|commit-idle", ws, "|")
-	split("qemu-img-convert|qemu-img-commit", as, "|")
-	split("compaction, guest idle / qemu-img convert|commit, guest idle / qemu-img commit", ls, "|")
-	for (k = 1; k <= 2; k++) {
-		nv = 0
-		for (r = 1; r <= nr; r++) {
-			a = speed(r, ws[k]); b = speed(r, as[k])
-			if (a != "" && b != "" && b > 0)
-				v[++nv] = a / b
-		}
-		row(ls[k], "", "%.2f")
-	}
+	speed_rows("compact-idle|commit-idle", "qemu-img-convert|qemu-img-commit",
+		   "compaction, guest idle / qemu-img convert|commit, guest idle / qemu-img commit",
+		   "|")
 }

@@ -153,15 +153,26 @@ sk_blk_hostile_test()
 	sk_blk_hostile_results "$1 test done"
 }
 
+# sk_blk_domain_wait NAME TIMEOUT up|gone: wait until domain NAME exists
+# (up) or no longer exists (gone); TIMEOUT seconds is a hang guard.
+sk_blk_domain_wait()
+{
+	local left=$(($2 * 2)) up
+
+	while :; do
+		up=0
+		xl domid "$1" >/dev/null 2>&1 && up=1
+		case "$3:$up" in up:1|gone:0) return 0 ;; esac
+		[ "$left" -gt 0 ] || return 1
+		sleep 0.5
+		left=$((left - 1))
+	done
+}
+
 # sk_blk_gone NAME TIMEOUT: wait until domain NAME no longer exists.
 sk_blk_gone()
 {
-	local left=$2
-	while xl domid "$1" >/dev/null 2>&1; do
-		[ "$left" -gt 0 ] || return 1
-		sleep 1
-		left=$((left - 1))
-	done
+	sk_blk_domain_wait "$1" "$2" gone
 }
 
 # sk_blk_no_vbd TIMEOUT [ID]: wait until no splitkit_back device (or none

@@ -401,26 +401,38 @@ sk_online_cmp_content()
 	return $rc
 }
 
+# sk_online_start MAKE: load splitkit_back, make the images (MAKE), start
+# the guest of domU.cfg (NAME_ONLINE) in the background (ONLINE_PID; its
+# limit, a hang guard, the scenario's sk.timeout less what the checks after
+# it need) and wait for its online-ready; DOMID_ONLINE then.  Fails with
+# ONLINE_PID empty if no guest was started.
+sk_online_start()
+{
+	local timeout
+
+	ONLINE_PID=
+	timeout=$(sk_cmdline sk.timeout) || timeout=1500
+	timeout=$((timeout - 240))
+	sk_online_check "load splitkit_back" sk_vbd_load_back splitkit_back ||
+		return
+	sk_online_check "qemu-img makes the images" "$1" || return
+	SK_QCOW2_END=$(($(date +%s) + timeout - 30))
+	sk_domU_run domU.cfg "$timeout" &
+	ONLINE_PID=$!
+	sk_online_check "guest prepared its disks and ran a first verify pass" \
+		sk_qcow2_wait "$NAME_ONLINE" online-ready || return
+	DOMID_ONLINE=$(xl domid "$NAME_ONLINE")
+}
+
 sk_online_host()
 {
-	local name=vbd-online timeout pid seed_md5 sbase_sum before after
+	local name=vbd-online seed_md5 sbase_sum before after
 	local f0 f1 last cm rc d held
 
 	NAME_ONLINE=$name
-	# the guest's limit, a hang guard: the scenario's (sk.timeout) less
-	# what the checks after the guest need
-	timeout=$(sk_cmdline sk.timeout) || timeout=1500
-	timeout=$((timeout - 240))
-	sk_online_check "load splitkit_back" sk_vbd_load_back splitkit_back || return
-	sk_online_check "qemu-img makes the images" sk_online_make || return
-	seed_md5=$(sk_online_md5 "$OD/seed.raw")
-	sbase_sum=$(md5sum <"$OD/sbase.qcow2")
-	SK_QCOW2_END=$(($(date +%s) + timeout - 30))
-	sk_domU_run domU.cfg "$timeout" &
-	pid=$!
-	if sk_online_check "guest prepared its disks and ran a first verify pass" \
-		sk_qcow2_wait "$name" online-ready; then
-		DOMID_ONLINE=$(xl domid "$name")
+	if sk_online_start sk_online_make; then
+		seed_md5=$(sk_online_md5 "$OD/seed.raw")
+		sbase_sum=$(md5sum <"$OD/sbase.qcow2")
 		sk_online_list
 		for d in xvda xvdb xvdc xvdd; do
 			eval "md5_$d=\$(sk_online_key md5-$d)"
@@ -466,7 +478,8 @@ sk_online_host()
 		sk_online_stop
 		last=$ONLINE_LAST
 	fi
-	wait "$pid"
+	[ -n "$ONLINE_PID" ] || return
+	wait "$ONLINE_PID"
 	rc=0
 	sk_online_check "backend devices gone after the guest" sk_blk_no_vbd 30
 	for d in cmp frag cbase cchild sbase schild; do

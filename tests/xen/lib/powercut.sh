@@ -39,6 +39,26 @@ sk_pc_volatile()
 		echo 805306368 >/proc/sys/vm/dirty_background_bytes
 }
 
+# sk_pc_setup: virtio_blk and ext4 loaded, both power-cut disks found
+# (PC_DEV, PC_DEV4K), no background writeback, a fresh ext4 on each
+# (/mnt/powercut, /mnt/powercut-4k); one result each.
+sk_pc_setup()
+{
+	sk_check "load virtio_blk and ext4" \
+		sk_modprobe virtio_pci virtio_blk crc32c_generic ext4 || return
+	PC_DEV=$(sk_pc_disk sk-powercut)
+	PC_DEV4K=$(sk_pc_disk sk-powercut-4k)
+	sk_check "power-cut disks: sk-powercut is ${PC_DEV:-missing}, sk-powercut-4k is ${PC_DEV4K:-missing}" \
+		test -b "$PC_DEV" -a -b "$PC_DEV4K" || return
+	sk_check "${PC_DEV4K#/dev/} has 4096-byte logical sectors" \
+		test "$(cat "/sys/block/${PC_DEV4K#/dev/}/queue/logical_block_size")" = 4096
+	sk_check "no background writeback in dom0" sk_pc_volatile || return
+	sk_check "ext4 on $PC_DEV (commit=3600)" \
+		sk_pc_mkfs "$PC_DEV" /mnt/powercut || return
+	sk_check "ext4 on $PC_DEV4K (commit=3600)" \
+		sk_pc_mkfs "$PC_DEV4K" /mnt/powercut-4k
+}
+
 # sk_pc_mkfs DEV DIR: a fresh ext4 on DEV mounted on DIR, its metadata
 # committed only by an explicit flush (commit=3600; inode tables and
 # journal initialised by mkfs, so no lazy-init thread writes later).

@@ -30,17 +30,7 @@ mnt4k=/mnt/powercut-4k
 
 sk_check "load splitkit_back (xen-blkback not loaded)" sk_blk_load_back ||
 	return
-sk_check "load virtio_blk and ext4" \
-	sk_modprobe virtio_pci virtio_blk crc32c_generic ext4 || return
-dev=$(sk_pc_disk sk-powercut)
-dev4k=$(sk_pc_disk sk-powercut-4k)
-sk_check "power-cut disks: sk-powercut is ${dev:-missing}, sk-powercut-4k is ${dev4k:-missing}" \
-	test -b "$dev" -a -b "$dev4k" || return
-sk_check "${dev4k#/dev/} has 4096-byte logical sectors" \
-	test "$(cat "/sys/block/${dev4k#/dev/}/queue/logical_block_size")" = 4096
-sk_check "no background writeback in dom0" sk_pc_volatile || return
-sk_check "ext4 on $dev (commit=3600)" sk_pc_mkfs "$dev" "$mnt" || return
-sk_check "ext4 on $dev4k (commit=3600)" sk_pc_mkfs "$dev4k" "$mnt4k" || return
+sk_pc_setup || return
 # the set-up is durable; from here on only a flush writes to the disks
 sk_check "sparse 32 MiB backing files, synced" \
 	sh -c "truncate -s 32M $mnt/disk.img $mnt4k/disk.img && sync" || return

@@ -117,23 +117,10 @@ bo_op()
 	test "$st" = done
 }
 
-# bo_domain: wait for the guest's domain (sk_domU_run creates it in the
-# background); 300 s is a hang guard.
-bo_domain()
-{
-	local left=600
-
-	until xl domid "$name" >/dev/null 2>&1; do
-		[ "$left" -gt 0 ] || return 1
-		sleep 0.5
-		left=$((left - 1))
-	done
-}
-
 # bo_before ROUND DISK: the guest's latency before the operation.
 bo_before()
 {
-	bo_domain || return 1
+	sk_blk_domain_wait "$name" 300 up || return 1	# created in the background
 	set -- "$1" "$2" $(sk_hs_wait_from "$name" "lat-before-$2" 600)
 	sk_comment "BENCH-ONLINE round=$1 what=before-$2 p99_us=${3:-0} max_us=${4:-0} ios=${5:-0}"
 	test -n "${3:-}"

@@ -100,6 +100,20 @@ ctl_stalled()
 		test "$(sk_online_op_val "$1" state)" = running
 }
 
+# ctl_ended LOG MSG: the background splitkit vbd defrag (CTL_PID) ended
+# with status 1, its output (LOG) saying MSG.
+ctl_ended()
+{
+	local rc
+
+	wait "$CTL_PID"
+	rc=$?
+	sk_comment "splitkit vbd defrag: $(cat "$1")"
+	sk_online_check "the waiting splitkit vbd defrag ended with status 1 ($rc)" \
+		test "$rc" = 1
+	sk_online_check "it says \"$2\"" grep -q "$2" "$1"
+}
+
 ctl_root()
 {
 	sk_online_list
@@ -119,7 +133,7 @@ ctl_root()
 
 ctl_cancel()
 {
-	local log=/tmp/ctl-cancel.log rc f0 f1 done total
+	local log=/tmp/ctl-cancel.log f0 f1 done total
 
 	f0=$(sk_online_frags "$DEV_B")
 	ctl_stall "$DEV_B" defrag $log
@@ -128,12 +142,7 @@ ctl_cancel()
 	sk_online_check "xvdb: it stalls after its first step (guest idle)" \
 		ctl_stalled "$DEV_B" || return
 	sk_online_check "splitkit vbd cancel $DEV_B" splitkit vbd cancel "$DEV_B"
-	wait "$CTL_PID"
-	rc=$?
-	sk_comment "splitkit vbd defrag: $(cat $log)"
-	sk_online_check "the waiting splitkit vbd defrag ended with status 1 ($rc)" \
-		test "$rc" = 1
-	sk_online_check "it says cancelled" grep -q "defrag cancelled" $log
+	ctl_ended $log "defrag cancelled"
 	sk_online_check "image_op/state is cancelled" \
 		test "$(sk_online_op_val "$DEV_B" state)" = cancelled
 	done=$(sk_online_op_val "$DEV_B" done)
@@ -164,12 +173,7 @@ ctl_detach()
 	sk_online_check "xl block-detach $name xvdc" test "$rc" = 0
 	sk_online_check "xvdc's backend device gone" \
 		sk_blk_no_vbd 60 "$DOMID_ONLINE-51744"
-	wait "$CTL_PID"
-	rc=$?
-	sk_comment "splitkit vbd defrag: $(cat $log)"
-	sk_online_check "the waiting splitkit vbd defrag ended with status 1 ($rc)" \
-		test "$rc" = 1
-	sk_online_check "it says the disk is gone" grep -q "is gone" $log
+	ctl_ended $log "is gone"
 	sk_online_check "qemu-img check: gone.qcow2 clean after the detach" \
 		sk_qcow2_img_ok "$OD/gone.qcow2"
 	sk_online_check "gone.qcow2 reads what the guest wrote (md5)" \
@@ -197,19 +201,9 @@ ctl_trim()
 
 ctl_host()
 {
-	local timeout pid before after last d
+	local before after last d
 
-	timeout=$(sk_cmdline sk.timeout) || timeout=1500
-	timeout=$((timeout - 240))
-	sk_online_check "load splitkit_back" sk_vbd_load_back splitkit_back ||
-		return
-	sk_online_check "qemu-img makes the images" ctl_make || return
-	SK_QCOW2_END=$(($(date +%s) + timeout - 30))
-	sk_domU_run domU.cfg "$timeout" &
-	pid=$!
-	if sk_online_check "guest prepared its disks and ran a first verify pass" \
-		sk_qcow2_wait "$name" online-ready; then
-		DOMID_ONLINE=$(xl domid "$name")
+	if sk_online_start ctl_make; then
 		DEV_B=vbd-$DOMID_ONLINE-51728
 		DEV_C=vbd-$DOMID_ONLINE-51744
 		for d in xvda xvdb xvdc; do
@@ -229,7 +223,8 @@ ctl_host()
 		sk_online_stop
 		last=$ONLINE_LAST
 	fi
-	wait "$pid"
+	[ -n "$ONLINE_PID" ] || return
+	wait "$ONLINE_PID"
 	sk_online_check "backend devices gone after the guest" sk_blk_no_vbd 30
 	for d in cmp frag gone trim; do
 		sk_online_check "qemu-img check: $d.qcow2 clean" \

@@ -89,20 +89,10 @@ oc_make()
 
 oc_host()
 {
-	local dev dev4k o dv state n
+	local o dv state n
 
 	sk_check "load splitkit_back" sk_vbd_load_back splitkit_back || return
-	sk_check "load virtio_blk and ext4" \
-		sk_modprobe virtio_pci virtio_blk crc32c_generic ext4 || return
-	dev=$(sk_pc_disk sk-powercut)
-	dev4k=$(sk_pc_disk sk-powercut-4k)
-	sk_check "power-cut disks: sk-powercut is ${dev:-missing}, sk-powercut-4k is ${dev4k:-missing}" \
-		test -b "$dev" -a -b "$dev4k" || return
-	sk_check "no background writeback in dom0" sk_pc_volatile || return
-	sk_check "ext4 on $dev (commit=3600)" \
-		sk_pc_mkfs "$dev" /mnt/powercut || return
-	sk_check "ext4 on $dev4k (commit=3600)" \
-		sk_pc_mkfs "$dev4k" /mnt/powercut-4k || return
+	sk_pc_setup || return
 	sk_check "qemu-img makes the images, synced" oc_make || return
 	rm -f "/var/log/xen/console/guest-$name.log"
 	sk_check "xl create domU.cfg" xl create domU.cfg || return
