@@ -251,9 +251,10 @@ void skb_imgop_stop(struct skb_qcow2 *q)
  * per file (Documentation/ABI/testing/sysfs-bus-xen-splitkit).  Writing
  * "op" starts an operation ("compact", "defrag", "commit", "stream") or
  * cancels the running one ("cancel"); root only (CAP_SYS_ADMIN).  The
- * other files are read-only but step_clusters and guest_pace.  A disk
- * that is not a writable qcow2 image shows "none" and refuses to start
- * (-EOPNOTSUPP).
+ * other files are read-only but step_clusters and guest_pace (-ERANGE
+ * outside their ranges).  A disk that is not a qcow2 image shows "none"
+ * and refuses every write (-EOPNOTSUPP); a read-only one refuses to start
+ * (-EROFS).
  *
  * Locking: the device's xb.lock keeps its backing open while a file is
  * read or written; it nests outside skb_qcow2.lock.

@@ -37,7 +37,7 @@ static const struct sk_optdef {
 	{ SK_OPT_REPAIR, "repair", 'r', SK_FLAG, ARG(repair), 0,
 	  "repair leaked clusters" },
 	{ SK_OPT_STEP, "step", 's', SK_COUNT, ARG(step), 0,
-	  "clusters per step (default 256)" },
+	  "clusters per step (img: default 256; vbd: 1..4096, sets the disk's image_op/step_clusters, kernel default 16, kept for later operations)" },
 	{ SK_OPT_STREAM, "stream", 0, SK_FLAG, ARG(stream), 0,
 	  "pull the backing chain into FILE instead" },
 	{ SK_OPT_TAG, "tag", 't', SK_LIST, ARG(tags), ARG(nr_tags),
