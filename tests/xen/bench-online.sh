@@ -15,6 +15,7 @@
 # Settings (environment):
 #   BENCH_ROUNDS=3           rounds (a fresh guest and fresh images each)
 #   BENCH_ONLINE_MIB=512     image size; each operation moves half of it
+#   BENCH_ONLINE_STEP=16     clusters a step (image_op/step_clusters)
 #   BENCH_TIMEOUT=S          the hang guard (default: an estimate)
 
 set -u
@@ -27,18 +28,20 @@ export TOP BUILD
 die() { echo "bench-online: $*" >&2; exit 2; }
 rounds=${BENCH_ROUNDS:-3}
 mib=${BENCH_ONLINE_MIB:-512}
-for n in "$rounds" "$mib" "${BENCH_TIMEOUT:-1}"; do
-	case "$n" in ""|*[!0-9]*) die "BENCH_ROUNDS, BENCH_ONLINE_MIB and BENCH_TIMEOUT are whole numbers" ;; esac
+step=${BENCH_ONLINE_STEP:-16}
+for n in "$rounds" "$mib" "$step" "${BENCH_TIMEOUT:-1}"; do
+	case "$n" in ""|*[!0-9]*) die "BENCH_ROUNDS, BENCH_ONLINE_MIB, BENCH_ONLINE_STEP and BENCH_TIMEOUT are whole numbers" ;; esac
 done
-[ "$rounds" -ge 1 ] && [ "$mib" -ge 64 ] ||
-	die "BENCH_ROUNDS >= 1, BENCH_ONLINE_MIB >= 64"
+[ "$rounds" -ge 1 ] && [ "$mib" -ge 64 ] && [ "$step" -ge 1 ] && [ "$step" -le 4096 ] ||
+	die "BENCH_ROUNDS >= 1, BENCH_ONLINE_MIB >= 64, BENCH_ONLINE_STEP 1..4096"
 
 mkdir -p "$BUILD/bench"
 ktap=$BUILD/bench/online.ktap
 txt=$BUILD/bench/online.txt
 env=$BUILD/bench/online.env
 export KTAP=$ktap
-printf 'BENCH_ROUNDS=%s\nBENCH_ONLINE_MIB=%s\n' "$rounds" "$mib" >"$env"
+printf 'BENCH_ROUNDS=%s\nBENCH_ONLINE_MIB=%s\nBENCH_ONLINE_STEP=%s\n' \
+	"$rounds" "$mib" "$step" >"$env"
 export SK_BENCH_ENV=$env
 # the templates (raw, two conversions, a child), per round 2 compacted
 # copies, 2 children and their bases, the anchors' copies, and room

@@ -40,6 +40,7 @@ BO_MIB=512
 BO_ROUNDS=3
 [ -f /etc/splitkit/bench.env ] && . /etc/splitkit/bench.env
 BO_MIB=${BENCH_ONLINE_MIB:-$BO_MIB}
+BO_STEP=${BENCH_ONLINE_STEP:-16}
 BO_ROUNDS=${BENCH_ROUNDS:-$BO_ROUNDS}
 name=bench-online
 
@@ -97,6 +98,7 @@ bo_op()
 	local r=$1 what=$2 op=$4 disk=${5:-} t0 t1 st moved
 	local d=/sys/bus/xen-backend/devices/vbd-$DOMID-$3/image_op lat=""
 
+	echo "$BO_STEP" >"$d/step_clusters" || return 1
 	t0=$(bo_ms)
 	echo "$op" >"$d/op" || return 1
 	[ -z "$disk" ] || sk_hs_send_to "$name" "running-$disk" >/dev/null
@@ -199,7 +201,7 @@ sk_check "ext4 on /dev/vda, mounted on $BO" \
 	return
 sk_check "templates: $BO_MIB MiB image, half discarded; a child over its base holding half" \
 	bo_templates || return
-sk_comment "BENCH-ONLINE-INFO mib=$BO_MIB rounds=$BO_ROUNDS t-cmp_kib=$(du -k $BO/t-cmp.qcow2 | cut -f1) t-child_kib=$(du -k $BO/t-child.qcow2 | cut -f1)"
+sk_comment "BENCH-ONLINE-INFO mib=$BO_MIB rounds=$BO_ROUNDS step=$BO_STEP t-cmp_kib=$(du -k $BO/t-cmp.qcow2 | cut -f1) t-child_kib=$(du -k $BO/t-child.qcow2 | cut -f1)"
 r=1
 while [ "$r" -le "$BO_ROUNDS" ]; do
 	bo_round "$r"
