@@ -288,7 +288,10 @@ static u64 skn_held(u32 provider)
 	return held;
 }
 
-/* What @provider can give slot @s: capacity less the others' agreements. */
+/*
+ * What @provider can give slot @s: capacity less the others' agreements,
+ * no more than dom0's ceiling for one agreement.
+ */
 static u64 skn_available(const struct skn_slot *s, u32 provider)
 {
 	u64 cap = skn_provider_capacity(provider);
@@ -296,7 +299,8 @@ static u64 skn_available(const struct skn_slot *s, u32 provider)
 
 	if (s->req.provider == provider)
 		others -= min(others, skn_slot_held(s));
-	return cap > others ? cap - others : 0;
+	return skn_ceiling(cap > others ? cap - others : 0,
+			   skn_provider_guest_max(provider));
 }
 
 /* ---- events ---- */
@@ -514,8 +518,10 @@ static void skn_back_slot(struct skn_back *b, unsigned int n, u64 now,
 	if (s->state != SKN_IDLE) {
 		u32 p = s->req.provider;
 		u64 avail = skn_available(s, p);
-		u64 share = skn_share(skn_slot_held(s), skn_provider_capacity(p),
-				      skn_held(p));
+		u64 share = skn_ceiling(skn_share(skn_slot_held(s),
+						  skn_provider_capacity(p),
+						  skn_held(p)),
+					skn_provider_guest_max(p));
 		/* new offers within the share already stand: settled */
 		bool reoffered = s->offers.n && s->offers.v[0] <= share;
 

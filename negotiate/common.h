@@ -33,5 +33,7 @@ void skn_front_unregister(void);
 u64 skn_provider_capacity(u32 provider);
 int skn_provider_apply(u32 provider, u16 domid, u32 target, u64 value);
 int skn_provider_set_capacity(u32 provider, u64 capacity);
+u64 skn_provider_guest_max(u32 provider);
+int skn_provider_set_guest_max(u32 provider, u64 guest_max);
 
 #endif /* _SPLITKIT_NEGOTIATE_COMMON_H */

@@ -34,10 +34,11 @@ SK_PARAM_UINT(max_slots, skn_max_slots, 1, SKN_MAX_SLOTS, 0444,
 	      "slots (resources negotiated at once) per guest, 1-8 (default 8)");
 
 /*
- * The capacities: SK_PARAM_UINT's range check, then the provider's new
- * capacity and a renegotiation of what no longer fits.
+ * The capacities and ceilings: SK_PARAM_UINT's range check, then the
+ * provider's new value (@setter: skn_provider_set_capacity() or
+ * skn_provider_set_guest_max()) and a renegotiation of what no longer fits.
  */
-#define SKN_CAPACITY_PARAM(name, provider, max, desc)			\
+#define SKN_CAPACITY_PARAM(name, provider, setter, max, desc)		\
 static unsigned int skn_##name;						\
 static int skn_set_##name(const char *val,				\
 			  const struct kernel_param *kp)		\
@@ -46,7 +47,7 @@ static int skn_set_##name(const char *val,				\
 									\
 	if (err)							\
 		return err;						\
-	skn_provider_set_capacity((provider), skn_##name);		\
+	setter((provider), skn_##name);					\
 	skn_back_capacity_changed();					\
 	return 0;							\
 }									\
@@ -57,10 +58,18 @@ static const struct kernel_param_ops skn_ops_##name = {			\
 module_param_cb(name, &skn_ops_##name, &skn_##name, 0644);		\
 MODULE_PARM_DESC(name, desc)
 
-SKN_CAPACITY_PARAM(blk_iops_capacity, SKN_P_BLK_IOPS, 10000000,
+SKN_CAPACITY_PARAM(blk_iops_capacity, SKN_P_BLK_IOPS,
+		   skn_provider_set_capacity, 10000000,
 		   "requests/s dom0 shares among guests' disks (blk.iops), 0-10000000, 0 offers none (default 0)");
-SKN_CAPACITY_PARAM(blk_bw_capacity_kib, SKN_P_BLK_BW, 1073741824,
+SKN_CAPACITY_PARAM(blk_bw_capacity_kib, SKN_P_BLK_BW,
+		   skn_provider_set_capacity, 1073741824,
 		   "KiB/s dom0 shares among guests' disks (blk.bandwidth), 0-1073741824, 0 offers none (default 0)");
+SKN_CAPACITY_PARAM(blk_iops_guest_max, SKN_P_BLK_IOPS,
+		   skn_provider_set_guest_max, 10000000,
+		   "requests/s one blk.iops agreement may hold at most, 0-10000000, 0 for no ceiling (default 0)");
+SKN_CAPACITY_PARAM(blk_bw_guest_max_kib, SKN_P_BLK_BW,
+		   skn_provider_set_guest_max, 1073741824,
+		   "KiB/s one blk.bandwidth agreement may hold at most, 0-1073741824, 0 for no ceiling (default 0)");
 
 static int __init skn_init(void)
 {

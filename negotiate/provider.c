@@ -9,7 +9,9 @@
  * no splitkit_back) loads this module too, and splitkit_back can be
  * unloaded between two agreements.  Without it the block providers answer
  * -ENODEV.  Capacities are the module parameters blk_iops_capacity and
- * blk_bw_capacity_kib (main.c); 0 offers nothing.
+ * blk_bw_capacity_kib (main.c); 0 offers nothing.  The ceilings, the most
+ * one agreement may hold, are blk_iops_guest_max and blk_bw_guest_max_kib;
+ * 0 sets none.  "splitkit negotiate policy" sets all four from a file.
  */
 #include <linux/module.h>
 
@@ -22,11 +24,14 @@
  * @kind: the splitkit_back limit it sets (enum skb_limit_kind).
  * @scale: capacity units to the provider's unit (KiB to bytes).
  * @capacity: dom0's capacity, in the parameter's units.
+ * @guest_max: the most one agreement may hold, in the parameter's units;
+ *	0 for no ceiling.
  */
 struct skn_kprovider {
 	unsigned int kind;
 	u64 scale;
 	u64 capacity;
+	u64 guest_max;
 };
 
 static struct skn_kprovider skn_kproviders[SKN_NR_PROVIDERS] = {
@@ -63,6 +68,37 @@ u64 skn_provider_capacity(u32 provider)
 		return 0;
 	p = &skn_kproviders[provider];
 	return READ_ONCE(p->capacity) * p->scale;
+}
+
+/**
+ * skn_provider_set_guest_max() - set the most one agreement may hold.
+ * @provider: enum skn_provider_id.
+ * @guest_max: in the parameter's units (blk.bandwidth: KiB/s); 0 for none.
+ *
+ * Return: 0 or -EINVAL.
+ */
+int skn_provider_set_guest_max(u32 provider, u64 guest_max)
+{
+	if (provider >= SKN_NR_PROVIDERS)
+		return -EINVAL;
+	WRITE_ONCE(skn_kproviders[provider].guest_max, guest_max);
+	return 0;
+}
+
+/**
+ * skn_provider_guest_max() - the most one agreement of a provider may hold.
+ * @provider: enum skn_provider_id.
+ *
+ * Return: the ceiling in the provider's unit, 0 for none.
+ */
+u64 skn_provider_guest_max(u32 provider)
+{
+	const struct skn_kprovider *p;
+
+	if (provider >= SKN_NR_PROVIDERS)
+		return 0;
+	p = &skn_kproviders[provider];
+	return READ_ONCE(p->guest_max) * p->scale;
 }
 
 /**

@@ -89,6 +89,19 @@ u32 skn_make_offers(const struct skn_request *req, u64 available, u64 *v)
 }
 
 /**
+ * skn_ceiling() - what one agreement may hold under dom0's policy.
+ * @value: what capacity and the other agreements leave it, or its share.
+ * @ceiling: the most one agreement of the provider may hold (dom0's policy,
+ *	in the provider's unit), 0 for no ceiling.
+ *
+ * Return: @value, or @ceiling if that is lower.
+ */
+u64 skn_ceiling(u64 value, u64 ceiling)
+{
+	return ceiling && ceiling < value ? ceiling : value;
+}
+
+/**
  * skn_share() - a slot's share of a capacity that no longer covers all.
  * @value: the slot's agreement.
  * @capacity: the provider's capacity.

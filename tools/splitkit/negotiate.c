@@ -19,6 +19,7 @@
 #include <json-c/json.h>
 #include <xenstore.h>
 
+#include "negpolicy.h"
 #include "splitkit.h"
 
 #define NEG_TYPE	"sk-neg"
@@ -239,6 +240,43 @@ static int neg_capacity(const struct sk_args *a)
 	return 2;
 }
 
+#define NEG_POLICY_FILE	"/etc/splitkit/negotiate.conf"
+
+/*
+ * dom0: the policy file (negpolicy.c) into the module's parameters, all
+ * of them, only if the whole file parses.  Each write renegotiates what
+ * no longer fits.
+ */
+static int neg_policy(const struct sk_args *a)
+{
+	const char *file = a->argc ? a->argv[0] : NEG_POLICY_FILE;
+	struct neg_policy pol;
+	char err[160], path[256], val[32];
+	FILE *f = fopen(file, "r");
+	int i, rc;
+
+	if (!f)
+		return sk_fail_errno(file, -errno);
+	rc = neg_policy_parse(f, &pol, err, sizeof(err));
+	fclose(f);
+	if (rc) {
+		fprintf(stderr, "%s: %s: %s; nothing applied\n", sk_prog(),
+			file, err);
+		return 1;
+	}
+	for (i = 0; i < NEG_POLICY_KEYS; i++) {
+		snprintf(path, sizeof(path), NEG_PARAMS "/%s",
+			 neg_policy_keys[i].param);
+		snprintf(val, sizeof(val), "%llu\n",
+			 (unsigned long long)pol.value[i]);
+		if (neg_sysfs_write(path, val))
+			return 1;
+		printf("%s = %llu (%s)\n", neg_policy_keys[i].key,
+		       (unsigned long long)pol.value[i], neg_policy_keys[i].unit);
+	}
+	return 0;
+}
+
 /* Print one slots file, or add its lines to @arr as objects. */
 static int neg_show_file(const char *path, const char *domain,
 			 struct json_object *arr)
@@ -325,6 +363,9 @@ static const struct sk_cmd neg_cmds[] = {
 	{ "capacity", "RESOURCE VALUE",
 	  "dom0: what a provider shares (blk.iops: requests/s, blk.bandwidth: KiB/s)",
 	  0, 2, 2, neg_capacity, NULL, 0 },
+	{ "policy", "[FILE]",
+	  "dom0: what may be offered, from a policy file (default " NEG_POLICY_FILE ")",
+	  0, 0, 1, neg_policy, NULL, 0 },
 	{ "request", "SLOT RESOURCE TARGET MIN MAX",
 	  "guest: ask for a resource (e.g. 0 blk.iops 51712 100 500)",
 	  0, 5, 5, neg_request, NULL, 0 },

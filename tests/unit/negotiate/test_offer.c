@@ -160,6 +160,34 @@ static void share_exact(void)
 	}
 }
 
+/*
+ * dom0's ceiling for one agreement: 0 sets none; otherwise what is left
+ * (or a share) is cut to it, and offers made from that stay under it.
+ */
+static void ceiling(void)
+{
+	struct skn_request req = { .provider = SKN_P_BLK_IOPS, .min = 10,
+				   .max = 1000 };
+	u64 v[SKN_MAX_OFFERS];
+	u32 n, i;
+
+	KTAP_EXPECT_EQ(skn_ceiling(500, 0), 500);
+	KTAP_EXPECT_EQ(skn_ceiling(500, 200), 200);
+	KTAP_EXPECT_EQ(skn_ceiling(200, 500), 200);
+	KTAP_EXPECT_EQ(skn_ceiling(0, 500), 0);
+	KTAP_EXPECT_EQ(skn_ceiling(~0ull, 1), 1);
+	/* the offers of a request under a ceiling of 300, 5000 left */
+	n = skn_make_offers(&req, skn_ceiling(5000, 300), v);
+	KTAP_EXPECT(n >= 1);
+	KTAP_EXPECT_EQ(v[0], 300);
+	for (i = 0; i < n; i++)
+		KTAP_EXPECT(v[i] <= 300 && v[i] >= req.min);
+	/* a ceiling below the request's minimum: no offer */
+	KTAP_EXPECT_EQ(skn_make_offers(&req, skn_ceiling(5000, 5), v), 0);
+	/* a share above the ceiling is cut to it */
+	KTAP_EXPECT_EQ(skn_ceiling(skn_share(600, 1000, 1200), 400), 400);
+}
+
 static void providers(void)
 {
 	size_t i;
@@ -187,6 +215,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(offer_grid),
 	KTAP_CASE(share_rows_test),
 	KTAP_CASE(share_exact),
+	KTAP_CASE(ceiling),
 	KTAP_CASE(providers),
 };
 

@@ -5,13 +5,16 @@
 NEG_CORE := negotiate/core/state.c negotiate/core/parse.c \
 	    negotiate/core/offer.c ring/core/parse.c
 
-UNIT_TESTS          += neg_parse neg_offer neg_state neg_bucket
+UNIT_TESTS          += neg_parse neg_offer neg_state neg_bucket neg_policy
 neg_parse_SRCS      := tests/unit/negotiate/test_parse.c $(NEG_CORE)
 neg_parse_CFLAGS    := -I$(TOP)/negotiate/core
 neg_offer_SRCS      := tests/unit/negotiate/test_offer.c $(NEG_CORE)
 neg_offer_CFLAGS    := -I$(TOP)/negotiate/core
 neg_state_SRCS      := tests/unit/negotiate/test_state.c $(NEG_CORE)
 neg_state_CFLAGS    := -I$(TOP)/negotiate/core
+neg_policy_SRCS     := tests/unit/negotiate/test_policy.c \
+		       tools/splitkit/negpolicy.c
+neg_policy_CFLAGS   := -I$(TOP)/tools/splitkit
 neg_bucket_SRCS     := tests/unit/negotiate/test_bucket.c
 neg_bucket_CFLAGS   := -I$(TOP)/negotiate/core
 
