@@ -2,22 +2,24 @@
 #
 # negotiate-blk (dom0 half): blk.iops negotiated between a guest and dom0
 # and enforced by splitkit_back, measured in the guest with fio; dom0
-# renegotiates (lowers its capacity), then the guest does (asks again); a
+# renegotiates (a policy file's ceiling), then the guest does (asks again); a
 # hostile guest's garbage and request flood leave dom0 and the agreement
 # healthy.  No rate is a fixed number: the guest measures its unlimited
 # rate F and every limit and capacity is a fraction of it.
 #
 #   dom0: /run/neg.img -> splitkit_back ==blkif==> splitkit_front  xvda
 #         splitkit_negotiate (backend) <==XenStore==> splitkit_negotiate
-#         blk_iops_capacity=F, L2, F       sk-neg/0  (frontend)
+#         blk_iops_capacity=F; guest_max L2, none   sk-neg/0  (frontend)
 #
 # Turns (handshakes, common.sh sk_hs_*): the guest measures F and sends
 # neg-ready="F L1 L2"; dom0 sets its capacity to F, adds the device's
 # XenStore nodes and answers neg-device; the guest negotiates L1, measures
-# and sends neg-applied; dom0 checks its keys, lowers the capacity to L2
-# and answers neg-lowered; the guest selects from dom0's new offers,
-# measures and sends neg-reapplied; dom0 checks, raises the capacity to F
-# again and answers neg-raised; the guest asks for L1 itself and, before
+# and sends neg-applied; dom0 checks its keys, applies a policy file
+# (splitkit negotiate policy) that keeps the capacity F but lets one
+# agreement hold L2 at most, and answers neg-lowered; the guest selects from
+# dom0's new offers, measures and sends neg-reapplied; dom0 checks, applies
+# a policy without the ceiling (and sees a bad one refused, nothing changed)
+# and answers neg-raised; the guest asks for L1 itself and, before
 # selecting, writes a stale selection (the first offers' generation) and
 # sends neg-stale; dom0 waits until it has counted a stale selection,
 # checks nothing changed and answers neg-stale-checked; the guest selects,
@@ -163,15 +165,27 @@ dom0_turns()
 	sk_comment "dom0: splitkit_back: $(cat $lim)"
 	check_agreed "dom0: $l1 applied for request 1, as the guest selected" \
 		"$l1" 1
-	sk_check "lower the capacity to $l2 (dom0 renegotiates)" \
-		sh -c "echo $l2 >$cap"
+	# dom0's policy file: the capacity stays, one agreement may hold
+	# at most L2 (the ceiling: dom0 renegotiates what is above it)
+	printf '# negotiate-blk\nblk.iops.capacity = %s\nblk.iops.guest_max = %s\n' \
+		"$free" "$l2" >/tmp/neg-policy.conf
+	sk_check "splitkit negotiate policy: capacity $free, at most $l2 an agreement (dom0 renegotiates)" \
+		splitkit negotiate policy /tmp/neg-policy.conf
+	sk_check "the policy is in the module (blk_iops_guest_max $l2)" \
+		test "$(cat "${cap%/*}/blk_iops_guest_max")" = "$l2"
 	sk_hs_send_to "$name" neg-lowered
 
 	turn neg-reapplied >/dev/null || return 1
 	sk_comment "dom0: $(slot0)"
 	sk_comment "dom0: splitkit_back: $(cat $lim)"
 	check_agreed "dom0: $l2 applied, still for request 1" "$l2" 1
-	sk_check "raise the capacity to $free again" sh -c "echo $free >$cap"
+	printf 'blk.iops.capacity = %s\n' "$free" >/tmp/neg-policy.conf
+	sk_check "splitkit negotiate policy: capacity $free, no ceiling" \
+		splitkit negotiate policy /tmp/neg-policy.conf
+	sk_check "a bad policy file is refused and changes nothing" \
+		sh -c "printf 'blk.iops.capacity = 1\nblk.iops.guest_max = x\n' >/tmp/neg-bad.conf &&
+		       ! splitkit negotiate policy /tmp/neg-bad.conf &&
+		       test \"\$(cat $cap)\" = $free"
 	stale0=$(negstat stale)
 	sk_hs_send_to "$name" neg-raised
 
