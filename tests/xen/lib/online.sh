@@ -100,10 +100,12 @@ sk_online_md5()
 # --- guest ----------------------------------------------------------------
 
 # The guest's disks (a scenario may set these before calling
-# sk_online_guest): OG_ALL all of them, OG_FRAG those written in random
+# sk_online_guest): OG_ALL all of them, OG_FILL those written whole in
+# order with [0, 16M) then discarded, OG_FRAG those written in random
 # cluster order before the operations, OG_DISKS those the fio verify
 # passes run on, OG_END those whose md5 is checked again at the end.
 OG_ALL=${OG_ALL:-"xvda xvdb xvdc xvdd"}
+OG_FILL=${OG_FILL:-"xvda"}
 OG_FRAG=${OG_FRAG:-"xvdb"}
 OG_DISKS=${OG_DISKS:-"$OG_ALL"}
 OG_END=${OG_END:-"$OG_ALL"}
@@ -142,13 +144,15 @@ sk_online_prepare()
 	for d in $OG_ALL; do
 		sk_check "/dev/$d appeared" sk_wait_block "/dev/$d" 60 || return
 	done
-	# (a) xvda whole in file order, then [0, 16M) discarded
-	sk_check "xvda: write the whole disk" \
-		fio --name=fill --filename=/dev/xvda --rw=write --bs=64k --eta=never \
-		    --direct=1 --size=100% --randrepeat=1 --randseed=30 \
-		    --output=/dev/null || return
-	sk_check "xvda: blkdiscard [0, 16M)" \
-		blkdiscard -o 0 -l $((16 << 20)) /dev/xvda || return
+	# (a) whole in file order, then [0, 16M) discarded
+	for d in $OG_FILL; do
+		sk_check "$d: write the whole disk" \
+			fio --name=fill --filename=/dev/$d --rw=write --bs=64k \
+			    --eta=never --direct=1 --size=100% --randrepeat=1 \
+			    --randseed=30 --output=/dev/null || return
+		sk_check "$d: blkdiscard [0, 16M)" \
+			blkdiscard -o 0 -l $((16 << 20)) /dev/$d || return
+	done
 	# (b) [0, 24M) in random order, a cluster a request
 	for d in $OG_FRAG; do
 		sk_check "$d: write [0, 24M) in random cluster order" \

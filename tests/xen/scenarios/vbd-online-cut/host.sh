@@ -1,19 +1,21 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# vbd-online-cut (host half): run by tests/xen/run.sh on the host after it
-# cut the power in the middle of dom0's four online operations, with the
-# two host files behind dom0's power-cut disks.  On a copy of each: e2fsck
-# replays the journal, debugfs takes the images (and dom0's expect file)
-# out.  Then, for each image chain the guest had (the compacted and the
-# defragmented images alone, the commit's child over its parent, the
-# stream's child over its parent): qemu-img check finds no corruption
-# (leaks allowed: an operation cut between a cluster's copy and the old
-# one's release leaks it), and the chain's content: md5 outside the loop
-# region as the guest sent it, and in the loop region every 32-byte line
-# the guest's (domU.sh): its block, its disk, and a pass no older than
-# the last one the guest had flushed before dom0 asked for the cut.
-# Prints KTAP-shaped "ok - ..." / "not ok - ..." / "# ..." lines.
+# vbd-online-cut, vbd-online-cut-ends (host half; tests/xen/lib/
+# onlinecut.sh): run by tests/xen/run.sh on the host after it cut the
+# power in the middle of dom0's online operations, with the two host files
+# behind dom0's power-cut disks.  On a copy of each: e2fsck replays the
+# journal, debugfs takes dom0's expect file and the images it names out.
+# Then each parent named is checked with qemu-img, and each image chain
+# the guest had (a compacted or a defragmented image alone, a commit's
+# child over its parent, a stream's child over its parent): qemu-img
+# check finds no corruption (leaks allowed: an operation cut between a
+# cluster's copy and the old one's release leaks it), and the chain's
+# content: md5 outside the loop region as the guest sent it, and in the
+# loop region every 32-byte line the guest's (onlinecut.sh, oc_pass): its
+# block, its disk, and a pass no older than the last one the guest had
+# flushed before dom0 asked for the cut.  Prints KTAP-shaped "ok - ..." /
+# "not ok - ..." / "# ..." lines.
 #
 # Usage: host.sh POWERCUT_IMG POWERCUT_4K_IMG
 
@@ -38,7 +40,8 @@ work=$(mktemp -d) || exit 1
 trap 'rm -rf "$work"' EXIT
 
 # fs_take LABEL IMG FILE...: copy IMG, replay its journal, take FILEs
-# (paths in the filesystem) out into $work.
+# (paths in the filesystem, relative to its root) out into $work, each
+# to the same path below it.
 fs_take()
 {
 	local label=$1 copy=$work/$1.fs f
@@ -50,8 +53,9 @@ fs_take()
 		sk_pc_e2fsck_clean "$copy" "$work/fsck.log"
 	shift
 	for f in "$@"; do
+		mkdir -p "$work/$(dirname "$f")"
 		sk_check "$label: $f taken out (debugfs dump)" \
-			debugfs -R "dump $f $work/${f##*/}" "$copy" || return
+			debugfs -R "dump /$f $work/$f" "$copy" || return
 	done
 }
 
@@ -135,25 +139,32 @@ check_chain()
 	rm -f "$raw"
 }
 
+# expect_all KEY: the values of every "KEY ..." line.
+expect_all()
+{
+	awk -v k="$1" '$1 == k { print substr($0, length(k) + 2) }' \
+		"$work/expect"
+}
+
 [ $# -eq 2 ] || { echo "usage: host.sh POWERCUT_IMG POWERCUT_4K_IMG" >&2; exit 2; }
-fs_take images "$1" /online/cmp.qcow2 /online/frag.qcow2 \
-	/online/cbase.qcow2 /online/cchild.qcow2 /online/sbase.qcow2 \
-	/online/schild.qcow2 || exit 0
-fs_take expect "$2" /expect || exit 0
+fs_take expect "$2" expect || exit 0
 sed 's/^/# expect: /' "$work/expect"
 flushed=$(expect flushed)
 sk_check "dom0 recorded the guest's last flushed pass (${flushed:-none})" \
 	test -n "$flushed" || exit 0
-for f in cmp frag cbase cchild sbase schild; do
-	qemu-img info -U "$work/$f.qcow2" 2>/dev/null |
-		grep -E '^(backing file|disk size):' | sed "s/^/# $f.qcow2: /"
+images=$(expect_all image | sed 's#^#online/#')
+sk_check "dom0 named the images and the chains to check" \
+	test -n "$images" -a -n "$(expect_all chain)" || exit 0
+fs_take images "$1" $images || exit 0
+for f in $images; do
+	qemu-img info -U "$work/$f" 2>/dev/null |
+		grep -E '^(backing file|disk size):' | sed "s|^|# $f: |"
 done
-sk_check "qemu-img check cbase.qcow2 (the commit's parent): no corruption" \
-	img_consistent "$work/cbase.qcow2"
-sk_check "qemu-img check sbase.qcow2 (the stream's parent): no corruption" \
-	img_consistent "$work/sbase.qcow2"
-check_chain compact cmp.qcow2 xvda 0
-check_chain defrag frag.qcow2 xvdb 1
-check_chain commit cchild.qcow2 xvdc 2
-check_chain stream schild.qcow2 xvdd 3
+for f in $(expect_all parent); do
+	sk_check "qemu-img check $f (a merge's parent): no corruption" \
+		img_consistent "$work/online/$f"
+done
+while read -r label img disk n <&3; do
+	check_chain "$label" "online/$img" "$disk" "$n"
+done 3< <(expect_all chain)
 exit 0
