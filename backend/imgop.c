@@ -7,7 +7,10 @@
  * this file runs those steps, one per work item on system_unbound_wq,
  * each under the image's lock (struct skb_qcow2.lock) like every guest
  * request, so a step is atomic with respect to guest I/O and a guest
- * request waits at most one step.  With image_op/guest_pace set, a step
+ * request waits at most one step, less its data copy and flushes: a
+ * compaction or defragmentation step drops the lock around them
+ * (ski_op_set_unlock(); the engine copies a cluster the guest wrote
+ * meanwhile again, and gives up a move whose cluster the guest discarded).  With image_op/guest_pace set, a step
  * is queued only after the guest has sent that many requests since the
  * last one (skb_imgop_count()): guest I/O paces the operation, which then
  * stalls while the guest is idle; a test uses it to put guest writes
@@ -146,6 +149,21 @@ unlock:
 		queue_work(system_unbound_wq, &o->work);
 }
 
+/* The engine drops and retakes the image's lock around a step's copy. */
+static void skb_imgop_unlock(void *arg)
+{
+	struct skb_qcow2 *q = arg;
+
+	mutex_unlock(&q->lock);
+}
+
+static void skb_imgop_relock(void *arg)
+{
+	struct skb_qcow2 *q = arg;
+
+	mutex_lock(&q->lock);
+}
+
 /**
  * skb_imgop_init() - set up the operation state of a new served image.
  * @q: the image, not yet visible to sysfs.
@@ -200,6 +218,11 @@ int skb_imgop_start(struct skb_qcow2 *q, enum ski_op_kind kind)
 		o->state = SKB_IMGOP_FAILED;
 		goto unlock;
 	}
+	/*
+	 * Safe: only the worker calls the engine's op functions, and
+	 * skb_imgop_stop() and a detach wait for it (cancel_work_sync()).
+	 */
+	ski_op_set_unlock(&o->op, skb_imgop_unlock, skb_imgop_relock, q);
 	if (ski_image_file_size(skb_imgop_image(q), &o->file_before))
 		o->file_before = 0;
 	o->state = SKB_IMGOP_RUNNING;

@@ -222,12 +222,19 @@ int ski_open_depth(const char *path, unsigned int flags, unsigned int depth,
 		   struct ski_image **imgp);
 char *ski_backing_path(const struct ski_image *img);
 
-/* A relocation: host cluster @from to @to, on behalf of @owner. */
+/*
+ * A relocation: host cluster @from to @to, on behalf of @owner; @dirty: a
+ * guest wrote into @from while it was being copied unlocked.
+ */
 struct ski_move {
 	u64 from;
 	u64 to;
 	u64 owner;
+	bool dirty;
 };
+
+/* relocate.c: a guest write into host bytes [@off, @off + @len). */
+void ski_op_note_write(struct ski_image *img, u64 off, u64 len);
 
 /* A run of guest clusters a merge step handles together. */
 struct ski_run {

@@ -170,8 +170,10 @@ static int write_batch(struct ski_image *img, const u8 *buf, u64 len,
 		if (err)
 			return err;
 		if (ski_entry_is_private(entry)) {
-			err = skp_pwrite(img->file, buf + pos, n,
-					 (entry & QCOW2_OFFSET_MASK) + in_off);
+			u64 host = (entry & QCOW2_OFFSET_MASK) + in_off;
+
+			ski_op_note_write(img, host, n);
+			err = skp_pwrite(img->file, buf + pos, n, host);
 			if (err)
 				return err;
 			pos += n;

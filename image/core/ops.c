@@ -82,6 +82,31 @@ int ski_op_step(struct ski_op *op, u64 budget)
 	return -EINVAL;
 }
 
+/**
+ * ski_op_set_unlock() - let relocation steps drop the caller's lock
+ * @op: operation from ski_op_begin(), before its first step
+ * @unlock: drops the lock that serialises the caller's engine calls
+ * @relock: takes it again; may sleep
+ * @arg: passed to both
+ *
+ * From then on, a compaction or defragmentation step whose batch moves
+ * guest data only (no L2 table or refcount block: those are copied with
+ * every change in them, so under the lock) calls @unlock after raising
+ * the targets' refcounts, copies the clusters and flushes, calls @relock,
+ * checks every move against what the guest did meanwhile (ops.h), then
+ * switches the pointers and drops the lock again around the flush that
+ * comes before the old clusters are released.  Guest I/O may run between
+ * @unlock and @relock; other operations, closing the image and
+ * ski_op_end() may not.  A merge step keeps the lock throughout.
+ */
+void ski_op_set_unlock(struct ski_op *op, void (*unlock)(void *arg),
+		       void (*relock)(void *arg), void *arg)
+{
+	op->unlock = unlock;
+	op->relock = relock;
+	op->lock_arg = arg;
+}
+
 /** ski_op_end() - release what the operation held (image stays open) */
 void ski_op_end(struct ski_op *op)
 {

@@ -13,6 +13,15 @@
  * relocate.c: compaction and defragmentation; merge.c: commit and stream.
  * The caller owns struct ski_op and reads done, total and moved (progress);
  * every other field is the core's own.
+ *
+ * A caller that serialises guest I/O and steps with a lock of its own
+ * (splitkit_back: struct skb_qcow2.lock) may hand the core a way to drop
+ * it (ski_op_set_unlock()): a relocation step then copies its data
+ * clusters and flushes with the lock dropped, and the guest's requests run
+ * meanwhile.  The rule that keeps them safe (relocate.c, do_moves()): a
+ * guest write into a cluster being copied marks its move dirty, and the
+ * move copies it again under the lock; a move whose cluster no longer
+ * holds its guest cluster (discarded, rewritten elsewhere) is dropped.
  */
 #ifndef _SPLITKIT_IMAGE_OPS_H
 #define _SPLITKIT_IMAGE_OPS_H
@@ -57,11 +66,21 @@ struct ski_op {
 	u64 win_base;			/* relocation: reverse-map window */
 	u64 build_cursor;		/* relocation: L1 index, window build */
 	unsigned int after_build;	/* relocation: phase after building it */
+	/* the caller's lock, dropped around a batch's copy and flushes */
+	void (*unlock)(void *arg);
+	void (*relock)(void *arg);
+	void *lock_arg;
+	/* moves[0, nr_copying): being copied unlocked; guest writes mark them */
+	unsigned int nr_copying;
+	u64 recopied;			/* moves copied again (guest wrote) */
+	u64 dropped;			/* moves given up (cluster changed) */
 };
 
 int ski_op_begin(struct ski_op *op, struct ski_image *img,
 		 enum ski_op_kind kind);
 int ski_op_step(struct ski_op *op, u64 budget);
+void ski_op_set_unlock(struct ski_op *op, void (*unlock)(void *arg),
+		       void (*relock)(void *arg), void *arg);
 void ski_op_end(struct ski_op *op);
 
 #endif /* _SPLITKIT_IMAGE_OPS_H */

@@ -215,17 +215,161 @@ static int move_switch(struct ski_image *img, const struct ski_move *mv)
 	return -EINVAL;
 }
 
+/**
+ * ski_op_note_write() - a guest write into host bytes of an image
+ * @img: the image written
+ * @off: host offset, bytes
+ * @len: bytes
+ *
+ * Marks dirty every move of the batch being copied unlocked whose source
+ * cluster the write touches (do_moves()).  Under the caller's lock, like
+ * every engine call but the unlocked copy.
+ */
+void ski_op_note_write(struct ski_image *img, u64 off, u64 len)
+{
+	struct ski_op *op = img->op;
+	u64 first, last;
+	unsigned int i;
+
+	if (!op || !op->nr_copying || !len)
+		return;
+	first = off >> img->cluster_bits;
+	last = (off + len - 1) >> img->cluster_bits;
+	for (i = 0; i < op->nr_copying; i++)
+		if (op->moves[i].from >= first && op->moves[i].from <= last)
+			op->moves[i].dirty = true;
+}
+
+/* Copy @run moves from @mv on (contiguous on both sides) in one I/O. */
+static int copy_run(struct ski_op *op, const struct ski_move *mv,
+		    unsigned int run)
+{
+	struct ski_image *img = op->img;
+	int err;
+
+	err = skp_pread(img->file, op->copy_buf, (u64)run << img->cluster_bits,
+			mv->from << img->cluster_bits);
+	if (!err)
+		err = skp_pwrite(img->file, op->copy_buf,
+				 (u64)run << img->cluster_bits,
+				 mv->to << img->cluster_bits);
+	return err;
+}
+
+/* Copy every move, one I/O per run contiguous on both sides. */
+static int copy_moves(struct ski_op *op, const struct ski_move *mv,
+		      unsigned int nr)
+{
+	unsigned int i, run;
+	int err = 0;
+
+	for (i = 0; !err && i < nr; i += run) {
+		run = 1;
+		while (i + run < nr && run < op->copy_clusters &&
+		       mv[i + run].from == mv[i].from + run &&
+		       mv[i + run].to == mv[i].to + run)
+			run++;
+		err = copy_run(op, &mv[i], run);
+	}
+	return err;
+}
+
+/*
+ * After an unlocked copy: is guest cluster @mv->owner still at @mv->from?
+ * The L2 entry says, not the reverse map (a placement's source may lie
+ * outside the window).
+ */
+static int move_still_valid(struct ski_image *img, const struct ski_move *mv,
+			    bool *valid)
+{
+	u64 entry;
+	int err;
+
+	err = ski_l2_entry(img, mv->owner & SKI_RMAP_INDEX, &entry);
+	*valid = !err && ski_entry_is_private(entry) &&
+		 (entry & QCOW2_OFFSET_MASK) == mv->from << img->cluster_bits;
+	return err;
+}
+
+/*
+ * Under the lock again after an unlocked copy: drop the moves whose source
+ * no longer holds their guest cluster (the target's refcount back to 0),
+ * copy again those the guest wrote into, and flush if any was.  Returns
+ * the moves kept, at the front of @mv, or -errno.
+ */
+static int recheck_moves(struct ski_op *op, struct ski_move *mv,
+			 unsigned int nr)
+{
+	struct ski_image *img = op->img;
+	unsigned int i, kept = 0;
+	bool valid, again = false;
+	int err = 0;
+
+	for (i = 0; !err && i < nr; i++) {
+		err = move_still_valid(img, &mv[i], &valid);
+		if (err)
+			break;
+		if (!valid) {
+			err = ski_set_refcount(img, mv[i].to, 0);
+			op->dropped++;
+			/* compaction: a hole again, below its lowest one */
+			if (mv[i].to < op->low_free)
+				op->low_free = mv[i].to;
+			continue;
+		}
+		if (mv[i].dirty) {
+			err = copy_run(op, &mv[i], 1);
+			op->recopied++;
+			again = true;
+		}
+		mv[kept++] = mv[i];
+	}
+	if (!err && again)
+		err = skp_flush(img->file);
+	return err ? err : (int)kept;
+}
+
+/* Every move of the batch moves guest data. */
+static bool data_only(const struct ski_move *mv, unsigned int nr)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		if ((mv[i].owner & SKI_RMAP_KIND) != SKI_RMAP_DATA)
+			return false;
+	return true;
+}
+
+/* skp_flush() of the image, the caller's lock dropped if @unlocked. */
+static int flush_maybe_unlocked(struct ski_op *op, bool unlocked)
+{
+	int err;
+
+	if (unlocked)
+		op->unlock(op->lock_arg);
+	err = skp_flush(op->img->file);
+	if (unlocked)
+		op->relock(op->lock_arg);
+	return err;
+}
+
 /*
  * Carry out a batch of moves with two flushes in all.  L2 tables and
  * refcount blocks are moved one per batch on their own: their copy must come
  * after every change written into them, and a data move in the same batch
- * would write its L2 entry or refcount into the old copy.
+ * would write its L2 entry or refcount into the old copy.  A batch of data
+ * moves is copied, and both flushes done, with the caller's lock dropped
+ * (ski_op_set_unlock()): the guest may write a source meanwhile (the move
+ * is marked dirty and copied again under the lock), or discard or
+ * reallocate it (the move is dropped); its targets are safe, their
+ * refcounts raised before the lock is dropped, and so are the sources
+ * after the switch, their refcounts dropped only once it is durable.
  */
 static int do_moves(struct ski_op *op, struct ski_move *mv, unsigned int nr)
 {
 	struct ski_image *img = op->img;
-	unsigned int i, kept = 0, run;
-	bool hole;
+	unsigned int i, kept = 0;
+	bool hole, unlocked;
 	int err = 0;
 
 	/*
@@ -240,30 +384,35 @@ static int do_moves(struct ski_op *op, struct ski_move *mv, unsigned int nr)
 		if (err || !hole)
 			continue;
 		err = ski_set_refcount(img, mv[i].to, 1);
+		mv[i].dirty = false;
 		mv[kept++] = mv[i];
 	}
 	nr = kept;
-	/* Copy, one I/O per run contiguous on both sides. */
-	for (i = 0; !err && i < nr; i += run) {
-		run = 1;
-		while (i + run < nr && run < op->copy_clusters &&
-		       mv[i + run].from == mv[i].from + run &&
-		       mv[i + run].to == mv[i].to + run)
-			run++;
-		err = skp_pread(img->file, op->copy_buf,
-				run << img->cluster_bits,
-				mv[i].from << img->cluster_bits);
-		if (!err)
-			err = skp_pwrite(img->file, op->copy_buf,
-					 run << img->cluster_bits,
-					 mv[i].to << img->cluster_bits);
+	if (err || !nr)
+		return err;
+	unlocked = op->unlock && data_only(mv, nr);
+	if (unlocked) {
+		op->nr_copying = nr;
+		op->unlock(op->lock_arg);
 	}
+	err = copy_moves(op, mv, nr);
 	if (!err)
 		err = skp_flush(img->file);
+	if (unlocked) {
+		op->relock(op->lock_arg);
+		op->nr_copying = 0;
+		if (!err) {
+			err = recheck_moves(op, mv, nr);
+			if (err >= 0) {
+				nr = err;
+				err = 0;
+			}
+		}
+	}
 	for (i = 0; !err && i < nr; i++)
 		err = move_switch(img, &mv[i]);
 	if (!err)
-		err = skp_flush(img->file);
+		err = flush_maybe_unlocked(op, unlocked);
 	for (i = 0; !err && i < nr; i++)
 		err = ski_set_refcount(img, mv[i].from, 0);
 	op->moved += nr;
@@ -640,6 +789,9 @@ static int defrag_step(struct ski_op *op, u64 budget)
 		err = ski_l2_entry(img, plan_gc[i], &entry);
 		if (err)
 			return err;
+		/* the guest may have discarded or zeroed it since the plan */
+		if (!ski_entry_is_private(entry))
+			continue;
 		mv[nr].from = (entry & QCOW2_OFFSET_MASK) >> img->cluster_bits;
 		mv[nr].to = plan_place[i];
 		mv[nr].owner = SKI_RMAP_DATA | plan_gc[i];

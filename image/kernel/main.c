@@ -41,6 +41,7 @@ SPLITKIT_EXPORT(ski_check);
 /* ops.h */
 SPLITKIT_EXPORT(ski_op_begin);
 SPLITKIT_EXPORT(ski_op_step);
+SPLITKIT_EXPORT(ski_op_set_unlock);
 SPLITKIT_EXPORT(ski_op_end);
 
 /* vminfo.h */

@@ -16,6 +16,13 @@
  * the end the image must check clean (no leaks: nothing crashed) and, for
  * a commit, the child must hold nothing, so that the backend can serve the
  * parent alone.
+ *
+ * With ski_op_set_unlock(), as splitkit_back runs them, a relocation step
+ * drops the lock around its copy and flushes: test_unlocked_* do guest
+ * I/O inside those windows, aimed at the very clusters just copied
+ * (writes into them, discards of them, then random I/O), so each rule of
+ * do_moves() is exercised: a written source copied again, a discarded one
+ * given up.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -42,6 +49,10 @@ struct online {
 	unsigned int mismatches;
 	unsigned int io_errors;
 	u64 targeted;
+	u64 windows;		/* unlocked windows the guest wrote in */
+	u64 copy_windows;	/* of which around a copy */
+	bool locked;		/* the lock the unlock hooks drop */
+	bool lock_misuse;	/* unlocked twice, or relocked twice */
 };
 
 static unsigned int rnd(struct online *o, unsigned int n)
@@ -166,6 +177,52 @@ static void verify(struct online *o)
 }
 
 /*
+ * Guest I/O while a step has dropped the lock, as the window closes (the
+ * relock hook: after the step's copy and flush, as a guest request that
+ * came last would): into the source of every other move copied (a
+ * partial write, or a discard in every fourth such window), then random
+ * I/O.  nr_copying is 0 in the window around the flush after the switch:
+ * random I/O only.
+ */
+static void unlocked_io(struct online *o)
+{
+	unsigned int i;
+
+	if (o->op.nr_copying)
+		o->copy_windows++;
+	for (i = 0; i < o->op.nr_copying; i += 2) {
+		u64 gc = o->op.moves[i].owner & SKI_RMAP_INDEX;
+
+		if (o->copy_windows % 4 == 2)
+			guest_discard(o, gc * CLUSTER, CLUSTER);
+		else
+			guest_write(o, gc * CLUSTER + 64 * (i + 1), 700);
+		o->targeted++;
+	}
+	random_io(o, 2);
+	o->windows++;
+}
+
+static void unlock(void *arg)
+{
+	struct online *o = arg;
+
+	if (!o->locked)
+		o->lock_misuse = true;
+	o->locked = false;
+}
+
+static void relock(void *arg)
+{
+	struct online *o = arg;
+
+	if (o->locked)
+		o->lock_misuse = true;
+	unlocked_io(o);
+	o->locked = true;
+}
+
+/*
  * Run @kind on the open image in steps of @budget clusters with guest I/O
  * after every step; returns the operation's result (1: finished).
  */
@@ -175,6 +232,8 @@ static int run_online(struct online *o, enum ski_op_kind kind, u64 budget,
 	int err;
 
 	err = ski_op_begin(&o->op, o->img, kind);
+	if (!err && o->locked)
+		ski_op_set_unlock(&o->op, unlock, relock, o);
 	for (*steps = 0; !err && *steps < 100000; (*steps)++) {
 		err = ski_op_step(&o->op, budget);
 		if (err)
@@ -211,9 +270,12 @@ static void report(const char *what, const struct online *o,
 	       (unsigned long long)o->targeted, o->mismatches, o->io_errors);
 }
 
-/* Compaction or defragmentation of a fragmented image, guest writing. */
-static void relocate_online(enum ski_op_kind kind, u64 budget, u64 window,
-			    unsigned int seed)
+/*
+ * Compaction or defragmentation of a fragmented image, guest writing
+ * between steps and, if @unlocked, inside them (unlocked_io()).
+ */
+static void relocate_online_how(enum ski_op_kind kind, u64 budget, u64 window,
+				unsigned int seed, bool unlocked)
 {
 	const char *path = tmp_path("reloc.qcow2");
 	struct online o;
@@ -225,12 +287,25 @@ static void relocate_online(enum ski_op_kind kind, u64 budget, u64 window,
 	imgt_make_fragmented(path, o.ref, DISK_BYTES, 0);
 	KTAP_ASSERT(!ski_open(path, SKI_OPEN_RW, &o.img));
 	o.img->rmap_window = window;
+	o.locked = unlocked;
 	err = run_online(&o, kind, budget, 3, &steps);
-	snprintf(what, sizeof(what), "%s budget %llu window %llu",
+	snprintf(what, sizeof(what), "%s budget %llu window %llu%s",
 		 kind == SKI_OP_COMPACT ? "compact" : "defrag",
-		 (unsigned long long)budget, (unsigned long long)window);
+		 (unsigned long long)budget, (unsigned long long)window,
+		 unlocked ? " unlocked" : "");
 	report(what, &o, steps);
 	KTAP_EXPECT_EQ(err, 1);
+	if (unlocked) {
+		printf("# %llu unlocked windows (%llu around a copy), %llu moves copied again, %llu given up\n",
+		       (unsigned long long)o.windows,
+		       (unsigned long long)o.copy_windows,
+		       (unsigned long long)o.op.recopied,
+		       (unsigned long long)o.op.dropped);
+		KTAP_EXPECT(o.copy_windows > 0 && o.windows > o.copy_windows);
+		KTAP_EXPECT(o.op.recopied > 0);
+		KTAP_EXPECT(o.op.dropped > 0);
+		KTAP_EXPECT(o.locked && !o.lock_misuse);
+	}
 	KTAP_EXPECT(o.op.moved > 0);
 	KTAP_EXPECT(o.targeted > 0);
 	KTAP_EXPECT_EQ(o.mismatches, 0);
@@ -243,6 +318,12 @@ static void relocate_online(enum ski_op_kind kind, u64 budget, u64 window,
 	KTAP_EXPECT(imgt_check_ok(path, false));
 	KTAP_EXPECT(imgt_equals(path, o.ref, DISK_BYTES));
 	online_free(&o);
+}
+
+static void relocate_online(enum ski_op_kind kind, u64 budget, u64 window,
+			    unsigned int seed)
+{
+	relocate_online_how(kind, budget, window, seed, false);
 }
 
 static void test_compact_online(void)
@@ -260,6 +341,19 @@ static void test_defrag_online(void)
 }
 
 /* A base with data everywhere and a child with some of its own. */
+/* The guest writes and discards the clusters a step copies, unlocked. */
+static void test_unlocked_compact(void)
+{
+	relocate_online_how(SKI_OP_COMPACT, 4, 0, 21, true);
+	relocate_online_how(SKI_OP_COMPACT, 9, 16, 22, true);
+}
+
+static void test_unlocked_defrag(void)
+{
+	relocate_online_how(SKI_OP_DEFRAG, 4, 0, 23, true);
+	relocate_online_how(SKI_OP_DEFRAG, 8, 16, 24, true);
+}
+
 static void make_chain(struct online *o, const char *base, const char *child)
 {
 	struct ski_create_opts co = { .size = DISK_BYTES,
@@ -434,6 +528,8 @@ static void test_busy(void)
 static const struct ktap_case cases[] = {
 	KTAP_CASE(test_compact_online),
 	KTAP_CASE(test_defrag_online),
+	KTAP_CASE(test_unlocked_compact),
+	KTAP_CASE(test_unlocked_defrag),
 	KTAP_CASE(test_commit_online),
 	KTAP_CASE(test_stream_online),
 	KTAP_CASE(test_ops_after_commit),
