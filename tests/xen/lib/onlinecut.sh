@@ -130,6 +130,12 @@ oc_sets()
 	done | sort -u
 }
 
+# oc_time WHAT: a comment with the seconds since boot (where the time goes).
+oc_time()
+{
+	sk_comment "$1 at $(cut -d' ' -f1 /proc/uptime) s"
+}
+
 # oc_make: every set's images on the power-cut filesystem, durable.
 oc_make()
 {
@@ -190,8 +196,10 @@ sk_oc_host()
 	NAME_ONLINE=$name
 	sk_check "load splitkit_back" sk_vbd_load_back splitkit_back || return
 	sk_pc_setup || return
+	oc_time "power-cut disks ready"
 	sk_check "qemu-img makes the images of sets $(oc_sets | tr '\n' ' ')(synced)" \
 		oc_make || return
+	oc_time "images made"
 	rm -f "/var/log/xen/console/guest-$name.log"
 	sk_check "xl create domU.cfg" xl create domU.cfg || return
 	if ! sk_check "guest prepared its disks and flushed a first pass" \
@@ -199,6 +207,7 @@ sk_oc_host()
 		sk_blk_relay "$name"
 		return
 	fi
+	oc_time "guest ready"
 	DOMID_ONLINE=$(xl domid "$name")
 	for o in $OC_OPS; do
 		sk_check "set $(oc_field "$o" 1): start $(oc_field "$o" 3) on $(oc_field "$o" 2) (steps of $(oc_field "$o" 4), guest_pace $(oc_field "$o" 5)); cut at $(oc_field "$o" 6) >= $(oc_field "$o" 7)" \
@@ -206,6 +215,7 @@ sk_oc_host()
 	done
 	sk_check "every operation reached its cut point, held there" \
 		oc_wait_points
+	oc_time "all at their points"
 	for o in $OC_OPS; do
 		state=$(oc_val "$o" state)
 		sk_comment "$(oc_field "$o" 3)-$(oc_field "$o" 1): state $state, steps $(oc_val "$o" steps), done $(oc_val "$o" done) of $(oc_val "$o" total), moved $(oc_val "$o" moved)"
@@ -281,6 +291,7 @@ sk_oc_guest()
 	local pass
 
 	sk_online_prepare || return
+	sk_comment "disks prepared at $(cut -d' ' -f1 /proc/uptime) s (guest)"
 	sk_check "first pass written and flushed on every disk" oc_pass 1 ||
 		return
 	sk_check "tell dom0" sk_hs_send online-ready

@@ -7,14 +7,18 @@
 #
 #   dom0: /mnt/powercut/online/e/: vbd-online's images ==> domU xvda
 #         (compact), xvdb (defrag), xvdc (commit), xvdd (stream):
-#         steps of 2 clusters, guest_pace 8 (64 for the commit), cut once
+#         steps of 2 clusters, guest_pace 2 (8 for the commit), cut once
 #         each moved its first clusters (moved >= 2): compaction and
 #         defragmentation past their table scans, the merges past their
 #         first copies
 #         /mnt/powercut/online/l/: the same ==> xvde, xvdf, xvdg, xvdh:
-#         steps of 4, guest_pace 2 (16 for the commit), cut with an
-#         eighth or less to go: done >= 224 of compaction's 256, >= 448
-#         of the 512 the others scan, the commit's moved >= 24 of its 32
+#         cut with a quarter or less to go: compaction done >= 192 of its
+#         256 moves, the stream >= 384 of the 512 clusters it walks, the
+#         commit moved >= 24 of its 32, defragmentation done >= 288 of
+#         the 416 guest clusters that hold data (its "done" walks 512 but
+#         leaps over the last 96, which hold none, then it compacts).
+#         Steps and paces leave each at least 32 guest requests from its
+#         end when dom0 holds it (dom0 polls twice a second).
 #
 # Each operation is held where it reached its point until all are there
 # (onlinecut.sh), so the early ones are not cut midway after all and the
@@ -26,9 +30,9 @@ OG_ALL="xvda xvdb xvdc xvdd xvde xvdf xvdg xvdh"
 . /lib/splitkit/powercut.sh
 . /lib/splitkit/onlinecut.sh
 
-OC_OPS="e:xvda:compact:2:8:moved:2 e:xvdb:defrag:2:8:moved:2
-	e:xvdc:commit:2:64:moved:2 e:xvdd:stream:2:8:moved:2
-	l:xvde:compact:4:2:done:224 l:xvdf:defrag:4:2:done:448
-	l:xvdg:commit:4:16:moved:24 l:xvdh:stream:4:2:done:448"
+OC_OPS="e:xvda:compact:2:2:moved:2 e:xvdb:defrag:2:2:moved:2
+	e:xvdc:commit:2:8:moved:2 e:xvdd:stream:2:2:moved:2
+	l:xvde:compact:4:4:done:192 l:xvdf:defrag:4:2:done:288
+	l:xvdg:commit:2:8:moved:24 l:xvdh:stream:4:2:done:384"
 
 sk_oc_host vbd-online-cut-ends
