@@ -75,6 +75,8 @@ static void skb_imgop_sample(struct skb_qcow2 *q)
 	o->done = o->op.done;
 	o->total = o->op.total;
 	o->moved = o->op.moved;
+	o->recopied = o->op.recopied;
+	o->given_up = o->op.dropped;
 	if (!ski_image_file_size(skb_imgop_image(q), &size))
 		o->file_bytes = size;
 }
@@ -322,6 +324,8 @@ enum skb_imgop_file {
 	SKB_IMGOP_F_STEP,
 	SKB_IMGOP_F_GUEST_REQS,
 	SKB_IMGOP_F_GUEST_PACE,
+	SKB_IMGOP_F_RECOPIED,
+	SKB_IMGOP_F_GIVEN_UP,
 };
 
 static u64 skb_imgop_value(const struct skb_imgop *o, enum skb_imgop_file f)
@@ -337,6 +341,8 @@ static u64 skb_imgop_value(const struct skb_imgop *o, enum skb_imgop_file f)
 		[SKB_IMGOP_F_STEP] = o->step_clusters,
 		[SKB_IMGOP_F_GUEST_REQS] = o->guest_reqs,
 		[SKB_IMGOP_F_GUEST_PACE] = o->guest_pace,
+		[SKB_IMGOP_F_RECOPIED] = o->recopied,
+		[SKB_IMGOP_F_GIVEN_UP] = o->given_up,
 	};
 
 	return v[f];
@@ -433,6 +439,8 @@ SKB_IMGOP_NUM(file_bytes_before, SKB_IMGOP_F_FILE_BEFORE);
 SKB_IMGOP_NUM(file_bytes, SKB_IMGOP_F_FILE_BYTES);
 SKB_IMGOP_NUM(error, SKB_IMGOP_F_ERROR);
 SKB_IMGOP_NUM(guest_requests, SKB_IMGOP_F_GUEST_REQS);
+SKB_IMGOP_NUM(recopied, SKB_IMGOP_F_RECOPIED);
+SKB_IMGOP_NUM(given_up, SKB_IMGOP_F_GIVEN_UP);
 #define SKB_IMGOP_NUM_RW(_name, _file)					\
 	static struct skb_imgop_attr skb_imgop_attr_##_name = {	\
 		.attr = __ATTR(_name, 0644, skb_imgop_num_show,		\
@@ -510,6 +518,8 @@ static struct attribute *skb_imgop_attrs[] = {
 	&skb_imgop_attr_guest_requests.attr.attr,
 	&skb_imgop_attr_step_clusters.attr.attr,
 	&skb_imgop_attr_guest_pace.attr.attr,
+	&skb_imgop_attr_recopied.attr.attr,
+	&skb_imgop_attr_given_up.attr.attr,
 	NULL
 };
 

@@ -37,6 +37,10 @@ enum skb_imgop_state {
  * @done: @op.done when last seen (clusters), for sysfs.
  * @total: @op.total likewise.
  * @moved: @op.moved likewise.
+ * @recopied: @op.recopied likewise: moves copied again, the guest having
+ *	written into them while a step copied them unlocked.
+ * @given_up: @op.dropped likewise: moves given up, the guest having
+ *	discarded or moved their cluster meanwhile.
  * @steps: steps taken since it started; under skb_qcow2.lock.
  * @guest_reqs: guest requests (reads, writes, flushes, discards) served
  *	while it ran, counted from its start; under skb_qcow2.lock.  Shows
@@ -61,6 +65,8 @@ struct skb_imgop {
 	u64 done;
 	u64 total;
 	u64 moved;
+	u64 recopied;
+	u64 given_up;
 	u64 steps;
 	u64 guest_reqs;
 	unsigned int guest_pace;

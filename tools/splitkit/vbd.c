@@ -233,7 +233,7 @@ static struct json_object *vbd_op_json(const char *dev)
 {
 	static const char *const nums[] = { "done", "total", "moved", "steps",
 		"file_bytes_before", "file_bytes", "error", "step_clusters",
-		"guest_requests", "guest_pace" };
+		"guest_requests", "guest_pace", "recopied", "given_up" };
 	struct json_object *o = json_object_new_object();
 	char file[64], buf[32];
 	size_t i;
