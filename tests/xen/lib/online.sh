@@ -53,9 +53,9 @@
 . /lib/splitkit/qcow2.sh
 
 OD=/run/online
-# the loop region, MiB
+# the loop region, MiB (a scenario may make it smaller: OL_MB=1)
 OL_OFF=24
-OL_MB=2
+OL_MB=${OL_MB:-2}
 # the disks' size, MiB
 OL_SIZE=32
 # guest requests between two steps of an operation (image_op/guest_pace)

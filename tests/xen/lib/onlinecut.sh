@@ -176,6 +176,7 @@ oc_expect_write()
 		echo "md5 $d $(sk_online_key "md5-$d")"
 	done
 	echo "flushed $1"
+	echo "loop_mib $OL_MB"
 	for s in $(oc_sets); do
 		for o in cmp frag cbase cchild sbase schild; do
 			echo "image $s/$o.qcow2"
@@ -264,7 +265,7 @@ oc_pass()
 
 	i=0
 	while [ "$i" -lt "$OC_BLOCKS" ]; do
-		# 37 is prime to 128: every block once, scattered
+		# 37 is prime to any power of two: every block once, scattered
 		j=$(((i * 37) % OC_BLOCKS))
 		k=0
 		for d in $OG_ALL; do

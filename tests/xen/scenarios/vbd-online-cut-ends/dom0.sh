@@ -15,16 +15,20 @@
 #         cut with a quarter or less to go: compaction done >= 192 of its
 #         256 moves, the stream >= 384 of the 512 clusters it walks, the
 #         commit moved >= 24 of its 32, defragmentation done >= 288 of
-#         the 416 guest clusters that hold data (its "done" walks 512 but
-#         leaps over the last 96, which hold none, then it compacts).
-#         Steps and paces leave each at least 32 guest requests from its
-#         end when dom0 holds it (dom0 polls twice a second).
+#         the 400 guest clusters that hold data (its "done" walks 512 but
+#         leaps over the last 112, which hold none, then it compacts).
+#         Steps and paces leave each 16 guest requests or more from its
+#         end when dom0 holds it: several seconds of the guest's writing,
+#         against dom0's polls twice a second.
 #
+# The loop region is 1 MiB (OL_MB=1): eight disks take the guest twice
+# as long a pass as vbd-online-cut's four.
 # Each operation is held where it reached its point until all are there
 # (onlinecut.sh), so the early ones are not cut midway after all and the
 # late ones do not finish first.
 
 OG_ALL="xvda xvdb xvdc xvdd xvde xvdf xvdg xvdh"
+OL_MB=1
 
 . /lib/splitkit/online.sh
 . /lib/splitkit/powercut.sh
@@ -32,7 +36,7 @@ OG_ALL="xvda xvdb xvdc xvdd xvde xvdf xvdg xvdh"
 
 OC_OPS="e:xvda:compact:2:2:moved:2 e:xvdb:defrag:2:2:moved:2
 	e:xvdc:commit:2:8:moved:2 e:xvdd:stream:2:2:moved:2
-	l:xvde:compact:4:4:done:192 l:xvdf:defrag:4:2:done:288
-	l:xvdg:commit:2:8:moved:24 l:xvdh:stream:4:2:done:384"
+	l:xvde:compact:8:2:done:192 l:xvdf:defrag:16:2:done:288
+	l:xvdg:commit:2:4:moved:24 l:xvdh:stream:16:2:done:384"
 
 sk_oc_host vbd-online-cut-ends

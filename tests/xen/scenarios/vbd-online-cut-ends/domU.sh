@@ -7,6 +7,7 @@
 OG_ALL="xvda xvdb xvdc xvdd xvde xvdf xvdg xvdh"
 OG_FILL="xvda xvde"
 OG_FRAG="xvdb xvdf"
+OL_MB=1
 
 . /lib/splitkit/online.sh
 . /lib/splitkit/onlinecut.sh

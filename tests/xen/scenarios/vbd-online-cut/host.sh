@@ -25,9 +25,9 @@ HERE=${HERE:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$HERE/lib/common.sh"
 . "$HERE/lib/powercut.sh"
 
-# as in tests/xen/lib/online.sh: the loop region [24M, 26M) of 32 MiB disks
+# as in tests/xen/lib/online.sh: the loop region [24M, 24M + OL_MB) of
+# 32 MiB disks (OL_MB from dom0's expect file)
 OL_OFF=24
-OL_MB=2
 OL_SIZE=32
 
 # on the host, results go to stdout without a prefix
@@ -93,7 +93,7 @@ outside_md5()
 loop_lines()
 {
 	dd if="$1" bs=1M skip=$OL_OFF count=$OL_MB 2>/dev/null |
-		awk -v disk="$2" -v min="$3" '
+		awk -v disk="$2" -v min="$3" -v lines=$((OL_MB << 15)) '
 		{
 			blk = int((NR - 1) / 512)
 			if (length($0) != 31 || $0 !~ /^g[0-9]+j[0-9]+k[0-9]+$/ ||
@@ -113,8 +113,8 @@ loop_lines()
 		}
 		END {
 			if (bad) exit 1
-			if (NR != 2 * 1024 * 1024 / 32) {
-				printf "%d lines, not %d\n", NR, 2 * 1024 * 1024 / 32
+			if (NR != lines) {
+				printf "%d lines, not %d\n", NR, lines
 				exit 1
 			}
 			printf "passes %d to %d (flushed: %d)\n", lo, hi, min
@@ -150,6 +150,9 @@ expect_all()
 fs_take expect "$2" expect || exit 0
 sed 's/^/# expect: /' "$work/expect"
 flushed=$(expect flushed)
+OL_MB=$(expect loop_mib)
+sk_check "dom0 recorded the loop region's size (${OL_MB:-none} MiB)" \
+	test -n "$OL_MB" || exit 0
 sk_check "dom0 recorded the guest's last flushed pass (${flushed:-none})" \
 	test -n "$flushed" || exit 0
 images=$(expect_all image | sed 's#^#online/#')
