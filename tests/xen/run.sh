@@ -401,18 +401,18 @@ plan_boots()
 	done
 }
 
-# powercut_prepare: fresh sparse host files (512 MiB: room for
-# vbd-online-cut-ends's two sets of images) and the QEMU arguments of the
-# power-cut disks in powercut_drive.  cache=none needs O_DIRECT on the
+# powercut_prepare: fresh sparse host files (1 GiB behind sk-powercut:
+# room for vbd-online-cut's three sets of images; 256 MiB behind
+# sk-powercut-4k) and the QEMU arguments of the power-cut disks in
+# powercut_drive.  cache=none needs O_DIRECT on the
 # host's filesystem; where it has none, cache=writeback is as good for
 # this test, since the host's page cache outlives QEMU.
 powercut_prepare()
 {
-	local f cache=none
+	local cache=none
 	rm -f "$out/powercut.img" "$out/powercut-4k.img" "$out/powercut.done"
-	for f in powercut powercut-4k; do
-		truncate -s 512M "$out/$f.img" || return 1
-	done
+	truncate -s 1G "$out/powercut.img" &&
+		truncate -s 256M "$out/powercut-4k.img" || return 1
 	if ! dd if=/dev/zero of="$out/powercut.img" bs=4096 count=1 \
 	     oflag=direct conv=notrunc 2>/dev/null; then
 		echo "# no O_DIRECT on $out: power-cut disks with cache=writeback"

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Power cuts in the middle of splitkit_back's online image operations
-# (issue 11's crash test; scenarios vbd-online-cut and vbd-online-cut-ends,
-# needs words "qcow2 powercut"; tests/xen/lib/powercut.sh).  Sourced after
+# (issue 11's crash test; scenario vbd-online-cut, needs words "qcow2
+# powercut"; tests/xen/lib/powercut.sh).  Sourced after
 # online.sh in dom0 and in the guest.
 #
 #   host: build/xen/<kver>/powercut.img (QEMU, cache=none)
@@ -88,7 +88,8 @@ oc_reached()
 }
 
 # oc_wait_points: hold every operation as soon as it reached its point;
-# returns when all are held (hang guard: 1800 polls).
+# returns when all are held, fails at once when one ended before its
+# point (hang guard: 1800 polls).
 oc_wait_points()
 {
 	local o left=1800 held="" all
@@ -100,6 +101,9 @@ oc_wait_points()
 			if oc_reached "$o"; then
 				echo $OC_HOLD >"$(oc_dir "$o")/guest_pace" || return 1
 				held="$held $o"
+			elif [ "$(oc_val "$o" state)" != running ]; then
+				sk_comment "$(oc_field "$o" 3)-$(oc_field "$o" 1) ended ($(oc_val "$o" state)) before its point: $(oc_field "$o" 6) $(oc_val "$o" "$(oc_field "$o" 6)")"
+				return 1
 			else
 				all=0
 			fi

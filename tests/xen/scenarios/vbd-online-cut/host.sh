@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# vbd-online-cut, vbd-online-cut-ends (host half; tests/xen/lib/
-# onlinecut.sh): run by tests/xen/run.sh on the host after it cut the
+# vbd-online-cut (host half; tests/xen/lib/onlinecut.sh): run by
+# tests/xen/run.sh on the host after it cut the
 # power in the middle of dom0's online operations, with the two host files
 # behind dom0's power-cut disks.  On a copy of each: e2fsck replays the
 # journal, debugfs takes dom0's expect file and the images it names out.
