@@ -369,8 +369,12 @@ int ski_set_refcount(struct ski_image *img, u64 cluster, u16 refcount)
 	if (err)
 		return err;
 	block[cluster % img->rb_entries] = refcount;
-	if (!refcount)
+	if (!refcount) {
 		ski_rmap_set(img, cluster, SKI_RMAP_FREE);
+		/* freed, so maybe reallocated: a copy in flight is stale */
+		ski_op_note_write(img, cluster << img->cluster_bits,
+				  img->cluster_size);
+	}
 	if (refcount)
 		note_used(img, cluster);
 	else if (cluster < img->free_hint)

@@ -216,14 +216,19 @@ static int move_switch(struct ski_image *img, const struct ski_move *mv)
 }
 
 /**
- * ski_op_note_write() - a guest write into host bytes of an image
+ * ski_op_note_write() - a guest write into host bytes of an image, or
+ *	their release
  * @img: the image written
  * @off: host offset, bytes
  * @len: bytes
  *
  * Marks dirty every move of the batch being copied unlocked whose source
- * cluster the write touches (do_moves()).  Under the caller's lock, like
- * every engine call but the unlocked copy.
+ * cluster the write touches (do_moves()).  io.c calls it for a write in
+ * place, refcount.c when a cluster's refcount falls to 0: a source the
+ * guest discarded may come back to the same guest cluster by a
+ * copy-on-write allocation, its L2 entry then the same as before, its
+ * content not.  Under the caller's lock, like every engine call but the
+ * unlocked copy.
  */
 void ski_op_note_write(struct ski_image *img, u64 off, u64 len)
 {
@@ -311,6 +316,10 @@ static int recheck_moves(struct ski_op *op, struct ski_move *mv,
 			break;
 		if (!valid) {
 			err = ski_set_refcount(img, mv[i].to, 0);
+			/* the copy may hold data the guest discarded */
+			if (!err && img->punch)
+				skp_punch(img->file, mv[i].to << img->cluster_bits,
+					  img->cluster_size);
 			op->dropped++;
 			/* compaction: a hole again, below its lowest one */
 			if (mv[i].to < op->low_free)

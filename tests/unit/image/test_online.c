@@ -180,8 +180,9 @@ static void verify(struct online *o)
  * Guest I/O while a step has dropped the lock, as the window closes (the
  * relock hook: after the step's copy and flush, as a guest request that
  * came last would): into the source of every other move copied (a
- * partial write, or a discard in every fourth such window), then random
- * I/O.  nr_copying is 0 in the window around the flush after the switch:
+ * partial write; in every fourth such window a discard; in every fourth
+ * a discard and a whole-cluster write, which the allocator may put back
+ * into the freed source), then random I/O.  nr_copying is 0 in the window around the flush after the switch:
  * random I/O only.
  */
 static void unlocked_io(struct online *o)
@@ -193,10 +194,15 @@ static void unlocked_io(struct online *o)
 	for (i = 0; i < o->op.nr_copying; i += 2) {
 		u64 gc = o->op.moves[i].owner & SKI_RMAP_INDEX;
 
-		if (o->copy_windows % 4 == 2)
+		if (o->copy_windows % 4 == 2) {
 			guest_discard(o, gc * CLUSTER, CLUSTER);
-		else
+		} else if (o->copy_windows % 4 == 3) {
+			/* back into the freed source, by copy-on-write */
+			guest_discard(o, gc * CLUSTER, CLUSTER);
+			guest_write(o, gc * CLUSTER, CLUSTER);
+		} else {
 			guest_write(o, gc * CLUSTER + 64 * (i + 1), 700);
+		}
 		o->targeted++;
 	}
 	random_io(o, 2);
