@@ -196,7 +196,21 @@ int ski_set_reftable_entry(struct ski_image *img, u64 index, u64 entry);
 int ski_alloc_cluster(struct ski_image *img, u64 *cluster);
 int ski_compressed_range(struct ski_image *img, u64 entry, u64 *start,
 			 u64 *end);
-int ski_release_entry(struct ski_image *img, u64 entry);
+/*
+ * Host clusters a loop of releases freed, punched out of the file as one
+ * range (a punch is a file-system transaction: one per cluster made a
+ * commit several times slower).  Nothing may be allocated between a
+ * release into it and ski_release_end(): a freed cluster handed out again
+ * must not be punched after its new data is written.
+ */
+struct ski_release {
+	u64 first;		/* first host cluster of the pending range */
+	u64 nr;			/* clusters in it, 0 when none pending */
+};
+
+int ski_release_entry(struct ski_image *img, u64 entry,
+		      struct ski_release *rel);
+void ski_release_end(struct ski_image *img, struct ski_release *rel);
 int ski_file_clusters(struct ski_image *img, u64 *clusters);
 int ski_alloc_run(struct ski_image *img, u64 nr, u64 *first);
 int ski_refcount_cache_init(struct ski_image *img);

@@ -154,6 +154,7 @@ static int write_batch(struct ski_image *img, const u8 *buf, u64 len,
 		       u64 off, u64 *done)
 {
 	struct ski_pending_map *pend = img->pending;
+	struct ski_release rel = { 0 };
 	unsigned int nr = 0, i;
 	bool release = false;
 	u64 pos = 0;
@@ -223,7 +224,8 @@ static int write_batch(struct ski_image *img, const u8 *buf, u64 len,
 		if (!err && release)
 			err = skp_flush(img->file);
 		for (i = 0; !err && release && i < nr; i++)
-			err = ski_release_entry(img, pend[i].old_entry);
+			err = ski_release_entry(img, pend[i].old_entry, &rel);
+		ski_release_end(img, &rel);
 	}
 	*done = pos;
 	return err;
@@ -292,6 +294,7 @@ int ski_drop_clusters(struct ski_image *img, u64 first, u64 last,
 		      u64 new_entry)
 {
 	u64 gc, entry, old[SKI_DISCARD_BATCH];
+	struct ski_release rel = { 0 };
 	unsigned int nr = 0, i;
 	int err = 0;
 
@@ -308,7 +311,8 @@ int ski_drop_clusters(struct ski_image *img, u64 first, u64 last,
 		if (nr == SKI_DISCARD_BATCH) {
 			err = skp_flush(img->file);
 			for (i = 0; !err && i < nr; i++)
-				err = ski_release_entry(img, old[i]);
+				err = ski_release_entry(img, old[i], &rel);
+			ski_release_end(img, &rel);
 			nr = 0;
 			if (err)
 				break;
@@ -319,7 +323,8 @@ int ski_drop_clusters(struct ski_image *img, u64 first, u64 last,
 		int ferr = skp_flush(img->file);
 
 		for (i = 0; !ferr && !err && i < nr; i++)
-			err = ski_release_entry(img, old[i]);
+			err = ski_release_entry(img, old[i], &rel);
+		ski_release_end(img, &rel);
 		if (!err)
 			err = ferr;
 	}

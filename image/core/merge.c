@@ -112,6 +112,7 @@ static int commit_runs(struct ski_op *op)
 {
 	struct ski_image *img = op->img, *parent = op->parent;
 	u64 *old = op->old_entries, i, n = 0;
+	struct ski_release rel = { 0 };
 	unsigned int r;
 	int err = 0;
 
@@ -147,7 +148,8 @@ static int commit_runs(struct ski_op *op)
 	if (!err)
 		err = skp_flush(img->file);
 	for (i = 0; !err && i < n; i++)
-		err = ski_release_entry(img, old[i]);
+		err = ski_release_entry(img, old[i], &rel);
+	ski_release_end(img, &rel);
 	op->moved += n;
 	return err;
 }

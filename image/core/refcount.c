@@ -473,14 +473,48 @@ int ski_compressed_range(struct ski_image *img, u64 entry, u64 *start,
 	return 0;
 }
 
+/* Punch the pending range of @rel, if any. */
+void ski_release_end(struct ski_image *img, struct ski_release *rel)
+{
+	if (rel->nr && img->punch)
+		skp_punch(img->file, rel->first << img->cluster_bits,
+			  rel->nr << img->cluster_bits);
+	rel->nr = 0;
+}
+
+/* Host cluster @c is free: add it to @rel's range, or punch it now. */
+static void release_punch(struct ski_image *img, u64 c,
+			  struct ski_release *rel)
+{
+	struct ski_release one = { c, 1 };
+
+	if (!img->punch)
+		return;
+	if (!rel) {
+		ski_release_end(img, &one);
+		return;
+	}
+	if (rel->nr && c == rel->first + rel->nr) {
+		rel->nr++;
+		return;
+	}
+	ski_release_end(img, rel);
+	rel->first = c;
+	rel->nr = 1;
+}
+
 /**
  * ski_release_entry() - drop the refcounts an old L2 entry held
  * @img: writable image
  * @entry: the replaced L2 entry
+ * @rel: where freed host clusters gather for one punch (then call
+ *	 ski_release_end() before anything is allocated), or NULL to punch
+ *	 each at once
  *
  * Call only after the entry's replacement is durable (flushed).
  */
-int ski_release_entry(struct ski_image *img, u64 entry)
+int ski_release_entry(struct ski_image *img, u64 entry,
+		      struct ski_release *rel)
 {
 	u64 start, end, c;
 	u16 rc;
@@ -511,9 +545,8 @@ int ski_release_entry(struct ski_image *img, u64 entry)
 		 * its replacement): its bytes may go.  A compressed cluster's
 		 * host clusters may be shared with its neighbours' (rc > 1).
 		 */
-		if (rc == 1 && img->punch)
-			skp_punch(img->file, c << img->cluster_bits,
-				  img->cluster_size);
+		if (rc == 1)
+			release_punch(img, c, rel);
 	}
 	return 0;
 }

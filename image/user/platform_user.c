@@ -252,9 +252,17 @@ int skp_truncate(struct skp_file *file, u64 size)
 	return ftruncate(file->fd, size) ? -errno : 0;
 }
 
+static u64 punches;
+
+u64 skp_user_punches(void)
+{
+	return punches;
+}
+
 void skp_punch(struct skp_file *file, u64 off, u64 len)
 {
 	mutation_point();
+	punches++;
 	/* best effort: where holes cannot be punched the bytes stay */
 	(void)fallocate(file->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 			off, len);

@@ -2,7 +2,8 @@
 /*
  * Userspace-only knobs of the image platform layer (platform_user.c):
  * how much the core logs to stderr, where a crash test kills it, and the
- * allocation accounting and failure injection of the memory tests.
+ * allocation accounting and failure injection of the memory tests, and
+ * the count of hole punches.
  */
 #ifndef _SPLITKIT_IMAGE_PLATFORM_USER_H
 #define _SPLITKIT_IMAGE_PLATFORM_USER_H
@@ -17,5 +18,7 @@ void skp_user_fail_alloc(long nth, unsigned int flags);
 /* Bytes allocated through the platform now, their peak, calls counted. */
 void skp_user_alloc_stats(u64 *live, u64 *peak, u64 *calls);
 void skp_user_alloc_reset_peak(void);
+/* Calls of skp_punch() so far (each a file-system transaction). */
+u64 skp_user_punches(void);
 
 #endif /* _SPLITKIT_IMAGE_PLATFORM_USER_H */

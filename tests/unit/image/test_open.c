@@ -7,7 +7,8 @@
  * through the name given, the accessors of an opened image, and refusals
  * (a bad descriptor, a file that is not an image); the flags splitkit_back
  * opens with (SKI_OPEN_STRICT: no probing of backing formats, backing names
- * relative without ".."; SKI_OPEN_PUNCH: freed clusters leave the file).
+ * relative without ".."; SKI_OPEN_PUNCH: freed clusters leave the file,
+ * a run of them in one punch).
  * Black-box: only
  * image.h, ops.h and the platform layer.
  */
@@ -19,6 +20,7 @@
 
 #include "ktap.h"
 #include "core/image.h"
+#include "core/ops.h"
 #include "user/platform_user.h"
 
 static char dir[64];
@@ -246,6 +248,64 @@ static void test_open_punch(void)
 	close(fd);
 }
 
+/*
+ * SKI_OPEN_PUNCH frees a run of host clusters with one punch, not one per
+ * cluster (a punch is a file-system transaction): a discard of 32
+ * contiguous clusters, and a commit of 32 contiguous child clusters in two
+ * steps, each punch one range; content and allocation checked after.
+ */
+static void test_open_punch_runs(void)
+{
+	struct ski_create_opts co = { .size = 4 << 20 };
+	const char *base = path_of("pbase.qcow2");
+	const char *child = path_of("pchild.qcow2");
+	static u8 buf[2 << 20], back[2 << 20];
+	struct ski_image *img;
+	struct ski_op op;
+	struct stat st;
+	blkcnt_t with;
+	u64 before;
+	int fd, err;
+
+	memset(buf, 0x5a, sizeof(buf));
+	unlink(base);
+	unlink(child);
+	KTAP_ASSERT(!ski_create(base, &co));
+	KTAP_ASSERT(!open_fd(base, SKI_OPEN_RW | SKI_OPEN_PUNCH, base, &fd,
+			     &img));
+	KTAP_ASSERT(!ski_write(img, buf, sizeof(buf), 0));
+	KTAP_ASSERT(!ski_write(img, buf, sizeof(buf), 2 << 20));
+	before = skp_user_punches();
+	KTAP_EXPECT(!ski_discard(img, 0, 2 << 20));
+	KTAP_EXPECT_EQ(skp_user_punches() - before, 1);
+	ski_close(img);
+	close(fd);
+
+	co.backing_file = "pbase.qcow2";
+	co.backing_format = "qcow2";
+	KTAP_ASSERT(!ski_create(child, &co));
+	KTAP_ASSERT(!open_fd(child, SKI_OPEN_RW | SKI_OPEN_PUNCH, child, &fd,
+			     &img));
+	memset(buf, 0xa5, sizeof(buf));
+	KTAP_ASSERT(!ski_write(img, buf, sizeof(buf), 2 << 20));
+	KTAP_ASSERT(!fstat(fd, &st));
+	with = st.st_blocks;
+	before = skp_user_punches();
+	err = ski_op_begin(&op, img, SKI_OP_COMMIT);
+	while (!err)
+		err = ski_op_step(&op, 16);
+	ski_op_end(&op);
+	KTAP_EXPECT_EQ(err, 1);
+	/* 32 clusters of 64 KiB, 16 a step: one punch a step */
+	KTAP_EXPECT_EQ(skp_user_punches() - before, 2);
+	KTAP_ASSERT(!fstat(fd, &st));
+	KTAP_EXPECT(st.st_blocks + 3072 < with);
+	KTAP_EXPECT(!ski_read(img, back, sizeof(back), 2 << 20));
+	KTAP_EXPECT(!memcmp(back, buf, sizeof(buf)));
+	ski_close(img);
+	close(fd);
+}
+
 static void test_cleanup(void)
 {
 	char cmd[128];
@@ -260,6 +320,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(test_open_file_refused),
 	KTAP_CASE(test_open_strict),
 	KTAP_CASE(test_open_punch),
+	KTAP_CASE(test_open_punch_runs),
 	KTAP_CASE(test_cleanup),
 };
 
