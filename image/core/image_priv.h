@@ -248,7 +248,7 @@ struct ski_move {
 };
 
 /* relocate.c: a guest write into host bytes [@off, @off + @len). */
-void ski_op_note_write(struct ski_image *img, u64 off, u64 len);
+void ski_op_note_change(struct ski_image *img, u64 off, u64 len);
 
 /* A run of guest clusters a merge step handles together. */
 struct ski_run {

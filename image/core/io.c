@@ -173,7 +173,7 @@ static int write_batch(struct ski_image *img, const u8 *buf, u64 len,
 		if (ski_entry_is_private(entry)) {
 			u64 host = (entry & QCOW2_OFFSET_MASK) + in_off;
 
-			ski_op_note_write(img, host, n);
+			ski_op_note_change(img, host, n);
 			err = skp_pwrite(img->file, buf + pos, n, host);
 			if (err)
 				return err;

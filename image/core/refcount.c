@@ -372,7 +372,7 @@ int ski_set_refcount(struct ski_image *img, u64 cluster, u16 refcount)
 	if (!refcount) {
 		ski_rmap_set(img, cluster, SKI_RMAP_FREE);
 		/* freed, so maybe reallocated: a copy in flight is stale */
-		ski_op_note_write(img, cluster << img->cluster_bits,
+		ski_op_note_change(img, cluster << img->cluster_bits,
 				  img->cluster_size);
 	}
 	if (refcount)

@@ -216,7 +216,7 @@ static int move_switch(struct ski_image *img, const struct ski_move *mv)
 }
 
 /**
- * ski_op_note_write() - a guest write into host bytes of an image, or
+ * ski_op_note_change() - a guest write into host bytes of an image, or
  *	their release
  * @img: the image written
  * @off: host offset, bytes
@@ -230,7 +230,7 @@ static int move_switch(struct ski_image *img, const struct ski_move *mv)
  * content not.  Under the caller's lock, like every engine call but the
  * unlocked copy.
  */
-void ski_op_note_write(struct ski_image *img, u64 off, u64 len)
+void ski_op_note_change(struct ski_image *img, u64 off, u64 len)
 {
 	struct ski_op *op = img->op;
 	u64 first, last;

@@ -41,10 +41,13 @@ OC_EXPECT=/mnt/powercut-4k/expect
 # guest_pace that holds an operation where it is
 OC_HOLD=65536
 
-# oc_field ENTRY N: field N of an OC_OPS entry.
+# oc_field ENTRY N: field N of an OC_OPS entry (no pipe: dom0 polls it).
 oc_field()
 {
-	echo "$1" | cut -d: -f"$2"
+	local n=$2 IFS=:
+
+	set -- $1
+	eval "echo \"\${$n}\""
 }
 
 # oc_devid VDEV: the xenbus device id of xvdX (202:16*X).
@@ -56,16 +59,22 @@ oc_devid()
 	echo $((202 * 256 + 16 * ${#pre}))
 }
 
+# oc_dev ENTRY: the backend device of ENTRY's disk (vbd-DOMID-DEVID).
+oc_dev()
+{
+	echo "vbd-$DOMID_ONLINE-$(oc_devid "$(oc_field "$1" 2)")"
+}
+
 # oc_dir ENTRY: the sysfs image_op directory of ENTRY's disk.
 oc_dir()
 {
-	echo "/sys/bus/xen-backend/devices/vbd-$DOMID_ONLINE-$(oc_devid "$(oc_field "$1" 2)")/image_op"
+	echo "/sys/bus/xen-backend/devices/$(oc_dev "$1")/image_op"
 }
 
 # oc_val ENTRY FILE: ENTRY's image_op/FILE.
 oc_val()
 {
-	cat "$(oc_dir "$1")/$2"
+	sk_online_op_val "$(oc_dev "$1")" "$2"
 }
 
 # oc_start ENTRY: its operation, paced by the guest.
