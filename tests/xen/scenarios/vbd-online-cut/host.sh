@@ -59,7 +59,8 @@ fs_take()
 	done
 }
 
-# expect KEY...: the value of "KEY..." in dom0's expect file.
+# expect KEY...: the value of every "KEY..." line in dom0's expect file,
+# one a line.
 expect()
 {
 	awk -v k="$*" 'index($0, k " ") == 1 { print substr($0, length(k) + 2) }' \
@@ -139,13 +140,6 @@ check_chain()
 	rm -f "$raw"
 }
 
-# expect_all KEY: the values of every "KEY ..." line.
-expect_all()
-{
-	awk -v k="$1" '$1 == k { print substr($0, length(k) + 2) }' \
-		"$work/expect"
-}
-
 [ $# -eq 2 ] || { echo "usage: host.sh POWERCUT_IMG POWERCUT_4K_IMG" >&2; exit 2; }
 fs_take expect "$2" expect || exit 0
 sed 's/^/# expect: /' "$work/expect"
@@ -155,19 +149,19 @@ sk_check "dom0 recorded the loop region's size (${OL_MB:-none} MiB)" \
 	test -n "$OL_MB" || exit 0
 sk_check "dom0 recorded the guest's last flushed pass (${flushed:-none})" \
 	test -n "$flushed" || exit 0
-images=$(expect_all image | sed 's#^#online/#')
+images=$(expect image | sed 's#^#online/#')
 sk_check "dom0 named the images and the chains to check" \
-	test -n "$images" -a -n "$(expect_all chain)" || exit 0
+	test -n "$images" -a -n "$(expect chain)" || exit 0
 fs_take images "$1" $images || exit 0
 for f in $images; do
 	qemu-img info -U "$work/$f" 2>/dev/null |
 		grep -E '^(backing file|disk size):' | sed "s|^|# $f: |"
 done
-for f in $(expect_all parent); do
+for f in $(expect parent); do
 	sk_check "qemu-img check $f (a merge's parent): no corruption" \
 		img_consistent "$work/online/$f"
 done
 while read -r label img disk n <&3; do
 	check_chain "$label" "online/$img" "$disk" "$n"
-done 3< <(expect_all chain)
+done 3< <(expect chain)
 exit 0
