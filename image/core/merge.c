@@ -13,6 +13,21 @@
  * ski_merge_step()).  When the child is empty the parent takes over the child's VM information (the
  * child's wins, as for any differencing disk) and a "merged" history entry.
  *
+ * A commit step of data clusters the child holds alone may copy with the
+ * caller's lock dropped (ski_op_set_unlock(); commit_unlocked()): under
+ * the lock it picks each cluster's target in the parent (the parent's own
+ * cluster when it holds it alone, else a new one, refcount raised and not
+ * yet mapped), then copies and flushes unlocked.  Guest writes go to the
+ * child for every cluster at or past commit_below, which only moves once
+ * the step is done: a write into one being copied is in place, marks its
+ * move dirty (ski_op_note_change()) and the move copies again under the
+ * lock; a cluster whose child entry changed meanwhile (discarded, or
+ * rewritten elsewhere) is committed again the locked way.  Then, locked,
+ * the parent's new clusters are mapped, flushed, and the child lets go as
+ * above.  While a backing file is attached, no guest request makes a
+ * child entry 0 (a discard leaves a zero cluster, io.c), so a parent
+ * cluster overwritten in place is only ever read through the child.
+ *
  * Stream goes the other way: every cluster the child does not hold and the
  * chain shows as non-zero is copied into the child; then the backing file is
  * dropped from the header (ski_drop_backing()).  Until that last write the
@@ -59,6 +74,10 @@ int ski_merge_begin(struct ski_op *op)
 	op->total = img->guest_clusters;
 	if (op->kind == SKI_OP_STREAM)
 		return 0;
+	op->moves = ski_io_zalloc(op->buf_clusters * sizeof(*op->moves));
+	op->parent_entries = ski_io_zalloc(op->buf_clusters * sizeof(u64));
+	if (!op->moves || !op->parent_entries)
+		return -ENOMEM;
 
 	if (!img->backing) {
 		skp_log(SKP_LOG_ERR, "%s: commit needs a qcow2 parent",
@@ -105,10 +124,11 @@ static u64 run_bytes(struct ski_image *img, u64 first, u64 nr)
 }
 
 /*
- * Commit the runs gathered in op->runs: all parent writes, one parent
- * flush, then every child entry cleared, one child flush, then releases.
+ * Commit the runs gathered in op->runs under the lock: all parent writes,
+ * one parent flush, then every child entry cleared, one child flush, then
+ * releases.
  */
-static int commit_runs(struct ski_op *op)
+static int commit_locked(struct ski_op *op)
 {
 	struct ski_image *img = op->img, *parent = op->parent;
 	u64 *old = op->old_entries, i, n = 0;
@@ -152,6 +172,336 @@ static int commit_runs(struct ski_op *op)
 	ski_release_end(img, &rel);
 	op->moved += n;
 	return err;
+}
+
+/*
+ * Move commit_below up to @upto, or to the first cluster on the way that
+ * the child holds (one the guest wrote while a step was unlocked): below
+ * it the child must hold nothing, for guest writes there go to the parent.
+ */
+static int advance_below(struct ski_op *op, u64 upto)
+{
+	struct ski_image *img = op->img;
+	u64 gc, entry;
+	int err;
+
+	for (gc = img->commit_below; gc < upto; gc++) {
+		err = ski_l2_entry(img, gc, &entry);
+		if (err)
+			return err;
+		if (holds(entry))
+			break;
+	}
+	if (gc > img->commit_below)
+		img->commit_below = gc;
+	return 0;
+}
+
+/*
+ * Whether the step in op->runs may copy unlocked: the caller gave a way to
+ * drop its lock, the parent's clusters are the child's size, and every
+ * cluster is data the child holds alone (no zero run) at or past
+ * commit_below, where guest writes still go to the child.
+ */
+static int may_unlock(struct ski_op *op, bool *yes)
+{
+	struct ski_image *img = op->img;
+	unsigned int r;
+	u64 i, entry;
+	int err;
+
+	*yes = false;
+	if (!op->unlock || !op->nr_runs ||
+	    op->parent->cluster_bits != img->cluster_bits ||
+	    op->runs[0].first < img->commit_below)
+		return 0;
+	for (r = 0; r < op->nr_runs; r++) {
+		if (op->runs[r].zero)
+			return 0;
+		for (i = 0; i < op->runs[r].nr; i++) {
+			err = ski_l2_entry(img, op->runs[r].first + i, &entry);
+			if (err)
+				return err;
+			if (!ski_entry_is_private(entry))
+				return 0;
+		}
+	}
+	*yes = true;
+	return 0;
+}
+
+/*
+ * Under the lock: a move a cluster, the child's host cluster to the
+ * parent's (in place when the parent holds it alone, else a new cluster,
+ * refcount 1, mapped only after the copy).  Sets *@nrp to the moves made,
+ * also on error (the new clusters among them are for drop_targets()).
+ */
+static int commit_targets(struct ski_op *op, unsigned int *nrp)
+{
+	struct ski_image *img = op->img, *parent = op->parent;
+	struct ski_move *mv = op->moves;
+	unsigned int r, n = 0;
+	u64 i, pe, c;
+	int err = 0;
+
+	for (r = 0; !err && r < op->nr_runs; r++) {
+		for (i = 0; !err && i < op->runs[r].nr; i++) {
+			u64 gc = op->runs[r].first + i;
+
+			err = ski_l2_entry(img, gc, &op->old_entries[n]);
+			if (!err)
+				err = ski_l2_entry(parent, gc, &pe);
+			if (err)
+				break;
+			if (ski_entry_is_private(pe)) {
+				c = (pe & QCOW2_OFFSET_MASK) >>
+				    parent->cluster_bits;
+			} else {
+				err = ski_alloc_cluster(parent, &c);
+				if (err)
+					break;
+			}
+			mv[n].from = (op->old_entries[n] & QCOW2_OFFSET_MASK) >>
+				     img->cluster_bits;
+			mv[n].to = c;
+			mv[n].owner = SKI_RMAP_DATA | gc;
+			mv[n].dirty = false;
+			op->parent_entries[n] = pe;
+			n++;
+		}
+	}
+	*nrp = n;
+	return err;
+}
+
+/* Whether move @k writes a new parent cluster (not the parent's own). */
+static bool new_target(const struct ski_op *op, unsigned int k)
+{
+	return !ski_entry_is_private(op->parent_entries[k]);
+}
+
+/*
+ * Copy moves [0, @n) (only the dirty ones if @dirty), child to parent,
+ * runs contiguous on both sides in one I/O each; moves given up (from 0)
+ * are skipped.
+ */
+static int copy_moves(struct ski_op *op, unsigned int n, bool dirty)
+{
+	struct ski_image *img = op->img;
+	const struct ski_move *mv = op->moves;
+	unsigned int k = 0, run;
+	int err;
+
+	while (k < n) {
+		if (!mv[k].from || (dirty && !mv[k].dirty)) {
+			k++;
+			continue;
+		}
+		for (run = 1; k + run < n && mv[k + run].from &&
+		     (!dirty || mv[k + run].dirty) &&
+		     mv[k + run].from == mv[k].from + run &&
+		     mv[k + run].to == mv[k].to + run; run++)
+			;
+		err = skp_pread(img->file, op->buf,
+				(size_t)run << img->cluster_bits,
+				mv[k].from << img->cluster_bits);
+		if (!err)
+			err = skp_pwrite(op->parent->file, op->buf,
+					 (size_t)run << img->cluster_bits,
+					 mv[k].to << img->cluster_bits);
+		if (err)
+			return err;
+		k += run;
+	}
+	return 0;
+}
+
+/* Give back the new parent clusters of moves [0, @n) not kept (from 0 or all). */
+static int drop_targets(struct ski_op *op, unsigned int n, bool all)
+{
+	struct ski_image *parent = op->parent;
+	struct ski_release rel = { 0 };
+	unsigned int k;
+	int err = 0;
+
+	for (k = 0; !err && k < n; k++)
+		if (new_target(op, k) && (all || !op->moves[k].from))
+			err = ski_release_entry(parent,
+					(op->moves[k].to << parent->cluster_bits) |
+					QCOW2_OFLAG_COPIED, &rel);
+	ski_release_end(parent, &rel);
+	return err;
+}
+
+/*
+ * Under the lock again after the unlocked copy: a move whose child entry
+ * changed meanwhile is given up (from 0); a dirty one is copied again.
+ */
+static int commit_recheck(struct ski_op *op, unsigned int n)
+{
+	struct ski_move *mv = op->moves;
+	unsigned int k, dirty = 0;
+	u64 entry;
+	int err;
+
+	for (k = 0; k < n; k++) {
+		err = ski_l2_entry(op->img, mv[k].owner & SKI_RMAP_INDEX,
+				   &entry);
+		if (err)
+			return err;
+		if (entry == op->old_entries[k]) {
+			dirty += mv[k].dirty;
+			continue;
+		}
+		mv[k].from = 0;
+		op->dropped++;
+	}
+	if (!dirty)
+		return 0;
+	op->recopied += dirty;
+	err = copy_moves(op, n, true);
+	return err ? err : skp_flush(op->parent->file);
+}
+
+/*
+ * The guest clusters of the moves given up, as the child holds them now,
+ * committed the locked way (op->runs, up to SKI_MERGE_RUNS at a time).
+ */
+static int commit_given_up(struct ski_op *op, unsigned int n)
+{
+	struct ski_run *run;
+	unsigned int k;
+	u64 gc, entry;
+	bool zero;
+	int err;
+
+	op->nr_runs = 0;
+	op->run_clusters = 0;
+	for (k = 0; k < n; k++) {
+		if (op->moves[k].from)
+			continue;
+		gc = op->moves[k].owner & SKI_RMAP_INDEX;
+		err = ski_l2_entry(op->img, gc, &entry);
+		if (err)
+			return err;
+		if (!holds(entry))
+			continue;
+		zero = (entry & QCOW2_OFLAG_ZERO) &&
+		       !(entry & QCOW2_OFLAG_COMPRESSED);
+		run = op->nr_runs ? &op->runs[op->nr_runs - 1] : NULL;
+		if (run && run->first + run->nr == gc && run->zero == zero) {
+			run->nr++;
+			continue;
+		}
+		if (op->nr_runs == SKI_MERGE_RUNS) {
+			err = commit_locked(op);
+			if (err)
+				return err;
+			op->nr_runs = 0;
+		}
+		run = &op->runs[op->nr_runs++];
+		run->first = gc;
+		run->nr = 1;
+		run->zero = zero;
+	}
+	return op->nr_runs ? commit_locked(op) : 0;
+}
+
+/*
+ * Commit op->runs with the copy and its flush unlocked (see the top of
+ * this file), then the moves given up the locked way.
+ */
+static int commit_unlocked(struct ski_op *op)
+{
+	struct ski_image *img = op->img, *parent = op->parent;
+	struct ski_move *mv = op->moves;
+	struct ski_release rel = { 0 }, prel = { 0 };
+	unsigned int n, k, kept = 0;
+	bool mapped = false;
+	int err;
+
+	err = commit_targets(op, &n);
+	if (err)
+		goto drop_all;
+	op->nr_copying = n;
+	op->unlock(op->lock_arg);
+	err = copy_moves(op, n, false);
+	if (!err)
+		err = skp_flush(parent->file);
+	op->relock(op->lock_arg);
+	op->nr_copying = 0;
+	if (!err)
+		err = commit_recheck(op, n);
+	if (err)
+		goto drop_all;
+	err = drop_targets(op, n, false);
+	if (err)
+		return err;
+
+	/* The copies are durable: map the parent's new clusters. */
+	for (k = 0; !err && k < n; k++) {
+		if (!mv[k].from || !new_target(op, k))
+			continue;
+		err = ski_set_l2_entry(parent, mv[k].owner & SKI_RMAP_INDEX,
+				       (mv[k].to << parent->cluster_bits) |
+				       QCOW2_OFLAG_COPIED);
+		mapped = true;
+	}
+	if (!err && mapped)
+		err = skp_flush(parent->file);
+	for (k = 0; !err && mapped && k < n; k++)
+		if (mv[k].from && new_target(op, k))
+			err = ski_release_entry(parent, op->parent_entries[k],
+						&prel);
+	ski_release_end(parent, &prel);
+
+	/* Parent durable: now the child may let go of what was copied. */
+	for (k = 0; !err && k < n; k++) {
+		if (!mv[k].from)
+			continue;
+		err = ski_set_l2_entry(img, mv[k].owner & SKI_RMAP_INDEX, 0);
+		kept++;
+	}
+	/* Given up: the guest cluster as the child holds it now, locked. */
+	if (!err && kept < n)
+		err = commit_given_up(op, n);
+	/*
+	 * Guest writes to what the child let go go to the parent from here
+	 * (the child's flush below is unlocked too); not past a cluster the
+	 * guest wrote into the child meanwhile between the step's runs.
+	 */
+	if (!err)
+		err = advance_below(op, op->cursor);
+	if (!err && kept) {
+		op->unlock(op->lock_arg);
+		err = skp_flush(img->file);
+		op->relock(op->lock_arg);
+	}
+	for (k = 0; !err && k < n; k++)
+		if (mv[k].from)
+			err = ski_release_entry(img, (mv[k].from <<
+						     img->cluster_bits) |
+						    QCOW2_OFLAG_COPIED, &rel);
+	ski_release_end(img, &rel);
+	if (!err)
+		op->moved += kept;
+	return err;
+
+drop_all:
+	drop_targets(op, n, true);
+	return err;
+}
+
+/* Commit the runs gathered in op->runs, unlocked when it may. */
+static int commit_runs(struct ski_op *op)
+{
+	bool unlocked;
+	int err;
+
+	err = may_unlock(op, &unlocked);
+	if (err)
+		return err;
+	return unlocked ? commit_unlocked(op) : commit_locked(op);
 }
 
 /* Stream one run the child lacks: write its non-zero stretches. */
@@ -276,8 +626,6 @@ int ski_merge_step(struct ski_op *op, u64 budget)
 		}
 		op->cursor = first + nr;
 		op->done = op->cursor;
-		if (op->kind == SKI_OP_COMMIT && op->cursor > img->commit_below)
-			img->commit_below = op->cursor;
 		if (!nr)
 			break;
 		budget -= nr;
@@ -302,6 +650,16 @@ int ski_merge_step(struct ski_op *op, u64 budget)
 		if (err)
 			return err;
 	}
+	/*
+	 * Guest writes behind the cursor go to the parent from now on; not
+	 * before the step is done, for an unlocked copy relies on guest
+	 * writes into its clusters going to the child.
+	 */
+	if (op->kind == SKI_OP_COMMIT) {
+		err = advance_below(op, op->cursor);
+		if (err)
+			return err;
+	}
 	if (op->cursor < img->guest_clusters)
 		return 0;
 	/*
@@ -312,7 +670,8 @@ int ski_merge_step(struct ski_op *op, u64 budget)
 	 * the child ends empty: the parent alone then reads what the guest
 	 * wrote, and the backend may serve it without the child.
 	 */
-	if (op->kind == SKI_OP_COMMIT && op->moved != op->pass_moved) {
+	if (op->kind == SKI_OP_COMMIT && (op->moved != op->pass_moved ||
+					  img->commit_below < img->guest_clusters)) {
 		op->pass_moved = op->moved;
 		op->cursor = 0;
 		return 0;

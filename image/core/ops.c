@@ -83,7 +83,7 @@ int ski_op_step(struct ski_op *op, u64 budget)
 }
 
 /**
- * ski_op_set_unlock() - let relocation steps drop the caller's lock
+ * ski_op_set_unlock() - let relocation and commit steps drop the caller's lock
  * @op: operation from ski_op_begin(), before its first step
  * @unlock: drops the lock that serialises the caller's engine calls
  * @relock: takes it again; may sleep
@@ -97,7 +97,10 @@ int ski_op_step(struct ski_op *op, u64 budget)
  * switches the pointers and drops the lock again around the flush that
  * comes before the old clusters are released.  Guest I/O may run between
  * @unlock and @relock; other operations, closing the image and
- * ski_op_end() may not.  A merge step keeps the lock throughout.
+ * ski_op_end() may not.  A commit step whose clusters are all data the
+ * child holds alone, ahead of where guest writes go to the parent, with
+ * the parent's cluster size, does the same (merge.c, commit_unlocked());
+ * any other merge step keeps the lock throughout.
  */
 void ski_op_set_unlock(struct ski_op *op, void (*unlock)(void *arg),
 		       void (*relock)(void *arg), void *arg)
@@ -132,5 +135,6 @@ void ski_op_end(struct ski_op *op)
 	free_clear(op->plan_place);
 	free_clear(op->copy_buf);
 	free_clear(op->old_entries);
+	free_clear(op->parent_entries);
 	free_clear(op->runs);
 }

@@ -16,12 +16,14 @@
  *
  * A caller that serialises guest I/O and steps with a lock of its own
  * (splitkit_back: struct skb_qcow2.lock) may hand the core a way to drop
- * it (ski_op_set_unlock()): a relocation step then copies its data
- * clusters and flushes with the lock dropped, and the guest's requests run
- * meanwhile.  The rule that keeps them safe (relocate.c, do_moves()): a
- * guest write into a cluster being copied marks its move dirty, and the
- * move copies it again under the lock; a move whose cluster no longer
- * holds its guest cluster (discarded, rewritten elsewhere) is dropped.
+ * it (ski_op_set_unlock()): a relocation step, or a commit step of data
+ * clusters, then copies its clusters and flushes with the lock dropped,
+ * and the guest's requests run meanwhile.  The rule that keeps them safe
+ * (relocate.c, do_moves(); merge.c, commit_unlocked()): a guest write into
+ * a cluster being copied marks its move dirty, and the move copies it
+ * again under the lock; a move whose cluster no longer holds its guest
+ * cluster (discarded, rewritten elsewhere) is dropped (a commit copies
+ * that guest cluster again, under the lock).
  */
 #ifndef _SPLITKIT_IMAGE_OPS_H
 #define _SPLITKIT_IMAGE_OPS_H
@@ -60,6 +62,7 @@ struct ski_op {
 	u8 *copy_buf;			/* relocation: copy_clusters */
 	u64 copy_clusters;
 	u64 *old_entries;		/* commit: entries being dropped */
+	u64 *parent_entries;		/* commit: parent's, being replaced */
 	struct ski_run *runs;		/* commit: runs of this step */
 	unsigned int nr_runs;
 	u64 run_clusters;

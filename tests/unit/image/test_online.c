@@ -22,7 +22,7 @@
  * I/O inside those windows, aimed at the very clusters just copied
  * (writes into them, discards of them, then random I/O), so each rule of
  * do_moves() is exercised: a written source copied again, a discarded one
- * given up.
+ * given up; test_unlocked_commit does the same to a commit's steps.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -51,6 +51,7 @@ struct online {
 	u64 targeted;
 	u64 windows;		/* unlocked windows the guest wrote in */
 	u64 copy_windows;	/* of which around a copy */
+	unsigned int last_copying;	/* moves of the last copy window */
 	bool locked;		/* the lock the unlock hooks drop */
 	bool lock_misuse;	/* unlocked twice, or relocked twice */
 };
@@ -182,8 +183,9 @@ static void verify(struct online *o)
  * came last would): into the source of every other move copied (a
  * partial write; in every fourth such window a discard; in every fourth
  * a discard and a whole-cluster write, which the allocator may put back
- * into the freed source), then random I/O.  nr_copying is 0 in the window around the flush after the switch:
- * random I/O only.
+ * into the freed source), then random I/O.  nr_copying is 0 in the window
+ * around the flush after the switch: writes into every third guest cluster
+ * the copy before it moved, then random I/O.
  */
 static void unlocked_io(struct online *o)
 {
@@ -205,6 +207,14 @@ static void unlocked_io(struct online *o)
 		}
 		o->targeted++;
 	}
+	/* the window after the switch: into what the copy just moved */
+	for (i = 1; !o->op.nr_copying && i < o->last_copying; i += 3) {
+		u64 gc = o->op.moves[i].owner & SKI_RMAP_INDEX;
+
+		guest_write(o, gc * CLUSTER + 32 * i, 900);
+		o->targeted++;
+	}
+	o->last_copying = o->op.nr_copying;
 	random_io(o, 2);
 	o->windows++;
 }
@@ -360,7 +370,13 @@ static void test_unlocked_defrag(void)
 	relocate_online_how(SKI_OP_DEFRAG, 8, 16, 24, true);
 }
 
-static void make_chain(struct online *o, const char *base, const char *child)
+/*
+ * A base with data everywhere (with @holes, every seventh cluster left
+ * unallocated, so that a commit also allocates in it) and a child with
+ * some of its own.
+ */
+static void make_chain(struct online *o, const char *base, const char *child,
+		       bool holes)
 {
 	struct ski_create_opts co = { .size = DISK_BYTES,
 				      .cluster_bits = 12 };
@@ -374,6 +390,11 @@ static void make_chain(struct online *o, const char *base, const char *child)
 	imgt_fill(o->ref, DISK_BYTES, 31, 0);
 	if (ski_write(img, o->ref, DISK_BYTES, 0))
 		abort();
+	for (c = 2; holes && c < NR_CLUSTERS; c += 7) {
+		if (ski_discard(img, c * CLUSTER, CLUSTER))
+			abort();
+		memset(o->ref + c * CLUSTER, 0, CLUSTER);
+	}
 	ski_close(img);
 	co.backing_file = "obase.qcow2";
 	co.backing_format = "qcow2";
@@ -400,20 +421,40 @@ static bool child_empty(struct ski_image *img)
 	return true;
 }
 
-static void merge_online(enum ski_op_kind kind, u64 budget,
-			 unsigned int seed)
+/*
+ * Commit or stream of a chain, guest writing between steps and, if
+ * @unlocked, inside a commit step's unlocked windows (unlocked_io()).
+ */
+static void merge_online_how(enum ski_op_kind kind, u64 budget,
+			     unsigned int seed, bool unlocked)
 {
 	const char *base = tmp_path("obase.qcow2");
 	const char *child = tmp_path("ochild.qcow2");
 	struct online o;
 	unsigned int steps;
+	char what[64];
 	int err;
 
 	online_init(&o, seed);
-	make_chain(&o, base, child);
+	make_chain(&o, base, child, unlocked);
+	o.locked = unlocked;
 	err = run_online(&o, kind, budget, 2, &steps);
-	report(kind == SKI_OP_COMMIT ? "commit" : "stream", &o, steps);
+	snprintf(what, sizeof(what), "%s budget %llu%s",
+		 kind == SKI_OP_COMMIT ? "commit" : "stream",
+		 (unsigned long long)budget, unlocked ? " unlocked" : "");
+	report(what, &o, steps);
 	KTAP_EXPECT_EQ(err, 1);
+	if (unlocked) {
+		printf("# %llu unlocked windows (%llu around a copy), %llu moves copied again, %llu given up\n",
+		       (unsigned long long)o.windows,
+		       (unsigned long long)o.copy_windows,
+		       (unsigned long long)o.op.recopied,
+		       (unsigned long long)o.op.dropped);
+		KTAP_EXPECT(o.copy_windows > 0 && o.windows > o.copy_windows);
+		KTAP_EXPECT(o.op.recopied > 0);
+		KTAP_EXPECT(o.op.dropped > 0);
+		KTAP_EXPECT(o.locked && !o.lock_misuse);
+	}
 	KTAP_EXPECT(o.targeted > 0);
 	KTAP_EXPECT_EQ(o.mismatches, 0);
 	KTAP_EXPECT_EQ(o.io_errors, 0);
@@ -438,11 +479,29 @@ static void merge_online(enum ski_op_kind kind, u64 budget,
 	online_free(&o);
 }
 
+static void merge_online(enum ski_op_kind kind, u64 budget,
+			 unsigned int seed)
+{
+	merge_online_how(kind, budget, seed, false);
+}
+
 static void test_commit_online(void)
 {
 	merge_online(SKI_OP_COMMIT, 1, 7);
 	merge_online(SKI_OP_COMMIT, 6, 8);
 	merge_online(SKI_OP_COMMIT, 40, 9);
+}
+
+/*
+ * The guest writes into, discards, and discards then rewrites the clusters
+ * a commit step copies unlocked, into a parent it holds (copied in place)
+ * or not (new clusters).
+ */
+static void test_unlocked_commit(void)
+{
+	merge_online_how(SKI_OP_COMMIT, 1, 25, true);
+	merge_online_how(SKI_OP_COMMIT, 6, 26, true);
+	merge_online_how(SKI_OP_COMMIT, 3, 27, true);
 }
 
 static void test_stream_online(void)
@@ -471,7 +530,7 @@ static void test_ops_after_commit(void)
 	unsigned int steps, i;
 
 	online_init(&o, 13);
-	make_chain(&o, base, child);
+	make_chain(&o, base, child, false);
 	KTAP_EXPECT_EQ(run_online(&o, SKI_OP_COMMIT, 8, 2, &steps), 1);
 	parent = o.img->commit_to;
 	KTAP_ASSERT(parent != NULL);
@@ -511,7 +570,7 @@ static void test_busy(void)
 	int err;
 
 	online_init(&o, 14);
-	make_chain(&o, base, child);
+	make_chain(&o, base, child, false);
 	KTAP_ASSERT(!ski_op_begin(&o.op, o.img, SKI_OP_COMMIT));
 	KTAP_EXPECT_EQ(ski_op_step(&o.op, 4), 0);
 	KTAP_EXPECT_EQ(ski_op_begin(&second, o.img, SKI_OP_COMPACT), -EBUSY);
@@ -537,6 +596,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(test_unlocked_compact),
 	KTAP_CASE(test_unlocked_defrag),
 	KTAP_CASE(test_commit_online),
+	KTAP_CASE(test_unlocked_commit),
 	KTAP_CASE(test_stream_online),
 	KTAP_CASE(test_ops_after_commit),
 	KTAP_CASE(test_busy),

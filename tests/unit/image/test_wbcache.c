@@ -162,35 +162,63 @@ static int guest_op_run(struct guest_model *g, struct ski_image *img,
 	return err;
 }
 
+/* The guest between two steps, or in a step's unlocked window. */
+struct guest_run {
+	struct guest_model *g;
+	struct ski_image *img;
+	unsigned int next;	/* the guest's next op */
+	int err;
+};
+
+static void guest_next(struct guest_run *r)
+{
+	if (!r->err && r->next < r->g->nr)
+		r->err = guest_op_run(r->g, r->img, r->next++);
+}
+
+static void nop_unlock(void *arg)
+{
+}
+
+/* As a step takes the lock back: the guest's request that came meanwhile. */
+static void relock_guest(void *arg)
+{
+	guest_next(arg);
+}
+
 /*
  * Run the guest's ops on the watched image, marking progress in the log;
  * online, one op after each step of the long operation (as splitkit_back
- * interleaves them), until both are done.
+ * interleaves them) and one in each window a step runs unlocked
+ * (ski_op_set_unlock()), until both are done.
  */
 static int guest_run(struct guest_model *g, const char *path)
 {
-	struct ski_image *img;
+	struct guest_run r = { .g = g };
 	struct ski_op op;
-	unsigned int i = 0;
 	bool op_done = !g->online;
-	int err = ski_open(path, SKI_OPEN_RW, &img);
+	int err = ski_open(path, SKI_OPEN_RW, &r.img);
 
-	if (!err && g->online)
-		err = ski_op_begin(&op, img, g->kind);
-	while (!err && (!op_done || i < g->nr)) {
+	if (!err && g->online) {
+		err = ski_op_begin(&op, r.img, g->kind);
+		ski_op_set_unlock(&op, nop_unlock, relock_guest, &r);
+	}
+	while (!err && !r.err && (!op_done || r.next < g->nr)) {
 		if (!op_done) {
 			err = ski_op_step(&op, g->budget);
 			op_done = err == 1;
 			if (err == 1)
 				err = 0;
 		}
-		if (!err && i < g->nr)
-			err = guest_op_run(g, img, i++);
+		if (!err)
+			guest_next(&r);
 	}
-	if (g->online && img)
+	if (!err)
+		err = r.err;
+	if (g->online && r.img)
 		ski_op_end(&op);
-	if (img)
-		ski_close(img);
+	if (r.img)
+		ski_close(r.img);
 	return err;
 }
 
@@ -328,7 +356,8 @@ static void test_guest_io_backing(void)
 
 /*
  * Online: compaction, defragmentation and commit with the guest writing,
- * discarding and flushing between their steps.  At every cut the guest
+ * discarding and flushing between their steps and inside their unlocked
+ * windows.  At every cut the guest
  * reads what it had flushed, or for bytes written since, what it wrote;
  * a commit's guest writes behind its cursor go to the parent, and the
  * guest's flush must make those durable too.
