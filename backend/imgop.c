@@ -8,9 +8,10 @@
  * each under the image's lock (struct skb_qcow2.lock) like every guest
  * request, so a step is atomic with respect to guest I/O and a guest
  * request waits at most one step, less its data copy and flushes: a
- * compaction or defragmentation step drops the lock around them
+ * compaction, defragmentation or commit step drops the lock around them
  * (ski_op_set_unlock(); the engine copies a cluster the guest wrote
- * meanwhile again, and gives up a move whose cluster the guest discarded).  With image_op/guest_pace set, a step
+ * meanwhile again, and gives up a move whose cluster the guest
+ * discarded).  With image_op/guest_pace set, a step
  * is queued only after the guest has sent that many requests since the
  * last one (skb_imgop_count()): guest I/O paces the operation, which then
  * stalls while the guest is idle; a test uses it to put guest writes
