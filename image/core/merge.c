@@ -668,12 +668,13 @@ int ski_merge_step(struct ski_op *op, u64 budget)
 	 * pass that finds nothing is one step (unheld entries cost no
 	 * budget), so no guest write can slip in before merge_finish() and
 	 * the child ends empty: the parent alone then reads what the guest
-	 * wrote, and the backend may serve it without the child.
+	 * wrote, and the backend may serve it without the child.  A new
+	 * pass starts at commit_below: the child holds nothing below it.
 	 */
 	if (op->kind == SKI_OP_COMMIT && (op->moved != op->pass_moved ||
 					  img->commit_below < img->guest_clusters)) {
 		op->pass_moved = op->moved;
-		op->cursor = 0;
+		op->cursor = img->commit_below;
 		return 0;
 	}
 	return merge_finish(op);
