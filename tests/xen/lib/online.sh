@@ -144,10 +144,11 @@ sk_online_prepare()
 	for d in $OG_ALL; do
 		sk_check "/dev/$d appeared" sk_wait_block "/dev/$d" 60 || return
 	done
-	# (a) whole in file order, then [0, 16M) discarded
+	# (a) whole in file order, then [0, 16M) discarded (1 MiB requests:
+	# splitkit_back flushes once per allocating request, not per cluster)
 	for d in $OG_FILL; do
 		sk_check "$d: write the whole disk" \
-			fio --name=fill --filename=/dev/$d --rw=write --bs=64k \
+			fio --name=fill --filename=/dev/$d --rw=write --bs=1m \
 			    --eta=never --direct=1 --size=100% --randrepeat=1 \
 			    --randseed=30 --output=/dev/null || return
 		sk_check "$d: blkdiscard [0, 16M)" \
