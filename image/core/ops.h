@@ -48,6 +48,7 @@ struct ski_op {
 	u64 cursor;			/* L1 index, guest or host cluster */
 	u64 place;			/* defrag: next host slot */
 	u64 scan;			/* leak scan: next host cluster */
+	u64 trim_top;			/* compact: tail punched from here down */
 	u64 low_free;			/* compact: no hole below */
 	u64 done;
 	u64 total;

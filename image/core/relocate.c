@@ -40,6 +40,7 @@ enum {
 	P_LEAKS,	/* a leak-pass window done: the next one, or start */
 	P_DEFRAG,
 	P_COMPACT,
+	P_TRIM,		/* punch the free tail a chunk a step, truncate */
 };
 
 static void rmap_fixed_range(struct ski_image *img, u64 off, u64 bytes)
@@ -490,10 +491,24 @@ static int start_compact(struct ski_op *op)
 	return 0;
 }
 
-/* Truncate after the last used cluster; 1 when compaction is finished. */
+/*
+ * The free tail is punched out a chunk a step before the truncate: giving
+ * back a large tail at once (its blocks and its cached pages) held the
+ * image lock for ~175 ms of a guest's reads under TCG.
+ */
+#define TRIM_CHUNK_BYTES	(8U << 20)
+
+/* Every cluster is moved: the tail goes in steps (P_TRIM, trim_step()). */
 static int compact_finish(struct ski_op *op)
 {
-	struct ski_image *img = op->img;
+	op->trim_top = op->img->end_cluster;
+	op->phase = P_TRIM;
+	return 0;
+}
+
+/* The last cluster in use (a refcount), the tail after it free. */
+static int last_used(struct ski_image *img, u64 *lastp)
+{
 	u64 last, c;
 	u16 rc;
 	int err;
@@ -508,6 +523,38 @@ static int compact_finish(struct ski_op *op)
 			return err;
 		if (rc)
 			last = c;
+	}
+	*lastp = last;
+	return 0;
+}
+
+/*
+ * Punch the next chunk of the free tail, from the top down; once none is
+ * left, truncate after the last used cluster.  The last one is found
+ * again each step: a guest write between two steps may have allocated in
+ * the tail, which is then kept (a punch of a free cluster before it is
+ * written loses nothing).  Return: 1 when compaction is finished.
+ */
+static int trim_step(struct ski_op *op)
+{
+	struct ski_image *img = op->img;
+	u64 last, from, chunk = TRIM_CHUNK_BYTES >> img->cluster_bits;
+	int err;
+
+	if (!chunk)
+		chunk = 1;
+	err = last_used(img, &last);
+	if (err)
+		return err;
+	if (op->trim_top > img->end_cluster)
+		op->trim_top = img->end_cluster;
+	if (op->trim_top > last + 1) {
+		from = op->trim_top - last - 1 > chunk ? op->trim_top - chunk :
+		       last + 1;
+		skp_punch(img->file, from << img->cluster_bits,
+			  (op->trim_top - from) << img->cluster_bits);
+		op->trim_top = from;
+		return 0;
 	}
 	err = skp_flush(img->file);
 	if (!err)
@@ -866,6 +913,8 @@ int ski_relocate_step(struct ski_op *op, u64 budget)
 		return defrag_step(op, budget);
 	case P_COMPACT:
 		return compact_step(op, budget);
+	case P_TRIM:
+		return trim_step(op);
 	}
 	return -EINVAL;
 }
