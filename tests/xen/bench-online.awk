@@ -121,10 +121,10 @@ END {
 	}
 	print ""
 	print "operation speed / sequential copy of the same bytes (dd, same disk):"
-	speed_rows("compact-idle|compact-busy|commit-idle|commit-busy",
-		   "seq-copy|seq-copy|seq-copy|seq-copy",
-		   "compaction, guest idle|compaction, guest reading|commit, guest idle|commit, guest reading",
-		   "goal >= 0.8||goal >= 0.8|")
+	speed_rows("compact-idle|compact-busy|commit-idle|commit-busy|stream-idle",
+		   "seq-copy|seq-copy|seq-copy|seq-copy|seq-copy",
+		   "compaction, guest idle|compaction, guest reading|commit, guest idle|commit, guest reading|stream, guest idle",
+		   "goal >= 0.8||goal >= 0.8||goal >= 0.8")
 	nv = 0
 	for (r = 1; r <= nr; r++)
 		if ((b = speed(r, "seq-copy")) != "")
@@ -132,7 +132,8 @@ END {
 	row("(sequential copy, MiB/s)", "", "%.1f")
 	print ""
 	print "against the offline anchors on identical images (speed ours / theirs):"
-	speed_rows("compact-idle|commit-idle", "qemu-img-convert|qemu-img-commit",
-		   "compaction, guest idle / qemu-img convert|commit, guest idle / qemu-img commit",
-		   "|")
+	speed_rows("compact-idle|commit-idle|stream-idle",
+		   "qemu-img-convert|qemu-img-commit|qemu-img-rebase",
+		   "compaction, guest idle / qemu-img convert|commit, guest idle / qemu-img commit|stream, guest idle / qemu-img rebase",
+		   "||")
 }

@@ -2,11 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make bench-online: boot Xen + dom0 once (tests/xen/run.sh, scenario
-# bench-online) and measure splitkit_back's online compaction and commit
+# bench-online) and measure splitkit_back's online compaction, commit and stream
 # (issue 11): the guest's 4 KiB random read latency during an operation
 # against before it, each operation's speed against a sequential copy of
 # the same bytes on the same disk (guest idle and guest reading), and
-# against the offline anchors (qemu-img convert, qemu-img commit) on
+# against the offline anchors (qemu-img convert, commit, rebase -b "") on
 # identical images.  Prints a table, saved to $BUILD/bench/online.txt
 # (the harness's KTAP output: $BUILD/bench/online.ktap).  Every ratio is
 # taken round by round and shown as its median and its spread (lowest and

@@ -20,6 +20,8 @@
 #     xvdb cmp-idle   compaction, the guest idle
 #     xvdc child-idle commit into its own base copy, the guest idle
 #     xvdd child-busy commit, the guest reading it
+#     xvde child-stream stream (the base's half the child lacks into the
+#                  child, then the backing file dropped), the guest idle
 # Busy: the guest measures 4 KiB random read latency at queue depth 1
 # before (lat-before-<disk>), then while the operation runs
 # (lat-during-<disk>; domU.sh).  dom0 times every operation from its
@@ -28,8 +30,8 @@
 # cache dropped before each: a sequential copy of as many bytes as the
 # operation moved (dd, 1 MiB blocks, then fsync: the bound the issue
 # names), "qemu-img convert" of a fresh t-cmp.qcow2 copy (the offline
-# compaction) and "qemu-img commit" of a fresh child copy (the offline
-# merge).  One KTAP comment per figure:
+# compaction), "qemu-img commit" of a fresh child copy (the offline
+# merge) and "qemu-img rebase -b ''" of another (the offline stream).  One KTAP comment per figure:
 #   BENCH-ONLINE round=R what=W ms=N mib=N [p99_us=N max_us=N ios=N runs=N]
 # An operation that does not end done fails; speed never does.
 
@@ -88,7 +90,8 @@ bo_copies()
 {
 	cp $BO/t-cmp.qcow2 $BO/cmp-busy.qcow2 &&
 		cp $BO/t-cmp.qcow2 $BO/cmp-idle.qcow2 &&
-		bo_child child-idle && bo_child child-busy
+		bo_child child-idle && bo_child child-busy &&
+		bo_child child-stream
 }
 
 # bo_op ROUND WHAT DEVID OP [DISK]: run OP on the disk, timed; with DISK,
@@ -153,6 +156,13 @@ bo_offline()
 	t1=$(bo_ms)
 	sk_comment "BENCH-ONLINE round=$r what=qemu-img-commit ms=$((t1 - t0)) mib=$((BO_MIB / 2))"
 	rm -f $BO/commit-off.qcow2 $BO/commit-off-base.qcow2
+	bo_child stream-off && bo_drop || return 1
+	t0=$(bo_ms)
+	(cd $BO && qemu-img rebase -q -f qcow2 -b "" stream-off.qcow2) &&
+		sync || return 1
+	t1=$(bo_ms)
+	sk_comment "BENCH-ONLINE round=$r what=qemu-img-rebase ms=$((t1 - t0)) mib=$((BO_MIB / 2))"
+	rm -f $BO/stream-off.qcow2 $BO/stream-off-base.qcow2
 }
 
 # bo_round R
@@ -181,6 +191,9 @@ bo_round()
 		bo_drop
 		sk_check "round $r: commit, guest idle" \
 			bo_op "$r" commit-idle 51744 commit
+		bo_drop
+		sk_check "round $r: stream, guest idle" \
+			bo_op "$r" stream-idle 51776 stream
 	fi
 	# the guest waits for "end" (also after a failure here)
 	sk_hs_send_to "$name" end >/dev/null 2>&1

@@ -7,7 +7,8 @@
 # says it ended (done-<disk>): lat-during-<disk> = the worst run's p99,
 # the highest completion latency of all, the I/Os and the runs.  xvda
 # (compaction) then xvdd (commit); then "idle", and nothing more on any
-# disk while dom0 times the same operations on xvdb and xvdc.
+# disk while dom0 times the same operations on xvdb and xvdc, and a
+# stream on xvde.
 
 . /lib/splitkit/blk.sh
 
@@ -53,7 +54,7 @@ bo_busy()
 }
 
 sk_check "load splitkit_front" sk_blk_load_front splitkit_front || return
-for d in xvda xvdb xvdc xvdd; do
+for d in xvda xvdb xvdc xvdd xvde; do
 	sk_check "/dev/$d appeared" sk_wait_block "/dev/$d" 90 || return
 done
 bo_busy xvda
