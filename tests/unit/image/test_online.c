@@ -287,6 +287,24 @@ static void report(const char *what, const struct online *o,
 }
 
 /*
+ * After an operation run with the unlock hooks: the guest wrote inside
+ * windows around a copy and others, moves were copied again and given up,
+ * and the hooks were called in pairs.
+ */
+static void expect_unlocked(const struct online *o)
+{
+	printf("# %llu unlocked windows (%llu around a copy), %llu moves copied again, %llu given up\n",
+	       (unsigned long long)o->windows,
+	       (unsigned long long)o->copy_windows,
+	       (unsigned long long)o->op.recopied,
+	       (unsigned long long)o->op.dropped);
+	KTAP_EXPECT(o->copy_windows > 0 && o->windows > o->copy_windows);
+	KTAP_EXPECT(o->op.recopied > 0);
+	KTAP_EXPECT(o->op.dropped > 0);
+	KTAP_EXPECT(o->locked && !o->lock_misuse);
+}
+
+/*
  * Compaction or defragmentation of a fragmented image, guest writing
  * between steps and, if @unlocked, inside them (unlocked_io()).
  */
@@ -311,17 +329,8 @@ static void relocate_online_how(enum ski_op_kind kind, u64 budget, u64 window,
 		 unlocked ? " unlocked" : "");
 	report(what, &o, steps);
 	KTAP_EXPECT_EQ(err, 1);
-	if (unlocked) {
-		printf("# %llu unlocked windows (%llu around a copy), %llu moves copied again, %llu given up\n",
-		       (unsigned long long)o.windows,
-		       (unsigned long long)o.copy_windows,
-		       (unsigned long long)o.op.recopied,
-		       (unsigned long long)o.op.dropped);
-		KTAP_EXPECT(o.copy_windows > 0 && o.windows > o.copy_windows);
-		KTAP_EXPECT(o.op.recopied > 0);
-		KTAP_EXPECT(o.op.dropped > 0);
-		KTAP_EXPECT(o.locked && !o.lock_misuse);
-	}
+	if (unlocked)
+		expect_unlocked(&o);
 	KTAP_EXPECT(o.op.moved > 0);
 	KTAP_EXPECT(o.targeted > 0);
 	KTAP_EXPECT_EQ(o.mismatches, 0);
@@ -444,17 +453,8 @@ static void merge_online_how(enum ski_op_kind kind, u64 budget,
 		 (unsigned long long)budget, unlocked ? " unlocked" : "");
 	report(what, &o, steps);
 	KTAP_EXPECT_EQ(err, 1);
-	if (unlocked) {
-		printf("# %llu unlocked windows (%llu around a copy), %llu moves copied again, %llu given up\n",
-		       (unsigned long long)o.windows,
-		       (unsigned long long)o.copy_windows,
-		       (unsigned long long)o.op.recopied,
-		       (unsigned long long)o.op.dropped);
-		KTAP_EXPECT(o.copy_windows > 0 && o.windows > o.copy_windows);
-		KTAP_EXPECT(o.op.recopied > 0);
-		KTAP_EXPECT(o.op.dropped > 0);
-		KTAP_EXPECT(o.locked && !o.lock_misuse);
-	}
+	if (unlocked)
+		expect_unlocked(&o);
 	KTAP_EXPECT(o.targeted > 0);
 	KTAP_EXPECT_EQ(o.mismatches, 0);
 	KTAP_EXPECT_EQ(o.io_errors, 0);
