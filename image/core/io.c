@@ -146,6 +146,44 @@ int ski_block_status(struct ski_image *img, u64 guest_cluster,
 
 
 /*
+ * New clusters written as one run when they follow each other both in the
+ * file and in the guest's buffer: one extending write of the file instead
+ * of one a cluster (the costly kind, on a file that grows).
+ */
+struct data_run {
+	u64 host;		/* file offset of the run, bytes */
+	const u8 *src;		/* its bytes in the guest's buffer */
+	u64 len;		/* bytes, 0 when none pending */
+};
+
+static int data_run_write(struct ski_image *img, struct data_run *r)
+{
+	int err = 0;
+
+	if (r->len)
+		err = skp_pwrite(img->file, r->src, r->len, r->host);
+	r->len = 0;
+	return err;
+}
+
+/* Add a whole new cluster at @host from @src, writing out what cannot join. */
+static int data_run_add(struct ski_image *img, struct data_run *r,
+			const u8 *src, u64 host)
+{
+	int err;
+
+	if (r->len && r->host + r->len == host && r->src + r->len == src) {
+		r->len += img->cluster_size;
+		return 0;
+	}
+	err = data_run_write(img, r);
+	r->host = host;
+	r->src = src;
+	r->len = img->cluster_size;
+	return err;
+}
+
+/*
  * Write up to SKI_WRITE_BATCH clusters: in place where the cluster is ours
  * alone, otherwise into freshly allocated clusters that are mapped only after
  * a flush, with the replaced clusters released after a second flush.
@@ -155,6 +193,7 @@ static int write_batch(struct ski_image *img, const u8 *buf, u64 len,
 {
 	struct ski_pending_map *pend = img->pending;
 	struct ski_release rel = { 0 };
+	struct data_run run = { 0 };
 	unsigned int nr = 0, i;
 	bool release = false;
 	u64 pos = 0;
@@ -200,10 +239,17 @@ static int write_batch(struct ski_image *img, const u8 *buf, u64 len,
 		err = ski_alloc_cluster(img, &cluster);
 		if (err)
 			return err;
-		err = skp_pwrite(img->file,
-				 n == img->cluster_size ? buf + pos :
-				 img->cow_buf, img->cluster_size,
-				 cluster << img->cluster_bits);
+		if (n == img->cluster_size) {
+			err = data_run_add(img, &run, buf + pos,
+					   cluster << img->cluster_bits);
+		} else {
+			/* cow_buf is used again for the next partial one */
+			err = data_run_write(img, &run);
+			if (!err)
+				err = skp_pwrite(img->file, img->cow_buf,
+						 img->cluster_size,
+						 cluster << img->cluster_bits);
+		}
 		if (err)
 			return err;
 		pend[nr].guest_cluster = gc;
@@ -217,7 +263,9 @@ static int write_batch(struct ski_image *img, const u8 *buf, u64 len,
 		pos += n;
 	}
 	if (nr) {
-		err = skp_flush(img->file);
+		err = data_run_write(img, &run);
+		if (!err)
+			err = skp_flush(img->file);
 		for (i = 0; !err && i < nr; i++)
 			err = ski_set_l2_entry(img, pend[i].guest_cluster,
 					       pend[i].new_entry);

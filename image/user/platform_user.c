@@ -227,11 +227,26 @@ s64 skp_read_at(struct skp_file *file, void *buf, size_t len, u64 off)
 	return n < 0 ? -errno : n;
 }
 
+static u64 big_writes, big_write_min = ~0ULL;
+
+void skp_user_count_writes(u64 min_len)
+{
+	big_write_min = min_len;
+	big_writes = 0;
+}
+
+u64 skp_user_writes(void)
+{
+	return big_writes;
+}
+
 s64 skp_write_at(struct skp_file *file, const void *buf, size_t len, u64 off)
 {
 	ssize_t n;
 
 	mutation_point();
+	if (len >= big_write_min)
+		big_writes++;
 	do
 		n = pwrite(file->fd, buf, len, off);
 	while (n < 0 && errno == EINTR);

@@ -3,7 +3,7 @@
  * Userspace-only knobs of the image platform layer (platform_user.c):
  * how much the core logs to stderr, where a crash test kills it, and the
  * allocation accounting and failure injection of the memory tests, and
- * the count of hole punches.
+ * the counts of hole punches and of large writes.
  */
 #ifndef _SPLITKIT_IMAGE_PLATFORM_USER_H
 #define _SPLITKIT_IMAGE_PLATFORM_USER_H
@@ -20,5 +20,8 @@ void skp_user_alloc_stats(u64 *live, u64 *peak, u64 *calls);
 void skp_user_alloc_reset_peak(void);
 /* Calls of skp_punch() so far (each a file-system transaction). */
 u64 skp_user_punches(void);
+/* Count from now on the file writes of at least @min_len bytes. */
+void skp_user_count_writes(u64 min_len);
+u64 skp_user_writes(void);
 
 #endif /* _SPLITKIT_IMAGE_PLATFORM_USER_H */

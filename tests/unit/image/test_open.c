@@ -306,6 +306,34 @@ static void test_open_punch_runs(void)
 	close(fd);
 }
 
+/*
+ * A guest write of 16 whole new clusters that follow each other in the
+ * file goes out as one write of the file, not 16 (each extends it).
+ */
+static void test_open_write_runs(void)
+{
+	struct ski_create_opts co = { .size = 4 << 20 };
+	const char *path = path_of("wruns.qcow2");
+	static u8 buf[1 << 20], back[1 << 20];
+	struct ski_image *img;
+	int fd;
+
+	memset(buf, 0x6b, sizeof(buf));
+	unlink(path);
+	KTAP_ASSERT(!ski_create(path, &co));
+	KTAP_ASSERT(!open_fd(path, SKI_OPEN_RW, path, &fd, &img));
+	/* the L2 table first: its own 64 KiB write */
+	KTAP_ASSERT(!ski_write(img, buf, 4096, 0));
+	skp_user_count_writes(64 << 10);
+	KTAP_EXPECT(!ski_write(img, buf, sizeof(buf), 1 << 20));
+	KTAP_EXPECT_EQ(skp_user_writes(), 1);
+	skp_user_count_writes(~0ULL);
+	KTAP_EXPECT(!ski_read(img, back, sizeof(back), 1 << 20));
+	KTAP_EXPECT(!memcmp(back, buf, sizeof(buf)));
+	ski_close(img);
+	close(fd);
+}
+
 static void test_cleanup(void)
 {
 	char cmd[128];
@@ -321,6 +349,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(test_open_strict),
 	KTAP_CASE(test_open_punch),
 	KTAP_CASE(test_open_punch_runs),
+	KTAP_CASE(test_open_write_runs),
 	KTAP_CASE(test_cleanup),
 };
 
