@@ -494,9 +494,48 @@ static int start_compact(struct ski_op *op)
 /*
  * The free tail is punched out a chunk a step before the truncate: giving
  * back a large tail at once (its blocks and its cached pages) held the
- * image lock for ~175 ms of a guest's reads under TCG.
+ * image lock for ~175 ms of a guest's reads under TCG.  With
+ * ski_op_set_unlock() the punch runs with the lock dropped, the chunk held
+ * meanwhile (hold_chunk()).
  */
 #define TRIM_CHUNK_BYTES	(8U << 20)
+
+/*
+ * Set the refcount of host clusters [@from, @to) to @rc (1: held, so that
+ * no guest write is given one while the chunk is punched unlocked -- a
+ * leak if cut there; 0: given back).  Holding undoes itself on error.
+ */
+static int hold_chunk(struct ski_image *img, u64 from, u64 to, u16 rc)
+{
+	u64 c;
+	int err = 0;
+
+	for (c = from; !err && c < to; c++)
+		err = ski_set_refcount(img, c, rc);
+	while (err && rc && c-- > from)
+		ski_set_refcount(img, c, 0);
+	return err;
+}
+
+/* Punch host clusters [@from, @to) of the free tail, unlocked if it may. */
+static int punch_chunk(struct ski_op *op, u64 from, u64 to)
+{
+	struct ski_image *img = op->img;
+	int err;
+
+	if (op->unlock) {
+		err = hold_chunk(img, from, to, 1);
+		if (err)
+			return err;
+		op->unlock(op->lock_arg);
+	}
+	skp_punch(img->file, from << img->cluster_bits,
+		  (to - from) << img->cluster_bits);
+	if (!op->unlock)
+		return 0;
+	op->relock(op->lock_arg);
+	return hold_chunk(img, from, to, 0);
+}
 
 /* Every cluster is moved: the tail goes in steps (P_TRIM, trim_step()). */
 static int compact_finish(struct ski_op *op)
@@ -551,10 +590,9 @@ static int trim_step(struct ski_op *op)
 	if (op->trim_top > last + 1) {
 		from = op->trim_top - last - 1 > chunk ? op->trim_top - chunk :
 		       last + 1;
-		skp_punch(img->file, from << img->cluster_bits,
-			  (op->trim_top - from) << img->cluster_bits);
+		err = punch_chunk(op, from, op->trim_top);
 		op->trim_top = from;
-		return 0;
+		return err;
 	}
 	err = skp_flush(img->file);
 	if (!err)

@@ -219,12 +219,20 @@ static void unlocked_io(struct online *o)
 	o->windows++;
 }
 
+/*
+ * As a step drops the lock outside a copy (the flush after a switch, a
+ * compaction's tail punched): guest requests that come before the step's
+ * unlocked work, writes into unallocated clusters among them, which the
+ * allocator may place in the tail being punched.
+ */
 static void unlock(void *arg)
 {
 	struct online *o = arg;
 
 	if (!o->locked)
 		o->lock_misuse = true;
+	if (!o->op.nr_copying)
+		random_io(o, 4);
 	o->locked = false;
 }
 
