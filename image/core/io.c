@@ -66,26 +66,73 @@ static int read_compressed(struct ski_image *img, u64 entry, void *buf,
 	return 0;
 }
 
-/* Read @len bytes at @in_off inside guest cluster @gc; never crosses it. */
-static int read_in_cluster(struct ski_image *img, u64 gc, void *buf, u64 len,
-			   u64 in_off)
+/* How a guest cluster reads, from its L2 entry. */
+enum read_kind { READ_DATA, READ_ZERO, READ_BACKING, READ_COMPRESSED };
+
+static enum read_kind read_kind(u64 entry)
 {
-	u64 entry;
+	if (entry & QCOW2_OFLAG_COMPRESSED)
+		return READ_COMPRESSED;
+	if (entry & QCOW2_OFLAG_ZERO)
+		return READ_ZERO;
+	return entry & QCOW2_OFFSET_MASK ? READ_DATA : READ_BACKING;
+}
+
+/*
+ * Whether guest cluster @k clusters after the one of @entry, whose entry is
+ * @next, reads in the same go: zeroes after zeroes, the backing file after
+ * the backing file, data that follows the first cluster's in the file.
+ */
+static bool same_span(const struct ski_image *img, u64 entry, u64 next, u64 k)
+{
+	enum read_kind kind = read_kind(entry);
+
+	if (kind == READ_COMPRESSED || read_kind(next) != kind)
+		return false;
+	return kind != READ_DATA ||
+	       (next & QCOW2_OFFSET_MASK) ==
+	       (entry & QCOW2_OFFSET_MASK) + (k << img->cluster_bits);
+}
+
+/*
+ * Read @len bytes at guest offset @off, which starts in guest cluster @gc
+ * at @in_off: as much of it as reads in one go (same_span()), up to @len.
+ * Sets *@done to the bytes read: one file read for a run of data clusters
+ * that follow each other in the file, one backing read for a run of
+ * clusters the image does not hold.
+ */
+static int read_span(struct ski_image *img, u64 gc, u8 *buf, u64 len, u64 off,
+		     u64 in_off, u64 *done)
+{
+	u64 entry, next, n = img->cluster_size - in_off, k;
 	int err;
 
 	err = ski_l2_entry(img, gc, &entry);
 	if (err)
 		return err;
-	if (entry & QCOW2_OFLAG_COMPRESSED)
-		return read_compressed(img, entry, buf, len, in_off);
-	if (entry & QCOW2_OFLAG_ZERO) {
-		memset(buf, 0, len);
-		return 0;
+	for (k = 1; n < len; k++) {
+		err = ski_l2_entry(img, gc + k, &next);
+		if (err)
+			return err;
+		if (!same_span(img, entry, next, k))
+			break;
+		n += img->cluster_size;
 	}
-	if (!(entry & QCOW2_OFFSET_MASK))
-		return read_backing(img, buf, len,
-				    (gc << img->cluster_bits) + in_off);
-	return skp_pread(img->file, buf, len,
+	if (n > len)
+		n = len;
+	*done = n;
+	switch (read_kind(entry)) {
+	case READ_COMPRESSED:
+		return read_compressed(img, entry, buf, n, in_off);
+	case READ_ZERO:
+		memset(buf, 0, n);
+		return 0;
+	case READ_BACKING:
+		return read_backing(img, buf, n, off);
+	case READ_DATA:
+		break;
+	}
+	return skp_pread(img->file, buf, n,
 			 (entry & QCOW2_OFFSET_MASK) + in_off);
 }
 
@@ -93,18 +140,14 @@ static int read_in_cluster(struct ski_image *img, u64 gc, void *buf, u64 len,
 int ski_read(struct ski_image *img, void *buf, u64 len, u64 off)
 {
 	u8 *p = buf;
+	u64 n;
 	int err;
 
 	if (!ski_guest_range_ok(img, off, len))
 		return -EINVAL;
 	while (len) {
-		u64 gc = off >> img->cluster_bits;
-		u64 in_off = off & (img->cluster_size - 1);
-		u64 n = img->cluster_size - in_off;
-
-		if (n > len)
-			n = len;
-		err = read_in_cluster(img, gc, p, n, in_off);
+		err = read_span(img, off >> img->cluster_bits, p, len, off,
+				off & (img->cluster_size - 1), &n);
 		if (err)
 			return err;
 		p += n;

@@ -217,10 +217,25 @@ void skp_close(struct skp_file *file)
 	free(file);
 }
 
+static u64 big_reads, big_read_min = ~0ULL;
+
+void skp_user_count_reads(u64 min_len)
+{
+	big_read_min = min_len;
+	big_reads = 0;
+}
+
+u64 skp_user_reads(void)
+{
+	return big_reads;
+}
+
 s64 skp_read_at(struct skp_file *file, void *buf, size_t len, u64 off)
 {
 	ssize_t n;
 
+	if (len >= big_read_min)
+		big_reads++;
 	do
 		n = pread(file->fd, buf, len, off);
 	while (n < 0 && errno == EINTR);

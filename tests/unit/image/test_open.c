@@ -8,7 +8,8 @@
  * (a bad descriptor, a file that is not an image); the flags splitkit_back
  * opens with (SKI_OPEN_STRICT: no probing of backing formats, backing names
  * relative without ".."; SKI_OPEN_PUNCH: freed clusters leave the file,
- * a run of them in one punch).
+ * a run of them in one punch); runs of clusters read and written with one
+ * file I/O each.
  * Black-box: only
  * image.h, ops.h and the platform layer.
  */
@@ -334,6 +335,54 @@ static void test_open_write_runs(void)
 	close(fd);
 }
 
+/*
+ * A guest read of 16 clusters that follow each other in the file is one
+ * read of the file, and so is one of 16 clusters the child lacks, read
+ * through its backing file; a read across both kinds is one of each.
+ */
+static void test_open_read_runs(void)
+{
+	struct ski_create_opts co = { .size = 4 << 20 };
+	const char *base = path_of("rbase.qcow2");
+	const char *child = path_of("rchild.qcow2");
+	static u8 buf[2 << 20], back[2 << 20];
+	struct ski_image *img;
+	int fd;
+
+	memset(buf, 0x3c, sizeof(buf));
+	unlink(base);
+	unlink(child);
+	KTAP_ASSERT(!ski_create(base, &co));
+	KTAP_ASSERT(!open_fd(base, SKI_OPEN_RW, base, &fd, &img));
+	KTAP_ASSERT(!ski_write(img, buf, 1 << 20, 1 << 20));
+	ski_close(img);
+	close(fd);
+
+	co.backing_file = "rbase.qcow2";
+	co.backing_format = "qcow2";
+	KTAP_ASSERT(!ski_create(child, &co));
+	KTAP_ASSERT(!open_fd(child, SKI_OPEN_RW, child, &fd, &img));
+	memset(buf + (1 << 20), 0xc3, 1 << 20);
+	KTAP_ASSERT(!ski_write(img, buf + (1 << 20), 1 << 20, 2 << 20));
+	/* the L2 tables in the cache first: each a 64 KiB read */
+	KTAP_ASSERT(!ski_read(img, back, 2 << 20, 1 << 20));
+	skp_user_count_reads(64 << 10);
+	KTAP_EXPECT(!ski_read(img, back, 1 << 20, 1 << 20));
+	KTAP_EXPECT_EQ(skp_user_reads(), 1);
+	KTAP_EXPECT(!memcmp(back, buf, 1 << 20));
+	skp_user_count_reads(64 << 10);
+	KTAP_EXPECT(!ski_read(img, back, 1 << 20, 2 << 20));
+	KTAP_EXPECT_EQ(skp_user_reads(), 1);
+	KTAP_EXPECT(!memcmp(back, buf + (1 << 20), 1 << 20));
+	skp_user_count_reads(64 << 10);
+	KTAP_EXPECT(!ski_read(img, back, 2 << 20, 1 << 20));
+	KTAP_EXPECT_EQ(skp_user_reads(), 2);
+	KTAP_EXPECT(!memcmp(back, buf, 2 << 20));
+	skp_user_count_reads(~0ULL);
+	ski_close(img);
+	close(fd);
+}
+
 static void test_cleanup(void)
 {
 	char cmd[128];
@@ -350,6 +399,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(test_open_punch),
 	KTAP_CASE(test_open_punch_runs),
 	KTAP_CASE(test_open_write_runs),
+	KTAP_CASE(test_open_read_runs),
 	KTAP_CASE(test_cleanup),
 };
 
