@@ -121,6 +121,7 @@ struct ski_image {
 	struct ski_image *commit_to;
 	u64 commit_below;
 	u64 rmap_window;		/* its clusters; 0: SKI_RMAP_WINDOW */
+	u64 stream_pending;		/* clusters; 0: merge.c's default */
 
 	bool has_vminfo;
 	struct ski_vminfo vminfo;
@@ -227,6 +228,20 @@ int ski_l2_cache_init(struct ski_image *img);
 int ski_grow_l1(struct ski_image *img, u64 entries);
 
 /* io.c */
+/*
+ * New clusters written as one run when they follow each other both in the
+ * file and in the caller's buffer: one extending write of the file instead
+ * of one a cluster (the costly kind, on a file that grows).
+ */
+struct ski_data_run {
+	u64 host;		/* file offset of the run, bytes */
+	const u8 *src;		/* its bytes in the caller's buffer */
+	u64 len;		/* bytes, 0 when none pending */
+};
+
+int ski_data_run_add(struct ski_image *img, struct ski_data_run *r,
+		     const u8 *src, u64 host);
+int ski_data_run_write(struct ski_image *img, struct ski_data_run *r);
 int ski_drop_clusters(struct ski_image *img, u64 first, u64 last,
 		      u64 new_entry);
 int ski_zero_partial(struct ski_image *img, u64 off, u64 end);
@@ -263,5 +278,6 @@ struct ski_run {
 int ski_relocate_step(struct ski_op *op, u64 budget);
 int ski_merge_begin(struct ski_op *op);
 int ski_merge_step(struct ski_op *op, u64 budget);
+void ski_merge_end(struct ski_op *op);
 
 #endif /* _SPLITKIT_IMAGE_IMAGE_PRIV_H */

@@ -188,18 +188,14 @@ int ski_block_status(struct ski_image *img, u64 guest_cluster,
 /* ---- writes ------------------------------------------------------------- */
 
 
-/*
- * New clusters written as one run when they follow each other both in the
- * file and in the guest's buffer: one extending write of the file instead
- * of one a cluster (the costly kind, on a file that grows).
+/**
+ * ski_data_run_write() - write out the pending run of new clusters, if any
+ * @img: writable image
+ * @r: the run; empty after
+ *
+ * Return: 0 or a negative errno.
  */
-struct data_run {
-	u64 host;		/* file offset of the run, bytes */
-	const u8 *src;		/* its bytes in the guest's buffer */
-	u64 len;		/* bytes, 0 when none pending */
-};
-
-static int data_run_write(struct ski_image *img, struct data_run *r)
+int ski_data_run_write(struct ski_image *img, struct ski_data_run *r)
 {
 	int err = 0;
 
@@ -209,9 +205,18 @@ static int data_run_write(struct ski_image *img, struct data_run *r)
 	return err;
 }
 
-/* Add a whole new cluster at @host from @src, writing out what cannot join. */
-static int data_run_add(struct ski_image *img, struct data_run *r,
-			const u8 *src, u64 host)
+/**
+ * ski_data_run_add() - add a whole new cluster to a run of them
+ * @img: writable image
+ * @r: the run
+ * @src: the cluster's bytes, which stay valid until the run is written
+ * @host: its file offset, bytes
+ *
+ * Joins the run when @host and @src follow it, else writes the run out
+ * and starts a new one.  Return: 0 or a negative errno.
+ */
+int ski_data_run_add(struct ski_image *img, struct ski_data_run *r,
+		     const u8 *src, u64 host)
 {
 	int err;
 
@@ -219,7 +224,7 @@ static int data_run_add(struct ski_image *img, struct data_run *r,
 		r->len += img->cluster_size;
 		return 0;
 	}
-	err = data_run_write(img, r);
+	err = ski_data_run_write(img, r);
 	r->host = host;
 	r->src = src;
 	r->len = img->cluster_size;
@@ -236,7 +241,7 @@ static int write_batch(struct ski_image *img, const u8 *buf, u64 len,
 {
 	struct ski_pending_map *pend = img->pending;
 	struct ski_release rel = { 0 };
-	struct data_run run = { 0 };
+	struct ski_data_run run = { 0 };
 	unsigned int nr = 0, i;
 	bool release = false;
 	u64 pos = 0;
@@ -283,11 +288,11 @@ static int write_batch(struct ski_image *img, const u8 *buf, u64 len,
 		if (err)
 			return err;
 		if (n == img->cluster_size) {
-			err = data_run_add(img, &run, buf + pos,
+			err = ski_data_run_add(img, &run, buf + pos,
 					   cluster << img->cluster_bits);
 		} else {
 			/* cow_buf is used again for the next partial one */
-			err = data_run_write(img, &run);
+			err = ski_data_run_write(img, &run);
 			if (!err)
 				err = skp_pwrite(img->file, img->cow_buf,
 						 img->cluster_size,
@@ -306,7 +311,7 @@ static int write_batch(struct ski_image *img, const u8 *buf, u64 len,
 		pos += n;
 	}
 	if (nr) {
-		err = data_run_write(img, &run);
+		err = ski_data_run_write(img, &run);
 		if (!err)
 			err = skp_flush(img->file);
 		for (i = 0; !err && i < nr; i++)

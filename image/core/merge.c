@@ -32,7 +32,15 @@
  * chain shows as non-zero is copied into the child; then the backing file is
  * dropped from the header (ski_drop_backing()).  Until that last write the
  * child still reads unallocated clusters through the chain, which by then
- * holds only zeroes for them.
+ * holds only zeroes for them.  A stream step writes its clusters into new
+ * clusters of the child (refcount 1, not mapped) and goes on; once up to
+ * STREAM_PENDING_BYTES are written, or the pass ends, one flush makes them
+ * all durable (with the caller's lock dropped) and they are mapped under
+ * the lock, each only if its guest cluster is still not held: one the
+ * guest wrote or discarded meanwhile (into the child, whatever the chain
+ * below it holds) keeps the guest's, and the copy is given back.  The
+ * flush is the costly part of a stream, the child's file growing (a
+ * journal commit each); a cut leaks the clusters written and not mapped.
  */
 #include "image_priv.h"
 
@@ -42,10 +50,29 @@
  * be half a gigabyte of kernel memory in splitkit_back.
  */
 #define MERGE_BUF_BYTES	(4U << 20)
+/* Stream: bytes written into the child before one flush maps them. */
+#define STREAM_PENDING_BYTES	(32U << 20)
+#define STREAM_PENDING_MAX	1024
 
 static bool holds(u64 entry)
 {
 	return entry != 0;
+}
+
+/* The stream's pending clusters: up to STREAM_PENDING_BYTES' worth. */
+static int stream_begin(struct ski_op *op)
+{
+	struct ski_image *img = op->img;
+	u64 max = img->stream_pending ? img->stream_pending :
+		  STREAM_PENDING_BYTES >> img->cluster_bits;
+
+	if (max > STREAM_PENDING_MAX)
+		max = STREAM_PENDING_MAX;
+	if (max < op->buf_clusters && !img->stream_pending)
+		max = op->buf_clusters;
+	op->max_pending = max;
+	op->moves = ski_io_zalloc(max * sizeof(*op->moves));
+	return op->moves ? 0 : -ENOMEM;
 }
 
 /* Open the parent writable for commit (the chain was opened read-only). */
@@ -73,7 +100,7 @@ int ski_merge_begin(struct ski_op *op)
 		return -ENOMEM;
 	op->total = img->guest_clusters;
 	if (op->kind == SKI_OP_STREAM)
-		return 0;
+		return stream_begin(op);
 	op->moves = ski_io_zalloc(op->buf_clusters * sizeof(*op->moves));
 	op->parent_entries = ski_io_zalloc(op->buf_clusters * sizeof(u64));
 	if (!op->moves || !op->parent_entries)
@@ -504,44 +531,133 @@ static int commit_runs(struct ski_op *op)
 	return unlocked ? commit_unlocked(op) : commit_locked(op);
 }
 
-/* Stream one run the child lacks: write its non-zero stretches. */
+/* Whether @n bytes at @p, 8-byte aligned, are all zero. */
+static bool all_zero(const u8 *p, u64 n)
+{
+	const u64 *w = (const u64 *)p;
+	u64 i;
+
+	for (i = 0; i < n / 8; i++)
+		if (w[i])
+			return false;
+	for (i = n & ~7ULL; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/*
+ * Map the clusters stream_run() wrote, after one flush for them all, with
+ * the caller's lock dropped when it gave a way (and again every
+ * STREAM_MAP_CHUNK mappings, for the guest's requests): a guest cluster the
+ * child holds by now keeps what the guest put there, and the copy is given
+ * back.  On error the clusters not mapped are leaked.
+ */
+#define STREAM_MAP_CHUNK	64
+
+static int stream_map(struct ski_op *op)
+{
+	struct ski_image *img = op->img;
+	const struct ski_move *mv = op->moves;
+	struct ski_release rel = { 0 };
+	unsigned int k;
+	u64 entry, host;
+	int err;
+
+	if (!op->nr_pending)
+		return 0;
+	if (op->unlock)
+		op->unlock(op->lock_arg);
+	err = skp_flush(img->file);
+	if (op->unlock)
+		op->relock(op->lock_arg);
+	for (k = 0; !err && k < op->nr_pending; k++) {
+		if (op->unlock && k && !(k % STREAM_MAP_CHUNK)) {
+			op->unlock(op->lock_arg);
+			op->relock(op->lock_arg);
+		}
+		host = (mv[k].to << img->cluster_bits) | QCOW2_OFLAG_COPIED;
+		err = ski_l2_entry(img, mv[k].owner, &entry);
+		if (err)
+			break;
+		if (holds(entry)) {
+			op->dropped++;
+			err = ski_release_entry(img, host, &rel);
+			continue;
+		}
+		err = ski_set_l2_entry(img, mv[k].owner, host);
+		op->moved += !err;
+	}
+	ski_release_end(img, &rel);
+	op->nr_pending = 0;
+	return err;
+}
+
+/*
+ * Stream one run the child lacks: its clusters that read non-zero through
+ * the chain go into new clusters of the child, pending for stream_map().
+ */
 static int stream_run(struct ski_op *op, const struct ski_run *run)
 {
 	struct ski_image *img = op->img;
-	u64 bytes = run_bytes(img, run->first, run->nr), i, start = 0;
-	bool in_data = false;
+	u64 bytes = run_bytes(img, run->first, run->nr), i, gc, c;
+	struct ski_data_run data = { 0 };
+	const u8 *src;
 	int err;
 
 	err = ski_read(img, op->buf, bytes, run->first << img->cluster_bits);
 	if (err)
 		return err;
-	for (i = 0; i <= run->nr; i++) {
-		u64 off = i << img->cluster_bits, n = img->cluster_size, j;
-		bool nonzero = false;
-
-		if (i < run->nr) {
-			if (off + n > bytes)
-				n = bytes - off;
-			for (j = 0; j < n && !nonzero; j++)
-				nonzero = op->buf[off + j] != 0;
-		}
-		if (nonzero && !in_data) {
-			start = i;
-			in_data = true;
-		} else if (!nonzero && in_data) {
-			u64 from = start << img->cluster_bits;
-			u64 to = off < bytes ? off : bytes;
-
-			err = ski_write(img, op->buf + from, to - from,
-					(run->first << img->cluster_bits) +
-					from);
+	/* the disk's last cluster may be short: the rest reads as zeroes */
+	memset(op->buf + bytes, 0, (run->nr << img->cluster_bits) - bytes);
+	for (i = 0; i < run->nr; i++) {
+		gc = run->first + i;
+		src = op->buf + (i << img->cluster_bits);
+		if (all_zero(src, img->cluster_size))
+			continue;
+		if (op->nr_pending == op->max_pending) {
+			err = ski_data_run_write(img, &data);
+			if (!err)
+				err = stream_map(op);
 			if (err)
 				return err;
-			op->moved += i - start;
-			in_data = false;
 		}
+		err = ski_ensure_l2(img, gc / img->l2_entries);
+		if (!err)
+			err = ski_alloc_cluster(img, &c);
+		if (err)
+			break;
+		op->moves[op->nr_pending].to = c;
+		op->moves[op->nr_pending].owner = gc;
+		op->nr_pending++;
+		err = ski_data_run_add(img, &data, src, c << img->cluster_bits);
+		if (err)
+			return err;
 	}
-	return 0;
+	if (!err)
+		err = ski_data_run_write(img, &data);
+	return err;
+}
+
+/**
+ * ski_merge_end() - give back a stream's clusters written and not mapped
+ * @op: a stream or commit cut short (cancelled, failed); under the lock
+ *
+ * Best effort: what cannot be given back stays leaked.
+ */
+void ski_merge_end(struct ski_op *op)
+{
+	struct ski_image *img = op->img;
+	struct ski_release rel = { 0 };
+	unsigned int k;
+
+	for (k = 0; k < op->nr_pending; k++)
+		if (ski_release_entry(img, (op->moves[k].to <<
+					     img->cluster_bits) |
+					    QCOW2_OFLAG_COPIED, &rel))
+			break;
+	ski_release_end(img, &rel);
+	op->nr_pending = 0;
 }
 
 static int merge_finish(struct ski_op *op)
@@ -550,7 +666,9 @@ static int merge_finish(struct ski_op *op)
 	int err;
 
 	if (op->kind == SKI_OP_STREAM) {
-		err = ski_drop_backing(img);
+		err = stream_map(op);
+		if (!err)
+			err = ski_drop_backing(img);
 		if (!err && img->writable)
 			err = ski_note_history(img, "streamed", NULL);
 		return err ? err : 1;

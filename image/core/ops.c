@@ -116,6 +116,9 @@ void ski_op_end(struct ski_op *op)
 	struct ski_image *img = op->img;
 
 	if (img) {
+		/* a stream cut short: what it wrote and did not map */
+		if (op->nr_pending)
+			ski_merge_end(op);
 		img->op = NULL;
 		ski_rmap_free(img);
 		/*

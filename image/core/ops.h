@@ -78,6 +78,9 @@ struct ski_op {
 	unsigned int nr_copying;
 	u64 recopied;			/* moves copied again (guest wrote) */
 	u64 dropped;			/* moves given up (cluster changed) */
+	/* stream: moves[0, nr_pending) written into the child, not mapped */
+	unsigned int nr_pending;
+	unsigned int max_pending;
 };
 
 int ski_op_begin(struct ski_op *op, struct ski_image *img,

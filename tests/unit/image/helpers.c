@@ -115,6 +115,7 @@ bool imgt_equals(const char *path, const u8 *ref, size_t len)
 }
 
 u64 imgt_rmap_window;
+u64 imgt_stream_pending;
 
 /**
  * imgt_run_op() - run a long operation to its end in steps
@@ -133,6 +134,7 @@ int imgt_run_op(const char *path, enum ski_op_kind kind, u64 budget)
 	if (err)
 		return err;
 	img->rmap_window = imgt_rmap_window;
+	img->stream_pending = imgt_stream_pending;
 	err = ski_op_begin(&op, img, kind);
 	while (!err)
 		err = ski_op_step(&op, budget);

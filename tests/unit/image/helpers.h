@@ -26,6 +26,7 @@ bool imgt_equals(const char *path, const u8 *ref, size_t len);
 int imgt_run_op(const char *path, enum ski_op_kind kind, u64 budget);
 /* Reverse-map window (clusters) imgt_run_op() sets; 0: the default. */
 extern u64 imgt_rmap_window;
+extern u64 imgt_stream_pending;
 void imgt_make_fragmented(const char *path, u8 *ref, size_t len,
 			  u8 set_bits);
 

@@ -228,9 +228,15 @@ static void unlocked_io(struct online *o)
 static void unlock(void *arg)
 {
 	struct online *o = arg;
+	unsigned int i;
 
 	if (!o->locked)
 		o->lock_misuse = true;
+	/* a stream's flush before it maps: into clusters not mapped yet */
+	for (i = 0; i < o->op.nr_pending; i += 3) {
+		guest_write(o, o->op.moves[i].owner * CLUSTER + 50, 600);
+		o->targeted++;
+	}
 	if (!o->op.nr_copying)
 		random_io(o, 4);
 	o->locked = false;
@@ -439,11 +445,27 @@ static bool child_empty(struct ski_image *img)
 }
 
 /*
+ * After a stream that mapped what it wrote every few clusters: guest
+ * writes into clusters written and not mapped yet kept the guest's data
+ * and gave the copies back; with the unlock hooks, the guest also wrote
+ * while the flush before a mapping ran, and the hooks came in pairs.
+ */
+static void expect_stream_pending(const struct online *o, bool unlocked)
+{
+	printf("# %llu unlocked windows, %llu copies given up\n",
+	       (unsigned long long)o->windows,
+	       (unsigned long long)o->op.dropped);
+	KTAP_EXPECT(o->op.dropped > 0);
+	if (unlocked)
+		KTAP_EXPECT(o->windows > 0 && o->locked && !o->lock_misuse);
+}
+
+/*
  * Commit or stream of a chain, guest writing between steps and, if
  * @unlocked, inside a commit step's unlocked windows (unlocked_io()).
  */
 static void merge_online_how(enum ski_op_kind kind, u64 budget,
-			     unsigned int seed, bool unlocked)
+			     unsigned int seed, bool unlocked, u64 pending)
 {
 	const char *base = tmp_path("obase.qcow2");
 	const char *child = tmp_path("ochild.qcow2");
@@ -454,6 +476,7 @@ static void merge_online_how(enum ski_op_kind kind, u64 budget,
 
 	online_init(&o, seed);
 	make_chain(&o, base, child, unlocked);
+	o.img->stream_pending = pending;
 	o.locked = unlocked;
 	err = run_online(&o, kind, budget, 2, &steps);
 	snprintf(what, sizeof(what), "%s budget %llu%s",
@@ -461,8 +484,10 @@ static void merge_online_how(enum ski_op_kind kind, u64 budget,
 		 (unsigned long long)budget, unlocked ? " unlocked" : "");
 	report(what, &o, steps);
 	KTAP_EXPECT_EQ(err, 1);
-	if (unlocked)
+	if (unlocked && kind == SKI_OP_COMMIT)
 		expect_unlocked(&o);
+	if (pending)
+		expect_stream_pending(&o, unlocked);
 	KTAP_EXPECT(o.targeted > 0);
 	KTAP_EXPECT_EQ(o.mismatches, 0);
 	KTAP_EXPECT_EQ(o.io_errors, 0);
@@ -490,7 +515,7 @@ static void merge_online_how(enum ski_op_kind kind, u64 budget,
 static void merge_online(enum ski_op_kind kind, u64 budget,
 			 unsigned int seed)
 {
-	merge_online_how(kind, budget, seed, false);
+	merge_online_how(kind, budget, seed, false, 0);
 }
 
 static void test_commit_online(void)
@@ -507,9 +532,9 @@ static void test_commit_online(void)
  */
 static void test_unlocked_commit(void)
 {
-	merge_online_how(SKI_OP_COMMIT, 1, 25, true);
-	merge_online_how(SKI_OP_COMMIT, 6, 26, true);
-	merge_online_how(SKI_OP_COMMIT, 3, 27, true);
+	merge_online_how(SKI_OP_COMMIT, 1, 25, true, 0);
+	merge_online_how(SKI_OP_COMMIT, 6, 26, true, 0);
+	merge_online_how(SKI_OP_COMMIT, 3, 27, true, 0);
 }
 
 static void test_stream_online(void)
@@ -517,6 +542,50 @@ static void test_stream_online(void)
 	merge_online(SKI_OP_STREAM, 1, 10);
 	merge_online(SKI_OP_STREAM, 6, 11);
 	merge_online(SKI_OP_STREAM, 40, 12);
+}
+
+/*
+ * A stream that maps what it wrote every 5 or 7 clusters, inside a step
+ * too (budget 9, 40), the guest writing between steps into the clusters
+ * around the cursor, written and not mapped yet, and, with the unlock
+ * hooks, into every third of them while the flush before the mapping runs.
+ */
+static void test_stream_pending(void)
+{
+	merge_online_how(SKI_OP_STREAM, 1, 28, false, 5);
+	merge_online_how(SKI_OP_STREAM, 9, 29, true, 5);
+	merge_online_how(SKI_OP_STREAM, 40, 30, true, 7);
+}
+
+/*
+ * A stream cut short with clusters written and not mapped (cancelled, as a
+ * detach does): ski_op_end() gives them back, the child has no leak, and
+ * reads as before through its backing file.
+ */
+static void test_stream_cancel(void)
+{
+	const char *base = tmp_path("obase.qcow2");
+	const char *child = tmp_path("ochild.qcow2");
+	struct online o;
+	unsigned int steps;
+	int err = 0;
+
+	online_init(&o, 31);
+	make_chain(&o, base, child, false);
+	o.img->stream_pending = 64;
+	KTAP_ASSERT(!ski_op_begin(&o.op, o.img, SKI_OP_STREAM));
+	for (steps = 0; !err && steps < 6; steps++)
+		err = ski_op_step(&o.op, 4);
+	KTAP_EXPECT_EQ(err, 0);
+	KTAP_EXPECT(o.op.nr_pending > 0);
+	ski_op_end(&o.op);
+	verify(&o);
+	KTAP_EXPECT_EQ(o.mismatches, 0);
+	KTAP_EXPECT(!ski_flush(o.img));
+	ski_close(o.img);
+	KTAP_EXPECT(imgt_check_ok(child, false));
+	KTAP_EXPECT(imgt_equals(child, o.ref, DISK_BYTES));
+	online_free(&o);
 }
 
 /*
@@ -606,6 +675,8 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(test_commit_online),
 	KTAP_CASE(test_unlocked_commit),
 	KTAP_CASE(test_stream_online),
+	KTAP_CASE(test_stream_pending),
+	KTAP_CASE(test_stream_cancel),
 	KTAP_CASE(test_ops_after_commit),
 	KTAP_CASE(test_busy),
 };

@@ -807,6 +807,12 @@ static void test_stream(void)
 
 	make_chain(ref, base_ref);
 	op_scenario("stream", &o, paths, 2, 50);
+	/* mapping what it wrote every 3 clusters: a flush and a map each */
+	imgt_stream_pending = 3;
+	o.budget = 2;
+	make_chain(ref, base_ref);
+	op_scenario("stream, mapped every 3 clusters", &o, paths, 2, 50);
+	imgt_stream_pending = 0;
 }
 
 /* ---- header rewrite ----------------------------------------------------- */
