@@ -38,6 +38,19 @@ struct ski_pending_map {
 	u64 new_entry;
 };
 
+/*
+ * L2 entries an allocating write set in the cache and not yet in the file
+ * (table.c, ski_l2_defer()): at most this many, and at most this many
+ * bytes of the clusters they map, unflushed.
+ */
+#define SKI_L2_DEFER_MAX	1024
+#define SKI_L2_DEFER_BYTES	(64ULL << 20)
+
+struct ski_l2_deferred {
+	u64 guest_cluster;
+	u64 entry;
+};
+
 /* cache.c: fixed-budget LRU cache of decoded tables. */
 struct ski_cache_slot {
 	u64 index;			/* table number (L1 or reftable slot) */
@@ -111,6 +124,14 @@ struct ski_image {
 	u8 *inflate_buf;		/* one cluster, compressed reads */
 	u8 *cow_buf;			/* one cluster, partial writes */
 	struct ski_pending_map *pending; /* SKI_WRITE_BATCH, write_batch() */
+	/*
+	 * Mappings of new clusters in the cached L2 tables only, until
+	 * ski_l2_sync() flushes what they map and writes them; no table
+	 * holding one leaves the cache before that.
+	 */
+	struct ski_l2_deferred *l2_deferred;
+	unsigned int nr_l2_deferred;
+	unsigned int l2_defer_max;
 	struct ski_rmap *rmap;		/* reverse map, during an op */
 	struct ski_op *op;		/* the operation running on it */
 	/*
@@ -224,6 +245,8 @@ int ski_l2_entry(struct ski_image *img, u64 guest_cluster, u64 *entry);
 int ski_set_l1_entry(struct ski_image *img, u64 l1_index, u64 entry);
 int ski_ensure_l2(struct ski_image *img, u64 l1_index);
 int ski_set_l2_entry(struct ski_image *img, u64 guest_cluster, u64 entry);
+int ski_l2_defer(struct ski_image *img, u64 guest_cluster, u64 entry);
+int ski_l2_sync(struct ski_image *img);
 int ski_l2_cache_init(struct ski_image *img);
 int ski_grow_l1(struct ski_image *img, u64 entries);
 

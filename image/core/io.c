@@ -6,7 +6,11 @@
  * Writes follow the core's ordering rule (refcount.c): data goes into a
  * cluster the image alone owns in place, otherwise into a freshly allocated
  * cluster that is mapped only after a flush, and what it replaced is
- * released only after a second flush.  Compressed clusters are inflated
+ * released only after a second flush.  A new cluster that replaces
+ * nothing (the guest cluster was unallocated or a zero cluster) is mapped
+ * in the cached L2 table at once and in the file at the next sync
+ * (table.c, ski_l2_defer()), which flushes first: the flush is paid once
+ * per guest flush, not once per write.  Compressed clusters are inflated
  * through the platform layer (skp_inflate(): zlib in both worlds).
  */
 #include "image_priv.h"
@@ -312,9 +316,13 @@ static int write_batch(struct ski_image *img, const u8 *buf, u64 len,
 	}
 	if (nr) {
 		err = ski_data_run_write(img, &run);
-		if (!err)
+		/* nothing replaced: mapped in the cache, the file later */
+		for (i = 0; !err && !release && i < nr; i++)
+			err = ski_l2_defer(img, pend[i].guest_cluster,
+					   pend[i].new_entry);
+		if (!err && release)
 			err = skp_flush(img->file);
-		for (i = 0; !err && i < nr; i++)
+		for (i = 0; !err && release && i < nr; i++)
 			err = ski_set_l2_entry(img, pend[i].guest_cluster,
 					       pend[i].new_entry);
 		if (!err && release)

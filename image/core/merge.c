@@ -186,8 +186,9 @@ static int commit_locked(struct ski_op *op)
 		if (!err)
 			err = ski_write(parent, op->buf, bytes, off);
 	}
+	/* the parent's data and its mappings (ski_l2_defer()) durable */
 	if (!err)
-		err = skp_flush(parent->file);
+		err = ski_flush(parent);
 	/* Parent durable: now the child may let go. */
 	for (r = 0; !err && r < op->nr_runs; r++)
 		for (i = 0; !err && i < op->runs[r].nr; i++)

@@ -80,6 +80,11 @@ int ski_update_header(struct ski_image *img)
 	u8 *bridge;
 	int err;
 
+	/* a new backing file or size changes what unmapped clusters read */
+	err = ski_l2_sync(img);
+	if (err)
+		return err;
+
 	err = ski_header_build(&img->hdr, img->scratch, img->cluster_size);
 	if (err) {
 		skp_log(SKP_LOG_ERR, "%s: header does not fit in one cluster",

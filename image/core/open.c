@@ -35,7 +35,10 @@ int ski_drop_backing(struct ski_image *img)
 	u8 zero[12] = { 0 };
 	int err;
 
-	err = skp_flush(img->file);
+	/* unallocated clusters read zero from here: map what is written */
+	err = ski_l2_sync(img);
+	if (!err)
+		err = skp_flush(img->file);
 	if (!err)
 		err = skp_pwrite(img->file, zero, sizeof(zero), 8);
 	if (!err)
@@ -314,8 +317,15 @@ static int open_image(struct skp_file *file, const char *name,
 	img->inflate_buf = skp_zalloc(img->cluster_size);
 	img->cow_buf = skp_zalloc(img->cluster_size);
 	img->pending = skp_zalloc(SKI_WRITE_BATCH * sizeof(*img->pending));
+	img->l2_defer_max = SKI_L2_DEFER_BYTES >> img->cluster_bits;
+	if (img->l2_defer_max > SKI_L2_DEFER_MAX)
+		img->l2_defer_max = SKI_L2_DEFER_MAX;
+	if (!img->l2_defer_max)
+		img->l2_defer_max = 1;
+	img->l2_deferred = skp_zalloc(img->l2_defer_max *
+				      sizeof(*img->l2_deferred));
 	if (!img->scratch || !img->inflate_buf || !img->cow_buf ||
-	    !img->pending) {
+	    !img->pending || !img->l2_deferred) {
 		err = -ENOMEM;
 		goto free_img;
 	}
@@ -419,6 +429,8 @@ int ski_flush(struct ski_image *img)
 	if (img->commit_to)
 		err = ski_flush(img->commit_to);
 	if (!err && img->writable)
+		err = ski_l2_sync(img);
+	if (!err && img->writable)
 		err = skp_flush(img->file);
 	return err;
 }
@@ -432,11 +444,15 @@ void ski_close(struct ski_image *img)
 		ski_close(img->backing);
 	if (img->backing_raw)
 		skp_close(img->backing_raw);
+	/* best effort: unwritten mappings are lost, their clusters leaked */
+	if (img->writable && img->file)
+		ski_l2_sync(img);
 	ski_table_free(img);
 	ski_refcount_free(img);
 	if (img->has_vminfo)
 		ski_vminfo_free(&img->vminfo);
 	skp_free(img->pending);
+	skp_free(img->l2_deferred);
 	skp_free(img->cow_buf);
 	skp_free(img->inflate_buf);
 	skp_free(img->scratch);
@@ -491,14 +507,19 @@ int ski_image_file_size(struct ski_image *img, u64 *size)
  * budget changes only how often metadata is read again.  Changing it drops
  * what is cached.
  *
- * Return: 0 or -ENOMEM (a cache that could not be set up keeps its old
- * budget and contents).
+ * Return: 0, -ENOMEM (a cache that could not be set up keeps its old
+ * budget and contents), or the error of writing out the mappings only the
+ * cache held (ski_l2_sync(); nothing changed then).
  */
 int ski_set_cache_budget(struct ski_image *img, u64 l2_bytes,
 			 u64 refblock_bytes)
 {
 	int err;
 
+	/* the cache is dropped: what only it holds goes to the file first */
+	err = ski_l2_sync(img);
+	if (err)
+		return err;
 	img->l2_budget = l2_bytes;
 	img->rb_budget = refblock_bytes;
 	err = ski_l2_cache_init(img);

@@ -401,6 +401,11 @@ static int do_moves(struct ski_op *op, struct ski_move *mv, unsigned int nr)
 	if (err || !nr)
 		return err;
 	unlocked = op->unlock && data_only(mv, nr);
+	/* a table's copy must hold the mappings only the cache has yet */
+	if (!data_only(mv, nr))
+		err = ski_l2_sync(img);
+	if (err)
+		return err;
 	if (unlocked) {
 		op->nr_copying = nr;
 		op->unlock(op->lock_arg);

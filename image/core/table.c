@@ -4,8 +4,16 @@
  * the L2 cache (cache.c: a fixed budget, least recently used out), growing
  * the L1 table, and writing mapping changes through.
  *
- * The in-memory copies are read caches only; every change goes to the file
- * first.  A new L2 table follows the core's ordering rule (refcount.c,
+ * The in-memory copies are read caches; every change goes to the file
+ * first, but one: the mapping of a new cluster by an allocating write
+ * (ski_l2_defer()) is made in the cached table at once and written to the
+ * file by ski_l2_sync(), after one flush makes the data and refcounts of
+ * every mapping waiting so durable; so a guest writing into new clusters
+ * costs a flush per guest flush, not one per write.  Until then the file
+ * maps the cluster as before (a cut loses a write no flush covered and
+ * leaks its cluster), and the table stays cached: every write-through
+ * change, cache miss, table move, header rewrite and flush syncs first.
+ * A new L2 table follows the core's ordering rule (refcount.c,
  * Documentation/image.rst): its cluster is allocated and zeroed, flushed,
  * and only then is the L1 entry pointed at it.  Everything read from the
  * file is validated before use: table offsets must be cluster aligned and
@@ -105,6 +113,10 @@ int ski_load_l2(struct ski_image *img, u64 l1_index, u64 **tablep)
 	off = img->l1[l1_index] & QCOW2_OFFSET_MASK;
 	if (!off)
 		return 0;
+	/* the table evicted may hold deferred mappings */
+	err = ski_l2_sync(img);
+	if (err)
+		return err;
 	err = ski_cache_insert(&img->l2_cache, l1_index, (void **)&table);
 	if (err)
 		return err;
@@ -151,6 +163,13 @@ int ski_l2_entry(struct ski_image *img, u64 guest_cluster, u64 *entry)
 int ski_set_l1_entry(struct ski_image *img, u64 l1_index, u64 entry)
 {
 	int err;
+
+	/* a table that moves is copied from the file: complete it first */
+	if (img->l1[l1_index] & QCOW2_OFFSET_MASK) {
+		err = ski_l2_sync(img);
+		if (err)
+			return err;
+	}
 
 	err = ski_write_entry(img, img->hdr.l1_table_offset, l1_index, entry);
 	if (err)
@@ -208,6 +227,10 @@ int ski_set_l2_entry(struct ski_image *img, u64 guest_cluster, u64 entry)
 		return -EINVAL;
 	if (!entry && !(img->l1[l1_index] & QCOW2_OFFSET_MASK))
 		return 0;
+	/* in file order after every mapping deferred before it */
+	err = ski_l2_sync(img);
+	if (err)
+		return err;
 	err = ski_ensure_l2(img, l1_index);
 	if (err)
 		return err;
@@ -224,6 +247,103 @@ int ski_set_l2_entry(struct ski_image *img, u64 guest_cluster, u64 entry)
 			     (entry & QCOW2_OFFSET_MASK) >> img->cluster_bits,
 			     SKI_RMAP_DATA | guest_cluster);
 	return 0;
+}
+
+/**
+ * ski_l2_defer() - map a new cluster in the cached L2 table, the file later
+ * @img: writable image
+ * @guest_cluster: guest cluster index
+ * @entry: its new L2 entry, host order: a cluster the image alone owns,
+ *	whose data the caller has written and whose refcount it has raised,
+ *	neither flushed
+ *
+ * For allocating writes (io.c, write_batch()): lookups see @entry at once;
+ * the file gets it from ski_l2_sync(), called here when
+ * SKI_L2_DEFER_MAX mappings (or SKI_L2_DEFER_BYTES of their clusters)
+ * wait.  Never for an entry that replaces a cluster: what it replaced may
+ * be released only once the new entry is durable.  Context: the caller's
+ * lock on the image; may sleep (flush).
+ *
+ * Return: 0 or a negative errno.
+ */
+int ski_l2_defer(struct ski_image *img, u64 guest_cluster, u64 entry)
+{
+	u64 l1_index = guest_cluster / img->l2_entries;
+	u64 *table;
+	int err;
+
+	if (guest_cluster >= img->guest_clusters)
+		return -EINVAL;
+	if (img->nr_l2_deferred == img->l2_defer_max) {
+		err = ski_l2_sync(img);
+		if (err)
+			return err;
+	}
+	err = ski_ensure_l2(img, l1_index);
+	if (!err)
+		err = ski_load_l2(img, l1_index, &table);
+	if (err)
+		return err;
+	table[guest_cluster % img->l2_entries] = entry;
+	img->l2_deferred[img->nr_l2_deferred].guest_cluster = guest_cluster;
+	img->l2_deferred[img->nr_l2_deferred].entry = entry;
+	img->nr_l2_deferred++;
+	ski_rmap_set(img, (entry & QCOW2_OFFSET_MASK) >> img->cluster_bits,
+		     SKI_RMAP_DATA | guest_cluster);
+	return 0;
+}
+
+/* Entries ski_l2_sync() writes at most in one go (bytes on the stack / 8). */
+#define SKI_L2_SYNC_RUN	32
+
+/* Mappings [@i, @i + n) deferred into one table, in adjacent slots. */
+static unsigned int deferred_run(const struct ski_image *img, unsigned int i)
+{
+	const struct ski_l2_deferred *d = img->l2_deferred;
+	unsigned int n = 1;
+
+	while (i + n < img->nr_l2_deferred && n < SKI_L2_SYNC_RUN &&
+	       d[i + n].guest_cluster == d[i].guest_cluster + n &&
+	       d[i + n].guest_cluster % img->l2_entries)
+		n++;
+	return n;
+}
+
+/**
+ * ski_l2_sync() - write the deferred mappings to the file
+ * @img: open image
+ *
+ * One flush makes the data and refcounts of every deferred mapping
+ * durable, then the entries are written (a run of adjacent slots, up to
+ * SKI_L2_SYNC_RUN, in one write), not flushed: the caller's next flush covers them.  Context: the
+ * caller's lock on the image; may sleep.
+ *
+ * Return: 0 or a negative errno (the mappings stay deferred then).
+ */
+int ski_l2_sync(struct ski_image *img)
+{
+	const struct ski_l2_deferred *d = img->l2_deferred;
+	u8 raw[SKI_L2_SYNC_RUN * 8];
+	unsigned int i, j, n;
+	u64 table_off;
+	int err;
+
+	if (!img->nr_l2_deferred)
+		return 0;
+	err = skp_flush(img->file);
+	for (i = 0; !err && i < img->nr_l2_deferred; i += n) {
+		n = deferred_run(img, i);
+		table_off = img->l1[d[i].guest_cluster / img->l2_entries] &
+			    QCOW2_OFFSET_MASK;
+		for (j = 0; j < n; j++)
+			ski_put_be64(raw + j * 8, d[i + j].entry);
+		err = skp_pwrite(img->file, raw, (size_t)n * 8,
+				 table_off +
+				 (d[i].guest_cluster % img->l2_entries) * 8);
+	}
+	if (!err)
+		img->nr_l2_deferred = 0;
+	return err;
 }
 
 /**

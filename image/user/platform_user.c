@@ -268,9 +268,17 @@ s64 skp_write_at(struct skp_file *file, const void *buf, size_t len, u64 off)
 	return n < 0 ? -errno : n;
 }
 
+static u64 flushes;
+
+u64 skp_user_flushes(void)
+{
+	return flushes;
+}
+
 int skp_flush(struct skp_file *file)
 {
 	mutation_point();
+	flushes++;
 	if (nosync)
 		return 0;
 	return fdatasync(file->fd) ? -errno : 0;

@@ -3,7 +3,7 @@
  * Userspace-only knobs of the image platform layer (platform_user.c):
  * how much the core logs to stderr, where a crash test kills it, and the
  * allocation accounting and failure injection of the memory tests, and
- * the counts of hole punches and of large reads and writes.
+ * the counts of flushes, hole punches and large reads and writes.
  */
 #ifndef _SPLITKIT_IMAGE_PLATFORM_USER_H
 #define _SPLITKIT_IMAGE_PLATFORM_USER_H
@@ -23,6 +23,8 @@ u64 skp_user_punches(void);
 /* Count from now on the file writes of at least @min_len bytes. */
 void skp_user_count_writes(u64 min_len);
 u64 skp_user_writes(void);
+/* Calls of skp_flush() so far (each an fdatasync unless NOSYNC). */
+u64 skp_user_flushes(void);
 /* Count from now on the file reads of at least @min_len bytes. */
 void skp_user_count_reads(u64 min_len);
 u64 skp_user_reads(void);

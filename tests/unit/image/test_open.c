@@ -383,6 +383,46 @@ static void test_open_read_runs(void)
 	close(fd);
 }
 
+/*
+ * Guest writes into new clusters cost no flush each: their mappings wait
+ * in the cached L2 table (ski_l2_defer()) for the guest's flush, which
+ * flushes once before writing them and once after.  Read before the flush,
+ * after it and after a reopen, the data is there.
+ */
+static void test_open_write_deferred(void)
+{
+	struct ski_create_opts co = { .size = 4 << 20 };
+	const char *path = path_of("wdefer.qcow2");
+	static u8 buf[1 << 20], back[1 << 20];
+	struct ski_image *img;
+	u64 before;
+	int fd, i;
+
+	for (i = 0; i < (int)sizeof(buf); i++)
+		buf[i] = (u8)(i * 7 + i / 4096);
+	unlink(path);
+	KTAP_ASSERT(!ski_create(path, &co));
+	KTAP_ASSERT(!open_fd(path, SKI_OPEN_RW, path, &fd, &img));
+	/* the L2 table first: its own flush */
+	KTAP_ASSERT(!ski_write(img, buf, 4096, 0));
+	before = skp_user_flushes();
+	for (i = 0; i < 16; i++)
+		KTAP_EXPECT(!ski_write(img, buf + (i << 16), 1 << 16,
+				       (1 << 20) + (i << 16)));
+	KTAP_EXPECT_EQ(skp_user_flushes() - before, 0);
+	KTAP_EXPECT(!ski_read(img, back, sizeof(back), 1 << 20));
+	KTAP_EXPECT(!memcmp(back, buf, sizeof(buf)));
+	KTAP_EXPECT(!ski_flush(img));
+	KTAP_EXPECT_EQ(skp_user_flushes() - before, 2);
+	ski_close(img);
+	close(fd);
+	KTAP_ASSERT(!open_fd(path, 0, path, &fd, &img));
+	KTAP_EXPECT(!ski_read(img, back, sizeof(back), 1 << 20));
+	KTAP_EXPECT(!memcmp(back, buf, sizeof(buf)));
+	ski_close(img);
+	close(fd);
+}
+
 static void test_cleanup(void)
 {
 	char cmd[128];
@@ -400,6 +440,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(test_open_punch_runs),
 	KTAP_CASE(test_open_write_runs),
 	KTAP_CASE(test_open_read_runs),
+	KTAP_CASE(test_open_write_deferred),
 	KTAP_CASE(test_cleanup),
 };
 
