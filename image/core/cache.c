@@ -3,8 +3,10 @@
  * A fixed-budget cache of metadata tables (L2 tables, refcount blocks) with
  * least-recently-used eviction.
  *
- * Tables are read caches only (table.c and refcount.c write every change
- * through to the file first), so evicting one loses nothing.  A cache has a
+ * Tables are read caches (table.c and refcount.c write every change
+ * through to the file first, but for the deferred mappings of new clusters,
+ * which table.c writes out before any insert that could evict), so evicting
+ * one loses nothing.  A cache has a
  * fixed number of slots, each holding one decoded table; a slot's buffer is
  * allocated the first time the slot is used and reused on every eviction
  * after that, so once warm the cache allocates nothing, and it never holds

@@ -78,11 +78,16 @@ int ski_grow(struct ski_image *img, u64 new_size)
 			return err;
 	}
 	/*
-	 * Zero entries and copy-on-write flush their own writes; this flush
-	 * is for zeroes written in place into a private last cluster (the
-	 * tail may hold bytes another writer left past the old size).
+	 * Zero entries flush their own writes; the mapping of a last cluster
+	 * copied on write may wait in the cache (ski_l2_defer()) and must be
+	 * in the file before the size, or the backing file shows through
+	 * there after a cut; and this flush is for zeroes written in place
+	 * into a private last cluster (the tail may hold bytes another
+	 * writer left past the old size).
 	 */
-	err = skp_flush(img->file);
+	err = ski_l2_sync(img);
+	if (!err)
+		err = skp_flush(img->file);
 	if (err)
 		return err;
 	ski_put_be64(field, new_size);

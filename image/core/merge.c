@@ -574,6 +574,8 @@ static int stream_map(struct ski_op *op)
 		op->relock(op->lock_arg);
 	for (k = 0; !err && k < op->nr_pending; k++) {
 		if (op->unlock && k && !(k % STREAM_MAP_CHUNK)) {
+			/* freed clusters may be reallocated while unlocked */
+			ski_release_end(img, &rel);
 			op->unlock(op->lock_arg);
 			op->relock(op->lock_arg);
 		}

@@ -428,6 +428,9 @@ int ski_flush(struct ski_image *img)
 	/* A commit's parent holds guest writes too (io.c). */
 	if (img->commit_to)
 		err = ski_flush(img->commit_to);
+	/* a commit cut short leaves its parent writable, with guest writes */
+	else if (img->backing && img->backing->writable)
+		err = ski_flush(img->backing);
 	if (!err && img->writable)
 		err = ski_l2_sync(img);
 	if (!err && img->writable)

@@ -14,6 +14,9 @@
  * The caller owns struct ski_op and reads done, total and moved (progress);
  * every other field is the core's own.
  *
+ * A step that fails leaves the operation to be ended (ski_op_end()), not
+ * stepped again.
+ *
  * A caller that serialises guest I/O and steps with a lock of its own
  * (splitkit_back: struct skb_qcow2.lock) may hand the core a way to drop
  * it (ski_op_set_unlock()): a relocation step, or a commit step of data

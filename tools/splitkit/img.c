@@ -737,6 +737,9 @@ static int cmd_write(const struct sk_args *a)
 	}
 	if (!buf)
 		err = -ENOMEM;
+	/* the new clusters' mappings are written (and made durable) here */
+	if (!err)
+		err = ski_flush(img);
 	free(buf);
 	fclose(in);
 	ski_close(img);

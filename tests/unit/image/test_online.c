@@ -589,6 +589,162 @@ static void test_stream_cancel(void)
 }
 
 /*
+ * A stream whose mapping of 200 pending copies drops the lock every 64:
+ * the guest writes the guest cluster of copy 63 while the flush runs (so
+ * that copy is given back), then, in the window at the 64th mapping, writes
+ * a new cluster, which the allocator may place where the copy was.  With
+ * the copy's punch left pending across that window, the punch takes the
+ * guest's data.
+ */
+struct punch_ctx {
+	struct ski_image *img;
+	struct ski_op op;
+	unsigned int unlocks;
+	u8 data[CLUSTER];
+};
+
+static void punch_unlock(void *arg)
+{
+	struct punch_ctx *c = arg;
+	u8 buf[CLUSTER];
+
+	if (++c->unlocks == 1) {
+		memset(buf, 0xab, sizeof(buf));
+		if (ski_write(c->img, buf, CLUSTER,
+			      c->op.moves[63].owner * CLUSTER))
+			abort();
+	} else if (c->unlocks == 2) {
+		if (ski_write(c->img, c->data, CLUSTER,
+			      (NR_CLUSTERS - 1) * CLUSTER))
+			abort();
+	}
+}
+
+static void punch_relock(void *arg)
+{
+}
+
+static void test_stream_map_window(void)
+{
+	struct ski_create_opts co = { .size = DISK_BYTES, .cluster_bits = 12 };
+	const char *base = tmp_path("pbase.qcow2");
+	const char *child = tmp_path("pchild.qcow2");
+	static struct punch_ctx c;
+	static u8 ref[DISK_BYTES], back[CLUSTER];
+	struct ski_image *img;
+	unsigned int steps = 0;
+	int err = 0;
+
+	memset(&c, 0, sizeof(c));
+	unlink(base);
+	unlink(child);
+	imgt_fill(ref, sizeof(ref), 5, 1);
+	KTAP_ASSERT(!ski_create(base, &co));
+	KTAP_ASSERT(!ski_open(base, SKI_OPEN_RW, &img));
+	KTAP_ASSERT(!ski_write(img, ref, sizeof(ref), 0));
+	ski_close(img);
+	co.backing_file = "pbase.qcow2";
+	co.backing_format = "qcow2";
+	KTAP_ASSERT(!ski_create(child, &co));
+	KTAP_ASSERT(!ski_open(child, SKI_OPEN_RW | SKI_OPEN_PUNCH, &c.img));
+	c.img->stream_pending = 200;
+	imgt_fill(c.data, CLUSTER, 77, 1);
+	KTAP_ASSERT(!ski_op_begin(&c.op, c.img, SKI_OP_STREAM));
+	ski_op_set_unlock(&c.op, punch_unlock, punch_relock, &c);
+	while (!err && steps++ < 1000)
+		err = ski_op_step(&c.op, 100);
+	ski_op_end(&c.op);
+	KTAP_EXPECT_EQ(err, 1);
+	KTAP_EXPECT(c.unlocks >= 2);
+	KTAP_EXPECT(!ski_read(c.img, back, CLUSTER,
+			      (NR_CLUSTERS - 1) * CLUSTER));
+	KTAP_EXPECT(!memcmp(back, c.data, CLUSTER));
+	ski_close(c.img);
+	KTAP_EXPECT(imgt_check_ok(child, false));
+}
+
+/*
+ * A commit cancelled after guest writes went to the parent (below its
+ * cursor, into clusters neither image held: mapped in the parent's cache,
+ * ski_l2_defer()): the guest's flush that follows must make them durable
+ * in the parent, which stays writable behind the child.
+ */
+static void test_commit_cancel_flush(void)
+{
+	struct ski_create_opts co = { .size = DISK_BYTES, .cluster_bits = 12 };
+	const char *base = tmp_path("fbase.qcow2");
+	const char *child = tmp_path("fchild.qcow2");
+	static u8 full[DISK_BYTES], data[CLUSTER], back[CLUSTER];
+	struct ski_image *img, *parent;
+	struct ski_op op;
+	int i;
+
+	unlink(base);
+	unlink(child);
+	imgt_fill(full, sizeof(full), 3, 1);
+	KTAP_ASSERT(!ski_create(base, &co));
+	KTAP_ASSERT(!ski_open(base, SKI_OPEN_RW, &img));
+	KTAP_ASSERT(!ski_write(img, full, 16 * CLUSTER, 0));
+	ski_close(img);
+	co.backing_file = "fbase.qcow2";
+	co.backing_format = "qcow2";
+	KTAP_ASSERT(!ski_create(child, &co));
+	KTAP_ASSERT(!ski_open(child, SKI_OPEN_RW, &img));
+	KTAP_ASSERT(!ski_write(img, full, 34 * CLUSTER, 30 * CLUSTER));
+	KTAP_ASSERT(!ski_op_begin(&op, img, SKI_OP_COMMIT));
+	for (i = 0; i < 2; i++)
+		KTAP_ASSERT(ski_op_step(&op, 4) == 0);
+	KTAP_ASSERT(img->commit_below > 20);
+	imgt_fill(data, CLUSTER, 123, 1);
+	KTAP_ASSERT(!ski_write(img, data, CLUSTER, 20 * CLUSTER));
+	ski_op_end(&op);
+	KTAP_EXPECT(!ski_flush(img));
+	/* the parent as its file holds it now, as after a cut */
+	KTAP_ASSERT(!ski_open(base, SKI_OPEN_NO_BACKING, &parent));
+	KTAP_EXPECT(!ski_read(parent, back, CLUSTER, 20 * CLUSTER));
+	KTAP_EXPECT(!memcmp(back, data, CLUSTER));
+	ski_close(parent);
+	ski_close(img);
+}
+
+/*
+ * Growing an image whose old last cluster is copied on write from a longer
+ * backing file (its mapping deferred): the new size must not reach the
+ * file before that mapping, or after a cut the backing file shows through
+ * past the old size.  The file is read again without closing the image.
+ */
+static void test_grow_deferred(void)
+{
+	struct ski_create_opts co = { .size = 12 << 10, .cluster_bits = 12 };
+	const char *grand = tmp_path("ggrand.qcow2");
+	const char *par = tmp_path("gpar.qcow2");
+	static u8 data[12 << 10], back[2048], zero[2048];
+	struct ski_image *img, *again;
+
+	unlink(grand);
+	unlink(par);
+	imgt_fill(data, sizeof(data), 9, 1);
+	KTAP_ASSERT(!ski_create(grand, &co));
+	KTAP_ASSERT(!ski_open(grand, SKI_OPEN_RW, &img));
+	KTAP_ASSERT(!ski_write(img, data, sizeof(data), 0));
+	ski_close(img);
+	co.size = 10 << 10;
+	co.backing_file = "ggrand.qcow2";
+	co.backing_format = "qcow2";
+	KTAP_ASSERT(!ski_create(par, &co));
+	KTAP_ASSERT(!ski_open(par, SKI_OPEN_RW, &img));
+	KTAP_ASSERT(!ski_grow(img, 32 << 10));
+	KTAP_EXPECT(!ski_read(img, back, sizeof(back), 10 << 10));
+	KTAP_EXPECT(!memcmp(back, zero, sizeof(back)));
+	KTAP_ASSERT(!ski_open(par, 0, &again));
+	KTAP_EXPECT_EQ(ski_image_header(again)->size, 32 << 10);
+	KTAP_EXPECT(!ski_read(again, back, sizeof(back), 10 << 10));
+	KTAP_EXPECT(!memcmp(back, zero, sizeof(back)));
+	ski_close(again);
+	ski_close(img);
+}
+
+/*
  * Operations after a finished commit, on the same open image, as a backend
  * serving the guest would start them: they work on the parent, which
  * serves every guest request now (ski_op_begin()).  A stream of the child
@@ -677,6 +833,9 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(test_stream_online),
 	KTAP_CASE(test_stream_pending),
 	KTAP_CASE(test_stream_cancel),
+	KTAP_CASE(test_stream_map_window),
+	KTAP_CASE(test_commit_cancel_flush),
+	KTAP_CASE(test_grow_deferred),
 	KTAP_CASE(test_ops_after_commit),
 	KTAP_CASE(test_busy),
 };
