@@ -217,42 +217,55 @@ void skp_close(struct skp_file *file)
 	free(file);
 }
 
-static u64 big_reads, big_read_min = ~0ULL;
+/* File I/O calls of at least @min bytes, counted for the tests. */
+struct io_count {
+	u64 n;
+	u64 min;
+};
+
+static struct io_count big_reads = { 0, ~0ULL }, big_writes = { 0, ~0ULL };
+
+static void count_from(struct io_count *c, u64 min_len)
+{
+	c->min = min_len;
+	c->n = 0;
+}
+
+static void count_io(struct io_count *c, size_t len)
+{
+	if (len >= c->min)
+		c->n++;
+}
 
 void skp_user_count_reads(u64 min_len)
 {
-	big_read_min = min_len;
-	big_reads = 0;
+	count_from(&big_reads, min_len);
 }
 
 u64 skp_user_reads(void)
 {
-	return big_reads;
+	return big_reads.n;
+}
+
+void skp_user_count_writes(u64 min_len)
+{
+	count_from(&big_writes, min_len);
+}
+
+u64 skp_user_writes(void)
+{
+	return big_writes.n;
 }
 
 s64 skp_read_at(struct skp_file *file, void *buf, size_t len, u64 off)
 {
 	ssize_t n;
 
-	if (len >= big_read_min)
-		big_reads++;
+	count_io(&big_reads, len);
 	do
 		n = pread(file->fd, buf, len, off);
 	while (n < 0 && errno == EINTR);
 	return n < 0 ? -errno : n;
-}
-
-static u64 big_writes, big_write_min = ~0ULL;
-
-void skp_user_count_writes(u64 min_len)
-{
-	big_write_min = min_len;
-	big_writes = 0;
-}
-
-u64 skp_user_writes(void)
-{
-	return big_writes;
 }
 
 s64 skp_write_at(struct skp_file *file, const void *buf, size_t len, u64 off)
@@ -260,8 +273,7 @@ s64 skp_write_at(struct skp_file *file, const void *buf, size_t len, u64 off)
 	ssize_t n;
 
 	mutation_point();
-	if (len >= big_write_min)
-		big_writes++;
+	count_io(&big_writes, len);
 	do
 		n = pwrite(file->fd, buf, len, off);
 	while (n < 0 && errno == EINTR);

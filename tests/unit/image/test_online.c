@@ -589,6 +589,33 @@ static void test_stream_cancel(void)
 }
 
 /*
+ * A new @child of virtual size @size over a new qcow2 @base of @base_size
+ * whose first @len bytes are @ref, opened read-write with @flags; aborts
+ * the test when it cannot be made.
+ */
+static struct ski_image *over_base(const char *base, u64 base_size,
+				   const u8 *ref, u64 len, const char *child,
+				   u64 size, unsigned int flags)
+{
+	struct ski_create_opts co = { .size = base_size, .cluster_bits = 12 };
+	struct ski_image *img;
+
+	unlink(base);
+	unlink(child);
+	if (ski_create(base, &co) || ski_open(base, SKI_OPEN_RW, &img))
+		abort();
+	if (ski_write(img, ref, len, 0))
+		abort();
+	ski_close(img);
+	co.size = size;
+	co.backing_file = strrchr(base, '/') + 1;
+	co.backing_format = "qcow2";
+	if (ski_create(child, &co) || ski_open(child, SKI_OPEN_RW | flags, &img))
+		abort();
+	return img;
+}
+
+/*
  * A stream whose mapping of 200 pending copies drops the lock every 64:
  * the guest writes the guest cluster of copy 63 while the flush runs (so
  * that copy is given back), then, in the window at the 64th mapping, writes
@@ -626,27 +653,17 @@ static void punch_relock(void *arg)
 
 static void test_stream_map_window(void)
 {
-	struct ski_create_opts co = { .size = DISK_BYTES, .cluster_bits = 12 };
 	const char *base = tmp_path("pbase.qcow2");
 	const char *child = tmp_path("pchild.qcow2");
 	static struct punch_ctx c;
 	static u8 ref[DISK_BYTES], back[CLUSTER];
-	struct ski_image *img;
 	unsigned int steps = 0;
 	int err = 0;
 
 	memset(&c, 0, sizeof(c));
-	unlink(base);
-	unlink(child);
 	imgt_fill(ref, sizeof(ref), 5, 1);
-	KTAP_ASSERT(!ski_create(base, &co));
-	KTAP_ASSERT(!ski_open(base, SKI_OPEN_RW, &img));
-	KTAP_ASSERT(!ski_write(img, ref, sizeof(ref), 0));
-	ski_close(img);
-	co.backing_file = "pbase.qcow2";
-	co.backing_format = "qcow2";
-	KTAP_ASSERT(!ski_create(child, &co));
-	KTAP_ASSERT(!ski_open(child, SKI_OPEN_RW | SKI_OPEN_PUNCH, &c.img));
+	c.img = over_base(base, DISK_BYTES, ref, DISK_BYTES, child, DISK_BYTES,
+			  SKI_OPEN_PUNCH);
 	c.img->stream_pending = 200;
 	imgt_fill(c.data, CLUSTER, 77, 1);
 	KTAP_ASSERT(!ski_op_begin(&c.op, c.img, SKI_OP_STREAM));
@@ -671,7 +688,6 @@ static void test_stream_map_window(void)
  */
 static void test_commit_cancel_flush(void)
 {
-	struct ski_create_opts co = { .size = DISK_BYTES, .cluster_bits = 12 };
 	const char *base = tmp_path("fbase.qcow2");
 	const char *child = tmp_path("fchild.qcow2");
 	static u8 full[DISK_BYTES], data[CLUSTER], back[CLUSTER];
@@ -679,17 +695,10 @@ static void test_commit_cancel_flush(void)
 	struct ski_op op;
 	int i;
 
-	unlink(base);
-	unlink(child);
 	imgt_fill(full, sizeof(full), 3, 1);
-	KTAP_ASSERT(!ski_create(base, &co));
-	KTAP_ASSERT(!ski_open(base, SKI_OPEN_RW, &img));
-	KTAP_ASSERT(!ski_write(img, full, 16 * CLUSTER, 0));
-	ski_close(img);
-	co.backing_file = "fbase.qcow2";
-	co.backing_format = "qcow2";
-	KTAP_ASSERT(!ski_create(child, &co));
-	KTAP_ASSERT(!ski_open(child, SKI_OPEN_RW, &img));
+	/* the base holds clusters 0-15 only, the child 30-63 */
+	img = over_base(base, DISK_BYTES, full, 16 * CLUSTER, child,
+			DISK_BYTES, 0);
 	KTAP_ASSERT(!ski_write(img, full, 34 * CLUSTER, 30 * CLUSTER));
 	KTAP_ASSERT(!ski_op_begin(&op, img, SKI_OP_COMMIT));
 	for (i = 0; i < 2; i++)
@@ -715,24 +724,14 @@ static void test_commit_cancel_flush(void)
  */
 static void test_grow_deferred(void)
 {
-	struct ski_create_opts co = { .size = 12 << 10, .cluster_bits = 12 };
 	const char *grand = tmp_path("ggrand.qcow2");
 	const char *par = tmp_path("gpar.qcow2");
 	static u8 data[12 << 10], back[2048], zero[2048];
 	struct ski_image *img, *again;
 
-	unlink(grand);
-	unlink(par);
 	imgt_fill(data, sizeof(data), 9, 1);
-	KTAP_ASSERT(!ski_create(grand, &co));
-	KTAP_ASSERT(!ski_open(grand, SKI_OPEN_RW, &img));
-	KTAP_ASSERT(!ski_write(img, data, sizeof(data), 0));
-	ski_close(img);
-	co.size = 10 << 10;
-	co.backing_file = "ggrand.qcow2";
-	co.backing_format = "qcow2";
-	KTAP_ASSERT(!ski_create(par, &co));
-	KTAP_ASSERT(!ski_open(par, SKI_OPEN_RW, &img));
+	img = over_base(grand, sizeof(data), data, sizeof(data), par,
+			10 << 10, 0);
 	KTAP_ASSERT(!ski_grow(img, 32 << 10));
 	KTAP_EXPECT(!ski_read(img, back, sizeof(back), 10 << 10));
 	KTAP_EXPECT(!memcmp(back, zero, sizeof(back)));

@@ -307,22 +307,33 @@ static void test_open_punch_runs(void)
 	close(fd);
 }
 
+/* A new 4 MiB image at @path (backing file @backing, qcow2, or none). */
+static int new_image(const char *path, const char *backing, int *fdp,
+		     struct ski_image **imgp)
+{
+	struct ski_create_opts co = { .size = 4 << 20,
+				      .backing_file = backing,
+				      .backing_format = backing ? "qcow2" : NULL };
+	int err;
+
+	unlink(path);
+	err = ski_create(path, &co);
+	return err ? err : open_fd(path, SKI_OPEN_RW, path, fdp, imgp);
+}
+
 /*
  * A guest write of 16 whole new clusters that follow each other in the
  * file goes out as one write of the file, not 16 (each extends it).
  */
 static void test_open_write_runs(void)
 {
-	struct ski_create_opts co = { .size = 4 << 20 };
 	const char *path = path_of("wruns.qcow2");
 	static u8 buf[1 << 20], back[1 << 20];
 	struct ski_image *img;
 	int fd;
 
 	memset(buf, 0x6b, sizeof(buf));
-	unlink(path);
-	KTAP_ASSERT(!ski_create(path, &co));
-	KTAP_ASSERT(!open_fd(path, SKI_OPEN_RW, path, &fd, &img));
+	KTAP_ASSERT(!new_image(path, NULL, &fd, &img));
 	/* the L2 table first: its own 64 KiB write */
 	KTAP_ASSERT(!ski_write(img, buf, 4096, 0));
 	skp_user_count_writes(64 << 10);
@@ -342,7 +353,6 @@ static void test_open_write_runs(void)
  */
 static void test_open_read_runs(void)
 {
-	struct ski_create_opts co = { .size = 4 << 20 };
 	const char *base = path_of("rbase.qcow2");
 	const char *child = path_of("rchild.qcow2");
 	static u8 buf[2 << 20], back[2 << 20];
@@ -350,18 +360,11 @@ static void test_open_read_runs(void)
 	int fd;
 
 	memset(buf, 0x3c, sizeof(buf));
-	unlink(base);
-	unlink(child);
-	KTAP_ASSERT(!ski_create(base, &co));
-	KTAP_ASSERT(!open_fd(base, SKI_OPEN_RW, base, &fd, &img));
+	KTAP_ASSERT(!new_image(base, NULL, &fd, &img));
 	KTAP_ASSERT(!ski_write(img, buf, 1 << 20, 1 << 20));
 	ski_close(img);
 	close(fd);
-
-	co.backing_file = "rbase.qcow2";
-	co.backing_format = "qcow2";
-	KTAP_ASSERT(!ski_create(child, &co));
-	KTAP_ASSERT(!open_fd(child, SKI_OPEN_RW, child, &fd, &img));
+	KTAP_ASSERT(!new_image(child, "rbase.qcow2", &fd, &img));
 	memset(buf + (1 << 20), 0xc3, 1 << 20);
 	KTAP_ASSERT(!ski_write(img, buf + (1 << 20), 1 << 20, 2 << 20));
 	/* the L2 tables in the cache first: each a 64 KiB read */
@@ -391,7 +394,6 @@ static void test_open_read_runs(void)
  */
 static void test_open_write_deferred(void)
 {
-	struct ski_create_opts co = { .size = 4 << 20 };
 	const char *path = path_of("wdefer.qcow2");
 	static u8 buf[1 << 20], back[1 << 20];
 	struct ski_image *img;
@@ -400,9 +402,7 @@ static void test_open_write_deferred(void)
 
 	for (i = 0; i < (int)sizeof(buf); i++)
 		buf[i] = (u8)(i * 7 + i / 4096);
-	unlink(path);
-	KTAP_ASSERT(!ski_create(path, &co));
-	KTAP_ASSERT(!open_fd(path, SKI_OPEN_RW, path, &fd, &img));
+	KTAP_ASSERT(!new_image(path, NULL, &fd, &img));
 	/* the L2 table first: its own flush */
 	KTAP_ASSERT(!ski_write(img, buf, 4096, 0));
 	before = skp_user_flushes();
