@@ -507,8 +507,42 @@ static ssize_t op_store(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RW(op);
 
+/*
+ * Writing "1" to image_op/sync writes what only the engine's caches hold
+ * of the image (the mappings of new clusters, which wait for the guest's
+ * next flush: Documentation/image.rst, "Crash safety") to its file and
+ * flushes it, as a guest flush does: for tools that read the file of a
+ * served image (splitkit vbd list).  Root only.
+ */
+static ssize_t sync_store(struct device *dev, struct device_attribute *attr,
+			  const char *buf, size_t count)
+{
+	struct skb_qcow2 *q;
+	unsigned int noio;
+	bool v;
+	int err;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	err = kstrtobool(buf, &v);
+	if (err || !v)
+		return err ? err : -EINVAL;
+	q = skb_imgop_get(dev);
+	if (!q)
+		return -EOPNOTSUPP;
+	noio = memalloc_noio_save();
+	mutex_lock(&q->lock);
+	err = ski_flush(q->img);
+	mutex_unlock(&q->lock);
+	memalloc_noio_restore(noio);
+	skb_imgop_put(dev);
+	return err ? err : count;
+}
+static DEVICE_ATTR_WO(sync);
+
 static struct attribute *skb_imgop_attrs[] = {
 	&dev_attr_op.attr,
+	&dev_attr_sync.attr,
 	&dev_attr_state.attr,
 	&skb_imgop_attr_done.attr.attr,
 	&skb_imgop_attr_total.attr.attr,

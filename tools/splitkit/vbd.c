@@ -144,8 +144,16 @@ static void vbd_read(struct xs_handle *h, const char *dev,
 			     sizeof(v->state));
 	if (!stat(v->params, &st) && S_ISREG(st.st_mode))
 		v->allocated = (uint64_t)st.st_blocks * 512;
-	if (!strcmp(v->format, "qcow2"))
+	/*
+	 * The backend maps a guest's new clusters in the file at the guest's
+	 * flush: have it write them now (root only; without, the count may
+	 * lag behind the guest's latest writes).
+	 */
+	if (!strcmp(v->format, "qcow2")) {
+		if (v->ours)
+			vbd_sysfs_write(dev, "image_op/sync", "1");
 		v->have_fragments = !vbd_fragments(v->params, &v->fragments);
+	}
 }
 
 static struct json_object *vbd_json(const struct vbd_info *v)
