@@ -589,7 +589,6 @@ static int stream_map(struct ski_op *op)
 			continue;
 		}
 		err = ski_set_l2_entry(img, mv[k].owner, host);
-		op->moved += !err;
 	}
 	ski_release_end(img, &rel);
 	op->nr_pending = 0;
@@ -633,6 +632,8 @@ static int stream_run(struct ski_op *op, const struct ski_run *run)
 		op->moves[op->nr_pending].to = c;
 		op->moves[op->nr_pending].owner = gc;
 		op->nr_pending++;
+		/* copied (op->dropped counts those given back at the mapping) */
+		op->moved++;
 		err = ski_data_run_add(img, &data, src, c << img->cluster_bits);
 		if (err)
 			return err;

@@ -20,6 +20,10 @@
 #         >= 288 of the 400 guest clusters that hold data (its "done"
 #         walks 512 but leaps over the last 112, which hold none, then
 #         it compacts); steps of 8 or 16 (1), guest_pace 2 (4)
+#     The stream's copies count as moved when written; it maps them in
+#     one batch at the end of its pass (32 MiB), so sets e and m cut it
+#     with copies written and not mapped (leaked; the child still reads
+#     through its base there).
 #
 # Steps and paces leave each operation 16 guest requests or more from
 # its end when dom0 holds it: seconds of the guest's writing, against
