@@ -99,8 +99,8 @@ END {
 		date, elapsed, cores, rc, fails
 	printf "  %s\n\n", info
 	print "guest 4 KiB random reads, QD1, while the operation runs (during / before):"
-	split("compact-busy:before-xvda:compaction commit-busy:before-xvdd:commit", ops, " ")
-	for (k = 1; k <= 2; k++) {
+	split("compact-busy:before-xvda:compaction commit-busy:before-xvdd:commit stream-busy:before-xvdf:stream", ops, " ")
+	for (k = 1; k <= 3; k++) {
 		split(ops[k], o, ":")
 		nv = 0
 		for (r = 1; r <= nr; r++)
@@ -121,10 +121,10 @@ END {
 	}
 	print ""
 	print "operation speed / sequential copy of the same bytes (dd, same disk):"
-	speed_rows("compact-idle|compact-busy|commit-idle|commit-busy|stream-idle",
-		   "seq-copy|seq-copy|seq-copy|seq-copy|seq-copy",
-		   "compaction, guest idle|compaction, guest reading|commit, guest idle|commit, guest reading|stream, guest idle",
-		   "goal >= 0.8||goal >= 0.8||goal >= 0.8")
+	speed_rows("compact-idle|compact-busy|commit-idle|commit-busy|stream-idle|stream-busy",
+		   "seq-copy|seq-copy|seq-copy|seq-copy|seq-copy|seq-copy",
+		   "compaction, guest idle|compaction, guest reading|commit, guest idle|commit, guest reading|stream, guest idle|stream, guest reading",
+		   "goal >= 0.8||goal >= 0.8||goal >= 0.8|")
 	nv = 0
 	for (r = 1; r <= nr; r++)
 		if ((b = speed(r, "seq-copy")) != "")

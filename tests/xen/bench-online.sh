@@ -44,11 +44,11 @@ printf 'BENCH_ROUNDS=%s\nBENCH_ONLINE_MIB=%s\nBENCH_ONLINE_STEP=%s\n' \
 	"$rounds" "$mib" "$step" >"$env"
 export SK_BENCH_ENV=$env
 # the templates (raw, two conversions, a child), per round 2 compacted
-# copies, 2 children and their bases, the anchors' copies, and room
-export XEN_SCRATCH_SIZE=${XEN_SCRATCH_SIZE:-$((mib * 12 + 512))M}
-# templates at about a second a MiB, then per round a guest and six
+# copies, 4 children and their bases, the anchors' copies, and room
+export XEN_SCRATCH_SIZE=${XEN_SCRATCH_SIZE:-$((mib * 14 + 512))M}
+# templates at about a second a MiB, then per round a guest and seven
 # operations over half the image each
-export SCENARIO_TIMEOUT=${BENCH_TIMEOUT:-$((900 + mib * 3 + rounds * (900 + mib * 12)))}
+export SCENARIO_TIMEOUT=${BENCH_TIMEOUT:-$((900 + mib * 3 + rounds * (900 + mib * 14)))}
 
 start=$(date +%s)
 "$TOP/tests/xen/run.sh" --scenarios bench-online | tee "$ktap"

@@ -22,6 +22,7 @@
 #     xvdd child-busy commit, the guest reading it
 #     xvde child-stream stream (the base's half the child lacks into the
 #                  child, then the backing file dropped), the guest idle
+#     xvdf child-sbusy  stream, the guest reading it
 # Busy: the guest measures 4 KiB random read latency at queue depth 1
 # before (lat-before-<disk>), then while the operation runs
 # (lat-during-<disk>; domU.sh).  dom0 times every operation from its
@@ -91,7 +92,7 @@ bo_copies()
 	cp $BO/t-cmp.qcow2 $BO/cmp-busy.qcow2 &&
 		cp $BO/t-cmp.qcow2 $BO/cmp-idle.qcow2 &&
 		bo_child child-idle && bo_child child-busy &&
-		bo_child child-stream
+		bo_child child-stream && bo_child child-sbusy
 }
 
 # bo_op ROUND WHAT DEVID OP [DISK]: run OP on the disk, timed; with DISK,
@@ -183,6 +184,10 @@ bo_round()
 			bo_before "$r" xvdd
 		sk_check "round $r: commit, guest reading" \
 			bo_op "$r" commit-busy 51760 commit xvdd
+		sk_check "round $r: guest measured before the stream" \
+			bo_before "$r" xvdf
+		sk_check "round $r: stream, guest reading" \
+			bo_op "$r" stream-busy 51792 stream xvdf
 		sk_check "round $r: guest idle" \
 			sk_hs_wait_from "$name" idle 600
 		bo_drop

@@ -6,9 +6,9 @@
 # operation runs (running-<disk>), runs of one second each until dom0
 # says it ended (done-<disk>): lat-during-<disk> = the worst run's p99,
 # the highest completion latency of all, the I/Os and the runs.  xvda
-# (compaction) then xvdd (commit); then "idle", and nothing more on any
-# disk while dom0 times the same operations on xvdb and xvdc, and a
-# stream on xvde.
+# (compaction), xvdd (commit), then xvdf (stream); then "idle", and
+# nothing more on any disk while dom0 times the same operations on xvdb,
+# xvdc and xvde.
 
 . /lib/splitkit/blk.sh
 
@@ -54,10 +54,11 @@ bo_busy()
 }
 
 sk_check "load splitkit_front" sk_blk_load_front splitkit_front || return
-for d in xvda xvdb xvdc xvdd xvde; do
+for d in xvda xvdb xvdc xvdd xvde xvdf; do
 	sk_check "/dev/$d appeared" sk_wait_block "/dev/$d" 90 || return
 done
 bo_busy xvda
 bo_busy xvdd
+bo_busy xvdf
 sk_hs_send idle >/dev/null
 sk_hs_wait end "$(sk_guard 3600)" >/dev/null
