@@ -302,5 +302,7 @@ int ski_relocate_step(struct ski_op *op, u64 budget);
 int ski_merge_begin(struct ski_op *op);
 int ski_merge_step(struct ski_op *op, u64 budget);
 void ski_merge_end(struct ski_op *op);
+/* ops.c: a flush with the caller's lock dropped if @unlocked */
+int ski_op_flush(struct ski_op *op, struct skp_file *file, bool unlocked);
 
 #endif /* _SPLITKIT_IMAGE_IMAGE_PRIV_H */

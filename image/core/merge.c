@@ -500,11 +500,8 @@ static int commit_unlocked(struct ski_op *op)
 	 */
 	if (!err)
 		err = advance_below(op, op->cursor);
-	if (!err && kept) {
-		op->unlock(op->lock_arg);
-		err = skp_flush(img->file);
-		op->relock(op->lock_arg);
-	}
+	if (!err && kept)
+		err = ski_op_flush(op, img->file, true);
 	for (k = 0; !err && k < n; k++)
 		if (mv[k].from)
 			err = ski_release_entry(img, (mv[k].from <<
@@ -567,11 +564,7 @@ static int stream_map(struct ski_op *op)
 
 	if (!op->nr_pending)
 		return 0;
-	if (op->unlock)
-		op->unlock(op->lock_arg);
-	err = skp_flush(img->file);
-	if (op->unlock)
-		op->relock(op->lock_arg);
+	err = ski_op_flush(op, img->file, op->unlock != NULL);
 	for (k = 0; !err && k < op->nr_pending; k++) {
 		if (op->unlock && k && !(k % STREAM_MAP_CHUNK)) {
 			/* freed clusters may be reallocated while unlocked */

@@ -112,6 +112,23 @@ void ski_op_set_unlock(struct ski_op *op, void (*unlock)(void *arg),
 	op->lock_arg = arg;
 }
 
+/*
+ * ski_op_flush() - skp_flush() of @file (the image's or a commit's
+ * parent's), with the caller's lock dropped around it if @unlocked (then
+ * op->unlock must be set).  Return: 0 or a negative errno.
+ */
+int ski_op_flush(struct ski_op *op, struct skp_file *file, bool unlocked)
+{
+	int err;
+
+	if (unlocked)
+		op->unlock(op->lock_arg);
+	err = skp_flush(file);
+	if (unlocked)
+		op->relock(op->lock_arg);
+	return err;
+}
+
 /** ski_op_end() - release what the operation held (image stays open) */
 void ski_op_end(struct ski_op *op)
 {

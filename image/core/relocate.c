@@ -350,19 +350,6 @@ static bool data_only(const struct ski_move *mv, unsigned int nr)
 	return true;
 }
 
-/* skp_flush() of the image, the caller's lock dropped if @unlocked. */
-static int flush_maybe_unlocked(struct ski_op *op, bool unlocked)
-{
-	int err;
-
-	if (unlocked)
-		op->unlock(op->lock_arg);
-	err = skp_flush(op->img->file);
-	if (unlocked)
-		op->relock(op->lock_arg);
-	return err;
-}
-
 /*
  * Carry out a batch of moves with two flushes in all.  L2 tables and
  * refcount blocks are moved one per batch on their own: their copy must come
@@ -427,7 +414,7 @@ static int do_moves(struct ski_op *op, struct ski_move *mv, unsigned int nr)
 	for (i = 0; !err && i < nr; i++)
 		err = move_switch(img, &mv[i]);
 	if (!err)
-		err = flush_maybe_unlocked(op, unlocked);
+		err = ski_op_flush(op, op->img->file, unlocked);
 	for (i = 0; !err && i < nr; i++)
 		err = ski_set_refcount(img, mv[i].from, 0);
 	op->moved += nr;
