@@ -133,6 +133,7 @@ struct skb_backing_ops {
  * @discard_alignment: bytes; discard-alignment.
  * @format: what the administrator's config says the file is.
  * @backing_raw: qcow2: a backing file of unrecorded format is raw.
+ * @qcow2_direct: qcow2: the direct path is allowed (struct skb_attach).
  * @dom_name: the guest's name, for image policy and history (or NULL).
  * @dom_uuid: the guest's UUID, likewise ("" if unknown).
  * @priv: the ops' own state (qcow2.c).
@@ -155,6 +156,7 @@ struct skb_backing {
 	u32 discard_alignment;
 	enum skb_format format;
 	bool backing_raw;
+	bool qcow2_direct;
 	char *dom_name;
 	char dom_uuid[40];
 	void *priv;
@@ -184,10 +186,13 @@ struct skb_offer {
  *	does not record as raw (otherwise it is refused).
  * @dom_name: the guest domain's name, or NULL.
  * @dom_uuid: its UUID, or NULL.
+ * @qcow2_direct: qcow2 only: read and write what the image holds in place
+ *	on its file directly (the qcow2_direct parameter; qcow2.c).
  */
 struct skb_attach {
 	enum skb_format format;
 	bool backing_raw;
+	bool qcow2_direct;
 	const char *dom_name;
 	const char *dom_uuid;
 };
@@ -216,6 +221,8 @@ struct skb_attach {
  * @completion_runs: runs of a ring's completion work, each answering every
  *	read on bounce pages that completed since the last, pushed once.
  * @direct_answers: requests answered where their I/O completed (req.c).
+ * @image_direct: qcow2 reads and writes done as the backing's own I/O
+ *	between the request's pages and the image file (qcow2.c).
  */
 struct skb_stats {
 	atomic64_t reqs;
@@ -238,6 +245,7 @@ struct skb_stats {
 	atomic64_t grant_evictions;
 	atomic64_t completion_runs;
 	atomic64_t direct_answers;
+	atomic64_t image_direct;
 };
 
 struct skb_gpool;
@@ -388,6 +396,7 @@ struct skb_req {
  * @max_pages: bounce pages one disk's requests may hold (budget.c).
  * @max_pages_all: bounce pages all disks' requests may hold.
  * @zero_copy: map persistent grants and do I/O on them (gmap.c).
+ * @qcow2_direct: qcow2 disks take the direct path (qcow2.c).
  * @max_grants: grants a disk keeps mapped at most, per queue it offers.
  *
  * Each may change at any time (0644): read them once, with READ_ONCE().
@@ -400,6 +409,7 @@ struct skb_params {
 	unsigned int max_pages;
 	unsigned int max_pages_all;
 	bool zero_copy;
+	bool qcow2_direct;
 	unsigned int max_grants;
 };
 
@@ -453,6 +463,8 @@ void skb_barrier_wait(struct skb_dev *d, struct sk_chan *ch);
 /* bdev.c, file.c, qcow2.c */
 extern const struct skb_backing_ops skb_bdev_ops;
 extern const struct skb_backing_ops skb_file_ops;
+ssize_t skb_kiocb_submit(struct kiocb *iocb, struct iov_iter *iter,
+			 bool write, bool *end_write);
 extern const struct skb_backing_ops skb_qcow2_ops;
 
 /* budget.c: the bound on bounce pages */

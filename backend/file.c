@@ -65,6 +65,45 @@ static void skb_kiocb_done(struct kiocb *iocb, long ret)
 	skb_req_done(req, ret < 0 ? (int)ret : (u64)ret != want ? -EIO : 0);
 }
 
+/**
+ * skb_kiocb_submit() - start a read or write of a backing file.
+ * @iocb: set up by the caller: file, position (bytes), flags and, for
+ *	asynchronous completion, ki_complete.
+ * @iter: the data.
+ * @write: write, else read.
+ * @end_write: where the completion learns whether it must drop the
+ *	freeze protection (kiocb_end_write()); set before the I/O starts.
+ *
+ * Process context, may sleep.  Freeze protection as the top of the file
+ * says.  Used by this file and by qcow2.c for data it writes straight
+ * into an image file.
+ *
+ * Return: -EIOCBQUEUED when @iocb->ki_complete will be called, else the
+ * result (bytes or -errno), which the caller passes to its completion.
+ */
+ssize_t skb_kiocb_submit(struct kiocb *iocb, struct iov_iter *iter,
+			 bool write, bool *end_write)
+{
+	ssize_t ret;
+
+	*end_write = write;
+	if (write) {
+		if (!SKB_VFS_TAKES_FREEZE)
+			kiocb_start_write(iocb);
+		ret = vfs_iocb_iter_write(iocb->ki_filp, iocb, iter);
+	} else {
+		ret = vfs_iocb_iter_read(iocb->ki_filp, iocb, iter);
+	}
+	/*
+	 * A completion the filesystem calls later always drops it; when the
+	 * call completes at once, only the protection we took ourselves is
+	 * ours to drop.
+	 */
+	if (ret != -EIOCBQUEUED)
+		*end_write = write && !SKB_VFS_TAKES_FREEZE;
+	return ret;
+}
+
 /*
  * One kiocb over the bounce pages.  It completes through skb_kiocb_done(),
  * later (direct I/O) or before this returns; with @sync always before, the
@@ -85,23 +124,9 @@ static void skb_file_rw(struct skb_req *req, bool sync)
 	if (!sync)
 		req->iocb.ki_complete = skb_kiocb_done;
 	atomic_inc(&req->pending);
-	/*
-	 * Freeze protection (see the top of the file): a completion the
-	 * filesystem calls later always drops it; when the call completes
-	 * at once, only the protection we took ourselves is ours to drop.
-	 */
-	req->end_write = write;
-	if (write) {
-		if (!SKB_VFS_TAKES_FREEZE)
-			kiocb_start_write(&req->iocb);
-		ret = vfs_iocb_iter_write(file, &req->iocb, &iter);
-	} else {
-		ret = vfs_iocb_iter_read(file, &req->iocb, &iter);
-	}
-	if (ret != -EIOCBQUEUED) {
-		req->end_write = write && !SKB_VFS_TAKES_FREEZE;
+	ret = skb_kiocb_submit(&req->iocb, &iter, write, &req->end_write);
+	if (ret != -EIOCBQUEUED)
 		skb_kiocb_done(&req->iocb, ret);
-	}
 }
 
 /*

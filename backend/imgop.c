@@ -227,6 +227,8 @@ int skb_imgop_start(struct skb_qcow2 *q, enum ski_op_kind kind)
 	 * skb_imgop_stop() and a detach wait for it (cancel_work_sync()).
 	 */
 	ski_op_set_unlock(&o->op, skb_imgop_unlock, skb_imgop_relock, q);
+	/* the engine maps no guest I/O to the file any more (-EAGAIN) */
+	skb_qcow2_drain(q);
 	if (ski_image_file_size(skb_imgop_image(q), &o->file_before))
 		o->file_before = 0;
 	o->state = SKB_IMGOP_RUNNING;

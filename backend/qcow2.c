@@ -10,11 +10,26 @@
  * core's: data, then L2 tables, then refcounts are durable when it returns.
  *
  * The core is not thread-safe: every call on an image holds the image's
- * mutex.  I/O runs in the ring consumer's process context, synchronously,
- * inside memalloc_noio_save(): the core's GFP_KERNEL allocations (L2 and
+ * mutex.  Engine calls run in the ring consumer's process context inside
+ * memalloc_noio_save(): the core's GFP_KERNEL allocations (L2 and
  * refcount blocks, a compressed cluster's input) become GFP_NOIO there, so
  * serving a disk never recurses into I/O for reclaim; a failed allocation
  * fails the request with -ENOMEM, nothing else.
+ *
+ * Reads and writes of data the image already holds in place take the
+ * direct path: under the mutex the engine says where the request's bytes
+ * lie in the file (ski_map_data()), then, unlocked, each run of them is
+ * one asynchronous O_DIRECT kiocb between the request's pages and the
+ * file, as the raw file backing does, so a guest keeps many requests in
+ * flight on a qcow2 disk as on a raw one.  Everything else (unallocated
+ * and zero clusters, the backing chain, compressed clusters, allocating
+ * writes, flushes, discards, and all I/O while a long operation runs)
+ * goes through the engine synchronously under the mutex.  The rule that
+ * keeps the two apart: a cluster with direct I/O in flight is never freed
+ * (the engine's free hook waits for that I/O first, skb_qcow2_drain())
+ * and no long operation starts its copies before it ended (imgop.c); a
+ * direct write changes no metadata, since the engine hands out only
+ * clusters the image alone owns for one.
  *
  * At attach (skb_qcow2_describe()) the image's own policy, from its VM
  * information extension (Documentation/image.rst), is enforced through
@@ -26,12 +41,14 @@
  * Long operations on a served image (compact, defragment, merge) are
  * imgop.c's, under the same lock.
  */
+#include <linux/file.h>
 #include <linux/kernel.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
+#include <linux/uio.h>
 #include <linux/vmalloc.h>
 
 #include "../image/core/image.h"
@@ -102,6 +119,37 @@ static void skb_qcow2_history(struct skb_backing *be, struct skb_qcow2 *q,
 			be->path, op, err);
 }
 
+/*
+ * The image file again, with O_DIRECT, for the direct path; NULL where the
+ * filesystem takes no direct I/O at our 512-byte alignment (file.c's rule)
+ * or the qcow2_direct parameter is off, and then every request goes
+ * through the engine.
+ */
+static struct file *skb_qcow2_open_direct(struct skb_backing *be)
+{
+	struct super_block *sb = file_inode(be->file)->i_sb;
+	int flags = O_LARGEFILE | O_DIRECT;
+	struct file *f;
+
+	if (!be->qcow2_direct || !(be->file->f_mode & FMODE_CAN_ODIRECT) ||
+	    (sb->s_bdev && bdev_logical_block_size(sb->s_bdev) > SECTOR_SIZE))
+		return NULL;
+	flags |= be->read_only ? O_RDONLY : O_RDWR;
+	f = dentry_open(&be->file->f_path, flags, current_cred());
+	if (IS_ERR(f)) {
+		pr_info(SKB_NAME ": %s: no direct I/O (%ld): every request through the image engine\n",
+			be->path, PTR_ERR(f));
+		return NULL;
+	}
+	return f;
+}
+
+/* The engine's free hook: a cluster is about to be freed. */
+static void skb_qcow2_freeing(void *arg)
+{
+	skb_qcow2_drain(arg);
+}
+
 static int skb_qcow2_describe(struct skb_backing *be)
 {
 	unsigned int flags = SKI_OPEN_STRICT | SKI_OPEN_PUNCH;
@@ -118,6 +166,8 @@ static int skb_qcow2_describe(struct skb_backing *be)
 	if (!q)
 		return -ENOMEM;
 	mutex_init(&q->lock);
+	atomic_set(&q->aio_inflight, 0);
+	init_waitqueue_head(&q->aio_idle);
 	skb_imgop_init(q);
 	q->inode = file_inode(be->file);
 	q->path = be->path;
@@ -150,9 +200,11 @@ static int skb_qcow2_describe(struct skb_backing *be)
 	if (err)
 		goto close_img;
 
+	q->direct = skb_qcow2_open_direct(be);
+	ski_set_free_hook(q->img, skb_qcow2_freeing, q);
 	size = ski_image_header(q->img)->size;
 	be->priv = q;
-	be->io = "qcow2";
+	be->io = q->direct ? "qcow2+direct" : "qcow2";
 	be->sectors = size >> SECTOR_SHIFT;
 	be->sector_size = SECTOR_SIZE;
 	be->phys_sector_size = SECTOR_SIZE;
@@ -230,9 +282,154 @@ static int skb_qcow2_rw(struct skb_qcow2 *q, struct skb_req *req)
 	return err;
 }
 
+/**
+ * struct skb_qcow2_aio - one run of a request's bytes read or written
+ *	straight between its pages and the image file (the direct path).
+ * @iocb: the O_DIRECT kiocb on skb_qcow2.direct.
+ * @req: the request; holds a reference of its I/O for each run.
+ * @q: the image; the run counts in its aio_inflight.
+ * @next: the request's next run while they are being mapped.
+ * @pos: where the run starts in the request's data, bytes.
+ * @len: its length, bytes.
+ * @end_write: the completion drops the freeze protection.
+ */
+struct skb_qcow2_aio {
+	struct kiocb iocb;
+	struct skb_req *req;
+	struct skb_qcow2 *q;
+	struct skb_qcow2_aio *next;
+	u64 pos;
+	u64 len;
+	bool end_write;
+};
+
+/* Any context: a run's kiocb completed. */
+static void skb_qcow2_aio_done(struct kiocb *iocb, long ret)
+{
+	struct skb_qcow2_aio *aio = container_of(iocb, struct skb_qcow2_aio,
+						 iocb);
+	struct skb_req *req = aio->req;
+	struct skb_qcow2 *q = aio->q;
+	int err = ret < 0 ? (int)ret : (u64)ret != aio->len ? -EIO : 0;
+
+	if (aio->end_write)
+		kiocb_end_write(iocb);
+	kfree(aio);
+	/* before the request's end: a detach waits for that, then frees q */
+	if (atomic_dec_and_test(&q->aio_inflight))
+		wake_up(&q->aio_idle);
+	skb_req_done(req, err);
+}
+
+static void skb_qcow2_aio_free(struct skb_qcow2_aio *aio)
+{
+	struct skb_qcow2_aio *next;
+
+	for (; aio; aio = next) {
+		next = aio->next;
+		kfree(aio);
+	}
+}
+
 /*
- * Submit a validated request (skb_backing_ops.submit), done here from
- * start to end in the consumer.  A flush with data: flush, write, flush.
+ * The runs of @req's bytes in the image file, all of them, or NULL when
+ * part of the request is not for the direct path (the engine said
+ * -EAGAIN, or any other error, which the engine's own path then meets
+ * and reports) or memory ran out.  @q->lock held; on success the runs
+ * count in @q->aio_inflight and in @req's I/O references already.
+ */
+static struct skb_qcow2_aio *skb_qcow2_map(struct skb_qcow2 *q,
+					   struct skb_req *req, bool write)
+{
+	u64 pos = 0, len = req->desc.nr_sectors << SECTOR_SHIFT;
+	u64 off = req->desc.sector << SECTOR_SHIFT;
+	struct skb_qcow2_aio *first = NULL, **tail = &first, *aio;
+	unsigned int nr = 0;
+	u64 host, n;
+
+	while (pos < len) {
+		if (ski_map_data(q->img, off + pos, len - pos, write, &host,
+				 &n))
+			goto free_runs;
+		aio = kmalloc(sizeof(*aio), GFP_NOIO);
+		if (!aio)
+			goto free_runs;
+		init_sync_kiocb(&aio->iocb, q->direct);
+		aio->iocb.ki_pos = host;
+		aio->iocb.ki_flags = IOCB_DIRECT;
+		aio->iocb.ki_complete = skb_qcow2_aio_done;
+		aio->req = req;
+		aio->q = q;
+		aio->next = NULL;
+		aio->pos = pos;
+		aio->len = n;
+		*tail = aio;
+		tail = &aio->next;
+		pos += n;
+		nr++;
+	}
+	atomic_add(nr, &q->aio_inflight);
+	atomic_add(nr, &req->pending);
+	return first;
+
+free_runs:
+	skb_qcow2_aio_free(first);
+	return NULL;
+}
+
+/* Start the runs skb_qcow2_map() made, the image unlocked. */
+static void skb_qcow2_aio_start(struct skb_req *req,
+				struct skb_qcow2_aio *aio, bool write)
+{
+	u64 len = req->desc.nr_sectors << SECTOR_SHIFT;
+	struct skb_qcow2_aio *next;
+	struct iov_iter iter;
+	ssize_t ret;
+
+	for (; aio; aio = next) {
+		next = aio->next;	/* @aio may be gone once started */
+		iov_iter_bvec(&iter, write ? WRITE : READ, req->bvec,
+			      req->desc.nr_segs, len);
+		iov_iter_advance(&iter, aio->pos);
+		iov_iter_truncate(&iter, aio->len);
+		ret = skb_kiocb_submit(&aio->iocb, &iter, write,
+				       &aio->end_write);
+		if (ret != -EIOCBQUEUED)
+			skb_qcow2_aio_done(&aio->iocb, ret);
+	}
+}
+
+/*
+ * The direct path for a read or write (see the top of the file): true if
+ * @req was started on it, false if the engine must serve it.
+ */
+static bool skb_qcow2_try_direct(struct skb_qcow2 *q, struct skb_req *req)
+{
+	bool write = req->desc.kind == SKB_KIND_WRITE;
+	struct skb_qcow2_aio *aio;
+	unsigned int noio;
+
+	if (!q->direct || req->desc.kind == SKB_KIND_FLUSH)
+		return false;
+	noio = memalloc_noio_save();
+	mutex_lock(&q->lock);
+	aio = skb_qcow2_map(q, req, write);
+	if (aio)
+		skb_imgop_count(q);
+	mutex_unlock(&q->lock);
+	memalloc_noio_restore(noio);
+	if (!aio)
+		return false;
+	atomic64_inc(&req->d->stats.image_direct);
+	skb_qcow2_aio_start(req, aio, write);
+	skb_req_done(req, 0);	/* the submitter's reference */
+	return true;
+}
+
+/*
+ * Submit a validated request (skb_backing_ops.submit): on the direct path
+ * where it can, else through the engine from start to end in the
+ * consumer.  A flush with data: flush, write, flush.
  */
 static void skb_qcow2_submit(struct skb_req *req)
 {
@@ -241,6 +438,8 @@ static void skb_qcow2_submit(struct skb_req *req)
 	unsigned int noio;
 	int err = 0;
 
+	if (skb_qcow2_try_direct(q, req))
+		return;
 	noio = memalloc_noio_save();
 	mutex_lock(&q->lock);
 	skb_imgop_count(q);
@@ -300,6 +499,8 @@ static void skb_qcow2_close(struct skb_backing *be)
 	list_del(&q->node);
 	mutex_unlock(&skb_qcow2_list_lock);
 	ski_close(q->img);	/* flushes a writable image */
+	if (q->direct)
+		fput(q->direct);
 	kfree(q);
 	be->priv = NULL;
 }

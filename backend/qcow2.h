@@ -9,6 +9,7 @@
 
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 #include "../image/core/image.h"
@@ -83,6 +84,12 @@ struct skb_imgop {
  * @node: in qcow2.c's list of attached images.
  * @path: the image's path, for messages.
  * @imgop: its long operation.
+ * @direct: the top image file opened again with O_DIRECT, for the guest
+ *	data qcow2.c reads and writes itself (ski_map_data()); NULL where
+ *	the filesystem does not take direct I/O at 512-byte alignment.
+ * @aio_inflight: those reads and writes started and not ended; raised
+ *	under @lock only, so that with @lock held it only falls.
+ * @aio_idle: woken when @aio_inflight falls to 0.
  */
 struct skb_qcow2 {
 	struct ski_image *img;
@@ -92,7 +99,21 @@ struct skb_qcow2 {
 	struct list_head node;
 	const char *path;
 	struct skb_imgop imgop;
+	struct file *direct;
+	atomic_t aio_inflight;
+	wait_queue_head_t aio_idle;
 };
+
+/*
+ * Wait for the reads and writes qcow2.c runs itself on the image file to
+ * end (@q->lock held: none starts meanwhile).  Before a cluster they may
+ * use is freed (the engine's free hook) and before a long operation's
+ * first step, which copies clusters the guest may be writing.
+ */
+static inline void skb_qcow2_drain(struct skb_qcow2 *q)
+{
+	wait_event(q->aio_idle, !atomic_read(&q->aio_inflight));
+}
 
 /*
  * A guest request is being served (under @q->lock): count it for sysfs,

@@ -85,6 +85,10 @@ int ski_discard(struct ski_image *img, u64 off, u64 len);
 int ski_write_zeroes(struct ski_image *img, u64 off, u64 len);
 int ski_block_status(struct ski_image *img, u64 guest_cluster,
 		     enum ski_cluster_kind *kind, u64 *host);
+int ski_map_data(struct ski_image *img, u64 off, u64 len, bool write,
+		 u64 *host, u64 *n);
+void ski_set_free_hook(struct ski_image *img, void (*fn)(void *arg),
+		       void *arg);
 
 /* grow.c: a larger virtual size (qemu-img resize, commit into a parent). */
 int ski_grow(struct ski_image *img, u64 new_size);

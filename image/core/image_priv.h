@@ -143,6 +143,13 @@ struct ski_image {
 	u64 commit_below;
 	u64 rmap_window;		/* its clusters; 0: SKI_RMAP_WINDOW */
 	u64 stream_pending;		/* clusters; 0: merge.c's default */
+	/*
+	 * Called before a host cluster of this file is freed (its refcount
+	 * set to 0), so that I/O the caller runs itself on clusters
+	 * ski_map_data() gave it can end first (ski_set_free_hook()).
+	 */
+	void (*free_hook)(void *arg);
+	void *free_hook_arg;
 
 	bool has_vminfo;
 	struct ski_vminfo vminfo;

@@ -189,6 +189,99 @@ int ski_block_status(struct ski_image *img, u64 guest_cluster,
 	return 0;
 }
 
+/*
+ * Whether the guest cluster of L2 entry @entry may take I/O its caller
+ * does itself at the entry's host offset: plain data of this file, and for
+ * a write, data this image alone owns (written in place, nothing to map).
+ */
+static bool data_direct(u64 entry, bool write)
+{
+	if (write)
+		return ski_entry_is_private(entry);
+	return read_kind(entry) == READ_DATA;
+}
+
+/**
+ * ski_map_data() - where guest bytes lie in the image file, for a caller
+ *	that reads or writes them itself (splitkit_back's asynchronous I/O)
+ * @img: the image
+ * @off: guest offset, bytes
+ * @len: bytes wanted, > 0
+ * @write: the caller will write them; each cluster must then be one this
+ *	image alone owns (QCOW2_OFLAG_COPIED), which a write changes in
+ *	place with no L2 or refcount update
+ * @host: set to the file offset of guest byte @off
+ * @n: set to how many bytes from @off (at most @len) lie one after the
+ *	other from @host in the file: a run of data clusters that follow
+ *	each other there
+ *
+ * The caller loops until @len is covered, then does the I/O on the file
+ * with the image unlocked.  It must not let a cluster it got here be
+ * freed while its I/O runs: ski_set_free_hook() tells it when one is
+ * about to be, and no operation (ops.h) may start until its I/O ended.
+ *
+ * Context: the image's lock held; may read L2 tables from the file.
+ * Return: 0; -EAGAIN when guest byte @off is not plain data of this file
+ * (unallocated, a zero cluster, compressed; for a write also a cluster
+ * shared with a snapshot or not marked as the image's own), or when a
+ * long operation or a commit's redirection is active on the image: then
+ * ski_read() or ski_write() serves it; -EINVAL for a range outside the
+ * disk; -EROFS for a write to a read-only image; or the -errno of reading
+ * an L2 table.
+ */
+int ski_map_data(struct ski_image *img, u64 off, u64 len, bool write,
+		 u64 *host, u64 *n)
+{
+	u64 gc = off >> img->cluster_bits, in_off, entry, next, k, run;
+	int err;
+
+	if (!len || !ski_guest_range_ok(img, off, len))
+		return -EINVAL;
+	if (write && !img->writable)
+		return -EROFS;
+	if (img->op || img->rmap || img->commit_to)
+		return -EAGAIN;
+	err = ski_l2_entry(img, gc, &entry);
+	if (err)
+		return err;
+	if (!data_direct(entry, write))
+		return -EAGAIN;
+	in_off = off & (img->cluster_size - 1);
+	run = img->cluster_size - in_off;
+	for (k = 1; run < len; k++) {
+		err = ski_l2_entry(img, gc + k, &next);
+		if (err)
+			return err;
+		if (!data_direct(next, write) ||
+		    !same_span(img, entry, next, k))
+			break;
+		run += img->cluster_size;
+	}
+	*host = (entry & QCOW2_OFFSET_MASK) + in_off;
+	*n = run < len ? run : len;
+	return 0;
+}
+
+/**
+ * ski_set_free_hook() - be told before a cluster of the image's file is
+ *	freed
+ * @img: the image
+ * @fn: called (the image's lock held, as in the call that frees) before
+ *	a host cluster's refcount is set to 0 and the cluster may be punched
+ *	or reused; NULL for none
+ * @arg: passed to @fn
+ *
+ * For a caller doing I/O on clusters ski_map_data() gave it: @fn waits for
+ * that I/O to end, so a read never returns, and a write never lands in,
+ * what the cluster holds next.
+ */
+void ski_set_free_hook(struct ski_image *img, void (*fn)(void *arg),
+		       void *arg)
+{
+	img->free_hook = fn;
+	img->free_hook_arg = arg;
+}
+
 /* ---- writes ------------------------------------------------------------- */
 
 

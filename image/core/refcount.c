@@ -362,6 +362,8 @@ int ski_set_refcount(struct ski_image *img, u64 cluster, u16 refcount)
 	err = load_refblock(img, index, &block);
 	if (err)
 		return err;
+	if (!refcount && block[cluster % img->rb_entries] && img->free_hook)
+		img->free_hook(img->free_hook_arg);
 	ski_put_be16(raw, refcount);
 	err = skp_pwrite(img->file, raw, 2,
 			 img->reftable[index] +

@@ -33,6 +33,8 @@ SPLITKIT_EXPORT(ski_discard);
 SPLITKIT_EXPORT(ski_write_zeroes);
 SPLITKIT_EXPORT(ski_grow);
 SPLITKIT_EXPORT(ski_block_status);
+SPLITKIT_EXPORT(ski_map_data);
+SPLITKIT_EXPORT(ski_set_free_hook);
 SPLITKIT_EXPORT(ski_update_header);
 SPLITKIT_EXPORT(ski_set_vminfo);
 SPLITKIT_EXPORT(ski_note_history);

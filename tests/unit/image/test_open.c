@@ -9,7 +9,8 @@
  * opens with (SKI_OPEN_STRICT: no probing of backing formats, backing names
  * relative without ".."; SKI_OPEN_PUNCH: freed clusters leave the file,
  * a run of them in one punch); runs of clusters read and written with one
- * file I/O each.
+ * file I/O each; ski_map_data() and the free hook of splitkit_back's
+ * direct path.
  * Black-box: only
  * image.h, ops.h and the platform layer.
  */
@@ -423,6 +424,199 @@ static void test_open_write_deferred(void)
 	close(fd);
 }
 
+static u64 be64_at(const u8 *p)
+{
+	u64 v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* Clear the COPIED flag of guest cluster @gc's L2 entry (first L2 table). */
+static int clear_copied(const char *path, unsigned int gc)
+{
+	u8 hdr[48], raw[8];
+	u64 l1, l2;
+	int fd, err = -EIO;
+
+	fd = open(path, O_RDWR);
+	if (fd < 0)
+		return -errno;
+	if (pread(fd, hdr, sizeof(hdr), 0) != sizeof(hdr) ||
+	    pread(fd, raw, 8, be64_at(hdr + 40)) != 8)
+		goto out;
+	l1 = be64_at(raw) & 0x00fffffffffffe00ULL;
+	if (!l1 || pread(fd, raw, 8, l1 + 8 * gc) != 8)
+		goto out;
+	l2 = be64_at(raw) & ~(1ULL << 63);
+	for (err = 0; err < 8; err++)
+		raw[err] = (u8)(l2 >> (56 - 8 * err));
+	err = pwrite(fd, raw, 8, l1 + 8 * gc) == 8 ? 0 : -EIO;
+out:
+	close(fd);
+	return err;
+}
+
+/*
+ * ski_map_data(), the engine's answer to splitkit_back's direct path:
+ * where guest bytes lie in the file, a run of data clusters that follow
+ * each other there at most, and -EAGAIN for everything the engine must
+ * serve itself (unallocated and zero clusters, what a child does not
+ * hold, any I/O while an operation runs).  What it points at holds the
+ * guest's bytes.
+ */
+static void test_open_map_data(void)
+{
+	const char *path = path_of("map.qcow2");
+	const char *child = path_of("mapchild.qcow2");
+	static u8 buf[256 << 10], back[256 << 10];
+	struct ski_image *img;
+	struct ski_op op;
+	u64 host, n, h5, h6;
+	int fd, i;
+
+	for (i = 0; i < (int)sizeof(buf); i++)
+		buf[i] = (u8)(i * 13 + i / 512);
+	KTAP_ASSERT(!new_image(path, NULL, &fd, &img));
+	KTAP_ASSERT(!ski_write(img, buf, sizeof(buf), 0));
+	KTAP_EXPECT_EQ(ski_map_data(img, 4096, sizeof(buf) - 4096, false,
+				    &host, &n), 0);
+	KTAP_EXPECT_EQ(n, sizeof(buf) - 4096);
+	KTAP_EXPECT_EQ(pread(fd, back, n, host), (ssize_t)n);
+	KTAP_EXPECT(!memcmp(back, buf + 4096, n));
+	/* the run ends where the data does */
+	KTAP_EXPECT_EQ(ski_map_data(img, 0, 512 << 10, false, &host, &n), 0);
+	KTAP_EXPECT_EQ(n, sizeof(buf));
+	KTAP_EXPECT_EQ(ski_map_data(img, 256 << 10, 4096, false, &host, &n),
+		       -EAGAIN);
+	/* clusters 6 then 5: neighbours in the guest, not in the file */
+	KTAP_ASSERT(!ski_write(img, buf, 64 << 10, 384 << 10));
+	KTAP_ASSERT(!ski_write(img, buf, 64 << 10, 320 << 10));
+	KTAP_EXPECT_EQ(ski_map_data(img, 384 << 10, 4096, true, &h6, &n), 0);
+	KTAP_EXPECT_EQ(ski_map_data(img, 320 << 10, 128 << 10, true, &h5, &n),
+		       0);
+	KTAP_EXPECT_EQ(n, 64 << 10);
+	KTAP_EXPECT(h6 != h5 + (64 << 10));
+	/* a zero cluster, a range past the end */
+	KTAP_ASSERT(!ski_write_zeroes(img, 512 << 10, 64 << 10));
+	KTAP_EXPECT_EQ(ski_map_data(img, 512 << 10, 4096, false, &host, &n),
+		       -EAGAIN);
+	KTAP_EXPECT_EQ(ski_map_data(img, (4 << 20) - 4096, 8192, false, &host,
+				    &n), -EINVAL);
+	/* nothing while an operation runs */
+	KTAP_ASSERT(!ski_op_begin(&op, img, SKI_OP_COMPACT));
+	KTAP_EXPECT_EQ(ski_map_data(img, 0, 4096, false, &host, &n), -EAGAIN);
+	ski_op_end(&op);
+	KTAP_EXPECT_EQ(ski_map_data(img, 0, 4096, true, &host, &n), 0);
+	ski_close(img);
+	close(fd);
+
+	/* read-only: reads only */
+	KTAP_ASSERT(!open_fd(path, 0, path, &fd, &img));
+	KTAP_EXPECT_EQ(ski_map_data(img, 0, 4096, false, &host, &n), 0);
+	KTAP_EXPECT_EQ(ski_map_data(img, 0, 4096, true, &host, &n), -EROFS);
+	ski_close(img);
+	close(fd);
+
+	/*
+	 * Guest cluster 1 without QCOW2_OFLAG_COPIED (as qemu leaves a
+	 * cluster a snapshot shares): read in place, written only by the
+	 * engine (copy on write).
+	 */
+	KTAP_ASSERT(!clear_copied(path, 1));
+	KTAP_ASSERT(!open_fd(path, SKI_OPEN_RW, path, &fd, &img));
+	KTAP_EXPECT_EQ(ski_map_data(img, 64 << 10, 4096, false, &host, &n), 0);
+	KTAP_EXPECT_EQ(ski_map_data(img, 64 << 10, 4096, true, &host, &n),
+		       -EAGAIN);
+	KTAP_EXPECT_EQ(ski_map_data(img, 0, 128 << 10, true, &host, &n), 0);
+	KTAP_EXPECT_EQ(n, 64 << 10);
+	ski_close(img);
+	close(fd);
+
+	/* a child: what it holds, not what it reads through its backing */
+	KTAP_ASSERT(!new_image(child, "map.qcow2", &fd, &img));
+	KTAP_ASSERT(!ski_write(img, buf, 64 << 10, 64 << 10));
+	KTAP_EXPECT_EQ(ski_map_data(img, 0, 4096, false, &host, &n), -EAGAIN);
+	KTAP_EXPECT_EQ(ski_map_data(img, 64 << 10, 128 << 10, true, &host,
+				    &n), 0);
+	KTAP_EXPECT_EQ(n, 64 << 10);
+	ski_close(img);
+	close(fd);
+}
+
+/* A direct write splitkit_back has in flight, as test_open_map_freed sees it. */
+static struct {
+	int fd;
+	u64 host;
+	const u8 *data;
+	unsigned int hooks;
+} in_flight;
+
+static void land_in_flight(void)
+{
+	if (in_flight.data &&
+	    pwrite(in_flight.fd, in_flight.data, 4096, in_flight.host) != 4096)
+		abort();
+	in_flight.data = NULL;
+}
+
+/* The free hook: splitkit_back waits there for its I/O to end. */
+static void freeing(void *arg)
+{
+	(void)arg;
+	in_flight.hooks++;
+	land_in_flight();
+}
+
+/*
+ * The free hook runs before a cluster given out by ski_map_data() can be
+ * reused.  The guest writes cluster 0 directly (its write in flight),
+ * discards it meanwhile, then writes cluster 16, which gets the freed host
+ * cluster.  The write in flight must end before the discard frees it
+ * (splitkit_back drains in the hook); if it landed later, it would land in
+ * cluster 16's data.
+ */
+static void test_open_map_freed(void)
+{
+	const char *path = path_of("mapfree.qcow2");
+	static u8 a[64 << 10], b[4096], c[64 << 10], back[64 << 10];
+	struct ski_check_result res;
+	struct ski_image *img;
+	u64 host, n;
+	int fd;
+
+	memset(a, 0xa1, sizeof(a));
+	memset(b, 0xb2, sizeof(b));
+	memset(c, 0xc3, sizeof(c));
+	KTAP_ASSERT(!new_image(path, NULL, &fd, &img));
+	ski_set_free_hook(img, freeing, NULL);
+	KTAP_ASSERT(!ski_write(img, a, sizeof(a), 0));
+	KTAP_ASSERT(!ski_flush(img));
+	KTAP_ASSERT(!ski_map_data(img, 0, sizeof(b), true, &host, &n));
+	in_flight.fd = fd;
+	in_flight.host = host;
+	in_flight.data = b;
+	in_flight.hooks = 0;
+	/* writing in place frees nothing */
+	KTAP_EXPECT(!ski_write(img, a, 4096, 8192));
+	KTAP_EXPECT_EQ(in_flight.hooks, 0);
+	KTAP_EXPECT(!ski_discard(img, 0, 64 << 10));
+	KTAP_EXPECT(in_flight.hooks >= 1);
+	KTAP_EXPECT(!in_flight.data);
+	KTAP_EXPECT(!ski_write(img, c, sizeof(c), 1 << 20));
+	KTAP_EXPECT(!ski_map_data(img, 1 << 20, 4096, false, &host, &n));
+	KTAP_EXPECT_EQ(host, in_flight.host);	/* the freed cluster again */
+	land_in_flight();	/* a write the hook did not wait for: now */
+	KTAP_EXPECT(!ski_read(img, back, sizeof(back), 1 << 20));
+	KTAP_EXPECT(!memcmp(back, c, sizeof(c)));
+	KTAP_EXPECT(!ski_check(img, 0, &res));
+	KTAP_EXPECT_EQ(res.errors, 0);
+	ski_close(img);
+	close(fd);
+}
+
 static void test_cleanup(void)
 {
 	char cmd[128];
@@ -441,6 +635,8 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(test_open_write_runs),
 	KTAP_CASE(test_open_read_runs),
 	KTAP_CASE(test_open_write_deferred),
+	KTAP_CASE(test_open_map_data),
+	KTAP_CASE(test_open_map_freed),
 	KTAP_CASE(test_cleanup),
 };
 

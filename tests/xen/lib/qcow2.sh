@@ -15,7 +15,9 @@
 #
 # xvda..xvdd run the guest half of vbd.sh unchanged: the guest verifies
 # seed 1 read through the chain, writes (copy-on-write into data.qcow2),
-# then writes seed 2 over the whole disk.  After the guest: qemu-img check
+# then writes seed 2 over the whole disk.  Once it has, xvda and xvdd must
+# show requests served on the backend's direct path (skb_stats/
+# image_direct: O_DIRECT I/O on clusters the image holds in place).  After the guest: qemu-img check
 # is clean on every image, qemu-img compare finds base.qcow2 still equal to
 # seed.raw (the backing was never written), the top's guest content
 # verifies as seed 2, fs.qcow2's ext4 checks clean, the discard disk lost
@@ -88,6 +90,18 @@ sk_qcow2_wait()
 	return 1
 }
 
+# sk_qcow2_direct DOMID DEVID: splitkit_back served some of the disk's
+# requests on its direct path (backend/qcow2.c; skb_stats/image_direct).
+sk_qcow2_direct()
+{
+	local n
+
+	n=$(cat "/sys/bus/xen-backend/devices/vbd-$1-$2/skb_stats/image_direct") ||
+		return 1
+	sk_comment "vbd-$1-$2: image_direct $n"
+	[ "$n" -gt 0 ]
+}
+
 sk_qcow2_host()
 {
 	local name=$1 timeout pid domid kb kb1 kb2 ro_sum base_sum front
@@ -112,10 +126,15 @@ sk_qcow2_host()
 			"$(xenstore-read "/local/domain/0/backend/vbd/$domid/51712/splitkit-status")" = ok
 		sk_check "tell the guest" \
 			sk_hs_send_to "$name" vbd-connected-seen
-		sk_check "guest finished its I/O" \
-			sk_qcow2_wait "$name" vbd-io-done &&
+		if sk_check "guest finished its I/O" \
+			sk_qcow2_wait "$name" vbd-io-done; then
+			sk_check "xvda: reads and writes of its own clusters took the direct path" \
+				sk_qcow2_direct "$domid" 51712
+			sk_check "xvdd (read-only): reads took the direct path" \
+				sk_qcow2_direct "$domid" 51760
 			sk_check "tell the guest" \
 				sk_hs_send_to "$name" vbd-io-checked
+		fi
 		if sk_check "guest filled xvdb's filesystem" \
 			sk_qcow2_wait "$name" qcow2-filled; then
 			kb1=$(sk_blk_kb "$QD/fs.qcow2")
