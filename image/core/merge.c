@@ -41,6 +41,8 @@
  * below it holds) keeps the guest's, and the copy is given back.  The
  * flush is the costly part of a stream, the child's file growing (a
  * journal commit each); a cut leaks the clusters written and not mapped.
+ * A step reads what the backing file holds as plain data with the
+ * caller's lock dropped (stream_read()): the backing is never written.
  */
 #include "image_priv.h"
 
@@ -588,6 +590,99 @@ static int stream_map(struct ski_op *op)
 	return err;
 }
 
+/* Stream: pieces of a run read from the backing file with the lock dropped. */
+#define STREAM_READ_PIECES	16
+
+struct stream_piece {
+	u64 pos;	/* in the run's buffer, bytes */
+	u64 host;	/* in the backing file, bytes */
+	u64 len;	/* bytes */
+};
+
+/*
+ * Under the lock: the part of @len bytes at guest offset @off that the
+ * backing holds in its file as plain data, from its start, as one piece
+ * (*@n bytes at *@host); or, for anything else (past the backing's end, a
+ * deeper link, zero or compressed clusters), *@host set to ~0ULL and
+ * *@n bytes (up to the end of a backing cluster) read into @buf now.
+ */
+static int stream_map_piece(struct ski_image *img, u8 *buf, u64 len,
+			    u64 off, u64 *host, u64 *n)
+{
+	struct ski_image *b = img->backing;
+	u64 size = b ? b->hdr.size : img->backing_raw_size, end;
+	int err;
+
+	*host = ~0ULL;
+	if (off >= size) {
+		memset(buf, 0, len);
+		*n = len;
+		return 0;
+	}
+	if (len > size - off)
+		len = size - off;
+	if (!b) {
+		*host = off;
+		*n = len;
+		return 0;
+	}
+	err = ski_map_data(b, off, len, false, host, n);
+	if (err != -EAGAIN)
+		return err;
+	*host = ~0ULL;
+	end = (off | (b->cluster_size - 1)) + 1;
+	*n = end - off < len ? end - off : len;
+	return ski_read(b, buf, *n, off);
+}
+
+/*
+ * Read @len bytes at guest offset @off, where the child holds nothing,
+ * into @buf: what its chain shows there.  With a way to drop the caller's
+ * lock, what the backing file holds as plain data is read with the lock
+ * dropped: backing files are opened read-only and nothing writes them
+ * while a stream runs, so the offsets found under the lock stay right;
+ * the backing image's caches are only used under the lock, as the guest
+ * reads through them too.  The rest is read under the lock.  A guest
+ * write into the run meanwhile goes into the child, and stream_map()
+ * keeps it over the copy.
+ */
+static int stream_read(struct ski_op *op, u8 *buf, u64 len, u64 off)
+{
+	struct ski_image *img = op->img;
+	struct stream_piece pc[STREAM_READ_PIECES];
+	struct skp_file *file;
+	unsigned int nr = 0, i;
+	u64 pos = 0, host, n;
+	int err = 0;
+
+	if (!op->unlock || (!img->backing && !img->backing_raw))
+		return ski_read(img, buf, len, off);
+	file = img->backing ? img->backing->file : img->backing_raw;
+	while (pos < len && nr < STREAM_READ_PIECES) {
+		err = stream_map_piece(img, buf + pos, len - pos, off + pos,
+				       &host, &n);
+		if (err)
+			return err;
+		if (host != ~0ULL) {
+			pc[nr].pos = pos;
+			pc[nr].host = host;
+			pc[nr].len = n;
+			nr++;
+		}
+		pos += n;
+	}
+	/* more pieces than room: the rest the locked way */
+	if (pos < len)
+		err = ski_read(img, buf + pos, len - pos, off + pos);
+	if (err || !nr)
+		return err;
+	op->unlock(op->lock_arg);
+	for (i = 0; !err && i < nr; i++)
+		err = skp_pread(file, buf + pc[i].pos, pc[i].len, pc[i].host);
+	op->relock(op->lock_arg);
+	return err;
+}
+
 /*
  * Stream one run the child lacks: its clusters that read non-zero through
  * the chain go into new clusters of the child, pending for stream_map().
@@ -600,7 +695,7 @@ static int stream_run(struct ski_op *op, const struct ski_run *run)
 	const u8 *src;
 	int err;
 
-	err = ski_read(img, op->buf, bytes, run->first << img->cluster_bits);
+	err = stream_read(op, op->buf, bytes, run->first << img->cluster_bits);
 	if (err)
 		return err;
 	/* the disk's last cluster may be short: the rest reads as zeroes */

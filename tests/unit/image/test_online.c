@@ -248,6 +248,11 @@ static void relock(void *arg)
 
 	if (o->locked)
 		o->lock_misuse = true;
+	/* a stream's run was just read unlocked: into its last cluster */
+	if (o->op.kind == SKI_OP_STREAM && o->op.cursor) {
+		guest_write(o, (o->op.cursor - 1) * CLUSTER + 100, 300);
+		o->targeted++;
+	}
 	unlocked_io(o);
 	o->locked = true;
 }
@@ -488,6 +493,13 @@ static void merge_online_how(enum ski_op_kind kind, u64 budget,
 		expect_unlocked(&o);
 	if (pending)
 		expect_stream_pending(&o, unlocked);
+	/* a stream's steps read the backing with the lock dropped */
+	if (unlocked && kind == SKI_OP_STREAM && !pending) {
+		printf("# %llu unlocked windows in %u steps\n",
+		       (unsigned long long)o.windows, steps);
+		KTAP_EXPECT(o.windows >= steps / 2);
+		KTAP_EXPECT(o.locked && !o.lock_misuse);
+	}
 	KTAP_EXPECT(o.targeted > 0);
 	KTAP_EXPECT_EQ(o.mismatches, 0);
 	KTAP_EXPECT_EQ(o.io_errors, 0);
@@ -555,6 +567,17 @@ static void test_stream_pending(void)
 	merge_online_how(SKI_OP_STREAM, 1, 28, false, 5);
 	merge_online_how(SKI_OP_STREAM, 9, 29, true, 5);
 	merge_online_how(SKI_OP_STREAM, 40, 30, true, 7);
+}
+
+/*
+ * A stream whose steps read the backing file with the lock dropped, the
+ * guest writing into the last cluster of each run read meanwhile (and at
+ * random): the guest's data wins over the copies.
+ */
+static void test_stream_unlocked_read(void)
+{
+	merge_online_how(SKI_OP_STREAM, 4, 33, true, 0);
+	merge_online_how(SKI_OP_STREAM, 13, 34, true, 0);
 }
 
 /*
@@ -831,6 +854,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(test_unlocked_commit),
 	KTAP_CASE(test_stream_online),
 	KTAP_CASE(test_stream_pending),
+	KTAP_CASE(test_stream_unlocked_read),
 	KTAP_CASE(test_stream_cancel),
 	KTAP_CASE(test_stream_map_window),
 	KTAP_CASE(test_commit_cancel_flush),
