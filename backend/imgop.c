@@ -131,6 +131,8 @@ static void skb_imgop_work(struct work_struct *work)
 		skb_imgop_finish(q, SKB_IMGOP_CANCELLED, 0);
 		goto unlock;
 	}
+	/* what the guest mapped to the file before the step lands first */
+	skb_qcow2_drain(q);
 	err = ski_op_step(&o->op, READ_ONCE(o->step_clusters));
 	if (err >= 0)
 		o->steps++;
@@ -166,6 +168,8 @@ static void skb_imgop_relock(void *arg)
 	struct skb_qcow2 *q = arg;
 
 	mutex_lock(&q->lock);
+	/* guest writes mapped meanwhile land before the step checks them */
+	skb_qcow2_drain(q);
 }
 
 /**
@@ -227,8 +231,6 @@ int skb_imgop_start(struct skb_qcow2 *q, enum ski_op_kind kind)
 	 * skb_imgop_stop() and a detach wait for it (cancel_work_sync()).
 	 */
 	ski_op_set_unlock(&o->op, skb_imgop_unlock, skb_imgop_relock, q);
-	/* the engine maps no guest I/O to the file any more (-EAGAIN) */
-	skb_qcow2_drain(q);
 	if (ski_image_file_size(skb_imgop_image(q), &o->file_before))
 		o->file_before = 0;
 	o->state = SKB_IMGOP_RUNNING;

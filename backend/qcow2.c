@@ -23,13 +23,17 @@
  * file, as the raw file backing does, so a guest keeps many requests in
  * flight on a qcow2 disk as on a raw one.  Everything else (unallocated
  * and zero clusters, the backing chain, compressed clusters, allocating
- * writes, flushes, discards, and all I/O while a long operation runs)
- * goes through the engine synchronously under the mutex.  The rule that
- * keeps the two apart: a cluster with direct I/O in flight is never freed
- * (the engine's free hook waits for that I/O first, skb_qcow2_drain())
- * and no long operation starts its copies before it ended (imgop.c); a
- * direct write changes no metadata, since the engine hands out only
- * clusters the image alone owns for one.
+ * writes, flushes, discards, and what a running commit sends to the
+ * parent) goes through the engine synchronously under the mutex.  The
+ * rule that keeps the two apart: a cluster with direct I/O in flight is
+ * never freed (the engine's free hook waits for that I/O first,
+ * skb_qcow2_drain()), and a long operation's step waits for it when it
+ * starts and each time it takes the mutex back after copying unlocked
+ * (imgop.c), so a direct write into a cluster being moved has landed
+ * before the step checks the move's dirty mark, which ski_map_data() set.
+ * A direct write changes no metadata: the engine hands out only clusters
+ * the image alone owns for one.  So guest reads and writes of the image's
+ * own data wait for an operation's step only to be mapped.
  *
  * At attach (skb_qcow2_describe()) the image's own policy, from its VM
  * information extension (Documentation/image.rst), is enforced through

@@ -107,8 +107,10 @@ struct skb_qcow2 {
 /*
  * Wait for the reads and writes qcow2.c runs itself on the image file to
  * end (@q->lock held: none starts meanwhile).  Before a cluster they may
- * use is freed (the engine's free hook) and before a long operation's
- * first step, which copies clusters the guest may be writing.
+ * use is freed (the engine's free hook), and when a long operation's step
+ * starts or takes the lock back after copying unlocked (imgop.c): a
+ * direct write into a cluster it copies must have landed before it checks
+ * what the guest wrote (ski_map_data()).
  */
 static inline void skb_qcow2_drain(struct skb_qcow2 *q)
 {

@@ -218,16 +218,20 @@ static bool data_direct(u64 entry, bool write)
  * The caller loops until @len is covered, then does the I/O on the file
  * with the image unlocked.  It must not let a cluster it got here be
  * freed while its I/O runs: ski_set_free_hook() tells it when one is
- * about to be, and no operation (ops.h) may start until its I/O ended.
+ * about to be.  While a long operation (ops.h) runs, the caller must also
+ * have ended that I/O before each ski_op_step() and before its relock
+ * hook (ski_op_set_unlock()) returns: a write mapped here marks the
+ * clusters an unlocked copy is moving (ski_op_note_change()), and the
+ * step copies them again once it has the lock back, so the write must
+ * have landed by then.
  *
  * Context: the image's lock held; may read L2 tables from the file.
  * Return: 0; -EAGAIN when guest byte @off is not plain data of this file
  * (unallocated, a zero cluster, compressed; for a write also a cluster
- * shared with a snapshot or not marked as the image's own), or when a
- * long operation or a commit's redirection is active on the image: then
- * ski_read() or ski_write() serves it; -EINVAL for a range outside the
- * disk; -EROFS for a write to a read-only image; or the -errno of reading
- * an L2 table.
+ * shared with a snapshot or not marked as the image's own), or lies
+ * where a running commit sends guest I/O to the parent: then ski_read()
+ * or ski_write() serves it; -EINVAL for a range outside the disk; -EROFS
+ * for a write to a read-only image; or the -errno of reading an L2 table.
  */
 int ski_map_data(struct ski_image *img, u64 off, u64 len, bool write,
 		 u64 *host, u64 *n)
@@ -239,7 +243,8 @@ int ski_map_data(struct ski_image *img, u64 off, u64 len, bool write,
 		return -EINVAL;
 	if (write && !img->writable)
 		return -EROFS;
-	if (img->op || img->rmap || img->commit_to)
+	/* below a commit's cursor the parent serves: io.c's redirection */
+	if (img->commit_to && gc < img->commit_below)
 		return -EAGAIN;
 	err = ski_l2_entry(img, gc, &entry);
 	if (err)
@@ -259,6 +264,8 @@ int ski_map_data(struct ski_image *img, u64 off, u64 len, bool write,
 	}
 	*host = (entry & QCOW2_OFFSET_MASK) + in_off;
 	*n = run < len ? run : len;
+	if (write)
+		ski_op_note_change(img, *host, *n);
 	return 0;
 }
 

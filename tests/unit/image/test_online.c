@@ -23,8 +23,13 @@
  * (writes into them, discards of them, then random I/O), so each rule of
  * do_moves() is exercised: a written source copied again, a discarded one
  * given up; test_unlocked_commit does the same to a commit's steps.
+ * Those runs also do splitkit_back's direct path (ski_map_data()): direct
+ * writes into clusters being copied and reads of others, mapped in the
+ * window and landed when the backend would drain them (the relock, a
+ * step's start, the free hook).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +43,21 @@
 #define DISK_BYTES	(512U << 10)
 #define CLUSTER		4096U
 #define NR_CLUSTERS	(DISK_BYTES / CLUSTER)
+
+/*
+ * A read or write on splitkit_back's direct path (backend/qcow2.c): mapped
+ * by ski_map_data() under the lock, done on the file later, when the
+ * backend drains it (a relock, a step's start, the free hook).
+ */
+#define MAX_DIRECT	8
+#define DIRECT_MAX_LEN	1024
+
+struct direct_io {
+	bool write;
+	u64 host;
+	u64 len;
+	u8 data[DIRECT_MAX_LEN];	/* written, or what it must read */
+};
 
 /* One run: the image, what the guest must read, and a private PRNG. */
 struct online {
@@ -54,6 +74,10 @@ struct online {
 	unsigned int last_copying;	/* moves of the last copy window */
 	bool locked;		/* the lock the unlock hooks drop */
 	bool lock_misuse;	/* unlocked twice, or relocked twice */
+	int fd;			/* the image file, for the direct path; or -1 */
+	unsigned int nr_direct;	/* in flight */
+	struct direct_io direct[MAX_DIRECT];
+	u64 direct_done;
 };
 
 static unsigned int rnd(struct online *o, unsigned int n)
@@ -93,6 +117,58 @@ static void guest_zeroes(struct online *o, u64 off, u64 len)
 		return;
 	}
 	memset(o->ref + off, 0, len);
+}
+
+/*
+ * Start a direct read or write of [@off, @off + @len), inside one cluster,
+ * if the engine maps it (else the guest would have gone through the
+ * engine: nothing to do here).  A write counts in the model at once: it
+ * lands before anything reads it.
+ */
+static void start_direct(struct online *o, bool write, u64 off, u64 len)
+{
+	struct direct_io *d = &o->direct[o->nr_direct];
+	u64 host, n;
+
+	if (o->fd < 0 || o->nr_direct == MAX_DIRECT || len > DIRECT_MAX_LEN ||
+	    ski_map_data(o->img, off, len, write, &host, &n) || n != len)
+		return;
+	d->write = write;
+	d->host = host;
+	d->len = len;
+	if (write) {
+		imgt_fill(d->data, len, o->rng ^ (unsigned int)off ^ 0x5a, 0);
+		memcpy(o->ref + off, d->data, len);
+	} else {
+		memcpy(d->data, o->ref + off, len);
+	}
+	o->nr_direct++;
+	o->targeted++;
+}
+
+/* End the direct I/O in flight, as splitkit_back's skb_qcow2_drain(). */
+static void land_direct(struct online *o)
+{
+	u8 got[DIRECT_MAX_LEN];
+	unsigned int i;
+
+	for (i = 0; i < o->nr_direct; i++) {
+		struct direct_io *d = &o->direct[i];
+		ssize_t r = d->write ? pwrite(o->fd, d->data, d->len, d->host) :
+			    pread(o->fd, got, d->len, d->host);
+
+		if (r != (ssize_t)d->len)
+			o->io_errors++;
+		else if (!d->write && memcmp(got, d->data, d->len))
+			o->mismatches++;
+		o->direct_done++;
+	}
+	o->nr_direct = 0;
+}
+
+static void land_direct_hook(void *arg)
+{
+	land_direct(arg);
 }
 
 /* The guest cluster whose data sits highest in the file, or -1. */
@@ -239,6 +315,19 @@ static void unlock(void *arg)
 	}
 	if (!o->op.nr_copying)
 		random_io(o, 4);
+	/*
+	 * Last (nothing else in the window touches their bytes): direct
+	 * writes into the clusters being copied that unlocked_io() leaves
+	 * alone (the odd ones: only these writes make their moves dirty),
+	 * in flight until the relock, and reads of others.
+	 */
+	for (i = 1; i < o->op.nr_copying; i += 2) {
+		u64 gc = o->op.moves[i].owner & SKI_RMAP_INDEX;
+
+		start_direct(o, i % 4 == 1, gc * CLUSTER + 300 + i, 400);
+	}
+	start_direct(o, true, rnd(o, NR_CLUSTERS) * CLUSTER + 1000, 512);
+	start_direct(o, false, rnd(o, NR_CLUSTERS) * CLUSTER + 8, 700);
 	o->locked = false;
 }
 
@@ -248,6 +337,8 @@ static void relock(void *arg)
 
 	if (o->locked)
 		o->lock_misuse = true;
+	/* splitkit_back's relock drains the direct path first */
+	land_direct(o);
 	/* a stream's run was just read unlocked: into its last cluster */
 	if (o->op.kind == SKI_OP_STREAM && o->op.cursor) {
 		guest_write(o, (o->op.cursor - 1) * CLUSTER + 100, 300);
@@ -269,7 +360,10 @@ static int run_online(struct online *o, enum ski_op_kind kind, u64 budget,
 	err = ski_op_begin(&o->op, o->img, kind);
 	if (!err && o->locked)
 		ski_op_set_unlock(&o->op, unlock, relock, o);
+	if (o->fd >= 0)
+		ski_set_free_hook(o->img, land_direct_hook, o);
 	for (*steps = 0; !err && *steps < 100000; (*steps)++) {
+		land_direct(o);		/* a step's start drains too */
 		err = ski_op_step(&o->op, budget);
 		if (err)
 			break;
@@ -285,6 +379,7 @@ static void online_init(struct online *o, unsigned int seed)
 {
 	memset(o, 0, sizeof(*o));
 	o->rng = seed;
+	o->fd = -1;
 	o->ref = calloc(1, DISK_BYTES);
 	o->buf = malloc(DISK_BYTES);
 	if (!o->ref || !o->buf)
@@ -293,6 +388,8 @@ static void online_init(struct online *o, unsigned int seed)
 
 static void online_free(struct online *o)
 {
+	if (o->fd >= 0)
+		close(o->fd);
 	free(o->ref);
 	free(o->buf);
 }
@@ -312,12 +409,14 @@ static void report(const char *what, const struct online *o,
  */
 static void expect_unlocked(const struct online *o)
 {
-	printf("# %llu unlocked windows (%llu around a copy), %llu moves copied again, %llu given up\n",
+	printf("# %llu unlocked windows (%llu around a copy), %llu moves copied again, %llu given up, %llu direct I/Os\n",
 	       (unsigned long long)o->windows,
 	       (unsigned long long)o->copy_windows,
 	       (unsigned long long)o->op.recopied,
-	       (unsigned long long)o->op.dropped);
+	       (unsigned long long)o->op.dropped,
+	       (unsigned long long)o->direct_done);
 	KTAP_EXPECT(o->copy_windows > 0 && o->windows > o->copy_windows);
+	KTAP_EXPECT(o->direct_done > 0);
 	KTAP_EXPECT(o->op.recopied > 0);
 	KTAP_EXPECT(o->op.dropped > 0);
 	KTAP_EXPECT(o->locked && !o->lock_misuse);
@@ -341,6 +440,8 @@ static void relocate_online_how(enum ski_op_kind kind, u64 budget, u64 window,
 	KTAP_ASSERT(!ski_open(path, SKI_OPEN_RW, &o.img));
 	o.img->rmap_window = window;
 	o.locked = unlocked;
+	if (unlocked)
+		o.fd = open(path, O_RDWR);
 	err = run_online(&o, kind, budget, 3, &steps);
 	snprintf(what, sizeof(what), "%s budget %llu window %llu%s",
 		 kind == SKI_OP_COMPACT ? "compact" : "defrag",
@@ -483,6 +584,8 @@ static void merge_online_how(enum ski_op_kind kind, u64 budget,
 	make_chain(&o, base, child, unlocked);
 	o.img->stream_pending = pending;
 	o.locked = unlocked;
+	if (unlocked)
+		o.fd = open(child, O_RDWR);
 	err = run_online(&o, kind, budget, 2, &steps);
 	snprintf(what, sizeof(what), "%s budget %llu%s",
 		 kind == SKI_OP_COMMIT ? "commit" : "stream",
