@@ -239,7 +239,7 @@ sk_online_check()
 
 sk_online_make()
 {
-	rm -rf "$OD" && mkdir -p "$OD" || return 1
+	sk_qcow2_fs "$OD" || return 1
 	truncate -s 32M "$OD/seed.raw" &&
 	sk_blk_fio "$OD/seed.raw" 1 write &&
 	qemu-img create -q -f qcow2 "$OD/cmp.qcow2" 32M &&
@@ -536,5 +536,5 @@ sk_online_host()
 	sk_online_check "dmesg: no oops, warning or hung task" sk_blk_dmesg_clean ||
 		rc=1
 	[ "$rc" = 0 ] && [ -z "${ONLINE_BAD:-}" ] || sk_blk_dmesg_dump
-	rm -rf "$OD"
+	sk_qcow2_fs_gone "$OD"
 }

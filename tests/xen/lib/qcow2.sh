@@ -33,10 +33,34 @@
 
 QD=/run/q
 
+# sk_qcow2_fs DIR: DIR, empty, on a fresh ext4 (a loop device over the
+# file DIR.ext4 in /run), the kind of filesystem images live on: tmpfs
+# takes no O_DIRECT, so splitkit_back would serve every request through
+# its image engine and its direct path (backend/qcow2.c) would go
+# untested.  A DIR mounted by an earlier call is unmounted first.
+sk_qcow2_fs()
+{
+	sk_qcow2_fs_gone "$1" &&
+	sk_modprobe loop crc32c_generic ext4 &&
+	mkdir -p "$1" &&
+	truncate -s 1G "$1.ext4" &&
+	mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$1.ext4" &&
+	mount -t ext4 -o loop "$1.ext4" "$1"
+}
+
+# sk_qcow2_fs_gone DIR: undo sk_qcow2_fs DIR (or remove a plain DIR).
+sk_qcow2_fs_gone()
+{
+	if grep -q " $1 " /proc/mounts; then
+		umount -d "$1" || return 1
+	fi
+	rm -rf "$1" "$1.ext4"
+}
+
 # sk_qcow2_make: the images above.
 sk_qcow2_make()
 {
-	rm -rf "$QD" && mkdir -p "$QD" || return 1
+	sk_qcow2_fs "$QD" || return 1
 	truncate -s 64M "$QD/seed.raw" &&
 	sk_blk_fio "$QD/seed.raw" 1 write &&
 	qemu-img convert -q -f raw -O qcow2 -o cluster_size=2M \
@@ -191,7 +215,7 @@ sk_qcow2_host()
 	sk_check "rmmod splitkit_back" rmmod splitkit_back
 	sk_blk_dmesg_dump
 	sk_check "dmesg: no oops, warning or hung task" sk_blk_dmesg_clean
-	rm -rf "$QD"
+	sk_qcow2_fs_gone "$QD"
 }
 
 # sk_qcow2_handshake KEY ANSWER: (guest) send KEY to dom0 and wait (300 s

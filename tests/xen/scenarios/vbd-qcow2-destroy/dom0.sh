@@ -40,7 +40,7 @@ LINES=1048576	# 32-byte lines in 32 MiB
 # qd_make: base.raw and base.qcow2 above (qd_destroy makes each top).
 qd_make()
 {
-	rm -rf "$QDD" && mkdir -p "$QDD" || return 1
+	sk_qcow2_fs "$QDD" || return 1
 	awk -v n="$LINES" 'BEGIN { for (i = 0; i < n; i++) printf "b%030d\n", i }' \
 		>"$QDD/base.raw" &&
 	qemu-img convert -q -f raw -O qcow2 -o cluster_size=2M \
@@ -193,4 +193,4 @@ sk_check "qemu-img check: gaps.qcow2 clean" sk_qcow2_img_ok "$QDD/gaps.qcow2"
 sk_check "rmmod splitkit_back" rmmod splitkit_back
 sk_blk_dmesg_dump
 sk_check "dmesg: no oops, warning or hung task" sk_blk_dmesg_clean
-rm -rf "$QDD"
+sk_qcow2_fs_gone "$QDD"
