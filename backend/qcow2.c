@@ -32,7 +32,11 @@
  * (imgop.c), so a direct write into a cluster being moved has landed
  * before the step checks the move's dirty mark, which ski_map_data() set.
  * A direct write changes no metadata: the engine hands out only clusters
- * the image alone owns for one.  So guest reads and writes of the image's
+ * the image alone owns for one.  No page of the file holds both what a
+ * direct write changes and what the engine writes through the page cache
+ * at the same time: clusters are a page or larger (or the direct path is
+ * off), and an engine write or discard of part of a page waits for the
+ * direct I/O first (skb_qcow2_part_page()).  So guest reads and writes of the image's
  * own data wait for an operation's step only to be mapped.
  *
  * At attach (skb_qcow2_describe()) the image's own policy, from its VM
@@ -49,6 +53,7 @@
 #include <linux/kernel.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/refcount.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
@@ -125,18 +130,26 @@ static void skb_qcow2_history(struct skb_backing *be, struct skb_qcow2 *q,
 
 /*
  * The image file again, with O_DIRECT, for the direct path; NULL where the
- * filesystem takes no direct I/O at our 512-byte alignment (file.c's rule)
- * or the qcow2_direct parameter is off, and then every request goes
+ * filesystem takes no direct I/O at our 512-byte alignment (file.c's rule),
+ * where the image's clusters are smaller than a page or a filesystem
+ * block (then a cluster shares its page with others, metadata included,
+ * which the engine writes through the page cache: a direct write in
+ * flight to the same page would be lost when that page is written back),
+ * or where the qcow2_direct parameter is off; then every request goes
  * through the engine.
  */
-static struct file *skb_qcow2_open_direct(struct skb_backing *be)
+static struct file *skb_qcow2_open_direct(struct skb_backing *be,
+					  struct skb_qcow2 *q)
 {
-	struct super_block *sb = file_inode(be->file)->i_sb;
+	struct inode *inode = file_inode(be->file);
+	struct super_block *sb = inode->i_sb;
+	u64 cluster = 1ULL << ski_image_header(q->img)->cluster_bits;
 	int flags = O_LARGEFILE | O_DIRECT;
 	struct file *f;
 
 	if (!be->qcow2_direct || !(be->file->f_mode & FMODE_CAN_ODIRECT) ||
-	    (sb->s_bdev && bdev_logical_block_size(sb->s_bdev) > SECTOR_SIZE))
+	    (sb->s_bdev && bdev_logical_block_size(sb->s_bdev) > SECTOR_SIZE) ||
+	    cluster < PAGE_SIZE || cluster < i_blocksize(inode))
 		return NULL;
 	flags |= be->read_only ? O_RDONLY : O_RDWR;
 	f = dentry_open(&be->file->f_path, flags, current_cred());
@@ -204,7 +217,7 @@ static int skb_qcow2_describe(struct skb_backing *be)
 	if (err)
 		goto close_img;
 
-	q->direct = skb_qcow2_open_direct(be);
+	q->direct = skb_qcow2_open_direct(be, q);
 	ski_set_free_hook(q->img, skb_qcow2_freeing, q);
 	size = ski_image_header(q->img)->size;
 	be->priv = q;
@@ -295,6 +308,10 @@ static int skb_qcow2_rw(struct skb_qcow2 *q, struct skb_req *req)
  * @next: the request's next run while they are being mapped.
  * @pos: where the run starts in the request's data, bytes.
  * @len: its length, bytes.
+ * @ref: 2 once started: the completion's and the submitter's, for a
+ *	filesystem may still use @iocb after its read_iter or write_iter
+ *	returned -EIOCBQUEUED, when the completion may have run already
+ *	(ext4's read touches iocb->ki_filp then).  The last one frees.
  * @end_write: the completion drops the freeze protection.
  */
 struct skb_qcow2_aio {
@@ -304,8 +321,31 @@ struct skb_qcow2_aio {
 	struct skb_qcow2_aio *next;
 	u64 pos;
 	u64 len;
+	refcount_t ref;
 	bool end_write;
 };
+
+static void skb_qcow2_aio_put(struct skb_qcow2_aio *aio)
+{
+	if (refcount_dec_and_test(&aio->ref))
+		kfree(aio);
+}
+
+/*
+ * A read that ended short at the file's end: the rest reads as zeroes, as
+ * in the engine (skp_pread()), which a cluster mapped past the end of a
+ * file another tool wrote would show.
+ */
+static void skb_qcow2_aio_zero_tail(struct skb_qcow2_aio *aio, u64 got)
+{
+	struct skb_req *req = aio->req;
+	struct iov_iter iter;
+
+	iov_iter_bvec(&iter, READ, req->bvec, req->desc.nr_segs,
+		      req->desc.nr_sectors << SECTOR_SHIFT);
+	iov_iter_advance(&iter, aio->pos + got);
+	iov_iter_zero(aio->len - got, &iter);
+}
 
 /* Any context: a run's kiocb completed. */
 static void skb_qcow2_aio_done(struct kiocb *iocb, long ret)
@@ -314,11 +354,18 @@ static void skb_qcow2_aio_done(struct kiocb *iocb, long ret)
 						 iocb);
 	struct skb_req *req = aio->req;
 	struct skb_qcow2 *q = aio->q;
-	int err = ret < 0 ? (int)ret : (u64)ret != aio->len ? -EIO : 0;
+	bool read = req->desc.kind == SKB_KIND_READ;
+	int err = 0;
 
+	if (ret < 0)
+		err = ret;
+	else if ((u64)ret < aio->len && read)
+		skb_qcow2_aio_zero_tail(aio, ret);
+	else if ((u64)ret != aio->len)
+		err = -EIO;
 	if (aio->end_write)
 		kiocb_end_write(iocb);
-	kfree(aio);
+	skb_qcow2_aio_put(aio);
 	/* before the request's end: a detach waits for that, then frees q */
 	if (atomic_dec_and_test(&q->aio_inflight))
 		wake_up(&q->aio_idle);
@@ -367,6 +414,7 @@ static struct skb_qcow2_aio *skb_qcow2_map(struct skb_qcow2 *q,
 		aio->next = NULL;
 		aio->pos = pos;
 		aio->len = n;
+		refcount_set(&aio->ref, 2);
 		*tail = aio;
 		tail = &aio->next;
 		pos += n;
@@ -391,7 +439,7 @@ static void skb_qcow2_aio_start(struct skb_req *req,
 	ssize_t ret;
 
 	for (; aio; aio = next) {
-		next = aio->next;	/* @aio may be gone once started */
+		next = aio->next;
 		iov_iter_bvec(&iter, write ? WRITE : READ, req->bvec,
 			      req->desc.nr_segs, len);
 		iov_iter_advance(&iter, aio->pos);
@@ -400,6 +448,7 @@ static void skb_qcow2_aio_start(struct skb_req *req,
 				       &aio->end_write);
 		if (ret != -EIOCBQUEUED)
 			skb_qcow2_aio_done(&aio->iocb, ret);
+		skb_qcow2_aio_put(aio);		/* the submitter's */
 	}
 }
 
@@ -431,6 +480,19 @@ static bool skb_qcow2_try_direct(struct skb_qcow2 *q, struct skb_req *req)
 }
 
 /*
+ * Whether the engine, writing guest sectors [@sector, @sector + @nr),
+ * may write part of a page of the file: the page cache then reads the
+ * page, changes part of it and writes it back whole later, over what a
+ * direct write in flight to the rest of that page puts there.  Such a
+ * write or discard waits for the direct path's I/O first.  (Guest sector
+ * and file offset agree within a page: a cluster is a page or more.)
+ */
+static bool skb_qcow2_part_page(u64 sector, u64 nr)
+{
+	return (sector | nr) & ((PAGE_SIZE >> SECTOR_SHIFT) - 1);
+}
+
+/*
  * Submit a validated request (skb_backing_ops.submit): on the direct path
  * where it can, else through the engine from start to end in the
  * consumer.  A flush with data: flush, write, flush.
@@ -447,6 +509,9 @@ static void skb_qcow2_submit(struct skb_req *req)
 	noio = memalloc_noio_save();
 	mutex_lock(&q->lock);
 	skb_imgop_count(q);
+	if (req->desc.kind != SKB_KIND_READ &&
+	    skb_qcow2_part_page(req->desc.sector, req->desc.nr_sectors))
+		skb_qcow2_drain(q);
 	if (flush)
 		err = ski_flush(q->img);
 	if (!err)
@@ -484,6 +549,8 @@ static int skb_qcow2_discard(struct skb_backing *be, u64 sector,
 	noio = memalloc_noio_save();
 	mutex_lock(&q->lock);
 	skb_imgop_count(q);
+	if (skb_qcow2_part_page(sector, nr_sectors))
+		skb_qcow2_drain(q);	/* it zeroes what it cannot free */
 	err = ski_discard(q->img, sector << SECTOR_SHIFT,
 			  nr_sectors << SECTOR_SHIFT);
 	mutex_unlock(&q->lock);
