@@ -33,14 +33,21 @@
 
 QD=/run/q
 
-# sk_qcow2_fs DIR: DIR, empty, on a fresh ext4 (a loop device over the
-# file DIR.ext4 in /run), the kind of filesystem images live on: tmpfs
-# takes no O_DIRECT, so splitkit_back would serve every request through
-# its image engine and its direct path (backend/qcow2.c) would go
-# untested.  A DIR mounted by an earlier call is unmounted first.
+# sk_qcow2_fs DIR: DIR, empty, on a filesystem that takes O_DIRECT, as
+# image stores do: DIR itself where its parent is on ext4, XFS or btrfs
+# (the power-cut disks, whose images the host reads after the cut); else
+# (dom0's /run, a tmpfs: no O_DIRECT, so splitkit_back would serve every
+# request through its image engine and its direct path, backend/qcow2.c,
+# would go untested) a fresh ext4 on a loop device over the file
+# DIR.ext4.  A DIR mounted by an earlier call is unmounted first.
 sk_qcow2_fs()
 {
-	sk_qcow2_fs_gone "$1" &&
+	sk_qcow2_fs_gone "$1" || return 1
+	case $(stat -f -c %T "${1%/*}") in
+	ext2/ext3|ext4|xfs|btrfs)
+		mkdir -p "$1"
+		return ;;
+	esac
 	sk_modprobe loop crc32c_generic ext4 &&
 	mkdir -p "$1" &&
 	truncate -s 1G "$1.ext4" &&
