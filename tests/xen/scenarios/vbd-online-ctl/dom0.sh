@@ -36,7 +36,7 @@ ctl_make()
 {
 	local i
 
-	rm -rf "$OD" && mkdir -p "$OD" || return 1
+	sk_qcow2_fs "$OD" || return 1
 	for i in cmp frag gone trim; do
 		qemu-img create -q -f qcow2 "$OD/$i.qcow2" ${OL_SIZE}M || return 1
 	done
@@ -261,7 +261,7 @@ ctl_host()
 	sk_online_check "rmmod splitkit_back" rmmod splitkit_back
 	sk_online_check "dmesg: no oops, warning or hung task" sk_blk_dmesg_clean
 	[ -z "${ONLINE_BAD:-}" ] || sk_blk_dmesg_dump
-	rm -rf "$OD"
+	sk_qcow2_fs_gone "$OD"
 }
 
 ctl_host
