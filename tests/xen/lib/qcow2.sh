@@ -42,7 +42,7 @@ QD=/run/q
 # DIR.ext4.  A DIR mounted by an earlier call is unmounted first.
 sk_qcow2_fs()
 {
-	sk_qcow2_fs_gone "$1" || return 1
+	sk_qcow2_fs_gone "$1" && mkdir -p "${1%/*}" || return 1
 	case $(stat -f -c %T "${1%/*}") in
 	ext2/ext3|ext4|xfs|btrfs)
 		mkdir -p "$1"
