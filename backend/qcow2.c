@@ -16,8 +16,8 @@
  * serving a disk never recurses into I/O for reclaim; a failed allocation
  * fails the request with -ENOMEM, nothing else.
  *
- * Reads and writes of data the image already holds in place take the
- * direct path: under the mutex the engine says where the request's bytes
+ * Reads, and writes of 64 KiB or more, of data the image already holds in
+ * place take the direct path: under the mutex the engine says where the request's bytes
  * lie in the file (ski_map_data()), then, unlocked, each run of them is
  * one asynchronous O_DIRECT kiocb between the request's pages and the
  * file, as the raw file backing does, so a guest keeps many requests in
@@ -453,6 +453,17 @@ static void skb_qcow2_aio_start(struct skb_req *req,
 }
 
 /*
+ * Writes smaller than this go through the engine, into dom0's page cache,
+ * even onto clusters the direct path could take: a 4 KiB random write
+ * costs a memcpy there and a disk write each on the direct path, which
+ * made them slower (make bench-qcow2 at ab0fbc8, 4 KiB random writes at
+ * queue depth 32: 0.70x the raw file's IOPS direct, 1.14x before through
+ * the page cache), where large writes gain (1 MiB: 0.76x raw direct,
+ * 0.46x through the engine).  Reads always take the direct path.
+ */
+#define SKB_QCOW2_DIRECT_WRITE_MIN	(64U << 10)
+
+/*
  * The direct path for a read or write (see the top of the file): true if
  * @req was started on it, false if the engine must serve it.
  */
@@ -463,6 +474,9 @@ static bool skb_qcow2_try_direct(struct skb_qcow2 *q, struct skb_req *req)
 	unsigned int noio;
 
 	if (!q->direct || req->desc.kind == SKB_KIND_FLUSH)
+		return false;
+	if (write && (req->desc.nr_sectors << SECTOR_SHIFT) <
+		     SKB_QCOW2_DIRECT_WRITE_MIN)
 		return false;
 	noio = memalloc_noio_save();
 	mutex_lock(&q->lock);

@@ -159,7 +159,7 @@ sk_qcow2_host()
 			sk_hs_send_to "$name" vbd-connected-seen
 		if sk_check "guest finished its I/O" \
 			sk_qcow2_wait "$name" vbd-io-done; then
-			sk_check "xvda: reads and writes of its own clusters took the direct path" \
+			sk_check "xvda: requests on its own clusters took the direct path" \
 				sk_qcow2_direct "$domid" 51712
 			sk_check "xvdd (read-only): reads took the direct path" \
 				sk_qcow2_direct "$domid" 51760
