@@ -181,6 +181,14 @@ static inline bool ski_guest_range_ok(const struct ski_image *img, u64 off,
 	return off <= img->hdr.size && len <= img->hdr.size - off;
 }
 
+/* Bytes the backing file shows (past them the chain reads zeroes); 0 if none. */
+static inline u64 ski_backing_size(const struct ski_image *img)
+{
+	if (img->backing)
+		return img->backing->hdr.size;
+	return img->backing_raw ? img->backing_raw_size : 0;
+}
+
 /* An L2 entry whose data cluster this image alone owns (writable in place). */
 static inline bool ski_entry_is_private(u64 entry)
 {

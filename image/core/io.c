@@ -19,14 +19,8 @@
 
 static int read_backing(struct ski_image *img, void *buf, u64 len, u64 off)
 {
-	u64 size, avail;
+	u64 size = ski_backing_size(img), avail;
 
-	if (img->backing)
-		size = img->backing->hdr.size;
-	else if (img->backing_raw)
-		size = img->backing_raw_size;
-	else
-		size = 0;
 	avail = off < size ? size - off : 0;
 	if (avail > len)
 		avail = len;
@@ -99,6 +93,31 @@ static bool same_span(const struct ski_image *img, u64 entry, u64 next, u64 k)
 }
 
 /*
+ * How many bytes from @in_off in guest cluster @gc, whose L2 entry is
+ * @entry, up to @len, go in one go (same_span()); with @private, only
+ * while each further cluster is the image's own too
+ * (ski_entry_is_private()), as a write in place needs.  Sets *@n.
+ */
+static int span_bytes(struct ski_image *img, u64 gc, u64 entry, u64 in_off,
+		      u64 len, bool private, u64 *n)
+{
+	u64 next, run = img->cluster_size - in_off, k;
+	int err;
+
+	for (k = 1; run < len; k++) {
+		err = ski_l2_entry(img, gc + k, &next);
+		if (err)
+			return err;
+		if (!same_span(img, entry, next, k) ||
+		    (private && !ski_entry_is_private(next)))
+			break;
+		run += img->cluster_size;
+	}
+	*n = run < len ? run : len;
+	return 0;
+}
+
+/*
  * Read @len bytes at guest offset @off, which starts in guest cluster @gc
  * at @in_off: as much of it as reads in one go (same_span()), up to @len.
  * Sets *@done to the bytes read: one file read for a run of data clusters
@@ -108,22 +127,14 @@ static bool same_span(const struct ski_image *img, u64 entry, u64 next, u64 k)
 static int read_span(struct ski_image *img, u64 gc, u8 *buf, u64 len, u64 off,
 		     u64 in_off, u64 *done)
 {
-	u64 entry, next, n = img->cluster_size - in_off, k;
+	u64 entry, n;
 	int err;
 
 	err = ski_l2_entry(img, gc, &entry);
+	if (!err)
+		err = span_bytes(img, gc, entry, in_off, len, false, &n);
 	if (err)
 		return err;
-	for (k = 1; n < len; k++) {
-		err = ski_l2_entry(img, gc + k, &next);
-		if (err)
-			return err;
-		if (!same_span(img, entry, next, k))
-			break;
-		n += img->cluster_size;
-	}
-	if (n > len)
-		n = len;
 	*done = n;
 	switch (read_kind(entry)) {
 	case READ_COMPRESSED:
@@ -236,7 +247,7 @@ static bool data_direct(u64 entry, bool write)
 int ski_map_data(struct ski_image *img, u64 off, u64 len, bool write,
 		 u64 *host, u64 *n)
 {
-	u64 gc = off >> img->cluster_bits, in_off, entry, next, k, run;
+	u64 gc = off >> img->cluster_bits, in_off, entry;
 	int err;
 
 	if (!len || !ski_guest_range_ok(img, off, len))
@@ -252,18 +263,10 @@ int ski_map_data(struct ski_image *img, u64 off, u64 len, bool write,
 	if (!data_direct(entry, write))
 		return -EAGAIN;
 	in_off = off & (img->cluster_size - 1);
-	run = img->cluster_size - in_off;
-	for (k = 1; run < len; k++) {
-		err = ski_l2_entry(img, gc + k, &next);
-		if (err)
-			return err;
-		if (!data_direct(next, write) ||
-		    !same_span(img, entry, next, k))
-			break;
-		run += img->cluster_size;
-	}
+	err = span_bytes(img, gc, entry, in_off, len, write, n);
+	if (err)
+		return err;
 	*host = (entry & QCOW2_OFFSET_MASK) + in_off;
-	*n = run < len ? run : len;
 	if (write)
 		ski_op_note_change(img, *host, *n);
 	return 0;

@@ -610,7 +610,7 @@ static int stream_map_piece(struct ski_image *img, u8 *buf, u64 len,
 			    u64 off, u64 *host, u64 *n)
 {
 	struct ski_image *b = img->backing;
-	u64 size = b ? b->hdr.size : img->backing_raw_size, end;
+	u64 size = ski_backing_size(img), end;
 	int err;
 
 	*host = ~0ULL;
