@@ -105,8 +105,15 @@ static enum sk_xb_action sk_xb_back(u32 local, u32 peer)
 
 	switch (peer) {
 	case SK_XB_UNKNOWN:
-		/* the frontend vanished */
-		return live ? SK_XB_CLOSE : SK_XB_NONE;
+		/*
+		 * The frontend vanished: its domain is being destroyed (the
+		 * toolstack removes the frontend's directory, then waits for
+		 * us to say Closed; libxl gives up only after 10 s).  A
+		 * backend still waiting for it closes too: no frontend is
+		 * left to start over with.
+		 */
+		return live || sk_xb_back_waiting(local) ? SK_XB_CLOSE :
+							 SK_XB_NONE;
 	case SK_XB_INITIALISING:
 	case SK_XB_INITWAIT:
 		if (local == SK_XB_CLOSED)

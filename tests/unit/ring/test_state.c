@@ -112,6 +112,17 @@ static void test_restart(void)
 	KTAP_EXPECT_EQ(st, SK_XB_CLOSED);
 	st = settle(FRONT, SK_XB_CONNECTED, SK_XB_UNKNOWN, &steps);
 	KTAP_EXPECT_EQ(st, SK_XB_CLOSED);
+	/*
+	 * a paused guest destroyed before its frontend ever ran: the
+	 * backend, still waiting, says Closed at once (libxl waits 10 s
+	 * for that otherwise)
+	 */
+	st = settle(BACK, SK_XB_INITWAIT, SK_XB_UNKNOWN, &steps);
+	KTAP_EXPECT_EQ(st, SK_XB_CLOSED);
+	KTAP_EXPECT_EQ(steps, 1);
+	/* ... and a frontend that comes back resets it */
+	st = settle(BACK, SK_XB_CLOSED, SK_XB_INITIALISING, &steps);
+	KTAP_EXPECT_EQ(st, SK_XB_INITWAIT);
 }
 
 /* One step of a story between the two ends, and what it must give. */
