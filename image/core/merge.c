@@ -42,7 +42,10 @@
  * flush is the costly part of a stream, the child's file growing (a
  * journal commit each); a cut leaks the clusters written and not mapped.
  * A step reads what the backing file holds as plain data with the
- * caller's lock dropped (stream_read()): the backing is never written.
+ * caller's lock dropped (stream_read()): the backing is never written;
+ * and writes its copies with the lock dropped too (stream_write()): the
+ * new clusters are allocated under the lock first, so nothing else uses
+ * them, and nothing maps them before stream_map().
  */
 #include "image_priv.h"
 
@@ -684,15 +687,50 @@ static int stream_read(struct ski_op *op, u8 *buf, u64 len, u64 off)
 }
 
 /*
+ * Write the copies of pending moves @from onward (their new clusters were
+ * allocated by stream_run() and are not mapped: no guest request reaches
+ * them, nothing else writes there) from the run buffer, whose first
+ * cluster is guest cluster @first; contiguous ones in one write.  With a
+ * way to drop the caller's lock, with the lock dropped: the file is
+ * written at offsets only this step owns, and a guest write meanwhile goes
+ * into the child, where stream_map() keeps it over the copy.
+ */
+static int stream_write(struct ski_op *op, u64 first, unsigned int from)
+{
+	struct ski_image *img = op->img;
+	const struct ski_move *mv = op->moves;
+	struct ski_data_run data = { 0 };
+	unsigned int k;
+	int err = 0;
+
+	if (from == op->nr_pending)
+		return 0;
+	if (op->unlock)
+		op->unlock(op->lock_arg);
+	for (k = from; !err && k < op->nr_pending; k++)
+		err = ski_data_run_add(img, &data, op->buf +
+				       ((mv[k].owner - first) <<
+					img->cluster_bits),
+				       mv[k].to << img->cluster_bits);
+	if (!err)
+		err = ski_data_run_write(img, &data);
+	if (op->unlock)
+		op->relock(op->lock_arg);
+	return err;
+}
+
+/*
  * Stream one run the child lacks: its clusters that read non-zero through
  * the chain go into new clusters of the child, pending for stream_map().
+ * New clusters are allocated under the lock, as many as the pending moves
+ * have room for, then written by stream_write(); a full set of pending
+ * moves is mapped before the run goes on.
  */
 static int stream_run(struct ski_op *op, const struct ski_run *run)
 {
 	struct ski_image *img = op->img;
-	u64 bytes = run_bytes(img, run->first, run->nr), i, gc, c;
-	struct ski_data_run data = { 0 };
-	const u8 *src;
+	u64 bytes = run_bytes(img, run->first, run->nr), i = 0, gc, c;
+	unsigned int from;
 	int err;
 
 	err = stream_read(op, op->buf, bytes, run->first << img->cluster_bits);
@@ -700,35 +738,31 @@ static int stream_run(struct ski_op *op, const struct ski_run *run)
 		return err;
 	/* the disk's last cluster may be short: the rest reads as zeroes */
 	memset(op->buf + bytes, 0, (run->nr << img->cluster_bits) - bytes);
-	for (i = 0; i < run->nr; i++) {
-		gc = run->first + i;
-		src = op->buf + (i << img->cluster_bits);
-		if (all_zero(src, img->cluster_size))
-			continue;
-		if (op->nr_pending == op->max_pending) {
-			err = ski_data_run_write(img, &data);
+	while (i < run->nr) {
+		from = op->nr_pending;
+		for (; i < run->nr && op->nr_pending < op->max_pending; i++) {
+			gc = run->first + i;
+			if (all_zero(op->buf + (i << img->cluster_bits),
+				     img->cluster_size))
+				continue;
+			err = ski_ensure_l2(img, gc / img->l2_entries);
 			if (!err)
-				err = stream_map(op);
+				err = ski_alloc_cluster(img, &c);
 			if (err)
 				return err;
+			op->moves[op->nr_pending].to = c;
+			op->moves[op->nr_pending].owner = gc;
+			op->nr_pending++;
+			/* copied (op->dropped: given back at the mapping) */
+			op->moved++;
 		}
-		err = ski_ensure_l2(img, gc / img->l2_entries);
-		if (!err)
-			err = ski_alloc_cluster(img, &c);
-		if (err)
-			break;
-		op->moves[op->nr_pending].to = c;
-		op->moves[op->nr_pending].owner = gc;
-		op->nr_pending++;
-		/* copied (op->dropped counts those given back at the mapping) */
-		op->moved++;
-		err = ski_data_run_add(img, &data, src, c << img->cluster_bits);
+		err = stream_write(op, run->first, from);
+		if (!err && op->nr_pending == op->max_pending)
+			err = stream_map(op);
 		if (err)
 			return err;
 	}
-	if (!err)
-		err = ski_data_run_write(img, &data);
-	return err;
+	return 0;
 }
 
 /**

@@ -51,6 +51,8 @@
  */
 #define MAX_DIRECT	8
 #define DIRECT_MAX_LEN	1024
+/* A stream's pending copies looked at across an unlocked window. */
+#define MAX_SNAP	16
 
 struct direct_io {
 	bool write;
@@ -78,6 +80,10 @@ struct online {
 	unsigned int nr_direct;	/* in flight */
 	struct direct_io direct[MAX_DIRECT];
 	u64 direct_done;
+	unsigned int nr_snap;	/* pending copies sampled at the unlock */
+	u64 snap_host[MAX_SNAP];
+	u32 snap_sum[MAX_SNAP];
+	u64 written_unlocked;	/* of them, written before the relock */
 };
 
 static unsigned int rnd(struct online *o, unsigned int n)
@@ -295,6 +301,49 @@ static void unlocked_io(struct online *o)
 	o->windows++;
 }
 
+/* A checksum of the file's cluster at @host (bytes), or 0 unreadable. */
+static u32 cluster_sum(struct online *o, u64 host)
+{
+	u8 c[CLUSTER];
+	u32 sum = 2166136261U;
+	unsigned int i;
+
+	if (pread(o->fd, c, CLUSTER, host) != (ssize_t)CLUSTER)
+		memset(c, 0, CLUSTER);
+	for (i = 0; i < CLUSTER; i++)
+		sum = (sum ^ c[i]) * 16777619U;
+	return sum;
+}
+
+/*
+ * A stream's copies pending at an unlock: what their new clusters hold
+ * now, so that the relock sees which were written in the window
+ * (snap_written()), that is with the lock dropped.
+ */
+static void snap_pending(struct online *o)
+{
+	unsigned int k;
+
+	o->nr_snap = 0;
+	if (o->fd < 0 || o->op.kind != SKI_OP_STREAM)
+		return;
+	for (k = 0; k < o->op.nr_pending && k < MAX_SNAP; k++) {
+		o->snap_host[k] = o->op.moves[k].to * CLUSTER;
+		o->snap_sum[k] = cluster_sum(o, o->snap_host[k]);
+	}
+	o->nr_snap = k;
+}
+
+static void snap_written(struct online *o)
+{
+	unsigned int k;
+
+	for (k = 0; k < o->nr_snap; k++)
+		o->written_unlocked += cluster_sum(o, o->snap_host[k]) !=
+				       o->snap_sum[k];
+	o->nr_snap = 0;
+}
+
 /*
  * As a step drops the lock outside a copy (the flush after a switch, a
  * compaction's tail punched): guest requests that come before the step's
@@ -308,6 +357,7 @@ static void unlock(void *arg)
 
 	if (!o->locked)
 		o->lock_misuse = true;
+	snap_pending(o);
 	/* a stream's flush before it maps: into clusters not mapped yet */
 	for (i = 0; i < o->op.nr_pending; i += 3) {
 		guest_write(o, o->op.moves[i].owner * CLUSTER + 50, 600);
@@ -337,6 +387,7 @@ static void relock(void *arg)
 
 	if (o->locked)
 		o->lock_misuse = true;
+	snap_written(o);
 	/* splitkit_back's relock drains the direct path first */
 	land_direct(o);
 	/* a stream's run was just read unlocked: into its last cluster */
@@ -598,9 +649,12 @@ static void merge_online_how(enum ski_op_kind kind, u64 budget,
 		expect_stream_pending(&o, unlocked);
 	/* a stream's steps read the backing with the lock dropped */
 	if (unlocked && kind == SKI_OP_STREAM && !pending) {
-		printf("# %llu unlocked windows in %u steps\n",
-		       (unsigned long long)o.windows, steps);
+		printf("# %llu unlocked windows in %u steps, %llu copies written in one\n",
+		       (unsigned long long)o.windows, steps,
+		       (unsigned long long)o.written_unlocked);
 		KTAP_EXPECT(o.windows >= steps / 2);
+		/* and writes its copies with the lock dropped */
+		KTAP_EXPECT(o.written_unlocked > 0);
 		KTAP_EXPECT(o.locked && !o.lock_misuse);
 	}
 	KTAP_EXPECT(o.targeted > 0);
