@@ -243,39 +243,86 @@ free_q:
 /*
  * A request's segments as one virtually contiguous buffer, when they are
  * contiguous (skb_segs_contiguous(): no gap between one segment's end and
- * the next one's start, as Linux frontends send them).  Then the image
- * core sees one read or write for the request, a lookup and a file I/O
- * per cluster instead of per 4 KiB segment.  Return: the mapping of
- * @req's nr_segs pages (vm_unmap_ram() it), @len set to the request's
- * bytes; or NULL: one segment only, segments with gaps, or no memory for
- * the mapping (then segment by segment).
+ * the next one's start, as Linux frontends send them) and all on bounce
+ * pages.  Then the image core sees one read or write for the request, a
+ * lookup and a file I/O per cluster instead of per 4 KiB segment.
+ * Return: the mapping of @req's nr_segs pages (vm_unmap_ram() it); or
+ * NULL: one segment only, segments with gaps, a segment on a mapped
+ * grant (skb_qcow2_rw_linear() then), or no memory for the mapping.
  */
-static void *skb_qcow2_map_req(struct skb_req *req, u64 *len)
+static void *skb_qcow2_map_req(struct skb_req *req)
 {
 	unsigned int i, n = req->desc.nr_segs;
 
-	if (!skb_segs_contiguous(req->segs, n))
+	if (n < 2 || !skb_segs_contiguous(req->segs, n))
 		return NULL;
-	*len = 0;
 	for (i = 0; i < n; i++)
-		*len += req->bvec[i].bv_len;
+		if (skb_gpool_mapped(req, i))
+			return NULL;
 	return vm_map_ram(req->pages, n, NUMA_NO_NODE);
 }
 
 /*
+ * Whether any of @req's segments is on the frontend's own page, a grant
+ * mapped by gmap.c (zero copy).  Such a page is mapped at its kernel
+ * address only: a PV dom0 may not map another domain's frame a second
+ * time through its own page tables, so vm_map_ram() is not for it.
+ */
+static bool skb_qcow2_any_mapped(struct skb_req *req)
+{
+	unsigned int i;
+
+	for (i = 0; i < req->desc.nr_segs; i++)
+		if (skb_gpool_mapped(req, i))
+			return true;
+	return false;
+}
+
+/*
+ * A request of contiguous segments, some of them on mapped grants, for
+ * the engine at once: its bytes go through one linear buffer, copied in
+ * from the segments' pages for a write and out to them after a read.
+ * One memcpy in dom0 where the bounce pages cost a grant copy each, and
+ * one engine call per request, so an allocating write is not cut into
+ * 4 KiB ones (each a copy-on-write of its cluster).  @buf holds @len
+ * bytes.  Return: 0 or the engine's -errno.
+ */
+static int skb_qcow2_rw_linear(struct skb_qcow2 *q, struct skb_req *req,
+			       void *buf, u64 pos, u64 len, bool write)
+{
+	struct iov_iter iter;
+	int err;
+
+	iov_iter_bvec(&iter, write ? WRITE : READ, req->bvec,
+		      req->desc.nr_segs, len);
+	if (write) {
+		err = -EFAULT;
+		if (copy_from_iter(buf, len, &iter) == len)
+			err = ski_write(q->img, buf, len, pos);
+	} else {
+		err = ski_read(q->img, buf, len, pos);
+		if (!err && copy_to_iter(buf, len, &iter) != len)
+			err = -EFAULT;
+	}
+	return err;
+}
+
+/*
  * Reads and writes under the image lock: the whole request at once where
- * skb_qcow2_map_req() maps it, else segment by segment.
+ * its segments are contiguous (mapped by skb_qcow2_map_req(), or through
+ * skb_qcow2_rw_linear()), else (or without memory for either) segment by
+ * segment, each at its page's kernel address.
  */
 static int skb_qcow2_rw(struct skb_qcow2 *q, struct skb_req *req)
 {
 	bool write = req->desc.kind != SKB_KIND_READ;
 	u64 pos = req->desc.sector << SECTOR_SHIFT;
-	unsigned int i;
-	void *map;
-	u64 len;
+	u64 len = req->desc.nr_sectors << SECTOR_SHIFT;
+	unsigned int i, n = req->desc.nr_segs;
 	int err = 0;
+	void *map;
 
-	map = skb_qcow2_map_req(req, &len);
+	map = skb_qcow2_map_req(req);
 	if (map) {
 		void *buf = map + req->bvec[0].bv_offset;
 
@@ -283,10 +330,20 @@ static int skb_qcow2_rw(struct skb_qcow2 *q, struct skb_req *req)
 			err = ski_write(q->img, buf, len, pos);
 		else
 			err = ski_read(q->img, buf, len, pos);
-		vm_unmap_ram(map, req->desc.nr_segs);
+		vm_unmap_ram(map, n);
 		return err;
 	}
-	for (i = 0; i < req->desc.nr_segs && !err; i++) {
+	if (n > 1 && skb_segs_contiguous(req->segs, n) &&
+	    skb_qcow2_any_mapped(req)) {
+		/* GFP_NOIO here: inside memalloc_noio_save() */
+		map = kvmalloc(len, GFP_KERNEL);
+		if (map) {
+			err = skb_qcow2_rw_linear(q, req, map, pos, len, write);
+			kvfree(map);
+			return err;
+		}
+	}
+	for (i = 0; i < n && !err; i++) {
 		struct bio_vec *bv = &req->bvec[i];
 		void *buf = page_address(bv->bv_page) + bv->bv_offset;
 
@@ -597,4 +654,5 @@ const struct skb_backing_ops skb_qcow2_ops = {
 	.flush = skb_qcow2_flush,
 	.discard = skb_qcow2_discard,
 	.close = skb_qcow2_close,
+	.map_ok = true,
 };
