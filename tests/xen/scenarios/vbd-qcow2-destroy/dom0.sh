@@ -5,7 +5,7 @@
 # qemu-img check calls consistent (leaked clusters allowed, nothing else)
 # and that reads back every write the guest saw flushed (issue 10).
 #
-#   dom0: /run/qd/base.raw    32 MiB of lines "b<30-digit line number>"
+#   dom0: /run/qd/base.raw    8 MiB of lines "b<30-digit line number>"
 #         /run/qd/base.qcow2  base.raw converted, 2 MiB clusters: backing
 #         /run/qd/top.qcow2   64 KiB clusters over base.qcow2 ==> xvda
 #                             (splitkit_front; top-stock.qcow2 for
@@ -35,7 +35,8 @@
 . /lib/splitkit/qcow2.sh
 
 QDD=/run/qd
-LINES=1048576	# 32-byte lines in 32 MiB
+LINES=262144	# 32-byte lines in 8 MiB
+BLOCKS=128	# 64 KiB blocks (domU.sh's)
 
 # qd_make: base.raw and base.qcow2 above (qd_destroy makes each top).
 qd_make()
@@ -54,7 +55,7 @@ qd_flushed()
 	local home v
 	home=$(sk_hs_home "$1" 2>/dev/null) || { echo 0; return; }
 	v=$(xenstore-read "$home/guest/flushed" 2>/dev/null) || { echo 0; return; }
-	echo $(((${v%%:*} - 1) * 512 + ${v##*:} + 1))
+	echo $(((${v%%:*} - 1) * BLOCKS + ${v##*:} + 1))
 }
 
 # qd_wait_flushed NAME MARK: wait until the guest's flushed mark reaches

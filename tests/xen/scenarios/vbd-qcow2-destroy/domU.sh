@@ -19,7 +19,7 @@ if [ "$(sk_cmdline sk.gaps)" = 1 ]; then
 	return
 fi
 
-BLOCKS=512	# 64 KiB blocks of the 32 MiB disk
+BLOCKS=128	# 64 KiB blocks of the 8 MiB disk
 
 NL='
 '
