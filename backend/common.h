@@ -12,8 +12,8 @@
  * splitkit_image.ko; backing.c opens one and picks its ops; share.c keeps
  * two domains from writing one backing).  gmap.c keeps a frontend's
  * persistent grants mapped, one pool per disk shared by its rings, so that
- * bdev.c and file.c can do the I/O on the guest's own pages instead of
- * bounce pages (zero copy).  Design:
+ * bdev.c, file.c and qcow2.c can do the I/O on the guest's own pages
+ * instead of bounce pages (zero copy).  Design:
  * Documentation/design.rst.  The frontend counterpart is
  * Linux's xen-blkfront or splitkit's frontend/; the protocol is
  * <splitkit/blkif.h>, the transport splitkit_ring (include/splitkit/ring.h).

@@ -5,7 +5,9 @@
  * frontend may use a granted page on any ring: splitkit_front's pool is
  * per disk), so that a request's I/O
  * runs on the guest's own pages - a bio built straight on them (bdev.c),
- * or the same pages in the kiocb's bvec iterator (file.c) - with no bounce
+ * or the same pages in the kiocb's bvec iterator (file.c, and qcow2.c's
+ * direct path; its engine path reads and writes them at their kernel
+ * address) - with no bounce
  * page, no grant copy and, once the grants are mapped, no hypercall at
  * all.  The bookkeeping (which grant sits in which slot, the LRU of idle
  * mappings, a slot per segment, PENDING while being mapped) is the portable

@@ -39,6 +39,11 @@
  * direct I/O first (skb_qcow2_part_page()).  So guest reads and writes of the image's
  * own data wait for an operation's step only to be mapped.
  *
+ * With zero copy (gmap.c) a request's segments may be the frontend's own
+ * pages, mapped grants: the direct path does its I/O on them as on bounce
+ * pages; the engine reads and writes them at their kernel address (one
+ * buffer for a request of contiguous segments, skb_qcow2_rw_linear()).
+ *
  * At attach (skb_qcow2_describe()) the image's own policy, from its VM
  * information extension (Documentation/image.rst), is enforced through
  * core/policy.c (portable, unit-tested and fuzzed): expiry,
