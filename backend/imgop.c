@@ -123,8 +123,7 @@ static void skb_imgop_work(struct work_struct *work)
 	bool again = false;
 	int err;
 
-	noio = memalloc_noio_save();
-	mutex_lock(&q->lock);
+	noio = skb_qcow2_lock(q);
 	if (o->state != SKB_IMGOP_RUNNING)
 		goto unlock;
 	if (READ_ONCE(o->cancel)) {
@@ -149,8 +148,7 @@ static void skb_imgop_work(struct work_struct *work)
 		again = true;
 	}
 unlock:
-	mutex_unlock(&q->lock);
-	memalloc_noio_restore(noio);
+	skb_qcow2_unlock(q, noio);
 	if (again)
 		queue_work(system_unbound_wq, &o->work);
 }
@@ -207,8 +205,7 @@ int skb_imgop_start(struct skb_qcow2 *q, enum ski_op_kind kind)
 
 	if (!q->writable)
 		return -EROFS;
-	noio = memalloc_noio_save();
-	mutex_lock(&q->lock);
+	noio = skb_qcow2_lock(q);
 	if (o->state == SKB_IMGOP_RUNNING) {
 		err = -EBUSY;
 		goto unlock;
@@ -241,8 +238,7 @@ int skb_imgop_start(struct skb_qcow2 *q, enum ski_op_kind kind)
 			       skb_imgop_names[kind]);
 	queue_work(system_unbound_wq, &o->work);
 unlock:
-	mutex_unlock(&q->lock);
-	memalloc_noio_restore(noio);
+	skb_qcow2_unlock(q, noio);
 	return err;
 }
 
@@ -262,13 +258,11 @@ void skb_imgop_stop(struct skb_qcow2 *q)
 	WRITE_ONCE(o->cancel, true);
 	cancel_work_sync(&o->work);
 	/* the worker may have been taken off before it saw @cancel */
-	noio = memalloc_noio_save();
-	mutex_lock(&q->lock);
+	noio = skb_qcow2_lock(q);
 	if (o->state == SKB_IMGOP_RUNNING)
 		skb_imgop_finish(q, SKB_IMGOP_CANCELLED, 0);
 	o->paced = false;
-	mutex_unlock(&q->lock);
-	memalloc_noio_restore(noio);
+	skb_qcow2_unlock(q, noio);
 	/*
 	 * A guest request may have queued the next paced step between the
 	 * first cancel and the lock; none can queue one now that the state is
@@ -534,11 +528,9 @@ static ssize_t sync_store(struct device *dev, struct device_attribute *attr,
 	q = skb_imgop_get(dev);
 	if (!q)
 		return -EOPNOTSUPP;
-	noio = memalloc_noio_save();
-	mutex_lock(&q->lock);
+	noio = skb_qcow2_lock(q);
 	err = ski_flush(q->img);
-	mutex_unlock(&q->lock);
-	memalloc_noio_restore(noio);
+	skb_qcow2_unlock(q, noio);
 	skb_imgop_put(dev);
 	return err ? err : count;
 }

@@ -121,13 +121,11 @@ static void skb_qcow2_history(struct skb_backing *be, struct skb_qcow2 *q,
 
 	if (be->read_only)
 		return;
-	noio = memalloc_noio_save();
-	mutex_lock(&q->lock);
+	noio = skb_qcow2_lock(q);
 	err = ski_note_history(q->img, op, be->dom_name ? be->dom_name : "");
 	if (!err)
 		err = ski_flush(q->img);
-	mutex_unlock(&q->lock);
-	memalloc_noio_restore(noio);
+	skb_qcow2_unlock(q, noio);
 	if (err)
 		pr_warn(SKB_NAME ": %s: recording '%s' in the image history: %d\n",
 			be->path, op, err);
@@ -540,13 +538,11 @@ static bool skb_qcow2_try_direct(struct skb_qcow2 *q, struct skb_req *req)
 	if (write && (req->desc.nr_sectors << SECTOR_SHIFT) <
 		     SKB_QCOW2_DIRECT_WRITE_MIN)
 		return false;
-	noio = memalloc_noio_save();
-	mutex_lock(&q->lock);
+	noio = skb_qcow2_lock(q);
 	aio = skb_qcow2_map(q, req, write);
 	if (aio)
 		skb_imgop_count(q);
-	mutex_unlock(&q->lock);
-	memalloc_noio_restore(noio);
+	skb_qcow2_unlock(q, noio);
 	if (!aio)
 		return false;
 	atomic64_inc(&req->d->stats.image_direct);
@@ -582,8 +578,7 @@ static void skb_qcow2_submit(struct skb_req *req)
 
 	if (skb_qcow2_try_direct(q, req))
 		return;
-	noio = memalloc_noio_save();
-	mutex_lock(&q->lock);
+	noio = skb_qcow2_lock(q);
 	skb_imgop_count(q);
 	if (req->desc.kind != SKB_KIND_READ &&
 	    skb_qcow2_part_page(req->desc.sector, req->desc.nr_sectors))
@@ -594,8 +589,7 @@ static void skb_qcow2_submit(struct skb_req *req)
 		err = skb_qcow2_rw(q, req);
 	if (!err && flush)
 		err = ski_flush(q->img);
-	mutex_unlock(&q->lock);
-	memalloc_noio_restore(noio);
+	skb_qcow2_unlock(q, noio);
 	if (err == -ENOMEM)
 		atomic64_inc(&req->d->stats.nomem);
 	skb_req_done(req, err);
@@ -607,11 +601,9 @@ static int skb_qcow2_flush(struct skb_backing *be)
 	unsigned int noio;
 	int err;
 
-	noio = memalloc_noio_save();
-	mutex_lock(&q->lock);
+	noio = skb_qcow2_lock(q);
 	err = ski_flush(q->img);
-	mutex_unlock(&q->lock);
-	memalloc_noio_restore(noio);
+	skb_qcow2_unlock(q, noio);
 	return err;
 }
 
@@ -622,15 +614,13 @@ static int skb_qcow2_discard(struct skb_backing *be, u64 sector,
 	unsigned int noio;
 	int err;
 
-	noio = memalloc_noio_save();
-	mutex_lock(&q->lock);
+	noio = skb_qcow2_lock(q);
 	skb_imgop_count(q);
 	if (skb_qcow2_part_page(sector, nr_sectors))
 		skb_qcow2_drain(q);	/* it zeroes what it cannot free */
 	err = ski_discard(q->img, sector << SECTOR_SHIFT,
 			  nr_sectors << SECTOR_SHIFT);
-	mutex_unlock(&q->lock);
-	memalloc_noio_restore(noio);
+	skb_qcow2_unlock(q, noio);
 	return err;
 }
 

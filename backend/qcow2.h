@@ -9,6 +9,7 @@
 
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/sched/mm.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 
@@ -103,6 +104,35 @@ struct skb_qcow2 {
 	atomic_t aio_inflight;
 	wait_queue_head_t aio_idle;
 };
+
+/**
+ * skb_qcow2_lock() - take an image's lock for calls into its engine.
+ * @q: the image.
+ *
+ * Process context, sleeps.  Inside memalloc_noio_save(), so the engine's
+ * GFP_KERNEL allocations become GFP_NOIO: serving a disk never recurses
+ * into I/O for reclaim.
+ *
+ * Return: what skb_qcow2_unlock() restores.
+ */
+static inline unsigned int skb_qcow2_lock(struct skb_qcow2 *q)
+{
+	unsigned int noio = memalloc_noio_save();
+
+	mutex_lock(&q->lock);
+	return noio;
+}
+
+/**
+ * skb_qcow2_unlock() - undo skb_qcow2_lock().
+ * @q: the image.
+ * @noio: skb_qcow2_lock()'s return.
+ */
+static inline void skb_qcow2_unlock(struct skb_qcow2 *q, unsigned int noio)
+{
+	mutex_unlock(&q->lock);
+	memalloc_noio_restore(noio);
+}
 
 /*
  * Wait for the reads and writes qcow2.c runs itself on the image file to
