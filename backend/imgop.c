@@ -11,8 +11,10 @@
  * compaction, defragmentation or commit step drops the lock around them
  * (ski_op_set_unlock(); the engine copies a cluster the guest wrote
  * meanwhile again, and gives up a move whose cluster the guest
- * discarded), and a stream drops it around the flush before it maps a
- * batch of copied clusters (giving up those the guest wrote meanwhile).  With image_op/guest_pace set, a step
+ * discarded), and a stream drops it to read its backing file, to write
+ * its copies into new clusters and around the flush before it maps a
+ * batch of them (giving up those the guest wrote meanwhile).  With
+ * image_op/guest_pace set, a step
  * is queued only after the guest has sent that many requests since the
  * last one (skb_imgop_count()): guest I/O paces the operation, which then
  * stalls while the guest is idle; a test uses it to put guest writes

@@ -282,30 +282,47 @@ static bool skb_qcow2_any_mapped(struct skb_req *req)
 }
 
 /*
+ * The most a request's linear buffer holds (skb_qcow2_rw_linear()): a
+ * larger request (max_indirect_segs above 256) goes through it in pieces
+ * of this size, cut at multiples of it in the disk.  One buffer per ring
+ * at a time (the consumer waits for the engine), so at most this much per
+ * ring, outside the page budget (budget.c).
+ */
+#define SKB_QCOW2_LINEAR_MAX	(1U << 20)
+
+/*
  * A request of contiguous segments, some of them on mapped grants, for
- * the engine at once: its bytes go through one linear buffer, copied in
- * from the segments' pages for a write and out to them after a read.
- * One memcpy in dom0 where the bounce pages cost a grant copy each, and
- * one engine call per request, so an allocating write is not cut into
- * 4 KiB ones (each a copy-on-write of its cluster).  @buf holds @len
- * bytes.  Return: 0 or the engine's -errno.
+ * the engine in pieces of up to SKB_QCOW2_LINEAR_MAX: its bytes go through
+ * one linear buffer, copied in from the segments' pages for a write and
+ * out to them after a read.  One memcpy in dom0 where the bounce pages
+ * cost a grant copy each, and one engine call per piece, so an allocating
+ * write is not cut into 4 KiB ones (each a copy-on-write of its cluster).
+ * @buf holds min(@len, SKB_QCOW2_LINEAR_MAX) bytes.  Return: 0 or the
+ * engine's -errno.
  */
 static int skb_qcow2_rw_linear(struct skb_qcow2 *q, struct skb_req *req,
 			       void *buf, u64 pos, u64 len, bool write)
 {
 	struct iov_iter iter;
-	int err;
+	int err = 0;
+	u64 n;
 
 	iov_iter_bvec(&iter, write ? WRITE : READ, req->bvec,
 		      req->desc.nr_segs, len);
-	if (write) {
-		err = -EFAULT;
-		if (copy_from_iter(buf, len, &iter) == len)
-			err = ski_write(q->img, buf, len, pos);
-	} else {
-		err = ski_read(q->img, buf, len, pos);
-		if (!err && copy_to_iter(buf, len, &iter) != len)
+	while (len && !err) {
+		n = SKB_QCOW2_LINEAR_MAX - (pos & (SKB_QCOW2_LINEAR_MAX - 1));
+		n = min(n, len);
+		if (write) {
 			err = -EFAULT;
+			if (copy_from_iter(buf, n, &iter) == n)
+				err = ski_write(q->img, buf, n, pos);
+		} else {
+			err = ski_read(q->img, buf, n, pos);
+			if (!err && copy_to_iter(buf, n, &iter) != n)
+				err = -EFAULT;
+		}
+		pos += n;
+		len -= n;
 	}
 	return err;
 }
@@ -338,8 +355,9 @@ static int skb_qcow2_rw(struct skb_qcow2 *q, struct skb_req *req)
 	}
 	if (n > 1 && skb_segs_contiguous(req->segs, n) &&
 	    skb_qcow2_any_mapped(req)) {
-		/* GFP_NOIO here: inside memalloc_noio_save() */
-		map = kvmalloc(len, GFP_KERNEL);
+		/* GFP_NOIO: inside skb_qcow2_lock() */
+		map = kvmalloc(min_t(u64, len, SKB_QCOW2_LINEAR_MAX),
+			       GFP_KERNEL | __GFP_NOWARN);
 		if (map) {
 			err = skb_qcow2_rw_linear(q, req, map, pos, len, write);
 			kvfree(map);

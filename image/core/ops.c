@@ -100,9 +100,11 @@ int ski_op_step(struct ski_op *op, u64 budget)
  * ski_op_end() may not.  A commit step whose clusters are all data the
  * child holds alone, ahead of where guest writes go to the parent, with
  * the parent's cluster size, does the same (merge.c, commit_unlocked());
- * any other commit step keeps the lock throughout.  A stream drops it only
- * around the flush before it maps a batch of copied clusters (merge.c,
- * stream_map()).
+ * any other commit step keeps the lock throughout.  A stream drops it
+ * while it reads what the backing file holds as plain data
+ * (stream_read()), while it writes its copies into new clusters of the
+ * child that nothing else uses yet (stream_write()), and around the flush
+ * before it maps a batch of them (stream_map()), all in merge.c.
  */
 void ski_op_set_unlock(struct ski_op *op, void (*unlock)(void *arg),
 		       void (*relock)(void *arg), void *arg)

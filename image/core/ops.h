@@ -26,9 +26,11 @@
  * a cluster being copied marks its move dirty, and the move copies it
  * again under the lock; a move whose cluster no longer holds its guest
  * cluster (discarded, rewritten elsewhere) is dropped (a commit copies
- * that guest cluster again, under the lock).  A stream drops the lock only
- * around the flush before it maps a batch of copied clusters, and maps
- * none the guest wrote or discarded meanwhile (merge.c, stream_map()).
+ * that guest cluster again, under the lock).  A stream drops the lock to
+ * read the backing file's plain data, to write its copies into new
+ * clusters of the child (allocated under the lock, mapped by nothing) and
+ * around the flush before it maps a batch of them, and maps none the
+ * guest wrote or discarded meanwhile (merge.c, stream_map()).
  */
 #ifndef _SPLITKIT_IMAGE_OPS_H
 #define _SPLITKIT_IMAGE_OPS_H

@@ -84,6 +84,9 @@ struct online {
 	u64 snap_host[MAX_SNAP];
 	u32 snap_sum[MAX_SNAP];
 	u64 written_unlocked;	/* of them, written before the relock */
+	u8 *base_ref;		/* make_chain()'s base, as made */
+	u64 pending_checked;	/* pending copies looked at by a relock */
+	u64 pending_bad;	/* of them, not the base's bytes or refcount 1 */
 };
 
 static unsigned int rnd(struct online *o, unsigned int n)
@@ -334,6 +337,31 @@ static void snap_pending(struct online *o)
 	o->nr_snap = k;
 }
 
+/*
+ * At a relock in a stream: every pending copy's new cluster holds what the
+ * base holds for its guest cluster (nothing else wrote there while the
+ * lock was dropped) and is still the child's alone (refcount 1), however
+ * the guest wrote, discarded and allocated in the window.
+ */
+static void check_pending(struct online *o)
+{
+	unsigned int k;
+	u8 c[CLUSTER];
+	u16 rc;
+
+	if (o->fd < 0 || o->op.kind != SKI_OP_STREAM || !o->base_ref)
+		return;
+	for (k = 0; k < o->op.nr_pending; k++) {
+		u64 to = o->op.moves[k].to, gc = o->op.moves[k].owner;
+
+		if (pread(o->fd, c, CLUSTER, to * CLUSTER) != (ssize_t)CLUSTER ||
+		    memcmp(c, o->base_ref + gc * CLUSTER, CLUSTER) ||
+		    ski_refcount(o->img, to, &rc) || rc != 1)
+			o->pending_bad++;
+		o->pending_checked++;
+	}
+}
+
 static void snap_written(struct online *o)
 {
 	unsigned int k;
@@ -388,6 +416,7 @@ static void relock(void *arg)
 	if (o->locked)
 		o->lock_misuse = true;
 	snap_written(o);
+	check_pending(o);
 	/* splitkit_back's relock drains the direct path first */
 	land_direct(o);
 	/* a stream's run was just read unlocked: into its last cluster */
@@ -443,6 +472,7 @@ static void online_free(struct online *o)
 		close(o->fd);
 	free(o->ref);
 	free(o->buf);
+	free(o->base_ref);
 }
 
 static void report(const char *what, const struct online *o,
@@ -576,6 +606,10 @@ static void make_chain(struct online *o, const char *base, const char *child,
 		memset(o->ref + c * CLUSTER, 0, CLUSTER);
 	}
 	ski_close(img);
+	o->base_ref = malloc(DISK_BYTES);
+	if (!o->base_ref)
+		abort();
+	memcpy(o->base_ref, o->ref, DISK_BYTES);
 	co.backing_file = "obase.qcow2";
 	co.backing_format = "qcow2";
 	if (ski_create(child, &co) || ski_open(child, SKI_OPEN_RW, &o->img))
@@ -655,6 +689,13 @@ static void merge_online_how(enum ski_op_kind kind, u64 budget,
 		KTAP_EXPECT(o.windows >= steps / 2);
 		/* and writes its copies with the lock dropped */
 		KTAP_EXPECT(o.written_unlocked > 0);
+	}
+	if (unlocked && kind == SKI_OP_STREAM) {
+		printf("# %llu pending copies checked at relocks, %llu bad\n",
+		       (unsigned long long)o.pending_checked,
+		       (unsigned long long)o.pending_bad);
+		KTAP_EXPECT(o.pending_checked > 0);
+		KTAP_EXPECT_EQ(o.pending_bad, 0);
 		KTAP_EXPECT(o.locked && !o.lock_misuse);
 	}
 	KTAP_EXPECT(o.targeted > 0);

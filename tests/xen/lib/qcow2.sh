@@ -310,7 +310,7 @@ sk_qcow2_attach()
 # for a frontend that never ran closes at once (ring/core/state.c).
 sk_qcow2_gone()
 {
-	local rc=0
+	local rc=0 l
 
 	xl destroy "$1" >/tmp/sk-qcow2-destroy.log 2>&1 || rc=1
 	grep -q "error" /tmp/sk-qcow2-destroy.log && rc=1
