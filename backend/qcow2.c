@@ -244,28 +244,6 @@ free_q:
 }
 
 /*
- * A request's segments as one virtually contiguous buffer, when they are
- * contiguous (skb_segs_contiguous(): no gap between one segment's end and
- * the next one's start, as Linux frontends send them) and all on bounce
- * pages.  Then the image core sees one read or write for the request, a
- * lookup and a file I/O per cluster instead of per 4 KiB segment.
- * Return: the mapping of @req's nr_segs pages (vm_unmap_ram() it); or
- * NULL: one segment only, segments with gaps, a segment on a mapped
- * grant (skb_qcow2_rw_linear() then), or no memory for the mapping.
- */
-static void *skb_qcow2_map_req(struct skb_req *req)
-{
-	unsigned int i, n = req->desc.nr_segs;
-
-	if (n < 2 || !skb_segs_contiguous(req->segs, n))
-		return NULL;
-	for (i = 0; i < n; i++)
-		if (skb_gpool_mapped(req, i))
-			return NULL;
-	return vm_map_ram(req->pages, n, NUMA_NO_NODE);
-}
-
-/*
  * Whether any of @req's segments is on the frontend's own page, a grant
  * mapped by gmap.c (zero copy).  Such a page is mapped at its kernel
  * address only: a PV dom0 may not map another domain's frame a second
@@ -328,10 +306,46 @@ static int skb_qcow2_rw_linear(struct skb_qcow2 *q, struct skb_req *req,
 }
 
 /*
+ * A request of contiguous segments (skb_segs_contiguous(): no gap between
+ * one segment's end and the next one's start, as Linux frontends send
+ * them) for the engine at once, so it does a lookup and a file I/O per
+ * cluster instead of per 4 KiB segment: its bounce pages mapped into one
+ * virtual range (vm_map_ram()), or, with a segment on a mapped grant,
+ * through skb_qcow2_rw_linear().  Inside skb_qcow2_lock() (GFP_NOIO).
+ * Return: true with the engine's result in *@err, or false without memory
+ * for the mapping or the buffer (nothing done).
+ */
+static bool skb_qcow2_rw_whole(struct skb_qcow2 *q, struct skb_req *req,
+			       u64 pos, u64 len, bool write, int *err)
+{
+	unsigned int n = req->desc.nr_segs;
+	void *map, *buf;
+
+	if (skb_qcow2_any_mapped(req)) {
+		buf = kvmalloc(min_t(u64, len, SKB_QCOW2_LINEAR_MAX),
+			       GFP_KERNEL | __GFP_NOWARN);
+		if (!buf)
+			return false;
+		*err = skb_qcow2_rw_linear(q, req, buf, pos, len, write);
+		kvfree(buf);
+		return true;
+	}
+	map = vm_map_ram(req->pages, n, NUMA_NO_NODE);
+	if (!map)
+		return false;
+	buf = map + req->bvec[0].bv_offset;
+	if (write)
+		*err = ski_write(q->img, buf, len, pos);
+	else
+		*err = ski_read(q->img, buf, len, pos);
+	vm_unmap_ram(map, n);
+	return true;
+}
+
+/*
  * Reads and writes under the image lock: the whole request at once where
- * its segments are contiguous (mapped by skb_qcow2_map_req(), or through
- * skb_qcow2_rw_linear()), else (or without memory for either) segment by
- * segment, each at its page's kernel address.
+ * skb_qcow2_rw_whole() can, else segment by segment, each at its page's
+ * kernel address.
  */
 static int skb_qcow2_rw(struct skb_qcow2 *q, struct skb_req *req)
 {
@@ -340,30 +354,10 @@ static int skb_qcow2_rw(struct skb_qcow2 *q, struct skb_req *req)
 	u64 len = req->desc.nr_sectors << SECTOR_SHIFT;
 	unsigned int i, n = req->desc.nr_segs;
 	int err = 0;
-	void *map;
 
-	map = skb_qcow2_map_req(req);
-	if (map) {
-		void *buf = map + req->bvec[0].bv_offset;
-
-		if (write)
-			err = ski_write(q->img, buf, len, pos);
-		else
-			err = ski_read(q->img, buf, len, pos);
-		vm_unmap_ram(map, n);
-		return err;
-	}
 	if (n > 1 && skb_segs_contiguous(req->segs, n) &&
-	    skb_qcow2_any_mapped(req)) {
-		/* GFP_NOIO: inside skb_qcow2_lock() */
-		map = kvmalloc(min_t(u64, len, SKB_QCOW2_LINEAR_MAX),
-			       GFP_KERNEL | __GFP_NOWARN);
-		if (map) {
-			err = skb_qcow2_rw_linear(q, req, map, pos, len, write);
-			kvfree(map);
-			return err;
-		}
-	}
+	    skb_qcow2_rw_whole(q, req, pos, len, write, &err))
+		return err;
 	for (i = 0; i < n && !err; i++) {
 		struct bio_vec *bv = &req->bvec[i];
 		void *buf = page_address(bv->bv_page) + bv->bv_offset;
