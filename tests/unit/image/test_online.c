@@ -81,8 +81,7 @@ struct online {
 	struct direct_io direct[MAX_DIRECT];
 	u64 direct_done;
 	unsigned int nr_snap;	/* pending copies sampled at the unlock */
-	u64 snap_host[MAX_SNAP];
-	u32 snap_sum[MAX_SNAP];
+	bool snap_unwritten[MAX_SNAP];	/* not holding their copy yet */
 	u64 written_unlocked;	/* of them, written before the relock */
 	u8 *base_ref;		/* make_chain()'s base, as made */
 	u64 pending_checked;	/* pending copies looked at by a relock */
@@ -304,23 +303,27 @@ static void unlocked_io(struct online *o)
 	o->windows++;
 }
 
-/* A checksum of the file's cluster at @host (bytes), or 0 unreadable. */
-static u32 cluster_sum(struct online *o, u64 host)
+/*
+ * Whether a stream's pending copy @k holds in its new cluster the base's
+ * bytes for its guest cluster, as it must once written.
+ */
+static bool pending_is_base(struct online *o, unsigned int k)
 {
+	u64 to = o->op.moves[k].to, gc = o->op.moves[k].owner;
 	u8 c[CLUSTER];
-	u32 sum = 2166136261U;
-	unsigned int i;
 
-	if (pread(o->fd, c, CLUSTER, host) != (ssize_t)CLUSTER)
-		memset(c, 0, CLUSTER);
-	for (i = 0; i < CLUSTER; i++)
-		sum = (sum ^ c[i]) * 16777619U;
-	return sum;
+	return pread(o->fd, c, CLUSTER, to * CLUSTER) == (ssize_t)CLUSTER &&
+	       !memcmp(c, o->base_ref + gc * CLUSTER, CLUSTER);
+}
+
+static bool stream_checked(const struct online *o)
+{
+	return o->fd >= 0 && o->op.kind == SKI_OP_STREAM && o->base_ref;
 }
 
 /*
- * A stream's copies pending at an unlock: what their new clusters hold
- * now, so that the relock sees which were written in the window
+ * A stream's copies pending at an unlock: which do not hold their copy
+ * yet, so that the relock sees which were written in the window
  * (snap_written()), that is with the lock dropped.
  */
 static void snap_pending(struct online *o)
@@ -328,13 +331,21 @@ static void snap_pending(struct online *o)
 	unsigned int k;
 
 	o->nr_snap = 0;
-	if (o->fd < 0 || o->op.kind != SKI_OP_STREAM)
+	if (!stream_checked(o))
 		return;
-	for (k = 0; k < o->op.nr_pending && k < MAX_SNAP; k++) {
-		o->snap_host[k] = o->op.moves[k].to * CLUSTER;
-		o->snap_sum[k] = cluster_sum(o, o->snap_host[k]);
-	}
+	for (k = 0; k < o->op.nr_pending && k < MAX_SNAP; k++)
+		o->snap_unwritten[k] = !pending_is_base(o, k);
 	o->nr_snap = k;
+}
+
+static void snap_written(struct online *o)
+{
+	unsigned int k;
+
+	for (k = 0; k < o->nr_snap && k < o->op.nr_pending; k++)
+		o->written_unlocked += o->snap_unwritten[k] &&
+				       pending_is_base(o, k);
+	o->nr_snap = 0;
 }
 
 /*
@@ -346,30 +357,16 @@ static void snap_pending(struct online *o)
 static void check_pending(struct online *o)
 {
 	unsigned int k;
-	u8 c[CLUSTER];
 	u16 rc;
 
-	if (o->fd < 0 || o->op.kind != SKI_OP_STREAM || !o->base_ref)
+	if (!stream_checked(o))
 		return;
 	for (k = 0; k < o->op.nr_pending; k++) {
-		u64 to = o->op.moves[k].to, gc = o->op.moves[k].owner;
-
-		if (pread(o->fd, c, CLUSTER, to * CLUSTER) != (ssize_t)CLUSTER ||
-		    memcmp(c, o->base_ref + gc * CLUSTER, CLUSTER) ||
-		    ski_refcount(o->img, to, &rc) || rc != 1)
+		if (!pending_is_base(o, k) ||
+		    ski_refcount(o->img, o->op.moves[k].to, &rc) || rc != 1)
 			o->pending_bad++;
 		o->pending_checked++;
 	}
-}
-
-static void snap_written(struct online *o)
-{
-	unsigned int k;
-
-	for (k = 0; k < o->nr_snap; k++)
-		o->written_unlocked += cluster_sum(o, o->snap_host[k]) !=
-				       o->snap_sum[k];
-	o->nr_snap = 0;
 }
 
 /*
