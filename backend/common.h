@@ -223,6 +223,9 @@ struct skb_attach {
  * @direct_answers: requests answered where their I/O completed (req.c).
  * @image_direct: qcow2 reads and writes done as the backing's own I/O
  *	between the request's pages and the image file (qcow2.c).
+ * @image_cached: qcow2 requests the direct path could have taken, served
+ *	by the engine because dom0's page cache held dirty bytes of their
+ *	range (qcow2.c, skb_qcow2_dirty()).
  */
 struct skb_stats {
 	atomic64_t reqs;
@@ -246,6 +249,7 @@ struct skb_stats {
 	atomic64_t completion_runs;
 	atomic64_t direct_answers;
 	atomic64_t image_direct;
+	atomic64_t image_cached;
 };
 
 struct skb_gpool;

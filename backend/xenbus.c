@@ -485,7 +485,7 @@ static void skb_format_changed(struct xenbus_watch *w, const char *path,
 	X(skb, grants_mapped) X(skb, grant_slots)			\
 	X(skb, grant_evictions)						\
 	X(skb, completion_runs) X(skb, direct_answers)			\
-	X(skb, image_direct)						\
+	X(skb, image_direct) X(skb, image_cached)			\
 	X(skb, refused_bad_op) X(skb, refused_not_supported)		\
 	X(skb, refused_read_only) X(skb, refused_bad_nr_segs)		\
 	X(skb, refused_bad_indirect_op) X(skb, refused_bad_seg)	\
@@ -539,6 +539,7 @@ static void skb_stats_snapshot(struct device *dev, u64 *v)
 	v[skb_st_completion_runs] = atomic64_read(&s->completion_runs);
 	v[skb_st_direct_answers] = atomic64_read(&s->direct_answers);
 	v[skb_st_image_direct] = atomic64_read(&s->image_direct);
+	v[skb_st_image_cached] = atomic64_read(&s->image_cached);
 	v[skb_st_zero_copy] = READ_ONCE(d->link) && READ_ONCE(d->grant_slots);
 	for (r = SKB_BAD_OP; r < SKB_NR_REASONS; r++)
 		v[skb_reason_stat[r]] = atomic64_read(&s->reasons[r]);

@@ -151,6 +151,43 @@ sk_qcow2_zero_copy()
 	[ "$zc" = 1 ] && [ "$segs" -gt 0 ]
 }
 
+# sk_qcow2_cached DOMID DEVID: the disk's skb_stats/image_cached, the
+# requests splitkit_back served from dom0's page cache because it held
+# dirty bytes of their range (backend/qcow2.c, skb_qcow2_dirty()).
+sk_qcow2_cached()
+{
+	cat "/sys/bus/xen-backend/devices/vbd-$1-$2/skb_stats/image_cached"
+}
+
+# sk_qcow2_dirty_host NAME DOMID: (dom0) the guest rewrote one 4 KiB block
+# of xvda (through the engine, into dom0's page cache, no flush), then read
+# the 1 MiB around it with O_DIRECT: that read must have been served from
+# the page cache, not by O_DIRECT waiting for the page's write-back.  The
+# periodic write-back is off meanwhile, so the page is still dirty
+# however slowly the guest runs.
+sk_qcow2_dirty_host()
+{
+	local wb c0 c1
+
+	wb=$(cat /proc/sys/vm/dirty_writeback_centisecs)
+	echo 0 >/proc/sys/vm/dirty_writeback_centisecs
+	sk_check "tell the guest to rewrite a block" \
+		sk_hs_send_to "$1" qcow2-dirty-go &&
+		sk_check "guest rewrote a 4 KiB block of xvda" \
+			sk_qcow2_wait "$1" qcow2-dirty-written &&
+		c0=$(sk_qcow2_cached "$2" 51712) &&
+		sk_check "tell the guest" \
+			sk_hs_send_to "$1" qcow2-dirty-written-seen &&
+		sk_check "guest read the 1 MiB around it" \
+			sk_qcow2_wait "$1" qcow2-dirty-read &&
+		c1=$(sk_qcow2_cached "$2" 51712) &&
+		sk_comment "vbd-$2-51712: image_cached $c0 before the read, $c1 after" &&
+		sk_check "xvda: the read of a dirty range was served from dom0's page cache" \
+			test "$c1" -gt "$c0"
+	echo "$wb" >/proc/sys/vm/dirty_writeback_centisecs
+	sk_check "tell the guest" sk_hs_send_to "$1" qcow2-dirty-seen
+}
+
 sk_qcow2_host()
 {
 	local name=$1 timeout pid domid kb kb1 kb2 ro_sum base_sum front
@@ -186,6 +223,7 @@ sk_qcow2_host()
 			sk_check "tell the guest" \
 				sk_hs_send_to "$name" vbd-io-checked
 		fi
+		sk_qcow2_dirty_host "$name" "$domid"
 		if sk_check "guest filled xvdb's filesystem" \
 			sk_qcow2_wait "$name" qcow2-filled; then
 			kb1=$(sk_blk_kb "$QD/fs.qcow2")
@@ -252,6 +290,27 @@ sk_qcow2_handshake()
 	sk_hs_send "$1" && sk_hs_wait "$2" 300 >/dev/null
 }
 
+# sk_qcow2_dirty_guest: (guest) sk_qcow2_dirty_host's half: block 2049
+# (8 MiB + 4 KiB) of xvda written back as it is, O_DIRECT and no flush,
+# then the 1 MiB from 8 MiB read with O_DIRECT, which must still show it.
+sk_qcow2_dirty_guest()
+{
+	local b=/tmp/dirty.blk
+
+	sk_hs_wait qcow2-dirty-go 300 >/dev/null &&
+		sk_check "rewrite xvda's block 2049 (4 KiB, O_DIRECT, no flush)" \
+			sh -c "dd if=/dev/xvda of=$b bs=4k skip=2049 count=1 iflag=direct 2>/dev/null &&
+			       dd if=$b of=/dev/xvda bs=4k seek=2049 count=1 oflag=direct conv=notrunc 2>/dev/null" &&
+		sk_check "dom0 counted" \
+			sk_qcow2_handshake qcow2-dirty-written qcow2-dirty-written-seen &&
+		sk_check "read 1 MiB of xvda around it (O_DIRECT): the block reads back" \
+			sh -c "dd if=/dev/xvda of=$b.1m bs=1M skip=8 count=1 iflag=direct 2>/dev/null &&
+			       dd if=$b.1m bs=4k skip=1 count=1 2>/dev/null | cmp -s - $b" &&
+		sk_check "dom0 checked the read" \
+			sk_qcow2_handshake qcow2-dirty-read qcow2-dirty-seen
+	rm -f "$b" "$b.1m"
+}
+
 # sk_qcow2_guest: vbd.sh's guest half, then the raw-attached qcow2 file
 # and fstrim on xvdb.
 sk_qcow2_guest()
@@ -260,6 +319,7 @@ sk_qcow2_guest()
 	sk_check "/dev/xvde appeared" sk_wait_block /dev/xvde 60 &&
 		sk_check "xvde (a qcow2 file attached raw) shows the file's own bytes (QFI\\xfb)" \
 			sh -c 'dd if=/dev/xvde bs=4 count=1 2>/dev/null | od -An -tx1 | tr -d " \n" | grep -qx 514649fb'
+	sk_qcow2_dirty_guest
 	mkdir -p /mnt
 	sk_check "mount xvdb" mount -t ext4 /dev/xvdb /mnt || return
 	# 20 MiB: the vbd suite's own files stay on the 64 MiB filesystem
