@@ -17,11 +17,12 @@
  * fails the request with -ENOMEM, nothing else.
  *
  * Reads, and writes of 64 KiB or more, of data the image already holds in
- * place take the direct path: under the mutex the engine says where the request's bytes
- * lie in the file (ski_map_data()), then, unlocked, each run of them is
- * one asynchronous O_DIRECT kiocb between the request's pages and the
- * file, as the raw file backing does, so a guest keeps many requests in
- * flight on a qcow2 disk as on a raw one.  Everything else (unallocated
+ * place take the direct path, unless dom0's page cache holds dirty bytes
+ * of their range (skb_qcow2_range_dirty()): under the mutex the engine
+ * says where the request's bytes lie in the file (ski_map_data()), then,
+ * unlocked, each run of them is one asynchronous O_DIRECT kiocb between
+ * the request's pages and the file, as the raw file backing does, so a
+ * guest keeps many requests in flight on a qcow2 disk as on a raw one.  Everything else (unallocated
  * and zero clusters, the backing chain, compressed clusters, allocating
  * writes, flushes, discards, and what a running commit sends to the
  * parent) goes through the engine synchronously under the mutex.  The
@@ -456,19 +457,22 @@ static void skb_qcow2_aio_free(struct skb_qcow2_aio *aio)
 }
 
 /*
- * Whether dom0's page cache holds bytes of the file's [@host, @host + @n)
- * newer than the disk's (dirty, or being written back): the engine's
- * writes under SKB_QCOW2_DIRECT_WRITE_MIN land there.  O_DIRECT on such a
- * range first writes those pages back and waits for them, in the ring's
- * consumer (iomap_dio_rw(): filemap_write_and_wait_range()); after a
- * burst of small random writes nearly every large read met a few such
- * pages and waited on their writes (make bench-qcow2 at 98cf2e3: 1 MiB
- * reads after the 4 KiB random write jobs at 0.57x the raw file's
- * throughput, 5.5 dom0 context switches per read against 1.2).  The
- * engine serves such a request from the page cache instead.  Only a
- * choice of path: either is coherent.
+ * Whether dom0's page cache may hold bytes of the file's [@host, @host +
+ * @n) newer than the disk's: a page there dirty, being written back or
+ * locked (filemap_range_needs_writeback(); a locked page may only be
+ * being read in, then the engine serves a request it need not).  The
+ * engine's writes under SKB_QCOW2_DIRECT_WRITE_MIN land in the page cache.
+ * O_DIRECT on such a range first writes those pages back and waits for
+ * them, in the ring's consumer (iomap_dio_rw():
+ * filemap_write_and_wait_range()); after a burst of small random writes
+ * nearly every large read met a few such pages.  make bench-qcow2,
+ * BENCH_JOBS="rw4k32 sr1m", 3 rounds each: 1 MiB reads after the 4 KiB
+ * random writes at 0.68x [0.65-0.88] the raw file's throughput and 3.5-4.7
+ * dom0 context switches per read against raw's 2.0 (28139bd), 0.86x
+ * [0.76-0.92] and 2.2-3.6 served from the page cache.  Only a choice of
+ * path: either is coherent.
  */
-static bool skb_qcow2_dirty(struct skb_qcow2 *q, u64 host, u64 n)
+static bool skb_qcow2_range_dirty(struct skb_qcow2 *q, u64 host, u64 n)
 {
 	return filemap_range_needs_writeback(q->direct->f_mapping, host,
 					     host + n - 1);
@@ -479,7 +483,7 @@ static bool skb_qcow2_dirty(struct skb_qcow2 *q, u64 host, u64 n)
  * part of the request is not for the direct path (the engine said
  * -EAGAIN, or any other error, which the engine's own path then meets
  * and reports; or the page cache holds dirty bytes of a run,
- * skb_qcow2_dirty()) or memory ran out.  @q->lock held; on success the runs
+ * skb_qcow2_range_dirty()) or memory ran out.  @q->lock held; on success the runs
  * count in @q->aio_inflight and in @req's I/O references already.
  */
 static struct skb_qcow2_aio *skb_qcow2_map(struct skb_qcow2 *q,
@@ -495,7 +499,7 @@ static struct skb_qcow2_aio *skb_qcow2_map(struct skb_qcow2 *q,
 		if (ski_map_data(q->img, off + pos, len - pos, write, &host,
 				 &n))
 			goto free_runs;
-		if (skb_qcow2_dirty(q, host, n)) {
+		if (skb_qcow2_range_dirty(q, host, n)) {
 			atomic64_inc(&req->d->stats.image_cached);
 			goto free_runs;
 		}
@@ -556,7 +560,7 @@ static void skb_qcow2_aio_start(struct skb_req *req,
  * made them slower (make bench-qcow2 at ab0fbc8, 4 KiB random writes at
  * queue depth 32: 0.70x the raw file's IOPS direct, 1.14x before through
  * the page cache), where large writes gain (1 MiB: 0.76x raw direct,
- * 0.46x through the engine).  Reads always take the direct path.
+ * 0.46x through the engine).  Reads of any size may take the direct path.
  */
 #define SKB_QCOW2_DIRECT_WRITE_MIN	(64U << 10)
 

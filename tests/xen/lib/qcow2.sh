@@ -15,10 +15,12 @@
 #
 # xvda..xvdd run the guest half of vbd.sh unchanged: the guest verifies
 # seed 1 read through the chain, writes (copy-on-write into data.qcow2),
-# then writes seed 2 over the whole disk.  Once it has, xvda and xvdd must
-# show requests served on the backend's direct path (skb_stats/
-# image_direct: O_DIRECT I/O on clusters the image holds in place).  After the guest: qemu-img check
-# is clean on every image, qemu-img compare finds base.qcow2 still equal to
+# then writes seed 2 over the whole disk.  Once it has, the read-only xvdd
+# must show requests served on the backend's direct path (skb_stats/
+# image_direct: O_DIRECT I/O on clusters the image holds in place), and
+# a read of xvda must take it once dom0's page cache holds nothing dirty
+# of the image, and be served from that cache (image_cached) when it does
+# (sk_qcow2_dirty_host).  After the guest: qemu-img check is clean on every image, qemu-img compare finds base.qcow2 still equal to
 # seed.raw (the backing was never written), the top's guest content
 # verifies as seed 2, fs.qcow2's ext4 checks clean, the discard disk lost
 # its discarded clusters' space, and data.qcow2's history has the attach
@@ -151,40 +153,52 @@ sk_qcow2_zero_copy()
 	[ "$zc" = 1 ] && [ "$segs" -gt 0 ]
 }
 
-# sk_qcow2_cached DOMID DEVID: the disk's skb_stats/image_cached, the
-# requests splitkit_back served from dom0's page cache because it held
-# dirty bytes of their range (backend/qcow2.c, skb_qcow2_dirty()).
-sk_qcow2_cached()
+# sk_qcow2_stat DOMID DEVID NAME: the disk's skb_stats/NAME.
+sk_qcow2_stat()
 {
-	cat "/sys/bus/xen-backend/devices/vbd-$1-$2/skb_stats/image_cached"
+	cat "/sys/bus/xen-backend/devices/vbd-$1-$2/skb_stats/$3"
 }
 
-# sk_qcow2_dirty_host NAME DOMID: (dom0) the guest rewrote one 4 KiB block
-# of xvda (through the engine, into dom0's page cache, no flush), then read
-# the 1 MiB around it with O_DIRECT: that read must have been served from
-# the page cache, not by O_DIRECT waiting for the page's write-back.  The
-# periodic write-back is off meanwhile, so the page is still dirty
-# however slowly the guest runs.
+# sk_qcow2_dirty_host NAME DOMID: (dom0) which path xvda's reads take
+# (backend/qcow2.c, skb_qcow2_range_dirty()).  dom0 writes its dirty pages
+# back (sync), so the guest's O_DIRECT read of 1 MiB must take the direct
+# path (skb_stats/image_direct grows); the guest then rewrites a 4 KiB
+# block in that MiB (through the engine, into dom0's page cache, no flush)
+# and reads the MiB again, which must be served from the page cache
+# (image_cached grows) and show the new bytes.  dom0's periodic write-back
+# is off meanwhile, so the page stays dirty however slowly the guest runs.
+# Either answer is sent whatever happened before, so neither side waits
+# for the other in vain.
 sk_qcow2_dirty_host()
 {
-	local wb c0 c1
+	local vm=/proc/sys/vm wb ex d0 d1 c0 c1
 
-	wb=$(cat /proc/sys/vm/dirty_writeback_centisecs)
-	echo 0 >/proc/sys/vm/dirty_writeback_centisecs
-	sk_check "tell the guest to rewrite a block" \
+	wb=$(cat $vm/dirty_writeback_centisecs)
+	ex=$(cat $vm/dirty_expire_centisecs)
+	echo 0 >$vm/dirty_writeback_centisecs
+	echo 360000 >$vm/dirty_expire_centisecs
+	sync
+	d0=$(sk_qcow2_stat "$2" 51712 image_direct)
+	if sk_check "tell the guest to read xvda, then rewrite a block" \
 		sk_hs_send_to "$1" qcow2-dirty-go &&
-		sk_check "guest rewrote a 4 KiB block of xvda" \
-			sk_qcow2_wait "$1" qcow2-dirty-written &&
-		c0=$(sk_qcow2_cached "$2" 51712) &&
+	   sk_check "guest read 1 MiB of xvda, then rewrote 4 KiB of it" \
+		sk_qcow2_wait "$1" qcow2-dirty-written; then
+		d1=$(sk_qcow2_stat "$2" 51712 image_direct)
+		c0=$(sk_qcow2_stat "$2" 51712 image_cached)
+		sk_comment "vbd-$2-51712: image_direct $d0 before the first read, $d1 after"
+		sk_check "xvda: a read of data clean in dom0's page cache took the direct path" \
+			test "$d1" -gt "$d0"
 		sk_check "tell the guest" \
 			sk_hs_send_to "$1" qcow2-dirty-written-seen &&
-		sk_check "guest read the 1 MiB around it" \
-			sk_qcow2_wait "$1" qcow2-dirty-read &&
-		c1=$(sk_qcow2_cached "$2" 51712) &&
-		sk_comment "vbd-$2-51712: image_cached $c0 before the read, $c1 after" &&
-		sk_check "xvda: the read of a dirty range was served from dom0's page cache" \
+			sk_check "guest read the MiB again" \
+				sk_qcow2_wait "$1" qcow2-dirty-read &&
+			c1=$(sk_qcow2_stat "$2" 51712 image_cached) &&
+			sk_comment "vbd-$2-51712: image_cached $c0 before the second read, $c1 after"
+		sk_check "xvda: a read of data dirty in dom0's page cache was served from it" \
 			test "$c1" -gt "$c0"
-	echo "$wb" >/proc/sys/vm/dirty_writeback_centisecs
+	fi
+	echo "$wb" >$vm/dirty_writeback_centisecs
+	echo "$ex" >$vm/dirty_expire_centisecs
 	sk_check "tell the guest" sk_hs_send_to "$1" qcow2-dirty-seen
 }
 
@@ -214,8 +228,6 @@ sk_qcow2_host()
 			sk_hs_send_to "$name" vbd-connected-seen
 		if sk_check "guest finished its I/O" \
 			sk_qcow2_wait "$name" vbd-io-done; then
-			sk_check "xvda: requests on its own clusters took the direct path" \
-				sk_qcow2_direct "$domid" 51712
 			sk_check "xvdd (read-only): reads took the direct path" \
 				sk_qcow2_direct "$domid" 51760
 			sk_check "xvda: served on the guest's mapped grants (zero copy)" \
@@ -290,25 +302,33 @@ sk_qcow2_handshake()
 	sk_hs_send "$1" && sk_hs_wait "$2" 300 >/dev/null
 }
 
-# sk_qcow2_dirty_guest: (guest) sk_qcow2_dirty_host's half: block 2049
-# (8 MiB + 4 KiB) of xvda written back as it is, O_DIRECT and no flush,
-# then the 1 MiB from 8 MiB read with O_DIRECT, which must still show it.
+# sk_qcow2_dirty_guest: (guest) sk_qcow2_dirty_host's half, on the MiB
+# of xvda from 8 MiB and its second 4 KiB block (2049): read, rewrite
+# with new bytes (O_DIRECT, no flush), read again, put the old bytes back
+# (dom0 verifies the whole disk afterwards).
 sk_qcow2_dirty_guest()
 {
-	local b=/tmp/dirty.blk
+	local b=/tmp/dirty rd
 
-	sk_hs_wait qcow2-dirty-go 300 >/dev/null &&
-		sk_check "rewrite xvda's block 2049 (4 KiB, O_DIRECT, no flush)" \
-			sh -c "dd if=/dev/xvda of=$b bs=4k skip=2049 count=1 iflag=direct 2>/dev/null &&
-			       dd if=$b of=/dev/xvda bs=4k seek=2049 count=1 oflag=direct conv=notrunc 2>/dev/null" &&
-		sk_check "dom0 counted" \
-			sk_qcow2_handshake qcow2-dirty-written qcow2-dirty-written-seen &&
-		sk_check "read 1 MiB of xvda around it (O_DIRECT): the block reads back" \
-			sh -c "dd if=/dev/xvda of=$b.1m bs=1M skip=8 count=1 iflag=direct 2>/dev/null &&
-			       dd if=$b.1m bs=4k skip=1 count=1 2>/dev/null | cmp -s - $b" &&
-		sk_check "dom0 checked the read" \
-			sk_qcow2_handshake qcow2-dirty-read qcow2-dirty-seen
-	rm -f "$b" "$b.1m"
+	rd="dd if=/dev/xvda of=$b.1m bs=1M skip=8 count=1 iflag=direct 2>/dev/null"
+	if ! sk_hs_wait qcow2-dirty-go 300 >/dev/null; then
+		sk_check "dom0 said qcow2-dirty-go" false
+		return
+	fi
+	sk_check "read 1 MiB of xvda from 8 MiB (O_DIRECT)" \
+		sh -c "$rd && dd if=$b.1m of=$b.old bs=4k skip=1 count=1 2>/dev/null"
+	sk_check "rewrite its block 2049 with new bytes (O_DIRECT, no flush)" \
+		sh -c "dd if=/dev/urandom of=$b.new bs=4k count=1 2>/dev/null &&
+		       dd if=$b.new of=/dev/xvda bs=4k seek=2049 count=1 oflag=direct conv=notrunc 2>/dev/null"
+	sk_check "dom0 counted" \
+		sk_qcow2_handshake qcow2-dirty-written qcow2-dirty-written-seen
+	sk_check "read the MiB again (O_DIRECT): block 2049 has the new bytes" \
+		sh -c "$rd && dd if=$b.1m bs=4k skip=1 count=1 2>/dev/null | cmp -s - $b.new"
+	sk_check "put block 2049's old bytes back" \
+		dd if=$b.old of=/dev/xvda bs=4k seek=2049 count=1 oflag=direct conv=notrunc,fsync 2>/dev/null
+	sk_check "dom0 checked the reads" \
+		sk_qcow2_handshake qcow2-dirty-read qcow2-dirty-seen
+	rm -f "$b.1m" "$b.old" "$b.new"
 }
 
 # sk_qcow2_guest: vbd.sh's guest half, then the raw-attached qcow2 file
