@@ -25,7 +25,10 @@
  * guest keeps many requests in flight on a qcow2 disk as on a raw one.  Everything else (unallocated
  * and zero clusters, the backing chain, compressed clusters, allocating
  * writes, flushes, discards, and what a running commit sends to the
- * parent) goes through the engine synchronously under the mutex.  The
+ * parent) goes through the engine synchronously under the mutex.  Once a
+ * commit has finished, the parent serves the guest and the direct path
+ * maps there, on the parent's file opened with O_DIRECT
+ * (skb_qcow2_file_of()), under the same rules.  The
  * rule that keeps the two apart: a cluster with direct I/O in flight is
  * never freed (the engine's free hook waits for that I/O first,
  * skb_qcow2_drain()), and a long operation's step waits for it when it
@@ -134,33 +137,34 @@ static void skb_qcow2_history(struct skb_backing *be, struct skb_qcow2 *q,
 }
 
 /*
- * The image file again, with O_DIRECT, for the direct path; NULL where the
- * filesystem takes no direct I/O at our 512-byte alignment (file.c's rule),
- * where the image's clusters are smaller than a page or a filesystem
- * block (then a cluster shares its page with others, metadata included,
- * which the engine writes through the page cache: a direct write in
- * flight to the same page would be lost when that page is written back),
- * or where the qcow2_direct parameter is off; then every request goes
- * through the engine.
+ * @img's file @file again, with O_DIRECT, for the direct path; NULL where
+ * the filesystem takes no direct I/O at our 512-byte alignment (file.c's
+ * rule), or where the image's clusters are smaller than a page or a
+ * filesystem block (then a cluster shares its page with others, metadata
+ * included, which the engine writes through the page cache: a direct
+ * write in flight to the same page would be lost when that page is
+ * written back); then its requests go through the engine.  Opened by
+ * @file's path, never by name (another file may have that name now).
  */
-static struct file *skb_qcow2_open_direct(struct skb_backing *be,
-					  struct skb_qcow2 *q)
+static struct file *skb_qcow2_open_direct(struct file *file,
+					  struct ski_image *img,
+					  bool read_only)
 {
-	struct inode *inode = file_inode(be->file);
+	struct inode *inode = file_inode(file);
 	struct super_block *sb = inode->i_sb;
-	u64 cluster = 1ULL << ski_image_header(q->img)->cluster_bits;
+	u64 cluster = 1ULL << ski_image_header(img)->cluster_bits;
 	int flags = O_LARGEFILE | O_DIRECT;
 	struct file *f;
 
-	if (!be->qcow2_direct || !(be->file->f_mode & FMODE_CAN_ODIRECT) ||
+	if (!(file->f_mode & FMODE_CAN_ODIRECT) ||
 	    (sb->s_bdev && bdev_logical_block_size(sb->s_bdev) > SECTOR_SIZE) ||
 	    cluster < PAGE_SIZE || cluster < i_blocksize(inode))
 		return NULL;
-	flags |= be->read_only ? O_RDONLY : O_RDWR;
-	f = dentry_open(&be->file->f_path, flags, current_cred());
+	flags |= read_only ? O_RDONLY : O_RDWR;
+	f = dentry_open(&file->f_path, flags, current_cred());
 	if (IS_ERR(f)) {
-		pr_info(SKB_NAME ": %s: no direct I/O (%ld): every request through the image engine\n",
-			be->path, PTR_ERR(f));
+		pr_info(SKB_NAME ": %s: no direct I/O (%ld): its requests through the image engine\n",
+			ski_image_path(img), PTR_ERR(f));
 		return NULL;
 	}
 	return f;
@@ -222,7 +226,9 @@ static int skb_qcow2_describe(struct skb_backing *be)
 	if (err)
 		goto close_img;
 
-	q->direct = skb_qcow2_open_direct(be, q);
+	if (be->qcow2_direct)
+		q->direct = skb_qcow2_open_direct(be->file, q->img,
+						  be->read_only);
 	ski_set_free_hook(q->img, skb_qcow2_freeing, q);
 	size = ski_image_header(q->img)->size;
 	be->priv = q;
@@ -457,7 +463,46 @@ static void skb_qcow2_aio_free(struct skb_qcow2_aio *aio)
 }
 
 /*
- * Whether dom0's page cache may hold bytes of the file's [@host, @host +
+ * Stop doing direct I/O on @q->serve's file: its I/O drained, its free
+ * hook gone, the file closed.  @q->lock held.
+ */
+static void skb_qcow2_serve_drop(struct skb_qcow2 *q)
+{
+	if (!q->serve)
+		return;
+	skb_qcow2_drain(q);
+	ski_set_free_hook(q->serve, NULL, NULL);
+	if (q->serve_direct)
+		fput(q->serve_direct);
+	q->serve = NULL;
+	q->serve_direct = NULL;
+}
+
+/*
+ * The O_DIRECT file of @in, the image ski_map_data_in() mapped a run in:
+ * the top image's, or, after a finished commit, that of the parent that
+ * serves the guest, opened the first time a request meets it, with the
+ * free hook that keeps its clusters from being freed under our I/O.
+ * NULL: that image takes no direct I/O.  @q->lock held.
+ */
+static struct file *skb_qcow2_file_of(struct skb_qcow2 *q,
+				      struct ski_image *in)
+{
+	if (in == q->img)
+		return q->direct;
+	if (in != q->serve) {
+		skb_qcow2_serve_drop(q);
+		q->serve = in;
+		q->serve_direct =
+			skb_qcow2_open_direct(skp_file_filp(ski_image_file(in)),
+					      in, !q->writable);
+		ski_set_free_hook(in, skb_qcow2_freeing, q);
+	}
+	return q->serve_direct;
+}
+
+/*
+ * Whether dom0's page cache may hold bytes of @file's [@host, @host +
  * @n) newer than the disk's: a page there dirty, being written back or
  * locked (filemap_range_needs_writeback(); a locked page may only be
  * being read in, then the engine serves a request it need not).  The
@@ -472,19 +517,21 @@ static void skb_qcow2_aio_free(struct skb_qcow2_aio *aio)
  * [0.76-0.92] and 2.2-3.6 served from the page cache.  Only a choice of
  * path: either is coherent.
  */
-static bool skb_qcow2_range_dirty(struct skb_qcow2 *q, u64 host, u64 n)
+static bool skb_qcow2_range_dirty(struct file *file, u64 host, u64 n)
 {
-	return filemap_range_needs_writeback(q->direct->f_mapping, host,
+	return filemap_range_needs_writeback(file->f_mapping, host,
 					     host + n - 1);
 }
 
 /*
- * The runs of @req's bytes in the image file, all of them, or NULL when
- * part of the request is not for the direct path (the engine said
- * -EAGAIN, or any other error, which the engine's own path then meets
- * and reports; or the page cache holds dirty bytes of a run,
- * skb_qcow2_range_dirty()) or memory ran out.  @q->lock held; on success the runs
- * count in @q->aio_inflight and in @req's I/O references already.
+ * The runs of @req's bytes in the image file (the top image's, or, after
+ * a finished commit, the parent's: skb_qcow2_file_of()), all of them, or
+ * NULL when part of the request is not for the direct path (the engine
+ * said -EAGAIN, or any other error, which the engine's own path then
+ * meets and reports; the file takes no direct I/O; or the page cache
+ * holds dirty bytes of a run, skb_qcow2_range_dirty()) or memory ran out.
+ * @q->lock held; on success the runs count in @q->aio_inflight and in
+ * @req's I/O references already.
  */
 static struct skb_qcow2_aio *skb_qcow2_map(struct skb_qcow2 *q,
 					   struct skb_req *req, bool write)
@@ -492,21 +539,26 @@ static struct skb_qcow2_aio *skb_qcow2_map(struct skb_qcow2 *q,
 	u64 pos = 0, len = req->desc.nr_sectors << SECTOR_SHIFT;
 	u64 off = req->desc.sector << SECTOR_SHIFT;
 	struct skb_qcow2_aio *first = NULL, **tail = &first, *aio;
+	struct ski_image *in;
 	unsigned int nr = 0;
+	struct file *file;
 	u64 host, n;
 
 	while (pos < len) {
-		if (ski_map_data(q->img, off + pos, len - pos, write, &host,
-				 &n))
+		if (ski_map_data_in(q->img, off + pos, len - pos, write, &host,
+				    &n, &in))
 			goto free_runs;
-		if (skb_qcow2_range_dirty(q, host, n)) {
+		file = skb_qcow2_file_of(q, in);
+		if (!file)
+			goto free_runs;
+		if (skb_qcow2_range_dirty(file, host, n)) {
 			atomic64_inc(&req->d->stats.image_cached);
 			goto free_runs;
 		}
 		aio = kmalloc(sizeof(*aio), GFP_NOIO);
 		if (!aio)
 			goto free_runs;
-		init_sync_kiocb(&aio->iocb, q->direct);
+		init_sync_kiocb(&aio->iocb, file);
 		aio->iocb.ki_pos = host;
 		aio->iocb.ki_flags = IOCB_DIRECT;
 		aio->iocb.ki_complete = skb_qcow2_aio_done;
@@ -676,6 +728,7 @@ static void skb_qcow2_close(struct skb_backing *be)
 	mutex_lock(&skb_qcow2_list_lock);
 	list_del(&q->node);
 	mutex_unlock(&skb_qcow2_list_lock);
+	skb_qcow2_serve_drop(q);	/* its I/O ended with the requests' */
 	ski_close(q->img);	/* flushes a writable image */
 	if (q->direct)
 		fput(q->direct);

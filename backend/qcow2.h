@@ -88,6 +88,12 @@ struct skb_imgop {
  * @direct: the top image file opened again with O_DIRECT, for the guest
  *	data qcow2.c reads and writes itself (ski_map_data()); NULL where
  *	the filesystem does not take direct I/O at 512-byte alignment.
+ * @serve: once a commit has finished, the image that serves the guest
+ *	from then on (its parent, ski_map_data_in()), from the first request
+ *	the direct path maps there; NULL before.  Under @lock; the image
+ *	lives until @img is closed.
+ * @serve_direct: @serve's file opened again with O_DIRECT, or NULL where
+ *	it takes none (its requests then go through the engine).
  * @aio_inflight: those reads and writes started and not ended; raised
  *	under @lock only, so that with @lock held it only falls.
  * @aio_idle: woken when @aio_inflight falls to 0.
@@ -101,6 +107,8 @@ struct skb_qcow2 {
 	const char *path;
 	struct skb_imgop imgop;
 	struct file *direct;
+	struct ski_image *serve;
+	struct file *serve_direct;
 	atomic_t aio_inflight;
 	wait_queue_head_t aio_idle;
 };

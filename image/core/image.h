@@ -62,6 +62,7 @@ void ski_close(struct ski_image *img);
 int ski_flush(struct ski_image *img);
 int ski_drop_backing(struct ski_image *img);
 const char *ski_image_path(const struct ski_image *img);
+struct skp_file *ski_image_file(struct ski_image *img);
 const struct ski_header *ski_image_header(const struct ski_image *img);
 const struct ski_vminfo *ski_image_vminfo(const struct ski_image *img);
 int ski_image_file_size(struct ski_image *img, u64 *size);
@@ -87,6 +88,8 @@ int ski_block_status(struct ski_image *img, u64 guest_cluster,
 		     enum ski_cluster_kind *kind, u64 *host);
 int ski_map_data(struct ski_image *img, u64 off, u64 len, bool write,
 		 u64 *host, u64 *n);
+int ski_map_data_in(struct ski_image *img, u64 off, u64 len, bool write,
+		    u64 *host, u64 *n, struct ski_image **in);
 void ski_set_free_hook(struct ski_image *img, void (*fn)(void *arg),
 		       void *arg);
 

@@ -319,5 +319,7 @@ int ski_merge_step(struct ski_op *op, u64 budget);
 void ski_merge_end(struct ski_op *op);
 /* ops.c: a flush with the caller's lock dropped if @unlocked */
 int ski_op_flush(struct ski_op *op, struct skp_file *file, bool unlocked);
+/* ops.c: the image serving @img's guest (a finished commit's parent) */
+struct ski_image *ski_serving(struct ski_image *img);
 
 #endif /* _SPLITKIT_IMAGE_IMAGE_PRIV_H */

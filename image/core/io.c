@@ -273,6 +273,33 @@ int ski_map_data(struct ski_image *img, u64 off, u64 len, bool write,
 }
 
 /**
+ * ski_map_data_in() - ski_map_data() that also follows a finished commit
+ * @img: the image
+ * @off: guest offset, bytes
+ * @len: bytes wanted, > 0
+ * @write: as for ski_map_data()
+ * @host: set to the file offset of guest byte @off in *@in's file
+ * @n: as for ski_map_data()
+ * @in: set to the image whose file holds the bytes: @img, or, once a
+ *	commit of @img has finished (the parent then serves every guest
+ *	request, merge.c), the image that serves them, found the same way
+ *
+ * The caller's rules of ski_map_data() hold for *@in as for @img: its free
+ * hook (ski_set_free_hook() on *@in) must wait for the caller's I/O on its
+ * clusters, and a write mapped here marks the clusters an operation on
+ * *@in is moving.
+ *
+ * Context: the image's lock held (the chain shares it).
+ * Return: as ski_map_data().
+ */
+int ski_map_data_in(struct ski_image *img, u64 off, u64 len, bool write,
+		    u64 *host, u64 *n, struct ski_image **in)
+{
+	*in = ski_serving(img);
+	return ski_map_data(*in, off, len, write, host, n);
+}
+
+/**
  * ski_set_free_hook() - be told before a cluster of the image's file is
  *	freed
  * @img: the image

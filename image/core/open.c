@@ -475,6 +475,12 @@ const char *ski_image_path(const struct ski_image *img)
 	return img->path;
 }
 
+/** ski_image_file() - the file an open image reads and writes */
+struct skp_file *ski_image_file(struct ski_image *img)
+{
+	return img->file;
+}
+
 /** ski_image_header() - the parsed header of an open image */
 const struct ski_header *ski_image_header(const struct ski_image *img)
 {

@@ -7,14 +7,15 @@
 #define free_clear(p)	do { skp_free(p); (p) = NULL; } while (0)
 
 /*
- * The image an operation on @img works on: @img itself, or, once a commit
- * of @img has finished, the parent it committed into, which serves every
- * guest request from then on (io.c sends them all there).  Compacting,
+ * The image that serves @img's guest, which an operation on @img works
+ * on: @img itself, or, once a commit of @img has finished, the parent it
+ * committed into, which serves every guest request from then on (io.c
+ * sends them all there; ski_map_data_in() maps them there).  Compacting,
  * defragmenting or merging the emptied child would move nothing, and a
  * stream would copy the parent into itself through the redirection and
  * then close the image it redirects to.
  */
-static struct ski_image *op_target(struct ski_image *img)
+struct ski_image *ski_serving(struct ski_image *img)
 {
 	while (img->commit_to && !img->op &&
 	       img->commit_below >= img->guest_clusters)
@@ -28,7 +29,7 @@ static struct ski_image *op_target(struct ski_image *img)
  *	-EBUSY while another operation runs on the image (or on the parent a
  *	finished commit serves it from), -EINVAL, -EOPNOTSUPP, -ENOMEM.
  * @op: filled in; op->img is the image it works on, which is @img or,
- *	after a finished commit of @img, its parent (see op_target())
+ *	after a finished commit of @img, its parent (see ski_serving())
  * @img: image opened with SKI_OPEN_RW
  * @kind: which operation
  *
@@ -41,7 +42,7 @@ int ski_op_begin(struct ski_op *op, struct ski_image *img,
 	memset(op, 0, sizeof(*op));
 	if (!img->writable)
 		return -EROFS;
-	img = op_target(img);
+	img = ski_serving(img);
 	if (img->rmap || img->op) {
 		skp_log(SKP_LOG_ERR, "%s: another operation is running",
 			img->path);

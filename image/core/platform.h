@@ -110,6 +110,7 @@ int skp_file_from_fd(int fd, struct skp_file **filep);
 #else
 struct file;
 int skp_file_from_filp(struct file *filp, struct skp_file **filep);
+struct file *skp_file_filp(struct skp_file *file);
 #endif
 int skp_pread(struct skp_file *file, void *buf, size_t len, u64 off);
 int skp_pwrite(struct skp_file *file, const void *buf, size_t len, u64 off);

@@ -22,6 +22,7 @@ SPLITKIT_EXPORT(ski_close);
 SPLITKIT_EXPORT(ski_flush);
 SPLITKIT_EXPORT(ski_drop_backing);
 SPLITKIT_EXPORT(ski_image_path);
+SPLITKIT_EXPORT(ski_image_file);
 SPLITKIT_EXPORT(ski_image_header);
 SPLITKIT_EXPORT(ski_image_vminfo);
 SPLITKIT_EXPORT(ski_image_file_size);
@@ -34,6 +35,7 @@ SPLITKIT_EXPORT(ski_write_zeroes);
 SPLITKIT_EXPORT(ski_grow);
 SPLITKIT_EXPORT(ski_block_status);
 SPLITKIT_EXPORT(ski_map_data);
+SPLITKIT_EXPORT(ski_map_data_in);
 SPLITKIT_EXPORT(ski_set_free_hook);
 SPLITKIT_EXPORT(ski_update_header);
 SPLITKIT_EXPORT(ski_set_vminfo);
@@ -59,6 +61,7 @@ SPLITKIT_EXPORT(ski_vminfo_add_history);
 
 /* platform.h: handing ski_open_file() a struct file */
 SPLITKIT_EXPORT(skp_file_from_filp);
+SPLITKIT_EXPORT(skp_file_filp);
 SPLITKIT_EXPORT(skp_close);
 
 MODULE_DESCRIPTION("splitkit qcow2 image engine core");

@@ -145,6 +145,19 @@ int skp_file_from_filp(struct file *filp, struct skp_file **filep)
 }
 
 /**
+ * skp_file_filp() - the struct file a wrapper stands for
+ * @file: wrapper
+ *
+ * For splitkit_back, to open the same file again with O_DIRECT
+ * (dentry_open() of its f_path: never by name, which another file may
+ * have taken since).  Return: the file; the wrapper keeps its reference.
+ */
+struct file *skp_file_filp(struct skp_file *file)
+{
+	return file->filp;
+}
+
+/**
  * skp_close() - release a file wrapper (and the file, unless borrowed)
  * @file: wrapper, or NULL
  */

@@ -55,6 +55,7 @@
 #define MAX_SNAP	16
 
 struct direct_io {
+	int fd;			/* the file it is done on */
 	bool write;
 	u64 host;
 	u64 len;
@@ -77,6 +78,9 @@ struct online {
 	bool locked;		/* the lock the unlock hooks drop */
 	bool lock_misuse;	/* unlocked twice, or relocked twice */
 	int fd;			/* the image file, for the direct path; or -1 */
+	struct ski_image *serve;	/* a finished commit's parent, once met */
+	int serve_fd;		/* its file, for the direct path; or -1 */
+	u64 direct_serve;	/* direct I/O done in @serve's file */
 	unsigned int nr_direct;	/* in flight */
 	struct direct_io direct[MAX_DIRECT];
 	u64 direct_done;
@@ -127,6 +131,30 @@ static void guest_zeroes(struct online *o, u64 off, u64 len)
 	memset(o->ref + off, 0, len);
 }
 
+static void land_direct(struct online *o);
+static void land_direct_hook(void *arg);
+
+/*
+ * The file of @in, the image ski_map_data_in() mapped into: the served
+ * image's, or, after a finished commit, the parent's, opened the first
+ * time it is met and given the free hook, as splitkit_back's
+ * skb_qcow2_file_of().
+ */
+static int direct_fd(struct online *o, struct ski_image *in)
+{
+	if (in == o->img)
+		return o->fd;
+	if (in != o->serve) {
+		land_direct(o);
+		if (o->serve_fd >= 0)
+			close(o->serve_fd);
+		o->serve = in;
+		o->serve_fd = open(ski_image_path(in), O_RDWR);
+		ski_set_free_hook(in, land_direct_hook, o);
+	}
+	return o->serve_fd;
+}
+
 /*
  * Start a direct read or write of [@off, @off + @len), inside one cluster,
  * if the engine maps it (else the guest would have gone through the
@@ -136,11 +164,20 @@ static void guest_zeroes(struct online *o, u64 off, u64 len)
 static void start_direct(struct online *o, bool write, u64 off, u64 len)
 {
 	struct direct_io *d = &o->direct[o->nr_direct];
+	struct ski_image *in;
 	u64 host, n;
 
 	if (o->fd < 0 || o->nr_direct == MAX_DIRECT || len > DIRECT_MAX_LEN ||
-	    ski_map_data(o->img, off, len, write, &host, &n) || n != len)
+	    ski_map_data_in(o->img, off, len, write, &host, &n, &in) ||
+	    n != len)
 		return;
+	d->fd = direct_fd(o, in);
+	if (d->fd < 0) {
+		o->io_errors++;
+		return;
+	}
+	if (in != o->img)
+		o->direct_serve++;
 	d->write = write;
 	d->host = host;
 	d->len = len;
@@ -162,8 +199,8 @@ static void land_direct(struct online *o)
 
 	for (i = 0; i < o->nr_direct; i++) {
 		struct direct_io *d = &o->direct[i];
-		ssize_t r = d->write ? pwrite(o->fd, d->data, d->len, d->host) :
-			    pread(o->fd, got, d->len, d->host);
+		ssize_t r = d->write ? pwrite(d->fd, d->data, d->len, d->host) :
+			    pread(d->fd, got, d->len, d->host);
 
 		if (r != (ssize_t)d->len)
 			o->io_errors++;
@@ -457,6 +494,7 @@ static void online_init(struct online *o, unsigned int seed)
 	memset(o, 0, sizeof(*o));
 	o->rng = seed;
 	o->fd = -1;
+	o->serve_fd = -1;
 	o->ref = calloc(1, DISK_BYTES);
 	o->buf = malloc(DISK_BYTES);
 	if (!o->ref || !o->buf)
@@ -467,6 +505,8 @@ static void online_free(struct online *o)
 {
 	if (o->fd >= 0)
 		close(o->fd);
+	if (o->serve_fd >= 0)
+		close(o->serve_fd);
 	free(o->ref);
 	free(o->buf);
 	free(o->base_ref);
@@ -966,7 +1006,10 @@ static void test_grow_deferred(void)
  * serving the guest would start them: they work on the parent, which
  * serves every guest request now (ski_op_begin()).  A stream of the child
  * would otherwise copy the parent into itself through the redirection and
- * then close the parent the child still redirects to.
+ * then close the parent the child still redirects to.  Unlocked, with the
+ * direct path: after the commit ski_map_data_in() maps guest I/O into the
+ * parent's file, including into the clusters the parent's own operations
+ * are moving.
  */
 static void test_ops_after_commit(void)
 {
@@ -981,7 +1024,11 @@ static void test_ops_after_commit(void)
 
 	online_init(&o, 13);
 	make_chain(&o, base, child, false);
+	o.fd = open(child, O_RDWR);
+	KTAP_ASSERT(o.fd >= 0);
+	o.locked = true;
 	KTAP_EXPECT_EQ(run_online(&o, SKI_OP_COMMIT, 8, 2, &steps), 1);
+	KTAP_EXPECT_EQ(o.direct_serve, 0);
 	parent = o.img->commit_to;
 	KTAP_ASSERT(parent != NULL);
 	for (i = 0; i < KTAP_ARRAY_SIZE(kinds); i++) {
@@ -997,6 +1044,13 @@ static void test_ops_after_commit(void)
 		KTAP_EXPECT(o.op.img == parent);
 		KTAP_EXPECT(child_empty(o.img));
 	}
+	land_direct(&o);
+	printf("# after commit: %llu direct I/Os in the parent's file, %llu in all\n",
+	       (unsigned long long)o.direct_serve,
+	       (unsigned long long)o.direct_done);
+	KTAP_EXPECT(o.serve == parent);
+	KTAP_EXPECT(o.direct_serve > 0);
+	KTAP_EXPECT(!o.lock_misuse);
 	verify(&o);
 	KTAP_EXPECT_EQ(o.mismatches, 0);
 	KTAP_EXPECT_EQ(o.io_errors, 0);
@@ -1006,6 +1060,51 @@ static void test_ops_after_commit(void)
 	KTAP_EXPECT(imgt_check_ok(child, false));
 	KTAP_EXPECT(imgt_equals(base, o.ref, DISK_BYTES));
 	KTAP_EXPECT(imgt_equals(child, o.ref, DISK_BYTES));
+	online_free(&o);
+}
+
+/*
+ * After a finished commit a direct write mapped into the parent's file
+ * (ski_map_data_in()) is in flight when the guest discards its cluster
+ * through the child (sent to the parent, which frees it) and writes it
+ * again, into a new cluster, the freed one when the allocator takes it
+ * back: the parent's free hook,
+ * set where the parent is first met (direct_fd(), as splitkit_back's
+ * skb_qcow2_file_of()), lands the write first, so it cannot reach the
+ * new data.
+ */
+static void test_commit_map_freed(void)
+{
+	const char *base = tmp_path("obase.qcow2");
+	const char *child = tmp_path("ochild.qcow2");
+	struct online o;
+	unsigned int steps;
+	u64 c;
+
+	online_init(&o, 15);
+	make_chain(&o, base, child, false);
+	o.fd = open(child, O_RDWR);
+	KTAP_ASSERT(o.fd >= 0);
+	KTAP_EXPECT_EQ(run_online(&o, SKI_OP_COMMIT, 8, 0, &steps), 1);
+	for (c = 1; c < NR_CLUSTERS; c += 9) {
+		start_direct(&o, true, c * CLUSTER + 100, 512);
+		if (!o.nr_direct) {	/* a zero or unallocated cluster */
+			printf("# cluster %llu not mapped\n",
+			       (unsigned long long)c);
+			continue;
+		}
+		guest_discard(&o, c * CLUSTER, CLUSTER);
+		guest_write(&o, c * CLUSTER, CLUSTER);
+		land_direct(&o);
+	}
+	verify(&o);
+	printf("# %llu direct writes into the parent, %u mismatches\n",
+	       (unsigned long long)o.direct_serve, o.mismatches);
+	KTAP_EXPECT(o.direct_serve > 0);
+	KTAP_EXPECT_EQ(o.mismatches, 0);
+	KTAP_EXPECT_EQ(o.io_errors, 0);
+	ski_close(o.img);
+	KTAP_EXPECT(imgt_check_ok(base, false));
 	online_free(&o);
 }
 
@@ -1055,6 +1154,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(test_commit_cancel_flush),
 	KTAP_CASE(test_grow_deferred),
 	KTAP_CASE(test_ops_after_commit),
+	KTAP_CASE(test_commit_map_freed),
 	KTAP_CASE(test_busy),
 };
 

@@ -33,7 +33,8 @@
 # fragment count of splitkit vbd list fell (to a quarter or less); (c)
 # the commit moved every cluster the child held when it began, and the
 # child holds none afterwards (the guest's later writes went to the
-# parent); (d) the stream copied every cluster the child did not hold,
+# parent), whose own data the guest's last reads got on the backend's
+# direct path (skb_stats/image_direct grew after the commit); (d) the stream copied every cluster the child did not hold,
 # and the child has no backing file any more.  Then dom0 sends
 # online-stop=N, N the first pass to begin after the operations, the
 # last the guest runs.  The only time limits are hang guards: the
@@ -432,10 +433,11 @@ sk_online_start()
 sk_online_host()
 {
 	local name=vbd-online seed_md5 sbase_sum before after
-	local f0 f1 last cm rc d held
+	local f0 f1 last cm rc d held stats cdirect n
 
 	NAME_ONLINE=$name
 	if sk_online_start sk_online_make; then
+		stats=/sys/bus/xen-backend/devices/vbd-$DOMID_ONLINE-51744/skb_stats
 		seed_md5=$(sk_online_md5 "$OD/seed.raw")
 		sbase_sum=$(md5sum <"$OD/sbase.qcow2")
 		sk_online_list
@@ -469,6 +471,7 @@ sk_online_host()
 		sk_online_op commit 51744
 		sk_online_check "commit: moved the child's $held clusters ($ONLINE_MOVED)" \
 			test "$held" = "${ONLINE_MOVED:-x}"
+		cdirect=$(cat "$stats/image_direct")
 
 		# (d) stream the parent into the child, guest writing (to
 		# clusters the child holds): every other cluster is copied
@@ -482,6 +485,14 @@ sk_online_host()
 
 		sk_online_stop
 		last=$ONLINE_LAST
+		# the guest's md5 at the end read xvdc's [0, 24M), which only
+		# the parent holds, clean in dom0's page cache: on the direct
+		# path into the parent's file (backend/qcow2.c,
+		# skb_qcow2_file_of())
+		n=$(cat "$stats/image_direct")
+		sk_comment "xvdc: image_direct ${cdirect:-?} after the commit, ${n:-?} at the end"
+		sk_online_check "commit: afterwards the parent serves reads on the direct path" \
+			test "${n:-0}" -gt "${cdirect:-x}"
 	fi
 	[ -n "$ONLINE_PID" ] || return
 	wait "$ONLINE_PID"
