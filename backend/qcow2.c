@@ -19,16 +19,16 @@
  * Reads, and writes of 64 KiB or more, of data the image already holds in
  * place take the direct path, unless dom0's page cache holds dirty bytes
  * of their range (skb_qcow2_range_dirty()): under the mutex the engine
- * says where the request's bytes lie in the file (ski_map_data()), then,
- * unlocked, each run of them is one asynchronous O_DIRECT kiocb between
- * the request's pages and the file, as the raw file backing does, so a
- * guest keeps many requests in flight on a qcow2 disk as on a raw one.  Everything else (unallocated
- * and zero clusters, the backing chain, compressed clusters, allocating
- * writes, flushes, discards, and what a running commit sends to the
- * parent) goes through the engine synchronously under the mutex.  Once a
- * commit has finished, the parent serves the guest and the direct path
- * maps there, on the parent's file opened with O_DIRECT
- * (skb_qcow2_file_of()), under the same rules.  The
+ * says where the request's bytes lie in the file (ski_map_data_in()),
+ * then, unlocked, each run of them is one asynchronous O_DIRECT kiocb
+ * between the request's pages and the file, as the raw file backing does,
+ * so a guest keeps many requests in flight on a qcow2 disk as on a raw
+ * one.  Everything else (unallocated and zero clusters, the backing
+ * chain, compressed clusters, allocating writes, flushes, discards, and
+ * what a running commit sends to the parent) goes through the engine
+ * synchronously under the mutex.  Once a commit has finished, the parent
+ * serves the guest and the direct path maps there, on the parent's file
+ * opened with O_DIRECT (skb_qcow2_file_of()), under the same rules.  The
  * rule that keeps the two apart: a cluster with direct I/O in flight is
  * never freed (the engine's free hook waits for that I/O first,
  * skb_qcow2_drain()), and a long operation's step waits for it when it
@@ -382,7 +382,9 @@ static int skb_qcow2_rw(struct skb_qcow2 *q, struct skb_req *req)
 /**
  * struct skb_qcow2_aio - one run of a request's bytes read or written
  *	straight between its pages and the image file (the direct path).
- * @iocb: the O_DIRECT kiocb on skb_qcow2.direct.
+ * @iocb: the O_DIRECT kiocb on skb_qcow2.direct or .serve_direct; the
+ *	run holds a reference to that file until it is freed, which may be
+ *	after skb_qcow2_serve_drop() let the disk's own go.
  * @req: the request; holds a reference of its I/O for each run.
  * @q: the image; the run counts in its aio_inflight.
  * @next: the request's next run while they are being mapped.
@@ -407,8 +409,10 @@ struct skb_qcow2_aio {
 
 static void skb_qcow2_aio_put(struct skb_qcow2_aio *aio)
 {
-	if (refcount_dec_and_test(&aio->ref))
+	if (refcount_dec_and_test(&aio->ref)) {
+		fput(aio->iocb.ki_filp);
 		kfree(aio);
+	}
 }
 
 /*
@@ -458,13 +462,16 @@ static void skb_qcow2_aio_free(struct skb_qcow2_aio *aio)
 
 	for (; aio; aio = next) {
 		next = aio->next;
+		fput(aio->iocb.ki_filp);
 		kfree(aio);
 	}
 }
 
 /*
  * Stop doing direct I/O on @q->serve's file: its I/O drained, its free
- * hook gone, the file closed.  @q->lock held.
+ * hook gone, the disk's reference to the file dropped (a run whose
+ * submitter is still returning holds its own).  @q->lock held, or at
+ * close, when no request is left.
  */
 static void skb_qcow2_serve_drop(struct skb_qcow2 *q)
 {
@@ -558,7 +565,7 @@ static struct skb_qcow2_aio *skb_qcow2_map(struct skb_qcow2 *q,
 		aio = kmalloc(sizeof(*aio), GFP_NOIO);
 		if (!aio)
 			goto free_runs;
-		init_sync_kiocb(&aio->iocb, file);
+		init_sync_kiocb(&aio->iocb, get_file(file));
 		aio->iocb.ki_pos = host;
 		aio->iocb.ki_flags = IOCB_DIRECT;
 		aio->iocb.ki_complete = skb_qcow2_aio_done;

@@ -86,7 +86,7 @@ struct skb_imgop {
  * @path: the image's path, for messages.
  * @imgop: its long operation.
  * @direct: the top image file opened again with O_DIRECT, for the guest
- *	data qcow2.c reads and writes itself (ski_map_data()); NULL where
+ *	data qcow2.c reads and writes itself (ski_map_data_in()); NULL where
  *	the filesystem does not take direct I/O at 512-byte alignment.
  * @serve: once a commit has finished, the image that serves the guest
  *	from then on (its parent, ski_map_data_in()), from the first request

@@ -476,7 +476,7 @@ const char *ski_image_path(const struct ski_image *img)
 }
 
 /** ski_image_file() - the file an open image reads and writes */
-struct skp_file *ski_image_file(struct ski_image *img)
+struct skp_file *ski_image_file(const struct ski_image *img)
 {
 	return img->file;
 }

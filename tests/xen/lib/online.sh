@@ -25,29 +25,29 @@
 #
 # dom0 runs the four operations in turn (splitkit vbd, --step 16), each
 # paced by the guest's I/O (image_op/guest_pace = OL_PACE: after every
-# step the backend waits until the guest has sent OL_PACE more requests
-# to that disk), so guest writes land between every two steps whatever
-# the machine's speed; nothing here waits for a time.  Checks: state
-# "done" and at least OL_PACE guest requests served while it ran;
-# (a) the file shrank by at least the 16 MiB discarded; (b) the
-# fragment count of splitkit vbd list fell (to a quarter or less); (c)
-# the commit moved every cluster the child held when it began, and the
-# child holds none afterwards (the guest's later writes went to the
-# parent), whose own data the guest's last reads got on the backend's
-# direct path (skb_stats/image_direct grew after the commit); (d) the stream copied every cluster the child did not hold,
-# and the child has no backing file any more.  Then dom0 sends
-# online-stop=N, N the first pass to begin after the operations, the
-# last the guest runs.  The only time limits are hang guards: the
-# guest's life (the scenario's sk.timeout less 240 s) and its loop's.  After the guest: qemu-img check clean on every
-# image, content (md5 of everything but the loop region: zeroes and the
-# guest's data on xvda, the guest's data on xvdb, the seed on xvdc and
-# xvdd, each read from the image that must now hold it alone; dom0's fio
-# replays the guest's last pass over the loop region, so a lost write or
-# one left from an earlier pass fails), the stream's parent unchanged,
-# and each image's history records its operation.  Handshakes (guest ->
-# dom0): md5s, online-ready, begun (the number of the pass it begins,
-# rewritten), pass (of the last pass done, rewritten) and pass-N (each),
-# online-failed, online-done (the last
+# step the backend waits until the guest has sent OL_PACE more requests to
+# that disk), so guest writes land between every two steps whatever the
+# machine's speed; nothing here waits for a time.  Checks: state "done" and
+# at least OL_PACE guest requests served while it ran; (a) the file shrank
+# by at least the 16 MiB discarded; (b) the fragment count of splitkit vbd
+# list fell (to a quarter or less); (c) the commit moved every cluster the
+# child held when it began, and the child holds none afterwards (the
+# guest's later writes went to the parent), whose own data the guest's
+# last reads got on the backend's direct path (skb_stats/image_direct grew
+# after the commit); (d) the stream copied every cluster the child did not
+# hold, and the child has no backing file any more.  Then dom0 sends
+# online-stop=N, N the first pass to begin after the operations, the last
+# the guest runs.  The only time limits are hang guards: the guest's life
+# (the scenario's sk.timeout less 240 s) and its loop's.  After the guest:
+# qemu-img check clean on every image, content (md5 of everything but the
+# loop region: zeroes and the guest's data on xvda, the guest's data on
+# xvdb, the seed on xvdc and xvdd, each read from the image that must now
+# hold it alone; dom0's fio replays the guest's last pass over the loop
+# region, so a lost write or one left from an earlier pass fails), the
+# stream's parent unchanged, and each image's history records its
+# operation.  Handshakes (guest -> dom0): md5s, online-ready, begun (the
+# number of the pass it begins, rewritten), pass (of the last pass done,
+# rewritten) and pass-N (each), online-failed, online-done (the last
 # pass's mark); dom0 -> guest: online-stop (the last pass to run),
 # online-done-seen.
 

@@ -17,15 +17,16 @@
 # seed 1 read through the chain, writes (copy-on-write into data.qcow2),
 # then writes seed 2 over the whole disk.  Once it has, the read-only xvdd
 # must show requests served on the backend's direct path (skb_stats/
-# image_direct: O_DIRECT I/O on clusters the image holds in place), and
-# a read of xvda must take it once dom0's page cache holds nothing dirty
-# of the image, and be served from that cache (image_cached) when it does
-# (sk_qcow2_dirty_host).  After the guest: qemu-img check is clean on every image, qemu-img compare finds base.qcow2 still equal to
-# seed.raw (the backing was never written), the top's guest content
-# verifies as seed 2, fs.qcow2's ext4 checks clean, the discard disk lost
-# its discarded clusters' space, and data.qcow2's history has the attach
-# and the detach with the domain's name.  The guest's fstrim on xvdb makes
-# fs.qcow2's allocated size fall (handshakes qcow2-filled, qcow2-trimmed).
+# image_direct: O_DIRECT I/O on clusters the image holds in place), and a
+# read of xvda must take it once dom0's page cache holds nothing dirty of
+# the image, and be served from that cache (image_cached) when it does
+# (sk_qcow2_dirty_host).  After the guest: qemu-img check is clean on every
+# image, qemu-img compare finds base.qcow2 still equal to seed.raw (the
+# backing was never written), the top's guest content verifies as seed 2,
+# fs.qcow2's ext4 checks clean, the discard disk lost its discarded
+# clusters' space, and data.qcow2's history has the attach and the detach
+# with the domain's name.  The guest's fstrim on xvdb makes fs.qcow2's
+# allocated size fall (handshakes qcow2-filled, qcow2-trimmed).
 #
 # sk_qcow2_policy (vbd-qcow2-policy) runs xl create -p against images
 # whose VM information or chain the backend must refuse, and checks xl
