@@ -223,9 +223,9 @@ struct skb_attach {
  * @direct_answers: requests answered where their I/O completed (req.c).
  * @image_direct: qcow2 reads and writes done as the backing's own I/O
  *	between the request's pages and the image file (qcow2.c).
- * @image_cached: qcow2 requests turned from the direct path because
- *	dom0's page cache held dirty bytes of a run of theirs, served by the
- *	engine from that cache (qcow2.c, skb_qcow2_range_dirty()).
+ * @image_cached: qcow2 reads on the direct path with a run whose bytes
+ *	dom0's page cache held dirty, read from that cache instead of with
+ *	O_DIRECT (qcow2.c, skb_qcow2_range_dirty()).
  */
 struct skb_stats {
 	atomic64_t reqs;

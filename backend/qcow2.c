@@ -17,9 +17,10 @@
  * fails the request with -ENOMEM, nothing else.
  *
  * Reads, and writes of 64 KiB or more, of data the image already holds in
- * place take the direct path, unless dom0's page cache holds dirty bytes
- * of their range (skb_qcow2_range_dirty()): under the mutex the engine
- * says where the request's bytes lie in the file (ski_map_data_in()),
+ * place take the direct path (a read of bytes dom0's page cache holds
+ * dirty from the page cache: skb_qcow2_range_dirty()): under the mutex
+ * the engine says where the request's bytes lie in the file
+ * (ski_map_data_in()),
  * then, unlocked, each run of them is one asynchronous O_DIRECT kiocb
  * between the request's pages and the file, as the raw file backing does,
  * so a guest keeps many requests in flight on a qcow2 disk as on a raw
@@ -512,17 +513,20 @@ static struct file *skb_qcow2_file_of(struct skb_qcow2 *q,
  * Whether dom0's page cache may hold bytes of @file's [@host, @host +
  * @n) newer than the disk's: a page there dirty, being written back or
  * locked (filemap_range_needs_writeback(); a locked page may only be
- * being read in, then the engine serves a request it need not).  The
- * engine's writes under SKB_QCOW2_DIRECT_WRITE_MIN land in the page cache.
- * O_DIRECT on such a range first writes those pages back and waits for
- * them, in the ring's consumer (iomap_dio_rw():
- * filemap_write_and_wait_range()); after a burst of small random writes
- * nearly every large read met a few such pages.  make bench-qcow2,
- * BENCH_JOBS="rw4k32 sr1m", 3 rounds each: 1 MiB reads after the 4 KiB
- * random writes at 0.68x [0.65-0.88] the raw file's throughput and 3.5-4.7
- * dom0 context switches per read against raw's 2.0 (28139bd), 0.86x
- * [0.76-0.92] and 2.2-3.6 served from the page cache.  Only a choice of
- * path: either is coherent.
+ * being read in).  The engine's writes under SKB_QCOW2_DIRECT_WRITE_MIN
+ * land in the page cache.  An O_DIRECT read of such a range first writes
+ * those pages back and waits for them, in the ring's consumer
+ * (iomap_dio_rw(): filemap_write_and_wait_range()); after a burst of
+ * small random writes nearly every large read met a few such pages.  Such
+ * a run is read from the page cache instead, still outside the image lock
+ * (skb_qcow2_map()).  make bench-qcow2, BENCH_JOBS="rw4k32 sr1m", 3
+ * rounds: 1 MiB reads after the 4 KiB random writes at 0.68x [0.65-0.88]
+ * the raw file's throughput and 3.5-4.7 dom0 context switches per read
+ * against raw's 2.0 (28139bd).  Serving those reads through the engine,
+ * under the lock (49da050), helped there (0.86x) but not after both 4 KiB
+ * write jobs of the full bench, where the engine read the rest of each
+ * request from the disk with the lock held (0.41x, against 0.57x).  Only
+ * a choice of path: each is coherent.
  */
 static bool skb_qcow2_range_dirty(struct file *file, u64 host, u64 n)
 {
@@ -535,8 +539,11 @@ static bool skb_qcow2_range_dirty(struct file *file, u64 host, u64 n)
  * a finished commit, the parent's: skb_qcow2_file_of()), all of them, or
  * NULL when part of the request is not for the direct path (the engine
  * said -EAGAIN, or any other error, which the engine's own path then
- * meets and reports; the file takes no direct I/O; or the page cache
- * holds dirty bytes of a run, skb_qcow2_range_dirty()) or memory ran out.
+ * meets and reports; or the file takes no direct I/O) or memory ran out.
+ * A read's run whose bytes the page cache may hold newer than the disk
+ * (skb_qcow2_range_dirty()) is a buffered read of the engine's own file,
+ * done like the others with the lock dropped: the same cluster rules hold
+ * for it (it counts in @q->aio_inflight until it ends).
  * @q->lock held; on success the runs count in @q->aio_inflight and in
  * @req's I/O references already.
  */
@@ -548,7 +555,9 @@ static struct skb_qcow2_aio *skb_qcow2_map(struct skb_qcow2 *q,
 	struct skb_qcow2_aio *first = NULL, **tail = &first, *aio;
 	struct ski_image *in;
 	unsigned int nr = 0;
+	bool cached = false;
 	struct file *file;
+	int flags;
 	u64 host, n;
 
 	while (pos < len) {
@@ -558,16 +567,18 @@ static struct skb_qcow2_aio *skb_qcow2_map(struct skb_qcow2 *q,
 		file = skb_qcow2_file_of(q, in);
 		if (!file)
 			goto free_runs;
-		if (skb_qcow2_range_dirty(file, host, n)) {
-			atomic64_inc(&req->d->stats.image_cached);
-			goto free_runs;
+		flags = IOCB_DIRECT;
+		if (!write && skb_qcow2_range_dirty(file, host, n)) {
+			file = skp_file_filp(ski_image_file(in));
+			flags = 0;
+			cached = true;
 		}
 		aio = kmalloc(sizeof(*aio), GFP_NOIO);
 		if (!aio)
 			goto free_runs;
 		init_sync_kiocb(&aio->iocb, get_file(file));
 		aio->iocb.ki_pos = host;
-		aio->iocb.ki_flags = IOCB_DIRECT;
+		aio->iocb.ki_flags = flags;
 		aio->iocb.ki_complete = skb_qcow2_aio_done;
 		aio->req = req;
 		aio->q = q;
@@ -582,6 +593,8 @@ static struct skb_qcow2_aio *skb_qcow2_map(struct skb_qcow2 *q,
 	}
 	atomic_add(nr, &q->aio_inflight);
 	atomic_add(nr, &req->pending);
+	if (cached)
+		atomic64_inc(&req->d->stats.image_cached);
 	return first;
 
 free_runs:
