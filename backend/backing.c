@@ -56,6 +56,7 @@ int skb_backing_open(struct skb_backing *be, const char *path, bool ro,
 	be->format = at->format;
 	be->backing_raw = at->backing_raw;
 	be->qcow2_direct = at->qcow2_direct;
+	be->qcow2_writeback = at->qcow2_writeback;
 	if (at->dom_uuid)
 		strscpy(be->dom_uuid, at->dom_uuid, sizeof(be->dom_uuid));
 	be->path = kstrdup(path, GFP_KERNEL);

@@ -134,6 +134,8 @@ struct skb_backing_ops {
  * @format: what the administrator's config says the file is.
  * @backing_raw: qcow2: a backing file of unrecorded format is raw.
  * @qcow2_direct: qcow2: the direct path is allowed (struct skb_attach).
+ * @qcow2_writeback: qcow2: the qcow2_writeback parameter (struct
+ *	skb_attach).
  * @dom_name: the guest's name, for image policy and history (or NULL).
  * @dom_uuid: the guest's UUID, likewise ("" if unknown).
  * @priv: the ops' own state (qcow2.c).
@@ -157,6 +159,7 @@ struct skb_backing {
 	enum skb_format format;
 	bool backing_raw;
 	bool qcow2_direct;
+	const bool *qcow2_writeback;
 	char *dom_name;
 	char dom_uuid[40];
 	void *priv;
@@ -188,11 +191,14 @@ struct skb_offer {
  * @dom_uuid: its UUID, or NULL.
  * @qcow2_direct: qcow2 only: read and write what the image holds in place
  *	on its file directly (the qcow2_direct parameter; qcow2.c).
+ * @qcow2_writeback: qcow2 only: the qcow2_writeback parameter itself,
+ *	read at each write through the image engine (qcow2.c).
  */
 struct skb_attach {
 	enum skb_format format;
 	bool backing_raw;
 	bool qcow2_direct;
+	const bool *qcow2_writeback;
 	const char *dom_name;
 	const char *dom_uuid;
 };
@@ -226,6 +232,11 @@ struct skb_attach {
  * @image_cached: qcow2 reads on the direct path with a run whose bytes
  *	dom0's page cache held dirty, read from that cache instead of with
  *	O_DIRECT (qcow2.c, skb_qcow2_range_dirty()).
+ * @image_writeback: qcow2 write-back passes run (qcow2.c,
+ *	skb_qcow2_writeback()).
+ * @image_dirty: qcow2: 1 from a write through the image engine until a
+ *	flush or a write-back pass left no page of the image's file dirty or
+ *	being written back in dom0's page cache, then 0.
  */
 struct skb_stats {
 	atomic64_t reqs;
@@ -250,6 +261,8 @@ struct skb_stats {
 	atomic64_t direct_answers;
 	atomic64_t image_direct;
 	atomic64_t image_cached;
+	atomic64_t image_writeback;
+	atomic_t image_dirty;
 };
 
 struct skb_gpool;
@@ -401,6 +414,7 @@ struct skb_req {
  * @max_pages_all: bounce pages all disks' requests may hold.
  * @zero_copy: map persistent grants and do I/O on them (gmap.c).
  * @qcow2_direct: qcow2 disks take the direct path (qcow2.c).
+ * @qcow2_writeback: qcow2 disks write back the engine's writes at once.
  * @max_grants: grants a disk keeps mapped at most, per queue it offers.
  *
  * Each may change at any time (0644): read them once, with READ_ONCE().
@@ -414,6 +428,7 @@ struct skb_params {
 	unsigned int max_pages_all;
 	bool zero_copy;
 	bool qcow2_direct;
+	bool qcow2_writeback;
 	unsigned int max_grants;
 };
 

@@ -29,6 +29,7 @@ static struct skb_params skb_param = {
 	.max_pages_all = 131072,
 	.zero_copy = true,
 	.qcow2_direct = true,
+	.qcow2_writeback = true,
 	.max_grants = 1056,
 };
 
@@ -50,13 +51,16 @@ SK_PARAM_UINT(max_pages_all, skb_param.max_pages_all,
 module_param_named(zero_copy, skb_param.zero_copy, bool, 0644);
 MODULE_PARM_DESC(zero_copy,
 		 "map a frontend's persistent grants once and do block and file I/O on them, no bounce page, no grant copy; read at each connect (default y; n: grant copy on bounce pages for every request)");
+module_param_named(qcow2_direct, skb_param.qcow2_direct, bool, 0644);
+MODULE_PARM_DESC(qcow2_direct,
+		 "qcow2 disks: read and write the data an image holds in place with asynchronous O_DIRECT I/O on the image file, outside the image lock; read at each attach (default y; n: every request through the image engine, synchronously)");
+module_param_named(qcow2_writeback, skb_param.qcow2_writeback, bool, 0644);
+MODULE_PARM_DESC(qcow2_writeback,
+		 "qcow2 disks with the direct path: start writing what the image engine wrote into dom0's page cache back to the disk at once, so later direct reads of it need not wait for that; read at each write and each pass (default y; n: dom0's periodic write-back, after dirty_expire_centisecs and the next dirty_writeback_centisecs)");
 /*
  * xen-blkback's max_persistent_grants default: per disk the memory
  * xen-blkback may map with 4 rings in use
  */
-module_param_named(qcow2_direct, skb_param.qcow2_direct, bool, 0644);
-MODULE_PARM_DESC(qcow2_direct,
-		 "qcow2 disks: read and write the data an image holds in place with asynchronous O_DIRECT I/O on the image file, outside the image lock; read at each attach (default y; n: every request through the image engine, synchronously)");
 SK_PARAM_UINT(max_grants, skb_param.max_grants, 0, SKB_MAX_GRANTS, 0644,
 	      "persistent grants a disk keeps mapped per queue it offers (max_queues), 0-65536, one dom0 page frame each, shared by the rings the frontend connects; read at each connect (default 1056: 16.5 MiB a 4-queue disk; 0 turns zero copy off)");
 SK_PARAM_UINT(poll_ns, skb_param.poll_ns, 0, SK_CHAN_MAX_POLL_NS, 0644,

@@ -17,32 +17,33 @@
  * fails the request with -ENOMEM, nothing else.
  *
  * Reads, and writes of 64 KiB or more, of data the image already holds in
- * place take the direct path (a read of bytes dom0's page cache holds
- * dirty from the page cache: skb_qcow2_range_dirty()): under the mutex
- * the engine says where the request's bytes lie in the file
- * (ski_map_data_in()),
- * then, unlocked, each run of them is one asynchronous O_DIRECT kiocb
- * between the request's pages and the file, as the raw file backing does,
- * so a guest keeps many requests in flight on a qcow2 disk as on a raw
- * one.  Everything else (unallocated and zero clusters, the backing
- * chain, compressed clusters, allocating writes, flushes, discards, and
- * what a running commit sends to the parent) goes through the engine
- * synchronously under the mutex.  Once a commit has finished, the parent
- * serves the guest and the direct path maps there, on the parent's file
- * opened with O_DIRECT (skb_qcow2_file_of()), under the same rules.  The
- * rule that keeps the two apart: a cluster with direct I/O in flight is
- * never freed (the engine's free hook waits for that I/O first,
- * skb_qcow2_drain()), and a long operation's step waits for it when it
- * starts and each time it takes the mutex back after copying unlocked
- * (imgop.c), so a direct write into a cluster being moved has landed
- * before the step checks the move's dirty mark, which ski_map_data() set.
- * A direct write changes no metadata: the engine hands out only clusters
- * the image alone owns for one.  No page of the file holds both what a
- * direct write changes and what the engine writes through the page cache
- * at the same time: clusters are a page or larger (or the direct path is
- * off), and an engine write or discard of part of a page waits for the
- * direct I/O first (skb_qcow2_part_page()).  So guest reads and writes of the image's
- * own data wait for an operation's step only to be mapped.
+ * place take the direct path (a read of bytes dom0's page cache holds dirty
+ * from the page cache: skb_qcow2_range_dirty()): under the mutex the engine
+ * says where the request's bytes lie in the file (ski_map_data_in()), then,
+ * unlocked, each run of them is one asynchronous O_DIRECT kiocb between the
+ * request's pages and the file, as the raw file backing does, so a guest
+ * keeps many requests in flight on a qcow2 disk as on a raw one.  What the
+ * engine writes into the page cache is written back at once, outside the
+ * mutex (skb_qcow2_writeback()), so such reads seldom meet dirty pages.
+ * Everything else (unallocated and zero clusters, the backing chain,
+ * compressed clusters, allocating writes, flushes, discards, and what a
+ * running commit sends to the parent) goes through the engine synchronously
+ * under the mutex.  Once a commit has finished, the parent serves the guest
+ * and the direct path maps there, on the parent's file opened with O_DIRECT
+ * (skb_qcow2_file_of()), under the same rules.  The rule that keeps the two
+ * apart: a cluster with direct I/O in flight is never freed (the engine's
+ * free hook waits for that I/O first, skb_qcow2_drain()), and a long
+ * operation's step waits for it when it starts and each time it takes the
+ * mutex back after copying unlocked (imgop.c), so a direct write into a
+ * cluster being moved has landed before the step checks the move's dirty
+ * mark, which ski_map_data() set.  A direct write changes no metadata: the
+ * engine hands out only clusters the image alone owns for one.  No page of
+ * the file holds both what a direct write changes and what the engine
+ * writes through the page cache at the same time: clusters are a page or
+ * larger (or the direct path is off), and an engine write or discard of
+ * part of a page waits for the direct I/O first (skb_qcow2_part_page()).
+ * So guest reads and writes of the image's own data wait for an operation's
+ * step only to be mapped.
  *
  * With zero copy (gmap.c) a request's segments may be the frontend's own
  * pages, mapped grants: the direct path does its I/O on them as on bounce
@@ -177,6 +178,99 @@ static void skb_qcow2_freeing(void *arg)
 	skb_qcow2_drain(arg);
 }
 
+/* The struct file the engine reads and writes @img's file through. */
+static struct file *skb_qcow2_filp(struct ski_image *img)
+{
+	return skp_file_filp(ski_image_file(img));
+}
+
+/*
+ * Write back what dom0's page cache holds of @file not yet on the disk and
+ * wait for it, keeping any error for the engine's next flush to report.
+ * It waits first for write-back someone else started (dom0's flusher, an
+ * O_DIRECT write's), which a write-back without waiting skips even when
+ * the page was written again meanwhile.  An error ->writepages returns
+ * without recording it (ext4 giving up a delayed allocation) is recorded
+ * on the file, as a flush that met it would have reported it.
+ * Return: whether a page of @file is still dirty or being written back
+ * (written again meanwhile).
+ */
+static bool skb_qcow2_write_back(struct file *file)
+{
+	struct address_space *mapping = file->f_mapping;
+	int err;
+
+	filemap_fdatawait_keep_errors(mapping);
+	err = filemap_flush(mapping);
+	if (err && err != -ENOMEM && err != -EAGAIN)
+		mapping_set_error(mapping, err);
+	filemap_fdatawait_keep_errors(mapping);
+	return mapping_tagged(mapping, PAGECACHE_TAG_DIRTY) ||
+	       mapping_tagged(mapping, PAGECACHE_TAG_WRITEBACK);
+}
+
+/*
+ * Files a write-back pass looks at: the top image's and, from the first
+ * step of a commit, those of the parents it writes guest data into
+ * (ski_image_commit_to(); a commit of the parent it serves from after a
+ * finished commit adds the next).
+ */
+#define SKB_QCOW2_WB_FILES	4
+
+/*
+ * A write-back pass (skb_qcow2.writeback, on system_unbound_wq), queued
+ * by each guest write or discard the engine served.  Those land in dom0's
+ * page cache and would stay dirty until dom0's periodic write-back (30 s
+ * and more by default); a direct-path read of such a range is then read
+ * from the page cache (skb_qcow2_range_dirty()), and an O_DIRECT write of
+ * it writes those pages back and waits, in the ring's consumer.  Started
+ * at once, the pages are mostly clean again by the time the guest reads
+ * them.  The image lock is held only to take references to the files the
+ * engine writes guest data into, and again to set skb_stats/image_dirty
+ * to what the pass left, unless a write or flush came since it began
+ * (@q->wb_gen).  Ordering is the engine's flushes', never the page
+ * cache's, which may write any page back at any time: writing pages back
+ * early changes no guarantee.
+ */
+static void skb_qcow2_writeback(struct work_struct *work)
+{
+	struct skb_qcow2 *q = container_of(work, struct skb_qcow2, writeback);
+	struct file *files[SKB_QCOW2_WB_FILES];
+	unsigned int i, n = 0, noio;
+	struct ski_image *img;
+	bool dirty = false;
+	u64 gen;
+
+	if (!READ_ONCE(*q->writeback_on))
+		return;		/* turned off since it was queued */
+	noio = skb_qcow2_lock(q);
+	gen = q->wb_gen;
+	for (img = q->img; img && n < SKB_QCOW2_WB_FILES;
+	     img = ski_image_commit_to(img))
+		files[n++] = get_file(skb_qcow2_filp(img));
+	skb_qcow2_unlock(q, noio);
+	for (i = 0; i < n; i++) {
+		dirty |= skb_qcow2_write_back(files[i]);
+		fput(files[i]);
+	}
+	noio = skb_qcow2_lock(q);
+	if (q->wb_gen == gen)
+		atomic_set(&q->stats->image_dirty, dirty);
+	skb_qcow2_unlock(q, noio);
+	atomic64_inc(&q->stats->image_writeback);
+}
+
+/*
+ * The image's file is clean in dom0's page cache (a flush succeeded):
+ * image_dirty says so, and a pass begun before cannot say otherwise.
+ * @q->lock held.
+ */
+static void skb_qcow2_flushed(struct skb_qcow2 *q)
+{
+	q->wb_gen++;
+	atomic_set(&q->stats->image_dirty, 0);
+}
+
 static int skb_qcow2_describe(struct skb_backing *be)
 {
 	unsigned int flags = SKI_OPEN_STRICT | SKI_OPEN_PUNCH;
@@ -195,6 +289,9 @@ static int skb_qcow2_describe(struct skb_backing *be)
 	mutex_init(&q->lock);
 	atomic_set(&q->aio_inflight, 0);
 	init_waitqueue_head(&q->aio_idle);
+	INIT_WORK(&q->writeback, skb_qcow2_writeback);
+	q->writeback_on = be->qcow2_writeback;
+	q->stats = &container_of(be, struct skb_dev, be)->stats;
 	skb_imgop_init(q);
 	q->inode = file_inode(be->file);
 	q->path = be->path;
@@ -501,9 +598,8 @@ static struct file *skb_qcow2_file_of(struct skb_qcow2 *q,
 	if (in != q->serve) {
 		skb_qcow2_serve_drop(q);
 		q->serve = in;
-		q->serve_direct =
-			skb_qcow2_open_direct(skp_file_filp(ski_image_file(in)),
-					      in, !q->writable);
+		q->serve_direct = skb_qcow2_open_direct(skb_qcow2_filp(in),
+							in, !q->writable);
 		ski_set_free_hook(in, skb_qcow2_freeing, q);
 	}
 	return q->serve_direct;
@@ -569,7 +665,7 @@ static struct skb_qcow2_aio *skb_qcow2_map(struct skb_qcow2 *q,
 			goto free_runs;
 		flags = IOCB_DIRECT;
 		if (!write && skb_qcow2_range_dirty(file, host, n)) {
-			file = skp_file_filp(ski_image_file(in));
+			file = skb_qcow2_filp(in);
 			flags = 0;
 			cached = true;
 		}
@@ -678,6 +774,20 @@ static bool skb_qcow2_part_page(u64 sector, u64 nr)
 }
 
 /*
+ * The engine wrote guest data or zeroes into dom0's page cache: the image
+ * is dirty, and, with the direct path on and the qcow2_writeback
+ * parameter set, a write-back pass is queued (none if one is queued
+ * already; one running is queued again).  @q->lock held.
+ */
+static void skb_qcow2_written(struct skb_qcow2 *q)
+{
+	q->wb_gen++;
+	atomic_set(&q->stats->image_dirty, 1);
+	if (q->direct && READ_ONCE(*q->writeback_on))
+		queue_work(system_unbound_wq, &q->writeback);
+}
+
+/*
  * Submit a validated request (skb_backing_ops.submit): on the direct path
  * where it can, else through the engine from start to end in the
  * consumer.  A flush with data: flush, write, flush.
@@ -702,6 +812,10 @@ static void skb_qcow2_submit(struct skb_req *req)
 		err = skb_qcow2_rw(q, req);
 	if (!err && flush)
 		err = ski_flush(q->img);
+	if (flush && !err)
+		skb_qcow2_flushed(q);
+	else if (req->desc.kind != SKB_KIND_READ)
+		skb_qcow2_written(q);	/* a flush that failed may have too */
 	skb_qcow2_unlock(q, noio);
 	if (err == -ENOMEM)
 		atomic64_inc(&req->d->stats.nomem);
@@ -716,6 +830,8 @@ static int skb_qcow2_flush(struct skb_backing *be)
 
 	noio = skb_qcow2_lock(q);
 	err = ski_flush(q->img);
+	if (!err)
+		skb_qcow2_flushed(q);
 	skb_qcow2_unlock(q, noio);
 	return err;
 }
@@ -733,6 +849,7 @@ static int skb_qcow2_discard(struct skb_backing *be, u64 sector,
 		skb_qcow2_drain(q);	/* it zeroes what it cannot free */
 	err = ski_discard(q->img, sector << SECTOR_SHIFT,
 			  nr_sectors << SECTOR_SHIFT);
+	skb_qcow2_written(q);
 	skb_qcow2_unlock(q, noio);
 	return err;
 }
@@ -744,6 +861,7 @@ static void skb_qcow2_close(struct skb_backing *be)
 	if (!q)
 		return;
 	skb_imgop_stop(q);	/* a detach cancels a running operation */
+	cancel_work_sync(&q->writeback);	/* no write queues it again */
 	skb_qcow2_history(be, q, "detached");
 	mutex_lock(&skb_qcow2_list_lock);
 	list_del(&q->node);

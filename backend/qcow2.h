@@ -97,6 +97,14 @@ struct skb_imgop {
  * @aio_inflight: those reads and writes started and not ended; raised
  *	under @lock only, so that with @lock held it only falls.
  * @aio_idle: woken when @aio_inflight falls to 0.
+ * @writeback: a write-back pass (skb_qcow2_writeback()): what the engine
+ *	wrote into dom0's page cache goes to the disk soon, not after dom0's
+ *	dirty expiry, so the direct path's reads find it clean.
+ * @writeback_on: the qcow2_writeback parameter, read at each write and
+ *	each pass.
+ * @wb_gen: raised by each write through the engine and each flush, so a
+ *	pass begun before them leaves image_dirty alone; under @lock.
+ * @stats: the disk's counters (image_writeback, image_dirty).
  */
 struct skb_qcow2 {
 	struct ski_image *img;
@@ -111,6 +119,10 @@ struct skb_qcow2 {
 	struct file *serve_direct;
 	atomic_t aio_inflight;
 	wait_queue_head_t aio_idle;
+	struct work_struct writeback;
+	const bool *writeback_on;
+	u64 wb_gen;
+	struct skb_stats *stats;
 };
 
 /**

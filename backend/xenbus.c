@@ -345,6 +345,7 @@ static int skb_open_backing(struct skb_dev *d)
 	int err;
 
 	at.qcow2_direct = READ_ONCE(skb_param->qcow2_direct);
+	at.qcow2_writeback = &skb_param->qcow2_writeback;
 	path = sk_xs_read_str(dev->nodename, "physical-device-path", PATH_MAX);
 	if (IS_ERR(path))
 		path = sk_xs_read_str(dev->nodename, "params", PATH_MAX);
@@ -486,6 +487,7 @@ static void skb_format_changed(struct xenbus_watch *w, const char *path,
 	X(skb, grant_evictions)						\
 	X(skb, completion_runs) X(skb, direct_answers)			\
 	X(skb, image_direct) X(skb, image_cached)			\
+	X(skb, image_writeback) X(skb, image_dirty)			\
 	X(skb, refused_bad_op) X(skb, refused_not_supported)		\
 	X(skb, refused_read_only) X(skb, refused_bad_nr_segs)		\
 	X(skb, refused_bad_indirect_op) X(skb, refused_bad_seg)	\
@@ -540,6 +542,8 @@ static void skb_stats_snapshot(struct device *dev, u64 *v)
 	v[skb_st_direct_answers] = atomic64_read(&s->direct_answers);
 	v[skb_st_image_direct] = atomic64_read(&s->image_direct);
 	v[skb_st_image_cached] = atomic64_read(&s->image_cached);
+	v[skb_st_image_writeback] = atomic64_read(&s->image_writeback);
+	v[skb_st_image_dirty] = atomic_read(&s->image_dirty);
 	v[skb_st_zero_copy] = READ_ONCE(d->link) && READ_ONCE(d->grant_slots);
 	for (r = SKB_BAD_OP; r < SKB_NR_REASONS; r++)
 		v[skb_reason_stat[r]] = atomic64_read(&s->reasons[r]);

@@ -481,6 +481,23 @@ struct skp_file *ski_image_file(const struct ski_image *img)
 	return img->file;
 }
 
+/**
+ * ski_image_commit_to() - the image a commit of @img writes guest data into
+ * @img: an open image
+ *
+ * Under the caller's lock on @img (the core is not thread-safe).
+ *
+ * Return: the writable parent that a running or finished commit of @img
+ * sends guest writes, discards and zeroes to (below its cursor, or all of
+ * them once it has finished), or NULL when no commit of @img runs or has
+ * finished (one cut short sends nothing there any more).  It stays open
+ * until @img is closed.
+ */
+struct ski_image *ski_image_commit_to(const struct ski_image *img)
+{
+	return img->commit_to;
+}
+
 /** ski_image_header() - the parsed header of an open image */
 const struct ski_header *ski_image_header(const struct ski_image *img)
 {

@@ -433,11 +433,10 @@ sk_online_start()
 sk_online_host()
 {
 	local name=vbd-online seed_md5 sbase_sum before after
-	local f0 f1 last cm rc d held stats cdirect n
+	local f0 f1 last cm rc d held cdirect n
 
 	NAME_ONLINE=$name
 	if sk_online_start sk_online_make; then
-		stats=/sys/bus/xen-backend/devices/vbd-$DOMID_ONLINE-51744/skb_stats
 		seed_md5=$(sk_online_md5 "$OD/seed.raw")
 		sbase_sum=$(md5sum <"$OD/sbase.qcow2")
 		sk_online_list
@@ -471,7 +470,7 @@ sk_online_host()
 		sk_online_op commit 51744
 		sk_online_check "commit: moved the child's $held clusters ($ONLINE_MOVED)" \
 			test "$held" = "${ONLINE_MOVED:-x}"
-		cdirect=$(cat "$stats/image_direct")
+		cdirect=$(sk_blk_back_stat "$DOMID_ONLINE" 51744 image_direct)
 
 		# (d) stream the parent into the child, guest writing (to
 		# clusters the child holds): every other cluster is copied
@@ -489,7 +488,7 @@ sk_online_host()
 		# the parent holds, clean in dom0's page cache: on the direct
 		# path into the parent's file (backend/qcow2.c,
 		# skb_qcow2_file_of())
-		n=$(cat "$stats/image_direct")
+		n=$(sk_blk_back_stat "$DOMID_ONLINE" 51744 image_direct)
 		sk_comment "xvdc: image_direct ${cdirect:-?} after the commit, ${n:-?} at the end"
 		sk_online_check "commit: afterwards the parent serves reads on the direct path" \
 			test "${n:-0}" -gt "${cdirect:-x}"

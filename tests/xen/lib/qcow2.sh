@@ -19,8 +19,9 @@
 # must show requests served on the backend's direct path (skb_stats/
 # image_direct: O_DIRECT I/O on clusters the image holds in place), and a
 # read of xvda must take it once dom0's page cache holds nothing dirty of
-# the image, and be served from that cache (image_cached) when it does
-# (sk_qcow2_dirty_host).  After the guest: qemu-img check is clean on every
+# the image, and be served from that cache (image_cached) when it does,
+# until the backend's write-back pass alone has made the image clean
+# again (image_dirty; sk_qcow2_dirty_host).  After the guest: qemu-img check is clean on every
 # image, qemu-img compare finds base.qcow2 still equal to seed.raw (the
 # backing was never written), the top's guest content verifies as seed 2,
 # fs.qcow2's ext4 checks clean, the discard disk lost its discarded
@@ -135,7 +136,7 @@ sk_qcow2_direct()
 {
 	local n
 
-	n=$(cat "/sys/bus/xen-backend/devices/vbd-$1-$2/skb_stats/image_direct") ||
+	n=$(sk_blk_back_stat "$1" "$2" image_direct) && [ -n "$n" ] ||
 		return 1
 	sk_comment "vbd-$1-$2: image_direct $n"
 	[ "$n" -gt 0 ]
@@ -146,61 +147,113 @@ sk_qcow2_direct()
 # segments there (zc_segs), the engine's requests and the direct path's.
 sk_qcow2_zero_copy()
 {
-	local d=/sys/bus/xen-backend/devices/vbd-$1-$2/skb_stats zc segs gc
+	local zc segs gc
 
-	zc=$(cat "$d/zero_copy") && segs=$(cat "$d/zc_segs") &&
-		gc=$(cat "$d/gcopy_segs") || return 1
+	zc=$(sk_blk_back_stat "$1" "$2" zero_copy) &&
+		segs=$(sk_blk_back_stat "$1" "$2" zc_segs) &&
+		gc=$(sk_blk_back_stat "$1" "$2" gcopy_segs) &&
+		[ -n "$segs" ] || return 1
 	sk_comment "vbd-$1-$2: zero_copy $zc, zc_segs $segs, gcopy_segs $gc"
 	[ "$zc" = 1 ] && [ "$segs" -gt 0 ]
 }
 
-# sk_qcow2_stat DOMID DEVID NAME: the disk's skb_stats/NAME.
-sk_qcow2_stat()
-{
-	cat "/sys/bus/xen-backend/devices/vbd-$1-$2/skb_stats/$3"
-}
-
 # sk_qcow2_dirty_host NAME DOMID: (dom0) which path xvda's reads take
-# (backend/qcow2.c, skb_qcow2_range_dirty()).  dom0 writes its dirty pages
-# back (sync), so the guest's O_DIRECT read of 1 MiB must take the direct
-# path (skb_stats/image_direct grows); the guest then rewrites a 4 KiB
-# block in that MiB (through the engine, into dom0's page cache, no flush)
-# and reads the MiB again, which must be served from the page cache
-# (image_cached grows) and show the new bytes.  dom0's periodic write-back
-# is off meanwhile, so the page stays dirty however slowly the guest runs.
-# Either answer is sent whatever happened before, so neither side waits
-# for the other in vain.
+# (backend/qcow2.c, skb_qcow2_range_dirty()) and the write-back pass
+# (skb_qcow2_writeback()).  dom0 writes its dirty pages back (sync), so
+# the guest's O_DIRECT read of 1 MiB must take the direct path
+# (skb_stats/image_direct grows).  With splitkit_back's qcow2_writeback
+# off, the guest rewrites a 4 KiB block in that MiB (through the engine,
+# into dom0's page cache, no flush; image_dirty must say 1) and reads the
+# MiB again, which must be served from the page cache (image_cached grows)
+# and show the new bytes.  dom0's periodic write-back is off meanwhile, so
+# the page stays dirty however slowly the guest runs.  Then with
+# qcow2_writeback on, the guest puts the old bytes back (no flush either):
+# the write-back pass alone must make the image clean (image_dirty falls
+# to 0; nothing else writes it back), and the guest's next read of the MiB
+# must take the direct path again (image_direct grows, image_cached not)
+# and show the old bytes.  Each answer is sent whatever happened before,
+# so neither side waits for the other in vain.
 sk_qcow2_dirty_host()
 {
-	local vm=/proc/sys/vm wb ex d0 d1 c0 c1
+	local vm=/proc/sys/vm wb ex d0 d1 d2 d3 c0 c1 c2 c3 w0 w1 on
+	local p=/sys/module/splitkit_back/parameters/qcow2_writeback
 
 	wb=$(cat $vm/dirty_writeback_centisecs)
 	ex=$(cat $vm/dirty_expire_centisecs)
+	on=$(cat $p)
 	echo 0 >$vm/dirty_writeback_centisecs
 	echo 360000 >$vm/dirty_expire_centisecs
+	sk_check "qcow2_writeback off" sh -c "echo N >$p"
 	sync
-	d0=$(sk_qcow2_stat "$2" 51712 image_direct)
+	d0=$(sk_blk_back_stat "$2" 51712 image_direct)
 	if sk_check "tell the guest to read xvda, then rewrite a block" \
 		sk_hs_send_to "$1" qcow2-dirty-go &&
 	   sk_check "guest read 1 MiB of xvda, then rewrote 4 KiB of it" \
 		sk_qcow2_wait "$1" qcow2-dirty-written; then
-		d1=$(sk_qcow2_stat "$2" 51712 image_direct)
-		c0=$(sk_qcow2_stat "$2" 51712 image_cached)
+		d1=$(sk_blk_back_stat "$2" 51712 image_direct)
+		c0=$(sk_blk_back_stat "$2" 51712 image_cached)
 		sk_comment "vbd-$2-51712: image_direct $d0 before the first read, $d1 after"
 		sk_check "xvda: a read of data clean in dom0's page cache took the direct path" \
 			test "$d1" -gt "$d0"
+		sk_check "xvda: image_dirty says the rewrite is in dom0's page cache" \
+			test "$(sk_blk_back_stat "$2" 51712 image_dirty)" = 1
 		sk_check "tell the guest" \
 			sk_hs_send_to "$1" qcow2-dirty-written-seen &&
 			sk_check "guest read the MiB again" \
 				sk_qcow2_wait "$1" qcow2-dirty-read &&
-			c1=$(sk_qcow2_stat "$2" 51712 image_cached) &&
+			c1=$(sk_blk_back_stat "$2" 51712 image_cached) &&
 			sk_comment "vbd-$2-51712: image_cached $c0 before the second read, $c1 after"
 		sk_check "xvda: a read of data dirty in dom0's page cache was served from it" \
 			test "$c1" -gt "$c0"
 	fi
+	sk_check "qcow2_writeback on" sh -c "echo Y >$p"
+	w0=$(sk_blk_back_stat "$2" 51712 image_writeback)
+	if sk_check "tell the guest to put the old bytes back" \
+		sk_hs_send_to "$1" qcow2-dirty-read-seen &&
+	   sk_check "guest put the old bytes back (no flush)" \
+		sk_qcow2_wait "$1" qcow2-dirty-restored; then
+		sk_check "xvda: the write-back pass made the image clean (image_dirty 0)" \
+			sk_qcow2_wait_stat "$2" 51712 image_dirty 0
+		w1=$(sk_blk_back_stat "$2" 51712 image_writeback)
+		d2=$(sk_blk_back_stat "$2" 51712 image_direct)
+		c2=$(sk_blk_back_stat "$2" 51712 image_cached)
+		sk_comment "vbd-$2-51712: image_writeback $w0 before the write, $w1 after"
+		sk_check "xvda: a write-back pass ran after the write" \
+			test "$w1" -gt "$w0"
+	fi
+	# sent whatever happened: the guest reads the MiB once more
+	if sk_check "tell the guest to read the MiB again" \
+		sk_hs_send_to "$1" qcow2-dirty-clean; then
+		sk_check "guest read the MiB a third time" \
+			sk_qcow2_wait "$1" qcow2-dirty-reread &&
+			d3=$(sk_blk_back_stat "$2" 51712 image_direct) &&
+			c3=$(sk_blk_back_stat "$2" 51712 image_cached) &&
+			sk_comment "vbd-$2-51712: image_direct $d2 -> $d3, image_cached $c2 -> $c3"
+		sk_check "xvda: after the write-back pass the read took the direct path" \
+			test "$d3" -gt "$d2" -a "$c3" = "$c2"
+	fi
+	echo "$on" >$p
 	echo "$wb" >$vm/dirty_writeback_centisecs
 	echo "$ex" >$vm/dirty_expire_centisecs
 	sk_check "tell the guest" sk_hs_send_to "$1" qcow2-dirty-seen
+}
+
+# sk_qcow2_wait_stat DOMID DEVID NAME VALUE: wait until the disk's
+# skb_stats/NAME reads VALUE: 60 s at most (what it waits for takes
+# milliseconds), and never past SK_QCOW2_END, so the guest's own
+# handshake waits outlast it.
+sk_qcow2_wait_stat()
+{
+	local end=$(($(date +%s) + 60))
+
+	[ "$end" -lt "$SK_QCOW2_END" ] || end=$SK_QCOW2_END
+	until [ "$(sk_blk_back_stat "$1" "$2" "$3")" = "$4" ]; do
+		if [ "$(date +%s)" -ge "$end" ]; then
+			sk_comment "skb_stats/$3 is $(sk_blk_back_stat "$1" "$2" "$3"), not $4"
+			return 1
+		fi
+		sleep 1
+	done
 }
 
 sk_qcow2_host()
@@ -306,7 +359,7 @@ sk_qcow2_handshake()
 # sk_qcow2_dirty_guest: (guest) sk_qcow2_dirty_host's half, on the MiB
 # of xvda from 8 MiB and its second 4 KiB block (2049): read, rewrite
 # with new bytes (O_DIRECT, no flush), read again, put the old bytes back
-# (dom0 verifies the whole disk afterwards).
+# (O_DIRECT, no flush), read a third time.
 sk_qcow2_dirty_guest()
 {
 	local b=/tmp/dirty rd
@@ -325,10 +378,16 @@ sk_qcow2_dirty_guest()
 		sk_qcow2_handshake qcow2-dirty-written qcow2-dirty-written-seen
 	sk_check "read the MiB again (O_DIRECT): block 2049 has the new bytes" \
 		sh -c "$rd && dd if=$b.1m bs=4k skip=1 count=1 2>/dev/null | cmp -s - $b.new"
-	sk_check "put block 2049's old bytes back" \
-		dd if=$b.old of=/dev/xvda bs=4k seek=2049 count=1 oflag=direct conv=notrunc,fsync 2>/dev/null
+	sk_check "dom0 checked the read" \
+		sk_qcow2_handshake qcow2-dirty-read qcow2-dirty-read-seen
+	sk_check "put block 2049's old bytes back (O_DIRECT, no flush)" \
+		dd if=$b.old of=/dev/xvda bs=4k seek=2049 count=1 oflag=direct conv=notrunc 2>/dev/null
+	sk_check "dom0 saw the image written back" \
+		sk_qcow2_handshake qcow2-dirty-restored qcow2-dirty-clean
+	sk_check "read the MiB a third time (O_DIRECT): block 2049 has the old bytes" \
+		sh -c "$rd && dd if=$b.1m bs=4k skip=1 count=1 2>/dev/null | cmp -s - $b.old"
 	sk_check "dom0 checked the reads" \
-		sk_qcow2_handshake qcow2-dirty-read qcow2-dirty-seen
+		sk_qcow2_handshake qcow2-dirty-reread qcow2-dirty-seen
 	rm -f "$b.1m" "$b.old" "$b.new"
 }
 
