@@ -116,6 +116,19 @@ static void skb_imgop_finish(struct skb_qcow2 *q, enum skb_imgop_state state,
 			skb_imgop_names[o->kind], err);
 }
 
+/*
+ * The step lets go of the image lock, which it took at @o->held_since:
+ * keep the longest such stretch (held_max_us, what a guest request may
+ * have waited behind).  Under q->lock.
+ */
+static void skb_imgop_held(struct skb_imgop *o)
+{
+	u64 ns = ktime_to_ns(ktime_sub(ktime_get(), o->held_since));
+
+	if (ns > o->held_max_ns)
+		o->held_max_ns = ns;
+}
+
 /* One step, then the next one is queued, or the operation ends. */
 static void skb_imgop_work(struct work_struct *work)
 {
@@ -126,6 +139,7 @@ static void skb_imgop_work(struct work_struct *work)
 	int err;
 
 	noio = skb_qcow2_lock(q);
+	o->held_since = ktime_get();
 	if (o->state != SKB_IMGOP_RUNNING)
 		goto unlock;
 	if (READ_ONCE(o->cancel)) {
@@ -150,6 +164,7 @@ static void skb_imgop_work(struct work_struct *work)
 		again = true;
 	}
 unlock:
+	skb_imgop_held(o);
 	skb_qcow2_unlock(q, noio);
 	if (again)
 		queue_work(system_unbound_wq, &o->work);
@@ -160,6 +175,7 @@ static void skb_imgop_unlock(void *arg)
 {
 	struct skb_qcow2 *q = arg;
 
+	skb_imgop_held(&q->imgop);
 	mutex_unlock(&q->lock);
 }
 
@@ -168,6 +184,7 @@ static void skb_imgop_relock(void *arg)
 	struct skb_qcow2 *q = arg;
 
 	mutex_lock(&q->lock);
+	q->imgop.held_since = ktime_get();
 	/* guest writes mapped meanwhile land before the step checks them */
 	skb_qcow2_drain(q);
 }
@@ -217,6 +234,7 @@ int skb_imgop_start(struct skb_qcow2 *q, enum ski_op_kind kind)
 	o->error = 0;
 	o->guest_reqs = 0;
 	o->steps = 0;
+	o->held_max_ns = 0;
 	o->paced = false;
 	err = ski_op_begin(&o->op, q->img, kind);
 	if (err) {
@@ -328,6 +346,7 @@ enum skb_imgop_file {
 	SKB_IMGOP_F_GUEST_PACE,
 	SKB_IMGOP_F_RECOPIED,
 	SKB_IMGOP_F_GIVEN_UP,
+	SKB_IMGOP_F_HELD_MAX,
 };
 
 static u64 skb_imgop_value(const struct skb_imgop *o, enum skb_imgop_file f)
@@ -345,6 +364,7 @@ static u64 skb_imgop_value(const struct skb_imgop *o, enum skb_imgop_file f)
 		[SKB_IMGOP_F_GUEST_PACE] = o->guest_pace,
 		[SKB_IMGOP_F_RECOPIED] = o->recopied,
 		[SKB_IMGOP_F_GIVEN_UP] = o->given_up,
+		[SKB_IMGOP_F_HELD_MAX] = div_u64(o->held_max_ns, NSEC_PER_USEC),
 	};
 
 	return v[f];
@@ -443,6 +463,7 @@ SKB_IMGOP_NUM(error, SKB_IMGOP_F_ERROR);
 SKB_IMGOP_NUM(guest_requests, SKB_IMGOP_F_GUEST_REQS);
 SKB_IMGOP_NUM(recopied, SKB_IMGOP_F_RECOPIED);
 SKB_IMGOP_NUM(given_up, SKB_IMGOP_F_GIVEN_UP);
+SKB_IMGOP_NUM(held_max_us, SKB_IMGOP_F_HELD_MAX);
 #define SKB_IMGOP_NUM_RW(_name, _file)					\
 	static struct skb_imgop_attr skb_imgop_attr_##_name = {	\
 		.attr = __ATTR(_name, 0644, skb_imgop_num_show,		\
@@ -554,6 +575,7 @@ static struct attribute *skb_imgop_attrs[] = {
 	&skb_imgop_attr_guest_pace.attr.attr,
 	&skb_imgop_attr_recopied.attr.attr,
 	&skb_imgop_attr_given_up.attr.attr,
+	&skb_imgop_attr_held_max_us.attr.attr,
 	NULL
 };
 

@@ -7,6 +7,7 @@
 #ifndef _SPLITKIT_BACK_QCOW2_H
 #define _SPLITKIT_BACK_QCOW2_H
 
+#include <linux/ktime.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/sched/mm.h>
@@ -53,6 +54,10 @@ enum skb_imgop_state {
  *	again by skb_imgop_count() once @guest_reqs reaches @pace_at;
  *	under skb_qcow2.lock.
  * @pace_at: the value of @guest_reqs the next step waits for.
+ * @held_since: when the step last took the image lock.
+ * @held_max_ns: the longest a step has held the image lock at a stretch
+ *	since the operation started (in the step's work and between the
+ *	engine's unlocked windows), for sysfs; under skb_qcow2.lock.
  */
 struct skb_imgop {
 	struct work_struct work;
@@ -74,6 +79,8 @@ struct skb_imgop {
 	unsigned int guest_pace;
 	bool paced;
 	u64 pace_at;
+	ktime_t held_since;
+	u64 held_max_ns;
 };
 
 /**

@@ -118,6 +118,11 @@ END {
 			if ((r, o[2], "max_us") in f)
 				v[++nv] = f[r, o[2], "max_us"] / 1000
 		row(o[3] ": highest completion before it, ms", "", "%.0f")
+		nv = 0
+		for (r = 1; r <= nr; r++)
+			if ((r, o[1], "held_us") in f)
+				v[++nv] = f[r, o[1], "held_us"] / 1000
+		row(o[3] ": longest image lock hold, ms", "", "%.1f")
 	}
 	print ""
 	print "operation speed / sequential copy of the same bytes (dd, same disk):"

@@ -241,7 +241,8 @@ static struct json_object *vbd_op_json(const char *dev)
 {
 	static const char *const nums[] = { "done", "total", "moved", "steps",
 		"file_bytes_before", "file_bytes", "error", "step_clusters",
-		"guest_requests", "guest_pace", "recopied", "given_up" };
+		"guest_requests", "guest_pace", "recopied", "given_up",
+		"held_max_us" };
 	struct json_object *o = json_object_new_object();
 	char file[64], buf[32];
 	size_t i;

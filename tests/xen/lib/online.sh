@@ -303,7 +303,7 @@ sk_online_op_val()
 # served between its steps.  Leaves image_op/moved in ONLINE_MOVED.
 sk_online_op()
 {
-	local dev=vbd-$DOMID_ONLINE-$2 out=/tmp/sk-online-$1.log reqs state
+	local dev=vbd-$DOMID_ONLINE-$2 out=/tmp/sk-online-$1.log reqs state held
 
 	ONLINE_MOVED=
 	sk_online_check "$1: image_op/guest_pace = $OL_PACE" \
@@ -318,6 +318,9 @@ sk_online_op()
 	sk_online_check "$1: image_op/state is done" test "$state" = "done"
 	sk_online_check "$1: guest requests served between its steps ($reqs, pace $OL_PACE)" \
 		test "${reqs:-0}" -ge "$OL_PACE"
+	held=$(sk_online_op_val "$dev" held_max_us)
+	sk_online_check "$1: image_op/held_max_us counted its steps' lock holds ($held us)" \
+		test "${held:-0}" -gt 0
 }
 
 # sk_online_history IMAGE OP NOTE: IMAGE's history has OP (with NOTE, a

@@ -33,7 +33,9 @@
 # names), "qemu-img convert" of a fresh t-cmp.qcow2 copy (the offline
 # compaction), "qemu-img commit" of a fresh child copy (the offline
 # merge) and "qemu-img rebase -b ''" of another (the offline stream).  One KTAP comment per figure:
-#   BENCH-ONLINE round=R what=W ms=N mib=N [p99_us=N max_us=N ios=N runs=N]
+#   BENCH-ONLINE round=R what=W ms=N mib=N held_us=N [p99_us=N max_us=N ios=N runs=N]
+# (held_us: image_op/held_max_us, the longest the steps held the image
+# lock at a stretch.)
 # An operation that does not end done fails; speed never does.
 
 . /lib/splitkit/blk.sh
@@ -99,7 +101,7 @@ bo_copies()
 # the guest measures latency on it meanwhile.  One BENCH-ONLINE line.
 bo_op()
 {
-	local r=$1 what=$2 op=$4 disk=${5:-} t0 t1 st moved
+	local r=$1 what=$2 op=$4 disk=${5:-} t0 t1 st moved held
 	local d=/sys/bus/xen-backend/devices/vbd-$DOMID-$3/image_op lat=""
 
 	echo "$BO_STEP" >"$d/step_clusters" || return 1
@@ -114,12 +116,13 @@ bo_op()
 	done
 	t1=$(bo_ms)
 	moved=$(cat "$d/moved")
+	held=$(cat "$d/held_max_us")
 	if [ -n "$disk" ]; then
 		sk_hs_send_to "$name" "done-$disk" >/dev/null
 		set -- $(sk_hs_wait_from "$name" "lat-during-$disk" 600)
 		lat="p99_us=${1:-0} max_us=${2:-0} ios=${3:-0} runs=${4:-0}"
 	fi
-	sk_comment "BENCH-ONLINE round=$r what=$what ms=$((t1 - t0)) mib=$((moved / 16)) $lat"
+	sk_comment "BENCH-ONLINE round=$r what=$what ms=$((t1 - t0)) mib=$((moved / 16)) held_us=$held $lat"
 	test "$st" = done
 }
 
