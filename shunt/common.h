@@ -122,6 +122,9 @@ static inline bool sksh_bio_wanted(const struct sksh_disk *d,
 	       !sksh_bio_owned(bio);
 }
 
+/* position.c */
+int sksh_position_check(struct block_device *emul, struct block_device *pv);
+
 /* hook.c */
 int sksh_hook_install(struct sksh_disk *d);
 void sksh_hook_remove(void);

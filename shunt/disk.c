@@ -422,11 +422,14 @@ static struct file *sksh_open(const char *path, bool excl,
  * @pv: splitkit_front's disk of the same backing (e.g. /dev/xvda), which
  *	is then held exclusively.
  *
- * Process context.  The identity of the two is checked at every switch
- * to PV, when nothing is in flight.
+ * Process context.  Their positions in the domain's config are checked
+ * here (position.c); their sizes and content at every switch to PV, when
+ * nothing is in flight.
  *
- * Return: 0 or -errno (-ENOTBLK, -EINVAL for a partition, -EBUSY if the
- * PV disk is in use, -ENOMEM).
+ * Return: 0 or -errno (-ENOTBLK, -EINVAL for a partition or two different
+ * disks of the domain, -ENODEV for a vbd beside a disk that is no
+ * emulated one of QEMU's, -EIO, -EBUSY if the PV disk is in use,
+ * -ENOMEM).
  */
 int sksh_disk_open(struct sksh_disk *d, const char *emul, const char *pv)
 {
@@ -461,6 +464,9 @@ int sksh_disk_open(struct sksh_disk *d, const char *emul, const char *pv)
 		err = -EINVAL;
 		goto close_pv;
 	}
+	err = sksh_position_check(d->emul, d->pv);
+	if (err)
+		goto close_pv;
 	return 0;
 
 close_pv:

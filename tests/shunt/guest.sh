@@ -12,7 +12,8 @@
 # loaded and switched to vda once more, where the host unplugs vda (the
 # guest asks with "SQ: HOST device_del pv0"): the shunt must fall back to
 # sda, the bios that failed on vda retried there; then every file must
-# read as written.  The steps wait for observable
+# read as written.  Before all that, a switch to vdb (another image of
+# another size) must be refused.  The steps wait for observable
 # state (files written, the shunt's path), never for time; the bounds
 # below are hang guards.  Results: "SQ: ok - ..." / "SQ: not ok - ...",
 # comments "SQ: # ...", the end "SQ: DONE".  Busybox only.
@@ -107,14 +108,29 @@ load_all()
 	done
 }
 check "load ata_piix, sd_mod, virtio_blk, ext4" load_all
-check "both faces of the disk appeared (sda, vda)" \
-	wait_for 120 test -b /dev/sda -a -b /dev/vda || give_up "disks"
+check "both faces of the disk and the other disk appeared (sda, vda, vdb)" \
+	wait_for 120 test -b /dev/sda -a -b /dev/vda -a -b /dev/vdb || give_up "disks"
 mkdir -p /mnt
 check "mount the ext4 from sda" mount -t ext4 /dev/sda /mnt || give_up "mount"
 mkdir -p /mnt/a /mnt/b /mnt/c
 shunt_writer_a &
 shunt_writer_b &
 shunt_writer_c &
+# refusal: vdb is another disk (another image, another size); a virtio
+# disk has no Xen position to compare, so the switch's own check refuses
+check "load splitkit_shunt emul=/dev/sda pv=/dev/vdb (another disk)" \
+	insmod /lib/modules/splitkit_shunt.ko emul=/dev/sda pv=/dev/vdb ||
+	give_up "insmod with vdb"
+check "the kernel log says vdb's position is not checked (no Xen vbd)" \
+	sh -c "dmesg | grep -q 'splitkit_shunt: vdb is no Xen vbd: its position is not checked'"
+check "echo pv to vdb" sh -c "echo pv >$SYS/path"
+check "that switch is refused, the disk stays on sda" wait_for 300 refused_once ||
+	give_up "refusal of vdb"
+check "the kernel log says why (vdb has another size)" \
+	sh -c "dmesg | grep -q 'splitkit_shunt: sda has [0-9]* sectors of 512 bytes, vdb [0-9]* of 512: not the same disk'"
+check "no switch to PV was made" test "$(cat $SYS/switches_to_pv)" = 0
+check "rmmod splitkit_shunt (vdb)" rmmod splitkit_shunt
+
 check "load splitkit_shunt emul=/dev/sda pv=/dev/vda" \
 	insmod /lib/modules/splitkit_shunt.ko emul=/dev/sda pv=/dev/vda ||
 	give_up "insmod"

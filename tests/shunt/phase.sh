@@ -10,7 +10,8 @@
 # three writers of checksummed files while splitkit_shunt moves sda's
 # I/O to vda and back, is unloaded while shunted, and, loaded again and
 # shunted, sees vda unplugged by the host (QEMU's monitor, on the guest's
-# request) and falls back to sda; every file must read as written, and
+# request) and falls back to sda; a third disk (vdb, another image of
+# another size) must be refused at the switch; every file must read as written, and
 # the host fscks the image afterwards.  This tests the module's
 # hook, switch and unload on both kernels in a minute or two each; the
 # same under Xen with the real PV path is the wip scenario hvm-shunt.
@@ -108,8 +109,10 @@ for kver in $kvers; do
 		result 1 "$t: build the guest's initramfs"
 		continue
 	fi
-	rm -f "$W/disk.img"
+	rm -f "$W/disk.img" "$W/other.img"
 	truncate -s 128M "$W/disk.img"
+	# another disk (vdb), of another size: a switch to it is refused
+	truncate -s 64M "$W/other.img"
 	if ! mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 \
 	     "$W/disk.img" >"$W/mkfs.log" 2>&1; then
 		sed 's/^/# /' "$W/mkfs.log"
@@ -128,6 +131,8 @@ for kver in $kvers; do
 		-drive "file=$W/disk.img,if=ide,format=raw,file.locking=off,cache=writeback,throttling.iops-total=20" \
 		-drive "file=$W/disk.img,if=none,id=pvd,format=raw,file.locking=off,cache=writeback" \
 		-device virtio-blk-pci,drive=pvd,id=pv0 \
+		-drive "file=$W/other.img,if=none,id=oth,format=raw,file.locking=off" \
+		-device virtio-blk-pci,drive=oth,id=oth0 \
 		</dev/null >"$log" 2>&1 &
 	qemu=$!
 	relay_host_requests "$log" "$W/mon.in" "$qemu" &

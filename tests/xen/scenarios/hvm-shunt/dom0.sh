@@ -7,6 +7,7 @@
 #
 #   dom0: /run/hvm-shunt.img -- QEMU (IDE emulation) --> sda  :HVM domU
 #                            \-- QEMU qdisk ==ring==> xvda    :HVM domU
+#         /run/hvm-shunt-other.img (32 MiB)           --> sdb, xvdb
 #
 # dom0 makes an ext4 on the image and puts the splitkit tool (with its
 # libraries and loader; the needs word "qcow2" ships it into dom0) in
@@ -43,6 +44,12 @@ hs_put_tool()
 	return $rc
 }
 sk_check "the splitkit tool on the guest's filesystem" hs_put_tool
+# the config's second disk, which the shunt must refuse (32 MiB of
+# random bytes; the guest never writes it)
+other=/run/hvm-shunt-other.img
+sk_check "the second disk's image" \
+	dd if=/dev/urandom of="$other" bs=1M count=32
+other_md5=$(md5sum <"$other")
 
 # The vbd as the toolstack and both ends published it, once the guest
 # has looked for its PV disk (its result line for xvda, either way).
@@ -82,4 +89,6 @@ if sk_check "dom0 mounts it read-only" mount -o ro,loop -t ext4 "$img" /mnt/hs; 
 		sh -c "cd /mnt/hs && md5sum -c -s /run/hvm-shunt.sums"
 	umount /mnt/hs
 fi
-rm -f "$img" /run/hvm-shunt.sums
+sk_check "the refused disk's image is unchanged" \
+	test "$(md5sum <"$other")" = "$other_md5"
+rm -f "$img" "$other" /run/hvm-shunt.sums

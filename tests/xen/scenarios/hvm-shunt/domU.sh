@@ -9,7 +9,10 @@
 # and back with `splitkit shunt on|off`.  While shunted the PV disk must
 # carry the I/O and the emulated disk none, and the other way round after;
 # every file must read as written over the PV path, over the emulated
-# path, and in dom0 after the guest is gone (dom0.sh).  The steps wait for
+# path, and in dom0 after the guest is gone (dom0.sh).  Before that the
+# shunt must refuse to load for the faces of two different disks of the
+# config (sda with xvdb, sdb with xvda: the position check); after it,
+# it is unloaded while shunted and written, and must switch back first.  The steps wait for
 # observable state (files written, the shunt's path), never for time.
 # The switch's held time and the most bios it held are reported, not
 # required: whether a bio arrives during a switch is the scheduler's
@@ -113,6 +116,33 @@ if ! sk_check "PV disk /dev/xvda appeared" sk_wait_block /dev/xvda 120; then
 	return
 fi
 sk_comment "xvda bound by $(basename "$(readlink /sys/block/xvda/device/driver)")"
+
+# --- refusals: faces of two different disks of the domain -----------------
+# xvdb is the config's second disk (another image, another size): QEMU
+# emulates it as sdb.  Neither pairing across the two disks may load.
+hs_second_disk()
+{
+	sk_wait_block /dev/xvdb 120 && sk_wait_block /dev/sdb 120
+}
+sk_check "the second disk's faces appeared (sdb, xvdb)" hs_second_disk
+# EMUL PV: insmod refuses them, nothing stays loaded, the log says why
+hs_refused()
+{
+	if sk_insmod splitkit_shunt emul="$1" pv="$2"; then
+		echo "loaded with emul=$1 pv=$2"
+		rmmod splitkit_shunt
+		return 1
+	fi
+	if [ -d $SYS ]; then
+		echo "$SYS is there"
+		return 1
+	fi
+	dmesg | grep "splitkit_shunt: ${1#/dev/} is the domain's disk [0-9]*, ${2#/dev/} is vbd [0-9]*, its disk [0-9]*: not the same disk"
+}
+sk_check "refused: emul=/dev/sda pv=/dev/xvdb (the config's disks 0 and 1)" \
+	hs_refused /dev/sda /dev/xvdb
+sk_check "refused: emul=/dev/sdb pv=/dev/xvda (disks 1 and 0)" \
+	hs_refused /dev/sdb /dev/xvda
 sk_check "load ext4" sk_modprobe crc32c_generic ext4
 mkdir -p /mnt
 sk_check "mount the emulated disk's ext4 (sda)" mount -t ext4 /dev/sda /mnt ||
@@ -134,6 +164,8 @@ if ! sk_check "load splitkit_shunt emul=/dev/sda pv=/dev/xvda" \
 	return
 fi
 sk_check "the shunt starts on the emulated path" hs_path_is emul
+sk_check "the kernel log says both faces are the domain's disk 0 (vbd 51712)" \
+	sh -c "dmesg | grep -q 'splitkit_shunt: sda and xvda are the domain.s disk 0 (vbd 51712)'"
 sk_check "writers got going (30 fsynced files)" skt_wait 600 hs_files_at_least 30 ||
 	hs_give_up "writers before the switch"
 
@@ -177,15 +209,35 @@ p0=$(hs_ios xvda)
 n=$(shunt_count /tmp/sums.a)
 sk_check "writers go on over the emulated path (20 more fsynced files)" \
 	skt_wait 600 hs_files_at_least $((n + 20)) || hs_give_up "writing over emul"
-touch /tmp/stop
-wait "$wa" "$wb" "$wc"
 e1=$(hs_ios sda)
 p1=$(hs_ios xvda)
 sk_check "the emulated disk carries the I/O again ($e0 -> $e1 requests)" \
 	test "$e1" -gt "$e0"
 sk_check "the PV disk carries none ($p0 -> $p1 requests)" test "$p1" = "$p0"
+
+# --- unloaded while shunted and written: it switches back first -----------
+sk_check "splitkit shunt on, again" hs_tool shunt on ||
+	sh -c "echo pv >$SYS/path"
+sk_check "on the PV path again" skt_wait 300 hs_path_is pv ||
+	hs_give_up "switch to PV again"
+n=$(shunt_count /tmp/sums.a)
+sk_check "writers go on over the PV path (5 more fsynced files)" \
+	skt_wait 600 hs_files_at_least $((n + 5)) || hs_give_up "writing over PV again"
+sk_check "rmmod splitkit_shunt while the writers write" rmmod splitkit_shunt
+sk_check "unloaded back on the emulated path (kernel log)" \
+	sh -c "dmesg | grep -q 'splitkit_shunt: back on the emulated path, unloaded'"
+e0=$(hs_ios sda)
+p0=$(hs_ios xvda)
+n=$(shunt_count /tmp/sums.a)
+sk_check "writers go on after the unload (5 more fsynced files)" \
+	skt_wait 600 hs_files_at_least $((n + 5)) || hs_give_up "writing after the unload"
+touch /tmp/stop
+wait "$wa" "$wb" "$wc"
+e1=$(hs_ios sda)
+p1=$(hs_ios xvda)
+sk_check "after the unload the emulated disk carries the I/O ($e0 -> $e1 requests), the PV disk none ($p0 -> $p1)" \
+	test "$e1" -gt "$e0" -a "$p1" = "$p0"
 sk_check "no writer failed" sh -c "! cat /tmp/err.* 2>/dev/null | grep ."
-sk_check "rmmod splitkit_shunt" rmmod splitkit_shunt
 sk_check "every file reads as written over the emulated path ($(shunt_count /tmp/sums.a) + $(shunt_count /tmp/sums.b) + $(shunt_count /tmp/sums.c) files)" \
 	shunt_verify
 # the list goes to dom0 over the serial console, where kernel messages

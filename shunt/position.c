@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * splitkit_shunt's position check: are the emulated disk and the PV disk
+ * the two faces of one disk of the domain's config?  libxl gives each of
+ * an HVM guest's first four disks two faces: QEMU emulates disk N (the
+ * index of its vdev: xvda, hda and sda are 0) as IDE channel N / 2, unit
+ * N % 2 (ata_piix in the guest), or as AHCI port N (hdtype = "ahci"),
+ * and publishes its vbd with the vdev's number as "virtual-device" (the
+ * Xen disk numbering of docs/man/xen-vbd-interface.7).  This file finds N
+ * on each side, the emulated disk's from its libata port and device
+ * number, the PV disk's from its xenbus device (splitkit_front's or
+ * xen-blkfront's) and the frontend's own decoder (vdev.c), and refuses
+ * two disks whose N differ before anything is switched.
+ * Documentation/shunt.rst, "Identity".
+ */
+#include <linux/libata.h>
+#include <scsi/scsi_device.h>
+#include <scsi/scsi_host.h>
+#include <xen/xenbus.h>
+
+#include "common.h"
+#include "../frontend/core/check.h"
+
+/* Disks of the domain's config that QEMU also emulates. */
+#define SKSH_EMULATED_DISKS	4
+
+/**
+ * struct sksh_ata_host - a libata driver of QEMU's emulated disks.
+ * @proc_name: its SCSI host template's proc_name.
+ * @units: disks per port (IDE: master and slave; AHCI: one).
+ */
+struct sksh_ata_host {
+	const char *proc_name;
+	unsigned int units;
+};
+
+static const struct sksh_ata_host sksh_ata_hosts[] = {
+	{ "ata_piix", 2 },	/* PIIX3 IDE: port = channel, id = unit */
+	{ "ahci", 1 },		/* hdtype = "ahci": one disk a port */
+};
+
+/*
+ * The disk index of QEMU's emulated disk @bdev (its libata port and
+ * device), or -ENODEV when @bdev is no disk of those drivers.
+ */
+static int sksh_emul_index(struct block_device *bdev)
+{
+	struct device *dev = disk_to_dev(bdev->bd_disk)->parent;
+	const struct sksh_ata_host *h = NULL;
+	struct scsi_device *sdev;
+	unsigned int i;
+
+	if (!dev || !scsi_is_sdev_device(dev))
+		return -ENODEV;
+	sdev = to_scsi_device(dev);
+	for (i = 0; i < ARRAY_SIZE(sksh_ata_hosts); i++)
+		if (sdev->host->hostt->proc_name &&
+		    !strcmp(sdev->host->hostt->proc_name,
+			    sksh_ata_hosts[i].proc_name))
+			h = &sksh_ata_hosts[i];
+	/* a port multiplier's link is a channel, not a unit of the port */
+	if (!h || sdev->channel || sdev->lun || sdev->id >= h->units)
+		return -ENODEV;
+	return ata_shost_to_port(sdev->host)->port_no * h->units + sdev->id;
+}
+
+/*
+ * The disk index of the Xen vbd @bdev, its "virtual-device" in
+ * @vdevice; -ENODEV when @bdev is no Xen vbd, -EIO when its number cannot
+ * be read, -EINVAL for a number that is no whole disk.
+ */
+static int sksh_pv_index(struct block_device *bdev, u32 *vdevice)
+{
+	struct device *dev = disk_to_dev(bdev->bd_disk)->parent;
+	struct xenbus_device *xbdev;
+	struct skf_vdev v;
+
+	/* the frontend bus is "xen" (dom0's backend bus "xen-backend") */
+	if (!dev || !dev->bus || strcmp(dev->bus->name, "xen"))
+		return -ENODEV;
+	xbdev = to_xenbus_device(dev);
+	if (strcmp(xbdev->devicetype, "vbd"))
+		return -ENODEV;
+	if (xenbus_scanf(XBT_NIL, xbdev->nodename, "virtual-device", "%u",
+			 vdevice) != 1 &&
+	    xenbus_scanf(XBT_NIL, xbdev->nodename, "virtual-device-ext", "%u",
+			 vdevice) != 1)
+		return -EIO;
+	if (skf_vdev_decode(*vdevice, &v) || v.part)
+		return -EINVAL;
+	return v.index;
+}
+
+/**
+ * sksh_position_check() - are @emul and @pv one disk of the domain?
+ * @emul: the emulated disk (whole disk).
+ * @pv: the PV disk (whole disk).
+ *
+ * Process context (reads XenStore).  A PV disk that is no Xen vbd (the
+ * shunt phase's virtio disk) has no position to compare: the kernel log
+ * says so and the size and content checks of every switch remain.  A Xen
+ * vbd is accepted only beside an emulated disk of QEMU's (ata_piix or
+ * ahci) at the same disk index, one of the first four.
+ *
+ * Return: 0; -ENODEV when @emul is no emulated disk of QEMU's, -EIO when
+ * the vbd's number cannot be read, -EINVAL when the two are different
+ * disks.  Each refusal says why in the kernel log.
+ */
+int sksh_position_check(struct block_device *emul, struct block_device *pv)
+{
+	int e, p;
+	u32 vdevice = 0;
+
+	p = sksh_pv_index(pv, &vdevice);
+	if (p == -ENODEV) {
+		pr_info(SKSH_NAME ": %pg is no Xen vbd: its position is not checked, only its size and content at each switch\n",
+			pv);
+		return 0;
+	}
+	if (p < 0) {
+		pr_err(SKSH_NAME ": %pg: reading its virtual-device number: %d\n",
+		       pv, p);
+		return p == -EINVAL ? -EINVAL : -EIO;
+	}
+	e = sksh_emul_index(emul);
+	if (e < 0) {
+		pr_err(SKSH_NAME ": %pg is no IDE or AHCI disk of QEMU's (ata_piix, ahci): cannot tell which disk of the domain it is\n",
+		       emul);
+		return -ENODEV;
+	}
+	if (e != p || p >= SKSH_EMULATED_DISKS) {
+		pr_err(SKSH_NAME ": %pg is the domain's disk %d, %pg is vbd %u, its disk %d: not the same disk\n",
+		       emul, e, pv, vdevice, p);
+		return -EINVAL;
+	}
+	pr_info(SKSH_NAME ": %pg and %pg are the domain's disk %d (vbd %u)\n",
+		emul, pv, e, vdevice);
+	return 0;
+}
