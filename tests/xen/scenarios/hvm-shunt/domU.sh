@@ -1,19 +1,20 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # hvm-shunt (guest half): the ext4 dom0 made on the disk is mounted from
-# the emulated disk (sda) and written without pause by two writers of
+# the emulated disk (whichever sd disk is IDE disk 0: the SCSI scan may
+# name the slave sda) and written without pause by three writers of
 # checksummed files (one fsyncs each file, one leaves its files to
 # writeback, whose large bios the block layer splits, one writes in
-# O_DIRECT 4 KiB pieces without pause), while
-# splitkit_shunt moves sda's I/O to the PV disk (xvda, splitkit_front)
-# and back with `splitkit shunt on|off`.  While shunted the PV disk must
-# carry the I/O and the emulated disk none, and the other way round after;
-# every file must read as written over the PV path, over the emulated
-# path, and in dom0 after the guest is gone (dom0.sh).  Before that the
-# shunt must refuse to load for the faces of two different disks of the
-# config (sda with xvdb, sdb with xvda: the position check); after it,
-# it is unloaded while shunted and written, and must switch back first.  The steps wait for
-# observable state (files written, the shunt's path), never for time.
+# O_DIRECT 4 KiB pieces without pause), while splitkit_shunt moves its
+# I/O to the PV disk (xvda, splitkit_front) and back with `splitkit shunt
+# on|off`.  While shunted the PV disk must carry the I/O and the emulated
+# disk none, and the other way round after; every file must read as
+# written over the PV path, over the emulated path, and in dom0 after the
+# guest is gone (dom0.sh).  Before that the shunt must refuse to load for
+# the faces of two different disks of the config (IDE disk 0 with xvdb,
+# IDE disk 1 with xvda: the position check); after it, it is unloaded
+# while shunted and written, and must switch back first.  The steps wait
+# for observable state (files written, the shunt's path), never for time.
 # The switch's held time and the most bios it held are reported, not
 # required: whether a bio arrives during a switch is the scheduler's
 # business.  Busybox tools only (the small HVM initramfs); the splitkit tool comes
@@ -66,7 +67,7 @@ hs_diag()
 	sk_comment "diag ($1, $(hs_at)): files a=$(shunt_count /tmp/sums.a) b=$(shunt_count /tmp/sums.b) c=$(shunt_count /tmp/sums.c)"
 	[ -d $SYS ] && (cd $SYS && grep . *) 2>&1 | tr '\n' ' ' |
 		hs_say_lines "shunt: "
-	sk_comment "sda stat: $(cat /sys/block/sda/stat 2>&1)"
+	sk_comment "${EMUL:-sda} stat: $(cat /sys/block/${EMUL:-sda}/stat 2>&1)"
 	sk_comment "xvda stat: $(cat /sys/block/xvda/stat 2>&1)"
 	(cd /sys/block/xvda/device/skf_stats 2>/dev/null && grep . *) |
 		tr '\n' ' ' | hs_say_lines "skf_stats: "
@@ -95,7 +96,7 @@ hs_give_up()
 
 hs_progress()
 {
-	sk_comment "waiting ($(hs_at)): path $(cat $SYS/path 2>/dev/null), files a=$(shunt_count /tmp/sums.a) b=$(shunt_count /tmp/sums.b), sda $(hs_ios sda) xvda $(hs_ios xvda) requests, held $(cat $SYS/held 2>/dev/null)"
+	sk_comment "waiting ($(hs_at)): path $(cat $SYS/path 2>/dev/null), files a=$(shunt_count /tmp/sums.a) b=$(shunt_count /tmp/sums.b), ${EMUL:-sda} $(hs_ios ${EMUL:-sda}) xvda $(hs_ios xvda) requests, held $(cat $SYS/held 2>/dev/null)"
 }
 SKT_PROGRESS=hs_progress
 
@@ -125,6 +126,20 @@ hs_second_disk()
 	sk_wait_block /dev/xvdb 120 && sk_wait_block /dev/sdb 120
 }
 sk_check "the second disk's faces appeared (sdb, xvdb)" hs_second_disk
+# hs_emul_disk N: the sd disk of IDE disk N (ata_piix: channel N / 2 is
+# libata's port ata<N/2+1>, unit N % 2 the SCSI target id)
+hs_emul_disk()
+{
+	local d
+	for d in /sys/block/sd*; do
+		case "$(readlink -f "$d/device")" in
+		*/ata$(($1 / 2 + 1))/host*/target*:0:$(($1 % 2))/*)
+			echo "${d##*/}"
+			return 0 ;;
+		esac
+	done
+	return 1
+}
 # EMUL PV: insmod refuses them, nothing stays loaded, the log says why
 hs_refused()
 {
@@ -139,13 +154,19 @@ hs_refused()
 	fi
 	dmesg | grep "splitkit_shunt: ${1#/dev/} is the domain's disk [0-9]*, ${2#/dev/} is vbd [0-9]*, its disk [0-9]*: not the same disk"
 }
-sk_check "refused: emul=/dev/sda pv=/dev/xvdb (the config's disks 0 and 1)" \
-	hs_refused /dev/sda /dev/xvdb
-sk_check "refused: emul=/dev/sdb pv=/dev/xvda (disks 1 and 0)" \
-	hs_refused /dev/sdb /dev/xvda
+# Which sd disk is which is the SCSI scan's business (asynchronous: the
+# slave may come first): find each by its IDE position.
+EMUL=$(hs_emul_disk 0)
+EMUL1=$(hs_emul_disk 1)
+sk_check "the config's disk 0 is emulated as ${EMUL:-?}, disk 1 as ${EMUL1:-?} (IDE primary master, slave)" \
+	test -n "$EMUL" -a -n "$EMUL1"
+sk_check "refused: emul=/dev/$EMUL pv=/dev/xvdb (the config's disks 0 and 1)" \
+	hs_refused "/dev/$EMUL" /dev/xvdb
+sk_check "refused: emul=/dev/$EMUL1 pv=/dev/xvda (disks 1 and 0)" \
+	hs_refused "/dev/$EMUL1" /dev/xvda
 sk_check "load ext4" sk_modprobe crc32c_generic ext4
 mkdir -p /mnt
-sk_check "mount the emulated disk's ext4 (sda)" mount -t ext4 /dev/sda /mnt ||
+sk_check "mount the emulated disk's ext4 ($EMUL)" mount -t ext4 "/dev/$EMUL" /mnt ||
 	{ hs_diag "mount"; return; }
 sk_check "the splitkit tool runs" hs_tool shunt help
 mkdir -p /mnt/a /mnt/b /mnt/c
@@ -155,8 +176,8 @@ shunt_writer_b &
 wb=$!
 shunt_writer_c &
 wc=$!
-if ! sk_check "load splitkit_shunt emul=/dev/sda pv=/dev/xvda" \
-	sk_insmod splitkit_shunt emul=/dev/sda pv=/dev/xvda; then
+if ! sk_check "load splitkit_shunt emul=/dev/$EMUL pv=/dev/xvda" \
+	sk_insmod splitkit_shunt emul="/dev/$EMUL" pv=/dev/xvda; then
 	hs_diag "insmod"
 	touch /tmp/stop
 	wait
@@ -165,7 +186,7 @@ if ! sk_check "load splitkit_shunt emul=/dev/sda pv=/dev/xvda" \
 fi
 sk_check "the shunt starts on the emulated path" hs_path_is emul
 sk_check "the kernel log says both faces are the domain's disk 0 (vbd 51712)" \
-	sh -c "dmesg | grep -q 'splitkit_shunt: sda and xvda are the domain.s disk 0 (vbd 51712)'"
+	sh -c "dmesg | grep -q 'splitkit_shunt: $EMUL and xvda are the domain.s disk 0 (vbd 51712)'"
 sk_check "writers got going (30 fsynced files)" skt_wait 600 hs_files_at_least 30 ||
 	hs_give_up "writers before the switch"
 
@@ -180,14 +201,14 @@ hs_tool shunt status 2>&1 | hs_say_lines "status: "
 sk_comment "held $(cat $SYS/last_held_ns) ns, at most $(cat $SYS/max_held) bios"
 sk_check "one switch to PV, no flush error or identity refusal" \
 	test "$(cat $SYS/switches_to_pv)/$(cat $SYS/flush_errors)/$(cat $SYS/identity_refusals)" = 1/0/0
-e0=$(hs_ios sda)
+e0=$(hs_ios $EMUL)
 p0=$(hs_ios xvda)
 c0=$(cat /sys/block/xvda/device/skf_stats/completed 2>/dev/null || echo 0)
 n=$(shunt_count /tmp/sums.a)
 sk_check "writers go on over the PV path (30 more fsynced files)" \
 	skt_wait 600 hs_files_at_least $((n + 30)) || hs_give_up "writing over PV"
 sk_check "every file so far reads as written over the PV path" shunt_verify
-e1=$(hs_ios sda)
+e1=$(hs_ios $EMUL)
 p1=$(hs_ios xvda)
 c1=$(cat /sys/block/xvda/device/skf_stats/completed 2>/dev/null || echo 0)
 sk_check "the PV disk carried the I/O ($p0 -> $p1 requests, splitkit_front completed $c0 -> $c1)" \
@@ -204,12 +225,12 @@ sk_check "the shunt is back on the emulated path" skt_wait 300 hs_path_is emul |
 	hs_give_up "switch to emul"
 
 sk_comment "held $(cat $SYS/last_held_ns) ns on the way back"
-e0=$(hs_ios sda)
+e0=$(hs_ios $EMUL)
 p0=$(hs_ios xvda)
 n=$(shunt_count /tmp/sums.a)
 sk_check "writers go on over the emulated path (20 more fsynced files)" \
 	skt_wait 600 hs_files_at_least $((n + 20)) || hs_give_up "writing over emul"
-e1=$(hs_ios sda)
+e1=$(hs_ios $EMUL)
 p1=$(hs_ios xvda)
 sk_check "the emulated disk carries the I/O again ($e0 -> $e1 requests)" \
 	test "$e1" -gt "$e0"
@@ -226,14 +247,14 @@ sk_check "writers go on over the PV path (5 more fsynced files)" \
 sk_check "rmmod splitkit_shunt while the writers write" rmmod splitkit_shunt
 sk_check "unloaded back on the emulated path (kernel log)" \
 	sh -c "dmesg | grep -q 'splitkit_shunt: back on the emulated path, unloaded'"
-e0=$(hs_ios sda)
+e0=$(hs_ios $EMUL)
 p0=$(hs_ios xvda)
 n=$(shunt_count /tmp/sums.a)
 sk_check "writers go on after the unload (5 more fsynced files)" \
 	skt_wait 600 hs_files_at_least $((n + 5)) || hs_give_up "writing after the unload"
 touch /tmp/stop
 wait "$wa" "$wb" "$wc"
-e1=$(hs_ios sda)
+e1=$(hs_ios $EMUL)
 p1=$(hs_ios xvda)
 sk_check "after the unload the emulated disk carries the I/O ($e0 -> $e1 requests), the PV disk none ($p0 -> $p1)" \
 	test "$e1" -gt "$e0" -a "$p1" = "$p0"
