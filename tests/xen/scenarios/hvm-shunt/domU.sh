@@ -13,7 +13,10 @@
 # guest is gone (dom0.sh).  Before that the shunt must refuse to load for
 # the faces of two different disks of the config (IDE disk 0 with xvdb,
 # IDE disk 1 with xvda: the position check); after it, it is unloaded
-# while shunted and written, and must switch back first.  The steps wait
+# while shunted and written, and must switch back first; then, loaded and
+# shunted again, dom0 detaches the PV disk under I/O (xl block-detach,
+# on the guest's console line "HOST block-detach xvda") and the shunt
+# must fall back to the emulated path, the failed bios retried there.  The steps wait
 # for observable state (files written, the shunt's path), never for time.
 # The switch's held time and the most bios it held are reported, not
 # required: whether a bio arrives during a switch is the scheduler's
@@ -252,12 +255,41 @@ p0=$(hs_ios xvda)
 n=$(shunt_count /tmp/sums.a)
 sk_check "writers go on after the unload (5 more fsynced files)" \
 	skt_wait 600 hs_files_at_least $((n + 5)) || hs_give_up "writing after the unload"
-touch /tmp/stop
-wait "$wa" "$wb" "$wc"
 e1=$(hs_ios $EMUL)
 p1=$(hs_ios xvda)
 sk_check "after the unload the emulated disk carries the I/O ($e0 -> $e1 requests), the PV disk none ($p0 -> $p1)" \
 	test "$e1" -gt "$e0" -a "$p1" = "$p0"
+
+# --- fallback: dom0 detaches the PV disk under I/O -------------------------
+sk_check "load splitkit_shunt again" \
+	sk_insmod splitkit_shunt emul="/dev/$EMUL" pv=/dev/xvda ||
+	hs_give_up "insmod again"
+sk_check "splitkit shunt on, a third time" hs_tool shunt on ||
+	sh -c "echo pv >$SYS/path"
+sk_check "on the PV path a third time" skt_wait 300 hs_path_is pv ||
+	hs_give_up "switch to PV a third time"
+n=$(shunt_count /tmp/sums.a)
+sk_check "writers go on over the PV path (3 more fsynced files)" \
+	skt_wait 600 hs_files_at_least $((n + 3)) || hs_give_up "writing over PV a third time"
+# dom0 (dom0.sh) waits for this line, then runs xl block-detach
+sk_comment "HOST block-detach xvda"
+sk_check "the shunt fell back to the emulated path (dom0 detached the PV disk)" \
+	skt_wait 600 hs_path_is emul || hs_give_up "fallback"
+sk_comment "after the fallback: requeued $(cat $SYS/requeued), switches to emul $(cat $SYS/switches_to_emul)"
+sk_check "the bios that failed on the PV path were retried, not failed (requeued >= 1)" \
+	test "$(cat $SYS/requeued)" -ge 1
+sk_check "the kernel log says why" \
+	sh -c "dmesg | grep -q 'splitkit_shunt: xvda failed a bio'"
+e0=$(hs_ios $EMUL)
+n=$(shunt_count /tmp/sums.a)
+sk_check "writers go on over the emulated path (5 more fsynced files)" \
+	skt_wait 600 hs_files_at_least $((n + 5)) || hs_give_up "writing after the fallback"
+e1=$(hs_ios $EMUL)
+sk_check "the emulated disk carries the I/O after the fallback ($e0 -> $e1 requests)" \
+	test "$e1" -gt "$e0"
+touch /tmp/stop
+wait "$wa" "$wb" "$wc"
+sk_check "rmmod splitkit_shunt with its PV disk gone" rmmod splitkit_shunt
 sk_check "no writer failed" sh -c "! cat /tmp/err.* 2>/dev/null | grep ."
 sk_check "every file reads as written over the emulated path ($(shunt_count /tmp/sums.a) + $(shunt_count /tmp/sums.b) + $(shunt_count /tmp/sums.c) files)" \
 	shunt_verify
