@@ -260,6 +260,9 @@ extern bool skf_irq_completion;
 /* xenbus.c */
 extern struct sk_xb_driver skf_xenbus_driver;
 
+/* claim.c */
+bool skf_claimed(u32 vdevice);
+
 /* blkmq.c */
 int skf_blkmq_create(struct skf_dev *dev);
 void skf_blkmq_destroy(struct skf_dev *dev);

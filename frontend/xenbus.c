@@ -494,7 +494,15 @@ static int skf_read_ids(struct xenbus_device *xbdev, u32 *vdevice,
 	return 0;
 }
 
-/* HVM guest: leave emulated disks and CD-ROMs to the emulator. */
+/* libxl emulates the first four disks of an HVM config (IDE or AHCI). */
+#define SKF_EMULATED_DISKS	4
+
+/*
+ * HVM guest: leave emulated disks and CD-ROMs to the emulator.  While the
+ * emulated disks are plugged, a vbd that has an emulated twin (an hdX or
+ * sdX number, or one of the first four disks) is bound only once claimed
+ * (claim.c): both faces in use at once would corrupt the disk.
+ */
 static int skf_hvm_check(struct skf_dev *dev)
 {
 	struct xenbus_device *xbdev = dev->xbdev;
@@ -503,11 +511,12 @@ static int skf_hvm_check(struct skf_dev *dev)
 
 	if (!xen_hvm_domain())
 		return 0;
-	/* emulated disks still plugged: leave hdX/sdX to them */
-	if (dev->vdev.emulated && xen_has_pv_and_legacy_disk_devices()) {
+	if (xen_has_pv_and_legacy_disk_devices() &&
+	    (dev->vdev.emulated || dev->vdev.index < SKF_EMULATED_DISKS) &&
+	    !skf_claimed(dev->vdevice)) {
 		dev_info(&xbdev->dev,
-			 "HVM guest: vbd %u stays with the emulated disk\n",
-			 dev->vdevice);
+			 "HVM guest: vbd %u is the PV twin of emulated disk %u: left unbound until claimed (parameter claim)\n",
+			 dev->vdevice, dev->vdev.index);
 		return -ENODEV;
 	}
 	val = sk_xs_read_str(xbdev->nodename, "device-type", 64);

@@ -14,7 +14,7 @@
 # another size) must be refused at the switch; every file must read as written, and
 # the host fscks the image afterwards.  This tests the module's
 # hook, switch and unload on both kernels in a minute or two each; the
-# same under Xen with the real PV path is the wip scenario hvm-shunt.
+# same under Xen with the real PV path is the scenario hvm-shunt.
 #
 # The IDE drive is throttled (QEMU's throttling.iops-total) only so that
 # requests stay in flight long enough for a switch to find some; nothing

@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # hvm-shunt (dom0 half): splitkit_shunt in a running HVM guest (issue 13;
-# Documentation/shunt.rst).  wip: HVM guests are slow under TCG (the
-# guest alone may take up to 1200 s here, inside the harness's default
-# SCENARIO_TIMEOUT of 1500 s).
+# Documentation/shunt.rst).  HVM guests are slow under TCG: the guest
+# gets up to 1200 s (a hang guard), inside the harness's default
+# SCENARIO_TIMEOUT of 1500 s.
 #
 #   dom0: /run/hvm-shunt.img -- QEMU (IDE emulation) --> sda  :HVM domU
 #                            \-- QEMU qdisk ==ring==> xvda    :HVM domU

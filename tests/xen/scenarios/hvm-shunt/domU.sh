@@ -16,7 +16,8 @@
 # while shunted and written, and must switch back first; then, loaded and
 # shunted again, dom0 detaches the PV disk under I/O (xl block-detach,
 # on the guest's console line "HOST block-detach xvda") and the shunt
-# must fall back to the emulated path, the failed bios retried there.  The steps wait
+# must fall back to the emulated path, the failed bios retried there.
+# splitkit_front must bind neither PV disk before they are claimed.  The steps wait
 # for observable state (files written, the shunt's path), never for time.
 # The switch's held time and the most bios it held are reported, not
 # required: whether a bio arrives during a switch is the scheduler's
@@ -114,6 +115,28 @@ sk_check "load ata_piix and sd_mod" sk_modprobe ata_piix sd_mod
 sk_check "emulated disk /dev/sda appeared" sk_wait_block /dev/sda 120 ||
 	{ hs_diag "no sda"; return; }
 sk_check "load splitkit_front" sk_insmod splitkit_front
+
+# --- the PV twins: unbound until claimed ----------------------------------
+# With the emulated disks plugged, splitkit_front must leave a vbd that
+# has an emulated twin alone until root claims it (both faces in use at
+# once would corrupt the disk); its probe says so in the kernel log.
+hs_twin_left() # VDEVICE INDEX
+{
+	dmesg | grep -q "vbd $1 is the PV twin of emulated disk $2: left unbound until claimed"
+}
+hs_twins_left()
+{
+	hs_twin_left 51712 0 && hs_twin_left 51728 1
+}
+CLAIM=/sys/module/splitkit_front/parameters/claim
+sk_check "splitkit_front leaves both PV twins unbound (vbd 51712, 51728)" \
+	skt_wait 120 hs_twins_left
+sk_check "no PV disk before the claim (no xvda, no xvdb)" \
+	test ! -e /sys/block/xvda -a ! -e /sys/block/xvdb
+sk_check "claim vbd 51712 and 51728" \
+	sh -c "echo 51712 >$CLAIM && echo 51728 >$CLAIM"
+sk_check "the claims read back (51712,51728)" \
+	test "$(cat $CLAIM)" = 51712,51728
 if ! sk_check "PV disk /dev/xvda appeared" sk_wait_block /dev/xvda 120; then
 	sk_comment "xen bus: $(ls /sys/bus/xen/devices 2>&1 | tr '\n' ' ')"
 	hs_diag "no xvda"
