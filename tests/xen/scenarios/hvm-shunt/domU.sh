@@ -104,6 +104,28 @@ hs_progress()
 }
 SKT_PROGRESS=hs_progress
 
+# hs_carried_by emul|pv N WHAT: the writers write N more fsynced files
+# (WHAT says when); the disk of that path must carry their I/O and the
+# other disk none (not checked for the PV disk once it is gone).
+hs_carried_by()
+{
+	local e0 p0 e1 p1 n
+	e0=$(hs_ios $EMUL)
+	p0=$(hs_ios xvda 2>/dev/null)
+	n=$(shunt_count /tmp/sums.a)
+	sk_check "writers go on $3 ($2 more fsynced files)" \
+		skt_wait 600 hs_files_at_least $((n + $2)) || hs_give_up "writing $3"
+	e1=$(hs_ios $EMUL)
+	p1=$(hs_ios xvda 2>/dev/null)
+	if [ "$1" = pv ]; then
+		sk_check "$3: the PV disk carried the I/O ($p0 -> $p1 requests), the emulated disk none ($e0 -> $e1)" \
+			test "$p1" -gt "$p0" -a "$e1" = "$e0"
+	else
+		sk_check "$3: the emulated disk carried the I/O ($e0 -> $e1 requests), the PV disk none ($p0 -> $p1)" \
+			test "$e1" -gt "$e0" -a "$p1" = "$p0"
+	fi
+}
+
 # The three writers and the check of their files (lib/shuntwriters.sh);
 # b writes 512 KiB files here, 40 of them, to fit the 128 MiB disk.
 . /lib/splitkit/shuntwriters.sh
@@ -251,37 +273,18 @@ sk_check "the shunt is back on the emulated path" skt_wait 300 hs_path_is emul |
 	hs_give_up "switch to emul"
 
 sk_comment "held $(cat $SYS/last_held_ns) ns on the way back"
-e0=$(hs_ios $EMUL)
-p0=$(hs_ios xvda)
-n=$(shunt_count /tmp/sums.a)
-sk_check "writers go on over the emulated path (20 more fsynced files)" \
-	skt_wait 600 hs_files_at_least $((n + 20)) || hs_give_up "writing over emul"
-e1=$(hs_ios $EMUL)
-p1=$(hs_ios xvda)
-sk_check "the emulated disk carries the I/O again ($e0 -> $e1 requests)" \
-	test "$e1" -gt "$e0"
-sk_check "the PV disk carries none ($p0 -> $p1 requests)" test "$p1" = "$p0"
+hs_carried_by emul 20 "over the emulated path"
 
 # --- unloaded while shunted and written: it switches back first -----------
 sk_check "splitkit shunt on, again" hs_tool shunt on ||
 	sh -c "echo pv >$SYS/path"
 sk_check "on the PV path again" skt_wait 300 hs_path_is pv ||
 	hs_give_up "switch to PV again"
-n=$(shunt_count /tmp/sums.a)
-sk_check "writers go on over the PV path (5 more fsynced files)" \
-	skt_wait 600 hs_files_at_least $((n + 5)) || hs_give_up "writing over PV again"
+hs_carried_by pv 5 "over the PV path again"
 sk_check "rmmod splitkit_shunt while the writers write" rmmod splitkit_shunt
 sk_check "unloaded back on the emulated path (kernel log)" \
 	sh -c "dmesg | grep -q 'splitkit_shunt: back on the emulated path, unloaded'"
-e0=$(hs_ios $EMUL)
-p0=$(hs_ios xvda)
-n=$(shunt_count /tmp/sums.a)
-sk_check "writers go on after the unload (5 more fsynced files)" \
-	skt_wait 600 hs_files_at_least $((n + 5)) || hs_give_up "writing after the unload"
-e1=$(hs_ios $EMUL)
-p1=$(hs_ios xvda)
-sk_check "after the unload the emulated disk carries the I/O ($e0 -> $e1 requests), the PV disk none ($p0 -> $p1)" \
-	test "$e1" -gt "$e0" -a "$p1" = "$p0"
+hs_carried_by emul 5 "after the unload"
 
 # --- fallback: dom0 detaches the PV disk under I/O -------------------------
 sk_check "load splitkit_shunt again" \
@@ -291,9 +294,7 @@ sk_check "splitkit shunt on, a third time" hs_tool shunt on ||
 	sh -c "echo pv >$SYS/path"
 sk_check "on the PV path a third time" skt_wait 300 hs_path_is pv ||
 	hs_give_up "switch to PV a third time"
-n=$(shunt_count /tmp/sums.a)
-sk_check "writers go on over the PV path (3 more fsynced files)" \
-	skt_wait 600 hs_files_at_least $((n + 3)) || hs_give_up "writing over PV a third time"
+hs_carried_by pv 3 "over the PV path a third time"
 # dom0 (dom0.sh) waits for this line, then runs xl block-detach
 sk_comment "HOST block-detach xvda"
 sk_check "the shunt fell back to the emulated path (dom0 detached the PV disk)" \
@@ -303,13 +304,7 @@ sk_check "the bios that failed on the PV path were retried, not failed (requeued
 	test "$(cat $SYS/requeued)" -ge 1
 sk_check "the kernel log says why" \
 	sh -c "dmesg | grep -q 'splitkit_shunt: xvda failed a bio'"
-e0=$(hs_ios $EMUL)
-n=$(shunt_count /tmp/sums.a)
-sk_check "writers go on over the emulated path (5 more fsynced files)" \
-	skt_wait 600 hs_files_at_least $((n + 5)) || hs_give_up "writing after the fallback"
-e1=$(hs_ios $EMUL)
-sk_check "the emulated disk carries the I/O after the fallback ($e0 -> $e1 requests)" \
-	test "$e1" -gt "$e0"
+hs_carried_by emul 5 "after the fallback"
 touch /tmp/stop
 wait "$wa" "$wb" "$wc"
 sk_check "rmmod splitkit_shunt with its PV disk gone" rmmod splitkit_shunt
