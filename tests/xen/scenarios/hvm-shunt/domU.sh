@@ -235,7 +235,7 @@ fi
 sk_check "the shunt starts on the emulated path" hs_path_is emul
 sk_check "the kernel log says both faces are the domain's disk 0 (vbd 51712)" \
 	sh -c "dmesg | grep -q 'splitkit_shunt: $EMUL and xvda are the domain.s disk 0 (vbd 51712)'"
-sk_check "writers got going (30 fsynced files)" skt_wait 600 hs_files_at_least 30 ||
+sk_check "writers got going (12 fsynced files)" skt_wait 600 hs_files_at_least 12 ||
 	hs_give_up "writers before the switch"
 
 # --- to the PV path, mid-write --------------------------------------------
@@ -253,8 +253,8 @@ e0=$(hs_ios $EMUL)
 p0=$(hs_ios xvda)
 c0=$(cat /sys/block/xvda/device/skf_stats/completed 2>/dev/null || echo 0)
 n=$(shunt_count /tmp/sums.a)
-sk_check "writers go on over the PV path (30 more fsynced files)" \
-	skt_wait 600 hs_files_at_least $((n + 30)) || hs_give_up "writing over PV"
+sk_check "writers go on over the PV path (12 more fsynced files)" \
+	skt_wait 600 hs_files_at_least $((n + 12)) || hs_give_up "writing over PV"
 sk_check "every file so far reads as written over the PV path" shunt_verify
 e1=$(hs_ios $EMUL)
 p1=$(hs_ios xvda)
@@ -273,7 +273,7 @@ sk_check "the shunt is back on the emulated path" skt_wait 300 hs_path_is emul |
 	hs_give_up "switch to emul"
 
 sk_comment "held $(cat $SYS/last_held_ns) ns on the way back"
-hs_carried_by emul 20 "over the emulated path"
+hs_carried_by emul 8 "over the emulated path"
 
 # --- unloaded while shunted and written: it switches back first -----------
 sk_check "splitkit shunt on, again" hs_tool shunt on ||
@@ -322,5 +322,6 @@ done
 dmesg -n 5
 sk_check "umount" umount /mnt
 hs_diag "end"
-sk_check "dmesg: no oops, warning or I/O error" \
-	sh -c "! dmesg | grep -E 'BUG|WARNING|Oops|I/O error|EXT4-fs error'"
+# (I/O errors of the PV disk after its detach are the fallback's, above)
+sk_check "dmesg: no oops, warning, or I/O error on $EMUL" \
+	sh -c "! dmesg | grep -E 'BUG|WARNING|Oops|I/O error, dev $EMUL|EXT4-fs error'"
