@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * splitkit_front's claims of PV twins.  In an HVM guest whose emulated
- * disks are still plugged (booted with xen_emul_unplug=unnecessary), each
- * of the config's first four disks has two faces: QEMU's emulated IDE or
- * AHCI disk and a vbd of the same backing.  Using both at once, each with
- * a page cache of its own, corrupts the disk, so splitkit_front binds
- * such a vbd only once it is claimed: root writes its "virtual-device"
- * number to the module's "claim" parameter, as a user of splitkit_shunt
- * does before loading the shunt (Documentation/shunt.rst, "The two disks
- * of one backing").  The vbd is then attached at once if it is waiting
- * on the bus, or when it appears.  Claims last until the module goes.
+ * disks are still plugged (xen_emul_unplug=unnecessary or never, or no
+ * unplug), a disk of the config may have two faces: QEMU's emulated disk
+ * (IDE for disks 0-3, AHCI ports 0-5 with hdtype = "ahci", SCSI for sdX
+ * vdevs) and a vbd of the same backing.  Using both at once, each with a
+ * page cache of its own, corrupts the disk, so splitkit_front binds such
+ * a vbd only once it is claimed (xenbus.c, skf_hvm_check()): root writes
+ * its "virtual-device" number to the module's "claim" parameter, one
+ * number a write (claim= may be repeated on insmod's command line), as a
+ * user of splitkit_shunt does before loading the shunt
+ * (Documentation/shunt.rst, "The two disks of one backing").  The vbd is
+ * then attached at once if it is waiting on the bus, or when it appears.
+ * Claims last until the module goes.
  *
  * Locking: skf_claims_lock protects skf_claims and skf_nr_claims; it is
  * never held across a probe (the probe reads the claims under it).
@@ -19,7 +22,7 @@
 
 #include "common.h"
 
-/* An HVM config has at most four twins; room for every disk of them. */
+/* Room for every disk an HVM config may have emulated twins of, and more. */
 #define SKF_MAX_CLAIMS		16
 
 static DEFINE_MUTEX(skf_claims_lock);
@@ -52,16 +55,24 @@ bool skf_claimed(u32 vdevice)
 	return claimed;
 }
 
-/* bus_for_each_dev(): attach the unbound vbd numbered *@data, if this is it. */
+/*
+ * bus_for_each_dev(): attach the vbd numbered *@data, if this is it
+ * (device_attach() takes the device lock and leaves a bound one alone).
+ */
 static int skf_claim_attach(struct device *dev, void *data)
 {
 	struct xenbus_device *xbdev = to_xenbus_device(dev);
 	unsigned int vdevice;
 	int err;
 
-	if (dev->driver || strcmp(xbdev->devicetype, "vbd") ||
-	    xenbus_scanf(XBT_NIL, xbdev->nodename, "virtual-device", "%u",
-			 &vdevice) != 1 || vdevice != *(u32 *)data)
+	if (strcmp(xbdev->devicetype, "vbd"))
+		return 0;
+	if (xenbus_scanf(XBT_NIL, xbdev->nodename, "virtual-device", "%u",
+			 &vdevice) != 1 &&
+	    xenbus_scanf(XBT_NIL, xbdev->nodename, "virtual-device-ext", "%u",
+			 &vdevice) != 1)
+		return 0;
+	if (vdevice != *(u32 *)data)
 		return 0;
 	err = device_attach(dev);
 	if (err < 0)

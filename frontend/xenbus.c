@@ -494,13 +494,18 @@ static int skf_read_ids(struct xenbus_device *xbdev, u32 *vdevice,
 	return 0;
 }
 
-/* libxl emulates the first four disks of an HVM config (IDE or AHCI). */
-#define SKF_EMULATED_DISKS	4
+/*
+ * The disks of an HVM config that libxl also has QEMU emulate: sdX vdevs
+ * as SCSI disks at any index, the others as IDE disks 0-3, or AHCI ports
+ * 0-5 with hdtype = "ahci" (which the guest cannot tell from here).
+ */
+#define SKF_EMULATED_DISKS	6
 
 /*
- * HVM guest: leave emulated disks and CD-ROMs to the emulator.  While the
- * emulated disks are plugged, a vbd that has an emulated twin (an hdX or
- * sdX number, or one of the first four disks) is bound only once claimed
+ * HVM guest: leave CD-ROMs to the emulator.  While the emulated disks are
+ * plugged (xen_emul_unplug=unnecessary or never, or an unplug that did
+ * not happen), a vbd that may have an emulated twin (an hdX or sdX
+ * number, or one of the first six disks) is bound only once claimed
  * (claim.c): both faces in use at once would corrupt the disk.
  */
 static int skf_hvm_check(struct skf_dev *dev)
@@ -511,7 +516,15 @@ static int skf_hvm_check(struct skf_dev *dev)
 
 	if (!xen_hvm_domain())
 		return 0;
-	if (xen_has_pv_and_legacy_disk_devices() &&
+	val = sk_xs_read_str(xbdev->nodename, "device-type", 64);
+	if (IS_ERR(val))
+		return -ENODEV;
+	err = strncmp(val, "cdrom", 5) ? 0 : -ENODEV;
+	kfree(val);
+	if (err)
+		return err;
+	if ((xen_has_pv_and_legacy_disk_devices() ||
+	     !xen_has_pv_disk_devices()) &&
 	    (dev->vdev.emulated || dev->vdev.index < SKF_EMULATED_DISKS) &&
 	    !skf_claimed(dev->vdevice)) {
 		dev_info(&xbdev->dev,
@@ -519,12 +532,7 @@ static int skf_hvm_check(struct skf_dev *dev)
 			 dev->vdevice, dev->vdev.index);
 		return -ENODEV;
 	}
-	val = sk_xs_read_str(xbdev->nodename, "device-type", 64);
-	if (IS_ERR(val))
-		return -ENODEV;
-	err = strncmp(val, "cdrom", 5) ? 0 : -ENODEV;
-	kfree(val);
-	return err;
+	return 0;
 }
 
 static void skf_free(struct sk_xb *xb)

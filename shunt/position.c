@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * splitkit_shunt's position check: are the emulated disk and the PV disk
- * the two faces of one disk of the domain's config?  libxl gives each of
- * an HVM guest's first four disks two faces: QEMU emulates disk N (the
- * index of its vdev: xvda, hda and sda are 0) as IDE channel N / 2, unit
- * N % 2 (ata_piix in the guest), or as AHCI port N (hdtype = "ahci"),
- * and publishes its vbd with the vdev's number as "virtual-device" (the
+ * the two faces of one disk of the domain's config?  libxl gives disks of
+ * an HVM guest two faces: QEMU emulates disk N (the index of its vdev:
+ * xvda and hda are 0) as IDE channel N / 2, unit N % 2 for N < 4
+ * (ata_piix in the guest), or as AHCI port N for N < 6 (hdtype =
+ * "ahci"); sdX vdevs become SCSI disks, which this check does not place
+ * (refused beside a vbd).  It publishes the vbd with the vdev's number as
+ * "virtual-device" (the
  * Xen disk numbering of docs/man/xen-vbd-interface.7).  This file finds N
  * on each side, the emulated disk's from its libata port and device
  * number, the PV disk's from its xenbus device (splitkit_front's or
@@ -21,22 +23,21 @@
 #include "common.h"
 #include "../frontend/core/check.h"
 
-/* Disks of the domain's config that QEMU also emulates. */
-#define SKSH_EMULATED_DISKS	4
-
 /**
  * struct sksh_ata_host - a libata driver of QEMU's emulated disks.
  * @proc_name: its SCSI host template's proc_name.
  * @units: disks per port (IDE: master and slave; AHCI: one).
+ * @disks: how many of the config's disks libxl emulates through it.
  */
 struct sksh_ata_host {
 	const char *proc_name;
 	unsigned int units;
+	unsigned int disks;
 };
 
 static const struct sksh_ata_host sksh_ata_hosts[] = {
-	{ "ata_piix", 2 },	/* PIIX3 IDE: port = channel, id = unit */
-	{ "ahci", 1 },		/* hdtype = "ahci": one disk a port */
+	{ "ata_piix", 2, 4 },	/* PIIX3 IDE: port = channel, id = unit */
+	{ "ahci", 1, 6 },	/* hdtype = "ahci": one disk a port */
 };
 
 /*
@@ -48,7 +49,7 @@ static int sksh_emul_index(struct block_device *bdev)
 	struct device *dev = disk_to_dev(bdev->bd_disk)->parent;
 	const struct sksh_ata_host *h = NULL;
 	struct scsi_device *sdev;
-	unsigned int i;
+	unsigned int i, n;
 
 	if (!dev || !scsi_is_sdev_device(dev))
 		return -ENODEV;
@@ -61,7 +62,8 @@ static int sksh_emul_index(struct block_device *bdev)
 	/* a port multiplier's link is a channel, not a unit of the port */
 	if (!h || sdev->channel || sdev->lun || sdev->id >= h->units)
 		return -ENODEV;
-	return ata_shost_to_port(sdev->host)->port_no * h->units + sdev->id;
+	n = ata_shost_to_port(sdev->host)->port_no * h->units + sdev->id;
+	return n < h->disks ? n : -ENODEV;
 }
 
 /*
@@ -100,11 +102,11 @@ static int sksh_pv_index(struct block_device *bdev, u32 *vdevice)
  * shunt phase's virtio disk) has no position to compare: the kernel log
  * says so and the size and content checks of every switch remain.  A Xen
  * vbd is accepted only beside an emulated disk of QEMU's (ata_piix or
- * ahci) at the same disk index, one of the first four.
+ * ahci) at the same disk index.
  *
  * Return: 0; -ENODEV when @emul is no emulated disk of QEMU's, -EIO when
- * the vbd's number cannot be read, -EINVAL when the two are different
- * disks.  Each refusal says why in the kernel log.
+ * the vbd's number cannot be read, -EINVAL when it names no whole disk or
+ * the two are different disks.  Each refusal says why in the kernel log.
  */
 int sksh_position_check(struct block_device *emul, struct block_device *pv)
 {
@@ -128,7 +130,7 @@ int sksh_position_check(struct block_device *emul, struct block_device *pv)
 		       emul);
 		return -ENODEV;
 	}
-	if (e != p || p >= SKSH_EMULATED_DISKS) {
+	if (e != p) {
 		pr_err(SKSH_NAME ": %pg is the domain's disk %d, %pg is vbd %u, its disk %d: not the same disk\n",
 		       emul, e, pv, vdevice, p);
 		return -EINVAL;
