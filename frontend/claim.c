@@ -67,12 +67,8 @@ static int skf_claim_attach(struct device *dev, void *data)
 
 	if (strcmp(xbdev->devicetype, "vbd"))
 		return 0;
-	if (xenbus_scanf(XBT_NIL, xbdev->nodename, "virtual-device", "%u",
-			 &vdevice) != 1 &&
-	    xenbus_scanf(XBT_NIL, xbdev->nodename, "virtual-device-ext", "%u",
-			 &vdevice) != 1)
-		return 0;
-	if (vdevice != *(u32 *)data)
+	if (skf_read_vdevice(xbdev->nodename, &vdevice) ||
+	    vdevice != *(u32 *)data)
 		return 0;
 	err = device_attach(dev);
 	if (err < 0)

@@ -47,6 +47,7 @@
 #include <splitkit/ring.h>
 
 #include "core/check.h"
+#include "vbd_number.h"
 
 #define SKF_NAME		"splitkit_front"
 #define SKF_MAX_QUEUES		16

@@ -471,21 +471,13 @@ static int skf_read_ids(struct xenbus_device *xbdev, u32 *vdevice,
 			u32 *handle)
 {
 	const char *slash = strrchr(xbdev->nodename, '/');
-	u64 v;
 	int err;
 
-	err = sk_xs_read_u64(xbdev->nodename, "virtual-device", U32_MAX,
-			     U64_MAX, &v);
-	if (!err && v == U64_MAX)
-		err = sk_xs_read_u64(xbdev->nodename, "virtual-device-ext",
-				     U32_MAX, U64_MAX, &v);
-	if (!err && v == U64_MAX)
-		err = -ENOENT;
+	err = skf_read_vdevice(xbdev->nodename, vdevice);
 	if (err) {
 		xenbus_dev_fatal(xbdev, err, "reading virtual-device");
 		return err;
 	}
-	*vdevice = v;
 	if (!slash ||
 	    sk_parse_u32(slash + 1, strlen(slash + 1), U32_MAX, handle)) {
 		xenbus_dev_fatal(xbdev, -EINVAL, "bad virtual-device or id");

@@ -22,6 +22,7 @@
 
 #include "common.h"
 #include "../frontend/core/check.h"
+#include "../frontend/vbd_number.h"
 
 /**
  * struct sksh_ata_host - a libata driver of QEMU's emulated disks.
@@ -83,10 +84,7 @@ static int sksh_pv_index(struct block_device *bdev, u32 *vdevice)
 	xbdev = to_xenbus_device(dev);
 	if (strcmp(xbdev->devicetype, "vbd"))
 		return -ENODEV;
-	if (xenbus_scanf(XBT_NIL, xbdev->nodename, "virtual-device", "%u",
-			 vdevice) != 1 &&
-	    xenbus_scanf(XBT_NIL, xbdev->nodename, "virtual-device-ext", "%u",
-			 vdevice) != 1)
+	if (skf_read_vdevice(xbdev->nodename, vdevice))
 		return -EIO;
 	if (skf_vdev_decode(*vdevice, &v) || v.part)
 		return -EINVAL;
