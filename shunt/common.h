@@ -10,6 +10,7 @@
 #include <linux/bio.h>
 #include <linux/blkdev.h>
 #include <linux/mempool.h>
+#include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
@@ -47,10 +48,23 @@ struct sksh_ctx {
  * struct sksh_disk - the one shunted disk.
  * @emul_file: the emulated disk, opened (not exclusively: it is mounted).
  * @emul: its whole-disk block_device.
- * @pv_file: the PV disk, opened exclusively: nobody else may use it.
- * @pv: its whole-disk block_device.
+ * @pv_file: the PV disk, opened exclusively: nobody else may use it; NULL
+ *	while a PV disk that went away is released and not back yet.
+ * @pv: its whole-disk block_device (NULL with @pv_file).
+ * @pv_path: the PV disk's device node (the module's pv=), opened again
+ *	when the disk comes back.
+ * @pv_name: its kernel name (e.g. xvda), how a returning disk is known.
+ * @pv_mutex: serialises releasing and taking the PV disk (back.c); a
+ *	change of @pv_file and @pv is also made under @lock.
+ * @auto_forward: switch to the PV path when the disk comes back (set
+ *	before sksh_disk_open()).
+ * @back_work: releases a PV disk that went away and takes it back when it
+ *	returns (back.c).
+ * @back_dev: the returning disk the last add notice named, referenced,
+ *	until the work item has taken it or given up (under @lock).
  * @lock: protects @s, @dispatch, @dispatching, @flush_wanted,
- *	@identity_refusals, @told.
+ *	@identity_refusals, @told, @pv_returns, @back_dev, and @pv_file
+ *	and @pv against a change while it is held.
  * @s: the switch core's state.
  * @dispatch: bios routed but not yet submitted, in order.
  * @dispatching: a task is submitting @dispatch; others append to it.
@@ -60,6 +74,7 @@ struct sksh_ctx {
  * @nr_ctx: contexts out of @ctx_pool (bios the shunt has).
  * @idle: woken when a bio completes or a switch moves.
  * @identity_refusals: switches undone because the two faces differed.
+ * @pv_returns: PV disks taken back after they had gone away.
  * @told: switches to each path already reported in the kernel log.
  * @queue_waited: the emulated queue was frozen once, at the first switch
  *	to PV, for bios that entered it before the hook (work item only).
@@ -69,6 +84,12 @@ struct sksh_disk {
 	struct block_device *emul;
 	struct file *pv_file;
 	struct block_device *pv;
+	const char *pv_path;
+	char pv_name[BDEVNAME_SIZE];
+	struct mutex pv_mutex;
+	bool auto_forward;
+	struct delayed_work back_work;
+	struct device *back_dev;
 	spinlock_t lock;
 	struct sks_shunt s;
 	struct list_head dispatch;
@@ -79,6 +100,7 @@ struct sksh_disk {
 	atomic_t nr_ctx;
 	wait_queue_head_t idle;
 	u64 identity_refusals;
+	u64 pv_returns;
 	u64 told[SKS_NR_PATHS];
 	bool queue_waited;
 };
@@ -91,6 +113,10 @@ void sksh_disk_close(struct sksh_disk *d);
 void sksh_disk_submit(struct sksh_disk *d, struct bio *bio);
 int sksh_disk_switch(struct sksh_disk *d, enum sks_path to);
 void sksh_disk_drain(struct sksh_disk *d);
+int sksh_pv_get(struct sksh_disk *d, dev_t devt, struct file **file,
+		struct block_device **bdev);
+void sksh_pv_put(struct sksh_disk *d, struct file *file,
+		 struct block_device *bdev);
 
 /**
  * sksh_bio_owned() - does the shunt carry @bio already?
@@ -121,6 +147,12 @@ static inline bool sksh_bio_wanted(const struct sksh_disk *d,
 	return bio->bi_bdev && bio->bi_bdev->bd_disk == d->emul->bd_disk &&
 	       !sksh_bio_owned(bio);
 }
+
+/* back.c */
+void sksh_back_init(struct sksh_disk *d);
+void sksh_back_notice(struct sksh_disk *d, struct device *dev, bool added);
+int sksh_back_take(struct sksh_disk *d);
+void sksh_back_stop(struct sksh_disk *d);
 
 /* position.c */
 int sksh_position_check(struct block_device *emul, struct block_device *pv);

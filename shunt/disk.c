@@ -129,7 +129,7 @@ void sksh_end_io(struct bio *bio)
 	bool failed = bio->bi_status != BLK_STS_OK;
 	enum sks_done done;
 	unsigned long flags;
-	bool work;
+	bool work, back;
 
 	spin_lock_irqsave(&d->lock, flags);
 	/* a PV error sends the disk back; the bio is retried there */
@@ -141,9 +141,13 @@ void sksh_end_io(struct bio *bio)
 	}
 	done = sks_complete(&d->s, &ctx->core, failed);
 	work = sksh_act(d, sks_progress(&d->s, sksh_now()));
+	back = failed && ctx->core.path == SKS_PV;
 	spin_unlock_irqrestore(&d->lock, flags);
 	if (work)
 		queue_work(system_unbound_wq, &d->work);
+	/* a PV disk that failed may have gone: let go of it once settled */
+	if (back)
+		mod_delayed_work(system_unbound_wq, &d->back_work, 0);
 	/* every bio passes here: wake only a drain that waits */
 	if (wq_has_sleeper(&d->idle))
 		wake_up_all(&d->idle);
@@ -352,9 +356,11 @@ static void sksh_work(struct work_struct *work)
  *
  * Process context.  Returns once the switch is under way; the held time
  * and the outcome show in the control files.  Asking for PV also ends a
- * fallback (the PV disk is taken as repaired).
+ * fallback (the PV disk is taken as repaired) and takes a PV disk that
+ * went away and came back (back.c).
  *
- * Return: 0; -EALREADY when the bios already go (or are going) there.
+ * Return: 0; -EALREADY when the bios already go (or are going) there;
+ * -ENODEV when the PV disk went away and is not back.
  */
 int sksh_disk_switch(struct sksh_disk *d, enum sks_path to)
 {
@@ -362,7 +368,13 @@ int sksh_disk_switch(struct sksh_disk *d, enum sks_path to)
 	bool work = false;
 	int err;
 
+	if (to == SKS_PV)
+		sksh_back_take(d);
 	spin_lock_irqsave(&d->lock, flags);
+	if (to == SKS_PV && !d->pv) {
+		spin_unlock_irqrestore(&d->lock, flags);
+		return -ENODEV;
+	}
 	if (to == SKS_PV)
 		sks_pv_repaired(&d->s);
 	err = sks_request(&d->s, to, sksh_now());
@@ -398,13 +410,12 @@ void sksh_disk_drain(struct sksh_disk *d)
 	wait_event(d->idle, sksh_on_emul(d));
 }
 
-/* Open @path as a block device; exclusive: nobody else may open it. */
-static struct file *sksh_open(const char *path, bool excl,
-			      struct block_device **bdev)
+/* Open @path as a block device, not exclusively (it is mounted). */
+static struct file *sksh_open(const char *path, struct block_device **bdev)
 {
 	struct file *f;
 
-	f = filp_open(path, O_RDWR | O_LARGEFILE | (excl ? O_EXCL : 0), 0);
+	f = filp_open(path, O_RDWR | O_LARGEFILE, 0);
 	if (IS_ERR(f))
 		return f;
 	if (!S_ISBLK(file_inode(f)->i_mode)) {
@@ -415,9 +426,68 @@ static struct file *sksh_open(const char *path, bool excl,
 	return f;
 }
 
+/*
+ * The PV disk is opened by device number, exclusively (holder: the shunt's
+ * disk), by pv= at load and by a returning disk's number later (back.c).
+ * Linux 6.9 made such an open a file (bdev_file_open_by_dev()); probed in
+ * Kbuild as SKSH_HAVE_BDEV_FILE.
+ */
+#ifdef SKSH_HAVE_BDEV_FILE
+#define SKSH_PV_MODE	(BLK_OPEN_READ | BLK_OPEN_WRITE)
+#else
+#define SKSH_PV_MODE	(FMODE_READ | FMODE_WRITE | FMODE_EXCL)
+#endif
+
+/**
+ * sksh_pv_get() - open a PV disk exclusively.
+ * @d: the shunted disk (the holder).
+ * @devt: the disk's device number.
+ * @file: where its file goes (NULL before Linux 6.9).
+ * @bdev: where its block_device goes.
+ *
+ * Process context (may sleep).
+ *
+ * Return: 0 or -errno (-ENXIO: no such disk, or not live yet; -EBUSY: in
+ * use).
+ */
+int sksh_pv_get(struct sksh_disk *d, dev_t devt, struct file **file,
+		struct block_device **bdev)
+{
+#ifdef SKSH_HAVE_BDEV_FILE
+	*file = bdev_file_open_by_dev(devt, SKSH_PV_MODE, d, NULL);
+	if (IS_ERR(*file))
+		return PTR_ERR(*file);
+	*bdev = file_bdev(*file);
+#else
+	*file = NULL;
+	*bdev = blkdev_get_by_dev(devt, SKSH_PV_MODE, d);
+	if (IS_ERR(*bdev))
+		return PTR_ERR(*bdev);
+#endif
+	return 0;
+}
+
+/**
+ * sksh_pv_put() - close what sksh_pv_get() opened.
+ * @d: the shunted disk (the holder).
+ * @file: the file it gave (NULL before Linux 6.9).
+ * @bdev: the block_device it gave.
+ *
+ * Process context.  The exclusive claim ends at once.
+ */
+void sksh_pv_put(struct sksh_disk *d, struct file *file,
+		 struct block_device *bdev)
+{
+#ifdef SKSH_HAVE_BDEV_FILE
+	bdev_fput(file);
+#else
+	blkdev_put(bdev, SKSH_PV_MODE);
+#endif
+}
+
 /**
  * sksh_disk_open() - set up the shunted disk.
- * @d: zeroed.
+ * @d: zeroed but for @d->auto_forward.
  * @emul: the emulated disk's device node (a whole disk, e.g. /dev/sda).
  * @pv: splitkit_front's disk of the same backing (e.g. /dev/xvda), which
  *	is then held exclusively.
@@ -433,6 +503,7 @@ static struct file *sksh_open(const char *path, bool excl,
  */
 int sksh_disk_open(struct sksh_disk *d, const char *emul, const char *pv)
 {
+	dev_t devt;
 	int err;
 
 	spin_lock_init(&d->lock);
@@ -449,16 +520,18 @@ int sksh_disk_open(struct sksh_disk *d, const char *emul, const char *pv)
 		err = -ENOMEM;
 		goto destroy_cache;
 	}
-	d->emul_file = sksh_open(emul, false, &d->emul);
+	d->emul_file = sksh_open(emul, &d->emul);
 	if (IS_ERR(d->emul_file)) {
 		err = PTR_ERR(d->emul_file);
 		goto destroy_pool;
 	}
-	d->pv_file = sksh_open(pv, true, &d->pv);
-	if (IS_ERR(d->pv_file)) {
-		err = PTR_ERR(d->pv_file);
+	err = lookup_bdev(pv, &devt);
+	if (err)
 		goto close_emul;
-	}
+	err = sksh_pv_get(d, devt, &d->pv_file, &d->pv);
+	if (err)
+		goto close_emul;
+	d->pv_path = pv;
 	if (bdev_is_partition(d->emul) || bdev_is_partition(d->pv) ||
 	    d->emul->bd_disk == d->pv->bd_disk) {
 		err = -EINVAL;
@@ -467,10 +540,11 @@ int sksh_disk_open(struct sksh_disk *d, const char *emul, const char *pv)
 	err = sksh_position_check(d->emul, d->pv);
 	if (err)
 		goto close_pv;
+	sksh_back_init(d);
 	return 0;
 
 close_pv:
-	filp_close(d->pv_file, NULL);
+	sksh_pv_put(d, d->pv_file, d->pv);
 close_emul:
 	filp_close(d->emul_file, NULL);
 destroy_pool:
@@ -490,7 +564,9 @@ void sksh_disk_close(struct sksh_disk *d)
 {
 	wait_event(d->idle, !atomic_read(&d->nr_ctx));
 	flush_work(&d->work);
-	filp_close(d->pv_file, NULL);
+	sksh_back_stop(d);
+	if (d->pv)
+		sksh_pv_put(d, d->pv_file, d->pv);
 	filp_close(d->emul_file, NULL);
 	mempool_destroy(d->ctx_pool);
 	kmem_cache_destroy(sksh_ctx_cache);

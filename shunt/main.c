@@ -5,9 +5,11 @@
  * (pv=), installs the hook, and lets root move the emulated disk's I/O to
  * the PV path and back through /sys/kernel/splitkit_shunt/ (one value per
  * file; Documentation/shunt.rst, "Control").  auto_switch=1 switches to
- * the PV path at load.  Unloading first brings the disk back to its
- * emulated path.
+ * the PV path at load and again whenever the PV disk comes back after it
+ * went away (back.c, told of block devices by the class interface here).
+ * Unloading first brings the disk back to its emulated path.
  */
+#include <linux/device.h>
 #include <linux/kobject.h>
 #include <linux/module.h>
 #include <linux/sysfs.h>
@@ -22,7 +24,7 @@ module_param(pv, charp, 0444);
 MODULE_PARM_DESC(pv, "splitkit_front's disk of the same backing (e.g. /dev/xvda), held exclusively");
 static bool auto_switch;
 module_param(auto_switch, bool, 0444);
-MODULE_PARM_DESC(auto_switch, "switch to the PV disk at load (default: no)");
+MODULE_PARM_DESC(auto_switch, "switch to the PV disk at load and when it comes back after it went away (default: no)");
 
 static struct sksh_disk sksh_disk;
 static struct kobject *sksh_kobj;
@@ -39,7 +41,7 @@ enum sksh_stat {
 	SKSH_HELD_NS, SKSH_HELD_NOW, SKSH_MAX_HELD, SKSH_SWITCHES_PV,
 	SKSH_SWITCHES_EMUL, SKSH_REQUEUED, SKSH_FLUSH_ERRORS,
 	SKSH_IDENTITY_REFUSALS, SKSH_INFLIGHT_EMUL, SKSH_INFLIGHT_PV,
-	SKSH_NR_STATS
+	SKSH_PV_RETURNS, SKSH_NR_STATS
 };
 
 static const char *const sksh_stat_names[SKSH_NR_STATS] = {
@@ -53,6 +55,7 @@ static const char *const sksh_stat_names[SKSH_NR_STATS] = {
 	[SKSH_IDENTITY_REFUSALS] = "identity_refusals",
 	[SKSH_INFLIGHT_EMUL] = "inflight_emul",
 	[SKSH_INFLIGHT_PV] = "inflight_pv",
+	[SKSH_PV_RETURNS] = "pv_returns",
 };
 
 static void sksh_snapshot(u64 *v, enum sks_state *state)
@@ -72,6 +75,7 @@ static void sksh_snapshot(u64 *v, enum sks_state *state)
 	v[SKSH_IDENTITY_REFUSALS] = d->identity_refusals;
 	v[SKSH_INFLIGHT_EMUL] = d->s.inflight[SKS_EMUL];
 	v[SKSH_INFLIGHT_PV] = d->s.inflight[SKS_PV];
+	v[SKSH_PV_RETURNS] = d->pv_returns;
 	spin_unlock_irqrestore(&d->lock, flags);
 }
 
@@ -119,14 +123,22 @@ static ssize_t path_store(struct kobject *kobj, struct kobj_attribute *attr,
 	return err && err != -EALREADY ? err : count;
 }
 
-/* emul, pv: the two disks' names (as the kernel calls them, e.g. sda). */
+/*
+ * emul, pv: the two disks' names (as the kernel calls them, e.g. sda);
+ * "-" for a PV disk that went away and is not back.
+ */
 static ssize_t disk_show(struct kobject *kobj, struct kobj_attribute *attr,
 			 char *buf)
 {
 	struct sksh_disk *d = &sksh_disk;
+	ssize_t len;
 
-	return sysfs_emit(buf, "%pg\n", strcmp(attr->attr.name, "pv") ?
-			  d->emul : d->pv);
+	if (strcmp(attr->attr.name, "pv"))
+		return sysfs_emit(buf, "%pg\n", d->emul);
+	mutex_lock(&d->pv_mutex);
+	len = d->pv ? sysfs_emit(buf, "%pg\n", d->pv) : sysfs_emit(buf, "-\n");
+	mutex_unlock(&d->pv_mutex);
+	return len;
 }
 
 static struct kobj_attribute sksh_path_attr = __ATTR_RW(path);
@@ -144,6 +156,7 @@ SKSH_STAT_ATTR(flush_errors);
 SKSH_STAT_ATTR(identity_refusals);
 SKSH_STAT_ATTR(inflight_emul);
 SKSH_STAT_ATTR(inflight_pv);
+SKSH_STAT_ATTR(pv_returns);
 
 static struct attribute *sksh_attrs[] = {
 	&sksh_path_attr.attr,
@@ -159,11 +172,43 @@ static struct attribute *sksh_attrs[] = {
 	&sksh_attr_identity_refusals.attr,
 	&sksh_attr_inflight_emul.attr,
 	&sksh_attr_inflight_pv.attr,
+	&sksh_attr_pv_returns.attr,
 	NULL
 };
 
 static const struct attribute_group sksh_group = {
 	.attrs = sksh_attrs,
+};
+
+/*
+ * Every block device added or removed (disks and partitions), told by the
+ * driver core's class interface: back.c looks for the PV disk's return.
+ * The callbacks lost their class_interface argument in Linux 6.4
+ * (SKSH_CLASS_INTF_DEV_ONLY, probed in Kbuild).
+ */
+#ifdef SKSH_CLASS_INTF_DEV_ONLY
+static int sksh_add_dev(struct device *dev)
+#else
+static int sksh_add_dev(struct device *dev, struct class_interface *intf)
+#endif
+{
+	sksh_back_notice(&sksh_disk, dev, true);
+	return 0;
+}
+
+#ifdef SKSH_CLASS_INTF_DEV_ONLY
+static void sksh_remove_dev(struct device *dev)
+#else
+static void sksh_remove_dev(struct device *dev, struct class_interface *intf)
+#endif
+{
+	sksh_back_notice(&sksh_disk, dev, false);
+}
+
+/* .class: the block class (not exported), from the emulated disk. */
+static struct class_interface sksh_block_intf = {
+	.add_dev = sksh_add_dev,
+	.remove_dev = sksh_remove_dev,
 };
 
 static int __init sksh_init(void)
@@ -174,6 +219,7 @@ static int __init sksh_init(void)
 		pr_err(SKSH_NAME ": emul= and pv= must name the two disks\n");
 		return -EINVAL;
 	}
+	sksh_disk.auto_forward = auto_switch;
 	err = sksh_disk_open(&sksh_disk, emul, pv);
 	if (err) {
 		pr_err(SKSH_NAME ": opening %s and %s: %d\n", emul, pv, err);
@@ -193,12 +239,18 @@ static int __init sksh_init(void)
 	err = sysfs_create_group(sksh_kobj, &sksh_group);
 	if (err)
 		goto put_kobj;
+	sksh_block_intf.class = disk_to_dev(sksh_disk.emul->bd_disk)->class;
+	err = class_interface_register(&sksh_block_intf);
+	if (err)
+		goto remove_group;
 	pr_info(SKSH_NAME ": %pg shunted, PV twin %pg\n", sksh_disk.emul,
 		sksh_disk.pv);
 	if (auto_switch)
 		sksh_disk_switch(&sksh_disk, SKS_PV);
 	return 0;
 
+remove_group:
+	sysfs_remove_group(sksh_kobj, &sksh_group);
 put_kobj:
 	kobject_put(sksh_kobj);
 remove_hook:
@@ -210,8 +262,11 @@ close_disk:
 
 static void __exit sksh_exit(void)
 {
+	class_interface_unregister(&sksh_block_intf);
 	sysfs_remove_group(sksh_kobj, &sksh_group);
 	kobject_put(sksh_kobj);
+	/* no switch forward behind the drain's back */
+	sksh_back_stop(&sksh_disk);
 	sksh_disk_drain(&sksh_disk);
 	sksh_hook_remove();
 	sksh_disk_close(&sksh_disk);

@@ -11,8 +11,10 @@
 # then to vda again, and is unloaded there (it switches back first), then
 # loaded and switched to vda once more, where the host unplugs vda (the
 # guest asks with "SQ: HOST device_del pv0"): the shunt must fall back to
-# sda, the bios that failed on vda retried there; then every file must
-# read as written.  Before all that, a switch to vdb (another image of
+# sda, the bios that failed on vda retried there, and let go of vda;
+# then the host plugs the image in again as a new virtio disk, which the
+# shunt must take back and switch to by itself (auto_switch=1); then
+# every file must read as written.  Before all that, a switch to vdb (another image of
 # another size) must be refused.  The steps wait for observable
 # state (files written, the shunt's path), never for time; the bounds
 # below are hang guards.  Results: "SQ: ok - ..." / "SQ: not ok - ...",
@@ -190,12 +192,13 @@ p1=$(ios vda)
 check "after the unload the emulated disk carries the I/O ($e0 -> $e1 requests), the PV disk none ($p0 -> $p1)" \
 	test "$e1" -gt "$e0" -a "$p1" = "$p0"
 
-# fallback: the PV disk goes away under I/O (the host unplugs it)
-check "load splitkit_shunt again" \
-	insmod /lib/modules/splitkit_shunt.ko emul=/dev/sda pv=/dev/vda ||
+# fallback: the PV disk goes away under I/O (the host unplugs it), then
+# comes back (the host plugs it again) and the shunt switches forward by
+# itself (auto_switch=1, which also switches at load)
+check "load splitkit_shunt again, auto_switch=1" \
+	insmod /lib/modules/splitkit_shunt.ko emul=/dev/sda pv=/dev/vda auto_switch=1 ||
 	give_up "insmod again"
-check "echo pv a third time" sh -c "echo pv >$SYS/path"
-check "on the PV path a third time" wait_for 300 path_is pv ||
+check "on the PV path a third time (auto_switch at load)" wait_for 300 path_is pv ||
 	give_up "switch to PV a third time"
 n=$(shunt_count /tmp/sums.a)
 check "writers go on over the PV path (3 more fsynced files)" \
@@ -210,15 +213,42 @@ check "the bio that failed on the PV path was retried, not failed (requeued >= 1
 	test "$(cat $SYS/requeued)" -ge 1
 check "the kernel log says why" \
 	sh -c "dmesg | grep -q 'splitkit_shunt: vda failed a bio'"
-check "echo pv with the PV disk gone" sh -c "echo pv >$SYS/path"
-check "that switch is refused (its identity check cannot read the PV disk)" \
-	wait_for 300 refused_once
+pv_is() { [ "$(cat $SYS/pv 2>/dev/null)" = "$1" ]; }
+check "the shunt let go of the PV disk that went away (pv reads -)" \
+	wait_for 300 pv_is - || give_up "letting go of vda"
+check "echo pv with the PV disk gone is refused" sh -c "! echo pv >$SYS/path"
+check "still on the emulated path" path_is emul
+e0=$(ios sda)
 n=$(shunt_count /tmp/sums.a)
-check "writers go on over the emulated path (5 more fsynced files)" \
-	wait_for 600 files_at_least $((n + 5)) || give_up "writing after the fallback"
+check "writers go on over the emulated path (3 more fsynced files)" \
+	wait_for 600 files_at_least $((n + 3)) || give_up "writing after the fallback"
+check "after the fallback the emulated disk carries the I/O ($e0 -> $(ios sda) requests)" \
+	test "$(ios sda)" -gt "$e0"
+# the same image again, as a new virtio disk (the host fills in its path)
+say "HOST drive_add 0 if=none,id=pvd2,file=@DISK@,format=raw,file.locking=off,cache=writeback"
+say "HOST device_add virtio-blk-pci,drive=pvd2,id=pv2"
+check "the PV disk came back (vda again)" wait_for 300 test -b /dev/vda ||
+	give_up "vda back"
+check "the shunt took it back and switched forward by itself" \
+	wait_for 300 path_is pv || give_up "switch forward"
+check "pv_returns 1, pv vda" \
+	test "$(cat $SYS/pv_returns)/$(cat $SYS/pv)" = 1/vda
+check "the kernel log says so" \
+	sh -c "dmesg | grep -q 'splitkit_shunt: vda is back: the PV disk of sda again'"
+e0=$(ios sda)
+p0=$(ios vda)
+n=$(shunt_count /tmp/sums.a)
+check "writers go on over the returned PV disk (3 more fsynced files)" \
+	wait_for 600 files_at_least $((n + 3)) || give_up "writing after the return"
+e1=$(ios sda)
+p1=$(ios vda)
+check "the returned PV disk carries the I/O ($p0 -> $p1 requests), the emulated disk none ($e0 -> $e1)" \
+	test "$p1" -gt "$p0" -a "$e1" = "$e0"
 touch /tmp/stop
 wait
-check "rmmod splitkit_shunt with its PV disk gone" rmmod splitkit_shunt
+check "rmmod splitkit_shunt on the returned PV disk" rmmod splitkit_shunt
+check "unloaded back on the emulated path (kernel log)" \
+	sh -c "dmesg | tail -n 5 | grep -q 'splitkit_shunt: back on the emulated path, unloaded'"
 check "no writer failed" sh -c "! cat /tmp/err.* 2>/dev/null | grep ."
 check "every file reads as written ($(shunt_count /tmp/sums.a) + $(shunt_count /tmp/sums.b) + $(shunt_count /tmp/sums.c) files)" \
 	shunt_verify

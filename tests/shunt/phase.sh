@@ -10,7 +10,9 @@
 # three writers of checksummed files while splitkit_shunt moves sda's
 # I/O to vda and back, is unloaded while shunted, and, loaded again and
 # shunted, sees vda unplugged by the host (QEMU's monitor, on the guest's
-# request) and falls back to sda; a third disk (vdb, another image of
+# request) and falls back to sda, then plugged in again (a new virtio
+# disk of the same image), which it takes back and switches to by itself;
+# a third disk (vdb, another image of
 # another size) must be refused at the switch; every file must read as written, and
 # the host fscks the image afterwards.  This tests the module's
 # hook, switch and unload on both kernels in a minute or two each; the
@@ -81,6 +83,8 @@ relay_host_requests()
 		while [ "$(wc -l <"$W/requests")" -gt "$done" ]; do
 			done=$((done + 1))
 			cmd=$(sed -n "${done}p" "$W/requests")
+			# the guest names the shared image @DISK@
+			cmd=${cmd//@DISK@/$W/disk.img}
 			echo "# relaying the guest's request: $cmd"
 			echo "$cmd" >"$2"
 		done

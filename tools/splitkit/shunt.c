@@ -21,7 +21,7 @@
 static const char *const shunt_counters[] = {
 	"last_held_ns", "held", "max_held", "switches_to_pv",
 	"switches_to_emul", "requeued", "flush_errors", "identity_refusals",
-	"inflight_emul", "inflight_pv",
+	"inflight_emul", "inflight_pv", "pv_returns",
 };
 
 #define NR_COUNTERS	(sizeof(shunt_counters) / sizeof(shunt_counters[0]))
@@ -86,8 +86,10 @@ static int shunt_switch(const char *want)
 		return 1;
 	f = fopen(SHUNT_SYS "/path", "w");
 	if (!f || fputs(want, f) < 0 || fclose(f)) {
-		fprintf(stderr, "splitkit shunt: asking for %s: %s\n", want,
-			strerror(errno));
+		fprintf(stderr, "splitkit shunt: asking for %s: %s%s\n", want,
+			strerror(errno), errno == ENODEV ?
+			" (the PV disk went away and is not back: attach it again)" :
+			"");
 		return 1;
 	}
 	/* a switch waits for the old path to drain: poll its state */
