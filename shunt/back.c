@@ -40,6 +40,17 @@ static bool sksh_back_settled(const struct sksh_disk *d)
 	       !d->s.inflight[SKS_PV];
 }
 
+/* Is the PV disk held one that went away? */
+static bool sksh_back_dead(struct sksh_disk *d)
+{
+	bool dead;
+
+	mutex_lock(&d->pv_mutex);
+	dead = d->pv && test_bit(GD_DEAD, &d->pv->bd_disk->state);
+	mutex_unlock(&d->pv_mutex);
+	return dead;
+}
+
 /* Let go of a PV disk that is dead, once nothing can reach it. */
 static void sksh_back_release(struct sksh_disk *d)
 {
@@ -142,6 +153,14 @@ static void sksh_back_work(struct work_struct *work)
 		put_device(dev);
 		queue_delayed_work(system_unbound_wq, &d->back_work,
 				   msecs_to_jiffies(SKSH_BACK_RETRY_MS));
+		return;
+	}
+	/*
+	 * A disk added while the dead one is still held (its fallback not
+	 * settled yet): the settling PV bio runs this again (disk.c).
+	 */
+	if (err == -EALREADY && sksh_back_dead(d)) {
+		put_device(dev);
 		return;
 	}
 	sksh_back_forget(d, dev);

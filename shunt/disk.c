@@ -46,6 +46,13 @@ static void sksh_aim(struct sksh_disk *d, struct sksh_ctx *ctx,
 
 	bio->bi_status = BLK_STS_OK;
 	bio->bi_iter = ctx->iter;
+	/*
+	 * A bio the PV disk gave back was ended from a request it had been
+	 * merged into, and still links to the next bio of that request:
+	 * blk-mq takes bi_next as the rest of a new request's chain (seen as
+	 * a segment count overflow and BUG in scsi_alloc_sgtables()).
+	 */
+	bio->bi_next = NULL;
 	if (p == SKS_EMUL) {
 		bio_set_dev(bio, ctx->bdev);
 		if (ctx->remapped)
@@ -139,13 +146,14 @@ void sksh_end_io(struct bio *bio)
 				d->pv, bio->bi_status);
 		sks_pv_broken(&d->s, sksh_now());
 	}
+	/* any PV completion while the PV path is failing may settle it */
+	back = ctx->core.path == SKS_PV && d->s.pv_broken;
 	done = sks_complete(&d->s, &ctx->core, failed);
 	work = sksh_act(d, sks_progress(&d->s, sksh_now()));
-	back = failed && ctx->core.path == SKS_PV;
 	spin_unlock_irqrestore(&d->lock, flags);
 	if (work)
 		queue_work(system_unbound_wq, &d->work);
-	/* a PV disk that failed may have gone: let go of it once settled */
+	/* a failing PV disk may have gone: let go of it once settled */
 	if (back)
 		mod_delayed_work(system_unbound_wq, &d->back_work, 0);
 	/* every bio passes here: wake only a drain that waits */
