@@ -72,24 +72,45 @@ hs_xenstore()
 hs_xenstore &
 diag=$!
 # the fallback test: detach the PV disk when the guest asks (a console
-# line), under its writers' I/O
-hs_detach()
+# line), under its writers' I/O, and attach it again when it asks; each
+# request served once per console log (a guest created once more after a
+# triple fault, sk_hvm_run, starts a new log and asks again)
+hs_host_xl() # WHAT XL-ARGS...
 {
-	local n=0
-	until grep -q 'HOST block-detach xvda' "$log" 2>/dev/null; do
-		[ "$n" -lt 1200 ] || return
-		sleep 1
-		n=$((n + 1))
-	done
-	sk_comment "detaching xvda as the guest asked"
-	xl block-detach hvm-shunt xvda 2>&1 | while IFS= read -r l; do
-		sk_comment "xl block-detach: $l"
+	sk_comment "$1 xvda as the guest asked"
+	shift
+	xl "$@" 2>&1 | while IFS= read -r l; do
+		sk_comment "xl $1: $l"
 	done
 }
-hs_detach &
-detach=$!
+hs_host()
+{
+	local ino="" cur detached="" attached=""
+	while :; do
+		cur=$(ls -i "$log" 2>/dev/null | awk '{ print $1 }')
+		if [ "$cur" != "$ino" ]; then
+			ino=$cur
+			detached=""
+			attached=""
+		fi
+		if [ -n "$ino" ] && [ -z "$detached" ] &&
+		   grep -q 'HOST block-detach xvda' "$log" 2>/dev/null; then
+			detached=1
+			hs_host_xl detaching block-detach hvm-shunt xvda
+		fi
+		if [ -n "$detached" ] && [ -z "$attached" ] &&
+		   grep -q 'HOST block-attach xvda' "$log" 2>/dev/null; then
+			attached=1
+			hs_host_xl "attaching again" block-attach hvm-shunt \
+				"vdev=xvda, access=rw, backendtype=qdisk, format=raw, target=$img"
+		fi
+		sleep 1
+	done
+}
+hs_host &
+host=$!
 sk_hvm_run domU.cfg 1200
-kill "$diag" "$detach" 2>/dev/null
+kill "$diag" "$host" 2>/dev/null
 
 # "SKU: # sum <md5> <kind>/<n>" lines -> "<md5>  <kind>/<n>" for md5sum
 # -c; only whole lines (the console is shared with the kernel's

@@ -16,7 +16,10 @@
 # while shunted and written, and must switch back first; then, loaded and
 # shunted again, dom0 detaches the PV disk under I/O (xl block-detach,
 # on the guest's console line "HOST block-detach xvda") and the shunt
-# must fall back to the emulated path, the failed bios retried there.
+# must fall back to the emulated path, the failed bios retried there,
+# and let go of the dead disk; then dom0 attaches it again (xl
+# block-attach, on "HOST block-attach xvda") and the shunt, loaded with
+# auto_switch=1, must take it back and switch forward by itself.
 # splitkit_front must bind neither PV disk before they are claimed.  The steps wait
 # for observable state (files written, the shunt's path), never for time.
 # The switch's held time and the most bios it held are reported, not
@@ -287,14 +290,14 @@ sk_check "unloaded back on the emulated path (kernel log)" \
 	sh -c "dmesg | grep -q 'splitkit_shunt: back on the emulated path, unloaded'"
 hs_carried_by emul 3 "after the unload"
 
-# --- fallback: dom0 detaches the PV disk under I/O -------------------------
-sk_check "load splitkit_shunt again" \
-	sk_insmod splitkit_shunt emul="/dev/$EMUL" pv=/dev/xvda ||
+# --- fallback: dom0 detaches the PV disk under I/O, then attaches it ------
+# again; with auto_switch=1 (which also switches at load) the shunt takes
+# the returning disk and switches forward to it by itself
+sk_check "load splitkit_shunt again, auto_switch=1" \
+	sk_insmod splitkit_shunt emul="/dev/$EMUL" pv=/dev/xvda auto_switch=1 ||
 	hs_give_up "insmod again"
-sk_check "splitkit shunt on, a third time" hs_tool shunt on ||
-	sh -c "echo pv >$SYS/path"
-sk_check "on the PV path a third time" skt_wait 300 hs_path_is pv ||
-	hs_give_up "switch to PV a third time"
+sk_check "on the PV path a third time (auto_switch at load)" \
+	skt_wait 300 hs_path_is pv || hs_give_up "switch to PV a third time"
 hs_carried_by pv 2 "over the PV path a third time"
 # dom0 (dom0.sh) waits for this line, then runs xl block-detach
 sk_comment "HOST block-detach xvda"
@@ -305,10 +308,27 @@ sk_check "the bios that failed on the PV path were retried, not failed (requeued
 	test "$(cat $SYS/requeued)" -ge 1
 sk_check "the kernel log says why" \
 	sh -c "dmesg | grep -q 'splitkit_shunt: xvda failed a bio'"
+hs_pv_is()
+{
+	[ "$(cat $SYS/pv 2>/dev/null)" = "$1" ]
+}
+sk_check "the shunt let go of the PV disk that went away (pv reads -)" \
+	skt_wait 300 hs_pv_is - || hs_give_up "letting go of xvda"
 hs_carried_by emul 3 "after the fallback"
+# dom0 (dom0.sh) waits for this line, then runs xl block-attach
+sk_comment "HOST block-attach xvda"
+sk_check "the PV disk came back (xvda, splitkit_front: still claimed)" \
+	sk_wait_block /dev/xvda 600 || hs_give_up "xvda back"
+sk_check "the shunt took it back and switched forward by itself" \
+	skt_wait 300 hs_path_is pv || hs_give_up "switch forward"
+sk_check "pv_returns 1, pv xvda" \
+	test "$(cat $SYS/pv_returns)/$(cat $SYS/pv)" = 1/xvda
+sk_check "the kernel log says so" \
+	sh -c "dmesg | grep -q 'splitkit_shunt: xvda is back: the PV disk of $EMUL again'"
+hs_carried_by pv 2 "over the returned PV disk"
 touch /tmp/stop
 wait "$wa" "$wb" "$wc"
-sk_check "rmmod splitkit_shunt with its PV disk gone" rmmod splitkit_shunt
+sk_check "rmmod splitkit_shunt on the returned PV disk" rmmod splitkit_shunt
 sk_check "no writer failed" sh -c "! cat /tmp/err.* 2>/dev/null | grep ."
 sk_check "every file reads as written over the emulated path ($(shunt_count /tmp/sums.a) + $(shunt_count /tmp/sums.b) + $(shunt_count /tmp/sums.c) files)" \
 	shunt_verify
