@@ -79,6 +79,28 @@ ios() { awk '{ print $1 + $5 }' "/sys/block/$1/stat"; }
 
 refused_once() { [ "$(cat $SYS/identity_refusals)" -ge 1 ] && path_is emul; }
 
+# carried_by emul|pv N WHAT: the writers write N more fsynced files (WHAT
+# says when); that path's disk must carry their I/O and the other disk
+# none (not checked for vda while it is gone).
+carried_by()
+{
+	local e0 p0 e1 p1 n
+	e0=$(ios sda)
+	p0=$(ios vda 2>/dev/null)
+	n=$(shunt_count /tmp/sums.a)
+	check "writers go on $3 ($2 more fsynced files)" \
+		wait_for 600 files_at_least $((n + $2)) || give_up "writing $3"
+	e1=$(ios sda)
+	p1=$(ios vda 2>/dev/null)
+	if [ "$1" = pv ]; then
+		check "$3: the PV disk carried the I/O ($p0 -> $p1 requests), the emulated disk none ($e0 -> $e1)" \
+			test "$p1" -gt "$p0" -a "$e1" = "$e0"
+	else
+		check "$3: the emulated disk carried the I/O ($e0 -> $e1 requests), the PV disk none ($p0 -> $p1)" \
+			test "$e1" -gt "$e0" -a "$p1" = "$p0"
+	fi
+}
+
 diag()
 {
 	say "# $1: files a=$(shunt_count /tmp/sums.a) b=$(shunt_count /tmp/sums.b) c=$(shunt_count /tmp/sums.c), sda $(ios sda) vda $(ios vda) requests"
@@ -162,16 +184,7 @@ check "still on the PV path" path_is pv
 check "echo emul" sh -c "echo emul >$SYS/path"
 check "back on the emulated path" wait_for 300 path_is emul ||
 	give_up "switch to emul"
-e0=$(ios sda)
-p0=$(ios vda)
-n=$(shunt_count /tmp/sums.a)
-check "writers go on over the emulated path (10 more fsynced files)" \
-	wait_for 600 files_at_least $((n + 10)) || give_up "writing over emul"
-e1=$(ios sda)
-p1=$(ios vda)
-check "the emulated disk carries the I/O again ($e0 -> $e1 requests)" \
-	test "$e1" -gt "$e0"
-check "the PV disk carries none ($p0 -> $p1 requests)" test "$p1" = "$p0"
+carried_by emul 10 "over the emulated path"
 
 # unloading while shunted and written: the module switches back first
 check "echo pv again" sh -c "echo pv >$SYS/path"
@@ -182,15 +195,7 @@ check "writers go on over the PV path (5 more fsynced files)" \
 check "rmmod splitkit_shunt while the writers write" rmmod splitkit_shunt
 check "unloaded back on the emulated path (kernel log)" \
 	sh -c "dmesg | grep -q 'splitkit_shunt: back on the emulated path, unloaded'"
-e0=$(ios sda)
-p0=$(ios vda)
-n=$(shunt_count /tmp/sums.a)
-check "writers go on after the unload (5 more fsynced files)" \
-	wait_for 600 files_at_least $((n + 5)) || give_up "writing after the unload"
-e1=$(ios sda)
-p1=$(ios vda)
-check "after the unload the emulated disk carries the I/O ($e0 -> $e1 requests), the PV disk none ($p0 -> $p1)" \
-	test "$e1" -gt "$e0" -a "$p1" = "$p0"
+carried_by emul 5 "after the unload"
 
 # fallback: the PV disk goes away under I/O (the host unplugs it), then
 # comes back (the host plugs it again) and the shunt switches forward by
@@ -218,12 +223,7 @@ check "the shunt let go of the PV disk that went away (pv reads -)" \
 	wait_for 300 pv_is - || give_up "letting go of vda"
 check "echo pv with the PV disk gone is refused" sh -c "! echo pv >$SYS/path"
 check "still on the emulated path" path_is emul
-e0=$(ios sda)
-n=$(shunt_count /tmp/sums.a)
-check "writers go on over the emulated path (3 more fsynced files)" \
-	wait_for 600 files_at_least $((n + 3)) || give_up "writing after the fallback"
-check "after the fallback the emulated disk carries the I/O ($e0 -> $(ios sda) requests)" \
-	test "$(ios sda)" -gt "$e0"
+carried_by emul 3 "after the fallback"
 # the same image again, as a new virtio disk (the host fills in its path)
 say "HOST drive_add 0 if=none,id=pvd2,file=@DISK@,format=raw,file.locking=off,cache=writeback"
 say "HOST device_add virtio-blk-pci,drive=pvd2,id=pv2"
@@ -235,15 +235,7 @@ check "pv_returns 1, pv vda" \
 	test "$(cat $SYS/pv_returns)/$(cat $SYS/pv)" = 1/vda
 check "the kernel log says so" \
 	sh -c "dmesg | grep -q 'splitkit_shunt: vda is back: the PV disk of sda again'"
-e0=$(ios sda)
-p0=$(ios vda)
-n=$(shunt_count /tmp/sums.a)
-check "writers go on over the returned PV disk (3 more fsynced files)" \
-	wait_for 600 files_at_least $((n + 3)) || give_up "writing after the return"
-e1=$(ios sda)
-p1=$(ios vda)
-check "the returned PV disk carries the I/O ($p0 -> $p1 requests), the emulated disk none ($e0 -> $e1)" \
-	test "$p1" -gt "$p0" -a "$e1" = "$e0"
+carried_by pv 3 "over the returned PV disk"
 touch /tmp/stop
 wait
 check "rmmod splitkit_shunt on the returned PV disk" rmmod splitkit_shunt
