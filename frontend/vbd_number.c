@@ -7,7 +7,8 @@
  * of Xen).  splitkit_front's probe and claims and splitkit_shunt's
  * position check all read it here, so a number one of them takes the
  * others take too.  The directory is the guest's own, so the value is
- * parsed strictly (a whole decimal u32, nothing after it).  Built into
+ * parsed strictly (kstrtou32(): decimal digits of a u32, an optional
+ * leading '+', nothing after them but a newline).  Built into
  * splitkit_front and, through shunt/vdev.c, into splitkit_shunt, which
  * loads without splitkit_front and splitkit_ring.
  */

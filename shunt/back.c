@@ -17,8 +17,11 @@
  * names, looked up in the caller's context): the work item's kernel
  * thread has no view of the guest's /dev.
  *
- * Context: process context throughout (the work item, the control
- * file's store, the driver core's add and remove of a device).
+ * Context: process context throughout (the work item, a switch to PV,
+ * the driver core's add and remove of a device).  The driver core calls
+ * sksh_back_notice() under the block class's mutex (and, for a
+ * partition, its disk's open_mutex): it only takes the spinlock and
+ * queues the work, and never waits for it.
  * Locking: sksh_disk.pv_mutex serialises letting go and taking; the PV
  * pointers change under sksh_disk.lock as well, and only while the disk
  * is settled on its emulated path with no PV bio in flight, so nothing
@@ -109,6 +112,22 @@ put:
 	return err;
 }
 
+/*
+ * The notified disk @dev, once it is added whole (GD_ADDED: live, its
+ * partitions scanned); -EAGAIN while it is still being added, -ENODEV
+ * once it is gone again.  Under d->pv_mutex.
+ */
+static int sksh_back_take_dev(struct sksh_disk *d, struct device *dev)
+{
+	struct gendisk *disk = dev_to_disk(dev);
+
+	if (!device_is_registered(dev) || test_bit(GD_DEAD, &disk->state))
+		return -ENODEV;
+	if (!test_bit(GD_ADDED, &disk->state))
+		return -EAGAIN;
+	return sksh_back_open(d, dev->devt);
+}
+
 /* Done with @dev (NULL: whatever) if the last add notice still names it. */
 static void sksh_back_forget(struct sksh_disk *d, struct device *dev)
 {
@@ -126,8 +145,11 @@ static void sksh_back_forget(struct sksh_disk *d, struct device *dev)
 
 /*
  * Let go of a dead PV disk; take a notified one that was added.  A disk
- * being added is announced before it can be opened: while the notified
- * device stays registered and alive, try again a little later.
+ * being added is announced before it can be opened (device_add() comes
+ * before the block device is live): until the disk is added whole, try
+ * again a little later; opening it earlier would fail and, on kernels
+ * that autoload block majors, ask modprobe for a driver of its major
+ * (xen-blkfront for xvd).
  */
 static void sksh_back_work(struct work_struct *work)
 {
@@ -140,16 +162,15 @@ static void sksh_back_work(struct work_struct *work)
 	mutex_lock(&d->pv_mutex);
 	sksh_back_release(d);
 	spin_lock_irqsave(&d->lock, flags);
-	dev = d->back_dev;
+	dev = d->back_stopped ? NULL : d->back_dev;
 	get_device(dev);
 	spin_unlock_irqrestore(&d->lock, flags);
 	if (dev)
-		err = sksh_back_open(d, dev->devt);
+		err = sksh_back_take_dev(d, dev);
 	mutex_unlock(&d->pv_mutex);
 	if (!dev)
 		return;
-	if ((err == -ENXIO || err == -ENODEV) && device_is_registered(dev) &&
-	    !test_bit(GD_DEAD, &dev_to_disk(dev)->state)) {
+	if (err == -EAGAIN) {
 		put_device(dev);
 		queue_delayed_work(system_unbound_wq, &d->back_work,
 				   msecs_to_jiffies(SKSH_BACK_RETRY_MS));
@@ -165,6 +186,7 @@ static void sksh_back_work(struct work_struct *work)
 	}
 	sksh_back_forget(d, dev);
 	put_device(dev);
+	/* unload stops the work (sksh_back_stop()) before its drain */
 	if (!err && d->auto_forward)
 		sksh_disk_switch(d, SKS_PV);
 	else if (err && err != -EALREADY)
@@ -205,8 +227,10 @@ void sksh_back_notice(struct sksh_disk *d, struct device *dev, bool added)
 		return;
 	if (added) {
 		spin_lock_irqsave(&d->lock, flags);
-		old = d->back_dev;
-		d->back_dev = get_device(dev);
+		if (!d->back_stopped) {
+			old = d->back_dev;
+			d->back_dev = get_device(dev);
+		}
 		spin_unlock_irqrestore(&d->lock, flags);
 		put_device(old);
 	}
@@ -217,22 +241,29 @@ void sksh_back_notice(struct sksh_disk *d, struct device *dev, bool added)
  * sksh_back_take() - before a switch to PV: take a PV disk that came back.
  * @d: the disk.
  *
- * Process context (the control file's store): pv= is looked up in the
- * caller's view of /dev.  A dead PV disk is let go first (if the fallback
- * has settled).
+ * Process context (sksh_disk_switch(): the control file's store, the
+ * load with auto_switch=1, this file's work item).  pv= is looked up in
+ * the caller's view of /dev (the work item's kernel thread finds nothing
+ * there, and takes its notified disk itself).  A dead PV disk is let go
+ * first, if the fallback has settled.
  *
- * Return: 0 when the shunt has a PV disk (kept or taken), else the error
- * of looking up, opening or placing pv= (-ENODEV, -ENXIO, -EBUSY...).
+ * Return: 0 when the shunt has a live PV disk (kept or taken); -ENODEV
+ * while it holds one that went away (its fallback not settled yet), or
+ * when unload began; else the error of looking up, opening or placing
+ * pv= (-ENOENT, -ENXIO, -EBUSY, -EINVAL...).
  */
 int sksh_back_take(struct sksh_disk *d)
 {
 	dev_t devt;
-	int err;
+	int err = 0;
 
 	mutex_lock(&d->pv_mutex);
 	sksh_back_release(d);
-	err = 0;
-	if (!d->pv) {
+	if (d->pv && test_bit(GD_DEAD, &d->pv->bd_disk->state))
+		err = -ENODEV;
+	else if (!d->pv && READ_ONCE(d->back_stopped))
+		err = -ENODEV;
+	else if (!d->pv) {
 		err = lookup_bdev(d->pv_path, &devt);
 		if (!err)
 			err = sksh_back_open(d, devt);
@@ -245,12 +276,18 @@ int sksh_back_take(struct sksh_disk *d)
  * sksh_back_stop() - no more returns: before the drain at unload.
  * @d: the disk; no notice can come any more (main.c unregistered).
  *
- * Process context, waits for the work item.  A run queued later (by a
+ * Process context, waits for the work item.  Marks the disk stopped and
+ * forgets the notified disk first, so that a run queued afterwards (by a
  * failing PV bio) may still let go of a dead disk but takes none and
  * switches nowhere; sksh_disk_close() stops it once more.
  */
 void sksh_back_stop(struct sksh_disk *d)
 {
-	cancel_delayed_work_sync(&d->back_work);
+	unsigned long flags;
+
+	spin_lock_irqsave(&d->lock, flags);
+	d->back_stopped = true;
+	spin_unlock_irqrestore(&d->lock, flags);
 	sksh_back_forget(d, NULL);
+	cancel_delayed_work_sync(&d->back_work);
 }

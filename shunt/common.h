@@ -62,8 +62,10 @@ struct sksh_ctx {
  *	returns (back.c).
  * @back_dev: the returning disk the last add notice named, referenced,
  *	until the work item has taken it or given up (under @lock).
+ * @back_stopped: unload began: no disk is taken or switched to any more
+ *	(under @lock).
  * @lock: protects @s, @dispatch, @dispatching, @flush_wanted,
- *	@identity_refusals, @told, @pv_returns, @back_dev, and @pv_file
+ *	@identity_refusals, @told, @pv_returns, @back_dev, @back_stopped, and @pv_file
  *	and @pv against a change while it is held.
  * @s: the switch core's state.
  * @dispatch: bios routed but not yet submitted, in order.
@@ -90,6 +92,7 @@ struct sksh_disk {
 	bool auto_forward;
 	struct delayed_work back_work;
 	struct device *back_dev;
+	bool back_stopped;
 	spinlock_t lock;
 	struct sks_shunt s;
 	struct list_head dispatch;

@@ -368,7 +368,8 @@ static void sksh_work(struct work_struct *work)
  * went away and came back (back.c).
  *
  * Return: 0; -EALREADY when the bios already go (or are going) there;
- * -ENODEV when the PV disk went away and is not back.
+ * -ENODEV when the PV disk went away and is not back; the error of taking
+ * a returned one (sksh_back_take()).
  */
 int sksh_disk_switch(struct sksh_disk *d, enum sks_path to)
 {
@@ -376,8 +377,12 @@ int sksh_disk_switch(struct sksh_disk *d, enum sks_path to)
 	bool work = false;
 	int err;
 
-	if (to == SKS_PV)
-		sksh_back_take(d);
+	/* a live disk to switch to: kept, or taken back */
+	if (to == SKS_PV) {
+		err = sksh_back_take(d);
+		if (err)
+			return err;
+	}
 	spin_lock_irqsave(&d->lock, flags);
 	if (to == SKS_PV && !d->pv) {
 		spin_unlock_irqrestore(&d->lock, flags);
