@@ -19,16 +19,17 @@
 # The phases run in two lanes side by side.  The Xen lane (xen, then
 # xen-newer: one Xen machine at a time) uses about 1.6 of 2 cores for
 # most of the run; the host lane (every other phase, in order) runs beside
-# it, each phase at the lowest CPU priority (nice 19, same session, so the
-# scheduler really gives the emulated machine precedence), using what the
-# Xen lane leaves -- except the phases in GUARDED_PHASES (shunt: a
-# booted QEMU with a wall-clock hang guard), which run at normal priority:
-# at nice 19 on a busy host they would get no CPU at all beside the Xen
-# machine and trip their guard.  No phase of one lane needs a result of
-# the other; both build modules through scripts/build-modules.sh, which
-# takes a lock per kernel release.  The host lane's output is shown as it
-# runs, then the Xen lane's from its start.  CHECK_LANES=1 runs everything
-# in one lane, one phase after another (the order below).
+# it under SCHED_IDLE (chrt --idle), so it gets only the CPU time the Xen
+# lane leaves.  nice 19 was not enough: beside the unit phase at nice 19
+# the Xen lane's first scenarios took two to three times as long as on an
+# idle host (back-harden 53 -> 120-169 s), under SCHED_IDLE 61 s.  The
+# shunt phase boots a QEMU of its own; its hang guard counts that QEMU's
+# CPU time, not the wall clock (tests/shunt/phase.sh), so it too waits its
+# turn.  No phase of one lane needs a result of the other; both build
+# modules through scripts/build-modules.sh, which takes a lock per kernel
+# release.  The host lane's output is shown as it runs, then the Xen
+# lane's from its start.  CHECK_LANES=1 runs everything in one lane, one
+# phase after another (the order below).
 #
 # CHECK_PHASES="unit kbuild" limits the run to some phases.
 
@@ -95,8 +96,6 @@ phase()
 
 # the Xen phases (the Xen lane), in order
 EMU_PHASES="xen xen-newer"
-# host-lane phases with a wall-clock hang guard: never niced
-GUARDED_PHASES="shunt"
 xen_lane=""
 host_lane=""
 for p in $phases; do
@@ -130,14 +129,13 @@ else
 		done
 	) >"$out/xen-lane.out" 2>&1 &
 	xpid=$!
-	# The host lane in the foreground, each phase at the lowest
-	# priority but the guarded ones.
+	# The host lane in the foreground, under SCHED_IDLE (inherited by
+	# every process it starts).
 	(
+		chrt --idle -p 0 "$BASHPID" >/dev/null ||
+			echo "# check: no SCHED_IDLE; the host lane competes with the Xen lane"
 		for p in $host_lane; do
-			case " $GUARDED_PHASES " in
-			*" $p "*) phase "$p" ;;
-			*) (renice -n 19 -p "$BASHPID" >/dev/null; phase "$p") ;;
-			esac
+			phase "$p"
 		done
 	)
 	echo "=== host lane done after $((SECONDS - t0)) s; the Xen lane so far and until it ends:"

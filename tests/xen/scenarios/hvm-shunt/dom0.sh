@@ -112,21 +112,20 @@ host=$!
 sk_hvm_run domU.cfg 1200
 kill "$diag" "$host" 2>/dev/null
 
-# "SKU: # sum <md5> <kind>/<n>" lines -> "<md5>  <kind>/<n>" for md5sum
-# -c; only whole lines (the console is shared with the kernel's
-# messages), as many as the guest's "SKU: # sums N" announced
-tr -d '\r' <"$log" |
-	sed -n -E 's|^SKU: # sum ([0-9a-f]{32}) ([abc]/[0-9]+)$|\1  \2|p' \
-	>/run/hvm-shunt.sums
-sums=$(tr -d '\r' <"$log" | sed -n 's/^SKU: # sums \([0-9]*\)$/\1/p' | tail -n 1)
-sk_check "the guest listed its files' checksums ($(wc -l </run/hvm-shunt.sums) whole lines of the ${sums:-?} it announced, at least 40)" \
-	test "$(wc -l </run/hvm-shunt.sums)" = "${sums:-x}" -a "${sums:-0}" -ge 40
+# the guest's "SKU: # sums <N> <md5>" line: how many files it wrote and
+# the md5 of their list, which it left in /sk/sums of its filesystem
+# ("<md5>  <kind>/<n>" lines, for md5sum -c)
+set -- $(tr -d '\r' <"$log" | sed -n 's/^SKU: # sums \([0-9]*\) \([0-9a-f]\{32\}\)$/\1 \2/p' | tail -n 1)
+sums=${1:-?} sums_md5=${2:-?}
 sk_check "dom0 fscks the guest's filesystem" e2fsck -f -n "$img"
 if sk_check "dom0 mounts it read-only" mount -o ro,loop -t ext4 "$img" /mnt/hs; then
-	sk_check "every file as the guest wrote it" \
-		sh -c "cd /mnt/hs && md5sum -c -s /run/hvm-shunt.sums"
+	sk_check "the guest's list of checksums ($sums files announced, at least 40) is on its filesystem whole" \
+		test "$(md5sum </mnt/hs/sk/sums | cut -d' ' -f1)" = "$sums_md5" -a \
+		"$(wc -l </mnt/hs/sk/sums)" = "$sums" -a "$sums" -ge 40 &&
+		sk_check "every file as the guest wrote it" \
+			sh -c "cd /mnt/hs && md5sum -c -s sk/sums"
 	umount /mnt/hs
 fi
 sk_check "the refused disk's image is unchanged" \
 	test "$(md5sum <"$other")" = "$other_md5"
-rm -f "$img" "$other" /run/hvm-shunt.sums
+rm -f "$img" "$other"
