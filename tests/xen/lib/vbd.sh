@@ -13,8 +13,9 @@
 # suite writes and verifies costs about a second of make check, and none
 # of the checks needs more: the data disk still takes hundreds of
 # multi-segment and indirect requests on every ring); a scenario's
-# domU.cfg may say sk.mb=N (vbd-qcow2 does: its guest adds a 20 MiB file
-# to the filesystem).
+# domU.cfg may say sk.mb=N (the qcow2 scenarios said 64 until stop 38;
+# now their data disk is 32 MiB, their filesystem image 64 MiB for a 20
+# MiB file beside the suite's 16 MiB of files).
 #
 # Both halves' checks are the kselftest package's (tests/selftests; what
 # each checks is said at its top), so a real Xen host runs the same ones:
