@@ -262,7 +262,7 @@ extern bool skf_irq_completion;
 extern struct sk_xb_driver skf_xenbus_driver;
 
 /* claim.c */
-bool skf_claimed(u32 vdevice);
+bool skf_claimed(u32 vdevice, u32 index);
 
 /* blkmq.c */
 int skf_blkmq_create(struct skf_dev *dev);

@@ -518,7 +518,7 @@ static int skf_hvm_check(struct skf_dev *dev)
 	if ((xen_has_pv_and_legacy_disk_devices() ||
 	     !xen_has_pv_disk_devices()) &&
 	    (dev->vdev.emulated || dev->vdev.index < SKF_EMULATED_DISKS) &&
-	    !skf_claimed(dev->vdevice)) {
+	    !skf_claimed(dev->vdevice, dev->vdev.index)) {
 		dev_info(&xbdev->dev,
 			 "HVM guest: vbd %u is the PV twin of emulated disk %u: left unbound until claimed (parameter claim)\n",
 			 dev->vdevice, dev->vdev.index);

@@ -1,28 +1,34 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * splitkit_shunt's PV disk going away and coming back.  When the PV path
- * fails because its backend was detached, the frontend deletes the disk
- * and the switch core falls back to the emulated path (disk.c).  Once
- * that fallback has settled (on the emulated path, nothing held, no PV
- * bio in flight) and the disk is dead, the shunt lets go of it, so that
- * its driver can free it and a returning disk may take the same name.
- * When a whole disk of that name is added again (the block class's
- * notification, main.c), the shunt opens it, checks its position in the
- * domain's config like at load (position.c), takes it as its PV disk and,
- * with auto_switch=1, switches forward to it; that switch checks its size
- * and content like every switch.  A switch to PV asked for by hand after
- * a fallback (`echo pv`) takes a returned disk first too.
+ * splitkit_shunt's PV disk: taken at load, let go when it went away,
+ * taken when it comes (back).  At load the disk pv= names is opened
+ * exclusively and checked against the emulated disk (partitions, the
+ * disk itself, its position in the domain's config: position.c); with
+ * auto_switch=1 a disk that is not there yet (the vbd not connected, or
+ * not claimed, see frontend/claim.c) is waited for by its kernel name,
+ * the last part of pv=, and splitkit_front (if loaded) is asked to bind
+ * the emulated disk's PV twin.  When the PV path fails because its backend was
+ * detached, the frontend deletes the disk and the switch core falls back
+ * to the emulated path (disk.c).  Once that fallback has settled (on the
+ * emulated path, nothing held, no PV bio in flight) and the disk is dead,
+ * the shunt lets go of it, so that its driver can free it and a
+ * returning disk may take the same name.  When a whole disk of that name
+ * is added (the block class's notification, main.c), the shunt opens it,
+ * checks it like at load, takes it as its PV disk and, with
+ * auto_switch=1, switches forward to it; that switch checks its size and
+ * content like every switch.  A switch to PV asked for by hand (`echo
+ * pv`) takes a disk that came or came back first too.
  *
  * Opens are by device number (the notified device's, or the one pv=
  * names, looked up in the caller's context): the work item's kernel
  * thread has no view of the guest's /dev.
  *
- * Context: process context throughout (the work item, a switch to PV,
- * the driver core's add and remove of a device).  The driver core calls
- * sksh_back_notice() under the block class's mutex (and, for a
+ * Context: process context throughout (the load, the work item, a switch
+ * to PV, the driver core's add and remove of a device).  The driver core
+ * calls sksh_back_notice() under the block class's mutex (and, for a
  * partition, its disk's open_mutex): it only takes the spinlock and
  * queues the work, and never waits for it.
- * Locking: sksh_disk.pv_mutex serialises letting go and taking; the PV
+ * Locking: sksh_disk.pv_mutex serialises taking and letting go; the PV
  * pointers change under sksh_disk.lock as well, and only while the disk
  * is settled on its emulated path with no PV bio in flight, so nothing
  * routed can see them change.
@@ -30,6 +36,9 @@
 #include <linux/blkdev.h>
 #include <linux/device.h>
 #include <linux/fs.h>
+#include <linux/module.h>
+
+#include <splitkit/claim.h>
 
 #include "common.h"
 
@@ -43,15 +52,32 @@ static bool sksh_back_settled(const struct sksh_disk *d)
 	       !d->s.inflight[SKS_PV];
 }
 
-/* Is the PV disk held one that went away? */
+/* Is the PV disk held one that went away?  Under d->pv_mutex or d->lock. */
+static bool sksh_back_dead_locked(const struct sksh_disk *d)
+{
+	return d->pv && test_bit(GD_DEAD, &d->pv->bd_disk->state);
+}
+
 static bool sksh_back_dead(struct sksh_disk *d)
 {
 	bool dead;
 
 	mutex_lock(&d->pv_mutex);
-	dead = d->pv && test_bit(GD_DEAD, &d->pv->bd_disk->state);
+	dead = sksh_back_dead_locked(d);
 	mutex_unlock(&d->pv_mutex);
 	return dead;
+}
+
+/* Unload began: nothing is taken or switched to any more. */
+static bool sksh_back_is_stopped(struct sksh_disk *d)
+{
+	unsigned long flags;
+	bool stopped;
+
+	spin_lock_irqsave(&d->lock, flags);
+	stopped = d->back_stopped;
+	spin_unlock_irqrestore(&d->lock, flags);
+	return stopped;
 }
 
 /* Let go of a PV disk that is dead, once nothing can reach it. */
@@ -63,8 +89,7 @@ static void sksh_back_release(struct sksh_disk *d)
 
 	lockdep_assert_held(&d->pv_mutex);
 	spin_lock_irqsave(&d->lock, flags);
-	if (d->pv && test_bit(GD_DEAD, &d->pv->bd_disk->state) &&
-	    sksh_back_settled(d)) {
+	if (sksh_back_dead_locked(d) && sksh_back_settled(d)) {
 		bdev = d->pv;
 		file = d->pv_file;
 		d->pv = NULL;
@@ -78,12 +103,17 @@ static void sksh_back_release(struct sksh_disk *d)
 		d->pv_name, d->emul);
 }
 
-/* Take the disk @devt as the PV disk again.  Under d->pv_mutex. */
+/*
+ * Take the disk @devt as the PV disk: a whole disk other than the
+ * emulated one, at the emulated disk's position in the domain's config.
+ * Under d->pv_mutex.
+ */
 static int sksh_back_open(struct sksh_disk *d, dev_t devt)
 {
 	struct block_device *bdev;
 	unsigned long flags;
 	struct file *file;
+	bool again;
 	int err;
 
 	lockdep_assert_held(&d->pv_mutex);
@@ -101,14 +131,33 @@ static int sksh_back_open(struct sksh_disk *d, dev_t devt)
 	spin_lock_irqsave(&d->lock, flags);
 	d->pv = bdev;
 	d->pv_file = file;
-	d->pv_returns++;
+	again = d->pv_taken;
+	d->pv_taken = true;
+	if (again)
+		d->pv_returns++;
 	spin_unlock_irqrestore(&d->lock, flags);
-	pr_info(SKSH_NAME ": %pg is back: the PV disk of %pg again\n", bdev,
-		d->emul);
+	if (again)
+		pr_info(SKSH_NAME ": %pg is back: the PV disk of %pg again\n",
+			bdev, d->emul);
+	else if (d->pv_waited)
+		pr_info(SKSH_NAME ": %pg came: the PV disk of %pg\n", bdev,
+			d->emul);
 	return 0;
 
 put:
 	sksh_pv_put(d, file, bdev);
+	return err;
+}
+
+/* Take the disk pv= names, in the caller's view of /dev.  Under pv_mutex. */
+static int sksh_back_open_path(struct sksh_disk *d)
+{
+	dev_t devt;
+	int err;
+
+	err = lookup_bdev(d->pv_path, &devt);
+	if (!err)
+		err = sksh_back_open(d, devt);
 	return err;
 }
 
@@ -190,21 +239,78 @@ static void sksh_back_work(struct work_struct *work)
 	if (!err && d->auto_forward)
 		sksh_disk_switch(d, SKS_PV);
 	else if (err && err != -EALREADY)
-		pr_warn(SKSH_NAME ": %s came back but cannot be the PV disk of %pg: %d\n",
+		pr_warn(SKSH_NAME ": %s came but cannot be the PV disk of %pg: %d\n",
 			d->pv_name, d->emul, err);
 }
 
-/**
- * sksh_back_init() - set up the PV disk's return (before any notice).
- * @d: the disk, its PV disk open (sksh_disk_open()).
- *
- * Process context.
+/*
+ * Waiting for the PV disk: ask splitkit_front, if it is loaded, to bind
+ * the PV twin of the emulated disk's position (an HVM guest's frontend
+ * leaves twins unbound until claimed: frontend/claim.c).
  */
-void sksh_back_init(struct sksh_disk *d)
+static void sksh_back_claim(struct sksh_disk *d)
 {
+	int (*claim)(unsigned int index);
+	int index, err;
+
+	index = sksh_emul_index(d->emul);
+	if (index < 0)
+		return;		/* no emulated disk of QEMU's: no twin */
+	claim = symbol_get(skf_claim_disk);
+	if (!claim) {
+		pr_info(SKSH_NAME ": splitkit_front is not loaded: its PV twin of disk %d is not claimed by the shunt\n",
+			index);
+		return;
+	}
+	err = claim(index);
+	symbol_put(skf_claim_disk);
+	if (err)
+		pr_warn(SKSH_NAME ": asking splitkit_front for the PV twin of disk %d: %d\n",
+			index, err);
+	else
+		pr_info(SKSH_NAME ": splitkit_front binds the PV twin of disk %d when it is there (claim disk%d)\n",
+			index, index);
+}
+
+/**
+ * sksh_back_init() - take the PV disk at load, or wait for it.
+ * @d: the disk, its emulated disk open (sksh_disk_open()).
+ * @pv: the PV disk's device node (pv=), kept for later lookups.
+ *
+ * Process context (may sleep).  A disk that is not there yet (no node,
+ * or a node of no disk) is waited for with @d->auto_forward: by the last
+ * part of @pv, the kernel's name of the disk (devtmpfs names its nodes
+ * so), splitkit_front asked to bind the twin (skf_claim_disk()); without,
+ * it is an error as any other.
+ *
+ * Return: 0 (@d->pv set, or NULL while waiting) or -errno: -ENOENT,
+ * -ENXIO (no such disk), -EBUSY (in use), -EINVAL (a partition, the
+ * emulated disk itself or another disk of the domain), -ENODEV (a vbd
+ * beside a disk that is no emulated one of QEMU's).
+ */
+int sksh_back_init(struct sksh_disk *d, const char *pv)
+{
+	int err;
+
 	mutex_init(&d->pv_mutex);
 	INIT_DELAYED_WORK(&d->back_work, sksh_back_work);
-	snprintf(d->pv_name, sizeof(d->pv_name), "%pg", d->pv);
+	d->pv_path = pv;
+	mutex_lock(&d->pv_mutex);
+	err = sksh_back_open_path(d);
+	mutex_unlock(&d->pv_mutex);
+	/* set once, before any notice can compare it */
+	if (d->pv)
+		snprintf(d->pv_name, sizeof(d->pv_name), "%pg", d->pv);
+	else
+		strscpy(d->pv_name, kbasename(pv), sizeof(d->pv_name));
+	if ((err == -ENOENT || err == -ENXIO) && d->auto_forward) {
+		d->pv_waited = true;
+		pr_info(SKSH_NAME ": %s is not there yet: %pg switches to it when it comes (auto_switch=1)\n",
+			d->pv_name, d->emul);
+		sksh_back_claim(d);
+		return 0;
+	}
+	return err;
 }
 
 /**
@@ -238,7 +344,7 @@ void sksh_back_notice(struct sksh_disk *d, struct device *dev, bool added)
 }
 
 /**
- * sksh_back_take() - before a switch to PV: take a PV disk that came back.
+ * sksh_back_take() - before a switch to PV: take a PV disk that came.
  * @d: the disk.
  *
  * Process context (sksh_disk_switch(): the control file's store, the
@@ -248,28 +354,26 @@ void sksh_back_notice(struct sksh_disk *d, struct device *dev, bool added)
  * first, if the fallback has settled.
  *
  * Return: 0 when the shunt has a live PV disk (kept or taken); -ENODEV
- * while it holds one that went away (its fallback not settled yet), or
- * when unload began; else the error of looking up, opening or placing
- * pv= (-ENOENT, -ENXIO, -EBUSY, -EINVAL...).
+ * while it holds one that went away (its fallback not settled yet), when
+ * there is none (pv= names no disk: not come yet, or gone), or when
+ * unload began; else the error of opening or placing pv= (-EBUSY,
+ * -EINVAL, -ENODEV...).
  */
 int sksh_back_take(struct sksh_disk *d)
 {
-	dev_t devt;
 	int err = 0;
 
 	mutex_lock(&d->pv_mutex);
 	sksh_back_release(d);
-	if (d->pv && test_bit(GD_DEAD, &d->pv->bd_disk->state))
+	if (sksh_back_dead_locked(d))
 		err = -ENODEV;
-	else if (!d->pv && READ_ONCE(d->back_stopped))
+	else if (!d->pv && sksh_back_is_stopped(d))
 		err = -ENODEV;
-	else if (!d->pv) {
-		err = lookup_bdev(d->pv_path, &devt);
-		if (!err)
-			err = sksh_back_open(d, devt);
-	}
+	else if (!d->pv)
+		err = sksh_back_open_path(d);
 	mutex_unlock(&d->pv_mutex);
-	return err;
+	/* no node, or a node of no disk: not there (yet, or any more) */
+	return err == -ENOENT || err == -ENXIO ? -ENODEV : err;
 }
 
 /**

@@ -49,18 +49,23 @@ struct sksh_ctx {
  * @emul_file: the emulated disk, opened (not exclusively: it is mounted).
  * @emul: its whole-disk block_device.
  * @pv_file: the PV disk, opened exclusively: nobody else may use it; NULL
- *	while a PV disk that went away is released and not back yet.
+ *	while a PV disk that went away is released and not back yet, and
+ *	while one that was not there at load has not come.
  * @pv: its whole-disk block_device (NULL with @pv_file).
  * @pv_path: the PV disk's device node (the module's pv=), opened again
- *	when the disk comes back.
- * @pv_name: its kernel name (e.g. xvda), how a returning disk is known.
- * @pv_mutex: serialises releasing and taking the PV disk (back.c); a
- *	change of @pv_file and @pv is also made under @lock.
- * @auto_forward: switch to the PV path when the disk comes back (set
- *	before sksh_disk_open()).
+ *	when a switch to PV finds no disk.
+ * @pv_name: its kernel name (e.g. xvda), how a coming disk is known; set
+ *	at load.
+ * @pv_waited: there was none at load (auto_switch=1 waited for it).
+ * @pv_taken: a PV disk was taken once (a later one is a return).
+ * @pv_mutex: serialises releasing and taking the PV disk (back.c), and
+ *	protects @pv_waited and @pv_taken; a change of @pv_file and
+ *	@pv is also made under @lock.
+ * @auto_forward: switch to the PV path when the disk comes or comes back,
+ *	and wait for one not there at load (set before sksh_disk_open()).
  * @back_work: releases a PV disk that went away and takes it back when it
  *	returns (back.c).
- * @back_dev: the returning disk the last add notice named, referenced,
+ * @back_dev: the coming disk the last add notice named, referenced,
  *	until the work item has taken it or given up (under @lock).
  * @back_stopped: unload began: no disk is taken or switched to any more
  *	(under @lock).
@@ -88,6 +93,8 @@ struct sksh_disk {
 	struct block_device *pv;
 	const char *pv_path;
 	char pv_name[BDEVNAME_SIZE];
+	bool pv_waited;
+	bool pv_taken;
 	struct mutex pv_mutex;
 	bool auto_forward;
 	struct delayed_work back_work;
@@ -152,12 +159,13 @@ static inline bool sksh_bio_wanted(const struct sksh_disk *d,
 }
 
 /* back.c */
-void sksh_back_init(struct sksh_disk *d);
+int sksh_back_init(struct sksh_disk *d, const char *pv);
 void sksh_back_notice(struct sksh_disk *d, struct device *dev, bool added);
 int sksh_back_take(struct sksh_disk *d);
 void sksh_back_stop(struct sksh_disk *d);
 
 /* position.c */
+int sksh_emul_index(struct block_device *bdev);
 int sksh_position_check(struct block_device *emul, struct block_device *pv);
 
 /* hook.c */

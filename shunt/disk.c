@@ -365,11 +365,11 @@ static void sksh_work(struct work_struct *work)
  * Process context.  Returns once the switch is under way; the held time
  * and the outcome show in the control files.  Asking for PV also ends a
  * fallback (the PV disk is taken as repaired) and takes a PV disk that
- * went away and came back (back.c).
+ * came after the load or came back after it went away (back.c).
  *
  * Return: 0; -EALREADY when the bios already go (or are going) there;
- * -ENODEV when the PV disk went away and is not back; the error of taking
- * a returned one (sksh_back_take()).
+ * -ENODEV when there is no PV disk (gone, or not come yet); the error of
+ * taking one that came (sksh_back_take()).
  */
 int sksh_disk_switch(struct sksh_disk *d, enum sks_path to)
 {
@@ -503,20 +503,20 @@ void sksh_pv_put(struct sksh_disk *d, struct file *file,
  * @d: zeroed but for @d->auto_forward.
  * @emul: the emulated disk's device node (a whole disk, e.g. /dev/sda).
  * @pv: splitkit_front's disk of the same backing (e.g. /dev/xvda), which
- *	is then held exclusively.
+ *	is then held exclusively; with @d->auto_forward it may come later.
  *
  * Process context.  Their positions in the domain's config are checked
- * here (position.c); their sizes and content at every switch to PV, when
- * nothing is in flight.
+ * when the PV disk is taken (back.c, position.c); their sizes and content
+ * at every switch to PV, when nothing is in flight.
  *
  * Return: 0 or -errno (-ENOTBLK, -EINVAL for a partition or two different
  * disks of the domain, -ENODEV for a vbd beside a disk that is no
- * emulated one of QEMU's, -EIO, -EBUSY if the PV disk is in use,
- * -ENOMEM).
+ * emulated one of QEMU's, -ENOENT or -ENXIO for a PV disk that is not
+ * there (without @d->auto_forward), -EIO, -EBUSY if the PV disk is in
+ * use, -ENOMEM).
  */
 int sksh_disk_open(struct sksh_disk *d, const char *emul, const char *pv)
 {
-	dev_t devt;
 	int err;
 
 	spin_lock_init(&d->lock);
@@ -538,26 +538,15 @@ int sksh_disk_open(struct sksh_disk *d, const char *emul, const char *pv)
 		err = PTR_ERR(d->emul_file);
 		goto destroy_pool;
 	}
-	err = lookup_bdev(pv, &devt);
-	if (err)
-		goto close_emul;
-	err = sksh_pv_get(d, devt, &d->pv_file, &d->pv);
-	if (err)
-		goto close_emul;
-	d->pv_path = pv;
-	if (bdev_is_partition(d->emul) || bdev_is_partition(d->pv) ||
-	    d->emul->bd_disk == d->pv->bd_disk) {
+	if (bdev_is_partition(d->emul)) {
 		err = -EINVAL;
-		goto close_pv;
+		goto close_emul;
 	}
-	err = sksh_position_check(d->emul, d->pv);
+	err = sksh_back_init(d, pv);
 	if (err)
-		goto close_pv;
-	sksh_back_init(d);
+		goto close_emul;
 	return 0;
 
-close_pv:
-	sksh_pv_put(d, d->pv_file, d->pv);
 close_emul:
 	filp_close(d->emul_file, NULL);
 destroy_pool:

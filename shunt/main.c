@@ -5,8 +5,9 @@
  * (pv=), installs the hook, and lets root move the emulated disk's I/O to
  * the PV path and back through /sys/kernel/splitkit_shunt/ (one value per
  * file; Documentation/shunt.rst, "Control").  auto_switch=1 switches to
- * the PV path at load and again whenever the PV disk comes back after it
- * went away (back.c, told of block devices by the class interface here).
+ * the PV path at load (or, if the PV disk is not there yet, when it
+ * comes) and again whenever the PV disk comes back after it went away
+ * (back.c, told of block devices by the class interface here).
  * Unloading first brings the disk back to its emulated path.
  */
 #include <linux/device.h>
@@ -21,10 +22,10 @@ module_param(emul, charp, 0444);
 MODULE_PARM_DESC(emul, "the emulated disk's device node, a whole disk (e.g. /dev/sda)");
 static char *pv;
 module_param(pv, charp, 0444);
-MODULE_PARM_DESC(pv, "splitkit_front's disk of the same backing (e.g. /dev/xvda), held exclusively");
+MODULE_PARM_DESC(pv, "splitkit_front's disk of the same backing (e.g. /dev/xvda), held exclusively; with auto_switch=1 it may come after the load");
 static bool auto_switch;
 module_param(auto_switch, bool, 0444);
-MODULE_PARM_DESC(auto_switch, "switch to the PV disk at load and when it comes back after it went away (default: no)");
+MODULE_PARM_DESC(auto_switch, "switch to the PV disk at load, or when it comes if it is not there yet, and when it comes back after it went away (default: no)");
 
 static struct sksh_disk sksh_disk;
 static struct kobject *sksh_kobj;
@@ -243,8 +244,9 @@ static int __init sksh_init(void)
 	err = class_interface_register(&sksh_block_intf);
 	if (err)
 		goto remove_group;
-	pr_info(SKSH_NAME ": %pg shunted, PV twin %pg\n", sksh_disk.emul,
-		sksh_disk.pv);
+	pr_info(SKSH_NAME ": %pg shunted, PV twin %s\n", sksh_disk.emul,
+		sksh_disk.pv_name);
+	/* a PV disk not there yet is switched to when it comes (back.c) */
 	if (auto_switch)
 		sksh_disk_switch(&sksh_disk, SKS_PV);
 	return 0;

@@ -41,11 +41,16 @@ static const struct sksh_ata_host sksh_ata_hosts[] = {
 	{ "ahci", 1, 6 },	/* hdtype = "ahci": one disk a port */
 };
 
-/*
- * The disk index of QEMU's emulated disk @bdev (its libata port and
- * device), or -ENODEV when @bdev is no disk of those drivers.
+/**
+ * sksh_emul_index() - which disk of the domain's config is @bdev?
+ * @bdev: a whole disk.
+ *
+ * Process context.  Reads QEMU's emulated disk's libata port and device.
+ *
+ * Return: the disk index (0 for the IDE primary master), or -ENODEV when
+ * @bdev is no disk of ata_piix or ahci at a position libxl emulates.
  */
-static int sksh_emul_index(struct block_device *bdev)
+int sksh_emul_index(struct block_device *bdev)
 {
 	struct device *dev = disk_to_dev(bdev->bd_disk)->parent;
 	const struct sksh_ata_host *h = NULL;

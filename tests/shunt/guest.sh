@@ -13,8 +13,10 @@
 # guest asks with "SQ: HOST device_del pv0"): the shunt must fall back to
 # sda, the bios that failed on vda retried there, and let go of vda;
 # then the host plugs the image in again as a new virtio disk, which the
-# shunt must take back and switch to by itself (auto_switch=1); then
-# every file must read as written.  Before all that, a switch to vdb (another image of
+# shunt must take back and switch to by itself (auto_switch=1); then,
+# vda unplugged once more, the shunt is loaded before it is there and must
+# wait for it and switch to it when the host plugs it in; then every file
+# must read as written.  Before all that, a switch to vdb (another image of
 # another size) must be refused.  The steps wait for observable
 # state (files written, the shunt's path), never for time; the bounds
 # below are hang guards.  Results: "SQ: ok - ..." / "SQ: not ok - ...",
@@ -236,9 +238,39 @@ check "pv_returns 1, pv vda" \
 check "the kernel log says so" \
 	sh -c "dmesg | grep -q 'splitkit_shunt: vda is back: the PV disk of sda again'"
 carried_by pv 3 "over the returned PV disk"
+
+# loaded before its PV disk is there: refused without auto_switch; with
+# it, the shunt waits on the emulated path and switches when the disk
+# comes (the host plugs the image in once more)
+check "rmmod splitkit_shunt on the returned PV disk, writers writing" \
+	rmmod splitkit_shunt
+say "HOST device_del pv2"
+check "the PV disk went away again (the host unplugged it)" \
+	wait_for 300 sh -c '! test -e /sys/block/vda' || give_up "second unplug"
+check "without auto_switch, a load with no PV disk there is refused" \
+	sh -c "! insmod /lib/modules/splitkit_shunt.ko emul=/dev/sda pv=/dev/vda 2>/dev/null && test ! -d $SYS"
+check "load splitkit_shunt auto_switch=1 before its PV disk is there" \
+	insmod /lib/modules/splitkit_shunt.ko emul=/dev/sda pv=/dev/vda auto_switch=1 ||
+	give_up "insmod before vda"
+check "it waits on the emulated path (path emul, pv -)" \
+	test "$(cat $SYS/path) $(cat $SYS/pv)" = "emul -"
+check "the kernel log says it waits for vda" \
+	sh -c "dmesg | grep -q 'splitkit_shunt: vda is not there yet: sda switches to it when it comes'"
+carried_by emul 2 "while the shunt waits"
+say "HOST drive_add 0 if=none,id=pvd3,file=@DISK@,format=raw,file.locking=off,cache=writeback"
+say "HOST device_add virtio-blk-pci,drive=pvd3,id=pv3"
+check "the PV disk came (vda)" wait_for 300 test -b /dev/vda ||
+	give_up "vda came"
+check "the shunt took it and switched to it by itself" \
+	wait_for 300 path_is pv || give_up "switch when vda came"
+check "pv_returns 0 (a first coming is no return), pv vda" \
+	test "$(cat $SYS/pv_returns)/$(cat $SYS/pv)" = 0/vda
+check "the kernel log says so" \
+	sh -c "dmesg | grep -q 'splitkit_shunt: vda came: the PV disk of sda'"
+carried_by pv 3 "over the PV disk that came after the load"
 touch /tmp/stop
 wait
-check "rmmod splitkit_shunt on the returned PV disk" rmmod splitkit_shunt
+check "rmmod splitkit_shunt on the PV disk that came" rmmod splitkit_shunt
 check "unloaded back on the emulated path (kernel log)" \
 	sh -c "dmesg | tail -n 5 | grep -q 'splitkit_shunt: back on the emulated path, unloaded'"
 check "no writer failed" sh -c "! cat /tmp/err.* 2>/dev/null | grep ."

@@ -88,7 +88,7 @@ static int shunt_switch(const char *want)
 	if (!f || fputs(want, f) < 0 || fclose(f)) {
 		fprintf(stderr, "splitkit shunt: asking for %s: %s%s\n", want,
 			strerror(errno), errno == ENODEV ?
-			" (the PV disk went away and is not back: attach it again)" :
+			" (no PV disk: it went away, or has not come yet; attach it)" :
 			"");
 		return 1;
 	}

@@ -17,9 +17,12 @@
 # shunted again, dom0 detaches the PV disk under I/O (xl block-detach,
 # on the guest's console line "HOST block-detach xvda") and the shunt
 # must fall back to the emulated path, the failed bios retried there,
-# and let go of the dead disk; then dom0 attaches it again (xl
-# block-attach, on "HOST block-attach xvda") and the shunt, loaded with
-# auto_switch=1, must take it back and switch forward by itself.
+# and let go of the dead disk; then its claim is dropped (unclaim), the
+# shunt is unloaded and loaded again with auto_switch=1 while the PV disk
+# is gone, must wait for it and claim the twin itself (claim disk0), and
+# when dom0 attaches it again (xl block-attach, on "HOST block-attach
+# xvda") must take it and switch to it by itself.  An unclaim must be
+# refused while the shunt holds the disk, and unbind xvdb at the end.
 # splitkit_front must bind neither PV disk before they are claimed.  The steps wait
 # for observable state (files written, the shunt's path), never for time.
 # The switch's held time and the most bios it held are reported, not
@@ -155,6 +158,7 @@ hs_twins_left()
 	hs_twin_left 51712 0 && hs_twin_left 51728 1
 }
 CLAIM=/sys/module/splitkit_front/parameters/claim
+UNCLAIM=/sys/module/splitkit_front/parameters/unclaim
 sk_check "splitkit_front leaves both PV twins unbound (vbd 51712, 51728)" \
 	skt_wait 120 hs_twins_left
 sk_check "no PV disk before the claim (no xvda, no xvdb)" \
@@ -237,6 +241,8 @@ if ! sk_check "load splitkit_shunt emul=/dev/$EMUL pv=/dev/xvda" \
 	return
 fi
 sk_check "the shunt starts on the emulated path" hs_path_is emul
+sk_check "unclaim 51712 is refused while the shunt holds xvda (EBUSY)" \
+	sh -c "! echo 51712 2>/dev/null >$UNCLAIM && test -b /dev/xvda && test \"\$(cat $CLAIM)\" = 51712,51728"
 sk_check "the kernel log says both faces are the domain's disk 0 (vbd 51712)" \
 	sh -c "dmesg | grep -q 'splitkit_shunt: $EMUL and xvda are the domain.s disk 0 (vbd 51712)'"
 sk_check "writers got going (6 fsynced files)" skt_wait 600 hs_files_at_least 6 ||
@@ -315,20 +321,43 @@ hs_pv_is()
 sk_check "the shunt let go of the PV disk that went away (pv reads -)" \
 	skt_wait 300 hs_pv_is - || hs_give_up "letting go of xvda"
 hs_carried_by emul 3 "after the fallback"
+# loaded again while xvda is gone: with auto_switch=1 the shunt waits for
+# its PV disk and switches when it comes (the code that takes a disk
+# coming back to a loaded shunt; the shunt phase runs both ways)
+# the claim goes too: the shunt, loaded before its twin is there, must
+# ask splitkit_front for the twin of its emulated disk's position itself
+sk_check "unclaim 51712 (its vbd gone: nothing to unbind)" \
+	sh -c "echo 51712 >$UNCLAIM"
+sk_check "the claims read back (51728)" test "$(cat $CLAIM)" = 51728
+sk_check "rmmod splitkit_shunt with its PV disk gone" rmmod splitkit_shunt
+sk_check "load splitkit_shunt auto_switch=1 before xvda is there" \
+	sk_insmod splitkit_shunt emul="/dev/$EMUL" pv=/dev/xvda auto_switch=1 ||
+	hs_give_up "insmod before xvda"
+sk_check "it waits on the emulated path (path emul, pv -)" \
+	test "$(cat $SYS/path) $(cat $SYS/pv)" = "emul -"
+sk_check "the kernel log says it waits for xvda" \
+	sh -c "dmesg | grep -q 'splitkit_shunt: xvda is not there yet: $EMUL switches to it when it comes'"
+sk_check "the shunt claimed its twin by position (claims 51728,disk0)" \
+	test "$(cat $CLAIM)" = 51728,disk0 || hs_give_up "the shunt's claim"
 # dom0 (dom0.sh) waits for this line, then runs xl block-attach
 sk_comment "HOST block-attach xvda"
-sk_check "the PV disk came back (xvda, splitkit_front: still claimed)" \
+sk_check "the PV disk came back (xvda, bound for the claim disk0)" \
 	sk_wait_block /dev/xvda 600 || hs_give_up "xvda back"
-sk_check "the shunt took it back and switched forward by itself" \
-	skt_wait 300 hs_path_is pv || hs_give_up "switch forward"
-sk_check "pv_returns 1, pv xvda" \
-	test "$(cat $SYS/pv_returns)/$(cat $SYS/pv)" = 1/xvda
-sk_check "the kernel log says so" \
-	sh -c "dmesg | grep -q 'splitkit_shunt: xvda is back: the PV disk of $EMUL again'"
-hs_carried_by pv 2 "over the returned PV disk"
+sk_check "the shunt took it and switched to it by itself" \
+	skt_wait 300 hs_path_is pv || hs_give_up "switch when xvda came"
+sk_check "pv_returns 0 (a first coming is no return), pv xvda" \
+	test "$(cat $SYS/pv_returns)/$(cat $SYS/pv)" = 0/xvda
+sk_check "the kernel log says so (said only once its position was checked)" \
+	sh -c "dmesg | grep -q 'splitkit_shunt: xvda came: the PV disk of $EMUL'"
+hs_carried_by pv 2 "over the PV disk that came"
 touch /tmp/stop
 wait "$wa" "$wb" "$wc"
-sk_check "rmmod splitkit_shunt on the returned PV disk" rmmod splitkit_shunt
+sk_check "rmmod splitkit_shunt on the PV disk that came" rmmod splitkit_shunt
+# an unclaim unbinds a twin that is not open
+sk_check "unclaim 51728" sh -c "echo 51728 >$UNCLAIM"
+sk_check "xvdb is unbound (its twin sda stays)" \
+	skt_wait 120 test ! -e /sys/block/xvdb
+sk_check "the claims read back (disk0)" test "$(cat $CLAIM)" = disk0
 sk_check "no writer failed" sh -c "! cat /tmp/err.* 2>/dev/null | grep ."
 sk_check "every file reads as written over the emulated path ($(shunt_count /tmp/sums.a) + $(shunt_count /tmp/sums.b) + $(shunt_count /tmp/sums.c) files)" \
 	shunt_verify
