@@ -7,7 +7,8 @@
 #
 #   dom0: /run/hvm-shunt.img -- QEMU (IDE emulation) --> sda  :HVM domU
 #                            \-- QEMU qdisk ==ring==> xvda    :HVM domU
-#         /run/hvm-shunt-other.img (32 MiB)           --> sdb, xvdb
+#         /run/hvm-shunt-other.img (32 MiB) -- QEMU (IDE) --> sdb
+#                            \-- splitkit_back ==ring==> xvdb
 #
 # dom0 makes an ext4 on the image and puts the splitkit tool (with its
 # libraries and loader; the needs word "qcow2" ships it into dom0) in
@@ -27,6 +28,7 @@ ld=/lib64/ld-linux-x86-64.so.2
 rm -f "$img"
 truncate -s 128M "$img"
 sk_check "load loop and ext4" sk_modprobe loop ext4 crc32c_generic
+sk_check "load splitkit_back (the second disk's PV backend)" sk_blk_load_back
 sk_check "mkfs.ext4 on the image" \
 	mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$img" || return
 mkdir -p /mnt/hs
@@ -44,12 +46,20 @@ hs_put_tool()
 	return $rc
 }
 sk_check "the splitkit tool on the guest's filesystem" hs_put_tool
-# the config's second disk, which the shunt must refuse (32 MiB of
-# random bytes; the guest never writes it)
+# the config's second disk (32 MiB of random bytes), which the shunt
+# must refuse beside the first disk's faces; at the end the guest shunts
+# it to splitkit_back and writes 1 MiB at 8 MiB, nothing else
 other=/run/hvm-shunt-other.img
 sk_check "the second disk's image" \
 	dd if=/dev/urandom of="$other" bs=1M count=32
-other_md5=$(md5sum <"$other")
+# the guest writes 1 MiB at 8 MiB through the shunt (splitkit_back)
+hs_other_md5() # SKIP-MiB [COUNT-MiB]
+{
+	dd if="$other" bs=1M skip="$1" ${2:+count=$2} 2>/dev/null |
+		md5sum | cut -d' ' -f1
+}
+other_head=$(hs_other_md5 0 8)
+other_tail=$(hs_other_md5 9)
 
 # The vbd as the toolstack and both ends published it, once the guest
 # has looked for its PV disk (its result line for xvda, either way).
@@ -64,6 +74,7 @@ hs_xenstore()
 	domid=$(xl domid hvm-shunt 2>/dev/null) || return
 	{
 		xenstore-ls -f "/local/domain/0/backend/qdisk/$domid" 2>&1
+		xenstore-ls -f "/local/domain/0/backend/vbd/$domid" 2>&1
 		xenstore-ls -f "/local/domain/$domid/device/vbd" 2>&1
 	} | grep -vE '/(ring-ref|event-channel)' | while IFS= read -r l; do
 		sk_comment "xenstore: $l"
@@ -126,6 +137,9 @@ if sk_check "dom0 mounts it read-only" mount -o ro,loop -t ext4 "$img" /mnt/hs; 
 			sh -c "cd /mnt/hs && md5sum -c -s sk/sums"
 	umount /mnt/hs
 fi
-sk_check "the refused disk's image is unchanged" \
-	test "$(md5sum <"$other")" = "$other_md5"
+pattern=$(tr -d '\r' <"$log" | sed -n 's/^SKU: # pattern \([0-9a-f]\{32\}\)$/\1/p' | tail -n 1)
+sk_check "the second disk's image holds the guest's 1 MiB at 8 MiB (written by splitkit_back)" \
+	test "$(hs_other_md5 8 1)" = "${pattern:-?}"
+sk_check "the rest of the second disk's image is unchanged (the refusals wrote nothing)" \
+	test "$(hs_other_md5 0 8) $(hs_other_md5 9)" = "$other_head $other_tail"
 rm -f "$img" "$other"

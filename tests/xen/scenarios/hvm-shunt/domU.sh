@@ -22,7 +22,10 @@
 # is gone, must wait for it and claim the twin itself (claim disk0), and
 # when dom0 attaches it again (xl block-attach, on "HOST block-attach
 # xvda") must take it and switch to it by itself.  An unclaim must be
-# refused while the shunt holds the disk, and unbind xvdb at the end.
+# refused while the shunt holds the disk.  Last, the config's disk 1
+# (xvdb, served by splitkit_back through splitkit's hotplug script) is
+# shunted and written through its emulated face, and an unclaim must
+# unbind xvdb.
 # splitkit_front must bind neither PV disk before they are claimed.  The steps wait
 # for observable state (files written, the shunt's path), never for time.
 # The switch's held time and the most bios it held are reported, not
@@ -353,6 +356,37 @@ hs_carried_by pv 2 "over the PV disk that came"
 touch /tmp/stop
 wait "$wa" "$wb" "$wc"
 sk_check "rmmod splitkit_shunt on the PV disk that came" rmmod splitkit_shunt
+
+# --- disk 1, served by splitkit_back: the shunt on our own backend -------
+# (QEMU emulates it from the file splitkit's hotplug script published as
+# physical-device-path.)  1 MiB of random bytes written through the
+# emulated face while shunted must reach the image by the PV path; dom0
+# checks the bytes in the image and that nothing else of it changed.
+sk_check "load splitkit_shunt emul=/dev/$EMUL1 pv=/dev/xvdb (disk 1, splitkit_back)" \
+	sk_insmod splitkit_shunt emul="/dev/$EMUL1" pv=/dev/xvdb ||
+	hs_give_up "insmod on disk 1"
+sk_check "splitkit shunt on (disk 1)" hs_tool shunt on ||
+	sh -c "echo pv >$SYS/path"
+sk_check "disk 1 on the PV path (same size and bytes on both faces)" \
+	skt_wait 300 hs_path_is pv || hs_give_up "switch disk 1 to PV"
+dd if=/dev/urandom of=/tmp/pattern bs=64k count=16 2>/dev/null
+e0=$(hs_ios $EMUL1)
+p0=$(hs_ios xvdb)
+sk_check "1 MiB written at 8 MiB through $EMUL1, synced" \
+	dd if=/tmp/pattern of="/dev/$EMUL1" bs=64k seek=128 conv=fsync
+e1=$(hs_ios $EMUL1)
+p1=$(hs_ios xvdb)
+sk_check "xvdb (splitkit_back) carried it ($p0 -> $p1 requests), $EMUL1 none ($e0 -> $e1)" \
+	test "$p1" -gt "$p0" -a "$e1" = "$e0"
+sk_check "splitkit shunt off (disk 1)" hs_tool shunt off ||
+	sh -c "echo emul >$SYS/path"
+sk_check "disk 1 back on the emulated path" skt_wait 300 hs_path_is emul ||
+	hs_give_up "switch disk 1 back"
+sk_check "rmmod splitkit_shunt (disk 1)" rmmod splitkit_shunt
+echo 3 >/proc/sys/vm/drop_caches
+sk_check "the bytes read back through the emulated face" \
+	test "$(dd if="/dev/$EMUL1" bs=64k skip=128 count=16 2>/dev/null | md5sum)" = "$(md5sum </tmp/pattern)"
+sk_comment "pattern $(md5sum </tmp/pattern | cut -d' ' -f1)"
 # an unclaim unbinds a twin that is not open
 sk_check "unclaim 51728" sh -c "echo 51728 >$UNCLAIM"
 sk_check "xvdb is unbound (its twin sda stays)" \
