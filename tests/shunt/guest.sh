@@ -221,22 +221,30 @@ check "the bio that failed on the PV path was retried, not failed (requeued >= 1
 check "the kernel log says why" \
 	sh -c "dmesg | grep -q 'splitkit_shunt: vda failed a bio'"
 pv_is() { [ "$(cat $SYS/pv 2>/dev/null)" = "$1" ]; }
+# plug_pv N WHAT RETURNS LOG: the host plugs the image in as a new virtio
+# disk (pv<N>; the host fills in @DISK@); the shunt must take it (its
+# pv_returns then RETURNS) and switch to it by itself, the kernel log
+# saying LOG
+plug_pv()
+{
+	say "HOST drive_add 0 if=none,id=pvd$1,file=@DISK@,format=raw,file.locking=off,cache=writeback"
+	say "HOST device_add virtio-blk-pci,drive=pvd$1,id=pv$1"
+	check "the PV disk $2 (vda)" wait_for 300 test -b /dev/vda ||
+		give_up "vda $2"
+	check "the shunt took the vda that $2 and switched to it by itself" \
+		wait_for 300 path_is pv || give_up "switch to the vda that $2"
+	check "pv_returns $3, pv vda" \
+		test "$(cat $SYS/pv_returns)/$(cat $SYS/pv)" = "$3/vda"
+	check "the kernel log says so" \
+		sh -c "dmesg | grep -q 'splitkit_shunt: $4'"
+}
 check "the shunt let go of the PV disk that went away (pv reads -)" \
 	wait_for 300 pv_is - || give_up "letting go of vda"
 check "echo pv with the PV disk gone is refused" sh -c "! echo pv >$SYS/path"
 check "still on the emulated path" path_is emul
 carried_by emul 3 "after the fallback"
-# the same image again, as a new virtio disk (the host fills in its path)
-say "HOST drive_add 0 if=none,id=pvd2,file=@DISK@,format=raw,file.locking=off,cache=writeback"
-say "HOST device_add virtio-blk-pci,drive=pvd2,id=pv2"
-check "the PV disk came back (vda again)" wait_for 300 test -b /dev/vda ||
-	give_up "vda back"
-check "the shunt took it back and switched forward by itself" \
-	wait_for 300 path_is pv || give_up "switch forward"
-check "pv_returns 1, pv vda" \
-	test "$(cat $SYS/pv_returns)/$(cat $SYS/pv)" = 1/vda
-check "the kernel log says so" \
-	sh -c "dmesg | grep -q 'splitkit_shunt: vda is back: the PV disk of sda again'"
+# the same image again, as a new virtio disk
+plug_pv 2 "came back" 1 "vda is back: the PV disk of sda again"
 carried_by pv 3 "over the returned PV disk"
 
 # loaded before its PV disk is there: refused without auto_switch; with
@@ -257,16 +265,8 @@ check "it waits on the emulated path (path emul, pv -)" \
 check "the kernel log says it waits for vda" \
 	sh -c "dmesg | grep -q 'splitkit_shunt: vda is not there yet: sda switches to it when it comes'"
 carried_by emul 2 "while the shunt waits"
-say "HOST drive_add 0 if=none,id=pvd3,file=@DISK@,format=raw,file.locking=off,cache=writeback"
-say "HOST device_add virtio-blk-pci,drive=pvd3,id=pv3"
-check "the PV disk came (vda)" wait_for 300 test -b /dev/vda ||
-	give_up "vda came"
-check "the shunt took it and switched to it by itself" \
-	wait_for 300 path_is pv || give_up "switch when vda came"
-check "pv_returns 0 (a first coming is no return), pv vda" \
-	test "$(cat $SYS/pv_returns)/$(cat $SYS/pv)" = 0/vda
-check "the kernel log says so" \
-	sh -c "dmesg | grep -q 'splitkit_shunt: vda came: the PV disk of sda'"
+# a first coming is no return: pv_returns stays 0
+plug_pv 3 came 0 "vda came: the PV disk of sda"
 carried_by pv 3 "over the PV disk that came after the load"
 touch /tmp/stop
 wait
