@@ -503,7 +503,8 @@ int skf_blkmq_create(struct skf_dev *dev)
 		set_disk_ro(gd, true);
 	if (dev->info & VDISK_REMOVABLE)
 		gd->flags |= GENHD_FL_REMOVABLE;
-	dev->gd = gd;
+	/* read without the state helper's lock by claim.c */
+	smp_store_release(&dev->gd, gd);
 	dev->lim_segs = dev->cap_segs;
 	return 0;
 

@@ -14,8 +14,9 @@
  * splitkit_shunt asks for its own twin by index (skf_claim_disk()).  A
  * claimed vbd is attached at once if it is waiting on the bus, or when it
  * appears.  Writing the same to "unclaim" drops the claim and unbinds a
- * vbd it let bind, unless its disk is open (Documentation/shunt.rst,
- * "The two disks of one backing").
+ * vbd it alone let bind, unless its disk is open; the shunt drops its own
+ * claim when it goes (skf_unclaim_disk()).  Documentation/shunt.rst, "The
+ * two disks of one backing".
  *
  * Locking: skf_claims_lock protects skf_claims and skf_nr_claims; it is
  * never held across a probe or an unbind (the probe reads the claims
@@ -125,34 +126,62 @@ static int skf_claim_attach(struct device *dev, void *data)
 	return 0;
 }
 
-/* Is @dev a vbd splitkit_front bound whose disk is open?  Device lock. */
+/*
+ * Is @dev a vbd splitkit_front bound whose disk is open?  The device lock
+ * keeps it bound and its disk allocated (skf_free() runs under it); the
+ * disk pointer is published with a release once the disk is set up.
+ */
 static bool skf_claim_busy(struct device *dev)
 {
+	struct gendisk *gd = NULL;
 	struct skf_dev *sd;
-	bool busy = false;
 
 	device_lock(dev);
 	if (dev->driver == &skf_xenbus_driver.drv.driver) {
 		sd = sk_xb_from_dev(dev)->priv;
-		busy = sd->gd && atomic_read(&sd->gd->part0->bd_openers);
+		gd = smp_load_acquire(&sd->gd);
 	}
 	device_unlock(dev);
-	return busy;
+	return gd && atomic_read(&gd->part0->bd_openers);
 }
 
-/* bus_for_each_dev(): -EBUSY if the claim *@data let an open disk bind. */
+/* Is the vbd named by a claim other than *@c? */
+static bool skf_claimed_else(const struct skf_claim *c, u32 vdevice,
+			     u32 index)
+{
+	unsigned int i;
+	bool named = false;
+
+	mutex_lock(&skf_claims_lock);
+	for (i = 0; i < skf_nr_claims && !named; i++)
+		named = (skf_claims[i].by_index != c->by_index ||
+			 skf_claims[i].n != c->n) &&
+			skf_claim_names(&skf_claims[i], vdevice, index);
+	mutex_unlock(&skf_claims_lock);
+	return named;
+}
+
+/*
+ * bus_for_each_dev(): -EBUSY if the claim *@data alone let a vbd bind
+ * whose disk is open.
+ */
 static int skf_claim_check_busy(struct device *dev, void *data)
 {
 	u32 vdevice, index;
 
 	if (!skf_claim_vbd(dev, &vdevice, &index) ||
-	    !skf_claim_names(data, vdevice, index) || !skf_claim_busy(dev))
+	    !skf_claim_names(data, vdevice, index) ||
+	    skf_claimed_else(data, vdevice, index) || !skf_claim_busy(dev))
 		return 0;
 	dev_info(dev, "vbd %u: its disk is open: claim kept\n", vdevice);
 	return -EBUSY;
 }
 
-/* bus_for_each_dev(): unbind a vbd of ours no claim names any more. */
+/*
+ * bus_for_each_dev(): unbind a vbd of ours no claim names any more, and
+ * let the probe look at it again (a vbd that is no twin binds anew; a
+ * twin is left unbound until claimed).
+ */
 static int skf_claim_release(struct device *dev, void *data)
 {
 	u32 vdevice, index;
@@ -164,6 +193,8 @@ static int skf_claim_release(struct device *dev, void *data)
 		return 0;
 	device_release_driver(dev);
 	dev_info(dev, "vbd %u unclaimed: unbound\n", vdevice);
+	if (device_attach(dev) < 0)
+		dev_warn(dev, "vbd %u: probing again failed\n", vdevice);
 	return 0;
 }
 
@@ -246,37 +277,60 @@ module_param_cb(claim, &skf_claim_ops, NULL, 0644);
 MODULE_PARM_DESC(claim,
 		 "HVM guest with its emulated disks plugged: write a vbd's virtual-device number (51712 for xvda), or diskN for the PV twin of the config's disk N, to let splitkit_front bind that PV twin of an emulated disk (for splitkit_shunt); read: the claims made");
 
+/* Is @c claimed?  For an unclaim's first answer. */
+static bool skf_claim_made(const struct skf_claim *c)
+{
+	bool made;
+
+	mutex_lock(&skf_claims_lock);
+	made = skf_claim_find_locked(c) >= 0;
+	mutex_unlock(&skf_claims_lock);
+	return made;
+}
+
 /*
- * Writing a claim as made drops it and unbinds the vbds it let bind (and
- * no other claim names), unless one's disk is open: -EBUSY, claim kept.
- * An open racing the unbind finds the disk gone, as after a detach.
+ * Drop the claim @c and unbind the vbds it let bind (and no other claim
+ * names), unless one's disk is open: -EBUSY, claim kept.  -ENOENT for a
+ * claim not made.  An open racing the unbind finds the disk gone, as
+ * after a detach.
  */
-static int skf_unclaim_set(const char *val, const struct kernel_param *kp)
+static int skf_unclaim(const struct skf_claim *c)
 {
 	struct device_driver *drv = &skf_xenbus_driver.drv.driver;
-	struct skf_claim c;
 	char name[16];
 	int err, i;
 
-	err = skf_claim_parse(val, &c);
-	if (err)
-		return err;
 	if (!drv->bus)
 		return -ENODEV;		/* on insmod's command line */
-	err = bus_for_each_dev(drv->bus, NULL, &c, skf_claim_check_busy);
+	if (!skf_claim_made(c))
+		return -ENOENT;
+	err = bus_for_each_dev(drv->bus, NULL, (void *)c, skf_claim_check_busy);
 	if (err)
 		return err;
 	mutex_lock(&skf_claims_lock);
-	i = skf_claim_find_locked(&c);
-	if (i >= 0)
-		skf_claims[i] = skf_claims[--skf_nr_claims];
+	i = skf_claim_find_locked(c);
+	if (i >= 0) {
+		/* keep the order made: the claim parameter lists it */
+		memmove(&skf_claims[i], &skf_claims[i + 1],
+			(skf_nr_claims - i - 1) * sizeof(skf_claims[0]));
+		skf_nr_claims--;
+	}
 	mutex_unlock(&skf_claims_lock);
 	if (i < 0)
 		return -ENOENT;
-	skf_claim_name(&c, name, sizeof(name));
+	skf_claim_name(c, name, sizeof(name));
 	pr_info(SKF_NAME ": vbd %s unclaimed\n", name);
-	bus_for_each_dev(drv->bus, NULL, &c, skf_claim_release);
+	bus_for_each_dev(drv->bus, NULL, (void *)c, skf_claim_release);
 	return 0;
+}
+
+static int skf_unclaim_set(const char *val, const struct kernel_param *kp)
+{
+	struct skf_claim c;
+	int err;
+
+	err = skf_claim_parse(val, &c);
+	return err ? err : skf_unclaim(&c);
 }
 
 static const struct kernel_param_ops skf_unclaim_ops = {
@@ -310,3 +364,25 @@ int skf_claim_disk(unsigned int index)
 	return skf_claim_add(&c);
 }
 SPLITKIT_EXPORT(skf_claim_disk);
+
+/**
+ * skf_unclaim_disk() - drop the claim skf_claim_disk() made.
+ * @index: the disk index it was made for.
+ *
+ * For splitkit_shunt when it goes: the twin it asked for is unbound
+ * unless another claim names it or its disk is open.  The same as
+ * writing "disk<index>" to the unclaim parameter.
+ *
+ * Context: process context, may sleep (unbinds).
+ * Return: 0, -ENOENT when no such claim was made, -EBUSY when the twin's
+ * disk is open (the claim is kept), -EINVAL for an impossible index.
+ */
+int skf_unclaim_disk(unsigned int index)
+{
+	struct skf_claim c = { .by_index = true, .n = index };
+
+	if (index >= SKF_MAX_CLAIM_INDEX)
+		return -EINVAL;
+	return skf_unclaim(&c);
+}
+SPLITKIT_EXPORT(skf_unclaim_disk);

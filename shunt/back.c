@@ -40,6 +40,8 @@
 
 #include <splitkit/claim.h>
 
+#include "../frontend/core/check.h"
+
 #include "common.h"
 
 /* While a notified disk is being added: how often to try opening it. */
@@ -246,16 +248,26 @@ static void sksh_back_work(struct work_struct *work)
 /*
  * Waiting for the PV disk: ask splitkit_front, if it is loaded, to bind
  * the PV twin of the emulated disk's position (an HVM guest's frontend
- * leaves twins unbound until claimed: frontend/claim.c).
+ * leaves twins unbound until claimed: frontend/claim.c), if pv= names
+ * that twin as the frontend names it (xvda for disk 0).  The claim is
+ * dropped when the shunt goes (sksh_back_unclaim()).
  */
 static void sksh_back_claim(struct sksh_disk *d)
 {
 	int (*claim)(unsigned int index);
+	struct skf_vdev v = { };
+	char twin[BDEVNAME_SIZE];
 	int index, err;
 
 	index = sksh_emul_index(d->emul);
 	if (index < 0)
 		return;		/* no emulated disk of QEMU's: no twin */
+	v.index = index;
+	if (skf_disk_name(&v, twin, sizeof(twin)) || strcmp(twin, d->pv_name)) {
+		pr_info(SKSH_NAME ": %s is not %pg's PV twin %s: not claimed by the shunt\n",
+			d->pv_name, d->emul, twin);
+		return;
+	}
 	claim = symbol_get(skf_claim_disk);
 	if (!claim) {
 		pr_info(SKSH_NAME ": splitkit_front is not loaded: its PV twin of disk %d is not claimed by the shunt\n",
@@ -264,12 +276,41 @@ static void sksh_back_claim(struct sksh_disk *d)
 	}
 	err = claim(index);
 	symbol_put(skf_claim_disk);
-	if (err)
+	if (err) {
 		pr_warn(SKSH_NAME ": asking splitkit_front for the PV twin of disk %d: %d\n",
 			index, err);
-	else
-		pr_info(SKSH_NAME ": splitkit_front binds the PV twin of disk %d when it is there (claim disk%d)\n",
-			index, index);
+		return;
+	}
+	d->claimed = index;
+	pr_info(SKSH_NAME ": splitkit_front binds the PV twin of disk %d when it is there (claim disk%d)\n",
+		index, index);
+}
+
+/**
+ * sksh_back_unclaim() - drop the claim the shunt made, as it goes.
+ * @d: the disk, its PV disk let go (sksh_disk_close()).
+ *
+ * Process context.  The twin the shunt asked for is unbound unless root
+ * claimed it too or it is open; it must not stay bound, unheld, beside
+ * the emulated disk.
+ */
+void sksh_back_unclaim(struct sksh_disk *d)
+{
+	int (*unclaim)(unsigned int index);
+	int err = -ENOENT;
+
+	if (d->claimed < 0)
+		return;
+	unclaim = symbol_get(skf_unclaim_disk);
+	if (unclaim) {
+		err = unclaim(d->claimed);
+		symbol_put(skf_unclaim_disk);
+	}
+	/* no splitkit_front any more: its claims went with it */
+	if (err && unclaim)
+		pr_warn(SKSH_NAME ": dropping the claim disk%d: %d\n",
+			d->claimed, err);
+	d->claimed = -1;
 }
 
 /**
@@ -295,6 +336,7 @@ int sksh_back_init(struct sksh_disk *d, const char *pv)
 	mutex_init(&d->pv_mutex);
 	INIT_DELAYED_WORK(&d->back_work, sksh_back_work);
 	d->pv_path = pv;
+	d->claimed = -1;
 	mutex_lock(&d->pv_mutex);
 	err = sksh_back_open_path(d);
 	mutex_unlock(&d->pv_mutex);

@@ -58,6 +58,8 @@ struct sksh_ctx {
  *	at load.
  * @pv_waited: there was none at load (auto_switch=1 waited for it).
  * @pv_taken: a PV disk was taken once (a later one is a return).
+ * @claimed: the disk index whose twin the shunt asked splitkit_front for
+ *	(dropped when it goes), or -1.
  * @pv_mutex: serialises releasing and taking the PV disk (back.c), and
  *	protects @pv_waited and @pv_taken; a change of @pv_file and
  *	@pv is also made under @lock.
@@ -95,6 +97,7 @@ struct sksh_disk {
 	char pv_name[BDEVNAME_SIZE];
 	bool pv_waited;
 	bool pv_taken;
+	int claimed;
 	struct mutex pv_mutex;
 	bool auto_forward;
 	struct delayed_work back_work;
@@ -163,6 +166,7 @@ int sksh_back_init(struct sksh_disk *d, const char *pv);
 void sksh_back_notice(struct sksh_disk *d, struct device *dev, bool added);
 int sksh_back_take(struct sksh_disk *d);
 void sksh_back_stop(struct sksh_disk *d);
+void sksh_back_unclaim(struct sksh_disk *d);
 
 /* position.c */
 int sksh_emul_index(struct block_device *bdev);

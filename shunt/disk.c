@@ -569,6 +569,7 @@ void sksh_disk_close(struct sksh_disk *d)
 	sksh_back_stop(d);
 	if (d->pv)
 		sksh_pv_put(d, d->pv_file, d->pv);
+	sksh_back_unclaim(d);
 	filp_close(d->emul_file, NULL);
 	mempool_destroy(d->ctx_pool);
 	kmem_cache_destroy(sksh_ctx_cache);

@@ -73,27 +73,58 @@ int sksh_emul_index(struct block_device *bdev)
 }
 
 /*
+ * The device @disk is a disk of (a xenbus device for a vbd), referenced:
+ * the disk's device holds its parent only until device_del(), which
+ * del_gendisk() reaches after it unhashed the disk's inode under
+ * open_mutex, so a disk live under that mutex has its parent still.
+ * -ENXIO for a disk being deleted (a vbd detached this instant).
+ */
+static int sksh_pv_parent(struct gendisk *disk, struct device **parent)
+{
+	int err = 0;
+
+	mutex_lock(&disk->open_mutex);
+	if (disk_live(disk))
+		*parent = get_device(disk_to_dev(disk)->parent);
+	else
+		err = -ENXIO;
+	mutex_unlock(&disk->open_mutex);
+	return err;
+}
+
+/*
  * The disk index of the Xen vbd @bdev, its "virtual-device" in
- * @vdevice; -ENODEV when @bdev is no Xen vbd, -EIO when its number cannot
- * be read, -EINVAL for a number that is no whole disk.
+ * @vdevice; -ENODEV when @bdev is no Xen vbd, -ENXIO when it is going
+ * away, -EIO when its number cannot be read, -EINVAL for a number that
+ * is no whole disk.
  */
 static int sksh_pv_index(struct block_device *bdev, u32 *vdevice)
 {
-	struct device *dev = disk_to_dev(bdev->bd_disk)->parent;
 	struct xenbus_device *xbdev;
+	struct device *dev = NULL;
 	struct skf_vdev v;
+	int ret;
 
+	ret = sksh_pv_parent(bdev->bd_disk, &dev);
+	if (ret)
+		return ret;
+	ret = -ENODEV;
 	/* the frontend bus is "xen" (dom0's backend bus "xen-backend") */
 	if (!dev || !dev->bus || strcmp(dev->bus->name, "xen"))
-		return -ENODEV;
+		goto put;
 	xbdev = to_xenbus_device(dev);
 	if (strcmp(xbdev->devicetype, "vbd"))
-		return -ENODEV;
+		goto put;
+	ret = -EIO;
 	if (skf_read_vdevice(xbdev->nodename, vdevice))
-		return -EIO;
+		goto put;
+	ret = -EINVAL;
 	if (skf_vdev_decode(*vdevice, &v) || v.part)
-		return -EINVAL;
-	return v.index;
+		goto put;
+	ret = v.index;
+put:
+	put_device(dev);
+	return ret;
 }
 
 /**
@@ -107,9 +138,10 @@ static int sksh_pv_index(struct block_device *bdev, u32 *vdevice)
  * vbd is accepted only beside an emulated disk of QEMU's (ata_piix or
  * ahci) at the same disk index.
  *
- * Return: 0; -ENODEV when @emul is no emulated disk of QEMU's, -EIO when
- * the vbd's number cannot be read, -EINVAL when it names no whole disk or
- * the two are different disks.  Each refusal says why in the kernel log.
+ * Return: 0; -ENODEV when @emul is no emulated disk of QEMU's, -ENXIO
+ * when @pv is being deleted, -EIO when the vbd's number cannot be read,
+ * -EINVAL when it names no whole disk or the two are different disks.
+ * Each refusal says why in the kernel log.
  */
 int sksh_position_check(struct block_device *emul, struct block_device *pv)
 {
@@ -121,6 +153,10 @@ int sksh_position_check(struct block_device *emul, struct block_device *pv)
 		pr_info(SKSH_NAME ": %pg is no Xen vbd: its position is not checked, only its size and content at each switch\n",
 			pv);
 		return 0;
+	}
+	if (p == -ENXIO) {
+		pr_err(SKSH_NAME ": %pg is going away\n", pv);
+		return p;
 	}
 	if (p < 0) {
 		pr_err(SKSH_NAME ": %pg: reading its virtual-device number: %d\n",

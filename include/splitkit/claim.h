@@ -9,5 +9,6 @@
 #define _SPLITKIT_CLAIM_H
 
 int skf_claim_disk(unsigned int index);
+int skf_unclaim_disk(unsigned int index);
 
 #endif /* _SPLITKIT_CLAIM_H */
