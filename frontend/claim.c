@@ -139,6 +139,7 @@ static bool skf_claim_busy(struct device *dev)
 	device_lock(dev);
 	if (dev->driver == &skf_xenbus_driver.drv.driver) {
 		sd = sk_xb_from_dev(dev)->priv;
+		/* pairs with the release in skf_blkmq_create(): a set-up disk */
 		gd = smp_load_acquire(&sd->gd);
 	}
 	device_unlock(dev);
