@@ -143,3 +143,7 @@ sk_check "the second disk's image holds the guest's 1 MiB at 8 MiB (written by s
 sk_check "the rest of the second disk's image is unchanged (the refusals wrote nothing)" \
 	test "$(hs_other_md5 0 8) $(hs_other_md5 9)" = "$other_head $other_tail"
 rm -f "$img" "$other"
+# the next scenarios load splitkit_back with their own parameters (and
+# image-load unloads splitkit_image, which splitkit_back holds)
+sk_check "splitkit_back serves no vbd any more" sk_blk_no_vbd 60
+sk_check "rmmod splitkit_back" rmmod splitkit_back
