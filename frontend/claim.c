@@ -56,13 +56,18 @@ static bool skf_claim_names(const struct skf_claim *c, u32 vdevice, u32 index)
 	return c->n == (c->by_index ? index : vdevice);
 }
 
+static bool skf_claim_same(const struct skf_claim *a,
+			   const struct skf_claim *b)
+{
+	return a->by_index == b->by_index && a->n == b->n;
+}
+
 static int skf_claim_find_locked(const struct skf_claim *c)
 {
 	unsigned int i;
 
 	for (i = 0; i < skf_nr_claims; i++)
-		if (skf_claims[i].by_index == c->by_index &&
-		    skf_claims[i].n == c->n)
+		if (skf_claim_same(&skf_claims[i], c))
 			return i;
 	return -1;
 }
@@ -155,8 +160,7 @@ static bool skf_claimed_else(const struct skf_claim *c, u32 vdevice,
 
 	mutex_lock(&skf_claims_lock);
 	for (i = 0; i < skf_nr_claims && !named; i++)
-		named = (skf_claims[i].by_index != c->by_index ||
-			 skf_claims[i].n != c->n) &&
+		named = !skf_claim_same(&skf_claims[i], c) &&
 			skf_claim_names(&skf_claims[i], vdevice, index);
 	mutex_unlock(&skf_claims_lock);
 	return named;

@@ -7,9 +7,9 @@
  * auto_switch=1 a disk that is not there yet (the vbd not connected, or
  * not claimed, see frontend/claim.c) is waited for by its kernel name,
  * the last part of pv=, and splitkit_front (if loaded) is asked to bind
- * the emulated disk's PV twin.  When the PV path fails because its backend was
- * detached, the frontend deletes the disk and the switch core falls back
- * to the emulated path (disk.c).  Once that fallback has settled (on the
+ * the emulated disk's PV twin.  When the PV path fails because its
+ * backend was detached, the frontend deletes the disk and the switch core
+ * falls back to the emulated path (disk.c).  Once that fallback has settled (on the
  * emulated path, nothing held, no PV bio in flight) and the disk is dead,
  * the shunt lets go of it, so that its driver can free it and a
  * returning disk may take the same name.  When a whole disk of that name
@@ -149,6 +149,12 @@ static int sksh_back_open(struct sksh_disk *d, dev_t devt)
 put:
 	sksh_pv_put(d, file, bdev);
 	return err;
+}
+
+/* An error of looking up or opening pv= that says no disk is there. */
+static bool sksh_back_absent(int err)
+{
+	return err == -ENOENT || err == -ENXIO;	/* no node; a node of none */
 }
 
 /* Take the disk pv= names, in the caller's view of /dev.  Under pv_mutex. */
@@ -297,19 +303,19 @@ static void sksh_back_claim(struct sksh_disk *d)
 void sksh_back_unclaim(struct sksh_disk *d)
 {
 	int (*unclaim)(unsigned int index);
-	int err = -ENOENT;
+	int err;
 
 	if (d->claimed < 0)
 		return;
+	/* no splitkit_front any more: its claims went with it */
 	unclaim = symbol_get(skf_unclaim_disk);
 	if (unclaim) {
 		err = unclaim(d->claimed);
 		symbol_put(skf_unclaim_disk);
+		if (err)
+			pr_warn(SKSH_NAME ": dropping the claim disk%d: %d\n",
+				d->claimed, err);
 	}
-	/* no splitkit_front any more: its claims went with it */
-	if (err && unclaim)
-		pr_warn(SKSH_NAME ": dropping the claim disk%d: %d\n",
-			d->claimed, err);
 	d->claimed = -1;
 }
 
@@ -345,7 +351,7 @@ int sksh_back_init(struct sksh_disk *d, const char *pv)
 		snprintf(d->pv_name, sizeof(d->pv_name), "%pg", d->pv);
 	else
 		strscpy(d->pv_name, kbasename(pv), sizeof(d->pv_name));
-	if ((err == -ENOENT || err == -ENXIO) && d->auto_forward) {
+	if (sksh_back_absent(err) && d->auto_forward) {
 		d->pv_waited = true;
 		pr_info(SKSH_NAME ": %s is not there yet: %pg switches to it when it comes (auto_switch=1)\n",
 			d->pv_name, d->emul);
@@ -414,8 +420,8 @@ int sksh_back_take(struct sksh_disk *d)
 	else if (!d->pv)
 		err = sksh_back_open_path(d);
 	mutex_unlock(&d->pv_mutex);
-	/* no node, or a node of no disk: not there (yet, or any more) */
-	return err == -ENOENT || err == -ENXIO ? -ENODEV : err;
+	/* not there (yet, or any more) */
+	return sksh_back_absent(err) ? -ENODEV : err;
 }
 
 /**
