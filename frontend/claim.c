@@ -102,14 +102,11 @@ bool skf_claimed(u32 vdevice, u32 index)
 /* A vbd on the bus, its numbers read; false for another device type. */
 static bool skf_claim_vbd(struct device *dev, u32 *vdevice, u32 *index)
 {
-	struct xenbus_device *xbdev = to_xenbus_device(dev);
-	struct skf_vdev v;
+	int i = skf_vbd_disk_index(to_xenbus_device(dev), vdevice);
 
-	if (strcmp(xbdev->devicetype, "vbd") ||
-	    skf_read_vdevice(xbdev->nodename, vdevice) ||
-	    skf_vdev_decode(*vdevice, &v) || v.part)
+	if (i < 0)
 		return false;
-	*index = v.index;
+	*index = i;
 	return true;
 }
 

@@ -6,7 +6,9 @@
  * protocol, xen/include/public/io/blkif.h, and docs/misc/vbd-interface
  * of Xen).  splitkit_front's probe and claims and splitkit_shunt's
  * position check all read it here, so a number one of them takes the
- * others take too.  The directory is the guest's own, so the value is
+ * others take too, and the claims and the position check also decode it
+ * to a whole disk's index here (skf_vbd_disk_index()).  The directory is
+ * the guest's own, so the value is
  * parsed strictly (kstrtou32(): decimal digits of a u32, an optional
  * leading '+', nothing after them but a newline).  Built into
  * splitkit_front and, through shunt/vdev.c, into splitkit_shunt, which
@@ -15,9 +17,11 @@
 #include <linux/err.h>
 #include <linux/kernel.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <xen/xenbus.h>
 
 #include "vbd_number.h"
+#include "core/check.h"
 
 /* 0 and the number in *@out, -ENOENT without the node, -EINVAL if bad. */
 static int skf_read_u32_node(const char *dir, const char *node, u32 *out)
@@ -54,4 +58,31 @@ int skf_read_vdevice(const char *nodename, u32 *vdevice)
 		err = skf_read_u32_node(nodename, "virtual-device-ext",
 					vdevice);
 	return err;
+}
+
+/**
+ * skf_vbd_disk_index() - the whole disk a frontend vbd device is.
+ * @xbdev: a device of the frontend's xenbus ("xen").
+ * @vdevice: where its "virtual-device" number goes (skf_read_vdevice()).
+ *
+ * The disk index of the Xen disk numbering (docs/misc/vbd-interface of
+ * Xen: hda, sda and xvda are disk 0), for splitkit_front's claims and
+ * splitkit_shunt's position check.  Process context (XenStore; may
+ * sleep); the caller holds a reference to @xbdev.
+ *
+ * Return: the disk index (>= 0); -ENODEV for a device that is no vbd,
+ * -EIO when its number cannot be read, -EINVAL for a number that names
+ * no whole disk (a partition, or no disk of the numbering).
+ */
+int skf_vbd_disk_index(struct xenbus_device *xbdev, u32 *vdevice)
+{
+	struct skf_vdev v;
+
+	if (strcmp(xbdev->devicetype, "vbd"))
+		return -ENODEV;
+	if (skf_read_vdevice(xbdev->nodename, vdevice))
+		return -EIO;
+	if (skf_vdev_decode(*vdevice, &v) || v.part)
+		return -EINVAL;
+	return v.index;
 }

@@ -21,7 +21,6 @@
 #include <xen/xenbus.h>
 
 #include "common.h"
-#include "../frontend/core/check.h"
 #include "../frontend/vbd_number.h"
 
 /**
@@ -100,29 +99,17 @@ static int sksh_pv_parent(struct gendisk *disk, struct device **parent)
  */
 static int sksh_pv_index(struct block_device *bdev, u32 *vdevice)
 {
-	struct xenbus_device *xbdev;
 	struct device *dev = NULL;
-	struct skf_vdev v;
 	int ret;
 
 	ret = sksh_pv_parent(bdev->bd_disk, &dev);
 	if (ret)
 		return ret;
-	ret = -ENODEV;
 	/* the frontend bus is "xen" (dom0's backend bus "xen-backend") */
-	if (!dev || !dev->bus || strcmp(dev->bus->name, "xen"))
-		goto put;
-	xbdev = to_xenbus_device(dev);
-	if (strcmp(xbdev->devicetype, "vbd"))
-		goto put;
-	ret = -EIO;
-	if (skf_read_vdevice(xbdev->nodename, vdevice))
-		goto put;
-	ret = -EINVAL;
-	if (skf_vdev_decode(*vdevice, &v) || v.part)
-		goto put;
-	ret = v.index;
-put:
+	if (dev && dev->bus && !strcmp(dev->bus->name, "xen"))
+		ret = skf_vbd_disk_index(to_xenbus_device(dev), vdevice);
+	else
+		ret = -ENODEV;
 	put_device(dev);
 	return ret;
 }
