@@ -96,6 +96,7 @@ static void sksh_back_release(struct sksh_disk *d)
 		file = d->pv_file;
 		d->pv = NULL;
 		d->pv_file = NULL;
+		d->prechecked = NULL;
 	}
 	spin_unlock_irqrestore(&d->lock, flags);
 	if (!bdev)

@@ -72,8 +72,8 @@ struct sksh_ctx {
  * @back_stopped: unload began: no disk is taken or switched to any more
  *	(under @lock).
  * @lock: protects @s, @dispatch, @dispatching, @flush_wanted,
- *	@identity_refusals, @told, @pv_returns, @back_dev, @back_stopped, and @pv_file
- *	and @pv against a change while it is held.
+ *	@identity_refusals, @told, @pv_returns, @back_dev, @back_stopped,
+ *	@prechecked, and @pv_file and @pv against a change while it is held.
  * @s: the switch core's state.
  * @dispatch: bios routed but not yet submitted, in order.
  * @dispatching: a task is submitting @dispatch; others append to it.
@@ -87,6 +87,10 @@ struct sksh_ctx {
  * @told: switches to each path already reported in the kernel log.
  * @queue_waited: the emulated queue was frozen once, at the first switch
  *	to PV, for bios that entered it before the hook (work item only).
+ * @prechecked: the PV disk whose bytes matched the emulated disk's,
+ *	flushed, just before the last switch to PV was asked for: that
+ *	switch's flushed instant compares sizes only; cleared when used and
+ *	when the PV disk is let go (under @lock).
  */
 struct sksh_disk {
 	struct file *emul_file;
@@ -116,6 +120,7 @@ struct sksh_disk {
 	u64 pv_returns;
 	u64 told[SKS_NR_PATHS];
 	bool queue_waited;
+	struct block_device *prechecked;
 };
 
 /* disk.c */

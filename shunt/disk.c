@@ -250,13 +250,30 @@ static int sksh_sync_io(struct block_device *bdev, blk_opf_t opf,
 	return err;
 }
 
+/* Do the two faces have the same size?  Says why not unless @quiet. */
+static bool sksh_same_size(struct sksh_disk *d, bool quiet)
+{
+	sector_t sectors = bdev_nr_sectors(d->emul);
+
+	if (bdev_nr_sectors(d->pv) == sectors &&
+	    sectors >= SKSH_ID_BYTES >> SECTOR_SHIFT &&
+	    bdev_logical_block_size(d->pv) == bdev_logical_block_size(d->emul))
+		return true;
+	if (!quiet)
+		pr_err(SKSH_NAME ": %pg has %llu sectors of %u bytes, %pg %llu of %u: not the same disk\n",
+		       d->emul, (unsigned long long)sectors,
+		       bdev_logical_block_size(d->emul), d->pv,
+		       (unsigned long long)bdev_nr_sectors(d->pv),
+		       bdev_logical_block_size(d->pv));
+	return false;
+}
+
 /*
- * Do the two faces hold the same bytes?  Sizes, then the first, the last
- * and evenly spread pages, read from both at the switch's drained and
- * flushed instant (nothing in flight, nothing new let through).  Says why
- * not in the kernel log.
+ * Do the two faces (of the same size) hold the same bytes?  The first,
+ * the last and evenly spread pages, read from both.  Says why not unless
+ * @quiet.
  */
-static bool sksh_same_backing(struct sksh_disk *d)
+static bool sksh_same_bytes(struct sksh_disk *d, bool quiet)
 {
 	sector_t sectors = bdev_nr_sectors(d->emul);
 	sector_t step, s = 0, per = SKSH_ID_BYTES >> SECTOR_SHIFT;
@@ -264,15 +281,6 @@ static bool sksh_same_backing(struct sksh_disk *d)
 	int err = 0, differ = 0;
 	unsigned int i;
 
-	if (bdev_nr_sectors(d->pv) != sectors || sectors < per ||
-	    bdev_logical_block_size(d->pv) != bdev_logical_block_size(d->emul)) {
-		pr_err(SKSH_NAME ": %pg has %llu sectors of %u bytes, %pg %llu of %u: not the same disk\n",
-		       d->emul, (unsigned long long)sectors,
-		       bdev_logical_block_size(d->emul), d->pv,
-		       (unsigned long long)bdev_nr_sectors(d->pv),
-		       bdev_logical_block_size(d->pv));
-		return false;
-	}
 	a = alloc_page(GFP_NOIO);
 	b = alloc_page(GFP_NOIO);
 	if (!a || !b) {
@@ -295,13 +303,61 @@ free:
 		__free_page(a);
 	if (b)
 		__free_page(b);
-	if (err)
+	if (err && !quiet)
 		pr_err(SKSH_NAME ": reading sector %llu of %pg and %pg to compare them: %d\n",
 		       (unsigned long long)s, d->emul, d->pv, err);
-	else if (differ)
+	else if (differ && !quiet)
 		pr_err(SKSH_NAME ": %pg and %pg differ at sector %llu: not the same backing\n",
 		       d->emul, d->pv, (unsigned long long)s);
 	return !err && !differ;
+}
+
+/*
+ * Do the two faces hold the same bytes, at the switch's drained and
+ * flushed instant (nothing in flight, nothing new let through)?  Sizes,
+ * then the bytes, unless the same PV disk's bytes were found the same
+ * just before the switch was asked for (sksh_precheck()).  Says why not
+ * in the kernel log.
+ */
+static bool sksh_same_backing(struct sksh_disk *d)
+{
+	unsigned long flags;
+	bool prechecked;
+
+	spin_lock_irqsave(&d->lock, flags);
+	prechecked = d->prechecked && d->prechecked == d->pv;
+	d->prechecked = NULL;
+	spin_unlock_irqrestore(&d->lock, flags);
+	return sksh_same_size(d, false) &&
+	       (prechecked || sksh_same_bytes(d, false));
+}
+
+/*
+ * Before a switch to PV holds anything: flush the emulated disk, then
+ * compare the two faces' bytes while the guest's I/O goes on.  Bytes
+ * that match prove the backing as well as they would at the switch's
+ * flushed instant (a guest write between the two reads of a page can
+ * make them differ, not match: nobody but the shunt writes to the PV
+ * disk it holds), so the switch's held time need not pay for the reads;
+ * bytes that differ may be such a write and are compared again there.
+ * Process context; only while the disk is on its emulated path.
+ */
+static void sksh_precheck(struct sksh_disk *d)
+{
+	unsigned long flags;
+	bool same, on_emul;
+
+	mutex_lock(&d->pv_mutex);
+	spin_lock_irqsave(&d->lock, flags);
+	on_emul = d->s.state == SKS_ON_EMUL;
+	spin_unlock_irqrestore(&d->lock, flags);
+	same = on_emul && d->pv && sksh_same_size(d, true) &&
+	       !sksh_sync_io(d->emul, REQ_OP_WRITE | REQ_PREFLUSH, 0, NULL) &&
+	       sksh_same_bytes(d, true);
+	spin_lock_irqsave(&d->lock, flags);
+	d->prechecked = same ? d->pv : NULL;
+	spin_unlock_irqrestore(&d->lock, flags);
+	mutex_unlock(&d->pv_mutex);
 }
 
 static void sksh_work(struct work_struct *work)
@@ -377,11 +433,12 @@ int sksh_disk_switch(struct sksh_disk *d, enum sks_path to)
 	bool work = false;
 	int err;
 
-	/* a live disk to switch to: kept, or taken back */
+	/* a live disk to switch to: kept, or taken back; its bytes compared */
 	if (to == SKS_PV) {
 		err = sksh_back_take(d);
 		if (err)
 			return err;
+		sksh_precheck(d);
 	}
 	spin_lock_irqsave(&d->lock, flags);
 	if (to == SKS_PV && !d->pv) {

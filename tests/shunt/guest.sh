@@ -17,7 +17,8 @@
 # vda unplugged once more, the shunt is loaded before it is there and must
 # wait for it and switch to it when the host plugs it in; then every file
 # must read as written.  Before all that, a switch to vdb (another image of
-# another size) must be refused.  The steps wait for observable
+# another size) and one to vdc (an image of the same size, blank) must be
+# refused.  The steps wait for observable
 # state (files written, the shunt's path), never for time; the bounds
 # below are hang guards.  Results: "SQ: ok - ..." / "SQ: not ok - ...",
 # comments "SQ: # ...", the end "SQ: DONE".  Busybox only.
@@ -74,7 +75,7 @@ wait_for()
 	done
 }
 
-files_at_least() { [ "$(shunt_count /tmp/sums.a)" -ge "$1" ]; }
+files_at_least() { [ "$(shunt_written a)" -ge "$1" ]; }
 path_is() { [ "$(cat $SYS/path 2>/dev/null)" = "$1" ]; }
 # requests a disk completed: reads + writes (stat fields 1 and 5)
 ios() { awk '{ print $1 + $5 }' "/sys/block/$1/stat"; }
@@ -89,7 +90,7 @@ carried_by()
 	local e0 p0 e1 p1 n
 	e0=$(ios sda)
 	p0=$(ios vda 2>/dev/null)
-	n=$(shunt_count /tmp/sums.a)
+	n=$(shunt_written a)
 	check "writers go on $3 ($2 more fsynced files)" \
 		wait_for 600 files_at_least $((n + $2)) || give_up "writing $3"
 	e1=$(ios sda)
@@ -105,7 +106,7 @@ carried_by()
 
 diag()
 {
-	say "# $1: files a=$(shunt_count /tmp/sums.a) b=$(shunt_count /tmp/sums.b) c=$(shunt_count /tmp/sums.c), sda $(ios sda) vda $(ios vda) requests"
+	say "# $1: files a=$(shunt_written a) b=$(shunt_written b) c=$(shunt_written c), sda $(ios sda) vda $(ios vda) requests"
 	[ -d $SYS ] && say "# shunt: $(cd $SYS && grep . * | tr '\n' ' ')"
 	dmesg | grep -iE 'shunt|BUG|WARN|Oops|I/O error|EXT4-fs|blocked for|Call Trace|RIP' |
 		tail -n 30 | while IFS= read -r l; do say "# dmesg: $l"; done
@@ -134,8 +135,9 @@ load_all()
 	done
 }
 check "load ata_piix, sd_mod, virtio_blk, ext4" load_all
-check "both faces of the disk and the other disk appeared (sda, vda, vdb)" \
-	wait_for 120 test -b /dev/sda -a -b /dev/vda -a -b /dev/vdb || give_up "disks"
+check "both faces of the disk and the other disks appeared (sda, vda, vdb, vdc)" \
+	wait_for 120 test -b /dev/sda -a -b /dev/vda -a -b /dev/vdb -a -b /dev/vdc ||
+	give_up "disks"
 mkdir -p /mnt
 check "mount the ext4 from sda" mount -t ext4 /dev/sda /mnt || give_up "mount"
 mkdir -p /mnt/a /mnt/b /mnt/c
@@ -156,6 +158,18 @@ check "the kernel log says why (vdb has another size)" \
 	sh -c "dmesg | grep -q 'splitkit_shunt: sda has [0-9]* sectors of 512 bytes, vdb [0-9]* of 512: not the same disk'"
 check "no switch to PV was made" test "$(cat $SYS/switches_to_pv)" = 0
 check "rmmod splitkit_shunt (vdb)" rmmod splitkit_shunt
+# vdc has sda's size and other bytes: refused by their comparison, which
+# the comparison made before the switch holds bios must not skip
+check "load splitkit_shunt emul=/dev/sda pv=/dev/vdc (same size, blank)" \
+	insmod /lib/modules/splitkit_shunt.ko emul=/dev/sda pv=/dev/vdc ||
+	give_up "insmod with vdc"
+check "echo pv to vdc" sh -c "echo pv >$SYS/path"
+check "that switch is refused, the disk stays on sda" wait_for 300 refused_once ||
+	give_up "refusal of vdc"
+check "the kernel log says why (sda and vdc differ)" \
+	sh -c "dmesg | grep -q 'splitkit_shunt: sda and vdc differ at sector [0-9]*: not the same backing'"
+check "no switch to PV was made (vdc)" test "$(cat $SYS/switches_to_pv)" = 0
+check "rmmod splitkit_shunt (vdc)" rmmod splitkit_shunt
 
 check "load splitkit_shunt emul=/dev/sda pv=/dev/vda" \
 	insmod /lib/modules/splitkit_shunt.ko emul=/dev/sda pv=/dev/vda ||
@@ -173,7 +187,7 @@ check "one switch, no flush error or identity refusal" \
 	test "$(cat $SYS/switches_to_pv)/$(cat $SYS/flush_errors)/$(cat $SYS/identity_refusals)" = 1/0/0
 e0=$(ios sda)
 p0=$(ios vda)
-n=$(shunt_count /tmp/sums.a)
+n=$(shunt_written a)
 check "writers go on over the PV path (15 more fsynced files)" \
 	wait_for 600 files_at_least $((n + 15)) || give_up "writing over PV"
 check "every file so far reads as written over the PV path" shunt_verify
@@ -191,7 +205,7 @@ carried_by emul 10 "over the emulated path"
 # unloading while shunted and written: the module switches back first
 check "echo pv again" sh -c "echo pv >$SYS/path"
 check "on the PV path again" wait_for 300 path_is pv || give_up "switch to PV again"
-n=$(shunt_count /tmp/sums.a)
+n=$(shunt_written a)
 check "writers go on over the PV path (5 more fsynced files)" \
 	wait_for 600 files_at_least $((n + 5)) || give_up "writing over PV again"
 check "rmmod splitkit_shunt while the writers write" rmmod splitkit_shunt
@@ -207,7 +221,7 @@ check "load splitkit_shunt again, auto_switch=1" \
 	give_up "insmod again"
 check "on the PV path a third time (auto_switch at load)" wait_for 300 path_is pv ||
 	give_up "switch to PV a third time"
-n=$(shunt_count /tmp/sums.a)
+n=$(shunt_written a)
 check "writers go on over the PV path (3 more fsynced files)" \
 	wait_for 600 files_at_least $((n + 3)) || give_up "writing over PV a third time"
 say "HOST device_del pv0"
@@ -274,7 +288,7 @@ check "rmmod splitkit_shunt on the PV disk that came" rmmod splitkit_shunt
 check "unloaded back on the emulated path (kernel log)" \
 	sh -c "dmesg | tail -n 5 | grep -q 'splitkit_shunt: back on the emulated path, unloaded'"
 check "no writer failed" sh -c "! cat /tmp/err.* 2>/dev/null | grep ."
-check "every file reads as written ($(shunt_count /tmp/sums.a) + $(shunt_count /tmp/sums.b) + $(shunt_count /tmp/sums.c) files)" \
+check "every file reads as written ($(shunt_written a) + $(shunt_written b) + $(shunt_written c) files)" \
 	shunt_verify
 check "umount" umount /mnt
 diag "end"

@@ -12,8 +12,9 @@
 # shunted, sees vda unplugged by the host (QEMU's monitor, on the guest's
 # request) and falls back to sda, then plugged in again (a new virtio
 # disk of the same image), which it takes back and switches to by itself;
-# a third disk (vdb, another image of
-# another size) must be refused at the switch; every file must read as written, and
+# two other disks (vdb, another image of another size; vdc, a blank one
+# of the same size) must be refused at the switch; every file must read
+# as written, and
 # the host fscks the image afterwards.  This tests the module's
 # hook, switch and unload on both kernels in a minute or two each; the
 # same under Xen with the real PV path is the scenario hvm-shunt.
@@ -122,10 +123,12 @@ for kver in $kvers; do
 		result 1 "$t: build the guest's initramfs"
 		continue
 	fi
-	rm -f "$W/disk.img" "$W/other.img"
+	rm -f "$W/disk.img" "$W/other.img" "$W/blank.img"
 	truncate -s 128M "$W/disk.img"
 	# another disk (vdb), of another size: a switch to it is refused
 	truncate -s 64M "$W/other.img"
+	# and one (vdc) of the same size but other bytes (none written)
+	truncate -s 128M "$W/blank.img"
 	if ! mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 \
 	     "$W/disk.img" >"$W/mkfs.log" 2>&1; then
 		sed 's/^/# /' "$W/mkfs.log"
@@ -147,6 +150,8 @@ for kver in $kvers; do
 		-device virtio-blk-pci,drive=pvd,id=pv0 \
 		-drive "file=$W/other.img,if=none,id=oth,format=raw,file.locking=off" \
 		-device virtio-blk-pci,drive=oth,id=oth0 \
+		-drive "file=$W/blank.img,if=none,id=blk,format=raw,file.locking=off" \
+		-device virtio-blk-pci,drive=blk,id=blk0 \
 		</dev/null >"$log" 2>&1) &
 	qemu=$!
 	relay_host_requests "$log" "$W/mon.in" "$qemu" &

@@ -1,15 +1,18 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# make bench-blk, the tables: reads the harness's KTAP output of scenario
-# bench-blk (its "BENCH pair=P round=R job=J key=value..." comments, see
-# tests/xen/scenarios/bench-blk/dom0.sh) and prints the throughput and
-# the per-I/O cost account of every pair, with every ratio to the first
-# pair (the stock pair; QEMU qdisk for the image pairs) as its median and
-# spread over the rounds, and the goals of issue 14 (our pair) or issue
-# 10 (qcow2 in splitkit_back) for the pairs that ran.  Run by
-# tests/xen/bench-blk.sh with -v jobs, pairs, rounds, rc, elapsed, cores,
-# load0, load1, date.  Exits 1 if a job has no result for some pair, or
-# the harness failed.
+# make bench-blk's and make bench-shunt's tables: reads the harness's
+# KTAP output of scenario scen (bench-blk, the default, or bench-shunt:
+# its "BENCH pair=P round=R job=J key=value..." comments, see
+# tests/xen/scenarios/<scen>/dom0.sh) and prints the throughput and the
+# per-I/O cost account of every pair, with every ratio to the first pair
+# (the stock pair; QEMU qdisk for the image pairs; the emulated disk for
+# the shunt's paths emul, shunt and pv, which have no native bound) as
+# its median and spread over the rounds, and the goals of issue 14 (our
+# pair), issue 10 (qcow2 in splitkit_back) or issue 13 (the shunt) for
+# the pairs that ran.  Run by tests/xen/bench-blk.sh and bench-shunt.sh
+# with -v jobs, pairs, rounds, rc, elapsed, cores, load0, load1, date
+# [, scen].  Exits 1 if a job has no result for some pair, or the harness
+# failed.
 
 function val(p, j, r, k) { return ((p SUBSEP j SUBSEP r SUBSEP k) in v) ? v[p, j, r, k] : "" }
 function isnum(x) { return x != "" && x != "noise" }
@@ -22,8 +25,11 @@ function perf(p, j, r,   ios, kib, ms) {
 	return ios * 1000 / ms
 }
 
-# idle_rate(p, r, side, c): counter c of side per millisecond at idle.
+# idle_rate(p, r, side, c): counter c of side per millisecond at idle
+# (the idle window of pair p's round r; bench-shunt's one guest has one,
+# reported as pair "idle").
 function idle_rate(p, r, side, c,   x, w) {
+	if (!NATIVE) { p = "idle"; r = 1 }
 	x = val(p, "idle", r, side "_" c); w = val(p, "idle", r, side "_win_ms")
 	if (x == "" || w == "" || w <= 0) return 0
 	return x / w
@@ -67,6 +73,8 @@ function median(arr, n,   i, k, t) {
 		arr[k + 1] = t
 	}
 	if (n % 2) return arr[(n + 1) / 2]
+	# something where the other had none (INF) in half the rounds
+	if (arr[n / 2 + 1] >= INF) return INF
 	return (arr[n / 2] + arr[n / 2 + 1]) / 2
 }
 
@@ -124,13 +132,110 @@ function fmt_ratio(p, q, j, m, w) {
 	return sprintf("%-" w "s", sprintf("%s [%s-%s]", rfmt(RMED), rfmt(RLO), rfmt(RHI)))
 }
 
+# info(k): a BENCH-INFO value, "?" if none came.
+function info_of(k) { return info[k] != "" ? info[k] : "?" }
+
+# header_blk(images): what bench-blk ran.
+function header_blk(images) {
+	printf "bench-blk, %s: Xen 4.17 PV block %s, one boot\n", date, \
+		images ? "backends on one image" : "pairs on one backing device"
+	printf "backing: dom0 /dev/vda, QEMU %s disk of %s MiB (host file, cache=unsafe)\n", \
+		info_of("backing"), info_of("size_mib")
+	printf "fio libaio O_DIRECT over the whole disk, %s s per job after a %s s ramp;", \
+		info_of("runtime_s"), info_of("ramp_s")
+	printf " counted over up to %s s mid-job\n", info_of("window_s")
+	if (images) {
+		printf "images on an ext4 on /dev/vda: img.raw (%s MiB, prefilled) and img.qcow2, its\n", \
+			info_of("image_mib")
+		printf "qemu-img copy (64 KiB clusters, all allocated: %s KiB); splitkit_front in\n", \
+			info_of("qcow2_kib")
+		print "every guest, dom0's page cache dropped before each guest:"
+		print "qdisk = QEMU qdisk on img.qcow2, qcow2 = splitkit_back on img.qcow2,"
+		print "raw = splitkit_back on img.raw,"
+		print "native = fio in dom0 on img.raw (the upper bound, run once)"
+	} else {
+		print "stock = xen-blkfront + xen-blkback, ours = splitkit_front + splitkit_back,"
+		print "stockfront = xen-blkfront + splitkit_back, stockback = splitkit_front + xen-blkback,"
+		print "native = fio in dom0 on /dev/vda itself (the upper bound, run once)"
+	}
+}
+
+# header_shunt(): what bench-shunt ran.
+function header_shunt() {
+	printf "bench-shunt, %s: Xen 4.17, one HVM guest (1 vCPU) on one image, one boot\n", date
+	printf "image: %s MiB in dom0's memory (tmpfs), an ext4 with a %s MiB file of random\n", \
+		info_of("image_mib"), info_of("file_mib")
+	printf "bytes; fio libaio O_DIRECT on that file, %s s per job after a %s s ramp;\n", \
+		info_of("runtime_s"), info_of("ramp_s")
+	printf "counted over up to %s s mid-job.  The paths, each round in this order:\n", \
+		info_of("window_s")
+	print "emul  = the filesystem mounted from the emulated IDE disk (QEMU, ata_piix)"
+	print "shunt = the same mount, its bios carried by splitkit_shunt to the PV disk"
+	print "pv    = the filesystem mounted from the PV disk itself (splitkit_front +"
+	printf "        splitkit_back, zero_copy=%s)\n", info_of("zero_copy")
+}
+
+# held(to, arr): the held times (ns) of the switches to "pv" or "emul"
+# in arr[1..n]; returns n.
+function held(to, arr,   r, n, x) {
+	n = 0
+	for (r = 1; r <= rounds; r++) {
+		x = val("held", to, r, "domU_ns")
+		if (x != "") arr[++n] = x
+	}
+	return n
+}
+
+# shunt_goals(): issue 13's goal (shunted >= 0.95x the PV disk itself),
+# the gain over the emulated disk, and the switches' held times.
+function shunt_goals(   k, j, n, arr, to, r, most, x) {
+	print ""
+	print "Goals (the shunt against the PV disk mounted directly; medians [spread] of"
+	print "per-round ratios), and what the shunt gains over the emulated disk:"
+	for (k = 1; k <= nj; k++) {
+		j = J[k]
+		ratio("shunt", "pv", j, PERF)
+		printf "  %-18s shunt >= 0.95x pv: %s\n", label[j], verdict(RMED >= 0.95)
+	}
+	for (k = 1; k <= nj; k++) {
+		j = J[k]
+		printf "  %-18s shunt/emul: %s\n", label[j], fmt_ratio("shunt", "emul", j, PERF, 20)
+	}
+	print ""
+	print "Held time of the switches (new bios held while in-flight ones finish and the"
+	print "emulated disk's cache is flushed; under TCG, not hardware: the goal of"
+	print "under 1 ms is for hardware):"
+	for (to = 1; to <= 2; to++) {
+		n = held(to == 1 ? "pv" : "emul", arr)
+		if (!n) {
+			printf "  to %-4s not measured\n", to == 1 ? "pv" : "emul"
+			missing++
+			continue
+		}
+		most = 0
+		for (r = 1; r <= rounds; r++)
+			if (val("held", to == 1 ? "pv" : "emul", r, "domU_bios") + 0 > most)
+				most = val("held", to == 1 ? "pv" : "emul", r, "domU_bios") + 0
+		x = median(arr, n)
+		printf "  to %-4s median %.3f ms [%.3f-%.3f] over %d switch(es), at most %d bios held\n", \
+			to == 1 ? "pv" : "emul", x / 1e6, arr[1] / 1e6, arr[n] / 1e6, n, most
+	}
+}
+
 BEGIN {
+	if (scen == "") scen = "bench-blk"
 	NOISE = 0.03
 	INF = 1e9
 	nj = split(jobs, J, " ")
 	np = split(pairs, P, " ")
 	REF = P[1]
 	for (i = 1; i <= np; i++) has[P[i]] = 1
+	# the shunt's paths: no native bound ran
+	NATIVE = !has["shunt"]
+	# the ratio columns: each pair to the first; the shunt also to pv
+	nr = 0
+	for (i = 2; i <= np; i++) { RP[++nr] = P[i]; RQ[nr] = REF }
+	if (has["shunt"] && has["pv"]) { RP[++nr] = "shunt"; RQ[nr] = "pv" }
 	label["rr4k1"] = "4K randread QD1"
 	label["rr4k32"] = "4K randread QD32"
 	label["rw4k1"] = "4K randwrite QD1"
@@ -158,12 +263,12 @@ BEGIN {
 	mside[++nm] = "domU"; mctr[nm] = "grant_misses"; mname[nm] = "domU grants made"; count[nm] = 1
 	mside[++nm] = "domU"; mctr[nm] = "grants_reclaimed"; mname[nm] = "domU grants ended"; count[nm] = 1
 }
-/^# bench-blk: BENCH-INFO / {
+index($0, "# " scen ": BENCH-INFO ") == 1 {
 	for (i = 4; i <= NF; i++) { split($i, kv, "="); info[kv[1]] = kv[2] }
 }
 # a job's counts; and "BENCH-STATS", splitkit_back's skb_stats/ at a
 # guest's end (pages_peak, the memory bounds), kept as job "stats"
-/^# bench-blk: BENCH(-STATS)? pair=/ {
+index($0, "# " scen ": BENCH pair=") == 1 || index($0, "# " scen ": BENCH-STATS pair=") == 1 {
 	p = ""; j = $3 == "BENCH-STATS" ? "stats" : ""; r = 1
 	for (i = 4; i <= NF; i++) {
 		split($i, kv, "=")
@@ -177,53 +282,38 @@ BEGIN {
 }
 END {
 	images = has["qdisk"] || has["qcow2"] || has["raw"]
-	printf "bench-blk, %s: Xen 4.17 PV block %s, one boot\n", date, \
-		images ? "backends on one image" : "pairs on one backing device"
-	printf "backing: dom0 /dev/vda, QEMU %s disk of %s MiB (host file, cache=unsafe)\n", \
-		info["backing"] != "" ? info["backing"] : "?", info["size_mib"] != "" ? info["size_mib"] : "?"
-	printf "fio libaio O_DIRECT over the whole disk, %s s per job after a %s s ramp;", \
-		info["runtime_s"] != "" ? info["runtime_s"] : "?", info["ramp_s"] != "" ? info["ramp_s"] : "?"
-	printf " counted over up to %s s mid-job\n", info["window_s"] != "" ? info["window_s"] : "?"
-	if (images) {
-		printf "images on an ext4 on /dev/vda: img.raw (%s MiB, prefilled) and img.qcow2, its\n", \
-			info["image_mib"] != "" ? info["image_mib"] : "?"
-		printf "qemu-img copy (64 KiB clusters, all allocated: %s KiB); splitkit_front in\n", \
-			info["qcow2_kib"] != "" ? info["qcow2_kib"] : "?"
-		print "every guest, dom0's page cache dropped before each guest:"
-		print "qdisk = QEMU qdisk on img.qcow2, qcow2 = splitkit_back on img.qcow2,"
-		print "raw = splitkit_back on img.raw,"
-		print "native = fio in dom0 on img.raw (the upper bound, run once)"
-	} else {
-		print "stock = xen-blkfront + xen-blkback, ours = splitkit_front + splitkit_back,"
-		print "stockfront = xen-blkfront + splitkit_back, stockback = splitkit_front + xen-blkback,"
-		print "native = fio in dom0 on /dev/vda itself (the upper bound, run once)"
-	}
+	if (NATIVE)
+		header_blk(images)
+	else
+		header_shunt()
 	printf "%d round(s), the pairs in the order %s each round; a pair's figure is the\n", rounds, pairs
 	print "median over the rounds, a ratio the median [lowest-highest] of the per-round ratios"
 	print ""
 	missing = 0
 	# throughput
-	printf "%-26s %9s", "throughput", "native"
+	printf "%-26s", "throughput"
+	if (NATIVE) printf " %9s", "native"
 	for (i = 1; i <= np; i++) printf " %9s", P[i]
-	for (i = 2; i <= np; i++) printf "  %-20s", P[i] "/" REF
-	for (i = 1; i <= np; i++) printf "  %-8s", P[i] "/nat"
+	for (i = 1; i <= nr; i++) printf "  %-20s", RP[i] "/" RQ[i]
+	if (NATIVE) for (i = 1; i <= np; i++) printf "  %-8s", P[i] "/nat"
 	printf "\n"
 	for (k = 1; k <= nj; k++) {
 		j = J[k]
-		printf "%-26s %s", label[j] (j ~ /1m$/ ? " (MiB/s)" : " (IOPS)"), fmt(med("native", j, PERF), 9)
+		printf "%-26s", label[j] (j ~ /1m$/ ? " (MiB/s)" : " (IOPS)")
+		if (NATIVE) printf " %s", fmt(med("native", j, PERF), 9)
 		for (i = 1; i <= np; i++) {
 			x = med(P[i], j, PERF)
 			if (x == "") missing++
 			printf " %s", fmt(x, 9)
 		}
-		for (i = 2; i <= np; i++) printf "  %s", fmt_ratio(P[i], REF, j, PERF, 20)
-		for (i = 1; i <= np; i++) {
+		for (i = 1; i <= nr; i++) printf "  %s", fmt_ratio(RP[i], RQ[i], j, PERF, 20)
+		for (i = 1; NATIVE && i <= np; i++) {
 			ratio(P[i], "native", j, PERF)
 			printf "  %-8s", RN ? sprintf("%.2f", RMED) : "-"
 		}
 		printf "\n"
 	}
-	if (med("native", J[1], PERF) == "") missing++
+	if (NATIVE && med("native", J[1], PERF) == "") missing++
 	print ""
 	print "Per-I/O cost account: each domain's counts over a window in the middle of the"
 	print "job, above its idle level, divided by the I/Os done in the window.  Events are"
@@ -234,14 +324,17 @@ END {
 	for (k = 1; k <= nj; k++) {
 		j = J[k]
 		print ""
-		printf "%-26s %9s", label[j], "native"
+		printf "%-26s", label[j]
+		if (NATIVE) printf " %9s", "native"
 		for (i = 1; i <= np; i++) printf " %9s", P[i]
-		for (i = 2; i <= np; i++) printf "  %-20s", P[i] "/" REF
+		for (i = 1; i <= nr; i++) printf "  %-20s", RP[i] "/" RQ[i]
 		printf "\n"
 		for (m = 2; m <= nm; m++) {
-			printf "%-26s %s", mname[m], (mside[m] == "domU" ? fmt("", 9) : fmt(med("native", j, m), 9))
+			printf "%-26s", mname[m]
+			if (NATIVE)
+				printf " %s", (mside[m] == "domU" ? fmt("", 9) : fmt(med("native", j, m), 9))
 			for (i = 1; i <= np; i++) printf " %s", fmt(med(P[i], j, m), 9)
-			for (i = 2; i <= np; i++) printf "  %s", fmt_ratio(P[i], REF, j, m, 20)
+			for (i = 1; i <= nr; i++) printf "  %s", fmt_ratio(RP[i], RQ[i], j, m, 20)
 			printf "\n"
 		}
 	}
@@ -261,7 +354,7 @@ END {
 			}
 			slots = val(P[i], "stats", r, "grant_slots")
 			printf "  %-10s round %d: peak %d pages (%.1f MiB) of max_pages %s (%.0f MiB); max_grants %s, grant_slots %s (%.1f MiB)\n", \
-				P[i], r, peak, peak * 4 / 1024, maxpages, maxpages * 4 / 1024, \
+				NATIVE ? P[i] : "the guest", r, peak, peak * 4 / 1024, maxpages, maxpages * 4 / 1024, \
 				val(P[i], "stats", r, "param_max_grants"), \
 				(slots == "" ? "?" : slots), slots * 4 / 1024
 			if (maxpages == "" || peak + 0 > maxpages + 0)
@@ -336,6 +429,8 @@ END {
 			}
 		}
 	}
+	if (has["shunt"])
+		shunt_goals()
 	print ""
 	printf "NOTE: Xen, dom0 and the guests run under QEMU TCG (software CPU emulation)\n"
 	printf "on a %d-core host, so absolute numbers mean little; compare the ratios and\n", cores
@@ -348,12 +443,12 @@ END {
 	printf "average %s before the run, %s after.\n", load0, load1
 	printf "harness run: %d s, exit status %d\n", elapsed, rc
 	if (missing) {
-		printf "bench-blk: FAILED: %d job(s) lack a result for some pair (see %s)\n", \
-			missing, ENVIRON["KTAP"]
+		printf "%s: FAILED: %d job(s) lack a result for some pair (see %s)\n", \
+			scen, missing, ENVIRON["KTAP"]
 		exit 1
 	}
 	if (rc != 0) {
-		printf "bench-blk: FAILED: the harness reported failures (see %s)\n", ENVIRON["KTAP"]
+		printf "%s: FAILED: the harness reported failures (see %s)\n", scen, ENVIRON["KTAP"]
 		exit 1
 	}
 }

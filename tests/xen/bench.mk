@@ -18,9 +18,14 @@
 # the offline qemu-img anchors (issue 11's table), saved to
 # $(BUILD)/bench/online.txt.
 
-BENCHES += bench-blk bench-qcow2 bench-online
+#
+# bench-shunt: one HVM guest's fio jobs on one file through its emulated
+# IDE disk, through splitkit_shunt and on the PV disk directly (issue
+# 13's table), saved to $(BUILD)/bench/shunt.txt.
 
-.PHONY: bench-blk bench-qcow2 bench-online
+BENCHES += bench-blk bench-qcow2 bench-online bench-shunt
+
+.PHONY: bench-blk bench-qcow2 bench-online bench-shunt
 bench-blk:
 	@TOP=$(TOP) BUILD=$(BUILD) $(TOP)/tests/xen/bench-blk.sh
 
@@ -31,3 +36,6 @@ bench-qcow2:
 
 bench-online:
 	@TOP=$(TOP) BUILD=$(BUILD) $(TOP)/tests/xen/bench-online.sh
+
+bench-shunt:
+	@TOP=$(TOP) BUILD=$(BUILD) $(TOP)/tests/xen/bench-shunt.sh

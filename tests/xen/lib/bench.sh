@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# bench-blk: the fio jobs and their bookkeeping, sourced by dom0.sh (the
-# native bound, and the dom0 half of each pair) and by domU.sh (each pair's
-# guest).  See dom0.sh for the whole picture.
+# The Xen benchmarks' fio jobs and their bookkeeping, sourced by the dom0
+# and guest halves of bench-blk (the native bound, the dom0 half of each
+# pair, each pair's guest: see its dom0.sh for the whole picture) and of
+# bench-shunt (one HVM guest, its jobs on three paths: see its dom0.sh).
 #
 # One fio process runs every job, one after the other (loading fio takes
 # many seconds under emulation).  Each job runs BENCH_RAMP + BENCH_RUNTIME
@@ -15,8 +16,10 @@
 # counting starts no process inside the window: busy CPU time (/proc/stat),
 # context switches (/proc/stat ctxt), events received on the block
 # device's event channels (/proc/interrupts lines of xen-blkfront's and
-# xen-blkback's "blkif", splitkit_ring's "sk-vbd", and in dom0 QEMU's
-# "evtchn:xen-qemu-system" user-space channels: a qdisk's), the sectors the disk
+# xen-blkback's "blkif", splitkit_ring's "sk-vbd", in an HVM guest the
+# emulated IDE disk's interrupt (ata_piix), and in dom0 QEMU's
+# "evtchn:xen-qemu-system" user-space channels: a qdisk's, and the device
+# model's I/O requests of an emulated disk), the sectors the disk
 # moved (/sys/block/*/stat), and the driver's own counters where it has
 # them (BENCH_STATDIR: splitkit_back's skb_stats/, splitkit_front's
 # skf_stats/; the stock drivers count none of these).  In a guest both ends
@@ -55,6 +58,12 @@ fi
 # directory they are in (set by whoever knows which driver runs).
 BENCH_STATKEYS=""
 BENCH_STATDIR=""
+# what the guest puts before a job's name in its BENCH-MARK lines
+BENCH_TAG=""
+# a console log's carriage return (bench_follow)
+BENCH_CR=$(printf '\r')
+# the function that reports a guest's results (bench_follow)
+BENCH_REPORT=bench_report
 
 # bench_arg_line: this run's settings, for a guest's command line (dom0
 # adds "/ROUND").
@@ -134,7 +143,7 @@ bench_snap()
 	BENCH_EV=0
 	while read -r key rest; do
 		case "$rest" in
-		*blkif*|*sk-vbd*|*evtchn:*qemu*)
+		*blkif*|*sk-vbd*|*ata_piix*|*evtchn:*qemu*)
 			for w in $rest; do
 				case "$w" in
 				*[!0-9]*) break ;;
@@ -209,10 +218,12 @@ bench_counts()
 }
 
 # bench_mark WHAT JOB: in a guest, tell dom0 (which follows the console)
-# that a counting window starts or stops.
+# that a counting window starts or stops (the window's key: BENCH_TAG, if
+# the guest runs the jobs more than once, and JOB).
 bench_mark()
 {
-	[ "$SK_PREFIX" = SKU: ] && echo "SKU: BENCH-MARK $1 $2" >/dev/console
+	[ "$SK_PREFIX" = SKU: ] &&
+		echo "SKU: BENCH-MARK $1 ${BENCH_TAG:-}$2" >/dev/console
 	return 0
 }
 
@@ -367,4 +378,145 @@ bench_run()
 		echo "fio exit status $rc" >&2
 	fi
 	return "$rc"
+}
+
+# bench_params: splitkit_back's memory bounds in force, "param_max_pages=N
+# param_max_grants=N" (its bounce pages per disk and mapped grants per
+# queue offered: Documentation/block.rst), for the table's memory line.
+bench_params()
+{
+	local k v out=""
+	for k in max_pages max_grants; do
+		read -r v <"/sys/module/splitkit_back/parameters/$k" || v=""
+		out="$out param_$k=$v"
+	done
+	echo "${out# }"
+}
+
+# bench_follow PAIR ROUND NAME TIMEOUT: follow domU NAME's console until
+# it prints its end marker (or TIMEOUT s pass, or the domain is gone),
+# counting dom0's side between each pair of BENCH-MARK lines and reporting
+# each BENCH-RES line through the scenario's BENCH_REPORT function (called
+# as bench_report is in bench-blk: PAIR ROUND KEY GUEST-RES DOM0-RES; a
+# KEY is a job's name, or whatever the guest put before it with BENCH_TAG:
+# lower-case letters, digits and _).  Relays the console live as SKL: lines.  Only
+# builtins run while the guest is inside a counting window.  With
+# BENCH_STATKEYS set (splitkit_back), the disk's skb_stats/ is counted too,
+# read whole after each window (the disk may be gone by the time dom0
+# reads the guest's end marker) and the last reading dumped as a comment at
+# the end marker, or when the guest is found gone without one.
+bench_follow()
+{
+	local pair=$1 round=$2 name=$3 log=$SK_CONSOLE_DIR/guest-$3.log
+	local line part="" d_res open=0 deadline check rc=1 job counts u0=0 d
+	local gone=0 stats=""
+
+	for job in idle $BENCH_JOBS; do
+		eval "bench_d_$job="
+	done
+	bench_snap
+	deadline=$((BENCH_UP + $4 * 100))
+	check=$BENCH_UP
+	while [ ! -f "$log" ]; do
+		bench_sleep 0.5
+		bench_snap
+		[ "$BENCH_UP" -lt "$deadline" ] || return 1
+	done
+	exec 3<"$log"
+	while :; do
+		if IFS= read -r line <&3; then
+			line=$part$line
+			part=""
+			# every carriage return at the end (an HVM guest's
+			# serial log has "\r\r\n")
+			while [ "${line%"$BENCH_CR"}" != "$line" ]; do
+				line=${line%"$BENCH_CR"}
+			done
+			echo "SKL:$name: $line" >/dev/console
+			case "$line" in
+			"SKU: BENCH-MARK start "*)
+				if [ -n "$BENCH_STATKEYS" ] && [ -z "$BENCH_STATDIR" ]; then
+					for d in /sys/bus/xen-backend/devices/vbd-*/skb_stats; do
+						[ -d "$d" ] && BENCH_STATDIR=$d
+					done
+				fi
+				bench_snap
+				bench_keep
+				u0=$BENCH_UP
+				open=1 ;;
+			"SKU: BENCH-MARK stop "*)
+				bench_snap
+				job=${line#SKU: BENCH-MARK stop }
+				case "$job" in *[!a-z0-9_]*|"") continue ;; esac
+				counts=$(bench_counts)
+				eval "bench_d_$job=\$counts"
+				open=0
+				[ ! -d "$BENCH_STATDIR" ] ||
+					stats=$(cd "$BENCH_STATDIR" && grep . * | tr ':\n' '= ') ;;
+			"SKU: BENCH-RES job="*)
+				line=${line#SKU: BENCH-RES job=}
+				job=${line%% *}
+				case "$job" in *[!a-z0-9_]*|"") continue ;; esac
+				eval "d_res=\${bench_d_$job:-}"
+				"$BENCH_REPORT" "$pair" "$round" "$job" "${line#* }" \
+					"$d_res" ;;
+			"SKU: DONE")
+				[ -z "$stats" ] ||
+					sk_comment "BENCH-STATS pair=$pair round=$round $stats $(bench_params)"
+				rc=0
+				break ;;
+			esac
+			continue
+		fi
+		part=$part$line
+		if [ "$gone" -eq 1 ]; then
+			sk_comment "domU $name is gone without its end marker"
+			[ -z "$stats" ] ||
+				sk_comment "BENCH-STATS pair=$pair round=$round $stats $(bench_params)"
+			break
+		fi
+		# nothing new: look again in 0.5 s (each look costs dom0 CPU
+		# time; being late at both ends of a window does not matter,
+		# only dom0's busy rate over it is used)
+		bench_sleep 0.5
+		bench_snap
+		if [ "$BENCH_UP" -ge "$deadline" ]; then
+			sk_comment "domU $name still running after $4 s"
+			break
+		fi
+		# every 10 s, whether the guest still exists; xl is costly, so
+		# not while a window is open (unless it has been for 30 s)
+		if [ "$BENCH_UP" -ge $((check + 1000)) ] &&
+		   { [ "$open" -eq 0 ] || [ "$BENCH_UP" -ge $((u0 + 3000)) ]; }; then
+			check=$BENCH_UP
+			# gone: xenconsoled may not have written the end of
+			# its log yet (seen: a guest's last results came after
+			# the domain); read on once it has
+			xl domid "$name" >/dev/null 2>&1 || {
+				sk_domU_console_done "$name"
+				gone=1
+			}
+		fi
+	done
+	exec 3<&-
+	return $rc
+}
+
+# bench_report PAIR ROUND JOB RES [DOM0_RES]: one BENCH line from the
+# "key=value" words bench_run or bench_idle printed (in dom0 for the
+# native bound; in the guest, with dom0's own counts, for a pair).
+bench_report()
+{
+	local pair=$1 round=$2 job=$3 w side=domU line=""
+	[ "$pair" = native ] && side=dom0
+	for w in $4; do
+		case "$w" in
+		ios=*|kib=*|ms=*|win_ios=*) line="$line $w" ;;
+		*=*) line="$line ${side}_$w" ;;
+		esac
+	done
+	for w in ${5:-}; do
+		line="$line dom0_$w"
+	done
+	sk_comment "BENCH pair=$pair round=$round job=$job$line"
 }

@@ -4,15 +4,20 @@
 # tests/shunt/guest.sh, and the hvm-shunt scenario's HVM guest): three
 # kinds of checksummed files written without pause into /mnt/a, /mnt/b and
 # /mnt/c of a mounted filesystem while splitkit_shunt moves the disk's I/O,
-# each file's md5 appended to /tmp/sums.<kind> once it is written; each
-# stops at its file count or when /tmp/stop exists, and leaves
-# /tmp/err.<kind> if a write failed.  Busybox only.
+# each file's md5 appended to /tmp/sums.<kind> once it is written and the
+# number of files written so far in /tmp/written.<kind>.  a and c go on
+# until /tmp/stop exists, keeping their newest files only (the oldest is
+# taken off the list, then deleted: the filesystem never fills, however
+# fast the machine writes); b stops at its file count.  Each leaves
+# /tmp/err.<kind> if a write failed.  Busybox only.  Also which sd disk an
+# HVM guest's IDE disk is (shunt_emul_disk; hvm-shunt and bench-shunt).
 #
-#   a  128 KiB files, each fsynced
+#   a  128 KiB files, each fsynced; the newest 300 kept
 #   b  SHUNT_B_KB KiB files (default 1024) left to writeback: large bios,
 #      which the emulated disk's queue splits; SHUNT_B_FILES of them (30)
 #   c  256 KiB files in O_DIRECT 4 KiB writes, one after the other: a
-#      stream of small synchronous bios with hardly a gap between them
+#      stream of small synchronous bios with hardly a gap between them;
+#      the newest 100 kept
 
 # shunt_count FILE: its number of lines (0 if it does not exist).
 shunt_count()
@@ -20,13 +25,48 @@ shunt_count()
 	if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi
 }
 
-# _shunt_write KIND MAX BLOCKS64K DD-ARGS...: files of BLOCKS64K x 64 KiB,
-# each from fresh random data, written with dd DD-ARGS.
+# shunt_written KIND: how many files writer KIND has written so far.
+shunt_written()
+{
+	cat "/tmp/written.$1" 2>/dev/null || echo 0
+}
+
+# _shunt_lock, _shunt_unlock: the lock a verify holds while it reads the
+# files listed, and a writer while it deletes one (mkdir is atomic).
+_shunt_lock()
+{
+	until mkdir /tmp/sums.lock 2>/dev/null; do
+		sleep 1
+	done
+}
+
+_shunt_unlock()
+{
+	rmdir /tmp/sums.lock
+}
+
+# _shunt_forget KIND N: take file N of KIND off the list, then delete it.
+_shunt_forget()
+{
+	_shunt_lock
+	grep -v "  $1/$2\$" "/tmp/sums.$1" >"/tmp/sums.$1.new"
+	mv "/tmp/sums.$1.new" "/tmp/sums.$1"
+	rm -f "/mnt/$1/$2"
+	_shunt_unlock
+}
+
+# _shunt_write KIND MAX ROTATE BLOCKS64K DD-ARGS...: files of BLOCKS64K x
+# 64 KiB, each from fresh random data, written with dd DD-ARGS; after MAX
+# files, stop (ROTATE 0) or delete the oldest before each new one (1).
 _shunt_write()
 {
-	local kind=$1 max=$2 blocks=$3 i=1 sum
-	shift 3
-	while [ ! -e /tmp/stop ] && [ "$i" -le "$max" ]; do
+	local kind=$1 max=$2 rotate=$3 blocks=$4 i=1 sum
+	shift 4
+	while [ ! -e /tmp/stop ]; do
+		if [ "$i" -gt "$max" ]; then
+			[ "$rotate" -eq 1 ] || break
+			_shunt_forget "$kind" $((i - max))
+		fi
 		dd if=/dev/urandom of=/tmp/src.$kind bs=64k count=$blocks \
 			2>/dev/null
 		sum=$(md5sum </tmp/src.$kind | cut -d' ' -f1)
@@ -35,32 +75,53 @@ _shunt_write()
 			break
 		}
 		echo "$sum  $kind/$i" >>/tmp/sums.$kind
+		echo "$i" >/tmp/written.$kind
 		i=$((i + 1))
 	done
 }
 
 shunt_writer_a()
 {
-	_shunt_write a 300 2 bs=64k conv=fsync
+	_shunt_write a 300 1 2 bs=64k conv=fsync
 }
 
 shunt_writer_b()
 {
 	local kb=${SHUNT_B_KB:-1024}
-	_shunt_write b "${SHUNT_B_FILES:-30}" $((kb / 64)) bs=${kb}k
+	_shunt_write b "${SHUNT_B_FILES:-30}" 0 $((kb / 64)) bs=${kb}k
 }
 
 shunt_writer_c()
 {
-	_shunt_write c 100 4 bs=4k oflag=direct
+	_shunt_write c 100 1 4 bs=4k oflag=direct
 }
 
 # shunt_verify: every file listed so far reads as written, from the disk
-# (the page cache dropped first).
+# (the page cache dropped first); no writer deletes one meanwhile.
 shunt_verify()
 {
+	local rc
 	sync
 	echo 3 >/proc/sys/vm/drop_caches
+	_shunt_lock
 	cat /tmp/sums.a /tmp/sums.b /tmp/sums.c >/tmp/sums.now 2>/dev/null
 	(cd /mnt && md5sum -c -s /tmp/sums.now)
+	rc=$?
+	_shunt_unlock
+	return $rc
+}
+
+# shunt_emul_disk N: the sd disk of IDE disk N (ata_piix: channel N / 2 is
+# libata's port ata<N/2+1>, unit N % 2 the SCSI target id)
+shunt_emul_disk()
+{
+	local d
+	for d in /sys/block/sd*; do
+		case "$(readlink -f "$d/device")" in
+		*/ata$(($1 / 2 + 1))/host*/target*:0:$(($1 % 2))/*)
+			echo "${d##*/}"
+			return 0 ;;
+		esac
+	done
+	return 1
 }

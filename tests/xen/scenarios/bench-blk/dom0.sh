@@ -24,7 +24,7 @@
 # native runs once; then BENCH_ROUNDS rounds of the pairs in BENCH_PAIRS,
 # each round every pair in that order (A B A B ...: a host whose load
 # drifts shows as spread between rounds, not as a difference between
-# pairs).  The same fio jobs (bench.sh) run everywhere, each guest after an
+# pairs).  The same fio jobs (lib/bench.sh) run everywhere, each guest after an
 # idle window that measures what each domain does doing nothing.  For each
 # job (and "idle") dom0 prints a KTAP comment
 #   BENCH pair=P round=R job=J ios=N kib=N ms=N win_ios=N
@@ -43,38 +43,18 @@
 # never is.
 
 . /lib/splitkit/blk.sh
-. ./bench.sh
+. /lib/splitkit/bench.sh
 
 # the kernel log's length before the bench: its last check
 # (skt_kreport_clean, lib/kreport.sh) reads what came after (dom0's own
 # boot is not the bench's)
 bench_dmesg0=$(dmesg | wc -l)
 BENCH_DEV=/dev/vda
-BENCH_CR=$(printf '\r')
 BENCH_IMG=/bench
 BENCH_IMAGES=0
 for pair in $BENCH_PAIRS; do
 	case "$pair" in qdisk|qcow2|raw) BENCH_IMAGES=1 ;; esac
 done
-
-# bench_report PAIR ROUND JOB RES [DOM0_RES]: one BENCH line from the
-# "key=value" words bench_run or bench_idle printed (in dom0 for the
-# native bound; in the guest, with dom0's own counts, for a pair).
-bench_report()
-{
-	local pair=$1 round=$2 job=$3 w side=domU line=""
-	[ "$pair" = native ] && side=dom0
-	for w in $4; do
-		case "$w" in
-		ios=*|kib=*|ms=*|win_ios=*) line="$line $w" ;;
-		*=*) line="$line ${side}_$w" ;;
-		esac
-	done
-	for w in ${5:-}; do
-		line="$line dom0_$w"
-	done
-	sk_comment "BENCH pair=$pair round=$round job=$job$line"
-}
 
 # bench_native: dom0 idle, then every job straight on the scratch disk
 # (the raw image file on it, with the image pairs).
@@ -101,121 +81,6 @@ bench_native()
 		bench_report native 1 "$job" "$res"
 	done </tmp/bench-res
 	[ "$rc" -eq 0 ] || sk_fail "native: fio exited with status $rc"
-}
-
-# bench_params: splitkit_back's memory bounds in force, "param_max_pages=N
-# param_max_grants=N" (its bounce pages per disk and mapped grants per
-# queue offered: Documentation/block.rst), for the table's memory line.
-bench_params()
-{
-	local k v out=""
-	for k in max_pages max_grants; do
-		read -r v <"/sys/module/splitkit_back/parameters/$k" || v=""
-		out="$out param_$k=$v"
-	done
-	echo "${out# }"
-}
-
-# bench_follow PAIR ROUND NAME TIMEOUT: follow domU NAME's console until
-# it prints its end marker (or TIMEOUT s pass, or the domain is gone),
-# counting dom0's side between each pair of BENCH-MARK lines and reporting
-# each BENCH-RES line.  Relays the console live as SKL: lines.  Only
-# builtins run while the guest is inside a counting window.  With
-# BENCH_STATKEYS set (splitkit_back), the disk's skb_stats/ is counted too,
-# read whole after each window (the disk may be gone by the time dom0
-# reads the guest's end marker) and the last reading dumped as a comment at
-# the end marker, or when the guest is found gone without one.
-bench_follow()
-{
-	local pair=$1 round=$2 name=$3 log=$SK_CONSOLE_DIR/guest-$3.log
-	local line part="" d_res open=0 deadline check rc=1 job counts u0=0 d
-	local gone=0 stats=""
-
-	for job in idle $BENCH_JOBS; do
-		eval "bench_d_$job="
-	done
-	bench_snap
-	deadline=$((BENCH_UP + $4 * 100))
-	check=$BENCH_UP
-	while [ ! -f "$log" ]; do
-		bench_sleep 0.5
-		bench_snap
-		[ "$BENCH_UP" -lt "$deadline" ] || return 1
-	done
-	exec 3<"$log"
-	while :; do
-		if IFS= read -r line <&3; then
-			line=$part$line
-			part=""
-			line=${line%"$BENCH_CR"}
-			echo "SKL:$name: $line" >/dev/console
-			case "$line" in
-			"SKU: BENCH-MARK start "*)
-				if [ -n "$BENCH_STATKEYS" ] && [ -z "$BENCH_STATDIR" ]; then
-					for d in /sys/bus/xen-backend/devices/vbd-*/skb_stats; do
-						[ -d "$d" ] && BENCH_STATDIR=$d
-					done
-				fi
-				bench_snap
-				bench_keep
-				u0=$BENCH_UP
-				open=1 ;;
-			"SKU: BENCH-MARK stop "*)
-				bench_snap
-				job=${line#SKU: BENCH-MARK stop }
-				case "$job" in *[!a-z0-9]*|"") continue ;; esac
-				counts=$(bench_counts)
-				eval "bench_d_$job=\$counts"
-				open=0
-				[ ! -d "$BENCH_STATDIR" ] ||
-					stats=$(cd "$BENCH_STATDIR" && grep . * | tr ':\n' '= ') ;;
-			"SKU: BENCH-RES job="*)
-				line=${line#SKU: BENCH-RES job=}
-				job=${line%% *}
-				case "$job" in *[!a-z0-9]*|"") continue ;; esac
-				eval "d_res=\${bench_d_$job:-}"
-				bench_report "$pair" "$round" "$job" "${line#* }" \
-					"$d_res" ;;
-			"SKU: DONE")
-				[ -z "$stats" ] ||
-					sk_comment "BENCH-STATS pair=$pair round=$round $stats $(bench_params)"
-				rc=0
-				break ;;
-			esac
-			continue
-		fi
-		part=$part$line
-		if [ "$gone" -eq 1 ]; then
-			sk_comment "domU $name is gone without its end marker"
-			[ -z "$stats" ] ||
-				sk_comment "BENCH-STATS pair=$pair round=$round $stats $(bench_params)"
-			break
-		fi
-		# nothing new: look again in 0.5 s (each look costs dom0 CPU
-		# time; being late at both ends of a window does not matter,
-		# only dom0's busy rate over it is used)
-		bench_sleep 0.5
-		bench_snap
-		if [ "$BENCH_UP" -ge "$deadline" ]; then
-			sk_comment "domU $name still running after $4 s"
-			break
-		fi
-		# every 10 s, whether the guest still exists; xl is costly, so
-		# not while a window is open (unless it has been for 30 s)
-		if [ "$BENCH_UP" -ge $((check + 1000)) ] &&
-		   { [ "$open" -eq 0 ] || [ "$BENCH_UP" -ge $((u0 + 3000)) ]; }; then
-			check=$BENCH_UP
-			# gone: xenconsoled may not have written the end of
-			# its log yet (seen: a guest's last results came after
-			# the domain); read on once it has
-			xl domid "$name" >/dev/null 2>&1 || {
-				sk_domU_console_done "$name"
-				gone=1
-			}
-		fi
-	done
-	exec 3<&-
-	return $rc
 }
 
 # bench_pair PAIR ROUND: load the pair's backend, run its guest with its

@@ -1,14 +1,14 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # bench-blk (guest half): load the frontend named by sk.front= and run
-# an idle window, then every job of bench.sh (those sk.bench= names) on
+# an idle window, then every job of lib/bench.sh (those sk.bench= names) on
 # /dev/xvda, dom0's scratch disk.  Each one's numbers go to dom0 as a
 # "BENCH-RES" console line (dom0.sh adds its own counts and reports them);
 # an fio error is a failing result.  splitkit_front's own counters of the
 # copies it makes and the grants it makes and ends are counted too
 # (skf_stats/); xen-blkfront has none.
 
-. ./bench.sh
+. /lib/splitkit/bench.sh
 
 front=$(sk_cmdline sk.front) || front=xen-blkfront
 case "$front" in

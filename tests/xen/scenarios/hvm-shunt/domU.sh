@@ -53,7 +53,7 @@ hs_tool()
 
 hs_files_at_least()
 {
-	[ "$(shunt_count /tmp/sums.a)" -ge "$1" ]
+	[ "$(shunt_written a)" -ge "$1" ]
 }
 
 hs_path_is()
@@ -78,7 +78,7 @@ hs_say_lines()
 # Everything that tells where the I/O went and what the kernel said.
 hs_diag()
 {
-	sk_comment "diag ($1, $(hs_at)): files a=$(shunt_count /tmp/sums.a) b=$(shunt_count /tmp/sums.b) c=$(shunt_count /tmp/sums.c)"
+	sk_comment "diag ($1, $(hs_at)): files a=$(shunt_written a) b=$(shunt_written b) c=$(shunt_written c)"
 	[ -d $SYS ] && (cd $SYS && grep . *) 2>&1 | tr '\n' ' ' |
 		hs_say_lines "shunt: "
 	sk_comment "${EMUL:-sda} stat: $(cat /sys/block/${EMUL:-sda}/stat 2>&1)"
@@ -110,7 +110,7 @@ hs_give_up()
 
 hs_progress()
 {
-	sk_comment "waiting ($(hs_at)): path $(cat $SYS/path 2>/dev/null), files a=$(shunt_count /tmp/sums.a) b=$(shunt_count /tmp/sums.b), ${EMUL:-sda} $(hs_ios ${EMUL:-sda}) xvda $(hs_ios xvda) requests, held $(cat $SYS/held 2>/dev/null)"
+	sk_comment "waiting ($(hs_at)): path $(cat $SYS/path 2>/dev/null), files a=$(shunt_written a) b=$(shunt_written b), ${EMUL:-sda} $(hs_ios ${EMUL:-sda}) xvda $(hs_ios xvda) requests, held $(cat $SYS/held 2>/dev/null)"
 }
 SKT_PROGRESS=hs_progress
 
@@ -122,7 +122,7 @@ hs_carried_by()
 	local e0 p0 e1 p1 n
 	e0=$(hs_ios $EMUL)
 	p0=$(hs_ios xvda 2>/dev/null)
-	n=$(shunt_count /tmp/sums.a)
+	n=$(shunt_written a)
 	sk_check "writers go on $3 ($2 more fsynced files)" \
 		skt_wait 600 hs_files_at_least $((n + $2)) || hs_give_up "writing $3"
 	e1=$(hs_ios $EMUL)
@@ -186,20 +186,6 @@ hs_second_disk()
 	sk_wait_block /dev/xvdb 120 && sk_wait_block /dev/sdb 120
 }
 sk_check "the second disk's faces appeared (sdb, xvdb)" hs_second_disk
-# hs_emul_disk N: the sd disk of IDE disk N (ata_piix: channel N / 2 is
-# libata's port ata<N/2+1>, unit N % 2 the SCSI target id)
-hs_emul_disk()
-{
-	local d
-	for d in /sys/block/sd*; do
-		case "$(readlink -f "$d/device")" in
-		*/ata$(($1 / 2 + 1))/host*/target*:0:$(($1 % 2))/*)
-			echo "${d##*/}"
-			return 0 ;;
-		esac
-	done
-	return 1
-}
 # EMUL PV: insmod refuses them, nothing stays loaded, the log says why
 hs_refused()
 {
@@ -216,8 +202,8 @@ hs_refused()
 }
 # Which sd disk is which is the SCSI scan's business (asynchronous: the
 # slave may come first): find each by its IDE position.
-EMUL=$(hs_emul_disk 0)
-EMUL1=$(hs_emul_disk 1)
+EMUL=$(shunt_emul_disk 0)
+EMUL1=$(shunt_emul_disk 1)
 sk_check "the config's disk 0 is emulated as ${EMUL:-?}, disk 1 as ${EMUL1:-?} (IDE primary master, slave)" \
 	test -n "$EMUL" -a -n "$EMUL1"
 sk_check "refused: emul=/dev/$EMUL pv=/dev/xvdb (the config's disks 0 and 1)" \
@@ -253,7 +239,7 @@ sk_check "writers got going (6 fsynced files)" skt_wait 600 hs_files_at_least 6 
 	hs_give_up "writers before the switch"
 
 # --- to the PV path, mid-write --------------------------------------------
-sk_comment "switching to PV $(hs_at), files a=$(shunt_count /tmp/sums.a) b=$(shunt_count /tmp/sums.b) c=$(shunt_count /tmp/sums.c)"
+sk_comment "switching to PV $(hs_at), files a=$(shunt_written a) b=$(shunt_written b) c=$(shunt_written c)"
 sk_check "splitkit shunt on" hs_tool shunt on ||
 	sh -c "echo pv >$SYS/path"
 sk_check "the shunt is on the PV path" skt_wait 300 hs_path_is pv ||
@@ -266,7 +252,7 @@ sk_check "one switch to PV, no flush error or identity refusal" \
 e0=$(hs_ios $EMUL)
 p0=$(hs_ios xvda)
 c0=$(cat /sys/block/xvda/device/skf_stats/completed 2>/dev/null || echo 0)
-n=$(shunt_count /tmp/sums.a)
+n=$(shunt_written a)
 sk_check "writers go on over the PV path (6 more fsynced files)" \
 	skt_wait 600 hs_files_at_least $((n + 6)) || hs_give_up "writing over PV"
 sk_check "every file so far reads as written over the PV path" shunt_verify
@@ -280,7 +266,7 @@ sk_check "still on the PV path (no fallback)" hs_path_is pv
 hs_diag "shunted"
 
 # --- back to the emulated path, mid-write ---------------------------------
-sk_comment "switching back $(hs_at), files a=$(shunt_count /tmp/sums.a) b=$(shunt_count /tmp/sums.b) c=$(shunt_count /tmp/sums.c)"
+sk_comment "switching back $(hs_at), files a=$(shunt_written a) b=$(shunt_written b) c=$(shunt_written c)"
 sk_check "splitkit shunt off" hs_tool shunt off ||
 	sh -c "echo emul >$SYS/path"
 sk_check "the shunt is back on the emulated path" skt_wait 300 hs_path_is emul ||
@@ -401,7 +387,7 @@ sk_check "xvdb is unbound (its emulated twin stays)" \
 	skt_wait 120 test ! -e /sys/block/xvdb
 sk_check "no claim is left" test -z "$(cat $CLAIM)"
 sk_check "no writer failed" sh -c "! cat /tmp/err.* 2>/dev/null | grep ."
-sk_check "every file reads as written over the emulated path ($(shunt_count /tmp/sums.a) + $(shunt_count /tmp/sums.b) + $(shunt_count /tmp/sums.c) files)" \
+sk_check "every file reads as written over the emulated path ($(shunt_written a) + $(shunt_written b) + $(shunt_written c) files)" \
 	shunt_verify
 # the list goes to dom0 in the filesystem itself (/mnt/sk/sums, fsynced
 # before the unmount; the serial console took half a minute for it), and
