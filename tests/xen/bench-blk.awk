@@ -167,8 +167,9 @@ function header_shunt() {
 		info_of("image_mib"), info_of("file_mib")
 	printf "bytes; fio libaio O_DIRECT on that file, %s s per job after a %s s ramp;\n", \
 		info_of("runtime_s"), info_of("ramp_s")
-	printf "counted over up to %s s mid-job.  The paths, each round in this order:\n", \
+	printf "counted over up to %s s mid-job.  The paths (in turn first each round,\n", \
 		info_of("window_s")
+	print "fio paged in again by a 1 s job after every mount):"
 	print "emul  = the filesystem mounted from the emulated IDE disk (QEMU, ata_piix)"
 	print "shunt = the same mount, its bios carried by splitkit_shunt to the PV disk"
 	print "pv    = the filesystem mounted from the PV disk itself (splitkit_front +"
@@ -286,7 +287,10 @@ END {
 		header_blk(images)
 	else
 		header_shunt()
-	printf "%d round(s), the pairs in the order %s each round; a pair's figure is the\n", rounds, pairs
+	if (NATIVE)
+		printf "%d round(s), the pairs in the order %s each round; a pair's figure is the\n", rounds, pairs
+	else
+		printf "%d round(s), the paths' order rotated each round; a path's figure is the\n", rounds
 	print "median over the rounds, a ratio the median [lowest-highest] of the per-round ratios"
 	print ""
 	missing = 0

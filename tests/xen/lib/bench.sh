@@ -502,6 +502,38 @@ bench_follow()
 	return $rc
 }
 
+# bench_results WHAT RC REPORT: after bench_run (its output in
+# /tmp/bench-res, its messages in /tmp/bench-err, its status RC): the
+# messages as comments, a result per job (fio ran without error, named
+# after WHAT and the job), and REPORT JOB RES for each job that ran.
+bench_results()
+{
+	local what=$1 rc=$2 report=$3 l job res
+	while IFS= read -r l; do
+		sk_comment "$what: $l"
+	done </tmp/bench-err
+	while read -r job res; do
+		if [ "$res" = failed ]; then
+			sk_fail "$what: $(bench_label "$job"): fio ran without error"
+			continue
+		fi
+		sk_ok "$what: $(bench_label "$job"): fio ran without error"
+		case "$res" in
+		*win_ios=*) ;;
+		*) sk_comment "$what: $(bench_label "$job"): fio ended before the counting window did" ;;
+		esac
+		"$report" "$job" "$res"
+	done </tmp/bench-res
+	[ "$rc" -eq 0 ] || sk_fail "$what: fio exited with status $rc"
+}
+
+# bench_say_res JOB RES: in a guest, a job's result for dom0
+# (bench_follow), keyed as its counting window was (BENCH_TAG).
+bench_say_res()
+{
+	sk_say "BENCH-RES job=${BENCH_TAG:-}$1 $2"
+}
+
 # bench_report PAIR ROUND JOB RES [DOM0_RES]: one BENCH line from the
 # "key=value" words bench_run or bench_idle printed (in dom0 for the
 # native bound; in the guest, with dom0's own counts, for a pair).

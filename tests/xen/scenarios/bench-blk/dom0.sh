@@ -60,27 +60,16 @@ done
 # (the raw image file on it, with the image pairs).
 bench_native()
 {
-	local job res rc target=$BENCH_DEV
+	local target=$BENCH_DEV
 	[ "$BENCH_IMAGES" -eq 0 ] || target=$BENCH_IMG/img.raw
 	bench_report native 1 idle "$(bench_idle)"
 	bench_run "$target" "${BENCH_DEV##*/}" >/tmp/bench-res 2>/tmp/bench-err
-	rc=$?
-	while IFS= read -r l; do
-		sk_comment "native: $l"
-	done </tmp/bench-err
-	while read -r job res; do
-		if [ "$res" = failed ]; then
-			sk_fail "native: $(bench_label "$job"): fio ran without error"
-			continue
-		fi
-		sk_ok "native: $(bench_label "$job"): fio ran without error"
-		case "$res" in
-		*win_ios=*) ;;
-		*) sk_comment "native: $(bench_label "$job"): fio ended before the CPU counting window did" ;;
-		esac
-		bench_report native 1 "$job" "$res"
-	done </tmp/bench-res
-	[ "$rc" -eq 0 ] || sk_fail "native: fio exited with status $rc"
+	bench_results native $? bench_native_report
+}
+
+bench_native_report() # JOB RES
+{
+	bench_report native 1 "$1" "$2"
 }
 
 # bench_pair PAIR ROUND: load the pair's backend, run its guest with its

@@ -31,23 +31,7 @@ fi
 sk_comment "bench: jobs $BENCH_JOBS, ${BENCH_RAMP} s ramp + ${BENCH_RUNTIME} s each, ${BENCH_WINDOW} s windows"
 sk_say "BENCH-RES job=idle $(bench_idle)"
 bench_run /dev/xvda >/tmp/bench-res 2>/tmp/bench-err
-rc=$?
-while IFS= read -r l; do
-	sk_comment "$l"
-done </tmp/bench-err
-while read -r job res; do
-	if [ "$res" = failed ]; then
-		sk_fail "round $BENCH_ROUND: $(bench_label "$job"): fio ran without error"
-		continue
-	fi
-	sk_ok "round $BENCH_ROUND: $(bench_label "$job"): fio ran without error"
-	case "$res" in
-	*win_ios=*) ;;
-	*) sk_comment "round $BENCH_ROUND: $(bench_label "$job"): fio ended before the counting window did" ;;
-	esac
-	sk_say "BENCH-RES job=$job $res"
-done </tmp/bench-res
-[ "$rc" -eq 0 ] || sk_fail "round $BENCH_ROUND: fio exited with status $rc"
+bench_results "round $BENCH_ROUND" $? bench_say_res
 if [ "$front" = splitkit_front ] && [ -d /sys/block/xvda/device/skf_stats ]; then
 	sk_comment "skf_stats: $(cd /sys/block/xvda/device/skf_stats && grep . * | tr ':\n' '= ')"
 fi

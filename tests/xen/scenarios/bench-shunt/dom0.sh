@@ -86,14 +86,7 @@ sed -e "s|sk\.scenario=bench-shunt|sk.scenario=bench-shunt $(bench_arg_line)/1 s
 # round three times the jobs (each with its set-up and the
 # window's slack) and the switches; several times that on a loaded host
 timeout=$((900 + BENCH_ROUNDS * 3 * ($(echo $BENCH_JOBS | wc -w) * (BENCH_RAMP + BENCH_RUNTIME + 8) * 3 + 300)))
-rm -f "$SK_CONSOLE_DIR/guest-$name.log"
-if ! xl create "$cfg" >/tmp/sk-xl-create.log 2>&1; then
-	while IFS= read -r l; do
-		sk_comment "$l"
-	done </tmp/sk-xl-create.log
-	sk_fail "xl create $name"
-	return
-fi
+sk_domU_create "$cfg" "$name" || return
 sk_ok "xl create $name"
 bench_follow shunt 1 "$name" "$timeout"
 sk_domU_wait "$name" 60

@@ -2,14 +2,15 @@
 #
 # bench-shunt (guest half): the same fio jobs (lib/bench.sh) on one file
 # of the ext4 dom0 made, /mnt/bench.dat, by three paths, round after
-# round (sk.rounds=), in this order:
+# round (sk.rounds=), the order rotated each round (first round:
 #   emul   the filesystem mounted from the emulated IDE disk (sdX), no
 #          shunt loaded: every I/O through QEMU's device model
 #   shunt  the same mount, splitkit_shunt loaded and switched to the PV
 #          disk (`splitkit shunt on`): sdX's bios carried by xvda; after
 #          the jobs `splitkit shunt off` and rmmod
 #   pv     the filesystem unmounted and mounted from xvda itself
-#          (splitkit_front, claimed), then mounted from sdX again
+#          (splitkit_front, claimed), then mounted from sdX again)
+# After every mount a one-second fio job pages fio in again.
 # Each job's numbers go to dom0 as "BENCH-RES job=<path>_<round>_<job>"
 # console lines, whose counting windows dom0 follows (BENCH-MARK lines
 # with the same key) to add its own side; each switch's held time and
@@ -64,30 +65,14 @@ bs_diag()
 # carrying them; report each; OTHER must carry none.
 bs_jobs()
 {
-	local path=$1 round=$2 o0 o1 rc job res
+	local path=$1 round=$2 o0 o1
 
 	o0=$(bs_ios "$4")
 	BENCH_TAG=${path}_${round}_
 	bench_run /mnt/bench.dat "$3" >/tmp/bench-res 2>/tmp/bench-err
-	rc=$?
+	bench_results "$path round $round" $? bench_say_res
 	BENCH_TAG=""
 	o1=$(bs_ios "$4")
-	while IFS= read -r l; do
-		sk_comment "$path round $round: $l"
-	done </tmp/bench-err
-	while read -r job res; do
-		if [ "$res" = failed ]; then
-			sk_fail "$path round $round: $(bench_label "$job"): fio ran without error"
-			continue
-		fi
-		sk_ok "$path round $round: $(bench_label "$job"): fio ran without error"
-		case "$res" in
-		*win_ios=*) ;;
-		*) sk_comment "$path round $round: $(bench_label "$job"): fio ended before the counting window did" ;;
-		esac
-		sk_say "BENCH-RES job=${path}_${round}_$job $res"
-	done </tmp/bench-res
-	[ "$rc" -eq 0 ] || sk_fail "$path round $round: fio exited with status $rc"
 	sk_check "$path round $round: $3 carried the jobs, $4 none ($o0 -> $o1 requests)" \
 		test "$o0" = "$o1"
 }
@@ -104,6 +89,46 @@ bs_switch()
 	sk_say "BENCH-RES job=held_${2}_$1 ns=$(cat $SYS/last_held_ns) bios=$(cat $SYS/max_held)"
 }
 
+# bs_remount DISK: the filesystem mounted from DISK instead, fio's pages
+# read in again by a short warm-up job (the page cache of the other face
+# is gone with its mount)
+bs_remount()
+{
+	umount /mnt && mount -t ext4 "/dev/$1" /mnt && bs_warm
+}
+
+# bs_warm: one second of 4 KiB random reads, results thrown away: fio's
+# code and libraries paged in before a path's jobs, after every mount
+bs_warm()
+{
+	fio --name=warm --filename=/mnt/bench.dat --rw=randread --bs=4k \
+	    --ioengine=libaio --direct=1 --time_based --runtime=1 \
+	    --output=/dev/null
+}
+
+# bs_path PATH ROUND: one path's jobs; each starts and ends mounted from
+# the emulated disk, the shunt not loaded
+bs_path()
+{
+	case "$1" in
+	emul)
+		bs_jobs emul "$2" "$EMUL" xvda ;;
+	shunt)
+		sk_check "round $2: load splitkit_shunt emul=/dev/$EMUL pv=/dev/xvda" \
+			sk_insmod splitkit_shunt emul="/dev/$EMUL" pv=/dev/xvda ||
+			{ bs_diag "insmod"; return 1; }
+		bs_switch pv "$2" || return 1
+		bs_jobs shunt "$2" xvda "$EMUL"
+		bs_switch emul "$2" || return 1
+		sk_check "round $2: rmmod splitkit_shunt" rmmod splitkit_shunt ;;
+	pv)
+		sk_check "round $2: mount xvda instead of $EMUL" bs_remount xvda ||
+			return 1
+		bs_jobs pv "$2" xvda "$EMUL"
+		sk_check "round $2: mount $EMUL again" bs_remount "$EMUL" ;;
+	esac
+}
+
 sk_check "running in an HVM guest" grep -qi hvm /sys/hypervisor/guest_type
 sk_check "load ata_piix and sd_mod" sk_modprobe ata_piix sd_mod
 sk_check "emulated disk /dev/sda appeared" sk_wait_block /dev/sda 120 || return
@@ -118,30 +143,24 @@ sk_check "load ext4" sk_modprobe crc32c_generic ext4 || return
 mkdir -p /mnt
 sk_check "mount $EMUL" mount -t ext4 "/dev/$EMUL" /mnt || return
 # the first start pages fio's libraries in (not a job's time)
-sk_check "fio runs from the disk" fio --version || return
+sk_check "fio runs from the disk" bs_warm || return
 sk_comment "$(dmesg | grep -E 'splitkit_front.*xvda: queues' | tail -n 1 | sed 's/^\[[ 0-9.]*\] //')"
 BENCH_STATDIR=/sys/block/xvda/device/skf_stats
 BENCH_STATKEYS="copied_bytes grant_misses grants_reclaimed"
 sk_comment "bench: $rounds round(s), jobs $BENCH_JOBS, ${BENCH_RAMP} s ramp + ${BENCH_RUNTIME} s each, ${BENCH_WINDOW} s windows, file $(($(stat -c %s /mnt/bench.dat) >> 20)) MiB"
 BENCH_TAG=idle_1_
-sk_say "BENCH-RES job=idle_1_idle $(bench_idle)"
+bench_say_res idle "$(bench_idle)"
 BENCH_TAG=""
 
+# The paths in another order each round (emul shunt pv, shunt pv emul,
+# pv emul shunt, ...), so that none always runs first or last.
 round=1
+order="emul shunt pv"
 while [ "$round" -le "$rounds" ]; do
-	bs_jobs emul "$round" "$EMUL" xvda
-	sk_check "round $round: load splitkit_shunt emul=/dev/$EMUL pv=/dev/xvda" \
-		sk_insmod splitkit_shunt emul="/dev/$EMUL" pv=/dev/xvda ||
-		{ bs_diag "insmod"; break; }
-	bs_switch pv "$round" || break
-	bs_jobs shunt "$round" xvda "$EMUL"
-	bs_switch emul "$round" || break
-	sk_check "round $round: rmmod splitkit_shunt" rmmod splitkit_shunt || break
-	sk_check "round $round: mount xvda instead of $EMUL" \
-		sh -c "umount /mnt && mount -t ext4 /dev/xvda /mnt" || break
-	bs_jobs pv "$round" xvda "$EMUL"
-	sk_check "round $round: mount $EMUL again" \
-		sh -c "umount /mnt && mount -t ext4 /dev/$EMUL /mnt" || break
+	for path in $order; do
+		bs_path "$path" "$round" || break 2
+	done
+	order="${order#* } ${order%% *}"
 	round=$((round + 1))
 done
 sk_check "every round ran" test "$round" -gt "$rounds"
