@@ -47,9 +47,15 @@
 /* While a notified disk is being added: how often to try opening it. */
 #define SKSH_BACK_RETRY_MS	50
 
-/* On the emulated path with nothing held and no PV bio.  Under d->lock. */
+/*
+ * Nothing can reach the PV disk: on the emulated path with nothing held
+ * and no PV bio; with the emulated disk unplugged, the PV path failing
+ * (its bios held for the next PV disk) and no PV bio.  Under d->lock.
+ */
 static bool sksh_back_settled(const struct sksh_disk *d)
 {
+	if (d->s.emul_gone)
+		return d->s.pv_broken && !d->s.inflight[SKS_PV];
 	return d->s.state == SKS_ON_EMUL && !d->s.nr_held &&
 	       !d->s.inflight[SKS_PV];
 }
@@ -102,8 +108,9 @@ static void sksh_back_release(struct sksh_disk *d)
 	if (!bdev)
 		return;
 	sksh_pv_put(d, file, bdev);
-	pr_info(SKSH_NAME ": %s went away: let go, %pg stays on its emulated path until it comes back\n",
-		d->pv_name, d->emul);
+	pr_info(SKSH_NAME ": %s went away: let go, %pg %s until it comes back\n",
+		d->pv_name, d->emul, d->s.emul_gone ?
+		"(unplugged) holds its bios" : "stays on its emulated path");
 }
 
 /*
@@ -245,7 +252,7 @@ static void sksh_back_work(struct work_struct *work)
 	sksh_back_forget(d, dev);
 	put_device(dev);
 	/* unload stops the work (sksh_back_stop()) before its drain */
-	if (!err && d->auto_forward)
+	if (!err && READ_ONCE(d->auto_forward))
 		sksh_disk_switch(d, SKS_PV);
 	else if (err && err != -EALREADY)
 		pr_warn(SKSH_NAME ": %s came but cannot be the PV disk of %pg: %d\n",

@@ -11,6 +11,7 @@
 #include <linux/blkdev.h>
 #include <linux/mempool.h>
 #include <linux/mutex.h>
+#include <linux/notifier.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
@@ -64,7 +65,8 @@ struct sksh_ctx {
  *	protects @pv_waited and @pv_taken; a change of @pv_file and
  *	@pv is also made under @lock.
  * @auto_forward: switch to the PV path when the disk comes or comes back,
- *	and wait for one not there at load (set before sksh_disk_open()).
+ *	and wait for one not there at load (set before sksh_disk_open(), and
+ *	by an unplug: then the only way on).
  * @back_work: releases a PV disk that went away and takes it back when it
  *	returns (back.c).
  * @back_dev: the coming disk the last add notice named, referenced,
@@ -87,6 +89,8 @@ struct sksh_ctx {
  * @told: switches to each path already reported in the kernel log.
  * @queue_waited: the emulated queue was frozen once, at the first switch
  *	to PV, for bios that entered it before the hook (work item only).
+ * @unplug_nb: once the emulated disk is unplugged, sets its SCSI device
+ *	offline at shutdown (unplug.c).
  * @prechecked: the PV disk whose bytes matched the emulated disk's,
  *	flushed, just before the last switch to PV was asked for: that
  *	switch's flushed instant compares sizes only; cleared when used and
@@ -121,6 +125,7 @@ struct sksh_disk {
 	u64 told[SKS_NR_PATHS];
 	bool queue_waited;
 	struct block_device *prechecked;
+	struct notifier_block unplug_nb;
 };
 
 /* disk.c */
@@ -176,6 +181,13 @@ void sksh_back_unclaim(struct sksh_disk *d);
 /* position.c */
 int sksh_emul_index(struct block_device *bdev);
 int sksh_position_check(struct block_device *emul, struct block_device *pv);
+
+/* position.c: the platform device's unplug */
+int sksh_unplug_bits(struct gendisk *disk);
+bool sksh_unplug_takes(struct gendisk *disk, int bits);
+
+/* unplug.c */
+int sksh_unplug(struct sksh_disk *d);
 
 /* hook.c */
 int sksh_hook_install(struct sksh_disk *d);

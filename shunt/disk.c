@@ -38,6 +38,17 @@ static u64 sksh_now(void)
 	return ktime_get_ns();
 }
 
+/*
+ * The clock for sks_progress() after a completion: read only while a
+ * switch is under way, the only time it is used.  A settled path reads no
+ * clock per bio (in an HVM guest a clock read may trap to the hypervisor:
+ * an emulated TSC, or a watchdog's fallback to HPET).  Under d->lock.
+ */
+static u64 sksh_progress_now(struct sksh_disk *d)
+{
+	return sks_switching(&d->s) ? sksh_now() : 0;
+}
+
 /* Aim @ctx's bio at @p: the PV disk, or back at what it was sent to. */
 static void sksh_aim(struct sksh_disk *d, struct sksh_ctx *ctx,
 		     enum sks_path p)
@@ -142,14 +153,16 @@ void sksh_end_io(struct bio *bio)
 	/* a PV error sends the disk back; the bio is retried there */
 	if (failed && ctx->core.path == SKS_PV) {
 		if (!d->s.pv_broken)
-			pr_warn(SKSH_NAME ": %pg failed a bio (status %d): back to the emulated path, bios retried there\n",
-				d->pv, bio->bi_status);
+			pr_warn(SKSH_NAME ": %pg failed a bio (status %d): %s\n",
+				d->pv, bio->bi_status, d->s.emul_gone ?
+				"the emulated disk is unplugged: bios held until the PV disk is back" :
+				"back to the emulated path, bios retried there");
 		sks_pv_broken(&d->s, sksh_now());
 	}
 	/* any PV completion while the PV path is failing may settle it */
 	back = ctx->core.path == SKS_PV && d->s.pv_broken;
 	done = sks_complete(&d->s, &ctx->core, failed);
-	work = sksh_act(d, sks_progress(&d->s, sksh_now()));
+	work = sksh_act(d, sks_progress(&d->s, sksh_progress_now(d)));
 	spin_unlock_irqrestore(&d->lock, flags);
 	if (work)
 		queue_work(system_unbound_wq, &d->work);
@@ -424,8 +437,10 @@ static void sksh_work(struct work_struct *work)
  * came after the load or came back after it went away (back.c).
  *
  * Return: 0; -EALREADY when the bios already go (or are going) there;
- * -ENODEV when there is no PV disk (gone, or not come yet); the error of
- * taking one that came (sksh_back_take()).
+ * -ENODEV when there is no PV disk (gone, or not come yet), or for the
+ * emulated path once it is unplugged; -EINVAL for a PV disk of another
+ * size once the emulated disk is unplugged (its bytes cannot be compared
+ * any more); the error of taking one that came (sksh_back_take()).
  */
 int sksh_disk_switch(struct sksh_disk *d, enum sks_path to)
 {
@@ -445,10 +460,16 @@ int sksh_disk_switch(struct sksh_disk *d, enum sks_path to)
 		spin_unlock_irqrestore(&d->lock, flags);
 		return -ENODEV;
 	}
+	/* with the emulated disk gone, the check of its bytes was the last */
+	if (to == SKS_PV && d->s.emul_gone && !sksh_same_size(d, false)) {
+		spin_unlock_irqrestore(&d->lock, flags);
+		return -EINVAL;
+	}
 	if (to == SKS_PV)
 		sks_pv_repaired(&d->s);
 	err = sks_request(&d->s, to, sksh_now());
-	if (!err)
+	/* (held bios waiting for a repaired PV path go on -EALREADY too) */
+	if (!err || err == -EALREADY)
 		work = sksh_act(d, sks_progress(&d->s, sksh_now()));
 	spin_unlock_irqrestore(&d->lock, flags);
 	if (work)

@@ -8,7 +8,9 @@
  * the PV path at load (or, if the PV disk is not there yet, when it
  * comes) and again whenever the PV disk comes back after it went away
  * (back.c, told of block devices by the class interface here).
- * Unloading first brings the disk back to its emulated path.
+ * Unloading first brings the disk back to its emulated path; once the
+ * emulated disk is unplugged (unplugged, unplug.c) there is none, and
+ * the module cannot be unloaded.
  */
 #include <linux/device.h>
 #include <linux/kobject.h>
@@ -142,7 +144,39 @@ static ssize_t disk_show(struct kobject *kobj, struct kobj_attribute *attr,
 	return len;
 }
 
+/* unplugged: 1 once the emulated disk was unplugged (no way back). */
+static ssize_t unplugged_show(struct kobject *kobj,
+			      struct kobj_attribute *attr, char *buf)
+{
+	struct sksh_disk *d = &sksh_disk;
+	unsigned long flags;
+	bool gone;
+
+	spin_lock_irqsave(&d->lock, flags);
+	gone = d->s.emul_gone;
+	spin_unlock_irqrestore(&d->lock, flags);
+	return sysfs_emit(buf, "%d\n", gone);
+}
+
+/* Writing 1 unplugs the emulated disk, on the PV path only (root only). */
+static ssize_t unplugged_store(struct kobject *kobj,
+			       struct kobj_attribute *attr, const char *buf,
+			       size_t count)
+{
+	bool yes;
+	int err;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	err = kstrtobool(buf, &yes);
+	if (err || !yes)
+		return -EINVAL;
+	err = sksh_unplug(&sksh_disk);
+	return err && err != -EALREADY ? err : count;
+}
+
 static struct kobj_attribute sksh_path_attr = __ATTR_RW(path);
+static struct kobj_attribute sksh_unplugged_attr = __ATTR_RW(unplugged);
 static struct kobj_attribute sksh_emul_attr = __ATTR(emul, 0444, disk_show, NULL);
 static struct kobj_attribute sksh_pv_attr = __ATTR(pv, 0444, disk_show, NULL);
 #define SKSH_STAT_ATTR(n) \
@@ -163,6 +197,7 @@ static struct attribute *sksh_attrs[] = {
 	&sksh_path_attr.attr,
 	&sksh_emul_attr.attr,
 	&sksh_pv_attr.attr,
+	&sksh_unplugged_attr.attr,
 	&sksh_attr_last_held_ns.attr,
 	&sksh_attr_held.attr,
 	&sksh_attr_max_held.attr,

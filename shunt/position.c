@@ -16,8 +16,10 @@
  * Documentation/shunt.rst, "Identity".
  */
 #include <linux/libata.h>
+#include <scsi/scsi.h>
 #include <scsi/scsi_device.h>
 #include <scsi/scsi_host.h>
+#include <xen/platform_pci.h>
 #include <xen/xenbus.h>
 
 #include "common.h"
@@ -28,17 +30,62 @@
  * @proc_name: its SCSI host template's proc_name.
  * @units: disks per port (IDE: master and slave; AHCI: one).
  * @disks: how many of the config's disks libxl emulates through it.
+ * @unplugged: the Xen platform device's unplug port takes its disks
+ *	(QEMU's unplug takes IDE and SCSI disks, not AHCI ones).
  */
 struct sksh_ata_host {
 	const char *proc_name;
 	unsigned int units;
 	unsigned int disks;
+	bool unplugged;
 };
 
 static const struct sksh_ata_host sksh_ata_hosts[] = {
-	{ "ata_piix", 2, 4 },	/* PIIX3 IDE: port = channel, id = unit */
-	{ "ahci", 1, 6 },	/* hdtype = "ahci": one disk a port */
+	{ "ata_piix", 2, 4, true },	/* PIIX3 IDE: port = channel, id = unit */
+	{ "ahci", 1, 6, false },	/* hdtype = "ahci": one disk a port */
 };
+
+/* SCSI hosts whose disks no unplug bit takes (not PCI storage of QEMU's). */
+static const char *const sksh_never_unplugged[] = { "usb-storage", "uas" };
+
+/* @disk's SCSI device, or NULL for a disk of no SCSI host. */
+static struct scsi_device *sksh_sdev(struct gendisk *disk)
+{
+	struct device *dev = disk_to_dev(disk)->parent;
+
+	return dev && scsi_is_sdev_device(dev) ? to_scsi_device(dev) : NULL;
+}
+
+static bool sksh_proc_name_is(struct scsi_device *sdev, const char *name)
+{
+	return sdev->host->hostt->proc_name &&
+	       !strcmp(sdev->host->hostt->proc_name, name);
+}
+
+/*
+ * The disk index of @disk in the domain's config and the libata driver
+ * that shows it (@host), or -ENODEV for no disk of ata_piix or ahci at a
+ * position libxl emulates.
+ */
+static int sksh_emul_position(struct gendisk *disk,
+			      const struct sksh_ata_host **host)
+{
+	struct scsi_device *sdev = sksh_sdev(disk);
+	const struct sksh_ata_host *h = NULL;
+	unsigned int i, n;
+
+	if (!sdev)
+		return -ENODEV;
+	for (i = 0; i < ARRAY_SIZE(sksh_ata_hosts); i++)
+		if (sksh_proc_name_is(sdev, sksh_ata_hosts[i].proc_name))
+			h = &sksh_ata_hosts[i];
+	/* a port multiplier's link is a channel, not a unit of the port */
+	if (!h || sdev->channel || sdev->lun || sdev->id >= h->units)
+		return -ENODEV;
+	n = ata_shost_to_port(sdev->host)->port_no * h->units + sdev->id;
+	*host = h;
+	return n < h->disks ? n : -ENODEV;
+}
 
 /**
  * sksh_emul_index() - which disk of the domain's config is @bdev?
@@ -51,24 +98,66 @@ static const struct sksh_ata_host sksh_ata_hosts[] = {
  */
 int sksh_emul_index(struct block_device *bdev)
 {
-	struct device *dev = disk_to_dev(bdev->bd_disk)->parent;
-	const struct sksh_ata_host *h = NULL;
-	struct scsi_device *sdev;
-	unsigned int i, n;
+	const struct sksh_ata_host *h;
 
-	if (!dev || !scsi_is_sdev_device(dev))
-		return -ENODEV;
-	sdev = to_scsi_device(dev);
-	for (i = 0; i < ARRAY_SIZE(sksh_ata_hosts); i++)
-		if (sdev->host->hostt->proc_name &&
-		    !strcmp(sdev->host->hostt->proc_name,
-			    sksh_ata_hosts[i].proc_name))
-			h = &sksh_ata_hosts[i];
-	/* a port multiplier's link is a channel, not a unit of the port */
-	if (!h || sdev->channel || sdev->lun || sdev->id >= h->units)
-		return -ENODEV;
-	n = ata_shost_to_port(sdev->host)->port_no * h->units + sdev->id;
-	return n < h->disks ? n : -ENODEV;
+	return sksh_emul_position(bdev->bd_disk, &h);
+}
+
+/**
+ * sksh_unplug_bits() - the Xen platform device's unplug bits that take
+ * @disk (docs/misc/hvm-emulated-unplug of Xen).
+ * @disk: the emulated disk, whole.
+ *
+ * Process context.  IDE disk 0, the primary master, goes only with the
+ * bit for all IDE and SCSI disks; disks 1 to 3 with the bit for the IDE
+ * disks but the primary master.
+ *
+ * Return: XEN_UNPLUG_ALL_IDE_DISKS or XEN_UNPLUG_AUX_IDE_DISKS; -ENODEV
+ * for no emulated IDE or AHCI disk, -EOPNOTSUPP for an AHCI one.
+ */
+int sksh_unplug_bits(struct gendisk *disk)
+{
+	const struct sksh_ata_host *h;
+	int n = sksh_emul_position(disk, &h);
+
+	if (n < 0)
+		return n;
+	if (!h->unplugged)
+		return -EOPNOTSUPP;
+	return n ? XEN_UNPLUG_AUX_IDE_DISKS : XEN_UNPLUG_ALL_IDE_DISKS;
+}
+
+/**
+ * sksh_unplug_takes() - would writing @bits to the unplug port take
+ * @disk too?
+ * @disk: a whole disk of the guest.
+ * @bits: sksh_unplug_bits() of the shunted disk.
+ *
+ * Process context.  QEMU's unplug takes the IDE disks (all, or all but
+ * the primary master) and, with XEN_UNPLUG_ALL_IDE_DISKS, every disk of
+ * an emulated SCSI controller; the guest cannot tell an emulated one from
+ * a passed-through one, so any SCSI disk but USB's counts.  CD drives
+ * (not disks) stay.
+ *
+ * Return: true if it would.
+ */
+bool sksh_unplug_takes(struct gendisk *disk, int bits)
+{
+	struct scsi_device *sdev = sksh_sdev(disk);
+	const struct sksh_ata_host *h = NULL;
+	unsigned int i;
+	int n;
+
+	if (!sdev || sdev->type != TYPE_DISK)
+		return false;
+	n = sksh_emul_position(disk, &h);
+	if (h)
+		return h->unplugged &&
+		       (n != 0 || (bits & XEN_UNPLUG_ALL_IDE_DISKS));
+	for (i = 0; i < ARRAY_SIZE(sksh_never_unplugged); i++)
+		if (sksh_proc_name_is(sdev, sksh_never_unplugged[i]))
+			return false;
+	return bits & XEN_UNPLUG_ALL_IDE_DISKS;
 }
 
 /*

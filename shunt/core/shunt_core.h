@@ -76,6 +76,8 @@ struct sks_bio {
  * @flushed: it completed, successfully, since the drain.
  * @pv_broken: the PV path is failing: bios that fail on it are requeued
  *	for the emulated path instead of completed with the error.
+ * @emul_gone: the emulated disk was unplugged (sks_emul_gone()): no
+ *	switch back; while the PV path is failing, bios are held for it.
  * @next_seq: the next submission number.
  * @inflight: bios in flight on each path.
  * @held: the held FIFO, in @seq order.
@@ -93,6 +95,7 @@ struct sks_shunt {
 	bool flushing;
 	bool flushed;
 	bool pv_broken;
+	bool emul_gone;
 	u64 next_seq;
 	u64 inflight[SKS_NR_PATHS];
 	struct sks_bio *held;
@@ -117,5 +120,7 @@ struct sks_bio *sks_next_held(struct sks_shunt *s, enum sks_path *path);
 void sks_pv_broken(struct sks_shunt *s, u64 now_ns);
 void sks_pv_repaired(struct sks_shunt *s);
 enum sks_path sks_current_path(const struct sks_shunt *s);
+bool sks_switching(const struct sks_shunt *s);
+int sks_emul_gone(struct sks_shunt *s);
 
 #endif /* _SPLITKIT_SHUNT_CORE_H */

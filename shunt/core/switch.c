@@ -12,6 +12,8 @@
  *    the emulated disk completed after its last bio did;
  *  - held bios leave in submission order, requeued ones among them by
  *    their original number;
+ *  - once the emulated disk is unplugged, no bio goes to it: a failing PV
+ *    path holds them until it is repaired;
  *  - every bio is completed to its submitter exactly once.
  */
 #include "shunt_core.h"
@@ -47,6 +49,20 @@ void sks_init(struct sks_shunt *s)
 enum sks_path sks_current_path(const struct sks_shunt *s)
 {
 	return sks_target(s->state);
+}
+
+/**
+ * sks_switching() - is a switch under way?
+ * @s: the disk.
+ *
+ * sks_progress() reads its @now_ns only then: a caller on a settled path
+ * need not read a clock for every completion.
+ *
+ * Return: true between sks_request() and the switch's arrival.
+ */
+bool sks_switching(const struct sks_shunt *s)
+{
+	return s->state == SKS_TO_PV || s->state == SKS_TO_EMUL;
 }
 
 /* Insert @b into the held FIFO by its number (appending is the usual). */
@@ -141,15 +157,18 @@ enum sks_done sks_complete(struct sks_shunt *s, struct sks_bio *b,
  * @now_ns: the caller's clock.
  *
  * New bios are held from now on until the switch is done (sks_progress()).
- * A switch to the PV path is refused while that path is known broken.
+ * A switch to the PV path is refused while that path is known broken;
+ * one to the emulated path once the emulated disk is gone.
  *
  * Return: 0; -EALREADY if bios already go (or are going) to @to; -EIO for
- * PV while broken.
+ * PV while broken; -ENODEV for the emulated path once it is gone.
  */
 int sks_request(struct sks_shunt *s, enum sks_path to, u64 now_ns)
 {
 	if (sks_target(s->state) == to)
 		return -EALREADY;
+	if (to == SKS_EMUL && s->emul_gone)
+		return -ENODEV;
 	if (to == SKS_PV && s->pv_broken)
 		return -EIO;
 	if (s->state == SKS_ON_EMUL || s->state == SKS_ON_PV)
@@ -177,12 +196,15 @@ static enum sks_action sks_arrive(struct sks_shunt *s, enum sks_path to,
  * @now_ns: the caller's clock.
  *
  * Call after every sks_complete(), sks_request(), sks_flush_done() and
- * sks_pv_broken().  A switch to the PV path waits until nothing is in
- * flight on the emulated one, then asks for one flush of the emulated
- * disk, then arrives; a switch to the emulated path waits until nothing is
- * in flight on the PV one, then arrives (the PV backend wrote through to
- * the backing).  On arrival, or when bios were requeued on a settled
- * path, the held bios are to be released.
+ * sks_pv_broken(), and after sks_pv_repaired() once the emulated disk is
+ * gone.  @now_ns is read only while sks_switching().  A switch to the PV
+ * path waits until nothing is in flight on the emulated one, then asks
+ * for one flush of the emulated disk (none once it is gone), then
+ * arrives; a switch to the emulated path waits until nothing is in flight
+ * on the PV one, then arrives (the PV backend wrote through to the
+ * backing).  While the emulated disk is gone and the PV path failing, a
+ * switch to PV waits for its repair.  On arrival, or when bios were
+ * requeued on a settled path, the held bios are to be released.
  *
  * Return: nothing to do, issue the flush, or release the held bios.
  */
@@ -190,10 +212,12 @@ enum sks_action sks_progress(struct sks_shunt *s, u64 now_ns)
 {
 	switch (s->state) {
 	case SKS_TO_PV:
+		/* (only with the emulated disk gone: waiting for PV's repair) */
 		if (s->inflight[SKS_EMUL] || s->inflight[SKS_PV] ||
-		    s->flushing)
+		    s->flushing || s->pv_broken)
 			return SKS_ACT_NONE;
-		if (!s->flushed) {
+		/* nothing to flush of an emulated disk that is gone */
+		if (!s->flushed && !s->emul_gone) {
 			s->flushing = true;
 			return SKS_ACT_FLUSH_EMUL;
 		}
@@ -268,19 +292,56 @@ struct sks_bio *sks_next_held(struct sks_shunt *s, enum sks_path *path)
  * @now_ns: the caller's clock.
  *
  * Bios that fail on it from now on are requeued for the emulated path, and
- * the disk switches back there (a switch to PV under way is reversed).
- * Call sks_progress().
+ * the disk switches back there (a switch to PV under way is reversed);
+ * once the emulated disk is gone (sks_emul_gone()) they are requeued and
+ * held, new ones with them, until the PV path is repaired.  Call
+ * sks_progress().
  */
 void sks_pv_broken(struct sks_shunt *s, u64 now_ns)
 {
 	s->pv_broken = true;
-	if (sks_target(s->state) == SKS_PV)
+	if (sks_target(s->state) != SKS_PV)
+		return;
+	if (!s->emul_gone) {
 		sks_request(s, SKS_EMUL, now_ns);
+		return;
+	}
+	/* no way back: hold everything until the PV path is repaired */
+	if (s->state == SKS_ON_PV) {
+		s->hold_start_ns = now_ns;
+		s->state = SKS_TO_PV;
+		s->flushed = false;
+	}
+}
+
+/**
+ * sks_emul_gone() - the emulated disk is about to be unplugged for good.
+ * @s: the disk, on its PV path.
+ *
+ * From now on no bio goes to the emulated path: sks_request() refuses it,
+ * and a PV path that fails holds the bios (its failed ones requeued) until
+ * sks_pv_repaired() and sks_progress() let them go to the PV path again,
+ * with no flush of the emulated disk.
+ *
+ * Return: 0; -EBUSY unless the disk is settled on the PV path (no switch
+ * under way, nothing held, nothing in flight on the emulated path, the PV
+ * path not failing); -EALREADY if it was gone already.
+ */
+int sks_emul_gone(struct sks_shunt *s)
+{
+	if (s->emul_gone)
+		return -EALREADY;
+	if (s->state != SKS_ON_PV || s->held || s->inflight[SKS_EMUL] ||
+	    s->pv_broken)
+		return -EBUSY;
+	s->emul_gone = true;
+	return 0;
 }
 
 /**
  * sks_pv_repaired() - the PV disk is connected again; a switch to it may
- * be requested.
+ * be requested (once the emulated disk is gone, the held bios go to it at
+ * the next sks_progress()).
  * @s: the disk.
  */
 void sks_pv_repaired(struct sks_shunt *s)

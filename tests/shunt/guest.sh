@@ -185,6 +185,15 @@ check "on the PV path" wait_for 300 path_is pv || give_up "switch to PV"
 say "# held $(cat $SYS/last_held_ns) ns, at most $(cat $SYS/max_held) bios"
 check "one switch, no flush error or identity refusal" \
 	test "$(cat $SYS/switches_to_pv)/$(cat $SYS/flush_errors)/$(cat $SYS/identity_refusals)" = 1/0/0
+# no Xen: no platform device to unplug sda with
+unplug_refused()
+{
+	! sh -c "echo 1 >$SYS/unplugged" && test "$(cat $SYS/unplugged)" = 0 &&
+		dmesg | grep -q 'not a Xen HVM guest: no platform device' &&
+		path_is pv
+}
+check "an unplug is refused without Xen (kernel log), still on the PV path" \
+	unplug_refused
 e0=$(ios sda)
 p0=$(ios vda)
 n=$(shunt_written a)

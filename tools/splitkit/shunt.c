@@ -3,7 +3,8 @@
  * splitkit shunt: the guest-side control of splitkit_shunt
  * (Documentation/shunt.rst): show which path the shunted disk's I/O takes
  * and the switch counters, and switch it to the PV path ("on") or back to
- * the emulated one ("off"), waiting until the switch is done.  The kernel
+ * the emulated one ("off"), waiting until the switch is done, or have the
+ * device model unplug the emulated disk for good ("unplug").  The kernel
  * side is /sys/kernel/splitkit_shunt/, one value per file.
  */
 #include <errno.h>
@@ -19,7 +20,7 @@
 #define SHUNT_SYS	"/sys/kernel/splitkit_shunt"
 
 static const char *const shunt_counters[] = {
-	"last_held_ns", "held", "max_held", "switches_to_pv",
+	"unplugged", "last_held_ns", "held", "max_held", "switches_to_pv",
 	"switches_to_emul", "requeued", "flush_errors", "identity_refusals",
 	"inflight_emul", "inflight_pv", "pv_returns",
 };
@@ -86,10 +87,12 @@ static int shunt_switch(const char *want)
 		return 1;
 	f = fopen(SHUNT_SYS "/path", "w");
 	if (!f || fputs(want, f) < 0 || fclose(f)) {
+		int err = errno;
+
 		fprintf(stderr, "splitkit shunt: asking for %s: %s%s\n", want,
-			strerror(errno), errno == ENODEV ?
-			" (no PV disk: it went away, or has not come yet; attach it)" :
-			"");
+			strerror(err), err != ENODEV ? "" : strcmp(want, "pv") ?
+			" (the emulated disk is unplugged: no way back)" :
+			" (no PV disk: it went away, or has not come yet; attach it)");
 		return 1;
 	}
 	/* a switch waits for the old path to drain: poll its state */
@@ -125,6 +128,25 @@ static int shunt_off(const struct sk_args *a)
 	return shunt_switch("emul");
 }
 
+/* Unplug the emulated disk for good (the kernel log says why not). */
+static int shunt_unplug(const struct sk_args *a)
+{
+	FILE *f;
+
+	if (!shunt_loaded())
+		return 1;
+	f = fopen(SHUNT_SYS "/unplugged", "w");
+	if (!f || fputs("1", f) < 0 || fclose(f)) {
+		fprintf(stderr, "splitkit shunt: unplugging the emulated disk: %s%s\n",
+			strerror(errno), errno == EBUSY ?
+			" (not settled on the PV path, or another disk would go with it; see dmesg)" :
+			" (see dmesg)");
+		return 1;
+	}
+	printf("the emulated disk is unplugged: its I/O stays on the PV path for good (no shunt off, no unload)\n");
+	return 0;
+}
+
 static const struct sk_cmd shunt_cmds[] = {
 	{ "status", "[--json]",
 	  "the two disks, the path the shunted disk's I/O takes, and the switch counters",
@@ -135,6 +157,9 @@ static const struct sk_cmd shunt_cmds[] = {
 	{ "off", "",
 	  "move it back to the emulated disk (waits for the switch)",
 	  0, 0, 0, shunt_off, NULL, 0 },
+	{ "unplug", "",
+	  "on the PV path, have QEMU unplug the emulated disk for good (no way back)",
+	  0, 0, 0, shunt_unplug, NULL, 0 },
 	{ NULL, NULL, NULL, 0, 0, 0, NULL, NULL, 0 },
 };
 

@@ -4,11 +4,12 @@
  * model of the kernel side drives it the way the module will - bios
  * submitted and completed on two paths, switches asked for, the PV path
  * breaking and coming back, the switch's flush of the emulated disk
- * succeeding or failing - and checks the rules of Documentation/shunt.rst
+ * succeeding or failing, the emulated disk unplugged for good - and checks the rules of Documentation/shunt.rst
  * at every step: a bio goes to a path only while nothing is in flight on
  * the other one; no bio goes to the PV path unless a flush of the
  * emulated disk completed after the emulated path's last completion;
- * held bios leave in submission order; every bio completes to its
+ * held bios leave in submission order; none goes to an unplugged
+ * emulated disk (a failing PV path holds them); every bio completes to its
  * submitter exactly once, none is lost.  Directed cases first, then
  * seeded random runs.
  */
@@ -34,6 +35,7 @@ struct model {
 	unsigned int nr;
 	u64 now;
 	bool pv_down;		/* the PV disk fails every bio */
+	bool emul_gone;		/* the emulated disk was unplugged */
 	bool flush_out;		/* the switch's flush is in flight */
 	u64 events;
 	u64 last_emul_done;	/* event of the last emulated completion */
@@ -68,6 +70,9 @@ static void dispatched(struct model *m, struct mbio *b, enum sks_path p)
 				  b->core.seq);
 			break;
 		}
+	if (p == SKS_EMUL && m->emul_gone)
+		violation(m, "dispatched to the unplugged emulated disk",
+			  b->core.seq);
 	if (p == SKS_PV && m->last_flush_ok <= m->last_emul_done &&
 	    m->last_emul_done)
 		violation(m, "PV dispatch without a flush after the last emulated completion",
@@ -95,11 +100,24 @@ static void release(struct model *m)
 	}
 }
 
+/*
+ * The clock sks_progress() is given: the module reads none on a settled
+ * path (sks_switching() false), so the model gives a wrong one there; a
+ * held time computed from it would show.
+ */
+static u64 progress_now(const struct model *m)
+{
+	return sks_switching(&m->s) ? m->now : 0xdead0000ULL;
+}
+
 static void do_actions(struct model *m)
 {
 	for (;;) {
-		switch (sks_progress(&m->s, m->now)) {
+		switch (sks_progress(&m->s, progress_now(m))) {
 		case SKS_ACT_NONE:
+			if (m->s.last_held_ns > m->now)
+				violation(m, "a held time from a clock not read while switching",
+					  0);
 			return;
 		case SKS_ACT_FLUSH_EMUL:
 			if (m->flush_out)
@@ -171,6 +189,25 @@ static void break_pv(struct model *m)
 {
 	m->pv_down = true;
 	sks_pv_broken(&m->s, m->now);
+	do_actions(m);
+}
+
+/* The emulated disk is unplugged: allowed only when settled on PV. */
+static int unplug(struct model *m)
+{
+	int err = sks_emul_gone(&m->s);
+
+	if (!err)
+		m->emul_gone = true;
+	return err;
+}
+
+/* The PV disk is back and the module asks for it again. */
+static void repair_pv(struct model *m)
+{
+	m->pv_down = false;
+	sks_pv_repaired(&m->s);
+	sks_request(&m->s, SKS_PV, m->now);
 	do_actions(m);
 }
 
@@ -338,7 +375,52 @@ static void test_reverse_a_switch_under_way(void)
 	KTAP_EXPECT_EQ(m.violations, 0);
 }
 
+static void test_unplugged_holds_until_repair(void)
+{
+	static struct model m;
+	struct mbio *a, *p[3], *n;
+	unsigned int i;
+
+	model_init(&m, 5);
+	a = submit(&m);
+	KTAP_EXPECT_EQ(sks_request(&m.s, SKS_PV, 0), 0);
+	do_actions(&m);
+	KTAP_EXPECT_EQ(unplug(&m), -EBUSY);	/* not on PV yet */
+	complete(&m, a);
+	flush_done(&m, true);
+	KTAP_ASSERT(m.s.state == SKS_ON_PV);
+	KTAP_EXPECT_EQ(unplug(&m), 0);
+	KTAP_EXPECT_EQ(unplug(&m), -EALREADY);
+	KTAP_EXPECT_EQ(sks_request(&m.s, SKS_EMUL, 0), -ENODEV);
+	for (i = 0; i < 3; i++)
+		p[i] = submit(&m);
+	m.now = 100;
+	break_pv(&m);
+	KTAP_EXPECT_EQ(m.s.state, SKS_TO_PV);	/* no way back: waits */
+	complete(&m, p[1]);			/* fail, held */
+	complete(&m, p[0]);
+	complete(&m, p[2]);
+	n = submit(&m);
+	KTAP_EXPECT_EQ(count_where(&m, 2), 4);
+	KTAP_EXPECT(!m.flush_out);		/* no emulated disk to flush */
+	KTAP_EXPECT_EQ(m.s.state, SKS_TO_PV);	/* still waiting */
+	m.now = 700;
+	repair_pv(&m);
+	KTAP_EXPECT_EQ(m.s.state, SKS_ON_PV);
+	for (i = 0; i < 3; i++)
+		KTAP_EXPECT_EQ(p[i]->where, SKS_PV);
+	KTAP_EXPECT_EQ(n->where, SKS_PV);
+	KTAP_EXPECT_EQ(m.s.last_held_ns, 600);
+	KTAP_EXPECT(!m.flush_out);
+	settle(&m);
+	KTAP_EXPECT(all_completed_once(&m));
+	KTAP_EXPECT_EQ(m.violations, 0);
+}
+
 /* ---- random runs ------------------------------------------------------- */
+
+/* random runs in which the emulated disk was unplugged */
+static unsigned int runs_unplugged;
 
 static void random_run(unsigned int seed, unsigned int steps)
 {
@@ -373,13 +455,23 @@ static void random_run(unsigned int seed, unsigned int steps)
 		} else if (k < 95) {
 			if (!m.pv_down)
 				break_pv(&m);
+		} else if (k < 96 && seed % 3 == 0) {
+			unplug(&m);	/* refused unless settled on PV */
 		} else if (m.pv_down) {
+			if (m.emul_gone) {
+				repair_pv(&m);
+				continue;
+			}
 			m.pv_down = false;
 			sks_pv_repaired(&m.s);
 			do_actions(&m);
 		}
 	}
 	/* the PV disk comes back; everything drains */
+	if (m.emul_gone) {
+		runs_unplugged++;
+		repair_pv(&m);
+	}
 	m.pv_down = false;
 	settle(&m);
 	if (!all_completed_once(&m) || count_where(&m, 2) || m.violations) {
@@ -396,6 +488,8 @@ static void test_random_runs(void)
 
 	for (seed = 1; seed <= 300; seed++)
 		random_run(seed, 3000);
+	/* the unplugged case was reached, not only tried */
+	KTAP_EXPECT(runs_unplugged >= 10);
 }
 
 static const struct ktap_case cases[] = {
@@ -403,6 +497,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(test_flush_failure_stays_emulated),
 	KTAP_CASE(test_broken_pv_requeues_in_order),
 	KTAP_CASE(test_reverse_a_switch_under_way),
+	KTAP_CASE(test_unplugged_holds_until_repair),
 	KTAP_CASE(test_random_runs),
 };
 

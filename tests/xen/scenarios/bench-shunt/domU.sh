@@ -77,6 +77,14 @@ bs_jobs()
 		test "$o0" = "$o1"
 }
 
+# bs_clock WHEN: the guest's clocksource (the kernel may change it when its
+# watchdog finds one unstable; every block I/O reads the clock)
+bs_clock()
+{
+	local cs=/sys/devices/system/clocksource/clocksource0
+	sk_comment "clocksource $1: $(cat $cs/current_clocksource) (of $(cat $cs/available_clocksource))"
+}
+
 # bs_switch TO ROUND: splitkit shunt on|off, wait for the path, report
 # the held time.
 bs_switch()
@@ -148,6 +156,7 @@ sk_comment "$(dmesg | grep -E 'splitkit_front.*xvda: queues' | tail -n 1 | sed '
 BENCH_STATDIR=/sys/block/xvda/device/skf_stats
 BENCH_STATKEYS="copied_bytes grant_misses grants_reclaimed"
 sk_comment "bench: $rounds round(s), jobs $BENCH_JOBS, ${BENCH_RAMP} s ramp + ${BENCH_RUNTIME} s each, ${BENCH_WINDOW} s windows, file $(($(stat -c %s /mnt/bench.dat) >> 20)) MiB"
+bs_clock "at start"
 BENCH_TAG=idle_1_
 bench_say_res idle "$(bench_idle)"
 BENCH_TAG=""
@@ -161,6 +170,7 @@ while [ "$round" -le "$rounds" ]; do
 		bs_path "$path" "$round" || break 2
 	done
 	order="${order#* } ${order%% *}"
+	bs_clock "after round $round"
 	round=$((round + 1))
 done
 sk_check "every round ran" test "$round" -gt "$rounds"

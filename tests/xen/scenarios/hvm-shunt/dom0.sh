@@ -59,7 +59,8 @@ hs_other_md5() # SKIP-MiB [COUNT-MiB]
 		md5sum | cut -d' ' -f1
 }
 other_head=$(hs_other_md5 0 8)
-other_tail=$(hs_other_md5 9)
+other_mid=$(hs_other_md5 9 7)
+other_tail=$(hs_other_md5 17)
 
 # The vbd as the toolstack and both ends published it, once the guest
 # has looked for its PV disk (its result line for xvda, either way).
@@ -82,42 +83,58 @@ hs_xenstore()
 }
 hs_xenstore &
 diag=$!
-# the fallback test: detach the PV disk when the guest asks (a console
-# line), under its writers' I/O, and attach it again when it asks; each
-# request served once per console log (a guest created once more after a
-# triple fault, sk_hvm_run, starts a new log and asks again)
-hs_host_xl() # WHAT XL-ARGS...
+# the fallback and unplug tests: detach a PV disk when the guest asks (a
+# console line "HOST <request>"), under its writers' I/O, and attach it
+# again when it asks; record the device model's drives (QEMU's "info
+# block") when it asks.  Each request is served once per console log (a
+# guest created once more after a triple fault, sk_hvm_run, starts a new
+# log and asks again), in the order below, which is the guest's: it waits
+# for each detach and attach to show before it asks the next.
+hs_requests="block-detach:xvda block-attach:xvda info-block block-detach:xvdb block-attach:xvdb"
+hs_host_xl() # WHAT DISK XL-ARGS...
 {
-	sk_comment "$1 xvda as the guest asked"
-	shift
+	sk_comment "$1 $2 as the guest asked"
+	shift 2
 	xl "$@" 2>&1 | while IFS= read -r l; do
 		sk_comment "xl $1: $l"
 	done
 }
+hs_serve() # REQUEST
+{
+	case "$1" in
+	block-detach:*)
+		hs_host_xl detaching "${1#*:}" block-detach hvm-shunt "${1#*:}" ;;
+	block-attach:xvda)
+		hs_host_xl "attaching again" xvda block-attach hvm-shunt \
+			"vdev=xvda, access=rw, backendtype=qdisk, format=raw, target=$img" ;;
+	block-attach:xvdb)
+		hs_host_xl "attaching again" xvdb block-attach hvm-shunt \
+			"vdev=xvdb, access=rw, script=splitkit, target=$other" ;;
+	info-block)
+		xl qemu-monitor-command hvm-shunt "info block" >/run/hs-info-block 2>&1 ;;
+	esac
+}
 hs_host()
 {
-	local ino="" cur detached="" attached=""
+	local ino="" cur served="" r
 	while :; do
 		cur=$(ls -i "$log" 2>/dev/null | awk '{ print $1 }')
 		if [ "$cur" != "$ino" ]; then
 			ino=$cur
-			detached=""
-			attached=""
+			served=""
 		fi
-		if [ -n "$ino" ] && [ -z "$detached" ] &&
-		   grep -q 'HOST block-detach xvda' "$log" 2>/dev/null; then
-			detached=1
-			hs_host_xl detaching block-detach hvm-shunt xvda
-		fi
-		if [ -n "$detached" ] && [ -z "$attached" ] &&
-		   grep -q 'HOST block-attach xvda' "$log" 2>/dev/null; then
-			attached=1
-			hs_host_xl "attaching again" block-attach hvm-shunt \
-				"vdev=xvda, access=rw, backendtype=qdisk, format=raw, target=$img"
-		fi
+		for r in $hs_requests; do
+			case " $served " in *" $r "*) continue ;; esac
+			[ -n "$ino" ] &&
+				grep -q "HOST $(echo "$r" | tr : ' ')" "$log" 2>/dev/null ||
+				break
+			served="$served $r"
+			hs_serve "$r"
+		done
 		sleep 1
 	done
 }
+rm -f /run/hs-info-block
 hs_host &
 host=$!
 sk_hvm_run domU.cfg 1200
@@ -137,11 +154,22 @@ if sk_check "dom0 mounts it read-only" mount -o ro,loop -t ext4 "$img" /mnt/hs; 
 			sh -c "cd /mnt/hs && md5sum -c -s sk/sums"
 	umount /mnt/hs
 fi
-pattern=$(tr -d '\r' <"$log" | sed -n 's/^SKU: # pattern \([0-9a-f]\{32\}\)$/\1/p' | tail -n 1)
-sk_check "the second disk's image holds the guest's 1 MiB at 8 MiB (written by splitkit_back)" \
-	test "$(hs_other_md5 8 1)" = "${pattern:-?}"
+hs_pattern() # NAME: the md5 the guest announced as "SKU: # NAME <md5>"
+{
+	tr -d '\r' <"$log" | sed -n "s/^SKU: # $1 \([0-9a-f]\{32\}\)\$/\1/p" | tail -n 1
+}
+pattern=$(hs_pattern pattern)
+pattern2=$(hs_pattern pattern2)
+sk_check "the second disk's image holds the guest's 1 MiB at 8 MiB and, written while xvdb was away, at 16 MiB (by splitkit_back)" \
+	test "$(hs_other_md5 8 1) $(hs_other_md5 16 1)" = "${pattern:-?} ${pattern2:-?}"
 sk_check "the rest of the second disk's image is unchanged (the refusals wrote nothing)" \
-	test "$(hs_other_md5 0 8) $(hs_other_md5 9)" = "$other_head $other_tail"
+	test "$(hs_other_md5 0 8) $(hs_other_md5 9 7) $(hs_other_md5 17)" = "$other_head $other_mid $other_tail"
+# QEMU names the config's IDE disks ide0-hd0 (disk 0) and ide0-hd1
+sed 's/\r$//' /run/hs-info-block 2>/dev/null | while IFS= read -r l; do
+	sk_comment "info block: $l"
+done
+sk_check "the device model unplugged disk 1 when the guest asked (info block: ide0-hd0 there, ide0-hd1 gone)" \
+	sh -c "grep -q '^ide0-hd0' /run/hs-info-block && ! grep -q '^ide0-hd1' /run/hs-info-block"
 rm -f "$img" "$other"
 # the next scenarios load splitkit_back with their own parameters (and
 # image-load unloads splitkit_image, which splitkit_back holds)

@@ -23,10 +23,16 @@
 # when dom0 attaches it again (xl block-attach, on "HOST block-attach
 # xvda") must take it and switch to it by itself, and drop its claim
 # when unloaded (xvda unbound).  An unclaim must be refused while the
-# shunt holds the disk.  Last, the config's disk 1
-# (xvdb, served by splitkit_back through splitkit's hotplug script) is
-# shunted and written through its emulated face, and an unclaim must
-# unbind xvdb.
+# shunt holds the disk.  While disk 0 is shunted the first time, its
+# unplug must be refused (disk 1 would go with it).  Last, the config's
+# disk 1 (xvdb, served by splitkit_back through splitkit's hotplug script)
+# is shunted and written through its emulated face, then unplugged (QEMU
+# takes its emulated face; dom0 records "info block" on "HOST
+# info-block"): no way back (shunt off, rmmod refused); dom0 detaches
+# xvdb under writes ("HOST block-detach xvdb"), whose bios must be held,
+# not failed, and attaches it again ("HOST block-attach xvdb"), which the
+# shunt must take and switch to by itself; the writes land, and an
+# unclaim of xvdb is refused (the shunt holds it for good).
 # splitkit_front must bind neither PV disk before they are claimed.  The steps wait
 # for observable state (files written, the shunt's path), never for time.
 # The switch's held time and the most bios it held are reported, not
@@ -263,6 +269,16 @@ sk_check "the PV disk carried the I/O ($p0 -> $p1 requests, splitkit_front compl
 	test "$p1" -gt "$p0" -a "$c1" -gt "$c0"
 sk_check "the emulated disk carried none ($e0 -> $e1 requests)" test "$e1" = "$e0"
 sk_check "still on the PV path (no fallback)" hs_path_is pv
+# disk 0, the primary master, goes only with every IDE disk: disk 1's
+# emulated face would go with it
+hs_unplug_refused()
+{
+	! hs_tool shunt unplug 2>/dev/null &&
+		test "$(cat $SYS/unplugged)" = 0 &&
+		dmesg | grep -q "unplugging $EMUL would take $EMUL1 too"
+}
+sk_check "splitkit shunt unplug is refused: it would take $EMUL1 too (kernel log)" \
+	hs_unplug_refused
 hs_diag "shunted"
 
 # --- back to the emulated path, mid-write ---------------------------------
@@ -372,20 +388,62 @@ e1=$(hs_ios $EMUL1)
 p1=$(hs_ios xvdb)
 sk_check "xvdb (splitkit_back) carried it ($p0 -> $p1 requests), $EMUL1 none ($e0 -> $e1)" \
 	test "$p1" -gt "$p0" -a "$e1" = "$e0"
-sk_check "splitkit shunt off (disk 1)" hs_tool shunt off ||
-	sh -c "echo emul >$SYS/path"
-sk_check "disk 1 back on the emulated path" skt_wait 300 hs_path_is emul ||
-	hs_give_up "switch disk 1 back"
-sk_check "rmmod splitkit_shunt (disk 1)" rmmod splitkit_shunt
+# --- disk 1 unplugged: QEMU takes its emulated face for good --------------
+# (disk 1 is an auxiliary IDE disk: its unplug leaves the primary master,
+# disk 0, mounted above).  dom0 records the device model's drives when
+# asked ("HOST info-block"), before it detaches xvdb (same loop, in
+# order): the guest's wait for that detach orders the two.
+sk_check "splitkit shunt unplug (disk 1: the IDE disks but the primary master)" \
+	hs_tool shunt unplug || hs_give_up "unplug disk 1"
+sk_check "unplugged reads 1, the kernel log says so" \
+	sh -c "test \"\$(cat $SYS/unplugged)\" = 1 && dmesg | grep -q 'asked the device model to unplug $EMUL1'"
+sk_comment "HOST info-block"
+sk_check "splitkit shunt off is refused: no way back (ENODEV)" \
+	sh -c "! echo emul >$SYS/path 2>/dev/null"
+sk_check "still on the PV path" hs_path_is pv
+sk_check "rmmod splitkit_shunt is refused (in use for good)" \
+	sh -c "! rmmod splitkit_shunt 2>/dev/null"
+# the PV disk goes under writes (the same 1 MiB at 16 MiB, fsynced, again
+# and again): their bios are held, not failed, not sent to the unplugged
+# disk; back, it takes them
+dd if=/dev/urandom of=/tmp/pattern2 bs=64k count=16 2>/dev/null
+hs_rewrite()
+{
+	while [ ! -e /tmp/stop2 ]; do
+		dd if=/tmp/pattern2 of="/dev/$EMUL1" bs=64k seek=256 \
+		   conv=fsync 2>/dev/null || echo "dd failed" >>/tmp/err.dd2
+	done
+}
+hs_rewrite &
+rw=$!
+sk_comment "HOST block-detach xvdb"
+hs_holding()
+{
+	test "$(cat $SYS/path)" = to-pv -a "$(cat $SYS/held)" -gt 0 -a \
+		"$(cat $SYS/pv)" = -
+}
+sk_check "dom0 detached xvdb: the writes' bios held (path to-pv, held > 0, pv -)" \
+	skt_wait 600 hs_holding || hs_give_up "holding while xvdb is gone"
+sk_comment "HOST block-attach xvdb"
+hs_forward()
+{
+	test "$(cat $SYS/path)/$(cat $SYS/held)/$(cat $SYS/pv)" = pv/0/xvdb
+}
+sk_check "xvdb back: on the PV path again, the held bios let go (held 0, pv xvdb)" \
+	skt_wait 600 hs_forward || hs_give_up "forward to xvdb"
+touch /tmp/stop2
+wait "$rw"
+sk_check "no write failed while xvdb was away" test ! -s /tmp/err.dd2
+sk_check "the kernel log says the bios were held" \
+	sh -c "dmesg | grep -q 'unplugged: bios held until the PV disk is back'"
 echo 3 >/proc/sys/vm/drop_caches
-sk_check "the bytes read back through the emulated face" \
-	test "$(dd if="/dev/$EMUL1" bs=64k skip=128 count=16 2>/dev/null | md5sum)" = "$(md5sum </tmp/pattern)"
+sk_check "both patterns read back through $EMUL1 (the PV disk)" \
+	test "$(dd if="/dev/$EMUL1" bs=64k skip=128 count=16 2>/dev/null | md5sum) $(dd if="/dev/$EMUL1" bs=64k skip=256 count=16 2>/dev/null | md5sum)" = "$(md5sum </tmp/pattern) $(md5sum </tmp/pattern2)"
 sk_comment "pattern $(md5sum </tmp/pattern | cut -d' ' -f1)"
-# an unclaim unbinds a twin that is not open
-sk_check "unclaim 51728" sh -c "echo 51728 >$UNCLAIM"
-sk_check "xvdb is unbound (its emulated twin stays)" \
-	skt_wait 120 test ! -e /sys/block/xvdb
-sk_check "no claim is left" test -z "$(cat $CLAIM)"
+sk_comment "pattern2 $(md5sum </tmp/pattern2 | cut -d' ' -f1)"
+# the shunt holds xvdb for good
+sk_check "unclaim 51728 is refused while the shunt holds xvdb (EBUSY)" \
+	sh -c "! echo 51728 >$UNCLAIM 2>/dev/null"
 sk_check "no writer failed" sh -c "! cat /tmp/err.* 2>/dev/null | grep ."
 sk_check "every file reads as written over the emulated path ($(shunt_written a) + $(shunt_written b) + $(shunt_written c) files)" \
 	shunt_verify
