@@ -5,7 +5,9 @@
  * an HVM guest two faces: QEMU emulates disk N (the index of its vdev:
  * xvda and hda are 0) as IDE channel N / 2, unit N % 2 for N < 4
  * (ata_piix in the guest), or as AHCI port N for N < 6 (hdtype =
- * "ahci"); sdX vdevs become SCSI disks, which this check does not place
+ * "ahci"), on a controller with QEMU's PCI subsystem IDs (a controller
+ * passed through to the guest has its own); sdX vdevs become SCSI disks,
+ * which this check does not place
  * (refused beside a vbd).  It publishes the vbd with the vdev's number as
  * "virtual-device" (the
  * Xen disk numbering of docs/man/xen-vbd-interface.7).  This file finds N
@@ -16,6 +18,7 @@
  * Documentation/shunt.rst, "Identity".
  */
 #include <linux/libata.h>
+#include <linux/pci.h>
 #include <scsi/scsi.h>
 #include <scsi/scsi_device.h>
 #include <scsi/scsi_host.h>
@@ -63,9 +66,26 @@ static bool sksh_proc_name_is(struct scsi_device *sdev, const char *name)
 }
 
 /*
+ * Is @sdev's controller QEMU's?  QEMU gives the PCI devices it emulates
+ * its own subsystem IDs (1af4:1100); a controller passed through to the
+ * guest keeps its hardware's, and its disks are no faces of the config's.
+ */
+static bool sksh_qemu_controller(struct scsi_device *sdev)
+{
+	struct device *dev = ata_shost_to_port(sdev->host)->host->dev;
+	struct pci_dev *pdev;
+
+	if (!dev || !dev_is_pci(dev))
+		return false;
+	pdev = to_pci_dev(dev);
+	return pdev->subsystem_vendor == PCI_SUBVENDOR_ID_REDHAT_QUMRANET &&
+	       pdev->subsystem_device == PCI_SUBDEVICE_ID_QEMU;
+}
+
+/*
  * The disk index of @disk in the domain's config and the libata driver
- * that shows it (@host), or -ENODEV for no disk of ata_piix or ahci at a
- * position libxl emulates.
+ * that shows it (@host), or -ENODEV for no disk of ata_piix or ahci on
+ * QEMU's controller at a position libxl emulates.
  */
 static int sksh_emul_position(struct gendisk *disk,
 			      const struct sksh_ata_host **host)
@@ -80,7 +100,8 @@ static int sksh_emul_position(struct gendisk *disk,
 		if (sksh_proc_name_is(sdev, sksh_ata_hosts[i].proc_name))
 			h = &sksh_ata_hosts[i];
 	/* a port multiplier's link is a channel, not a unit of the port */
-	if (!h || sdev->channel || sdev->lun || sdev->id >= h->units)
+	if (!h || sdev->channel || sdev->lun || sdev->id >= h->units ||
+	    !sksh_qemu_controller(sdev))
 		return -ENODEV;
 	n = ata_shost_to_port(sdev->host)->port_no * h->units + sdev->id;
 	*host = h;

@@ -13,10 +13,12 @@
  * than one disk (all IDE disks, or all but the primary master, and SCSI
  * ones), so the unplug is refused while the guest has another disk they
  * would take.  Commands sent to the disk past the block layer (SG_IO,
- * hdparm, smartctl) reach a controller without it and fail or time out;
- * at shutdown, before devices shut down, the disk's SCSI device is set
- * offline so that sd's cache flush fails at once instead of waiting for
- * a drive that is not there (its cache was flushed before the switch).
+ * hdparm, smartctl) reach a controller without it and time out, and
+ * libata's error handling resets the channel; the SCSI device is not set
+ * offline at the unplug, which would fail every later open of the disk.
+ * At shutdown, before devices shut down, it is, so that sd's cache flush
+ * fails at once instead of waiting for a drive that is not there (its
+ * cache was flushed at the switch and by QEMU's unplug).
  */
 #include <linux/device.h>
 #include <linux/io.h>
