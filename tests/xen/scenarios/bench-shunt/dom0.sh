@@ -86,9 +86,15 @@ sed -e "s|sk\.scenario=bench-shunt|sk.scenario=bench-shunt $(bench_arg_line)/1 s
 # round three times the jobs (each with its set-up and the
 # window's slack) and the switches; several times that on a loaded host
 timeout=$((900 + BENCH_ROUNDS * 3 * ($(echo $BENCH_JOBS | wc -w) * (BENCH_RAMP + BENCH_RUNTIME + 8) * 3 + 300)))
+# the guest alone on physical CPU 1 (its cpus=), dom0 on CPU 0: dom0's
+# vCPU on CPU 1 took the guest's time away in some windows and not in
+# others (a shunted job once ran at a third of the next one's rate with
+# the guest's CPU two-thirds idle)
+sk_check "dom0's vCPUs on physical CPU 0" xl vcpu-pin Domain-0 all 0
 sk_domU_create "$cfg" "$name" || return
 sk_ok "xl create $name"
 bench_follow shunt 1 "$name" "$timeout"
+xl vcpu-pin Domain-0 all all
 sk_domU_wait "$name" 60
 sk_domU_results "$name"
 sk_check "dom0 fscks the guest's filesystem" e2fsck -f -n "$img"
