@@ -132,6 +132,13 @@ static void sksh_free_ctx(struct sksh_disk *d, struct sksh_ctx *ctx)
 		wake_up_all(&d->idle);
 }
 
+/* Does @status say the PV path failed (I/O error, transport, offline)? */
+static bool sksh_path_error(blk_status_t status)
+{
+	return status == BLK_STS_IOERR || status == BLK_STS_TRANSPORT ||
+	       status == BLK_STS_OFFLINE;
+}
+
 /**
  * sksh_end_io() - completion of a bio the shunt routed.
  * @bio: the bio; its bi_private is its struct sksh_ctx.
@@ -150,6 +157,13 @@ void sksh_end_io(struct bio *bio)
 	bool work, back;
 
 	spin_lock_irqsave(&d->lock, flags);
+	/*
+	 * With the emulated disk gone, only a failing path holds bios; an
+	 * answer of the disk's own (not supported, no space, try again for
+	 * REQ_NOWAIT, a medium error) goes to the submitter as it came.
+	 */
+	if (failed && d->s.emul_gone && !sksh_path_error(bio->bi_status))
+		failed = false;
 	/* a PV error sends the disk back; the bio is retried there */
 	if (failed && ctx->core.path == SKS_PV) {
 		if (!d->s.pv_broken)

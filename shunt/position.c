@@ -48,9 +48,6 @@ static const struct sksh_ata_host sksh_ata_hosts[] = {
 	{ "ahci", 1, 6, false },	/* hdtype = "ahci": one disk a port */
 };
 
-/* SCSI hosts whose disks no unplug bit takes (not PCI storage of QEMU's). */
-static const char *const sksh_never_unplugged[] = { "usb-storage", "uas" };
-
 /* @disk's SCSI device, or NULL for a disk of no SCSI host. */
 static struct scsi_device *sksh_sdev(struct gendisk *disk)
 {
@@ -148,17 +145,28 @@ int sksh_unplug_bits(struct gendisk *disk)
 	return n ? XEN_UNPLUG_AUX_IDE_DISKS : XEN_UNPLUG_ALL_IDE_DISKS;
 }
 
+/* Is @disk below a PCI function of class SCSI storage (an HBA, virtio-blk)? */
+static bool sksh_on_pci_scsi_class(struct gendisk *disk)
+{
+	struct device *dev = disk_to_dev(disk)->parent;
+
+	while (dev && !dev_is_pci(dev))
+		dev = dev->parent;
+	return dev && (to_pci_dev(dev)->class >> 8) == PCI_CLASS_STORAGE_SCSI;
+}
+
 /**
  * sksh_unplug_takes() - would writing @bits to the unplug port take
  * @disk too?
- * @disk: a whole disk of the guest.
+ * @disk: a whole disk of the guest, live (its parents are read).
  * @bits: sksh_unplug_bits() of the shunted disk.
  *
- * Process context.  QEMU's unplug takes the IDE disks (all, or all but
- * the primary master) and, with XEN_UNPLUG_ALL_IDE_DISKS, every disk of
- * an emulated SCSI controller; the guest cannot tell an emulated one from
- * a passed-through one, so any SCSI disk but USB's counts.  CD drives
- * (not disks) stay.
+ * Process context, under @disk's open_mutex.  QEMU's unplug takes the IDE
+ * disks of its controller (all, or all but the primary master; CD drives
+ * stay) and, with XEN_UNPLUG_ALL_IDE_DISKS, every PCI function of class
+ * SCSI storage with whatever is on it (SCSI controllers, virtio-blk); the
+ * guest cannot tell an emulated one from a passed-through one, which
+ * QEMU leaves, so any counts.
  *
  * Return: true if it would.
  */
@@ -166,19 +174,15 @@ bool sksh_unplug_takes(struct gendisk *disk, int bits)
 {
 	struct scsi_device *sdev = sksh_sdev(disk);
 	const struct sksh_ata_host *h = NULL;
-	unsigned int i;
 	int n;
 
-	if (!sdev || sdev->type != TYPE_DISK)
-		return false;
-	n = sksh_emul_position(disk, &h);
-	if (h)
-		return h->unplugged &&
-		       (n != 0 || (bits & XEN_UNPLUG_ALL_IDE_DISKS));
-	for (i = 0; i < ARRAY_SIZE(sksh_never_unplugged); i++)
-		if (sksh_proc_name_is(sdev, sksh_never_unplugged[i]))
-			return false;
-	return bits & XEN_UNPLUG_ALL_IDE_DISKS;
+	if (sdev) {
+		n = sksh_emul_position(disk, &h);
+		if (h)
+			return sdev->type == TYPE_DISK && h->unplugged &&
+			       (n != 0 || (bits & XEN_UNPLUG_ALL_IDE_DISKS));
+	}
+	return (bits & XEN_UNPLUG_ALL_IDE_DISKS) && sksh_on_pci_scsi_class(disk);
 }
 
 /*

@@ -4,27 +4,33 @@
  * through the Xen platform device's unplug port (I/O port 0x10, Xen's
  * docs/misc/hvm-emulated-unplug), to take the emulated disk away for
  * good.  QEMU drains and flushes the drive, detaches it and resets the
- * IDE controller; the guest's disk (sdX), its device node, its mounts and
- * its sysfs stay, every bio of it carried by the PV disk as before.  What
- * it costs (Documentation/shunt.rst, "Unplugging the emulated disk"):
- * no way back - no fallback, no `shunt off`, no unload - so a failing PV
- * path holds the disk's bios until its PV disk is back, and the module
- * stays loaded until the guest shuts down.  The unplug bits take more
- * than one disk (all IDE disks, or all but the primary master, and SCSI
- * ones), so the unplug is refused while the guest has another disk they
- * would take.  Commands sent to the disk past the block layer (SG_IO,
- * hdparm, smartctl) reach a controller without it and time out, and
- * libata's error handling resets the channel; the SCSI device is not set
- * offline at the unplug, which would fail every later open of the disk.
- * At shutdown, before devices shut down, it is, so that sd's cache flush
- * fails at once instead of waiting for a drive that is not there (its
- * cache was flushed at the switch and by QEMU's unplug).
+ * IDE controller (whose other drives' queues are frozen meanwhile, so
+ * that nothing of theirs is in flight); the guest's disk (sdX), its
+ * device node, its mounts and its sysfs stay, every bio of it carried by
+ * the PV disk as before.  What it costs (Documentation/shunt.rst,
+ * "Unplugging the emulated disk"): no way back - no fallback, no `shunt
+ * off`, no unload - so a failing PV path holds the disk's bios until its
+ * PV disk is back, and the module stays loaded until the guest shuts
+ * down; and no save, restore or migration (libata's resume revalidates
+ * the missing drive and may remove its disk).  The unplug bits take more
+ * than one disk (all IDE disks, or all but the primary master, and all
+ * SCSI-class PCI storage), so the unplug is refused while the guest has
+ * another disk they would take.  Commands sent to the disk past the
+ * block layer (SG_IO, hdparm, smartctl) reach a controller without it and
+ * time out, and libata's error handling resets the channel; the SCSI
+ * device is not set offline at the unplug, which would fail every later
+ * open of the disk.  At shutdown, before devices shut down, it is, so
+ * that sd's cache flush fails at once instead of waiting for a drive
+ * that is not there (its cache was flushed at the switch and by QEMU's
+ * unplug).
  */
 #include <linux/device.h>
 #include <linux/io.h>
 #include <linux/module.h>
+#include <linux/libata.h>
 #include <linux/reboot.h>
 #include <scsi/scsi_device.h>
+#include <scsi/scsi_host.h>
 #include <xen/xen.h>
 #include <xen/platform_pci.h>
 
@@ -41,12 +47,22 @@ static int sksh_unplug_scan_one(struct device *dev, void *data)
 {
 	struct sksh_unplug_scan *scan = data;
 	struct gendisk *disk;
+	bool taken;
 
 	/* whole disks only: partitions go with theirs */
 	if (dev->type != disk_to_dev(scan->emul)->type)
 		return 0;
 	disk = dev_to_disk(dev);
-	if (disk == scan->emul || !sksh_unplug_takes(disk, scan->bits))
+	if (disk == scan->emul)
+		return 0;
+	/*
+	 * Its parents only while it is live: device_del() lets go of them
+	 * after del_gendisk() unhashed the disk under open_mutex.
+	 */
+	mutex_lock(&disk->open_mutex);
+	taken = disk_live(disk) && sksh_unplug_takes(disk, scan->bits);
+	mutex_unlock(&disk->open_mutex);
+	if (!taken)
 		return 0;
 	strscpy(scan->other, disk->disk_name, sizeof(scan->other));
 	return 1;
@@ -124,6 +140,30 @@ static int sksh_unplug_reboot(struct notifier_block *nb, unsigned long action,
 	return NOTIFY_DONE;
 }
 
+/*
+ * Freeze (or unfreeze) the request queues of every SCSI device of the
+ * emulated disk's controller (all its ports): frozen, none has a request
+ * in flight, and new ones wait.
+ */
+static void sksh_controller_freeze(struct sksh_disk *d, bool freeze)
+{
+	struct device *dev = disk_to_dev(d->emul->bd_disk)->parent;
+	struct scsi_device *sdev;
+	struct ata_host *host;
+	unsigned int i;
+
+	if (!dev || !scsi_is_sdev_device(dev))
+		return;
+	host = ata_shost_to_port(to_scsi_device(dev)->host)->host;
+	for (i = 0; i < host->n_ports; i++)
+		shost_for_each_device(sdev, host->ports[i]->scsi_host) {
+			if (freeze)
+				blk_mq_freeze_queue(sdev->request_queue);
+			else
+				blk_mq_unfreeze_queue(sdev->request_queue);
+		}
+}
+
 /**
  * sksh_unplug() - have QEMU unplug the emulated disk, for good.
  * @d: the shunted disk, settled on its PV path.
@@ -167,11 +207,19 @@ int sksh_unplug(struct sksh_disk *d)
 			       d->emul);
 		return err;
 	}
-	/* QEMU drains and flushes the drive before the write returns */
-	outw(bits, XEN_IOPORT_UNPLUG);
-	mutex_unlock(&d->pv_mutex);
+	/* a shutdown from now on must not wait for the drive */
 	d->unplug_nb.notifier_call = sksh_unplug_reboot;
 	register_reboot_notifier(&d->unplug_nb);
+	/*
+	 * QEMU drains and flushes the drive, then resets the whole IDE
+	 * function, before the write returns: nothing of the controller's
+	 * other drives may be in flight then (the reset would drop it, and
+	 * libata would wait 30 s and reset the channel again).
+	 */
+	sksh_controller_freeze(d, true);
+	outw(bits, XEN_IOPORT_UNPLUG);
+	sksh_controller_freeze(d, false);
+	mutex_unlock(&d->pv_mutex);
 	pr_info(SKSH_NAME ": asked the device model to unplug %pg (unplug bits %#x): no way back to it; the module stays until shutdown\n",
 		d->emul, bits);
 	return 0;
