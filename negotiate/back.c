@@ -289,18 +289,21 @@ static u64 skn_held(u32 provider)
 }
 
 /*
- * What @provider can give slot @s: capacity less the others' agreements,
- * no more than dom0's ceiling for one agreement.
+ * What @provider can give slot @s of @b: capacity less the others'
+ * agreements, no more than dom0's ceiling for one agreement nor than the
+ * domain can hold (memory: its static-max).
  */
-static u64 skn_available(const struct skn_slot *s, u32 provider)
+static u64 skn_available(const struct skn_back *b, const struct skn_slot *s,
+			 u32 provider)
 {
 	u64 cap = skn_provider_capacity(provider);
 	u64 others = skn_held(provider);
 
 	if (s->req.provider == provider)
 		others -= min(others, skn_slot_held(s));
-	return skn_ceiling(cap > others ? cap - others : 0,
-			   skn_provider_guest_max(provider));
+	return min(skn_ceiling(cap > others ? cap - others : 0,
+			       skn_provider_guest_max(provider)),
+		   skn_provider_domain_max(provider, b->xb.dev->otherend_id));
 }
 
 /* ---- events ---- */
@@ -512,12 +515,12 @@ static void skn_back_slot(struct skn_back *b, unsigned int n, u64 now,
 	int r;
 
 	if (skn_slot_expired(s, now)) {
-		in.available = skn_available(s, s->req.provider);
+		in.available = skn_available(b, s, s->req.provider);
 		skn_back_event(b, n, SKN_EV_TIMEOUT, &in, now);
 	}
 	if (s->state != SKN_IDLE) {
 		u32 p = s->req.provider;
-		u64 avail = skn_available(s, p);
+		u64 avail = skn_available(b, s, p);
 		u64 share = skn_ceiling(skn_share(skn_slot_held(s),
 						  skn_provider_capacity(p),
 						  skn_held(p)),
@@ -554,7 +557,7 @@ static void skn_back_slot(struct skn_back *b, unsigned int n, u64 now,
 			return;
 		}
 		in.req = &req;
-		in.available = skn_available(s, req.provider);
+		in.available = skn_available(b, s, req.provider);
 		skn_back_event(b, n, SKN_EV_REQUEST, &in, now);
 	}
 

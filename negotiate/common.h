@@ -19,6 +19,8 @@ extern unsigned int skn_offer_timeout_ms;
 extern unsigned int skn_req_rate;
 extern unsigned int skn_req_burst;
 extern unsigned int skn_max_slots;
+#define SKN_MEM_HELPER_MAX	256	/* mem_helper, bytes with the NUL */
+void skn_mem_helper_get(char *buf, size_t size);
 
 /* back.c */
 int skn_back_register(void);
@@ -34,6 +36,7 @@ u64 skn_provider_capacity(u32 provider);
 int skn_provider_apply(u32 provider, u16 domid, u32 target, u64 value);
 int skn_provider_set_capacity(u32 provider, u64 capacity);
 u64 skn_provider_guest_max(u32 provider);
+u64 skn_provider_domain_max(u32 provider, u16 domid);
 int skn_provider_set_guest_max(u32 provider, u64 guest_max);
 
 #endif /* _SPLITKIT_NEGOTIATE_COMMON_H */

@@ -9,6 +9,9 @@
  * Documentation/negotiate.rst is the protocol.
  */
 #include <linux/module.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
 #include <xen/xen.h>
 
 #include <splitkit/export.h>
@@ -32,6 +35,58 @@ SK_PARAM_UINT(req_burst, skn_req_burst, 1, 1000, 0444,
 unsigned int skn_max_slots = SKN_MAX_SLOTS;
 SK_PARAM_UINT(max_slots, skn_max_slots, 1, SKN_MAX_SLOTS, 0444,
 	      "slots (resources negotiated at once) per guest, 1-8 (default 8)");
+
+/* protects skn_mem_helper; never held with anything else */
+static DEFINE_SPINLOCK(skn_mem_helper_lock);
+static char skn_mem_helper[SKN_MEM_HELPER_MAX] = "/usr/sbin/splitkit";
+
+/*
+ * mem_helper: an absolute path, or empty to apply no memory agreement.
+ * Its own lock, not kernel_param_lock: it is read under skn_back_lock,
+ * which the capacity parameters' set() takes under kernel_param_lock.
+ */
+static int skn_set_mem_helper(const char *val, const struct kernel_param *kp)
+{
+	size_t len = strcspn(val, "\n");
+
+	if (len >= SKN_MEM_HELPER_MAX || (len && val[0] != '/'))
+		return -EINVAL;
+	spin_lock(&skn_mem_helper_lock);
+	memcpy(skn_mem_helper, val, len);
+	skn_mem_helper[len] = '\0';
+	spin_unlock(&skn_mem_helper_lock);
+	return 0;
+}
+
+static int skn_get_mem_helper(char *buf, const struct kernel_param *kp)
+{
+	char helper[SKN_MEM_HELPER_MAX];
+
+	skn_mem_helper_get(helper, sizeof(helper));
+	return sysfs_emit(buf, "%s\n", helper);
+}
+
+static const struct kernel_param_ops skn_ops_mem_helper = {
+	.set = skn_set_mem_helper,
+	.get = skn_get_mem_helper,
+};
+module_param_cb(mem_helper, &skn_ops_mem_helper, NULL, 0644);
+MODULE_PARM_DESC(mem_helper,
+		 "dom0: the splitkit tool, run as 'HELPER negotiate set-memory DOMID MIB' to apply a memory agreement; empty: memory is not applied (default /usr/sbin/splitkit)");
+
+/**
+ * skn_mem_helper_get() - the mem_helper parameter's path.
+ * @buf: where to copy it.
+ * @size: @buf's size in bytes, at least SKN_MEM_HELPER_MAX.
+ *
+ * Context: any; takes skn_mem_helper_lock.
+ */
+void skn_mem_helper_get(char *buf, size_t size)
+{
+	spin_lock(&skn_mem_helper_lock);
+	strscpy(buf, skn_mem_helper, size);
+	spin_unlock(&skn_mem_helper_lock);
+}
 
 /*
  * The capacities and ceilings: SK_PARAM_UINT's range check, then the
@@ -70,6 +125,13 @@ SKN_CAPACITY_PARAM(blk_iops_guest_max, SKN_P_BLK_IOPS,
 SKN_CAPACITY_PARAM(blk_bw_guest_max_kib, SKN_P_BLK_BW,
 		   skn_provider_set_guest_max, 1073741824,
 		   "KiB/s one blk.bandwidth agreement may hold at most, 0-1073741824, 0 for no ceiling (default 0)");
+
+SKN_CAPACITY_PARAM(mem_capacity_mib, SKN_P_MEMORY,
+		   skn_provider_set_capacity, 1048576,
+		   "MiB of memory dom0 shares among guests (memory), 0-1048576, 0 offers none (default 0; splitkit negotiate capacity memory auto: Xen's free memory)");
+SKN_CAPACITY_PARAM(mem_guest_max_mib, SKN_P_MEMORY,
+		   skn_provider_set_guest_max, 1048576,
+		   "MiB one memory agreement may hold at most, 0-1048576, 0 for no ceiling (default 0)");
 
 static int __init skn_init(void)
 {

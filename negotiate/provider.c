@@ -2,25 +2,49 @@
 /*
  * splitkit_negotiate providers, the kernel half: for each entry of the
  * portable skn_providers[] (core/offer.c, same order), where its capacity
- * comes from and how an agreement is applied and revoked.  The block
- * providers hand the agreed rate to splitkit_back (skb_limit_set(),
- * backend/limit.c), which enforces it per disk; splitkit_back is found at
- * run time with symbol_get() and released at once, so a guest (which has
- * no splitkit_back) loads this module too, and splitkit_back can be
- * unloaded between two agreements.  Without it the block providers answer
- * -ENODEV.  Capacities are the module parameters blk_iops_capacity and
- * blk_bw_capacity_kib (main.c); 0 offers nothing.  The ceilings, the most
- * one agreement may hold, are blk_iops_guest_max and blk_bw_guest_max_kib;
- * 0 sets none.  "splitkit negotiate policy" sets all four from a file.
+ * comes from, the most one domain can take, and how an agreement is
+ * applied and revoked.
+ *
+ * The block providers hand the agreed rate to splitkit_back
+ * (skb_limit_set(), backend/limit.c), which enforces it per disk;
+ * splitkit_back is found at run time with symbol_get() and released at
+ * once, so a guest (which has no splitkit_back) loads this module too, and
+ * splitkit_back can be unloaded between two agreements.  Without it the
+ * block providers answer -ENODEV.
+ *
+ * The memory provider needs Xen's toolstack: setting a domain's maximum
+ * memory is a domctl, which only the toolstack's libraries make.  Its
+ * apply runs the dom0 helper (module parameter mem_helper, the splitkit
+ * tool: "splitkit negotiate set-memory DOMID MIB", libxl's
+ * libxl_set_memory_target(), as "xl mem-set" does: the maximum first, then
+ * the balloon target in XenStore), and the guest's balloon driver follows
+ * the target.  An offer never exceeds the domain's memory/static-max.
+ * Revoking leaves the domain its memory: taking memory back is a new
+ * agreement the guest selects, never a side effect of one ending.
+ *
+ * Capacities are the module parameters blk_iops_capacity,
+ * blk_bw_capacity_kib and mem_capacity_mib (main.c); 0 offers nothing.
+ * The ceilings, the most one agreement may hold, are blk_iops_guest_max,
+ * blk_bw_guest_max_kib and mem_guest_max_mib; 0 sets none.  "splitkit
+ * negotiate policy" sets them all from a file.
  */
+#include <linux/kernel.h>
 #include <linux/module.h>
+#include <linux/umh.h>
+#include <xen/xenbus.h>
 
 #include <splitkit/blk_limit.h>
 
 #include "common.h"
 
+struct skn_kprovider;
+
 /**
  * struct skn_kprovider - a provider's kernel half.
+ * @apply: puts @value in force for (@domid, @target); 0 revokes.  May
+ *	sleep; called under skn_back_lock.
+ * @domain_max: the most @domid can hold, in the provider's unit; NULL
+ *	for no limit of the domain's own.
  * @kind: the splitkit_back limit it sets (enum skb_limit_kind).
  * @scale: capacity units to the provider's unit (KiB to bytes).
  * @capacity: dom0's capacity, in the parameter's units.
@@ -28,15 +52,101 @@
  *	0 for no ceiling.
  */
 struct skn_kprovider {
+	int (*apply)(const struct skn_kprovider *p, u16 domid, u32 target,
+		     u64 value);
+	u64 (*domain_max)(u16 domid);
 	unsigned int kind;
 	u64 scale;
 	u64 capacity;
 	u64 guest_max;
 };
 
+/* blk.*: splitkit_back's per-disk limit, found at run time. */
+static int skn_blk_apply(const struct skn_kprovider *p, u16 domid,
+			 u32 target, u64 value)
+{
+	int (*set)(u16 domid, u32 vdev, unsigned int kind, u64 rate);
+	int err;
+
+	set = symbol_get(skb_limit_set);
+	if (!set)
+		return -ENODEV;
+	err = set(domid, target, p->kind, value);
+	symbol_put(skb_limit_set);
+	return err;
+}
+
+/*
+ * memory: the helper's exit status to an errno.  Exec failing (no helper
+ * at mem_helper) is -ENODEV like a missing splitkit_back; any other
+ * failure is the toolstack's (logged with the status) and -EIO.
+ */
+static int skn_mem_status(u16 domid, u64 mib, const char *helper, int status)
+{
+	if (!status)
+		return 0;
+	if (status < 0) {
+		pr_warn_ratelimited("splitkit_negotiate: memory of domain %u: cannot run %s: %d\n",
+				    domid, helper, status);
+		return status == -ENOENT || status == -EACCES ? -ENODEV : status;
+	}
+	pr_warn_ratelimited("splitkit_negotiate: memory of domain %u to %llu MiB: %s exited with status %d\n",
+			    domid, mib, helper, (status >> 8) & 0xff);
+	return -EIO;
+}
+
+static int skn_mem_apply(const struct skn_kprovider *p, u16 domid,
+			 u32 target, u64 value)
+{
+	static char *envp[] = { "HOME=/", "PATH=/sbin:/bin:/usr/sbin:/usr/bin",
+				NULL };
+	char helper[SKN_MEM_HELPER_MAX], dom[8], mib[24];
+	char *argv[] = { helper, "negotiate", "set-memory", dom, mib, NULL };
+
+	if (!value)
+		return 0;	/* revoked: the domain keeps what it has */
+	skn_mem_helper_get(helper, sizeof(helper));
+	if (!helper[0])
+		return -ENODEV;
+	snprintf(dom, sizeof(dom), "%u", domid);
+	snprintf(mib, sizeof(mib), "%llu", value);
+	return skn_mem_status(domid, value, helper,
+			      call_usermodehelper(helper, argv, envp,
+						  UMH_WAIT_PROC));
+}
+
+/*
+ * memory: the domain's memory/static-max (KiB, written by libxl at
+ * creation; its maxmem), in MiB; no limit if the key is missing or not a
+ * number.
+ */
+static u64 skn_mem_domain_max(u16 domid)
+{
+	char dir[32];
+	char *val;
+	u64 kib;
+	int err;
+
+	snprintf(dir, sizeof(dir), "/local/domain/%u/memory", domid);
+	val = xenbus_read(XBT_NIL, dir, "static-max", NULL);
+	if (IS_ERR(val))
+		return U64_MAX;
+	err = kstrtou64(val, 10, &kib);
+	kfree(val);
+	return err ? U64_MAX : kib / 1024;
+}
+
 static struct skn_kprovider skn_kproviders[SKN_NR_PROVIDERS] = {
-	[SKN_P_BLK_IOPS] = { .kind = SKB_LIMIT_IOPS, .scale = 1 },
-	[SKN_P_BLK_BW] = { .kind = SKB_LIMIT_BW, .scale = 1024 },
+	[SKN_P_BLK_IOPS] = {
+		.apply = skn_blk_apply, .kind = SKB_LIMIT_IOPS, .scale = 1,
+	},
+	[SKN_P_BLK_BW] = {
+		.apply = skn_blk_apply, .kind = SKB_LIMIT_BW, .scale = 1024,
+	},
+	[SKN_P_MEMORY] = {
+		.apply = skn_mem_apply, .domain_max = skn_mem_domain_max,
+		.scale = 1,
+	},
 };
 
 /**
@@ -102,25 +212,42 @@ u64 skn_provider_guest_max(u32 provider)
 }
 
 /**
+ * skn_provider_domain_max() - the most a domain can hold of a provider.
+ * @provider: enum skn_provider_id.
+ * @domid: the guest.
+ *
+ * Context: may sleep (reads XenStore).
+ * Return: in the provider's unit; U64_MAX when only the capacity and the
+ * ceiling limit it (the block providers).
+ */
+u64 skn_provider_domain_max(u32 provider, u16 domid)
+{
+	if (provider >= SKN_NR_PROVIDERS ||
+	    !skn_kproviders[provider].domain_max)
+		return U64_MAX;
+	return skn_kproviders[provider].domain_max(domid);
+}
+
+/**
  * skn_provider_apply() - put an agreement in force, or end it.
  * @provider: enum skn_provider_id.
  * @domid: the guest.
- * @target: the slot's target (a disk's virtual-device number).
- * @value: the agreed value; 0 revokes.
+ * @target: the slot's target (a disk's virtual-device number; 0 for
+ *	memory).
+ * @value: the agreed value in the provider's unit; 0 revokes.
  *
- * Return: 0, -ENODEV if splitkit_back is not loaded, or its error.
+ * Context: may sleep (memory runs the mem_helper and waits for it);
+ * called under skn_back_lock.
+ * Return: 0; -ENODEV if what applies it is missing (splitkit_back not
+ * loaded, no mem_helper); -EIO if the helper failed; or splitkit_back's
+ * error.
  */
 int skn_provider_apply(u32 provider, u16 domid, u32 target, u64 value)
 {
-	int (*set)(u16 domid, u32 vdev, unsigned int kind, u64 rate);
-	int err;
+	const struct skn_kprovider *p;
 
 	if (provider >= SKN_NR_PROVIDERS)
 		return -EINVAL;
-	set = symbol_get(skb_limit_set);
-	if (!set)
-		return -ENODEV;
-	err = set(domid, target, skn_kproviders[provider].kind, value);
-	symbol_put(skb_limit_set);
-	return err;
+	p = &skn_kproviders[provider];
+	return p->apply(p, domid, target, value);
 }

@@ -64,6 +64,7 @@ struct skn_provider {
 enum skn_provider_id {
 	SKN_P_BLK_IOPS,
 	SKN_P_BLK_BW,
+	SKN_P_MEMORY,
 	SKN_NR_PROVIDERS
 };
 

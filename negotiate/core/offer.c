@@ -22,6 +22,11 @@ const struct skn_provider skn_providers[SKN_NR_PROVIDERS] = {
 		.name = "blk.bandwidth", .unit = "bytes/s",
 		.min = 65536, .max = 1ull << 40, .target_max = SKN_TARGET_MAX,
 	},
+	/* the guest's whole memory; the target is the domain itself, 0 */
+	[SKN_P_MEMORY] = {
+		.name = "memory", .unit = "MiB",
+		.min = 64, .max = 1048576, .target_max = 0,
+	},
 };
 
 static bool skn_name_char(char c)

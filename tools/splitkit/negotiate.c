@@ -4,7 +4,8 @@
  * (Documentation/negotiate.rst).  In dom0: attach / detach a guest's
  * sk-neg device (its XenStore nodes and permissions, through
  * libxenstore, in one transaction), show every guest's slots, set a
- * provider's capacity.  In the guest: request, select, and show the
+ * provider's capacity (memory: from Xen's free memory), and set a domain's
+ * memory for the memory provider (negmem.c, libxl).  In the guest: request, select, and show the
  * slots, through the frontend's sysfs files.  The protocol itself is the
  * kernel module's; this file only writes what a toolstack and a user
  * would.
@@ -19,6 +20,7 @@
 #include <json-c/json.h>
 #include <xenstore.h>
 
+#include "negmem.h"
 #include "negpolicy.h"
 #include "splitkit.h"
 
@@ -220,7 +222,72 @@ static const struct {
 } neg_capacities[] = {
 	{ "blk.iops", "blk_iops_capacity" },		/* requests/s */
 	{ "blk.bandwidth", "blk_bw_capacity_kib" },	/* KiB/s */
+	{ "memory", "mem_capacity_mib" },		/* MiB */
 };
+
+/*
+ * dom0: the MiB that memory agreements hold now, from every guest's slots
+ * file: the "applied V:GEN" of each memory slot (V is 0 for none).
+ */
+static int neg_mem_held(uint64_t *held)
+{
+	char path[512], line[512];
+	struct dirent *e;
+	DIR *d = opendir(NEG_BACK_SYS);
+
+	*held = 0;
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		unsigned int id;
+		FILE *f;
+
+		if (sscanf(e->d_name, NEG_TYPE "-%u-0", &id) != 1)
+			continue;
+		snprintf(path, sizeof(path), NEG_BACK_SYS "/%s/slots",
+			 e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;	/* the device went away meanwhile */
+		while (fgets(line, sizeof(line), f)) {
+			unsigned long long v;
+			char res[32];
+			const char *a = strstr(line, " applied ");
+
+			if (sscanf(line, "%*u %*s %31s", res) == 1 &&
+			    !strcmp(res, "memory") && a &&
+			    sscanf(a, " applied %llu:", &v) == 1)
+				*held += v;
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return 0;
+}
+
+/*
+ * "capacity memory auto": what Xen has free now plus what memory
+ * agreements hold (those guests may keep it), in MiB.
+ */
+static int neg_mem_auto(char *line, size_t size)
+{
+	uint64_t free_mib, held;
+	int err;
+
+	err = neg_mem_free(&free_mib);
+	if (err)
+		return sk_fail_errno("Xen's free memory (libxl)", err);
+	err = neg_mem_held(&held);
+	if (err)
+		return sk_fail_errno(NEG_BACK_SYS, err);
+	if (free_mib + held > NEG_MEM_MAX_MIB)
+		free_mib = NEG_MEM_MAX_MIB - held;
+	snprintf(line, size, "%llu\n", (unsigned long long)(free_mib + held));
+	printf("memory capacity %llu MiB (Xen free %llu, held by agreements %llu)\n",
+	       (unsigned long long)(free_mib + held),
+	       (unsigned long long)free_mib, (unsigned long long)held);
+	return 0;
+}
 
 static int neg_capacity(const struct sk_args *a)
 {
@@ -233,11 +300,55 @@ static int neg_capacity(const struct sk_args *a)
 			continue;
 		snprintf(path, sizeof(path), NEG_PARAMS "/%s",
 			 neg_capacities[i].param);
-		snprintf(line, sizeof(line), "%s\n", a->argv[1]);
+		if (!strcmp(a->argv[1], "auto")) {
+			if (strcmp(a->argv[0], "memory")) {
+				fprintf(stderr, "%s: only memory has an automatic capacity\n",
+					sk_prog());
+				return 2;
+			}
+			if (neg_mem_auto(line, sizeof(line)))
+				return 1;
+		} else {
+			snprintf(line, sizeof(line), "%s\n", a->argv[1]);
+		}
 		return neg_sysfs_write(path, line) ? 1 : 0;
 	}
 	fprintf(stderr, "%s: unknown resource '%s'\n", sk_prog(), a->argv[0]);
 	return 2;
+}
+
+/*
+ * dom0: "set-memory DOMID MIB", the memory provider's apply (the kernel
+ * module's mem_helper) or an administrator's.
+ */
+static int neg_set_memory(const struct sk_args *a)
+{
+	unsigned long long mib;
+	unsigned int domid;
+	uint64_t max_kib = 0;
+	char *end;
+	int err;
+
+	err = neg_domid(a->argv[0], &domid);
+	if (err) {
+		fprintf(stderr, "%s: bad domain id '%s'\n", sk_prog(),
+			a->argv[0]);
+		return 2;
+	}
+	errno = 0;
+	mib = strtoull(a->argv[1], &end, 10);
+	if (errno || end == a->argv[1] || *end || a->argv[1][0] == '-' ||
+	    mib < NEG_MEM_MIN_MIB || mib > NEG_MEM_MAX_MIB) {
+		fprintf(stderr, "%s: memory '%s' is not %u-%u MiB\n", sk_prog(),
+			a->argv[1], NEG_MEM_MIN_MIB, NEG_MEM_MAX_MIB);
+		return 2;
+	}
+	err = neg_mem_set(domid, mib, &max_kib);
+	if (err)
+		return sk_fail_errno("set-memory (libxl)", err);
+	printf("domain %u: memory target %llu MiB, Xen's maximum %llu KiB\n",
+	       domid, mib, (unsigned long long)max_kib);
+	return 0;
 }
 
 #define NEG_POLICY_FILE	"/etc/splitkit/negotiate.conf"
@@ -361,8 +472,11 @@ static const struct sk_cmd neg_cmds[] = {
 	  "dom0: remove it (every agreement of the guest ends)",
 	  0, 1, 1, neg_detach, NULL, 0 },
 	{ "capacity", "RESOURCE VALUE",
-	  "dom0: what a provider shares (blk.iops: requests/s, blk.bandwidth: KiB/s)",
+	  "dom0: what a provider shares (blk.iops: requests/s, blk.bandwidth: KiB/s, memory: MiB or auto)",
 	  0, 2, 2, neg_capacity, NULL, 0 },
+	{ "set-memory", "DOMID MIB",
+	  "dom0: a guest's memory, Xen's maximum then the balloon target (the memory provider's apply)",
+	  0, 2, 2, neg_set_memory, NULL, 0 },
 	{ "policy", "[FILE]",
 	  "dom0: what may be offered, from a policy file (default " NEG_POLICY_FILE ")",
 	  0, 0, 1, neg_policy, NULL, 0 },

@@ -8,6 +8,8 @@
  *	blk.iops.guest_max = 500	the most one agreement may hold
  *	blk.bandwidth.capacity = 102400	KiB/s
  *	blk.bandwidth.guest_max = 20480
+ *	memory.capacity = 4096		MiB shared by all guests
+ *	memory.guest_max = 2048
  *
  * The file is the whole policy: a key it does not name is 0 (a capacity
  * of 0 offers nothing, a guest_max of 0 sets no ceiling).  The parser is
@@ -28,6 +30,8 @@ const struct neg_policy_key neg_policy_keys[NEG_POLICY_KEYS] = {
 	  "KiB/s" },
 	{ "blk.bandwidth.guest_max", "blk_bw_guest_max_kib", 1073741824,
 	  "KiB/s" },
+	{ "memory.capacity", "mem_capacity_mib", 1048576, "MiB" },
+	{ "memory.guest_max", "mem_guest_max_mib", 1048576, "MiB" },
 };
 
 /* @s without leading and trailing blanks, in place. */

@@ -54,6 +54,12 @@ static const struct req_row req_rows[] = {
 	{ "blk.iops", "1", "100", "500abc", "1", -EINVAL, "max" },
 	{ "blk.iops", "1", "+100", "500", "1", -EINVAL, "min" },
 	{ "blk.bandwidth", "1", "65535", "70000", "1", -ERANGE, "min" },
+	/* memory: the domain itself (target 0), 64 MiB .. 1 TiB */
+	{ "memory", "0", "64", "1048576", "1", 0, NULL },
+	{ "memory", "1", "256", "512", "1", -ERANGE, "target" },
+	{ "memory", "51712", "256", "512", "1", -ERANGE, "target" },
+	{ "memory", "0", "63", "512", "1", -ERANGE, "min" },
+	{ "memory", "0", "256", "1048577", "1", -ERANGE, "max" },
 	{ "blk.bandwidth", "1", "65536", "1099511627777", "1", -ERANGE,
 	  "max" },
 	/* request-gen */

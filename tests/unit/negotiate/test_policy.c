@@ -37,12 +37,16 @@ static void whole_file(void)
 			     "blk.iops.capacity = 3000   # shared\n"
 			     "  blk.iops.guest_max=500\n"
 			     "\tblk.bandwidth.capacity =\t102400\n"
-			     "blk.bandwidth.guest_max = 20480", &pol, err,
+			     "blk.bandwidth.guest_max = 20480\n"
+			     "memory.capacity = 4096\n"
+			     "memory.guest_max = 2048", &pol, err,
 			     sizeof(err)), 0);
 	KTAP_EXPECT_EQ(pol.value[0], 3000);
 	KTAP_EXPECT_EQ(pol.value[1], 500);
 	KTAP_EXPECT_EQ(pol.value[2], 102400);
 	KTAP_EXPECT_EQ(pol.value[3], 20480);
+	KTAP_EXPECT_EQ(pol.value[4], 4096);
+	KTAP_EXPECT_EQ(pol.value[5], 2048);
 	/* what the file does not name is 0: nothing offered, no ceiling */
 	KTAP_EXPECT_EQ(parse("blk.iops.capacity = 7\n", &pol, err,
 			     sizeof(err)), 0);
@@ -50,6 +54,8 @@ static void whole_file(void)
 	KTAP_EXPECT_EQ(pol.value[1], 0);
 	KTAP_EXPECT_EQ(pol.value[2], 0);
 	KTAP_EXPECT_EQ(pol.value[3], 0);
+	KTAP_EXPECT_EQ(pol.value[4], 0);
+	KTAP_EXPECT_EQ(pol.value[5], 0);
 	KTAP_EXPECT_EQ(parse("", &pol, err, sizeof(err)), 0);
 	KTAP_EXPECT_EQ(pol.value[0], 0);
 }
@@ -68,6 +74,11 @@ static void bounds(void)
 			     err, sizeof(err)), 0);
 	KTAP_EXPECT_EQ(parse("blk.bandwidth.guest_max = 1073741825\n", &pol,
 			     err, sizeof(err)), -EINVAL);
+	KTAP_EXPECT_EQ(parse("memory.capacity = 1048576\n", &pol, err,
+			     sizeof(err)), 0);
+	KTAP_EXPECT_EQ(pol.value[4], 1048576);
+	KTAP_EXPECT_EQ(parse("memory.guest_max = 1048577\n", &pol, err,
+			     sizeof(err)), -EINVAL);
 	KTAP_EXPECT_EQ(parse("blk.iops.capacity = 0\n", &pol, err,
 			     sizeof(err)), 0);
 	/* no wrap-around on a value far beyond 2^64 */

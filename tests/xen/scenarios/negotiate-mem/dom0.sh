@@ -1,0 +1,174 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# negotiate-mem (dom0 half): the memory provider of splitkit_negotiate
+# between a PV guest of 512 MiB (maxmem 1024) and dom0.  dom0's capacity
+# comes from Xen's free memory (splitkit negotiate capacity memory auto,
+# checked against xl info), then is set by hand; the module applies each
+# agreement by running splitkit negotiate set-memory (libxl: Xen's maximum,
+# then memory/target), and the guest's balloon driver follows.
+#
+#   dom0: splitkit_negotiate (backend, mem_helper=/usr/bin/splitkit)
+#         <==XenStore==> splitkit_negotiate (frontend) in the guest
+#         capacity 768 MiB, then 640, then 2048 (above the guest's 1024)
+#
+# Turns (handshakes, common.sh sk_hs_*): the guest sends mem-ready "M0 C0"
+# (its MemTotal and balloon current_kb); dom0 checks the automatic
+# capacity, sets 768, attaches the device and answers mem-device; the
+# guest requests 512..896, gets 768 and 576, selects 768, sees its balloon
+# and MemTotal follow, finds Xen refusing it more than it agreed to (its
+# own balloon target raised past the agreement), and sends mem-applied;
+# dom0 checks its slot, memory/target and xl list, lowers its capacity to
+# 640 and answers mem-lowered; the guest, still at 768 until it agrees,
+# selects 640 (memory taken back), sends mem-reapplied; dom0 checks, raises
+# the capacity to 2048 and answers mem-raised; the guest asks for
+# 512..2048, is offered no more than its static-max (1024, 768, 512),
+# selects 1024, writes a bad memory request, sends mem-asked; dom0 checks,
+# points mem_helper at a file that does not exist and lowers its capacity
+# to 896, answers mem-broken; the guest selects 896 and sees ENODEV with
+# its 1024 MiB untouched, sends mem-refused; dom0 checks its log and
+# answers mem-done.  After the guest is gone, its slot is revoked.
+
+. /lib/splitkit/blk.sh
+
+name=negotiate-mem
+dir=/sys/bus/xen-backend/devices
+params=/sys/module/splitkit_negotiate/parameters
+cap=$params/mem_capacity_mib
+
+slot0()
+{
+	grep '^0 ' "$dir/sk-neg-$domid-0/slots"
+}
+
+# neg_dump WHY: dom0's view, as comments, when a turn or a check fails.
+neg_dump()
+{
+	local l
+
+	sk_comment "dom0 dump ($1):"
+	{
+		cat "$dir/sk-neg-$domid-0/slots" \
+		    "$dir/sk-neg-$domid-0/negotiate_stats" 2>&1
+		xenstore-ls -f "/local/domain/0/backend/sk-neg/$domid" 2>&1
+		xenstore-ls -f "/local/domain/$domid/memory" 2>&1
+		xl list 2>&1
+		dmesg | grep -E 'sk-neg|splitkit_negotiate' | tail -n 40
+	} | while IFS= read -r l; do
+		sk_comment "  $l"
+	done
+}
+
+# turn KEY: wait for the guest's KEY and print its value.
+turn()
+{
+	sk_check "the guest sent $1" sk_hs_wait_from "$name" "$1" || {
+		neg_dump "no $1 from the guest"
+		return 1
+	}
+	sk_hs_wait_from "$name" "$1"
+}
+
+# xl_mem: the guest's memory in MiB as xl list shows it.
+xl_mem()
+{
+	xl list "$name" | awk 'NR == 2 { print $3 }'
+}
+
+# agreed MIB REQGEN: dom0's slot, its keys and the domain's memory/target
+# say MIB is in force for request REQGEN, and xl list shows the guest
+# within 2 MiB of it (its balloon got there before the guest's turn).
+agreed()
+{
+	local be=/local/domain/0/backend/sk-neg/$domid/0/slot-0 m
+
+	slot0 | grep -q "^0 applied memory 0 512 [0-9]* req $2 offers [0-9]*:[0-9]* applied $1:" &&
+		[ "$(xenstore-read "$be/applied")" = "$1" ] &&
+		[ "$(xenstore-read "/local/domain/$domid/memory/target")" = $(($1 * 1024)) ] &&
+		m=$(xl_mem) && [ "$m" -ge $(($1 - 2)) ] && [ "$m" -le $(($1 + 2)) ]
+}
+
+check_agreed()
+{
+	sk_comment "dom0: $(slot0); xl list: $(xl_mem) MiB"
+	sk_check "$1" agreed "$2" "$3" || neg_dump "$1"
+}
+
+# auto_ok: the automatic capacity is what xl info calls free (no
+# agreement holds memory yet), within 4 MiB (Xen's own allocations).
+auto_ok()
+{
+	local free c
+
+	free=$(xl info | awk '$1 == "free_memory" { print $3 }')
+	c=$(cat "$cap")
+	sk_comment "capacity memory auto: $c MiB; xl info free_memory $free MiB"
+	[ -n "$free" ] && [ "$c" -ge $((free - 4)) ] && [ "$c" -le $((free + 4)) ]
+}
+
+dom0_turns()
+{
+	sk_check "the guest exists" \
+		skt_wait "$(sk_guard 600)" sh -c "xl domid $name >/dev/null 2>&1" || return 1
+	turn mem-ready >/dev/null || return 1
+	domid=$(xl domid "$name") || return 1
+	sk_check "splitkit negotiate capacity memory auto" \
+		splitkit negotiate capacity memory auto
+	sk_check "the automatic capacity is Xen's free memory" auto_ok
+	sk_check "a capacity of 768 MiB" \
+		splitkit negotiate capacity memory 768
+	sk_check "splitkit negotiate attach $domid" \
+		splitkit negotiate attach "$domid" || return 1
+	sk_hs_send_to "$name" mem-device
+
+	turn mem-applied >/dev/null || return 1
+	check_agreed "dom0: 768 MiB applied (Xen's maximum, memory/target, xl list)" 768 1
+	sk_check "lower the capacity to 640 MiB (dom0 renegotiates)" \
+		splitkit negotiate capacity memory 640
+	sk_hs_send_to "$name" mem-lowered
+
+	turn mem-reapplied >/dev/null || return 1
+	check_agreed "dom0: 640 MiB applied, memory taken back" 640 1
+	sk_check "raise the capacity to 2048 MiB, above the guest's maxmem" \
+		splitkit negotiate capacity memory 2048
+	sk_hs_send_to "$name" mem-raised
+
+	turn mem-asked >/dev/null || return 1
+	check_agreed "dom0: 1024 MiB applied for request 2 (its static-max)" 1024 2
+	sk_check "mem_helper points at no file" \
+		sh -c "echo /nonexistent/splitkit >$params/mem_helper"
+	sk_check "lower the capacity to 896 MiB" \
+		splitkit negotiate capacity memory 896
+	sk_hs_send_to "$name" mem-broken
+
+	turn mem-refused >/dev/null || return 1
+	sk_check "dom0: its log names the helper it could not run" \
+		sh -c 'dmesg | grep -q "memory of domain '"$domid"': cannot run /nonexistent/splitkit"'
+	sk_check "dom0: 1024 MiB still in force" \
+		test "$(xenstore-read "/local/domain/$domid/memory/target")" = 1048576
+	sk_check "dom0: no oops, warning or hung task" sk_blk_dmesg_clean
+	sk_hs_send_to "$name" mem-done
+}
+
+sk_check "load splitkit_negotiate (mem_helper /usr/bin/splitkit)" \
+	sk_insmod splitkit_negotiate offer_timeout_ms=120000 dyndbg=+p \
+		mem_helper=/usr/bin/splitkit || return
+domid=""
+dom0_turns &
+turns=$!
+sk_domU_run domU.cfg "$(sk_guard 600)"
+wait $turns
+# dom0_turns ran in a subshell: the guest's domid again, from XenStore
+domid=$(xenstore-list /local/domain/0/backend/sk-neg 2>/dev/null |
+	head -n 1)
+sk_check "the guest had a negotiate device" test -n "$domid"
+if [ -n "$domid" ]; then
+	sk_check "the guest's end gone: slot 0 idle (agreement revoked)" \
+		skt_wait 60 sh -c "grep -q '^0 idle ' $dir/sk-neg-$domid-0/slots" ||
+		neg_dump "slot 0 not revoked"
+	sk_check "splitkit negotiate detach $domid" \
+		splitkit negotiate detach "$domid"
+fi
+sk_check "negotiate backend device gone" \
+	skt_wait 60 sh -c "! ls $dir | grep -q sk-neg"
+sk_check "rmmod splitkit_negotiate" rmmod splitkit_negotiate
+sk_check "dmesg: no oops, warning or hung task" sk_blk_dmesg_clean
