@@ -41,12 +41,15 @@ modules-all:
 	@$(TOP)/scripts/build-modules.sh $(shell $(TOP)/scripts/kver.sh --all)
 
 # Installs the production modules only (never the test modules) under
-# $(DESTDIR)/lib/modules/$(KVER), and the xl hotplug script.
+# $(DESTDIR)/lib/modules/$(KVER), the splitkit tool as /usr/sbin/splitkit
+# (splitkit_negotiate's default mem_helper), and the xl hotplug script.
 install:
 	$(MAKE) -C $(KDIR) M=$(TOP) SPLITKIT_TEST_MODULES=n modules
 	$(MAKE) -C $(KDIR) M=$(TOP) SPLITKIT_TEST_MODULES=n \
 		$(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) modules_install
 	depmod $(if $(DESTDIR),-b $(DESTDIR)) -a $(KVER)
+	$(MAKE) -C $(TOP)/tools
+	install -D -m 755 $(BUILD)/tools/splitkit $(DESTDIR)/usr/sbin/splitkit
 	install -D -m 755 $(TOP)/tools/hotplug/splitkit \
 		$(DESTDIR)/etc/xen/scripts/splitkit
 
