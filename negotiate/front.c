@@ -294,7 +294,8 @@ static int skn_front_event(struct skn_front *f, unsigned int n, u32 event,
 	if (err)
 		return err;
 	s->state = st.next;
-	if (event == SKN_FE_GONE)
+	if (event == SKN_FE_GONE ||
+	    (event == SKN_FE_REVOKED && st.next == SKN_F_REQUESTED))
 		s->deadline_ns = U64_MAX;	/* until dom0 is back */
 	return 0;
 }
@@ -393,15 +394,27 @@ static const struct sk_xs_key skn_version_key[] = {
 		  SKN_VERSION),
 };
 
-/* Initialising -> Initialised: a clean directory and our version. */
+/*
+ * Initialising -> Initialised: our version, and no slot directory but
+ * those of our standing requests (a new driver has none: what an earlier
+ * one left goes; after dom0's end went and came back, dom0 answers the
+ * requests that stand).
+ */
 static int skn_front_setup(struct sk_xb *xb)
 {
 	struct skn_version_key k = { .version = SKN_VERSION };
+	struct skn_front *f = xb->priv;
 	char node[16];
 	unsigned int n;
+	bool idle;
 	int err;
 
 	for (n = 0; n < SKN_MAX_SLOTS; n++) {
+		mutex_lock(&f->lock);
+		idle = f->slot[n].state == SKN_F_IDLE;
+		mutex_unlock(&f->lock);
+		if (!idle)
+			continue;
 		snprintf(node, sizeof(node), "slot-%u", n);
 		err = sk_xs_rm(XBT_NIL, xb->dev->nodename, node);
 		if (err)

@@ -400,7 +400,12 @@ u64 skn_slot_held(const struct skn_slot *s)
 
 #define F(a, n)	{ .action = SKN_FA_##a, .next = SKN_F_##n }
 
-/* guest: [state][event] -> action, next state.  Every cell is defined. */
+/*
+ * guest: [state][event] -> action, next state.  Every cell is defined.
+ * dom0 revokes only when its end goes (its GONE: dom0's module unloaded or
+ * the device unbound); the request stands, as at our own GONE, and dom0
+ * answers it again when it is back.
+ */
 static const struct skn_step skn_front_table[SKN_F_NR_STATES][SKN_NR_FEVENTS] = {
 	[SKN_F_IDLE] = {
 		[SKN_FE_REQUEST] = F(SEND_REQUEST, REQUESTED),
@@ -428,7 +433,7 @@ static const struct skn_step skn_front_table[SKN_F_NR_STATES][SKN_NR_FEVENTS] = 
 		[SKN_FE_OFFERS]  = F(RECORD, OFFERED),
 		[SKN_FE_REFUSED] = F(RESET, IDLE),
 		[SKN_FE_APPLIED] = F(RECORD, APPLIED),
-		[SKN_FE_REVOKED] = F(RESET, IDLE),
+		[SKN_FE_REVOKED] = F(RESET, REQUESTED),
 		[SKN_FE_TIMEOUT] = F(RESET, IDLE),
 		[SKN_FE_GONE]    = F(RESET, REQUESTED),
 	},
@@ -438,7 +443,7 @@ static const struct skn_step skn_front_table[SKN_F_NR_STATES][SKN_NR_FEVENTS] = 
 		[SKN_FE_OFFERS]  = F(RECORD, OFFERED),
 		[SKN_FE_REFUSED] = F(RESET, IDLE),
 		[SKN_FE_APPLIED] = F(RECORD, APPLIED),
-		[SKN_FE_REVOKED] = F(RESET, IDLE),
+		[SKN_FE_REVOKED] = F(RESET, REQUESTED),
 		[SKN_FE_TIMEOUT] = F(RESET, IDLE),
 		[SKN_FE_GONE]    = F(RESET, REQUESTED),
 	},
@@ -448,7 +453,7 @@ static const struct skn_step skn_front_table[SKN_F_NR_STATES][SKN_NR_FEVENTS] = 
 		[SKN_FE_OFFERS]  = F(RECORD, OFFERED),
 		[SKN_FE_REFUSED] = F(NONE, APPLIED),
 		[SKN_FE_APPLIED] = F(RECORD, APPLIED),
-		[SKN_FE_REVOKED] = F(RESET, IDLE),
+		[SKN_FE_REVOKED] = F(RESET, REQUESTED),
 		[SKN_FE_TIMEOUT] = F(NONE, APPLIED),
 		[SKN_FE_GONE]    = F(RESET, REQUESTED),
 	},

@@ -23,10 +23,15 @@
 # the capacity to 2048 and answers mem-raised; the guest asks for
 # 512..2048, is offered no more than its static-max (1024, 768, 512),
 # selects 1024, writes a bad memory request, sends mem-asked; dom0 checks,
-# points mem_helper at a file that does not exist and lowers its capacity
-# to 896, answers mem-broken; the guest selects 896 and sees ENODEV with
-# its 1024 MiB untouched, sends mem-refused; dom0 checks its log and
-# answers mem-done.  After the guest is gone, its slot is revoked.
+# lowers its capacity to 896 and answers mem-lowered2; the guest sees the
+# offers 896 and 672 and sends mem-offered with their generation; dom0,
+# mid-negotiation, unbinds the device and unloads splitkit_negotiate (the agreement is revoked:
+# the guest keeps its memory) and loads it again with a mem_helper that
+# does not exist and a capacity of 896, answers mem-reloaded; the guest
+# gets newer offers for its standing request, selects 896 and sees ENODEV
+# with its 1024 MiB untouched, sends mem-refused; dom0 checks its log and
+# answers mem-done.  The guest then goes while its offers stand, and its
+# slot is revoked.
 
 . /lib/splitkit/blk.sh
 
@@ -134,16 +139,29 @@ dom0_turns()
 
 	turn mem-asked >/dev/null || return 1
 	check_agreed "dom0: 1024 MiB applied for request 2 (its static-max)" 1024 2
-	sk_check "mem_helper points at no file" \
-		sh -c "echo /nonexistent/splitkit >$params/mem_helper"
 	sk_check "lower the capacity to 896 MiB" \
 		splitkit negotiate capacity memory 896
-	sk_hs_send_to "$name" mem-broken
+	sk_hs_send_to "$name" mem-lowered2
+
+	# dom0's end goes away and comes back while offers stand
+	turn mem-offered >/dev/null || return 1
+	# xenbus holds a driver's module while a device is bound to it
+	sk_check "unbind dom0's end of the guest's device" \
+		sh -c "echo sk-neg-$domid-0 >$dir/sk-neg-$domid-0/driver/unbind"
+	sk_check "unload splitkit_negotiate mid-negotiation" \
+		rmmod splitkit_negotiate
+	sk_check "unloading revoked the agreement, took no memory (target 1024 MiB)" \
+		test "$(xenstore-read "/local/domain/$domid/memory/target")" = 1048576
+	sk_check "load it again: capacity 896 MiB, a mem_helper that does not exist" \
+		sk_insmod splitkit_negotiate offer_timeout_ms=120000 dyndbg=+p \
+			mem_helper=/nonexistent/splitkit mem_capacity_mib=896 ||
+		return 1
+	sk_hs_send_to "$name" mem-reloaded
 
 	turn mem-refused >/dev/null || return 1
 	sk_check "dom0: its log names the helper it could not run" \
 		sh -c 'dmesg | grep -q "memory of domain '"$domid"': cannot run /nonexistent/splitkit"'
-	sk_check "dom0: 1024 MiB still in force" \
+	sk_check "dom0: the guest keeps its 1024 MiB (memory/target)" \
 		test "$(xenstore-read "/local/domain/$domid/memory/target")" = 1048576
 	sk_check "dom0: no oops, warning or hung task" sk_blk_dmesg_clean
 	sk_hs_send_to "$name" mem-done
