@@ -68,6 +68,8 @@ struct skn_back_stats {
  * @bad_sel_seen: the same for a bad selection.
  * @rl: the request rate limit (skn_back_lock).
  * @connected: slots are live (skn_back_lock).
+ * @removing: the device is being removed: slots change without being
+ *	     published (skn_back_lock).
  * @watching: @watch is registered.
  * @watch: on the guest's directory.
  * @work: reads and answers the slots.
@@ -83,6 +85,7 @@ struct skn_back {
 	u32 bad_sel_seen[SKN_MAX_SLOTS];
 	struct sk_bucket rl;
 	bool connected;
+	bool removing;
 	bool watching;
 	struct xenbus_watch watch;
 	struct delayed_work work;
@@ -358,11 +361,16 @@ static void skn_back_event(struct skn_back *b, unsigned int n, u32 event,
 			struct skn_pub pub;
 
 			/* dom0's own failure: not the guest's doing */
-			dev_warn(&b->xb.dev->dev,
-				 "slot %u: applying %s %llu failed: %d\n", n,
-				 skn_providers[s->req.provider].name, d.value,
-				 err);
+			dev_warn_ratelimited(&b->xb.dev->dev,
+					     "slot %u: applying %s %llu failed: %d\n",
+					     n, skn_providers[s->req.provider].name,
+					     d.value, err);
 			b->err[n] = err;
+			/* a fallback that failed: again after another timeout */
+			if (event == SKN_EV_TIMEOUT)
+				s->deadline_ns = now +
+					(u64)READ_ONCE(skn_offer_timeout_ms) *
+					NSEC_PER_MSEC;
 			skn_format_error(pub.error, sizeof(pub.error), err,
 					 "applying");
 			skn_back_write_error(b, n, &pub);
@@ -385,6 +393,8 @@ static void skn_back_event(struct skn_back *b, unsigned int n, u32 event,
 	b->stats.revoked += d.action == SKN_ACT_REVOKE;
 	b->stats.timeouts += event == SKN_EV_TIMEOUT;
 	b->stats.refused += d.err == -ENOSPC;
+	if (b->removing)
+		return;	/* dom0's end goes: the guest's requests stand */
 	err = skn_back_publish(b, n);
 	if (err)
 		dev_warn_ratelimited(&b->xb.dev->dev,
@@ -540,6 +550,9 @@ static void skn_back_slot(struct skn_back *b, unsigned int n, u64 now,
 		skn_back_event(b, n, SKN_EV_WITHDRAW, &in, now);
 		return;
 	}
+	if (r == SKN_MSG_NEW && skn_request_conflict(b->slot, SKN_MAX_SLOTS,
+						      n, &req, &what))
+		r = -EBUSY;
 	if (r < 0 && hash == b->bad_seen[n])
 		r = SKN_MSG_NONE;	/* reported already */
 	if (r != SKN_MSG_NONE) {
@@ -570,8 +583,13 @@ static void skn_back_slot(struct skn_back *b, unsigned int n, u64 now,
 		/* the same selection read again is not news */
 		skn_parse_select(&rg, &ri, &g, &i, &what);
 		key = ((u64)g << 3 | i) + 1;
+		wait = key == b->sel_seen[n] ? 0 : sk_bucket_try(&b->rl, 1, now);
 		if (key == b->sel_seen[n]) {
 			r = SKN_MSG_NONE;
+		} else if (wait) {
+			/* selections pass the guest's rate limit too */
+			b->stats.rate_limited++;
+			*next = min(*next, now + wait);
 		} else {
 			dev_dbg(&b->xb.dev->dev,
 				"slot %u: selection %u of offer-gen %u: %s\n",
@@ -800,6 +818,17 @@ static int skn_back_advertise(struct skn_back *b)
 		if (sk_xs_read_u32(dev->nodename, node, U32_MAX, 0, &gen))
 			gen = 0;
 		skn_slot_init(&b->slot[n], gen);
+		/*
+		 * A slot an earlier module used: idle now, before the guest
+		 * can read its keys (the old module did not publish its end)
+		 */
+		if (gen) {
+			err = skn_back_publish(b, n);
+			if (err) {
+				xenbus_dev_fatal(dev, err, "resetting slot %u", n);
+				return err;
+			}
+		}
 	}
 	err = sk_xs_write_keys(XBT_NIL, dev->nodename, SK_XS_BACKEND,
 			       skn_dev_keys, ARRAY_SIZE(skn_dev_keys), &k,
@@ -833,6 +862,16 @@ free_dev:
 	return err;
 }
 
+/* First step of remove: what the slots do from now on stays unpublished. */
+static void skn_back_stop(struct sk_xb *xb)
+{
+	struct skn_back *b = xb->priv;
+
+	mutex_lock(&skn_back_lock);
+	b->removing = true;
+	mutex_unlock(&skn_back_lock);
+}
+
 static void skn_back_free(struct sk_xb *xb)
 {
 	struct skn_back *b = xb->priv;
@@ -853,6 +892,7 @@ static struct sk_xb_driver skn_back_driver = {
 		.ids = skn_back_ids,
 	},
 	.probe = skn_back_probe,
+	.stop = skn_back_stop,
 	.free = skn_back_free,
 	.groups = skn_back_groups,
 };

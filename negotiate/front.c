@@ -294,8 +294,7 @@ static int skn_front_event(struct skn_front *f, unsigned int n, u32 event,
 	if (err)
 		return err;
 	s->state = st.next;
-	if (event == SKN_FE_GONE ||
-	    (event == SKN_FE_REVOKED && st.next == SKN_F_REQUESTED))
+	if (event == SKN_FE_GONE)
 		s->deadline_ns = U64_MAX;	/* until dom0 is back */
 	return 0;
 }

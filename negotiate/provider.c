@@ -88,10 +88,16 @@ static int skn_mem_status(u16 domid, u64 mib, const char *helper, int status)
 	if (status < 0) {
 		pr_warn_ratelimited("splitkit_negotiate: memory of domain %u: cannot run %s: %d\n",
 				    domid, helper, status);
-		return status == -ENOENT || status == -EACCES ? -ENODEV : status;
+		/* EBUSY: helpers are off (suspend, shutdown); try again */
+		return status == -ENOENT || status == -EACCES ? -ENODEV :
+		       status == -EBUSY ? -EBUSY : -EIO;
 	}
-	pr_warn_ratelimited("splitkit_negotiate: memory of domain %u to %llu MiB: %s exited with status %d\n",
-			    domid, mib, helper, (status >> 8) & 0xff);
+	if (status & 0x7f)	/* a wait status: killed by a signal */
+		pr_warn_ratelimited("splitkit_negotiate: memory of domain %u to %llu MiB: %s killed by signal %d\n",
+				    domid, mib, helper, status & 0x7f);
+	else
+		pr_warn_ratelimited("splitkit_negotiate: memory of domain %u to %llu MiB: %s exited with status %d (its messages in the kernel log)\n",
+				    domid, mib, helper, (status >> 8) & 0xff);
 	return -EIO;
 }
 

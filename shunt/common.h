@@ -179,6 +179,10 @@ void sksh_back_stop(struct sksh_disk *d);
 void sksh_back_unclaim(struct sksh_disk *d);
 
 /* position.c */
+struct scsi_device;
+struct scsi_device *sksh_sdev(struct gendisk *disk);
+int sksh_live_disk(struct gendisk *disk,
+		   int (*fn)(struct gendisk *disk, void *arg), void *arg);
 int sksh_emul_index(struct block_device *bdev);
 int sksh_position_check(struct block_device *emul, struct block_device *pv);
 

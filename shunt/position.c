@@ -48,8 +48,13 @@ static const struct sksh_ata_host sksh_ata_hosts[] = {
 	{ "ahci", 1, 6, false },	/* hdtype = "ahci": one disk a port */
 };
 
-/* @disk's SCSI device, or NULL for a disk of no SCSI host. */
-static struct scsi_device *sksh_sdev(struct gendisk *disk)
+/**
+ * sksh_sdev() - the SCSI device a disk is on.
+ * @disk: a whole disk, live or held (its parent is read).
+ *
+ * Return: @disk's SCSI device, or NULL for a disk of no SCSI host.
+ */
+struct scsi_device *sksh_sdev(struct gendisk *disk)
 {
 	struct device *dev = disk_to_dev(disk)->parent;
 
@@ -185,24 +190,39 @@ bool sksh_unplug_takes(struct gendisk *disk, int bits)
 	return (bits & XEN_UNPLUG_ALL_IDE_DISKS) && sksh_on_pci_scsi_class(disk);
 }
 
-/*
- * The device @disk is a disk of (a xenbus device for a vbd), referenced:
- * the disk's device holds its parent only until device_del(), which
- * del_gendisk() reaches after it unhashed the disk's inode under
- * open_mutex, so a disk live under that mutex has its parent still.
- * -ENXIO for a disk being deleted (a vbd detached this instant).
+/**
+ * sksh_live_disk() - run @fn on a disk while it is live.
+ * @disk: any whole disk, referenced by the caller.
+ * @fn: reads @disk's parents; returns 0 or a result of its own.
+ * @arg: for @fn.
+ *
+ * The disk's device holds its parents only until device_del(), which
+ * del_gendisk() reaches after it unhashed the disk under open_mutex: a
+ * disk live under that mutex has its parents still.
+ *
+ * Process context, sleeps; takes @disk's open_mutex around @fn.
+ * Return: @fn's result, -ENXIO for a disk being deleted (a vbd detached
+ * this instant).
  */
-static int sksh_pv_parent(struct gendisk *disk, struct device **parent)
+int sksh_live_disk(struct gendisk *disk,
+		   int (*fn)(struct gendisk *disk, void *arg), void *arg)
 {
-	int err = 0;
+	int ret = -ENXIO;
 
 	mutex_lock(&disk->open_mutex);
 	if (disk_live(disk))
-		*parent = get_device(disk_to_dev(disk)->parent);
-	else
-		err = -ENXIO;
+		ret = fn(disk, arg);
 	mutex_unlock(&disk->open_mutex);
-	return err;
+	return ret;
+}
+
+/* sksh_live_disk()'s @fn: the device @disk is a disk of, referenced. */
+static int sksh_get_parent(struct gendisk *disk, void *arg)
+{
+	struct device **parent = arg;
+
+	*parent = get_device(disk_to_dev(disk)->parent);
+	return 0;
 }
 
 /*
@@ -216,7 +236,7 @@ static int sksh_pv_index(struct block_device *bdev, u32 *vdevice)
 	struct device *dev = NULL;
 	int ret;
 
-	ret = sksh_pv_parent(bdev->bd_disk, &dev);
+	ret = sksh_live_disk(bdev->bd_disk, sksh_get_parent, &dev);
 	if (ret)
 		return ret;
 	/* the frontend bus is "xen" (dom0's backend bus "xen-backend") */

@@ -43,26 +43,25 @@ struct sksh_unplug_scan {
 	char other[BDEVNAME_SIZE];
 };
 
+/* sksh_live_disk()'s @fn: 1 if the scan's bits would take @disk. */
+static int sksh_unplug_takes_live(struct gendisk *disk, void *arg)
+{
+	const struct sksh_unplug_scan *scan = arg;
+
+	return sksh_unplug_takes(disk, scan->bits);
+}
+
 static int sksh_unplug_scan_one(struct device *dev, void *data)
 {
 	struct sksh_unplug_scan *scan = data;
 	struct gendisk *disk;
-	bool taken;
 
 	/* whole disks only: partitions go with theirs */
 	if (dev->type != disk_to_dev(scan->emul)->type)
 		return 0;
 	disk = dev_to_disk(dev);
-	if (disk == scan->emul)
-		return 0;
-	/*
-	 * Its parents only while it is live: device_del() lets go of them
-	 * after del_gendisk() unhashed the disk under open_mutex.
-	 */
-	mutex_lock(&disk->open_mutex);
-	taken = disk_live(disk) && sksh_unplug_takes(disk, scan->bits);
-	mutex_unlock(&disk->open_mutex);
-	if (!taken)
+	if (disk == scan->emul ||
+	    sksh_live_disk(disk, sksh_unplug_takes_live, scan) != 1)
 		return 0;
 	strscpy(scan->other, disk->disk_name, sizeof(scan->other));
 	return 1;
@@ -128,12 +127,10 @@ static int sksh_unplug_reboot(struct notifier_block *nb, unsigned long action,
 			      void *data)
 {
 	struct sksh_disk *d = container_of(nb, struct sksh_disk, unplug_nb);
-	struct device *dev = disk_to_dev(d->emul->bd_disk)->parent;
-	struct scsi_device *sdev;
+	struct scsi_device *sdev = sksh_sdev(d->emul->bd_disk);
 
-	if (!dev || !scsi_is_sdev_device(dev))
+	if (!sdev)
 		return NOTIFY_DONE;
-	sdev = to_scsi_device(dev);
 	mutex_lock(&sdev->state_mutex);
 	scsi_device_set_state(sdev, SDEV_OFFLINE);
 	mutex_unlock(&sdev->state_mutex);
@@ -147,14 +144,14 @@ static int sksh_unplug_reboot(struct notifier_block *nb, unsigned long action,
  */
 static void sksh_controller_freeze(struct sksh_disk *d, bool freeze)
 {
-	struct device *dev = disk_to_dev(d->emul->bd_disk)->parent;
+	struct scsi_device *emul = sksh_sdev(d->emul->bd_disk);
 	struct scsi_device *sdev;
 	struct ata_host *host;
 	unsigned int i;
 
-	if (!dev || !scsi_is_sdev_device(dev))
+	if (!emul)
 		return;
-	host = ata_shost_to_port(to_scsi_device(dev)->host)->host;
+	host = ata_shost_to_port(emul->host)->host;
 	for (i = 0; i < host->n_ports; i++)
 		shost_for_each_device(sdev, host->ports[i]->scsi_host) {
 			if (freeze)

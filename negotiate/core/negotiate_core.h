@@ -265,6 +265,8 @@ void skn_back_commit(struct skn_slot *s, const struct skn_decision *d,
 		     u64 now_ns, u32 timeout_ms);
 bool skn_slot_expired(const struct skn_slot *s, u64 now_ns);
 u64 skn_slot_held(const struct skn_slot *s);
+int skn_request_conflict(const struct skn_slot *slots, u32 nr, u32 n,
+			 const struct skn_request *req, const char **what);
 
 /* skn_classify_*() results besides -errno (BAD) */
 #define SKN_MSG_NONE	0	/* nothing new */

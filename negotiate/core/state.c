@@ -396,16 +396,47 @@ u64 skn_slot_held(const struct skn_slot *s)
 	       s->applied : 0;
 }
 
+/**
+ * skn_request_conflict() - may slot @n of a guest make request @req?
+ * @slots: the guest's slots.
+ * @nr: their number.
+ * @n: the slot the request is in, below @nr.
+ * @req: the parsed request.
+ * @what: set to the reason on a conflict.
+ *
+ * Not if slot @n is in use for another resource or target (the guest
+ * withdraws it first), nor if another slot of the guest negotiates the
+ * same resource for the same target: two agreements on one disk or one
+ * domain's memory would each undo the other.
+ *
+ * Return: 0, or -EBUSY with @what.
+ */
+int skn_request_conflict(const struct skn_slot *slots, u32 nr, u32 n,
+			 const struct skn_request *req, const char **what)
+{
+	const struct skn_slot *s = &slots[n];
+	u32 m;
+
+	if (s->state != SKN_IDLE && (s->req.provider != req->provider ||
+				     s->req.target != req->target)) {
+		*what = "slot in use for another resource";
+		return -EBUSY;
+	}
+	for (m = 0; m < nr; m++)
+		if (m != n && slots[m].state != SKN_IDLE &&
+		    slots[m].req.provider == req->provider &&
+		    slots[m].req.target == req->target) {
+			*what = "another slot negotiates it";
+			return -EBUSY;
+		}
+	return 0;
+}
+
 /* ---- the guest ---- */
 
 #define F(a, n)	{ .action = SKN_FA_##a, .next = SKN_F_##n }
 
-/*
- * guest: [state][event] -> action, next state.  Every cell is defined.
- * dom0 revokes only when its end goes (its GONE: dom0's module unloaded or
- * the device unbound); the request stands, as at our own GONE, and dom0
- * answers it again when it is back.
- */
+/* guest: [state][event] -> action, next state.  Every cell is defined. */
 static const struct skn_step skn_front_table[SKN_F_NR_STATES][SKN_NR_FEVENTS] = {
 	[SKN_F_IDLE] = {
 		[SKN_FE_REQUEST] = F(SEND_REQUEST, REQUESTED),
@@ -433,7 +464,7 @@ static const struct skn_step skn_front_table[SKN_F_NR_STATES][SKN_NR_FEVENTS] = 
 		[SKN_FE_OFFERS]  = F(RECORD, OFFERED),
 		[SKN_FE_REFUSED] = F(RESET, IDLE),
 		[SKN_FE_APPLIED] = F(RECORD, APPLIED),
-		[SKN_FE_REVOKED] = F(RESET, REQUESTED),
+		[SKN_FE_REVOKED] = F(RESET, IDLE),
 		[SKN_FE_TIMEOUT] = F(RESET, IDLE),
 		[SKN_FE_GONE]    = F(RESET, REQUESTED),
 	},
@@ -443,7 +474,7 @@ static const struct skn_step skn_front_table[SKN_F_NR_STATES][SKN_NR_FEVENTS] = 
 		[SKN_FE_OFFERS]  = F(RECORD, OFFERED),
 		[SKN_FE_REFUSED] = F(RESET, IDLE),
 		[SKN_FE_APPLIED] = F(RECORD, APPLIED),
-		[SKN_FE_REVOKED] = F(RESET, REQUESTED),
+		[SKN_FE_REVOKED] = F(RESET, IDLE),
 		[SKN_FE_TIMEOUT] = F(RESET, IDLE),
 		[SKN_FE_GONE]    = F(RESET, REQUESTED),
 	},
@@ -453,7 +484,7 @@ static const struct skn_step skn_front_table[SKN_F_NR_STATES][SKN_NR_FEVENTS] = 
 		[SKN_FE_OFFERS]  = F(RECORD, OFFERED),
 		[SKN_FE_REFUSED] = F(NONE, APPLIED),
 		[SKN_FE_APPLIED] = F(RECORD, APPLIED),
-		[SKN_FE_REVOKED] = F(RESET, REQUESTED),
+		[SKN_FE_REVOKED] = F(RESET, IDLE),
 		[SKN_FE_TIMEOUT] = F(NONE, APPLIED),
 		[SKN_FE_GONE]    = F(RESET, REQUESTED),
 	},

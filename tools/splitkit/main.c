@@ -7,7 +7,9 @@
  * shunt: splitkit_shunt in an HVM guest, shunt.c).  A new area is one more struct sk_area and one line in
  * the table below; cli.c does the rest.
  */
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "splitkit.h"
 
@@ -42,10 +44,31 @@ static const struct sk_area *find_area(const char *name)
 	return NULL;
 }
 
+/*
+ * Standard input, output and error open.  A program the kernel starts (the
+ * negotiate module's mem_helper) has none: a library's handle (libxl's
+ * XenStore connection) would become stderr.  Its messages go to the kernel
+ * log then, where the administrator looks for the helper's failure.
+ */
+static void std_fds(void)
+{
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) != -1)
+			continue;
+		if (fd == 2 && open("/dev/kmsg", O_WRONLY | O_CLOEXEC) == 2)
+			continue;
+		if (open("/dev/null", fd ? O_WRONLY : O_RDONLY) != fd)
+			_exit(127);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const struct sk_area *area;
 
+	std_fds();
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

@@ -54,8 +54,9 @@ static void neg_xl_close(struct neg_xl *xl)
  * domain's memory/static-max.  Returns before the guest's balloon driver
  * has reached the target.
  *
- * Return: 0; -ENXIO without libxl (not dom0); -EIO when libxl refused
- * (its message on stderr).
+ * Return: 0 (@max_kib 0 if the domain's information could not be read
+ * back); -ENXIO without libxl (not dom0); -EIO when libxl refused (its
+ * message on stderr).
  */
 int neg_mem_set(unsigned int domid, uint64_t mib, uint64_t *max_kib)
 {
@@ -68,10 +69,12 @@ int neg_mem_set(unsigned int domid, uint64_t mib, uint64_t *max_kib)
 		return err;
 	err = libxl_set_memory_target(xl.ctx, domid, (int64_t)(mib * 1024),
 				      0, 1) ? -EIO : 0;
+	*max_kib = 0;
 	if (!err) {
+		/* informational: the memory is set whatever this says */
 		libxl_dominfo_init(&info);
-		err = libxl_domain_info(xl.ctx, &info, domid) ? -EIO : 0;
-		*max_kib = info.max_memkb;
+		if (!libxl_domain_info(xl.ctx, &info, domid))
+			*max_kib = info.max_memkb;
 		libxl_dominfo_dispose(&info);
 	}
 	neg_xl_close(&xl);

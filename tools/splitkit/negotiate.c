@@ -160,6 +160,8 @@ static bool neg_detach_fn(struct xs_handle *h, xs_transaction_t t,
 	char fe[128], be[128];
 
 	neg_paths(domid, fe, be, sizeof(fe));
+	/* the guest's whole backend directory: its one device is id 0 */
+	*strrchr(be, '/') = '\0';
 	/* a directory already gone is fine */
 	return (xs_rm(h, t, be) || errno == ENOENT) &&
 	       (xs_rm(h, t, fe) || errno == ENOENT);
@@ -227,7 +229,8 @@ static const struct {
 
 /*
  * dom0: the MiB that memory agreements hold now, from every guest's slots
- * file: the "applied V:GEN" of each memory slot (V is 0 for none).
+ * file (negotiate/back.c slots_show(): "N STATE RESOURCE TARGET MIN MAX
+ * req G offers G:N applied V:G", V 0 for none).
  */
 static int neg_mem_held(uint64_t *held)
 {
@@ -252,11 +255,10 @@ static int neg_mem_held(uint64_t *held)
 		while (fgets(line, sizeof(line), f)) {
 			unsigned long long v;
 			char res[32];
-			const char *a = strstr(line, " applied ");
 
-			if (sscanf(line, "%*u %*s %31s", res) == 1 &&
-			    !strcmp(res, "memory") && a &&
-			    sscanf(a, " applied %llu:", &v) == 1)
+			if (sscanf(line,
+				   "%*u %*s %31s %*u %*u %*u req %*u offers %*u:%*u applied %llu:",
+				   res, &v) == 2 && !strcmp(res, "memory"))
 				*held += v;
 		}
 		fclose(f);
@@ -280,7 +282,9 @@ static int neg_mem_auto(char *line, size_t size)
 	err = neg_mem_held(&held);
 	if (err)
 		return sk_fail_errno(NEG_BACK_SYS, err);
-	if (free_mib + held > NEG_MEM_MAX_MIB)
+	if (held > NEG_MEM_MAX_MIB)
+		held = NEG_MEM_MAX_MIB;
+	if (free_mib > NEG_MEM_MAX_MIB - held)
 		free_mib = NEG_MEM_MAX_MIB - held;
 	snprintf(line, size, "%llu\n", (unsigned long long)(free_mib + held));
 	printf("memory capacity %llu MiB (Xen free %llu, held by agreements %llu)\n",

@@ -526,10 +526,14 @@ static const struct fcell front_rows[] = {
 	FC(SELECTED, OFFERS, RECORD, OFFERED),
 	FC(SELECTED, APPLIED, RECORD, APPLIED),
 	FC(APPLIED, OFFERS, RECORD, OFFERED),
-	FC(APPLIED, REVOKED, RESET, REQUESTED),
-	FC(OFFERED, REVOKED, RESET, REQUESTED),
-	FC(SELECTED, REVOKED, RESET, REQUESTED),
+	/* a revoke while connected: capacity gone, or a fallback's */
+	FC(APPLIED, REVOKED, RESET, IDLE),
+	FC(OFFERED, REVOKED, RESET, IDLE),
+	FC(SELECTED, REVOKED, RESET, IDLE),
 	FC(IDLE, REVOKED, NONE, IDLE),
+	/* dom0's end gone: the request stands */
+	FC(OFFERED, GONE, RESET, REQUESTED),
+	FC(SELECTED, GONE, RESET, REQUESTED),
 	FC(APPLIED, GONE, RESET, REQUESTED),
 	FC(APPLIED, SELECT, REFUSE, APPLIED),
 };
@@ -578,7 +582,48 @@ static void front_staleness(void)
 	KTAP_EXPECT_EQ(skn_front_applied_event(&f, 0, 0), SKN_FE_REVOKED);
 }
 
+/* One agreement per (resource, target) per guest; a slot in use keeps its. */
+static void request_conflicts(void)
+{
+	struct skn_slot slots[3];
+	struct skn_request iops = { .provider = SKN_P_BLK_IOPS, .target = 51712 };
+	struct skn_request iops2 = iops, bw = iops, mem = { .provider = SKN_P_MEMORY };
+	const char *what = NULL;
+	u32 n;
+
+	iops2.target = 51728;
+	bw.provider = SKN_P_BLK_BW;
+	for (n = 0; n < 3; n++)
+		skn_slot_init(&slots[n], 0);
+	/* all idle: anything goes */
+	KTAP_EXPECT_EQ(skn_request_conflict(slots, 3, 1, &iops, &what), 0);
+	slots[0].state = SKN_APPLIED;
+	slots[0].req = iops;
+	/* slot 0 renegotiates its own: fine */
+	KTAP_EXPECT_EQ(skn_request_conflict(slots, 3, 0, &iops, &what), 0);
+	/* slot 0 turned to another resource or disk: withdraw first */
+	KTAP_EXPECT_EQ(skn_request_conflict(slots, 3, 0, &bw, &what), -EBUSY);
+	KTAP_EXPECT_EQ(skn_request_conflict(slots, 3, 0, &iops2, &what), -EBUSY);
+	KTAP_EXPECT_EQ(skn_request_conflict(slots, 3, 0, &mem, &what), -EBUSY);
+	/* another slot for the same disk's IOPS: refused, with a reason */
+	what = NULL;
+	KTAP_EXPECT_EQ(skn_request_conflict(slots, 3, 1, &iops, &what), -EBUSY);
+	KTAP_EXPECT(what != NULL);
+	/* the same disk's bandwidth, another disk, memory: fine */
+	KTAP_EXPECT_EQ(skn_request_conflict(slots, 3, 1, &bw, &what), 0);
+	KTAP_EXPECT_EQ(skn_request_conflict(slots, 3, 1, &iops2, &what), 0);
+	KTAP_EXPECT_EQ(skn_request_conflict(slots, 3, 2, &mem, &what), 0);
+	/* two memory slots: the second refused while the first is in use */
+	slots[2].state = SKN_OFFERED;
+	slots[2].req = mem;
+	KTAP_EXPECT_EQ(skn_request_conflict(slots, 3, 1, &mem, &what), -EBUSY);
+	/* an idle slot holds nothing */
+	slots[2].state = SKN_IDLE;
+	KTAP_EXPECT_EQ(skn_request_conflict(slots, 3, 1, &mem, &what), 0);
+}
+
 static const struct ktap_case cases[] = {
+	KTAP_CASE(request_conflicts),
 	KTAP_CASE(table_matches_document),
 	KTAP_CASE(request_offer_select_apply),
 	KTAP_CASE(stale_selections_never_applied),

@@ -236,7 +236,9 @@ limited "L1 again" "$l1"
 sk_hs_send neg-asked "$l1"
 sk_hs_wait neg-checked >/dev/null || return
 
-# 4. hostile: garbage in slot 1, a flood of requests in slot 2
+# 4. hostile: garbage in slot 1, a flood of requests in slot 2 (for xvdb,
+# which need not exist: a limit waits for its disk), a second agreement
+# for xvda in slot 3
 sk_check "write garbage into slot 1" \
 	xenstore-write "$fe/slot-1/resource" blk.iops "$fe/slot-1/target" \
 		"$vdev" "$fe/slot-1/min" 0x10 "$fe/slot-1/max" \
@@ -244,7 +246,7 @@ sk_check "write garbage into slot 1" \
 i=1
 while [ "$i" -le 100 ]; do
 	xenstore-write "$fe/slot-2/resource" blk.iops "$fe/slot-2/target" \
-		"$vdev" "$fe/slot-2/min" 10 "$fe/slot-2/max" 20 \
+		51728 "$fe/slot-2/min" 10 "$fe/slot-2/max" 20 \
 		"$fe/slot-2/request-gen" "$i" || break
 	i=$((i + 1))
 done
@@ -255,6 +257,13 @@ sk_comment "slot-1/error: $(xenstore-read "$be/slot-1/error" 2>&1)"
 sk_check "dom0 answered the flood's last request (nothing lost)" \
 	skt_wait 120 sh -c "test \"\$(xenstore-read $be/slot-2/offer-for)\" = 100" ||
 	neg_dump "flood not answered"
+sk_check "a second blk.iops request for xvda, in slot 3" \
+	xenstore-write "$fe/slot-3/resource" blk.iops "$fe/slot-3/target" \
+		"$vdev" "$fe/slot-3/min" 10 "$fe/slot-3/max" 20 \
+		"$fe/slot-3/request-gen" 1
+sk_check "dom0 answers it EBUSY (slot 0 negotiates xvda)" \
+	skt_wait 120 sh -c "xenstore-read $be/slot-3/error | grep -q '^EBUSY'" ||
+	neg_dump "no EBUSY for slot 3"
 sk_check "slot 0 untouched: $l1 applied on both sides" \
 	sh -c "grep '^0 applied ' $dev/slots | grep -q 'applied $l1:'"
 sk_check "slot 0 untouched in dom0's keys" agreed "$l1" ||

@@ -187,6 +187,13 @@ sk_check "write a memory request for target 5 into slot 1" \
 sk_check "dom0 answers it ERANGE" \
 	skt_wait 120 sh -c "xenstore-read $be/slot-1/error | grep -q '^ERANGE'" ||
 	neg_dump "no error for target 5"
+# one agreement for our memory: a second slot asking for it is refused
+sk_check "ask for memory in slot 2 too" \
+	sh -c "echo 2 memory 0 $floor 1024 >$dev/request"
+sk_check "dom0 answers slot 2 EBUSY" \
+	skt_wait 120 sh -c "xenstore-read $be/slot-2/error | grep -q '^EBUSY'" ||
+	neg_dump "no EBUSY for slot 2"
+sk_comment "slot-2/error: $(xenstore-read "$be/slot-2/error" 2>&1)"
 sk_hs_send mem-asked
 
 # 4. dom0 lowers its capacity to 896, then reloads its module while those
@@ -196,6 +203,11 @@ sk_hs_wait mem-lowered2 >/dev/null || return
 offered "lowered again" 896,672 2 || return
 g=$(bekey offer-gen)
 sk_hs_send mem-offered "$g"
+sk_hs_wait mem-unbound >/dev/null || return
+sk_check "dom0's end gone: our request stands (slot requested)" \
+	skt_wait 120 slot0_is requested || neg_dump "request dropped"
+sk_check "dom0's end gone: our 1024 MiB stay" ballooned 1024
+sk_hs_send mem-away
 sk_hs_wait mem-reloaded >/dev/null || return
 sk_check "dom0's module back: offers newer than generation $g" \
 	skt_wait 120 newer_offers "$g" || neg_dump "no newer offers"
