@@ -623,15 +623,17 @@ static void skn_back_work(struct work_struct *w)
 {
 	struct skn_back *b = container_of(to_delayed_work(w), struct skn_back,
 					  work);
-	u64 now, next = U64_MAX;
+	u64 now = 0, next = U64_MAX;
 	unsigned int n;
 
 	mutex_lock(&skn_back_lock);
 	if (!b->connected)
 		goto unlock;
-	now = ktime_get_ns();
-	for (n = 0; n < READ_ONCE(skn_max_slots) && n < SKN_MAX_SLOTS; n++)
+	/* the clock again for each slot: an apply may have run a helper */
+	for (n = 0; n < READ_ONCE(skn_max_slots) && n < SKN_MAX_SLOTS; n++) {
+		now = ktime_get_ns();
 		skn_back_slot(b, n, now, &next);
+	}
 	/*
 	 * The next deadline (offers' timeout, the rate limit).  Never
 	 * mod_delayed_work() here: a watch event that came in while this ran
