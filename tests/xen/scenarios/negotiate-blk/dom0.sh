@@ -30,6 +30,7 @@
 # dom0's slot, both ends' keys and splitkit_back's limit in force.
 
 . /lib/splitkit/blk.sh
+. /lib/splitkit/negotiate.sh
 
 img=/run/neg.img
 name=negotiate-blk
@@ -232,12 +233,7 @@ dom0_turns &
 turns=$!
 sk_domU_run domU.cfg "$(sk_guard 900)"
 wait $turns
-domid=$(xenstore-list /local/domain/0/backend/sk-neg 2>/dev/null |
-	head -n 1)
-if [ -n "$domid" ]; then
-	sk_check "the guest's end gone: slot 0 idle (agreement revoked)" \
-		skt_wait 60 sh -c "grep -q '^0 idle ' $dir/sk-neg-$domid-0/slots" ||
-		neg_dump "slot 0 not revoked"
+if neg_gone_idle "the guest's end gone: slot 0 idle (agreement revoked)"; then
 	sk_check "the guest's end gone: splitkit_back lifted its limit" \
 		skt_wait 60 unlimited || neg_dump "limit not lifted"
 	xenstore-rm "/local/domain/0/backend/sk-neg/$domid"

@@ -21,27 +21,12 @@
 # with an error key and kept slot 0.
 
 . /lib/splitkit/blk.sh
+. /lib/splitkit/negotiate.sh
 
 dev=/sys/bus/xen/devices/sk-neg-0
 vdev=51712	# xvda
 floor=10	# blk.iops's least value (negotiate/core/offer.c)
 fe=device/sk-neg/0
-
-slot0()
-{
-	grep '^0 ' "$dev/slots"
-}
-
-slot0_is()
-{
-	slot0 | grep -q "^0 $1 "
-}
-
-# slot0_applied V: our slot 0 is applied with the value V.
-slot0_applied()
-{
-	slot0 | grep -q "^0 applied .* applied $1:"
-}
 
 # iops: 4 s of random 4 KiB direct reads of xvda; print fio's read IOPS.
 # Time-based, so a slow machine measures as long as a fast one.
@@ -68,12 +53,6 @@ ladder()
 	echo "$out"
 }
 
-# offers_are LIST: our slot 0 holds exactly the offers LIST.
-offers_are()
-{
-	slot0 | grep -q "^0 offered .* offers [0-9]*:$1 "
-}
-
 # neg_dump WHY: what the guest sees, as comments, when a wait fails: our
 # slots, both ends' keys of our device, and our splitkit_negotiate dmesg
 # lines (loaded with dyndbg=+p: every event of every slot is traced).
@@ -91,12 +70,6 @@ neg_dump()
 	} | while IFS= read -r l; do
 		sk_comment "  $l"
 	done
-}
-
-# bekey KEY: dom0's key KEY of our slot 0.
-bekey()
-{
-	xenstore-read "$be/slot-0/$1"
 }
 
 # reneg_keeps V: dom0's keys say it is renegotiating with V in force.

@@ -25,8 +25,9 @@
 # selects 1024, writes a bad memory request, sends mem-asked; dom0 checks,
 # lowers its capacity to 896 and answers mem-lowered2; the guest sees the
 # offers 896 and 672 and sends mem-offered with their generation; dom0,
-# mid-negotiation, unbinds the device and unloads splitkit_negotiate (the agreement is revoked:
-# the guest keeps its memory) and loads it again with a mem_helper that
+# mid-negotiation, unbinds the device and answers mem-unbound; the guest
+# sees its request stand and its memory stay, sends mem-away; dom0
+# unloads splitkit_negotiate and loads it again with a mem_helper that
 # does not exist and a capacity of 896, answers mem-reloaded; the guest
 # gets newer offers for its standing request, selects 896 and sees ENODEV
 # with its 1024 MiB untouched, sends mem-refused; dom0 checks its log and
@@ -34,6 +35,7 @@
 # slot is revoked.
 
 . /lib/splitkit/blk.sh
+. /lib/splitkit/negotiate.sh
 
 name=negotiate-mem
 dir=/sys/bus/xen-backend/devices
@@ -182,18 +184,14 @@ dom0_turns &
 turns=$!
 sk_domU_run domU.cfg "$(sk_guard 600)"
 wait $turns
-# dom0_turns ran in a subshell: the guest's domid again, from XenStore
-domid=$(xenstore-list /local/domain/0/backend/sk-neg 2>/dev/null |
-	head -n 1)
-sk_check "the guest had a negotiate device" test -n "$domid"
-if [ -n "$domid" ]; then
-	sk_check "the guest gone while offers stood: slot 0 idle" \
-		skt_wait 60 sh -c "grep -q '^0 idle ' $dir/sk-neg-$domid-0/slots" ||
-		neg_dump "slot 0 not revoked"
+# dom0_turns ran in a subshell: neg_gone_idle finds the guest's domid
+if neg_gone_idle "the guest gone while offers stood: slot 0 idle"; then
 	sk_check "splitkit negotiate detach $domid" \
 		splitkit negotiate detach "$domid"
 	sk_check "detach left nothing of the guest's backend in XenStore" \
 		sh -c "! xenstore-read /local/domain/0/backend/sk-neg/$domid >/dev/null 2>&1"
+else
+	sk_check "the guest had a negotiate device" false
 fi
 sk_check "negotiate backend device gone" \
 	skt_wait 60 sh -c "! ls $dir | grep -q sk-neg"

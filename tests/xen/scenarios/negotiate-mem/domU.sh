@@ -12,36 +12,12 @@
 # libxl's 1 MiB constant.
 
 . /lib/splitkit/blk.sh
+. /lib/splitkit/negotiate.sh
 
 dev=/sys/bus/xen/devices/sk-neg-0
 bal=/sys/devices/system/xen_memory/xen_memory0
 fe=device/sk-neg/0
 floor=512	# our requests' minimum, MiB
-
-slot0()
-{
-	grep '^0 ' "$dev/slots"
-}
-
-slot0_is()
-{
-	slot0 | grep -q "^0 $1 "
-}
-
-slot0_applied()
-{
-	slot0 | grep -q "^0 applied .* applied $1:"
-}
-
-offers_are()
-{
-	slot0 | grep -q "^0 offered .* offers [0-9]*:$1 "
-}
-
-bekey()
-{
-	xenstore-read "$be/slot-0/$1"
-}
 
 memtotal()
 {

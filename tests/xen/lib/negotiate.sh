@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# What the negotiate-* scenarios share (Documentation/negotiate.rst): in
+# the guest, reading its own slot 0 of splitkit_negotiate's frontend
+# (sysfs "slots": "N STATE RESOURCE TARGET MIN MAX req G offers G:LIST
+# applied V:G") and dom0's keys for it; in dom0, finding the guest's
+# device again after the guest is gone and checking its slot went idle.
+# The caller sets dev (the frontend's sysfs directory) and be (dom0's
+# XenStore directory of the device) in the guest, dir (the backend bus's
+# sysfs devices) in dom0.
+
+# slot0: our line for slot 0.
+slot0()
+{
+	grep '^0 ' "$dev/slots"
+}
+
+# slot0_is STATE: our slot 0 is in STATE.
+slot0_is()
+{
+	slot0 | grep -q "^0 $1 "
+}
+
+# slot0_applied V: our slot 0 is applied with the value V.
+slot0_applied()
+{
+	slot0 | grep -q "^0 applied .* applied $1:"
+}
+
+# offers_are LIST: our slot 0 holds exactly the offers LIST.
+offers_are()
+{
+	slot0 | grep -q "^0 offered .* offers [0-9]*:$1 "
+}
+
+# bekey KEY: dom0's key KEY of our slot 0.
+bekey()
+{
+	xenstore-read "$be/slot-0/$1"
+}
+
+# neg_gone_idle LABEL (dom0): after the guest is gone, set domid to the
+# guest's (its backend directory's name) and check (one result, LABEL)
+# that its slot 0 went idle; 1 when there is no device left to check.
+# (dom0's scripts define their own slot0, of dom0's sysfs file.)
+neg_gone_idle()
+{
+	domid=$(xenstore-list /local/domain/0/backend/sk-neg 2>/dev/null |
+		head -n 1)
+	[ -n "$domid" ] || return 1
+	sk_check "$1" \
+		skt_wait 60 sh -c "grep -q '^0 idle ' $dir/sk-neg-$domid-0/slots" ||
+		neg_dump "slot 0 not idle"
+	return 0
+}
