@@ -213,6 +213,13 @@ void skb_chan_msg(struct sk_chan *ch, const void *msg)
 	atomic64_inc(&d->stats.reqs);
 	r = skb_req_parse(msg, &d->lim, &desc);
 	if (READ_ONCE(d->stopping)) {
+		smp_rmb();	/* pairs with skb_reconnect()'s smp_wmb() */
+		if (READ_ONCE(d->reconfiguring)) {
+			/* never ran: the frontend issues it on its new rings */
+			atomic64_inc(&d->stats.left_to_frontend);
+			skb_inflight_put(d, ch);
+			return;
+		}
 		skb_answer(d, ch, &desc, SK_BLKIF_RSP_ERROR);
 		return;
 	}

@@ -263,6 +263,8 @@ struct skb_stats {
 	atomic64_t image_cached;
 	atomic64_t image_writeback;
 	atomic_t image_dirty;
+	atomic64_t reconfigured;
+	atomic64_t left_to_frontend;
 };
 
 struct skb_gpool;
@@ -316,6 +318,11 @@ struct skb_queue {
  * @watching_format: @format_watch is registered.
  * @inflight: requests being handled (consumer through response).
  * @stopping: set by disconnect before draining @inflight.
+ * @reconfiguring: set with @stopping when the disconnect is a
+ *	reconfiguration's: a request taken then is left to the frontend
+ *	(blkif.c) instead of failed.
+ * @rings_pending: a ring agreement changed while not Connected (rings.c).
+ * @rings_work: puts it in force once Connected (skb_rings_apply()).
  * @drain_lock: held by whoever brings @inflight to zero until it has woken
  *	@drain_wq, and by disconnect while it checks @inflight: the hand-over
  *	after which the device may be freed (req.c, skb_inflight_put()).
@@ -352,6 +359,9 @@ struct skb_dev {
 	bool watching_format;
 	atomic_t inflight;
 	bool stopping;
+	bool reconfiguring;
+	bool rings_pending;
+	struct work_struct rings_work;
 	spinlock_t drain_lock;
 	wait_queue_head_t drain_wq;
 	bool test_waking;
@@ -442,6 +452,14 @@ static inline struct skb_queue *skb_queue(struct skb_dev *d,
 /* xenbus.c */
 int skb_xenbus_register(const struct skb_params *params);
 void skb_xenbus_unregister(void);
+struct xenbus_driver *skb_xenbus_drv(void);
+struct skb_dev *skb_dev_of(struct device *dev);
+int skb_vdev_of(struct xenbus_device *dev, u32 *vdev);
+int skb_rings_apply(struct skb_dev *d);
+
+/* rings.c */
+void skb_rings_cap(u16 domid, u32 vdev, unsigned int *queues,
+		   unsigned int *order);
 
 /* blkif.c */
 void skb_chan_msg(struct sk_chan *ch, const void *msg);

@@ -131,16 +131,6 @@ unlock:
 }
 SPLITKIT_EXPORT(skb_limit_set);
 
-/* The disk's virtual-device number: the last component of its path. */
-static int skb_limit_vdev(struct skb_dev *d, u32 *vdev)
-{
-	const char *p = strrchr(d->dev->nodename, '/');
-
-	if (!p)
-		return -EINVAL;
-	return sk_parse_u32(p + 1, strlen(p + 1), U32_MAX, vdev);
-}
-
 /**
  * skb_limit_wait() - pay a request's cost against its disk's limits.
  * @d: the device.
@@ -158,7 +148,7 @@ void skb_limit_wait(struct skb_dev *d, const struct skb_req_desc *desc)
 	unsigned int k;
 	u32 vdev;
 
-	if (!atomic_read(&skb_nr_limits) || skb_limit_vdev(d, &vdev))
+	if (!atomic_read(&skb_nr_limits) || skb_vdev_of(d->dev, &vdev))
 		return;
 	cost[SKB_LIMIT_IOPS] = 1;
 	cost[SKB_LIMIT_BW] = desc->kind == SKB_KIND_READ ||

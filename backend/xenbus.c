@@ -136,6 +136,42 @@ static int skb_gpools_create(struct skb_dev *d, unsigned int nr)
 	return 0;
 }
 
+/**
+ * skb_vdev_of() - a disk's virtual-device number.
+ * @dev: its backend device.
+ * @vdev: the number: the last component of the device's path.
+ *
+ * Return: 0 or -EINVAL.
+ */
+int skb_vdev_of(struct xenbus_device *dev, u32 *vdev)
+{
+	const char *p = strrchr(dev->nodename, '/');
+
+	if (!p)
+		return -EINVAL;
+	return sk_parse_u32(p + 1, strlen(p + 1), U32_MAX, vdev);
+}
+
+/* What the parameters and the disk's ring agreements allow (rings.c). */
+static void skb_ring_limits(struct skb_dev *d, struct sk_chan_params *p)
+{
+	u32 vdev;
+
+	if (!skb_vdev_of(d->dev, &vdev))
+		skb_rings_cap(d->dev->otherend_id, vdev, &p->max_queues,
+			      &p->max_order);
+}
+
+/*
+ * A ring agreement changed while the disk was not Connected: put it in
+ * force now that it is (rings.c, skb_rings_apply()).
+ */
+static void skb_rings_kick(struct skb_dev *d)
+{
+	if (xchg(&d->rings_pending, false))
+		schedule_work(&d->rings_work);
+}
+
 static int skb_connect(struct sk_xb *xb)
 {
 	struct skb_dev *d = xb->priv;
@@ -169,6 +205,7 @@ static int skb_connect(struct sk_xb *xb)
 		 sk_link_order(l),
 		 d->grant_slots ? "zero copy on mapped persistent grants" :
 				"grant copy");
+	skb_rings_kick(d);
 	return 0;
 }
 
@@ -222,6 +259,100 @@ static void skb_disconnect(struct sk_xb *xb)
 	dev_info(&d->dev->dev, "disconnected\n");
 }
 
+/*
+ * sk_xb reconnect: the frontend set up rings within the limits we wrote
+ * before Reconfiguring (skb_rings_write()) and said Reconfigured.  Drain
+ * and unmap the old rings as at any disconnect, except that a request
+ * taken from them once we are stopping is left unanswered rather than
+ * failed (blkif.c): the frontend takes it back and issues it on the new
+ * rings; it never ran.  Then map the new rings.
+ */
+static int skb_reconnect(struct sk_xb *xb)
+{
+	struct skb_dev *d = xb->priv;
+	int err;
+
+	if (!d->link)
+		return 0;	/* a disconnect overtook the reconfiguration */
+	WRITE_ONCE(d->reconfiguring, true);
+	smp_wmb();	/* before skb_disconnect()'s d->stopping */
+	skb_disconnect(xb);
+	WRITE_ONCE(d->reconfiguring, false);
+	atomic64_inc(&d->stats.reconfigured);
+	err = skb_connect(xb);
+	if (err)
+		dev_warn(&d->dev->dev,
+			 "reconfiguration: the frontend's new rings: %d\n",
+			 err);
+	return err;
+}
+
+/*
+ * sk_xb_reconfigure()'s write: the limits the agreements now allow, if
+ * they changed and the frontend can follow.
+ */
+static int skb_rings_write(struct sk_xb *xb)
+{
+	struct skb_dev *d = xb->priv;
+	struct sk_chan_params p = skb_params(d);
+	bool follows = false;
+	int err;
+
+	skb_ring_limits(d, &p);
+	if (p.max_queues == d->adv_queues && p.max_order == d->adv_order)
+		return -EALREADY;
+	if (sk_xs_read_bool(d->dev->otherend, SK_BLKIF_FEATURE_RECONFIGURE,
+			    false, &follows) || !follows)
+		return -EOPNOTSUPP;
+	err = sk_link_back_advertise(d->dev, &p);
+	if (err)
+		return err;
+	dev_info(&d->dev->dev,
+		 "reconfiguring: at most %u queue(s) of ring-page-order %u (were %u, %u)\n",
+		 p.max_queues, p.max_order, d->adv_queues, d->adv_order);
+	d->adv_queues = p.max_queues;
+	d->adv_order = p.max_order;
+	return 0;
+}
+
+/**
+ * skb_rings_apply() - put a disk's ring agreements in force.
+ * @d: the device.
+ *
+ * Connected: reconfigure now if the limits change.  Not connected (or in
+ * the middle of a reconfiguration): once it is (skb_rings_kick()).
+ *
+ * Context: process, may sleep; takes @d->xb.lock (not held by the caller).
+ * Return: 0 (also when nothing changes), -EOPNOTSUPP if the connected
+ * frontend cannot be reconfigured, or the XenStore error.
+ */
+int skb_rings_apply(struct skb_dev *d)
+{
+	int err = sk_xb_reconfigure(&d->xb, skb_rings_write);
+
+	if (err == -EBUSY) {
+		WRITE_ONCE(d->rings_pending, true);
+		/* it may have connected meanwhile */
+		mutex_lock(&d->xb.lock);
+		if (d->dev->state == XenbusStateConnected)
+			skb_rings_kick(d);
+		mutex_unlock(&d->xb.lock);
+		return 0;
+	}
+	return err == -EALREADY ? 0 : err;
+}
+
+static void skb_rings_work(struct work_struct *work)
+{
+	struct skb_dev *d = container_of(work, struct skb_dev, rings_work);
+	int err = skb_rings_apply(d);
+
+	if (err)
+		dev_info(&d->dev->dev,
+			 "ring agreement not applied now (%d): from the disk's next attach\n",
+			 err);
+}
+
 /* Connecting needs the backing: the hotplug watch resumes then. */
 static bool skb_ready(struct sk_xb *xb)
 {
@@ -234,6 +365,7 @@ static const struct sk_xb_ops skb_xb_ops = {
 	.connect = skb_connect,
 	.disconnect = skb_disconnect,
 	.ready = skb_ready,
+	.reconnect = skb_reconnect,
 };
 
 /*
@@ -488,6 +620,7 @@ static void skb_format_changed(struct xenbus_watch *w, const char *path,
 	X(skb, completion_runs) X(skb, direct_answers)			\
 	X(skb, image_direct) X(skb, image_cached)			\
 	X(skb, image_writeback) X(skb, image_dirty)			\
+	X(skb, reconfigured) X(skb, left_to_frontend)			\
 	X(skb, refused_bad_op) X(skb, refused_not_supported)		\
 	X(skb, refused_read_only) X(skb, refused_bad_nr_segs)		\
 	X(skb, refused_bad_indirect_op) X(skb, refused_bad_seg)	\
@@ -544,6 +677,8 @@ static void skb_stats_snapshot(struct device *dev, u64 *v)
 	v[skb_st_image_cached] = atomic64_read(&s->image_cached);
 	v[skb_st_image_writeback] = atomic64_read(&s->image_writeback);
 	v[skb_st_image_dirty] = atomic_read(&s->image_dirty);
+	v[skb_st_reconfigured] = atomic64_read(&s->reconfigured);
+	v[skb_st_left_to_frontend] = atomic64_read(&s->left_to_frontend);
 	v[skb_st_zero_copy] = READ_ONCE(d->link) && READ_ONCE(d->grant_slots);
 	for (r = SKB_BAD_OP; r < SKB_NR_REASONS; r++)
 		v[skb_reason_stat[r]] = atomic64_read(&s->reasons[r]);
@@ -575,6 +710,7 @@ static int skb_advertise(struct skb_dev *d)
 	};
 	int err;
 
+	skb_ring_limits(d, &p);
 	d->adv_order = p.max_order;
 	d->adv_queues = p.max_queues;
 	d->adv_segs = k.indirect;
@@ -599,6 +735,7 @@ static int skb_probe(struct xenbus_device *dev, struct sk_xb **xb)
 	if (!d)
 		return -ENOMEM;
 	d->dev = dev;
+	INIT_WORK(&d->rings_work, skb_rings_work);
 	skb_queues_init(d);
 	sk_xb_init(&d->xb, dev, false, &skb_xb_ops, d);
 	err = skb_advertise(d);
@@ -633,6 +770,7 @@ static void skb_stop(struct sk_xb *xb)
 {
 	struct skb_dev *d = xb->priv;
 
+	cancel_work_sync(&d->rings_work);
 	if (d->watching) {
 		unregister_xenbus_watch(&d->hotplug_watch);
 		kfree(d->hotplug_watch.node);
@@ -670,6 +808,33 @@ static struct sk_xb_driver skb_driver = {
 	.free = skb_free,
 	.groups = skb_groups,
 };
+
+/**
+ * skb_xenbus_drv() - splitkit_back's xenbus driver.
+ *
+ * Return: the driver, e.g. to walk its devices (rings.c).
+ */
+struct xenbus_driver *skb_xenbus_drv(void)
+{
+	return &skb_driver.drv;
+}
+
+/**
+ * skb_dev_of() - the splitkit_back device behind a bound xenbus device.
+ * @dev: a device of skb_xenbus_drv(), held by the caller's device_lock().
+ *
+ * Return: the device, or NULL if it is no longer bound to us.
+ */
+struct skb_dev *skb_dev_of(struct device *dev)
+{
+	struct sk_xb *xb;
+
+	device_lock_assert(dev);
+	if (dev->driver != &skb_driver.drv.driver)
+		return NULL;
+	xb = dev_get_drvdata(dev);
+	return xb ? xb->priv : NULL;
+}
 
 int skb_xenbus_register(const struct skb_params *params)
 {

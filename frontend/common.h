@@ -175,7 +175,10 @@ struct skf_features {
  * @vdevice:   "virtual-device" value.
  * @handle:    the device id (last component of the XenStore path).
  * @vdev:      decoded minor, minors and disk index.
- * @link:      rings of the current connection (xb.lock).
+ * @link:      rings of the current connection (xb.lock; WRITE_ONCE, as
+ *	       the completion path compares its channels' link with it).
+ * @next_link: rings set up for a reconfiguration the backend started,
+ *	       in use once it is Connected again (xb.lock; xenbus.c).
  * @pool:      grant pool of the current connection (xb.lock).
  * @tag_set:   blk-mq tag set (created at the first connection).
  * @gd:        the disk, or NULL before the first connection.
@@ -200,6 +203,7 @@ struct skf_features {
  * @info:      backend's "info" bits (VDISK_*).
  * @connected: rings up and features read (xb.lock).
  * @quiesced:  we hold the blk-mq queue quiesced (xb.lock).
+ * @reconfigured: reconfigurations the backend started that took effect.
  * @added:     the disk was added (device_add_disk).
  * @broken:    the backend broke the protocol: I/O fails from now on.
  * @dead:      the device is being removed: I/O fails from now on.
@@ -217,6 +221,7 @@ struct skf_dev {
 	u16 handle;
 	struct skf_vdev vdev;
 	struct sk_link *link;
+	struct sk_link *next_link;
 	struct sk_gpool *pool;
 	struct blk_mq_tag_set tag_set;
 	struct gendisk *gd;
@@ -234,6 +239,7 @@ struct skf_dev {
 	u32 info;
 	bool connected;
 	bool quiesced;
+	u64 reconfigured;
 	bool added;
 	bool broken;
 	bool dead;

@@ -156,6 +156,16 @@ static void skf_chan_msg(struct sk_chan *ch, const void *msg)
 	struct skf_dev *dev = sk_link_priv(sk_chan_link(ch));
 	unsigned int i = sk_chan_index(ch);
 
+	/*
+	 * Rings set up for a reconfiguration carry nothing until they are
+	 * the connection's (the backend maps them first, we send first).
+	 */
+	if (sk_chan_link(ch) != READ_ONCE(dev->link)) {
+		skf_backend_broken(dev, &dev->queues[0],
+				   "response on a ring not in use yet", 0, 0,
+				   0);
+		return;
+	}
 	if (WARN_ON_ONCE(i >= dev->nr_queues))
 		return;
 	skf_complete_rsp(&dev->queues[i], msg, sk_chan_polled(ch));
@@ -167,6 +177,8 @@ static void skf_chan_peer_error(struct sk_chan *ch)
 	struct skf_dev *dev = sk_link_priv(sk_chan_link(ch));
 	unsigned int i = sk_chan_index(ch);
 
+	if (sk_chan_link(ch) != READ_ONCE(dev->link))
+		i = 0;	/* a reconfiguration's new ring */
 	if (WARN_ON_ONCE(i >= dev->nr_queues))
 		return;
 	skf_backend_broken(dev, &dev->queues[i], "response index out of range",

@@ -42,6 +42,7 @@
 struct skf_front_keys {
 	char protocol[16];
 	bool persistent;
+	bool reconfigure;
 };
 
 static const struct sk_xs_key skf_front_keys[] = {
@@ -49,6 +50,9 @@ static const struct sk_xs_key skf_front_keys[] = {
 		  struct skf_front_keys, protocol, 1, 15, 0),
 	SK_XS_KEY("feature-persistent", SK_XS_BOOL, SK_XS_FRONTEND, 0,
 		  struct skf_front_keys, persistent, 0, 1, 0),
+	/* splitkit's own: we follow Reconfiguring (skf_reconfigure()) */
+	SK_XS_KEY(SK_BLKIF_FEATURE_RECONFIGURE, SK_XS_BOOL, SK_XS_FRONTEND, 0,
+		  struct skf_front_keys, reconfigure, 0, 1, 0),
 };
 
 static void skf_free_queues(struct skf_dev *dev)
@@ -66,21 +70,26 @@ static void skf_free_queues(struct skf_dev *dev)
 }
 
 /*
- * First connection: the queues and their slots, fixed from now on (later
- * connections may have fewer rings: skf_lay_out()).
+ * First connection: the queues and their slots, fixed from now on.  They
+ * are sized for what we would use with any backend (@p: our queue wish and
+ * max_ring_order), not for what this one allows, so that a backend that
+ * later allows more (a reconfiguration, or a reconnection to another
+ * backend) can have it: every connection's rings are a subset
+ * (skf_lay_out()), and the tags fill the largest ring we would set up.
  */
-static int skf_alloc_queues(struct skf_dev *dev, unsigned int nr_irq,
-			    unsigned int nr_poll, unsigned int depth)
+static int skf_alloc_queues(struct skf_dev *dev, const struct sk_chan_params *p)
 {
-	unsigned int i, nr = nr_irq + nr_poll;
+	unsigned int nr = p->nr_event + p->nr_polled, i, depth;
 
+	depth = sk_link_ring_entries(p, p->max_order);
+	if (!depth)
+		return -EINVAL;
 	dev->queues = kcalloc(nr, sizeof(*dev->queues), GFP_KERNEL);
 	if (!dev->queues)
 		return -ENOMEM;
-	dev->cap.nr_event = nr_irq;
-	dev->cap.nr_poll = nr_poll;
+	dev->cap.nr_event = p->nr_event;
+	dev->cap.nr_poll = p->nr_polled;
 	dev->cap_queues = nr;
-	dev->mq = dev->cap;
 	dev->depth = depth;
 	for (i = 0; i < nr; i++) {
 		struct skf_queue *q = &dev->queues[i];
@@ -117,14 +126,24 @@ static void skf_lay_out(struct skf_dev *dev, unsigned int nr_irq,
 	}
 }
 
+/* What skf_publish_xbt() writes: @link's keys and ours. */
+struct skf_publish {
+	struct skf_dev *dev;
+	struct sk_link *link;
+};
+
 static int skf_publish_xbt(struct xenbus_transaction xbt, void *arg)
 {
-	struct skf_dev *dev = arg;
-	struct skf_front_keys k = { .persistent = skf_persistent_grants };
+	const struct skf_publish *pub = arg;
+	struct skf_dev *dev = pub->dev;
+	struct skf_front_keys k = {
+		.persistent = skf_persistent_grants,
+		.reconfigure = true,
+	};
 	int err;
 
 	strscpy(k.protocol, XEN_IO_PROTO_ABI_NATIVE, sizeof(k.protocol));
-	err = sk_link_front_publish(dev->link, xbt);
+	err = sk_link_front_publish(pub->link, xbt);
 	if (!err)
 		err = sk_xs_write_keys(xbt, dev->xbdev->nodename,
 				       SK_XS_FRONTEND, skf_front_keys,
@@ -142,13 +161,12 @@ static void skf_teardown_rings(struct skf_dev *dev)
 	for (i = 0; dev->queues && i < dev->cap_queues; i++)
 		dev->queues[i].ch = NULL;
 	sk_link_destroy(dev->link);
-	dev->link = NULL;
+	WRITE_ONCE(dev->link, NULL);
 }
 
-/* sk_xb setup: the backend is in InitWait; rings and keys. */
-static int skf_setup(struct sk_xb *xb)
+/* Our channel parameters: our wish, within the disk's queues once sized. */
+static struct sk_chan_params skf_chan_params(struct skf_dev *dev)
 {
-	struct skf_dev *dev = xb->priv;
 	struct sk_chan_params p = {
 		.name = "vbd",
 		SK_CHAN_SIZES(struct sk_blkif_request,
@@ -162,52 +180,82 @@ static int skf_setup(struct sk_xb *xb)
 		.priv = dev,
 		.flags = skf_irq_completion ? SK_CHAN_IRQ_CONTEXT : 0,
 	};
-	struct skf_layout now;
-	int err;
 
-	/* a new connection: whatever the last backend broke is behind us */
-	WRITE_ONCE(dev->broken, false);
 	if (dev->queues) {
-		/* reconnection: at most the disk's queues, of each kind */
+		/* at most the disk's queues, of each kind */
 		p.nr_polled = dev->cap.nr_poll;
 		p.nr_event = dev->cap.nr_event;
 	}
-	dev->link = sk_link_front_alloc(dev->xbdev, &p);
-	if (IS_ERR(dev->link)) {
-		err = PTR_ERR(dev->link);
-		dev->link = NULL;
-		return err;
-	}
-	now.nr_poll = sk_link_nr_polled(dev->link);
-	now.nr_event = sk_link_nr_chans(dev->link) - now.nr_poll;
+	return p;
+}
+
+/*
+ * New rings within what the backend now allows (its max-ring-page-order
+ * and multi-queue-max-queues) and what the disk has, published with our
+ * keys.  The current rings, if any, are untouched.
+ */
+static struct sk_link *skf_new_link(struct skf_dev *dev)
+{
+	struct sk_chan_params p = skf_chan_params(dev);
+	struct skf_publish pub = { .dev = dev };
+	struct skf_layout now;
+	int err;
+
+	pub.link = sk_link_front_alloc(dev->xbdev, &p);
+	if (IS_ERR(pub.link))
+		return pub.link;
+	now.nr_poll = sk_link_nr_polled(pub.link);
+	now.nr_event = sk_link_nr_chans(pub.link) - now.nr_poll;
 	if (dev->queues && skf_layout_check(&dev->cap, &now)) {
 		xenbus_dev_fatal(dev->xbdev, -EINVAL,
 				 "backend queues: %u event-driven and %u polled rings set up, the disk has %u and %u",
 				 now.nr_event, now.nr_poll, dev->cap.nr_event,
 				 dev->cap.nr_poll);
 		err = -EINVAL;
-		goto teardown_rings;
+		goto destroy_link;
 	}
 	if (!dev->queues) {
-		err = skf_alloc_queues(dev, now.nr_event, now.nr_poll,
-				       sk_chan_nr_ents(sk_link_chan(dev->link,
-								    0)));
+		err = skf_alloc_queues(dev, &p);
 		if (err)
-			goto teardown_rings;
+			goto destroy_link;
+		dev->mq = now;	/* blk-mq starts with this connection's */
 	}
-	err = sk_xs_transact(skf_publish_xbt, dev);
+	err = sk_xs_transact(skf_publish_xbt, &pub);
 	if (err) {
 		xenbus_dev_fatal(dev->xbdev, err, "writing ring keys");
-		goto teardown_rings;
+		goto destroy_link;
 	}
-	skf_lay_out(dev, now.nr_event, now.nr_poll);
-	skf_pollq_attach(dev);
-	dev->feat.order = sk_link_order(dev->link);
-	return 0;
+	return pub.link;
 
-teardown_rings:
-	skf_teardown_rings(dev);
-	return err;
+destroy_link:
+	sk_link_destroy(pub.link);
+	return ERR_PTR(err);
+}
+
+/* Make @l the rings of the connection; the queue is quiesced or new. */
+static void skf_adopt_link(struct skf_dev *dev, struct sk_link *l)
+{
+	unsigned int nr_poll = sk_link_nr_polled(l);
+
+	WRITE_ONCE(dev->link, l);
+	skf_lay_out(dev, sk_link_nr_chans(l) - nr_poll, nr_poll);
+	skf_pollq_attach(dev);
+	dev->feat.order = sk_link_order(l);
+}
+
+/* sk_xb setup: the backend is in InitWait; rings and keys. */
+static int skf_setup(struct sk_xb *xb)
+{
+	struct skf_dev *dev = xb->priv;
+	struct sk_link *l;
+
+	/* a new connection: whatever the last backend broke is behind us */
+	WRITE_ONCE(dev->broken, false);
+	l = skf_new_link(dev);
+	if (IS_ERR(l))
+		return PTR_ERR(l);
+	skf_adopt_link(dev, l);
+	return 0;
 }
 
 /* Read and check what the backend announced (on every connection). */
@@ -351,6 +399,9 @@ static void skf_disconnect(struct sk_xb *xb)
 		dev->quiesced = true;
 	}
 	dev->connected = false;
+	/* a reconfiguration's new rings, never used */
+	sk_link_destroy(dev->next_link);
+	dev->next_link = NULL;
 	skf_teardown_rings(dev);	/* no completion runs after this */
 	if (dev->queues)
 		skf_recover_inflight(dev);
@@ -362,6 +413,59 @@ static void skf_disconnect(struct sk_xb *xb)
 		dev->quiesced = false;
 		blk_mq_kick_requeue_list(dev->gd->queue);
 	}
+}
+
+/*
+ * sk_xb reconfigure: the backend entered Reconfiguring, having written new
+ * max-ring-page-order / multi-queue-max-queues (a blk.queues or blk.ring
+ * agreement, Documentation/negotiate.rst).  Stop issuing (the blk-mq queue
+ * stays quiesced until skf_reconnect()), set up and publish rings within
+ * the new limits beside the current ones, which keep completing what is in
+ * flight; we then say Reconfigured.  The backend drains and unmaps the old
+ * rings and maps the new ones.
+ */
+static int skf_reconfigure(struct sk_xb *xb)
+{
+	struct skf_dev *dev = xb->priv;
+	struct sk_link *l;
+
+	if (!dev->connected || dev->next_link)
+		return -EPROTO;	/* the state helper only calls us connected */
+	if (!dev->quiesced) {
+		blk_mq_quiesce_queue(dev->gd->queue);
+		dev->quiesced = true;
+	}
+	l = skf_new_link(dev);
+	if (IS_ERR(l))
+		return PTR_ERR(l);
+	dev->next_link = l;
+	dev_info(&dev->xbdev->dev,
+		 "%s: backend reconfiguring: %u ring(s) of order %u set up\n",
+		 dev->gd->disk_name, sk_link_nr_chans(l), sk_link_order(l));
+	return 0;
+}
+
+/*
+ * sk_xb reconnect: the backend is Connected again, on the new rings.  It
+ * answered every request it took from the old rings before it unmapped
+ * them: complete those answers still in the rings, take back what it never
+ * took (requeued, as at any reconnection: it never ran), then run on the
+ * new rings.  Nothing fails, nothing runs twice.
+ */
+static int skf_reconnect(struct sk_xb *xb)
+{
+	struct skf_dev *dev = xb->priv;
+	struct sk_link *l = dev->next_link;
+
+	if (!l)
+		return 0;	/* not ours: a reconfiguration we did not see */
+	skf_pollq_detach(dev);	/* no poller reaps the old rings now */
+	sk_link_drain(dev->link);
+	dev->next_link = NULL;
+	skf_disconnect(xb);
+	skf_adopt_link(dev, l);
+	dev->reconfigured++;
+	return skf_connect(xb);
 }
 
 /*
@@ -390,6 +494,8 @@ static const struct sk_xb_ops skf_xb_ops = {
 	.setup = skf_setup,
 	.connect = skf_connect,
 	.disconnect = skf_disconnect,
+	.reconfigure = skf_reconfigure,
+	.reconnect = skf_reconnect,
 };
 
 /*
@@ -406,7 +512,7 @@ static const struct sk_xb_ops skf_xb_ops = {
 	X(skf, requeued) X(skf, poll_inflight) X(skf, grant_hits)	\
 	X(skf, grant_misses) X(skf, resplit) X(skf, rerouted)		\
 	X(skf, poll_spurious_events) X(skf, copied_bytes)		\
-	X(skf, grants_reclaimed)
+	X(skf, grants_reclaimed) X(skf, reconfigured)
 SK_STATS_ENUM(skf, SKF_STATS);
 
 /* Every counter of the device, summed over its queues. */
@@ -457,6 +563,7 @@ static void skf_stats_snapshot(struct device *d, u64 *v)
 	v[skf_st_grant_hits] = gs.hits;
 	v[skf_st_grant_misses] = gs.misses;
 	v[skf_st_grants_reclaimed] = gs.reclaimed;
+	v[skf_st_reconfigured] = dev->reconfigured;
 	mutex_unlock(&dev->xb.lock);
 }
 SK_STATS_GROUP(skf, "skf_stats", SKF_STATS, skf_stats_snapshot);

@@ -133,6 +133,19 @@ SKN_CAPACITY_PARAM(mem_guest_max_mib, SKN_P_MEMORY,
 		   skn_provider_set_guest_max, 1048576,
 		   "MiB one memory agreement may hold at most, 0-1048576, 0 for no ceiling (default 0)");
 
+SKN_CAPACITY_PARAM(blk_queues_capacity, SKN_P_BLK_QUEUES,
+		   skn_provider_set_capacity, 1024,
+		   "rings dom0 shares among guests' disks (blk.queues), 0-1024, 0 offers none (default 0)");
+SKN_CAPACITY_PARAM(blk_queues_guest_max, SKN_P_BLK_QUEUES,
+		   skn_provider_set_guest_max, 16,
+		   "rings one blk.queues agreement may hold at most, 0-16, 0 for no ceiling (default 0)");
+SKN_CAPACITY_PARAM(blk_ring_capacity_pages, SKN_P_BLK_RING,
+		   skn_provider_set_capacity, 16384,
+		   "ring pages per ring dom0 shares among guests' disks (blk.ring), 0-16384, 0 offers none (default 0)");
+SKN_CAPACITY_PARAM(blk_ring_guest_max_pages, SKN_P_BLK_RING,
+		   skn_provider_set_guest_max, 16,
+		   "pages per ring one blk.ring agreement may hold at most, 0-16, 0 for no ceiling (default 0)");
+
 static int __init skn_init(void)
 {
 	if (!xen_domain())

@@ -6,7 +6,9 @@
  * applied and revoked.
  *
  * The block providers hand the agreed rate to splitkit_back
- * (skb_limit_set(), backend/limit.c), which enforces it per disk;
+ * (skb_limit_set(), backend/limit.c), which enforces it per disk, or the
+ * agreed rings (skb_ring_set(), backend/rings.c), which it puts in force
+ * by reconfiguring the connected disk;
  * splitkit_back is found at run time with symbol_get() and released at
  * once, so a guest (which has no splitkit_back) loads this module too, and
  * splitkit_back can be unloaded between two agreements.  Without it the
@@ -23,9 +25,10 @@
  * agreement the guest selects, never a side effect of one ending.
  *
  * Capacities are the module parameters blk_iops_capacity,
- * blk_bw_capacity_kib and mem_capacity_mib (main.c); 0 offers nothing.
- * The ceilings, the most one agreement may hold, are blk_iops_guest_max,
- * blk_bw_guest_max_kib and mem_guest_max_mib; 0 sets none.  "splitkit
+ * blk_bw_capacity_kib, mem_capacity_mib, blk_queues_capacity and
+ * blk_ring_capacity_pages (main.c); 0 offers nothing.  The ceilings, the
+ * most one agreement may hold, are the matching *_guest_max*; 0 sets
+ * none.  "splitkit
  * negotiate policy" sets them all from a file.
  */
 #include <linux/kernel.h>
@@ -45,7 +48,8 @@ struct skn_kprovider;
  *	sleep; called under skn_back_lock.
  * @domain_max: the most @domid can hold, in the provider's unit; NULL
  *	for no limit of the domain's own.
- * @kind: the splitkit_back limit it sets (enum skb_limit_kind).
+ * @kind: the splitkit_back limit it sets (enum skb_limit_kind or
+ *	enum skb_ring_kind).
  * @scale: capacity units to the provider's unit (KiB to bytes).
  * @capacity: dom0's capacity, in the parameter's units.
  * @guest_max: the most one agreement may hold, in the parameter's units;
@@ -73,6 +77,22 @@ static int skn_blk_apply(const struct skn_kprovider *p, u16 domid,
 		return -ENODEV;
 	err = set(domid, target, p->kind, value);
 	symbol_put(skb_limit_set);
+	return err;
+}
+
+/* blk.queues, blk.ring: splitkit_back's ring agreement of a disk. */
+static int skn_ring_apply(const struct skn_kprovider *p, u16 domid,
+			  u32 target, u64 value)
+{
+	int (*set)(u16 domid, u32 vdev, unsigned int kind, u32 value);
+	int err;
+
+	set = symbol_get(skb_ring_set);
+	if (!set)
+		return -ENODEV;
+	/* the core bounds both providers' values to 16 */
+	err = set(domid, target, p->kind, (u32)value);
+	symbol_put(skb_ring_set);
 	return err;
 }
 
@@ -152,6 +172,12 @@ static struct skn_kprovider skn_kproviders[SKN_NR_PROVIDERS] = {
 	[SKN_P_MEMORY] = {
 		.apply = skn_mem_apply, .domain_max = skn_mem_domain_max,
 		.scale = 1,
+	},
+	[SKN_P_BLK_QUEUES] = {
+		.apply = skn_ring_apply, .kind = SKB_RING_QUEUES, .scale = 1,
+	},
+	[SKN_P_BLK_RING] = {
+		.apply = skn_ring_apply, .kind = SKB_RING_PAGES, .scale = 1,
 	},
 };
 

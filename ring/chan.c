@@ -618,6 +618,33 @@ void sk_chan_stop(struct sk_chan *ch)
 }
 
 /**
+ * sk_chan_drain() - stop a channel, then consume what its peer left in it.
+ * @ch: channel whose peer has stopped producing (sk_link_drain()).
+ *
+ * Process context.  After sk_chan_stop() no other consumer runs, so the
+ * messages go to the msg callback here, without the channel lock; a ring
+ * whose indices are out of range goes to the driver's peer_error (the
+ * link is going away: nothing is reported to XenStore from here).
+ */
+void sk_chan_drain(struct sk_chan *ch)
+{
+	const struct sk_chan_ops *ops = ch->link->params.ops;
+	size_t sz = sk_chan_in_size(ch);
+	int n, i;
+
+	sk_chan_stop(ch);
+	if (!ch->sring || ch->broken)
+		return;
+	while ((n = sk_chan_fetch(ch)) > 0) {
+		for (i = 0; i < n; i++)
+			ops->msg(ch, ch->scratch + i * sz);
+		sk_chan_account_run(ch, n);
+	}
+	if (n < 0 && ops->peer_error)
+		ops->peer_error(ch);
+}
+
+/**
  * sk_chan_init() - initialise the software state of a channel.
  * @ch: zeroed channel memory.
  * @l: owning link.

@@ -131,6 +131,7 @@ void sk_link_free(struct sk_link *l);
 int sk_chan_bind_front(struct sk_chan *ch);
 int sk_chan_bind_back(struct sk_chan *ch, evtchn_port_t remote);
 void sk_chan_stop(struct sk_chan *ch);
+void sk_chan_drain(struct sk_chan *ch);
 void sk_chan_start(struct sk_chan *ch);
 void sk_chan_init(struct sk_chan *ch, struct sk_link *l, unsigned int index);
 

@@ -192,6 +192,51 @@ void sk_link_destroy(struct sk_link *l)
 SPLITKIT_EXPORT(sk_link_destroy);
 
 /**
+ * sk_link_drain() - take the last messages of a peer that stopped producing.
+ * @l: link, or NULL (nothing to do).
+ *
+ * For a peer that said through XenStore that it will put nothing more on
+ * these rings (a backend that has drained them before a reconfiguration
+ * took effect): stops every channel (no event handler or consumer work runs
+ * after this), then hands whatever the peer left in each ring to the msg
+ * callback, here, in process context.  A ring whose indices are out of
+ * range is left alone and reported through the driver's peer_error.
+ * Polled channels' pollers must be gone (the driver's RCU grace period).
+ * Call sk_link_destroy() afterwards.  May sleep.
+ */
+void sk_link_drain(struct sk_link *l)
+{
+	unsigned int i;
+
+	if (!l)
+		return;
+	for (i = 0; i < l->nr_chans; i++)
+		sk_chan_drain(&l->chans[i]);
+}
+SPLITKIT_EXPORT(sk_link_drain);
+
+/**
+ * sk_link_ring_entries() - how many requests a ring of some order holds.
+ * @p: the driver's channel parameters (message sizes).
+ * @order: ring-page-order.
+ *
+ * Return: the entries of each ring of a link made with @p and @order, as
+ * both ends compute them; 0 if they make no ring.
+ */
+unsigned int sk_link_ring_entries(const struct sk_chan_params *p,
+				  unsigned int order)
+{
+	struct sk_ring_desc d;
+
+	if (order > XENBUS_MAX_RING_GRANT_ORDER ||
+	    sk_ring_desc_init(&d, p->req_size, p->rsp_size, p->ent_size,
+			      XEN_PAGE_SIZE << order))
+		return 0;
+	return d.nr_ents;
+}
+SPLITKIT_EXPORT(sk_link_ring_entries);
+
+/**
  * sk_link_nr_chans() - number of channels (queues) of a link.
  * @l: link.
  *

@@ -86,8 +86,10 @@ static int sk_xb_do(struct sk_xb *xb, enum sk_xb_action act)
 	case SK_XB_RECONFIGURE:
 		err = xb->ops->reconfigure(xb);
 		break;
-	case SK_XB_RESET:
 	case SK_XB_RECONNECT:
+		err = xb->ops->reconnect ? xb->ops->reconnect(xb) : 0;
+		break;
+	case SK_XB_RESET:
 	case SK_XB_NONE:
 		break;
 	}
@@ -152,20 +154,28 @@ SPLITKIT_EXPORT(sk_xb_peer_changed);
 /**
  * sk_xb_reconfigure() - start reconfiguring a live connection.
  * @xb: helper of a Connected end.
+ * @write: optional: writes the new keys the peer is to adapt to; called
+ *	   under @xb->lock on a Connected end only.  A non-zero return is
+ *	   returned and nothing else happens.
  *
  * Enters Reconfiguring; the peer adapts (its sk_xb_ops.reconfigure) and
- * says Reconfigured, and the helper returns to Connected.  Write the new
- * keys before calling.  Process context; takes @xb->lock.
+ * says Reconfigured, our reconnect op takes up what it did, and the helper
+ * returns to Connected.  Process context; takes @xb->lock.
  *
- * Return: 0, -EBUSY if not Connected, or the xenbus error.
+ * Return: 0, -EBUSY if not Connected (nothing written), @write's error, or
+ * the xenbus error.
  */
-int sk_xb_reconfigure(struct sk_xb *xb)
+int sk_xb_reconfigure(struct sk_xb *xb, int (*write)(struct sk_xb *xb))
 {
 	int err = -EBUSY;
 
 	mutex_lock(&xb->lock);
-	if (xb->dev->state == XenbusStateConnected)
-		err = xenbus_switch_state(xb->dev, XenbusStateReconfiguring);
+	if (xb->dev->state == XenbusStateConnected) {
+		err = write ? write(xb) : 0;
+		if (!err)
+			err = xenbus_switch_state(xb->dev,
+						  XenbusStateReconfiguring);
+	}
 	mutex_unlock(&xb->lock);
 	return err;
 }

@@ -46,6 +46,14 @@ struct sk_blkif_disk {
 	bool secure;
 };
 
+/*
+ * splitkit's own frontend key, not in io/blkif.h: "1" when the frontend
+ * follows a backend's Reconfiguring (new max-ring-page-order and
+ * multi-queue-max-queues on a live connection; Documentation/block.rst).
+ * A backend reconfigures no other frontend.
+ */
+#define SK_BLKIF_FEATURE_RECONFIGURE	"feature-splitkit-reconfigure"
+
 /* Index of each key in sk_blkif_disk_keys[]. */
 enum sk_blkif_key {
 	SK_BLKIF_SECTORS, SK_BLKIF_INFO, SK_BLKIF_SECTOR_SIZE,

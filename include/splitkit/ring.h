@@ -117,6 +117,9 @@ struct sk_link *sk_link_back_connect(struct xenbus_device *dev,
 
 /* ring/link.c */
 void sk_link_destroy(struct sk_link *l);
+void sk_link_drain(struct sk_link *l);
+unsigned int sk_link_ring_entries(const struct sk_chan_params *p,
+				  unsigned int order);
 unsigned int sk_link_nr_chans(const struct sk_link *l);
 unsigned int sk_link_nr_polled(const struct sk_link *l);
 unsigned int sk_link_order(const struct sk_link *l);
@@ -206,6 +209,11 @@ struct sk_xb;
  * @reconfigure: optional: the peer entered Reconfiguring; adapt to its new
  *		keys.  Return 0 (we enter Reconfigured) or -errno (fatal).
  *		Without it Reconfiguring is ignored.
+ * @reconnect:	optional: a reconfiguration ends.  On the end that started
+ *		it, the peer says Reconfigured (take up the keys it wrote);
+ *		on the other, the peer is Connected again (what it set up in
+ *		@reconfigure is in use now).  Return 0 (we enter Connected)
+ *		or -errno (fatal).
  */
 struct sk_xb_ops {
 	int (*setup)(struct sk_xb *xb);
@@ -213,6 +221,7 @@ struct sk_xb_ops {
 	void (*disconnect)(struct sk_xb *xb);
 	bool (*ready)(struct sk_xb *xb);
 	int (*reconfigure)(struct sk_xb *xb);
+	int (*reconnect)(struct sk_xb *xb);
 };
 
 /**
@@ -237,7 +246,7 @@ void sk_xb_init(struct sk_xb *xb, struct xenbus_device *dev, bool frontend,
 int sk_xb_start(struct sk_xb *xb);
 void sk_xb_peer_changed(struct sk_xb *xb, enum xenbus_state peer);
 void sk_xb_remove(struct sk_xb *xb);
-int sk_xb_reconfigure(struct sk_xb *xb);
+int sk_xb_reconfigure(struct sk_xb *xb, int (*write)(struct sk_xb *xb));
 
 /* ring/driver.c: the xenbus driver skeleton */
 

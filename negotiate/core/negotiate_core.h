@@ -52,6 +52,7 @@
  * @min:        smallest value a request may name.
  * @max:        largest value a request may name.
  * @target_max: largest slot-<n>/target (0: the target must be 0).
+ * @pow2:       only powers of two can be applied: every offer is one.
  */
 struct skn_provider {
 	const char *name;
@@ -59,12 +60,15 @@ struct skn_provider {
 	u64 min;
 	u64 max;
 	u32 target_max;
+	bool pow2;
 };
 
 enum skn_provider_id {
 	SKN_P_BLK_IOPS,
 	SKN_P_BLK_BW,
 	SKN_P_MEMORY,
+	SKN_P_BLK_QUEUES,
+	SKN_P_BLK_RING,
 	SKN_NR_PROVIDERS
 };
 

@@ -27,6 +27,16 @@ const struct skn_provider skn_providers[SKN_NR_PROVIDERS] = {
 		.name = "memory", .unit = "MiB",
 		.min = 64, .max = 1048576, .target_max = 0,
 	},
+	/* a disk's rings: splitkit_back's multi-queue-max-queues */
+	[SKN_P_BLK_QUEUES] = {
+		.name = "blk.queues", .unit = "queues",
+		.min = 1, .max = 16, .target_max = SKN_TARGET_MAX,
+	},
+	/* pages per ring: 2^max-ring-page-order, up to Xen's 16 grants */
+	[SKN_P_BLK_RING] = {
+		.name = "blk.ring", .unit = "pages",
+		.min = 1, .max = 16, .target_max = SKN_TARGET_MAX, .pow2 = true,
+	},
 };
 
 static bool skn_name_char(char c)
@@ -62,6 +72,16 @@ int skn_provider_find(const char *name, size_t len)
 /* Fractions of the first offer that follow it, in quarters. */
 static const u8 skn_offer_quarters[SKN_MAX_OFFERS] = { 4, 3, 2, 1 };
 
+/* The largest power of two not above @x (@x > 0). */
+static u64 skn_pow2_floor(u64 x)
+{
+	u64 p = 1;
+
+	while (p <= x / 2)
+		p *= 2;
+	return p;
+}
+
 /**
  * skn_make_offers() - what dom0 offers for a request.
  * @req: the parsed request.
@@ -70,6 +90,7 @@ static const u8 skn_offer_quarters[SKN_MAX_OFFERS] = { 4, 3, 2, 1 };
  *
  * The first offer is min(max, available); then 3/4, 1/2 and 1/4 of it,
  * each kept if it is at least the request's min and below the one before.
+ * A pow2 provider's offers are each rounded down to a power of two first.
  *
  * Return: the number of offers, 0 if @available is below the request's
  * min.
@@ -85,6 +106,10 @@ u32 skn_make_offers(const struct skn_request *req, u64 available, u64 *v)
 		/* top <= 2^40 (provider ranges), no overflow */
 		u64 x = top / 4 * skn_offer_quarters[i] +
 			top % 4 * skn_offer_quarters[i] / 4;
+
+		if (x && req->provider < SKN_NR_PROVIDERS &&
+		    skn_providers[req->provider].pow2)
+			x = skn_pow2_floor(x);
 
 		if (x < req->min || (n && x >= v[n - 1]))
 			continue;

@@ -140,7 +140,8 @@ int skn_parse_select(const struct skn_raw *gen, const struct skn_raw *index,
  * @what: on failure, the key at fault.
  *
  * nr-offers at most SKN_MAX_OFFERS, every offer within the request's
- * min .. max and strictly decreasing.  Offers for another request-gen
+ * min .. max and strictly decreasing, and a power of two for a pow2
+ * provider.  Offers for another request-gen
  * parse fine: staleness is the state machine's to judge.
  *
  * Return: 0, -ENOENT, -EINVAL, -ERANGE.
@@ -173,6 +174,10 @@ int skn_parse_offers(const struct skn_raw_offers *raw,
 			return err;
 		if (i && o.v[i] >= o.v[i - 1])
 			return -ERANGE;
+		if (req->provider < SKN_NR_PROVIDERS &&
+		    skn_providers[req->provider].pow2 &&
+		    (o.v[i] & (o.v[i] - 1)))
+			return -ERANGE;
 	}
 	*what = NULL;
 	*out = o;
@@ -192,6 +197,7 @@ static const struct {
 	{ EBUSY, "EBUSY" },
 	{ ENODEV, "ENODEV" },
 	{ EIO, "EIO" },
+	{ EOPNOTSUPP, "EOPNOTSUPP" },
 };
 
 /**

@@ -225,6 +225,8 @@ static const struct {
 	{ "blk.iops", "blk_iops_capacity" },		/* requests/s */
 	{ "blk.bandwidth", "blk_bw_capacity_kib" },	/* KiB/s */
 	{ "memory", "mem_capacity_mib" },		/* MiB */
+	{ "blk.queues", "blk_queues_capacity" },	/* rings */
+	{ "blk.ring", "blk_ring_capacity_pages" },	/* pages per ring */
 };
 
 /*
@@ -476,7 +478,7 @@ static const struct sk_cmd neg_cmds[] = {
 	  "dom0: remove it (every agreement of the guest ends)",
 	  0, 1, 1, neg_detach, NULL, 0 },
 	{ "capacity", "RESOURCE VALUE",
-	  "dom0: what a provider shares (blk.iops: requests/s, blk.bandwidth: KiB/s, memory: MiB or auto)",
+	  "dom0: what a provider shares (blk.iops: requests/s, blk.bandwidth: KiB/s, memory: MiB or auto, blk.queues: rings, blk.ring: pages)",
 	  0, 2, 2, neg_capacity, NULL, 0 },
 	{ "set-memory", "DOMID MIB",
 	  "dom0: a guest's memory, Xen's maximum then the balloon target (the memory provider's apply)",

@@ -10,6 +10,10 @@
  *	blk.bandwidth.guest_max = 20480
  *	memory.capacity = 4096		MiB shared by all guests
  *	memory.guest_max = 2048
+ *	blk.queues.capacity = 64	rings of guests' disks, all together
+ *	blk.queues.guest_max = 4
+ *	blk.ring.capacity = 256		pages per ring, summed over disks
+ *	blk.ring.guest_max = 16
  *
  * The file is the whole policy: a key it does not name is 0 (a capacity
  * of 0 offers nothing, a guest_max of 0 sets no ceiling).  The parser is
@@ -32,6 +36,10 @@ const struct neg_policy_key neg_policy_keys[NEG_POLICY_KEYS] = {
 	  "KiB/s" },
 	{ "memory.capacity", "mem_capacity_mib", 1048576, "MiB" },
 	{ "memory.guest_max", "mem_guest_max_mib", 1048576, "MiB" },
+	{ "blk.queues.capacity", "blk_queues_capacity", 1024, "rings" },
+	{ "blk.queues.guest_max", "blk_queues_guest_max", 16, "rings" },
+	{ "blk.ring.capacity", "blk_ring_capacity_pages", 16384, "pages" },
+	{ "blk.ring.guest_max", "blk_ring_guest_max_pages", 16, "pages" },
 };
 
 /* @s without leading and trailing blanks, in place. */

@@ -96,6 +96,9 @@ static void check_slot(const struct skn_slot *s, u32 gen_before)
 		CHECK(s->offers.v[i] >= s->req.min);
 		CHECK(s->offers.v[i] <= s->req.max);
 		CHECK(!i || s->offers.v[i] < s->offers.v[i - 1]);
+		/* a pow2 provider's apply takes only powers of two */
+		CHECK(!skn_providers[s->req.provider].pow2 ||
+		      !(s->offers.v[i] & (s->offers.v[i] - 1)));
 	}
 	if (s->state == SKN_IDLE)
 		CHECK(!skn_slot_held(s) && !s->applied);

@@ -188,12 +188,47 @@ static void ceiling(void)
 	KTAP_EXPECT_EQ(skn_ceiling(skn_share(600, 1000, 1200), 400), 400);
 }
 
+/* blk.ring: every offer a power of two, within the request, no repeats */
+static void offer_pow2(void)
+{
+	static const struct {
+		u64 min, max, available;
+		u32 n;
+		u64 v[SKN_MAX_OFFERS];
+	} rows[] = {
+		{ 1, 16, 1000, 3, { 16, 8, 4 } },
+		{ 1, 16, 12, 3, { 8, 4, 2 } },
+		{ 1, 16, 3, 2, { 2, 1 } },
+		{ 5, 16, 16, 2, { 16, 8 } },
+		{ 3, 3, 16, 0, { 0 } },
+		{ 1, 1, 16, 1, { 1 } },
+	};
+	size_t i;
+	u32 j, n;
+
+	for (i = 0; i < KTAP_ARRAY_SIZE(rows); i++) {
+		struct skn_request r = { .provider = SKN_P_BLK_RING,
+					 .min = rows[i].min,
+					 .max = rows[i].max };
+		u64 v[SKN_MAX_OFFERS] = { 0 };
+
+		n = skn_make_offers(&r, rows[i].available, v);
+		KTAP_EXPECT_EQ(n, rows[i].n);
+		for (j = 0; j < n && j < rows[i].n; j++)
+			KTAP_EXPECT_EQ(v[j], rows[i].v[j]);
+	}
+	KTAP_EXPECT(skn_providers[SKN_P_BLK_RING].pow2);
+	KTAP_EXPECT(!skn_providers[SKN_P_BLK_QUEUES].pow2);
+}
+
 static void providers(void)
 {
 	size_t i;
 
 	KTAP_EXPECT_EQ(skn_provider_find("blk.iops", 8), SKN_P_BLK_IOPS);
 	KTAP_EXPECT_EQ(skn_provider_find("blk.bandwidth", 13), SKN_P_BLK_BW);
+	KTAP_EXPECT_EQ(skn_provider_find("blk.queues", 10), SKN_P_BLK_QUEUES);
+	KTAP_EXPECT_EQ(skn_provider_find("blk.ring", 8), SKN_P_BLK_RING);
 	KTAP_EXPECT_EQ(skn_provider_find("blk.iop", 7), -ENOENT);
 	KTAP_EXPECT_EQ(skn_provider_find("blk.iopss", 9), -ENOENT);
 	KTAP_EXPECT_EQ(skn_provider_find("blk.iops", 0), -EINVAL);
@@ -216,6 +251,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(share_rows_test),
 	KTAP_CASE(share_exact),
 	KTAP_CASE(ceiling),
+	KTAP_CASE(offer_pow2),
 	KTAP_CASE(providers),
 };
 

@@ -217,6 +217,31 @@ static void offers_rows_test(void)
 	}
 }
 
+/* blk.ring offers only powers of two: its apply sets an order */
+static void offers_pow2(void)
+{
+	static const struct skn_request req = {
+		.provider = SKN_P_BLK_RING, .min = 1, .max = 16, .gen = 2,
+	};
+	static const char *const vals[][2] = {
+		{ "16", "8" }, { "12", "8" }, { "16", "6" }, { "4", "1" },
+	};
+	static const int want[] = { 0, -ERANGE, -ERANGE, 0 };
+	size_t i;
+
+	for (i = 0; i < KTAP_ARRAY_SIZE(vals); i++) {
+		struct skn_raw_offers raw = {
+			.gen = R("3"), .for_gen = R("2"), .n = R("2"),
+			.v = { R(vals[i][0]), R(vals[i][1]) },
+		};
+		struct skn_offers o;
+		const char *what;
+
+		KTAP_EXPECT_EQ(skn_parse_offers(&raw, &req, &o, &what),
+			       want[i]);
+	}
+}
+
 static void error_text(void)
 {
 	char buf[SKN_ERR_MAX + 64];
@@ -246,6 +271,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(request_values),
 	KTAP_CASE(select_rows),
 	KTAP_CASE(offers_rows_test),
+	KTAP_CASE(offers_pow2),
 	KTAP_CASE(error_text),
 };
 
