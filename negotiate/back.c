@@ -75,6 +75,9 @@ struct skn_back_stats {
  * @work: reads and answers the slots.
  * @node: in skn_back_list (skn_back_lock).
  * @stats: counters (skn_back_lock).
+ * @dom_max: the most the domain can hold of each provider, read once per
+ *	     run of @work (skn_back_lock; skn_available()).
+ * @dom_max_read: which of @dom_max this run has read.
  */
 struct skn_back {
 	struct sk_xb xb;
@@ -91,7 +94,11 @@ struct skn_back {
 	struct delayed_work work;
 	struct list_head node;
 	struct skn_back_stats stats;
+	u64 dom_max[SKN_NR_PROVIDERS];
+	u32 dom_max_read;
 };
+
+static_assert(SKN_NR_PROVIDERS <= 32);	/* dom_max_read's bits */
 
 static DEFINE_MUTEX(skn_back_lock);
 static LIST_HEAD(skn_back_list);
@@ -296,7 +303,7 @@ static u64 skn_held(u32 provider)
  * agreements, no more than dom0's ceiling for one agreement nor than the
  * domain can hold (memory: its static-max).
  */
-static u64 skn_available(const struct skn_back *b, const struct skn_slot *s,
+static u64 skn_available(struct skn_back *b, const struct skn_slot *s,
 			 u32 provider)
 {
 	u64 cap = skn_provider_capacity(provider);
@@ -304,9 +311,16 @@ static u64 skn_available(const struct skn_back *b, const struct skn_slot *s,
 
 	if (s->req.provider == provider)
 		others -= min(others, skn_slot_held(s));
+	/* from XenStore (memory's static-max): once per run of the work */
+	if (!(b->dom_max_read & BIT(provider))) {
+		b->dom_max[provider] =
+			skn_provider_domain_max(provider,
+						b->xb.dev->otherend_id);
+		b->dom_max_read |= BIT(provider);
+	}
 	return min(skn_ceiling(cap > others ? cap - others : 0,
 			       skn_provider_guest_max(provider)),
-		   skn_provider_domain_max(provider, b->xb.dev->otherend_id));
+		   b->dom_max[provider]);
 }
 
 /* ---- events ---- */
@@ -368,9 +382,8 @@ static void skn_back_event(struct skn_back *b, unsigned int n, u32 event,
 			b->err[n] = err;
 			/* a fallback that failed: again after another timeout */
 			if (event == SKN_EV_TIMEOUT)
-				s->deadline_ns = now +
-					(u64)READ_ONCE(skn_offer_timeout_ms) *
-					NSEC_PER_MSEC;
+				skn_slot_rearm(s, now,
+					       READ_ONCE(skn_offer_timeout_ms));
 			skn_format_error(pub.error, sizeof(pub.error), err,
 					 "applying");
 			skn_back_write_error(b, n, &pub);
@@ -509,6 +522,21 @@ static int skn_back_read_request(struct skn_back *b, unsigned int n,
 	return SKN_MSG_NONE;	/* the next watch event reads it again */
 }
 
+/*
+ * One guest message's token from the device's rate limit; without one,
+ * count it and say (in @next) when to read the slot again.
+ */
+static bool skn_back_admit(struct skn_back *b, u64 now, u64 *next)
+{
+	u64 wait = sk_bucket_try(&b->rl, 1, now);
+
+	if (!wait)
+		return true;
+	b->stats.rate_limited++;
+	*next = min(*next, now + wait);
+	return false;
+}
+
 /* Handle slot @n: deadline, capacity, request, selection. */
 static void skn_back_slot(struct skn_back *b, unsigned int n, u64 now,
 			  u64 *next)
@@ -521,7 +549,7 @@ static void skn_back_slot(struct skn_back *b, unsigned int n, u64 now,
 	char *bg, *bi;
 	bool absent;
 	u32 sel, hash = 0;
-	u64 wait, key;
+	u64 key;
 	int r;
 
 	if (skn_slot_expired(s, now)) {
@@ -556,12 +584,8 @@ static void skn_back_slot(struct skn_back *b, unsigned int n, u64 now,
 	if (r < 0 && hash == b->bad_seen[n])
 		r = SKN_MSG_NONE;	/* reported already */
 	if (r != SKN_MSG_NONE) {
-		wait = sk_bucket_try(&b->rl, 1, now);
-		if (wait) {
-			b->stats.rate_limited++;
-			*next = min(*next, now + wait);
+		if (!skn_back_admit(b, now, next))
 			return;
-		}
 		if (r < 0) {
 			b->bad_seen[n] = hash;
 			in.err = r;
@@ -583,14 +607,8 @@ static void skn_back_slot(struct skn_back *b, unsigned int n, u64 now,
 		/* the same selection read again is not news */
 		skn_parse_select(&rg, &ri, &g, &i, &what);
 		key = ((u64)g << 3 | i) + 1;
-		wait = key == b->sel_seen[n] ? 0 : sk_bucket_try(&b->rl, 1, now);
-		if (key == b->sel_seen[n]) {
-			r = SKN_MSG_NONE;
-		} else if (wait) {
-			/* selections pass the guest's rate limit too */
-			b->stats.rate_limited++;
-			*next = min(*next, now + wait);
-		} else {
+		/* selections pass the guest's rate limit too */
+		if (key != b->sel_seen[n] && skn_back_admit(b, now, next)) {
 			dev_dbg(&b->xb.dev->dev,
 				"slot %u: selection %u of offer-gen %u: %s\n",
 				n, i, g, r == SKN_MSG_NEW ? "current" : "stale");
@@ -602,11 +620,7 @@ static void skn_back_slot(struct skn_back *b, unsigned int n, u64 now,
 	} else if (r < 0 && skn_sel_hash(&rg, &ri) != b->bad_sel_seen[n]) {
 		/* a bad selection not reported yet */
 		hash = skn_sel_hash(&rg, &ri);
-		wait = sk_bucket_try(&b->rl, 1, now);
-		if (wait) {
-			b->stats.rate_limited++;
-			*next = min(*next, now + wait);
-		} else {
+		if (skn_back_admit(b, now, next)) {
 			b->bad_sel_seen[n] = hash;
 			in.err = r;
 			skn_back_event(b, n, SKN_EV_BAD, &in, now);
@@ -629,6 +643,7 @@ static void skn_back_work(struct work_struct *w)
 	mutex_lock(&skn_back_lock);
 	if (!b->connected)
 		goto unlock;
+	b->dom_max_read = 0;
 	/* the clock again for each slot: an apply may have run a helper */
 	for (n = 0; n < READ_ONCE(skn_max_slots) && n < SKN_MAX_SLOTS; n++) {
 		now = ktime_get_ns();

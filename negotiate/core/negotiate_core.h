@@ -267,6 +267,7 @@ void skn_back_decide(const struct skn_slot *s, u32 event,
 		     const struct skn_input *in, struct skn_decision *d);
 void skn_back_commit(struct skn_slot *s, const struct skn_decision *d,
 		     u64 now_ns, u32 timeout_ms);
+void skn_slot_rearm(struct skn_slot *s, u64 now_ns, u32 timeout_ms);
 bool skn_slot_expired(const struct skn_slot *s, u64 now_ns);
 u64 skn_slot_held(const struct skn_slot *s);
 int skn_request_conflict(const struct skn_slot *slots, u32 nr, u32 n,

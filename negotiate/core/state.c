@@ -332,7 +332,7 @@ void skn_back_commit(struct skn_slot *s, const struct skn_decision *d,
 		if (d->req.gen > s->last_req)
 			s->last_req = d->req.gen;
 		s->offers = d->offers;
-		s->deadline_ns = now_ns + (u64)timeout_ms * 1000000ull;
+		skn_slot_rearm(s, now_ns, timeout_ms);
 		break;
 	case SKN_ACT_APPLY:
 		s->applied = d->value;
@@ -369,6 +369,20 @@ void skn_back_commit(struct skn_slot *s, const struct skn_decision *d,
 		s->offers.n = 0;
 	if (d->forget)
 		s->last_req = 0;
+}
+
+/**
+ * skn_slot_rearm() - let the slot's offers stand another timeout.
+ * @s: the slot.
+ * @now_ns: current time.
+ * @timeout_ms: how long offers stand.
+ *
+ * At every new set of offers (skn_back_commit()), and after a fallback
+ * that could not be applied, which is then tried again when this runs out.
+ */
+void skn_slot_rearm(struct skn_slot *s, u64 now_ns, u32 timeout_ms)
+{
+	s->deadline_ns = now_ns + (u64)timeout_ms * 1000000ull;
 }
 
 /**

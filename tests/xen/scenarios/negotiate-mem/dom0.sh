@@ -140,8 +140,14 @@ dom0_turns()
 
 	turn mem-reapplied >/dev/null || return 1
 	check_agreed "dom0: 640 MiB applied, memory taken back" 640 1
-	sk_check "raise the capacity to 2048 MiB, above the guest's maxmem" \
-		splitkit negotiate capacity memory 2048
+	# by a policy file this time (its memory keys; the whole policy)
+	printf '# negotiate-mem\nmemory.capacity = 2048\nmemory.guest_max = 0\n' \
+		>/tmp/neg-mem-policy.conf
+	sk_check "raise the capacity to 2048 MiB, above the guest's maxmem (splitkit negotiate policy)" \
+		splitkit negotiate policy /tmp/neg-mem-policy.conf
+	sk_check "the policy is in the module (mem_capacity_mib 2048, no ceiling)" \
+		sh -c "test \"\$(cat $cap)\" = 2048 &&
+		       test \"\$(cat $params/mem_guest_max_mib)\" = 0"
 	sk_hs_send_to "$name" mem-raised
 
 	turn mem-asked >/dev/null || return 1

@@ -16,9 +16,11 @@
 # Turns: the guest sends neg-ready; dom0 adds the sk-neg device and
 # answers neg-device; the guest negotiates four shapes under I/O and sends
 # neg-ring-done; dom0 checks splitkit_back's side (four reconfigurations,
-# no I/O error, the keys it advertises now, the agreements it keeps) and
-# answers neg-dom0-done.  After the guest is gone: its agreements are
-# revoked (splitkit_back keeps none) and everything unloads.
+# no I/O error, the keys it advertises now, the agreements it keeps, the
+# offers the guest left standing in slot 2) and answers neg-dom0-done.
+# The guest then goes away in the middle of that negotiation.  After it
+# is gone: every slot idle, its agreements revoked (splitkit_back keeps
+# none), and everything unloads.
 
 . /lib/splitkit/blk.sh
 . /lib/splitkit/negotiate.sh
@@ -99,6 +101,8 @@ dom0_turns()
 	sk_check "dom0: splitkit_back keeps the agreements (4 queues, 16 pages)" \
 		grep -q "^$domid 51712 queues 4 pages 16\$" "$rings"
 	sk_check "dom0: the disk is connected" test "$(bstat connected)" = 1
+	sk_check "dom0: slot 2's offers stand as the guest goes" \
+		grep -q '^2 offered ' "$dir/sk-neg-$domid-0/slots"
 	sk_check "dom0: no oops, warning or hung task" sk_blk_dmesg_clean
 	sk_hs_send_to "$name" neg-dom0-done
 }
@@ -118,6 +122,9 @@ turns=$!
 sk_domU_run domU.cfg "$(sk_guard 1200)"
 wait $turns
 if neg_gone_idle "the guest's end gone: slot 0 idle (agreement revoked)"; then
+	sk_check "the guest's end gone: every slot idle (slot 2's offers too)" \
+		sh -c "! grep -qv '^[0-9]* idle ' $dir/sk-neg-$domid-0/slots" ||
+		neg_dump "slots not idle"
 	sk_check "the guest's end gone: splitkit_back keeps no ring agreement" \
 		skt_wait 60 sh -c "! grep -q '^$domid ' $rings" ||
 		neg_dump "agreements kept"

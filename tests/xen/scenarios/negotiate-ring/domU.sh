@@ -14,6 +14,8 @@
 #   slot 0 blk.queues 1..1    offers 1          1 queue, no poll queue
 #   slot 0 blk.queues 1..4    offers 4,3,2,1    2 + 1 poll (our wish)
 #   slot 1 blk.ring 1..1      offers 1          ring-page-order 0
+#   slot 1 blk.ring 1..8      offers 8,4,2      EOPNOTSUPP: we removed our
+#                                               feature-splitkit-reconfigure
 #   slot 1 blk.ring 1..16     offers 16,8,4     order 2 (our max)
 
 . /lib/splitkit/blk.sh
@@ -126,6 +128,37 @@ change()
 	sk_comment "$label: requests requeued so far $(fstat requeued), errors $(fstat errors)"
 }
 
+# refused LABEL: with our feature-splitkit-reconfigure key gone (as with
+# xen-blkfront, which cannot follow a reconfiguration), an agreement for
+# the connected disk (slot 1, blk.ring 1..8, request 2) cannot be applied:
+# dom0 answers EOPNOTSUPP, the agreement in force (1 page) and the disk
+# stay as they are.  The key is written back after.
+refused()
+{
+	local sb=$be/slot-1 key=device/vbd/$vdev/feature-splitkit-reconfigure
+
+	sk_check "$1: remove our $key" xenstore-rm "$key" || return 1
+	sk_check "$1: request blk.ring 1..8 (slot 1, request 2)" \
+		sh -c "echo 1 blk.ring $vdev 1 8 >$dev/request" || return 1
+	sk_check "$1: dom0 offers 8,4,2" \
+		skt_wait 120 sh -c "grep '^1 offered ' $dev/slots | grep -q ' offers [0-9]*:8,4,2 '" || {
+		neg_dump "$1: no offers"
+		return 1
+	}
+	sk_check "$1: select 8" sh -c "echo 1 0 >$dev/select"
+	sk_check "$1: dom0 cannot apply it: EOPNOTSUPP" \
+		skt_wait 120 sh -c "xenstore-read $sb/error | grep -q '^EOPNOTSUPP'" || {
+		neg_dump "$1: no EOPNOTSUPP"
+		return 1
+	}
+	sk_comment "$1: slot-1/error: $(xenstore-read "$sb/error" 2>&1)"
+	sk_check "$1: 1 page stays in force (dom0's keys)" \
+		test "$(xenstore-read "$sb/applied")" = 1
+	sk_check "$1: xvda untouched: ring-page-order 0, 3 reconfigurations" \
+		shape 2 1 0 3
+	sk_check "$1: write our $key back" xenstore-write "$key" 1
+}
+
 sk_check "load splitkit_front" sk_blk_load_front splitkit_front || return
 sk_check "xvda appears" sk_wait_block /dev/xvda || return
 sk_check "load splitkit_negotiate (frontend, every event traced)" \
@@ -154,7 +187,8 @@ SKT_ALIVE=verify_ok
 change "one queue" 0 blk.queues 1 1 1 1 1 0 2 1 &&
 change "four queues" 0 blk.queues 1 4 2 4,3,2,1 2 1 2 2 &&
 change "one ring page" 1 blk.ring 1 1 1 1 2 1 0 3 &&
-change "sixteen ring pages" 1 blk.ring 1 16 2 16,8,4 2 1 2 4
+refused "no feature-splitkit-reconfigure" &&
+change "sixteen ring pages" 1 blk.ring 1 16 3 16,8,4 2 1 2 4
 SKT_ALIVE=
 
 touch "$io/stop"
@@ -172,5 +206,11 @@ sk_check "our ring keys: multi-queue-num-queues 3, ring-page-order 2" \
 	sh -c "test \"\$(xenstore-read device/vbd/$vdev/multi-queue-num-queues)\" = 3 &&
 	       test \"\$(xenstore-read device/vbd/$vdev/ring-page-order)\" = 2"
 sk_check "no oops, warning or hung task" sk_blk_dmesg_clean
+# we go away in the middle of a negotiation: offers stand in slot 2
+sk_check "leave a request whose offers stand (slot 2, blk.queues 1..2, xvdb)" \
+	sh -c "echo 2 blk.queues 51728 1 2 >$dev/request"
+sk_check "dom0 offers for it (we never select)" \
+	skt_wait 120 sh -c "grep -q '^2 offered ' $dev/slots" ||
+	neg_dump "slot 2 not offered"
 sk_hs_send neg-ring-done "$(fstat requeued)"
 sk_hs_wait neg-dom0-done >/dev/null
