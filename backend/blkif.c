@@ -105,6 +105,28 @@ free_buf:
 }
 
 /*
+ * A request that has not run and cannot now, because the device is
+ * stopping: in a reconfiguration's drain (skb_reconnect()) it is left
+ * unanswered, freed with @req if it has one, and the frontend issues it
+ * again on its new rings.  Return: true if it was, false if it is to be
+ * failed (any other stop).
+ */
+static bool skb_left_to_frontend(struct skb_dev *d, struct sk_chan *ch,
+				 struct skb_req *req)
+{
+	if (!READ_ONCE(d->stopping))
+		return false;
+	smp_rmb();	/* pairs with skb_reconnect()'s smp_wmb() */
+	if (!READ_ONCE(d->reconfiguring))
+		return false;
+	if (req)
+		skb_req_free(req);
+	atomic64_inc(&d->stats.left_to_frontend);
+	skb_inflight_put(d, ch);
+	return true;
+}
+
+/*
  * Read, write, flush or barrier with data: validated; each segment on the
  * frontend's mapped page where the disk's pool has one (gmap.c), the rest
  * on bounce pages (copy in), then submit.
@@ -136,8 +158,11 @@ static void skb_start_rw(struct skb_dev *d, struct sk_chan *ch,
 	n = gp ? skb_gpool_map(gp, req) : desc->nr_segs;
 	if (n) {
 		/* may wait for pages other requests give back (budget.c) */
-		if (skb_pages_get(d, n))
+		if (skb_pages_get(d, n)) {
+			if (skb_left_to_frontend(d, ch, req))
+				return;
 			goto free_req;
+		}
 		req->budget = n;	/* given back by skb_req_free() */
 		if (skb_req_fill(req))
 			goto free_req;
@@ -213,14 +238,8 @@ void skb_chan_msg(struct sk_chan *ch, const void *msg)
 	atomic64_inc(&d->stats.reqs);
 	r = skb_req_parse(msg, &d->lim, &desc);
 	if (READ_ONCE(d->stopping)) {
-		smp_rmb();	/* pairs with skb_reconnect()'s smp_wmb() */
-		if (READ_ONCE(d->reconfiguring)) {
-			/* never ran: the frontend issues it on its new rings */
-			atomic64_inc(&d->stats.left_to_frontend);
-			skb_inflight_put(d, ch);
-			return;
-		}
-		skb_answer(d, ch, &desc, SK_BLKIF_RSP_ERROR);
+		if (!skb_left_to_frontend(d, ch, NULL))
+			skb_answer(d, ch, &desc, SK_BLKIF_RSP_ERROR);
 		return;
 	}
 	if (r) {

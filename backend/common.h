@@ -321,8 +321,11 @@ struct skb_queue {
  * @reconfiguring: set with @stopping when the disconnect is a
  *	reconfiguration's: a request taken then is left to the frontend
  *	(blkif.c) instead of failed.
- * @rings_pending: a ring agreement changed while not Connected (rings.c).
- * @rings_work: puts it in force once Connected (skb_rings_apply()).
+ * @rings_pending: a ring agreement waits for both ends to be Connected
+ *	(skb_rings_apply()).
+ * @rings_work: puts it in force (skb_rings_apply()).
+ * @rings_node: in rings.c's list of devices (skb_rings_lock), empty when
+ *	not on it.
  * @drain_lock: held by whoever brings @inflight to zero until it has woken
  *	@drain_wq, and by disconnect while it checks @inflight: the hand-over
  *	after which the device may be freed (req.c, skb_inflight_put()).
@@ -362,6 +365,7 @@ struct skb_dev {
 	bool reconfiguring;
 	bool rings_pending;
 	struct work_struct rings_work;
+	struct list_head rings_node;
 	spinlock_t drain_lock;
 	wait_queue_head_t drain_wq;
 	bool test_waking;
@@ -452,14 +456,15 @@ static inline struct skb_queue *skb_queue(struct skb_dev *d,
 /* xenbus.c */
 int skb_xenbus_register(const struct skb_params *params);
 void skb_xenbus_unregister(void);
-struct xenbus_driver *skb_xenbus_drv(void);
-struct skb_dev *skb_dev_of(struct device *dev);
 int skb_vdev_of(struct xenbus_device *dev, u32 *vdev);
 int skb_rings_apply(struct skb_dev *d);
+bool skb_front_follows(struct skb_dev *d);
 
 /* rings.c */
 void skb_rings_cap(u16 domid, u32 vdev, unsigned int *queues,
 		   unsigned int *order);
+void skb_rings_add(struct skb_dev *d);
+void skb_rings_del(struct skb_dev *d);
 
 /* blkif.c */
 void skb_chan_msg(struct sk_chan *ch, const void *msg);

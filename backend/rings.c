@@ -9,16 +9,19 @@
  *
  * Where they bite: at probe, in what the disk advertises (skb_rings_cap());
  * and on a live connection, through a reconfiguration (xenbus.c,
- * skb_rings_apply()): new limits written, Reconfiguring, the frontend sets
- * up rings within them beside the old ones and says Reconfigured, we drain
- * and unmap the old rings and map the new ones.  Only a frontend that
- * says feature-splitkit-reconfigure is reconfigured (splitkit_front); with
- * any other, a new agreement is refused while it is connected.
+ * skb_rings_apply(), run by the device's rings_work): new limits written,
+ * Reconfiguring, the frontend sets up rings within them beside the old
+ * ones and says Reconfigured, we drain and unmap the old rings and map
+ * the new ones.  Only a frontend that says feature-splitkit-reconfigure is
+ * reconfigured (splitkit_front); with any other connected, a new
+ * agreement is refused.
  *
- * Locking: skb_rings_lock (a mutex) protects skb_rings[].  Taken inside a
- * device's xb.lock and device_lock, never around them.
+ * Locking: skb_rings_lock (a mutex) protects skb_rings[] and
+ * skb_rings_devs, the devices probed and not yet stopping.  Taken inside
+ * a device's xb.lock and the driver core's device lock, never around
+ * them: skb_ring_set() may be called from the xenwatch thread (a revoke
+ * when the guest goes), which must not wait for a device lock.
  */
-#include <linux/device.h>
 #include <linux/log2.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
@@ -46,6 +49,7 @@ struct skb_ring_agreement {
 
 static DEFINE_MUTEX(skb_rings_lock);
 static struct skb_ring_agreement skb_rings[SKB_MAX_LIMITS];
+static LIST_HEAD(skb_rings_devs);
 
 static bool skb_ring_used(const struct skb_ring_agreement *a)
 {
@@ -120,24 +124,46 @@ static int skb_ring_record(u16 domid, u32 vdev, unsigned int kind, u32 value,
 	return 0;
 }
 
-/* A bound splitkit_back device of (domid, vdev), with a reference. */
-struct skb_ring_match {
-	u16 domid;
-	u32 vdev;
-	struct device *found;
-};
-
-static int skb_ring_match_dev(struct device *dev, void *data)
+/**
+ * skb_rings_add() - a probed device may be reconfigured from now on.
+ * @d: the device, its rings_work initialised.
+ *
+ * Context: may sleep.
+ */
+void skb_rings_add(struct skb_dev *d)
 {
-	struct xenbus_device *xd = to_xenbus_device(dev);
-	struct skb_ring_match *m = data;
-	u32 vdev;
+	mutex_lock(&skb_rings_lock);
+	list_add(&d->rings_node, &skb_rings_devs);
+	mutex_unlock(&skb_rings_lock);
+}
 
-	if (xd->otherend_id != m->domid || skb_vdev_of(xd, &vdev) ||
-	    vdev != m->vdev)
-		return 0;
-	m->found = get_device(dev);
-	return 1;
+/**
+ * skb_rings_del() - the device is going: no reconfiguration from now on.
+ * @d: the device, added or not.
+ *
+ * Context: may sleep; waits for a reconfiguration being started.
+ */
+void skb_rings_del(struct skb_dev *d)
+{
+	mutex_lock(&skb_rings_lock);
+	if (!list_empty(&d->rings_node))
+		list_del_init(&d->rings_node);
+	mutex_unlock(&skb_rings_lock);
+	cancel_work_sync(&d->rings_work);
+}
+
+/* The device of (domid, vdev), if one is probed. */
+static struct skb_dev *skb_rings_dev(u16 domid, u32 vdev)
+{
+	struct skb_dev *d;
+	u32 v;
+
+	lockdep_assert_held(&skb_rings_lock);
+	list_for_each_entry(d, &skb_rings_devs, rings_node)
+		if (d->dev->otherend_id == domid &&
+		    !skb_vdev_of(d->dev, &v) && v == vdev)
+			return d;
+	return NULL;
 }
 
 /**
@@ -149,23 +175,22 @@ static int skb_ring_match_dev(struct device *dev, void *data)
  *	XENBUS_MAX_RING_GRANTS).
  * @value: the agreement; 0 lifts it.
  *
- * The agreement is kept for the disk whether or not it is connected, and
- * caps what it advertises from its next probe on.  A connected disk is
- * reconfigured now: this returns once the new limits are written and the
- * backend is Reconfiguring; the frontend's rings follow (xenbus.c).  A
- * disk in the middle of a reconfiguration is reconfigured again when it
- * ends.
+ * The agreement is kept for the disk whether or not it is attached, and
+ * caps what it advertises from its next probe on.  An attached disk is
+ * reconfigured by its rings_work, once both ends are Connected (at once if
+ * they are): this returns before.  A lift is always kept; a disk whose
+ * connected frontend cannot follow keeps its rings until it is attached
+ * again.
  *
- * Context: process, may sleep.  Takes skb_rings_lock, the device's lock
- * and its xb.lock.
+ * Context: process, may sleep (reads XenStore); any thread, the xenwatch
+ * thread included.  Takes skb_rings_lock.
  * Return: 0; -EINVAL for a bad @kind or @value; -ENOSPC if SKB_MAX_LIMITS
  * disks already have agreements; -EOPNOTSUPP if the disk is connected to
- * a frontend that cannot be reconfigured (the agreement is not kept); or
- * the XenStore error.
+ * a frontend that does not say feature-splitkit-reconfigure (xen-blkfront):
+ * then the agreement is not kept.
  */
 int skb_ring_set(u16 domid, u32 vdev, unsigned int kind, u32 value)
 {
-	struct skb_ring_match m = { .domid = domid, .vdev = vdev };
 	struct skb_dev *d;
 	u32 old;
 	int err;
@@ -177,16 +202,17 @@ int skb_ring_set(u16 domid, u32 vdev, unsigned int kind, u32 value)
 	err = skb_ring_record(domid, vdev, kind, value, &old);
 	if (err)
 		return err;
-	/* 1: found (a disk not attached now takes it at its next probe) */
-	if (driver_for_each_device(&skb_xenbus_drv()->driver, NULL, &m,
-				   skb_ring_match_dev) != 1)
-		return 0;
-	device_lock(m.found);
-	d = skb_dev_of(m.found);
-	err = d ? skb_rings_apply(d) : 0;
-	device_unlock(m.found);
-	put_device(m.found);
-	if (err == -EOPNOTSUPP)
+	mutex_lock(&skb_rings_lock);
+	d = skb_rings_dev(domid, vdev);
+	if (d && value && READ_ONCE(d->dev->state) == XenbusStateConnected &&
+	    !skb_front_follows(d)) {
+		err = -EOPNOTSUPP;
+	} else if (d) {
+		WRITE_ONCE(d->rings_pending, true);
+		schedule_work(&d->rings_work);
+	}
+	mutex_unlock(&skb_rings_lock);
+	if (err)
 		skb_ring_record(domid, vdev, kind, old, &value);
 	return err;
 }

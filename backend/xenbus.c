@@ -163,12 +163,14 @@ static void skb_ring_limits(struct skb_dev *d, struct sk_chan_params *p)
 }
 
 /*
- * A ring agreement changed while the disk was not Connected: put it in
- * force now that it is (rings.c, skb_rings_apply()).
+ * sk_xb connected: both ends are Connected.  A ring agreement that could
+ * not be put in force before (skb_rings_apply()) is now.
  */
-static void skb_rings_kick(struct skb_dev *d)
+static void skb_connected(struct sk_xb *xb)
 {
-	if (xchg(&d->rings_pending, false))
+	struct skb_dev *d = xb->priv;
+
+	if (READ_ONCE(d->rings_pending))
 		schedule_work(&d->rings_work);
 }
 
@@ -205,7 +207,6 @@ static int skb_connect(struct sk_xb *xb)
 		 sk_link_order(l),
 		 d->grant_slots ? "zero copy on mapped persistent grants" :
 				"grant copy");
-	skb_rings_kick(d);
 	return 0;
 }
 
@@ -273,7 +274,7 @@ static int skb_reconnect(struct sk_xb *xb)
 	int err;
 
 	if (!d->link)
-		return 0;	/* a disconnect overtook the reconfiguration */
+		return -EIO;	/* not reached: Reconfiguring needs a link */
 	WRITE_ONCE(d->reconfiguring, true);
 	smp_wmb();	/* before skb_disconnect()'s d->stopping */
 	skb_disconnect(xb);
@@ -287,22 +288,44 @@ static int skb_reconnect(struct sk_xb *xb)
 	return err;
 }
 
+/**
+ * skb_front_follows() - can the frontend follow a reconfiguration?
+ * @d: the device.
+ *
+ * Context: may sleep (reads XenStore).
+ * Return: true if it says feature-splitkit-reconfigure = 1.
+ */
+bool skb_front_follows(struct skb_dev *d)
+{
+	bool follows = false;
+
+	return !sk_xs_read_bool(d->dev->otherend,
+				SK_BLKIF_FEATURE_RECONFIGURE, false,
+				&follows) && follows;
+}
+
 /*
- * sk_xb_reconfigure()'s write: the limits the agreements now allow, if
- * they changed and the frontend can follow.
+ * sk_xb_reconfigure()'s write, under xb.lock with us Connected: the limits
+ * the agreements now allow, if they changed and the frontend can follow.
+ * Only with the frontend Connected too: one still in Reconfigured from
+ * the last reconfiguration, or not yet connected, would not see this one
+ * (-EBUSY: skb_connected() starts it again).  Every other outcome ends
+ * the pending agreement.
  */
 static int skb_rings_write(struct sk_xb *xb)
 {
 	struct skb_dev *d = xb->priv;
 	struct sk_chan_params p = skb_params(d);
-	bool follows = false;
 	int err;
 
+	if (xenbus_read_driver_state(d->dev->otherend) !=
+	    XenbusStateConnected)
+		return -EBUSY;
+	WRITE_ONCE(d->rings_pending, false);
 	skb_ring_limits(d, &p);
 	if (p.max_queues == d->adv_queues && p.max_order == d->adv_order)
 		return -EALREADY;
-	if (sk_xs_read_bool(d->dev->otherend, SK_BLKIF_FEATURE_RECONFIGURE,
-			    false, &follows) || !follows)
+	if (!skb_front_follows(d))
 		return -EOPNOTSUPP;
 	err = sk_link_back_advertise(d->dev, &p);
 	if (err)
@@ -319,27 +342,22 @@ static int skb_rings_write(struct sk_xb *xb)
  * skb_rings_apply() - put a disk's ring agreements in force.
  * @d: the device.
  *
- * Connected: reconfigure now if the limits change.  Not connected (or in
- * the middle of a reconfiguration): once it is (skb_rings_kick()).
+ * Both ends Connected: reconfigure now if the limits change.  Otherwise
+ * (not connected, or in the middle of a reconfiguration) the agreement
+ * stays pending, and skb_connected() runs this again once they are.
  *
  * Context: process, may sleep; takes @d->xb.lock (not held by the caller).
- * Return: 0 (also when nothing changes), -EOPNOTSUPP if the connected
- * frontend cannot be reconfigured, or the XenStore error.
+ * Return: 0 (also when nothing changes or it waits), -EOPNOTSUPP if the
+ * connected frontend cannot be reconfigured, or the XenStore error.
  */
 int skb_rings_apply(struct skb_dev *d)
 {
-	int err = sk_xb_reconfigure(&d->xb, skb_rings_write);
+	int err;
 
-	if (err == -EBUSY) {
-		WRITE_ONCE(d->rings_pending, true);
-		/* it may have connected meanwhile */
-		mutex_lock(&d->xb.lock);
-		if (d->dev->state == XenbusStateConnected)
-			skb_rings_kick(d);
-		mutex_unlock(&d->xb.lock);
-		return 0;
-	}
-	return err == -EALREADY ? 0 : err;
+	/* before the lock: a Connected seen meanwhile finds it set */
+	WRITE_ONCE(d->rings_pending, true);
+	err = sk_xb_reconfigure(&d->xb, skb_rings_write);
+	return err == -EBUSY || err == -EALREADY ? 0 : err;
 }
 
 static void skb_rings_work(struct work_struct *work)
@@ -366,6 +384,7 @@ static const struct sk_xb_ops skb_xb_ops = {
 	.disconnect = skb_disconnect,
 	.ready = skb_ready,
 	.reconnect = skb_reconnect,
+	.connected = skb_connected,
 };
 
 /*
@@ -736,6 +755,7 @@ static int skb_probe(struct xenbus_device *dev, struct sk_xb **xb)
 		return -ENOMEM;
 	d->dev = dev;
 	INIT_WORK(&d->rings_work, skb_rings_work);
+	INIT_LIST_HEAD(&d->rings_node);
 	skb_queues_init(d);
 	sk_xb_init(&d->xb, dev, false, &skb_xb_ops, d);
 	err = skb_advertise(d);
@@ -753,6 +773,7 @@ static int skb_probe(struct xenbus_device *dev, struct sk_xb **xb)
 	if (err)
 		goto unwatch_hotplug;
 	d->watching_format = true;
+	skb_rings_add(d);	/* ring agreements may reconfigure it */
 	*xb = &d->xb;
 	return 0;
 
@@ -770,7 +791,6 @@ static void skb_stop(struct sk_xb *xb)
 {
 	struct skb_dev *d = xb->priv;
 
-	cancel_work_sync(&d->rings_work);
 	if (d->watching) {
 		unregister_xenbus_watch(&d->hotplug_watch);
 		kfree(d->hotplug_watch.node);
@@ -781,6 +801,7 @@ static void skb_stop(struct sk_xb *xb)
 		kfree(d->format_watch.node);
 		d->watching_format = false;
 	}
+	skb_rings_del(d);	/* and no reconfiguration starts */
 }
 
 static void skb_free(struct sk_xb *xb)
@@ -808,33 +829,6 @@ static struct sk_xb_driver skb_driver = {
 	.free = skb_free,
 	.groups = skb_groups,
 };
-
-/**
- * skb_xenbus_drv() - splitkit_back's xenbus driver.
- *
- * Return: the driver, e.g. to walk its devices (rings.c).
- */
-struct xenbus_driver *skb_xenbus_drv(void)
-{
-	return &skb_driver.drv;
-}
-
-/**
- * skb_dev_of() - the splitkit_back device behind a bound xenbus device.
- * @dev: a device of skb_xenbus_drv(), held by the caller's device_lock().
- *
- * Return: the device, or NULL if it is no longer bound to us.
- */
-struct skb_dev *skb_dev_of(struct device *dev)
-{
-	struct sk_xb *xb;
-
-	device_lock_assert(dev);
-	if (dev->driver != &skb_driver.drv.driver)
-		return NULL;
-	xb = dev_get_drvdata(dev);
-	return xb ? xb->priv : NULL;
-}
 
 int skb_xenbus_register(const struct skb_params *params)
 {

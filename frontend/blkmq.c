@@ -474,7 +474,13 @@ int skf_blkmq_create(struct skf_dev *dev)
 
 	memset(set, 0, sizeof(*set));
 	set->ops = &skf_mq_ops;
-	set->nr_hw_queues = dev->cap_queues;
+	/*
+	 * The first connection's rings; later ones change it (up to
+	 * cap_queues) with blk_mq_update_nr_hw_queues(), which does nothing
+	 * for an unchanged count with a single map: starting at cap_queues
+	 * would make a later growth to it a no-op, its CPUs never remapped.
+	 */
+	set->nr_hw_queues = dev->mq.nr_event + dev->mq.nr_poll;
 	set->nr_maps = dev->cap.nr_poll ? HCTX_MAX_TYPES : 1;
 	set->queue_depth = dev->depth;
 	set->numa_node = NUMA_NO_NODE;

@@ -181,6 +181,8 @@ static struct sk_chan_params skf_chan_params(struct skf_dev *dev)
 		.flags = skf_irq_completion ? SK_CHAN_IRQ_CONTEXT : 0,
 	};
 
+	/* what a link can ever have: the rest are never used */
+	p.nr_polled = min(p.nr_polled, SKF_MAX_QUEUES - p.nr_event);
 	if (dev->queues) {
 		/* at most the disk's queues, of each kind */
 		p.nr_polled = dev->cap.nr_poll;
@@ -341,7 +343,9 @@ static int skf_connect(struct sk_xb *xb)
 		return -EINVAL;
 	}
 
-	pages = dev->nr_queues * dev->depth *
+	/* at most a ring's entries in flight per ring, whatever the tags */
+	pages = dev->nr_queues *
+		min(dev->depth, sk_chan_nr_ents(sk_link_chan(dev->link, 0))) *
 		(f.max_segs + DIV_ROUND_UP(f.max_segs, SK_BLKIF_SEGS_PER_INDIRECT_PAGE));
 	dev->pool = sk_gpool_create(dev->xbdev->otherend_id, pages,
 				    f.persistent ? pages : 0, false);

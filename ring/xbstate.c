@@ -147,6 +147,9 @@ void sk_xb_peer_changed(struct sk_xb *xb, enum xenbus_state peer)
 		else
 			xenbus_switch_state(dev, (enum xenbus_state)next);
 	}
+	if (xb->ops->connected && dev->state == XenbusStateConnected &&
+	    peer == XenbusStateConnected)
+		xb->ops->connected(xb);
 	mutex_unlock(&xb->lock);
 }
 SPLITKIT_EXPORT(sk_xb_peer_changed);

@@ -214,6 +214,9 @@ struct sk_xb;
  *		on the other, the peer is Connected again (what it set up in
  *		@reconfigure is in use now).  Return 0 (we enter Connected)
  *		or -errno (fatal).
+ * @connected:	optional: called under @lock after a peer state change that
+ *		leaves both ends Connected (also a repeated one): work held
+ *		back until then may start (e.g. a reconfiguration).
  */
 struct sk_xb_ops {
 	int (*setup)(struct sk_xb *xb);
@@ -222,6 +225,7 @@ struct sk_xb_ops {
 	bool (*ready)(struct sk_xb *xb);
 	int (*reconfigure)(struct sk_xb *xb);
 	int (*reconnect)(struct sk_xb *xb);
+	void (*connected)(struct sk_xb *xb);
 };
 
 /**

@@ -71,9 +71,17 @@ bekey()
 	xenstore-read "/local/domain/0/backend/vbd/$domid/51712/$1"
 }
 
+# adv_is Q O: splitkit_back advertises multi-queue-max-queues Q and
+# max-ring-page-order O for the guest's xvda.
+adv_is()
+{
+	[ "$(bekey multi-queue-max-queues)" = "$1" ] &&
+		[ "$(bekey max-ring-page-order)" = "$2" ]
+}
+
 dom0_turns()
 {
-	local requeued
+	local requeued n
 	sk_check "the guest exists" \
 		skt_wait "$(sk_guard 600)" sh -c "xl domid $name >/dev/null 2>&1" || return 1
 	turn neg-ready >/dev/null || return 1
@@ -85,21 +93,22 @@ dom0_turns()
 	requeued=$(turn neg-ring-done) || return 1
 	sk_comment "dom0: $(cat "$dir/sk-neg-$domid-0/slots" | tr '\n' ' ')"
 	sk_comment "dom0: splitkit_back rings: $(cat "$rings" | tr '\n' ' ')"
-	sk_check "dom0: splitkit_back reconfigured xvda 4 times" \
-		test "$(bstat reconfigured)" = 4 || neg_dump "reconfigured"
+	n=$(bstat reconfigured)
+	sk_comment "dom0: xvda reconfigured $n times"
+	sk_check "dom0: splitkit_back reconfigured xvda 5 or 6 times (the last two agreements in one or two)" \
+		test "$n" -ge 5 -a "$n" -le 6 || neg_dump "reconfigured"
 	sk_check "dom0: and logged each" \
-		test "$(dmesg | grep -c "vbd-$domid-51712: reconfiguring: at most")" = 4
+		test "$(dmesg | grep -c "vbd-$domid-51712: reconfiguring: at most")" = "$n"
 	sk_check "dom0: no I/O error, no refused request" \
 		sh -c "test \"\$(cat $dir/vbd-$domid-51712/skb_stats/io_errors)\" = 0 &&
 		       test \"\$(cat $dir/vbd-$domid-51712/skb_stats/refused)\" = 0"
 	sk_comment "dom0: requests left to the frontend at a reconfiguration: $(bstat left_to_frontend), the guest requeued $requeued"
 	sk_check "dom0: the guest requeued at least what we left to it" \
 		test "$requeued" -ge "$(bstat left_to_frontend)"
-	sk_check "dom0: advertises the agreements: multi-queue-max-queues 4, max-ring-page-order 4" \
-		sh -c "test \"\$(xenstore-read /local/domain/0/backend/vbd/$domid/51712/multi-queue-max-queues)\" = 4 &&
-		       test \"\$(xenstore-read /local/domain/0/backend/vbd/$domid/51712/max-ring-page-order)\" = 4"
-	sk_check "dom0: splitkit_back keeps the agreements (4 queues, 16 pages)" \
-		grep -q "^$domid 51712 queues 4 pages 16\$" "$rings"
+	sk_check "dom0: advertises the agreements: multi-queue-max-queues 1, max-ring-page-order 0" \
+		adv_is 1 0
+	sk_check "dom0: splitkit_back keeps the agreements (1 queue, 1 page)" \
+		grep -q "^$domid 51712 queues 1 pages 1\$" "$rings"
 	sk_check "dom0: the disk is connected" test "$(bstat connected)" = 1
 	sk_check "dom0: slot 2's offers stand as the guest goes" \
 		grep -q '^2 offered ' "$dir/sk-neg-$domid-0/slots"

@@ -17,6 +17,8 @@
 #   slot 1 blk.ring 1..8      offers 8,4,2      EOPNOTSUPP: we removed our
 #                                               feature-splitkit-reconfigure
 #   slot 1 blk.ring 1..16     offers 16,8,4     order 2 (our max)
+#   slots 0 and 1 together: blk.queues 1 and blk.ring 1, selected one
+#   right after the other: 1 queue of one page
 
 . /lib/splitkit/blk.sh
 . /lib/splitkit/negotiate.sh
@@ -159,6 +161,52 @@ refused()
 	sk_check "$1: write our $key back" xenstore-write "$key" 1
 }
 
+# shape_from EV POLL ORDER N: shape EV POLL ORDER after N or more
+# reconfigurations.
+shape_from()
+{
+	[ "$(fstat reconfigured)" -ge "$4" ] &&
+		shape "$1" "$2" "$3" "$(fstat reconfigured)"
+}
+
+# both LABEL: two agreements selected together, blk.queues 1 (slot 0,
+# request 3) and blk.ring 1 (slot 1, request 4): dom0 may apply the second
+# while the first's reconfiguration runs; it must follow once that one
+# ends (or both go in one).  xvda ends on one queue of one page, after one
+# or two more reconfigurations, and a verify pass runs on it.
+both()
+{
+	local p0 n0
+	n0=$(fstat reconfigured)
+	sk_check "$1: request blk.queues 1..1 (slot 0) and blk.ring 1..1 (slot 1)" \
+		sh -c "echo 0 blk.queues $vdev 1 1 >$dev/request &&
+		       echo 1 blk.ring $vdev 1 1 >$dev/request" || return 1
+	sk_check "$1: dom0 offers 1 in each slot" \
+		skt_wait 120 sh -c "grep '^0 offered ' $dev/slots | grep -q ' offers [0-9]*:1 ' &&
+				    grep '^1 offered ' $dev/slots | grep -q ' offers [0-9]*:1 '" || {
+		neg_dump "$1: offers"
+		return 1
+	}
+	sk_check "$1: select both, one right after the other" \
+		sh -c "echo 0 0 >$dev/select && echo 1 0 >$dev/select"
+	sk_check "$1: both applied" \
+		skt_wait 120 sh -c "grep -q '^0 applied .* applied 1:' $dev/slots &&
+				    grep -q '^1 applied .* applied 1:' $dev/slots" || {
+		neg_dump "$1: not applied"
+		return 1
+	}
+	sk_check "$1: xvda on 1 queue of ring-page-order 0 (after reconfiguration $((n0 + 1)) or $((n0 + 2)))" \
+		skt_wait 120 shape_from 1 0 0 $((n0 + 1)) || {
+		neg_dump "$1: shape"
+		return 1
+	}
+	sk_check "$1: at most two reconfigurations for the two" \
+		test "$(fstat reconfigured)" -le $((n0 + 2))
+	p0=$(sk_blk_passes "$io")
+	sk_check "$1: a whole verify pass on the new rings (after pass $p0)" \
+		skt_wait 600 passes_past $((p0 + 1)) || neg_dump "$1: no verify pass"
+}
+
 sk_check "load splitkit_front" sk_blk_load_front splitkit_front || return
 sk_check "xvda appears" sk_wait_block /dev/xvda || return
 sk_check "load splitkit_negotiate (frontend, every event traced)" \
@@ -188,7 +236,8 @@ change "one queue" 0 blk.queues 1 1 1 1 1 0 2 1 &&
 change "four queues" 0 blk.queues 1 4 2 4,3,2,1 2 1 2 2 &&
 change "one ring page" 1 blk.ring 1 1 1 1 2 1 0 3 &&
 refused "no feature-splitkit-reconfigure" &&
-change "sixteen ring pages" 1 blk.ring 1 16 3 16,8,4 2 1 2 4
+change "sixteen ring pages" 1 blk.ring 1 16 3 16,8,4 2 1 2 4 &&
+both "both at once"
 SKT_ALIVE=
 
 touch "$io/stop"
@@ -197,14 +246,15 @@ rc=$?
 sk_comment "verify loop: $(cat "$io/pass" 2>/dev/null), status $rc"
 [ "$rc" -eq 0 ] || sed 's/^/fio: /' "$io/fio.log" | tail -n 10 |
 	while IFS= read -r l; do sk_comment "$l"; done
-sk_check "every verify pass wrote and read back the disk (across 4 reconfigurations)" \
+sk_check "every verify pass wrote and read back the disk (across $(fstat reconfigured) reconfigurations)" \
 	test "$rc" -eq 0
 sk_check "no request failed" test "$(fstat errors)" = 0
 sk_check "no protocol violation seen" test "$(fstat violations)" = 0
 sk_comment "requests taken back and issued again: $(fstat requeued)"
-sk_check "our ring keys: multi-queue-num-queues 3, ring-page-order 2" \
-	sh -c "test \"\$(xenstore-read device/vbd/$vdev/multi-queue-num-queues)\" = 3 &&
-	       test \"\$(xenstore-read device/vbd/$vdev/ring-page-order)\" = 2"
+sk_check "our ring keys: one ring of one page (no multi-queue-num-queues, no ring-page-order)" \
+	sh -c "! xenstore-read device/vbd/$vdev/multi-queue-num-queues &&
+	       ! xenstore-read device/vbd/$vdev/ring-page-order &&
+	       xenstore-read device/vbd/$vdev/ring-ref"
 sk_check "no oops, warning or hung task" sk_blk_dmesg_clean
 # we go away in the middle of a negotiation: offers stand in slot 2
 sk_check "leave a request whose offers stand (slot 2, blk.queues 1..2, xvdb)" \
