@@ -4,8 +4,9 @@
 # the guest, reading its own slot 0 of splitkit_negotiate's frontend
 # (sysfs "slots": "N STATE RESOURCE TARGET MIN MAX req G offers G:LIST
 # applied V:G") and dom0's keys for it; in dom0, finding the guest's
-# device again after the guest is gone and checking its slot went idle.
-# The caller sets dev (the frontend's sysfs directory) and be (dom0's
+# device again after the guest is gone and checking its slot went idle,
+# and its turns (neg_turn); on both sides, a dump's lines as comments
+# (neg_comments).  The caller sets dev (the frontend's sysfs directory) and be (dom0's
 # XenStore directory of the device) in the guest, dir (the backend bus's
 # sysfs devices) in dom0.
 
@@ -52,4 +53,27 @@ neg_gone_idle()
 		skt_wait 60 sh -c "grep -q '^0 idle ' $dir/sk-neg-$domid-0/slots" ||
 		neg_dump "slot 0 not idle"
 	return 0
+}
+
+# neg_comments: each line of standard input as an indented comment (the
+# body of a scenario's neg_dump).
+neg_comments()
+{
+	local l
+
+	while IFS= read -r l; do
+		sk_comment "  $l"
+	done
+}
+
+# neg_turn KEY (dom0): wait for the guest's handshake KEY (the guest is
+# the domain the caller's name says) and print its value; dump dom0's
+# side (the caller's neg_dump) if it never comes.
+neg_turn()
+{
+	sk_check "the guest sent $1" sk_hs_wait_from "$name" "$1" || {
+		neg_dump "no $1 from the guest"
+		return 1
+	}
+	sk_hs_wait_from "$name" "$1"
 }

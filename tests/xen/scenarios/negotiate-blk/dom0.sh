@@ -69,9 +69,7 @@ neg_dump()
 			xenstore-ls -f "/local/domain/$domid/device/sk-neg" 2>&1
 		dmesg | grep -E 'sk-neg|splitkit_negotiate|splitkit_back|vbd' |
 			tail -n 60
-	} | while IFS= read -r l; do
-		sk_comment "  $l"
-	done
+	} | neg_comments
 }
 
 # agreed V REQGEN: dom0's sysfs and keys, and the guest's keys, agree that
@@ -106,16 +104,6 @@ unlimited()
 	! grep -q "^$domid " "$lim"
 }
 
-# turn KEY: wait for the guest's KEY and print its value; dump dom0's
-# state if it never comes.
-turn()
-{
-	sk_check "the guest sent $1" sk_hs_wait_from "$name" "$1" || {
-		neg_dump "no $1 from the guest"
-		return 1
-	}
-	sk_hs_wait_from "$name" "$1"
-}
 
 # check_agreed DESC V REQGEN: one result for agreed V REQGEN, one for
 # splitkit_back enforcing V; dump on failure.
@@ -150,7 +138,7 @@ dom0_turns()
 	# sk_hs_wait_from fails at once for a domain that does not exist
 	sk_check "the guest exists" \
 		skt_wait "$(sk_guard 600)" sh -c "xl domid $name >/dev/null 2>&1" || return 1
-	v=$(turn neg-ready) || return 1
+	v=$(neg_turn neg-ready) || return 1
 	set -- $v
 	free=$1 l1=$2 l2=$3
 	sk_comment "guest: unlimited $free IOPS, L1 $l1, L2 $l2"
@@ -161,7 +149,7 @@ dom0_turns()
 		skt_xs_add_device sk-neg "$domid" || return 1
 	sk_hs_send_to "$name" neg-device
 
-	turn neg-applied >/dev/null || return 1
+	neg_turn neg-applied >/dev/null || return 1
 	sk_comment "dom0: $(slot0)"
 	sk_comment "dom0: splitkit_back: $(cat $lim)"
 	check_agreed "dom0: $l1 applied for request 1, as the guest selected" \
@@ -176,7 +164,7 @@ dom0_turns()
 		test "$(cat "${cap%/*}/blk_iops_guest_max")" = "$l2"
 	sk_hs_send_to "$name" neg-lowered
 
-	turn neg-reapplied >/dev/null || return 1
+	neg_turn neg-reapplied >/dev/null || return 1
 	sk_comment "dom0: $(slot0)"
 	sk_comment "dom0: splitkit_back: $(cat $lim)"
 	check_agreed "dom0: $l2 applied, still for request 1" "$l2" 1
@@ -190,7 +178,7 @@ dom0_turns()
 	stale0=$(negstat stale)
 	sk_hs_send_to "$name" neg-raised
 
-	v=$(turn neg-stale) || return 1
+	v=$(neg_turn neg-stale) || return 1
 	sk_check "dom0: counted the guest's stale selection (offer-gen $v)" \
 		skt_wait 60 stale_counted "$stale0" ||
 		neg_dump "stale selection not seen"
@@ -198,14 +186,14 @@ dom0_turns()
 		stale_ignored "$l2" || neg_dump "stale selection applied"
 	sk_hs_send_to "$name" neg-stale-checked
 
-	turn neg-asked >/dev/null || return 1
+	neg_turn neg-asked >/dev/null || return 1
 	sk_comment "dom0: $(slot0)"
 	sk_comment "dom0: splitkit_back: $(cat $lim)"
 	check_agreed "dom0: $l1 applied for request 2 (the guest renegotiated)" \
 		"$l1" 2
 	sk_hs_send_to "$name" neg-checked
 
-	turn neg-hostile-done >/dev/null || return 1
+	neg_turn neg-hostile-done >/dev/null || return 1
 	sk_comment "dom0: $(slot0)"
 	sk_comment "dom0: $(tr '\n' ' ' <"$dir/sk-neg-$domid-0/negotiate_stats")"
 	sk_comment "dom0: splitkit_back: $(cat $lim)"

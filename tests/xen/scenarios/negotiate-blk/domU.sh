@@ -59,17 +59,13 @@ ladder()
 # dom0 dumps its own side when our handshake does not come.
 neg_dump()
 {
-	local l
-
 	sk_comment "guest dump ($1):"
 	{
 		cat "$dev/slots" 2>&1
 		xenstore-ls -f "/local/domain/$domid/$fe" 2>&1
 		xenstore-ls -f "$be" 2>&1
 		dmesg | grep -E 'sk-neg|splitkit_negotiate' | tail -n 40
-	} | while IFS= read -r l; do
-		sk_comment "  $l"
-	done
+	} | neg_comments
 }
 
 # reneg_keeps V: dom0's keys say it is renegotiating with V in force.

@@ -50,8 +50,6 @@ slot0()
 # neg_dump WHY: dom0's view, as comments, when a turn or a check fails.
 neg_dump()
 {
-	local l
-
 	sk_comment "dom0 dump ($1):"
 	{
 		cat "$dir/sk-neg-$domid-0/slots" \
@@ -60,20 +58,9 @@ neg_dump()
 		xenstore-ls -f "/local/domain/$domid/memory" 2>&1
 		xl list 2>&1
 		dmesg | grep -E 'sk-neg|splitkit_negotiate' | tail -n 40
-	} | while IFS= read -r l; do
-		sk_comment "  $l"
-	done
+	} | neg_comments
 }
 
-# turn KEY: wait for the guest's KEY and print its value.
-turn()
-{
-	sk_check "the guest sent $1" sk_hs_wait_from "$name" "$1" || {
-		neg_dump "no $1 from the guest"
-		return 1
-	}
-	sk_hs_wait_from "$name" "$1"
-}
 
 # xl_mem: the guest's memory in MiB as xl list shows it.
 xl_mem()
@@ -117,7 +104,7 @@ dom0_turns()
 {
 	sk_check "the guest exists" \
 		skt_wait "$(sk_guard 600)" sh -c "xl domid $name >/dev/null 2>&1" || return 1
-	turn mem-ready >/dev/null || return 1
+	neg_turn mem-ready >/dev/null || return 1
 	domid=$(xl domid "$name") || return 1
 	sk_check "splitkit negotiate capacity memory auto" \
 		splitkit negotiate capacity memory auto
@@ -128,7 +115,7 @@ dom0_turns()
 		splitkit negotiate attach "$domid" || return 1
 	sk_hs_send_to "$name" mem-device
 
-	turn mem-applied >/dev/null || return 1
+	neg_turn mem-applied >/dev/null || return 1
 	check_agreed "dom0: 768 MiB applied (Xen's maximum, memory/target, xl list)" 768 1
 	sk_check "splitkit negotiate capacity memory auto, an agreement in force" \
 		splitkit negotiate capacity memory auto
@@ -138,7 +125,7 @@ dom0_turns()
 		splitkit negotiate capacity memory 640
 	sk_hs_send_to "$name" mem-lowered
 
-	turn mem-reapplied >/dev/null || return 1
+	neg_turn mem-reapplied >/dev/null || return 1
 	check_agreed "dom0: 640 MiB applied, memory taken back" 640 1
 	# by a policy file this time (its memory keys; the whole policy)
 	printf '# negotiate-mem\nmemory.capacity = 2048\nmemory.guest_max = 0\n' \
@@ -150,19 +137,19 @@ dom0_turns()
 		       test \"\$(cat $params/mem_guest_max_mib)\" = 0"
 	sk_hs_send_to "$name" mem-raised
 
-	turn mem-asked >/dev/null || return 1
+	neg_turn mem-asked >/dev/null || return 1
 	check_agreed "dom0: 1024 MiB applied for request 2 (its static-max)" 1024 2
 	sk_check "lower the capacity to 896 MiB" \
 		splitkit negotiate capacity memory 896
 	sk_hs_send_to "$name" mem-lowered2
 
 	# dom0's end goes away and comes back while offers stand
-	turn mem-offered >/dev/null || return 1
+	neg_turn mem-offered >/dev/null || return 1
 	# xenbus holds a driver's module while a device is bound to it
 	sk_check "unbind dom0's end of the guest's device" \
 		sh -c "echo sk-neg-$domid-0 >$dir/sk-neg-$domid-0/driver/unbind"
 	sk_hs_send_to "$name" mem-unbound
-	turn mem-away >/dev/null || return 1
+	neg_turn mem-away >/dev/null || return 1
 	sk_check "unload splitkit_negotiate mid-negotiation" \
 		rmmod splitkit_negotiate
 	sk_check "unloading revoked the agreement, took no memory (target 1024 MiB)" \
@@ -173,7 +160,7 @@ dom0_turns()
 		return 1
 	sk_hs_send_to "$name" mem-reloaded
 
-	turn mem-refused >/dev/null || return 1
+	neg_turn mem-refused >/dev/null || return 1
 	sk_check "dom0: its log names the helper it could not run" \
 		sh -c 'dmesg | grep -q "memory of domain '"$domid"': cannot run /nonexistent/splitkit"'
 	sk_check "dom0: the guest keeps its 1024 MiB (memory/target)" \

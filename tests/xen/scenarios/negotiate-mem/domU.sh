@@ -26,8 +26,6 @@ memtotal()
 
 neg_dump()
 {
-	local l
-
 	sk_comment "guest dump ($1):"
 	{
 		cat "$dev/slots" 2>&1
@@ -36,9 +34,7 @@ neg_dump()
 			"$bal/schedule_delay" 2>&1
 		grep -E 'MemTotal|MemFree' /proc/meminfo
 		dmesg | grep -E 'sk-neg|splitkit_negotiate|balloon' | tail -n 30
-	} | while IFS= read -r l; do
-		sk_comment "  $l"
-	done
+	} | neg_comments
 }
 
 # ballooned MIB: the balloon driver's target and its current size are

@@ -39,8 +39,6 @@ bstat()
 
 neg_dump()
 {
-	local l
-
 	sk_comment "dom0 dump ($1):"
 	{
 		cat "$dir/sk-neg-$domid-0/slots" 2>&1
@@ -51,19 +49,9 @@ neg_dump()
 		echo
 		xenstore-ls -f "/local/domain/0/backend/vbd/$domid" 2>&1
 		dmesg | grep -E 'sk-neg|splitkit|vbd' | tail -n 60
-	} | while IFS= read -r l; do
-		sk_comment "  $l"
-	done
+	} | neg_comments
 }
 
-turn()
-{
-	sk_check "the guest sent $1" sk_hs_wait_from "$name" "$1" || {
-		neg_dump "no $1 from the guest"
-		return 1
-	}
-	sk_hs_wait_from "$name" "$1"
-}
 
 # bekey KEY: splitkit_back's XenStore key KEY of the guest's xvda.
 bekey()
@@ -84,13 +72,13 @@ dom0_turns()
 	local requeued n
 	sk_check "the guest exists" \
 		skt_wait "$(sk_guard 600)" sh -c "xl domid $name >/dev/null 2>&1" || return 1
-	turn neg-ready >/dev/null || return 1
+	neg_turn neg-ready >/dev/null || return 1
 	domid=$(xl domid "$name") || return 1
 	sk_check "add the sk-neg device for domain $domid" \
 		skt_xs_add_device sk-neg "$domid" || return 1
 	sk_hs_send_to "$name" neg-device
 
-	requeued=$(turn neg-ring-done) || return 1
+	requeued=$(neg_turn neg-ring-done) || return 1
 	sk_comment "dom0: $(cat "$dir/sk-neg-$domid-0/slots" | tr '\n' ' ')"
 	sk_comment "dom0: splitkit_back rings: $(cat "$rings" | tr '\n' ' ')"
 	n=$(bstat reconfigured)

@@ -64,8 +64,6 @@ verify_ok()
 
 neg_dump()
 {
-	local l
-
 	sk_comment "guest dump ($1):"
 	{
 		cat "$dev/slots" 2>&1
@@ -75,9 +73,7 @@ neg_dump()
 		xenstore-ls -f "$be" 2>&1
 		xenstore-ls -f "/local/domain/$domid/device/vbd" 2>&1
 		dmesg | grep -E 'sk-neg|splitkit|vbd' | tail -n 40
-	} | while IFS= read -r l; do
-		sk_comment "  $l"
-	done
+	} | neg_comments
 }
 
 # change LABEL SLOT RESOURCE MIN MAX REQGEN OFFERS EV POLL ORDER N: ask
