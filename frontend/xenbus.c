@@ -70,20 +70,19 @@ static void skf_free_queues(struct skf_dev *dev)
 }
 
 /*
- * First connection: the queues and their slots, fixed from now on.  They
- * are sized for what we would use with any backend (@p: our queue wish and
- * max_ring_order), not for what this one allows, so that a backend that
- * later allows more (a reconfiguration, or a reconnection to another
- * backend) can have it: every connection's rings are a subset
- * (skf_lay_out()), and the tags fill the largest ring we would set up.
+ * First connection: the queues and their slots, fixed from now on.  There
+ * are as many as we would use with any backend (@p: our queue wish), not
+ * only what this one allows, so that a backend that later allows more (a
+ * reconfiguration, or a reconnection to another backend) can have them:
+ * every connection's rings are a subset (skf_lay_out()).  The tags (@depth)
+ * fill this connection's rings: a later, larger ring holds no more
+ * requests in flight, a smaller one makes the excess wait for ring space.
  */
-static int skf_alloc_queues(struct skf_dev *dev, const struct sk_chan_params *p)
+static int skf_alloc_queues(struct skf_dev *dev, const struct sk_chan_params *p,
+			    unsigned int depth)
 {
-	unsigned int nr = p->nr_event + p->nr_polled, i, depth;
+	unsigned int nr = p->nr_event + p->nr_polled, i;
 
-	depth = sk_link_ring_entries(p, p->max_order);
-	if (!depth)
-		return -EINVAL;
 	dev->queues = kcalloc(nr, sizeof(*dev->queues), GFP_KERNEL);
 	if (!dev->queues)
 		return -ENOMEM;
@@ -217,7 +216,9 @@ static struct sk_link *skf_new_link(struct skf_dev *dev)
 		goto destroy_link;
 	}
 	if (!dev->queues) {
-		err = skf_alloc_queues(dev, &p);
+		err = skf_alloc_queues(dev, &p,
+				       sk_chan_nr_ents(sk_link_chan(pub.link,
+								    0)));
 		if (err)
 			goto destroy_link;
 		dev->mq = now;	/* blk-mq starts with this connection's */

@@ -216,27 +216,6 @@ void sk_link_drain(struct sk_link *l)
 SPLITKIT_EXPORT(sk_link_drain);
 
 /**
- * sk_link_ring_entries() - how many requests a ring of some order holds.
- * @p: the driver's channel parameters (message sizes).
- * @order: ring-page-order.
- *
- * Return: the entries of each ring of a link made with @p and @order, as
- * both ends compute them; 0 if they make no ring.
- */
-unsigned int sk_link_ring_entries(const struct sk_chan_params *p,
-				  unsigned int order)
-{
-	struct sk_ring_desc d;
-
-	if (order > XENBUS_MAX_RING_GRANT_ORDER ||
-	    sk_ring_desc_init(&d, p->req_size, p->rsp_size, p->ent_size,
-			      XEN_PAGE_SIZE << order))
-		return 0;
-	return d.nr_ents;
-}
-SPLITKIT_EXPORT(sk_link_ring_entries);
-
-/**
  * sk_link_nr_chans() - number of channels (queues) of a link.
  * @l: link.
  *

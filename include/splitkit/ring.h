@@ -118,8 +118,6 @@ struct sk_link *sk_link_back_connect(struct xenbus_device *dev,
 /* ring/link.c */
 void sk_link_destroy(struct sk_link *l);
 void sk_link_drain(struct sk_link *l);
-unsigned int sk_link_ring_entries(const struct sk_chan_params *p,
-				  unsigned int order);
 unsigned int sk_link_nr_chans(const struct sk_link *l);
 unsigned int sk_link_nr_polled(const struct sk_link *l);
 unsigned int sk_link_order(const struct sk_link *l);

@@ -19,6 +19,9 @@
 #   slot 1 blk.ring 1..16     offers 16,8,4     order 2 (our max)
 #   slots 0 and 1 together: blk.queues 1 and blk.ring 1, selected one
 #   right after the other: 1 queue of one page
+#   our module unloaded (offers standing in slot 2): both revoked, back to
+#   2 + 1 of order 2; loaded again, slot 0 blk.queues 1..2 request 1:
+#   offers 2,1, left standing as we go away
 
 . /lib/splitkit/blk.sh
 . /lib/splitkit/negotiate.sh
@@ -203,6 +206,49 @@ both()
 		skt_wait 600 passes_past $((p0 + 1)) || neg_dump "$1: no verify pass"
 }
 
+# reload LABEL: with agreements in force in slots 0 and 1 (one queue, one
+# page) and offers standing in slot 2, our splitkit_negotiate goes away
+# (unbound, unloaded) and comes back.  dom0 must end every slot (GONE):
+# the agreements are revoked, which lifts both caps, and splitkit_back
+# reconfigures xvda back to what we want (2 + 1 queues, order 2), under
+# the verify passes.  The new module counts requests from 1 again.
+reload()
+{
+	local n0 p0
+	n0=$(fstat reconfigured)
+	sk_check "$1: a request whose offers stand (slot 2, blk.queues 1..2, xvdb)" \
+		sh -c "echo 2 blk.queues 51728 1 2 >$dev/request"
+	sk_check "$1: dom0 offers for it" \
+		skt_wait 120 sh -c "grep -q '^2 offered ' $dev/slots" || {
+		neg_dump "$1: slot 2 not offered"
+		return 1
+	}
+	sk_check "$1: unbind our sk-neg device" \
+		sh -c "echo sk-neg-0 >$dev/driver/unbind"
+	sk_check "$1: unload splitkit_negotiate" rmmod splitkit_negotiate
+	sk_check "$1: dom0 revoked both agreements: xvda back on 2 + 1 queues, ring-page-order 2" \
+		skt_wait 120 shape_from 2 1 2 $((n0 + 1)) || {
+		neg_dump "$1: shape"
+		return 1
+	}
+	sk_check "$1: at most two reconfigurations for the two revokes" \
+		test "$(fstat reconfigured)" -le $((n0 + 2))
+	sk_check "$1: load splitkit_negotiate again" \
+		sk_insmod splitkit_negotiate offer_timeout_ms=120000 dyndbg=+p ||
+		return 1
+	sk_check "$1: request blk.queues 1..2 in slot 0 once connected" \
+		skt_wait 120 sh -c "echo 0 blk.queues $vdev 1 2 >$dev/request" || {
+		neg_dump "$1: request refused"
+		return 1
+	}
+	sk_check "$1: dom0 offers 2,1 for request 1 (the new module's first)" \
+		skt_wait 120 sh -c "grep '^0 offered ' $dev/slots | grep -q ' req 1 offers [0-9]*:2,1 '" ||
+		neg_dump "$1: new offers"
+	p0=$(sk_blk_passes "$io")
+	sk_check "$1: a whole verify pass after (after pass $p0)" \
+		skt_wait 600 passes_past $((p0 + 1)) || neg_dump "$1: no verify pass"
+}
+
 sk_check "load splitkit_front" sk_blk_load_front splitkit_front || return
 sk_check "xvda appears" sk_wait_block /dev/xvda || return
 sk_check "load splitkit_negotiate (frontend, every event traced)" \
@@ -233,7 +279,8 @@ change "four queues" 0 blk.queues 1 4 2 4,3,2,1 2 1 2 2 &&
 change "one ring page" 1 blk.ring 1 1 1 1 2 1 0 3 &&
 refused "no feature-splitkit-reconfigure" &&
 change "sixteen ring pages" 1 blk.ring 1 16 3 16,8,4 2 1 2 4 &&
-both "both at once"
+both "both at once" &&
+reload "module reloaded"
 SKT_ALIVE=
 
 touch "$io/stop"
@@ -247,16 +294,10 @@ sk_check "every verify pass wrote and read back the disk (across $(fstat reconfi
 sk_check "no request failed" test "$(fstat errors)" = 0
 sk_check "no protocol violation seen" test "$(fstat violations)" = 0
 sk_comment "requests taken back and issued again: $(fstat requeued)"
-sk_check "our ring keys: one ring of one page (no multi-queue-num-queues, no ring-page-order)" \
-	sh -c "! xenstore-read device/vbd/$vdev/multi-queue-num-queues &&
-	       ! xenstore-read device/vbd/$vdev/ring-page-order &&
-	       xenstore-read device/vbd/$vdev/ring-ref"
+sk_check "our ring keys: multi-queue-num-queues 3, ring-page-order 2" \
+	sh -c "test \"\$(xenstore-read device/vbd/$vdev/multi-queue-num-queues)\" = 3 &&
+	       test \"\$(xenstore-read device/vbd/$vdev/ring-page-order)\" = 2"
 sk_check "no oops, warning or hung task" sk_blk_dmesg_clean
-# we go away in the middle of a negotiation: offers stand in slot 2
-sk_check "leave a request whose offers stand (slot 2, blk.queues 1..2, xvdb)" \
-	sh -c "echo 2 blk.queues 51728 1 2 >$dev/request"
-sk_check "dom0 offers for it (we never select)" \
-	skt_wait 120 sh -c "grep -q '^2 offered ' $dev/slots" ||
-	neg_dump "slot 2 not offered"
+# we go away in the middle of a negotiation: the offers of slot 0 stand
 sk_hs_send neg-ring-done "$(fstat requeued)"
 sk_hs_wait neg-dom0-done >/dev/null
