@@ -116,7 +116,7 @@ sk_check "dom0 offers from the capacities it was given" \
 	sh -c "test \"\$(cat $params/blk_queues_capacity)\" = 8 &&
 	       test \"\$(cat $params/blk_ring_capacity_pages)\" = 32"
 rm -f "$img"
-dd if=/dev/zero of="$img" bs=1M count=64 2>/dev/null
+dd if=/dev/zero of="$img" bs=1M count=32 2>/dev/null
 domid=""
 dom0_turns &
 turns=$!
