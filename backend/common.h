@@ -457,7 +457,6 @@ static inline struct skb_queue *skb_queue(struct skb_dev *d,
 int skb_xenbus_register(const struct skb_params *params);
 void skb_xenbus_unregister(void);
 int skb_vdev_of(struct xenbus_device *dev, u32 *vdev);
-int skb_rings_apply(struct skb_dev *d);
 bool skb_front_follows(struct skb_dev *d);
 
 /* rings.c */

@@ -338,7 +338,7 @@ static int skb_rings_write(struct sk_xb *xb)
 	return 0;
 }
 
-/**
+/*
  * skb_rings_apply() - put a disk's ring agreements in force.
  * @d: the device.
  *
@@ -350,7 +350,7 @@ static int skb_rings_write(struct sk_xb *xb)
  * Return: 0 (also when nothing changes or it waits), -EOPNOTSUPP if the
  * connected frontend cannot be reconfigured, or the XenStore error.
  */
-int skb_rings_apply(struct skb_dev *d)
+static int skb_rings_apply(struct skb_dev *d)
 {
 	int err;
 
