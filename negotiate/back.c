@@ -78,6 +78,9 @@ struct skn_back_stats {
  * @dom_max: the most the domain can hold of each provider, read once per
  *	     run of @work (skn_back_lock; skn_available()).
  * @dom_max_read: which of @dom_max this run has read.
+ * @applying: each slot's value being applied, 0 for none (skn_back_lock):
+ *	     held by the slot while its provider applies it without the
+ *	     lock (skn_back_act()), so no other guest is offered it.
  */
 struct skn_back {
 	struct sk_xb xb;
@@ -96,6 +99,7 @@ struct skn_back {
 	struct skn_back_stats stats;
 	u64 dom_max[SKN_NR_PROVIDERS];
 	u32 dom_max_read;
+	u64 applying[SKN_MAX_SLOTS];
 };
 
 static_assert(SKN_NR_PROVIDERS <= 32);	/* dom_max_read's bits */
@@ -283,6 +287,12 @@ static void skn_back_report(struct skn_back *b, unsigned int n, int err,
 
 /* ---- capacity ---- */
 
+/* What slot @n of @b holds: its agreement, or more while applying. */
+static u64 skn_back_held(const struct skn_back *b, unsigned int n)
+{
+	return max(skn_slot_held(&b->slot[n]), b->applying[n]);
+}
+
 /* What every agreement of @provider holds, all guests together. */
 static u64 skn_held(u32 provider)
 {
@@ -294,7 +304,7 @@ static u64 skn_held(u32 provider)
 	list_for_each_entry(b, &skn_back_list, node)
 		for (n = 0; n < SKN_MAX_SLOTS; n++)
 			if (b->slot[n].req.provider == provider)
-				held += skn_slot_held(&b->slot[n]);
+				held += skn_back_held(b, n);
 	return held;
 }
 
@@ -325,15 +335,33 @@ static u64 skn_available(struct skn_back *b, const struct skn_slot *s,
 
 /* ---- events ---- */
 
-/* Perform a decision's effect outside the slot: apply or revoke. */
-static int skn_back_act(struct skn_back *b, const struct skn_slot *s,
+/*
+ * Perform a decision's effect outside the slot: apply or revoke.
+ *
+ * An apply runs without skn_back_lock: the memory provider waits for the
+ * mem_helper (libxl; up to mem_helper_timeout_ms), and every other guest's
+ * negotiation, dom0's capacity and the sysfs files go on meanwhile.  The
+ * value is held in @b->applying for the time, so no one else is offered
+ * it.  Only @b's work applies (a selection, a timeout's fallback), and
+ * nothing else changes @b's slots while it runs (disconnect and remove
+ * cancel it first), so the decision still stands when the lock is back.
+ */
+static int skn_back_act(struct skn_back *b, unsigned int n,
 			const struct skn_decision *d)
 {
+	const struct skn_slot *s = &b->slot[n];
 	u16 domid = b->xb.dev->otherend_id;
+	int err;
 
-	if (d->action == SKN_ACT_APPLY)
-		return skn_provider_apply(s->req.provider, domid,
-					  s->req.target, d->value);
+	if (d->action == SKN_ACT_APPLY) {
+		b->applying[n] = d->value;
+		mutex_unlock(&skn_back_lock);
+		err = skn_provider_apply(s->req.provider, domid,
+					 s->req.target, d->value);
+		mutex_lock(&skn_back_lock);
+		b->applying[n] = 0;
+		return err;
+	}
 	if (d->action == SKN_ACT_REVOKE && s->applied)
 		return skn_provider_apply(s->req.provider, domid,
 					  s->req.target, 0);
@@ -364,7 +392,7 @@ static void skn_back_event(struct skn_back *b, unsigned int n, u32 event,
 		b->stats.bad++;
 		return;		/* reported by the caller, with the key */
 	}
-	err = skn_back_act(b, s, &d);
+	err = skn_back_act(b, n, &d);
 	if (err) {
 		/* the agreement in force stays; the guest may select again */
 		if (d.action == SKN_ACT_REVOKE)
@@ -381,8 +409,8 @@ static void skn_back_event(struct skn_back *b, unsigned int n, u32 event,
 					     d.value, err);
 			b->err[n] = err;
 			/* a fallback that failed: again after another timeout */
-			if (event == SKN_EV_TIMEOUT)
-				skn_slot_rearm(s, now,
+			if (event == SKN_EV_TIMEOUT)	/* the clock after it */
+				skn_slot_rearm(s, ktime_get_ns(),
 					       READ_ONCE(skn_offer_timeout_ms));
 			skn_format_error(pub.error, sizeof(pub.error), err,
 					 "applying");
@@ -646,6 +674,9 @@ static void skn_back_work(struct work_struct *w)
 	b->dom_max_read = 0;
 	/* the clock again for each slot: an apply may have run a helper */
 	for (n = 0; n < READ_ONCE(skn_max_slots) && n < SKN_MAX_SLOTS; n++) {
+		/* an apply lets the lock go: the guest may have gone since */
+		if (!b->connected)
+			break;
 		now = ktime_get_ns();
 		skn_back_slot(b, n, now, &next);
 	}
@@ -778,13 +809,18 @@ static ssize_t slots_show(struct device *dev, struct device_attribute *attr,
 		if (s->state == SKN_IDLE && !s->offers.gen)
 			continue;
 		len += sysfs_emit_at(buf, len,
-				     "%u %s %s %u %llu %llu req %u offers %u:%u applied %llu:%u\n",
+				     "%u %s %s %u %llu %llu req %u offers %u:%u applied %llu:%u",
 				     n, skn_state_name(s->state),
 				     s->state == SKN_IDLE ? "-" :
 				     skn_providers[s->req.provider].name,
 				     s->req.target, s->req.min, s->req.max,
 				     s->req.gen, s->offers.gen, s->offers.n,
 				     s->applied, s->applied_gen);
+		/* a selection its provider is putting in force now */
+		if (b->applying[n])
+			len += sysfs_emit_at(buf, len, " applying %llu",
+					     b->applying[n]);
+		len += sysfs_emit_at(buf, len, "\n");
 	}
 	mutex_unlock(&skn_back_lock);
 	return len;

@@ -16,6 +16,7 @@
 
 /* main.c: module parameters */
 extern unsigned int skn_offer_timeout_ms;
+extern unsigned int skn_mem_helper_timeout_ms;
 extern unsigned int skn_req_rate;
 extern unsigned int skn_req_burst;
 extern unsigned int skn_max_slots;

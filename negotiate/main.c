@@ -36,6 +36,11 @@ unsigned int skn_max_slots = SKN_MAX_SLOTS;
 SK_PARAM_UINT(max_slots, skn_max_slots, 1, SKN_MAX_SLOTS, 0444,
 	      "slots (resources negotiated at once) per guest, 1-8 (default 8)");
 
+unsigned int skn_mem_helper_timeout_ms = 60000;
+SK_PARAM_UINT(mem_helper_timeout_ms, skn_mem_helper_timeout_ms, 0, 3600000,
+	      0644,
+	      "how long the mem_helper may run before it is killed and the agreement fails with ETIMEDOUT, in ms, 0-3600000, 0 for no limit (default 60000)");
+
 /* protects skn_mem_helper; never held with anything else */
 static DEFINE_SPINLOCK(skn_mem_helper_lock);
 static char skn_mem_helper[SKN_MEM_HELPER_MAX] = "/usr/sbin/splitkit";

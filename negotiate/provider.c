@@ -33,7 +33,10 @@
  */
 #include <linux/kernel.h>
 #include <linux/module.h>
+#include <linux/pid.h>
+#include <linux/sched/signal.h>
 #include <linux/umh.h>
+#include <linux/workqueue.h>
 #include <xen/xenbus.h>
 
 #include <splitkit/blk_limit.h>
@@ -121,6 +124,83 @@ static int skn_mem_status(u16 domid, u64 mib, const char *helper, int status)
 	return -EIO;
 }
 
+/**
+ * struct skn_umh - one run of the mem_helper, and its deadline.
+ * @lock: protects @pid and @expired (the helper's init and the watchdog).
+ * @pid: the helper's process, once its init ran; NULL before.
+ * @expired: the deadline passed: the helper is killed, or not started.
+ * @watchdog: kills the helper at the deadline.
+ */
+struct skn_umh {
+	spinlock_t lock;
+	struct pid *pid;
+	bool expired;
+	struct delayed_work watchdog;
+};
+
+/* In the helper's process, before exec: note it, unless already late. */
+static int skn_umh_init(struct subprocess_info *info, struct cred *new)
+{
+	struct skn_umh *u = info->data;
+	int err = 0;
+
+	spin_lock(&u->lock);
+	if (u->expired)
+		err = -ETIMEDOUT;
+	else
+		u->pid = get_pid(task_pid(current));
+	spin_unlock(&u->lock);
+	return err;
+}
+
+/* The deadline: SIGKILL the helper (or keep it from starting). */
+static void skn_umh_expire(struct work_struct *w)
+{
+	struct skn_umh *u = container_of(to_delayed_work(w), struct skn_umh,
+					 watchdog);
+	struct pid *pid;
+
+	spin_lock(&u->lock);
+	u->expired = true;
+	pid = get_pid(u->pid);
+	spin_unlock(&u->lock);
+	if (pid)
+		kill_pid(pid, SIGKILL, 1);
+	put_pid(pid);
+}
+
+/*
+ * Run @argv and wait for it, at most @timeout_ms (0: no deadline).
+ * Return: the wait status (>= 0), -ETIMEDOUT if the deadline killed it
+ * (or came before it started), or call_usermodehelper_exec()'s -errno.
+ */
+static int skn_umh_run(char **argv, char **envp, unsigned int timeout_ms)
+{
+	struct subprocess_info *info;
+	struct skn_umh u = { .pid = NULL };
+	int status;
+
+	spin_lock_init(&u.lock);
+	INIT_DELAYED_WORK_ONSTACK(&u.watchdog, skn_umh_expire);
+	info = call_usermodehelper_setup(argv[0], argv, envp, GFP_KERNEL,
+					 skn_umh_init, NULL, &u);
+	if (!info) {
+		status = -ENOMEM;
+		goto destroy_watchdog;
+	}
+	if (timeout_ms)
+		queue_delayed_work(system_wq, &u.watchdog,
+				   msecs_to_jiffies(timeout_ms));
+	status = call_usermodehelper_exec(info, UMH_WAIT_PROC);
+	cancel_delayed_work_sync(&u.watchdog);
+	if (u.expired)
+		status = -ETIMEDOUT;
+	put_pid(u.pid);
+destroy_watchdog:
+	destroy_delayed_work_on_stack(&u.watchdog);
+	return status;
+}
+
 static int skn_mem_apply(const struct skn_kprovider *p, u16 domid,
 			 u32 target, u64 value)
 {
@@ -128,6 +208,8 @@ static int skn_mem_apply(const struct skn_kprovider *p, u16 domid,
 				NULL };
 	char helper[SKN_MEM_HELPER_MAX], dom[8], mib[24];
 	char *argv[] = { helper, "negotiate", "set-memory", dom, mib, NULL };
+	unsigned int timeout_ms = READ_ONCE(skn_mem_helper_timeout_ms);
+	int status;
 
 	if (!value)
 		return 0;	/* revoked: the domain keeps what it has */
@@ -136,9 +218,13 @@ static int skn_mem_apply(const struct skn_kprovider *p, u16 domid,
 		return -ENODEV;
 	snprintf(dom, sizeof(dom), "%u", domid);
 	snprintf(mib, sizeof(mib), "%llu", value);
-	return skn_mem_status(domid, value, helper,
-			      call_usermodehelper(helper, argv, envp,
-						  UMH_WAIT_PROC));
+	status = skn_umh_run(argv, envp, timeout_ms);
+	if (status == -ETIMEDOUT) {
+		pr_warn_ratelimited("splitkit_negotiate: memory of domain %u to %llu MiB: %s killed after %u ms (mem_helper_timeout_ms)\n",
+				    domid, value, helper, timeout_ms);
+		return -ETIMEDOUT;
+	}
+	return skn_mem_status(domid, value, helper, status);
 }
 
 /*

@@ -198,6 +198,7 @@ static const struct {
 	{ ENODEV, "ENODEV" },
 	{ EIO, "EIO" },
 	{ EOPNOTSUPP, "EOPNOTSUPP" },
+	{ ETIMEDOUT, "ETIMEDOUT" },
 };
 
 /**

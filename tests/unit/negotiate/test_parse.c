@@ -255,6 +255,11 @@ static void error_text(void)
 	KTAP_EXPECT(!strcmp(buf, "ENOSPC"));
 	skn_format_error(buf, sizeof(buf), -EPERM, "x");
 	KTAP_EXPECT(!strcmp(buf, "EIO: x"));
+	/* the providers' own: a ring a frontend cannot follow, a helper killed */
+	skn_format_error(buf, sizeof(buf), -EOPNOTSUPP, NULL);
+	KTAP_EXPECT(!strcmp(buf, "EOPNOTSUPP"));
+	skn_format_error(buf, sizeof(buf), -ETIMEDOUT, "applying");
+	KTAP_EXPECT(!strcmp(buf, "ETIMEDOUT: applying"));
 	KTAP_EXPECT_EQ(skn_format_error(small, sizeof(small), -ESTALE,
 					"request-gen"), 7);
 	KTAP_EXPECT(!strcmp(small, "ESTALE:"));

@@ -30,9 +30,16 @@
 # unloads splitkit_negotiate and loads it again with a mem_helper that
 # does not exist and a capacity of 896, answers mem-reloaded; the guest
 # gets newer offers for its standing request, selects 896 and sees ENODEV
-# with its 1024 MiB untouched, sends mem-refused; dom0 checks its log and
-# answers mem-done.  The guest then goes while its offers stand, and its
-# slot is revoked.
+# with its 1024 MiB untouched, sends mem-refused; dom0 checks its log,
+# points mem_helper at a helper that never ends with a 1000 ms
+# mem_helper_timeout_ms and answers mem-hang; the guest selects again and
+# sees ETIMEDOUT, its 1024 MiB untouched, sends mem-timedout; dom0 checks
+# the helper was killed and answers mem-done.  The guest then goes while
+# its offers stand, and its slot is revoked.
+#
+# The selection of 640 MiB is applied by a gated helper (gate_helper):
+# dom0 holds it until it has seen its slot "applying 640" in sysfs and set
+# a capacity, both of which take skn_back_lock: the helper runs without it.
 
 . /lib/splitkit/blk.sh
 . /lib/splitkit/negotiate.sh
@@ -81,6 +88,17 @@ agreed()
 		m=$(xl_mem) && [ "$m" -ge $(($1 - 2)) ] && [ "$m" -le $(($1 + 2)) ]
 }
 
+# gate_helper: a mem_helper that says it started and waits for dom0 (a
+# line in its FIFO) before it runs the real one.
+gate=/tmp/neg-gate
+gate_helper()
+{
+	rm -f $gate.started $gate.fifo && mkfifo $gate.fifo &&
+		printf '#!/bin/sh\n: >%s.started\nread go <%s.fifo\nexec /usr/bin/splitkit "$@"\n' \
+			$gate $gate >$gate && chmod +x $gate &&
+		echo $gate >$params/mem_helper
+}
+
 check_agreed()
 {
 	sk_comment "dom0: $(slot0); xl list: $(xl_mem) MiB"
@@ -121,12 +139,26 @@ dom0_turns()
 		splitkit negotiate capacity memory auto
 	sk_check "the automatic capacity is Xen's free memory and the 768 MiB held" \
 		auto_ok 768
+	sk_check "mem_helper: a gate before splitkit" gate_helper
 	sk_check "lower the capacity to 640 MiB (dom0 renegotiates)" \
 		splitkit negotiate capacity memory 640
 	sk_hs_send_to "$name" mem-lowered
 
+	# the guest selects 640: its helper runs without skn_back_lock
+	sk_check "the guest's selection runs the helper" \
+		skt_wait "$(sk_guard 600)" test -e $gate.started
+	sk_check "dom0: slots readable while it runs, 640 MiB applying" \
+		sh -c "timeout 120 cat $dir/sk-neg-$domid-0/slots | grep -q '^0 .* applied 768:1 applying 640\$'" ||
+		neg_dump "helper running"
+	sk_check "dom0: a capacity set while it runs" \
+		timeout 120 splitkit negotiate capacity memory 640
+	sk_check "let the helper go on" sh -c "echo go >$gate.fifo"
 	neg_turn mem-reapplied >/dev/null || return 1
 	check_agreed "dom0: 640 MiB applied, memory taken back" 640 1
+	sk_check "slots: nothing applying" \
+		sh -c "! grep -q applying $dir/sk-neg-$domid-0/slots"
+	sk_check "mem_helper: splitkit again" \
+		sh -c "echo /usr/bin/splitkit >$params/mem_helper"
 	# by a policy file this time (its memory keys; the whole policy)
 	printf '# negotiate-mem\nmemory.capacity = 2048\nmemory.guest_max = 0\n' \
 		>/tmp/neg-mem-policy.conf
@@ -164,6 +196,23 @@ dom0_turns()
 	sk_check "dom0: its log names the helper it could not run" \
 		sh -c 'dmesg | grep -q "memory of domain '"$domid"': cannot run /nonexistent/splitkit"'
 	sk_check "dom0: the guest keeps its 1024 MiB (memory/target)" \
+		test "$(xenstore-read "/local/domain/$domid/memory/target")" = 1048576
+
+	# a helper that never ends: killed at mem_helper_timeout_ms
+	# (it reads a FIFO no one writes)
+	printf '#!/bin/sh\nexec cat /tmp/neg-hang.fifo\n' >/tmp/neg-hang
+	sk_check "mem_helper: one that never ends, killed after 1000 ms" \
+		sh -c "mkfifo /tmp/neg-hang.fifo && chmod +x /tmp/neg-hang &&
+		       echo 1000 >$params/mem_helper_timeout_ms &&
+		       echo /tmp/neg-hang >$params/mem_helper"
+	sk_hs_send_to "$name" mem-hang
+	neg_turn mem-timedout >/dev/null || return 1
+	sk_check "dom0: its log says the helper was killed at the deadline" \
+		sh -c 'dmesg | grep -q "memory of domain '"$domid"' to 896 MiB: /tmp/neg-hang killed after 1000 ms"' ||
+		neg_dump "helper not killed"
+	sk_check "dom0: no helper left running" \
+		sh -c "! grep -qs 'neg-hang.fif[o]' /proc/[0-9]*/cmdline"
+	sk_check "dom0: the guest still keeps its 1024 MiB (memory/target)" \
 		test "$(xenstore-read "/local/domain/$domid/memory/target")" = 1048576
 	sk_check "dom0: no oops, warning or hung task" sk_blk_dmesg_clean
 	sk_hs_send_to "$name" mem-done

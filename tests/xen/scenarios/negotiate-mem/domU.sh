@@ -196,4 +196,16 @@ sk_check "dom0 holds no agreement since its reload (applied 0)" \
 	test "$(bekey applied)" = 0
 sk_check "our 1024 MiB untouched" ballooned 1024
 sk_hs_send mem-refused
+
+# 5. dom0's helper never ends: killed at its deadline, ETIMEDOUT
+sk_hs_wait mem-hang >/dev/null || return
+sk_check "select 896 MiB again" sh -c "echo 0 0 >$dev/select"
+sk_check "dom0 answers ETIMEDOUT (applying)" \
+	skt_wait 120 sh -c "xenstore-read $be/slot-0/error | grep -q '^ETIMEDOUT'" ||
+	neg_dump "no ETIMEDOUT"
+sk_comment "slot-0/error: $(bekey error 2>&1)"
+sk_check "dom0 still holds no agreement (applied 0)" \
+	test "$(bekey applied)" = 0
+sk_check "our 1024 MiB still untouched" ballooned 1024
+sk_hs_send mem-timedout
 sk_hs_wait mem-done >/dev/null
