@@ -583,6 +583,9 @@ static void skn_back_slot(struct skn_back *b, unsigned int n, u64 now,
 	if (skn_slot_expired(s, now)) {
 		in.available = skn_available(b, s, s->req.provider);
 		skn_back_event(b, n, SKN_EV_TIMEOUT, &in, now);
+		/* its fallback's apply let the lock go: still wanted? */
+		if (!b->connected || b->removing)
+			return;
 	}
 	if (s->state != SKN_IDLE) {
 		u32 p = s->req.provider;

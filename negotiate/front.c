@@ -11,11 +11,18 @@
  * into events with the generation checks of core/state.c (offers for an
  * older request of ours are stale) and follows the guest's table
  * (skn_front_step()).  The guest applies nothing itself for the block
- * providers: splitkit_back enforces them in dom0.
+ * providers: splitkit_back enforces them in dom0; memory is followed by
+ * Linux's balloon driver.  For vcpus it brings up the vCPUs dom0 made
+ * present (Linux's Xen vCPU hotplug driver makes them present and takes
+ * them down, but leaves bringing them up to user space): once per new
+ * agreement, after the hotplug driver's own watch event, which dom0
+ * wrote before the agreement.
  *
  * Locking: @lock protects the slots and @connected; it nests inside the
  * state helper's sk_xb.lock and is never held while waiting for the work.
  */
+#include <linux/cpu.h>
+#include <linux/cpumask.h>
 #include <linux/ktime.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -39,6 +46,8 @@
  * @watch: on dom0's directory.
  * @work: reads dom0's answers.
  * @bad: malformed values dom0 wrote.
+ * @vcpus_gen: the applied-gen of the vcpus agreement whose vCPUs we
+ *	brought up (@lock).
  */
 struct skn_front {
 	struct sk_xb xb;
@@ -50,6 +59,7 @@ struct skn_front {
 	struct xenbus_watch watch;
 	struct delayed_work work;
 	u64 bad;
+	u32 vcpus_gen;
 };
 
 /* ---- our keys ---- */
@@ -341,11 +351,49 @@ static void skn_front_slot(struct skn_front *f, unsigned int n, u64 now,
 	}
 }
 
+/*
+ * vcpus: a new agreement of @f's, or 0.  Its applied-gen is noted, so an
+ * administrator's own offlining afterwards is left alone.
+ */
+static u64 skn_front_vcpus_new(struct skn_front *f)
+{
+	const struct skn_fslot *s;
+	unsigned int n;
+
+	lockdep_assert_held(&f->lock);
+	for (n = 0; n < f->max_slots; n++) {
+		s = &f->slot[n];
+		if (s->state == SKN_F_APPLIED &&
+		    s->req.provider == SKN_P_VCPUS && s->applied &&
+		    s->applied_gen != f->vcpus_gen) {
+			f->vcpus_gen = s->applied_gen;
+			return s->applied;
+		}
+	}
+	return 0;
+}
+
+/* Bring up vCPUs 1..@nr-1 that are present and down (may sleep). */
+static void skn_front_vcpus_up(struct skn_front *f, u64 nr)
+{
+	unsigned int cpu;
+	int err;
+
+	for_each_present_cpu(cpu) {
+		if (cpu >= nr || cpu_online(cpu))
+			continue;
+		err = add_cpu(cpu);
+		if (err)
+			dev_warn(&f->xb.dev->dev,
+				 "vcpus: bringing up vCPU %u: %d\n", cpu, err);
+	}
+}
+
 static void skn_front_work(struct work_struct *w)
 {
 	struct skn_front *f = container_of(to_delayed_work(w),
 					   struct skn_front, work);
-	u64 now, next = U64_MAX;
+	u64 now, next = U64_MAX, vcpus = 0;
 	unsigned int n;
 
 	mutex_lock(&f->lock);
@@ -354,6 +402,7 @@ static void skn_front_work(struct work_struct *w)
 	now = ktime_get_ns();
 	for (n = 0; n < f->max_slots; n++)
 		skn_front_slot(f, n, now, &next);
+	vcpus = skn_front_vcpus_new(f);
 	/*
 	 * Our next deadline; queue_delayed_work() leaves alone a run that a
 	 * watch event queued meanwhile (mod_delayed_work() would move it to
@@ -365,6 +414,8 @@ static void skn_front_work(struct work_struct *w)
 				   nsecs_to_jiffies(next > now ? next - now : 0) + 1);
 unlock:
 	mutex_unlock(&f->lock);
+	if (vcpus)
+		skn_front_vcpus_up(f, vcpus);
 }
 
 static bool skn_front_will_handle(struct xenbus_watch *w, const char *path,

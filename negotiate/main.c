@@ -151,6 +151,13 @@ SKN_CAPACITY_PARAM(blk_ring_guest_max_pages, SKN_P_BLK_RING,
 		   skn_provider_set_guest_max, 16,
 		   "pages per ring one blk.ring agreement may hold at most, 0-16, 0 for no ceiling (default 0)");
 
+SKN_CAPACITY_PARAM(vcpus_capacity, SKN_P_VCPUS,
+		   skn_provider_set_capacity, 65536,
+		   "vCPUs dom0 shares among guests (vcpus), 0-65536, 0 offers none (default 0)");
+SKN_CAPACITY_PARAM(vcpus_guest_max, SKN_P_VCPUS,
+		   skn_provider_set_guest_max, 512,
+		   "vCPUs one vcpus agreement may hold at most, 0-512, 0 for no ceiling (default 0)");
+
 static int __init skn_init(void)
 {
 	if (!xen_domain())

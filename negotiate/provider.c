@@ -24,9 +24,15 @@
  * Revoking leaves the domain its memory: taking memory back is a new
  * agreement the guest selects, never a side effect of one ending.
  *
+ * The vcpus provider is the same shape: the helper's "set-vcpus DOMID N"
+ * (libxl_set_vcpuonline(), as "xl vcpu-set") brings the domain's first N
+ * vCPUs online in XenStore (cpu/<n>/availability), and the guest's Xen
+ * vCPU hotplug driver follows; offers never exceed its maxvcpus (the
+ * entries under cpu/).  Revoking leaves the vCPUs as they are.
+ *
  * Capacities are the module parameters blk_iops_capacity,
  * blk_bw_capacity_kib, mem_capacity_mib, blk_queues_capacity and
- * blk_ring_capacity_pages (main.c); 0 offers nothing.  The ceilings, the
+ * blk_ring_capacity_pages, vcpus_capacity (main.c); 0 offers nothing.  The ceilings, the
  * most one agreement may hold, are the matching *_guest_max*; 0 sets
  * none.  "splitkit
  * negotiate policy" sets them all from a file.
@@ -48,12 +54,14 @@ struct skn_kprovider;
 /**
  * struct skn_kprovider - a provider's kernel half.
  * @apply: puts @value in force for (@domid, @target); 0 revokes.  May
- *	sleep; called under skn_back_lock.
+ *	sleep; an apply is called without skn_back_lock (back.c,
+ *	skn_back_act()), a revoke with it: what it calls has its own locks.
  * @domain_max: the most @domid can hold, in the provider's unit; NULL
  *	for no limit of the domain's own.
  * @kind: the splitkit_back limit it sets (enum skb_limit_kind or
  *	enum skb_ring_kind).
  * @scale: capacity units to the provider's unit (KiB to bytes).
+ * @verb: the helper's command (skn_helper_apply()).
  * @capacity: dom0's capacity, in the parameter's units.
  * @guest_max: the most one agreement may hold, in the parameter's units;
  *	0 for no ceiling.
@@ -64,9 +72,12 @@ struct skn_kprovider {
 	u64 (*domain_max)(u16 domid);
 	unsigned int kind;
 	u64 scale;
+	const char *verb;
 	u64 capacity;
 	u64 guest_max;
 };
+
+static struct skn_kprovider skn_kproviders[SKN_NR_PROVIDERS];
 
 /* blk.*: splitkit_back's per-disk limit, found at run time. */
 static int skn_blk_apply(const struct skn_kprovider *p, u16 domid,
@@ -100,27 +111,30 @@ static int skn_ring_apply(const struct skn_kprovider *p, u16 domid,
 }
 
 /*
- * memory: the helper's exit status to an errno.  Exec failing (no helper
- * at mem_helper) is -ENODEV like a missing splitkit_back; any other
+ * memory, vcpus: the helper's exit status to an errno.  Exec failing (no
+ * helper at mem_helper) is -ENODEV like a missing splitkit_back; any other
  * failure is the toolstack's (logged with the status) and -EIO.
  */
-static int skn_mem_status(u16 domid, u64 mib, const char *helper, int status)
+static int skn_helper_status(const struct skn_provider *c, u16 domid,
+			     u64 value, const char *helper, int status)
 {
 	if (!status)
 		return 0;
 	if (status < 0) {
-		pr_warn_ratelimited("splitkit_negotiate: memory of domain %u: cannot run %s: %d\n",
-				    domid, helper, status);
+		pr_warn_ratelimited("splitkit_negotiate: %s of domain %u: cannot run %s: %d\n",
+				    c->name, domid, helper, status);
 		/* EBUSY: helpers are off (suspend, shutdown); try again */
 		return status == -ENOENT || status == -EACCES ? -ENODEV :
 		       status == -EBUSY ? -EBUSY : -EIO;
 	}
 	if (status & 0x7f)	/* a wait status: killed by a signal */
-		pr_warn_ratelimited("splitkit_negotiate: memory of domain %u to %llu MiB: %s killed by signal %d\n",
-				    domid, mib, helper, status & 0x7f);
+		pr_warn_ratelimited("splitkit_negotiate: %s of domain %u to %llu %s: %s killed by signal %d\n",
+				    c->name, domid, value, c->unit, helper,
+				    status & 0x7f);
 	else
-		pr_warn_ratelimited("splitkit_negotiate: memory of domain %u to %llu MiB: %s exited with status %d (its messages in the kernel log)\n",
-				    domid, mib, helper, (status >> 8) & 0xff);
+		pr_warn_ratelimited("splitkit_negotiate: %s of domain %u to %llu %s: %s exited with status %d (its messages in the kernel log)\n",
+				    c->name, domid, value, c->unit, helper,
+				    (status >> 8) & 0xff);
 	return -EIO;
 }
 
@@ -171,15 +185,18 @@ static void skn_umh_expire(struct work_struct *w)
 
 /*
  * Run @argv and wait for it, at most @timeout_ms (0: no deadline).
- * Return: the wait status (>= 0), -ETIMEDOUT if the deadline killed it
- * (or came before it started), or call_usermodehelper_exec()'s -errno.
+ * @timed_out: set if the deadline killed it or kept it from starting (a
+ * helper that ended on its own just before the deadline is not).
+ * Return: the wait status (>= 0) or call_usermodehelper_exec()'s -errno.
  */
-static int skn_umh_run(char **argv, char **envp, unsigned int timeout_ms)
+static int skn_umh_run(char **argv, char **envp, unsigned int timeout_ms,
+		       bool *timed_out)
 {
 	struct subprocess_info *info;
 	struct skn_umh u = { .pid = NULL };
 	int status;
 
+	*timed_out = false;
 	spin_lock_init(&u.lock);
 	INIT_DELAYED_WORK_ONSTACK(&u.watchdog, skn_umh_expire);
 	info = call_usermodehelper_setup(argv[0], argv, envp, GFP_KERNEL,
@@ -193,22 +210,31 @@ static int skn_umh_run(char **argv, char **envp, unsigned int timeout_ms)
 				   msecs_to_jiffies(timeout_ms));
 	status = call_usermodehelper_exec(info, UMH_WAIT_PROC);
 	cancel_delayed_work_sync(&u.watchdog);
-	if (u.expired)
-		status = -ETIMEDOUT;
+	/* our refusal in skn_umh_init(), or our SIGKILL */
+	*timed_out = u.expired &&
+		     (status == -ETIMEDOUT ||
+		      (status > 0 && (status & 0x7f) == SIGKILL));
 	put_pid(u.pid);
 destroy_watchdog:
 	destroy_delayed_work_on_stack(&u.watchdog);
 	return status;
 }
 
-static int skn_mem_apply(const struct skn_kprovider *p, u16 domid,
-			 u32 target, u64 value)
+/*
+ * memory, vcpus: the dom0 helper (mem_helper) as "HELPER negotiate VERB
+ * DOMID VALUE" (@p->verb: set-memory, set-vcpus), at most
+ * mem_helper_timeout_ms.
+ */
+static int skn_helper_apply(const struct skn_kprovider *p, u16 domid,
+			    u32 target, u64 value)
 {
 	static char *envp[] = { "HOME=/", "PATH=/sbin:/bin:/usr/sbin:/usr/bin",
 				NULL };
-	char helper[SKN_MEM_HELPER_MAX], dom[8], mib[24];
-	char *argv[] = { helper, "negotiate", "set-memory", dom, mib, NULL };
+	const struct skn_provider *c = &skn_providers[p - skn_kproviders];
+	char helper[SKN_MEM_HELPER_MAX], dom[8], val[24];
+	char *argv[] = { helper, "negotiate", (char *)p->verb, dom, val, NULL };
 	unsigned int timeout_ms = READ_ONCE(skn_mem_helper_timeout_ms);
+	bool timed_out;
 	int status;
 
 	if (!value)
@@ -217,14 +243,15 @@ static int skn_mem_apply(const struct skn_kprovider *p, u16 domid,
 	if (!helper[0])
 		return -ENODEV;
 	snprintf(dom, sizeof(dom), "%u", domid);
-	snprintf(mib, sizeof(mib), "%llu", value);
-	status = skn_umh_run(argv, envp, timeout_ms);
-	if (status == -ETIMEDOUT) {
-		pr_warn_ratelimited("splitkit_negotiate: memory of domain %u to %llu MiB: %s killed after %u ms (mem_helper_timeout_ms)\n",
-				    domid, value, helper, timeout_ms);
+	snprintf(val, sizeof(val), "%llu", value);
+	status = skn_umh_run(argv, envp, timeout_ms, &timed_out);
+	if (timed_out) {
+		pr_warn_ratelimited("splitkit_negotiate: %s of domain %u to %llu %s: %s killed after %u ms (mem_helper_timeout_ms)\n",
+				    c->name, domid, value, c->unit, helper,
+				    timeout_ms);
 		return -ETIMEDOUT;
 	}
-	return skn_mem_status(domid, value, helper, status);
+	return skn_helper_status(c, domid, value, helper, status);
 }
 
 /*
@@ -248,6 +275,25 @@ static u64 skn_mem_domain_max(u16 domid)
 	return err ? U64_MAX : kib / 1024;
 }
 
+/*
+ * vcpus: the domain's maxvcpus, the number of entries libxl writes under
+ * /local/domain/DOMID/cpu at creation (one per vCPU it may bring online);
+ * no limit if the directory cannot be read.
+ */
+static u64 skn_vcpus_domain_max(u16 domid)
+{
+	unsigned int n;
+	char dir[32];
+	char **names;
+
+	snprintf(dir, sizeof(dir), "/local/domain/%u", domid);
+	names = xenbus_directory(XBT_NIL, dir, "cpu", &n);
+	if (IS_ERR(names))
+		return U64_MAX;
+	kfree(names);
+	return n ? n : U64_MAX;
+}
+
 static struct skn_kprovider skn_kproviders[SKN_NR_PROVIDERS] = {
 	[SKN_P_BLK_IOPS] = {
 		.apply = skn_blk_apply, .kind = SKB_LIMIT_IOPS, .scale = 1,
@@ -256,14 +302,18 @@ static struct skn_kprovider skn_kproviders[SKN_NR_PROVIDERS] = {
 		.apply = skn_blk_apply, .kind = SKB_LIMIT_BW, .scale = 1024,
 	},
 	[SKN_P_MEMORY] = {
-		.apply = skn_mem_apply, .domain_max = skn_mem_domain_max,
-		.scale = 1,
+		.apply = skn_helper_apply, .domain_max = skn_mem_domain_max,
+		.scale = 1, .verb = "set-memory",
 	},
 	[SKN_P_BLK_QUEUES] = {
 		.apply = skn_ring_apply, .kind = SKB_RING_QUEUES, .scale = 1,
 	},
 	[SKN_P_BLK_RING] = {
 		.apply = skn_ring_apply, .kind = SKB_RING_PAGES, .scale = 1,
+	},
+	[SKN_P_VCPUS] = {
+		.apply = skn_helper_apply, .domain_max = skn_vcpus_domain_max,
+		.scale = 1, .verb = "set-vcpus",
 	},
 };
 
@@ -354,11 +404,12 @@ u64 skn_provider_domain_max(u32 provider, u16 domid)
  *	memory).
  * @value: the agreed value in the provider's unit; 0 revokes.
  *
- * Context: may sleep (memory runs the mem_helper and waits for it);
- * called under skn_back_lock.
+ * Context: may sleep (memory runs the mem_helper and waits for it, up
+ * to mem_helper_timeout_ms); an apply is called without skn_back_lock, a
+ * revoke (@value 0) with it.
  * Return: 0; -ENODEV if what applies it is missing (splitkit_back not
- * loaded, no mem_helper); -EIO if the helper failed; or splitkit_back's
- * error.
+ * loaded, no mem_helper); -ETIMEDOUT if the helper was killed at its
+ * deadline; -EIO if it failed; or splitkit_back's error.
  */
 int skn_provider_apply(u32 provider, u16 domid, u32 target, u64 value)
 {

@@ -69,6 +69,7 @@ enum skn_provider_id {
 	SKN_P_MEMORY,
 	SKN_P_BLK_QUEUES,
 	SKN_P_BLK_RING,
+	SKN_P_VCPUS,
 	SKN_NR_PROVIDERS
 };
 

@@ -37,6 +37,11 @@ const struct skn_provider skn_providers[SKN_NR_PROVIDERS] = {
 		.name = "blk.ring", .unit = "pages",
 		.min = 1, .max = 16, .target_max = SKN_TARGET_MAX, .pow2 = true,
 	},
+	/* the guest's online vCPUs, up to its maxvcpus; target 0 */
+	[SKN_P_VCPUS] = {
+		.name = "vcpus", .unit = "vCPUs",
+		.min = 1, .max = 512, .target_max = 0,
+	},
 };
 
 static bool skn_name_char(char c)

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <libxl.h>
+#include <libxl_utils.h>
 #include <xentoollog.h>
 
 #include "negmem.h"
@@ -77,6 +78,54 @@ int neg_mem_set(unsigned int domid, uint64_t mib, uint64_t *max_kib)
 			*max_kib = info.max_memkb;
 		libxl_dominfo_dispose(&info);
 	}
+	neg_xl_close(&xl);
+	return err;
+}
+
+/**
+ * neg_vcpus_set() - bring a domain's first vCPUs online, as "xl vcpu-set".
+ * @domid: the domain (not dom0).
+ * @n: how many, from vCPU 0 (at least 1).
+ * @max: set to the domain's maxvcpus.
+ *
+ * libxl_set_vcpuonline() with vCPUs 0..@n-1 set: for a PV guest it writes
+ * cpu/<i>/availability in XenStore ("online"/"offline"), which the guest's
+ * vCPU hotplug driver follows.  Returns before the guest has brought them
+ * up or down.
+ *
+ * Return: 0; -ENXIO without libxl (not dom0); -ERANGE if @n is above the
+ * domain's maxvcpus; -EIO when libxl refused (its message on stderr).
+ */
+int neg_vcpus_set(unsigned int domid, unsigned int n, unsigned int *max)
+{
+	libxl_bitmap map;
+	libxl_dominfo info;
+	struct neg_xl xl;
+	unsigned int i;
+	int err;
+
+	err = neg_xl_open(&xl);
+	if (err)
+		return err;
+	libxl_dominfo_init(&info);
+	libxl_bitmap_init(&map);
+	err = -EIO;
+	if (libxl_domain_info(xl.ctx, &info, domid))
+		goto dispose;
+	*max = info.vcpu_max_id + 1;
+	err = -ERANGE;
+	if (!n || n > *max)
+		goto dispose;
+	err = -EIO;
+	if (libxl_cpu_bitmap_alloc(xl.ctx, &map, *max))
+		goto dispose;
+	for (i = 0; i < n; i++)
+		libxl_bitmap_set(&map, i);
+	/* NULL: synchronous, done when it returns */
+	err = libxl_set_vcpuonline(xl.ctx, domid, &map, NULL) ? -EIO : 0;
+dispose:
+	libxl_bitmap_dispose(&map);
+	libxl_dominfo_dispose(&info);
 	neg_xl_close(&xl);
 	return err;
 }

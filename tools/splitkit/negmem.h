@@ -15,4 +15,9 @@
 int neg_mem_set(unsigned int domid, uint64_t mib, uint64_t *max_kib);
 int neg_mem_free(uint64_t *mib);
 
+/* The most vCPUs a vcpus agreement names (negotiate/core/offer.c) */
+#define NEG_VCPUS_MAX	512
+
+int neg_vcpus_set(unsigned int domid, unsigned int n, unsigned int *max);
+
 #endif /* _SPLITKIT_NEGMEM_H */

@@ -227,6 +227,7 @@ static const struct {
 	{ "memory", "mem_capacity_mib" },		/* MiB */
 	{ "blk.queues", "blk_queues_capacity" },	/* rings */
 	{ "blk.ring", "blk_ring_capacity_pages" },	/* pages per ring */
+	{ "vcpus", "vcpus_capacity" },			/* vCPUs */
 };
 
 /*
@@ -357,6 +358,43 @@ static int neg_set_memory(const struct sk_args *a)
 	return 0;
 }
 
+/*
+ * dom0: "set-vcpus DOMID N", the vcpus provider's apply (the kernel
+ * module's mem_helper) or an administrator's.
+ */
+static int neg_set_vcpus(const struct sk_args *a)
+{
+	unsigned long n;
+	unsigned int domid, max = 0;
+	char *end;
+	int err;
+
+	err = neg_domid(a->argv[0], &domid);
+	if (err) {
+		fprintf(stderr, "%s: bad domain id '%s'\n", sk_prog(),
+			a->argv[0]);
+		return 2;
+	}
+	errno = 0;
+	n = strtoul(a->argv[1], &end, 10);
+	if (errno || end == a->argv[1] || *end || a->argv[1][0] == '-' ||
+	    n < 1 || n > NEG_VCPUS_MAX) {
+		fprintf(stderr, "%s: vCPUs '%s' is not 1-%u\n", sk_prog(),
+			a->argv[1], NEG_VCPUS_MAX);
+		return 2;
+	}
+	err = neg_vcpus_set(domid, n, &max);
+	if (err == -ERANGE) {
+		fprintf(stderr, "%s: domain %u has at most %u vCPUs (maxvcpus)\n",
+			sk_prog(), domid, max);
+		return 1;
+	}
+	if (err)
+		return sk_fail_errno("set-vcpus (libxl)", err);
+	printf("domain %u: vCPUs 0-%lu online of %u\n", domid, n - 1, max);
+	return 0;
+}
+
 #define NEG_POLICY_FILE	"/etc/splitkit/negotiate.conf"
 
 /*
@@ -478,11 +516,14 @@ static const struct sk_cmd neg_cmds[] = {
 	  "dom0: remove it (every agreement of the guest ends)",
 	  0, 1, 1, neg_detach, NULL, 0 },
 	{ "capacity", "RESOURCE VALUE",
-	  "dom0: what a provider shares (blk.iops: requests/s, blk.bandwidth: KiB/s, memory: MiB or auto, blk.queues: rings, blk.ring: pages)",
+	  "dom0: what a provider shares (blk.iops: requests/s, blk.bandwidth: KiB/s, memory: MiB or auto, blk.queues: rings, blk.ring: pages, vcpus: vCPUs)",
 	  0, 2, 2, neg_capacity, NULL, 0 },
 	{ "set-memory", "DOMID MIB",
 	  "dom0: a guest's memory, Xen's maximum then the balloon target (the memory provider's apply)",
 	  0, 2, 2, neg_set_memory, NULL, 0 },
+	{ "set-vcpus", "DOMID N",
+	  "dom0: bring a guest's vCPUs 0..N-1 online, the others offline (the vcpus provider's apply)",
+	  0, 2, 2, neg_set_vcpus, NULL, 0 },
 	{ "policy", "[FILE]",
 	  "dom0: what may be offered, from a policy file (default " NEG_POLICY_FILE ")",
 	  0, 0, 1, neg_policy, NULL, 0 },

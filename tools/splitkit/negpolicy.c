@@ -14,6 +14,8 @@
  *	blk.queues.guest_max = 4
  *	blk.ring.capacity = 256		pages per ring, summed over disks
  *	blk.ring.guest_max = 16
+ *	vcpus.capacity = 16		vCPUs shared by all guests
+ *	vcpus.guest_max = 4
  *
  * The file is the whole policy: a key it does not name is 0 (a capacity
  * of 0 offers nothing, a guest_max of 0 sets no ceiling).  The parser is
@@ -40,6 +42,8 @@ const struct neg_policy_key neg_policy_keys[NEG_POLICY_KEYS] = {
 	{ "blk.queues.guest_max", "blk_queues_guest_max", 16, "rings" },
 	{ "blk.ring.capacity", "blk_ring_capacity_pages", 16384, "pages" },
 	{ "blk.ring.guest_max", "blk_ring_guest_max_pages", 16, "pages" },
+	{ "vcpus.capacity", "vcpus_capacity", 65536, "vCPUs" },
+	{ "vcpus.guest_max", "vcpus_guest_max", 512, "vCPUs" },
 };
 
 /* @s without leading and trailing blanks, in place. */

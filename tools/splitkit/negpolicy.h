@@ -12,7 +12,7 @@
 #include <stdio.h>
 
 /* The settings a policy file may give, in neg_policy_keys[] order. */
-#define NEG_POLICY_KEYS	10
+#define NEG_POLICY_KEYS	12
 
 /**
  * struct neg_policy_key - one setting of the policy file.

@@ -229,6 +229,7 @@ static void providers(void)
 	KTAP_EXPECT_EQ(skn_provider_find("blk.bandwidth", 13), SKN_P_BLK_BW);
 	KTAP_EXPECT_EQ(skn_provider_find("blk.queues", 10), SKN_P_BLK_QUEUES);
 	KTAP_EXPECT_EQ(skn_provider_find("blk.ring", 8), SKN_P_BLK_RING);
+	KTAP_EXPECT_EQ(skn_provider_find("vcpus", 5), SKN_P_VCPUS);
 	KTAP_EXPECT_EQ(skn_provider_find("blk.iop", 7), -ENOENT);
 	KTAP_EXPECT_EQ(skn_provider_find("blk.iopss", 9), -ENOENT);
 	KTAP_EXPECT_EQ(skn_provider_find("blk.iops", 0), -EINVAL);

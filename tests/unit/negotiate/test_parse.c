@@ -60,6 +60,11 @@ static const struct req_row req_rows[] = {
 	{ "memory", "51712", "256", "512", "1", -ERANGE, "target" },
 	{ "memory", "0", "63", "512", "1", -ERANGE, "min" },
 	{ "memory", "0", "256", "1048577", "1", -ERANGE, "max" },
+	/* vcpus: the domain itself (target 0), 1 .. 512 */
+	{ "vcpus", "0", "1", "512", "1", 0, NULL },
+	{ "vcpus", "1", "1", "2", "1", -ERANGE, "target" },
+	{ "vcpus", "0", "0", "2", "1", -ERANGE, "min" },
+	{ "vcpus", "0", "1", "513", "1", -ERANGE, "max" },
 	{ "blk.bandwidth", "1", "65536", "1099511627777", "1", -ERANGE,
 	  "max" },
 	/* request-gen */

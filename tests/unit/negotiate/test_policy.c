@@ -79,6 +79,12 @@ static void bounds(void)
 	KTAP_EXPECT_EQ(pol.value[4], 1048576);
 	KTAP_EXPECT_EQ(parse("memory.guest_max = 1048577\n", &pol, err,
 			     sizeof(err)), -EINVAL);
+	KTAP_EXPECT_EQ(parse("vcpus.capacity = 65536\nvcpus.guest_max = 512\n",
+			     &pol, err, sizeof(err)), 0);
+	KTAP_EXPECT_EQ(pol.value[10], 65536);
+	KTAP_EXPECT_EQ(pol.value[11], 512);
+	KTAP_EXPECT_EQ(parse("vcpus.guest_max = 513\n", &pol, err,
+			     sizeof(err)), -EINVAL);
 	KTAP_EXPECT_EQ(parse("blk.iops.capacity = 0\n", &pol, err,
 			     sizeof(err)), 0);
 	/* no wrap-around on a value far beyond 2^64 */

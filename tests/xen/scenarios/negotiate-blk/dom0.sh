@@ -26,7 +26,17 @@
 # measures and sends neg-asked; dom0 checks and answers neg-checked; the
 # guest plays hostile and sends neg-hostile-done; dom0 checks it stayed
 # healthy and answers neg-dom0-done.  After the guest is gone dom0 checks
-# every agreement was revoked and unloads.  Each agreement is checked in
+# every agreement was revoked and unloads.
+#
+# A second guest, the peer (domU-peer.cfg, peer.sh), runs beside it and
+# holds a blk.bandwidth agreement of 512 KiB/s (dom0's capacity 1024
+# KiB/s): after neg-device, dom0 waits for its peer-ready, attaches its
+# device (splitkit negotiate attach) and answers peer-device; the peer
+# selects and sends peer-applied, and dom0 notes its slots file and
+# splitkit_back's limit.  After neg-hostile-done both must be as they
+# were; dom0 answers peer-checked, the peer checks its own view and goes,
+# and once it has gone dom0 sees its slot idle and its limit lifted, and
+# detaches its device.  Each agreement is checked in
 # dom0's slot, both ends' keys and splitkit_back's limit in force.
 
 . /lib/splitkit/blk.sh
@@ -37,6 +47,8 @@ name=negotiate-blk
 dir=/sys/bus/xen-backend/devices
 cap=/sys/module/splitkit_negotiate/parameters/blk_iops_capacity
 lim=/sys/module/splitkit_back/parameters/limits
+peer=negotiate-blk-peer
+bwcap=/sys/module/splitkit_negotiate/parameters/blk_bw_capacity_kib
 
 # slot0: dom0's line for slot 0 of the guest's device.
 slot0()
@@ -131,6 +143,45 @@ stale_ignored()
 		[ "$(xenstore-read "$be/applied")" = "$1" ] && enforced "$1"
 }
 
+# peer_line: splitkit_back's limit line of the peer's disk 51712.
+peer_line()
+{
+	grep "^$pdomid 51712 " "$lim"
+}
+
+# peer_turns: the peer's agreement, made while the first guest measures.
+peer_turns()
+{
+	sk_check "the peer guest exists" \
+		skt_wait "$(sk_guard 600)" sh -c "xl domid $peer >/dev/null 2>&1" || return 1
+	sk_check "the peer sent peer-ready" sk_hs_wait_from "$peer" peer-ready ||
+		return 1
+	pdomid=$(xl domid "$peer") || return 1
+	echo "$pdomid" >/tmp/neg-peer-domid
+	sk_check "blk.bandwidth capacity 1024 KiB/s" sh -c "echo 1024 >$bwcap"
+	sk_check "splitkit negotiate attach $pdomid (the peer)" \
+		splitkit negotiate attach "$pdomid" || return 1
+	sk_hs_send_to "$peer" peer-device
+	sk_check "the peer sent peer-applied" \
+		sk_hs_wait_from "$peer" peer-applied || {
+		neg_dump "no peer-applied"
+		return 1
+	}
+	peer_slots=$(cat "$dir/sk-neg-$pdomid-0/slots")
+	sk_comment "dom0: the peer's slots: $peer_slots"
+	sk_check "dom0: the peer's 524288 bytes/s applied for its request 1" \
+		sh -c "echo '$peer_slots' | grep -q '^0 applied blk.bandwidth 51712 262144 524288 req 1 offers 1:[0-9]* applied 524288:1\$'"
+	sk_check "splitkit_back enforces the peer's 524288 bytes/s" \
+		test "$(peer_line)" = "$pdomid 51712 iops 0 bw 524288 held 0"
+}
+
+# peer_untouched: the peer's slots and limit are as they were.
+peer_untouched()
+{
+	[ "$(cat "$dir/sk-neg-$pdomid-0/slots")" = "$peer_slots" ] &&
+		[ "$(peer_line)" = "$pdomid 51712 iops 0 bw 524288 held 0" ]
+}
+
 dom0_turns()
 {
 	local v free l1 l2 stale0
@@ -148,6 +199,7 @@ dom0_turns()
 	sk_check "add the sk-neg device for domain $domid" \
 		skt_xs_add_device sk-neg "$domid" || return 1
 	sk_hs_send_to "$name" neg-device
+	peer_turns || return 1
 
 	neg_turn neg-applied >/dev/null || return 1
 	sk_comment "dom0: $(slot0)"
@@ -156,7 +208,8 @@ dom0_turns()
 		"$l1" 1
 	# dom0's policy file: the capacity stays, one agreement may hold
 	# at most L2 (the ceiling: dom0 renegotiates what is above it)
-	printf '# negotiate-blk\nblk.iops.capacity = %s\nblk.iops.guest_max = %s\n' \
+	# (a policy file is the whole policy: the peer's capacity too)
+	printf '# negotiate-blk\nblk.iops.capacity = %s\nblk.iops.guest_max = %s\nblk.bandwidth.capacity = 1024\n' \
 		"$free" "$l2" >/tmp/neg-policy.conf
 	sk_check "splitkit negotiate policy: capacity $free, at most $l2 an agreement (dom0 renegotiates)" \
 		splitkit negotiate policy /tmp/neg-policy.conf
@@ -168,7 +221,8 @@ dom0_turns()
 	sk_comment "dom0: $(slot0)"
 	sk_comment "dom0: splitkit_back: $(cat $lim)"
 	check_agreed "dom0: $l2 applied, still for request 1" "$l2" 1
-	printf 'blk.iops.capacity = %s\n' "$free" >/tmp/neg-policy.conf
+	printf 'blk.iops.capacity = %s\nblk.bandwidth.capacity = 1024\n' \
+		"$free" >/tmp/neg-policy.conf
 	sk_check "splitkit negotiate policy: capacity $free, no ceiling" \
 		splitkit negotiate policy /tmp/neg-policy.conf
 	sk_check "a bad policy file is refused and changes nothing" \
@@ -205,6 +259,13 @@ dom0_turns()
 	sk_comment "dom0: flood reads deferred by the rate limit: $(negstat rate_limited)"
 	sk_check "dom0: logged a malicious or buggy frontend" \
 		sh -c 'dmesg | grep -q "sk-neg.*malicious or buggy frontend"'
+	sk_check "dom0: the other guest's agreement untouched (its slots, splitkit_back's limit)" \
+		peer_untouched || {
+		sk_comment "dom0: the peer's slots now: $(cat "$dir/sk-neg-$pdomid-0/slots")"
+		sk_comment "dom0: splitkit_back: $(cat $lim)"
+	}
+	# the peer checks its own view and goes (waited for at the end)
+	sk_hs_send_to "$peer" peer-checked
 	sk_check "dom0: no oops, warning or hung task" sk_blk_dmesg_clean
 	sk_hs_send_to "$name" neg-dom0-done
 }
@@ -217,10 +278,25 @@ sk_check "load splitkit_negotiate (every event traced)" \
 rm -f "$img"
 dd if=/dev/zero of="$img" bs=1M count=64 2>/dev/null
 domid=""
+rm -f /tmp/neg-peer-domid
+sk_domU_run domU-peer.cfg "$(sk_guard 900)" &
+peer_run=$!
 dom0_turns &
 turns=$!
 sk_domU_run domU.cfg "$(sk_guard 900)"
 wait $turns
+wait $peer_run
+# the peer went first: its agreement revoked, its device detached
+pdomid=$(cat /tmp/neg-peer-domid 2>/dev/null)
+if [ -n "$pdomid" ]; then
+	sk_check "the peer gone: its slot 0 idle, splitkit_back's limit lifted" \
+		skt_wait 60 sh -c "grep -q '^0 idle ' $dir/sk-neg-$pdomid-0/slots &&
+				   ! grep -q '^$pdomid ' $lim"
+	sk_check "splitkit negotiate detach $pdomid (the peer)" \
+		splitkit negotiate detach "$pdomid"
+else
+	sk_check "the peer had a negotiate device" false
+fi
 if neg_gone_idle "the guest's end gone: slot 0 idle (agreement revoked)"; then
 	sk_check "the guest's end gone: splitkit_back lifted its limit" \
 		skt_wait 60 unlimited || neg_dump "limit not lifted"

@@ -141,6 +141,12 @@ negotiate()
 		skt_wait 30 agreed "$3" || neg_dump "$1: keys disagree"
 }
 
+# the second guest (domU-peer.cfg) holds an agreement of its own: peer.sh
+if [ "$(sk_cmdline sk.negpeer)" = 1 ]; then
+	. ./peer.sh
+	return
+fi
+
 sk_check "load splitkit_front" sk_blk_load_front splitkit_front || return
 sk_check "xvda appears" sk_wait_block /dev/xvda || return
 # offers stand, and the guest waits, 120 s (default 30): time for the

@@ -160,17 +160,26 @@ dom0_turns()
 	sk_check "mem_helper: splitkit again" \
 		sh -c "echo /usr/bin/splitkit >$params/mem_helper"
 	# by a policy file this time (its memory keys; the whole policy)
-	printf '# negotiate-mem\nmemory.capacity = 2048\nmemory.guest_max = 0\n' \
+	printf '# negotiate-mem\nmemory.capacity = 2048\nmemory.guest_max = 0\nvcpus.capacity = 4\n' \
 		>/tmp/neg-mem-policy.conf
 	sk_check "raise the capacity to 2048 MiB, above the guest's maxmem (splitkit negotiate policy)" \
 		splitkit negotiate policy /tmp/neg-mem-policy.conf
-	sk_check "the policy is in the module (mem_capacity_mib 2048, no ceiling)" \
+	sk_check "the policy is in the module (mem_capacity_mib 2048, no ceiling; vcpus_capacity 4)" \
 		sh -c "test \"\$(cat $cap)\" = 2048 &&
-		       test \"\$(cat $params/mem_guest_max_mib)\" = 0"
+		       test \"\$(cat $params/mem_guest_max_mib)\" = 0 &&
+		       test \"\$(cat $params/vcpus_capacity)\" = 4"
 	sk_hs_send_to "$name" mem-raised
 
 	neg_turn mem-asked >/dev/null || return 1
 	check_agreed "dom0: 1024 MiB applied for request 2 (its static-max)" 1024 2
+	sk_check "dom0: vcpus 1 applied for the guest's request 2 (slot 3)" \
+		sh -c "grep -q '^3 applied vcpus 0 1 1 req 2 offers [0-9]*:[0-9]* applied 1:' $dir/sk-neg-$domid-0/slots" ||
+		neg_dump "vcpus"
+	sk_check "dom0: XenStore says vCPU 0 online, vCPU 1 offline" \
+		sh -c "test \"\$(xenstore-read /local/domain/$domid/cpu/0/availability)\" = online &&
+		       test \"\$(xenstore-read /local/domain/$domid/cpu/1/availability)\" = offline"
+	sk_check "dom0: xl list shows 1 vCPU" \
+		test "$(xl list "$name" | awk 'NR == 2 { print $4 }')" = 1
 	sk_check "lower the capacity to 896 MiB" \
 		splitkit negotiate capacity memory 896
 	sk_hs_send_to "$name" mem-lowered2

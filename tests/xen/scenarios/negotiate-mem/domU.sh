@@ -95,6 +95,41 @@ newer_offers()
 		slot0 | grep -q " offers $(bekey offer-gen):"
 }
 
+# vcpus_slot STATE VALUE: our slot 3 (vcpus) is in STATE with VALUE in
+# force (VALUE 0: none yet).
+vcpus_slot()
+{
+	grep -q "^3 $1 vcpus .* applied $2:" "$dev/slots"
+}
+
+# cpus_online LIST: the kernel's online vCPUs are LIST ("0", "0-1").
+cpus_online()
+{
+	[ "$(cat /sys/devices/system/cpu/online)" = "$1" ]
+}
+
+# vcpus_round LABEL MAX N ONLINE: request 1..MAX vCPUs in slot 3, see N
+# offered first, select it, see it applied and the kernel's online vCPUs
+# become ONLINE.
+vcpus_round()
+{
+	sk_check "$1: request vcpus 1..$2 (slot 3)" \
+		sh -c "echo 3 vcpus 0 1 $2 >$dev/request"
+	sk_check "$1: dom0 offers $3 first" \
+		skt_wait 120 sh -c "grep -q '^3 offered vcpus .* offers [0-9]*:$3[, ]' $dev/slots" || {
+		neg_dump "$1: no offers"
+		return 1
+	}
+	sk_check "$1: select it" sh -c "echo 3 0 >$dev/select"
+	sk_check "$1: $3 applied" skt_wait 120 vcpus_slot applied "$3" || {
+		neg_dump "$1: not applied"
+		return 1
+	}
+	sk_check "$1: the kernel's online vCPUs are $4" \
+		skt_wait 120 cpus_online "$4" || neg_dump "$1: vCPUs"
+	sk_comment "$1: $(grep '^3 ' "$dev/slots"); online $(cat /sys/devices/system/cpu/online)"
+}
+
 # refused: Xen failed a balloon round (retry_count above 1).
 refused()
 {
@@ -151,6 +186,11 @@ sk_check "ask for memory $floor..2048 (request 2)" \
 offered "static-max" 1024,768,512 2 || return
 select_first "static-max" 1024 || return
 follows "1024 MiB" 1024 || return
+# vCPUs (dom0's capacity 4, our maxvcpus 2): we ask up to 4 and are
+# offered no more than 2; then down to 1
+sk_check "booted with one vCPU online" cpus_online 0
+vcpus_round "vcpus up" 4 2 0-1 || return
+vcpus_round "vcpus down" 1 1 0 || return
 # a hostile request: memory's target is the domain itself, 0
 sk_check "write a memory request for target 5 into slot 1" \
 	xenstore-write "$fe/slot-1/resource" memory "$fe/slot-1/target" 5 \

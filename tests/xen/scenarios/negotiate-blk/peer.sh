@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# negotiate-blk, the peer guest (domU-peer.cfg; domU.sh sources this when
+# the kernel command line says sk.negpeer=1): another guest's agreement,
+# which the first guest's garbage and request flood must leave alone.  It
+# asks for 256..512 KiB/s of blk.bandwidth for disk 51712 (dom0's capacity
+# 1024 KiB/s, a pool of its own: the first guest negotiates blk.iops),
+# selects dom0's first offer (512 KiB/s) and sends peer-applied; once the
+# first guest has played hostile, dom0 checks this agreement is as it was
+# and answers peer-checked; the guest checks its own view and goes (dom0
+# revokes the agreement).
+
+peer_bw=524288	# bytes/s: dom0's capacity is 1024 KiB/s, we ask up to half
+
+# peer_agreed: our slot 0 and dom0's keys for it say $peer_bw is applied
+# for our first request and selection.
+peer_agreed()
+{
+	slot0_applied "$peer_bw" &&
+		[ "$(bekey status)" = applied ] &&
+		[ "$(bekey applied)" = "$peer_bw" ] &&
+		[ "$(bekey applied-gen)" = "$(xenstore-read "$fe/slot-0/select-gen")" ] &&
+		[ "$(bekey offer-for)" = 1 ]
+}
+
+# peer_offered: dom0's offers stand in our slot 0, $peer_bw first.
+peer_offered()
+{
+	slot0 | grep -q "^0 offered .* offers [0-9]*:$peer_bw[, ]"
+}
+
+sk_check "peer: load splitkit_negotiate (frontend, every event traced)" \
+	sk_insmod splitkit_negotiate offer_timeout_ms=120000 dyndbg=+p || return
+sk_hs_send peer-ready
+sk_hs_wait peer-device >/dev/null || return
+domid=$(xenstore-read domid)
+be=/local/domain/0/backend/sk-neg/$domid/0
+sk_check "peer: request blk.bandwidth 262144..$peer_bw for disk 51712 once connected" \
+	skt_wait 120 sh -c "echo 0 blk.bandwidth 51712 262144 $peer_bw >$dev/request" ||
+	return
+sk_check "peer: dom0 offers $peer_bw first" skt_wait 120 peer_offered || {
+	neg_dump "peer: no offers"
+	return
+}
+sk_check "peer: select it" sh -c "echo 0 0 >$dev/select"
+sk_check "peer: $peer_bw applied on both sides" skt_wait 120 peer_agreed || {
+	neg_dump "peer: not applied"
+	return
+}
+sk_comment "peer: $(slot0)"
+sk_hs_send peer-applied "$peer_bw"
+sk_hs_wait peer-checked >/dev/null || return
+sk_check "peer: after the first guest's garbage and flood, $peer_bw still applied on both sides" \
+	peer_agreed || neg_dump "peer: agreement touched"
+sk_check "peer: no error in our slot" sh -c "! xenstore-read $be/slot-0/error"
