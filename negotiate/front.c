@@ -15,8 +15,7 @@
  * Linux's balloon driver.  For vcpus it brings up the vCPUs dom0 made
  * present (Linux's Xen vCPU hotplug driver makes them present and takes
  * them down, but leaves bringing them up to user space): once per new
- * agreement, after the hotplug driver's own watch event, which dom0
- * wrote before the agreement.
+ * agreement, in the xenwatch thread like that driver (skn_front_vcpus()).
  *
  * Locking: @lock protects the slots and @connected; it nests inside the
  * state helper's sk_xb.lock and is never held while waiting for the work.
@@ -46,8 +45,9 @@
  * @watch: on dom0's directory.
  * @work: reads dom0's answers.
  * @bad: malformed values dom0 wrote.
- * @vcpus_gen: the applied-gen of the vcpus agreement whose vCPUs we
- *	brought up (@lock).
+ * @vcpus_done: per slot, the vcpus agreement whose vCPUs we brought up,
+ *	as (applied-gen << 32 | value); 0 for none.  Only the xenwatch
+ *	thread touches it (skn_front_vcpus()).
  */
 struct skn_front {
 	struct sk_xb xb;
@@ -59,7 +59,7 @@ struct skn_front {
 	struct xenbus_watch watch;
 	struct delayed_work work;
 	u64 bad;
-	u32 vcpus_gen;
+	u64 vcpus_done[SKN_MAX_SLOTS];
 };
 
 /* ---- our keys ---- */
@@ -351,49 +351,11 @@ static void skn_front_slot(struct skn_front *f, unsigned int n, u64 now,
 	}
 }
 
-/*
- * vcpus: a new agreement of @f's, or 0.  Its applied-gen is noted, so an
- * administrator's own offlining afterwards is left alone.
- */
-static u64 skn_front_vcpus_new(struct skn_front *f)
-{
-	const struct skn_fslot *s;
-	unsigned int n;
-
-	lockdep_assert_held(&f->lock);
-	for (n = 0; n < f->max_slots; n++) {
-		s = &f->slot[n];
-		if (s->state == SKN_F_APPLIED &&
-		    s->req.provider == SKN_P_VCPUS && s->applied &&
-		    s->applied_gen != f->vcpus_gen) {
-			f->vcpus_gen = s->applied_gen;
-			return s->applied;
-		}
-	}
-	return 0;
-}
-
-/* Bring up vCPUs 1..@nr-1 that are present and down (may sleep). */
-static void skn_front_vcpus_up(struct skn_front *f, u64 nr)
-{
-	unsigned int cpu;
-	int err;
-
-	for_each_present_cpu(cpu) {
-		if (cpu >= nr || cpu_online(cpu))
-			continue;
-		err = add_cpu(cpu);
-		if (err)
-			dev_warn(&f->xb.dev->dev,
-				 "vcpus: bringing up vCPU %u: %d\n", cpu, err);
-	}
-}
-
 static void skn_front_work(struct work_struct *w)
 {
 	struct skn_front *f = container_of(to_delayed_work(w),
 					   struct skn_front, work);
-	u64 now, next = U64_MAX, vcpus = 0;
+	u64 now, next = U64_MAX;
 	unsigned int n;
 
 	mutex_lock(&f->lock);
@@ -402,7 +364,6 @@ static void skn_front_work(struct work_struct *w)
 	now = ktime_get_ns();
 	for (n = 0; n < f->max_slots; n++)
 		skn_front_slot(f, n, now, &next);
-	vcpus = skn_front_vcpus_new(f);
 	/*
 	 * Our next deadline; queue_delayed_work() leaves alone a run that a
 	 * watch event queued meanwhile (mod_delayed_work() would move it to
@@ -414,8 +375,6 @@ static void skn_front_work(struct work_struct *w)
 				   nsecs_to_jiffies(next > now ? next - now : 0) + 1);
 unlock:
 	mutex_unlock(&f->lock);
-	if (vcpus)
-		skn_front_vcpus_up(f, vcpus);
 }
 
 static bool skn_front_will_handle(struct xenbus_watch *w, const char *path,
@@ -424,12 +383,61 @@ static bool skn_front_will_handle(struct xenbus_watch *w, const char *path,
 	return !READ_ONCE(w->nr_pending);
 }
 
+/*
+ * vcpus: bring up the vCPUs below a new agreement's count that Xen's vCPU
+ * hotplug driver made present (it takes vCPUs down itself, but leaves
+ * bringing them up to user space).  In the xenwatch thread, as that
+ * driver's own handler: dom0 wrote cpu/<n>/availability before the
+ * agreement, so its event has been handled, and no vCPU is taken away
+ * (made not present) between our check and add_cpu().  Once per
+ * agreement: a vCPU an administrator takes down afterwards stays down.
+ * The count is dom0's, checked against our request's maximum; it only
+ * brings up vCPUs dom0 made present anyway.
+ */
+static void skn_front_vcpus(struct skn_front *f)
+{
+	unsigned int n, cpu;
+	char node[32];
+	u64 nr, done;
+	u32 gen;
+	int err;
+
+	for (n = 0; n < SKN_MAX_SLOTS; n++) {
+		const struct skn_fslot *s = &f->slot[n];
+
+		/* the request is ours, written under @lock; a snapshot */
+		if (READ_ONCE(s->req.provider) != SKN_P_VCPUS)
+			continue;
+		snprintf(node, sizeof(node), "slot-%u/applied", n);
+		if (sk_xs_read_u64(f->xb.dev->otherend, node,
+				   READ_ONCE(s->req.max), 0, &nr))
+			nr = 0;
+		snprintf(node, sizeof(node), "slot-%u/applied-gen", n);
+		if (sk_xs_read_u32(f->xb.dev->otherend, node, U32_MAX, 0, &gen))
+			gen = 0;
+		done = nr && gen ? (u64)gen << 32 | nr : 0;
+		if (done == f->vcpus_done[n])
+			continue;
+		f->vcpus_done[n] = done;
+		for_each_present_cpu(cpu) {
+			if (cpu >= nr || cpu_online(cpu))
+				continue;
+			err = add_cpu(cpu);
+			if (err < 0)
+				dev_warn(&f->xb.dev->dev,
+					 "vcpus: bringing up vCPU %u: %d\n",
+					 cpu, err);
+		}
+	}
+}
+
 static void skn_front_watch_cb(struct xenbus_watch *w, const char *path,
 			       const char *token)
 {
 	struct skn_front *f = container_of(w, struct skn_front, watch);
 
 	mod_delayed_work(system_wq, &f->work, 0);
+	skn_front_vcpus(f);
 }
 
 /* ---- the xenbus device ---- */

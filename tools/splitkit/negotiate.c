@@ -325,36 +325,53 @@ static int neg_capacity(const struct sk_args *a)
 }
 
 /*
- * dom0: "set-memory DOMID MIB", the memory provider's apply (the kernel
- * module's mem_helper) or an administrator's.
+ * dom0: the "DOMID VALUE" of set-memory and set-vcpus, VALUE a decimal
+ * number in @min..@max (@what and @unit name it in the error).
+ * Return: 0, or 2 (usage) after saying what is wrong.
  */
-static int neg_set_memory(const struct sk_args *a)
+static int neg_domid_value(const struct sk_args *a, const char *what,
+			   const char *unit, uint64_t min, uint64_t max,
+			   unsigned int *domid, uint64_t *value)
 {
-	unsigned long long mib;
-	unsigned int domid;
-	uint64_t max_kib = 0;
+	unsigned long long v;
 	char *end;
-	int err;
 
-	err = neg_domid(a->argv[0], &domid);
-	if (err) {
+	if (neg_domid(a->argv[0], domid)) {
 		fprintf(stderr, "%s: bad domain id '%s'\n", sk_prog(),
 			a->argv[0]);
 		return 2;
 	}
 	errno = 0;
-	mib = strtoull(a->argv[1], &end, 10);
+	v = strtoull(a->argv[1], &end, 10);
 	if (errno || end == a->argv[1] || *end || a->argv[1][0] == '-' ||
-	    mib < NEG_MEM_MIN_MIB || mib > NEG_MEM_MAX_MIB) {
-		fprintf(stderr, "%s: memory '%s' is not %u-%u MiB\n", sk_prog(),
-			a->argv[1], NEG_MEM_MIN_MIB, NEG_MEM_MAX_MIB);
+	    v < min || v > max) {
+		fprintf(stderr, "%s: %s '%s' is not %llu-%llu %s\n", sk_prog(),
+			what, a->argv[1], (unsigned long long)min,
+			(unsigned long long)max, unit);
 		return 2;
 	}
+	*value = v;
+	return 0;
+}
+
+/*
+ * dom0: "set-memory DOMID MIB", the memory provider's apply (the kernel
+ * module's mem_helper) or an administrator's.
+ */
+static int neg_set_memory(const struct sk_args *a)
+{
+	uint64_t mib, max_kib = 0;
+	unsigned int domid;
+	int err;
+
+	if (neg_domid_value(a, "memory", "MiB", NEG_MEM_MIN_MIB,
+			    NEG_MEM_MAX_MIB, &domid, &mib))
+		return 2;
 	err = neg_mem_set(domid, mib, &max_kib);
 	if (err)
 		return sk_fail_errno("set-memory (libxl)", err);
 	printf("domain %u: memory target %llu MiB, Xen's maximum %llu KiB\n",
-	       domid, mib, (unsigned long long)max_kib);
+	       domid, (unsigned long long)mib, (unsigned long long)max_kib);
 	return 0;
 }
 
@@ -364,26 +381,14 @@ static int neg_set_memory(const struct sk_args *a)
  */
 static int neg_set_vcpus(const struct sk_args *a)
 {
-	unsigned long n;
 	unsigned int domid, max = 0;
-	char *end;
+	uint64_t n;
 	int err;
 
-	err = neg_domid(a->argv[0], &domid);
-	if (err) {
-		fprintf(stderr, "%s: bad domain id '%s'\n", sk_prog(),
-			a->argv[0]);
+	if (neg_domid_value(a, "vCPUs", "vCPUs", 1, NEG_VCPUS_MAX, &domid,
+			    &n))
 		return 2;
-	}
-	errno = 0;
-	n = strtoul(a->argv[1], &end, 10);
-	if (errno || end == a->argv[1] || *end || a->argv[1][0] == '-' ||
-	    n < 1 || n > NEG_VCPUS_MAX) {
-		fprintf(stderr, "%s: vCPUs '%s' is not 1-%u\n", sk_prog(),
-			a->argv[1], NEG_VCPUS_MAX);
-		return 2;
-	}
-	err = neg_vcpus_set(domid, n, &max);
+	err = neg_vcpus_set(domid, (unsigned int)n, &max);
 	if (err == -ERANGE) {
 		fprintf(stderr, "%s: domain %u has at most %u vCPUs (maxvcpus)\n",
 			sk_prog(), domid, max);
@@ -391,7 +396,8 @@ static int neg_set_vcpus(const struct sk_args *a)
 	}
 	if (err)
 		return sk_fail_errno("set-vcpus (libxl)", err);
-	printf("domain %u: vCPUs 0-%lu online of %u\n", domid, n - 1, max);
+	printf("domain %u: vCPUs 0-%llu online of %u\n", domid,
+	       (unsigned long long)n - 1, max);
 	return 0;
 }
 

@@ -151,7 +151,7 @@ sk_domU_results()
 		sk_fail "$who: no console log"
 		return 1
 	fi
-	tr -d '\r' <"$log" >/tmp/sk-guest.log
+	tr -d '\r' <"$log" >"/tmp/sk-guest-$1.log"
 	while IFS= read -r line; do
 		case "$line" in
 		"SKU: ok - "*)
@@ -163,7 +163,7 @@ sk_domU_results()
 		"SKU: DONE")
 			done=0 ;;
 		esac
-	done </tmp/sk-guest.log
+	done <"/tmp/sk-guest-$1.log"
 	if [ "$done" -ne 0 ]; then
 		sk_fail "$who: ran to its end"
 		return 1
@@ -194,10 +194,10 @@ sk_domU_run()
 sk_domU_create()
 {
 	rm -f "$SK_CONSOLE_DIR/guest-$2.log"
-	xl create "$1" >/tmp/sk-xl-create.log 2>&1 && return 0
+	xl create "$1" >"/tmp/sk-xl-create-$2.log" 2>&1 && return 0
 	while IFS= read -r l; do
 		sk_comment "$l"
-	done </tmp/sk-xl-create.log
+	done <"/tmp/sk-xl-create-$2.log"
 	sk_fail "xl create $(basename "$1")"
 	return 1
 }
