@@ -263,6 +263,12 @@ build_domU()
 	add_scripts
 	add_tools || return 1
 	add_xenstore_client || return 1
+	# the splitkit tool, when built: its guest commands (negotiate-blk's
+	# peer runs splitkit negotiate request, select and show)
+	if [ "$need_qcow2" -eq 1 ]; then
+		root_add_bin "$BUILD/tools/splitkit" /usr/bin/splitkit ||
+			return 1
+	fi
 	root_add_modules "$kver" $DOMU_MODULES $ko_names || return 1
 	root_pack "$out/domU.img"
 }

@@ -182,6 +182,33 @@ peer_untouched()
 		[ "$(peer_line)" = "$pdomid 51712 iops 0 bw 524288 held 0" ]
 }
 
+# show_ok: splitkit negotiate show prints every slot line of both guests,
+# each after its domain, the two agreements among them.
+show_ok()
+{
+	local out n
+
+	out=$(splitkit negotiate show) || return 1
+	n=$(cat "$dir"/sk-neg-*-0/slots | wc -l)
+	sk_comment "splitkit negotiate show: $(echo "$out" | tr '\n' '|')"
+	[ "$(echo "$out" | wc -l)" = "$n" ] &&
+		echo "$out" | grep -q "^$pdomid: 0 applied blk.bandwidth 51712 262144 524288 req 1 " &&
+		echo "$out" | grep -q "^$domid: 0 applied blk.iops 51712 10 "
+}
+
+# json_ok: its --json form, one object per slot line, the peer's as fields.
+json_ok()
+{
+	local j n
+
+	j=$(splitkit negotiate show --json) || return 1
+	n=$(cat "$dir"/sk-neg-*-0/slots | wc -l)
+	sk_comment "splitkit negotiate show --json: $j"
+	[ "$(echo "$j" | grep -o '"slot": ' | wc -l)" = "$n" ] &&
+		echo "$j" | grep -q "\"domain\": \"$pdomid\", \"slot\": 0, \"state\": \"applied\", \"resource\": \"blk.bandwidth\", \"target\": 51712, \"min\": 262144, \"max\": 524288" &&
+		echo "$j" | grep -q "\"domain\": \"$domid\", \"slot\": 0, \"state\": \"applied\", \"resource\": \"blk.iops\""
+}
+
 dom0_turns()
 {
 	local v free l1 l2 stale0
@@ -264,6 +291,8 @@ dom0_turns()
 		sk_comment "dom0: the peer's slots now: $(cat "$dir/sk-neg-$pdomid-0/slots")"
 		sk_comment "dom0: splitkit_back: $(cat $lim)"
 	}
+	sk_check "splitkit negotiate show: both guests' slots" show_ok
+	sk_check "splitkit negotiate show --json: the same as objects" json_ok
 	# the peer checks its own view and goes (waited for at the end)
 	sk_hs_send_to "$peer" peer-checked
 	peer_released=1

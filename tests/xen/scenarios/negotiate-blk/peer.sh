@@ -35,19 +35,24 @@ sk_hs_send peer-ready
 sk_hs_wait peer-device >/dev/null || return
 domid=$(xenstore-read domid)
 be=/local/domain/0/backend/sk-neg/$domid/0
-sk_check "peer: request blk.bandwidth 262144..$peer_bw for disk 51712 once connected" \
-	skt_wait 120 sh -c "echo 0 blk.bandwidth 51712 262144 $peer_bw >$dev/request" ||
+# through the splitkit tool (its guest commands: the sysfs files)
+sk_check "peer: splitkit negotiate request 0 blk.bandwidth 51712 262144 $peer_bw, once connected" \
+	skt_wait 120 splitkit negotiate request 0 blk.bandwidth 51712 262144 "$peer_bw" ||
 	return
 sk_check "peer: dom0 offers $peer_bw first" skt_wait 120 peer_offered || {
 	neg_dump "peer: no offers"
 	return
 }
-sk_check "peer: select it" sh -c "echo 0 0 >$dev/select"
+sk_check "peer: splitkit negotiate select 0 0" splitkit negotiate select 0 0
 sk_check "peer: $peer_bw applied on both sides" skt_wait 120 peer_agreed || {
 	neg_dump "peer: not applied"
 	return
 }
 sk_comment "peer: $(slot0)"
+sk_check "peer: splitkit negotiate show: our slot 0, applied" \
+	sh -c "splitkit negotiate show | grep -q '^0 applied blk.bandwidth 51712 262144 $peer_bw req 1 offers 1:$peer_bw,'"
+sk_check "peer: splitkit negotiate show --json: its fields" \
+	sh -c "splitkit negotiate show --json | grep -q '\"slot\": 0, \"state\": \"applied\", \"resource\": \"blk.bandwidth\", \"target\": 51712, \"min\": 262144, \"max\": $peer_bw'"
 sk_hs_send peer-applied "$peer_bw"
 sk_hs_wait peer-checked >/dev/null || return
 sk_check "peer: after the first guest's garbage and flood, $peer_bw still applied on both sides" \
