@@ -336,6 +336,17 @@ static u64 skn_available(struct skn_back *b, const struct skn_slot *s,
 /* ---- events ---- */
 
 /*
+ * The guest's device is still served: an apply lets skn_back_lock go, and
+ * the guest may have gone (disconnect) or dom0's end be going (remove)
+ * by the time it is back.
+ */
+static bool skn_back_live(const struct skn_back *b)
+{
+	lockdep_assert_held(&skn_back_lock);
+	return b->connected && !b->removing;
+}
+
+/*
  * Perform a decision's effect outside the slot: apply or revoke.
  *
  * An apply runs without skn_back_lock: the memory provider waits for the
@@ -583,8 +594,7 @@ static void skn_back_slot(struct skn_back *b, unsigned int n, u64 now,
 	if (skn_slot_expired(s, now)) {
 		in.available = skn_available(b, s, s->req.provider);
 		skn_back_event(b, n, SKN_EV_TIMEOUT, &in, now);
-		/* its fallback's apply let the lock go: still wanted? */
-		if (!b->connected || b->removing)
+		if (!skn_back_live(b))
 			return;
 	}
 	if (s->state != SKN_IDLE) {
@@ -677,8 +687,7 @@ static void skn_back_work(struct work_struct *w)
 	b->dom_max_read = 0;
 	/* the clock again for each slot: an apply may have run a helper */
 	for (n = 0; n < READ_ONCE(skn_max_slots) && n < SKN_MAX_SLOTS; n++) {
-		/* an apply lets the lock go: the guest may have gone since */
-		if (!b->connected)
+		if (!skn_back_live(b))
 			break;
 		now = ktime_get_ns();
 		skn_back_slot(b, n, now, &next);

@@ -31,11 +31,11 @@
  * entries under cpu/).  Revoking leaves the vCPUs as they are.
  *
  * Capacities are the module parameters blk_iops_capacity,
- * blk_bw_capacity_kib, mem_capacity_mib, blk_queues_capacity and
- * blk_ring_capacity_pages, vcpus_capacity (main.c); 0 offers nothing.  The ceilings, the
- * most one agreement may hold, are the matching *_guest_max*; 0 sets
- * none.  "splitkit
- * negotiate policy" sets them all from a file.
+ * blk_bw_capacity_kib, mem_capacity_mib, blk_queues_capacity,
+ * blk_ring_capacity_pages and vcpus_capacity (main.c); 0 offers nothing.
+ * The ceilings, the most one agreement may hold, are the matching
+ * *_guest_max*; 0 sets none.  "splitkit negotiate policy" sets them all
+ * from a file.
  */
 #include <linux/kernel.h>
 #include <linux/module.h>
