@@ -217,19 +217,6 @@ static int neg_select(const struct sk_args *a)
 	return neg_sysfs_write(NEG_FRONT_SYS "/select", line) ? 1 : 0;
 }
 
-/* Which module parameter holds a provider's capacity, and its unit. */
-static const struct {
-	const char *resource;
-	const char *param;
-} neg_capacities[] = {
-	{ "blk.iops", "blk_iops_capacity" },		/* requests/s */
-	{ "blk.bandwidth", "blk_bw_capacity_kib" },	/* KiB/s */
-	{ "memory", "mem_capacity_mib" },		/* MiB */
-	{ "blk.queues", "blk_queues_capacity" },	/* rings */
-	{ "blk.ring", "blk_ring_capacity_pages" },	/* pages per ring */
-	{ "vcpus", "vcpus_capacity" },			/* vCPUs */
-};
-
 /*
  * dom0: the MiB that memory agreements hold now, from every guest's slots
  * file (negotiate/back.c slots_show(): "N STATE RESOURCE TARGET MIN MAX
@@ -296,17 +283,24 @@ static int neg_mem_auto(char *line, size_t size)
 	return 0;
 }
 
+/*
+ * dom0: "capacity RESOURCE VALUE": the module parameter of the policy
+ * file's "RESOURCE.capacity" key (negpolicy.c: one table for both).
+ */
 static int neg_capacity(const struct sk_args *a)
 {
-	char path[256], line[32];
+	char key[64], path[256], line[32];
 	size_t i;
 
-	for (i = 0; i < sizeof(neg_capacities) / sizeof(neg_capacities[0]);
-	     i++) {
-		if (strcmp(a->argv[0], neg_capacities[i].resource))
+	/* a name too long for any key finds none */
+	if (snprintf(key, sizeof(key), "%s.capacity", a->argv[0]) >=
+	    (int)sizeof(key))
+		key[0] = '\0';
+	for (i = 0; i < NEG_POLICY_KEYS; i++) {
+		if (strcmp(key, neg_policy_keys[i].key))
 			continue;
 		snprintf(path, sizeof(path), NEG_PARAMS "/%s",
-			 neg_capacities[i].param);
+			 neg_policy_keys[i].param);
 		if (!strcmp(a->argv[1], "auto")) {
 			if (strcmp(a->argv[0], "memory")) {
 				fprintf(stderr, "%s: only memory has an automatic capacity\n",
