@@ -13,25 +13,16 @@
  * the space back to the host filesystem.  Counterpart of bdev.c for block
  * devices; completion goes to req.c (skb_req_done()).
  *
- * Freeze protection of writes: since Linux 6.7 vfs_iocb_iter_write() takes
- * it itself and drops it unless the kiocb was queued, in which case the
- * completion must drop it; before, the caller takes and drops it.  That
- * change is inside fs/read_write.c with no header trace to probe, hence
- * the one version test below.
+ * Freeze protection of writes: whether vfs_iocb_iter_write() takes it
+ * itself depends on the kernel (SK_VFS_TAKES_FREEZE, <splitkit/vfs.h>).
  */
 #include <linux/blkdev.h>
 #include <linux/falloc.h>
 #include <linux/fs.h>
 #include <linux/uio.h>
-#include <linux/version.h>
+#include <splitkit/vfs.h>
 
 #include "common.h"
-
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
-#define SKB_VFS_TAKES_FREEZE	true
-#else
-#define SKB_VFS_TAKES_FREEZE	false
-#endif
 
 static int skb_file_describe(struct skb_backing *be)
 {
@@ -88,7 +79,7 @@ ssize_t skb_kiocb_submit(struct kiocb *iocb, struct iov_iter *iter,
 
 	*end_write = write;
 	if (write) {
-		if (!SKB_VFS_TAKES_FREEZE)
+		if (!SK_VFS_TAKES_FREEZE)
 			kiocb_start_write(iocb);
 		ret = vfs_iocb_iter_write(iocb->ki_filp, iocb, iter);
 	} else {
@@ -100,7 +91,7 @@ ssize_t skb_kiocb_submit(struct kiocb *iocb, struct iov_iter *iter,
 	 * ours to drop.
 	 */
 	if (ret != -EIOCBQUEUED)
-		*end_write = write && !SKB_VFS_TAKES_FREEZE;
+		*end_write = write && !SK_VFS_TAKES_FREEZE;
 	return ret;
 }
 

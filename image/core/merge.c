@@ -335,13 +335,13 @@ static int copy_moves(struct ski_op *op, unsigned int n, bool dirty)
 		     mv[k + run].from == mv[k].from + run &&
 		     mv[k + run].to == mv[k].to + run; run++)
 			;
-		err = skp_pread(img->file, op->buf,
-				(size_t)run << img->cluster_bits,
-				mv[k].from << img->cluster_bits);
+		err = skp_pread_bulk(img->file, op->buf,
+				     (size_t)run << img->cluster_bits,
+				     mv[k].from << img->cluster_bits);
 		if (!err)
-			err = skp_pwrite(op->parent->file, op->buf,
-					 (size_t)run << img->cluster_bits,
-					 mv[k].to << img->cluster_bits);
+			err = skp_pwrite_bulk(op->parent->file, op->buf,
+					      (size_t)run << img->cluster_bits,
+					      mv[k].to << img->cluster_bits);
 		if (err)
 			return err;
 		k += run;
@@ -681,7 +681,8 @@ static int stream_read(struct ski_op *op, u8 *buf, u64 len, u64 off)
 		return err;
 	op->unlock(op->lock_arg);
 	for (i = 0; !err && i < nr; i++)
-		err = skp_pread(file, buf + pc[i].pos, pc[i].len, pc[i].host);
+		err = skp_pread_bulk(file, buf + pc[i].pos, pc[i].len,
+				     pc[i].host);
 	op->relock(op->lock_arg);
 	return err;
 }

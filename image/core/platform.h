@@ -121,6 +121,26 @@ int skp_pwrite(struct skp_file *file, const void *buf, size_t len, u64 off);
  */
 s64 skp_read_at(struct skp_file *file, void *buf, size_t len, u64 off);
 s64 skp_write_at(struct skp_file *file, const void *buf, size_t len, u64 off);
+/*
+ * Bulk copies of long operations (compaction, defragmentation, commit,
+ * stream: whole clusters nothing else writes meanwhile): as skp_pread()
+ * and skp_pwrite(), but the host may move them without its page cache, so
+ * an operation over a large image neither evicts the host's cache nor
+ * copies every byte through it twice.  Their host primitives move whole
+ * pages of a page-aligned buffer at a page-aligned offset in one call and
+ * return the bytes moved, or -EOPNOTSUPP where they cannot (userspace
+ * always; the kernel for a filesystem without direct I/O, an unaligned
+ * range, or with the splitkit_image parameter bulk_direct off): the two
+ * functions then do it the ordinary way.  Durability is unchanged: only
+ * skp_flush() makes either kind of write durable.
+ */
+int skp_pread_bulk(struct skp_file *file, void *buf, size_t len, u64 off);
+int skp_pwrite_bulk(struct skp_file *file, const void *buf, size_t len,
+		    u64 off);
+s64 skp_read_uncached_at(struct skp_file *file, void *buf, size_t len,
+			 u64 off);
+s64 skp_write_uncached_at(struct skp_file *file, const void *buf,
+			  size_t len, u64 off);
 int skp_flush(struct skp_file *file);
 int skp_truncate(struct skp_file *file, u64 size);
 /*

@@ -253,12 +253,13 @@ static int copy_run(struct ski_op *op, const struct ski_move *mv,
 	struct ski_image *img = op->img;
 	int err;
 
-	err = skp_pread(img->file, op->copy_buf, (u64)run << img->cluster_bits,
-			mv->from << img->cluster_bits);
+	err = skp_pread_bulk(img->file, op->copy_buf,
+			     (u64)run << img->cluster_bits,
+			     mv->from << img->cluster_bits);
 	if (!err)
-		err = skp_pwrite(img->file, op->copy_buf,
-				 (u64)run << img->cluster_bits,
-				 mv->to << img->cluster_bits);
+		err = skp_pwrite_bulk(img->file, op->copy_buf,
+				      (u64)run << img->cluster_bits,
+				      mv->to << img->cluster_bits);
 	return err;
 }
 

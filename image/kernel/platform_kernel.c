@@ -9,7 +9,20 @@
  * (and closed by skp_close()) or borrowed from a caller that already holds
  * a struct file (skp_file_from_filp(): splitkit_back), which keeps it.
  * Decompression and CRC-32 are the kernel's own (zlib_inflate, crc32_le).
+ *
+ * The long operations' bulk copies (skp_read_uncached_at(),
+ * skp_write_uncached_at()) are direct I/O: a second struct file of the same
+ * path, opened with O_DIRECT when first needed (dentry_open() of the
+ * file's f_path, never by name), and one synchronous kiocb over the pages
+ * of the caller's buffer.  The kernel's own rules keep it coherent with the
+ * page cache the engine's other I/O goes through (dirty pages of the range
+ * written back before, the range's cached pages dropped after a write);
+ * whole pages only, so no page holds bytes of the copy and something else.
+ * Parameter bulk_direct turns it off; bulk_direct_bytes counts what it
+ * moved.
  */
+#include <linux/atomic.h>
+#include <linux/bvec.h>
 #include <linux/crc32.h>
 #include <linux/falloc.h>
 #include <linux/file.h>
@@ -20,14 +33,43 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
+#include <linux/uio.h>
+#include <linux/vmalloc.h>
 #include <linux/zlib.h>
+#include <splitkit/vfs.h>
 
 #include "../core/platform.h"
 
 struct skp_file {
 	struct file *filp;
 	bool borrowed;		/* the caller's: skp_close() leaves it open */
+	/*
+	 * The O_DIRECT twin of @filp for bulk copies: NULL until first
+	 * needed, then the file or an ERR_PTR() (none to be had); set once
+	 * (cmpxchg), put by skp_close().
+	 */
+	struct file *direct;
 };
+
+static bool bulk_direct = true;
+module_param(bulk_direct, bool, 0644);
+MODULE_PARM_DESC(bulk_direct,
+		 "Online operations copy clusters with direct I/O, not through the page cache (default: Y)");
+
+static atomic64_t bulk_direct_bytes = ATOMIC64_INIT(0);
+
+static int bulk_bytes_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%lld\n",
+			  (long long)atomic64_read(&bulk_direct_bytes));
+}
+
+static const struct kernel_param_ops bulk_bytes_ops = {
+	.get = bulk_bytes_get,
+};
+module_param_cb(bulk_direct_bytes, &bulk_bytes_ops, NULL, 0444);
+MODULE_PARM_DESC(bulk_direct_bytes,
+		 "Bytes the online operations' copies moved with direct I/O");
 
 /* SKP_ALLOC_IO: no I/O to reclaim memory for it (GFP_NOIO scope). */
 void *skp_zalloc_flags(size_t size, unsigned int flags)
@@ -165,6 +207,8 @@ void skp_close(struct skp_file *file)
 {
 	if (!file)
 		return;
+	if (!IS_ERR_OR_NULL(file->direct))
+		fput(file->direct);
 	if (!file->borrowed)
 		filp_close(file->filp, NULL);
 	kfree(file);
@@ -182,6 +226,94 @@ s64 skp_write_at(struct skp_file *file, const void *buf, size_t len, u64 off)
 	loff_t pos = off;
 
 	return kernel_write(file->filp, buf, len, &pos);
+}
+
+/* The O_DIRECT twin of @file, opened on first use; NULL if none. */
+static struct file *skp_direct_file(struct skp_file *file)
+{
+	struct file *f = READ_ONCE(file->direct), *old;
+	int flags = (file->filp->f_flags & O_ACCMODE) | O_LARGEFILE | O_DIRECT;
+
+	if (f)
+		return IS_ERR(f) ? NULL : f;
+	f = dentry_open(&file->filp->f_path, flags, current_cred());
+	if (!IS_ERR(f) && !(f->f_mode & FMODE_CAN_ODIRECT)) {
+		fput(f);
+		f = ERR_PTR(-EOPNOTSUPP);
+	}
+	old = cmpxchg(&file->direct, NULL, f);
+	if (old) {
+		if (!IS_ERR(f))
+			fput(f);
+		f = old;
+	}
+	return IS_ERR(f) ? NULL : f;
+}
+
+/*
+ * One direct read or write of [@off, @off + @len) on the pages of @buf.
+ * Whole pages at page-aligned addresses and offsets only (the host
+ * device's logical block is a page or less wherever a page-aligned range
+ * will not do, and direct I/O refuses it with -EINVAL, taken as "cannot").
+ * Return: bytes moved, -EOPNOTSUPP where it cannot, or -errno.
+ */
+static s64 skp_uncached_rw(struct skp_file *file, void *buf, size_t len,
+			   u64 off, bool write)
+{
+	unsigned int nr = len >> PAGE_SHIFT, i;
+	struct iov_iter iter;
+	struct bio_vec *bv;
+	struct kiocb kiocb;
+	struct file *f;
+	ssize_t ret;
+
+	if (!READ_ONCE(bulk_direct) || !nr || offset_in_page(buf) ||
+	    offset_in_page(off) || offset_in_page(len))
+		return -EOPNOTSUPP;
+	f = skp_direct_file(file);
+	if (!f)
+		return -EOPNOTSUPP;
+	bv = kvmalloc_array(nr, sizeof(*bv), GFP_KERNEL | __GFP_NOWARN);
+	if (!bv)
+		return -EOPNOTSUPP;
+	for (i = 0; i < nr; i++) {
+		void *p = buf + ((size_t)i << PAGE_SHIFT);
+
+		bv[i].bv_page = is_vmalloc_addr(p) ? vmalloc_to_page(p) :
+						     virt_to_page(p);
+		bv[i].bv_offset = 0;
+		bv[i].bv_len = PAGE_SIZE;
+	}
+	iov_iter_bvec(&iter, write ? WRITE : READ, bv, nr, len);
+	init_sync_kiocb(&kiocb, f);
+	kiocb.ki_pos = off;
+	if (write) {
+		if (!SK_VFS_TAKES_FREEZE)
+			file_start_write(f);
+		ret = vfs_iocb_iter_write(f, &kiocb, &iter);
+		if (!SK_VFS_TAKES_FREEZE)
+			file_end_write(f);
+	} else {
+		ret = vfs_iocb_iter_read(f, &kiocb, &iter);
+	}
+	kvfree(bv);
+	if (ret == -EINVAL)
+		return -EOPNOTSUPP;
+	if (ret > 0)
+		atomic64_add(ret, &bulk_direct_bytes);
+	return ret;
+}
+
+s64 skp_read_uncached_at(struct skp_file *file, void *buf, size_t len,
+			 u64 off)
+{
+	return skp_uncached_rw(file, buf, len, off, false);
+}
+
+s64 skp_write_uncached_at(struct skp_file *file, const void *buf,
+			  size_t len, u64 off)
+{
+	return skp_uncached_rw(file, (void *)buf, len, off, true);
 }
 
 int skp_flush(struct skp_file *file)

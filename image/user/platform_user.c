@@ -110,7 +110,15 @@ void *skp_zalloc_flags(size_t size, unsigned int flags)
 		if (alloc_acct.fail_at >= 0 && alloc_acct.fail_at-- == 0)
 			return NULL;
 	}
-	ptr = calloc(1, size ? size : 1);
+	/* a page or more page-aligned, as the kernel's kvzalloc() gives it */
+	if (size >= 4096) {
+		if (posix_memalign(&ptr, 4096, size))
+			ptr = NULL;
+		else
+			memset(ptr, 0, size);
+	} else {
+		ptr = calloc(1, size ? size : 1);
+	}
 	if (ptr) {
 		alloc_acct.live += malloc_usable_size(ptr);
 		if (alloc_acct.live > alloc_acct.peak)
@@ -278,6 +286,47 @@ s64 skp_write_at(struct skp_file *file, const void *buf, size_t len, u64 off)
 		n = pwrite(file->fd, buf, len, off);
 	while (n < 0 && errno == EINTR);
 	return n < 0 ? -errno : n;
+}
+
+/*
+ * The uncached primitives (platform.h): userspace has none, so the bulk
+ * copies go the ordinary way, unless a unit test asks for a model of
+ * one (skp_user_set_uncached()): whole pages of an aligned range, at
+ * most that many a call, moved by pread/pwrite, which exercises how
+ * core/bulkio.c finishes what a call left.  Never with the write-back
+ * cache model, which sees skp_pwrite() only.
+ */
+static unsigned int uncached_pages;
+
+void skp_user_set_uncached(unsigned int pages)
+{
+	uncached_pages = pages;
+}
+
+static size_t uncached_len(const void *buf, size_t len, u64 off)
+{
+	const size_t page = 4096;
+
+	if (!uncached_pages || ((uintptr_t)buf | off) % page)
+		return 0;
+	len -= len % page;
+	return len < uncached_pages * page ? len : uncached_pages * page;
+}
+
+s64 skp_read_uncached_at(struct skp_file *file, void *buf, size_t len,
+			 u64 off)
+{
+	size_t n = uncached_len(buf, len, off);
+
+	return n ? skp_read_at(file, buf, n, off) : -EOPNOTSUPP;
+}
+
+s64 skp_write_uncached_at(struct skp_file *file, const void *buf,
+			  size_t len, u64 off)
+{
+	size_t n = uncached_len(buf, len, off);
+
+	return n ? skp_write_at(file, buf, n, off) : -EOPNOTSUPP;
 }
 
 static u64 flushes;

@@ -25,6 +25,8 @@ void skp_user_count_writes(u64 min_len);
 u64 skp_user_writes(void);
 /* Calls of skp_flush() so far (each an fdatasync unless NOSYNC). */
 u64 skp_user_flushes(void);
+/* a model of the uncached primitives: at most @pages pages a call; 0 off */
+void skp_user_set_uncached(unsigned int pages);
 /* Count from now on the file reads of at least @min_len bytes. */
 void skp_user_count_reads(u64 min_len);
 u64 skp_user_reads(void);

@@ -297,15 +297,25 @@ sk_online_op_val()
 	cat "/sys/bus/xen-backend/devices/$1/image_op/$2"
 }
 
+# sk_online_bulk: bytes the operations' copies moved with direct I/O
+# (splitkit_image's bulk_direct_bytes)
+sk_online_bulk()
+{
+	cat /sys/module/splitkit_image/parameters/bulk_direct_bytes
+}
+
 # sk_online_op OP DEVID: run OP on the guest's disk DEVID with splitkit
 # vbd (which waits for the end), paced by the guest's requests
 # (image_op/guest_pace), and check that it ended done with the guest
-# served between its steps.  Leaves image_op/moved in ONLINE_MOVED.
+# served between its steps.  Leaves image_op/moved in ONLINE_MOVED and
+# the bytes its copies moved with direct I/O in ONLINE_BULK.
 sk_online_op()
 {
 	local dev=vbd-$DOMID_ONLINE-$2 out=/tmp/sk-online-$1.log reqs state held
+	local bulk0
 
 	ONLINE_MOVED=
+	bulk0=$(sk_online_bulk)
 	sk_online_check "$1: image_op/guest_pace = $OL_PACE" \
 		sh -c "echo $OL_PACE >/sys/bus/xen-backend/devices/$dev/image_op/guest_pace"
 	sk_online_check "splitkit vbd $1 $dev" \
@@ -321,6 +331,15 @@ sk_online_op()
 	held=$(sk_online_op_val "$dev" held_max_us)
 	sk_online_check "$1: image_op/held_max_us counted its steps' lock holds ($held us)" \
 		test "${held:-0}" -gt 0
+	ONLINE_BULK=$(($(sk_online_bulk) - bulk0))
+}
+
+# sk_online_op_bulk OP: OP's copies went with direct I/O (the images are on
+# ext4), not through dom0's page cache
+sk_online_op_bulk()
+{
+	sk_online_check "$1: copied with direct I/O ($ONLINE_BULK bytes of splitkit_image's bulk_direct_bytes)" \
+		test "$ONLINE_BULK" -gt 0
 }
 
 # sk_online_history IMAGE OP NOTE: IMAGE's history has OP (with NOTE, a
@@ -450,6 +469,7 @@ sk_online_host()
 		# (a) compact after the guest's discard of [0, 16M)
 		before=$(stat -c %s "$OD/cmp.qcow2")
 		sk_online_op compact 51712
+		sk_online_op_bulk compact
 		sk_comment "compact: $ONLINE_MOVED clusters moved"
 		after=$(stat -c %s "$OD/cmp.qcow2")
 		sk_comment "cmp.qcow2: $before -> $after bytes, $(sk_blk_kb "$OD/cmp.qcow2") KiB allocated"
@@ -459,6 +479,7 @@ sk_online_host()
 		# (b) defrag of the randomly written image
 		f0=$(sk_online_frags "vbd-$DOMID_ONLINE-51728")
 		sk_online_op defrag 51728
+		sk_online_op_bulk defrag
 		f1=$(sk_online_frags "vbd-$DOMID_ONLINE-51728")
 		sk_comment "frag.qcow2: ${f0:-?} fragments before, ${f1:-?} after"
 		sk_online_check "defrag: fragments fell to a quarter or less" \
@@ -471,6 +492,9 @@ sk_online_host()
 		# to the parent)
 		held=$(((OL_MB << 20) / 65536))
 		sk_online_op commit 51744
+		# (the parent's 128 KiB clusters: every step the locked way,
+		# through the engine, none of it a bulk copy)
+		sk_comment "commit: $ONLINE_BULK bytes copied with direct I/O"
 		sk_online_check "commit: moved the child's $held clusters ($ONLINE_MOVED)" \
 			test "$held" = "${ONLINE_MOVED:-x}"
 		cdirect=$(sk_blk_back_stat "$DOMID_ONLINE" 51744 image_direct)
@@ -479,6 +503,7 @@ sk_online_host()
 		# clusters the child holds): every other cluster is copied
 		held=$((((OL_SIZE - OL_MB) << 20) / 65536))
 		sk_online_op stream 51760
+		sk_online_op_bulk stream
 		sk_online_check "stream: copied the $held clusters the child lacked ($ONLINE_MOVED)" \
 			test "$held" = "${ONLINE_MOVED:-x}"
 		sk_online_check "stream: schild.qcow2 has no backing file any more" \
