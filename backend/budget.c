@@ -29,6 +29,7 @@
 #include <linux/moduleparam.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
+#include <splitkit/param.h>
 
 #include "common.h"
 
@@ -161,6 +162,7 @@ static int skb_pages_param_get(char *buf, const struct kernel_param *kp)
 }
 
 static const struct kernel_param_ops skb_pages_param_ops = {
+	.set = sk_param_set_readonly,
 	.get = skb_pages_param_get,
 };
 module_param_cb(pages_in_use, &skb_pages_param_ops, NULL, 0444);

@@ -27,6 +27,7 @@
 #include <splitkit/blk_limit.h>
 #include <splitkit/bucket.h>
 #include <splitkit/export.h>
+#include <splitkit/param.h>
 
 #include "common.h"
 #include "limit.h"
@@ -207,6 +208,7 @@ static int skb_limits_param_get(char *buf, const struct kernel_param *kp)
 }
 
 static const struct kernel_param_ops skb_limits_param_ops = {
+	.set = sk_param_set_readonly,
 	.get = skb_limits_param_get,
 };
 module_param_cb(limits, &skb_limits_param_ops, NULL, 0444);

@@ -30,6 +30,7 @@
 
 #include <splitkit/blk_limit.h>
 #include <splitkit/export.h>
+#include <splitkit/param.h>
 
 #include "common.h"
 
@@ -243,6 +244,7 @@ static int skb_rings_param_get(char *buf, const struct kernel_param *kp)
 }
 
 static const struct kernel_param_ops skb_rings_param_ops = {
+	.set = sk_param_set_readonly,
 	.get = skb_rings_param_get,
 };
 module_param_cb(rings, &skb_rings_param_ops, NULL, 0444);

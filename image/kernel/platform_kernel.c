@@ -36,6 +36,7 @@
 #include <linux/uio.h>
 #include <linux/vmalloc.h>
 #include <linux/zlib.h>
+#include <splitkit/param.h>
 #include <splitkit/vfs.h>
 
 #include "../core/platform.h"
@@ -65,6 +66,7 @@ static int bulk_bytes_get(char *buf, const struct kernel_param *kp)
 }
 
 static const struct kernel_param_ops bulk_bytes_ops = {
+	.set = sk_param_set_readonly,
 	.get = bulk_bytes_get,
 };
 module_param_cb(bulk_direct_bytes, &bulk_bytes_ops, NULL, 0444);

@@ -291,25 +291,33 @@ s64 skp_write_at(struct skp_file *file, const void *buf, size_t len, u64 off)
 /*
  * The uncached primitives (platform.h): userspace has none, so the bulk
  * copies go the ordinary way, unless a unit test asks for a model of
- * one (skp_user_set_uncached()): whole pages of an aligned range, at
- * most that many a call, moved by pread/pwrite, which exercises how
- * core/bulkio.c finishes what a call left.  Never with the write-back
- * cache model, which sees skp_pwrite() only.
+ * one (skp_user_set_uncached()): as the kernel's, a call whose buffer,
+ * offset or length is not whole pages is refused; the model then moves
+ * at most that many pages, by pread/pwrite (short at the end of the
+ * file, as direct I/O is), which exercises how core/bulkio.c finishes
+ * what a call left.  Never with the write-back cache model, which sees
+ * skp_pwrite() only.
  */
 static unsigned int uncached_pages;
+static u64 uncached_calls;
 
 void skp_user_set_uncached(unsigned int pages)
 {
 	uncached_pages = pages;
 }
 
+u64 skp_user_uncached_calls(void)
+{
+	return uncached_calls;
+}
+
 static size_t uncached_len(const void *buf, size_t len, u64 off)
 {
 	const size_t page = 4096;
 
-	if (!uncached_pages || ((uintptr_t)buf | off) % page)
+	if (!uncached_pages || ((uintptr_t)buf | off | len) % page)
 		return 0;
-	len -= len % page;
+	uncached_calls++;
 	return len < uncached_pages * page ? len : uncached_pages * page;
 }
 

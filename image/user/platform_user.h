@@ -27,6 +27,8 @@ u64 skp_user_writes(void);
 u64 skp_user_flushes(void);
 /* a model of the uncached primitives: at most @pages pages a call; 0 off */
 void skp_user_set_uncached(unsigned int pages);
+/* calls the model took (not refused) */
+u64 skp_user_uncached_calls(void);
 /* Count from now on the file reads of at least @min_len bytes. */
 void skp_user_count_reads(u64 min_len);
 u64 skp_user_reads(void);

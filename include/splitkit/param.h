@@ -35,4 +35,22 @@ static const struct kernel_param_ops sk_param_ops_##name = {		\
 module_param_cb(name, &sk_param_ops_##name, &(var), (perm));		\
 MODULE_PARM_DESC(name, desc)
 
+/**
+ * sk_param_set_readonly() - set() of a parameter that only reports
+ * @val: the value given
+ * @kp: the parameter
+ *
+ * module_param_cb() needs a set() even for a parameter of mode 0444: its
+ * mode guards /sys/module/<mod>/parameters/, not the module's load
+ * arguments, and the kernel calls set() for those without looking (a NULL
+ * one oopses "insmod mod counter=1").
+ *
+ * Return: -EPERM, always.
+ */
+static inline int sk_param_set_readonly(const char *val,
+					const struct kernel_param *kp)
+{
+	return -EPERM;
+}
+
 #endif /* _SPLITKIT_PARAM_H */

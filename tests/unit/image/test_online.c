@@ -1140,18 +1140,48 @@ static void test_busy(void)
 	online_free(&o);
 }
 
+/* @in (8 pages) holds zeroes, then @out's @len bytes at @at, then zeroes. */
+static void expect_bulk_read(const u8 *in, const u8 *out, size_t len,
+			     size_t at)
+{
+	size_t i;
+
+	for (i = 0; i < at; i++)
+		KTAP_EXPECT(in[i] == 0);
+	KTAP_EXPECT(!memcmp(in + at, out, len));
+	for (i = at + len; i < 8 * 4096; i++)
+		KTAP_EXPECT(in[i] == 0);
+}
+
+/* An unlocked operation (the cases above) whose copies take the model. */
+static void bulk_op(enum ski_op_kind kind, u64 budget, unsigned int seed)
+{
+	u64 calls = skp_user_uncached_calls();
+
+	if (kind == SKI_OP_COMPACT || kind == SKI_OP_DEFRAG)
+		relocate_online_how(kind, budget, 0, seed, true);
+	else
+		merge_online_how(kind, budget, seed, true, 0);
+	printf("# %llu uncached calls\n",
+	       (unsigned long long)(skp_user_uncached_calls() - calls));
+	KTAP_EXPECT(skp_user_uncached_calls() > calls);
+}
+
 /*
  * The bulk copies (core/bulkio.c) over a model of the kernel's uncached
- * primitives (platform_user.c): a file written and read back with two
- * pages a call (the rest finished the ordinary way, zeroes past the end
- * of the file), then the unlocked operations with copies moved two pages
- * a call and whole; each must read as the guest wrote.
+ * primitives (platform_user.c): a file written (two of five pages by the
+ * model, the rest and an unaligned tail the ordinary way) and read
+ * back by the model twice: two pages a call, then eight, its read short
+ * at the end of the file and the rest zeroes; then the unlocked
+ * operations with copies moved two pages a call and whole, each reading
+ * as the guest wrote and each taking the model.
  */
 static void test_bulk_copies(void)
 {
 	const char *path = tmp_path("bulk.raw");
 	const size_t page = 4096, len = 5 * page + 512;
 	struct skp_file *file;
+	u64 calls;
 	u8 *out, *in;
 	size_t i;
 
@@ -1166,23 +1196,30 @@ static void test_bulk_copies(void)
 	unlink(path);
 	skp_user_set_uncached(2);
 	KTAP_EXPECT_EQ(skp_create(path, &file), 0);
-	KTAP_EXPECT_EQ(skp_pwrite_bulk(file, out, len, page), 0);
+	calls = skp_user_uncached_calls();
+	KTAP_EXPECT_EQ(skp_pwrite_bulk(file, out, 5 * page, page), 0);
+	KTAP_EXPECT_EQ(skp_pwrite_bulk(file, out + 5 * page, 512, 6 * page), 0);
+	/* one call of two pages; the rest, and the tail, the ordinary way */
+	KTAP_EXPECT_EQ(skp_user_uncached_calls() - calls, 1);
 	KTAP_EXPECT_EQ(skp_pread_bulk(file, in, 8 * page, 0), 0);
+	expect_bulk_read(in, out, len, page);
+	skp_user_set_uncached(8);
+	memset(in, 0xee, 8 * page);
+	calls = skp_user_uncached_calls();
+	KTAP_EXPECT_EQ(skp_pread_bulk(file, in, 8 * page, 0), 0);
+	KTAP_EXPECT_EQ(skp_user_uncached_calls() - calls, 1);
+	expect_bulk_read(in, out, len, page);
 	skp_close(file);
-	for (i = 0; i < page; i++)
-		KTAP_EXPECT(in[i] == 0);
-	KTAP_EXPECT(!memcmp(in + page, out, len));
-	for (i = page + len; i < 8 * page; i++)
-		KTAP_EXPECT(in[i] == 0);
 
 	/* the seeds of the unlocked cases above, whose checks they meet */
-	relocate_online_how(SKI_OP_COMPACT, 4, 0, 21, true);
-	merge_online_how(SKI_OP_COMMIT, 3, 27, true, 0);
-	merge_online_how(SKI_OP_STREAM, 4, 33, true, 0);
+	skp_user_set_uncached(2);
+	bulk_op(SKI_OP_COMPACT, 4, 21);
+	bulk_op(SKI_OP_COMMIT, 3, 27);
+	bulk_op(SKI_OP_STREAM, 4, 33);
 	skp_user_set_uncached(1024);
-	relocate_online_how(SKI_OP_DEFRAG, 4, 0, 23, true);
-	merge_online_how(SKI_OP_COMMIT, 6, 26, true, 0);
-	merge_online_how(SKI_OP_STREAM, 13, 34, true, 0);
+	bulk_op(SKI_OP_DEFRAG, 4, 23);
+	bulk_op(SKI_OP_COMMIT, 6, 26);
+	bulk_op(SKI_OP_STREAM, 13, 34);
 	skp_user_set_uncached(0);
 	unlink(path);
 free:

@@ -10,6 +10,9 @@
 #         cchild.qcow2 ==> xvdc  (c) commit into cbase.qcow2 (128 KiB
 #                                    clusters, seed.raw)
 #         schild.qcow2 ==> xvdd  (d) stream sbase.qcow2 (seed.raw) in
+#         dchild.qcow2 ==> xvde  (e) commit into dbase.qcow2 (64 KiB
+#                                    clusters as the child's: the copies
+#                                    unlocked and direct, seed.raw)
 #
 # Every disk has two parts: [0, 24M) and [26M, 32M), which the guest
 # prepares once and then only reads (their md5 taken before and after,
@@ -35,13 +38,15 @@
 # guest's later writes went to the parent), whose own data the guest's
 # last reads got on the backend's direct path (skb_stats/image_direct grew
 # after the commit); (d) the stream copied every cluster the child did not
-# hold, and the child has no backing file any more.  Then dom0 sends
+# hold, and the child has no backing file any more; (e) as (c), into a
+# parent of the child's cluster size, whose copies run unlocked and with
+# direct I/O (checked), as those of (a), (b) and (d) do.  Then dom0 sends
 # online-stop=N, N the first pass to begin after the operations, the last
 # the guest runs.  The only time limits are hang guards: the guest's life
 # (the scenario's sk.timeout less 240 s) and its loop's.  After the guest:
 # qemu-img check clean on every image, content (md5 of everything but the
 # loop region: zeroes and the guest's data on xvda, the guest's data on
-# xvdb, the seed on xvdc and xvdd, each read from the image that must now
+# xvdb, the seed on xvdc, xvdd and xvde, each read from the image that must now
 # hold it alone; dom0's fio replays the guest's last pass over the loop
 # region, so a lost write or one left from an earlier pass fails), the
 # stream's parent unchanged, and each image's history records its
@@ -63,6 +68,8 @@ OL_SIZE=32
 OL_PACE=2
 # clusters a step moves at most (image_op/step_clusters)
 OL_STEP=16
+# make (e)'s images too (vbd-online-cut has no use for them)
+OL_E=${OL_E-1}
 
 # sk_online_fio FILE MARK MODE [ARGS...]: the loop region's fio job,
 # MODE "write" (write and verify, as the guest's passes) or "verify" (dom0
@@ -105,7 +112,7 @@ sk_online_md5()
 # order with [0, 16M) then discarded, OG_FRAG those written in random
 # cluster order before the operations, OG_DISKS those the fio verify
 # passes run on, OG_END those whose md5 is checked again at the end.
-OG_ALL=${OG_ALL:-"xvda xvdb xvdc xvdd"}
+OG_ALL=${OG_ALL:-"xvda xvdb xvdc xvdd xvde"}
 OG_FILL=${OG_FILL:-"xvda"}
 OG_FRAG=${OG_FRAG:-"xvdb"}
 OG_DISKS=${OG_DISKS:-"$OG_ALL"}
@@ -250,7 +257,11 @@ sk_online_make()
 	qemu-img convert -q -f raw -O qcow2 "$OD/seed.raw" "$OD/sbase.qcow2" &&
 	(cd "$OD" &&
 	 qemu-img create -q -f qcow2 -b cbase.qcow2 -F qcow2 cchild.qcow2 &&
-	 qemu-img create -q -f qcow2 -b sbase.qcow2 -F qcow2 schild.qcow2)
+	 qemu-img create -q -f qcow2 -b sbase.qcow2 -F qcow2 schild.qcow2) &&
+	{ [ -z "$OL_E" ] ||
+	  (cd "$OD" &&
+	   qemu-img convert -q -f raw -O qcow2 seed.raw dbase.qcow2 &&
+	   qemu-img create -q -f qcow2 -b dbase.qcow2 -F qcow2 dchild.qcow2); }
 }
 
 # sk_online_status DEV: splitkit vbd status of DEV as comments.
@@ -452,17 +463,62 @@ sk_online_start()
 	DOMID_ONLINE=$(xl domid "$NAME_ONLINE")
 }
 
+# sk_online_committed LABEL CHILD BASE MARK MD5: after a commit, CHILD
+# (.qcow2 in OD) holds no cluster and BASE alone holds the seed (MD5)
+# and the guest's last pass (MARK).
+sk_online_committed()
+{
+	local cm rc=0
+
+	cm=$(qemu-img map --output=json "$OD/$2.qcow2" | grep -c '"depth": 0')
+	sk_online_check "$1: $2.qcow2 holds no cluster ($cm)" \
+		test "$cm" = 0 || rc=1
+	sk_online_check "$1: $3.qcow2 alone holds the seed and the guest's last pass" \
+		sk_online_content "$OD/$3.qcow2" "$OD/$3.raw" "$4" "$5" || rc=1
+	return $rc
+}
+
+# sk_refused CMD...: CMD fails.
+sk_refused()
+{
+	! "$@"
+}
+
+# sk_online_readonly_params: the parameters splitkit_image and
+# splitkit_back only report through must refuse a value at load time as
+# in sysfs (a load argument reaches the parameter's set() whatever its
+# mode: without one, an oops), and the module stays out.
+sk_online_readonly_params()
+{
+	local mp m p
+
+	for m in splitkit_back splitkit_image; do
+		[ ! -d "/sys/module/$m" ] || rmmod "$m"
+	done
+	for mp in splitkit_image:bulk_direct_bytes splitkit_back:pages_in_use \
+		  splitkit_back:pages_peak splitkit_back:limits \
+		  splitkit_back:rings; do
+		m=${mp%%:*}
+		p=${mp#*:}
+		sk_online_check "insmod $m $p=1 refused: a read-only parameter" \
+			sk_refused sk_insmod "$m" "$p=1"
+		sk_online_check "$m not loaded after that" \
+			test ! -d "/sys/module/$m"
+	done
+}
+
 sk_online_host()
 {
 	local name=vbd-online seed_md5 sbase_sum before after
-	local f0 f1 last cm rc d held cdirect n
+	local f0 f1 last rc d held cdirect n
 
 	NAME_ONLINE=$name
+	sk_online_readonly_params
 	if sk_online_start sk_online_make; then
 		seed_md5=$(sk_online_md5 "$OD/seed.raw")
 		sbase_sum=$(md5sum <"$OD/sbase.qcow2")
 		sk_online_list
-		for d in xvda xvdb xvdc xvdd; do
+		for d in xvda xvdb xvdc xvdd xvde; do
 			eval "md5_$d=\$(sk_online_key md5-$d)"
 		done
 
@@ -504,6 +560,14 @@ sk_online_host()
 		held=$((((OL_SIZE - OL_MB) << 20) / 65536))
 		sk_online_op stream 51760
 		sk_online_op_bulk stream
+
+		# (e) commit into a parent of the child's cluster size: the
+		# unlocked way, its copies direct
+		held=$(((OL_MB << 20) / 65536))
+		sk_online_op commit 51776
+		sk_online_check "commit-e: moved the child's $held clusters ($ONLINE_MOVED)" \
+			test "$held" = "${ONLINE_MOVED:-x}"
+		sk_online_op_bulk commit-e
 		sk_online_check "stream: copied the $held clusters the child lacked ($ONLINE_MOVED)" \
 			test "$held" = "${ONLINE_MOVED:-x}"
 		sk_online_check "stream: schild.qcow2 has no backing file any more" \
@@ -525,7 +589,7 @@ sk_online_host()
 	wait "$ONLINE_PID"
 	rc=0
 	sk_online_check "backend devices gone after the guest" sk_blk_no_vbd 30
-	for d in cmp frag cbase cchild sbase schild; do
+	for d in cmp frag cbase cchild sbase schild dbase dchild; do
 		sk_online_check "qemu-img check: $d.qcow2 clean" \
 			sk_qcow2_img_ok "$OD/$d.qcow2" || rc=1
 	done
@@ -537,13 +601,8 @@ sk_online_host()
 		sk_online_check "defrag: the guest's md5 of xvdb was sent" \
 			test -n "$md5_xvdb"
 		# (c): the parent alone holds everything, the child nothing
-		cm=$(qemu-img map --output=json "$OD/cchild.qcow2" |
-		     grep -c '"depth": 0')
-		sk_online_check "commit: cchild.qcow2 holds no cluster ($cm)" \
-			test "$cm" = 0 || rc=1
-		sk_online_check "commit: cbase.qcow2 alone holds the seed and the guest's last pass" \
-			sk_online_content "$OD/cbase.qcow2" "$OD/cbase.raw" \
-				"$last" "$seed_md5" || rc=1
+		sk_online_committed commit cchild cbase "$last" "$seed_md5" ||
+			rc=1
 		# (d): the child alone, its former parent out of the way
 		sk_online_check "stream: sbase.qcow2 was not written (md5)" \
 			test "$(md5sum <"$OD/sbase.qcow2")" = "$sbase_sum"
@@ -552,6 +611,9 @@ sk_online_host()
 			sk_online_content "$OD/schild.qcow2" "$OD/schild.raw" \
 				"$last" "$seed_md5" || rc=1
 		mv "$OD/sbase.away" "$OD/sbase.qcow2"
+		# (e) as (c)
+		sk_online_committed commit-e dchild dbase "$last" "$seed_md5" ||
+			rc=1
 	else
 		sk_fail "content checks (the guest sent no online-done)"
 		rc=1
@@ -561,12 +623,14 @@ sk_online_host()
 		 "cbase online-op-start commit" "cbase merged" \
 		 "cbase online-op-end commit:" "cchild merged" \
 		 "schild online-op-start stream" "schild streamed" \
-		 "schild online-op-end stream:"; do
+		 "schild online-op-end stream:" \
+		 "dbase online-op-start commit" "dbase merged" \
+		 "dbase online-op-end commit:" "dchild merged"; do
 		set -- $d
 		sk_online_check "history of $1.qcow2: $2${3:+ $3}" \
 			sk_online_history "$OD/$1.qcow2" "$2" "${3:-}" || rc=1
 	done
-	for d in cmp frag cbase schild; do
+	for d in cmp frag cbase schild dbase; do
 		splitkit img meta list "$OD/$d.qcow2" | grep 'history:' |
 			while IFS= read -r l; do sk_comment "$d.qcow2 $l"; done
 	done

@@ -37,6 +37,8 @@
 # flushing after each.  The host's check: scenarios/vbd-online-cut/host.sh.
 
 OC_MNT=/mnt/powercut/online
+# no images for vbd-online's fifth disk
+OL_E=
 OC_EXPECT=/mnt/powercut-4k/expect
 # guest_pace that holds an operation where it is
 OC_HOLD=65536
