@@ -560,6 +560,10 @@ sk_online_host()
 		held=$((((OL_SIZE - OL_MB) << 20) / 65536))
 		sk_online_op stream 51760
 		sk_online_op_bulk stream
+		sk_online_check "stream: copied the $held clusters the child lacked ($ONLINE_MOVED)" \
+			test "$held" = "${ONLINE_MOVED:-x}"
+		sk_online_check "stream: schild.qcow2 has no backing file any more" \
+			sh -c "! qemu-img info -U '$OD/schild.qcow2' | grep -q '^backing file'"
 
 		# (e) commit into a parent of the child's cluster size: the
 		# unlocked way, its copies direct
@@ -568,10 +572,7 @@ sk_online_host()
 		sk_online_check "commit-e: moved the child's $held clusters ($ONLINE_MOVED)" \
 			test "$held" = "${ONLINE_MOVED:-x}"
 		sk_online_op_bulk commit-e
-		sk_online_check "stream: copied the $held clusters the child lacked ($ONLINE_MOVED)" \
-			test "$held" = "${ONLINE_MOVED:-x}"
-		sk_online_check "stream: schild.qcow2 has no backing file any more" \
-			sh -c "! qemu-img info -U '$OD/schild.qcow2' | grep -q '^backing file'"
+
 		sk_online_list
 
 		sk_online_stop
