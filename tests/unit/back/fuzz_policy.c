@@ -38,8 +38,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < 8; i++)
 		now = now << 8 | data[8 + i];
 	in.now = now;
-	if (ski_vminfo_decode(data + 16, size - 16, &info, &reason))
+	/* its entries decoded before a failure are ours to free too */
+	if (ski_vminfo_decode(data + 16, size - 16, &info, &reason)) {
+		ski_vminfo_free(&info);
 		return 0;
+	}
 	memset(why, 0x5a, sizeof(why));
 	why[sizeof(why) - 1] = 0;
 	ret = skb_policy_check(&info, &in, why, sizeof(why) - 1);
