@@ -129,8 +129,9 @@ s64 skp_write_at(struct skp_file *file, const void *buf, size_t len, u64 off);
  * copies every byte through it twice.  Their host primitives move whole
  * pages of a page-aligned buffer at a page-aligned offset in one call and
  * return the bytes moved, or -EOPNOTSUPP where they cannot (userspace
- * always; the kernel for a filesystem without direct I/O, an unaligned
- * range, or with the splitkit_image parameter bulk_direct off): the two
+ * always, but for a unit test's model of them, platform_user.c; the
+ * kernel for a filesystem without direct I/O, an unaligned range, or with
+ * the splitkit_image parameter bulk_direct off): the two
  * functions then do it the ordinary way.  Durability is unchanged: only
  * skp_flush() makes either kind of write durable.
  */
