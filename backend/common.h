@@ -229,9 +229,11 @@ struct skb_attach {
  * @direct_answers: requests answered where their I/O completed (req.c).
  * @image_direct: qcow2 reads and writes done as the backing's own I/O
  *	between the request's pages and the image file (qcow2.c).
- * @image_cached: qcow2 reads on the direct path with a run whose bytes
- *	dom0's page cache held dirty, read from that cache instead of with
- *	O_DIRECT (qcow2.c, skb_qcow2_range_dirty()).
+ * @image_cached: qcow2 reads and writes on the direct path with pages
+ *	dom0's page cache held dirty or being written back, read from or
+ *	written into that cache instead of with O_DIRECT (qcow2.c,
+ *	skb_qcow2_piece()).
+ * @image_cached_bytes: the bytes of those pages, in bytes.
  * @image_writeback: qcow2 write-back passes run (qcow2.c,
  *	skb_qcow2_writeback()).
  * @image_dirty: qcow2: 1 from a write through the image engine until a
@@ -261,6 +263,7 @@ struct skb_stats {
 	atomic64_t direct_answers;
 	atomic64_t image_direct;
 	atomic64_t image_cached;
+	atomic64_t image_cached_bytes;
 	atomic64_t image_writeback;
 	atomic_t image_dirty;
 	atomic64_t reconfigured;

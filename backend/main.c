@@ -29,7 +29,7 @@ static struct skb_params skb_param = {
 	.max_pages_all = 131072,
 	.zero_copy = true,
 	.qcow2_direct = true,
-	.qcow2_writeback = true,
+	.qcow2_writeback = false,
 	.max_grants = 1056,
 };
 
@@ -56,7 +56,7 @@ MODULE_PARM_DESC(qcow2_direct,
 		 "qcow2 disks: read and write the data an image holds in place with asynchronous O_DIRECT I/O on the image file, outside the image lock; read at each attach (default y; n: every request through the image engine, synchronously)");
 module_param_named(qcow2_writeback, skb_param.qcow2_writeback, bool, 0644);
 MODULE_PARM_DESC(qcow2_writeback,
-		 "qcow2 disks with the direct path: start writing what the image engine wrote into dom0's page cache back to the disk at once, so later direct reads of it need not wait for that; read at each write and each pass (default y; n: dom0's periodic write-back, after dirty_expire_centisecs and the next dirty_writeback_centisecs)");
+		 "qcow2 disks with the direct path: start writing what the image engine wrote into dom0's page cache back to the disk at once, instead of with dom0's periodic write-back (after dirty_expire_centisecs); read at each write and each pass (default n: small random writes stay in the page cache as with qdisk, and the direct path takes pages still dirty from it)");
 /*
  * xen-blkback's max_persistent_grants default: per disk the memory
  * xen-blkback may map with 4 rings in use

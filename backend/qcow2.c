@@ -17,14 +17,16 @@
  * fails the request with -ENOMEM, nothing else.
  *
  * Reads, and writes of 64 KiB or more, of data the image already holds in
- * place take the direct path (a read of bytes dom0's page cache holds dirty
- * from the page cache: skb_qcow2_range_dirty()): under the mutex the engine
- * says where the request's bytes lie in the file (ski_map_data_in()), then,
- * unlocked, each run of them is one asynchronous O_DIRECT kiocb between the
+ * place take the direct path: under the mutex the engine says where the
+ * request's bytes lie in the file (ski_map_data_in()), then, unlocked,
+ * each run of them is one asynchronous O_DIRECT kiocb between the
  * request's pages and the file, as the raw file backing does, so a guest
- * keeps many requests in flight on a qcow2 disk as on a raw one.  What the
- * engine writes into the page cache is written back at once, outside the
- * mutex (skb_qcow2_writeback()), so such reads seldom meet dirty pages.
+ * keeps many requests in flight on a qcow2 disk as on a raw one.  The
+ * engine's smaller writes stay in dom0's page cache until dom0 writes them
+ * back (or at once, with the qcow2_writeback parameter:
+ * skb_qcow2_writeback()); a run over pages still dirty there takes those
+ * pages through the page cache and the rest with O_DIRECT
+ * (skb_qcow2_piece()).
  * Everything else (unallocated and zero clusters, the backing chain,
  * compressed clusters, allocating writes, flushes, discards, and what a
  * running commit sends to the parent) goes through the engine synchronously
@@ -219,13 +221,14 @@ static bool skb_qcow2_write_back(struct file *file)
 
 /*
  * A write-back pass (skb_qcow2.writeback, on system_unbound_wq), queued
- * by each guest write or discard the engine served.  Those land in dom0's
- * page cache and would stay dirty until dom0's periodic write-back (30 s
- * and more by default); a direct-path read of such a range is then read
- * from the page cache (skb_qcow2_range_dirty()), and an O_DIRECT write of
- * it writes those pages back and waits, in the ring's consumer.  Started
- * at once, the pages are mostly clean again by the time the guest reads
- * them.  The image lock is held only to take references to the files the
+ * with the qcow2_writeback parameter set by each guest write or discard
+ * the engine served.  Those land in dom0's page cache and would stay dirty
+ * until dom0's periodic write-back (30 s and more by default), and the
+ * direct path takes such pages through the page cache (skb_qcow2_piece()).
+ * Started at once, the pages are mostly clean again by the time the guest
+ * reads them, for the price of a disk write each while the guest still
+ * writes (make bench-qcow2 of 2cd8a9c: 4 KiB random writes at queue depth
+ * 32 at 0.85x qdisk's IOPS, against 1.19-1.45x without).  The image lock is held only to take references to the files the
  * engine writes guest data into, and again to set skb_stats/image_dirty
  * to what the pass left, unless a write or flush came since it began
  * (@q->wb_gen).  Ordering is the engine's flushes', never the page
@@ -606,28 +609,120 @@ static struct file *skb_qcow2_file_of(struct skb_qcow2 *q,
 }
 
 /*
+ * The engine wrote guest data or zeroes into dom0's page cache, or a
+ * direct-path write some into pages already dirty there: the image is
+ * dirty, and, with the direct path on and the qcow2_writeback
+ * parameter set, a write-back pass is queued (none if one is queued
+ * already; one running is queued again).  @q->lock held.
+ */
+static void skb_qcow2_written(struct skb_qcow2 *q)
+{
+	q->wb_gen++;
+	atomic_set(&q->stats->image_dirty, 1);
+	if (q->direct && READ_ONCE(*q->writeback_on))
+		queue_work(system_unbound_wq, &q->writeback);
+}
+
+/*
  * Whether dom0's page cache may hold bytes of @file's [@host, @host +
  * @n) newer than the disk's: a page there dirty, being written back or
  * locked (filemap_range_needs_writeback(); a locked page may only be
  * being read in).  The engine's writes under SKB_QCOW2_DIRECT_WRITE_MIN
- * land in the page cache.  An O_DIRECT read of such a range first writes
- * those pages back and waits for them, in the ring's consumer
- * (iomap_dio_rw(): filemap_write_and_wait_range()); after a burst of
- * small random writes nearly every large read met a few such pages.  Such
- * a run is read from the page cache instead, still outside the image lock
- * (skb_qcow2_map()).  make bench-qcow2, BENCH_JOBS="rw4k32 sr1m", 3
- * rounds: 1 MiB reads after the 4 KiB random writes at 0.68x [0.65-0.88]
- * the raw file's throughput and 3.5-4.7 dom0 context switches per read
- * against raw's 2.0 (28139bd).  Serving those reads through the engine,
- * under the lock (49da050), helped there (0.86x) but not after both 4 KiB
- * write jobs of the full bench, where the engine read the rest of each
- * request from the disk with the lock held (0.41x, against 0.57x).  Only
- * a choice of path: each is coherent.
+ * land in the page cache.  O_DIRECT on such a range first writes those
+ * pages back and waits for them, in the ring's consumer
+ * (iomap_dio_rw(): filemap_write_and_wait_range()), so such a run is
+ * split into pieces (skb_qcow2_piece()).  Only a choice of path: each is
+ * coherent.
  */
 static bool skb_qcow2_range_dirty(struct file *file, u64 host, u64 n)
 {
 	return filemap_range_needs_writeback(file->f_mapping, host,
 					     host + n - 1);
+}
+
+/* Whether page @index of @mapping is dirty or being written back. */
+static bool skb_qcow2_page_cached(struct address_space *mapping,
+				  pgoff_t index)
+{
+	return xa_get_mark(&mapping->i_pages, index, PAGECACHE_TAG_DIRTY) ||
+	       xa_get_mark(&mapping->i_pages, index, PAGECACHE_TAG_WRITEBACK);
+}
+
+/*
+ * The first page of @mapping in [@index, @last] dirty or being written
+ * back, else @last + 1.  (A large folio found may start before @index.)
+ */
+static pgoff_t skb_qcow2_next_cached(struct address_space *mapping,
+				     pgoff_t index, pgoff_t last)
+{
+	pgoff_t dirty = index, wb = index;
+
+	if (index > last)
+		return index;
+	if (!xa_find(&mapping->i_pages, &dirty, last, PAGECACHE_TAG_DIRTY))
+		dirty = last + 1;
+	if (!xa_find(&mapping->i_pages, &wb, last, PAGECACHE_TAG_WRITEBACK))
+		wb = last + 1;
+	return max(index, min(dirty, wb));
+}
+
+/*
+ * The first piece of a run [@host, @host + @n) of the image file whose
+ * range the page cache holds dirty (skb_qcow2_range_dirty()): its pages
+ * that are dirty or being written back (*@cached true), read from or
+ * written into the page cache, or those that are not (false), done with
+ * O_DIRECT, which then finds nothing to write back.  After a burst of
+ * small random writes a 1 MiB read meets a few such pages: before the
+ * split it either waited for their write-back (make bench-qcow2 of
+ * 28139bd, 1 MiB reads after 4 KiB random writes at 0.68x the raw
+ * file's throughput) or read its whole run through the page cache,
+ * synchronously, mostly from the disk (2fd636d, 0.62x).  A page may be
+ * written back or dirtied between this look and the I/O: O_DIRECT then
+ * waits for it, a buffered read reads it in; coherent either way.
+ * Return: the piece's length, bytes.
+ */
+static u64 skb_qcow2_piece(struct address_space *mapping, u64 host, u64 n,
+			   bool *cached)
+{
+	pgoff_t first = host >> PAGE_SHIFT, last = (host + n - 1) >> PAGE_SHIFT;
+	pgoff_t end;
+
+	*cached = skb_qcow2_page_cached(mapping, first);
+	if (*cached) {
+		for (end = first + 1; end <= last; end++)
+			if (!skb_qcow2_page_cached(mapping, end))
+				break;
+	} else {
+		end = skb_qcow2_next_cached(mapping, first + 1, last);
+	}
+	return min_t(u64, n, ((u64)end << PAGE_SHIFT) - host);
+}
+
+/*
+ * A run of @req's bytes, [@pos, @pos + @n) of its data, at @host in
+ * @file (@flags: IOCB_DIRECT or 0), or NULL when memory ran out.
+ */
+static struct skb_qcow2_aio *skb_qcow2_run(struct skb_qcow2 *q,
+					   struct skb_req *req,
+					   struct file *file, int flags,
+					   u64 host, u64 pos, u64 n)
+{
+	struct skb_qcow2_aio *aio;
+
+	aio = kmalloc(sizeof(*aio), GFP_NOIO);
+	if (!aio)
+		return NULL;
+	init_sync_kiocb(&aio->iocb, get_file(file));
+	aio->iocb.ki_pos = host;
+	aio->iocb.ki_flags = flags;
+	aio->iocb.ki_complete = skb_qcow2_aio_done;
+	aio->req = req;
+	aio->q = q;
+	aio->next = NULL;
+	aio->pos = pos;
+	aio->len = n;
+	refcount_set(&aio->ref, 2);
+	return aio;
 }
 
 /*
@@ -636,10 +731,12 @@ static bool skb_qcow2_range_dirty(struct file *file, u64 host, u64 n)
  * NULL when part of the request is not for the direct path (the engine
  * said -EAGAIN, or any other error, which the engine's own path then
  * meets and reports; or the file takes no direct I/O) or memory ran out.
- * A read's run whose bytes the page cache may hold newer than the disk
- * (skb_qcow2_range_dirty()) is a buffered read of the engine's own file,
- * done like the others with the lock dropped: the same cluster rules hold
- * for it (it counts in @q->aio_inflight until it ends).
+ * A run whose pages the page cache holds dirty or being written back is
+ * split (skb_qcow2_piece()): those pages are read or written through the
+ * engine's own file, buffered, like the others with the lock dropped; the
+ * same cluster rules hold for them (they count in @q->aio_inflight until
+ * they end).  A buffered write there only changes pages already dirty,
+ * so no page with direct I/O in flight becomes dirty through one.
  * @q->lock held; on success the runs count in @q->aio_inflight and in
  * @req's I/O references already.
  */
@@ -649,12 +746,11 @@ static struct skb_qcow2_aio *skb_qcow2_map(struct skb_qcow2 *q,
 	u64 pos = 0, len = req->desc.nr_sectors << SECTOR_SHIFT;
 	u64 off = req->desc.sector << SECTOR_SHIFT;
 	struct skb_qcow2_aio *first = NULL, **tail = &first, *aio;
+	struct file *file, *buffered;
+	u64 host, n, done, piece, in_cache = 0;
 	struct ski_image *in;
 	unsigned int nr = 0;
-	bool cached = false;
-	struct file *file;
-	int flags;
-	u64 host, n;
+	bool split, cached;
 
 	while (pos < len) {
 		if (ski_map_data_in(q->img, off + pos, len - pos, write, &host,
@@ -663,34 +759,34 @@ static struct skb_qcow2_aio *skb_qcow2_map(struct skb_qcow2 *q,
 		file = skb_qcow2_file_of(q, in);
 		if (!file)
 			goto free_runs;
-		flags = IOCB_DIRECT;
-		if (!write && skb_qcow2_range_dirty(file, host, n)) {
-			file = skb_qcow2_filp(in);
-			flags = 0;
-			cached = true;
+		buffered = skb_qcow2_filp(in);
+		split = skb_qcow2_range_dirty(file, host, n);
+		for (done = 0; done < n; done += piece) {
+			piece = n - done;
+			cached = false;
+			if (split)
+				piece = skb_qcow2_piece(file->f_mapping,
+							host + done, piece,
+							&cached);
+			aio = skb_qcow2_run(q, req, cached ? buffered : file,
+					    cached ? 0 : IOCB_DIRECT,
+					    host + done, pos + done, piece);
+			if (!aio)
+				goto free_runs;
+			*tail = aio;
+			tail = &aio->next;
+			nr++;
+			if (cached)
+				in_cache += piece;
 		}
-		aio = kmalloc(sizeof(*aio), GFP_NOIO);
-		if (!aio)
-			goto free_runs;
-		init_sync_kiocb(&aio->iocb, get_file(file));
-		aio->iocb.ki_pos = host;
-		aio->iocb.ki_flags = flags;
-		aio->iocb.ki_complete = skb_qcow2_aio_done;
-		aio->req = req;
-		aio->q = q;
-		aio->next = NULL;
-		aio->pos = pos;
-		aio->len = n;
-		refcount_set(&aio->ref, 2);
-		*tail = aio;
-		tail = &aio->next;
 		pos += n;
-		nr++;
 	}
 	atomic_add(nr, &q->aio_inflight);
 	atomic_add(nr, &req->pending);
-	if (cached)
+	if (in_cache) {
 		atomic64_inc(&req->d->stats.image_cached);
+		atomic64_add(in_cache, &req->d->stats.image_cached_bytes);
+	}
 	return first;
 
 free_runs:
@@ -698,17 +794,26 @@ free_runs:
 	return NULL;
 }
 
-/* Start the runs skb_qcow2_map() made, the image unlocked. */
-static void skb_qcow2_aio_start(struct skb_req *req,
+/*
+ * Start the runs skb_qcow2_map() made, the image unlocked.  A buffered
+ * write among them (into pages already dirty) has ended when its call
+ * returns: the image is dirty again after it, so that neither a flush nor
+ * a write-back pass that ran meanwhile says it is clean.
+ */
+static void skb_qcow2_aio_start(struct skb_qcow2 *q, struct skb_req *req,
 				struct skb_qcow2_aio *aio, bool write)
 {
 	u64 len = req->desc.nr_sectors << SECTOR_SHIFT;
 	struct skb_qcow2_aio *next;
+	bool dirtied = false;
 	struct iov_iter iter;
+	unsigned int noio;
 	ssize_t ret;
 
 	for (; aio; aio = next) {
 		next = aio->next;
+		if (write && !(aio->iocb.ki_flags & IOCB_DIRECT))
+			dirtied = true;
 		iov_iter_bvec(&iter, write ? WRITE : READ, req->bvec,
 			      req->desc.nr_segs, len);
 		iov_iter_advance(&iter, aio->pos);
@@ -718,6 +823,11 @@ static void skb_qcow2_aio_start(struct skb_req *req,
 		if (ret != -EIOCBQUEUED)
 			skb_qcow2_aio_done(&aio->iocb, ret);
 		skb_qcow2_aio_put(aio);		/* the submitter's */
+	}
+	if (dirtied) {
+		noio = skb_qcow2_lock(q);
+		skb_qcow2_written(q);
+		skb_qcow2_unlock(q, noio);
 	}
 }
 
@@ -755,7 +865,7 @@ static bool skb_qcow2_try_direct(struct skb_qcow2 *q, struct skb_req *req)
 	if (!aio)
 		return false;
 	atomic64_inc(&req->d->stats.image_direct);
-	skb_qcow2_aio_start(req, aio, write);
+	skb_qcow2_aio_start(q, req, aio, write);
 	skb_req_done(req, 0);	/* the submitter's reference */
 	return true;
 }
@@ -771,20 +881,6 @@ static bool skb_qcow2_try_direct(struct skb_qcow2 *q, struct skb_req *req)
 static bool skb_qcow2_part_page(u64 sector, u64 nr)
 {
 	return (sector | nr) & ((PAGE_SIZE >> SECTOR_SHIFT) - 1);
-}
-
-/*
- * The engine wrote guest data or zeroes into dom0's page cache: the image
- * is dirty, and, with the direct path on and the qcow2_writeback
- * parameter set, a write-back pass is queued (none if one is queued
- * already; one running is queued again).  @q->lock held.
- */
-static void skb_qcow2_written(struct skb_qcow2 *q)
-{
-	q->wb_gen++;
-	atomic_set(&q->stats->image_dirty, 1);
-	if (q->direct && READ_ONCE(*q->writeback_on))
-		queue_work(system_unbound_wq, &q->writeback);
 }
 
 /*

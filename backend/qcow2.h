@@ -104,9 +104,9 @@ struct skb_imgop {
  * @aio_inflight: those reads and writes started and not ended; raised
  *	under @lock only, so that with @lock held it only falls.
  * @aio_idle: woken when @aio_inflight falls to 0.
- * @writeback: a write-back pass (skb_qcow2_writeback()): what the engine
- *	wrote into dom0's page cache goes to the disk soon, not after dom0's
- *	dirty expiry, so the direct path's reads find it clean.
+ * @writeback: a write-back pass (skb_qcow2_writeback()), with the
+ *	qcow2_writeback parameter set: what the engine wrote into dom0's
+ *	page cache goes to the disk soon, not after dom0's dirty expiry.
  * @writeback_on: the qcow2_writeback parameter, read at each write and
  *	each pass.
  * @wb_gen: raised by each write through the engine and each flush, so a

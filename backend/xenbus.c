@@ -638,6 +638,7 @@ static void skb_format_changed(struct xenbus_watch *w, const char *path,
 	X(skb, grant_evictions)						\
 	X(skb, completion_runs) X(skb, direct_answers)			\
 	X(skb, image_direct) X(skb, image_cached)			\
+	X(skb, image_cached_bytes)					\
 	X(skb, image_writeback) X(skb, image_dirty)			\
 	X(skb, reconfigured) X(skb, left_to_frontend)			\
 	X(skb, refused_bad_op) X(skb, refused_not_supported)		\
@@ -694,6 +695,7 @@ static void skb_stats_snapshot(struct device *dev, u64 *v)
 	v[skb_st_direct_answers] = atomic64_read(&s->direct_answers);
 	v[skb_st_image_direct] = atomic64_read(&s->image_direct);
 	v[skb_st_image_cached] = atomic64_read(&s->image_cached);
+	v[skb_st_image_cached_bytes] = atomic64_read(&s->image_cached_bytes);
 	v[skb_st_image_writeback] = atomic64_read(&s->image_writeback);
 	v[skb_st_image_dirty] = atomic_read(&s->image_dirty);
 	v[skb_st_reconfigured] = atomic64_read(&s->reconfigured);

@@ -165,9 +165,14 @@ sk_qcow2_zero_copy()
 # (skb_stats/image_direct grows).  With splitkit_back's qcow2_writeback
 # off, the guest rewrites a 4 KiB block in that MiB (through the engine,
 # into dom0's page cache, no flush; image_dirty must say 1) and reads the
-# MiB again, which must be served from the page cache (image_cached grows)
-# and show the new bytes.  dom0's periodic write-back is off meanwhile, so
-# the page stays dirty however slowly the guest runs.  Then with
+# MiB again, which must show the new bytes and take that page, and only
+# that page, from the page cache (image_cached grows, image_cached_bytes by
+# 4096: skb_qcow2_piece()).  The guest then writes the MiB whole (1 MiB,
+# O_DIRECT, the dirty block new again): again only that page goes into the
+# page cache (image_cached_bytes grows by 4096), the rest on the direct
+# path (image_direct grows), and the MiB reads back as written.  dom0's
+# periodic write-back is off meanwhile, so the page stays dirty however
+# slowly the guest runs.  Then with
 # qcow2_writeback on, the guest puts the old bytes back (no flush either):
 # the write-back pass alone must make the image clean (image_dirty falls
 # to 0; nothing else writes it back), and the guest's next read of the MiB
@@ -176,7 +181,7 @@ sk_qcow2_zero_copy()
 # so neither side waits for the other in vain.
 sk_qcow2_dirty_host()
 {
-	local vm=/proc/sys/vm wb ex d0 d1 d2 d3 c0 c1 c2 c3 w0 w1 on
+	local vm=/proc/sys/vm wb ex d0 d1 d2 d3 c0 c1 c2 c3 b0 b1 b2 e0 e1 w0 w1 on
 	local p=/sys/module/splitkit_back/parameters/qcow2_writeback
 
 	wb=$(cat $vm/dirty_writeback_centisecs)
@@ -193,6 +198,7 @@ sk_qcow2_dirty_host()
 		sk_qcow2_wait "$1" qcow2-dirty-written; then
 		d1=$(sk_blk_back_stat "$2" 51712 image_direct)
 		c0=$(sk_blk_back_stat "$2" 51712 image_cached)
+		b0=$(sk_blk_back_stat "$2" 51712 image_cached_bytes)
 		sk_comment "vbd-$2-51712: image_direct $d0 before the first read, $d1 after"
 		sk_check "xvda: a read of data clean in dom0's page cache took the direct path" \
 			test "$d1" -gt "$d0"
@@ -203,14 +209,32 @@ sk_qcow2_dirty_host()
 			sk_check "guest read the MiB again" \
 				sk_qcow2_wait "$1" qcow2-dirty-read &&
 			c1=$(sk_blk_back_stat "$2" 51712 image_cached) &&
-			sk_comment "vbd-$2-51712: image_cached $c0 before the second read, $c1 after"
+			b1=$(sk_blk_back_stat "$2" 51712 image_cached_bytes) &&
+			sk_comment "vbd-$2-51712: image_cached $c0 before the second read, $c1 after; image_cached_bytes $b0 -> $b1"
 		sk_check "xvda: a read of data dirty in dom0's page cache was served from it" \
 			test "$c1" -gt "$c0"
+		sk_check "xvda: that read took only the dirty page from the page cache (4096 bytes)" \
+			test "$((b1 - b0))" = 4096
+	fi
+	# the page is still dirty: a 1 MiB write over it
+	b1=$(sk_blk_back_stat "$2" 51712 image_cached_bytes)
+	e0=$(sk_blk_back_stat "$2" 51712 image_direct)
+	if sk_check "tell the guest to write the MiB whole" \
+		sk_hs_send_to "$1" qcow2-dirty-read-seen &&
+	   sk_check "guest wrote the MiB" \
+		sk_qcow2_wait "$1" qcow2-dirty-wrote; then
+		b2=$(sk_blk_back_stat "$2" 51712 image_cached_bytes)
+		e1=$(sk_blk_back_stat "$2" 51712 image_direct)
+		sk_comment "vbd-$2-51712: the 1 MiB write: image_cached_bytes $b1 -> $b2, image_direct $e0 -> $e1"
+		sk_check "xvda: the 1 MiB write put only the dirty page into the page cache (4096 bytes)" \
+			test "$((b2 - b1))" = 4096
+		sk_check "xvda: the rest of the 1 MiB write took the direct path" \
+			test "$e1" -gt "$e0"
 	fi
 	sk_check "qcow2_writeback on" sh -c "echo Y >$p"
 	w0=$(sk_blk_back_stat "$2" 51712 image_writeback)
-	if sk_check "tell the guest to put the old bytes back" \
-		sk_hs_send_to "$1" qcow2-dirty-read-seen &&
+	if sk_check "tell the guest to read the MiB and put the old bytes back" \
+		sk_hs_send_to "$1" qcow2-dirty-wrote-seen &&
 	   sk_check "guest put the old bytes back (no flush)" \
 		sk_qcow2_wait "$1" qcow2-dirty-restored; then
 		sk_check "xvda: the write-back pass made the image clean (image_dirty 0)" \
@@ -383,6 +407,14 @@ sk_qcow2_dirty_guest()
 		sh -c "$rd && dd if=$b.1m bs=4k skip=1 count=1 2>/dev/null | cmp -s - $b.new"
 	sk_check "dom0 checked the read" \
 		sk_qcow2_handshake qcow2-dirty-read qcow2-dirty-read-seen
+	sk_check "write the MiB whole, block 2049 new again (O_DIRECT, no flush)" \
+		sh -c "cp $b.1m $b.w && dd if=/dev/urandom of=$b.new2 bs=4k count=1 2>/dev/null &&
+		       dd if=$b.new2 of=$b.w bs=4k seek=1 conv=notrunc 2>/dev/null &&
+		       dd if=$b.w of=/dev/xvda bs=1M seek=8 count=1 oflag=direct conv=notrunc 2>/dev/null"
+	sk_check "dom0 counted the write" \
+		sk_qcow2_handshake qcow2-dirty-wrote qcow2-dirty-wrote-seen
+	sk_check "read the MiB again (O_DIRECT): it is what was written" \
+		sh -c "$rd && cmp -s $b.1m $b.w"
 	sk_check "put block 2049's old bytes back (O_DIRECT, no flush)" \
 		dd if=$b.old of=/dev/xvda bs=4k seek=2049 count=1 oflag=direct conv=notrunc 2>/dev/null
 	sk_check "dom0 saw the image written back" \
@@ -391,7 +423,7 @@ sk_qcow2_dirty_guest()
 		sh -c "$rd && dd if=$b.1m bs=4k skip=1 count=1 2>/dev/null | cmp -s - $b.old"
 	sk_check "dom0 checked the reads" \
 		sk_qcow2_handshake qcow2-dirty-reread qcow2-dirty-seen
-	rm -f "$b.1m" "$b.old" "$b.new"
+	rm -f "$b.1m" "$b.old" "$b.new" "$b.new2" "$b.w"
 }
 
 # sk_qcow2_guest: vbd.sh's guest half, then the raw-attached qcow2 file
