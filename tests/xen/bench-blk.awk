@@ -164,6 +164,8 @@ function header_blk(images) {
 			info_of("qcow2_kib")
 		print "every guest, dom0's page cache dropped before each guest:"
 		print "qdisk = QEMU qdisk on img.qcow2, qcow2 = splitkit_back on img.qcow2,"
+		if (has["qcow2wb"])
+			print "qcow2wb = qcow2 with splitkit_back's qcow2_writeback=y,"
 		print "raw = splitkit_back on img.raw,"
 		print "native = fio in dom0 on img.raw (the upper bound, run once)"
 	} else {
@@ -305,7 +307,7 @@ index($0, "# " scen ": BENCH pair=") == 1 || index($0, "# " scen ": BENCH-STATS 
 	delete f
 }
 END {
-	images = has["qdisk"] || has["qcow2"] || has["raw"]
+	images = has["qdisk"] || has["qcow2"] || has["qcow2wb"] || has["raw"]
 	if (NATIVE)
 		header_blk(images)
 	else

@@ -31,7 +31,9 @@
 #                                     qdisk and splitkit_back on one
 #                                     qcow2 image, splitkit_back on the
 #                                     raw file it was converted from,
-#                                     splitkit_front in every guest
+#                                     splitkit_front in every guest;
+#                                     also qcow2wb: qcow2 with
+#                                     splitkit_back's qcow2_writeback=y
 #   BENCH_IMAGE_MIB=2048              the image pairs' image size (more
 #                                     than dom0's 1536 MiB of memory)
 #   BENCH_NAME=blk                    the output files' name
@@ -81,12 +83,12 @@ nimg=0
 for p in $pairs; do
 	case "$p" in
 	stock|ours|stockfront|stockback) ndev=$((ndev + 1)) ;;
-	qdisk|qcow2|raw) nimg=$((nimg + 1)) ;;
-	*) die "BENCH_PAIRS: '$p' is not one of stock ours stockfront stockback qdisk qcow2 raw" ;;
+	qdisk|qcow2|qcow2wb|raw) nimg=$((nimg + 1)) ;;
+	*) die "BENCH_PAIRS: '$p' is not one of stock ours stockfront stockback qdisk qcow2 qcow2wb raw" ;;
 	esac
 done
 [ "$ndev" -eq 0 ] || [ "$nimg" -eq 0 ] ||
-	die "BENCH_PAIRS: the device pairs (stock ours stockfront stockback) and the image pairs (qdisk qcow2 raw) run apart"
+	die "BENCH_PAIRS: the device pairs (stock ours stockfront stockback) and the image pairs (qdisk qcow2 qcow2wb raw) run apart"
 if [ "$nimg" -gt 0 ]; then
 	[ "$image_mib" -ge 64 ] || die "BENCH_IMAGE_MIB >= 64"
 	# the raw file, its qcow2 copy and the filesystem's own room

@@ -16,6 +16,7 @@
 #     native:     fio in dom0 on /bench/img.raw              (upper bound)
 #     qdisk:      QEMU qdisk    on img.qcow2 ==> splitkit_front
 #     qcow2:      splitkit_back on img.qcow2 ==> splitkit_front
+#     qcow2wb:    the same with splitkit_back's qcow2_writeback=y
 #     raw:        splitkit_back on img.raw   ==> splitkit_front
 #   dom0's page cache is dropped before each guest, so no pair starts with
 #   the image cached (splitkit_back reads a raw file with O_DIRECT, qcow2
@@ -53,7 +54,7 @@ BENCH_DEV=/dev/vda
 BENCH_IMG=/bench
 BENCH_IMAGES=0
 for pair in $BENCH_PAIRS; do
-	case "$pair" in qdisk|qcow2|raw) BENCH_IMAGES=1 ;; esac
+	case "$pair" in qdisk|qcow2|qcow2wb|raw) BENCH_IMAGES=1 ;; esac
 done
 
 # bench_native: dom0 idle, then every job straight on the scratch disk
@@ -76,7 +77,7 @@ bench_native_report() # JOB RES
 # frontend, follow it, relay its results.
 bench_pair()
 {
-	local pair=$1 round=$2 back front name cfg=/tmp/bench-$1.cfg timeout
+	local pair=$1 round=$2 back front name cfg=/tmp/bench-$1.cfg timeout wb
 	local disk=""
 	case "$pair" in
 	stock)		back=xen-blkback front=xen-blkfront ;;
@@ -85,11 +86,11 @@ bench_pair()
 	stockback)	back=xen-blkback front=splitkit_front ;;
 	qdisk)		back=qdisk front=splitkit_front
 			disk="backendtype=qdisk, format=qcow2, target=$BENCH_IMG/img.qcow2" ;;
-	qcow2)		back=splitkit_back front=splitkit_front
+	qcow2|qcow2wb)	back=splitkit_back front=splitkit_front
 			disk="script=splitkit, target=qcow2:$BENCH_IMG/img.qcow2" ;;
 	raw)		back=splitkit_back front=splitkit_front
 			disk="script=splitkit, target=$BENCH_IMG/img.raw" ;;
-	*)		sk_fail "bench: pair '$pair' is one of stock, ours, stockfront, stockback, qdisk, qcow2, raw"
+	*)		sk_fail "bench: pair '$pair' is one of stock, ours, stockfront, stockback, qdisk, qcow2, qcow2wb, raw"
 			return 1 ;;
 	esac
 	if [ "$BENCH_IMAGES" -eq 1 ]; then
@@ -111,6 +112,12 @@ bench_pair()
 		# read at each connect: the guest below gets this setting
 		sk_check "$pair round $round: splitkit_back zero_copy=$BENCH_ZERO_COPY" \
 			sh -c "echo $BENCH_ZERO_COPY >/sys/module/splitkit_back/parameters/zero_copy" ||
+			return 1
+		# qcow2wb: the write-back pass on; every other pair: the default
+		wb=${BENCH_WB_DEFAULT:=$(cat /sys/module/splitkit_back/parameters/qcow2_writeback)}
+		[ "$pair" = qcow2wb ] && wb=Y
+		sk_check "$pair round $round: splitkit_back qcow2_writeback=$wb" \
+			sh -c "echo $wb >/sys/module/splitkit_back/parameters/qcow2_writeback" ||
 			return 1
 	fi
 	BENCH_STATDIR=""
