@@ -43,7 +43,12 @@
  * the file holds both what a direct write changes and what the engine
  * writes through the page cache at the same time: clusters are a page or
  * larger (or the direct path is off), and an engine write or discard of
- * part of a page waits for the direct I/O first (skb_qcow2_part_page()).
+ * part of a page (of any size with large folios) waits for the direct
+ * I/O first (skb_qcow2_part_page()).  The direct path's own writes into
+ * the page cache (pages it found dirty there, skb_qcow2_piece()) are made
+ * under the mutex too, before the next request is mapped: a page that a
+ * request found clean and took with O_DIRECT becomes dirty while that
+ * I/O is in flight only through a write of the same bytes.
  * So guest reads and writes of the image's own data wait for an operation's
  * step only to be mapped.
  *
@@ -679,9 +684,13 @@ static pgoff_t skb_qcow2_next_cached(struct address_space *mapping,
  * split it either waited for their write-back (make bench-qcow2 of
  * 28139bd, 1 MiB reads after 4 KiB random writes at 0.68x the raw
  * file's throughput) or read its whole run through the page cache,
- * synchronously, mostly from the disk (2fd636d, 0.62x).  A page may be
- * written back or dirtied between this look and the I/O: O_DIRECT then
- * waits for it, a buffered read reads it in; coherent either way.
+ * synchronously, mostly from the disk (2fd636d, 0.62x).  A read's page
+ * may be written back or dirtied between this look and its I/O: O_DIRECT
+ * then waits for it, a buffered read reads it in; coherent either way.
+ * A write's cached pieces are written at once, under the image lock
+ * (skb_qcow2_write_cached()).  The marks are a folio's: with large folios
+ * a piece is one folio's pages (writes then take no pieces at all,
+ * skb_qcow2_split_writes()).
  * Return: the piece's length, bytes.
  */
 static u64 skb_qcow2_piece(struct address_space *mapping, u64 host, u64 n,
@@ -729,22 +738,69 @@ static struct skb_qcow2_aio *skb_qcow2_run(struct skb_qcow2 *q,
 }
 
 /*
- * The runs of @req's bytes in the image file (the top image's, or, after
- * a finished commit, the parent's: skb_qcow2_file_of()), all of them, or
- * NULL when part of the request is not for the direct path (the engine
- * said -EAGAIN, or any other error, which the engine's own path then
- * meets and reports; or the file takes no direct I/O) or memory ran out.
- * A run whose pages the page cache holds dirty or being written back is
- * split (skb_qcow2_piece()): those pages are read or written through the
- * engine's own file, buffered, like the others with the lock dropped; the
- * same cluster rules hold for them (they count in @q->aio_inflight until
- * they end).  A buffered write there only changes pages already dirty,
- * so no page with direct I/O in flight becomes dirty through one.
- * @q->lock held; on success the runs count in @q->aio_inflight and in
- * @req's I/O references already.
+ * Write [@pos, @pos + @n) of @req's data at @host into the page cache of
+ * @file (the engine's own, buffered), now: pages there dirty or being
+ * written back (skb_qcow2_piece()).  @q->lock held, as for the engine's
+ * own writes: the write lands before any later request is mapped, so no
+ * page becomes dirty that a later mapping took for clean, with O_DIRECT in
+ * flight on the rest of it that the page's write-back would undo.
+ * Return: 0, or -errno (-EIO for a short write).
  */
-static struct skb_qcow2_aio *skb_qcow2_map(struct skb_qcow2 *q,
-					   struct skb_req *req, bool write)
+static int skb_qcow2_write_cached(struct skb_req *req, struct file *file,
+				  u64 host, u64 pos, u64 n)
+{
+	struct iov_iter iter;
+	struct kiocb iocb;
+	bool end_write;
+	ssize_t ret;
+
+	iov_iter_bvec(&iter, WRITE, req->bvec, req->desc.nr_segs,
+		      req->desc.nr_sectors << SECTOR_SHIFT);
+	iov_iter_advance(&iter, pos);
+	iov_iter_truncate(&iter, n);
+	init_sync_kiocb(&iocb, file);
+	iocb.ki_pos = host;
+	iocb.ki_flags = 0;
+	ret = skb_kiocb_submit(&iocb, &iter, true, &end_write);
+	if (end_write)
+		kiocb_end_write(&iocb);
+	if (ret < 0)
+		return ret;
+	return (u64)ret == n ? 0 : -EIO;
+}
+
+/*
+ * Whether a write's run over pages dirty in the page cache may be split
+ * (skb_qcow2_piece()): only where the file's page cache holds no folio
+ * larger than a page (XFS's may be), since the dirty mark and the
+ * write-back are a folio's, and a buffered write into one page of a large
+ * folio could have the folio's write-back undo O_DIRECT on another.
+ * Otherwise the run is one O_DIRECT write, which writes those pages back
+ * and waits for them first.
+ */
+static bool skb_qcow2_split_writes(struct file *file)
+{
+	return !mapping_large_folio_support(file->f_mapping);
+}
+
+/*
+ * The runs of @req's bytes in the image file (the top image's, or, after
+ * a finished commit, the parent's: skb_qcow2_file_of()) into *@runs: 0,
+ * or -errno when part of the request is not for the direct path (the
+ * engine said -EAGAIN, or any other error, which the engine's own path
+ * then meets and reports; or the file takes no direct I/O) or memory ran
+ * out, and the engine serves the whole request.  A run whose pages the
+ * page cache holds dirty or being written back is split
+ * (skb_qcow2_piece()): a read reads those pages through the engine's own
+ * file, buffered, like the others with the lock dropped; the same cluster
+ * rules hold for it (it counts in @q->aio_inflight until it ends).  A
+ * write writes them into the page cache here, under the lock
+ * (skb_qcow2_write_cached(); *@runs may then be NULL: nothing left to
+ * start).  @q->lock held; on success the runs count in
+ * @q->aio_inflight and in @req's I/O references already.
+ */
+static int skb_qcow2_map(struct skb_qcow2 *q, struct skb_req *req,
+			 bool write, struct skb_qcow2_aio **runs)
 {
 	u64 pos = 0, len = req->desc.nr_sectors << SECTOR_SHIFT;
 	u64 off = req->desc.sector << SECTOR_SHIFT;
@@ -754,16 +810,20 @@ static struct skb_qcow2_aio *skb_qcow2_map(struct skb_qcow2 *q,
 	struct ski_image *in;
 	unsigned int nr = 0;
 	bool split, cached;
+	int err;
 
 	while (pos < len) {
-		if (ski_map_data_in(q->img, off + pos, len - pos, write, &host,
-				    &n, &in))
+		err = ski_map_data_in(q->img, off + pos, len - pos, write,
+				      &host, &n, &in);
+		if (err)
 			goto free_runs;
+		err = -EOPNOTSUPP;
 		file = skb_qcow2_file_of(q, in);
 		if (!file)
 			goto free_runs;
 		buffered = skb_qcow2_filp(in);
-		split = skb_qcow2_range_dirty(file, host, n);
+		split = (!write || skb_qcow2_split_writes(file)) &&
+			skb_qcow2_range_dirty(file, host, n);
 		for (done = 0; done < n; done += piece) {
 			piece = n - done;
 			cached = false;
@@ -771,6 +831,18 @@ static struct skb_qcow2_aio *skb_qcow2_map(struct skb_qcow2 *q,
 				piece = skb_qcow2_piece(file->f_mapping,
 							host + done, piece,
 							&cached);
+			if (cached)
+				in_cache += piece;
+			if (cached && write) {
+				skb_qcow2_written(q);
+				err = skb_qcow2_write_cached(req, buffered,
+							     host + done,
+							     pos + done, piece);
+				if (err)
+					goto free_runs;
+				continue;
+			}
+			err = -ENOMEM;
 			aio = skb_qcow2_run(q, req, cached ? buffered : file,
 					    cached ? 0 : IOCB_DIRECT,
 					    host + done, pos + done, piece);
@@ -779,8 +851,6 @@ static struct skb_qcow2_aio *skb_qcow2_map(struct skb_qcow2 *q,
 			*tail = aio;
 			tail = &aio->next;
 			nr++;
-			if (cached)
-				in_cache += piece;
 		}
 		pos += n;
 	}
@@ -790,33 +860,25 @@ static struct skb_qcow2_aio *skb_qcow2_map(struct skb_qcow2 *q,
 		atomic64_inc(&req->d->stats.image_cached);
 		atomic64_add(in_cache, &req->d->stats.image_cached_bytes);
 	}
-	return first;
+	*runs = first;
+	return 0;
 
 free_runs:
 	skb_qcow2_aio_free(first);
-	return NULL;
+	return err;
 }
 
-/*
- * Start the runs skb_qcow2_map() made, the image unlocked.  A buffered
- * write among them (into pages already dirty) has ended when its call
- * returns: the image is dirty again after it, so that neither a flush nor
- * a write-back pass that ran meanwhile says it is clean.
- */
-static void skb_qcow2_aio_start(struct skb_qcow2 *q, struct skb_req *req,
+/* Start the runs skb_qcow2_map() made, the image unlocked. */
+static void skb_qcow2_aio_start(struct skb_req *req,
 				struct skb_qcow2_aio *aio, bool write)
 {
 	u64 len = req->desc.nr_sectors << SECTOR_SHIFT;
 	struct skb_qcow2_aio *next;
-	bool dirtied = false;
 	struct iov_iter iter;
-	unsigned int noio;
 	ssize_t ret;
 
 	for (; aio; aio = next) {
 		next = aio->next;
-		if (write && !(aio->iocb.ki_flags & IOCB_DIRECT))
-			dirtied = true;
 		iov_iter_bvec(&iter, write ? WRITE : READ, req->bvec,
 			      req->desc.nr_segs, len);
 		iov_iter_advance(&iter, aio->pos);
@@ -826,11 +888,6 @@ static void skb_qcow2_aio_start(struct skb_qcow2 *q, struct skb_req *req,
 		if (ret != -EIOCBQUEUED)
 			skb_qcow2_aio_done(&aio->iocb, ret);
 		skb_qcow2_aio_put(aio);		/* the submitter's */
-	}
-	if (dirtied) {
-		noio = skb_qcow2_lock(q);
-		skb_qcow2_written(q);
-		skb_qcow2_unlock(q, noio);
 	}
 }
 
@@ -854,6 +911,7 @@ static bool skb_qcow2_try_direct(struct skb_qcow2 *q, struct skb_req *req)
 	bool write = req->desc.kind == SKB_KIND_WRITE;
 	struct skb_qcow2_aio *aio;
 	unsigned int noio;
+	int err;
 
 	if (!q->direct || req->desc.kind == SKB_KIND_FLUSH)
 		return false;
@@ -861,14 +919,14 @@ static bool skb_qcow2_try_direct(struct skb_qcow2 *q, struct skb_req *req)
 		     SKB_QCOW2_DIRECT_WRITE_MIN)
 		return false;
 	noio = skb_qcow2_lock(q);
-	aio = skb_qcow2_map(q, req, write);
-	if (aio)
+	err = skb_qcow2_map(q, req, write, &aio);
+	if (!err)
 		skb_imgop_count(q);
 	skb_qcow2_unlock(q, noio);
-	if (!aio)
+	if (err)
 		return false;
 	atomic64_inc(&req->d->stats.image_direct);
-	skb_qcow2_aio_start(q, req, aio, write);
+	skb_qcow2_aio_start(req, aio, write);
 	skb_req_done(req, 0);	/* the submitter's reference */
 	return true;
 }
@@ -880,9 +938,13 @@ static bool skb_qcow2_try_direct(struct skb_qcow2 *q, struct skb_req *req)
  * direct write in flight to the rest of that page puts there.  Such a
  * write or discard waits for the direct path's I/O first.  (Guest sector
  * and file offset agree within a page: a cluster is a page or more.)
+ * Where the image's page cache may hold folios larger than a page (XFS),
+ * any write may: the dirty folio is written back whole.
  */
-static bool skb_qcow2_part_page(u64 sector, u64 nr)
+static bool skb_qcow2_part_page(struct skb_qcow2 *q, u64 sector, u64 nr)
 {
+	if (mapping_large_folio_support(q->inode->i_mapping))
+		return true;
 	return (sector | nr) & ((PAGE_SIZE >> SECTOR_SHIFT) - 1);
 }
 
@@ -903,7 +965,7 @@ static void skb_qcow2_submit(struct skb_req *req)
 	noio = skb_qcow2_lock(q);
 	skb_imgop_count(q);
 	if (req->desc.kind != SKB_KIND_READ &&
-	    skb_qcow2_part_page(req->desc.sector, req->desc.nr_sectors))
+	    skb_qcow2_part_page(q, req->desc.sector, req->desc.nr_sectors))
 		skb_qcow2_drain(q);
 	if (flush)
 		err = ski_flush(q->img);
@@ -944,7 +1006,7 @@ static int skb_qcow2_discard(struct skb_backing *be, u64 sector,
 
 	noio = skb_qcow2_lock(q);
 	skb_imgop_count(q);
-	if (skb_qcow2_part_page(sector, nr_sectors))
+	if (skb_qcow2_part_page(q, sector, nr_sectors))
 		skb_qcow2_drain(q);	/* it zeroes what it cannot free */
 	err = ski_discard(q->img, sector << SECTOR_SHIFT,
 			  nr_sectors << SECTOR_SHIFT);
