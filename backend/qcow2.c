@@ -239,9 +239,9 @@ static bool skb_qcow2_write_back(struct file *file)
  * the earlier jobs' pages).  The image lock is held only to take
  * references to the files the engine writes guest data into, and again to
  * set skb_stats/image_dirty to what the pass left, unless a write or
- * flush came since it began (@q->wb_gen).  Ordering is the engine's flushes', never the page
- * cache's, which may write any page back at any time: writing pages back
- * early changes no guarantee.
+ * flush came since it began (@q->wb_gen).  Ordering is the engine's
+ * flushes', never the page cache's, which may write any page back at any
+ * time: writing pages back early changes no guarantee.
  */
 static void skb_qcow2_writeback(struct work_struct *work)
 {
@@ -525,18 +525,28 @@ static void skb_qcow2_aio_put(struct skb_qcow2_aio *aio)
 }
 
 /*
+ * @iter over bytes [@pos, @pos + @n) of @req's data (its segments), for
+ * @dir (READ: into them, WRITE: from them).
+ */
+static void skb_qcow2_iter(struct iov_iter *iter, struct skb_req *req,
+			   unsigned int dir, u64 pos, u64 n)
+{
+	iov_iter_bvec(iter, dir, req->bvec, req->desc.nr_segs,
+		      req->desc.nr_sectors << SECTOR_SHIFT);
+	iov_iter_advance(iter, pos);
+	iov_iter_truncate(iter, n);
+}
+
+/*
  * A read that ended short at the file's end: the rest reads as zeroes, as
  * in the engine (skp_pread()), which a cluster mapped past the end of a
  * file another tool wrote would show.
  */
 static void skb_qcow2_aio_zero_tail(struct skb_qcow2_aio *aio, u64 got)
 {
-	struct skb_req *req = aio->req;
 	struct iov_iter iter;
 
-	iov_iter_bvec(&iter, READ, req->bvec, req->desc.nr_segs,
-		      req->desc.nr_sectors << SECTOR_SHIFT);
-	iov_iter_advance(&iter, aio->pos + got);
+	skb_qcow2_iter(&iter, aio->req, READ, aio->pos + got, aio->len - got);
 	iov_iter_zero(aio->len - got, &iter);
 }
 
@@ -754,10 +764,7 @@ static int skb_qcow2_write_cached(struct skb_req *req, struct file *file,
 	bool end_write;
 	ssize_t ret;
 
-	iov_iter_bvec(&iter, WRITE, req->bvec, req->desc.nr_segs,
-		      req->desc.nr_sectors << SECTOR_SHIFT);
-	iov_iter_advance(&iter, pos);
-	iov_iter_truncate(&iter, n);
+	skb_qcow2_iter(&iter, req, WRITE, pos, n);
 	init_sync_kiocb(&iocb, file);
 	iocb.ki_pos = host;
 	iocb.ki_flags = 0;
@@ -834,7 +841,6 @@ static int skb_qcow2_map(struct skb_qcow2 *q, struct skb_req *req,
 			if (cached)
 				in_cache += piece;
 			if (cached && write) {
-				skb_qcow2_written(q);
 				err = skb_qcow2_write_cached(req, buffered,
 							     host + done,
 							     pos + done, piece);
@@ -859,11 +865,14 @@ static int skb_qcow2_map(struct skb_qcow2 *q, struct skb_req *req,
 	if (in_cache) {
 		atomic64_inc(&req->d->stats.image_cached);
 		atomic64_add(in_cache, &req->d->stats.image_cached_bytes);
+		if (write)
+			skb_qcow2_written(q);
 	}
 	*runs = first;
 	return 0;
 
 free_runs:
+	/* the engine serves it: a write then marks the image written too */
 	skb_qcow2_aio_free(first);
 	return err;
 }
@@ -872,17 +881,14 @@ free_runs:
 static void skb_qcow2_aio_start(struct skb_req *req,
 				struct skb_qcow2_aio *aio, bool write)
 {
-	u64 len = req->desc.nr_sectors << SECTOR_SHIFT;
 	struct skb_qcow2_aio *next;
 	struct iov_iter iter;
 	ssize_t ret;
 
 	for (; aio; aio = next) {
 		next = aio->next;
-		iov_iter_bvec(&iter, write ? WRITE : READ, req->bvec,
-			      req->desc.nr_segs, len);
-		iov_iter_advance(&iter, aio->pos);
-		iov_iter_truncate(&iter, aio->len);
+		skb_qcow2_iter(&iter, req, write ? WRITE : READ, aio->pos,
+			       aio->len);
 		ret = skb_kiocb_submit(&aio->iocb, &iter, write,
 				       &aio->end_write);
 		if (ret != -EIOCBQUEUED)

@@ -572,7 +572,6 @@ sk_online_host()
 		sk_online_check "commit-e: moved the child's $held clusters ($ONLINE_MOVED)" \
 			test "$held" = "${ONLINE_MOVED:-x}"
 		sk_online_op_bulk commit-e
-
 		sk_online_list
 
 		sk_online_stop
