@@ -263,6 +263,7 @@ extern unsigned int skf_max_indirect_segs;
 extern unsigned int skf_poll_queues;
 extern bool skf_persistent_grants;
 extern bool skf_irq_completion;
+extern unsigned int skf_rsp_coalesce;
 
 /* xenbus.c */
 extern struct sk_xb_driver skf_xenbus_driver;

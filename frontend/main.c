@@ -23,6 +23,7 @@ unsigned int skf_max_indirect_segs = SKF_DEFAULT_SEGS;
 unsigned int skf_poll_queues;
 bool skf_persistent_grants = true;
 bool skf_irq_completion = true;
+unsigned int skf_rsp_coalesce = 8;
 
 SK_PARAM_UINT(max_queues, skf_max_queues, 1, SKF_MAX_QUEUES, 0444,
 	      "most interrupt-driven queues (rings) per disk, 1-16 (default 4; never more than online CPUs or than the backend offers)");
@@ -34,6 +35,8 @@ SK_PARAM_UINT(max_indirect_segs, skf_max_indirect_segs, 0, SK_BLKIF_MAX_INDIRECT
 	      "most segments per indirect request, 0-4096; 11 or less disables indirect requests (default 32)");
 SK_PARAM_UINT(poll_queues, skf_poll_queues, 0, SKF_MAX_QUEUES - 1, 0444,
 	      "polled queues per disk for io_uring hipri / RWF_HIPRI I/O, 0-15 (default 0)");
+SK_PARAM_UINT(rsp_coalesce, skf_rsp_coalesce, 1, 64, 0444,
+	      "most answers one response event stands for when a ring has at least 4 times as many requests in flight, 1-64 (default 8; 1: an event per answer, as xen-blkfront)");
 module_param_named(persistent_grants, skf_persistent_grants, bool, 0444);
 MODULE_PARM_DESC(persistent_grants,
 		 "offer persistent grants to the backend (default y)");

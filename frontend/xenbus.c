@@ -175,6 +175,7 @@ static struct sk_chan_params skf_chan_params(struct skf_dev *dev)
 		/* blk-mq maps queues to CPUs: more than CPUs would sit idle */
 		.nr_event = min(skf_max_queues, num_online_cpus()),
 		.nr_polled = skf_poll_queues,
+		.rsp_coalesce = skf_rsp_coalesce,
 		.ops = &skf_chan_ops,
 		.priv = dev,
 		.flags = skf_irq_completion ? SK_CHAN_IRQ_CONTEXT : 0,
@@ -517,7 +518,8 @@ static const struct sk_xb_ops skf_xb_ops = {
 	X(skf, requeued) X(skf, poll_inflight) X(skf, grant_hits)	\
 	X(skf, grant_misses) X(skf, resplit) X(skf, rerouted)		\
 	X(skf, poll_spurious_events) X(skf, copied_bytes)		\
-	X(skf, grants_reclaimed) X(skf, reconfigured)
+	X(skf, grants_reclaimed) X(skf, reconfigured)			\
+	X(skf, coalesced_waits)
 SK_STATS_ENUM(skf, SKF_STATS);
 
 /* Every counter of the device, summed over its queues. */
@@ -547,8 +549,13 @@ static void skf_stats_snapshot(struct device *d, u64 *v)
 		v[skf_st_rerouted] += READ_ONCE(s->rerouted);
 		v[skf_st_copied_bytes] += READ_ONCE(s->copied_w) +
 					  READ_ONCE(s->copied_r);
-		if (!q->poll)
+		if (!q->poll) {
+			if (q->ch) {
+				sk_chan_get_stats(q->ch, &cs);
+				v[skf_st_coalesced_waits] += cs.coalesced;
+			}
 			continue;
+		}
 		v[skf_st_poll_spurious_events] += READ_ONCE(s->spurious);
 		v[skf_st_poll_inflight] += skf_track_busy(&q->track);
 		if (q->ch) {

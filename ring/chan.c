@@ -10,6 +10,10 @@
  *    the peer's event index asks for it (io/ring.h hold-off);
  *  - consume: events are late-EOI'd, so while a consumer run is busy the
  *    event channel stays masked and the peer's further pushes cost nothing;
+ *  - coalesce (frontend, sk_chan_params.rsp_coalesce): with many requests
+ *    in flight a dry consumer asks for its event several answers ahead
+ *    (at most 1 answer in SK_CHAN_COALESCE_DIV of those in flight), so
+ *    one event brings a batch; a lone request still gets its own event;
  *  - poll: when the ring runs dry the consumer spins for an adaptive window
  *    (struct sk_poll) before re-arming its event index; a peer pushing
  *    within the window is picked up without any event at all.
@@ -97,15 +101,35 @@ static int sk_chan_fetch(struct sk_chan *ch)
 	return n < 0 ? n : i;
 }
 
+/*
+ * Frontend: the answers one response event may stand for.  Only with many
+ * requests in flight (SK_CHAN_COALESCE_DIV answers of in-flight work per
+ * answer waited for), so a lone request is never kept waiting for others.
+ * Called with the lock held.
+ */
+static u32 sk_chan_rsp_batch(const struct sk_chan *ch)
+{
+	u32 batch = sk_front_owed(&ch->front) / SK_CHAN_COALESCE_DIV;
+
+	return clamp_t(u32, batch, 1, max(ch->link->params.rsp_coalesce, 1u));
+}
+
 /* Re-arm the event index; return messages found meanwhile or -EIO. */
 static int sk_chan_final_check(struct sk_chan *ch)
 {
 	unsigned long flags;
+	u32 batch;
 	int n;
 
 	spin_lock_irqsave(&ch->lock, flags);
-	n = ch->link->frontend ? sk_front_final_check(&ch->front) :
-				 sk_back_final_check(&ch->back);
+	if (ch->link->frontend) {
+		batch = sk_chan_rsp_batch(ch);
+		n = sk_front_final_check_batch(&ch->front, batch);
+		if (!n && batch > 1)
+			sk_stat_add(&ch->stats.coalesced, 1);
+	} else {
+		n = sk_back_final_check(&ch->back);
+	}
 	spin_unlock_irqrestore(&ch->lock, flags);
 	return n;
 }

@@ -29,6 +29,8 @@
 #define SK_CHAN_BUDGET		1024
 /* ... or for this long (ns), counting poll windows that found work. */
 #define SK_CHAN_RUN_NS		(1000 * 1000)
+/* Coalesced response events wait for at most 1 in this many in flight. */
+#define SK_CHAN_COALESCE_DIV	4
 /* Events without work tolerated per second before we call it a storm. */
 #define SK_STORM_PER_SEC	10000
 #define SK_STORM_BURST		1000

@@ -72,6 +72,9 @@ struct sk_chan_ops {
  *	       ordinary channels.
  * @flags:     SK_CHAN_* flags.
  * @poll_ns:   initial longest poll window; 0 disables polling.
+ * @rsp_coalesce: frontend: most answers one response event may stand for
+ *	       when many requests are in flight (ring/chan.c); 0 or 1: an
+ *	       event for every answer the consumer waits for.
  * @ops:       message callbacks.
  * @priv:      driver data, returned by sk_link_priv().
  */
@@ -86,6 +89,7 @@ struct sk_chan_params {
 	unsigned int nr_polled;
 	unsigned int flags;
 	u32 poll_ns;
+	unsigned int rsp_coalesce;
 	const struct sk_chan_ops *ops;
 	void *priv;
 };
@@ -147,6 +151,8 @@ int sk_chan_reap(struct sk_chan *ch);
  * @storms:            spurious events beyond the allowed rate.
  * @polls:             poll windows spun.
  * @poll_hits:         poll windows that found work (an event saved).
+ * @coalesced:         frontend: waits that asked for one event for several
+ *		       answers (rsp_coalesce).
  * @batches:           batches consumed.
  * @msgs_in:           messages consumed.
  * @batch_hist:        batches by size: 1, 2-3, 4-7, ... 128 and more.
@@ -163,6 +169,7 @@ struct sk_chan_stats {
 	u64 storms;
 	u64 polls;
 	u64 poll_hits;
+	u64 coalesced;
 	u64 batches;
 	u64 msgs_in;
 	u64 batch_hist[8];

@@ -219,11 +219,34 @@ int sk_front_get_rsp(struct sk_front *f, void *rsp)
  */
 int sk_front_final_check(struct sk_front *f)
 {
+	return sk_front_final_check_batch(f, 1);
+}
+
+/**
+ * sk_front_final_check_batch() - re-arm the response event a few answers on.
+ * @f: frontend state.
+ * @batch: answers to wait for; at least 1, at most the requests in flight.
+ *
+ * sk_front_final_check() with rsp_event set @batch responses ahead, so the
+ * backend sends one event for @batch answers (io/ring.h's hold-off: it
+ * notifies when its push crosses rsp_event).  Every published request is
+ * answered, so an event at the @batch-th answer is sure to come as long as
+ * @batch requests are in flight; @batch is clamped to that number.
+ *
+ * Return: number of responses ready (0: armed, sleep), or -EIO.
+ */
+int sk_front_final_check_batch(struct sk_front *f, u32 batch)
+{
+	u32 owed = sk_front_owed(f);
 	int n = sk_front_poll_rsp(f);
 
 	if (n)
 		return n;
-	SK_WRITE_ONCE(f->sring->rsp_event, f->rsp_cons + 1);
+	if (batch > owed)
+		batch = owed;
+	if (!batch)
+		batch = 1;
+	SK_WRITE_ONCE(f->sring->rsp_event, f->rsp_cons + batch);
 	sk_mb();	/* rsp_event before rsp_prod; pairs with back push */
 	return sk_front_poll_rsp(f);
 }

@@ -288,6 +288,7 @@ BEGIN {
 	mside[++nm] = "domU"; mctr[nm] = "copied_bytes"; mname[nm] = "domU bytes copied"; count[nm] = 1
 	mside[++nm] = "domU"; mctr[nm] = "grant_misses"; mname[nm] = "domU grants made"; count[nm] = 1
 	mside[++nm] = "domU"; mctr[nm] = "grants_reclaimed"; mname[nm] = "domU grants ended"; count[nm] = 1
+	mside[++nm] = "domU"; mctr[nm] = "coalesced_waits"; mname[nm] = "domU coalesced waits"; count[nm] = 1
 }
 index($0, "# " scen ": BENCH-INFO ") == 1 {
 	for (i = 4; i <= NF; i++) { split($i, kv, "="); info[kv[1]] = kv[2] }

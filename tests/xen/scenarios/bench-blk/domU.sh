@@ -26,7 +26,7 @@ sk_comment "xvda: $(cat /sys/block/xvda/size) sectors, nr_requests $(cat /sys/bl
 
 if [ "$front" = splitkit_front ]; then
 	BENCH_STATDIR=/sys/block/xvda/device/skf_stats
-	BENCH_STATKEYS="copied_bytes grant_misses grants_reclaimed"
+	BENCH_STATKEYS="copied_bytes grant_misses grants_reclaimed coalesced_waits"
 fi
 sk_comment "bench: jobs $BENCH_JOBS, ${BENCH_RAMP} s ramp + ${BENCH_RUNTIME} s each, ${BENCH_WINDOW} s windows"
 sk_say "BENCH-RES job=idle $(bench_idle)"
