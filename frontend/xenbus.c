@@ -157,6 +157,11 @@ static void skf_teardown_rings(struct skf_dev *dev)
 	unsigned int i;
 
 	skf_pollq_detach(dev);
+	/*
+	 * Answers already in the rings complete here rather than being
+	 * requeued (run twice) or failed: a coalesced wait can leave a few.
+	 */
+	sk_link_drain(dev->link);
 	for (i = 0; dev->queues && i < dev->cap_queues; i++)
 		dev->queues[i].ch = NULL;
 	sk_link_destroy(dev->link);

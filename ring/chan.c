@@ -13,7 +13,9 @@
  *  - coalesce (frontend, sk_chan_params.rsp_coalesce): with many requests
  *    in flight a dry consumer asks for its event several answers ahead
  *    (at most 1 answer in SK_CHAN_COALESCE_DIV of those in flight), so
- *    one event brings a batch; a lone request still gets its own event;
+ *    one event brings a batch; a timer bounds what an answer waits for
+ *    the others (SK_CHAN_COALESCE_NS); with fewer than 8 in flight every
+ *    answer still gets its own event;
  *  - poll: when the ring runs dry the consumer spins for an adaptive window
  *    (struct sk_poll) before re-arming its event index; a peer pushing
  *    within the window is picked up without any event at all.
@@ -109,9 +111,30 @@ static int sk_chan_fetch(struct sk_chan *ch)
  */
 static u32 sk_chan_rsp_batch(const struct sk_chan *ch)
 {
-	u32 batch = sk_front_owed(&ch->front) / SK_CHAN_COALESCE_DIV;
+	u32 batch = sk_front_inflight(&ch->front) / SK_CHAN_COALESCE_DIV;
 
 	return clamp_t(u32, batch, 1, max(ch->link->params.rsp_coalesce, 1u));
+}
+
+/*
+ * Frontend: a coalesced wait timed out (some in-flight requests are slow,
+ * say writes held up while reads complete): ask for an event at the next
+ * answer, and run the consumer for the answers that wait.  Hard IRQ.
+ */
+static enum hrtimer_restart sk_chan_coalesce_expired(struct hrtimer *t)
+{
+	struct sk_chan *ch = container_of(t, struct sk_chan, coalesce_timer);
+	unsigned long flags;
+
+	spin_lock_irqsave(&ch->lock, flags);
+	/* under the lock: sk_chan_stop() cancels only after dead */
+	if (!ch->dead) {
+		sk_stat_add(&ch->stats.coalesce_expired, 1);
+		if (sk_front_final_check_batch(&ch->front, 1))
+			queue_work(sk_ring_wq, &ch->work);
+	}
+	spin_unlock_irqrestore(&ch->lock, flags);
+	return HRTIMER_NORESTART;
 }
 
 /* Re-arm the event index; return messages found meanwhile or -EIO. */
@@ -125,8 +148,13 @@ static int sk_chan_final_check(struct sk_chan *ch)
 	if (ch->link->frontend) {
 		batch = sk_chan_rsp_batch(ch);
 		n = sk_front_final_check_batch(&ch->front, batch);
-		if (!n && batch > 1)
+		if (!n && batch > 1) {
 			sk_stat_add(&ch->stats.coalesced, 1);
+			/* answers in hand wait for the rest this long at most */
+			hrtimer_start(&ch->coalesce_timer,
+				      ns_to_ktime(SK_CHAN_COALESCE_NS),
+				      HRTIMER_MODE_REL);
+		}
 	} else {
 		n = sk_back_final_check(&ch->back);
 	}
@@ -185,6 +213,9 @@ static bool sk_chan_consume(struct sk_chan *ch)
 	int n, i;
 
 	ch->resumed = false;
+	/* the event came: a coalesced wait's timer has nothing left to do */
+	if (ch->link->frontend)
+		hrtimer_try_to_cancel(&ch->coalesce_timer);
 
 	if (ch->idle_since) {
 		sk_poll_update(&ch->poll, ktime_get_ns() - ch->idle_since);
@@ -633,6 +664,7 @@ void sk_chan_stop(struct sk_chan *ch)
 	spin_unlock_irqrestore(&ch->lock, flags);
 	if (ch->irq > 0)
 		disable_irq(ch->irq);	/* waits for a running handler */
+	hrtimer_cancel(&ch->coalesce_timer);	/* queues no work once dead */
 	cancel_work_sync(&ch->work);
 	cancel_work_sync(&ch->fatal_work);
 	if (ch->irq > 0) {
@@ -681,6 +713,8 @@ void sk_chan_init(struct sk_chan *ch, struct sk_link *l, unsigned int index)
 	spin_lock_init(&ch->lock);
 	INIT_WORK(&ch->work, sk_chan_work);
 	INIT_WORK(&ch->fatal_work, sk_chan_fatal_work);
+	hrtimer_init(&ch->coalesce_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
+	ch->coalesce_timer.function = sk_chan_coalesce_expired;
 	sk_poll_init(&ch->poll, min(l->params.poll_ns, SK_CHAN_MAX_POLL_NS));
 	sk_ratelimit_init(&ch->storm, SK_STORM_PER_SEC, SK_STORM_BURST,
 			  ktime_get_ns());

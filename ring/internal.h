@@ -14,6 +14,7 @@
 #ifndef _SPLITKIT_RING_INTERNAL_H
 #define _SPLITKIT_RING_INTERNAL_H
 
+#include <linux/hrtimer.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
 #include <xen/grant_table.h>
@@ -29,8 +30,10 @@
 #define SK_CHAN_BUDGET		1024
 /* ... or for this long (ns), counting poll windows that found work. */
 #define SK_CHAN_RUN_NS		(1000 * 1000)
-/* Coalesced response events wait for at most 1 in this many in flight. */
+/* Coalesced response events wait for at most 1 in this many in flight, */
 #define SK_CHAN_COALESCE_DIV	4
+/* ... and an answer waits no longer than this (ns) for the rest. */
+#define SK_CHAN_COALESCE_NS	(1000 * 1000)
 /* Events without work tolerated per second before we call it a storm. */
 #define SK_STORM_PER_SEC	10000
 #define SK_STORM_BURST		1000
@@ -60,6 +63,9 @@
  * @spurious_run: the current consumer run found no work at all.
  * @resumed: the next consumer run continues one the budget cut short, so
  *	finding nothing then is no sign of a spurious event.
+ * @coalesce_timer: frontend: started when the consumer asks for one event
+ *	       for several answers (SK_CHAN_COALESCE_NS); on expiry asks for an
+ *	       event at the next answer and runs the consumer if answers wait.
  * @stats:     counters; each written in one context only (see stats.c).
  * @scratch:   SK_CHAN_BATCH private message copies (consumer context).
  * @name:      IRQ name.
@@ -87,6 +93,7 @@ struct sk_chan {
 	u64 idle_since;
 	bool spurious_run;
 	bool resumed;
+	struct hrtimer coalesce_timer;
 	struct sk_chan_stats stats;
 	u8 *scratch;
 	char name[32];

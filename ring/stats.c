@@ -65,7 +65,8 @@ static int sk_stats_show(struct seq_file *m, void *unused)
 		   st.msgs_in, st.events, st.spurious, st.storms);
 	seq_printf(m, "polls %llu\npoll_hits %llu\nbatches %llu\n",
 		   st.polls, st.poll_hits, st.batches);
-	seq_printf(m, "coalesced %llu\n", st.coalesced);
+	seq_printf(m, "coalesced %llu\ncoalesce_expired %llu\n", st.coalesced,
+		   st.coalesce_expired);
 	seq_printf(m, "budget_yields %llu\npeer_errors %llu\n",
 		   st.budget_yields, st.peer_errors);
 	seq_printf(m, "poll_ns %u\npoll_window_ns %u\n",

@@ -153,6 +153,8 @@ int sk_chan_reap(struct sk_chan *ch);
  * @poll_hits:         poll windows that found work (an event saved).
  * @coalesced:         frontend: waits that asked for one event for several
  *		       answers (rsp_coalesce).
+ * @coalesce_expired:  frontend: of those, the ones whose timer ran out
+ *		       before the event came.
  * @batches:           batches consumed.
  * @msgs_in:           messages consumed.
  * @batch_hist:        batches by size: 1, 2-3, 4-7, ... 128 and more.
@@ -170,6 +172,7 @@ struct sk_chan_stats {
 	u64 polls;
 	u64 poll_hits;
 	u64 coalesced;
+	u64 coalesce_expired;
 	u64 batches;
 	u64 msgs_in;
 	u64 batch_hist[8];

@@ -130,12 +130,6 @@ int sk_front_get_rsp(struct sk_front *f, void *rsp);
 int sk_front_final_check(struct sk_front *f);
 int sk_front_final_check_batch(struct sk_front *f, u32 batch);
 
-/* Requests published and not yet answered. */
-static inline u32 sk_front_owed(const struct sk_front *f)
-{
-	return f->req_pushed - f->rsp_cons;
-}
-
 /*
  * Unvalidated hint for pollers: has the backend moved rsp_prod?  Only
  * sk_front_get_rsp() / sk_front_poll_rsp() may act on the value.

@@ -237,13 +237,13 @@ int sk_front_final_check(struct sk_front *f)
  */
 int sk_front_final_check_batch(struct sk_front *f, u32 batch)
 {
-	u32 owed = sk_front_owed(f);
+	u32 inflight = sk_front_inflight(f);
 	int n = sk_front_poll_rsp(f);
 
 	if (n)
 		return n;
-	if (batch > owed)
-		batch = owed;
+	if (batch > inflight)
+		batch = inflight;
 	if (!batch)
 		batch = 1;
 	SK_WRITE_ONCE(f->sring->rsp_event, f->rsp_cons + batch);

@@ -221,7 +221,7 @@ static void test_coalesce(void)
 	sk_front_push(&fr);
 	while (sk_back_get_req(&bk, &q) == 1)
 		;
-	KTAP_EXPECT_EQ(sk_front_owed(&fr), 10);
+	KTAP_EXPECT_EQ(sk_front_inflight(&fr), 10);
 	KTAP_EXPECT_EQ(sk_back_owed(&bk), 10);
 	KTAP_EXPECT_EQ(sk_front_final_check_batch(&fr, 4), 0);
 	for (i = 1; i <= 4; i++) {			/* event at the 4th */
@@ -230,7 +230,7 @@ static void test_coalesce(void)
 	}
 	while (sk_front_get_rsp(&fr, &(struct rsp){0}) == 1)
 		;
-	KTAP_EXPECT_EQ(sk_front_owed(&fr), 6);
+	KTAP_EXPECT_EQ(sk_front_inflight(&fr), 6);
 	/* 100 asked, 6 in flight: armed at the last one */
 	KTAP_EXPECT_EQ(sk_front_final_check_batch(&fr, 100), 0);
 	KTAP_EXPECT_EQ(page.s.rsp_event, (uint32_t)(0xfffffffa + 10));
