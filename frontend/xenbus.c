@@ -152,16 +152,20 @@ static int skf_publish_xbt(struct xenbus_transaction xbt, void *arg)
 	return err;
 }
 
-static void skf_teardown_rings(struct skf_dev *dev)
+/*
+ * @drain: complete the answers already in the rings rather than requeue
+ * (run twice) or fail them: a coalesced wait can leave a few.  Not at
+ * resume: the ring page was saved at another moment than the data pages
+ * the old backend's answers speak of, so everything in flight is
+ * reissued, as xen-blkfront does.
+ */
+static void skf_teardown_rings(struct skf_dev *dev, bool drain)
 {
 	unsigned int i;
 
 	skf_pollq_detach(dev);
-	/*
-	 * Answers already in the rings complete here rather than being
-	 * requeued (run twice) or failed: a coalesced wait can leave a few.
-	 */
-	sk_link_drain(dev->link);
+	if (drain)
+		sk_link_drain(dev->link);
 	for (i = 0; dev->queues && i < dev->cap_queues; i++)
 		dev->queues[i].ch = NULL;
 	sk_link_destroy(dev->link);
@@ -399,8 +403,8 @@ destroy_pool:
 	return err;
 }
 
-/* sk_xb disconnect: idempotent; stop I/O, free the connection. */
-static void skf_disconnect(struct sk_xb *xb)
+/* Stop I/O, free the connection; idempotent.  @drain: see teardown. */
+static void skf_close(struct sk_xb *xb, bool drain)
 {
 	struct skf_dev *dev = xb->priv;
 
@@ -413,7 +417,7 @@ static void skf_disconnect(struct sk_xb *xb)
 	/* a reconfiguration's new rings, never used */
 	sk_link_destroy(dev->next_link);
 	dev->next_link = NULL;
-	skf_teardown_rings(dev);	/* no completion runs after this */
+	skf_teardown_rings(dev, drain);	/* no completion runs after this */
 	if (dev->queues)
 		skf_recover_inflight(dev);
 	sk_gpool_destroy(dev->pool);
@@ -424,6 +428,12 @@ static void skf_disconnect(struct sk_xb *xb)
 		dev->quiesced = false;
 		blk_mq_kick_requeue_list(dev->gd->queue);
 	}
+}
+
+/* sk_xb disconnect: the answers in the rings complete, the rest requeue. */
+static void skf_disconnect(struct sk_xb *xb)
+{
+	skf_close(xb, true);
 }
 
 /*
@@ -722,7 +732,7 @@ static void skf_resume(struct sk_xb *xb)
 {
 	dev_info(&xb->dev->dev, "resuming: reconnecting to the backend\n");
 	mutex_lock(&xb->lock);
-	skf_disconnect(xb);
+	skf_close(xb, false);	/* everything in flight is reissued */
 	mutex_unlock(&xb->lock);
 }
 

@@ -148,7 +148,8 @@ static int sk_chan_final_check(struct sk_chan *ch)
 	if (ch->link->frontend) {
 		batch = sk_chan_rsp_batch(ch);
 		n = sk_front_final_check_batch(&ch->front, batch);
-		if (!n && batch > 1) {
+		/* not once dead: sk_chan_stop() may have cancelled it */
+		if (!n && batch > 1 && !ch->dead) {
 			sk_stat_add(&ch->stats.coalesced, 1);
 			/* answers in hand wait for the rest this long at most */
 			hrtimer_start(&ch->coalesce_timer,
@@ -282,16 +283,39 @@ static void sk_chan_eoi(struct sk_chan *ch)
 	xen_irq_lateeoi(READ_ONCE(ch->irq), flags);
 }
 
+/*
+ * End a consumer run; start another if someone found this one busy and
+ * may have work for it (sk_chan_work()).
+ */
+static void sk_chan_unbusy(struct sk_chan *ch)
+{
+	clear_bit(SK_CHAN_BUSY, &ch->busy);
+	smp_mb__after_atomic();	/* BUSY clear before RERUN test; pairs below */
+	if (test_and_clear_bit(SK_CHAN_RERUN, &ch->busy))
+		queue_work(sk_ring_wq, &ch->work);
+}
+
 static void sk_chan_work(struct work_struct *work)
 {
 	struct sk_chan *ch = container_of(work, struct sk_chan, work);
 	bool more;
 
-	/* with SK_CHAN_IRQ_CONTEXT the handler may be consuming right now */
-	if (test_and_set_bit(SK_CHAN_BUSY, &ch->busy))
+	/*
+	 * With SK_CHAN_IRQ_CONTEXT the handler may be consuming right now,
+	 * perhaps past its final check: whoever queued us (the coalescing
+	 * timer) may have found answers it will not see.  Have it, or us,
+	 * run once more.
+	 */
+	if (test_and_set_bit(SK_CHAN_BUSY, &ch->busy)) {
+		set_bit(SK_CHAN_RERUN, &ch->busy);
+		smp_mb__after_atomic();	/* RERUN before BUSY test */
+		if (!test_bit(SK_CHAN_BUSY, &ch->busy) &&
+		    test_and_clear_bit(SK_CHAN_RERUN, &ch->busy))
+			queue_work(sk_ring_wq, &ch->work);
 		return;
+	}
 	more = sk_chan_consume(ch);
-	clear_bit(SK_CHAN_BUSY, &ch->busy);
+	sk_chan_unbusy(ch);
 	if (more) {
 		queue_work(sk_ring_wq, &ch->work);	/* EOI still owed */
 		return;
@@ -339,7 +363,7 @@ static irqreturn_t sk_chan_interrupt(int irq, void *dev_id)
 		return IRQ_HANDLED;
 	}
 	more = sk_chan_consume(ch);
-	clear_bit(SK_CHAN_BUSY, &ch->busy);
+	sk_chan_unbusy(ch);
 	if (more) {
 		WRITE_ONCE(ch->eoi_owed, true);
 		queue_work(sk_ring_wq, &ch->work);
@@ -664,9 +688,10 @@ void sk_chan_stop(struct sk_chan *ch)
 	spin_unlock_irqrestore(&ch->lock, flags);
 	if (ch->irq > 0)
 		disable_irq(ch->irq);	/* waits for a running handler */
-	hrtimer_cancel(&ch->coalesce_timer);	/* queues no work once dead */
 	cancel_work_sync(&ch->work);
 	cancel_work_sync(&ch->fatal_work);
+	/* started by no consumer once dead; its callback queues no work */
+	hrtimer_cancel(&ch->coalesce_timer);
 	if (ch->irq > 0) {
 		unbind_from_irqhandler(ch->irq, ch);
 		ch->irq = 0;
@@ -696,8 +721,11 @@ void sk_chan_drain(struct sk_chan *ch)
 			ops->msg(ch, ch->scratch + i * sz);
 		sk_chan_account_run(ch, n);
 	}
-	if (n < 0 && ops->peer_error)
-		ops->peer_error(ch);
+	if (n < 0) {
+		WRITE_ONCE(ch->broken, true);	/* a second drain: nothing */
+		if (ops->peer_error)
+			ops->peer_error(ch);
+	}
 }
 
 /**

@@ -21,8 +21,9 @@
 
 #include <splitkit/ring.h>
 
-/* Bit in sk_chan.busy. */
+/* Bits in sk_chan.busy: a consumer run is on; run again when it ends. */
 #define SK_CHAN_BUSY		0
+#define SK_CHAN_RERUN		1
 
 /* Messages copied out of the ring per lock hold. */
 #define SK_CHAN_BATCH		16
@@ -53,7 +54,9 @@
  *	       context; events are only counted (frontend only).
  * @dead:      set before teardown; producers and the consumer stop.
  * @broken:    the peer broke the protocol (also in @front / @back).
- * @busy:      SK_CHAN_BUSY while a consumer run is in progress.
+ * @busy:      SK_CHAN_BUSY while a consumer run is in progress;
+ *	       SK_CHAN_RERUN if the work item found it busy and must run
+ *	       after it.
  * @eoi_owed:  an event was taken and not yet EOI'd.
  * @work:      consumer work item.
  * @fatal_work: reports a broken ring to XenStore from process context.
