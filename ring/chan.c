@@ -265,12 +265,15 @@ static bool sk_chan_consume(struct sk_chan *ch)
 	return false;
 }
 
-/* EOI the event that started this run; spurious ones are delayed. */
-static void sk_chan_eoi(struct sk_chan *ch)
+/*
+ * EOI the event that started a run (@spurious: it found no work; the event
+ * core then delays the next delivery).
+ */
+static void sk_chan_eoi(struct sk_chan *ch, bool spurious)
 {
 	unsigned int flags = 0;
 
-	if (ch->spurious_run) {
+	if (spurious) {
 		flags = XEN_EOI_FLAG_SPURIOUS;
 		sk_stat_add(&ch->stats.spurious, 1);
 		if (!sk_ratelimit_allow(&ch->storm, ktime_get_ns())) {
@@ -289,7 +292,7 @@ static void sk_chan_eoi(struct sk_chan *ch)
  */
 static void sk_chan_unbusy(struct sk_chan *ch)
 {
-	clear_bit(SK_CHAN_BUSY, &ch->busy);
+	clear_bit_unlock(SK_CHAN_BUSY, &ch->busy);	/* the run's stores first */
 	smp_mb__after_atomic();	/* BUSY clear before RERUN test; pairs below */
 	if (test_and_clear_bit(SK_CHAN_RERUN, &ch->busy))
 		queue_work(sk_ring_wq, &ch->work);
@@ -298,7 +301,7 @@ static void sk_chan_unbusy(struct sk_chan *ch)
 static void sk_chan_work(struct work_struct *work)
 {
 	struct sk_chan *ch = container_of(work, struct sk_chan, work);
-	bool more;
+	bool more, spurious;
 
 	/*
 	 * With SK_CHAN_IRQ_CONTEXT the handler may be consuming right now,
@@ -315,13 +318,15 @@ static void sk_chan_work(struct work_struct *work)
 		return;
 	}
 	more = sk_chan_consume(ch);
+	/* read before a rerun we may start can overwrite it */
+	spurious = ch->spurious_run;
 	sk_chan_unbusy(ch);
 	if (more) {
 		queue_work(sk_ring_wq, &ch->work);	/* EOI still owed */
 		return;
 	}
 	if (xchg(&ch->eoi_owed, false))
-		sk_chan_eoi(ch);
+		sk_chan_eoi(ch, spurious);
 }
 
 /*
@@ -331,7 +336,7 @@ static void sk_chan_work(struct work_struct *work)
 static irqreturn_t sk_chan_interrupt(int irq, void *dev_id)
 {
 	struct sk_chan *ch = dev_id;
-	bool more;
+	bool more, spurious;
 
 	/*
 	 * Xen marks a freshly bound interdomain port pending, so the first
@@ -363,12 +368,14 @@ static irqreturn_t sk_chan_interrupt(int irq, void *dev_id)
 		return IRQ_HANDLED;
 	}
 	more = sk_chan_consume(ch);
+	/* read before a rerun we may start can overwrite it */
+	spurious = ch->spurious_run;
 	sk_chan_unbusy(ch);
 	if (more) {
 		WRITE_ONCE(ch->eoi_owed, true);
 		queue_work(sk_ring_wq, &ch->work);
 	} else {
-		sk_chan_eoi(ch);
+		sk_chan_eoi(ch, spurious);
 	}
 	return IRQ_HANDLED;
 }
