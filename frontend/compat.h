@@ -15,7 +15,9 @@
 
 /**
  * struct skf_limits - the queue limits splitkit_front sets.
- * @lbs:            logical block size, bytes.
+ * @lbs:            logical block size, bytes; also the DMA alignment, so
+ *                  that no segment holds part of a block (a backend
+ *                  refuses those, as xen-blkback does).
  * @pbs:            physical block size, bytes.
  * @max_hw_sectors: largest request, 512-byte sectors.
  * @max_segments:   most bio segments per request.
@@ -46,6 +48,7 @@ static inline struct gendisk *skf_alloc_disk(struct blk_mq_tag_set *set,
 	struct queue_limits lim = {
 		.logical_block_size = l->lbs,
 		.physical_block_size = l->pbs,
+		.dma_alignment = l->lbs - 1,
 		.max_hw_sectors = l->max_hw_sectors,
 		.max_segments = l->max_segments,
 		.max_hw_discard_sectors = l->discard_sectors,
@@ -102,6 +105,7 @@ static inline struct gendisk *skf_alloc_disk(struct blk_mq_tag_set *set,
 	q = gd->queue;
 	blk_queue_logical_block_size(q, l->lbs);
 	blk_queue_physical_block_size(q, l->pbs);
+	blk_queue_dma_alignment(q, l->lbs - 1);
 	blk_queue_max_hw_sectors(q, l->max_hw_sectors);
 	blk_queue_max_segments(q, l->max_segments);
 	if (l->discard_sectors) {

@@ -119,29 +119,34 @@ bool skb_segs_contiguous(const struct skb_seg *segs, u32 n)
  *
  * Return: SKB_OK, SKB_BAD_SEG for a segment that skb_seg_unpack() would
  * refuse, SKB_BAD_RANGE if the sectors leave the disk, or SKB_MISALIGNED
- * if the first sector or the length is not a whole number of logical
- * blocks (@lim->sector_size).  Segments themselves may start and end
- * anywhere on 512 bytes, as xen-blkback allows: a guest's O_DIRECT buffer
- * need only meet its DMA alignment.
+ * if the first sector or any segment's length is not a whole number of
+ * logical blocks (@lim->sector_size), as xen-blkback checks.  Every
+ * segment becomes a bio vector of its own: one of part of a block would
+ * let the block layer split a bio inside a block (Linux 6.1's
+ * bio_split() then hits its BUG_ON on a device with 4 KiB blocks and a
+ * segment gap limit, such as NVMe).
  */
 enum skb_reason skb_req_check_segs(struct skb_req_desc *d,
 				   const struct skb_seg *segs,
 				   const struct skb_limits *lim)
 {
+	bool aligned = skb_aligned(lim, d->sector, 0);
 	u64 total = 0;
-	unsigned int i;
+	unsigned int i, n;
 
 	for (i = 0; i < d->nr_segs; i++) {
 		if (segs[i].first > segs[i].last ||
 		    segs[i].last >= SK_BLKIF_SECTORS_PER_PAGE)
 			return SKB_BAD_SEG;
-		total += segs[i].last - segs[i].first + 1u;
+		n = segs[i].last - segs[i].first + 1u;
+		aligned = aligned && skb_aligned(lim, 0, n);
+		total += n;
 	}
 	d->nr_sectors = total;
 	/* both terms are bounded: no overflow in the subtraction */
 	if (d->sector > lim->sectors || total > lim->sectors - d->sector)
 		return SKB_BAD_RANGE;
-	if (!skb_aligned(lim, d->sector, total))
+	if (!aligned)
 		return SKB_MISALIGNED;
 	return SKB_OK;
 }

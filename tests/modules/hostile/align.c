@@ -6,7 +6,9 @@
  * losetup --sector-size 4096) requests that start or end inside a block -
  * reads and writes at sector 1 and 4, a write of 512 bytes and of 3.5 KiB,
  * an indirect write at sector 4, a flush carrying data at sector 2, a
- * discard of 7 sectors.  Each must be answered BLKIF_RSP_ERROR before any
+ * discard of 7 sectors, and whole blocks in segments of part of a block
+ * (a read of two 2 KiB segments, a write of 512 bytes and 3.5 KiB).  Each
+ * must be answered BLKIF_RSP_ERROR before any
  * I/O (xen-blkback answers such a request "Misaligned I/O request"); a
  * discard the backend does not offer may be EOPNOTSUPP.  The data written
  * is a page of 0x5a, which the random backing does not hold: dom0 checks
@@ -88,11 +90,22 @@ static void ha_checks(struct hostile *h)
 	ha_one(&r, h, SK_BLKIF_OP_READ, 8, 0, 7, id++);
 	hostile_result(h, hostile_send(h, &r) == SK_BLKIF_RSP_OKAY,
 		       "aligned read of 4 KiB at sector 8 served");
+
+	/*
+	 * A whole block in total, but in segments of part of a block: each
+	 * segment is a bio vector, and the block layer could split between
+	 * them inside a block (Linux 6.1's bio_split() BUG_ON on a device
+	 * with a segment gap limit).  xen-blkback refuses them too.
+	 */
 	hostile_rw(&r, SK_BLKIF_OP_READ, 2, 16, h->ref, id++);
 	r.u.rw.seg[0].last_sect = 3;
 	r.u.rw.seg[1].first_sect = 4;
-	hostile_result(h, hostile_send(h, &r) == SK_BLKIF_RSP_OKAY,
-		       "aligned read of two 2 KiB segments at sector 16 served");
+	ha_refused(h, &r, true, "read of two 2 KiB segments at sector 16");
+	hostile_rw(&r, SK_BLKIF_OP_WRITE, 2, 24, h->ref, id++);
+	r.u.rw.seg[0].last_sect = 0;
+	r.u.rw.seg[1].first_sect = 1;
+	ha_refused(h, &r, true,
+		   "write of 512 bytes and 3.5 KiB segments at sector 24");
 }
 
 /**

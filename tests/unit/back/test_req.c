@@ -440,8 +440,8 @@ static void indirect(void)
 
 /*
  * A disk with 4096-byte logical blocks (sector-size 4096) takes I/O only in
- * whole blocks: first sector and length multiples of 8.  Segments inside
- * may start anywhere (as xen-blkback allows).  One row per request shape.
+ * whole blocks: first sector and every segment's length multiples of 8
+ * (as xen-blkback checks).  One row per request shape.
  */
 static void alignment(void)
 {
@@ -521,6 +521,19 @@ static void alignment(void)
 				     v[i].what, got, skb_reason_str(got),
 				     v[i].want);
 	}
+	/* two segments, 512 bytes and 3.5 KiB: a whole block in total */
+	{
+		struct skb_limits lim = rw_lim;
+
+		lim.sector_size = 4096;
+		mk_rw(r, SK_BLKIF_OP_READ, 2, 8);
+		r[SK_BLKIF_OFF_SEGS + 5] = 0;
+		r[SK_BLKIF_OFF_SEGS + SK_BLKIF_SEG_SIZE + 4] = 1;
+		KTAP_EXPECT_EQ(skb_req_parse(r, &lim, &d), SKB_MISALIGNED);
+		r[SK_BLKIF_OFF_SEGS + 5] = 7;
+		r[SK_BLKIF_OFF_SEGS + SK_BLKIF_SEG_SIZE + 4] = 0;
+		KTAP_EXPECT_EQ(skb_req_parse(r, &lim, &d), SKB_OK);
+	}
 	KTAP_EXPECT_EQ(skb_reason_status(SKB_MISALIGNED), SK_BLKIF_RSP_ERROR);
 	KTAP_EXPECT(strcmp(skb_reason_str(SKB_MISALIGNED),
 			   "misaligned I/O request") == 0);
@@ -537,15 +550,31 @@ static void alignment(void)
 			segs[i] = (struct skb_seg){ .gref = i, .first = 0,
 						    .last = 7 };
 		KTAP_EXPECT_EQ(skb_req_check_segs(&d, segs, &lim), SKB_OK);
-		/* 2 x 2 KiB halves inside: still whole blocks in total */
+		/*
+		 * 2 x 2 KiB halves inside, whole blocks in total: each
+		 * segment is a bio vector, and one of half a block lets the
+		 * block layer split inside a block (xen-blkback refuses it)
+		 */
 		segs[3].last = 3;
 		segs[4].first = 4;
-		KTAP_EXPECT_EQ(skb_req_check_segs(&d, segs, &lim), SKB_OK);
-		segs[4].first = 5;
 		KTAP_EXPECT_EQ(skb_req_check_segs(&d, segs, &lim),
 			       SKB_MISALIGNED);
-		segs[4].first = 4;
+		KTAP_EXPECT_EQ(d.nr_sectors, 16 * 8 - 8);
+		segs[3].last = 7;
+		segs[4].first = 0;
 		d.sector = 12;
+		KTAP_EXPECT_EQ(skb_req_check_segs(&d, segs, &lim),
+			       SKB_MISALIGNED);
+		d.sector = 16;
+		KTAP_EXPECT_EQ(skb_req_check_segs(&d, segs, &lim), SKB_OK);
+		/* 2 KiB blocks: a 2 KiB segment at any sector offset is whole */
+		lim.sector_size = 2048;
+		segs[0].first = 1;
+		segs[0].last = 4;
+		segs[1].first = 0;
+		segs[1].last = 3;
+		KTAP_EXPECT_EQ(skb_req_check_segs(&d, segs, &lim), SKB_OK);
+		segs[1].last = 5;
 		KTAP_EXPECT_EQ(skb_req_check_segs(&d, segs, &lim),
 			       SKB_MISALIGNED);
 	}
