@@ -153,6 +153,8 @@ static void skb_start_rw(struct skb_dev *d, struct sk_chan *ch,
 			skb_refuse(d, ch, desc, r);
 			return;
 		}
+		/* its length is known now (skb_req_check_segs()) */
+		skb_limit_wait(d, &req->desc);
 	}
 	/* segments left to copy: all of them without a pool */
 	n = gp ? skb_gpool_map(gp, req) : desc->nr_segs;
@@ -246,7 +248,9 @@ void skb_chan_msg(struct sk_chan *ch, const void *msg)
 		skb_refuse(d, ch, &desc, r);
 		return;
 	}
-	skb_limit_wait(d, &desc);	/* agreed I/O limits (limit.c) */
+	/* agreed I/O limits (limit.c); an indirect one's once its size is read */
+	if (!desc.indirect)
+		skb_limit_wait(d, &desc);
 	if (desc.barrier)
 		skb_barrier_drain(d, ch);
 	skb_start[desc.kind](d, ch, &desc);

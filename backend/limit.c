@@ -138,9 +138,11 @@ SPLITKIT_EXPORT(skb_limit_set);
  * @desc: the validated request.
  *
  * Consumer context (may sleep).  Every request costs one against the
- * requests-per-second limit; a read or write costs its bytes against the
- * bandwidth limit.  Returns at once if the disk has no limit or the device
- * is stopping.
+ * requests-per-second limit; every request but a discard costs the bytes
+ * it carries against the bandwidth limit (a flush or barrier with data is
+ * a write), so an indirect request must be paid for once its segments are
+ * read (before, its length is 0).  Returns at once if the disk has no
+ * limit or the device is stopping.
  */
 void skb_limit_wait(struct skb_dev *d, const struct skb_req_desc *desc)
 {
@@ -152,8 +154,7 @@ void skb_limit_wait(struct skb_dev *d, const struct skb_req_desc *desc)
 	if (!atomic_read(&skb_nr_limits) || skb_vdev_of(d->dev, &vdev))
 		return;
 	cost[SKB_LIMIT_IOPS] = 1;
-	cost[SKB_LIMIT_BW] = desc->kind == SKB_KIND_READ ||
-			     desc->kind == SKB_KIND_WRITE ?
+	cost[SKB_LIMIT_BW] = desc->kind != SKB_KIND_DISCARD ?
 			     (u64)desc->nr_sectors << 9 : 0;
 	now = ktime_get_ns();
 	spin_lock(&skb_limit_lock);

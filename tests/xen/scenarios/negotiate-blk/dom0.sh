@@ -32,8 +32,9 @@
 # holds a blk.bandwidth agreement of 512 KiB/s (dom0's capacity 1024
 # KiB/s): after neg-device, dom0 waits for its peer-ready, attaches its
 # device (splitkit negotiate attach) and answers peer-device; the peer
-# selects and sends peer-applied, and dom0 notes its slots file and
-# splitkit_back's limit.  After neg-hostile-done both must be as they
+# selects, reads 2 MiB of its own disk in indirect requests and sends
+# peer-applied, and dom0 checks splitkit_back held some of them and notes
+# its slots file and splitkit_back's limit.  After neg-hostile-done both must be as they
 # were; dom0 answers peer-checked, the peer checks its own view and goes,
 # and once it has gone dom0 sees its slot idle and its limit lifted, and
 # detaches its device.  Each agreement is checked in
@@ -43,6 +44,7 @@
 . /lib/splitkit/negotiate.sh
 
 img=/run/neg.img
+peer_img=/run/negpeer.img
 name=negotiate-blk
 dir=/sys/bus/xen-backend/devices
 cap=/sys/module/splitkit_negotiate/parameters/blk_iops_capacity
@@ -171,15 +173,16 @@ peer_turns()
 	sk_comment "dom0: the peer's slots: $peer_slots"
 	sk_check "dom0: the peer's 524288 bytes/s applied for its request 1" \
 		sh -c "echo '$peer_slots' | grep -q '^0 applied blk.bandwidth 51712 262144 524288 req 1 offers 1:[0-9]* applied 524288:1\$'"
-	sk_check "splitkit_back enforces the peer's 524288 bytes/s" \
-		test "$(peer_line)" = "$pdomid 51712 iops 0 bw 524288 held 0"
+	peer_lim=$(peer_line)
+	sk_check "splitkit_back enforces the peer's 524288 bytes/s and held some of its 2 MiB of reads ($peer_lim)" \
+		sh -c "echo '$peer_lim' | grep -q '^$pdomid 51712 iops 0 bw 524288 held [1-9][0-9]*\$'"
 }
 
 # peer_untouched: the peer's slots and limit are as they were.
 peer_untouched()
 {
 	[ "$(cat "$dir/sk-neg-$pdomid-0/slots")" = "$peer_slots" ] &&
-		[ "$(peer_line)" = "$pdomid 51712 iops 0 bw 524288 held 0" ]
+		[ "$(peer_line)" = "$peer_lim" ]
 }
 
 # show_ok: splitkit negotiate show prints every slot line of both guests,
@@ -305,8 +308,9 @@ sk_check "load splitkit_back" sk_blk_load_back || return
 # a loaded machine
 sk_check "load splitkit_negotiate (every event traced)" \
 	sk_insmod splitkit_negotiate offer_timeout_ms=120000 dyndbg=+p || return
-rm -f "$img"
+rm -f "$img" "$peer_img"
 dd if=/dev/zero of="$img" bs=1M count=64 2>/dev/null
+truncate -s 8M "$peer_img"
 domid=""
 rm -f /tmp/neg-peer-domid
 sk_domU_run domU-peer.cfg "$(sk_guard 900)" &
@@ -348,4 +352,4 @@ sk_check "negotiate backend device gone" \
 sk_check "rmmod splitkit_negotiate" rmmod splitkit_negotiate
 sk_check "rmmod splitkit_back" rmmod splitkit_back
 sk_check "dmesg: no oops, warning or hung task" sk_blk_dmesg_clean
-rm -f "$img"
+rm -f "$img" "$peer_img"
