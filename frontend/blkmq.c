@@ -246,6 +246,20 @@ static void skf_resplit_rq(struct skf_queue *q, struct request *rq)
 	queue_work(system_unbound_wq, &dev->reshape_work);
 }
 
+/* A request's slot, put in flight once the request is in its ring. */
+struct skf_commit {
+	struct skf_track *track;
+	u32 slot;
+};
+
+/* sk_chan_put_commit() callback: under the ring's lock, IRQs off. */
+static void skf_commit(void *arg)
+{
+	const struct skf_commit *c = arg;
+
+	skf_track_commit(c->track, c->slot);
+}
+
 static blk_status_t skf_queue_rq(struct blk_mq_hw_ctx *hctx,
 				 const struct blk_mq_queue_data *bd)
 {
@@ -253,6 +267,7 @@ static blk_status_t skf_queue_rq(struct blk_mq_hw_ctx *hctx,
 	struct skf_dev *dev = hq->dev;
 	struct request *rq = bd->rq;
 	struct sk_blkif_request req;
+	struct skf_commit commit;
 	unsigned int copied;
 	struct skf_layout now;
 	u32 ring, slot;
@@ -291,13 +306,14 @@ static blk_status_t skf_queue_rq(struct blk_mq_hw_ctx *hctx,
 		 * do (the queue loses its write cache in skf_reshape_work()).
 		 * One that refused a flush it offered: fail it.
 		 */
-		if (!dev->feat.flush_op) {
+		/* once: a refusal may clear it meanwhile (skf_not_supported()) */
+		op = READ_ONCE(dev->feat.flush_op);
+		if (!op) {
 			if (READ_ONCE(dev->feat.flush_refused))
 				return BLK_STS_NOTSUPP;
 			blk_mq_end_request(rq, BLK_STS_OK);
 			return BLK_STS_OK;
 		}
-		op = dev->feat.flush_op;
 		alt_op = op;
 		req.operation = op;
 		req.u.rw.handle = dev->handle;
@@ -337,10 +353,11 @@ static blk_status_t skf_queue_rq(struct blk_mq_hw_ctx *hctx,
 	 */
 	copied = req_op(rq) == REQ_OP_WRITE ? blk_rq_bytes(rq) : 0;
 	q->rqs[slot] = rq;
-	err = sk_chan_put(q->ch, &req);
+	commit = (struct skf_commit){ .track = &q->track, .slot = slot };
+	err = sk_chan_put_commit(q->ch, &req, skf_commit, &commit);
 	if (err) {
+		/* never in flight: no answer can have been taken for it */
 		q->rqs[slot] = NULL;
-		skf_track_cancel(&q->track, slot);
 		skf_bounce_put(dev, rq);
 		if (err == -ENOSPC)
 			return BLK_STS_RESOURCE;

@@ -298,6 +298,21 @@ static void sk_chan_unbusy(struct sk_chan *ch)
 		queue_work(sk_ring_wq, &ch->work);
 }
 
+/*
+ * A consumer run the caller holds SK_CHAN_BUSY for, ended by
+ * sk_chan_unbusy().  @spurious: whether the run found no work, read before
+ * BUSY is released (a rerun started then overwrites ch->spurious_run).
+ * Return: true if the budget ran out and the run must be continued.
+ */
+static bool sk_chan_run(struct sk_chan *ch, bool *spurious)
+{
+	bool more = sk_chan_consume(ch);
+
+	*spurious = ch->spurious_run;
+	sk_chan_unbusy(ch);
+	return more;
+}
+
 static void sk_chan_work(struct work_struct *work)
 {
 	struct sk_chan *ch = container_of(work, struct sk_chan, work);
@@ -317,10 +332,7 @@ static void sk_chan_work(struct work_struct *work)
 			queue_work(sk_ring_wq, &ch->work);
 		return;
 	}
-	more = sk_chan_consume(ch);
-	/* read before a rerun we may start can overwrite it */
-	spurious = ch->spurious_run;
-	sk_chan_unbusy(ch);
+	more = sk_chan_run(ch, &spurious);
 	if (more) {
 		queue_work(sk_ring_wq, &ch->work);	/* EOI still owed */
 		return;
@@ -367,10 +379,7 @@ static irqreturn_t sk_chan_interrupt(int irq, void *dev_id)
 		queue_work(sk_ring_wq, &ch->work);
 		return IRQ_HANDLED;
 	}
-	more = sk_chan_consume(ch);
-	/* read before a rerun we may start can overwrite it */
-	spurious = ch->spurious_run;
-	sk_chan_unbusy(ch);
+	more = sk_chan_run(ch, &spurious);
 	if (more) {
 		WRITE_ONCE(ch->eoi_owed, true);
 		queue_work(sk_ring_wq, &ch->work);
@@ -395,6 +404,30 @@ static irqreturn_t sk_chan_interrupt(int irq, void *dev_id)
  */
 int sk_chan_put(struct sk_chan *ch, const void *msg)
 {
+	return sk_chan_put_commit(ch, msg, NULL, NULL);
+}
+SPLITKIT_EXPORT(sk_chan_put);
+
+/**
+ * sk_chan_put_commit() - sk_chan_put(), and a callback once it is written.
+ * @ch: channel.
+ * @msg: a request (frontend) or response (backend), of the link's size.
+ * @commit: called only if @msg was written, before the channel's lock is
+ *	    released, so before any sk_chan_push() can publish @msg (NULL:
+ *	    none).  Runs with the lock held and interrupts off: it must not
+ *	    sleep or call into the channel.
+ * @arg: @commit's argument.
+ *
+ * Any context.  A frontend marks its request in flight here, so that an
+ * answer can never be taken for it before it is in the ring (a hostile
+ * backend may guess the next id; an answer to a request not yet written
+ * is a protocol violation).
+ *
+ * Return: as sk_chan_put().
+ */
+int sk_chan_put_commit(struct sk_chan *ch, const void *msg,
+		       void (*commit)(void *arg), void *arg)
+{
 	unsigned long flags;
 	int err;
 
@@ -405,12 +438,15 @@ int sk_chan_put(struct sk_chan *ch, const void *msg)
 		err = sk_front_put_req(&ch->front, msg);
 	else
 		err = sk_back_put_rsp(&ch->back, msg);
-	if (!err)
+	if (!err) {
 		sk_stat_add(&ch->stats.msgs_out, 1);
+		if (commit)
+			commit(arg);
+	}
 	spin_unlock_irqrestore(&ch->lock, flags);
 	return err;
 }
-SPLITKIT_EXPORT(sk_chan_put);
+SPLITKIT_EXPORT(sk_chan_put_commit);
 
 /**
  * sk_chan_push() - publish the messages written so far, notify if asked.

@@ -50,7 +50,9 @@
 /**
  * struct skf_slot - one request slot of a queue.
  * @gen:   generation of the slot's latest issue (counts issues, wraps).
- * @busy:  1 while a request is in flight in this slot.
+ * @busy:  1 while a request is in flight in this slot: from its
+ *	   skf_track_commit() (the request is in the ring) to the answer
+ *	   that retires it.
  * @op:    the operation field we wrote in the ring request.
  * @alt_op: a second operation the backend may echo: for an indirect request
  *	   Linux's xen-blkback answers with the inner operation (read or
@@ -118,8 +120,8 @@ static inline bool skf_verdict_violation(enum skf_verdict v)
 void skf_track_init(struct skf_track *t, struct skf_slot *slots, u32 nr);
 void skf_track_reset(struct skf_track *t);
 int skf_track_issue(struct skf_track *t, u32 slot, u8 op, u8 alt_op);
+void skf_track_commit(struct skf_track *t, u32 slot);
 u64 skf_track_id(const struct skf_track *t, u32 slot);
-void skf_track_cancel(struct skf_track *t, u32 id);
 u32 skf_track_busy(const struct skf_track *t);
 enum skf_verdict skf_track_complete(struct skf_track *t, u64 id, u8 op,
 				    int status, u32 *slot);

@@ -50,14 +50,17 @@ void skf_track_reset(struct skf_track *t)
 }
 
 /**
- * skf_track_issue() - mark a slot in flight before its request is pushed.
+ * skf_track_issue() - start a slot's next request, not yet in flight.
  * @t: tracker.
  * @slot: slot number (the blk-mq tag).
  * @op: operation written in the request.
  * @alt_op: other operation the backend may answer with (or @op).
  *
  * Starts a new generation of @slot; the request must carry
- * skf_track_id(@t, @slot) as its id.
+ * skf_track_id(@t, @slot) as its id.  No answer is taken for it until
+ * skf_track_commit(), which the caller makes once the request is in the
+ * ring (under the ring's lock, before it can be published): until then an
+ * answer naming it is stale, whatever its id.
  *
  * Return: 0; -EINVAL if @slot is out of range; -EBUSY if it is in use.
  */
@@ -73,8 +76,22 @@ int skf_track_issue(struct skf_track *t, u32 slot, u8 op, u8 alt_op)
 	s->gen++;
 	s->op = op;
 	s->alt_op = alt_op;
-	s->busy = 1;
 	return 0;
+}
+
+/**
+ * skf_track_commit() - put a slot's request in flight.
+ * @t: tracker.
+ * @slot: a slot below @t->nr, after its skf_track_issue().
+ *
+ * Any context; the caller's stores before it (the generation, the
+ * operation, its own record of the request) are visible to a consumer
+ * that finds the slot in flight (skf_track_complete()).
+ */
+void skf_track_commit(struct skf_track *t, u32 slot)
+{
+	sk_wmb();	/* pairs with skf_track_complete()'s sk_rmb() */
+	SK_WRITE_ONCE(t->slots[slot].busy, 1);
 }
 
 /**
@@ -87,17 +104,6 @@ int skf_track_issue(struct skf_track *t, u32 slot, u8 op, u8 alt_op)
 u64 skf_track_id(const struct skf_track *t, u32 slot)
 {
 	return (u64)t->slots[slot].gen << 32 | slot;
-}
-
-/**
- * skf_track_cancel() - give back a slot whose request was never pushed.
- * @t: tracker.
- * @id: slot from a successful skf_track_issue().
- */
-void skf_track_cancel(struct skf_track *t, u32 id)
-{
-	if (id < t->nr)
-		t->slots[id].busy = 0;
 }
 
 /**
@@ -133,7 +139,10 @@ enum skf_verdict skf_track_complete(struct skf_track *t, u64 id, u8 op,
 	if (SKF_ID_SLOT(id) >= t->nr)
 		return SKF_V_BAD_ID;
 	s = &t->slots[SKF_ID_SLOT(id)];
-	if (!s->busy || SKF_ID_GEN(id) != s->gen)
+	if (!SK_READ_ONCE(s->busy))
+		return SKF_V_STALE;
+	sk_rmb();	/* the generation and operation of the committed request */
+	if (SKF_ID_GEN(id) != s->gen)
 		return SKF_V_STALE;
 	s->busy = 0;
 	*slot = SKF_ID_SLOT(id);

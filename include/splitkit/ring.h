@@ -130,6 +130,8 @@ void *sk_link_priv(const struct sk_link *l);
 
 /* ring/chan.c */
 int sk_chan_put(struct sk_chan *ch, const void *msg);
+int sk_chan_put_commit(struct sk_chan *ch, const void *msg,
+		       void (*commit)(void *arg), void *arg);
 bool sk_chan_push(struct sk_chan *ch);
 unsigned int sk_chan_space(struct sk_chan *ch);
 unsigned int sk_chan_nr_ents(const struct sk_chan *ch);

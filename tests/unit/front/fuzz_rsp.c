@@ -1,16 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * libFuzzer target: splitkit_front's response tracking facing a backend
- * that writes arbitrary responses, interleaved with honest issues and
- * cancels, plus the backend-written XenStore value checks.
+ * that writes arbitrary responses, interleaved with honest issues,
+ * commits (the request is in the ring) and abandoned issues (the ring
+ * refused the request), plus the backend-written XenStore value checks.
  *
- * Each 12-byte record is one event: issue / cancel / response with a
- * fuzzer-chosen 64-bit id, operation and status; a response either takes
- * the id as it is or (one in two) names the chosen slot's current or an
- * earlier generation, so replays are exercised too.  A shadow model of the
- * slots (with their generations) checks that a response retires a slot
- * only if it was in flight in that generation, never twice, that every violation is classified as one, and that the
- * tracker's view always equals the model's.  The slot array is exactly
+ * Each 12-byte record is one event: issue / commit or abandon / response
+ * with a fuzzer-chosen 64-bit id, operation and status; a response either
+ * takes the id as it is or (one in two) names the chosen slot's current or
+ * an earlier generation, so replays and guesses of an issued request not
+ * yet committed are exercised too.  A shadow model of the slots (with
+ * their generations) checks that a response retires a slot only if it was
+ * committed in that generation, never twice, that every violation is
+ * classified as one, and that the tracker's view always equals the
+ * model's.  The slot array is exactly
  * sized on the heap, so any out-of-bounds index is caught by ASan.
  */
 #include <stdbool.h>
@@ -106,7 +109,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct skf_track t;
 	struct skf_slot *slots;
 	uint32_t *gen;
-	uint8_t *model;
+	uint8_t *model, *issued;
 	u32 depth, slot;
 	size_t i;
 
@@ -116,8 +119,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	depth = 1 + data[0] % 64;
 	slots = malloc(depth * sizeof(*slots));
 	model = calloc(depth, 1);
+	issued = calloc(depth, 1);
 	gen = calloc(depth, sizeof(*gen));
-	if (!slots || !model || !gen)
+	if (!slots || !model || !issued || !gen)
 		abort();
 	skf_track_init(&t, slots, depth);
 
@@ -136,7 +140,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (skf_track_issue(&t, slot, op % 7, op % 7) == 0) {
 				if (model[slot])
 					abort();
-				model[slot] = 1 + op % 7;
+				issued[slot] = 1 + op % 7;
 				gen[slot]++;
 				if (skf_track_id(&t, slot) !=
 				    ((uint64_t)gen[slot] << 32 | slot))
@@ -145,10 +149,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			}
 			break;
-		case 1:	/* cancel */
+		case 1:	/* the request is in the ring, or it was refused */
 			slot = (u32)(id % depth);
-			skf_track_cancel(&t, slot);
-			model[slot] = 0;
+			if (!issued[slot])
+				break;
+			if (r[8] & 2) {
+				skf_track_commit(&t, slot);
+				model[slot] = issued[slot];
+			}
+			issued[slot] = 0;
 			break;
 		default: /* a response from the backend */
 			if (r[0] % 4 == 2) {
@@ -181,6 +190,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 	}
 	free(gen);
+	free(issued);
 	free(model);
 	free(slots);
 	return 0;

@@ -17,6 +17,16 @@ static struct skf_track t;
 /* The id a slot's current request carries. */
 #define ID(slot)	skf_track_id(&t, (slot))
 
+/* Issue a request and put it in the ring (skf_track_commit()). */
+static int issue(struct skf_track *tr, u32 slot, u8 op, u8 alt_op)
+{
+	int err = skf_track_issue(tr, slot, op, alt_op);
+
+	if (!err)
+		skf_track_commit(tr, slot);
+	return err;
+}
+
 static void track_fresh(void)
 {
 	skf_track_init(&t, slots, DEPTH);
@@ -27,7 +37,7 @@ static void honest_round_trip(void)
 	u32 slot = 99;
 
 	track_fresh();
-	KTAP_EXPECT_EQ(skf_track_issue(&t, 3, SK_BLKIF_OP_READ, SK_BLKIF_OP_READ), 0);
+	KTAP_EXPECT_EQ(issue(&t, 3, SK_BLKIF_OP_READ, SK_BLKIF_OP_READ), 0);
 	KTAP_EXPECT_EQ(skf_track_busy(&t), 1);
 	KTAP_EXPECT_EQ(skf_track_complete(&t, ID(3), SK_BLKIF_OP_READ, SK_BLKIF_RSP_OKAY,
 					  &slot), SKF_V_OK);
@@ -54,7 +64,7 @@ static void status_values(void)
 
 	for (i = 0; i < KTAP_ARRAY_SIZE(cases); i++) {
 		track_fresh();
-		skf_track_issue(&t, 1, SK_BLKIF_OP_WRITE, SK_BLKIF_OP_WRITE);
+		issue(&t, 1, SK_BLKIF_OP_WRITE, SK_BLKIF_OP_WRITE);
 		KTAP_EXPECT_EQ(skf_track_complete(&t, ID(1), SK_BLKIF_OP_WRITE,
 						  cases[i].status, &slot),
 			       cases[i].v);
@@ -75,7 +85,7 @@ static void hostile_ids(void)
 	u64 id;
 
 	track_fresh();
-	skf_track_issue(&t, 1, SK_BLKIF_OP_READ, SK_BLKIF_OP_READ);
+	issue(&t, 1, SK_BLKIF_OP_READ, SK_BLKIF_OP_READ);
 	for (i = 0; i < KTAP_ARRAY_SIZE(ids); i++) {
 		enum skf_verdict v = skf_track_complete(&t, ids[i],
 							SK_BLKIF_OP_READ, 0, &slot);
@@ -104,7 +114,7 @@ static void duplicate_and_invented(void)
 	track_fresh();
 	KTAP_EXPECT_EQ(skf_track_complete(&t, ID(2), SK_BLKIF_OP_READ, 0, &slot),
 		       SKF_V_STALE);
-	skf_track_issue(&t, 2, SK_BLKIF_OP_READ, SK_BLKIF_OP_READ);
+	issue(&t, 2, SK_BLKIF_OP_READ, SK_BLKIF_OP_READ);
 	KTAP_EXPECT_EQ(skf_track_complete(&t, ID(2), SK_BLKIF_OP_READ, 0, &slot),
 		       SKF_V_OK);
 	KTAP_EXPECT_EQ(skf_track_complete(&t, ID(2), SK_BLKIF_OP_READ, 0, &slot),
@@ -122,11 +132,11 @@ static void replay_after_reuse(void)
 	u32 slot = 55;
 
 	track_fresh();
-	skf_track_issue(&t, 2, SK_BLKIF_OP_READ, SK_BLKIF_OP_READ);
+	issue(&t, 2, SK_BLKIF_OP_READ, SK_BLKIF_OP_READ);
 	old = ID(2);
 	KTAP_EXPECT_EQ(skf_track_complete(&t, old, SK_BLKIF_OP_READ, 0, &slot),
 		       SKF_V_OK);
-	skf_track_issue(&t, 2, SK_BLKIF_OP_READ, SK_BLKIF_OP_READ);
+	issue(&t, 2, SK_BLKIF_OP_READ, SK_BLKIF_OP_READ);
 	now = ID(2);
 	KTAP_EXPECT(now != old);
 	slot = 55;
@@ -136,7 +146,7 @@ static void replay_after_reuse(void)
 	KTAP_EXPECT_EQ(skf_track_busy(&t), 1);
 	/* a reconnect keeps generations: the old answer stays stale */
 	skf_track_reset(&t);
-	skf_track_issue(&t, 2, SK_BLKIF_OP_READ, SK_BLKIF_OP_READ);
+	issue(&t, 2, SK_BLKIF_OP_READ, SK_BLKIF_OP_READ);
 	KTAP_EXPECT_EQ(skf_track_complete(&t, now, SK_BLKIF_OP_READ, 0, &slot),
 		       SKF_V_STALE);
 	KTAP_EXPECT_EQ(skf_track_complete(&t, ID(2), SK_BLKIF_OP_READ, 0,
@@ -150,7 +160,7 @@ static void wrong_operation(void)
 	u32 slot = 0;
 
 	track_fresh();
-	skf_track_issue(&t, 4, SK_BLKIF_OP_WRITE, SK_BLKIF_OP_WRITE);
+	issue(&t, 4, SK_BLKIF_OP_WRITE, SK_BLKIF_OP_WRITE);
 	KTAP_EXPECT_EQ(skf_track_complete(&t, ID(4), SK_BLKIF_OP_READ, 0, &slot),
 		       SKF_V_BAD_OP);
 	/* retired: its request is failed by the caller, never twice */
@@ -163,13 +173,13 @@ static void indirect_either_op(void)
 	u32 slot;
 
 	track_fresh();
-	skf_track_issue(&t, 0, SK_BLKIF_OP_INDIRECT, SK_BLKIF_OP_READ);
-	skf_track_issue(&t, 1, SK_BLKIF_OP_INDIRECT, SK_BLKIF_OP_WRITE);
+	issue(&t, 0, SK_BLKIF_OP_INDIRECT, SK_BLKIF_OP_READ);
+	issue(&t, 1, SK_BLKIF_OP_INDIRECT, SK_BLKIF_OP_WRITE);
 	KTAP_EXPECT_EQ(skf_track_complete(&t, ID(0), SK_BLKIF_OP_READ, 0, &slot),
 		       SKF_V_OK);	/* xen-blkback's answer */
 	KTAP_EXPECT_EQ(skf_track_complete(&t, ID(1), SK_BLKIF_OP_INDIRECT, 0, &slot),
 		       SKF_V_OK);	/* io/blkif.h's "copied" */
-	skf_track_issue(&t, 2, SK_BLKIF_OP_INDIRECT, SK_BLKIF_OP_READ);
+	issue(&t, 2, SK_BLKIF_OP_INDIRECT, SK_BLKIF_OP_READ);
 	KTAP_EXPECT_EQ(skf_track_complete(&t, ID(2), SK_BLKIF_OP_WRITE, 0, &slot),
 		       SKF_V_BAD_OP);
 }
@@ -177,15 +187,53 @@ static void indirect_either_op(void)
 static void issue_bounds(void)
 {
 	track_fresh();
-	KTAP_EXPECT_EQ(skf_track_issue(&t, DEPTH, SK_BLKIF_OP_READ, 0), -EINVAL);
-	KTAP_EXPECT_EQ(skf_track_issue(&t, 5, SK_BLKIF_OP_READ, 0), 0);
-	KTAP_EXPECT_EQ(skf_track_issue(&t, 5, SK_BLKIF_OP_READ, 0), -EBUSY);
-	skf_track_cancel(&t, 5);
-	KTAP_EXPECT_EQ(skf_track_busy(&t), 0);
-	skf_track_cancel(&t, DEPTH + 3);	/* ignored */
-	skf_track_issue(&t, 6, SK_BLKIF_OP_READ, 0);
+	KTAP_EXPECT_EQ(issue(&t, DEPTH, SK_BLKIF_OP_READ, 0), -EINVAL);
+	KTAP_EXPECT_EQ(issue(&t, 5, SK_BLKIF_OP_READ, 0), 0);
+	KTAP_EXPECT_EQ(issue(&t, 5, SK_BLKIF_OP_READ, 0), -EBUSY);
+	KTAP_EXPECT_EQ(skf_track_busy(&t), 1);
+	issue(&t, 6, SK_BLKIF_OP_READ, 0);
 	skf_track_reset(&t);
 	KTAP_EXPECT_EQ(skf_track_busy(&t), 0);
+}
+
+/*
+ * A request is taken as in flight only once it is in the ring
+ * (skf_track_commit(), under the ring's lock): a backend that guesses the
+ * next id (the slot and the generation after the one it saw) and answers
+ * while the issuer is between skf_track_issue() and the put must get a
+ * stale verdict, not complete a request that is not yet on the ring (the
+ * issuer would then write a completed request's grants into the ring, or
+ * end it twice when the ring refuses it; found by a review, 2026-12-06).
+ */
+static void guessed_id_before_commit(void)
+{
+	u32 slot = 99;
+	u64 guess;
+
+	track_fresh();
+	issue(&t, 2, SK_BLKIF_OP_READ, SK_BLKIF_OP_READ);
+	KTAP_EXPECT_EQ(skf_track_complete(&t, ID(2), SK_BLKIF_OP_READ,
+					  SK_BLKIF_RSP_OKAY, &slot), SKF_V_OK);
+	/* the backend saw generation g; the next request carries g + 1 */
+	guess = ID(2) + (1ull << 32);
+	KTAP_EXPECT_EQ(skf_track_issue(&t, 2, SK_BLKIF_OP_READ,
+				       SK_BLKIF_OP_READ), 0);
+	KTAP_EXPECT_EQ(ID(2), guess);
+	KTAP_EXPECT_EQ(skf_track_busy(&t), 0);
+	slot = 99;
+	KTAP_EXPECT_EQ(skf_track_complete(&t, guess, SK_BLKIF_OP_READ,
+					  SK_BLKIF_RSP_OKAY, &slot),
+		       SKF_V_STALE);
+	KTAP_EXPECT_EQ(slot, 99);
+	/* the ring refused it: issued again, never answered meanwhile */
+	KTAP_EXPECT_EQ(skf_track_issue(&t, 2, SK_BLKIF_OP_WRITE,
+				       SK_BLKIF_OP_WRITE), 0);
+	guess = ID(2);
+	skf_track_commit(&t, 2);
+	KTAP_EXPECT_EQ(skf_track_busy(&t), 1);
+	KTAP_EXPECT_EQ(skf_track_complete(&t, guess, SK_BLKIF_OP_WRITE,
+					  SK_BLKIF_RSP_OKAY, &slot), SKF_V_OK);
+	KTAP_EXPECT_EQ(slot, 2);
 }
 
 static void layout_check(void)
@@ -389,6 +437,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(wrong_operation),
 	KTAP_CASE(indirect_either_op),
 	KTAP_CASE(issue_bounds),
+	KTAP_CASE(guessed_id_before_commit),
 	KTAP_CASE(geometry),
 	KTAP_CASE(indirect_negotiation),
 	KTAP_CASE(discard_params),
