@@ -262,6 +262,15 @@ static int skf_setup(struct sk_xb *xb)
 	struct skf_dev *dev = xb->priv;
 	struct sk_link *l;
 
+	/*
+	 * A broken close let the queue run so that queued I/O failed: quiesce
+	 * it again before the rings and features it reads change (common.h),
+	 * and before queue_rq can see broken cleared.
+	 */
+	if (dev->gd && !dev->quiesced) {
+		blk_mq_quiesce_queue(dev->gd->queue);
+		dev->quiesced = true;
+	}
 	/* a new connection: whatever the last backend broke is behind us */
 	WRITE_ONCE(dev->broken, false);
 	l = skf_new_link(dev);
@@ -542,13 +551,13 @@ static void skf_stats_snapshot(struct device *d, u64 *v)
 {
 	struct skf_dev *dev = sk_xb_from_dev(d)->priv;
 	struct sk_gpool_stats gs = { 0 };
-	struct sk_chan_stats cs;
 	unsigned int i;
 
 	mutex_lock(&dev->xb.lock);
 	for (i = 0; dev->queues && i < dev->cap_queues; i++) {
 		const struct skf_queue *q = &dev->queues[i];
 		const struct skf_stats *s = &q->stats;
+		struct sk_chan_stats cs = { 0 };
 
 		v[skf_st_issued] += READ_ONCE(s->issued);
 		v[skf_st_completed] += READ_ONCE(s->completed);
@@ -564,20 +573,16 @@ static void skf_stats_snapshot(struct device *d, u64 *v)
 		v[skf_st_rerouted] += READ_ONCE(s->rerouted);
 		v[skf_st_copied_bytes] += READ_ONCE(s->copied_w) +
 					  READ_ONCE(s->copied_r);
-		if (!q->poll) {
-			if (q->ch) {
-				sk_chan_get_stats(q->ch, &cs);
-				v[skf_st_coalesced_waits] += cs.coalesced;
-			}
-			continue;
-		}
-		v[skf_st_poll_spurious_events] += READ_ONCE(s->spurious);
-		v[skf_st_poll_inflight] += skf_track_busy(&q->track);
-		if (q->ch) {
+		if (q->ch)
 			sk_chan_get_stats(q->ch, &cs);
-			v[skf_st_poll_ring_events] += cs.events;
-			v[skf_st_poll_spurious_events] += cs.spurious;
-		}
+		/* polled rings never coalesce: their coalesced count is 0 */
+		v[skf_st_coalesced_waits] += cs.coalesced;
+		if (!q->poll)
+			continue;
+		v[skf_st_poll_spurious_events] += READ_ONCE(s->spurious) +
+						  cs.spurious;
+		v[skf_st_poll_ring_events] += cs.events;
+		v[skf_st_poll_inflight] += skf_track_busy(&q->track);
 	}
 	if (dev->pool)
 		sk_gpool_get_stats(dev->pool, &gs);
