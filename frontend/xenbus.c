@@ -343,13 +343,34 @@ static void skf_log_features(struct skf_dev *dev)
 		 dev->feat.discard ? "on" : "off", dev->nr_poll);
 }
 
+/*
+ * Allocate and grant @n pages now and leave them idle in @gp, which keeps
+ * them (its max_free).  queue_rq allocates with GFP_ATOMIC, which can fail
+ * under the very memory pressure that writeback or swap to this disk is
+ * to relieve; with these every ring can always issue one request of the
+ * largest size.  GFP_NOIO: this disk cannot take I/O while it connects.
+ * Best effort: what cannot be allocated now is allocated on demand.
+ */
+static void skf_pool_reserve(struct sk_gpool *gp, unsigned int n)
+{
+	struct sk_gpage *pg, *tmp;
+	LIST_HEAD(got);
+
+	while (n-- && (pg = sk_gpool_get(gp, GFP_NOIO | __GFP_NOWARN)))
+		list_add(&pg->lru, &got);
+	list_for_each_entry_safe(pg, tmp, &got, lru) {
+		list_del(&pg->lru);
+		sk_gpool_put(gp, pg);
+	}
+}
+
 /* sk_xb connect: the backend is Connected; start I/O. */
 static int skf_connect(struct sk_xb *xb)
 {
 	struct skf_dev *dev = xb->priv;
 	struct skf_features f = { .order = dev->feat.order };
 	struct skf_geom g = { 0 };
-	unsigned int pages;
+	unsigned int pages, reserve;
 	bool first = !dev->gd;
 	int err;
 
@@ -364,13 +385,15 @@ static int skf_connect(struct sk_xb *xb)
 	}
 
 	/* at most a ring's entries in flight per ring, whatever the tags */
-	pages = dev->nr_queues *
-		min(dev->depth, sk_chan_nr_ents(sk_link_chan(dev->link, 0))) *
-		(f.max_segs + DIV_ROUND_UP(f.max_segs, SK_BLKIF_SEGS_PER_INDIRECT_PAGE));
+	reserve = dev->nr_queues *
+		  (f.max_segs + DIV_ROUND_UP(f.max_segs, SK_BLKIF_SEGS_PER_INDIRECT_PAGE));
+	pages = reserve *
+		min(dev->depth, sk_chan_nr_ents(sk_link_chan(dev->link, 0)));
 	dev->pool = sk_gpool_create(dev->xbdev->otherend_id, pages,
-				    f.persistent ? pages : 0, false);
+				    f.persistent ? pages : reserve, false);
 	if (!dev->pool)
 		return -ENOMEM;
+	skf_pool_reserve(dev->pool, reserve);
 	dev->feat = f;
 	if (first) {
 		dev->geom = g;

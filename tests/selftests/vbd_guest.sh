@@ -414,6 +414,12 @@ front_checks()
 	if [ "$(skt_vbd_expect "$FRONT" "$BACK" persistent)" = 1 ]; then
 		skt_check "$DATA: persistent grants reused (grant_hits $(skt_blk_front_stat $DATA grant_hits))" \
 			test "$(skt_blk_front_stat $DATA grant_hits)" -gt 0
+	else
+		# the reserve taken at connect (one largest request per ring)
+		# stays granted and is reused, so no request needs an atomic
+		# allocation to go out
+		skt_check "$DATA: without persistent grants the connect-time reserve reused (grant_hits $(skt_blk_front_stat $DATA grant_hits))" \
+			test "$(skt_blk_front_stat $DATA grant_hits)" -gt 0
 	fi
 }
 
