@@ -485,14 +485,19 @@ powercut_check()
 # --- boot --------------------------------------------------------------
 
 # boot_qemu: one boot of the scenarios in $boot, console to $log; returns
-# QEMU's status, or 200 if dom0 never said DOM0-UP within
-# DOM0_BOOT_TIMEOUT s (QEMU is then stopped).  An emulated boot has been
-# seen to stall before dom0's init runs; a second boot gets past it.  With
-# $cut set (a power-cut scenario ends the boot), QEMU gets the power-cut
-# disks and powercut_watch.
+# QEMU's status, 200 if dom0 never said DOM0-UP within DOM0_BOOT_TIMEOUT s
+# (QEMU is then stopped), or 202 if QEMU ended before DOM0-UP (dom0's
+# kernel died while booting).  dom0's init says DOM0-UP before it loads
+# any module, so neither can be splitkit's doing: an emulated boot has
+# been seen to stall before dom0's init runs, and the 6.12 dom0 to die of
+# an "Oops: int3" in sched_clock_cpu (the emulated CPUs tripping a kernel
+# that patches its own code, as guests do, sk_boot_crash); a second boot
+# gets past both.  With $cut set (a power-cut scenario ends the boot),
+# QEMU gets the power-cut disks and powercut_watch.  $fake_dom0_crash:
+# make dom0 die so (no init: the kernel panics), the harness's self-test.
 boot_qemu()
 {
-	local qpid wpid="" waited=0
+	local qpid wpid="" waited=0 noinit=""
 
 	: >"$log"
 	rm -f "$out/qemu.pid"
@@ -500,13 +505,14 @@ boot_qemu()
 	if [ -n "$cut" ]; then
 		powercut_prepare || return 201
 	fi
+	[ -n "${fake_dom0_crash:-}" ] && noinit=" rdinit=/sk-no-such-init"
 	timeout -s KILL "$limit" qemu-system-x86_64 \
 		-nodefaults -display none -no-reboot -pidfile "$out/qemu.pid" \
 		-machine pc -cpu qemu64,+svm,+npt -m 3072 -smp 2 \
 		-serial "file:$log" "${scratch_drive[@]}" "${powercut_drive[@]}" \
 		-kernel "$out/xen" \
 		-append "dom0_mem=1536M,max:1536M console=com1 com1=115200,8n1 ${XEN_APPEND:-}" \
-		-initrd "/boot/vmlinuz-$kver console=hvc0 quiet loglevel=3 panic=-1 sk.timeout=$SCENARIO_TIMEOUT sk.scenarios=${boot// /:}${fake_crash:+ sk.fakebootcrash=$fake_crash}${back_params:+ sk.backparams=${back_params//,/:}},$out/dom0.img" \
+		-initrd "/boot/vmlinuz-$kver console=hvc0 quiet loglevel=3 panic=-1$noinit sk.timeout=$SCENARIO_TIMEOUT sk.scenarios=${boot// /:}${fake_crash:+ sk.fakebootcrash=$fake_crash}${back_params:+ sk.backparams=${back_params//,/:}},$out/dom0.img" \
 		</dev/null >"$out/qemu.log" 2>&1 &
 	qpid=$!
 	if [ -n "$cut" ]; then
@@ -527,6 +533,7 @@ boot_qemu()
 	wait "$qpid" 2>/dev/null	# no "Killed" notice after a power cut
 	local rc=$?
 	[ -n "$wpid" ] && wait "$wpid"
+	grep -aq '^SK: DOM0-UP' "$log" 2>/dev/null || return 202
 	return $rc
 }
 
@@ -640,16 +647,29 @@ while [ "$i" -lt "${#boots[@]}" ]; do
 	fi
 
 	echo "# booting Xen 4.17 + dom0 $kver in QEMU (TCG), scenarios: $boot"
+	# harness self-test of the second boot: XEN_FAKE_DOM0_CRASH=1 makes
+	# dom0's kernel die while it boots, in the first boot only
+	fake_dom0_crash=""
+	[ "$i" -eq 0 ] && fake_dom0_crash=${XEN_FAKE_DOM0_CRASH:-}
 	boot_qemu
 	qrc=$?
-	if [ "$qrc" -eq 200 ]; then
-		echo "# dom0 not up after $DOM0_BOOT_TIMEOUT s; console tail:"
+	fake_dom0_crash=""
+	if [ "$qrc" -eq 200 ] || [ "$qrc" -eq 202 ]; then
+		if [ "$qrc" -eq 200 ]; then
+			echo "# dom0 not up after $DOM0_BOOT_TIMEOUT s; console tail:"
+			cp "$log" "${log%.log}-stalled.log"
+		else
+			echo "# dom0's kernel died while booting, before its init said DOM0-UP (no module loaded, nothing of splitkit ran: the emulated platform); console tail:"
+			cp "$log" "${log%.log}-died.log"
+		fi
+		grep -av '^SKC:' "$log" | grep -a -A3 -E 'Oops|Kernel panic|RIP:' |
+			head -n 8 | sed 's/^/# console: /'
 		tail -n 5 "$log" | sed 's/^/# console: /'
-		cp "$log" "${log%.log}-stalled.log"
 		echo "# booting again"
 		boot_qemu
 		qrc=$?
 		[ "$qrc" -eq 200 ] && echo "# dom0 not up after $DOM0_BOOT_TIMEOUT s again"
+		[ "$qrc" -eq 202 ] && echo "# dom0's kernel died while booting again"
 	fi
 	[ "$qrc" -eq 201 ] && bail "creating the power-cut disks in $out"
 	[ "$need_scratch" -eq 1 ] && rm -f "$out/scratch.img"
