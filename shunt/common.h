@@ -24,24 +24,27 @@
  * struct sksh_ctx - one bio of the shunted disk while the shunt has it.
  * @core: the switch core's part (first member).
  * @d: the disk.
- * @bio: the bio.
- * @end_io: its submitter's completion, restored before it is called.
- * @private: its submitter's bi_private.
+ * @bio: the submitter's bio.  Never sent down itself and never changed
+ *	until it is ended: each try on a path is a clone of it
+ *	(sksh_disk.bs), so a bio chained to others (bio_chain()) is counted
+ *	by its own try's completion, not by its chain, and an error a
+ *	chained child left in it is kept.
  * @bdev: the block_device it was submitted to (the emulated disk or one
  *	of its partitions).
- * @iter: its position as submitted, restored before a resubmission.
  * @remapped: it had BIO_REMAPPED (partition offset already applied).
+ * @to: the path its next try goes down (set when it is routed or
+ *	released, under sksh_disk.lock).
+ * @target: that path's block_device (the PV whole disk, or @bdev).
  * @node: in sksh_disk.dispatch while waiting to be submitted.
  */
 struct sksh_ctx {
 	struct sks_bio core;
 	struct sksh_disk *d;
 	struct bio *bio;
-	bio_end_io_t *end_io;
-	void *private;
 	struct block_device *bdev;
-	struct bvec_iter iter;
 	bool remapped;
+	enum sks_path to;
+	struct block_device *target;
 	struct list_head node;
 };
 
@@ -82,6 +85,8 @@ struct sksh_ctx {
  * @flush_wanted: the core asked for the switch's flush.
  * @work: carries out the core's actions in process context.
  * @ctx_pool: struct sksh_ctx for every bio in flight.
+ * @bs: the clones the shunt sends down a path (with a rescuer: they are
+ *	allocated inside a submitter's submit_bio()).
  * @nr_ctx: contexts out of @ctx_pool (bios the shunt has).
  * @idle: woken when a bio completes or a switch moves.
  * @identity_refusals: switches undone because the two faces differed.
@@ -118,6 +123,7 @@ struct sksh_disk {
 	bool flush_wanted;
 	struct work_struct work;
 	mempool_t *ctx_pool;
+	struct bio_set bs;
 	atomic_t nr_ctx;
 	wait_queue_head_t idle;
 	u64 identity_refusals;
@@ -143,15 +149,19 @@ void sksh_pv_put(struct sksh_disk *d, struct file *file,
 
 /**
  * sksh_bio_owned() - does the shunt carry @bio already?
+ * @d: the shunted disk.
  * @bio: a bio entering submit_bio_noacct().
  *
- * A bio the shunt routed (and the remainder the block layer resubmits
- * when it splits one) completes through sksh_end_io(); the switch's own
- * flush and identity reads through sksh_sync_end_io().  Any context.
+ * The clones the shunt sends down a path come from its own bio_set, and
+ * so does the remainder the block layer resubmits when it splits one
+ * (whatever its bi_end_io is by then: blk-crypto's fallback replaces it);
+ * the switch's own flush and identity reads complete through
+ * sksh_sync_end_io().  Any context.
  */
-static inline bool sksh_bio_owned(const struct bio *bio)
+static inline bool sksh_bio_owned(const struct sksh_disk *d,
+				  const struct bio *bio)
 {
-	return bio->bi_end_io == sksh_end_io ||
+	return bio->bi_pool == &d->bs || bio->bi_end_io == sksh_end_io ||
 	       bio->bi_end_io == sksh_sync_end_io;
 }
 
@@ -168,7 +178,7 @@ static inline bool sksh_bio_wanted(const struct sksh_disk *d,
 				   const struct bio *bio)
 {
 	return bio->bi_bdev && bio->bi_bdev->bd_disk == d->emul->bd_disk &&
-	       !sksh_bio_owned(bio);
+	       !sksh_bio_owned(d, bio);
 }
 
 /* back.c */

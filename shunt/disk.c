@@ -3,10 +3,15 @@
  * splitkit_shunt's disk: the emulated disk and its PV twin, and the bios
  * of the emulated disk from the hook (hook.c) to their completion.  The
  * switch core (core/switch.c) decides where each bio goes; this file does
- * what it says: re-aims a bio at the PV disk (or back), keeps the order in
+ * what it says: sends a bio down the PV disk (or back), keeps the order in
  * which routed bios are submitted, completes bios to their submitters,
  * issues the switch's flush of the emulated disk and checks, at that
  * flushed and drained instant, that the two faces hold the same bytes.
+ *
+ * The submitter's bio itself never goes down a path: each try is a clone
+ * of it from the shunt's bio_set, so the bio's own fields (its status, its
+ * chain to other bios, its encryption context) stay as the submitter left
+ * them until the shunt ends it, once, with the final try's status.
  *
  * Contexts: sksh_disk_submit() runs in the submitter's context (process
  * context as a rule; a REQ_NOWAIT bio is never made to sleep); completion
@@ -49,32 +54,45 @@ static u64 sksh_progress_now(struct sksh_disk *d)
 	return sks_switching(&d->s) ? sksh_now() : 0;
 }
 
-/* Aim @ctx's bio at @p: the PV disk, or back at what it was sent to. */
+/* Aim @ctx's next try at @p: the PV disk, or what it was sent to. */
 static void sksh_aim(struct sksh_disk *d, struct sksh_ctx *ctx,
 		     enum sks_path p)
 {
-	struct bio *bio = ctx->bio;
-
-	bio->bi_status = BLK_STS_OK;
-	bio->bi_iter = ctx->iter;
-	/*
-	 * A bio the PV disk gave back was ended from a request it had been
-	 * merged into, and still links to the next bio of that request:
-	 * blk-mq takes bi_next as the rest of a new request's chain (seen as
-	 * a segment count overflow and BUG in scsi_alloc_sgtables()).
-	 */
-	bio->bi_next = NULL;
-	if (p == SKS_EMUL) {
-		bio_set_dev(bio, ctx->bdev);
-		if (ctx->remapped)
-			bio_set_flag(bio, BIO_REMAPPED);
-		return;
-	}
-	/* the same bytes of the PV whole disk: the tables are the same */
-	if (bdev_is_partition(ctx->bdev) && !ctx->remapped)
-		bio->bi_iter.bi_sector += ctx->bdev->bd_start_sect;
-	bio_set_dev(bio, d->pv);
+	ctx->to = p;
+	ctx->target = p == SKS_PV ? d->pv : ctx->bdev;
 }
+
+/*
+ * A try of @ctx's bio down its path: a clone sharing its pages, aimed as
+ * sksh_aim() said.  Process context, outside d->lock; NULL only for a
+ * REQ_NOWAIT bio when memory is short (the bio_set's reserve serves the
+ * others).
+ */
+static struct bio *sksh_clone(struct sksh_disk *d, struct sksh_ctx *ctx)
+{
+	struct bio *src = ctx->bio;
+	struct bio *clone;
+
+	clone = bio_alloc_clone(ctx->target, src, src->bi_opf & REQ_NOWAIT ?
+				GFP_NOWAIT : GFP_NOIO, &d->bs);
+	if (!clone)
+		return NULL;
+	/* the submitter polls its own bio, which is never queued */
+	clone->bi_opf &= ~REQ_POLLED;
+	if (ctx->to == SKS_PV) {
+		/* the same bytes of the PV whole disk: the tables are the same */
+		if (bdev_is_partition(ctx->bdev) && !ctx->remapped)
+			clone->bi_iter.bi_sector += ctx->bdev->bd_start_sect;
+	} else if (ctx->remapped) {
+		bio_set_flag(clone, BIO_REMAPPED);
+	}
+	clone->bi_end_io = sksh_end_io;
+	clone->bi_private = ctx;
+	return clone;
+}
+
+static void sksh_done(struct sksh_ctx *ctx, blk_status_t status,
+		      bool from_path);
 
 /* Do @act of the core.  Under d->lock; tells whether work must run. */
 static bool sksh_act(struct sksh_disk *d, enum sks_action act)
@@ -107,6 +125,7 @@ static bool sksh_act(struct sksh_disk *d, enum sks_action act)
 static void sksh_dispatch(struct sksh_disk *d)
 {
 	struct sksh_ctx *ctx;
+	struct bio *clone;
 	unsigned long flags;
 
 	for (;;) {
@@ -120,8 +139,14 @@ static void sksh_dispatch(struct sksh_disk *d)
 		}
 		list_del_init(&ctx->node);
 		spin_unlock_irqrestore(&d->lock, flags);
-		/* marked as ours (sksh_bio_owned()): not routed again */
-		submit_bio_noacct(ctx->bio);
+		clone = sksh_clone(d, ctx);
+		if (!clone) {
+			/* as a full queue answers REQ_NOWAIT; not the path's */
+			sksh_done(ctx, BLK_STS_AGAIN, false);
+			continue;
+		}
+		/* from our bio_set (sksh_bio_owned()): not routed again */
+		submit_bio_noacct(clone);
 	}
 }
 
@@ -139,19 +164,17 @@ static bool sksh_path_error(blk_status_t status)
 	       status == BLK_STS_OFFLINE;
 }
 
-/**
- * sksh_end_io() - completion of a bio the shunt routed.
- * @bio: the bio; its bi_private is its struct sksh_ctx.
- *
- * Any context up to hard IRQ.  Tells the core; a bio a failing PV path
- * gave back is held again for the emulated path, any other is completed
- * to its submitter with its own bi_end_io and bi_private restored.
+/*
+ * A try of @ctx's bio ended with @status (@from_path: the path answered;
+ * false: no try could be made).  Tells the core; a bio a failing PV path
+ * gave back is held again for the emulated path, any other is ended to
+ * its submitter.  Any context up to hard IRQ.
  */
-void sksh_end_io(struct bio *bio)
+static void sksh_done(struct sksh_ctx *ctx, blk_status_t status,
+		      bool from_path)
 {
-	struct sksh_ctx *ctx = bio->bi_private;
 	struct sksh_disk *d = ctx->d;
-	bool failed = bio->bi_status != BLK_STS_OK;
+	bool failed = from_path && status != BLK_STS_OK;
 	enum sks_done done;
 	unsigned long flags;
 	bool work, back;
@@ -162,13 +185,13 @@ void sksh_end_io(struct bio *bio)
 	 * answer of the disk's own (not supported, no space, try again for
 	 * REQ_NOWAIT, a medium error) goes to the submitter as it came.
 	 */
-	if (failed && d->s.emul_gone && !sksh_path_error(bio->bi_status))
+	if (failed && d->s.emul_gone && !sksh_path_error(status))
 		failed = false;
 	/* a PV error sends the disk back; the bio is retried there */
 	if (failed && ctx->core.path == SKS_PV) {
 		if (!d->s.pv_broken)
 			pr_warn(SKSH_NAME ": %pg failed a bio (status %d): %s\n",
-				d->pv, bio->bi_status, d->s.emul_gone ?
+				d->pv, status, d->s.emul_gone ?
 				"the emulated disk is unplugged: bios held until the PV disk is back" :
 				"back to the emulated path, bios retried there");
 		sks_pv_broken(&d->s, sksh_now());
@@ -188,12 +211,27 @@ void sksh_end_io(struct bio *bio)
 		wake_up_all(&d->idle);
 	if (done == SKS_DONE_REQUEUED)
 		return;
-	bio->bi_bdev = ctx->bdev;
-	bio->bi_end_io = ctx->end_io;
-	bio->bi_private = ctx->private;
-	bio_endio(bio);
+	/* an error a chained child left in the bio stays the first one */
+	if (status != BLK_STS_OK && ctx->bio->bi_status == BLK_STS_OK)
+		ctx->bio->bi_status = status;
+	bio_endio(ctx->bio);
 	/* last: the wake-up may let the module go */
 	sksh_free_ctx(d, ctx);
+}
+
+/**
+ * sksh_end_io() - completion of a try the shunt sent down a path.
+ * @clone: the clone; its bi_private is its bio's struct sksh_ctx.
+ *
+ * Any context up to hard IRQ.
+ */
+void sksh_end_io(struct bio *clone)
+{
+	struct sksh_ctx *ctx = clone->bi_private;
+	blk_status_t status = clone->bi_status;
+
+	bio_put(clone);
+	sksh_done(ctx, status, true);
 }
 
 /**
@@ -213,6 +251,22 @@ void sksh_disk_submit(struct sksh_disk *d, struct bio *bio)
 	unsigned long flags;
 	bool go = false;
 
+	/*
+	 * On the PV path a partition's bio goes to the whole disk, where
+	 * nothing checks the partition's end: checked here, as the block
+	 * layer does for the partition (bio_check_eod()), on either path.
+	 */
+	if (bdev_is_partition(bio->bi_bdev) &&
+	    !bio_flagged(bio, BIO_REMAPPED) && bio_sectors(bio) &&
+	    (bio_sectors(bio) > bdev_nr_sectors(bio->bi_bdev) ||
+	     bio->bi_iter.bi_sector >
+	     bdev_nr_sectors(bio->bi_bdev) - bio_sectors(bio))) {
+		pr_warn_ratelimited(SKSH_NAME ": %pg: bio of %u sectors at %llu past the partition's end refused\n",
+				    bio->bi_bdev, bio_sectors(bio),
+				    (unsigned long long)bio->bi_iter.bi_sector);
+		bio_io_error(bio);
+		return;
+	}
 	ctx = mempool_alloc(d->ctx_pool, gfp);
 	if (!ctx) {
 		bio_wouldblock_error(bio);
@@ -221,14 +275,9 @@ void sksh_disk_submit(struct sksh_disk *d, struct bio *bio)
 	atomic_inc(&d->nr_ctx);
 	ctx->d = d;
 	ctx->bio = bio;
-	ctx->end_io = bio->bi_end_io;
-	ctx->private = bio->bi_private;
 	ctx->bdev = bio->bi_bdev;
-	ctx->iter = bio->bi_iter;
 	ctx->remapped = bio_flagged(bio, BIO_REMAPPED);
 	INIT_LIST_HEAD(&ctx->node);
-	bio->bi_end_io = sksh_end_io;
-	bio->bi_private = ctx;
 
 	spin_lock_irqsave(&d->lock, flags);
 	route = sks_submit(&d->s, &ctx->core);
@@ -625,10 +674,13 @@ int sksh_disk_open(struct sksh_disk *d, const char *emul, const char *pv)
 		err = -ENOMEM;
 		goto destroy_cache;
 	}
+	err = bioset_init(&d->bs, BIO_POOL_SIZE, 0, BIOSET_NEED_RESCUER);
+	if (err)
+		goto destroy_pool;
 	d->emul_file = sksh_open(emul, &d->emul);
 	if (IS_ERR(d->emul_file)) {
 		err = PTR_ERR(d->emul_file);
-		goto destroy_pool;
+		goto exit_bioset;
 	}
 	if (bdev_is_partition(d->emul)) {
 		err = -EINVAL;
@@ -641,6 +693,8 @@ int sksh_disk_open(struct sksh_disk *d, const char *emul, const char *pv)
 
 close_emul:
 	filp_close(d->emul_file, NULL);
+exit_bioset:
+	bioset_exit(&d->bs);
 destroy_pool:
 	mempool_destroy(d->ctx_pool);
 destroy_cache:
@@ -663,6 +717,7 @@ void sksh_disk_close(struct sksh_disk *d)
 		sksh_pv_put(d, d->pv_file, d->pv);
 	sksh_back_unclaim(d);
 	filp_close(d->emul_file, NULL);
+	bioset_exit(&d->bs);
 	mempool_destroy(d->ctx_pool);
 	kmem_cache_destroy(sksh_ctx_cache);
 }

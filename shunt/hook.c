@@ -7,10 +7,11 @@
  * of the shunted disk that the shunt does not carry yet is made to
  * continue in sksh_submit_bio_noacct(), which hands it to disk.c; every
  * other bio goes on into the real function untouched.  The bios the shunt
- * submits itself (the ones it routed, their split remainders, its flush
- * and its identity reads) carry its completion function as a mark
- * (sksh_bio_owned()), so they pass: the decision never depends on who
- * called, and a tail call into submit_bio_noacct() cannot fool it.
+ * submits itself (the clones it sends down a path and their split
+ * remainders, from its own bio_set; its flush and its identity reads,
+ * with its completion function) carry a mark (sksh_bio_owned()), so they
+ * pass: the decision never depends on who called, and a tail call into
+ * submit_bio_noacct() cannot fool it.
  *
  * Lifetime: sksh_active is set before the hook is registered and cleared
  * before it is removed.  The ftrace callback runs with preemption off; a
