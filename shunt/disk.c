@@ -77,7 +77,7 @@ static struct bio *sksh_clone(struct sksh_disk *d, struct sksh_ctx *ctx)
 				GFP_NOWAIT : GFP_NOIO, &d->bs);
 	if (!clone)
 		return NULL;
-	/* the submitter polls its own bio, which is never queued */
+	/* the bio was not polled either (sksh_disk_submit()) */
 	clone->bi_opf &= ~REQ_POLLED;
 	if (ctx->to == SKS_PV) {
 		/* the same bytes of the PV whole disk: the tables are the same */
@@ -142,7 +142,8 @@ static void sksh_dispatch(struct sksh_disk *d)
 		clone = sksh_clone(d, ctx);
 		if (!clone) {
 			/* as a full queue answers REQ_NOWAIT; not the path's */
-			sksh_done(ctx, BLK_STS_AGAIN, false);
+			sksh_done(ctx, ctx->bio->bi_opf & REQ_NOWAIT ?
+				  BLK_STS_AGAIN : BLK_STS_RESOURCE, false);
 			continue;
 		}
 		/* from our bio_set (sksh_bio_owned()): not routed again */
@@ -267,6 +268,14 @@ void sksh_disk_submit(struct sksh_disk *d, struct bio *bio)
 		bio_io_error(bio);
 		return;
 	}
+	/*
+	 * The bio itself is never queued, only its clones, which are not
+	 * polled: clear it as submit_bio_noacct() does for a queue that
+	 * cannot poll (on 6.1 that also drops REQ_ALLOC_CACHE, whose bio must
+	 * not be freed in the interrupt that now ends it).
+	 */
+	if (bio->bi_opf & REQ_POLLED)
+		bio_clear_polled(bio);
 	ctx = mempool_alloc(d->ctx_pool, gfp);
 	if (!ctx) {
 		bio_wouldblock_error(bio);
