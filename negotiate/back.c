@@ -16,8 +16,15 @@
  * writes is coalesced (the watch drops events while one is queued, the
  * bucket defers the reads) and costs dom0 a bounded amount of work.
  *
+ * When the guest's end goes (disconnect), the work item ends its slots
+ * (GONE: offers expire, agreements are revoked), never the xenwatch
+ * thread: an apply the work is running may wait for the mem_helper for up
+ * to mem_helper_timeout_ms, and Linux's one xenwatch thread serves every
+ * xenbus device of every guest.  Only removing dom0's end (the toolstack's
+ * doing, or an unload) waits for the work.
+ *
  * Locking: skn_back_lock (a mutex) protects every device's slots, bucket,
- * @connected and the device list, so that what all agreements of a
+ * @connected, @gone and the device list, so that what all agreements of a
  * provider hold is consistent while one slot's offers are computed.  It
  * nests inside the state helper's sk_xb.lock (connect, disconnect) and is
  * never held while waiting for the work item.
@@ -66,8 +73,11 @@ struct skn_back_stats {
  * @bad_seen: a hash of each slot's last bad request (skn_back_lock): the
  *	     same garbage read again is not reported (nor rate-limited) twice.
  * @bad_sel_seen: the same for a bad selection.
- * @rl: the request rate limit (skn_back_lock).
+ * @rl: the request rate limit (skn_back_lock), filled once at probe: a
+ *	     guest that reconnects gets no new burst.
  * @connected: slots are live (skn_back_lock).
+ * @gone: the guest's end went and @work has not ended its slots yet
+ *	     (skn_back_lock).
  * @removing: the device is being removed: slots change without being
  *	     published (skn_back_lock).
  * @watching: @watch is registered.
@@ -91,6 +101,7 @@ struct skn_back {
 	u32 bad_sel_seen[SKN_MAX_SLOTS];
 	struct sk_bucket rl;
 	bool connected;
+	bool gone;
 	bool removing;
 	bool watching;
 	struct xenbus_watch watch;
@@ -674,6 +685,29 @@ static void skn_back_slot(struct skn_back *b, unsigned int n, u64 now,
 		*next = min(*next, s->deadline_ns);
 }
 
+/*
+ * The guest's end went: every slot gets GONE (offers expire, agreements
+ * are revoked) and forgets what it read, before a new connection's keys
+ * are read.  Run by the work, never by the xenwatch thread.
+ */
+static void skn_back_end_slots(struct skn_back *b)
+{
+	struct skn_input in = { .available = 0 };
+	u64 now = ktime_get_ns();
+	unsigned int n;
+
+	lockdep_assert_held(&skn_back_lock);
+	b->gone = false;
+	for (n = 0; n < SKN_MAX_SLOTS; n++) {
+		if (b->slot[n].state != SKN_IDLE)
+			skn_back_event(b, n, SKN_EV_GONE, &in, now);
+		b->slot[n].last_req = 0;
+		b->sel_seen[n] = 0;
+		b->bad_seen[n] = 0;
+		b->bad_sel_seen[n] = 0;
+	}
+}
+
 static void skn_back_work(struct work_struct *w)
 {
 	struct skn_back *b = container_of(to_delayed_work(w), struct skn_back,
@@ -682,16 +716,24 @@ static void skn_back_work(struct work_struct *w)
 	unsigned int n;
 
 	mutex_lock(&skn_back_lock);
+	if (b->gone)
+		skn_back_end_slots(b);
 	if (!b->connected)
 		goto unlock;
 	b->dom_max_read = 0;
 	/* the clock again for each slot: an apply may have run a helper */
 	for (n = 0; n < READ_ONCE(skn_max_slots) && n < SKN_MAX_SLOTS; n++) {
-		if (!skn_back_live(b))
+		if (!skn_back_live(b) || b->gone)
 			break;
 		now = ktime_get_ns();
 		skn_back_slot(b, n, now, &next);
 	}
+	/*
+	 * The guest went while an apply ran without the lock: its slots end
+	 * now (a reconnection has queued this work again to read its keys).
+	 */
+	if (b->gone)
+		skn_back_end_slots(b);
 	/*
 	 * The next deadline (offers' timeout, the rate limit).  Never
 	 * mod_delayed_work() here: a watch event that came in while this ran
@@ -700,7 +742,7 @@ static void skn_back_work(struct work_struct *w)
 	 * after its offers expired).  Documentation/negotiate.rst, "When
 	 * each end reads".
 	 */
-	if (next != U64_MAX)
+	if (next != U64_MAX && b->connected)
 		queue_delayed_work(system_wq, &b->work,
 				   nsecs_to_jiffies(next > now ? next - now : 0) + 1);
 unlock:
@@ -761,8 +803,6 @@ static int skn_back_connect(struct sk_xb *xb)
 		return err;
 	b->watching = true;
 	mutex_lock(&skn_back_lock);
-	sk_bucket_init(&b->rl, READ_ONCE(skn_req_rate),
-		       READ_ONCE(skn_req_burst), ktime_get_ns());
 	b->connected = true;
 	mutex_unlock(&skn_back_lock);
 	/* answer what the guest requested before we were there */
@@ -771,33 +811,26 @@ static int skn_back_connect(struct sk_xb *xb)
 	return 0;
 }
 
-/* Every slot gets GONE: offers expire, agreements are revoked. */
+/*
+ * The guest's end went (or dom0's goes): the work ends every slot.  On
+ * the xenwatch thread this does not wait for the work, which may be
+ * running an apply: see the top of this file.
+ */
 static void skn_back_disconnect(struct sk_xb *xb)
 {
 	struct skn_back *b = xb->priv;
-	struct skn_input in = { .available = 0 };
-	unsigned int n;
-	u64 now;
 
-	mutex_lock(&skn_back_lock);
-	b->connected = false;
-	mutex_unlock(&skn_back_lock);
 	if (b->watching) {
 		unregister_xenbus_watch(&b->watch);
 		kfree(b->watch.node);
 		b->watch.node = NULL;
 		b->watching = false;
 	}
-	cancel_delayed_work_sync(&b->work);
 	mutex_lock(&skn_back_lock);
-	now = ktime_get_ns();
-	for (n = 0; n < SKN_MAX_SLOTS; n++) {
-		if (b->slot[n].state != SKN_IDLE)
-			skn_back_event(b, n, SKN_EV_GONE, &in, now);
-		b->slot[n].last_req = 0;
-		b->sel_seen[n] = 0;
-		b->bad_seen[n] = 0;
-		b->bad_sel_seen[n] = 0;
+	if (b->connected) {
+		b->connected = false;
+		b->gone = true;
+		mod_delayed_work(system_wq, &b->work, 0);
 	}
 	mutex_unlock(&skn_back_lock);
 }
@@ -913,6 +946,8 @@ static int skn_back_probe(struct xenbus_device *dev, struct sk_xb **xb)
 		return -ENOMEM;
 	sk_xb_init(&b->xb, dev, false, &skn_back_xb_ops, b);
 	INIT_DELAYED_WORK(&b->work, skn_back_work);
+	sk_bucket_init(&b->rl, READ_ONCE(skn_req_rate),
+		       READ_ONCE(skn_req_burst), ktime_get_ns());
 	err = skn_back_advertise(b);
 	if (err)
 		goto free_dev;
@@ -937,10 +972,17 @@ static void skn_back_stop(struct sk_xb *xb)
 	mutex_unlock(&skn_back_lock);
 }
 
+/*
+ * Last step of remove (or of a failed probe): the work has ended the
+ * slots (disconnect queued it) and never runs again, since nothing
+ * queues it on a device that is not connected.
+ */
 static void skn_back_free(struct sk_xb *xb)
 {
 	struct skn_back *b = xb->priv;
 
+	flush_delayed_work(&b->work);
+	cancel_delayed_work_sync(&b->work);
 	mutex_lock(&skn_back_lock);
 	list_del(&b->node);
 	mutex_unlock(&skn_back_lock);

@@ -34,8 +34,15 @@
 # points mem_helper at a helper that never ends with a 1000 ms
 # mem_helper_timeout_ms and answers mem-hang; the guest selects again and
 # sees ETIMEDOUT, its 1024 MiB untouched, sends mem-timedout; dom0 checks
-# the helper was killed and answers mem-done.  The guest then goes while
-# its offers stand, and its slot is revoked.
+# the helper was killed and points mem_helper at a gate again, answers
+# mem-gate; the guest requests again, selects 896, dom0 sees the helper
+# held and answers mem-gated; the guest unbinds its device, sends
+# mem-closed; dom0 sees its end Closing while the helper is still held
+# (the xenwatch thread did not wait for it), lets it go, sees 896 applied
+# and then revoked, answers mem-revoked; the guest's balloon follows 896,
+# it binds its device again, requests, sends mem-back; dom0 sees the
+# offers and answers mem-done.  The guest then goes while its offers
+# stand, and its slot is revoked.
 #
 # The selection of 640 MiB is applied by a gated helper (gate_helper):
 # dom0 holds it until it has seen its slot "applying 640" in sysfs and set
@@ -64,6 +71,7 @@ neg_dump()
 		xenstore-ls -f "/local/domain/0/backend/sk-neg/$domid" 2>&1
 		xenstore-ls -f "/local/domain/$domid/memory" 2>&1
 		xl list 2>&1
+		ps -eo pid,stat,wchan:24,args | grep -E '[n]eg-|[s]plitkit|[x]enwatch'
 		dmesg | grep -E 'sk-neg|splitkit_negotiate' | tail -n 40
 	} | neg_comments
 }
@@ -97,6 +105,21 @@ gate_helper()
 		printf '#!/bin/sh\n: >%s.started\nread go <%s.fifo\nexec /usr/bin/splitkit "$@"\n' \
 			$gate $gate >$gate && chmod +x $gate &&
 		echo $gate >$params/mem_helper
+}
+
+# applying MIB: dom0's slot 0 is applying MIB (its helper runs).
+applying()
+{
+	grep -q "^0 .* applying $1\$" "$dir/sk-neg-$domid-0/slots"
+}
+
+# be_closed: dom0's end of the guest's device is Closing or Closed.
+be_closed()
+{
+	case $(xenstore-read "/local/domain/0/backend/sk-neg/$domid/0/state") in
+	5|6) return 0 ;;
+	esac
+	return 1
 }
 
 check_agreed()
@@ -223,6 +246,36 @@ dom0_turns()
 		sh -c "! grep -qs 'neg-hang.fif[o]' /proc/[0-9]*/cmdline"
 	sk_check "dom0: the guest still keeps its 1024 MiB (memory/target)" \
 		test "$(xenstore-read "/local/domain/$domid/memory/target")" = 1048576
+
+	# the guest's device goes while dom0 applies its selection: the
+	# xenwatch thread closes dom0's end without waiting for the helper
+	sk_check "mem_helper_timeout_ms: 120 s again" \
+		sh -c "echo 120000 >$params/mem_helper_timeout_ms"
+	sk_check "mem_helper: the gate again" gate_helper
+	sk_hs_send_to "$name" mem-gate
+	sk_check "the guest's new selection runs the gated helper" \
+		skt_wait "$(sk_guard 600)" test -e $gate.started
+	sk_check "dom0: 896 MiB applying" applying 896 || neg_dump "not applying"
+	sk_hs_send_to "$name" mem-gated
+	neg_turn mem-closed >/dev/null || return 1
+	sk_check "dom0's end closed while the helper waits (xenwatch did not wait for it)" \
+		skt_wait 120 be_closed || neg_dump "not closed"
+	sk_check "dom0: 896 MiB still applying" applying 896 ||
+		neg_dump "not applying after the close"
+	sk_check "let the helper go on" sh -c "echo go >$gate.fifo"
+	sk_check "dom0: slot 0 idle once the helper ended (applied, then revoked)" \
+		skt_wait 120 sh -c "grep -q '^0 idle ' $dir/sk-neg-$domid-0/slots" ||
+		neg_dump "not revoked"
+	sk_check "dom0: its log says 896 MiB applied, then revoked" \
+		sh -c "dmesg | grep -A 20 'sk-neg-$domid-0: slot 0: memory applied 896 ' |
+		       grep -q 'sk-neg-$domid-0: slot 0: memory revoked 896'"
+	sk_check "dom0: revoking left the guest its 896 MiB (memory/target)" \
+		test "$(xenstore-read "/local/domain/$domid/memory/target")" = 917504
+	sk_hs_send_to "$name" mem-revoked
+	neg_turn mem-back >/dev/null || return 1
+	sk_check "dom0: offers for the guest's request on its new connection" \
+		sh -c "grep -q '^0 offered ' $dir/sk-neg-$domid-0/slots" ||
+		neg_dump "no offers after reconnecting"
 	sk_check "dom0: no oops, warning or hung task" sk_blk_dmesg_clean
 	sk_hs_send_to "$name" mem-done
 }

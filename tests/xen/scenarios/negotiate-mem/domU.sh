@@ -248,4 +248,29 @@ sk_check "dom0 still holds no agreement (applied 0)" \
 	test "$(bekey applied)" = 0
 sk_check "our 1024 MiB still untouched" ballooned 1024
 sk_hs_send mem-timedout
+
+# 6. our device goes while dom0 applies our selection (dom0 holds its
+# helper): dom0's end closes at once, and the agreement it then puts in
+# force is revoked, as we are gone; our device comes back and asks again
+sk_hs_wait mem-gate >/dev/null || return
+g=$(bekey offer-gen)
+sk_check "ask for 512..1024 MiB again" \
+	sh -c "echo 0 memory 0 $floor 1024 >$dev/request"
+sk_check "offers newer than generation $g" skt_wait 120 newer_offers "$g" ||
+	neg_dump "no new offers"
+sk_check "select 896 MiB a third time" sh -c "echo 0 0 >$dev/select"
+sk_hs_wait mem-gated >/dev/null || return
+drv=$(readlink -f "$dev/driver")
+sk_check "unbind our sk-neg device while dom0 applies" \
+	sh -c "echo sk-neg-0 >$drv/unbind"
+sk_hs_send mem-closed
+sk_hs_wait mem-revoked >/dev/null || return
+sk_check "the balloon follows the 896 MiB dom0 applied" \
+	skt_wait 300 ballooned 896 || neg_dump "balloon"
+sk_check "bind our sk-neg device again" sh -c "echo sk-neg-0 >$drv/bind"
+sk_check "ask for 512..1024 MiB once connected" \
+	skt_wait 120 sh -c "echo 0 memory 0 $floor 1024 >$dev/request"
+sk_check "dom0 offers for it" skt_wait 120 slot0_is offered ||
+	neg_dump "no offers after reconnecting"
+sk_hs_send mem-back
 sk_hs_wait mem-done >/dev/null
