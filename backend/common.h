@@ -467,6 +467,7 @@ void skb_rings_cap(u16 domid, u32 vdev, unsigned int *queues,
 		   unsigned int *order);
 void skb_rings_add(struct skb_dev *d);
 void skb_rings_del(struct skb_dev *d);
+void skb_rings_exit(void);
 
 /* blkif.c */
 void skb_chan_msg(struct sk_chan *ch, const void *msg);

@@ -14,13 +14,23 @@
  * atomic read per request.  The read-only module parameter "limits" lists
  * the limits in force (what a test checks an agreement against).
  *
+ * Each disk with a limit has an entry of its own, allocated when its
+ * first limit is set and freed when its last is lifted; a guest may have
+ * entries for at most limits_per_domain disks (module parameter, default
+ * 16, twice splitkit_negotiate's slots), whatever other guests hold, so
+ * no guest can use up what another needs (an agreement may name a disk
+ * that does not exist yet: a limit waits for its disk).  Memory: about
+ * 100 bytes an entry.
+ *
  * Locking: skb_limit_lock (a spinlock, taken in the consumer's process
  * context, by the setter and by the reader of "limits") protects
- * skb_limits[]; the wait itself is outside it.
+ * skb_limits; the wait itself is outside it.
  */
 #include <linux/delay.h>
 #include <linux/ktime.h>
+#include <linux/list.h>
 #include <linux/moduleparam.h>
+#include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/sysfs.h>
 
@@ -37,8 +47,13 @@
 /* Longest single sleep, so that a disconnect is noticed soon. */
 #define SKB_LIMIT_SLICE_NS	(20 * NSEC_PER_MSEC)
 
+unsigned int skb_limits_per_domain = 16;
+SK_PARAM_UINT(limits_per_domain, skb_limits_per_domain, 1, 256, 0644,
+	      "most disks of one guest with I/O limits, and with ring agreements, 1-256 (default 16); an agreement beyond it is refused (ENOSPC)");
+
 /**
  * struct skb_limit - the limits of one disk.
+ * @node: in skb_limits.
  * @domid: the guest.
  * @vdev: the disk's virtual-device number.
  * @rate: per enum skb_limit_kind, 0 for none.
@@ -47,6 +62,7 @@
  *	  limit (shown in "limits").
  */
 struct skb_limit {
+	struct list_head node;
 	u16 domid;
 	u32 vdev;
 	u64 rate[SKB_NR_LIMIT_KINDS];
@@ -55,7 +71,7 @@ struct skb_limit {
 };
 
 static DEFINE_SPINLOCK(skb_limit_lock);
-static struct skb_limit skb_limits[SKB_MAX_LIMITS];
+static LIST_HEAD(skb_limits);
 static atomic_t skb_nr_limits = ATOMIC_INIT(0);
 
 static bool skb_limit_used(const struct skb_limit *l)
@@ -70,14 +86,25 @@ static bool skb_limit_used(const struct skb_limit *l)
 
 static struct skb_limit *skb_limit_find(u16 domid, u32 vdev)
 {
-	unsigned int i;
+	struct skb_limit *l;
 
 	lockdep_assert_held(&skb_limit_lock);
-	for (i = 0; i < SKB_MAX_LIMITS; i++)
-		if (skb_limit_used(&skb_limits[i]) &&
-		    skb_limits[i].domid == domid && skb_limits[i].vdev == vdev)
-			return &skb_limits[i];
+	list_for_each_entry(l, &skb_limits, node)
+		if (l->domid == domid && l->vdev == vdev)
+			return l;
 	return NULL;
+}
+
+/* Disks of @domid with a limit. */
+static unsigned int skb_limit_count(u16 domid)
+{
+	const struct skb_limit *l;
+	unsigned int n = 0;
+
+	lockdep_assert_held(&skb_limit_lock);
+	list_for_each_entry(l, &skb_limits, node)
+		n += l->domid == domid;
+	return n;
 }
 
 /**
@@ -90,31 +117,34 @@ static struct skb_limit *skb_limit_find(u16 domid, u32 vdev)
  * The limit is kept for the disk whether or not it is connected now, and
  * takes effect at its next request.  A new rate starts with a full bucket.
  *
- * Return: 0, -EINVAL for an unknown @kind, -ENOSPC if SKB_MAX_LIMITS
- * disks already have limits.
+ * Context: process, may sleep (allocates).  Takes skb_limit_lock.
+ * Return: 0, -EINVAL for an unknown @kind, -ENOSPC if limits_per_domain
+ * disks of @domid already have limits, -ENOMEM.
  */
 int skb_limit_set(u16 domid, u32 vdev, unsigned int kind, u64 rate)
 {
-	struct skb_limit *l;
-	unsigned int i;
+	struct skb_limit *l, *fresh = NULL;
 	int err = 0;
 
 	if (kind >= SKB_NR_LIMIT_KINDS)
 		return -EINVAL;
+	if (rate) {
+		fresh = kzalloc(sizeof(*fresh), GFP_KERNEL);
+		if (!fresh)
+			return -ENOMEM;
+	}
 	spin_lock(&skb_limit_lock);
 	l = skb_limit_find(domid, vdev);
 	if (!l && rate) {
-		for (i = 0; i < SKB_MAX_LIMITS; i++)
-			if (!skb_limit_used(&skb_limits[i]))
-				break;
-		if (i == SKB_MAX_LIMITS) {
+		if (skb_limit_count(domid) >= READ_ONCE(skb_limits_per_domain)) {
 			err = -ENOSPC;
 			goto unlock;
 		}
-		l = &skb_limits[i];
-		memset(l, 0, sizeof(*l));
+		l = fresh;
+		fresh = NULL;
 		l->domid = domid;
 		l->vdev = vdev;
+		list_add_tail(&l->node, &skb_limits);
 		atomic_inc(&skb_nr_limits);
 	}
 	if (!l)
@@ -124,13 +154,33 @@ int skb_limit_set(u16 domid, u32 vdev, unsigned int kind, u64 rate)
 		sk_bucket_init(&l->b[kind], rate,
 			       rate * SKB_LIMIT_BURST_MS / 1000 ?: 1,
 			       ktime_get_ns());
-	if (!skb_limit_used(l))
+	if (!skb_limit_used(l)) {
+		list_del(&l->node);
 		atomic_dec(&skb_nr_limits);
+		fresh = l;	/* freed below */
+	}
 unlock:
 	spin_unlock(&skb_limit_lock);
+	kfree(fresh);
 	return err;
 }
 SPLITKIT_EXPORT(skb_limit_set);
+
+/**
+ * skb_limits_exit() - free every disk's limits (module exit).
+ *
+ * Context: may sleep; no device is left that could wait on them.
+ */
+void skb_limits_exit(void)
+{
+	struct skb_limit *l, *tmp;
+
+	list_for_each_entry_safe(l, tmp, &skb_limits, node) {
+		list_del(&l->node);
+		kfree(l);
+	}
+	atomic_set(&skb_nr_limits, 0);
+}
 
 /**
  * skb_limit_wait() - pay a request's cost against its disk's limits.
@@ -184,25 +234,25 @@ void skb_limit_wait(struct skb_dev *d, const struct skb_req_desc *desc)
 /*
  * Read-only module parameter "limits": one line per disk with a limit,
  * "<domid> <vdev> iops <requests/s> bw <bytes/s> held <requests>" (0: no
- * limit of that kind).  The text ends where sysfs's page does:
- * SKB_MAX_LIMITS lines of ordinary values fit, the largest values of all
- * 64 would be cut short.
+ * limit of that kind), oldest first.  The text ends at the last whole
+ * line that fits sysfs's page (about 60 lines of the largest values).
  */
 static int skb_limits_param_get(char *buf, const struct kernel_param *kp)
 {
 	const struct skb_limit *l;
-	unsigned int i;
-	int len = 0;
+	char line[96];
+	int len = 0, n;
 
 	spin_lock(&skb_limit_lock);
-	for (i = 0; i < SKB_MAX_LIMITS; i++) {
-		l = &skb_limits[i];
-		if (!skb_limit_used(l))
-			continue;
-		len += sysfs_emit_at(buf, len,
-				     "%u %u iops %llu bw %llu held %llu\n",
-				     l->domid, l->vdev, l->rate[SKB_LIMIT_IOPS],
-				     l->rate[SKB_LIMIT_BW], l->held);
+	list_for_each_entry(l, &skb_limits, node) {
+		n = scnprintf(line, sizeof(line),
+			      "%u %u iops %llu bw %llu held %llu\n",
+			      l->domid, l->vdev, l->rate[SKB_LIMIT_IOPS],
+			      l->rate[SKB_LIMIT_BW], l->held);
+		if (len + n >= PAGE_SIZE)
+			break;
+		memcpy(buf + len, line, n);
+		len += n;
 	}
 	spin_unlock(&skb_limit_lock);
 	return len;

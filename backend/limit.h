@@ -10,6 +10,10 @@
 struct skb_dev;
 struct skb_req_desc;
 
+/* Most disks of one guest with limits, and with ring agreements. */
+extern unsigned int skb_limits_per_domain;
+
 void skb_limit_wait(struct skb_dev *d, const struct skb_req_desc *desc);
+void skb_limits_exit(void);
 
 #endif /* _SPLITKIT_BACK_LIMIT_H */

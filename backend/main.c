@@ -19,6 +19,7 @@
 #include <splitkit/param.h>
 
 #include "common.h"
+#include "limit.h"
 
 static struct skb_params skb_param = {
 	.max_queues = 4,
@@ -89,6 +90,8 @@ exit_req:
 static void __exit skb_exit(void)
 {
 	skb_xenbus_unregister();
+	skb_rings_exit();
+	skb_limits_exit();
 	skb_req_exit();
 }
 

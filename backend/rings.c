@@ -16,15 +16,21 @@
  * reconfigured (splitkit_front); with any other connected, a new
  * agreement is refused.
  *
- * Locking: skb_rings_lock (a mutex) protects skb_rings[] and
+ * Each disk with an agreement has an entry of its own, allocated with
+ * its first and freed with its last; a guest may have entries for at most
+ * limits_per_domain disks (limit.c), whatever other guests hold.
+ *
+ * Locking: skb_rings_lock (a mutex) protects skb_rings and
  * skb_rings_devs, the devices probed and not yet stopping.  Taken inside
  * a device's xb.lock and the driver core's device lock, never around
  * them: skb_ring_set() may be called from the xenwatch thread (a revoke
  * when the guest goes), which must not wait for a device lock.
  */
+#include <linux/list.h>
 #include <linux/log2.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
+#include <linux/slab.h>
 #include <linux/sysfs.h>
 #include <xen/xenbus.h>
 
@@ -33,15 +39,18 @@
 #include <splitkit/param.h>
 
 #include "common.h"
+#include "limit.h"
 
 /**
  * struct skb_ring_agreement - the ring agreements of one disk.
+ * @node: in skb_rings.
  * @domid: the guest.
  * @vdev: the disk's virtual-device number.
  * @queues: most rings; 0 for no agreement.
  * @pages: most pages per ring, a power of two; 0 for no agreement.
  */
 struct skb_ring_agreement {
+	struct list_head node;
 	u16 domid;
 	u32 vdev;
 	u32 queues;
@@ -49,7 +58,7 @@ struct skb_ring_agreement {
 };
 
 static DEFINE_MUTEX(skb_rings_lock);
-static struct skb_ring_agreement skb_rings[SKB_MAX_LIMITS];
+static LIST_HEAD(skb_rings);
 static LIST_HEAD(skb_rings_devs);
 
 static bool skb_ring_used(const struct skb_ring_agreement *a)
@@ -59,14 +68,25 @@ static bool skb_ring_used(const struct skb_ring_agreement *a)
 
 static struct skb_ring_agreement *skb_ring_find(u16 domid, u32 vdev)
 {
-	unsigned int i;
+	struct skb_ring_agreement *a;
 
 	lockdep_assert_held(&skb_rings_lock);
-	for (i = 0; i < SKB_MAX_LIMITS; i++)
-		if (skb_ring_used(&skb_rings[i]) &&
-		    skb_rings[i].domid == domid && skb_rings[i].vdev == vdev)
-			return &skb_rings[i];
+	list_for_each_entry(a, &skb_rings, node)
+		if (a->domid == domid && a->vdev == vdev)
+			return a;
 	return NULL;
+}
+
+/* Disks of @domid with a ring agreement. */
+static unsigned int skb_ring_count(u16 domid)
+{
+	const struct skb_ring_agreement *a;
+	unsigned int n = 0;
+
+	lockdep_assert_held(&skb_rings_lock);
+	list_for_each_entry(a, &skb_rings, node)
+		n += a->domid == domid;
+	return n;
 }
 
 /**
@@ -93,36 +113,64 @@ void skb_rings_cap(u16 domid, u32 vdev, unsigned int *queues,
 	mutex_unlock(&skb_rings_lock);
 }
 
-/* Record (or lift, @value 0) one agreement; return the old value. */
+/*
+ * Record (or lift, @value 0) one agreement; return the old value.
+ * -ENOSPC if @domid has limits_per_domain disks with agreements already.
+ */
 static int skb_ring_record(u16 domid, u32 vdev, unsigned int kind, u32 value,
 			   u32 *old)
 {
-	struct skb_ring_agreement *a;
-	unsigned int i;
+	struct skb_ring_agreement *a, *fresh = NULL;
+	u32 *field;
+	int err = 0;
 
+	*old = 0;
+	if (value) {
+		fresh = kzalloc(sizeof(*fresh), GFP_KERNEL);
+		if (!fresh)
+			return -ENOMEM;
+	}
 	mutex_lock(&skb_rings_lock);
 	a = skb_ring_find(domid, vdev);
 	if (!a && value) {
-		for (i = 0; i < SKB_MAX_LIMITS; i++)
-			if (!skb_ring_used(&skb_rings[i]))
-				break;
-		if (i == SKB_MAX_LIMITS) {
-			mutex_unlock(&skb_rings_lock);
-			return -ENOSPC;
+		if (skb_ring_count(domid) >= READ_ONCE(skb_limits_per_domain)) {
+			err = -ENOSPC;
+			goto unlock;
 		}
-		a = &skb_rings[i];
-		*a = (struct skb_ring_agreement){ .domid = domid,
-						  .vdev = vdev };
+		a = fresh;
+		fresh = NULL;
+		a->domid = domid;
+		a->vdev = vdev;
+		list_add_tail(&a->node, &skb_rings);
 	}
-	*old = 0;
-	if (a) {
-		u32 *field = kind == SKB_RING_QUEUES ? &a->queues : &a->pages;
-
-		*old = *field;
-		*field = value;
+	if (!a)
+		goto unlock;
+	field = kind == SKB_RING_QUEUES ? &a->queues : &a->pages;
+	*old = *field;
+	*field = value;
+	if (!skb_ring_used(a)) {
+		list_del(&a->node);
+		fresh = a;	/* freed below */
 	}
+unlock:
 	mutex_unlock(&skb_rings_lock);
-	return 0;
+	kfree(fresh);
+	return err;
+}
+
+/**
+ * skb_rings_exit() - free every disk's ring agreements (module exit).
+ *
+ * Context: may sleep; no device is left that could read them.
+ */
+void skb_rings_exit(void)
+{
+	struct skb_ring_agreement *a, *tmp;
+
+	list_for_each_entry_safe(a, tmp, &skb_rings, node) {
+		list_del(&a->node);
+		kfree(a);
+	}
 }
 
 /**
@@ -185,8 +233,9 @@ static struct skb_dev *skb_rings_dev(u16 domid, u32 vdev)
  *
  * Context: process, may sleep (reads XenStore); any thread, the xenwatch
  * thread included.  Takes skb_rings_lock.
- * Return: 0; -EINVAL for a bad @kind or @value; -ENOSPC if SKB_MAX_LIMITS
- * disks already have agreements; -EOPNOTSUPP if the disk is connected to
+ * Return: 0; -EINVAL for a bad @kind or @value; -ENOSPC if
+ * limits_per_domain disks of @domid already have agreements; -ENOMEM;
+ * -EOPNOTSUPP if the disk is connected to
  * a frontend that does not say feature-splitkit-reconfigure (xen-blkfront):
  * then the agreement is not kept.
  */
@@ -222,22 +271,22 @@ SPLITKIT_EXPORT(skb_ring_set);
 /*
  * Read-only module parameter "rings": one line per disk with a ring
  * agreement, "<domid> <vdev> queues <N> pages <N>" (0: no agreement of that
- * kind).  SKB_MAX_LIMITS lines fit sysfs's page.
+ * kind), oldest first, to the last whole line that fits sysfs's page.
  */
 static int skb_rings_param_get(char *buf, const struct kernel_param *kp)
 {
 	const struct skb_ring_agreement *a;
-	unsigned int i;
-	int len = 0;
+	char line[64];
+	int len = 0, n;
 
 	mutex_lock(&skb_rings_lock);
-	for (i = 0; i < SKB_MAX_LIMITS; i++) {
-		a = &skb_rings[i];
-		if (skb_ring_used(a))
-			len += sysfs_emit_at(buf, len,
-					     "%u %u queues %u pages %u\n",
-					     a->domid, a->vdev, a->queues,
-					     a->pages);
+	list_for_each_entry(a, &skb_rings, node) {
+		n = scnprintf(line, sizeof(line), "%u %u queues %u pages %u\n",
+			      a->domid, a->vdev, a->queues, a->pages);
+		if (len + n >= PAGE_SIZE)
+			break;
+		memcpy(buf + len, line, n);
+		len += n;
 	}
 	mutex_unlock(&skb_rings_lock);
 	return len;

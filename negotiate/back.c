@@ -5,8 +5,9 @@
  * every slot of every guest.  Its counterpart is front.c in the guest.
  *
  * A watch on the guest's directory (and timers for deadlines and the rate
- * limit) run one work item per device.  The work reads each slot's keys
- * with splitkit_ring's strict string reader, lets the portable core
+ * limit) run one work item per device.  The watch notes which slot the
+ * guest wrote (a key outside every slot is not even queued), and the work
+ * reads only those slots' keys, with splitkit_ring's strict string reader, lets the portable core
  * classify them (core/state.c: parse, generation checks), passes requests
  * and bad messages through the device's token bucket, asks the core what
  * each event does (skn_back_decide()), performs it (provider.c applies or
@@ -51,6 +52,8 @@
  * @rate_limited: reads deferred by the rate limit.
  * @timeouts: offers that ran out of time.
  * @refused: requests nothing could be offered for.
+ * @slot_reads: slots whose keys were read (one per slot the guest wrote,
+ *	     bounded by the watch's coalescing, not by the rate limit).
  */
 struct skn_back_stats {
 	u64 requests;
@@ -61,6 +64,7 @@ struct skn_back_stats {
 	u64 rate_limited;
 	u64 timeouts;
 	u64 refused;
+	u64 slot_reads;
 };
 
 /**
@@ -80,6 +84,8 @@ struct skn_back_stats {
  *	     (skn_back_lock).
  * @removing: the device is being removed: slots change without being
  *	     published (skn_back_lock).
+ * @unread: the slots the guest wrote since @work last read them, a bit
+ *	     each (atomic bitops: the watch sets them without the lock).
  * @watching: @watch is registered.
  * @watch: on the guest's directory.
  * @work: reads and answers the slots.
@@ -91,6 +97,11 @@ struct skn_back_stats {
  * @applying: each slot's value being applied, 0 for none (skn_back_lock):
  *	     held by the slot while its provider applies it without the
  *	     lock (skn_back_act()), so no other guest is offered it.
+ * @kept: per provider whose revoke takes nothing back (memory, vcpus:
+ *	     skn_provider_keeps()), what the domain's last revoked agreement
+ *	     gave it and it keeps (skn_back_lock): held against the capacity
+ *	     for the other guests until an agreement of the provider is
+ *	     applied for the domain again or dom0's end of the device goes.
  */
 struct skn_back {
 	struct sk_xb xb;
@@ -103,6 +114,7 @@ struct skn_back {
 	bool connected;
 	bool gone;
 	bool removing;
+	unsigned long unread;
 	bool watching;
 	struct xenbus_watch watch;
 	struct delayed_work work;
@@ -111,9 +123,11 @@ struct skn_back {
 	u64 dom_max[SKN_NR_PROVIDERS];
 	u32 dom_max_read;
 	u64 applying[SKN_MAX_SLOTS];
+	u64 kept[SKN_NR_PROVIDERS];
 };
 
 static_assert(SKN_NR_PROVIDERS <= 32);	/* dom_max_read's bits */
+static_assert(SKN_MAX_SLOTS <= BITS_PER_LONG);	/* unread's bits */
 
 static DEFINE_MUTEX(skn_back_lock);
 static LIST_HEAD(skn_back_list);
@@ -304,7 +318,10 @@ static u64 skn_back_held(const struct skn_back *b, unsigned int n)
 	return max(skn_slot_held(&b->slot[n]), b->applying[n]);
 }
 
-/* What every agreement of @provider holds, all guests together. */
+/*
+ * What every agreement of @provider holds, all guests together, with
+ * what domains keep of revoked ones (@kept).
+ */
 static u64 skn_held(u32 provider)
 {
 	struct skn_back *b;
@@ -312,17 +329,21 @@ static u64 skn_held(u32 provider)
 	unsigned int n;
 
 	lockdep_assert_held(&skn_back_lock);
-	list_for_each_entry(b, &skn_back_list, node)
+	list_for_each_entry(b, &skn_back_list, node) {
+		held += b->kept[provider];
 		for (n = 0; n < SKN_MAX_SLOTS; n++)
 			if (b->slot[n].req.provider == provider)
 				held += skn_back_held(b, n);
+	}
 	return held;
 }
 
 /*
  * What @provider can give slot @s of @b: capacity less the others'
- * agreements, no more than dom0's ceiling for one agreement nor than the
- * domain can hold (memory: its static-max).
+ * agreements (and what other domains keep), no more than dom0's ceiling
+ * for one agreement nor than the domain can hold (memory: its
+ * static-max).  What @b's own domain keeps is not the others': an
+ * agreement it makes replaces it.
  */
 static u64 skn_available(struct skn_back *b, const struct skn_slot *s,
 			 u32 provider)
@@ -330,6 +351,7 @@ static u64 skn_available(struct skn_back *b, const struct skn_slot *s,
 	u64 cap = skn_provider_capacity(provider);
 	u64 others = skn_held(provider);
 
+	others -= min(others, b->kept[provider]);
 	if (s->req.provider == provider)
 		others -= min(others, skn_slot_held(s));
 	/* from XenStore (memory's static-max): once per run of the work */
@@ -442,6 +464,12 @@ static void skn_back_event(struct skn_back *b, unsigned int n, u32 event,
 			return;
 		}
 	}
+	/* what the domain keeps: the agreement it revokes, until a new one */
+	if (d.action == SKN_ACT_APPLY)
+		b->kept[s->req.provider] = 0;
+	else if (d.action == SKN_ACT_REVOKE && s->applied &&
+		 skn_provider_keeps(s->req.provider))
+		b->kept[s->req.provider] = s->applied;
 	if (d.action == SKN_ACT_APPLY ||
 	    (d.action == SKN_ACT_REVOKE && s->applied))
 		dev_info(&b->xb.dev->dev, "slot %u: %s %s %llu (offer-gen %u)\n",
@@ -587,9 +615,13 @@ static bool skn_back_admit(struct skn_back *b, u64 now, u64 *next)
 	return false;
 }
 
-/* Handle slot @n: deadline, capacity, request, selection. */
-static void skn_back_slot(struct skn_back *b, unsigned int n, u64 now,
-			  u64 *next)
+/*
+ * Read slot @n's request and selection, which the guest wrote, and act on
+ * them.  A message the rate limit defers leaves the slot unread: the
+ * timer in @next reads it again.
+ */
+static void skn_back_read_slot(struct skn_back *b, unsigned int n, u64 now,
+			       u64 *next)
 {
 	struct skn_slot *s = &b->slot[n];
 	struct skn_input in = { .available = 0 };
@@ -601,6 +633,83 @@ static void skn_back_slot(struct skn_back *b, unsigned int n, u64 now,
 	u32 sel, hash = 0;
 	u64 key;
 	int r;
+
+	b->stats.slot_reads++;
+	r = skn_back_read_request(b, n, &req, &what, &absent, &hash);
+	if (absent && s->state != SKN_IDLE) {
+		skn_back_event(b, n, SKN_EV_WITHDRAW, &in, now);
+		return;
+	}
+	if (r == SKN_MSG_NEW && skn_request_conflict(b->slot, SKN_MAX_SLOTS,
+						      n, &req, &what))
+		r = -EBUSY;
+	if (r < 0 && hash == b->bad_seen[n])
+		r = SKN_MSG_NONE;	/* reported already */
+	if (r != SKN_MSG_NONE) {
+		if (!skn_back_admit(b, now, next)) {
+			set_bit(n, &b->unread);
+			return;
+		}
+		if (r < 0) {
+			b->bad_seen[n] = hash;
+			in.err = r;
+			skn_back_event(b, n, SKN_EV_BAD, &in, now);
+			skn_back_report(b, n, r, what);
+			return;
+		}
+		in.req = &req;
+		in.available = skn_available(b, s, req.provider);
+		skn_back_event(b, n, SKN_EV_REQUEST, &in, now);
+	}
+
+	rg = skn_read(b->xb.dev->otherend, n, "select-gen", 10, &bg);
+	ri = skn_read(b->xb.dev->otherend, n, "select", 10, &bi);
+	r = skn_classify_select(s, &rg, &ri, &sel, &what);
+	if (r == SKN_MSG_NEW || r == SKN_MSG_STALE) {
+		u32 g = 0, i = 0;
+
+		/* the same selection read again is not news */
+		skn_parse_select(&rg, &ri, &g, &i, &what);
+		key = ((u64)g << 3 | i) + 1;
+		/* selections pass the guest's rate limit too */
+		if (key == b->sel_seen[n]) {
+			/* read before */
+		} else if (!skn_back_admit(b, now, next)) {
+			set_bit(n, &b->unread);
+		} else {
+			dev_dbg(&b->xb.dev->dev,
+				"slot %u: selection %u of offer-gen %u: %s\n",
+				n, i, g, r == SKN_MSG_NEW ? "current" : "stale");
+			b->sel_seen[n] = key;
+			in.select = sel;
+			skn_back_event(b, n, r == SKN_MSG_NEW ? SKN_EV_SELECT :
+						SKN_EV_STALE, &in, now);
+		}
+	} else if (r < 0 && skn_sel_hash(&rg, &ri) != b->bad_sel_seen[n]) {
+		/* a bad selection not reported yet */
+		hash = skn_sel_hash(&rg, &ri);
+		if (!skn_back_admit(b, now, next)) {
+			set_bit(n, &b->unread);
+		} else {
+			b->bad_sel_seen[n] = hash;
+			in.err = r;
+			skn_back_event(b, n, SKN_EV_BAD, &in, now);
+			skn_back_report(b, n, r, what);
+		}
+	}
+	kfree(bg);
+	kfree(bi);
+}
+
+/*
+ * Handle slot @n: its deadline, dom0's capacity, and what the guest wrote
+ * if it wrote to the slot since the last read.
+ */
+static void skn_back_slot(struct skn_back *b, unsigned int n, u64 now,
+			  u64 *next)
+{
+	struct skn_slot *s = &b->slot[n];
+	struct skn_input in = { .available = 0 };
 
 	if (skn_slot_expired(s, now)) {
 		in.available = skn_available(b, s, s->req.provider);
@@ -624,63 +733,8 @@ static void skn_back_slot(struct skn_back *b, unsigned int n, u64 now,
 			skn_back_event(b, n, SKN_EV_CAPACITY, &in, now);
 		}
 	}
-
-	r = skn_back_read_request(b, n, &req, &what, &absent, &hash);
-	if (absent && s->state != SKN_IDLE) {
-		skn_back_event(b, n, SKN_EV_WITHDRAW, &in, now);
-		return;
-	}
-	if (r == SKN_MSG_NEW && skn_request_conflict(b->slot, SKN_MAX_SLOTS,
-						      n, &req, &what))
-		r = -EBUSY;
-	if (r < 0 && hash == b->bad_seen[n])
-		r = SKN_MSG_NONE;	/* reported already */
-	if (r != SKN_MSG_NONE) {
-		if (!skn_back_admit(b, now, next))
-			return;
-		if (r < 0) {
-			b->bad_seen[n] = hash;
-			in.err = r;
-			skn_back_event(b, n, SKN_EV_BAD, &in, now);
-			skn_back_report(b, n, r, what);
-			return;
-		}
-		in.req = &req;
-		in.available = skn_available(b, s, req.provider);
-		skn_back_event(b, n, SKN_EV_REQUEST, &in, now);
-	}
-
-	rg = skn_read(b->xb.dev->otherend, n, "select-gen", 10, &bg);
-	ri = skn_read(b->xb.dev->otherend, n, "select", 10, &bi);
-	r = skn_classify_select(s, &rg, &ri, &sel, &what);
-	if (r == SKN_MSG_NEW || r == SKN_MSG_STALE) {
-		u32 g = 0, i = 0;
-
-		/* the same selection read again is not news */
-		skn_parse_select(&rg, &ri, &g, &i, &what);
-		key = ((u64)g << 3 | i) + 1;
-		/* selections pass the guest's rate limit too */
-		if (key != b->sel_seen[n] && skn_back_admit(b, now, next)) {
-			dev_dbg(&b->xb.dev->dev,
-				"slot %u: selection %u of offer-gen %u: %s\n",
-				n, i, g, r == SKN_MSG_NEW ? "current" : "stale");
-			b->sel_seen[n] = key;
-			in.select = sel;
-			skn_back_event(b, n, r == SKN_MSG_NEW ? SKN_EV_SELECT :
-						SKN_EV_STALE, &in, now);
-		}
-	} else if (r < 0 && skn_sel_hash(&rg, &ri) != b->bad_sel_seen[n]) {
-		/* a bad selection not reported yet */
-		hash = skn_sel_hash(&rg, &ri);
-		if (skn_back_admit(b, now, next)) {
-			b->bad_sel_seen[n] = hash;
-			in.err = r;
-			skn_back_event(b, n, SKN_EV_BAD, &in, now);
-			skn_back_report(b, n, r, what);
-		}
-	}
-	kfree(bg);
-	kfree(bi);
+	if (skn_back_live(b) && test_and_clear_bit(n, &b->unread))
+		skn_back_read_slot(b, n, now, next);
 	if (s->state == SKN_OFFERED || s->state == SKN_RENEG)
 		*next = min(*next, s->deadline_ns);
 }
@@ -749,10 +803,51 @@ unlock:
 	mutex_unlock(&skn_back_lock);
 }
 
+/*
+ * The slot a watch event is about: n for "<otherend>/slot-<n>" or a key
+ * under it, SKN_MAX_SLOTS for the guest's directory itself (removed:
+ * every slot), -1 for anything else (a key no slot has, a slot beyond
+ * SKN_MAX_SLOTS): nothing to read.
+ */
+static int skn_back_event_slot(const struct xenbus_watch *w, const char *path)
+{
+	size_t len = strlen(w->node);
+	unsigned int n = 0;
+	const char *p;
+
+	if (strncmp(path, w->node, len))
+		return -1;
+	p = path + len;
+	if (!*p)
+		return SKN_MAX_SLOTS;
+	if (strncmp(p, "/slot-", 6))
+		return -1;
+	for (p += 6; *p >= '0' && *p <= '9' && n < SKN_MAX_SLOTS; p++)
+		n = n * 10 + (*p - '0');
+	if (p == path + len + 6 || (*p && *p != '/') || n >= SKN_MAX_SLOTS)
+		return -1;
+	return n;
+}
+
+/*
+ * Called by xenbus for each event before it is queued: note the slot the
+ * guest wrote, and queue the event only if none is queued already (one
+ * run of the work reads every slot noted).
+ */
 static bool skn_back_will_handle(struct xenbus_watch *w, const char *path,
 				 const char *token)
 {
-	/* one queued event is enough: the work reads every slot */
+	struct skn_back *b = container_of(w, struct skn_back, watch);
+	int n = skn_back_event_slot(w, path);
+	unsigned int i;
+
+	if (n < 0)
+		return false;
+	if (n == SKN_MAX_SLOTS)
+		for (i = 0; i < SKN_MAX_SLOTS; i++)
+			set_bit(i, &b->unread);
+	else
+		set_bit(n, &b->unread);
 	return !READ_ONCE(w->nr_pending);
 }
 
@@ -767,7 +862,7 @@ static void skn_back_watch_cb(struct xenbus_watch *w, const char *path,
 /**
  * skn_back_capacity_changed() - dom0 changed a provider's capacity.
  *
- * Every connected device rereads its slots; those whose agreement or
+ * Every connected device runs its work; the slots whose agreement or
  * offers no longer fit get a CAPACITY event.
  */
 void skn_back_capacity_changed(void)
@@ -786,6 +881,7 @@ void skn_back_capacity_changed(void)
 static int skn_back_connect(struct sk_xb *xb)
 {
 	struct skn_back *b = xb->priv;
+	unsigned int n;
 	u32 version;
 	int err;
 
@@ -806,6 +902,8 @@ static int skn_back_connect(struct sk_xb *xb)
 	b->connected = true;
 	mutex_unlock(&skn_back_lock);
 	/* answer what the guest requested before we were there */
+	for (n = 0; n < SKN_MAX_SLOTS; n++)
+		set_bit(n, &b->unread);
 	mod_delayed_work(system_wq, &b->work, 0);
 	dev_info(&xb->dev->dev, "connected\n");
 	return 0;
@@ -876,15 +974,26 @@ static ssize_t negotiate_stats_show(struct device *dev,
 				    struct device_attribute *attr, char *buf)
 {
 	struct skn_back *b = sk_xb_from_dev(dev)->priv;
+	u64 kept[SKN_NR_PROVIDERS];
 	struct skn_back_stats st;
+	unsigned int p;
+	int len;
 
 	mutex_lock(&skn_back_lock);
 	st = b->stats;
+	memcpy(kept, b->kept, sizeof(kept));
 	mutex_unlock(&skn_back_lock);
-	return sysfs_emit(buf,
-			  "requests %llu\napplied %llu\nrevoked %llu\nstale %llu\nbad %llu\nrate_limited %llu\ntimeouts %llu\nrefused %llu\n",
-			  st.requests, st.applied, st.revoked, st.stale, st.bad,
-			  st.rate_limited, st.timeouts, st.refused);
+	len = sysfs_emit(buf,
+			 "requests %llu\napplied %llu\nrevoked %llu\nstale %llu\nbad %llu\nrate_limited %llu\ntimeouts %llu\nrefused %llu\nslot_reads %llu\n",
+			 st.requests, st.applied, st.revoked, st.stale, st.bad,
+			 st.rate_limited, st.timeouts, st.refused,
+			 st.slot_reads);
+	/* kept_memory, kept_vcpus: what the domain keeps of revoked ones */
+	for (p = 0; p < SKN_NR_PROVIDERS; p++)
+		if (skn_provider_keeps(p))
+			len += sysfs_emit_at(buf, len, "kept_%s %llu\n",
+					     skn_providers[p].name, kept[p]);
+	return len;
 }
 static DEVICE_ATTR_RO(negotiate_stats);
 

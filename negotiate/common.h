@@ -35,6 +35,7 @@ void skn_front_unregister(void);
 /* provider.c */
 u64 skn_provider_capacity(u32 provider);
 int skn_provider_apply(u32 provider, u16 domid, u32 target, u64 value);
+bool skn_provider_keeps(u32 provider);
 int skn_provider_set_capacity(u32 provider, u64 capacity);
 u64 skn_provider_guest_max(u32 provider);
 u64 skn_provider_domain_max(u32 provider, u16 domid);

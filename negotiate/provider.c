@@ -22,7 +22,8 @@
  * the balloon target in XenStore), and the guest's balloon driver follows
  * the target.  An offer never exceeds the domain's memory/static-max.
  * Revoking leaves the domain its memory: taking memory back is a new
- * agreement the guest selects, never a side effect of one ending.
+ * agreement the guest selects, never a side effect of one ending; back.c
+ * keeps counting what the domain keeps (skn_provider_keeps()).
  *
  * The vcpus provider is the same shape: the helper's "set-vcpus DOMID N"
  * (libxl_set_vcpuonline(), as "xl vcpu-set") brings the domain's first N
@@ -394,6 +395,23 @@ u64 skn_provider_domain_max(u32 provider, u16 domid)
 	    !skn_kproviders[provider].domain_max)
 		return U64_MAX;
 	return skn_kproviders[provider].domain_max(domid);
+}
+
+/**
+ * skn_provider_keeps() - whether a domain keeps what a revoked agreement
+ * gave it.
+ * @provider: enum skn_provider_id.
+ *
+ * memory and vcpus: revoking runs no helper, the domain keeps its memory
+ * and vCPUs until a new agreement changes them; the block providers'
+ * revoke lifts the limit.
+ *
+ * Return: true if revoking @provider's agreements takes nothing back.
+ */
+bool skn_provider_keeps(u32 provider)
+{
+	return provider < SKN_NR_PROVIDERS &&
+	       skn_kproviders[provider].apply == skn_helper_apply;
 }
 
 /**

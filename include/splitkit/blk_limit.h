@@ -20,9 +20,6 @@ enum skb_limit_kind {
 	SKB_NR_LIMIT_KINDS
 };
 
-/* Most disks with a limit at once, all guests together. */
-#define SKB_MAX_LIMITS	64
-
 int skb_limit_set(u16 domid, u32 vdev, unsigned int kind, u64 rate);
 
 /*

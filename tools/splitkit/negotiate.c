@@ -220,7 +220,8 @@ static int neg_select(const struct sk_args *a)
 /*
  * dom0: the MiB that memory agreements hold now, from every guest's slots
  * file (negotiate/back.c slots_show(): "N STATE RESOURCE TARGET MIN MAX
- * req G offers G:N applied V:G", V 0 for none).
+ * req G offers G:N applied V:G", V 0 for none), and what guests keep of
+ * revoked ones (negotiate_stats: "kept_memory V").
  */
 static int neg_mem_held(uint64_t *held)
 {
@@ -249,6 +250,18 @@ static int neg_mem_held(uint64_t *held)
 			if (sscanf(line,
 				   "%*u %*s %31s %*u %*u %*u req %*u offers %*u:%*u applied %llu:",
 				   res, &v) == 2 && !strcmp(res, "memory"))
+				*held += v;
+		}
+		fclose(f);
+		snprintf(path, sizeof(path), NEG_BACK_SYS "/%s/negotiate_stats",
+			 e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f)) {
+			unsigned long long v;
+
+			if (sscanf(line, "kept_memory %llu", &v) == 1)
 				*held += v;
 		}
 		fclose(f);

@@ -24,7 +24,9 @@
 # sends neg-stale; dom0 waits until it has counted a stale selection,
 # checks nothing changed and answers neg-stale-checked; the guest selects,
 # measures and sends neg-asked; dom0 checks and answers neg-checked; the
-# guest plays hostile and sends neg-hostile-done; dom0 checks it stayed
+# guest plays hostile (garbage, a flood, limits on two disks it does not
+# have, reaching splitkit_back's limits_per_domain, set to 3, and a third
+# refused ENOSPC) and sends neg-hostile-done; dom0 checks it stayed
 # healthy and answers neg-dom0-done.  After the guest is gone dom0 checks
 # every agreement was revoked and unloads.
 #
@@ -35,7 +37,11 @@
 # selects, reads 2 MiB of its own disk in indirect requests and sends
 # peer-applied, and dom0 checks splitkit_back held some of them and notes
 # its slots file and splitkit_back's limit.  After neg-hostile-done both must be as they
-# were; dom0 answers peer-checked, the peer checks its own view and goes,
+# were; dom0 answers peer-checked, the peer checks its own view, gets a
+# second limit (256 KiB/s, disk 51728: the first guest's quota is not
+# the peer's) and sends peer-limit2, dom0 checks it beside the first
+# guest's 3 (which stays until neg-dom0-done) and answers peer-done, the
+# peer goes,
 # and once it has gone dom0 sees its slot idle and its limit lifted, and
 # detaches its device.  Each agreement is checked in
 # dom0's slot, both ends' keys and splitkit_back's limit in force.
@@ -289,21 +295,48 @@ dom0_turns()
 	sk_comment "dom0: flood reads deferred by the rate limit: $(negstat rate_limited)"
 	sk_check "dom0: logged a malicious or buggy frontend" \
 		sh -c 'dmesg | grep -q "sk-neg.*malicious or buggy frontend"'
+	# one key written in one slot costs dom0 a read of that slot only
+	# (the guest waits for neg-dom0-done: nothing else is written now)
+	v=$(negstat slot_reads)
+	sk_check "write a bad request-gen into the guest's slot 7 (one key)" \
+		xenstore-write "/local/domain/$domid/device/sk-neg/0/slot-7/request-gen" x
+	sk_check "dom0 answers it with an error key" \
+		skt_wait 120 xenstore-read "/local/domain/0/backend/sk-neg/$domid/0/slot-7/error" ||
+		neg_dump "no error for slot 7"
+	sk_comment "dom0: slot reads for it: $(($(negstat slot_reads) - v)) (from $v)"
+	sk_check "dom0 read slot 7 alone (at most twice: the rate limit may defer it once), not every slot" \
+		test $(($(negstat slot_reads) - v)) -ge 1 -a $(($(negstat slot_reads) - v)) -le 2
 	sk_check "dom0: the other guest's agreement untouched (its slots, splitkit_back's limit)" \
 		peer_untouched || {
 		sk_comment "dom0: the peer's slots now: $(cat "$dir/sk-neg-$pdomid-0/slots")"
 		sk_comment "dom0: splitkit_back: $(cat $lim)"
 	}
+	sk_check "dom0: splitkit_back holds limits on 3 disks of the guest, its most" \
+		test "$(grep -c "^$domid " $lim)" = 3
 	sk_check "splitkit negotiate show: both guests' slots" show_ok
 	sk_check "splitkit negotiate show --json: the same as objects" json_ok
 	# the peer checks its own view and goes (waited for at the end)
 	sk_hs_send_to "$peer" peer-checked
 	peer_released=1
+	# while the guest holds limits on 3 disks (its most), the peer gets
+	# one for a second disk of its own
+	sk_check "the peer sent peer-limit2" \
+		sk_hs_wait_from "$peer" peer-limit2 || neg_dump "no peer-limit2"
+	sk_check "dom0: splitkit_back limits the peer's disk 51728 (262144 bytes/s) beside the guest's 3" \
+		sh -c "grep -q '^$pdomid 51728 iops 0 bw 262144 ' $lim &&
+		       test \$(grep -c '^$domid ' $lim) = 3" || {
+		sk_comment "dom0: splitkit_back: $(cat $lim)"
+		neg_dump "the peer's second limit"
+	}
+	sk_hs_send_to "$peer" peer-done
+	peer_done=1
 	sk_check "dom0: no oops, warning or hung task" sk_blk_dmesg_clean
 	sk_hs_send_to "$name" neg-dom0-done
 }
 
 sk_check "load splitkit_back" sk_blk_load_back || return
+sk_check "splitkit_back: limits on at most 3 disks a guest (limits_per_domain)" \
+	sh -c "echo 3 >/sys/module/splitkit_back/parameters/limits_per_domain"
 # offers stand 120 s (default 30): time for the stale-selection turn on
 # a loaded machine
 sk_check "load splitkit_negotiate (every event traced)" \
@@ -322,10 +355,12 @@ all_turns()
 
 	dom0_turns || rc=1
 	[ -n "$peer_released" ] || sk_hs_send_to "$peer" peer-checked
+	[ -n "$peer_done" ] || sk_hs_send_to "$peer" peer-done
 	return $rc
 }
 
 peer_released=""
+peer_done=""
 all_turns &
 turns=$!
 sk_domU_run domU.cfg "$(sk_guard 900)"

@@ -239,6 +239,30 @@ sk_check "a second blk.iops request for xvda, in slot 3" \
 sk_check "dom0 answers it EBUSY (slot 0 negotiates xvda)" \
 	skt_wait 120 sh -c "xenstore-read $be/slot-3/error | grep -q '^EBUSY'" ||
 	neg_dump "no EBUSY for slot 3"
+# limits for disks we do not have (xvdc, xvdd: a limit waits for its
+# disk): dom0 lets a guest have limits on 3 disks (splitkit_back's
+# limits_per_domain, set for this test), xvda's and these two; a fourth
+# (xvde) is refused ENOSPC when applied, and the peer, selecting after
+# us, still gets one for a disk of its own (peer.sh)
+for t in 4:51744 5:51760 6:51776; do
+	sk_check "slot ${t%:*}: blk.iops 10..10 for disk ${t#*:}, which we do not have" \
+		sh -c "echo ${t%:*} blk.iops ${t#*:} 10 10 >$dev/request"
+	sk_check "slot ${t%:*}: dom0 offers 10" \
+		skt_wait 120 sh -c "grep -q '^${t%:*} offered .* offers [0-9]*:10 ' $dev/slots" ||
+		neg_dump "no offers in slot ${t%:*}"
+	sk_check "slot ${t%:*}: select it" sh -c "echo ${t%:*} 0 >$dev/select"
+	if [ "${t%:*}" != 6 ]; then
+		sk_check "slot ${t%:*}: applied" \
+			skt_wait 120 sh -c "grep -q '^${t%:*} applied .* applied 10:' $dev/slots" ||
+			neg_dump "slot ${t%:*} not applied"
+	fi
+done
+sk_check "slot 6: dom0 answers ENOSPC (applying: our 3 disks have limits)" \
+	skt_wait 120 sh -c "xenstore-read $be/slot-6/error | grep -q '^ENOSPC: applying'" ||
+	neg_dump "no ENOSPC for slot 6"
+sk_comment "slot-6/error: $(xenstore-read "$be/slot-6/error" 2>&1)"
+sk_check "slot 6: nothing applied (dom0's applied key 0)" \
+	test "$(xenstore-read "$be/slot-6/applied")" = 0
 sk_check "slot 0 untouched: $l1 applied on both sides" \
 	sh -c "grep '^0 applied ' $dev/slots | grep -q 'applied $l1:'"
 sk_check "slot 0 untouched in dom0's keys" agreed "$l1" ||

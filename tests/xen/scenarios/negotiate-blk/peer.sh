@@ -70,3 +70,19 @@ sk_hs_wait peer-checked >/dev/null || return
 sk_check "peer: after the first guest's garbage and flood, $peer_bw still applied on both sides" \
 	peer_agreed || neg_dump "peer: agreement touched"
 sk_check "peer: no error in our slot" sh -c "! xenstore-read $be/slot-0/error"
+# the first guest has limits on as many disks as dom0 lets a guest have:
+# ours are our own (splitkit_back counts each guest's apart)
+sk_check "peer: ask 256 KiB/s for disk 51728 (which we do not have) in slot 1" \
+	splitkit negotiate request 1 blk.bandwidth 51728 262144 262144
+sk_check "peer: dom0 offers it" \
+	skt_wait 120 sh -c "grep -q '^1 offered .* offers [0-9]*:262144 ' $dev/slots" ||
+	neg_dump "peer: no offers in slot 1"
+sk_check "peer: splitkit negotiate select 1 0" splitkit negotiate select 1 0
+sk_check "peer: slot 1 applied (not ENOSPC: the first guest's limits are its own)" \
+	skt_wait 120 sh -c "grep -q '^1 applied .* applied 262144:' $dev/slots" || {
+	sk_comment "peer: slot-1/error: $(xenstore-read "$be/slot-1/error" 2>&1)"
+	neg_dump "peer: slot 1 not applied"
+}
+# dom0 holds the first guest until it has seen this limit in force
+sk_hs_send peer-limit2
+sk_hs_wait peer-done >/dev/null

@@ -39,7 +39,9 @@
 # held and answers mem-gated; the guest unbinds its device, sends
 # mem-closed; dom0 sees its end Closing while the helper is still held
 # (the xenwatch thread did not wait for it), lets it go, sees 896 applied
-# and then revoked, answers mem-revoked; the guest's balloon follows 896,
+# and then revoked and kept by the guest (a frontend of another domain,
+# XenStore keys only, asks for memory and gets ENOSPC), answers
+# mem-revoked; the guest's balloon follows 896,
 # it binds its device again, requests, sends mem-back; dom0 sees the
 # offers and answers mem-done.  The guest then goes while its offers
 # stand, and its slot is revoked.
@@ -120,6 +122,43 @@ be_closed()
 	5|6) return 0 ;;
 	esac
 	return 1
+}
+
+# other_asks: a frontend of domain $fake, its keys written by dom0 (no
+# domain runs it), connects to dom0's end and asks for 256..512 MiB; all
+# 896 MiB of dom0's capacity are what the guest keeps: ENOSPC.  Its
+# device is removed afterwards.
+fake=31999
+other_asks()
+{
+	local fb=/local/domain/0/backend/sk-neg/$fake/0
+	local ff=/local/domain/$fake/device/sk-neg/0
+
+	sk_check "a frontend of domain $fake (keys only) and dom0's end for it" \
+		sh -c "xenstore-write $ff/backend $fb $ff/backend-id 0 $ff/version 1 $ff/state 1 &&
+		       xenstore-write $fb/frontend $ff $fb/frontend-id $fake $fb/online 1 $fb/state 1" ||
+		return 1
+	sk_check "dom0's end of it waits in InitWait" \
+		skt_wait 120 sh -c "test \"\$(xenstore-read $fb/state)\" = 2" ||
+		return 1
+	sk_check "it says Initialised" xenstore-write "$ff/state" 3
+	sk_check "dom0's end of it connects" \
+		skt_wait 120 sh -c "test \"\$(xenstore-read $fb/state)\" = 4" ||
+		return 1
+	sk_check "it asks for 256..512 MiB of memory" \
+		xenstore-write "$ff/slot-0/resource" memory "$ff/slot-0/target" 0 \
+			"$ff/slot-0/min" 256 "$ff/slot-0/max" 512 \
+			"$ff/slot-0/request-gen" 1
+	sk_check "dom0 answers ENOSPC: its 896 MiB are what the guest keeps" \
+		skt_wait 120 sh -c "xenstore-read $fb/slot-0/error | grep -q '^ENOSPC'" || {
+		sk_comment "domain $fake's slot: $(xenstore-ls -f $fb 2>&1 | tr '\n' ' ')"
+		neg_dump "domain $fake offered memory"
+	}
+	sk_check "remove domain $fake's device" \
+		sh -c "xenstore-rm $fb && xenstore-rm /local/domain/$fake &&
+		       xenstore-rm /local/domain/0/backend/sk-neg/$fake"
+	sk_check "dom0's end of it gone" \
+		skt_wait 60 sh -c "! test -e $dir/sk-neg-$fake-0"
 }
 
 check_agreed()
@@ -271,6 +310,12 @@ dom0_turns()
 		       grep -q 'sk-neg-$domid-0: slot 0: memory revoked 896'"
 	sk_check "dom0: revoking left the guest its 896 MiB (memory/target)" \
 		test "$(xenstore-read "/local/domain/$domid/memory/target")" = 917504
+	sk_check "dom0: the guest keeps the 896 MiB of its revoked agreement (kept_memory)" \
+		grep -qx "kept_memory 896" "$dir/sk-neg-$domid-0/negotiate_stats" ||
+		neg_dump "nothing kept"
+	# which no other domain is offered: a second frontend, XenStore keys
+	# only (no domain runs it), asks for memory and finds none
+	other_asks || return 1
 	sk_hs_send_to "$name" mem-revoked
 	neg_turn mem-back >/dev/null || return 1
 	sk_check "dom0: offers for the guest's request on its new connection" \
