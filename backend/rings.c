@@ -116,6 +116,8 @@ void skb_rings_cap(u16 domid, u32 vdev, unsigned int *queues,
 /*
  * Record (or lift, @value 0) one agreement; return the old value.
  * -ENOSPC if @domid has limits_per_domain disks with agreements already.
+ * Allocates only for a disk without an entry, so that putting back the
+ * old value of an existing one (skb_ring_set()) cannot fail.
  */
 static int skb_ring_record(u16 domid, u32 vdev, unsigned int kind, u32 value,
 			   u32 *old)
@@ -125,13 +127,17 @@ static int skb_ring_record(u16 domid, u32 vdev, unsigned int kind, u32 value,
 	int err = 0;
 
 	*old = 0;
-	if (value) {
+	mutex_lock(&skb_rings_lock);
+	a = skb_ring_find(domid, vdev);
+	if (!a && value) {
+		/* a new disk: allocate without the lock, then look again */
+		mutex_unlock(&skb_rings_lock);
 		fresh = kzalloc(sizeof(*fresh), GFP_KERNEL);
 		if (!fresh)
 			return -ENOMEM;
+		mutex_lock(&skb_rings_lock);
+		a = skb_ring_find(domid, vdev);
 	}
-	mutex_lock(&skb_rings_lock);
-	a = skb_ring_find(domid, vdev);
 	if (!a && value) {
 		if (skb_ring_count(domid) >= READ_ONCE(skb_limits_per_domain)) {
 			err = -ENOSPC;

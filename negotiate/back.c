@@ -21,8 +21,9 @@
  * (GONE: offers expire, agreements are revoked), never the xenwatch
  * thread: an apply the work is running may wait for the mem_helper for up
  * to mem_helper_timeout_ms, and Linux's one xenwatch thread serves every
- * xenbus device of every guest.  Only removing dom0's end (the toolstack's
- * doing, or an unload) waits for the work.
+ * xenbus device of every guest.  Removing dom0's end (the toolstack's
+ * doing, or an unload) waits for the work, after killing the helper of a
+ * running apply (skn_back_stop()).
  *
  * Locking: skn_back_lock (a mutex) protects every device's slots, bucket,
  * @connected, @gone and the device list, so that what all agreements of a
@@ -97,6 +98,7 @@ struct skn_back_stats {
  * @applying: each slot's value being applied, 0 for none (skn_back_lock):
  *	     held by the slot while its provider applies it without the
  *	     lock (skn_back_act()), so no other guest is offered it.
+ * @apply: the helper an apply runs, which removing dom0's end kills.
  * @kept: per provider whose revoke takes nothing back (memory, vcpus:
  *	     skn_provider_keeps()), what the domain's last revoked agreement
  *	     gave it and it keeps (skn_back_lock): held against the capacity
@@ -123,6 +125,7 @@ struct skn_back {
 	u64 dom_max[SKN_NR_PROVIDERS];
 	u32 dom_max_read;
 	u64 applying[SKN_MAX_SLOTS];
+	struct skn_apply apply;
 	u64 kept[SKN_NR_PROVIDERS];
 };
 
@@ -320,20 +323,23 @@ static u64 skn_back_held(const struct skn_back *b, unsigned int n)
 
 /*
  * What every agreement of @provider holds, all guests together, with
- * what domains keep of revoked ones (@kept).
+ * what domains keep of revoked ones (@kept): a domain holds the larger of
+ * its agreements and what it keeps (it keeps something only while none
+ * is in force; an apply's value counts from its start).
  */
 static u64 skn_held(u32 provider)
 {
 	struct skn_back *b;
-	u64 held = 0;
+	u64 held = 0, dom;
 	unsigned int n;
 
 	lockdep_assert_held(&skn_back_lock);
 	list_for_each_entry(b, &skn_back_list, node) {
-		held += b->kept[provider];
+		dom = 0;
 		for (n = 0; n < SKN_MAX_SLOTS; n++)
 			if (b->slot[n].req.provider == provider)
-				held += skn_back_held(b, n);
+				dom += skn_back_held(b, n);
+		held += max(dom, b->kept[provider]);
 	}
 	return held;
 }
@@ -371,12 +377,14 @@ static u64 skn_available(struct skn_back *b, const struct skn_slot *s,
 /*
  * The guest's device is still served: an apply lets skn_back_lock go, and
  * the guest may have gone (disconnect) or dom0's end be going (remove)
- * by the time it is back.
+ * by the time it is back.  A guest that went and came back during the
+ * apply is not live either until the work has ended its old slots
+ * (@gone): nothing of the new connection is read into them.
  */
 static bool skn_back_live(const struct skn_back *b)
 {
 	lockdep_assert_held(&skn_back_lock);
-	return b->connected && !b->removing;
+	return b->connected && !b->removing && !b->gone;
 }
 
 /*
@@ -387,8 +395,9 @@ static bool skn_back_live(const struct skn_back *b)
  * negotiation, dom0's capacity and the sysfs files go on meanwhile.  The
  * value is held in @b->applying for the time, so no one else is offered
  * it.  Only @b's work applies (a selection, a timeout's fallback), and
- * nothing else changes @b's slots while it runs (disconnect and remove
- * cancel it first), so the decision still stands when the lock is back.
+ * nothing else changes @b's slots while it runs (disconnect only marks
+ * the device gone: the work ends the slots itself, after the apply), so
+ * the decision still stands when the lock is back.
  */
 static int skn_back_act(struct skn_back *b, unsigned int n,
 			const struct skn_decision *d)
@@ -401,15 +410,42 @@ static int skn_back_act(struct skn_back *b, unsigned int n,
 		b->applying[n] = d->value;
 		mutex_unlock(&skn_back_lock);
 		err = skn_provider_apply(s->req.provider, domid,
-					 s->req.target, d->value);
+					 s->req.target, d->value, &b->apply);
 		mutex_lock(&skn_back_lock);
 		b->applying[n] = 0;
 		return err;
 	}
 	if (d->action == SKN_ACT_REVOKE && s->applied)
 		return skn_provider_apply(s->req.provider, domid,
-					  s->req.target, 0);
+					  s->req.target, 0, &b->apply);
 	return 0;
+}
+
+/*
+ * Applying @value for slot @n failed with @err: dom0's own failure, not
+ * the guest's doing.  Said in dmesg and the slot's error key, unless dom0's
+ * end is going (its helper killed: skn_back_stop()).
+ */
+static void skn_back_apply_failed(struct skn_back *b, unsigned int n,
+				  u32 event, u64 value, int err)
+{
+	struct skn_slot *s = &b->slot[n];
+	struct skn_pub pub;
+
+	if (b->removing)
+		return;
+	dev_warn_ratelimited(&b->xb.dev->dev,
+			     "slot %u: applying %s %llu failed: %d\n", n,
+			     skn_providers[s->req.provider].name, value, err);
+	b->err[n] = err;
+	/* a fallback that failed: again after another timeout */
+	if (event == SKN_EV_TIMEOUT)	/* the clock after it */
+		skn_slot_rearm(s, ktime_get_ns(),
+			       READ_ONCE(skn_offer_timeout_ms));
+	skn_format_error(pub.error, sizeof(pub.error), err, "applying");
+	skn_back_write_error(b, n, &pub);
+	/* the same selection may be tried again */
+	b->sel_seen[n] = 0;
 }
 
 static void skn_back_event(struct skn_back *b, unsigned int n, u32 event,
@@ -437,33 +473,15 @@ static void skn_back_event(struct skn_back *b, unsigned int n, u32 event,
 		return;		/* reported by the caller, with the key */
 	}
 	err = skn_back_act(b, n, &d);
-	if (err) {
+	if (err && d.action != SKN_ACT_REVOKE) {
 		/* the agreement in force stays; the guest may select again */
-		if (d.action == SKN_ACT_REVOKE)
-			dev_warn(&b->xb.dev->dev,
-				 "slot %u: revoking failed (%d); the limit stays until splitkit_back unloads\n",
-				 n, err);
-		else {
-			struct skn_pub pub;
-
-			/* dom0's own failure: not the guest's doing */
-			dev_warn_ratelimited(&b->xb.dev->dev,
-					     "slot %u: applying %s %llu failed: %d\n",
-					     n, skn_providers[s->req.provider].name,
-					     d.value, err);
-			b->err[n] = err;
-			/* a fallback that failed: again after another timeout */
-			if (event == SKN_EV_TIMEOUT)	/* the clock after it */
-				skn_slot_rearm(s, ktime_get_ns(),
-					       READ_ONCE(skn_offer_timeout_ms));
-			skn_format_error(pub.error, sizeof(pub.error), err,
-					 "applying");
-			skn_back_write_error(b, n, &pub);
-			/* the same selection may be tried again */
-			b->sel_seen[n] = 0;
-			return;
-		}
+		skn_back_apply_failed(b, n, event, d.value, err);
+		return;
 	}
+	if (err)
+		dev_warn(&b->xb.dev->dev,
+			 "slot %u: revoking failed (%d); the limit stays until splitkit_back unloads\n",
+			 n, err);
 	/* what the domain keeps: the agreement it revokes, until a new one */
 	if (d.action == SKN_ACT_APPLY)
 		b->kept[s->req.provider] = 0;
@@ -841,13 +859,18 @@ static bool skn_back_will_handle(struct xenbus_watch *w, const char *path,
 	int n = skn_back_event_slot(w, path);
 	unsigned int i;
 
-	if (n < 0)
-		return false;
+	if (n < 0 || (n < SKN_MAX_SLOTS && n >= READ_ONCE(skn_max_slots)))
+		return false;	/* no slot dom0 reads */
 	if (n == SKN_MAX_SLOTS)
 		for (i = 0; i < SKN_MAX_SLOTS; i++)
 			set_bit(i, &b->unread);
 	else
 		set_bit(n, &b->unread);
+	/*
+	 * The bit before the count: an event dropped here is one whose
+	 * queued predecessor's work has not yet cleared the bits it reads.
+	 */
+	smp_mb__after_atomic();
 	return !READ_ONCE(w->nr_pending);
 }
 
@@ -1055,6 +1078,7 @@ static int skn_back_probe(struct xenbus_device *dev, struct sk_xb **xb)
 		return -ENOMEM;
 	sk_xb_init(&b->xb, dev, false, &skn_back_xb_ops, b);
 	INIT_DELAYED_WORK(&b->work, skn_back_work);
+	skn_apply_init(&b->apply);
 	sk_bucket_init(&b->rl, READ_ONCE(skn_req_rate),
 		       READ_ONCE(skn_req_burst), ktime_get_ns());
 	err = skn_back_advertise(b);
@@ -1071,7 +1095,11 @@ free_dev:
 	return err;
 }
 
-/* First step of remove: what the slots do from now on stays unpublished. */
+/*
+ * First step of remove: what the slots do from now on stays unpublished,
+ * and a helper an apply runs is killed (the work, which free waits for,
+ * returns soon instead of at mem_helper_timeout_ms).
+ */
 static void skn_back_stop(struct sk_xb *xb)
 {
 	struct skn_back *b = xb->priv;
@@ -1079,11 +1107,13 @@ static void skn_back_stop(struct sk_xb *xb)
 	mutex_lock(&skn_back_lock);
 	b->removing = true;
 	mutex_unlock(&skn_back_lock);
+	skn_apply_cancel(&b->apply);
 }
 
 /*
  * Last step of remove (or of a failed probe): the work has ended the
- * slots (disconnect queued it) and never runs again, since nothing
+ * slots (disconnect queued it; an apply it ran returned at once, its
+ * helper killed by skn_back_stop()) and never runs again, since nothing
  * queues it on a device that is not connected.
  */
 static void skn_back_free(struct sk_xb *xb)

@@ -10,6 +10,7 @@
 #ifndef _SPLITKIT_NEGOTIATE_COMMON_H
 #define _SPLITKIT_NEGOTIATE_COMMON_H
 
+#include <linux/spinlock.h>
 #include <linux/types.h>
 
 #include "negotiate_core.h"
@@ -33,8 +34,26 @@ int skn_front_register(void);
 void skn_front_unregister(void);
 
 /* provider.c */
+struct pid;
+
+/**
+ * struct skn_apply - dom0's end's hold on the helper its apply runs, so
+ * that removing the end cancels it instead of waiting for it.
+ * @lock: protects @pid and @cancelled.
+ * @pid: the running helper's process; NULL when none runs.
+ * @cancelled: the end is going: a running helper is killed, none starts.
+ */
+struct skn_apply {
+	spinlock_t lock;	/* protects pid, cancelled */
+	struct pid *pid;
+	bool cancelled;
+};
+
+void skn_apply_init(struct skn_apply *ap);
+void skn_apply_cancel(struct skn_apply *ap);
 u64 skn_provider_capacity(u32 provider);
-int skn_provider_apply(u32 provider, u16 domid, u32 target, u64 value);
+int skn_provider_apply(u32 provider, u16 domid, u32 target, u64 value,
+		       struct skn_apply *ap);
 bool skn_provider_keeps(u32 provider);
 int skn_provider_set_capacity(u32 provider, u64 capacity);
 u64 skn_provider_guest_max(u32 provider);

@@ -57,6 +57,7 @@ struct skn_kprovider;
  * @apply: puts @value in force for (@domid, @target); 0 revokes.  May
  *	sleep; an apply is called without skn_back_lock (back.c,
  *	skn_back_act()), a revoke with it: what it calls has its own locks.
+ *	A helper it runs is registered in its struct skn_apply.
  * @domain_max: the most @domid can hold, in the provider's unit; NULL
  *	for no limit of the domain's own.
  * @kind: the splitkit_back limit it sets (enum skb_limit_kind or
@@ -69,7 +70,7 @@ struct skn_kprovider;
  */
 struct skn_kprovider {
 	int (*apply)(const struct skn_kprovider *p, u16 domid, u32 target,
-		     u64 value);
+		     u64 value, struct skn_apply *ap);
 	u64 (*domain_max)(u16 domid);
 	unsigned int kind;
 	u64 scale;
@@ -82,7 +83,7 @@ static struct skn_kprovider skn_kproviders[SKN_NR_PROVIDERS];
 
 /* blk.*: splitkit_back's per-disk limit, found at run time. */
 static int skn_blk_apply(const struct skn_kprovider *p, u16 domid,
-			 u32 target, u64 value)
+			 u32 target, u64 value, struct skn_apply *ap)
 {
 	int (*set)(u16 domid, u32 vdev, unsigned int kind, u64 rate);
 	int err;
@@ -97,7 +98,7 @@ static int skn_blk_apply(const struct skn_kprovider *p, u16 domid,
 
 /* blk.queues, blk.ring: splitkit_back's ring agreement of a disk. */
 static int skn_ring_apply(const struct skn_kprovider *p, u16 domid,
-			  u32 target, u64 value)
+			  u32 target, u64 value, struct skn_apply *ap)
 {
 	int (*set)(u16 domid, u32 vdev, unsigned int kind, u32 value);
 	int err;
@@ -145,13 +146,48 @@ static int skn_helper_status(const struct skn_provider *c, u16 domid,
  * @pid: the helper's process, once its init ran; NULL before.
  * @expired: the deadline passed: the helper is killed, or not started.
  * @watchdog: kills the helper at the deadline.
+ * @ap: the device end's hold, which a removal cancels.
  */
 struct skn_umh {
 	spinlock_t lock;
 	struct pid *pid;
 	bool expired;
 	struct delayed_work watchdog;
+	struct skn_apply *ap;
 };
+
+/**
+ * skn_apply_init() - an end's hold on its applies, none running.
+ * @ap: the hold.
+ */
+void skn_apply_init(struct skn_apply *ap)
+{
+	spin_lock_init(&ap->lock);
+	ap->pid = NULL;
+	ap->cancelled = false;
+}
+
+/**
+ * skn_apply_cancel() - the end is going: kill its running helper, if any,
+ * and let none start.
+ * @ap: the hold.
+ *
+ * Context: any process context; takes @ap->lock.  The apply itself then
+ * returns -ECANCELED soon (the helper's SIGKILL), which is what removing
+ * the end waits for, instead of up to mem_helper_timeout_ms.
+ */
+void skn_apply_cancel(struct skn_apply *ap)
+{
+	struct pid *pid;
+
+	spin_lock(&ap->lock);
+	ap->cancelled = true;
+	pid = get_pid(ap->pid);
+	spin_unlock(&ap->lock);
+	if (pid)
+		kill_pid(pid, SIGKILL, 1);
+	put_pid(pid);
+}
 
 /* In the helper's process, before exec: note it, unless already late. */
 static int skn_umh_init(struct subprocess_info *info, struct cred *new)
@@ -159,6 +195,14 @@ static int skn_umh_init(struct subprocess_info *info, struct cred *new)
 	struct skn_umh *u = info->data;
 	int err = 0;
 
+	spin_lock(&u->ap->lock);
+	if (u->ap->cancelled)
+		err = -ECANCELED;
+	else
+		u->ap->pid = get_pid(task_pid(current));
+	spin_unlock(&u->ap->lock);
+	if (err)
+		return err;
 	spin_lock(&u->lock);
 	if (u->expired)
 		err = -ETIMEDOUT;
@@ -185,16 +229,18 @@ static void skn_umh_expire(struct work_struct *w)
 }
 
 /*
- * Run @argv and wait for it, at most @timeout_ms (0: no deadline).
+ * Run @argv and wait for it, at most @timeout_ms (0: no deadline), as
+ * @ap's helper (skn_apply_cancel() kills it).
  * @timed_out: set if the deadline killed it or kept it from starting (a
  * helper that ended on its own just before the deadline is not).
  * Return: the wait status (>= 0) or call_usermodehelper_exec()'s -errno.
  */
 static int skn_umh_run(char **argv, char **envp, unsigned int timeout_ms,
-		       bool *timed_out)
+		       struct skn_apply *ap, bool *timed_out)
 {
 	struct subprocess_info *info;
-	struct skn_umh u = { .pid = NULL };
+	struct skn_umh u = { .pid = NULL, .ap = ap };
+	struct pid *pid;
 	int status;
 
 	*timed_out = false;
@@ -211,6 +257,11 @@ static int skn_umh_run(char **argv, char **envp, unsigned int timeout_ms,
 				   msecs_to_jiffies(timeout_ms));
 	status = call_usermodehelper_exec(info, UMH_WAIT_PROC);
 	cancel_delayed_work_sync(&u.watchdog);
+	spin_lock(&ap->lock);
+	pid = ap->pid;
+	ap->pid = NULL;
+	spin_unlock(&ap->lock);
+	put_pid(pid);
 	/* our refusal in skn_umh_init(), or our SIGKILL */
 	*timed_out = u.expired &&
 		     (status == -ETIMEDOUT ||
@@ -227,7 +278,7 @@ destroy_watchdog:
  * mem_helper_timeout_ms.
  */
 static int skn_helper_apply(const struct skn_kprovider *p, u16 domid,
-			    u32 target, u64 value)
+			    u32 target, u64 value, struct skn_apply *ap)
 {
 	static char *envp[] = { "HOME=/", "PATH=/sbin:/bin:/usr/sbin:/usr/bin",
 				NULL };
@@ -245,7 +296,13 @@ static int skn_helper_apply(const struct skn_kprovider *p, u16 domid,
 		return -ENODEV;
 	snprintf(dom, sizeof(dom), "%u", domid);
 	snprintf(val, sizeof(val), "%llu", value);
-	status = skn_umh_run(argv, envp, timeout_ms, &timed_out);
+	status = skn_umh_run(argv, envp, timeout_ms, ap, &timed_out);
+	/* killed (or never run) for the end's removal, not ended on its own */
+	if (status && READ_ONCE(ap->cancelled)) {
+		pr_warn_ratelimited("splitkit_negotiate: %s of domain %u to %llu %s: %s cancelled: dom0's end of the device is going\n",
+				    c->name, domid, value, c->unit, helper);
+		return -ECANCELED;
+	}
 	if (timed_out) {
 		pr_warn_ratelimited("splitkit_negotiate: %s of domain %u to %llu %s: %s killed after %u ms (mem_helper_timeout_ms)\n",
 				    c->name, domid, value, c->unit, helper,
@@ -421,20 +478,23 @@ bool skn_provider_keeps(u32 provider)
  * @target: the slot's target (a disk's virtual-device number; 0 for
  *	memory).
  * @value: the agreed value in the provider's unit; 0 revokes.
+ * @ap: the device end's hold on the helper (skn_apply_cancel()).
  *
  * Context: may sleep (memory runs the mem_helper and waits for it, up
  * to mem_helper_timeout_ms); an apply is called without skn_back_lock, a
  * revoke (@value 0) with it.
  * Return: 0; -ENODEV if what applies it is missing (splitkit_back not
  * loaded, no mem_helper); -ETIMEDOUT if the helper was killed at its
- * deadline; -EIO if it failed; or splitkit_back's error.
+ * deadline; -ECANCELED if @ap was cancelled; -EIO if it failed; or
+ * splitkit_back's error.
  */
-int skn_provider_apply(u32 provider, u16 domid, u32 target, u64 value)
+int skn_provider_apply(u32 provider, u16 domid, u32 target, u64 value,
+		       struct skn_apply *ap)
 {
 	const struct skn_kprovider *p;
 
 	if (provider >= SKN_NR_PROVIDERS)
 		return -EINVAL;
 	p = &skn_kproviders[provider];
-	return p->apply(p, domid, target, value);
+	return p->apply(p, domid, target, value, ap);
 }

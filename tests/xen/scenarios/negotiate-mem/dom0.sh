@@ -43,7 +43,11 @@
 # XenStore keys only, asks for memory and gets ENOSPC), answers
 # mem-revoked; the guest's balloon follows 896,
 # it binds its device again, requests, sends mem-back; dom0 sees the
-# offers and answers mem-done.  The guest then goes while its offers
+# offers, points mem_helper at the gate, answers mem-gate2; the guest
+# selects; dom0 unbinds its own end while the helper is held (the helper
+# is killed, the unbind returns), binds it again, answers mem-rebound;
+# the guest sees newer offers for its standing request, sends mem-back2;
+# dom0 sees them and answers mem-done.  The guest then goes while its offers
 # stand, and its slot is revoked.
 #
 # The selection of 640 MiB is applied by a gated helper (gate_helper):
@@ -321,6 +325,29 @@ dom0_turns()
 	sk_check "dom0: offers for the guest's request on its new connection" \
 		sh -c "grep -q '^0 offered ' $dir/sk-neg-$domid-0/slots" ||
 		neg_dump "no offers after reconnecting"
+
+	# dom0's end goes while its helper runs: the helper is killed, the
+	# removal does not wait mem_helper_timeout_ms for it
+	sk_check "mem_helper: the gate again" gate_helper
+	sk_hs_send_to "$name" mem-gate2
+	sk_check "the guest's selection runs the gated helper" \
+		skt_wait "$(sk_guard 600)" test -e $gate.started
+	sk_check "dom0: 896 MiB applying" applying 896 || neg_dump "not applying"
+	drv=$(readlink -f "$dir/sk-neg-$domid-0/driver")
+	# (if the removal waited for the helper, the write would block in the
+	# kernel until the helper's deadline, and timeout would say 124)
+	sk_check "unbind dom0's end while the helper is held: it returns (within 60 s; the helper's deadline is 120 s)" \
+		timeout 60 sh -c "echo sk-neg-$domid-0 >$drv/unbind"
+	sk_check "no gated helper left running (killed)" \
+		sh -c "! grep -qs 'neg-gat[e]' /proc/[0-9]*/cmdline"
+	sk_check "dom0: its log says the helper was cancelled" \
+		sh -c 'dmesg | grep -q "memory of domain '"$domid"' to 896 MiB: /tmp/neg-gate cancelled"'
+	sk_check "bind dom0's end again" sh -c "echo sk-neg-$domid-0 >$drv/bind"
+	sk_hs_send_to "$name" mem-rebound
+	neg_turn mem-back2 >/dev/null || return 1
+	sk_check "dom0: offers again for the guest's standing request" \
+		sh -c "grep -q '^0 offered ' $dir/sk-neg-$domid-0/slots" ||
+		neg_dump "no offers after rebinding"
 	sk_check "dom0: no oops, warning or hung task" sk_blk_dmesg_clean
 	sk_hs_send_to "$name" mem-done
 }

@@ -273,4 +273,14 @@ sk_check "ask for 512..1024 MiB once connected" \
 sk_check "dom0 offers for it" skt_wait 120 slot0_is offered ||
 	neg_dump "no offers after reconnecting"
 sk_hs_send mem-back
+
+# 7. dom0's end goes while it applies our selection, and comes back
+sk_hs_wait mem-gate2 >/dev/null || return
+g=$(bekey offer-gen)
+sk_check "select 896 MiB (dom0 holds its helper, then goes)" \
+	sh -c "echo 0 0 >$dev/select"
+sk_hs_wait mem-rebound >/dev/null || return
+sk_check "dom0's end back: offers newer than generation $g" \
+	skt_wait 120 newer_offers "$g" || neg_dump "no offers after dom0's end came back"
+sk_hs_send mem-back2
 sk_hs_wait mem-done >/dev/null
