@@ -53,18 +53,14 @@ SK_PARAM_UINT(limits_per_domain, skb_limits_per_domain, 1, 256, 0644,
 
 /**
  * struct skb_limit - the limits of one disk.
- * @node: in skb_limits.
- * @domid: the guest.
- * @vdev: the disk's virtual-device number.
+ * @key: the disk, in skb_limits.
  * @rate: per enum skb_limit_kind, 0 for none.
  * @b: the buckets.
  * @held: requests that had to wait for their cost since the disk got a
  *	  limit (shown in "limits").
  */
 struct skb_limit {
-	struct list_head node;
-	u16 domid;
-	u32 vdev;
+	struct skb_disk_key key;
 	u64 rate[SKB_NR_LIMIT_KINDS];
 	struct sk_bucket b[SKB_NR_LIMIT_KINDS];
 	u64 held;
@@ -84,27 +80,62 @@ static bool skb_limit_used(const struct skb_limit *l)
 	return false;
 }
 
-static struct skb_limit *skb_limit_find(u16 domid, u32 vdev)
+/**
+ * skb_disk_find() - the entry of a guest's disk in a per-disk table.
+ * @tab: the table (its lock held by the caller).
+ * @domid: the guest.
+ * @vdev: the disk's virtual-device number.
+ *
+ * Return: the entry's key, or NULL if the disk has none.
+ */
+struct skb_disk_key *skb_disk_find(struct list_head *tab, u16 domid,
+				   u32 vdev)
 {
-	struct skb_limit *l;
+	struct skb_disk_key *k;
 
-	lockdep_assert_held(&skb_limit_lock);
-	list_for_each_entry(l, &skb_limits, node)
-		if (l->domid == domid && l->vdev == vdev)
-			return l;
+	list_for_each_entry(k, tab, node)
+		if (k->domid == domid && k->vdev == vdev)
+			return k;
 	return NULL;
 }
 
-/* Disks of @domid with a limit. */
-static unsigned int skb_limit_count(u16 domid)
+/**
+ * skb_disk_add() - add a guest's disk to a per-disk table, within the
+ * guest's quota.
+ * @tab: the table (its lock held by the caller).
+ * @k: the new entry's key, allocated by the caller.
+ * @domid: the guest.
+ * @vdev: the disk's virtual-device number, not in @tab yet.
+ *
+ * Each guest may have limits_per_domain entries in a table, counted apart
+ * from every other guest's, so that no guest uses up what another needs.
+ *
+ * Return: 0, or -ENOSPC if @domid has limits_per_domain entries already
+ * (@k is not added).
+ */
+int skb_disk_add(struct list_head *tab, struct skb_disk_key *k, u16 domid,
+		 u32 vdev)
 {
-	const struct skb_limit *l;
+	const struct skb_disk_key *e;
 	unsigned int n = 0;
 
+	list_for_each_entry(e, tab, node)
+		n += e->domid == domid;
+	if (n >= READ_ONCE(skb_limits_per_domain))
+		return -ENOSPC;
+	k->domid = domid;
+	k->vdev = vdev;
+	list_add_tail(&k->node, tab);
+	return 0;
+}
+
+static struct skb_limit *skb_limit_find(u16 domid, u32 vdev)
+{
+	struct skb_disk_key *k;
+
 	lockdep_assert_held(&skb_limit_lock);
-	list_for_each_entry(l, &skb_limits, node)
-		n += l->domid == domid;
-	return n;
+	k = skb_disk_find(&skb_limits, domid, vdev);
+	return k ? container_of(k, struct skb_limit, key) : NULL;
 }
 
 /**
@@ -136,15 +167,11 @@ int skb_limit_set(u16 domid, u32 vdev, unsigned int kind, u64 rate)
 	spin_lock(&skb_limit_lock);
 	l = skb_limit_find(domid, vdev);
 	if (!l && rate) {
-		if (skb_limit_count(domid) >= READ_ONCE(skb_limits_per_domain)) {
-			err = -ENOSPC;
+		err = skb_disk_add(&skb_limits, &fresh->key, domid, vdev);
+		if (err)
 			goto unlock;
-		}
 		l = fresh;
 		fresh = NULL;
-		l->domid = domid;
-		l->vdev = vdev;
-		list_add_tail(&l->node, &skb_limits);
 		atomic_inc(&skb_nr_limits);
 	}
 	if (!l)
@@ -155,7 +182,7 @@ int skb_limit_set(u16 domid, u32 vdev, unsigned int kind, u64 rate)
 			       rate * SKB_LIMIT_BURST_MS / 1000 ?: 1,
 			       ktime_get_ns());
 	if (!skb_limit_used(l)) {
-		list_del(&l->node);
+		list_del(&l->key.node);
 		atomic_dec(&skb_nr_limits);
 		fresh = l;	/* freed below */
 	}
@@ -175,8 +202,8 @@ void skb_limits_exit(void)
 {
 	struct skb_limit *l, *tmp;
 
-	list_for_each_entry_safe(l, tmp, &skb_limits, node) {
-		list_del(&l->node);
+	list_for_each_entry_safe(l, tmp, &skb_limits, key.node) {
+		list_del(&l->key.node);
 		kfree(l);
 	}
 	atomic_set(&skb_nr_limits, 0);
@@ -244,10 +271,10 @@ static int skb_limits_param_get(char *buf, const struct kernel_param *kp)
 	int len = 0, n;
 
 	spin_lock(&skb_limit_lock);
-	list_for_each_entry(l, &skb_limits, node) {
+	list_for_each_entry(l, &skb_limits, key.node) {
 		n = scnprintf(line, sizeof(line),
 			      "%u %u iops %llu bw %llu held %llu\n",
-			      l->domid, l->vdev, l->rate[SKB_LIMIT_IOPS],
+			      l->key.domid, l->key.vdev, l->rate[SKB_LIMIT_IOPS],
 			      l->rate[SKB_LIMIT_BW], l->held);
 		if (len + n >= PAGE_SIZE)
 			break;

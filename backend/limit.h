@@ -10,8 +10,29 @@
 struct skb_dev;
 struct skb_req_desc;
 
+#include <linux/list.h>
+#include <linux/types.h>
+
 /* Most disks of one guest with limits, and with ring agreements. */
 extern unsigned int skb_limits_per_domain;
+
+/**
+ * struct skb_disk_key - the key of an entry of a per-disk table: limit.c's
+ * limits, rings.c's ring agreements (first member of each entry).
+ * @node: in the table's list.
+ * @domid: the guest.
+ * @vdev: the disk's virtual-device number.
+ */
+struct skb_disk_key {
+	struct list_head node;
+	u16 domid;
+	u32 vdev;
+};
+
+struct skb_disk_key *skb_disk_find(struct list_head *tab, u16 domid,
+				   u32 vdev);
+int skb_disk_add(struct list_head *tab, struct skb_disk_key *k, u16 domid,
+		 u32 vdev);
 
 void skb_limit_wait(struct skb_dev *d, const struct skb_req_desc *desc);
 void skb_limits_exit(void);

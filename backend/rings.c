@@ -43,16 +43,12 @@
 
 /**
  * struct skb_ring_agreement - the ring agreements of one disk.
- * @node: in skb_rings.
- * @domid: the guest.
- * @vdev: the disk's virtual-device number.
+ * @key: the disk, in skb_rings.
  * @queues: most rings; 0 for no agreement.
  * @pages: most pages per ring, a power of two; 0 for no agreement.
  */
 struct skb_ring_agreement {
-	struct list_head node;
-	u16 domid;
-	u32 vdev;
+	struct skb_disk_key key;
 	u32 queues;
 	u32 pages;
 };
@@ -68,25 +64,11 @@ static bool skb_ring_used(const struct skb_ring_agreement *a)
 
 static struct skb_ring_agreement *skb_ring_find(u16 domid, u32 vdev)
 {
-	struct skb_ring_agreement *a;
+	struct skb_disk_key *k;
 
 	lockdep_assert_held(&skb_rings_lock);
-	list_for_each_entry(a, &skb_rings, node)
-		if (a->domid == domid && a->vdev == vdev)
-			return a;
-	return NULL;
-}
-
-/* Disks of @domid with a ring agreement. */
-static unsigned int skb_ring_count(u16 domid)
-{
-	const struct skb_ring_agreement *a;
-	unsigned int n = 0;
-
-	lockdep_assert_held(&skb_rings_lock);
-	list_for_each_entry(a, &skb_rings, node)
-		n += a->domid == domid;
-	return n;
+	k = skb_disk_find(&skb_rings, domid, vdev);
+	return k ? container_of(k, struct skb_ring_agreement, key) : NULL;
 }
 
 /**
@@ -139,15 +121,11 @@ static int skb_ring_record(u16 domid, u32 vdev, unsigned int kind, u32 value,
 		a = skb_ring_find(domid, vdev);
 	}
 	if (!a && value) {
-		if (skb_ring_count(domid) >= READ_ONCE(skb_limits_per_domain)) {
-			err = -ENOSPC;
+		err = skb_disk_add(&skb_rings, &fresh->key, domid, vdev);
+		if (err)
 			goto unlock;
-		}
 		a = fresh;
 		fresh = NULL;
-		a->domid = domid;
-		a->vdev = vdev;
-		list_add_tail(&a->node, &skb_rings);
 	}
 	if (!a)
 		goto unlock;
@@ -155,7 +133,7 @@ static int skb_ring_record(u16 domid, u32 vdev, unsigned int kind, u32 value,
 	*old = *field;
 	*field = value;
 	if (!skb_ring_used(a)) {
-		list_del(&a->node);
+		list_del(&a->key.node);
 		fresh = a;	/* freed below */
 	}
 unlock:
@@ -173,8 +151,8 @@ void skb_rings_exit(void)
 {
 	struct skb_ring_agreement *a, *tmp;
 
-	list_for_each_entry_safe(a, tmp, &skb_rings, node) {
-		list_del(&a->node);
+	list_for_each_entry_safe(a, tmp, &skb_rings, key.node) {
+		list_del(&a->key.node);
 		kfree(a);
 	}
 }
@@ -286,9 +264,9 @@ static int skb_rings_param_get(char *buf, const struct kernel_param *kp)
 	int len = 0, n;
 
 	mutex_lock(&skb_rings_lock);
-	list_for_each_entry(a, &skb_rings, node) {
+	list_for_each_entry(a, &skb_rings, key.node) {
 		n = scnprintf(line, sizeof(line), "%u %u queues %u pages %u\n",
-			      a->domid, a->vdev, a->queues, a->pages);
+			      a->key.domid, a->key.vdev, a->queues, a->pages);
 		if (len + n >= PAGE_SIZE)
 			break;
 		memcpy(buf + len, line, n);

@@ -156,6 +156,41 @@ struct skn_umh {
 	struct skn_apply *ap;
 };
 
+/*
+ * Under @lock, set *@stop and SIGKILL the process *@pidp notes, if any
+ * (the helper's init notes itself, skn_note_self(), unless *@stop).
+ */
+static void skn_kill_noted(spinlock_t *lock, bool *stop,
+			   struct pid *const *pidp)
+{
+	struct pid *pid;
+
+	spin_lock(lock);
+	*stop = true;
+	pid = get_pid(*pidp);
+	spin_unlock(lock);
+	if (pid)
+		kill_pid(pid, SIGKILL, 1);
+	put_pid(pid);
+}
+
+/*
+ * In the helper's process, before exec: note it in *@pidp under @lock,
+ * or return @err if *@stop is already set (the helper does not run).
+ */
+static int skn_note_self(spinlock_t *lock, const bool *stop,
+			 struct pid **pidp, int err)
+{
+	bool noted;
+
+	spin_lock(lock);
+	noted = !*stop;
+	if (noted)
+		*pidp = get_pid(task_pid(current));
+	spin_unlock(lock);
+	return noted ? 0 : err;
+}
+
 /**
  * skn_apply_init() - an end's hold on its applies, none running.
  * @ap: the hold.
@@ -178,38 +213,17 @@ void skn_apply_init(struct skn_apply *ap)
  */
 void skn_apply_cancel(struct skn_apply *ap)
 {
-	struct pid *pid;
-
-	spin_lock(&ap->lock);
-	ap->cancelled = true;
-	pid = get_pid(ap->pid);
-	spin_unlock(&ap->lock);
-	if (pid)
-		kill_pid(pid, SIGKILL, 1);
-	put_pid(pid);
+	skn_kill_noted(&ap->lock, &ap->cancelled, &ap->pid);
 }
 
 /* In the helper's process, before exec: note it, unless already late. */
 static int skn_umh_init(struct subprocess_info *info, struct cred *new)
 {
 	struct skn_umh *u = info->data;
-	int err = 0;
 
-	spin_lock(&u->ap->lock);
-	if (u->ap->cancelled)
-		err = -ECANCELED;
-	else
-		u->ap->pid = get_pid(task_pid(current));
-	spin_unlock(&u->ap->lock);
-	if (err)
-		return err;
-	spin_lock(&u->lock);
-	if (u->expired)
-		err = -ETIMEDOUT;
-	else
-		u->pid = get_pid(task_pid(current));
-	spin_unlock(&u->lock);
-	return err;
+	return skn_note_self(&u->ap->lock, &u->ap->cancelled, &u->ap->pid,
+			     -ECANCELED) ?:
+	       skn_note_self(&u->lock, &u->expired, &u->pid, -ETIMEDOUT);
 }
 
 /* The deadline: SIGKILL the helper (or keep it from starting). */
@@ -217,15 +231,8 @@ static void skn_umh_expire(struct work_struct *w)
 {
 	struct skn_umh *u = container_of(to_delayed_work(w), struct skn_umh,
 					 watchdog);
-	struct pid *pid;
 
-	spin_lock(&u->lock);
-	u->expired = true;
-	pid = get_pid(u->pid);
-	spin_unlock(&u->lock);
-	if (pid)
-		kill_pid(pid, SIGKILL, 1);
-	put_pid(pid);
+	skn_kill_noted(&u->lock, &u->expired, &u->pid);
 }
 
 /*
