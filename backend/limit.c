@@ -27,12 +27,12 @@
  * skb_limits; the wait itself is outside it.
  */
 #include <linux/delay.h>
+#include <linux/kernel.h>
 #include <linux/ktime.h>
 #include <linux/list.h>
 #include <linux/moduleparam.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
-#include <linux/sysfs.h>
 
 #include <splitkit/blk_limit.h>
 #include <splitkit/bucket.h>
@@ -258,6 +258,35 @@ void skb_limit_wait(struct skb_dev *d, const struct skb_req_desc *desc)
 	}
 }
 
+/**
+ * skb_param_line() - append one whole line to a sysfs page, or none.
+ * @buf: the page a kernel_param_ops.get fills (PAGE_SIZE bytes).
+ * @len: in: bytes in @buf so far; out: with the line.
+ * @fmt: the line, printf-style, with its newline.
+ *
+ * For the per-disk tables' read-only parameters ("limits", "rings"),
+ * whose lines may outnumber a page: the text ends at the last line that
+ * fits whole.
+ *
+ * Return: false if the line did not fit (@buf as it was).
+ */
+bool skb_param_line(char *buf, int *len, const char *fmt, ...)
+{
+	size_t room = PAGE_SIZE - *len;
+	va_list args;
+	int n;
+
+	va_start(args, fmt);
+	n = vsnprintf(buf + *len, room, fmt, args);
+	va_end(args);
+	if (n >= room) {
+		buf[*len] = '\0';
+		return false;
+	}
+	*len += n;
+	return true;
+}
+
 /*
  * Read-only module parameter "limits": one line per disk with a limit,
  * "<domid> <vdev> iops <requests/s> bw <bytes/s> held <requests>" (0: no
@@ -267,20 +296,16 @@ void skb_limit_wait(struct skb_dev *d, const struct skb_req_desc *desc)
 static int skb_limits_param_get(char *buf, const struct kernel_param *kp)
 {
 	const struct skb_limit *l;
-	char line[96];
-	int len = 0, n;
+	int len = 0;
 
 	spin_lock(&skb_limit_lock);
-	list_for_each_entry(l, &skb_limits, key.node) {
-		n = scnprintf(line, sizeof(line),
-			      "%u %u iops %llu bw %llu held %llu\n",
-			      l->key.domid, l->key.vdev, l->rate[SKB_LIMIT_IOPS],
-			      l->rate[SKB_LIMIT_BW], l->held);
-		if (len + n >= PAGE_SIZE)
+	list_for_each_entry(l, &skb_limits, key.node)
+		if (!skb_param_line(buf, &len,
+				    "%u %u iops %llu bw %llu held %llu\n",
+				    l->key.domid, l->key.vdev,
+				    l->rate[SKB_LIMIT_IOPS],
+				    l->rate[SKB_LIMIT_BW], l->held))
 			break;
-		memcpy(buf + len, line, n);
-		len += n;
-	}
 	spin_unlock(&skb_limit_lock);
 	return len;
 }

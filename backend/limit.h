@@ -33,6 +33,8 @@ struct skb_disk_key *skb_disk_find(struct list_head *tab, u16 domid,
 				   u32 vdev);
 int skb_disk_add(struct list_head *tab, struct skb_disk_key *k, u16 domid,
 		 u32 vdev);
+__printf(3, 4)
+bool skb_param_line(char *buf, int *len, const char *fmt, ...);
 
 void skb_limit_wait(struct skb_dev *d, const struct skb_req_desc *desc);
 void skb_limits_exit(void);

@@ -31,7 +31,6 @@
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
-#include <linux/sysfs.h>
 #include <xen/xenbus.h>
 
 #include <splitkit/blk_limit.h>
@@ -260,18 +259,14 @@ SPLITKIT_EXPORT(skb_ring_set);
 static int skb_rings_param_get(char *buf, const struct kernel_param *kp)
 {
 	const struct skb_ring_agreement *a;
-	char line[64];
-	int len = 0, n;
+	int len = 0;
 
 	mutex_lock(&skb_rings_lock);
-	list_for_each_entry(a, &skb_rings, key.node) {
-		n = scnprintf(line, sizeof(line), "%u %u queues %u pages %u\n",
-			      a->key.domid, a->key.vdev, a->queues, a->pages);
-		if (len + n >= PAGE_SIZE)
+	list_for_each_entry(a, &skb_rings, key.node)
+		if (!skb_param_line(buf, &len, "%u %u queues %u pages %u\n",
+				    a->key.domid, a->key.vdev, a->queues,
+				    a->pages))
 			break;
-		memcpy(buf + len, line, n);
-		len += n;
-	}
 	mutex_unlock(&skb_rings_lock);
 	return len;
 }

@@ -7,11 +7,12 @@
  * A watch on the guest's directory (and timers for deadlines and the rate
  * limit) run one work item per device.  The watch notes which slot the
  * guest wrote (a key outside every slot is not even queued), and the work
- * reads only those slots' keys, with splitkit_ring's strict string reader, lets the portable core
- * classify them (core/state.c: parse, generation checks), passes requests
- * and bad messages through the device's token bucket, asks the core what
- * each event does (skn_back_decide()), performs it (provider.c applies or
- * revokes), records it (skn_back_commit()) and publishes the slot's keys
+ * reads only those slots' keys, with splitkit_ring's strict string
+ * reader, lets the portable core classify them (core/state.c: parse,
+ * generation checks), passes requests and bad messages through the
+ * device's token bucket, asks the core what each event does
+ * (skn_back_decide()), performs it (provider.c applies or revokes),
+ * records it (skn_back_commit()) and publishes the slot's keys
  * in one transaction.  Nothing the guest writes is trusted: a bad message
  * is reported in slot-<n>/error and dmesg and changes no state; a storm of
  * writes is coalesced (the watch drops events while one is queued, the
@@ -620,15 +621,17 @@ static int skn_back_read_request(struct skn_back *b, unsigned int n,
 
 /*
  * One guest message's token from the device's rate limit; without one,
- * count it and say (in @next) when to read the slot again.
+ * count it, leave slot @n to be read again and say (in @next) when.
  */
-static bool skn_back_admit(struct skn_back *b, u64 now, u64 *next)
+static bool skn_back_admit(struct skn_back *b, unsigned int n, u64 now,
+			   u64 *next)
 {
 	u64 wait = sk_bucket_try(&b->rl, 1, now);
 
 	if (!wait)
 		return true;
 	b->stats.rate_limited++;
+	set_bit(n, &b->unread);
 	*next = min(*next, now + wait);
 	return false;
 }
@@ -664,10 +667,8 @@ static void skn_back_read_slot(struct skn_back *b, unsigned int n, u64 now,
 	if (r < 0 && hash == b->bad_seen[n])
 		r = SKN_MSG_NONE;	/* reported already */
 	if (r != SKN_MSG_NONE) {
-		if (!skn_back_admit(b, now, next)) {
-			set_bit(n, &b->unread);
+		if (!skn_back_admit(b, n, now, next))
 			return;
-		}
 		if (r < 0) {
 			b->bad_seen[n] = hash;
 			in.err = r;
@@ -690,11 +691,7 @@ static void skn_back_read_slot(struct skn_back *b, unsigned int n, u64 now,
 		skn_parse_select(&rg, &ri, &g, &i, &what);
 		key = ((u64)g << 3 | i) + 1;
 		/* selections pass the guest's rate limit too */
-		if (key == b->sel_seen[n]) {
-			/* read before */
-		} else if (!skn_back_admit(b, now, next)) {
-			set_bit(n, &b->unread);
-		} else {
+		if (key != b->sel_seen[n] && skn_back_admit(b, n, now, next)) {
 			dev_dbg(&b->xb.dev->dev,
 				"slot %u: selection %u of offer-gen %u: %s\n",
 				n, i, g, r == SKN_MSG_NEW ? "current" : "stale");
@@ -706,9 +703,7 @@ static void skn_back_read_slot(struct skn_back *b, unsigned int n, u64 now,
 	} else if (r < 0 && skn_sel_hash(&rg, &ri) != b->bad_sel_seen[n]) {
 		/* a bad selection not reported yet */
 		hash = skn_sel_hash(&rg, &ri);
-		if (!skn_back_admit(b, now, next)) {
-			set_bit(n, &b->unread);
-		} else {
+		if (skn_back_admit(b, n, now, next)) {
 			b->bad_sel_seen[n] = hash;
 			in.err = r;
 			skn_back_event(b, n, SKN_EV_BAD, &in, now);
@@ -795,7 +790,7 @@ static void skn_back_work(struct work_struct *w)
 	b->dom_max_read = 0;
 	/* the clock again for each slot: an apply may have run a helper */
 	for (n = 0; n < READ_ONCE(skn_max_slots) && n < SKN_MAX_SLOTS; n++) {
-		if (!skn_back_live(b) || b->gone)
+		if (!skn_back_live(b))
 			break;
 		now = ktime_get_ns();
 		skn_back_slot(b, n, now, &next);
@@ -847,6 +842,15 @@ static int skn_back_event_slot(const struct xenbus_watch *w, const char *path)
 	return n;
 }
 
+/* Every slot is to be read (a new connection, the guest's directory). */
+static void skn_back_unread_all(struct skn_back *b)
+{
+	unsigned int n;
+
+	for (n = 0; n < SKN_MAX_SLOTS; n++)
+		set_bit(n, &b->unread);
+}
+
 /*
  * Called by xenbus for each event before it is queued: note the slot the
  * guest wrote, and queue the event only if none is queued already (one
@@ -857,13 +861,11 @@ static bool skn_back_will_handle(struct xenbus_watch *w, const char *path,
 {
 	struct skn_back *b = container_of(w, struct skn_back, watch);
 	int n = skn_back_event_slot(w, path);
-	unsigned int i;
 
 	if (n < 0 || (n < SKN_MAX_SLOTS && n >= READ_ONCE(skn_max_slots)))
 		return false;	/* no slot dom0 reads */
 	if (n == SKN_MAX_SLOTS)
-		for (i = 0; i < SKN_MAX_SLOTS; i++)
-			set_bit(i, &b->unread);
+		skn_back_unread_all(b);
 	else
 		set_bit(n, &b->unread);
 	/*
@@ -904,7 +906,6 @@ void skn_back_capacity_changed(void)
 static int skn_back_connect(struct sk_xb *xb)
 {
 	struct skn_back *b = xb->priv;
-	unsigned int n;
 	u32 version;
 	int err;
 
@@ -925,8 +926,7 @@ static int skn_back_connect(struct sk_xb *xb)
 	b->connected = true;
 	mutex_unlock(&skn_back_lock);
 	/* answer what the guest requested before we were there */
-	for (n = 0; n < SKN_MAX_SLOTS; n++)
-		set_bit(n, &b->unread);
+	skn_back_unread_all(b);
 	mod_delayed_work(system_wq, &b->work, 0);
 	dev_info(&xb->dev->dev, "connected\n");
 	return 0;
