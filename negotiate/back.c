@@ -24,7 +24,9 @@
  * to mem_helper_timeout_ms, and Linux's one xenwatch thread serves every
  * xenbus device of every guest.  Removing dom0's end (the toolstack's
  * doing, or an unload) waits for the work, after killing the helper of a
- * running apply (skn_back_stop()).
+ * running apply (skn_back_stop()).  xl does not remove this device when
+ * it destroys the guest's domain: reap.c removes dom0's directory of it
+ * once the domain is gone (skn_back_reap_list() says which to check).
  *
  * Locking: skn_back_lock (a mutex) protects every device's slots, bucket,
  * @connected, @gone and the device list, so that what all agreements of a
@@ -100,6 +102,8 @@ struct skn_back_stats {
  *	     held by the slot while its provider applies it without the
  *	     lock (skn_back_act()), so no other guest is offered it.
  * @apply: the helper an apply runs, which removing dom0's end kills.
+ * @reap_check: the guest's end went: reap.c is to check whether its
+ *	     domain is gone (skn_back_lock).
  * @kept: per provider whose revoke takes nothing back (memory, vcpus:
  *	     skn_provider_keeps()), what the domain's last revoked agreement
  *	     gave it and it keeps (skn_back_lock): held against the capacity
@@ -127,6 +131,7 @@ struct skn_back {
 	u32 dom_max_read;
 	u64 applying[SKN_MAX_SLOTS];
 	struct skn_apply apply;
+	bool reap_check;
 	u64 kept[SKN_NR_PROVIDERS];
 };
 
@@ -901,6 +906,78 @@ void skn_back_capacity_changed(void)
 	mutex_unlock(&skn_back_lock);
 }
 
+/* ---- a destroyed domain's device (reap.c removes it) ---- */
+
+/*
+ * dom0's directory of the guest's devices ("backend/sk-neg/<domid>", the
+ * parent of the device's node), or NULL if there is no memory or the
+ * node does not name the domain its frontend-id says.
+ */
+static char *skn_back_domain_dir(const struct skn_back *b)
+{
+	const struct xenbus_device *dev = b->xb.dev;
+	const char *slash = strrchr(dev->nodename, '/');
+	unsigned int domid;
+	char *dir, *id;
+
+	if (!slash)
+		return NULL;
+	dir = kstrndup(dev->nodename, slash - dev->nodename, GFP_KERNEL);
+	id = dir ? strrchr(dir, '/') : NULL;
+	if (id && !kstrtouint(id + 1, 10, &domid) &&
+	    domid == dev->otherend_id)
+		return dir;
+	kfree(dir);
+	return NULL;
+}
+
+/**
+ * skn_back_reap_list() - the devices whose domain reap.c is to check.
+ * @all: every device; else only those whose guest's end went since the
+ *	 last call (skn_back_disconnect() marks them).
+ * @out: set to a kmalloc'ed array of the devices' domains and dom0
+ *	 directories (skn_reap_free() frees it).
+ *
+ * Devices being removed are left out.  Process context; takes
+ * skn_back_lock.
+ *
+ * Return: the number of entries in @out (0: @out is NULL), or -ENOMEM
+ * (the marks stay for the next call).
+ */
+int skn_back_reap_list(bool all, struct skn_reap_dev **out)
+{
+	struct skn_reap_dev *r;
+	unsigned int nr = 0, max = 0;
+	struct skn_back *b;
+	int err = 0;
+
+	*out = NULL;
+	mutex_lock(&skn_back_lock);
+	list_for_each_entry(b, &skn_back_list, node)
+		if (!b->removing && (all || b->reap_check))
+			max++;
+	if (!max)
+		goto unlock;
+	r = kcalloc(max, sizeof(*r), GFP_KERNEL);
+	if (!r) {
+		err = -ENOMEM;
+		goto unlock;
+	}
+	list_for_each_entry(b, &skn_back_list, node) {
+		if (b->removing || !(all || b->reap_check) || nr == max)
+			continue;
+		r[nr].dir = skn_back_domain_dir(b);
+		if (!r[nr].dir)
+			continue;	/* checked again next time */
+		r[nr++].domid = b->xb.dev->otherend_id;
+		b->reap_check = false;
+	}
+	*out = r;
+unlock:
+	mutex_unlock(&skn_back_lock);
+	return err ? err : nr;
+}
+
 /* ---- the xenbus device ---- */
 
 static int skn_back_connect(struct sk_xb *xb)
@@ -952,6 +1029,11 @@ static void skn_back_disconnect(struct sk_xb *xb)
 		b->connected = false;
 		b->gone = true;
 		mod_delayed_work(system_wq, &b->work, 0);
+	}
+	/* the guest's end vanishes as its domain is destroyed */
+	if (!b->removing) {
+		b->reap_check = true;
+		skn_reap_queue(false);
 	}
 	mutex_unlock(&skn_back_lock);
 }
@@ -1144,20 +1226,33 @@ static struct sk_xb_driver skn_back_driver = {
 };
 
 /**
- * skn_back_register() - register dom0's driver.
+ * skn_back_register() - register dom0's driver and the check for
+ * destroyed domains (reap.c).
  *
+ * Context: process (module init); may sleep.
  * Return: 0 or -errno.
  */
 int skn_back_register(void)
 {
-	return sk_xb_driver_register(&skn_back_driver);
+	int err;
+
+	err = sk_xb_driver_register(&skn_back_driver);
+	if (err)
+		return err;
+	skn_reap_start();
+	return 0;
 }
 
 /**
  * skn_back_unregister() - unregister it: every device is removed, which
  * revokes every agreement.
+ *
+ * Context: process (module exit); may sleep.
  */
 void skn_back_unregister(void)
 {
+	skn_reap_stop_watch();
 	sk_xb_driver_unregister(&skn_back_driver);
+	/* after the driver: no device is left to queue it */
+	skn_reap_stop();
 }

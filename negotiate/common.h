@@ -3,7 +3,8 @@
  * splitkit_negotiate: what its files share.  main.c holds the module
  * parameters and registers one driver: back.c (dom0's end, the
  * authoritative state of every slot) in dom0, front.c (the guest's end) in
- * a guest.  provider.c is the kernel half of each provider (apply, revoke,
+ * a guest.  reap.c removes dom0's end of a destroyed domain's device.
+ * provider.c is the kernel half of each provider (apply, revoke,
  * capacity); the portable half, the state tables and the parsers are
  * core/ (negotiate_core.h).  Documentation/negotiate.rst is the protocol.
  */
@@ -28,6 +29,24 @@ void skn_mem_helper_get(char *buf, size_t size);
 int skn_back_register(void);
 void skn_back_unregister(void);
 void skn_back_capacity_changed(void);
+
+/**
+ * struct skn_reap_dev - one device whose guest's domain reap.c checks.
+ * @domid: the guest's domain.
+ * @dir: dom0's directory of its devices, "backend/sk-neg/<domid>".
+ */
+struct skn_reap_dev {
+	u16 domid;
+	char *dir;
+};
+
+int skn_back_reap_list(bool all, struct skn_reap_dev **out);
+
+/* reap.c: dom0's end of a destroyed domain's device removes itself */
+void skn_reap_start(void);
+void skn_reap_stop_watch(void);
+void skn_reap_stop(void);
+void skn_reap_queue(bool all);
 
 /* front.c */
 int skn_front_register(void);

@@ -124,7 +124,12 @@ static int neg_transact(unsigned int domid,
 			break;
 		if (ok && errno == EAGAIN)
 			continue;
-		err = sk_fail_errno("XenStore", -(ok ? errno : err));
+		if (!ok && err == ESRCH)
+			fprintf(stderr, "%s: no domain %u (XenStore has no /local/domain/%u)\n",
+				sk_prog(), domid, domid);
+		else
+			sk_fail_errno("XenStore", -(ok ? errno : err));
+		err = 1;
 		break;
 	}
 	xs_close(h);
@@ -143,8 +148,19 @@ static bool neg_attach_fn(struct xs_handle *h, xs_transaction_t t,
 		{ .id = 0, .perms = XS_PERM_NONE },
 		{ .id = domid, .perms = XS_PERM_READ },
 	};
-	char fe[128], be[128];
+	char fe[128], be[128], home[32];
+	unsigned int len;
+	char *val;
 
+	/* the domain's home, or xenstored would make one for a domain gone */
+	snprintf(home, sizeof(home), "/local/domain/%u", domid);
+	val = xs_read(h, t, home, &len);
+	if (!val) {
+		if (errno == ENOENT)
+			errno = ESRCH;
+		return false;
+	}
+	free(val);
 	neg_paths(domid, fe, be, sizeof(fe));
 	return neg_write_dir(h, t, be, neg_back_nodes,
 			     sizeof(neg_back_nodes) / sizeof(neg_back_nodes[0]),

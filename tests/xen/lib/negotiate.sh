@@ -40,18 +40,21 @@ bekey()
 	xenstore-read "$be/slot-0/$1"
 }
 
-# neg_gone_idle LABEL (dom0): after the guest is gone, set domid to the
-# guest's (its backend directory's name) and check (one result, LABEL)
-# that its slot 0 went idle; 1 when there is no device left to check.
-# (dom0's scripts define their own slot0, of dom0's sysfs file.)
-neg_gone_idle()
+# neg_gone LABEL (dom0): after the guest is gone (its domain destroyed),
+# set domid to the guest's (dom0_turns saved it in /tmp/neg-domid) and
+# check (LABEL) that dom0's end of its device removed itself, device and
+# XenStore directory, with no detach, and that its log says why; 1 when
+# there is no domid to check.
+neg_gone()
 {
-	domid=$(xenstore-list /local/domain/0/backend/sk-neg 2>/dev/null |
-		head -n 1)
+	domid=$(cat /tmp/neg-domid 2>/dev/null)
 	[ -n "$domid" ] || return 1
 	sk_check "$1" \
-		skt_wait 60 sh -c "grep -q '^0 idle ' $dir/sk-neg-$domid-0/slots" ||
-		neg_dump "slot 0 not idle"
+		skt_wait 60 sh -c "! test -e $dir/sk-neg-$domid-0 &&
+				   ! xenstore-read /local/domain/0/backend/sk-neg/$domid >/dev/null 2>&1" ||
+		neg_dump "dom0's end of the device still there"
+	sk_check "dom0's log: domain $domid is gone, its device removed" \
+		sh -c "dmesg | grep -q 'domain $domid is gone: removed backend/sk-neg/$domid '"
 	return 0
 }
 

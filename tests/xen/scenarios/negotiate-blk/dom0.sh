@@ -41,9 +41,9 @@
 # second limit (256 KiB/s, disk 51728: the first guest's quota is not
 # the peer's) and sends peer-limit2, dom0 checks it beside the first
 # guest's 3 (which stays until neg-dom0-done) and answers peer-done, the
-# peer goes,
-# and once it has gone dom0 sees its slot idle and its limit lifted, and
-# detaches its device.  Each agreement is checked in
+# peer goes, and once xl has destroyed its domain (and then the first
+# guest's) dom0's end of its device removes itself and its limits are
+# lifted; a detach then finds nothing.  Each agreement is checked in
 # dom0's slot, both ends' keys and splitkit_back's limit in force.
 
 . /lib/splitkit/blk.sh
@@ -230,6 +230,7 @@ dom0_turns()
 	free=$1 l1=$2 l2=$3
 	sk_comment "guest: unlimited $free IOPS, L1 $l1, L2 $l2"
 	domid=$(xl domid "$name") || return 1
+	echo "$domid" >/tmp/neg-domid
 	sk_check "capacity: the guest's unlimited rate ($free)" \
 		sh -c "echo $free >$cap"
 	sk_check "add the sk-neg device for domain $domid" \
@@ -345,7 +346,7 @@ rm -f "$img" "$peer_img"
 dd if=/dev/zero of="$img" bs=1M count=64 2>/dev/null
 truncate -s 8M "$peer_img"
 domid=""
-rm -f /tmp/neg-peer-domid
+rm -f /tmp/neg-peer-domid /tmp/neg-domid
 sk_domU_run domU-peer.cfg "$(sk_guard 900)" &
 peer_run=$!
 # dom0_turns, and the peer let go even if a turn failed before its own
@@ -366,21 +367,26 @@ turns=$!
 sk_domU_run domU.cfg "$(sk_guard 900)"
 wait $turns
 wait $peer_run
-# the peer went first: its agreement revoked, its device detached
+# the peer went first: its domain destroyed, dom0's end of its device
+# removed itself, its agreements revoked
 pdomid=$(cat /tmp/neg-peer-domid 2>/dev/null)
 if [ -n "$pdomid" ]; then
-	sk_check "the peer gone: its slot 0 idle, splitkit_back's limit lifted" \
-		skt_wait 60 sh -c "grep -q '^0 idle ' $dir/sk-neg-$pdomid-0/slots &&
+	sk_check "the peer gone: dom0's end of its device removed itself (device, directory), splitkit_back's limits lifted" \
+		skt_wait 60 sh -c "! test -e $dir/sk-neg-$pdomid-0 &&
+				   ! xenstore-read /local/domain/0/backend/sk-neg/$pdomid >/dev/null 2>&1 &&
 				   ! grep -q '^$pdomid ' $lim"
-	sk_check "splitkit negotiate detach $pdomid (the peer)" \
+	sk_check "dom0's log: domain $pdomid is gone, its device removed" \
+		sh -c "dmesg | grep -q 'domain $pdomid is gone: removed backend/sk-neg/$pdomid '"
+	sk_check "splitkit negotiate detach $pdomid (the peer): nothing left, no error" \
 		splitkit negotiate detach "$pdomid"
 else
 	sk_check "the peer had a negotiate device" false
 fi
-if neg_gone_idle "the guest's end gone: slot 0 idle (agreement revoked)"; then
+if neg_gone "the guest's domain destroyed: dom0's end of its device removed itself"; then
 	sk_check "the guest's end gone: splitkit_back lifted its limit" \
 		skt_wait 60 unlimited || neg_dump "limit not lifted"
-	xenstore-rm "/local/domain/0/backend/sk-neg/$domid"
+else
+	sk_check "the guest had a negotiate device" false
 fi
 sk_check "negotiate backend device gone" \
 	skt_wait 60 sh -c "! ls $dir | grep -q sk-neg"

@@ -40,15 +40,22 @@
 # mem-closed; dom0 sees its end Closing while the helper is still held
 # (the xenwatch thread did not wait for it), lets it go, sees 896 applied
 # and then revoked and kept by the guest (a frontend of another domain,
-# XenStore keys only, asks for memory and gets ENOSPC), answers
-# mem-revoked; the guest's balloon follows 896,
-# it binds its device again, requests, sends mem-back; dom0 sees the
-# offers, points mem_helper at the gate, answers mem-gate2; the guest
+# XenStore keys only, asks for memory and gets ENOSPC; its frontend
+# directory removed, dom0's end stays; a second fake domain's home
+# removed, dom0's end of it removes itself), answers mem-revoked; the
+# guest's balloon follows 896, it binds its device again, requests,
+# sends mem-back; dom0 sees the offers, points mem_helper at the gate, answers mem-gate2; the guest
 # selects; dom0 unbinds its own end while the helper is held (the helper
 # is killed, the unbind returns), binds it again, answers mem-rebound;
 # the guest sees newer offers for its standing request, sends mem-back2;
-# dom0 sees them and answers mem-done.  The guest then goes while its offers
-# stand, and its slot is revoked.
+# dom0 sees them, points mem_helper at /usr/bin/splitkit again and
+# answers mem-apply; the guest selects 896, sees it applied and sends
+# mem-final; dom0 checks its slot and answers mem-done.  The guest then
+# goes with its agreement in force (revoked: it keeps 896 MiB); once xl
+# destroyed its domain, dom0's end of its device removes itself, and a
+# fake domain asking for memory is offered 512 MiB (what the guest kept
+# counts no more).  Before the first attach, attaching a domain that
+# does not exist fails and writes nothing.
 #
 # The selection of 640 MiB is applied by a gated helper (gate_helper):
 # dom0 holds it until it has seen its slot "applying 640" in sysfs and set
@@ -128,38 +135,92 @@ be_closed()
 	return 1
 }
 
-# other_asks: a frontend of domain $fake, its keys written by dom0 (no
-# domain runs it), connects to dom0's end and asks for 256..512 MiB; all
-# 896 MiB of dom0's capacity are what the guest keeps: ENOSPC.  Its
-# device is removed afterwards.
-fake=31999
-other_asks()
+# fake_connect ID: a frontend of domain ID, its keys written by dom0 (no
+# domain runs it: ID is above any domid this host gives), and dom0's end
+# for it, both Connected.
+fake_connect()
 {
-	local fb=/local/domain/0/backend/sk-neg/$fake/0
-	local ff=/local/domain/$fake/device/sk-neg/0
+	local fb=/local/domain/0/backend/sk-neg/$1/0
+	local ff=/local/domain/$1/device/sk-neg/0
 
-	sk_check "a frontend of domain $fake (keys only) and dom0's end for it" \
+	sk_check "a frontend of domain $1 (keys only) and dom0's end for it" \
 		sh -c "xenstore-write $ff/backend $fb $ff/backend-id 0 $ff/version 1 $ff/state 1 &&
-		       xenstore-write $fb/frontend $ff $fb/frontend-id $fake $fb/online 1 $fb/state 1" ||
+		       xenstore-write $fb/frontend $ff $fb/frontend-id $1 $fb/online 1 $fb/state 1" ||
 		return 1
 	sk_check "dom0's end of it waits in InitWait" \
 		skt_wait 120 sh -c "test \"\$(xenstore-read $fb/state)\" = 2" ||
 		return 1
 	sk_check "it says Initialised" xenstore-write "$ff/state" 3
 	sk_check "dom0's end of it connects" \
-		skt_wait 120 sh -c "test \"\$(xenstore-read $fb/state)\" = 4" ||
-		return 1
-	sk_check "it asks for 256..512 MiB of memory" \
-		xenstore-write "$ff/slot-0/resource" memory "$ff/slot-0/target" 0 \
-			"$ff/slot-0/min" 256 "$ff/slot-0/max" 512 \
-			"$ff/slot-0/request-gen" 1
+		skt_wait 120 sh -c "test \"\$(xenstore-read $fb/state)\" = 4"
+}
+
+# fake_asks ID: domain ID's fake frontend asks for 256..512 MiB of memory.
+fake_asks()
+{
+	sk_check "domain $1 asks for 256..512 MiB of memory" \
+		xenstore-write "/local/domain/$1/device/sk-neg/0/slot-0/resource" memory \
+			"/local/domain/$1/device/sk-neg/0/slot-0/target" 0 \
+			"/local/domain/$1/device/sk-neg/0/slot-0/min" 256 \
+			"/local/domain/$1/device/sk-neg/0/slot-0/max" 512 \
+			"/local/domain/$1/device/sk-neg/0/slot-0/request-gen" 1
+}
+
+# other_asks: a frontend of domain $fake connects to dom0's end and asks
+# for memory; all 896 MiB of dom0's capacity are what the guest keeps:
+# ENOSPC.  Then its frontend directory goes while its domain's home
+# stays (a guest may remove its own directory; it is no proof of its
+# death): dom0's end closes and stays, even after a domain whose home
+# went (domain $fake2, as xl destroy removes it) had its end removed by
+# the same check.
+fake=31999
+fake2=31998
+fake3=31997
+other_asks()
+{
+	local fb=/local/domain/0/backend/sk-neg/$fake/0
+
+	fake_connect $fake || return 1
+	fake_asks $fake
 	sk_check "dom0 answers ENOSPC: its 896 MiB are what the guest keeps" \
 		skt_wait 120 sh -c "xenstore-read $fb/slot-0/error | grep -q '^ENOSPC'" || {
 		sk_comment "domain $fake's slot: $(xenstore-ls -f $fb 2>&1 | tr '\n' ' ')"
 		neg_dump "domain $fake offered memory"
 	}
+	sk_check "remove domain $fake's frontend directory, not its home" \
+		xenstore-rm "/local/domain/$fake/device"
+	sk_check "dom0's end of it closes" \
+		skt_wait 60 sh -c "case \$(xenstore-read $fb/state) in 5|6) ;; *) false ;; esac"
+	fake_connect $fake2 || return 1
+	sk_check "remove domain $fake2's home (as xl destroy does)" \
+		xenstore-rm "/local/domain/$fake2"
+	sk_check "dom0's end of domain $fake2 removed itself (device and directory)" \
+		skt_wait 60 sh -c "! test -e $dir/sk-neg-$fake2-0 &&
+				   ! xenstore-read /local/domain/0/backend/sk-neg/$fake2 >/dev/null 2>&1"
+	sk_check "dom0's end of domain $fake stays (its home is there): device and directory" \
+		sh -c "test -e $dir/sk-neg-$fake-0 && xenstore-read $fb/state >/dev/null"
+	sk_check "remove domain $fake's home and dom0's end" \
+		sh -c "xenstore-rm /local/domain/$fake &&
+		       xenstore-rm /local/domain/0/backend/sk-neg/$fake"
+	sk_check "dom0's end of it gone" \
+		skt_wait 60 sh -c "! test -e $dir/sk-neg-$fake-0"
+}
+
+# freed_asks: after the guest's domain went, a frontend of another domain
+# asks for memory and is offered it: what the guest kept no longer counts.
+freed_asks()
+{
+	local fb=/local/domain/0/backend/sk-neg/$fake/0
+
+	fake_connect $fake || return 1
+	fake_asks $fake
+	sk_check "dom0 offers it memory: what the destroyed guest kept is free" \
+		skt_wait 120 sh -c "test \"\$(xenstore-read $fb/slot-0/offer-0)\" = 512" || {
+		sk_comment "domain $fake's slot: $(xenstore-ls -f $fb 2>&1 | tr '\n' ' ')"
+		neg_dump "domain $fake not offered memory"
+	}
 	sk_check "remove domain $fake's device" \
-		sh -c "xenstore-rm $fb && xenstore-rm /local/domain/$fake &&
+		sh -c "xenstore-rm /local/domain/$fake &&
 		       xenstore-rm /local/domain/0/backend/sk-neg/$fake"
 	sk_check "dom0's end of it gone" \
 		skt_wait 60 sh -c "! test -e $dir/sk-neg-$fake-0"
@@ -190,11 +251,18 @@ dom0_turns()
 		skt_wait "$(sk_guard 600)" sh -c "xl domid $name >/dev/null 2>&1" || return 1
 	neg_turn mem-ready >/dev/null || return 1
 	domid=$(xl domid "$name") || return 1
+	echo "$domid" >/tmp/neg-domid
 	sk_check "splitkit negotiate capacity memory auto" \
 		splitkit negotiate capacity memory auto
 	sk_check "the automatic capacity is Xen's free memory" auto_ok 0
 	sk_check "a capacity of 768 MiB" \
 		splitkit negotiate capacity memory 768
+	sk_check "splitkit negotiate attach $fake3 (no such domain) fails, says so and writes nothing" \
+		sh -c "! splitkit negotiate attach $fake3 2>/tmp/neg-attach.err &&
+		       grep -q 'no domain $fake3' /tmp/neg-attach.err &&
+		       ! xenstore-read /local/domain/$fake3 >/dev/null 2>&1 &&
+		       ! xenstore-read /local/domain/0/backend/sk-neg/$fake3 >/dev/null 2>&1" ||
+		sk_comment "attach: $(cat /tmp/neg-attach.err)"
 	sk_check "splitkit negotiate attach $domid" \
 		splitkit negotiate attach "$domid" || return 1
 	sk_hs_send_to "$name" mem-device
@@ -348,6 +416,15 @@ dom0_turns()
 	sk_check "dom0: offers again for the guest's standing request" \
 		sh -c "grep -q '^0 offered ' $dir/sk-neg-$domid-0/slots" ||
 		neg_dump "no offers after rebinding"
+	# the guest's last agreement, in force when it goes: revoked, then
+	# what it keeps until xl destroys its domain (freed_asks)
+	sk_check "mem_helper: /usr/bin/splitkit again" \
+		sh -c "echo /usr/bin/splitkit >$params/mem_helper"
+	sk_hs_send_to "$name" mem-apply
+	neg_turn mem-final >/dev/null || return 1
+	sk_check "dom0: 896 MiB applied for the guest" \
+		sh -c "grep -q '^0 applied memory .* applied 896:' $dir/sk-neg-$domid-0/slots" ||
+		neg_dump "not applied"
 	sk_check "dom0: no oops, warning or hung task" sk_blk_dmesg_clean
 	sk_hs_send_to "$name" mem-done
 }
@@ -356,15 +433,17 @@ sk_check "load splitkit_negotiate (mem_helper /usr/bin/splitkit)" \
 	sk_insmod splitkit_negotiate offer_timeout_ms=120000 dyndbg=+p \
 		mem_helper=/usr/bin/splitkit || return
 domid=""
+rm -f /tmp/neg-domid
 dom0_turns &
 turns=$!
 sk_domU_run domU.cfg "$(sk_guard 600)"
 wait $turns
-# dom0_turns ran in a subshell: neg_gone_idle finds the guest's domid
-if neg_gone_idle "the guest gone while offers stood: slot 0 idle"; then
-	sk_check "splitkit negotiate detach $domid" \
+# dom0_turns ran in a subshell: neg_gone reads the guest's domid
+if neg_gone "the guest's domain destroyed: dom0's end of its device removed itself"; then
+	freed_asks
+	sk_check "splitkit negotiate detach $domid: nothing left, no error" \
 		splitkit negotiate detach "$domid"
-	sk_check "detach left nothing of the guest's backend in XenStore" \
+	sk_check "nothing of the guest's backend in XenStore" \
 		sh -c "! xenstore-read /local/domain/0/backend/sk-neg/$domid >/dev/null 2>&1"
 else
 	sk_check "the guest had a negotiate device" false

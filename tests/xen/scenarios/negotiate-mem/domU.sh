@@ -283,4 +283,14 @@ sk_hs_wait mem-rebound >/dev/null || return
 sk_check "dom0's end back: offers newer than generation $g" \
 	skt_wait 120 newer_offers "$g" || neg_dump "no offers after dom0's end came back"
 sk_hs_send mem-back2
+
+# 8. our last agreement, 896 MiB, in force when we go: dom0 revokes it,
+# and what we keep counts until xl has destroyed our domain
+sk_hs_wait mem-apply >/dev/null || return
+sk_check "select 896 MiB (dom0's own helper again)" \
+	sh -c "echo 0 0 >$dev/select"
+sk_check "dom0 applied 896 MiB" \
+	skt_wait 120 sh -c "test \"\$(xenstore-read $be/slot-0/applied)\" = 896" ||
+	neg_dump "not applied"
+sk_hs_send mem-final
 sk_hs_wait mem-done >/dev/null
