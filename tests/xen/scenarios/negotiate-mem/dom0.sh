@@ -166,6 +166,26 @@ fake_asks()
 			"/local/domain/$1/device/sk-neg/0/slot-0/request-gen" 1
 }
 
+# fake_answer ID LABEL TEST: dom0 answers domain ID's request so that
+# TEST (a shell command) holds, within 120 s; dump both sides if not.
+fake_answer()
+{
+	sk_check "$2" skt_wait 120 sh -c "$3" || {
+		sk_comment "domain $1's slot: $(xenstore-ls -f /local/domain/0/backend/sk-neg/$1/0 2>&1 | tr '\n' ' ')"
+		neg_dump "domain $1: $2"
+	}
+}
+
+# fake_remove ID: remove domain ID's home and dom0's end of its device.
+fake_remove()
+{
+	sk_check "remove domain $1's home and dom0's end" \
+		sh -c "xenstore-rm /local/domain/$1 &&
+		       xenstore-rm /local/domain/0/backend/sk-neg/$1"
+	sk_check "dom0's end of it gone" \
+		skt_wait 60 sh -c "! test -e $dir/sk-neg-$1-0"
+}
+
 # other_asks: a frontend of domain $fake connects to dom0's end and asks
 # for memory; all 896 MiB of dom0's capacity are what the guest keeps:
 # ENOSPC.  Then its frontend directory goes while its domain's home
@@ -182,11 +202,8 @@ other_asks()
 
 	fake_connect $fake || return 1
 	fake_asks $fake
-	sk_check "dom0 answers ENOSPC: its 896 MiB are what the guest keeps" \
-		skt_wait 120 sh -c "xenstore-read $fb/slot-0/error | grep -q '^ENOSPC'" || {
-		sk_comment "domain $fake's slot: $(xenstore-ls -f $fb 2>&1 | tr '\n' ' ')"
-		neg_dump "domain $fake offered memory"
-	}
+	fake_answer $fake "dom0 answers ENOSPC: its 896 MiB are what the guest keeps" \
+		"xenstore-read $fb/slot-0/error | grep -q '^ENOSPC'"
 	sk_check "remove domain $fake's frontend directory, not its home" \
 		xenstore-rm "/local/domain/$fake/device"
 	sk_check "dom0's end of it closes" \
@@ -199,11 +216,7 @@ other_asks()
 				   ! xenstore-read /local/domain/0/backend/sk-neg/$fake2 >/dev/null 2>&1"
 	sk_check "dom0's end of domain $fake stays (its home is there): device and directory" \
 		sh -c "test -e $dir/sk-neg-$fake-0 && xenstore-read $fb/state >/dev/null"
-	sk_check "remove domain $fake's home and dom0's end" \
-		sh -c "xenstore-rm /local/domain/$fake &&
-		       xenstore-rm /local/domain/0/backend/sk-neg/$fake"
-	sk_check "dom0's end of it gone" \
-		skt_wait 60 sh -c "! test -e $dir/sk-neg-$fake-0"
+	fake_remove $fake
 }
 
 # freed_asks: after the guest's domain went, a frontend of another domain
@@ -214,16 +227,9 @@ freed_asks()
 
 	fake_connect $fake || return 1
 	fake_asks $fake
-	sk_check "dom0 offers it memory: what the destroyed guest kept is free" \
-		skt_wait 120 sh -c "test \"\$(xenstore-read $fb/slot-0/offer-0)\" = 512" || {
-		sk_comment "domain $fake's slot: $(xenstore-ls -f $fb 2>&1 | tr '\n' ' ')"
-		neg_dump "domain $fake not offered memory"
-	}
-	sk_check "remove domain $fake's device" \
-		sh -c "xenstore-rm /local/domain/$fake &&
-		       xenstore-rm /local/domain/0/backend/sk-neg/$fake"
-	sk_check "dom0's end of it gone" \
-		skt_wait 60 sh -c "! test -e $dir/sk-neg-$fake-0"
+	fake_answer $fake "dom0 offers it memory: what the destroyed guest kept is free" \
+		"test \"\$(xenstore-read $fb/slot-0/offer-0)\" = 512"
+	fake_remove $fake
 }
 
 check_agreed()
