@@ -341,7 +341,13 @@ static int skb_qcow2_describe(struct skb_backing *be)
 	ski_set_free_hook(q->img, skb_qcow2_freeing, q);
 	size = ski_image_header(q->img)->size;
 	be->priv = q;
-	be->io = q->direct ? "qcow2+direct" : "qcow2";
+	/* large folios: writes over dirty pages are not split (below) */
+	if (!q->direct)
+		be->io = "qcow2";
+	else if (mapping_large_folio_support(q->inode->i_mapping))
+		be->io = "qcow2+direct (large folios)";
+	else
+		be->io = "qcow2+direct";
 	be->sectors = size >> SECTOR_SHIFT;
 	be->sector_size = SECTOR_SIZE;
 	be->phys_sector_size = SECTOR_SIZE;

@@ -34,6 +34,7 @@ sparse
 clang
 libclang-rt-14-dev
 e2fsprogs
+xfsprogs
 linux-source-6.1
 zlib1g-dev
 libjson-c-dev

@@ -192,6 +192,9 @@ if [ "$need_scratch" -eq 1 ]; then
 	scratch_mods="virtio_pci virtio_blk"
 	scratch_drive=(-drive "file=$out/scratch.img,if=virtio,format=raw,cache=unsafe")
 fi
+# qcow2 scenarios: an image store on XFS (tests/xen/lib/qcow2.sh)
+qcow2_mods=""
+[ "$need_qcow2" -eq 1 ] && qcow2_mods="xfs"
 powercut_mods=""
 for s in $scenarios; do
 	scenario_needs "$s" powercut &&
@@ -341,6 +344,9 @@ build_dom0()
 	if [ "$need_qcow2" -eq 1 ]; then
 		root_add_bin /usr/bin/qemu-img || return 1
 		root_add_bin "$BUILD/tools/splitkit" /usr/bin/splitkit || return 1
+		# an image store on XFS, whose page cache has large folios
+		# (vbd-qcow2-destroy)
+		root_add_bin /usr/sbin/mkfs.xfs || return 1
 		# util-linux setpriv (busybox's changes no uid): splitkit vbd
 		# without root (vbd-online-ctl)
 		root_add_bin /usr/bin/setpriv /usr/lib/splitkit/setpriv ||
@@ -354,7 +360,7 @@ build_dom0()
 	fi
 	root_add_modules "$kver" xen-privcmd xenfs xen-evtchn xen-gntdev \
 		xen-gntalloc xen-blkback loop dm-delay ext4 crc32c_generic \
-		$scratch_mods \
+		$scratch_mods $qcow2_mods \
 		$powercut_mods $ko_names || return 1
 	mkdir -p "$ROOT/etc/splitkit"
 	echo "$scenarios" | tr ' ' '\n' >"$ROOT/etc/splitkit/scenarios"

@@ -38,17 +38,18 @@
 
 QD=/run/q
 
-# sk_qcow2_fs DIR: DIR, empty, on a filesystem that takes O_DIRECT, as
-# image stores do: DIR itself where its parent is on ext4, XFS or btrfs
+# sk_qcow2_fs DIR [xfs]: DIR, empty, on a filesystem that takes O_DIRECT,
+# as image stores do: DIR itself where its parent is on ext4, XFS or btrfs
 # (the power-cut disks, whose images the host reads after the cut); else
 # (dom0's /run, a tmpfs: no O_DIRECT, so splitkit_back would serve every
 # request through its image engine and its direct path, backend/qcow2.c,
-# would go untested) a fresh ext4 on a loop device over the file
-# DIR.ext4.  A DIR mounted by an earlier call is unmounted first.  The
-# file is sparse, so its inode tables and journal read as zeroes without
-# being written: mkfs leaves them (lazy_*_init) and the kernel does not
-# zero them behind the test's back (noinit_itable): writing them is slow
-# for dom0 under TCG.
+# would go untested) a fresh ext4 (or, with xfs, XFS: its page cache holds
+# folios larger than a page, which the direct path treats apart) on a
+# loop device over the file DIR.fs.  A DIR mounted by an earlier call is
+# unmounted first.  The file is sparse; mkfs.ext4 leaves its inode tables
+# and journal unwritten (lazy_*_init), reading as zeroes, and the kernel
+# does not zero them behind the test's back (noinit_itable): writing them
+# is slow for dom0 under TCG.
 sk_qcow2_fs()
 {
 	sk_qcow2_fs_gone "$1" && mkdir -p "${1%/*}" || return 1
@@ -57,12 +58,17 @@ sk_qcow2_fs()
 		mkdir -p "$1"
 		return ;;
 	esac
+	mkdir -p "$1" && truncate -s 1G "$1.fs" || return 1
+	if [ "${2:-}" = xfs ]; then
+		sk_modprobe loop xfs &&
+		mkfs.xfs -q -f -K "$1.fs" &&
+		mount -t xfs -o loop "$1.fs" "$1"
+		return
+	fi
 	sk_modprobe loop crc32c_generic ext4 &&
-	mkdir -p "$1" &&
-	truncate -s 1G "$1.ext4" &&
 	mkfs.ext4 -q -F -E lazy_itable_init=1,lazy_journal_init=1,nodiscard \
-		"$1.ext4" &&
-	mount -t ext4 -o loop,noinit_itable "$1.ext4" "$1"
+		"$1.fs" &&
+	mount -t ext4 -o loop,noinit_itable "$1.fs" "$1"
 }
 
 # sk_qcow2_fs_gone DIR: undo sk_qcow2_fs DIR (or remove a plain DIR).
@@ -71,7 +77,7 @@ sk_qcow2_fs_gone()
 	if grep -q " $1 " /proc/mounts; then
 		umount -d "$1" || return 1
 	fi
-	rm -rf "$1" "$1.ext4"
+	rm -rf "$1" "$1.fs"
 }
 
 # sk_qcow2_make: the images above.

@@ -26,10 +26,15 @@
 # pass the flushed mark covers (a block at or below the mark's block:
 # the mark's pass; above it: the pass before, the base for pass 1).  The
 # backing file is untouched, the history has the attach and the detach.
-# The point where the destroy lands is wherever the guest is: the checks
-# hold for any.  The same again with Linux's xen-blkfront as the writer
-# (stock.cfg, on its own top image).  Then a third guest (gaps.cfg) runs
-# the hostile test frontend's gap test on another qcow2 image.
+# The images are on XFS (sk_qcow2_fs), a common image store: its page
+# cache holds folios larger than a page, so every engine write waits for
+# the direct path's I/O (Documentation/block.rst); the kernel log must
+# say the backend knows.  (The writes before the destroy all allocate
+# clusters, so the engine serves them all.)  The point where the destroy lands is wherever the guest is:
+# the checks hold for any.  The same again with Linux's xen-blkfront as
+# the writer (stock.cfg, on its own top image).  Then a third guest
+# (gaps.cfg) runs the hostile test frontend's gap test on another qcow2
+# image.
 
 . /lib/splitkit/blk.sh
 . /lib/splitkit/qcow2.sh
@@ -41,7 +46,7 @@ BLOCKS=128	# 64 KiB blocks (domU.sh's)
 # qd_make: base.raw and base.qcow2 above (qd_destroy makes each top).
 qd_make()
 {
-	sk_qcow2_fs "$QDD" || return 1
+	sk_qcow2_fs "$QDD" xfs || return 1
 	awk -v n="$LINES" 'BEGIN { for (i = 0; i < n; i++) printf "b%030d\n", i }' \
 		>"$QDD/base.raw" &&
 	qemu-img convert -q -f raw -O qcow2 -o cluster_size=2M \
@@ -135,6 +140,8 @@ qd_destroy()
 		be=/local/domain/0/backend/vbd/$domid/51712
 		sk_check "$name: xvda is served as qcow2 (splitkit-status ok)" \
 			test "$(xenstore-read "$be/splitkit-status")" = ok
+		sk_check "$name: $2 on XFS: the direct path with large folios (kernel log)" \
+			sh -c "dmesg | grep -q 'vbd-$domid-51712: qcow2 image $top: .*qcow2+direct (large folios) I/O'"
 		sk_check "$name: the backend offers flush (feature-flush-cache 1)" \
 			test "$(xenstore-read "$be/feature-flush-cache")" = 1
 		sk_check "$name: the backend is serving the guest's writes" \
