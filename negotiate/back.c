@@ -910,8 +910,8 @@ void skn_back_capacity_changed(void)
 
 /*
  * dom0's directory of the guest's devices ("backend/sk-neg/<domid>", the
- * parent of the device's node), or NULL if there is no memory or the
- * node does not name the domain its frontend-id says.
+ * parent of the device's node); NULL if the node does not name the
+ * domain its frontend-id says (never checked), ERR_PTR(-ENOMEM).
  */
 static char *skn_back_domain_dir(const struct skn_back *b)
 {
@@ -923,7 +923,9 @@ static char *skn_back_domain_dir(const struct skn_back *b)
 	if (!slash)
 		return NULL;
 	dir = kstrndup(dev->nodename, slash - dev->nodename, GFP_KERNEL);
-	id = dir ? strrchr(dir, '/') : NULL;
+	if (!dir)
+		return ERR_PTR(-ENOMEM);
+	id = strrchr(dir, '/');
 	if (id && !kstrtouint(id + 1, 10, &domid) &&
 	    domid == dev->otherend_id)
 		return dir;
@@ -931,50 +933,63 @@ static char *skn_back_domain_dir(const struct skn_back *b)
 	return NULL;
 }
 
+static bool skn_back_to_reap(const struct skn_back *b, bool all)
+{
+	return !b->removing && (all || b->reap_check);
+}
+
 /**
  * skn_back_reap_list() - the devices whose domain reap.c is to check.
  * @all: every device; else only those whose guest's end went since the
  *	 last call (skn_back_disconnect() marks them).
  * @out: set to a kmalloc'ed array of the devices' domains and dom0
- *	 directories (skn_reap_free() frees it).
+ *	 directories, or NULL; the caller kfree()s each entry's @dir, then
+ *	 the array.
  *
- * Devices being removed are left out.  Process context; takes
- * skn_back_lock.
+ * Devices being removed are left out; the marks of those listed are
+ * cleared.  Process context; takes skn_back_lock.
  *
- * Return: the number of entries in @out (0: @out is NULL), or -ENOMEM
- * (the marks stay for the next call).
+ * Return: the number of entries in @out, or -ENOMEM (@out NULL, every
+ * mark kept for the next call).
  */
 int skn_back_reap_list(bool all, struct skn_reap_dev **out)
 {
-	struct skn_reap_dev *r;
+	struct skn_reap_dev *r = NULL;
 	unsigned int nr = 0, max = 0;
 	struct skn_back *b;
+	char *dir;
 	int err = 0;
 
-	*out = NULL;
 	mutex_lock(&skn_back_lock);
 	list_for_each_entry(b, &skn_back_list, node)
-		if (!b->removing && (all || b->reap_check))
-			max++;
-	if (!max)
-		goto unlock;
-	r = kcalloc(max, sizeof(*r), GFP_KERNEL);
-	if (!r) {
+		max += skn_back_to_reap(b, all);
+	if (max)
+		r = kcalloc(max, sizeof(*r), GFP_KERNEL);
+	if (max && !r)
 		err = -ENOMEM;
-		goto unlock;
-	}
 	list_for_each_entry(b, &skn_back_list, node) {
-		if (b->removing || !(all || b->reap_check) || nr == max)
+		if (err || !skn_back_to_reap(b, all) || nr == max)
 			continue;
-		r[nr].dir = skn_back_domain_dir(b);
-		if (!r[nr].dir)
-			continue;	/* checked again next time */
-		r[nr++].domid = b->xb.dev->otherend_id;
-		b->reap_check = false;
+		dir = skn_back_domain_dir(b);
+		if (IS_ERR(dir)) {
+			err = PTR_ERR(dir);
+		} else if (dir) {
+			r[nr].dir = dir;
+			r[nr++].domid = b->xb.dev->otherend_id;
+		}
+	}
+	if (!err)
+		list_for_each_entry(b, &skn_back_list, node)
+			if (skn_back_to_reap(b, all))
+				b->reap_check = false;
+	mutex_unlock(&skn_back_lock);
+	if (err) {
+		while (nr)
+			kfree(r[--nr].dir);
+		kfree(r);
+		r = NULL;
 	}
 	*out = r;
-unlock:
-	mutex_unlock(&skn_back_lock);
 	return err ? err : nr;
 }
 

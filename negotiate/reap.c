@@ -14,8 +14,10 @@
  * answers -ESRCH).  The home alone is no proof: libxl's soft reset removes
  * and writes again the home of a domain that runs on.  A domain whose home
  * is gone but that Xen still knows (dying, or being soft-reset) is checked
- * again after 100 ms, then less and less often, up to every 10 s.  The
- * home's absence and the removal are one XenStore transaction.
+ * again after 100 ms, then less and less often, up to every 10 s (as is
+ * one whose check XenStore failed); a new event starts the wait at 100 ms
+ * again.  The home's absence and the removal are one XenStore
+ * transaction.
  *
  * What starts a check: xenstored's @releaseDomain (a domain shut down,
  * crashed or died: every device is checked), the guest's end of a device
@@ -63,6 +65,8 @@ void skn_reap_queue(bool all)
 
 	spin_lock_irqsave(&skn_reap_lock, flags);
 	skn_reap_all |= all;
+	/* a fresh event: a dying domain is checked soon, not in 10 s */
+	skn_reap_retry_ms = 0;
 	spin_unlock_irqrestore(&skn_reap_lock, flags);
 	mod_delayed_work(system_wq, &skn_reap_work, 0);
 }
@@ -116,8 +120,9 @@ static int skn_reap_rm(const struct skn_reap_dev *r, const char *home)
 }
 
 /*
- * One device's domain: 0 when there is nothing (more) to do, -EAGAIN
- * when its home is gone but Xen still knows the domain.
+ * One device's domain: 0 when there is nothing (more) to do, -EAGAIN to
+ * check again later (its home is gone but Xen still knows the domain, or
+ * XenStore failed).
  */
 static int skn_reap_one(const struct skn_reap_dev *r)
 {
@@ -125,18 +130,20 @@ static int skn_reap_one(const struct skn_reap_dev *r)
 	int err;
 
 	snprintf(home, sizeof(home), "/local/domain/%u", r->domid);
-	if (skn_xs_node(XBT_NIL, home) != -ENOENT)
-		return 0;	/* there, or XenStore failed: keep it */
+	err = skn_xs_node(XBT_NIL, home);
+	if (err != -ENOENT)
+		return err ? -EAGAIN : 0;
 	if (skn_domain_known(r->domid))
 		return -EAGAIN;
 	err = skn_reap_rm(r, home);
 	if (!err)
 		pr_info("splitkit_negotiate: domain %u is gone: removed %s (its device goes, with what it kept)\n",
 			r->domid, r->dir);
-	else if (err != -EEXIST && err != -ENOENT)
-		pr_warn("splitkit_negotiate: domain %u is gone, but removing %s failed: %d\n",
-			r->domid, r->dir, err);
-	return 0;
+	if (!err || err == -EEXIST || err == -ENOENT)
+		return 0;	/* removed, home back, or detached */
+	pr_warn_ratelimited("splitkit_negotiate: domain %u is gone, but removing %s failed: %d; trying again\n",
+			    r->domid, r->dir, err);
+	return -EAGAIN;
 }
 
 static void skn_reap_run(struct work_struct *w)

@@ -346,7 +346,7 @@ build_dom0()
 		root_add_bin "$BUILD/tools/splitkit" /usr/bin/splitkit || return 1
 		# an image store on XFS, whose page cache has large folios
 		# (vbd-qcow2-destroy)
-		root_add_bin /usr/sbin/mkfs.xfs || return 1
+		root_add_bin /sbin/mkfs.xfs || return 1
 		# util-linux setpriv (busybox's changes no uid): splitkit vbd
 		# without root (vbd-online-ctl)
 		root_add_bin /usr/bin/setpriv /usr/lib/splitkit/setpriv ||

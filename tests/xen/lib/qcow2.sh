@@ -43,10 +43,12 @@ QD=/run/q
 # (the power-cut disks, whose images the host reads after the cut); else
 # (dom0's /run, a tmpfs: no O_DIRECT, so splitkit_back would serve every
 # request through its image engine and its direct path, backend/qcow2.c,
-# would go untested) a fresh ext4 (or, with xfs, XFS: its page cache holds
+# would go untested) a fresh ext4 (or, with xfs, XFS: its page cache may hold
 # folios larger than a page, which the direct path treats apart) on a
-# loop device over the file DIR.fs.  A DIR mounted by an earlier call is
-# unmounted first.  The file is sparse; mkfs.ext4 leaves its inode tables
+# loop device over the file DIR.fs (xfs is then ignored where the parent
+# already takes O_DIRECT).  A DIR mounted by an earlier call is unmounted
+# first.  The file is sparse (mkfs.xfs writes its 64 MiB log whole: a
+# 1 GiB XFS allows no smaller one); mkfs.ext4 leaves its inode tables
 # and journal unwritten (lazy_*_init), reading as zeroes, and the kernel
 # does not zero them behind the test's back (noinit_itable): writing them
 # is slow for dom0 under TCG.

@@ -27,11 +27,11 @@
 # the mark's pass; above it: the pass before, the base for pass 1).  The
 # backing file is untouched, the history has the attach and the detach.
 # The images are on XFS (sk_qcow2_fs), a common image store: its page
-# cache holds folios larger than a page, so every engine write waits for
-# the direct path's I/O (Documentation/block.rst); the kernel log must
-# say the backend knows.  (The writes before the destroy all allocate
-# clusters, so the engine serves them all.)  The point where the destroy lands is wherever the guest is:
-# the checks hold for any.  The same again with Linux's xen-blkfront as
+# cache may hold folios larger than a page, so every engine write waits
+# for the direct path's I/O (Documentation/block.rst); the kernel log
+# must say the backend knows.  (The writes before the destroy all
+# allocate clusters, so the engine serves them all.)  The point where the
+# destroy lands is wherever the guest is: the checks hold for any.  The same again with Linux's xen-blkfront as
 # the writer (stock.cfg, on its own top image).  Then a third guest
 # (gaps.cfg) runs the hostile test frontend's gap test on another qcow2
 # image.
