@@ -40,18 +40,24 @@ bekey()
 	xenstore-read "$be/slot-0/$1"
 }
 
-# neg_gone LABEL (dom0): after the guest is gone (its domain destroyed),
-# set domid to the guest's (dom0_turns saved it in /tmp/neg-domid) and
-# check (LABEL) that dom0's end of its device removed itself, device and
-# XenStore directory, with no detach, and that its log says why; 1 when
-# there is no domid to check.
+# neg_dev_gone DOMID (dom0): dom0's end of domain DOMID's device is gone,
+# device ($dir/sk-neg-DOMID-0) and XenStore directory.
+neg_dev_gone()
+{
+	! test -e "$dir/sk-neg-$1-0" &&
+		! xenstore-read "/local/domain/0/backend/sk-neg/$1" >/dev/null 2>&1
+}
+
+# neg_gone LABEL [FILE] (dom0): after a guest is gone (its domain
+# destroyed), set domid to the guest's (dom0_turns saved it in FILE,
+# default /tmp/neg-domid) and check (LABEL) that dom0's end of its
+# device removed itself, with no detach, and that its log says why; 1
+# when there is no domid to check.
 neg_gone()
 {
-	domid=$(cat /tmp/neg-domid 2>/dev/null)
+	domid=$(cat "${2:-/tmp/neg-domid}" 2>/dev/null)
 	[ -n "$domid" ] || return 1
-	sk_check "$1" \
-		skt_wait 60 sh -c "! test -e $dir/sk-neg-$domid-0 &&
-				   ! xenstore-read /local/domain/0/backend/sk-neg/$domid >/dev/null 2>&1" ||
+	sk_check "$1" skt_wait 60 neg_dev_gone "$domid" ||
 		neg_dump "dom0's end of the device still there"
 	sk_check "dom0's log: domain $domid is gone, its device removed" \
 		sh -c "dmesg | grep -q 'domain $domid is gone: removed backend/sk-neg/$domid '"

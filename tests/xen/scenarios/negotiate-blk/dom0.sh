@@ -369,16 +369,12 @@ wait $turns
 wait $peer_run
 # the peer went first: its domain destroyed, dom0's end of its device
 # removed itself, its agreements revoked
-pdomid=$(cat /tmp/neg-peer-domid 2>/dev/null)
-if [ -n "$pdomid" ]; then
-	sk_check "the peer gone: dom0's end of its device removed itself (device, directory), splitkit_back's limits lifted" \
-		skt_wait 60 sh -c "! test -e $dir/sk-neg-$pdomid-0 &&
-				   ! xenstore-read /local/domain/0/backend/sk-neg/$pdomid >/dev/null 2>&1 &&
-				   ! grep -q '^$pdomid ' $lim"
-	sk_check "dom0's log: domain $pdomid is gone, its device removed" \
-		sh -c "dmesg | grep -q 'domain $pdomid is gone: removed backend/sk-neg/$pdomid '"
-	sk_check "splitkit negotiate detach $pdomid (the peer): nothing left, no error" \
-		splitkit negotiate detach "$pdomid"
+if neg_gone "the peer's domain destroyed: dom0's end of its device removed itself" \
+	/tmp/neg-peer-domid; then
+	sk_check "the peer gone: splitkit_back lifted its limits" \
+		skt_wait 60 sh -c "! grep -q '^$domid ' $lim"
+	sk_check "splitkit negotiate detach $domid (the peer): nothing left, no error" \
+		splitkit negotiate detach "$domid"
 else
 	sk_check "the peer had a negotiate device" false
 fi

@@ -212,8 +212,7 @@ other_asks()
 	sk_check "remove domain $fake2's home (as xl destroy does)" \
 		xenstore-rm "/local/domain/$fake2"
 	sk_check "dom0's end of domain $fake2 removed itself (device and directory)" \
-		skt_wait 60 sh -c "! test -e $dir/sk-neg-$fake2-0 &&
-				   ! xenstore-read /local/domain/0/backend/sk-neg/$fake2 >/dev/null 2>&1"
+		skt_wait 60 neg_dev_gone $fake2
 	sk_check "dom0's end of domain $fake stays (its home is there): device and directory" \
 		sh -c "test -e $dir/sk-neg-$fake-0 && xenstore-read $fb/state >/dev/null"
 	fake_remove $fake
