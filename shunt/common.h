@@ -77,13 +77,15 @@ struct sksh_ctx {
  * @back_stopped: unload began: no disk is taken or switched to any more
  *	(under @lock).
  * @lock: protects @s, @dispatch, @dispatching, @flush_wanted,
- *	@identity_refusals, @told, @pv_returns, @back_dev, @back_stopped,
- *	@prechecked, and @pv_file and @pv against a change while it is held.
+ *	@identity_refusals, @told, @pv_returns, @nowait_handoffs,
+ *	@back_dev, @back_stopped, @prechecked, and @pv_file and @pv
+ *	against a change while it is held.
  * @s: the switch core's state.
  * @dispatch: bios routed but not yet submitted, in order.
  * @dispatching: a task is submitting @dispatch; others append to it.
  * @flush_wanted: the core asked for the switch's flush.
- * @work: carries out the core's actions in process context.
+ * @work: carries out the core's actions in process context, on @wq.
+ * @wq: @work's queue (WQ_MEM_RECLAIM: it submits bios).
  * @ctx_pool: struct sksh_ctx for every bio in flight.
  * @bs: the clones the shunt sends down a path (with a rescuer: they are
  *	allocated inside a submitter's submit_bio()).
@@ -91,6 +93,8 @@ struct sksh_ctx {
  * @idle: woken when a bio completes or a switch moves.
  * @identity_refusals: switches undone because the two faces differed.
  * @pv_returns: PV disks taken back after they had gone away.
+ * @nowait_handoffs: times a REQ_NOWAIT submitter found a bio that may
+ *	sleep at the head of @dispatch and left the list to @work.
  * @told: switches to each path already reported in the kernel log.
  * @queue_waited: the emulated queue was frozen once, at the first switch
  *	to PV, for bios that entered it before the hook (work item only).
@@ -122,12 +126,14 @@ struct sksh_disk {
 	bool dispatching;
 	bool flush_wanted;
 	struct work_struct work;
+	struct workqueue_struct *wq;
 	mempool_t *ctx_pool;
 	struct bio_set bs;
 	atomic_t nr_ctx;
 	wait_queue_head_t idle;
 	u64 identity_refusals;
 	u64 pv_returns;
+	u64 nowait_handoffs;
 	u64 told[SKS_NR_PATHS];
 	bool queue_waited;
 	struct block_device *prechecked;

@@ -18,7 +18,8 @@
  * (sksh_end_io()) in any context up to hard IRQ; the flush, the identity
  * check and every release of held bios in the work item.  Routed bios are
  * submitted by one task at a time in routing order (sksh_dispatch()), so
- * a new bio never overtakes one released before it.
+ * a new bio never overtakes one released before it; a REQ_NOWAIT bio's
+ * submitter submits no bio that may sleep, its own or another's.
  *
  * Locking: sksh_disk.lock (irqsave) protects the core's state and the
  * dispatch list; nothing sleeps or submits under it.
@@ -121,8 +122,15 @@ static bool sksh_act(struct sksh_disk *d, enum sks_action act)
 				   !list_empty(&d->dispatch));
 }
 
-/* Submit the dispatch list in order until it is empty (one task). */
-static void sksh_dispatch(struct sksh_disk *d)
+/*
+ * Submit the dispatch list in order until it is empty (one task at a
+ * time: d->dispatching).  @nowait: the task is a REQ_NOWAIT bio's
+ * submitter, which must not sleep; it submits the bios of others only
+ * while they are REQ_NOWAIT too (their clones and submissions do not
+ * sleep either) and hands the rest of the list, still in order, to the
+ * work item at the first that is not.
+ */
+static void sksh_dispatch(struct sksh_disk *d, bool nowait)
 {
 	struct sksh_ctx *ctx;
 	struct bio *clone;
@@ -132,9 +140,13 @@ static void sksh_dispatch(struct sksh_disk *d)
 		spin_lock_irqsave(&d->lock, flags);
 		ctx = list_first_entry_or_null(&d->dispatch, struct sksh_ctx,
 					       node);
-		if (!ctx) {
+		if (!ctx || (nowait && !(ctx->bio->bi_opf & REQ_NOWAIT))) {
 			d->dispatching = false;
+			if (ctx)
+				d->nowait_handoffs++;
 			spin_unlock_irqrestore(&d->lock, flags);
+			if (ctx)
+				queue_work(d->wq, &d->work);
 			return;
 		}
 		list_del_init(&ctx->node);
@@ -203,7 +215,7 @@ static void sksh_done(struct sksh_ctx *ctx, blk_status_t status,
 	work = sksh_act(d, sks_progress(&d->s, sksh_progress_now(d)));
 	spin_unlock_irqrestore(&d->lock, flags);
 	if (work)
-		queue_work(system_unbound_wq, &d->work);
+		queue_work(d->wq, &d->work);
 	/* a failing PV disk may have gone: let go of it once settled */
 	if (back)
 		mod_delayed_work(system_unbound_wq, &d->back_work, 0);
@@ -298,7 +310,7 @@ void sksh_disk_submit(struct sksh_disk *d, struct bio *bio)
 	}
 	spin_unlock_irqrestore(&d->lock, flags);
 	if (go)
-		sksh_dispatch(d);
+		sksh_dispatch(d, bio->bi_opf & REQ_NOWAIT);
 }
 
 /* ---- the switch's flush and identity check (work item) ---------------- */
@@ -491,9 +503,9 @@ static void sksh_work(struct work_struct *work)
 	flush = d->flush_wanted;
 	spin_unlock_irqrestore(&d->lock, flags);
 	if (go)
-		sksh_dispatch(d);
+		sksh_dispatch(d, false);
 	if (flush)
-		queue_work(system_unbound_wq, &d->work);
+		queue_work(d->wq, &d->work);
 }
 
 /* ---- control ----------------------------------------------------------- */
@@ -545,7 +557,7 @@ int sksh_disk_switch(struct sksh_disk *d, enum sks_path to)
 		work = sksh_act(d, sks_progress(&d->s, sksh_now()));
 	spin_unlock_irqrestore(&d->lock, flags);
 	if (work)
-		queue_work(system_unbound_wq, &d->work);
+		queue_work(d->wq, &d->work);
 	return err;
 }
 
@@ -675,9 +687,20 @@ int sksh_disk_open(struct sksh_disk *d, const char *emul, const char *pv)
 	INIT_WORK(&d->work, sksh_work);
 	init_waitqueue_head(&d->idle);
 	atomic_set(&d->nr_ctx, 0);
-	sksh_ctx_cache = KMEM_CACHE(sksh_ctx, 0);
-	if (!sksh_ctx_cache)
+	/*
+	 * The work item submits bios that writeback and swap wait for (held
+	 * ones, those a REQ_NOWAIT submitter left): it must run under memory
+	 * pressure, with a rescuer of its own.
+	 */
+	d->wq = alloc_workqueue("splitkit_shunt", WQ_MEM_RECLAIM | WQ_UNBOUND,
+				0);
+	if (!d->wq)
 		return -ENOMEM;
+	sksh_ctx_cache = KMEM_CACHE(sksh_ctx, 0);
+	if (!sksh_ctx_cache) {
+		err = -ENOMEM;
+		goto destroy_wq;
+	}
 	d->ctx_pool = mempool_create_slab_pool(64, sksh_ctx_cache);
 	if (!d->ctx_pool) {
 		err = -ENOMEM;
@@ -708,6 +731,8 @@ destroy_pool:
 	mempool_destroy(d->ctx_pool);
 destroy_cache:
 	kmem_cache_destroy(sksh_ctx_cache);
+destroy_wq:
+	destroy_workqueue(d->wq);
 	return err;
 }
 
@@ -729,4 +754,5 @@ void sksh_disk_close(struct sksh_disk *d)
 	bioset_exit(&d->bs);
 	mempool_destroy(d->ctx_pool);
 	kmem_cache_destroy(sksh_ctx_cache);
+	destroy_workqueue(d->wq);
 }

@@ -44,7 +44,7 @@ enum sksh_stat {
 	SKSH_HELD_NS, SKSH_HELD_NOW, SKSH_MAX_HELD, SKSH_SWITCHES_PV,
 	SKSH_SWITCHES_EMUL, SKSH_REQUEUED, SKSH_FLUSH_ERRORS,
 	SKSH_IDENTITY_REFUSALS, SKSH_INFLIGHT_EMUL, SKSH_INFLIGHT_PV,
-	SKSH_PV_RETURNS, SKSH_NR_STATS
+	SKSH_PV_RETURNS, SKSH_NOWAIT_HANDOFFS, SKSH_NR_STATS
 };
 
 static const char *const sksh_stat_names[SKSH_NR_STATS] = {
@@ -59,6 +59,7 @@ static const char *const sksh_stat_names[SKSH_NR_STATS] = {
 	[SKSH_INFLIGHT_EMUL] = "inflight_emul",
 	[SKSH_INFLIGHT_PV] = "inflight_pv",
 	[SKSH_PV_RETURNS] = "pv_returns",
+	[SKSH_NOWAIT_HANDOFFS] = "nowait_handoffs",
 };
 
 static void sksh_snapshot(u64 *v, enum sks_state *state)
@@ -79,6 +80,7 @@ static void sksh_snapshot(u64 *v, enum sks_state *state)
 	v[SKSH_INFLIGHT_EMUL] = d->s.inflight[SKS_EMUL];
 	v[SKSH_INFLIGHT_PV] = d->s.inflight[SKS_PV];
 	v[SKSH_PV_RETURNS] = d->pv_returns;
+	v[SKSH_NOWAIT_HANDOFFS] = d->nowait_handoffs;
 	spin_unlock_irqrestore(&d->lock, flags);
 }
 
@@ -192,6 +194,7 @@ SKSH_STAT_ATTR(identity_refusals);
 SKSH_STAT_ATTR(inflight_emul);
 SKSH_STAT_ATTR(inflight_pv);
 SKSH_STAT_ATTR(pv_returns);
+SKSH_STAT_ATTR(nowait_handoffs);
 
 static struct attribute *sksh_attrs[] = {
 	&sksh_path_attr.attr,
@@ -209,6 +212,7 @@ static struct attribute *sksh_attrs[] = {
 	&sksh_attr_inflight_emul.attr,
 	&sksh_attr_inflight_pv.attr,
 	&sksh_attr_pv_returns.attr,
+	&sksh_attr_nowait_handoffs.attr,
 	NULL
 };
 
