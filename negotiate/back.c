@@ -26,7 +26,9 @@
  * doing, or an unload) waits for the work, after killing the helper of a
  * running apply (skn_back_stop()).  xl does not remove this device when
  * it destroys the guest's domain: reap.c removes dom0's directory of it
- * once the domain is gone (skn_back_reap_list() says which to check).
+ * once the domain is gone (skn_back_reap_list() says which guests' ends
+ * went; on @releaseDomain it checks every domain dom0 has a directory
+ * for, with a device or not).
  *
  * Locking: skn_back_lock (a mutex) protects every device's slots, bucket,
  * @connected, @gone and the device list, so that what all agreements of a
@@ -108,7 +110,11 @@ struct skn_back_stats {
  *	     skn_provider_keeps()), what the domain's last revoked agreement
  *	     gave it and it keeps (skn_back_lock): held against the capacity
  *	     for the other guests until an agreement of the provider is
- *	     applied for the domain again or dom0's end of the device goes.
+ *	     applied for the domain again or dom0's directory of the device
+ *	     goes; kept in that directory too (skn_back_save_kept()).
+ * @kept_dirty: @kept changed since it was last written (skn_back_lock).
+ * @vm: the domain's vm path at probe ("" if none), the owner of @kept in
+ *	     XenStore (skn_back_load_kept()).
  */
 struct skn_back {
 	struct sk_xb xb;
@@ -133,6 +139,8 @@ struct skn_back {
 	struct skn_apply apply;
 	bool reap_check;
 	u64 kept[SKN_NR_PROVIDERS];
+	bool kept_dirty;
+	char *vm;
 };
 
 static_assert(SKN_NR_PROVIDERS <= 32);	/* dom_max_read's bits */
@@ -489,11 +497,14 @@ static void skn_back_event(struct skn_back *b, unsigned int n, u32 event,
 			 "slot %u: revoking failed (%d); the limit stays until splitkit_back unloads\n",
 			 n, err);
 	/* what the domain keeps: the agreement it revokes, until a new one */
-	if (d.action == SKN_ACT_APPLY)
+	if (d.action == SKN_ACT_APPLY && b->kept[s->req.provider]) {
 		b->kept[s->req.provider] = 0;
-	else if (d.action == SKN_ACT_REVOKE && s->applied &&
-		 skn_provider_keeps(s->req.provider))
+		b->kept_dirty = true;
+	} else if (d.action == SKN_ACT_REVOKE && s->applied &&
+		   skn_provider_keeps(s->req.provider)) {
 		b->kept[s->req.provider] = s->applied;
+		b->kept_dirty = true;
+	}
 	if (d.action == SKN_ACT_APPLY ||
 	    (d.action == SKN_ACT_REVOKE && s->applied))
 		dev_info(&b->xb.dev->dev, "slot %u: %s %s %llu (offer-gen %u)\n",
@@ -780,6 +791,142 @@ static void skn_back_end_slots(struct skn_back *b)
 	}
 }
 
+/*
+ * What the domain keeps outlives dom0's end of the device: an unbind, a
+ * rebind or an unload of splitkit_negotiate ends every agreement and
+ * forgets the device, but the memory and vCPUs the revoked agreements
+ * gave stay the domain's, and must go on counting against the capacity
+ * when the device is bound again.  So each provider that keeps has a key
+ * kept-<provider> (e.g. kept-memory, in the provider's unit) in dom0's
+ * directory of the device, which no guest can write, with kept-vm, the
+ * domain's vm path (/local/domain/<domid>/vm at probe): written as @kept
+ * changes, read back at probe only if kept-vm names the same domain (a
+ * domain id used again by another domain keeps nothing), removed with the
+ * directory (detach, reap.c).
+ */
+#define SKN_KEPT_VM		"kept-vm"
+#define SKN_VM_PATH_MAX		128
+
+struct skn_kept_write {
+	const char *dir;
+	const char *vm;
+	const u64 *kept;
+};
+
+static void skn_kept_key(char *key, size_t len, u32 provider)
+{
+	snprintf(key, len, "kept-%s", skn_providers[provider].name);
+}
+
+/* In a transaction: never recreates a directory removed meanwhile. */
+static int skn_kept_write_tx(struct xenbus_transaction xbt, void *arg)
+{
+	const struct skn_kept_write *k = arg;
+	bool any = false;
+	unsigned int p;
+	char key[32];
+	char *val;
+	int err;
+
+	val = xenbus_read(xbt, k->dir, "", NULL);
+	if (IS_ERR(val))
+		return PTR_ERR(val) == -ENOENT ? 0 : PTR_ERR(val);
+	kfree(val);
+	for (p = 0; p < SKN_NR_PROVIDERS; p++) {
+		if (!skn_provider_keeps(p))
+			continue;
+		skn_kept_key(key, sizeof(key), p);
+		if (k->kept[p])
+			err = xenbus_printf(xbt, k->dir, key, "%llu",
+					    k->kept[p]);
+		else
+			err = sk_xs_rm(xbt, k->dir, key);
+		if (err)
+			return err;
+		any |= k->kept[p] != 0;
+	}
+	if (any)
+		return xenbus_write(xbt, k->dir, SKN_KEPT_VM, k->vm);
+	return sk_xs_rm(xbt, k->dir, SKN_KEPT_VM);
+}
+
+/* Write @kept if it changed; a failure is retried on the next run. */
+static void skn_back_save_kept(struct skn_back *b)
+{
+	struct skn_kept_write k = {
+		.dir = b->xb.dev->nodename,
+		.vm = b->vm,
+		.kept = b->kept,
+	};
+	int err;
+
+	lockdep_assert_held(&skn_back_lock);
+	if (!b->kept_dirty)
+		return;
+	err = sk_xs_transact(skn_kept_write_tx, &k);
+	if (err) {
+		dev_warn_ratelimited(&b->xb.dev->dev,
+				     "recording what the domain keeps failed (%d)\n",
+				     err);
+		return;
+	}
+	b->kept_dirty = false;
+}
+
+/*
+ * At probe: the domain's vm path, and what it kept when dom0's end last
+ * went.  Each value is bounded by the protocol's maximum and by what the
+ * domain can hold now.  Return: 0 or -ENOMEM.
+ */
+static int skn_back_load_kept(struct skn_back *b)
+{
+	struct xenbus_device *dev = b->xb.dev;
+	char home[32], key[32];
+	char *vm, *was;
+	unsigned int p;
+	bool same;
+	int err;
+
+	snprintf(home, sizeof(home), "/local/domain/%u", dev->otherend_id);
+	vm = sk_xs_read_str(home, "vm", SKN_VM_PATH_MAX);
+	b->vm = kstrdup(IS_ERR(vm) ? "" : vm, GFP_KERNEL);
+	if (!IS_ERR(vm))
+		kfree(vm);
+	if (!b->vm)
+		return -ENOMEM;
+	was = sk_xs_read_str(dev->nodename, SKN_KEPT_VM, SKN_VM_PATH_MAX);
+	if (IS_ERR(was))
+		return 0;	/* nothing kept (or unreadable: nothing known) */
+	same = !strcmp(was, b->vm);
+	kfree(was);
+	if (!same) {
+		dev_info(&dev->dev, "%s names another domain: what it kept is not this one's\n",
+			 SKN_KEPT_VM);
+		b->kept_dirty = true;	/* the next save clears the keys */
+		return 0;
+	}
+	for (p = 0; p < SKN_NR_PROVIDERS; p++) {
+		if (!skn_provider_keeps(p))
+			continue;
+		skn_kept_key(key, sizeof(key), p);
+		err = sk_xs_read_u64(dev->nodename, key,
+				     skn_providers[p].max, 0, &b->kept[p]);
+		if (err) {
+			dev_warn(&dev->dev, "%s unreadable (%d): ignored\n",
+				 key, err);
+			b->kept[p] = 0;
+			b->kept_dirty = true;
+			continue;
+		}
+		b->kept[p] = min(b->kept[p],
+				 skn_provider_domain_max(p, dev->otherend_id));
+		if (b->kept[p])
+			dev_info(&dev->dev, "the domain keeps %s %llu (%s)\n",
+				 skn_providers[p].name, b->kept[p], key);
+	}
+	return 0;
+}
+
 static void skn_back_work(struct work_struct *w)
 {
 	struct skn_back *b = container_of(to_delayed_work(w), struct skn_back,
@@ -818,6 +965,7 @@ static void skn_back_work(struct work_struct *w)
 		queue_delayed_work(system_wq, &b->work,
 				   nsecs_to_jiffies(next > now ? next - now : 0) + 1);
 unlock:
+	skn_back_save_kept(b);
 	mutex_unlock(&skn_back_lock);
 }
 
@@ -933,15 +1081,15 @@ static char *skn_back_domain_dir(const struct skn_back *b)
 	return NULL;
 }
 
-static bool skn_back_to_reap(const struct skn_back *b, bool all)
+static bool skn_back_to_reap(const struct skn_back *b)
 {
-	return !b->removing && (all || b->reap_check);
+	return !b->removing && b->reap_check;
 }
 
 /**
- * skn_back_reap_list() - the devices whose domain reap.c is to check.
- * @all: every device; else only those whose guest's end went since the
- *	 last call (skn_back_disconnect() marks them).
+ * skn_back_reap_list() - the devices whose guest's end went since the
+ * last call (skn_back_disconnect() marks them): reap.c checks whether
+ * their domains are gone.
  * @out: set to a kmalloc'ed array of the devices' domains and dom0
  *	 directories, or NULL; the caller kfree()s each entry's @dir, then
  *	 the array.
@@ -952,7 +1100,7 @@ static bool skn_back_to_reap(const struct skn_back *b, bool all)
  * Return: the number of entries in @out, or -ENOMEM (@out NULL, every
  * mark kept for the next call).
  */
-int skn_back_reap_list(bool all, struct skn_reap_dev **out)
+int skn_back_reap_list(struct skn_reap_dev **out)
 {
 	struct skn_reap_dev *r = NULL;
 	unsigned int nr = 0, max = 0;
@@ -962,13 +1110,13 @@ int skn_back_reap_list(bool all, struct skn_reap_dev **out)
 
 	mutex_lock(&skn_back_lock);
 	list_for_each_entry(b, &skn_back_list, node)
-		max += skn_back_to_reap(b, all);
+		max += skn_back_to_reap(b);
 	if (max)
 		r = kcalloc(max, sizeof(*r), GFP_KERNEL);
 	if (max && !r)
 		err = -ENOMEM;
 	list_for_each_entry(b, &skn_back_list, node) {
-		if (err || !skn_back_to_reap(b, all) || nr == max)
+		if (err || !skn_back_to_reap(b) || nr == max)
 			continue;
 		dir = skn_back_domain_dir(b);
 		if (IS_ERR(dir)) {
@@ -980,7 +1128,7 @@ int skn_back_reap_list(bool all, struct skn_reap_dev **out)
 	}
 	if (!err)
 		list_for_each_entry(b, &skn_back_list, node)
-			if (skn_back_to_reap(b, all))
+			if (skn_back_to_reap(b))
 				b->reap_check = false;
 	mutex_unlock(&skn_back_lock);
 	if (err) {
@@ -1181,6 +1329,9 @@ static int skn_back_probe(struct xenbus_device *dev, struct sk_xb **xb)
 	err = skn_back_advertise(b);
 	if (err)
 		goto free_dev;
+	err = skn_back_load_kept(b);
+	if (err)
+		goto free_dev;
 	mutex_lock(&skn_back_lock);
 	list_add(&b->node, &skn_back_list);
 	mutex_unlock(&skn_back_lock);
@@ -1188,6 +1339,7 @@ static int skn_back_probe(struct xenbus_device *dev, struct sk_xb **xb)
 	return 0;
 
 free_dev:
+	kfree(b->vm);
 	kfree(b);
 	return err;
 }
@@ -1220,8 +1372,11 @@ static void skn_back_free(struct sk_xb *xb)
 	flush_delayed_work(&b->work);
 	cancel_delayed_work_sync(&b->work);
 	mutex_lock(&skn_back_lock);
+	/* a write that failed: the last try (nothing if the directory went) */
+	skn_back_save_kept(b);
 	list_del(&b->node);
 	mutex_unlock(&skn_back_lock);
+	kfree(b->vm);
 	kfree(b);
 }
 

@@ -31,7 +31,7 @@ void skn_back_unregister(void);
 void skn_back_capacity_changed(void);
 
 /**
- * struct skn_reap_dev - one device whose guest's domain reap.c checks.
+ * struct skn_reap_dev - one domain reap.c checks, with dom0's devices of it.
  * @domid: the guest's domain.
  * @dir: dom0's directory of its devices, "backend/sk-neg/<domid>".
  */
@@ -40,7 +40,7 @@ struct skn_reap_dev {
 	char *dir;
 };
 
-int skn_back_reap_list(bool all, struct skn_reap_dev **out);
+int skn_back_reap_list(struct skn_reap_dev **out);
 
 /* reap.c: dom0's end of a destroyed domain's device removes itself */
 void skn_reap_start(void);

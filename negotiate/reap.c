@@ -20,7 +20,11 @@
  * transaction.
  *
  * What starts a check: xenstored's @releaseDomain (a domain shut down,
- * crashed or died: every device is checked), the guest's end of a device
+ * crashed or died; and once when the watch is registered, so a module
+ * loaded after a domain died catches up): every domain with a directory
+ * under backend/sk-neg is checked, whether or not it has a device
+ * (xenbus makes no device of one whose guest directory is missing), the
+ * guest's end of a device
  * closing or vanishing (that device only: a guest that reconnects in a
  * loop costs dom0 a XenStore read each time), and the retry.  One work
  * item runs every check.  The watch is registered once xenstored is up: a
@@ -46,7 +50,7 @@ static DECLARE_DELAYED_WORK(skn_reap_work, skn_reap_run);
 
 /* protects skn_reap_all, skn_reap_retry_ms */
 static DEFINE_SPINLOCK(skn_reap_lock);
-/* the next run checks every device, not only those back.c marked */
+/* the next run checks every domain, not only those back.c marked */
 static bool skn_reap_all;
 /* the wait before the last retry, 0 when none is due */
 static unsigned int skn_reap_retry_ms;
@@ -55,7 +59,8 @@ static bool skn_reap_watching;
 
 /**
  * skn_reap_queue() - check soon whether guests' domains are gone.
- * @all: every device's; else those back.c marked (skn_back_reap_list()).
+ * @all: every domain under backend/sk-neg; else those of the devices
+ *	 back.c marked (skn_back_reap_list()).
  *
  * Any context but hard IRQ; does not sleep.
  */
@@ -146,6 +151,54 @@ static int skn_reap_one(const struct skn_reap_dev *r)
 	return -EAGAIN;
 }
 
+#define SKN_REAP_BASE	"backend/" SKN_DEVTYPE
+
+/*
+ * Every domain with a directory under backend/sk-neg, in @out as
+ * skn_back_reap_list() gives it; the name must be a domain's number as
+ * the toolstack writes it (anything else is left alone).  Return: the
+ * number of entries, or -errno (@out NULL).
+ */
+static int skn_reap_scan(struct skn_reap_dev **out)
+{
+	struct skn_reap_dev *r = NULL;
+	unsigned int n, i, nr = 0;
+	char num[8], **dirs;
+	u16 domid;
+
+	*out = NULL;
+	dirs = xenbus_directory(XBT_NIL, SKN_REAP_BASE, "", &n);
+	if (IS_ERR(dirs))
+		return PTR_ERR(dirs) == -ENOENT ? 0 : PTR_ERR(dirs);
+	if (n)
+		r = kcalloc(n, sizeof(*r), GFP_KERNEL);
+	if (n && !r)
+		goto free_dirs;
+	for (i = 0; i < n; i++) {
+		if (kstrtou16(dirs[i], 10, &domid) || !domid ||
+		    domid >= DOMID_FIRST_RESERVED)
+			continue;
+		snprintf(num, sizeof(num), "%u", domid);
+		if (strcmp(num, dirs[i]))
+			continue;	/* "05", "+5": not the toolstack's */
+		r[nr].dir = kasprintf(GFP_KERNEL, SKN_REAP_BASE "/%u", domid);
+		if (!r[nr].dir)
+			goto free_entries;
+		r[nr++].domid = domid;
+	}
+	kfree(dirs);
+	*out = r;
+	return nr;
+
+free_entries:
+	while (nr)
+		kfree(r[--nr].dir);
+	kfree(r);
+free_dirs:
+	kfree(dirs);
+	return -ENOMEM;
+}
+
 static void skn_reap_run(struct work_struct *w)
 {
 	struct skn_reap_dev *r;
@@ -158,9 +211,10 @@ static void skn_reap_run(struct work_struct *w)
 	skn_reap_all = false;
 	spin_unlock_irq(&skn_reap_lock);
 
-	nr = skn_back_reap_list(all, &r);
+	nr = all ? skn_reap_scan(&r) : skn_back_reap_list(&r);
 	if (nr < 0) {
-		pr_warn_ratelimited("splitkit_negotiate: no memory to check whether guests' domains are gone; trying again\n");
+		pr_warn_ratelimited("splitkit_negotiate: listing the domains to check failed (%d); trying again\n",
+				    nr);
 		again = true;
 	}
 	for (i = 0; i < nr; i++) {
@@ -172,7 +226,7 @@ static void skn_reap_run(struct work_struct *w)
 
 	spin_lock_irq(&skn_reap_lock);
 	if (again) {
-		/* every device: the marks of those retried are cleared */
+		/* every domain: the marks of those retried are cleared */
 		skn_reap_all = true;
 		skn_reap_retry_ms = clamp(skn_reap_retry_ms * 2,
 					  SKN_REAP_RETRY_MIN_MS,

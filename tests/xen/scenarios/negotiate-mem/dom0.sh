@@ -46,7 +46,10 @@
 # guest's balloon follows 896, it binds its device again, requests,
 # sends mem-back; dom0 sees the offers, points mem_helper at the gate, answers mem-gate2; the guest
 # selects; dom0 unbinds its own end while the helper is held (the helper
-# is killed, the unbind returns), binds it again, answers mem-rebound;
+# is killed, the unbind returns), binds it again (it still knows the
+# guest keeps 896 MiB: kept-memory in its directory), unbinds it and
+# binds it with kept-vm naming another domain (nothing kept), answers
+# mem-rebound;
 # the guest sees newer offers for its standing request, sends mem-back2;
 # dom0 sees them, points mem_helper at /usr/bin/splitkit again and
 # answers mem-apply; the guest selects 896, sees it applied and sends
@@ -54,8 +57,10 @@
 # goes with its agreement in force (revoked: it keeps 896 MiB); once xl
 # destroyed its domain, dom0's end of its device removes itself, and a
 # fake domain asking for memory is offered 512 MiB (what the guest kept
-# counts no more).  Before the first attach, attaching a domain that
-# does not exist fails and writes nothing.
+# counts no more), and dom0's directory of a device of a domain that
+# never existed (no device: no frontend directory) goes too.  Before the
+# first attach, attaching a domain that does not exist fails and writes
+# nothing.
 #
 # The selection of 640 MiB is applied by a gated helper (gate_helper):
 # dom0 holds it until it has seen its slot "applying 640" in sysfs and set
@@ -196,6 +201,7 @@ fake_remove()
 fake=31999
 fake2=31998
 fake3=31997
+fake4=31996
 other_asks()
 {
 	local fb=/local/domain/0/backend/sk-neg/$fake/0
@@ -229,6 +235,34 @@ freed_asks()
 	fake_answer $fake "dom0 offers it memory: what the destroyed guest kept is free" \
 		"test \"\$(xenstore-read $fb/slot-0/offer-0)\" = 512"
 	fake_remove $fake
+}
+
+# unbound_fake: dom0's directory of a device of domain $fake4, which has
+# no home and whose frontend directory does not exist (as when a guest
+# removed its own directory before dom0's module was loaded): xenbus
+# makes no device of it (no other end), so nothing of splitkit_negotiate
+# ever sees it close; only the check of every domain on xenstored's
+# @releaseDomain can remove it (unbound_fake_gone).
+unbound_fake()
+{
+	local fb=/local/domain/0/backend/sk-neg/$fake4/0
+
+	sk_check "dom0's directory for domain $fake4, whose frontend directory does not exist" \
+		xenstore-write $fb/frontend /local/domain/$fake4/device/sk-neg/0 \
+			$fb/frontend-id $fake4 $fb/online 1 $fb/state 1 || return 1
+	sk_check "no device of it (xenbus makes none without its other end)" \
+		sh -c "! test -e $dir/sk-neg-$fake4-0"
+}
+
+unbound_fake_gone()
+{
+	sk_check "after @releaseDomain, dom0's directory of domain $fake4's device that never was is gone too" \
+		skt_wait 60 neg_dev_gone $fake4 || {
+		sk_comment "$(xenstore-ls -f /local/domain/0/backend/sk-neg 2>&1 | tr '\n' ' ')"
+		neg_dump "unbound device left"
+	}
+	sk_check "dom0: its log says domain $fake4 is gone" \
+		sh -c "dmesg | grep -q 'domain $fake4 is gone: removed backend/sk-neg/$fake4'"
 }
 
 check_agreed()
@@ -416,6 +450,29 @@ dom0_turns()
 	sk_check "dom0: its log says the helper was cancelled" \
 		sh -c 'dmesg | grep -q "memory of domain '"$domid"' to 896 MiB: /tmp/neg-gate cancelled"'
 	sk_check "bind dom0's end again" sh -c "echo sk-neg-$domid-0 >$drv/bind"
+	# what the guest keeps outlives dom0's end (kept-memory in its
+	# directory): still counted for the other guests
+	sk_check "dom0: the rebound end knows the guest keeps 896 MiB (kept_memory)" \
+		grep -qx "kept_memory 896" "$dir/sk-neg-$domid-0/negotiate_stats" ||
+		neg_dump "kept forgotten by the rebind"
+	nb=/local/domain/0/backend/sk-neg/$domid/0
+	sk_check "dom0: kept-memory 896 in its directory of the device" \
+		test "$(xenstore-read $nb/kept-memory)" = 896
+	sk_check "dom0: kept-vm there names the guest's domain (its vm path)" \
+		test "$(xenstore-read $nb/kept-vm)" = "$(xenstore-read /local/domain/$domid/vm)"
+	# a domain id used again by another domain keeps nothing of the one
+	# before: bound again with kept-vm naming another domain
+	sk_check "unbind dom0's end again" \
+		sh -c "echo sk-neg-$domid-0 >$drv/unbind"
+	sk_check "kept-vm made to name another domain" \
+		xenstore-write $nb/kept-vm /vm/00000000-0000-0000-0000-00000000dead
+	sk_check "bind dom0's end again" sh -c "echo sk-neg-$domid-0 >$drv/bind"
+	sk_check "dom0: nothing kept for another domain's kept-vm (kept_memory 0)" \
+		grep -qx "kept_memory 0" "$dir/sk-neg-$domid-0/negotiate_stats"
+	sk_check "dom0: its log says kept-vm names another domain" \
+		sh -c "dmesg | grep -q 'sk-neg-$domid-0: kept-vm names another domain'"
+	sk_check "dom0: kept-memory and kept-vm removed" \
+		skt_wait 60 sh -c "! xenstore-read $nb/kept-memory && ! xenstore-read $nb/kept-vm"
 	sk_hs_send_to "$name" mem-rebound
 	neg_turn mem-back2 >/dev/null || return 1
 	sk_check "dom0: offers again for the guest's standing request" \
@@ -431,6 +488,9 @@ dom0_turns()
 		sh -c "grep -q '^0 applied memory .* applied 896:' $dir/sk-neg-$domid-0/slots" ||
 		neg_dump "not applied"
 	sk_check "dom0: no oops, warning or hung task" sk_blk_dmesg_clean
+	# before the guest goes: its destruction's @releaseDomain is what
+	# removes this one
+	unbound_fake
 	sk_hs_send_to "$name" mem-done
 }
 
@@ -446,6 +506,7 @@ wait $turns
 # dom0_turns ran in a subshell: neg_gone reads the guest's domid
 if neg_gone "the guest's domain destroyed: dom0's end of its device removed itself"; then
 	freed_asks
+	unbound_fake_gone
 	sk_check "splitkit negotiate detach $domid: nothing left, no error" \
 		splitkit negotiate detach "$domid"
 	sk_check "nothing of the guest's backend in XenStore" \
