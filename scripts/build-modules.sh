@@ -27,8 +27,8 @@ for kver in "$@"; do
 	out=$BUILD/kmod/$kver
 	log=$BUILD/kmod/$kver.log
 	mkdir -p "$out"
-	# One build per release at a time (make check's lanes all build;
-	# the second finds nothing left to do).
+	# One build per release at a time (make check's two lanes both
+	# build; the second finds nothing left to do).
 	exec 8>"$out.lock"
 	flock 8
 	# tar keeps modification times, so an unchanged file is not rebuilt.

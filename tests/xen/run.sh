@@ -7,7 +7,6 @@
 # one boot and prints flat KTAP, one result per check:
 #
 #   host: qemu-system-x86_64 (TCG) --serial--> build/xen/<kver>/console.log
-#                                               (or --out DIR/console.log)
 #     Xen 4.17
 #       dom0 (Debian kernel, busybox)   prints "SK: ..." on hvc0
 #         xenstored, xenconsoled, xl create <scenario>/domU.cfg
@@ -15,18 +14,14 @@
 #                                       logged by xenconsoled, relayed by dom0
 #
 # Usage: run.sh [--kver RELEASE] [--scenarios a,b,...] [--demo] [--bench]
-#               [--out DIR] [--list]
-#
-# --out DIR: the run's images, consoles and logs in DIR instead of
-# build/xen/<kver>/, so that two runs on the same kernel can boot side by
-# side (make check's xen-apart phase); one run at a time per DIR.
+#               [--list]
 #
 # A scenario is a directory tests/xen/scenarios/<name>/ with dom0.sh (run
 # in dom0), optionally domU.sh and xl configs, and optionally a file
 # 'needs' with words: "hvm" (ship the HVM device model into dom0), "demo"
 # (only run by 'make demo'), "bench" (a benchmark: only run with --bench
 # or when named, as 'make bench-*' does), "scratch" (QEMU gives dom0 a
-# scratch disk, /dev/vda, backed by a fresh <output directory>/scratch.img
+# scratch disk, /dev/vda, backed by a fresh build/xen/<kver>/scratch.img
 # deleted after the run), "powercut" (dom0 gets two cache=none virtio disks
 # and ends the scenario by printing "SK: POWERCUT <name>", on which the host
 # kills QEMU with SIGKILL and runs the scenario's host.sh on the disks'
@@ -34,10 +29,10 @@
 # qemu-img and the splitkit tool), "slow" (only run when
 # XEN_SLOW=1 or when named with --scenarios), "late" (runs after the other
 # scenarios of its boot: its time suffers most from make check's host lane,
-# which has ended by then; the late lane's machine shares the CPU with it), "wip" (not yet reliable: only
+# which has ended by then), "wip" (not yet reliable: only
 # run when XEN_WIP=1 or when named).  See Documentation/testing.rst.
 #
-# On failure the consoles stay under build/xen/<kver>/ (--out: DIR) and their tails are
+# On failure the consoles stay under build/xen/<kver>/ and their tails are
 # printed.
 
 # The whole script is one compound command, parsed before it runs, so
@@ -58,7 +53,6 @@ SCENARIO_TIMEOUT=${SCENARIO_TIMEOUT:-1500}
 
 kver=""
 want=""
-outdir=""
 demo=0
 bench=0
 list=0
@@ -69,8 +63,7 @@ while [ $# -gt 0 ]; do
 	--demo) demo=1 ;;
 	--bench) bench=1 ;;
 	--list) list=1 ;;
-	--out) outdir=$2; shift ;;
-	*) echo "usage: run.sh [--kver R] [--scenarios a,b] [--demo] [--bench] [--out DIR] [--list]" >&2
+	*) echo "usage: run.sh [--kver R] [--scenarios a,b] [--demo] [--bench] [--list]" >&2
 	   exit 2 ;;
 	esac
 	shift
@@ -151,8 +144,8 @@ back_params=${XEN_BACK_PARAMS:-}
 [ -z "$back_params" ] ||
 	echo "# splitkit_back parameters for this run: $back_params"
 
-out=${outdir:-$BUILD/xen/$kver}
-mkdir -p "$out" || bail "cannot make the output directory $out"
+out=$BUILD/xen/$kver
+mkdir -p "$out"
 # One harness run at a time per output directory: a second run waits
 # rather than overwrite the images and consoles of the first.
 exec 9>"$out/.lock"

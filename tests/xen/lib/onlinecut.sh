@@ -5,13 +5,13 @@
 # powercut"; tests/xen/lib/powercut.sh).  Sourced after
 # online.sh in dom0 and in the guest.
 #
-#   host: <out>/powercut.img (QEMU, cache=none)
+#   host: build/xen/<kver>/powercut.img (QEMU, cache=none)
 #     dom0: /dev/vdX, ext4, /mnt/powercut/online/<set>/: one set of
 #           vbd-online's images (tests/xen/lib/online.sh) a letter:
 #           cmp.qcow2 (compact), frag.qcow2 (defrag), cchild.qcow2 over
 #           cbase.qcow2 (commit), schild.qcow2 over sbase.qcow2 (stream),
 #           served by splitkit_back to the guest's four disks of that set
-#   host: <out>/powercut-4k.img
+#   host: build/xen/<kver>/powercut-4k.img
 #     dom0: /dev/vdY, ext4, /mnt/powercut-4k/expect: what the host checks
 #
 # The scenario names its operations in OC_OPS, one entry an operation,

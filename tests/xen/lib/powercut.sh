@@ -7,9 +7,7 @@
 # reads the host files.  What dom0 never wrote to a disk is lost, so
 # whatever the host finds there was made durable before the marker.
 #
-#   disk serial      logical sectors  host file (in <out>: run.sh's
-#                                     output directory, build/xen/<kver>/
-#                                     or its --out DIR)
+#   disk serial      logical sectors  host file (build/xen/<kver>/)
 #   sk-powercut      512 bytes        powercut.img
 #   sk-powercut-4k   4096 bytes       powercut-4k.img
 #

@@ -3,10 +3,10 @@
 # back-flush (dom0 half): what splitkit_back acknowledged as flushed
 # survives a power cut (needs word "powercut", tests/xen/lib/powercut.sh).
 #
-#   host: <out>/powercut.img     (QEMU, cache=none, 512 B sectors)
+#   host: build/xen/<kver>/powercut.img     (QEMU, cache=none, 512 B sectors)
 #     dom0: /dev/vdX, ext4, /mnt/powercut/disk.img     (sparse, 32 MiB)
 #       splitkit_back, direct I/O    ==blkif==  splitkit_front xvda :domU
-#   host: <out>/powercut-4k.img  (QEMU, cache=none, 4 KiB sectors)
+#   host: build/xen/<kver>/powercut-4k.img  (QEMU, cache=none, 4 KiB sectors)
 #     dom0: /dev/vdY, ext4, /mnt/powercut-4k/disk.img  (sparse, 32 MiB)
 #       splitkit_back, buffered I/O  ==blkif==  splitkit_front xvdb :domU
 #
