@@ -241,18 +241,42 @@ static const struct sk_xs_key skn_dev_keys[] = {
 		  struct skn_dev_keys, providers, 1, SKN_PROVIDERS_MAX, 0),
 };
 
+/*
+ * In transaction @xbt: 0 if dom0's directory of the device @devdir is
+ * there, -ENOENT if it went (a detach, reap.c), or the XenStore error.
+ * Every write of dom0's into it checks first, in the same transaction:
+ * a write after the removal would bring the directory back (XenStore
+ * makes the parents of a key it writes), and xenbus would then never see
+ * the device go.
+ */
+static int skn_dev_dir_present(struct xenbus_transaction xbt,
+			       const char *devdir)
+{
+	char *val = xenbus_read(xbt, devdir, "", NULL);
+
+	if (IS_ERR(val))
+		return PTR_ERR(val);
+	kfree(val);
+	return 0;
+}
+
 struct skn_pub_arg {
+	const char *devdir;
 	const char *dir;
 	struct skn_pub pub;
 	u64 mask;
 	bool rm_error;
 };
 
+/* Slot keys in one transaction, nothing if the device's directory went. */
 static int skn_pub_write(struct xenbus_transaction xbt, void *arg)
 {
 	struct skn_pub_arg *a = arg;
 	int err;
 
+	err = skn_dev_dir_present(xbt, a->devdir);
+	if (err)
+		return err == -ENOENT ? 0 : err;
 	err = sk_xs_write_keys(xbt, a->dir, SK_XS_BACKEND, skn_slot_keys,
 			       SKN_NR_SLOT_KEYS, &a->pub, a->mask);
 	if (!err && a->rm_error)
@@ -272,6 +296,7 @@ static int skn_back_publish(struct skn_back *b, unsigned int n)
 	dir = kasprintf(GFP_KERNEL, "%s/slot-%u", b->xb.dev->nodename, n);
 	if (!dir)
 		return -ENOMEM;
+	a.devdir = b->xb.dev->nodename;
 	a.dir = dir;
 	a.pub.offer_gen = s->offers.gen;
 	a.pub.offer_for = s->offers.for_gen;
@@ -304,13 +329,18 @@ static int skn_back_publish(struct skn_back *b, unsigned int n)
 static void skn_back_write_error(struct skn_back *b, unsigned int n,
 				 const struct skn_pub *pub)
 {
+	struct skn_pub_arg a = {
+		.devdir = b->xb.dev->nodename,
+		.pub = *pub,
+		.mask = BIT_ULL(SKN_K_ERROR),
+	};
 	char *dir;
 
 	dir = kasprintf(GFP_KERNEL, "%s/slot-%u", b->xb.dev->nodename, n);
 	if (!dir)
 		return;
-	sk_xs_write_keys(XBT_NIL, dir, SK_XS_BACKEND, skn_slot_keys,
-			 SKN_NR_SLOT_KEYS, pub, BIT_ULL(SKN_K_ERROR));
+	a.dir = dir;
+	sk_xs_transact(skn_pub_write, &a);
 	kfree(dir);
 }
 
@@ -825,13 +855,11 @@ static int skn_kept_write_tx(struct xenbus_transaction xbt, void *arg)
 	bool any = false;
 	unsigned int p;
 	char key[32];
-	char *val;
 	int err;
 
-	val = xenbus_read(xbt, k->dir, "", NULL);
-	if (IS_ERR(val))
-		return PTR_ERR(val) == -ENOENT ? 0 : PTR_ERR(val);
-	kfree(val);
+	err = skn_dev_dir_present(xbt, k->dir);
+	if (err)
+		return err == -ENOENT ? 0 : err;
 	for (p = 0; p < SKN_NR_PROVIDERS; p++) {
 		if (!skn_provider_keeps(p))
 			continue;
@@ -845,7 +873,8 @@ static int skn_kept_write_tx(struct xenbus_transaction xbt, void *arg)
 			return err;
 		any |= k->kept[p] != 0;
 	}
-	if (any)
+	/* no owner (no vm path known): a record never read back */
+	if (any && *k->vm)
 		return xenbus_write(xbt, k->dir, SKN_KEPT_VM, k->vm);
 	return sk_xs_rm(xbt, k->dir, SKN_KEPT_VM);
 }
@@ -875,8 +904,12 @@ static void skn_back_save_kept(struct skn_back *b)
 
 /*
  * At probe: the domain's vm path, and what it kept when dom0's end last
- * went.  Each value is bounded by the protocol's maximum and by what the
- * domain can hold now.  Return: 0 or -ENOMEM.
+ * went, if kept-vm says it was this domain (a domain with no vm path
+ * known gets nothing back, and its record is left as it is).  Each value
+ * is bounded by the protocol's maximum and by what the domain can hold
+ * now.  A record that is not this domain's, or malformed, is cleared by
+ * the next save.  Return: 0, or -errno for a XenStore error other than a
+ * missing or overlong key (the probe fails: nothing may be forgotten).
  */
 static int skn_back_load_kept(struct skn_back *b)
 {
@@ -889,16 +922,23 @@ static int skn_back_load_kept(struct skn_back *b)
 
 	snprintf(home, sizeof(home), "/local/domain/%u", dev->otherend_id);
 	vm = sk_xs_read_str(home, "vm", SKN_VM_PATH_MAX);
+	if (IS_ERR(vm) && PTR_ERR(vm) != -ENOENT && PTR_ERR(vm) != -ERANGE)
+		return PTR_ERR(vm);
 	b->vm = kstrdup(IS_ERR(vm) ? "" : vm, GFP_KERNEL);
 	if (!IS_ERR(vm))
 		kfree(vm);
 	if (!b->vm)
 		return -ENOMEM;
+	if (!*b->vm)
+		return 0;
 	was = sk_xs_read_str(dev->nodename, SKN_KEPT_VM, SKN_VM_PATH_MAX);
-	if (IS_ERR(was))
-		return 0;	/* nothing kept (or unreadable: nothing known) */
-	same = !strcmp(was, b->vm);
-	kfree(was);
+	if (IS_ERR(was) && PTR_ERR(was) == -ENOENT)
+		return 0;	/* nothing kept */
+	if (IS_ERR(was) && PTR_ERR(was) != -ERANGE)
+		return PTR_ERR(was);
+	same = !IS_ERR(was) && !strcmp(was, b->vm);
+	if (!IS_ERR(was))
+		kfree(was);
 	if (!same) {
 		dev_info(&dev->dev, "%s names another domain: what it kept is not this one's\n",
 			 SKN_KEPT_VM);
@@ -911,13 +951,15 @@ static int skn_back_load_kept(struct skn_back *b)
 		skn_kept_key(key, sizeof(key), p);
 		err = sk_xs_read_u64(dev->nodename, key,
 				     skn_providers[p].max, 0, &b->kept[p]);
-		if (err) {
-			dev_warn(&dev->dev, "%s unreadable (%d): ignored\n",
+		if (err == -EINVAL || err == -ERANGE) {
+			dev_warn(&dev->dev, "%s malformed (%d): ignored\n",
 				 key, err);
 			b->kept[p] = 0;
 			b->kept_dirty = true;
 			continue;
 		}
+		if (err)
+			return err;
 		b->kept[p] = min(b->kept[p],
 				 skn_provider_domain_max(p, dev->otherend_id));
 		if (b->kept[p])

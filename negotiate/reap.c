@@ -226,7 +226,7 @@ static void skn_reap_run(struct work_struct *w)
 
 	spin_lock_irq(&skn_reap_lock);
 	if (again) {
-		/* every domain: the marks of those retried are cleared */
+		/* every domain (marks left by a scan cost one read later) */
 		skn_reap_all = true;
 		skn_reap_retry_ms = clamp(skn_reap_retry_ms * 2,
 					  SKN_REAP_RETRY_MIN_MS,

@@ -229,8 +229,10 @@ SPLITKIT_EXPORT(sk_xs_rm);
  * @arg: passed to @fn.
  *
  * @fn may run several times (XenStore restarts a transaction that raced
- * another writer), so it must only write.  An error from @fn aborts the
- * transaction.
+ * another writer), so it must do nothing outside the transaction; what it
+ * reads in it is read again on each run, and a key it read that another
+ * writer changed makes XenStore restart it.  An error from @fn aborts
+ * the transaction.
  *
  * Return: 0, @fn's error, or the xenbus error.
  */
