@@ -242,24 +242,12 @@ static const struct sk_xs_key skn_dev_keys[] = {
 };
 
 /*
- * In transaction @xbt: 0 if dom0's directory of the device @devdir is
- * there, -ENOENT if it went (a detach, reap.c), or the XenStore error.
- * Every write of dom0's into it checks first, in the same transaction:
- * a write after the removal would bring the directory back (XenStore
- * makes the parents of a key it writes), and xenbus would then never see
- * the device go.
+ * Every write of dom0's into its directory of the device first reads the
+ * directory in the same transaction (skn_xs_node()) and writes nothing if
+ * it went (a detach, reap.c): a write after the removal would bring the
+ * directory back (XenStore makes the parents of a key it writes), and
+ * xenbus would then never see the device go.
  */
-static int skn_dev_dir_present(struct xenbus_transaction xbt,
-			       const char *devdir)
-{
-	char *val = xenbus_read(xbt, devdir, "", NULL);
-
-	if (IS_ERR(val))
-		return PTR_ERR(val);
-	kfree(val);
-	return 0;
-}
-
 struct skn_pub_arg {
 	const char *devdir;
 	const char *dir;
@@ -274,7 +262,7 @@ static int skn_pub_write(struct xenbus_transaction xbt, void *arg)
 	struct skn_pub_arg *a = arg;
 	int err;
 
-	err = skn_dev_dir_present(xbt, a->devdir);
+	err = skn_xs_node(xbt, a->devdir);
 	if (err)
 		return err == -ENOENT ? 0 : err;
 	err = sk_xs_write_keys(xbt, a->dir, SK_XS_BACKEND, skn_slot_keys,
@@ -857,7 +845,7 @@ static int skn_kept_write_tx(struct xenbus_transaction xbt, void *arg)
 	char key[32];
 	int err;
 
-	err = skn_dev_dir_present(xbt, k->dir);
+	err = skn_xs_node(xbt, k->dir);
 	if (err)
 		return err == -ENOENT ? 0 : err;
 	for (p = 0; p < SKN_NR_PROVIDERS; p++) {

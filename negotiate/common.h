@@ -13,6 +13,7 @@
 
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <xen/xenbus.h>
 
 #include "negotiate_core.h"
 
@@ -41,6 +42,7 @@ struct skn_reap_dev {
 };
 
 int skn_back_reap_list(struct skn_reap_dev **out);
+int skn_xs_node(struct xenbus_transaction t, const char *path);
 
 /* reap.c: dom0's end of a destroyed domain's device removes itself */
 void skn_reap_start(void);

@@ -76,8 +76,16 @@ void skn_reap_queue(bool all)
 	mod_delayed_work(system_wq, &skn_reap_work, 0);
 }
 
-/* 0 if XenStore has the node @path, else its -errno (-ENOENT: none) */
-static int skn_xs_node(struct xenbus_transaction t, const char *path)
+/**
+ * skn_xs_node() - whether XenStore has a node.
+ * @t: transaction (XBT_NIL for none): in one, the read makes a change of
+ *     the node by another writer restart it.
+ * @path: the node.
+ *
+ * Context: process; may sleep.
+ * Return: 0 if it is there, -ENOENT if not, or the xenbus error.
+ */
+int skn_xs_node(struct xenbus_transaction t, const char *path)
 {
 	char *val = xenbus_read(t, path, "", NULL);
 

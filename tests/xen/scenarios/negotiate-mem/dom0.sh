@@ -224,6 +224,17 @@ other_asks()
 	fake_remove $fake
 }
 
+# fake_gone ID LABEL WHY: dom0's end of domain ID's device goes (device
+# and directory) within 60 s; if not, show what is under backend/sk-neg
+# and dump dom0's side (WHY).
+fake_gone()
+{
+	sk_check "$2" skt_wait 60 neg_dev_gone "$1" || {
+		sk_comment "$(xenstore-ls -f /local/domain/0/backend/sk-neg 2>&1 | tr '\n' ' ')"
+		neg_dump "$3"
+	}
+}
+
 # freed_asks: after the guest's domain went, a frontend of another domain
 # asks for memory and is offered it: what the guest kept no longer counts.
 # Then its device is detached while those offers stand: dom0's end ends
@@ -240,11 +251,8 @@ freed_asks()
 		"test \"\$(xenstore-read $fb/slot-0/offer-0)\" = 512"
 	sk_check "splitkit negotiate detach $fake while its offers stand" \
 		splitkit negotiate detach $fake
-	sk_check "dom0's end of domain $fake gone, its directory not written again" \
-		skt_wait 60 neg_dev_gone $fake || {
-		sk_comment "$(xenstore-ls -f /local/domain/0/backend/sk-neg 2>&1 | tr '\n' ' ')"
-		neg_dump "directory back after the detach"
-	}
+	fake_gone $fake "dom0's end of domain $fake gone, its directory not written again" \
+		"directory back after the detach"
 	sk_check "remove domain $fake's home" xenstore-rm /local/domain/$fake
 }
 
@@ -265,11 +273,8 @@ unbound_fake()
 
 unbound_fake_gone()
 {
-	sk_check "after @releaseDomain, dom0's directory of domain $fake4's device that never was is gone too" \
-		skt_wait 60 neg_dev_gone $fake4 || {
-		sk_comment "$(xenstore-ls -f /local/domain/0/backend/sk-neg 2>&1 | tr '\n' ' ')"
-		neg_dump "unbound device left"
-	}
+	fake_gone $fake4 "after @releaseDomain, dom0's directory of domain $fake4's device that never was is gone too" \
+		"unbound device left"
 	sk_check "dom0: its log says domain $fake4 is gone" \
 		skt_wait 60 sh -c "dmesg | grep -q 'domain $fake4 is gone: removed backend/sk-neg/$fake4'"
 }
