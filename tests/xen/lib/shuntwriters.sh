@@ -96,17 +96,30 @@ shunt_writer_c()
 	_shunt_write c 100 1 4 bs=4k oflag=direct
 }
 
-# shunt_verify: every file listed so far reads as written, from the disk
-# (the page cache dropped first); no writer deletes one meanwhile.
+# shunt_verify [new]: every file listed so far reads as written, from the
+# disk (the page cache dropped first); no writer deletes one meanwhile.
+# With "new": only the files listed since the last verify that passed (at
+# least one, or it fails).  /tmp/sums.now keeps the list verified.
 shunt_verify()
 {
 	local rc
 	sync
 	echo 3 >/proc/sys/vm/drop_caches
 	_shunt_lock
-	cat /tmp/sums.a /tmp/sums.b /tmp/sums.c >/tmp/sums.now 2>/dev/null
-	(cd /mnt && md5sum -c -s /tmp/sums.now)
-	rc=$?
+	cat /tmp/sums.a /tmp/sums.b /tmp/sums.c >/tmp/sums.all 2>/dev/null
+	if [ "${1:-}" = new ]; then
+		grep -v -x -F -f /tmp/sums.verified /tmp/sums.all >/tmp/sums.now
+	else
+		cp /tmp/sums.all /tmp/sums.now
+	fi
+	if [ -s /tmp/sums.now ]; then
+		(cd /mnt && md5sum -c -s /tmp/sums.now)
+		rc=$?
+	else
+		echo "shunt_verify: no file to verify" >&2
+		rc=1
+	fi
+	[ "$rc" -eq 0 ] && cp /tmp/sums.all /tmp/sums.verified
 	_shunt_unlock
 	return $rc
 }

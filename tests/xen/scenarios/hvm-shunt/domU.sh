@@ -445,8 +445,14 @@ sk_comment "pattern2 $(md5sum </tmp/pattern2 | cut -d' ' -f1)"
 sk_check "unclaim 51728 is refused while the shunt holds xvdb (EBUSY)" \
 	sh -c "! echo 51728 >$UNCLAIM 2>/dev/null"
 sk_check "no writer failed" sh -c "! cat /tmp/err.* 2>/dev/null | grep ."
-sk_check "every file reads as written over the emulated path ($(shunt_written a) + $(shunt_written b) + $(shunt_written c) files)" \
-	shunt_verify
+# Over the emulated path: the files listed since the check over the PV
+# path (every one written or rewritten across the switches that followed);
+# the older ones read back over the PV path then, and dom0 reads every
+# file listed from the image once the guest is gone.  (Reading them all
+# here through the emulated IDE disk took 53 s.)
+sk_check "every file written since the check over the PV path reads as written over the emulated path" \
+	shunt_verify new
+sk_comment "read back over the emulated path: $(wc -l </tmp/sums.now) of $(wc -l </tmp/sums.all) files"
 # the list goes to dom0 in the filesystem itself (/mnt/sk/sums, fsynced
 # before the unmount; the serial console took half a minute for it), and
 # its line count and md5 over the console, so a list the disk lost or

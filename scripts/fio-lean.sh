@@ -1,0 +1,73 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# The fio that the Xen-in-QEMU harness puts into dom0 and every guest: fio
+# 3.33, the version Debian 12 ships, built from Debian's own source tarball
+# (pinned by its SHA-256, fetched with apt's downloader) without the
+# network-storage engines.  Debian's /usr/bin/fio links some 60 libraries
+# (librbd, libceph-common, glusterfs, libicudata, ...): about 80 MiB of
+# every guest's initramfs, and ~0.6 s of dynamic linking each time fio
+# starts in an emulated PV guest, where every page-table update is a
+# hypercall.  This one links libaio, libz, libm and libc; its verify
+# headers are those of Debian's fio (same version), which the host's checks
+# use.  Called by scripts/deps.sh ('make deps'); idempotent.
+#
+#   SPLITKIT_FIO_DIR   where fio goes (default /var/cache/splitkit/fio-3.33)
+#
+# Exits 0 when $SPLITKIT_FIO_DIR/fio runs, non-zero (with the reason) when
+# it could not be built; the harness then falls back to /usr/bin/fio.
+
+set -eu
+
+VER=3.33
+URL=http://deb.debian.org/debian/pool/main/f/fio/fio_$VER.orig.tar.gz
+# from fio_3.33-3.dsc, Checksums-Sha256
+SHA256=d2410e13e0f379d061d077cc5ae325835bb7c6186aa7bafc1df954cbc9b014fc
+DIR=${SPLITKIT_FIO_DIR:-/var/cache/splitkit/fio-$VER}
+
+# Debian's configure line (debian/rules) without gfio and libnbd, and every
+# engine that would link a library beyond libaio and zlib turned off
+CONF="--disable-native --disable-numa --disable-rdma --disable-rados
+	--disable-rbd --disable-http --disable-gfapi --disable-libnfs
+	--disable-pmem --disable-xnvme --disable-libzbc --disable-tcmalloc
+	--disable-dfs"
+
+if "$DIR/fio" --version 2>/dev/null | grep -qx "fio-$VER"; then
+	echo "fio-lean: $DIR/fio present"
+	exit 0
+fi
+
+mkdir -p "$DIR"
+work=$(mktemp -d "$DIR/build.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+echo "fio-lean: building fio $VER from $URL"
+# apt-helper checks the hash; as root it warns that it downloads outside
+# apt's sandbox (the directory is not the _apt user's)
+/usr/lib/apt/apt-helper download-file "$URL" "$work/fio.tar.gz" \
+	"SHA256:$SHA256" 2>&1 | grep -v 'unsandboxed' || true
+if ! echo "$SHA256  $work/fio.tar.gz" | sha256sum -c --quiet 2>/dev/null; then
+	echo "fio-lean: could not fetch $URL (SHA-256 $SHA256)" >&2
+	exit 1
+fi
+tar -C "$work" -xzf "$work/fio.tar.gz"
+src=$work/fio-$VER
+# shellcheck disable=SC2086
+if ! (cd "$src" && ./configure $CONF >"$work/configure.log" 2>&1); then
+	tail -n 20 "$work/configure.log" >&2
+	echo "fio-lean: configure failed" >&2
+	exit 1
+fi
+if ! grep -q '^Linux AIO support  *yes' "$work/configure.log"; then
+	echo "fio-lean: no libaio (libaio-dev missing? run 'make deps')" >&2
+	exit 1
+fi
+if ! make -C "$src" -j"$(nproc)" fio >"$work/make.log" 2>&1; then
+	tail -n 20 "$work/make.log" >&2
+	echo "fio-lean: build failed" >&2
+	exit 1
+fi
+strip "$src/fio"
+install -m 0755 "$src/fio" "$DIR/fio.new"
+mv -f "$DIR/fio.new" "$DIR/fio"
+echo "fio-lean: $DIR/fio ($(ldd "$DIR/fio" | wc -l) libraries)"
