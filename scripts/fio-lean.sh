@@ -8,7 +8,8 @@
 # (librbd, libceph-common, glusterfs, libicudata, ...): about 80 MiB of
 # every guest's initramfs, and ~0.6 s of dynamic linking each time fio
 # starts in an emulated PV guest, where every page-table update is a
-# hypercall.  This one links libaio, libz, libm and libc; its verify
+# hypercall.  This one links libaio, libz, libm (with libmvec) and libc:
+# no network-storage, pmem, dev-dax or NUMA engines; its verify
 # headers are those of Debian's fio (same version), which the host's checks
 # use.  Called by scripts/deps.sh ('make deps'); idempotent.
 #
@@ -32,14 +33,19 @@ CONF="--disable-native --disable-numa --disable-rdma --disable-rados
 	--disable-pmem --disable-xnvme --disable-libzbc --disable-tcmalloc
 	--disable-dfs"
 
+mkdir -p "$DIR"
+# one build at a time (two 'make deps' at once: the second waits, then
+# finds the first one's fio)
+exec 9>"$DIR/.lock"
+flock 9
 if "$DIR/fio" --version 2>/dev/null | grep -qx "fio-$VER"; then
 	echo "fio-lean: $DIR/fio present"
 	exit 0
 fi
 
-mkdir -p "$DIR"
 work=$(mktemp -d "$DIR/build.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM
 
 echo "fio-lean: building fio $VER from $URL"
 # apt-helper checks the hash; as root it warns that it downloads outside
@@ -68,6 +74,6 @@ if ! make -C "$src" -j"$(nproc)" fio >"$work/make.log" 2>&1; then
 	exit 1
 fi
 strip "$src/fio"
-install -m 0755 "$src/fio" "$DIR/fio.new"
-mv -f "$DIR/fio.new" "$DIR/fio"
-echo "fio-lean: $DIR/fio ($(ldd "$DIR/fio" | wc -l) libraries)"
+install -m 0755 "$src/fio" "$work/fio.new"
+mv -f "$work/fio.new" "$DIR/fio"
+echo "fio-lean: $DIR/fio ($(ldd "$DIR/fio" | grep -c "=>") libraries)"

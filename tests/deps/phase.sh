@@ -96,6 +96,12 @@ total=$(wc -l <"$W/all")
 
 POLICY=$W/sbin/policy-rc.d
 export STUB_DIR=$W SPLITKIT_POLICY_RC_D=$POLICY
+# The harness's lean fio (scripts/fio-lean.sh), already built: every
+# deps.sh run here finds it and builds nothing.
+mkdir -p "$W/fio"
+printf '#!/bin/sh\necho fio-3.33\n' >"$W/fio/fio"
+chmod 755 "$W/fio/fio"
+export SPLITKIT_FIO_DIR=$W/fio
 
 # A made-up /usr/src and /boot with one 6.1 release, headers and image
 # (kver.sh's, as deps.sh asks it whether each kernel line can boot).
@@ -104,18 +110,12 @@ mkdir -p "$W/ksrc/linux-headers-6.1.0-57-amd64" \
 : >"$W/ksrc/linux-headers-6.1.0-57-amd64/Makefile"
 : >"$W/kboot/vmlinuz-6.1.0-57-amd64"
 
-# The harness's lean fio (scripts/fio-lean.sh), already built: deps.sh
-# finds it and builds nothing.
-mkdir -p "$W/fio"
-printf '#!/bin/sh\necho fio-3.33\n' >"$W/fio/fio"
-chmod 755 "$W/fio/fio"
 
 # deps [VAR=value...]: run deps.sh with the stubs; status in $W/rc.
 deps()
 {
 	env PATH="$W/bin:$PATH" SPLITKIT_SRC_DIR="$W/ksrc" \
-		SPLITKIT_BOOT_DIR="$W/kboot" SPLITKIT_FIO_DIR="$W/fio" \
-		"$@" sh "$TOP/scripts/deps.sh" \
+		SPLITKIT_BOOT_DIR="$W/kboot" "$@" sh "$TOP/scripts/deps.sh" \
 		>"$W/out" 2>&1
 	echo $? >"$W/rc"
 }

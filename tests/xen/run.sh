@@ -171,7 +171,7 @@ done
 # --- images ------------------------------------------------------------
 
 # fio for dom0 and the guests: the lean build of 'make deps'
-# (scripts/fio-lean.sh: the same fio 3.33 as Debian's, four libraries
+# (scripts/fio-lean.sh: the same fio 3.33 as Debian's, five libraries
 # instead of sixty), else Debian's, whose dynamic linking costs an emulated
 # guest ~0.6 s at every start and its libraries 80 MiB of every initramfs.
 FIO_BIN=${SPLITKIT_FIO_DIR:-/var/cache/splitkit/fio-3.33}/fio

@@ -4,7 +4,8 @@
 # initramfs from the host's installed Debian packages: executables with the
 # shared libraries ldd names, kernel modules with their dependencies in load
 # order, and plain files.  Nothing is downloaded: every byte comes from a
-# package 'make deps' installed or from this repository.
+# package 'make deps' installed, from what it built (the lean fio,
+# scripts/fio-lean.sh) or from this repository.
 
 # root_init DIR: start an empty root with busybox and the usual directories.
 root_init()

@@ -99,7 +99,8 @@ shunt_writer_c()
 # shunt_verify [new]: every file listed so far reads as written, from the
 # disk (the page cache dropped first); no writer deletes one meanwhile.
 # With "new": only the files listed since the last verify that passed (at
-# least one, or it fails).  /tmp/sums.now keeps the list verified.
+# least one, or it fails; every file if none passed yet).  /tmp/sums.now
+# keeps the list verified.
 shunt_verify()
 {
 	local rc
@@ -107,7 +108,7 @@ shunt_verify()
 	echo 3 >/proc/sys/vm/drop_caches
 	_shunt_lock
 	cat /tmp/sums.a /tmp/sums.b /tmp/sums.c >/tmp/sums.all 2>/dev/null
-	if [ "${1:-}" = new ]; then
+	if [ "${1:-}" = new ] && [ -f /tmp/sums.verified ]; then
 		grep -v -x -F -f /tmp/sums.verified /tmp/sums.all >/tmp/sums.now
 	else
 		cp /tmp/sums.all /tmp/sums.now
