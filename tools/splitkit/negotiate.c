@@ -505,7 +505,43 @@ static int neg_show_file(const char *path, const char *domain,
 	return 0;
 }
 
-/* Guest: its own slots.  dom0: every guest's. */
+/*
+ * dom0: what a guest keeps of revoked agreements, from its negotiate_stats
+ * ("kept_<provider> V", negotiate/back.c), as "DOMAIN: kept PROVIDER V"
+ * lines or objects in @arr; nothing for a provider it keeps none of.
+ */
+static int neg_show_kept(const char *path, const char *domain,
+			 struct json_object *arr)
+{
+	char line[128], res[32];
+	unsigned long long v;
+	struct json_object *o;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return sk_fail_errno(path, -errno);
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "kept_%31s %llu", res, &v) != 2 || !v)
+			continue;
+		if (!arr) {
+			printf("%s: kept %s %llu\n", domain, res, v);
+			continue;
+		}
+		o = json_object_new_object();
+		json_object_object_add(o, "domain",
+				       json_object_new_string(domain));
+		json_object_object_add(o, "kept", json_object_new_string(res));
+		json_object_object_add(o, "value", json_object_new_int64(v));
+		json_object_array_add(arr, o);
+	}
+	fclose(f);
+	return 0;
+}
+
+/*
+ * Guest: its own slots.  dom0: every guest's, each followed by what the
+ * guest keeps of revoked agreements.
+ */
 static int neg_show(const struct sk_args *a)
 {
 	struct json_object *arr = a->json ? json_object_new_array() : NULL;
@@ -529,6 +565,9 @@ static int neg_show(const struct sk_args *a)
 			snprintf(path, sizeof(path), NEG_BACK_SYS "/%s/slots",
 				 e->d_name);
 			err |= neg_show_file(path, domain, arr);
+			snprintf(path, sizeof(path),
+				 NEG_BACK_SYS "/%s/negotiate_stats", e->d_name);
+			err |= neg_show_kept(path, domain, arr);
 		}
 		closedir(d);
 	}
@@ -563,7 +602,7 @@ static const struct sk_cmd neg_cmds[] = {
 	  "guest: take one of the offers of a slot",
 	  0, 2, 2, neg_select, NULL, 0 },
 	{ "show", "",
-	  "the slots: the guest's own, or in dom0 every guest's",
+	  "the slots: the guest's own, or in dom0 every guest's and what each keeps of revoked agreements",
 	  SK_OPT_JSON, 0, 0, neg_show, NULL, 0 },
 	{ NULL, NULL, NULL, 0, 0, 0, NULL, NULL, 0 },
 };

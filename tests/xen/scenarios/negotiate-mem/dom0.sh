@@ -469,6 +469,10 @@ dom0_turns()
 	sk_check "dom0: the rebound end knows the guest keeps 896 MiB (kept_memory)" \
 		grep -qx "kept_memory 896" "$dir/sk-neg-$domid-0/negotiate_stats" ||
 		neg_dump "kept forgotten by the rebind"
+	sk_check "splitkit negotiate show: $domid: kept memory 896" \
+		sh -c "splitkit negotiate show | grep -qx '$domid: kept memory 896'"
+	sk_check "splitkit negotiate show --json: the same as an object" \
+		sh -c "splitkit negotiate show --json | grep -q '\"domain\": \"$domid\", \"kept\": \"memory\", \"value\": 896 }'"
 	nb=/local/domain/0/backend/sk-neg/$domid/0
 	sk_check "dom0: kept-memory 896 in its directory of the device" \
 		test "$(xenstore-read $nb/kept-memory)" = 896
@@ -484,6 +488,8 @@ dom0_turns()
 	sk_check "bind dom0's end again" sh -c "echo sk-neg-$domid-0 >$drv/bind"
 	sk_check "dom0: nothing kept for another domain's kept-vm (kept_memory 0)" \
 		grep -qx "kept_memory 0" "$dir/sk-neg-$domid-0/negotiate_stats"
+	sk_check "splitkit negotiate show: nothing kept by $domid" \
+		sh -c "splitkit negotiate show >/tmp/neg-show && ! grep -q '^$domid: kept' /tmp/neg-show"
 	sk_check "dom0: its log says kept-vm names another domain" \
 		sh -c "dmesg | grep -q 'sk-neg-$domid-0: kept-vm names another domain'"
 	sk_check "dom0: kept-memory and kept-vm removed" \
