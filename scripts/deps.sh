@@ -64,7 +64,8 @@ images_missing()
 # lean_fio: the harness's fio (scripts/fio-lean.sh), built once per
 # machine; without it the harness takes Debian's /usr/bin/fio, whose start
 # costs every emulated guest ~0.6 s, so a failure here is a warning.
-# (SPLITKIT_FIO_DIR is fio-lean.sh's, for tests/deps.)
+# (SPLITKIT_FIO_DIR is fio-lean.sh's, SPLITKIT_FIO_LEAN the script to run,
+# both for tests/deps.)
 lean_fio()
 {
 	if "${SPLITKIT_FIO_DIR:-/var/cache/splitkit/fio-3.33}/fio" --version \
@@ -75,7 +76,7 @@ lean_fio()
 		echo "deps: no lean fio for the harness; as root: sh $(dirname "$0")/fio-lean.sh" >&2
 		return 0
 	fi
-	sh "$(dirname "$0")/fio-lean.sh" ||
+	sh "${SPLITKIT_FIO_LEAN:-$(dirname "$0")/fio-lean.sh}" ||
 		echo "deps: warning: no lean fio; the harness uses /usr/bin/fio (slower guests)" >&2
 }
 

@@ -225,6 +225,23 @@ check "headers newer than the image: their image installed" \
 rm -f "$W/kboot/vmlinuz-6.1.0-50-amd64"
 : >"$W/kboot/vmlinuz-6.1.0-57-amd64"
 
+# 11. no lean fio yet, root: deps.sh runs the build (a stub here, that
+#     fails as an offline machine's would); a warning, still exit 0
+printf '#!/bin/sh\n: >"%s/fio-built"\nexit 1\n' "$W" >"$W/fio-lean-stub"
+fresh "$W/all"
+deps SPLITKIT_FIO_DIR="$W/no-fio" SPLITKIT_FIO_LEAN="$W/fio-lean-stub"
+check "no lean fio, root: the build runs" test -e "$W/fio-built"
+check "no lean fio, root: its failure is a warning, exit 0" \
+	sh -c "[ \$(cat '$W/rc') -eq 0 ] && grep -q 'warning: no lean fio' '$W/out'"
+
+# 12. no lean fio, not root: how to build it, no build, exit 0
+rm -f "$W/fio-built"
+deps STUB_UID=1000 SPLITKIT_FIO_DIR="$W/no-fio" \
+	SPLITKIT_FIO_LEAN="$W/fio-lean-stub"
+check "no lean fio, not root: says how to build it, exit 0" \
+	sh -c "[ \$(cat '$W/rc') -eq 0 ] && grep -q 'fio-lean.sh' '$W/out'"
+check "no lean fio, not root: no build" test ! -e "$W/fio-built"
+
 # ---- kver.sh on a machine with older kernel ABIs ---------------------------
 
 # mkkernel <release> [noimage] [nocommon]: a header tree (and vmlinuz)
