@@ -3,7 +3,8 @@
 # splitkit top-level Makefile.
 #
 #   make              build all modules against the default kernel headers
-#   make deps         install every Debian package the project needs
+#   make deps         install every Debian package the project needs, and
+#                     build the harness's lean fio (as root, once)
 #   make check        unit tests, module builds for every installed Debian
 #                     kernel (W=1, sparse), Xen-in-QEMU scenarios; ends with
 #                     one line "N passed, N failed"
@@ -87,4 +88,4 @@ clean:
 	rm -rf $(BUILD)
 
 help:
-	@sed -n '3,21p' $(TOP)/Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,22p' $(TOP)/Makefile | sed 's/^# \{0,1\}//'

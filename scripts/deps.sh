@@ -68,15 +68,15 @@ images_missing()
 # both for tests/deps.)
 lean_fio()
 {
-	if "${SPLITKIT_FIO_DIR:-/var/cache/splitkit/fio-3.33}/fio" --version \
-	     2>/dev/null | grep -qx 'fio-3.33'; then
+	lean=${SPLITKIT_FIO_LEAN:-$(dirname "$0")/fio-lean.sh}
+	if sh "$lean" --check; then
 		return 0
 	fi
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "deps: no lean fio for the harness; as root: sh $(dirname "$0")/fio-lean.sh" >&2
 		return 0
 	fi
-	sh "${SPLITKIT_FIO_LEAN:-$(dirname "$0")/fio-lean.sh}" ||
+	sh "$lean" ||
 		echo "deps: warning: no lean fio; the harness uses /usr/bin/fio (slower guests)" >&2
 }
 

@@ -174,11 +174,11 @@ done
 # (scripts/fio-lean.sh: the same fio 3.33 as Debian's, five libraries
 # instead of sixty), else Debian's, whose dynamic linking costs an emulated
 # guest ~0.6 s at every start and its libraries 80 MiB of every initramfs.
-FIO_BIN=${SPLITKIT_FIO_DIR:-/var/cache/splitkit/fio-3.33}/fio
-if "$FIO_BIN" --version 2>/dev/null | grep -qx 'fio-3.33'; then
+FIO_BIN=$(sh "$TOP/scripts/fio-lean.sh" --path)
+if sh "$TOP/scripts/fio-lean.sh" --check; then
 	echo "# fio: $FIO_BIN (lean build)"
 else
-	echo "# fio: /usr/bin/fio (no lean build at $FIO_BIN: 'make deps' builds it; guests run slower)"
+	echo "# fio: /usr/bin/fio (no lean build at $FIO_BIN: 'make deps' as root, or sh scripts/fio-lean.sh, builds it; guests run slower)"
 	FIO_BIN=/usr/bin/fio
 fi
 
