@@ -234,6 +234,35 @@ static int neg_select(const struct sk_args *a)
 }
 
 /*
+ * dom0: call @fn for every "kept_<provider> V" line of a guest's
+ * negotiate_stats at @path (negotiate/back.c: what the guest keeps of
+ * revoked agreements).  Return: 0, or -errno if @path cannot be opened.
+ */
+static int neg_kept_each(const char *path,
+			 void (*fn)(const char *res, unsigned long long v,
+				    void *ctx),
+			 void *ctx)
+{
+	char line[128], res[32];
+	unsigned long long v;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "kept_%31s %llu", res, &v) == 2)
+			fn(res, v, ctx);
+	fclose(f);
+	return 0;
+}
+
+static void neg_mem_add_kept(const char *res, unsigned long long v, void *ctx)
+{
+	if (!strcmp(res, "memory"))
+		*(uint64_t *)ctx += v;
+}
+
+/*
  * dom0: the MiB that memory agreements hold now, from every guest's slots
  * file (negotiate/back.c slots_show(): "N STATE RESOURCE TARGET MIN MAX
  * req G offers G:N applied V:G", V 0 for none), and what guests keep of
@@ -271,16 +300,7 @@ static int neg_mem_held(uint64_t *held)
 		fclose(f);
 		snprintf(path, sizeof(path), NEG_BACK_SYS "/%s/negotiate_stats",
 			 e->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		while (fgets(line, sizeof(line), f)) {
-			unsigned long long v;
-
-			if (sscanf(line, "kept_memory %llu", &v) == 1)
-				*held += v;
-		}
-		fclose(f);
+		neg_kept_each(path, neg_mem_add_kept, held);
 	}
 	closedir(d);
 	return 0;
@@ -505,37 +525,43 @@ static int neg_show_file(const char *path, const char *domain,
 	return 0;
 }
 
+struct neg_kept_out {
+	const char *domain;
+	struct json_object *arr;	/* NULL: print lines */
+};
+
+static void neg_show_kept_one(const char *res, unsigned long long v,
+			      void *ctx)
+{
+	struct neg_kept_out *out = ctx;
+	struct json_object *o;
+
+	if (!v)
+		return;
+	if (!out->arr) {
+		printf("%s: kept %s %llu\n", out->domain, res, v);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "domain",
+			       json_object_new_string(out->domain));
+	json_object_object_add(o, "kept", json_object_new_string(res));
+	json_object_object_add(o, "value", json_object_new_int64(v));
+	json_object_array_add(out->arr, o);
+}
+
 /*
- * dom0: what a guest keeps of revoked agreements, from its negotiate_stats
- * ("kept_<provider> V", negotiate/back.c), as "DOMAIN: kept PROVIDER V"
- * lines or objects in @arr; nothing for a provider it keeps none of.
+ * dom0: what a guest keeps of revoked agreements, as "DOMAIN: kept
+ * PROVIDER V" lines or objects in @arr; nothing for a provider it keeps
+ * none of.
  */
 static int neg_show_kept(const char *path, const char *domain,
 			 struct json_object *arr)
 {
-	char line[128], res[32];
-	unsigned long long v;
-	struct json_object *o;
-	FILE *f = fopen(path, "r");
+	struct neg_kept_out out = { .domain = domain, .arr = arr };
+	int err = neg_kept_each(path, neg_show_kept_one, &out);
 
-	if (!f)
-		return sk_fail_errno(path, -errno);
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "kept_%31s %llu", res, &v) != 2 || !v)
-			continue;
-		if (!arr) {
-			printf("%s: kept %s %llu\n", domain, res, v);
-			continue;
-		}
-		o = json_object_new_object();
-		json_object_object_add(o, "domain",
-				       json_object_new_string(domain));
-		json_object_object_add(o, "kept", json_object_new_string(res));
-		json_object_object_add(o, "value", json_object_new_int64(v));
-		json_object_array_add(arr, o);
-	}
-	fclose(f);
-	return 0;
+	return err ? sk_fail_errno(path, err) : 0;
 }
 
 /*
