@@ -17,7 +17,11 @@
  * checks it like at load, takes it as its PV disk and, with
  * auto_switch=1, switches forward to it; that switch checks its size and
  * content like every switch.  A switch to PV asked for by hand (`echo
- * pv`) takes a disk that came or came back first too.
+ * pv`) takes a disk that came or came back first too.  A PV disk that
+ * failed a bio but stayed (a backend that answers errors, storage that
+ * failed for a while) is asked for again with auto_switch=1: after 1 s,
+ * then twice as late each time up to about a minute, its bytes compared
+ * with the emulated disk's before anything is held (the retry work).
  *
  * Opens are by device number (the notified device's, or the one pv=
  * names, looked up in the caller's context): the work item's kernel
@@ -46,6 +50,13 @@
 
 /* While a notified disk is being added: how often to try opening it. */
 #define SKSH_BACK_RETRY_MS	50
+
+/*
+ * A PV disk that failed and stayed is asked for again (auto_switch=1)
+ * after 1 s, then twice as late each time, up to once a minute.
+ */
+#define SKSH_RETRY_FIRST_MS	1000u
+#define SKSH_RETRY_MAX_MS	64000u
 
 /*
  * Nothing can reach the PV disk: on the emulated path with nothing held
@@ -328,6 +339,86 @@ void sksh_back_unclaim(struct sksh_disk *d)
 }
 
 /**
+ * sksh_retry_failed() - the PV path just failed: when to ask for it again.
+ * @d: the disk.
+ * @now_ns: the time (ktime_get_ns()).
+ *
+ * Called under d->lock, from disk.c's completion (any context up to hard
+ * IRQ), at the first failure of the PV path since it was last asked for.
+ * With auto_switch=1 (or after an unplug) and unload not begun, marks the
+ * disk retrying; a failure more than SKSH_RETRY_MAX_MS after the last
+ * retry that brought the PV path back starts from the first delay again,
+ * a sooner one (a disk that keeps failing) goes on doubling it.
+ *
+ * Return: the delay in jiffies to queue @d->retry_work with; 0 for no
+ * retry.
+ */
+unsigned long sksh_retry_failed(struct sksh_disk *d, u64 now_ns)
+{
+	lockdep_assert_held(&d->lock);
+	if (d->back_stopped || !READ_ONCE(d->auto_forward))
+		return 0;
+	if (!d->retrying &&
+	    now_ns - d->retry_ok_ns > (u64)SKSH_RETRY_MAX_MS * NSEC_PER_MSEC)
+		d->retry_ms = SKSH_RETRY_FIRST_MS;
+	d->retrying = true;
+	return msecs_to_jiffies(d->retry_ms);
+}
+
+/*
+ * Ask for the PV path again while it failed and its disk stayed: its
+ * bytes compared first, nothing held while it still fails
+ * (sksh_disk_retry_pv()).  The next run finds the disk on its PV path
+ * (done) or asks again, twice as late.  A PV disk that went away is left
+ * to its return (sksh_back_work()); a run while the fallback or a switch
+ * is still moving only looks again later.
+ */
+static void sksh_retry_work(struct work_struct *work)
+{
+	struct sksh_disk *d = container_of(to_delayed_work(work),
+					   struct sksh_disk, retry_work);
+	bool live, landed, settled;
+	unsigned long flags, next;
+	unsigned int delay_s;
+	int err;
+
+	mutex_lock(&d->pv_mutex);
+	live = d->pv && !sksh_back_dead_locked(d);
+	mutex_unlock(&d->pv_mutex);
+	spin_lock_irqsave(&d->lock, flags);
+	if (!live || d->back_stopped)
+		d->retrying = false;
+	if (!d->retrying) {
+		spin_unlock_irqrestore(&d->lock, flags);
+		return;
+	}
+	landed = d->s.state == SKS_ON_PV && !d->s.pv_broken;
+	settled = !landed && sksh_back_settled(d);
+	if (landed) {
+		d->retrying = false;
+		d->retry_ok_ns = ktime_get_ns();
+	} else if (settled) {
+		d->pv_retries++;
+		d->retry_ms = min(d->retry_ms * 2, SKSH_RETRY_MAX_MS);
+	}
+	next = msecs_to_jiffies(d->retry_ms);
+	delay_s = d->retry_ms / MSEC_PER_SEC;
+	spin_unlock_irqrestore(&d->lock, flags);
+	if (landed) {
+		pr_info(SKSH_NAME ": %pg carries %pg's bios again\n", d->pv,
+			d->emul);
+		return;
+	}
+	if (settled) {
+		err = sksh_disk_retry_pv(d);
+		if (err && err != -EALREADY)
+			pr_info(SKSH_NAME ": %s still fails (%d): %pg asks for it again in %u s\n",
+				d->pv_name, err, d->emul, delay_s);
+	}
+	queue_delayed_work(system_unbound_wq, &d->retry_work, next);
+}
+
+/**
  * sksh_back_init() - take the PV disk at load, or wait for it.
  * @d: the disk, its emulated disk open (sksh_disk_open()).
  * @pv: the PV disk's device node (pv=), kept for later lookups.
@@ -349,6 +440,8 @@ int sksh_back_init(struct sksh_disk *d, const char *pv)
 
 	mutex_init(&d->pv_mutex);
 	INIT_DELAYED_WORK(&d->back_work, sksh_back_work);
+	INIT_DELAYED_WORK(&d->retry_work, sksh_retry_work);
+	d->retry_ms = SKSH_RETRY_FIRST_MS;
 	d->pv_path = pv;
 	d->claimed = -1;
 	mutex_lock(&d->pv_mutex);
@@ -436,10 +529,11 @@ int sksh_back_take(struct sksh_disk *d)
  * sksh_back_stop() - no more returns: before the drain at unload.
  * @d: the disk; no notice can come any more (main.c unregistered).
  *
- * Process context, waits for the work item.  Marks the disk stopped and
+ * Process context, waits for the work items.  Marks the disk stopped and
  * forgets the notified disk first, so that a run queued afterwards (by a
  * failing PV bio) may still let go of a dead disk but takes none and
- * switches nowhere; sksh_disk_close() stops it once more.
+ * switches nowhere, and no retry is queued any more; sksh_disk_close()
+ * stops them once more.
  */
 void sksh_back_stop(struct sksh_disk *d)
 {
@@ -450,4 +544,5 @@ void sksh_back_stop(struct sksh_disk *d)
 	spin_unlock_irqrestore(&d->lock, flags);
 	sksh_back_forget(d, NULL);
 	cancel_delayed_work_sync(&d->back_work);
+	cancel_delayed_work_sync(&d->retry_work);
 }

@@ -76,10 +76,22 @@ struct sksh_ctx {
  *	until the work item has taken it or given up (under @lock).
  * @back_stopped: unload began: no disk is taken or switched to any more
  *	(under @lock).
+ * @retry_work: with @auto_forward, asks for the PV path again after it
+ *	failed while its disk stayed (back.c), each time twice as late, from
+ *	SKSH_RETRY_FIRST_MS up to SKSH_RETRY_MAX_MS.
+ * @retrying: the PV path failed with @auto_forward and has not been found
+ *	carrying bios again since; cleared by a switch to the emulated path
+ *	asked for, and when the PV disk went away (its return switches).
+ * @retry_ms: the delay before the next retry.
+ * @retry_ok_ns: when a retry last found the disk back on its PV path; a
+ *	failure more than SKSH_RETRY_MAX_MS later starts from the first
+ *	delay again.
+ * @pv_retries: retries made.
  * @lock: protects @s, @dispatch, @dispatching, @flush_wanted,
  *	@identity_refusals, @told, @pv_returns, @nowait_handoffs,
- *	@back_dev, @back_stopped, @prechecked, and @pv_file and @pv
- *	against a change while it is held.
+ *	@back_dev, @back_stopped, @prechecked, @retrying, @retry_ms,
+ *	@retry_ok_ns, @pv_retries, and @pv_file and @pv against a change
+ *	while it is held.
  * @s: the switch core's state.
  * @dispatch: bios routed but not yet submitted, in order.
  * @dispatching: a task is submitting @dispatch; others append to it.
@@ -120,6 +132,11 @@ struct sksh_disk {
 	struct delayed_work back_work;
 	struct device *back_dev;
 	bool back_stopped;
+	struct delayed_work retry_work;
+	bool retrying;
+	unsigned int retry_ms;
+	u64 retry_ok_ns;
+	u64 pv_retries;
 	spinlock_t lock;
 	struct sks_shunt s;
 	struct list_head dispatch;
@@ -147,6 +164,7 @@ int sksh_disk_open(struct sksh_disk *d, const char *emul, const char *pv);
 void sksh_disk_close(struct sksh_disk *d);
 void sksh_disk_submit(struct sksh_disk *d, struct bio *bio);
 int sksh_disk_switch(struct sksh_disk *d, enum sks_path to);
+int sksh_disk_retry_pv(struct sksh_disk *d);
 void sksh_disk_drain(struct sksh_disk *d);
 int sksh_pv_get(struct sksh_disk *d, dev_t devt, struct file **file,
 		struct block_device **bdev);
@@ -193,6 +211,7 @@ void sksh_back_notice(struct sksh_disk *d, struct device *dev, bool added);
 int sksh_back_take(struct sksh_disk *d);
 void sksh_back_stop(struct sksh_disk *d);
 void sksh_back_unclaim(struct sksh_disk *d);
+unsigned long sksh_retry_failed(struct sksh_disk *d, u64 now_ns);
 
 /* position.c */
 struct scsi_device;

@@ -188,8 +188,8 @@ static void sksh_done(struct sksh_ctx *ctx, blk_status_t status,
 {
 	struct sksh_disk *d = ctx->d;
 	bool failed = from_path && status != BLK_STS_OK;
+	unsigned long flags, retry = 0;
 	enum sks_done done;
-	unsigned long flags;
 	bool work, back;
 
 	spin_lock_irqsave(&d->lock, flags);
@@ -202,11 +202,13 @@ static void sksh_done(struct sksh_ctx *ctx, blk_status_t status,
 		failed = false;
 	/* a PV error sends the disk back; the bio is retried there */
 	if (failed && ctx->core.path == SKS_PV) {
-		if (!d->s.pv_broken)
+		if (!d->s.pv_broken) {
 			pr_warn(SKSH_NAME ": %pg failed a bio (status %d): %s\n",
 				d->pv, status, d->s.emul_gone ?
 				"the emulated disk is unplugged: bios held until the PV disk is back" :
 				"back to the emulated path, bios retried there");
+			retry = sksh_retry_failed(d, sksh_now());
+		}
 		sks_pv_broken(&d->s, sksh_now());
 	}
 	/* any PV completion while the PV path is failing may settle it */
@@ -219,6 +221,9 @@ static void sksh_done(struct sksh_ctx *ctx, blk_status_t status,
 	/* a failing PV disk may have gone: let go of it once settled */
 	if (back)
 		mod_delayed_work(system_unbound_wq, &d->back_work, 0);
+	/* with auto_switch, a failing PV disk that stays is asked again */
+	if (retry)
+		queue_delayed_work(system_unbound_wq, &d->retry_work, retry);
 	/* every bio passes here: wake only a drain that waits */
 	if (wq_has_sleeper(&d->idle))
 		wake_up_all(&d->idle);
@@ -510,36 +515,20 @@ static void sksh_work(struct work_struct *work)
 
 /* ---- control ----------------------------------------------------------- */
 
-/**
- * sksh_disk_switch() - ask for the disk's bios to go down @to.
- * @d: the disk.
- * @to: the path.
- *
- * Process context.  Returns once the switch is under way; the held time
- * and the outcome show in the control files.  Asking for PV also ends a
- * fallback (the PV disk is taken as repaired) and takes a PV disk that
- * came after the load or came back after it went away (back.c).
- *
- * Return: 0; -EALREADY when the bios already go (or are going) there;
- * -ENODEV when there is no PV disk (gone, or not come yet), or for the
- * emulated path once it is unplugged; -EINVAL for a PV disk of another
- * size once the emulated disk is unplugged (its bytes cannot be compared
- * any more); the error of taking one that came (sksh_back_take()).
+/*
+ * Ask the core for @to now: the PV disk's checks done (or none needed),
+ * the switch carried out by the work item.  A switch to the emulated path
+ * asked for ends a retry of the PV path.  Process context.
  */
-int sksh_disk_switch(struct sksh_disk *d, enum sks_path to)
+static int sksh_disk_request(struct sksh_disk *d, enum sks_path to)
 {
 	unsigned long flags;
 	bool work = false;
 	int err;
 
-	/* a live disk to switch to: kept, or taken back; its bytes compared */
-	if (to == SKS_PV) {
-		err = sksh_back_take(d);
-		if (err)
-			return err;
-		sksh_precheck(d);
-	}
 	spin_lock_irqsave(&d->lock, flags);
+	if (to == SKS_EMUL)
+		d->retrying = false;
 	if (to == SKS_PV && !d->pv) {
 		spin_unlock_irqrestore(&d->lock, flags);
 		return -ENODEV;
@@ -559,6 +548,70 @@ int sksh_disk_switch(struct sksh_disk *d, enum sks_path to)
 	if (work)
 		queue_work(d->wq, &d->work);
 	return err;
+}
+
+/**
+ * sksh_disk_switch() - ask for the disk's bios to go down @to.
+ * @d: the disk.
+ * @to: the path.
+ *
+ * Process context.  Returns once the switch is under way; the held time
+ * and the outcome show in the control files.  Asking for PV also ends a
+ * fallback (the PV disk is taken as repaired) and takes a PV disk that
+ * came after the load or came back after it went away (back.c).
+ *
+ * Return: 0; -EALREADY when the bios already go (or are going) there;
+ * -ENODEV when there is no PV disk (gone, or not come yet), or for the
+ * emulated path once it is unplugged; -EINVAL for a PV disk of another
+ * size once the emulated disk is unplugged (its bytes cannot be compared
+ * any more); the error of taking one that came (sksh_back_take()).
+ */
+int sksh_disk_switch(struct sksh_disk *d, enum sks_path to)
+{
+	int err;
+
+	/* a live disk to switch to: kept, or taken back; its bytes compared */
+	if (to == SKS_PV) {
+		err = sksh_back_take(d);
+		if (err)
+			return err;
+		sksh_precheck(d);
+	}
+	return sksh_disk_request(d, to);
+}
+
+/**
+ * sksh_disk_retry_pv() - ask for the PV path again after it failed.
+ * @d: the disk; its PV disk failed a bio and stayed (back.c's retry).
+ *
+ * Process context.  On the emulated path the PV disk's bytes are
+ * compared with the emulated disk's first (sksh_precheck()): while it
+ * still fails or differs, nothing is switched and nothing held.  With the
+ * emulated disk unplugged its bios are held anyway: they are let go to
+ * the PV disk again (sksh_disk_switch()).
+ *
+ * Return: 0 when the switch is under way; -EIO while the PV disk fails
+ * or differs; the errors of sksh_disk_switch().
+ */
+int sksh_disk_retry_pv(struct sksh_disk *d)
+{
+	unsigned long flags;
+	bool gone, same;
+	int err;
+
+	spin_lock_irqsave(&d->lock, flags);
+	gone = d->s.emul_gone;
+	spin_unlock_irqrestore(&d->lock, flags);
+	if (gone)
+		return sksh_disk_switch(d, SKS_PV);
+	err = sksh_back_take(d);
+	if (err)
+		return err;
+	sksh_precheck(d);
+	spin_lock_irqsave(&d->lock, flags);
+	same = d->pv && d->prechecked == d->pv;
+	spin_unlock_irqrestore(&d->lock, flags);
+	return same ? sksh_disk_request(d, SKS_PV) : -EIO;
 }
 
 static bool sksh_on_emul(struct sksh_disk *d)

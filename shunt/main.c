@@ -27,7 +27,7 @@ module_param(pv, charp, 0444);
 MODULE_PARM_DESC(pv, "splitkit_front's disk of the same backing (e.g. /dev/xvda), held exclusively; with auto_switch=1 it may come after the load");
 static bool auto_switch;
 module_param(auto_switch, bool, 0444);
-MODULE_PARM_DESC(auto_switch, "switch to the PV disk at load, or when it comes if it is not there yet, and when it comes back after it went away (default: no)");
+MODULE_PARM_DESC(auto_switch, "switch to the PV disk at load, or when it comes if it is not there yet, when it comes back after it went away, and again after it failed while it stayed (after 1 s, then twice as late each time, up to 64 s; default: no)");
 
 static struct sksh_disk sksh_disk;
 static struct kobject *sksh_kobj;
@@ -44,7 +44,7 @@ enum sksh_stat {
 	SKSH_HELD_NS, SKSH_HELD_NOW, SKSH_MAX_HELD, SKSH_SWITCHES_PV,
 	SKSH_SWITCHES_EMUL, SKSH_REQUEUED, SKSH_FLUSH_ERRORS,
 	SKSH_IDENTITY_REFUSALS, SKSH_INFLIGHT_EMUL, SKSH_INFLIGHT_PV,
-	SKSH_PV_RETURNS, SKSH_NOWAIT_HANDOFFS, SKSH_NR_STATS
+	SKSH_PV_RETURNS, SKSH_NOWAIT_HANDOFFS, SKSH_PV_RETRIES, SKSH_NR_STATS
 };
 
 static const char *const sksh_stat_names[SKSH_NR_STATS] = {
@@ -60,6 +60,7 @@ static const char *const sksh_stat_names[SKSH_NR_STATS] = {
 	[SKSH_INFLIGHT_PV] = "inflight_pv",
 	[SKSH_PV_RETURNS] = "pv_returns",
 	[SKSH_NOWAIT_HANDOFFS] = "nowait_handoffs",
+	[SKSH_PV_RETRIES] = "pv_retries",
 };
 
 static void sksh_snapshot(u64 *v, enum sks_state *state)
@@ -81,6 +82,7 @@ static void sksh_snapshot(u64 *v, enum sks_state *state)
 	v[SKSH_INFLIGHT_PV] = d->s.inflight[SKS_PV];
 	v[SKSH_PV_RETURNS] = d->pv_returns;
 	v[SKSH_NOWAIT_HANDOFFS] = d->nowait_handoffs;
+	v[SKSH_PV_RETRIES] = d->pv_retries;
 	spin_unlock_irqrestore(&d->lock, flags);
 }
 
@@ -195,6 +197,7 @@ SKSH_STAT_ATTR(inflight_emul);
 SKSH_STAT_ATTR(inflight_pv);
 SKSH_STAT_ATTR(pv_returns);
 SKSH_STAT_ATTR(nowait_handoffs);
+SKSH_STAT_ATTR(pv_retries);
 
 static struct attribute *sksh_attrs[] = {
 	&sksh_path_attr.attr,
@@ -213,6 +216,7 @@ static struct attribute *sksh_attrs[] = {
 	&sksh_attr_inflight_pv.attr,
 	&sksh_attr_pv_returns.attr,
 	&sksh_attr_nowait_handoffs.attr,
+	&sksh_attr_pv_retries.attr,
 	NULL
 };
 

@@ -15,8 +15,11 @@
 # then the host plugs the image in again as a new virtio disk, which the
 # shunt must take back and switch to by itself (auto_switch=1); then,
 # vda unplugged once more, the shunt is loaded before it is there and must
-# wait for it and switch to it when the host plugs it in; then every file
-# must read as written.  Before all that, a switch to vdb (another image of
+# wait for it and switch to it when the host plugs it in; then, on a dm
+# device over vda whose table is swapped for the error target (a PV disk
+# that fails and stays), fall back, ask for it again by itself without
+# holding anything while it fails, and switch forward once the table is
+# linear again; then every file must read as written.  Before all that, a switch to vdb (another image of
 # another size) and one to vdc (an image of the same size, blank) must be
 # refused.  The steps wait for observable
 # state (files written, the shunt's path), never for time; the bounds
@@ -291,9 +294,56 @@ carried_by emul 2 "while the shunt waits"
 # a first coming is no return: pv_returns stays 0
 plug_pv 3 came 0 "vda came: the PV disk of sda"
 carried_by pv 3 "over the PV disk that came after the load"
+
+# a PV path that fails and stays: with auto_switch=1 the shunt asks for
+# it again by itself (after 1 s, then twice as late each time), nothing
+# held while it still fails, and switches forward once it works.  dm
+# stands in for a backend that answers errors: a linear target over vda
+# whose table is swapped for the error target and back.
+check "rmmod splitkit_shunt (for the failing PV disk)" rmmod splitkit_shunt
+export DM_DISABLE_UDEV=1
+sectors=$(cat /sys/block/vda/size)
+dm_table() { dmsetup suspend pvf && dmsetup load pvf --table "0 $sectors $1" && dmsetup resume pvf; }
+check "load dm_mod" load dm_mod || give_up "dm_mod"
+check "dmsetup create pvf, linear over vda" \
+	dmsetup create pvf --table "0 $sectors linear /dev/vda 0" ||
+	give_up "dmsetup create"
+check "load splitkit_shunt pv=/dev/mapper/pvf auto_switch=1" \
+	insmod /lib/modules/splitkit_shunt.ko emul=/dev/sda pv=/dev/mapper/pvf auto_switch=1 ||
+	give_up "insmod with pvf"
+check "on the PV path (pvf)" wait_for 300 path_is pv || give_up "switch to pvf"
+dm=$(cat $SYS/pv)
+check "the PV disk is the dm device ($dm)" sh -c "test -d /sys/block/$dm/dm"
+carried_by pv 2 "over pvf"
+check "pvf fails every bio from now on (dm error target)" dm_table error ||
+	give_up "dm error table"
+check "the shunt fell back to the emulated path" wait_for 300 path_is emul ||
+	give_up "fallback from pvf"
+sw=$(cat $SYS/switches_to_pv)
+retried() { [ "$(cat $SYS/pv_retries)" -ge "$1" ]; }
+check "it asked for pvf again by itself and was refused, twice (pv_retries >= 2)" \
+	wait_for 300 retried 2 || give_up "retries of pvf"
+check "still on the emulated path, the PV disk still $dm" \
+	test "$(cat $SYS/path) $(cat $SYS/pv)" = "emul $dm"
+# the retries compared bytes before holding anything: no switch was
+# begun for a disk that still fails, none undone at its flushed instant
+check "no switch begun for the failing pvf (switches_to_pv $sw, identity_refusals 0)" \
+	test "$(cat $SYS/switches_to_pv)/$(cat $SYS/identity_refusals)/$(cat $SYS/flush_errors)" = "$sw/0/0"
+check "the kernel log says it asks again, later each time" \
+	sh -c "dmesg | grep -q 'splitkit_shunt: $dm still fails (-5): sda asks for it again in 4 s'"
+carried_by emul 2 "while pvf fails"
+check "pvf works again (linear over vda)" dm_table "linear /dev/vda 0" ||
+	give_up "dm linear table"
+check "the shunt switched forward to pvf by itself" wait_for 300 path_is pv ||
+	give_up "switch forward to pvf"
+carried_by pv 3 "over pvf that failed and stayed"
+check "the kernel log says the PV disk carries the bios again" \
+	wait_for 300 sh -c "dmesg | grep -q 'splitkit_shunt: $dm carries sda.s bios again'"
+check "pv_returns 0 (pvf never went away)" test "$(cat $SYS/pv_returns)" = 0
 touch /tmp/stop
 wait
-check "rmmod splitkit_shunt on the PV disk that came" rmmod splitkit_shunt
+check "rmmod splitkit_shunt on pvf" rmmod splitkit_shunt
+check "dmsetup remove pvf" dmsetup remove pvf
 check "unloaded back on the emulated path (kernel log)" \
 	sh -c "dmesg | tail -n 5 | grep -q 'splitkit_shunt: back on the emulated path, unloaded'"
 check "no writer failed" sh -c "! cat /tmp/err.* 2>/dev/null | grep ."

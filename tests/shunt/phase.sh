@@ -75,7 +75,7 @@ trap 'rm -rf "$W"' EXIT
 guest_modules()
 {
 	local m
-	for m in ata_piix sd_mod virtio_pci virtio_blk crc32c_generic ext4; do
+	for m in ata_piix sd_mod virtio_pci virtio_blk crc32c_generic ext4 dm_mod; do
 		grep -q "/$m.ko\$" "/lib/modules/$1/modules.builtin" 2>/dev/null ||
 			echo "$m"
 	done
@@ -115,6 +115,7 @@ for kver in $kvers; do
 	if ! { root_init "$W/root" &&
 	       root_add_file "$TOP/tests/shunt/guest.sh" /init &&
 	       root_add_file "$HERE/lib/shuntwriters.sh" /shuntwriters.sh &&
+	       root_add_bin /usr/sbin/dmsetup &&
 	       chmod 755 "$ROOT/init" &&
 	       root_add_modules "$kver" $(guest_modules "$kver") &&
 	       cp "$ko" "$ROOT/lib/modules/" &&

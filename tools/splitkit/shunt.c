@@ -23,6 +23,7 @@ static const char *const shunt_counters[] = {
 	"unplugged", "last_held_ns", "held", "max_held", "switches_to_pv",
 	"switches_to_emul", "requeued", "flush_errors", "identity_refusals",
 	"inflight_emul", "inflight_pv", "pv_returns", "nowait_handoffs",
+	"pv_retries",
 };
 
 #define NR_COUNTERS	(sizeof(shunt_counters) / sizeof(shunt_counters[0]))
