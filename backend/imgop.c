@@ -201,6 +201,28 @@ void skb_imgop_init(struct skb_qcow2 *q)
 	q->imgop.guest_pace = 0;
 }
 
+/*
+ * Before a commit begins (it opens the parent writable and may grow it):
+ * claim the parent, the qcow2 backing image of the image that serves the
+ * guest now, against other attaches (skb_qcow2_commit_claim()).  A
+ * serving image with no qcow2 backing is left to ski_op_begin() to
+ * refuse.  @q->lock held.
+ */
+static int skb_imgop_claim_parent(struct skb_qcow2 *q, bool *claimed)
+{
+	struct ski_image *img = q->img, *parent;
+	int err;
+
+	while (ski_image_commit_to(img))
+		img = ski_image_commit_to(img);
+	parent = ski_image_backing(img);
+	if (!parent)
+		return 0;
+	err = skb_qcow2_commit_claim(q, parent);
+	*claimed = err > 0;
+	return err < 0 ? err : 0;
+}
+
 /**
  * skb_imgop_start() - start a long operation on a served image.
  * @q: the image.
@@ -212,14 +234,17 @@ void skb_imgop_init(struct skb_qcow2 *q)
  * ends, fails or is cancelled; sysfs shows its progress.
  *
  * Return: 0; -EROFS for an image served read-only; -EBUSY while another
- * operation runs; the engine's errors from ski_op_begin() (-EINVAL: a
- * merge without a backing file, -EOPNOTSUPP: commit into a raw backing,
+ * operation runs; for a commit, the refusals of skb_qcow2_commit_claim()
+ * (-EBUSY: the parent is attached or read through elsewhere; its policy's
+ * errors); the engine's errors from ski_op_begin() (-EINVAL: a merge
+ * without a backing file, -EOPNOTSUPP: commit into a raw backing,
  * -ENOMEM).
  */
 int skb_imgop_start(struct skb_qcow2 *q, enum ski_op_kind kind)
 {
 	struct skb_imgop *o = &q->imgop;
 	unsigned int noio;
+	bool claimed;
 	int err;
 
 	if (!q->writable)
@@ -236,12 +261,18 @@ int skb_imgop_start(struct skb_qcow2 *q, enum ski_op_kind kind)
 	o->steps = 0;
 	o->held_max_ns = 0;
 	o->paced = false;
+	claimed = false;
+	if (kind == SKI_OP_COMMIT) {
+		err = skb_imgop_claim_parent(q, &claimed);
+		if (err)
+			goto failed;
+	}
 	err = ski_op_begin(&o->op, q->img, kind);
 	if (err) {
 		ski_op_end(&o->op);
-		o->error = err;
-		o->state = SKB_IMGOP_FAILED;
-		goto unlock;
+		if (claimed)
+			skb_qcow2_commit_unclaim(q);
+		goto failed;
 	}
 	/*
 	 * Safe: only the worker calls the engine's op functions, and
@@ -257,6 +288,11 @@ int skb_imgop_start(struct skb_qcow2 *q, enum ski_op_kind kind)
 		skb_imgop_note(q, o->op.img, "online-op-start",
 			       skb_imgop_names[kind]);
 	queue_work(system_unbound_wq, &o->work);
+	goto unlock;
+
+failed:
+	o->error = err;
+	o->state = SKB_IMGOP_FAILED;
 unlock:
 	skb_qcow2_unlock(q, noio);
 	return err;

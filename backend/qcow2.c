@@ -92,7 +92,26 @@ static DEFINE_MUTEX(skb_qcow2_list_lock);
 #define skb_refuse(be, fmt, ...) \
 	snprintf((be)->why, sizeof((be)->why), fmt, ##__VA_ARGS__)
 
-/* Attaches of @inode now, and whether one is writable.  List lock held. */
+/* The struct file the engine reads and writes @img's file through. */
+static struct file *skb_qcow2_filp(struct ski_image *img)
+{
+	return skp_file_filp(ski_image_file(img));
+}
+
+static bool skb_inode_in(struct inode *const *v, unsigned int n,
+			 const struct inode *inode)
+{
+	while (n--)
+		if (v[n] == inode)
+			return true;
+	return false;
+}
+
+/*
+ * Attaches of @inode now, and whether one is writable: disks served from
+ * it, and the parent a commit of another disk writes (a writer).  List
+ * lock held.
+ */
 static unsigned int skb_attaches(struct inode *inode, bool *writer)
 {
 	struct skb_qcow2 *q;
@@ -100,12 +119,52 @@ static unsigned int skb_attaches(struct inode *inode, bool *writer)
 
 	*writer = false;
 	list_for_each_entry(q, &skb_qcow2_list, node) {
+		if (skb_inode_in(q->written, q->nr_written, inode)) {
+			n++;
+			*writer = true;
+		}
 		if (q->inode != inode)
 			continue;
 		n++;
 		*writer |= q->writable;
 	}
 	return n;
+}
+
+/* Does an attached disk but @self read through @inode?  List lock held. */
+static bool skb_read_through(struct inode *inode, struct skb_qcow2 *self)
+{
+	struct skb_qcow2 *q;
+
+	list_for_each_entry(q, &skb_qcow2_list, node)
+		if (q != self && skb_inode_in(q->chain, q->nr_chain, inode))
+			return true;
+	return false;
+}
+
+/*
+ * The rules for backing chains between attaches (as QEMU's image locks
+ * keep them): an image another disk reads through is not written, and a
+ * disk does not read through an image another one writes.  0, or -EBUSY
+ * with @be->why set.  List lock held.
+ */
+static int skb_qcow2_chain_rules(struct skb_backing *be, struct skb_qcow2 *q)
+{
+	unsigned int i;
+	bool writer;
+
+	if (q->writable && skb_read_through(q->inode, q)) {
+		skb_refuse(be, "image is the backing file of an attached image: attach it with access=ro");
+		return -EBUSY;
+	}
+	for (i = 0; i < q->nr_chain; i++) {
+		if (skb_attaches(q->chain[i], &writer) && writer) {
+			skb_refuse(be, "a backing file of this image (link %u of its chain) is attached writable or is being committed into",
+				   i + 1);
+			return -EBUSY;
+		}
+	}
+	return 0;
 }
 
 /*
@@ -120,10 +179,91 @@ static int skb_qcow2_policy(struct skb_backing *be, struct skb_qcow2 *q)
 		.read_only = be->read_only,
 		.now = ktime_get_real_seconds(),
 	};
+	int err;
 
 	in.attached = skb_attaches(q->inode, &in.attached_writer);
-	return skb_policy_check(ski_image_vminfo(q->img), &in, be->why,
-				sizeof(be->why));
+	err = skb_policy_check(ski_image_vminfo(q->img), &in, be->why,
+			       sizeof(be->why));
+	return err ?: skb_qcow2_chain_rules(be, q);
+}
+
+/**
+ * skb_qcow2_commit_claim() - may a commit of @q write into @parent?
+ * @q: the disk; its lock held (imgop.c, skb_imgop_start()).
+ * @parent: the image the commit writes guest data into.
+ *
+ * Process context, takes the list lock.  @parent must be attached nowhere
+ * (as a disk, or as another commit's parent), no other disk may read
+ * through it, and its own policy (Documentation/image.rst: expires,
+ * required features, allowed domains, read-only) must let @q's domain
+ * write it.  Once claimed, @parent counts as attached writable until @q
+ * is detached, so no attach takes it or reads through it meanwhile.  The
+ * kernel log says why a claim is refused.
+ *
+ * Return: 1 when claimed now, 0 when this disk's earlier commit claimed
+ * it already; -EBUSY (attached, or read through by another disk), the
+ * policy's errors (-EACCES, -EROFS, -EPERM...); -ENOSPC past
+ * SKI_MAX_CHAIN commits.
+ */
+int skb_qcow2_commit_claim(struct skb_qcow2 *q, struct ski_image *parent)
+{
+	struct inode *inode = file_inode(skb_qcow2_filp(parent));
+	struct skb_policy_in in = {
+		.dom_name = q->be->dom_name,
+		.dom_uuid = q->be->dom_uuid[0] ? q->be->dom_uuid : NULL,
+		.now = ktime_get_real_seconds(),
+	};
+	char why[128] = "";
+	bool writer;
+	int err;
+
+	mutex_lock(&skb_qcow2_list_lock);
+	if (skb_inode_in(q->written, q->nr_written, inode)) {
+		err = 0;	/* this disk's earlier commit: claimed already */
+		goto unlock;
+	}
+	err = -EBUSY;
+	if (skb_attaches(inode, &writer)) {
+		snprintf(why, sizeof(why), "the parent is attached");
+		goto unlock;
+	}
+	if (skb_read_through(inode, q)) {
+		snprintf(why, sizeof(why),
+			 "another attached image reads through the parent");
+		goto unlock;
+	}
+	err = skb_policy_check(ski_image_vminfo(parent), &in, why,
+			       sizeof(why));
+	if (err)
+		goto unlock;
+	err = -ENOSPC;
+	if (q->nr_written == ARRAY_SIZE(q->written)) {
+		snprintf(why, sizeof(why), "too many commits");
+		goto unlock;
+	}
+	q->written[q->nr_written++] = inode;
+	err = 1;
+unlock:
+	mutex_unlock(&skb_qcow2_list_lock);
+	if (err < 0)
+		pr_warn(SKB_NAME ": %s: commit into %s refused: %s\n", q->path,
+			ski_image_path(parent), why);
+	return err;
+}
+
+/**
+ * skb_qcow2_commit_unclaim() - the commit just claimed did not begin.
+ * @q: the disk; its lock held.
+ *
+ * Process context, takes the list lock.  Drops the last parent
+ * skb_qcow2_commit_claim() claimed (when it returned 1).
+ */
+void skb_qcow2_commit_unclaim(struct skb_qcow2 *q)
+{
+	mutex_lock(&skb_qcow2_list_lock);
+	if (q->nr_written)
+		q->nr_written--;
+	mutex_unlock(&skb_qcow2_list_lock);
 }
 
 /* Append a history record; best effort, the guest is not disturbed. */
@@ -183,12 +323,6 @@ static struct file *skb_qcow2_open_direct(struct file *file,
 static void skb_qcow2_freeing(void *arg)
 {
 	skb_qcow2_drain(arg);
-}
-
-/* The struct file the engine reads and writes @img's file through. */
-static struct file *skb_qcow2_filp(struct ski_image *img)
-{
-	return skp_file_filp(ski_image_file(img));
 }
 
 /*
@@ -285,6 +419,7 @@ static void skb_qcow2_flushed(struct skb_qcow2 *q)
 static int skb_qcow2_describe(struct skb_backing *be)
 {
 	unsigned int flags = SKI_OPEN_STRICT | SKI_OPEN_PUNCH;
+	struct ski_image *img;
 	struct skb_qcow2 *q;
 	struct skp_file *f;
 	u64 size;
@@ -303,6 +438,7 @@ static int skb_qcow2_describe(struct skb_backing *be)
 	INIT_WORK(&q->writeback, skb_qcow2_writeback);
 	q->writeback_on = be->qcow2_writeback;
 	q->stats = &container_of(be, struct skb_dev, be)->stats;
+	q->be = be;
 	skb_imgop_init(q);
 	q->inode = file_inode(be->file);
 	q->path = be->path;
@@ -327,6 +463,9 @@ static int skb_qcow2_describe(struct skb_backing *be)
 				   err);
 		goto free_q;
 	}
+	for (img = ski_image_backing(q->img); img && q->nr_chain < SKI_MAX_CHAIN;
+	     img = ski_image_backing(img))
+		q->chain[q->nr_chain++] = file_inode(skb_qcow2_filp(img));
 	mutex_lock(&skb_qcow2_list_lock);
 	err = skb_qcow2_policy(be, q);
 	if (!err)
@@ -951,11 +1090,15 @@ static bool skb_qcow2_try_direct(struct skb_qcow2 *q, struct skb_req *req)
  * write or discard waits for the direct path's I/O first.  (Guest sector
  * and file offset agree within a page: a cluster is a page or more.)
  * Where the image's page cache may hold folios larger than a page (XFS),
- * any write may: the dirty folio is written back whole.
+ * any write may: the dirty folio is written back whole.  After a commit
+ * the parent's file takes direct I/O too (@q->serve_direct), and it may
+ * live on another filesystem than the top image.  @q->lock held.
  */
 static bool skb_qcow2_part_page(struct skb_qcow2 *q, u64 sector, u64 nr)
 {
-	if (mapping_large_folio_support(q->inode->i_mapping))
+	if (mapping_large_folio_support(q->inode->i_mapping) ||
+	    (q->serve_direct &&
+	     mapping_large_folio_support(q->serve_direct->f_mapping)))
 		return true;
 	return (sector | nr) & ((PAGE_SIZE >> SECTOR_SHIFT) - 1);
 }
@@ -1002,6 +1145,7 @@ static int skb_qcow2_flush(struct skb_backing *be)
 	int err;
 
 	noio = skb_qcow2_lock(q);
+	skb_imgop_count(q);	/* a guest request too (blkif.c) */
 	err = ski_flush(q->img);
 	if (!err)
 		skb_qcow2_flushed(q);

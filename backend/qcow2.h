@@ -17,6 +17,8 @@
 #include "../image/core/image.h"
 #include "../image/core/ops.h"
 
+struct skb_backing;
+
 /* What an image's long operation is doing (imgop.c), for sysfs. */
 enum skb_imgop_state {
 	SKB_IMGOP_IDLE,		/* none has run since attach */
@@ -112,6 +114,16 @@ struct skb_imgop {
  * @wb_gen: raised by each write through the engine and each flush, so a
  *	pass begun before them leaves image_dirty alone; under @lock.
  * @stats: the disk's counters (image_writeback, image_dirty).
+ * @be: the disk's backing (its domain's name and UUID, for a commit's
+ *	parent's policy).
+ * @chain: the inodes of the qcow2 images @img reads through, as at attach
+ *	(a stream's end leaves them: the rules stay as strict).
+ * @nr_chain: entries in @chain.
+ * @written: the inodes of the parents a commit of this disk began to
+ *	write into, until detach.
+ * @nr_written: entries in @written.
+ *	The four are written and read under qcow2.c's list lock only: the
+ *	attach rules (skb_qcow2_policy(), skb_qcow2_commit_claim()).
  */
 struct skb_qcow2 {
 	struct ski_image *img;
@@ -130,6 +142,11 @@ struct skb_qcow2 {
 	const bool *writeback_on;
 	u64 wb_gen;
 	struct skb_stats *stats;
+	const struct skb_backing *be;
+	struct inode *chain[SKI_MAX_CHAIN];
+	unsigned int nr_chain;
+	struct inode *written[SKI_MAX_CHAIN];
+	unsigned int nr_written;
 };
 
 /**
@@ -196,6 +213,8 @@ static inline void skb_imgop_count(struct skb_qcow2 *q)
 /* imgop.c */
 void skb_imgop_init(struct skb_qcow2 *q);
 int skb_imgop_start(struct skb_qcow2 *q, enum ski_op_kind kind);
+int skb_qcow2_commit_claim(struct skb_qcow2 *q, struct ski_image *parent);
+void skb_qcow2_commit_unclaim(struct skb_qcow2 *q);
 void skb_imgop_stop(struct skb_qcow2 *q);
 
 #endif /* _SPLITKIT_BACK_QCOW2_H */

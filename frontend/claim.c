@@ -137,15 +137,18 @@ static bool skf_claim_busy(struct device *dev)
 {
 	struct gendisk *gd = NULL;
 	struct skf_dev *sd;
+	bool open = false;
 
 	device_lock(dev);
 	if (dev->driver == &skf_xenbus_driver.drv.driver) {
 		sd = sk_xb_from_dev(dev)->priv;
 		/* pairs with the release in skf_blkmq_create(): a set-up disk */
 		gd = smp_load_acquire(&sd->gd);
+		/* read while bound: an unbind frees the disk (skf_free()) */
+		open = gd && atomic_read(&gd->part0->bd_openers);
 	}
 	device_unlock(dev);
-	return gd && atomic_read(&gd->part0->bd_openers);
+	return open;
 }
 
 /* Is the vbd named by a claim other than *@c? */

@@ -204,11 +204,14 @@ struct skf_features {
  * @connected: rings up and features read (xb.lock).
  * @quiesced:  we hold the blk-mq queue quiesced (xb.lock).
  * @reconfigured: reconfigurations the backend started that took effect.
- * @added:     the disk was added (device_add_disk).
+ * @added:     the disk was added (device_add_disk(): @add_work only).
  * @broken:    the backend broke the protocol: I/O fails from now on.
  * @dead:      the device is being removed: I/O fails from now on.
  * @fatal_work: reports a broken backend to XenStore and stops the
  *	       connection (process context; xenbus.c).
+ * @add_work:  adds the disk once a connection is up (xenbus.c): its
+ *	       partition scan reads from the backend, which must not be
+ *	       waited for under xb.lock in the xenwatch thread.
  * @reshape_work: updates the blk-mq queues and queue limits to the
  *	       current backend and submits @resubmit again (blkmq.c).
  * @resubmit_lock: protects @resubmit.
@@ -244,6 +247,7 @@ struct skf_dev {
 	bool broken;
 	bool dead;
 	struct work_struct fatal_work;
+	struct work_struct add_work;
 	struct work_struct reshape_work;
 	spinlock_t resubmit_lock;
 	struct bio_list resubmit;

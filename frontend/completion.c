@@ -34,7 +34,8 @@
 /**
  * skf_backend_broken() - the backend broke the protocol: stop the device.
  * @dev: device.
- * @q: queue the violation was seen on.
+ * @q: queue the violation was seen on; NULL before the connection's
+ *	queues are laid out.
  * @why: what was wrong.
  * @id: the response's id.
  * @op: the response's operation.
@@ -47,10 +48,11 @@
 void skf_backend_broken(struct skf_dev *dev, struct skf_queue *q,
 			const char *why, u64 id, unsigned int op, int status)
 {
-	WRITE_ONCE(q->stats.violations, q->stats.violations + 1);
+	if (q)
+		WRITE_ONCE(q->stats.violations, q->stats.violations + 1);
 	dev_err_ratelimited(&dev->xbdev->dev,
-			    "malicious or buggy backend: %s (queue %u, id %llu, op %u, status %d)\n",
-			    why, q->index, id, op, status);
+			    "malicious or buggy backend: %s (queue %d, id %llu, op %u, status %d)\n",
+			    why, q ? (int)q->index : -1, id, op, status);
 	if (!xchg(&dev->broken, true))
 		schedule_work(&dev->fatal_work);
 }
@@ -179,10 +181,9 @@ static void skf_chan_peer_error(struct sk_chan *ch)
 
 	if (sk_chan_link(ch) != READ_ONCE(dev->link))
 		i = 0;	/* a reconfiguration's new ring */
-	if (WARN_ON_ONCE(i >= dev->nr_queues))
-		return;
-	skf_backend_broken(dev, &dev->queues[i], "response index out of range",
-			   0, 0, 0);
+	/* the first connection's rings may run before they are laid out */
+	skf_backend_broken(dev, i < dev->nr_queues ? &dev->queues[i] : NULL,
+			   "response index out of range", 0, 0, 0);
 }
 
 const struct sk_chan_ops skf_chan_ops = {

@@ -776,7 +776,8 @@ static void skn_back_slot(struct skn_back *b, unsigned int n, u64 now,
 
 		if ((share < skn_slot_held(s) && !reoffered) ||
 		    (s->offers.n && s->offers.v[0] > avail)) {
-			in.available = min(avail, share);
+			in.available = skn_squeeze(skn_slot_held(s), avail,
+						   share);
 			skn_back_event(b, n, SKN_EV_CAPACITY, &in, now);
 		}
 	}
@@ -1320,8 +1321,16 @@ static int skn_back_advertise(struct skn_back *b)
 				 "%s%s", i ? " " : "", skn_providers[i].name);
 	for (n = 0; n < SKN_MAX_SLOTS; n++) {
 		snprintf(node, sizeof(node), "slot-%u/offer-gen", n);
-		if (sk_xs_read_u32(dev->nodename, node, U32_MAX, 0, &gen))
-			gen = 0;
+		/*
+		 * 0 only for a slot never used: restarting an earlier
+		 * module's count would make the guest drop the new offers
+		 */
+		err = sk_xs_read_u32(dev->nodename, node, U32_MAX, 0, &gen);
+		if (err) {
+			xenbus_dev_fatal(dev, err, "reading slot %u's offer-gen",
+					 n);
+			return err;
+		}
 		skn_slot_init(&b->slot[n], gen);
 		/*
 		 * A slot an earlier module used: idle now, before the guest

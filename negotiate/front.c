@@ -590,7 +590,7 @@ static ssize_t request_store(struct device *dev, struct device_attribute *attr,
 	struct skn_front *f = sk_xb_from_dev(dev)->priv;
 	struct skn_raw w[5];
 	struct skn_raw_request raw;
-	struct skn_request req;
+	struct skn_request req, old;
 	const char *what;
 	char gen[12], *copy;
 	u32 n;
@@ -616,9 +616,13 @@ static ssize_t request_store(struct device *dev, struct device_attribute *attr,
 	err = skn_parse_request(&raw, &req, &what);
 	if (err)
 		goto unlock;
+	/* the request dom0 saw stays the slot's if this one is not sent */
+	old = f->slot[n].req;
 	f->slot[n].req = req;
 	err = skn_front_event(f, n, SKN_FE_REQUEST, NULL, ktime_get_ns());
-	if (!err)
+	if (err)
+		f->slot[n].req = old;
+	else
 		mod_delayed_work(system_wq, &f->work, 0);
 unlock:
 	mutex_unlock(&f->lock);

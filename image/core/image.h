@@ -63,6 +63,7 @@ int ski_flush(struct ski_image *img);
 int ski_drop_backing(struct ski_image *img);
 const char *ski_image_path(const struct ski_image *img);
 struct skp_file *ski_image_file(const struct ski_image *img);
+struct ski_image *ski_image_backing(const struct ski_image *img);
 struct ski_image *ski_image_commit_to(const struct ski_image *img);
 const struct ski_header *ski_image_header(const struct ski_image *img);
 const struct ski_vminfo *ski_image_vminfo(const struct ski_image *img);

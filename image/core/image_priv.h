@@ -228,6 +228,7 @@ int ski_load_reftable(struct ski_image *img, u64 file_size);
 void ski_refcount_free(struct ski_image *img);
 int ski_refcount(struct ski_image *img, u64 cluster, u16 *refcount);
 int ski_set_refcount(struct ski_image *img, u64 cluster, u16 refcount);
+bool ski_refblocks_present(const struct ski_image *img, u64 from, u64 to);
 int ski_release_run(struct ski_image *img, u64 off, u64 clusters);
 int ski_set_reftable_entry(struct ski_image *img, u64 index, u64 entry);
 int ski_alloc_cluster(struct ski_image *img, u64 *cluster);

@@ -482,6 +482,20 @@ struct skp_file *ski_image_file(const struct ski_image *img)
 }
 
 /**
+ * ski_image_backing() - the qcow2 image @img reads through
+ * @img: an open image
+ *
+ * Under the caller's lock on @img (a stream's end drops it).
+ *
+ * Return: @img's qcow2 backing image, or NULL when it has none or a raw
+ * backing file.  It stays open while @img keeps it.
+ */
+struct ski_image *ski_image_backing(const struct ski_image *img)
+{
+	return img->backing;
+}
+
+/**
  * ski_image_commit_to() - the image a commit of @img writes guest data into
  * @img: an open image
  *

@@ -136,6 +136,32 @@ int ski_refcount(struct ski_image *img, u64 cluster, u16 *refcount)
 	return 0;
 }
 
+/**
+ * ski_refblocks_present() - are host clusters [@from, @to) described by
+ *	refcount blocks already?
+ * @img: open image
+ * @from: first host cluster
+ * @to: one past the last
+ *
+ * Under the caller's lock on @img.
+ *
+ * Return: true when setting their refcounts creates no refcount block and
+ * grows no refcount table, so allocates nothing inside the range (a file
+ * may run past what its refcount blocks describe: a tail added with
+ * truncate, another tool's output, a crafted file).
+ */
+bool ski_refblocks_present(const struct ski_image *img, u64 from, u64 to)
+{
+	u64 i;
+
+	if (from >= to)
+		return true;
+	for (i = from / img->rb_entries; i <= (to - 1) / img->rb_entries; i++)
+		if (i >= img->reftable_entries || !img->reftable[i])
+			return false;
+	return true;
+}
+
 /** ski_set_reftable_entry() - point refcount table slot @index at @entry */
 int ski_set_reftable_entry(struct ski_image *img, u64 index, u64 entry)
 {

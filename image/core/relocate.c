@@ -510,13 +510,21 @@ static int hold_chunk(struct ski_image *img, u64 from, u64 to, u16 rc)
 	return err;
 }
 
-/* Punch host clusters [@from, @to) of the free tail, unlocked if it may. */
+/*
+ * Punch host clusters [@from, @to) of the free tail, unlocked if it may.
+ * Not where no refcount block describes part of the chunk yet (a file
+ * longer than its refcounts): holding it would create the block inside
+ * the chunk, the punch would zero it and the release free its own cluster
+ * while the refcount table still points there.  Such a chunk is punched
+ * under the lock, unheld: nothing allocates meanwhile.
+ */
 static int punch_chunk(struct ski_op *op, u64 from, u64 to)
 {
 	struct ski_image *img = op->img;
+	bool unlocked = op->unlock && ski_refblocks_present(img, from, to);
 	int err;
 
-	if (op->unlock) {
+	if (unlocked) {
 		err = hold_chunk(img, from, to, 1);
 		if (err)
 			return err;
@@ -524,7 +532,7 @@ static int punch_chunk(struct ski_op *op, u64 from, u64 to)
 	}
 	skp_punch(img->file, from << img->cluster_bits,
 		  (to - from) << img->cluster_bits);
-	if (!op->unlock)
+	if (!unlocked)
 		return 0;
 	op->relock(op->lock_arg);
 	return hold_chunk(img, from, to, 0);

@@ -23,6 +23,7 @@ SPLITKIT_EXPORT(ski_flush);
 SPLITKIT_EXPORT(ski_drop_backing);
 SPLITKIT_EXPORT(ski_image_path);
 SPLITKIT_EXPORT(ski_image_file);
+SPLITKIT_EXPORT(ski_image_backing);
 SPLITKIT_EXPORT(ski_image_commit_to);
 SPLITKIT_EXPORT(ski_image_header);
 SPLITKIT_EXPORT(ski_image_vminfo);

@@ -152,6 +152,7 @@ const char *skn_errno_name(int err);
 u32 skn_make_offers(const struct skn_request *req, u64 available,
 		    u64 *v);
 u64 skn_share(u64 value, u64 capacity, u64 held);
+u64 skn_squeeze(u64 held, u64 available, u64 share);
 u64 skn_ceiling(u64 value, u64 ceiling);
 
 /* ---- dom0's slot (state.c) ---- */

@@ -137,6 +137,26 @@ u64 skn_ceiling(u64 value, u64 ceiling)
 }
 
 /**
+ * skn_squeeze() - what a slot whose offers or agreement no longer fit
+ *	may be offered now.
+ * @held: the slot's agreement (0 while it has offers and none).
+ * @available: what the provider has left for the slot: its capacity less
+ *	the other agreements (and what guests keep), under dom0's ceiling.
+ * @share: the slot's share of a capacity that no longer covers every
+ *	agreement (skn_share() of @held, under the ceiling).
+ *
+ * The share bounds only a slot that holds more than it (dom0 lowered the
+ * capacity under the agreements); a slot with no agreement, or one within
+ * its share, is offered what is left, as a request is.
+ *
+ * Return: the value to make offers from (SKN_EV_CAPACITY's available).
+ */
+u64 skn_squeeze(u64 held, u64 available, u64 share)
+{
+	return share < held && share < available ? share : available;
+}
+
+/**
  * skn_share() - a slot's share of a capacity that no longer covers all.
  * @value: the slot's agreement.
  * @capacity: the provider's capacity.

@@ -188,6 +188,31 @@ static void ceiling(void)
 	KTAP_EXPECT_EQ(skn_ceiling(skn_share(600, 1000, 1200), 400), 400);
 }
 
+/*
+ * A slot squeezed by another's agreement or a lower capacity: its share
+ * bounds it only when it holds more than that share.  (The review's case:
+ * capacity 1000, a guest offered 1000..250 while another applies 600:
+ * 400 left, its share of nothing held is 0.)
+ */
+static void squeeze(void)
+{
+	u64 cap = 1000, held, share;
+
+	/* offered, no agreement: what is left, not its share (0) */
+	share = skn_share(0, cap, 600);
+	KTAP_EXPECT_EQ(share, 0);
+	KTAP_EXPECT_EQ(skn_squeeze(0, 400, share), 400);
+	/* renegotiating upward from 100 with 300 free: not cut to 100 */
+	share = skn_share(100, cap, 700);
+	KTAP_EXPECT_EQ(skn_squeeze(100, 400, share), 400);
+	/* over its share (capacity lowered to 600 under 500 + 500) */
+	held = 500;
+	share = skn_share(held, 600, 1000);
+	KTAP_EXPECT_EQ(share, 300);
+	KTAP_EXPECT_EQ(skn_squeeze(held, 100, share), 100);
+	KTAP_EXPECT_EQ(skn_squeeze(held, 450, share), 300);
+}
+
 /* blk.ring: every offer a power of two, within the request, no repeats */
 static void offer_pow2(void)
 {
@@ -252,6 +277,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(share_rows_test),
 	KTAP_CASE(share_exact),
 	KTAP_CASE(ceiling),
+	KTAP_CASE(squeeze),
 	KTAP_CASE(offer_pow2),
 	KTAP_CASE(providers),
 };

@@ -302,6 +302,17 @@ sk_online_run()
 	splitkit "$@" >"$out" 2>&1
 }
 
+# sk_online_paused_gone NAME: destroy a paused guest of the attach rules
+# checks and wait for it and its backend devices (the online guest's
+# disks stay).
+sk_online_paused_gone()
+{
+	local id
+
+	id=$(xl domid "$1") || return
+	xl destroy "$1" && sk_blk_gone "$1" 30 && sk_blk_no_vbd 30 "$id-"
+}
+
 # sk_online_op_val DEV FILE: DEV's image_op/FILE.
 sk_online_op_val()
 {
@@ -554,6 +565,11 @@ sk_online_host()
 		sk_online_check "commit: moved the child's $held clusters ($ONLINE_MOVED)" \
 			test "$held" = "${ONLINE_MOVED:-x}"
 		cdirect=$(sk_blk_back_stat "$DOMID_ONLINE" 51744 image_direct)
+		# the parent now serves xvdc: a second engine on its file
+		# (another guest's disk, even read-only) is refused
+		sk_online_check "commit: cbase.qcow2, which a commit writes, refused to another guest read-only" \
+			sk_qcow2_refused online-pc ro "qcow2:$OD/cbase.qcow2" \
+				"image is already attached (1 time(s))"
 
 		# (d) stream the parent into the child, guest writing (to
 		# clusters the child holds): every other cluster is copied
@@ -566,7 +582,24 @@ sk_online_host()
 			sh -c "! qemu-img info -U '$OD/schild.qcow2' | grep -q '^backing file'"
 
 		# (e) commit into a parent of the child's cluster size: the
-		# unlocked way, its copies direct
+		# unlocked way, its copies direct.  First the rules between
+		# attaches: dbase.qcow2, which xvde reads through, may not be
+		# another guest's writable disk, and a read-only one there
+		# keeps a commit out of it
+		sk_online_check "commit-e: dbase.qcow2, xvde's backing file, refused to another guest writable" \
+			sk_qcow2_refused online-pd w "qcow2:$OD/dbase.qcow2" \
+				"image is the backing file of an attached image"
+		sk_online_check "commit-e: dbase.qcow2 attached read-only to another (paused) guest" \
+			sk_qcow2_attach online-pd ro "qcow2:$OD/dbase.qcow2"
+		sk_online_check "commit-e: refused while the parent is attached" \
+			sk_refused sk_online_run /tmp/sk-online-refused.log \
+				vbd commit "vbd-$DOMID_ONLINE-51776"
+		while IFS= read -r l; do sk_comment "vbd commit: $l"; done \
+			</tmp/sk-online-refused.log
+		sk_online_check "commit-e: dom0's kernel log says why" \
+			sh -c "dmesg | grep -q 'dchild.qcow2: commit into .*dbase.qcow2 refused: the parent is attached'"
+		sk_online_check "commit-e: the paused guest goes, and its disk" \
+			sk_online_paused_gone online-pd
 		held=$(((OL_MB << 20) / 65536))
 		sk_online_op commit 51776
 		sk_online_check "commit-e: moved the child's $held clusters ($ONLINE_MOVED)" \

@@ -33,10 +33,14 @@
 
 name=front-hostile
 img=/run/front-hostile.img
-# grants first: it answers honestly, which the disk's partition scan needs
-attacks="grants bad-id dup-id wrong-op bad-status unsolicited prod-ahead prod-back storm flap silent"
+# scan first: the very first connection is to a backend that answers
+# every request with a bad id (the module's bad-id), so the disk's
+# partition scan meets the violation; the frontend must stop the device
+# and still add the disk, and the guest's xenbus must go on (the scan
+# waits outside the xenwatch thread).  The other attacks reconnect.
+attacks="scan grants bad-id dup-id wrong-op bad-status unsolicited prod-ahead prod-back storm flap silent"
 # the attacks that break the protocol and stay Connected whatever happens
-breakers=" bad-id dup-id wrong-op bad-status unsolicited prod-ahead prod-back "
+breakers=" scan bad-id dup-id wrong-op bad-status unsolicited prod-ahead prod-back "
 fh_end=$(($(date +%s) + $(sk_cmdline sk.timeout || echo 600) - 90))
 domid=""
 
@@ -150,11 +154,14 @@ fh_unload()
 	rmmod splitkit_hostile_back
 }
 
-# fh_load ATTACK: the hostile backend in ATTACK's mode, alone.
+# fh_load ATTACK: the hostile backend in ATTACK's mode, alone (scan is
+# bad-id at the first connection).
 fh_load()
 {
+	local mode=$1
+	[ "$mode" != scan ] || mode=bad-id
 	fh_unload || return 1
-	sk_insmod splitkit_hostile_back test="$1"
+	sk_insmod splitkit_hostile_back test="$mode"
 }
 
 # fh_held: "<requests> <most segments>" the silent backend held.
