@@ -1180,11 +1180,12 @@ static void skb_qcow2_close(struct skb_backing *be)
 	skb_imgop_stop(q);	/* a detach cancels a running operation */
 	cancel_work_sync(&q->writeback);	/* no write queues it again */
 	skb_qcow2_history(be, q, "detached");
+	skb_qcow2_serve_drop(q);	/* its I/O ended with the requests' */
+	ski_close(q->img);	/* flushes a writable image */
+	/* the attach rules count it until its last write is done */
 	mutex_lock(&skb_qcow2_list_lock);
 	list_del(&q->node);
 	mutex_unlock(&skb_qcow2_list_lock);
-	skb_qcow2_serve_drop(q);	/* its I/O ended with the requests' */
-	ski_close(q->img);	/* flushes a writable image */
 	if (q->direct)
 		fput(q->direct);
 	kfree(q);

@@ -114,13 +114,14 @@ static int skf_map_rw(struct skf_dev *dev, struct request *rq,
 
 /**
  * skf_blkmq_reshape() - fit the queue to the backend just connected.
- * @dev: device, reconnected (under xb.lock).
+ * @dev: device, connected (under xb.lock).
  *
  * A backend after save/restore, migration or a restart may offer fewer
  * queues, take fewer segments per request, or have no flush or discard
  * any more.  blk-mq and the queue limits follow it from
  * skf_reshape_work(), which freezes the queue and so must not run under
- * xb.lock (the requests it waits for need the ring).
+ * xb.lock (the requests it waits for need the ring).  After the first
+ * connection the same work adds the disk.
  */
 void skf_blkmq_reshape(struct skf_dev *dev)
 {
@@ -168,6 +169,33 @@ static void skf_want_limits(struct skf_dev *dev, struct skf_limits *l)
 	}
 }
 
+/*
+ * Add the disk, once, after the first connection (reshape work): not in
+ * skf_connect(), because device_add_disk() reads the partition table from
+ * the backend and waits for it, and the xenwatch thread that runs
+ * skf_connect() holds xb.lock, which fatal_work and the remove need to
+ * fail that read if the backend never answers it or breaks the protocol
+ * (every xenbus device of the guest would wait behind it).  A failed add
+ * closes our end (xenbus_dev_fatal()); the disk is not added again.
+ */
+static void skf_add_disk(struct skf_dev *dev)
+{
+	int err;
+
+	if (READ_ONCE(dev->dead))
+		return;
+	err = device_add_disk(&dev->xbdev->dev, dev->gd, NULL);
+	if (!err) {
+		WRITE_ONCE(dev->added, true);
+		return;
+	}
+	/* our end goes Closing: the state helper disconnects as the peer closes */
+	mutex_lock(&dev->xb.lock);
+	if (!READ_ONCE(dev->dead))
+		xenbus_dev_fatal(dev->xbdev, err, "adding the disk");
+	mutex_unlock(&dev->xb.lock);
+}
+
 /**
  * skf_reshape_work() - apply the current backend's queues and limits, then
  *			submit again the bios of requests that were too large.
@@ -188,6 +216,10 @@ void skf_reshape_work(struct work_struct *work)
 	struct bio_list bios;
 	struct bio *bio;
 
+	if (!dev->add_tried) {
+		dev->add_tried = true;
+		skf_add_disk(dev);
+	}
 	skf_update_queues(dev);
 	skf_want_limits(dev, &want);
 	if (want.max_hw_sectors != dev->lim_segs * SK_BLKIF_SECTORS_PER_PAGE ||

@@ -204,16 +204,20 @@ struct skf_features {
  * @connected: rings up and features read (xb.lock).
  * @quiesced:  we hold the blk-mq queue quiesced (xb.lock).
  * @reconfigured: reconfigurations the backend started that took effect.
- * @added:     the disk was added (device_add_disk(): @add_work only).
+ * @added:     the disk was added (device_add_disk(): @reshape_work
+ *	       only, once, at the first connection).
+ * @add_tried: that add was tried (@reshape_work only): one that failed is
+ *	       not tried again on the same disk.
  * @broken:    the backend broke the protocol: I/O fails from now on.
  * @dead:      the device is being removed: I/O fails from now on.
  * @fatal_work: reports a broken backend to XenStore and stops the
  *	       connection (process context; xenbus.c).
- * @add_work:  adds the disk once a connection is up (xenbus.c): its
- *	       partition scan reads from the backend, which must not be
- *	       waited for under xb.lock in the xenwatch thread.
- * @reshape_work: updates the blk-mq queues and queue limits to the
- *	       current backend and submits @resubmit again (blkmq.c).
+ * @reshape_work: adds the disk after the first connection (its partition
+ *	       scan reads from the backend, which must not be waited for
+ *	       under xb.lock in the xenwatch thread), updates the blk-mq
+ *	       queues and queue limits to the current backend and submits
+ *	       @resubmit again (blkmq.c); one work item, so the add and a
+ *	       reshape never run at once.
  * @resubmit_lock: protects @resubmit.
  * @resubmit:  bios of requests too large for the current backend.
  */
@@ -244,10 +248,10 @@ struct skf_dev {
 	bool quiesced;
 	u64 reconfigured;
 	bool added;
+	bool add_tried;
 	bool broken;
 	bool dead;
 	struct work_struct fatal_work;
-	struct work_struct add_work;
 	struct work_struct reshape_work;
 	spinlock_t resubmit_lock;
 	struct bio_list resubmit;

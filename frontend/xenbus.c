@@ -416,11 +416,11 @@ static int skf_connect(struct sk_xb *xb)
 	}
 	blk_mq_kick_requeue_list(dev->gd->queue);
 	blk_mq_run_hw_queues(dev->gd->queue, true);
-	if (!first)
-		skf_blkmq_reshape(dev);	/* a backend that offers less */
-	/* not "first": a connection whose add failed left the disk made */
-	if (!READ_ONCE(dev->added))
-		schedule_work(&dev->add_work);
+	/*
+	 * a backend that offers less; the first connection's disk is added
+	 * there (skf_reshape_work()), out of the xenwatch thread
+	 */
+	skf_blkmq_reshape(dev);
 	skf_log_features(dev);
 	return 0;
 
@@ -533,35 +533,6 @@ static void skf_fatal_work(struct work_struct *work)
 	if (READ_ONCE(dev->broken) && !READ_ONCE(dev->dead)) {
 		xenbus_dev_fatal(dev->xbdev, -EIO,
 				 "malicious or buggy backend: protocol violation, device stopped");
-		skf_disconnect(&dev->xb);
-	}
-	mutex_unlock(&dev->xb.lock);
-}
-
-/*
- * add_work: add the disk, the first time a connection is up.  Not in
- * skf_connect(): device_add_disk() reads the partition table from the
- * backend and waits for it, and the xenwatch thread that runs
- * skf_connect() holds xb.lock, which fatal_work and the remove need to
- * fail that read if the backend never answers it or breaks the protocol
- * (every xenbus device of the guest would wait behind it).  The only
- * place that adds; skf_free() waits for it before the disk goes.
- */
-static void skf_add_work(struct work_struct *work)
-{
-	struct skf_dev *dev = container_of(work, struct skf_dev, add_work);
-	int err;
-
-	if (READ_ONCE(dev->added) || READ_ONCE(dev->dead))
-		return;
-	err = device_add_disk(&dev->xbdev->dev, dev->gd, NULL);
-	if (!err) {
-		WRITE_ONCE(dev->added, true);
-		return;
-	}
-	mutex_lock(&dev->xb.lock);
-	if (!READ_ONCE(dev->dead)) {
-		xenbus_dev_fatal(dev->xbdev, err, "adding the disk");
 		skf_disconnect(&dev->xb);
 	}
 	mutex_unlock(&dev->xb.lock);
@@ -718,9 +689,10 @@ static void skf_free(struct sk_xb *xb)
 	struct skf_dev *dev = xb->priv;
 
 	cancel_work_sync(&dev->fatal_work);
-	/* its partition scan failed with the disconnect, if it waited */
-	cancel_work_sync(&dev->add_work);
-	/* requests failed at the disconnect: a frozen queue has drained */
+	/*
+	 * requests failed at the disconnect: a frozen queue has drained, and
+	 * the first add's partition scan is over
+	 */
 	flush_work(&dev->reshape_work);
 	mutex_lock(&dev->xb.lock);
 	skf_blkmq_destroy(dev);
@@ -745,7 +717,6 @@ static int skf_probe(struct xenbus_device *xbdev, struct sk_xb **xb)
 	dev->vdevice = vdevice;
 	dev->handle = handle;	/* blkif_vdev_t is 16 bits, as in blkfront */
 	INIT_WORK(&dev->fatal_work, skf_fatal_work);
-	INIT_WORK(&dev->add_work, skf_add_work);
 	INIT_WORK(&dev->reshape_work, skf_reshape_work);
 	spin_lock_init(&dev->resubmit_lock);
 	bio_list_init(&dev->resubmit);

@@ -405,12 +405,14 @@ static void sksh_retry_work(struct work_struct *work)
 	delay_s = d->retry_ms / MSEC_PER_SEC;
 	spin_unlock_irqrestore(&d->lock, flags);
 	if (landed) {
-		pr_info(SKSH_NAME ": %pg carries %pg's bios again\n", d->pv,
-			d->emul);
+		pr_info(SKSH_NAME ": %s carries %pg's bios again\n",
+			d->pv_name, d->emul);
 		return;
 	}
 	if (settled) {
 		err = sksh_disk_retry_pv(d);
+		if (err == -ECANCELED)
+			return;
 		if (err && err != -EALREADY)
 			pr_info(SKSH_NAME ": %s still fails (%d): %pg asks for it again in %u s\n",
 				d->pv_name, err, d->emul, delay_s);

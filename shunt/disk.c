@@ -518,17 +518,22 @@ static void sksh_work(struct work_struct *work)
 /*
  * Ask the core for @to now: the PV disk's checks done (or none needed),
  * the switch carried out by the work item.  A switch to the emulated path
- * asked for ends a retry of the PV path.  Process context.
+ * that is made (or already made) ends a retry of the PV path; a retry
+ * (@retry) that finds the retries ended, or unload begun, asks for
+ * nothing (-ECANCELED).  Process context.
  */
-static int sksh_disk_request(struct sksh_disk *d, enum sks_path to)
+static int sksh_disk_request(struct sksh_disk *d, enum sks_path to,
+			     bool retry)
 {
 	unsigned long flags;
 	bool work = false;
 	int err;
 
 	spin_lock_irqsave(&d->lock, flags);
-	if (to == SKS_EMUL)
-		d->retrying = false;
+	if (retry && (!d->retrying || d->back_stopped)) {
+		spin_unlock_irqrestore(&d->lock, flags);
+		return -ECANCELED;
+	}
 	if (to == SKS_PV && !d->pv) {
 		spin_unlock_irqrestore(&d->lock, flags);
 		return -ENODEV;
@@ -541,6 +546,9 @@ static int sksh_disk_request(struct sksh_disk *d, enum sks_path to)
 	if (to == SKS_PV)
 		sks_pv_repaired(&d->s);
 	err = sks_request(&d->s, to, sksh_now());
+	/* (not when refused: with the emulated disk gone, bios stay held) */
+	if (to == SKS_EMUL && (!err || err == -EALREADY))
+		d->retrying = false;
 	/* (held bios waiting for a repaired PV path go on -EALREADY too) */
 	if (!err || err == -EALREADY)
 		work = sksh_act(d, sks_progress(&d->s, sksh_now()));
@@ -577,7 +585,7 @@ int sksh_disk_switch(struct sksh_disk *d, enum sks_path to)
 			return err;
 		sksh_precheck(d);
 	}
-	return sksh_disk_request(d, to);
+	return sksh_disk_request(d, to, false);
 }
 
 /**
@@ -591,7 +599,9 @@ int sksh_disk_switch(struct sksh_disk *d, enum sks_path to)
  * the PV disk again (sksh_disk_switch()).
  *
  * Return: 0 when the switch is under way; -EIO while the PV disk fails
- * or differs; the errors of sksh_disk_switch().
+ * or differs; -ECANCELED when the retries ended meanwhile (a switch to
+ * the emulated path asked for, unload); the errors of sksh_back_take()
+ * and of the request (sksh_disk_switch()).
  */
 int sksh_disk_retry_pv(struct sksh_disk *d)
 {
@@ -599,19 +609,21 @@ int sksh_disk_retry_pv(struct sksh_disk *d)
 	bool gone, same;
 	int err;
 
-	spin_lock_irqsave(&d->lock, flags);
-	gone = d->s.emul_gone;
-	spin_unlock_irqrestore(&d->lock, flags);
-	if (gone)
-		return sksh_disk_switch(d, SKS_PV);
 	err = sksh_back_take(d);
 	if (err)
 		return err;
-	sksh_precheck(d);
 	spin_lock_irqsave(&d->lock, flags);
-	same = d->pv && d->prechecked == d->pv;
+	gone = d->s.emul_gone;
 	spin_unlock_irqrestore(&d->lock, flags);
-	return same ? sksh_disk_request(d, SKS_PV) : -EIO;
+	if (!gone) {
+		sksh_precheck(d);
+		spin_lock_irqsave(&d->lock, flags);
+		same = d->pv && d->prechecked == d->pv;
+		spin_unlock_irqrestore(&d->lock, flags);
+		if (!same)
+			return -EIO;
+	}
+	return sksh_disk_request(d, SKS_PV, true);
 }
 
 static bool sksh_on_emul(struct sksh_disk *d)
