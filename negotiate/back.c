@@ -256,6 +256,29 @@ struct skn_pub_arg {
 	bool rm_error;
 };
 
+/* The device's keys at probe (struct skn_dev_keys), in @dir. */
+struct skn_dev_keys_write {
+	const char *dir;
+	const struct skn_dev_keys *keys;
+};
+
+/*
+ * The device's keys in one transaction; -ENODEV if its directory went
+ * (a detach during the probe): the probe then fails, writing nothing.
+ */
+static int skn_dev_keys_write_tx(struct xenbus_transaction xbt, void *arg)
+{
+	const struct skn_dev_keys_write *w = arg;
+	int err;
+
+	err = skn_xs_node(xbt, w->dir);
+	if (err)
+		return err == -ENOENT ? -ENODEV : err;
+	return sk_xs_write_keys(xbt, w->dir, SK_XS_BACKEND, skn_dev_keys,
+				ARRAY_SIZE(skn_dev_keys), w->keys,
+				GENMASK_ULL(ARRAY_SIZE(skn_dev_keys) - 1, 0));
+}
+
 /* Slot keys in one transaction, nothing if the device's directory went. */
 static int skn_pub_write(struct xenbus_transaction xbt, void *arg)
 {
@@ -1313,6 +1336,7 @@ static int skn_back_advertise(struct skn_back *b)
 	};
 	unsigned int n, i;
 	u32 gen;
+	struct skn_dev_keys_write dk;
 	int err, len = 0;
 	char node[32];
 
@@ -1344,9 +1368,9 @@ static int skn_back_advertise(struct skn_back *b)
 			}
 		}
 	}
-	err = sk_xs_write_keys(XBT_NIL, dev->nodename, SK_XS_BACKEND,
-			       skn_dev_keys, ARRAY_SIZE(skn_dev_keys), &k,
-			       GENMASK_ULL(ARRAY_SIZE(skn_dev_keys) - 1, 0));
+	dk.dir = dev->nodename;
+	dk.keys = &k;
+	err = sk_xs_transact(skn_dev_keys_write_tx, &dk);
 	if (err)
 		xenbus_dev_fatal(dev, err, "writing device keys");
 	return err;
