@@ -168,23 +168,34 @@ static int skb_qcow2_chain_rules(struct skb_backing *be, struct skb_qcow2 *q)
 }
 
 /*
- * The attach rules (core/policy.c) for this attach; 0, or -errno with
- * @be->why set.  Called with skb_qcow2_list_lock held.
+ * @img's own policy (core/policy.c) for @be's domain opening it
+ * (@read_only or not), now; 0, or -errno with @why set.  List lock held.
  */
-static int skb_qcow2_policy(struct skb_backing *be, struct skb_qcow2 *q)
+static int skb_qcow2_policy_for(const struct skb_backing *be,
+				struct ski_image *img,
+				struct inode *inode, bool read_only,
+				char *why, size_t len)
 {
 	struct skb_policy_in in = {
 		.dom_name = be->dom_name,
 		.dom_uuid = be->dom_uuid[0] ? be->dom_uuid : NULL,
-		.read_only = be->read_only,
+		.read_only = read_only,
 		.now = ktime_get_real_seconds(),
 	};
-	int err;
 
-	in.attached = skb_attaches(q->inode, &in.attached_writer);
-	err = skb_policy_check(ski_image_vminfo(q->img), &in, be->why,
-			       sizeof(be->why));
-	return err ?: skb_qcow2_chain_rules(be, q);
+	in.attached = skb_attaches(inode, &in.attached_writer);
+	return skb_policy_check(ski_image_vminfo(img), &in, why, len);
+}
+
+/*
+ * The attach rules (the image's policy, the chain rules) for this attach;
+ * 0, or -errno with @be->why set.  Called with skb_qcow2_list_lock held.
+ */
+static int skb_qcow2_policy(struct skb_backing *be, struct skb_qcow2 *q)
+{
+	return skb_qcow2_policy_for(be, q->img, q->inode, be->read_only,
+				    be->why, sizeof(be->why)) ?:
+	       skb_qcow2_chain_rules(be, q);
 }
 
 /**
@@ -208,11 +219,6 @@ static int skb_qcow2_policy(struct skb_backing *be, struct skb_qcow2 *q)
 int skb_qcow2_commit_claim(struct skb_qcow2 *q, struct ski_image *parent)
 {
 	struct inode *inode = file_inode(skb_qcow2_filp(parent));
-	struct skb_policy_in in = {
-		.dom_name = q->be->dom_name,
-		.dom_uuid = q->be->dom_uuid[0] ? q->be->dom_uuid : NULL,
-		.now = ktime_get_real_seconds(),
-	};
 	char why[128] = "";
 	bool writer;
 	int err;
@@ -232,8 +238,8 @@ int skb_qcow2_commit_claim(struct skb_qcow2 *q, struct ski_image *parent)
 			 "another attached image reads through the parent");
 		goto unlock;
 	}
-	err = skb_policy_check(ski_image_vminfo(parent), &in, why,
-			       sizeof(why));
+	err = skb_qcow2_policy_for(q->be, parent, inode, false, why,
+				   sizeof(why));
 	if (err)
 		goto unlock;
 	err = -ENOSPC;

@@ -165,6 +165,7 @@ void sksh_disk_close(struct sksh_disk *d);
 void sksh_disk_submit(struct sksh_disk *d, struct bio *bio);
 int sksh_disk_switch(struct sksh_disk *d, enum sks_path to);
 int sksh_disk_retry_pv(struct sksh_disk *d);
+bool sksh_disk_emul_gone(struct sksh_disk *d);
 void sksh_disk_drain(struct sksh_disk *d);
 int sksh_pv_get(struct sksh_disk *d, dev_t devt, struct file **file,
 		struct block_device **bdev);

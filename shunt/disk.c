@@ -442,9 +442,10 @@ static bool sksh_same_backing(struct sksh_disk *d)
  * make them differ, not match: nobody but the shunt writes to the PV
  * disk it holds), so the switch's held time need not pay for the reads;
  * bytes that differ may be such a write and are compared again there.
- * Process context; only while the disk is on its emulated path.
+ * Process context; only while the disk is on its emulated path.  True
+ * when the bytes matched.
  */
-static void sksh_precheck(struct sksh_disk *d)
+static bool sksh_precheck(struct sksh_disk *d)
 {
 	unsigned long flags;
 	bool same, on_emul;
@@ -460,6 +461,7 @@ static void sksh_precheck(struct sksh_disk *d)
 	d->prechecked = same ? d->pv : NULL;
 	spin_unlock_irqrestore(&d->lock, flags);
 	mutex_unlock(&d->pv_mutex);
+	return same;
 }
 
 static void sksh_work(struct work_struct *work)
@@ -559,6 +561,41 @@ static int sksh_disk_request(struct sksh_disk *d, enum sks_path to,
 }
 
 /**
+ * sksh_disk_emul_gone() - was the emulated disk unplugged?
+ * @d: the disk.
+ *
+ * Any context; takes the disk's lock.  Once true, true until unload.
+ */
+bool sksh_disk_emul_gone(struct sksh_disk *d)
+{
+	unsigned long flags;
+	bool gone;
+
+	spin_lock_irqsave(&d->lock, flags);
+	gone = d->s.emul_gone;
+	spin_unlock_irqrestore(&d->lock, flags);
+	return gone;
+}
+
+/*
+ * Ask for the PV path: a live PV disk (kept, or taken back), its bytes
+ * compared with the emulated disk's before anything is held.  A retry
+ * (@retry) asks for nothing while they fail or differ (-EIO), unless the
+ * emulated disk is unplugged: its bios are held anyway.  Process context.
+ */
+static int sksh_disk_to_pv(struct sksh_disk *d, bool retry)
+{
+	int err;
+
+	err = sksh_back_take(d);
+	if (err)
+		return err;
+	if (!sksh_precheck(d) && retry && !sksh_disk_emul_gone(d))
+		return -EIO;
+	return sksh_disk_request(d, SKS_PV, retry);
+}
+
+/**
  * sksh_disk_switch() - ask for the disk's bios to go down @to.
  * @d: the disk.
  * @to: the path.
@@ -576,16 +613,8 @@ static int sksh_disk_request(struct sksh_disk *d, enum sks_path to,
  */
 int sksh_disk_switch(struct sksh_disk *d, enum sks_path to)
 {
-	int err;
-
-	/* a live disk to switch to: kept, or taken back; its bytes compared */
-	if (to == SKS_PV) {
-		err = sksh_back_take(d);
-		if (err)
-			return err;
-		sksh_precheck(d);
-	}
-	return sksh_disk_request(d, to, false);
+	return to == SKS_PV ? sksh_disk_to_pv(d, false) :
+			      sksh_disk_request(d, to, false);
 }
 
 /**
@@ -605,25 +634,7 @@ int sksh_disk_switch(struct sksh_disk *d, enum sks_path to)
  */
 int sksh_disk_retry_pv(struct sksh_disk *d)
 {
-	unsigned long flags;
-	bool gone, same;
-	int err;
-
-	err = sksh_back_take(d);
-	if (err)
-		return err;
-	spin_lock_irqsave(&d->lock, flags);
-	gone = d->s.emul_gone;
-	spin_unlock_irqrestore(&d->lock, flags);
-	if (!gone) {
-		sksh_precheck(d);
-		spin_lock_irqsave(&d->lock, flags);
-		same = d->pv && d->prechecked == d->pv;
-		spin_unlock_irqrestore(&d->lock, flags);
-		if (!same)
-			return -EIO;
-	}
-	return sksh_disk_request(d, SKS_PV, true);
+	return sksh_disk_to_pv(d, true);
 }
 
 static bool sksh_on_emul(struct sksh_disk *d)

@@ -152,14 +152,7 @@ static ssize_t disk_show(struct kobject *kobj, struct kobj_attribute *attr,
 static ssize_t unplugged_show(struct kobject *kobj,
 			      struct kobj_attribute *attr, char *buf)
 {
-	struct sksh_disk *d = &sksh_disk;
-	unsigned long flags;
-	bool gone;
-
-	spin_lock_irqsave(&d->lock, flags);
-	gone = d->s.emul_gone;
-	spin_unlock_irqrestore(&d->lock, flags);
-	return sysfs_emit(buf, "%d\n", gone);
+	return sysfs_emit(buf, "%d\n", sksh_disk_emul_gone(&sksh_disk));
 }
 
 /* Writing 1 unplugs the emulated disk, on the PV path only (root only). */
