@@ -9,14 +9,20 @@
 #   splitkit img compact/defrag/merge cut at every write/flush
 #   (SPLITKIT_IMG_CRASH_AFTER) ---> qemu-img check + compare on the survivor
 #
+# The tool run here is built with AddressSanitizer and UBSan (its own
+# build in $BUILD/san; leaks fail a command too): the image core and the
+# command line read hostile files.
+#
 # Prints flat KTAP; exits non-zero when a test fails, 4 when qemu-img is
 # missing.
 
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 BUILD=${BUILD:-$TOP/build}
-SK=$BUILD/tools/splitkit
+SK=$BUILD/san/tools/splitkit
 export SPLITKIT_IMG_NOSYNC=1
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=98
 
 echo "KTAP version 1"
 if ! command -v qemu-img >/dev/null || ! command -v qemu-io >/dev/null; then
@@ -25,7 +31,9 @@ if ! command -v qemu-img >/dev/null || ! command -v qemu-io >/dev/null; then
 fi
 # one build of the tool at a time (tests/xen/run.sh builds it too)
 mkdir -p "$BUILD"
-if ! flock "$BUILD/tools.lock" make -s -C "$TOP/tools" BUILD="$BUILD" >/dev/null; then
+if ! flock "$BUILD/tools.lock" make -s -C "$TOP/tools" BUILD="$BUILD/san" \
+	SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	>/dev/null; then
 	echo "1..1"
 	echo "not ok 1 build splitkit"
 	exit 1
@@ -107,6 +115,59 @@ head -c 300000 /dev/urandom >w.raw
 run "our child on a qemu chain: qemu-img check clean" qcheck ours.qcow2
 run "our child on a qemu chain: qemu and we read the same" \
 	reads_like_qemu ours.qcow2
+
+# ---- the command line: wrong arguments are refused, said and cost nothing --
+vsize()		# vsize <image>: its virtual size in bytes, as qemu-img sees it
+{
+	qemu-img info --output=json "$1" | sed -n 's/.*"virtual-size": \([0-9]*\).*/\1/p'
+}
+refused()	# refused <file that must not appear> <stderr text> <command...>
+{
+	local gone=$1 text=$2
+	shift 2
+	! "$@" 2>"$W/err" && ! test -e "$gone" && grep -q -- "$text" "$W/err" ||
+		{ cat "$W/err"; return 1; }
+}
+run "img create: a size in whole sectors only (1000 refused)" \
+	refused c1.qcow2 "multiple of 512" "$SK" img create c1.qcow2 1000
+run "img create: no sign (-512 refused)" \
+	refused c2.qcow2 "bad size" "$SK" img create c2.qcow2 -- -512
+created_size()	# created_size <image> <bytes> <img create arguments...>
+{
+	local img=$1 bytes=$2
+	shift 2
+	"$SK" img create "$@" >/dev/null && test "$(vsize "$img")" = "$bytes"
+}
+run "img create: decimal only (010k is 10 KiB, not octal)" \
+	created_size c3.qcow2 10240 c3.qcow2 010k
+run "img create: -F other than qcow2 or raw refused" \
+	refused c4.qcow2 "qcow2 or raw" "$SK" img create -b ours.qcow2 -F bogus c4.qcow2 1M
+run "img create: -F without -b refused" \
+	refused c5.qcow2 "without -b" "$SK" img create -F raw c5.qcow2 1M
+run "img create: -b without -F or a size refused (no format guessed)" \
+	refused c6.qcow2 "give the size" "$SK" img create -b ours.qcow2 c6.qcow2
+run "img create: a backing file that cannot be opened is named" \
+	refused c7.qcow2 "nonexist.raw" "$SK" img create -b nonexist.raw -F raw c7.qcow2
+head -c 1000 /dev/urandom >odd.raw
+run "img create -b odd.raw -F raw: its size rounded up to a sector (1024)" \
+	created_size odd.qcow2 1024 -b odd.raw -F raw odd.qcow2
+run "img export to a directory that is not there names it" \
+	refused "$W/nodir/out" "nodir/out" "$SK" img export ours.qcow2 "$W/nodir/out"
+run "img export to a full device fails, names it, leaves the device" \
+	sh -c "! '$SK' img export ours.qcow2 /dev/full 2>'$W/err' &&
+	       grep -q /dev/full '$W/err' && test -c /dev/full"
+run "img write from an input that cannot be read fails and says so" \
+	sh -c "! '$SK' img write ours.qcow2 '$W' 0 2>'$W/err' && grep -q reading '$W/err'"
+esc_hidden()	# an image's escape sequence is printed escaped by img info
+{
+	"$SK" img create -m "name=$(printf 'a\033[31mb')" esc.qcow2 1M >/dev/null &&
+		"$SK" img info esc.qcow2 >"$W/info" &&
+		grep -q 'name: a\\x1b\[31mb' "$W/info" &&
+		! grep -q "$(printf '\033')" "$W/info"
+}
+run "img info prints an image's control characters escaped (\\x1b)" esc_hidden
+run "img check: a usage error exits 1 (2 and 3 mean errors and leaks found)" \
+	sh -c "'$SK' img check 2>/dev/null; test \$? = 1"
 
 # ---- we write, qemu checks --------------------------------------------------
 we_write()

@@ -343,6 +343,8 @@ build_dom0()
 	done
 	# util-linux losetup (--sector-size), beside busybox's (back-harden)
 	root_add_bin /usr/sbin/losetup /usr/lib/splitkit/losetup || return 1
+	# util-linux flock: the hotplug script's lock (busybox has none)
+	root_add_bin /usr/bin/flock || return 1
 	# device-mapper: slow disks made with dm-delay (back-bound)
 	root_add_bin /sbin/dmsetup || return 1
 	root_add_file /etc/xen/xl.conf /etc/xen/xl.conf

@@ -6,7 +6,8 @@
  *
  * Help: "splitkit <area> help [command]" and "splitkit <area> <command>
  * --help" print to stdout and exit 0; a usage error prints the command's
- * usage to stderr and exits 2.
+ * usage to stderr and exits SK_EXIT_USAGE (1, as qemu-img: 2 and 3 are
+ * "img check" found errors, found leaks).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -99,12 +100,12 @@ static void cmd_help(FILE *out, const struct sk_cmd *cmd)
  * sk_usage_error() - print the command's usage to stderr
  * @args: the command being run
  *
- * Return: 2, the exit status for a usage error.
+ * Return: SK_EXIT_USAGE, the exit status for a usage error.
  */
 int sk_usage_error(const struct sk_args *args)
 {
 	cmd_usage(stderr, args->cmd, "usage: ");
-	return 2;
+	return SK_EXIT_USAGE;
 }
 
 /** sk_area_help() - every command of @area with its synopsis */
@@ -246,12 +247,12 @@ static int run_cmd(const struct sk_cmd *cmd, int argc, char **argv)
 
 		if (argc < 2 || wants_help(argc, argv)) {
 			cmd_usage(argc < 2 ? stderr : stdout, cmd, "usage: ");
-			return argc < 2 ? 2 : 0;
+			return argc < 2 ? SK_EXIT_USAGE : 0;
 		}
 		sub = find(cmd->sub, argv[1]);
 		if (!sub) {
 			cmd_usage(stderr, cmd, "usage: ");
-			return 2;
+			return SK_EXIT_USAGE;
 		}
 		return run_cmd(sub, argc - 1, argv + 1);
 	}
@@ -275,7 +276,7 @@ int sk_run_area(const struct sk_area *area, int argc, char **argv)
 	snprintf(prog, sizeof(prog), "splitkit %s", area->name);
 	if (argc < 2) {
 		sk_area_help(stderr, area);
-		return 2;
+		return SK_EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
 	    !strcmp(argv[1], "-h")) {
@@ -284,7 +285,7 @@ int sk_run_area(const struct sk_area *area, int argc, char **argv)
 			if (!cmd) {
 				fprintf(stderr, "splitkit %s: unknown command "
 					"'%s'\n", area->name, argv[2]);
-				return 2;
+				return SK_EXIT_USAGE;
 			}
 			cmd_help(stdout, cmd);
 			return 0;
@@ -297,7 +298,7 @@ int sk_run_area(const struct sk_area *area, int argc, char **argv)
 		fprintf(stderr, "splitkit %s: unknown command '%s'\n",
 			area->name, argv[1]);
 		sk_area_help(stderr, area);
-		return 2;
+		return SK_EXIT_USAGE;
 	}
 	return run_cmd(cmd, argc - 1, argv + 1);
 }

@@ -11,6 +11,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <json-c/json.h>
@@ -67,15 +68,16 @@ static int backing_size(const char *image, struct ski_create_opts *co)
 		path = strdup(co->backing_file);
 	}
 	if (!path)
-		return -ENOMEM;
-	if (co->backing_format && !strcmp(co->backing_format, "raw")) {
-		FILE *f = fopen(path, "rb");
+		return sk_fail_errno(co->backing_file, -ENOMEM);
+	if (!strcmp(co->backing_format, "raw")) {
+		struct stat st;
 
-		if (f && !fseek(f, 0, SEEK_END))
-			co->size = ftell(f);
-		if (f)
-			fclose(f);
-		err = f ? 0 : -errno;
+		err = stat(path, &st) ? -errno : 0;
+		if (err)
+			fprintf(stderr, "splitkit img: cannot open %s: %s\n",
+				path, strerror(-err));
+		else	/* its last sector may be partial: read as zeros */
+			co->size = (st.st_size + 511) & ~511ULL;
 	} else {
 		err = open_image(path, SKI_OPEN_NO_BACKING, &base);
 		if (!err) {
@@ -85,6 +87,31 @@ static int backing_size(const char *image, struct ski_create_opts *co)
 	}
 	free(path);
 	return err;
+}
+
+/*
+ * -F names the backing file's format, qcow2 or raw, and only with -b;
+ * without it the size must be given (the backing file's format is never
+ * guessed from its contents: Documentation/image.rst).
+ */
+static int check_backing_opts(const struct sk_args *a)
+{
+	const char *f = a->backing_format;
+
+	if (f && !a->backing) {
+		fprintf(stderr, "splitkit img: -F (--backing-format) without -b\n");
+		return -EINVAL;
+	}
+	if (f && strcmp(f, "qcow2") && strcmp(f, "raw")) {
+		fprintf(stderr, "splitkit img: backing format '%s': qcow2 or raw\n",
+			f);
+		return -EINVAL;
+	}
+	if (a->backing && !f && a->argc < 2) {
+		fprintf(stderr, "splitkit img: a backing file without -F: give the size\n");
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static int cmd_create(const struct sk_args *a)
@@ -104,13 +131,15 @@ static int cmd_create(const struct sk_args *a)
 			"of two, 512..2M\n");
 		return 1;
 	}
+	if (check_backing_opts(a))
+		return 1;
 	for (i = 0; i < a->nr_metas; i++)
 		if (set_pair(&info, a->metas[i]))
 			goto free_info;
 	co.cluster_bits = __builtin_ctzll(cluster);
 	if (a->argc == 2) {
-		if (sk_parse_size(a->argv[1], &co.size)) {
-			fprintf(stderr, "splitkit img: bad size '%s'\n",
+		if (sk_parse_size(a->argv[1], &co.size) || co.size % 512) {
+			fprintf(stderr, "splitkit img: bad size '%s' (a multiple of 512 bytes)\n",
 				a->argv[1]);
 			goto free_info;
 		}
@@ -188,20 +217,26 @@ static void print_vminfo_human(const struct ski_vminfo *info)
 		char when[32];
 		time_t t = e->time;
 
+		/* (what the image says is printed escaped: sk_put_text()) */
 		switch (e->type) {
 		case SKI_VM_FIELD:
-			printf("  %s: %s\n", e->key, e->value);
+			printf("  ");
+			sk_put_text(stdout, e->key, true);
+			printf(": ");
 			break;
 		case SKI_VM_TAG:
-			printf("  tag: %s\n", e->value);
+			printf("  tag: ");
 			break;
 		case SKI_VM_HISTORY:
 			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S",
 				 gmtime(&t));
-			printf("  history: %s %s%s%s\n", when, e->key,
-			       e->value[0] ? " " : "", e->value);
+			printf("  history: %s ", when);
+			sk_put_text(stdout, e->key, true);
+			printf("%s", e->value[0] ? " " : "");
 			break;
 		}
+		sk_put_text(stdout, e->value, true);
+		printf("\n");
 	}
 }
 
@@ -264,10 +299,16 @@ static void info_human(const char *path, const struct ski_header *h,
 	       "cluster size: %" PRIu64 "\nrefcount bits: %u\n",
 	       path, (uint64_t)h->size, (uint64_t)file_size,
 	       (uint64_t)1 << h->cluster_bits, 1U << h->refcount_order);
-	if (h->backing_file[0])
-		printf("backing file: %s%s%s%s\n", h->backing_file,
-		       h->backing_format[0] ? " (format " : "",
-		       h->backing_format, h->backing_format[0] ? ")" : "");
+	if (h->backing_file[0]) {
+		printf("backing file: ");
+		sk_put_text(stdout, h->backing_file, true);
+		if (h->backing_format[0]) {
+			printf(" (format ");
+			sk_put_text(stdout, h->backing_format, true);
+			printf(")");
+		}
+		printf("\n");
+	}
 	if (h->incompatible_features & QCOW2_INCOMPAT_DIRTY)
 		printf("dirty: yes\n");
 	if (h->incompatible_features & QCOW2_INCOMPAT_CORRUPT)
@@ -460,8 +501,10 @@ static int cmd_meta_get(const struct sk_args *a)
 		return 1;
 	if (ski_image_vminfo(img))
 		v = ski_vminfo_get(ski_image_vminfo(img), a->argv[1]);
-	if (v)
-		printf("%s\n", v);
+	if (v) {
+		sk_put_text(stdout, v, false);
+		printf("\n");
+	}
 	else
 		fprintf(stderr, "splitkit img: %s: no field '%s'\n", path,
 			a->argv[1]);
@@ -633,9 +676,11 @@ static int cmd_op(const struct sk_args *a)
 	static const char *const names[] = {
 		[SKI_OP_COMPACT] = "compact", [SKI_OP_DEFRAG] = "defrag",
 		[SKI_OP_COMMIT] = "merge", [SKI_OP_STREAM] = "stream" };
+	/* (merge and stream record their own history: image/core/merge.c) */
 	static const char *const history[] = {
 		[SKI_OP_COMPACT] = "compacted",
-		[SKI_OP_DEFRAG] = "defragmented" };
+		[SKI_OP_DEFRAG] = "defragmented",
+		[SKI_OP_COMMIT] = NULL, [SKI_OP_STREAM] = NULL };
 	enum ski_op_kind kind = a->cmd->kind;
 	uint64_t step = a->step ? a->step : STEP_DEFAULT;
 	u64 size_before = 0, size_after = 0;
@@ -679,8 +724,11 @@ static int cmd_op(const struct sk_args *a)
 
 static int cmd_export(const struct sk_args *a)
 {
+	const char *to = a->argv[1];
 	struct ski_image *img;
 	u64 off, n, size;
+	bool regular;
+	struct stat st;
 	FILE *out;
 	char *buf;
 	int err = 0;
@@ -688,28 +736,38 @@ static int cmd_export(const struct sk_args *a)
 	if (open_image(a->argv[0], 0, &img))
 		return 1;
 	size = ski_image_header(img)->size;
-	out = fopen(a->argv[1], "wb");
 	buf = malloc(RAW_CHUNK);
-	if (!out || !buf) {
-		err = -errno;
-		goto close;
+	if (!buf) {
+		ski_close(img);
+		return sk_fail_errno(a->argv[0], -ENOMEM);
 	}
+	out = fopen(to, "wb");
+	if (!out) {
+		err = sk_fail_errno(to, -errno);
+		goto free_buf;
+	}
+	regular = !fstat(fileno(out), &st) && S_ISREG(st.st_mode);
 	for (off = 0; off < size; off += n) {
 		n = size - off < RAW_CHUNK ? size - off : RAW_CHUNK;
 		err = ski_read(img, buf, n, off);
-		if (err)
+		if (err) {
+			err = sk_fail_errno(a->argv[0], err);
 			break;
+		}
 		if (fwrite(buf, 1, n, out) != n) {
-			err = -EIO;
+			err = sk_fail_errno(to, -EIO);
 			break;
 		}
 	}
-close:
-	if (out && fclose(out) && !err)
-		err = -EIO;
+	if (fclose(out) && !err)
+		err = sk_fail_errno(to, -EIO);
+	/* no half a disk left behind under the name asked for */
+	if (err && regular)
+		unlink(to);
+free_buf:
 	free(buf);
 	ski_close(img);
-	return err ? sk_fail_errno(a->argv[0], err) : 0;
+	return err;
 }
 
 static int cmd_write(const struct sk_args *a)
@@ -719,7 +777,7 @@ static int cmd_write(const struct sk_args *a)
 	size_t n;
 	FILE *in;
 	char *buf;
-	int err = 0;
+	int err = 0, flushed;
 
 	if (sk_parse_size(a->argv[2], &off))
 		return sk_usage_error(a);
@@ -737,9 +795,16 @@ static int cmd_write(const struct sk_args *a)
 	}
 	if (!buf)
 		err = -ENOMEM;
+	/* what was read is written either way; a short input is an error */
+	if (!err && ferror(in)) {
+		fprintf(stderr, "splitkit img: reading %s failed\n",
+			a->argv[1]);
+		err = -EIO;
+	}
 	/* the new clusters' mappings are written (and made durable) here */
+	flushed = ski_flush(img);
 	if (!err)
-		err = ski_flush(img);
+		err = flushed;
 	free(buf);
 	fclose(in);
 	ski_close(img);

@@ -71,7 +71,7 @@ int main(int argc, char **argv)
 	std_fds();
 	if (argc < 2) {
 		usage(stderr);
-		return 2;
+		return SK_EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
 	    !strcmp(argv[1], "-h")) {
@@ -87,5 +87,5 @@ int main(int argc, char **argv)
 		return sk_run_area(area, argc - 1, argv + 1);
 	fprintf(stderr, "splitkit: unknown area '%s'\n", argv[1]);
 	usage(stderr);
-	return 2;
+	return SK_EXIT_USAGE;
 }

@@ -127,6 +127,9 @@ static int neg_transact(unsigned int domid,
 		if (!ok && err == ESRCH)
 			fprintf(stderr, "%s: no domain %u (XenStore has no /local/domain/%u)\n",
 				sk_prog(), domid, domid);
+		else if (!ok && err == EEXIST)
+			fprintf(stderr, "%s: domain %u has its device already (detach it first)\n",
+				sk_prog(), domid);
 		else
 			sk_fail_errno("XenStore", -(ok ? errno : err));
 		err = 1;
@@ -162,6 +165,14 @@ static bool neg_attach_fn(struct xs_handle *h, xs_transaction_t t,
 	}
 	free(val);
 	neg_paths(domid, fe, be, sizeof(fe));
+	/* a device there already: state 1 again would close both ends */
+	val = xs_read(h, t, be, &len);
+	if (val || errno != ENOENT) {
+		if (val)
+			errno = EEXIST;
+		free(val);
+		return false;
+	}
 	return neg_write_dir(h, t, be, neg_back_nodes,
 			     sizeof(neg_back_nodes) / sizeof(neg_back_nodes[0]),
 			     bp, domid) &&
@@ -354,7 +365,7 @@ static int neg_capacity(const struct sk_args *a)
 			if (strcmp(a->argv[0], "memory")) {
 				fprintf(stderr, "%s: only memory has an automatic capacity\n",
 					sk_prog());
-				return 2;
+				return SK_EXIT_USAGE;
 			}
 			if (neg_mem_auto(line, sizeof(line)))
 				return 1;
@@ -364,13 +375,13 @@ static int neg_capacity(const struct sk_args *a)
 		return neg_sysfs_write(path, line) ? 1 : 0;
 	}
 	fprintf(stderr, "%s: unknown resource '%s'\n", sk_prog(), a->argv[0]);
-	return 2;
+	return SK_EXIT_USAGE;
 }
 
 /*
  * dom0: the "DOMID VALUE" of set-memory and set-vcpus, VALUE a decimal
  * number in @min..@max (@what and @unit name it in the error).
- * Return: 0, or 2 (usage) after saying what is wrong.
+ * Return: 0, or SK_EXIT_USAGE after saying what is wrong.
  */
 static int neg_domid_value(const struct sk_args *a, const char *what,
 			   const char *unit, uint64_t min, uint64_t max,
@@ -382,7 +393,7 @@ static int neg_domid_value(const struct sk_args *a, const char *what,
 	if (neg_domid(a->argv[0], domid)) {
 		fprintf(stderr, "%s: bad domain id '%s'\n", sk_prog(),
 			a->argv[0]);
-		return 2;
+		return SK_EXIT_USAGE;
 	}
 	errno = 0;
 	v = strtoull(a->argv[1], &end, 10);
@@ -391,7 +402,7 @@ static int neg_domid_value(const struct sk_args *a, const char *what,
 		fprintf(stderr, "%s: %s '%s' is not %llu-%llu %s\n", sk_prog(),
 			what, a->argv[1], (unsigned long long)min,
 			(unsigned long long)max, unit);
-		return 2;
+		return SK_EXIT_USAGE;
 	}
 	*value = v;
 	return 0;
@@ -409,7 +420,7 @@ static int neg_set_memory(const struct sk_args *a)
 
 	if (neg_domid_value(a, "memory", "MiB", NEG_MEM_MIN_MIB,
 			    NEG_MEM_MAX_MIB, &domid, &mib))
-		return 2;
+		return SK_EXIT_USAGE;
 	err = neg_mem_set(domid, mib, &max_kib);
 	if (err)
 		return sk_fail_errno("set-memory (libxl)", err);
@@ -430,7 +441,7 @@ static int neg_set_vcpus(const struct sk_args *a)
 
 	if (neg_domid_value(a, "vCPUs", "vCPUs", 1, NEG_VCPUS_MAX, &domid,
 			    &n))
-		return 2;
+		return SK_EXIT_USAGE;
 	err = neg_vcpus_set(domid, (unsigned int)n, &max);
 	if (err == -ERANGE) {
 		fprintf(stderr, "%s: domain %u has at most %u vCPUs (maxvcpus)\n",

@@ -48,6 +48,9 @@ struct sk_args {
 	const struct sk_cmd *cmd;
 };
 
+/* exit status of a usage error (img check's 2 and 3 are qemu-img's) */
+#define SK_EXIT_USAGE	1
+
 struct sk_cmd {
 	const char *name;
 	const char *synopsis;		/* options and operands, for help */
@@ -83,6 +86,7 @@ int sk_parse_size(const char *s, uint64_t *out);
 void sk_progress(const char *what, uint64_t done, uint64_t total);
 void sk_progress_end(void);
 void sk_json_print(struct json_object *obj);
+void sk_put_text(FILE *out, const char *s, bool always);
 int sk_read_line(const char *path, char *buf, size_t n);
 
 #endif /* _SPLITKIT_TOOL_H */

@@ -19,7 +19,13 @@ int sk_fail_errno(const char *what, int err)
 	return 1;
 }
 
-/** sk_parse_size() - a number with an optional k, M, G or T suffix */
+/**
+ * sk_parse_size() - a decimal number with an optional k, M, G or T suffix
+ * @s: the argument: digits only (no sign, space, or 0x), then the suffix.
+ * @out: the value, in bytes for a size (the suffixes are powers of 1024).
+ *
+ * Return: 0, or -EINVAL for anything else or a value past 2^64 - 1.
+ */
 int sk_parse_size(const char *s, uint64_t *out)
 {
 	static const char suffixes[] = "kmgt";
@@ -28,9 +34,11 @@ int sk_parse_size(const char *s, uint64_t *out)
 	int shift = 0;
 	char *end;
 
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
 	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s)
+	v = strtoull(s, &end, 10);
+	if (errno)
 		return -EINVAL;
 	suffix = *end ? strchr(suffixes, *end | 0x20) : NULL;
 	if (suffix) {
@@ -41,6 +49,31 @@ int sk_parse_size(const char *s, uint64_t *out)
 		return -EINVAL;
 	*out = v << shift;
 	return 0;
+}
+
+/**
+ * sk_put_text() - print a string an image file or XenStore gave us.
+ * @out: the stream.
+ * @s: the string (hostile: any bytes but NUL).
+ * @always: escape even when @out is no terminal (human-readable output);
+ *	false: only on a terminal (a value a script may read back as it is).
+ *
+ * Control characters (below 0x20, and 0x7f) are printed as \xNN, so that
+ * an image cannot send escape sequences to the terminal; other bytes
+ * (UTF-8 included) as they are.
+ */
+void sk_put_text(FILE *out, const char *s, bool always)
+{
+	bool escape = always || isatty(fileno(out));
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (escape && (c < 0x20 || c == 0x7f))
+			fprintf(out, "\\x%02x", c);
+		else
+			fputc(c, out);
+	}
 }
 
 static int progress_shown;

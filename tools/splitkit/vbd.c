@@ -298,6 +298,9 @@ static int vbd_watch_dev(const char *dev, bool json)
 	return rc;
 }
 
+/* splitkit_back's most clusters per step (backend/imgop.c) */
+#define VBD_STEP_MAX	4096
+
 static int vbd_op(const struct sk_args *a)
 {
 	static const char *const ops[] = { "compact", "defrag", "commit",
@@ -307,11 +310,10 @@ static int vbd_op(const struct sk_args *a)
 
 	if (vbd_name(a->argv[0], dev, sizeof(dev)))
 		return sk_usage_error(a);
-	if (a->step) {
-		snprintf(step, sizeof(step), "%" PRIu64, a->step);
-		err = vbd_sysfs_write(dev, "image_op/step_clusters", step);
-		if (err)
-			return sk_fail_errno(dev, err);
+	if (a->step > VBD_STEP_MAX) {
+		fprintf(stderr, "splitkit vbd: --step: 1..%u clusters\n",
+			VBD_STEP_MAX);
+		return SK_EXIT_USAGE;
 	}
 	err = vbd_sysfs_write(dev, "image_op/op", ops[a->cmd->kind]);
 	if (err == -EOPNOTSUPP) {
@@ -321,6 +323,16 @@ static int vbd_op(const struct sk_args *a)
 	}
 	if (err)
 		return sk_fail_errno(dev, err);
+	/*
+	 * The step once this operation is ours (an operation already running,
+	 * EBUSY above, keeps its own); from its next step on.
+	 */
+	if (a->step) {
+		snprintf(step, sizeof(step), "%" PRIu64, a->step);
+		err = vbd_sysfs_write(dev, "image_op/step_clusters", step);
+		if (err)
+			sk_fail_errno(dev, err);
+	}
 	return vbd_watch_dev(dev, a->json);
 }
 
