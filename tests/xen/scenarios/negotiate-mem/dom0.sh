@@ -322,6 +322,13 @@ dom0_turns()
 
 	neg_turn mem-applied >/dev/null || return 1
 	check_agreed "dom0: 768 MiB applied (Xen's maximum, memory/target, xl list)" 768 1
+	# (state 1 written again would close both ends of the device)
+	sk_check "splitkit negotiate attach $domid again is refused, says so and leaves the device Connected" \
+		sh -c "! splitkit negotiate attach $domid 2>/tmp/neg-attach.err &&
+		       grep -q 'domain $domid has its device already' /tmp/neg-attach.err &&
+		       test \"\$(xenstore-read /local/domain/0/backend/sk-neg/$domid/0/state)\" = 4 &&
+		       test \"\$(xenstore-read /local/domain/$domid/device/sk-neg/0/state)\" = 4" ||
+		sk_comment "attach: $(cat /tmp/neg-attach.err)"
 	sk_check "splitkit negotiate capacity memory auto, an agreement in force" \
 		splitkit negotiate capacity memory auto
 	sk_check "the automatic capacity is Xen's free memory and the 768 MiB held" \
