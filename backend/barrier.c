@@ -11,11 +11,13 @@
  * Where the drain sits.  Each ring has one consumer (splitkit_ring's work
  * item, never two runs at once) that hands requests to skb_chan_msg() in
  * ring order.  Reads and writes are only submitted there and answered
- * later by their completion work on skb_wq (a file's flush with data is
- * also written in the consumer, file.c); flushes without data and
- * discards are done and answered in the consumer.  The consumer is
- * therefore already the one point through which every request of a ring
- * starts, and it may sleep.  A barrier is handled there, synchronously:
+ * later where their I/O completes, in bio end_io or the kiocb's
+ * completion, or, for reads on bounce pages, by their ring's completion
+ * work on skb_wq (req.c); a file's flush with data is also written in the
+ * consumer (file.c); flushes without data and discards are done and
+ * answered in the consumer.  The consumer is therefore already the one
+ * point through which every request of a ring starts, and it may sleep.
+ * A barrier is handled there, synchronously:
  *
  *  1. skb_barrier_drain(): wait until the ring's in-flight count is 1,
  *     the barrier itself - every request taken before it has been
@@ -37,6 +39,8 @@
  * waits for needs the consumer: completions are answered from bio end_io
  * or the kiocb's completion (or, for reads on bounce pages, from skb_wq's
  * work) with sk_chan_put()/sk_chan_push() under the ring's own spinlock.
+ * The answers the consumer wrote itself (refusals, flushes, discards) are
+ * published before each wait, not held back for the barrier's duration.
  * Disconnect waits for skb_dev.inflight, which counts the barrier too;
  * both waits end when the I/O ends.
  *
@@ -56,11 +60,16 @@
 
 #include "common.h"
 
-/* Sleep until at most @left requests of the ring are in flight. */
+/*
+ * Sleep until at most @left requests of the ring are in flight; publish
+ * the answers the consumer wrote on it first, if it is to sleep.
+ */
 static void skb_queue_wait(struct skb_dev *d, struct sk_chan *ch, int left)
 {
 	struct skb_queue *q = skb_queue(d, ch);
 
+	if (atomic_read(&q->inflight) > left)
+		sk_chan_push(ch);
 	while (!wait_event_timeout(q->idle,
 				   atomic_read(&q->inflight) <= left,
 				   10 * HZ))

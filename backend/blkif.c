@@ -10,9 +10,13 @@
  * mapped (gmap.c: zero copy), else on bounce pages filled and emptied by
  * grant copy (req.c); a flush without data and a discard
  * are the backing's flush and discard ops, done and answered here.  The
- * backing ops are bdev.c and file.c (struct skb_backing_ops); this file
- * never asks which one it has.  The frontend counterpart is xen-blkfront's
- * blkif_queue_request() and blkif_interrupt().
+ * backing ops are bdev.c, file.c and qcow2.c (struct skb_backing_ops);
+ * this file never asks which one it has.  Answers written here are
+ * published with the rest of the consumer's batch, or before the consumer
+ * sleeps (a synchronous flush or discard, the page budget, an I/O limit,
+ * a barrier), so that none waits for another request.  The frontend
+ * counterpart is xen-blkfront's blkif_queue_request() and
+ * blkif_interrupt().
  *
  * WRITE_BARRIER is a flush (with or without data) that the consumer
  * orders against the rest of its ring; barrier.c explains how.
@@ -22,6 +26,7 @@
  * ring-level violations are handled by splitkit_ring, which stops the
  * channel and reports to XenStore.
  */
+#include <linux/err.h>
 #include <linux/slab.h>
 
 #include "common.h"
@@ -76,7 +81,8 @@ static enum skb_reason skb_read_indirect(struct skb_req *req)
 	u8 *buf;
 	int err = 0;
 
-	buf = kmalloc_array(d->nr_indirect, SK_BLKIF_PAGE_SIZE, GFP_NOIO);
+	/* reserved in the page budget with the request (skb_req_alloc()) */
+	buf = kvmalloc_array(d->nr_indirect, SK_BLKIF_PAGE_SIZE, GFP_NOIO);
 	if (!buf)
 		return SKB_NR_REASONS;
 	sk_gcopy_init(&req->gcopy, req->d->dev->otherend_id);
@@ -100,7 +106,7 @@ static enum skb_reason skb_read_indirect(struct skb_req *req)
 	if (r == SKB_OK)
 		r = skb_req_check_segs(d, req->segs, &req->d->lim);
 free_buf:
-	kfree(buf);
+	kvfree(buf);
 	return r;
 }
 
@@ -127,9 +133,10 @@ static bool skb_left_to_frontend(struct skb_dev *d, struct sk_chan *ch,
 }
 
 /*
- * Read, write, flush or barrier with data: validated; each segment on the
- * frontend's mapped page where the disk's pool has one (gmap.c), the rest
- * on bounce pages (copy in), then submit.
+ * Read, write, flush or barrier with data: validated; its pages reserved
+ * (req.c, may wait for the budget), each segment on the frontend's mapped
+ * page where the disk's pool has one (gmap.c), the rest on bounce pages
+ * (copy in), then submit.
  */
 static void skb_start_rw(struct skb_dev *d, struct sk_chan *ch,
 			 const struct skb_req_desc *desc)
@@ -139,9 +146,15 @@ static void skb_start_rw(struct skb_dev *d, struct sk_chan *ch,
 	enum skb_reason r;
 	unsigned int n;
 
+	/* may wait for pages other requests give back (budget.c) */
 	req = skb_req_alloc(d, ch, desc);
-	if (!req) {
-		atomic64_inc(&d->stats.nomem);
+	if (IS_ERR(req)) {
+		/* -ESHUTDOWN: the device stopped while it waited */
+		if (PTR_ERR(req) == -ESHUTDOWN &&
+		    skb_left_to_frontend(d, ch, NULL))
+			return;
+		if (PTR_ERR(req) == -ENOMEM)
+			atomic64_inc(&d->stats.nomem);
 		goto answer_error;
 	}
 	if (desc->indirect) {
@@ -154,21 +167,14 @@ static void skb_start_rw(struct skb_dev *d, struct sk_chan *ch,
 			return;
 		}
 		/* its length is known now (skb_req_check_segs()) */
-		skb_limit_wait(d, &req->desc);
+		skb_limit_wait(d, ch, &req->desc);
 	}
 	/* segments left to copy: all of them without a pool */
 	n = gp ? skb_gpool_map(gp, req) : desc->nr_segs;
-	if (n) {
-		/* may wait for pages other requests give back (budget.c) */
-		if (skb_pages_get(d, n)) {
-			if (skb_left_to_frontend(d, ch, req))
-				return;
-			goto free_req;
-		}
-		req->budget = n;	/* given back by skb_req_free() */
-		if (skb_req_fill(req))
-			goto free_req;
-	}
+	/* the budget reserved for the others goes back at once */
+	skb_req_set_bounce(req, n);
+	if (n && skb_req_fill(req))
+		goto free_req;
 	/* answered by its completion (req.c) */
 	d->be.ops->submit(req);
 	return;
@@ -180,12 +186,17 @@ answer_error:
 	skb_answer(d, ch, desc, SK_BLKIF_RSP_ERROR);
 }
 
-/* Flush or barrier: without data a backing flush, else a write. */
+/*
+ * Flush or barrier: without data a backing flush, else a write.  Either
+ * may sleep here, in the consumer, for the whole flush (the flush op; a
+ * file's fsync, file.c): the answers written so far are published first.
+ */
 static void skb_start_flush(struct skb_dev *d, struct sk_chan *ch,
 			    const struct skb_req_desc *desc)
 {
 	int err;
 
+	sk_chan_push(ch);
 	if (desc->nr_segs) {
 		skb_start_rw(d, ch, desc);
 		return;
@@ -201,9 +212,12 @@ static void skb_start_discard(struct skb_dev *d, struct sk_chan *ch,
 {
 	int err = 0;
 
-	if (desc->nr_sectors)
+	if (desc->nr_sectors) {
+		/* it sleeps here: publish the answers written so far */
+		sk_chan_push(ch);
 		err = d->be.ops->discard(&d->be, desc->sector,
 					 desc->nr_sectors);
+	}
 	if (err && err != -EOPNOTSUPP)
 		atomic64_inc(&d->stats.io_errors);
 	skb_answer(d, ch, desc,
@@ -250,7 +264,7 @@ void skb_chan_msg(struct sk_chan *ch, const void *msg)
 	}
 	/* agreed I/O limits (limit.c); an indirect one's once its size is read */
 	if (!desc.indirect)
-		skb_limit_wait(d, &desc);
+		skb_limit_wait(d, ch, &desc);
 	if (desc.barrier)
 		skb_barrier_drain(d, ch);
 	skb_start[desc.kind](d, ch, &desc);

@@ -18,17 +18,25 @@
  * Linux's xen-blkfront or splitkit's frontend/; the protocol is
  * <splitkit/blkif.h>, the transport splitkit_ring (include/splitkit/ring.h).
  *
- * Lock hierarchy: skb_dev.xb.lock (sk_xb: connect, disconnect, backing
- * open/close), then skb_share_lock (share.c: which backings are in use),
- * are the only sleeping locks.  The data path's spinlocks, all taken with
- * interrupts off (requests are answered from bio end_io) and never nested
- * in one another: a disk's grant pool lock (gmap.c), skb_budget_lock
- * (budget.c), the channel's lock (splitkit_ring), and skb_dev.drain_lock,
- * only where the device's in-flight count falls to zero; it nests outside
- * skb_dev.drain_wq's lock.  Request state belongs to whoever holds the
- * struct skb_req: the channel's consumer while it validates and submits,
- * then the I/O completion, which answers it, or hands it to the
- * completion work item (a read on bounce pages, req.c).  In-flight counts
+ * Lock hierarchy: the sleeping locks (mutexes) are skb_dev.xb.lock (sk_xb:
+ * connect, disconnect, backing open/close), then, each taken inside it or
+ * alone and never around it or the other, skb_share_lock (share.c: which
+ * backings are in use) and skb_rings_lock (rings.c: ring agreements and
+ * the devices they reconfigure; the xenwatch thread takes it too), and
+ * qcow2.c's own (the image lock, the list of attached images; see there).
+ * skb_limit_lock (limit.c: the I/O limits) is a spinlock that is not
+ * interrupt-safe: taken in process context only (the consumer, the
+ * setter, its sysfs reader) with no other lock inside it, it must stay out
+ * of completion context (bio end_io).  The data path's spinlocks, all
+ * taken with interrupts off (requests are answered from bio end_io) and
+ * never nested in one another: a disk's grant pool lock (gmap.c),
+ * skb_budget_lock (budget.c), the channel's lock (splitkit_ring), and
+ * skb_dev.drain_lock, only where the device's in-flight count falls to
+ * zero; it nests outside skb_dev.drain_wq's lock.  Request state belongs
+ * to whoever holds the struct skb_req: the channel's consumer while it
+ * validates and submits, then the I/O completion, which answers it, or
+ * hands it to the completion work item (a read on bounce pages, or a
+ * request with vmalloc'ed arrays; req.c).  In-flight counts
  * are atomics (req.c): skb_dev.inflight (the whole device, for disconnect)
  * and skb_queue.inflight (one ring, for barriers; barrier.c).
  */
@@ -342,7 +350,8 @@ struct skb_queue {
  *	most grants mapped at once, max_grants x the queues offered (at
  *	most SKB_GPOOL_MAX_SLOTS); 0 without zero copy.  Under @xb.lock; read without
  *	it by sysfs.
- * @pages: bounce pages its requests hold (budget.c, skb_budget_lock).
+ * @pages: pages its requests hold in the page budget, bookkeeping and
+ *	bounce pages (budget.c, skb_budget_lock).
  * @pages_peak: the most they held at once.
  */
 struct skb_dev {
@@ -392,7 +401,12 @@ struct skb_dev {
  *	submitter.
  * @error: first error seen, 0 if none.
  * @end_write: the kiocb completion drops the write freeze protection.
- * @budget: bounce pages reserved for it in the page budget (budget.c).
+ * @budget: pages it holds in the page budget (budget.c): its bookkeeping's
+ *	(the struct and its per-segment arrays) and its bounce pages; until
+ *	skb_req_set_bounce() also its indirect buffer's and a bounce page's
+ *	for every segment (req.c, skb_req_alloc()).
+ * @bounce: its segments on bounce pages, grant-copied (0 until
+ *	skb_req_set_bounce()).
  * @iocb: file path.
  * @done_node: on its ring's list of completed requests (skb_queue.done).
  * @gcopy: grant-copy batch.
@@ -413,6 +427,7 @@ struct skb_req {
 	int error;
 	bool end_write;
 	unsigned int budget;
+	unsigned int bounce;
 	struct kiocb iocb;
 	struct llist_node done_node;
 	struct sk_gcopy gcopy;
@@ -427,8 +442,9 @@ struct skb_req {
  * @max_ring_order: max-ring-page-order advertised.
  * @max_indirect_segs: feature-max-indirect-segments advertised.
  * @poll_ns: longest adaptive ring poll window.
- * @max_pages: bounce pages one disk's requests may hold (budget.c).
- * @max_pages_all: bounce pages all disks' requests may hold.
+ * @max_pages: pages one disk's requests may hold (budget.c): bounce pages
+ *	and bookkeeping.
+ * @max_pages_all: pages all disks' requests may hold.
  * @zero_copy: map persistent grants and do I/O on them (gmap.c).
  * @qcow2_direct: qcow2 disks take the direct path (qcow2.c).
  * @qcow2_writeback: qcow2 disks write back the engine's writes at once.
@@ -485,6 +501,7 @@ void skb_answer(struct skb_dev *d, struct sk_chan *ch,
 struct skb_req *skb_req_alloc(struct skb_dev *d, struct sk_chan *ch,
 			      const struct skb_req_desc *desc);
 void skb_req_free(struct skb_req *req);
+void skb_req_set_bounce(struct skb_req *req, unsigned int n);
 int skb_req_fill(struct skb_req *req);
 void skb_req_done(struct skb_req *req, int err);
 #ifdef SKB_TEST_HOOKS
@@ -512,9 +529,9 @@ ssize_t skb_kiocb_submit(struct kiocb *iocb, struct iov_iter *iter,
 			 bool write, bool *end_write);
 extern const struct skb_backing_ops skb_qcow2_ops;
 
-/* budget.c: the bound on bounce pages */
+/* budget.c: the bound on the pages guests' requests hold */
 void skb_budget_init(const struct skb_params *p);
-int skb_pages_get(struct skb_dev *d, unsigned int n);
+int skb_pages_get(struct skb_dev *d, struct sk_chan *ch, unsigned int n);
 void skb_pages_put(struct skb_dev *d, unsigned int n);
 void skb_pages_wake(void);
 void skb_pages_read(unsigned long *now, unsigned long *peak);

@@ -46,6 +46,7 @@
  * nothing is unmapped under I/O, and nothing stays mapped.
  */
 #include <linux/mm.h>
+#include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <xen/grant_table.h>
@@ -124,6 +125,8 @@ struct skb_gpool *skb_gpool_create(struct skb_dev *d, unsigned int cap,
 		goto free_arrays;
 	spin_lock_init(&gp->lock);
 	skb_gmap_init(&gp->m, cap, slot, bucket);
+	/* a secret hash: the frontend chooses the grants it hashes */
+	skb_gmap_seed(&gp->m, get_random_u32());
 	gp->d = d;
 	gp->nr_rings = rings;
 	return gp;
@@ -182,6 +185,61 @@ static int skb_gpool_unmap_batch(struct skb_gpool *gp, struct skb_gbatch *b,
 }
 
 /*
+ * gnttab_map_refs() failed as a whole: the hypervisor refused the batch
+ * part way (the hypercall's own error; a refused operation only sets its
+ * status), and the operations it processed before may have mapped their
+ * grant: status GNTST_okay, where every other keeps the positive value
+ * gnttab_set_map_op() wrote.  Unmap those with their handles, so that no
+ * page of the frontend stays mapped in dom0 (a domain with a page mapped
+ * elsewhere can never be destroyed).  A page whose mapping is gone serves
+ * again; one whose unmap the hypervisor did not confirm is given up
+ * (leaked) so that nothing reuses it.  The caller marks every slot of
+ * @slot broken.  Uses @b's unmap operations, and its pages from the
+ * front, over the map's.
+ */
+static void skb_gpool_map_undo(struct skb_gpool *gp, struct skb_gbatch *b,
+			       const u32 *slot, unsigned int k)
+{
+	struct gntab_unmap_queue_data q = { };
+	unsigned int i, n = 0, bad = 0;
+	u32 undo[SKB_GPOOL_BATCH];
+	int err;
+
+	for (i = 0; i < k; i++) {
+		if (b->map_ops[i].status != GNTST_okay)
+			continue;
+		gnttab_set_unmap_op(&b->unmap_ops[n],
+				    skb_gpool_vaddr(b->pages[i]),
+				    GNTMAP_host_map, b->map_ops[i].handle);
+		/* not GNTST_okay until the hypervisor has done it */
+		b->unmap_ops[n].status = 1;
+		b->pages[n] = b->pages[i];
+		undo[n++] = slot[i];
+	}
+	if (!n)
+		return;
+	q.unmap_ops = b->unmap_ops;
+	q.pages = b->pages;
+	q.count = n;
+	/*
+	 * Its result may be an error although every unmap was done (on a PV
+	 * dom0, the p2m entries the failed map never set): each operation's
+	 * status says what became of its mapping.
+	 */
+	err = gnttab_unmap_refs_sync(&q);
+	atomic64_add(n, &gp->d->stats.gnt_unmaps);
+	for (i = 0; i < n; i++) {
+		if (b->unmap_ops[i].status == GNTST_okay)
+			continue;
+		gp->pages[undo[i]] = NULL;
+		bad++;
+	}
+	dev_err_ratelimited(&gp->d->dev->dev,
+			    "mapping a batch of grants failed: %u grant(s) it mapped unmapped again, %u unconfirmed and their pages given up (%d)\n",
+			    n, bad, err);
+}
+
+/*
  * Map @n slots listed in @b->slot, their grants as the bookkeeping has
  * them, in one batch.  A slot mapped is reported so (the other rings may
  * use it from then on), one that could not be mapped is marked broken.
@@ -217,13 +275,12 @@ static unsigned int skb_gpool_map_batch(struct skb_gpool *gp,
 		return failed;
 	err = gnttab_map_refs(b->map_ops, NULL, b->pages, k);
 	atomic64_add(k, &gp->d->stats.gnt_maps);
-	for (i = 0; i < k; i++) {
-		if (!err && b->map_ops[i].status == GNTST_okay)
-			gp->handle[ok_slot[i]] = b->map_ops[i].handle;
-		else if (b->map_ops[i].status == GNTST_okay)
-			/* mapped but not usable: give its page up, no reuse */
-			gp->pages[ok_slot[i]] = NULL;
-	}
+	if (err)
+		skb_gpool_map_undo(gp, b, ok_slot, k);
+	else
+		for (i = 0; i < k; i++)
+			if (b->map_ops[i].status == GNTST_okay)
+				gp->handle[ok_slot[i]] = b->map_ops[i].handle;
 	spin_lock_irqsave(&gp->lock, flags);
 	for (i = 0; i < k; i++) {
 		if (!err && b->map_ops[i].status == GNTST_okay) {

@@ -10,9 +10,11 @@
  * (blkif.c) for every validated request before any I/O starts.  A request
  * over the limit holds its ring's consumer until its cost is paid, so the
  * ring fills and the frontend waits for slots: back-pressure, no request
- * is refused, failed or reordered.  A disk without a limit costs one
- * atomic read per request.  The read-only module parameter "limits" lists
- * the limits in force (what a test checks an agreement against).
+ * is refused, failed or reordered.  The answers the consumer wrote before
+ * are published before it sleeps: they do not pay for the next request.
+ * A disk without a limit costs one atomic read per request.  The
+ * read-only module parameter "limits" lists the limits in force (what a
+ * test checks an agreement against).
  *
  * Each disk with a limit has an entry of its own, allocated when its
  * first limit is set and freed when its last is lifted; a guest may have
@@ -23,8 +25,9 @@
  * 100 bytes an entry.
  *
  * Locking: skb_limit_lock (a spinlock, taken in the consumer's process
- * context, by the setter and by the reader of "limits") protects
- * skb_limits; the wait itself is outside it.
+ * context, by the setter and by the reader of "limits"; not
+ * interrupt-safe, so never from a completion) protects skb_limits; the
+ * wait itself is outside it.
  */
 #include <linux/delay.h>
 #include <linux/kernel.h>
@@ -212,6 +215,7 @@ void skb_limits_exit(void)
 /**
  * skb_limit_wait() - pay a request's cost against its disk's limits.
  * @d: the device.
+ * @ch: the ring whose consumer pays.
  * @desc: the validated request.
  *
  * Consumer context (may sleep).  Every request costs one against the
@@ -219,9 +223,11 @@ void skb_limits_exit(void)
  * it carries against the bandwidth limit (a flush or barrier with data is
  * a write), so an indirect request must be paid for once its segments are
  * read (before, its length is 0).  Returns at once if the disk has no
- * limit or the device is stopping.
+ * limit or the device is stopping.  Before it sleeps, it publishes the
+ * answers written on @ch so far.
  */
-void skb_limit_wait(struct skb_dev *d, const struct skb_req_desc *desc)
+void skb_limit_wait(struct skb_dev *d, struct sk_chan *ch,
+		    const struct skb_req_desc *desc)
 {
 	u64 cost[SKB_NR_LIMIT_KINDS], wait = 0, w, end, now;
 	struct skb_limit *l;
@@ -248,6 +254,7 @@ void skb_limit_wait(struct skb_dev *d, const struct skb_req_desc *desc)
 	spin_unlock(&skb_limit_lock);
 	if (!wait)
 		return;
+	sk_chan_push(ch);
 	end = now + wait;
 	while (!READ_ONCE(d->stopping)) {
 		now = ktime_get_ns();

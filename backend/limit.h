@@ -9,6 +9,7 @@
 
 struct skb_dev;
 struct skb_req_desc;
+struct sk_chan;
 
 #include <linux/list.h>
 #include <linux/types.h>
@@ -36,7 +37,8 @@ int skb_disk_add(struct list_head *tab, struct skb_disk_key *k, u16 domid,
 __printf(3, 4)
 bool skb_param_line(char *buf, int *len, const char *fmt, ...);
 
-void skb_limit_wait(struct skb_dev *d, const struct skb_req_desc *desc);
+void skb_limit_wait(struct skb_dev *d, struct sk_chan *ch,
+		    const struct skb_req_desc *desc);
 void skb_limits_exit(void);
 
 #endif /* _SPLITKIT_BACK_LIMIT_H */

@@ -42,13 +42,13 @@ SK_PARAM_UINT(max_ring_order, skb_param.max_ring_order, 0,
 SK_PARAM_UINT(max_indirect_segs, skb_param.max_indirect_segs,
 	      SKB_MIN_INDIRECT_SEGS, SK_BLKIF_MAX_INDIRECT_SEGS, 0644,
 	      "feature-max-indirect-segments, 256-4096, never fewer than xen-blkback's 256, which a restored guest may rely on (default 256)");
-/* at least one request of the largest size fits (budget.c) */
+/* (a disk holding nothing may always start one request: budget.c) */
 SK_PARAM_UINT(max_pages, skb_param.max_pages, SK_BLKIF_MAX_INDIRECT_SEGS,
 	      SKB_MAX_BUDGET_PAGES, 0644,
-	      "bounce pages one disk's requests may hold at once, 4096-16777216: 16 MiB-64 GiB (default 16384: 64 MiB); more waits");
+	      "pages one disk's requests may hold at once (bounce pages and bookkeeping), 4096-16777216: 16 MiB-64 GiB (default 16384: 64 MiB); more waits");
 SK_PARAM_UINT(max_pages_all, skb_param.max_pages_all,
 	      SK_BLKIF_MAX_INDIRECT_SEGS, SKB_MAX_BUDGET_PAGES, 0644,
-	      "bounce pages all disks' requests may hold at once, 4096-16777216 (default 131072: 512 MiB); more waits");
+	      "pages all disks' requests may hold at once (bounce pages and bookkeeping), 4096-16777216 (default 131072: 512 MiB); more waits");
 module_param_named(zero_copy, skb_param.zero_copy, bool, 0644);
 MODULE_PARM_DESC(zero_copy,
 		 "map a frontend's persistent grants once and do block and file I/O on them, no bounce page, no grant copy; read at each connect (default y; n: grant copy on bounce pages for every request)");

@@ -3,24 +3,30 @@
  * splitkit_back requests: the life of one request from allocation to its
  * answer, and the in-flight counts that disconnect and barriers wait on.
  * A request that does I/O gets a struct skb_req with one page per
- * segment.  Either they are the frontend's own pages, mapped by its ring's
- * pool of persistent grants (gmap.c, zero copy: nothing to copy, and the
- * slots are given back when the request is freed), or they are bounce
- * pages: a write's data is grant-copied from the frontend into them
- * before the backing sees it (skb_req_fill()), and a read's data is
- * grant-copied back out after the I/O (skb_req_answer()), so no foreign
- * page is mapped and a frontend cannot change data under us.  The
- * backing's I/O parts end in skb_req_done().  A request with nothing left
- * to copy (a write, a read done on mapped pages, a failed read) is
- * answered and pushed there and then, in the completion's own context
- * (bio end_io, often a hard interrupt), as xen-blkback does: no hop to a
- * worker, so no context switch between the I/O and the answer.  A read on
- * bounce pages needs a grant copy out, too long for an interrupt: the last
- * part puts it on its ring's list of completed requests and, if the list
- * was empty, queues the ring's completion work; so does a request whose
- * segment list had to be vmalloc'ed (a large indirect request when memory
- * is fragmented): vfree() may sleep outside interrupts, and a completion
- * may run in task context with preemption off.  That work takes the whole
+ * segment, once the page budget (budget.c) has let it in: it reserves
+ * there, before anything is allocated, its bookkeeping (the struct and its
+ * per-segment arrays, rounded up to pages), the buffer its indirect pages
+ * are read into, and a bounce page for every segment; once it knows which
+ * segments are done on mapped pages it gives back what it does not keep
+ * (skb_req_set_bounce()), and the rest when it is freed.  Either its pages
+ * are the frontend's own, mapped by its ring's pool of persistent grants
+ * (gmap.c, zero copy: nothing to copy, and the slots are given back when
+ * the request is freed), or they are bounce pages: a write's data is
+ * grant-copied from the frontend into them before the backing sees it
+ * (skb_req_fill()), and a read's data is grant-copied back out after the
+ * I/O (skb_req_answer()), so no foreign page is mapped and a frontend
+ * cannot change data under us.  The backing's I/O parts end in
+ * skb_req_done().  A request with nothing left to copy (a write, a read
+ * done on mapped pages, a failed read) is answered and pushed there and
+ * then, in the completion's own context (bio end_io, often a hard
+ * interrupt), as xen-blkback does: no hop to a worker, so no context
+ * switch between the I/O and the answer.  A read on bounce pages needs a
+ * grant copy out, too long for an interrupt: the last part puts it on its
+ * ring's list of completed requests and, if the list was empty, queues the
+ * ring's completion work; so does a request one of whose per-segment
+ * arrays had to be vmalloc'ed (a large indirect request when memory is
+ * fragmented): vfree() may sleep outside interrupts, and a completion may
+ * run in task context with preemption off.  That work takes the whole
  * list, answers each request on the ring and releases it, then pushes the
  * answers once: one push, and at most one event to the frontend, for every
  * request that completed while the work was queued.  (Direct answers push
@@ -39,6 +45,7 @@
  * on it) and once on the device (skb_dev.inflight, disconnect waits on it).
  */
 #include <linux/delay.h>
+#include <linux/err.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -250,14 +257,22 @@ void skb_answer(struct skb_dev *d, struct sk_chan *ch,
 	skb_inflight_put(d, ch);
 }
 
+/* Whether any of @req's per-segment arrays is vmalloc'ed (kvcalloc()). */
+static bool skb_req_vmalloced(const struct skb_req *req)
+{
+	return is_vmalloc_addr(req->segs) || is_vmalloc_addr(req->pages) ||
+	       is_vmalloc_addr(req->bvec) || is_vmalloc_addr(req->gslot) ||
+	       is_vmalloc_addr(req->gact);
+}
+
 /**
- * skb_req_free() - release a request and its bounce pages.
+ * skb_req_free() - release a request, its bounce pages and its budget.
  * @req: the request; its answer, if any, is someone else's business.
  *
- * Any context, hard interrupt included (skb_req_done()), if @req->segs
- * was not vmalloc'ed; process context otherwise.  Gives its pages back to
- * the page budget (budget.c) before the caller ends its in-flight count,
- * while the device is sure to exist.
+ * Any context, hard interrupt included (skb_req_done()), if none of its
+ * arrays was vmalloc'ed; process context otherwise.  Gives everything it
+ * reserved back to the page budget (budget.c) before the caller ends its
+ * in-flight count, while the device is sure to exist.
  */
 void skb_req_free(struct skb_req *req)
 {
@@ -270,12 +285,12 @@ void skb_req_free(struct skb_req *req)
 				__free_page(req->pages[i]);
 	if (req->gpool)
 		skb_gpool_put(req);
-	kfree(req->gslot);
-	kfree(req->gact);
+	kvfree(req->gslot);
+	kvfree(req->gact);
 	if (req->segs != req->desc.segs)
 		kvfree(req->segs);
-	kfree(req->pages);
-	kfree(req->bvec);
+	kvfree(req->pages);
+	kvfree(req->bvec);
 	if (req->budget)
 		skb_pages_put(req->d, req->budget);
 	kfree(req);
@@ -283,11 +298,11 @@ void skb_req_free(struct skb_req *req)
 
 /*
  * Whether @req's answer needs a grant copy out first: a read that
- * succeeded on at least one bounce page (@req->budget counts them).
+ * succeeded on at least one bounce page (@req->bounce counts them).
  */
 static bool skb_req_copies_out(const struct skb_req *req)
 {
-	return req->desc.kind == SKB_KIND_READ && req->budget &&
+	return req->desc.kind == SKB_KIND_READ && req->bounce &&
 	       !READ_ONCE(req->error);
 }
 
@@ -401,8 +416,8 @@ static void skb_req_answer_now(struct skb_req *req)
  * @err: 0 or -errno of that part.
  *
  * Any context (bio end_io may run in a hard interrupt).  The last part
- * answers the request at once if it has nothing to copy out (and its
- * segment list is not vmalloc'ed); otherwise it puts it on its ring's list
+ * answers the request at once if it has nothing to copy out (and none of
+ * its arrays is vmalloc'ed); otherwise it puts it on its ring's list
  * of completed requests, and the first on an empty list queues the ring's
  * completion work.
  */
@@ -414,7 +429,7 @@ void skb_req_done(struct skb_req *req, int err)
 		cmpxchg(&req->error, 0, err);
 	if (!atomic_dec_and_test(&req->pending))
 		return;
-	if (!skb_req_copies_out(req) && !is_vmalloc_addr(req->segs)) {
+	if (!skb_req_copies_out(req) && !skb_req_vmalloced(req)) {
 		skb_req_answer_now(req);
 		return;
 	}
@@ -423,39 +438,80 @@ void skb_req_done(struct skb_req *req, int err)
 		queue_work(skb_wq, &q->done_work);
 }
 
+/*
+ * Pages of the page budget that the bookkeeping of a request of @n
+ * segments takes (skb_req_alloc()): the struct, which embeds its grant
+ * copy batch, and its per-segment arrays - pages and bvec; with a pool of
+ * mapped grants (@gp), gslot and gact; @indirect, its own segment list -
+ * their bytes rounded up to whole pages (at 4096 segments about 150 KiB,
+ * 38 pages).
+ */
+static unsigned int skb_req_meta_pages(unsigned int n, bool gp,
+				       bool indirect)
+{
+	size_t seg = sizeof(struct page *) + sizeof(struct bio_vec);
+
+	if (gp)
+		seg += sizeof(u32) + sizeof(u8);
+	if (indirect)
+		seg += sizeof(struct skb_seg);
+	return DIV_ROUND_UP(sizeof(struct skb_req) + n * seg, PAGE_SIZE);
+}
+
 /**
  * skb_req_alloc() - allocate a validated request that carries data.
  * @d: the device.
  * @ch: the channel it came from.
  * @desc: the request as validated (indirect: up to its page references).
  *
- * Consumer context.  The request holds one reference on its I/O for the
- * submitter (see struct skb_backing_ops.submit).  On a ring with a pool
- * of mapped grants it also gets room for its segments' slots (gmap.c).
+ * Consumer context; may sleep.  First reserves in the page budget, in one
+ * go, everything the request may hold: its bookkeeping (the struct and
+ * its per-segment arrays), the buffer blkif.c reads its indirect pages
+ * into, and a bounce page per segment; it waits there while the
+ * budget is short (budget.c).  One reservation, not one per part, so that
+ * a consumer never waits while holding pages.  What the request turns out
+ * not to need is given back by skb_req_set_bounce(), the rest by
+ * skb_req_free().  The request holds one reference on its I/O for the
+ * submitter (see struct skb_backing_ops.submit).  On a ring with a pool of
+ * mapped grants it also gets room for its segments' slots (gmap.c).  The
+ * per-segment arrays may be vmalloc'ed (kvcalloc()).
  *
- * Return: the request, or NULL without memory.
+ * Return: the request; ERR_PTR(-ESHUTDOWN) if @d stopped while it waited
+ * for the budget, ERR_PTR(-ENOMEM) without memory.
  */
 struct skb_req *skb_req_alloc(struct skb_dev *d, struct sk_chan *ch,
 			      const struct skb_req_desc *desc)
 {
 	unsigned int n = desc->nr_segs;
+	bool gp = skb_queue(d, ch)->gp;
 	struct skb_req *req;
+	unsigned int cost;
+	int err;
 
+	cost = skb_req_meta_pages(n, gp, desc->indirect) + n;
+	if (desc->indirect)
+		cost += desc->nr_indirect;
+	err = skb_pages_get(d, ch, cost);
+	if (err)
+		return ERR_PTR(err);
 	req = kzalloc(sizeof(*req), GFP_NOIO);
-	if (!req)
-		return NULL;
+	if (!req) {
+		skb_pages_put(d, cost);
+		return ERR_PTR(-ENOMEM);
+	}
+	req->budget = cost;	/* given back by skb_req_free() */
 	req->d = d;
 	req->ch = ch;
 	req->desc = *desc;
 	req->segs = req->desc.segs;
 	atomic_set(&req->pending, 1);
-	req->pages = kcalloc(n, sizeof(*req->pages), GFP_NOIO);
-	req->bvec = kcalloc(n, sizeof(*req->bvec), GFP_NOIO);
+	req->pages = kvcalloc(n, sizeof(*req->pages), GFP_NOIO);
+	req->bvec = kvcalloc(n, sizeof(*req->bvec), GFP_NOIO);
 	if (!req->pages || !req->bvec)
 		goto free_req;
-	if (skb_queue(d, ch)->gp) {
-		req->gslot = kcalloc(n, sizeof(*req->gslot), GFP_NOIO);
-		req->gact = kcalloc(n, sizeof(*req->gact), GFP_NOIO);
+	if (gp) {
+		req->gslot = kvcalloc(n, sizeof(*req->gslot), GFP_NOIO);
+		req->gact = kvcalloc(n, sizeof(*req->gact), GFP_NOIO);
 		if (!req->gslot || !req->gact)
 			goto free_req;
 	}
@@ -468,7 +524,31 @@ struct skb_req *skb_req_alloc(struct skb_dev *d, struct sk_chan *ch,
 
 free_req:
 	skb_req_free(req);
-	return NULL;
+	return ERR_PTR(-ENOMEM);
+}
+
+/**
+ * skb_req_set_bounce() - keep the budget of the bounce pages a request uses.
+ * @req: the request, its indirect pages read (their buffer freed) and its
+ *	segments put on mapped pages where they could be (skb_gpool_map()).
+ * @n: its segments left on bounce pages (skb_req_fill() allocates them).
+ *
+ * Consumer context.  Of what skb_req_alloc() reserved, keeps the
+ * bookkeeping's pages and @n bounce pages, and gives back the rest at once:
+ * the indirect buffer's pages and a bounce page per segment on a mapped
+ * page.  Call it once.
+ */
+void skb_req_set_bounce(struct skb_req *req, unsigned int n)
+{
+	/* gslot: allocated with the pool (skb_req_alloc()) */
+	unsigned int keep = skb_req_meta_pages(req->desc.nr_segs, !!req->gslot,
+					       req->desc.indirect) + n;
+
+	req->bounce = n;
+	if (WARN_ON_ONCE(keep > req->budget) || keep == req->budget)
+		return;
+	skb_pages_put(req->d, req->budget - keep);
+	req->budget = keep;
 }
 
 /**

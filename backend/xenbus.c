@@ -46,6 +46,7 @@ static struct sk_chan_params skb_params(struct skb_dev *d)
 		.poll_ns = READ_ONCE(skb_param->poll_ns),
 		.ops = &skb_chan_ops,
 		.priv = d,
+		.xb = &d->xb,
 	};
 
 	return p;
@@ -225,6 +226,12 @@ static void skb_disconnect(struct sk_xb *xb)
 	/* pairs with smp_mb__after_atomic() in skb_chan_msg() */
 	smp_mb();
 	skb_pages_wake();	/* a consumer waiting for pages gives up */
+	/*
+	 * No request taken from now on: what the frontend puts on the rings
+	 * stays there (it issues it again if it reconnects), and cannot keep
+	 * the wait below going.
+	 */
+	sk_link_pause(d->link);
 	/*
 	 * The count is checked under drain_lock, which the last
 	 * skb_inflight_put() holds from the count's fall to zero until after

@@ -187,6 +187,7 @@ static struct sk_chan_params skf_chan_params(struct skf_dev *dev)
 		.rsp_coalesce = skf_rsp_coalesce,
 		.ops = &skf_chan_ops,
 		.priv = dev,
+		.xb = &dev->xb,
 		.flags = skf_irq_completion ? SK_CHAN_IRQ_CONTEXT : 0,
 	};
 

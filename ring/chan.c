@@ -60,17 +60,21 @@ static void sk_chan_fatal_work(struct work_struct *work)
 {
 	struct sk_chan *ch = container_of(work, struct sk_chan, fatal_work);
 
+	if (ch->link->params.xb)
+		sk_xb_ring_fatal(ch->link->params.xb);
 	xenbus_dev_fatal(ch->link->dev, -EIO,
 			 "malicious or buggy peer: ring %u protocol violation",
 			 ch->index);
 }
 
-/* Consumer context.  The ring refuses all further work by itself. */
+/*
+ * Consumer context (pollers on several CPUs may get here at once: one of
+ * them reports).  The ring refuses all further work by itself.
+ */
 static void sk_chan_peer_error(struct sk_chan *ch)
 {
-	if (ch->broken)
+	if (xchg(&ch->broken, true))
 		return;
-	WRITE_ONCE(ch->broken, true);
 	sk_stat_add(&ch->stats.peer_errors, 1);
 	dev_err_ratelimited(&ch->link->dev->dev,
 			    "malicious or buggy peer: ring %u index out of range, channel stopped\n",
@@ -200,6 +204,19 @@ static void sk_chan_account_run(struct sk_chan *ch, unsigned int msgs)
 }
 
 /*
+ * The run's budget (messages or time) is spent: publish, and have the
+ * consumer run again (sk_chan_work()).  Return: true.
+ */
+static bool sk_chan_yield(struct sk_chan *ch, unsigned int msgs)
+{
+	sk_chan_push(ch);
+	sk_stat_add(&ch->stats.budget_yields, 1);
+	ch->resumed = true;
+	sk_chan_account_run(ch, msgs);
+	return true;
+}
+
+/*
  * One consumer run: hand every available message to the driver, publish
  * what the driver produced, poll, re-arm.
  * Return: true if the budget ran out and the run must be continued.
@@ -222,7 +239,8 @@ static bool sk_chan_consume(struct sk_chan *ch)
 		sk_poll_update(&ch->poll, ktime_get_ns() - ch->idle_since);
 		ch->idle_since = 0;
 	}
-	while (!READ_ONCE(ch->dead) && !ch->broken) {
+	while (!READ_ONCE(ch->dead) && !ch->broken &&
+	       !READ_ONCE(ch->paused)) {
 		n = sk_chan_fetch(ch);
 		if (n > 0) {
 			for (i = 0; i < n; i++)
@@ -231,13 +249,8 @@ static bool sk_chan_consume(struct sk_chan *ch)
 				ops->batch_done(ch);
 			msgs += n;
 			if (msgs >= SK_CHAN_BUDGET ||
-			    ktime_get_ns() - start > SK_CHAN_RUN_NS) {
-				sk_chan_push(ch);
-				sk_stat_add(&ch->stats.budget_yields, 1);
-				ch->resumed = true;
-				sk_chan_account_run(ch, msgs);
-				return true;
-			}
+			    ktime_get_ns() - start > SK_CHAN_RUN_NS)
+				return sk_chan_yield(ch, msgs);
 			continue;
 		}
 		if (n < 0) {
@@ -246,9 +259,16 @@ static bool sk_chan_consume(struct sk_chan *ch)
 		}
 		/* dry: publish our own output before waiting for more */
 		sk_chan_push(ch);
-		/* never spin with interrupts off (SK_CHAN_IRQ_CONTEXT) */
-		if (!in_hardirq() && sk_chan_poll(ch))
+		/*
+		 * Never spin with interrupts off (SK_CHAN_IRQ_CONTEXT).  A
+		 * poll's hit is unchecked (the peer may take it back): the
+		 * run's time is checked here too.
+		 */
+		if (!in_hardirq() && sk_chan_poll(ch)) {
+			if (ktime_get_ns() - start > SK_CHAN_RUN_NS)
+				return sk_chan_yield(ch, msgs);
 			continue;
+		}
 		n = sk_chan_final_check(ch);
 		if (n > 0)
 			continue;
@@ -739,6 +759,22 @@ void sk_chan_stop(struct sk_chan *ch)
 		unbind_from_irqhandler(ch->irq, ch);
 		ch->irq = 0;
 	}
+}
+
+/**
+ * sk_chan_pause() - no consumer run takes a message of @ch any more.
+ * @ch: a bound, event-driven channel.
+ *
+ * Process context.  Runs already going (in the event handler, in the
+ * work item) are waited for; later ones see @paused and take nothing.
+ */
+void sk_chan_pause(struct sk_chan *ch)
+{
+	WRITE_ONCE(ch->paused, true);
+	smp_mb();	/* the flag before the waits: later runs see it */
+	if (ch->irq > 0)
+		synchronize_irq(ch->irq);
+	flush_work(&ch->work);
 }
 
 /**

@@ -53,6 +53,8 @@
  * @polled:    responses are reaped by sk_chan_reap() in the caller's
  *	       context; events are only counted (frontend only).
  * @dead:      set before teardown; producers and the consumer stop.
+ * @paused:    the consumer takes no message (sk_chan_pause()); producers
+ *	       go on.
  * @broken:    the peer broke the protocol (also in @front / @back).
  * @busy:      SK_CHAN_BUSY while a consumer run is in progress;
  *	       SK_CHAN_RERUN if the work item found it busy and must run
@@ -86,6 +88,7 @@ struct sk_chan {
 	int irq;
 	bool polled;
 	bool dead;
+	bool paused;
 	bool broken;
 	unsigned long busy;
 	bool eoi_owed;
@@ -141,6 +144,7 @@ void sk_link_free(struct sk_link *l);
 
 /* ring/chan.c */
 int sk_chan_bind_front(struct sk_chan *ch);
+void sk_chan_pause(struct sk_chan *ch);
 int sk_chan_bind_back(struct sk_chan *ch, evtchn_port_t remote);
 void sk_chan_stop(struct sk_chan *ch);
 void sk_chan_drain(struct sk_chan *ch);

@@ -216,6 +216,29 @@ void sk_link_drain(struct sk_link *l)
 SPLITKIT_EXPORT(sk_link_drain);
 
 /**
+ * sk_link_pause() - stop taking the peer's messages, keep answering.
+ * @l: link, or NULL (nothing to do).
+ *
+ * For a driver about to wait for the answers of what it has taken (a
+ * backend's disconnect): after return no consumer run is in progress and
+ * none takes another message, so what the peer puts on the rings meanwhile
+ * stays there, unconsumed, and cannot keep the wait going; producers
+ * (sk_chan_put(), sk_chan_push()) and events go on as before.  Event-driven
+ * channels only (a backend's): polled channels' pollers are the driver's.
+ * Ends with sk_link_destroy().  Process context; may sleep.
+ */
+void sk_link_pause(struct sk_link *l)
+{
+	unsigned int i;
+
+	if (!l)
+		return;
+	for (i = 0; i < l->nr_chans; i++)
+		sk_chan_pause(&l->chans[i]);
+}
+SPLITKIT_EXPORT(sk_link_pause);
+
+/**
  * sk_link_nr_chans() - number of channels (queues) of a link.
  * @l: link.
  *

@@ -82,6 +82,8 @@ static int sk_xb_do(struct sk_xb *xb, enum sk_xb_action act)
 	case SK_XB_DISCONNECT:
 	case SK_XB_CLOSE:
 		xb->ops->disconnect(xb);
+		/* its rings are stopped: none reports anything any more */
+		WRITE_ONCE(xb->ring_fatal, false);
 		break;
 	case SK_XB_RECONFIGURE:
 		err = xb->ops->reconfigure(xb);
@@ -103,6 +105,40 @@ static bool sk_xb_waits(struct sk_xb *xb, enum sk_xb_action act)
 		return true;
 	return act == SK_XB_RECONFIGURE && !xb->ops->reconfigure;
 }
+
+/*
+ * A ring's report of a protocol violation (ring/chan.c) switches the
+ * device to Closing from a work item, which may run while a step above
+ * connects: our switch to Connected must not undo it.  The report marks
+ * @xb first; after our switches we read the mark: either we see it and
+ * close again, or the report's own switch comes after ours.
+ */
+static void sk_xb_keep_fatal(struct sk_xb *xb)
+{
+	struct xenbus_device *dev = xb->dev;
+
+	smp_mb();	/* our switches before the mark; pairs with the report */
+	if (!READ_ONCE(xb->ring_fatal) || dev->state == XenbusStateClosing ||
+	    dev->state == XenbusStateClosed)
+		return;
+	xenbus_dev_fatal(dev, -EIO,
+			 "malicious or buggy peer: ring protocol violation");
+}
+
+/**
+ * sk_xb_ring_fatal() - a ring of the device broke the protocol.
+ * @xb: the device end's state helper.
+ *
+ * Called by splitkit_ring's report (process context, without @xb->lock)
+ * before it switches the device to Closing; until the next disconnect the
+ * helper switches it back to Closing after any step of its own.
+ */
+void sk_xb_ring_fatal(struct sk_xb *xb)
+{
+	WRITE_ONCE(xb->ring_fatal, true);
+	smp_mb();	/* the mark before the report's switch */
+}
+SPLITKIT_EXPORT(sk_xb_ring_fatal);
 
 /**
  * sk_xb_peer_changed() - react to the peer's XenStore state.
@@ -147,6 +183,7 @@ void sk_xb_peer_changed(struct sk_xb *xb, enum xenbus_state peer)
 		else
 			xenbus_switch_state(dev, (enum xenbus_state)next);
 	}
+	sk_xb_keep_fatal(xb);
 	if (xb->ops->connected && dev->state == XenbusStateConnected &&
 	    peer == XenbusStateConnected)
 		xb->ops->connected(xb);
@@ -178,6 +215,7 @@ int sk_xb_reconfigure(struct sk_xb *xb, int (*write)(struct sk_xb *xb))
 		if (!err)
 			err = xenbus_switch_state(xb->dev,
 						  XenbusStateReconfiguring);
+		sk_xb_keep_fatal(xb);
 	}
 	mutex_unlock(&xb->lock);
 	return err;

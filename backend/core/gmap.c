@@ -9,9 +9,22 @@
  */
 #include "gmap.h"
 
+/* The multiplier of a pool nobody seeded (host tests): Knuth's. */
+#define SKB_GMAP_SEED_DEFAULT	2654435761U
+
+/*
+ * Multiply-shift (Dietzfelbinger et al.): the top bits of the grant times
+ * an odd multiplier.  With the multiplier secret and random, two given
+ * grants share a bucket with probability at most 2 / buckets, however the
+ * frontend chose them, so it cannot make one chain long: chains are walked
+ * under the pool's lock, interrupts off.  (The low bits of the product
+ * depend on the grant's low bits only: grants a power of two apart would
+ * all share one bucket whatever the multiplier.)  A shift of 32 (one
+ * bucket) gives 0.
+ */
 static u32 skb_gmap_hash(const struct skb_gmap *m, u32 gref)
 {
-	return (gref * 2654435761U) & m->mask;
+	return (u32)((u64)(u32)(gref * m->seed) >> m->shift);
 }
 
 /**
@@ -20,6 +33,9 @@ static u32 skb_gmap_hash(const struct skb_gmap *m, u32 gref)
  * @cap: slots, at least 1.
  * @slot: @cap slots, owned by @m from now on.
  * @bucket: skb_gmap_buckets(@cap) buckets, likewise.
+ *
+ * Its hash has a fixed multiplier until skb_gmap_seed() gives it a secret
+ * one: dom0 always does.
  */
 void skb_gmap_init(struct skb_gmap *m, u32 cap, struct skb_gmap_slot *slot,
 		   u32 *bucket)
@@ -29,7 +45,10 @@ void skb_gmap_init(struct skb_gmap *m, u32 cap, struct skb_gmap_slot *slot,
 	memset(m, 0, sizeof(*m));
 	m->cap = cap;
 	m->age_min = 4ULL * cap;
-	m->mask = nb - 1;
+	m->seed = SKB_GMAP_SEED_DEFAULT;
+	m->shift = 32;
+	for (i = nb; i > 1; i >>= 1)
+		m->shift--;
 	m->bucket = bucket;
 	m->slot = slot;
 	m->free = SKB_GMAP_NONE;
@@ -38,6 +57,20 @@ void skb_gmap_init(struct skb_gmap *m, u32 cap, struct skb_gmap_slot *slot,
 	for (i = 0; i < nb; i++)
 		bucket[i] = SKB_GMAP_NONE;
 	memset(slot, 0, cap * sizeof(*slot));
+}
+
+/**
+ * skb_gmap_seed() - key the pool's hash.
+ * @m: the pool, just set up by skb_gmap_init(): no grant in its hash yet.
+ * @seed: a random number the frontend never learns (the kernel passes
+ *	get_random_u32(); a host test may pass any).
+ *
+ * Without it the pool hashes with a fixed multiplier that a frontend can
+ * know, and so choose grants that all land in one chain.
+ */
+void skb_gmap_seed(struct skb_gmap *m, u32 seed)
+{
+	m->seed = seed | 1;
 }
 
 /**

@@ -4,7 +4,7 @@
  * persistent grants one disk keeps mapped, in a fixed number of slots
  * shared by its rings, and which may be unmapped.  A slot holds at most
  * one mapping (one grant reference, one dom0 page); it is found by grant
- * reference in a hash, it
+ * reference in a hash keyed by a secret per pool (skb_gmap_seed()), it
  * counts the segments of requests in flight that use it (@users), and
  * while nobody uses it, it sits on an LRU list from which a miss takes the
  * least recently used one - but only once it has been idle for a while
@@ -77,7 +77,9 @@ struct skb_gmap_slot {
 /**
  * struct skb_gmap - the bookkeeping of one disk's mapped grants.
  * @cap: slots.
- * @mask: hash buckets - 1 (a power of two minus one).
+ * @seed: the hash's multiplier, odd: random per pool (skb_gmap_seed()),
+ *	so that a frontend cannot choose grants that share one chain.
+ * @shift: 32 - log2(hash buckets): the hash is the top bits of a product.
  * @bucket: first slot of each hash chain, or SKB_GMAP_NONE.
  * @slot: the slots.
  * @fresh: slots below it have been used at least once.
@@ -100,7 +102,8 @@ struct skb_gmap_slot {
  */
 struct skb_gmap {
 	u32 cap;
-	u32 mask;
+	u32 seed;
+	u32 shift;
 	u32 *bucket;
 	struct skb_gmap_slot *slot;
 	u32 fresh;
@@ -132,6 +135,7 @@ static inline u32 skb_gmap_buckets(u32 cap)
 
 void skb_gmap_init(struct skb_gmap *m, u32 cap, struct skb_gmap_slot *slot,
 		   u32 *bucket);
+void skb_gmap_seed(struct skb_gmap *m, u32 seed);
 u32 skb_gmap_find(const struct skb_gmap *m, u32 gref);
 u32 skb_gmap_take(struct skb_gmap *m, const struct skb_seg *segs, u32 n,
 		  u32 *slot, u8 *act);

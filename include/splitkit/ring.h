@@ -55,6 +55,8 @@ struct sk_chan_ops {
 /* Longest poll window a channel accepts, in nanoseconds. */
 #define SK_CHAN_MAX_POLL_NS	1000000u
 
+struct sk_xb;
+
 /**
  * struct sk_chan_params - shape and behaviour of the channels of a link.
  * @name:      short name for IRQs and debugfs (e.g. "ping").
@@ -77,6 +79,9 @@ struct sk_chan_ops {
  *	       event for every answer the consumer waits for.
  * @ops:       message callbacks.
  * @priv:      driver data, returned by sk_link_priv().
+ * @xb:        optional: the device end's state helper, which keeps the
+ *	       device Closing once a ring reported a protocol violation
+ *	       (sk_xb_ring_fatal()); without it only XenStore is told.
  */
 struct sk_chan_params {
 	const char *name;
@@ -92,6 +97,7 @@ struct sk_chan_params {
 	unsigned int rsp_coalesce;
 	const struct sk_chan_ops *ops;
 	void *priv;
+	struct sk_xb *xb;
 };
 
 /**
@@ -122,6 +128,7 @@ struct sk_link *sk_link_back_connect(struct xenbus_device *dev,
 /* ring/link.c */
 void sk_link_destroy(struct sk_link *l);
 void sk_link_drain(struct sk_link *l);
+void sk_link_pause(struct sk_link *l);
 unsigned int sk_link_nr_chans(const struct sk_link *l);
 unsigned int sk_link_nr_polled(const struct sk_link *l);
 unsigned int sk_link_order(const struct sk_link *l);
@@ -204,7 +211,6 @@ int sk_xs_transact(int (*fn)(struct xenbus_transaction xbt, void *arg),
 
 /* ring/xbstate.c */
 
-struct sk_xb;
 
 /**
  * struct sk_xb_ops - a driver's part of the xenbus handshake.
@@ -246,6 +252,9 @@ struct sk_xb_ops {
  * @lock:     serialises state changes and the ops; taken by
  *	      sk_xb_peer_changed() and sk_xb_remove().
  * @priv:     driver data.
+ * @ring_fatal: a ring of the device broke the protocol since the last
+ *	      disconnect (sk_xb_ring_fatal()); set without @lock, cleared
+ *	      under it once the driver's disconnect stopped the rings.
  */
 struct sk_xb {
 	struct xenbus_device *dev;
@@ -253,6 +262,7 @@ struct sk_xb {
 	bool frontend;
 	struct mutex lock;
 	void *priv;
+	bool ring_fatal;
 };
 
 void sk_xb_init(struct sk_xb *xb, struct xenbus_device *dev, bool frontend,
@@ -261,6 +271,7 @@ int sk_xb_start(struct sk_xb *xb);
 void sk_xb_peer_changed(struct sk_xb *xb, enum xenbus_state peer);
 void sk_xb_remove(struct sk_xb *xb);
 int sk_xb_reconfigure(struct sk_xb *xb, int (*write)(struct sk_xb *xb));
+void sk_xb_ring_fatal(struct sk_xb *xb);
 
 /* ring/driver.c: the xenbus driver skeleton */
 

@@ -377,8 +377,9 @@ END {
 			if (peak == "") continue
 			if (!mem++) {
 				print ""
-				print "dom0 memory per disk (splitkit_back): bounce pages at their peak over the"
-				print "whole guest, against max_pages; mapped grants are bounded apart: the"
+				print "dom0 memory per disk (splitkit_back): pages its requests held at their peak"
+				print "(bounce pages and bookkeeping) over the whole guest, against max_pages;"
+				print "mapped grants are bounded apart: the"
 				print "disk's grant_slots, max_grants x queues offered shared by its rings"
 				print "(Documentation/block.rst)"
 			}

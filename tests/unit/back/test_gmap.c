@@ -8,7 +8,8 @@
  * checks the rules that protect dom0: a slot with I/O in flight is never
  * evicted (its page never unmapped), no request does I/O on a slot that
  * another one is still mapping, and every grant the hash finds is the one
- * its slot holds.
+ * its slot holds; and grants a frontend chose to collide spread over the
+ * hash's buckets (its secret seed).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -344,6 +345,68 @@ static void random_against_model(void)
 	KTAP_EXPECT(p.m.busy > 0);
 }
 
+/*
+ * A frontend chooses its grant references: with the pool's secret seed,
+ * grants it picks to collide (all a page's worth apart, which the low
+ * bits of a plain multiplicative hash put in one bucket) still spread
+ * over the buckets, for every seed tried.
+ */
+#define BIG	4096
+#define BATCH	32
+
+static u32 longest_chain(const struct skb_gmap *m, u32 nb)
+{
+	u32 b, i, len, most = 0;
+
+	for (b = 0; b < nb; b++) {
+		len = 0;
+		for (i = m->bucket[b]; i != SKB_GMAP_NONE; i = m->slot[i].hnext)
+			len++;
+		if (len > most)
+			most = len;
+	}
+	return most;
+}
+
+static void chosen_grefs_short_chains(void)
+{
+	u32 nb = skb_gmap_buckets(BIG), k, i, j, most;
+	struct skb_gmap_slot *slot = calloc(BIG, sizeof(*slot));
+	u32 *bucket = calloc(nb, sizeof(*bucket));
+	struct skb_seg segs[BATCH];
+	u32 got[BATCH];
+	u8 act[BATCH];
+	struct skb_gmap m;
+
+	KTAP_ASSERT(slot && bucket);
+	srand(7);
+	for (k = 0; k < 8; k++) {
+		skb_gmap_init(&m, BIG, slot, bucket);
+		skb_gmap_seed(&m, (u32)rand() << 1 ^ (u32)rand());
+		for (i = 0; i < BIG; i += BATCH) {
+			for (j = 0; j < BATCH; j++) {
+				segs[j].gref = (i + j) << 12;
+				segs[j].first = 0;
+				segs[j].last = 7;
+			}
+			KTAP_ASSERT(skb_gmap_take(&m, segs, BATCH, got, act) ==
+				    BATCH);
+			for (j = 0; j < BATCH; j++) {
+				skb_gmap_mapped(&m, got[j]);
+				skb_gmap_put(&m, got[j]);
+			}
+		}
+		KTAP_EXPECT_EQ(m.nr_mapped, BIG);
+		most = longest_chain(&m, nb);
+		if (most > 16)
+			ktap_fail_at(__FILE__, __LINE__,
+				     "seed %u: a chain of %u grants (of %u in %u buckets)",
+				     k, most, BIG, nb);
+	}
+	free(slot);
+	free(bucket);
+}
+
 static const struct ktap_case cases[] = {
 	KTAP_CASE(hit_and_miss),
 	KTAP_CASE(full_copies_no_thrash),
@@ -351,6 +414,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(broken_mapping),
 	KTAP_CASE(pending_not_shared),
 	KTAP_CASE(random_against_model),
+	KTAP_CASE(chosen_grefs_short_chains),
 };
 
 KTAP_MAIN(cases)
