@@ -111,6 +111,14 @@ static bool sksh_act(struct sksh_disk *d, enum sks_action act)
 			pr_info(SKSH_NAME ": %pg now on its %s path; %llu bios held for %llu ns\n",
 				d->emul, to == SKS_PV ? "PV" : "emulated",
 				d->s.nr_held, d->s.last_held_ns);
+			/*
+			 * Settled on the emulated path, however it got there
+			 * (a refused switch, root's "emul" while idle): a dead
+			 * PV disk may be let go, a new one taken (back.c).
+			 */
+			if (to == SKS_EMUL && !d->back_stopped)
+				mod_delayed_work(system_unbound_wq,
+						 &d->back_work, 0);
 		}
 	while ((b = sks_next_held(&d->s, &p))) {
 		struct sksh_ctx *ctx = container_of(b, struct sksh_ctx, core);
@@ -199,6 +207,12 @@ static void sksh_done(struct sksh_ctx *ctx, blk_status_t status,
 	 * REQ_NOWAIT, a medium error) goes to the submitter as it came.
 	 */
 	if (failed && d->s.emul_gone && !sksh_path_error(status))
+		failed = false;
+	/*
+	 * "Try again" (a REQ_NOWAIT bio found the queue full) is the
+	 * submitter's to act on, on either path: no failure of the path.
+	 */
+	if (status == BLK_STS_AGAIN)
 		failed = false;
 	/* a PV error sends the disk back; the bio is retried there */
 	if (failed && ctx->core.path == SKS_PV) {
@@ -468,7 +482,7 @@ static void sksh_work(struct work_struct *work)
 {
 	struct sksh_disk *d = container_of(work, struct sksh_disk, work);
 	unsigned long flags;
-	bool flush, ok, go = false;
+	bool flush, ok, to_pv, go = false;
 
 	spin_lock_irqsave(&d->lock, flags);
 	flush = d->flush_wanted;
@@ -490,7 +504,11 @@ static void sksh_work(struct work_struct *work)
 		if (!ok)
 			pr_warn(SKSH_NAME ": flushing %pg failed: the disk stays on its emulated path\n",
 				d->emul);
-		if (ok && !sksh_same_backing(d)) {
+		/* (a switch reversed meanwhile needs no proof of identity) */
+		spin_lock_irqsave(&d->lock, flags);
+		to_pv = d->s.state == SKS_TO_PV;
+		spin_unlock_irqrestore(&d->lock, flags);
+		if (ok && to_pv && !sksh_same_backing(d)) {
 			pr_err(SKSH_NAME ": not switching %pg to %pg\n",
 			       d->emul, d->pv);
 			ok = false;
@@ -724,13 +742,19 @@ int sksh_pv_get(struct sksh_disk *d, dev_t devt, struct file **file,
  * @file: the file it gave (NULL before Linux 6.9).
  * @bdev: the block_device it gave.
  *
- * Process context.  The exclusive claim ends at once.
+ * Process context.  The exclusive claim ends at once, and so does the open
+ * (splitkit_front's unclaim, which may follow, refuses while the disk is
+ * open): on Linux 6.9 and later the file's last reference is dropped here,
+ * not left to the task's return to user space (rmmod) or to the delayed
+ * fput of a worker.
  */
 void sksh_pv_put(struct sksh_disk *d, struct file *file,
 		 struct block_device *bdev)
 {
 #ifdef SKSH_HAVE_BDEV_FILE
-	bdev_fput(file);
+	get_file(file);
+	bdev_fput(file);	/* the claim; our reference keeps the file */
+	__fput_sync(file);	/* the open: blkdev_release() now */
 #else
 	blkdev_put(bdev, SKSH_PV_MODE);
 #endif
@@ -821,6 +845,11 @@ destroy_wq:
 void sksh_disk_close(struct sksh_disk *d)
 {
 	wait_event(d->idle, !atomic_read(&d->nr_ctx));
+	/*
+	 * The last completion woke us from module code it has not yet left
+	 * (sksh_done(), perhaps preempted there): let it return first.
+	 */
+	synchronize_rcu_tasks();
 	flush_work(&d->work);
 	sksh_back_stop(d);
 	if (d->pv)
