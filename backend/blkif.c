@@ -166,8 +166,6 @@ static void skb_start_rw(struct skb_dev *d, struct sk_chan *ch,
 			skb_refuse(d, ch, desc, r);
 			return;
 		}
-		/* its length is known now (skb_req_check_segs()) */
-		skb_limit_wait(d, ch, &req->desc);
 	}
 	/* segments left to copy: all of them without a pool */
 	n = gp ? skb_gpool_map(gp, req) : desc->nr_segs;
@@ -262,9 +260,12 @@ void skb_chan_msg(struct sk_chan *ch, const void *msg)
 		skb_refuse(d, ch, &desc, r);
 		return;
 	}
-	/* agreed I/O limits (limit.c); an indirect one's once its size is read */
-	if (!desc.indirect)
-		skb_limit_wait(d, ch, &desc);
+	/*
+	 * Agreed I/O limits (limit.c), before the request holds anything of
+	 * the page budget: a throttled guest must not hold pages that other
+	 * disks wait for.
+	 */
+	skb_limit_wait(d, ch, &desc);
 	if (desc.barrier)
 		skb_barrier_drain(d, ch);
 	skb_start[desc.kind](d, ch, &desc);

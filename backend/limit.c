@@ -221,8 +221,10 @@ void skb_limits_exit(void)
  * Consumer context (may sleep).  Every request costs one against the
  * requests-per-second limit; every request but a discard costs the bytes
  * it carries against the bandwidth limit (a flush or barrier with data is
- * a write), so an indirect request must be paid for once its segments are
- * read (before, its length is 0).  Returns at once if the disk has no
+ * a write).  An indirect request is paid for before its segments are read
+ * (reading them takes pages of the budget, which a throttled request must
+ * not hold while it waits): a whole page per segment, what Linux's
+ * frontends send, and never less than it carries.  Returns at once if the disk has no
  * limit or the device is stopping.  Before it sleeps, it publishes the
  * answers written on @ch so far.
  */
@@ -237,8 +239,9 @@ void skb_limit_wait(struct skb_dev *d, struct sk_chan *ch,
 	if (!atomic_read(&skb_nr_limits) || skb_vdev_of(d->dev, &vdev))
 		return;
 	cost[SKB_LIMIT_IOPS] = 1;
-	cost[SKB_LIMIT_BW] = desc->kind != SKB_KIND_DISCARD ?
-			     (u64)desc->nr_sectors << 9 : 0;
+	cost[SKB_LIMIT_BW] = desc->kind == SKB_KIND_DISCARD ? 0 :
+			     desc->indirect ? (u64)desc->nr_segs * SK_BLKIF_PAGE_SIZE :
+			     (u64)desc->nr_sectors << 9;
 	now = ktime_get_ns();
 	spin_lock(&skb_limit_lock);
 	l = skb_limit_find(d->dev->otherend_id, vdev);

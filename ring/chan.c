@@ -279,8 +279,11 @@ static bool sk_chan_consume(struct sk_chan *ch)
 		ch->idle_since = ktime_get_ns();
 		break;
 	}
-	/* a continuation may find the rest already taken: not spurious */
-	ch->spurious_run = !msgs && !resumed;
+	/*
+	 * A continuation may find the rest already taken: not spurious; nor
+	 * is an event while paused (the peer's requests wait in the ring).
+	 */
+	ch->spurious_run = !msgs && !resumed && !READ_ONCE(ch->paused);
 	sk_chan_account_run(ch, msgs);
 	return false;
 }

@@ -72,6 +72,12 @@ static int sk_xb_do(struct sk_xb *xb, enum sk_xb_action act)
 {
 	int err = 0;
 
+	/*
+	 * New rings (a frontend's setup, a backend's connect): a mark left
+	 * by rings a resume tore down outside the helper is not theirs.
+	 */
+	if (act == SK_XB_SETUP || (act == SK_XB_CONNECT && !xb->frontend))
+		WRITE_ONCE(xb->ring_fatal, false);
 	switch (act) {
 	case SK_XB_SETUP:
 		err = xb->ops->setup ? xb->ops->setup(xb) : -EINVAL;

@@ -850,8 +850,9 @@ void sksh_disk_close(struct sksh_disk *d)
 	 * (sksh_done(), perhaps preempted there): let it return first.
 	 */
 	synchronize_rcu_tasks();
-	flush_work(&d->work);
+	/* (back.c's works may queue the switch work: stopped first) */
 	sksh_back_stop(d);
+	flush_work(&d->work);
 	if (d->pv)
 		sksh_pv_put(d, d->pv_file, d->pv);
 	sksh_back_unclaim(d);

@@ -7,6 +7,7 @@
  * bounded long-operation steps with a progress bar.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -70,14 +71,18 @@ static int backing_size(const char *image, struct ski_create_opts *co)
 	if (!path)
 		return sk_fail_errno(co->backing_file, -ENOMEM);
 	if (!strcmp(co->backing_format, "raw")) {
-		struct stat st;
+		/* a file's or a block device's size: its end */
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		off_t end = fd < 0 ? -1 : lseek(fd, 0, SEEK_END);
 
-		err = stat(path, &st) ? -errno : 0;
+		err = end < 0 ? -errno : 0;
+		if (fd >= 0)
+			close(fd);
 		if (err)
 			fprintf(stderr, "splitkit img: cannot open %s: %s\n",
 				path, strerror(-err));
 		else	/* its last sector may be partial: read as zeros */
-			co->size = (st.st_size + 511) & ~511ULL;
+			co->size = ((u64)end + 511) & ~511ULL;
 	} else {
 		err = open_image(path, SKI_OPEN_NO_BACKING, &base);
 		if (!err) {

@@ -58,21 +58,38 @@ int sk_parse_size(const char *s, uint64_t *out)
  * @always: escape even when @out is no terminal (human-readable output);
  *	false: only on a terminal (a value a script may read back as it is).
  *
- * Control characters (below 0x20, and 0x7f) are printed as \xNN, so that
- * an image cannot send escape sequences to the terminal; other bytes
- * (UTF-8 included) as they are.
+ * Control characters are printed as \xNN, so that an image cannot send
+ * escape sequences to the terminal: C0 (below 0x20) and DEL, C1 as a byte
+ * (0x80-0x9f outside a UTF-8 sequence) and as UTF-8 (U+0080-U+009F, which
+ * some terminals take as CSI and the like); other bytes (the rest of
+ * UTF-8) as they are.
  */
 void sk_put_text(FILE *out, const char *s, bool always)
 {
 	bool escape = always || isatty(fileno(out));
+	unsigned int cont = 0;	/* continuation bytes a lead byte promised */
 
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
+		bool ctl = c < 0x20 || c == 0x7f ||
+			   (c >= 0x80 && c <= 0x9f && !cont) ||
+			   (c == 0xc2 && (unsigned char)s[1] >= 0x80 &&
+			    (unsigned char)s[1] <= 0x9f);
 
-		if (escape && (c < 0x20 || c == 0x7f))
+		if (escape && ctl) {
 			fprintf(out, "\\x%02x", c);
+			if (c == 0xc2)
+				fprintf(out, "\\x%02x", (unsigned char)*++s);
+			cont = 0;
+			continue;
+		}
+		fputc(c, out);
+		if (c >= 0xc0)
+			cont = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : 1;
+		else if (c >= 0x80 && cont)
+			cont--;
 		else
-			fputc(c, out);
+			cont = 0;
 	}
 }
 
