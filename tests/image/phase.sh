@@ -161,6 +161,20 @@ run "img export to a full device fails, names it, leaves the device" \
 run "img write from an input that cannot be read fails and says so" \
 	sh -c "'$SK' img write ours.qcow2 '$W' 0 2>'$W/err';
 	       test \$? = 1 && grep -q reading '$W/err'"
+run "img create: an image cannot be its own backing file" \
+	refused self.qcow2 "its own backing file" "$SK" img create -b self.qcow2 -F qcow2 self.qcow2 1M
+run "img create: a backing file that is not there is refused with a size given too" \
+	refused c8.qcow2 "nonexist.qcow2" "$SK" img create -b nonexist.qcow2 -F qcow2 c8.qcow2 1M
+export_kept()	# export_kept <image> <out>: refused, and <out> unchanged
+{
+	cp "$2" "$W/before" &&
+		refused /nonexistent "not overwritten" "$SK" img export "$1" "$2" &&
+		cmp "$2" "$W/before"
+}
+run "img export onto the image itself is refused and leaves it whole" \
+	export_kept ours.qcow2 ours.qcow2
+run "img export onto the image's backing file is refused and leaves it whole" \
+	export_kept ours.qcow2 top.qcow2
 esc_hidden()	# an image's escape sequence is printed escaped by img info
 {
 	# ESC (C0) and CSI as UTF-8 (U+009B, C1); an e-acute stays as it is

@@ -41,6 +41,7 @@ static int set_pair(struct ski_vminfo *info, const char *pair)
 {
 	char key[SKI_VM_KEY_MAX + 1];
 	const char *eq = strchr(pair, '=');
+	int err;
 
 	if (!eq || eq == pair || (size_t)(eq - pair) > SKI_VM_KEY_MAX) {
 		fprintf(stderr, "splitkit img: expected KEY=VALUE, got '%s'\n",
@@ -49,15 +50,27 @@ static int set_pair(struct ski_vminfo *info, const char *pair)
 	}
 	memcpy(key, pair, eq - pair);
 	key[eq - pair] = 0;
-	return ski_vminfo_set(info, key, eq + 1);
+	err = ski_vminfo_set(info, key, eq + 1);
+	if (err)
+		fprintf(stderr, "splitkit img: field '%s': %s\n", key,
+			strerror(-err));
+	return err;
 }
 
-/* The guest size of the backing file named in @co, for a create without
- * a size: the backing name is relative to the new image's directory. */
-static int backing_size(const char *image, struct ski_create_opts *co)
+/*
+ * The backing file named in @co must be there (and not be the new image
+ * itself): opened as its format says (-F), or only looked at without -F,
+ * where no format is recorded (splitkit_back refuses such an image).  Its
+ * guest size goes to @co when none was given.  The name is relative to
+ * the new image's directory.
+ */
+static int backing_check(const char *image, struct ski_create_opts *co)
 {
 	const char *slash = strrchr(image, '/');
+	const char *fmt = co->backing_format;
 	struct ski_image *base;
+	struct stat st;
+	u64 size = 0;
 	char *path;
 	int err;
 
@@ -70,7 +83,11 @@ static int backing_size(const char *image, struct ski_create_opts *co)
 	}
 	if (!path)
 		return sk_fail_errno(co->backing_file, -ENOMEM);
-	if (!strcmp(co->backing_format, "raw")) {
+	if (!strcmp(path, image)) {
+		fprintf(stderr, "splitkit img: %s cannot be its own backing file\n",
+			image);
+		err = -EINVAL;
+	} else if (fmt && !strcmp(fmt, "raw")) {
 		/* a file's or a block device's size: its end */
 		int fd = open(path, O_RDONLY | O_CLOEXEC);
 		off_t end = fd < 0 ? -1 : lseek(fd, 0, SEEK_END);
@@ -82,14 +99,25 @@ static int backing_size(const char *image, struct ski_create_opts *co)
 			fprintf(stderr, "splitkit img: cannot open %s: %s\n",
 				path, strerror(-err));
 		else	/* its last sector may be partial: read as zeros */
-			co->size = ((u64)end + 511) & ~511ULL;
-	} else {
+			size = ((u64)end + 511) & ~511ULL;
+	} else if (fmt) {
 		err = open_image(path, SKI_OPEN_NO_BACKING, &base);
 		if (!err) {
-			co->size = ski_image_header(base)->size;
+			size = ski_image_header(base)->size;
 			ski_close(base);
 		}
+	} else {
+		err = stat(path, &st) ? -errno : 0;
+		if (err)
+			fprintf(stderr, "splitkit img: cannot open %s: %s\n",
+				path, strerror(-err));
+		else
+			fprintf(stderr,
+				"splitkit img: warning: no backing format recorded (-F): splitkit_back will not attach %s\n",
+				image);
 	}
+	if (!err && !co->size)
+		co->size = size;
 	free(path);
 	return err;
 }
@@ -148,13 +176,12 @@ static int cmd_create(const struct sk_args *a)
 				a->argv[1]);
 			goto free_info;
 		}
-	} else if (co.backing_file) {
-		if (backing_size(a->argv[0], &co))
-			goto free_info;
-	} else {
+	} else if (!co.backing_file) {
 		ret = sk_usage_error(a);
 		goto free_info;
 	}
+	if (co.backing_file && backing_check(a->argv[0], &co))
+		goto free_info;
 	ski_vminfo_add_history(&info, "created", skp_time(), NULL);
 	co.vminfo = &info;
 	err = ski_create(a->argv[0], &co);
@@ -642,7 +669,9 @@ static int search_visit(const char *path, const struct stat *st, int type,
 			json_object_object_add(obj, "vm", vminfo_json(vm));
 			json_object_array_add(search.found_json, obj);
 		} else {
-			printf("%s\n", path);
+			/* a file's name is anyone's: escaped on a terminal */
+			sk_put_text(stdout, path, false);
+			printf("\n");
 		}
 		search.found++;
 	}
@@ -727,12 +756,27 @@ static int cmd_op(const struct sk_args *a)
 
 #define RAW_CHUNK	(1U << 20)
 
+/*
+ * Is @st the file of @img or of an image of its backing chain?  (An
+ * export there would truncate what it is reading.)
+ */
+static bool in_chain(struct ski_image *img, const struct stat *st)
+{
+	struct stat is;
+
+	for (; img; img = ski_image_backing(img))
+		if (!stat(ski_image_path(img), &is) && is.st_dev == st->st_dev &&
+		    is.st_ino == st->st_ino)
+			return true;
+	return false;
+}
+
 static int cmd_export(const struct sk_args *a)
 {
 	const char *to = a->argv[1];
 	struct ski_image *img;
 	u64 off, n, size;
-	bool regular;
+	bool created;
 	struct stat st;
 	FILE *out;
 	char *buf;
@@ -741,6 +785,14 @@ static int cmd_export(const struct sk_args *a)
 	if (open_image(a->argv[0], 0, &img))
 		return 1;
 	size = ski_image_header(img)->size;
+	created = stat(to, &st) && errno == ENOENT;
+	if (!created && in_chain(img, &st)) {
+		fprintf(stderr,
+			"splitkit img: %s is %s or one of its backing files: not overwritten\n",
+			to, a->argv[0]);
+		ski_close(img);
+		return 1;
+	}
 	buf = malloc(RAW_CHUNK);
 	if (!buf) {
 		ski_close(img);
@@ -751,7 +803,6 @@ static int cmd_export(const struct sk_args *a)
 		err = sk_fail_errno(to, -errno);
 		goto free_buf;
 	}
-	regular = !fstat(fileno(out), &st) && S_ISREG(st.st_mode);
 	for (off = 0; off < size; off += n) {
 		n = size - off < RAW_CHUNK ? size - off : RAW_CHUNK;
 		err = ski_read(img, buf, n, off);
@@ -766,8 +817,8 @@ static int cmd_export(const struct sk_args *a)
 	}
 	if (fclose(out) && !err)
 		err = sk_fail_errno(to, -EIO);
-	/* no half a disk left behind under the name asked for */
-	if (err && regular)
+	/* no half a disk left behind under a name that was free */
+	if (err && created)
 		unlink(to);
 free_buf:
 	free(buf);
