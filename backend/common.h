@@ -405,6 +405,7 @@ struct skb_dev {
  *	(the struct and its per-segment arrays) and its bounce pages; until
  *	skb_req_set_bounce() also its indirect buffer's and a bounce page's
  *	for every segment (req.c, skb_req_alloc()).
+ * @meta_pages: of @budget, its bookkeeping's pages (skb_req_alloc()).
  * @bounce: its segments on bounce pages, grant-copied (0 until
  *	skb_req_set_bounce()).
  * @iocb: file path.
@@ -427,6 +428,7 @@ struct skb_req {
 	int error;
 	bool end_write;
 	unsigned int budget;
+	unsigned int meta_pages;
 	unsigned int bounce;
 	struct kiocb iocb;
 	struct llist_node done_node;

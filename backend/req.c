@@ -485,10 +485,11 @@ struct skb_req *skb_req_alloc(struct skb_dev *d, struct sk_chan *ch,
 	unsigned int n = desc->nr_segs;
 	bool gp = skb_queue(d, ch)->gp;
 	struct skb_req *req;
-	unsigned int cost;
+	unsigned int meta, cost;
 	int err;
 
-	cost = skb_req_meta_pages(n, gp, desc->indirect) + n;
+	meta = skb_req_meta_pages(n, gp, desc->indirect);
+	cost = meta + n;
 	if (desc->indirect)
 		cost += desc->nr_indirect;
 	err = skb_pages_get(d, ch, cost);
@@ -500,6 +501,7 @@ struct skb_req *skb_req_alloc(struct skb_dev *d, struct sk_chan *ch,
 		return ERR_PTR(-ENOMEM);
 	}
 	req->budget = cost;	/* given back by skb_req_free() */
+	req->meta_pages = meta;
 	req->d = d;
 	req->ch = ch;
 	req->desc = *desc;
@@ -540,9 +542,7 @@ free_req:
  */
 void skb_req_set_bounce(struct skb_req *req, unsigned int n)
 {
-	/* gslot: allocated with the pool (skb_req_alloc()) */
-	unsigned int keep = skb_req_meta_pages(req->desc.nr_segs, !!req->gslot,
-					       req->desc.indirect) + n;
+	unsigned int keep = req->meta_pages + n;
 
 	req->bounce = n;
 	if (WARN_ON_ONCE(keep > req->budget) || keep == req->budget)

@@ -163,6 +163,16 @@ static void sk_link_release_back(struct sk_chan *ch)
 	ch->sring = NULL;
 }
 
+/* Calls @fn on each channel of @l, in order. */
+static void sk_link_each_chan(struct sk_link *l,
+			      void (*fn)(struct sk_chan *ch))
+{
+	unsigned int i;
+
+	for (i = 0; i < l->nr_chans; i++)
+		fn(&l->chans[i]);
+}
+
 /**
  * sk_link_destroy() - tear a link down from either end, at any moment.
  * @l: link, or NULL (nothing to do).
@@ -179,8 +189,7 @@ void sk_link_destroy(struct sk_link *l)
 	if (!l)
 		return;
 	sk_stats_link_del(l);
-	for (i = 0; i < l->nr_chans; i++)
-		sk_chan_stop(&l->chans[i]);
+	sk_link_each_chan(l, sk_chan_stop);
 	for (i = 0; i < l->nr_chans; i++) {
 		if (l->frontend)
 			sk_link_release_front(&l->chans[i], 1u << l->order);
@@ -206,12 +215,8 @@ SPLITKIT_EXPORT(sk_link_destroy);
  */
 void sk_link_drain(struct sk_link *l)
 {
-	unsigned int i;
-
-	if (!l)
-		return;
-	for (i = 0; i < l->nr_chans; i++)
-		sk_chan_drain(&l->chans[i]);
+	if (l)
+		sk_link_each_chan(l, sk_chan_drain);
 }
 SPLITKIT_EXPORT(sk_link_drain);
 
@@ -229,12 +234,8 @@ SPLITKIT_EXPORT(sk_link_drain);
  */
 void sk_link_pause(struct sk_link *l)
 {
-	unsigned int i;
-
-	if (!l)
-		return;
-	for (i = 0; i < l->nr_chans; i++)
-		sk_chan_pause(&l->chans[i]);
+	if (l)
+		sk_link_each_chan(l, sk_chan_pause);
 }
 SPLITKIT_EXPORT(sk_link_pause);
 

@@ -2,12 +2,14 @@
 /*
  * splitkit_back's attach rules for qcow2 images (see policy.h): a pure
  * decision over an image's decoded VM information and one attach, with
- * the reason for a refusal written as text for xl to print.  The fields,
- * in the order they are checked: the backend's own rule (a writable attach
- * must be the only one), "requires", "expires", "allowed-domains",
- * "read-only", "max-attach".  Values come from a file a guest owner may
- * have written: every number is parsed strictly, every list walked within
- * its NUL, and only a bounded prefix of a value is quoted back.
+ * the reason for a refusal written as text for xl to print.  In the order
+ * checked: the backend's own rule (a writable attach must be the only
+ * one); the forms of "requires", "expires", "read-only", "max-attach"
+ * (skb_policy_value_check(), which splitkit img meta set runs too); then
+ * "expires", "allowed-domains", "read-only", "max-attach" against the
+ * attach.  Values come from a file a guest owner may have written: every
+ * number is parsed strictly, every list walked within its NUL, and only a
+ * bounded prefix of a value is quoted back.
  */
 #ifdef SPLITKIT_USERSPACE
 #include <stdio.h>
@@ -73,6 +75,116 @@ static bool skb_parse_u64(const char *s, u64 *out)
 	return true;
 }
 
+/* "requires": every feature it names is one this file enforces. */
+static bool skb_valid_requires(const char *v, char *why, size_t len)
+{
+	const char *p = v;
+
+	while (*p) {
+		size_t n;
+
+		p += strspn(p, SKB_SEP);
+		n = strcspn(p, SKB_SEP);
+		if (n && !skb_known(p, n)) {
+			snprintf(why, len, "image requires feature '%.*s' which splitkit_back does not know",
+				 (int)(n < 40 ? n : 40), p);
+			return false;
+		}
+		p += n;
+	}
+	return true;
+}
+
+static bool skb_valid_time(const char *v, char *why, size_t len)
+{
+	u64 t;
+
+	if (skb_parse_u64(v, &t))
+		return true;
+	snprintf(why, len, "image policy: expires '%.20s' is not a Unix time",
+		 v);
+	return false;
+}
+
+static bool skb_valid_bool(const char *v, char *why, size_t len)
+{
+	if (!strcmp(v, "0") || !strcmp(v, "1"))
+		return true;
+	snprintf(why, len, "image policy: read-only '%.20s' is not 0 or 1", v);
+	return false;
+}
+
+static bool skb_valid_count(const char *v, char *why, size_t len)
+{
+	u64 n;
+
+	if (skb_parse_u64(v, &n))
+		return true;
+	snprintf(why, len, "image policy: max-attach '%.20s' is not a number",
+		 v);
+	return false;
+}
+
+/* The policy fields whose values have a form, in the order checked. */
+static const struct {
+	const char *key;
+	bool (*valid)(const char *v, char *why, size_t len);
+} skb_policy_forms[] = {
+	{ "requires", skb_valid_requires },
+	{ "expires", skb_valid_time },
+	{ "read-only", skb_valid_bool },
+	{ "max-attach", skb_valid_count },
+};
+
+/**
+ * skb_policy_value_check() - is @value a value splitkit_back takes for
+ *	field @key?
+ * @key: a VM information field name.
+ * @value: its value (NUL-terminated).
+ * @why: set to the reason for a refusal (NUL-terminated, truncated to
+ *	@len), untouched on success.
+ * @len: size of @why, at least 1.
+ *
+ * The forms skb_policy_check() demands (Documentation/image.rst, "Policy
+ * fields"): "requires" names only features it knows, "expires" and
+ * "max-attach" are decimal numbers, "read-only" is 0 or 1.  Other fields
+ * take any value.  For the tool (splitkit img meta set), so that an image
+ * never gets a value every attach would refuse.  Any context.
+ *
+ * Return: 0, or -EINVAL.
+ */
+int skb_policy_value_check(const char *key, const char *value, char *why,
+			   size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(skb_policy_forms) / sizeof(skb_policy_forms[0]);
+	     i++)
+		if (!strcmp(key, skb_policy_forms[i].key))
+			return skb_policy_forms[i].valid(value, why, len) ?
+			       0 : -EINVAL;
+	return 0;
+}
+
+/**
+ * skb_policy_expired() - has the image's "expires" time come?
+ * @info: the image's decoded VM information, or NULL.
+ * @now: the current time, Unix seconds.
+ *
+ * As skb_policy_check() decides: expired when @now is at or past the
+ * time.  A value that is no Unix time is not "expired" here (the attach
+ * is refused for its form).  Any context.
+ *
+ * Return: true if expired.
+ */
+bool skb_policy_expired(const struct ski_vminfo *info, u64 now)
+{
+	const char *v = info ? ski_vminfo_get(info, "expires") : NULL;
+	u64 t;
+
+	return v && skb_parse_u64(v, &t) && now >= t;
+}
+
 /**
  * skb_policy_check() - may this attach go ahead?
  * @info: the image's decoded VM information, or NULL if it has none.
@@ -88,8 +200,9 @@ static bool skb_parse_u64(const char *s, u64 *out)
 int skb_policy_check(const struct ski_vminfo *info,
 		     const struct skb_policy_in *in, char *why, size_t len)
 {
-	const char *v, *p;
-	u64 t;
+	const char *v;
+	size_t i;
+	u64 t = 0;
 
 	if (in->attached && (in->attached_writer || !in->read_only)) {
 		snprintf(why, len, "image is already attached (%u time(s)); a writable attach must be the only one",
@@ -98,31 +211,17 @@ int skb_policy_check(const struct ski_vminfo *info,
 	}
 	if (!info)
 		return 0;
-	v = ski_vminfo_get(info, "requires");
-	for (p = v ? v : ""; *p; ) {
-		size_t n;
-
-		p += strspn(p, SKB_SEP);
-		n = strcspn(p, SKB_SEP);
-		if (n && !skb_known(p, n)) {
-			snprintf(why, len, "image requires feature '%.*s' which splitkit_back does not know",
-				 (int)(n < 40 ? n : 40), p);
+	for (i = 0; i < sizeof(skb_policy_forms) / sizeof(skb_policy_forms[0]);
+	     i++) {
+		v = ski_vminfo_get(info, skb_policy_forms[i].key);
+		if (v && !skb_policy_forms[i].valid(v, why, len))
 			return -EACCES;
-		}
-		p += n;
 	}
-	v = ski_vminfo_get(info, "expires");
-	if (v) {
-		if (!skb_parse_u64(v, &t)) {
-			snprintf(why, len, "image policy: expires '%.20s' is not a Unix time",
-				 v);
-			return -EACCES;
-		}
-		if (in->now >= t) {
-			snprintf(why, len, "image expired (expires %llu)",
-				 (unsigned long long)t);
-			return -EACCES;
-		}
+	if (skb_policy_expired(info, in->now)) {
+		skb_parse_u64(ski_vminfo_get(info, "expires"), &t);
+		snprintf(why, len, "image expired (expires %llu)",
+			 (unsigned long long)t);
+		return -EACCES;
 	}
 	v = ski_vminfo_get(info, "allowed-domains");
 	if (v && !(in->dom_name &&
@@ -134,27 +233,15 @@ int skb_policy_check(const struct ski_vminfo *info,
 		return -EACCES;
 	}
 	v = ski_vminfo_get(info, "read-only");
-	if (v && strcmp(v, "0") && strcmp(v, "1")) {
-		snprintf(why, len, "image policy: read-only '%.20s' is not 0 or 1",
-			 v);
-		return -EACCES;
-	}
 	if (v && !strcmp(v, "1") && !in->read_only) {
 		snprintf(why, len, "image policy: read-only (attach with access=ro)");
 		return -EACCES;
 	}
 	v = ski_vminfo_get(info, "max-attach");
-	if (v) {
-		if (!skb_parse_u64(v, &t)) {
-			snprintf(why, len, "image policy: max-attach '%.20s' is not a number",
-				 v);
-			return -EACCES;
-		}
-		if (in->attached >= t) {
-			snprintf(why, len, "image policy: at most %llu concurrent attach(es), %u now",
-				 (unsigned long long)t, in->attached);
-			return -EACCES;
-		}
+	if (v && skb_parse_u64(v, &t) && in->attached >= t) {
+		snprintf(why, len, "image policy: at most %llu concurrent attach(es), %u now",
+			 (unsigned long long)t, in->attached);
+		return -EACCES;
 	}
 	return 0;
 }

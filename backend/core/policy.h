@@ -4,7 +4,8 @@
  * image's own policy (its VM information fields, Documentation/image.rst)
  * and the backend's rule on concurrent attaches, against who attaches and
  * how.  Portable C with no allocation: backend/qcow2.c calls it at attach,
- * the unit tests and the fuzzer in tests/unit/back/ run the same file.
+ * the splitkit tool checks values with it (img meta set, info), and the
+ * unit tests and the fuzzer in tests/unit/back/ run the same file.
  */
 #ifndef _SPLITKIT_BACK_POLICY_H
 #define _SPLITKIT_BACK_POLICY_H
@@ -29,6 +30,9 @@ struct skb_policy_in {
 	u64 now;
 };
 
+int skb_policy_value_check(const char *key, const char *value, char *why,
+			   size_t len);
+bool skb_policy_expired(const struct ski_vminfo *info, u64 now);
 int skb_policy_check(const struct ski_vminfo *info,
 		     const struct skb_policy_in *in, char *why, size_t len);
 

@@ -538,6 +538,31 @@ run "history records creation and operations" \
 	eval '"$SK" img compact vm.qcow2 >/dev/null &&
 	      "$SK" img info vm.qcow2 | grep -q "created" &&
 	      "$SK" img info vm.qcow2 | grep -q "compacted"'
+meta_kept()	# meta_kept <text> <meta command args...>: refused, fields unchanged
+{
+	local text=$1
+	shift
+	"$SK" img meta list vm.qcow2 >"$W/meta.before" &&
+		refused /nonexistent "$text" "$SK" img meta "$@" &&
+		"$SK" img meta list vm.qcow2 | cmp -s - "$W/meta.before"
+}
+run "meta set refuses a policy value splitkit_back would refuse (expires soon)" \
+	meta_kept "not a Unix time" set vm.qcow2 expires soon
+run "meta set refuses read-only yes and an unknown required feature" \
+	eval 'meta_kept "not 0 or 1" set vm.qcow2 read-only yes &&
+	      meta_kept "does not know" set vm.qcow2 requires teleport'
+run "img create -m refuses a policy value splitkit_back would refuse" \
+	refused pol.qcow2 "not a number" "$SK" img create -m max-attach=-1 pol.qcow2 1M
+run "meta rm: a VALUE only with key tag, and tag needs one" \
+	eval '"$SK" img meta set vm.qcow2 description x &&
+	      meta_kept "only taken with key" rm vm.qcow2 description y &&
+	      meta_kept "which tag" rm vm.qcow2 tag'
+run "info: expires 0 is EXPIRED, as splitkit_back refuses it; a future time is not" \
+	eval '"$SK" img meta set vm.qcow2 expires 0 &&
+	      "$SK" img info vm.qcow2 | grep -q "(EXPIRED)" &&
+	      "$SK" img meta set vm.qcow2 expires 99999999999 &&
+	      ! "$SK" img info vm.qcow2 | grep -q "EXPIRED" &&
+	      "$SK" img meta rm vm.qcow2 expires'
 search_test()
 {
 	mkdir -p tree/a/b && cp vm.qcow2 tree/a/b/ && cp q4096.qcow2 tree/a/ &&

@@ -21,6 +21,7 @@
 #include "core/ops.h"
 #include "user/platform_user.h"
 #include "splitkit.h"
+#include "../../backend/core/policy.h"
 
 #define STEP_DEFAULT	256
 
@@ -37,11 +38,36 @@ static int open_image(const char *path, unsigned int flags,
 
 /* ---- create ---------------------------------------------------------- */
 
+/*
+ * Sets field @key, refusing a policy field's value that splitkit_back
+ * would refuse at every attach (backend/core/policy.c).
+ */
+static int set_field(struct ski_vminfo *info, const char *key,
+		     const char *value)
+{
+	char why[192];
+	int err;
+
+	err = skb_policy_value_check(key, value, why, sizeof(why));
+	if (err) {
+		fprintf(stderr, "splitkit img: field '%s': splitkit_back would refuse every attach: %s\n",
+			key, why);
+		return err;
+	}
+	err = ski_vminfo_set(info, key, value);
+	if (err == -EINVAL)
+		fprintf(stderr, "splitkit img: field '%s': bad key or value (keys: a-z 0-9 - _ ., at most %d; required takes 0 or 1)\n",
+			key, SKI_VM_KEY_MAX);
+	else if (err)
+		fprintf(stderr, "splitkit img: field '%s': %s\n", key,
+			strerror(-err));
+	return err;
+}
+
 static int set_pair(struct ski_vminfo *info, const char *pair)
 {
 	char key[SKI_VM_KEY_MAX + 1];
 	const char *eq = strchr(pair, '=');
-	int err;
 
 	if (!eq || eq == pair || (size_t)(eq - pair) > SKI_VM_KEY_MAX) {
 		fprintf(stderr, "splitkit img: expected KEY=VALUE, got '%s'\n",
@@ -50,10 +76,40 @@ static int set_pair(struct ski_vminfo *info, const char *pair)
 	}
 	memcpy(key, pair, eq - pair);
 	key[eq - pair] = 0;
-	err = ski_vminfo_set(info, key, eq + 1);
-	if (err)
-		fprintf(stderr, "splitkit img: field '%s': %s\n", key,
-			strerror(-err));
+	return set_field(info, key, eq + 1);
+}
+
+/*
+ * The guest size a backing file at @path of format @fmt gives, in bytes
+ * (a raw file's or device's end rounded up to a sector: its last sector
+ * may be partial and reads as zeros).  With no format (NULL) it is only
+ * looked at: *@size stays 0.
+ */
+static int backing_size(const char *path, const char *fmt, u64 *size)
+{
+	struct ski_image *base;
+	struct stat st;
+	off_t end;
+	int fd, err;
+
+	if (!fmt)
+		return stat(path, &st) ? -errno : 0;
+	if (strcmp(fmt, "raw")) {
+		err = ski_open(path, SKI_OPEN_NO_BACKING, &base);
+		if (!err) {
+			*size = ski_image_header(base)->size;
+			ski_close(base);
+		}
+		return err;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	end = lseek(fd, 0, SEEK_END);
+	err = end < 0 ? -errno : 0;
+	close(fd);
+	if (!err)
+		*size = ((u64)end + 511) & ~511ULL;
 	return err;
 }
 
@@ -67,9 +123,6 @@ static int set_pair(struct ski_vminfo *info, const char *pair)
 static int backing_check(const char *image, struct ski_create_opts *co)
 {
 	const char *slash = strrchr(image, '/');
-	const char *fmt = co->backing_format;
-	struct ski_image *base;
-	struct stat st;
 	u64 size = 0;
 	char *path;
 	int err;
@@ -87,31 +140,12 @@ static int backing_check(const char *image, struct ski_create_opts *co)
 		fprintf(stderr, "splitkit img: %s cannot be its own backing file\n",
 			image);
 		err = -EINVAL;
-	} else if (fmt && !strcmp(fmt, "raw")) {
-		/* a file's or a block device's size: its end */
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		off_t end = fd < 0 ? -1 : lseek(fd, 0, SEEK_END);
-
-		err = end < 0 ? -errno : 0;
-		if (fd >= 0)
-			close(fd);
-		if (err)
-			fprintf(stderr, "splitkit img: cannot open %s: %s\n",
-				path, strerror(-err));
-		else	/* its last sector may be partial: read as zeros */
-			size = ((u64)end + 511) & ~511ULL;
-	} else if (fmt) {
-		err = open_image(path, SKI_OPEN_NO_BACKING, &base);
-		if (!err) {
-			size = ski_image_header(base)->size;
-			ski_close(base);
-		}
 	} else {
-		err = stat(path, &st) ? -errno : 0;
+		err = backing_size(path, co->backing_format, &size);
 		if (err)
 			fprintf(stderr, "splitkit img: cannot open %s: %s\n",
 				path, strerror(-err));
-		else
+		else if (!co->backing_format)
 			fprintf(stderr,
 				"splitkit img: warning: no backing format recorded (-F): splitkit_back will not attach %s\n",
 				image);
@@ -272,12 +306,10 @@ static void print_vminfo_human(const struct ski_vminfo *info)
 	}
 }
 
+/* As splitkit_back decides at attach (backend/core/policy.c). */
 static bool expired(const struct ski_vminfo *info)
 {
-	const char *exp = ski_vminfo_get(info, "expires");
-
-	return exp && strtoull(exp, NULL, 10) &&
-	       strtoull(exp, NULL, 10) < (unsigned long long)time(NULL);
+	return skb_policy_expired(info, (u64)time(NULL));
 }
 
 static void add_u64(struct json_object *obj, const char *key, uint64_t v)
@@ -575,6 +607,19 @@ static int cmd_meta_copy(const struct sk_args *a)
 
 enum { META_SET, META_RM };
 
+/* rm takes a VALUE for key "tag" (the tag to drop) and for no other. */
+static int meta_rm_args(const struct sk_args *a)
+{
+	bool tag = !strcmp(a->argv[1], "tag");
+
+	if (tag == (a->argc == 3))
+		return 0;
+	fprintf(stderr, tag ? "splitkit img: meta rm FILE tag TAG: which tag?\n" :
+		"splitkit img: meta rm FILE %s: a VALUE is only taken with key 'tag'\n",
+		a->argv[1]);
+	return -EINVAL;
+}
+
 /* set FILE KEY VALUE, rm FILE KEY [VALUE]: edit a copy, write it back. */
 static int cmd_meta_edit(const struct sk_args *a)
 {
@@ -583,22 +628,25 @@ static int cmd_meta_edit(const struct sk_args *a)
 	struct ski_image *img;
 	int err;
 
+	if (a->cmd->kind == META_RM && meta_rm_args(a))
+		return SK_EXIT_USAGE;
 	if (open_image(path, SKI_OPEN_NO_BACKING | SKI_OPEN_RW, &img))
 		return 1;
 	err = ski_image_vminfo(img) ?
 	      ski_vminfo_copy(&info, ski_image_vminfo(img)) : 0;
-	if (!err && a->cmd->kind == META_SET)
-		err = ski_vminfo_set(&info, a->argv[1], a->argv[2]);
-	else if (!err)
+	if (err) {
+		sk_fail_errno(path, err);
+	} else if (a->cmd->kind == META_SET) {
+		err = set_field(&info, a->argv[1], a->argv[2]);
+	} else {
 		err = ski_vminfo_remove(&info, a->argv[1],
 					a->argc == 3 ? a->argv[2] : NULL);
-	if (err == -EINVAL)
-		fprintf(stderr, "splitkit img: bad key or value (keys: "
-			"a-z 0-9 - _ .; required takes 0 or 1)\n");
-	else if (err == -ENOENT)
-		fprintf(stderr, "splitkit img: %s: no such field\n", path);
-	else if (err)
-		sk_fail_errno(path, err);
+		if (err == -ENOENT)
+			fprintf(stderr, "splitkit img: %s: no such %s\n", path,
+				a->argc == 3 ? "tag" : "field");
+		else if (err)
+			sk_fail_errno(path, err);
+	}
 	if (!err)
 		err = save_vminfo(img, &info);
 	ski_vminfo_free(&info);

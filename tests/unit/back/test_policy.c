@@ -131,9 +131,85 @@ static void reason_bounded(void)
 	ski_vminfo_free(&info);
 }
 
+/*
+ * What splitkit img meta set refuses is exactly what every attach would
+ * refuse for its form: for each value, the check and an attach that only
+ * the form could stop agree.
+ */
+static void value_check_agrees(void)
+{
+	static const char *const vals[][2] = {
+		{ "expires", "1700000000" }, { "expires", "soon" },
+		{ "expires", "" }, { "expires", "-1" }, { "expires", "+5" },
+		{ "expires", "99999999999999999999" },
+		{ "read-only", "1" }, { "read-only", "0" },
+		{ "read-only", "yes" }, { "read-only", "01" },
+		{ "max-attach", "3" }, { "max-attach", "-1" },
+		{ "max-attach", "1x" }, { "requires", "expires, history" },
+		{ "requires", "teleport" }, { "requires", "" },
+		{ "allowed-domains", "vm1" }, { "name", "anything at all" },
+	};
+	/* at time 0 no valid "expires" stops it; read-only, alone */
+	struct skb_policy_in in = { .dom_name = "vm1", .read_only = true };
+	unsigned int i;
+
+	for (i = 0; i < KTAP_ARRAY_SIZE(vals); i++) {
+		struct ski_vminfo info;
+		char why[192], why2[192];
+		int v, a;
+
+		memset(&info, 0, sizeof(info));
+		KTAP_ASSERT(!ski_vminfo_set(&info, vals[i][0], vals[i][1]));
+		strcpy(why, "untouched");
+		v = skb_policy_value_check(vals[i][0], vals[i][1], why,
+					   sizeof(why));
+		a = skb_policy_check(&info, &in, why2, sizeof(why2));
+		if (!v != !a)
+			printf("# %s=%s: value check %d, attach %d\n",
+			       vals[i][0], vals[i][1], v, a);
+		KTAP_EXPECT_EQ(!v, !a);
+		KTAP_EXPECT(v == 0 || v == -EINVAL);
+		KTAP_EXPECT(v ? !strcmp(why, why2) : !strcmp(why, "untouched"));
+		ski_vminfo_free(&info);
+	}
+}
+
+/*
+ * "expires" 0 and a time now or past are expired (what splitkit img info
+ * reports), as the attach decides; a value that is no time is not.
+ */
+static void expired_as_attach(void)
+{
+	static const struct {
+		const char *v;
+		bool expired;
+	} vals[] = {
+		{ "0", true }, { "1", true }, { "1700000000", true },
+		{ "1700000001", false }, { "soon", false }, { "", false },
+	};
+	unsigned int i;
+
+	KTAP_EXPECT(!skb_policy_expired(NULL, NOW));
+	for (i = 0; i < KTAP_ARRAY_SIZE(vals); i++) {
+		struct skb_policy_in in = RW("vm1");
+		struct ski_vminfo info;
+		char why[192] = "";
+
+		memset(&info, 0, sizeof(info));
+		KTAP_ASSERT(!ski_vminfo_set(&info, "expires", vals[i].v));
+		KTAP_EXPECT_EQ(skb_policy_expired(&info, NOW), vals[i].expired);
+		skb_policy_check(&info, &in, why, sizeof(why));
+		KTAP_EXPECT_EQ(vals[i].expired,
+			       strstr(why, "image expired") != NULL);
+		ski_vminfo_free(&info);
+	}
+}
+
 static const struct ktap_case cases[] = {
 	KTAP_CASE(policy_rows),
 	KTAP_CASE(reason_bounded),
+	KTAP_CASE(value_check_agrees),
+	KTAP_CASE(expired_as_attach),
 };
 
 KTAP_MAIN(cases)
