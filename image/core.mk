@@ -7,5 +7,5 @@
 # platform layer's host half is not listed: each world brings its own
 # (image/user/, image/kernel/); its portable half (fileio, bulkio) is.
 
-SKI_CORE := header vminfo rmap cache refcount table io grow meta open create \
+SKI_CORE := header vminfo rmap cache overlap refcount table io grow meta open create \
 	    check relocate merge ops fileio bulkio

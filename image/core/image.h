@@ -43,6 +43,8 @@
 #define SKI_OPEN_PUNCH		(1U << 4)
 
 #define SKI_MAX_CHAIN		16
+/* Bytes of L1 and refcount tables a backing chain may hold, all links. */
+#define SKI_CHAIN_TABLE_BYTES	(64ULL << 20)
 
 struct ski_image;
 

@@ -10,6 +10,7 @@
  *
  *   rmap.c      reverse map window (leaf)
  *   cache.c     fixed-budget LRU table cache (leaf)
+ *   overlap.c   metadata overlap checks (leaf: reads the tables' copies)
  *   refcount.c  refcount table and blocks, cluster allocation  -> rmap.c
  *   table.c     L1 table, L2 cache, mapping updates   -> refcount.c rmap.c
  *   io.c        guest reads, writes, discard, zeroes  -> table.c refcount.c
@@ -110,6 +111,7 @@ struct ski_image {
 
 	u64 *reftable;			/* host order */
 	u64 reftable_entries;
+	u64 reftable_top;		/* past its last non-zero entry */
 	struct ski_cache rb_cache;	/* refcount blocks, by reftable index */
 	u64 rb_budget;			/* bytes; 0: SKI_RB_CACHE_BYTES */
 	u64 end_cluster;		/* no cluster at or past this is used */
@@ -119,6 +121,7 @@ struct ski_image {
 	struct skp_file *backing_raw;	/* a raw backing file */
 	u64 backing_raw_size;
 	unsigned int depth;
+	u64 chain_table_bytes;		/* L1 + refcount tables, with backing */
 
 	u8 *scratch;			/* one cluster */
 	u8 *inflate_buf;		/* one cluster, compressed reads */
@@ -222,6 +225,12 @@ void ski_rmap_window(struct ski_image *img, u64 base);
 bool ski_rmap_covers(const struct ski_image *img, u64 cluster);
 void ski_rmap_set(struct ski_image *img, u64 cluster, u64 owner);
 u64 ski_rmap_owner(struct ski_image *img, u64 cluster);
+
+/* overlap.c: is it metadata?  (Owners in the reverse map's encoding.) */
+u64 ski_meta_owner(const struct ski_image *img, u64 off, u64 len, u64 self);
+int ski_overlap_check(struct ski_image *img, u64 off, u64 len, u64 self,
+		      const char *what);
+void ski_reftable_top_set(struct ski_image *img);
 
 /* refcount.c */
 int ski_load_reftable(struct ski_image *img, u64 file_size);

@@ -242,7 +242,9 @@ static bool data_direct(u64 entry, bool write)
  * shared with a snapshot or not marked as the image's own), or lies
  * where a running commit sends guest I/O to the parent: then ski_read()
  * or ski_write() serves it; -EINVAL for a range outside the disk; -EROFS
- * for a write to a read-only image; or the -errno of reading an L2 table.
+ * for a write to a read-only image; -EUCLEAN for a write a damaged L2
+ * entry would put on the image's metadata (overlap.c); or the -errno of
+ * reading an L2 table.
  */
 int ski_map_data(struct ski_image *img, u64 off, u64 len, bool write,
 		 u64 *host, u64 *n)
@@ -267,8 +269,13 @@ int ski_map_data(struct ski_image *img, u64 off, u64 len, bool write,
 	if (err)
 		return err;
 	*host = (entry & QCOW2_OFFSET_MASK) + in_off;
-	if (write)
+	if (write) {
+		err = ski_overlap_check(img, *host, *n, SKI_RMAP_FREE,
+					"a guest write");
+		if (err)
+			return err;
 		ski_op_note_change(img, *host, *n);
+	}
 	return 0;
 }
 
@@ -394,6 +401,10 @@ static int write_batch(struct ski_image *img, const u8 *buf, u64 len,
 		if (ski_entry_is_private(entry)) {
 			u64 host = (entry & QCOW2_OFFSET_MASK) + in_off;
 
+			err = ski_overlap_check(img, host, n, SKI_RMAP_FREE,
+						"a guest write");
+			if (err)
+				return err;
 			ski_op_note_change(img, host, n);
 			err = skp_pwrite(img->file, buf + pos, n, host);
 			if (err)

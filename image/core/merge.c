@@ -287,6 +287,14 @@ static int commit_targets(struct ski_op *op, unsigned int *nrp)
 			if (err)
 				break;
 			if (ski_entry_is_private(pe)) {
+				/* written in place: not on the parent's tables */
+				err = ski_overlap_check(parent,
+							pe & QCOW2_OFFSET_MASK,
+							parent->cluster_size,
+							SKI_RMAP_FREE,
+							"a commit's write");
+				if (err)
+					break;
 				c = (pe & QCOW2_OFFSET_MASK) >>
 				    parent->cluster_bits;
 			} else {

@@ -172,6 +172,27 @@ free_path:
 	return err;
 }
 
+/*
+ * The L1 and refcount tables of a chain are held in memory whole: a
+ * chain's together may take SKI_CHAIN_TABLE_BYTES (one image at the
+ * format's largest takes 40 MiB), so that a crafted chain - sixteen links
+ * at the largest, or a file that names itself - cannot take a gigabyte of
+ * kernel memory per attach.
+ */
+static int chain_tables_fit(struct ski_image *img)
+{
+	u64 own = (u64)img->hdr.l1_size * 8 +
+		  ((u64)img->hdr.refcount_table_clusters << img->cluster_bits);
+
+	img->chain_table_bytes = own + (img->backing ?
+					img->backing->chain_table_bytes : 0);
+	if (img->chain_table_bytes <= SKI_CHAIN_TABLE_BYTES)
+		return 0;
+	skp_log(SKP_LOG_ERR, "%s: the tables of its backing chain take over %llu MiB",
+		img->path, SKI_CHAIN_TABLE_BYTES >> 20);
+	return -EFBIG;
+}
+
 static int refuse(struct ski_image *img, const char *why)
 {
 	skp_log(SKP_LOG_ERR, "%s: %s", img->path, why);
@@ -335,6 +356,15 @@ static int open_image(struct skp_file *file, const char *name,
 	err = load_vminfo(img);
 	if (err)
 		goto free_img;
+	/* the chain first: its tables count before this link loads its own */
+	if (img->hdr.backing_file[0] && !(flags & SKI_OPEN_NO_BACKING)) {
+		err = open_backing(img, flags);
+		if (err)
+			goto free_img;
+	}
+	err = chain_tables_fit(img);
+	if (err)
+		goto free_img;
 	err = ski_load_l1(img, file_size);
 	if (err)
 		goto free_img;
@@ -345,11 +375,6 @@ static int open_image(struct skp_file *file, const char *name,
 	if (err)
 		goto free_img;
 	img->free_hint = 1;
-	if (img->hdr.backing_file[0] && !(flags & SKI_OPEN_NO_BACKING)) {
-		err = open_backing(img, flags);
-		if (err)
-			goto free_img;
-	}
 	/* Clear autoclear bits we do not maintain before we write anything. */
 	if (img->writable && img->hdr.autoclear_features) {
 		u8 zero[8] = { 0 };

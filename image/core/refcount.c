@@ -45,6 +45,11 @@ int ski_load_reftable(struct ski_image *img, u64 file_size)
 		skp_free(raw);
 		return -ENOMEM;
 	}
+	if (img->hdr.refcount_table_offset + bytes > file_size) {
+		skp_free(raw);
+		return ski_corrupt(img, "refcount table beyond end of file",
+				   img->hdr.refcount_table_offset);
+	}
 	err = skp_pread(img->file, raw, bytes, img->hdr.refcount_table_offset);
 	for (i = 0; !err && i < img->reftable_entries; i++) {
 		u64 e = ski_get_be64(raw + i * 8);
@@ -57,6 +62,10 @@ int ski_load_reftable(struct ski_image *img, u64 file_size)
 		img->reftable[i] = e;
 	}
 	skp_free(raw);
+	/* the header cluster always has a refcount: block 0 is there */
+	if (!err && !img->reftable[0])
+		err = ski_corrupt(img, "no refcount block for the header", 0);
+	ski_reftable_top_set(img);
 	return err;
 }
 
@@ -102,6 +111,10 @@ static int load_refblock(struct ski_image *img, u64 index, u16 **blockp)
 	*blockp = ski_cache_lookup(&img->rb_cache, index);
 	if (*blockp || !img->reftable[index])
 		return 0;
+	err = ski_overlap_check(img, img->reftable[index], img->cluster_size,
+				SKI_RMAP_REFBLOCK | index, "a refcount block");
+	if (err)
+		return err;
 	err = ski_cache_insert(&img->rb_cache, index, (void **)&block);
 	if (err)
 		return err;
@@ -172,6 +185,10 @@ int ski_set_reftable_entry(struct ski_image *img, u64 index, u64 entry)
 	if (err)
 		return err;
 	img->reftable[index] = entry;
+	if (entry && index >= img->reftable_top)
+		img->reftable_top = index + 1;
+	else if (!entry && index + 1 == img->reftable_top)
+		ski_reftable_top_set(img);
 	ski_cache_drop(&img->rb_cache, index);
 	if (entry)
 		ski_rmap_set(img, entry >> img->cluster_bits,
@@ -295,6 +312,7 @@ static int grow_reftable(struct ski_image *img, u64 need, u64 avoid)
 	skp_free(img->reftable);
 	img->reftable = new_table;
 	img->reftable_entries = entries;
+	ski_reftable_top_set(img);
 	note_used(img, first_block + nr_blocks - 1);
 	for (i = start; i < first_block; i++)
 		ski_rmap_set(img, i, SKI_RMAP_FIXED);
@@ -325,6 +343,12 @@ static int create_refblock(struct ski_image *img, u64 index, u64 avoid)
 
 	if (cluster == avoid)
 		cluster++;
+	/* nothing here has a refcount: on a sound image nothing is here */
+	err = ski_overlap_check(img, cluster << img->cluster_bits,
+				img->cluster_size, SKI_RMAP_FREE,
+				"a new refcount block");
+	if (err)
+		return err;
 	memset(img->scratch, 0, img->cluster_size);
 	ski_put_be16(img->scratch + (cluster % img->rb_entries) * 2, 1);
 	err = skp_pwrite(img->file, img->scratch, img->cluster_size,
@@ -388,6 +412,8 @@ int ski_set_refcount(struct ski_image *img, u64 cluster, u16 refcount)
 	err = load_refblock(img, index, &block);
 	if (err)
 		return err;
+	if (!block)	/* the slot was emptied under us: never on a sound image */
+		return ski_corrupt(img, "refcount block vanished", index);
 	if (!refcount && block[cluster % img->rb_entries] && img->free_hook)
 		img->free_hook(img->free_hook_arg);
 	ski_put_be16(raw, refcount);
@@ -417,6 +443,10 @@ int ski_set_refcount(struct ski_image *img, u64 cluster, u16 refcount)
  *
  * Cluster 0 (the header) is never free.  The refcount is written, not
  * flushed: the caller flushes before anything references the cluster.
+ * The search reads refcount blocks, each a distinct cluster of the file
+ * (overlap.c refuses a block two slots name), so it is bounded by the
+ * file's size times a block's refcounts.  A cluster that a damaged image
+ * counts free but uses as metadata is refused (overlap.c): -EUCLEAN.
  */
 int ski_alloc_cluster(struct ski_image *img, u64 *cluster)
 {
@@ -431,6 +461,11 @@ int ski_alloc_cluster(struct ski_image *img, u64 *cluster)
 		if (!rc)
 			break;
 	}
+	err = ski_overlap_check(img, c << img->cluster_bits,
+				img->cluster_size, SKI_RMAP_FREE,
+				"a new cluster");
+	if (err)
+		return err;
 	img->free_hint = c + 1;
 	err = ski_set_refcount(img, c, 1);
 	if (err)
@@ -558,6 +593,11 @@ int ski_release_entry(struct ski_image *img, u64 entry,
 			return 0;
 		end = start + img->cluster_size;
 	}
+	/* data that a crafted entry puts on metadata: never free that */
+	err = ski_overlap_check(img, start, end - start, SKI_RMAP_FREE,
+				"freeing data");
+	if (err)
+		return err;
 	for (c = start >> img->cluster_bits;
 	     c <= (end - 1) >> img->cluster_bits; c++) {
 		err = ski_refcount(img, c, &rc);

@@ -102,6 +102,44 @@ static int rmap_start(struct ski_op *op)
 	return 0;
 }
 
+/*
+ * Record @owner (an L2 table, or a data cluster to move) for host
+ * @cluster in the map being built.  A cluster the map gives another owner
+ * already - a table, a refcount block, another L2 entry's data - is a
+ * damaged or crafted image: moving it would free what the other still
+ * uses, so the operation stops (-EUCLEAN).
+ */
+static int rmap_claim(struct ski_image *img, u64 cluster, u64 owner)
+{
+	u64 was = ski_rmap_owner(img, cluster);
+
+	if (was != SKI_RMAP_FREE && was != SKI_RMAP_UNKNOWN && was != owner)
+		return ski_corrupt(img, "host cluster used twice",
+				   cluster << img->cluster_bits);
+	ski_rmap_set(img, cluster, owner);
+	return 0;
+}
+
+/*
+ * Record a cluster that stays where it is (a compressed cluster's, or data
+ * shared with a snapshot): such clusters may be shared among L2 entries,
+ * not with metadata.
+ */
+static int rmap_claim_fixed(struct ski_image *img, u64 cluster)
+{
+	u64 was = ski_rmap_owner(img, cluster);
+	u64 kind = was & SKI_RMAP_KIND;
+
+	if (kind == SKI_RMAP_REFBLOCK || kind == SKI_RMAP_L2 ||
+	    kind == SKI_RMAP_DATA ||
+	    ski_meta_owner(img, cluster << img->cluster_bits,
+			   img->cluster_size, SKI_RMAP_FREE) == SKI_RMAP_FIXED)
+		return ski_corrupt(img, "host cluster used twice",
+				   cluster << img->cluster_bits);
+	ski_rmap_set(img, cluster, SKI_RMAP_FIXED);
+	return 0;
+}
+
 /* Build phase: map up to @budget L2 tables and their data clusters. */
 static int rmap_scan(struct ski_op *op, u64 budget)
 {
@@ -117,31 +155,38 @@ static int rmap_scan(struct ski_op *op, u64 budget)
 		if (!off)
 			continue;
 		budget--;
-		ski_rmap_set(img, off >> img->cluster_bits, SKI_RMAP_L2 | l1i);
-		err = ski_load_l2(img, l1i, &table);
+		err = rmap_claim(img, off >> img->cluster_bits,
+				 SKI_RMAP_L2 | l1i);
+		if (!err)
+			err = ski_load_l2(img, l1i, &table);
 		if (err)
 			return err;
-		for (i = 0; i < img->l2_entries; i++) {
+		for (i = 0; !err && i < img->l2_entries; i++) {
 			u64 e = table[i], start, end, c;
 
 			if (e & QCOW2_OFLAG_COMPRESSED) {
 				err = ski_compressed_range(img, e, &start,
 							   &end);
 				if (err)
-					return err;
-				for (c = start >> img->cluster_bits;
+					break;
+				for (c = start >> img->cluster_bits; !err &&
 				     c <= (end - 1) >> img->cluster_bits; c++)
-					ski_rmap_set(img, c, SKI_RMAP_FIXED);
+					err = rmap_claim_fixed(img, c);
+			} else if ((e & QCOW2_OFLAG_COPIED) &&
+				   !(e & QCOW2_OFLAG_ZERO) &&
+				   (e & QCOW2_OFFSET_MASK)) {
+				err = rmap_claim(img, (e & QCOW2_OFFSET_MASK) >>
+						 img->cluster_bits,
+						 SKI_RMAP_DATA |
+						 (l1i * img->l2_entries + i));
 			} else if (e & QCOW2_OFFSET_MASK) {
-				u64 kind = (e & QCOW2_OFLAG_COPIED) &&
-					   !(e & QCOW2_OFLAG_ZERO) ?
-					   SKI_RMAP_DATA : SKI_RMAP_FIXED;
-
-				ski_rmap_set(img, (e & QCOW2_OFFSET_MASK) >>
-					     img->cluster_bits, kind |
-					     (l1i * img->l2_entries + i));
+				err = rmap_claim_fixed(img,
+						       (e & QCOW2_OFFSET_MASK) >>
+						       img->cluster_bits);
 			}
 		}
+		if (err)
+			return err;
 	}
 	return 0;
 }

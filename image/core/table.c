@@ -17,7 +17,8 @@
  * Documentation/image.rst): its cluster is allocated and zeroed, flushed,
  * and only then is the L1 entry pointed at it.  Everything read from the
  * file is validated before use: table offsets must be cluster aligned and
- * inside the file and entries must not use reserved bits.
+ * inside the file, an L2 table must not lie on other metadata (overlap.c)
+ * and entries must not use reserved bits.
  */
 #include "endian.h"
 #include "image_priv.h"
@@ -113,6 +114,10 @@ int ski_load_l2(struct ski_image *img, u64 l1_index, u64 **tablep)
 	off = img->l1[l1_index] & QCOW2_OFFSET_MASK;
 	if (!off)
 		return 0;
+	err = ski_overlap_check(img, off, img->cluster_size,
+				SKI_RMAP_L2 | l1_index, "an L2 table");
+	if (err)
+		return err;
 	/* the table evicted may hold deferred mappings */
 	err = ski_l2_sync(img);
 	if (err)

@@ -28,6 +28,9 @@ image_serve_SRCS := tests/unit/image/test_serve.c \
 UNIT_TESTS	+= image_open
 image_open_SRCS := tests/unit/image/test_open.c $(IMAGE_CORE)
 
+UNIT_TESTS	+= image_overlap
+image_overlap_SRCS := tests/unit/image/test_overlap.c $(IMAGE_CORE)
+
 FUZZ_TARGETS	+= image_header
 image_header_SRCS := tests/unit/image/fuzz_header.c $(IMAGE_CORE)
 image_header_CORPUS := tests/unit/image/corpus/header

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Metadata overlap checks of an open image: before a guest write lands in
+ * place in a cluster an L2 entry names, before a cluster is handed out,
+ * before a table is taken from the file and before a cluster's refcount
+ * is dropped, the host bytes are checked against the image's own
+ * metadata - the header cluster, the L1 table, the refcount table, every
+ * refcount block the table names and every L2 table the L1 table names -
+ * as qemu's overlap-check "cached" mode does.  On a consistent image
+ * nothing ever overlaps; on a crafted or damaged one (an L2 entry naming
+ * the L1 table, a refcount of 0 on a live L2 table, two refcount-table
+ * slots naming one block) the operation is refused with -EUCLEAN and
+ * logged, and the metadata is left as it was.
+ *
+ * A check walks the L1 table and the used part of the refcount table:
+ * O(l1_size + reftable_top), a few hundred entries for disks up to
+ * terabytes, no allocation, no I/O.
+ */
+#include "image_priv.h"
+
+/* Do [@a, @a + @alen) and [@b, @b + @blen) share a byte? */
+static bool ranges_meet(u64 a, u64 alen, u64 b, u64 blen)
+{
+	return alen && blen && a < b + blen && b < a + alen;
+}
+
+/**
+ * ski_meta_owner() - the metadata an image keeps in host bytes
+ *	[@off, @off + @len), if any
+ * @img: open image
+ * @off: host byte offset
+ * @len: bytes
+ * @self: an owner to leave out (a table checked against the others), in
+ *	the reverse map's encoding (SKI_RMAP_L2 | L1 index,
+ *	SKI_RMAP_REFBLOCK | refcount-table index), or SKI_RMAP_FREE
+ *
+ * Context: the image's lock held.
+ *
+ * Return: SKI_RMAP_FIXED (the header cluster, the L1 table or the
+ * refcount table), SKI_RMAP_REFBLOCK | index, SKI_RMAP_L2 | index, or
+ * SKI_RMAP_FREE when the range holds no metadata.
+ */
+u64 ski_meta_owner(const struct ski_image *img, u64 off, u64 len, u64 self)
+{
+	u64 cs = img->cluster_size, i;
+	/* a table owns its clusters whole, its last one's tail too */
+	u64 l1_bytes = ((u64)img->hdr.l1_size * 8 + cs - 1) & ~(cs - 1);
+
+	if (ranges_meet(off, len, 0, cs) ||
+	    ranges_meet(off, len, img->hdr.l1_table_offset, l1_bytes) ||
+	    ranges_meet(off, len, img->hdr.refcount_table_offset,
+			(u64)img->hdr.refcount_table_clusters <<
+			img->cluster_bits))
+		return SKI_RMAP_FIXED;
+	for (i = 0; i < img->reftable_top; i++)
+		if (img->reftable[i] && (SKI_RMAP_REFBLOCK | i) != self &&
+		    ranges_meet(off, len, img->reftable[i], cs))
+			return SKI_RMAP_REFBLOCK | i;
+	for (i = 0; i < img->hdr.l1_size; i++) {
+		u64 l2 = img->l1[i] & QCOW2_OFFSET_MASK;
+
+		if (l2 && (SKI_RMAP_L2 | i) != self &&
+		    ranges_meet(off, len, l2, cs))
+			return SKI_RMAP_L2 | i;
+	}
+	return SKI_RMAP_FREE;
+}
+
+static const char *const ski_meta_names[] = {
+	[SKI_RMAP_FIXED >> 60] = "the header, L1 or refcount table",
+	[SKI_RMAP_REFBLOCK >> 60] = "a refcount block",
+	[SKI_RMAP_L2 >> 60] = "an L2 table",
+};
+
+/**
+ * ski_overlap_check() - refuse @what on host bytes holding metadata
+ * @img: open image
+ * @off: host byte offset
+ * @len: bytes
+ * @self: as for ski_meta_owner()
+ * @what: what was about to happen there, for the log
+ *
+ * Context: the image's lock held.
+ *
+ * Return: 0, or -EUCLEAN (logged: the image is corrupt) when the range
+ * holds metadata.
+ */
+int ski_overlap_check(struct ski_image *img, u64 off, u64 len, u64 self,
+		      const char *what)
+{
+	u64 owner = ski_meta_owner(img, off, len, self);
+
+	if (owner == SKI_RMAP_FREE)
+		return 0;
+	skp_log(SKP_LOG_ERR, "%s: image corrupt: %s at 0x%llx would hit %s",
+		img->path, what, (unsigned long long)off,
+		ski_meta_names[owner >> 60]);
+	return -EUCLEAN;
+}
+
+/** ski_reftable_top_set() - recount the used part of the refcount table */
+void ski_reftable_top_set(struct ski_image *img)
+{
+	u64 top = img->reftable_entries;
+
+	while (top && !img->reftable[top - 1])
+		top--;
+	img->reftable_top = top;
+}
