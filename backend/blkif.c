@@ -194,12 +194,11 @@ static void skb_start_flush(struct skb_dev *d, struct sk_chan *ch,
 {
 	int err;
 
+	sk_chan_push(ch);
 	if (desc->nr_segs) {
 		skb_start_rw(d, ch, desc);
 		return;
 	}
-	/* it sleeps here: publish the answers written so far */
-	sk_chan_push(ch);
 	err = d->be.ops->flush(&d->be);
 	if (err)
 		atomic64_inc(&d->stats.io_errors);

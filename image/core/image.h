@@ -43,8 +43,13 @@
 #define SKI_OPEN_PUNCH		(1U << 4)
 
 #define SKI_MAX_CHAIN		16
-/* Bytes of L1 and refcount tables a backing chain may hold, all links. */
-#define SKI_CHAIN_TABLE_BYTES	(64ULL << 20)
+/*
+ * Bytes of L1 and refcount tables a backing chain may hold, all links: six
+ * images at qemu's ceilings (40 MiB each: an 8 TiB disk with 4 KiB
+ * clusters), far more than usual chains (a 1 TiB disk with 64 KiB
+ * clusters takes 24 KiB of L1 and 64 KiB of refcount table).
+ */
+#define SKI_CHAIN_TABLE_BYTES	(256ULL << 20)
 
 struct ski_image;
 

@@ -112,6 +112,7 @@ struct ski_image {
 	u64 *reftable;			/* host order */
 	u64 reftable_entries;
 	u64 reftable_top;		/* past its last non-zero entry */
+	u64 *meta_filter;		/* writable: overlap.c's filter */
 	struct ski_cache rb_cache;	/* refcount blocks, by reftable index */
 	u64 rb_budget;			/* bytes; 0: SKI_RB_CACHE_BYTES */
 	u64 end_cluster;		/* no cluster at or past this is used */
@@ -227,6 +228,9 @@ void ski_rmap_set(struct ski_image *img, u64 cluster, u64 owner);
 u64 ski_rmap_owner(struct ski_image *img, u64 cluster);
 
 /* overlap.c: is it metadata?  (Owners in the reverse map's encoding.) */
+int ski_meta_filter_init(struct ski_image *img);
+void ski_meta_filter_free(struct ski_image *img);
+void ski_meta_filter_add(struct ski_image *img, u64 off);
 u64 ski_meta_owner(const struct ski_image *img, u64 off, u64 len, u64 self);
 int ski_overlap_check(struct ski_image *img, u64 off, u64 len, u64 self,
 		      const char *what);

@@ -175,9 +175,10 @@ free_path:
 /*
  * The L1 and refcount tables of a chain are held in memory whole: a
  * chain's together may take SKI_CHAIN_TABLE_BYTES (one image at the
- * format's largest takes 40 MiB), so that a crafted chain - sixteen links
- * at the largest, or a file that names itself - cannot take a gigabyte of
- * kernel memory per attach.
+ * format's largest takes 40 MiB), so that a crafted chain of sixteen
+ * links at the largest cannot take 640 MiB of kernel memory per attach.
+ * (A file that names itself fails at the depth limit before any link
+ * loads its tables: open_image() opens the chain first.)
  */
 static int chain_tables_fit(struct ski_image *img)
 {
@@ -363,6 +364,8 @@ static int open_image(struct skp_file *file, const char *name,
 			goto free_img;
 	}
 	err = chain_tables_fit(img);
+	if (!err && img->writable)
+		err = ski_meta_filter_init(img);
 	if (err)
 		goto free_img;
 	err = ski_load_l1(img, file_size);
@@ -477,6 +480,7 @@ void ski_close(struct ski_image *img)
 		ski_l2_sync(img);
 	ski_table_free(img);
 	ski_refcount_free(img);
+	ski_meta_filter_free(img);
 	if (img->has_vminfo)
 		ski_vminfo_free(&img->vminfo);
 	skp_free(img->pending);

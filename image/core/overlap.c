@@ -12,16 +12,75 @@
  * slots naming one block) the operation is refused with -EUCLEAN and
  * logged, and the metadata is left as it was.
  *
- * A check walks the L1 table and the used part of the refcount table:
- * O(l1_size + reftable_top), a few hundred entries for disks up to
- * terabytes, no allocation, no I/O.
+ * The header, L1 and refcount tables are three ranges, compared at once.
+ * L2 tables and refcount blocks are many: a writable image keeps a filter
+ * of the host clusters that may hold one (a bitmap, SKI_META_FILTER_BITS,
+ * indexed by cluster number modulo its size; bits are set whenever an L1
+ * or refcount-table entry is loaded or written, never cleared), and only
+ * a range whose clusters hit the filter is compared with every table
+ * entry - O(l1_size + reftable_top) - so a guest write costs a bit test
+ * or two, not a walk of the tables.  No allocation, no I/O.
  */
 #include "image_priv.h"
+
+/* Filter bits (a power of two): 32 KiB per writable image. */
+#define SKI_META_FILTER_BITS	(1ULL << 18)
 
 /* Do [@a, @a + @alen) and [@b, @b + @blen) share a byte? */
 static bool ranges_meet(u64 a, u64 alen, u64 b, u64 blen)
 {
 	return alen && blen && a < b + blen && b < a + alen;
+}
+
+/**
+ * ski_meta_filter_init() - start the filter of a writable image
+ * @img: open image, before its tables are loaded
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int ski_meta_filter_init(struct ski_image *img)
+{
+	img->meta_filter = skp_zalloc(SKI_META_FILTER_BITS / 8);
+	return img->meta_filter ? 0 : -ENOMEM;
+}
+
+/** ski_meta_filter_free() - drop the filter */
+void ski_meta_filter_free(struct ski_image *img)
+{
+	skp_free(img->meta_filter);
+	img->meta_filter = NULL;
+}
+
+/**
+ * ski_meta_filter_add() - host byte @off now starts an L2 table or a
+ *	refcount block (an L1 or refcount-table entry names it)
+ * @img: open image
+ * @off: the table's host offset; 0 (an empty entry) is ignored
+ */
+void ski_meta_filter_add(struct ski_image *img, u64 off)
+{
+	u64 bit = (off >> img->cluster_bits) & (SKI_META_FILTER_BITS - 1);
+
+	if (img->meta_filter && off)
+		img->meta_filter[bit / 64] |= 1ULL << (bit % 64);
+}
+
+/* May [@off, @off + @len) hold an L2 table or a refcount block? */
+static bool ski_meta_filter_hits(const struct ski_image *img, u64 off,
+				 u64 len)
+{
+	u64 c = off >> img->cluster_bits;
+	u64 last = (off + len - 1) >> img->cluster_bits;
+
+	if (!img->meta_filter || last - c >= 64)
+		return true;
+	for (; c <= last; c++) {
+		u64 bit = c & (SKI_META_FILTER_BITS - 1);
+
+		if (img->meta_filter[bit / 64] & (1ULL << (bit % 64)))
+			return true;
+	}
+	return false;
 }
 
 /**
@@ -52,6 +111,8 @@ u64 ski_meta_owner(const struct ski_image *img, u64 off, u64 len, u64 self)
 			(u64)img->hdr.refcount_table_clusters <<
 			img->cluster_bits))
 		return SKI_RMAP_FIXED;
+	if (!len || !ski_meta_filter_hits(img, off, len))
+		return SKI_RMAP_FREE;
 	for (i = 0; i < img->reftable_top; i++)
 		if (img->reftable[i] && (SKI_RMAP_REFBLOCK | i) != self &&
 		    ranges_meet(off, len, img->reftable[i], cs))

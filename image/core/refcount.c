@@ -60,6 +60,7 @@ int ski_load_reftable(struct ski_image *img, u64 file_size)
 			err = ski_corrupt(img, "refcount block beyond end of file",
 					  e);
 		img->reftable[i] = e;
+		ski_meta_filter_add(img, e);
 	}
 	skp_free(raw);
 	/* the header cluster always has a refcount: block 0 is there */
@@ -185,6 +186,7 @@ int ski_set_reftable_entry(struct ski_image *img, u64 index, u64 entry)
 	if (err)
 		return err;
 	img->reftable[index] = entry;
+	ski_meta_filter_add(img, entry);
 	if (entry && index >= img->reftable_top)
 		img->reftable_top = index + 1;
 	else if (!entry && index + 1 == img->reftable_top)
@@ -313,6 +315,8 @@ static int grow_reftable(struct ski_image *img, u64 need, u64 avoid)
 	img->reftable = new_table;
 	img->reftable_entries = entries;
 	ski_reftable_top_set(img);
+	for (i = 0; i < entries; i++)
+		ski_meta_filter_add(img, new_table[i]);
 	note_used(img, first_block + nr_blocks - 1);
 	for (i = start; i < first_block; i++)
 		ski_rmap_set(img, i, SKI_RMAP_FIXED);

@@ -53,6 +53,7 @@ int ski_load_l1(struct ski_image *img, u64 file_size)
 		else if (off && off + img->cluster_size > file_size)
 			err = ski_corrupt(img, "L2 table beyond end of file", e);
 		img->l1[i] = e;
+		ski_meta_filter_add(img, off);
 	}
 	skp_free(raw);
 	return err;
@@ -182,6 +183,7 @@ int ski_set_l1_entry(struct ski_image *img, u64 l1_index, u64 entry)
 	if ((img->l1[l1_index] ^ entry) & QCOW2_OFFSET_MASK)
 		ski_cache_drop(&img->l2_cache, l1_index);
 	img->l1[l1_index] = entry;
+	ski_meta_filter_add(img, entry & QCOW2_OFFSET_MASK);
 	if (entry & QCOW2_OFFSET_MASK)
 		ski_rmap_set(img,
 			     (entry & QCOW2_OFFSET_MASK) >> img->cluster_bits,

@@ -551,6 +551,10 @@ run "meta set refuses a policy value splitkit_back would refuse (expires soon)" 
 run "meta set refuses read-only yes and an unknown required feature" \
 	eval 'meta_kept "not 0 or 1" set vm.qcow2 read-only yes &&
 	      meta_kept "does not know" set vm.qcow2 requires teleport'
+run "meta set --force writes such a value (an image for a newer splitkit_back)" \
+	eval '"$SK" img meta set --force vm.qcow2 requires teleport &&
+	      "$SK" img meta get vm.qcow2 requires | grep -qx teleport &&
+	      "$SK" img meta rm vm.qcow2 requires'
 run "img create -m refuses a policy value splitkit_back would refuse" \
 	refused pol.qcow2 "not a number" "$SK" img create -m max-attach=-1 pol.qcow2 1M
 run "meta rm: a VALUE only with key tag, and tag needs one" \

@@ -51,6 +51,8 @@ static const struct sk_optdef {
 	  ARG(backing_format), 0, "backing file format: qcow2 or raw" },
 	{ SK_OPT_META, "meta", 'm', SK_LIST, ARG(metas), ARG(nr_metas),
 	  "VM information field KEY=VALUE (tag=T adds a tag)" },
+	{ SK_OPT_FORCE, "force", 'f', SK_FLAG, ARG(force), 0,
+	  "write a policy value this splitkit_back would refuse (for a newer one)" },
 };
 
 #define NR_OPTDEFS	(sizeof(optdefs) / sizeof(optdefs[0]))

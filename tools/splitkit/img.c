@@ -40,17 +40,18 @@ static int open_image(const char *path, unsigned int flags,
 
 /*
  * Sets field @key, refusing a policy field's value that splitkit_back
- * would refuse at every attach (backend/core/policy.c).
+ * would refuse at every attach (backend/core/policy.c) unless @force (an
+ * image for a newer splitkit_back, a test of the refusal).
  */
 static int set_field(struct ski_vminfo *info, const char *key,
-		     const char *value)
+		     const char *value, bool force)
 {
 	char why[192];
 	int err;
 
 	err = skb_policy_value_check(key, value, why, sizeof(why));
-	if (err) {
-		fprintf(stderr, "splitkit img: field '%s': splitkit_back would refuse every attach: %s\n",
+	if (err && !force) {
+		fprintf(stderr, "splitkit img: field '%s': splitkit_back would refuse every attach: %s (--force writes it)\n",
 			key, why);
 		return err;
 	}
@@ -76,7 +77,7 @@ static int set_pair(struct ski_vminfo *info, const char *pair)
 	}
 	memcpy(key, pair, eq - pair);
 	key[eq - pair] = 0;
-	return set_field(info, key, eq + 1);
+	return set_field(info, key, eq + 1, false);
 }
 
 /*
@@ -637,7 +638,7 @@ static int cmd_meta_edit(const struct sk_args *a)
 	if (err) {
 		sk_fail_errno(path, err);
 	} else if (a->cmd->kind == META_SET) {
-		err = set_field(&info, a->argv[1], a->argv[2]);
+		err = set_field(&info, a->argv[1], a->argv[2], a->force);
 	} else {
 		err = ski_vminfo_remove(&info, a->argv[1],
 					a->argc == 3 ? a->argv[2] : NULL);
@@ -941,8 +942,8 @@ static const struct sk_cmd meta_cmds[] = {
 	SK_CMD("list", "[--json] FILE", "print the VM information",
 	  SK_OPT_JSON, 1, 1, cmd_meta_list),
 	SK_CMD("get", "FILE KEY", "print one field", 0, 2, 2, cmd_meta_get),
-	SK_CMD("set", "FILE KEY VALUE", "set a field (tag adds a tag)",
-	  0, 3, 3, cmd_meta_edit, .kind = META_SET),
+	SK_CMD("set", "[-f] FILE KEY VALUE", "set a field (tag adds a tag)",
+	  SK_OPT_FORCE, 3, 3, cmd_meta_edit, .kind = META_SET),
 	SK_CMD("rm", "FILE KEY [VALUE]", "remove a field, or one tag",
 	  0, 2, 3, cmd_meta_edit, .kind = META_RM),
 	SK_CMD("copy", "FROM TO", "copy the VM information to another image",

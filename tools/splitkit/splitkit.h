@@ -30,13 +30,14 @@ enum {
 	SK_OPT_BACKING		= 1U << 6,	/* -b, --backing FILE */
 	SK_OPT_BACKING_FMT	= 1U << 7,	/* -F, --backing-format FMT */
 	SK_OPT_META		= 1U << 8,	/* -m, --meta KEY=VALUE (repeatable) */
+	SK_OPT_FORCE		= 1U << 9,	/* -f, --force */
 };
 
 #define SK_MAX_REPEAT	64
 
 /* What the shared parser hands a command. */
 struct sk_args {
-	bool json, repair, stream;
+	bool json, repair, stream, force;
 	uint64_t step;			/* 0: not given */
 	const char *cluster, *backing, *backing_format;
 	const char *tags[SK_MAX_REPEAT];
