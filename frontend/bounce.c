@@ -18,7 +18,10 @@
  * @dev: device.
  * @rq: the request; its driver data forgets the pages.
  *
- * Without persistent grants the pool ends each page's grant here.
+ * Without persistent grants the pool keeps a reserve of idle pages
+ * granted (reused, as with persistent grants: they only ever hold this
+ * disk's data) and ends the grant of the rest here; a page the backend
+ * still maps is held back, not reused (grants_held).
  */
 void skf_bounce_put(struct skf_dev *dev, struct request *rq)
 {

@@ -9,6 +9,7 @@
 #include <linux/major.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <xen/page.h>
 #include <xen/xen.h>
 #include <xen/xenbus.h>
 
@@ -51,6 +52,12 @@ static int __init skf_init(void)
 
 	if (!xen_domain())
 		return -ENODEV;
+	/* a bounce page carries one 4 KiB blkif segment (bounce.c) */
+	if (PAGE_SIZE != XEN_PAGE_SIZE) {
+		pr_err(SKF_NAME ": needs %lu-byte pages; this kernel has %lu\n",
+		       (unsigned long)XEN_PAGE_SIZE, PAGE_SIZE);
+		return -EOPNOTSUPP;
+	}
 	err = register_blkdev(XENVBD_MAJOR, "xvd");
 	if (err) {
 		pr_err(SKF_NAME ": major %d is taken (is xen-blkfront loaded?)\n",

@@ -539,12 +539,49 @@ static void skf_fatal_work(struct work_struct *work)
 	mutex_unlock(&dev->xb.lock);
 }
 
+/*
+ * sk_xb connected: both ends Connected after a backend state write - the
+ * first connection, or the backend saying Connected again, which is how
+ * xen-blkback announces a new disk size (xen_vbd_resize() rewrites
+ * "sectors", then "state").  Takes up a changed "sectors" (512-byte
+ * units) as the disk's capacity; a value that fails the geometry check
+ * is a backend at fault, as at connect.  The other keys keep what the
+ * connection read.  Under xb->lock.
+ */
+static void skf_connected(struct sk_xb *xb)
+{
+	struct skf_dev *dev = xb->priv;
+	struct xenbus_device *xbdev = dev->xbdev;
+	struct sk_blkif_disk k = { 0 };
+	struct skf_geom g = dev->geom;
+
+	if (!dev->connected || !dev->gd)
+		return;
+	if (sk_xs_read_keys(xbdev, xbdev->otherend, sk_blkif_disk_keys,
+			    SK_BLKIF_SECTORS + 1, &k, NULL))
+		k.sectors = 0;
+	g.sectors = k.sectors;
+	if (skf_geom_check(&g)) {
+		xenbus_dev_fatal(xbdev, -EINVAL,
+				 "malicious or buggy backend: bad disk size (sectors %llu)",
+				 g.sectors);
+		return;
+	}
+	if (g.sectors == dev->geom.sectors)
+		return;
+	dev_info(&xbdev->dev, "disk size changed from %llu to %llu sectors\n",
+		 dev->geom.sectors, g.sectors);
+	set_capacity_and_notify(dev->gd, g.sectors);
+	dev->geom.sectors = g.sectors;
+}
+
 static const struct sk_xb_ops skf_xb_ops = {
 	.setup = skf_setup,
 	.connect = skf_connect,
 	.disconnect = skf_disconnect,
 	.reconfigure = skf_reconfigure,
 	.reconnect = skf_reconnect,
+	.connected = skf_connected,
 };
 
 /*
@@ -561,7 +598,7 @@ static const struct sk_xb_ops skf_xb_ops = {
 	X(skf, requeued) X(skf, poll_inflight) X(skf, grant_hits)	\
 	X(skf, grant_misses) X(skf, resplit) X(skf, rerouted)		\
 	X(skf, poll_spurious_events) X(skf, copied_bytes)		\
-	X(skf, grants_reclaimed) X(skf, reconfigured)			\
+	X(skf, grants_reclaimed) X(skf, grants_held) X(skf, reconfigured) \
 	X(skf, coalesced_waits)
 SK_STATS_ENUM(skf, SKF_STATS);
 
@@ -614,6 +651,7 @@ static void skf_stats_snapshot(struct device *d, u64 *v)
 	v[skf_st_grant_hits] = gs.hits;
 	v[skf_st_grant_misses] = gs.misses;
 	v[skf_st_grants_reclaimed] = gs.reclaimed;
+	v[skf_st_grants_held] = gs.held;
 	v[skf_st_reconfigured] = dev->reconfigured;
 	mutex_unlock(&dev->xb.lock);
 }

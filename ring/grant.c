@@ -7,9 +7,12 @@
  * access (two grant-table updates, and a map/unmap in the backend) per
  * request.  The pool is bounded (max_pages granted at once) and keeps at
  * most max_free idle pages; idle pages beyond that are reclaimed least
- * recently used first, by ending foreign access (deferred by the grant
- * table while the backend still maps the page, so it is never reused under
- * the peer).
+ * recently used first, by ending foreign access.  A page the backend still
+ * maps then (it should have unmapped it before answering, or it keeps a
+ * persistent grant it was told is gone) is held back: never reused, still
+ * counted against max_pages, and freed once a later try finds it unmapped;
+ * so a backend that never unmaps stalls its own disk at max_pages and
+ * cannot make the guest grant page after page.
  *
  * Batched grant copy (backend side): the hypervisor copies between the
  * frontend's granted pages and our memory, SK_GCOPY_BATCH segments per
@@ -40,9 +43,11 @@
  * @max_free:  most idle pages kept granted.
  * @lock:      protects the fields below.
  * @free:      idle pages, most recently used first.
- * @nr_total:  pages granted (idle or in use).
+ * @held:      pages whose grant could not be ended: the peer maps them.
+ * @nr_total:  pages granted (idle, in use or held).
  * @nr_free:   pages on @free.
- * @stats:     hits, misses, reclaimed.
+ * @nr_held:   pages on @held.
+ * @stats:     hits, misses, reclaimed, held.
  */
 struct sk_gpool {
 	domid_t peer;
@@ -51,8 +56,10 @@ struct sk_gpool {
 	unsigned int max_free;
 	spinlock_t lock;
 	struct list_head free;
+	struct list_head held;
 	unsigned int nr_total;
 	unsigned int nr_free;
+	unsigned int nr_held;
 	struct sk_gpool_stats stats;
 };
 
@@ -81,21 +88,62 @@ struct sk_gpool *sk_gpool_create(domid_t peer, unsigned int max_pages,
 	gp->max_free = max_free;
 	spin_lock_init(&gp->lock);
 	INIT_LIST_HEAD(&gp->free);
+	INIT_LIST_HEAD(&gp->held);
 	return gp;
 }
 SPLITKIT_EXPORT(sk_gpool_create);
 
-/* End foreign access to pages taken off the pool; may not sleep. */
-static void sk_gpool_release(struct list_head *victims)
+/*
+ * End foreign access to pages taken off the pool (sk_gpool_trim(), or
+ * @gp->held again) and free them; a page the peer still maps goes (back)
+ * to @gp->held.  Any context; takes @gp->lock.
+ */
+static void sk_gpool_release(struct sk_gpool *gp, struct list_head *victims)
 {
+	unsigned int freed = 0, held = 0;
 	struct sk_gpage *pg, *tmp;
+	unsigned long flags;
 
 	list_for_each_entry_safe(pg, tmp, victims, lru) {
+		if (!gnttab_try_end_foreign_access(pg->ref)) {
+			held++;
+			continue;
+		}
 		list_del(&pg->lru);
-		/* frees the page now, or once the peer unmaps it */
-		gnttab_end_foreign_access(pg->ref, pg->page);
+		__free_page(pg->page);
 		kfree(pg);
+		freed++;
 	}
+	if (!freed && !held)
+		return;
+	spin_lock_irqsave(&gp->lock, flags);
+	gp->nr_total -= freed;
+	list_splice_tail(victims, &gp->held);
+	gp->nr_held += held;
+	spin_unlock_irqrestore(&gp->lock, flags);
+}
+
+/* Held pages one try on the I/O path looks at (atomic context). */
+#define SK_GPOOL_RETRY_BATCH	32
+
+/*
+ * Try again to end the grants of up to @max held pages, oldest first (the
+ * peer may be done with them).  Any context; takes @gp->lock.
+ */
+static void sk_gpool_retry_held(struct sk_gpool *gp, unsigned int max)
+{
+	LIST_HEAD(again);
+	unsigned long flags;
+	unsigned int n = 0;
+
+	spin_lock_irqsave(&gp->lock, flags);
+	while (n < max && !list_empty(&gp->held)) {
+		list_move_tail(gp->held.next, &again);
+		n++;
+	}
+	gp->nr_held -= n;
+	spin_unlock_irqrestore(&gp->lock, flags);
+	sk_gpool_release(gp, &again);
 }
 
 /**
@@ -127,8 +175,13 @@ struct sk_gpage *sk_gpool_get(struct sk_gpool *gp, gfp_t gfp)
 		gp->nr_total++;		/* reserve; undone on failure */
 		gp->stats.misses++;
 	} else {
+		bool held = gp->nr_held;
+
 		gp->stats.exhausted++;
 		spin_unlock_irqrestore(&gp->lock, flags);
+		/* the next get may find room (not this one: keep it short) */
+		if (held)
+			sk_gpool_retry_held(gp, SK_GPOOL_RETRY_BATCH);
 		return NULL;
 	}
 	spin_unlock_irqrestore(&gp->lock, flags);
@@ -171,7 +224,6 @@ static void sk_gpool_trim(struct sk_gpool *gp, unsigned int keep,
 		pg = list_last_entry(&gp->free, struct sk_gpage, lru);
 		list_move(&pg->lru, victims);
 		gp->nr_free--;
-		gp->nr_total--;
 		gp->stats.reclaimed++;
 	}
 }
@@ -194,7 +246,7 @@ void sk_gpool_put(struct sk_gpool *gp, struct sk_gpage *pg)
 	gp->nr_free++;
 	sk_gpool_trim(gp, gp->max_free, &victims);
 	spin_unlock_irqrestore(&gp->lock, flags);
-	sk_gpool_release(&victims);
+	sk_gpool_release(gp, &victims);
 }
 SPLITKIT_EXPORT(sk_gpool_put);
 
@@ -213,7 +265,8 @@ void sk_gpool_reclaim(struct sk_gpool *gp, unsigned int keep)
 	spin_lock_irqsave(&gp->lock, flags);
 	sk_gpool_trim(gp, keep, &victims);
 	spin_unlock_irqrestore(&gp->lock, flags);
-	sk_gpool_release(&victims);
+	sk_gpool_release(gp, &victims);
+	sk_gpool_retry_held(gp, UINT_MAX);
 }
 SPLITKIT_EXPORT(sk_gpool_reclaim);
 
@@ -229,7 +282,8 @@ void sk_gpool_get_stats(struct sk_gpool *gp, struct sk_gpool_stats *st)
 	spin_lock_irqsave(&gp->lock, flags);
 	*st = gp->stats;
 	st->idle = gp->nr_free;
-	st->in_use = gp->nr_total - gp->nr_free;
+	st->held = gp->nr_held;
+	st->in_use = gp->nr_total - gp->nr_free - gp->nr_held;
 	spin_unlock_irqrestore(&gp->lock, flags);
 }
 SPLITKIT_EXPORT(sk_gpool_get_stats);
@@ -238,14 +292,22 @@ SPLITKIT_EXPORT(sk_gpool_get_stats);
  * sk_gpool_destroy() - end every grant of a pool and free it.
  * @gp: pool, or NULL; every page must have been put back.
  *
- * Pages still mapped by the backend are freed by the grant table when the
- * mapping goes away.
+ * Pages still mapped by the backend (held) are left to the grant table,
+ * which frees them when the mapping goes away: at most max_pages per pool.
  */
 void sk_gpool_destroy(struct sk_gpool *gp)
 {
+	struct sk_gpage *pg, *tmp;
+
 	if (!gp)
 		return;
 	sk_gpool_reclaim(gp, 0);
+	list_for_each_entry_safe(pg, tmp, &gp->held, lru) {
+		list_del(&pg->lru);
+		gnttab_end_foreign_access(pg->ref, pg->page);
+		kfree(pg);
+		gp->nr_total--;
+	}
 	WARN_ON(gp->nr_total);	/* a page not put back is leaked */
 	kfree(gp);
 }

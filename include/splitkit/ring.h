@@ -339,9 +339,12 @@ struct sk_gpage {
  * @hits:      gets served by an idle page (a grant saved).
  * @misses:    gets that granted a new page.
  * @exhausted: gets refused at the max_pages bound.
- * @reclaimed: idle pages whose grant was ended (LRU reclaim).
+ * @reclaimed: idle pages taken off the pool to end their grant (LRU).
  * @in_use:    pages currently handed out.
  * @idle:      pages currently idle in the pool.
+ * @held:      pages whose grant could not be ended because the peer still
+ *             maps them: not reused, counted against max_pages, freed
+ *             when found unmapped.
  */
 struct sk_gpool_stats {
 	u64 hits;
@@ -350,6 +353,7 @@ struct sk_gpool_stats {
 	u64 reclaimed;
 	unsigned int in_use;
 	unsigned int idle;
+	unsigned int held;
 };
 
 struct sk_gpool *sk_gpool_create(domid_t peer, unsigned int max_pages,

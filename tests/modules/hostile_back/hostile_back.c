@@ -24,6 +24,11 @@
  *                every channel, event-driven and polled
  *   grants       honest responses, after trying to map grant references
  *                the frontend never gave
+ *   keep-maps    honest responses, after mapping every grant of the
+ *                request (its indirect pages, and the data pages they
+ *                name) and keeping the mappings until it is unbound, as
+ *                if it had persistent grants it never advertised (at
+ *                most HB_KEEP mappings; it says how many it kept)
  *   flap         the backend state switches at random, invalid values too
  *   silent       requests are taken and never answered (when it is
  *                unbound it says how many, and the most segments of one)
@@ -72,11 +77,22 @@
 #define HB_GRANTS	32		/* grant references tried */
 #define HB_FLAPS	40		/* state switches */
 #define HB_DUP_SLOTS	64		/* dup-id: slots whose last id is kept */
+#define HB_KEEP		2048		/* keep-maps: mappings kept at most */
+
+/**
+ * struct hb_map - keep-maps: one grant of the frontend we keep mapped.
+ * @page: where it is mapped.
+ * @handle: the mapping's handle, for the unmap at unbind.
+ */
+struct hb_map {
+	struct page *page;
+	grant_handle_t handle;
+};
 
 static char *test = "silent";
 module_param(test, charp, 0444);
 MODULE_PARM_DESC(test,
-		 "the attack: bad-id, dup-id, wrong-op, bad-status, unsolicited, prod-ahead, prod-back, storm, grants, flap or silent (default silent)");
+		 "the attack: bad-id, dup-id, wrong-op, bad-status, unsolicited, prod-ahead, prod-back, storm, grants, keep-maps, flap or silent (default silent)");
 
 /**
  * struct hb_queue - one of the frontend's rings, mapped.
@@ -113,6 +129,9 @@ struct hb_queue {
  * @answered: requests answered on all queues (attack thread only).
  * @held_segs: silent: most segments of a request held (attack thread only;
  *	       read once the thread is stopped).
+ * @kept: keep-maps: the mappings kept (HB_KEEP; attack thread, then
+ *	  hb_unmap() once the thread is stopped).
+ * @nr_kept: how many of @kept are used.
  */
 struct hb_dev {
 	struct xenbus_device *dev;
@@ -125,6 +144,8 @@ struct hb_dev {
 	atomic_t kick;
 	unsigned int answered;
 	unsigned int held_segs;
+	struct hb_map *kept;
+	unsigned int nr_kept;
 };
 
 /* What to do with one request: write zero or more responses. */
@@ -260,6 +281,57 @@ static void hb_prod_back(struct hb_dev *d, struct hb_queue *q,
 		return;
 	}
 	hb_push(q, q->ring.rsp_prod_pvt - 3);
+}
+
+/* Map grant @ref of the frontend and keep it; its page, or NULL. */
+static void *hb_keep(struct hb_dev *d, grant_ref_t ref, bool readonly)
+{
+	struct gnttab_map_grant_ref map;
+	struct hb_map *m;
+
+	if (!d->kept || d->nr_kept >= HB_KEEP)
+		return NULL;
+	m = &d->kept[d->nr_kept];
+	if (gnttab_alloc_pages(1, &m->page))
+		return NULL;
+	gnttab_set_map_op(&map, (unsigned long)pfn_to_kaddr(page_to_pfn(m->page)),
+			  GNTMAP_host_map | (readonly ? GNTMAP_readonly : 0),
+			  ref, d->dev->otherend_id);
+	if (gnttab_map_refs(&map, NULL, &m->page, 1) ||
+	    map.status != GNTST_okay) {
+		gnttab_free_pages(1, &m->page);
+		return NULL;
+	}
+	m->handle = map.handle;
+	d->nr_kept++;
+	return page_address(m->page);
+}
+
+/* keep-maps: map the request's grants, keep them, answer honestly. */
+static void hb_keep_maps(struct hb_dev *d, struct hb_queue *q,
+			 const struct blkif_request *req)
+{
+	const struct blkif_request_segment *segs;
+	unsigned int i, j, n;
+
+	if (req->operation != BLKIF_OP_INDIRECT) {
+		n = min_t(unsigned int, req->u.rw.nr_segments,
+			  BLKIF_MAX_SEGMENTS_PER_REQUEST);
+		if (req->operation == BLKIF_OP_READ ||
+		    req->operation == BLKIF_OP_WRITE)
+			for (i = 0; i < n; i++)
+				hb_keep(d, req->u.rw.seg[i].gref, false);
+		hb_honest(d, q, req);
+		return;
+	}
+	n = min_t(unsigned int, req->u.indirect.nr_segments, HB_SEGS);
+	for (i = 0; i * 512 < n && i < BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST;
+	     i++) {
+		segs = hb_keep(d, req->u.indirect.indirect_grefs[i], true);
+		for (j = 0; segs && j < 512 && i * 512 + j < n; j++)
+			hb_keep(d, READ_ONCE(segs[j].gref), false);
+	}
+	hb_honest(d, q, req);
 }
 
 /* Never answers; remembers the largest request it holds. */
@@ -419,6 +491,7 @@ static const struct {
 	{ "prod-back", hb_prod_back, true },
 	{ "storm", hb_honest, false },
 	{ "grants", hb_honest, false },
+	{ "keep-maps", hb_keep_maps, false },
 	{ "flap", hb_honest, false },
 	{ "silent", hb_silent, true },
 };
@@ -452,7 +525,21 @@ static int hb_thread(void *arg)
 
 static void hb_unmap(struct hb_dev *d)
 {
+	struct gnttab_unmap_grant_ref unmap;
 	unsigned int i;
+
+	for (i = 0; i < d->nr_kept; i++) {
+		struct hb_map *m = &d->kept[i];
+
+		gnttab_set_unmap_op(&unmap,
+				    (unsigned long)pfn_to_kaddr(page_to_pfn(m->page)),
+				    GNTMAP_host_map, m->handle);
+		gnttab_unmap_refs(&unmap, NULL, &m->page, 1);
+		gnttab_free_pages(1, &m->page);
+	}
+	d->nr_kept = 0;
+	kvfree(d->kept);
+	d->kept = NULL;
 
 	for (i = 0; i < d->nr; i++) {
 		struct hb_queue *q = &d->q[i];
@@ -523,6 +610,13 @@ static int hb_connect(struct hb_dev *d)
 				    "%u", 512);
 	if (err)
 		goto unmap;
+	if (!strcmp(test, "keep-maps")) {
+		d->kept = kvcalloc(HB_KEEP, sizeof(*d->kept), GFP_KERNEL);
+		if (!d->kept) {
+			err = -ENOMEM;
+			goto unmap;
+		}
+	}
 	d->thread = kthread_run(hb_thread, d, "sk-hostile-back");
 	if (IS_ERR(d->thread)) {
 		err = PTR_ERR(d->thread);
@@ -545,6 +639,9 @@ static void hb_disconnect(struct hb_dev *d)
 		if (!strcmp(test, "silent"))
 			pr_info("splitkit_hostile_back: %s: silent: held %u requests, the largest of %u segments\n",
 				hb_name(d), d->answered, d->held_segs);
+		if (d->kept)
+			pr_info("splitkit_hostile_back: %s: keep-maps: %u grants kept mapped until now\n",
+				hb_name(d), d->nr_kept);
 	}
 	hb_unmap(d);
 	d->connected = false;

@@ -38,7 +38,7 @@ img=/run/front-hostile.img
 # partition scan meets the violation; the frontend must stop the device
 # and still add the disk, and the guest's xenbus must go on (the scan
 # waits outside the xenwatch thread).  The other attacks reconnect.
-attacks="scan grants bad-id dup-id wrong-op bad-status unsolicited prod-ahead prod-back storm flap silent"
+attacks="scan grants keep-maps bad-id dup-id wrong-op bad-status unsolicited prod-ahead prod-back storm flap silent"
 # the attacks that break the protocol and stay Connected whatever happens
 breakers=" scan bad-id dup-id wrong-op bad-status unsolicited prod-ahead prod-back "
 fh_end=$(($(date +%s) + $(sk_cmdline sk.timeout || echo 600) - 90))
@@ -248,11 +248,14 @@ for a in $attacks; do
 			fh_reported ;;
 	esac
 	case "$a" in
+	bad-id)
+		# keep-maps' module went with this load: it says what it kept
+		sk_comment "$(dmesg | grep 'keep-maps: ' | tail -n 1)" ;;
 	dup-id)
 		sk_check "dup-id: the backend replayed an earlier answer for a reused slot" \
 			sh -c "dmesg | grep -q 'dup-id: request .* answered as'" &&
 			sk_comment "$(dmesg | grep 'dup-id: request' | tail -n 1)" ;;
-	grants|storm)
+	grants|storm|keep-maps)
 		sk_check "$a: the frontend still Connected" fh_states 4 4
 		sk_check "$a: the frontend reported no error" fh_unreported ;;
 	flap)

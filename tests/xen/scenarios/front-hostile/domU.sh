@@ -12,6 +12,9 @@
 #                partition scan's included) the disk was added all the
 #                same; the violation counted, the device stopped, EIO
 #   grants       ok                    still connected, no violation
+#   keep-maps    2 MiB reads, 16 in flight: pages the backend keeps
+#                mapped after answering are held back (grants_held > 0),
+#                not reused; still connected, no violation
 #   bad-id, unsolicited, prod-ahead:
 #                EIO (the request in flight fails when the device stops)
 #   wrong-op, bad-status:
@@ -175,7 +178,7 @@ sk_check "load splitkit_front max_indirect_segs=512 poll_queues=1" \
 	sk_insmod splitkit_front max_indirect_segs=512 poll_queues=1 || return
 sk_check "/dev/xvda appeared" sk_wait_block /dev/xvda 300 || return
 dd if=/dev/urandom of=/tmp/fh-pat bs=1M count=8 2>/dev/null
-for a in scan grants bad-id dup-id wrong-op bad-status unsolicited \
+for a in scan grants keep-maps bad-id dup-id wrong-op bad-status unsolicited \
 	 prod-ahead prod-back storm flap silent; do
 	sk_hs_wait "go-$a" 900 >/dev/null || break
 	if [ "$a" != flap ] && [ "$a" != scan ]; then
@@ -217,6 +220,22 @@ for a in scan grants bad-id dup-id wrong-op bad-status unsolicited \
 		fh_stopped "$a" ;;
 	grants)
 		fh_expect "$a" ok
+		sk_check "$a: no violation counted" \
+			test "$(fh_stat violations)" = "$v0"
+		sk_check "$a: still connected" fh_connected 1 ;;
+	keep-maps)
+		# more pages in flight than the pool keeps idle (a ring's
+		# worth without persistent grants): the rest are taken off
+		# the pool when they come back, the backend still maps them
+		sk_check "keep-maps: 2 MiB direct reads, 16 in flight" \
+			fio --name=km --filename=/dev/xvda --rw=randread --bs=2M \
+			    --iodepth=8 --numjobs=2 --ioengine=libaio --direct=1 \
+			    --size=32M --output=/dev/null
+		sk_comment "keep-maps: persistent $(fh_stat persistent), $(fh_stat grant_misses) pages granted, $(fh_stat grants_reclaimed) taken off the pool, $(fh_stat grants_held) held"
+		sk_check "keep-maps: persistent grants not negotiated" \
+			test "$(fh_stat persistent)" = 0
+		sk_check "keep-maps: pages the backend kept mapped are held back (grants_held)" \
+			test "$(fh_stat grants_held)" -gt 0
 		sk_check "$a: no violation counted" \
 			test "$(fh_stat violations)" = "$v0"
 		sk_check "$a: still connected" fh_connected 1 ;;
