@@ -15,8 +15,9 @@
  * records it (skn_back_commit()) and publishes the slot's keys
  * in one transaction.  Nothing the guest writes is trusted: a bad message
  * is reported in slot-<n>/error and dmesg and changes no state; a storm of
- * writes is coalesced (the watch drops events while one is queued, the
- * bucket defers the reads) and costs dom0 a bounded amount of work.
+ * writes is coalesced (the watch drops events while one is queued) and
+ * its slot reads pass a second bucket before any XenStore read, so dom0's
+ * work is bounded by time, not by what the guest writes.
  *
  * When the guest's end goes (disconnect), the work item ends its slots
  * (GONE: offers expire, agreements are revoked), never the xenwatch
@@ -55,11 +56,12 @@
  * @revoked: agreements revoked.
  * @stale: selections of another generation, ignored.
  * @bad: malformed or out-of-range messages reported.
- * @rate_limited: reads deferred by the rate limit.
+ * @rate_limited: messages deferred by the rate limit.
+ * @reads_deferred: slot reads deferred by the read limit (@rd).
  * @timeouts: offers that ran out of time.
  * @refused: requests nothing could be offered for.
  * @slot_reads: slots whose keys were read (one per slot the guest wrote,
- *	     bounded by the watch's coalescing, not by the rate limit).
+ *	     coalesced by the watch, bounded by @rd).
  */
 struct skn_back_stats {
 	u64 requests;
@@ -68,6 +70,7 @@ struct skn_back_stats {
 	u64 stale;
 	u64 bad;
 	u64 rate_limited;
+	u64 reads_deferred;
 	u64 timeouts;
 	u64 refused;
 	u64 slot_reads;
@@ -85,6 +88,12 @@ struct skn_back_stats {
  * @bad_sel_seen: the same for a bad selection.
  * @rl: the request rate limit (skn_back_lock), filled once at probe: a
  *	     guest that reconnects gets no new burst.
+ * @rd: the slot-read limit (skn_back_lock), filled once at probe: each
+ *	     slot read (up to eight XenStore reads) takes a token,
+ *	     SKN_READS_PER_MSG per token of @rl, and a burst that also
+ *	     covers reading every slot at a connection.
+ * @rd_stopped: test builds: when test_read_clock stopped @rd's clock, 0
+ *	     while it runs (skn_back_lock).
  * @connected: slots are live (skn_back_lock).
  * @gone: the guest's end went and @work has not ended its slots yet
  *	     (skn_back_lock).
@@ -124,6 +133,10 @@ struct skn_back {
 	u32 bad_seen[SKN_MAX_SLOTS];
 	u32 bad_sel_seen[SKN_MAX_SLOTS];
 	struct sk_bucket rl;
+	struct sk_bucket rd;
+#ifdef SKN_TEST_HOOKS
+	u64 rd_stopped;
+#endif
 	bool connected;
 	bool gone;
 	bool removing;
@@ -677,6 +690,35 @@ static int skn_back_read_request(struct skn_back *b, unsigned int n,
 }
 
 /*
+ * A slot read's token; without one, count it and say (in @next) when
+ * the slot, still marked unread, is read.  Charged before any XenStore
+ * read: what the guest writes cannot make dom0 read faster than this,
+ * however many keys (or garbage) it writes.
+ */
+static bool skn_back_read_admit(struct skn_back *b, u64 now, u64 *next)
+{
+	u64 clock = now, wait;
+
+#ifdef SKN_TEST_HOOKS
+	/* test builds: time stands still for the bucket while the knob is 0 */
+	if (!READ_ONCE(skn_test_read_clock)) {
+		if (!b->rd_stopped)
+			b->rd_stopped = now;
+		clock = b->rd_stopped;
+	} else {
+		b->rd_stopped = 0;
+	}
+#endif
+	wait = sk_bucket_try(&b->rd, 1, clock);
+
+	if (!wait)
+		return true;
+	b->stats.reads_deferred++;
+	*next = min(*next, now + wait);
+	return false;
+}
+
+/*
  * One guest message's token from the device's rate limit; without one,
  * count it, leave slot @n to be read again and say (in @next) when.
  */
@@ -804,7 +846,9 @@ static void skn_back_slot(struct skn_back *b, unsigned int n, u64 now,
 			skn_back_event(b, n, SKN_EV_CAPACITY, &in, now);
 		}
 	}
-	if (skn_back_live(b) && test_and_clear_bit(n, &b->unread))
+	if (skn_back_live(b) && test_bit(n, &b->unread) &&
+	    skn_back_read_admit(b, now, next) &&
+	    test_and_clear_bit(n, &b->unread))
 		skn_back_read_slot(b, n, now, next);
 	if (s->state == SKN_OFFERED || s->state == SKN_RENEG)
 		*next = min(*next, s->deadline_ns);
@@ -1306,10 +1350,10 @@ static ssize_t negotiate_stats_show(struct device *dev,
 	memcpy(kept, b->kept, sizeof(kept));
 	mutex_unlock(&skn_back_lock);
 	len = sysfs_emit(buf,
-			 "requests %llu\napplied %llu\nrevoked %llu\nstale %llu\nbad %llu\nrate_limited %llu\ntimeouts %llu\nrefused %llu\nslot_reads %llu\n",
+			 "requests %llu\napplied %llu\nrevoked %llu\nstale %llu\nbad %llu\nrate_limited %llu\ntimeouts %llu\nrefused %llu\nslot_reads %llu\nreads_deferred %llu\n",
 			 st.requests, st.applied, st.revoked, st.stale, st.bad,
 			 st.rate_limited, st.timeouts, st.refused,
-			 st.slot_reads);
+			 st.slot_reads, st.reads_deferred);
 	/* kept_memory, kept_vcpus: what the domain keeps of revoked ones */
 	for (p = 0; p < SKN_NR_PROVIDERS; p++)
 		if (skn_provider_keeps(p))
@@ -1389,6 +1433,9 @@ static int skn_back_probe(struct xenbus_device *dev, struct sk_xb **xb)
 	skn_apply_init(&b->apply);
 	sk_bucket_init(&b->rl, READ_ONCE(skn_req_rate),
 		       READ_ONCE(skn_req_burst), ktime_get_ns());
+	sk_bucket_init(&b->rd, SKN_READS_PER_MSG * READ_ONCE(skn_req_rate),
+		       SKN_READS_PER_MSG * READ_ONCE(skn_req_burst) +
+		       SKN_MAX_SLOTS, ktime_get_ns());
 	err = skn_back_advertise(b);
 	if (err)
 		goto free_dev;

@@ -22,6 +22,15 @@ extern unsigned int skn_offer_timeout_ms;
 extern unsigned int skn_mem_helper_timeout_ms;
 extern unsigned int skn_req_rate;
 extern unsigned int skn_req_burst;
+/*
+ * Slot reads a token of the request limit buys (back.c's read limit): a
+ * message takes one read of its slot, and a few more find nothing new
+ * (the guest's own writes of the same message, a torn read retried).
+ */
+#define SKN_READS_PER_MSG	4
+#ifdef SKN_TEST_HOOKS
+extern unsigned int skn_test_read_clock;
+#endif
 extern unsigned int skn_max_slots;
 #define SKN_MEM_HELPER_MAX	256	/* mem_helper, bytes with the NUL */
 void skn_mem_helper_get(char *buf, size_t size);

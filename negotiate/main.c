@@ -32,6 +32,12 @@ unsigned int skn_req_burst = 8;
 SK_PARAM_UINT(req_burst, skn_req_burst, 1, 1000, 0444,
 	      "burst of requests read from one guest at once, 1-1000 (default 8)");
 
+#ifdef SKN_TEST_HOOKS
+unsigned int skn_test_read_clock = 1;
+SK_PARAM_UINT(test_read_clock, skn_test_read_clock, 0, 1, 0644,
+	      "test builds: 0 stops the slot-read limit's clock (no token comes back until 1), so a test sees the limit applied whatever its speed (default 1)");
+#endif
+
 unsigned int skn_max_slots = SKN_MAX_SLOTS;
 SK_PARAM_UINT(max_slots, skn_max_slots, 1, SKN_MAX_SLOTS, 0444,
 	      "slots (resources negotiated at once) per guest, 1-8 (default 8)");

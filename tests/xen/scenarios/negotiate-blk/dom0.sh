@@ -57,6 +57,7 @@ cap=/sys/module/splitkit_negotiate/parameters/blk_iops_capacity
 lim=/sys/module/splitkit_back/parameters/limits
 peer=negotiate-blk-peer
 bwcap=/sys/module/splitkit_negotiate/parameters/blk_bw_capacity_kib
+tclock=/sys/module/splitkit_negotiate/parameters/test_read_clock
 
 # slot0: dom0's line for slot 0 of the guest's device.
 slot0()
@@ -67,6 +68,32 @@ slot0()
 negstat()
 {
 	sed -n "s/^$1 //p" "$dir/sk-neg-$domid-0/negotiate_stats"
+}
+
+# stat_above KEY N: dom0's counter KEY is above N.
+stat_above()
+{
+	test "$(negstat "$1")" -gt "$2"
+}
+
+# read_flood K: K junk keys written into the guest's slot 6, one at a
+# time, each waited for until dom0 has read the slot or deferred it.
+read_flood()
+{
+	local i=0 n seen
+	while [ "$i" -lt "$1" ]; do
+		seen=$(($(negstat slot_reads) + $(negstat reads_deferred)))
+		xenstore-write "/local/domain/$domid/device/sk-neg/0/slot-6/junk-$i" x ||
+			return 1
+		n=0
+		while [ $(($(negstat slot_reads) + $(negstat reads_deferred))) -le "$seen" ]; do
+			n=$((n + 1))
+			# hang guard: 60 s
+			[ "$n" -lt 3000 ] || { echo "key $i: not taken"; return 1; }
+			usleep 20000
+		done
+		i=$((i + 1))
+	done
 }
 
 # neg_dump WHY: what dom0 knows, as comments, when a turn or a check fails
@@ -307,6 +334,30 @@ dom0_turns()
 	sk_comment "dom0: slot reads for it: $(($(negstat slot_reads) - v)) (from $v)"
 	sk_check "dom0 read slot 7 alone (at most twice: the rate limit may defer it once), not every slot" \
 		test $(($(negstat slot_reads) - v)) -ge 1 -a $(($(negstat slot_reads) - v)) -le 2
+	# a flood of keys in one slot buys no more slot reads than the read
+	# limit's tokens: with the limit's clock stopped (a test build's
+	# test_read_clock=0) no token comes back, so 60 keys, each waited
+	# for, cost at most its burst (4 x req_burst 8 + 8 slots = 40) and the
+	# rest wait, however fast or slow the machine; with the clock running
+	# again the waiting slot is read (nothing written was dropped)
+	r0=$(negstat slot_reads)
+	d0=$(negstat reads_deferred)
+	sk_check "stop the read limit's clock (test_read_clock=0)" \
+		sh -c "echo 0 >$tclock"
+	sk_check "dom0 took each of 60 junk keys in slot 6 (read or deferred)" \
+		read_flood 60
+	reads=$(($(negstat slot_reads) - r0))
+	deferred=$(($(negstat reads_deferred) - d0))
+	sk_comment "dom0: 60 junk keys: $reads slot reads, $deferred deferred"
+	sk_check "dom0: at most the read limit's burst of slot reads ($reads <= 40)" \
+		test "$reads" -le 40
+	sk_check "dom0: the other keys' reads deferred, not dropped ($deferred >= $((60 - reads)))" \
+		test "$deferred" -ge $((60 - reads))
+	r1=$(negstat slot_reads)
+	sk_check "restart the read limit's clock" sh -c "echo 1 >$tclock"
+	sk_check "dom0 then reads the waiting slot (its timer)" \
+		skt_wait 60 stat_above slot_reads "$r1"
+	xenstore-rm "/local/domain/$domid/device/sk-neg/0/slot-6"
 	sk_check "dom0: the other guest's agreement untouched (its slots, splitkit_back's limit)" \
 		peer_untouched || {
 		sk_comment "dom0: the peer's slots now: $(cat "$dir/sk-neg-$pdomid-0/slots")"
