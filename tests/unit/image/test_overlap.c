@@ -275,6 +275,38 @@ static void refblock_named_twice(void)
 	ski_close(img);
 }
 
+/* sound_image() of 8 clusters, the first 4 discarded: room to move. */
+static u64 holey_image(const char *path)
+{
+	u64 l2 = sound_image(path, 4 << 20, 16, 8);
+	struct ski_image *img;
+
+	if (ski_open(path, SKI_OPEN_RW, &img) || ski_discard(img, 0, 4 * CS))
+		abort();
+	ski_close(img);
+	return l2;
+}
+
+/* Run operation @kind on @path to its end: its last step's result. */
+static int run_op(const char *path, enum ski_op_kind kind, u64 *moved)
+{
+	struct ski_image *img;
+	struct ski_op op;
+	int r;
+
+	if (ski_open(path, SKI_OPEN_RW, &img))
+		return -EIO;
+	r = ski_op_begin(&op, img, kind);
+	if (!r) {
+		while (!(r = ski_op_step(&op, 16)))
+			;
+		*moved = op.moved;
+		ski_op_end(&op);
+	}
+	ski_close(img);
+	return r;
+}
+
 /*
  * A defragment of an image whose guest cluster 60 is mapped (COPIED) onto
  * the L1 table's cluster: the reverse map refuses the cluster's second
@@ -283,25 +315,12 @@ static void refblock_named_twice(void)
 static void defrag_data_on_l1(void)
 {
 	const char *path = path_of("dl1.qcow2");
-	u64 l2 = sound_image(path, 4 << 20, 16, 8), l1, l1e;
-	struct ski_image *img;
-	struct ski_op op;
-	int r;
+	u64 l2 = holey_image(path), l1 = get64(path, 40);
+	u64 l1e = get64(path, l1), moved = ~0ULL;
 
-	KTAP_ASSERT(!ski_open(path, SKI_OPEN_RW, &img));
-	KTAP_ASSERT(!ski_discard(img, 0, 4 * CS));
-	ski_close(img);
-	l1 = get64(path, 40);
-	l1e = get64(path, l1);
 	put64(path, l2 + 8 * 60, COPIED | l1);
-	KTAP_ASSERT(!ski_open(path, SKI_OPEN_RW, &img));
-	KTAP_ASSERT(!ski_op_begin(&op, img, SKI_OP_DEFRAG));
-	while (!(r = ski_op_step(&op, 16)))
-		;
-	KTAP_EXPECT_EQ(r, -EUCLEAN);
-	KTAP_EXPECT_EQ(op.moved, 0);
-	ski_op_end(&op);
-	ski_close(img);
+	KTAP_EXPECT_EQ(run_op(path, SKI_OP_DEFRAG, &moved), -EUCLEAN);
+	KTAP_EXPECT_EQ(moved, 0);
 	KTAP_EXPECT_EQ(get64(path, 40), l1);
 	KTAP_EXPECT_EQ(get64(path, l1), l1e);
 	KTAP_EXPECT(still_ab(path, 5));
@@ -314,22 +333,10 @@ static void defrag_data_on_l1(void)
 static void compact_cluster_twice(void)
 {
 	const char *path = path_of("c2.qcow2");
-	u64 l2 = sound_image(path, 4 << 20, 16, 8);
-	struct ski_image *img;
-	struct ski_op op;
-	int r;
+	u64 l2 = holey_image(path), moved;
 
-	KTAP_ASSERT(!ski_open(path, SKI_OPEN_RW, &img));
-	KTAP_ASSERT(!ski_discard(img, 0, 4 * CS));
-	ski_close(img);
 	put64(path, l2 + 8 * 6, get64(path, l2 + 8 * 7));
-	KTAP_ASSERT(!ski_open(path, SKI_OPEN_RW, &img));
-	KTAP_ASSERT(!ski_op_begin(&op, img, SKI_OP_COMPACT));
-	while (!(r = ski_op_step(&op, 16)))
-		;
-	KTAP_EXPECT_EQ(r, -EUCLEAN);
-	ski_op_end(&op);
-	ski_close(img);
+	KTAP_EXPECT_EQ(run_op(path, SKI_OP_COMPACT, &moved), -EUCLEAN);
 	KTAP_EXPECT(still_ab(path, 6) && still_ab(path, 7));
 }
 
