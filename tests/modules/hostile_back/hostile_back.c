@@ -26,9 +26,12 @@
  *                the frontend never gave
  *   keep-maps    honest responses, after mapping every grant of the
  *                request (its indirect pages, and the data pages they
- *                name) and keeping the mappings until it is unbound, as
- *                if it had persistent grants it never advertised (at
- *                most HB_KEEP mappings; it says how many it kept)
+ *                name; each grant once) and keeping the mappings until it
+ *                is unbound, as if it had persistent grants it never
+ *                advertised (at most HB_KEEP; it says how many it kept);
+ *                it answers in batches of HB_BATCH requests (the rest
+ *                after HB_IDLE_ROUNDS idle waits), so that that many are
+ *                in flight at once whatever the machine's speed
  *   flap         the backend state switches at random, invalid values too
  *   silent       requests are taken and never answered (when it is
  *                unbound it says how many, and the most segments of one)
@@ -77,7 +80,10 @@
 #define HB_GRANTS	32		/* grant references tried */
 #define HB_FLAPS	40		/* state switches */
 #define HB_DUP_SLOTS	64		/* dup-id: slots whose last id is kept */
-#define HB_KEEP		2048		/* keep-maps: mappings kept at most */
+#define HB_KEEP		16384		/* keep-maps: mappings kept at most */
+#define HB_KEEP_REFS	(1U << 20)	/* keep-maps: grants deduplicated */
+#define HB_BATCH	16		/* keep-maps: requests per answer */
+#define HB_IDLE_ROUNDS	50		/* keep-maps: 5 s idle: answer all */
 
 /**
  * struct hb_map - keep-maps: one grant of the frontend we keep mapped.
@@ -132,6 +138,10 @@ struct hb_queue {
  * @kept: keep-maps: the mappings kept (HB_KEEP; attack thread, then
  *	  hb_unmap() once the thread is stopped).
  * @nr_kept: how many of @kept are used.
+ * @kept_idx: keep-maps: per grant reference below HB_KEEP_REFS, its
+ *	  index in @kept plus one, 0 if not mapped.
+ * @held: keep-maps: requests taken and not answered yet, per queue.
+ * @nr_held: how many of @held each queue has.
  */
 struct hb_dev {
 	struct xenbus_device *dev;
@@ -146,6 +156,9 @@ struct hb_dev {
 	unsigned int held_segs;
 	struct hb_map *kept;
 	unsigned int nr_kept;
+	u32 *kept_idx;
+	struct blkif_request held[HB_MAX_QUEUES][32];
+	unsigned int nr_held[HB_MAX_QUEUES];
 };
 
 /* What to do with one request: write zero or more responses. */
@@ -289,7 +302,11 @@ static void *hb_keep(struct hb_dev *d, grant_ref_t ref, bool readonly)
 	struct gnttab_map_grant_ref map;
 	struct hb_map *m;
 
-	if (!d->kept || d->nr_kept >= HB_KEEP)
+	if (!d->kept)
+		return NULL;
+	if (ref < HB_KEEP_REFS && d->kept_idx[ref])
+		return page_address(d->kept[d->kept_idx[ref] - 1].page);
+	if (d->nr_kept >= HB_KEEP)
 		return NULL;
 	m = &d->kept[d->nr_kept];
 	if (gnttab_alloc_pages(1, &m->page))
@@ -304,15 +321,32 @@ static void *hb_keep(struct hb_dev *d, grant_ref_t ref, bool readonly)
 	}
 	m->handle = map.handle;
 	d->nr_kept++;
+	if (ref < HB_KEEP_REFS)
+		d->kept_idx[ref] = d->nr_kept;
 	return page_address(m->page);
 }
 
-/* keep-maps: map the request's grants, keep them, answer honestly. */
+/* keep-maps: answer every request held, on every queue. */
+static void hb_keep_answer(struct hb_dev *d)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < d->nr; i++) {
+		for (j = 0; j < d->nr_held[i]; j++)
+			hb_honest(d, &d->q[i], &d->held[i][j]);
+		d->nr_held[i] = 0;
+	}
+}
+
+/*
+ * keep-maps: map the request's grants and keep them; answer honestly
+ * once HB_BATCH requests are held (hb_serve_loop() answers the rest).
+ */
 static void hb_keep_maps(struct hb_dev *d, struct hb_queue *q,
 			 const struct blkif_request *req)
 {
 	const struct blkif_request_segment *segs;
-	unsigned int i, j, n;
+	unsigned int i, j, n, qi = q - d->q, held = 0;
 
 	if (req->operation != BLKIF_OP_INDIRECT) {
 		n = min_t(unsigned int, req->u.rw.nr_segments,
@@ -321,17 +355,24 @@ static void hb_keep_maps(struct hb_dev *d, struct hb_queue *q,
 		    req->operation == BLKIF_OP_WRITE)
 			for (i = 0; i < n; i++)
 				hb_keep(d, req->u.rw.seg[i].gref, false);
-		hb_honest(d, q, req);
-		return;
+	} else {
+		n = min_t(unsigned int, req->u.indirect.nr_segments, HB_SEGS);
+		for (i = 0; i * 512 < n &&
+		     i < BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST; i++) {
+			segs = hb_keep(d, req->u.indirect.indirect_grefs[i],
+				       true);
+			for (j = 0; segs && j < 512 && i * 512 + j < n; j++)
+				hb_keep(d, READ_ONCE(segs[j].gref), false);
+		}
 	}
-	n = min_t(unsigned int, req->u.indirect.nr_segments, HB_SEGS);
-	for (i = 0; i * 512 < n && i < BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST;
-	     i++) {
-		segs = hb_keep(d, req->u.indirect.indirect_grefs[i], true);
-		for (j = 0; segs && j < 512 && i * 512 + j < n; j++)
-			hb_keep(d, READ_ONCE(segs[j].gref), false);
-	}
-	hb_honest(d, q, req);
+	/* a ring holds 32: never more held on one queue */
+	if (d->nr_held[qi] >= ARRAY_SIZE(d->held[qi]))
+		hb_keep_answer(d);
+	d->held[qi][d->nr_held[qi]++] = *req;
+	for (i = 0; i < d->nr; i++)
+		held += d->nr_held[i];
+	if (held >= HB_BATCH)
+		hb_keep_answer(d);
 }
 
 /* Never answers; remembers the largest request it holds. */
@@ -381,9 +422,18 @@ static bool hb_serve(struct hb_dev *d, hb_answer_fn fn)
 /* Serve until stopped. */
 static void hb_serve_loop(struct hb_dev *d, hb_answer_fn fn)
 {
+	unsigned int idle = 0;
+
 	while (!kthread_should_stop()) {
-		if (hb_serve(d, fn))
+		if (hb_serve(d, fn)) {
+			idle = 0;
 			continue;
+		}
+		/* keep-maps: the last requests of a run, fewer than a batch */
+		if (fn == hb_keep_maps && ++idle >= HB_IDLE_ROUNDS) {
+			hb_keep_answer(d);
+			idle = 0;
+		}
 		wait_event_interruptible_timeout(d->wq,
 						 atomic_xchg(&d->kick, 0) ||
 						 kthread_should_stop(),
@@ -540,6 +590,9 @@ static void hb_unmap(struct hb_dev *d)
 	d->nr_kept = 0;
 	kvfree(d->kept);
 	d->kept = NULL;
+	kvfree(d->kept_idx);
+	d->kept_idx = NULL;
+	memset(d->nr_held, 0, sizeof(d->nr_held));
 
 	for (i = 0; i < d->nr; i++) {
 		struct hb_queue *q = &d->q[i];
@@ -612,7 +665,9 @@ static int hb_connect(struct hb_dev *d)
 		goto unmap;
 	if (!strcmp(test, "keep-maps")) {
 		d->kept = kvcalloc(HB_KEEP, sizeof(*d->kept), GFP_KERNEL);
-		if (!d->kept) {
+		d->kept_idx = kvcalloc(HB_KEEP_REFS, sizeof(*d->kept_idx),
+				       GFP_KERNEL);
+		if (!d->kept || !d->kept_idx) {
 			err = -ENOMEM;
 			goto unmap;
 		}

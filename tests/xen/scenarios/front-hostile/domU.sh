@@ -12,9 +12,11 @@
 #                partition scan's included) the disk was added all the
 #                same; the violation counted, the device stopped, EIO
 #   grants       ok                    still connected, no violation
-#   keep-maps    2 MiB reads, 16 in flight: pages the backend keeps
-#                mapped after answering are held back (grants_held > 0),
-#                not reused; still connected, no violation
+#   keep-maps    2 MiB reads, 16 in flight (the backend answers 16 at a
+#                time): pages come back beyond what the pool keeps idle,
+#                the backend still maps them all: held back
+#                (grants_held > 0), not reused; still connected, no
+#                violation
 #   bad-id, unsolicited, prod-ahead:
 #                EIO (the request in flight fails when the device stops)
 #   wrong-op, bad-status:
@@ -234,6 +236,10 @@ for a in scan grants keep-maps bad-id dup-id wrong-op bad-status unsolicited \
 		sk_comment "keep-maps: persistent $(fh_stat persistent), $(fh_stat grant_misses) pages granted, $(fh_stat grants_reclaimed) taken off the pool, $(fh_stat grants_held) held"
 		sk_check "keep-maps: persistent grants not negotiated" \
 			test "$(fh_stat persistent)" = 0
+		# the backend answers 16 requests at a time: more pages in
+		# flight than the pool keeps idle, whatever the speed
+		sk_check "keep-maps: pages were taken off the pool (grants_reclaimed)" \
+			test "$(fh_stat grants_reclaimed)" -gt 0
 		sk_check "keep-maps: pages the backend kept mapped are held back (grants_held)" \
 			test "$(fh_stat grants_held)" -gt 0
 		sk_check "$a: no violation counted" \
