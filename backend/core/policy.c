@@ -76,7 +76,8 @@ static bool skb_parse_u64(const char *s, u64 *out)
 }
 
 /* "requires": every feature it names is one this file enforces. */
-static bool skb_valid_requires(const char *v, char *why, size_t len)
+static bool skb_valid_requires(const char *key, const char *want,
+			       const char *v, char *why, size_t len)
 {
 	const char *p = v;
 
@@ -95,46 +96,60 @@ static bool skb_valid_requires(const char *v, char *why, size_t len)
 	return true;
 }
 
-static bool skb_valid_time(const char *v, char *why, size_t len)
+/* A value refused for its form: "image policy: KEY 'VALUE' is not WANT". */
+static bool skb_form_refused(const char *key, const char *v, const char *want,
+			     char *why, size_t len)
 {
-	u64 t;
-
-	if (skb_parse_u64(v, &t))
-		return true;
-	snprintf(why, len, "image policy: expires '%.20s' is not a Unix time",
-		 v);
+	snprintf(why, len, "image policy: %s '%.20s' is not %s", key, v, want);
 	return false;
 }
 
-static bool skb_valid_bool(const char *v, char *why, size_t len)
-{
-	if (!strcmp(v, "0") || !strcmp(v, "1"))
-		return true;
-	snprintf(why, len, "image policy: read-only '%.20s' is not 0 or 1", v);
-	return false;
-}
-
-static bool skb_valid_count(const char *v, char *why, size_t len)
+/* "expires" and "max-attach": strict decimal numbers. */
+static bool skb_valid_number(const char *key, const char *want,
+			     const char *v, char *why, size_t len)
 {
 	u64 n;
 
-	if (skb_parse_u64(v, &n))
-		return true;
-	snprintf(why, len, "image policy: max-attach '%.20s' is not a number",
-		 v);
-	return false;
+	return skb_parse_u64(v, &n) || skb_form_refused(key, v, want, why, len);
 }
 
-/* The policy fields whose values have a form, in the order checked. */
+static bool skb_valid_bool(const char *key, const char *want, const char *v,
+			   char *why, size_t len)
+{
+	return !strcmp(v, "0") || !strcmp(v, "1") ||
+	       skb_form_refused(key, v, want, why, len);
+}
+
+/*
+ * The policy fields whose values have a form, in the order checked, and
+ * what a refusal says each must be ("requires" names its unknown feature).
+ */
 static const struct {
 	const char *key;
-	bool (*valid)(const char *v, char *why, size_t len);
+	bool (*valid)(const char *key, const char *want, const char *v,
+		      char *why, size_t len);
+	const char *want;
 } skb_policy_forms[] = {
-	{ "requires", skb_valid_requires },
-	{ "expires", skb_valid_time },
-	{ "read-only", skb_valid_bool },
-	{ "max-attach", skb_valid_count },
+	{ "requires", skb_valid_requires, NULL },
+	{ "expires", skb_valid_number, "a Unix time" },
+	{ "read-only", skb_valid_bool, "0 or 1" },
+	{ "max-attach", skb_valid_number, "a number" },
 };
+
+/* The form of field @i of skb_policy_forms[] holds for @v. */
+static bool skb_form_ok(size_t i, const char *v, char *why, size_t len)
+{
+	return skb_policy_forms[i].valid(skb_policy_forms[i].key,
+					 skb_policy_forms[i].want, v, why, len);
+}
+
+/* "expires" as a Unix time, if the image has one in that form. */
+static bool skb_expires(const struct ski_vminfo *info, u64 *t)
+{
+	const char *v = info ? ski_vminfo_get(info, "expires") : NULL;
+
+	return v && skb_parse_u64(v, t);
+}
 
 /**
  * skb_policy_value_check() - is @value a value splitkit_back takes for
@@ -161,8 +176,7 @@ int skb_policy_value_check(const char *key, const char *value, char *why,
 	for (i = 0; i < sizeof(skb_policy_forms) / sizeof(skb_policy_forms[0]);
 	     i++)
 		if (!strcmp(key, skb_policy_forms[i].key))
-			return skb_policy_forms[i].valid(value, why, len) ?
-			       0 : -EINVAL;
+			return skb_form_ok(i, value, why, len) ? 0 : -EINVAL;
 	return 0;
 }
 
@@ -179,10 +193,9 @@ int skb_policy_value_check(const char *key, const char *value, char *why,
  */
 bool skb_policy_expired(const struct ski_vminfo *info, u64 now)
 {
-	const char *v = info ? ski_vminfo_get(info, "expires") : NULL;
 	u64 t;
 
-	return v && skb_parse_u64(v, &t) && now >= t;
+	return skb_expires(info, &t) && now >= t;
 }
 
 /**
@@ -202,7 +215,7 @@ int skb_policy_check(const struct ski_vminfo *info,
 {
 	const char *v;
 	size_t i;
-	u64 t = 0;
+	u64 t;
 
 	if (in->attached && (in->attached_writer || !in->read_only)) {
 		snprintf(why, len, "image is already attached (%u time(s)); a writable attach must be the only one",
@@ -214,11 +227,10 @@ int skb_policy_check(const struct ski_vminfo *info,
 	for (i = 0; i < sizeof(skb_policy_forms) / sizeof(skb_policy_forms[0]);
 	     i++) {
 		v = ski_vminfo_get(info, skb_policy_forms[i].key);
-		if (v && !skb_policy_forms[i].valid(v, why, len))
+		if (v && !skb_form_ok(i, v, why, len))
 			return -EACCES;
 	}
-	if (skb_policy_expired(info, in->now)) {
-		skb_parse_u64(ski_vminfo_get(info, "expires"), &t);
+	if (skb_expires(info, &t) && in->now >= t) {
 		snprintf(why, len, "image expired (expires %llu)",
 			 (unsigned long long)t);
 		return -EACCES;
