@@ -22,11 +22,11 @@ static char dir[64];
  *
  * The first call makes the directory and sets SPLITKIT_IMG_NOSYNC.  Each name
  * keeps one stable buffer, so the path stays valid for the whole run; more
- * than 16 names abort the test.
+ * than 32 names abort the test.
  */
 const char *imgt_path(const char *tmpl, const char *name)
 {
-	static char names[16][32], paths[16][128];
+	static char names[32][32], paths[32][128];
 	int i;
 
 	if (!dir[0]) {
@@ -35,10 +35,10 @@ const char *imgt_path(const char *tmpl, const char *name)
 			abort();
 		setenv("SPLITKIT_IMG_NOSYNC", "1", 1);
 	}
-	for (i = 0; i < 16 && names[i][0]; i++)
+	for (i = 0; i < 32 && names[i][0]; i++)
 		if (!strcmp(names[i], name))
 			return paths[i];
-	if (i == 16)
+	if (i == 32)
 		abort();
 	snprintf(names[i], sizeof(names[i]), "%s", name);
 	snprintf(paths[i], sizeof(paths[i]), "%s/%s", dir, name);

@@ -21,26 +21,15 @@
 #include <unistd.h>
 
 #include "ktap.h"
+#include "helpers.h"
 #include "core/image.h"
 #include "core/ops.h"
 #include "user/platform_user.h"
 
-static char dir[64];
 
 static const char *path_of(const char *name)
 {
-	static char paths[4][128];
-	static int next;
-	char *p = paths[next++ % 4];
-
-	if (!dir[0]) {
-		strcpy(dir, "/tmp/sk-image-open.XXXXXX");
-		if (!mkdtemp(dir))
-			abort();
-		setenv("SPLITKIT_IMG_NOSYNC", "1", 1);
-	}
-	snprintf(p, sizeof(paths[0]), "%s/%s", dir, name);
-	return p;
+	return imgt_path("/tmp/sk-image-open.XXXXXX", name);
 }
 
 static int open_fd(const char *path, unsigned int flags,
@@ -620,7 +609,7 @@ static void test_cleanup(void)
 {
 	char cmd[128];
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", imgt_dir());
 	KTAP_EXPECT(!system(cmd));
 }
 

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "ktap.h"
+#include "helpers.h"
 #include "core/endian.h"
 #include "core/image.h"
 #include "core/ops.h"
@@ -29,23 +30,11 @@
 #define COMPRESSED	(1ULL << 62)
 #define OFFSET_MASK	0x00fffffffffffe00ULL
 
-static char dir[64];
 static u8 buf[CS];
 
 static const char *path_of(const char *name)
 {
-	static char paths[4][128];
-	static int next;
-	char *p = paths[next++ % 4];
-
-	if (!dir[0]) {
-		strcpy(dir, "/tmp/sk-image-overlap.XXXXXX");
-		if (!mkdtemp(dir))
-			abort();
-		setenv("SPLITKIT_IMG_NOSYNC", "1", 1);
-	}
-	snprintf(p, sizeof(paths[0]), "%s/%s", dir, name);
-	return p;
+	return imgt_path("/tmp/sk-image-overlap.XXXXXX", name);
 }
 
 static u64 get64(const char *path, u64 off)

@@ -26,10 +26,12 @@ image_serve_SRCS := tests/unit/image/test_serve.c \
 		    tests/unit/image/helpers.c $(IMAGE_CORE)
 
 UNIT_TESTS	+= image_open
-image_open_SRCS := tests/unit/image/test_open.c $(IMAGE_CORE)
+image_open_SRCS := tests/unit/image/test_open.c \
+		   tests/unit/image/helpers.c $(IMAGE_CORE)
 
 UNIT_TESTS	+= image_overlap
-image_overlap_SRCS := tests/unit/image/test_overlap.c $(IMAGE_CORE)
+image_overlap_SRCS := tests/unit/image/test_overlap.c \
+		      tests/unit/image/helpers.c $(IMAGE_CORE)
 
 FUZZ_TARGETS	+= image_header
 image_header_SRCS := tests/unit/image/fuzz_header.c $(IMAGE_CORE)
