@@ -47,10 +47,11 @@ static int build_bridge(struct ski_image *img, u8 *sector)
 		h->bridge.vminfo = h->old.vminfo;
 		h->bridge.vminfo_len = h->old.vminfo_len;
 		err = ski_header_build(&h->bridge, sector, SKI_SECTOR);
-		ski_header_release(&h->old);
-		if (!err)
-			goto free_bufs;
 	}
+	/* a parse that failed may have allocated extensions too */
+	ski_header_release(&h->old);
+	if (!err)
+		goto free_bufs;
 	h->bridge.vminfo = NULL;
 	h->bridge.vminfo_len = 0;
 	h->bridge.incompatible_features &= ~QCOW2_INCOMPAT_SPLITKIT_REQUIRED;

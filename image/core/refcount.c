@@ -472,8 +472,12 @@ int ski_alloc_cluster(struct ski_image *img, u64 *cluster)
 		return err;
 	img->free_hint = c + 1;
 	err = ski_set_refcount(img, c, 1);
-	if (err)
+	if (err) {
+		/* @c is still free: not skipped by the next allocation */
+		if (c < img->free_hint)
+			img->free_hint = c;
 		return err;
+	}
 	/* Creating a refcount block may have taken @c's neighbour. */
 	*cluster = c;
 	return 0;

@@ -174,12 +174,20 @@ static int rmap_scan(struct ski_op *op, u64 budget)
 					err = rmap_claim_fixed(img, c);
 			} else if ((e & QCOW2_OFLAG_COPIED) &&
 				   !(e & QCOW2_OFLAG_ZERO) &&
-				   (e & QCOW2_OFFSET_MASK)) {
+				   (e & QCOW2_OFFSET_MASK) &&
+				   l1i * img->l2_entries + i <
+				   img->guest_clusters) {
 				err = rmap_claim(img, (e & QCOW2_OFFSET_MASK) >>
 						 img->cluster_bits,
 						 SKI_RMAP_DATA |
 						 (l1i * img->l2_entries + i));
 			} else if (e & QCOW2_OFFSET_MASK) {
+				/*
+				 * Shared, or past the virtual size (a crafted
+				 * image): no L2 entry update may move it
+				 * (ski_set_l2_entry() refuses those), so it
+				 * stays where it is.
+				 */
 				err = rmap_claim_fixed(img,
 						       (e & QCOW2_OFFSET_MASK) >>
 						       img->cluster_bits);

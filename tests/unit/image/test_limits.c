@@ -11,8 +11,11 @@
  * platform layer (skp_user_fail_alloc(): the N-th SKP_ALLOC_IO allocation
  * fails), for every N until a run completes.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -332,6 +335,143 @@ static void test_alloc_failures(void)
 		free(data[i]);
 }
 
+/*
+ * Rewriting a header that carries VM information builds a bridge header
+ * from the one on disk (meta.c, build_bridge()); its parse allocates the
+ * extensions, and a parse that fails part-way (an allocation, or a header
+ * cluster rewritten behind the engine) must free what it took.  The update
+ * itself succeeds either way (a bridge without the VM information).
+ */
+static void vminfo_big(struct ski_vminfo *info)
+{
+	static char val[2000];
+
+	memset(info, 0, sizeof(*info));
+	memset(val, 'x', sizeof(val) - 1);
+	info->flags = SKI_VMINFO_F_REQUIRED;	/* and the feature table */
+	KTAP_ASSERT(!ski_vminfo_set(info, "config", val));
+}
+
+static void test_header_bridge_leaks(void)
+{
+	const char *path = tmp_path("bridge.qcow2");
+	struct ski_create_opts co = { .size = 1 << 20, .cluster_bits = 16 };
+	/* an unknown extension, then one running past the cluster */
+	static const u8 bad_ext[24] = { 0x12, 0x34, 0x56, 0x78, 0, 0, 0, 8,
+					[19] = 1, [20] = 0xff, [21] = 0xff };
+	u64 before, after, peak, calls;
+	struct ski_vminfo info;
+	struct ski_image *img;
+	int leaky = 0, swept = 0, fd;
+	long nth;
+
+	vminfo_big(&info);
+	KTAP_ASSERT(!ski_create(path, &co));
+	KTAP_ASSERT(!ski_open(path, SKI_OPEN_RW, &img));
+	KTAP_ASSERT(!ski_set_vminfo(img, &info));	/* header > 512 bytes */
+	ski_close(img);
+	for (nth = 0; nth < 64; nth++) {
+		skp_user_alloc_stats(&before, &peak, &calls);
+		KTAP_ASSERT(!ski_open(path, SKI_OPEN_RW, &img));
+		skp_user_fail_alloc(nth, 0);
+		ski_set_vminfo(img, &info);
+		skp_user_fail_alloc(-1, 0);
+		ski_close(img);
+		skp_user_alloc_stats(&after, &peak, &calls);
+		swept++;
+		if (after != before) {
+			printf("# allocation %ld failing: %llu bytes left\n",
+			       nth, (unsigned long long)(after - before));
+			leaky++;
+		}
+	}
+	KTAP_EXPECT_EQ(leaky, 0);
+	KTAP_EXPECT_EQ(swept, 64);
+
+	KTAP_ASSERT(!ski_open(path, SKI_OPEN_RW, &img));
+	fd = open(path, O_RDWR);
+	KTAP_ASSERT(fd >= 0);
+	KTAP_ASSERT(pwrite(fd, bad_ext, sizeof(bad_ext), 112) ==
+		    sizeof(bad_ext));
+	close(fd);
+	skp_user_alloc_stats(&before, &peak, &calls);
+	KTAP_EXPECT_EQ(ski_set_vminfo(img, &info), 0);
+	skp_user_alloc_stats(&after, &peak, &calls);
+	KTAP_EXPECT_EQ(after, before);
+	ski_close(img);
+	ski_vminfo_free(&info);
+}
+
+/*
+ * An allocation whose refcount update fails (here: loading the refcount
+ * block of a range that has none yet) leaves the cluster free, and the
+ * next allocation takes it: no hole grows in the file.  Refcount block 0
+ * is crafted to count every cluster it covers, so the lowest free cluster
+ * is the first of refcount-table slot 1.
+ */
+/* A fresh image whose refcount block 0 counts all it covers as used. */
+static void hint_craft(const char *path)
+{
+	struct ski_create_opts co = { .size = 1 << 20, .cluster_bits = 16 };
+	static u8 rb[65536];
+	u8 raw[8];
+	u32 i;
+	int fd;
+
+	unlink(path);
+	KTAP_ASSERT(!ski_create(path, &co));
+	fd = open(path, O_RDWR);
+	KTAP_ASSERT(fd >= 0);
+	KTAP_ASSERT(pread(fd, raw, 8, 65536) == 8);	/* reftable[0] */
+	for (i = 0; i < sizeof(rb) / 2; i++)
+		ski_put_be16(rb + 2 * i, 1);
+	KTAP_ASSERT(pwrite(fd, rb, sizeof(rb), ski_get_be64(raw)) ==
+		    sizeof(rb));
+	close(fd);
+}
+
+static void test_alloc_retry_takes_free(void)
+{
+	const char *path = tmp_path("hint.qcow2");
+	const u64 first = 65536 / 2;	/* clusters refcount block 0 covers */
+	static u8 data[65536];
+	enum ski_cluster_kind kind;
+	struct ski_image *img;
+	int failures = 0, err = -ENOMEM;
+	u64 host, end, c;
+	u16 rc;
+	long nth;
+
+	imgt_fill(data, sizeof(data), 77, 1);
+	for (nth = 0; err; nth++) {
+		hint_craft(path);
+		KTAP_ASSERT(!ski_open(path, SKI_OPEN_RW, &img));
+		skp_user_fail_alloc(nth, SKP_ALLOC_IO);
+		err = ski_write(img, data, sizeof(data), 0);
+		skp_user_fail_alloc(-1, 0);
+		if (err) {
+			failures++;
+			KTAP_EXPECT_EQ(err, -ENOMEM);
+			KTAP_EXPECT_EQ(ski_write(img, data, sizeof(data), 0), 0);
+			/* every cluster from @first to the end is taken */
+			KTAP_EXPECT_EQ(ski_file_clusters(img, &end), 0);
+			for (c = first; c < end; c++) {
+				rc = 0;
+				ski_refcount(img, c, &rc);
+				if (!rc)
+					printf("# allocation %ld failing: cluster %llu left free\n",
+					       nth, (unsigned long long)c);
+				KTAP_EXPECT(rc);
+			}
+			KTAP_EXPECT(!ski_block_status(img, 0, &kind, &host));
+			KTAP_EXPECT(host >> 16 < end);
+		}
+		ski_close(img);
+	}
+	printf("# %d failing allocations retried\n", failures);
+	KTAP_EXPECT(failures > 0);
+}
+
 static void test_cleanup(void)
 {
 	char cmd[128];
@@ -344,6 +484,8 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(test_l2_cache_budget),
 	KTAP_CASE(test_rmap_window),
 	KTAP_CASE(test_alloc_failures),
+	KTAP_CASE(test_header_bridge_leaks),
+	KTAP_CASE(test_alloc_retry_takes_free),
 	KTAP_CASE(test_cleanup),
 };
 

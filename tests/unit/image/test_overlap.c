@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "ktap.h"
@@ -330,6 +331,53 @@ static void compact_cluster_twice(void)
 }
 
 /*
+ * An L2 entry past the virtual size (a crafted image: guest cluster 100 of
+ * 64) mapping a cluster of its own with refcount 1.  No guest request can
+ * reach it, and no L2 update may change it, so compaction and
+ * defragmentation leave it where it is instead of moving it and failing
+ * at the switch (every later run failing the same way).
+ */
+/* The file's length in bytes. */
+static u64 file_bytes(const char *path)
+{
+	int fd = open(path, O_RDONLY);
+	off_t len = fd < 0 ? -1 : lseek(fd, 0, SEEK_END);
+
+	if (len < 0)
+		abort();
+	close(fd);
+	return len;
+}
+
+static void entry_past_size(void)
+{
+	static const enum ski_op_kind kinds[] = { SKI_OP_COMPACT,
+						  SKI_OP_DEFRAG };
+	const char *path = path_of("past.qcow2");
+	u64 l2, end, moved, rb;
+	unsigned int i;
+	u8 rc[2] = { 0, 1 };
+
+	for (i = 0; i < KTAP_ARRAY_SIZE(kinds); i++) {
+		l2 = holey_image(path);
+		end = (file_bytes(path) + CS - 1) / CS;
+		memset(buf, 0xee, sizeof(buf));
+		put(path, end * CS, buf, CS);
+		put64(path, l2 + 8 * 100, COPIED | (end * CS));
+		rb = get64(path, get64(path, 48));
+		put(path, rb + 2 * end, rc, sizeof(rc));
+		KTAP_EXPECT(imgt_check_ok(path, false));
+		KTAP_EXPECT_EQ(run_op(path, kinds[i], &moved), 1);
+		KTAP_EXPECT_EQ(get64(path, l2 + 8 * 100), COPIED | (end * CS));
+		KTAP_EXPECT(still_ab(path, 4) && still_ab(path, 7));
+		KTAP_EXPECT(imgt_check_ok(path, false));
+		/* and again: nothing left half done */
+		KTAP_EXPECT_EQ(run_op(path, kinds[i], &moved), 1);
+		KTAP_EXPECT(imgt_check_ok(path, false));
+	}
+}
+
+/*
  * An image at the format's largest L1 table (32 MiB, sparse) that names
  * itself as its qcow2 backing file: the open fails (chain too long)
  * having held a few MiB, not sixteen copies of its tables.
@@ -418,6 +466,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(refblock_named_twice),
 	KTAP_CASE(defrag_data_on_l1),
 	KTAP_CASE(compact_cluster_twice),
+	KTAP_CASE(entry_past_size),
 	KTAP_CASE(chain_names_itself),
 	KTAP_CASE(chain_tables_bounded),
 };
