@@ -232,6 +232,8 @@ int ski_meta_filter_init(struct ski_image *img);
 void ski_meta_filter_free(struct ski_image *img);
 void ski_meta_filter_add(struct ski_image *img, u64 off);
 u64 ski_meta_owner(const struct ski_image *img, u64 off, u64 len, u64 self);
+int ski_table_check(struct ski_image *img, u64 off, const char *what);
+int ski_meta_distinct(struct ski_image *img);
 int ski_overlap_check(struct ski_image *img, u64 off, u64 len, u64 self,
 		      const char *what);
 void ski_reftable_top_set(struct ski_image *img);

@@ -372,6 +372,8 @@ static int open_image(struct skp_file *file, const char *name,
 	if (err)
 		goto free_img;
 	err = ski_load_reftable(img, file_size);
+	if (!err && img->writable)
+		err = ski_meta_distinct(img);
 	if (err)
 		goto free_img;
 	err = ski_file_clusters(img, &img->end_cluster);

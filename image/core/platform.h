@@ -77,6 +77,9 @@ void skp_log(int level, const char *fmt, ...)
 int skp_inflate(const u8 *src, size_t src_len, u8 *dst, size_t dst_len);
 u32 skp_crc32(const void *data, size_t len);
 
+/* Sort @n numbers ascending: the kernel's sort(), libc's qsort(). */
+void skp_sort_u64(u64 *v, size_t n);
+
 /*
  * Both hosts' skp_inflate() end here: zlib ran out of memory, or its
  * status was one of Z_OK/Z_STREAM_END/Z_BUF_ERROR (@stream_ok) and

@@ -112,8 +112,7 @@ static int load_refblock(struct ski_image *img, u64 index, u16 **blockp)
 	*blockp = ski_cache_lookup(&img->rb_cache, index);
 	if (*blockp || !img->reftable[index])
 		return 0;
-	err = ski_overlap_check(img, img->reftable[index], img->cluster_size,
-				SKI_RMAP_REFBLOCK | index, "a refcount block");
+	err = ski_table_check(img, img->reftable[index], "a refcount block");
 	if (err)
 		return err;
 	err = ski_cache_insert(&img->rb_cache, index, (void **)&block);

@@ -115,8 +115,7 @@ int ski_load_l2(struct ski_image *img, u64 l1_index, u64 **tablep)
 	off = img->l1[l1_index] & QCOW2_OFFSET_MASK;
 	if (!off)
 		return 0;
-	err = ski_overlap_check(img, off, img->cluster_size,
-				SKI_RMAP_L2 | l1_index, "an L2 table");
+	err = ski_table_check(img, off, "an L2 table");
 	if (err)
 		return err;
 	/* the table evicted may hold deferred mappings */

@@ -8,7 +8,8 @@
  * (image/Kbuild; main.c exports it).  A file is either opened here by path
  * (and closed by skp_close()) or borrowed from a caller that already holds
  * a struct file (skp_file_from_filp(): splitkit_back), which keeps it.
- * Decompression and CRC-32 are the kernel's own (zlib_inflate, crc32_le).
+ * Decompression, CRC-32 and sorting are the kernel's own (zlib_inflate,
+ * crc32_le, sort).
  *
  * The long operations' bulk copies (skp_read_uncached_at(),
  * skp_write_uncached_at()) are direct I/O: a second struct file of the same
@@ -32,6 +33,7 @@
 #include <linux/printk.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/timekeeping.h>
 #include <linux/uio.h>
 #include <linux/vmalloc.h>
@@ -121,6 +123,18 @@ int skp_inflate(const u8 *src, size_t src_len, u8 *dst, size_t dst_len)
 u32 skp_crc32(const void *data, size_t len)
 {
 	return crc32_le(~0U, data, len) ^ ~0U;
+}
+
+static int skp_cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void skp_sort_u64(u64 *v, size_t n)
+{
+	sort(v, n, sizeof(*v), skp_cmp_u64, NULL);
 }
 
 u64 skp_time(void)

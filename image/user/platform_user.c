@@ -9,7 +9,7 @@
  * SPLITKIT_IMG_CRASH_AFTER=N makes the process die with exit status 99
  * just before its N-th write, flush or truncate, which is how the crash
  * tests cut an operation at every step.  Decompression and CRC-32 are
- * zlib's.
+ * zlib's, sorting libc's qsort().
  */
 #include <limits.h>
 #include <malloc.h>
@@ -158,6 +158,18 @@ int skp_inflate(const u8 *src, size_t src_len, u8 *dst, size_t dst_len)
 u32 skp_crc32(const void *data, size_t len)
 {
 	return crc32_z(0, data, len);
+}
+
+static int skp_cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void skp_sort_u64(u64 *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), skp_cmp_u64);
 }
 
 u64 skp_time(void)

@@ -240,14 +240,16 @@ static void reftable_slot0_missing(void)
 
 /*
  * Two refcount-table slots naming one block whose every count is 1 (512-
- * byte clusters: a block counts 256): an allocating write that looks
- * past the first block's clusters meets the same block again and stops
- * there, instead of walking every slot's clusters.
+ * byte clusters: a block counts 256): an allocating write would look past
+ * the first block's clusters and meet the same block again and again.  A
+ * writable open refuses the image (ski_meta_distinct()); read-only, it
+ * opens and reads.  An L1 entry naming a refcount block, and two L1
+ * entries naming one L2 table, are refused the same way.
  */
 static void refblock_named_twice(void)
 {
 	const char *path = path_of("rb2.qcow2");
-	u64 rt, rb0, i;
+	u64 rt, rb0, i, l2;
 	struct ski_image *img;
 	u8 ones[512];
 
@@ -259,10 +261,20 @@ static void refblock_named_twice(void)
 	put(path, rb0, ones, sizeof(ones));
 	for (i = 1; i < 64; i++)
 		put64(path, rt + i * 8, rb0);
-	KTAP_ASSERT(!ski_open(path, SKI_OPEN_RW, &img));
-	memset(buf, 0x41, 512);
-	KTAP_EXPECT_EQ(ski_write(img, buf, 512, 100 * 512), -EUCLEAN);
+	KTAP_EXPECT_EQ(ski_open(path, SKI_OPEN_RW, &img), -EUCLEAN);
+	KTAP_ASSERT(!ski_open(path, 0, &img));
+	KTAP_EXPECT_EQ(ski_read(img, buf, 512, 0), 0);
 	ski_close(img);
+
+	/* an L1 entry on refcount block 0 */
+	l2 = sound_image(path, 1 << 20, 16, 1);
+	put64(path, get64(path, 40), COPIED | get64(path, get64(path, 48)));
+	KTAP_EXPECT_EQ(ski_open(path, SKI_OPEN_RW, &img), -EUCLEAN);
+	/* two L1 entries on one L2 table (a 2 GiB disk has 4) */
+	l2 = sound_image(path, 2ULL << 30, 16, 1);
+	put64(path, get64(path, 40) + 8, COPIED | l2);
+	KTAP_EXPECT_EQ(ski_open(path, SKI_OPEN_RW, &img), -EUCLEAN);
+	KTAP_EXPECT(still_ab(path, 0));
 }
 
 /* sound_image() of 8 clusters, the first 4 discarded: room to move. */
