@@ -117,6 +117,12 @@ static int skb_bdev_discard(struct skb_backing *be, u64 sector,
 	return blkdev_issue_discard(be->bdev, sector, nr_sectors, GFP_NOIO);
 }
 
+/* An LV extended, a loop device after losetup -c (set_capacity()). */
+static u64 skb_bdev_size_now(const struct skb_backing *be)
+{
+	return bdev_nr_sectors(be->bdev);
+}
+
 const struct skb_backing_ops skb_bdev_ops = {
 	.name = "block device",
 	.describe = skb_bdev_describe,
@@ -125,4 +131,5 @@ const struct skb_backing_ops skb_bdev_ops = {
 	.discard = skb_bdev_discard,
 	/* its I/O only goes through req->bvec: fine on mapped grants */
 	.map_ok = true,
+	.size_now = skb_bdev_size_now,
 };

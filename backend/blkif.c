@@ -250,6 +250,7 @@ void skb_chan_msg(struct sk_chan *ch, const void *msg)
 
 	skb_inflight_get(d, ch);
 	atomic64_inc(&d->stats.reqs);
+	skb_resize_check(d);	/* as xen-blkback, on the guest's I/O */
 	r = skb_req_parse(msg, &d->lim, &desc);
 	if (READ_ONCE(d->stopping)) {
 		if (!skb_left_to_frontend(d, ch, NULL))

@@ -109,6 +109,10 @@ enum skb_format {
  * @map_ok: @submit may do its I/O on the frontend's mapped pages (gmap.c)
  *	instead of bounce pages: it reads and writes them only through
  *	@req->bvec, and never keeps them past the request's completion.
+ * @size_now: the backing's size now, in 512-byte sectors, for a kind
+ *	whose size can change in dom0 while a guest uses it (resize.c);
+ *	NULL if it cannot.  Any context, no lock, never sleeps: a read of
+ *	the size the kernel keeps.
  */
 struct skb_backing_ops {
 	const char *name;
@@ -118,6 +122,7 @@ struct skb_backing_ops {
 	int (*discard)(struct skb_backing *be, u64 sector, u64 nr_sectors);
 	void (*close)(struct skb_backing *be);
 	bool map_ok;
+	u64 (*size_now)(const struct skb_backing *be);
 };
 
 /**
@@ -247,6 +252,10 @@ struct skb_attach {
  * @image_dirty: qcow2: 1 from a write through the image engine until a
  *	flush or a write-back pass left no page of the image's file dirty or
  *	being written back in dom0's page cache, then 0.
+ * @reconfigured: ring reconfigurations taken up (xenbus.c, rings.c).
+ * @left_to_frontend: requests a reconfiguration's drain left on the rings
+ *	for the frontend to issue again (blkif.c).
+ * @resized: new backing sizes announced to the frontend (resize.c).
  */
 struct skb_stats {
 	atomic64_t reqs;
@@ -276,6 +285,7 @@ struct skb_stats {
 	atomic_t image_dirty;
 	atomic64_t reconfigured;
 	atomic64_t left_to_frontend;
+	atomic64_t resized;
 };
 
 struct skb_gpool;
@@ -337,6 +347,12 @@ struct skb_queue {
  * @rings_work: puts it in force (skb_rings_apply()).
  * @rings_node: in rings.c's list of devices (skb_rings_lock), empty when
  *	not on it.
+ * @sectors_seen: the backing's size (512-byte sectors) when @resize_work
+ *	last looked, or when it was opened (resize.c); written under
+ *	@xb.lock, read by the data path without it.
+ * @resize_work: announces a new size of the backing (resize.c).
+ * @resize_poll: looks at the backing's size once a second while
+ *	connected (resize.c).
  * @drain_lock: held by whoever brings @inflight to zero until it has woken
  *	@drain_wq, and by disconnect while it checks @inflight: the hand-over
  *	after which the device may be freed (req.c, skb_inflight_put()).
@@ -378,6 +394,9 @@ struct skb_dev {
 	bool rings_pending;
 	struct work_struct rings_work;
 	struct list_head rings_node;
+	u64 sectors_seen;
+	struct work_struct resize_work;
+	struct delayed_work resize_poll;
 	spinlock_t drain_lock;
 	wait_queue_head_t drain_wq;
 	bool test_waking;
@@ -490,6 +509,14 @@ void skb_rings_exit(void);
 /* blkif.c */
 void skb_chan_msg(struct sk_chan *ch, const void *msg);
 void skb_build_limits(struct skb_dev *d, unsigned int max_segs);
+
+/* resize.c */
+void skb_resize_init(struct skb_dev *d);
+int skb_resize_connect(struct skb_dev *d);
+void skb_resize_start(struct skb_dev *d);
+void skb_resize_watch(struct skb_dev *d);
+void skb_resize_check(struct skb_dev *d);
+void skb_resize_stop(struct skb_dev *d);
 
 /* req.c */
 int skb_req_init(void);

@@ -111,10 +111,20 @@ static void skb_file_rw(struct skb_req *req, bool sync)
 		      req->desc.nr_segs, req->desc.nr_sectors << SECTOR_SHIFT);
 	init_sync_kiocb(&req->iocb, file);
 	req->iocb.ki_pos = req->desc.sector << SECTOR_SHIFT;
+	atomic_inc(&req->pending);
+	/*
+	 * The guest never makes its file longer: past the end is a size that
+	 * shrank in dom0 and is not yet announced (resize.c).
+	 */
+	if (write && req->iocb.ki_pos + iov_iter_count(&iter) >
+		     i_size_read(file_inode(file))) {
+		req->end_write = false;
+		skb_kiocb_done(&req->iocb, -EIO);
+		return;
+	}
 	req->iocb.ki_flags = req->d->be.direct ? IOCB_DIRECT : 0;
 	if (!sync)
 		req->iocb.ki_complete = skb_kiocb_done;
-	atomic_inc(&req->pending);
 	ret = skb_kiocb_submit(&req->iocb, &iter, write, &req->end_write);
 	if (ret != -EIOCBQUEUED)
 		skb_kiocb_done(&req->iocb, ret);
@@ -160,6 +170,12 @@ static int skb_file_discard(struct skb_backing *be, u64 sector,
 			     sector << SECTOR_SHIFT, nr_sectors << SECTOR_SHIFT);
 }
 
+/* A file truncated or extended in dom0: whole sectors, as describe. */
+static u64 skb_file_size_now(const struct skb_backing *be)
+{
+	return i_size_read(file_inode(be->file)) >> SECTOR_SHIFT;
+}
+
 const struct skb_backing_ops skb_file_ops = {
 	.name = "file",
 	.describe = skb_file_describe,
@@ -168,4 +184,5 @@ const struct skb_backing_ops skb_file_ops = {
 	.discard = skb_file_discard,
 	/* its I/O only goes through req->bvec: fine on mapped grants */
 	.map_ok = true,
+	.size_now = skb_file_size_now,
 };

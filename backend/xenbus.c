@@ -190,6 +190,9 @@ static int skb_connect(struct sk_xb *xb)
 	/* what we advertised in probe is what we check against */
 	p.max_order = d->adv_order;
 	p.max_queues = d->adv_queues;
+	err = skb_resize_connect(d);
+	if (err)
+		return err;
 	skb_build_limits(d, d->adv_segs);
 	WRITE_ONCE(d->stopping, false);
 	err = skb_gpools_create(d, p.max_queues);
@@ -200,7 +203,8 @@ static int skb_connect(struct sk_xb *xb)
 		skb_gpools_destroy(d);
 		return PTR_ERR(l);
 	}
-	d->link = l;
+	WRITE_ONCE(d->link, l);
+	skb_resize_watch(d);
 	dev_info(&d->dev->dev,
 		 "connected to domain %d: %s, %llu sectors%s, %u queue(s), ring-page-order %u, %s\n",
 		 d->dev->otherend_id, d->be.path, d->be.sectors,
@@ -252,7 +256,9 @@ static void skb_disconnect(struct sk_xb *xb)
 	/* the last answer's completion work may still be returning */
 	skb_queues_quiesce(d);
 	sk_link_destroy(d->link);
-	d->link = NULL;
+	WRITE_ONCE(d->link, NULL);
+	/* the looks at the backing's size (they do not take xb.lock) */
+	cancel_delayed_work_sync(&d->resize_poll);
 	if (d->grant_slots)
 		dev_info(&d->dev->dev,
 			 "zero copy: %lld segment(s) on mapped grants, %lld grant-copied (pool full %lld, mapping failed %lld); unmapping %lld grant(s), %lld evicted before\n",
@@ -557,6 +563,7 @@ static int skb_open_backing(struct skb_dev *d)
 		xenbus_dev_fatal(dev, err, "writing disk keys");
 		goto leave_share;
 	}
+	skb_resize_start(d);
 	d->ready = true;
 	if (at.format != SKB_FMT_RAW)
 		xenbus_write(XBT_NIL, dev->nodename, "splitkit-status", "ok");
@@ -648,6 +655,7 @@ static void skb_format_changed(struct xenbus_watch *w, const char *path,
 	X(skb, image_cached_bytes)					\
 	X(skb, image_writeback) X(skb, image_dirty)			\
 	X(skb, reconfigured) X(skb, left_to_frontend)			\
+	X(skb, resized)							\
 	X(skb, refused_bad_op) X(skb, refused_not_supported)		\
 	X(skb, refused_read_only) X(skb, refused_bad_nr_segs)		\
 	X(skb, refused_bad_indirect_op) X(skb, refused_bad_seg)	\
@@ -707,6 +715,7 @@ static void skb_stats_snapshot(struct device *dev, u64 *v)
 	v[skb_st_image_dirty] = atomic_read(&s->image_dirty);
 	v[skb_st_reconfigured] = atomic64_read(&s->reconfigured);
 	v[skb_st_left_to_frontend] = atomic64_read(&s->left_to_frontend);
+	v[skb_st_resized] = atomic64_read(&s->resized);
 	v[skb_st_zero_copy] = READ_ONCE(d->link) && READ_ONCE(d->grant_slots);
 	for (r = SKB_BAD_OP; r < SKB_NR_REASONS; r++)
 		v[skb_reason_stat[r]] = atomic64_read(&s->reasons[r]);
@@ -765,6 +774,7 @@ static int skb_probe(struct xenbus_device *dev, struct sk_xb **xb)
 	d->dev = dev;
 	INIT_WORK(&d->rings_work, skb_rings_work);
 	INIT_LIST_HEAD(&d->rings_node);
+	skb_resize_init(d);
 	skb_queues_init(d);
 	sk_xb_init(&d->xb, dev, false, &skb_xb_ops, d);
 	err = skb_advertise(d);
@@ -818,6 +828,7 @@ static void skb_free(struct sk_xb *xb)
 	struct skb_dev *d = xb->priv;
 
 	skb_stop(xb);	/* a probe that could not announce the device */
+	skb_resize_stop(d);	/* disconnected: no request starts it again */
 	skb_share_leave(d);
 	skb_backing_close(&d->be);
 	kfree(d->vm);

@@ -131,7 +131,7 @@ enum skb_reason skb_req_check_segs(struct skb_req_desc *d,
 				   const struct skb_limits *lim)
 {
 	bool aligned = skb_aligned(lim, d->sector, 0);
-	u64 total = 0;
+	u64 total = 0, end;
 	unsigned int i, n;
 
 	for (i = 0; i < d->nr_segs; i++) {
@@ -143,8 +143,9 @@ enum skb_reason skb_req_check_segs(struct skb_req_desc *d,
 		total += n;
 	}
 	d->nr_sectors = total;
-	/* both terms are bounded: no overflow in the subtraction */
-	if (d->sector > lim->sectors || total > lim->sectors - d->sector)
+	/* the size may change under us (resize): one read, no underflow */
+	end = SK_READ_ONCE(lim->sectors);
+	if (d->sector > end || total > end - d->sector)
 		return SKB_BAD_RANGE;
 	if (!aligned)
 		return SKB_MISALIGNED;
@@ -246,6 +247,7 @@ enum skb_reason skb_req_parse(const void *raw, const struct skb_limits *lim,
 			      struct skb_req_desc *d)
 {
 	const u8 *p = raw;
+	u64 end;
 
 	memset(d, 0, sizeof(*d));
 	d->op = p[SK_BLKIF_OFF_OP];
@@ -270,8 +272,8 @@ enum skb_reason skb_req_parse(const void *raw, const struct skb_limits *lim,
 		if (lim->read_only)
 			return SKB_READ_ONLY;
 		d->nr_sectors = get64(p + SK_BLKIF_OFF_DISCARD_NR);
-		if (d->sector > lim->sectors ||
-		    d->nr_sectors > lim->sectors - d->sector)
+		end = SK_READ_ONCE(lim->sectors);
+		if (d->sector > end || d->nr_sectors > end - d->sector)
 			return SKB_BAD_RANGE;
 		if (!skb_aligned(lim, d->sector, d->nr_sectors))
 			return SKB_MISALIGNED;

@@ -93,6 +93,20 @@ static bool ski_meta_filter_hits(const struct ski_image *img, u64 off,
 	return false;
 }
 
+/* Does [@off, @off + @len) meet the header, the L1 or the refcount table? */
+static bool meta_fixed(const struct ski_image *img, u64 off, u64 len)
+{
+	u64 cs = img->cluster_size;
+	/* a table owns its clusters whole, its last one's tail too */
+	u64 l1_bytes = ((u64)img->hdr.l1_size * 8 + cs - 1) & ~(cs - 1);
+
+	return ranges_meet(off, len, 0, cs) ||
+	       ranges_meet(off, len, img->hdr.l1_table_offset, l1_bytes) ||
+	       ranges_meet(off, len, img->hdr.refcount_table_offset,
+			   (u64)img->hdr.refcount_table_clusters <<
+			   img->cluster_bits);
+}
+
 /**
  * ski_meta_owner() - the metadata an image keeps in host bytes
  *	[@off, @off + @len), if any
@@ -109,19 +123,6 @@ static bool ski_meta_filter_hits(const struct ski_image *img, u64 off,
  * refcount table), SKI_RMAP_REFBLOCK | index, SKI_RMAP_L2 | index, or
  * SKI_RMAP_FREE when the range holds no metadata.
  */
-static bool meta_fixed(const struct ski_image *img, u64 off, u64 len)
-{
-	u64 cs = img->cluster_size;
-	/* a table owns its clusters whole, its last one's tail too */
-	u64 l1_bytes = ((u64)img->hdr.l1_size * 8 + cs - 1) & ~(cs - 1);
-
-	return ranges_meet(off, len, 0, cs) ||
-	       ranges_meet(off, len, img->hdr.l1_table_offset, l1_bytes) ||
-	       ranges_meet(off, len, img->hdr.refcount_table_offset,
-			   (u64)img->hdr.refcount_table_clusters <<
-			   img->cluster_bits);
-}
-
 u64 ski_meta_owner(const struct ski_image *img, u64 off, u64 len, u64 self)
 {
 	u64 i;

@@ -37,7 +37,7 @@
  * Most counters one directory may have: sk_stat_show() keeps them all in an
  * array on its stack (8 bytes each).
  */
-#define SK_STATS_MAX	40
+#define SK_STATS_MAX	48
 
 /**
  * struct sk_stats - how to read a driver's counters.
