@@ -11,10 +11,13 @@
  *
  * The block device is opened as a special file (backing.c) and its struct
  * block_device taken from the inode, which works the same on Linux 6.1
- * and 6.12.
+ * and 6.12.  dom0's page cache of the device is kept coherent with our
+ * bios (skb_bdev_cache_sync()).
  */
 #include <linux/bio.h>
 #include <linux/blkdev.h>
+#include <linux/fs.h>
+#include <linux/pagemap.h>
 
 #include "common.h"
 
@@ -60,6 +63,37 @@ static struct bio *skb_bio_new(struct skb_req *req, unsigned int left,
 }
 
 /*
+ * Our bios bypass dom0's page cache of the device, which holds pages only
+ * when something in dom0 reads or writes the device through it: the
+ * device model's emulated face of the same disk (an HVM guest's IDE disk,
+ * which QEMU opens with the page cache; splitkit_shunt moves a guest
+ * between the two), a dd, blkid.  As the kernel's own O_DIRECT does, the
+ * range's dirty pages are written before our bio reads or overwrites it,
+ * and before a write or a discard its cached pages are dropped, so that
+ * nobody reads through the cache what the guest has overwritten.  A
+ * single load when nothing is cached.  Consumer context, sleeps.
+ */
+static void skb_bdev_cache_sync(struct skb_backing *be, u64 sector,
+				u64 nr_sectors, bool drop)
+{
+	struct address_space *mapping = be->file->f_mapping;
+	loff_t start = sector << SECTOR_SHIFT;
+	loff_t end = start + (nr_sectors << SECTOR_SHIFT) - 1;
+	int err;
+
+	if (!nr_sectors || !READ_ONCE(mapping->nrpages))
+		return;
+	err = filemap_write_and_wait_range(mapping, start, end);
+	if (!err && drop)
+		err = invalidate_inode_pages2_range(mapping,
+						    start >> PAGE_SHIFT,
+						    end >> PAGE_SHIFT);
+	if (err)
+		pr_warn_ratelimited("%s: dom0's page cache of %s at sector %llu: %d (a buffered user of the device may see stale data)\n",
+				    SKB_NAME, be->path, sector, err);
+}
+
+/*
  * Submit a validated request as bios (skb_backing_ops.submit).  Completion
  * reaches skb_req_done() once per bio; the submitter's own reference on
  * @req->pending is dropped here.
@@ -80,6 +114,8 @@ static void skb_bdev_submit(struct skb_req *req)
 	else
 		opf = REQ_OP_WRITE;
 
+	skb_bdev_cache_sync(&req->d->be, desc->sector, desc->nr_sectors,
+			    desc->kind != SKB_KIND_READ);
 	blk_start_plug(&plug);
 	for (i = 0; i < desc->nr_segs; i++) {
 		struct bio_vec *bv = &req->bvec[i];
@@ -114,6 +150,7 @@ static int skb_bdev_flush(struct skb_backing *be)
 static int skb_bdev_discard(struct skb_backing *be, u64 sector,
 			    u64 nr_sectors)
 {
+	skb_bdev_cache_sync(be, sector, nr_sectors, true);
 	return blkdev_issue_discard(be->bdev, sector, nr_sectors, GFP_NOIO);
 }
 

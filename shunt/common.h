@@ -105,8 +105,8 @@ struct sksh_ctx {
  * @idle: woken when a bio completes or a switch moves.
  * @identity_refusals: switches undone because the two faces differed.
  * @pv_returns: PV disks taken back after they had gone away.
- * @nowait_handoffs: times a REQ_NOWAIT submitter found a bio that may
- *	sleep at the head of @dispatch and left the list to @work.
+ * @nowait_handoffs: times a REQ_NOWAIT submitter found a bio not its own
+ *	at the head of @dispatch and left the list to @work.
  * @told: switches to each path already reported in the kernel log.
  * @queue_waited: the emulated queue was frozen once, at the first switch
  *	to PV, for bios that entered it before the hook (work item only).

@@ -18,8 +18,14 @@
  * (sksh_end_io()) in any context up to hard IRQ; the flush, the identity
  * check and every release of held bios in the work item.  Routed bios are
  * submitted by one task at a time in routing order (sksh_dispatch()), so
- * a new bio never overtakes one released before it; a REQ_NOWAIT bio's
- * submitter submits no bio that may sleep, its own or another's.
+ * a new bio never overtakes one released before it.  REQ_NOWAIT is kept
+ * only on the clone of a bio its own submitter sends down while its
+ * submit_bio() runs (a "try again" must reach it there, where io_uring
+ * looks for it); that submitter sends no other bio.  Every other clone -
+ * a bio held through a switch, one another task or the work item sends -
+ * is sent without REQ_NOWAIT and may wait for a request slot, so its
+ * submitter is never told "try again" from another context, long after
+ * its call returned.
  *
  * Locking: sksh_disk.lock (irqsave) protects the core's state and the
  * dispatch list; nothing sleeps or submits under it.
@@ -65,21 +71,25 @@ static void sksh_aim(struct sksh_disk *d, struct sksh_ctx *ctx,
 
 /*
  * A try of @ctx's bio down its path: a clone sharing its pages, aimed as
- * sksh_aim() said.  Process context, outside d->lock; NULL only for a
- * REQ_NOWAIT bio when memory is short (the bio_set's reserve serves the
- * others).
+ * sksh_aim() said.  @nowait: its own REQ_NOWAIT submitter sends it, in
+ * its submit_bio(); otherwise the clone goes without REQ_NOWAIT.  Process
+ * context, outside d->lock; NULL only with @nowait when memory is short
+ * (the bio_set's reserve serves the others).
  */
-static struct bio *sksh_clone(struct sksh_disk *d, struct sksh_ctx *ctx)
+static struct bio *sksh_clone(struct sksh_disk *d, struct sksh_ctx *ctx,
+			      bool nowait)
 {
 	struct bio *src = ctx->bio;
 	struct bio *clone;
 
-	clone = bio_alloc_clone(ctx->target, src, src->bi_opf & REQ_NOWAIT ?
-				GFP_NOWAIT : GFP_NOIO, &d->bs);
+	clone = bio_alloc_clone(ctx->target, src,
+				nowait ? GFP_NOWAIT : GFP_NOIO, &d->bs);
 	if (!clone)
 		return NULL;
 	/* the bio was not polled either (sksh_disk_submit()) */
 	clone->bi_opf &= ~REQ_POLLED;
+	if (!nowait)
+		clone->bi_opf &= ~REQ_NOWAIT;
 	if (ctx->to == SKS_PV) {
 		/* the same bytes of the PV whole disk: the tables are the same */
 		if (bdev_is_partition(ctx->bdev) && !ctx->remapped)
@@ -132,13 +142,13 @@ static bool sksh_act(struct sksh_disk *d, enum sks_action act)
 
 /*
  * Submit the dispatch list in order until it is empty (one task at a
- * time: d->dispatching).  @nowait: the task is a REQ_NOWAIT bio's
- * submitter, which must not sleep; it submits the bios of others only
- * while they are REQ_NOWAIT too (their clones and submissions do not
- * sleep either) and hands the rest of the list, still in order, to the
- * work item at the first that is not.
+ * time: d->dispatching).  @own: the task is this REQ_NOWAIT bio's
+ * submitter, in its submit_bio(), and must not sleep: it sends that bio
+ * only, if it is first, and hands the rest of the list, still in order,
+ * to the work item at the first bio that is not its own.  NULL: the task
+ * may sleep, and every clone it sends goes without REQ_NOWAIT.
  */
-static void sksh_dispatch(struct sksh_disk *d, bool nowait)
+static void sksh_dispatch(struct sksh_disk *d, struct sksh_ctx *own)
 {
 	struct sksh_ctx *ctx;
 	struct bio *clone;
@@ -148,7 +158,7 @@ static void sksh_dispatch(struct sksh_disk *d, bool nowait)
 		spin_lock_irqsave(&d->lock, flags);
 		ctx = list_first_entry_or_null(&d->dispatch, struct sksh_ctx,
 					       node);
-		if (!ctx || (nowait && !(ctx->bio->bi_opf & REQ_NOWAIT))) {
+		if (!ctx || (own && ctx != own)) {
 			d->dispatching = false;
 			if (ctx)
 				d->nowait_handoffs++;
@@ -159,11 +169,11 @@ static void sksh_dispatch(struct sksh_disk *d, bool nowait)
 		}
 		list_del_init(&ctx->node);
 		spin_unlock_irqrestore(&d->lock, flags);
-		clone = sksh_clone(d, ctx);
+		clone = sksh_clone(d, ctx, ctx == own);
 		if (!clone) {
 			/* as a full queue answers REQ_NOWAIT; not the path's */
-			sksh_done(ctx, ctx->bio->bi_opf & REQ_NOWAIT ?
-				  BLK_STS_AGAIN : BLK_STS_RESOURCE, false);
+			sksh_done(ctx, ctx == own ? BLK_STS_AGAIN :
+				  BLK_STS_RESOURCE, false);
 			continue;
 		}
 		/* from our bio_set (sksh_bio_owned()): not routed again */
@@ -329,7 +339,7 @@ void sksh_disk_submit(struct sksh_disk *d, struct bio *bio)
 	}
 	spin_unlock_irqrestore(&d->lock, flags);
 	if (go)
-		sksh_dispatch(d, bio->bi_opf & REQ_NOWAIT);
+		sksh_dispatch(d, bio->bi_opf & REQ_NOWAIT ? ctx : NULL);
 }
 
 /* ---- the switch's flush and identity check (work item) ---------------- */
@@ -528,7 +538,7 @@ static void sksh_work(struct work_struct *work)
 	flush = d->flush_wanted;
 	spin_unlock_irqrestore(&d->lock, flags);
 	if (go)
-		sksh_dispatch(d, false);
+		sksh_dispatch(d, NULL);
 	if (flush)
 		queue_work(d->wq, &d->work);
 }

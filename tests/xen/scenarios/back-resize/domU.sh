@@ -7,8 +7,10 @@
 # on each request) and leave xvdb idle (looked at once a second) until
 # dom0's "br-grown"; then both disks must be 48 MiB without any reconnect,
 # blkfront must have said so, and the new 16 MiB of each take a pattern
-# written and read back with O_DIRECT; then "br-done", and the guest stays
-# until dom0's "br-checked".
+# written and read back with O_DIRECT; then "br-done".  After dom0's
+# "br-shrink", keep reading xvda until it is 40 MiB, write and read back
+# its new last MiB, "br-shrunk"; the guest stays until dom0's
+# "br-checked".
 
 . /lib/splitkit/blk.sh
 
@@ -38,6 +40,13 @@ br_poke()
 {
 	dd if=/dev/xvda of=/dev/null bs=4k count=1 iflag=direct 2>/dev/null
 	sk_hs_got br-grown
+}
+
+# br_shrunk: one uncached read of xvda, until it is 40 MiB.
+br_shrunk()
+{
+	dd if=/dev/xvda of=/dev/null bs=4k count=1 iflag=direct 2>/dev/null
+	br_size xvda 81920
 }
 
 sk_check "load xen-blkfront" sk_blk_load_front || return
@@ -70,6 +79,15 @@ sk_check "xvda: the old end is intact" \
 sk_check "xvdb: the old end is intact" \
 	test "$(dd if=/dev/xvdb bs=1M skip=31 count=1 iflag=direct 2>/dev/null | md5sum)" = "$(md5sum </tmp/br-old)"
 sk_check "tell dom0" sk_hs_send br-done
-# stay until dom0 has read br-done (the domain's keys go with it)
+sk_hs_wait br-shrink 900 >/dev/null
+sk_check "xvda shrank to 40 MiB (81920 sectors) while connected" \
+	skt_wait 300 br_shrunk
+sk_check "xen-blkfront said so" \
+	sh -c "dmesg | grep -q 'Setting capacity to 81920'"
+sk_check "xvda: its new last MiB takes a write and reads it back" \
+	sh -c 'dd if=/tmp/br-old of=/dev/xvda bs=1M seek=39 oflag=direct 2>/dev/null &&
+	       test "$(dd if=/dev/xvda bs=1M skip=39 count=1 iflag=direct 2>/dev/null | md5sum)" = "$(md5sum </tmp/br-old)"'
+sk_check "tell dom0" sk_hs_send br-shrunk
+# stay until dom0 has read br-shrunk (the domain's keys go with it)
 sk_hs_wait br-checked 900 >/dev/null
 sk_check "guest dmesg: no oops, warning or hung task" sk_blk_dmesg_clean
