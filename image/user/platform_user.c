@@ -9,7 +9,8 @@
  * SPLITKIT_IMG_CRASH_AFTER=N makes the process die with exit status 99
  * just before its N-th write, flush or truncate, which is how the crash
  * tests cut an operation at every step.  Decompression and CRC-32 are
- * zlib's, sorting libc's qsort().
+ * zlib's, sorting libc's qsort().  A writable open takes QEMU's image
+ * locks (skp_open()).
  */
 #include <limits.h>
 #include <malloc.h>
@@ -209,10 +210,93 @@ static int wrap_fd(int fd, bool borrowed, struct skp_file **filep)
 	return 0;
 }
 
+/*
+ * QEMU's image locks (its file-posix driver): an open file description
+ * holds a shared OFD lock on byte 100 + n while it uses permission n and
+ * on byte 200 + n while it does not let others have it (n: 0 consistent
+ * read, 1 write, 3 resize).  A writable open of ours uses all three and
+ * shares neither write nor resize, as a VM's writable disk or qemu-img
+ * commit do, so each of us refuses the other: first the locks, then the
+ * test, as QEMU does.  Read-only opens take none (like qemu-img -U: on an
+ * image in use they may see it mid-update).  A filesystem without OFD
+ * locks is opened unlocked, as QEMU's locking=auto does.
+ */
+#define SKP_LOCK_PERM		100
+#define SKP_LOCK_UNSHARED	200
+#define SKP_PERM_READ		0
+#define SKP_PERM_WRITE		1
+#define SKP_PERM_RESIZE		3
+
+static const struct {
+	off_t byte;
+	off_t conflict;	/* another's lock here refuses us */
+	const char *what;
+} skp_locks[] = {
+	{ SKP_LOCK_PERM + SKP_PERM_READ, SKP_LOCK_UNSHARED + SKP_PERM_READ,
+	  "does not share reading" },
+	{ SKP_LOCK_PERM + SKP_PERM_WRITE, SKP_LOCK_UNSHARED + SKP_PERM_WRITE,
+	  "does not share writing" },
+	{ SKP_LOCK_PERM + SKP_PERM_RESIZE, SKP_LOCK_UNSHARED + SKP_PERM_RESIZE,
+	  "does not share resizing" },
+	{ SKP_LOCK_UNSHARED + SKP_PERM_WRITE, SKP_LOCK_PERM + SKP_PERM_WRITE,
+	  "writes it" },
+	{ SKP_LOCK_UNSHARED + SKP_PERM_RESIZE, SKP_LOCK_PERM + SKP_PERM_RESIZE,
+	  "may resize it" },
+};
+
+#define SKP_NR_LOCKS	(sizeof(skp_locks) / sizeof(skp_locks[0]))
+
+static int ofd_lock(int fd, int cmd, short type, off_t byte,
+		    struct flock *fl)
+{
+	*fl = (struct flock){ .l_type = type, .l_whence = SEEK_SET,
+			      .l_start = byte, .l_len = 1 };
+	return fcntl(fd, cmd, fl) ? -errno : 0;
+}
+
+/* Take a writer's locks on @fd; -EBUSY if another open of @path conflicts. */
+static int lock_writer(int fd, const char *path)
+{
+	struct flock fl;
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < SKP_NR_LOCKS; i++) {
+		err = ofd_lock(fd, F_OFD_SETLK, F_RDLCK, skp_locks[i].byte,
+			       &fl);
+		if (err == -EINVAL || err == -ENOLCK || err == -EOPNOTSUPP)
+			return 0;	/* no OFD locks here */
+		if (err)
+			return err;
+	}
+	for (i = 0; i < SKP_NR_LOCKS; i++) {
+		err = ofd_lock(fd, F_OFD_GETLK, F_WRLCK,
+			       skp_locks[i].conflict, &fl);
+		if (err)
+			return err;
+		if (fl.l_type != F_UNLCK) {
+			skp_log(SKP_LOG_ERR,
+				"%s is in use: another process (a VM, qemu-img, qemu-io or splitkit) %s",
+				path, skp_locks[i].what);
+			return -EBUSY;
+		}
+	}
+	return 0;
+}
+
 int skp_open(const char *path, bool writable, struct skp_file **filep)
 {
-	return wrap_fd(open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC),
-		       false, filep);
+	int fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	int err;
+
+	if (fd >= 0 && writable) {
+		err = lock_writer(fd, path);
+		if (err) {
+			close(fd);
+			return err;
+		}
+	}
+	return wrap_fd(fd, false, filep);
 }
 
 int skp_create(const char *path, struct skp_file **filep)

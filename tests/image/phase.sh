@@ -637,6 +637,43 @@ run "unknown autoclear bits cleared on write, image stays clean" \
 	      [ "$(od -An -tx1 -j88 -N8 ac.qcow2 | tr -d " ")" = 0000000000000000 ] &&
 	      qcheck ac.qcow2'
 
+# ---- QEMU's image locks --------------------------------------------------
+# qemu-io keeps the image open (read-write, QEMU's locks) until it reads
+# "quit": a writer of ours must refuse the image meanwhile.  And "img
+# write" holds the image open while it waits for its data from a fifo:
+# qemu must refuse the image then.
+qemu-img create -q -f qcow2 lk.qcow2 4M
+qemu-io -c "write -P 0x31 0 1M" -c "discard 0 512k" lk.qcow2 >/dev/null
+mkfifo lk.fifo
+qemu-io lk.qcow2 <lk.fifo >/dev/null 2>&1 &
+lkpid=$!
+exec 7>lk.fifo
+# qemu-io has the image open (and locked) once qemu-img info is refused
+lk_held() { ! qemu-img info lk.qcow2 >/dev/null 2>&1; }
+lk_wait() { local i; for i in $(seq 600); do lk_held && return; sleep 0.1; done; return 1; }
+run "qemu-io holds lk.qcow2 (qemu-img info refused)" lk_wait
+cp lk.qcow2 lk-before.qcow2
+run "img compact refused while qemu-io has the image open" \
+	eval 'refused lk.none "is in use" "$SK" img compact lk.qcow2 &&
+	      cmp -s lk.qcow2 lk-before.qcow2'
+run "img meta set refused too" \
+	refused lk.none "is in use" "$SK" img meta set lk.qcow2 tag x
+run "read-only commands still work (img info)" "$SK" img info lk.qcow2
+echo quit >&7
+exec 7>&-
+wait "$lkpid"
+run "img compact once qemu-io closed it, image clean" \
+	eval '"$SK" img compact lk.qcow2 && qcheck lk.qcow2 &&
+	      qemu-io -c "read -P 0x31 512k 512k" lk.qcow2 | grep -q "read 524288"'
+mkfifo lk.data
+"$SK" img write lk.qcow2 lk.data 0 >/dev/null 2>&1 &
+wrpid=$!
+exec 8>lk.data
+run "qemu-img info refused while img write holds the image" lk_wait
+head -c 4096 /dev/zero >&8
+exec 8>&-
+run "img write ends once its data came" wait "$wrpid"
+
 # ---- the same core in the kernel ----------------------------------------
 # The newest installed kernel (the kbuild phase covers the others).
 kdir=$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -n 1)

@@ -51,7 +51,7 @@ static int set_field(struct ski_vminfo *info, const char *key,
 
 	err = skb_policy_value_check(key, value, why, sizeof(why));
 	if (err && !force) {
-		fprintf(stderr, "splitkit img: field '%s': splitkit_back would refuse every attach: %s (--force writes it)\n",
+		fprintf(stderr, "splitkit img: field '%s': splitkit_back would refuse every attach: %s (img meta set --force writes it)\n",
 			key, why);
 		return err;
 	}
