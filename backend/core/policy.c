@@ -104,13 +104,31 @@ static bool skb_form_refused(const char *key, const char *v, const char *want,
 	return false;
 }
 
-/* "expires" and "max-attach": strict decimal numbers. */
+/* "expires": a strict decimal number. */
 static bool skb_valid_number(const char *key, const char *want,
 			     const char *v, char *why, size_t len)
 {
 	u64 n;
 
 	return skb_parse_u64(v, &n) || skb_form_refused(key, v, want, why, len);
+}
+
+/* "max-attach": a decimal number from 1 (0 would refuse every attach). */
+static bool skb_valid_count(const char *key, const char *want,
+			    const char *v, char *why, size_t len)
+{
+	u64 n;
+
+	return (skb_parse_u64(v, &n) && n) ||
+	       skb_form_refused(key, v, want, why, len);
+}
+
+/* "allowed-domains": names at least one domain (else none may attach). */
+static bool skb_valid_names(const char *key, const char *want,
+			    const char *v, char *why, size_t len)
+{
+	return v[strspn(v, SKB_SEP)] ||
+	       skb_form_refused(key, v, want, why, len);
 }
 
 static bool skb_valid_bool(const char *key, const char *want, const char *v,
@@ -133,7 +151,9 @@ static const struct {
 	{ "requires", skb_valid_requires, NULL },
 	{ "expires", skb_valid_number, "a Unix time" },
 	{ "read-only", skb_valid_bool, "0 or 1" },
-	{ "max-attach", skb_valid_number, "a number" },
+	{ "allowed-domains", skb_valid_names,
+	  "a list of domain names or UUIDs" },
+	{ "max-attach", skb_valid_count, "a number from 1" },
 };
 
 /* The form of field @i of skb_policy_forms[] holds for @v. */

@@ -151,6 +151,16 @@ static const char *const ski_meta_names[] = {
 	[SKI_RMAP_L2 >> 60] = "an L2 table",
 };
 
+/* Log that @what at @off would hit metadata @owner; -EUCLEAN. */
+static int overlap_refused(struct ski_image *img, u64 off, const char *what,
+			   u64 owner)
+{
+	skp_log(SKP_LOG_ERR, "%s: image corrupt: %s at 0x%llx would hit %s",
+		img->path, what, (unsigned long long)off,
+		ski_meta_names[owner >> 60]);
+	return -EUCLEAN;
+}
+
 /**
  * ski_overlap_check() - refuse @what on host bytes holding metadata
  * @img: open image
@@ -171,10 +181,7 @@ int ski_overlap_check(struct ski_image *img, u64 off, u64 len, u64 self,
 
 	if (owner == SKI_RMAP_FREE)
 		return 0;
-	skp_log(SKP_LOG_ERR, "%s: image corrupt: %s at 0x%llx would hit %s",
-		img->path, what, (unsigned long long)off,
-		ski_meta_names[owner >> 60]);
-	return -EUCLEAN;
+	return overlap_refused(img, off, what, owner);
 }
 
 /**
@@ -193,10 +200,7 @@ int ski_table_check(struct ski_image *img, u64 off, const char *what)
 {
 	if (!meta_fixed(img, off, img->cluster_size))
 		return 0;
-	skp_log(SKP_LOG_ERR, "%s: image corrupt: %s at 0x%llx would hit %s",
-		img->path, what, (unsigned long long)off,
-		ski_meta_names[SKI_RMAP_FIXED >> 60]);
-	return -EUCLEAN;
+	return overlap_refused(img, off, what, SKI_RMAP_FIXED);
 }
 
 /* Sort key of a table: its cluster, then 1 for a refcount block. */

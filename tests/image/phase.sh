@@ -551,6 +551,9 @@ run "meta set refuses a policy value splitkit_back would refuse (expires soon)" 
 run "meta set refuses read-only yes and an unknown required feature" \
 	eval 'meta_kept "not 0 or 1" set vm.qcow2 read-only yes &&
 	      meta_kept "does not know" set vm.qcow2 requires teleport'
+run "meta set refuses max-attach 0 and an empty allowed-domains (no attach could pass)" \
+	eval 'meta_kept "not a number from 1" set vm.qcow2 max-attach 0 &&
+	      meta_kept "not a list of domain names" set vm.qcow2 allowed-domains " "'
 run "meta set --force writes such a value (an image for a newer splitkit_back)" \
 	eval '"$SK" img meta set --force vm.qcow2 requires teleport &&
 	      "$SK" img meta get vm.qcow2 requires | grep -qx teleport &&

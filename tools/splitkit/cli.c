@@ -66,6 +66,9 @@ const char *sk_prog(void)
 	return prog;
 }
 
+/* The command a subcommand being run belongs to ("meta" of "meta set"). */
+static const char *parent_name;
+
 static void cmd_usage(FILE *out, const struct sk_cmd *cmd, const char *pfx)
 {
 	const struct sk_cmd *sub;
@@ -77,8 +80,9 @@ static void cmd_usage(FILE *out, const struct sk_cmd *cmd, const char *pfx)
 				cmd->name, sub->name, sub->synopsis);
 		return;
 	}
-	fprintf(out, "%ssplitkit %s %s %s\n", pfx, area_name, cmd->name,
-		cmd->synopsis);
+	fprintf(out, "%ssplitkit %s %s%s%s %s\n", pfx, area_name,
+		parent_name ? parent_name : "", parent_name ? " " : "",
+		cmd->name, cmd->synopsis);
 	for (i = 0; i < NR_OPTDEFS; i++) {
 		const struct sk_optdef *d = &optdefs[i];
 		char flag[8] = "";
@@ -256,6 +260,7 @@ static int run_cmd(const struct sk_cmd *cmd, int argc, char **argv)
 			cmd_usage(stderr, cmd, "usage: ");
 			return SK_EXIT_USAGE;
 		}
+		parent_name = cmd->name;
 		return run_cmd(sub, argc - 1, argv + 1);
 	}
 	ret = parse(cmd, argc, argv, &args);

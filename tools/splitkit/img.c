@@ -571,8 +571,8 @@ static int cmd_meta_get(const struct sk_args *a)
 		printf("\n");
 	}
 	else
-		fprintf(stderr, "splitkit img: %s: no field '%s'\n", path,
-			a->argv[1]);
+		fprintf(stderr, "splitkit img: %s has no field '%s' (meta list shows its fields)\n",
+			path, a->argv[1]);
 	ski_close(img);
 	return v ? 0 : 1;
 }

@@ -62,7 +62,9 @@ static const struct policy_row rows[] = {
 	{ {{ "allowed-domains", "vm1" }}, { .now = NOW }, -EACCES,
 	  "'?' is not in allowed-domains" },
 	{ {{ "allowed-domains", "" }}, { .dom_name = "", .now = NOW },
-	  -EACCES, "not in allowed-domains" },
+	  -EACCES, "is not a list of domain names" },
+	{ {{ "allowed-domains", " ,\t" }}, RW("vm1"), -EACCES,
+	  "is not a list of domain names" },
 	/* read-only */
 	{ {{ "read-only", "1" }}, RW("vm1"), -EACCES, "access=ro" },
 	{ {{ "read-only", "1" }}, RO("vm1"), 0, NULL },
@@ -72,7 +74,8 @@ static const struct policy_row rows[] = {
 	{ {{ "max-attach", "1" }}, RO("vm1"), 0, NULL },
 	{ {{ "max-attach", "1" }}, { .read_only = true, .attached = 1,
 				     .now = NOW }, -EACCES, "at most 1" },
-	{ {{ "max-attach", "0" }}, RO("vm1"), -EACCES, "at most 0" },
+	{ {{ "max-attach", "0" }}, RO("vm1"), -EACCES,
+	  "'0' is not a number from 1" },
 	{ {{ "max-attach", "-1" }}, RO("vm1"), -EACCES, "not a number" },
 	/* several: the first refusal in order wins */
 	{ {{ "expires", "1" }, { "read-only", "1" }}, RW("vm1"), -EACCES,
@@ -145,9 +148,11 @@ static void value_check_agrees(void)
 		{ "read-only", "1" }, { "read-only", "0" },
 		{ "read-only", "yes" }, { "read-only", "01" },
 		{ "max-attach", "3" }, { "max-attach", "-1" },
-		{ "max-attach", "1x" }, { "requires", "expires, history" },
+		{ "max-attach", "1x" }, { "max-attach", "0" },
+		{ "requires", "expires, history" },
 		{ "requires", "teleport" }, { "requires", "" },
-		{ "allowed-domains", "vm1" }, { "name", "anything at all" },
+		{ "allowed-domains", "vm1" }, { "allowed-domains", "" },
+		{ "allowed-domains", " , " }, { "name", "anything at all" },
 	};
 	/* at time 0 no valid "expires" stops it; read-only, alone */
 	struct skb_policy_in in = { .dom_name = "vm1", .read_only = true };
