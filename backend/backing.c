@@ -57,6 +57,8 @@ int skb_backing_open(struct skb_backing *be, const char *path, bool ro,
 	be->backing_raw = at->backing_raw;
 	be->qcow2_direct = at->qcow2_direct;
 	be->qcow2_writeback = at->qcow2_writeback;
+	be->share_write = at->share_write;
+	be->no_qemu_lock = at->no_qemu_lock;
 	if (at->dom_uuid)
 		strscpy(be->dom_uuid, at->dom_uuid, sizeof(be->dom_uuid));
 	be->path = kstrdup(path, GFP_KERNEL);
@@ -87,9 +89,13 @@ int skb_backing_open(struct skb_backing *be, const char *path, bool ro,
 		err = -EINVAL;
 		goto close_file;
 	}
-	err = be->ops->describe(be);
+	/* before the image engine reads (or records the attach in) the file */
+	err = skb_share_qemu_lock(be);
 	if (err)
 		goto close_file;
+	err = be->ops->describe(be);
+	if (err)
+		goto unlock_file;
 	if (!be->sectors) {
 		err = -ENOSPC;
 		goto close_backing;
@@ -99,6 +105,8 @@ int skb_backing_open(struct skb_backing *be, const char *path, bool ro,
 close_backing:
 	if (be->ops->close)
 		be->ops->close(be);
+unlock_file:
+	skb_share_qemu_unlock(be);
 close_file:
 	filp_close(be->file, NULL);
 	be->file = NULL;
@@ -154,6 +162,7 @@ void skb_backing_close(struct skb_backing *be)
 {
 	if (be->ops && be->ops->close)
 		be->ops->close(be);
+	skb_share_qemu_unlock(be);
 	if (be->file)
 		filp_close(be->file, NULL);
 	kfree(be->dom_name);

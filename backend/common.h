@@ -10,7 +10,8 @@
  * skb_backing_ops per kind of backing store does the I/O (bdev.c for block
  * devices, file.c for regular files, qcow2.c for qcow2 images through
  * splitkit_image.ko; backing.c opens one and picks its ops; share.c keeps
- * two domains from writing one backing).  gmap.c keeps a frontend's
+ * two domains from writing one backing, qemulock.c QEMU from a file we
+ * serve).  gmap.c keeps a frontend's
  * persistent grants mapped, one pool per disk shared by its rings, so that
  * bdev.c, file.c and qcow2.c can do the I/O on the guest's own pages
  * instead of bounce pages (zero copy).  Design:
@@ -151,6 +152,12 @@ struct skb_backing_ops {
  *	skb_attach).
  * @dom_name: the guest's name, for image policy and history (or NULL).
  * @dom_uuid: the guest's UUID, likewise ("" if unknown).
+ * @share_write: the toolstack shares it on purpose (mode "w!"): QEMU's
+ *	image lock on writing is not taken (qemulock.c).
+ * @no_qemu_lock: take no QEMU image locks: the guest's device model
+ *	serves the same file as the disk's emulated twin (share.c).
+ * @qlock: QEMU's image locks on the file, shared by all our disks on it
+ *	(share.c), or NULL.
  * @priv: the ops' own state (qcow2.c).
  * @why: why describe refused, for the xenbus error ("" if it did not say).
  */
@@ -175,6 +182,9 @@ struct skb_backing {
 	const bool *qcow2_writeback;
 	char *dom_name;
 	char dom_uuid[40];
+	bool share_write;
+	bool no_qemu_lock;
+	struct skb_qlock *qlock;
 	void *priv;
 	char why[192];
 };
@@ -206,6 +216,9 @@ struct skb_offer {
  *	on its file directly (the qcow2_direct parameter; qcow2.c).
  * @qcow2_writeback: qcow2 only: the qcow2_writeback parameter itself,
  *	read at each write through the image engine (qcow2.c).
+ * @share_write: the disk is shared on purpose (mode "w!").
+ * @no_qemu_lock: the guest's device model has the same file as the
+ *	disk's emulated twin (skb_share_dm_twin()).
  */
 struct skb_attach {
 	enum skb_format format;
@@ -214,6 +227,8 @@ struct skb_attach {
 	const bool *qcow2_writeback;
 	const char *dom_name;
 	const char *dom_uuid;
+	bool share_write;
+	bool no_qemu_lock;
 };
 
 /**
@@ -325,6 +340,8 @@ struct skb_queue {
  * @link: the rings while connected, else NULL.
  * @be: the backing file or device, once the hotplug script published it.
  * @ready: @be is open and the disk keys are written.
+ * @gone: the toolstack took the disk away (closed with "online" 0): @be
+ *	is closed and never opened again (skb_release()).  Under @xb.lock.
  * @lim: limits the validator checks against (set before connecting).
  * @adv_order: max-ring-page-order advertised in probe.
  * @adv_queues: multi-queue-max-queues advertised in probe.
@@ -376,6 +393,7 @@ struct skb_dev {
 	struct sk_link *link;
 	struct skb_backing be;
 	bool ready;
+	bool gone;
 	struct skb_limits lim;
 	unsigned int adv_order;
 	unsigned int adv_queues;
@@ -516,6 +534,7 @@ int skb_resize_connect(struct skb_dev *d);
 void skb_resize_start(struct skb_dev *d);
 void skb_resize_watch(struct skb_dev *d);
 void skb_resize_check(struct skb_dev *d);
+void skb_resize_unwatch(struct skb_dev *d);
 void skb_resize_stop(struct skb_dev *d);
 
 /* req.c */
@@ -578,7 +597,25 @@ void skb_backing_offer(const struct skb_backing *be, struct skb_offer *o);
 void skb_backing_close(struct skb_backing *be);
 
 /* share.c */
+int skb_share_qemu_lock(struct skb_backing *be);
+void skb_share_qemu_unlock(struct skb_backing *be);
+bool skb_share_dm_twin(struct xenbus_device *dev);
 int skb_share_join(struct skb_dev *d);
 void skb_share_leave(struct skb_dev *d);
+
+/* qemulock.c: QEMU's image locks on a served file */
+enum {
+	SKB_PERM_READ = 0,	/* QEMU's BLK_PERM_CONSISTENT_READ bit */
+	SKB_PERM_WRITE = 1,
+	SKB_PERM_RESIZE = 3,
+	SKB_QEMU_PERMS = 4,	/* bits 0 .. 3 */
+};
+void skb_qemu_perms(const struct skb_backing *be, unsigned int *used,
+		    unsigned int *unshared);
+bool skb_qemu_supported(struct file *f);
+int skb_qemu_take(struct file *f, unsigned int used, unsigned int unshared);
+void skb_qemu_drop(struct file *f, unsigned int used, unsigned int unshared);
+int skb_qemu_test(struct file *f, unsigned int used, unsigned int unshared,
+		  char *why, size_t len);
 
 #endif /* _SPLITKIT_BACK_COMMON_H */

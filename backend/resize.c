@@ -38,16 +38,24 @@
 /* How often a connected disk's backing is looked at without I/O. */
 #define SKB_RESIZE_POLL		HZ
 
+/* The disk's "sectors" key: @sectors (512-byte units). */
+static int skb_resize_write(struct xenbus_transaction xbt, struct skb_dev *d,
+			    u64 sectors)
+{
+	struct sk_blkif_disk k = { .sectors = sectors };
+
+	return sk_xs_write_keys(xbt, d->dev->nodename, SK_XS_BACKEND,
+				sk_blkif_disk_keys, SK_BLKIF_NR_KEYS, &k,
+				BIT_ULL(SK_BLKIF_SECTORS));
+}
+
 /* "sectors", then "state" Connected again if XenStore says Connected. */
 static int skb_resize_xbt(struct xenbus_transaction xbt, void *arg)
 {
 	struct skb_dev *d = arg;
-	struct sk_blkif_disk k = { .sectors = d->be.sectors };
 	int state, err;
 
-	err = sk_xs_write_keys(xbt, d->dev->nodename, SK_XS_BACKEND,
-			       sk_blkif_disk_keys, SK_BLKIF_NR_KEYS, &k,
-			       BIT_ULL(SK_BLKIF_SECTORS));
+	err = skb_resize_write(xbt, d, d->be.sectors);
 	if (err)
 		return err;
 	/* read in the transaction: a Closing written meanwhile conflicts */
@@ -79,7 +87,7 @@ static void skb_resize_work(struct work_struct *work)
 {
 	struct skb_dev *d = container_of(work, struct skb_dev, resize_work);
 	struct skb_backing *be = &d->be;
-	u64 now, old = be->sectors;
+	u64 now, old;
 	int err;
 
 	mutex_lock(&d->xb.lock);
@@ -153,7 +161,6 @@ void skb_resize_init(struct skb_dev *d)
 int skb_resize_connect(struct skb_dev *d)
 {
 	struct skb_backing *be = &d->be;
-	struct sk_blkif_disk k;
 	u64 now;
 	int err;
 
@@ -167,10 +174,7 @@ int skb_resize_connect(struct skb_dev *d)
 		skb_resize_refused(d, now);
 		return 0;
 	}
-	k.sectors = now;
-	err = sk_xs_write_keys(XBT_NIL, d->dev->nodename, SK_XS_BACKEND,
-			       sk_blkif_disk_keys, SK_BLKIF_NR_KEYS, &k,
-			       BIT_ULL(SK_BLKIF_SECTORS));
+	err = skb_resize_write(XBT_NIL, d, now);
 	if (err)
 		return err;
 	dev_info(&d->dev->dev, "%s resized from %llu to %llu sectors\n",
@@ -218,6 +222,19 @@ void skb_resize_check(struct skb_dev *d)
 
 	if (size_now && unlikely(size_now(&d->be) != READ_ONCE(d->sectors_seen)))
 		schedule_work(&d->resize_work);
+}
+
+/**
+ * skb_resize_unwatch() - no look once a second runs or starts after.
+ * @d: a disconnected device (@d->link NULL).
+ *
+ * Context: process, may sleep; also under @d->xb.lock (the look does not
+ * take it).  The resize work may still run; it does nothing on a
+ * disconnected device.
+ */
+void skb_resize_unwatch(struct skb_dev *d)
+{
+	cancel_delayed_work_sync(&d->resize_poll);
 }
 
 /**

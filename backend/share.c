@@ -10,13 +10,19 @@
  * mounted (or in use by swap, device-mapper or md) while a guest writes
  * it.  A refusal is -EBUSY, reported with xenbus_dev_fatal() naming the
  * holder.  Used by xenbus.c when it opens a backing and frees a device.
- * Xen's block hotplug script makes the same checks for xen-blkback.
+ * Xen's block hotplug script makes the same checks for xen-blkback.  For
+ * a regular file it also keeps QEMU's image locks (qemulock.c) for all
+ * our disks on the file, taken before anything reads or writes it.
  *
- * Locking: skb_share_lock protects skb_share_users and every
- * skb_dev.share_node; it nests inside skb_dev.xb.lock.
+ * Locking: skb_share_lock protects skb_share_users, every
+ * skb_dev.share_node, skb_qlocks and every struct skb_qlock; it nests
+ * inside skb_dev.xb.lock.
  */
+#include <linux/ctype.h>
+#include <linux/file.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/slab.h>
 
 #include "common.h"
 
@@ -29,6 +35,240 @@ static const void *skb_share_key(const struct skb_backing *be)
 	if (be->bdev)
 		return be->bdev;
 	return file_inode(be->file);
+}
+
+/**
+ * struct skb_qlock - QEMU's image locks on one file, for all our disks on
+ *	it.
+ * @node: in skb_qlocks.
+ * @inode: the file's inode: which file.
+ * @file: owns the locks: a reference to the file of the first disk that
+ *	took them, kept until the last disk goes, so that the locks outlive
+ *	the disk that took them (a migration's source).  NULL where the
+ *	filesystem has no OFD locks.
+ * @users: our disks counted here.
+ * @used: per QEMU permission n, how many of them use it.
+ * @unshared: per permission, how many of them do not share it.
+ *
+ * The locks held are the union of the disks' (for each n with a count),
+ * so that a disk joining with more - writing beside a reader, a "w!" disk
+ * beside one that shares nothing - takes and tests what it adds.
+ */
+struct skb_qlock {
+	struct list_head node;
+	struct inode *inode;
+	struct file *file;
+	unsigned int users;
+	unsigned int used[SKB_QEMU_PERMS];
+	unsigned int unshared[SKB_QEMU_PERMS];
+};
+
+static LIST_HEAD(skb_qlocks);
+
+/* The permissions with a count in @cnt, as a mask. */
+static unsigned int skb_qlock_mask(const unsigned int *cnt)
+{
+	unsigned int n, m = 0;
+
+	for (n = 0; n < SKB_QEMU_PERMS; n++)
+		if (cnt[n])
+			m |= BIT(n);
+	return m;
+}
+
+/* Count @mask's permissions in @cnt up (@delta 1) or down (-1). */
+static void skb_qlock_count(unsigned int *cnt, unsigned int mask, int delta)
+{
+	unsigned int n;
+
+	for (n = 0; n < SKB_QEMU_PERMS; n++)
+		if (mask & BIT(n))
+			cnt[n] += delta;
+}
+
+static struct skb_qlock *skb_qlock_find(struct inode *inode)
+{
+	struct skb_qlock *q;
+
+	list_for_each_entry(q, &skb_qlocks, node)
+		if (q->inode == inode)
+			return q;
+	return NULL;
+}
+
+/**
+ * skb_share_qemu_lock() - lock a backing file as QEMU would.
+ * @be: a backing just opened, before anything reads or writes it; only
+ *	a regular file is locked, and not one with @be->no_qemu_lock.
+ *
+ * Process context; may sleep; takes skb_share_lock.  Adds what this disk
+ * uses and does not share (skb_qemu_perms()) to the locks our disks hold
+ * on the file and tests the whole set against other processes' locks: a
+ * VM's QEMU, qemu-img, qemu-io or the splitkit tool using the file in a
+ * way that conflicts refuses the disk.  Between our own disks on one file
+ * the sharing rules decide (skb_share_join()).  A filesystem without OFD
+ * locks leaves the file unlocked (QEMU's locking=auto does the same).
+ * Undone by skb_share_qemu_unlock().
+ *
+ * Return: 0, -EBUSY (@be->why says why), -ENOMEM, or the lock
+ * operation's -errno.
+ */
+int skb_share_qemu_lock(struct skb_backing *be)
+{
+	struct inode *inode = file_inode(be->file);
+	unsigned int used, unshared, add_used, add_unshared;
+	struct skb_qlock *q;
+	bool fresh = false;
+	int err = 0;
+
+	if (!S_ISREG(inode->i_mode) || be->no_qemu_lock)
+		return 0;
+	skb_qemu_perms(be, &used, &unshared);
+	mutex_lock(&skb_share_lock);
+	q = skb_qlock_find(inode);
+	if (!q) {
+		q = kzalloc(sizeof(*q), GFP_KERNEL);
+		if (!q) {
+			err = -ENOMEM;
+			goto unlock;
+		}
+		q->inode = inode;
+		/* no OFD locks on this filesystem: the file stays unlocked */
+		if (skb_qemu_supported(be->file))
+			q->file = get_file(be->file);
+		list_add(&q->node, &skb_qlocks);
+		fresh = true;
+	}
+	add_used = used & ~skb_qlock_mask(q->used);
+	add_unshared = unshared & ~skb_qlock_mask(q->unshared);
+	if (q->file)
+		err = skb_qemu_take(q->file, add_used, add_unshared);
+	if (err == -EBUSY)
+		snprintf(be->why, sizeof(be->why),
+			 "in use by another process in dom0, which holds a write lock on QEMU's lock bytes");
+	if (!err && q->file)
+		err = skb_qemu_test(q->file, used | skb_qlock_mask(q->used),
+				    unshared | skb_qlock_mask(q->unshared),
+				    be->why, sizeof(be->why));
+	if (err)
+		goto drop_added;
+	skb_qlock_count(q->used, used, 1);
+	skb_qlock_count(q->unshared, unshared, 1);
+	q->users++;
+	be->qlock = q;
+	goto unlock;
+
+drop_added:
+	if (q->file)
+		skb_qemu_drop(q->file, add_used, add_unshared);
+	if (fresh) {
+		list_del(&q->node);
+		if (q->file)
+			fput(q->file);
+		kfree(q);
+	}
+unlock:
+	mutex_unlock(&skb_share_lock);
+	return err;
+}
+
+/**
+ * skb_share_qemu_unlock() - undo skb_share_qemu_lock(); no-op if it took
+ *	nothing.
+ * @be: the backing, still open.
+ *
+ * Process context; takes skb_share_lock.  Drops the lock bytes no other
+ * of our disks on the file needs; the last disk drops them all and the
+ * file reference that owned them, at once rather than when a deferred
+ * fput() gets to it: QEMU may be next.
+ */
+void skb_share_qemu_unlock(struct skb_backing *be)
+{
+	struct skb_qlock *q = be->qlock;
+	unsigned int used, unshared, had_used, had_unshared;
+
+	if (!q)
+		return;
+	skb_qemu_perms(be, &used, &unshared);
+	mutex_lock(&skb_share_lock);
+	had_used = skb_qlock_mask(q->used);
+	had_unshared = skb_qlock_mask(q->unshared);
+	skb_qlock_count(q->used, used, -1);
+	skb_qlock_count(q->unshared, unshared, -1);
+	if (q->file)
+		skb_qemu_drop(q->file, had_used & ~skb_qlock_mask(q->used),
+			      had_unshared & ~skb_qlock_mask(q->unshared));
+	if (!--q->users) {
+		list_del(&q->node);
+		if (q->file)
+			fput(q->file);
+		kfree(q);
+	}
+	mutex_unlock(&skb_share_lock);
+	be->qlock = NULL;
+}
+
+/**
+ * skb_share_dm_twin() - may the guest's device model serve this disk too?
+ * @dev: a vbd backend device.
+ *
+ * An HVM guest's device model (QEMU) is given the same file as an
+ * emulated disk for the disks libxl emulates: vdevs "sdX" (SCSI) and the
+ * first four disks (IDE; six with hdtype "ahci", which XenStore does not
+ * say: six are taken), named "xvdX", "hdX" or "dN[pM]"; a bare
+ * "virtual-device" number is never emulated.
+ * QEMU takes its image locks on that file, so ours would keep the device
+ * model from starting, or refuse the vbd if it started first: such a disk
+ * is served without QEMU's locks (its device model's own hold them while
+ * it runs).  The guest's type is libxl's "/libxl/<domid>/type".
+ *
+ * Process context.  Return: true for a possible twin.
+ */
+bool skb_share_dm_twin(struct xenbus_device *dev)
+{
+	char path[32], *type, *vdev;
+	unsigned int index = 0;
+	const char *p;
+	bool twin = false;
+
+	snprintf(path, sizeof(path), "/libxl/%d", dev->otherend_id);
+	type = xenbus_read(XBT_NIL, path, "type", NULL);
+	if (IS_ERR(type))
+		return false;
+	if (strcmp(type, "hvm"))
+		goto free_type;
+	vdev = xenbus_read(XBT_NIL, dev->nodename, "dev", NULL);
+	if (IS_ERR(vdev)) {
+		twin = true;	/* unknown: as libxl might */
+		goto free_type;
+	}
+	if (!strncmp(vdev, "sd", 2)) {
+		twin = true;
+		goto free_vdev;
+	}
+	p = vdev;
+	if (p[0] == 'd' && isdigit(p[1])) {
+		/* "dN" or "dNpM": disk N */
+		for (p++; isdigit(*p) && index <= 6; p++)
+			index = index * 10 + (*p - '0');
+		twin = index < 6;
+		goto free_vdev;
+	}
+	if (!strncmp(p, "xvd", 3))
+		p += 3;
+	else if (!strncmp(p, "hd", 2))
+		p += 2;
+	else
+		goto free_vdev;	/* a bare number: libxl emulates none */
+	/* bijective base 26: a .. z, aa ..; "xvdaa" is disk 26 */
+	for (; *p >= 'a' && *p <= 'z' && index <= 6 * 26; p++)
+		index = index * 26 + (*p - 'a' + 1);
+	twin = index >= 1 && index <= 6;
+free_vdev:
+	kfree(vdev);
+free_type:
+	kfree(type);
+	return twin;
 }
 
 /**

@@ -392,12 +392,38 @@ static bool skb_ready(struct sk_xb *xb)
 	return READ_ONCE(d->ready);
 }
 
+/*
+ * The toolstack is removing the disk (online 0) and reads our Closed as
+ * "the backing is free": close it now - the image's history records the
+ * detach, QEMU's image locks go unless another of our disks on the file
+ * needs them (share.c) - rather than in skb_free(), which comes
+ * only once the toolstack deleted our XenStore directory, after `xl
+ * block-detach`, `xl destroy` or `xl save` returned.  Under xb.lock and
+ * disconnected: no request runs, and the resize work, which looks at the
+ * backing only while connected, cannot be waited for here (it takes
+ * xb.lock); the look once a second, which does not take it, is.  The
+ * backing is never opened again: the device waits for its removal.
+ */
+static void skb_release(struct sk_xb *xb)
+{
+	struct skb_dev *d = xb->priv;
+
+	d->gone = true;
+	if (!d->ready)
+		return;
+	skb_resize_unwatch(d);
+	WRITE_ONCE(d->ready, false);
+	skb_share_leave(d);
+	skb_backing_close(&d->be);
+}
+
 static const struct sk_xb_ops skb_xb_ops = {
 	.connect = skb_connect,
 	.disconnect = skb_disconnect,
 	.ready = skb_ready,
 	.reconnect = skb_reconnect,
 	.connected = skb_connected,
+	.release = skb_release,
 };
 
 /*
@@ -529,6 +555,8 @@ static int skb_open_backing(struct skb_dev *d)
 	skb_mode_parse(IS_ERR(mode) ? NULL : mode, &d->user.mode);
 	if (!IS_ERR(mode))
 		kfree(mode);
+	at.share_write = d->user.mode.force;
+	at.no_qemu_lock = skb_share_dm_twin(dev);
 	d->user.domid = dev->otherend_id;
 	kfree(d->vm);
 	d->vm = skb_read_vm(dev);
@@ -596,7 +624,7 @@ static void skb_try_open(struct skb_dev *d)
 	struct xenbus_device *dev = d->dev;
 
 	mutex_lock(&d->xb.lock);
-	if (d->ready || skb_open_backing(d)) {
+	if (d->ready || d->gone || skb_open_backing(d)) {
 		mutex_unlock(&d->xb.lock);
 		return;
 	}

@@ -184,10 +184,15 @@ void sk_xb_peer_changed(struct sk_xb *xb, enum xenbus_state peer)
 			break;
 		}
 		next = sk_xb_target(xb->frontend, act);
-		if (xb->frontend && next == SK_XB_CLOSED)
+		if (xb->frontend && next == SK_XB_CLOSED) {
 			xenbus_frontend_closed(dev);
-		else
-			xenbus_switch_state(dev, (enum xenbus_state)next);
+			continue;
+		}
+		/* closing for good: libxl reads Closed as "resources free" */
+		if (next == SK_XB_CLOSED && xb->ops->release &&
+		    !xenbus_dev_is_online(dev))
+			xb->ops->release(xb);
+		xenbus_switch_state(dev, (enum xenbus_state)next);
 	}
 	sk_xb_keep_fatal(xb);
 	if (xb->ops->connected && dev->state == XenbusStateConnected &&

@@ -233,6 +233,14 @@ int sk_xs_transact(int (*fn)(struct xenbus_transaction xbt, void *arg),
  * @connected:	optional: called under @lock after a peer state change that
  *		leaves both ends Connected (also a repeated one): work held
  *		back until then may start (e.g. a reconfiguration).
+ * @release:	optional, backend: called under @lock after @disconnect
+ *		when the device closes for good (its "online" key is 0: the
+ *		toolstack is removing it) and before Closed is written:
+ *		give back what the device holds of dom0 (its backing file,
+ *		locks) now, since the toolstack deems them free once it
+ *		reads Closed, while the driver's remove comes only after the
+ *		toolstack deleted the device's XenStore directory.  Must
+ *		leave the device unable to connect again.
  */
 struct sk_xb_ops {
 	int (*setup)(struct sk_xb *xb);
@@ -242,6 +250,7 @@ struct sk_xb_ops {
 	int (*reconfigure)(struct sk_xb *xb);
 	int (*reconnect)(struct sk_xb *xb);
 	void (*connected)(struct sk_xb *xb);
+	void (*release)(struct sk_xb *xb);
 };
 
 /**

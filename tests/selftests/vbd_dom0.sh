@@ -266,6 +266,17 @@ migrate_here()
 	[ -z "$MIGRATED" ] || sh -c "$MIGRATED"
 }
 
+# qemu_locked FILE: an open file description holds QEMU's lock on not
+# sharing writing (byte 201) of FILE (/proc/locks: "OFDLCK ... dev:inode
+# 201 201").
+qemu_locked()
+{
+	local ino
+
+	ino=$(stat -c %i "$1") || return
+	grep -q "OFDLCK .*:$ino 201 201\$" /proc/locks
+}
+
 # migrate: the guest writes; move it to a new domain on this host.
 migrate()
 {
@@ -278,6 +289,17 @@ migrate()
 	domid=$(xl domid "$NAME" 2>/dev/null)
 	skt_check "the migrated guest is a new domain ($old -> ${domid:-none})" \
 		test -n "$domid" -a "$domid" != "$old"
+	# splitkit_back serving the file itself (script=splitkit, not w!):
+	# the old domain's disk, gone before xl migrate returned, left QEMU's
+	# image locks to the new domain's (backend/share.c)
+	if [ "$BACK" = splitkit_back ] && [ -n "$DATA_FILE" ] &&
+	   xenstore-ls "/local/domain/0/backend/vbd/$domid" 2>/dev/null |
+		grep -q "physical-device-path = \"$DATA_FILE\""; then
+		skt_check "the old domain's disks are gone" \
+			sh -c "! xenstore-ls /local/domain/0/backend/vbd/$old >/dev/null 2>&1"
+		skt_check "QEMU's image locks on $DATA_FILE still held (the new domain's disk)" \
+			qemu_locked "$DATA_FILE"
+	fi
 	# what the frontend negotiated with the new domain's backend devices
 	skt_vbd_xs_checks "$FRONT" "$BACK" "$domid" $RW_DEVIDS
 	skt_check "tell the guest" skt_hs_send_to "$NAME" vbd-migrated

@@ -357,6 +357,8 @@ build_dom0()
 	root_add_file "$out/domU-small.img" /boot/initrd-domU-small.img
 	if [ "$need_qcow2" -eq 1 ]; then
 		root_add_bin /usr/bin/qemu-img || return 1
+		# qemu-io holds an image as a VM would (vbd-qcow2-policy)
+		root_add_bin /usr/bin/qemu-io || return 1
 		root_add_bin "$BUILD/tools/splitkit" /usr/bin/splitkit || return 1
 		# an image store on XFS, whose page cache has large folios
 		# (vbd-qcow2-destroy)

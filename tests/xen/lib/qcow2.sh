@@ -532,6 +532,189 @@ sk_qcow2_meta()
 	splitkit img meta set "$1" "$2" "$3" >/dev/null
 }
 
+# lk_refused TEXT CMD...: CMD fails and says TEXT.
+lk_refused()
+{
+	local text=$1 out
+
+	shift
+	out=$("$@" 2>&1) && { sk_comment "succeeded: $out"; return 1; }
+	case "$out" in
+	*"$text"*) return 0 ;;
+	esac
+	sk_comment "$out"
+	return 1
+}
+
+# lk_compact_refused IMAGE COPY: splitkit img compact refuses IMAGE as in
+# use and leaves it as COPY.
+lk_compact_refused()
+{
+	lk_refused "is in use" splitkit img compact "$1" && cmp -s "$1" "$2"
+}
+
+# lk_destroy_frees NAME FILE: xl destroy NAME; from the moment its backend
+# says Closed (which xl waits for), no lock is left on FILE (the backend
+# dropped its locks first; the device itself goes later), and qemu-img
+# info opens FILE as soon as xl returned.  The state is polled from before
+# the destroy until Closed or gone (as fast as xenstore-read goes; the
+# count is only a hang guard): whenever that is seen, the locks must
+# already be gone.
+lk_destroy_frees()
+{
+	local id st ino rc=0 left=100000 pid
+
+	id=$(xl domid "$1") && ino=$(stat -c %i "$2") || return
+	xl destroy "$1" >/dev/null 2>&1 &
+	pid=$!
+	while st=$(xenstore-read "/local/domain/0/backend/vbd/$id/51712/state" 2>/dev/null) &&
+	      [ "$st" != 6 ] && [ "$left" -gt 0 ]; do
+		left=$((left - 1))
+	done
+	if [ "$left" = 0 ]; then
+		sk_comment "backend state still '$st' (a hang guard)"
+		rc=1
+	elif grep -q "OFDLCK .*:$ino " /proc/locks; then
+		sk_comment "backend state '${st:-gone}': locks on $2 still held"
+		rc=1
+	fi
+	wait "$pid" || rc=1
+	qemu-img info "$2" >/tmp/sk-lk-info.log 2>&1 || rc=1
+	[ "$rc" = 0 ] || sk_comment "$(tail -n 1 /tmp/sk-lk-info.log)"
+	sk_blk_gone "$1" 30 && sk_blk_no_vbd 30 || rc=1
+	return $rc
+}
+
+# lk_raw_refused NAME ACCESS PATH TEXT: xl create -p of a guest whose raw
+# disk splitkit_back refuses: the backend's xenbus error (the hotplug
+# script waits for no verdict on a raw disk) says TEXT.  The error node is
+# the backend's answer, waited for (30 s at most) as a handshake.
+lk_raw_refused()
+{
+	local err id rc=1 left=300
+
+	sk_qcow2_attach "$1" "$2" "$3" || return
+	id=$(xl domid "$1")
+	while [ "$left" -gt 0 ]; do
+		err=$(xenstore-read "/local/domain/0/error/backend/vbd/$id/51712/error" 2>/dev/null) &&
+			break
+		sleep 0.1
+		left=$((left - 1))
+	done
+	case "$err" in
+	*"$4"*) rc=0 ;;
+	*) sk_comment "backend error: '$err'" ;;
+	esac
+	sk_qcow2_gone "$1" || rc=1
+	return $rc
+}
+
+# lk_hold FILE [qcow2]: qemu-io opens FILE read-write (QEMU's locks) and
+# keeps it open until lk_release; returns once /proc/locks shows its lock
+# on using writing (byte 101; QEMU merges it with 100 into "100 101") and,
+# for a qcow2 image, on not sharing writing (201).  A fifo feeds
+# qemu-io's commands.  Run in this shell, not under sk_check (whose
+# subshell would take the fifo's end and qemu-io's pid with it).
+lk_hold()
+{
+	local left=600 ino
+
+	ino=$(stat -c %i "$1") || return
+	rm -f "$PD/lk.fifo" && mkfifo "$PD/lk.fifo" || return
+	qemu-io "$1" <"$PD/lk.fifo" >/dev/null 2>&1 &
+	lk_pid=$!
+	exec 7>"$PD/lk.fifo"
+	until grep -q "OFDLCK .*:$ino 10[01] 101\$" /proc/locks &&
+	      { [ "$2" != qcow2 ] ||
+		grep -q "OFDLCK .*:$ino 201 201\$" /proc/locks; }; do
+		[ "$left" -gt 0 ] || return 1
+		sleep 0.1
+		left=$((left - 1))
+	done
+}
+
+# lk_alive: the qemu-io of lk_hold still runs.
+lk_alive()
+{
+	kill -0 "$lk_pid"
+}
+
+lk_release()
+{
+	[ -n "$lk_pid" ] || return 0
+	echo quit >&7
+	exec 7>&-
+	wait "$lk_pid"
+	lk_pid=
+}
+
+# QEMU's image locks (backend/qemulock.c): a file splitkit_back serves is
+# locked as a QEMU disk locks it, released before the backend says Closed,
+# and a file QEMU holds is refused.
+sk_qcow2_locks()
+{
+	local q=$PD/lk.qcow2 r=$PD/lk.raw
+
+	sk_check "qemu-img makes lk.qcow2 and lk.raw" sh -c "
+		qemu-img create -q -f qcow2 $q 8M &&
+		qemu-img create -q -f raw $r 8M" || return
+	if sk_check "locks: lk.qcow2 attached rw" \
+		sk_qcow2_attach polA rw "qcow2:$q"; then
+		sk_check "... qemu-img info refused (splitkit_back shares no writing)" \
+			lk_refused 'Failed to get shared "write" lock' \
+			qemu-img info "$q"
+		sk_check "... qemu-img info -U still reads it" \
+			qemu-img info -U "$q"
+		cp "$q" "$PD/lk-before.qcow2"
+		sk_check "... splitkit img compact refused, the image untouched" \
+			lk_compact_refused "$q" "$PD/lk-before.qcow2"
+		sk_check "... no lock left once the backend says Closed, qemu-img info once xl returned" \
+			lk_destroy_frees polA "$q"
+	fi
+	if sk_check "locks: lk.qcow2 attached ro" \
+		sk_qcow2_attach polA ro "qcow2:$q"; then
+		sk_check "... qemu-io cannot write it (not shared)" \
+			lk_refused 'Failed to get "write" lock' \
+			qemu-io -c "write 0 4k" "$q"
+		sk_check "... qemu-img info reads it" qemu-img info "$q"
+		sk_check "detach" sk_qcow2_gone polA
+	fi
+	if sk_check "locks: lk.raw attached rw" \
+		sk_qcow2_attach polA rw "$r"; then
+		sk_check "... qemu-io cannot write it" \
+			lk_refused 'Failed to get "write" lock' \
+			qemu-io -c "write 0 4k" "$r"
+		sk_check "detach" sk_qcow2_gone polA
+	fi
+	sk_check "locks: qemu-io writes lk.raw once it is detached" \
+		qemu-io -c "write 0 4k" "$r"
+
+	lk_hold "$q" qcow2
+	if sk_check "locks: qemu-io holds lk.qcow2 (/proc/locks)" \
+		test $? = 0; then
+		sk_check "... attach ro refused: QEMU writes it" \
+			sk_qcow2_refused polA ro "qcow2:$q" \
+			"in use by another process in dom0 (a VM's QEMU, qemu-img, qemu-io or splitkit img), which writes it"
+		sk_check "... attach rw refused: QEMU shares no writing" \
+			sk_qcow2_refused polA rw "qcow2:$q" \
+			"in use by another process in dom0 (a VM's QEMU, qemu-img, qemu-io or splitkit img), which does not share writing"
+		sk_check "... qemu-io held it throughout" lk_alive
+	fi
+	lk_release
+	sk_check "locks: lk.qcow2 attaches once qemu-io quit" \
+		sk_qcow2_attach polA rw "qcow2:$q" && sk_qcow2_gone polA
+	lk_hold "$r"
+	if sk_check "locks: qemu-io holds lk.raw (/proc/locks)" \
+		test $? = 0; then
+		sk_check "... attach rw refused: QEMU writes it" \
+			lk_raw_refused polA rw "$r" \
+			"in use by another process in dom0 (a VM's QEMU, qemu-img, qemu-io or splitkit img), which writes it"
+		sk_check "... qemu-io held it throughout" lk_alive
+	fi
+	lk_release
+	sk_check "qemu-img check: lk.qcow2 clean" sk_qcow2_img_ok "$q"
+}
+
 sk_qcow2_policy()
 {
 	local p=$PD/pol.qcow2 t
@@ -619,6 +802,7 @@ sk_qcow2_policy()
 
 	sk_check "qemu-img check: pol.qcow2 clean after the attaches" \
 		sk_qcow2_img_ok "$p"
+	sk_qcow2_locks
 	sk_check "rmmod splitkit_back" rmmod splitkit_back
 	sk_blk_dmesg_dump
 	sk_check "dmesg: no oops, warning or hung task" sk_blk_dmesg_clean
