@@ -341,7 +341,8 @@ struct skb_queue {
  * @be: the backing file or device, once the hotplug script published it.
  * @ready: @be is open and the disk keys are written.
  * @gone: the toolstack took the disk away (closed with "online" 0): @be
- *	is closed and never opened again (skb_release()).  Under @xb.lock.
+ *	is closed and never opened again (skb_release()).  Written under
+ *	@xb.lock; image_op/ reads it without (imgop.c).
  * @lim: limits the validator checks against (set before connecting).
  * @adv_order: max-ring-page-order advertised in probe.
  * @adv_queues: multi-queue-max-queues advertised in probe.

@@ -353,6 +353,18 @@ static struct skb_qcow2 *skb_imgop_get(struct device *dev)
 	return NULL;
 }
 
+/*
+ * The disk was released for its removal (skb_release()): its files fail
+ * with -ENODEV from then on, as once the device is gone, rather than
+ * reading like a disk that never served an image.
+ */
+static bool skb_imgop_released(struct device *dev)
+{
+	struct skb_dev *d = sk_xb_from_dev(dev)->priv;
+
+	return READ_ONCE(d->gone);
+}
+
 static void skb_imgop_put(struct device *dev)
 {
 	struct skb_dev *d = sk_xb_from_dev(dev)->priv;
@@ -416,9 +428,12 @@ static ssize_t skb_imgop_num_show(struct device *dev,
 {
 	struct skb_imgop_attr *a = container_of(attr, struct skb_imgop_attr,
 						attr);
-	struct skb_qcow2 *q = skb_imgop_get(dev);
+	struct skb_qcow2 *q;
 	u64 v = 0;
 
+	if (skb_imgop_released(dev))
+		return -ENODEV;
+	q = skb_imgop_get(dev);
 	if (q) {
 		mutex_lock(&q->lock);
 		v = skb_imgop_value(&q->imgop, a->file);
@@ -512,9 +527,12 @@ SKB_IMGOP_NUM_RW(guest_pace, SKB_IMGOP_F_GUEST_PACE);
 static ssize_t state_show(struct device *dev, struct device_attribute *attr,
 			  char *buf)
 {
-	struct skb_qcow2 *q = skb_imgop_get(dev);
+	struct skb_qcow2 *q;
 	enum skb_imgop_state s = SKB_IMGOP_IDLE;
 
+	if (skb_imgop_released(dev))
+		return -ENODEV;
+	q = skb_imgop_get(dev);
 	if (q) {
 		mutex_lock(&q->lock);
 		s = q->imgop.state;
@@ -528,9 +546,12 @@ static DEVICE_ATTR_RO(state);
 static ssize_t op_show(struct device *dev, struct device_attribute *attr,
 		       char *buf)
 {
-	struct skb_qcow2 *q = skb_imgop_get(dev);
+	struct skb_qcow2 *q;
 	const char *name = "none";
 
+	if (skb_imgop_released(dev))
+		return -ENODEV;
+	q = skb_imgop_get(dev);
 	if (q) {
 		mutex_lock(&q->lock);
 		if (q->imgop.state != SKB_IMGOP_IDLE)

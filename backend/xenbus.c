@@ -408,7 +408,7 @@ static void skb_release(struct sk_xb *xb)
 {
 	struct skb_dev *d = xb->priv;
 
-	d->gone = true;
+	WRITE_ONCE(d->gone, true);	/* imgop.c reads it without the lock */
 	if (!d->ready)
 		return;
 	skb_resize_unwatch(d);
