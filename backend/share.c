@@ -18,7 +18,6 @@
  * skb_dev.share_node, skb_qlocks and every struct skb_qlock; it nests
  * inside skb_dev.xb.lock.
  */
-#include <linux/ctype.h>
 #include <linux/file.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -213,60 +212,30 @@ void skb_share_qemu_unlock(struct skb_backing *be)
  * @dev: a vbd backend device.
  *
  * An HVM guest's device model (QEMU) is given the same file as an
- * emulated disk for the disks libxl emulates: vdevs "sdX" (SCSI) and the
- * first four disks (IDE; six with hdtype "ahci", which XenStore does not
- * say: six are taken), named "xvdX", "hdX" or "dN[pM]"; a bare
- * "virtual-device" number is never emulated.
- * QEMU takes its image locks on that file, so ours would keep the device
- * model from starting, or refuse the vbd if it started first: such a disk
- * is served without QEMU's locks (its device model's own hold them while
- * it runs).  The guest's type is libxl's "/libxl/<domid>/type".
+ * emulated disk for some of its disks (skb_share_dm_disk() says which,
+ * from the name in the backend's "dev" key).  QEMU takes its image locks
+ * on that file, so ours would keep the device model from starting, or
+ * refuse the vbd if it started first: such a disk is served without
+ * QEMU's locks (its device model's own hold them while it runs).  The
+ * guest's type is libxl's "/libxl/<domid>/type".
  *
  * Process context.  Return: true for a possible twin.
  */
 bool skb_share_dm_twin(struct xenbus_device *dev)
 {
 	char path[32], *type, *vdev;
-	unsigned int index = 0;
-	const char *p;
 	bool twin = false;
 
 	snprintf(path, sizeof(path), "/libxl/%d", dev->otherend_id);
 	type = xenbus_read(XBT_NIL, path, "type", NULL);
 	if (IS_ERR(type))
 		return false;
-	if (strcmp(type, "hvm"))
-		goto free_type;
-	vdev = xenbus_read(XBT_NIL, dev->nodename, "dev", NULL);
-	if (IS_ERR(vdev)) {
-		twin = true;	/* unknown: as libxl might */
-		goto free_type;
+	if (!strcmp(type, "hvm")) {
+		vdev = xenbus_read(XBT_NIL, dev->nodename, "dev", NULL);
+		twin = skb_share_dm_disk(IS_ERR(vdev) ? NULL : vdev);
+		if (!IS_ERR(vdev))
+			kfree(vdev);
 	}
-	if (!strncmp(vdev, "sd", 2)) {
-		twin = true;
-		goto free_vdev;
-	}
-	p = vdev;
-	if (p[0] == 'd' && isdigit(p[1])) {
-		/* "dN" or "dNpM": disk N */
-		for (p++; isdigit(*p) && index <= 6; p++)
-			index = index * 10 + (*p - '0');
-		twin = index < 6;
-		goto free_vdev;
-	}
-	if (!strncmp(p, "xvd", 3))
-		p += 3;
-	else if (!strncmp(p, "hd", 2))
-		p += 2;
-	else
-		goto free_vdev;	/* a bare number: libxl emulates none */
-	/* bijective base 26: a .. z, aa ..; "xvdaa" is disk 26 */
-	for (; *p >= 'a' && *p <= 'z' && index <= 6 * 26; p++)
-		index = index * 26 + (*p - 'a' + 1);
-	twin = index >= 1 && index <= 6;
-free_vdev:
-	kfree(vdev);
-free_type:
 	kfree(type);
 	return twin;
 }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * splitkit_back sharing policy (see share.h): pure C over
- * <splitkit/platform.h>, so that the unit tests check the very decisions
- * dom0 makes.  backend/share.c applies them to the backings it has open.
+ * splitkit_back sharing policy (see share.h), and which disks of an HVM
+ * guest its device model opens too: pure C over <splitkit/platform.h>, so
+ * that the unit tests check the very decisions dom0 makes.
+ * backend/share.c applies them to the backings it has open.
  */
 #include "share.h"
 
@@ -52,4 +53,87 @@ bool skb_share_ok(const struct skb_user *me, const struct skb_user *other)
 	if (me->domid == other->domid)
 		return true;
 	return me->vm && other->vm && me->vm[0] && !strcmp(me->vm, other->vm);
+}
+
+/* A decimal number at *@p, below @limit; *@p moves past it.  -1 if none. */
+static long skb_vdev_number(const char **p, long limit)
+{
+	long n = 0;
+
+	if (**p < '0' || **p > '9')
+		return -1;
+	for (; **p >= '0' && **p <= '9'; (*p)++) {
+		n = n * 10 + (**p - '0');
+		if (n >= limit)
+			return -1;
+	}
+	return n;
+}
+
+/*
+ * libxl's "<letters>[<partition>]" after a prefix: the disk (bijective
+ * base 26: "a" is 0, "z" 25, "aa" 26) up to @max_disk, then nothing or
+ * a partition up to @max_part without a leading zero.  -1 if not.
+ */
+static long skb_vdev_letters(const char *p, long max_disk, long max_part)
+{
+	long n = 0;
+
+	if (*p < 'a' || *p > 'z')
+		return -1;
+	for (; *p >= 'a' && *p <= 'z'; p++) {
+		n = n * 26 + (*p - 'a' + 1);
+		if (n - 1 > max_disk)
+			return -1;
+	}
+	if (*p && (*p == '0' || skb_vdev_number(&p, max_part + 1) < 0 || *p))
+		return -1;
+	return n - 1;
+}
+
+/**
+ * skb_share_dm_disk() - does libxl give this disk of an HVM guest to its
+ *	device model as well?
+ * @vdev: the disk's name as the toolstack wrote it in the backend's "dev"
+ *	key ("xvda", "hdc", "sdb", "d0p1", "51712"); NULL if missing.
+ *
+ * libxl emulates, besides the PV disk: every "sdX" disk (SCSI), and IDE
+ * (or AHCI: six disks) for a disk whose index is below four; a name it
+ * cannot read, a bare "virtual-device" number among them, gets no
+ * emulated twin.  Names are libxl__device_disk_dev_number()'s: "xvdX",
+ * "hdX" (a to d), "sdX" (a to p), each with an optional partition number
+ * (at most 255, 63, 15; no leading zero), and "dN[pM]" (N below 2^20, M
+ * below 256) name disk X or N.  Since the AHCI choice is not in
+ * XenStore, six disks are taken, and a missing name counts as a twin:
+ * erring that way leaves a disk unlocked, the other way would keep the
+ * guest's device model from opening its image.
+ *
+ * Return: true for a disk the device model may open too.
+ */
+bool skb_share_dm_disk(const char *vdev)
+{
+	const char *p = vdev;
+	long disk;
+
+	if (!vdev)
+		return true;
+	if (p[0] == 'd' && p[1] >= '0' && p[1] <= '9') {
+		p++;
+		disk = skb_vdev_number(&p, 1L << 20);
+		if (disk >= 0 && *p == 'p') {
+			p++;
+			if (skb_vdev_number(&p, 256) < 0)
+				return false;
+		}
+		return disk >= 0 && !*p && disk < 6;
+	}
+	if (!strncmp(p, "sd", 2))
+		return skb_vdev_letters(p + 2, 15, 15) >= 0;
+	if (!strncmp(p, "hd", 2))
+		disk = skb_vdev_letters(p + 2, 3, 63);
+	else if (!strncmp(p, "xvd", 3))
+		disk = skb_vdev_letters(p + 3, (1L << 20) - 1, 255);
+	else
+		return false;	/* a bare number, or nothing libxl reads */
+	return disk >= 0 && disk < 6;
 }

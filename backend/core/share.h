@@ -7,9 +7,11 @@
  * has: a writable disk is never served to two domains at once, unless they
  * are one VM (the same "vm" path in XenStore: the two halves of a
  * migration, which Xen's block script lets through too) or the newcomer
- * asked for sharing with "w!" (shared-disk clusters).  Compiled into
- * splitkit_back.ko (backend/share.c keeps the users and applies it) and,
- * unchanged, into the unit tests (tests/unit/back/test_share.c).
+ * asked for sharing with "w!" (shared-disk clusters).  It also names the
+ * disks of an HVM guest that libxl hands its device model too, whose
+ * files QEMU locks itself.  Compiled into splitkit_back.ko
+ * (backend/share.c keeps the users and applies it) and, unchanged, into
+ * the unit tests (tests/unit/back/test_share.c).
  */
 #ifndef _SPLITKIT_BACK_SHARE_H
 #define _SPLITKIT_BACK_SHARE_H
@@ -43,5 +45,6 @@ struct skb_user {
 
 void skb_mode_parse(const char *s, struct skb_mode *m);
 bool skb_share_ok(const struct skb_user *me, const struct skb_user *other);
+bool skb_share_dm_disk(const char *vdev);
 
 #endif /* _SPLITKIT_BACK_SHARE_H */

@@ -21,7 +21,7 @@ defined=$(sed -n 's/^[[:space:]]*\(sk_[A-Za-z0-9_]*\)[[:space:]]*().*/\1/p' \
 	  $libs | sort -u)
 
 echo "KTAP version 1"
-echo "1..5"
+echo "1..6"
 missing=0
 for f in $scripts; do
 	for w in $(sed -e 's/#.*//' -e "s/'[^']*'//g" "$f" |
@@ -256,4 +256,44 @@ else
 	echo "not ok 5 sk_boot_crash tells a guest kernel that died booting, before its init and with no module loaded, from a guest whose own code ran"
 	rc=1
 fi
+
+# sk_blk_passes, read while sk_blk_verify_passes runs (fio stubbed: 150
+# passes that pass, then one that fails): every read is a count that never
+# goes back, until -1 once the failure is written.  A reader that saw the
+# file half rewritten, or read it twice, once gave up a negotiate-ring
+# wait ('verify_ok failed') on passes that all verified.
+out=$(HERE=$TOP/tests/xen SK_SELFTESTS= busybox sh -c '
+	. "$HERE/lib/common.sh" && . "$HERE/lib/blk.sh" || exit 1
+	d=$(mktemp -d) || exit 1
+	trap "rm -rf $d" EXIT
+	sk_blk_fio()
+	{
+		n=$(($(cat "$d/calls" 2>/dev/null || echo 0) + 1))
+		echo "$n" >"$d/calls"
+		[ "$n" -le 150 ]
+	}
+	mkdir "$d/io"
+	sk_blk_verify_passes xvda 64k 1 7 "$d/io" &
+	last=0 reads=0 bad=""
+	while :; do
+		p=$(sk_blk_passes "$d/io")
+		reads=$((reads + 1))
+		[ "$p" = -1 ] && break
+		case "$p" in
+		""|*[!0-9]*) bad="read "$p" after $last"; break ;;
+		esac
+		[ "$p" -ge "$last" ] || { bad="read $p after $last"; break; }
+		last=$p
+	done
+	wait
+	echo "reads=$reads last=$last ${bad:-clean}"' 2>&1)
+case "$out" in
+*" last="[1-9]*" clean")
+	echo "# $out"
+	echo "ok 6 sk_blk_passes reads a count that only grows while the verify passes run, then -1 once one failed" ;;
+*)
+	echo "# got: $out"
+	echo "not ok 6 sk_blk_passes reads a count that only grows while the verify passes run, then -1 once one failed"
+	rc=1 ;;
+esac
 exit $rc

@@ -5,7 +5,8 @@
  * and, one table row per case, whether a disk may use a backing another
  * disk already has open: readers together, a writer against anyone, the
  * same domain twice, two domains of one VM (a migration), the "w!"
- * opt-out of shared-disk clusters.
+ * opt-out of shared-disk clusters; and which disk names of an HVM guest
+ * libxl also gives its device model (served without QEMU's locks).
  */
 #include <string.h>
 
@@ -89,9 +90,47 @@ static void sharing(void)
 				     v[i].ok ? "shared" : "refused");
 }
 
+/* libxl__device_disk_dev_number()'s names and libxl_dm.c's choice */
+static void dm_disks(void)
+{
+	static const struct {
+		const char *vdev;
+		bool twin;
+	} v[] = {
+		{ "xvda", true }, { "xvdf", true }, { "xvdg", false },
+		{ "xvda1", true }, { "xvdz", false }, { "xvdaa", false },
+		{ "hda", true }, { "hdd", true }, { "hde", false },
+		{ "hdb3", true },
+		{ "sda", true }, { "sdp", true }, { "sdq", false },
+		{ "sdz1", false }, { "sdb15", true }, { "sdb16", false },
+		{ "hdb63", true }, { "hdb64", false }, { "xvda255", true },
+		{ "xvda256", false }, { "xvda01", false }, { "xvda0", false },
+		{ "d0", true }, { "d5", true }, { "d6", false },
+		{ "d0p0", true }, { "d1p255", true }, { "d1p256", false },
+		{ "d5p1", true }, { "d10p1", false }, { "d1048576", false },
+		{ "d99999999999999999999", false }, { "d1p", false },
+		{ "d1x", false }, { "dp1", false },
+		{ "51712", false }, { "768", false }, { "0", false },
+		{ "", false }, { "xvd", false }, { "hd", false }, { "sd", false },
+		{ "xvdA", false }, { "xvda1x", false }, { "vda", false },
+		{ "xvdaaaaaaaaaaaaaaaaaaaaaaaaaa", false },
+		{ NULL, true },	/* no "dev": as if it were one */
+	};
+	unsigned int i;
+
+	for (i = 0; i < KTAP_ARRAY_SIZE(v); i++)
+		if (skb_share_dm_disk(v[i].vdev) != v[i].twin)
+			ktap_fail_at(__FILE__, __LINE__,
+				     "row %u '%s': %s, want %s", i,
+				     v[i].vdev ? v[i].vdev : "(none)",
+				     v[i].twin ? "no twin" : "a twin",
+				     v[i].twin ? "a twin" : "no twin");
+}
+
 static const struct ktap_case cases[] = {
 	KTAP_CASE(modes),
 	KTAP_CASE(sharing),
+	KTAP_CASE(dm_disks),
 };
 
 KTAP_MAIN(cases)

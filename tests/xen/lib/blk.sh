@@ -265,11 +265,13 @@ sk_blk_verify_passes()
 		seed=$(($4 + pass % 2))
 		if ! sk_blk_fio "/dev/$1" "$seed" write "$2" 1 libaio \
 			--iodepth="$3" >"$5/fio.log" 2>&1; then
-			echo "failed pass $pass seed $seed" >"$5/pass"
+			echo "failed pass $pass seed $seed" >"$5/pass.new"
+			mv "$5/pass.new" "$5/pass"
 			return 1
 		fi
 		pass=$((pass + 1))
-		echo "$pass $seed" >"$5/pass"
+		# renamed into place: a reader never sees it half written
+		echo "$pass $seed" >"$5/pass.new" && mv "$5/pass.new" "$5/pass"
 	done
 }
 
@@ -277,10 +279,14 @@ sk_blk_verify_passes()
 # it failed).
 sk_blk_passes()
 {
-	case "$(cat "$1/pass" 2>/dev/null)" in
+	local s
+
+	# read once: the loop may replace the file between two reads
+	s=$(cat "$1/pass" 2>/dev/null)
+	case "$s" in
 	failed*) echo -1 ;;
 	"") echo 0 ;;
-	*) cut -d' ' -f1 "$1/pass" ;;
+	*) echo "${s%% *}" ;;
 	esac
 }
 
