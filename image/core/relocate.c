@@ -631,7 +631,7 @@ static int last_used(struct ski_image *img, u64 *lastp)
 static int trim_step(struct ski_op *op)
 {
 	struct ski_image *img = op->img;
-	u64 last, from, chunk = TRIM_CHUNK_BYTES >> img->cluster_bits;
+	u64 last, from, size, chunk = TRIM_CHUNK_BYTES >> img->cluster_bits;
 	int err;
 
 	if (!chunk)
@@ -650,6 +650,9 @@ static int trim_step(struct ski_op *op)
 	}
 	err = skp_flush(img->file);
 	if (!err)
+		err = skp_size(img->file, &size);
+	/* a file that ends inside its last cluster is not grown to its end */
+	if (!err && size > (last + 1) << img->cluster_bits)
 		err = skp_truncate(img->file, (last + 1) << img->cluster_bits);
 	if (!err)
 		err = skp_flush(img->file);
