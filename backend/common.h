@@ -54,6 +54,7 @@
 #include <xen/xenbus.h>
 
 #include <splitkit/blkif.h>
+#include <splitkit/qemu_lock.h>
 #include <splitkit/ring.h>
 
 #include "core/blkreq.h"
@@ -604,13 +605,7 @@ bool skb_share_dm_twin(struct xenbus_device *dev);
 int skb_share_join(struct skb_dev *d);
 void skb_share_leave(struct skb_dev *d);
 
-/* qemulock.c: QEMU's image locks on a served file */
-enum {
-	SKB_PERM_READ = 0,	/* QEMU's BLK_PERM_CONSISTENT_READ bit */
-	SKB_PERM_WRITE = 1,
-	SKB_PERM_RESIZE = 3,
-	SKB_QEMU_PERMS = 4,	/* bits 0 .. 3 */
-};
+/* qemulock.c: QEMU's image locks on a served file (<splitkit/qemu_lock.h>) */
 void skb_qemu_perms(const struct skb_backing *be, unsigned int *used,
 		    unsigned int *unshared);
 bool skb_qemu_supported(struct file *f);

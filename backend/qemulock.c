@@ -5,13 +5,14 @@
  * file-posix driver takes on an image it uses, so that a VM's QEMU (qdisk),
  * qemu-img, qemu-io and the splitkit tool (image/user/platform_user.c)
  * refuse an image a guest is using, and splitkit_back refuses one they
- * hold.  QEMU's convention: an open file description holds a shared lock
- * on byte 100 + n while it uses permission n, and on byte 200 + n while it
- * lets nobody else have permission n (n: 0 consistent read, 1 write,
- * 3 resize); a user first takes its locks, then tests for a lock of
- * someone else's that conflicts.  This file knows the convention: which
- * permissions a disk uses and does not share, and taking, testing and
- * dropping the bytes on one struct file.  share.c keeps one such file per
+ * hold.  QEMU's convention (<splitkit/qemu_lock.h>): an open file
+ * description holds a shared lock on byte 100 + n while it uses
+ * permission n, and on byte 200 + n while it lets nobody else have
+ * permission n (n: 0 consistent read, 1 write, 3 resize); a user first
+ * takes its locks, then tests for a lock of someone else's that
+ * conflicts.  This file applies it: which permissions a disk uses and
+ * does not share, and taking, testing and dropping the bytes on one
+ * struct file.  share.c keeps one such file per
  * backing file for all our disks on it, holding the union of their
  * permissions (the locks of one open file description never conflict
  * with each other), and drops the bytes explicitly rather than when a
@@ -23,20 +24,17 @@
 
 #include "common.h"
 
-#define SKB_LOCK_PERM		100	/* + n: permission n in use */
-#define SKB_LOCK_UNSHARED	200	/* + n: permission n not shared */
-
 /* what another's lock on 200 + n (we use n) or 100 + n (we keep n) means */
-static const char *const skb_perm_unshared[SKB_QEMU_PERMS] = {
-	[SKB_PERM_READ] = "does not share reading",
-	[SKB_PERM_WRITE] = "does not share writing",
-	[SKB_PERM_RESIZE] = "does not share resizing",
+static const char *const skb_perm_unshared[SK_QEMU_PERMS] = {
+	[SK_QEMU_PERM_READ] = "does not share reading",
+	[SK_QEMU_PERM_WRITE] = "does not share writing",
+	[SK_QEMU_PERM_RESIZE] = "does not share resizing",
 };
 
-static const char *const skb_perm_used[SKB_QEMU_PERMS] = {
-	[SKB_PERM_READ] = "reads it",
-	[SKB_PERM_WRITE] = "writes it",
-	[SKB_PERM_RESIZE] = "may resize it",
+static const char *const skb_perm_used[SK_QEMU_PERMS] = {
+	[SK_QEMU_PERM_READ] = "reads it",
+	[SK_QEMU_PERM_WRITE] = "writes it",
+	[SK_QEMU_PERM_RESIZE] = "may resize it",
 };
 
 /**
@@ -53,14 +51,14 @@ static const char *const skb_perm_used[SKB_QEMU_PERMS] = {
 void skb_qemu_perms(const struct skb_backing *be, unsigned int *used,
 		    unsigned int *unshared)
 {
-	*used = BIT(SKB_PERM_READ);
+	*used = BIT(SK_QEMU_PERM_READ);
 	if (!be->read_only)
-		*used |= BIT(SKB_PERM_WRITE);
+		*used |= BIT(SK_QEMU_PERM_WRITE);
 	if (!be->read_only && be->format == SKB_FMT_QCOW2)
-		*used |= BIT(SKB_PERM_RESIZE);
-	*unshared = BIT(SKB_PERM_RESIZE);
+		*used |= BIT(SK_QEMU_PERM_RESIZE);
+	*unshared = BIT(SK_QEMU_PERM_RESIZE);
 	if (!be->share_write)
-		*unshared |= BIT(SKB_PERM_WRITE);
+		*unshared |= BIT(SK_QEMU_PERM_WRITE);
 }
 
 static void skb_qemu_fl(struct file_lock *fl, struct file *f,
@@ -114,7 +112,7 @@ static int skb_qemu_held(struct file *f, loff_t byte, bool *held)
 bool skb_qemu_supported(struct file *f)
 {
 	bool held;
-	int err = skb_qemu_held(f, SKB_LOCK_PERM + SKB_PERM_READ, &held);
+	int err = skb_qemu_held(f, SK_QEMU_LOCK_USED + SK_QEMU_PERM_READ, &held);
 
 	return err != -EINVAL && err != -EOPNOTSUPP && err != -ENOLCK;
 }
@@ -137,14 +135,14 @@ int skb_qemu_take(struct file *f, unsigned int used, unsigned int unshared)
 	unsigned int n;
 	int err;
 
-	for (n = 0; n < SKB_QEMU_PERMS; n++) {
+	for (n = 0; n < SK_QEMU_PERMS; n++) {
 		err = 0;
 		if (used & BIT(n))
-			err = skb_qemu_set(f, F_RDLCK, SKB_LOCK_PERM + n,
-					   SKB_LOCK_PERM + n);
+			err = skb_qemu_set(f, F_RDLCK, SK_QEMU_LOCK_USED + n,
+					   SK_QEMU_LOCK_USED + n);
 		if (!err && (unshared & BIT(n)))
-			err = skb_qemu_set(f, F_RDLCK, SKB_LOCK_UNSHARED + n,
-					   SKB_LOCK_UNSHARED + n);
+			err = skb_qemu_set(f, F_RDLCK, SK_QEMU_LOCK_UNSHARED + n,
+					   SK_QEMU_LOCK_UNSHARED + n);
 		if (err)
 			return err == -EAGAIN ? -EBUSY : err;
 	}
@@ -163,13 +161,13 @@ void skb_qemu_drop(struct file *f, unsigned int used, unsigned int unshared)
 {
 	unsigned int n;
 
-	for (n = 0; n < SKB_QEMU_PERMS; n++) {
+	for (n = 0; n < SK_QEMU_PERMS; n++) {
 		if (used & BIT(n))
-			skb_qemu_set(f, F_UNLCK, SKB_LOCK_PERM + n,
-				     SKB_LOCK_PERM + n);
+			skb_qemu_set(f, F_UNLCK, SK_QEMU_LOCK_USED + n,
+				     SK_QEMU_LOCK_USED + n);
 		if (unshared & BIT(n))
-			skb_qemu_set(f, F_UNLCK, SKB_LOCK_UNSHARED + n,
-				     SKB_LOCK_UNSHARED + n);
+			skb_qemu_set(f, F_UNLCK, SK_QEMU_LOCK_UNSHARED + n,
+				     SK_QEMU_LOCK_UNSHARED + n);
 	}
 }
 
@@ -193,16 +191,16 @@ int skb_qemu_test(struct file *f, unsigned int used, unsigned int unshared,
 	bool held;
 	int err;
 
-	for (n = 0; n < SKB_QEMU_PERMS && !what; n++) {
+	for (n = 0; n < SK_QEMU_PERMS && !what; n++) {
 		if (used & BIT(n)) {
-			err = skb_qemu_held(f, SKB_LOCK_UNSHARED + n, &held);
+			err = skb_qemu_held(f, SK_QEMU_LOCK_UNSHARED + n, &held);
 			if (err)
 				return err;
 			if (held)
 				what = skb_perm_unshared[n];
 		}
 		if (!what && (unshared & BIT(n))) {
-			err = skb_qemu_held(f, SKB_LOCK_PERM + n, &held);
+			err = skb_qemu_held(f, SK_QEMU_LOCK_USED + n, &held);
 			if (err)
 				return err;
 			if (held)

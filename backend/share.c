@@ -58,8 +58,8 @@ struct skb_qlock {
 	struct inode *inode;
 	struct file *file;
 	unsigned int users;
-	unsigned int used[SKB_QEMU_PERMS];
-	unsigned int unshared[SKB_QEMU_PERMS];
+	unsigned int used[SK_QEMU_PERMS];
+	unsigned int unshared[SK_QEMU_PERMS];
 };
 
 static LIST_HEAD(skb_qlocks);
@@ -69,7 +69,7 @@ static unsigned int skb_qlock_mask(const unsigned int *cnt)
 {
 	unsigned int n, m = 0;
 
-	for (n = 0; n < SKB_QEMU_PERMS; n++)
+	for (n = 0; n < SK_QEMU_PERMS; n++)
 		if (cnt[n])
 			m |= BIT(n);
 	return m;
@@ -80,7 +80,7 @@ static void skb_qlock_count(unsigned int *cnt, unsigned int mask, int delta)
 {
 	unsigned int n;
 
-	for (n = 0; n < SKB_QEMU_PERMS; n++)
+	for (n = 0; n < SK_QEMU_PERMS; n++)
 		if (mask & BIT(n))
 			cnt[n] += delta;
 }

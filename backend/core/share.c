@@ -91,6 +91,19 @@ static long skb_vdev_letters(const char *p, long max_disk, long max_part)
 	return n - 1;
 }
 
+/* libxl's "dNpM": disk N (below 2^20), partition M (below 256); -1 if not */
+static long skb_vdev_dnpm(const char *p)
+{
+	long disk;
+
+	if (*p++ != 'd')
+		return -1;
+	disk = skb_vdev_number(&p, 1L << 20);
+	if (disk < 0 || *p++ != 'p' || skb_vdev_number(&p, 256) < 0 || *p)
+		return -1;
+	return disk;
+}
+
 /**
  * skb_share_dm_disk() - does libxl give this disk of an HVM guest to its
  *	device model as well?
@@ -98,42 +111,35 @@ static long skb_vdev_letters(const char *p, long max_disk, long max_part)
  *	key ("xvda", "hdc", "sdb", "d0p1", "51712"); NULL if missing.
  *
  * libxl emulates, besides the PV disk: every "sdX" disk (SCSI), and IDE
- * (or AHCI: six disks) for a disk whose index is below four; a name it
- * cannot read, a bare "virtual-device" number among them, gets no
- * emulated twin.  Names are libxl__device_disk_dev_number()'s: "xvdX",
- * "hdX" (a to d), "sdX" (a to p), each with an optional partition number
- * (at most 255, 63, 15; no leading zero), and "dN[pM]" (N below 2^20, M
- * below 256) name disk X or N.  Since the AHCI choice is not in
- * XenStore, six disks are taken, and a missing name counts as a twin:
- * erring that way leaves a disk unlocked, the other way would keep the
- * guest's device model from opening its image.
+ * (or AHCI: six disks) for a disk whose index is below four; a bare
+ * "virtual-device" number gives libxl no index, and no emulated twin.
+ * Names are read as libxl__device_disk_dev_number() reads them in their
+ * plain form: "xvdX", "hdX" (a to d), "sdX" (a to p), each with an
+ * optional partition number (at most 255, 63, 15; no leading zero), and
+ * "dNpM" (N below 2^20, M below 256) name disk X or N.  Since the AHCI
+ * choice is not in XenStore, six disks are taken; a name not read here
+ * (missing, or a form libxl's sscanf() and strtoul() also take: a sign,
+ * blanks, hex) counts as a twin.  Erring that way leaves a disk unlocked;
+ * the other way would keep the guest's device model from opening its
+ * image.
  *
  * Return: true for a disk the device model may open too.
  */
 bool skb_share_dm_disk(const char *vdev)
 {
-	const char *p = vdev;
 	long disk;
 
 	if (!vdev)
 		return true;
-	if (p[0] == 'd' && p[1] >= '0' && p[1] <= '9') {
-		p++;
-		disk = skb_vdev_number(&p, 1L << 20);
-		if (disk >= 0 && *p == 'p') {
-			p++;
-			if (skb_vdev_number(&p, 256) < 0)
-				return false;
-		}
-		return disk >= 0 && !*p && disk < 6;
-	}
-	if (!strncmp(p, "sd", 2))
-		return skb_vdev_letters(p + 2, 15, 15) >= 0;
-	if (!strncmp(p, "hd", 2))
-		disk = skb_vdev_letters(p + 2, 3, 63);
-	else if (!strncmp(p, "xvd", 3))
-		disk = skb_vdev_letters(p + 3, (1L << 20) - 1, 255);
+	if (vdev[0] >= '0' && vdev[0] <= '9')
+		return false;	/* a number: libxl finds no index in it */
+	if (!strncmp(vdev, "sd", 2))
+		return true;	/* every SCSI disk libxl accepts */
+	if (!strncmp(vdev, "hd", 2))
+		disk = skb_vdev_letters(vdev + 2, 3, 63);
+	else if (!strncmp(vdev, "xvd", 3))
+		disk = skb_vdev_letters(vdev + 3, (1L << 20) - 1, 255);
 	else
-		return false;	/* a bare number, or nothing libxl reads */
-	return disk >= 0 && disk < 6;
+		disk = skb_vdev_dnpm(vdev);
+	return disk < 6;	/* -1: not read here */
 }

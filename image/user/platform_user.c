@@ -23,6 +23,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <splitkit/qemu_lock.h>
+
 #include "../core/platform.h"
 #include "platform_user.h"
 
@@ -211,37 +213,29 @@ static int wrap_fd(int fd, bool borrowed, struct skp_file **filep)
 }
 
 /*
- * QEMU's image locks (its file-posix driver): an open file description
- * holds a shared OFD lock on byte 100 + n while it uses permission n and
- * on byte 200 + n while it does not let others have it (n: 0 consistent
- * read, 1 write, 3 resize).  A writable open of ours uses all three and
- * shares neither write nor resize, as a VM's writable disk or qemu-img
- * commit do, so each of us refuses the other: first the locks, then the
- * test, as QEMU does.  Read-only opens take none (like qemu-img -U: on an
- * image in use they may see it mid-update).  A filesystem without OFD
- * locks is opened unlocked, as QEMU's locking=auto does.
+ * QEMU's image locks (<splitkit/qemu_lock.h>).  A writable open of ours
+ * uses reading, writing and resizing and shares neither write nor
+ * resize, as a VM's writable disk or qemu-img commit do, so each of us
+ * refuses the other: first the locks, then the test, as QEMU does.
+ * Read-only opens take none (like qemu-img -U: on an image in use they
+ * may see it mid-update).  A filesystem without OFD locks is opened
+ * unlocked, as QEMU's locking=auto does.
  */
-#define SKP_LOCK_PERM		100
-#define SKP_LOCK_UNSHARED	200
-#define SKP_PERM_READ		0
-#define SKP_PERM_WRITE		1
-#define SKP_PERM_RESIZE		3
-
 static const struct {
 	off_t byte;
 	off_t conflict;	/* another's lock here refuses us */
 	const char *what;
 } skp_locks[] = {
-	{ SKP_LOCK_PERM + SKP_PERM_READ, SKP_LOCK_UNSHARED + SKP_PERM_READ,
-	  "does not share reading" },
-	{ SKP_LOCK_PERM + SKP_PERM_WRITE, SKP_LOCK_UNSHARED + SKP_PERM_WRITE,
-	  "does not share writing" },
-	{ SKP_LOCK_PERM + SKP_PERM_RESIZE, SKP_LOCK_UNSHARED + SKP_PERM_RESIZE,
-	  "does not share resizing" },
-	{ SKP_LOCK_UNSHARED + SKP_PERM_WRITE, SKP_LOCK_PERM + SKP_PERM_WRITE,
-	  "writes it" },
-	{ SKP_LOCK_UNSHARED + SKP_PERM_RESIZE, SKP_LOCK_PERM + SKP_PERM_RESIZE,
-	  "may resize it" },
+	{ SK_QEMU_LOCK_USED + SK_QEMU_PERM_READ,
+	  SK_QEMU_LOCK_UNSHARED + SK_QEMU_PERM_READ, "does not share reading" },
+	{ SK_QEMU_LOCK_USED + SK_QEMU_PERM_WRITE,
+	  SK_QEMU_LOCK_UNSHARED + SK_QEMU_PERM_WRITE, "does not share writing" },
+	{ SK_QEMU_LOCK_USED + SK_QEMU_PERM_RESIZE,
+	  SK_QEMU_LOCK_UNSHARED + SK_QEMU_PERM_RESIZE, "does not share resizing" },
+	{ SK_QEMU_LOCK_UNSHARED + SK_QEMU_PERM_WRITE,
+	  SK_QEMU_LOCK_USED + SK_QEMU_PERM_WRITE, "writes it" },
+	{ SK_QEMU_LOCK_UNSHARED + SK_QEMU_PERM_RESIZE,
+	  SK_QEMU_LOCK_USED + SK_QEMU_PERM_RESIZE, "may resize it" },
 };
 
 #define SKP_NR_LOCKS	(sizeof(skp_locks) / sizeof(skp_locks[0]))

@@ -262,7 +262,7 @@ fi
 # goes back, until -1 once the failure is written.  A reader that saw the
 # file half rewritten, or read it twice, once gave up a negotiate-ring
 # wait ('verify_ok failed') on passes that all verified.
-out=$(HERE=$TOP/tests/xen SK_SELFTESTS= busybox sh -c '
+out=$(HERE=$TOP/tests/xen SK_SELFTESTS= timeout 300 busybox sh -c '
 	. "$HERE/lib/common.sh" && . "$HERE/lib/blk.sh" || exit 1
 	d=$(mktemp -d) || exit 1
 	trap "rm -rf $d" EXIT
@@ -274,16 +274,19 @@ out=$(HERE=$TOP/tests/xen SK_SELFTESTS= busybox sh -c '
 	}
 	mkdir "$d/io"
 	sk_blk_verify_passes xvda 64k 1 7 "$d/io" &
-	last=0 reads=0 bad=""
+	loop=$! last=0 reads=0 bad=""
 	while :; do
+		alive=1
+		kill -0 $loop 2>/dev/null || alive=0
 		p=$(sk_blk_passes "$d/io")
 		reads=$((reads + 1))
 		[ "$p" = -1 ] && break
 		case "$p" in
-		""|*[!0-9]*) bad="read "$p" after $last"; break ;;
+		""|*[!0-9]*) bad="read \"$p\" after $last"; break ;;
 		esac
 		[ "$p" -ge "$last" ] || { bad="read $p after $last"; break; }
 		last=$p
+		[ $alive = 1 ] || { bad="the loop ended at $p, no failure read"; break; }
 	done
 	wait
 	echo "reads=$reads last=$last ${bad:-clean}"' 2>&1)

@@ -97,23 +97,32 @@ static void dm_disks(void)
 		const char *vdev;
 		bool twin;
 	} v[] = {
+		/* read as libxl reads them: the first six disks, every sdX */
 		{ "xvda", true }, { "xvdf", true }, { "xvdg", false },
 		{ "xvda1", true }, { "xvdz", false }, { "xvdaa", false },
-		{ "hda", true }, { "hdd", true }, { "hde", false },
-		{ "hdb3", true },
-		{ "sda", true }, { "sdp", true }, { "sdq", false },
-		{ "sdz1", false }, { "sdb15", true }, { "sdb16", false },
-		{ "hdb63", true }, { "hdb64", false }, { "xvda255", true },
-		{ "xvda256", false }, { "xvda01", false }, { "xvda0", false },
-		{ "d0", true }, { "d5", true }, { "d6", false },
-		{ "d0p0", true }, { "d1p255", true }, { "d1p256", false },
-		{ "d5p1", true }, { "d10p1", false }, { "d1048576", false },
-		{ "d99999999999999999999", false }, { "d1p", false },
-		{ "d1x", false }, { "dp1", false },
+		{ "xvdg255", false }, { "xvdzz3", false },
+		{ "hda", true }, { "hdd", true }, { "hdb3", true },
+		{ "hdb63", true }, { "sda", true }, { "sdp", true },
+		{ "sdb15", true },
+		{ "d0p0", true }, { "d1p255", true }, { "d5p1", true },
+		{ "d6p0", false }, { "d10p1", false }, { "d1048575p0", false },
+		/* bare numbers: no index, no emulated disk */
 		{ "51712", false }, { "768", false }, { "0", false },
-		{ "", false }, { "xvd", false }, { "hd", false }, { "sd", false },
-		{ "xvdA", false }, { "xvda1x", false }, { "vda", false },
-		{ "xvdaaaaaaaaaaaaaaaaaaaaaaaaaa", false },
+		{ "0x1", false },
+		/*
+		 * forms not read here (libxl refuses some, takes others
+		 * through sscanf's %i or strtoul): a twin, to be safe
+		 */
+		{ "xvdg256", true }, { "xvda01", true }, { "xvda0", true },
+		{ "xvda+1", true }, { "xvd1", true }, { "xvd", true },
+		{ "xvdA", true }, { "xvda1x", true }, { "hde", true },
+		{ "hdb64", true }, { "hd5", true }, { "hd", true },
+		{ "sdq", true }, { "sd", true }, { "d0", true }, { "d5", true },
+		{ "d1p", true }, { "d1x", true }, { "d1p256", true },
+		{ "d0x3p0", true }, { "d+1p0", true }, { "d 1p0", true },
+		{ "d1048576p0", true }, { "d99999999999999999999p0", true },
+		{ "dp1", true }, { "", true }, { "vda", true },
+		{ "xvdaaaaaaaaaaaaaaaaaaaaaaaaaa", true },
 		{ NULL, true },	/* no "dev": as if it were one */
 	};
 	unsigned int i;

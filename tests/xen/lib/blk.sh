@@ -265,8 +265,8 @@ sk_blk_verify_passes()
 		seed=$(($4 + pass % 2))
 		if ! sk_blk_fio "/dev/$1" "$seed" write "$2" 1 libaio \
 			--iodepth="$3" >"$5/fio.log" 2>&1; then
-			echo "failed pass $pass seed $seed" >"$5/pass.new"
-			mv "$5/pass.new" "$5/pass"
+			echo "failed pass $pass seed $seed" >"$5/pass.new" &&
+				mv "$5/pass.new" "$5/pass"
 			return 1
 		fi
 		pass=$((pass + 1))
