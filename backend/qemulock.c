@@ -12,11 +12,10 @@
  * takes its locks, then tests for a lock of someone else's that
  * conflicts.  This file applies it: which permissions a disk uses and
  * does not share, and taking, testing and dropping the bytes on one
- * struct file.  share.c keeps one such file per
- * backing file for all our disks on it, holding the union of their
- * permissions (the locks of one open file description never conflict
- * with each other), and drops the bytes explicitly rather than when a
- * deferred fput() gets to them.
+ * struct file.  share.c keeps one such file per backing file for all our
+ * disks on it, holding the union of their permissions (the locks of one
+ * open file description never conflict with each other), and drops the
+ * bytes explicitly rather than when a deferred fput() gets to them.
  */
 #include <linux/fs.h>
 

@@ -71,6 +71,7 @@ int ski_drop_backing(struct ski_image *img);
 const char *ski_image_path(const struct ski_image *img);
 struct skp_file *ski_image_file(const struct ski_image *img);
 struct ski_image *ski_image_backing(const struct ski_image *img);
+struct skp_file *ski_image_backing_raw(const struct ski_image *img);
 struct ski_image *ski_image_commit_to(const struct ski_image *img);
 const struct ski_header *ski_image_header(const struct ski_image *img);
 const struct ski_vminfo *ski_image_vminfo(const struct ski_image *img);
@@ -108,6 +109,7 @@ int ski_grow(struct ski_image *img, u64 new_size);
 /* meta.c: header rewrite and VM information. */
 int ski_update_header(struct ski_image *img);
 int ski_set_vminfo(struct ski_image *img, const struct ski_vminfo *info);
+void ski_vminfo_forget(struct ski_image *img);
 int ski_note_history(struct ski_image *img, const char *op,
 		     const char *note);
 

@@ -156,6 +156,8 @@ struct ski_image {
 	void *free_hook_arg;
 
 	bool has_vminfo;
+	/* VM information this version cannot read: kept as it is */
+	bool vminfo_unread;
 	struct ski_vminfo vminfo;
 };
 

@@ -808,8 +808,11 @@ static int merge_finish(struct ski_op *op)
 			err = ski_note_history(img, "streamed", NULL);
 		return err ? err : 1;
 	}
-	/* Commit: the parent takes the child's VM information. */
-	if (img->has_vminfo) {
+	/*
+	 * Commit: the parent takes the child's VM information, unless it
+	 * has some this version cannot read (kept, as ski_set_vminfo() does).
+	 */
+	if (img->has_vminfo && !op->parent->vminfo_unread) {
 		err = ski_set_vminfo(op->parent, &img->vminfo);
 		if (err)
 			return err;

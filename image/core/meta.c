@@ -131,7 +131,19 @@ int ski_update_header(struct ski_image *img)
 	return err;
 }
 
-/** ski_set_vminfo() - store @info (NULL drops it) in the header */
+/**
+ * ski_set_vminfo() - store @info (NULL drops it) in the header
+ * @img: an image open for writing
+ * @info: the VM information it carries from now on
+ *
+ * VM information the image already has and this version could not read
+ * (a newer version's, a bad checksum: the open warned "ignoring VM
+ * information") is not replaced unless ski_vminfo_forget() said so: its
+ * fields, policy among them, would be lost.
+ *
+ * Return: 0, -EROFS, -EPERM for such unread information, -ENOSPC when
+ * @info does not fit, or an I/O error.
+ */
 int ski_set_vminfo(struct ski_image *img, const struct ski_vminfo *info)
 {
 	u8 *buf;
@@ -140,6 +152,11 @@ int ski_set_vminfo(struct ski_image *img, const struct ski_vminfo *info)
 
 	if (!img->writable)
 		return -EROFS;
+	if (img->vminfo_unread) {
+		skp_log(SKP_LOG_ERR, "%s: VM information this version cannot read is kept, not replaced",
+			img->path);
+		return -EPERM;
+	}
 	buf = skp_zalloc(SKI_VMINFO_MAX_LEN);
 	if (!buf)
 		return -ENOMEM;
@@ -177,12 +194,37 @@ free_buf:
 	return err;
 }
 
-/** ski_note_history() - append an operation to the VM history */
+/**
+ * ski_vminfo_forget() - let the next ski_set_vminfo() replace VM
+ *	information this version could not read
+ * @img: an open image
+ *
+ * For an administrator's explicit replacement ('img meta set --force').
+ */
+void ski_vminfo_forget(struct ski_image *img)
+{
+	img->vminfo_unread = false;
+}
+
+/**
+ * ski_note_history() - append an operation to the VM history
+ * @img: an image open for writing
+ * @op: what happened ("attached", "compacted", ...)
+ * @note: a detail (a domain name), or NULL
+ *
+ * An image whose VM information this version cannot read keeps it
+ * untouched: nothing is recorded.
+ *
+ * Return: 0, or the errors of ski_set_vminfo().
+ */
 int ski_note_history(struct ski_image *img, const char *op, const char *note)
 {
-	struct ski_vminfo *info = skp_zalloc(sizeof(*info));
+	struct ski_vminfo *info;
 	int err = 0;
 
+	if (img->vminfo_unread)
+		return 0;
+	info = skp_zalloc(sizeof(*info));
 	if (!info)
 		return -ENOMEM;
 	if (img->has_vminfo)

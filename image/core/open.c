@@ -255,6 +255,7 @@ static int load_vminfo(struct ski_image *img)
 		return refuse(img, reason);
 	skp_log(SKP_LOG_WARN, "%s: ignoring VM information: %s", img->path,
 		reason);
+	img->vminfo_unread = true;
 	return 0;
 }
 
@@ -524,6 +525,20 @@ struct skp_file *ski_image_file(const struct ski_image *img)
 struct ski_image *ski_image_backing(const struct ski_image *img)
 {
 	return img->backing;
+}
+
+/**
+ * ski_image_backing_raw() - the raw backing file @img reads through
+ * @img: an open image
+ *
+ * Under the caller's lock on @img (a stream's end drops it).
+ *
+ * Return: @img's raw backing file, or NULL when it has none or a qcow2
+ * backing image (ski_image_backing()).  It stays open while @img keeps it.
+ */
+struct skp_file *ski_image_backing_raw(const struct ski_image *img)
+{
+	return img->backing_raw;
 }
 
 /**

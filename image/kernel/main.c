@@ -41,6 +41,7 @@ SPLITKIT_EXPORT(ski_map_data_in);
 SPLITKIT_EXPORT(ski_set_free_hook);
 SPLITKIT_EXPORT(ski_update_header);
 SPLITKIT_EXPORT(ski_set_vminfo);
+SPLITKIT_EXPORT(ski_vminfo_forget);
 SPLITKIT_EXPORT(ski_note_history);
 SPLITKIT_EXPORT(ski_check);
 

@@ -34,6 +34,11 @@ struct skp_file {
 };
 
 static int log_level = SKP_LOG_WARN;
+
+int skp_user_fd(const struct skp_file *file)
+{
+	return file->fd;
+}
 static long crash_after = -1;
 static bool nosync;
 static bool env_read;

@@ -9,6 +9,8 @@
 #define _SPLITKIT_IMAGE_PLATFORM_USER_H
 
 void skp_user_set_log_level(int level);
+/* The file descriptor behind @file (the tool compares files by fstat()). */
+int skp_user_fd(const struct skp_file *file);
 void skp_user_set_crash_after(long mutations);
 /*
  * Fail the allocation after @nth more (0: the next one) among those whose

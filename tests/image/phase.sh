@@ -175,6 +175,35 @@ run "img export onto the image itself is refused and leaves it whole" \
 	export_kept ours.qcow2 ours.qcow2
 run "img export onto the image's backing file is refused and leaves it whole" \
 	export_kept ours.qcow2 top.qcow2
+# a raw file at the end of the chain too (new-user trial: it was zeroed)
+raw_base()
+{
+	rm -f rb.raw rt.qcow2
+	head -c 4M /dev/urandom >rb.raw &&
+		"$SK" img create -b rb.raw -F raw rt.qcow2 >/dev/null &&
+		export_kept rt.qcow2 rb.raw
+}
+run "img export onto the image's raw backing file is refused and leaves it whole" \
+	raw_base
+# an image too corrupt to open has errors, as qemu-img check says (2)
+check_corrupt()
+{
+	local l1
+
+	rm -f cx.qcow2
+	qemu-img create -q -f qcow2 cx.qcow2 4M &&
+		qemu-io -c "write -P 1 0 64k" cx.qcow2 >/dev/null || return 1
+	l1=$(od -An -t u8 --endian=big -j 40 -N 8 cx.qcow2 | tr -d ' ')
+	# the L1 entry of the data: an unaligned L2 table
+	printf '\200\0\0\0\0\0\020\0' |
+		dd of=cx.qcow2 bs=1 seek="$l1" conv=notrunc status=none
+	qemu-img check -q cx.qcow2 >/dev/null 2>&1
+	[ $? = 2 ] || { echo "# qemu-img check does not call it corrupt"; return 1; }
+	"$SK" img check cx.qcow2 2>"$W/err"
+	[ $? = 2 ] && grep -q "unaligned" "$W/err"
+}
+run "img check: an image too corrupt to open exits 2 with the reason, as qemu-img check" \
+	check_corrupt
 esc_hidden()	# an image's escape sequence is printed escaped by img info
 {
 	# ESC (C0) and CSI as UTF-8 (U+009B, C1); an e-acute stays as it is
@@ -577,6 +606,33 @@ run "meta set refuses read-only yes and an unknown required feature" \
 run "meta set refuses max-attach 0 and an empty allowed-domains (no attach could pass)" \
 	eval 'meta_kept "not a number from 1" set vm.qcow2 max-attach 0 &&
 	      meta_kept "not a list of domain names" set vm.qcow2 allowed-domains " "'
+# VM information this version cannot read (a newer version's) is kept by
+# what would rewrite it (new-user trial: compact replaced it with a bare
+# history, losing every field and the policy); meta set refuses, and
+# meta set --force replaces it
+vminfo_kept()
+{
+	local off
+
+	rm -f vk.qcow2
+	"$SK" img create -m name=keepme -m tag=t -m max-attach=1 vk.qcow2 1M \
+		>/dev/null || return 1
+	off=$(grep -obUa SKVM vk.qcow2 | head -n 1 | cut -d: -f1)
+	[ -n "$off" ] || { echo "# no VM information extension found"; return 1; }
+	# the version (a be32 after the extension's type and length): 2
+	printf '\002' | dd of=vk.qcow2 bs=1 seek=$((off + 11)) conv=notrunc status=none
+	cp vk.qcow2 "$W/vk.before"
+	"$SK" img compact vk.qcow2 >/dev/null 2>&1 &&
+		"$SK" img defrag vk.qcow2 >/dev/null 2>&1 || return 1
+	cmp -i "$off:$off" -n 96 vk.qcow2 "$W/vk.before" || return 1
+	"$SK" img meta set vk.qcow2 owner bob 2>"$W/err"
+	[ $? = 1 ] && grep -q "left as it is" "$W/err" || return 1
+	cmp -i "$off:$off" -n 96 vk.qcow2 "$W/vk.before" || return 1
+	"$SK" img meta set --force vk.qcow2 owner bob 2>/dev/null &&
+		[ "$("$SK" img meta get vk.qcow2 owner 2>/dev/null)" = bob ]
+}
+run "VM information from a newer version: compact and defrag keep it, meta set refuses, --force replaces it" \
+	vminfo_kept
 run "meta set --force writes such a value (an image for a newer splitkit_back)" \
 	eval '"$SK" img meta set --force vm.qcow2 requires teleport &&
 	      "$SK" img meta get vm.qcow2 requires | grep -qx teleport &&

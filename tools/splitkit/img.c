@@ -409,13 +409,17 @@ static int cmd_check(const struct sk_args *a)
 	struct ski_image *img;
 	int err;
 
-	if (open_image(path, SKI_OPEN_NO_BACKING |
-		       (a->repair ? SKI_OPEN_RW : 0), &img))
-		return 1;
+	/* a structure too corrupt to open is an error found, as qemu-img's 2 */
+	err = open_image(path, SKI_OPEN_NO_BACKING |
+			 (a->repair ? SKI_OPEN_RW : 0), &img);
+	if (err)
+		return err == -EUCLEAN ? 2 : 1;
 	err = ski_check(img, a->repair ? SKI_CHECK_REPAIR_LEAKS : 0, &res);
 	ski_close(img);
-	if (err)
-		return sk_fail_errno(path, err);
+	if (err) {
+		sk_fail_errno(path, err);
+		return err == -EUCLEAN ? 2 : 1;
+	}
 	if (a->json) {
 		struct json_object *obj = json_object_new_object();
 
@@ -536,6 +540,9 @@ static int save_vminfo(struct ski_image *img, struct ski_vminfo *info)
 	if (err == -ENOSPC)
 		fprintf(stderr, "splitkit img: VM information does not fit in "
 			"the header cluster\n");
+	else if (err == -EPERM)
+		fprintf(stderr, "splitkit img: %s: its VM information is not readable by this splitkit (see above) and was left as it is; 'img meta set --force' replaces it\n",
+			ski_image_path(img));
 	else if (err)
 		sk_fail_errno(ski_image_path(img), err);
 	return err;
@@ -635,6 +642,8 @@ static int cmd_meta_edit(const struct sk_args *a)
 		return 1;
 	err = ski_image_vminfo(img) ?
 	      ski_vminfo_copy(&info, ski_image_vminfo(img)) : 0;
+	if (a->force)
+		ski_vminfo_forget(img);
 	if (err) {
 		sk_fail_errno(path, err);
 	} else if (a->cmd->kind == META_SET) {
@@ -805,17 +814,24 @@ static int cmd_op(const struct sk_args *a)
 
 #define RAW_CHUNK	(1U << 20)
 
-/*
- * Is @st the file of @img or of an image of its backing chain?  (An
- * export there would truncate what it is reading.)
- */
-static bool in_chain(struct ski_image *img, const struct stat *st)
+/* Is @file (NULL: none) the file @st describes? */
+static bool same_file(struct skp_file *file, const struct stat *st)
 {
 	struct stat is;
 
+	return file && !fstat(skp_user_fd(file), &is) &&
+	       is.st_dev == st->st_dev && is.st_ino == st->st_ino;
+}
+
+/*
+ * Is @st the file of @img or a file of its backing chain, a raw one at
+ * its end included?  (An export there would truncate what it is reading.)
+ */
+static bool in_chain(struct ski_image *img, const struct stat *st)
+{
 	for (; img; img = ski_image_backing(img))
-		if (!stat(ski_image_path(img), &is) && is.st_dev == st->st_dev &&
-		    is.st_ino == st->st_ino)
+		if (same_file(ski_image_file(img), st) ||
+		    same_file(ski_image_backing_raw(img), st))
 			return true;
 	return false;
 }
