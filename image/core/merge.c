@@ -132,8 +132,12 @@ int ski_merge_begin(struct ski_op *op)
 	/* Reads through the child must see what we write to the parent. */
 	ski_close(img->backing);
 	img->backing = op->parent;
-	/* A smaller parent grows to the child's size, as qemu-img commit. */
-	err = ski_grow(op->parent, img->hdr.size);
+	/*
+	 * A smaller parent grows to the child's size, as qemu-img commit; a
+	 * larger one keeps its size, and its data past the child's end.
+	 */
+	if (op->parent->hdr.size < img->hdr.size)
+		err = ski_grow(op->parent, img->hdr.size);
 	if (err) {
 		skp_log(SKP_LOG_ERR, "%s: cannot grow the parent to the "
 			"child's size", img->path);
