@@ -251,7 +251,7 @@ sk_check "the shunt is on the PV path" skt_wait 300 hs_path_is pv ||
 	hs_give_up "switch to PV"
 
 # splitkit shunt status tells the same (its lines go to the console only
-# if it does not: the emulated serial console costs about 10 ms a byte)
+# if it does not)
 hs_status_says()
 {
 	hs_tool shunt status >/tmp/status 2>&1 &&
@@ -455,7 +455,8 @@ sk_check "every file written since the check over the PV path reads as written o
 	shunt_verify new
 sk_comment "read back over the emulated path: $(wc -l </tmp/sums.now) of $(wc -l </tmp/sums.all) files"
 # the list goes to dom0 in the filesystem itself (/mnt/sk/sums, fsynced
-# before the unmount; the serial console took half a minute for it), and
+# before the unmount: the serial console, this guest's before hvc0, took
+# half a minute for it), and
 # its line count and md5 over the console, so a list the disk lost or
 # damaged fails dom0's check instead of passing
 cat /tmp/sums.a /tmp/sums.b /tmp/sums.c >/tmp/sums
