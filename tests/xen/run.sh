@@ -153,7 +153,8 @@ if ! flock -n 9; then
 	echo "# another harness run is using $out; waiting for it"
 	flock 9
 fi
-rm -f "$out"/guest-*.log "$out"/xl-*.log "$out"/qemu-dm-*.log
+rm -f "$out"/guest-*.log "$out"/serial-*.log "$out"/xl-*.log \
+	"$out"/qemu-dm-*.log
 
 # --- our modules, for this kernel --------------------------------------
 

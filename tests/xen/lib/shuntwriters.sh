@@ -19,6 +19,21 @@
 #      stream of small synchronous bios with hardly a gap between them;
 #      the newest 100 kept
 
+# shunt_unloaded_back N: the kernel log after its first N lines (N from
+# 'dmesg | wc -l' just before an rmmod of splitkit_shunt) says the module
+# switched to the emulated path and then unloaded, its last line.  The
+# unload's own line alone proves nothing: the module prints it at every
+# unload, whatever path it was on, and an earlier unload's stays in the
+# log.
+shunt_unloaded_back()
+{
+	dmesg | sed -n "$(($1 + 1)),\$p" | grep -o 'splitkit_shunt: .*' \
+		>/tmp/unload.log
+	grep -q ' now on its emulated path; ' /tmp/unload.log &&
+		tail -n 1 /tmp/unload.log |
+		grep -qx 'splitkit_shunt: back on the emulated path, unloaded'
+}
+
 # shunt_count FILE: its number of lines (0 if it does not exist).
 shunt_count()
 {
