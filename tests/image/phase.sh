@@ -119,7 +119,8 @@ run "our child on a qemu chain: qemu and we read the same" \
 # ---- the command line: wrong arguments are refused, said and cost nothing --
 vsize()		# vsize <image>: its virtual size in bytes, as qemu-img sees it
 {
-	qemu-img info --output=json "$1" | sed -n 's/.*"virtual-size": \([0-9]*\).*/\1/p'
+	qemu-img info --output=json "$1" |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["virtual-size"])'
 }
 refused()	# refused <file that must not appear> <stderr text> <command...>
 {
@@ -337,11 +338,6 @@ run "merge --stream pulls the chain in and drops the backing file" stream_test
 # cluster; a parent smaller than the child grows (over a longer grandparent
 # whose bytes must not show through the new range), a larger one keeps its
 # size and its data past the child's end (both sizes as qemu-img commit's).
-vsize()		# vsize <image>: its virtual size in bytes, as qemu-img says
-{
-	qemu-img info --output=json "$1" |
-		python3 -c 'import json, sys; print(json.load(sys.stdin)["virtual-size"])'
-}
 commit_like_qemu()	# commit_like_qemu <parent cs> <child cs> <how> <psize>
 {
 	local pcs=$1 ccs=$2 how=$3 psize=$4 f
@@ -526,8 +522,7 @@ l1_move_test()
 	echo "# $points crash points"
 	qcheck l1.qcow2 &&
 		[ $(stat -c %s l1.qcow2) -lt $(stat -c %s l1-orig.qcow2) ] &&
-		[ $(qemu-img info --output=json l1.qcow2 | python3 -c '
-import json, sys; print(json.load(sys.stdin)["virtual-size"])') = 3221225472 ]
+		[ "$(vsize l1.qcow2)" = 3221225472 ]
 }
 run "compact moves the L1 table down (after qemu-img resize), cut at every write" \
 	l1_move_test
