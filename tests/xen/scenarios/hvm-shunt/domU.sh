@@ -21,8 +21,8 @@
 # is gone, must wait for it and claim the twin itself (claim disk0), and
 # when dom0 attaches it again (xl block-attach, on "HOST block-attach
 # xvda") must take it and switch to it by itself, and, unloaded while
-# shunted, switch back first and drop its claim (xvda unbound).  An unclaim must be refused while the
-# shunt holds the disk.  While disk 0 is shunted the first time, its
+# shunted, switch back first and drop its claim (xvda unbound).  An
+# unclaim must be refused while the shunt holds the disk.  While disk 0 is shunted the first time, its
 # unplug must be refused (disk 1 would go with it).  Last, the config's
 # disk 1 (xvdb, served by splitkit_back through splitkit's hotplug script)
 # is shunted and written through its emulated face, then unplugged (QEMU
