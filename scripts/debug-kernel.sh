@@ -18,10 +18,16 @@
 # poisoning find the same kinds of heap bug (out of bounds, use after
 # free), KFENCE by sampling, SLUB when the object is freed or reused.
 #
+# The patches in scripts/debug-kernel/ are applied to the tree first, each
+# one's header saying why: fixes to Linux itself that keep a bug finder
+# running (lockdep switches itself off after its first report, so a
+# report from Linux's own code at boot would hide every later one in
+# splitkit's).  They are for the debug kernel only.
+#
 # The tree is built once and cached outside the work tree, in
 # $SPLITKIT_CACHE (default /var/cache/splitkit): rebuilding it is only
-# needed when linux-source-6.1 or this script's configuration changes (a
-# stamp file records both).  The result is installed the way the harness
+# needed when linux-source-6.1, this script's configuration or a patch
+# changes (a stamp file records them).  The result is installed the way the harness
 # finds a kernel: /boot/vmlinuz-<release>, /lib/modules/<release>, and
 # /usr/src/linux-headers-<release> pointing at the tree (for splitkit's
 # own modules).  <release> ends in "-skdebug", which scripts/kver.sh never
@@ -38,6 +44,7 @@ set -eu
 CACHE=${SPLITKIT_CACHE:-/var/cache/splitkit}
 TARBALL=/usr/src/linux-source-6.1.tar.xz
 TREE=$CACHE/linux-source-6.1
+PATCHES=$(dirname "$0")/debug-kernel
 JOBS=${JOBS:-$(nproc)}
 
 # The modules the harness puts into its initramfs images (tests/xen/run.sh:
@@ -72,8 +79,28 @@ EMPTY_STRINGS="MODULE_SIG_KEY SYSTEM_TRUSTED_KEYS SYSTEM_REVOCATION_KEYS"
 
 config_id()
 {
-	{ ls -l --time-style=+%s "$TARBALL"; echo "$HARNESS_MODULES $DEBUG_OPTS $EMPTY_STRINGS"; } |
-		md5sum | cut -d' ' -f1
+	{
+		ls -l --time-style=+%s "$TARBALL"
+		echo "$HARNESS_MODULES $DEBUG_OPTS $EMPTY_STRINGS"
+		cat "$PATCHES"/*.patch
+	} | md5sum | cut -d' ' -f1
+}
+
+# apply_patches: each patch of $PATCHES not yet in the tree (a patch that
+# reverses cleanly is in it already: the tree is cached between runs).
+apply_patches()
+{
+	local p
+
+	for p in "$PATCHES"/*.patch; do
+		[ -f "$p" ] || continue
+		if patch -d "$TREE" -p1 -R -s -f --dry-run <"$p" >/dev/null; then
+			echo "debug-kernel: $(basename "$p") already applied"
+			continue
+		fi
+		echo "debug-kernel: applying $(basename "$p")"
+		patch -d "$TREE" -p1 -N <"$p" || return 1
+	done
 }
 
 release()
@@ -133,6 +160,7 @@ build()
 	fi
 	if [ "$(cat "$CACHE/stamp" 2>/dev/null)" != "$(config_id)" ]; then
 		rm -f "$CACHE/stamp"
+		apply_patches || return 1
 		configure || return 1
 		make -C "$TREE" -j"$JOBS" bzImage modules || return 1
 		config_id >"$CACHE/stamp"

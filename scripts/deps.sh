@@ -43,7 +43,7 @@ rsync
 dmsetup
 "
 if [ "${1:-}" = --debug ]; then
-	PKGS="$PKGS bc bison flex libelf-dev libssl-dev"
+	PKGS="$PKGS bc bison flex libelf-dev libssl-dev patch"
 fi
 
 # images_missing: the kernel image package of each kernel line whose
