@@ -662,6 +662,36 @@ search_test()
 }
 run "search finds images by tag and field" search_test
 
+# search_skips: an image search cannot open (qcow2 version 7), and a
+# directory it cannot list (as a user without the right), are named on
+# standard error; the matches and the exit status stay as they were.
+search_skips()
+{
+	local out
+
+	cp vm.qcow2 tree/bad.qcow2 &&
+	printf '\000\000\000\007' | dd of=tree/bad.qcow2 bs=1 seek=4 \
+		conv=notrunc 2>/dev/null || return 1
+	out=$("$SK" img search -t prod tree 2>"$W/err") &&
+		[ "$out" = "tree/a/b/vm.qcow2" ] &&
+		grep -q "tree/bad.qcow2: Invalid argument (skipped)" "$W/err" &&
+		grep -q "1 skipped" "$W/err" || return 1
+	command -v setpriv >/dev/null || { echo "# no setpriv"; return 1; }
+	# (the tool copied here: the build tree may be out of that user's reach)
+	mkdir -p tree/locked && cp vm.qcow2 tree/locked/ && chmod 700 tree/locked &&
+		chmod -R a+rX tree/a tree/other.qcow2 tree/bad.qcow2 &&
+		chmod a+rx tree . && cp "$SK" sk-nobody && chmod 755 sk-nobody ||
+		return 1
+	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups \
+		./sk-nobody img search -t prod tree 2>"$W/err")
+	[ $? = 0 ] && [ "$out" = "tree/a/b/vm.qcow2" ] &&
+		grep -q "tree/locked: Permission denied (skipped)" "$W/err" &&
+		grep -q "2 skipped" "$W/err"
+	rm -rf tree/bad.qcow2 tree/locked sk-nobody
+}
+run "search names what it skipped (an image it cannot open, a directory it cannot list)" \
+	search_skips
+
 # ---- refusals -------------------------------------------------------------
 refuses()	# refuses <pattern> <image>: clear error, no crash
 {

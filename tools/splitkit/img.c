@@ -672,6 +672,7 @@ static struct {
 	int nr_pairs;
 	struct json_object *found_json;
 	int found;
+	int skipped;
 } search;
 
 static bool matches(const struct ski_vminfo *info)
@@ -694,6 +695,15 @@ static bool matches(const struct ski_vminfo *info)
 	return true;
 }
 
+/* A file or directory search could not look into, named as grep does. */
+static void search_skipped(const char *path, int err)
+{
+	fprintf(stderr, "splitkit img: ");
+	sk_put_text(stderr, path, false);
+	fprintf(stderr, ": %s (skipped)\n", strerror(err));
+	search.skipped++;
+}
+
 static int search_visit(const char *path, const struct stat *st, int type,
 			struct FTW *ftw)
 {
@@ -701,23 +711,31 @@ static int search_visit(const char *path, const struct stat *st, int type,
 	struct ski_image *img;
 	unsigned char magic[4];
 	FILE *f;
+	int err;
 
+	if (type == FTW_DNR || type == FTW_NS) {
+		/* a directory it cannot list, a name it cannot stat */
+		search_skipped(path, errno);
+		return 0;
+	}
 	if (type != FTW_F || st->st_size < 512)
 		return 0;
 	f = fopen(path, "rb");
-	if (!f)
+	if (!f) {
+		search_skipped(path, errno);
 		return 0;
+	}
 	if (fread(magic, 1, 4, f) != 4 || memcmp(magic, "QFI\xfb", 4)) {
 		fclose(f);
 		return 0;
 	}
 	fclose(f);
-	skp_user_set_log_level(-1);
-	if (ski_open(path, SKI_OPEN_NO_BACKING, &img)) {
-		skp_user_set_log_level(SKP_LOG_WARN);
+	/* a qcow2 image it cannot open (the engine says why first) */
+	err = ski_open(path, SKI_OPEN_NO_BACKING, &img);
+	if (err) {
+		search_skipped(path, -err);
 		return 0;
 	}
-	skp_user_set_log_level(SKP_LOG_WARN);
 	vm = ski_image_vminfo(img);
 	if (vm && matches(vm)) {
 		if (search.found_json) {
@@ -758,6 +776,9 @@ static int cmd_search(const struct sk_args *a)
 	}
 	if (a->json)
 		sk_json_print(search.found_json);
+	if (search.skipped)
+		fprintf(stderr, "splitkit img: %d skipped (unreadable, or an image it cannot open): the result may be incomplete\n",
+			search.skipped);
 	return search.found ? 0 : 1;
 }
 
