@@ -645,6 +645,50 @@ run "meta rm: a VALUE only with key tag, and tag needs one" \
 	eval '"$SK" img meta set vm.qcow2 description x &&
 	      meta_kept "only taken with key" rm vm.qcow2 description y &&
 	      meta_kept "which tag" rm vm.qcow2 tag'
+run "meta get tag prints each tag, meta get required 0 or 1; meta rm required refuses when not set" \
+	eval '"$SK" img meta set vm.qcow2 tag beta &&
+	      [ "$("$SK" img meta get vm.qcow2 tag)" = "$(printf "prod\nbeta")" ] &&
+	      [ "$("$SK" img meta get vm.qcow2 required)" = 0 ] &&
+	      meta_kept "not required" rm vm.qcow2 required &&
+	      "$SK" img meta rm vm.qcow2 tag beta &&
+	      "$SK" img create notag.qcow2 1M >/dev/null &&
+	      refused /nonexistent "has no tag" "$SK" img meta get notag.qcow2 tag'
+meta_limits()	# a value over 16 KiB and a 65th entry: refused, named, kept
+{
+	local i
+
+	head -c 16385 /dev/zero | tr '\0' x >"$W/big" &&
+		meta_kept "16385 bytes is over a field's limit of 16384" \
+			set vm.qcow2 description "$(cat "$W/big")" || return 1
+	# (img create records a history entry: 63 fields fill it)
+	"$SK" img create full.qcow2 1M >/dev/null || return 1
+	for i in $(seq 1 63); do
+		"$SK" img meta set full.qcow2 "k$i" v || return 1
+	done
+	refused /nonexistent "VM information is full (at most 64" \
+		"$SK" img meta set full.qcow2 k64 v &&
+		[ "$("$SK" img meta list full.qcow2 | grep -c "^ *k[0-9]*:")" = 63 ]
+}
+run "meta set: a value over 16 KiB and a 65th entry refused with the limit named" \
+	meta_limits
+past_end()	# write and discard past the disk's end: refused, nothing written
+{
+	"$SK" img create pe.qcow2 1M >/dev/null &&
+		head -c 4096 /dev/urandom >"$W/pe.in" &&
+		cp pe.qcow2 "$W/pe.before" || return 1
+	refused /nonexistent "4096 bytes at offset 1044481 pass the disk's end (1048576" \
+		"$SK" img write pe.qcow2 "$W/pe.in" 1044481 &&
+		cmp -s pe.qcow2 "$W/pe.before" &&
+		refused /nonexistent "pass the disk's end" \
+			"$SK" img discard pe.qcow2 960k 128k &&
+		cmp -s pe.qcow2 "$W/pe.before" &&
+		# from a pipe: refused at the chunk that passes the end
+		refused /nonexistent "pass the disk's end" \
+			sh -c "cat '$W/pe.in' | '$SK' img write pe.qcow2 /dev/stdin 1044481" &&
+		cmp -s pe.qcow2 "$W/pe.before"
+}
+run "img write and discard past the disk's end refused, named, nothing written" \
+	past_end
 run "info: expires 0 is EXPIRED, as splitkit_back refuses it; a future time is not" \
 	eval '"$SK" img meta set vm.qcow2 expires 0 &&
 	      "$SK" img info vm.qcow2 | grep -q "(EXPIRED)" &&

@@ -59,6 +59,12 @@ static int set_field(struct ski_vminfo *info, const char *key,
 	if (err == -EINVAL)
 		fprintf(stderr, "splitkit img: field '%s': bad key or value (keys: a-z 0-9 - _ ., at most %d; required takes 0 or 1)\n",
 			key, SKI_VM_KEY_MAX);
+	else if (err == -E2BIG)
+		fprintf(stderr, "splitkit img: field '%s': a value of %zu bytes is over a field's limit of %d bytes\n",
+			key, strlen(value), SKI_VM_VALUE_MAX);
+	else if (err == -ENOSPC)
+		fprintf(stderr, "splitkit img: field '%s': the VM information is full (at most %d fields, tags and history records; meta rm makes room)\n",
+			key, SKI_VM_MAX_ENTRIES);
 	else if (err)
 		fprintf(stderr, "splitkit img: field '%s': %s\n", key,
 			strerror(-err));
@@ -564,13 +570,47 @@ static int cmd_meta_list(const struct sk_args *a)
 	return 0;
 }
 
+/*
+ * meta get's keys that are not fields: "tag" prints each tag on a line of
+ * its own (none: exit 1, as a missing field), "required" prints 1 or 0.
+ * Return: the exit status, or -1 for a field's key.
+ */
+static int meta_get_special(const char *path, const struct ski_vminfo *vm,
+			    const char *key)
+{
+	unsigned int i, tags = 0;
+
+	if (!strcmp(key, "required")) {
+		printf("%d\n", vm && (vm->flags & SKI_VMINFO_F_REQUIRED) ? 1 : 0);
+		return 0;
+	}
+	if (strcmp(key, "tag"))
+		return -1;
+	for (i = 0; vm && i < vm->nr; i++) {
+		if (vm->entries[i].type != SKI_VM_TAG)
+			continue;
+		sk_put_text(stdout, vm->entries[i].value, false);
+		printf("\n");
+		tags++;
+	}
+	if (!tags)
+		fprintf(stderr, "splitkit img: %s has no tag\n", path);
+	return tags ? 0 : 1;
+}
+
 static int cmd_meta_get(const struct sk_args *a)
 {
 	const char *path = a->argv[0], *v = NULL;
 	struct ski_image *img;
+	int ret;
 
 	if (open_image(path, SKI_OPEN_NO_BACKING, &img))
 		return 1;
+	ret = meta_get_special(path, ski_image_vminfo(img), a->argv[1]);
+	if (ret >= 0) {
+		ski_close(img);
+		return ret;
+	}
 	if (ski_image_vminfo(img))
 		v = ski_vminfo_get(ski_image_vminfo(img), a->argv[1]);
 	if (v) {
@@ -648,6 +688,11 @@ static int cmd_meta_edit(const struct sk_args *a)
 		sk_fail_errno(path, err);
 	} else if (a->cmd->kind == META_SET) {
 		err = set_field(&info, a->argv[1], a->argv[2], a->force);
+	} else if (!strcmp(a->argv[1], "required") &&
+		   !(info.flags & SKI_VMINFO_F_REQUIRED)) {
+		/* as a field that is not there: nothing to remove */
+		fprintf(stderr, "splitkit img: %s: not required\n", path);
+		err = -ENOENT;
 	} else {
 		err = ski_vminfo_remove(&info, a->argv[1],
 					a->argc == 3 ? a->argv[2] : NULL);
@@ -912,10 +957,27 @@ free_buf:
 	return err;
 }
 
+/*
+ * Whether [@off, @off + @len) passes the end of a disk of @size bytes;
+ * says so, naming @path, when it does.
+ */
+static bool past_end(const char *path, uint64_t off, uint64_t len,
+		     uint64_t size)
+{
+	if (off <= size && len <= size - off)
+		return false;
+	fprintf(stderr, "splitkit img: %s: %llu bytes at offset %llu pass the disk's end (%llu bytes)\n",
+		path, (unsigned long long)len, (unsigned long long)off,
+		(unsigned long long)size);
+	return true;
+}
+
 static int cmd_write(const struct sk_args *a)
 {
 	struct ski_image *img;
-	uint64_t off;
+	uint64_t off, size;
+	struct stat st;
+	bool reported = false;
 	size_t n;
 	FILE *in;
 	char *buf;
@@ -930,8 +992,22 @@ static int cmd_write(const struct sk_args *a)
 		fclose(in);
 		return 1;
 	}
+	size = ski_image_header(img)->size;
+	/* a file's length is known: nothing is written past the end */
+	if (!fstat(fileno(in), &st) && S_ISREG(st.st_mode) &&
+	    past_end(a->argv[0], off, st.st_size, size)) {
+		fclose(in);
+		ski_close(img);
+		return 1;
+	}
 	buf = malloc(RAW_CHUNK);
 	while (buf && !err && (n = fread(buf, 1, RAW_CHUNK, in)) > 0) {
+		/* a pipe's is not: what came before the end is written */
+		if (past_end(a->argv[0], off, n, size)) {
+			err = -EINVAL;
+			reported = true;
+			break;
+		}
 		err = ski_write(img, buf, n, off);
 		off += n;
 	}
@@ -950,6 +1026,8 @@ static int cmd_write(const struct sk_args *a)
 	free(buf);
 	fclose(in);
 	ski_close(img);
+	if (err && reported)
+		return 1;
 	return err ? sk_fail_errno(a->argv[0], err) : 0;
 }
 
@@ -963,6 +1041,10 @@ static int cmd_discard(const struct sk_args *a)
 		return sk_usage_error(a);
 	if (open_image(a->argv[0], SKI_OPEN_RW, &img))
 		return 1;
+	if (past_end(a->argv[0], off, len, ski_image_header(img)->size)) {
+		ski_close(img);
+		return 1;
+	}
 	err = ski_discard(img, off, len);
 	ski_close(img);
 	return err ? sk_fail_errno(a->argv[0], err) : 0;
