@@ -653,6 +653,10 @@ run "meta get tag prints each tag, meta get required 0 or 1; meta rm required re
 	      "$SK" img meta rm vm.qcow2 tag beta &&
 	      "$SK" img create notag.qcow2 1M >/dev/null &&
 	      refused /nonexistent "has no tag" "$SK" img meta get notag.qcow2 tag'
+run "meta rm takes -- before a tag starting with '-', as meta set does" \
+	eval '"$SK" img meta set notag.qcow2 tag -- -x &&
+	      "$SK" img meta rm notag.qcow2 tag -- -x &&
+	      ! "$SK" img meta get notag.qcow2 tag 2>/dev/null'
 meta_limits()	# a value over 16 KiB and a 65th entry: refused, named, kept
 {
 	local i

@@ -175,6 +175,20 @@ static int store(struct sk_args *args, const struct sk_optdef *d,
 	return -EINVAL;
 }
 
+/* Removes argv's first "--" (argv[argc] is NULL); Return: the new argc. */
+static int drop_end_of_options(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--"))
+			continue;
+		memmove(&argv[i], &argv[i + 1], (argc - i) * sizeof(*argv));
+		return argc - 1;
+	}
+	return argc;
+}
+
 /* Parse @cmd's options; operands are left in args->argc/argv. */
 static int parse(const struct sk_cmd *cmd, int argc, char **argv,
 		 struct sk_args *args)
@@ -191,8 +205,13 @@ static int parse(const struct sk_cmd *cmd, int argc, char **argv,
 		cmd_help(stdout, cmd);
 		return 0;
 	}
-	/* A command without options takes every operand as it is. */
+	/*
+	 * A command without options takes every operand as it is, but for
+	 * the first "--", which ends the options of every other command (so
+	 * "meta rm FILE tag -- -x" works as "meta set FILE tag -- -x" does).
+	 */
 	if (!cmd->opts) {
+		argc = drop_end_of_options(argc, argv);
 		args->argc = argc - 1;
 		args->argv = argv + 1;
 		goto count;
