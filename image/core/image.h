@@ -96,6 +96,7 @@ int ski_discard(struct ski_image *img, u64 off, u64 len);
 int ski_write_zeroes(struct ski_image *img, u64 off, u64 len);
 int ski_block_status(struct ski_image *img, u64 guest_cluster,
 		     enum ski_cluster_kind *kind, u64 *host);
+u64 ski_l2_absent_span(struct ski_image *img, u64 guest_cluster);
 int ski_map_data(struct ski_image *img, u64 off, u64 len, bool write,
 		 u64 *host, u64 *n);
 int ski_map_data_in(struct ski_image *img, u64 off, u64 len, bool write,

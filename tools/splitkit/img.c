@@ -486,6 +486,23 @@ static void map_emit(const struct map_run *r, struct json_object *runs)
 	json_object_array_add(runs, obj);
 }
 
+/*
+ * What guest cluster @gc is, and in @span how many clusters from it on are
+ * the same for certain: a whole range without an L2 table at once.
+ */
+static int cluster_status(struct ski_image *img, u64 gc,
+			  enum ski_cluster_kind *kind, u64 *host, u64 *span)
+{
+	*span = ski_l2_absent_span(img, gc);
+	if (*span) {
+		*kind = SKI_UNALLOCATED;
+		*host = 0;
+		return 0;
+	}
+	*span = 1;
+	return ski_block_status(img, gc, kind, host);
+}
+
 static int cmd_map(const struct sk_args *a)
 {
 	struct json_object *runs = a->json ? json_object_new_array() : NULL;
@@ -493,7 +510,7 @@ static int cmd_map(const struct sk_args *a)
 	struct map_run run = { 0 };
 	const struct ski_header *h;
 	struct ski_image *img;
-	u64 gc, host = 0, nr, size;
+	u64 gc, host = 0, nr, size, span;
 	u32 bits;
 	int err = 0;
 
@@ -505,9 +522,10 @@ static int cmd_map(const struct sk_args *a)
 	bits = h->cluster_bits;
 	size = h->size;
 	nr = (size + (1ULL << bits) - 1) >> bits;
-	for (gc = 0; gc <= nr; gc++) {
+	for (gc = 0; gc <= nr; gc += span) {
+		span = 1;
 		if (gc < nr) {
-			err = ski_block_status(img, gc, &kind, &host);
+			err = cluster_status(img, gc, &kind, &host, &span);
 			if (err)
 				break;
 			if (run.len && kind == run.kind &&
@@ -515,7 +533,7 @@ static int cmd_map(const struct sk_args *a)
 			     (!!host == !!run.host &&
 			      (!host || host == run.host + run.len))))
 			{
-				run.len += 1ULL << bits;
+				run.len += span << bits;
 				continue;
 			}
 		}
@@ -527,7 +545,7 @@ static int cmd_map(const struct sk_args *a)
 		run.start = gc << bits;
 		run.kind = kind;
 		run.host = host;
-		run.len = 1ULL << bits;
+		run.len = span << bits;
 	}
 	ski_close(img);
 	if (runs && !err)

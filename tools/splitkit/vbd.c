@@ -86,7 +86,7 @@ static int vbd_fragments(const char *path, uint64_t *out)
 {
 	struct ski_image *img;
 	enum ski_cluster_kind kind;
-	u64 gc, host, next = 0, n = 0, nr;
+	u64 gc, host, next = 0, n = 0, nr, span;
 	int err;
 
 	skp_user_set_log_level(-1);
@@ -97,6 +97,12 @@ static int vbd_fragments(const char *path, uint64_t *out)
 	nr = (ski_image_header(img)->size + (1ULL << ski_image_header(img)->cluster_bits) - 1) >>
 	     ski_image_header(img)->cluster_bits;
 	for (gc = 0; gc < nr; gc++) {
+		/* a range without an L2 table holds no data: step over it */
+		span = ski_l2_absent_span(img, gc);
+		if (span) {
+			gc += span - 1;
+			continue;
+		}
 		if (ski_block_status(img, gc, &kind, &host) ||
 		    kind != SKI_DATA)
 			continue;

@@ -213,6 +213,50 @@ static void test_compact_and_defrag(void)
 }
 
 /*
+ * ski_l2_absent_span(): 4 KiB clusters (512 entries an L2 table, 2 MiB of
+ * guest a range) over a 5 MiB + 4 KiB guest, 1281 clusters: ranges 0 and
+ * 1 whole, range 2 cut to 257 clusters by the image's end.  Data in range
+ * 1 only: ranges 0 and 2 are stepped over whole (from any cluster in
+ * them, to the range's or the image's end), range 1 never, nothing past
+ * the end, and every cluster a span covers is unallocated to
+ * ski_block_status().
+ */
+static void test_l2_absent_span(void)
+{
+	struct ski_create_opts co = { .size = (5 << 20) + 4096,
+				      .cluster_bits = 12 };
+	const char *path = tmp_path("span.qcow2");
+	enum ski_cluster_kind kind;
+	struct ski_image *img;
+	u64 gc, host, span;
+	u8 buf[4096];
+	bool agree = true;
+
+	unlink(path);
+	KTAP_ASSERT(!ski_create(path, &co));
+	fill(buf, sizeof(buf), 9);
+	KTAP_ASSERT(!write_at(path, buf, sizeof(buf), (2 << 20) + 8192));
+	KTAP_ASSERT(!ski_open(path, 0, &img));
+	KTAP_EXPECT_EQ(img->guest_clusters, 1281);
+	KTAP_EXPECT_EQ(ski_l2_absent_span(img, 0), 512);
+	KTAP_EXPECT_EQ(ski_l2_absent_span(img, 100), 412);
+	KTAP_EXPECT_EQ(ski_l2_absent_span(img, 511), 1);
+	KTAP_EXPECT_EQ(ski_l2_absent_span(img, 512), 0);
+	KTAP_EXPECT_EQ(ski_l2_absent_span(img, 1023), 0);
+	KTAP_EXPECT_EQ(ski_l2_absent_span(img, 1024), 257);
+	KTAP_EXPECT_EQ(ski_l2_absent_span(img, 1280), 1);
+	KTAP_EXPECT_EQ(ski_l2_absent_span(img, 1281), 0);
+	for (gc = 0; gc < img->guest_clusters; gc++) {
+		span = ski_l2_absent_span(img, gc);
+		KTAP_EXPECT(!ski_block_status(img, gc, &kind, &host));
+		if (span && kind != SKI_UNALLOCATED)
+			agree = false;
+	}
+	KTAP_EXPECT(agree);
+	ski_close(img);
+}
+
+/*
  * Compaction and defragmentation with reverse-map windows of 5 clusters
  * (the image has about 70) end where they do with one window covering the
  * file: the same size, the same content, clean.
@@ -525,6 +569,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(test_small_clusters_grow_refcounts),
 	KTAP_CASE(test_hostile_l2_refused),
 	KTAP_CASE(test_compact_and_defrag),
+	KTAP_CASE(test_l2_absent_span),
 	KTAP_CASE(test_compact_and_defrag_windows),
 	KTAP_CASE(test_commit_and_stream),
 	KTAP_CASE(test_commit_cluster_sizes),
