@@ -396,11 +396,15 @@ bench_shape()
 }
 run "compacted image and qemu-img convert output compare equal" bench_shape
 
-map_agrees()	# our map and qemu-img map say the same for every byte
+# map_agrees <image> [runs]: our map and qemu-img map say the same for
+# every byte; with "runs", compared run for run instead, runs merged where
+# they continue each other (same kind, offsets contiguous), for an image
+# too large to list byte by byte
+map_agrees()
 {
 	qemu-img map --output=json "$1" >qmap.json &&
 	"$SK" img map --json "$1" >smap.json &&
-	python3 - qmap.json smap.json <<'PY'
+	python3 - qmap.json smap.json "${2:-bytes}" <<'PY'
 import json, sys
 def expand(runs, kind):
     out = {}
@@ -414,37 +418,6 @@ def expand(runs, kind):
                 off = None
             out[b] = (k, off)
     return out
-def qemu_kind(r):
-    if r.get("depth", 0) != 0 or not r["present"]:
-        return "unallocated"
-    return "data" if r["data"] else "zero"
-def our_kind(r):
-    return "data" if r["type"] in ("data", "compressed") else r["type"]
-q = expand(json.load(open(sys.argv[1])), qemu_kind)
-s = expand(json.load(open(sys.argv[2])), our_kind)
-bad = [b for b in q if q[b] != s.get(b)]
-for b in bad[:3]:
-    print("# byte", b, "qemu", q[b], "splitkit", s.get(b))
-sys.exit(1 if bad or len(q) != len(s) else 0)
-PY
-}
-run "map agrees with qemu-img map (zero, discarded, data offsets)" \
-	map_agrees q4096.qcow2
-run "map agrees with qemu-img map on compressed clusters" map_agrees comp.qcow2
-run "map agrees with qemu-img map after compaction" map_agrees f.qcow2
-run "map agrees with qemu-img map after defrag" map_agrees g.qcow2
-run "map agrees with qemu-img map on our child over a chain" \
-	map_agrees ours.qcow2
-
-# map_runs_agree <image>: as map_agrees, comparing runs merged where they
-# continue each other (same kind, offsets contiguous) rather than every
-# byte, for an image too large to list byte by byte
-map_runs_agree()
-{
-	qemu-img map --output=json "$1" >qmap.json &&
-	"$SK" img map --json "$1" >smap.json &&
-	python3 - qmap.json smap.json <<'PY'
-import json, sys
 def merged(runs, kind):
     out = []
     for r in runs:
@@ -466,22 +439,37 @@ def qemu_kind(r):
     return "data" if r["data"] else "zero"
 def our_kind(r):
     return "data" if r["type"] in ("data", "compressed") else r["type"]
-q = merged(json.load(open(sys.argv[1])), qemu_kind)
-s = merged(json.load(open(sys.argv[2])), our_kind)
-for a, b in zip(q, s):
-    if a != b:
-        print("# qemu", a, "splitkit", b)
-        break
-sys.exit(0 if q == s else 1)
+if sys.argv[3] == "runs":
+    q = merged(json.load(open(sys.argv[1])), qemu_kind)
+    s = merged(json.load(open(sys.argv[2])), our_kind)
+    for a, b in zip(q, s):
+        if a != b:
+            print("# qemu", a, "splitkit", b)
+            break
+    sys.exit(0 if q == s else 1)
+q = expand(json.load(open(sys.argv[1])), qemu_kind)
+s = expand(json.load(open(sys.argv[2])), our_kind)
+bad = [b for b in q if q[b] != s.get(b)]
+for b in bad[:3]:
+    print("# byte", b, "qemu", q[b], "splitkit", s.get(b))
+sys.exit(1 if bad or len(q) != len(s) else 0)
 PY
 }
+run "map agrees with qemu-img map (zero, discarded, data offsets)" \
+	map_agrees q4096.qcow2
+run "map agrees with qemu-img map on compressed clusters" map_agrees comp.qcow2
+run "map agrees with qemu-img map after compaction" map_agrees f.qcow2
+run "map agrees with qemu-img map after defrag" map_agrees g.qcow2
+run "map agrees with qemu-img map on our child over a chain" \
+	map_agrees ours.qcow2
+
 # 100 TiB (1.6 billion clusters, 204800 L2 ranges), data in two of them:
 # map steps over each range without an L2 table at once
 run "map agrees with qemu-img map on a 100 TiB image with two runs of data" \
 	eval '"$SK" img create huge.qcow2 100T >/dev/null &&
 	      qemu-io -c "write -P 1 5T 128k" -c "write -z 6T 64k" \
 		      -c "write -P 2 99T 64k" huge.qcow2 >/dev/null &&
-	      map_runs_agree huge.qcow2 && rm -f huge.qcow2'
+	      map_agrees huge.qcow2 runs && rm -f huge.qcow2'
 
 # ---- crash at every step --------------------------------------------------
 crash_test()	# crash_test <op args...>: image set up by $setup
