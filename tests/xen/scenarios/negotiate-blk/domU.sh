@@ -218,10 +218,14 @@ sk_check "write garbage into slot 1" \
 	xenstore-write "$fe/slot-1/resource" blk.iops "$fe/slot-1/target" \
 		"$vdev" "$fe/slot-1/min" 0x10 "$fe/slot-1/max" \
 		99999999999999999999999 "$fe/slot-1/request-gen" 1
-# (30 requests, each a transaction of its own: more than a guest's burst
-# of requests (splitkit_negotiate's req_burst, 8), in about 10 s of
-# xenstore-write calls here; dom0's read limit is tested apart, with its
-# clock stopped)
+# (30 requests, each a transaction of its own, a new request-gen
+# superseding the last, in about 3 s of xenstore-write calls here: dom0's
+# watch may coalesce them, so how many it reads, and whether its request
+# limit (req_burst 8, req_rate 4 a second) defers any, depends on the
+# machine's speed and is reported by dom0, not asserted; what is asserted
+# is that the last is answered and nothing else changed.  The limits are
+# tested apart: dom0's read limit below with its clock stopped, the token
+# bucket in the unit tests (neg_bucket))
 flood=30
 i=1
 while [ "$i" -le "$flood" ]; do
