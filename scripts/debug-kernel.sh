@@ -27,7 +27,8 @@
 # The tree is built once and cached outside the work tree, in
 # $SPLITKIT_CACHE (default /var/cache/splitkit): rebuilding it is only
 # needed when linux-source-6.1, this script's configuration or a patch
-# changes (a stamp file records them).  The result is installed the way the harness
+# changes (a stamp file records them; a changed source or patch set also
+# unpacks the tree afresh).  The result is installed the way the harness
 # finds a kernel: /boot/vmlinuz-<release>, /lib/modules/<release>, and
 # /usr/src/linux-headers-<release> pointing at the tree (for splitkit's
 # own modules).  <release> ends in "-skdebug", which scripts/kver.sh never
@@ -77,30 +78,43 @@ DEBUG_OPTS="
 # Debian's certificates are not in the source package: no key files
 EMPTY_STRINGS="MODULE_SIG_KEY SYSTEM_TRUSTED_KEYS SYSTEM_REVOCATION_KEYS"
 
-config_id()
+# source_id: what the tree's sources are made of (the tarball, the
+# patches); recorded in the tree as $TREE/.splitkit-source.
+source_id()
 {
 	{
 		ls -l --time-style=+%s "$TARBALL"
-		echo "$HARNESS_MODULES $DEBUG_OPTS $EMPTY_STRINGS"
 		cat "$PATCHES"/*.patch
 	} | md5sum | cut -d' ' -f1
 }
 
-# apply_patches: each patch of $PATCHES not yet in the tree (a patch that
-# reverses cleanly is in it already: the tree is cached between runs).
-apply_patches()
+# config_id: what the build is made of (the sources and the options).
+config_id()
+{
+	{
+		source_id
+		echo "$HARNESS_MODULES $DEBUG_OPTS $EMPTY_STRINGS"
+	} | md5sum | cut -d' ' -f1
+}
+
+# unpack: a fresh tree from the tarball with every patch applied, when the
+# cached tree's sources differ from these (a patch added, changed or
+# removed, a new linux-source-6.1): patches never stack on an old tree.
+unpack()
 {
 	local p
 
+	[ "$(cat "$TREE/.splitkit-source" 2>/dev/null)" != "$(source_id)" ] ||
+		return 0
+	echo "debug-kernel: unpacking $TARBALL into $CACHE"
+	rm -rf "$TREE" "$CACHE/stamp"
+	tar -C "$CACHE" -xf "$TARBALL" || return 1
 	for p in "$PATCHES"/*.patch; do
 		[ -f "$p" ] || continue
-		if patch -d "$TREE" -p1 -R -s -f --dry-run <"$p" >/dev/null; then
-			echo "debug-kernel: $(basename "$p") already applied"
-			continue
-		fi
 		echo "debug-kernel: applying $(basename "$p")"
 		patch -d "$TREE" -p1 -N <"$p" || return 1
 	done
+	source_id >"$TREE/.splitkit-source"
 }
 
 release()
@@ -154,13 +168,9 @@ configure()
 build()
 {
 	mkdir -p "$CACHE"
-	if ! [ -f "$TREE/Makefile" ]; then
-		echo "debug-kernel: unpacking $TARBALL into $CACHE"
-		tar -C "$CACHE" -xf "$TARBALL" || return 1
-	fi
+	unpack || return 1
 	if [ "$(cat "$CACHE/stamp" 2>/dev/null)" != "$(config_id)" ]; then
 		rm -f "$CACHE/stamp"
-		apply_patches || return 1
 		configure || return 1
 		make -C "$TREE" -j"$JOBS" bzImage modules || return 1
 		config_id >"$CACHE/stamp"
