@@ -75,6 +75,7 @@ struct skp_file *ski_image_backing_raw(const struct ski_image *img);
 struct ski_image *ski_image_commit_to(const struct ski_image *img);
 const struct ski_header *ski_image_header(const struct ski_image *img);
 const struct ski_vminfo *ski_image_vminfo(const struct ski_image *img);
+bool ski_image_vminfo_unread(const struct ski_image *img);
 int ski_image_file_size(struct ski_image *img, u64 *size);
 int ski_set_cache_budget(struct ski_image *img, u64 l2_bytes,
 			 u64 refblock_bytes);

@@ -213,9 +213,12 @@ void ski_vminfo_forget(struct ski_image *img)
  * @note: a detail (a domain name), or NULL
  *
  * An image whose VM information this version cannot read keeps it
- * untouched: nothing is recorded.
+ * untouched: nothing is recorded.  Nor is a record for which there is no
+ * room even once the oldest record went (fields fill the 64 entries or
+ * the header cluster): a warning says so, and the operation recorded
+ * stands.
  *
- * Return: 0, or the errors of ski_set_vminfo().
+ * Return: 0, or the errors of ski_set_vminfo() but -ENOSPC.
  */
 int ski_note_history(struct ski_image *img, const char *op, const char *note)
 {
@@ -235,5 +238,14 @@ int ski_note_history(struct ski_image *img, const char *op, const char *note)
 		err = ski_set_vminfo(img, info);
 	ski_vminfo_free(info);
 	skp_free(info);
+	/*
+	 * No room even without the oldest record (fields fill the area or
+	 * the header cluster): the operation itself is done and stands.
+	 */
+	if (err == -ENOSPC) {
+		skp_log(SKP_LOG_WARN, "%s: no room for the history record '%s' in its VM information",
+			img->path, op);
+		err = 0;
+	}
 	return err;
 }

@@ -571,6 +571,20 @@ const struct ski_vminfo *ski_image_vminfo(const struct ski_image *img)
 }
 
 /**
+ * ski_image_vminfo_unread() - whether the image carries VM information this
+ *	version could not read (a newer version's, or damaged)
+ * @img: open image
+ *
+ * ski_image_vminfo() then says none; a warning said why at open.
+ *
+ * Return: true for such unread VM information.
+ */
+bool ski_image_vminfo_unread(const struct ski_image *img)
+{
+	return img->vminfo_unread;
+}
+
+/**
  * ski_image_file_size() - bytes in the file holding the image
  * @img: open image
  * @size: set to the size

@@ -344,7 +344,7 @@ int ski_vminfo_remove(struct ski_vminfo *info, const char *key,
 
 /**
  * ski_vminfo_add_history() - record an operation, dropping the oldest
- * record once SKI_VM_MAX_HISTORY are kept
+ * record once SKI_VM_MAX_HISTORY are kept, or when the entries are full
  * @info: VM information
  * @op: operation name
  * @time: Unix time
@@ -364,7 +364,9 @@ int ski_vminfo_add_history(struct ski_vminfo *info, const char *op, u64 time,
 			oldest = i;
 		count++;
 	}
-	if (count >= SKI_VM_MAX_HISTORY)
+	/* a full history, or a full area holding some history: the oldest goes */
+	if (count >= SKI_VM_MAX_HISTORY ||
+	    (count && info->nr == SKI_VM_MAX_ENTRIES))
 		remove_at(info, oldest);
 	return append(info, SKI_VM_HISTORY, op, time, note ? note : "");
 }

@@ -687,7 +687,10 @@ run "meta get tag prints each tag, meta get required 0 or 1; meta rm required re
 	      meta_kept "not required" rm vm.qcow2 required &&
 	      "$SK" img meta rm vm.qcow2 tag beta &&
 	      "$SK" img create notag.qcow2 1M >/dev/null &&
-	      refused /nonexistent "has no tag" "$SK" img meta get notag.qcow2 tag'
+	      refused /nonexistent "has no tag" "$SK" img meta get notag.qcow2 tag &&
+	      "$SK" img meta set notag.qcow2 tag "$(printf "a\nb")" &&
+	      [ "$("$SK" img meta get notag.qcow2 tag)" = "a\\x0ab" ] &&
+	      "$SK" img meta rm notag.qcow2 tag "$(printf "a\nb")"'
 run "meta rm takes -- before a tag starting with '-', as meta set does" \
 	eval '"$SK" img meta set notag.qcow2 tag -- -x &&
 	      "$SK" img meta rm notag.qcow2 tag -- -x &&
@@ -706,9 +709,16 @@ meta_limits()	# a value over 16 KiB and a 65th entry: refused, named, kept
 	done
 	refused /nonexistent "VM information is full (at most 64" \
 		"$SK" img meta set full.qcow2 k64 v &&
-		[ "$("$SK" img meta list full.qcow2 | grep -c "^ *k[0-9]*:")" = 63 ]
+		[ "$("$SK" img meta list full.qcow2 | grep -c "^ *k[0-9]*:")" = 63 ] &&
+		# an operation on a full image is done, and its history
+		# record takes the place of the oldest
+		"$SK" img compact full.qcow2 >/dev/null &&
+		"$SK" img meta list full.qcow2 >"$W/full.meta" &&
+		grep -q "history: .* compacted" "$W/full.meta" &&
+		! grep -q "history: .* created" "$W/full.meta" &&
+		[ "$(grep -c "^ *k[0-9]*:" "$W/full.meta")" = 63 ]
 }
-run "meta set: a value over 16 KiB and a 65th entry refused with the limit named" \
+run "meta set: a value over 16 KiB and a 65th entry refused with the limit named; compact of a full image still records it" \
 	meta_limits
 past_end()	# write and discard past the disk's end: refused, nothing written
 {
@@ -724,7 +734,19 @@ past_end()	# write and discard past the disk's end: refused, nothing written
 		# from a pipe: refused at the chunk that passes the end
 		refused /nonexistent "pass the disk's end" \
 			sh -c "cat '$W/pe.in' | '$SK' img write pe.qcow2 /dev/stdin 1044481" &&
-		cmp -s pe.qcow2 "$W/pe.before"
+		cmp -s pe.qcow2 "$W/pe.before" &&
+		# an empty input writes nothing anywhere
+		: >"$W/pe.empty" &&
+		"$SK" img write pe.qcow2 "$W/pe.empty" 2M &&
+		# 1.5 MiB from a pipe at 2 MiB of 3 MiB: the first 1 MiB chunk
+		# is written and said to be, the next refused; still clean
+		"$SK" img create pe3.qcow2 3M >/dev/null &&
+		refused /nonexistent "first 1048576 bytes were written" \
+			sh -c "head -c 1572864 /dev/zero | tr '\\0' x |
+			       '$SK' img write pe3.qcow2 /dev/stdin 2M" &&
+		qemu-img map --output=json pe3.qcow2 |
+			grep -q '"start": 2097152, "length": 1048576, .*"data": true' &&
+		qcheck pe3.qcow2
 }
 run "img write and discard past the disk's end refused, named, nothing written" \
 	past_end
@@ -750,30 +772,37 @@ run "search finds images by tag and field" search_test
 # standard error; the matches and the exit status stay as they were.
 search_skips()
 {
-	local out
+	local out rc=0
 
 	cp vm.qcow2 tree/bad.qcow2 &&
 	printf '\000\000\000\007' | dd of=tree/bad.qcow2 bs=1 seek=4 \
-		conv=notrunc 2>/dev/null || return 1
+		conv=notrunc 2>/dev/null || rc=1
 	out=$("$SK" img search -t prod tree 2>"$W/err") &&
 		[ "$out" = "tree/a/b/vm.qcow2" ] &&
 		grep -q "tree/bad.qcow2: Invalid argument (skipped)" "$W/err" &&
-		grep -q "1 skipped" "$W/err" || return 1
-	command -v setpriv >/dev/null || { echo "# no setpriv"; return 1; }
+		grep -q "img: 1 skipped" "$W/err" || rc=1
+	command -v setpriv >/dev/null || { echo "# no setpriv"; rc=1; }
 	# (the tool copied here: the build tree may be out of that user's reach)
-	mkdir -p tree/locked && cp vm.qcow2 tree/locked/ && chmod 700 tree/locked &&
+	[ $rc = 0 ] && mkdir -p tree/locked && cp vm.qcow2 tree/locked/ &&
+		chmod 700 tree/locked &&
 		chmod -R a+rX tree/a tree/other.qcow2 tree/bad.qcow2 &&
 		chmod a+rx tree . && cp "$SK" sk-nobody && chmod 755 sk-nobody ||
-		return 1
-	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups \
-		./sk-nobody img search -t prod tree 2>"$W/err")
-	[ $? = 0 ] && [ "$out" = "tree/a/b/vm.qcow2" ] &&
+		rc=1
+	[ $rc = 0 ] && out=$(setpriv --reuid=65534 --regid=65534 --clear-groups \
+		./sk-nobody img search -t prod tree 2>"$W/err") &&
+		[ "$out" = "tree/a/b/vm.qcow2" ] &&
 		grep -q "tree/locked: Permission denied (skipped)" "$W/err" &&
-		grep -q "2 skipped" "$W/err"
+		grep -q "img: 2 skipped" "$W/err" || rc=1
 	rm -rf tree/bad.qcow2 tree/locked sk-nobody
+	return $rc
 }
 run "search names what it skipped (an image it cannot open, a directory it cannot list)" \
 	search_skips
+run "search follows a DIR that is a symbolic link, as grep -r, and names matches under it" \
+	eval 'ln -sfn tree treelink &&
+	      [ "$("$SK" img search -t prod treelink)" = "treelink/a/b/vm.qcow2" ] &&
+	      [ "$("$SK" img search -t prod treelink/)" = "treelink/a/b/vm.qcow2" ] &&
+	      rm -f treelink'
 
 # ---- refusals -------------------------------------------------------------
 refuses()	# refuses <pattern> <image>: clear error, no crash

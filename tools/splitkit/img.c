@@ -607,7 +607,8 @@ static int meta_get_special(const char *path, const struct ski_vminfo *vm,
 	for (i = 0; vm && i < vm->nr; i++) {
 		if (vm->entries[i].type != SKI_VM_TAG)
 			continue;
-		sk_put_text(stdout, vm->entries[i].value, false);
+		/* one a line: a newline in a tag is escaped, always */
+		sk_put_text(stdout, vm->entries[i].value, true);
 		printf("\n");
 		tags++;
 	}
@@ -736,6 +737,9 @@ static struct {
 	struct json_object *found_json;
 	int found;
 	int skipped;
+	char *dir;		/* DIR as given, without trailing slashes */
+	char *walk;		/* what nftw() walks: DIR/. */
+	char *path;		/* scratch: DIR joined with a walked path */
 } search;
 
 static bool matches(const struct ski_vminfo *info)
@@ -758,18 +762,42 @@ static bool matches(const struct ski_vminfo *info)
 	return true;
 }
 
+/*
+ * The name of @walked, a path nftw() gave under "DIR/." (so that a DIR
+ * that is a symbolic link is walked): DIR joined with the rest.  It names
+ * the same file from the current directory.
+ */
+static const char *search_name(const char *walked)
+{
+	size_t n = strlen(search.dir), w = strlen(search.walk);
+
+	if (strncmp(walked, search.walk, w) || (walked[w] && walked[w] != '/'))
+		return walked;
+	if (!walked[w])
+		return search.dir;
+	free(search.path);
+	if (asprintf(&search.path, "%s%s%s", search.dir,
+		     n && search.dir[n - 1] == '/' ? "" : "/",
+		     walked + w + 1) < 0) {
+		search.path = NULL;
+		return walked;
+	}
+	return search.path;
+}
+
 /* A file or directory search could not look into, named as grep does. */
-static void search_skipped(const char *path, int err)
+static void search_skipped(const char *path, const char *why)
 {
 	fprintf(stderr, "splitkit img: ");
 	sk_put_text(stderr, path, false);
-	fprintf(stderr, ": %s (skipped)\n", strerror(err));
+	fprintf(stderr, ": %s (skipped)\n", why);
 	search.skipped++;
 }
 
-static int search_visit(const char *path, const struct stat *st, int type,
+static int search_visit(const char *walked, const struct stat *st, int type,
 			struct FTW *ftw)
 {
+	const char *path = search_name(walked);
 	const struct ski_vminfo *vm;
 	struct ski_image *img;
 	unsigned char magic[4];
@@ -778,17 +806,19 @@ static int search_visit(const char *path, const struct stat *st, int type,
 
 	if (type == FTW_DNR || type == FTW_NS) {
 		/* a directory it cannot list, a name it cannot stat */
-		search_skipped(path, errno);
+		search_skipped(path, strerror(errno));
 		return 0;
 	}
 	if (type != FTW_F || st->st_size < 512)
 		return 0;
 	f = fopen(path, "rb");
 	if (!f) {
-		search_skipped(path, errno);
+		search_skipped(path, strerror(errno));
 		return 0;
 	}
 	if (fread(magic, 1, 4, f) != 4 || memcmp(magic, "QFI\xfb", 4)) {
+		if (ferror(f))
+			search_skipped(path, "read error");
 		fclose(f);
 		return 0;
 	}
@@ -796,9 +826,12 @@ static int search_visit(const char *path, const struct stat *st, int type,
 	/* a qcow2 image it cannot open (the engine says why first) */
 	err = ski_open(path, SKI_OPEN_NO_BACKING, &img);
 	if (err) {
-		search_skipped(path, -err);
+		search_skipped(path, strerror(-err));
 		return 0;
 	}
+	/* VM information it could not read (the engine warned why) */
+	if (ski_image_vminfo_unread(img))
+		search_skipped(path, "VM information not readable");
 	vm = ski_image_vminfo(img);
 	if (vm && matches(vm)) {
 		if (search.found_json) {
@@ -821,7 +854,8 @@ static int search_visit(const char *path, const struct stat *st, int type,
 static int cmd_search(const struct sk_args *a)
 {
 	const char *dir = a->argv[a->argc - 1];
-	int i;
+	size_t n;
+	int i, err;
 
 	memset(&search, 0, sizeof(search));
 	search.args = a;
@@ -830,19 +864,37 @@ static int cmd_search(const struct sk_args *a)
 	for (i = 0; i < search.nr_pairs; i++)
 		if (!strchr(search.pairs[i], '='))
 			return sk_usage_error(a);
-	if (a->json)
-		search.found_json = json_object_new_array();
-	if (nftw(dir, search_visit, 16, FTW_PHYS)) {
-		fprintf(stderr, "splitkit img: cannot walk %s\n", dir);
-		json_object_put(search.found_json);
-		return 1;
+	/*
+	 * As grep -r: a DIR that is a symbolic link is followed (the walk
+	 * starts at DIR/.), links inside the tree are not (FTW_PHYS).
+	 */
+	search.dir = strdup(dir);
+	if (!search.dir)
+		return sk_fail_errno(dir, -ENOMEM);
+	for (n = strlen(search.dir); n > 1 && search.dir[n - 1] == '/'; n--)
+		search.dir[n - 1] = 0;
+	if (asprintf(&search.walk, "%s%s.", search.dir,
+		     search.dir[n - 1] == '/' ? "" : "/") < 0) {
+		free(search.dir);
+		return sk_fail_errno(dir, -ENOMEM);
 	}
 	if (a->json)
+		search.found_json = json_object_new_array();
+	err = nftw(search.walk, search_visit, 16, FTW_PHYS) ? -errno : 0;
+	if (err) {
+		fprintf(stderr, "splitkit img: cannot walk %s: %s\n", dir,
+			strerror(-err));
+		json_object_put(search.found_json);
+	} else if (a->json) {
 		sk_json_print(search.found_json);
+	}
 	if (search.skipped)
-		fprintf(stderr, "splitkit img: %d skipped (unreadable, or an image it cannot open): the result may be incomplete\n",
+		fprintf(stderr, "splitkit img: %d skipped (unreadable, or an image it cannot open or read): the result may be incomplete\n",
 			search.skipped);
-	return search.found ? 0 : 1;
+	free(search.path);
+	free(search.walk);
+	free(search.dir);
+	return !err && search.found ? 0 : 1;
 }
 
 /* ---- long operations -------------------------------------------------- */
@@ -993,7 +1045,7 @@ static bool past_end(const char *path, uint64_t off, uint64_t len,
 static int cmd_write(const struct sk_args *a)
 {
 	struct ski_image *img;
-	uint64_t off, size;
+	uint64_t off, size, start;
 	struct stat st;
 	bool reported = false;
 	size_t n;
@@ -1011,8 +1063,9 @@ static int cmd_write(const struct sk_args *a)
 		return 1;
 	}
 	size = ski_image_header(img)->size;
+	start = off;
 	/* a file's length is known: nothing is written past the end */
-	if (!fstat(fileno(in), &st) && S_ISREG(st.st_mode) &&
+	if (!fstat(fileno(in), &st) && S_ISREG(st.st_mode) && st.st_size &&
 	    past_end(a->argv[0], off, st.st_size, size)) {
 		fclose(in);
 		ski_close(img);
@@ -1020,8 +1073,15 @@ static int cmd_write(const struct sk_args *a)
 	}
 	buf = malloc(RAW_CHUNK);
 	while (buf && !err && (n = fread(buf, 1, RAW_CHUNK, in)) > 0) {
-		/* a pipe's is not: what came before the end is written */
+		/*
+		 * A pipe's is not: the chunk that passes the end is refused
+		 * whole, the chunks before it stay written.
+		 */
 		if (past_end(a->argv[0], off, n, size)) {
+			if (off > start)
+				fprintf(stderr, "splitkit img: %s: the input's first %llu bytes were written\n",
+					a->argv[0],
+					(unsigned long long)(off - start));
 			err = -EINVAL;
 			reported = true;
 			break;
@@ -1039,6 +1099,8 @@ static int cmd_write(const struct sk_args *a)
 	}
 	/* the new clusters' mappings are written (and made durable) here */
 	flushed = ski_flush(img);
+	if (flushed && reported)
+		sk_fail_errno(a->argv[0], flushed);
 	if (!err)
 		err = flushed;
 	free(buf);
