@@ -798,11 +798,12 @@ search_skips()
 }
 run "search names what it skipped (an image it cannot open, a directory it cannot list)" \
 	search_skips
-run "search follows a DIR that is a symbolic link, as grep -r, and names matches under it" \
+run "search follows a DIR that is a symbolic link, as grep -r, and names matches under it; an empty DIR is none" \
 	eval 'ln -sfn tree treelink &&
 	      [ "$("$SK" img search -t prod treelink)" = "treelink/a/b/vm.qcow2" ] &&
 	      [ "$("$SK" img search -t prod treelink/)" = "treelink/a/b/vm.qcow2" ] &&
-	      rm -f treelink'
+	      rm -f treelink &&
+	      refused /nonexistent "cannot walk '"''"'" "$SK" img search -t prod ""'
 
 # ---- refusals -------------------------------------------------------------
 refuses()	# refuses <pattern> <image>: clear error, no crash

@@ -868,6 +868,12 @@ static int cmd_search(const struct sk_args *a)
 	 * As grep -r: a DIR that is a symbolic link is followed (the walk
 	 * starts at DIR/.), links inside the tree are not (FTW_PHYS).
 	 */
+	if (!*dir) {
+		/* an empty name names nothing (DIR/. would be the root) */
+		fprintf(stderr, "splitkit img: cannot walk '': %s\n",
+			strerror(ENOENT));
+		return 1;
+	}
 	search.dir = strdup(dir);
 	if (!search.dir)
 		return sk_fail_errno(dir, -ENOMEM);
