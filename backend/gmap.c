@@ -62,12 +62,18 @@
  * @unmap_ops: unmap operations.
  * @pages: their pages.
  * @slot: their slots.
+ * @unmap_q: gnttab_unmap_refs_sync()'s request for @unmap_ops.  Not on
+ *	the stack: Linux initialises the delayed work in it (which retries
+ *	while a page is still referenced) without the on-stack annotation,
+ *	and CONFIG_DEBUG_OBJECTS reports every on-stack one ("ODEBUG: object
+ *	... is on stack ..., but NOT annotated").
  */
 struct skb_gbatch {
 	struct gnttab_map_grant_ref map_ops[SKB_GPOOL_BATCH];
 	struct gnttab_unmap_grant_ref unmap_ops[SKB_GPOOL_BATCH];
 	struct page *pages[SKB_GPOOL_BATCH];
 	u32 slot[SKB_GPOOL_BATCH];
+	struct gntab_unmap_queue_data unmap_q;
 };
 
 /**
@@ -142,16 +148,30 @@ free_arrays:
 }
 
 /*
+ * Unmap @b->unmap_ops[0..@n) with their pages @b->pages in one batch and
+ * wait: gnttab_unmap_refs_sync() waits until nobody holds a reference to
+ * a page before it unmaps it.  May sleep.  Return: its error.
+ */
+static int skb_gbatch_unmap(struct skb_gbatch *b, unsigned int n)
+{
+	struct gntab_unmap_queue_data *q = &b->unmap_q;
+
+	q->unmap_ops = b->unmap_ops;
+	q->kunmap_ops = NULL;
+	q->pages = b->pages;
+	q->count = n;
+	return gnttab_unmap_refs_sync(q);
+}
+
+/*
  * Unmap @n (at most SKB_GPOOL_BATCH) slots listed in @b->slot, in one
- * batch; gnttab_unmap_refs_sync() waits until nobody holds a reference
- * to a page before it unmaps it.  Return: 0, or -EIO if the batch or one
+ * batch (skb_gbatch_unmap()).  Return: 0, or -EIO if the batch or one
  * of its operations failed: such a mapping is in an unknown state and its
  * page is given up (leaked) so that nothing reuses it.
  */
 static int skb_gpool_unmap_batch(struct skb_gpool *gp, struct skb_gbatch *b,
 				 unsigned int n)
 {
-	struct gntab_unmap_queue_data q = { };
 	unsigned int i, bad = 0;
 	int err;
 
@@ -165,10 +185,7 @@ static int skb_gpool_unmap_batch(struct skb_gpool *gp, struct skb_gbatch *b,
 				    GNTMAP_host_map, gp->handle[s]);
 		b->pages[i] = gp->pages[s];
 	}
-	q.unmap_ops = b->unmap_ops;
-	q.pages = b->pages;
-	q.count = n;
-	err = gnttab_unmap_refs_sync(&q);
+	err = skb_gbatch_unmap(b, n);
 	atomic64_add(n, &gp->d->stats.gnt_unmaps);
 	atomic64_sub(n, &gp->d->stats.grants_mapped);
 	for (i = 0; i < n; i++) {
@@ -200,7 +217,6 @@ static int skb_gpool_unmap_batch(struct skb_gpool *gp, struct skb_gbatch *b,
 static void skb_gpool_map_undo(struct skb_gpool *gp, struct skb_gbatch *b,
 			       const u32 *slot, unsigned int k)
 {
-	struct gntab_unmap_queue_data q = { };
 	unsigned int i, n = 0, bad = 0;
 	u32 undo[SKB_GPOOL_BATCH];
 	int err;
@@ -218,15 +234,12 @@ static void skb_gpool_map_undo(struct skb_gpool *gp, struct skb_gbatch *b,
 	}
 	if (!n)
 		return;
-	q.unmap_ops = b->unmap_ops;
-	q.pages = b->pages;
-	q.count = n;
 	/*
 	 * Its result may be an error although every unmap was done (on a PV
 	 * dom0, the p2m entries the failed map never set): each operation's
 	 * status says what became of its mapping.
 	 */
-	err = gnttab_unmap_refs_sync(&q);
+	err = skb_gbatch_unmap(b, n);
 	atomic64_add(n, &gp->d->stats.gnt_unmaps);
 	for (i = 0; i < n; i++) {
 		if (b->unmap_ops[i].status == GNTST_okay)

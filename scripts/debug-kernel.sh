@@ -27,9 +27,10 @@
 # The tree is built once and cached outside the work tree, in
 # $SPLITKIT_CACHE (default /var/cache/splitkit): rebuilding it is only
 # needed when linux-source-6.1, this script's configuration or a patch
-# changes (a stamp file records them; a changed source or patch set also
-# unpacks the tree afresh).  The result is installed the way the harness
-# finds a kernel: /boot/vmlinuz-<release>, /lib/modules/<release>, and
+# changes (a stamp file records them; a new patch is applied to the built
+# tree, a changed or removed one or a new source unpacks it afresh).  The
+# result is installed the way the harness finds a kernel:
+# /boot/vmlinuz-<release>, /lib/modules/<release>, and
 # /usr/src/linux-headers-<release> pointing at the tree (for splitkit's
 # own modules).  <release> ends in "-skdebug", which scripts/kver.sh never
 # picks (it takes Debian's *-amd64 releases only), so 'make check' never
@@ -78,43 +79,69 @@ DEBUG_OPTS="
 # Debian's certificates are not in the source package: no key files
 EMPTY_STRINGS="MODULE_SIG_KEY SYSTEM_TRUSTED_KEYS SYSTEM_REVOCATION_KEYS"
 
-# source_id: what the tree's sources are made of (the tarball, the
-# patches); recorded in the tree as $TREE/.splitkit-source.
-source_id()
+# tarball_id: the linux-source-6.1 tarball the tree was unpacked from.
+tarball_id()
 {
-	{
-		ls -l --time-style=+%s "$TARBALL"
-		cat "$PATCHES"/*.patch
-	} | md5sum | cut -d' ' -f1
+	ls -l --time-style=+%s "$TARBALL" | md5sum | cut -d' ' -f1
 }
 
-# config_id: what the build is made of (the sources and the options).
+# patch_list: "md5 name" of each patch in scripts/debug-kernel/, in the
+# order they are applied.
+patch_list()
+{
+	local p
+
+	for p in "$PATCHES"/*.patch; do
+		[ -f "$p" ] || continue
+		echo "$(md5sum <"$p" | cut -d' ' -f1) $(basename "$p")"
+	done
+}
+
+# config_id: what the build is made of (the tarball, the patches, the
+# options).
 config_id()
 {
 	{
-		source_id
+		tarball_id
+		patch_list
 		echo "$HARNESS_MODULES $DEBUG_OPTS $EMPTY_STRINGS"
 	} | md5sum | cut -d' ' -f1
 }
 
-# unpack: a fresh tree from the tarball with every patch applied, when the
-# cached tree's sources differ from these (a patch added, changed or
-# removed, a new linux-source-6.1): patches never stack on an old tree.
+# unpack: the tree from the tarball with every patch applied.  The tree
+# records what it was made of: $TREE/.splitkit-tarball and, one line of
+# patch_list's a patch, $TREE/.splitkit-patches.  A tree from the same
+# tarball whose applied patches are the first ones of the list, unchanged,
+# only gets the rest applied (kbuild then rebuilds what they touch: a
+# relink, not an hour); any other difference (a patch changed, removed or
+# sorted in before an applied one, a new linux-source-6.1, a tree without
+# the records, a patch that failed) unpacks afresh, so patches never stack
+# on an old version of themselves.
 unpack()
 {
-	local p
+	local want=$CACHE/patches.want n
 
-	[ "$(cat "$TREE/.splitkit-source" 2>/dev/null)" != "$(source_id)" ] ||
-		return 0
-	echo "debug-kernel: unpacking $TARBALL into $CACHE"
-	rm -rf "$TREE" "$CACHE/stamp"
-	tar -C "$CACHE" -xf "$TARBALL" || return 1
-	for p in "$PATCHES"/*.patch; do
-		[ -f "$p" ] || continue
-		echo "debug-kernel: applying $(basename "$p")"
-		patch -d "$TREE" -p1 -N <"$p" || return 1
+	patch_list >"$want"
+	n=$(wc -l 2>/dev/null <"$TREE/.splitkit-patches") || n=-1
+	if [ "$(cat "$TREE/.splitkit-tarball" 2>/dev/null)" != "$(tarball_id)" ] ||
+	   [ "$n" -lt 0 ] ||
+	   ! head -n "$n" "$want" | cmp -s - "$TREE/.splitkit-patches"; then
+		echo "debug-kernel: unpacking $TARBALL into $CACHE"
+		rm -rf "$TREE" "$CACHE/stamp"
+		tar -C "$CACHE" -xf "$TARBALL" || return 1
+		: >"$TREE/.splitkit-patches"
+		tarball_id >"$TREE/.splitkit-tarball"
+		n=0
+	fi
+	tail -n +"$((n + 1))" "$want" | while read -r sum name; do
+		echo "debug-kernel: applying $name"
+		if ! patch -d "$TREE" -p1 -N <"$PATCHES/$name"; then
+			# half applied: the next run starts afresh
+			rm -f "$TREE/.splitkit-tarball"
+			exit 1
+		fi
+		echo "$sum $name" >>"$TREE/.splitkit-patches"
 	done
-	source_id >"$TREE/.splitkit-source"
 }
 
 release()

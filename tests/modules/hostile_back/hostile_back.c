@@ -711,8 +711,17 @@ static void hb_otherend_changed(struct xenbus_device *dev,
 
 	mutex_lock(&d->lock);
 	switch (fe) {
-	case XenbusStateInitialised:
 	case XenbusStateConnected:
+		/*
+		 * Connected before we are: the frontend still runs on the
+		 * rings of the module loaded before us, which it may be
+		 * tearing down (this module was loaded before the guest saw
+		 * the last one go).  Mapping them fails: wait for it to
+		 * close and start over, as splitkit_back does
+		 * (ring/core/state.c).  Seen in check-debug's front-hostile.
+		 */
+		break;
+	case XenbusStateInitialised:
 		if (d->connected || dev->state != XenbusStateInitWait)
 			break;
 		if (hb_connect(d))

@@ -5,7 +5,7 @@
 # check-debug' boots such a kernel, scripts/debug-kernel.sh builds it).
 # skt_kreport_mark remembers where the kernel log ends and forgets the leaks
 # kmemleak knows of; skt_kreport_check then finds every report written
-# since: a line matching SKT_KREPORT_RE in dmesg (with the lines after it,
+# since: a line matching SKT_KREPORT_RE in dmesg (with the 40 lines after it,
 # where the report's body is) and every object kmemleak finds unreferenced
 # after a scan.  On a kernel without the finders only the generic reports
 # (BUG, WARNING, Oops) can appear, so the check still means something.
@@ -52,7 +52,7 @@ skt_kreport_check()
 		leaks=$(cat "$_skt_kmemleak")
 	fi
 	found=$({
-		skt_dmesg_since "$since" | grep -E -A 14 "$SKT_KREPORT_RE"
+		skt_dmesg_since "$since" | grep -E -A 40 "$SKT_KREPORT_RE"
 		[ -z "$leaks" ] || printf '%s\n' "$leaks"
 	})
 	# the scans above are the mark's scan too: only reset
