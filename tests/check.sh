@@ -29,8 +29,9 @@
 # five times slower (Documentation/testing.rst).  nice 19 was not
 # enough: beside the unit phase at nice 19 the Xen lane's first
 # scenarios took two to three times as long as on an idle host
-# (back-harden 53 -> 120-169 s), under SCHED_IDLE 61 s.  The shunt phase boots a QEMU of its own; its hang guard counts that QEMU's
-# CPU time, not the wall clock (tests/shunt/phase.sh), so it too waits its
+# (back-harden 53 -> 120-169 s), under SCHED_IDLE 61 s.  The shunt
+# phase boots a QEMU of its own; its hang guard counts that QEMU's CPU
+# time, not the wall clock (tests/shunt/phase.sh), so it too waits its
 # turn.  No phase of one lane needs a result of the other; both build
 # modules through scripts/build-modules.sh, which takes a lock per kernel
 # release.  The host lane's output is shown as it runs, then the Xen
