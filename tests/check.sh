@@ -21,13 +21,10 @@
 # (every other phase, in order, xen-newer last) runs beside it under
 # SCHED_IDLE (chrt --idle), so it gets only the CPU time the Xen lane
 # leaves.  xen-newer's second Xen machine so runs in the ten-odd minutes
-# between the host lane's other phases and the xen phase's end; after
-# xen in the Xen lane it added its 94 s to the run's end (CI of
-# fb1ef61).  Beside a Xen lane, under SCHED_IDLE, 6.12's vbd-ours took
-# 67 s (69 alone) and the 6.1 machine's vbd-qcow2, vbd-online, vbd-ours
-# 92, 141, 75 s (CI: 81, 164, 76); the same at one priority was three to
-# five times slower (Documentation/testing.rst).  nice 19 was not
-# enough: beside the unit phase at nice 19 the Xen lane's first
+# between the host lane's other phases and the xen phase's end instead
+# of after it; at one priority two machines were three to five times
+# slower (Documentation/testing.rst has both measurements).  nice 19
+# was not enough: beside the unit phase at nice 19 the Xen lane's first
 # scenarios took two to three times as long as on an idle host
 # (back-harden 53 -> 120-169 s), under SCHED_IDLE 61 s.  The shunt
 # phase boots a QEMU of its own; its hang guard counts that QEMU's CPU

@@ -864,16 +864,16 @@ static int cmd_search(const struct sk_args *a)
 	for (i = 0; i < search.nr_pairs; i++)
 		if (!strchr(search.pairs[i], '='))
 			return sk_usage_error(a);
-	/*
-	 * As grep -r: a DIR that is a symbolic link is followed (the walk
-	 * starts at DIR/.), links inside the tree are not (FTW_PHYS).
-	 */
 	if (!*dir) {
 		/* an empty name names nothing (DIR/. would be the root) */
 		fprintf(stderr, "splitkit img: cannot walk '': %s\n",
 			strerror(ENOENT));
 		return 1;
 	}
+	/*
+	 * As grep -r: a DIR that is a symbolic link is followed (the walk
+	 * starts at DIR/.), links inside the tree are not (FTW_PHYS).
+	 */
 	search.dir = strdup(dir);
 	if (!search.dir)
 		return sk_fail_errno(dir, -ENOMEM);
